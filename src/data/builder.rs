@@ -1,0 +1,420 @@
+//! Column builders: append cells as text, get a typed [`Column`].
+//!
+//! A builder is made for an inferred (or user-chosen) type. Cells that do not fit become
+//! missing and are kept as [`Mismatch`]es, so the column can later be re-typed
+//! ([`retype_column`]) without re-reading the file. An integer builder promotes itself to
+//! float on the first fractional value; a string builder switches from dictionary codes to
+//! one arena when the number of distinct values passes [`DICT_LIMIT`].
+
+use rustc_hash::FxHashMap;
+
+use super::infer::{classify_strings, is_missing, parse_bool_word, parse_float, parse_int, FloatCell, Inferred, StringStats};
+use super::table::{Bitmap, Column, ColumnData, ColumnType, Mismatch, Strings, Value, MISSING_CODE};
+use super::time::{epoch_to_ms, parse_timestamp_text};
+
+/// Distinct values above which a string column is stored in an arena instead of a dictionary.
+pub const DICT_LIMIT: usize = 1 << 16;
+
+/// Share of mismatched cells above which an inferred (not user-chosen) type is abandoned
+/// for strings: the sample was not representative.
+const ABANDON_SHARE: f64 = 0.05;
+
+#[derive(Debug)]
+struct StrBuilder {
+    map: FxHashMap<Box<str>, u32>,
+    dict: Vec<Box<str>>,
+    codes: Vec<u32>,
+    /// Set once the dictionary grew past [`DICT_LIMIT`].
+    arena: Option<(String, Vec<usize>, Bitmap)>,
+    stats: StringStats,
+}
+
+impl StrBuilder {
+    fn new() -> Self {
+        Self { map: FxHashMap::default(), dict: Vec::new(), codes: Vec::new(), arena: None, stats: StringStats::default() }
+    }
+
+    fn push_missing(&mut self) {
+        match &mut self.arena {
+            Some((bytes, ends, valid)) => {
+                ends.push(bytes.len());
+                valid.push(false);
+            }
+            None => self.codes.push(MISSING_CODE),
+        }
+    }
+
+    fn push(&mut self, text: &str) {
+        self.stats.non_missing += 1;
+        self.stats.total_len += text.len();
+        if text.contains(' ') {
+            self.stats.with_space += 1;
+        }
+        if let Some((bytes, ends, valid)) = &mut self.arena {
+            bytes.push_str(text);
+            ends.push(bytes.len());
+            valid.push(true);
+            return;
+        }
+        let code = match self.map.get(text) {
+            Some(code) => *code,
+            None => {
+                let code = self.dict.len() as u32;
+                self.map.insert(text.into(), code);
+                self.dict.push(text.into());
+                code
+            }
+        };
+        self.codes.push(code);
+        if self.dict.len() > DICT_LIMIT {
+            self.switch_to_arena();
+        }
+    }
+
+    fn switch_to_arena(&mut self) {
+        let mut bytes = String::new();
+        let mut ends = Vec::with_capacity(self.codes.capacity());
+        let mut valid = Bitmap::default();
+        for &code in &self.codes {
+            let text = self.dict.get(code as usize);
+            if let Some(text) = text {
+                bytes.push_str(text);
+            }
+            ends.push(bytes.len());
+            valid.push(text.is_some());
+        }
+        self.arena = Some((bytes, ends, valid));
+        self.map = FxHashMap::default();
+        self.dict = Vec::new();
+        self.codes = Vec::new();
+    }
+
+    fn finish(self) -> (Strings, StringStats) {
+        let mut stats = self.stats;
+        match self.arena {
+            Some((bytes, ends, valid)) => {
+                // Exact distinct counts are not kept past the dictionary limit; the lower
+                // bound is all that classification needs.
+                stats.distinct = DICT_LIMIT + 1;
+                (Strings::Arena { bytes, ends, valid }, stats)
+            }
+            None => {
+                stats.distinct = self.dict.len();
+                (Strings::Dict { codes: self.codes, dict: self.dict }, stats)
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Storage {
+    Int { values: Vec<i64>, valid: Bitmap },
+    Float { values: Vec<f64>, valid: Bitmap },
+    Bool { values: Bitmap, valid: Bitmap },
+    Timestamp { ms: Vec<i64>, valid: Bitmap },
+    Str(StrBuilder),
+}
+
+/// Builds one column from text cells.
+#[derive(Debug)]
+pub struct ColumnBuilder {
+    storage: Storage,
+    /// The type the user chose, if any: it is kept even when many cells do not fit.
+    forced: Option<ColumnType>,
+    /// Integer columns may become float on a fractional value, unless forced.
+    may_promote: bool,
+    mismatches: Vec<Mismatch>,
+    rows: usize,
+}
+
+impl ColumnBuilder {
+    /// A builder for an inferred type.
+    pub fn for_inferred(inferred: Inferred) -> Self {
+        let storage = match inferred {
+            Inferred::Integer => Storage::Int { values: Vec::new(), valid: Bitmap::default() },
+            Inferred::Float => Storage::Float { values: Vec::new(), valid: Bitmap::default() },
+            Inferred::Boolean { .. } => Storage::Bool { values: Bitmap::default(), valid: Bitmap::default() },
+            Inferred::Timestamp(_) => Storage::Timestamp { ms: Vec::new(), valid: Bitmap::default() },
+            Inferred::Strings => Storage::Str(StrBuilder::new()),
+        };
+        Self { storage, forced: None, may_promote: true, mismatches: Vec::new(), rows: 0 }
+    }
+
+    /// A builder for a type the user chose.
+    pub fn for_type(kind: ColumnType) -> Self {
+        let inferred = match kind {
+            ColumnType::Integer => Inferred::Integer,
+            ColumnType::Float => Inferred::Float,
+            ColumnType::Boolean => Inferred::Boolean { words: true },
+            ColumnType::Timestamp => Inferred::Timestamp(super::infer::TimestampFormat::Text),
+            ColumnType::Category | ColumnType::Identifier | ColumnType::Text => Inferred::Strings,
+        };
+        Self { forced: Some(kind), may_promote: false, ..Self::for_inferred(inferred) }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Appends one cell.
+    pub fn push(&mut self, text: &str) {
+        let row = self.rows;
+        self.rows += 1;
+        if is_missing(text) {
+            self.push_missing();
+            return;
+        }
+        let mut promoted = None;
+        let fits = match &mut self.storage {
+            Storage::Int { values, valid } => match parse_int(text) {
+                Some(v) => {
+                    values.push(v);
+                    valid.push(true);
+                    true
+                }
+                None => match parse_float(text) {
+                    Some(FloatCell::Value(v)) if self.may_promote => {
+                        promoted = Some(v);
+                        true
+                    }
+                    Some(FloatCell::NonFinite) => {
+                        values.push(0);
+                        valid.push(false);
+                        true
+                    }
+                    _ => false,
+                },
+            },
+            Storage::Float { values, valid } => match parse_float(text) {
+                Some(cell) => {
+                    let value = match cell {
+                        FloatCell::Value(v) => Some(v),
+                        FloatCell::NonFinite => None,
+                    };
+                    values.push(value.unwrap_or(f64::NAN));
+                    valid.push(value.is_some());
+                    true
+                }
+                None => false,
+            },
+            Storage::Bool { values, valid } => {
+                let parsed = parse_bool_word(text).or_else(|| match parse_int(text) {
+                    Some(0) => Some(false),
+                    Some(1) => Some(true),
+                    _ => None,
+                });
+                if let Some(v) = parsed {
+                    values.push(v);
+                    valid.push(true);
+                }
+                parsed.is_some()
+            }
+            Storage::Timestamp { ms, valid } => {
+                let parsed = parse_timestamp_text(text).or_else(|| parse_int(text).and_then(epoch_to_ms));
+                if let Some(v) = parsed {
+                    ms.push(v);
+                    valid.push(true);
+                }
+                parsed.is_some()
+            }
+            Storage::Str(strings) => {
+                strings.push(text);
+                true
+            }
+        };
+        if let Some(value) = promoted {
+            self.promote_to_float();
+            if let Storage::Float { values, valid } = &mut self.storage {
+                values.push(value);
+                valid.push(true);
+            }
+        }
+        if !fits {
+            // `rows` was already counted: undo so push_missing lines up.
+            self.rows -= 1;
+            self.push_missing();
+            self.rows += 1;
+            self.mismatches.push(Mismatch { row, text: text.to_string() });
+        }
+    }
+
+    fn push_missing(&mut self) {
+        match &mut self.storage {
+            Storage::Int { values, valid } => {
+                values.push(0);
+                valid.push(false);
+            }
+            Storage::Float { values, valid } => {
+                values.push(f64::NAN);
+                valid.push(false);
+            }
+            Storage::Bool { values, valid } => {
+                values.push(false);
+                valid.push(false);
+            }
+            Storage::Timestamp { ms, valid } => {
+                ms.push(0);
+                valid.push(false);
+            }
+            Storage::Str(strings) => strings.push_missing(),
+        }
+    }
+
+    fn promote_to_float(&mut self) {
+        if let Storage::Int { values, valid } = &mut self.storage {
+            let floats = values.iter().map(|&v| v as f64).collect();
+            self.storage = Storage::Float { values: floats, valid: std::mem::take(valid) };
+        }
+    }
+
+    /// The finished column. An inferred type that too many cells did not fit falls back to
+    /// strings (with every original text kept).
+    pub fn finish(self, name: &str) -> Column {
+        let cells = self.rows.max(1) as f64;
+        let abandon = self.forced.is_none()
+            && !matches!(self.storage, Storage::Str(_))
+            && self.mismatches.len() as f64 / cells > ABANDON_SHARE;
+        let column = self.finish_as_is(name);
+        if abandon {
+            let mut strings = retype_column(&column, ColumnType::Text);
+            strings.kind = match &strings.data {
+                ColumnData::Str(s) => classify_strings(name, string_stats(s)),
+                _ => ColumnType::Text,
+            };
+            return strings;
+        }
+        column
+    }
+
+    fn finish_as_is(self, name: &str) -> Column {
+        let (kind, data) = match self.storage {
+            Storage::Int { values, valid } => (ColumnType::Integer, ColumnData::Int { values, valid }),
+            Storage::Float { values, valid } => (ColumnType::Float, ColumnData::Float { values, valid }),
+            Storage::Bool { values, valid } => (ColumnType::Boolean, ColumnData::Bool { values, valid }),
+            Storage::Timestamp { ms, valid } => (ColumnType::Timestamp, ColumnData::Timestamp { ms, valid }),
+            Storage::Str(strings) => {
+                let (strings, stats) = strings.finish();
+                (classify_strings(name, stats), ColumnData::Str(strings))
+            }
+        };
+        Column { name: name.to_string(), kind: self.forced.unwrap_or(kind), data, mismatches: self.mismatches }
+    }
+}
+
+fn string_stats(strings: &Strings) -> StringStats {
+    let mut stats = StringStats::default();
+    let mut seen = rustc_hash::FxHashSet::default();
+    for text in (0..strings.len()).filter_map(|row| strings.get(row)) {
+        stats.non_missing += 1;
+        stats.total_len += text.len();
+        stats.with_space += usize::from(text.contains(' '));
+        seen.insert(text);
+    }
+    stats.distinct = seen.len();
+    stats
+}
+
+/// The column re-read as type `to`, from its stored values plus the original text of
+/// cells that did not fit before.
+pub fn retype_column(column: &Column, to: ColumnType) -> Column {
+    let mut builder = ColumnBuilder::for_type(to);
+    let mut mismatches = column.mismatches.iter().peekable();
+    for row in 0..column.len() {
+        match mismatches.peek() {
+            Some(m) if m.row == row => {
+                builder.push(&m.text);
+                mismatches.next();
+            }
+            _ => match column.value(row) {
+                Value::Missing => builder.push(""),
+                value => builder.push(&value.display()),
+            },
+        }
+    }
+    builder.finish(&column.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(inferred: Inferred, cells: &[&str]) -> Column {
+        let mut builder = ColumnBuilder::for_inferred(inferred);
+        for cell in cells {
+            builder.push(cell);
+        }
+        builder.finish("col")
+    }
+
+    #[test]
+    fn integer_promotes_to_float() {
+        let column = build(Inferred::Integer, &["1", "2", "2.5", "NA"]);
+        assert_eq!(column.kind, ColumnType::Float);
+        assert_eq!(column.value(0), Value::Float(1.0));
+        assert_eq!(column.value(2), Value::Float(2.5));
+        assert_eq!(column.value(3), Value::Missing);
+    }
+
+    #[test]
+    fn mismatches_are_kept_and_counted() {
+        let mut cells = vec!["1"; 40];
+        cells.push("abc");
+        let column = build(Inferred::Integer, &cells);
+        assert_eq!(column.kind, ColumnType::Integer);
+        assert_eq!(column.value(40), Value::Missing);
+        assert_eq!(column.mismatches, vec![Mismatch { row: 40, text: "abc".into() }]);
+        assert_eq!(column.count_valid(), 40);
+    }
+
+    #[test]
+    fn too_many_mismatches_fall_back_to_strings() {
+        let column = build(Inferred::Integer, &["1", "2", "x", "y"]);
+        assert_eq!(column.kind, ColumnType::Category);
+        assert_eq!(column.value(2), Value::Str("x"));
+        assert_eq!(column.value(0), Value::Str("1"));
+    }
+
+    #[test]
+    fn retype_recovers_original_text() {
+        let mut cells = vec!["7"; 30];
+        cells.push("2026-01-01");
+        let column = build(Inferred::Integer, &cells);
+        let text = retype_column(&column, ColumnType::Text);
+        assert_eq!(text.kind, ColumnType::Text);
+        assert_eq!(text.value(30), Value::Str("2026-01-01"));
+        assert!(text.mismatches.is_empty());
+        let back = retype_column(&text, ColumnType::Integer);
+        assert_eq!(back.value(0), Value::Int(7));
+        assert_eq!(back.mismatches.len(), 1);
+    }
+
+    #[test]
+    fn strings_switch_to_arena_past_the_limit() {
+        let mut builder = ColumnBuilder::for_inferred(Inferred::Strings);
+        for idx in 0..(DICT_LIMIT + 10) {
+            builder.push(&format!("id{idx}"));
+        }
+        builder.push("");
+        let column = builder.finish("user_key");
+        assert!(matches!(column.data, ColumnData::Str(Strings::Arena { .. })));
+        assert_eq!(column.kind, ColumnType::Identifier);
+        assert_eq!(column.value(5), Value::Str("id5"));
+        assert_eq!(column.value(DICT_LIMIT + 10), Value::Missing);
+        assert_eq!(column.count_valid(), DICT_LIMIT + 10);
+    }
+
+    #[test]
+    fn booleans_and_timestamps() {
+        let column = build(Inferred::Boolean { words: true }, &["yes", "no", "1", ""]);
+        assert_eq!(column.value(0), Value::Bool(true));
+        assert_eq!(column.value(2), Value::Bool(true));
+        assert_eq!(column.value(3), Value::Missing);
+        let column = build(Inferred::Timestamp(super::super::infer::TimestampFormat::Text), &["1970-01-02", "1785000000"]);
+        assert_eq!(column.value(0), Value::Timestamp(86_400_000));
+        assert_eq!(column.value(1), Value::Timestamp(1_785_000_000_000));
+    }
+}

@@ -1,0 +1,289 @@
+//! Cell parsing and column type inference.
+//!
+//! Inference looks at a sample of a column's non-missing cells and picks the narrowest type
+//! that at least [`FIT_SHARE`] of them parse as, so a few stray values do not turn a numeric
+//! column into text: those values become missing and are reported as mismatches. String
+//! columns are split into category / identifier / text once the whole column is known
+//! ([`classify_strings`]), since cardinality is only meaningful over all rows.
+
+use super::table::ColumnType;
+use super::time::{epoch_to_ms, parse_timestamp_text};
+
+/// Share of sampled non-missing values that must parse for a type to be chosen.
+pub const FIT_SHARE: f64 = 0.95;
+
+/// Markers read as a missing value (matched exactly, after trimming spaces).
+pub const MISSING_MARKERS: [&str; 9] = ["", "NA", "N/A", "n/a", "null", "NULL", "None", "-", "NaN"];
+
+pub fn is_missing(text: &str) -> bool {
+    let trimmed = text.trim();
+    MISSING_MARKERS.contains(&trimmed)
+}
+
+/// Parses a decimal integer (optional sign, ASCII digits, no separators).
+pub fn parse_int(text: &str) -> Option<i64> {
+    let trimmed = text.trim();
+    let digits = trimmed.strip_prefix(['+', '-']).unwrap_or(trimmed);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    trimmed.parse().ok()
+}
+
+/// A parsed floating-point cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FloatCell {
+    Value(f64),
+    /// `NaN`, `inf`, `-inf`: read as missing in a numeric column.
+    NonFinite,
+}
+
+/// Parses a float: decimal or scientific notation, and `1,234.5`-style thousands
+/// separators (groups of three after a comma). Words like `infinity` are non-finite.
+pub fn parse_float(text: &str) -> Option<FloatCell> {
+    let trimmed = text.trim();
+    let first = trimmed.bytes().next()?;
+    // Rust's parser also accepts "inf"/"nan" spelled out: only let them through as NonFinite.
+    let after_sign = if matches!(first, b'+' | b'-') { trimmed.bytes().nth(1) } else { Some(first) };
+    if after_sign.is_some_and(|b| b.is_ascii_alphabetic()) {
+        let lower = trimmed.trim_start_matches(['+', '-']).to_ascii_lowercase();
+        return matches!(lower.as_str(), "inf" | "infinity" | "nan").then_some(FloatCell::NonFinite);
+    }
+    if let Ok(value) = trimmed.parse::<f64>() {
+        return Some(if value.is_finite() { FloatCell::Value(value) } else { FloatCell::NonFinite });
+    }
+    if trimmed.contains(',') && has_thousands_groups(trimmed) {
+        let plain: String = trimmed.chars().filter(|&c| c != ',').collect();
+        return plain.parse::<f64>().ok().filter(|v| v.is_finite()).map(FloatCell::Value);
+    }
+    None
+}
+
+fn has_thousands_groups(text: &str) -> bool {
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (integer_part, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    if fraction.contains(',') {
+        return false;
+    }
+    let mut groups = integer_part.split(',');
+    let lead_ok = groups.next().is_some_and(|g| (1..=3).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit()));
+    lead_ok && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `true/false`, `yes/no`, `t/f`, `y/n` in any case.
+pub fn parse_bool_word(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "t" | "y" => Some(true),
+        "false" | "no" | "f" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+/// How a timestamp column's cells are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampFormat {
+    Text,
+    EpochSeconds,
+    EpochMillis,
+}
+
+/// Parses one timestamp cell in the given format to UTC ms.
+pub fn parse_timestamp(text: &str, format: TimestampFormat) -> Option<i64> {
+    match format {
+        TimestampFormat::Text => parse_timestamp_text(text),
+        TimestampFormat::EpochSeconds | TimestampFormat::EpochMillis => {
+            let value = parse_int(text)?;
+            let ms = epoch_to_ms(value)?;
+            let is_seconds = ms != value;
+            (is_seconds == (format == TimestampFormat::EpochSeconds)).then_some(ms)
+        }
+    }
+}
+
+fn name_words(name: &str) -> Vec<String> {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+/// Names like `created_at`, `event_time`, `ts`, `date`.
+pub fn is_time_like_name(name: &str) -> bool {
+    let words = name_words(name);
+    words.iter().any(|w| matches!(w.as_str(), "time" | "date" | "ts" | "timestamp" | "at" | "datetime" | "epoch" | "day"))
+        || name.to_ascii_lowercase().ends_with("time")
+}
+
+/// Names like `is_spam`, `has_photo`, `flagged`, `label`.
+pub fn is_flag_like_name(name: &str) -> bool {
+    let words = name_words(name);
+    words.first().is_some_and(|w| matches!(w.as_str(), "is" | "has" | "was" | "did"))
+        || words.iter().any(|w| matches!(w.as_str(), "flag" | "flagged" | "label" | "bool" | "actioned" | "violation" | "target"))
+}
+
+/// Names like `user_id`, `reportId`, `id`, `uuid`.
+pub fn is_id_like_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let words = name_words(name);
+    words.last().is_some_and(|w| matches!(w.as_str(), "id" | "uuid" | "guid" | "key" | "hash"))
+        || name.ends_with("Id")
+        || lower == "id"
+}
+
+/// The inferred storage type of a column, before string classification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inferred {
+    Integer,
+    Float,
+    Boolean { words: bool },
+    Timestamp(TimestampFormat),
+    /// Category, identifier or text: decided by [`classify_strings`] at the end.
+    Strings,
+}
+
+fn share_fitting(sample: &[&str], fits: impl Fn(&str) -> bool) -> f64 {
+    if sample.is_empty() {
+        return 0.0;
+    }
+    sample.iter().filter(|text| fits(text)).count() as f64 / sample.len() as f64
+}
+
+/// Infers a column's type from a sample of its non-missing cells.
+pub fn infer_column(name: &str, sample: &[&str]) -> Inferred {
+    if sample.is_empty() {
+        return Inferred::Strings;
+    }
+    let ints = share_fitting(sample, |t| parse_int(t).is_some());
+    if ints >= FIT_SHARE {
+        let all_binary = sample.iter().all(|t| matches!(parse_int(t), Some(0 | 1)));
+        if all_binary && is_flag_like_name(name) {
+            return Inferred::Boolean { words: false };
+        }
+        if is_id_like_name(name) {
+            return Inferred::Strings;
+        }
+        if is_time_like_name(name) {
+            for format in [TimestampFormat::EpochSeconds, TimestampFormat::EpochMillis] {
+                if share_fitting(sample, |t| parse_timestamp(t, format).is_some()) >= FIT_SHARE {
+                    return Inferred::Timestamp(format);
+                }
+            }
+        }
+        return Inferred::Integer;
+    }
+    if share_fitting(sample, |t| matches!(parse_float(t), Some(_))) >= FIT_SHARE {
+        return Inferred::Float;
+    }
+    if share_fitting(sample, |t| parse_bool_word(t).is_some()) >= FIT_SHARE {
+        return Inferred::Boolean { words: true };
+    }
+    if share_fitting(sample, |t| parse_timestamp_text(t).is_some()) >= FIT_SHARE {
+        return Inferred::Timestamp(TimestampFormat::Text);
+    }
+    Inferred::Strings
+}
+
+/// What a whole string column looks like.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StringStats {
+    pub non_missing: usize,
+    pub distinct: usize,
+    pub total_len: usize,
+    pub with_space: usize,
+}
+
+/// Category (few distinct values), identifier (many, short, no spaces) or free text.
+pub fn classify_strings(name: &str, stats: StringStats) -> ColumnType {
+    if stats.non_missing == 0 {
+        return ColumnType::Category;
+    }
+    let avg_len = stats.total_len as f64 / stats.non_missing as f64;
+    let space_share = stats.with_space as f64 / stats.non_missing as f64;
+    let distinct_share = stats.distinct as f64 / stats.non_missing as f64;
+    let few = stats.distinct <= 200 || (stats.distinct <= 5000 && distinct_share <= 0.05);
+    if is_id_like_name(name) && stats.distinct > 50 {
+        return ColumnType::Identifier;
+    }
+    if few && avg_len <= 64.0 {
+        return ColumnType::Category;
+    }
+    if space_share > 0.2 || avg_len > 64.0 {
+        return ColumnType::Text;
+    }
+    if distinct_share > 0.5 || stats.distinct > 5000 {
+        return ColumnType::Identifier;
+    }
+    ColumnType::Category
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_markers() {
+        for text in ["", " ", "NA", "N/A", "null", "NULL", "None", "-", "NaN"] {
+            assert!(is_missing(text), "{text:?}");
+        }
+        for text in ["0", "none of it", "nan%", "--"] {
+            assert!(!is_missing(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_int("-42"), Some(-42));
+        assert_eq!(parse_int("+7"), Some(7));
+        assert_eq!(parse_int("1.0"), None);
+        assert_eq!(parse_int("99999999999999999999"), None);
+        assert_eq!(parse_float("1e5"), Some(FloatCell::Value(100_000.0)));
+        assert_eq!(parse_float("-0.5"), Some(FloatCell::Value(-0.5)));
+        assert_eq!(parse_float("1,234.5"), Some(FloatCell::Value(1234.5)));
+        assert_eq!(parse_float("12,34.5"), None);
+        assert_eq!(parse_float("1.234,5"), None);
+        assert_eq!(parse_float("inf"), Some(FloatCell::NonFinite));
+        assert_eq!(parse_float("-Infinity"), Some(FloatCell::NonFinite));
+        assert_eq!(parse_float("1e999"), Some(FloatCell::NonFinite));
+        assert_eq!(parse_float("info"), None);
+        assert_eq!(parse_float("abc"), None);
+    }
+
+    #[test]
+    fn integer_float_bool_timestamp_strings() {
+        assert_eq!(infer_column("n", &["1", "2", "-3"]), Inferred::Integer);
+        assert_eq!(infer_column("x", &["1", "2.5", "1e3"]), Inferred::Float);
+        assert_eq!(infer_column("ok", &["yes", "No", "YES"]), Inferred::Boolean { words: true });
+        assert_eq!(infer_column("is_spam", &["0", "1", "1"]), Inferred::Boolean { words: false });
+        assert_eq!(infer_column("count", &["0", "1", "1"]), Inferred::Integer);
+        assert_eq!(infer_column("when", &["2026-01-01", "2026-01-02 10:00:00"]), Inferred::Timestamp(TimestampFormat::Text));
+        assert_eq!(infer_column("created_at", &["1785000000", "1785000060"]), Inferred::Timestamp(TimestampFormat::EpochSeconds));
+        assert_eq!(infer_column("event_ts", &["1785000000000"]), Inferred::Timestamp(TimestampFormat::EpochMillis));
+        assert_eq!(infer_column("amount", &["1785000000"]), Inferred::Integer);
+        assert_eq!(infer_column("user_id", &["17", "18"]), Inferred::Strings);
+        assert_eq!(infer_column("name", &["ann", "bob"]), Inferred::Strings);
+    }
+
+    #[test]
+    fn a_few_stray_values_do_not_change_the_type() {
+        let mut sample = vec!["1"; 99];
+        sample.push("oops");
+        assert_eq!(infer_column("n", &sample), Inferred::Integer);
+        sample.extend(["x"; 10]);
+        assert_eq!(infer_column("n", &sample), Inferred::Strings);
+    }
+
+    #[test]
+    fn string_classes() {
+        let stats = |distinct, non_missing, avg_len: usize, with_space| StringStats {
+            non_missing,
+            distinct,
+            total_len: avg_len * non_missing,
+            with_space,
+        };
+        assert_eq!(classify_strings("country", stats(12, 100_000, 2, 0)), ColumnType::Category);
+        assert_eq!(classify_strings("report_id", stats(100_000, 100_000, 9, 0)), ColumnType::Identifier);
+        assert_eq!(classify_strings("reporter", stats(60_000, 100_000, 8, 0)), ColumnType::Identifier);
+        assert_eq!(classify_strings("comment", stats(90_000, 100_000, 80, 90_000)), ColumnType::Text);
+        assert_eq!(classify_strings("empty", stats(0, 0, 0, 0)), ColumnType::Category);
+    }
+}

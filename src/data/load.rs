@@ -1,0 +1,913 @@
+//! Streaming CSV loading: bytes in, in chunks of any size; a typed [`Table`] out.
+//!
+//! The pipeline is push-based so the worker can feed it as file slices or network chunks
+//! arrive, and never holds the file as one buffer:
+//!
+//! ```text
+//! chunks → [gzip inflate, if the magic bytes say so] → sniff (first 64 KiB: encoding,
+//! delimiter, header) → csv-core records → sample of rows → type inference → column builders
+//! ```
+//!
+//! Rows whose field count differs from the header, or that exceed [`MAX_RECORD_BYTES`], are
+//! rejected with their line number, byte offset and reason; the rest of the file loads.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use csv_core::{ReadRecordResult, ReaderBuilder};
+use serde::{Deserialize, Serialize};
+
+use super::builder::ColumnBuilder;
+use super::infer::{infer_column, is_missing, Inferred};
+use super::table::Table;
+
+/// Bytes looked at to choose encoding, delimiter and header.
+pub const SNIFF_BYTES: usize = 64 * 1024;
+/// Rows (at most) looked at to infer column types.
+pub const SAMPLE_ROWS: usize = 10_000;
+/// Cells (at most) held in the inference sample: wide files get fewer sample rows.
+pub const SAMPLE_CELLS: usize = 1_000_000;
+/// Widest file Vigil reads.
+pub const MAX_COLUMNS: usize = 20_000;
+/// Longest record Vigil reads; longer ones are rejected (often an unterminated quote).
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
+/// Rejected rows kept for display; beyond this they are only counted.
+pub const MAX_REJECTED_KEPT: usize = 1_000;
+/// Characters of a rejected row's text kept for display.
+const REJECTED_TEXT_CHARS: usize = 300;
+
+/// Choices the user can make about how a file is read; `None` means "detect".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadOptions {
+    pub delimiter: Option<u8>,
+    pub has_header: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TextEncoding {
+    Utf8,
+    Windows1252,
+}
+
+/// How the file was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dialect {
+    pub delimiter: u8,
+    pub has_header: bool,
+    pub encoding: TextEncoding,
+    pub bom: bool,
+    pub gzip: bool,
+}
+
+/// A row that was not loaded, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedRow {
+    /// 1-based line where the record starts.
+    pub line: u64,
+    /// Byte offset (of the decompressed text) where the record starts.
+    pub byte_offset: u64,
+    pub reason: String,
+    /// The start of the record's text, fields joined by the delimiter.
+    pub text: String,
+}
+
+/// What loading produced: the table and everything the user should know about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadReport {
+    pub table: Table,
+    pub dialect: Dialect,
+    pub rejected: Vec<RejectedRow>,
+    pub rejected_total: u64,
+    pub notices: Vec<String>,
+    /// Bytes of text read (after decompression).
+    pub text_bytes: u64,
+}
+
+/// Why a file could not be loaded at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file has a header ({columns} columns) but no data rows")]
+    NoRows { columns: usize },
+    #[error("this does not look like a CSV text file: {reason}")]
+    NotText { reason: String },
+    #[error("the header has {found} columns; Vigil reads at most {max}")]
+    TooManyColumns { found: usize, max: usize },
+    #[error("the gzip data is corrupt or truncated (after {compressed_bytes} compressed bytes): {message}")]
+    Gzip { compressed_bytes: u64, message: String },
+}
+
+/// Push-based loader: `push` chunks, then `finish`.
+pub struct TableLoader {
+    input: Input,
+    compressed_bytes: u64,
+}
+
+enum Input {
+    /// Fewer than two bytes seen: cannot tell gzip from text yet.
+    Undecided(Vec<u8>, LoadOptions),
+    Plain(Parser),
+    Gzip(Box<flate2::write::MultiGzDecoder<Parser>>),
+    /// A previous push failed; the loader only reports that error.
+    Failed(LoadError),
+}
+
+impl TableLoader {
+    pub fn new(options: LoadOptions) -> Self {
+        Self { input: Input::Undecided(Vec::new(), options), compressed_bytes: 0 }
+    }
+
+    /// Rows accepted so far.
+    pub fn rows_loaded(&self) -> u64 {
+        match &self.input {
+            Input::Plain(parser) => parser.rows_loaded(),
+            Input::Gzip(decoder) => decoder.get_ref().rows_loaded(),
+            Input::Undecided(..) | Input::Failed(_) => 0,
+        }
+    }
+
+    /// Feeds the next chunk of the file.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
+        self.compressed_bytes += chunk.len() as u64;
+        let result = match &mut self.input {
+            Input::Undecided(head, options) => {
+                head.extend_from_slice(chunk);
+                if head.len() < 2 {
+                    return Ok(());
+                }
+                let head = std::mem::take(head);
+                let options = std::mem::take(options);
+                let gzip = head.starts_with(&[0x1f, 0x8b]);
+                let parser = Parser::new(options, gzip);
+                if gzip {
+                    self.input = Input::Gzip(Box::new(flate2::write::MultiGzDecoder::new(parser)));
+                } else {
+                    self.input = Input::Plain(parser);
+                }
+                return self.push_decided(&head);
+            }
+            Input::Failed(err) => Err(err.clone()),
+            Input::Plain(_) | Input::Gzip(_) => Ok(()),
+        };
+        result?;
+        self.push_decided(chunk)
+    }
+
+    fn push_decided(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
+        let result = match &mut self.input {
+            Input::Plain(parser) => parser.feed(chunk),
+            Input::Gzip(decoder) => {
+                let written = decoder.write_all(chunk);
+                match decoder.get_mut().error.take() {
+                    Some(err) => Err(err),
+                    None => written.map_err(|err| LoadError::Gzip {
+                        compressed_bytes: self.compressed_bytes,
+                        message: err.to_string(),
+                    }),
+                }
+            }
+            Input::Undecided(..) => Ok(()),
+            Input::Failed(err) => Err(err.clone()),
+        };
+        if let Err(err) = &result {
+            self.input = Input::Failed(err.clone());
+        }
+        result
+    }
+
+    /// Ends the input and builds the table.
+    pub fn finish(self) -> Result<LoadReport, LoadError> {
+        match self.input {
+            Input::Undecided(head, options) => {
+                let mut parser = Parser::new(options, false);
+                parser.feed(&head)?;
+                parser.finish()
+            }
+            Input::Plain(parser) => parser.finish(),
+            Input::Gzip(decoder) => {
+                let parser = decoder.finish().map_err(|err| LoadError::Gzip {
+                    compressed_bytes: self.compressed_bytes,
+                    message: err.to_string(),
+                })?;
+                parser.finish()
+            }
+            Input::Failed(err) => Err(err),
+        }
+    }
+}
+
+/// Loads a whole in-memory file (tests, the demo, native tools).
+pub fn load_bytes(bytes: &[u8], options: LoadOptions) -> Result<LoadReport, LoadError> {
+    let mut loader = TableLoader::new(options);
+    for chunk in bytes.chunks(1 << 20) {
+        loader.push(chunk)?;
+    }
+    loader.finish()
+}
+
+/// The text stage: sniffing, then records.
+struct Parser {
+    options: LoadOptions,
+    gzip: bool,
+    sniff_buf: Vec<u8>,
+    body: Option<Body>,
+    /// An error raised while gzip was driving `write` (io::Write cannot carry it).
+    error: Option<LoadError>,
+}
+
+impl Parser {
+    fn new(options: LoadOptions, gzip: bool) -> Self {
+        Self { options, gzip, sniff_buf: Vec::new(), body: None, error: None }
+    }
+
+    fn rows_loaded(&self) -> u64 {
+        self.body.as_ref().map_or(0, |b| b.rows as u64)
+    }
+
+    fn feed(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
+        if let Some(body) = &mut self.body {
+            return body.feed(chunk);
+        }
+        self.sniff_buf.extend_from_slice(chunk);
+        if self.sniff_buf.len() >= SNIFF_BYTES {
+            self.start_body(false)?;
+        }
+        Ok(())
+    }
+
+    fn start_body(&mut self, whole_file: bool) -> Result<(), LoadError> {
+        let buf = std::mem::take(&mut self.sniff_buf);
+        let (dialect, skip) = sniff(&buf, &self.options, self.gzip, whole_file)?;
+        let mut body = Body::new(dialect);
+        body.feed(buf.get(skip..).unwrap_or_default())?;
+        self.body = Some(body);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<LoadReport, LoadError> {
+        if self.body.is_none() {
+            self.start_body(true)?;
+        }
+        match self.body {
+            Some(body) => body.finish(),
+            None => Err(LoadError::Empty),
+        }
+    }
+}
+
+impl Write for Parser {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.feed(buf) {
+            Ok(()) => Ok(buf.len()),
+            Err(err) => {
+                let message = err.to_string();
+                self.error = Some(err);
+                Err(io::Error::other(message))
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn looks_binary(sample: &[u8]) -> Option<String> {
+    if sample.starts_with(b"PK\x03\x04") {
+        return Some("it is a ZIP archive; unzip it and open the CSV inside".into());
+    }
+    if sample.starts_with(b"%PDF") {
+        return Some("it is a PDF document".into());
+    }
+    if sample.starts_with(b"\x89PNG") || sample.starts_with(b"\xff\xd8\xff") || sample.starts_with(b"GIF8") {
+        return Some("it is an image".into());
+    }
+    let control = sample
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f)
+        .count();
+    (sample.len() >= 16 && control * 10 > sample.len())
+        .then(|| format!("{} % of its first bytes are control characters", control * 100 / sample.len()))
+}
+
+/// Record boundaries of `sample` under `delimiter`: field count per complete record.
+fn field_counts(sample: &[u8], delimiter: u8, whole_file: bool, max_records: usize) -> Vec<usize> {
+    let mut reader = ReaderBuilder::new().delimiter(delimiter).build();
+    let mut out = vec![0u8; sample.len().max(1)];
+    let mut ends = vec![0usize; 4096];
+    let mut counts = Vec::new();
+    let mut input = sample;
+    loop {
+        let (result, nin, _, nend) = reader.read_record(input, &mut out, &mut ends);
+        input = input.get(nin..).unwrap_or_default();
+        match result {
+            ReadRecordResult::Record => {
+                counts.push(nend);
+                if counts.len() >= max_records {
+                    break;
+                }
+            }
+            ReadRecordResult::InputEmpty if input.is_empty() => {
+                if !whole_file {
+                    break; // the last, partial record does not count
+                }
+            }
+            ReadRecordResult::End | ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => break,
+            ReadRecordResult::InputEmpty => {}
+        }
+    }
+    counts
+}
+
+/// Fields of the first `max_records` complete records under `delimiter`, as text.
+fn sample_records(sample: &[u8], delimiter: u8, whole_file: bool, max_records: usize) -> Vec<Vec<String>> {
+    let mut reader = ReaderBuilder::new().delimiter(delimiter).build();
+    let mut out = vec![0u8; sample.len().max(1)];
+    let mut ends = vec![0usize; MAX_COLUMNS.min(8192)];
+    let mut records = Vec::new();
+    let mut input = sample;
+    loop {
+        let (result, nin, _, nend) = reader.read_record(input, &mut out, &mut ends);
+        input = input.get(nin..).unwrap_or_default();
+        match result {
+            ReadRecordResult::Record => {
+                let mut start = 0;
+                let fields = ends
+                    .get(..nend)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|&end| {
+                        let field = String::from_utf8_lossy(out.get(start..end).unwrap_or_default()).into_owned();
+                        start = end;
+                        field
+                    })
+                    .collect();
+                records.push(fields);
+                if records.len() >= max_records {
+                    break;
+                }
+            }
+            ReadRecordResult::InputEmpty if input.is_empty() && !whole_file => break,
+            ReadRecordResult::InputEmpty => {}
+            _ => break,
+        }
+    }
+    records
+}
+
+/// Chooses encoding, delimiter and header from the start of the text. Returns the dialect
+/// and how many leading bytes (a BOM) to skip.
+fn sniff(sample: &[u8], options: &LoadOptions, gzip: bool, whole_file: bool) -> Result<(Dialect, usize), LoadError> {
+    let bom = sample.starts_with(b"\xef\xbb\xbf");
+    let skip = if bom { 3 } else { 0 };
+    let text = sample.get(skip..).unwrap_or_default();
+    if text.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(LoadError::Empty);
+    }
+    if let Some(reason) = looks_binary(text) {
+        return Err(LoadError::NotText { reason });
+    }
+    let encoding = match std::str::from_utf8(text) {
+        Ok(_) => TextEncoding::Utf8,
+        // A multi-byte character cut by the end of the sample is still UTF-8.
+        Err(err) if err.error_len().is_none() => TextEncoding::Utf8,
+        Err(_) if bom => TextEncoding::Utf8,
+        Err(_) => TextEncoding::Windows1252,
+    };
+    let delimiter = options.delimiter.unwrap_or_else(|| detect_delimiter(text, whole_file));
+    let has_header = options.has_header.unwrap_or_else(|| detect_header(text, delimiter, whole_file));
+    Ok((Dialect { delimiter, has_header, encoding, bom, gzip }, skip))
+}
+
+fn detect_delimiter(text: &[u8], whole_file: bool) -> u8 {
+    let mut best = (b',', 0.0);
+    for delimiter in [b',', b'\t', b';', b'|'] {
+        let counts = field_counts(text, delimiter, whole_file, 200);
+        let Some(mode) = mode_of(&counts) else { continue };
+        if mode < 2 {
+            continue;
+        }
+        let consistent = counts.iter().filter(|&&c| c == mode).count() as f64 / counts.len() as f64;
+        // Prefer consistency, then more columns (a comma inside text fields of a TSV gives
+        // inconsistent counts and loses).
+        let score = consistent * 1000.0 + (mode as f64).min(999.0);
+        if score > best.1 {
+            best = (delimiter, score);
+        }
+    }
+    best.0
+}
+
+fn mode_of(counts: &[usize]) -> Option<usize> {
+    let mut tally: Vec<(usize, usize)> = Vec::new();
+    for &count in counts {
+        match tally.iter_mut().find(|(value, _)| *value == count) {
+            Some((_, n)) => *n += 1,
+            None => tally.push((count, 1)),
+        }
+    }
+    tally.into_iter().max_by_key(|&(value, n)| (n, value)).map(|(value, _)| value)
+}
+
+/// A header is assumed unless the first row's cells read as the same kinds of values as the
+/// rest of their columns (numbers, dates, booleans) and none reads as a title of a typed column.
+fn detect_header(text: &[u8], delimiter: u8, whole_file: bool) -> bool {
+    let records = sample_records(text, delimiter, whole_file, 50);
+    let Some((first, rest)) = records.split_first() else { return true };
+    if rest.is_empty() {
+        return true;
+    }
+    let mut evidence = 0i32;
+    for (col_idx, head) in first.iter().enumerate() {
+        let values: Vec<&str> = rest
+            .iter()
+            .filter_map(|r| r.get(col_idx))
+            .map(String::as_str)
+            .filter(|t| !is_missing(t))
+            .collect();
+        let inferred = infer_column("", &values);
+        if inferred == Inferred::Strings || is_missing(head) {
+            continue;
+        }
+        if infer_column("", &[head.as_str()]) == inferred
+            || (inferred == Inferred::Float && infer_column("", &[head.as_str()]) == Inferred::Integer)
+        {
+            evidence -= 1;
+        } else {
+            evidence += 1;
+        }
+    }
+    evidence >= 0
+}
+
+enum Phase {
+    Sampling { rows: Vec<Vec<String>>, limit: usize },
+    Building(Vec<ColumnBuilder>),
+}
+
+struct Body {
+    dialect: Dialect,
+    reader: csv_core::Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    out_len: usize,
+    ends_len: usize,
+    oversized: bool,
+    record_line: u64,
+    record_byte: u64,
+    bytes_consumed: u64,
+    header: Option<Vec<String>>,
+    phase: Phase,
+    rows: usize,
+    rejected: Vec<RejectedRow>,
+    rejected_total: u64,
+    notices: Vec<String>,
+    invalid_utf8_fields: u64,
+}
+
+impl Body {
+    fn new(dialect: Dialect) -> Self {
+        let reader = ReaderBuilder::new().delimiter(dialect.delimiter).build();
+        Self {
+            dialect,
+            reader,
+            out: vec![0; 64 * 1024],
+            ends: vec![0; 256],
+            out_len: 0,
+            ends_len: 0,
+            oversized: false,
+            record_line: 1,
+            record_byte: 0,
+            bytes_consumed: 0,
+            header: None,
+            phase: Phase::Sampling { rows: Vec::new(), limit: SAMPLE_ROWS },
+            rows: 0,
+            rejected: Vec::new(),
+            rejected_total: 0,
+            notices: Vec::new(),
+            invalid_utf8_fields: 0,
+        }
+    }
+
+    fn feed(&mut self, mut input: &[u8]) -> Result<(), LoadError> {
+        let at_end = input.is_empty();
+        loop {
+            let out = self.out.get_mut(self.out_len..).unwrap_or_default();
+            let ends = self.ends.get_mut(self.ends_len..).unwrap_or_default();
+            let (result, nin, nout, nend) = self.reader.read_record(input, out, ends);
+            input = input.get(nin..).unwrap_or_default();
+            self.bytes_consumed += nin as u64;
+            self.out_len += nout;
+            self.ends_len += nend;
+            match result {
+                ReadRecordResult::InputEmpty => {
+                    if input.is_empty() && !at_end {
+                        return Ok(());
+                    }
+                }
+                ReadRecordResult::OutputFull => {
+                    if self.out.len() >= MAX_RECORD_BYTES {
+                        // Keep reading to the end of the record, discarding its bytes.
+                        self.oversized = true;
+                        self.out_len = 0;
+                    } else {
+                        self.out.resize(self.out.len() * 2, 0);
+                    }
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    if self.ends.len() > MAX_COLUMNS {
+                        self.oversized = true;
+                        self.ends_len = 0;
+                    } else {
+                        self.ends.resize(self.ends.len() * 2, 0);
+                    }
+                }
+                ReadRecordResult::Record => {
+                    self.handle_record()?;
+                    self.out_len = 0;
+                    self.ends_len = 0;
+                    self.oversized = false;
+                    // csv-core counts lines from 1 and has consumed this record's terminator.
+                    self.record_line = self.reader.line();
+                    self.record_byte = self.bytes_consumed;
+                }
+                ReadRecordResult::End => return Ok(()),
+            }
+        }
+    }
+
+    fn field_text<'a>(&mut self, bytes: &'a [u8]) -> Cow<'a, str> {
+        match (self.dialect.encoding, std::str::from_utf8(bytes)) {
+            (TextEncoding::Utf8, Ok(text)) => Cow::Borrowed(text),
+            (TextEncoding::Utf8, Err(_)) => {
+                self.invalid_utf8_fields += 1;
+                encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0
+            }
+            (TextEncoding::Windows1252, _) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0,
+        }
+    }
+
+    fn reject(&mut self, reason: String) {
+        self.rejected_total += 1;
+        if self.rejected.len() >= MAX_REJECTED_KEPT {
+            return;
+        }
+        let text = if self.oversized {
+            String::from("(record too large to show)")
+        } else {
+            let delimiter = char::from(self.dialect.delimiter).to_string();
+            let mut start = 0;
+            let fields: Vec<String> = self
+                .ends
+                .get(..self.ends_len)
+                .unwrap_or_default()
+                .iter()
+                .map(|&end| {
+                    let field = String::from_utf8_lossy(self.out.get(start..end).unwrap_or_default()).into_owned();
+                    start = end;
+                    field
+                })
+                .collect();
+            fields.join(&delimiter).chars().take(REJECTED_TEXT_CHARS).collect()
+        };
+        self.rejected.push(RejectedRow { line: self.record_line, byte_offset: self.record_byte, reason, text });
+    }
+
+    fn handle_record(&mut self) -> Result<(), LoadError> {
+        let n_fields = self.ends_len;
+        if self.oversized {
+            self.reject(format!(
+                "record longer than {} MiB or wider than {MAX_COLUMNS} fields (often an unterminated quote)",
+                MAX_RECORD_BYTES >> 20
+            ));
+            return Ok(());
+        }
+        let blank = n_fields == 1 && self.ends.first() == Some(&0);
+        let Some(header) = &self.header else {
+            if blank {
+                return Ok(());
+            }
+            if n_fields > MAX_COLUMNS {
+                return Err(LoadError::TooManyColumns { found: n_fields, max: MAX_COLUMNS });
+            }
+            let names = self.take_fields();
+            let (names, renamed) = unique_names(&names, self.dialect.has_header);
+            if renamed > 0 {
+                self.notices.push(format!("{renamed} blank or duplicate column names were renamed"));
+            }
+            let width = names.len();
+            self.header = Some(names);
+            if let Phase::Sampling { limit, .. } = &mut self.phase {
+                *limit = (SAMPLE_CELLS / width.max(1)).clamp(100, SAMPLE_ROWS);
+            }
+            if !self.dialect.has_header {
+                self.push_row();
+            }
+            return Ok(());
+        };
+        if blank && header.len() > 1 {
+            return Ok(());
+        }
+        if n_fields != header.len() {
+            let expected = header.len();
+            let hint = if n_fields < expected && self.record_spans_lines() { " (an unterminated quote?)" } else { "" };
+            self.reject(format!("{n_fields} fields, expected {expected}{hint}"));
+            return Ok(());
+        }
+        self.push_row();
+        Ok(())
+    }
+
+    fn record_spans_lines(&self) -> bool {
+        self.out.get(..self.out_len).is_some_and(|bytes| bytes.contains(&b'\n'))
+    }
+
+    fn take_fields(&mut self) -> Vec<String> {
+        let ends: Vec<usize> = self.ends.get(..self.ends_len).unwrap_or_default().to_vec();
+        let out = std::mem::take(&mut self.out);
+        let mut start = 0;
+        let fields = ends
+            .iter()
+            .map(|&end| {
+                let text = self.field_text(out.get(start..end).unwrap_or_default()).into_owned();
+                start = end;
+                text
+            })
+            .collect();
+        self.out = out;
+        fields
+    }
+
+    fn push_row(&mut self) {
+        self.rows += 1;
+        if let Phase::Building(builders) = &mut self.phase {
+            let out = std::mem::take(&mut self.out);
+            let mut start = 0;
+            let ends = std::mem::take(&mut self.ends);
+            for (builder, &end) in builders.iter_mut().zip(ends.get(..self.ends_len).unwrap_or_default()) {
+                let bytes = out.get(start..end).unwrap_or_default();
+                start = end;
+                match self.dialect.encoding {
+                    TextEncoding::Utf8 => match std::str::from_utf8(bytes) {
+                        Ok(text) => builder.push(text),
+                        Err(_) => {
+                            self.invalid_utf8_fields += 1;
+                            builder.push(&encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0);
+                        }
+                    },
+                    TextEncoding::Windows1252 => {
+                        builder.push(&encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0);
+                    }
+                }
+            }
+            self.out = out;
+            self.ends = ends;
+            return;
+        }
+        let fields = self.take_fields();
+        if let Phase::Sampling { rows, limit } = &mut self.phase {
+            rows.push(fields);
+            if rows.len() >= *limit {
+                self.start_building();
+            }
+        }
+    }
+
+    /// Infers column types from the sampled rows and replays them into builders.
+    fn start_building(&mut self) {
+        let Phase::Sampling { rows, .. } = std::mem::replace(&mut self.phase, Phase::Building(Vec::new())) else {
+            return;
+        };
+        let names = self.header.clone().unwrap_or_default();
+        let mut builders: Vec<ColumnBuilder> = names
+            .iter()
+            .enumerate()
+            .map(|(col_idx, name)| {
+                let sample: Vec<&str> = rows
+                    .iter()
+                    .filter_map(|row| row.get(col_idx))
+                    .map(String::as_str)
+                    .filter(|text| !is_missing(text))
+                    .collect();
+                ColumnBuilder::for_inferred(infer_column(name, &sample))
+            })
+            .collect();
+        for row in &rows {
+            for (builder, text) in builders.iter_mut().zip(row) {
+                builder.push(text);
+            }
+        }
+        self.phase = Phase::Building(builders);
+    }
+
+    fn finish(mut self) -> Result<LoadReport, LoadError> {
+        self.feed(&[])?;
+        let Some(names) = self.header.clone() else { return Err(LoadError::Empty) };
+        if self.rows == 0 {
+            return Err(LoadError::NoRows { columns: names.len() });
+        }
+        if matches!(self.phase, Phase::Sampling { .. }) {
+            self.start_building();
+        }
+        let Phase::Building(builders) = self.phase else { return Err(LoadError::Empty) };
+        let columns: Vec<_> = builders.into_iter().zip(&names).map(|(b, name)| b.finish(name)).collect();
+        let mut notices = self.notices;
+        if self.dialect.encoding == TextEncoding::Windows1252 {
+            notices.push("the file is not valid UTF-8; it was read as Windows-1252".into());
+        } else if self.invalid_utf8_fields > 0 {
+            notices.push(format!(
+                "{} fields were not valid UTF-8 and were read as Windows-1252",
+                self.invalid_utf8_fields
+            ));
+        }
+        for column in columns.iter().filter(|c| !c.mismatches.is_empty()) {
+            let examples: Vec<String> =
+                column.mismatches.iter().take(3).map(|m| format!("{:?} (row {})", m.text, m.row + 1)).collect();
+            notices.push(format!(
+                "column {:?}: {} values did not read as {} and are treated as missing, e.g. {}",
+                column.name,
+                column.mismatches.len(),
+                column.kind.label(),
+                examples.join(", ")
+            ));
+        }
+        if self.rejected_total > 0 {
+            notices.push(format!("{} rows were rejected; see Rejected rows", self.rejected_total));
+        }
+        Ok(LoadReport {
+            table: Table { columns, n_rows: self.rows },
+            dialect: self.dialect,
+            rejected: self.rejected,
+            rejected_total: self.rejected_total,
+            notices,
+            text_bytes: self.bytes_consumed,
+        })
+    }
+}
+
+/// Header names made unique and non-blank. Returns the names and how many were changed.
+fn unique_names(raw: &[String], has_header: bool) -> (Vec<String>, usize) {
+    let mut names: Vec<String> = Vec::with_capacity(raw.len());
+    let mut renamed = 0;
+    for (col_idx, raw_name) in raw.iter().enumerate() {
+        let trimmed = raw_name.trim();
+        let base = if !has_header || trimmed.is_empty() {
+            if has_header {
+                renamed += 1;
+            }
+            format!("column_{}", col_idx + 1)
+        } else {
+            trimmed.to_string()
+        };
+        let mut name = base.clone();
+        let mut suffix = 2;
+        while names.contains(&name) {
+            name = format!("{base}_{suffix}");
+            suffix += 1;
+        }
+        if name != base {
+            renamed += 1;
+        }
+        names.push(name);
+    }
+    (names, renamed)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::data::table::{ColumnType, Value};
+
+    fn load(text: &str) -> LoadReport {
+        load_bytes(text.as_bytes(), LoadOptions::default()).expect("loads")
+    }
+
+    #[test]
+    fn basic_typed_columns() {
+        let report = load("id,when,n,x,flag,reason\nr1,2026-01-01,1,0.5,true,spam\nr2,2026-01-02,2,1.5,false,scam\n");
+        let table = &report.table;
+        assert_eq!(table.n_rows, 2);
+        let kinds: Vec<_> = table.columns.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, [ColumnType::Category, ColumnType::Timestamp, ColumnType::Integer, ColumnType::Float, ColumnType::Boolean, ColumnType::Category]);
+        assert_eq!(table.columns[2].value(1), Value::Int(2));
+        assert_eq!(report.dialect.delimiter, b',');
+        assert!(report.dialect.has_header);
+    }
+
+    #[test]
+    fn delimiters_and_line_endings() {
+        for (text, delimiter) in [
+            ("a\tb\r\n1\t2\r\n3\t4\r\n", b'\t'),
+            ("a;b\r1;2\r3;4\r", b';'),
+            ("a|b\n1|2\n3|4", b'|'),
+            ("a,b\n1,2\n3,4", b','),
+        ] {
+            let report = load(text);
+            assert_eq!(report.dialect.delimiter, delimiter, "{text:?}");
+            assert_eq!(report.table.n_rows, 2, "{text:?}");
+            assert_eq!(report.table.columns[1].value(1), Value::Int(4), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn bom_and_quotes() {
+        let report = load("\u{feff}name,comment\n\"Smith, J\",\"said \"\"hi\"\"\nthen left\"\n");
+        assert!(report.dialect.bom);
+        assert_eq!(report.table.columns[0].name, "name");
+        assert_eq!(report.table.columns[1].value(0), Value::Str("said \"hi\"\nthen left"));
+    }
+
+    #[test]
+    fn wrong_field_counts_are_rejected_with_lines() {
+        let report = load("a,b\n1,2\n3\n4,5,6\n7,8\n");
+        assert_eq!(report.table.n_rows, 2);
+        assert_eq!(report.rejected_total, 2);
+        assert_eq!(report.rejected[0].line, 3);
+        assert_eq!(report.rejected[0].reason, "1 fields, expected 2");
+        assert_eq!(report.rejected[1].line, 4);
+        assert_eq!(report.rejected[1].byte_offset, 10);
+    }
+
+    #[test]
+    fn headerless_numeric_file() {
+        let report = load("1,2.5\n3,4.5\n5,6.5\n");
+        assert!(!report.dialect.has_header);
+        assert_eq!(report.table.n_rows, 3);
+        assert_eq!(report.table.columns[0].name, "column_1");
+    }
+
+    #[test]
+    fn duplicate_and_blank_names() {
+        let report = load("a,a,,b\n1,2,3,4\n");
+        let names: Vec<_> = report.table.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["a", "a_2", "column_3", "b"]);
+        assert!(report.notices.iter().any(|n| n.contains("renamed")));
+    }
+
+    #[test]
+    fn empty_header_only_binary() {
+        assert_eq!(load_bytes(b"", LoadOptions::default()), Err(LoadError::Empty));
+        assert_eq!(load_bytes(b"\xef\xbb\xbf", LoadOptions::default()), Err(LoadError::Empty));
+        assert_eq!(load_bytes(b"a,b,c\n", LoadOptions::default()), Err(LoadError::NoRows { columns: 3 }));
+        let binary: Vec<u8> = (0..2000u32).map(|i| (i * 7 % 256) as u8).collect();
+        assert!(matches!(load_bytes(&binary, LoadOptions::default()), Err(LoadError::NotText { .. })));
+    }
+
+    #[test]
+    fn windows_1252_fallback() {
+        let report = load_bytes(b"name\ncaf\xe9\n", LoadOptions::default()).unwrap();
+        assert_eq!(report.dialect.encoding, TextEncoding::Windows1252);
+        assert_eq!(report.table.columns[0].value(0), Value::Str("café"));
+    }
+
+    #[test]
+    fn gzip_input_in_tiny_chunks() {
+        let text = "a,b\n1,x\n2,y\n";
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(text.as_bytes()).unwrap();
+        let gz = encoder.finish().unwrap();
+        let mut loader = TableLoader::new(LoadOptions::default());
+        for byte in &gz {
+            loader.push(std::slice::from_ref(byte)).unwrap();
+        }
+        let report = loader.finish().unwrap();
+        assert!(report.dialect.gzip);
+        assert_eq!(report.table.n_rows, 2);
+        assert_eq!(report.table.columns[1].value(1), Value::Str("y"));
+    }
+
+    #[test]
+    fn truncated_gzip_is_an_error() {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(&b"a,b\n1,2\n".repeat(1000)).unwrap();
+        let gz = encoder.finish().unwrap();
+        let result = load_bytes(gz.get(..gz.len() / 2).unwrap(), LoadOptions::default());
+        assert!(matches!(result, Err(LoadError::Gzip { .. })), "{result:?}");
+    }
+
+    #[test]
+    fn oversized_record_rejected_rest_loads() {
+        let mut text = String::from("a,b\n1,2\n3,\"");
+        text.push_str(&"x".repeat(MAX_RECORD_BYTES + 10));
+        text.push_str("\"\n5,6\n");
+        let report = load(&text);
+        assert_eq!(report.table.n_rows, 2);
+        assert_eq!(report.rejected_total, 1);
+        assert!(report.rejected[0].reason.contains("MiB"));
+    }
+
+    #[test]
+    fn chunk_boundaries_do_not_matter() {
+        let text = "id,v,when\na,1,2026-01-01\n\"b,\"\"c\",2,2026-01-02\nd,3,2026-01-03\n";
+        let whole = load(text);
+        for size in 1..8 {
+            let mut loader = TableLoader::new(LoadOptions::default());
+            for chunk in text.as_bytes().chunks(size) {
+                loader.push(chunk).unwrap();
+            }
+            assert_eq!(loader.finish().unwrap().table, whole.table, "chunk size {size}");
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Data layer: CSV loading, type inference, the columnar [`table::Table`] and the demo
+//! dataset. Pure Rust: no browser APIs, no clock, no unseeded randomness.
+
+pub mod builder;
+pub mod demo;
+pub mod infer;
+pub mod load;
+pub mod table;
+pub mod time;

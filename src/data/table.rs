@@ -1,0 +1,351 @@
+//! The columnar, typed table that every analysis reads.
+//!
+//! A column's *semantic* type ([`ColumnType`]) is what the user sees and overrides; its
+//! *storage* ([`ColumnData`]) is what the bytes are: numbers as `i64`/`f64` with a validity
+//! bitmap, timestamps as `i64` UTC milliseconds, low-cardinality strings as `u32` codes into a
+//! dictionary, high-cardinality strings in one arena with offsets.
+
+use serde::{Deserialize, Serialize};
+
+use super::time::format_iso_ms;
+
+/// What a column means, as inferred at load or chosen by the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ColumnType {
+    Integer,
+    Float,
+    Boolean,
+    Timestamp,
+    Category,
+    Identifier,
+    Text,
+}
+
+impl ColumnType {
+    pub const ALL: [ColumnType; 7] = [
+        Self::Integer, Self::Float, Self::Boolean, Self::Timestamp, Self::Category,
+        Self::Identifier, Self::Text,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Integer => "integer",
+            Self::Float => "float",
+            Self::Boolean => "boolean",
+            Self::Timestamp => "timestamp",
+            Self::Category => "category",
+            Self::Identifier => "identifier",
+            Self::Text => "text",
+        }
+    }
+
+    pub fn from_label(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.label() == label)
+    }
+}
+
+/// One bit per row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bitmap {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Bitmap {
+    pub fn push(&mut self, bit: bool) {
+        let (word, offset) = (self.len / 64, self.len % 64);
+        if word == self.words.len() {
+            self.words.push(0);
+        }
+        if bit {
+            if let Some(w) = self.words.get_mut(word) {
+                *w |= 1 << offset;
+            }
+        }
+        self.len += 1;
+    }
+
+    pub fn get(&self, idx: usize) -> bool {
+        idx < self.len && self.words.get(idx / 64).is_some_and(|w| w >> (idx % 64) & 1 == 1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn count_ones(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.words.capacity() * 8
+    }
+}
+
+/// Code of a missing value in a dictionary-encoded column.
+pub const MISSING_CODE: u32 = u32::MAX;
+
+/// Strings of one column, stored either as dictionary codes or in one arena.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Strings {
+    Dict { codes: Vec<u32>, dict: Vec<Box<str>> },
+    Arena { bytes: String, ends: Vec<usize>, valid: Bitmap },
+}
+
+impl Strings {
+    pub fn get(&self, row: usize) -> Option<&str> {
+        match self {
+            Self::Dict { codes, dict } => {
+                let code = *codes.get(row)?;
+                dict.get(code as usize).map(|s| &**s)
+            }
+            Self::Arena { bytes, ends, valid } => {
+                if !valid.get(row) {
+                    return None;
+                }
+                let start = if row == 0 { 0 } else { *ends.get(row - 1)? };
+                bytes.get(start..*ends.get(row)?)
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Dict { codes, .. } => codes.len(),
+            Self::Arena { ends, .. } => ends.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The values of a column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    Int { values: Vec<i64>, valid: Bitmap },
+    Float { values: Vec<f64>, valid: Bitmap },
+    Bool { values: Bitmap, valid: Bitmap },
+    /// UTC milliseconds.
+    Timestamp { ms: Vec<i64>, valid: Bitmap },
+    Str(Strings),
+}
+
+/// One cell, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    Missing,
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Timestamp(i64),
+    Str(&'a str),
+}
+
+impl Value<'_> {
+    /// Text shown to the user for this value (`""` for missing).
+    pub fn display(&self) -> String {
+        match *self {
+            Value::Missing => String::new(),
+            Value::Int(v) => v.to_string(),
+            Value::Float(v) => format_float(v),
+            Value::Bool(v) => v.to_string(),
+            Value::Timestamp(ms) => format_iso_ms(ms),
+            Value::Str(s) => s.to_string(),
+        }
+    }
+}
+
+/// Shortest text that reads back as the same `f64`.
+pub fn format_float(value: f64) -> String {
+    // Rust's Display for f64 prints the shortest round-tripping form.
+    format!("{value}")
+}
+
+/// A value that did not fit the column's type at load, kept so the column can be re-typed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mismatch {
+    pub row: usize,
+    pub text: String,
+}
+
+/// A named, typed column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub kind: ColumnType,
+    pub data: ColumnData,
+    /// Values that did not fit `kind` and were stored as missing.
+    pub mismatches: Vec<Mismatch>,
+}
+
+impl Column {
+    pub fn len(&self) -> usize {
+        match &self.data {
+            ColumnData::Int { values, .. } => values.len(),
+            ColumnData::Float { values, .. } => values.len(),
+            ColumnData::Bool { values, .. } => values.len(),
+            ColumnData::Timestamp { ms, .. } => ms.len(),
+            ColumnData::Str(strings) => strings.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn value(&self, row: usize) -> Value<'_> {
+        match &self.data {
+            ColumnData::Int { values, valid } => match values.get(row) {
+                Some(v) if valid.get(row) => Value::Int(*v),
+                _ => Value::Missing,
+            },
+            ColumnData::Float { values, valid } => match values.get(row) {
+                Some(v) if valid.get(row) => Value::Float(*v),
+                _ => Value::Missing,
+            },
+            ColumnData::Bool { values, valid } if valid.get(row) => Value::Bool(values.get(row)),
+            ColumnData::Bool { .. } => Value::Missing,
+            ColumnData::Timestamp { ms, valid } => match ms.get(row) {
+                Some(v) if valid.get(row) => Value::Timestamp(*v),
+                _ => Value::Missing,
+            },
+            ColumnData::Str(strings) => strings.get(row).map_or(Value::Missing, Value::Str),
+        }
+    }
+
+    /// Number of non-missing values.
+    pub fn count_valid(&self) -> usize {
+        match &self.data {
+            ColumnData::Int { valid, .. }
+            | ColumnData::Float { valid, .. }
+            | ColumnData::Bool { valid, .. }
+            | ColumnData::Timestamp { valid, .. } => valid.count_ones(),
+            ColumnData::Str(Strings::Dict { codes, .. }) => codes.iter().filter(|&&c| c != MISSING_CODE).count(),
+            ColumnData::Str(Strings::Arena { valid, .. }) => valid.count_ones(),
+        }
+    }
+
+    /// Number of distinct non-missing values (exact).
+    pub fn count_distinct(&self) -> usize {
+        use rustc_hash::FxHashSet;
+        match &self.data {
+            ColumnData::Int { values, valid } | ColumnData::Timestamp { ms: values, valid } => values
+                .iter()
+                .enumerate()
+                .filter(|(row, _)| valid.get(*row))
+                .map(|(_, v)| *v)
+                .collect::<FxHashSet<_>>()
+                .len(),
+            ColumnData::Float { values, valid } => values
+                .iter()
+                .enumerate()
+                .filter(|(row, _)| valid.get(*row))
+                .map(|(_, v)| v.to_bits())
+                .collect::<FxHashSet<_>>()
+                .len(),
+            ColumnData::Bool { values, valid } => {
+                let mut seen = [false; 2];
+                for row in (0..valid.len()).filter(|&row| valid.get(row)) {
+                    seen[usize::from(values.get(row))] = true;
+                }
+                seen.iter().filter(|&&s| s).count()
+            }
+            ColumnData::Str(Strings::Dict { codes, dict }) => {
+                let mut seen = vec![false; dict.len()];
+                for &code in codes {
+                    if let Some(flag) = seen.get_mut(code as usize) {
+                        *flag = true;
+                    }
+                }
+                seen.iter().filter(|&&s| s).count()
+            }
+            ColumnData::Str(strings @ Strings::Arena { .. }) => (0..strings.len())
+                .filter_map(|row| strings.get(row))
+                .collect::<FxHashSet<_>>()
+                .len(),
+        }
+    }
+
+    /// Approximate heap memory held by the column, in bytes.
+    pub fn heap_bytes(&self) -> usize {
+        let data = match &self.data {
+            ColumnData::Int { values, valid } | ColumnData::Timestamp { ms: values, valid } => {
+                values.capacity() * 8 + valid.heap_bytes()
+            }
+            ColumnData::Float { values, valid } => values.capacity() * 8 + valid.heap_bytes(),
+            ColumnData::Bool { values, valid } => values.heap_bytes() + valid.heap_bytes(),
+            ColumnData::Str(Strings::Dict { codes, dict }) => {
+                codes.capacity() * 4 + dict.iter().map(|s| s.len() + 16).sum::<usize>()
+            }
+            ColumnData::Str(Strings::Arena { bytes, ends, valid }) => {
+                bytes.capacity() + ends.capacity() * 8 + valid.heap_bytes()
+            }
+        };
+        data + self.mismatches.iter().map(|m| m.text.len() + 32).sum::<usize>()
+    }
+}
+
+/// A loaded table: columns of equal length.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    pub columns: Vec<Column>,
+    pub n_rows: usize,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.columns.iter().map(Column::heap_bytes).sum()
+    }
+
+    /// The displayed text of each cell of `row`.
+    pub fn row_text(&self, row: usize) -> Vec<String> {
+        self.columns.iter().map(|c| c.value(row).display()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bitmap_push_get_count() {
+        let mut bitmap = Bitmap::default();
+        for idx in 0..200 {
+            bitmap.push(idx % 3 == 0);
+        }
+        assert_eq!(bitmap.len(), 200);
+        assert_eq!(bitmap.count_ones(), 67);
+        assert!(bitmap.get(63) && !bitmap.get(64) && bitmap.get(66));
+        assert!(!bitmap.get(10_000));
+    }
+
+    #[test]
+    fn arena_strings_index_by_row() {
+        let mut valid = Bitmap::default();
+        for bit in [true, false, true] {
+            valid.push(bit);
+        }
+        let strings = Strings::Arena { bytes: "abcd".into(), ends: vec![2, 2, 4], valid };
+        assert_eq!(strings.get(0), Some("ab"));
+        assert_eq!(strings.get(1), None);
+        assert_eq!(strings.get(2), Some("cd"));
+        assert_eq!(strings.get(3), None);
+    }
+
+    #[test]
+    fn type_labels_round_trip() {
+        for kind in ColumnType::ALL {
+            assert_eq!(ColumnType::from_label(kind.label()), Some(kind));
+        }
+    }
+}

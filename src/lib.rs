@@ -1,0 +1,7 @@
+//! Vigil: a safety-signal explorer that runs entirely in the browser.
+//!
+//! Layers depend one way: `ui → plot → analysis → data`. `data`, `analysis` and `plot` are
+//! pure and build natively; `ui` and `worker` hold all browser glue and build for wasm32 only.
+//! See ARCHITECTURE.md.
+
+pub mod data;
