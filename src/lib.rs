@@ -1,7 +1,13 @@
 //! Vigil: a safety-signal explorer that runs entirely in the browser.
 //!
-//! Layers depend one way: `ui → plot → analysis → data`. `data`, `analysis` and `plot` are
-//! pure and build natively; `ui` and `worker` hold all browser glue and build for wasm32 only.
-//! See ARCHITECTURE.md.
+//! Layers depend one way: `ui → plot → analysis → data`. `data` (and later `analysis`,
+//! `plot`) and `protocol` are pure and build natively; `ui` and `worker` hold all browser
+//! glue and build for wasm32 only. See ARCHITECTURE.md.
 
 pub mod data;
+pub mod protocol;
+
+#[cfg(target_arch = "wasm32")]
+pub mod ui;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;

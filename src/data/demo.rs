@@ -266,7 +266,7 @@ fn generate_reports(params: DemoParams, rng: &mut ChaCha8Rng) -> Vec<Report> {
                 platform: if rng.gen::<f64>() < 0.8 { "android" } else { "ios" },
             };
             Report {
-                at_ms: start + 52 * DAY_MS + offset as i64,
+                at_ms: start + 52 * DAY_MS + (offset as i64) / 1000 * 1000,
                 reason: "scam",
                 account,
                 app_version: "32.1",
@@ -279,7 +279,7 @@ fn generate_reports(params: DemoParams, rng: &mut ChaCha8Rng) -> Vec<Report> {
             account.country = "US";
             account.platform = "web";
             Report {
-                at_ms: start + 74 * DAY_MS + 12 * HOUR_MS + offset as i64,
+                at_ms: start + 74 * DAY_MS + 12 * HOUR_MS + (offset as i64) / 1000 * 1000,
                 reason: "harassment",
                 violation: rng.gen::<f64>() < 0.7,
                 account,
@@ -300,7 +300,7 @@ fn generate_reports(params: DemoParams, rng: &mut ChaCha8Rng) -> Vec<Report> {
             };
             let hour = sample_hour(rng, &cumulative);
             Report {
-                at_ms: start + hour * HOUR_MS + rng.gen_range(0..HOUR_MS),
+                at_ms: start + hour * HOUR_MS + rng.gen_range(0..3600) * 1000,
                 reason: "spam",
                 account,
                 app_version: "32.0",
@@ -315,7 +315,7 @@ fn generate_reports(params: DemoParams, rng: &mut ChaCha8Rng) -> Vec<Report> {
             let violation = rng.gen::<f64>() < violation_probability(reason, &account);
             let version = if account.platform == "web" { "" } else { app_version(rng, hour / 24) };
             Report {
-                at_ms: start + hour * HOUR_MS + rng.gen_range(0..HOUR_MS),
+                at_ms: start + hour * HOUR_MS + rng.gen_range(0..3600) * 1000,
                 reason,
                 account,
                 app_version: version,
@@ -340,15 +340,15 @@ fn review(rng: &mut ChaCha8Rng, reviewer: usize, violation: bool) -> bool {
     }
 }
 
-/// Writes the demo dataset as CSV (header + `params.rows` data rows, roughly; QA reviews and
-/// duplicated rows are included in the count).
+/// Writes the demo dataset as CSV: a header and exactly `params.rows` data rows (QA reviews and
+/// duplicated rows included).
 pub fn write_demo_csv<W: Write>(params: DemoParams, out: W) -> io::Result<()> {
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
     let qa_share = 0.05;
     let duplicate_share = 0.003;
-    // Each report may add a QA row or a duplicate: shrink the base count so the total lands
-    // close to the requested size.
-    let base_rows = ((params.rows as f64) / (1.0 + qa_share + duplicate_share)).round() as usize;
+    // Each report may add a QA row or a duplicate: generate enough reports that the output
+    // reaches exactly `params.rows` rows, and stop there.
+    let base_rows = ((params.rows as f64) / (1.0 + qa_share + duplicate_share) * 1.02).ceil() as usize + 10;
     let reports = generate_reports(DemoParams { rows: base_rows, seed: params.seed }, &mut rng);
     let mut writer = csv::WriterBuilder::new().from_writer(out);
     writer.write_record(DEMO_COLUMNS)?;
@@ -410,7 +410,7 @@ pub fn write_demo_csv<W: Write>(params: DemoParams, out: W) -> io::Result<()> {
                 actioned_at,
             ]
         };
-        let review_ms = at_ms + rng.gen_range(10 * 60_000..36 * HOUR_MS);
+        let review_ms = at_ms + rng.gen_range(600..36 * 3600) * 1000;
         let primary = record_for("primary", reviewer, primary_decision, review_ms);
         writer.write_record(&primary)?;
         written += 1;
@@ -452,10 +452,10 @@ mod tests {
     }
 
     #[test]
-    fn row_count_close_to_requested() {
+    fn row_count_is_exact() {
         let csv = demo_csv(DemoParams { rows: 2000, seed: 1 });
         let lines = csv.iter().filter(|&&b| b == b'\n').count() - 1;
-        assert!((1900..=2000).contains(&lines), "{lines}");
+        assert_eq!(lines, 2000);
     }
 
     #[test]

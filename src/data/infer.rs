@@ -130,6 +130,13 @@ pub fn is_id_like_name(name: &str) -> bool {
         || lower == "id"
 }
 
+/// Names like `app_version`, `zip_code`, `phone`: digits that are labels, not quantities.
+pub fn is_label_like_name(name: &str) -> bool {
+    name_words(name)
+        .iter()
+        .any(|w| matches!(w.as_str(), "version" | "ver" | "zip" | "zipcode" | "postcode" | "postal" | "phone" | "code" | "sku"))
+}
+
 /// The inferred storage type of a column, before string classification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Inferred {
@@ -154,6 +161,10 @@ pub fn infer_column(name: &str, sample: &[&str]) -> Inferred {
         return Inferred::Strings;
     }
     let ints = share_fitting(sample, |t| parse_int(t).is_some());
+    let floats = share_fitting(sample, |t| matches!(parse_float(t), Some(_)));
+    if floats >= FIT_SHARE && is_label_like_name(name) {
+        return Inferred::Strings;
+    }
     if ints >= FIT_SHARE {
         let all_binary = sample.iter().all(|t| matches!(parse_int(t), Some(0 | 1)));
         if all_binary && is_flag_like_name(name) {
@@ -171,7 +182,7 @@ pub fn infer_column(name: &str, sample: &[&str]) -> Inferred {
         }
         return Inferred::Integer;
     }
-    if share_fitting(sample, |t| matches!(parse_float(t), Some(_))) >= FIT_SHARE {
+    if floats >= FIT_SHARE {
         return Inferred::Float;
     }
     if share_fitting(sample, |t| parse_bool_word(t).is_some()) >= FIT_SHARE {
@@ -261,6 +272,8 @@ mod tests {
         assert_eq!(infer_column("amount", &["1785000000"]), Inferred::Integer);
         assert_eq!(infer_column("user_id", &["17", "18"]), Inferred::Strings);
         assert_eq!(infer_column("name", &["ann", "bob"]), Inferred::Strings);
+        assert_eq!(infer_column("app_version", &["31.0", "32.1"]), Inferred::Strings);
+        assert_eq!(infer_column("zip_code", &["02139", "10001"]), Inferred::Strings);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::time::format_iso_ms;
+use super::time::format_display_ms;
 
 /// What a column means, as inferred at load or chosen by the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -155,7 +155,7 @@ impl Value<'_> {
             Value::Int(v) => v.to_string(),
             Value::Float(v) => format_float(v),
             Value::Bool(v) => v.to_string(),
-            Value::Timestamp(ms) => format_iso_ms(ms),
+            Value::Timestamp(ms) => format_display_ms(ms),
             Value::Str(s) => s.to_string(),
         }
     }

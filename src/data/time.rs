@@ -60,6 +60,12 @@ pub fn format_iso_ms(ms: i64) -> String {
     }
 }
 
+/// Formats UTC milliseconds for display: `YYYY-MM-DD HH:MM:SS` (with `.mmm` when not whole
+/// seconds). Reads back through [`parse_timestamp_text`].
+pub fn format_display_ms(ms: i64) -> String {
+    format_iso_ms(ms).replacen('T', " ", 1).trim_end_matches('Z').to_string()
+}
+
 /// Formats UTC milliseconds as a date `YYYY-MM-DD`.
 pub fn format_date_ms(ms: i64) -> String {
     let (y, mo, d) = civil_from_days(ms.div_euclid(DAY_MS));
@@ -228,6 +234,8 @@ mod tests {
         assert_eq!(format_iso_ms(ms - 250), "2026-08-01T13:45:12Z");
         assert_eq!(parse_timestamp_text(&format_iso_ms(ms)), Some(ms));
         assert_eq!(format_date_ms(-1), "1969-12-31");
+        assert_eq!(format_display_ms(ms), "2026-08-01 13:45:12.250");
+        assert_eq!(parse_timestamp_text(&format_display_ms(ms)), Some(ms));
     }
 
     #[test]

@@ -1,0 +1,221 @@
+//! The typed messages between the UI thread and the worker that owns the table.
+//!
+//! Both sides serialise these with serde (JSON) over `postMessage`; a `File` to load travels
+//! beside the JSON as its own structured-clone value. Results are small by construction:
+//! summaries, one page of rows, never the table.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::demo::DemoParams;
+use crate::data::load::{Dialect, LoadOptions, LoadReport, RejectedRow, TextEncoding};
+use crate::data::table::ColumnType;
+
+/// Where a table came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum DataSource {
+    Demo(DemoParams),
+    /// A local file: its name (the bytes are sent beside the request).
+    File { name: String },
+    Url { url: String },
+}
+
+impl DataSource {
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Demo(params) => format!("demo dataset ({} rows, seed {})", params.rows, params.seed),
+            Self::File { name } => name.clone(),
+            Self::Url { url } => url.clone(),
+        }
+    }
+}
+
+/// A request from the UI; `id` ties responses to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub id: u64,
+    pub request: Request,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    Load { source: DataSource, options: LoadOptions },
+    /// Stop request `id` if it is still running (loads stop at the next chunk).
+    Cancel { id: u64 },
+    /// Display text of rows `start .. start + count`.
+    Rows { start: usize, count: usize },
+}
+
+/// A message from the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    /// The worker is listening; requests sent earlier were queued by the UI.
+    Ready,
+    Progress(Progress),
+    Loaded { id: u64, summary: TableSummary },
+    /// The load failed; the previously loaded table (if any) is still there.
+    LoadFailed { id: u64, message: String },
+    Cancelled { id: u64 },
+    Rows { id: u64, start: usize, rows: Vec<Vec<String>> },
+    /// A request that could not be served (e.g. rows before anything is loaded).
+    Failed { id: u64, message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub id: u64,
+    pub bytes: u64,
+    /// Total bytes when known (files; URLs with a Content-Length).
+    pub total_bytes: Option<u64>,
+    pub rows: u64,
+}
+
+impl Progress {
+    /// Completed fraction in 0..=1, when the total is known.
+    pub fn fraction(&self) -> Option<f64> {
+        self.total_bytes.filter(|&t| t > 0).map(|t| (self.bytes as f64 / t as f64).clamp(0.0, 1.0))
+    }
+}
+
+/// What the UI knows about a column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnSummary {
+    pub name: String,
+    pub kind: ColumnType,
+    pub missing: usize,
+    pub distinct: usize,
+    /// Values that did not fit the type (now missing).
+    pub mismatches: usize,
+    pub heap_bytes: usize,
+}
+
+/// What the UI knows about the loaded table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableSummary {
+    pub source: DataSource,
+    pub n_rows: usize,
+    pub columns: Vec<ColumnSummary>,
+    pub dialect: Dialect,
+    pub notices: Vec<String>,
+    pub rejected: Vec<RejectedRow>,
+    pub rejected_total: u64,
+    /// Bytes as read (compressed size for gzip).
+    pub source_bytes: u64,
+    pub text_bytes: u64,
+    pub elapsed_ms: f64,
+    pub heap_bytes: usize,
+}
+
+impl TableSummary {
+    pub fn from_report(report: &LoadReport, source: DataSource, source_bytes: u64, elapsed_ms: f64) -> Self {
+        let table = &report.table;
+        let columns = table
+            .columns
+            .iter()
+            .map(|column| ColumnSummary {
+                name: column.name.clone(),
+                kind: column.kind,
+                missing: table.n_rows.saturating_sub(column.count_valid()),
+                distinct: column.count_distinct(),
+                mismatches: column.mismatches.len(),
+                heap_bytes: column.heap_bytes(),
+            })
+            .collect();
+        Self {
+            source,
+            n_rows: table.n_rows,
+            columns,
+            dialect: report.dialect.clone(),
+            notices: report.notices.clone(),
+            rejected: report.rejected.clone(),
+            rejected_total: report.rejected_total,
+            source_bytes,
+            text_bytes: report.text_bytes,
+            elapsed_ms,
+            heap_bytes: table.heap_bytes(),
+        }
+    }
+
+    /// Load throughput in MB/s of text.
+    pub fn megabytes_per_second(&self) -> Option<f64> {
+        (self.elapsed_ms > 0.0).then(|| self.text_bytes as f64 / 1e6 / (self.elapsed_ms / 1000.0))
+    }
+
+    /// "comma-separated, header, UTF-8 (BOM), gzip".
+    pub fn describe_dialect(&self) -> String {
+        let d = &self.dialect;
+        let delimiter = match d.delimiter {
+            b',' => "comma-separated".to_string(),
+            b'\t' => "tab-separated".to_string(),
+            b';' => "semicolon-separated".to_string(),
+            b'|' => "pipe-separated".to_string(),
+            other => format!("{:?}-separated", char::from(other)),
+        };
+        let mut parts = vec![delimiter, if d.has_header { "header row" } else { "no header" }.to_string()];
+        parts.push(match (d.encoding, d.bom) {
+            (TextEncoding::Utf8, true) => "UTF-8 with BOM".into(),
+            (TextEncoding::Utf8, false) => "UTF-8".into(),
+            (TextEncoding::Windows1252, _) => "Windows-1252".into(),
+        });
+        if d.gzip {
+            parts.push("gzip".into());
+        }
+        parts.join(", ")
+    }
+}
+
+/// Human-readable byte size: "12.3 MB".
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let name = UNITS.get(unit).copied().unwrap_or("B");
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {name}")
+    }
+}
+
+/// Thousands-separated integer: "100,000".
+pub fn format_count(count: u64) -> String {
+    let digits = count.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (idx, ch) in digits.chars().enumerate() {
+        if idx > 0 && (digits.len() - idx) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn requests_round_trip_as_json() {
+        let envelope = Envelope {
+            id: 3,
+            request: Request::Load { source: DataSource::Demo(DemoParams { rows: 10, seed: 1 }), options: LoadOptions::default() },
+        };
+        let json = serde_json::to_string(&envelope).unwrap();
+        assert_eq!(serde_json::from_str::<Envelope>(&json).unwrap(), envelope);
+    }
+
+    #[test]
+    fn formatting() {
+        assert_eq!(format_count(100_000), "100,000");
+        assert_eq!(format_count(999), "999");
+        assert_eq!(format_count(1_234_567), "1,234,567");
+        assert_eq!(format_bytes(512), "512 B");
+        assert_eq!(format_bytes(15_300_000), "15.3 MB");
+        let p = Progress { id: 1, bytes: 50, total_bytes: Some(200), rows: 0 };
+        assert_eq!(p.fraction(), Some(0.25));
+    }
+}

@@ -1,0 +1,199 @@
+//! The app shell: header, data sources, load progress, error banner and tabs.
+
+use leptos::ev;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{File, HtmlInputElement};
+
+use super::client;
+use super::data_tab::DataTab;
+use super::placeholder::Planned;
+use super::state::{AppState, Tab};
+use crate::data::demo::DemoParams;
+use crate::protocol::{format_bytes, format_count, DataSource};
+
+#[component]
+pub fn App() -> impl IntoView {
+    let state = AppState::new();
+    provide_context(state);
+    match client::start(state) {
+        Ok(()) => client::load(state, DataSource::Demo(DemoParams::default()), None),
+        Err(message) => state.error.set(Some(message)),
+    }
+    let dragging = RwSignal::new(false);
+    install_drop_handlers(state, dragging);
+
+    view! {
+        <div class="app" class:dragging=move || dragging.get()>
+            <header class="topbar">
+                <div class="brand">
+                    <span class="logo" aria-hidden="true">"◉"</span>
+                    <h1>"Vigil"</h1>
+                    <span class="tagline">"safety-signal explorer · runs in your browser, nothing leaves it"</span>
+                </div>
+                <SourceBar/>
+            </header>
+            <LoadProgress/>
+            <ErrorBanner/>
+            <nav class="tabs" role="tablist">
+                {Tab::ALL
+                    .into_iter()
+                    .map(|tab| {
+                        view! {
+                            <button
+                                role="tab"
+                                class="tab"
+                                class:active=move || state.tab.get() == tab
+                                aria-selected=move || (state.tab.get() == tab).to_string()
+                                data-testid=format!("tab-{}", tab.slug())
+                                on:click=move |_| state.tab.set(tab)
+                            >
+                                {tab.label()}
+                            </button>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+            <main class="content">
+                {move || match state.tab.get() {
+                    Tab::Data => view! { <DataTab/> }.into_any(),
+                    other => view! { <Planned tab=other/> }.into_any(),
+                }}
+            </main>
+            <div class="drop-overlay" aria-hidden="true">
+                <div>"Drop a CSV, TSV or .csv.gz file to load it"</div>
+            </div>
+        </div>
+    }
+}
+
+fn first_file(files: Option<web_sys::FileList>) -> Option<File> {
+    files.and_then(|list| list.get(0))
+}
+
+fn load_file(state: AppState, file: File) {
+    let name = file.name();
+    client::load(state, DataSource::File { name }, Some(file));
+}
+
+fn install_drop_handlers(state: AppState, dragging: RwSignal<bool>) {
+    let _ = window_event_listener(ev::dragover, move |event| {
+        event.prevent_default();
+        dragging.set(true);
+    });
+    let _ = window_event_listener(ev::dragleave, move |event| {
+        // Leaving the window (not just a child element) has no related target.
+        if event.related_target().is_none() {
+            dragging.set(false);
+        }
+    });
+    let _ = window_event_listener(ev::drop, move |event| {
+        event.prevent_default();
+        dragging.set(false);
+        match first_file(event.data_transfer().and_then(|dt| dt.files())) {
+            Some(file) => load_file(state, file),
+            None => state.error.set(Some("Nothing to load: drop a file (CSV, TSV or .csv.gz).".into())),
+        }
+    });
+}
+
+#[component]
+fn SourceBar() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let url = RwSignal::new(String::new());
+    let on_file = move |event: ev::Event| {
+        let Some(input) = event.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
+        if let Some(file) = first_file(input.files()) {
+            load_file(state, file);
+        }
+        // Let the same file be chosen again.
+        input.set_value("");
+    };
+    let load_url = move || {
+        let text = url.get_untracked().trim().to_string();
+        if text.is_empty() {
+            state.error.set(Some("Enter the address of a CSV file first.".into()));
+            return;
+        }
+        client::load(state, DataSource::Url { url: text }, None);
+    };
+    view! {
+        <div class="sources">
+            <label class="button primary" data-testid="open-file">
+                "Open file…"
+                <input type="file" accept=".csv,.tsv,.txt,.gz,text/csv,text/tab-separated-values" on:change=on_file/>
+            </label>
+            <form
+                class="url-form"
+                on:submit=move |event: ev::SubmitEvent| {
+                    event.prevent_default();
+                    load_url();
+                }
+            >
+                <input
+                    type="url"
+                    placeholder="https://…/export.csv"
+                    aria-label="CSV address"
+                    data-testid="url-input"
+                    prop:value=move || url.get()
+                    on:input=move |event| url.set(event_target_value(&event))
+                />
+                <button type="submit" class="button" data-testid="load-url">"Load URL"</button>
+            </form>
+            <button
+                class="button"
+                data-testid="load-demo"
+                on:click=move |_| client::load(state, DataSource::Demo(DemoParams::default()), None)
+            >
+                "Demo dataset"
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn LoadProgress() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        state.loading.get().map(|loading| {
+            let progress = loading.progress.clone();
+            let fraction = progress.as_ref().and_then(|p| p.fraction());
+            let detail = match &progress {
+                Some(p) => {
+                    let total = p.total_bytes.map(|t| format!(" of {}", format_bytes(t))).unwrap_or_default();
+                    format!("{}{} · {} rows", format_bytes(p.bytes), total, format_count(p.rows))
+                }
+                None => "starting…".to_string(),
+            };
+            view! {
+                <div class="progress" role="status" data-testid="load-progress">
+                    <span class="progress-label">"Loading " {loading.what.clone()}</span>
+                    <div class="bar" class:indeterminate=fraction.is_none()>
+                        <div class="fill" style=format!("width: {:.1}%", fraction.unwrap_or(0.3) * 100.0)></div>
+                    </div>
+                    <span class="progress-detail">{detail}</span>
+                    <button class="button small" data-testid="cancel-load" on:click=move |_| client::cancel(state)>
+                        "Cancel"
+                    </button>
+                </div>
+            }
+        })
+    }
+}
+
+#[component]
+fn ErrorBanner() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        state.error.get().map(|message| {
+            view! {
+                <div class="banner error" role="alert" data-testid="error-banner">
+                    <span>{message}</span>
+                    <button class="button small" aria-label="Dismiss" on:click=move |_| state.error.set(None)>
+                        "Dismiss"
+                    </button>
+                </div>
+            }
+        })
+    }
+}

@@ -1,0 +1,142 @@
+//! The UI's handle on the worker: sends [`Request`]s, turns [`Response`]s into state.
+//!
+//! Requests made before the worker reports `Ready` are queued, since a worker drops messages
+//! that arrive before its wasm module has installed the handler.
+
+use std::cell::RefCell;
+
+use js_sys::{Object, Reflect};
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{File, MessageEvent, Worker};
+
+use super::state::{AppState, Loading, RowPage};
+use crate::protocol::{Envelope, Request, Response};
+
+/// Rows per page of the preview grid.
+pub const PAGE_ROWS: usize = 100;
+
+struct Client {
+    worker: Worker,
+    ready: bool,
+    queue: Vec<JsValue>,
+    next_id: u64,
+}
+
+thread_local! {
+    static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
+}
+
+/// Starts the worker and routes its responses into `state`.
+pub fn start(state: AppState) -> Result<(), String> {
+    let worker = Worker::new("./vigil-worker_loader.js").map_err(|e| format!("cannot start the worker: {e:?}"))?;
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let Some(json) = event.data().as_string() else { return };
+        match serde_json::from_str::<Response>(&json) {
+            Ok(response) => handle(state, response),
+            Err(err) => web_sys::console::error_1(&format!("vigil: bad response from worker: {err}").into()),
+        }
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_event: web_sys::Event| {
+        state.loading.set(None);
+        state.error.set(Some("The background worker stopped unexpectedly. Reload the page to continue.".into()));
+    });
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_error.forget();
+    CLIENT.with_borrow_mut(|client| *client = Some(Client { worker, ready: false, queue: Vec::new(), next_id: 1 }));
+    Ok(())
+}
+
+/// Sends a request (with a file to load, if any); returns its id.
+pub fn send(request: Request, file: Option<File>) -> u64 {
+    CLIENT.with_borrow_mut(|slot| {
+        let Some(client) = slot.as_mut() else { return 0 };
+        let id = client.next_id;
+        client.next_id += 1;
+        let message = Object::new();
+        let json = serde_json::to_string(&Envelope { id, request }).unwrap_or_default();
+        let _ = Reflect::set(&message, &"envelope".into(), &json.into());
+        if let Some(file) = file {
+            let _ = Reflect::set(&message, &"file".into(), &file);
+        }
+        if client.ready {
+            post(&client.worker, &message);
+        } else {
+            client.queue.push(message.into());
+        }
+        id
+    })
+}
+
+fn post(worker: &Worker, message: &JsValue) {
+    if let Err(err) = worker.post_message(message) {
+        web_sys::console::error_2(&"vigil: postMessage to worker failed".into(), &err);
+    }
+}
+
+fn handle(state: AppState, response: Response) {
+    match response {
+        Response::Ready => CLIENT.with_borrow_mut(|slot| {
+            if let Some(client) = slot.as_mut() {
+                client.ready = true;
+                for message in client.queue.drain(..) {
+                    post(&client.worker, &message);
+                }
+            }
+        }),
+        Response::Progress(progress) => state.loading.update(|loading| {
+            if let Some(loading) = loading.as_mut().filter(|l| l.id == progress.id) {
+                loading.progress = Some(progress);
+            }
+        }),
+        Response::Loaded { id, summary } => {
+            if is_current_load(state, id) {
+                state.loading.set(None);
+                state.error.set(None);
+                state.summary.set(Some(summary));
+                state.page.set(None);
+                send(Request::Rows { start: 0, count: PAGE_ROWS }, None);
+            }
+        }
+        Response::LoadFailed { id, message } => {
+            if is_current_load(state, id) {
+                state.loading.set(None);
+                let kept = if state.summary.get_untracked().is_some() { " The data loaded before is still here." } else { "" };
+                state.error.set(Some(format!("{message}{kept}")));
+            }
+        }
+        Response::Cancelled { id } => {
+            if is_current_load(state, id) {
+                state.loading.set(None);
+            }
+        }
+        Response::Rows { start, rows, .. } => state.page.set(Some(RowPage { start, rows })),
+        Response::Failed { message, .. } => state.error.set(Some(message)),
+    }
+}
+
+fn is_current_load(state: AppState, id: u64) -> bool {
+    state.loading.get_untracked().is_some_and(|l| l.id == id)
+}
+
+/// Starts loading `source`, replacing any load in flight.
+pub fn load(state: AppState, source: crate::protocol::DataSource, file: Option<File>) {
+    if let Some(previous) = state.loading.get_untracked() {
+        send(Request::Cancel { id: previous.id }, None);
+    }
+    let what = source.describe();
+    let id = send(Request::Load { source, options: Default::default() }, file);
+    state.error.set(None);
+    state.loading.set(Some(Loading { id, what, progress: None }));
+}
+
+/// Cancels the load in flight, if any.
+pub fn cancel(state: AppState) {
+    if let Some(loading) = state.loading.get_untracked() {
+        send(Request::Cancel { id: loading.id }, None);
+        state.loading.set(None);
+    }
+}

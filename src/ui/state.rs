@@ -1,0 +1,85 @@
+//! Shared UI state: a small `Copy` struct of signals provided as context.
+
+use leptos::prelude::*;
+
+use crate::protocol::{Progress, TableSummary};
+
+/// The analysis tabs, in display order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Data,
+    Profile,
+    Trends,
+    RootCause,
+    Clusters,
+    Models,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 6] = [Tab::Data, Tab::Profile, Tab::Trends, Tab::RootCause, Tab::Clusters, Tab::Models];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Data => "Data",
+            Tab::Profile => "Profile",
+            Tab::Trends => "Trends",
+            Tab::RootCause => "Root cause",
+            Tab::Clusters => "Clusters",
+            Tab::Models => "Models & rules",
+        }
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Tab::Data => "data",
+            Tab::Profile => "profile",
+            Tab::Trends => "trends",
+            Tab::RootCause => "root-cause",
+            Tab::Clusters => "clusters",
+            Tab::Models => "models",
+        }
+    }
+}
+
+/// A load in flight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loading {
+    pub id: u64,
+    pub what: String,
+    pub progress: Option<Progress>,
+}
+
+/// A page of the row preview.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowPage {
+    pub start: usize,
+    pub rows: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct AppState {
+    pub tab: RwSignal<Tab>,
+    pub summary: RwSignal<Option<TableSummary>>,
+    pub loading: RwSignal<Option<Loading>>,
+    /// A message for the banner (load failures, bad input); dismissible.
+    pub error: RwSignal<Option<String>>,
+    pub page: RwSignal<Option<RowPage>>,
+}
+
+impl AppState {
+    pub fn new() -> Self {
+        Self {
+            tab: RwSignal::new(Tab::Data),
+            summary: RwSignal::new(None),
+            loading: RwSignal::new(None),
+            error: RwSignal::new(None),
+            page: RwSignal::new(None),
+        }
+    }
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,263 @@
+//! The Web Worker side: owns the loaded table and answers typed [`Request`]s.
+//!
+//! Loads are async loops over chunks (file slices, network reads, or slices of the generated
+//! demo CSV). Between chunks the loop yields to the event loop with a zero timeout, so a
+//! `Cancel` message is seen and the page's progress bar moves. A failed or cancelled load
+//! leaves the previously loaded table in place.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::data::demo::demo_csv;
+use crate::data::load::{LoadError, LoadOptions, LoadReport, TableLoader};
+use crate::protocol::{DataSource, Envelope, Progress, Request, Response, TableSummary};
+
+/// Bytes read per step from a file.
+const FILE_CHUNK_BYTES: f64 = 4.0 * 1024.0 * 1024.0;
+/// Bytes of the generated demo pushed per step.
+const DEMO_CHUNK_BYTES: usize = 1 << 20;
+
+#[derive(Default)]
+struct State {
+    report: Option<LoadReport>,
+    /// Requests the UI asked to cancel.
+    cancelled: Vec<u64>,
+}
+
+type Shared = Rc<RefCell<State>>;
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(response: &Response) {
+    match serde_json::to_string(response) {
+        Ok(json) => {
+            if let Err(err) = scope().post_message(&JsValue::from_str(&json)) {
+                web_sys::console::error_2(&"vigil worker: postMessage failed".into(), &err);
+            }
+        }
+        Err(err) => web_sys::console::error_1(&format!("vigil worker: cannot encode response: {err}").into()),
+    }
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Lets the event loop run (messages, timers) before continuing.
+async fn yield_now() {
+    let promise = Promise::new(&mut |resolve, _reject| {
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Entry point of the worker binary.
+pub fn run() {
+    let state: Shared = Rc::new(RefCell::new(State::default()));
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        handle_message(&state, &event.data());
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    on_message.forget();
+    post(&Response::Ready);
+}
+
+fn handle_message(state: &Shared, data: &JsValue) {
+    let json = Reflect::get(data, &"envelope".into()).ok().and_then(|v| v.as_string());
+    let envelope = match json.as_deref().map(serde_json::from_str::<Envelope>) {
+        Some(Ok(envelope)) => envelope,
+        Some(Err(err)) => {
+            web_sys::console::error_1(&format!("vigil worker: bad request: {err}").into());
+            return;
+        }
+        None => return,
+    };
+    let id = envelope.id;
+    match envelope.request {
+        Request::Cancel { id: target } => state.borrow_mut().cancelled.push(target),
+        Request::Load { source, options } => {
+            let file = Reflect::get(data, &"file".into()).ok().and_then(|f| f.dyn_into::<Blob>().ok());
+            let state = state.clone();
+            spawn_local(async move { load(state, id, source, options, file).await });
+        }
+        Request::Rows { start, count } => {
+            let response = match &state.borrow().report {
+                Some(report) => {
+                    let table = &report.table;
+                    let end = start.saturating_add(count).min(table.n_rows);
+                    let rows = (start.min(end)..end).map(|row| table.row_text(row)).collect();
+                    Response::Rows { id, start, rows }
+                }
+                None => Response::Failed { id, message: "no data is loaded".into() },
+            };
+            post(&response);
+        }
+    }
+}
+
+enum Outcome {
+    Done(LoadReport, u64),
+    Failed(String),
+    Cancelled,
+}
+
+async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, file: Option<Blob>) {
+    let started = now_ms();
+    let outcome = match &source {
+        DataSource::Demo(params) => {
+            let bytes = demo_csv(*params);
+            let total = bytes.len() as u64;
+            let chunks = bytes.chunks(DEMO_CHUNK_BYTES).map(<[u8]>::to_vec);
+            load_chunks(&state, id, options, Some(total), IterSource(chunks)).await
+        }
+        DataSource::File { .. } => match file {
+            Some(blob) => load_blob(&state, id, options, blob).await,
+            None => Outcome::Failed("the file was not passed to the worker".into()),
+        },
+        DataSource::Url { url } => load_url(&state, id, options, url).await,
+    };
+    let elapsed_ms = now_ms() - started;
+    let response = match outcome {
+        Outcome::Done(report, source_bytes) => {
+            let summary = TableSummary::from_report(&report, source, source_bytes, elapsed_ms);
+            state.borrow_mut().report = Some(report);
+            Response::Loaded { id, summary }
+        }
+        Outcome::Failed(message) => Response::LoadFailed { id, message },
+        Outcome::Cancelled => Response::Cancelled { id },
+    };
+    state.borrow_mut().cancelled.retain(|&c| c != id);
+    post(&response);
+}
+
+/// A source of chunks: `next` yields the next chunk, `None` at the end, or an error message.
+trait ChunkSource {
+    async fn next(&mut self) -> Result<Option<Vec<u8>>, String>;
+}
+
+struct IterSource<I>(I);
+
+impl<I: Iterator<Item = Vec<u8>>> ChunkSource for IterSource<I> {
+    async fn next(&mut self) -> Result<Option<Vec<u8>>, String> {
+        Ok(self.0.next())
+    }
+}
+
+async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Option<u64>, mut source: impl ChunkSource) -> Outcome {
+    let mut loader = TableLoader::new(options);
+    let mut bytes = 0u64;
+    loop {
+        if state.borrow().cancelled.contains(&id) {
+            return Outcome::Cancelled;
+        }
+        let chunk = match source.next().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(message) => return Outcome::Failed(message),
+        };
+        bytes += chunk.len() as u64;
+        if let Err(err) = loader.push(&chunk) {
+            return Outcome::Failed(describe_load_error(&err));
+        }
+        post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: loader.rows_loaded() }));
+        yield_now().await;
+    }
+    match loader.finish() {
+        Ok(report) => Outcome::Done(report, bytes),
+        Err(err) => Outcome::Failed(describe_load_error(&err)),
+    }
+}
+
+fn describe_load_error(err: &LoadError) -> String {
+    let mut message = err.to_string();
+    if let Some(first) = message.get(..1) {
+        message = first.to_uppercase() + message.get(1..).unwrap_or_default();
+    }
+    message
+}
+
+struct BlobSource {
+    blob: Blob,
+    offset: f64,
+}
+
+impl ChunkSource for BlobSource {
+    async fn next(&mut self) -> Result<Option<Vec<u8>>, String> {
+        let size = self.blob.size();
+        if self.offset >= size {
+            return Ok(None);
+        }
+        let end = (self.offset + FILE_CHUNK_BYTES).min(size);
+        let slice = self.blob.slice_with_f64_and_f64(self.offset, end).map_err(|e| format!("cannot read the file: {e:?}"))?;
+        let buffer = JsFuture::from(slice.array_buffer()).await.map_err(|e| format!("cannot read the file: {e:?}"))?;
+        self.offset = end;
+        Ok(Some(Uint8Array::new(&buffer).to_vec()))
+    }
+}
+
+async fn load_blob(state: &Shared, id: u64, options: LoadOptions, blob: Blob) -> Outcome {
+    let total = blob.size() as u64;
+    load_chunks(state, id, options, Some(total), BlobSource { blob, offset: 0.0 }).await
+}
+
+struct StreamSource {
+    reader: web_sys::ReadableStreamDefaultReader,
+}
+
+impl ChunkSource for StreamSource {
+    async fn next(&mut self) -> Result<Option<Vec<u8>>, String> {
+        let result = JsFuture::from(self.reader.read())
+            .await
+            .map_err(|e| format!("the download was interrupted: {}", js_error_text(&e)))?;
+        let done = Reflect::get(&result, &"done".into()).ok().and_then(|v| v.as_bool()).unwrap_or(true);
+        if done {
+            return Ok(None);
+        }
+        let value = Reflect::get(&result, &"value".into()).map_err(|e| js_error_text(&e))?;
+        Ok(Some(Uint8Array::new(&value).to_vec()))
+    }
+}
+
+fn js_error_text(value: &JsValue) -> String {
+    value
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| format!("{value:?}"))
+}
+
+async fn load_url(state: &Shared, id: u64, options: LoadOptions, url: &str) -> Outcome {
+    let response = match JsFuture::from(scope().fetch_with_str(url)).await {
+        Ok(response) => response.unchecked_into::<web_sys::Response>(),
+        Err(err) => {
+            return Outcome::Failed(format!(
+                "Could not fetch {url}: {}. The server may be unreachable, or it does not allow \
+                 cross-origin requests (CORS); download the file and open it instead.",
+                js_error_text(&err)
+            ))
+        }
+    };
+    if !response.ok() {
+        return Outcome::Failed(format!("Could not fetch {url}: the server answered {} {}", response.status(), response.status_text()));
+    }
+    let total = response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<u64>().ok());
+    let Some(body) = response.body() else {
+        return Outcome::Failed(format!("Could not fetch {url}: the response has no body"));
+    };
+    let reader = body.get_reader().unchecked_into::<web_sys::ReadableStreamDefaultReader>();
+    load_chunks(state, id, options, total, StreamSource { reader }).await
+}

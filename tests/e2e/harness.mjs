@@ -1,0 +1,87 @@
+// Shared end-to-end harness: serves dist/ on 127.0.0.1 and opens it in Debian's Chromium.
+// Every request the page makes is recorded, so tests can assert nothing leaves the origin.
+
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+export const DIST = resolve(process.env.VIGIL_DIST ?? join(here, '..', '..', 'dist'));
+export const FIXTURES = resolve(join(here, '..', 'fixtures'));
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.css': 'text/css',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.csv': 'text/csv',
+  '.gz': 'application/gzip',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+};
+
+/** Serves `root` (dist/) and, under /fixtures/, the test fixtures. Resolves to {url, close}. */
+export async function serve(root = DIST) {
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const base = path.startsWith('/fixtures/') ? FIXTURES : root;
+    const rel = path.startsWith('/fixtures/') ? path.slice('/fixtures/'.length) : path.slice(1);
+    let file = normalize(join(base, rel || 'index.html'));
+    if (!file.startsWith(base)) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    }
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    headless: true,
+  });
+}
+
+/**
+ * Opens the app in a fresh context. Returns {page, context, requests, errors}: every URL
+ * requested and every page error / console error seen.
+ */
+export async function openApp(browser, url, { colorScheme = 'light', viewport = { width: 1360, height: 900 } } = {}) {
+  const context = await browser.newContext({ colorScheme, viewport, acceptDownloads: true });
+  const requests = [];
+  const errors = [];
+  context.on('request', (request) => requests.push(request.url()));
+  // Worker requests are not always page requests: watch service workers and workers too.
+  const page = await context.newPage();
+  page.on('worker', (worker) => worker.on('console', (msg) => msg.type() === 'error' && errors.push(`worker: ${msg.text()}`)));
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => msg.type() === 'error' && errors.push(`console: ${msg.text()}`));
+  await page.goto(url);
+  return { page, context, requests, errors };
+}
+
+/** Waits until a load has finished (the row count is shown and no progress bar). */
+export async function waitLoaded(page, timeout = 60_000) {
+  await page.waitForSelector('[data-testid="row-count"]', { timeout });
+  await page.waitForSelector('[data-testid="load-progress"]', { state: 'detached', timeout });
+}
