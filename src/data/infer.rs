@@ -44,7 +44,7 @@ pub fn parse_float(text: &str) -> Option<FloatCell> {
     let trimmed = text.trim();
     let first = trimmed.bytes().next()?;
     // Rust's parser also accepts "inf"/"nan" spelled out: only let them through as NonFinite.
-    let after_sign = if matches!(first, b'+' | b'-') { trimmed.bytes().nth(1) } else { Some(first) };
+    let after_sign = if matches!(first, b'+' | b'-') { trimmed.as_bytes().get(1).copied() } else { Some(first) };
     if after_sign.is_some_and(|b| b.is_ascii_alphabetic()) {
         let lower = trimmed.trim_start_matches(['+', '-']).to_ascii_lowercase();
         return matches!(lower.as_str(), "inf" | "infinity" | "nan").then_some(FloatCell::NonFinite);
@@ -161,7 +161,7 @@ pub fn infer_column(name: &str, sample: &[&str]) -> Inferred {
         return Inferred::Strings;
     }
     let ints = share_fitting(sample, |t| parse_int(t).is_some());
-    let floats = share_fitting(sample, |t| matches!(parse_float(t), Some(_)));
+    let floats = share_fitting(sample, |t| parse_float(t).is_some());
     if floats >= FIT_SHARE && is_label_like_name(name) {
         return Inferred::Strings;
     }

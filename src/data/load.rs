@@ -107,7 +107,7 @@ pub struct TableLoader {
 enum Input {
     /// Fewer than two bytes seen: cannot tell gzip from text yet.
     Undecided(Vec<u8>, LoadOptions),
-    Plain(Parser),
+    Plain(Box<Parser>),
     Gzip(Box<flate2::write::MultiGzDecoder<Parser>>),
     /// A previous push failed; the loader only reports that error.
     Failed(LoadError),
@@ -143,7 +143,7 @@ impl TableLoader {
                 if gzip {
                     self.input = Input::Gzip(Box::new(flate2::write::MultiGzDecoder::new(parser)));
                 } else {
-                    self.input = Input::Plain(parser);
+                    self.input = Input::Plain(Box::new(parser));
                 }
                 return self.push_decided(&head);
             }
@@ -456,6 +456,10 @@ struct Body {
     oversized: bool,
     record_line: u64,
     record_byte: u64,
+    /// `\r` not followed by `\n` (old Mac line ends): csv-core counts only `\n` as lines.
+    lone_crs: u64,
+    /// The last byte consumed was `\r`; whether it is lone depends on the next byte.
+    pending_cr: bool,
     bytes_consumed: u64,
     header: Option<Vec<String>>,
     phase: Phase,
@@ -479,6 +483,8 @@ impl Body {
             oversized: false,
             record_line: 1,
             record_byte: 0,
+            lone_crs: 0,
+            pending_cr: false,
             bytes_consumed: 0,
             header: None,
             phase: Phase::Sampling { rows: Vec::new(), limit: SAMPLE_ROWS },
@@ -496,6 +502,7 @@ impl Body {
             let out = self.out.get_mut(self.out_len..).unwrap_or_default();
             let ends = self.ends.get_mut(self.ends_len..).unwrap_or_default();
             let (result, nin, nout, nend) = self.reader.read_record(input, out, ends);
+            self.count_lone_crs(input.get(..nin).unwrap_or_default());
             input = input.get(nin..).unwrap_or_default();
             self.bytes_consumed += nin as u64;
             self.out_len += nout;
@@ -528,13 +535,27 @@ impl Body {
                     self.out_len = 0;
                     self.ends_len = 0;
                     self.oversized = false;
-                    // csv-core counts lines from 1 and has consumed this record's terminator.
-                    self.record_line = self.reader.line();
+                    // csv-core counts lines from 1 by `\n`; a record ends at `\r` of a CRLF
+                    // before its `\n` is consumed, hence the pending CR.
+                    self.record_line = self.reader.line() + self.lone_crs + u64::from(self.pending_cr);
                     self.record_byte = self.bytes_consumed;
                 }
                 ReadRecordResult::End => return Ok(()),
             }
         }
+    }
+
+    fn count_lone_crs(&mut self, consumed: &[u8]) {
+        let Some(&last) = consumed.last() else { return };
+        if self.pending_cr && consumed.first() != Some(&b'\n') {
+            self.lone_crs += 1;
+        }
+        for pos in memchr::memchr_iter(b'\r', consumed) {
+            if consumed.get(pos + 1).is_some_and(|&next| next != b'\n') {
+                self.lone_crs += 1;
+            }
+        }
+        self.pending_cr = last == b'\r';
     }
 
     fn field_text<'a>(&mut self, bytes: &'a [u8]) -> Cow<'a, str> {
@@ -828,6 +849,23 @@ mod tests {
         assert_eq!(report.rejected[0].reason, "1 fields, expected 2");
         assert_eq!(report.rejected[1].line, 4);
         assert_eq!(report.rejected[1].byte_offset, 10);
+    }
+
+    #[test]
+    fn line_numbers_for_every_line_ending() {
+        for newline in ["\n", "\r\n", "\r"] {
+            let text = ["a,b", "1,2", "\"multi", "line\",3", "4", "5,6"].join(newline) + newline;
+            for size in [1, 3, 1000] {
+                let mut loader = TableLoader::new(LoadOptions::default());
+                for chunk in text.as_bytes().chunks(size) {
+                    loader.push(chunk).unwrap();
+                }
+                let report = loader.finish().unwrap();
+                assert_eq!(report.table.n_rows, 3, "{newline:?} chunk {size}");
+                assert_eq!(report.rejected.len(), 1, "{newline:?} chunk {size}");
+                assert_eq!(report.rejected[0].line, 5, "{newline:?} chunk {size}");
+            }
+        }
     }
 
     #[test]

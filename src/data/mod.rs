@@ -3,6 +3,7 @@
 
 pub mod builder;
 pub mod demo;
+pub mod export;
 pub mod infer;
 pub mod load;
 pub mod table;

@@ -2,6 +2,7 @@
 //! worker and arrive as small typed results.
 
 mod app;
+pub use app::App;
 mod client;
 mod data_tab;
 mod placeholder;

@@ -182,6 +182,9 @@ fn describe_load_error(err: &LoadError) -> String {
     if let Some(first) = message.get(..1) {
         message = first.to_uppercase() + message.get(1..).unwrap_or_default();
     }
+    if !message.ends_with('.') {
+        message.push('.');
+    }
     message
 }
 

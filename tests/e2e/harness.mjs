@@ -28,6 +28,22 @@ const TYPES = {
 export async function serve(root = DIST) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (path === '/slow.csv') {
+      // A CSV that trickles in for ~20 s: long enough to cancel mid-load.
+      res.writeHead(200, { 'content-type': 'text/csv', 'access-control-allow-origin': '*' });
+      res.write('n,label\n');
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (sent++ >= 200 || res.destroyed) {
+          clearInterval(timer);
+          res.end();
+          return;
+        }
+        res.write(Array.from({ length: 500 }, (_, i) => `${i},x`).join('\n') + '\n');
+      }, 100);
+      req.on('close', () => clearInterval(timer));
+      return;
+    }
     const base = path.startsWith('/fixtures/') ? FIXTURES : root;
     const rel = path.startsWith('/fixtures/') ? path.slice('/fixtures/'.length) : path.slice(1);
     let file = normalize(join(base, rel || 'index.html'));

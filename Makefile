@@ -1,0 +1,79 @@
+# Vigil: `make serve` and `make test` work on a fresh machine (they install what is missing).
+#
+#   make serve   build (release) and serve the app on http://127.0.0.1:8080 (demo data loaded)
+#   make test    lints + native tests + wasm tests in headless Chromium + end-to-end tests
+#   make bench   benchmarks (native ingest for now; browser peers come with the data engine)
+#   make dist    build the static site into dist/ (deploy it to any static host)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+TRUNK_VERSION := 0.21.14
+BINARYEN_VERSION := 132
+# wasm-bindgen CLI must equal the library version resolved in Cargo.lock.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
+TOOLS := $(CURDIR)/.tools
+CARGO_BIN := $(HOME)/.cargo/bin
+export PATH := $(TOOLS)/node_modules/.bin:$(CARGO_BIN):$(PATH)
+export CHROMEDRIVER := /usr/bin/chromedriver
+E2E := tests/e2e
+
+.PHONY: help tools browser e2e-deps serve dist lint test test-native test-wasm test-e2e bench screenshot clean
+
+help:
+	@sed -n '3,7p' Makefile | sed 's/^# *//'
+
+## ---- installation (each step is skipped when already done) ----
+
+tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@trunk --version 2>/dev/null | grep -q "trunk $(TRUNK_VERSION)" || cargo install --locked trunk --version $(TRUNK_VERSION)
+	@# No --locked: the CLI's own lock file pins a crate version the registry here does not serve.
+	@wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)" || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@grep -q '"$(WASM_BINDGEN_VERSION)"' Trunk.toml || { echo "Trunk.toml [tools] wasm_bindgen must be $(WASM_BINDGEN_VERSION) (Cargo.lock)"; exit 1; }
+	@# binaryen from npm: Debian's wasm-opt 108 corrupts the module.
+	@$(TOOLS)/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version $(BINARYEN_VERSION)" || npm install --prefix $(TOOLS) --no-package-lock --no-audit --no-fund binaryen@$(BINARYEN_VERSION)
+
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { apt-get update && apt-get install -y chromium chromium-driver; }
+
+e2e-deps:
+	@test -d $(E2E)/node_modules/playwright-core || npm install --prefix $(E2E) --no-package-lock --no-audit --no-fund
+
+## ---- build and serve ----
+
+dist: tools
+	trunk build --release
+
+serve: tools
+	trunk serve --release
+
+## ---- tests ----
+
+lint: tools
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --lib --bins --test web -- -D warnings
+
+test-native:
+	cargo test
+
+test-wasm: tools browser
+	cargo test --target wasm32-unknown-unknown --test web
+
+test-e2e: dist browser e2e-deps
+	npm test --prefix $(E2E)
+
+test: tools browser e2e-deps lint test-native test-wasm test-e2e
+	@echo "all test suites passed"
+
+## ---- benchmarks and docs ----
+
+bench:
+	cargo bench --bench ingest
+
+screenshot: dist browser e2e-deps
+	node $(E2E)/screenshot.mjs
+
+clean:
+	rm -rf dist target/wasm-bindgen-test

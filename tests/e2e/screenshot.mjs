@@ -1,0 +1,24 @@
+// Renders the app with the demo data in headless Chromium and saves the README screenshot.
+// `make screenshot`.
+
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { launch, openApp, serve, waitLoaded } from './harness.mjs';
+
+const out = fileURLToPath(new URL('./screenshots/', import.meta.url));
+await mkdir(out, { recursive: true });
+const server = await serve();
+const browser = await launch();
+try {
+  for (const scheme of ['light', 'dark']) {
+    const { page, context } = await openApp(browser, server.url, { colorScheme: scheme, viewport: { width: 1360, height: 860 } });
+    await waitLoaded(page);
+    await page.waitForSelector('[data-testid="preview"] tbody tr');
+    await page.screenshot({ path: `${out}data-tab-${scheme}.png` });
+    await context.close();
+  }
+  console.log(`screenshots written to ${out}`);
+} finally {
+  await browser.close();
+  await server.close();
+}
