@@ -22,7 +22,7 @@ pub enum DataSource {
 impl DataSource {
     pub fn describe(&self) -> String {
         match self {
-            Self::Demo(params) => format!("demo dataset ({} rows, seed {})", params.rows, params.seed),
+            Self::Demo(params) => format!("demo dataset ({} rows, seed {})", format_count(params.rows as u64), params.seed),
             Self::File { name } => name.clone(),
             Self::Url { url } => url.clone(),
         }

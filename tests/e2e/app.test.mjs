@@ -34,7 +34,7 @@ describe('first open', () => {
     await waitLoaded(page);
     assert.equal(await text(page, 'row-count'), '100,000');
     assert.equal(await text(page, 'column-count'), '18');
-    assert.match(await text(page, 'source'), /demo dataset \(100000 rows, seed 7\) · comma-separated, header row, UTF-8/);
+    assert.match(await text(page, 'source'), /demo dataset \(100,000 rows, seed 7\) · comma-separated, header row, UTF-8/);
     // The preview grid: 100 rows, the first report first.
     await page.waitForSelector('[data-testid="preview"] tbody tr');
     assert.equal(await page.locator('[data-testid="preview"] tbody tr').count(), 100);
