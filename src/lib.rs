@@ -6,6 +6,7 @@
 
 pub mod data;
 pub mod protocol;
+pub mod viewport;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

@@ -7,8 +7,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::demo::DemoParams;
+use crate::data::filter::Filter;
+use crate::data::sort::SortKey;
 use crate::data::load::{Dialect, LoadOptions, LoadReport, RejectedRow, TextEncoding};
-use crate::data::table::ColumnType;
+use crate::data::table::{ColumnType, Table};
 
 /// Where a table came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,8 +43,14 @@ pub enum Request {
     Load { source: DataSource, options: LoadOptions },
     /// Stop request `id` if it is still running (loads stop at the next chunk).
     Cancel { id: u64 },
-    /// Display text of rows `start .. start + count`.
+    /// Display text of rows `start .. start + count` of the current view (filtered, sorted).
     Rows { start: usize, count: usize },
+    /// Sets the global filter and the grid's sort order; answered with `View`.
+    SetView { filter: Filter, sort: Option<SortKey> },
+    /// Re-reads a column as another type (from its stored values; the file is not re-read).
+    SetType { column: String, kind: ColumnType },
+    /// The most frequent values of a column (for the filter picker).
+    ColumnValues { column: String, limit: usize },
 }
 
 /// A message from the worker.
@@ -55,7 +63,14 @@ pub enum Response {
     /// The load failed; the previously loaded table (if any) is still there.
     LoadFailed { id: u64, message: String },
     Cancelled { id: u64 },
-    Rows { id: u64, start: usize, rows: Vec<Vec<String>> },
+    /// Rows of the view: each with its 0-based row index in the table.
+    Rows { id: u64, start: usize, rows: Vec<(usize, Vec<String>)> },
+    /// The view changed: how many rows pass the filter. A filter that does not fit the table
+    /// is dropped and explained in `error`.
+    View { id: u64, matched: usize, total: usize, error: Option<String> },
+    /// A column was re-typed; the summary is updated.
+    Retyped { id: u64, summary: TableSummary },
+    ColumnValues { id: u64, column: String, values: Vec<(String, usize)>, distinct: usize },
     /// A request that could not be served (e.g. rows before anything is loaded).
     Failed { id: u64, message: String },
 }
@@ -107,23 +122,10 @@ pub struct TableSummary {
 
 impl TableSummary {
     pub fn from_report(report: &LoadReport, source: DataSource, source_bytes: u64, elapsed_ms: f64) -> Self {
-        let table = &report.table;
-        let columns = table
-            .columns
-            .iter()
-            .map(|column| ColumnSummary {
-                name: column.name.clone(),
-                kind: column.kind,
-                missing: table.n_rows.saturating_sub(column.count_valid()),
-                distinct: column.count_distinct(),
-                mismatches: column.mismatches.len(),
-                heap_bytes: column.heap_bytes(),
-            })
-            .collect();
         Self {
             source,
-            n_rows: table.n_rows,
-            columns,
+            n_rows: report.table.n_rows,
+            columns: column_summaries(&report.table),
             dialect: report.dialect.clone(),
             notices: report.notices.clone(),
             rejected: report.rejected.clone(),
@@ -131,8 +133,14 @@ impl TableSummary {
             source_bytes,
             text_bytes: report.text_bytes,
             elapsed_ms,
-            heap_bytes: table.heap_bytes(),
+            heap_bytes: report.table.heap_bytes(),
         }
+    }
+
+    /// Brings the column list up to date after the table changed (e.g. a column re-typed).
+    pub fn refresh_columns(&mut self, table: &Table) {
+        self.columns = column_summaries(table);
+        self.heap_bytes = table.heap_bytes();
     }
 
     /// Load throughput in MB/s of text.
@@ -161,6 +169,21 @@ impl TableSummary {
         }
         parts.join(", ")
     }
+}
+
+fn column_summaries(table: &Table) -> Vec<ColumnSummary> {
+    table
+        .columns
+        .iter()
+        .map(|column| ColumnSummary {
+            name: column.name.clone(),
+            kind: column.kind,
+            missing: table.n_rows.saturating_sub(column.count_valid()),
+            distinct: column.count_distinct(),
+            mismatches: column.mismatches.len(),
+            heap_bytes: column.heap_bytes(),
+        })
+        .collect()
 }
 
 /// Human-readable byte size: "12.3 MB".

@@ -4,7 +4,9 @@
 pub mod builder;
 pub mod demo;
 pub mod export;
+pub mod filter;
 pub mod infer;
 pub mod load;
+pub mod sort;
 pub mod table;
 pub mod time;

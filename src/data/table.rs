@@ -272,6 +272,36 @@ impl Column {
         }
     }
 
+    /// The `limit` most frequent non-missing values (by displayed text) with their counts,
+    /// most frequent first (ties by text), and the number of distinct values.
+    pub fn top_values(&self, limit: usize) -> (Vec<(String, usize)>, usize) {
+        let mut counts: Vec<(String, usize)> = match &self.data {
+            ColumnData::Str(Strings::Dict { codes, dict }) => {
+                let mut per_code = vec![0usize; dict.len()];
+                for &code in codes {
+                    if let Some(n) = per_code.get_mut(code as usize) {
+                        *n += 1;
+                    }
+                }
+                dict.iter().zip(per_code).filter(|(_, n)| *n > 0).map(|(text, n)| (text.to_string(), n)).collect()
+            }
+            _ => {
+                let mut map: rustc_hash::FxHashMap<String, usize> = rustc_hash::FxHashMap::default();
+                for row in 0..self.len() {
+                    let value = self.value(row);
+                    if value != Value::Missing {
+                        *map.entry(value.display()).or_default() += 1;
+                    }
+                }
+                map.into_iter().collect()
+            }
+        };
+        let distinct = counts.len();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        counts.truncate(limit);
+        (counts, distinct)
+    }
+
     /// Approximate heap memory held by the column, in bytes.
     pub fn heap_bytes(&self) -> usize {
         let data = match &self.data {
@@ -340,6 +370,13 @@ mod tests {
         assert_eq!(strings.get(1), None);
         assert_eq!(strings.get(2), Some("cd"));
         assert_eq!(strings.get(3), None);
+    }
+
+    #[test]
+    fn top_values_by_count_then_text() {
+        let strings = Strings::Dict { codes: vec![0, 1, 1, MISSING_CODE, 2, 2], dict: vec!["a".into(), "b".into(), "c".into()] };
+        let column = Column { name: "x".into(), kind: ColumnType::Category, data: ColumnData::Str(strings), mismatches: vec![] };
+        assert_eq!(column.top_values(2), (vec![("b".to_string(), 2), ("c".to_string(), 2)], 3));
     }
 
     #[test]

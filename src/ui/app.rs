@@ -7,6 +7,7 @@ use web_sys::{File, HtmlInputElement};
 
 use super::client;
 use super::data_tab::DataTab;
+use super::filter_bar::FilterBar;
 use super::placeholder::Planned;
 use super::state::{AppState, Tab};
 use crate::data::demo::DemoParams;
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
                     .collect_view()}
             </nav>
             <main class="content">
+                {move || state.summary.with(Option::is_some).then(|| view! { <FilterBar/> })}
                 {move || match state.tab.get() {
                     Tab::Data => view! { <DataTab/> }.into_any(),
                     other => view! { <Planned tab=other/> }.into_any(),

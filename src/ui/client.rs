@@ -11,11 +11,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{File, MessageEvent, Worker};
 
-use super::state::{AppState, Loading, RowPage};
+use super::state::{AppState, ColumnValues, Loading, RowPage};
 use crate::protocol::{Envelope, Request, Response};
-
-/// Rows per page of the preview grid.
-pub const PAGE_ROWS: usize = 100;
 
 struct Client {
     worker: Worker,
@@ -96,9 +93,13 @@ fn handle(state: AppState, response: Response) {
             if is_current_load(state, id) {
                 state.loading.set(None);
                 state.error.set(None);
-                state.summary.set(Some(summary));
+                // The worker starts a new table unfiltered and unsorted.
+                state.filter.set(Default::default());
+                state.sort.set(None);
+                state.matched.set(Some(summary.n_rows));
                 state.page.set(None);
-                send(Request::Rows { start: 0, count: PAGE_ROWS }, None);
+                state.summary.set(Some(summary));
+                state.view_version.update(|v| *v += 1);
             }
         }
         Response::LoadFailed { id, message } => {
@@ -114,6 +115,18 @@ fn handle(state: AppState, response: Response) {
             }
         }
         Response::Rows { start, rows, .. } => state.page.set(Some(RowPage { start, rows })),
+        Response::View { matched, error, .. } => {
+            state.matched.set(Some(matched));
+            if let Some(message) = error {
+                state.filter.set(Default::default());
+                state.error.set(Some(message));
+            }
+            state.view_version.update(|v| *v += 1);
+        }
+        Response::Retyped { summary, .. } => state.summary.set(Some(summary)),
+        Response::ColumnValues { column, values, distinct, .. } => {
+            state.column_values.set(Some(ColumnValues { column, values, distinct }));
+        }
         Response::Failed { message, .. } => state.error.set(Some(message)),
     }
 }
@@ -131,6 +144,13 @@ pub fn load(state: AppState, source: crate::protocol::DataSource, file: Option<F
     let id = send(Request::Load { source, options: Default::default() }, file);
     state.error.set(None);
     state.loading.set(Some(Loading { id, what, progress: None }));
+}
+
+/// Sends the current filter and sort to the worker.
+pub fn apply_view(state: AppState) {
+    let filter = state.filter.get_untracked();
+    let sort = state.sort.get_untracked();
+    send(Request::SetView { filter, sort }, None);
 }
 
 /// Cancels the load in flight, if any.

@@ -2,8 +2,13 @@
 
 use leptos::prelude::*;
 
-use super::client::{self, PAGE_ROWS};
+use super::client::send;
+use super::download::download_text;
+use super::grid::RowGrid;
 use super::state::AppState;
+use crate::data::export::is_formula_like;
+use crate::data::load::RejectedRow;
+use crate::data::table::ColumnType;
 use crate::protocol::{format_bytes, format_count, Request, TableSummary};
 
 #[component]
@@ -20,7 +25,7 @@ pub fn DataTab() -> impl IntoView {
         Some(summary) => view! {
             <LoadSummary summary=summary.clone()/>
             <Schema summary=summary.clone()/>
-            <RowGrid summary=summary.clone()/>
+            <RowGrid columns=summary.columns.clone()/>
             <Rejected summary=summary/>
         }
         .into_any(),
@@ -94,7 +99,7 @@ fn Schema(summary: TableSummary) -> impl IntoView {
                                 view! {
                                     <tr>
                                         <td class="name">{column.name.clone()}</td>
-                                        <td><span class=format!("type type-{}", column.kind.label())>{column.kind.label()}</span></td>
+                                        <td><TypeSelect name=column.name.clone() kind=column.kind/></td>
                                         <td class="num">{format!("{missing_pct:.1} %")}</td>
                                         <td class="num">{format_count(column.distinct as u64)}</td>
                                         <td class="num">{format_count(column.mismatches as u64)}</td>
@@ -110,75 +115,53 @@ fn Schema(summary: TableSummary) -> impl IntoView {
     }
 }
 
+/// The column's type, as a control that re-types the column in the worker.
 #[component]
-fn RowGrid(summary: TableSummary) -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let names: Vec<String> = summary.columns.iter().map(|c| c.name.clone()).collect();
-    let n_rows = summary.n_rows;
-    let go = move |start: usize| {
-        client::send(Request::Rows { start, count: PAGE_ROWS }, None);
-    };
-    let start = move || state.page.get().map_or(0, |p| p.start);
+fn TypeSelect(name: String, kind: ColumnType) -> impl IntoView {
+    let label = format!("Type of {name}");
+    let testid = format!("type-{name}");
     view! {
-        <section class="panel">
-            <div class="panel-head">
-                <h2>"Rows"</h2>
-                <div class="pager">
-                    <button class="button small" data-testid="page-prev" disabled=move || { start() == 0 }
-                        on:click=move |_| go(start().saturating_sub(PAGE_ROWS))>"◀ Previous"</button>
-                    <span data-testid="page-range">
-                        {move || {
-                            let first = start();
-                            let last = (first + PAGE_ROWS).min(n_rows);
-                            format!("rows {}–{} of {}", format_count(first as u64 + 1), format_count(last as u64), format_count(n_rows as u64))
-                        }}
-                    </span>
-                    <button class="button small" data-testid="page-next" disabled=move || { start() + PAGE_ROWS >= n_rows }
-                        on:click=move |_| go(start() + PAGE_ROWS)>"Next ▶"</button>
-                </div>
-            </div>
-            <div class="table-wrap rows-wrap">
-                <table class="grid rows" data-testid="preview">
-                    <thead>
-                        <tr>
-                            <th class="num">"#"</th>
-                            {names.iter().map(|n| view! { <th>{n.clone()}</th> }).collect_view()}
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || {
-                            state
-                                .page
-                                .get()
-                                .map(|page| {
-                                    page.rows
-                                        .into_iter()
-                                        .enumerate()
-                                        .map(|(offset, cells)| {
-                                            view! {
-                                                <tr>
-                                                    <td class="num rownum">{format_count((page.start + offset + 1) as u64)}</td>
-                                                    {cells.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}
-                                                </tr>
-                                            }
-                                        })
-                                        .collect_view()
-                                })
-                        }}
-                    </tbody>
-                </table>
-            </div>
-        </section>
+        <select class=format!("type type-{}", kind.label()) aria-label=label data-testid=testid
+            on:change=move |event| {
+                if let Some(new_kind) = ColumnType::from_label(&event_target_value(&event)) {
+                    send(Request::SetType { column: name.clone(), kind: new_kind }, None);
+                }
+            }>
+            {ColumnType::ALL.into_iter().map(|option| view! {
+                <option value=option.label() selected=option == kind>{option.label()}</option>
+            }).collect_view()}
+        </select>
     }
+}
+
+/// Rejected rows as CSV (formula-like text neutralised for spreadsheets).
+fn rejected_csv(rows: &[RejectedRow]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let safe = |text: &str| if is_formula_like(text) { format!("'{text}") } else { text.to_string() };
+    let _ = writer.write_record(["line", "byte_offset", "reason", "text"]);
+    for row in rows {
+        let _ = writer.write_record([row.line.to_string(), row.byte_offset.to_string(), row.reason.clone(), safe(&row.text)]);
+    }
+    writer.into_inner().map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).unwrap_or_default()
 }
 
 #[component]
 fn Rejected(summary: TableSummary) -> impl IntoView {
+    let state = expect_context::<AppState>();
     (summary.rejected_total > 0).then(|| {
         let shown = summary.rejected.len() as u64;
+        let rows = summary.rejected.clone();
+        let download = move |_| {
+            if let Err(err) = download_text("rejected-rows.csv", "text/csv", &rejected_csv(&rows)) {
+                state.error.set(Some(format!("Could not save the file: {err}")));
+            }
+        };
         view! {
             <section class="panel" data-testid="rejected">
-                <h2>"Rejected rows (" {format_count(summary.rejected_total)} ")"</h2>
+                <div class="panel-head">
+                    <h2>"Rejected rows (" {format_count(summary.rejected_total)} ")"</h2>
+                    <button class="button small" data-testid="download-rejected" on:click=download>"Download CSV"</button>
+                </div>
                 {(shown < summary.rejected_total)
                     .then(|| view! { <p class="muted">"Showing the first " {format_count(shown)} "."</p> })}
                 <div class="table-wrap">

@@ -5,6 +5,9 @@ mod app;
 pub use app::App;
 mod client;
 mod data_tab;
+mod download;
+mod filter_bar;
+mod grid;
 mod placeholder;
 mod state;
 

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::data::filter::Filter;
+use crate::data::sort::SortKey;
 use crate::protocol::{Progress, TableSummary};
 
 /// The analysis tabs, in display order.
@@ -49,11 +51,19 @@ pub struct Loading {
     pub progress: Option<Progress>,
 }
 
-/// A page of the row preview.
+/// A window of the row grid: position in the view, and each row's table index and cells.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowPage {
     pub start: usize,
-    pub rows: Vec<Vec<String>>,
+    pub rows: Vec<(usize, Vec<String>)>,
+}
+
+/// The most frequent values of a column, for the filter picker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnValues {
+    pub column: String,
+    pub values: Vec<(String, usize)>,
+    pub distinct: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -64,6 +74,15 @@ pub struct AppState {
     /// A message for the banner (load failures, bad input); dismissible.
     pub error: RwSignal<Option<String>>,
     pub page: RwSignal<Option<RowPage>>,
+    /// The global filter every view respects.
+    pub filter: RwSignal<Filter>,
+    /// The grid's sort order.
+    pub sort: RwSignal<Option<SortKey>>,
+    /// Rows passing the filter, once the worker has evaluated it.
+    pub matched: RwSignal<Option<usize>>,
+    /// Bumped whenever the worker's view changed, so the grid re-requests its rows.
+    pub view_version: RwSignal<u64>,
+    pub column_values: RwSignal<Option<ColumnValues>>,
 }
 
 impl AppState {
@@ -74,6 +93,11 @@ impl AppState {
             loading: RwSignal::new(None),
             error: RwSignal::new(None),
             page: RwSignal::new(None),
+            filter: RwSignal::new(Filter::default()),
+            sort: RwSignal::new(None),
+            matched: RwSignal::new(None),
+            view_version: RwSignal::new(0),
+            column_values: RwSignal::new(None),
         }
     }
 }

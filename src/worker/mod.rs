@@ -14,8 +14,11 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
 
+use crate::data::builder::retype_column;
 use crate::data::demo::demo_csv;
+use crate::data::filter::{evaluate_filter, Filter, Selection};
 use crate::data::load::{LoadError, LoadOptions, LoadReport, TableLoader};
+use crate::data::sort::{sort_selection, SortKey};
 use crate::protocol::{DataSource, Envelope, Progress, Request, Response, TableSummary};
 
 /// Bytes read per step from a file.
@@ -26,8 +29,45 @@ const DEMO_CHUNK_BYTES: usize = 1 << 20;
 #[derive(Default)]
 struct State {
     report: Option<LoadReport>,
+    summary: Option<TableSummary>,
+    filter: Filter,
+    sort: Option<SortKey>,
+    /// The rows the grid shows: those passing `filter`, ordered by `sort`.
+    view: Selection,
     /// Requests the UI asked to cancel.
     cancelled: Vec<u64>,
+}
+
+impl State {
+    /// Re-evaluates the filter and sort; a filter that no longer fits is dropped and its
+    /// error returned.
+    fn rebuild_view(&mut self) -> Option<String> {
+        let Some(report) = &self.report else {
+            self.view.clear();
+            return None;
+        };
+        let table = &report.table;
+        let (mut view, error) = match evaluate_filter(table, &self.filter) {
+            Ok(selection) => (selection, None),
+            Err(err) => {
+                self.filter = Filter::default();
+                ((0..table.n_rows as u32).collect(), Some(format!("The filter was removed: {err}.")))
+            }
+        };
+        if let Some(key) = &self.sort {
+            if !sort_selection(table, &mut view, key) {
+                self.sort = None;
+            }
+        }
+        self.view = view;
+        error
+    }
+
+    fn view_response(&mut self, id: u64) -> Response {
+        let error = self.rebuild_view();
+        let total = self.report.as_ref().map_or(0, |r| r.table.n_rows);
+        Response::View { id, matched: self.view.len(), total, error }
+    }
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -90,14 +130,63 @@ fn handle_message(state: &Shared, data: &JsValue) {
             spawn_local(async move { load(state, id, source, options, file).await });
         }
         Request::Rows { start, count } => {
-            let response = match &state.borrow().report {
+            let state = state.borrow();
+            let response = match &state.report {
                 Some(report) => {
-                    let table = &report.table;
-                    let end = start.saturating_add(count).min(table.n_rows);
-                    let rows = (start.min(end)..end).map(|row| table.row_text(row)).collect();
+                    let end = start.saturating_add(count).min(state.view.len());
+                    let rows = state
+                        .view
+                        .get(start.min(end)..end)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|&row| (row as usize, report.table.row_text(row as usize)))
+                        .collect();
                     Response::Rows { id, start, rows }
                 }
-                None => Response::Failed { id, message: "no data is loaded".into() },
+                None => Response::Failed { id, message: "No data is loaded.".into() },
+            };
+            post(&response);
+        }
+        Request::SetView { filter, sort } => {
+            let mut state = state.borrow_mut();
+            state.filter = filter;
+            state.sort = sort;
+            let response = state.view_response(id);
+            post(&response);
+        }
+        Request::SetType { column, kind } => {
+            let mut guard = state.borrow_mut();
+            let state = &mut *guard;
+            let response = match state.report.as_mut().map(|r| &mut r.table) {
+                Some(table) => match table.columns.iter_mut().find(|c| c.name == column) {
+                    Some(target) => {
+                        *target = retype_column(target, kind);
+                        let table = &*table;
+                        match state.summary.as_mut() {
+                            Some(summary) => {
+                                summary.refresh_columns(table);
+                                Response::Retyped { id, summary: summary.clone() }
+                            }
+                            None => Response::Failed { id, message: "No data is loaded.".into() },
+                        }
+                    }
+                    None => Response::Failed { id, message: format!("There is no column {column:?}.") },
+                },
+                None => Response::Failed { id, message: "No data is loaded.".into() },
+            };
+            post(&response);
+            // The filter or sort may refer to the re-typed column.
+            let view = state.view_response(id);
+            post(&view);
+        }
+        Request::ColumnValues { column, limit } => {
+            let state = state.borrow();
+            let response = match state.report.as_ref().and_then(|r| r.table.column(&column)) {
+                Some(found) => {
+                    let (values, distinct) = found.top_values(limit);
+                    Response::ColumnValues { id, column, values, distinct }
+                }
+                None => Response::Failed { id, message: format!("There is no column {column:?}.") },
             };
             post(&response);
         }
@@ -131,7 +220,13 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
     let response = match outcome {
         Outcome::Done(report, source_bytes) => {
             let summary = TableSummary::from_report(&report, source, source_bytes, elapsed_ms);
-            state.borrow_mut().report = Some(report);
+            let mut state = state.borrow_mut();
+            state.report = Some(report);
+            state.summary = Some(summary.clone());
+            // A new table starts unfiltered and unsorted; the UI re-applies a view it wants.
+            state.filter = Filter::default();
+            state.sort = None;
+            state.rebuild_view();
             Response::Loaded { id, summary }
         }
         Outcome::Failed(message) => Response::LoadFailed { id, message },

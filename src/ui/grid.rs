@@ -1,0 +1,153 @@
+//! The row grid: a virtualised window over the worker's current view (filtered, sorted).
+//!
+//! Only the rows in sight (plus a margin) cross from the worker; the scroll geometry is in
+//! [`crate::viewport`].
+
+use leptos::ev;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::client::{self, send};
+use super::state::AppState;
+use crate::data::sort::SortKey;
+use crate::data::table::ColumnType;
+use crate::protocol::{format_count, ColumnSummary, Request};
+use crate::viewport::{Geometry, HEADER_PX, ROW_PX, VIEWPORT_PX};
+
+/// Rows fetched above and below those in sight.
+const OVERSCAN: usize = 20;
+/// Requests are aligned to this many rows, so small scrolls reuse the fetched window.
+const FETCH_ALIGN: usize = 10;
+
+fn sort_marker(sort: &Option<SortKey>, name: &str) -> &'static str {
+    match sort {
+        Some(key) if key.column == name && key.descending => " ▼",
+        Some(key) if key.column == name => " ▲",
+        _ => "",
+    }
+}
+
+/// Next sort state on a header click: ascending → descending → unsorted.
+fn next_sort(sort: &Option<SortKey>, name: &str) -> Option<SortKey> {
+    match sort {
+        Some(key) if key.column == name && !key.descending => Some(SortKey { column: name.to_string(), descending: true }),
+        Some(key) if key.column == name => None,
+        _ => Some(SortKey { column: name.to_string(), descending: false }),
+    }
+}
+
+#[component]
+pub fn RowGrid(columns: Vec<ColumnSummary>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let scroll_top = RwSignal::new(0.0f64);
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    let geometry = Memo::new(move |_| Geometry { rows: state.matched.get().unwrap_or(0) });
+    // The window to fetch, aligned so small scrolls do not refetch.
+    let window = Memo::new(move |_| {
+        let (first, _) = geometry.get().first_row(scroll_top.get());
+        let start = first.saturating_sub(OVERSCAN) / FETCH_ALIGN * FETCH_ALIGN;
+        (start, Geometry::visible_rows() + 2 * OVERSCAN + FETCH_ALIGN, state.view_version.get())
+    });
+    Effect::new(move |_| {
+        let (start, count, _) = window.get();
+        send(Request::Rows { start, count }, None);
+    });
+    // A new view (filter, sort, load) starts at the top.
+    Effect::new(move |previous: Option<u64>| {
+        let version = state.view_version.get();
+        if previous.is_some_and(|p| p != version) {
+            if let Some(el) = scroller.get_untracked() {
+                el.set_scroll_top(0);
+            }
+            scroll_top.set(0.0);
+        }
+        version
+    });
+    let on_scroll = move |event: ev::Event| {
+        if let Some(el) = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+            scroll_top.set(f64::from(el.scroll_top()));
+        }
+    };
+    let numeric: Vec<bool> = columns.iter().map(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float)).collect();
+    let header_names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    let table_top = move || {
+        let (first, offset) = geometry.get().first_row(scroll_top.get());
+        let start = state.page.get().map_or(first, |p| p.start);
+        scroll_top.get() - offset - (first as f64 - start as f64) * ROW_PX
+    };
+    let range_text = move || {
+        let rows = geometry.get().rows;
+        if rows == 0 {
+            return "no rows match the filter".to_string();
+        }
+        let (first, _) = geometry.get().first_row(scroll_top.get());
+        let last = (first + Geometry::visible_rows()).min(rows);
+        format!("rows {}–{} of {}", format_count(first as u64 + 1), format_count(last as u64), format_count(rows as u64))
+    };
+    view! {
+        <section class="panel">
+            <div class="panel-head">
+                <h2>"Rows"</h2>
+                <span class="muted tabular" data-testid="grid-range">{range_text}</span>
+            </div>
+            <div class="grid-scroll" node_ref=scroller on:scroll=on_scroll data-testid="grid-scroll"
+                style=format!("height: {}px", VIEWPORT_PX + HEADER_PX)>
+                <div class="grid-space" style=move || format!("height: {}px", geometry.get().content_px())>
+                    <table class="grid rows" data-testid="preview" style=move || format!("transform: translateY({}px)", table_top())>
+                        <thead>
+                            <tr>
+                                <th class="num rownum">"row"</th>
+                                {header_names
+                                    .into_iter()
+                                    .zip(numeric.clone())
+                                    .map(|(name, is_num)| {
+                                        let label = name.clone();
+                                        let key = name.clone();
+                                        let testid = format!("sort-{name}");
+                                        view! {
+                                            <th class:num=is_num class="sortable" title="Sort by this column"
+                                                data-testid=testid
+                                                on:click=move |_| {
+                                                    let next = next_sort(&state.sort.get_untracked(), &key);
+                                                    state.sort.set(next);
+                                                    client::apply_view(state);
+                                                }>
+                                                {label} {move || sort_marker(&state.sort.get(), &name)}
+                                            </th>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {move || {
+                                let numeric = numeric.clone();
+                                state.page.get().map(|page| {
+                                    page.rows
+                                        .into_iter()
+                                        .map(|(table_row, cells)| {
+                                            let numeric = numeric.clone();
+                                            view! {
+                                                <tr>
+                                                    <td class="num rownum">{format_count(table_row as u64 + 1)}</td>
+                                                    {cells
+                                                        .into_iter()
+                                                        .zip(numeric)
+                                                        .map(|(cell, is_num)| {
+                                                            let title = cell.clone();
+                                                            view! { <td class:num=is_num title=title>{cell}</td> }
+                                                        })
+                                                        .collect_view()}
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()
+                                })
+                            }}
+                        </tbody>
+                    </table>
+                </div>
+            </div>
+        </section>
+    }
+}
