@@ -70,10 +70,16 @@ pub fn RowGrid(columns: Vec<ColumnSummary>) -> impl IntoView {
     };
     let numeric: Vec<bool> = columns.iter().map(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float)).collect();
     let header_names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
-    let table_top = move || {
+    // Height of the blank space above the fetched rows, so that the first row in sight sits
+    // right under the header; the space below fills the rest of the scroll height.
+    let space_above = move || {
         let (first, offset) = geometry.get().first_row(scroll_top.get());
         let start = state.page.get().map_or(first, |p| p.start);
-        scroll_top.get() - offset - (first as f64 - start as f64) * ROW_PX
+        (scroll_top.get() - offset - (first as f64 - start as f64) * ROW_PX).max(0.0)
+    };
+    let space_below = move || {
+        let fetched = state.page.get().map_or(0, |p| p.rows.len());
+        (geometry.get().content_px() - HEADER_PX - space_above() - fetched as f64 * ROW_PX).max(0.0)
     };
     let range_text = move || {
         let rows = geometry.get().rows;
@@ -92,8 +98,7 @@ pub fn RowGrid(columns: Vec<ColumnSummary>) -> impl IntoView {
             </div>
             <div class="grid-scroll" node_ref=scroller on:scroll=on_scroll data-testid="grid-scroll"
                 style=format!("height: {}px", VIEWPORT_PX + HEADER_PX)>
-                <div class="grid-space" style=move || format!("height: {}px", geometry.get().content_px())>
-                    <table class="grid rows" data-testid="preview" style=move || format!("transform: translateY({}px)", table_top())>
+                    <table class="grid rows" data-testid="preview">
                         <thead>
                             <tr>
                                 <th class="num rownum">"row"</th>
@@ -120,6 +125,7 @@ pub fn RowGrid(columns: Vec<ColumnSummary>) -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
+                            <tr class="spacer" aria-hidden="true" style=move || format!("height: {}px", space_above())></tr>
                             {move || {
                                 let numeric = numeric.clone();
                                 state.page.get().map(|page| {
@@ -144,9 +150,9 @@ pub fn RowGrid(columns: Vec<ColumnSummary>) -> impl IntoView {
                                         .collect_view()
                                 })
                             }}
+                            <tr class="spacer" aria-hidden="true" style=move || format!("height: {}px", space_below())></tr>
                         </tbody>
                     </table>
-                </div>
             </div>
         </section>
     }

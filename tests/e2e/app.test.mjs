@@ -35,30 +35,113 @@ describe('first open', () => {
     assert.equal(await text(page, 'row-count'), '100,000');
     assert.equal(await text(page, 'column-count'), '18');
     assert.match(await text(page, 'source'), /demo dataset \(100,000 rows, seed 7\) · comma-separated, header row, UTF-8/);
-    // The preview grid: 100 rows, the first report first.
-    await page.waitForSelector('[data-testid="preview"] tbody tr');
-    assert.equal(await page.locator('[data-testid="preview"] tbody tr').count(), 100);
-    assert.equal(await page.locator('[data-testid="preview"] tbody tr:first-child td:nth-child(2)').textContent(), 'R00000001');
+    // The grid: the first report first.
+    await page.waitForSelector('[data-testid="preview"] tbody tr td');
+    assert.equal(await page.locator('[data-testid="preview"] tbody tr:not(.spacer) >> nth=0 >> td >> nth=1').textContent(), 'R00000001');
     // Schema: inferred types as an analyst expects them.
-    const schema = await page.locator('[data-testid="schema"] tbody tr').allTextContents();
-    assert.ok(schema.some((row) => row.startsWith('created_attimestamp')), schema.join('\n'));
-    assert.ok(schema.some((row) => row.startsWith('app_versioncategory')), schema.join('\n'));
-    assert.ok(schema.some((row) => row.startsWith('risk_scorefloat')), schema.join('\n'));
+    const typeOf = (name) => page.$eval(`[data-testid="type-${name}"]`, (select) => select.value);
+    assert.equal(await typeOf('created_at'), 'timestamp');
+    assert.equal(await typeOf('app_version'), 'category');
+    assert.equal(await typeOf('risk_score'), 'float');
+    assert.equal(await typeOf('report_id'), 'identifier');
     assert.deepEqual(errors, []);
     assertSameOrigin(requests);
     await context.close();
   });
 
-  test('pages through rows', async () => {
+  test('scrolls through every row (virtualised) with exact row geometry', async () => {
     const { page, context } = await openApp(browser, server.url);
     await waitLoaded(page);
-    await page.waitForSelector('[data-testid="preview"] tbody tr');
-    assert.equal(await page.isDisabled('[data-testid="page-prev"]'), true);
-    await page.click('[data-testid="page-next"]');
-    await page.waitForFunction(() => document.querySelector('[data-testid="page-range"]').textContent.startsWith('rows 101–200'));
-    assert.equal(await page.locator('[data-testid="preview"] tbody tr:first-child td:first-child').textContent(), '101');
-    await page.click('[data-testid="page-prev"]');
-    await page.waitForFunction(() => document.querySelector('[data-testid="page-range"]').textContent.startsWith('rows 1–100'));
+    await page.waitForSelector('[data-testid="preview"] tbody tr td');
+    // Row heights must match the scroll geometry (viewport.rs ROW_PX = 28).
+    const heights = await page.$$eval('[data-testid="preview"] tbody tr:not(.spacer)', (rows) => rows.map((r) => r.getBoundingClientRect().height));
+    assert.ok(heights.length >= 18 && heights.every((h) => Math.abs(h - 28) < 0.01), JSON.stringify(heights));
+    // Only a window of rows is in the DOM.
+    assert.ok(heights.length < 120, `${heights.length} rows rendered`);
+    await page.$eval('[data-testid="grid-scroll"]', (el) => { el.scrollTop = el.scrollHeight; });
+    await page.waitForFunction(() => /–100,000 of 100,000$/.test(document.querySelector('[data-testid="grid-range"]').textContent));
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="preview"] td.rownum')].some((td) => td.textContent === '100,000'));
+    // The last row is in sight, under the header.
+    const last = await page.$eval('[data-testid="preview"] tbody tr:nth-last-child(2)', (tr) => {
+      const box = tr.getBoundingClientRect();
+      const port = document.querySelector('[data-testid="grid-scroll"]').getBoundingClientRect();
+      return { inside: box.bottom <= port.bottom + 1 && box.top >= port.top, text: tr.firstElementChild.textContent };
+    });
+    assert.deepEqual(last, { inside: true, text: '100,000' });
+    await context.close();
+  });
+
+  test('global filter: pick values, see the count, remove the chip', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="add-filter"]');
+    await page.selectOption('[data-testid="filter-column"]', 'country');
+    await page.check('[data-testid="filter-values"] input[value="BR"]');
+    await page.click('[data-testid="filter-apply"]');
+    assert.equal(await text(page, 'filter-chip'), 'country in {BR}×');
+    await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]').textContent));
+    const matched = Number((await text(page, 'matched')).split(' ')[0].replaceAll(',', ''));
+    assert.ok(matched > 5000 && matched < 20000, `${matched}`);
+    await page.waitForFunction(() => {
+      const headers = [...document.querySelectorAll('[data-testid="preview"] thead th')].map((th) => th.textContent.trim());
+      const idx = headers.indexOf('country');
+      const cells = [...document.querySelectorAll('[data-testid="preview"] tbody tr:not(.spacer)')].map((tr) => tr.children[idx]?.textContent);
+      return cells.length > 10 && cells.every((c) => c === 'BR');
+    });
+    // A numeric range on top: AND of clauses.
+    await page.click('[data-testid="add-filter"]');
+    await page.selectOption('[data-testid="filter-column"]', 'risk_score');
+    await page.fill('[data-testid="filter-low"]', '0.9');
+    await page.click('[data-testid="filter-apply"]');
+    await page.waitForFunction((before) => {
+      const n = Number(document.querySelector('[data-testid="matched"]').textContent.split(' ')[0].replaceAll(',', ''));
+      return n > 0 && n < before;
+    }, matched);
+    assert.equal(await page.locator('[data-testid="filter-chip"]').count(), 2);
+    // A bad bound is explained, not applied.
+    await page.click('[data-testid="add-filter"]');
+    await page.selectOption('[data-testid="filter-column"]', 'risk_score');
+    await page.fill('[data-testid="filter-low"]', 'lots');
+    await page.click('[data-testid="filter-apply"]');
+    assert.match(await page.textContent('.filter-editor .problem'), /"lots" is not a number/);
+    await page.click('.filter-editor button[type="button"]');
+    for (let i = 0; i < 2; i++) await page.click('[data-testid="filter-chip-remove"] >> nth=0');
+    await page.waitForFunction(() => document.querySelector('[data-testid="matched"]').textContent === '');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('sort by a column header, descending on the second click', async () => {
+    const { page, context } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="sort-risk_score"]');
+    await page.click('[data-testid="sort-risk_score"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="sort-risk_score"]').textContent.includes('▼'));
+    await page.waitForFunction(() => {
+      const headers = [...document.querySelectorAll('[data-testid="preview"] thead th')].map((th) => th.textContent.trim());
+      const idx = headers.findIndex((h) => h.startsWith('risk_score'));
+      const values = [...document.querySelectorAll('[data-testid="preview"] tbody tr:not(.spacer)')].map((tr) => Number(tr.children[idx]?.textContent));
+      return values.length > 10 && values[0] >= 0.99 && values.every((v, i) => i === 0 || v <= values[i - 1]);
+    });
+    await context.close();
+  });
+
+  test('override a column type and back, without losing values', async () => {
+    const { page, context } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    // Cells of the schema row once the worker has answered: [name, type, missing, distinct, did not fit, memory].
+    const cellsWhen = (name, predicate) => page.waitForFunction(([name, predicate]) => {
+      const row = document.querySelector(`[data-testid="type-${name}"]`)?.closest('tr');
+      const cells = row ? [...row.children].map((td) => td.textContent) : [];
+      return new Function('cells', `return ${predicate}`)(cells) && cells;
+    }, [name, predicate]).then((handle) => handle.jsonValue());
+    await page.selectOption('[data-testid="type-app_version"]', 'timestamp');
+    // Versions do not read as times: counted as not fitting, and missing.
+    const asTime = await cellsWhen('app_version', "cells[4] !== '0'");
+    assert.match(asTime[2], /^100\.0 %$/);
+    await page.selectOption('[data-testid="type-app_version"]', 'category');
+    const back = await cellsWhen('app_version', "cells[4] === '0'");
+    assert.deepEqual([back[2], back[3]], ['15.6 %', '4']);
     await context.close();
   });
 
@@ -88,6 +171,9 @@ describe('loading files', () => {
     assert.match(rejected, /Rejected rows \(1\)/);
     assert.match(rejected, /5.*3 fields, expected 4/s);
     assert.match(await page.locator('[data-testid="preview"]').textContent(), /erin; the second/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-rejected"]')]);
+    const saved = await (await download.createReadStream()).toArray();
+    assert.equal(Buffer.concat(saved).toString(), 'line,byte_offset,reason,text\n5,128,"3 fields, expected 4",2026-01-06 09:20:00;dave;2.0\n');
     assert.deepEqual(errors, []);
     await context.close();
   });
@@ -140,8 +226,8 @@ describe('loading files', () => {
     await page.waitForSelector('[data-testid="load-progress"]', { state: 'detached' });
     assert.equal(await text(page, 'row-count'), '100,000');
     // The worker is still responsive after the cancel.
-    await page.click('[data-testid="page-next"]');
-    await page.waitForFunction(() => document.querySelector('[data-testid="page-range"]').textContent.startsWith('rows 101–200'));
+    await page.click('[data-testid="sort-report_id"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="sort-report_id"]').textContent.includes('▲'));
     await context.close();
   });
 });
