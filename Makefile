@@ -39,7 +39,7 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { apt-get update && apt-get install -y chromium chromium-driver; }
 
 e2e-deps:
-	@test -d $(E2E)/node_modules/playwright-core || npm install --prefix $(E2E) --no-package-lock --no-audit --no-fund
+	@test -d $(E2E)/node_modules/playwright-core && test -d $(E2E)/node_modules/csv-spectrum || npm install --prefix $(E2E) --no-package-lock --no-audit --no-fund
 
 ## ---- build and serve ----
 

@@ -54,7 +54,7 @@ proptest! {
         if let Ok(report) = load_bytes(&bytes, LoadOptions::default()) {
             let mut written = Vec::new();
             write_table_csv(&report.table, &mut written, false).unwrap();
-            let options = LoadOptions { delimiter: Some(b','), has_header: Some(true) };
+            let options = LoadOptions { delimiter: Some(b','), has_header: Some(true), ..LoadOptions::default() };
             let again = load_bytes(&written, options).unwrap();
             prop_assert_eq!(&again.table.columns.iter().map(|c| &c.name).collect::<Vec<_>>(),
                             &report.table.columns.iter().map(|c| &c.name).collect::<Vec<_>>());

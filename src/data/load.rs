@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::builder::ColumnBuilder;
 use super::infer::{infer_column, is_missing, Inferred};
-use super::table::Table;
+use super::table::{ColumnType, Table};
 
 /// Bytes looked at to choose encoding, delimiter and header.
 pub const SNIFF_BYTES: usize = 64 * 1024;
@@ -37,10 +37,18 @@ pub const MAX_REJECTED_KEPT: usize = 1_000;
 const REJECTED_TEXT_CHARS: usize = 300;
 
 /// Choices the user can make about how a file is read; `None` means "detect".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoadOptions {
     pub delimiter: Option<u8>,
     pub has_header: Option<bool>,
+    /// `false` reads every column as text, exactly as written.
+    pub infer_types: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self { delimiter: None, has_header: None, infer_types: true }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,7 +247,7 @@ impl Parser {
     fn start_body(&mut self, whole_file: bool) -> Result<(), LoadError> {
         let buf = std::mem::take(&mut self.sniff_buf);
         let (dialect, skip) = sniff(&buf, &self.options, self.gzip, whole_file)?;
-        let mut body = Body::new(dialect);
+        let mut body = Body::new(dialect, self.options.infer_types);
         body.feed(buf.get(skip..).unwrap_or_default())?;
         self.body = Some(body);
         Ok(())
@@ -448,6 +456,7 @@ enum Phase {
 
 struct Body {
     dialect: Dialect,
+    infer_types: bool,
     reader: csv_core::Reader,
     out: Vec<u8>,
     ends: Vec<usize>,
@@ -471,10 +480,11 @@ struct Body {
 }
 
 impl Body {
-    fn new(dialect: Dialect) -> Self {
+    fn new(dialect: Dialect, infer_types: bool) -> Self {
         let reader = ReaderBuilder::new().delimiter(dialect.delimiter).build();
         Self {
             dialect,
+            infer_types,
             reader,
             out: vec![0; 64 * 1024],
             ends: vec![0; 256],
@@ -597,6 +607,10 @@ impl Body {
 
     fn handle_record(&mut self) -> Result<(), LoadError> {
         let n_fields = self.ends_len;
+        if self.oversized && self.header.is_none() {
+            // The header itself is too wide or too long: nothing after it can be trusted.
+            return Err(LoadError::TooManyColumns { found: n_fields.max(MAX_COLUMNS + 1), max: MAX_COLUMNS });
+        }
         if self.oversized {
             self.reject(format!(
                 "record longer than {} MiB or wider than {MAX_COLUMNS} fields (often an unterminated quote)",
@@ -701,6 +715,7 @@ impl Body {
             return;
         };
         let names = self.header.clone().unwrap_or_default();
+        let infer_types = self.infer_types;
         let mut builders: Vec<ColumnBuilder> = names
             .iter()
             .enumerate()
@@ -711,7 +726,11 @@ impl Body {
                     .map(String::as_str)
                     .filter(|text| !is_missing(text))
                     .collect();
-                ColumnBuilder::for_inferred(infer_column(name, &sample))
+                if infer_types {
+                    ColumnBuilder::for_inferred(infer_column(name, &sample))
+                } else {
+                    ColumnBuilder::for_type(ColumnType::Text)
+                }
             })
             .collect();
         for row in &rows {
@@ -799,7 +818,7 @@ fn unique_names(raw: &[String], has_header: bool) -> (Vec<String>, usize) {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
-    use crate::data::table::{ColumnType, Value};
+    use crate::data::table::Value;
 
     fn load(text: &str) -> LoadReport {
         load_bytes(text.as_bytes(), LoadOptions::default()).expect("loads")
@@ -934,6 +953,33 @@ mod tests {
         assert_eq!(report.table.n_rows, 2);
         assert_eq!(report.rejected_total, 1);
         assert!(report.rejected[0].reason.contains("MiB"));
+    }
+
+    #[test]
+    fn wide_files_load_and_too_wide_headers_are_refused() {
+        let width = 10_000;
+        let header: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
+        let row: Vec<String> = (0..width).map(|i| i.to_string()).collect();
+        let text = format!("{}\n{}\n{}\n", header.join(","), row.join(","), row.join(","));
+        let report = load(&text);
+        assert_eq!(report.table.columns.len(), width);
+        assert_eq!(report.table.n_rows, 2);
+        assert_eq!(report.table.columns[9_999].value(1), Value::Int(9_999));
+        let too_wide = format!("{}\n1\n", vec!["x"; MAX_COLUMNS + 5].join(","));
+        assert!(matches!(
+            load_bytes(too_wide.as_bytes(), LoadOptions::default()),
+            Err(LoadError::TooManyColumns { max: MAX_COLUMNS, .. })
+        ));
+    }
+
+    #[test]
+    fn text_only_option_keeps_cells_as_written() {
+        let options = LoadOptions { infer_types: false, ..LoadOptions::default() };
+        let report = load_bytes(b"zip,n
+08123,1.50
+", options).unwrap();
+        assert!(report.table.columns.iter().all(|c| c.kind == ColumnType::Text));
+        assert_eq!(report.table.columns[1].value(0), Value::Str("1.50"));
     }
 
     #[test]
