@@ -2,7 +2,7 @@
 #
 #   make serve   build (release) and serve the app on http://127.0.0.1:8080 (demo data loaded)
 #   make test    lints + native tests + wasm tests in headless Chromium + end-to-end tests
-#   make bench   benchmarks (native ingest for now; browser peers come with the data engine)
+#   make bench   benchmarks: native ingest, and the browser comparison with peers
 #   make dist    build the static site into dist/ (deploy it to any static host)
 
 SHELL := /bin/bash
@@ -19,7 +19,7 @@ export PATH := $(TOOLS)/node_modules/.bin:$(CARGO_BIN):$(PATH)
 export CHROMEDRIVER := /usr/bin/chromedriver
 E2E := tests/e2e
 
-.PHONY: help tools browser e2e-deps serve dist lint test test-native test-wasm test-e2e bench screenshot clean
+.PHONY: help tools browser e2e-deps bench-deps serve dist lint test test-native test-wasm test-e2e bench screenshot clean
 
 help:
 	@sed -n '3,7p' Makefile | sed 's/^# *//'
@@ -69,8 +69,16 @@ test: tools browser e2e-deps lint test-native test-wasm test-e2e
 
 ## ---- benchmarks and docs ----
 
-bench:
+BENCH := benches/browser
+
+bench-deps:
+	@test -d $(BENCH)/node_modules/@duckdb/duckdb-wasm || npm install --prefix $(BENCH) --no-package-lock --no-audit --no-fund
+
+# Native ingest, then the browser comparison with peers (VIGIL_BENCH_MB, _RUNS, _LARGE, _TOOLS).
+bench: dist browser bench-deps
 	cargo bench --bench ingest
+	cargo build --release --bin vigil-demo
+	node $(BENCH)/run.mjs
 
 screenshot: dist browser e2e-deps
 	node $(E2E)/screenshot.mjs

@@ -1,0 +1,77 @@
+// Page side of the browser benchmark. `window.runTool(tool)` loads the file chosen in #file with
+// one tool in a fresh Worker and resolves to {ok, rows, columns, ms} (ms from handing over the
+// File to typed columns in memory). Driven by run.mjs through playwright-core.
+import * as duckdb from './node_modules/@duckdb/duckdb-wasm/dist/duckdb-browser.mjs';
+
+let current = null; // the last tool's worker / database, kept alive until the next run
+
+async function cleanup() {
+  if (current?.terminate) current.terminate();
+  if (current?.db) await current.db.terminate();
+  current = null;
+}
+
+function runVigil(file) {
+  return new Promise((resolve) => {
+    const worker = new Worker('/dist/vigil-worker_loader.js');
+    current = worker;
+    let started = 0;
+    worker.onerror = (e) => resolve({ ok: false, error: e.message ?? 'worker error' });
+    worker.onmessage = (event) => {
+      const response = JSON.parse(event.data);
+      if (response === 'Ready') {
+        started = performance.now();
+        const envelope = { id: 1, request: { Load: { source: { File: { name: file.name } }, options: { delimiter: null, has_header: null, infer_types: true } } } };
+        worker.postMessage({ envelope: JSON.stringify(envelope), file });
+      } else if (response.Loaded) {
+        const s = response.Loaded.summary;
+        resolve({ ok: true, rows: s.n_rows, columns: s.columns.length, ms: performance.now() - started });
+      } else if (response.LoadFailed) {
+        resolve({ ok: false, error: response.LoadFailed.message, ms: performance.now() - started });
+      }
+    };
+  });
+}
+
+function runJs(tool, file) {
+  return new Promise((resolve) => {
+    const worker = new Worker(`tool-worker.js?tool=${tool}`);
+    current = worker;
+    worker.onerror = (e) => resolve({ ok: false, error: e.message ?? 'worker error' });
+    worker.onmessage = (event) => resolve(event.data);
+    worker.postMessage(file);
+  });
+}
+
+async function runDuckdb(file) {
+  const base = new URL('./node_modules/@duckdb/duckdb-wasm/dist/', import.meta.url).href;
+  const worker = new Worker(`${base}duckdb-browser-eh.worker.js`);
+  const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
+  current = { db };
+  await db.instantiate(`${base}duckdb-eh.wasm`);
+  const conn = await db.connect();
+  // Nothing may leave the machine: no extension downloads.
+  await conn.query('SET autoinstall_known_extensions=false');
+  await conn.query('SET autoload_known_extensions=false');
+  const started = performance.now();
+  try {
+    await db.registerFileHandle('data.csv', file, duckdb.DuckDBDataProtocol.BROWSER_FILEREADER, true);
+    await conn.query("CREATE TABLE t AS SELECT * FROM read_csv('data.csv')");
+    const ms = performance.now() - started;
+    const rows = Number((await conn.query('SELECT count(*) AS n FROM t')).toArray()[0].n);
+    const columns = (await conn.query("SELECT count(*) AS n FROM information_schema.columns WHERE table_name = 't'")).toArray()[0].n;
+    return { ok: true, rows, columns: Number(columns), ms };
+  } catch (err) {
+    return { ok: false, error: String(err?.message ?? err), ms: performance.now() - started };
+  }
+}
+
+window.runTool = async (tool) => {
+  await cleanup();
+  const file = document.getElementById('file').files[0];
+  if (tool === 'vigil') return runVigil(file);
+  if (tool === 'duckdb') return runDuckdb(file);
+  return runJs(tool, file);
+};
+window.cleanup = cleanup;
+window.benchReady = true;
