@@ -140,6 +140,16 @@ impl ColumnBuilder {
         Self { storage, forced: None, may_promote: true, mismatches: Vec::new(), rows: 0 }
     }
 
+    /// Stores strings in one arena from the start: for columns whose sample shows mostly
+    /// distinct values (identifiers, free text), where a dictionary would only be overhead.
+    pub fn prefer_arena(&mut self) {
+        if let Storage::Str(strings) = &mut self.storage {
+            if strings.arena.is_none() {
+                strings.switch_to_arena();
+            }
+        }
+    }
+
     /// A builder for a type the user chose.
     pub fn for_type(kind: ColumnType) -> Self {
         let inferred = match kind {

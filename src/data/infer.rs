@@ -16,18 +16,48 @@ pub const FIT_SHARE: f64 = 0.95;
 pub const MISSING_MARKERS: [&str; 9] = ["", "NA", "N/A", "n/a", "null", "NULL", "None", "-", "NaN"];
 
 pub fn is_missing(text: &str) -> bool {
-    let trimmed = text.trim();
-    MISSING_MARKERS.contains(&trimmed)
+    let bytes = text.as_bytes();
+    // Hot path: no marker is longer than 4 bytes, so a longer cell without surrounding
+    // spaces is present.
+    let padded = bytes.first().is_some_and(u8::is_ascii_whitespace) || bytes.last().is_some_and(u8::is_ascii_whitespace);
+    if bytes.len() > 4 && !padded {
+        return false;
+    }
+    MISSING_MARKERS.contains(&text.trim())
+}
+
+/// `text` without surrounding whitespace, skipping the (char-aware) trim when there is none.
+fn trim_fast(text: &str) -> &str {
+    let bytes = text.as_bytes();
+    let padded = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_whitespace() || *b >= 0x80);
+    if padded(bytes.first()) || padded(bytes.last()) {
+        text.trim()
+    } else {
+        text
+    }
 }
 
 /// Parses a decimal integer (optional sign, ASCII digits, no separators).
 pub fn parse_int(text: &str) -> Option<i64> {
-    let trimmed = text.trim();
-    let digits = trimmed.strip_prefix(['+', '-']).unwrap_or(trimmed);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let trimmed = trim_fast(text).as_bytes();
+    let (negative, digits) = match trimmed.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, trimmed),
+    };
+    if digits.is_empty() {
         return None;
     }
-    trimmed.parse().ok()
+    // Accumulate negatively so i64::MIN parses; overflow is "not an integer".
+    let mut value: i64 = 0;
+    for &b in digits {
+        let digit = i64::from(b.wrapping_sub(b'0'));
+        if digit > 9 {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_sub(digit)?;
+    }
+    if negative { Some(value) } else { value.checked_neg() }
 }
 
 /// A parsed floating-point cell.
@@ -41,7 +71,7 @@ pub enum FloatCell {
 /// Parses a float: decimal or scientific notation, and `1,234.5`-style thousands
 /// separators (groups of three after a comma). Words like `infinity` are non-finite.
 pub fn parse_float(text: &str) -> Option<FloatCell> {
-    let trimmed = text.trim();
+    let trimmed = trim_fast(text);
     let first = trimmed.bytes().next()?;
     // Rust's parser also accepts "inf"/"nan" spelled out: only let them through as NonFinite.
     let after_sign = if matches!(first, b'+' | b'-') { trimmed.as_bytes().get(1).copied() } else { Some(first) };
@@ -247,6 +277,11 @@ mod tests {
         assert_eq!(parse_int("+7"), Some(7));
         assert_eq!(parse_int("1.0"), None);
         assert_eq!(parse_int("99999999999999999999"), None);
+        assert_eq!(parse_int("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_int("9223372036854775808"), None);
+        assert_eq!(parse_int(" 12 "), Some(12));
+        assert_eq!(parse_int("-"), None);
+        assert_eq!(parse_int("1_000"), None);
         assert_eq!(parse_float("1e5"), Some(FloatCell::Value(100_000.0)));
         assert_eq!(parse_float("-0.5"), Some(FloatCell::Value(-0.5)));
         assert_eq!(parse_float("1,234.5"), Some(FloatCell::Value(1234.5)));

@@ -33,6 +33,8 @@ pub const MAX_COLUMNS: usize = 20_000;
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
 /// Rejected rows kept for display; beyond this they are only counted.
 pub const MAX_REJECTED_KEPT: usize = 1_000;
+/// Sampled values needed before a mostly-distinct string column goes straight to an arena.
+const ARENA_SAMPLE_MIN: usize = 1_000;
 /// Characters of a rejected row's text kept for display.
 const REJECTED_TEXT_CHARS: usize = 300;
 
@@ -680,9 +682,21 @@ impl Body {
             let out = std::mem::take(&mut self.out);
             let mut start = 0;
             let ends = std::mem::take(&mut self.ends);
+            let record = out.get(..self.out_len).unwrap_or_default();
+            // One validation per record; fields of valid UTF-8 split at ASCII delimiters are
+            // valid too. Only a record that fails is decoded field by field.
+            let utf8_record = match self.dialect.encoding {
+                TextEncoding::Utf8 => std::str::from_utf8(record).ok(),
+                TextEncoding::Windows1252 => None,
+            };
             for (builder, &end) in builders.iter_mut().zip(ends.get(..self.ends_len).unwrap_or_default()) {
                 let bytes = out.get(start..end).unwrap_or_default();
+                let field = utf8_record.and_then(|text| text.get(start..end));
                 start = end;
+                if let Some(text) = field {
+                    builder.push(text);
+                    continue;
+                }
                 match self.dialect.encoding {
                     TextEncoding::Utf8 => match std::str::from_utf8(bytes) {
                         Ok(text) => builder.push(text),
@@ -726,11 +740,18 @@ impl Body {
                     .map(String::as_str)
                     .filter(|text| !is_missing(text))
                     .collect();
-                if infer_types {
+                let mut builder = if infer_types {
                     ColumnBuilder::for_inferred(infer_column(name, &sample))
                 } else {
                     ColumnBuilder::for_type(ColumnType::Text)
+                };
+                if sample.len() >= ARENA_SAMPLE_MIN {
+                    let distinct: rustc_hash::FxHashSet<&str> = sample.iter().copied().collect();
+                    if distinct.len() * 2 > sample.len() {
+                        builder.prefer_arena();
+                    }
                 }
+                builder
             })
             .collect();
         for row in &rows {

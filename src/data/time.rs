@@ -148,7 +148,12 @@ fn parse_zone(bytes: &[u8]) -> Option<i64> {
 
 /// Parses a textual timestamp (ISO 8601 or `MM/DD/YYYY[ HH:MM[:SS]]`) into UTC ms.
 pub fn parse_timestamp_text(text: &str) -> Option<i64> {
-    let bytes = text.trim().as_bytes();
+    let bytes = text.as_bytes();
+    let bytes = if bytes.first().is_some_and(u8::is_ascii_whitespace) || bytes.last().is_some_and(u8::is_ascii_whitespace) {
+        text.trim().as_bytes()
+    } else {
+        bytes
+    };
     if bytes.len() < 8 {
         return None;
     }
