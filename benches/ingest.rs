@@ -17,7 +17,7 @@ fn main() {
     let mut timings = Vec::new();
     for _ in 0..5 {
         let started = Instant::now();
-        let mut loader = TableLoader::new(LoadOptions::default());
+        let mut loader = TableLoader::new(LoadOptions::default()).with_size_hint(csv.len() as u64);
         for chunk in csv.chunks(4 << 20) {
             if let Err(err) = loader.push(chunk) {
                 eprintln!("load failed: {err}");

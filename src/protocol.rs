@@ -68,8 +68,8 @@ pub enum Response {
     /// The view changed: how many rows pass the filter. A filter that does not fit the table
     /// is dropped and explained in `error`.
     View { id: u64, matched: usize, total: usize, error: Option<String> },
-    /// A column was re-typed; the summary is updated.
-    Retyped { id: u64, summary: TableSummary },
+    /// The summary was completed or changed (distinct counts after a load, a re-typed column).
+    Summary { id: u64, summary: TableSummary },
     ColumnValues { id: u64, column: String, values: Vec<(String, usize)>, distinct: usize },
     /// A request that could not be served (e.g. rows before anything is loaded).
     Failed { id: u64, message: String },
@@ -97,7 +97,8 @@ pub struct ColumnSummary {
     pub name: String,
     pub kind: ColumnType,
     pub missing: usize,
-    pub distinct: usize,
+    /// Exact distinct count; `None` until the worker has counted (just after loading).
+    pub distinct: Option<usize>,
     /// Values that did not fit the type (now missing).
     pub mismatches: usize,
     pub heap_bytes: usize,
@@ -125,7 +126,7 @@ impl TableSummary {
         Self {
             source,
             n_rows: report.table.n_rows,
-            columns: column_summaries(&report.table),
+            columns: column_summaries(&report.table, false),
             dialect: report.dialect.clone(),
             notices: report.notices.clone(),
             rejected: report.rejected.clone(),
@@ -137,9 +138,10 @@ impl TableSummary {
         }
     }
 
-    /// Brings the column list up to date after the table changed (e.g. a column re-typed).
+    /// Brings the column list up to date, with distinct counts (after loading, and whenever
+    /// the table changed, e.g. a column was re-typed).
     pub fn refresh_columns(&mut self, table: &Table) {
-        self.columns = column_summaries(table);
+        self.columns = column_summaries(table, true);
         self.heap_bytes = table.heap_bytes();
     }
 
@@ -164,6 +166,9 @@ impl TableSummary {
             (TextEncoding::Utf8, false) => "UTF-8".into(),
             (TextEncoding::Windows1252, _) => "Windows-1252".into(),
         });
+        if d.quote != b'"' {
+            parts.push(format!("quoted with {}", char::from(d.quote)));
+        }
         if d.gzip {
             parts.push("gzip".into());
         }
@@ -171,7 +176,8 @@ impl TableSummary {
     }
 }
 
-fn column_summaries(table: &Table) -> Vec<ColumnSummary> {
+/// Per-column facts; distinct counts (a hash set per column) only when asked.
+fn column_summaries(table: &Table, count_distinct: bool) -> Vec<ColumnSummary> {
     table
         .columns
         .iter()
@@ -179,7 +185,7 @@ fn column_summaries(table: &Table) -> Vec<ColumnSummary> {
             name: column.name.clone(),
             kind: column.kind,
             missing: table.n_rows.saturating_sub(column.count_valid()),
-            distinct: column.count_distinct(),
+            distinct: count_distinct.then(|| column.count_distinct()),
             mismatches: column.mismatches.len(),
             heap_bytes: column.heap_bytes(),
         })

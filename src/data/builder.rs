@@ -140,6 +140,24 @@ impl ColumnBuilder {
         Self { storage, forced: None, may_promote: true, mismatches: Vec::new(), rows: 0 }
     }
 
+    /// Reserves room for `rows` more cells (and `text_bytes` of string text), so a column whose
+    /// final size is known roughly does not grow by doubling.
+    pub fn reserve(&mut self, rows: usize, text_bytes: usize) {
+        match &mut self.storage {
+            Storage::Int { values, .. } => values.reserve(rows),
+            Storage::Float { values, .. } => values.reserve(rows),
+            Storage::Timestamp { ms, .. } => ms.reserve(rows),
+            Storage::Bool { .. } => {}
+            Storage::Str(strings) => match &mut strings.arena {
+                Some((bytes, ends, _)) => {
+                    bytes.reserve(text_bytes);
+                    ends.reserve(rows);
+                }
+                None => strings.codes.reserve(rows),
+            },
+        }
+    }
+
     /// Stores strings in one arena from the start: for columns whose sample shows mostly
     /// distinct values (identifiers, free text), where a dictionary would only be overhead.
     pub fn prefer_arena(&mut self) {
@@ -205,7 +223,9 @@ impl ColumnBuilder {
                         FloatCell::Value(v) => Some(v),
                         FloatCell::NonFinite => None,
                     };
-                    values.push(value.unwrap_or(f64::NAN));
+                    // Missing cells hold 0.0: the validity bitmap says they are missing, and
+                    // a NaN placeholder would make equal columns compare unequal.
+                    values.push(value.unwrap_or(0.0));
                     valid.push(value.is_some());
                     true
                 }
@@ -259,7 +279,7 @@ impl ColumnBuilder {
                 valid.push(false);
             }
             Storage::Float { values, valid } => {
-                values.push(f64::NAN);
+                values.push(0.0);
                 valid.push(false);
             }
             Storage::Bool { values, valid } => {

@@ -63,6 +63,8 @@ pub enum TextEncoding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dialect {
     pub delimiter: u8,
+    /// `"` almost always; `'` when the file quotes with single quotes.
+    pub quote: u8,
     pub has_header: bool,
     pub encoding: TextEncoding,
     pub bom: bool,
@@ -112,6 +114,7 @@ pub enum LoadError {
 pub struct TableLoader {
     input: Input,
     compressed_bytes: u64,
+    size_hint: Option<u64>,
 }
 
 enum Input {
@@ -125,7 +128,15 @@ enum Input {
 
 impl TableLoader {
     pub fn new(options: LoadOptions) -> Self {
-        Self { input: Input::Undecided(Vec::new(), options), compressed_bytes: 0 }
+        Self { input: Input::Undecided(Vec::new(), options), compressed_bytes: 0, size_hint: None }
+    }
+
+    /// The file's size in bytes, when known (files, downloads with a length): once the type
+    /// sample is read, columns reserve room for the estimated row count instead of growing
+    /// by doubling, which keeps peak memory near the table's size.
+    pub fn with_size_hint(mut self, bytes: u64) -> Self {
+        self.size_hint = Some(bytes);
+        self
     }
 
     /// Rows accepted so far.
@@ -149,7 +160,9 @@ impl TableLoader {
                 let head = std::mem::take(head);
                 let options = std::mem::take(options);
                 let gzip = head.starts_with(&[0x1f, 0x8b]);
-                let parser = Parser::new(options, gzip);
+                let mut parser = Parser::new(options, gzip);
+                // A compressed size says little about the text's size.
+                parser.size_hint = self.size_hint.filter(|_| !gzip);
                 if gzip {
                     self.input = Input::Gzip(Box::new(flate2::write::MultiGzDecoder::new(parser)));
                 } else {
@@ -220,6 +233,7 @@ pub fn load_bytes(bytes: &[u8], options: LoadOptions) -> Result<LoadReport, Load
 struct Parser {
     options: LoadOptions,
     gzip: bool,
+    size_hint: Option<u64>,
     sniff_buf: Vec<u8>,
     body: Option<Body>,
     /// An error raised while gzip was driving `write` (io::Write cannot carry it).
@@ -228,7 +242,7 @@ struct Parser {
 
 impl Parser {
     fn new(options: LoadOptions, gzip: bool) -> Self {
-        Self { options, gzip, sniff_buf: Vec::new(), body: None, error: None }
+        Self { options, gzip, size_hint: None, sniff_buf: Vec::new(), body: None, error: None }
     }
 
     fn rows_loaded(&self) -> u64 {
@@ -250,6 +264,7 @@ impl Parser {
         let buf = std::mem::take(&mut self.sniff_buf);
         let (dialect, skip) = sniff(&buf, &self.options, self.gzip, whole_file)?;
         let mut body = Body::new(dialect, self.options.infer_types);
+        body.size_hint = self.size_hint;
         body.feed(buf.get(skip..).unwrap_or_default())?;
         self.body = Some(body);
         Ok(())
@@ -331,8 +346,8 @@ fn field_counts(sample: &[u8], delimiter: u8, whole_file: bool, max_records: usi
 }
 
 /// Fields of the first `max_records` complete records under `delimiter`, as text.
-fn sample_records(sample: &[u8], delimiter: u8, whole_file: bool, max_records: usize) -> Vec<Vec<String>> {
-    let mut reader = ReaderBuilder::new().delimiter(delimiter).build();
+fn sample_records(sample: &[u8], delimiter: u8, quote: u8, whole_file: bool, max_records: usize) -> Vec<Vec<String>> {
+    let mut reader = ReaderBuilder::new().delimiter(delimiter).quote(quote).build();
     let mut out = vec![0u8; sample.len().max(1)];
     let mut ends = vec![0usize; MAX_COLUMNS.min(8192)];
     let mut records = Vec::new();
@@ -386,8 +401,9 @@ fn sniff(sample: &[u8], options: &LoadOptions, gzip: bool, whole_file: bool) -> 
         Err(_) => TextEncoding::Windows1252,
     };
     let delimiter = options.delimiter.unwrap_or_else(|| detect_delimiter(text, whole_file));
-    let has_header = options.has_header.unwrap_or_else(|| detect_header(text, delimiter, whole_file));
-    Ok((Dialect { delimiter, has_header, encoding, bom, gzip }, skip))
+    let quote = detect_quote(text, delimiter);
+    let has_header = options.has_header.unwrap_or_else(|| detect_header(text, delimiter, quote, whole_file));
+    Ok((Dialect { delimiter, quote, has_header, encoding, bom, gzip }, skip))
 }
 
 fn detect_delimiter(text: &[u8], whole_file: bool) -> u8 {
@@ -409,6 +425,26 @@ fn detect_delimiter(text: &[u8], whole_file: bool) -> u8 {
     best.0
 }
 
+/// `'` when single quotes open and close fields more often than double quotes do (a quote
+/// right after a delimiter or line start, and one right before a delimiter or line end).
+fn detect_quote(text: &[u8], delimiter: u8) -> u8 {
+    let fences = |quote: u8| {
+        text.windows(2)
+            .filter(|w| {
+                let opens = matches!(w, [a, b] if (*a == delimiter || *a == b'\n') && *b == quote);
+                let closes = matches!(w, [a, b] if *a == quote && (*b == delimiter || *b == b'\n' || *b == b'\r'));
+                opens || closes
+            })
+            .count()
+    };
+    let single = fences(b'\'');
+    if single > 0 && single > fences(b'"') * 2 {
+        b'\''
+    } else {
+        b'"'
+    }
+}
+
 fn mode_of(counts: &[usize]) -> Option<usize> {
     let mut tally: Vec<(usize, usize)> = Vec::new();
     for &count in counts {
@@ -422,8 +458,8 @@ fn mode_of(counts: &[usize]) -> Option<usize> {
 
 /// A header is assumed unless the first row's cells read as the same kinds of values as the
 /// rest of their columns (numbers, dates, booleans) and none reads as a title of a typed column.
-fn detect_header(text: &[u8], delimiter: u8, whole_file: bool) -> bool {
-    let records = sample_records(text, delimiter, whole_file, 50);
+fn detect_header(text: &[u8], delimiter: u8, quote: u8, whole_file: bool) -> bool {
+    let records = sample_records(text, delimiter, quote, whole_file, 50);
     let Some((first, rest)) = records.split_first() else { return true };
     if rest.is_empty() {
         return true;
@@ -459,6 +495,7 @@ enum Phase {
 struct Body {
     dialect: Dialect,
     infer_types: bool,
+    size_hint: Option<u64>,
     reader: csv_core::Reader,
     out: Vec<u8>,
     ends: Vec<usize>,
@@ -483,10 +520,11 @@ struct Body {
 
 impl Body {
     fn new(dialect: Dialect, infer_types: bool) -> Self {
-        let reader = ReaderBuilder::new().delimiter(dialect.delimiter).build();
+        let reader = ReaderBuilder::new().delimiter(dialect.delimiter).quote(dialect.quote).build();
         Self {
             dialect,
             infer_types,
+            size_hint: None,
             reader,
             out: vec![0; 64 * 1024],
             ends: vec![0; 256],
@@ -754,6 +792,16 @@ impl Body {
                 builder
             })
             .collect();
+        if let Some(total) = self.size_hint.filter(|_| !rows.is_empty() && self.bytes_consumed > 0) {
+            // Rows still to come, from the bytes per sampled row, plus 2 % slack.
+            let per_row = self.bytes_consumed as f64 / rows.len() as f64;
+            let remaining = (total.saturating_sub(self.bytes_consumed) as f64 / per_row * 1.02) as usize;
+            let sampled_bytes = |col_idx: usize| rows.iter().filter_map(|r| r.get(col_idx)).map(String::len).sum::<usize>();
+            for (col_idx, builder) in builders.iter_mut().enumerate() {
+                let text_bytes = (sampled_bytes(col_idx) as f64 / rows.len() as f64 * remaining as f64) as usize;
+                builder.reserve(rows.len() + remaining, text_bytes);
+            }
+        }
         for row in &rows {
             for (builder, text) in builders.iter_mut().zip(row) {
                 builder.push(text);
@@ -881,6 +929,19 @@ mod tests {
     }
 
     #[test]
+    fn single_quoted_files() {
+        let report = load("name,note\n'Smith, J','it''s fine'\n'Lee',x\n");
+        assert_eq!(report.dialect.quote, b'\'');
+        assert_eq!(report.table.n_rows, 2);
+        assert_eq!(report.table.columns[0].value(0), Value::Str("Smith, J"));
+        assert_eq!(report.table.columns[1].value(0), Value::Str("it's fine"));
+        // An apostrophe inside text does not switch the quote.
+        let report = load("name,note\nO'Brien,don't\n\"A, B\",x\n");
+        assert_eq!(report.dialect.quote, b'"');
+        assert_eq!(report.table.columns[0].value(1), Value::Str("A, B"));
+    }
+
+    #[test]
     fn wrong_field_counts_are_rejected_with_lines() {
         let report = load("a,b\n1,2\n3\n4,5,6\n7,8\n");
         assert_eq!(report.table.n_rows, 2);
@@ -1001,6 +1062,19 @@ mod tests {
 ", options).unwrap();
         assert!(report.table.columns.iter().all(|c| c.kind == ColumnType::Text));
         assert_eq!(report.table.columns[1].value(0), Value::Str("1.50"));
+    }
+
+    #[test]
+    fn size_hints_right_or_wrong_do_not_change_the_table() {
+        let csv = crate::data::demo::demo_csv(crate::data::demo::DemoParams { rows: 3000, seed: 2 });
+        let plain = load_bytes(&csv, LoadOptions::default()).unwrap();
+        for hint in [csv.len() as u64, 10, csv.len() as u64 * 3] {
+            let mut loader = TableLoader::new(LoadOptions::default()).with_size_hint(hint);
+            for chunk in csv.chunks(100_000) {
+                loader.push(chunk).unwrap();
+            }
+            assert_eq!(loader.finish().unwrap(), plain, "hint {hint}");
+        }
     }
 
     #[test]

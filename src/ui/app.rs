@@ -22,6 +22,8 @@ pub fn App() -> impl IntoView {
         Err(message) => state.error.set(Some(message)),
     }
     let dragging = RwSignal::new(false);
+    // A memo, so that summary updates (distinct counts, re-typing) do not rebuild the filter bar.
+    let has_data = Memo::new(move |_| state.summary.with(Option::is_some));
     install_drop_handlers(state, dragging);
 
     view! {
@@ -56,7 +58,7 @@ pub fn App() -> impl IntoView {
                     .collect_view()}
             </nav>
             <main class="content">
-                {move || state.summary.with(Option::is_some).then(|| view! { <FilterBar/> })}
+                {move || has_data.get().then(|| view! { <FilterBar/> })}
                 {move || match state.tab.get() {
                     Tab::Data => view! { <DataTab/> }.into_any(),
                     other => view! { <Planned tab=other/> }.into_any(),

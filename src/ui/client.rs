@@ -123,7 +123,12 @@ fn handle(state: AppState, response: Response) {
             }
             state.view_version.update(|v| *v += 1);
         }
-        Response::Retyped { summary, .. } => state.summary.set(Some(summary)),
+        Response::Summary { summary, .. } => {
+            // Only for the table on screen (a newer load may have replaced it).
+            if state.summary.with_untracked(|s| s.as_ref().map(|s| &s.source) == Some(&summary.source)) {
+                state.summary.set(Some(summary));
+            }
+        }
         Response::ColumnValues { column, values, distinct, .. } => {
             state.column_values.set(Some(ColumnValues { column, values, distinct }));
         }

@@ -101,7 +101,7 @@ fn Schema(summary: TableSummary) -> impl IntoView {
                                         <td class="name">{column.name.clone()}</td>
                                         <td><TypeSelect name=column.name.clone() kind=column.kind/></td>
                                         <td class="num">{format!("{missing_pct:.1} %")}</td>
-                                        <td class="num">{format_count(column.distinct as u64)}</td>
+                                        <td class="num">{column.distinct.map_or_else(|| "…".to_string(), |d| format_count(d as u64))}</td>
                                         <td class="num">{format_count(column.mismatches as u64)}</td>
                                         <td class="num">{format_bytes(column.heap_bytes as u64)}</td>
                                     </tr>

@@ -91,12 +91,16 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-/// Lets the event loop run (messages, timers) before continuing.
+/// Lets the event loop run (incoming messages such as Cancel) before continuing. A message
+/// to ourselves through a `MessageChannel` is not clamped the way nested `setTimeout`s are.
 async fn yield_now() {
+    let Ok(channel) = web_sys::MessageChannel::new() else { return };
     let promise = Promise::new(&mut |resolve, _reject| {
-        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        channel.port1().set_onmessage(Some(&resolve));
+        let _ = channel.port2().post_message(&JsValue::NULL);
     });
     let _ = JsFuture::from(promise).await;
+    channel.port1().set_onmessage(None);
 }
 
 /// Entry point of the worker binary.
@@ -165,7 +169,7 @@ fn handle_message(state: &Shared, data: &JsValue) {
                         match state.summary.as_mut() {
                             Some(summary) => {
                                 summary.refresh_columns(table);
-                                Response::Retyped { id, summary: summary.clone() }
+                                Response::Summary { id, summary: summary.clone() }
                             }
                             None => Response::Failed { id, message: "No data is loaded.".into() },
                         }
@@ -233,7 +237,18 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
         Outcome::Cancelled => Response::Cancelled { id },
     };
     state.borrow_mut().cancelled.retain(|&c| c != id);
+    let loaded = matches!(response, Response::Loaded { .. });
     post(&response);
+    if loaded {
+        // The table is usable now; distinct counts follow once the UI has had the news.
+        yield_now().await;
+        let mut guard = state.borrow_mut();
+        let state = &mut *guard;
+        if let (Some(report), Some(summary)) = (&state.report, &mut state.summary) {
+            summary.refresh_columns(&report.table);
+            post(&Response::Summary { id, summary: summary.clone() });
+        }
+    }
 }
 
 /// A source of chunks: `next` yields the next chunk, `None` at the end, or an error message.
@@ -251,6 +266,9 @@ impl<I: Iterator<Item = Vec<u8>>> ChunkSource for IterSource<I> {
 
 async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Option<u64>, mut source: impl ChunkSource) -> Outcome {
     let mut loader = TableLoader::new(options);
+    if let Some(bytes) = total {
+        loader = loader.with_size_hint(bytes);
+    }
     let mut bytes = 0u64;
     loop {
         if state.borrow().cancelled.contains(&id) {
