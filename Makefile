@@ -19,7 +19,7 @@ export PATH := $(TOOLS)/node_modules/.bin:$(CARGO_BIN):$(PATH)
 export CHROMEDRIVER := /usr/bin/chromedriver
 E2E := tests/e2e
 
-.PHONY: help tools browser e2e-deps bench-deps serve dist lint test test-native test-wasm test-e2e bench screenshot clean
+.PHONY: help tools browser e2e-deps py-deps bench-deps serve dist lint test test-native test-wasm test-e2e bench screenshot clean
 
 help:
 	@sed -n '3,7p' Makefile | sed 's/^# *//'
@@ -38,6 +38,11 @@ tools:
 browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { apt-get update && apt-get install -y chromium chromium-driver; }
 
+# Reference implementations the statistics are checked against (pip, from PyPI).
+PY_DEPS := numpy pandas scipy
+py-deps:
+	@python3 -c "import numpy, pandas, scipy" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check $(PY_DEPS)
+
 e2e-deps:
 	@test -d $(E2E)/node_modules/playwright-core && test -d $(E2E)/node_modules/csv-spectrum || npm install --prefix $(E2E) --no-package-lock --no-audit --no-fund
 
@@ -55,7 +60,7 @@ lint: tools
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --lib --bins --test web -- -D warnings
 
-test-native:
+test-native: py-deps
 	cargo test
 
 test-wasm: tools browser
@@ -65,7 +70,7 @@ test-e2e: dist browser e2e-deps
 	npm test --prefix $(E2E)
 
 # The end-to-end runner prints the closing summary (`# pass N`, `# fail 0`).
-test: tools browser e2e-deps lint test-native test-wasm test-e2e
+test: tools browser e2e-deps py-deps lint test-native test-wasm test-e2e
 
 ## ---- benchmarks and docs ----
 

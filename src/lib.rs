@@ -4,7 +4,9 @@
 //! `plot`) and `protocol` are pure and build natively; `ui` and `worker` hold all browser
 //! glue and build for wasm32 only. See ARCHITECTURE.md.
 
+pub mod analysis;
 pub mod data;
+pub mod plot;
 pub mod protocol;
 pub mod viewport;
 

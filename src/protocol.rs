@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::profile::{ProfileParams, TableProfile};
 use crate::data::demo::DemoParams;
 use crate::data::filter::Filter;
 use crate::data::sort::SortKey;
@@ -51,6 +52,8 @@ pub enum Request {
     SetType { column: String, kind: ColumnType },
     /// The most frequent values of a column (for the filter picker).
     ColumnValues { column: String, limit: usize },
+    /// Column profiles, correlations and alerts over the rows passing the filter.
+    Profile { params: ProfileParams },
 }
 
 /// A message from the worker.
@@ -71,6 +74,7 @@ pub enum Response {
     /// The summary was completed or changed (distinct counts after a load, a re-typed column).
     Summary { id: u64, summary: TableSummary },
     ColumnValues { id: u64, column: String, values: Vec<(String, usize)>, distinct: usize },
+    Profile { id: u64, profile: TableProfile },
     /// A request that could not be served (e.g. rows before anything is loaded).
     Failed { id: u64, message: String },
 }

@@ -9,6 +9,7 @@ use super::client;
 use super::data_tab::DataTab;
 use super::filter_bar::FilterBar;
 use super::placeholder::Planned;
+use super::profile_tab::ProfileTab;
 use super::state::{AppState, Tab};
 use crate::data::demo::DemoParams;
 use crate::protocol::{format_bytes, format_count, DataSource};
@@ -61,6 +62,7 @@ pub fn App() -> impl IntoView {
                 {move || has_data.get().then(|| view! { <FilterBar/> })}
                 {move || match state.tab.get() {
                     Tab::Data => view! { <DataTab/> }.into_any(),
+                    Tab::Profile => view! { <ProfileTab/> }.into_any(),
                     other => view! { <Planned tab=other/> }.into_any(),
                 }}
             </main>

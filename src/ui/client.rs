@@ -129,6 +129,7 @@ fn handle(state: AppState, response: Response) {
                 state.summary.set(Some(summary));
             }
         }
+        Response::Profile { profile, .. } => state.profile.set(Some(profile)),
         Response::ColumnValues { column, values, distinct, .. } => {
             state.column_values.set(Some(ColumnValues { column, values, distinct }));
         }

@@ -3,12 +3,14 @@
 
 mod app;
 pub use app::App;
+mod chart;
 mod client;
 mod data_tab;
 mod download;
 mod filter_bar;
 mod grid;
 mod placeholder;
+mod profile_tab;
 mod state;
 
 use wasm_bindgen::JsCast;

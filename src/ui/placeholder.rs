@@ -6,14 +6,6 @@ use super::state::Tab;
 
 fn plan(tab: Tab) -> (&'static str, &'static [&'static str]) {
     match tab {
-        Tab::Profile => (
-            "Can you trust this export? Per-column statistics and data-quality alerts.",
-            &[
-                "Statistics and a distribution for every column, over the current filter",
-                "Alerts: missing values, constant columns, duplicates, skew, outliers, timestamp gaps, future dates",
-                "Ground-truth checks: label prevalence, conflicting labels, reviewer agreement (Cohen's / Fleiss' kappa), label leakage",
-            ],
-        ),
         Tab::Trends => (
             "A metric over time, decomposed, forecast, with anomalies and incidents flagged.",
             &[
@@ -46,7 +38,7 @@ fn plan(tab: Tab) -> (&'static str, &'static [&'static str]) {
                 "Decision trees read as rules; linear and logistic regression with a coefficient table; export a rule as SQL",
             ],
         ),
-        Tab::Data => ("", &[]),
+        Tab::Data | Tab::Profile => ("", &[]),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::analysis::profile::TableProfile;
 use crate::data::filter::Filter;
 use crate::data::sort::SortKey;
 use crate::protocol::{Progress, TableSummary};
@@ -83,6 +84,8 @@ pub struct AppState {
     /// Bumped whenever the worker's view changed, so the grid re-requests its rows.
     pub view_version: RwSignal<u64>,
     pub column_values: RwSignal<Option<ColumnValues>>,
+    /// The profile of the current view, once computed.
+    pub profile: RwSignal<Option<TableProfile>>,
 }
 
 impl AppState {
@@ -98,6 +101,7 @@ impl AppState {
             matched: RwSignal::new(None),
             view_version: RwSignal::new(0),
             column_values: RwSignal::new(None),
+            profile: RwSignal::new(None),
         }
     }
 }

@@ -14,6 +14,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
 
+use crate::analysis::profile::profile_table;
 use crate::data::builder::retype_column;
 use crate::data::demo::demo_csv;
 use crate::data::filter::{evaluate_filter, Filter, Selection};
@@ -182,6 +183,17 @@ fn handle_message(state: &Shared, data: &JsValue) {
             // The filter or sort may refer to the re-typed column.
             let view = state.view_response(id);
             post(&view);
+        }
+        Request::Profile { params } => {
+            let state = state.borrow();
+            let response = match &state.report {
+                Some(report) => match profile_table(&report.table, &state.view, &params) {
+                    Ok(profile) => Response::Profile { id, profile },
+                    Err(err) => Response::Failed { id, message: format!("Cannot profile: {err}.") },
+                },
+                None => Response::Failed { id, message: "No data is loaded.".into() },
+            };
+            post(&response);
         }
         Request::ColumnValues { column, limit } => {
             let state = state.borrow();

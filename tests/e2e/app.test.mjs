@@ -148,7 +148,7 @@ describe('first open', () => {
   test('every tab opens and says what it does', async () => {
     const { page, context, errors } = await openApp(browser, server.url);
     await waitLoaded(page);
-    for (const slug of ['profile', 'trends', 'root-cause', 'clusters', 'models']) {
+    for (const slug of ['trends', 'root-cause', 'clusters', 'models']) {
       await page.click(`[data-testid="tab-${slug}"]`);
       const panel = await page.waitForSelector(`[data-testid="planned-${slug}"]`);
       assert.match(await panel.textContent(), /not built yet/);
@@ -156,6 +156,52 @@ describe('first open', () => {
     await page.click('[data-testid="tab-data"]');
     await page.waitForSelector('[data-testid="schema"]');
     assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
+
+describe('profile', () => {
+  test('alerts, cards with drawn charts, and a click through to the evidence rows', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-profile"]');
+    await page.waitForSelector('[data-testid="profile-cards"]');
+    const alerts = await page.locator('[data-testid="alert"]').allTextContents();
+    assert.ok(alerts.some((a) => /future dates.*created_at.*3 timestamps are in the future/.test(a)), alerts.join('\n'));
+    assert.ok(alerts.some((a) => /duplicate rows.*exact copies of an earlier row/.test(a)), alerts.join('\n'));
+    assert.ok(alerts.some((a) => /missing.*app_version/.test(a)), alerts.join('\n'));
+    assert.ok(!alerts.some((a) => /timestamp gap/.test(a)), 'future rows must not read as a gap');
+    // One card per column; the histogram canvas has pixels drawn on it.
+    assert.equal(await page.locator('[data-testid="profile-cards"] article').count(), 18);
+    const inked = await page.$eval('[data-testid="hist-risk_score"]', (canvas) => {
+      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+      return n;
+    });
+    assert.ok(inked > 1000, `only ${inked} pixels drawn`);
+    // Hover reads out the bin under the pointer.
+    await page.hover('[data-testid="hist-risk_score"]', { position: { x: 150, y: 60 } });
+    await page.waitForFunction(() => /rows$/.test(document.querySelector('[data-testid="card-risk_score"] .chart-readout').textContent));
+    // The future-dates alert's rows, through the global filter.
+    await page.locator('[data-testid="alert"]', { hasText: 'created_at: 3 timestamps' }).locator('[data-testid="alert-show-rows"]').click();
+    await page.waitForSelector('[data-testid="schema"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="matched"]').textContent === '3 of 100,000 rows match');
+    assert.match(await text(page, 'filter-chip'), /^created_at from \d{4}-/);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a value bar filters, and the profile follows the filter', async () => {
+    const { page, context } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-profile"]');
+    await page.locator('[data-testid="card-reason"] [data-testid="value-bar"]', { hasText: 'scam' }).click();
+    await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]').textContent));
+    await page.click('[data-testid="tab-profile"]');
+    await page.waitForSelector('[data-testid="profile-cards"]');
+    const facts = await page.textContent('[data-testid="card-reason"] .card-facts');
+    assert.match(facts, /· 1 distinct$/);
     await context.close();
   });
 });

@@ -1,0 +1,612 @@
+//! Column profiles, correlations and data-quality alerts over the selected rows.
+//!
+//! "Can I trust this export?" Each column gets the profile its type calls for (numbers:
+//! describe + histogram + robust outliers; timestamps: range, rows per day, gaps, future
+//! dates; categories and identifiers: top values and repeats; text: lengths). Alerts follow
+//! ydata-profiling's kinds that apply to a CSV, each with evidence and, where rows show it, a
+//! filter clause that selects them.
+
+use rustc_hash::{FxHashMap, FxHasher};
+use serde::{Deserialize, Serialize};
+use std::hash::{Hash, Hasher};
+
+use super::stats::{auto_bin_count, describe, histogram, mad_outliers, Describe, Histogram};
+use crate::data::filter::Clause;
+use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value, MISSING_CODE};
+use crate::data::time::{days_from_civil, DAY_MS};
+
+/// Parameters of a profile run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileParams {
+    /// "Now" for future-date checks (the UI passes the clock; pure code never reads it).
+    pub now_ms: Option<i64>,
+    /// Share of missing values above which a column is flagged.
+    pub missing_alert_share: f64,
+    /// Top values kept per column.
+    pub top_values: usize,
+}
+
+impl Default for ProfileParams {
+    fn default() -> Self {
+        Self { now_ms: None, missing_alert_share: 0.05, top_values: 10 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProfileError {
+    #[error("the missing-value threshold must be between 0 and 1, got {0}")]
+    BadThreshold(f64),
+    #[error("top values must be between 1 and 1000, got {0}")]
+    BadTopValues(usize),
+}
+
+impl ProfileParams {
+    pub fn check(&self) -> Result<(), ProfileError> {
+        if !(0.0..=1.0).contains(&self.missing_alert_share) {
+            return Err(ProfileError::BadThreshold(self.missing_alert_share));
+        }
+        if !(1..=1000).contains(&self.top_values) {
+            return Err(ProfileError::BadTopValues(self.top_values));
+        }
+        Ok(())
+    }
+}
+
+/// Rows per time bucket, for a sparkline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeSeriesCounts {
+    pub bucket_ms: i64,
+    pub start_ms: i64,
+    pub counts: Vec<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ProfileDetail {
+    Numeric { describe: Option<Describe>, histogram: Option<Histogram>, outliers: usize },
+    Time {
+        min_ms: Option<i64>,
+        max_ms: Option<i64>,
+        per_bucket: Option<TimeSeriesCounts>,
+        /// Longest run of empty buckets inside the range, in buckets.
+        longest_gap: usize,
+        future: usize,
+        impossible: usize,
+    },
+    /// Categories, booleans and identifiers: the most frequent values.
+    Values { top: Vec<(String, usize)>, other: usize, repeated_values: usize },
+    Text { lengths: Option<Describe>, length_histogram: Option<Histogram>, top: Vec<(String, usize)> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnProfile {
+    pub name: String,
+    pub kind: ColumnType,
+    pub present: usize,
+    pub missing: usize,
+    pub distinct: usize,
+    /// Values that did not fit the column type at load (in the whole table).
+    pub mismatches: usize,
+    pub detail: ProfileDetail,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Severity {
+    Info,
+    Warning,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AlertKind {
+    Missing,
+    Constant,
+    Unique,
+    HighCardinality,
+    Skewed,
+    Zeros,
+    Outliers,
+    MixedTypes,
+    DuplicateRows,
+    TimestampGap,
+    FutureDates,
+    ImpossibleDates,
+    HighCorrelation,
+}
+
+impl AlertKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            AlertKind::Missing => "missing",
+            AlertKind::Constant => "constant",
+            AlertKind::Unique => "unique",
+            AlertKind::HighCardinality => "high cardinality",
+            AlertKind::Skewed => "skewed",
+            AlertKind::Zeros => "zeros",
+            AlertKind::Outliers => "outliers",
+            AlertKind::MixedTypes => "mixed types",
+            AlertKind::DuplicateRows => "duplicate rows",
+            AlertKind::TimestampGap => "timestamp gap",
+            AlertKind::FutureDates => "future dates",
+            AlertKind::ImpossibleDates => "impossible dates",
+            AlertKind::HighCorrelation => "high correlation",
+        }
+    }
+}
+
+/// A data-quality finding with its evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub kind: AlertKind,
+    pub severity: Severity,
+    pub column: Option<String>,
+    pub message: String,
+    /// How much is affected (share of rows, or |r|), for sorting.
+    pub magnitude: f64,
+    /// A filter that selects the rows showing the problem, when there is one.
+    pub evidence: Option<Clause>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Correlation {
+    pub a: String,
+    pub b: String,
+    pub pearson: f64,
+    pub spearman: f64,
+    pub pairs: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableProfile {
+    pub rows: usize,
+    pub columns: Vec<ColumnProfile>,
+    pub correlations: Vec<Correlation>,
+    pub duplicate_rows: usize,
+    pub alerts: Vec<Alert>,
+}
+
+/// Numeric columns take part in correlations up to this many (pairs grow quadratically).
+const MAX_CORRELATION_COLUMNS: usize = 30;
+
+fn numeric(value: Value<'_>) -> Option<f64> {
+    match value {
+        Value::Int(v) => Some(v as f64),
+        Value::Float(v) => Some(v),
+        _ => None,
+    }
+}
+
+fn pct(share: f64) -> String {
+    let percent = share * 100.0;
+    if percent < 0.1 && percent > 0.0 { "<0.1 %".into() } else { format!("{percent:.1} %") }
+}
+
+fn value_counts(column: &Column, rows: &[u32]) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = match &column.data {
+        ColumnData::Str(Strings::Dict { codes, dict }) => {
+            let mut per_code = vec![0usize; dict.len()];
+            for &row in rows {
+                if let Some(n) = codes.get(row as usize).filter(|&&c| c != MISSING_CODE).and_then(|&c| per_code.get_mut(c as usize)) {
+                    *n += 1;
+                }
+            }
+            dict.iter().zip(per_code).filter(|(_, n)| *n > 0).map(|(t, n)| (t.to_string(), n)).collect()
+        }
+        _ => {
+            let mut map: FxHashMap<String, usize> = FxHashMap::default();
+            for &row in rows {
+                let value = column.value(row as usize);
+                if value != Value::Missing {
+                    *map.entry(value.display()).or_default() += 1;
+                }
+            }
+            map.into_iter().collect()
+        }
+    };
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counts
+}
+
+fn time_profile(column: &Column, rows: &[u32], now_ms: Option<i64>) -> ProfileDetail {
+    let mut times: Vec<i64> = rows
+        .iter()
+        .filter_map(|&row| match column.value(row as usize) {
+            Value::Timestamp(ms) => Some(ms),
+            _ => None,
+        })
+        .collect();
+    times.sort_unstable();
+    let lower = days_from_civil(1900, 1, 1) * DAY_MS;
+    let upper = days_from_civil(2100, 1, 1) * DAY_MS;
+    let impossible = times.iter().filter(|&&t| t < lower || t >= upper).count();
+    let future = now_ms.map_or(0, |now| times.iter().filter(|&&t| t > now && t < upper).count());
+    let plausible: Vec<i64> = times.iter().copied().filter(|&t| t >= lower && t < upper).collect();
+    let (min_ms, max_ms) = (plausible.first().copied(), plausible.last().copied());
+    // Rows per period and gaps cover the past only: future dates are flagged on their own and
+    // would otherwise stretch the axis into an empty "gap".
+    let past: Vec<i64> = plausible.iter().copied().filter(|&t| now_ms.is_none_or(|now| t <= now)).collect();
+    let plausible = past;
+    let per_bucket = plausible.first().copied().zip(plausible.last().copied()).map(|(min, max)| {
+        let span_days = (max - min) / DAY_MS + 1;
+        let bucket_ms = if span_days <= 400 { DAY_MS } else { 7 * DAY_MS };
+        let start_ms = min.div_euclid(bucket_ms) * bucket_ms;
+        let buckets = ((max - start_ms) / bucket_ms + 1) as usize;
+        let mut counts = vec![0usize; buckets];
+        for &t in &plausible {
+            if let Some(c) = counts.get_mut(((t - start_ms) / bucket_ms) as usize) {
+                *c += 1;
+            }
+        }
+        TimeSeriesCounts { bucket_ms, start_ms, counts }
+    });
+    let longest_gap = per_bucket.as_ref().map_or(0, |p| {
+        let (mut longest, mut run) = (0, 0);
+        for &c in &p.counts {
+            run = if c == 0 { run + 1 } else { 0 };
+            longest = longest.max(run);
+        }
+        longest
+    });
+    ProfileDetail::Time { min_ms, max_ms, per_bucket, longest_gap, future, impossible }
+}
+
+fn profile_column(column: &Column, rows: &[u32], params: &ProfileParams) -> ColumnProfile {
+    let present_rows: Vec<u32> = rows.iter().copied().filter(|&r| column.value(r as usize) != Value::Missing).collect();
+    let present = present_rows.len();
+    let (detail, distinct) = match column.kind {
+        ColumnType::Integer | ColumnType::Float => {
+            let values: Vec<f64> = present_rows.iter().filter_map(|&r| numeric(column.value(r as usize))).collect();
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            let distinct = {
+                let mut d = sorted.clone();
+                d.dedup();
+                d.len()
+            };
+            let hist = histogram(&sorted, auto_bin_count(&sorted));
+            (ProfileDetail::Numeric { describe: describe(&sorted), histogram: hist, outliers: mad_outliers(&sorted) }, distinct)
+        }
+        ColumnType::Timestamp => {
+            let detail = time_profile(column, &present_rows, params.now_ms);
+            let mut times: Vec<i64> = present_rows
+                .iter()
+                .filter_map(|&r| if let Value::Timestamp(t) = column.value(r as usize) { Some(t) } else { None })
+                .collect();
+            times.sort_unstable();
+            times.dedup();
+            (detail, times.len())
+        }
+        ColumnType::Text => {
+            let lengths: Vec<f64> = present_rows
+                .iter()
+                .map(|&r| column.value(r as usize).display().chars().count() as f64)
+                .collect();
+            let mut sorted = lengths.clone();
+            sorted.sort_by(f64::total_cmp);
+            let counts = value_counts(column, &present_rows);
+            let distinct = counts.len();
+            let top = counts.into_iter().take(params.top_values).collect();
+            let detail = ProfileDetail::Text {
+                lengths: describe(&sorted),
+                length_histogram: histogram(&sorted, auto_bin_count(&sorted)),
+                top,
+            };
+            (detail, distinct)
+        }
+        ColumnType::Category | ColumnType::Boolean | ColumnType::Identifier => {
+            let counts = value_counts(column, &present_rows);
+            let distinct = counts.len();
+            let repeated_values = counts.iter().filter(|(_, n)| *n > 1).count();
+            let shown: usize = counts.iter().take(params.top_values).map(|(_, n)| n).sum();
+            let top: Vec<(String, usize)> = counts.into_iter().take(params.top_values).collect();
+            (ProfileDetail::Values { top, other: present - shown, repeated_values }, distinct)
+        }
+    };
+    ColumnProfile {
+        name: column.name.clone(),
+        kind: column.kind,
+        present,
+        missing: rows.len() - present,
+        distinct,
+        mismatches: column.mismatches.len(),
+        detail,
+    }
+}
+
+/// Average ranks (ties share the mean rank), as Spearman's correlation needs.
+fn ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values.get(a).unwrap_or(&0.0).total_cmp(values.get(b).unwrap_or(&0.0)));
+    let mut ranks = vec![0.0; values.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let value = order.get(start).and_then(|&i| values.get(i));
+        let mut end = start + 1;
+        while end < order.len() && order.get(end).and_then(|&i| values.get(i)) == value {
+            end += 1;
+        }
+        let rank = (start + end + 1) as f64 / 2.0; // 1-based mean of start+1 ..= end
+        for &idx in order.get(start..end).unwrap_or_default() {
+            if let Some(r) = ranks.get_mut(idx) {
+                *r = rank;
+            }
+        }
+        start = end;
+    }
+    ranks
+}
+
+/// Pearson's r; `None` when either side has no spread or fewer than 3 pairs.
+pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
+    let n = x.len().min(y.len());
+    if n < 3 {
+        return None;
+    }
+    let mean_x = x.iter().sum::<f64>() / n as f64;
+    let mean_y = y.iter().sum::<f64>() / n as f64;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        let (dx, dy) = (a - mean_x, b - mean_y);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    (sxx > 0.0 && syy > 0.0).then(|| (sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0))
+}
+
+/// Spearman's rho: Pearson's r of the average ranks.
+pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
+    pearson(&ranks(x), &ranks(y))
+}
+
+fn correlations(table: &Table, rows: &[u32]) -> Vec<Correlation> {
+    let numeric_columns: Vec<&Column> = table
+        .columns
+        .iter()
+        .filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float))
+        .take(MAX_CORRELATION_COLUMNS)
+        .collect();
+    let mut out = Vec::new();
+    for (idx, a) in numeric_columns.iter().enumerate() {
+        for b in numeric_columns.iter().skip(idx + 1) {
+            let (xs, ys): (Vec<f64>, Vec<f64>) = rows
+                .iter()
+                .filter_map(|&r| numeric(a.value(r as usize)).zip(numeric(b.value(r as usize))))
+                .unzip();
+            if let (Some(p), Some(s)) = (pearson(&xs, &ys), spearman(&xs, &ys)) {
+                out.push(Correlation { a: a.name.clone(), b: b.name.clone(), pearson: p, spearman: s, pairs: xs.len() });
+            }
+        }
+    }
+    out
+}
+
+fn hash_row(table: &Table, row: usize) -> u64 {
+    let mut hasher = FxHasher::default();
+    for column in &table.columns {
+        match &column.data {
+            ColumnData::Str(Strings::Dict { codes, .. }) => codes.get(row).hash(&mut hasher),
+            _ => match column.value(row) {
+                Value::Missing => 0u8.hash(&mut hasher),
+                Value::Int(v) | Value::Timestamp(v) => v.hash(&mut hasher),
+                Value::Float(v) => v.to_bits().hash(&mut hasher),
+                Value::Bool(v) => v.hash(&mut hasher),
+                Value::Str(s) => s.hash(&mut hasher),
+            },
+        }
+    }
+    hasher.finish()
+}
+
+/// Rows identical to an earlier selected row (hash-grouped, then compared cell by cell).
+fn count_duplicate_rows(table: &Table, rows: &[u32]) -> usize {
+    let mut seen: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+    let mut duplicates = 0;
+    for &row in rows {
+        let bucket = seen.entry(hash_row(table, row as usize)).or_default();
+        let same = |other: u32| table.columns.iter().all(|c| c.value(other as usize) == c.value(row as usize));
+        if bucket.iter().any(|&other| same(other)) {
+            duplicates += 1;
+        } else {
+            bucket.push(row);
+        }
+    }
+    duplicates
+}
+
+fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, alerts: &mut Vec<Alert>) {
+    let name = &profile.name;
+    let mut push = |kind, severity, message: String, magnitude: f64, evidence: Option<Clause>| {
+        alerts.push(Alert { kind, severity, column: Some(name.clone()), message, magnitude, evidence });
+    };
+    let share = |n: usize| n as f64 / rows.max(1) as f64;
+    let missing_share = share(profile.missing);
+    if profile.present == 0 {
+        push(AlertKind::Missing, Severity::Warning, format!("{name} is empty in every selected row"), 1.0, None);
+        return;
+    }
+    if missing_share > params.missing_alert_share {
+        push(
+            AlertKind::Missing,
+            Severity::Warning,
+            format!("{name} is missing in {} of rows ({})", pct(missing_share), profile.missing),
+            missing_share,
+            Some(Clause::Missing { column: name.clone(), missing: true }),
+        );
+    }
+    if profile.distinct == 1 && profile.present > 1 {
+        push(AlertKind::Constant, Severity::Warning, format!("{name} has a single value"), 1.0, None);
+    }
+    if profile.mismatches > 0 {
+        push(
+            AlertKind::MixedTypes,
+            Severity::Warning,
+            format!("{name}: {} values did not read as {} at load and count as missing", profile.mismatches, profile.kind.label()),
+            share(profile.mismatches),
+            None,
+        );
+    }
+    let is_key_like = matches!(profile.kind, ColumnType::Identifier);
+    if profile.distinct == profile.present && profile.present > 50 && !is_key_like && profile.kind != ColumnType::Text {
+        push(AlertKind::Unique, Severity::Info, format!("{name} has a different value in every row"), 1.0, None);
+    }
+    match &profile.detail {
+        ProfileDetail::Values { repeated_values, top, .. } => {
+            if profile.kind == ColumnType::Category && profile.distinct > 50 {
+                push(
+                    AlertKind::HighCardinality,
+                    Severity::Info,
+                    format!("{name} has {} distinct values", profile.distinct),
+                    share(profile.distinct),
+                    None,
+                );
+            }
+            if is_key_like && *repeated_values > 0 {
+                let most = top.first().map(|(v, n)| format!("; most repeated: {v} ×{n}")).unwrap_or_default();
+                push(
+                    AlertKind::DuplicateRows,
+                    Severity::Info,
+                    format!("{name}: {} values occur more than once{most}", repeated_values),
+                    share(*repeated_values),
+                    None,
+                );
+            }
+        }
+        ProfileDetail::Numeric { describe: Some(d), outliers, .. } => {
+            if let Some(skew) = d.skew.filter(|s| s.abs() > 3.0) {
+                push(AlertKind::Skewed, Severity::Info, format!("{name} is heavily skewed (skew {skew:.1}); a log scale may read better"), skew.abs() / 10.0, None);
+            }
+            let zero_share = d.zeros as f64 / d.count.max(1) as f64;
+            if zero_share > 0.5 {
+                push(AlertKind::Zeros, Severity::Info, format!("{name} is zero in {} of rows", pct(zero_share)), zero_share, None);
+            }
+            if *outliers > 0 {
+                push(
+                    AlertKind::Outliers,
+                    Severity::Info,
+                    format!("{name}: {} outliers by the robust MAD rule ({})", outliers, pct(share(*outliers))),
+                    share(*outliers),
+                    None,
+                );
+            }
+        }
+        ProfileDetail::Time { future, impossible, longest_gap, per_bucket, .. } => {
+            if *future > 0 {
+                let evidence = params.now_ms.map(|now| Clause::TimeRange { column: name.clone(), start_ms: Some(now + 1), end_ms: None });
+                push(AlertKind::FutureDates, Severity::Warning, format!("{name}: {future} timestamps are in the future"), share(*future), evidence);
+            }
+            if *impossible > 0 {
+                push(AlertKind::ImpossibleDates, Severity::Warning, format!("{name}: {impossible} timestamps before 1900 or after 2099"), share(*impossible), None);
+            }
+            if let Some(p) = per_bucket.as_ref().filter(|_| *longest_gap >= 2) {
+                let busy = p.counts.iter().sum::<usize>() as f64 / p.counts.iter().filter(|&&c| c > 0).count().max(1) as f64;
+                // Empty buckets only mean something where rows were expected in them.
+                if busy >= 10.0 {
+                    let unit = if p.bucket_ms == DAY_MS { "days" } else { "weeks" };
+                    push(AlertKind::TimestampGap, Severity::Warning, format!("{name}: no rows for {longest_gap} {unit} in a row"), *longest_gap as f64 / p.counts.len().max(1) as f64, None);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Profiles `selection` (row indices) of `table`.
+pub fn profile_table(table: &Table, selection: &[u32], params: &ProfileParams) -> Result<TableProfile, ProfileError> {
+    params.check()?;
+    let rows = selection.len();
+    let columns: Vec<ColumnProfile> = table.columns.iter().map(|c| profile_column(c, selection, params)).collect();
+    let correlations = correlations(table, selection);
+    let duplicate_rows = count_duplicate_rows(table, selection);
+    let mut alerts = Vec::new();
+    for profile in &columns {
+        column_alerts(profile, rows, params, &mut alerts);
+    }
+    if duplicate_rows > 0 {
+        let share = duplicate_rows as f64 / rows.max(1) as f64;
+        alerts.push(Alert {
+            kind: AlertKind::DuplicateRows,
+            severity: Severity::Warning,
+            column: None,
+            message: format!("{duplicate_rows} rows ({}) are exact copies of an earlier row", pct(share)),
+            magnitude: share,
+            evidence: None,
+        });
+    }
+    for c in correlations.iter().filter(|c| c.pearson.abs() > 0.9 || c.spearman.abs() > 0.9) {
+        alerts.push(Alert {
+            kind: AlertKind::HighCorrelation,
+            severity: Severity::Info,
+            column: Some(c.a.clone()),
+            message: format!("{} and {} are highly correlated (Pearson {:.2}, Spearman {:.2})", c.a, c.b, c.pearson, c.spearman),
+            magnitude: c.pearson.abs().max(c.spearman.abs()),
+            evidence: None,
+        });
+    }
+    alerts.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.magnitude.total_cmp(&a.magnitude)));
+    Ok(TableProfile { rows, columns, correlations, duplicate_rows, alerts })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)] // test code
+    use super::*;
+    use crate::data::load::{load_bytes, LoadOptions};
+
+    fn profile(csv: &str, now_ms: Option<i64>) -> TableProfile {
+        let table = load_bytes(csv.as_bytes(), LoadOptions::default()).unwrap().table;
+        let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+        profile_table(&table, &rows, &ProfileParams { now_ms, ..ProfileParams::default() }).unwrap()
+    }
+
+    fn kinds(p: &TableProfile) -> Vec<(AlertKind, Option<&str>)> {
+        p.alerts.iter().map(|a| (a.kind, a.column.as_deref())).collect()
+    }
+
+    #[test]
+    fn alerts_for_missing_constant_duplicates_future() {
+        let csv = "id,c,k,when\na,x,1,2026-01-01\nb,,1,2026-01-02\nc,y,1,2030-01-01\nc,y,1,2030-01-01\n";
+        let now = days_from_civil(2026, 6, 1) * DAY_MS;
+        let p = profile(csv, Some(now));
+        let found = kinds(&p);
+        assert!(found.contains(&(AlertKind::Missing, Some("c"))), "{found:?}");
+        assert!(found.contains(&(AlertKind::Constant, Some("k"))), "{found:?}");
+        assert!(found.contains(&(AlertKind::DuplicateRows, None)), "{found:?}");
+        assert!(found.contains(&(AlertKind::FutureDates, Some("when"))), "{found:?}");
+        assert_eq!(p.duplicate_rows, 1);
+        // The future rows neither stretch the per-day counts nor make a gap.
+        let ProfileDetail::Time { per_bucket: Some(per_day), longest_gap, .. } = &p.columns[3].detail else { panic!() };
+        assert_eq!((per_day.counts.clone(), *longest_gap), (vec![1, 1], 0));
+        let future = p.alerts.iter().find(|a| a.kind == AlertKind::FutureDates).unwrap();
+        assert_eq!(future.evidence, Some(Clause::TimeRange { column: "when".into(), start_ms: Some(now + 1), end_ms: None }));
+    }
+
+    #[test]
+    fn numeric_and_value_profiles() {
+        let p = profile("n,c\n1,a\n2,a\n3,b\n4,a\n", None);
+        let ProfileDetail::Numeric { describe: Some(d), histogram: Some(h), .. } = &p.columns[0].detail else { panic!() };
+        assert_eq!((d.median, h.counts.iter().sum::<usize>()), (2.5, 4));
+        let ProfileDetail::Values { top, other, .. } = &p.columns[1].detail else { panic!() };
+        assert_eq!((top.clone(), *other), (vec![("a".to_string(), 3), ("b".to_string(), 1)], 0));
+    }
+
+    #[test]
+    fn spearman_uses_average_ranks() {
+        // scipy.stats.spearmanr([1,2,2,3],[1,3,2,4]) = 0.9486832980505138
+        let rho = spearman(&[1.0, 2.0, 2.0, 3.0], &[1.0, 3.0, 2.0, 4.0]).unwrap();
+        assert!((rho - 0.948_683_298_050_513_8).abs() < 1e-12);
+        assert_eq!(pearson(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]), None);
+    }
+
+    #[test]
+    fn bad_params_are_refused() {
+        let table = Table::default();
+        let bad = ProfileParams { missing_alert_share: 2.0, ..ProfileParams::default() };
+        assert_eq!(profile_table(&table, &[], &bad), Err(ProfileError::BadThreshold(2.0)));
+    }
+
+    #[test]
+    fn degenerate_tables_do_not_panic() {
+        for csv in ["a\n1\n", "a,b\n,\n,\n", "a\nNaN\ninf\n", "t\n2026-01-01\n", "x\n1e308\n-1e308\n"] {
+            let _ = profile(csv, Some(0));
+        }
+    }
+}

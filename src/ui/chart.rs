@@ -1,0 +1,87 @@
+//! A bar chart on a canvas (histograms, rows per period) with a hover read-out. Drawing is
+//! plotters through `plot::canvas`; hit-testing is the pure `plot::bars::bar_at`.
+
+use leptos::ev;
+use leptos::html::Canvas;
+use leptos::prelude::*;
+
+use crate::plot::bars::{bar_at, BarSeries};
+use crate::plot::canvas::draw_bars_on_canvas;
+use crate::plot::PlotTheme;
+
+/// How x values read in labels and the hover text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum XFormat {
+    Number,
+    /// UTC milliseconds, shown as dates.
+    Date,
+}
+
+impl XFormat {
+    fn format(self, value: f64) -> String {
+        match self {
+            XFormat::Number => crate::plot::bars::compact_number(value),
+            XFormat::Date => crate::data::time::format_date_ms(value as i64),
+        }
+    }
+}
+
+pub fn theme() -> PlotTheme {
+    let dark = web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .is_some_and(|m| m.matches());
+    if dark { PlotTheme::DARK } else { PlotTheme::LIGHT }
+}
+
+#[component]
+pub fn BarChart(
+    edges: Vec<f64>,
+    counts: Vec<usize>,
+    #[prop(default = true)] axes: bool,
+    #[prop(default = XFormat::Number)] x_format: XFormat,
+    #[prop(default = 120)] height: u32,
+    /// Label of what a bar counts, for the hover text ("rows").
+    #[prop(default = "rows")] unit: &'static str,
+    testid: String,
+) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    let hover = RwSignal::new(None::<usize>);
+    let problem = RwSignal::new(None::<String>);
+    let (edges_draw, counts_draw) = (edges.clone(), counts.clone());
+    Effect::new(move |_| {
+        let highlight = hover.get();
+        if let Some(element) = canvas.get() {
+            let series = BarSeries { edges: &edges_draw, counts: &counts_draw };
+            if let Err(err) = draw_bars_on_canvas(&element, &series, theme(), axes, highlight, &|v| x_format.format(v)) {
+                problem.set(Some(err));
+            }
+        }
+    });
+    let (edges_hit, counts_hit) = (edges.clone(), counts.clone());
+    let on_move = move |event: ev::MouseEvent| {
+        let Some(element) = canvas.get_untracked() else { return };
+        let series = BarSeries { edges: &edges_hit, counts: &counts_hit };
+        let found = bar_at(&series, f64::from(event.offset_x()), f64::from(element.client_width()), axes);
+        if hover.get_untracked() != found {
+            hover.set(found);
+        }
+    };
+    let readout = move || {
+        hover.get().and_then(|idx| {
+            let (lo, hi, n) = (*edges.get(idx)?, *edges.get(idx + 1)?, *counts.get(idx)?);
+            let range = match x_format {
+                XFormat::Date => x_format.format(lo),
+                XFormat::Number => format!("{} – {}", x_format.format(lo), x_format.format(hi)),
+            };
+            Some(format!("{range}: {} {unit}", crate::protocol::format_count(n as u64)))
+        })
+    };
+    view! {
+        <div class="chart">
+            <canvas node_ref=canvas data-testid=testid style=format!("height: {height}px")
+                on:mousemove=on_move on:mouseleave=move |_| hover.set(None)></canvas>
+            <div class="chart-readout muted" aria-live="polite">{move || readout().unwrap_or_else(|| "\u{a0}".into())}</div>
+            {move || problem.get().map(|p| view! { <p class="problem">"Chart could not be drawn: " {p}</p> })}
+        </div>
+    }
+}

@@ -1,0 +1,296 @@
+//! The Profile tab: alerts first, then one card per column, then correlations. Computed in
+//! the worker over the rows passing the global filter, again whenever the filter changes.
+
+use leptos::prelude::*;
+
+use super::chart::{BarChart, XFormat};
+use super::client::{self, send};
+use super::state::{AppState, Tab};
+use crate::analysis::profile::{Alert, ColumnProfile, Correlation, ProfileDetail, ProfileParams, Severity, TableProfile};
+use crate::analysis::stats::Describe;
+use crate::data::filter::Clause;
+use crate::data::time::format_display_ms;
+use crate::protocol::{format_count, Request};
+
+fn request_profile() {
+    let params = ProfileParams { now_ms: Some(js_sys::Date::now() as i64), ..ProfileParams::default() };
+    send(Request::Profile { params }, None);
+}
+
+/// Adds a clause to the global filter and shows the rows in the Data tab.
+fn show_rows(state: AppState, clause: Clause) {
+    state.filter.update(|f| f.clauses.push(clause));
+    client::apply_view(state);
+    state.tab.set(Tab::Data);
+}
+
+#[component]
+pub fn ProfileTab() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    // Profile again whenever the view (filter) or the table changes.
+    Effect::new(move |_| {
+        state.view_version.track();
+        if state.summary.with(Option::is_some) {
+            state.profile.set(None);
+            request_profile();
+        }
+    });
+    move || match state.profile.get() {
+        None if state.summary.with(Option::is_none) => view! {
+            <section class="panel"><p>"Load data to profile it."</p></section>
+        }
+        .into_any(),
+        None => view! {
+            <section class="panel" data-testid="profiling"><p class="muted">"Profiling the selected rows…"</p></section>
+        }
+        .into_any(),
+        Some(profile) => view! { <ProfileView profile=profile/> }.into_any(),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AlertOrder {
+    Severity,
+    Column,
+    Kind,
+}
+
+#[component]
+fn ProfileView(profile: TableProfile) -> impl IntoView {
+    let rows = profile.rows;
+    let alerts = profile.alerts.clone();
+    let correlations = profile.correlations.clone();
+    view! {
+        <Alerts alerts=alerts rows=rows/>
+        <section class="panel">
+            <h2>"Columns " <span class="muted">{format!("· {} rows profiled", format_count(rows as u64))}</span></h2>
+            <div class="cards" data-testid="profile-cards">
+                {profile.columns.into_iter().map(|column| view! { <ColumnCard column=column rows=rows/> }).collect_view()}
+            </div>
+        </section>
+        <Correlations correlations=correlations/>
+    }
+}
+
+#[component]
+fn Alerts(alerts: Vec<Alert>, rows: usize) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let order = RwSignal::new(AlertOrder::Severity);
+    let count = alerts.len();
+    let sorted = move || {
+        let mut list = alerts.clone();
+        match order.get() {
+            AlertOrder::Severity => {} // the worker's order: severity, then magnitude
+            AlertOrder::Column => list.sort_by(|a, b| a.column.cmp(&b.column)),
+            AlertOrder::Kind => list.sort_by(|a, b| a.kind.label().cmp(b.kind.label())),
+        }
+        list
+    };
+    let header = move |label: &'static str, key: AlertOrder| {
+        view! {
+            <th class="sortable" class:sorted=move || order.get() == key on:click=move |_| order.set(key)>{label}</th>
+        }
+    };
+    view! {
+        <section class="panel" data-testid="alerts">
+            <h2>{format!("Alerts ({count})")}</h2>
+            {(count == 0).then(|| view! { <p class="muted">{format!("No problems found in {} rows.", format_count(rows as u64))}</p> })}
+            {(count > 0).then(|| view! {
+                <div class="table-wrap">
+                    <table class="grid alerts">
+                        <thead><tr>{header("severity", AlertOrder::Severity)}{header("kind", AlertOrder::Kind)}{header("column", AlertOrder::Column)}<th>"finding"</th><th></th></tr></thead>
+                        <tbody>
+                            {move || sorted().into_iter().map(|alert| {
+                                let evidence = alert.evidence.clone();
+                                let severity = match alert.severity { Severity::Warning => "warning", Severity::Info => "info" };
+                                view! {
+                                    <tr data-testid="alert">
+                                        <td><span class=format!("severity {severity}")>{severity}</span></td>
+                                        <td>{alert.kind.label()}</td>
+                                        <td class="name">{alert.column.clone().unwrap_or_default()}</td>
+                                        <td class="wrap">{alert.message.clone()}</td>
+                                        <td>{evidence.map(|clause| view! {
+                                            <button class="button small" data-testid="alert-show-rows"
+                                                on:click=move |_| show_rows(state, clause.clone())>"Show rows"</button>
+                                        })}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            })}
+        </section>
+    }
+}
+
+fn number(value: f64) -> String {
+    if value.abs() >= 1e6 || (value != 0.0 && value.abs() < 1e-3) {
+        format!("{value:.3e}")
+    } else if value == value.trunc() {
+        let digits = format_count(value.abs() as u64);
+        if value < 0.0 { format!("-{digits}") } else { digits }
+    } else {
+        format!("{value:.3}")
+    }
+}
+
+fn describe_rows(d: &Describe) -> Vec<(&'static str, String)> {
+    vec![
+        ("mean", number(d.mean)),
+        ("std", d.std.map_or("–".into(), number)),
+        ("min", number(d.min)),
+        ("median", number(d.median)),
+        ("max", number(d.max)),
+        ("q1 – q3", format!("{} – {}", number(d.q1), number(d.q3))),
+        ("skew", d.skew.map_or("–".into(), |s| format!("{s:.2}"))),
+        ("zeros", format_count(d.zeros as u64)),
+    ]
+}
+
+fn stat_list(items: Vec<(&'static str, String)>) -> impl IntoView {
+    view! {
+        <dl class="mini-stats">
+            {items.into_iter().map(|(k, v)| view! { <div><dt>{k}</dt><dd>{v}</dd></div> }).collect_view()}
+        </dl>
+    }
+}
+
+#[component]
+fn ValueBars(column: String, top: Vec<(String, usize)>, other: usize, present: usize) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let max = top.first().map_or(1, |(_, n)| *n).max(1);
+    view! {
+        <ul class="value-bars">
+            {top.into_iter().map(|(value, n)| {
+                let clause = Clause::InSet { column: column.clone(), values: vec![value.clone()], negate: false };
+                let width = n as f64 / max as f64 * 100.0;
+                let share = n as f64 / present.max(1) as f64 * 100.0;
+                let title = format!("{value}: {} rows ({share:.1} %) — click to filter", format_count(n as u64));
+                view! {
+                    <li>
+                        <button class="value-bar" title=title data-testid="value-bar" on:click=move |_| show_rows(state, clause.clone())>
+                            <span class="bar-fill" style=format!("width: {width:.1}%")></span>
+                            <span class="bar-label">{value}</span>
+                            <span class="bar-count">{format_count(n as u64)}</span>
+                        </button>
+                    </li>
+                }
+            }).collect_view()}
+            {(other > 0).then(|| view! { <li class="muted other">{format!("other values: {}", format_count(other as u64))}</li> })}
+        </ul>
+    }
+}
+
+#[component]
+fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
+    let missing_pct = column.missing as f64 / rows.max(1) as f64 * 100.0;
+    let name = column.name.clone();
+    let testid = format!("card-{}", column.name);
+    let header = view! {
+        <div class="card-head">
+            <h3>{column.name.clone()}</h3>
+            <span class=format!("type type-{}", column.kind.label())>{column.kind.label()}</span>
+        </div>
+        <p class="card-facts muted">
+            {format!("{} present · {:.1} % missing · {} distinct", format_count(column.present as u64), missing_pct, format_count(column.distinct as u64))}
+        </p>
+    };
+    let body = match column.detail {
+        ProfileDetail::Numeric { describe, histogram, outliers } => view! {
+            {describe.as_ref().map(|d| stat_list(describe_rows(d)))}
+            {(outliers > 0).then(|| view! { <p class="muted">{format!("{} outliers (MAD rule)", format_count(outliers as u64))}</p> })}
+            {histogram.map(|h| view! { <BarChart edges=h.edges counts=h.counts testid=format!("hist-{name}")/> })}
+        }
+        .into_any(),
+        ProfileDetail::Time { min_ms, max_ms, per_bucket, longest_gap, future, impossible } => {
+            let range = min_ms.zip(max_ms).map(|(a, b)| format!("{} → {}", format_display_ms(a), format_display_ms(b)));
+            view! {
+                <p>{range.unwrap_or_else(|| "no valid timestamps".into())}</p>
+                {per_bucket.map(|p| {
+                    let edges: Vec<f64> = (0..=p.counts.len()).map(|i| (p.start_ms + i as i64 * p.bucket_ms) as f64).collect();
+                    let per = if p.bucket_ms == crate::data::time::DAY_MS { "rows per day (UTC)" } else { "rows per week (UTC)" };
+                    view! {
+                        <p class="muted small">{per}</p>
+                        <BarChart edges=edges counts=p.counts x_format=XFormat::Date height=90 testid=format!("spark-{name}")/>
+                    }
+                })}
+                {(future + impossible > 0 || longest_gap > 0).then(|| view! {
+                    <p class="muted">{format!("{future} in the future · {impossible} impossible · longest empty run {longest_gap}")}</p>
+                })}
+            }
+            .into_any()
+        }
+        ProfileDetail::Values { top, other, repeated_values } => view! {
+            {(repeated_values > 0 && column.kind == crate::data::table::ColumnType::Identifier).then(|| view! {
+                <p class="muted">{format!("{} values occur more than once", format_count(repeated_values as u64))}</p>
+            })}
+            <ValueBars column=name.clone() top=top other=other present=column.present/>
+        }
+        .into_any(),
+        ProfileDetail::Text { lengths, length_histogram, top } => view! {
+            {lengths.as_ref().map(|d| stat_list(vec![("mean length", number(d.mean)), ("min", number(d.min)), ("max", number(d.max))]))}
+            {length_histogram.map(|h| view! { <BarChart edges=h.edges counts=h.counts unit="values" testid=format!("hist-{name}")/> })}
+            <ValueBars column=name.clone() top=top other=0 present=column.present/>
+        }
+        .into_any(),
+    };
+    view! { <article class="card" data-testid=testid>{header}{body}</article> }
+}
+
+#[component]
+fn Correlations(correlations: Vec<Correlation>) -> impl IntoView {
+    let spearman = RwSignal::new(false);
+    let mut names: Vec<String> = Vec::new();
+    for c in &correlations {
+        for n in [&c.a, &c.b] {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+    }
+    if names.len() < 2 {
+        return view! { <section class="panel"><h2>"Correlations"</h2><p class="muted">"Needs two numeric columns."</p></section> }.into_any();
+    }
+    // (Pearson, Spearman) per cell, computed once: the cells only pick one.
+    let pair = |a: &str, b: &str| -> Option<(f64, f64)> {
+        if a == b {
+            return Some((1.0, 1.0));
+        }
+        correlations.iter().find(|c| (c.a == a && c.b == b) || (c.a == b && c.b == a)).map(|c| (c.pearson, c.spearman))
+    };
+    let matrix: Vec<Vec<Option<(f64, f64)>>> = names.iter().map(|a| names.iter().map(|b| pair(a, b)).collect()).collect();
+    let header_names = names.clone();
+    view! {
+        <section class="panel" data-testid="correlations">
+            <div class="panel-head">
+                <h2>"Correlations"</h2>
+                <div class="toggle">
+                    <button class="button small" class:primary=move || !spearman.get() on:click=move |_| spearman.set(false)>"Pearson"</button>
+                    <button class="button small" class:primary=move || spearman.get() on:click=move |_| spearman.set(true)>"Spearman"</button>
+                </div>
+            </div>
+            <div class="table-wrap">
+                <table class="heatmap">
+                    <thead><tr><th></th>{header_names.iter().map(|n| view! { <th class="rot">{n.clone()}</th> }).collect_view()}</tr></thead>
+                    <tbody>
+                        {names.iter().zip(matrix).map(|(row_name, cells)| view! {
+                            <tr>
+                                <th>{row_name.clone()}</th>
+                                {cells.into_iter().map(|cell| {
+                                    let value = move || cell.map(|(p, s)| if spearman.get() { s } else { p });
+                                    let style = move || value().map_or(String::new(), |r| {
+                                        let alpha = r.abs().min(1.0) * 0.85;
+                                        if r >= 0.0 { format!("background: rgba(53, 88, 212, {alpha:.2})") } else { format!("background: rgba(214, 64, 64, {alpha:.2})") }
+                                    });
+                                    view! { <td style=style>{move || value().map_or("–".into(), |r| format!("{r:.2}"))}</td> }
+                                }).collect_view()}
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+    .into_any()
+}

@@ -1,0 +1,68 @@
+//! Profile statistics against pandas / numpy / scipy on the same data (the demo dataset).
+//!
+//! Runs `tests/reference/profile_reference.py` with the machine's python3 (`make test`
+//! installs numpy, pandas and scipy). A missing Python stack fails the test with a message:
+//! numbers we cannot check are not numbers we ship.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failures should be loud
+
+use std::path::Path;
+use std::process::Command;
+
+use vigil::analysis::profile::{profile_table, ProfileDetail, ProfileParams};
+use vigil::analysis::stats::MAX_BINS;
+use vigil::data::demo::{demo_csv, DemoParams};
+use vigil::data::load::{load_bytes, LoadOptions};
+
+const NUMERIC: [&str; 5] = ["account_age_days", "follower_count", "posts_per_day", "prior_strikes", "risk_score"];
+
+fn close(ours: f64, reference: f64, what: &str) {
+    let tolerance = 1e-9 * reference.abs().max(1.0);
+    assert!((ours - reference).abs() <= tolerance, "{what}: ours {ours}, reference {reference}");
+}
+
+#[test]
+fn profile_matches_pandas_numpy_scipy() {
+    let csv = demo_csv(DemoParams { rows: 20_000, seed: 5 });
+    let dir = std::env::temp_dir().join(format!("vigil-reference-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("demo.csv");
+    std::fs::write(&path, &csv).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/profile_reference.py");
+    let output = Command::new("python3").arg(&script).arg(&path).args(NUMERIC).output().expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "the reference script failed (does `make py-deps` install numpy, pandas, scipy?):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let reference: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    let table = load_bytes(&csv, LoadOptions::default()).unwrap().table;
+    let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+    let profile = profile_table(&table, &rows, &ProfileParams::default()).unwrap();
+    for name in NUMERIC {
+        let expected = &reference["columns"][name];
+        let column = profile.columns.iter().find(|c| c.name == name).unwrap();
+        let ProfileDetail::Numeric { describe: Some(d), histogram: Some(h), outliers } = &column.detail else {
+            panic!("{name} is not numeric")
+        };
+        let f = |key: &str| expected[key].as_f64().unwrap();
+        assert_eq!(d.count as f64, f("count"), "{name} count");
+        close(d.mean, f("mean"), &format!("{name} mean"));
+        close(d.std.unwrap(), f("std"), &format!("{name} std"));
+        for (ours, key) in [(d.min, "min"), (d.q1, "q1"), (d.median, "median"), (d.q3, "q3"), (d.max, "max")] {
+            close(ours, f(key), &format!("{name} {key}"));
+        }
+        close(d.skew.unwrap(), f("skew"), &format!("{name} skew"));
+        assert_eq!(d.zeros as f64, f("zeros"), "{name} zeros");
+        assert_eq!(*outliers as f64, f("outliers"), "{name} MAD outliers");
+        assert_eq!(h.counts.len() as f64, f("auto_bins").min(MAX_BINS as f64), "{name} histogram bins");
+    }
+    for c in &profile.correlations {
+        let key = if c.a < c.b { format!("{}|{}", c.a, c.b) } else { format!("{}|{}", c.b, c.a) };
+        close(c.pearson, reference["correlations"]["pearson"][&key].as_f64().unwrap(), &format!("pearson {key}"));
+        close(c.spearman, reference["correlations"]["spearman"][&key].as_f64().unwrap(), &format!("spearman {key}"));
+    }
+    assert_eq!(profile.correlations.len(), NUMERIC.len() * (NUMERIC.len() - 1) / 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
