@@ -1,5 +1,6 @@
 //! Analyses over the table: pure functions of a `Table` and a row selection, with checked
 //! parameters and typed reports. No browser APIs, no clock, no unseeded randomness.
 
+pub mod labels;
 pub mod profile;
 pub mod stats;

@@ -1,0 +1,507 @@
+//! Ground-truth integrity: can the label column be trusted?
+//!
+//! Given a label column (and optionally which classes count as positive, an item id and a
+//! reviewer id): class prevalence overall and over time; items carrying different labels;
+//! reviewer agreement (Cohen's kappa on items rated exactly twice, Fleiss' kappa on items
+//! rated by the usual number of reviewers, per-reviewer positive rate and agreement with the
+//! other ratings); and label leakage, columns that predict the label almost perfectly (often
+//! filled only after review). Kappas match statsmodels' `cohens_kappa` / `fleiss_kappa`
+//! (`tests/reference_labels.rs`).
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::data::table::{Column, ColumnType, Table, Value};
+use crate::data::time::DAY_MS;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelParams {
+    pub label: String,
+    /// Classes counted as positive (e.g. `removed`, `restricted`); empty: every class but the
+    /// most frequent one.
+    pub positive: Vec<String>,
+    pub item: Option<String>,
+    pub reviewer: Option<String>,
+    /// Timestamp column for prevalence over time; `None`: the first timestamp column.
+    pub time: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelError {
+    #[error("there is no column {0:?}")]
+    UnknownColumn(String),
+    #[error("the label column {column:?} is {kind}; choose a category or boolean column")]
+    NotCategorical { column: String, kind: &'static str },
+    #[error("the label column {0:?} has no values in the selected rows")]
+    NoLabels(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrevalenceOverTime {
+    pub bucket_ms: i64,
+    pub start_ms: i64,
+    pub totals: Vec<usize>,
+    pub positives: Vec<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conflicts {
+    /// Items seen in more than one row.
+    pub repeated_items: usize,
+    /// Of those, items with more than one distinct label.
+    pub conflicting_items: usize,
+    /// Up to 20 conflicting items with their labels and counts.
+    pub examples: Vec<(String, Vec<(String, usize)>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewerStats {
+    pub reviewer: String,
+    pub ratings: usize,
+    pub positive_rate: f64,
+    /// Share of this reviewer's ratings on multiply-rated items that match the other ratings'
+    /// majority (ties count as disagreement); `None` without such items.
+    pub agreement: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Agreement {
+    /// Items rated exactly twice (by two different reviewers) and Cohen's kappa over them.
+    pub pairs: usize,
+    pub cohen_kappa: Option<f64>,
+    /// Fleiss' kappa over items rated by exactly `raters` reviewers.
+    pub fleiss_kappa: Option<f64>,
+    pub fleiss_items: usize,
+    pub raters: usize,
+    pub reviewers: Vec<ReviewerStats>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Leak {
+    pub column: String,
+    /// Accuracy of predicting the label from this column alone.
+    pub accuracy: f64,
+    pub how: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelReport {
+    pub label: String,
+    pub positive: Vec<String>,
+    pub classes: Vec<(String, usize)>,
+    pub missing: usize,
+    pub positive_rate: f64,
+    /// Accuracy of always predicting the most frequent class.
+    pub baseline: f64,
+    pub over_time: Option<PrevalenceOverTime>,
+    pub conflicts: Option<Conflicts>,
+    pub agreement: Option<Agreement>,
+    /// Columns predicting positive-vs-rest with accuracy ≥ [`LEAK_ACCURACY`], best first.
+    pub leaks: Vec<Leak>,
+}
+
+/// Accuracy from a single other column at which it is reported as a possible leak.
+pub const LEAK_ACCURACY: f64 = 0.98;
+
+fn column<'t>(table: &'t Table, name: &str) -> Result<&'t Column, LabelError> {
+    table.column(name).ok_or_else(|| LabelError::UnknownColumn(name.to_string()))
+}
+
+fn text(column: &Column, row: u32) -> Option<String> {
+    match column.value(row as usize) {
+        Value::Missing => None,
+        value => Some(value.display()),
+    }
+}
+
+/// Cohen's kappa of a square contingency table (rows: rater 1, columns: rater 2).
+pub fn cohen_kappa(table: &[Vec<f64>]) -> Option<f64> {
+    let n: f64 = table.iter().flatten().sum();
+    if n <= 0.0 {
+        return None;
+    }
+    let k = table.len();
+    let observed = (0..k).map(|i| table.get(i).and_then(|r| r.get(i)).copied().unwrap_or(0.0)).sum::<f64>() / n;
+    let expected = (0..k)
+        .map(|i| {
+            let row: f64 = table.get(i).map_or(0.0, |r| r.iter().sum());
+            let col: f64 = table.iter().map(|r| r.get(i).copied().unwrap_or(0.0)).sum();
+            row * col
+        })
+        .sum::<f64>()
+        / (n * n);
+    (expected < 1.0).then(|| (observed - expected) / (1.0 - expected))
+}
+
+/// Fleiss' kappa of an items × categories table of rating counts (equal raters per item).
+pub fn fleiss_kappa(counts: &[Vec<f64>]) -> Option<f64> {
+    let items = counts.len() as f64;
+    let raters: f64 = counts.first()?.iter().sum();
+    if items < 1.0 || raters < 2.0 {
+        return None;
+    }
+    let categories = counts.first()?.len();
+    let p_j: Vec<f64> = (0..categories)
+        .map(|j| counts.iter().map(|r| r.get(j).copied().unwrap_or(0.0)).sum::<f64>() / (items * raters))
+        .collect();
+    let p_bar = counts
+        .iter()
+        .map(|r| (r.iter().map(|c| c * c).sum::<f64>() - raters) / (raters * (raters - 1.0)))
+        .sum::<f64>()
+        / items;
+    let p_e: f64 = p_j.iter().map(|p| p * p).sum();
+    (p_e < 1.0).then(|| (p_bar - p_e) / (1.0 - p_e))
+}
+
+fn over_time(rows: &[u32], labels: &[Option<bool>], time: Option<&Column>) -> Option<PrevalenceOverTime> {
+    let time = time?;
+    let stamped: Vec<(i64, bool)> = rows
+        .iter()
+        .zip(labels)
+        .filter_map(|(&row, label)| match (time.value(row as usize), label) {
+            (Value::Timestamp(ms), Some(positive)) => Some((ms, *positive)),
+            _ => None,
+        })
+        .collect();
+    let min = stamped.iter().map(|(t, _)| *t).min()?;
+    let max = stamped.iter().map(|(t, _)| *t).max()?;
+    let bucket_ms = if (max - min) / DAY_MS <= 400 { DAY_MS } else { 7 * DAY_MS };
+    let start_ms = min.div_euclid(bucket_ms) * bucket_ms;
+    let buckets = ((max - start_ms) / bucket_ms + 1) as usize;
+    if buckets > 5000 {
+        return None; // a stray far-off date: the per-period view would be meaningless
+    }
+    let mut totals = vec![0usize; buckets];
+    let mut positives = vec![0usize; buckets];
+    for (t, positive) in stamped {
+        let idx = ((t - start_ms) / bucket_ms) as usize;
+        if let Some(total) = totals.get_mut(idx) {
+            *total += 1;
+        }
+        if positive {
+            if let Some(p) = positives.get_mut(idx) {
+                *p += 1;
+            }
+        }
+    }
+    Some(PrevalenceOverTime { bucket_ms, start_ms, totals, positives })
+}
+
+/// Ratings per item: `(reviewer, label)` in row order, one per (item, reviewer) pair.
+type Ratings = Vec<(Option<String>, String)>;
+
+fn ratings_by_item(rows: &[u32], labels: &[Option<String>], item: &Column, reviewer: Option<&Column>) -> Vec<(String, Ratings)> {
+    let mut order: Vec<String> = Vec::new();
+    let mut by_item: FxHashMap<String, Ratings> = FxHashMap::default();
+    for (&row, label) in rows.iter().zip(labels) {
+        let (Some(item_id), Some(label)) = (text(item, row), label) else { continue };
+        let who = reviewer.and_then(|r| text(r, row));
+        let entry = by_item.entry(item_id.clone()).or_insert_with(|| {
+            order.push(item_id.clone());
+            Vec::new()
+        });
+        // The same reviewer rating the same item twice (a duplicated row) counts once.
+        if who.is_none() || !entry.iter().any(|(w, _)| *w == who) {
+            entry.push((who, label.clone()));
+        }
+    }
+    order.into_iter().filter_map(|id| by_item.remove(&id).map(|r| (id, r))).collect()
+}
+
+fn conflicts(items: &[(String, Ratings)]) -> Conflicts {
+    let mut repeated_items = 0;
+    let mut conflicting_items = 0;
+    let mut examples = Vec::new();
+    for (id, ratings) in items.iter().filter(|(_, r)| r.len() > 1) {
+        repeated_items += 1;
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for (_, label) in ratings {
+            match counts.iter_mut().find(|(l, _)| l == label) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((label.clone(), 1)),
+            }
+        }
+        if counts.len() > 1 {
+            conflicting_items += 1;
+            if examples.len() < 20 {
+                examples.push((id.clone(), counts));
+            }
+        }
+    }
+    Conflicts { repeated_items, conflicting_items, examples }
+}
+
+fn agreement(items: &[(String, Ratings)], classes: &[String], positive: &[String]) -> Agreement {
+    let index = |label: &str| classes.iter().position(|c| c == label);
+    let k = classes.len();
+    // Cohen: items with exactly two ratings, first vs second.
+    let mut table = vec![vec![0.0; k]; k];
+    let mut pairs = 0;
+    for (_, ratings) in items.iter().filter(|(_, r)| r.len() == 2) {
+        if let (Some(a), Some(b)) = (ratings.first().and_then(|r| index(&r.1)), ratings.get(1).and_then(|r| index(&r.1))) {
+            if let Some(cell) = table.get_mut(a).and_then(|row| row.get_mut(b)) {
+                *cell += 1.0;
+                pairs += 1;
+            }
+        }
+    }
+    // Fleiss: items with the most common number of ratings (at least 2).
+    let mut per_count: FxHashMap<usize, usize> = FxHashMap::default();
+    for (_, ratings) in items.iter().filter(|(_, r)| r.len() >= 2) {
+        *per_count.entry(ratings.len()).or_default() += 1;
+    }
+    let raters = per_count.iter().max_by_key(|(len, n)| (**n, **len)).map_or(0, |(len, _)| *len);
+    let fleiss_rows: Vec<Vec<f64>> = items
+        .iter()
+        .filter(|(_, r)| r.len() == raters && raters >= 2)
+        .map(|(_, ratings)| {
+            let mut row = vec![0.0; k];
+            for (_, label) in ratings {
+                if let Some(cell) = index(label).and_then(|i| row.get_mut(i)) {
+                    *cell += 1.0;
+                }
+            }
+            row
+        })
+        .collect();
+    // Per reviewer: positive rate; agreement with the majority of the other ratings.
+    let mut stats: FxHashMap<String, (usize, usize, usize, usize)> = FxHashMap::default(); // ratings, positives, compared, agreed
+    for (_, ratings) in items {
+        for (idx, (who, label)) in ratings.iter().enumerate() {
+            let Some(who) = who else { continue };
+            let entry = stats.entry(who.clone()).or_default();
+            entry.0 += 1;
+            entry.1 += usize::from(positive.contains(label));
+            if ratings.len() > 1 {
+                let mut others: Vec<(&String, usize)> = Vec::new();
+                for (_, other) in ratings.iter().enumerate().filter(|(j, _)| *j != idx).map(|(_, r)| r) {
+                    match others.iter_mut().find(|(l, _)| *l == other) {
+                        Some((_, n)) => *n += 1,
+                        None => others.push((other, 1)),
+                    }
+                }
+                others.sort_by(|a, b| b.1.cmp(&a.1));
+                let majority = match (others.first(), others.get(1)) {
+                    (Some(first), Some(second)) if first.1 == second.1 => None, // tie
+                    (Some(first), _) => Some(first.0),
+                    _ => None,
+                };
+                entry.2 += 1;
+                entry.3 += usize::from(majority == Some(label));
+            }
+        }
+    }
+    let mut reviewers: Vec<ReviewerStats> = stats
+        .into_iter()
+        .map(|(reviewer, (ratings, positives, compared, agreed))| ReviewerStats {
+            reviewer,
+            ratings,
+            positive_rate: positives as f64 / ratings.max(1) as f64,
+            agreement: (compared > 0).then(|| agreed as f64 / compared as f64),
+        })
+        .collect();
+    reviewers.sort_by(|a, b| a.reviewer.cmp(&b.reviewer));
+    Agreement {
+        pairs,
+        cohen_kappa: cohen_kappa(&table),
+        fleiss_kappa: fleiss_kappa(&fleiss_rows),
+        fleiss_items: fleiss_rows.len(),
+        raters,
+        reviewers,
+    }
+}
+
+/// Accuracy of predicting `labels` from groups (majority label per group).
+fn group_accuracy<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = (K, usize)>, classes: usize, n: usize) -> f64 {
+    let mut counts: FxHashMap<K, Vec<usize>> = FxHashMap::default();
+    for (key, class) in keys {
+        let row = counts.entry(key).or_insert_with(|| vec![0; classes]);
+        if let Some(c) = row.get_mut(class) {
+            *c += 1;
+        }
+    }
+    counts.values().map(|c| c.iter().copied().max().unwrap_or(0)).sum::<usize>() as f64 / n.max(1) as f64
+}
+
+/// Best accuracy of one threshold on a numeric column for a binary label.
+fn stump_accuracy(mut pairs: Vec<(f64, bool)>) -> f64 {
+    let n = pairs.len();
+    if n == 0 {
+        return 0.0;
+    }
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total_pos = pairs.iter().filter(|p| p.1).count();
+    let (mut below_pos, mut best) = (0usize, total_pos.max(n - total_pos));
+    for (idx, &(value, positive)) in pairs.iter().enumerate() {
+        below_pos += usize::from(positive);
+        let next_differs = pairs.get(idx + 1).is_none_or(|next| next.0 > value);
+        if next_differs {
+            let below = idx + 1;
+            let above_pos = total_pos - below_pos;
+            let above_neg = (n - below) - above_pos;
+            let below_neg = below - below_pos;
+            best = best.max(below_neg + above_pos).max(below_pos + above_neg);
+        }
+    }
+    best as f64 / n as f64
+}
+
+fn leaks(table: &Table, rows: &[u32], labels: &[Option<String>], positive: &[String], exclude: &[&str]) -> Vec<Leak> {
+    // Judged on positive vs the rest: the question a detection rule answers.
+    let labelled: Vec<(u32, usize)> = rows
+        .iter()
+        .zip(labels)
+        .filter_map(|(&row, l)| l.as_ref().map(|l| (row, usize::from(positive.contains(l)))))
+        .collect();
+    let n = labelled.len();
+    let k = 2;
+    let mut out = Vec::new();
+    for column in table.columns.iter().filter(|c| !exclude.contains(&c.name.as_str())) {
+        let missing_acc = group_accuracy(labelled.iter().map(|&(row, c)| (column.value(row as usize) == Value::Missing, c)), k, n);
+        let mut best = (missing_acc, "whether it is missing".to_string());
+        let distinct_enough = matches!(column.kind, ColumnType::Category | ColumnType::Boolean);
+        if distinct_enough && column.count_distinct() * 5 <= n {
+            let acc = group_accuracy(labelled.iter().map(|&(row, c)| (text(column, row), c)), k, n);
+            if acc > best.0 {
+                best = (acc, "its value".to_string());
+            }
+        }
+        if matches!(column.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Timestamp) {
+            let pairs: Vec<(f64, bool)> = labelled
+                .iter()
+                .filter_map(|&(row, c)| {
+                    let v = match column.value(row as usize) {
+                        Value::Int(v) | Value::Timestamp(v) => v as f64,
+                        Value::Float(v) => v,
+                        _ => return None,
+                    };
+                    Some((v, c == 1))
+                })
+                .collect();
+            // Only when most rows have a value: a threshold on a few rows says little.
+            if pairs.len() * 2 > n {
+                let acc = stump_accuracy(pairs);
+                if acc > best.0 {
+                    best = (acc, "one threshold on it (positive vs the rest)".to_string());
+                }
+            }
+        }
+        if best.0 >= LEAK_ACCURACY {
+            out.push(Leak { column: column.name.clone(), accuracy: best.0, how: best.1 });
+        }
+    }
+    out.sort_by(|a, b| b.accuracy.total_cmp(&a.accuracy));
+    out
+}
+
+/// Checks the label column over the selected rows.
+pub fn check_labels(table: &Table, rows: &[u32], params: &LabelParams) -> Result<LabelReport, LabelError> {
+    let label_column = column(table, &params.label)?;
+    if !matches!(label_column.kind, ColumnType::Category | ColumnType::Boolean) {
+        return Err(LabelError::NotCategorical { column: params.label.clone(), kind: label_column.kind.label() });
+    }
+    let item = params.item.as_deref().map(|name| column(table, name)).transpose()?;
+    let reviewer = params.reviewer.as_deref().map(|name| column(table, name)).transpose()?;
+    let time = match &params.time {
+        Some(name) => Some(column(table, name)?),
+        None => table.columns.iter().find(|c| c.kind == ColumnType::Timestamp),
+    };
+    let labels: Vec<Option<String>> = rows.iter().map(|&row| text(label_column, row)).collect();
+    let mut classes: Vec<(String, usize)> = Vec::new();
+    for label in labels.iter().flatten() {
+        match classes.iter_mut().find(|(c, _)| c == label) {
+            Some((_, n)) => *n += 1,
+            None => classes.push((label.clone(), 1)),
+        }
+    }
+    classes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let labelled: usize = classes.iter().map(|(_, n)| n).sum();
+    if labelled == 0 {
+        return Err(LabelError::NoLabels(params.label.clone()));
+    }
+    let positive: Vec<String> = if params.positive.is_empty() {
+        classes.iter().skip(1).map(|(c, _)| c.clone()).collect()
+    } else {
+        params.positive.clone()
+    };
+    let positives = labels.iter().flatten().filter(|l| positive.contains(l)).count();
+    let is_positive: Vec<Option<bool>> = labels.iter().map(|l| l.as_ref().map(|l| positive.contains(l))).collect();
+    let class_names: Vec<String> = classes.iter().map(|(c, _)| c.clone()).collect();
+    let items = item.map(|item| ratings_by_item(rows, &labels, item, reviewer));
+    let mut exclude = vec![params.label.as_str()];
+    exclude.extend(params.item.as_deref());
+    exclude.extend(params.reviewer.as_deref());
+    Ok(LabelReport {
+        label: params.label.clone(),
+        baseline: classes.first().map_or(0.0, |(_, n)| *n as f64 / labelled as f64),
+        positive_rate: positives as f64 / labelled as f64,
+        missing: rows.len() - labelled,
+        over_time: over_time(rows, &is_positive, time),
+        conflicts: items.as_ref().map(|items| conflicts(items)),
+        agreement: items.as_ref().filter(|_| reviewer.is_some()).map(|items| agreement(items, &class_names, &positive)),
+        leaks: leaks(table, rows, &labels, &positive, &exclude),
+        positive,
+        classes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code
+    use super::*;
+    use crate::data::load::{load_bytes, LoadOptions};
+
+    #[test]
+    fn kappas_hand_computed() {
+        // Perfect agreement, and a textbook 2×2: po = 0.7, pe = 0.5 → 0.4.
+        assert_eq!(cohen_kappa(&[vec![5.0, 0.0], vec![0.0, 5.0]]), Some(1.0));
+        let k = cohen_kappa(&[vec![20.0, 5.0], vec![10.0, 15.0]]).unwrap();
+        assert!((k - 0.4).abs() < 1e-12, "{k}");
+        // Fleiss, 3 items × 2 raters: [2,0], [0,2], [1,1] → P̄ = 2/3, pe = 0.5 → 1/3.
+        let f = fleiss_kappa(&[vec![2.0, 0.0], vec![0.0, 2.0], vec![1.0, 1.0]]).unwrap();
+        assert!((f - 1.0 / 3.0).abs() < 1e-12, "{f}");
+        assert_eq!(cohen_kappa(&[]), None);
+    }
+
+    #[test]
+    fn conflicts_agreement_and_leaks() {
+        let csv = "item,reviewer,label,filled_after,noise\n\
+                   a,r1,yes,2026-01-01,3\na,r2,yes,2026-01-01,1\n\
+                   b,r1,no,,2\nb,r2,yes,2026-01-02,5\n\
+                   c,r1,no,,4\nc,r2,no,,2\nc,r2,no,,2\n\
+                   d,r1,yes,2026-01-03,1\n";
+        let table = load_bytes(csv.as_bytes(), LoadOptions::default()).unwrap().table;
+        let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+        let params = LabelParams {
+            label: "label".into(),
+            // yes/no reads as a boolean column: classes are shown as true / false.
+            positive: vec!["true".into()],
+            item: Some("item".into()),
+            reviewer: Some("reviewer".into()),
+            time: None,
+        };
+        let report = check_labels(&table, &rows, &params).unwrap();
+        // Equal counts: ordered by name.
+        assert_eq!(report.classes, vec![("false".to_string(), 4), ("true".to_string(), 4)]);
+        let conflicts = report.conflicts.unwrap();
+        assert_eq!((conflicts.repeated_items, conflicts.conflicting_items), (3, 1));
+        let agreement = report.agreement.unwrap();
+        // Items a, b, c rated twice (c's duplicate row counts once): 2 agree of 3.
+        assert_eq!(agreement.pairs, 3);
+        assert_eq!(agreement.raters, 2);
+        let r1 = agreement.reviewers.iter().find(|r| r.reviewer == "r1").unwrap();
+        assert_eq!((r1.ratings, r1.agreement), (4, Some(2.0 / 3.0)));
+        // filled_after is present exactly when the label is yes: a leak through missingness.
+        assert_eq!(report.leaks.first().map(|l| (l.column.as_str(), l.accuracy)), Some(("filled_after", 1.0)));
+        assert!(!report.leaks.iter().any(|l| l.column == "noise"));
+    }
+
+    #[test]
+    fn wrong_label_columns_are_errors() {
+        let table = load_bytes(b"n,c\n1,x\n2,y\n", LoadOptions::default()).unwrap().table;
+        let params = |label: &str| LabelParams { label: label.into(), positive: vec![], item: None, reviewer: None, time: None };
+        assert!(matches!(check_labels(&table, &[0, 1], &params("n")), Err(LabelError::NotCategorical { .. })));
+        assert!(matches!(check_labels(&table, &[0, 1], &params("zz")), Err(LabelError::UnknownColumn(_))));
+        assert!(matches!(check_labels(&table, &[], &params("c")), Err(LabelError::NoLabels(_))));
+    }
+}
