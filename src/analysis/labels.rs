@@ -280,7 +280,7 @@ fn agreement(items: &[(String, Ratings)], classes: &[String], positive: &[String
                         None => others.push((other, 1)),
                     }
                 }
-                others.sort_by(|a, b| b.1.cmp(&a.1));
+                others.sort_by_key(|other| std::cmp::Reverse(other.1));
                 let majority = match (others.first(), others.get(1)) {
                     (Some(first), Some(second)) if first.1 == second.1 => None, // tie
                     (Some(first), _) => Some(first.0),
