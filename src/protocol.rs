@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::labels::{LabelParams, LabelReport};
 use crate::analysis::profile::{ProfileParams, TableProfile};
 use crate::data::demo::DemoParams;
 use crate::data::filter::Filter;
@@ -54,6 +55,8 @@ pub enum Request {
     ColumnValues { column: String, limit: usize },
     /// Column profiles, correlations and alerts over the rows passing the filter.
     Profile { params: ProfileParams },
+    /// Ground-truth checks of a label column over the rows passing the filter.
+    Labels { params: LabelParams },
 }
 
 /// A message from the worker.
@@ -75,6 +78,8 @@ pub enum Response {
     Summary { id: u64, summary: TableSummary },
     ColumnValues { id: u64, column: String, values: Vec<(String, usize)>, distinct: usize },
     Profile { id: u64, profile: TableProfile },
+    /// The label report, or why the chosen columns cannot be checked.
+    Labels { id: u64, result: Result<LabelReport, String> },
     /// A request that could not be served (e.g. rows before anything is loaded).
     Failed { id: u64, message: String },
 }

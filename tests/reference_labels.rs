@@ -35,6 +35,7 @@ fn kappas_match_statsmodels() {
         item: Some("report_id".into()),
         reviewer: Some("reviewer_id".into()),
         time: None,
+        now_ms: None,
     };
     let report = check_labels(&table, &rows, &params).unwrap();
     let agreement = report.agreement.unwrap();

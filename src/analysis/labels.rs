@@ -24,6 +24,10 @@ pub struct LabelParams {
     pub reviewer: Option<String>,
     /// Timestamp column for prevalence over time; `None`: the first timestamp column.
     pub time: Option<String>,
+    /// "Now" (from the UI's clock): later timestamps are left out of prevalence over time,
+    /// where a mistyped future date would stretch the axis.
+    #[serde(default)]
+    pub now_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -153,13 +157,13 @@ pub fn fleiss_kappa(counts: &[Vec<f64>]) -> Option<f64> {
     (p_e < 1.0).then(|| (p_bar - p_e) / (1.0 - p_e))
 }
 
-fn over_time(rows: &[u32], labels: &[Option<bool>], time: Option<&Column>) -> Option<PrevalenceOverTime> {
+fn over_time(rows: &[u32], labels: &[Option<bool>], time: Option<&Column>, now_ms: Option<i64>) -> Option<PrevalenceOverTime> {
     let time = time?;
     let stamped: Vec<(i64, bool)> = rows
         .iter()
         .zip(labels)
         .filter_map(|(&row, label)| match (time.value(row as usize), label) {
-            (Value::Timestamp(ms), Some(positive)) => Some((ms, *positive)),
+            (Value::Timestamp(ms), Some(positive)) if now_ms.is_none_or(|now| ms <= now) => Some((ms, *positive)),
             _ => None,
         })
         .collect();
@@ -436,7 +440,7 @@ pub fn check_labels(table: &Table, rows: &[u32], params: &LabelParams) -> Result
         baseline: classes.first().map_or(0.0, |(_, n)| *n as f64 / labelled as f64),
         positive_rate: positives as f64 / labelled as f64,
         missing: rows.len() - labelled,
-        over_time: over_time(rows, &is_positive, time),
+        over_time: over_time(rows, &is_positive, time, params.now_ms),
         conflicts: items.as_ref().map(|items| conflicts(items)),
         agreement: items.as_ref().filter(|_| reviewer.is_some()).map(|items| agreement(items, &class_names, &positive)),
         leaks: leaks(table, rows, &labels, &positive, &exclude),
@@ -479,6 +483,7 @@ mod tests {
             item: Some("item".into()),
             reviewer: Some("reviewer".into()),
             time: None,
+            now_ms: None,
         };
         let report = check_labels(&table, &rows, &params).unwrap();
         // Equal counts: ordered by name.
@@ -499,7 +504,7 @@ mod tests {
     #[test]
     fn wrong_label_columns_are_errors() {
         let table = load_bytes(b"n,c\n1,x\n2,y\n", LoadOptions::default()).unwrap().table;
-        let params = |label: &str| LabelParams { label: label.into(), positive: vec![], item: None, reviewer: None, time: None };
+        let params = |label: &str| LabelParams { label: label.into(), positive: vec![], item: None, reviewer: None, time: None, now_ms: None };
         assert!(matches!(check_labels(&table, &[0, 1], &params("n")), Err(LabelError::NotCategorical { .. })));
         assert!(matches!(check_labels(&table, &[0, 1], &params("zz")), Err(LabelError::UnknownColumn(_))));
         assert!(matches!(check_labels(&table, &[], &params("c")), Err(LabelError::NoLabels(_))));

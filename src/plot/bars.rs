@@ -6,11 +6,11 @@ use plotters::prelude::*;
 
 use super::PlotTheme;
 
-/// Bars over `[edges[i], edges[i + 1])` with heights `counts[i]`.
+/// Bars over `[edges[i], edges[i + 1])` with heights `heights[i]` (counts, or rates).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BarSeries<'a> {
     pub edges: &'a [f64],
-    pub counts: &'a [usize],
+    pub heights: &'a [f64],
 }
 
 /// Pixel margins around the plotting area.
@@ -58,9 +58,11 @@ pub fn draw_bars<DB: DrawingBackend>(
     axes: bool,
     highlight: Option<usize>,
     x_label: &dyn Fn(f64) -> String,
+    y_label: &dyn Fn(f64) -> String,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let (Some(&lo), Some(&hi)) = (series.edges.first(), series.edges.last()) else { return Ok(()) };
-    let max_count = series.counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let top = series.heights.iter().copied().filter(|h| h.is_finite()).fold(0.0, f64::max);
+    let max_count = if top > 0.0 { top } else { 1.0 };
     let margins = if axes { Margins::AXES } else { Margins::NONE };
     let (r, g, b) = theme.foreground;
     let text = RGBColor(r, g, b);
@@ -83,7 +85,7 @@ pub fn draw_bars<DB: DrawingBackend>(
             .x_labels(4)
             .y_labels(3)
             .x_label_formatter(&|v| x_label(*v))
-            .y_label_formatter(&|v| compact_number(*v))
+            .y_label_formatter(&|v| y_label(*v))
             .label_style(("sans-serif", 11).into_font().color(&text))
             .draw()?;
     }
@@ -91,10 +93,10 @@ pub fn draw_bars<DB: DrawingBackend>(
     let accent = RGBColor(r, g, b);
     let (r, g, b) = theme.highlight;
     let hot = RGBColor(r, g, b);
-    chart.draw_series(series.counts.iter().enumerate().filter_map(|(idx, &count)| {
+    chart.draw_series(series.heights.iter().enumerate().filter_map(|(idx, &height)| {
         let (x0, x1) = (*series.edges.get(idx)?, *series.edges.get(idx + 1)?);
         let color = if highlight == Some(idx) { hot } else { accent };
-        Some(Rectangle::new([(x0, 0.0), (x1, count as f64)], color.filled()))
+        Some(Rectangle::new([(x0, 0.0), (x1, height)], color.filled()))
     }))?;
     area.present()
 }
@@ -111,7 +113,7 @@ pub fn bar_at(series: &BarSeries<'_>, x_px: f64, width_px: f64, axes: bool) -> O
     let (&lo, &hi) = (series.edges.first()?, series.edges.last()?);
     let x = lo + fraction * (hi - lo);
     let idx = series.edges.partition_point(|&e| e <= x).checked_sub(1)?;
-    (idx < series.counts.len()).then_some(idx).or_else(|| series.counts.len().checked_sub(1))
+    (idx < series.heights.len()).then_some(idx).or_else(|| series.heights.len().checked_sub(1))
 }
 
 #[cfg(test)]
@@ -122,12 +124,12 @@ mod tests {
     #[test]
     fn draws_an_svg_with_one_rect_per_bar() {
         let edges = [0.0, 1.0, 2.0, 3.0];
-        let counts = [3, 0, 5];
+        let heights = [3.0, 0.0, 5.0];
         let mut svg = String::new();
         {
             let area = SVGBackend::with_string(&mut svg, (300, 120)).into_drawing_area();
-            let series = BarSeries { edges: &edges, counts: &counts };
-            draw_bars(&area, &series, PlotTheme::LIGHT, true, Some(2), &|v| compact_number(v)).unwrap();
+            let series = BarSeries { edges: &edges, heights: &heights };
+            draw_bars(&area, &series, PlotTheme::LIGHT, true, Some(2), &compact_number, &compact_number).unwrap();
         }
         // Three bars (the zero-height one is a degenerate rect) in accent or highlight colour.
         let bars = svg.matches("fill=\"#3558D4\"").count() + svg.matches("fill=\"#E6781E\"").count();
@@ -138,8 +140,8 @@ mod tests {
     #[test]
     fn hit_testing_maps_pixels_to_bars() {
         let edges = [0.0, 1.0, 2.0, 4.0];
-        let counts = [1, 1, 1];
-        let series = BarSeries { edges: &edges, counts: &counts };
+        let heights = [1.0, 1.0, 1.0];
+        let series = BarSeries { edges: &edges, heights: &heights };
         let width = 100.0 + f64::from(Margins::AXES.left + Margins::AXES.right);
         let left = f64::from(Margins::AXES.left);
         assert_eq!(bar_at(&series, left + 10.0, width, true), Some(0));

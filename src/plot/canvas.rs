@@ -17,6 +17,7 @@ pub fn draw_bars_on_canvas(
     axes: bool,
     highlight: Option<usize>,
     x_label: &dyn Fn(f64) -> String,
+    y_label: &dyn Fn(f64) -> String,
 ) -> Result<(), String> {
     let (css_w, css_h) = (canvas.client_width(), canvas.client_height());
     if css_w <= 0 || css_h <= 0 {
@@ -27,5 +28,5 @@ pub fn draw_bars_on_canvas(
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("the canvas has no 2-D context")?;
     let area = backend.into_drawing_area();
     area.fill(&TRANSPARENT).map_err(|e| e.to_string())?;
-    draw_bars(&area, series, theme, axes, highlight, x_label).map_err(|e| e.to_string())
+    draw_bars(&area, series, theme, axes, highlight, x_label, y_label).map_err(|e| e.to_string())
 }

@@ -33,10 +33,34 @@ pub fn theme() -> PlotTheme {
     if dark { PlotTheme::DARK } else { PlotTheme::LIGHT }
 }
 
+/// How bar heights read: counts, or shares shown as percentages.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum YFormat {
+    Count,
+    Percent,
+}
+
+impl YFormat {
+    fn format(self, value: f64) -> String {
+        match self {
+            YFormat::Count => crate::plot::bars::compact_number(value),
+            YFormat::Percent => format!("{:.0} %", value * 100.0),
+        }
+    }
+
+    fn readout(self, value: f64, unit: &str) -> String {
+        match self {
+            YFormat::Count => format!("{} {unit}", crate::protocol::format_count(value.max(0.0) as u64)),
+            YFormat::Percent => format!("{:.1} % {unit}", value * 100.0),
+        }
+    }
+}
+
 #[component]
 pub fn BarChart(
     edges: Vec<f64>,
-    counts: Vec<usize>,
+    heights: Vec<f64>,
+    #[prop(default = YFormat::Count)] y_format: YFormat,
     #[prop(default = true)] axes: bool,
     #[prop(default = XFormat::Number)] x_format: XFormat,
     #[prop(default = 120)] height: u32,
@@ -47,20 +71,21 @@ pub fn BarChart(
     let canvas = NodeRef::<Canvas>::new();
     let hover = RwSignal::new(None::<usize>);
     let problem = RwSignal::new(None::<String>);
-    let (edges_draw, counts_draw) = (edges.clone(), counts.clone());
+    let (edges_draw, heights_draw) = (edges.clone(), heights.clone());
     Effect::new(move |_| {
         let highlight = hover.get();
         if let Some(element) = canvas.get() {
-            let series = BarSeries { edges: &edges_draw, counts: &counts_draw };
-            if let Err(err) = draw_bars_on_canvas(&element, &series, theme(), axes, highlight, &|v| x_format.format(v)) {
+            let series = BarSeries { edges: &edges_draw, heights: &heights_draw };
+            let drawn = draw_bars_on_canvas(&element, &series, theme(), axes, highlight, &|v| x_format.format(v), &|v| y_format.format(v));
+            if let Err(err) = drawn {
                 problem.set(Some(err));
             }
         }
     });
-    let (edges_hit, counts_hit) = (edges.clone(), counts.clone());
+    let (edges_hit, heights_hit) = (edges.clone(), heights.clone());
     let on_move = move |event: ev::MouseEvent| {
         let Some(element) = canvas.get_untracked() else { return };
-        let series = BarSeries { edges: &edges_hit, counts: &counts_hit };
+        let series = BarSeries { edges: &edges_hit, heights: &heights_hit };
         let found = bar_at(&series, f64::from(event.offset_x()), f64::from(element.client_width()), axes);
         if hover.get_untracked() != found {
             hover.set(found);
@@ -68,12 +93,12 @@ pub fn BarChart(
     };
     let readout = move || {
         hover.get().and_then(|idx| {
-            let (lo, hi, n) = (*edges.get(idx)?, *edges.get(idx + 1)?, *counts.get(idx)?);
+            let (lo, hi, height) = (*edges.get(idx)?, *edges.get(idx + 1)?, *heights.get(idx)?);
             let range = match x_format {
                 XFormat::Date => x_format.format(lo),
                 XFormat::Number => format!("{} – {}", x_format.format(lo), x_format.format(hi)),
             };
-            Some(format!("{range}: {} {unit}", crate::protocol::format_count(n as u64)))
+            Some(format!("{range}: {}", y_format.readout(height, unit)))
         })
     };
     view! {

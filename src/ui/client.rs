@@ -97,6 +97,8 @@ fn handle(state: AppState, response: Response) {
                 state.filter.set(Default::default());
                 state.sort.set(None);
                 state.matched.set(Some(summary.n_rows));
+                state.label_params.set(None);
+                state.labels.set(None);
                 state.page.set(None);
                 state.summary.set(Some(summary));
                 state.view_version.update(|v| *v += 1);
@@ -130,6 +132,7 @@ fn handle(state: AppState, response: Response) {
             }
         }
         Response::Profile { profile, .. } => state.profile.set(Some(profile)),
+        Response::Labels { result, .. } => state.labels.set(Some(result)),
         Response::ColumnValues { column, values, distinct, .. } => {
             state.column_values.set(Some(ColumnValues { column, values, distinct }));
         }

@@ -9,6 +9,7 @@ mod data_tab;
 mod download;
 mod filter_bar;
 mod grid;
+mod labels_panel;
 mod placeholder;
 mod profile_tab;
 mod state;

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::chart::{BarChart, XFormat};
 use super::client::{self, send};
+use super::labels_panel::LabelsPanel;
 use super::state::{AppState, Tab};
 use crate::analysis::profile::{Alert, ColumnProfile, Correlation, ProfileDetail, ProfileParams, Severity, TableProfile};
 use crate::analysis::stats::Describe;
@@ -62,6 +63,7 @@ fn ProfileView(profile: TableProfile) -> impl IntoView {
     let correlations = profile.correlations.clone();
     view! {
         <Alerts alerts=alerts rows=rows/>
+        <LabelsPanel/>
         <section class="panel">
             <h2>"Columns " <span class="muted">{format!("· {} rows profiled", format_count(rows as u64))}</span></h2>
             <div class="cards" data-testid="profile-cards">
@@ -122,6 +124,10 @@ fn Alerts(alerts: Vec<Alert>, rows: usize) -> impl IntoView {
             })}
         </section>
     }
+}
+
+fn as_heights(counts: &[usize]) -> Vec<f64> {
+    counts.iter().map(|&c| c as f64).collect()
 }
 
 fn number(value: f64) -> String {
@@ -200,7 +206,7 @@ fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
         ProfileDetail::Numeric { describe, histogram, outliers } => view! {
             {describe.as_ref().map(|d| stat_list(describe_rows(d)))}
             {(outliers > 0).then(|| view! { <p class="muted">{format!("{} outliers (MAD rule)", format_count(outliers as u64))}</p> })}
-            {histogram.map(|h| view! { <BarChart edges=h.edges counts=h.counts testid=format!("hist-{name}")/> })}
+            {histogram.map(|h| view! { <BarChart edges=h.edges heights=as_heights(&h.counts) testid=format!("hist-{name}")/> })}
         }
         .into_any(),
         ProfileDetail::Time { min_ms, max_ms, per_bucket, longest_gap, future, impossible } => {
@@ -212,7 +218,7 @@ fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
                     let per = if p.bucket_ms == crate::data::time::DAY_MS { "rows per day (UTC)" } else { "rows per week (UTC)" };
                     view! {
                         <p class="muted small">{per}</p>
-                        <BarChart edges=edges counts=p.counts x_format=XFormat::Date height=90 testid=format!("spark-{name}")/>
+                        <BarChart edges=edges heights=as_heights(&p.counts) x_format=XFormat::Date height=90 testid=format!("spark-{name}")/>
                     }
                 })}
                 {(future + impossible > 0 || longest_gap > 0).then(|| view! {
@@ -230,7 +236,7 @@ fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
         .into_any(),
         ProfileDetail::Text { lengths, length_histogram, top } => view! {
             {lengths.as_ref().map(|d| stat_list(vec![("mean length", number(d.mean)), ("min", number(d.min)), ("max", number(d.max))]))}
-            {length_histogram.map(|h| view! { <BarChart edges=h.edges counts=h.counts unit="values" testid=format!("hist-{name}")/> })}
+            {length_histogram.map(|h| view! { <BarChart edges=h.edges heights=as_heights(&h.counts) unit="values" testid=format!("hist-{name}")/> })}
             <ValueBars column=name.clone() top=top other=0 present=column.present/>
         }
         .into_any(),

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::analysis::labels::{LabelParams, LabelReport};
 use crate::analysis::profile::TableProfile;
 use crate::data::filter::Filter;
 use crate::data::sort::SortKey;
@@ -86,6 +87,10 @@ pub struct AppState {
     pub column_values: RwSignal<Option<ColumnValues>>,
     /// The profile of the current view, once computed.
     pub profile: RwSignal<Option<TableProfile>>,
+    /// The label column and its companions chosen for ground-truth checks (shared with the
+    /// Models tab later).
+    pub label_params: RwSignal<Option<LabelParams>>,
+    pub labels: RwSignal<Option<Result<LabelReport, String>>>,
 }
 
 impl AppState {
@@ -102,6 +107,8 @@ impl AppState {
             view_version: RwSignal::new(0),
             column_values: RwSignal::new(None),
             profile: RwSignal::new(None),
+            label_params: RwSignal::new(None),
+            labels: RwSignal::new(None),
         }
     }
 }

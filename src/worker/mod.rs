@@ -14,6 +14,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
 
+use crate::analysis::labels::check_labels;
 use crate::analysis::profile::profile_table;
 use crate::data::builder::retype_column;
 use crate::data::demo::demo_csv;
@@ -190,6 +191,17 @@ fn handle_message(state: &Shared, data: &JsValue) {
                 Some(report) => match profile_table(&report.table, &state.view, &params) {
                     Ok(profile) => Response::Profile { id, profile },
                     Err(err) => Response::Failed { id, message: format!("Cannot profile: {err}.") },
+                },
+                None => Response::Failed { id, message: "No data is loaded.".into() },
+            };
+            post(&response);
+        }
+        Request::Labels { params } => {
+            let state = state.borrow();
+            let response = match &state.report {
+                Some(report) => Response::Labels {
+                    id,
+                    result: check_labels(&report.table, &state.view, &params).map_err(|err| format!("Cannot check labels: {err}.")),
                 },
                 None => Response::Failed { id, message: "No data is loaded.".into() },
             };

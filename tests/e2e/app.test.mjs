@@ -192,6 +192,31 @@ describe('profile', () => {
     await context.close();
   });
 
+  test('ground truth: guessed columns, prevalence, agreement, leakage; positive classes toggle', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-profile"]');
+    await page.waitForSelector('[data-testid="agreement"]');
+    assert.equal(await page.$eval('[data-testid="label-column"]', (s) => s.value), 'decision');
+    assert.equal(await page.$eval('[data-testid="item-column"]', (s) => s.value), 'report_id');
+    assert.equal(await page.$eval('[data-testid="reviewer-column"]', (s) => s.value), 'reviewer_id');
+    assert.match(await text(page, 'positive-rate'), /^\d\d\.\d % positive \(removed, restricted\) of 100,000 labelled rows$/);
+    const kappa = Number(await text(page, 'cohen-kappa'));
+    assert.ok(kappa > 0.3 && kappa < 0.9, `kappa ${kappa}`);
+    assert.match(await text(page, 'leak'), /^actioned_at predicts positive vs the rest with 100\.0 % accuracy from whether it is missing/);
+    // The lenient reviewer stands out by positive rate.
+    const rate = await page.locator('[data-testid="reviewer-row"]', { hasText: 'RV07' }).locator('td').nth(2).textContent();
+    assert.ok(Number(rate.replace(' %', '')) < 45, rate);
+    // Only "removed" positive now: the rate drops.
+    await page.locator('[data-testid="positive-class"]').nth(2).uncheck();
+    await page.waitForFunction(() => /positive \(removed\) of/.test(document.querySelector('[data-testid="positive-rate"]')?.textContent ?? ''));
+    // The prevalence chart covers the past only (the year-typo rows are not plotted).
+    const span = await page.$eval('[data-testid="prevalence-chart"]', (c) => c.width);
+    assert.ok(span > 100);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a value bar filters, and the profile follows the filter', async () => {
     const { page, context } = await openApp(browser, server.url);
     await waitLoaded(page);
