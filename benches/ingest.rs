@@ -6,6 +6,7 @@
 
 use std::time::Instant;
 
+use vigil::analysis::profile::{profile_table, ProfileParams};
 use vigil::data::demo::{demo_csv, DemoParams};
 use vigil::data::load::{LoadOptions, TableLoader};
 
@@ -15,6 +16,7 @@ fn main() {
     let megabytes = csv.len() as f64 / 1e6;
     println!("native ingest: demo dataset, {rows} rows, {megabytes:.1} MB of CSV, 4 MiB chunks");
     let mut timings = Vec::new();
+    let mut last_table = None;
     for _ in 0..5 {
         let started = Instant::now();
         let mut loader = TableLoader::new(LoadOptions::default()).with_size_hint(csv.len() as u64);
@@ -25,7 +27,10 @@ fn main() {
             }
         }
         match loader.finish() {
-            Ok(report) => assert_eq!(report.table.n_rows, rows, "row count"),
+            Ok(report) => {
+                assert_eq!(report.table.n_rows, rows, "row count");
+                last_table = Some(report.table);
+            }
             Err(err) => {
                 eprintln!("load failed: {err}");
                 return;
@@ -40,4 +45,18 @@ fn main() {
         megabytes / median,
         rows as f64 / median
     );
+    if let Some(table) = last_table {
+        let selection: Vec<u32> = (0..table.n_rows as u32).collect();
+        let started = Instant::now();
+        match profile_table(&table, &selection, &ProfileParams::default()) {
+            Ok(profile) => println!(
+                "native profile: {} rows × {} columns, {} alerts, in {:.2} s",
+                profile.rows,
+                profile.columns.len(),
+                profile.alerts.len(),
+                started.elapsed().as_secs_f64()
+            ),
+            Err(err) => eprintln!("profile failed: {err}"),
+        }
+    }
 }

@@ -43,7 +43,7 @@ fn profile_matches_pandas_numpy_scipy() {
     for name in NUMERIC {
         let expected = &reference["columns"][name];
         let column = profile.columns.iter().find(|c| c.name == name).unwrap();
-        let ProfileDetail::Numeric { describe: Some(d), histogram: Some(h), outliers } = &column.detail else {
+        let ProfileDetail::Numeric { describe: Some(d), histogram: Some(h), outliers, .. } = &column.detail else {
             panic!("{name} is not numeric")
         };
         let f = |key: &str| expected[key].as_f64().unwrap();

@@ -11,6 +11,33 @@ async function cleanup() {
   current = null;
 }
 
+/** Loads with Vigil, then profiles the whole table in the worker; resolves to both timings. */
+window.runVigilProfile = () => new Promise((resolve) => {
+  const file = document.getElementById('file').files[0];
+  const worker = new Worker('/dist/vigil-worker_loader.js');
+  current = worker;
+  let started = 0;
+  let loadMs = 0;
+  worker.onmessage = (event) => {
+    const response = JSON.parse(event.data);
+    if (response === 'Ready') {
+      started = performance.now();
+      const envelope = { id: 1, request: { Load: { source: { File: { name: file.name } }, options: { delimiter: null, has_header: null, infer_types: true } } } };
+      worker.postMessage({ envelope: JSON.stringify(envelope), file });
+    } else if (response.Loaded) {
+      loadMs = performance.now() - started;
+      started = performance.now();
+      const params = { now_ms: null, missing_alert_share: 0.05, top_values: 10, key: null };
+      worker.postMessage({ envelope: JSON.stringify({ id: 2, request: { Profile: { params } } }) });
+    } else if (response.Profile) {
+      const p = response.Profile.profile;
+      resolve({ ok: true, loadMs, profileMs: performance.now() - started, rows: p.rows, columns: p.columns.length });
+    } else if (response.LoadFailed || response.Failed) {
+      resolve({ ok: false, error: JSON.stringify(response) });
+    }
+  };
+});
+
 function runVigil(file) {
   return new Promise((resolve) => {
     const worker = new Worker('/dist/vigil-worker_loader.js');

@@ -158,6 +158,23 @@ async function main() {
       if (r.error) console.log(`| ${tool} | failed: ${r.error} | | | | |`);
       else console.log(`| ${tool} | ${fmt(r.mbps)} | ${fmt(r.seconds, 2)} | ${fmt(r.peakMb)} | ${fmt(r.peakMb / (bytes / 1e6), 2)} | ${tool === 'vigil' ? '1.00' : fmt(vigil / r.mbps, 2)} |`);
     }
+    if (TOOLS.includes('vigil')) {
+      // Profiling in the worker: the whole table, every column, correlations and alerts.
+      const times = [];
+      for (let run = 0; run < 3; run++) {
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        await page.goto(`${server.url}/benches/browser/bench.html`);
+        await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60_000 });
+        await page.setInputFiles('#file', file.path);
+        const r = await page.evaluate(() => window.runVigilProfile());
+        await context.close();
+        if (!r.ok) { console.log(`\nprofile failed: ${r.error}`); break; }
+        times.push(r.profileMs);
+        console.error(`vigil profile run ${run + 1}: ${(r.profileMs / 1000).toFixed(2)} s for ${r.rows} rows × ${r.columns} columns`);
+      }
+      if (times.length) console.log(`\nVigil profile in the worker: ${file.rows} rows × 18 columns in ${fmt(median(times) / 1000, 2)} s (median of ${times.length})`);
+    }
     if (LARGE.length) {
       console.log(`\nlargest file each tool loads (one run each):\n`);
       console.log(`| tool | ${[MB, ...LARGE].map((m) => `${m} MB`).join(' | ')} |`);

@@ -24,11 +24,14 @@ pub struct ProfileParams {
     pub missing_alert_share: f64,
     /// Top values kept per column.
     pub top_values: usize,
+    /// A column that should identify each row (e.g. `report_id`): its repeats are flagged.
+    #[serde(default)]
+    pub key: Option<String>,
 }
 
 impl Default for ProfileParams {
     fn default() -> Self {
-        Self { now_ms: None, missing_alert_share: 0.05, top_values: 10 }
+        Self { now_ms: None, missing_alert_share: 0.05, top_values: 10, key: None }
     }
 }
 
@@ -38,6 +41,8 @@ pub enum ProfileError {
     BadThreshold(f64),
     #[error("top values must be between 1 and 1000, got {0}")]
     BadTopValues(usize),
+    #[error("the key column {0:?} does not exist")]
+    UnknownKey(String),
 }
 
 impl ProfileParams {
@@ -62,7 +67,13 @@ pub struct TimeSeriesCounts {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ProfileDetail {
-    Numeric { describe: Option<Describe>, histogram: Option<Histogram>, outliers: usize },
+    Numeric {
+        describe: Option<Describe>,
+        histogram: Option<Histogram>,
+        /// Histogram of log10(1 + x), for non-negative skewed columns (counts, ages).
+        log_histogram: Option<Histogram>,
+        outliers: usize,
+    },
     Time {
         min_ms: Option<i64>,
         max_ms: Option<i64>,
@@ -106,6 +117,7 @@ pub enum AlertKind {
     Outliers,
     MixedTypes,
     DuplicateRows,
+    DuplicateKey,
     TimestampGap,
     FutureDates,
     ImpossibleDates,
@@ -124,6 +136,7 @@ impl AlertKind {
             AlertKind::Outliers => "outliers",
             AlertKind::MixedTypes => "mixed types",
             AlertKind::DuplicateRows => "duplicate rows",
+            AlertKind::DuplicateKey => "duplicate key",
             AlertKind::TimestampGap => "timestamp gap",
             AlertKind::FutureDates => "future dates",
             AlertKind::ImpossibleDates => "impossible dates",
@@ -262,7 +275,19 @@ fn profile_column(column: &Column, rows: &[u32], params: &ProfileParams) -> Colu
                 d.len()
             };
             let hist = histogram(&sorted, auto_bin_count(&sorted));
-            (ProfileDetail::Numeric { describe: describe(&sorted), histogram: hist, outliers: mad_outliers(&sorted) }, distinct)
+            let summary = describe(&sorted);
+            let skewed = summary.as_ref().and_then(|d| d.skew).is_some_and(|s| s > 1.0);
+            let log_histogram = (skewed && sorted.first().is_some_and(|&min| min >= 0.0)).then(|| {
+                let logs: Vec<f64> = sorted.iter().map(|v| v.ln_1p() / std::f64::consts::LN_10).collect();
+                histogram(&logs, auto_bin_count(&logs))
+            });
+            let detail = ProfileDetail::Numeric {
+                describe: summary,
+                histogram: hist,
+                log_histogram: log_histogram.flatten(),
+                outliers: mad_outliers(&sorted),
+            };
+            (detail, distinct)
         }
         ColumnType::Timestamp => {
             let detail = time_profile(column, &present_rows, params.now_ms);
@@ -512,6 +537,9 @@ fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, a
 /// Profiles `selection` (row indices) of `table`.
 pub fn profile_table(table: &Table, selection: &[u32], params: &ProfileParams) -> Result<TableProfile, ProfileError> {
     params.check()?;
+    if let Some(key) = params.key.as_deref().filter(|k| table.column(k).is_none()) {
+        return Err(ProfileError::UnknownKey(key.to_string()));
+    }
     let rows = selection.len();
     let columns: Vec<ColumnProfile> = table.columns.iter().map(|c| profile_column(c, selection, params)).collect();
     let correlations = correlations(table, selection);
@@ -519,6 +547,31 @@ pub fn profile_table(table: &Table, selection: &[u32], params: &ProfileParams) -
     let mut alerts = Vec::new();
     for profile in &columns {
         column_alerts(profile, rows, params, &mut alerts);
+    }
+    if let Some(key) = params.key.as_deref() {
+        if let Some(profile) = columns.iter().find(|c| c.name == key) {
+            let repeats = profile.present.saturating_sub(profile.distinct);
+            if repeats > 0 {
+                alerts.push(Alert {
+                    kind: AlertKind::DuplicateKey,
+                    severity: Severity::Warning,
+                    column: Some(key.to_string()),
+                    message: format!("key {key}: {repeats} rows repeat a value already seen ({} distinct of {} present)", profile.distinct, profile.present),
+                    magnitude: repeats as f64 / rows.max(1) as f64,
+                    evidence: None,
+                });
+            }
+            if profile.missing > 0 {
+                alerts.push(Alert {
+                    kind: AlertKind::DuplicateKey,
+                    severity: Severity::Warning,
+                    column: Some(key.to_string()),
+                    message: format!("key {key} is missing in {} rows", profile.missing),
+                    magnitude: profile.missing as f64 / rows.max(1) as f64,
+                    evidence: Some(Clause::Missing { column: key.to_string(), missing: true }),
+                });
+            }
+        }
     }
     if duplicate_rows > 0 {
         let share = duplicate_rows as f64 / rows.max(1) as f64;
@@ -594,6 +647,20 @@ mod tests {
         let rho = spearman(&[1.0, 2.0, 2.0, 3.0], &[1.0, 3.0, 2.0, 4.0]).unwrap();
         assert!((rho - 0.948_683_298_050_513_8).abs() < 1e-12);
         assert_eq!(pearson(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]), None);
+    }
+
+    #[test]
+    fn key_repeats_and_log_histograms() {
+        let table = load_bytes(b"id,n\na,1\na,1\nb,1\nc,1000\n,2\nd,3\ne,5000\n", LoadOptions::default()).unwrap().table;
+        let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+        let params = ProfileParams { key: Some("id".into()), ..ProfileParams::default() };
+        let p = profile_table(&table, &rows, &params).unwrap();
+        let keys: Vec<&str> = p.alerts.iter().filter(|a| a.kind == AlertKind::DuplicateKey).map(|a| a.message.as_str()).collect();
+        assert_eq!(keys, vec!["key id: 1 rows repeat a value already seen (5 distinct of 6 present)", "key id is missing in 1 rows"]);
+        let ProfileDetail::Numeric { log_histogram: Some(h), .. } = &p.columns[1].detail else { panic!("skewed counts get a log histogram") };
+        assert!((h.edges.last().unwrap() - 5001f64.log10()).abs() < 1e-12);
+        let bad = ProfileParams { key: Some("nope".into()), ..ProfileParams::default() };
+        assert_eq!(profile_table(&table, &rows, &bad), Err(ProfileError::UnknownKey("nope".into())));
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub enum XFormat {
     Number,
     /// UTC milliseconds, shown as dates.
     Date,
+    /// log10(1 + x), labelled in the original units.
+    Log10p1,
 }
 
 impl XFormat {
@@ -22,6 +24,7 @@ impl XFormat {
         match self {
             XFormat::Number => crate::plot::bars::compact_number(value),
             XFormat::Date => crate::data::time::format_date_ms(value as i64),
+            XFormat::Log10p1 => crate::plot::bars::compact_number((10f64.powf(value) - 1.0).round()),
         }
     }
 }
@@ -96,7 +99,7 @@ pub fn BarChart(
             let (lo, hi, height) = (*edges.get(idx)?, *edges.get(idx + 1)?, *heights.get(idx)?);
             let range = match x_format {
                 XFormat::Date => x_format.format(lo),
-                XFormat::Number => format!("{} – {}", x_format.format(lo), x_format.format(hi)),
+                XFormat::Number | XFormat::Log10p1 => format!("{} – {}", x_format.format(lo), x_format.format(hi)),
             };
             Some(format!("{range}: {}", y_format.readout(height, unit)))
         })

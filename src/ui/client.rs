@@ -98,6 +98,7 @@ fn handle(state: AppState, response: Response) {
                 state.sort.set(None);
                 state.matched.set(Some(summary.n_rows));
                 state.label_params.set(None);
+                state.profile_key.set(None);
                 state.labels.set(None);
                 state.page.set(None);
                 state.summary.set(Some(summary));

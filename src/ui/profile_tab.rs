@@ -10,11 +10,12 @@ use super::state::{AppState, Tab};
 use crate::analysis::profile::{Alert, ColumnProfile, Correlation, ProfileDetail, ProfileParams, Severity, TableProfile};
 use crate::analysis::stats::Describe;
 use crate::data::filter::Clause;
+use crate::data::table::ColumnType;
 use crate::data::time::format_display_ms;
 use crate::protocol::{format_count, Request};
 
-fn request_profile() {
-    let params = ProfileParams { now_ms: Some(js_sys::Date::now() as i64), ..ProfileParams::default() };
+fn request_profile(key: Option<String>) {
+    let params = ProfileParams { now_ms: Some(js_sys::Date::now() as i64), key, ..ProfileParams::default() };
     send(Request::Profile { params }, None);
 }
 
@@ -31,9 +32,10 @@ pub fn ProfileTab() -> impl IntoView {
     // Profile again whenever the view (filter) or the table changes.
     Effect::new(move |_| {
         state.view_version.track();
+        let key = state.profile_key.get();
         if state.summary.with(Option::is_some) {
             state.profile.set(None);
-            request_profile();
+            request_profile(key);
         }
     });
     move || match state.profile.get() {
@@ -93,9 +95,27 @@ fn Alerts(alerts: Vec<Alert>, rows: usize) -> impl IntoView {
             <th class="sortable" class:sorted=move || order.get() == key on:click=move |_| order.set(key)>{label}</th>
         }
     };
+    let key_options: Vec<String> = state
+        .summary
+        .get_untracked()
+        .map(|s| s.columns.into_iter().filter(|c| matches!(c.kind, ColumnType::Identifier | ColumnType::Category | ColumnType::Integer)).map(|c| c.name).collect())
+        .unwrap_or_default();
+    let current_key = state.profile_key.get_untracked();
     view! {
         <section class="panel" data-testid="alerts">
-            <h2>{format!("Alerts ({count})")}</h2>
+            <div class="panel-head">
+                <h2>{format!("Alerts ({count})")}</h2>
+                <label class="muted">"key column "
+                    <select data-testid="key-column" aria-label="Key column"
+                        on:change=move |e| { let v = event_target_value(&e); state.profile_key.set((!v.is_empty()).then_some(v)); }>
+                        <option value="" selected=current_key.is_none()>"(none)"</option>
+                        {key_options.into_iter().map(|name| {
+                            let selected = current_key.as_deref() == Some(name.as_str());
+                            view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+            </div>
             {(count == 0).then(|| view! { <p class="muted">{format!("No problems found in {} rows.", format_count(rows as u64))}</p> })}
             {(count > 0).then(|| view! {
                 <div class="table-wrap">
@@ -203,12 +223,29 @@ fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
         </p>
     };
     let body = match column.detail {
-        ProfileDetail::Numeric { describe, histogram, outliers } => view! {
-            {describe.as_ref().map(|d| stat_list(describe_rows(d)))}
-            {(outliers > 0).then(|| view! { <p class="muted">{format!("{} outliers (MAD rule)", format_count(outliers as u64))}</p> })}
-            {histogram.map(|h| view! { <BarChart edges=h.edges heights=as_heights(&h.counts) testid=format!("hist-{name}")/> })}
+        ProfileDetail::Numeric { describe, histogram, log_histogram, outliers } => {
+            let log = RwSignal::new(false);
+            let has_log = log_histogram.is_some();
+            let log_name = name.clone();
+            view! {
+                {describe.as_ref().map(|d| stat_list(describe_rows(d)))}
+                <div class="card-row">
+                    <span class="muted">{(outliers > 0).then(|| format!("{} outliers (MAD rule)", format_count(outliers as u64)))}</span>
+                    {has_log.then(|| view! {
+                        <label class="log-toggle"><input type="checkbox" data-testid=format!("log-{log_name}")
+                            prop:checked=move || log.get() on:change=move |_| log.update(|l| *l = !*l)/>" log scale"</label>
+                    })}
+                </div>
+                {move || {
+                    let (chosen, format) = match (log.get(), &log_histogram) {
+                        (true, Some(h)) => (Some(h.clone()), XFormat::Log10p1),
+                        _ => (histogram.clone(), XFormat::Number),
+                    };
+                    chosen.map(|h| view! { <BarChart edges=h.edges heights=as_heights(&h.counts) x_format=format testid=format!("hist-{name}")/> })
+                }}
+            }
+            .into_any()
         }
-        .into_any(),
         ProfileDetail::Time { min_ms, max_ms, per_bucket, longest_gap, future, impossible } => {
             let range = min_ms.zip(max_ms).map(|(a, b)| format!("{} → {}", format_display_ms(a), format_display_ms(b)));
             view! {
@@ -228,7 +265,7 @@ fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
             .into_any()
         }
         ProfileDetail::Values { top, other, repeated_values } => view! {
-            {(repeated_values > 0 && column.kind == crate::data::table::ColumnType::Identifier).then(|| view! {
+            {(repeated_values > 0 && column.kind == ColumnType::Identifier).then(|| view! {
                 <p class="muted">{format!("{} values occur more than once", format_count(repeated_values as u64))}</p>
             })}
             <ValueBars column=name.clone() top=top other=other present=column.present/>

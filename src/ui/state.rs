@@ -87,6 +87,8 @@ pub struct AppState {
     pub column_values: RwSignal<Option<ColumnValues>>,
     /// The profile of the current view, once computed.
     pub profile: RwSignal<Option<TableProfile>>,
+    /// The column that should identify rows, for duplicate-key checks.
+    pub profile_key: RwSignal<Option<String>>,
     /// The label column and its companions chosen for ground-truth checks (shared with the
     /// Models tab later).
     pub label_params: RwSignal<Option<LabelParams>>,
@@ -107,6 +109,7 @@ impl AppState {
             view_version: RwSignal::new(0),
             column_values: RwSignal::new(None),
             profile: RwSignal::new(None),
+            profile_key: RwSignal::new(None),
             label_params: RwSignal::new(None),
             labels: RwSignal::new(None),
         }

@@ -183,6 +183,13 @@ describe('profile', () => {
     // Hover reads out the bin under the pointer.
     await page.hover('[data-testid="hist-risk_score"]', { position: { x: 150, y: 60 } });
     await page.waitForFunction(() => /rows$/.test(document.querySelector('[data-testid="card-risk_score"] .chart-readout').textContent));
+    // Log scale on a skewed count column redraws the histogram in log space.
+    const before = await page.$eval('[data-testid="hist-follower_count"]', (c) => c.toDataURL());
+    await page.check('[data-testid="log-follower_count"]');
+    await page.waitForFunction((b) => document.querySelector('[data-testid="hist-follower_count"]').toDataURL() !== b, before);
+    // Choosing a key column flags its repeats.
+    await page.selectOption('[data-testid="key-column"]', 'report_id');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="alert"]')].some((a) => /duplicate key.*key report_id: [\d,]+ rows repeat/.test(a.textContent)));
     // The future-dates alert's rows, through the global filter.
     await page.locator('[data-testid="alert"]', { hasText: 'created_at: 3 timestamps' }).locator('[data-testid="alert-show-rows"]').click();
     await page.waitForSelector('[data-testid="schema"]');
