@@ -192,8 +192,31 @@ fn pct(share: f64) -> String {
     if percent < 0.1 && percent > 0.0 { "<0.1 %".into() } else { format!("{percent:.1} %") }
 }
 
-fn value_counts(column: &Column, rows: &[u32]) -> Vec<(String, usize)> {
-    let mut counts: Vec<(String, usize)> = match &column.data {
+/// The most frequent values (ties by text), with how many distinct values there are and how
+/// many occur more than once.
+struct ValueCounts {
+    top: Vec<(String, usize)>,
+    distinct: usize,
+    repeated: usize,
+}
+
+/// Keeps the `limit` largest counts (by count, then text) and summarises the rest, without
+/// materialising every distinct value.
+fn summarise_counts<K: AsRef<str>>(mut counts: Vec<(K, usize)>, limit: usize) -> ValueCounts {
+    let distinct = counts.len();
+    let repeated = counts.iter().filter(|(_, n)| *n > 1).count();
+    let order = |a: &(K, usize), b: &(K, usize)| b.1.cmp(&a.1).then_with(|| a.0.as_ref().cmp(b.0.as_ref()));
+    if counts.len() > limit && limit > 0 {
+        counts.select_nth_unstable_by(limit - 1, order);
+        counts.truncate(limit);
+    }
+    counts.sort_by(order);
+    counts.truncate(limit);
+    ValueCounts { top: counts.into_iter().map(|(k, n)| (k.as_ref().to_string(), n)).collect(), distinct, repeated }
+}
+
+fn value_counts(column: &Column, rows: &[u32], limit: usize) -> ValueCounts {
+    match &column.data {
         ColumnData::Str(Strings::Dict { codes, dict }) => {
             let mut per_code = vec![0usize; dict.len()];
             for &row in rows {
@@ -201,7 +224,18 @@ fn value_counts(column: &Column, rows: &[u32]) -> Vec<(String, usize)> {
                     *n += 1;
                 }
             }
-            dict.iter().zip(per_code).filter(|(_, n)| *n > 0).map(|(t, n)| (t.to_string(), n)).collect()
+            let counts: Vec<(&str, usize)> = dict.iter().zip(per_code).filter(|(_, n)| *n > 0).map(|(t, n)| (&**t, n)).collect();
+            summarise_counts(counts, limit)
+        }
+        ColumnData::Str(strings @ Strings::Arena { .. }) => {
+            // Borrow the text from the arena: no allocation per row.
+            let mut map: FxHashMap<&str, usize> = FxHashMap::default();
+            for &row in rows {
+                if let Some(text) = strings.get(row as usize) {
+                    *map.entry(text).or_default() += 1;
+                }
+            }
+            summarise_counts(map.into_iter().collect(), limit)
         }
         _ => {
             let mut map: FxHashMap<String, usize> = FxHashMap::default();
@@ -211,11 +245,9 @@ fn value_counts(column: &Column, rows: &[u32]) -> Vec<(String, usize)> {
                     *map.entry(value.display()).or_default() += 1;
                 }
             }
-            map.into_iter().collect()
+            summarise_counts(map.into_iter().collect(), limit)
         }
-    };
-    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    counts
+    }
 }
 
 fn time_profile(column: &Column, rows: &[u32], now_ms: Option<i64>) -> ProfileDetail {
@@ -268,7 +300,7 @@ fn profile_column(column: &Column, rows: &[u32], params: &ProfileParams) -> Colu
         ColumnType::Integer | ColumnType::Float => {
             let values: Vec<f64> = present_rows.iter().filter_map(|&r| numeric(column.value(r as usize))).collect();
             let mut sorted = values.clone();
-            sorted.sort_by(f64::total_cmp);
+            sorted.sort_unstable_by(f64::total_cmp);
             let distinct = {
                 let mut d = sorted.clone();
                 d.dedup();
@@ -305,24 +337,20 @@ fn profile_column(column: &Column, rows: &[u32], params: &ProfileParams) -> Colu
                 .map(|&r| column.value(r as usize).display().chars().count() as f64)
                 .collect();
             let mut sorted = lengths.clone();
-            sorted.sort_by(f64::total_cmp);
-            let counts = value_counts(column, &present_rows);
-            let distinct = counts.len();
-            let top = counts.into_iter().take(params.top_values).collect();
+            sorted.sort_unstable_by(f64::total_cmp);
+            let counts = value_counts(column, &present_rows, params.top_values);
             let detail = ProfileDetail::Text {
                 lengths: describe(&sorted),
                 length_histogram: histogram(&sorted, auto_bin_count(&sorted)),
-                top,
+                top: counts.top,
             };
-            (detail, distinct)
+            (detail, counts.distinct)
         }
         ColumnType::Category | ColumnType::Boolean | ColumnType::Identifier => {
-            let counts = value_counts(column, &present_rows);
-            let distinct = counts.len();
-            let repeated_values = counts.iter().filter(|(_, n)| *n > 1).count();
-            let shown: usize = counts.iter().take(params.top_values).map(|(_, n)| n).sum();
-            let top: Vec<(String, usize)> = counts.into_iter().take(params.top_values).collect();
-            (ProfileDetail::Values { top, other: present - shown, repeated_values }, distinct)
+            let counts = value_counts(column, &present_rows, params.top_values);
+            let shown: usize = counts.top.iter().map(|(_, n)| n).sum();
+            let detail = ProfileDetail::Values { top: counts.top, other: present - shown, repeated_values: counts.repeated };
+            (detail, counts.distinct)
         }
     };
     ColumnProfile {
@@ -339,7 +367,8 @@ fn profile_column(column: &Column, rows: &[u32], params: &ProfileParams) -> Colu
 /// Average ranks (ties share the mean rank), as Spearman's correlation needs.
 fn ranks(values: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values.get(a).unwrap_or(&0.0).total_cmp(values.get(b).unwrap_or(&0.0)));
+    // Unstable is fine: tied values get the same (average) rank whatever their order.
+    order.sort_unstable_by(|&a, &b| values.get(a).unwrap_or(&0.0).total_cmp(values.get(b).unwrap_or(&0.0)));
     let mut ranks = vec![0.0; values.len()];
     let mut start = 0;
     while start < order.len() {
@@ -661,6 +690,15 @@ mod tests {
         assert!((h.edges.last().unwrap() - 5001f64.log10()).abs() < 1e-12);
         let bad = ProfileParams { key: Some("nope".into()), ..ProfileParams::default() };
         assert_eq!(profile_table(&table, &rows, &bad), Err(ProfileError::UnknownKey("nope".into())));
+    }
+
+    #[test]
+    fn top_values_keep_the_largest_counts_in_order() {
+        let counts = vec![("c", 1), ("a", 5), ("b", 5), ("d", 2), ("e", 1)];
+        let summary = summarise_counts(counts, 3);
+        assert_eq!(summary.top, vec![("a".to_string(), 5), ("b".to_string(), 5), ("d".to_string(), 2)]);
+        assert_eq!((summary.distinct, summary.repeated), (5, 3));
+        assert_eq!(summarise_counts(vec![("x", 1)], 10).top, vec![("x".to_string(), 1)]);
     }
 
     #[test]

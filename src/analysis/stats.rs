@@ -43,7 +43,7 @@ pub fn describe(values: &[f64]) -> Option<Describe> {
     if sorted.is_empty() {
         return None;
     }
-    sorted.sort_by(f64::total_cmp);
+    sorted.sort_unstable_by(f64::total_cmp);
     let n = sorted.len() as f64;
     // Two-pass moments: mean first, then centred sums (stable for large offsets).
     let mean = sorted.iter().sum::<f64>() / n;
