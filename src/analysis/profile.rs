@@ -10,7 +10,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 use serde::{Deserialize, Serialize};
 use std::hash::{Hash, Hasher};
 
-use super::stats::{auto_bin_count, describe, histogram, mad_outliers, Describe, Histogram};
+use super::stats::{auto_bin_count, describe, histogram, mad_outliers, Describe, Histogram, MadOutliers};
 use crate::data::filter::Clause;
 use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value, MISSING_CODE};
 use crate::data::time::{days_from_civil, DAY_MS};
@@ -72,7 +72,7 @@ pub enum ProfileDetail {
         histogram: Option<Histogram>,
         /// Histogram of log10(1 + x), for non-negative skewed columns (counts, ages).
         log_histogram: Option<Histogram>,
-        outliers: usize,
+        outliers: Option<MadOutliers>,
     },
     Time {
         min_ms: Option<i64>,
@@ -97,6 +97,8 @@ pub struct ColumnProfile {
     pub distinct: usize,
     /// Values that did not fit the column type at load (in the whole table).
     pub mismatches: usize,
+    /// `inf` / `NaN` numbers at load, stored as missing (in the whole table).
+    pub non_finite: usize,
     pub detail: ProfileDetail,
 }
 
@@ -110,6 +112,8 @@ pub enum Severity {
 pub enum AlertKind {
     Missing,
     Constant,
+    Imbalanced,
+    Infinite,
     Unique,
     HighCardinality,
     Skewed,
@@ -129,6 +133,8 @@ impl AlertKind {
         match self {
             AlertKind::Missing => "missing",
             AlertKind::Constant => "constant",
+            AlertKind::Imbalanced => "imbalanced",
+            AlertKind::Infinite => "infinite",
             AlertKind::Unique => "unique",
             AlertKind::HighCardinality => "high cardinality",
             AlertKind::Skewed => "skewed",
@@ -360,6 +366,7 @@ fn profile_column(column: &Column, rows: &[u32], params: &ProfileParams) -> Colu
         missing: rows.len() - present,
         distinct,
         mismatches: column.mismatches.len(),
+        non_finite: column.non_finite,
         detail,
     }
 }
@@ -489,6 +496,15 @@ fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, a
     if profile.distinct == 1 && profile.present > 1 {
         push(AlertKind::Constant, Severity::Warning, format!("{name} has a single value"), 1.0, None);
     }
+    if profile.non_finite > 0 {
+        push(
+            AlertKind::Infinite,
+            Severity::Warning,
+            format!("{name}: {} values were inf or NaN and count as missing", profile.non_finite),
+            share(profile.non_finite),
+            None,
+        );
+    }
     if profile.mismatches > 0 {
         push(
             AlertKind::MixedTypes,
@@ -504,6 +520,18 @@ fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, a
     }
     match &profile.detail {
         ProfileDetail::Values { repeated_values, top, .. } => {
+            let top_share = top.first().map_or(0.0, |(_, n)| *n as f64 / profile.present as f64);
+            if profile.distinct > 1 && top_share >= 0.95 && profile.kind != ColumnType::Identifier {
+                let value = top.first().map(|(v, _)| v.clone()).unwrap_or_default();
+                let rare: Vec<String> = top.iter().skip(1).map(|(v, _)| v.clone()).collect();
+                push(
+                    AlertKind::Imbalanced,
+                    Severity::Info,
+                    format!("{name} is nearly constant: {value} in {} of rows", pct(top_share)),
+                    top_share,
+                    Some(Clause::InSet { column: name.clone(), values: rare, negate: false }),
+                );
+            }
             if profile.kind == ColumnType::Category && profile.distinct > 50 {
                 push(
                     AlertKind::HighCardinality,
@@ -532,13 +560,19 @@ fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, a
             if zero_share > 0.5 {
                 push(AlertKind::Zeros, Severity::Info, format!("{name} is zero in {} of rows", pct(zero_share)), zero_share, None);
             }
-            if *outliers > 0 {
+            if let Some(o) = outliers.filter(|o| o.count() > 0) {
+                // Evidence: the side with more outliers (a filter is an AND of clauses).
+                let evidence = if o.high >= o.low {
+                    Clause::Range { column: name.clone(), min: Some(o.high_fence.next_up()), max: None }
+                } else {
+                    Clause::Range { column: name.clone(), min: None, max: Some(o.low_fence.next_down()) }
+                };
                 push(
                     AlertKind::Outliers,
                     Severity::Info,
-                    format!("{name}: {} outliers by the robust MAD rule ({})", outliers, pct(share(*outliers))),
-                    share(*outliers),
-                    None,
+                    format!("{name}: {} outliers by the robust MAD rule ({}; {} high, {} low)", o.count(), pct(share(o.count())), o.high, o.low),
+                    share(o.count()),
+                    Some(evidence),
                 );
             }
         }
@@ -659,6 +693,23 @@ mod tests {
         assert_eq!((per_day.counts.clone(), *longest_gap), (vec![1, 1], 0));
         let future = p.alerts.iter().find(|a| a.kind == AlertKind::FutureDates).unwrap();
         assert_eq!(future.evidence, Some(Clause::TimeRange { column: "when".into(), start_ms: Some(now + 1), end_ms: None }));
+    }
+
+    #[test]
+    fn infinite_nearly_constant_and_outlier_evidence() {
+        let mut csv = String::from("x,c,y\ninf,b,11\nNaN,a,11\n");
+        for idx in 0..40 {
+            csv.push_str(&format!("{},a,{}\n", idx % 5, 10 + idx % 3));
+        }
+        csv.push_str("3,a,500\n");
+        let p = profile(&csv, None);
+        let found = kinds(&p);
+        assert!(found.contains(&(AlertKind::Infinite, Some("x"))), "{found:?}");
+        let imbalanced = p.alerts.iter().find(|a| a.kind == AlertKind::Imbalanced).unwrap();
+        assert_eq!(imbalanced.evidence, Some(Clause::InSet { column: "c".into(), values: vec!["b".into()], negate: false }));
+        let outliers = p.alerts.iter().find(|a| a.kind == AlertKind::Outliers && a.column.as_deref() == Some("y")).unwrap();
+        let Some(Clause::Range { min: Some(fence), max: None, .. }) = outliers.evidence else { panic!("{outliers:?}") };
+        assert!(fence > 12.0 && fence < 500.0, "{fence}");
     }
 
     #[test]

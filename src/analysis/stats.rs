@@ -119,17 +119,37 @@ pub fn histogram(values: &[f64], bins: usize) -> Option<Histogram> {
     Some(Histogram { edges, counts })
 }
 
-/// Values whose modified z-score `0.6745 (x − median) / MAD` exceeds 3.5 in absolute value.
-/// When the MAD is 0 (over half the values equal), no value is called an outlier.
-pub fn mad_outliers(sorted: &[f64]) -> usize {
-    let Some(median) = quantile_sorted(sorted, 0.5) else { return 0 };
-    let mut deviations: Vec<f64> = sorted.iter().map(|v| (v - median).abs()).collect();
-    deviations.sort_by(f64::total_cmp);
-    let mad = quantile_sorted(&deviations, 0.5).unwrap_or(0.0);
-    if mad <= 0.0 {
-        return 0;
+/// Outliers by the robust rule: values whose modified z-score `0.6745 (x − median) / MAD`
+/// exceeds 3.5 in absolute value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MadOutliers {
+    pub low: usize,
+    pub high: usize,
+    /// Values below `low_fence` or above `high_fence` are outliers.
+    pub low_fence: f64,
+    pub high_fence: f64,
+}
+
+impl MadOutliers {
+    pub fn count(&self) -> usize {
+        self.low + self.high
     }
-    sorted.iter().filter(|&&v| (0.6745 * (v - median) / mad).abs() > 3.5).count()
+}
+
+/// The MAD outliers of sorted values; `None` when the MAD is 0 (over half the values equal),
+/// where no value is called an outlier.
+pub fn mad_outliers(sorted: &[f64]) -> Option<MadOutliers> {
+    let median = quantile_sorted(sorted, 0.5)?;
+    let mut deviations: Vec<f64> = sorted.iter().map(|v| (v - median).abs()).collect();
+    deviations.sort_unstable_by(f64::total_cmp);
+    let mad = quantile_sorted(&deviations, 0.5).filter(|&m| m > 0.0)?;
+    let reach = 3.5 * mad / 0.6745;
+    let (low_fence, high_fence) = (median - reach, median + reach);
+    // Same test as |0.6745 (x − median) / MAD| > 3.5, counted per side.
+    let z = |v: f64| 0.6745 * (v - median) / mad;
+    let low = sorted.iter().filter(|&&v| z(v) < -3.5).count();
+    let high = sorted.iter().filter(|&&v| z(v) > 3.5).count();
+    Some(MadOutliers { low, high, low_fence, high_fence })
 }
 
 #[cfg(test)]
@@ -184,7 +204,9 @@ mod tests {
         let mut values = vec![10.0, 11.0, 9.0, 10.5, 9.5, 10.0, 10.2, 9.8];
         values.push(40.0);
         values.sort_by(f64::total_cmp);
-        assert_eq!(mad_outliers(&values), 1);
-        assert_eq!(mad_outliers(&[1.0, 1.0, 1.0, 50.0]), 0);
+        let found = mad_outliers(&values).unwrap();
+        assert_eq!((found.low, found.high), (0, 1));
+        assert!(found.high_fence < 40.0 && found.high_fence > 11.0);
+        assert_eq!(mad_outliers(&[1.0, 1.0, 1.0, 50.0]), None);
     }
 }

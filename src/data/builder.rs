@@ -125,6 +125,7 @@ pub struct ColumnBuilder {
     may_promote: bool,
     mismatches: Vec<Mismatch>,
     rows: usize,
+    non_finite: usize,
 }
 
 impl ColumnBuilder {
@@ -137,7 +138,7 @@ impl ColumnBuilder {
             Inferred::Timestamp(_) => Storage::Timestamp { ms: Vec::new(), valid: Bitmap::default() },
             Inferred::Strings => Storage::Str(StrBuilder::new()),
         };
-        Self { storage, forced: None, may_promote: true, mismatches: Vec::new(), rows: 0 }
+        Self { storage, forced: None, may_promote: true, mismatches: Vec::new(), rows: 0, non_finite: 0 }
     }
 
     /// Reserves room for `rows` more cells (and `text_bytes` of string text), so a column whose
@@ -212,6 +213,7 @@ impl ColumnBuilder {
                     Some(FloatCell::NonFinite) => {
                         values.push(0);
                         valid.push(false);
+                        self.non_finite += 1;
                         true
                     }
                     _ => false,
@@ -221,7 +223,10 @@ impl ColumnBuilder {
                 Some(cell) => {
                     let value = match cell {
                         FloatCell::Value(v) => Some(v),
-                        FloatCell::NonFinite => None,
+                        FloatCell::NonFinite => {
+                            self.non_finite += 1;
+                            None
+                        }
                     };
                     // Missing cells hold 0.0: the validity bitmap says they are missing, and
                     // a NaN placeholder would make equal columns compare unequal.
@@ -331,7 +336,13 @@ impl ColumnBuilder {
                 (classify_strings(name, stats), ColumnData::Str(strings))
             }
         };
-        Column { name: name.to_string(), kind: self.forced.unwrap_or(kind), data, mismatches: self.mismatches }
+        Column {
+            name: name.to_string(),
+            kind: self.forced.unwrap_or(kind),
+            data,
+            mismatches: self.mismatches,
+            non_finite: self.non_finite,
+        }
     }
 }
 

@@ -182,6 +182,8 @@ pub struct Column {
     pub data: ColumnData,
     /// Values that did not fit `kind` and were stored as missing.
     pub mismatches: Vec<Mismatch>,
+    /// Numbers written as `inf`, `-inf` or `NaN` (stored as missing).
+    pub non_finite: usize,
 }
 
 impl Column {
@@ -375,7 +377,7 @@ mod tests {
     #[test]
     fn top_values_by_count_then_text() {
         let strings = Strings::Dict { codes: vec![0, 1, 1, MISSING_CODE, 2, 2], dict: vec!["a".into(), "b".into(), "c".into()] };
-        let column = Column { name: "x".into(), kind: ColumnType::Category, data: ColumnData::Str(strings), mismatches: vec![] };
+        let column = Column { name: "x".into(), kind: ColumnType::Category, data: ColumnData::Str(strings), mismatches: vec![], non_finite: 0 };
         assert_eq!(column.top_values(2), (vec![("b".to_string(), 2), ("c".to_string(), 2)], 3));
     }
 

@@ -70,6 +70,9 @@ pub fn BarChart(
     /// Label of what a bar counts, for the hover text ("rows").
     #[prop(default = "rows")] unit: &'static str,
     testid: String,
+    /// Called with the index of a clicked bar.
+    #[prop(optional)]
+    on_pick: Option<Callback<usize>>,
 ) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let hover = RwSignal::new(None::<usize>);
@@ -107,7 +110,14 @@ pub fn BarChart(
     view! {
         <div class="chart">
             <canvas node_ref=canvas data-testid=testid style=format!("height: {height}px")
-                on:mousemove=on_move on:mouseleave=move |_| hover.set(None)></canvas>
+                class:pickable=on_pick.is_some()
+                title=on_pick.map(|_| "Click a bar to filter to its range")
+                on:mousemove=on_move on:mouseleave=move |_| hover.set(None)
+                on:click=move |_| {
+                    if let (Some(pick), Some(idx)) = (on_pick, hover.get_untracked()) {
+                        pick.run(idx);
+                    }
+                }></canvas>
             <div class="chart-readout muted" aria-live="polite">{move || readout().unwrap_or_else(|| "\u{a0}".into())}</div>
             {move || problem.get().map(|p| view! { <p class="problem">"Chart could not be drawn: " {p}</p> })}
         </div>

@@ -210,6 +210,7 @@ fn ValueBars(column: String, top: Vec<(String, usize)>, other: usize, present: u
 
 #[component]
 fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
+    let state = expect_context::<AppState>();
     let missing_pct = column.missing as f64 / rows.max(1) as f64 * 100.0;
     let name = column.name.clone();
     let testid = format!("card-{}", column.name);
@@ -230,7 +231,7 @@ fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
             view! {
                 {describe.as_ref().map(|d| stat_list(describe_rows(d)))}
                 <div class="card-row">
-                    <span class="muted">{(outliers > 0).then(|| format!("{} outliers (MAD rule)", format_count(outliers as u64)))}</span>
+                    <span class="muted">{outliers.filter(|o| o.count() > 0).map(|o| format!("{} outliers (MAD rule)", format_count(o.count() as u64)))}</span>
                     {has_log.then(|| view! {
                         <label class="log-toggle"><input type="checkbox" data-testid=format!("log-{log_name}")
                             prop:checked=move || log.get() on:change=move |_| log.update(|l| *l = !*l)/>" log scale"</label>
@@ -241,7 +242,18 @@ fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
                         (true, Some(h)) => (Some(h.clone()), XFormat::Log10p1),
                         _ => (histogram.clone(), XFormat::Number),
                     };
-                    chosen.map(|h| view! { <BarChart edges=h.edges heights=as_heights(&h.counts) x_format=format testid=format!("hist-{name}")/> })
+                    chosen.map(|h| {
+                        let (column, edges) = (name.clone(), h.edges.clone());
+                        let pick = Callback::new(move |idx: usize| {
+                            // Bars are [lo, hi) but the last, which includes its top edge.
+                            let to_value = |e: f64| if format == XFormat::Log10p1 { 10f64.powf(e) - 1.0 } else { e };
+                            let (Some(&lo), Some(&hi)) = (edges.get(idx), edges.get(idx + 1)) else { return };
+                            let last = idx + 2 == edges.len();
+                            let max = if last { to_value(hi) } else { to_value(hi).next_down() };
+                            show_rows(state, Clause::Range { column: column.clone(), min: Some(to_value(lo)), max: Some(max) });
+                        });
+                        view! { <BarChart edges=h.edges heights=as_heights(&h.counts) x_format=format on_pick=pick testid=format!("hist-{name}")/> }
+                    })
                 }}
             }
             .into_any()
@@ -252,10 +264,16 @@ fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
                 <p>{range.unwrap_or_else(|| "no valid timestamps".into())}</p>
                 {per_bucket.map(|p| {
                     let edges: Vec<f64> = (0..=p.counts.len()).map(|i| (p.start_ms + i as i64 * p.bucket_ms) as f64).collect();
+                    let column = name.clone();
+                    let (start, bucket) = (p.start_ms, p.bucket_ms);
+                    let pick = Callback::new(move |idx: usize| {
+                        let from = start + idx as i64 * bucket;
+                        show_rows(state, Clause::TimeRange { column: column.clone(), start_ms: Some(from), end_ms: Some(from + bucket) });
+                    });
                     let per = if p.bucket_ms == crate::data::time::DAY_MS { "rows per day (UTC)" } else { "rows per week (UTC)" };
                     view! {
                         <p class="muted small">{per}</p>
-                        <BarChart edges=edges heights=as_heights(&p.counts) x_format=XFormat::Date height=90 testid=format!("spark-{name}")/>
+                        <BarChart edges=edges heights=as_heights(&p.counts) x_format=XFormat::Date height=90 on_pick=pick testid=format!("spark-{name}")/>
                     }
                 })}
                 {(future + impossible > 0 || longest_gap > 0).then(|| view! {

@@ -224,6 +224,17 @@ describe('profile', () => {
     await context.close();
   });
 
+  test('clicking a histogram bar filters to its range', async () => {
+    const { page, context } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-profile"]');
+    await page.click('[data-testid="hist-risk_score"]', { position: { x: 150, y: 60 } });
+    await page.waitForSelector('[data-testid="schema"]');
+    assert.match(await text(page, 'filter-chip'), /^0\.\d+ ≤ risk_score ≤ 0\.\d+×$/);
+    await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]').textContent));
+    await context.close();
+  });
+
   test('a value bar filters, and the profile follows the filter', async () => {
     const { page, context } = await openApp(browser, server.url);
     await waitLoaded(page);
