@@ -122,6 +122,7 @@ pub enum AlertKind {
     MixedTypes,
     DuplicateRows,
     DuplicateKey,
+    RepeatedValues,
     TimestampGap,
     FutureDates,
     ImpossibleDates,
@@ -143,6 +144,7 @@ impl AlertKind {
             AlertKind::MixedTypes => "mixed types",
             AlertKind::DuplicateRows => "duplicate rows",
             AlertKind::DuplicateKey => "duplicate key",
+            AlertKind::RepeatedValues => "repeated ids",
             AlertKind::TimestampGap => "timestamp gap",
             AlertKind::FutureDates => "future dates",
             AlertKind::ImpossibleDates => "impossible dates",
@@ -544,7 +546,7 @@ fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, a
             if is_key_like && *repeated_values > 0 {
                 let most = top.first().map(|(v, n)| format!("; most repeated: {v} ×{n}")).unwrap_or_default();
                 push(
-                    AlertKind::DuplicateRows,
+                    AlertKind::RepeatedValues,
                     Severity::Info,
                     format!("{name}: {} values occur more than once{most}", repeated_values),
                     share(*repeated_values),
