@@ -5,6 +5,13 @@ import * as duckdb from './node_modules/@duckdb/duckdb-wasm/dist/duckdb-browser.
 
 let current = null; // the last tool's worker / database, kept alive until the next run
 
+/** The worker message that loads `file` (protocol.rs `Envelope` as JSON, the File beside it). */
+function loadMessage(file) {
+  const options = { delimiter: null, has_header: null, infer_types: true };
+  const envelope = { id: 1, request: { Load: { source: { File: { name: file.name } }, options } } };
+  return { envelope: JSON.stringify(envelope), file };
+}
+
 async function cleanup() {
   if (current?.terminate) current.terminate();
   if (current?.db) await current.db.terminate();
@@ -22,8 +29,7 @@ window.runVigilProfile = () => new Promise((resolve) => {
     const response = JSON.parse(event.data);
     if (response === 'Ready') {
       started = performance.now();
-      const envelope = { id: 1, request: { Load: { source: { File: { name: file.name } }, options: { delimiter: null, has_header: null, infer_types: true } } } };
-      worker.postMessage({ envelope: JSON.stringify(envelope), file });
+      worker.postMessage(loadMessage(file));
     } else if (response.Loaded) {
       loadMs = performance.now() - started;
       started = performance.now();
@@ -48,8 +54,7 @@ function runVigil(file) {
       const response = JSON.parse(event.data);
       if (response === 'Ready') {
         started = performance.now();
-        const envelope = { id: 1, request: { Load: { source: { File: { name: file.name } }, options: { delimiter: null, has_header: null, infer_types: true } } } };
-        worker.postMessage({ envelope: JSON.stringify(envelope), file });
+        worker.postMessage(loadMessage(file));
       } else if (response.Loaded) {
         const s = response.Loaded.summary;
         resolve({ ok: true, rows: s.n_rows, columns: s.columns.length, ms: performance.now() - started });

@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::data::table::{Column, ColumnType, Table, Value};
-use crate::data::time::DAY_MS;
+use crate::data::time::Buckets;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabelParams {
@@ -169,26 +169,22 @@ fn over_time(rows: &[u32], labels: &[Option<bool>], time: Option<&Column>, now_m
         .collect();
     let min = stamped.iter().map(|(t, _)| *t).min()?;
     let max = stamped.iter().map(|(t, _)| *t).max()?;
-    let bucket_ms = if (max - min) / DAY_MS <= 400 { DAY_MS } else { 7 * DAY_MS };
-    let start_ms = min.div_euclid(bucket_ms) * bucket_ms;
-    let buckets = ((max - start_ms) / bucket_ms + 1) as usize;
-    if buckets > 5000 {
+    let buckets = Buckets::day_or_week(min, max);
+    if buckets.count > 5000 {
         return None; // a stray far-off date: the per-period view would be meaningless
     }
-    let mut totals = vec![0usize; buckets];
-    let mut positives = vec![0usize; buckets];
+    let mut totals = vec![0usize; buckets.count];
+    let mut positives = vec![0usize; buckets.count];
     for (t, positive) in stamped {
-        let idx = ((t - start_ms) / bucket_ms) as usize;
+        let Some(idx) = buckets.index(t) else { continue };
         if let Some(total) = totals.get_mut(idx) {
             *total += 1;
         }
-        if positive {
-            if let Some(p) = positives.get_mut(idx) {
-                *p += 1;
-            }
+        if let Some(p) = positives.get_mut(idx).filter(|_| positive) {
+            *p += 1;
         }
     }
-    Some(PrevalenceOverTime { bucket_ms, start_ms, totals, positives })
+    Some(PrevalenceOverTime { bucket_ms: buckets.bucket_ms, start_ms: buckets.start_ms, totals, positives })
 }
 
 /// Ratings per item: `(reviewer, label)` in row order, one per (item, reviewer) pair.

@@ -13,7 +13,7 @@ use std::hash::{Hash, Hasher};
 use super::stats::{auto_bin_count, describe, histogram, mad_outliers, Describe, Histogram, MadOutliers};
 use crate::data::filter::Clause;
 use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value, MISSING_CODE};
-use crate::data::time::{days_from_civil, DAY_MS};
+use crate::data::time::{days_from_civil, Buckets, DAY_MS};
 
 /// Parameters of a profile run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -276,19 +276,15 @@ fn time_profile(column: &Column, rows: &[u32], now_ms: Option<i64>) -> ProfileDe
     // Rows per period and gaps cover the past only: future dates are flagged on their own and
     // would otherwise stretch the axis into an empty "gap".
     let past: Vec<i64> = plausible.iter().copied().filter(|&t| now_ms.is_none_or(|now| t <= now)).collect();
-    let plausible = past;
-    let per_bucket = plausible.first().copied().zip(plausible.last().copied()).map(|(min, max)| {
-        let span_days = (max - min) / DAY_MS + 1;
-        let bucket_ms = if span_days <= 400 { DAY_MS } else { 7 * DAY_MS };
-        let start_ms = min.div_euclid(bucket_ms) * bucket_ms;
-        let buckets = ((max - start_ms) / bucket_ms + 1) as usize;
-        let mut counts = vec![0usize; buckets];
-        for &t in &plausible {
-            if let Some(c) = counts.get_mut(((t - start_ms) / bucket_ms) as usize) {
+    let per_bucket = past.first().copied().zip(past.last().copied()).map(|(min, max)| {
+        let buckets = Buckets::day_or_week(min, max);
+        let mut counts = vec![0usize; buckets.count];
+        for &t in &past {
+            if let Some(c) = buckets.index(t).and_then(|idx| counts.get_mut(idx)) {
                 *c += 1;
             }
         }
-        TimeSeriesCounts { bucket_ms, start_ms, counts }
+        TimeSeriesCounts { bucket_ms: buckets.bucket_ms, start_ms: buckets.start_ms, counts }
     });
     let longest_gap = per_bucket.as_ref().map_or(0, |p| {
         let (mut longest, mut run) = (0, 0);

@@ -87,6 +87,30 @@ fn checked_date(year: i64, month: u32, day: u32) -> Option<i64> {
         .map(|()| days_from_civil(year, month, day))
 }
 
+/// Equal time buckets covering `[min_ms, max_ms]`: days for spans up to 400 days, weeks beyond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Buckets {
+    pub bucket_ms: i64,
+    /// Start of the first bucket (aligned to the bucket size since the epoch).
+    pub start_ms: i64,
+    pub count: usize,
+}
+
+impl Buckets {
+    pub fn day_or_week(min_ms: i64, max_ms: i64) -> Self {
+        let bucket_ms = if (max_ms - min_ms) / DAY_MS <= 400 { DAY_MS } else { 7 * DAY_MS };
+        let start_ms = min_ms.div_euclid(bucket_ms) * bucket_ms;
+        let count = ((max_ms - start_ms) / bucket_ms + 1).max(0) as usize;
+        Self { bucket_ms, start_ms, count }
+    }
+
+    /// Index of the bucket holding `ms`, if inside.
+    pub fn index(&self, ms: i64) -> Option<usize> {
+        let idx = (ms - self.start_ms).div_euclid(self.bucket_ms);
+        usize::try_from(idx).ok().filter(|&i| i < self.count)
+    }
+}
+
 /// Parses `HH:MM[:SS[.fff…]]` followed by an optional zone; returns ms into the day
 /// (already shifted to UTC by the zone offset).
 fn parse_time_and_zone(bytes: &[u8]) -> Option<i64> {
@@ -241,6 +265,14 @@ mod tests {
         assert_eq!(format_date_ms(-1), "1969-12-31");
         assert_eq!(format_display_ms(ms), "2026-08-01 13:45:12.250");
         assert_eq!(parse_timestamp_text(&format_display_ms(ms)), Some(ms));
+    }
+
+    #[test]
+    fn day_and_week_buckets() {
+        let b = Buckets::day_or_week(DAY_MS + 5, 3 * DAY_MS + 7);
+        assert_eq!(b, Buckets { bucket_ms: DAY_MS, start_ms: DAY_MS, count: 3 });
+        assert_eq!((b.index(DAY_MS), b.index(3 * DAY_MS + 7), b.index(0), b.index(4 * DAY_MS)), (Some(0), Some(2), None, None));
+        assert_eq!(Buckets::day_or_week(0, 500 * DAY_MS).bucket_ms, 7 * DAY_MS);
     }
 
     #[test]
