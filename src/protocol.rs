@@ -233,7 +233,7 @@ pub fn format_count(count: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used)] // test code: a failing unwrap is a failing test
     use super::*;
 
     #[test]

@@ -1,6 +1,6 @@
 //! The demo dataset carries the truths that later analyses are tested against: check they are
 //! really in the data (after a round trip through the loader), so those tests mean something.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failing unwrap is a failing test
 
 use std::collections::HashMap;
 

@@ -3,7 +3,7 @@
 //! These check what only a browser can: that the app mounts, and that the data core
 //! behaves the same compiled to wasm32 as natively.
 #![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failing unwrap is a failing test
 
 use vigil::data::demo::{demo_csv, DemoParams};
 use vigil::data::load::{load_bytes, LoadOptions};

@@ -36,7 +36,7 @@ pub fn write_table_csv<W: Write>(table: &Table, out: W, neutralise_formulas: boo
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used)] // test code: a failing unwrap is a failing test
     use super::*;
     use crate::data::load::{load_bytes, LoadOptions};
 

@@ -885,7 +885,7 @@ fn unique_names(raw: &[String], has_header: bool) -> (Vec<String>, usize) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failing unwrap is a failing test
     use super::*;
     use crate::data::table::Value;
 
