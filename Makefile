@@ -60,7 +60,7 @@ lint: tools
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --lib --bins --test web -- -D warnings
 
-test-native: py-deps
+test-native: py-deps e2e-deps
 	cargo test
 
 test-wasm: tools browser
