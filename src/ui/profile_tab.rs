@@ -29,11 +29,13 @@ fn show_rows(state: AppState, clause: Clause) {
 #[component]
 pub fn ProfileTab() -> impl IntoView {
     let state = expect_context::<AppState>();
-    // Profile again whenever the view (filter) or the table changes.
+    // Profile again whenever the view (filter, new table) or the key changes; a memo, so the
+    // distinct counts arriving just after a load do not profile twice.
+    let has_data = Memo::new(move |_| state.summary.with(Option::is_some));
     Effect::new(move |_| {
         state.view_version.track();
         let key = state.profile_key.get();
-        if state.summary.with(Option::is_some) {
+        if has_data.get() {
             state.profile.set(None);
             request_profile(key);
         }
