@@ -12,7 +12,7 @@ use std::hash::{Hash, Hasher};
 
 use super::stats::{auto_bin_count, describe, histogram, mad_outliers, Describe, Histogram, MadOutliers};
 use crate::data::filter::Clause;
-use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value, MISSING_CODE};
+use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value};
 use crate::data::time::{days_from_civil, Buckets, DAY_MS};
 
 /// Parameters of a profile run.
@@ -200,64 +200,6 @@ fn pct(share: f64) -> String {
     if percent < 0.1 && percent > 0.0 { "<0.1 %".into() } else { format!("{percent:.1} %") }
 }
 
-/// The most frequent values (ties by text), with how many distinct values there are and how
-/// many occur more than once.
-struct ValueCounts {
-    top: Vec<(String, usize)>,
-    distinct: usize,
-    repeated: usize,
-}
-
-/// Keeps the `limit` largest counts (by count, then text) and summarises the rest, without
-/// materialising every distinct value.
-fn summarise_counts<K: AsRef<str>>(mut counts: Vec<(K, usize)>, limit: usize) -> ValueCounts {
-    let distinct = counts.len();
-    let repeated = counts.iter().filter(|(_, n)| *n > 1).count();
-    let order = |a: &(K, usize), b: &(K, usize)| b.1.cmp(&a.1).then_with(|| a.0.as_ref().cmp(b.0.as_ref()));
-    if counts.len() > limit && limit > 0 {
-        counts.select_nth_unstable_by(limit - 1, order);
-        counts.truncate(limit);
-    }
-    counts.sort_by(order);
-    counts.truncate(limit);
-    ValueCounts { top: counts.into_iter().map(|(k, n)| (k.as_ref().to_string(), n)).collect(), distinct, repeated }
-}
-
-fn value_counts(column: &Column, rows: &[u32], limit: usize) -> ValueCounts {
-    match &column.data {
-        ColumnData::Str(Strings::Dict { codes, dict }) => {
-            let mut per_code = vec![0usize; dict.len()];
-            for &row in rows {
-                if let Some(n) = codes.get(row as usize).filter(|&&c| c != MISSING_CODE).and_then(|&c| per_code.get_mut(c as usize)) {
-                    *n += 1;
-                }
-            }
-            let counts: Vec<(&str, usize)> = dict.iter().zip(per_code).filter(|(_, n)| *n > 0).map(|(t, n)| (&**t, n)).collect();
-            summarise_counts(counts, limit)
-        }
-        ColumnData::Str(strings @ Strings::Arena { .. }) => {
-            // Borrow the text from the arena: no allocation per row.
-            let mut map: FxHashMap<&str, usize> = FxHashMap::default();
-            for &row in rows {
-                if let Some(text) = strings.get(row as usize) {
-                    *map.entry(text).or_default() += 1;
-                }
-            }
-            summarise_counts(map.into_iter().collect(), limit)
-        }
-        _ => {
-            let mut map: FxHashMap<String, usize> = FxHashMap::default();
-            for &row in rows {
-                let value = column.value(row as usize);
-                if value != Value::Missing {
-                    *map.entry(value.display()).or_default() += 1;
-                }
-            }
-            summarise_counts(map.into_iter().collect(), limit)
-        }
-    }
-}
-
 fn time_profile(column: &Column, rows: &[u32], now_ms: Option<i64>) -> ProfileDetail {
     let mut times: Vec<i64> = rows
         .iter()
@@ -342,7 +284,7 @@ fn profile_column(column: &Column, rows: &[u32], params: &ProfileParams) -> Colu
                 .collect();
             let mut sorted = lengths.clone();
             sorted.sort_unstable_by(f64::total_cmp);
-            let counts = value_counts(column, &present_rows, params.top_values);
+            let counts = column.value_counts(&present_rows, params.top_values);
             let detail = ProfileDetail::Text {
                 lengths: describe(&sorted),
                 length_histogram: histogram(&sorted, auto_bin_count(&sorted)),
@@ -351,7 +293,7 @@ fn profile_column(column: &Column, rows: &[u32], params: &ProfileParams) -> Colu
             (detail, counts.distinct)
         }
         ColumnType::Category | ColumnType::Boolean | ColumnType::Identifier => {
-            let counts = value_counts(column, &present_rows, params.top_values);
+            let counts = column.value_counts(&present_rows, params.top_values);
             let shown: usize = counts.top.iter().map(|(_, n)| n).sum();
             let detail = ProfileDetail::Values { top: counts.top, other: present - shown, repeated_values: counts.repeated };
             (detail, counts.distinct)
@@ -739,15 +681,6 @@ mod tests {
         assert!((h.edges.last().unwrap() - 5001f64.log10()).abs() < 1e-12);
         let bad = ProfileParams { key: Some("nope".into()), ..ProfileParams::default() };
         assert_eq!(profile_table(&table, &rows, &bad), Err(ProfileError::UnknownKey("nope".into())));
-    }
-
-    #[test]
-    fn top_values_keep_the_largest_counts_in_order() {
-        let counts = vec![("c", 1), ("a", 5), ("b", 5), ("d", 2), ("e", 1)];
-        let summary = summarise_counts(counts, 3);
-        assert_eq!(summary.top, vec![("a".to_string(), 5), ("b".to_string(), 5), ("d".to_string(), 2)]);
-        assert_eq!((summary.distinct, summary.repeated), (5, 3));
-        assert_eq!(summarise_counts(vec![("x", 1)], 10).top, vec![("x".to_string(), 1)]);
     }
 
     #[test]

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use rustc_hash::FxHashMap;
+
 use super::time::format_display_ms;
 
 /// What a column means, as inferred at load or chosen by the user.
@@ -274,34 +276,41 @@ impl Column {
         }
     }
 
-    /// The `limit` most frequent non-missing values (by displayed text) with their counts,
-    /// most frequent first (ties by text), and the number of distinct values.
-    pub fn top_values(&self, limit: usize) -> (Vec<(String, usize)>, usize) {
-        let mut counts: Vec<(String, usize)> = match &self.data {
+    /// The `limit` most frequent values of `rows` (by displayed text; ties by text), how many
+    /// distinct values there are and how many occur more than once. Dictionary columns count
+    /// codes; arena strings are borrowed, not copied per row.
+    pub fn value_counts(&self, rows: &[u32], limit: usize) -> ValueCounts {
+        match &self.data {
             ColumnData::Str(Strings::Dict { codes, dict }) => {
                 let mut per_code = vec![0usize; dict.len()];
-                for &code in codes {
-                    if let Some(n) = per_code.get_mut(code as usize) {
+                for &row in rows {
+                    if let Some(n) = codes.get(row as usize).filter(|&&c| c != MISSING_CODE).and_then(|&c| per_code.get_mut(c as usize)) {
                         *n += 1;
                     }
                 }
-                dict.iter().zip(per_code).filter(|(_, n)| *n > 0).map(|(text, n)| (text.to_string(), n)).collect()
+                let counts: Vec<(&str, usize)> = dict.iter().zip(per_code).filter(|(_, n)| *n > 0).map(|(t, n)| (&**t, n)).collect();
+                summarise_counts(counts, limit)
+            }
+            ColumnData::Str(strings @ Strings::Arena { .. }) => {
+                let mut map: FxHashMap<&str, usize> = FxHashMap::default();
+                for &row in rows {
+                    if let Some(text) = strings.get(row as usize) {
+                        *map.entry(text).or_default() += 1;
+                    }
+                }
+                summarise_counts(map.into_iter().collect(), limit)
             }
             _ => {
-                let mut map: rustc_hash::FxHashMap<String, usize> = rustc_hash::FxHashMap::default();
-                for row in 0..self.len() {
-                    let value = self.value(row);
+                let mut map: FxHashMap<String, usize> = FxHashMap::default();
+                for &row in rows {
+                    let value = self.value(row as usize);
                     if value != Value::Missing {
                         *map.entry(value.display()).or_default() += 1;
                     }
                 }
-                map.into_iter().collect()
+                summarise_counts(map.into_iter().collect(), limit)
             }
-        };
-        let distinct = counts.len();
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        counts.truncate(limit);
-        (counts, distinct)
+        }
     }
 
     /// Approximate heap memory held by the column, in bytes.
@@ -321,6 +330,30 @@ impl Column {
         };
         data + self.mismatches.iter().map(|m| m.text.len() + 32).sum::<usize>()
     }
+}
+
+/// The most frequent values (ties by text), with how many distinct values there are and how
+/// many occur more than once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueCounts {
+    pub top: Vec<(String, usize)>,
+    pub distinct: usize,
+    pub repeated: usize,
+}
+
+/// Keeps the `limit` largest counts (by count, then text) and summarises the rest, without
+/// materialising every distinct value.
+fn summarise_counts<K: AsRef<str>>(mut counts: Vec<(K, usize)>, limit: usize) -> ValueCounts {
+    let distinct = counts.len();
+    let repeated = counts.iter().filter(|(_, n)| *n > 1).count();
+    let order = |a: &(K, usize), b: &(K, usize)| b.1.cmp(&a.1).then_with(|| a.0.as_ref().cmp(b.0.as_ref()));
+    if counts.len() > limit && limit > 0 {
+        counts.select_nth_unstable_by(limit - 1, order);
+        counts.truncate(limit);
+    }
+    counts.sort_by(order);
+    counts.truncate(limit);
+    ValueCounts { top: counts.into_iter().map(|(k, n)| (k.as_ref().to_string(), n)).collect(), distinct, repeated }
 }
 
 /// A loaded table: columns of equal length.
@@ -378,7 +411,17 @@ mod tests {
     fn top_values_by_count_then_text() {
         let strings = Strings::Dict { codes: vec![0, 1, 1, MISSING_CODE, 2, 2], dict: vec!["a".into(), "b".into(), "c".into()] };
         let column = Column { name: "x".into(), kind: ColumnType::Category, data: ColumnData::Str(strings), mismatches: vec![], non_finite: 0 };
-        assert_eq!(column.top_values(2), (vec![("b".to_string(), 2), ("c".to_string(), 2)], 3));
+        let counts = column.value_counts(&[0, 1, 2, 3, 4, 5], 2);
+        assert_eq!((counts.top, counts.distinct), (vec![("b".to_string(), 2), ("c".to_string(), 2)], 3));
+    }
+
+    #[test]
+    fn top_values_keep_the_largest_counts_in_order() {
+        let counts = vec![("c", 1), ("a", 5), ("b", 5), ("d", 2), ("e", 1)];
+        let summary = summarise_counts(counts, 3);
+        assert_eq!(summary.top, vec![("a".to_string(), 5), ("b".to_string(), 5), ("d".to_string(), 2)]);
+        assert_eq!((summary.distinct, summary.repeated), (5, 3));
+        assert_eq!(summarise_counts(vec![("x", 1)], 10).top, vec![("x".to_string(), 1)]);
     }
 
     #[test]

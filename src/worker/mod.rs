@@ -211,8 +211,9 @@ fn handle_message(state: &Shared, data: &JsValue) {
             let state = state.borrow();
             let response = match state.report.as_ref().and_then(|r| r.table.column(&column)) {
                 Some(found) => {
-                    let (values, distinct) = found.top_values(limit);
-                    Response::ColumnValues { id, column, values, distinct }
+                    let all_rows: Vec<u32> = (0..found.len() as u32).collect();
+                    let counts = found.value_counts(&all_rows, limit);
+                    Response::ColumnValues { id, column, values: counts.top, distinct: counts.distinct }
                 }
                 None => Response::Failed { id, message: format!("There is no column {column:?}.") },
             };
