@@ -3,4 +3,5 @@
 
 pub mod labels;
 pub mod profile;
+pub mod series;
 pub mod stats;

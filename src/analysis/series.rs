@@ -1,0 +1,721 @@
+//! A metric over time: rows passing the filter, bucketed by a time column at a granularity in
+//! a fixed UTC offset, reduced per bucket (count, sum, mean, median, p95, distinct, rate) and
+//! optionally split by a category (top N + other).
+//!
+//! Buckets cover the whole span with no gaps (a quiet period is a zero, not a missing point).
+//! A few rows far outside the bulk of the timeline (typically future-dated typos) would
+//! stretch the axis into a long empty run; they are left out and reported instead.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+
+use super::stats::quantile_sorted;
+use crate::data::filter::{evaluate_filter, Clause, Filter, FilterError};
+use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value, MISSING_CODE};
+use crate::data::time::{civil_from_days, days_from_civil, format_iso_ms, DAY_MS, HOUR_MS};
+
+/// Largest number of buckets a series may have (models and charts stay interactive).
+pub const MAX_BUCKETS: usize = 5_000;
+/// Largest number of split groups shown besides "other".
+pub const MAX_SPLIT: usize = 12;
+/// Label of the group holding every value outside the top N.
+pub const OTHER: &str = "(other)";
+/// Label of the group of rows with no value in the split column.
+pub const MISSING_GROUP: &str = "(missing)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Granularity {
+    /// Chosen from the span: hours up to 3 days, days up to 400 days, weeks up to 5 years,
+    /// months beyond.
+    Auto,
+    Hour,
+    Day,
+    /// ISO weeks, starting Monday.
+    Week,
+    /// Calendar months.
+    Month,
+}
+
+impl Granularity {
+    pub const ALL: [Granularity; 5] = [Self::Auto, Self::Hour, Self::Day, Self::Week, Self::Month];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Hour => "hour",
+            Self::Day => "day",
+            Self::Week => "week",
+            Self::Month => "month",
+        }
+    }
+
+    pub fn from_label(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.label() == label)
+    }
+
+    /// The natural seasonal cycles at this granularity (periods per cycle).
+    pub fn natural_periods(self) -> &'static [usize] {
+        match self {
+            Self::Hour => &[24, 168],
+            Self::Day => &[7],
+            Self::Week => &[52],
+            Self::Month => &[12],
+            Self::Auto => &[],
+        }
+    }
+
+    fn resolve(self, span_ms: i64) -> Self {
+        match self {
+            Self::Auto if span_ms <= 3 * DAY_MS => Self::Hour,
+            Self::Auto if span_ms <= 400 * DAY_MS => Self::Day,
+            Self::Auto if span_ms <= 5 * 366 * DAY_MS => Self::Week,
+            Self::Auto => Self::Month,
+            other => other,
+        }
+    }
+}
+
+/// What is measured in each bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Metric {
+    Count,
+    Sum { column: String },
+    Mean { column: String },
+    Median { column: String },
+    P95 { column: String },
+    /// Distinct values of an id (or any) column.
+    Distinct { column: String },
+    /// Rows matching `condition` ÷ rows in the bucket.
+    Rate { condition: Clause },
+}
+
+impl Metric {
+    /// "rows", "sum of risk_score", "rate of decision in {actioned}".
+    pub fn describe(&self) -> String {
+        match self {
+            Metric::Count => "rows".into(),
+            Metric::Sum { column } => format!("sum of {column}"),
+            Metric::Mean { column } => format!("mean of {column}"),
+            Metric::Median { column } => format!("median of {column}"),
+            Metric::P95 { column } => format!("p95 of {column}"),
+            Metric::Distinct { column } => format!("distinct {column}"),
+            Metric::Rate { condition } => format!("share with {}", condition.describe()),
+        }
+    }
+
+    /// Whether a bucket with no rows has the value 0 (counts and sums) rather than none.
+    fn zero_when_empty(&self) -> bool {
+        matches!(self, Metric::Count | Metric::Sum { .. } | Metric::Distinct { .. })
+    }
+
+    pub fn is_rate(&self) -> bool {
+        matches!(self, Metric::Rate { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitParams {
+    pub column: String,
+    /// Groups shown (the most frequent values); the rest are summed into "other".
+    pub top: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesParams {
+    pub time_column: String,
+    pub metric: Metric,
+    pub granularity: Granularity,
+    /// Offset of the reporting time zone from UTC, in minutes (buckets start at its midnight).
+    pub utc_offset_minutes: i32,
+    pub split: Option<SplitParams>,
+}
+
+/// One line of a split series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesGroup {
+    pub label: String,
+    pub values: Vec<f64>,
+    /// Rows of this group in the selection.
+    pub rows: u64,
+}
+
+/// Rows left out of the series because they lie far outside the rest of the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Excluded {
+    pub rows: u64,
+    pub first_ms: i64,
+    pub last_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// The granularity used (never `Auto`).
+    pub granularity: Granularity,
+    pub utc_offset_minutes: i32,
+    /// Start of each bucket, UTC milliseconds.
+    pub starts_ms: Vec<i64>,
+    /// The metric per bucket; `NaN` where it is undefined (a mean of no rows).
+    pub values: Vec<f64>,
+    /// Rows per bucket.
+    pub rows: Vec<u64>,
+    pub groups: Vec<SeriesGroup>,
+    pub metric_label: String,
+    /// Selected rows with no time value.
+    pub missing_time: u64,
+    /// Selected rows without a value for the metric's column (they still count in the bucket
+    /// totals of a rate's denominator but not in sums or means).
+    pub missing_metric: u64,
+    pub excluded: Option<Excluded>,
+}
+
+impl Series {
+    /// Start of the bucket after the last one (for axis ranges and forecasts).
+    pub fn next_start_ms(&self, steps: usize) -> Option<i64> {
+        let last = *self.starts_ms.last()?;
+        let mut start = last;
+        for _ in 0..steps {
+            start = advance(self.granularity, self.utc_offset_minutes, start)?;
+        }
+        Some(start)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SeriesError {
+    #[error("there is no column {0:?}")]
+    UnknownColumn(String),
+    #[error("{column:?} is a {kind} column, not a timestamp; choose a time column or change its type in the Data tab")]
+    NotTime { column: String, kind: &'static str },
+    #[error("{column:?} is a {kind} column; {metric} needs numbers")]
+    NotNumeric { column: String, kind: &'static str, metric: String },
+    #[error("no selected row has a value in {0:?}")]
+    NoTimes(String),
+    #[error("{granularity} buckets over this span would make {buckets} points (at most {max}); choose a coarser granularity or filter to a shorter time range")]
+    TooManyBuckets { granularity: &'static str, buckets: u64, max: usize },
+    #[error("the time zone offset {0} minutes is outside −14:00 … +14:00")]
+    BadOffset(i32),
+    #[error("rate condition: {0}")]
+    Condition(#[from] FilterError),
+}
+
+/// Bucket index of local time `local_ms` on a granularity's own scale (hours, days, Monday
+/// weeks, months since the epoch).
+fn bucket_key(granularity: Granularity, local_ms: i64) -> i64 {
+    match granularity {
+        Granularity::Hour => local_ms.div_euclid(HOUR_MS),
+        Granularity::Day | Granularity::Auto => local_ms.div_euclid(DAY_MS),
+        // Day 0 (1970-01-01) was a Thursday: shift so weeks start on Monday.
+        Granularity::Week => (local_ms.div_euclid(DAY_MS) + 3).div_euclid(7),
+        Granularity::Month => {
+            let (y, m, _) = civil_from_days(local_ms.div_euclid(DAY_MS));
+            y * 12 + i64::from(m) - 1
+        }
+    }
+}
+
+/// Local start (ms) of the bucket with key `key`.
+fn key_start_local(granularity: Granularity, key: i64) -> i64 {
+    match granularity {
+        Granularity::Hour => key * HOUR_MS,
+        Granularity::Day | Granularity::Auto => key * DAY_MS,
+        Granularity::Week => (key * 7 - 3) * DAY_MS,
+        Granularity::Month => {
+            let (y, m) = (key.div_euclid(12), key.rem_euclid(12) as u32 + 1);
+            days_from_civil(y, m, 1) * DAY_MS
+        }
+    }
+}
+
+/// The UTC start of the bucket after the one starting at `start_ms`.
+fn advance(granularity: Granularity, offset_minutes: i32, start_ms: i64) -> Option<i64> {
+    let offset = i64::from(offset_minutes) * 60_000;
+    let key = bucket_key(granularity, start_ms.checked_add(offset)?);
+    Some(key_start_local(granularity, key.checked_add(1)?) - offset)
+}
+
+/// Numeric value of a cell (integers, floats, booleans as 0/1).
+fn numeric(column: &Column, row: usize) -> Option<f64> {
+    match column.value(row) {
+        Value::Int(v) => Some(v as f64),
+        Value::Float(v) if v.is_finite() => Some(v),
+        Value::Bool(v) => Some(f64::from(u8::from(v))),
+        _ => None,
+    }
+}
+
+/// Hash key of a cell for distinct counts (dictionary code, integer bits or hashed text).
+fn distinct_key(column: &Column, row: usize) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    match &column.data {
+        ColumnData::Str(Strings::Dict { codes, .. }) => codes.get(row).filter(|&&c| c != MISSING_CODE).map(|&c| u64::from(c)),
+        _ => match column.value(row) {
+            Value::Missing => None,
+            Value::Int(v) | Value::Timestamp(v) => Some(v as u64),
+            Value::Float(v) => Some(v.to_bits()),
+            Value::Bool(v) => Some(u64::from(v)),
+            Value::Str(text) => {
+                let mut hasher = rustc_hash::FxHasher::default();
+                text.hash(&mut hasher);
+                Some(hasher.finish())
+            }
+        },
+    }
+}
+
+/// Splits sorted times into the bulk and far-out tails: a head or tail holding under 0.5 % of
+/// the rows, separated from the rest by a gap longer than the rest's own span, is left out
+/// (only from 200 rows up: in a small sample every row counts).
+fn bulk_range(sorted: &[i64]) -> (usize, usize) {
+    let (mut lo, mut hi) = (0, sorted.len());
+    let limit = sorted.len() / 200;
+    if limit == 0 {
+        return (lo, hi);
+    }
+    loop {
+        let window = sorted.get(lo..hi).unwrap_or_default();
+        if window.len() < 3 {
+            return (lo, hi);
+        }
+        let (mut best_gap, mut best_at) = (0i64, 0usize);
+        for (idx, pair) in window.windows(2).enumerate() {
+            let gap = pair[1] - pair[0];
+            if gap > best_gap {
+                (best_gap, best_at) = (gap, idx + 1);
+            }
+        }
+        let head = best_at;
+        let tail = window.len() - best_at;
+        let rest_span = |a: usize, b: usize| window.get(b - 1).copied().unwrap_or(0) - window.get(a).copied().unwrap_or(0);
+        if tail <= limit && tail < head && best_gap > rest_span(0, head).max(DAY_MS) {
+            hi = lo + best_at;
+        } else if head <= limit && head < tail && best_gap > rest_span(head, window.len()).max(DAY_MS) {
+            lo += best_at;
+        } else {
+            return (lo, hi);
+        }
+    }
+}
+
+/// Which split group each selected row falls in, and the group labels (top values, then
+/// "(other)" when needed, then "(missing)" when needed).
+fn split_groups(column: &Column, rows: &[u32], top: usize) -> (Vec<String>, Vec<u32>) {
+    let counts = column.value_counts(rows, top.clamp(1, MAX_SPLIT));
+    let mut labels: Vec<String> = counts.top.iter().map(|(label, _)| label.clone()).collect();
+    let index: FxHashMap<String, u32> = labels.iter().enumerate().map(|(i, l)| (l.clone(), i as u32)).collect();
+    let (other, missing) = (labels.len() as u32, labels.len() as u32 + 1);
+    let mut any_other = false;
+    let mut any_missing = false;
+    let assignment = rows
+        .iter()
+        .map(|&row| {
+            let value = column.value(row as usize);
+            if value == Value::Missing {
+                any_missing = true;
+                return missing;
+            }
+            let text = match value {
+                Value::Str(s) => std::borrow::Cow::Borrowed(s),
+                other_value => std::borrow::Cow::Owned(other_value.display()),
+            };
+            index.get(text.as_ref()).copied().unwrap_or_else(|| {
+                any_other = true;
+                other
+            })
+        })
+        .collect::<Vec<u32>>();
+    labels.push(OTHER.into());
+    labels.push(MISSING_GROUP.into());
+    // Drop the synthetic groups nobody fell into (renumbering "(missing)" if "(other)" goes).
+    let assignment = match (any_other, any_missing) {
+        (false, true) => assignment.into_iter().map(|g| if g == missing { other } else { g }).collect(),
+        _ => assignment,
+    };
+    if !any_missing {
+        labels.pop();
+    }
+    if !any_other {
+        labels.remove(other as usize);
+    }
+    (labels, assignment)
+}
+
+/// Accumulates one metric over buckets.
+enum Acc {
+    Count(Vec<f64>),
+    Sum(Vec<f64>),
+    Mean(Vec<f64>, Vec<u64>),
+    Quantile(Vec<Vec<f64>>, f64),
+    Distinct(FxHashSet<(u32, u64)>),
+    Rate(Vec<f64>),
+}
+
+impl Acc {
+    fn new(metric: &Metric, buckets: usize) -> Self {
+        match metric {
+            Metric::Count => Acc::Count(vec![0.0; buckets]),
+            Metric::Sum { .. } => Acc::Sum(vec![0.0; buckets]),
+            Metric::Mean { .. } => Acc::Mean(vec![0.0; buckets], vec![0; buckets]),
+            Metric::Median { .. } => Acc::Quantile(vec![Vec::new(); buckets], 0.5),
+            Metric::P95 { .. } => Acc::Quantile(vec![Vec::new(); buckets], 0.95),
+            Metric::Distinct { .. } => Acc::Distinct(FxHashSet::default()),
+            Metric::Rate { .. } => Acc::Rate(vec![0.0; buckets]),
+        }
+    }
+
+    fn finish(self, rows: &[u64], zero_when_empty: bool) -> Vec<f64> {
+        let empty = |value: f64, n: u64| if n == 0 && !zero_when_empty { f64::NAN } else { value };
+        match self {
+            Acc::Count(v) | Acc::Sum(v) => v.into_iter().zip(rows).map(|(v, &n)| empty(v, n)).collect(),
+            Acc::Mean(sums, counts) => sums.into_iter().zip(counts).map(|(s, c)| if c == 0 { f64::NAN } else { s / c as f64 }).collect(),
+            Acc::Quantile(lists, q) => lists
+                .into_iter()
+                .map(|mut values| {
+                    values.sort_unstable_by(f64::total_cmp);
+                    quantile_sorted(&values, q).unwrap_or(f64::NAN)
+                })
+                .collect(),
+            Acc::Distinct(pairs) => {
+                let mut counts = vec![0.0; rows.len()];
+                for (bucket, _) in pairs {
+                    if let Some(c) = counts.get_mut(bucket as usize) {
+                        *c += 1.0;
+                    }
+                }
+                counts
+            }
+            Acc::Rate(hits) => hits.into_iter().zip(rows).map(|(h, &n)| if n == 0 { f64::NAN } else { h / n as f64 }).collect(),
+        }
+    }
+}
+
+/// The column a metric reads, checked to fit the metric.
+fn metric_column<'t>(table: &'t Table, metric: &Metric) -> Result<Option<&'t Column>, SeriesError> {
+    let name = match metric {
+        Metric::Count | Metric::Rate { .. } => return Ok(None),
+        Metric::Sum { column } | Metric::Mean { column } | Metric::Median { column } | Metric::P95 { column } | Metric::Distinct { column } => column,
+    };
+    let column = table.column(name).ok_or_else(|| SeriesError::UnknownColumn(name.clone()))?;
+    let numeric_kind = matches!(column.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean);
+    if !numeric_kind && !matches!(metric, Metric::Distinct { .. }) {
+        return Err(SeriesError::NotNumeric { column: name.clone(), kind: column.kind.label(), metric: metric.describe() });
+    }
+    Ok(Some(column))
+}
+
+/// Builds the series of `params.metric` over the selected `rows`.
+pub fn build_series(table: &Table, rows: &[u32], params: &SeriesParams) -> Result<Series, SeriesError> {
+    if params.utc_offset_minutes.abs() > 14 * 60 {
+        return Err(SeriesError::BadOffset(params.utc_offset_minutes));
+    }
+    let time = table.column(&params.time_column).ok_or_else(|| SeriesError::UnknownColumn(params.time_column.clone()))?;
+    let ColumnData::Timestamp { ms, valid } = &time.data else {
+        return Err(SeriesError::NotTime { column: params.time_column.clone(), kind: time.kind.label() });
+    };
+    let value_column = metric_column(table, &params.metric)?;
+    let condition: Option<Vec<bool>> = match &params.metric {
+        Metric::Rate { condition } => {
+            let matched = evaluate_filter(table, &Filter { clauses: vec![condition.clone()] })?;
+            let mut hits = vec![false; table.n_rows];
+            for row in matched {
+                if let Some(hit) = hits.get_mut(row as usize) {
+                    *hit = true;
+                }
+            }
+            Some(hits)
+        }
+        _ => None,
+    };
+    let offset = i64::from(params.utc_offset_minutes) * 60_000;
+
+    // Rows with a time, and the bulk of the timeline.
+    let timed: Vec<(u32, i64)> = rows
+        .iter()
+        .filter(|&&row| valid.get(row as usize))
+        .filter_map(|&row| ms.get(row as usize).map(|&t| (row, t)))
+        .collect();
+    let missing_time = (rows.len() - timed.len()) as u64;
+    let mut sorted: Vec<i64> = timed.iter().map(|&(_, t)| t).collect();
+    sorted.sort_unstable();
+    let (lo, hi) = bulk_range(&sorted);
+    let (Some(&first), Some(&last)) = (sorted.get(lo), hi.checked_sub(1).and_then(|h| sorted.get(h))) else {
+        return Err(SeriesError::NoTimes(params.time_column.clone()));
+    };
+    let excluded = (lo > 0 || hi < sorted.len()).then(|| {
+        let out: Vec<i64> = sorted.get(..lo).unwrap_or_default().iter().chain(sorted.get(hi..).unwrap_or_default()).copied().collect();
+        Excluded {
+            rows: out.len() as u64,
+            first_ms: out.iter().copied().min().unwrap_or(first),
+            last_ms: out.iter().copied().max().unwrap_or(last),
+        }
+    });
+    drop(sorted);
+
+    let granularity = params.granularity.resolve(last - first);
+    let first_key = bucket_key(granularity, first + offset);
+    let last_key = bucket_key(granularity, last + offset);
+    let buckets = (last_key - first_key + 1) as u64;
+    if buckets > MAX_BUCKETS as u64 {
+        return Err(SeriesError::TooManyBuckets { granularity: granularity.label(), buckets, max: MAX_BUCKETS });
+    }
+    let n = buckets as usize;
+    let starts_ms: Vec<i64> = (first_key..=last_key).map(|key| key_start_local(granularity, key) - offset).collect();
+
+    // Split groups, if any.
+    let split = match &params.split {
+        Some(split) => {
+            let column = table.column(&split.column).ok_or_else(|| SeriesError::UnknownColumn(split.column.clone()))?;
+            let timed_rows: Vec<u32> = timed.iter().map(|&(row, _)| row).collect();
+            Some(split_groups(column, &timed_rows, split.top))
+        }
+        None => None,
+    };
+    let n_groups = split.as_ref().map_or(0, |(labels, _)| labels.len());
+
+    let mut row_counts = vec![0u64; n];
+    let mut total = Acc::new(&params.metric, n);
+    let mut per_group: Vec<Acc> = (0..n_groups).map(|_| Acc::new(&params.metric, n)).collect();
+    let mut group_rows = vec![vec![0u64; n]; n_groups];
+    let mut group_totals = vec![0u64; n_groups];
+    let mut missing_metric = 0u64;
+    for (idx, &(row, t)) in timed.iter().enumerate() {
+        if t < first || t > last {
+            continue;
+        }
+        let bucket = (bucket_key(granularity, t + offset) - first_key) as usize;
+        let Some(count) = row_counts.get_mut(bucket) else { continue };
+        *count += 1;
+        let group = split.as_ref().and_then(|(_, assignment)| assignment.get(idx)).map(|&g| g as usize);
+        if let Some(g) = group {
+            if let Some(n) = group_rows.get_mut(g).and_then(|r| r.get_mut(bucket)) {
+                *n += 1;
+            }
+            if let Some(n) = group_totals.get_mut(g) {
+                *n += 1;
+            }
+        }
+        let row = row as usize;
+        let value = match (&params.metric, value_column) {
+            (Metric::Count, _) => Some(1.0),
+            (Metric::Rate { .. }, _) => Some(if condition.as_ref().and_then(|c| c.get(row)).copied().unwrap_or(false) { 1.0 } else { 0.0 }),
+            (Metric::Distinct { .. }, Some(column)) => distinct_key(column, row).map(|k| k as f64),
+            (_, Some(column)) => numeric(column, row),
+            (_, None) => None,
+        };
+        let Some(value) = value else {
+            missing_metric += 1;
+            continue;
+        };
+        let distinct = match (&params.metric, value_column) {
+            (Metric::Distinct { .. }, Some(column)) => distinct_key(column, row),
+            _ => None,
+        };
+        let add = |acc: &mut Acc| match acc {
+            Acc::Count(v) | Acc::Sum(v) | Acc::Rate(v) => {
+                if let Some(slot) = v.get_mut(bucket) {
+                    *slot += value;
+                }
+            }
+            Acc::Mean(sums, counts) => {
+                if let (Some(s), Some(c)) = (sums.get_mut(bucket), counts.get_mut(bucket)) {
+                    *s += value;
+                    *c += 1;
+                }
+            }
+            Acc::Quantile(lists, _) => {
+                if let Some(list) = lists.get_mut(bucket) {
+                    list.push(value);
+                }
+            }
+            Acc::Distinct(set) => {
+                if let Some(key) = distinct {
+                    set.insert((bucket as u32, key));
+                }
+            }
+        };
+        add(&mut total);
+        if let Some(acc) = group.and_then(|g| per_group.get_mut(g)) {
+            add(acc);
+        }
+    }
+    let zero = params.metric.zero_when_empty();
+    let values = total.finish(&row_counts, zero);
+    let groups = match split {
+        Some((labels, _)) => labels
+            .into_iter()
+            .zip(per_group)
+            .zip(group_rows.iter().zip(group_totals))
+            .map(|((label, acc), (rows_per_bucket, total_rows))| SeriesGroup { label, values: acc.finish(rows_per_bucket, zero), rows: total_rows })
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(Series {
+        granularity,
+        utc_offset_minutes: params.utc_offset_minutes,
+        starts_ms,
+        values,
+        rows: row_counts,
+        groups,
+        metric_label: params.metric.describe(),
+        missing_time,
+        missing_metric,
+        excluded,
+    })
+}
+
+/// Text of a bucket start in the series' time zone: `2026-08-03`, `2026-08-03 14:00`,
+/// `2026-08` (months).
+pub fn format_bucket(granularity: Granularity, utc_offset_minutes: i32, start_ms: i64) -> String {
+    let local = start_ms + i64::from(utc_offset_minutes) * 60_000;
+    let iso = format_iso_ms(local);
+    match granularity {
+        Granularity::Hour => iso.get(..16).unwrap_or(&iso).replacen('T', " ", 1),
+        Granularity::Month => iso.get(..7).unwrap_or(&iso).to_string(),
+        Granularity::Day | Granularity::Week | Granularity::Auto => iso.get(..10).unwrap_or(&iso).to_string(),
+    }
+}
+
+/// "UTC", "UTC+05:30", "UTC−08:00".
+pub fn format_offset(utc_offset_minutes: i32) -> String {
+    if utc_offset_minutes == 0 {
+        return "UTC".into();
+    }
+    let sign = if utc_offset_minutes < 0 { '−' } else { '+' };
+    let minutes = utc_offset_minutes.unsigned_abs();
+    format!("UTC{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
+    use super::*;
+    use crate::data::load::{load_bytes, LoadOptions};
+
+    fn table(csv: &str) -> Table {
+        load_bytes(csv.as_bytes(), LoadOptions::default()).unwrap().table
+    }
+
+    fn params(metric: Metric, granularity: Granularity) -> SeriesParams {
+        SeriesParams { time_column: "t".into(), metric, granularity, utc_offset_minutes: 0, split: None }
+    }
+
+    fn all(table: &Table) -> Vec<u32> {
+        (0..table.n_rows as u32).collect()
+    }
+
+    const CSV: &str = "t,v,kind,user\n\
+        2026-01-01T10:00:00Z,1,a,u1\n\
+        2026-01-01T23:30:00Z,3,b,u1\n\
+        2026-01-03T05:00:00Z,10,a,u2\n\
+        2026-01-03T06:00:00Z,,a,u3\n";
+
+    #[test]
+    fn daily_counts_fill_quiet_days_with_zero() {
+        let t = table(CSV);
+        let s = build_series(&t, &all(&t), &params(Metric::Count, Granularity::Day)).unwrap();
+        assert_eq!(s.granularity, Granularity::Day);
+        assert_eq!(s.values, vec![2.0, 0.0, 2.0]);
+        assert_eq!(format_bucket(s.granularity, 0, s.starts_ms[0]), "2026-01-01");
+        assert_eq!(s.next_start_ms(1).map(|ms| format_bucket(Granularity::Day, 0, ms)).as_deref(), Some("2026-01-04"));
+    }
+
+    #[test]
+    fn offsets_move_rows_across_midnight() {
+        let t = table(CSV);
+        let mut p = params(Metric::Count, Granularity::Day);
+        p.utc_offset_minutes = 60;
+        let s = build_series(&t, &all(&t), &p).unwrap();
+        // 23:30 UTC is 00:30 on Jan 2 at UTC+01:00.
+        assert_eq!(s.values, vec![1.0, 1.0, 2.0]);
+        assert_eq!(format_bucket(s.granularity, 60, s.starts_ms[0]), "2026-01-01");
+        assert_eq!(format_offset(330), "UTC+05:30");
+        assert_eq!(format_offset(-480), "UTC−08:00");
+        p.utc_offset_minutes = 15 * 60;
+        assert!(matches!(build_series(&t, &all(&t), &p), Err(SeriesError::BadOffset(_))));
+    }
+
+    #[test]
+    fn reductions() {
+        let t = table(CSV);
+        let rows = all(&t);
+        let day = |metric| build_series(&t, &rows, &params(metric, Granularity::Day)).unwrap();
+        let col = || "v".to_string();
+        assert_eq!(day(Metric::Sum { column: col() }).values, vec![4.0, 0.0, 10.0]);
+        let mean = day(Metric::Mean { column: col() });
+        assert_eq!(mean.values[0], 2.0);
+        assert!(mean.values[1].is_nan());
+        assert_eq!(mean.values[2], 10.0);
+        assert_eq!(mean.missing_metric, 1);
+        assert_eq!(day(Metric::Median { column: col() }).values[0], 2.0);
+        // numpy.percentile([1, 3], 95) = 2.9
+        assert!((day(Metric::P95 { column: col() }).values[0] - 2.9).abs() < 1e-12);
+        assert_eq!(day(Metric::Distinct { column: "user".into() }).values, vec![1.0, 0.0, 2.0]);
+        let rate = day(Metric::Rate { condition: Clause::InSet { column: "kind".into(), values: vec!["a".into()], negate: false } });
+        assert_eq!(rate.values[0], 0.5);
+        assert!(rate.values[1].is_nan());
+        assert_eq!(rate.values[2], 1.0);
+        assert!(matches!(
+            build_series(&t, &rows, &params(Metric::Mean { column: "kind".into() }, Granularity::Day)),
+            Err(SeriesError::NotNumeric { .. })
+        ));
+    }
+
+    #[test]
+    fn weeks_start_monday_and_months_are_calendar_months() {
+        // 2026-01-04 is a Sunday, 2026-01-05 a Monday.
+        let t = table("t\n2026-01-04T12:00:00Z\n2026-01-05T00:00:00Z\n2026-03-31T23:00:00Z\n");
+        let s = build_series(&t, &all(&t), &params(Metric::Count, Granularity::Week)).unwrap();
+        assert_eq!(format_bucket(s.granularity, 0, s.starts_ms[0]), "2025-12-29");
+        assert_eq!(format_bucket(s.granularity, 0, s.starts_ms[1]), "2026-01-05");
+        assert_eq!((s.values[0], s.values[1]), (1.0, 1.0));
+        let m = build_series(&t, &all(&t), &params(Metric::Count, Granularity::Month)).unwrap();
+        assert_eq!(m.values, vec![2.0, 0.0, 1.0]);
+        assert_eq!(format_bucket(m.granularity, 0, m.starts_ms[2]), "2026-03");
+        assert_eq!(m.next_start_ms(1).map(|ms| format_bucket(Granularity::Month, 0, ms)).as_deref(), Some("2026-04"));
+    }
+
+    #[test]
+    fn split_keeps_top_values_and_sums_the_rest() {
+        let t = table("t,k\n2026-01-01,a\n2026-01-01,a\n2026-01-01,b\n2026-01-02,c\n2026-01-02,\n");
+        let mut p = params(Metric::Count, Granularity::Day);
+        p.split = Some(SplitParams { column: "k".into(), top: 1 });
+        let s = build_series(&t, &all(&t), &p).unwrap();
+        let labels: Vec<&str> = s.groups.iter().map(|g| g.label.as_str()).collect();
+        assert_eq!(labels, vec!["a", OTHER, MISSING_GROUP]);
+        assert_eq!(s.groups[0].values, vec![2.0, 0.0]);
+        assert_eq!(s.groups[1].values, vec![1.0, 1.0]);
+        assert_eq!(s.groups[2].values, vec![0.0, 1.0]);
+        let sum: Vec<f64> = (0..2).map(|i| s.groups.iter().map(|g| g.values[i]).sum()).collect();
+        assert_eq!(sum, s.values);
+    }
+
+    #[test]
+    fn far_out_rows_are_excluded_and_reported() {
+        let mut csv = String::from("t\n");
+        for day in 1..=28 {
+            for _ in 0..10 {
+                csv.push_str(&format!("2026-02-{day:02}T12:00:00Z\n"));
+            }
+        }
+        csv.push_str("2027-02-01T00:00:00Z\n");
+        let t = table(&csv);
+        let s = build_series(&t, &all(&t), &params(Metric::Count, Granularity::Auto)).unwrap();
+        assert_eq!(s.values.len(), 28);
+        assert_eq!(s.excluded.as_ref().map(|e| e.rows), Some(1));
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let t = table(CSV);
+        let rows = all(&t);
+        let mut p = params(Metric::Count, Granularity::Day);
+        p.time_column = "kind".into();
+        assert!(matches!(build_series(&t, &rows, &p), Err(SeriesError::NotTime { .. })));
+        p.time_column = "nope".into();
+        assert!(matches!(build_series(&t, &rows, &p), Err(SeriesError::UnknownColumn(_))));
+        assert!(matches!(build_series(&t, &[], &params(Metric::Count, Granularity::Day)), Err(SeriesError::NoTimes(_))));
+        let wide = table("t\n2000-01-01\n2026-01-01\n");
+        let err = build_series(&wide, &all(&wide), &params(Metric::Count, Granularity::Hour)).unwrap_err();
+        assert!(matches!(err, SeriesError::TooManyBuckets { .. }), "{err}");
+    }
+}
