@@ -5,3 +5,4 @@ pub mod labels;
 pub mod profile;
 pub mod series;
 pub mod stats;
+pub mod trend;

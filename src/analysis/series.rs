@@ -167,6 +167,10 @@ pub struct Series {
     /// totals of a rate's denominator but not in sums or means).
     pub missing_metric: u64,
     pub excluded: Option<Excluded>,
+    /// Buckets `complete.0 .. complete.1` are fully covered by the data; a first or last bucket
+    /// the data starts late in or ends early in (an export cut mid-day) is shown but not
+    /// modelled.
+    pub complete: (usize, usize),
 }
 
 impl Series {
@@ -540,6 +544,7 @@ pub fn build_series(table: &Table, rows: &[u32], params: &SeriesParams) -> Resul
     }
     let zero = params.metric.zero_when_empty();
     let values = total.finish(&row_counts, zero);
+    let complete = complete_range(&starts_ms, granularity, params.utc_offset_minutes, first, last, row_counts.iter().sum());
     let groups = match split {
         Some((labels, _)) => labels
             .into_iter()
@@ -560,7 +565,26 @@ pub fn build_series(table: &Table, rows: &[u32], params: &SeriesParams) -> Resul
         missing_time,
         missing_metric,
         excluded,
+        complete,
     })
+}
+
+/// The buckets the data covers fully: the first is partial when the data starts well after
+/// its start, the last when the data ends well before its end ("well" = ten typical gaps
+/// between rows, and at least 1 % of a bucket). Only trimmed with three or more buckets.
+fn complete_range(starts_ms: &[i64], granularity: Granularity, offset_minutes: i32, first: i64, last: i64, rows: u64) -> (usize, usize) {
+    let n = starts_ms.len();
+    let (Some(&first_start), Some(&last_start)) = (starts_ms.first(), starts_ms.last()) else { return (0, n) };
+    if n < 3 || rows < 2 {
+        return (0, n);
+    }
+    let Some(end) = advance(granularity, offset_minutes, last_start) else { return (0, n) };
+    let typical_gap = (last - first) as f64 / (rows - 1) as f64;
+    let bucket = (end - last_start) as f64;
+    let slack = (10.0 * typical_gap).max(0.01 * bucket);
+    let head = usize::from((first - first_start) as f64 > slack);
+    let tail = usize::from((end - 1 - last) as f64 > slack);
+    (head, n - tail)
 }
 
 /// Text of a bucket start in the series' time zone: `2026-08-03`, `2026-08-03 14:00`,
@@ -702,6 +726,25 @@ mod tests {
         let s = build_series(&t, &all(&t), &params(Metric::Count, Granularity::Auto)).unwrap();
         assert_eq!(s.values.len(), 28);
         assert_eq!(s.excluded.as_ref().map(|e| e.rows), Some(1));
+        // Ten rows a day (all at noon) are too sparse to call the first or last day partial.
+        assert_eq!(s.complete, (0, 28));
+    }
+
+    #[test]
+    fn fully_covered_buckets_are_complete() {
+        let mut csv = String::from("t\n");
+        for day in 1..=5 {
+            for hour in 0..24 {
+                csv.push_str(&format!("2026-02-{day:02}T{hour:02}:30:00Z\n"));
+            }
+        }
+        let t = table(&csv);
+        let s = build_series(&t, &all(&t), &params(Metric::Count, Granularity::Day)).unwrap();
+        assert_eq!(s.complete, (0, 5));
+        // The same data cut at 06:00 on the last day and starting at 18:00 on the first.
+        let cut: Vec<u32> = all(&t).into_iter().filter(|&r| r >= 18 && r < 4 * 24 + 6).collect();
+        let s = build_series(&t, &cut, &params(Metric::Count, Granularity::Day)).unwrap();
+        assert_eq!(s.complete, (1, 4));
     }
 
     #[test]

@@ -1,0 +1,785 @@
+//! Models of one series: decomposition, forecast, anomalies, incidents, changepoints, a linear
+//! trend and a goal projection. The modelling is `augurs`: MSTL (robust STL inside) with an
+//! AutoETS trend model, the periodogram seasonality detector and Bayesian online changepoint
+//! detection; this module chooses their inputs and turns their output into findings.
+//!
+//! * **Decomposition**: robust MSTL over the seasonal periods that fit the series (the
+//!   granularity's natural cycles and those the periodogram finds) and are actually present
+//!   (seasonal strength ≥ [`MIN_SEASONAL_STRENGTH`]). Without a seasonal cycle the trend is
+//!   the AutoETS level.
+//! * **Forecast**: the fitted model `horizon` periods ahead with 80 % and 95 % intervals.
+//! * **Anomalies**: a point is anomalous when its remainder's robust z-score
+//!   `(r − median r) / σ` exceeds the sensitivity (σ the noise from the MAD of first
+//!   differences, [`noise_sigma`]), or when it lies more than
+//!   sensitivity × σ from the model's one-step-ahead forecast (the ETS filter: each expected
+//!   value uses only the periods before it; smoothing parameters are fitted once).
+//! * **Incidents**: runs of consecutive anomalies in the same direction, with the excess over
+//!   the expected value (trend + seasonal).
+//! * **Changepoints**: BOCPD (Normal–Gamma) on the deseasonalised series with anomalies
+//!   replaced by the trend, scaled by its noise; kept when the level moves by more than twice
+//!   the noise between the segments either side.
+
+use augurs::changepoint::dist::NormalGamma;
+use augurs::changepoint::{Detector as _, NormalGammaDetector};
+use augurs::ets::AutoETS;
+use augurs::mstl::stlrs::{MstlParams, StlParams};
+use augurs::mstl::MSTLModel;
+use augurs::seasons::{Detector as _, PeriodogramDetector};
+use augurs::{Fit, Forecast, Predict};
+use serde::{Deserialize, Serialize};
+
+use super::series::Series;
+use super::stats::quantile_sorted;
+
+/// Fewest defined points the models run on.
+pub const MIN_POINTS: usize = 8;
+/// Points further than this many σ from the robust baseline are replaced by it before the
+/// final fit (lower than the flagging threshold: the ramps of an incident must not lift its
+/// own baseline).
+const CLEANING_Z: f64 = 2.5;
+/// Longest forecast horizon.
+pub const MAX_HORIZON: usize = 1_000;
+/// Seasonal components weaker than this (Wang, Smith & Hyndman's strength, 0–1) are dropped.
+pub const MIN_SEASONAL_STRENGTH: f64 = 0.3;
+/// The 97.5 % quantile of the standard normal (turns 95 % half-widths into σ).
+const Z975: f64 = 1.959_963_984_540_054;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrendParams {
+    /// Periods to forecast.
+    pub horizon: usize,
+    /// Threshold, in robust standard deviations, for a point to be anomalous (lower flags more).
+    pub sensitivity: f64,
+    /// Fit the linear trend to ln(value) (growth per period) instead of the value.
+    pub log_trend: bool,
+    /// A goal value: the projection reports the probability of reaching it.
+    pub target: Option<f64>,
+    /// Values the metric cannot go below / above (0 for counts, 0 and 1 for rates); forecasts
+    /// and intervals are clamped to them.
+    pub lower_bound: Option<f64>,
+    pub upper_bound: Option<f64>,
+}
+
+impl Default for TrendParams {
+    fn default() -> Self {
+        Self { horizon: 14, sensitivity: 4.0, log_trend: false, target: None, lower_bound: None, upper_bound: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrendError {
+    #[error("only {found} periods have a value; the models need at least {MIN_POINTS}")]
+    TooShort { found: usize },
+    #[error("the sensitivity must be between 1 and 20 (got {0})")]
+    BadSensitivity(f64),
+    #[error("the forecast horizon must be at most {MAX_HORIZON} periods (got {0})")]
+    BadHorizon(usize),
+    #[error("the model could not be fitted: {0}")]
+    Model(String),
+}
+
+/// A seasonal cycle in the decomposition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Seasonal {
+    pub period: usize,
+    /// 0 (none) to 1 (all variation is seasonal), on the remainder's scale.
+    pub strength: f64,
+    pub values: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Direction {
+    Spike,
+    Dip,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Anomaly {
+    pub index: usize,
+    pub actual: f64,
+    pub expected: f64,
+    /// Robust z-score of the remainder.
+    pub z: f64,
+    /// Flagged because the remainder is extreme.
+    pub by_remainder: bool,
+    /// Flagged because it lies outside the one-step-ahead forecast's interval.
+    pub by_forecast: bool,
+    pub direction: Direction,
+}
+
+/// A run of consecutive anomalies in one direction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub start: usize,
+    /// Last anomalous index (inclusive).
+    pub end: usize,
+    pub peak: usize,
+    pub peak_actual: f64,
+    pub actual_total: f64,
+    pub expected_total: f64,
+    /// Actual minus expected, summed over the run.
+    pub excess: f64,
+    pub direction: Direction,
+    /// Largest |robust z| in the run.
+    pub max_z: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Changepoint {
+    /// First index of the new segment.
+    pub index: usize,
+    /// Median level of the segment before and after.
+    pub before: f64,
+    pub after: f64,
+}
+
+/// Ordinary least squares of value (or ln value) on the period index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinearTrend {
+    pub log: bool,
+    pub slope: f64,
+    pub intercept: f64,
+    pub slope_std_error: f64,
+    pub r_squared: f64,
+    /// Two-sided p-value of the slope (t-test, n − 2 degrees of freedom).
+    pub p_value: f64,
+    pub n: usize,
+}
+
+impl LinearTrend {
+    /// The fitted value at period `index` (in the metric's units, also for a log fit).
+    pub fn at(&self, index: f64) -> f64 {
+        let y = self.intercept + self.slope * index;
+        if self.log { y.exp() } else { y }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastBands {
+    pub point: Vec<f64>,
+    pub lower80: Vec<f64>,
+    pub upper80: Vec<f64>,
+    pub lower95: Vec<f64>,
+    pub upper95: Vec<f64>,
+}
+
+/// Where the forecast ends up at the horizon, and the chance of reaching a goal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Projection {
+    /// Periods after the last observed one.
+    pub steps: usize,
+    pub value: f64,
+    pub lower80: f64,
+    pub upper80: f64,
+    pub target: Option<f64>,
+    /// P(value ≥ target) when the target is above the current level, P(value ≤ target) when
+    /// below (normal predictive distribution).
+    pub probability: Option<f64>,
+    pub target_above: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrendAnalysis {
+    /// The series the models saw (gaps filled by linear interpolation).
+    pub filled: Vec<f64>,
+    pub imputed: usize,
+    /// Periods the periodogram found (before fitting and strength checks).
+    pub detected_periods: Vec<usize>,
+    pub seasonal: Vec<Seasonal>,
+    pub trend: Vec<f64>,
+    pub remainder: Vec<f64>,
+    /// Trend + seasonal.
+    pub expected: Vec<f64>,
+    /// One-step-ahead forecast and its 95 % interval.
+    pub one_step: Vec<f64>,
+    pub one_step_lower: Vec<f64>,
+    pub one_step_upper: Vec<f64>,
+    pub anomalies: Vec<Anomaly>,
+    pub incidents: Vec<Incident>,
+    pub changepoints: Vec<Changepoint>,
+    pub linear: Option<LinearTrend>,
+    pub forecast: ForecastBands,
+    pub projection: Option<Projection>,
+    pub model: String,
+    /// The periods modelled, `model_range.0 .. model_range.1` of the series (partial first or
+    /// last periods are left out); every per-period vector above is aligned with the whole
+    /// series (NaN outside the range) and the forecast starts at period `model_range.1`.
+    pub model_range: (usize, usize),
+}
+
+/// Linear interpolation over NaNs; the ends take the nearest defined value.
+fn fill_gaps(values: &[f64]) -> (Vec<f64>, usize) {
+    let defined: Vec<(usize, f64)> = values.iter().copied().enumerate().filter(|(_, v)| v.is_finite()).collect();
+    let mut out = values.to_vec();
+    let mut imputed = 0;
+    for (idx, slot) in out.iter_mut().enumerate() {
+        if slot.is_finite() {
+            continue;
+        }
+        imputed += 1;
+        let after = defined.partition_point(|&(i, _)| i < idx);
+        *slot = match (after.checked_sub(1).and_then(|b| defined.get(b)), defined.get(after)) {
+            (Some(&(i0, y0)), Some(&(i1, y1))) => y0 + (y1 - y0) * (idx - i0) as f64 / (i1 - i0) as f64,
+            (Some(&(_, y)), None) | (None, Some(&(_, y))) => y,
+            (None, None) => 0.0,
+        };
+    }
+    (out, imputed)
+}
+
+/// Median and MAD of values (MAD unscaled).
+fn median_mad(values: &[f64]) -> Option<(f64, f64)> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let median = quantile_sorted(&sorted, 0.5)?;
+    let mut deviations: Vec<f64> = sorted.iter().map(|v| (v - median).abs()).collect();
+    deviations.sort_unstable_by(f64::total_cmp);
+    Some((median, quantile_sorted(&deviations, 0.5)?))
+}
+
+fn model_error(err: impl std::fmt::Display) -> TrendError {
+    TrendError::Model(err.to_string())
+}
+
+/// The fitted pieces, whichever model was used.
+struct Fitted {
+    seasonal: Vec<Seasonal>,
+    trend: Vec<f64>,
+    remainder: Vec<f64>,
+    in_sample: Forecast,
+    forecast80: Forecast,
+    forecast95: Forecast,
+    model: String,
+}
+
+impl Fitted {
+    /// Trend + seasonal components.
+    fn expected(&self) -> Vec<f64> {
+        (0..self.trend.len())
+            .map(|i| self.trend.get(i).copied().unwrap_or(0.0) + self.seasonal.iter().map(|s| s.values.get(i).copied().unwrap_or(0.0)).sum::<f64>())
+            .collect()
+    }
+
+    /// Trend + remainder.
+    fn deseasonalised(&self) -> Vec<f64> {
+        self.trend.iter().zip(&self.remainder).map(|(t, r)| t + r).collect()
+    }
+}
+
+fn mstl_params() -> MstlParams {
+    MstlParams::new()
+}
+
+/// Trend + seasonal of a robust MSTL (outliers get low weight, so incidents do not lift it);
+/// `None` without seasonal periods or when it cannot be fitted.
+fn robust_baseline(y: &[f64], periods: &[usize]) -> Option<Vec<f64>> {
+    if periods.is_empty() {
+        return None;
+    }
+    let mut stl = StlParams::new();
+    stl.robust(true);
+    let mut params = MstlParams::new();
+    params.stl_params(stl);
+    let y32: Vec<f32> = y.iter().map(|&v| v as f32).collect();
+    let fit = params.fit(&y32, periods).ok()?;
+    let baseline = (0..y.len())
+        .map(|i| f64::from(fit.trend().get(i).copied().unwrap_or(0.0)) + fit.seasonal().iter().map(|s| f64::from(s.get(i).copied().unwrap_or(0.0))).sum::<f64>())
+        .collect();
+    Some(baseline)
+}
+
+fn fit_models(y: &[f64], periods: &[usize], horizon: usize) -> Result<Fitted, TrendError> {
+    if periods.is_empty() {
+        let fitted = AutoETS::non_seasonal().fit(y).map_err(model_error)?;
+        let in_sample = fitted.predict_in_sample(0.95).map_err(model_error)?;
+        let trend = in_sample.point.clone();
+        let remainder = y.iter().zip(&trend).map(|(a, b)| a - b).collect();
+        return Ok(Fitted {
+            seasonal: Vec::new(),
+            trend,
+            remainder,
+            forecast80: fitted.predict(horizon, 0.8).map_err(model_error)?,
+            forecast95: fitted.predict(horizon, 0.95).map_err(model_error)?,
+            in_sample,
+            model: format!("AutoETS {}", fitted.model().model_type()),
+        });
+    }
+    let model = MSTLModel::new(periods.to_vec(), AutoETS::non_seasonal().into_trend_model()).mstl_params(mstl_params());
+    let fitted = model.fit(y).map_err(model_error)?;
+    let decomposition = fitted.fit();
+    let strengths = decomposition.seasonal_strength();
+    let seasonal = periods
+        .iter()
+        .zip(decomposition.seasonal())
+        .zip(strengths)
+        .map(|((&period, values), strength)| Seasonal { period, strength, values: values.iter().map(|&v| f64::from(v)).collect() })
+        .collect();
+    let listed: Vec<String> = periods.iter().map(usize::to_string).collect();
+    Ok(Fitted {
+        seasonal,
+        trend: decomposition.trend().iter().map(|&v| f64::from(v)).collect(),
+        remainder: decomposition.remainder().iter().map(|&v| f64::from(v)).collect(),
+        in_sample: fitted.predict_in_sample(0.95).map_err(model_error)?,
+        forecast80: fitted.predict(horizon, 0.8).map_err(model_error)?,
+        forecast95: fitted.predict(horizon, 0.95).map_err(model_error)?,
+        model: format!("MSTL (periods {}) + AutoETS trend", listed.join(", ")),
+    })
+}
+
+/// Seasonal periods to try: the natural cycles and up to two detected ones, each fitting at
+/// least twice (and a half) into the series.
+fn candidate_periods(y: &[f64], natural: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let n = y.len();
+    let fits = |p: usize| p >= 2 && n >= p * 5 / 2;
+    let detected: Vec<usize> = if n >= 16 {
+        PeriodogramDetector::default().detect(y).into_iter().map(|p| p as usize).filter(|&p| fits(p)).take(2).collect()
+    } else {
+        Vec::new()
+    };
+    let mut periods: Vec<usize> = natural.iter().copied().filter(|&p| fits(p)).collect();
+    for &p in &detected {
+        // A detected period within one step of a natural one is that cycle.
+        if !periods.iter().any(|&q| q.abs_diff(p) <= 1) {
+            periods.push(p);
+        }
+    }
+    periods.sort_unstable();
+    (periods, detected)
+}
+
+/// Ordinary least squares of `y` (or ln y) on the index.
+pub fn linear_trend(values: &[f64], log: bool) -> Option<LinearTrend> {
+    let points: Vec<(f64, f64)> = values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite() && (!log || **v > 0.0))
+        .map(|(i, &v)| (i as f64, if log { v.ln() } else { v }))
+        .collect();
+    let n = points.len();
+    if n < 3 {
+        return None;
+    }
+    let nf = n as f64;
+    let mean_x = points.iter().map(|p| p.0).sum::<f64>() / nf;
+    let mean_y = points.iter().map(|p| p.1).sum::<f64>() / nf;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+    let syy: f64 = points.iter().map(|p| (p.1 - mean_y).powi(2)).sum();
+    if sxx <= 0.0 {
+        return None;
+    }
+    let slope = sxy / sxx;
+    let intercept = mean_y - slope * mean_x;
+    let sse = (syy - slope * sxy).max(0.0);
+    let r_squared = if syy > 0.0 { 1.0 - sse / syy } else { 1.0 };
+    let df = nf - 2.0;
+    let slope_std_error = (sse / df / sxx).sqrt();
+    let p_value = if slope_std_error > 0.0 {
+        let t = (slope / slope_std_error).abs();
+        (2.0 * (1.0 - distrs::StudentsT::cdf(t, df))).clamp(0.0, 1.0)
+    } else if slope == 0.0 {
+        1.0
+    } else {
+        0.0
+    };
+    Some(LinearTrend { log, slope, intercept, slope_std_error, r_squared, p_value, n })
+}
+
+/// Robust noise scale of a series: 1.4826 · MAD of first differences / √2 (σ for white noise,
+/// insensitive to level shifts, slow trends and a few spikes).
+fn noise_sigma(values: &[f64]) -> Option<f64> {
+    let diffs: Vec<f64> = values.windows(2).map(|w| w[1] - w[0]).collect();
+    let (_, mad) = median_mad(&diffs)?;
+    Some(1.4826 * mad / std::f64::consts::SQRT_2).filter(|s| *s > 0.0)
+}
+
+/// Flags anomalies of `actual` given the remainder (actual − expected), the noise scale and the
+/// one-step-ahead forecast with its 95 % interval.
+fn flag_anomalies(actual: &[f64], defined: &[bool], expected: &[f64], sigma: Option<f64>, one_step: &Forecast, sensitivity: f64, warmup: usize) -> Vec<Anomaly> {
+    let remainder: Vec<f64> = actual.iter().zip(expected).map(|(a, e)| a - e).collect();
+    let median = median_mad(&remainder).map_or(0.0, |(m, _)| m);
+    let lower = one_step.intervals.as_ref().map(|i| i.lower.as_slice()).unwrap_or_default();
+    let upper = one_step.intervals.as_ref().map(|i| i.upper.as_slice()).unwrap_or_default();
+    let mut found: Vec<Anomaly> = Vec::new();
+    for (index, &value) in actual.iter().enumerate() {
+        if !defined.get(index).copied().unwrap_or(false) {
+            continue;
+        }
+        let z = sigma.map_or(0.0, |sigma| (remainder.get(index).copied().unwrap_or(0.0) - median) / sigma);
+        let by_remainder = z.abs() > sensitivity;
+        let forecast = one_step.point.get(index).copied().unwrap_or(value);
+        let mut by_forecast = index >= warmup
+            && match (lower.get(index), upper.get(index)) {
+                (Some(&lo), Some(&hi)) if hi > lo => (value - forecast).abs() > sensitivity * (hi - lo) / (2.0 * Z975),
+                _ => false,
+            };
+        let expected_value = expected.get(index).copied().unwrap_or(value);
+        let reference = if by_remainder { expected_value } else { forecast };
+        let direction = if value >= reference { Direction::Spike } else { Direction::Dip };
+        // The forecast right after an anomaly was made from it: its rebound is not news.
+        if !by_remainder && found.last().is_some_and(|prev| prev.index + 1 == index && prev.direction != direction) {
+            by_forecast = false;
+        }
+        if by_remainder || by_forecast {
+            found.push(Anomaly { index, actual: value, expected: expected_value, z, by_remainder, by_forecast, direction });
+        }
+    }
+    found
+}
+
+fn group_incidents(anomalies: &[Anomaly]) -> Vec<Incident> {
+    let mut incidents: Vec<Incident> = Vec::new();
+    for anomaly in anomalies {
+        let excess = anomaly.actual - anomaly.expected;
+        match incidents.last_mut() {
+            Some(last) if last.end + 1 == anomaly.index && last.direction == anomaly.direction => {
+                last.end = anomaly.index;
+                last.actual_total += anomaly.actual;
+                last.expected_total += anomaly.expected;
+                last.excess += excess;
+                let peak_excess = last.peak_actual - anomalies.iter().find(|a| a.index == last.peak).map_or(0.0, |a| a.expected);
+                if excess.abs() > peak_excess.abs() {
+                    last.peak = anomaly.index;
+                    last.peak_actual = anomaly.actual;
+                }
+                last.max_z = last.max_z.max(anomaly.z.abs());
+            }
+            _ => incidents.push(Incident {
+                start: anomaly.index,
+                end: anomaly.index,
+                peak: anomaly.index,
+                peak_actual: anomaly.actual,
+                actual_total: anomaly.actual,
+                expected_total: anomaly.expected,
+                excess,
+                direction: anomaly.direction,
+                max_z: anomaly.z.abs(),
+            }),
+        }
+    }
+    incidents.sort_by(|a, b| b.excess.abs().total_cmp(&a.excess.abs()));
+    incidents
+}
+
+fn find_changepoints(fitted: &Fitted, remainder: &[f64], anomalies: &[Anomaly]) -> Vec<Changepoint> {
+    let n = remainder.len();
+    // Deseasonalised, with anomalies put back on the trend.
+    let mut clean: Vec<f64> = fitted.trend.iter().zip(remainder).map(|(t, r)| t + r).collect();
+    for anomaly in anomalies {
+        if let (Some(slot), Some(&t)) = (clean.get_mut(anomaly.index), fitted.trend.get(anomaly.index)) {
+            *slot = t;
+        }
+    }
+    let Some(sigma) = noise_sigma(&clean) else { return Vec::new() };
+    let Some((center, _)) = median_mad(&clean) else { return Vec::new() };
+    let scaled: Vec<f64> = clean.iter().map(|v| (v - center) / sigma).collect();
+    let Ok(prior) = NormalGamma::new(0.0, 1.0, 1.0, 1.0) else { return Vec::new() };
+    let mut detector = NormalGammaDetector::normal_gamma(250.0, prior);
+    let min_segment = 3.max(n / 30);
+    let mut cuts: Vec<usize> = detector.detect_changepoints(&scaled).into_iter().filter(|&i| i >= min_segment && i + min_segment <= n).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    // Keep cuts at least a segment apart, then those that move the level.
+    let mut spaced: Vec<usize> = Vec::new();
+    for cut in cuts {
+        if spaced.last().is_none_or(|&last| cut >= last + min_segment) {
+            spaced.push(cut);
+        }
+    }
+    let level = |from: usize, to: usize| -> Option<f64> {
+        let mut segment: Vec<f64> = clean.get(from..to)?.to_vec();
+        segment.sort_unstable_by(f64::total_cmp);
+        quantile_sorted(&segment, 0.5)
+    };
+    let mut found = Vec::new();
+    for (k, &cut) in spaced.iter().enumerate() {
+        let from = if k == 0 { 0 } else { spaced[k - 1] };
+        let to = spaced.get(k + 1).copied().unwrap_or(n);
+        if let (Some(before), Some(after)) = (level(from, cut), level(cut, to)) {
+            if (after - before).abs() > 2.0 * sigma * std::f64::consts::SQRT_2 {
+                found.push(Changepoint { index: cut, before, after });
+            }
+        }
+    }
+    // A step the smoother spread over a few points shows as two close cuts the same way: one
+    // shift, at the larger of the two jumps.
+    let mut merged: Vec<Changepoint> = Vec::new();
+    for next in found {
+        match merged.last_mut() {
+            Some(last) if next.index < last.index + 2 * min_segment && (next.after - next.before).signum() == (last.after - last.before).signum() => {
+                if (next.after - next.before).abs() > (last.after - last.before).abs() {
+                    last.index = next.index;
+                }
+                last.after = next.after;
+            }
+            _ => merged.push(next),
+        }
+    }
+    merged
+}
+
+fn clamp_all(values: &mut [f64], lower: Option<f64>, upper: Option<f64>) {
+    for v in values {
+        if let Some(lo) = lower {
+            *v = v.max(lo);
+        }
+        if let Some(hi) = upper {
+            *v = v.min(hi);
+        }
+    }
+}
+
+fn intervals(forecast: &Forecast) -> (Vec<f64>, Vec<f64>) {
+    forecast.intervals.as_ref().map_or_else(
+        || (forecast.point.clone(), forecast.point.clone()),
+        |i| (i.lower.clone(), i.upper.clone()),
+    )
+}
+
+/// Runs every model over `values` (NaN = undefined period); `natural_periods` are the
+/// granularity's cycles (7 for days, 24 and 168 for hours, …).
+pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) -> Result<TrendAnalysis, TrendError> {
+    if !(1.0..=20.0).contains(&params.sensitivity) {
+        return Err(TrendError::BadSensitivity(params.sensitivity));
+    }
+    if params.horizon > MAX_HORIZON {
+        return Err(TrendError::BadHorizon(params.horizon));
+    }
+    let defined: Vec<bool> = values.iter().map(|v| v.is_finite()).collect();
+    let found = defined.iter().filter(|&&d| d).count();
+    if found < MIN_POINTS {
+        return Err(TrendError::TooShort { found });
+    }
+    let (filled, imputed) = fill_gaps(values);
+    let (candidates, detected_periods) = candidate_periods(&filled, natural_periods);
+    let mut first = fit_models(&filled, &candidates, params.horizon)?;
+    let present: Vec<usize> = first.seasonal.iter().filter(|s| s.strength >= MIN_SEASONAL_STRENGTH).map(|s| s.period).collect();
+    if present.len() < candidates.len() {
+        first = fit_models(&filled, &present, params.horizon)?;
+    }
+    let warmup = present.iter().copied().max().unwrap_or(0).max(3);
+        let sigma = noise_sigma(&first.deseasonalised());
+    // Points far from a robust baseline are replaced by it and the model is refitted: incidents
+    // then bend neither the expected values they are measured against nor the forecast, and
+    // the final (plain) fit keeps ordinary noise in proportion.
+    let one_step = first.in_sample.clone();
+    let baseline = robust_baseline(&filled, &present).unwrap_or_else(|| first.expected());
+    let suspects = flag_anomalies(&filled, &defined, &baseline, sigma, &one_step, CLEANING_Z.min(params.sensitivity), warmup);
+    let fitted = if suspects.is_empty() {
+        first
+    } else {
+        let mut clean = filled.clone();
+        for suspect in &suspects {
+            if let (Some(slot), Some(&b)) = (clean.get_mut(suspect.index), baseline.get(suspect.index)) {
+                *slot = b;
+            }
+        }
+        fit_models(&clean, &present, params.horizon)?
+    };
+    let expected = fitted.expected();
+    let remainder: Vec<f64> = filled.iter().zip(&expected).map(|(a, e)| a - e).collect();
+    let anomalies = flag_anomalies(&filled, &defined, &expected, sigma, &one_step, params.sensitivity, warmup);
+    let incidents = group_incidents(&anomalies);
+    let changepoints = find_changepoints(&fitted, &remainder, &anomalies);
+    let linear = linear_trend(values, params.log_trend);
+
+    let (mut lower80, mut upper80) = intervals(&fitted.forecast80);
+    let (mut lower95, mut upper95) = intervals(&fitted.forecast95);
+    let mut point = fitted.forecast95.point.clone();
+    for series in [&mut point, &mut lower80, &mut upper80, &mut lower95, &mut upper95] {
+        clamp_all(series, params.lower_bound, params.upper_bound);
+    }
+    let projection = params.horizon.checked_sub(1).and_then(|last| {
+        let value = *point.get(last)?;
+        let (lo95, hi95) = (*fitted.forecast95.intervals.as_ref()?.lower.get(last)?, *fitted.forecast95.intervals.as_ref()?.upper.get(last)?);
+        let raw_point = *fitted.forecast95.point.get(last)?;
+        let sigma = (hi95 - lo95) / (2.0 * Z975);
+        let current = expected.last().copied().unwrap_or(value);
+        let (probability, target_above) = match params.target.filter(|t| t.is_finite()) {
+            Some(target) if sigma > 0.0 => {
+                let above = target >= current;
+                let below_cdf = distrs::Normal::cdf(target, raw_point, sigma);
+                (Some(if above { 1.0 - below_cdf } else { below_cdf }), Some(above))
+            }
+            Some(target) => {
+                let above = target >= current;
+                (Some(if (raw_point >= target) == above { 1.0 } else { 0.0 }), Some(above))
+            }
+            None => (None, None),
+        };
+        Some(Projection {
+            steps: params.horizon,
+            value,
+            lower80: *lower80.get(last)?,
+            upper80: *upper80.get(last)?,
+            target: params.target,
+            probability,
+            target_above,
+        })
+    });
+    let (one_step_lower, one_step_upper) = intervals(&one_step);
+    Ok(TrendAnalysis {
+        filled,
+        imputed,
+        detected_periods,
+        seasonal: fitted.seasonal,
+        trend: fitted.trend,
+        remainder,
+        expected,
+        one_step: one_step.point,
+        one_step_lower,
+        one_step_upper,
+        anomalies,
+        incidents,
+        changepoints,
+        linear,
+        forecast: ForecastBands { point, lower80, upper80, lower95, upper95 },
+        projection,
+        model: fitted.model,
+        model_range: (0, values.len()),
+    })
+}
+
+/// Runs [`analyze`] over a series' complete periods, with the metric's natural bounds (counts
+/// are never negative, rates stay in 0–1) unless `params` sets its own, and re-aligns every
+/// result with the whole series.
+pub fn analyze_series(series: &Series, params: &TrendParams) -> Result<TrendAnalysis, TrendError> {
+    let (start, end) = series.complete;
+    let values = series.values.get(start..end).unwrap_or_default();
+    let mut analysis = analyze(values, series.granularity.natural_periods(), params)?;
+    let n = series.values.len();
+    let pad = |v: &mut Vec<f64>| {
+        let mut full = vec![f64::NAN; start];
+        full.append(v);
+        full.resize(n, f64::NAN);
+        *v = full;
+    };
+    for v in [
+        &mut analysis.filled, &mut analysis.trend, &mut analysis.remainder, &mut analysis.expected,
+        &mut analysis.one_step, &mut analysis.one_step_lower, &mut analysis.one_step_upper,
+    ] {
+        pad(v);
+    }
+    for seasonal in &mut analysis.seasonal {
+        pad(&mut seasonal.values);
+    }
+    for anomaly in &mut analysis.anomalies {
+        anomaly.index += start;
+    }
+    for incident in &mut analysis.incidents {
+        incident.start += start;
+        incident.end += start;
+        incident.peak += start;
+    }
+    for changepoint in &mut analysis.changepoints {
+        changepoint.index += start;
+    }
+    if let Some(linear) = &mut analysis.linear {
+        // Refer the line to series indices.
+        linear.intercept -= linear.slope * start as f64;
+    }
+    analysis.model_range = (start, end);
+    Ok(analysis)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use rand_distr::StandardNormal;
+
+    /// 140 days: level 100, weekly cycle ±15, noise σ 3, seeded.
+    pub(super) fn weekly(seed: u64) -> Vec<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        (0..140)
+            .map(|i| {
+                let noise: f64 = rng.sample(StandardNormal);
+                100.0 + 15.0 * (std::f64::consts::TAU * i as f64 / 7.0).sin() + 3.0 * noise
+            })
+            .collect()
+    }
+
+    #[test]
+    fn weekly_cycle_is_found_and_a_quiet_series_has_no_anomalies() {
+        let y = weekly(1);
+        let a = analyze(&y, &[7], &TrendParams::default()).unwrap();
+        assert_eq!(a.seasonal.iter().map(|s| s.period).collect::<Vec<_>>(), vec![7]);
+        assert!(a.seasonal[0].strength > 0.8);
+        assert!(a.anomalies.is_empty(), "{:?}", a.anomalies);
+        assert!(a.changepoints.is_empty(), "{:?}", a.changepoints);
+        assert_eq!(a.forecast.point.len(), 14);
+        for i in 0..14 {
+            assert!(a.forecast.lower95[i] <= a.forecast.lower80[i] && a.forecast.lower80[i] <= a.forecast.point[i]);
+            assert!(a.forecast.point[i] <= a.forecast.upper80[i] && a.forecast.upper80[i] <= a.forecast.upper95[i]);
+        }
+        // The forecast keeps the weekly shape: day 140 + k has the phase of day k.
+        let truth = |i: usize| 100.0 + 15.0 * (std::f64::consts::TAU * i as f64 / 7.0).sin();
+        let mae: f64 = (0..14).map(|k| (a.forecast.point[k] - truth(140 + k)).abs()).sum::<f64>() / 14.0;
+        assert!(mae < 4.0, "forecast MAE {mae}");
+    }
+
+    #[test]
+    fn a_spike_becomes_one_incident_with_its_excess() {
+        let mut y = weekly(2);
+        for v in &mut y[90..93] {
+            *v += 60.0;
+        }
+        let a = analyze(&y, &[7], &TrendParams::default()).unwrap();
+        assert_eq!(a.incidents.len(), 1, "{:?}", a.incidents);
+        let incident = &a.incidents[0];
+        assert_eq!((incident.start, incident.end), (90, 92));
+        assert_eq!(incident.direction, Direction::Spike);
+        assert!((incident.excess - 180.0).abs() < 30.0, "excess {}", incident.excess);
+    }
+
+    #[test]
+    fn a_level_shift_is_a_changepoint() {
+        let mut y = weekly(3);
+        for v in &mut y[70..] {
+            *v += 40.0;
+        }
+        let a = analyze(&y, &[7], &TrendParams::default()).unwrap();
+        assert!(a.changepoints.iter().any(|c| c.index.abs_diff(70) <= 2 && c.after - c.before > 30.0), "{:?}", a.changepoints);
+        // A smoother cannot follow a step exactly: only the points at the step may stand out.
+        assert!(a.anomalies.iter().all(|x| x.index.abs_diff(70) <= 3), "{:?}", a.anomalies);
+    }
+
+    #[test]
+    fn projection_gives_goal_probabilities() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let y: Vec<f64> = (0..60).map(|i| 50.0 + i as f64 + 2.0 * rng.sample::<f64, _>(StandardNormal)).collect();
+        let params = TrendParams { horizon: 10, target: Some(119.0), ..TrendParams::default() };
+        let a = analyze(&y, &[], &params).unwrap();
+        let p = a.projection.unwrap();
+        assert_eq!(p.steps, 10);
+        assert!((p.value - 119.5).abs() < 3.0, "{p:?}");
+        assert!(p.lower80 < p.value && p.value < p.upper80);
+        let prob = p.probability.unwrap();
+        assert!(prob > 0.3 && prob < 0.8, "{prob}");
+        let unreachable = analyze(&y, &[], &TrendParams { target: Some(400.0), ..params.clone() }).unwrap();
+        assert!(unreachable.projection.unwrap().probability.unwrap() < 0.01);
+        let linear = a.linear.unwrap();
+        assert!((linear.slope - 1.0).abs() < 0.05 && linear.r_squared > 0.95 && linear.p_value < 1e-10);
+    }
+
+    #[test]
+    fn degenerate_series_never_panic() {
+        let p = TrendParams::default();
+        assert!(matches!(analyze(&[1.0; 5], &[7], &p), Err(TrendError::TooShort { found: 5 })));
+        assert!(matches!(analyze(&[f64::NAN; 30], &[7], &p), Err(TrendError::TooShort { found: 0 })));
+        for series in [vec![0.0; 30], vec![5.0; 200], (0..30).map(|i| if i % 10 == 0 { 1.0 } else { 0.0 }).collect(), vec![1e12; 40]] {
+            let _ = analyze(&series, &[7], &p);
+            let _ = analyze(&series, &[24, 168], &p);
+        }
+        let mut gappy = weekly(4);
+        for i in (0..140).step_by(5) {
+            gappy[i] = f64::NAN;
+        }
+        let a = analyze(&gappy, &[7], &p).unwrap();
+        assert_eq!(a.imputed, 28);
+        assert!(a.anomalies.iter().all(|x| x.index % 5 != 0));
+        assert!(matches!(analyze(&gappy, &[7], &TrendParams { sensitivity: 0.0, ..p.clone() }), Err(TrendError::BadSensitivity(_))));
+    }
+}
