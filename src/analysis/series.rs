@@ -742,7 +742,7 @@ mod tests {
         let s = build_series(&t, &all(&t), &params(Metric::Count, Granularity::Day)).unwrap();
         assert_eq!(s.complete, (0, 5));
         // The same data cut at 06:00 on the last day and starting at 18:00 on the first.
-        let cut: Vec<u32> = all(&t).into_iter().filter(|&r| r >= 18 && r < 4 * 24 + 6).collect();
+        let cut: Vec<u32> = all(&t).into_iter().filter(|r| (18..4 * 24 + 6).contains(r)).collect();
         let s = build_series(&t, &cut, &params(Metric::Count, Granularity::Day)).unwrap();
         assert_eq!(s.complete, (1, 4));
     }
