@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::labels::{LabelParams, LabelReport};
 use crate::analysis::profile::{ProfileParams, TableProfile};
+use crate::analysis::series::{Series, SeriesParams};
+use crate::analysis::trend::{TrendAnalysis, TrendParams};
 use crate::data::demo::DemoParams;
 use crate::data::filter::Filter;
 use crate::data::sort::SortKey;
@@ -57,6 +59,8 @@ pub enum Request {
     Profile { params: ProfileParams },
     /// Ground-truth checks of a label column over the rows passing the filter.
     Labels { params: LabelParams },
+    /// A metric over time over the rows passing the filter, and the models of it.
+    Trend { series: SeriesParams, model: TrendParams },
 }
 
 /// A message from the worker.
@@ -80,6 +84,8 @@ pub enum Response {
     Profile { id: u64, profile: TableProfile },
     /// The label report, or why the chosen columns cannot be checked.
     Labels { id: u64, result: Result<LabelReport, String> },
+    /// The series (or why it cannot be built), and its models (or why they cannot run).
+    Trend { id: u64, result: Result<TrendReport, String> },
     /// A request that could not be served (e.g. rows before anything is loaded).
     Failed { id: u64, message: String },
 }
@@ -98,6 +104,16 @@ impl Progress {
     pub fn fraction(&self) -> Option<f64> {
         self.total_bytes.filter(|&t| t > 0).map(|t| (self.bytes as f64 / t as f64).clamp(0.0, 1.0))
     }
+}
+
+/// A metric over time and its models; the models may fail (too few periods) while the series
+/// is still worth showing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrendReport {
+    pub series: Series,
+    pub analysis: Result<TrendAnalysis, String>,
+    /// Worker time for aggregation and models, in milliseconds.
+    pub elapsed_ms: f64,
 }
 
 /// What the UI knows about a column.
@@ -233,7 +249,7 @@ pub fn format_count(count: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)] // test code: a failing unwrap is a failing test
+    #![allow(clippy::unwrap_used, clippy::panic)] // test code: a failing unwrap is a failing test
     use super::*;
 
     #[test]
@@ -244,6 +260,37 @@ mod tests {
         };
         let json = serde_json::to_string(&envelope).unwrap();
         assert_eq!(serde_json::from_str::<Envelope>(&json).unwrap(), envelope);
+    }
+
+    /// Every trend report crosses as JSON, NaNs included (a response that fails to decode would
+    /// leave the tab waiting forever).
+    #[test]
+    fn trend_reports_round_trip_with_undefined_periods() {
+        use crate::analysis::series::{build_series, Granularity, Metric, SeriesParams};
+        use crate::analysis::trend::{analyze_series, TrendParams};
+        use crate::data::load::load_bytes;
+        let mut csv = String::from("t,v\n");
+        for day in 1..=28 {
+            for hour in [1, 9, 17] {
+                // Day 10 has no values: the mean is undefined there.
+                let v = if day == 10 { String::new() } else { (day % 7 + hour).to_string() };
+                csv.push_str(&format!("2026-02-{day:02}T{hour:02}:00:00Z,{v}\n"));
+            }
+        }
+        let table = load_bytes(csv.as_bytes(), LoadOptions::default()).unwrap().table;
+        let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+        for metric in [Metric::Count, Metric::Mean { column: "v".into() }] {
+            let params = SeriesParams { time_column: "t".into(), metric, granularity: Granularity::Day, utc_offset_minutes: 0, split: None };
+            let series = build_series(&table, &rows, &params).unwrap();
+            let analysis = analyze_series(&series, &TrendParams::default()).map_err(|e| e.to_string());
+            let response = Response::Trend { id: 1, result: Ok(TrendReport { series, analysis, elapsed_ms: 1.0 }) };
+            let json = serde_json::to_string(&response).unwrap();
+            let Response::Trend { result: Ok(back), .. } = serde_json::from_str(&json).unwrap() else { panic!("not a trend report") };
+            let nan_at = |v: &[f64]| v.iter().map(|x| x.is_nan()).collect::<Vec<_>>();
+            let Response::Trend { result: Ok(sent), .. } = &response else { unreachable!() };
+            assert_eq!(nan_at(&back.series.values), nan_at(&sent.series.values));
+            assert_eq!(back.analysis.is_ok(), sent.analysis.is_ok());
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! parameters and typed reports. No browser APIs, no clock, no unseeded randomness.
 
 pub mod labels;
+pub mod nan_serde;
 pub mod profile;
 pub mod series;
 pub mod stats;

@@ -135,6 +135,7 @@ pub struct SeriesParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesGroup {
     pub label: String,
+    #[serde(with = "super::nan_serde")]
     pub values: Vec<f64>,
     /// Rows of this group in the selection.
     pub rows: u64,
@@ -156,6 +157,7 @@ pub struct Series {
     /// Start of each bucket, UTC milliseconds.
     pub starts_ms: Vec<i64>,
     /// The metric per bucket; `NaN` where it is undefined (a mean of no rows).
+    #[serde(with = "super::nan_serde")]
     pub values: Vec<f64>,
     /// Rows per bucket.
     pub rows: Vec<u64>,

@@ -84,6 +84,7 @@ pub struct Seasonal {
     pub period: usize,
     /// 0 (none) to 1 (all variation is seasonal), on the remainder's scale.
     pub strength: f64,
+    #[serde(with = "super::nan_serde")]
     pub values: Vec<f64>,
 }
 
@@ -156,10 +157,15 @@ impl LinearTrend {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForecastBands {
+    #[serde(with = "super::nan_serde")]
     pub point: Vec<f64>,
+    #[serde(with = "super::nan_serde")]
     pub lower80: Vec<f64>,
+    #[serde(with = "super::nan_serde")]
     pub upper80: Vec<f64>,
+    #[serde(with = "super::nan_serde")]
     pub lower95: Vec<f64>,
+    #[serde(with = "super::nan_serde")]
     pub upper95: Vec<f64>,
 }
 
@@ -181,18 +187,25 @@ pub struct Projection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrendAnalysis {
     /// The series the models saw (gaps filled by linear interpolation).
+    #[serde(with = "super::nan_serde")]
     pub filled: Vec<f64>,
     pub imputed: usize,
     /// Periods the periodogram found (before fitting and strength checks).
     pub detected_periods: Vec<usize>,
     pub seasonal: Vec<Seasonal>,
+    #[serde(with = "super::nan_serde")]
     pub trend: Vec<f64>,
+    #[serde(with = "super::nan_serde")]
     pub remainder: Vec<f64>,
     /// Trend + seasonal.
+    #[serde(with = "super::nan_serde")]
     pub expected: Vec<f64>,
     /// One-step-ahead forecast and its 95 % interval.
+    #[serde(with = "super::nan_serde")]
     pub one_step: Vec<f64>,
+    #[serde(with = "super::nan_serde")]
     pub one_step_lower: Vec<f64>,
+    #[serde(with = "super::nan_serde")]
     pub one_step_upper: Vec<f64>,
     pub anomalies: Vec<Anomaly>,
     pub incidents: Vec<Incident>,
@@ -312,7 +325,7 @@ fn fit_models(y: &[f64], periods: &[usize], horizon: usize) -> Result<Fitted, Tr
         .iter()
         .zip(decomposition.seasonal())
         .zip(strengths)
-        .map(|((&period, values), strength)| Seasonal { period, strength, values: values.iter().map(|&v| f64::from(v)).collect() })
+        .map(|((&period, values), strength)| Seasonal { period, strength: if strength.is_finite() { strength } else { 0.0 }, values: values.iter().map(|&v| f64::from(v)).collect() })
         .collect();
     let listed: Vec<String> = periods.iter().map(usize::to_string).collect();
     Ok(Fitted {
@@ -396,6 +409,7 @@ fn noise_sigma(values: &[f64]) -> Option<f64> {
 /// Flags anomalies of `actual` given the remainder (actual − expected), the noise scale and the
 /// one-step-ahead forecast with its 95 % interval.
 fn flag_anomalies(actual: &[f64], defined: &[bool], expected: &[f64], sigma: Option<f64>, one_step: &Forecast, sensitivity: f64, warmup: usize) -> Vec<Anomaly> {
+    let floor = sigma.unwrap_or(0.0);
     let remainder: Vec<f64> = actual.iter().zip(expected).map(|(a, e)| a - e).collect();
     let median = median_mad(&remainder).map_or(0.0, |(m, _)| m);
     let lower = one_step.intervals.as_ref().map(|i| i.lower.as_slice()).unwrap_or_default();
@@ -410,7 +424,7 @@ fn flag_anomalies(actual: &[f64], defined: &[bool], expected: &[f64], sigma: Opt
         let forecast = one_step.point.get(index).copied().unwrap_or(value);
         let mut by_forecast = index >= warmup
             && match (lower.get(index), upper.get(index)) {
-                (Some(&lo), Some(&hi)) if hi > lo => (value - forecast).abs() > sensitivity * (hi - lo) / (2.0 * Z975),
+                (Some(&lo), Some(&hi)) if hi > lo => (value - forecast).abs() > sensitivity * ((hi - lo) / (2.0 * Z975)).max(floor),
                 _ => false,
             };
         let expected_value = expected.get(index).copied().unwrap_or(value);
@@ -558,7 +572,10 @@ pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) 
         first = fit_models(&filled, &present, params.horizon)?;
     }
     let warmup = present.iter().copied().max().unwrap_or(0).max(3);
-        let sigma = noise_sigma(&first.deseasonalised());
+        // Noise below a thousandth of the typical level is rounding (the decomposition runs in
+    // f32), not signal: a noise-free series must not call its rounding errors anomalies.
+    let floor = median_mad(&filled.iter().map(|v| v.abs()).collect::<Vec<_>>()).map_or(0.0, |(m, _)| 1e-3 * m);
+    let sigma = noise_sigma(&first.deseasonalised()).map(|s| s.max(floor));
     // Points far from a robust baseline are replaced by it and the model is refitted: incidents
     // then bend neither the expected values they are measured against nor the forecast, and
     // the final (plain) fit keeps ordinary noise in proportion.
@@ -773,6 +790,9 @@ mod tests {
             let _ = analyze(&series, &[7], &p);
             let _ = analyze(&series, &[24, 168], &p);
         }
+        // A noise-free cycle: rounding in the f32 decomposition is not an anomaly.
+        let exact: Vec<f64> = (0..28).map(|i| 9.0 + (i % 7) as f64).collect();
+        assert!(analyze(&exact, &[7], &p).unwrap().anomalies.is_empty());
         let mut gappy = weekly(4);
         for i in (0..140).step_by(5) {
             gappy[i] = f64::NAN;

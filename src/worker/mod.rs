@@ -16,12 +16,14 @@ use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::analysis::labels::check_labels;
 use crate::analysis::profile::profile_table;
+use crate::analysis::series::build_series;
+use crate::analysis::trend::analyze_series;
 use crate::data::builder::retype_column;
 use crate::data::demo::demo_csv;
 use crate::data::filter::{evaluate_filter, Filter, Selection};
 use crate::data::load::{LoadError, LoadOptions, LoadReport, TableLoader};
 use crate::data::sort::{sort_selection, SortKey};
-use crate::protocol::{DataSource, Envelope, Progress, Request, Response, TableSummary};
+use crate::protocol::{DataSource, Envelope, Progress, Request, Response, TableSummary, TrendReport};
 
 /// Bytes read per step from a file.
 const FILE_CHUNK_BYTES: f64 = 4.0 * 1024.0 * 1024.0;
@@ -202,6 +204,23 @@ fn handle_message(state: &Shared, data: &JsValue) {
                 Some(report) => Response::Labels {
                     id,
                     result: check_labels(&report.table, &state.view, &params).map_err(|err| format!("Cannot check labels: {err}.")),
+                },
+                None => Response::Failed { id, message: "No data is loaded.".into() },
+            };
+            post(&response);
+        }
+        Request::Trend { series, model } => {
+            let state = state.borrow();
+            let started = now_ms();
+            let response = match &state.report {
+                Some(report) => Response::Trend {
+                    id,
+                    result: build_series(&report.table, &state.view, &series)
+                        .map(|series| {
+                            let analysis = analyze_series(&series, &model).map_err(|err| format!("No models: {err}."));
+                            TrendReport { series, analysis, elapsed_ms: now_ms() - started }
+                        })
+                        .map_err(|err| format!("Cannot build the series: {err}.")),
                 },
                 None => Response::Failed { id, message: "No data is loaded.".into() },
             };
