@@ -85,7 +85,7 @@ pub enum Response {
     /// The label report, or why the chosen columns cannot be checked.
     Labels { id: u64, result: Result<LabelReport, String> },
     /// The series (or why it cannot be built), and its models (or why they cannot run).
-    Trend { id: u64, result: Result<TrendReport, String> },
+    Trend { id: u64, result: Result<Box<TrendReport>, String> },
     /// A request that could not be served (e.g. rows before anything is loaded).
     Failed { id: u64, message: String },
 }
@@ -283,7 +283,7 @@ mod tests {
             let params = SeriesParams { time_column: "t".into(), metric, granularity: Granularity::Day, utc_offset_minutes: 0, split: None };
             let series = build_series(&table, &rows, &params).unwrap();
             let analysis = analyze_series(&series, &TrendParams::default()).map_err(|e| e.to_string());
-            let response = Response::Trend { id: 1, result: Ok(TrendReport { series, analysis, elapsed_ms: 1.0 }) };
+            let response = Response::Trend { id: 1, result: Ok(Box::new(TrendReport { series, analysis, elapsed_ms: 1.0 })) };
             let json = serde_json::to_string(&response).unwrap();
             let Response::Trend { result: Ok(back), .. } = serde_json::from_str(&json).unwrap() else { panic!("not a trend report") };
             let nan_at = |v: &[f64]| v.iter().map(|x| x.is_nan()).collect::<Vec<_>>();

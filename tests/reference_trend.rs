@@ -62,14 +62,22 @@ fn co2_forecast_is_as_good_as_statsmodels_stl_ets() {
     let inside = test
         .iter()
         .zip(forecast.lower95.iter().zip(&forecast.upper95))
-        .filter(|(y, (lo, hi))| *lo <= **y && **y <= **hi)
+        .filter(|&(y, (lo, hi))| lo <= y && y <= hi)
         .count();
     let coverage = inside as f64 / HOLDOUT as f64;
+    let mean_width = |lower: &[f64], upper: &[f64]| upper.iter().zip(lower).map(|(u, l)| u - l).sum::<f64>() / lower.len() as f64;
     eprintln!("co2, last {HOLDOUT} months held out (MASE scale {scale:.4}):");
-    eprintln!("  ours: {:<50} MASE {ours:.4}, 95 % coverage {coverage:.2}", analysis.model);
+    eprintln!(
+        "  ours: {:<50} MASE {ours:.4}, 95 % coverage {coverage:.2}, mean 95 % width {:.3}",
+        analysis.model,
+        mean_width(&forecast.lower95, &forecast.upper95)
+    );
     for key in ["stl_ets_aan", "stl_ets_aadn", "ets_aaa"] {
         let r = &reference[key];
-        let cover = r["coverage95"].as_f64().map(|c| format!(", 95 % coverage {c:.2}")).unwrap_or_default();
+        let cover = r["coverage95"]
+            .as_f64()
+            .map(|c| format!(", 95 % coverage {c:.2}, mean 95 % width {:.3}", mean_width(&floats(&r["lower95"]), &floats(&r["upper95"]))))
+            .unwrap_or_default();
         eprintln!("  statsmodels: {:<80} MASE {:.4}{cover}", r["model"].as_str().unwrap(), r["mase"].as_f64().unwrap());
     }
     eprintln!("  seasonal naive MASE {naive_mase:.4}");

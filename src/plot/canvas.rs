@@ -19,14 +19,23 @@ pub fn draw_bars_on_canvas(
     x_label: &dyn Fn(f64) -> String,
     y_label: &dyn Fn(f64) -> String,
 ) -> Result<(), String> {
+    draw_on_canvas(canvas, |area| draw_bars(area, series, theme, axes, highlight, x_label, y_label).map_err(|e| e.to_string()))
+}
+
+/// Sizes `canvas` to its CSS box and runs `draw` on a plotters area over it; errors come back
+/// as text for the UI. Nothing is drawn while the canvas is not laid out (a hidden tab).
+pub fn draw_on_canvas(
+    canvas: &HtmlCanvasElement,
+    draw: impl FnOnce(&DrawingArea<CanvasBackend, plotters::coord::Shift>) -> Result<(), String>,
+) -> Result<(), String> {
     let (css_w, css_h) = (canvas.client_width(), canvas.client_height());
     if css_w <= 0 || css_h <= 0 {
-        return Ok(()); // not laid out (hidden tab): nothing to draw yet
+        return Ok(());
     }
     canvas.set_width(css_w.unsigned_abs());
     canvas.set_height(css_h.unsigned_abs());
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("the canvas has no 2-D context")?;
     let area = backend.into_drawing_area();
     area.fill(&TRANSPARENT).map_err(|e| e.to_string())?;
-    draw_bars(&area, series, theme, axes, highlight, x_label, y_label).map_err(|e| e.to_string())
+    draw(&area)
 }

@@ -218,7 +218,7 @@ fn handle_message(state: &Shared, data: &JsValue) {
                     result: build_series(&report.table, &state.view, &series)
                         .map(|series| {
                             let analysis = analyze_series(&series, &model).map_err(|err| format!("No models: {err}."));
-                            TrendReport { series, analysis, elapsed_ms: now_ms() - started }
+                            Box::new(TrendReport { series, analysis, elapsed_ms: now_ms() - started })
                         })
                         .map_err(|err| format!("Cannot build the series: {err}.")),
                 },

@@ -67,6 +67,8 @@ def stl_ets(damped):
         "model": f"STLForecast(period={period}) + ETSModel(error=add, trend=add, damped={damped})",
         "aic": float(result.model_result.aic),
         "forecast": point.tolist(),
+        "lower95": lower.tolist(),
+        "upper95": upper.tolist(),
         "mase": mase(point),
         "coverage95": coverage,
     }

@@ -1,0 +1,445 @@
+//! Time charts: the metric with its expected values, forecast bands, anomalies, incidents,
+//! changepoints and linear trend; single-line panels (decomposition components, small
+//! multiples); stacked areas for a split. Generic over the backend; x values are UTC
+//! milliseconds, and [`index_at`] maps a pointer position back to a period for hover.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::bars::Margins;
+use super::PlotTheme;
+
+/// Margins of the time charts (room for y labels and the date axis).
+pub const MARGINS: Margins = Margins { left: 52, right: 12, top: 8, bottom: 22 };
+
+/// Colours of split groups, in order (the last is reused beyond twelve).
+pub const PALETTE: [(u8, u8, u8); 12] = [
+    (53, 88, 212), (230, 120, 30), (34, 150, 110), (200, 60, 90), (130, 90, 200), (120, 120, 40),
+    (30, 150, 190), (190, 100, 160), (100, 130, 90), (160, 110, 60), (90, 100, 130), (150, 150, 150),
+];
+
+pub fn palette(idx: usize) -> RGBColor {
+    let (r, g, b) = PALETTE.get(idx).copied().unwrap_or(PALETTE[11]);
+    RGBColor(r, g, b)
+}
+
+fn rgb((r, g, b): (u8, u8, u8)) -> RGBColor {
+    RGBColor(r, g, b)
+}
+
+/// The forecast after the last observed period.
+#[derive(Debug, Clone, Copy)]
+pub struct ForecastDraw<'a> {
+    pub x: &'a [f64],
+    pub point: &'a [f64],
+    pub lower80: &'a [f64],
+    pub upper80: &'a [f64],
+    pub lower95: &'a [f64],
+    pub upper95: &'a [f64],
+}
+
+/// Everything on the main trend chart. Index-based inputs refer to `x` / `actual`.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeChart<'a> {
+    pub x: &'a [f64],
+    pub actual: &'a [f64],
+    /// Expected values (trend + seasonal); empty for none.
+    pub expected: &'a [f64],
+    /// Fitted linear trend per period; empty for none.
+    pub linear: &'a [f64],
+    pub forecast: Option<ForecastDraw<'a>>,
+    /// Anomalous periods, `true` for spikes.
+    pub anomalies: &'a [(usize, bool)],
+    /// Incident spans (first, last period), and the selected one.
+    pub incidents: &'a [(usize, usize)],
+    pub selected_incident: Option<usize>,
+    /// Changepoints: (first period of the new segment, level before, level after).
+    pub changepoints: &'a [(usize, f64, f64)],
+    /// Periods drawn hollow (partial first/last periods, not modelled).
+    pub partial: &'a [usize],
+    /// Visible x range (zoom).
+    pub x_range: (f64, f64),
+    /// Hovered position in the combined observed + forecast index space.
+    pub hover: Option<usize>,
+    /// Two-range selection (baseline, incident) drawn as bands, in x units.
+    pub brush: Option<(f64, f64)>,
+}
+
+/// Finite values of several slices, for the y range.
+fn y_bounds<'a>(series: impl IntoIterator<Item = &'a [f64]>, include_zero: bool) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for values in series {
+        for &v in values.iter().filter(|v| v.is_finite()) {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    if include_zero {
+        lo = lo.min(0.0);
+    }
+    let pad = ((hi - lo) * 0.06).max(hi.abs() * 1e-6).max(1e-9);
+    (if include_zero && lo >= 0.0 { lo } else { lo - pad }, hi + pad)
+}
+
+/// Values of `xs` within the range, with their index (plus one point either side so lines run
+/// to the edge).
+fn visible(xs: &[f64], (lo, hi): (f64, f64)) -> std::ops::Range<usize> {
+    let start = xs.partition_point(|&x| x < lo).saturating_sub(1);
+    let end = (xs.partition_point(|&x| x <= hi) + 1).min(xs.len());
+    start..end.max(start)
+}
+
+fn line_segments(xs: &[f64], ys: &[f64], range: std::ops::Range<usize>) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for idx in range {
+        match (xs.get(idx), ys.get(idx)) {
+            (Some(&x), Some(&y)) if y.is_finite() => {
+                if let Some(last) = out.last_mut() {
+                    last.push((x, y));
+                }
+            }
+            _ => {
+                if out.last().is_some_and(|l| !l.is_empty()) {
+                    out.push(Vec::new());
+                }
+            }
+        }
+    }
+    out.retain(|segment| !segment.is_empty());
+    out
+}
+
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// Draws the main trend chart.
+pub fn draw_time_chart<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart_data: &TimeChart<'_>,
+    theme: PlotTheme,
+    include_zero: bool,
+    x_label: &dyn Fn(f64) -> String,
+    y_label: &dyn Fn(f64) -> String,
+) -> DrawResult<DB> {
+    let d = chart_data;
+    let (x0, x1) = if d.x_range.1 > d.x_range.0 { d.x_range } else { (d.x_range.0 - 1.0, d.x_range.0 + 1.0) };
+    let shown = visible(d.x, (x0, x1));
+    let forecast_shown = d.forecast.map(|f| visible(f.x, (x0, x1)));
+    let slice = |v: &'_ [f64], r: &std::ops::Range<usize>| v.get(r.clone()).unwrap_or_default().to_vec();
+    let mut ranges: Vec<Vec<f64>> = vec![slice(d.actual, &shown), slice(d.expected, &shown)];
+    if let (Some(f), Some(r)) = (d.forecast, &forecast_shown) {
+        ranges.push(slice(f.lower95, r));
+        ranges.push(slice(f.upper95, r));
+    }
+    let (y0, y1) = y_bounds(ranges.iter().map(Vec::as_slice), include_zero);
+
+    let text = rgb(theme.foreground);
+    let grid = rgb(theme.grid);
+    let accent = rgb(theme.accent);
+    let muted = rgb(theme.muted);
+    let hot = rgb(theme.highlight);
+    let alarm = RGBColor(214, 48, 49);
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(MARGINS.top)
+        .margin_right(MARGINS.right)
+        .x_label_area_size(MARGINS.bottom)
+        .y_label_area_size(MARGINS.left)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(grid.mix(0.0))
+        .bold_line_style(grid)
+        .axis_style(grid)
+        .x_labels(6)
+        .y_labels(5)
+        .x_label_formatter(&|v| x_label(*v))
+        .y_label_formatter(&|v| y_label(*v))
+        .label_style(("sans-serif", 11).into_font().color(&text))
+        .draw()?;
+
+    // Incident spans and the brush behind everything.
+    let step = |idx: usize| d.x.get(idx + 1).copied().or_else(|| d.forecast.and_then(|f| f.x.first().copied())).unwrap_or_else(|| d.x.get(idx).copied().unwrap_or(0.0) + 1.0);
+    for (k, &(first, last)) in d.incidents.iter().enumerate() {
+        let (Some(&a), b) = (d.x.get(first), step(last)) else { continue };
+        let opacity = if d.selected_incident == Some(k) { 0.30 } else { 0.14 };
+        chart.draw_series(std::iter::once(Rectangle::new([(a.max(x0), y0), (b.min(x1), y1)], alarm.mix(opacity).filled())))?;
+    }
+    if let Some((a, b)) = d.brush {
+        let (a, b) = (a.min(b).max(x0), a.max(b).min(x1));
+        chart.draw_series(std::iter::once(Rectangle::new([(a, y0), (b, y1)], accent.mix(0.15).filled())))?;
+    }
+    // Forecast bands and line.
+    if let (Some(f), Some(r)) = (d.forecast, &forecast_shown) {
+        for (lower, upper, opacity) in [(f.lower95, f.upper95, 0.12), (f.lower80, f.upper80, 0.22)] {
+            let mut polygon: Vec<(f64, f64)> = r.clone().filter_map(|i| Some((*f.x.get(i)?, *upper.get(i)?))).filter(|p| p.1.is_finite()).collect();
+            polygon.extend(r.clone().rev().filter_map(|i| Some((*f.x.get(i)?, *lower.get(i)?))).filter(|p| p.1.is_finite()));
+            if polygon.len() >= 3 {
+                chart.draw_series(std::iter::once(Polygon::new(polygon, accent.mix(opacity).filled())))?;
+            }
+        }
+        // Join the forecast to the last observed value.
+        let mut points: Vec<(f64, f64)> = Vec::new();
+        if let Some(last) = d.actual.iter().rposition(|v| v.is_finite()) {
+            if let (Some(&x), Some(&y)) = (d.x.get(last), d.actual.get(last)) {
+                points.push((x, y));
+            }
+        }
+        for segment in line_segments(f.x, f.point, r.clone()) {
+            points.extend(segment);
+        }
+        chart.draw_series(std::iter::once(PathElement::new(points, accent.stroke_width(2))))?;
+    }
+    // Linear trend, expected, actual.
+    for segment in line_segments(d.x, d.linear, shown.clone()) {
+        chart.draw_series(std::iter::once(PathElement::new(segment, muted.mix(0.8).stroke_width(1))))?;
+    }
+    for segment in line_segments(d.x, d.expected, shown.clone()) {
+        chart.draw_series(std::iter::once(PathElement::new(segment, hot.stroke_width(1))))?;
+    }
+    for segment in line_segments(d.x, d.actual, shown.clone()) {
+        chart.draw_series(std::iter::once(PathElement::new(segment, text.stroke_width(2))))?;
+    }
+    for &idx in d.partial {
+        if let (Some(&x), Some(&y)) = (d.x.get(idx), d.actual.get(idx)) {
+            if y.is_finite() && x >= x0 && x <= x1 {
+                chart.draw_series(std::iter::once(Circle::new((x, y), 4, ShapeStyle::from(&text).stroke_width(1))))?;
+            }
+        }
+    }
+    // Changepoints: a dashed vertical line and the level before / after.
+    for &(idx, before, after) in d.changepoints {
+        let Some(&x) = d.x.get(idx) else { continue };
+        if x < x0 || x > x1 {
+            continue;
+        }
+        let mut y = y0;
+        let dash = (y1 - y0) / 30.0;
+        while y < y1 {
+            chart.draw_series(std::iter::once(PathElement::new(vec![(x, y), (x, (y + dash * 0.6).min(y1))], muted.stroke_width(1))))?;
+            y += dash;
+        }
+        let from = d.x.get(idx.saturating_sub(3)).copied().unwrap_or(x);
+        let to = d.x.get(idx + 3).copied().unwrap_or(x);
+        chart.draw_series([
+            PathElement::new(vec![(from, before), (x, before)], hot.stroke_width(3)),
+            PathElement::new(vec![(x, after), (to, after)], hot.stroke_width(3)),
+        ])?;
+    }
+    // Anomalies on top.
+    chart.draw_series(d.anomalies.iter().filter_map(|&(idx, _)| {
+        let (x, y) = (*d.x.get(idx)?, *d.actual.get(idx)?);
+        (y.is_finite() && x >= x0 && x <= x1).then(|| Circle::new((x, y), 4, alarm.filled()))
+    }))?;
+    // Hover guide.
+    if let Some(h) = d.hover {
+        let x = d.x.get(h).copied().or_else(|| d.forecast.and_then(|f| f.x.get(h.checked_sub(d.x.len())?).copied()));
+        if let Some(x) = x.filter(|x| *x >= x0 && *x <= x1) {
+            chart.draw_series(std::iter::once(PathElement::new(vec![(x, y0), (x, y1)], muted.mix(0.6).stroke_width(1))))?;
+        }
+    }
+    area.present()
+}
+
+/// One series in a small panel (a decomposition component, a small multiple); `bars` draws
+/// it as bars from zero (the remainder).
+#[allow(clippy::too_many_arguments)]
+pub fn draw_line_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    x: &[f64],
+    y: &[f64],
+    x_range: (f64, f64),
+    theme: PlotTheme,
+    color: RGBColor,
+    bars: bool,
+    hover: Option<usize>,
+    x_label: &dyn Fn(f64) -> String,
+    y_label: &dyn Fn(f64) -> String,
+) -> DrawResult<DB> {
+    let (x0, x1) = if x_range.1 > x_range.0 { x_range } else { (x_range.0 - 1.0, x_range.0 + 1.0) };
+    let shown = visible(x, (x0, x1));
+    let (y0, y1) = y_bounds([y.get(shown.clone()).unwrap_or_default()], bars);
+    let text = rgb(theme.foreground);
+    let grid = rgb(theme.grid);
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(4)
+        .margin_right(MARGINS.right)
+        .x_label_area_size(MARGINS.bottom)
+        .y_label_area_size(MARGINS.left)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(grid.mix(0.0))
+        .bold_line_style(grid)
+        .axis_style(grid)
+        .x_labels(6)
+        .y_labels(3)
+        .x_label_formatter(&|v| x_label(*v))
+        .y_label_formatter(&|v| y_label(*v))
+        .label_style(("sans-serif", 10).into_font().color(&text))
+        .draw()?;
+    if bars {
+        let width = x.windows(2).next().map_or(1.0, |w| (w[1] - w[0]) * 0.8);
+        chart.draw_series(shown.clone().filter_map(|i| {
+            let (xi, yi) = (*x.get(i)?, *y.get(i)?);
+            yi.is_finite().then(|| Rectangle::new([(xi, 0.0), (xi + width, yi)], color.mix(0.8).filled()))
+        }))?;
+    } else {
+        for segment in line_segments(x, y, shown) {
+            chart.draw_series(std::iter::once(PathElement::new(segment, color.stroke_width(2))))?;
+        }
+    }
+    if let Some(xh) = hover.and_then(|h| x.get(h)).filter(|x| **x >= x0 && **x <= x1) {
+        chart.draw_series(std::iter::once(PathElement::new(vec![(*xh, y0), (*xh, y1)], rgb(theme.muted).mix(0.6).stroke_width(1))))?;
+    }
+    area.present()
+}
+
+#[allow(clippy::too_many_arguments)]
+/// Stacked areas of split groups (each value ≥ 0 stacked in order; undefined counts as 0).
+pub fn draw_stacked<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    x: &[f64],
+    groups: &[&[f64]],
+    x_range: (f64, f64),
+    theme: PlotTheme,
+    hover: Option<usize>,
+    x_label: &dyn Fn(f64) -> String,
+    y_label: &dyn Fn(f64) -> String,
+) -> DrawResult<DB> {
+    let (x0, x1) = if x_range.1 > x_range.0 { x_range } else { (x_range.0 - 1.0, x_range.0 + 1.0) };
+    let shown = visible(x, (x0, x1));
+    let mut cumulative = vec![vec![0.0; x.len()]; groups.len() + 1];
+    for (g, values) in groups.iter().enumerate() {
+        for i in 0..x.len() {
+            let below = cumulative.get(g).and_then(|c| c.get(i)).copied().unwrap_or(0.0);
+            let v = values.get(i).copied().filter(|v| v.is_finite() && *v > 0.0).unwrap_or(0.0);
+            if let Some(slot) = cumulative.get_mut(g + 1).and_then(|c| c.get_mut(i)) {
+                *slot = below + v;
+            }
+        }
+    }
+    let top = cumulative.last().map(|c| c.get(shown.clone()).unwrap_or_default().to_vec()).unwrap_or_default();
+    let (_, y1) = y_bounds([top.as_slice()], true);
+    let text = rgb(theme.foreground);
+    let grid = rgb(theme.grid);
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(MARGINS.top)
+        .margin_right(MARGINS.right)
+        .x_label_area_size(MARGINS.bottom)
+        .y_label_area_size(MARGINS.left)
+        .build_cartesian_2d(x0..x1, 0.0..y1)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(grid.mix(0.0))
+        .bold_line_style(grid)
+        .axis_style(grid)
+        .x_labels(6)
+        .y_labels(5)
+        .x_label_formatter(&|v| x_label(*v))
+        .y_label_formatter(&|v| y_label(*v))
+        .label_style(("sans-serif", 11).into_font().color(&text))
+        .draw()?;
+    for g in 0..groups.len() {
+        let (Some(low), Some(high)) = (cumulative.get(g), cumulative.get(g + 1)) else { continue };
+        let mut polygon: Vec<(f64, f64)> = shown.clone().filter_map(|i| Some((*x.get(i)?, *high.get(i)?))).collect();
+        polygon.extend(shown.clone().rev().filter_map(|i| Some((*x.get(i)?, *low.get(i)?))));
+        if polygon.len() >= 3 {
+            chart.draw_series(std::iter::once(Polygon::new(polygon, palette(g).mix(0.85).filled())))?;
+        }
+    }
+    if let Some(xh) = hover.and_then(|h| x.get(h)).filter(|x| **x >= x0 && **x <= x1) {
+        chart.draw_series(std::iter::once(PathElement::new(vec![(*xh, 0.0), (*xh, y1)], rgb(theme.muted).stroke_width(1))))?;
+    }
+    area.present()
+}
+
+/// The x value under a horizontal pixel position of a chart `width_px` wide showing
+/// `x_range`, or `None` outside the plotting area.
+pub fn x_at(x_px: f64, width_px: f64, x_range: (f64, f64)) -> Option<f64> {
+    let left = f64::from(MARGINS.left);
+    let plot_width = width_px - left - f64::from(MARGINS.right);
+    if plot_width <= 0.0 || x_px < left || x_px > left + plot_width {
+        return None;
+    }
+    Some(x_range.0 + (x_px - left) / plot_width * (x_range.1 - x_range.0))
+}
+
+/// The period (index into `xs`, sorted bucket starts) whose bucket holds x.
+pub fn index_at(xs: &[f64], x: f64) -> Option<usize> {
+    let idx = xs.partition_point(|&start| start <= x).checked_sub(1)?;
+    Some(idx)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code
+    use super::*;
+
+    fn label(v: f64) -> String {
+        format!("{v:.0}")
+    }
+
+    #[test]
+    fn draws_every_layer_as_svg() {
+        let x: Vec<f64> = (0..20).map(f64::from).collect();
+        let actual: Vec<f64> = (0..20).map(|i| if i == 12 { 40.0 } else { 10.0 + f64::from(i % 3) }).collect();
+        let expected = vec![11.0; 20];
+        let fx: Vec<f64> = (20..25).map(f64::from).collect();
+        let point = vec![11.0; 5];
+        let (lo80, hi80, lo95, hi95) = (vec![9.0; 5], vec![13.0; 5], vec![8.0; 5], vec![14.0; 5]);
+        let chart = TimeChart {
+            x: &x,
+            actual: &actual,
+            expected: &expected,
+            linear: &expected,
+            forecast: Some(ForecastDraw { x: &fx, point: &point, lower80: &lo80, upper80: &hi80, lower95: &lo95, upper95: &hi95 }),
+            anomalies: &[(12, true)],
+            incidents: &[(12, 12)],
+            selected_incident: Some(0),
+            changepoints: &[(8, 10.0, 11.0)],
+            partial: &[19],
+            x_range: (0.0, 25.0),
+            hover: Some(22),
+            brush: Some((2.0, 4.0)),
+        };
+        let mut svg = String::new();
+        {
+            let area = SVGBackend::with_string(&mut svg, (600, 240)).into_drawing_area();
+            draw_time_chart(&area, &chart, PlotTheme::LIGHT, true, &label, &label).unwrap();
+        }
+        assert!(svg.contains("<circle"), "anomaly and partial markers");
+        assert!(svg.contains("<polygon"), "forecast bands");
+        assert!(svg.matches("<polyline").count() >= 4, "actual, expected, trend and forecast lines");
+        // Zoomed to a range with nothing in it: still draws axes, no panic.
+        let mut svg = String::new();
+        {
+            let area = SVGBackend::with_string(&mut svg, (600, 240)).into_drawing_area();
+            draw_time_chart(&area, &TimeChart { x_range: (100.0, 100.0), ..chart }, PlotTheme::DARK, false, &label, &label).unwrap();
+        }
+        let groups: Vec<&[f64]> = vec![&actual, &expected];
+        let mut svg = String::new();
+        {
+            let area = SVGBackend::with_string(&mut svg, (600, 240)).into_drawing_area();
+            draw_stacked(&area, &x, &groups, (0.0, 19.0), PlotTheme::LIGHT, Some(3), &label, &label).unwrap();
+            draw_line_panel(&area, &x, &actual, (0.0, 19.0), PlotTheme::LIGHT, palette(0), true, None, &label, &label).unwrap();
+        }
+        assert!(svg.contains("<polygon"));
+    }
+
+    #[test]
+    fn pointer_positions_map_to_periods() {
+        let width = 100.0 + f64::from(MARGINS.left + MARGINS.right);
+        let left = f64::from(MARGINS.left);
+        assert_eq!(x_at(left + 50.0, width, (0.0, 10.0)), Some(5.0));
+        assert_eq!(x_at(1.0, width, (0.0, 10.0)), None);
+        let xs = [0.0, 10.0, 20.0];
+        assert_eq!(index_at(&xs, 15.0), Some(1));
+        assert_eq!(index_at(&xs, 25.0), Some(2));
+        assert_eq!(index_at(&xs, -1.0), None);
+    }
+}
