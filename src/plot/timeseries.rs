@@ -59,8 +59,8 @@ pub struct TimeChart<'a> {
     pub partial: &'a [usize],
     /// Visible x range (zoom).
     pub x_range: (f64, f64),
-    /// Hovered position in the combined observed + forecast index space.
-    pub hover: Option<usize>,
+    /// Hovered period start, in x units.
+    pub hover: Option<f64>,
     /// Two-range selection (baseline, incident) drawn as bands, in x units.
     pub brush: Option<(f64, f64)>,
 }
@@ -180,9 +180,9 @@ pub fn draw_time_chart<DB: DrawingBackend>(
                 chart.draw_series(std::iter::once(Polygon::new(polygon, accent.mix(opacity).filled())))?;
             }
         }
-        // Join the forecast to the last observed value.
+        // Join the forecast to the last modelled value (not to a partial period).
         let mut points: Vec<(f64, f64)> = Vec::new();
-        if let Some(last) = d.actual.iter().rposition(|v| v.is_finite()) {
+        if let Some(last) = d.actual.iter().enumerate().rposition(|(i, v)| v.is_finite() && !d.partial.contains(&i)) {
             if let (Some(&x), Some(&y)) = (d.x.get(last), d.actual.get(last)) {
                 points.push((x, y));
             }
@@ -234,11 +234,8 @@ pub fn draw_time_chart<DB: DrawingBackend>(
         (y.is_finite() && x >= x0 && x <= x1).then(|| Circle::new((x, y), 4, alarm.filled()))
     }))?;
     // Hover guide.
-    if let Some(h) = d.hover {
-        let x = d.x.get(h).copied().or_else(|| d.forecast.and_then(|f| f.x.get(h.checked_sub(d.x.len())?).copied()));
-        if let Some(x) = x.filter(|x| *x >= x0 && *x <= x1) {
-            chart.draw_series(std::iter::once(PathElement::new(vec![(x, y0), (x, y1)], muted.mix(0.6).stroke_width(1))))?;
-        }
+    if let Some(x) = d.hover.filter(|x| *x >= x0 && *x <= x1) {
+        chart.draw_series(std::iter::once(PathElement::new(vec![(x, y0), (x, y1)], muted.mix(0.6).stroke_width(1))))?;
     }
     area.present()
 }
@@ -404,7 +401,7 @@ mod tests {
             changepoints: &[(8, 10.0, 11.0)],
             partial: &[19],
             x_range: (0.0, 25.0),
-            hover: Some(22),
+            hover: Some(22.0),
             brush: Some((2.0, 4.0)),
         };
         let mut svg = String::new();

@@ -9,6 +9,7 @@ use super::client;
 use super::data_tab::DataTab;
 use super::filter_bar::FilterBar;
 use super::placeholder::Planned;
+use super::trends_tab::TrendsTab;
 use super::profile_tab::ProfileTab;
 use super::state::{AppState, Tab};
 use crate::data::demo::DemoParams;
@@ -63,6 +64,7 @@ pub fn App() -> impl IntoView {
                 {move || match state.tab.get() {
                     Tab::Data => view! { <DataTab/> }.into_any(),
                     Tab::Profile => view! { <ProfileTab/> }.into_any(),
+                    Tab::Trends => view! { <TrendsTab/> }.into_any(),
                     other => view! { <Planned tab=other/> }.into_any(),
                 }}
             </main>

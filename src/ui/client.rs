@@ -23,6 +23,15 @@ struct Client {
 
 thread_local! {
     static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
+    /// Id of the latest trend request; older answers are dropped.
+    static LATEST_TREND: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Asks for a trend report; answers to earlier trend requests will be ignored.
+pub fn request_trend(state: AppState, series: crate::analysis::series::SeriesParams, model: crate::analysis::trend::TrendParams) {
+    let id = send(Request::Trend { series, model }, None);
+    LATEST_TREND.set(id);
+    state.trend_pending.set(true);
 }
 
 /// Starts the worker and routes its responses into `state`.
@@ -100,6 +109,8 @@ fn handle(state: AppState, response: Response) {
                 state.label_params.set(None);
                 state.profile_key.set(None);
                 state.labels.set(None);
+                state.trend.set(None);
+                state.trend_settings.reset();
                 state.page.set(None);
                 state.summary.set(Some(summary));
                 state.view_version.update(|v| *v += 1);
@@ -134,10 +145,22 @@ fn handle(state: AppState, response: Response) {
         }
         Response::Profile { profile, .. } => state.profile.set(Some(profile)),
         Response::Labels { result, .. } => state.labels.set(Some(result)),
+        Response::Trend { id, result } => {
+            // Only the answer to the latest request (settings may have changed meanwhile).
+            if LATEST_TREND.get() == id {
+                state.trend_pending.set(false);
+                state.trend.set(Some(result));
+            }
+        }
         Response::ColumnValues { column, values, distinct, .. } => {
             state.column_values.set(Some(ColumnValues { column, values, distinct }));
         }
-        Response::Failed { message, .. } => state.error.set(Some(message)),
+        Response::Failed { id, message } => {
+            if LATEST_TREND.get() == id {
+                state.trend_pending.set(false);
+            }
+            state.error.set(Some(message));
+        }
     }
 }
 

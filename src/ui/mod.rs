@@ -13,6 +13,7 @@ mod labels_panel;
 mod placeholder;
 mod profile_tab;
 mod state;
+mod trends_tab;
 
 use wasm_bindgen::JsCast;
 

@@ -4,9 +4,10 @@ use leptos::prelude::*;
 
 use crate::analysis::labels::{LabelParams, LabelReport};
 use crate::analysis::profile::TableProfile;
+use crate::analysis::series::Granularity;
 use crate::data::filter::Filter;
 use crate::data::sort::SortKey;
-use crate::protocol::{Progress, TableSummary};
+use crate::protocol::{Progress, TableSummary, TrendReport};
 
 /// The analysis tabs, in display order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +69,108 @@ pub struct ColumnValues {
     pub distinct: usize,
 }
 
+/// What a trend measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    Count,
+    Sum,
+    Mean,
+    Median,
+    P95,
+    Distinct,
+    Rate,
+}
+
+impl MetricKind {
+    pub const ALL: [MetricKind; 7] = [Self::Count, Self::Sum, Self::Mean, Self::Median, Self::P95, Self::Distinct, Self::Rate];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Count => "row count",
+            Self::Sum => "sum of",
+            Self::Mean => "mean of",
+            Self::Median => "median of",
+            Self::P95 => "p95 of",
+            Self::Distinct => "distinct count of",
+            Self::Rate => "share of rows where",
+        }
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::Count => "count",
+            Self::Sum => "sum",
+            Self::Mean => "mean",
+            Self::Median => "median",
+            Self::P95 => "p95",
+            Self::Distinct => "distinct",
+            Self::Rate => "rate",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.slug() == slug)
+    }
+}
+
+/// How a split series is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SplitView {
+    Stacked,
+    Multiples,
+}
+
+/// The Trends tab's choices; they outlive the tab (switching tabs keeps them).
+#[derive(Debug, Clone, Copy)]
+pub struct TrendSettings {
+    pub time: RwSignal<Option<String>>,
+    pub kind: RwSignal<MetricKind>,
+    /// The metric's column (sum … distinct) or the rate condition's column.
+    pub column: RwSignal<Option<String>>,
+    /// The value the rate counts (`column = value`).
+    pub rate_value: RwSignal<Option<String>>,
+    pub granularity: RwSignal<Granularity>,
+    pub utc_offset_minutes: RwSignal<i32>,
+    pub split: RwSignal<Option<String>>,
+    pub top: RwSignal<usize>,
+    pub split_view: RwSignal<SplitView>,
+    pub horizon: RwSignal<usize>,
+    pub sensitivity: RwSignal<f64>,
+    pub log_trend: RwSignal<bool>,
+    pub target: RwSignal<Option<f64>>,
+}
+
+impl TrendSettings {
+    fn new() -> Self {
+        Self {
+            time: RwSignal::new(None),
+            kind: RwSignal::new(MetricKind::Count),
+            column: RwSignal::new(None),
+            rate_value: RwSignal::new(None),
+            granularity: RwSignal::new(Granularity::Auto),
+            utc_offset_minutes: RwSignal::new(0),
+            split: RwSignal::new(None),
+            top: RwSignal::new(5),
+            split_view: RwSignal::new(SplitView::Stacked),
+            horizon: RwSignal::new(14),
+            sensitivity: RwSignal::new(crate::analysis::trend::TrendParams::default().sensitivity),
+            log_trend: RwSignal::new(false),
+            target: RwSignal::new(None),
+        }
+    }
+
+    /// Back to the defaults (a new table).
+    pub fn reset(&self) {
+        let fresh = Self::new();
+        self.time.set(fresh.time.get_untracked());
+        self.kind.set(MetricKind::Count);
+        self.column.set(None);
+        self.rate_value.set(None);
+        self.split.set(None);
+        self.target.set(None);
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct AppState {
     pub tab: RwSignal<Tab>,
@@ -93,6 +196,11 @@ pub struct AppState {
     /// Models tab later).
     pub label_params: RwSignal<Option<LabelParams>>,
     pub labels: RwSignal<Option<Result<LabelReport, String>>>,
+    pub trend_settings: TrendSettings,
+    /// The last trend report (or why the series could not be built).
+    pub trend: RwSignal<Option<Result<Box<TrendReport>, String>>>,
+    /// A trend request is in flight.
+    pub trend_pending: RwSignal<bool>,
 }
 
 impl AppState {
@@ -112,6 +220,9 @@ impl AppState {
             profile_key: RwSignal::new(None),
             label_params: RwSignal::new(None),
             labels: RwSignal::new(None),
+            trend_settings: TrendSettings::new(),
+            trend: RwSignal::new(None),
+            trend_pending: RwSignal::new(false),
         }
     }
 }

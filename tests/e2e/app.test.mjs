@@ -148,7 +148,7 @@ describe('first open', () => {
   test('every tab opens and says what it does', async () => {
     const { page, context, errors } = await openApp(browser, server.url);
     await waitLoaded(page);
-    for (const slug of ['trends', 'root-cause', 'clusters', 'models']) {
+    for (const slug of ['root-cause', 'clusters', 'models']) {
       await page.click(`[data-testid="tab-${slug}"]`);
       const panel = await page.waitForSelector(`[data-testid="planned-${slug}"]`);
       assert.match(await panel.textContent(), /not built yet/);
@@ -317,6 +317,121 @@ describe('loading files', () => {
     // The worker is still responsive after the cancel.
     await page.click('[data-testid="sort-report_id"]');
     await page.waitForFunction(() => document.querySelector('[data-testid="sort-report_id"]').textContent.includes('▲'));
+    await context.close();
+  });
+});
+
+describe('trends', () => {
+  /** Opens the Trends tab on the demo and waits for the incident table. */
+  async function openTrends() {
+    const opened = await openApp(browser, server.url);
+    await waitLoaded(opened.page);
+    await opened.page.click('[data-testid="tab-trends"]');
+    await opened.page.waitForSelector('[data-testid="incident-table"]');
+    return opened;
+  }
+
+  const incidentStarts = (page) => page.$$eval('[data-testid="incident-row"]', (rows) => rows.map((r) => r.querySelector('td').textContent));
+
+  test('daily rows: both injected incidents listed, forecast and decomposition drawn', async () => {
+    const { page, context, errors, requests } = await openTrends();
+    assert.equal(await text(page, 'trend-title'), 'Rows per day (UTC)');
+    assert.match(await text(page, 'trend-model'), /MSTL \(periods 7\) \+ AutoETS trend · cycle of 7 days/);
+    // Scam wave days 52–55 (2026-09-24 … 27) and the brigade (2026-10-16 … 17), largest first.
+    assert.deepEqual(await incidentStarts(page), ['2026-09-24', '2026-10-16']);
+    assert.match(await text(page, 'projection'), /At the current trend, rows will be [\d,]+ on 2026-11-13 \(80 % interval [\d,]+ – [\d,]+\)/);
+    assert.match(await text(page, 'linear-trend'), /Linear trend: \+[\d.]+ per day \(R² 0\.\d\d, p < 0\.001/);
+    assert.match(await text(page, 'trend-notes'), /3 rows dated 2027-.* left out of the chart/);
+    assert.match(await text(page, 'trend-notes'), /last day \(2026-10-31\) is only partly covered/);
+    for (const id of ['decomp-trend', 'decomp-seasonal-7', 'decomp-remainder']) {
+      await page.waitForSelector(`[data-testid="${id}"]`);
+    }
+    // Hover reads out the period under the pointer.
+    const box = await page.locator('[data-testid="trend-chart"]').boundingBox();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    await page.waitForFunction(() => /expected/.test(document.querySelector('[data-testid="trend-readout"]').textContent));
+    // Far right: a forecast period.
+    await page.mouse.move(box.x + box.width - 20, box.y + box.height * 0.5);
+    await page.waitForFunction(() => /forecast .* 80 % .* 95 %/.test(document.querySelector('[data-testid="trend-readout"]').textContent));
+    // Drag to zoom, double-click to reset.
+    await page.mouse.move(box.x + box.width * 0.3, box.y + 100);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + 100, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForSelector('[data-testid="zoom-reset"]');
+    await page.mouse.dblclick(box.x + box.width * 0.5, box.y + 100);
+    await page.waitForSelector('[data-testid="zoom-reset"]', { state: 'detached' });
+    assert.deepEqual(errors, []);
+    assertSameOrigin(requests);
+    await context.close();
+  });
+
+  test('a goal gives a probability; the copy table is tab-separated', async () => {
+    const { page, context } = await openTrends();
+    await page.fill('[data-testid="trend-target"]', '1500');
+    await page.press('[data-testid="trend-target"]', 'Enter');
+    await page.waitForFunction(() => /Chance of reaching 1,500 by then: \d+ %/.test(document.querySelector('[data-testid="projection"]')?.textContent ?? ''));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-incidents"]')]);
+    const saved = Buffer.concat(await (await download.createReadStream()).toArray()).toString();
+    assert.match(saved, /^start,end,periods,peak/);
+    assert.match(saved, /\n2026-09-24,2026-09-27,4,/);
+    await context.close();
+  });
+
+  test('rate, split and the global filter change the series', async () => {
+    const { page, context, errors } = await openTrends();
+    // The share of reports whose content was removed.
+    await page.selectOption('[data-testid="trend-metric"]', 'rate');
+    await page.selectOption('[data-testid="trend-column"]', 'decision');
+    await page.waitForSelector('[data-testid="trend-rate-value"] option[value="removed"]', { state: 'attached' });
+    await page.selectOption('[data-testid="trend-rate-value"]', 'removed');
+    await page.waitForFunction(() => document.querySelector('[data-testid="trend-title"]')?.textContent === 'Share with decision in {removed} per day (UTC)');
+    await page.mouse.move(0, 0);
+    const box = await page.locator('[data-testid="trend-chart"]').boundingBox();
+    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.5);
+    await page.waitForFunction(() => /\d+\.\d\d %/.test(document.querySelector('[data-testid="trend-readout"]').textContent));
+    // Back to counts, split by reason: stacked, then small multiples.
+    await page.selectOption('[data-testid="trend-metric"]', 'count');
+    await page.selectOption('[data-testid="trend-split"]', 'reason');
+    await page.waitForSelector('[data-testid="split-chart"]');
+    assert.match(await text(page, 'split-panel'), /By reason.*spam \([\d,]+ rows\)/s);
+    await page.click('[data-testid="split-multiples"]');
+    await page.waitForSelector('[data-testid="multiple-0"]');
+    // A global filter: only Brazil; the brigade (US) is no longer an incident.
+    await page.selectOption('[data-testid="trend-split"]', '');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.click('[data-testid="add-filter"]');
+    await page.selectOption('[data-testid="filter-column"]', 'country');
+    await page.check('[data-testid="filter-values"] input[value="BR"]');
+    await page.click('[data-testid="filter-apply"]');
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('[data-testid="incident-row"]')].map((r) => r.querySelector('td').textContent);
+      return rows.length > 0 && rows[0] === '2026-09-24' && !rows.includes('2026-10-16');
+    });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('"Show rows" filters to the incident and opens the rows', async () => {
+    const { page, context } = await openTrends();
+    await page.click('[data-testid="incident-row"] >> nth=0 >> [data-testid="incident-filter"]');
+    await page.waitForSelector('[data-testid="preview"]');
+    assert.match(await page.locator('.filter-bar').textContent(), /created_at from 2026-09-24 00:00:00 to 2026-09-28 00:00:00/);
+    await page.waitForFunction(() => /^7,416 of 100,000 rows match/.test(document.querySelector('[data-testid="matched"]')?.textContent ?? ''));
+    await context.close();
+  });
+
+  test('a table without timestamps says what to do', async () => {
+    const { page, context } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.evaluate(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['a,b\n1,2\n3,4\n'], 'no_time.csv', { type: 'text/csv' }));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    });
+    await page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === '2');
+    await page.click('[data-testid="tab-trends"]');
+    assert.match(await text(page, 'trend-error'), /No column holds timestamps/);
     await context.close();
   });
 });

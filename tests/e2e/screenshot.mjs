@@ -20,6 +20,10 @@ try {
     await page.evaluate(() => document.querySelector('[data-testid="card-account_age_days"]').scrollIntoView());
     await page.waitForTimeout(300);
     await page.screenshot({ path: `${out}profile-tab-${scheme}.png` });
+    await page.click('[data-testid="tab-trends"]');
+    await page.waitForSelector('[data-testid="incident-table"]');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: `${out}trends-tab-${scheme}.png`, fullPage: true });
     await context.close();
   }
   console.log(`screenshots written to ${out}`);
