@@ -18,13 +18,15 @@ async function cleanup() {
   current = null;
 }
 
-/** Loads with Vigil, then profiles the whole table in the worker; resolves to both timings. */
+/** Loads with Vigil, profiles the whole table, then builds and models the daily series, all in
+ * the worker; resolves to the timings. */
 window.runVigilProfile = () => new Promise((resolve) => {
   const file = document.getElementById('file').files[0];
   const worker = new Worker('/dist/vigil-worker_loader.js');
   current = worker;
   let started = 0;
   let loadMs = 0;
+  let profile = null;
   worker.onmessage = (event) => {
     const response = JSON.parse(event.data);
     if (response === 'Ready') {
@@ -37,7 +39,16 @@ window.runVigilProfile = () => new Promise((resolve) => {
       worker.postMessage({ envelope: JSON.stringify({ id: 2, request: { Profile: { params } } }) });
     } else if (response.Profile) {
       const p = response.Profile.profile;
-      resolve({ ok: true, loadMs, profileMs: performance.now() - started, rows: p.rows, columns: p.columns.length });
+      profile = { profileMs: performance.now() - started, rows: p.rows, columns: p.columns.length };
+      // Then a daily series of every row with the full model pipeline (protocol.rs `Trend`).
+      started = performance.now();
+      const series = { time_column: 'created_at', metric: { kind: 'count' }, granularity: 'Day', utc_offset_minutes: 0, split: null };
+      const model = { horizon: 14, sensitivity: 4.0, log_trend: false, target: null, lower_bound: 0.0, upper_bound: null };
+      worker.postMessage({ envelope: JSON.stringify({ id: 3, request: { Trend: { series, model } } }) });
+    } else if (response.Trend) {
+      const report = response.Trend.result.Ok;
+      if (!report) { resolve({ ok: false, error: JSON.stringify(response.Trend.result) }); return; }
+      resolve({ ok: true, loadMs, ...profile, trendMs: performance.now() - started, trendWorkerMs: report.elapsed_ms, periods: report.series.values.length });
     } else if (response.LoadFailed || response.Failed) {
       resolve({ ok: false, error: JSON.stringify(response) });
     }

@@ -161,6 +161,7 @@ async function main() {
     if (TOOLS.includes('vigil')) {
       // Profiling in the worker: the whole table, every column, correlations and alerts.
       const times = [];
+      const trendTimes = [];
       for (let run = 0; run < 3; run++) {
         const context = await browser.newContext();
         const page = await context.newPage();
@@ -171,9 +172,11 @@ async function main() {
         await context.close();
         if (!r.ok) { console.log(`\nprofile failed: ${r.error}`); break; }
         times.push(r.profileMs);
-        console.error(`vigil profile run ${run + 1}: ${(r.profileMs / 1000).toFixed(2)} s for ${r.rows} rows × ${r.columns} columns`);
+        trendTimes.push(r.trendMs);
+        console.error(`vigil profile run ${run + 1}: ${(r.profileMs / 1000).toFixed(2)} s for ${r.rows} rows × ${r.columns} columns; daily trend ${(r.trendMs / 1000).toFixed(2)} s (${r.periods} periods, ${(r.trendWorkerMs / 1000).toFixed(2)} s in the worker)`);
       }
       if (times.length) console.log(`\nVigil profile in the worker: ${file.rows} rows × 18 columns in ${fmt(median(times) / 1000, 2)} s (median of ${times.length})`);
+      if (trendTimes.length) console.log(`Vigil daily trend in the worker (aggregate ${file.rows} rows, MSTL + AutoETS, anomalies, changepoints, forecast): ${fmt(median(trendTimes) / 1000, 2)} s (median of ${trendTimes.length})`);
     }
     if (LARGE.length) {
       console.log(`\nlargest file each tool loads (one run each):\n`);
