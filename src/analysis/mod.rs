@@ -4,6 +4,7 @@
 pub mod labels;
 pub mod nan_serde;
 pub mod profile;
+pub mod rootcause;
 pub mod series;
 pub mod stats;
 pub mod trend;
