@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::labels::{LabelParams, LabelReport};
 use crate::analysis::profile::{ProfileParams, TableProfile};
+use crate::analysis::rootcause::{RcaParams, RcaReport};
 use crate::analysis::series::{Series, SeriesParams};
 use crate::analysis::trend::{TrendAnalysis, TrendParams};
 use crate::data::demo::DemoParams;
@@ -61,6 +62,8 @@ pub enum Request {
     Labels { params: LabelParams },
     /// A metric over time over the rows passing the filter, and the models of it.
     Trend { series: SeriesParams, model: TrendParams },
+    /// What drove the change of a metric between two windows, over the rows passing the filter.
+    RootCause { params: RcaParams },
 }
 
 /// A message from the worker.
@@ -86,6 +89,7 @@ pub enum Response {
     Labels { id: u64, result: Result<LabelReport, String> },
     /// The series (or why it cannot be built), and its models (or why they cannot run).
     Trend { id: u64, result: Result<Box<TrendReport>, String> },
+    RootCause { id: u64, result: Result<Box<RcaReport>, String>, elapsed_ms: f64 },
     /// A request that could not be served (e.g. rows before anything is loaded).
     Failed { id: u64, message: String },
 }

@@ -55,11 +55,11 @@ fn generate(seed: u64) -> Case {
         csv.push_str(&format!(",d{d}"));
     }
     csv.push('\n');
-    let mut row = |rng: &mut ChaCha8Rng, day: i64, forced: &[(usize, usize)], csv: &mut String| {
+    let row = |rng: &mut ChaCha8Rng, day: i64, forced: &[(usize, usize)], csv: &mut String| {
         let t = START + day * DAY + rng.gen_range(0..DAY);
         csv.push_str(&vigil::data::time::format_iso_ms(t));
-        for d in 0..n_dims {
-            let v = forced.iter().find(|(fd, _)| *fd == d).map_or_else(|| zipf(rng, cards[d]), |&(_, v)| v);
+        for (d, &card) in cards.iter().enumerate() {
+            let v = forced.iter().find(|(fd, _)| *fd == d).map_or_else(|| zipf(rng, card), |&(_, v)| v);
             csv.push_str(&format!(",v{v}"));
         }
         csv.push('\n');

@@ -35,13 +35,14 @@ fn demo_incidents_are_explained_by_their_injected_cause() {
         }
         let top = &report.segments[0];
         // Every condition of the top segment is part of the injected cause. The scam wave's
-        // accounts are also all under a week old (DEMO.md): the quantile bucket of
-        // account_age_days holding 0–6 days counts as part of its cause, and with depth 3 any
-        // three of its four conditions are the full answer.
+        // accounts are also all under a week old and post 5–30 times a day (DEMO.md): the
+        // quantile buckets holding those ranges count as part of its cause, and with depth 3 any
+        // three of its conditions are the full answer.
         let young = |c: &vigil::analysis::rootcause::Condition| {
+            let bound = |prefix: &str| c.value.strip_prefix(prefix).and_then(|v| v.parse::<f64>().ok());
             truth.name == "scam wave"
-                && c.column == "account_age_days"
-                && c.value.strip_prefix("< ").and_then(|v| v.parse::<f64>().ok()).is_some_and(|upper| upper >= 7.0)
+                && ((c.column == "account_age_days" && bound("< ").is_some_and(|upper| upper >= 7.0))
+                    || (c.column == "posts_per_day" && bound("≥ ").is_some_and(|lower| lower <= 5.0)))
         };
         for c in &top.conditions {
             assert!(

@@ -33,13 +33,17 @@ pub const NUMERIC_BUCKETS: usize = 5;
 const BEAM: usize = 24;
 /// Segments reported.
 const TOP_SEGMENTS: usize = 25;
+/// Segments with a timeline in the report.
+const TIMELINE_SEGMENTS: usize = 10;
 /// Adjusted p-value under which a finding is called significant.
 pub const ALPHA: f64 = 0.01;
 /// A condition is added to the root cause only if the extended segment keeps this share of the
 /// change …
-const KEEP: f64 = 0.9;
+const KEEP: f64 = 0.85;
 /// … and concentrates it: the kept share over the share of the baseline the condition holds.
 const MIN_LIFT: f64 = 1.5;
+/// Weight of a numeric bucket's lift when choosing between conditions.
+const BUCKET_DISCOUNT: f64 = 0.8;
 /// Fewer baseline rows than this and a segment's own baseline mix is too thin to compare with.
 const MIN_BASELINE_ROWS: u64 = 30;
 /// Label of missing values.
@@ -208,6 +212,66 @@ pub struct RcaReport {
     pub summary: String,
     /// Columns left out, with why.
     pub skipped: Vec<(String, String)>,
+    pub timeline: Timeline,
+}
+
+/// The metric per period across both windows: in total and for each of the first segments
+/// (to see the change with and without them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    pub bucket_ms: i64,
+    pub starts_ms: Vec<i64>,
+    #[serde(with = "super::nan_serde")]
+    pub total: Vec<f64>,
+    /// Per segment (in report order), the metric of its rows (rates: the segment's own rate).
+    pub segments: Vec<TimelineSeries>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineSeries {
+    #[serde(with = "super::nan_serde")]
+    pub with: Vec<f64>,
+    /// The metric of all other rows.
+    #[serde(with = "super::nan_serde")]
+    pub without: Vec<f64>,
+}
+
+/// Buckets of an hour for spans up to four days, of a day beyond (UTC).
+fn timeline(params: &RcaParams, rows: &Rows, is_rate: bool, member: impl Fn(usize, usize) -> bool, n_segments: usize) -> Timeline {
+    let start = params.baseline.start_ms.min(params.incident.start_ms);
+    let end = params.baseline.end_ms.max(params.incident.end_ms);
+    let bucket_ms = if end - start <= 4 * crate::data::time::DAY_MS { crate::data::time::HOUR_MS } else { crate::data::time::DAY_MS };
+    let first = start.div_euclid(bucket_ms) * bucket_ms;
+    let n = usize::try_from((end - 1 - first).div_euclid(bucket_ms) + 1).unwrap_or(0).min(20_000);
+    let starts_ms: Vec<i64> = (0..n).map(|i| first + i as i64 * bucket_ms).collect();
+    // [num, den] per bucket: total, then (with, without) per segment.
+    let mut total = vec![[0.0f64; 2]; n];
+    let mut with = vec![vec![[0.0f64; 2]; n]; n_segments];
+    let mut without = vec![vec![[0.0f64; 2]; n]; n_segments];
+    for (i, &t) in rows.time.iter().enumerate() {
+        let Ok(b) = usize::try_from((t - first).div_euclid(bucket_ms)) else { continue };
+        let num = rows.num.get(i).copied().unwrap_or(0.0);
+        let add = |slot: Option<&mut [f64; 2]>| {
+            if let Some(slot) = slot {
+                slot[0] += num;
+                slot[1] += 1.0;
+            }
+        };
+        add(total.get_mut(b));
+        for k in 0..n_segments {
+            let target = if member(i, k) { with.get_mut(k) } else { without.get_mut(k) };
+            add(target.and_then(|series| series.get_mut(b)));
+        }
+    }
+    let finish = |cells: Vec<[f64; 2]>| -> Vec<f64> {
+        cells.into_iter().map(|[num, den]| if is_rate { if den > 0.0 { num / den } else { f64::NAN } } else { num }).collect()
+    };
+    Timeline {
+        bucket_ms,
+        starts_ms,
+        total: finish(total),
+        segments: with.into_iter().zip(without).map(|(w, o)| TimelineSeries { with: finish(w), without: finish(o) }).collect(),
+    }
 }
 
 /// A dimension as codes per window row.
@@ -243,6 +307,7 @@ struct Rows {
     table_rows: Vec<u32>,
     window: Vec<u8>,
     num: Vec<f64>,
+    time: Vec<i64>,
 }
 
 fn numeric_value(column: &Column, row: usize) -> Option<f64> {
@@ -497,7 +562,7 @@ pub fn explain_change(table: &Table, rows: &[u32], params: &RcaParams) -> Result
     let incident_fraction = params.incident.len() as f64 / (params.incident.len() + params.baseline.len()) as f64;
 
     // The rows of the two windows.
-    let mut window_rows = Rows { table_rows: Vec::new(), window: Vec::new(), num: Vec::new() };
+    let mut window_rows = Rows { table_rows: Vec::new(), window: Vec::new(), num: Vec::new(), time: Vec::new() };
     let mut total = Acc::default();
     for &row in rows {
         let r = row as usize;
@@ -519,6 +584,7 @@ pub fn explain_change(table: &Table, rows: &[u32], params: &RcaParams) -> Result
         };
         total.add(window, num, 1.0);
         window_rows.table_rows.push(row);
+        window_rows.time.push(t);
         window_rows.window.push(window as u8);
         window_rows.num.push(num);
     }
@@ -666,6 +732,11 @@ pub fn explain_change(table: &Table, rows: &[u32], params: &RcaParams) -> Result
     let lift = |parent: &Acc, child: &Acc, added: &(usize, u32)| -> (f64, f64) {
         let kept = contribution(child) / contribution(parent).abs().min(delta.abs()).max(f64::MIN_POSITIVE) * delta.signum();
         let base = if parent.rows[0] >= MIN_BASELINE_ROWS { baseline_share(child, parent) } else { baseline_share(&level1_of(added), &total) };
+        // A value whose share grows everywhere (a roll-out, a mix shift) is no concentration:
+        // compare with its share of the incident rows outside the parent as well.
+        let pick = |a: &Acc| if is_rate { a.den[1] } else { a.num[1] };
+        let outside = share(pick(&level1_of(added)) - pick(child), pick(&total) - pick(parent));
+        let base = base.max(outside);
         (kept, if base > 0.0 { kept / base } else { f64::INFINITY })
     };
     // The root cause: from the best single value, add conditions while one keeps most of the
@@ -699,7 +770,11 @@ pub fn explain_change(table: &Table, rows: &[u32], params: &RcaParams) -> Result
                     let added = child_key.iter().find(|c| !key.contains(c)).copied()?;
                     let (kept, lifted) = lift(&acc, &child, &added);
                     let missing = is_missing(&added);
-                    (kept >= KEEP && lifted >= MIN_LIFT).then_some((child_key, child, lifted, missing))
+                    // Between conditions that concentrate alike, a category value describes
+                    // the cause better than a quantile bucket of a number.
+                    let bucket = dims.get(added.0).and_then(|d| d.clauses.get(added.1 as usize)).is_some_and(|c| matches!(c, Clause::Range { .. }));
+                    let preference = if bucket { lifted * BUCKET_DISCOUNT } else { lifted };
+                    (kept >= KEEP && lifted >= MIN_LIFT).then_some((child_key, child, preference, missing))
                 })
                 // The most concentrating condition first (rarer in the baseline, same change);
                 // on a tie (redundant columns) a value over "(missing)".
@@ -781,7 +856,25 @@ pub fn explain_change(table: &Table, rows: &[u32], params: &RcaParams) -> Result
 
     let metric_label = params.metric.describe();
     let summary = summarise(&segments, &totals, &metric_label, is_rate);
-    Ok(RcaReport { metric_label, is_rate, totals, dimensions, segments, examined, summary, skipped })
+    // The metric per period over both windows, in total and for the top segments.
+    let keys: Vec<Key> = segments
+        .iter()
+        .take(TIMELINE_SEGMENTS)
+        .map(|seg| {
+            seg.conditions
+                .iter()
+                .filter_map(|c| {
+                    let d = dims.iter().position(|dim| dim.column == c.column)?;
+                    let v = dims.get(d)?.labels.iter().position(|l| *l == c.value)?;
+                    Some((d, v as u32))
+                })
+                .collect()
+        })
+        .collect();
+    let timeline = timeline(params, &window_rows, is_rate, |i, k| {
+        keys.get(k).is_some_and(|key| key.iter().all(|&(d, v)| dims.get(d).and_then(|dim| dim.codes.get(i)).copied() == Some(v)))
+    }, keys.len());
+    Ok(RcaReport { metric_label, is_rate, totals, dimensions, segments, examined, summary, skipped, timeline })
 }
 
 /// Share of a segment's incident value that is change in the direction of the total (of its

@@ -9,6 +9,7 @@ use super::client;
 use super::data_tab::DataTab;
 use super::filter_bar::FilterBar;
 use super::placeholder::Planned;
+use super::rootcause_tab::RootCauseTab;
 use super::trends_tab::TrendsTab;
 use super::profile_tab::ProfileTab;
 use super::state::{AppState, Tab};
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                     Tab::Data => view! { <DataTab/> }.into_any(),
                     Tab::Profile => view! { <ProfileTab/> }.into_any(),
                     Tab::Trends => view! { <TrendsTab/> }.into_any(),
+                    Tab::RootCause => view! { <RootCauseTab/> }.into_any(),
                     other => view! { <Planned tab=other/> }.into_any(),
                 }}
             </main>

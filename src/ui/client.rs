@@ -25,6 +25,15 @@ thread_local! {
     static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
     /// Id of the latest trend request; older answers are dropped.
     static LATEST_TREND: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Id of the latest root-cause request.
+    static LATEST_RCA: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Asks the worker to explain a change; answers to earlier requests will be ignored.
+pub fn request_root_cause(state: AppState, params: crate::analysis::rootcause::RcaParams) {
+    let id = send(Request::RootCause { params }, None);
+    LATEST_RCA.set(id);
+    state.rca_pending.set(true);
 }
 
 /// Asks for a trend report; answers to earlier trend requests will be ignored.
@@ -111,6 +120,8 @@ fn handle(state: AppState, response: Response) {
                 state.labels.set(None);
                 state.trend.set(None);
                 state.trend_settings.reset();
+                state.rca.set(None);
+                state.rca_params.set(None);
                 state.page.set(None);
                 state.summary.set(Some(summary));
                 state.view_version.update(|v| *v += 1);
@@ -155,9 +166,19 @@ fn handle(state: AppState, response: Response) {
         Response::ColumnValues { column, values, distinct, .. } => {
             state.column_values.set(Some(ColumnValues { column, values, distinct }));
         }
+        Response::RootCause { id, result, elapsed_ms } => {
+            if LATEST_RCA.get() == id {
+                state.rca_pending.set(false);
+                state.rca_elapsed_ms.set(elapsed_ms);
+                state.rca.set(Some(result));
+            }
+        }
         Response::Failed { id, message } => {
             if LATEST_TREND.get() == id {
                 state.trend_pending.set(false);
+            }
+            if LATEST_RCA.get() == id {
+                state.rca_pending.set(false);
             }
             state.error.set(Some(message));
         }

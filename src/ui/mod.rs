@@ -12,6 +12,7 @@ mod grid;
 mod labels_panel;
 mod placeholder;
 mod profile_tab;
+mod rootcause_tab;
 mod state;
 mod trends_tab;
 

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::analysis::labels::{LabelParams, LabelReport};
 use crate::analysis::profile::TableProfile;
+use crate::analysis::rootcause::{RcaParams, RcaReport};
 use crate::analysis::series::Granularity;
 use crate::data::filter::Filter;
 use crate::data::sort::SortKey;
@@ -201,6 +202,11 @@ pub struct AppState {
     pub trend: RwSignal<Option<Result<Box<TrendReport>, String>>>,
     /// A trend request is in flight.
     pub trend_pending: RwSignal<bool>,
+    /// The change to explain (windows, metric), set by the Trends tab or typed.
+    pub rca_params: RwSignal<Option<RcaParams>>,
+    pub rca: RwSignal<Option<Result<Box<RcaReport>, String>>>,
+    pub rca_elapsed_ms: RwSignal<f64>,
+    pub rca_pending: RwSignal<bool>,
 }
 
 impl AppState {
@@ -223,6 +229,10 @@ impl AppState {
             trend_settings: TrendSettings::new(),
             trend: RwSignal::new(None),
             trend_pending: RwSignal::new(false),
+            rca_params: RwSignal::new(None),
+            rca: RwSignal::new(None),
+            rca_elapsed_ms: RwSignal::new(0.0),
+            rca_pending: RwSignal::new(false),
         }
     }
 }

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use super::chart::theme;
 use super::client::{self, request_trend};
 use super::download::download_text;
+use super::rootcause_tab::open_root_cause;
 use super::state::{AppState, MetricKind, SplitView, Tab, TrendSettings};
 use crate::analysis::series::{format_bucket, format_offset, Granularity, Metric, Series, SeriesParams, SplitParams};
 use crate::analysis::trend::{Direction, Incident, TrendAnalysis, TrendParams, MAX_HORIZON};
@@ -118,6 +119,25 @@ fn forecast_x(series: &Series, model_end: usize, horizon: usize) -> Vec<f64> {
             }
         })
         .collect()
+}
+
+/// How far back the baseline of a root-cause comparison reaches: whole weeks for hours and
+/// days (the weekly cycle cancels), eight weeks, six months.
+fn baseline_span_ms(granularity: Granularity) -> i64 {
+    match granularity {
+        Granularity::Hour => 7 * crate::data::time::DAY_MS,
+        Granularity::Day | Granularity::Auto => 14 * crate::data::time::DAY_MS,
+        Granularity::Week => 56 * crate::data::time::DAY_MS,
+        Granularity::Month => 182 * crate::data::time::DAY_MS,
+    }
+}
+
+/// Opens periods `first ..= last` of the series in the Root cause tab.
+fn explain_periods(state: AppState, series: &Series, first: usize, last: usize) {
+    let Some(time_column) = state.trend_settings.time.get_untracked() else { return };
+    let (Some(&start), Some(&data_start)) = (series.starts_ms.get(first), series.starts_ms.first()) else { return };
+    let Some(end) = series.starts_ms.get(last + 1).copied().or_else(|| series.next_start_ms(1)) else { return };
+    open_root_cause(state, time_column, start, end, baseline_span_ms(series.granularity), data_start);
 }
 
 fn period_name(granularity: Granularity) -> &'static str {
@@ -369,7 +389,7 @@ fn TrendReportView(report: Arc<TrendReport>, pending: bool) -> impl IntoView {
                 <span class="muted small" data-testid="trend-model">{model_line}</span>
             </div>
             <TrendChart report=report_for_chart x_range=x_range hover=hover selected=selected rate=rate/>
-            <p class="muted small">"Drag across the chart to zoom, double-click to reset. Red dots are anomalies, shaded bands incidents, dashed lines changepoints; the blue band is the forecast (80 % and 95 % intervals)."</p>
+            <p class="muted small">"Drag across the chart to zoom, double-click to reset, click an incident to explain it. Red dots are anomalies, shaded bands incidents, dashed lines changepoints; the blue band is the forecast (80 % and 95 % intervals)."</p>
             {(!notes.is_empty()).then(|| view! { <ul class="notices" data-testid="trend-notes">{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul> })}
         </section>
         {analysis.ok().map(|a| {
@@ -430,6 +450,7 @@ fn readout(report: &TrendReport, idx: usize, rate: bool) -> Option<String> {
 
 #[component]
 fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, hover: RwSignal<Option<usize>>, selected: RwSignal<Option<usize>>, rate: bool) -> impl IntoView {
+    let state = expect_context::<AppState>();
     let canvas = NodeRef::<Canvas>::new();
     let problem = RwSignal::new(None::<String>);
     let drag = RwSignal::new(None::<(f64, f64)>);
@@ -520,8 +541,10 @@ fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, h
         if hi - lo > (range.1 - range.0) / 100.0 {
             x_range.set(Some((lo, hi)));
         } else if let (Some(idx), Ok(analysis)) = (hover.get_untracked(), &report_click.analysis) {
-            // A click: select the incident under the pointer.
-            selected.set(analysis.incidents.iter().position(|i| idx >= i.start && idx <= i.end));
+            // A click on an incident (or one of its anomalies) opens it in Root cause.
+            if let Some(incident) = analysis.incidents.iter().find(|i| idx >= i.start && idx <= i.end) {
+                explain_periods(state, &report_click.series, incident.start, incident.end);
+            }
         }
     };
     let report_readout = report.clone();
@@ -664,6 +687,8 @@ fn Incidents(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, rate: bool,
         client::apply_view(state);
         state.tab.set(Tab::Data);
     };
+    let series_for_explain = report.series.clone();
+    let explain = move |first: usize, last: usize| explain_periods(state, &series_for_explain, first, last);
     view! {
         <section class="panel" data-testid="incidents">
             <div class="panel-head">
@@ -689,6 +714,7 @@ fn Incidents(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, rate: bool,
                                 {incidents.iter().enumerate().map(|(k, i)| {
                                     let (first, last) = (i.start, i.end);
                                     let filter_to = filter_to.clone();
+                                    let explain = explain.clone();
                                     let change = if i.expected_total.abs() > 0.0 { format!("{:+.0} %", i.excess / i.expected_total * 100.0) } else { "—".into() };
                                     view! {
                                         <tr data-testid="incident-row" class:selected=move || selected.get() == Some(k) on:click=move |_| selected.set(Some(k))>
@@ -701,8 +727,12 @@ fn Incidents(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, rate: bool,
                                             <td class="num" class:spike=i.direction == Direction::Spike class:dip=i.direction == Direction::Dip>{fmt_signed(i.excess, rate)}</td>
                                             <td class="num">{change}</td>
                                             <td class="num">{format!("{:.1}", i.max_z)}</td>
-                                            <td><button class="button small" data-testid="incident-filter" title="Add this period to the global filter and show its rows"
-                                                on:click=move |e| { e.stop_propagation(); filter_to(first, last) }>"Show rows"</button></td>
+                                            <td class="actions">
+                                                <button class="button small primary" data-testid="incident-explain" title="What drove it: compare with the weeks before in Root cause"
+                                                    on:click=move |e| { e.stop_propagation(); explain(first, last) }>"Explain"</button>
+                                                <button class="button small" data-testid="incident-filter" title="Add this period to the global filter and show its rows"
+                                                    on:click=move |e| { e.stop_propagation(); filter_to(first, last) }>"Show rows"</button>
+                                            </td>
                                         </tr>
                                     }
                                 }).collect_view()}

@@ -16,6 +16,7 @@ use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::analysis::labels::check_labels;
 use crate::analysis::profile::profile_table;
+use crate::analysis::rootcause::explain_change;
 use crate::analysis::series::build_series;
 use crate::analysis::trend::analyze_series;
 use crate::data::builder::retype_column;
@@ -222,6 +223,18 @@ fn handle_message(state: &Shared, data: &JsValue) {
                         })
                         .map_err(|err| format!("Cannot build the series: {err}.")),
                 },
+                None => Response::Failed { id, message: "No data is loaded.".into() },
+            };
+            post(&response);
+        }
+        Request::RootCause { params } => {
+            let state = state.borrow();
+            let started = now_ms();
+            let response = match &state.report {
+                Some(report) => {
+                    let result = explain_change(&report.table, &state.view, &params).map(Box::new).map_err(|err| format!("Cannot explain the change: {err}."));
+                    Response::RootCause { id, result, elapsed_ms: now_ms() - started }
+                }
                 None => Response::Failed { id, message: "No data is loaded.".into() },
             };
             post(&response);

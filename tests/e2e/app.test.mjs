@@ -148,7 +148,7 @@ describe('first open', () => {
   test('every tab opens and says what it does', async () => {
     const { page, context, errors } = await openApp(browser, server.url);
     await waitLoaded(page);
-    for (const slug of ['root-cause', 'clusters', 'models']) {
+    for (const slug of ['clusters', 'models']) {
       await page.click(`[data-testid="tab-${slug}"]`);
       const panel = await page.waitForSelector(`[data-testid="planned-${slug}"]`);
       assert.match(await panel.textContent(), /not built yet/);
@@ -432,6 +432,64 @@ describe('trends', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === '2');
     await page.click('[data-testid="tab-trends"]');
     assert.match(await text(page, 'trend-error'), /No column holds timestamps/);
+    await context.close();
+  });
+});
+
+describe('root cause', () => {
+  test('Explain on the scam-wave incident: the injected cause first, with its timeline', async () => {
+    const { page, context, errors, requests } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-trends"]');
+    await page.waitForSelector('[data-testid="incident-table"]');
+    await page.click('[data-testid="incident-row"] >> nth=0 >> [data-testid="incident-explain"]');
+    await page.waitForSelector('[data-testid="rca-summary"]');
+    const summary = await text(page, 'rca-summary');
+    assert.match(summary, /^\d+ % of the \+[\d,]+ rows \(\+\d+ %\) came from /);
+    // Three of the scam wave's four injected conditions (DEMO.md).
+    const conditions = summary.replace(/^.* came from /, '').split(' ∧ ');
+    assert.equal(conditions.length, 3, summary);
+    for (const c of conditions) assert.match(c, /^(reason=scam|country=BR|app_version=32\.1|account_age_days < \d+|posts_per_day ≥ [\d.]+)$/, summary);
+    assert.equal(await page.inputValue('[data-testid="rca-incident-from"]'), '2026-09-24 00:00');
+    assert.equal(await page.inputValue('[data-testid="rca-baseline-from"]'), '2026-09-10 00:00');
+    assert.ok(await page.locator('[data-testid="rca-row"]').count() >= 5);
+    await page.waitForSelector('[data-testid="rca-chart"]');
+    assert.ok(await page.locator('[data-testid="rca-dimension"]').count() >= 5);
+    // Another segment: the timeline follows.
+    await page.click('[data-testid="rca-row"] >> nth=1');
+    const second = await page.locator('[data-testid="rca-row"] >> nth=1 >> td >> nth=0').textContent();
+    assert.match(await page.locator('[data-testid="rca-timeline"] h2').textContent(), new RegExp(second.replace(/[[\]()]/g, '.')));
+    const chart = page.locator('[data-testid="rca-chart"]');
+    const box = await chart.boundingBox();
+    await chart.hover({ position: { x: box.width * 0.9, y: box.height / 2 } });
+    await page.waitForFunction(() => /total .* segment .* without it/.test(document.querySelector('[data-testid="rca-readout"]').textContent));
+    // Filter to the top segment: the Trends tab shows it.
+    await page.click('[data-testid="rca-row"] >> nth=0 >> [data-testid="rca-filter"]');
+    await page.waitForSelector('[data-testid="trend-chart"]');
+    assert.equal(await page.locator('[data-testid="filter-chip"]').count(), 3);
+    assert.deepEqual(errors, []);
+    assertSameOrigin(requests);
+    await context.close();
+  });
+
+  test('typed windows, a rate, and a clear message for bad input', async () => {
+    const { page, context } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-root-cause"]');
+    await page.fill('[data-testid="rca-incident-from"]', '2026-10-16 12:00');
+    await page.fill('[data-testid="rca-incident-to"]', '2026-10-17 18:00');
+    await page.fill('[data-testid="rca-baseline-from"]', '2026-10-09 12:00');
+    await page.fill('[data-testid="rca-baseline-to"]', 'yesterday');
+    await page.click('[data-testid="rca-explain"]');
+    assert.match(await page.textContent('.rca-form .problem'), /baseline to: “yesterday” is not a date and time/);
+    await page.fill('[data-testid="rca-baseline-to"]', '2026-10-16 12:00');
+    await page.click('[data-testid="rca-explain"]');
+    await page.waitForSelector('[data-testid="rca-summary"]');
+    assert.match(await text(page, 'rca-summary'), /came from (reason=harassment|country=US|platform=web)( ∧ (reason=harassment|country=US|platform=web)){2}$/);
+    // Overlapping windows are refused with a reason.
+    await page.fill('[data-testid="rca-baseline-to"]', '2026-10-17 00:00');
+    await page.click('[data-testid="rca-explain"]');
+    await page.waitForFunction(() => /windows overlap/.test(document.querySelector('[data-testid="rca-error"]')?.textContent ?? ''));
     await context.close();
   });
 });

@@ -24,6 +24,10 @@ try {
     await page.waitForSelector('[data-testid="incident-table"]');
     await page.waitForTimeout(300);
     await page.screenshot({ path: `${out}trends-tab-${scheme}.png`, fullPage: true });
+    await page.click('[data-testid="incident-row"] >> nth=0 >> [data-testid="incident-explain"]');
+    await page.waitForSelector('[data-testid="rca-chart"]');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: `${out}root-cause-tab-${scheme}.png`, fullPage: true });
     await context.close();
   }
   console.log(`screenshots written to ${out}`);
