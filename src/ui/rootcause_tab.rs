@@ -370,7 +370,7 @@ fn SegmentTimeline(report: Arc<RcaReport>, selected: RwSignal<usize>) -> impl In
                 } else {
                     view! { <span><i class="swatch" style="background: rgb(53,88,212)"></i>"the segment"</span><span><i class="swatch" style="background: rgb(230,120,30)"></i>"everything else"</span> }.into_any()
                 }}
-                <span><i class="swatch" style="background: rgba(214,48,49,0.25)"></i>"incident window"</span>
+                {rate.then(|| view! { <span><i class="swatch" style="background: rgba(214,48,49,0.25)"></i>"incident window"</span> })}
                 <span class="muted">"Click a segment in the table to show it here."</span>
             </div>
         </section>
