@@ -27,6 +27,7 @@ window.runVigilProfile = () => new Promise((resolve) => {
   let started = 0;
   let loadMs = 0;
   let profile = null;
+  let trend = null;
   worker.onmessage = (event) => {
     const response = JSON.parse(event.data);
     if (response === 'Ready') {
@@ -48,7 +49,21 @@ window.runVigilProfile = () => new Promise((resolve) => {
     } else if (response.Trend) {
       const report = response.Trend.result.Ok;
       if (!report) { resolve({ ok: false, error: JSON.stringify(response.Trend.result) }); return; }
-      resolve({ ok: true, loadMs, ...profile, trendMs: performance.now() - started, trendWorkerMs: report.elapsed_ms, periods: report.series.values.length });
+      trend = { trendMs: performance.now() - started, trendWorkerMs: report.elapsed_ms, periods: report.series.values.length };
+      // Then the root cause of the scam wave (protocol.rs `RootCause`): every dimension,
+      // combinations to depth 3, the two weeks before as baseline.
+      started = performance.now();
+      const day = 86_400_000;
+      const start = Date.UTC(2026, 8, 24);
+      const params = {
+        time_column: 'created_at', metric: { kind: 'count' }, dimensions: null, max_depth: 3, explain_share: 0.8,
+        baseline: { start_ms: start - 14 * day, end_ms: start }, incident: { start_ms: start, end_ms: start + 4 * day },
+      };
+      worker.postMessage({ envelope: JSON.stringify({ id: 4, request: { RootCause: { params } } }) });
+    } else if (response.RootCause) {
+      const report = response.RootCause.result.Ok;
+      if (!report) { resolve({ ok: false, error: JSON.stringify(response.RootCause.result) }); return; }
+      resolve({ ok: true, loadMs, ...profile, ...trend, rcaMs: performance.now() - started, rcaDimensions: report.dimensions.length, rcaSummary: report.summary });
     } else if (response.LoadFailed || response.Failed) {
       resolve({ ok: false, error: JSON.stringify(response) });
     }

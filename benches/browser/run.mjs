@@ -162,6 +162,8 @@ async function main() {
       // Profiling in the worker: the whole table, every column, correlations and alerts.
       const times = [];
       const trendTimes = [];
+      const rcaTimes = [];
+      let rcaNote = '';
       for (let run = 0; run < 3; run++) {
         const context = await browser.newContext();
         const page = await context.newPage();
@@ -173,9 +175,12 @@ async function main() {
         if (!r.ok) { console.log(`\nprofile failed: ${r.error}`); break; }
         times.push(r.profileMs);
         trendTimes.push(r.trendMs);
+        rcaTimes.push(r.rcaMs);
+        rcaNote = `${r.rcaDimensions} dimensions; “${r.rcaSummary}”`;
         console.error(`vigil profile run ${run + 1}: ${(r.profileMs / 1000).toFixed(2)} s for ${r.rows} rows × ${r.columns} columns; daily trend ${(r.trendMs / 1000).toFixed(2)} s (${r.periods} periods, ${(r.trendWorkerMs / 1000).toFixed(2)} s in the worker)`);
       }
       if (times.length) console.log(`\nVigil profile in the worker: ${file.rows} rows × 18 columns in ${fmt(median(times) / 1000, 2)} s (median of ${times.length})`);
+      if (rcaTimes.length) console.log(`Vigil root cause in the worker (${file.rows} rows, ${rcaNote}, depth 3): ${fmt(median(rcaTimes) / 1000, 2)} s (median of ${rcaTimes.length})`);
       if (trendTimes.length) console.log(`Vigil daily trend in the worker (aggregate ${file.rows} rows, MSTL + AutoETS, anomalies, changepoints, forecast): ${fmt(median(trendTimes) / 1000, 2)} s (median of ${trendTimes.length})`);
     }
     if (LARGE.length) {
