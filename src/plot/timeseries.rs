@@ -112,6 +112,43 @@ fn line_segments(xs: &[f64], ys: &[f64], range: std::ops::Range<usize>) -> Vec<V
     out
 }
 
+type TimeContext<'a, DB> = ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+
+/// A chart over `x` × `y` with the shared frame: date labels below, value labels left, light
+/// horizontal grid; `compact` for the small panels.
+#[allow(clippy::too_many_arguments)]
+fn frame<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    theme: PlotTheme,
+    compact: bool,
+    x_label: &dyn Fn(f64) -> String,
+    y_label: &dyn Fn(f64) -> String,
+) -> Result<TimeContext<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let text = rgb(theme.foreground);
+    let grid = rgb(theme.grid);
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(if compact { 4 } else { MARGINS.top })
+        .margin_right(MARGINS.right)
+        .x_label_area_size(MARGINS.bottom)
+        .y_label_area_size(MARGINS.left)
+        .build_cartesian_2d(x, y)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(grid.mix(0.0))
+        .bold_line_style(grid)
+        .axis_style(grid)
+        .x_labels(6)
+        .y_labels(if compact { 3 } else { 5 })
+        .x_label_formatter(&|v| x_label(*v))
+        .y_label_formatter(&|v| y_label(*v))
+        .label_style(("sans-serif", if compact { 10 } else { 11 }).into_font().color(&text))
+        .draw()?;
+    Ok(chart)
+}
+
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// Draws the main trend chart.
@@ -136,29 +173,11 @@ pub fn draw_time_chart<DB: DrawingBackend>(
     let (y0, y1) = y_bounds(ranges.iter().map(Vec::as_slice), include_zero);
 
     let text = rgb(theme.foreground);
-    let grid = rgb(theme.grid);
     let accent = rgb(theme.accent);
     let muted = rgb(theme.muted);
     let hot = rgb(theme.highlight);
     let alarm = RGBColor(214, 48, 49);
-    let mut chart = ChartBuilder::on(area)
-        .margin_top(MARGINS.top)
-        .margin_right(MARGINS.right)
-        .x_label_area_size(MARGINS.bottom)
-        .y_label_area_size(MARGINS.left)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(grid.mix(0.0))
-        .bold_line_style(grid)
-        .axis_style(grid)
-        .x_labels(6)
-        .y_labels(5)
-        .x_label_formatter(&|v| x_label(*v))
-        .y_label_formatter(&|v| y_label(*v))
-        .label_style(("sans-serif", 11).into_font().color(&text))
-        .draw()?;
+    let mut chart = frame(area, x0..x1, y0..y1, theme, false, x_label, y_label)?;
 
     // Incident spans and the brush behind everything.
     let step = |idx: usize| d.x.get(idx + 1).copied().or_else(|| d.forecast.and_then(|f| f.x.first().copied())).unwrap_or_else(|| d.x.get(idx).copied().unwrap_or(0.0) + 1.0);
@@ -258,26 +277,7 @@ pub fn draw_line_panel<DB: DrawingBackend>(
     let (x0, x1) = if x_range.1 > x_range.0 { x_range } else { (x_range.0 - 1.0, x_range.0 + 1.0) };
     let shown = visible(x, (x0, x1));
     let (y0, y1) = y_bounds([y.get(shown.clone()).unwrap_or_default()], bars);
-    let text = rgb(theme.foreground);
-    let grid = rgb(theme.grid);
-    let mut chart = ChartBuilder::on(area)
-        .margin_top(4)
-        .margin_right(MARGINS.right)
-        .x_label_area_size(MARGINS.bottom)
-        .y_label_area_size(MARGINS.left)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(grid.mix(0.0))
-        .bold_line_style(grid)
-        .axis_style(grid)
-        .x_labels(6)
-        .y_labels(3)
-        .x_label_formatter(&|v| x_label(*v))
-        .y_label_formatter(&|v| y_label(*v))
-        .label_style(("sans-serif", 10).into_font().color(&text))
-        .draw()?;
+    let mut chart = frame(area, x0..x1, y0..y1, theme, true, x_label, y_label)?;
     if bars {
         let width = x.windows(2).next().map_or(1.0, |w| (w[1] - w[0]) * 0.8);
         chart.draw_series(shown.clone().filter_map(|i| {
@@ -321,26 +321,7 @@ pub fn draw_stacked<DB: DrawingBackend>(
     }
     let top = cumulative.last().map(|c| c.get(shown.clone()).unwrap_or_default().to_vec()).unwrap_or_default();
     let (_, y1) = y_bounds([top.as_slice()], true);
-    let text = rgb(theme.foreground);
-    let grid = rgb(theme.grid);
-    let mut chart = ChartBuilder::on(area)
-        .margin_top(MARGINS.top)
-        .margin_right(MARGINS.right)
-        .x_label_area_size(MARGINS.bottom)
-        .y_label_area_size(MARGINS.left)
-        .build_cartesian_2d(x0..x1, 0.0..y1)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(grid.mix(0.0))
-        .bold_line_style(grid)
-        .axis_style(grid)
-        .x_labels(6)
-        .y_labels(5)
-        .x_label_formatter(&|v| x_label(*v))
-        .y_label_formatter(&|v| y_label(*v))
-        .label_style(("sans-serif", 11).into_font().color(&text))
-        .draw()?;
+    let mut chart = frame(area, x0..x1, 0.0..y1, theme, false, x_label, y_label)?;
     for g in 0..groups.len() {
         let (Some(low), Some(high)) = (cumulative.get(g), cumulative.get(g + 1)) else { continue };
         let mut polygon: Vec<(f64, f64)> = shown.clone().filter_map(|i| Some((*x.get(i)?, *high.get(i)?))).collect();
