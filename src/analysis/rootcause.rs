@@ -212,6 +212,9 @@ pub struct RcaReport {
     pub summary: String,
     /// Columns left out, with why.
     pub skipped: Vec<(String, String)>,
+    /// The windows compared (as asked).
+    pub baseline: Window,
+    pub incident: Window,
     pub timeline: Timeline,
 }
 
@@ -310,15 +313,6 @@ struct Rows {
     time: Vec<i64>,
 }
 
-fn numeric_value(column: &Column, row: usize) -> Option<f64> {
-    match column.value(row) {
-        Value::Int(v) => Some(v as f64),
-        Value::Float(v) if v.is_finite() => Some(v),
-        Value::Bool(v) => Some(f64::from(u8::from(v))),
-        _ => None,
-    }
-}
-
 fn category_dimension(column: &Column, rows: &[u32]) -> Result<Dimension, String> {
     let mut index: FxHashMap<String, u32> = FxHashMap::default();
     let mut labels: Vec<String> = Vec::new();
@@ -382,7 +376,7 @@ fn category_dimension(column: &Column, rows: &[u32]) -> Result<Dimension, String
 
 /// Quantile buckets of a numeric column over the window rows: `[lo, hi)` labels.
 fn numeric_dimension(column: &Column, rows: &[u32]) -> Result<Dimension, String> {
-    let values: Vec<Option<f64>> = rows.iter().map(|&r| numeric_value(column, r as usize)).collect();
+    let values: Vec<Option<f64>> = rows.iter().map(|&r| column.numeric(r as usize)).collect();
     let mut sorted: Vec<f64> = values.iter().flatten().copied().collect();
     if sorted.is_empty() {
         return Err("no values in these windows".into());
@@ -578,7 +572,7 @@ pub fn explain_change(table: &Table, rows: &[u32], params: &RcaParams) -> Result
             continue;
         };
         let num = match (value_column, &condition) {
-            (Some(column), _) => numeric_value(column, r).unwrap_or(0.0),
+            (Some(column), _) => column.numeric(r).unwrap_or(0.0),
             (None, Some(hits)) => f64::from(u8::from(hits.get(r).copied().unwrap_or(false))),
             (None, None) => 1.0,
         };
@@ -874,7 +868,7 @@ pub fn explain_change(table: &Table, rows: &[u32], params: &RcaParams) -> Result
     let timeline = timeline(params, &window_rows, is_rate, |i, k| {
         keys.get(k).is_some_and(|key| key.iter().all(|&(d, v)| dims.get(d).and_then(|dim| dim.codes.get(i)).copied() == Some(v)))
     }, keys.len());
-    Ok(RcaReport { metric_label, is_rate, totals, dimensions, segments, examined, summary, skipped, timeline })
+    Ok(RcaReport { metric_label, is_rate, totals, dimensions, segments, examined, summary, skipped, baseline: params.baseline.clone(), incident: params.incident.clone(), timeline })
 }
 
 /// Share of a segment's incident value that is change in the direction of the total (of its

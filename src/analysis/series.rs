@@ -240,16 +240,6 @@ fn advance(granularity: Granularity, offset_minutes: i32, start_ms: i64) -> Opti
     Some(key_start_local(granularity, key.checked_add(1)?) - offset)
 }
 
-/// Numeric value of a cell (integers, floats, booleans as 0/1).
-fn numeric(column: &Column, row: usize) -> Option<f64> {
-    match column.value(row) {
-        Value::Int(v) => Some(v as f64),
-        Value::Float(v) if v.is_finite() => Some(v),
-        Value::Bool(v) => Some(f64::from(u8::from(v))),
-        _ => None,
-    }
-}
-
 /// Hash key of a cell for distinct counts (dictionary code, integer bits or hashed text).
 fn distinct_key(column: &Column, row: usize) -> Option<u64> {
     use std::hash::{Hash, Hasher};
@@ -505,7 +495,7 @@ pub fn build_series(table: &Table, rows: &[u32], params: &SeriesParams) -> Resul
             (Metric::Count, _) => Some(1.0),
             (Metric::Rate { .. }, _) => Some(if condition.as_ref().and_then(|c| c.get(row)).copied().unwrap_or(false) { 1.0 } else { 0.0 }),
             (Metric::Distinct { .. }, Some(column)) => distinct_key(column, row).map(|k| k as f64),
-            (_, Some(column)) => numeric(column, row),
+            (_, Some(column)) => column.numeric(row),
             (_, None) => None,
         };
         let Some(value) = value else {

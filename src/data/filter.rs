@@ -88,15 +88,6 @@ pub enum FilterError {
 /// The rows that pass a filter, in table order.
 pub type Selection = Vec<u32>;
 
-fn numeric_value(column: &Column, row: usize) -> Option<f64> {
-    match column.value(row) {
-        Value::Int(v) => Some(v as f64),
-        Value::Float(v) => Some(v),
-        Value::Bool(v) => Some(f64::from(u8::from(v))),
-        _ => None,
-    }
-}
-
 /// Checks a clause against the table before any row is scanned.
 fn check_clause<'t>(table: &'t Table, clause: &Clause) -> Result<&'t Column, FilterError> {
     let name = clause.column();
@@ -157,7 +148,7 @@ fn row_predicate<'a>(column: &'a Column, clause: &'a Clause) -> Box<dyn Fn(usize
         }
         Clause::Range { min, max, .. } => {
             let (lo, hi) = (min.unwrap_or(f64::NEG_INFINITY), max.unwrap_or(f64::INFINITY));
-            Box::new(move |row| numeric_value(column, row).is_some_and(|v| v >= lo && v <= hi))
+            Box::new(move |row| column.numeric(row).is_some_and(|v| v >= lo && v <= hi))
         }
         Clause::TimeRange { start_ms, end_ms, .. } => {
             let (lo, hi) = (start_ms.unwrap_or(i64::MIN), end_ms.unwrap_or(i64::MAX));

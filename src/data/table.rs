@@ -223,6 +223,17 @@ impl Column {
         }
     }
 
+    /// The cell as a number: integers, floats, booleans as 0 / 1; `None` for missing cells
+    /// and other types (non-finite numbers are stored as missing).
+    pub fn numeric(&self, row: usize) -> Option<f64> {
+        match self.value(row) {
+            Value::Int(v) => Some(v as f64),
+            Value::Float(v) => Some(v),
+            Value::Bool(v) => Some(f64::from(u8::from(v))),
+            _ => None,
+        }
+    }
+
     /// Number of non-missing values.
     pub fn count_valid(&self) -> usize {
         match &self.data {

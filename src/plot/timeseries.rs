@@ -84,6 +84,11 @@ fn y_bounds<'a>(series: impl IntoIterator<Item = &'a [f64]>, include_zero: bool)
     (if include_zero && lo >= 0.0 { lo } else { lo - pad }, hi + pad)
 }
 
+/// The visible x range, widened when empty (a zoom onto one point).
+fn span((lo, hi): (f64, f64)) -> (f64, f64) {
+    if hi > lo { (lo, hi) } else { (lo - 1.0, lo + 1.0) }
+}
+
 /// Values of `xs` within the range, with their index (plus one point either side so lines run
 /// to the edge).
 fn visible(xs: &[f64], (lo, hi): (f64, f64)) -> std::ops::Range<usize> {
@@ -161,7 +166,7 @@ pub fn draw_time_chart<DB: DrawingBackend>(
     y_label: &dyn Fn(f64) -> String,
 ) -> DrawResult<DB> {
     let d = chart_data;
-    let (x0, x1) = if d.x_range.1 > d.x_range.0 { d.x_range } else { (d.x_range.0 - 1.0, d.x_range.0 + 1.0) };
+    let (x0, x1) = span(d.x_range);
     let shown = visible(d.x, (x0, x1));
     let forecast_shown = d.forecast.map(|f| visible(f.x, (x0, x1)));
     let slice = |v: &'_ [f64], r: &std::ops::Range<usize>| v.get(r.clone()).unwrap_or_default().to_vec();
@@ -274,7 +279,7 @@ pub fn draw_line_panel<DB: DrawingBackend>(
     x_label: &dyn Fn(f64) -> String,
     y_label: &dyn Fn(f64) -> String,
 ) -> DrawResult<DB> {
-    let (x0, x1) = if x_range.1 > x_range.0 { x_range } else { (x_range.0 - 1.0, x_range.0 + 1.0) };
+    let (x0, x1) = span(x_range);
     let shown = visible(x, (x0, x1));
     let (y0, y1) = y_bounds([y.get(shown.clone()).unwrap_or_default()], bars);
     let mut chart = frame(area, x0..x1, y0..y1, theme, true, x_label, y_label)?;
@@ -307,7 +312,7 @@ pub fn draw_stacked<DB: DrawingBackend>(
     x_label: &dyn Fn(f64) -> String,
     y_label: &dyn Fn(f64) -> String,
 ) -> DrawResult<DB> {
-    let (x0, x1) = if x_range.1 > x_range.0 { x_range } else { (x_range.0 - 1.0, x_range.0 + 1.0) };
+    let (x0, x1) = span(x_range);
     let shown = visible(x, (x0, x1));
     let mut cumulative = vec![vec![0.0; x.len()]; groups.len() + 1];
     for (g, values) in groups.iter().enumerate() {

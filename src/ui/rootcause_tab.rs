@@ -11,10 +11,11 @@ use leptos::prelude::*;
 use super::chart::theme;
 use super::client::{self, request_root_cause};
 use super::state::{AppState, MetricKind, Tab};
+use super::trends_tab::capitalise;
 use crate::analysis::rootcause::{DimensionFinding, RcaParams, RcaReport, Segment, Window};
 use crate::analysis::series::Metric;
 use crate::data::filter::Clause;
-use crate::data::time::{format_display_ms, parse_timestamp_text, DAY_MS, HOUR_MS};
+use crate::data::time::{format_display_ms, parse_timestamp_text, HOUR_MS};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::timeseries::{draw_stacked, draw_time_chart, x_at, index_at, TimeChart};
 use crate::protocol::format_count;
@@ -269,11 +270,6 @@ fn Report(report: Arc<RcaReport>, pending: bool) -> impl IntoView {
     }
 }
 
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
-}
-
 /// The metric over both windows: total, the selected segment, and everything else.
 #[component]
 fn SegmentTimeline(report: Arc<RcaReport>, selected: RwSignal<usize>) -> impl IntoView {
@@ -291,7 +287,7 @@ fn SegmentTimeline(report: Arc<RcaReport>, selected: RwSignal<usize>) -> impl In
     };
     let incident_span = {
         let starts = &tl.starts_ms;
-        let (a, b) = (report_incident(&report).0, report_incident(&report).1);
+        let (a, b) = (report.incident.start_ms, report.incident.end_ms);
         let first = starts.iter().position(|&s| s >= a);
         let last = starts.iter().rposition(|&s| s < b);
         first.zip(last)
@@ -375,16 +371,6 @@ fn SegmentTimeline(report: Arc<RcaReport>, selected: RwSignal<usize>) -> impl In
             </div>
         </section>
     }
-}
-
-/// The incident window of a report (from its timeline's request, kept in the state).
-fn report_incident(report: &RcaReport) -> (i64, i64) {
-    let state = expect_context::<AppState>();
-    state
-        .rca_params
-        .get_untracked()
-        .map(|p| (p.incident.start_ms, p.incident.end_ms))
-        .unwrap_or_else(|| (report.timeline.starts_ms.first().copied().unwrap_or(0), report.timeline.starts_ms.last().copied().unwrap_or(0) + DAY_MS))
 }
 
 #[component]

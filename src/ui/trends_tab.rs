@@ -404,7 +404,8 @@ fn TrendReportView(report: Arc<TrendReport>, pending: bool) -> impl IntoView {
     }
 }
 
-fn capitalise(text: &str) -> String {
+/// "rows per day" → "Rows per day".
+pub(super) fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
