@@ -39,9 +39,9 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { apt-get update && apt-get install -y chromium chromium-driver; }
 
 # Reference implementations the statistics are checked against (pip, from PyPI).
-PY_DEPS := numpy pandas scipy statsmodels
+PY_DEPS := numpy pandas scipy statsmodels scikit-learn
 py-deps:
-	@python3 -c "import numpy, pandas, scipy, statsmodels" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check $(PY_DEPS)
+	@python3 -c "import numpy, pandas, scipy, statsmodels, sklearn" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check $(PY_DEPS)
 
 e2e-deps:
 	@test -d $(E2E)/node_modules/playwright-core && test -d $(E2E)/node_modules/csv-spectrum || npm install --prefix $(E2E) --no-package-lock --no-audit --no-fund

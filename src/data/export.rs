@@ -13,6 +13,15 @@ pub fn is_formula_like(text: &str) -> bool {
     text.starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 
+/// The text as a spreadsheet shows it: formula-like text gets a leading `'`.
+pub fn neutralise_formula(text: &str) -> String {
+    if is_formula_like(text) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
 /// Writes `table` (header and every row) as comma-separated CSV.
 pub fn write_table_csv<W: Write>(table: &Table, out: W, neutralise_formulas: bool) -> csv::Result<()> {
     let mut writer = csv::WriterBuilder::new().from_writer(out);

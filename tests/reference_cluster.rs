@@ -1,0 +1,114 @@
+//! Clusterings against scikit-learn on its bundled datasets (iris, wine, breast_cancer).
+//! Runs `tests/reference/cluster_reference.py` (`make py-deps` installs scikit-learn): both
+//! sides cluster the same standardised features with the same settings, and each is scored by
+//! the adjusted Rand index against the true classes.
+//! `cargo test --release --test reference_cluster -- --nocapture` prints the table.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should be loud
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use vigil::analysis::cluster::{adjusted_rand_index, cluster, Algorithm, ClusterParams, Encoding, FeatureSpec, MissingPolicy, Outcome};
+use vigil::data::load::{load_bytes, LoadOptions};
+use vigil::data::table::Table;
+
+/// The ARIs of the same algorithm with the same settings must agree this closely.
+const ARI_TOLERANCE: f64 = 0.02;
+
+fn reference() -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/cluster_reference.py");
+    let output = Command::new("python3").arg(&script).output().expect("python3 runs");
+    assert!(output.status.success(), "reference script failed (make py-deps?):\n{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn table_of(x: &[Vec<f64>]) -> Table {
+    let n_features = x[0].len();
+    let mut csv = (0..n_features).map(|j| format!("f{j}")).collect::<Vec<_>>().join(",");
+    csv.push('\n');
+    for row in x {
+        csv.push_str(&row.iter().map(|v| format!("{v}")).collect::<Vec<_>>().join(","));
+        csv.push('\n');
+    }
+    load_bytes(csv.as_bytes(), LoadOptions::default()).unwrap().table
+}
+
+fn run(table: &Table, algorithm: Algorithm) -> Outcome {
+    let params = ClusterParams {
+        entity: None,
+        features: table.columns.iter().map(|c| FeatureSpec { column: c.name.clone(), encoding: Encoding::Numeric }).collect(),
+        entity_count: false,
+        log1p: false,
+        standardise: false,
+        clip_z: None,
+        missing: MissingPolicy::Drop,
+        algorithm,
+        seed: 0,
+        ..ClusterParams::default()
+    };
+    let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+    cluster(table, &rows, &params).unwrap()
+}
+
+#[test]
+fn kmeans_gmm_and_dbscan_agree_with_scikit_learn() {
+    let reference = reference();
+    let mut failures = Vec::new();
+    eprintln!("{:<14} {:>22} {:>22} {:>18} {:>18} {:>16}", "dataset", "k-means ARI (sk/ours)", "inertia (sk/ours)", "GMM ARI (sk/ours)", "DBSCAN ARI", "DBSCAN vs sk ARI");
+    for name in ["iris", "wine", "breast_cancer"] {
+        let data = &reference[name];
+        let x: Vec<Vec<f64>> = data["x"].as_array().unwrap().iter().map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()).collect();
+        let y: Vec<i32> = data["y"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i32).collect();
+        let k = data["k"].as_u64().unwrap() as usize;
+        let table = table_of(&x);
+        assert_eq!(table.n_rows, y.len());
+
+        let km = run(&table, Algorithm::KMeans { k: Some(k), n_init: 10, max_iter: 300 });
+        let km_ari = adjusted_rand_index(&km.labels, &y);
+        let sk_km_ari = data["kmeans"]["ari"].as_f64().unwrap();
+        let inertia = km.report.inertia.unwrap();
+        let sk_inertia = data["kmeans"]["inertia"].as_f64().unwrap();
+
+        let gmm = run(&table, Algorithm::Gmm { k, max_iter: 100 });
+        let gmm_ari = adjusted_rand_index(&gmm.labels, &y);
+        let sk_gmm_ari = data["gmm"]["ari"].as_f64().unwrap();
+
+        let eps = data["eps"].as_f64().unwrap();
+        let min_points = data["min_samples"].as_u64().unwrap() as usize;
+        let db = run(&table, Algorithm::Dbscan { eps: Some(eps), min_points });
+        let db_ari = adjusted_rand_index(&db.labels, &y);
+        let sk_db: Vec<i32> = data["dbscan"]["labels"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i32).collect();
+        let sk_db_ari = data["dbscan"]["ari"].as_f64().unwrap();
+        let db_agreement = adjusted_rand_index(&db.labels, &sk_db);
+        eprintln!(
+            "{name:<14} {:>10.4} / {:<9.4} {:>10.2} / {:<9.2} {:>8.4} / {:<7.4} {:>8.4} / {:<7.4} {:>16.4}",
+            sk_km_ari, km_ari, sk_inertia, inertia, sk_gmm_ari, gmm_ari, sk_db_ari, db_ari, db_agreement
+        );
+        if (km_ari - sk_km_ari).abs() > ARI_TOLERANCE {
+            failures.push(format!("{name}: k-means ARI {km_ari:.4} vs scikit-learn {sk_km_ari:.4}"));
+        }
+        // The same objective: ours may not be worse than scikit-learn's best of 10 by over 0.1 %.
+        if inertia > sk_inertia * 1.001 {
+            failures.push(format!("{name}: k-means inertia {inertia:.3} vs scikit-learn {sk_inertia:.3}"));
+        }
+        if (db_ari - sk_db_ari).abs() > ARI_TOLERANCE {
+            failures.push(format!("{name}: DBSCAN ARI {db_ari:.4} vs scikit-learn {sk_db_ari:.4}"));
+        }
+        // EM from linfa's k-means start against scikit-learn's best of 5 k-means starts.
+        if (gmm_ari - sk_gmm_ari).abs() > ARI_TOLERANCE {
+            failures.push(format!("{name}: GMM ARI {gmm_ari:.4} vs scikit-learn {sk_gmm_ari:.4}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn adjusted_rand_index_matches_known_values() {
+    // Identical partitions (up to renaming) score 1; scikit-learn's documented examples.
+    assert!((adjusted_rand_index(&[0, 0, 1, 1], &[1, 1, 0, 0]) - 1.0).abs() < 1e-12);
+    assert!((adjusted_rand_index(&[0, 0, 1, 2], &[0, 0, 1, 1]) - 0.5714285714285715).abs() < 1e-12);
+    assert!((adjusted_rand_index(&[0, 0, 1, 1], &[0, 0, 1, 2]) - 0.5714285714285715).abs() < 1e-12);
+    assert!((adjusted_rand_index(&[0, 0, 0, 0], &[0, 1, 2, 3]) - 0.0).abs() < 1e-12);
+}
