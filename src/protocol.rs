@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::cluster::{ClusterParams, ClusterReport};
 use crate::analysis::labels::{LabelParams, LabelReport};
 use crate::analysis::profile::{ProfileParams, TableProfile};
 use crate::analysis::rootcause::{RcaParams, RcaReport};
@@ -64,6 +65,34 @@ pub enum Request {
     Trend { series: SeriesParams, model: TrendParams },
     /// What drove the change of a metric between two windows, over the rows passing the filter.
     RootCause { params: RcaParams },
+    /// Clusters of the rows passing the filter (or of entities aggregated from them); answered
+    /// with `Step`s, then `Cluster`. Cancel stops it between steps.
+    Cluster { params: ClusterParams },
+    /// Details of one point of the last cluster map (by its position in the map).
+    ClusterPoint { index: usize },
+    /// A filter clause for the last map's points in a rectangle (map units), or of one cluster.
+    ClusterSelect { selection: MapSelection },
+    /// The last clustering's membership as CSV.
+    ClusterExport,
+}
+
+/// Which points of the cluster map to turn into a filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum MapSelection {
+    Rectangle { x: (f64, f64), y: (f64, f64) },
+    Cluster(i32),
+}
+
+/// One point of the cluster map, for hover.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointDetail {
+    pub index: usize,
+    /// "reported_account_id A900012" or "row 1,234".
+    pub name: String,
+    pub cluster: i32,
+    /// Feature values before transforms.
+    pub features: Vec<(String, f64)>,
+    pub rows: usize,
 }
 
 /// A message from the worker.
@@ -90,6 +119,13 @@ pub enum Response {
     /// The series (or why it cannot be built), and its models (or why they cannot run).
     Trend { id: u64, result: Result<Box<TrendReport>, String> },
     RootCause { id: u64, result: Result<Box<RcaReport>, String>, elapsed_ms: f64 },
+    /// How far a long analysis is (`fraction` in 0..=1).
+    Step { id: u64, stage: String, fraction: f64 },
+    Cluster { id: u64, result: Result<Box<ClusterReport>, String>, elapsed_ms: f64 },
+    ClusterPoint { id: u64, result: Result<PointDetail, String> },
+    /// The clause and how many points it selects.
+    ClusterSelect { id: u64, result: Result<(crate::data::filter::Clause, usize), String> },
+    ClusterExport { id: u64, result: Result<String, String> },
     /// A request that could not be served (e.g. rows before anything is loaded).
     Failed { id: u64, message: String },
 }

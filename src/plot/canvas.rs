@@ -39,3 +39,45 @@ pub fn draw_on_canvas(
     area.fill(&TRANSPARENT).map_err(|e| e.to_string())?;
     draw(&area)
 }
+
+/// Draws the cluster map: axes through plotters, then the points as one raster composited
+/// into the plot area (through an offscreen canvas, so the grid shows between points).
+/// Returns the raster for hover hit-testing; `None` while the canvas is not laid out.
+pub fn draw_map_on_canvas(
+    canvas: &HtmlCanvasElement,
+    points: &[(f64, f64, i32)],
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    theme: PlotTheme,
+    focus: Option<i32>,
+) -> Result<Option<super::scatter::Raster>, String> {
+    use wasm_bindgen::JsCast;
+    use web_sys::{CanvasRenderingContext2d, ImageData};
+    draw_on_canvas(canvas, |area| super::scatter::draw_map_frame(area, x_range, y_range, theme).map_err(|e| e.to_string()))?;
+    let (left, top, width, height) = super::scatter::map_plot_area(canvas.width(), canvas.height());
+    if width == 0 || height == 0 || canvas.client_width() <= 0 {
+        return Ok(None);
+    }
+    let raster = super::scatter::rasterize(points, x_range, y_range, width, height, focus);
+    let context = |c: &HtmlCanvasElement| -> Result<CanvasRenderingContext2d, String> {
+        c.get_context("2d")
+            .map_err(|e| format!("{e:?}"))?
+            .ok_or("the canvas has no 2-D context")?
+            .dyn_into::<CanvasRenderingContext2d>()
+            .map_err(|_| "not a 2-D context".to_string())
+    };
+    let document = canvas.owner_document().ok_or("the canvas is not in a document")?;
+    let offscreen: HtmlCanvasElement = document
+        .create_element("canvas")
+        .map_err(|e| format!("{e:?}"))?
+        .dyn_into()
+        .map_err(|_| "not a canvas".to_string())?;
+    offscreen.set_width(width);
+    offscreen.set_height(height);
+    let image = ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&raster.rgba), width, height).map_err(|e| format!("{e:?}"))?;
+    context(&offscreen)?.put_image_data(&image, 0.0, 0.0).map_err(|e| format!("{e:?}"))?;
+    context(canvas)?
+        .draw_image_with_html_canvas_element(&offscreen, f64::from(left), f64::from(top))
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(Some(raster))
+}

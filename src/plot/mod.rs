@@ -5,6 +5,7 @@
 pub mod bars;
 #[cfg(target_arch = "wasm32")]
 pub mod canvas;
+pub mod scatter;
 pub mod timeseries;
 
 /// Colours of a chart, chosen by the UI to match the light or dark theme.

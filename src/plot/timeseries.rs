@@ -117,12 +117,12 @@ fn line_segments(xs: &[f64], ys: &[f64], range: std::ops::Range<usize>) -> Vec<V
     out
 }
 
-type TimeContext<'a, DB> = ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+pub(crate) type TimeContext<'a, DB> = ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
 
 /// A chart over `x` × `y` with the shared frame: date labels below, value labels left, light
 /// horizontal grid; `compact` for the small panels.
 #[allow(clippy::too_many_arguments)]
-fn frame<'a, DB: DrawingBackend>(
+pub(crate) fn frame<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
     x: std::ops::Range<f64>,
     y: std::ops::Range<f64>,

@@ -6,6 +6,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
 
 use super::client;
+use super::clusters_tab::ClustersTab;
 use super::data_tab::DataTab;
 use super::filter_bar::FilterBar;
 use super::placeholder::Planned;
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
                     Tab::Profile => view! { <ProfileTab/> }.into_any(),
                     Tab::Trends => view! { <TrendsTab/> }.into_any(),
                     Tab::RootCause => view! { <RootCauseTab/> }.into_any(),
+                    Tab::Clusters => view! { <ClustersTab/> }.into_any(),
                     other => view! { <Planned tab=other/> }.into_any(),
                 }}
             </main>

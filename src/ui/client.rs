@@ -29,6 +29,25 @@ thread_local! {
     static LATEST_RCA: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
+/// Starts a clustering (cancelling one in flight); its steps and result land in `state`.
+pub fn request_cluster(state: AppState, params: crate::analysis::cluster::ClusterParams) {
+    cancel_cluster(state);
+    let id = send(Request::Cluster { params: params.clone() }, None);
+    state.cluster_params.set(Some(params));
+    state.cluster_point.set(None);
+    state.cluster_selection.set(None);
+    state.cluster_view.set(state.view_version.get_untracked());
+    state.cluster_running.set(Some(super::state::ClusterRun { id, stage: "Reading features".into(), fraction: 0.0 }));
+}
+
+/// Stops the clustering in flight, if any (the result shown before stays).
+pub fn cancel_cluster(state: AppState) {
+    if let Some(run) = state.cluster_running.get_untracked() {
+        send(Request::Cancel { id: run.id }, None);
+        state.cluster_running.set(None);
+    }
+}
+
 /// Asks the worker to explain a change; answers to earlier requests will be ignored.
 pub fn request_root_cause(state: AppState, params: crate::analysis::rootcause::RcaParams) {
     let id = send(Request::RootCause { params }, None);
@@ -122,6 +141,11 @@ fn handle(state: AppState, response: Response) {
                 state.trend_settings.reset();
                 state.rca.set(None);
                 state.rca_params.set(None);
+                state.cluster.set(None);
+                state.cluster_params.set(None);
+                state.cluster_running.set(None);
+                state.cluster_point.set(None);
+                state.cluster_selection.set(None);
                 state.page.set(None);
                 state.summary.set(Some(summary));
                 state.view_version.update(|v| *v += 1);
@@ -137,6 +161,30 @@ fn handle(state: AppState, response: Response) {
         Response::Cancelled { id } => {
             if is_current_load(state, id) {
                 state.loading.set(None);
+            }
+            if state.cluster_running.get_untracked().is_some_and(|r| r.id == id) {
+                state.cluster_running.set(None);
+            }
+        }
+        Response::Step { id, stage, fraction } => state.cluster_running.update(|run| {
+            if let Some(run) = run.as_mut().filter(|r| r.id == id) {
+                run.stage = stage;
+                run.fraction = fraction;
+            }
+        }),
+        Response::Cluster { id, result, elapsed_ms } => {
+            if state.cluster_running.get_untracked().is_some_and(|r| r.id == id) {
+                state.cluster_running.set(None);
+                state.cluster_elapsed_ms.set(elapsed_ms);
+                state.cluster.set(Some(result));
+            }
+        }
+        Response::ClusterPoint { result, .. } => state.cluster_point.set(result.ok()),
+        Response::ClusterSelect { result, .. } => state.cluster_selection.set(Some(result)),
+        Response::ClusterExport { result, .. } => {
+            let saved = result.and_then(|csv| super::download::download_text("clusters.csv", "text/csv", &csv));
+            if let Err(message) = saved {
+                state.error.set(Some(format!("Cannot export the clusters: {message}")));
             }
         }
         Response::Rows { start, rows, .. } => state.page.set(Some(RowPage { start, rows })),
@@ -179,6 +227,9 @@ fn handle(state: AppState, response: Response) {
             }
             if LATEST_RCA.get() == id {
                 state.rca_pending.set(false);
+            }
+            if state.cluster_running.get_untracked().is_some_and(|r| r.id == id) {
+                state.cluster_running.set(None);
             }
             state.error.set(Some(message));
         }

@@ -5,6 +5,7 @@ mod app;
 pub use app::App;
 mod chart;
 mod client;
+mod clusters_tab;
 mod data_tab;
 mod download;
 mod filter_bar;

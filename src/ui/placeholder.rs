@@ -22,14 +22,6 @@ fn plan(tab: Tab) -> (&'static str, &'static [&'static str]) {
                 "A one-line summary to paste into an incident review",
             ],
         ),
-        Tab::Clusters => (
-            "Groups of similar rows or accounts, to surface coordinated or abusive behaviour.",
-            &[
-                "k-means, DBSCAN or Gaussian mixture on chosen, transformed features",
-                "A 2-D projection coloured by cluster",
-                "A profile of each cluster: size, distinctive features, label rate",
-            ],
-        ),
         Tab::Models => (
             "Detection rules and models, backtested against ground-truth labels.",
             &[
@@ -38,7 +30,7 @@ fn plan(tab: Tab) -> (&'static str, &'static [&'static str]) {
                 "Decision trees read as rules; linear and logistic regression with a coefficient table; export a rule as SQL",
             ],
         ),
-        Tab::Data | Tab::Profile => ("", &[]),
+        Tab::Data | Tab::Profile | Tab::Clusters => ("", &[]),
     }
 }
 

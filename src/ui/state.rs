@@ -2,13 +2,15 @@
 
 use leptos::prelude::*;
 
+use crate::analysis::cluster::{ClusterParams, ClusterReport};
 use crate::analysis::labels::{LabelParams, LabelReport};
 use crate::analysis::profile::TableProfile;
 use crate::analysis::rootcause::{RcaParams, RcaReport};
 use crate::analysis::series::Granularity;
 use crate::data::filter::Filter;
 use crate::data::sort::SortKey;
-use crate::protocol::{Progress, TableSummary, TrendReport};
+use crate::data::filter::Clause;
+use crate::protocol::{PointDetail, Progress, TableSummary, TrendReport};
 
 /// The analysis tabs, in display order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,6 +209,25 @@ pub struct AppState {
     pub rca: RwSignal<Option<Result<Box<RcaReport>, String>>>,
     pub rca_elapsed_ms: RwSignal<f64>,
     pub rca_pending: RwSignal<bool>,
+    /// The clustering asked for last (features, algorithm, …).
+    pub cluster_params: RwSignal<Option<ClusterParams>>,
+    pub cluster: RwSignal<Option<Result<Box<ClusterReport>, String>>>,
+    /// A clustering in flight: its request id, stage and completed fraction.
+    pub cluster_running: RwSignal<Option<ClusterRun>>,
+    pub cluster_elapsed_ms: RwSignal<f64>,
+    /// `view_version` when the shown clustering was requested (another filter makes it stale).
+    pub cluster_view: RwSignal<u64>,
+    /// The hovered map point.
+    pub cluster_point: RwSignal<Option<PointDetail>>,
+    /// A brushed selection of map points as a filter clause, and how many points it holds.
+    pub cluster_selection: RwSignal<Option<Result<(Clause, usize), String>>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterRun {
+    pub id: u64,
+    pub stage: String,
+    pub fraction: f64,
 }
 
 impl AppState {
@@ -233,6 +254,13 @@ impl AppState {
             rca: RwSignal::new(None),
             rca_elapsed_ms: RwSignal::new(0.0),
             rca_pending: RwSignal::new(false),
+            cluster_params: RwSignal::new(None),
+            cluster: RwSignal::new(None),
+            cluster_running: RwSignal::new(None),
+            cluster_elapsed_ms: RwSignal::new(0.0),
+            cluster_view: RwSignal::new(0),
+            cluster_point: RwSignal::new(None),
+            cluster_selection: RwSignal::new(None),
         }
     }
 }

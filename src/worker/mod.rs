@@ -14,6 +14,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
 
+use crate::analysis::cluster::{describe, prepare, Fitter, Outcome as ClusterOutcome, Step};
 use crate::analysis::labels::check_labels;
 use crate::analysis::profile::profile_table;
 use crate::analysis::rootcause::explain_change;
@@ -24,7 +25,7 @@ use crate::data::demo::demo_csv;
 use crate::data::filter::{evaluate_filter, Filter, Selection};
 use crate::data::load::{LoadError, LoadOptions, LoadReport, TableLoader};
 use crate::data::sort::{sort_selection, SortKey};
-use crate::protocol::{DataSource, Envelope, Progress, Request, Response, TableSummary, TrendReport};
+use crate::protocol::{DataSource, Envelope, MapSelection, PointDetail, Progress, Request, Response, TableSummary, TrendReport};
 
 /// Bytes read per step from a file.
 const FILE_CHUNK_BYTES: f64 = 4.0 * 1024.0 * 1024.0;
@@ -41,6 +42,10 @@ struct State {
     view: Selection,
     /// Requests the UI asked to cancel.
     cancelled: Vec<u64>,
+    /// Bumped by every load: a long analysis started on an older table is stale.
+    generation: u64,
+    /// The last clustering (hover, selection and export read it).
+    cluster: Option<ClusterOutcome>,
 }
 
 impl State {
@@ -239,6 +244,52 @@ fn handle_message(state: &Shared, data: &JsValue) {
             };
             post(&response);
         }
+        Request::Cluster { params } => {
+            let state = state.clone();
+            spawn_local(async move { run_cluster(state, id, params).await });
+        }
+        Request::ClusterPoint { index } => {
+            let state = state.borrow();
+            let result = match &state.cluster {
+                Some(outcome) => match outcome.map_index.get(index) {
+                    Some(&point) => Ok(PointDetail {
+                        index,
+                        name: outcome.prepared.point_name(point, outcome.report.entity.as_deref()),
+                        cluster: outcome.labels.get(point).copied().unwrap_or(crate::analysis::cluster::NOISE),
+                        features: outcome
+                            .prepared
+                            .names
+                            .iter()
+                            .enumerate()
+                            .map(|(j, name)| (name.clone(), outcome.prepared.raw.get((point, j)).copied().unwrap_or(f64::NAN)))
+                            .collect(),
+                        rows: outcome.prepared.rows_of(point).len(),
+                    }),
+                    None => Err("no such point".to_string()),
+                },
+                None => Err("Run the clustering first.".to_string()),
+            };
+            post(&Response::ClusterPoint { id, result });
+        }
+        Request::ClusterSelect { selection } => {
+            let state = state.borrow();
+            let result = match (&state.cluster, &state.report) {
+                (Some(outcome), Some(report)) => {
+                    let points = match selection {
+                        MapSelection::Rectangle { x, y } => outcome.points_in(x, y),
+                        MapSelection::Cluster(cluster) => outcome.points_of(cluster),
+                    };
+                    outcome.clause_for(&report.table, &points).map(|clause| (clause, points.len()))
+                }
+                _ => Err("Run the clustering first.".to_string()),
+            };
+            post(&Response::ClusterSelect { id, result });
+        }
+        Request::ClusterExport => {
+            let state = state.borrow();
+            let result = state.cluster.as_ref().map(ClusterOutcome::membership_csv).ok_or_else(|| "Run the clustering first.".to_string());
+            post(&Response::ClusterExport { id, result });
+        }
         Request::ColumnValues { column, limit } => {
             let state = state.borrow();
             let response = match state.report.as_ref().and_then(|r| r.table.column(&column)) {
@@ -252,6 +303,67 @@ fn handle_message(state: &Shared, data: &JsValue) {
             post(&response);
         }
     }
+}
+
+/// Clusters in steps: prepare (reads the table), fit step by step with progress, yielding so a
+/// Cancel or other requests get through, then describe (reads the table again, unless a new
+/// table was loaded meanwhile).
+async fn run_cluster(state: Shared, id: u64, params: crate::analysis::cluster::ClusterParams) {
+    let started = now_ms();
+    let prepared = {
+        let guard = state.borrow();
+        let Some(report) = &guard.report else {
+            post(&Response::Failed { id, message: "No data is loaded.".into() });
+            return;
+        };
+        prepare(&report.table, &guard.view, &params).map(|p| (p, guard.generation))
+    };
+    let (prepared, generation) = match prepared {
+        Ok(ready) => ready,
+        Err(err) => {
+            post(&Response::Cluster { id, result: Err(format!("Cannot cluster: {err}.")), elapsed_ms: now_ms() - started });
+            return;
+        }
+    };
+    post(&Response::Step { id, stage: "Features ready".into(), fraction: 0.02 });
+    yield_now().await;
+    let mut fitter = Fitter::new(&prepared, &params);
+    let mut last_post = now_ms();
+    loop {
+        if state.borrow().cancelled.contains(&id) {
+            state.borrow_mut().cancelled.retain(|&c| c != id);
+            post(&Response::Cancelled { id });
+            return;
+        }
+        match fitter.step(&prepared) {
+            Ok(Step::Done) => break,
+            Ok(Step::Working { stage, fraction }) => {
+                if now_ms() - last_post > 100.0 {
+                    post(&Response::Step { id, stage, fraction });
+                    last_post = now_ms();
+                }
+            }
+            Err(err) => {
+                post(&Response::Cluster { id, result: Err(format!("Cannot cluster: {err}.")), elapsed_ms: now_ms() - started });
+                return;
+            }
+        }
+        yield_now().await;
+    }
+    let mut guard = state.borrow_mut();
+    let state = &mut *guard;
+    let result = match &state.report {
+        Some(report) if state.generation == generation => match describe(&report.table, prepared, fitter) {
+            Ok(outcome) => {
+                let report = Box::new(outcome.report.clone());
+                state.cluster = Some(outcome);
+                Ok(report)
+            }
+            Err(err) => Err(format!("Cannot cluster: {err}.")),
+        },
+        _ => Err("Cannot cluster: the data changed while clustering; run again.".into()),
+    };
+    post(&Response::Cluster { id, result, elapsed_ms: now_ms() - started });
 }
 
 enum Outcome {
@@ -284,6 +396,8 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
             let mut state = state.borrow_mut();
             state.report = Some(report);
             state.summary = Some(summary.clone());
+            state.generation += 1;
+            state.cluster = None;
             // A new table starts unfiltered and unsorted; the UI re-applies a view it wants.
             state.filter = Filter::default();
             state.sort = None;

@@ -1,0 +1,223 @@
+//! The cluster map: points rasterised into an RGBA pixel buffer (one pass, no path per point,
+//! so 200 k points draw in milliseconds) with a per-pixel index of the point drawn there for
+//! hover; and the small line charts that go with clustering (elbow / silhouette by k, the
+//! k-distance curve), drawn through plotters.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::bars::compact_number;
+use super::timeseries::{frame, palette, MARGINS, PALETTE};
+use super::PlotTheme;
+
+/// The point buffer of a scatter and which point covers each pixel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Raster {
+    pub width: u32,
+    pub height: u32,
+    /// Row-major RGBA, transparent where no point is.
+    pub rgba: Vec<u8>,
+    /// Per pixel: the index (into the points) of the last point drawn there, or `u32::MAX`.
+    pub hit: Vec<u32>,
+}
+
+/// Colour of cluster `id` (1..; noise and anything else grey).
+pub fn cluster_colour(id: i32) -> (u8, u8, u8) {
+    if id >= 1 {
+        let idx = ((id - 1) as usize) % (PALETTE.len() - 1);
+        PALETTE.get(idx).copied().unwrap_or((150, 150, 150))
+    } else {
+        (160, 160, 160)
+    }
+}
+
+/// Pixel of a data point inside a `width` × `height` plot area (y grows downwards).
+pub fn to_pixel(x: f64, y: f64, x_range: (f64, f64), y_range: (f64, f64), width: u32, height: u32) -> Option<(u32, u32)> {
+    let fx = (x - x_range.0) / (x_range.1 - x_range.0);
+    let fy = (y - y_range.0) / (y_range.1 - y_range.0);
+    if !(fx.is_finite() && fy.is_finite()) || width == 0 || height == 0 {
+        return None;
+    }
+    let px = (fx.clamp(0.0, 1.0) * f64::from(width - 1)).round() as u32;
+    let py = ((1.0 - fy.clamp(0.0, 1.0)) * f64::from(height - 1)).round() as u32;
+    Some((px, py))
+}
+
+/// Data coordinates of a pixel of the plot area.
+pub fn from_pixel(px: f64, py: f64, x_range: (f64, f64), y_range: (f64, f64), width: u32, height: u32) -> (f64, f64) {
+    let fx = px / f64::from(width.max(2) - 1);
+    let fy = 1.0 - py / f64::from(height.max(2) - 1);
+    (x_range.0 + fx * (x_range.1 - x_range.0), y_range.0 + fy * (y_range.1 - y_range.0))
+}
+
+/// Draws `points` (x, y, cluster) as small squares blended over each other; `focus` fades every
+/// other cluster. Points are drawn in order, so the hit index holds the topmost.
+pub fn rasterize(points: &[(f64, f64, i32)], x_range: (f64, f64), y_range: (f64, f64), width: u32, height: u32, focus: Option<i32>) -> Raster {
+    let (w, h) = (width as usize, height as usize);
+    let mut rgba = vec![0u8; w * h * 4];
+    let mut hit = vec![u32::MAX; w * h];
+    // Fewer points, bigger dots; dense maps use 2 px so structure shows through.
+    let size: u32 = if points.len() < 2_000 { 4 } else if points.len() < 50_000 { 3 } else { 2 };
+    let alpha = if points.len() < 20_000 { 0.85 } else { 0.55 };
+    for (idx, &(x, y, cluster)) in points.iter().enumerate() {
+        let Some((px, py)) = to_pixel(x, y, x_range, y_range, width, height) else { continue };
+        let (r, g, b) = cluster_colour(cluster);
+        let a = match focus {
+            Some(f) if f != cluster => alpha * 0.12,
+            _ => alpha,
+        };
+        let x0 = px.saturating_sub(size / 2);
+        let y0 = py.saturating_sub(size / 2);
+        for yy in y0..(y0 + size).min(height) {
+            for xx in x0..(x0 + size).min(width) {
+                let p = yy as usize * w + xx as usize;
+                let Some(pixel) = rgba.get_mut(p * 4..p * 4 + 4) else { continue };
+                // "Over" compositing of a straight-alpha colour onto the buffer.
+                let dst_a = f64::from(pixel[3]) / 255.0;
+                let out_a = a + dst_a * (1.0 - a);
+                if out_a > 0.0 {
+                    for (channel, src) in pixel.iter_mut().take(3).zip([r, g, b]) {
+                        let blended = (f64::from(src) * a + f64::from(*channel) * dst_a * (1.0 - a)) / out_a;
+                        *channel = blended.round().clamp(0.0, 255.0) as u8;
+                    }
+                    pixel[3] = (out_a * 255.0).round() as u8;
+                }
+                if a >= alpha * 0.5 {
+                    if let Some(slot) = hit.get_mut(p) {
+                        *slot = idx as u32;
+                    }
+                }
+            }
+        }
+    }
+    Raster { width, height, rgba, hit }
+}
+
+impl Raster {
+    /// The point nearest pixel (x, y) within `radius` pixels.
+    pub fn point_at(&self, x: u32, y: u32, radius: u32) -> Option<u32> {
+        let mut best: Option<(u32, u32)> = None;
+        for yy in y.saturating_sub(radius)..=(y + radius).min(self.height.saturating_sub(1)) {
+            for xx in x.saturating_sub(radius)..=(x + radius).min(self.width.saturating_sub(1)) {
+                let Some(&idx) = self.hit.get(yy as usize * self.width as usize + xx as usize) else { continue };
+                if idx == u32::MAX {
+                    continue;
+                }
+                let d = xx.abs_diff(x).pow(2) + yy.abs_diff(y).pow(2);
+                if best.is_none_or(|(bd, _)| d < bd) {
+                    best = Some((d, idx));
+                }
+            }
+        }
+        best.map(|(_, idx)| idx)
+    }
+}
+
+/// The plot area of a `width` × `height` chart drawn with [`draw_map_frame`]: left, top, width,
+/// height in pixels.
+pub fn map_plot_area(width: u32, height: u32) -> (u32, u32, u32, u32) {
+    let w = width.saturating_sub(MARGINS.left + MARGINS.right);
+    let h = height.saturating_sub(MARGINS.top + MARGINS.bottom);
+    (MARGINS.left, MARGINS.top, w, h)
+}
+
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// The axes and grid of the map (the points go on top as a raster).
+pub fn draw_map_frame<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, x_range: (f64, f64), y_range: (f64, f64), theme: PlotTheme) -> DrawResult<DB> {
+    frame(area, x_range.0..x_range.1, y_range.0..y_range.1, theme, false, &|v| compact_number(v), &|v| compact_number(v))?;
+    Ok(())
+}
+
+/// A small line chart over integer or real x with an optional vertical marker (the chosen k)
+/// or horizontal marker (the chosen eps).
+#[allow(clippy::too_many_arguments)]
+pub fn draw_xy<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    points: &[(f64, f64)],
+    theme: PlotTheme,
+    colour: usize,
+    v_marker: Option<f64>,
+    h_marker: Option<f64>,
+    x_label: &dyn Fn(f64) -> String,
+) -> DrawResult<DB> {
+    let finite: Vec<(f64, f64)> = points.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
+    let (Some(x0), Some(x1)) = (finite.first().map(|p| p.0), finite.last().map(|p| p.0)) else { return Ok(()) };
+    let (mut lo, mut hi) = finite.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+    if let Some(h) = h_marker.filter(|h| h.is_finite()) {
+        lo = lo.min(h);
+        hi = hi.max(h);
+    }
+    if hi <= lo {
+        hi = lo + 1.0;
+    }
+    let pad = (hi - lo) * 0.08;
+    let (x0, x1) = if x1 > x0 { (x0.min(x1), x1.max(x0)) } else { (x0 - 1.0, x0 + 1.0) };
+    let mut chart = frame(area, x0..x1, (lo - pad)..(hi + pad), theme, true, x_label, &|v| compact_number(v))?;
+    let line = palette(colour);
+    chart.draw_series(std::iter::once(PathElement::new(finite.clone(), line.stroke_width(2))))?;
+    if finite.len() <= 40 {
+        chart.draw_series(finite.iter().map(|&p| Circle::new(p, 3, line.filled())))?;
+    }
+    let marker = RGBColor(theme.highlight.0, theme.highlight.1, theme.highlight.2);
+    if let Some(v) = v_marker {
+        chart.draw_series(std::iter::once(PathElement::new(vec![(v, lo - pad), (v, hi + pad)], marker.stroke_width(2))))?;
+    }
+    if let Some(h) = h_marker {
+        chart.draw_series(std::iter::once(PathElement::new(vec![(x0, h), (x1, h)], marker.stroke_width(2))))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code: a failing unwrap is a failing test
+    use super::*;
+
+    #[test]
+    fn pixels_round_trip_and_corners_land_inside() {
+        let (xr, yr) = ((0.0, 10.0), (-1.0, 1.0));
+        assert_eq!(to_pixel(0.0, -1.0, xr, yr, 100, 50), Some((0, 49)));
+        assert_eq!(to_pixel(10.0, 1.0, xr, yr, 100, 50), Some((99, 0)));
+        let (x, y) = from_pixel(99.0, 0.0, xr, yr, 100, 50);
+        assert!((x - 10.0).abs() < 1e-9 && (y - 1.0).abs() < 1e-9);
+        assert_eq!(to_pixel(f64::NAN, 0.0, xr, yr, 100, 50), None);
+    }
+
+    #[test]
+    fn raster_colours_points_and_finds_them_again() {
+        let points = [(0.0, 0.0, 1), (10.0, 10.0, 2), (5.0, 5.0, -1)];
+        let raster = rasterize(&points, (0.0, 10.0), (0.0, 10.0), 40, 40, None);
+        assert_eq!(raster.rgba.len(), 40 * 40 * 4);
+        let (x, y) = to_pixel(10.0, 10.0, (0.0, 10.0), (0.0, 10.0), 40, 40).unwrap();
+        let p = (y * 40 + x) as usize * 4;
+        assert_eq!(&raster.rgba[p..p + 3], &[cluster_colour(2).0, cluster_colour(2).1, cluster_colour(2).2]);
+        assert_eq!(raster.point_at(x, y, 0), Some(1));
+        assert_eq!(raster.point_at(20, 20, 2), Some(2));
+        assert_eq!(raster.point_at(10, 30, 2), None);
+        // Away from every point the buffer stays transparent.
+        assert_eq!(raster.rgba[(30 * 40 + 10) * 4 + 3], 0);
+    }
+
+    #[test]
+    fn focus_fades_other_clusters() {
+        let points = [(0.0, 0.0, 1), (10.0, 10.0, 2)];
+        let raster = rasterize(&points, (0.0, 10.0), (0.0, 10.0), 20, 20, Some(2));
+        let alpha_at = |x: f64, y: f64| {
+            let (px, py) = to_pixel(x, y, (0.0, 10.0), (0.0, 10.0), 20, 20).unwrap();
+            raster.rgba[(py * 20 + px) as usize * 4 + 3]
+        };
+        assert!(alpha_at(0.0, 0.0) < alpha_at(10.0, 10.0) / 4);
+    }
+
+    #[test]
+    fn line_charts_draw_to_svg() {
+        let mut svg = String::new();
+        {
+            let area = SVGBackend::with_string(&mut svg, (300, 120)).into_drawing_area();
+            draw_xy(&area, &[(2.0, 10.0), (3.0, 6.0), (4.0, 5.0)], PlotTheme::LIGHT, 0, Some(3.0), None, &|v| format!("{v:.0}")).unwrap();
+            draw_xy(&area, &[], PlotTheme::LIGHT, 0, None, Some(1.0), &|v| format!("{v:.0}")).unwrap();
+        }
+        assert!(svg.contains("<polyline") || svg.contains("<path"), "{svg}");
+    }
+}

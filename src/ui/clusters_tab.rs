@@ -1,0 +1,714 @@
+//! The Clusters tab: choose rows or entities, features, transforms and an algorithm; the worker
+//! fits in steps (progress, cancel); the result shows a PCA map coloured by cluster (hover for
+//! a point's details, drag a rectangle to select points and filter to them), the k scan or
+//! k-distance curve behind the parameters, and a profile of every cluster.
+
+use std::sync::Arc;
+
+use leptos::ev;
+use leptos::html::Canvas;
+use leptos::prelude::*;
+
+use super::chart::theme;
+use super::client::{self, cancel_cluster, request_cluster};
+use super::state::AppState;
+use crate::analysis::cluster::{Algorithm, ClusterParams, ClusterProfile, ClusterReport, Encoding, FeatureSpec, LabelSpec, MissingPolicy, DEFAULT_SAMPLE, NOISE};
+use crate::data::table::ColumnType;
+use crate::plot::canvas::{draw_map_on_canvas, draw_on_canvas};
+use crate::plot::scatter::{cluster_colour, draw_xy, from_pixel, map_plot_area, Raster};
+use crate::protocol::{format_count, ColumnSummary, MapSelection, Request};
+
+/// At most this many numeric columns are ticked by default.
+const DEFAULT_FEATURES: usize = 8;
+/// Category columns with more values than this are not offered for one-hot encoding.
+const MAX_CATEGORY_VALUES: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AlgoKind {
+    KMeans,
+    Dbscan,
+    Gmm,
+}
+
+impl AlgoKind {
+    const ALL: [AlgoKind; 3] = [AlgoKind::Dbscan, AlgoKind::KMeans, AlgoKind::Gmm];
+
+    fn slug(self) -> &'static str {
+        match self {
+            AlgoKind::KMeans => "kmeans",
+            AlgoKind::Dbscan => "dbscan",
+            AlgoKind::Gmm => "gmm",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            AlgoKind::KMeans => "k-means",
+            AlgoKind::Dbscan => "DBSCAN (dense groups + noise)",
+            AlgoKind::Gmm => "Gaussian mixture",
+        }
+    }
+}
+
+fn pct(share: f64) -> String {
+    if share < 0.001 && share > 0.0 {
+        "< 0.1 %".into()
+    } else {
+        format!("{:.1} %", share * 100.0)
+    }
+}
+
+fn short(v: f64) -> String {
+    if !v.is_finite() {
+        "—".into()
+    } else if v.abs() >= 1000.0 {
+        crate::plot::bars::compact_number(v)
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn cluster_name(id: i32) -> String {
+    if id == NOISE { "noise".into() } else { format!("cluster {id}") }
+}
+
+fn swatch_style(id: i32) -> String {
+    let (r, g, b) = cluster_colour(id);
+    format!("background: rgb({r}, {g}, {b})")
+}
+
+fn numeric_kind(kind: ColumnType) -> bool {
+    matches!(kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean)
+}
+
+/// The entity column an analyst most likely means: an id with repeats, preferring accounts.
+fn default_entity(columns: &[ColumnSummary], n_rows: usize) -> Option<String> {
+    let repeated = |c: &&ColumnSummary| c.kind == ColumnType::Identifier && c.distinct.is_some_and(|d| d > 1 && d * 3 < n_rows * 2);
+    let candidates: Vec<&ColumnSummary> = columns.iter().filter(repeated).collect();
+    candidates
+        .iter()
+        .find(|c| c.name.to_lowercase().contains("account") || c.name.to_lowercase().contains("user"))
+        .or(candidates.first())
+        .map(|c| c.name.clone())
+}
+
+/// The form's state; initialised from the last request or from the table.
+#[derive(Clone, Copy)]
+struct Form {
+    entity: RwSignal<Option<String>>,
+    numeric: RwSignal<Vec<String>>,
+    categories: RwSignal<Vec<String>>,
+    encoding: RwSignal<Encoding>,
+    entity_count: RwSignal<bool>,
+    log1p: RwSignal<bool>,
+    standardise: RwSignal<bool>,
+    clip: RwSignal<String>,
+    missing: RwSignal<MissingPolicy>,
+    algo: RwSignal<AlgoKind>,
+    k: RwSignal<String>,
+    runs: RwSignal<String>,
+    eps: RwSignal<String>,
+    min_points: RwSignal<String>,
+    seed: RwSignal<String>,
+    sample: RwSignal<String>,
+    use_label: RwSignal<bool>,
+}
+
+impl Form {
+    fn new(params: Option<ClusterParams>, columns: &[ColumnSummary], n_rows: usize) -> Self {
+        let p = params.clone().unwrap_or_default();
+        let (numeric, categories, encoding) = match &params {
+            Some(p) => {
+                let numeric = p.features.iter().filter(|f| f.encoding == Encoding::Numeric).map(|f| f.column.clone()).collect();
+                let cats: Vec<&FeatureSpec> = p.features.iter().filter(|f| f.encoding != Encoding::Numeric).collect();
+                let encoding = cats.first().map_or(Encoding::OneHot, |f| f.encoding);
+                (numeric, cats.into_iter().map(|f| f.column.clone()).collect(), encoding)
+            }
+            None => (
+                columns.iter().filter(|c| numeric_kind(c.kind) && c.kind != ColumnType::Boolean).take(DEFAULT_FEATURES).map(|c| c.name.clone()).collect(),
+                Vec::new(),
+                Encoding::OneHot,
+            ),
+        };
+        let (algo, k, runs, eps, min_points) = match (&params, &p.algorithm) {
+            (None, _) => (AlgoKind::Dbscan, String::new(), "4".to_string(), String::new(), "10".to_string()),
+            (_, Algorithm::KMeans { k, n_init, .. }) => (AlgoKind::KMeans, k.map(|k| k.to_string()).unwrap_or_default(), n_init.to_string(), String::new(), "10".into()),
+            (_, Algorithm::Dbscan { eps, min_points }) => (AlgoKind::Dbscan, String::new(), "4".into(), eps.map(|e| format!("{e:.4}")).unwrap_or_default(), min_points.to_string()),
+            (_, Algorithm::Gmm { k, .. }) => (AlgoKind::Gmm, k.to_string(), "4".into(), String::new(), "10".into()),
+        };
+        Self {
+            entity: RwSignal::new(if params.is_some() { p.entity.clone() } else { default_entity(columns, n_rows) }),
+            numeric: RwSignal::new(numeric),
+            categories: RwSignal::new(categories),
+            encoding: RwSignal::new(encoding),
+            entity_count: RwSignal::new(p.entity_count),
+            log1p: RwSignal::new(p.log1p),
+            standardise: RwSignal::new(p.standardise),
+            clip: RwSignal::new(p.clip_z.map(|z| z.to_string()).unwrap_or_default()),
+            missing: RwSignal::new(p.missing),
+            algo: RwSignal::new(algo),
+            k: RwSignal::new(k),
+            runs: RwSignal::new(runs),
+            eps: RwSignal::new(eps),
+            min_points: RwSignal::new(min_points),
+            seed: RwSignal::new(p.seed.to_string()),
+            sample: RwSignal::new(p.sample_limit.to_string()),
+            use_label: RwSignal::new(params.is_none_or(|p| p.label.is_some())),
+        }
+    }
+
+    /// The request, or what is wrong with the form.
+    fn params(&self, label: Option<LabelSpec>) -> Result<ClusterParams, String> {
+        let number = |text: String, what: &str| -> Result<Option<f64>, String> {
+            let t = text.trim();
+            if t.is_empty() {
+                return Ok(None);
+            }
+            t.parse::<f64>().ok().filter(|v| v.is_finite()).map(Some).ok_or_else(|| format!("{what}: “{t}” is not a number"))
+        };
+        let whole = |text: String, what: &str| -> Result<Option<usize>, String> {
+            let t = text.trim();
+            if t.is_empty() {
+                return Ok(None);
+            }
+            t.parse::<usize>().map(Some).map_err(|_| format!("{what}: “{t}” is not a whole number"))
+        };
+        let mut features: Vec<FeatureSpec> = self.numeric.get_untracked().into_iter().map(|column| FeatureSpec { column, encoding: Encoding::Numeric }).collect();
+        let encoding = self.encoding.get_untracked();
+        features.extend(self.categories.get_untracked().into_iter().map(|column| FeatureSpec { column, encoding }));
+        let algorithm = match self.algo.get_untracked() {
+            AlgoKind::KMeans => Algorithm::KMeans { k: whole(self.k.get_untracked(), "k")?, n_init: whole(self.runs.get_untracked(), "runs")?.unwrap_or(4), max_iter: 300 },
+            AlgoKind::Dbscan => Algorithm::Dbscan { eps: number(self.eps.get_untracked(), "eps")?, min_points: whole(self.min_points.get_untracked(), "min points")?.unwrap_or(10) },
+            AlgoKind::Gmm => Algorithm::Gmm { k: whole(self.k.get_untracked(), "k")?.unwrap_or(5), max_iter: 200 },
+        };
+        Ok(ClusterParams {
+            entity: self.entity.get_untracked(),
+            features,
+            entity_count: self.entity_count.get_untracked(),
+            log1p: self.log1p.get_untracked(),
+            standardise: self.standardise.get_untracked(),
+            clip_z: number(self.clip.get_untracked(), "clip")?,
+            missing: self.missing.get_untracked(),
+            algorithm,
+            sample_limit: whole(self.sample.get_untracked(), "fit sample")?.unwrap_or(DEFAULT_SAMPLE),
+            seed: whole(self.seed.get_untracked(), "seed")?.unwrap_or(7) as u64,
+            label: if self.use_label.get_untracked() { label } else { None },
+        })
+    }
+}
+
+/// The label chosen in the Profile tab, as the clusters' label.
+fn label_spec(state: AppState) -> Option<LabelSpec> {
+    state.label_params.get_untracked().map(|l| LabelSpec { column: l.label, positive: l.positive })
+}
+
+#[component]
+pub fn ClustersTab() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        let Some(summary) = state.summary.get() else {
+            return view! { <section class="panel"><p>"Load data to look for clusters."</p></section> }.into_any();
+        };
+        let columns = summary.columns.clone();
+        let form = Form::new(state.cluster_params.get_untracked(), &columns, summary.n_rows);
+        // First visit: run with the defaults, so the tab opens on a result.
+        if state.cluster.get_untracked().is_none() && state.cluster_running.get_untracked().is_none() {
+            if let Ok(params) = form.params(label_spec(state)) {
+                if !params.features.is_empty() {
+                    request_cluster(state, params);
+                }
+            }
+        }
+        view! {
+            <ClusterForm form=form columns=columns/>
+            <ClusterProgress/>
+            {move || match state.cluster.get() {
+                None => (state.cluster_running.get().is_none()).then(|| view! {
+                    <section class="panel"><p class="muted">"Choose features and press Cluster."</p></section>
+                }.into_any()),
+                Some(Err(message)) => Some(view! { <section class="panel" data-testid="cluster-error"><p class="problem">{message}</p></section> }.into_any()),
+                Some(Ok(report)) => Some(view! { <ClusterResults report=Arc::new(*report)/> }.into_any()),
+            }}
+        }
+        .into_any()
+    }
+}
+
+#[component]
+fn ClusterProgress() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        state.cluster_running.get().map(|run| {
+            view! {
+                <section class="panel progress" data-testid="cluster-progress" role="status">
+                    <span class="progress-label">{run.stage.clone()}</span>
+                    <div class="bar"><div class="fill" style=format!("width: {:.0}%", run.fraction * 100.0)></div></div>
+                    <span class="progress-detail">{format!("{:.0} %", run.fraction * 100.0)}</span>
+                    <button class="button small" data-testid="cluster-cancel" on:click=move |_| cancel_cluster(state)>"Cancel"</button>
+                </section>
+            }
+        })
+    }
+}
+
+#[component]
+fn ClusterForm(form: Form, columns: Vec<ColumnSummary>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let problem = RwSignal::new(None::<String>);
+    let numeric: Vec<String> = columns.iter().filter(|c| numeric_kind(c.kind)).map(|c| c.name.clone()).collect();
+    let categorical: Vec<String> = columns
+        .iter()
+        .filter(|c| matches!(c.kind, ColumnType::Category | ColumnType::Boolean) && c.distinct.is_none_or(|d| d <= MAX_CATEGORY_VALUES))
+        .map(|c| c.name.clone())
+        .collect();
+    let entities: Vec<String> = columns.iter().filter(|c| matches!(c.kind, ColumnType::Identifier | ColumnType::Category)).map(|c| c.name.clone()).collect();
+    let run = move |_| match form.params(label_spec(state)) {
+        Ok(params) => {
+            problem.set(None);
+            request_cluster(state, params);
+        }
+        Err(message) => problem.set(Some(message)),
+    };
+    let toggle = |list: RwSignal<Vec<String>>, name: String| {
+        move |e: ev::Event| {
+            let on = event_target_checked(&e);
+            list.update(|l| {
+                l.retain(|n| *n != name);
+                if on {
+                    l.push(name.clone());
+                }
+            });
+        }
+    };
+    let checklist = move |names: Vec<String>, list: RwSignal<Vec<String>>, testid: &'static str| {
+        names
+            .into_iter()
+            .map(|name| {
+                let checked_name = name.clone();
+                view! {
+                    <label class="check" data-testid=testid>
+                        <input type="checkbox" prop:checked=move || list.with(|l| l.contains(&checked_name)) on:change=toggle(list, name.clone())/>
+                        {name.clone()}
+                    </label>
+                }
+            })
+            .collect_view()
+    };
+    let label_line = move || {
+        state.label_params.get().map(|l| {
+            let positive = if l.positive.is_empty() { "every class but the most common".to_string() } else { l.positive.join(", ") };
+            view! {
+                <label class="log-toggle" title="Set in the Profile tab's label check">
+                    <input type="checkbox" data-testid="cluster-use-label" prop:checked=move || form.use_label.get() on:change=move |e| form.use_label.set(event_target_checked(&e))/>
+                    {format!("label rate: {} ∈ {{{positive}}}", l.label)}
+                </label>
+            }
+        })
+    };
+    view! {
+        <section class="panel cluster-controls" data-testid="cluster-controls">
+            <div class="control-row">
+                <label>"Cluster "
+                    <select aria-label="Cluster level" data-testid="cluster-level" on:change=move |e| {
+                        let v = event_target_value(&e);
+                        form.entity.set((!v.is_empty()).then_some(v));
+                    }>
+                        <option value="" selected=move || form.entity.get().is_none()>"rows"</option>
+                        {entities.into_iter().map(|name| {
+                            let selected_name = name.clone();
+                            view! { <option value=name.clone() selected=move || form.entity.get().as_deref() == Some(selected_name.as_str())>{format!("per {name}")}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                {move || form.entity.get().is_some().then(|| view! {
+                    <label class="log-toggle"><input type="checkbox" data-testid="cluster-count" prop:checked=move || form.entity_count.get() on:change=move |e| form.entity_count.set(event_target_checked(&e))/>"rows per entity as a feature"</label>
+                })}
+                <label>"with "
+                    <select aria-label="Algorithm" data-testid="cluster-algorithm" on:change=move |e| {
+                        let v = event_target_value(&e);
+                        if let Some(kind) = AlgoKind::ALL.into_iter().find(|k| k.slug() == v) { form.algo.set(kind) }
+                    }>
+                        {AlgoKind::ALL.into_iter().map(|k| view! { <option value=k.slug() selected=move || form.algo.get() == k>{k.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                {move || match form.algo.get() {
+                    AlgoKind::KMeans => view! {
+                        <label>"k " <input class="narrow" data-testid="cluster-k" placeholder="auto" prop:value=move || form.k.get() on:change=move |e| form.k.set(event_target_value(&e))/></label>
+                        <label>"runs " <input class="narrow" data-testid="cluster-runs" prop:value=move || form.runs.get() on:change=move |e| form.runs.set(event_target_value(&e))/></label>
+                    }.into_any(),
+                    AlgoKind::Gmm => view! {
+                        <label>"components " <input class="narrow" data-testid="cluster-k" placeholder="5" prop:value=move || form.k.get() on:change=move |e| form.k.set(event_target_value(&e))/></label>
+                    }.into_any(),
+                    AlgoKind::Dbscan => view! {
+                        <label>"eps " <input class="narrow" data-testid="cluster-eps" placeholder="auto" prop:value=move || form.eps.get() on:change=move |e| form.eps.set(event_target_value(&e))/></label>
+                        <label>"min points " <input class="narrow" data-testid="cluster-min-points" prop:value=move || form.min_points.get() on:change=move |e| form.min_points.set(event_target_value(&e))/></label>
+                    }.into_any(),
+                }}
+                <label>"seed " <input class="narrow" data-testid="cluster-seed" prop:value=move || form.seed.get() on:change=move |e| form.seed.set(event_target_value(&e))/></label>
+                <label title="The model is fitted on a seeded sample of at most this many points; every point is then assigned">"fit on ≤ " <input class="narrow wide-number" data-testid="cluster-sample" prop:value=move || form.sample.get() on:change=move |e| form.sample.set(event_target_value(&e))/>" points"</label>
+                <button class="button primary" data-testid="cluster-run" on:click=run>"Cluster"</button>
+                <button class="button" data-testid="cluster-export" disabled=move || !matches!(state.cluster.get(), Some(Ok(_)))
+                    on:click=move |_| { client::send(Request::ClusterExport, None); }>"Export membership CSV"</button>
+            </div>
+            <div class="control-row features">
+                <span class="control-label">"Numeric features"</span>
+                {checklist(numeric, form.numeric, "cluster-feature")}
+            </div>
+            {(!categorical.is_empty()).then(|| view! {
+                <div class="control-row features">
+                    <span class="control-label">"Categories"</span>
+                    <select aria-label="Category encoding" data-testid="cluster-encoding" on:change=move |e| {
+                        form.encoding.set(if event_target_value(&e) == "frequency" { Encoding::Frequency } else { Encoding::OneHot })
+                    }>
+                        <option value="onehot" selected=move || form.encoding.get() == Encoding::OneHot>{format!("one-hot (top {})", crate::analysis::cluster::ONE_HOT_TOP)}</option>
+                        <option value="frequency" selected=move || form.encoding.get() == Encoding::Frequency>"frequency"</option>
+                    </select>
+                    {checklist(categorical, form.categories, "cluster-category")}
+                </div>
+            })}
+            <div class="control-row">
+                <span class="control-label">"Transforms"</span>
+                <label class="log-toggle"><input type="checkbox" data-testid="cluster-log" prop:checked=move || form.log1p.get() on:change=move |e| form.log1p.set(event_target_checked(&e))/>"log1p skewed counts"</label>
+                <label class="log-toggle"><input type="checkbox" data-testid="cluster-standardise" prop:checked=move || form.standardise.get() on:change=move |e| form.standardise.set(event_target_checked(&e))/>"standardise"</label>
+                <label>"clip at ± " <input class="narrow" data-testid="cluster-clip" placeholder="off" prop:value=move || form.clip.get() on:change=move |e| form.clip.set(event_target_value(&e))/>" SD"</label>
+                <label>"missing values "
+                    <select aria-label="Missing values" data-testid="cluster-missing" on:change=move |e| {
+                        form.missing.set(if event_target_value(&e) == "drop" { MissingPolicy::Drop } else { MissingPolicy::Median })
+                    }>
+                        <option value="median" selected=move || form.missing.get() == MissingPolicy::Median>"replace by the median"</option>
+                        <option value="drop" selected=move || form.missing.get() == MissingPolicy::Drop>"drop the point"</option>
+                    </select>
+                </label>
+                {label_line}
+            </div>
+            {move || problem.get().map(|p| view! { <p class="problem" data-testid="cluster-form-problem">{p}</p> })}
+        </section>
+    }
+}
+
+#[component]
+fn ClusterResults(report: Arc<ClusterReport>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let focus = RwSignal::new(None::<i32>);
+    let stale = move || state.view_version.get() != state.cluster_view.get();
+    let r = report.clone();
+    let headline = {
+        let found = if r.k == 1 { "1 cluster".to_string() } else { format!("{} clusters", r.k) };
+        let noise = if r.noise > 0 { format!(" and {} noise", format_count(r.noise as u64)) } else { String::new() };
+        format!("{found}{noise} among {} {}", format_count(r.n_points as u64), if r.entity.is_some() { r.level.clone() + " values" } else { "rows".into() })
+    };
+    let stats = {
+        let mut parts = vec![r.algorithm.clone()];
+        if let Some(s) = r.silhouette {
+            parts.push(format!("silhouette {s:.2}"));
+        }
+        if let Some(i) = r.inertia {
+            parts.push(format!("inertia {}", short(i)));
+        }
+        parts.push(format!("{:.1} s", state.cluster_elapsed_ms.get_untracked() / 1000.0));
+        parts.join(" · ")
+    };
+    let details = {
+        let mut lines = vec![format!("Features: {}.", r.features.join(", "))];
+        if !r.transforms.is_empty() {
+            lines.push(format!("Transforms: {}.", r.transforms.join("; ")));
+        }
+        lines.extend(r.notes.iter().cloned());
+        if r.dropped > 0 {
+            lines.push(format!("{} points dropped for missing values.", format_count(r.dropped as u64)));
+        }
+        lines
+    };
+    view! {
+        <section class="panel" data-testid="cluster-summary" class:stale=stale>
+            <div class="panel-head">
+                <h2 data-testid="cluster-headline">{headline}</h2>
+                <span class="muted small">{stats}</span>
+            </div>
+            {move || stale().then(|| view! { <p class="muted small" data-testid="cluster-stale">"The filter changed since this clustering ran: press Cluster to run it on the rows now selected."</p> })}
+            <ul class="notices" data-testid="cluster-notes">{details.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
+        </section>
+        <div class="cluster-grid">
+            <ClusterMap report=report.clone() focus=focus/>
+            <ParameterChart report=report.clone()/>
+        </div>
+        <ProfilesTable report=report focus=focus/>
+    }
+}
+
+/// Pixel rectangle of a brush drag, in canvas coordinates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Brush {
+    x0: f64,
+    y0: f64,
+    x1: f64,
+    y1: f64,
+}
+
+#[component]
+fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let canvas = NodeRef::<Canvas>::new();
+    let problem = RwSignal::new(None::<String>);
+    let raster: StoredValue<Option<Raster>> = StoredValue::new(None);
+    let points = Arc::new(report.map.points());
+    let (x_range, y_range) = (report.map.x_range, report.map.y_range);
+    let brush = RwSignal::new(None::<Brush>);
+    let dragging = RwSignal::new(false);
+    let hovered = RwSignal::new(None::<u32>);
+    let draw_points = points.clone();
+    Effect::new(move |_| {
+        let focus = focus.get();
+        if let Some(element) = canvas.get() {
+            match draw_map_on_canvas(&element, &draw_points, x_range, y_range, theme(), focus) {
+                Ok(r) => raster.set_value(r),
+                Err(err) => problem.set(Some(err)),
+            }
+        }
+    });
+    let plot_xy = move |event: &ev::MouseEvent| -> Option<(f64, f64, u32, u32)> {
+        let element = canvas.get_untracked()?;
+        let (left, top, w, h) = map_plot_area(element.width(), element.height());
+        let x = f64::from(event.offset_x()) - f64::from(left);
+        let y = f64::from(event.offset_y()) - f64::from(top);
+        (x >= 0.0 && y >= 0.0 && x < f64::from(w) && y < f64::from(h)).then_some((x, y, w, h))
+    };
+    let on_down = move |event: ev::MouseEvent| {
+        let (x, y) = (f64::from(event.offset_x()), f64::from(event.offset_y()));
+        dragging.set(true);
+        brush.set(Some(Brush { x0: x, y0: y, x1: x, y1: y }));
+        state.cluster_selection.set(None);
+    };
+    let on_move = move |event: ev::MouseEvent| {
+        if dragging.get_untracked() {
+            let (x, y) = (f64::from(event.offset_x()), f64::from(event.offset_y()));
+            brush.update(|b| {
+                if let Some(b) = b.as_mut() {
+                    b.x1 = x;
+                    b.y1 = y;
+                }
+            });
+            return;
+        }
+        let found = plot_xy(&event).and_then(|(x, y, _, _)| raster.with_value(|r| r.as_ref().and_then(|r| r.point_at(x as u32, y as u32, 4))));
+        if found != hovered.get_untracked() {
+            hovered.set(found);
+            match found {
+                Some(index) => {
+                    client::send(Request::ClusterPoint { index: index as usize }, None);
+                }
+                None => state.cluster_point.set(None),
+            }
+        }
+    };
+    let on_up = move |_event: ev::MouseEvent| {
+        if !dragging.get_untracked() {
+            return;
+        }
+        dragging.set(false);
+        let Some(b) = brush.get_untracked() else { return };
+        if (b.x1 - b.x0).abs() < 5.0 || (b.y1 - b.y0).abs() < 5.0 {
+            brush.set(None);
+            return;
+        }
+        let Some(element) = canvas.get_untracked() else { return };
+        let (left, top, w, h) = map_plot_area(element.width(), element.height());
+        let to_data = |px: f64, py: f64| from_pixel(px - f64::from(left), py - f64::from(top), x_range, y_range, w, h);
+        let (xa, ya) = to_data(b.x0, b.y0);
+        let (xb, yb) = to_data(b.x1, b.y1);
+        client::send(Request::ClusterSelect { selection: MapSelection::Rectangle { x: (xa, xb), y: (ya, yb) } }, None);
+    };
+    let brush_style = move || {
+        brush.get().map_or_else(
+            || "display: none".to_string(),
+            |b| format!("left: {}px; top: {}px; width: {}px; height: {}px", b.x0.min(b.x1), b.y0.min(b.y1), (b.x1 - b.x0).abs(), (b.y1 - b.y0).abs()),
+        )
+    };
+    let readout = move || match state.cluster_point.get() {
+        Some(p) if hovered.get().is_some() => {
+            let features: Vec<String> = p.features.iter().take(6).map(|(n, v)| format!("{n} {}", short(*v))).collect();
+            let rows = if p.rows > 1 { format!(" ({} rows)", format_count(p.rows as u64)) } else { String::new() };
+            format!("{}{rows} — {}: {}", p.name, cluster_name(p.cluster), features.join(", "))
+        }
+        _ => "Hover a point for its details; drag a rectangle to select points.".into(),
+    };
+    let explained = format!("PC1 {:.0} % · PC2 {:.0} % of the variance", report.map.explained[0] * 100.0, report.map.explained[1] * 100.0);
+    let shown = if report.map.n < report.map.of {
+        format!("{} of {} points shown", format_count(report.map.n as u64), format_count(report.map.of as u64))
+    } else {
+        format!("{} points", format_count(report.map.n as u64))
+    };
+    let selection = move || {
+        state.cluster_selection.get().map(|result| match result {
+            Ok((clause, n)) => {
+                let add = clause.clone();
+                view! {
+                    <div class="selection-bar" data-testid="cluster-selection">
+                        <span>{format!("{} points selected", format_count(n as u64))}</span>
+                        <button class="button small primary" data-testid="cluster-filter-selection" on:click=move |_| {
+                            state.filter.update(|f| f.clauses.push(add.clone()));
+                            client::apply_view(state);
+                            state.cluster_selection.set(None);
+                            brush.set(None);
+                        }>"Filter to them"</button>
+                        <button class="button small" on:click=move |_| { state.cluster_selection.set(None); brush.set(None); }>"Clear"</button>
+                    </div>
+                }
+                .into_any()
+            }
+            Err(message) => view! { <p class="problem small" data-testid="cluster-selection-problem">{message}</p> }.into_any(),
+        })
+    };
+    let legend_ids: Vec<i32> = report.clusters.iter().map(|c| c.id).collect();
+    view! {
+        <section class="panel map-panel" data-testid="cluster-map-panel">
+            <div class="panel-head">
+                <h3>"Map (PCA)"</h3>
+                <span class="muted small">{format!("{explained} · {shown}")}</span>
+            </div>
+            <div class="map-wrap">
+                <canvas node_ref=canvas class="cluster-map" data-testid="cluster-map"
+                    on:mousedown=on_down on:mousemove=on_move on:mouseup=on_up
+                    on:mouseleave=move |_| { hovered.set(None); if dragging.get_untracked() { dragging.set(false); brush.set(None); } }></canvas>
+                <div class="brush" style=brush_style></div>
+            </div>
+            <div class="chart-readout muted" aria-live="polite" data-testid="cluster-readout">{readout}</div>
+            {selection}
+            <div class="legend small" data-testid="cluster-legend">
+                {legend_ids.into_iter().map(|id| view! {
+                    <button class="legend-item" class:dim=move || focus.get().is_some_and(|f| f != id)
+                        title="Click to highlight this cluster; click again to show all"
+                        on:click=move |_| focus.update(|f| *f = if *f == Some(id) { None } else { Some(id) })>
+                        <i class="swatch" style=swatch_style(id)></i>{cluster_name(id)}
+                    </button>
+                }).collect_view()}
+            </div>
+            {move || problem.get().map(|p| view! { <p class="problem">"Map could not be drawn: " {p}</p> })}
+        </section>
+    }
+}
+
+/// The elbow and silhouette scan (k-means) or the k-distance curve (DBSCAN).
+#[component]
+fn ParameterChart(report: Arc<ClusterReport>) -> impl IntoView {
+    let first = NodeRef::<Canvas>::new();
+    let second = NodeRef::<Canvas>::new();
+    let problem = RwSignal::new(None::<String>);
+    let r = report.clone();
+    Effect::new(move |_| {
+        let theme = theme();
+        let k_label = |v: f64| format!("{v:.0}");
+        if let (Some(a), Some(b)) = (first.get(), second.get()) {
+            let drawn = if !r.k_scan.is_empty() {
+                let inertia: Vec<(f64, f64)> = r.k_scan.iter().map(|s| (s.k as f64, s.inertia)).collect();
+                let silhouette: Vec<(f64, f64)> = r.k_scan.iter().map(|s| (s.k as f64, s.silhouette.unwrap_or(f64::NAN))).collect();
+                let chosen = Some(r.k as f64);
+                draw_on_canvas(&a, |area| draw_xy(area, &inertia, theme, 0, chosen, None, &k_label).map_err(|e| e.to_string()))
+                    .and_then(|()| draw_on_canvas(&b, |area| draw_xy(area, &silhouette, theme, 2, chosen, None, &k_label).map_err(|e| e.to_string())))
+            } else if let Some(kd) = &r.k_distance {
+                let n = kd.distances.len().max(1);
+                let curve: Vec<(f64, f64)> = kd.distances.iter().enumerate().map(|(i, &d)| (i as f64 / n as f64 * kd.n as f64, d)).collect();
+                draw_on_canvas(&a, |area| draw_xy(area, &curve, theme, 0, None, r.eps, &|v| crate::plot::bars::compact_number(v)).map_err(|e| e.to_string()))
+            } else {
+                Ok(())
+            };
+            if let Err(err) = drawn {
+                problem.set(Some(err));
+            }
+        }
+    });
+    let (title, first_caption, second_caption) = if !report.k_scan.is_empty() {
+        (
+            "Choosing k",
+            "Elbow: sum of squared distances by k (lower is tighter; look for the bend)".to_string(),
+            Some(format!("Silhouette by k (higher is better separated); the marker is k = {}", report.k)),
+        )
+    } else if let Some(kd) = &report.k_distance {
+        (
+            "Choosing eps",
+            format!("Distance to the {}-th nearest neighbour, sorted; the line is eps = {:.3} (the knee suggests {:.3})", kd.k, report.eps.unwrap_or(0.0), kd.suggested_eps),
+            None,
+        )
+    } else {
+        ("Parameters", "A Gaussian mixture has no scan: choose the number of components, or compare runs by silhouette.".to_string(), None)
+    };
+    let has_chart = !report.k_scan.is_empty() || report.k_distance.is_some();
+    view! {
+        <section class="panel param-panel" data-testid="cluster-parameters">
+            <h3>{title}</h3>
+            <p class="muted small">{first_caption}</p>
+            <canvas node_ref=first class="param-chart" data-testid="cluster-param-chart" class:hidden=!has_chart></canvas>
+            <p class="muted small" class:hidden=second_caption.is_none()>{second_caption.clone().unwrap_or_default()}</p>
+            <canvas node_ref=second class="param-chart" class:hidden=second_caption.is_none()></canvas>
+            {move || problem.get().map(|p| view! { <p class="problem">"Chart could not be drawn: " {p}</p> })}
+        </section>
+    }
+}
+
+#[component]
+fn ProfilesTable(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl IntoView {
+    let has_label = report.label.is_some();
+    let label_head = report.label.clone().map(|l| format!("{l} positive")).unwrap_or_default();
+    let unit = if report.entity.is_some() { report.level.clone() } else { "rows".into() };
+    let rows = report
+        .clusters
+        .iter()
+        .map(|c: &ClusterProfile| {
+            let id = c.id;
+            let shifts: Vec<String> = c
+                .shifts
+                .iter()
+                .filter(|s| s.smd.abs() >= 0.3)
+                .take(3)
+                .map(|s| format!("{} {} vs {} (SMD {:+.1})", s.feature, short(s.mean), short(s.rest_mean), s.smd))
+                .collect();
+            let categories: Vec<String> = c.categories.iter().take(3).map(|v| format!("{} = {}: {:.0} % (all {:.0} %)", v.column, v.value, v.share * 100.0, v.overall * 100.0)).collect();
+            let summary = c.summary.clone();
+            view! {
+                <tr data-testid="cluster-profile" class:focused=move || focus.get() == Some(id) on:click=move |_| focus.update(|f| *f = if *f == Some(id) { None } else { Some(id) })>
+                    <td><i class="swatch" style=swatch_style(id)></i>" " {cluster_name(id)}</td>
+                    <td class="num">{format_count(c.size as u64)}</td>
+                    <td class="num">{pct(c.share)}</td>
+                    {has_label.then(|| view! { <td class="num">{c.label_rate.map(pct).unwrap_or_default()}</td> })}
+                    <td>{if shifts.is_empty() { "—".to_string() } else { shifts.join("; ") }}</td>
+                    <td>{if categories.is_empty() { "—".to_string() } else { categories.join("; ") }}</td>
+                    <td>
+                        <button class="button small" data-testid="cluster-filter" title=summary on:click=move |e: ev::MouseEvent| {
+                            e.stop_propagation();
+                            client::send(Request::ClusterSelect { selection: MapSelection::Cluster(id) }, None);
+                        }>"Select"</button>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let summaries: Vec<String> = report.clusters.iter().filter(|c| c.id != NOISE).take(12).map(|c| c.summary.clone()).collect();
+    let copy_text = summaries.join("\n");
+    let copy = move |_| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(&copy_text);
+        }
+    };
+    view! {
+        <section class="panel" data-testid="cluster-profiles">
+            <div class="panel-head">
+                <h3>"Cluster profiles"</h3>
+                <button class="button small" data-testid="copy-cluster-summary" on:click=copy>"Copy summaries"</button>
+            </div>
+            <ul class="cluster-summaries" data-testid="cluster-summaries">{summaries.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ul>
+            <p class="muted small">"Distinguishing features are ranked by standardised mean difference (SMD) against the rest; values are means before transforms. “Select” turns a cluster into a filter you can apply."</p>
+            <div class="table-wrap">
+                <table class="grid profiles">
+                    <thead><tr>
+                        <th>"cluster"</th><th class="num">{unit}</th><th class="num">"share"</th>
+                        {has_label.then(|| view! { <th class="num">{label_head.clone()}</th> })}
+                        <th>"distinguishing features"</th><th>"over-represented values"</th><th></th>
+                    </tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
