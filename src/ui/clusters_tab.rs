@@ -199,8 +199,13 @@ impl Form {
     }
 }
 
-/// The label chosen in the Profile tab, as the clusters' label.
+/// The label chosen in the Profile tab (guessed from the column names, as there, when none
+/// is chosen yet), as the clusters' label.
 fn label_spec(state: AppState) -> Option<LabelSpec> {
+    if state.label_params.get_untracked().is_none() {
+        let guessed = state.summary.with_untracked(|s| s.as_ref().and_then(|s| super::labels_panel::guess(&s.columns)));
+        state.label_params.set(guessed);
+    }
     state.label_params.get_untracked().map(|l| LabelSpec { column: l.label, positive: l.positive })
 }
 

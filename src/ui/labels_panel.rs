@@ -16,7 +16,7 @@ fn words(name: &str) -> String {
 }
 
 /// A first guess at the label, item and reviewer columns, from names and types.
-fn guess(columns: &[ColumnSummary]) -> Option<LabelParams> {
+pub(super) fn guess(columns: &[ColumnSummary]) -> Option<LabelParams> {
     let categorical = |c: &&ColumnSummary| matches!(c.kind, ColumnType::Category | ColumnType::Boolean);
     let labelish = ["label", "decision", "verdict", "outcome", "actioned", "violation", "is_"];
     let label = columns.iter().filter(categorical).find(|c| labelish.iter().any(|w| words(&c.name).contains(w)))?;

@@ -28,6 +28,10 @@ try {
     await page.waitForSelector('[data-testid="rca-chart"]');
     await page.waitForTimeout(300);
     await page.screenshot({ path: `${out}root-cause-tab-${scheme}.png`, fullPage: true });
+    await page.click('[data-testid="tab-clusters"]');
+    await page.waitForSelector('[data-testid="cluster-profiles"]', { timeout: 120000 });
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: `${out}clusters-tab-${scheme}.png`, fullPage: true });
     await context.close();
   }
   console.log(`screenshots written to ${out}`);
