@@ -121,7 +121,8 @@ pub enum Response {
     RootCause { id: u64, result: Result<Box<RcaReport>, String>, elapsed_ms: f64 },
     /// How far a long analysis is (`fraction` in 0..=1).
     Step { id: u64, stage: String, fraction: f64 },
-    Cluster { id: u64, result: Result<Box<ClusterReport>, String>, elapsed_ms: f64 },
+    /// The clustering, its total time and the time of each phase ("features", "fit", …).
+    Cluster { id: u64, result: Result<Box<ClusterReport>, String>, elapsed_ms: f64, timings: Vec<(String, f64)> },
     ClusterPoint { id: u64, result: Result<PointDetail, String> },
     /// The clause and how many points it selects.
     ClusterSelect { id: u64, result: Result<(crate::data::filter::Clause, usize), String> },

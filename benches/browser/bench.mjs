@@ -124,6 +124,50 @@ async function runDuckdb(file) {
   }
 }
 
+/** k-means k clusters of the chosen numeric CSV: Vigil's worker (load, then the Cluster
+ * request: features, k-means++ and Lloyd steps with progress, assignment, PCA map, profiles), or
+ * ml-kmeans in a Worker (k-means++ and Lloyd steps only). */
+window.runKmeans = (tool, k, iterations) => new Promise((resolve) => {
+  const file = document.getElementById('file').files[0];
+  if (tool === 'ml-kmeans') {
+    const worker = new Worker('kmeans-worker.js');
+    current = worker;
+    worker.onerror = (e) => resolve({ ok: false, error: e.message ?? 'worker error' });
+    worker.onmessage = (event) => resolve(event.data);
+    worker.postMessage({ file, k, iterations });
+    return;
+  }
+  const worker = new Worker('/dist/vigil-worker_loader.js');
+  current = worker;
+  let started = 0;
+  let steps = 0;
+  let rows = 0;
+  worker.onmessage = (event) => {
+    const response = JSON.parse(event.data);
+    if (response === 'Ready') {
+      worker.postMessage(loadMessage(file));
+    } else if (response.Loaded) {
+      rows = response.Loaded.summary.n_rows;
+      const features = response.Loaded.summary.columns.map((c) => ({ column: c.name, encoding: 'Numeric' }));
+      const params = {
+        entity: null, features, entity_count: false, log1p: false, standardise: false, clip_z: null, missing: 'Drop',
+        algorithm: { KMeans: { k, n_init: 1, max_iter: iterations } }, sample_limit: rows, seed: 7, label: null, scan_k: false,
+      };
+      started = performance.now();
+      worker.postMessage({ envelope: JSON.stringify({ id: 2, request: { Cluster: { params } } }) });
+    } else if (response.Step) {
+      steps += 1;
+    } else if (response.Cluster) {
+      const c = response.Cluster;
+      if (!c.result.Ok) { resolve({ ok: false, error: JSON.stringify(c.result) }); return; }
+      const timings = Object.fromEntries(c.timings);
+      resolve({ ok: true, rows, ms: performance.now() - started, fitMs: timings.fit ?? 0, timings, iterations: c.result.Ok.iterations, progressMessages: steps });
+    } else if (response.LoadFailed || response.Failed) {
+      resolve({ ok: false, error: JSON.stringify(response) });
+    }
+  };
+});
+
 window.runTool = async (tool) => {
   await cleanup();
   const file = document.getElementById('file').files[0];

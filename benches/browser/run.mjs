@@ -4,14 +4,19 @@
 // resident memory during the run), the ratio of Vigil's speed to each peer, and the largest file
 // each tool loads. Numbers are reported, never asserted.
 //
+// Then k-means: k = 8 on 1 M rows × 10 numeric columns (seeded Gaussian blobs), Vigil's worker
+// against ml-kmeans (npm) in a Worker of the same Chromium, and against native Rust (Vigil's
+// pipeline and plain linfa, `cargo bench --bench cluster`) on the same file.
+//
 // Env: VIGIL_BENCH_MB (default 200), VIGIL_BENCH_RUNS (5), VIGIL_BENCH_LARGE (MB list, default
-// "500,1000"; empty to skip), VIGIL_BENCH_TOOLS (default all).
+// "500,1000"; empty to skip), VIGIL_BENCH_TOOLS (default all), VIGIL_BENCH_KMEANS_ROWS (default
+// 1000000; 0 skips the k-means comparison).
 
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -20,9 +25,113 @@ const dataDir = join(repo, 'target', 'bench-data');
 const MB = Number(process.env.VIGIL_BENCH_MB ?? 200);
 const RUNS = Number(process.env.VIGIL_BENCH_RUNS ?? 5);
 const LARGE = (process.env.VIGIL_BENCH_LARGE ?? '500,1000').split(',').filter(Boolean).map(Number);
-const TOOLS = (process.env.VIGIL_BENCH_TOOLS ?? 'vigil,udsv,papaparse,duckdb,arquero').split(',');
+const TOOLS = (process.env.VIGIL_BENCH_TOOLS ?? 'vigil,udsv,papaparse,duckdb,arquero').split(',').filter(Boolean);
 const BYTES_PER_ROW = 132; // the demo CSV's average row length
 const RUN_TIMEOUT_MS = 10 * 60_000;
+const KMEANS_ROWS = Number(process.env.VIGIL_BENCH_KMEANS_ROWS ?? 1_000_000);
+const KMEANS_K = 8;
+const KMEANS_FEATURES = 10;
+const KMEANS_ITERATIONS = 20;
+
+/** Seeded Gaussian blobs: `rows` × 10 numbers around 8 centres, as CSV (once). The blobs
+ * overlap, so Lloyd's algorithm needs many iterations and the per-iteration cost dominates. */
+function blobsFile(rows) {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, `blobs-v2-${rows}x${KMEANS_FEATURES}.csv`);
+  if (existsSync(path)) return { path, rows };
+  let state = 0x9e3779b9; // mulberry32
+  const uniform = () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+  const centres = Array.from({ length: KMEANS_K }, () => Array.from({ length: KMEANS_FEATURES }, () => (uniform() - 0.5) * 20));
+  const out = [Array.from({ length: KMEANS_FEATURES }, (_, j) => `f${j}`).join(',')];
+  for (let i = 0; i < rows; i++) {
+    const c = centres[Math.floor(uniform() * KMEANS_K)];
+    out.push(c.map((v) => (v + 6 * normal()).toFixed(3)).join(','));
+  }
+  writeFileSync(`${path}.partial`, out.join('\n') + '\n');
+  renameSync(`${path}.partial`, path);
+  return { path, rows };
+}
+
+/** ml-kmeans as one script a classic Worker can import (esbuild, from node_modules). */
+async function bundleMlKmeans() {
+  const outfile = join(here, 'node_modules', '.vigil-bundles', 'ml-kmeans.js');
+  if (existsSync(outfile)) return;
+  const esbuild = await import('esbuild');
+  await esbuild.build({ stdin: { contents: "export { kmeans } from 'ml-kmeans';", resolveDir: here }, bundle: true, format: 'iife', globalName: 'mlKmeans', outfile, logLevel: 'warning' });
+  await esbuild.stop(); // its service process would keep node alive
+}
+
+/** Vigil's pipeline and plain linfa, natively, on the same file (JSON from benches/cluster.rs). */
+function nativeKmeans(file, threads) {
+  const result = spawnSync('cargo', ['bench', '--bench', 'cluster'], {
+    cwd: repo,
+    env: { ...process.env, RAYON_NUM_THREADS: String(threads), VIGIL_KMEANS_CSV: file.path, VIGIL_KMEANS_K: String(KMEANS_K), VIGIL_KMEANS_ITER: String(KMEANS_ITERATIONS) },
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  const line = (result.stdout ?? '').split('\n').find((l) => l.startsWith('{'));
+  return line ? JSON.parse(line) : { error: (result.stderr ?? '').split('\n').slice(-5).join(' ') };
+}
+
+async function kmeansComparison(browser, server) {
+  const file = blobsFile(KMEANS_ROWS);
+  await bundleMlKmeans();
+  console.log(`\nk-means: k = ${KMEANS_K}, ${KMEANS_ROWS} rows × ${KMEANS_FEATURES} numeric columns (seeded blobs), k-means++ then at most ${KMEANS_ITERATIONS} Lloyd iterations; median of 3 runs\n`);
+  const results = {};
+  for (const tool of ['vigil', 'ml-kmeans']) {
+    const runs = [];
+    for (let run = 0; run < 3; run++) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${server.url}/benches/browser/bench.html`);
+      await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60_000 });
+      await page.setInputFiles('#file', file.path);
+      const r = await Promise.race([
+        page.evaluate(([t, k, it]) => window.runKmeans(t, k, it), [tool, KMEANS_K, KMEANS_ITERATIONS]),
+        new Promise((ok) => setTimeout(() => ok({ ok: false, error: 'timed out' }), RUN_TIMEOUT_MS)),
+      ]).catch((err) => ({ ok: false, error: String(err.message ?? err).split('\n')[0] }));
+      await context.close();
+      console.error(`${tool} k-means run ${run + 1}: ${r.ok ? `${(r.ms / 1000).toFixed(2)} s, ${r.iterations} iterations${r.timings ? `, ${JSON.stringify(r.timings)}` : ''}` : `failed: ${r.error}`}`);
+      if (!r.ok) { results[tool] = { error: r.error }; break; }
+      runs.push(r);
+    }
+    if (!results[tool]) {
+      const mid = [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)];
+      results[tool] = { ...mid, fitMs: mid.fitMs ?? mid.ms };
+    }
+  }
+  // Native with every core, and with one (wasm in the worker runs on one thread).
+  const nativeAll = nativeKmeans(file, 0);
+  const native = nativeKmeans(file, 1);
+  const perIter = (ms, it) => (it > 0 ? ms / it : NaN);
+  const v = results.vigil;
+  const m = results['ml-kmeans'];
+  console.log('| implementation | where | k-means fit s | iterations | ms per iteration | whole request s |');
+  console.log('|---|---|---|---|---|---|');
+  if (v.error) console.log(`| Vigil (linfa, wasm) | worker | failed: ${v.error} | | | |`);
+  else console.log(`| Vigil (linfa, wasm) | Chromium worker | ${fmt(v.fitMs / 1000, 2)} | ${v.iterations} | ${fmt(perIter(v.fitMs, v.iterations), 1)} | ${fmt(v.ms / 1000, 2)} |`);
+  if (m.error) console.log(`| ml-kmeans | worker | failed: ${m.error} | | | |`);
+  else console.log(`| ml-kmeans ${'7.0.1'} | Chromium worker | ${fmt(m.ms / 1000, 2)} | ${m.iterations} | ${fmt(perIter(m.ms, m.iterations), 1)} | |`);
+  for (const [n, label] of [[nativeAll, `${nativeAll.threads} threads`], [native, '1 thread']]) {
+    if (n.error) { console.log(`| native | ${label} | failed: ${n.error} | | | |`); continue; }
+    console.log(`| Vigil pipeline, native | ${label} | ${fmt(n.vigil_fit_ms / 1000, 2)} | ${n.vigil_iterations} | ${fmt(perIter(n.vigil_fit_ms, n.vigil_iterations), 1)} | ${fmt(n.vigil_total_ms / 1000, 2)} |`);
+    console.log(`| plain linfa KMeans, native | ${label} | ${fmt(n.linfa_fit_ms / 1000, 2)} | ≤ ${n.linfa_max_iterations} | | |`);
+  }
+  if (!v.error && !m.error) {
+    console.log(`\nVigil ÷ ml-kmeans speed per iteration: ${fmt(perIter(m.ms, m.iterations) / perIter(v.fitMs, v.iterations), 2)}× (target ≥ 3×)`);
+  }
+  if (!v.error && !native.error) {
+    console.log(`Vigil in the browser ÷ the same pipeline native on one thread, time per iteration: ${fmt(perIter(v.fitMs, v.iterations) / perIter(native.vigil_fit_ms, native.vigil_iterations), 2)}× slower (target ≤ 2×)`);
+    if (!nativeAll.error) console.log(`… and ÷ native on ${nativeAll.threads} threads: ${fmt(perIter(v.fitMs, v.iterations) / perIter(nativeAll.vigil_fit_ms, nativeAll.vigil_iterations), 2)}× slower`);
+  }
+  if (!v.error) console.log(`Vigil reported progress ${v.progressMessages} times during the request.`);
+}
 
 /** Writes the demo dataset of about `mb` MB with the native generator (once). */
 async function demoFile(mb) {
@@ -183,6 +292,7 @@ async function main() {
       if (rcaTimes.length) console.log(`Vigil root cause in the worker (${file.rows} rows, ${rcaNote}, depth 3): ${fmt(median(rcaTimes) / 1000, 2)} s (median of ${rcaTimes.length})`);
       if (trendTimes.length) console.log(`Vigil daily trend in the worker (aggregate ${file.rows} rows, MSTL + AutoETS, anomalies, changepoints, forecast): ${fmt(median(trendTimes) / 1000, 2)} s (median of ${trendTimes.length})`);
     }
+    if (KMEANS_ROWS > 0) await kmeansComparison(browser, server);
     if (LARGE.length) {
       console.log(`\nlargest file each tool loads (one run each):\n`);
       console.log(`| tool | ${[MB, ...LARGE].map((m) => `${m} MB`).join(' | ')} |`);

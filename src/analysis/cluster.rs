@@ -123,6 +123,14 @@ pub struct ClusterParams {
     pub sample_limit: usize,
     pub seed: u64,
     pub label: Option<LabelSpec>,
+    /// k-means: also fit k = 2..=10 on a sample for the elbow and silhouette chart (always
+    /// when k is left to the scan).
+    #[serde(default = "yes")]
+    pub scan_k: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for ClusterParams {
@@ -139,6 +147,7 @@ impl Default for ClusterParams {
             sample_limit: DEFAULT_SAMPLE,
             seed: 7,
             label: None,
+            scan_k: true,
         }
     }
 }
@@ -767,6 +776,7 @@ impl Fitter {
         let scan_idx = seeded_sample(fit_x.nrows(), SCAN_SAMPLE, params.seed ^ 0x5CA7);
         let scan_x = rows_of(&fit_x, &scan_idx);
         let phase = match &params.algorithm {
+            Algorithm::KMeans { k: Some(_), .. } if !params.scan_k => Phase::KMeans { run: 0, iter: 0, centroids: None },
             Algorithm::KMeans { .. } => Phase::Scan { next: *SCAN_KS.start() },
             Algorithm::Dbscan { .. } => Phase::KDistance,
             Algorithm::Gmm { .. } => Phase::Gmm,
@@ -817,6 +827,23 @@ impl Fitter {
         let centroids = model.centroids().clone();
         let (_, inertia) = nearest(x, &centroids);
         Ok((centroids, inertia))
+    }
+
+    /// What the next step does: "k scan", "fit", "assign", "map" or "done" (for timings).
+    pub fn phase_name(&self) -> &'static str {
+        match self.phase {
+            Phase::Scan { .. } => "k scan",
+            Phase::KDistance => "k-distance",
+            Phase::KMeans { .. } | Phase::Dbscan | Phase::Gmm => "fit",
+            Phase::Assign { .. } => "assign",
+            Phase::Project => "map",
+            Phase::Done => "done",
+        }
+    }
+
+    /// Lloyd iterations run so far (k-means).
+    pub fn iterations(&self) -> u64 {
+        self.iterations
     }
 
     /// Advances one bounded step.

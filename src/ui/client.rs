@@ -172,10 +172,11 @@ fn handle(state: AppState, response: Response) {
                 run.fraction = fraction;
             }
         }),
-        Response::Cluster { id, result, elapsed_ms } => {
+        Response::Cluster { id, result, elapsed_ms, timings } => {
             if state.cluster_running.get_untracked().is_some_and(|r| r.id == id) {
                 state.cluster_running.set(None);
                 state.cluster_elapsed_ms.set(elapsed_ms);
+                state.cluster_timings.set(timings);
                 state.cluster.set(Some(result));
             }
         }

@@ -195,6 +195,7 @@ impl Form {
             sample_limit: whole(self.sample.get_untracked(), "fit sample")?.unwrap_or(DEFAULT_SAMPLE),
             seed: whole(self.seed.get_untracked(), "seed")?.unwrap_or(7) as u64,
             label: if self.use_label.get_untracked() { label } else { None },
+            scan_k: true,
         })
     }
 }
@@ -415,6 +416,14 @@ fn ClusterResults(report: Arc<ClusterReport>) -> impl IntoView {
         parts.push(format!("{:.1} s", state.cluster_elapsed_ms.get_untracked() / 1000.0));
         parts.join(" · ")
     };
+    let timings = state
+        .cluster_timings
+        .get_untracked()
+        .into_iter()
+        .filter(|(_, ms)| *ms >= 1.0)
+        .map(|(name, ms)| format!("{name} {:.2} s", ms / 1000.0))
+        .collect::<Vec<_>>()
+        .join(" · ");
     let details = {
         let mut lines = vec![format!("Features: {}.", r.features.join(", "))];
         if !r.transforms.is_empty() {
@@ -430,7 +439,7 @@ fn ClusterResults(report: Arc<ClusterReport>) -> impl IntoView {
         <section class="panel" data-testid="cluster-summary" class:stale=stale>
             <div class="panel-head">
                 <h2 data-testid="cluster-headline">{headline}</h2>
-                <span class="muted small">{stats}</span>
+                <span class="muted small" title=format!("Worker time: {timings}")>{stats}</span>
             </div>
             {move || stale().then(|| view! { <p class="muted small" data-testid="cluster-stale">"The filter changed since this clustering ran: press Cluster to run it on the rows now selected."</p> })}
             <ul class="notices" data-testid="cluster-notes">{details.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>

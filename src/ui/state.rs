@@ -215,6 +215,8 @@ pub struct AppState {
     /// A clustering in flight: its request id, stage and completed fraction.
     pub cluster_running: RwSignal<Option<ClusterRun>>,
     pub cluster_elapsed_ms: RwSignal<f64>,
+    /// Worker time per phase of the shown clustering.
+    pub cluster_timings: RwSignal<Vec<(String, f64)>>,
     /// `view_version` when the shown clustering was requested (another filter makes it stale).
     pub cluster_view: RwSignal<u64>,
     /// The hovered map point.
@@ -258,6 +260,7 @@ impl AppState {
             cluster: RwSignal::new(None),
             cluster_running: RwSignal::new(None),
             cluster_elapsed_ms: RwSignal::new(0.0),
+            cluster_timings: RwSignal::new(Vec::new()),
             cluster_view: RwSignal::new(0),
             cluster_point: RwSignal::new(None),
             cluster_selection: RwSignal::new(None),

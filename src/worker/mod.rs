@@ -321,9 +321,14 @@ async fn run_cluster(state: Shared, id: u64, params: crate::analysis::cluster::C
     let (prepared, generation) = match prepared {
         Ok(ready) => ready,
         Err(err) => {
-            post(&Response::Cluster { id, result: Err(format!("Cannot cluster: {err}.")), elapsed_ms: now_ms() - started });
+            post(&Response::Cluster { id, result: Err(format!("Cannot cluster: {err}.")), elapsed_ms: now_ms() - started, timings: Vec::new() });
             return;
         }
+    };
+    let mut timings: Vec<(String, f64)> = vec![("features".into(), now_ms() - started)];
+    let mut add_time = |name: &str, ms: f64| match timings.iter_mut().find(|(n, _)| n == name) {
+        Some(slot) => slot.1 += ms,
+        None => timings.push((name.to_string(), ms)),
     };
     post(&Response::Step { id, stage: "Features ready".into(), fraction: 0.02 });
     yield_now().await;
@@ -335,7 +340,11 @@ async fn run_cluster(state: Shared, id: u64, params: crate::analysis::cluster::C
             post(&Response::Cancelled { id });
             return;
         }
-        match fitter.step(&prepared) {
+        let phase = fitter.phase_name();
+        let step_started = now_ms();
+        let step = fitter.step(&prepared);
+        add_time(phase, now_ms() - step_started);
+        match step {
             Ok(Step::Done) => break,
             Ok(Step::Working { stage, fraction }) => {
                 if now_ms() - last_post > 100.0 {
@@ -344,12 +353,13 @@ async fn run_cluster(state: Shared, id: u64, params: crate::analysis::cluster::C
                 }
             }
             Err(err) => {
-                post(&Response::Cluster { id, result: Err(format!("Cannot cluster: {err}.")), elapsed_ms: now_ms() - started });
+                post(&Response::Cluster { id, result: Err(format!("Cannot cluster: {err}.")), elapsed_ms: now_ms() - started, timings });
                 return;
             }
         }
         yield_now().await;
     }
+    let describe_started = now_ms();
     let mut guard = state.borrow_mut();
     let state = &mut *guard;
     let result = match &state.report {
@@ -363,7 +373,8 @@ async fn run_cluster(state: Shared, id: u64, params: crate::analysis::cluster::C
         },
         _ => Err("Cannot cluster: the data changed while clustering; run again.".into()),
     };
-    post(&Response::Cluster { id, result, elapsed_ms: now_ms() - started });
+    add_time("profiles", now_ms() - describe_started);
+    post(&Response::Cluster { id, result, elapsed_ms: now_ms() - started, timings });
 }
 
 enum Outcome {
