@@ -80,6 +80,8 @@ pub enum Request {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MapSelection {
     Rectangle { x: (f64, f64), y: (f64, f64) },
+    /// A lasso: the polygon's corners in map units.
+    Polygon(Vec<(f64, f64)>),
     Cluster(i32),
 }
 

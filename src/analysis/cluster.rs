@@ -604,22 +604,94 @@ fn rows_of(x: &Array2<f64>, idx: &[usize]) -> Array2<f64> {
     x.select(Axis(0), idx)
 }
 
-/// Sum of squared distances of points to their nearest centroid, and the memberships.
-fn nearest(x: ArrayView2<f64>, centroids: &Array2<f64>) -> (Vec<usize>, f64) {
-    let mut labels = Vec::with_capacity(x.nrows());
-    let mut total = 0.0;
-    for point in x.rows() {
-        let (mut best, mut best_d) = (0, f64::INFINITY);
-        for (c, centroid) in centroids.rows().into_iter().enumerate() {
-            let d: f64 = point.iter().zip(centroid.iter()).map(|(a, b)| (a - b) * (a - b)).sum();
-            if d < best_d {
-                (best, best_d) = (c, d);
+/// Squared Euclidean distance; four running sums so the loop vectorises (wasm simd128).
+fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (a4.remainder(), b4.remainder());
+    for (x, y) in a4.zip(b4) {
+        for lane in 0..4 {
+            let t = x[lane] - y[lane];
+            acc[lane] += t * t;
+        }
+    }
+    let mut tail = 0.0;
+    for (x, y) in ra.iter().zip(rb) {
+        tail += (x - y) * (x - y);
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// Index of the nearest of the centroids (row-major, `d` per centroid) and its squared distance.
+fn closest(point: &[f64], centroids: &[f64], d: usize) -> (usize, f64) {
+    let mut best = (0, f64::INFINITY);
+    for (c, centroid) in centroids.chunks_exact(d.max(1)).enumerate() {
+        let dist = squared_distance(point, centroid);
+        if dist < best.1 {
+            best = (c, dist);
+        }
+    }
+    best
+}
+
+/// Calls `f` with each row of `x` as a slice (copied only when `x` is not row-major).
+fn for_each_row(x: ArrayView2<f64>, mut f: impl FnMut(&[f64])) {
+    let mut buffer = Vec::with_capacity(x.ncols());
+    for row in x.rows() {
+        match row.as_slice() {
+            Some(slice) => f(slice),
+            None => {
+                buffer.clear();
+                buffer.extend(row.iter().copied());
+                f(&buffer);
             }
         }
+    }
+}
+
+/// Sum of squared distances of points to their nearest centroid, and the memberships.
+fn nearest(x: ArrayView2<f64>, centroids: &Array2<f64>) -> (Vec<usize>, f64) {
+    let d = centroids.ncols();
+    let flat: Vec<f64> = centroids.iter().copied().collect();
+    let mut labels = Vec::with_capacity(x.nrows());
+    let mut total = 0.0;
+    for_each_row(x, |point| {
+        let (best, best_d) = closest(point, &flat, d);
         labels.push(best);
         total += best_d;
-    }
+    });
     (labels, total)
+}
+
+/// One Lloyd iteration as scikit-learn runs it: every point to its nearest centroid, every
+/// centroid to the mean of its points (an empty cluster keeps its centroid). linfa's own loop
+/// is generic over distances and 2× slower here, so only its k-means++ start is used.
+fn lloyd_step(x: ArrayView2<f64>, centroids: &Array2<f64>) -> Array2<f64> {
+    let (k, d) = centroids.dim();
+    let flat: Vec<f64> = centroids.iter().copied().collect();
+    let mut sums = vec![0.0; k * d];
+    let mut counts = vec![0u64; k];
+    for_each_row(x, |point| {
+        let (best, _) = closest(point, &flat, d);
+        if let Some(sum) = sums.get_mut(best * d..best * d + d) {
+            for (s, v) in sum.iter_mut().zip(point) {
+                *s += v;
+            }
+        }
+        if let Some(c) = counts.get_mut(best) {
+            *c += 1;
+        }
+    });
+    let mut updated = centroids.clone();
+    for (c, mut row) in updated.rows_mut().into_iter().enumerate() {
+        let n = counts.get(c).copied().unwrap_or(0);
+        if n > 0 {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = sums.get(c * d + j).copied().unwrap_or(0.0) / n as f64;
+            }
+        }
+    }
+    updated
 }
 
 /// Mean silhouette over a seeded sample of at most [`SILHOUETTE_SAMPLE`] points (noise left
@@ -758,6 +830,9 @@ pub struct Fitter {
     phase: Phase,
     fit_x: Array2<f64>,
     scan_x: Array2<f64>,
+    /// Convergence thresholds of `fit_x` and `scan_x` (a pass over the data each: computed once).
+    fit_tolerance: f64,
+    scan_tolerance: f64,
     pub k_scan: Vec<KScore>,
     pub k_distance: Option<KDistance>,
     k: usize,
@@ -786,11 +861,14 @@ impl Fitter {
             Algorithm::Gmm { k, .. } => (*k, None),
             Algorithm::Dbscan { eps, .. } => (0, *eps),
         };
+        let (fit_tolerance, scan_tolerance) = (tolerance(fit_x.view()), tolerance(scan_x.view()));
         Self {
             params: params.clone(),
             phase,
             fit_x,
             scan_x,
+            fit_tolerance,
+            scan_tolerance,
             k_scan: Vec::new(),
             k_distance: None,
             k,
@@ -821,7 +899,7 @@ impl Fitter {
         let model = KMeans::params_with_rng(k, ChaCha8Rng::seed_from_u64(seed))
             .n_runs(n_init)
             .max_n_iterations(100)
-            .tolerance(tolerance(x))
+            .tolerance(self.scan_tolerance)
             .fit(&dataset)
             .map_err(|e| ClusterError::Model(format!("k-means: {e}")))?;
         let centroids = model.centroids().clone();
@@ -876,12 +954,13 @@ impl Fitter {
                 let seed = self.params.seed.wrapping_add(1000 + run as u64);
                 let x = self.fit_x.view();
                 let updated = match &centroids {
+                    // linfa's k-means++ start (and its first iteration).
                     None => self.kmeans_step(x, self.k, KMeansInit::KMeansPlusPlus, seed)?,
-                    Some(c) => self.kmeans_step(x, self.k, KMeansInit::Precomputed(c.clone()), seed)?,
+                    Some(c) => lloyd_step(x, c),
                 };
                 self.iterations += 1;
                 let shift: f64 = centroids.as_ref().map_or(f64::INFINITY, |c| (c - &updated).mapv(|v| v * v).sum());
-                let converged = shift <= tolerance(x) || iter + 1 >= max_iter;
+                let converged = shift <= self.fit_tolerance || iter + 1 >= max_iter;
                 let fraction = 0.2 + 0.6 * (run as f64 + if converged { 1.0 } else { (iter as f64 / 30.0).min(0.9) }) / n_init as f64;
                 if converged {
                     let (_, inertia) = nearest(x, &updated);
@@ -1451,6 +1530,20 @@ impl Outcome {
             .collect()
     }
 
+    /// Map points inside a polygon (data units, implicitly closed), as point indices.
+    pub fn points_in_polygon(&self, polygon: &[(f64, f64)]) -> Vec<usize> {
+        if polygon.len() < 3 {
+            return Vec::new();
+        }
+        self.map_coords
+            .rows()
+            .into_iter()
+            .zip(&self.map_index)
+            .filter(|(c, _)| inside_polygon(c[0], c[1], polygon))
+            .map(|(_, &p)| p)
+            .collect()
+    }
+
     /// A filter clause selecting these points: their entity ids, or the values of a unique row
     /// identifier column for rows.
     pub fn clause_for(&self, table: &Table, points: &[usize]) -> Result<Clause, String> {
@@ -1478,6 +1571,23 @@ impl Outcome {
     pub fn points_of(&self, cluster: i32) -> Vec<usize> {
         (0..self.labels.len()).filter(|&p| self.labels[p] == cluster).collect()
     }
+}
+
+/// Even-odd ray casting: whether (x, y) lies inside the closed polygon.
+pub fn inside_polygon(x: f64, y: f64, polygon: &[(f64, f64)]) -> bool {
+    let mut inside = false;
+    let mut previous = match polygon.last() {
+        Some(&p) => p,
+        None => return false,
+    };
+    for &(px, py) in polygon {
+        let (qx, qy) = previous;
+        if (py > y) != (qy > y) && x < (qx - px) * (y - py) / (qy - py) + px {
+            inside = !inside;
+        }
+        previous = (px, py);
+    }
+    inside
 }
 
 /// A selection becomes an `in` filter of at most this many values.
@@ -1597,6 +1707,39 @@ mod tests {
         assert_eq!(points.len(), 3);
         assert!((points[1].0 - 2.0).abs() < 1e-4 && (points[1].1 + 1.0).abs() < 1e-4);
         assert_eq!(points.iter().map(|p| p.2).collect::<Vec<_>>(), [1, NOISE, 2]);
+    }
+
+    #[test]
+    fn lloyd_step_moves_centroids_to_their_means() {
+        for d in [1usize, 3, 4, 7, 10] {
+            let x = Array2::from_shape_fn((9, d), |(i, j)| if i < 5 { (i * j) as f64 * 0.1 } else { 10.0 + (i + j) as f64 });
+            let centroids = Array2::from_shape_fn((3, d), |(c, _)| [0.0, 12.0, 1000.0][c]);
+            let updated = lloyd_step(x.view(), &centroids);
+            let (labels, _) = nearest(x.view(), &centroids);
+            for c in 0..3 {
+                let members: Vec<usize> = (0..9).filter(|&i| labels[i] == c).collect();
+                for j in 0..d {
+                    let expected = if members.is_empty() { centroids[[c, j]] } else { members.iter().map(|&i| x[[i, j]]).sum::<f64>() / members.len() as f64 };
+                    assert!((updated[[c, j]] - expected).abs() < 1e-12, "d {d} c {c} j {j}");
+                }
+            }
+            // Naive squared distances agree with the unrolled ones.
+            let naive: f64 = x.row(8).iter().zip(centroids.row(1)).map(|(a, b)| (a - b) * (a - b)).sum();
+            assert!((squared_distance(x.row(8).as_slice().unwrap(), centroids.row(1).as_slice().unwrap()) - naive).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn polygon_contains_its_inside_only() {
+        let square = [(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (0.0, 2.0)];
+        assert!(inside_polygon(1.0, 1.0, &square));
+        assert!(!inside_polygon(3.0, 1.0, &square));
+        assert!(!inside_polygon(1.0, -0.5, &square));
+        // A concave "C": the notch is outside.
+        let c = [(0.0, 0.0), (3.0, 0.0), (3.0, 1.0), (1.0, 1.0), (1.0, 2.0), (3.0, 2.0), (3.0, 3.0), (0.0, 3.0)];
+        assert!(inside_polygon(0.5, 1.5, &c));
+        assert!(!inside_polygon(2.0, 1.5, &c));
+        assert!(!inside_polygon(1.0, 1.0, &[(0.0, 0.0), (1.0, 1.0)]));
     }
 
     #[test]

@@ -467,9 +467,18 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
     let canvas = NodeRef::<Canvas>::new();
     let problem = RwSignal::new(None::<String>);
     let raster: StoredValue<Option<Raster>> = StoredValue::new(None);
-    let points = Arc::new(report.map.points());
+    // Largest clusters first, so small ones (a ring of 40 accounts) are drawn on top; noise
+    // under everything. `order` maps a drawn point back to its place in the map.
+    let decoded = report.map.points();
+    let mut order: Vec<usize> = (0..decoded.len()).collect();
+    order.sort_by_key(|&i| decoded.get(i).map_or(0, |p| if p.2 == NOISE { 0 } else { p.2 }));
+    let points = Arc::new(order.iter().filter_map(|&i| decoded.get(i).copied()).collect::<Vec<_>>());
+    let order = Arc::new(order);
     let (x_range, y_range) = (report.map.x_range, report.map.y_range);
     let brush = RwSignal::new(None::<Brush>);
+    let lasso_mode = RwSignal::new(false);
+    // The lasso's path in canvas pixels while it is drawn.
+    let lasso = RwSignal::new(Vec::<(f64, f64)>::new());
     let dragging = RwSignal::new(false);
     let hovered = RwSignal::new(None::<u32>);
     let draw_points = points.clone();
@@ -492,12 +501,25 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
     let on_down = move |event: ev::MouseEvent| {
         let (x, y) = (f64::from(event.offset_x()), f64::from(event.offset_y()));
         dragging.set(true);
-        brush.set(Some(Brush { x0: x, y0: y, x1: x, y1: y }));
         state.cluster_selection.set(None);
+        if lasso_mode.get_untracked() {
+            brush.set(None);
+            lasso.set(vec![(x, y)]);
+        } else {
+            lasso.set(Vec::new());
+            brush.set(Some(Brush { x0: x, y0: y, x1: x, y1: y }));
+        }
     };
     let on_move = move |event: ev::MouseEvent| {
         if dragging.get_untracked() {
             let (x, y) = (f64::from(event.offset_x()), f64::from(event.offset_y()));
+            if lasso_mode.get_untracked() {
+                let far = lasso.with_untracked(|path| path.last().is_none_or(|&(px, py)| (px - x).abs() + (py - y).abs() >= 3.0));
+                if far {
+                    lasso.update(|path| path.push((x, y)));
+                }
+                return;
+            }
             brush.update(|b| {
                 if let Some(b) = b.as_mut() {
                     b.x1 = x;
@@ -506,7 +528,9 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
             });
             return;
         }
-        let found = plot_xy(&event).and_then(|(x, y, _, _)| raster.with_value(|r| r.as_ref().and_then(|r| r.point_at(x as u32, y as u32, 4))));
+        let found = plot_xy(&event)
+            .and_then(|(x, y, _, _)| raster.with_value(|r| r.as_ref().and_then(|r| r.point_at(x as u32, y as u32, 4))))
+            .and_then(|drawn| order.get(drawn as usize).map(|&i| i as u32));
         if found != hovered.get_untracked() {
             hovered.set(found);
             match found {
@@ -522,14 +546,26 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
             return;
         }
         dragging.set(false);
+        let Some(element) = canvas.get_untracked() else { return };
+        let (left, top, w, h) = map_plot_area(element.width(), element.height());
+        let to_data = |px: f64, py: f64| from_pixel(px - f64::from(left), py - f64::from(top), x_range, y_range, w, h);
+        if lasso_mode.get_untracked() {
+            let path = lasso.get_untracked();
+            let (xs, ys): (Vec<f64>, Vec<f64>) = path.iter().copied().unzip();
+            let span = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max) - v.iter().copied().fold(f64::INFINITY, f64::min);
+            if path.len() < 3 || span(&xs) < 5.0 || span(&ys) < 5.0 {
+                lasso.set(Vec::new());
+                return;
+            }
+            let corners = path.iter().map(|&(px, py)| to_data(px, py)).collect();
+            client::send(Request::ClusterSelect { selection: MapSelection::Polygon(corners) }, None);
+            return;
+        }
         let Some(b) = brush.get_untracked() else { return };
         if (b.x1 - b.x0).abs() < 5.0 || (b.y1 - b.y0).abs() < 5.0 {
             brush.set(None);
             return;
         }
-        let Some(element) = canvas.get_untracked() else { return };
-        let (left, top, w, h) = map_plot_area(element.width(), element.height());
-        let to_data = |px: f64, py: f64| from_pixel(px - f64::from(left), py - f64::from(top), x_range, y_range, w, h);
         let (xa, ya) = to_data(b.x0, b.y0);
         let (xb, yb) = to_data(b.x1, b.y1);
         client::send(Request::ClusterSelect { selection: MapSelection::Rectangle { x: (xa, xb), y: (ya, yb) } }, None);
@@ -546,6 +582,7 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
             let rows = if p.rows > 1 { format!(" ({} rows)", format_count(p.rows as u64)) } else { String::new() };
             format!("{}{rows} — {}: {}", p.name, cluster_name(p.cluster), features.join(", "))
         }
+        _ if lasso_mode.get() => "Hover a point for its details; draw around points to select them.".into(),
         _ => "Hover a point for its details; drag a rectangle to select points.".into(),
     };
     let explained = format!("PC1 {:.0} % · PC2 {:.0} % of the variance", report.map.explained[0] * 100.0, report.map.explained[1] * 100.0);
@@ -566,8 +603,9 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
                             client::apply_view(state);
                             state.cluster_selection.set(None);
                             brush.set(None);
+                            lasso.set(Vec::new());
                         }>"Filter to them"</button>
-                        <button class="button small" on:click=move |_| { state.cluster_selection.set(None); brush.set(None); }>"Clear"</button>
+                        <button class="button small" on:click=move |_| { state.cluster_selection.set(None); brush.set(None); lasso.set(Vec::new()); }>"Clear"</button>
                     </div>
                 }
                 .into_any()
@@ -581,12 +619,19 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
             <div class="panel-head">
                 <h3>"Map (PCA)"</h3>
                 <span class="muted small">{format!("{explained} · {shown}")}</span>
+                <span class="toggle" role="group" aria-label="Selection tool">
+                    <button class="button small" class:primary=move || !lasso_mode.get() data-testid="tool-rectangle" on:click=move |_| lasso_mode.set(false)>"rectangle"</button>
+                    <button class="button small" class:primary=move || lasso_mode.get() data-testid="tool-lasso" on:click=move |_| lasso_mode.set(true)>"lasso"</button>
+                </span>
             </div>
             <div class="map-wrap">
                 <canvas node_ref=canvas class="cluster-map" data-testid="cluster-map"
                     on:mousedown=on_down on:mousemove=on_move on:mouseup=on_up
-                    on:mouseleave=move |_| { hovered.set(None); if dragging.get_untracked() { dragging.set(false); brush.set(None); } }></canvas>
+                    on:mouseleave=move |_| { hovered.set(None); if dragging.get_untracked() { dragging.set(false); brush.set(None); lasso.set(Vec::new()); } }></canvas>
                 <div class="brush" style=brush_style></div>
+                <svg class="lasso" aria-hidden="true">
+                    <polygon points=move || lasso.with(|path| path.iter().map(|(x, y)| format!("{x:.0},{y:.0}")).collect::<Vec<_>>().join(" "))></polygon>
+                </svg>
             </div>
             <div class="chart-readout muted" aria-live="polite" data-testid="cluster-readout">{readout}</div>
             {selection}

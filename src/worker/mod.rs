@@ -277,6 +277,7 @@ fn handle_message(state: &Shared, data: &JsValue) {
                 (Some(outcome), Some(report)) => {
                     let points = match selection {
                         MapSelection::Rectangle { x, y } => outcome.points_in(x, y),
+                        MapSelection::Polygon(corners) => outcome.points_in_polygon(&corners),
                         MapSelection::Cluster(cluster) => outcome.points_of(cluster),
                     };
                     outcome.clause_for(&report.table, &points).map(|clause| (clause, points.len()))

@@ -557,6 +557,15 @@ describe('clusters', () => {
     await page.mouse.up();
     await page.waitForSelector('[data-testid="cluster-selection"], [data-testid="cluster-selection-problem"]');
     assert.match(await page.textContent('[data-testid="cluster-selection"], [data-testid="cluster-selection-problem"]'), /points selected|at most/);
+    // The lasso: a triangle around the same area selects points inside it.
+    await page.click('[data-testid="tool-lasso"]');
+    await page.mouse.move(box.x + box.width * 0.44, box.y + box.height * 0.38);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.52, box.y + box.height * 0.40, { steps: 5 });
+    await page.mouse.move(box.x + box.width * 0.47, box.y + box.height * 0.48, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction(() => /points selected|at most/.test(document.querySelector('[data-testid="cluster-selection"], [data-testid="cluster-selection-problem"]')?.textContent ?? ''));
+    assert.match(await text(page, 'cluster-readout'), /draw around points/);
     // Cancel a run: the result shown before stays.
     const before = await text(page, 'cluster-headline');
     await page.selectOption('[data-testid="cluster-level"]', '');
