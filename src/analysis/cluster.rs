@@ -1591,7 +1591,7 @@ pub fn inside_polygon(x: f64, y: f64, polygon: &[(f64, f64)]) -> bool {
 }
 
 /// A selection becomes an `in` filter of at most this many values.
-pub const MAX_SELECTION: usize = 5_000;
+pub const MAX_SELECTION: usize = 20_000;
 
 /// Adjusted Rand index of two labelings (for the reference checks).
 pub fn adjusted_rand_index(a: &[i32], b: &[i32]) -> f64 {

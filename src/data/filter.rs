@@ -130,8 +130,10 @@ pub fn evaluate_filter(table: &Table, filter: &Filter) -> Result<Selection, Filt
 fn row_predicate<'a>(column: &'a Column, clause: &'a Clause) -> Box<dyn Fn(usize) -> bool + 'a> {
     match clause {
         Clause::InSet { values, negate, .. } => {
+            // A hash set: selections from the cluster map carry thousands of ids.
+            let set: rustc_hash::FxHashSet<&str> = values.iter().map(String::as_str).collect();
             if let ColumnData::Str(Strings::Dict { codes, dict }) = &column.data {
-                let wanted: Vec<bool> = dict.iter().map(|d| values.iter().any(|v| v == &**d)).collect();
+                let wanted: Vec<bool> = dict.iter().map(|d| set.contains(&**d)).collect();
                 let negate = *negate;
                 return Box::new(move |row| {
                     let code = codes.get(row).copied().unwrap_or(MISSING_CODE);
@@ -141,8 +143,11 @@ fn row_predicate<'a>(column: &'a Column, clause: &'a Clause) -> Box<dyn Fn(usize
             }
             let negate = *negate;
             Box::new(move |row| {
-                let value = column.value(row);
-                let hit = value != Value::Missing && values.contains(&value.display());
+                let hit = match column.value(row) {
+                    Value::Missing => false,
+                    Value::Str(text) => set.contains(text),
+                    other => set.contains(other.display().as_str()),
+                };
                 hit != negate
             })
         }
