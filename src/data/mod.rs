@@ -4,6 +4,7 @@
 pub mod builder;
 pub mod demo;
 pub mod export;
+pub mod expr;
 pub mod filter;
 pub mod infer;
 pub mod load;
