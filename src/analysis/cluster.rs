@@ -98,12 +98,7 @@ impl Algorithm {
     }
 }
 
-/// A label column and its positive classes (profile's label choice).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LabelSpec {
-    pub column: String,
-    pub positive: Vec<String>,
-}
+pub use super::labels::LabelSpec;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClusterParams {
@@ -1259,21 +1254,10 @@ fn format_ratio(r: f64) -> String {
     }
 }
 
-/// Label rate over rows, per cluster and overall; `None` when no label is set.
+/// Per table row: whether its label is positive (a missing label counts as not positive).
 fn label_flags(table: &Table, label: &LabelSpec) -> Result<Vec<bool>, ClusterError> {
-    let column = table.column(&label.column).ok_or_else(|| ClusterError::NoColumn(label.column.clone()))?;
-    let all: Vec<u32> = (0..table.n_rows as u32).collect();
-    let positive: Vec<String> = if label.positive.is_empty() {
-        // Every class but the most frequent one (the label panel's default).
-        let counts = column.value_counts(&all, 1000);
-        counts.top.iter().skip(1).map(|(v, _)| v.clone()).collect()
-    } else {
-        label.positive.clone()
-    };
-    Ok((0..table.n_rows).map(|r| {
-        let v = column.value(r);
-        v != Value::Missing && positive.iter().any(|p| *p == v.display())
-    }).collect())
+    let truth = label.truth(table).ok_or_else(|| ClusterError::NoColumn(label.column.clone()))?;
+    Ok(truth.into_iter().map(|t| t == Some(true)).collect())
 }
 
 /// Cluster profiles, map and report from a finished fit (reads the table for category values

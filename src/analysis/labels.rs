@@ -14,6 +14,43 @@ use serde::{Deserialize, Serialize};
 use crate::data::table::{Column, ColumnType, Table, Value};
 use crate::data::time::Buckets;
 
+/// A label column and its positive classes (the Profile tab's label choice), as other analyses
+/// read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelSpec {
+    pub column: String,
+    /// Empty: every class but the most frequent one.
+    pub positive: Vec<String>,
+}
+
+impl LabelSpec {
+    /// The positive classes: as chosen, or every class but the most frequent one.
+    pub fn positive_classes(&self, table: &Table) -> Option<Vec<String>> {
+        let column = table.column(&self.column)?;
+        if !self.positive.is_empty() {
+            return Some(self.positive.clone());
+        }
+        let all: Vec<u32> = (0..table.n_rows as u32).collect();
+        Some(column.value_counts(&all, 1000).top.into_iter().skip(1).map(|(v, _)| v).collect())
+    }
+
+    /// Per table row: `Some(positive?)`, or `None` where the label is missing; `None` overall
+    /// when there is no such column.
+    pub fn truth(&self, table: &Table) -> Option<Vec<Option<bool>>> {
+        let column = table.column(&self.column)?;
+        let positive: rustc_hash::FxHashSet<String> = self.positive_classes(table)?.into_iter().collect();
+        Some(
+            (0..table.n_rows)
+                .map(|r| match column.value(r) {
+                    Value::Missing => None,
+                    Value::Str(s) => Some(positive.contains(s)),
+                    other => Some(positive.contains(&other.display())),
+                })
+                .collect(),
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabelParams {
     pub label: String,

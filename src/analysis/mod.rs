@@ -1,6 +1,7 @@
 //! Analyses over the table: pure functions of a `Table` and a row selection, with checked
 //! parameters and typed reports. No browser APIs, no clock, no unseeded randomness.
 
+pub mod backtest;
 pub mod cluster;
 pub mod labels;
 pub mod nan_serde;

@@ -24,6 +24,9 @@ pub enum Clause {
     Contains { column: String, text: String },
     /// The cell is missing (`missing: true`) or present (`false`).
     Missing { column: String, missing: bool },
+    /// Rows a rule flags (`negate`: rows it does not flag, unknown included), in the rule
+    /// language of [`super::expr`].
+    Rule { name: String, text: String, negate: bool },
 }
 
 impl Clause {
@@ -34,6 +37,8 @@ impl Clause {
             | Clause::TimeRange { column, .. }
             | Clause::Contains { column, .. }
             | Clause::Missing { column, .. } => column,
+            // A rule names its columns in its text; the filter checks them when compiling it.
+            Clause::Rule { .. } => "",
         }
     }
 
@@ -65,6 +70,8 @@ impl Clause {
             Clause::Contains { column, text } => format!("{column} contains “{text}”"),
             Clause::Missing { column, missing: true } => format!("{column} is missing"),
             Clause::Missing { column, missing: false } => format!("{column} is present"),
+            Clause::Rule { name, negate: false, .. } => format!("rule “{name}” flags"),
+            Clause::Rule { name, negate: true, .. } => format!("rule “{name}” does not flag"),
         }
     }
 }
@@ -83,6 +90,8 @@ pub enum FilterError {
     WrongType { column: String, op: &'static str, kind: &'static str },
     #[error("filter on {column:?}: the lower bound is above the upper bound")]
     EmptyRange { column: String },
+    #[error("rule “{name}”: {message}")]
+    Rule { name: String, message: String },
 }
 
 /// The rows that pass a filter, in table order.
@@ -113,14 +122,21 @@ fn check_clause<'t>(table: &'t Table, clause: &Clause) -> Result<&'t Column, Fil
 
 /// Evaluates `filter` to the selected rows (all rows for an empty filter).
 pub fn evaluate_filter(table: &Table, filter: &Filter) -> Result<Selection, FilterError> {
-    let checked: Vec<(&Column, &Clause)> = filter
-        .clauses
-        .iter()
-        .map(|clause| check_clause(table, clause).map(|column| (column, clause)))
-        .collect::<Result<_, _>>()?;
+    let mut predicates: Vec<Box<dyn Fn(usize) -> bool + '_>> = Vec::with_capacity(filter.clauses.len());
+    for clause in &filter.clauses {
+        if let Clause::Rule { name, text, negate } = clause {
+            let failed = |message: String| FilterError::Rule { name: name.clone(), message };
+            let expr = super::expr::parse(text).map_err(|e| failed(e.to_string()))?;
+            let compiled = super::expr::compile(table, &expr).map_err(|e| failed(e.to_string()))?;
+            let negate = *negate;
+            predicates.push(Box::new(move |row| compiled.flags(row) != negate));
+        } else {
+            let column = check_clause(table, clause)?;
+            predicates.push(row_predicate(column, clause));
+        }
+    }
     let mut selection: Selection = (0..table.n_rows as u32).collect();
-    for (column, clause) in checked {
-        let keep = row_predicate(column, clause);
+    for keep in predicates {
         selection.retain(|&row| keep(row as usize));
     }
     Ok(selection)
@@ -171,6 +187,8 @@ fn row_predicate<'a>(column: &'a Column, clause: &'a Clause) -> Box<dyn Fn(usize
             let missing = *missing;
             Box::new(move |row| (column.value(row) == Value::Missing) == missing)
         }
+        // Compiled in `evaluate_filter` (it names its own columns); never reaches here.
+        Clause::Rule { .. } => Box::new(|_| false),
     }
 }
 
@@ -191,6 +209,17 @@ mod tests {
 
     fn in_set(column: &str, values: &[&str], negate: bool) -> Clause {
         Clause::InSet { column: column.into(), values: values.iter().map(|v| v.to_string()).collect(), negate }
+    }
+
+    #[test]
+    fn rules_filter_and_name_their_errors() {
+        let rule = |text: &str, negate| Clause::Rule { name: "r".into(), text: text.into(), negate };
+        assert_eq!(run(vec![rule("country = BR and n >= 1", false)]).unwrap(), vec![0]);
+        // Not flagged includes unknown (row 3 has no n).
+        assert_eq!(run(vec![rule("country = BR and n >= 1", true)]).unwrap(), vec![1, 2, 3]);
+        let err = run(vec![rule("country = ", false)]).unwrap_err().to_string();
+        assert!(err.starts_with("rule “r”: at character 11: expected a value"), "{err}");
+        assert!(run(vec![rule("nope = 1", false)]).unwrap_err().to_string().contains("no column “nope”"));
     }
 
     #[test]

@@ -1,0 +1,482 @@
+//! Detection rules and score thresholds against ground truth.
+//!
+//! [`backtest`] evaluates rules (the language of [`crate::data::expr`]) on the rows passing the
+//! filter whose label is present: the confusion matrix, precision / recall / F1, flagged volume
+//! per day and precision per week (drift), and, across rules, overlaps, disagreements, each
+//! rule's marginal catch given the others and the union as a rule set. [`score_curves`] gives
+//! ROC and precision-recall curves of a numeric score with scikit-learn's AUC and average
+//! precision, the confusion at a threshold and the lowest threshold reaching a precision.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::labels::LabelSpec;
+use crate::data::expr::{compile, parse, to_sql};
+use crate::data::table::{ColumnType, Table, Value};
+use crate::data::time::DAY_MS;
+
+/// Rules side by side: at most this many.
+pub const MAX_RULES: usize = 12;
+/// Curves are thinned to about this many points for drawing.
+const CURVE_POINTS: usize = 400;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleSpec {
+    pub name: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BacktestParams {
+    pub rules: Vec<RuleSpec>,
+    pub label: LabelSpec,
+    /// For flagged volume per day and precision per week; `None`: the first timestamp column.
+    pub time_column: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum BacktestError {
+    #[error("there is no label column “{0}”")]
+    NoLabel(String),
+    #[error("no row has a label")]
+    NoLabelledRows,
+    #[error("at most {MAX_RULES} rules side by side")]
+    TooManyRules,
+    #[error("there is no column “{0}”")]
+    NoColumn(String),
+    #[error("“{column}” is {kind}: a score must be a number")]
+    NotNumeric { column: String, kind: &'static str },
+    #[error("the score needs both classes among the labelled rows with a score ({positives} positive, {negatives} negative)")]
+    OneClass { positives: u64, negatives: u64 },
+}
+
+/// Counts of a binary decision against the truth.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confusion {
+    pub tp: u64,
+    pub fp: u64,
+    pub fn_: u64,
+    pub tn: u64,
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        f64::NAN
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+impl Confusion {
+    fn add(&mut self, flagged: bool, positive: bool) {
+        match (flagged, positive) {
+            (true, true) => self.tp += 1,
+            (true, false) => self.fp += 1,
+            (false, true) => self.fn_ += 1,
+            (false, false) => self.tn += 1,
+        }
+    }
+
+    pub fn flagged(&self) -> u64 {
+        self.tp + self.fp
+    }
+
+    pub fn total(&self) -> u64 {
+        self.tp + self.fp + self.fn_ + self.tn
+    }
+
+    /// NaN when nothing is flagged.
+    pub fn precision(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fp)
+    }
+
+    /// NaN when there is no positive.
+    pub fn recall(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fn_)
+    }
+
+    pub fn f1(&self) -> f64 {
+        ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn_)
+    }
+}
+
+/// Flagged rows and precision in one week (Monday 00:00 UTC).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeekPoint {
+    pub start_ms: i64,
+    pub flagged: u64,
+    pub true_positives: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleResult {
+    pub name: String,
+    pub text: String,
+    pub sql: String,
+    pub sql_notes: Vec<String>,
+    pub confusion: Confusion,
+    /// Positives this rule catches that no other rule does.
+    pub marginal: u64,
+    /// (day start ms, flagged rows), every day of the span.
+    pub daily: Vec<(i64, u64)>,
+    pub weekly: Vec<WeekPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BacktestReport {
+    pub label: String,
+    pub positive_classes: Vec<String>,
+    /// Rows passing the filter with a label.
+    pub rows: u64,
+    pub positives: u64,
+    pub missing_label: u64,
+    /// Per rule, its result or why it cannot run (a typo, a column that does not fit).
+    pub rules: Vec<Result<RuleResult, String>>,
+    /// The rules that run, as one rule set (any of them flags).
+    pub union: Option<Confusion>,
+    /// `overlap[i][j]`: rows both rule i and rule j flag (i = j: rule i's flagged rows).
+    pub overlap: Vec<Vec<u64>>,
+    /// `disagree[i][j]`: rows exactly one of the two flags.
+    pub disagree: Vec<Vec<u64>>,
+    pub time_column: Option<String>,
+}
+
+/// Monday-based week index of a UTC day number (day 0 = Thursday 1970-01-01).
+fn week_of_day(day: i64) -> i64 {
+    (day + 3).div_euclid(7)
+}
+
+/// Evaluates the rules on `rows` (rows with a missing label are left out and counted).
+pub fn backtest(table: &Table, rows: &[u32], params: &BacktestParams) -> Result<BacktestReport, BacktestError> {
+    if params.rules.len() > MAX_RULES {
+        return Err(BacktestError::TooManyRules);
+    }
+    let truth = params.label.truth(table).ok_or_else(|| BacktestError::NoLabel(params.label.column.clone()))?;
+    let positive_classes = params.label.positive_classes(table).unwrap_or_default();
+    let labelled: Vec<(usize, bool)> = rows.iter().filter_map(|&r| truth.get(r as usize).copied().flatten().map(|t| (r as usize, t))).collect();
+    let missing_label = rows.len() as u64 - labelled.len() as u64;
+    if labelled.is_empty() {
+        return Err(BacktestError::NoLabelledRows);
+    }
+    let positives = labelled.iter().filter(|(_, t)| *t).count() as u64;
+    let time_column = match &params.time_column {
+        Some(name) => Some(table.column(name).ok_or_else(|| BacktestError::NoColumn(name.clone()))?),
+        None => table.columns.iter().find(|c| c.kind == ColumnType::Timestamp),
+    };
+    let days: Vec<Option<i64>> = labelled
+        .iter()
+        .map(|&(r, _)| match time_column.map(|c| c.value(r)) {
+            Some(Value::Timestamp(ms)) => Some(ms.div_euclid(DAY_MS)),
+            _ => None,
+        })
+        .collect();
+    // The span of days: the bulk of the rows (0.5 % trimmed at each end from 200 rows), so a
+    // mistyped year does not stretch the axis.
+    let mut sorted_days: Vec<i64> = days.iter().flatten().copied().collect();
+    sorted_days.sort_unstable();
+    let trim = if sorted_days.len() >= 200 { sorted_days.len() / 200 } else { 0 };
+    let span = match (sorted_days.get(trim), sorted_days.len().checked_sub(1 + trim).and_then(|i| sorted_days.get(i))) {
+        (Some(&lo), Some(&hi)) if hi - lo <= 3660 => Some((lo, hi)),
+        _ => None,
+    };
+
+    // Flags per rule (None: the rule does not run).
+    let mut flags: Vec<Option<Vec<bool>>> = Vec::new();
+    let mut results: Vec<Result<RuleResult, String>> = Vec::new();
+    for spec in &params.rules {
+        let compiled = parse(&spec.text).map_err(|e| e.to_string()).and_then(|expr| {
+            let (sql, notes) = to_sql(&expr, Some(table));
+            compile(table, &expr).map(|c| (c, sql, notes)).map_err(|e| e.to_string())
+        });
+        match compiled {
+            Ok((compiled, sql, sql_notes)) => {
+                let mut confusion = Confusion::default();
+                let mut rule_flags = Vec::with_capacity(labelled.len());
+                let mut daily = span.map(|(lo, hi)| vec![0u64; (hi - lo + 1) as usize]).unwrap_or_default();
+                let mut weekly: std::collections::BTreeMap<i64, (u64, u64)> = Default::default();
+                for (idx, &(row, positive)) in labelled.iter().enumerate() {
+                    let flagged = compiled.flags(row);
+                    confusion.add(flagged, positive);
+                    rule_flags.push(flagged);
+                    if let (true, Some(day), Some((lo, hi))) = (flagged, days.get(idx).copied().flatten(), span) {
+                        if (lo..=hi).contains(&day) {
+                            if let Some(slot) = daily.get_mut((day - lo) as usize) {
+                                *slot += 1;
+                            }
+                            let week = weekly.entry(week_of_day(day)).or_default();
+                            week.0 += 1;
+                            week.1 += u64::from(positive);
+                        }
+                    }
+                }
+                flags.push(Some(rule_flags));
+                results.push(Ok(RuleResult {
+                    name: spec.name.clone(),
+                    text: spec.text.clone(),
+                    sql,
+                    sql_notes,
+                    confusion,
+                    marginal: 0,
+                    daily: span.map(|(lo, _)| daily.iter().enumerate().map(|(i, &n)| ((lo + i as i64) * DAY_MS, n)).collect()).unwrap_or_default(),
+                    weekly: weekly.into_iter().map(|(w, (flagged, tp))| WeekPoint { start_ms: (w * 7 - 3) * DAY_MS, flagged, true_positives: tp }).collect(),
+                }));
+            }
+            Err(message) => {
+                flags.push(None);
+                results.push(Err(message));
+            }
+        }
+    }
+
+    // Across rules.
+    let n = params.rules.len();
+    let mut overlap = vec![vec![0u64; n]; n];
+    let mut disagree = vec![vec![0u64; n]; n];
+    let mut union = Confusion::default();
+    let mut marginal = vec![0u64; n];
+    let running: Vec<usize> = (0..n).filter(|&i| flags[i].is_some()).collect();
+    for (idx, &(_, positive)) in labelled.iter().enumerate() {
+        let hit: Vec<bool> = (0..n).map(|i| flags[i].as_ref().and_then(|f| f.get(idx)).copied().unwrap_or(false)).collect();
+        for &i in &running {
+            for &j in &running {
+                if hit[i] && hit[j] {
+                    overlap[i][j] += 1;
+                }
+                if hit[i] != hit[j] {
+                    disagree[i][j] += 1;
+                }
+            }
+        }
+        let count = hit.iter().filter(|&&h| h).count();
+        union.add(count > 0, positive);
+        if positive && count == 1 {
+            if let Some(i) = hit.iter().position(|&h| h) {
+                marginal[i] += 1;
+            }
+        }
+    }
+    for (result, m) in results.iter_mut().zip(marginal) {
+        if let Ok(r) = result {
+            r.marginal = m;
+        }
+    }
+    Ok(BacktestReport {
+        label: params.label.column.clone(),
+        positive_classes,
+        rows: labelled.len() as u64,
+        positives,
+        missing_label,
+        rules: results,
+        union: (!running.is_empty()).then_some(union),
+        overlap,
+        disagree,
+        time_column: time_column.map(|c| c.name.clone()),
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreParams {
+    pub score: String,
+    pub label: LabelSpec,
+    /// Flag rows with score ≥ threshold; `None`: 0.5 within the score's range, else its median.
+    pub threshold: Option<f64>,
+    /// Report the lowest threshold whose precision reaches this.
+    pub min_precision: f64,
+}
+
+/// One point of a curve: the threshold and what flagging score ≥ threshold gives.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    pub threshold: f64,
+    pub tpr: f64,
+    pub fpr: f64,
+    pub precision: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreReport {
+    pub score: String,
+    pub label: String,
+    pub rows: u64,
+    pub positives: u64,
+    /// Labelled rows without a score (left out).
+    pub missing_score: u64,
+    /// Area under the ROC curve (scikit-learn's `roc_auc_score`).
+    pub roc_auc: f64,
+    /// Average precision (scikit-learn's `average_precision_score`).
+    pub average_precision: f64,
+    /// Every distinct threshold, descending, thinned for drawing (first and last kept).
+    pub curve: Vec<CurvePoint>,
+    pub threshold: f64,
+    pub at_threshold: Confusion,
+    pub min_precision: f64,
+    /// The lowest threshold with precision ≥ `min_precision` (the most recall at that precision).
+    pub best_for_precision: Option<CurvePoint>,
+}
+
+/// ROC and precision-recall of a numeric score against the label.
+pub fn score_curves(table: &Table, rows: &[u32], params: &ScoreParams) -> Result<ScoreReport, BacktestError> {
+    let truth = params.label.truth(table).ok_or_else(|| BacktestError::NoLabel(params.label.column.clone()))?;
+    let column = table.column(&params.score).ok_or_else(|| BacktestError::NoColumn(params.score.clone()))?;
+    if !matches!(column.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean) {
+        return Err(BacktestError::NotNumeric { column: column.name.clone(), kind: column.kind.label() });
+    }
+    let mut missing_score = 0;
+    let mut pairs: Vec<(f64, bool)> = Vec::with_capacity(rows.len());
+    for &r in rows {
+        let Some(positive) = truth.get(r as usize).copied().flatten() else { continue };
+        match column.numeric(r as usize) {
+            Some(score) => pairs.push((score, positive)),
+            None => missing_score += 1,
+        }
+    }
+    let positives = pairs.iter().filter(|p| p.1).count() as u64;
+    let negatives = pairs.len() as u64 - positives;
+    if positives == 0 || negatives == 0 {
+        return Err(BacktestError::OneClass { positives, negatives });
+    }
+    pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // Cumulative counts at each distinct threshold, descending (scikit-learn's
+    // `_binary_clf_curve`).
+    let mut points: Vec<(f64, u64, u64)> = Vec::new();
+    let (mut tp, mut fp) = (0u64, 0u64);
+    for (idx, &(score, positive)) in pairs.iter().enumerate() {
+        if positive {
+            tp += 1;
+        } else {
+            fp += 1;
+        }
+        if pairs.get(idx + 1).is_none_or(|next| next.0 != score) {
+            points.push((score, tp, fp));
+        }
+    }
+    let (p, n) = (positives as f64, negatives as f64);
+    // ROC AUC: trapezoids from (0, 0).
+    let mut roc_auc = 0.0;
+    let (mut prev_fpr, mut prev_tpr) = (0.0, 0.0);
+    for &(_, tp, fp) in &points {
+        let (fpr, tpr) = (fp as f64 / n, tp as f64 / p);
+        roc_auc += (fpr - prev_fpr) * (tpr + prev_tpr) / 2.0;
+        (prev_fpr, prev_tpr) = (fpr, tpr);
+    }
+    // Average precision: Σ (Rₖ − Rₖ₋₁) Pₖ over descending thresholds.
+    let mut average_precision = 0.0;
+    let mut prev_recall = 0.0;
+    for &(_, tp, fp) in &points {
+        let recall = tp as f64 / p;
+        average_precision += (recall - prev_recall) * (tp as f64 / (tp + fp) as f64);
+        prev_recall = recall;
+    }
+    let curve_all: Vec<CurvePoint> = points
+        .iter()
+        .map(|&(threshold, tp, fp)| CurvePoint { threshold, tpr: tp as f64 / p, fpr: fp as f64 / n, precision: tp as f64 / (tp + fp) as f64 })
+        .collect();
+    let step = curve_all.len().div_ceil(CURVE_POINTS).max(1);
+    let mut curve: Vec<CurvePoint> = curve_all.iter().step_by(step).copied().collect();
+    if let (Some(last), Some(kept)) = (curve_all.last(), curve.last()) {
+        if last != kept {
+            curve.push(*last);
+        }
+    }
+    let (lo, hi) = (pairs.last().map_or(0.0, |p| p.0), pairs.first().map_or(1.0, |p| p.0));
+    let threshold = params.threshold.filter(|t| t.is_finite()).unwrap_or_else(|| {
+        if lo >= 0.0 && hi <= 1.0 {
+            0.5
+        } else {
+            pairs.get(pairs.len() / 2).map_or(0.0, |p| p.0)
+        }
+    });
+    let mut at_threshold = Confusion::default();
+    for &(score, positive) in &pairs {
+        at_threshold.add(score >= threshold, positive);
+    }
+    let best_for_precision = curve_all.iter().rev().find(|c| c.precision >= params.min_precision).copied();
+    Ok(ScoreReport {
+        score: params.score.clone(),
+        label: params.label.column.clone(),
+        rows: pairs.len() as u64,
+        positives,
+        missing_score,
+        roc_auc,
+        average_precision,
+        curve,
+        threshold,
+        at_threshold,
+        min_precision: params.min_precision,
+        best_for_precision,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code: a failing unwrap is a failing test
+    use super::*;
+    use crate::data::load::{load_bytes, LoadOptions};
+
+    fn table() -> Table {
+        let csv = "t,label,a,b,score\n\
+            2026-01-05T10:00:00Z,bad,1,0,0.9\n\
+            2026-01-05T11:00:00Z,bad,1,1,0.8\n\
+            2026-01-06T10:00:00Z,ok,1,0,0.8\n\
+            2026-01-13T10:00:00Z,ok,0,1,0.3\n\
+            2026-01-13T11:00:00Z,bad,0,1,0.4\n\
+            2026-01-14T10:00:00Z,ok,0,0,0.1\n\
+            2026-01-14T12:00:00Z,,1,1,0.5\n";
+        load_bytes(csv.as_bytes(), LoadOptions::default()).unwrap().table
+    }
+
+    fn label() -> LabelSpec {
+        LabelSpec { column: "label".into(), positive: vec!["bad".into()] }
+    }
+
+    #[test]
+    fn confusion_drift_overlap_and_marginal_catch() {
+        let t = table();
+        let rows: Vec<u32> = (0..t.n_rows as u32).collect();
+        let rules = vec![
+            RuleSpec { name: "A".into(), text: "a = 1".into() },
+            RuleSpec { name: "B".into(), text: "b = 1".into() },
+            RuleSpec { name: "typo".into(), text: "b = ".into() },
+        ];
+        let report = backtest(&t, &rows, &BacktestParams { rules, label: label(), time_column: None }).unwrap();
+        assert_eq!((report.rows, report.positives, report.missing_label), (6, 3, 1));
+        let a = report.rules[0].as_ref().unwrap();
+        assert_eq!(a.confusion, Confusion { tp: 2, fp: 1, fn_: 1, tn: 2 });
+        assert!((a.confusion.precision() - 2.0 / 3.0).abs() < 1e-12);
+        assert!((a.confusion.f1() - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(a.sql, "\"a\" = 1");
+        let b = report.rules[1].as_ref().unwrap();
+        assert_eq!(b.confusion, Confusion { tp: 2, fp: 1, fn_: 1, tn: 2 });
+        // A alone catches row 0, B alone row 4.
+        assert_eq!((a.marginal, b.marginal), (1, 1));
+        assert!(report.rules[2].as_ref().unwrap_err().contains("at character 5"));
+        assert_eq!(report.union, Some(Confusion { tp: 3, fp: 2, fn_: 0, tn: 1 }));
+        assert_eq!(report.overlap[0][1], 1);
+        assert_eq!(report.overlap[0][0], 3);
+        assert_eq!(report.disagree[0][1], 4);
+        // Days 5, 6, …, 14 (flagged on the 5th twice, the 6th once); weeks of the 5th and 12th.
+        assert_eq!(a.daily.len(), 10);
+        assert_eq!(a.daily[0].1, 2);
+        assert_eq!(a.weekly.len(), 1);
+        assert_eq!((a.weekly[0].flagged, a.weekly[0].true_positives), (3, 2));
+        assert_eq!(crate::data::time::format_iso_ms(a.weekly[0].start_ms), "2026-01-05T00:00:00Z");
+        assert_eq!(b.weekly.len(), 2);
+    }
+
+    #[test]
+    fn auc_with_ties_and_thresholds() {
+        let t = table();
+        let rows: Vec<u32> = (0..t.n_rows as u32).collect();
+        let report = score_curves(&t, &rows, &ScoreParams { score: "score".into(), label: label(), threshold: None, min_precision: 0.7 }).unwrap();
+        // Positives 0.9, 0.8, 0.4; negatives 0.8, 0.3, 0.1: 7.5 of 9 pairs ordered (a tie counts half).
+        assert!((report.roc_auc - 7.5 / 9.0).abs() < 1e-12, "{}", report.roc_auc);
+        // scikit-learn: average_precision_score([1,1,0,0,1,0], [.9,.8,.8,.3,.4,.1]) = 0.8055…
+        assert!((report.average_precision - 0.805_555_555_555_555_6).abs() < 1e-12, "{}", report.average_precision);
+        assert_eq!(report.threshold, 0.5);
+        assert_eq!(report.at_threshold, Confusion { tp: 2, fp: 1, fn_: 1, tn: 2 });
+        let best = report.best_for_precision.unwrap();
+        assert_eq!(best.threshold, 0.4);
+        let err = score_curves(&t, &rows, &ScoreParams { score: "label".into(), label: label(), threshold: None, min_precision: 0.5 }).unwrap_err();
+        assert!(err.to_string().contains("must be a number"));
+    }
+}

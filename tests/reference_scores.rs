@@ -1,0 +1,38 @@
+//! Score curves against scikit-learn: ROC AUC, average precision and the confusion at a
+//! threshold of the demo's `risk_score` (3 decimals: many ties) against `decision`, to 1e-9.
+//! Runs `tests/reference/scores_reference.py` (`make py-deps` installs scikit-learn).
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should be loud
+
+use std::path::Path;
+use std::process::Command;
+
+use vigil::analysis::backtest::{score_curves, ScoreParams};
+use vigil::analysis::labels::LabelSpec;
+use vigil::data::demo::{demo_csv, DemoParams};
+use vigil::data::load::{load_bytes, LoadOptions};
+
+#[test]
+fn roc_auc_and_average_precision_equal_scikit_learn() {
+    let csv = demo_csv(DemoParams { rows: 30_000, seed: 11 });
+    let path = std::env::temp_dir().join(format!("vigil-scores-{}.csv", std::process::id()));
+    std::fs::write(&path, &csv).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/scores_reference.py");
+    let output = Command::new("python3").arg(&script).arg(&path).output().expect("python3 runs");
+    let _ = std::fs::remove_file(&path);
+    assert!(output.status.success(), "reference script failed (make py-deps?):\n{}", String::from_utf8_lossy(&output.stderr));
+    let reference: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    let table = load_bytes(&csv, LoadOptions::default()).unwrap().table;
+    let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+    let label = LabelSpec { column: "decision".into(), positive: vec!["removed".into(), "restricted".into()] };
+    let report = score_curves(&table, &rows, &ScoreParams { score: "risk_score".into(), label, threshold: Some(0.5), min_precision: 0.9 }).unwrap();
+    let get = |key: &str| reference[key].as_f64().unwrap();
+    eprintln!("ROC AUC ours {:.12} sklearn {:.12}; AP ours {:.12} sklearn {:.12}", report.roc_auc, get("roc_auc"), report.average_precision, get("average_precision"));
+    assert_eq!(report.rows, get("rows") as u64);
+    assert_eq!(report.positives, get("positives") as u64);
+    assert!((report.roc_auc - get("roc_auc")).abs() < 1e-9);
+    assert!((report.average_precision - get("average_precision")).abs() < 1e-9);
+    assert!((report.at_threshold.precision() - get("precision_at_half")).abs() < 1e-9);
+    assert!((report.at_threshold.recall() - get("recall_at_half")).abs() < 1e-9);
+}
