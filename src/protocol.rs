@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::backtest::{BacktestParams, BacktestReport, ScoreParams, ScoreReport};
 use crate::analysis::cluster::{ClusterParams, ClusterReport};
 use crate::analysis::labels::{LabelParams, LabelReport};
 use crate::analysis::profile::{ProfileParams, TableProfile};
@@ -74,6 +75,10 @@ pub enum Request {
     ClusterSelect { selection: MapSelection },
     /// The last clustering's membership as CSV.
     ClusterExport,
+    /// Detection rules against the label, over the rows passing the filter.
+    Backtest { params: BacktestParams },
+    /// ROC / precision-recall of a score column against the label.
+    Scores { params: ScoreParams },
 }
 
 /// Which points of the cluster map to turn into a filter.
@@ -129,6 +134,8 @@ pub enum Response {
     /// The clause and how many points it selects.
     ClusterSelect { id: u64, result: Result<(crate::data::filter::Clause, usize), String> },
     ClusterExport { id: u64, result: Result<String, String> },
+    Backtest { id: u64, result: Result<Box<BacktestReport>, String> },
+    Scores { id: u64, result: Result<Box<ScoreReport>, String> },
     /// A request that could not be served (e.g. rows before anything is loaded).
     Failed { id: u64, message: String },
 }

@@ -9,7 +9,7 @@ use super::client;
 use super::clusters_tab::ClustersTab;
 use super::data_tab::DataTab;
 use super::filter_bar::FilterBar;
-use super::placeholder::Planned;
+use super::models_tab::ModelsTab;
 use super::rootcause_tab::RootCauseTab;
 use super::trends_tab::TrendsTab;
 use super::profile_tab::ProfileTab;
@@ -69,7 +69,7 @@ pub fn App() -> impl IntoView {
                     Tab::Trends => view! { <TrendsTab/> }.into_any(),
                     Tab::RootCause => view! { <RootCauseTab/> }.into_any(),
                     Tab::Clusters => view! { <ClustersTab/> }.into_any(),
-                    other => view! { <Planned tab=other/> }.into_any(),
+                    Tab::Models => view! { <ModelsTab/> }.into_any(),
                 }}
             </main>
             <div class="drop-overlay" aria-hidden="true">

@@ -146,6 +146,10 @@ fn handle(state: AppState, response: Response) {
                 state.cluster_running.set(None);
                 state.cluster_point.set(None);
                 state.cluster_selection.set(None);
+                state.backtest.set(None);
+                state.scores.set(None);
+                state.score_column.set(None);
+                state.score_threshold.set(None);
                 state.page.set(None);
                 state.summary.set(Some(summary));
                 state.view_version.update(|v| *v += 1);
@@ -180,6 +184,8 @@ fn handle(state: AppState, response: Response) {
                 state.cluster.set(Some(result));
             }
         }
+        Response::Backtest { result, .. } => state.backtest.set(Some(result)),
+        Response::Scores { result, .. } => state.scores.set(Some(result)),
         Response::ClusterPoint { result, .. } => state.cluster_point.set(result.ok()),
         Response::ClusterSelect { result, .. } => state.cluster_selection.set(Some(result)),
         Response::ClusterExport { result, .. } => {

@@ -11,7 +11,7 @@ mod download;
 mod filter_bar;
 mod grid;
 mod labels_panel;
-mod placeholder;
+mod models_tab;
 mod profile_tab;
 mod rootcause_tab;
 mod state;

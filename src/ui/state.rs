@@ -221,6 +221,14 @@ pub struct AppState {
     pub cluster_view: RwSignal<u64>,
     /// The hovered map point.
     pub cluster_point: RwSignal<Option<PointDetail>>,
+    /// The rules of the Models tab, in order.
+    pub rules: RwSignal<Vec<crate::analysis::backtest::RuleSpec>>,
+    pub backtest: RwSignal<Option<Result<Box<crate::analysis::backtest::BacktestReport>, String>>>,
+    /// The score column and threshold of the Models tab.
+    pub score_column: RwSignal<Option<String>>,
+    pub score_threshold: RwSignal<Option<f64>>,
+    pub score_min_precision: RwSignal<f64>,
+    pub scores: RwSignal<Option<Result<Box<crate::analysis::backtest::ScoreReport>, String>>>,
     /// A brushed selection of map points as a filter clause, and how many points it holds.
     pub cluster_selection: RwSignal<Option<Result<(Clause, usize), String>>>,
 }
@@ -264,6 +272,12 @@ impl AppState {
             cluster_view: RwSignal::new(0),
             cluster_point: RwSignal::new(None),
             cluster_selection: RwSignal::new(None),
+            rules: RwSignal::new(vec![crate::analysis::backtest::RuleSpec { name: "rule 1".into(), text: String::new() }]),
+            backtest: RwSignal::new(None),
+            score_column: RwSignal::new(None),
+            score_threshold: RwSignal::new(None),
+            score_min_precision: RwSignal::new(0.9),
+            scores: RwSignal::new(None),
         }
     }
 }

@@ -14,6 +14,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
 
+use crate::analysis::backtest::{backtest, score_curves};
 use crate::analysis::cluster::{describe, prepare, Fitter, Outcome as ClusterOutcome, Step};
 use crate::analysis::labels::check_labels;
 use crate::analysis::profile::profile_table;
@@ -290,6 +291,22 @@ fn handle_message(state: &Shared, data: &JsValue) {
             let state = state.borrow();
             let result = state.cluster.as_ref().map(ClusterOutcome::membership_csv).ok_or_else(|| "Run the clustering first.".to_string());
             post(&Response::ClusterExport { id, result });
+        }
+        Request::Backtest { params } => {
+            let state = state.borrow();
+            let response = match &state.report {
+                Some(report) => Response::Backtest { id, result: backtest(&report.table, &state.view, &params).map(Box::new).map_err(|e| format!("Cannot evaluate the rules: {e}.")) },
+                None => Response::Failed { id, message: "No data is loaded.".into() },
+            };
+            post(&response);
+        }
+        Request::Scores { params } => {
+            let state = state.borrow();
+            let response = match &state.report {
+                Some(report) => Response::Scores { id, result: score_curves(&report.table, &state.view, &params).map(Box::new).map_err(|e| format!("Cannot score: {e}.")) },
+                None => Response::Failed { id, message: "No data is loaded.".into() },
+            };
+            post(&response);
         }
         Request::ColumnValues { column, limit } => {
             let state = state.borrow();

@@ -1,0 +1,448 @@
+//! The Models & rules tab: write detection rules in the rule language, backtest them against
+//! the label (confusion, precision, recall, drift, overlaps, the rule set), browse their false
+//! positives and negatives, export them as SQL or JSON; and read a score column's ROC and
+//! precision-recall curves with a threshold slider.
+
+use std::sync::Arc;
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+
+use super::chart::{theme, BarChart, XFormat, YFormat};
+use super::client::{self, send};
+use super::download::download_text;
+use super::state::{AppState, Tab};
+use crate::analysis::backtest::{BacktestParams, BacktestReport, Confusion, RuleResult, RuleSpec, ScoreParams, ScoreReport, MAX_RULES};
+use crate::analysis::labels::LabelSpec;
+use crate::data::filter::Clause;
+use crate::data::table::ColumnType;
+use crate::plot::canvas::draw_on_canvas;
+use crate::plot::scatter::draw_xy;
+use crate::protocol::{format_count, Request};
+
+fn pct(v: f64) -> String {
+    if v.is_finite() { format!("{:.1} %", v * 100.0) } else { "—".into() }
+}
+
+/// The label chosen in the Profile tab (guessed from the names when none is chosen yet).
+fn label_spec(state: AppState) -> Option<LabelSpec> {
+    if state.label_params.get_untracked().is_none() {
+        let guessed = state.summary.with_untracked(|s| s.as_ref().and_then(|s| super::labels_panel::guess(&s.columns)));
+        state.label_params.set(guessed);
+    }
+    state.label_params.get_untracked().map(|l| LabelSpec { column: l.label, positive: l.positive })
+}
+
+fn evaluate(state: AppState) {
+    let Some(label) = label_spec(state) else {
+        state.backtest.set(Some(Err("Choose a label column in the Profile tab (Ground truth) first.".into())));
+        return;
+    };
+    let rules: Vec<RuleSpec> = state.rules.get_untracked().into_iter().filter(|r| !r.text.trim().is_empty()).collect();
+    if rules.is_empty() {
+        state.backtest.set(Some(Err("Write a rule first, e.g. prior_strikes >= 2 and account_age_days < 30.".into())));
+        return;
+    }
+    send(Request::Backtest { params: BacktestParams { rules, label, time_column: None } }, None);
+}
+
+fn request_scores(state: AppState) {
+    let (Some(label), Some(score)) = (label_spec(state), state.score_column.get_untracked()) else { return };
+    let params = ScoreParams { score, label, threshold: state.score_threshold.get_untracked(), min_precision: state.score_min_precision.get_untracked() };
+    send(Request::Scores { params }, None);
+}
+
+#[component]
+pub fn ModelsTab() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        if state.summary.with(Option::is_none) {
+            return view! { <section class="panel"><p>"Load data to backtest rules."</p></section> }.into_any();
+        }
+        let label_line = match label_spec(state) {
+            Some(l) => {
+                let positive = if l.positive.is_empty() { "every class but the most common".to_string() } else { l.positive.join(", ") };
+                format!("Ground truth: {} ∈ {{{positive}}} (change it in the Profile tab). Rows without a label are left out.", l.column)
+            }
+            None => "No label column: choose one in the Profile tab (Ground truth) to backtest against.".into(),
+        };
+        view! {
+            <p class="muted small" data-testid="models-label">{label_line}</p>
+            <RulesEditor/>
+            {move || match state.backtest.get() {
+                None => None,
+                Some(Err(message)) => Some(view! { <section class="panel" data-testid="backtest-error"><p class="problem">{message}</p></section> }.into_any()),
+                Some(Ok(report)) => Some(view! { <BacktestView report=Arc::new(*report)/> }.into_any()),
+            }}
+            <ScoresPanel/>
+        }
+        .into_any()
+    }
+}
+
+#[component]
+fn RulesEditor() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let import_problem = RwSignal::new(None::<String>);
+    let set_rule = move |idx: usize, update: Box<dyn Fn(&mut RuleSpec)>| {
+        state.rules.update(|rules| {
+            if let Some(rule) = rules.get_mut(idx) {
+                update(rule);
+            }
+        });
+    };
+    let rows = move || {
+        let count = state.rules.with(Vec::len);
+        (0..count)
+            .map(|idx| {
+                let name = move || state.rules.with(|r| r.get(idx).map(|r| r.name.clone()).unwrap_or_default());
+                let text = move || state.rules.with(|r| r.get(idx).map(|r| r.text.clone()).unwrap_or_default());
+                view! {
+                    <div class="rule-row" data-testid="rule-row">
+                        <input class="rule-name" aria-label="Rule name" data-testid="rule-name" prop:value=name
+                            on:change=move |e| { let v = event_target_value(&e); set_rule(idx, Box::new(move |r| r.name = v.clone())) }/>
+                        <textarea class="rule-text mono" rows="2" aria-label="Rule" data-testid="rule-text" spellcheck="false"
+                            placeholder="prior_strikes >= 2 and account_age_days < 30   ·   country in (BR, ID) or reason = scam   ·   risk_score between 0.5 and 0.9   ·   text contains \"free\"   ·   country is missing"
+                            prop:value=text
+                            on:change=move |e| { let v = event_target_value(&e); set_rule(idx, Box::new(move |r| r.text = v.clone())) }></textarea>
+                        <button class="button small" title="Remove this rule" on:click=move |_| state.rules.update(|r| { if r.len() > 1 { r.remove(idx); } })>"×"</button>
+                    </div>
+                }
+            })
+            .collect_view()
+    };
+    let add = move |_| {
+        state.rules.update(|r| {
+            if r.len() < MAX_RULES {
+                let name = format!("rule {}", r.len() + 1);
+                r.push(RuleSpec { name, text: String::new() });
+            }
+        })
+    };
+    let export_json = move |_| {
+        let json = serde_json::to_string_pretty(&state.rules.get_untracked()).unwrap_or_default();
+        if let Err(message) = download_text("vigil-rules.json", "application/json", &json) {
+            state.error.set(Some(format!("Cannot export the rules: {message}")));
+        }
+    };
+    let import_json = move |e: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        input.set_value("");
+        wasm_bindgen_futures::spawn_local(async move {
+            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|v| v.as_string()).unwrap_or_default();
+            match serde_json::from_str::<Vec<RuleSpec>>(&text) {
+                Ok(rules) if !rules.is_empty() && rules.len() <= MAX_RULES => {
+                    import_problem.set(None);
+                    state.rules.set(rules);
+                    evaluate(state);
+                }
+                Ok(_) => import_problem.set(Some(format!("The file holds no rules, or more than {MAX_RULES}."))),
+                Err(err) => import_problem.set(Some(format!("Not a Vigil rules file: {err}."))),
+            }
+        });
+    };
+    view! {
+        <section class="panel rules-panel" data-testid="rules-panel">
+            <div class="panel-head">
+                <h2>"Rules"</h2>
+                <span class="toggle">
+                    <button class="button small" data-testid="rule-add" on:click=add>"Add rule"</button>
+                    <button class="button small" data-testid="rules-export" on:click=export_json>"Export JSON"</button>
+                    <label class="button small">"Import JSON"<input type="file" accept=".json,application/json" class="hidden" data-testid="rules-import" on:change=import_json/></label>
+                </span>
+            </div>
+            <p class="muted small">"Conditions: = != < <= > >= · in (a, b) · not in (…) · between x and y · is missing · is not missing · contains \"text\"; join with and, or, not and parentheses. Quote names with spaces in backticks."</p>
+            {rows}
+            <div class="control-row">
+                <button class="button primary" data-testid="rules-evaluate" on:click=move |_| evaluate(state)>"Evaluate"</button>
+            </div>
+            {move || import_problem.get().map(|p| view! { <p class="problem">{p}</p> })}
+        </section>
+    }
+}
+
+/// Shows rows of a rule's outcome in the Data tab.
+fn show_rows(state: AppState, rule: &RuleResult, false_positives: bool, label: &str, positives: &[String]) {
+    let rule_clause = |negate| Clause::Rule { name: rule.name.clone(), text: rule.text.clone(), negate };
+    let clauses = if false_positives {
+        vec![
+            rule_clause(false),
+            Clause::InSet { column: label.to_string(), values: positives.to_vec(), negate: true },
+            Clause::Missing { column: label.to_string(), missing: false },
+        ]
+    } else {
+        vec![rule_clause(true), Clause::InSet { column: label.to_string(), values: positives.to_vec(), negate: false }]
+    };
+    state.filter.update(|f| f.clauses.extend(clauses));
+    client::apply_view(state);
+    state.tab.set(Tab::Data);
+}
+
+/// "at character 12: …" → the rule with a caret under character 12.
+fn caret_line(text: &str, message: &str) -> Option<String> {
+    let position: usize = message.strip_prefix("at character ")?.split(':').next()?.parse().ok()?;
+    Some(format!("{}\n{}^", text, " ".repeat(position.saturating_sub(1))))
+}
+
+#[component]
+fn BacktestView(report: Arc<BacktestReport>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let selected = RwSignal::new(report.rules.iter().position(Result::is_ok).unwrap_or(0));
+    let rules = state.rules.get_untracked();
+    let row = |name: String, c: &Confusion, marginal: Option<u64>, total: u64| {
+        view! {
+            <td class="num">{format_count(c.flagged())}</td>
+            <td class="num">{pct(c.flagged() as f64 / total.max(1) as f64)}</td>
+            <td class="num" data-testid="rule-precision">{pct(c.precision())}</td>
+            <td class="num" data-testid="rule-recall">{pct(c.recall())}</td>
+            <td class="num">{if c.f1().is_finite() { format!("{:.3}", c.f1()) } else { "—".into() }}</td>
+            <td class="num mono">{format!("{} / {} / {} / {}", format_count(c.tp), format_count(c.fp), format_count(c.fn_), format_count(c.tn))}</td>
+            <td class="num">{marginal.map(format_count).unwrap_or_default()}</td>
+            <td class="hidden">{name}</td>
+        }
+    };
+    let total = report.rows;
+    let body = report
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(idx, result)| match result {
+            Ok(r) => {
+                let cells = row(r.name.clone(), &r.confusion, Some(r.marginal), total);
+                view! {
+                    <tr data-testid="rule-result" class:focused=move || selected.get() == idx on:click=move |_| selected.set(idx)>
+                        <td>{r.name.clone()}</td>{cells}
+                    </tr>
+                }
+                .into_any()
+            }
+            Err(message) => {
+                let text = rules.get(idx).map(|r| r.text.clone()).unwrap_or_default();
+                let caret = caret_line(&text, message);
+                view! {
+                    <tr data-testid="rule-result-error">
+                        <td>{rules.get(idx).map(|r| r.name.clone()).unwrap_or_default()}</td>
+                        <td colspan="8">
+                            <span class="problem" data-testid="rule-error">{message.clone()}</span>
+                            {caret.map(|c| view! { <pre class="caret mono">{c}</pre> })}
+                        </td>
+                    </tr>
+                }
+                .into_any()
+            }
+        })
+        .collect_view();
+    let union = report.union.filter(|_| report.rules.iter().filter(|r| r.is_ok()).count() > 1).map(|c| {
+        let cells = row(String::new(), &c, None, total);
+        view! { <tr class="union" data-testid="rule-set"><td>"rule set (any)"</td>{cells}</tr> }
+    });
+    let names: Vec<String> = report.rules.iter().enumerate().map(|(i, r)| r.as_ref().map(|r| r.name.clone()).unwrap_or_else(|_| format!("rule {}", i + 1))).collect();
+    let running: Vec<usize> = (0..report.rules.len()).filter(|&i| report.rules[i].is_ok()).collect();
+    let overlap = (running.len() > 1).then(|| {
+        let head = running.iter().map(|&j| view! { <th class="num">{names[j].clone()}</th> }).collect_view();
+        let rows = running
+            .iter()
+            .map(|&i| {
+                let cells = running
+                    .iter()
+                    .map(|&j| {
+                        let text = if i == j { format_count(report.overlap[i][j]) } else { format!("{} both · {} one", format_count(report.overlap[i][j]), format_count(report.disagree[i][j])) };
+                        view! { <td class="num">{text}</td> }
+                    })
+                    .collect_view();
+                view! { <tr><th>{names[i].clone()}</th>{cells}</tr> }
+            })
+            .collect_view();
+        view! {
+            <h3>"Overlap"</h3>
+            <p class="muted small">"Rows both rules flag, and rows only one of them flags (the diagonal: each rule's flagged rows)."</p>
+            <div class="table-wrap"><table class="grid" data-testid="rule-overlap"><thead><tr><th></th>{head}</tr></thead><tbody>{rows}</tbody></table></div>
+        }
+    });
+    let label = report.label.clone();
+    let positives = report.positive_classes.clone();
+    let detail_report = report.clone();
+    let detail = move || {
+        let idx = selected.get();
+        let r = detail_report.rules.get(idx)?.as_ref().ok()?.clone();
+        let (edges, heights): (Vec<f64>, Vec<f64>) = {
+            let mut edges: Vec<f64> = r.daily.iter().map(|(ms, _)| *ms as f64).collect();
+            if let Some(last) = edges.last().copied() {
+                edges.push(last + 86_400_000.0);
+            }
+            (edges, r.daily.iter().map(|(_, n)| *n as f64).collect())
+        };
+        let (week_edges, week_precision): (Vec<f64>, Vec<f64>) = {
+            let mut edges: Vec<f64> = r.weekly.iter().map(|w| w.start_ms as f64).collect();
+            if let Some(last) = edges.last().copied() {
+                edges.push(last + 7.0 * 86_400_000.0);
+            }
+            (edges, r.weekly.iter().map(|w| if w.flagged > 0 { w.true_positives as f64 / w.flagged as f64 } else { 0.0 }).collect())
+        };
+        let sql = r.sql.clone();
+        let notes = r.sql_notes.clone();
+        let copy_sql = sql.clone();
+        let (fp_rule, fn_rule) = (r.clone(), r.clone());
+        let (label_fp, label_fn, pos_fp, pos_fn) = (label.clone(), label.clone(), positives.clone(), positives.clone());
+        Some(view! {
+            <div class="rule-detail" data-testid="rule-detail">
+                <div class="panel-head">
+                    <h3>{format!("“{}”", r.name)}</h3>
+                    <span class="toggle">
+                        <button class="button small" data-testid="show-false-positives" on:click=move |_| show_rows(state, &fp_rule, true, &label_fp, &pos_fp)>{format!("Show {} false positives", format_count(r.confusion.fp))}</button>
+                        <button class="button small" data-testid="show-false-negatives" on:click=move |_| show_rows(state, &fn_rule, false, &label_fn, &pos_fn)>{format!("Show {} false negatives", format_count(r.confusion.fn_))}</button>
+                        <button class="button small" data-testid="copy-sql" on:click=move |_| {
+                            if let Some(w) = web_sys::window() { let _ = w.navigator().clipboard().write_text(&copy_sql); }
+                        }>"Copy SQL"</button>
+                    </span>
+                </div>
+                <div class="rule-charts">
+                    <div>
+                        <p class="muted small">"Flagged rows per day"</p>
+                        {(!heights.is_empty()).then(|| view! { <BarChart edges=edges heights=heights x_format=XFormat::Date height=120 unit="flagged" testid="rule-daily".to_string()/> })}
+                    </div>
+                    <div>
+                        <p class="muted small">"Precision per week (does the rule drift?)"</p>
+                        {(!week_precision.is_empty()).then(|| view! { <BarChart edges=week_edges heights=week_precision y_format=YFormat::Percent x_format=XFormat::Date height=120 unit="precision" testid="rule-weekly".to_string()/> })}
+                    </div>
+                </div>
+                <p class="muted small">"As SQL (ANSI WHERE clause):"</p>
+                <pre class="sql mono" data-testid="rule-sql">{sql}</pre>
+                <ul class="notices small">{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+            </div>
+        })
+    };
+    let summary = format!(
+        "{} labelled rows, {} positive ({}){}",
+        format_count(report.rows),
+        format_count(report.positives),
+        pct(report.positives as f64 / report.rows.max(1) as f64),
+        if report.missing_label > 0 { format!("; {} rows without a label left out", format_count(report.missing_label)) } else { String::new() }
+    );
+    view! {
+        <section class="panel" data-testid="backtest">
+            <div class="panel-head"><h2>"Backtest"</h2><span class="muted small">{summary}</span></div>
+            <div class="table-wrap">
+                <table class="grid rules-table">
+                    <thead><tr>
+                        <th>"rule"</th><th class="num">"flagged"</th><th class="num">"share"</th><th class="num">"precision"</th><th class="num">"recall"</th>
+                        <th class="num">"F1"</th><th class="num">"TP / FP / FN / TN"</th><th class="num" title="Positives only this rule catches">"only this rule"</th><th class="hidden"></th>
+                    </tr></thead>
+                    <tbody>{body}{union}</tbody>
+                </table>
+            </div>
+            {detail}
+            {overlap}
+        </section>
+    }
+}
+
+#[component]
+fn ScoresPanel() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let numeric: Vec<String> = state
+        .summary
+        .get_untracked()
+        .map(|s| s.columns.into_iter().filter(|c| matches!(c.kind, ColumnType::Float | ColumnType::Integer)).map(|c| c.name).collect())
+        .unwrap_or_default();
+    if state.score_column.get_untracked().is_none() {
+        let guess = numeric.iter().find(|n| ["score", "prob", "risk"].iter().any(|w| n.to_lowercase().contains(w))).cloned();
+        state.score_column.set(guess);
+    }
+    Effect::new(move |_| {
+        state.view_version.track();
+        state.score_column.track();
+        state.score_threshold.track();
+        state.score_min_precision.track();
+        request_scores(state);
+    });
+    view! {
+        <section class="panel" data-testid="scores-panel">
+            <div class="panel-head">
+                <h2>"Score thresholds"</h2>
+                <label>"score column "
+                    <select aria-label="Score column" data-testid="score-column" on:change=move |e| {
+                        let v = event_target_value(&e);
+                        state.score_threshold.set(None);
+                        state.score_column.set((!v.is_empty()).then_some(v));
+                    }>
+                        <option value="" selected=move || state.score_column.get().is_none()>"choose…"</option>
+                        {numeric.into_iter().map(|n| { let m = n.clone(); view! { <option value=n.clone() selected=move || state.score_column.get().as_deref() == Some(m.as_str())>{n.clone()}</option> } }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            {move || match state.scores.get() {
+                None => view! { <p class="muted">"Choose a numeric score column to see its ROC and precision-recall curves."</p> }.into_any(),
+                Some(Err(message)) => view! { <p class="problem" data-testid="scores-error">{message}</p> }.into_any(),
+                Some(Ok(report)) => view! { <ScoreView report=Arc::new(*report)/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ScoreView(report: Arc<ScoreReport>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let roc = NodeRef::<Canvas>::new();
+    let pr = NodeRef::<Canvas>::new();
+    let problem = RwSignal::new(None::<String>);
+    let r = report.clone();
+    Effect::new(move |_| {
+        let theme = theme();
+        // The marker: the curve point of the current threshold.
+        let at = r.curve.iter().take_while(|c| c.threshold >= r.threshold).last().copied();
+        let roc_points: Vec<(f64, f64)> = std::iter::once((0.0, 0.0)).chain(r.curve.iter().map(|c| (c.fpr, c.tpr))).collect();
+        let pr_points: Vec<(f64, f64)> = r.curve.iter().map(|c| (c.tpr, c.precision)).collect();
+        let label = |v: f64| format!("{v:.1}");
+        if let (Some(a), Some(b)) = (roc.get(), pr.get()) {
+            let drawn = draw_on_canvas(&a, |area| draw_xy(area, &roc_points, theme, 0, at.map(|c| c.fpr), None, &label).map_err(|e| e.to_string()))
+                .and_then(|()| draw_on_canvas(&b, |area| draw_xy(area, &pr_points, theme, 2, at.map(|c| c.tpr), Some(r.min_precision), &label).map_err(|e| e.to_string())));
+            if let Err(err) = drawn {
+                problem.set(Some(err));
+            }
+        }
+    });
+    let (lo, hi) = (report.curve.last().map_or(0.0, |c| c.threshold), report.curve.first().map_or(1.0, |c| c.threshold));
+    let step = ((hi - lo) / 200.0).max(1e-9);
+    let c = report.at_threshold;
+    let best = report.best_for_precision.map_or_else(
+        || format!("No threshold reaches {} precision.", pct(report.min_precision)),
+        |b| format!("Best threshold for precision ≥ {}: {} (precision {}, recall {}).", pct(report.min_precision), crate::data::table::format_float((b.threshold * 1e6).round() / 1e6), pct(b.precision), pct(b.tpr)),
+    );
+    let best_threshold = report.best_for_precision.map(|b| b.threshold);
+    view! {
+        <p data-testid="score-summary">
+            {format!("ROC AUC {:.4} · average precision {:.4} · {} rows, {} positive", report.roc_auc, report.average_precision, format_count(report.rows), format_count(report.positives))}
+            {(report.missing_score > 0).then(|| format!(" · {} without a score left out", format_count(report.missing_score)))}
+        </p>
+        <div class="control-row">
+            <label>"flag score ≥ "
+                <input type="range" data-testid="score-threshold" min=lo.to_string() max=hi.to_string() step=step.to_string()
+                    prop:value=report.threshold.to_string()
+                    on:change=move |e| { if let Ok(v) = event_target_value(&e).parse::<f64>() { state.score_threshold.set(Some(v)) } }/>
+                <span class="tabular" data-testid="score-threshold-value">{format!(" {:.3}", report.threshold)}</span>
+            </label>
+            <label>"precision target "
+                <input type="number" class="narrow" min="0" max="1" step="0.01" data-testid="score-min-precision" prop:value=report.min_precision.to_string()
+                    on:change=move |e| { if let Ok(v) = event_target_value(&e).parse::<f64>() { if (0.0..=1.0).contains(&v) { state.score_min_precision.set(v) } } }/>
+            </label>
+            {best_threshold.map(|t| view! { <button class="button small" data-testid="use-best-threshold" on:click=move |_| state.score_threshold.set(Some(t))>"Use it"</button> })}
+        </div>
+        <p class="small" data-testid="score-best">{best}</p>
+        <table class="grid confusion" data-testid="score-confusion">
+            <thead><tr><th></th><th class="num">"label positive"</th><th class="num">"label negative"</th></tr></thead>
+            <tbody>
+                <tr><th>"flagged"</th><td class="num">{format_count(c.tp)}</td><td class="num">{format_count(c.fp)}</td></tr>
+                <tr><th>"not flagged"</th><td class="num">{format_count(c.fn_)}</td><td class="num">{format_count(c.tn)}</td></tr>
+            </tbody>
+        </table>
+        <p class="small">{format!("At {:.3}: precision {}, recall {}, F1 {}, {} flagged.", report.threshold, pct(c.precision()), pct(c.recall()), if c.f1().is_finite() { format!("{:.3}", c.f1()) } else { "—".into() }, format_count(c.flagged()))}</p>
+        <div class="rule-charts">
+            <div><p class="muted small">"ROC: true-positive rate by false-positive rate (marker: the threshold)"</p><canvas node_ref=roc class="param-chart" data-testid="roc-chart"></canvas></div>
+            <div><p class="muted small">"Precision by recall (line: the precision target)"</p><canvas node_ref=pr class="param-chart" data-testid="pr-chart"></canvas></div>
+        </div>
+        {move || problem.get().map(|p| view! { <p class="problem">"Chart could not be drawn: " {p}</p> })}
+    }
+}
