@@ -9,4 +9,5 @@ pub mod profile;
 pub mod rootcause;
 pub mod series;
 pub mod stats;
+pub mod tree;
 pub mod trend;

@@ -32,6 +32,15 @@ try {
     await page.waitForSelector('[data-testid="cluster-profiles"]', { timeout: 120000 });
     await page.waitForTimeout(500);
     await page.screenshot({ path: `${out}clusters-tab-${scheme}.png`, fullPage: true });
+    await page.click('[data-testid="tab-models"]');
+    await page.fill('[data-testid="rule-text"] >> nth=0', 'prior_strikes >= 2 and account_age_days < 30');
+    await page.click('[data-testid="rule-add"]');
+    await page.fill('[data-testid="rule-text"] >> nth=1', 'reason = scam and country = BR');
+    await page.click('[data-testid="rules-evaluate"]');
+    await page.waitForSelector('[data-testid="rule-daily"]');
+    await page.waitForSelector('[data-testid="roc-chart"]');
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: `${out}models-tab-${scheme}.png`, fullPage: true });
     await context.close();
   }
   console.log(`screenshots written to ${out}`);

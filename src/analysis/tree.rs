@@ -1,0 +1,326 @@
+//! Learned heuristics: a decision tree (linfa-trees, Gini) fitted on chosen features to the
+//! label, on a seeded training split, read back as a tree and as rules: every leaf's path in
+//! the rule language with its precision and support on the training and held-out rows, so a
+//! leaf can become an editable rule.
+
+use linfa::prelude::*;
+use linfa_trees::{DecisionTree, SplitQuality};
+use ndarray::{Array1, Array2, ArrayView1, Axis};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::cluster::{prepare, ClusterParams, Encoding, FeatureSpec, MissingPolicy};
+use super::labels::LabelSpec;
+use crate::data::table::{format_float, Table};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TreeParams {
+    pub features: Vec<FeatureSpec>,
+    pub label: LabelSpec,
+    pub max_depth: usize,
+    /// Smallest number of training rows in a leaf.
+    pub min_leaf: usize,
+    /// Share of the labelled rows held out for testing.
+    pub test_share: f64,
+    pub seed: u64,
+    /// A leaf predicts positive only when its training precision reaches this (0.5: the
+    /// majority). Negatives weigh t / (1 − t), so the tree looks for precise segments, which
+    /// linfa would otherwise prune away beside a sibling of the same majority.
+    pub precision_target: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum TreeError {
+    #[error("there is no label column “{0}”")]
+    NoLabel(String),
+    #[error("{0}")]
+    Features(String),
+    #[error("{what} must be {range}")]
+    BadParameter { what: &'static str, range: &'static str },
+    #[error("only {0} labelled rows: need at least 20 to train and test")]
+    TooFewRows(usize),
+    #[error("the tree could not be fitted: {0}")]
+    Fit(String),
+}
+
+/// One node, in depth-first order (a node's children follow it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub depth: usize,
+    /// The condition from the parent to this node (rule syntax); `None` at the root.
+    pub condition: Option<String>,
+    /// The split of an inner node, as rule text for its left child (`feature < value`).
+    pub split: Option<String>,
+    pub leaf: bool,
+    /// Whether the node predicts the positive class.
+    pub predicts_positive: bool,
+    pub train_rows: u64,
+    pub train_positives: u64,
+    pub test_rows: u64,
+    pub test_positives: u64,
+    /// Index of the leaf rule (leaves only).
+    pub leaf_index: Option<usize>,
+}
+
+/// A leaf as a rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeafRule {
+    /// The path's conditions joined by `and`.
+    pub text: String,
+    pub predicts_positive: bool,
+    pub train_rows: u64,
+    pub train_positives: u64,
+    pub test_rows: u64,
+    pub test_positives: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TreeReport {
+    pub features: Vec<String>,
+    pub nodes: Vec<Node>,
+    pub leaves: Vec<LeafRule>,
+    pub train_rows: u64,
+    pub test_rows: u64,
+    pub train_accuracy: f64,
+    pub test_accuracy: f64,
+    /// Held-out accuracy of always predicting the majority class.
+    pub baseline_accuracy: f64,
+    /// (feature, share of the impurity decrease), largest first.
+    pub importance: Vec<(String, f64)>,
+    pub notes: Vec<String>,
+}
+
+/// Rule text for "feature < value" or its negation, reading one-hot features ("country = BR")
+/// back as equalities.
+fn condition_text(feature: &str, value: f64, left: bool) -> String {
+    if let Some((column, category)) = feature.split_once(" = ") {
+        if (0.0..1.0).contains(&value) {
+            let quoted = format!("\"{}\"", category.replace('"', "\"\""));
+            return if left { format!("{} != {quoted}", quote_column(column)) } else { format!("{} = {quoted}", quote_column(column)) };
+        }
+    }
+    let v = format_float((value * 1e6).round() / 1e6);
+    if left { format!("{} < {v}", quote_column(feature)) } else { format!("{} >= {v}", quote_column(feature)) }
+}
+
+fn quote_column(name: &str) -> String {
+    let plain = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.'));
+    if plain && !["and", "or", "not", "in", "between", "is", "contains"].contains(&name.to_ascii_lowercase().as_str()) {
+        name.to_string()
+    } else {
+        format!("`{}`", name.replace('`', "``"))
+    }
+}
+
+/// Fits the tree on the given rows (features × rows, labels 0/1); negatives weigh
+/// `negative_weight` (1: plain Gini).
+pub fn fit(x: &Array2<f64>, y: &Array1<usize>, max_depth: usize, min_leaf: usize, negative_weight: f32) -> Result<DecisionTree<f64, usize>, TreeError> {
+    let weights: Array1<f32> = y.iter().map(|&label| if label == 1 { 1.0 } else { negative_weight }).collect();
+    let dataset = Dataset::new(x.clone(), y.clone()).with_weights(weights);
+    DecisionTree::params()
+        .split_quality(SplitQuality::Gini)
+        .max_depth(Some(max_depth))
+        .min_weight_leaf(min_leaf as f32)
+        .min_weight_split((2 * min_leaf) as f32)
+        .fit(&dataset)
+        .map_err(|e| TreeError::Fit(e.to_string()))
+}
+
+/// The leaf a row falls in, by the path of child choices (linfa's own `predict` rule: left when
+/// the feature is below the split).
+fn route(root: &linfa_trees::TreeNode<f64, usize>, row: ArrayView1<f64>) -> Vec<bool> {
+    let mut path = Vec::new();
+    let mut node = root;
+    while !node.is_leaf() {
+        let (feature, value, _) = node.split();
+        let left = row.get(feature).is_some_and(|&v| v < value);
+        let children = node.children();
+        let next = if left { children.first() } else { children.get(1) };
+        match next.and_then(|c| c.as_deref()) {
+            Some(child) => {
+                path.push(left);
+                node = child;
+            }
+            None => break,
+        }
+    }
+    path
+}
+
+/// Fits and reads back a tree on the labelled rows among `rows`.
+pub fn learn_tree(table: &Table, rows: &[u32], params: &TreeParams) -> Result<TreeReport, TreeError> {
+    if !(1..=12).contains(&params.max_depth) {
+        return Err(TreeError::BadParameter { what: "the depth", range: "between 1 and 12" });
+    }
+    if params.min_leaf == 0 {
+        return Err(TreeError::BadParameter { what: "the minimum leaf size", range: "at least 1" });
+    }
+    if !(0.5..=0.99).contains(&params.precision_target) {
+        return Err(TreeError::BadParameter { what: "the precision target", range: "between 50 % and 99 %" });
+    }
+    if !(0.05..=0.8).contains(&params.test_share) {
+        return Err(TreeError::BadParameter { what: "the held-out share", range: "between 5 % and 80 %" });
+    }
+    let truth = params.label.truth(table).ok_or_else(|| TreeError::NoLabel(params.label.column.clone()))?;
+    let labelled: Vec<u32> = rows.iter().copied().filter(|&r| truth.get(r as usize).copied().flatten().is_some()).collect();
+    if labelled.len() < 20 {
+        return Err(TreeError::TooFewRows(labelled.len()));
+    }
+    // The label column itself is no feature.
+    let features: Vec<FeatureSpec> = params.features.iter().filter(|f| f.column != params.label.column).cloned().collect();
+    let cluster_params = ClusterParams {
+        entity: None,
+        features,
+        entity_count: false,
+        log1p: false,
+        standardise: false,
+        clip_z: None,
+        missing: MissingPolicy::Median,
+        ..ClusterParams::default()
+    };
+    let prepared = prepare(table, &labelled, &cluster_params).map_err(|e| TreeError::Features(e.to_string()))?;
+    let x = prepared.raw;
+    let y: Array1<usize> = labelled.iter().map(|&r| usize::from(truth.get(r as usize).copied().flatten() == Some(true))).collect();
+
+    let mut order: Vec<usize> = (0..labelled.len()).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(params.seed));
+    let n_test = ((labelled.len() as f64) * params.test_share).round() as usize;
+    let (test_idx, train_idx) = order.split_at(n_test.clamp(1, labelled.len() - 1));
+    let (mut train_idx, mut test_idx) = (train_idx.to_vec(), test_idx.to_vec());
+    train_idx.sort_unstable();
+    test_idx.sort_unstable();
+    let x_train = x.select(Axis(0), &train_idx);
+    let y_train: Array1<usize> = train_idx.iter().map(|&i| y[i]).collect();
+    let t = params.precision_target;
+    let model = fit(&x_train, &y_train, params.max_depth, params.min_leaf, (t / (1.0 - t)) as f32)?;
+
+    // Route every row to its leaf path.
+    let paths: Vec<Vec<bool>> = x.rows().into_iter().map(|row| route(model.root_node(), row)).collect();
+    let is_test: Vec<bool> = {
+        let mut t = vec![false; labelled.len()];
+        for &i in &test_idx {
+            t[i] = true;
+        }
+        t
+    };
+    let mut nodes = Vec::new();
+    let mut leaves = Vec::new();
+    let names = &prepared.names;
+    // Depth-first over the tree with the path so far.
+    let mut stack: Vec<(&linfa_trees::TreeNode<f64, usize>, Vec<bool>, Vec<String>, Option<String>)> = vec![(model.root_node(), Vec::new(), Vec::new(), None)];
+    let (mut train_correct, mut test_correct) = (0u64, 0u64);
+    while let Some((node, path, conditions, condition)) = stack.pop() {
+        let mut counts = [0u64; 4]; // train rows, train positives, test rows, test positives
+        for (i, p) in paths.iter().enumerate() {
+            if p.len() >= path.len() && p[..path.len()] == path[..] {
+                let slot = if is_test[i] { 2 } else { 0 };
+                counts[slot] += 1;
+                counts[slot + 1] += y[i] as u64;
+            }
+        }
+        let leaf = node.is_leaf();
+        let predicts_positive = if leaf { node.prediction() == Some(1) } else { counts[1] as f64 >= t * counts[0] as f64 };
+        let split = (!leaf).then(|| {
+            let (feature, value, _) = node.split();
+            condition_text(names.get(feature).map_or("?", String::as_str), value, true)
+        });
+        let leaf_index = leaf.then(|| {
+            leaves.push(LeafRule {
+                text: if conditions.is_empty() { "(every row)".into() } else { conditions.join(" and ") },
+                predicts_positive,
+                train_rows: counts[0],
+                train_positives: counts[1],
+                test_rows: counts[2],
+                test_positives: counts[3],
+            });
+            if predicts_positive {
+                train_correct += counts[1];
+                test_correct += counts[3];
+            } else {
+                train_correct += counts[0] - counts[1];
+                test_correct += counts[2] - counts[3];
+            }
+            leaves.len() - 1
+        });
+        nodes.push(Node {
+            depth: path.len(),
+            condition,
+            split,
+            leaf,
+            predicts_positive,
+            train_rows: counts[0],
+            train_positives: counts[1],
+            test_rows: counts[2],
+            test_positives: counts[3],
+            leaf_index,
+        });
+        if !leaf {
+            let (feature, value, _) = node.split();
+            let name = names.get(feature).map_or("?", String::as_str);
+            let children = node.children();
+            // Right first on the stack so the left child comes out first.
+            for (left, child) in [(false, children.get(1)), (true, children.first())] {
+                if let Some(child) = child.and_then(|c| c.as_deref()) {
+                    let text = condition_text(name, value, left);
+                    let mut child_path = path.clone();
+                    child_path.push(left);
+                    let mut child_conditions = conditions.clone();
+                    child_conditions.push(text.clone());
+                    stack.push((child, child_path, child_conditions, Some(text)));
+                }
+            }
+        }
+    }
+    let test_positives = test_idx.iter().filter(|&&i| y[i] == 1).count();
+    let baseline_accuracy = test_positives.max(test_idx.len() - test_positives) as f64 / test_idx.len() as f64;
+    let importance_values = model.feature_importance();
+    let mut importance: Vec<(String, f64)> = names.iter().cloned().zip(importance_values.iter().copied()).filter(|(_, v)| *v > 0.0).collect();
+    importance.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut notes = prepared.transforms.clone();
+    notes.push(format!("Trained on {} rows, tested on {} held out (seed {}).", train_idx.len(), test_idx.len(), params.seed));
+    if t > 0.5 {
+        notes.push(format!("Leaves predict positive at ≥ {:.0} % training precision (negatives weigh {:.2}).", t * 100.0, t / (1.0 - t)));
+    }
+    Ok(TreeReport {
+        features: names.clone(),
+        nodes,
+        leaves,
+        train_rows: train_idx.len() as u64,
+        test_rows: test_idx.len() as u64,
+        train_accuracy: train_correct as f64 / train_idx.len() as f64,
+        test_accuracy: test_correct as f64 / test_idx.len() as f64,
+        baseline_accuracy,
+        importance,
+        notes,
+    })
+}
+
+/// Numeric features for every numeric column but the label (the UI's default).
+pub fn numeric_features(columns: &[(String, crate::data::table::ColumnType)], label: &str) -> Vec<FeatureSpec> {
+    use crate::data::table::ColumnType;
+    columns
+        .iter()
+        .filter(|(name, kind)| name != label && matches!(kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean))
+        .map(|(name, _)| FeatureSpec { column: name.clone(), encoding: Encoding::Numeric })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code: a failing unwrap is a failing test
+    use super::*;
+
+    #[test]
+    fn conditions_read_as_rules() {
+        assert_eq!(condition_text("prior_strikes", 1.5, false), "prior_strikes >= 1.5");
+        assert_eq!(condition_text("account_age_days", 29.5, true), "account_age_days < 29.5");
+        assert_eq!(condition_text("country = BR", 0.5, true), "country != \"BR\"");
+        assert_eq!(condition_text("country = BR", 0.5, false), "country = \"BR\"");
+        assert_eq!(condition_text("share of x", 0.5, true), "`share of x` < 0.5");
+        // Every leaf text parses in the rule language.
+        assert!(crate::data::expr::parse(&format!("{} and {}", condition_text("country = B\"R", 0.5, false), condition_text("in", 2.0, true))).is_ok());
+    }
+}

@@ -1,0 +1,77 @@
+//! Decision trees against scikit-learn's DecisionTreeClassifier on breast_cancer: the same
+//! split, the same depth, held-out accuracy within 0.02. And on the demo, a tree finds the
+//! injected rule-like pattern (`prior_strikes >= 2 ∧ account_age_days < 30`).
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should be loud
+
+use std::path::Path;
+use std::process::Command;
+
+use linfa::prelude::Predict;
+use ndarray::{Array1, Array2};
+use vigil::analysis::cluster::{Encoding, FeatureSpec};
+use vigil::analysis::labels::LabelSpec;
+use vigil::analysis::tree::{fit, learn_tree, TreeParams};
+use vigil::data::demo::{demo_csv, DemoParams};
+use vigil::data::load::{load_bytes, LoadOptions};
+
+#[test]
+fn held_out_accuracy_matches_scikit_learn() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/tree_reference.py");
+    let output = Command::new("python3").arg(&script).output().expect("python3 runs");
+    assert!(output.status.success(), "reference script failed (make py-deps?):\n{}", String::from_utf8_lossy(&output.stderr));
+    let reference: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rows: Vec<Vec<f64>> = reference["x"].as_array().unwrap().iter().map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()).collect();
+    let y: Vec<usize> = reference["y"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let pick = |key: &str| -> Vec<usize> { reference[key].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect() };
+    let (train, test) = (pick("train"), pick("test"));
+    let matrix = |idx: &[usize]| Array2::from_shape_fn((idx.len(), rows[0].len()), |(i, j)| rows[idx[i]][j]);
+    let labels = |idx: &[usize]| idx.iter().map(|&i| y[i]).collect::<Array1<usize>>();
+    for depth in 1..=5usize {
+        let model = fit(&matrix(&train), &labels(&train), depth, 1, 1.0).unwrap();
+        let predicted = model.predict(&matrix(&test));
+        let correct = predicted.iter().zip(labels(&test).iter()).filter(|(a, b)| a == b).count();
+        let ours = correct as f64 / test.len() as f64;
+        let theirs = reference["accuracy"][depth.to_string()].as_f64().unwrap();
+        eprintln!("depth {depth}: ours {ours:.4}, scikit-learn {theirs:.4}");
+        assert!((ours - theirs).abs() <= 0.02, "depth {depth}: {ours:.4} vs {theirs:.4}");
+    }
+}
+
+#[test]
+fn a_tree_recovers_the_demo_rule() {
+    let table = load_bytes(&demo_csv(DemoParams::default()), LoadOptions::default()).unwrap().table;
+    let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+    let numeric = |c: &str| FeatureSpec { column: c.into(), encoding: Encoding::Numeric };
+    let params = TreeParams {
+        features: vec![numeric("account_age_days"), numeric("prior_strikes"), numeric("follower_count"), numeric("posts_per_day")],
+        label: LabelSpec { column: "decision".into(), positive: vec!["removed".into(), "restricted".into()] },
+        max_depth: 6,
+        min_leaf: 20,
+        test_share: 0.3,
+        seed: 7,
+        precision_target: 0.85,
+    };
+    let report = learn_tree(&table, &rows, &params).unwrap();
+    eprintln!("accuracy train {:.3} test {:.3} baseline {:.3}", report.train_accuracy, report.test_accuracy, report.baseline_accuracy);
+    for leaf in &report.leaves {
+        eprintln!("  {} → {} ({} / {} train, {} / {} test)", leaf.text, leaf.predicts_positive, leaf.train_positives, leaf.train_rows, leaf.test_positives, leaf.test_rows);
+    }
+    // A positive leaf whose path bounds both injected conditions: strikes from below at 2
+    // (a split at 1.5 or 2.5 on whole numbers), account age from above near 30 (the CSV's ages
+    // drift up by a quarter of the day number, DEMO.md), precise on held-out rows (the label is
+    // the reviewers' decision: 96 % violations × 93 % sensitivity ≈ 89 %).
+    let bound = |text: &str, prefix: &str, range: std::ops::RangeInclusive<f64>| {
+        text.split(" and ").any(|c| c.strip_prefix(prefix).and_then(|v| v.parse::<f64>().ok()).is_some_and(|v| range.contains(&v)))
+    };
+    let found = report.leaves.iter().find(|l| {
+        l.predicts_positive
+            && bound(&l.text, "prior_strikes >= ", 1.5..=2.5)
+            && bound(&l.text, "account_age_days < ", 20.0..=45.0)
+            && l.test_rows >= 20
+            && l.test_positives as f64 / l.test_rows as f64 >= 0.8
+    });
+    assert!(found.is_some(), "no leaf recovers the rule");
+    // Its text is a rule Vigil can run.
+    assert!(vigil::data::expr::parse(&found.unwrap().text).is_ok());
+}
