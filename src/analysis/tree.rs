@@ -210,7 +210,9 @@ pub fn learn_tree(table: &Table, rows: &[u32], params: &TreeParams) -> Result<Tr
     let mut leaves = Vec::new();
     let names = &prepared.names;
     // Depth-first over the tree with the path so far.
-    let mut stack: Vec<(&linfa_trees::TreeNode<f64, usize>, Vec<bool>, Vec<String>, Option<String>)> = vec![(model.root_node(), Vec::new(), Vec::new(), None)];
+    // (node, its path of left/right choices, the conditions so far, the condition into it)
+    type Visit<'m> = (&'m linfa_trees::TreeNode<f64, usize>, Vec<bool>, Vec<String>, Option<String>);
+    let mut stack: Vec<Visit> = vec![(model.root_node(), Vec::new(), Vec::new(), None)];
     let (mut train_correct, mut test_correct) = (0u64, 0u64);
     while let Some((node, path, conditions, condition)) = stack.pop() {
         let mut counts = [0u64; 4]; // train rows, train positives, test rows, test positives
