@@ -79,6 +79,8 @@ pub enum Request {
     Backtest { params: BacktestParams },
     /// ROC / precision-recall of a score column against the label.
     Scores { params: ScoreParams },
+    /// A decision tree on chosen features to the label, read back as rules.
+    Tree { params: crate::analysis::tree::TreeParams },
 }
 
 /// Which points of the cluster map to turn into a filter.
@@ -136,6 +138,7 @@ pub enum Response {
     ClusterExport { id: u64, result: Result<String, String> },
     Backtest { id: u64, result: Result<Box<BacktestReport>, String> },
     Scores { id: u64, result: Result<Box<ScoreReport>, String> },
+    Tree { id: u64, result: Result<Box<crate::analysis::tree::TreeReport>, String> },
     /// A request that could not be served (e.g. rows before anything is loaded).
     Failed { id: u64, message: String },
 }

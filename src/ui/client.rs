@@ -148,6 +148,7 @@ fn handle(state: AppState, response: Response) {
                 state.cluster_selection.set(None);
                 state.backtest.set(None);
                 state.scores.set(None);
+                state.tree.set(None);
                 state.score_column.set(None);
                 state.score_threshold.set(None);
                 state.page.set(None);
@@ -186,6 +187,10 @@ fn handle(state: AppState, response: Response) {
         }
         Response::Backtest { result, .. } => state.backtest.set(Some(result)),
         Response::Scores { result, .. } => state.scores.set(Some(result)),
+        Response::Tree { result, .. } => {
+            state.tree_pending.set(false);
+            state.tree.set(Some(result));
+        }
         Response::ClusterPoint { result, .. } => state.cluster_point.set(result.ok()),
         Response::ClusterSelect { result, .. } => state.cluster_selection.set(Some(result)),
         Response::ClusterExport { result, .. } => {

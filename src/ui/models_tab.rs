@@ -75,6 +75,7 @@ pub fn ModelsTab() -> impl IntoView {
                 Some(Ok(report)) => Some(view! { <BacktestView report=Arc::new(*report)/> }.into_any()),
             }}
             <ScoresPanel/>
+            <TreePanel/>
         }
         .into_any()
     }
@@ -444,5 +445,139 @@ fn ScoreView(report: Arc<ScoreReport>) -> impl IntoView {
             <div><p class="muted small">"Precision by recall (line: the precision target)"</p><canvas node_ref=pr class="param-chart" data-testid="pr-chart"></canvas></div>
         </div>
         {move || problem.get().map(|p| view! { <p class="problem">"Chart could not be drawn: " {p}</p> })}
+    }
+}
+
+#[component]
+fn TreePanel() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let columns: Vec<(String, ColumnType)> = state.summary.get_untracked().map(|s| s.columns.into_iter().map(|c| (c.name, c.kind)).collect()).unwrap_or_default();
+    let numeric: Vec<String> = columns.iter().filter(|(_, k)| matches!(k, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean)).map(|(n, _)| n.clone()).collect();
+    let chosen = RwSignal::new(numeric.clone());
+    let depth = RwSignal::new("4".to_string());
+    let min_leaf = RwSignal::new("50".to_string());
+    let target = RwSignal::new("0.85".to_string());
+    let seed = RwSignal::new("7".to_string());
+    let problem = RwSignal::new(None::<String>);
+    let fit = move |_| {
+        let Some(label) = label_spec(state) else {
+            problem.set(Some("Choose a label column in the Profile tab first.".into()));
+            return;
+        };
+        let parsed = (|| -> Result<crate::analysis::tree::TreeParams, String> {
+            let whole = |s: String, what: &str| s.trim().parse::<usize>().map_err(|_| format!("{what}: “{s}” is not a whole number"));
+            let number = |s: String, what: &str| s.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("{what}: “{s}” is not a number"));
+            let features: Vec<crate::analysis::cluster::FeatureSpec> = chosen
+                .get_untracked()
+                .into_iter()
+                .map(|column| crate::analysis::cluster::FeatureSpec { column, encoding: crate::analysis::cluster::Encoding::Numeric })
+                .collect();
+            if features.is_empty() {
+                return Err("Choose at least one feature.".into());
+            }
+            Ok(crate::analysis::tree::TreeParams {
+                features,
+                label,
+                max_depth: whole(depth.get_untracked(), "depth")?,
+                min_leaf: whole(min_leaf.get_untracked(), "minimum leaf")?,
+                test_share: 0.3,
+                seed: whole(seed.get_untracked(), "seed")? as u64,
+                precision_target: number(target.get_untracked(), "precision target")?,
+            })
+        })();
+        match parsed {
+            Ok(params) => {
+                problem.set(None);
+                state.tree_pending.set(true);
+                send(Request::Tree { params }, None);
+            }
+            Err(message) => problem.set(Some(message)),
+        }
+    };
+    let checks = numeric
+        .into_iter()
+        .map(|name| {
+            let (n1, n2) = (name.clone(), name.clone());
+            view! {
+                <label class="check" data-testid="tree-feature">
+                    <input type="checkbox" prop:checked=move || chosen.with(|c| c.contains(&n1))
+                        on:change=move |e| { let on = event_target_checked(&e); let n = n2.clone(); chosen.update(|c| { c.retain(|x| *x != n); if on { c.push(n.clone()); } }) }/>
+                    {name}
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="panel" data-testid="tree-panel">
+            <div class="panel-head"><h2>"Learned heuristics (decision tree)"</h2></div>
+            <div class="control-row features"><span class="control-label">"Features"</span>{checks}</div>
+            <div class="control-row">
+                <label>"depth " <input class="narrow" data-testid="tree-depth" prop:value=move || depth.get() on:change=move |e| depth.set(event_target_value(&e))/></label>
+                <label>"minimum leaf " <input class="narrow" data-testid="tree-min-leaf" prop:value=move || min_leaf.get() on:change=move |e| min_leaf.set(event_target_value(&e))/>" rows"</label>
+                <label title="A leaf predicts positive only at this training precision">"positive leaves at precision ≥ " <input class="narrow" data-testid="tree-target" prop:value=move || target.get() on:change=move |e| target.set(event_target_value(&e))/></label>
+                <label>"seed " <input class="narrow" data-testid="tree-seed" prop:value=move || seed.get() on:change=move |e| seed.set(event_target_value(&e))/></label>
+                <span class="muted small">"30 % of the labelled rows are held out."</span>
+                <button class="button primary" data-testid="tree-fit" on:click=fit>"Fit tree"</button>
+            </div>
+            {move || problem.get().map(|p| view! { <p class="problem" data-testid="tree-problem">{p}</p> })}
+            {move || state.tree_pending.get().then(|| view! { <p class="muted">"Fitting…"</p> })}
+            {move || match state.tree.get() {
+                None => None,
+                Some(Err(message)) => Some(view! { <p class="problem" data-testid="tree-error">{message}</p> }.into_any()),
+                Some(Ok(report)) => Some(view! { <TreeView report=Arc::new(*report)/> }.into_any()),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn TreeView(report: Arc<crate::analysis::tree::TreeReport>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let leaf_share = |positives: u64, rows: u64| if rows == 0 { "—".to_string() } else { format!("{:.0} % of {}", positives as f64 / rows as f64 * 100.0, format_count(rows)) };
+    let outline = report
+        .nodes
+        .iter()
+        .map(|n| {
+            let head = n.condition.clone().unwrap_or_else(|| "all labelled rows".into());
+            let facts = format!(
+                "train {} · held out {}",
+                leaf_share(n.train_positives, n.train_rows),
+                leaf_share(n.test_positives, n.test_rows)
+            );
+            let leaf = n.leaf_index.and_then(|i| report.leaves.get(i).cloned());
+            view! {
+                <li class="tree-node" class:leaf=n.leaf class:positive=n.leaf && n.predicts_positive style=format!("margin-left: {}px", n.depth * 22) data-testid="tree-node">
+                    <span class="mono">{head}</span>
+                    <span class="muted small">" — " {facts}</span>
+                    {leaf.filter(|l| l.predicts_positive).map(|l| {
+                        let text = l.text.clone();
+                        view! {
+                            <span class="tag">"→ positive"</span>
+                            <button class="button small" data-testid="leaf-to-rule" title=text.clone() on:click=move |_| {
+                                let text = text.clone();
+                                state.rules.update(|rules| {
+                                    rules.retain(|r| !r.text.trim().is_empty());
+                                    if rules.len() < MAX_RULES {
+                                        let name = format!("tree leaf {}", rules.len() + 1);
+                                        rules.push(RuleSpec { name, text });
+                                    }
+                                });
+                                evaluate(state);
+                            }>"Use as rule"</button>
+                        }
+                    })}
+                </li>
+            }
+        })
+        .collect_view();
+    let importance = report.importance.iter().take(6).map(|(f, v)| format!("{f} {:.0} %", v * 100.0)).collect::<Vec<_>>().join(" · ");
+    view! {
+        <p data-testid="tree-summary">{format!(
+            "Held-out accuracy {:.1} % (always the majority: {:.1} %), training {:.1} %; {} leaves.",
+            report.test_accuracy * 100.0, report.baseline_accuracy * 100.0, report.train_accuracy * 100.0, report.leaves.len()
+        )}</p>
+        <p class="muted small">{format!("Feature importance: {importance}")}</p>
+        <ul class="notices small">{report.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul>
+        <ul class="tree">{outline}</ul>
     }
 }

@@ -229,6 +229,8 @@ pub struct AppState {
     pub score_threshold: RwSignal<Option<f64>>,
     pub score_min_precision: RwSignal<f64>,
     pub scores: RwSignal<Option<Result<Box<crate::analysis::backtest::ScoreReport>, String>>>,
+    pub tree: RwSignal<Option<Result<Box<crate::analysis::tree::TreeReport>, String>>>,
+    pub tree_pending: RwSignal<bool>,
     /// A brushed selection of map points as a filter clause, and how many points it holds.
     pub cluster_selection: RwSignal<Option<Result<(Clause, usize), String>>>,
 }
@@ -278,6 +280,8 @@ impl AppState {
             score_threshold: RwSignal::new(None),
             score_min_precision: RwSignal::new(0.9),
             scores: RwSignal::new(None),
+            tree: RwSignal::new(None),
+            tree_pending: RwSignal::new(false),
         }
     }
 }

@@ -308,6 +308,14 @@ fn handle_message(state: &Shared, data: &JsValue) {
             };
             post(&response);
         }
+        Request::Tree { params } => {
+            let state = state.borrow();
+            let response = match &state.report {
+                Some(report) => Response::Tree { id, result: crate::analysis::tree::learn_tree(&report.table, &state.view, &params).map(Box::new).map_err(|e| format!("Cannot fit the tree: {e}.")) },
+                None => Response::Failed { id, message: "No data is loaded.".into() },
+            };
+            post(&response);
+        }
         Request::ColumnValues { column, limit } => {
             let state = state.borrow();
             let response = match state.report.as_ref().and_then(|r| r.table.column(&column)) {

@@ -616,6 +616,14 @@ describe('models and rules', () => {
     await page.waitForFunction(() => /precision ≥ 95\.0 %/.test(document.querySelector('[data-testid="score-best"]').textContent));
     await page.click('[data-testid="use-best-threshold"]');
     await page.waitForFunction(() => document.querySelector('[data-testid="score-threshold-value"]').textContent.trim() !== '0.500');
+    // A decision tree; a positive leaf becomes a rule, evaluated beside the others.
+    await page.click('[data-testid="tree-fit"]');
+    await page.waitForSelector('[data-testid="tree-summary"]');
+    assert.match(await text(page, 'tree-summary'), /^Held-out accuracy \d+\.\d % \(always the majority: \d+\.\d %\)/);
+    assert.ok(await page.locator('[data-testid="tree-node"]').count() >= 3);
+    await page.click('[data-testid="leaf-to-rule"] >> nth=0');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="rule-result"]').length === 3);
+    assert.match(await page.inputValue('[data-testid="rule-text"] >> nth=2'), / (<|>=|=|!=) /);
     // False positives of the first rule, as rows in the Data tab.
     await page.click('[data-testid="rule-result"] >> nth=0');
     await page.click('[data-testid="show-false-positives"]');
