@@ -39,6 +39,8 @@ try {
     await page.click('[data-testid="rules-evaluate"]');
     await page.waitForSelector('[data-testid="rule-daily"]');
     await page.waitForSelector('[data-testid="roc-chart"]');
+    await page.click('[data-testid="tree-fit"]');
+    await page.waitForSelector('[data-testid="tree-summary"]');
     await page.waitForTimeout(400);
     await page.screenshot({ path: `${out}models-tab-${scheme}.png`, fullPage: true });
     await context.close();
