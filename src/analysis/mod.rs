@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod labels;
 pub mod nan_serde;
 pub mod profile;
+pub mod regression;
 pub mod rootcause;
 pub mod series;
 pub mod stats;

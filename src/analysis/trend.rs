@@ -388,8 +388,7 @@ pub fn linear_trend(values: &[f64], log: bool) -> Option<LinearTrend> {
     let df = nf - 2.0;
     let slope_std_error = (sse / df / sxx).sqrt();
     let p_value = if slope_std_error > 0.0 {
-        let t = (slope / slope_std_error).abs();
-        (2.0 * (1.0 - distrs::StudentsT::cdf(t, df))).clamp(0.0, 1.0)
+        super::regression::t_two_sided(slope / slope_std_error, df)
     } else if slope == 0.0 {
         1.0
     } else {

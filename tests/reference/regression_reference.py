@@ -1,0 +1,40 @@
+"""statsmodels' OLS on longley and stackloss and Logit on spector, for
+tests/reference_regression.rs. Prints JSON: per case the data as CSV text, the columns, and
+statsmodels' params, bse, t/z, p-values, 95 % intervals and fit statistics."""
+import json
+import sys
+
+import statsmodels.api as sm
+
+out = {}
+
+
+def case(name, data, endog, exog, logit=False):
+    frame = data.data[[endog] + exog].copy()
+    x = sm.add_constant(frame[exog])
+    model = (sm.Logit if logit else sm.OLS)(frame[endog], x).fit(disp=0) if logit else sm.OLS(frame[endog], x).fit()
+    ci = model.conf_int(0.05)
+    entry = {
+        "csv": frame.to_csv(index=False),
+        "target": endog,
+        "predictors": exog,
+        "params": model.params.tolist(),
+        "bse": model.bse.tolist(),
+        "stat": model.tvalues.tolist(),
+        "pvalues": model.pvalues.tolist(),
+        "ci_low": ci[0].tolist(),
+        "ci_high": ci[1].tolist(),
+    }
+    if logit:
+        entry["llf"] = float(model.llf)
+        entry["prsquared"] = float(model.prsquared)
+    else:
+        entry["rsquared"] = float(model.rsquared)
+        entry["rsquared_adj"] = float(model.rsquared_adj)
+    out[name] = entry
+
+
+case("longley", sm.datasets.longley.load_pandas(), "TOTEMP", ["GNPDEFL", "GNP", "UNEMP", "ARMED", "POP", "YEAR"])
+case("stackloss", sm.datasets.stackloss.load_pandas(), "STACKLOSS", ["AIRFLOW", "WATERTEMP", "ACIDCONC"])
+case("spector", sm.datasets.spector.load_pandas(), "GRADE", ["GPA", "TUCE", "PSI"], logit=True)
+json.dump(out, sys.stdout)
