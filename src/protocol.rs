@@ -81,6 +81,8 @@ pub enum Request {
     Scores { params: ScoreParams },
     /// A decision tree on chosen features to the label, read back as rules.
     Tree { params: crate::analysis::tree::TreeParams },
+    /// Linear or logistic regression with a coefficient table.
+    Regression { params: crate::analysis::regression::RegressionParams },
 }
 
 /// Which points of the cluster map to turn into a filter.
@@ -139,6 +141,7 @@ pub enum Response {
     Backtest { id: u64, result: Result<Box<BacktestReport>, String> },
     Scores { id: u64, result: Result<Box<ScoreReport>, String> },
     Tree { id: u64, result: Result<Box<crate::analysis::tree::TreeReport>, String> },
+    Regression { id: u64, result: Result<Box<crate::analysis::regression::RegressionReport>, String> },
     /// A request that could not be served (e.g. rows before anything is loaded).
     Failed { id: u64, message: String },
 }

@@ -169,6 +169,25 @@ pub fn draw_xy<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Points (a residual plot) with a horizontal zero line; a few thousand at most.
+pub fn draw_points<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, points: &[(f64, f64)], theme: PlotTheme, colour: usize) -> DrawResult<DB> {
+    let finite: Vec<(f64, f64)> = points.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
+    if finite.is_empty() {
+        return Ok(());
+    }
+    let fold = |f: fn(&(f64, f64)) -> f64| finite.iter().map(f).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (x0, x1) = fold(|p| p.0);
+    let (y0, y1) = fold(|p| p.1);
+    let pad = |lo: f64, hi: f64| if hi > lo { (hi - lo) * 0.05 } else { 1.0 };
+    let (px, py) = (pad(x0, x1), pad(y0.min(0.0), y1.max(0.0)));
+    let mut chart = frame(area, (x0 - px)..(x1 + px), (y0.min(0.0) - py)..(y1.max(0.0) + py), theme, true, &|v| compact_number(v), &|v| compact_number(v))?;
+    let dot = palette(colour);
+    chart.draw_series(finite.iter().map(|&p| Circle::new(p, 2, dot.mix(0.5).filled())))?;
+    let zero = RGBColor(theme.muted.0, theme.muted.1, theme.muted.2);
+    chart.draw_series(std::iter::once(PathElement::new(vec![(x0 - px, 0.0), (x1 + px, 0.0)], zero.stroke_width(1))))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)] // test code: a failing unwrap is a failing test

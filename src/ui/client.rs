@@ -149,6 +149,7 @@ fn handle(state: AppState, response: Response) {
                 state.backtest.set(None);
                 state.scores.set(None);
                 state.tree.set(None);
+                state.regression.set(None);
                 state.score_column.set(None);
                 state.score_threshold.set(None);
                 state.page.set(None);
@@ -187,6 +188,7 @@ fn handle(state: AppState, response: Response) {
         }
         Response::Backtest { result, .. } => state.backtest.set(Some(result)),
         Response::Scores { result, .. } => state.scores.set(Some(result)),
+        Response::Regression { result, .. } => state.regression.set(Some(result)),
         Response::Tree { result, .. } => {
             state.tree_pending.set(false);
             state.tree.set(Some(result));

@@ -76,6 +76,7 @@ pub fn ModelsTab() -> impl IntoView {
             }}
             <ScoresPanel/>
             <TreePanel/>
+            <RegressionPanel/>
         }
         .into_any()
     }
@@ -579,5 +580,134 @@ fn TreeView(report: Arc<crate::analysis::tree::TreeReport>) -> impl IntoView {
         <p class="muted small">{format!("Feature importance: {importance}")}</p>
         <ul class="notices small">{report.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul>
         <ul class="tree">{outline}</ul>
+    }
+}
+
+#[component]
+fn RegressionPanel() -> impl IntoView {
+    use crate::analysis::regression::{RegressionKind, RegressionParams, MAX_LEVELS};
+    let state = expect_context::<AppState>();
+    let columns = state.summary.get_untracked().map(|s| s.columns).unwrap_or_default();
+    let numeric: Vec<String> = columns.iter().filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean)).map(|c| c.name.clone()).collect();
+    let predictors: Vec<String> = columns
+        .iter()
+        .filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean) || (c.kind == ColumnType::Category && c.distinct.is_some_and(|d| d <= MAX_LEVELS)))
+        .map(|c| c.name.clone())
+        .collect();
+    let logistic = RwSignal::new(true);
+    let target = RwSignal::new(numeric.first().cloned());
+    let chosen = RwSignal::new(Vec::<String>::new());
+    let fit = move |_| {
+        let params = RegressionParams {
+            kind: if logistic.get_untracked() { RegressionKind::Logistic } else { RegressionKind::Linear },
+            target: target.get_untracked(),
+            label: label_spec(state),
+            predictors: chosen.get_untracked(),
+        };
+        send(Request::Regression { params }, None);
+    };
+    let checks = predictors
+        .into_iter()
+        .map(|name| {
+            let (n1, n2) = (name.clone(), name.clone());
+            view! {
+                <label class="check" data-testid="regression-predictor">
+                    <input type="checkbox" prop:checked=move || chosen.with(|c| c.contains(&n1))
+                        on:change=move |e| { let on = event_target_checked(&e); let n = n2.clone(); chosen.update(|c| { c.retain(|x| *x != n); if on { c.push(n.clone()); } }) }/>
+                    {name}
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="panel" data-testid="regression-panel">
+            <div class="panel-head"><h2>"Regression"</h2></div>
+            <div class="control-row">
+                <select aria-label="Regression kind" data-testid="regression-kind" on:change=move |e| logistic.set(event_target_value(&e) == "logistic")>
+                    <option value="logistic" selected=move || logistic.get()>"logistic: the label"</option>
+                    <option value="linear" selected=move || !logistic.get()>"linear (OLS): a number"</option>
+                </select>
+                {move || (!logistic.get()).then(|| view! {
+                    <label>"explain "
+                        <select aria-label="Outcome" data-testid="regression-target" on:change=move |e| target.set(Some(event_target_value(&e)))>
+                            {numeric.iter().map(|n| { let m = n.clone(); view! { <option value=n.clone() selected=move || target.get().as_deref() == Some(m.as_str())>{n.clone()}</option> } }).collect_view()}
+                        </select>
+                    </label>
+                })}
+                <button class="button primary" data-testid="regression-fit" on:click=fit>"Fit"</button>
+            </div>
+            <div class="control-row features"><span class="control-label">"Predictors"</span>{checks}</div>
+            {move || match state.regression.get() {
+                None => None,
+                Some(Err(message)) => Some(view! { <p class="problem" data-testid="regression-error">{message}</p> }.into_any()),
+                Some(Ok(report)) => Some(view! { <RegressionView report=Arc::new(*report)/> }.into_any()),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn RegressionView(report: Arc<crate::analysis::regression::RegressionReport>) -> impl IntoView {
+    use crate::analysis::regression::RegressionKind;
+    let canvas = NodeRef::<Canvas>::new();
+    let problem = RwSignal::new(None::<String>);
+    let points = report.residuals.clone();
+    Effect::new(move |_| {
+        if let Some(element) = canvas.get() {
+            if let Err(err) = draw_on_canvas(&element, |area| crate::plot::scatter::draw_points(area, &points, theme(), 0).map_err(|e| e.to_string())) {
+                problem.set(Some(err));
+            }
+        }
+    });
+    let logistic = report.kind == RegressionKind::Logistic;
+    let num = |v: f64| if !v.is_finite() { "—".to_string() } else if v.abs() >= 1e4 || (v != 0.0 && v.abs() < 1e-3) { format!("{v:.4e}") } else { format!("{v:.4}") };
+    let p_text = |p: f64| if p < 1e-4 { "< 0.0001".to_string() } else { format!("{p:.4}") };
+    let rows = report
+        .coefficients
+        .iter()
+        .map(|c| {
+            let odds = logistic.then(|| view! {
+                <td class="num">{num(c.estimate.exp())}</td>
+                <td class="num">{format!("{} – {}", num(c.ci_low.exp()), num(c.ci_high.exp()))}</td>
+            });
+            view! {
+                <tr data-testid="coefficient">
+                    <td class="mono">{c.name.clone()}</td>
+                    <td class="num">{num(c.estimate)}</td>
+                    <td class="num">{num(c.std_error)}</td>
+                    <td class="num">{format!("{:.3}", c.statistic)}</td>
+                    <td class="num">{p_text(c.p_value)}</td>
+                    <td class="num">{format!("{} – {}", num(c.ci_low), num(c.ci_high))}</td>
+                    {odds}
+                </tr>
+            }
+        })
+        .collect_view();
+    let fit_line = match report.kind {
+        RegressionKind::Linear => format!(
+            "{} rows · R² {:.4} · adjusted R² {:.4} · {} residual degrees of freedom",
+            format_count(report.rows as u64), report.r_squared.unwrap_or(f64::NAN), report.adj_r_squared.unwrap_or(f64::NAN), report.df_residual
+        ),
+        RegressionKind::Logistic => format!(
+            "{} rows · log-loss {:.4} · McFadden pseudo-R² {:.4} · AUC {:.4}",
+            format_count(report.rows as u64), report.log_loss.unwrap_or(f64::NAN), report.pseudo_r_squared.unwrap_or(f64::NAN), report.auc.unwrap_or(f64::NAN)
+        ),
+    };
+    let stat = if logistic { "z" } else { "t" };
+    view! {
+        <p data-testid="regression-summary">{format!("Outcome: {}. ", report.outcome)}{fit_line}</p>
+        <ul class="notices small">{report.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul>
+        <div class="table-wrap">
+            <table class="grid" data-testid="coefficients">
+                <thead><tr>
+                    <th>"term"</th><th class="num">"estimate"</th><th class="num">"std. error"</th><th class="num">{stat}</th><th class="num">"p-value"</th><th class="num">"95 % interval"</th>
+                    {logistic.then(|| view! { <th class="num">"odds ratio"</th><th class="num">"95 % interval"</th> })}
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        <p class="muted small">{if logistic { "Pearson residuals by fitted probability" } else { "Residuals by fitted value" }}</p>
+        <canvas node_ref=canvas class="param-chart" data-testid="residual-chart"></canvas>
+        {move || problem.get().map(|p| view! { <p class="problem">"Chart could not be drawn: " {p}</p> })}
     }
 }

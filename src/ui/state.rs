@@ -231,6 +231,7 @@ pub struct AppState {
     pub scores: RwSignal<Option<Result<Box<crate::analysis::backtest::ScoreReport>, String>>>,
     pub tree: RwSignal<Option<Result<Box<crate::analysis::tree::TreeReport>, String>>>,
     pub tree_pending: RwSignal<bool>,
+    pub regression: RwSignal<Option<Result<Box<crate::analysis::regression::RegressionReport>, String>>>,
     /// A brushed selection of map points as a filter clause, and how many points it holds.
     pub cluster_selection: RwSignal<Option<Result<(Clause, usize), String>>>,
 }
@@ -282,6 +283,7 @@ impl AppState {
             scores: RwSignal::new(None),
             tree: RwSignal::new(None),
             tree_pending: RwSignal::new(false),
+            regression: RwSignal::new(None),
         }
     }
 }

@@ -316,6 +316,14 @@ fn handle_message(state: &Shared, data: &JsValue) {
             };
             post(&response);
         }
+        Request::Regression { params } => {
+            let state = state.borrow();
+            let response = match &state.report {
+                Some(report) => Response::Regression { id, result: crate::analysis::regression::regress(&report.table, &state.view, &params).map(Box::new).map_err(|e| format!("Cannot fit the regression: {e}.")) },
+                None => Response::Failed { id, message: "No data is loaded.".into() },
+            };
+            post(&response);
+        }
         Request::ColumnValues { column, limit } => {
             let state = state.borrow();
             let response = match state.report.as_ref().and_then(|r| r.table.column(&column)) {

@@ -624,6 +624,17 @@ describe('models and rules', () => {
     await page.click('[data-testid="leaf-to-rule"] >> nth=0');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="rule-result"]').length === 3);
     assert.match(await page.inputValue('[data-testid="rule-text"] >> nth=2'), / (<|>=|=|!=) /);
+    // Logistic regression with a category predictor (one-hot against its most common value).
+    for (const name of ['prior_strikes', 'account_age_days', 'platform']) {
+      await page.locator('[data-testid="regression-predictor"]', { hasText: name }).locator('input').check();
+    }
+    await page.click('[data-testid="regression-fit"]');
+    await page.waitForSelector('[data-testid="coefficients"]');
+    assert.match(await text(page, 'regression-summary'), /log-loss 0\.\d{4} · McFadden pseudo-R² 0\.\d{4} · AUC 0\.\d{4}/);
+    const terms = await page.locator('[data-testid="coefficient"] td:first-child').allTextContents();
+    assert.deepEqual(terms.slice(0, 3), ['Intercept', 'prior_strikes', 'account_age_days']);
+    assert.ok(terms.some((t) => /^platform\[(ios|web)\]$/.test(t)), terms.join(' '));
+    assert.match(await text(page, 'coefficients'), /odds ratio/);
     // False positives of the first rule, as rows in the Data tab.
     await page.click('[data-testid="rule-result"] >> nth=0');
     await page.click('[data-testid="show-false-positives"]');
