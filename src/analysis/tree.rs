@@ -14,6 +14,7 @@ use thiserror::Error;
 
 use super::cluster::{prepare, ClusterParams, Encoding, FeatureSpec, MissingPolicy};
 use super::labels::LabelSpec;
+use crate::data::expr::quote_column;
 use crate::data::table::{format_float, Table};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,15 +105,6 @@ fn condition_text(feature: &str, value: f64, left: bool) -> String {
     }
     let v = format_float((value * 1e6).round() / 1e6);
     if left { format!("{} < {v}", quote_column(feature)) } else { format!("{} >= {v}", quote_column(feature)) }
-}
-
-fn quote_column(name: &str) -> String {
-    let plain = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.'));
-    if plain && !["and", "or", "not", "in", "between", "is", "contains"].contains(&name.to_ascii_lowercase().as_str()) {
-        name.to_string()
-    } else {
-        format!("`{}`", name.replace('`', "``"))
-    }
 }
 
 /// Fits the tree on the given rows (features × rows, labels 0/1); negatives weigh

@@ -412,6 +412,28 @@ impl Parser {
     }
 }
 
+const KEYWORDS: [&str; 9] = ["and", "or", "not", "in", "between", "is", "contains", "missing", "null"];
+
+/// A column name as rule text: bare when it reads as one word, else in backticks.
+pub fn quote_column(name: &str) -> String {
+    let plain = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.'));
+    if plain && !KEYWORDS.contains(&name.to_ascii_lowercase().as_str()) {
+        name.to_string()
+    } else {
+        format!("`{}`", name.replace('`', "``"))
+    }
+}
+
+/// A value as rule text: numbers bare, anything else in double quotes.
+pub fn quote_value(text: &str) -> String {
+    let trimmed = text.trim();
+    if trimmed.parse::<f64>().is_ok_and(f64::is_finite) {
+        trimmed.to_string()
+    } else {
+        format!("\"{}\"", trimmed.replace('"', "\"\""))
+    }
+}
+
 /// Parses a rule.
 pub fn parse(text: &str) -> Result<Expr, RuleError> {
     let toks = tokenize(text)?;
@@ -733,6 +755,16 @@ mod tests {
         );
         assert!(notes.iter().any(|n| n.contains("ILIKE")));
         assert!(notes.iter().any(|n| n.contains("backticks")));
+    }
+
+    #[test]
+    fn quoted_names_and_values_parse_back() {
+        for (column, value) in [("plain", "BR"), ("with space", "O\"Hara"), ("and", "12.5"), ("a`b", "x y")] {
+            let text = format!("{} = {}", quote_column(column), quote_value(value));
+            let Expr::Cond(Cond::Compare { column: c, value: v, .. }) = parse(&text).unwrap() else { panic!("{text}") };
+            assert_eq!(c, column);
+            assert_eq!(v.text(), value.trim());
+        }
     }
 
     #[test]

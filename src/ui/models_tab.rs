@@ -157,11 +157,93 @@ fn RulesEditor() -> impl IntoView {
             </div>
             <p class="muted small">"Conditions: = != < <= > >= · in (a, b) · not in (…) · between x and y · is missing · is not missing · contains \"text\"; join with and, or, not and parentheses. Quote names with spaces in backticks."</p>
             {rows}
+            <RuleBuilder/>
             <div class="control-row">
                 <button class="button primary" data-testid="rules-evaluate" on:click=move |_| evaluate(state)>"Evaluate"</button>
             </div>
             {move || import_problem.get().map(|p| view! { <p class="problem">{p}</p> })}
         </section>
+    }
+}
+
+const OPERATORS: [&str; 12] = ["=", "!=", "<", "<=", ">", ">=", "in", "not in", "between", "is missing", "is not missing", "contains"];
+
+/// The condition a builder row describes, as rule text.
+fn condition_from_form(column: &str, op: &str, value: &str) -> Result<String, String> {
+    use crate::data::expr::{quote_column, quote_value};
+    let col = quote_column(column);
+    let list = |v: &str| v.split(',').map(str::trim).filter(|x| !x.is_empty()).map(quote_value).collect::<Vec<_>>();
+    let text = match op {
+        "is missing" | "is not missing" => format!("{col} {op}"),
+        "in" | "not in" => {
+            let values = list(value);
+            if values.is_empty() {
+                return Err("List the values, separated by commas.".into());
+            }
+            format!("{col} {op} ({})", values.join(", "))
+        }
+        "between" => {
+            let bounds: Vec<&str> = value.split([',']).flat_map(|p| p.split(" and ")).map(str::trim).filter(|x| !x.is_empty()).collect();
+            match bounds.as_slice() {
+                [lo, hi] if lo.parse::<f64>().is_ok() && hi.parse::<f64>().is_ok() => format!("{col} between {lo} and {hi}"),
+                _ => return Err("Give two numbers: low, high.".into()),
+            }
+        }
+        "contains" => format!("{col} contains \"{}\"", value.trim().replace('"', "\"\"")),
+        _ => {
+            if value.trim().is_empty() {
+                return Err("Give a value to compare with.".into());
+            }
+            format!("{col} {op} {}", quote_value(value))
+        }
+    };
+    crate::data::expr::parse(&text).map(|_| text).map_err(|e| e.to_string())
+}
+
+/// Builds a condition from choices and appends it to a rule (the form beside the typed text).
+#[component]
+fn RuleBuilder() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let columns: Vec<String> = state.summary.get_untracked().map(|s| s.columns.into_iter().map(|c| c.name).collect()).unwrap_or_default();
+    let target = RwSignal::new(0usize);
+    let column = RwSignal::new(columns.first().cloned().unwrap_or_default());
+    let op = RwSignal::new("=".to_string());
+    let value = RwSignal::new(String::new());
+    let join = RwSignal::new("and".to_string());
+    let problem = RwSignal::new(None::<String>);
+    let add = move |_| match condition_from_form(&column.get_untracked(), &op.get_untracked(), &value.get_untracked()) {
+        Ok(condition) => {
+            problem.set(None);
+            let join = join.get_untracked();
+            state.rules.update(|rules| {
+                if let Some(rule) = rules.get_mut(target.get_untracked()) {
+                    rule.text = if rule.text.trim().is_empty() { condition } else { format!("{} {join} {condition}", rule.text.trim()) };
+                }
+            });
+            value.set(String::new());
+        }
+        Err(message) => problem.set(Some(message)),
+    };
+    view! {
+        <div class="control-row rule-builder" data-testid="rule-builder">
+            <span class="control-label">"Add a condition"</span>
+            <select aria-label="Rule" data-testid="builder-rule" on:change=move |e| target.set(event_target_value(&e).parse().unwrap_or(0))>
+                {move || state.rules.get().into_iter().enumerate().map(|(i, r)| view! { <option value=i.to_string() selected=move || target.get() == i>{format!("to {}", r.name)}</option> }).collect_view()}
+            </select>
+            <select aria-label="Join" data-testid="builder-join" on:change=move |e| join.set(event_target_value(&e))>
+                <option value="and">"and"</option>
+                <option value="or">"or"</option>
+            </select>
+            <select aria-label="Column" data-testid="builder-column" on:change=move |e| column.set(event_target_value(&e))>
+                {columns.into_iter().map(|c| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
+            </select>
+            <select aria-label="Operator" data-testid="builder-op" on:change=move |e| op.set(event_target_value(&e))>
+                {OPERATORS.into_iter().map(|o| view! { <option value=o>{o}</option> }).collect_view()}
+            </select>
+            <input aria-label="Value" data-testid="builder-value" placeholder="value (a, b for lists and ranges)" prop:value=move || value.get() on:input=move |e| value.set(event_target_value(&e))/>
+            <button class="button small" data-testid="builder-add" on:click=add>"Add"</button>
+            {move || problem.get().map(|p| view! { <span class="problem small" data-testid="builder-problem">{p}</span> })}
+        </div>
     }
 }
 

@@ -593,6 +593,22 @@ describe('models and rules', () => {
     // The demo's rule-like pattern (DEMO.md) is almost always a violation.
     await page.fill('[data-testid="rule-text"] >> nth=0', 'prior_strikes >= 2 and account_age_days < 30');
     await page.click('[data-testid="rule-add"]');
+    // The condition form writes rule text: a list, then a range joined with "or".
+    await page.selectOption('[data-testid="builder-rule"]', '1');
+    await page.selectOption('[data-testid="builder-column"]', 'country');
+    await page.selectOption('[data-testid="builder-op"]', 'in');
+    await page.fill('[data-testid="builder-value"]', 'BR, ID');
+    await page.click('[data-testid="builder-add"]');
+    await page.selectOption('[data-testid="builder-join"]', 'or');
+    await page.selectOption('[data-testid="builder-column"]', 'risk_score');
+    await page.selectOption('[data-testid="builder-op"]', 'between');
+    await page.fill('[data-testid="builder-value"]', '0.9, 1');
+    await page.click('[data-testid="builder-add"]');
+    assert.equal(await page.inputValue('[data-testid="rule-text"] >> nth=1'), 'country in ("BR", "ID") or risk_score between 0.9 and 1');
+    await page.selectOption('[data-testid="builder-op"]', '>=');
+    await page.fill('[data-testid="builder-value"]', '');
+    await page.click('[data-testid="builder-add"]');
+    assert.match(await text(page, 'builder-problem'), /Give a value/);
     await page.fill('[data-testid="rule-text"] >> nth=1', 'risk_score >= ');
     await page.click('[data-testid="rules-evaluate"]');
     await page.waitForSelector('[data-testid="backtest"]');
