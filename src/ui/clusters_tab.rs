@@ -11,6 +11,8 @@ use leptos::prelude::*;
 
 use super::chart::theme;
 use super::client::{self, cancel_cluster, request_cluster};
+use super::controls::Checklist;
+use super::labels_panel::chosen_label;
 use super::state::AppState;
 use crate::analysis::cluster::{Algorithm, ClusterParams, ClusterProfile, ClusterReport, Encoding, FeatureSpec, LabelSpec, MissingPolicy, DEFAULT_SAMPLE, NOISE};
 use crate::data::table::ColumnType;
@@ -200,16 +202,6 @@ impl Form {
     }
 }
 
-/// The label chosen in the Profile tab (guessed from the column names, as there, when none
-/// is chosen yet), as the clusters' label.
-fn label_spec(state: AppState) -> Option<LabelSpec> {
-    if state.label_params.get_untracked().is_none() {
-        let guessed = state.summary.with_untracked(|s| s.as_ref().and_then(|s| super::labels_panel::guess(&s.columns)));
-        state.label_params.set(guessed);
-    }
-    state.label_params.get_untracked().map(|l| LabelSpec { column: l.label, positive: l.positive })
-}
-
 #[component]
 pub fn ClustersTab() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -221,7 +213,7 @@ pub fn ClustersTab() -> impl IntoView {
         let form = Form::new(state.cluster_params.get_untracked(), &columns, summary.n_rows);
         // First visit: run with the defaults, so the tab opens on a result.
         if state.cluster.get_untracked().is_none() && state.cluster_running.get_untracked().is_none() {
-            if let Ok(params) = form.params(label_spec(state)) {
+            if let Ok(params) = form.params(chosen_label(state)) {
                 if !params.features.is_empty() {
                     request_cluster(state, params);
                 }
@@ -270,37 +262,12 @@ fn ClusterForm(form: Form, columns: Vec<ColumnSummary>) -> impl IntoView {
         .map(|c| c.name.clone())
         .collect();
     let entities: Vec<String> = columns.iter().filter(|c| matches!(c.kind, ColumnType::Identifier | ColumnType::Category)).map(|c| c.name.clone()).collect();
-    let run = move |_| match form.params(label_spec(state)) {
+    let run = move |_| match form.params(chosen_label(state)) {
         Ok(params) => {
             problem.set(None);
             request_cluster(state, params);
         }
         Err(message) => problem.set(Some(message)),
-    };
-    let toggle = |list: RwSignal<Vec<String>>, name: String| {
-        move |e: ev::Event| {
-            let on = event_target_checked(&e);
-            list.update(|l| {
-                l.retain(|n| *n != name);
-                if on {
-                    l.push(name.clone());
-                }
-            });
-        }
-    };
-    let checklist = move |names: Vec<String>, list: RwSignal<Vec<String>>, testid: &'static str| {
-        names
-            .into_iter()
-            .map(|name| {
-                let checked_name = name.clone();
-                view! {
-                    <label class="check" data-testid=testid>
-                        <input type="checkbox" prop:checked=move || list.with(|l| l.contains(&checked_name)) on:change=toggle(list, name.clone())/>
-                        {name.clone()}
-                    </label>
-                }
-            })
-            .collect_view()
     };
     let label_line = move || {
         state.label_params.get().map(|l| {
@@ -360,7 +327,7 @@ fn ClusterForm(form: Form, columns: Vec<ColumnSummary>) -> impl IntoView {
             </div>
             <div class="control-row features">
                 <span class="control-label">"Numeric features"</span>
-                {checklist(numeric, form.numeric, "cluster-feature")}
+                <Checklist names=numeric chosen=form.numeric testid="cluster-feature"/>
             </div>
             {(!categorical.is_empty()).then(|| view! {
                 <div class="control-row features">
@@ -371,7 +338,7 @@ fn ClusterForm(form: Form, columns: Vec<ColumnSummary>) -> impl IntoView {
                         <option value="onehot" selected=move || form.encoding.get() == Encoding::OneHot>{format!("one-hot (top {})", crate::analysis::cluster::ONE_HOT_TOP)}</option>
                         <option value="frequency" selected=move || form.encoding.get() == Encoding::Frequency>"frequency"</option>
                     </select>
-                    {checklist(categorical, form.categories, "cluster-category")}
+                    <Checklist names=categorical chosen=form.categories testid="cluster-category"/>
                 </div>
             })}
             <div class="control-row">

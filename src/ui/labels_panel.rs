@@ -34,6 +34,16 @@ pub(super) fn guess(columns: &[ColumnSummary]) -> Option<LabelParams> {
     })
 }
 
+/// The label chosen in the Profile tab as other tabs read it; guessed from the column names (as
+/// the Profile tab does) when none is chosen yet.
+pub(super) fn chosen_label(state: AppState) -> Option<crate::analysis::labels::LabelSpec> {
+    if state.label_params.get_untracked().is_none() {
+        let guessed = state.summary.with_untracked(|s| s.as_ref().and_then(|s| guess(&s.columns)));
+        state.label_params.set(guessed);
+    }
+    state.label_params.get_untracked().map(|l| crate::analysis::labels::LabelSpec { column: l.label, positive: l.positive })
+}
+
 fn pct(share: f64) -> String {
     format!("{:.1} %", share * 100.0)
 }

@@ -6,6 +6,7 @@ pub use app::App;
 mod chart;
 mod client;
 mod clusters_tab;
+mod controls;
 mod data_tab;
 mod download;
 mod filter_bar;

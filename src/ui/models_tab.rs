@@ -11,9 +11,10 @@ use leptos::prelude::*;
 use super::chart::{theme, BarChart, XFormat, YFormat};
 use super::client::{self, send};
 use super::download::download_text;
+use super::controls::Checklist;
+use super::labels_panel::chosen_label;
 use super::state::{AppState, Tab};
 use crate::analysis::backtest::{BacktestParams, BacktestReport, Confusion, RuleResult, RuleSpec, ScoreParams, ScoreReport, MAX_RULES};
-use crate::analysis::labels::LabelSpec;
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
 use crate::plot::canvas::draw_on_canvas;
@@ -24,17 +25,8 @@ fn pct(v: f64) -> String {
     if v.is_finite() { format!("{:.1} %", v * 100.0) } else { "—".into() }
 }
 
-/// The label chosen in the Profile tab (guessed from the names when none is chosen yet).
-fn label_spec(state: AppState) -> Option<LabelSpec> {
-    if state.label_params.get_untracked().is_none() {
-        let guessed = state.summary.with_untracked(|s| s.as_ref().and_then(|s| super::labels_panel::guess(&s.columns)));
-        state.label_params.set(guessed);
-    }
-    state.label_params.get_untracked().map(|l| LabelSpec { column: l.label, positive: l.positive })
-}
-
 fn evaluate(state: AppState) {
-    let Some(label) = label_spec(state) else {
+    let Some(label) = chosen_label(state) else {
         state.backtest.set(Some(Err("Choose a label column in the Profile tab (Ground truth) first.".into())));
         return;
     };
@@ -47,7 +39,7 @@ fn evaluate(state: AppState) {
 }
 
 fn request_scores(state: AppState) {
-    let (Some(label), Some(score)) = (label_spec(state), state.score_column.get_untracked()) else { return };
+    let (Some(label), Some(score)) = (chosen_label(state), state.score_column.get_untracked()) else { return };
     let params = ScoreParams { score, label, threshold: state.score_threshold.get_untracked(), min_precision: state.score_min_precision.get_untracked() };
     send(Request::Scores { params }, None);
 }
@@ -59,7 +51,7 @@ pub fn ModelsTab() -> impl IntoView {
         if state.summary.with(Option::is_none) {
             return view! { <section class="panel"><p>"Load data to backtest rules."</p></section> }.into_any();
         }
-        let label_line = match label_spec(state) {
+        let label_line = match chosen_label(state) {
             Some(l) => {
                 let positive = if l.positive.is_empty() { "every class but the most common".to_string() } else { l.positive.join(", ") };
                 format!("Ground truth: {} ∈ {{{positive}}} (change it in the Profile tab). Rows without a label are left out.", l.column)
@@ -543,7 +535,7 @@ fn TreePanel() -> impl IntoView {
     let seed = RwSignal::new("7".to_string());
     let problem = RwSignal::new(None::<String>);
     let fit = move |_| {
-        let Some(label) = label_spec(state) else {
+        let Some(label) = chosen_label(state) else {
             problem.set(Some("Choose a label column in the Profile tab first.".into()));
             return;
         };
@@ -577,23 +569,11 @@ fn TreePanel() -> impl IntoView {
             Err(message) => problem.set(Some(message)),
         }
     };
-    let checks = numeric
-        .into_iter()
-        .map(|name| {
-            let (n1, n2) = (name.clone(), name.clone());
-            view! {
-                <label class="check" data-testid="tree-feature">
-                    <input type="checkbox" prop:checked=move || chosen.with(|c| c.contains(&n1))
-                        on:change=move |e| { let on = event_target_checked(&e); let n = n2.clone(); chosen.update(|c| { c.retain(|x| *x != n); if on { c.push(n.clone()); } }) }/>
-                    {name}
-                </label>
-            }
-        })
-        .collect_view();
+
     view! {
         <section class="panel" data-testid="tree-panel">
             <div class="panel-head"><h2>"Learned heuristics (decision tree)"</h2></div>
-            <div class="control-row features"><span class="control-label">"Features"</span>{checks}</div>
+            <div class="control-row features"><span class="control-label">"Features"</span><Checklist names=numeric chosen=chosen testid="tree-feature"/></div>
             <div class="control-row">
                 <label>"depth " <input class="narrow" data-testid="tree-depth" prop:value=move || depth.get() on:change=move |e| depth.set(event_target_value(&e))/></label>
                 <label>"minimum leaf " <input class="narrow" data-testid="tree-min-leaf" prop:value=move || min_leaf.get() on:change=move |e| min_leaf.set(event_target_value(&e))/>" rows"</label>
@@ -683,24 +663,12 @@ fn RegressionPanel() -> impl IntoView {
         let params = RegressionParams {
             kind: if logistic.get_untracked() { RegressionKind::Logistic } else { RegressionKind::Linear },
             target: target.get_untracked(),
-            label: label_spec(state),
+            label: chosen_label(state),
             predictors: chosen.get_untracked(),
         };
         send(Request::Regression { params }, None);
     };
-    let checks = predictors
-        .into_iter()
-        .map(|name| {
-            let (n1, n2) = (name.clone(), name.clone());
-            view! {
-                <label class="check" data-testid="regression-predictor">
-                    <input type="checkbox" prop:checked=move || chosen.with(|c| c.contains(&n1))
-                        on:change=move |e| { let on = event_target_checked(&e); let n = n2.clone(); chosen.update(|c| { c.retain(|x| *x != n); if on { c.push(n.clone()); } }) }/>
-                    {name}
-                </label>
-            }
-        })
-        .collect_view();
+
     view! {
         <section class="panel" data-testid="regression-panel">
             <div class="panel-head"><h2>"Regression"</h2></div>
@@ -718,7 +686,7 @@ fn RegressionPanel() -> impl IntoView {
                 })}
                 <button class="button primary" data-testid="regression-fit" on:click=fit>"Fit"</button>
             </div>
-            <div class="control-row features"><span class="control-label">"Predictors"</span>{checks}</div>
+            <div class="control-row features"><span class="control-label">"Predictors"</span><Checklist names=predictors chosen=chosen testid="regression-predictor"/></div>
             {move || match state.regression.get() {
                 None => None,
                 Some(Err(message)) => Some(view! { <p class="problem" data-testid="regression-error">{message}</p> }.into_any()),
