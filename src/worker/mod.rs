@@ -194,56 +194,32 @@ fn handle_message(state: &Shared, data: &JsValue) {
             let view = state.view_response(id);
             post(&view);
         }
-        Request::Profile { params } => {
-            let state = state.borrow();
-            let response = match &state.report {
-                Some(report) => match profile_table(&report.table, &state.view, &params) {
-                    Ok(profile) => Response::Profile { id, profile },
-                    Err(err) => Response::Failed { id, message: format!("Cannot profile: {err}.") },
-                },
-                None => Response::Failed { id, message: "No data is loaded.".into() },
-            };
-            post(&response);
-        }
-        Request::Labels { params } => {
-            let state = state.borrow();
-            let response = match &state.report {
-                Some(report) => Response::Labels {
-                    id,
-                    result: check_labels(&report.table, &state.view, &params).map_err(|err| format!("Cannot check labels: {err}.")),
-                },
-                None => Response::Failed { id, message: "No data is loaded.".into() },
-            };
-            post(&response);
-        }
+        Request::Profile { params } => on_table(state, id, |table, rows| match profile_table(table, rows, &params) {
+            Ok(profile) => Response::Profile { id, profile },
+            Err(err) => Response::Failed { id, message: format!("Cannot profile: {err}.") },
+        }),
+        Request::Labels { params } => on_table(state, id, |table, rows| Response::Labels {
+            id,
+            result: check_labels(table, rows, &params).map_err(|err| format!("Cannot check labels: {err}.")),
+        }),
         Request::Trend { series, model } => {
-            let state = state.borrow();
             let started = now_ms();
-            let response = match &state.report {
-                Some(report) => Response::Trend {
-                    id,
-                    result: build_series(&report.table, &state.view, &series)
-                        .map(|series| {
-                            let analysis = analyze_series(&series, &model).map_err(|err| format!("No models: {err}."));
-                            Box::new(TrendReport { series, analysis, elapsed_ms: now_ms() - started })
-                        })
-                        .map_err(|err| format!("Cannot build the series: {err}.")),
-                },
-                None => Response::Failed { id, message: "No data is loaded.".into() },
-            };
-            post(&response);
+            on_table(state, id, |table, rows| Response::Trend {
+                id,
+                result: build_series(table, rows, &series)
+                    .map(|series| {
+                        let analysis = analyze_series(&series, &model).map_err(|err| format!("No models: {err}."));
+                        Box::new(TrendReport { series, analysis, elapsed_ms: now_ms() - started })
+                    })
+                    .map_err(|err| format!("Cannot build the series: {err}.")),
+            });
         }
         Request::RootCause { params } => {
-            let state = state.borrow();
             let started = now_ms();
-            let response = match &state.report {
-                Some(report) => {
-                    let result = explain_change(&report.table, &state.view, &params).map(Box::new).map_err(|err| format!("Cannot explain the change: {err}."));
-                    Response::RootCause { id, result, elapsed_ms: now_ms() - started }
-                }
-                None => Response::Failed { id, message: "No data is loaded.".into() },
-            };
-            post(&response);
+            on_table(state, id, |table, rows| {
+                let result = explain_change(table, rows, &params).map(Box::new).map_err(|err| format!("Cannot explain the change: {err}."));
+                Response::RootCause { id, result, elapsed_ms: now_ms() - started }
+            });
         }
         Request::Cluster { params } => {
             let state = state.clone();
@@ -292,38 +268,22 @@ fn handle_message(state: &Shared, data: &JsValue) {
             let result = state.cluster.as_ref().map(ClusterOutcome::membership_csv).ok_or_else(|| "Run the clustering first.".to_string());
             post(&Response::ClusterExport { id, result });
         }
-        Request::Backtest { params } => {
-            let state = state.borrow();
-            let response = match &state.report {
-                Some(report) => Response::Backtest { id, result: backtest(&report.table, &state.view, &params).map(Box::new).map_err(|e| format!("Cannot evaluate the rules: {e}.")) },
-                None => Response::Failed { id, message: "No data is loaded.".into() },
-            };
-            post(&response);
-        }
-        Request::Scores { params } => {
-            let state = state.borrow();
-            let response = match &state.report {
-                Some(report) => Response::Scores { id, result: score_curves(&report.table, &state.view, &params).map(Box::new).map_err(|e| format!("Cannot score: {e}.")) },
-                None => Response::Failed { id, message: "No data is loaded.".into() },
-            };
-            post(&response);
-        }
-        Request::Tree { params } => {
-            let state = state.borrow();
-            let response = match &state.report {
-                Some(report) => Response::Tree { id, result: crate::analysis::tree::learn_tree(&report.table, &state.view, &params).map(Box::new).map_err(|e| format!("Cannot fit the tree: {e}.")) },
-                None => Response::Failed { id, message: "No data is loaded.".into() },
-            };
-            post(&response);
-        }
-        Request::Regression { params } => {
-            let state = state.borrow();
-            let response = match &state.report {
-                Some(report) => Response::Regression { id, result: crate::analysis::regression::regress(&report.table, &state.view, &params).map(Box::new).map_err(|e| format!("Cannot fit the regression: {e}.")) },
-                None => Response::Failed { id, message: "No data is loaded.".into() },
-            };
-            post(&response);
-        }
+        Request::Backtest { params } => on_table(state, id, |table, rows| Response::Backtest {
+            id,
+            result: backtest(table, rows, &params).map(Box::new).map_err(|e| format!("Cannot evaluate the rules: {e}.")),
+        }),
+        Request::Scores { params } => on_table(state, id, |table, rows| Response::Scores {
+            id,
+            result: score_curves(table, rows, &params).map(Box::new).map_err(|e| format!("Cannot score: {e}.")),
+        }),
+        Request::Tree { params } => on_table(state, id, |table, rows| Response::Tree {
+            id,
+            result: crate::analysis::tree::learn_tree(table, rows, &params).map(Box::new).map_err(|e| format!("Cannot fit the tree: {e}.")),
+        }),
+        Request::Regression { params } => on_table(state, id, |table, rows| Response::Regression {
+            id,
+            result: crate::analysis::regression::regress(table, rows, &params).map(Box::new).map_err(|e| format!("Cannot fit the regression: {e}.")),
+        }),
         Request::ColumnValues { column, limit } => {
             let state = state.borrow();
             let response = match state.report.as_ref().and_then(|r| r.table.column(&column)) {
@@ -337,6 +297,16 @@ fn handle_message(state: &Shared, data: &JsValue) {
             post(&response);
         }
     }
+}
+
+/// Posts `answer(table, rows of the view)`, or that nothing is loaded yet.
+fn on_table(state: &Shared, id: u64, answer: impl FnOnce(&crate::data::table::Table, &[u32]) -> Response) {
+    let state = state.borrow();
+    let response = match &state.report {
+        Some(report) => answer(&report.table, &state.view),
+        None => Response::Failed { id, message: "No data is loaded.".into() },
+    };
+    post(&response);
 }
 
 /// Clusters in steps: prepare (reads the table), fit step by step with progress, yielding so a
