@@ -9,6 +9,7 @@ pub mod data;
 pub mod plot;
 pub mod protocol;
 pub mod viewport;
+pub mod viewstate;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

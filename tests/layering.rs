@@ -28,7 +28,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn pure_layers_do_not_touch_the_browser_clock_or_entropy() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = vec![root.join("protocol.rs"), root.join("viewport.rs")];
+    let mut files = vec![root.join("protocol.rs"), root.join("viewport.rs"), root.join("viewstate.rs")];
     for layer in ["data", "analysis", "plot"] {
         rust_files(&root.join(layer), &mut files);
     }
