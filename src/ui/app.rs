@@ -6,6 +6,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
 
 use super::client;
+use super::share::{self, CopyLink, FileWanted, LinkNotices};
 use super::clusters_tab::ClustersTab;
 use super::data_tab::DataTab;
 use super::filter_bar::FilterBar;
@@ -22,13 +23,14 @@ pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
     match client::start(state) {
-        Ok(()) => client::load(state, DataSource::Demo(DemoParams::default()), None),
+        Ok(()) => share::open_link(state),
         Err(message) => state.error.set(Some(message)),
     }
     let dragging = RwSignal::new(false);
     // A memo, so that summary updates (distinct counts, re-typing) do not rebuild the filter bar.
     let has_data = Memo::new(move |_| state.summary.with(Option::is_some));
     install_drop_handlers(state, dragging);
+    share::install_writer(state);
 
     view! {
         <div class="app" class:dragging=move || dragging.get()>
@@ -42,6 +44,8 @@ pub fn App() -> impl IntoView {
             </header>
             <LoadProgress/>
             <ErrorBanner/>
+            <LinkNotices/>
+            <FileWanted on_file=Callback::new(move |file| load_file(state, file))/>
             <nav class="tabs" role="tablist">
                 {Tab::ALL
                     .into_iter()
@@ -85,6 +89,10 @@ fn first_file(files: Option<web_sys::FileList>) -> Option<File> {
 
 fn load_file(state: AppState, file: File) {
     let name = file.name();
+    // A link waiting for its file applies to this one; otherwise the user chose other data.
+    if state.file_wanted.get_untracked().is_none() {
+        share::forget_pending(state);
+    }
     client::load(state, DataSource::File { name }, Some(file));
 }
 
@@ -127,6 +135,7 @@ fn SourceBar() -> impl IntoView {
             state.error.set(Some("Enter the address of a CSV file first.".into()));
             return;
         }
+        share::forget_pending(state);
         client::load(state, DataSource::Url { url: text }, None);
     };
     view! {
@@ -155,10 +164,14 @@ fn SourceBar() -> impl IntoView {
             <button
                 class="button"
                 data-testid="load-demo"
-                on:click=move |_| client::load(state, DataSource::Demo(DemoParams::default()), None)
+                on:click=move |_| {
+                    share::forget_pending(state);
+                    client::load(state, DataSource::Demo(DemoParams::default()), None);
+                }
             >
                 "Demo dataset"
             </button>
+            <CopyLink/>
         </div>
     }
 }

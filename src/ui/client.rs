@@ -153,13 +153,16 @@ fn handle(state: AppState, response: Response) {
                 state.score_column.set(None);
                 state.score_threshold.set(None);
                 state.page.set(None);
+                state.type_overrides.set(Vec::new());
                 state.summary.set(Some(summary));
                 state.view_version.update(|v| *v += 1);
+                super::share::on_loaded(state);
             }
         }
         Response::LoadFailed { id, message } => {
             if is_current_load(state, id) {
                 state.loading.set(None);
+                super::share::on_load_abandoned();
                 let kept = if state.summary.get_untracked().is_some() { " The data loaded before is still here." } else { "" };
                 state.error.set(Some(format!("{message}{kept}")));
             }
@@ -167,6 +170,7 @@ fn handle(state: AppState, response: Response) {
         Response::Cancelled { id } => {
             if is_current_load(state, id) {
                 state.loading.set(None);
+                super::share::on_load_abandoned();
             }
             if state.cluster_running.get_untracked().is_some_and(|r| r.id == id) {
                 state.cluster_running.set(None);
@@ -272,10 +276,20 @@ pub fn apply_view(state: AppState) {
     send(Request::SetView { filter, sort }, None);
 }
 
+/// Re-types a column in the worker and remembers the choice for the view's link.
+pub fn set_type(state: AppState, column: String, kind: crate::data::table::ColumnType) {
+    send(Request::SetType { column: column.clone(), kind }, None);
+    state.type_overrides.update(|all| {
+        all.retain(|(c, _)| *c != column);
+        all.push((column, kind));
+    });
+}
+
 /// Cancels the load in flight, if any.
 pub fn cancel(state: AppState) {
     if let Some(loading) = state.loading.get_untracked() {
         send(Request::Cancel { id: loading.id }, None);
         state.loading.set(None);
+        super::share::on_load_abandoned();
     }
 }

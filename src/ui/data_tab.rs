@@ -2,14 +2,13 @@
 
 use leptos::prelude::*;
 
-use super::client::send;
 use super::download::download_text;
 use super::grid::RowGrid;
 use super::state::AppState;
 use crate::data::export::is_formula_like;
 use crate::data::load::RejectedRow;
 use crate::data::table::ColumnType;
-use crate::protocol::{format_bytes, format_count, Request, TableSummary};
+use crate::protocol::{format_bytes, format_count, TableSummary};
 
 #[component]
 pub fn DataTab() -> impl IntoView {
@@ -120,11 +119,12 @@ fn Schema(summary: TableSummary) -> impl IntoView {
 fn TypeSelect(name: String, kind: ColumnType) -> impl IntoView {
     let label = format!("Type of {name}");
     let testid = format!("type-{name}");
+    let state = expect_context::<AppState>();
     view! {
         <select class=format!("type type-{}", kind.label()) aria-label=label data-testid=testid
             on:change=move |event| {
                 if let Some(new_kind) = ColumnType::from_label(&event_target_value(&event)) {
-                    send(Request::SetType { column: name.clone(), kind: new_kind }, None);
+                    super::client::set_type(state, name.clone(), new_kind);
                 }
             }>
             {ColumnType::ALL.into_iter().map(|option| view! {

@@ -15,6 +15,7 @@ mod labels_panel;
 mod models_tab;
 mod profile_tab;
 mod rootcause_tab;
+mod share;
 mod state;
 mod trends_tab;
 

@@ -25,7 +25,7 @@ fn pct(v: f64) -> String {
     if v.is_finite() { format!("{:.1} %", v * 100.0) } else { "—".into() }
 }
 
-fn evaluate(state: AppState) {
+pub(super) fn evaluate(state: AppState) {
     let Some(label) = chosen_label(state) else {
         state.backtest.set(Some(Err("Choose a label column in the Profile tab (Ground truth) first.".into())));
         return;
@@ -38,7 +38,7 @@ fn evaluate(state: AppState) {
     send(Request::Backtest { params: BacktestParams { rules, label, time_column: None } }, None);
 }
 
-fn request_scores(state: AppState) {
+pub(super) fn request_scores(state: AppState) {
     let (Some(label), Some(score)) = (chosen_label(state), state.score_column.get_untracked()) else { return };
     let params = ScoreParams { score, label, threshold: state.score_threshold.get_untracked(), min_precision: state.score_min_precision.get_untracked() };
     send(Request::Scores { params }, None);

@@ -234,6 +234,17 @@ pub struct AppState {
     pub regression: RwSignal<Option<Result<Box<crate::analysis::regression::RegressionReport>, String>>>,
     /// A brushed selection of map points as a filter clause, and how many points it holds.
     pub cluster_selection: RwSignal<Option<Result<(Clause, usize), String>>>,
+    /// Column types the user chose for the table on screen, in order (part of the view's link).
+    pub type_overrides: RwSignal<Vec<(String, crate::data::table::ColumnType)>>,
+    /// What of an opened link's view could not be applied.
+    pub link_notices: RwSignal<Vec<String>>,
+    /// An opened link was made from this local file: the reader is asked for their copy.
+    pub file_wanted: RwSignal<Option<String>>,
+}
+
+/// The Models tab's rules before the user writes any: one empty rule.
+pub fn default_rules() -> Vec<crate::analysis::backtest::RuleSpec> {
+    vec![crate::analysis::backtest::RuleSpec { name: "rule 1".into(), text: String::new() }]
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -275,7 +286,7 @@ impl AppState {
             cluster_view: RwSignal::new(0),
             cluster_point: RwSignal::new(None),
             cluster_selection: RwSignal::new(None),
-            rules: RwSignal::new(vec![crate::analysis::backtest::RuleSpec { name: "rule 1".into(), text: String::new() }]),
+            rules: RwSignal::new(default_rules()),
             backtest: RwSignal::new(None),
             score_column: RwSignal::new(None),
             score_threshold: RwSignal::new(None),
@@ -284,6 +295,9 @@ impl AppState {
             tree: RwSignal::new(None),
             tree_pending: RwSignal::new(false),
             regression: RwSignal::new(None),
+            type_overrides: RwSignal::new(Vec::new()),
+            link_notices: RwSignal::new(Vec::new()),
+            file_wanted: RwSignal::new(None),
         }
     }
 }

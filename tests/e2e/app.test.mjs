@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 import { FIXTURES, launch, openApp, serve, waitLoaded } from './harness.mjs';
 
 let server;
@@ -79,7 +80,7 @@ describe('first open', () => {
     await page.check('[data-testid="filter-values"] input[value="BR"]');
     await page.click('[data-testid="filter-apply"]');
     assert.equal(await text(page, 'filter-chip'), 'country in {BR}×');
-    await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]').textContent));
+    await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]')?.textContent));
     const matched = Number((await text(page, 'matched')).split(' ')[0].replaceAll(',', ''));
     assert.ok(matched > 5000 && matched < 20000, `${matched}`);
     await page.waitForFunction(() => {
@@ -231,7 +232,7 @@ describe('profile', () => {
     await page.click('[data-testid="hist-risk_score"]', { position: { x: 150, y: 60 } });
     await page.waitForSelector('[data-testid="schema"]');
     assert.match(await text(page, 'filter-chip'), /^0\.\d+ ≤ risk_score ≤ 0\.\d+×$/);
-    await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]').textContent));
+    await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]')?.textContent));
     await context.close();
   });
 
@@ -240,7 +241,7 @@ describe('profile', () => {
     await waitLoaded(page);
     await page.click('[data-testid="tab-profile"]');
     await page.locator('[data-testid="card-reason"] [data-testid="value-bar"]', { hasText: 'scam' }).click();
-    await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]').textContent));
+    await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]')?.textContent));
     await page.click('[data-testid="tab-profile"]');
     await page.waitForSelector('[data-testid="profile-cards"]');
     const facts = await page.textContent('[data-testid="card-reason"] .card-facts');
@@ -656,6 +657,141 @@ describe('models and rules', () => {
     await page.click('[data-testid="show-false-positives"]');
     await page.waitForSelector('[data-testid="preview"] tbody tr td');
     assert.match(await page.textContent('[data-testid="filter-chip"] >> nth=0'), /rule “rule 1” flags/);
+    assert.deepEqual(errors, []);
+    assertSameOrigin(requests);
+    await context.close();
+  });
+});
+
+describe('sharing', () => {
+  /** The `v` part of a link, as the app packs it (deflate-raw, base64url). */
+  const pack = (settings) => deflateRawSync(Buffer.from(JSON.stringify(settings))).toString('base64url');
+  const incidentTexts = (page) => page.$$eval('[data-testid="incident-row"]', (rows) => rows.map((r) => r.textContent));
+  const matched = (page) => page.textContent('[data-testid="matched"]');
+
+  test('a copied link reopens the same view in a fresh browser; Back and Forward move between views', async () => {
+    const { page, context, errors, requests } = await openApp(browser, server.url);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
+    await waitLoaded(page);
+    await page.click('[data-testid="add-filter"]');
+    await page.selectOption('[data-testid="filter-column"]', 'country');
+    await page.check('[data-testid="filter-values"] input[value="BR"]');
+    await page.click('[data-testid="filter-apply"]');
+    await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]')?.textContent));
+    await page.click('[data-testid="tab-trends"]');
+    await page.waitForSelector('[data-testid="incident-table"]');
+    await page.selectOption('[data-testid="trend-split"]', 'reason');
+    await page.waitForSelector('[data-testid="split-chart"]');
+    const want = { title: await text(page, 'trend-title'), split: await text(page, 'split-panel'), matched: await matched(page), chips: await page.locator('[data-testid="filter-chip"]').allTextContents(), incidents: await incidentTexts(page) };
+    assert.ok(want.incidents.length > 0);
+    await page.click('[data-testid="copy-link"]');
+    await page.waitForSelector('[data-testid="link-copied"]');
+    const link = await page.evaluate(() => navigator.clipboard.readText());
+    assert.equal(link, page.url());
+    assert.match(link, /#demo=100000\.7&tab=trends&v=[\w-]+$/);
+
+    const other = await openApp(browser, link);
+    await other.page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]')?.textContent));
+    await other.page.waitForSelector('[data-testid="split-chart"]');
+    await other.page.waitForSelector('[data-testid="incident-table"]');
+    const got = { title: await text(other.page, 'trend-title'), split: await text(other.page, 'split-panel'), matched: await matched(other.page), chips: await other.page.locator('[data-testid="filter-chip"]').allTextContents(), incidents: await incidentTexts(other.page) };
+    assert.deepEqual(got, want);
+    assert.equal(await other.page.getAttribute('[data-testid="tab-trends"]', 'aria-selected'), 'true');
+    assert.equal(await other.page.locator('[data-testid="link-notice"]').count(), 0);
+    assert.equal(other.page.url(), link, 'opening the link leaves it as it was');
+    assert.deepEqual(other.errors, []);
+    await other.context.close();
+
+    // Back: the Data tab with the filter, then no filter; Forward: the filter again.
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelector('[data-testid="tab-data"]').getAttribute('aria-selected') === 'true');
+    assert.equal(await page.locator('[data-testid="filter-chip"]').count(), 1);
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="filter-chip"]').length === 0);
+    await page.waitForFunction(() => document.querySelector('[data-testid="matched"]').textContent === '');
+    await page.goForward();
+    await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]')?.textContent));
+    assert.deepEqual(errors, []);
+    assertSameOrigin(requests);
+    await context.close();
+  });
+
+  test('clusters, rules, label and score threshold travel in the link', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-clusters"]');
+    await page.waitForSelector('[data-testid="cluster-profiles"]', { timeout: 120000 });
+    const headline = await text(page, 'cluster-headline');
+    await page.click('[data-testid="tab-models"]');
+    await page.fill('[data-testid="rule-text"] >> nth=0', 'prior_strikes >= 2 and account_age_days < 30');
+    await page.click('[data-testid="rules-evaluate"]');
+    await page.waitForSelector('[data-testid="rule-result"]');
+    await page.waitForSelector('[data-testid="score-summary"]');
+    await page.fill('[data-testid="score-min-precision"]', '0.95');
+    await page.press('[data-testid="score-min-precision"]', 'Enter');
+    await page.waitForFunction(() => /precision ≥ 95\.0 %/.test(document.querySelector('[data-testid="score-best"]').textContent));
+    await page.click('[data-testid="use-best-threshold"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="score-threshold-value"]').textContent.trim() !== '0.500');
+    const want = { rule: await text(page, 'rule-result'), threshold: await text(page, 'score-threshold-value'), best: await text(page, 'score-best') };
+
+    const other = await openApp(browser, page.url());
+    await other.page.waitForSelector('[data-testid="rule-result"]', { timeout: 120000 });
+    await other.page.waitForSelector('[data-testid="score-best"]');
+    const got = { rule: await text(other.page, 'rule-result'), threshold: await text(other.page, 'score-threshold-value'), best: await text(other.page, 'score-best') };
+    assert.deepEqual(got, want);
+    assert.equal(await other.page.inputValue('[data-testid="rule-text"] >> nth=0'), 'prior_strikes >= 2 and account_age_days < 30');
+    await other.page.click('[data-testid="tab-clusters"]');
+    await other.page.waitForSelector('[data-testid="cluster-profiles"]', { timeout: 120000 });
+    assert.equal(await text(other.page, 'cluster-headline'), headline);
+    assert.deepEqual([...errors, ...other.errors], []);
+    await other.context.close();
+    await context.close();
+  });
+
+  test('a tampered link opens with a notice of what was ignored, never a crash', async () => {
+    const settings = {
+      filter: { clauses: [{ op: 'in_set', column: 'no_such_column', values: ['x'], negate: false }, { op: 'in_set', column: 'country', values: ['BR'], negate: false }] },
+      sort: { column: 42 },
+      trend: { top: 100000, metric: 'sum' },
+      mystery: true,
+    };
+    const { page, context, errors } = await openApp(browser, `${server.url}#demo=2000.3&tab=nowhere&v=${pack(settings)}&zzz=1`);
+    await waitLoaded(page);
+    assert.equal(await text(page, 'row-count'), '2,000');
+    const notice = await page.waitForSelector('[data-testid="link-notice"]');
+    const said = await notice.textContent();
+    for (const part of ['no_such_column', 'sort order', 'out of range', 'mystery', 'zzz', 'nowhere']) assert.ok(said.includes(part), `${part}: ${said}`);
+    // What fitted was applied: the valid filter clause.
+    assert.deepEqual(await page.locator('[data-testid="filter-chip"]').allTextContents(), ['country in {BR}×']);
+    await page.click('[data-testid="link-notice"] button');
+    assert.equal(await page.locator('[data-testid="link-notice"]').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+    // Garbage in every part: the default demo, and the notice.
+    const garbage = await openApp(browser, `${server.url}#v=%%%&demo=-1.x&src=`);
+    await waitLoaded(garbage.page);
+    assert.equal(await text(garbage.page, 'row-count'), '100,000');
+    assert.match(await text(garbage.page, 'link-notice'), /damaged.*demo size|demo size.*damaged/s);
+    assert.deepEqual(garbage.errors, []);
+    await garbage.context.close();
+  });
+
+  test('data by link: #src loads a CSV; a link made from a local file asks for it', async () => {
+    const { page, context, errors, requests } = await openApp(browser, `${server.url}#src=fixtures/semicolon_bad_row.csv&tab=profile`);
+    await page.waitForSelector('[data-testid="profile-cards"]');
+    assert.equal(await page.getAttribute('[data-testid="tab-profile"]', 'aria-selected'), 'true');
+    await page.click('[data-testid="tab-data"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === '4');
+    await page.click('[data-testid="tab-profile"]');
+    // A link of a local file: nothing loads; the reader opens their copy and gets the view.
+    await page.goto(`${server.url}#file=semicolon_bad_row.csv&tab=profile`);
+    await page.waitForSelector('[data-testid="file-wanted"]');
+    assert.match(await text(page, 'file-wanted'), /Open semicolon_bad_row\.csv to see this view/);
+    assert.equal(await page.locator('[data-testid="row-count"]').count(), 0);
+    await page.setInputFiles('[data-testid="file-wanted-input"]', join(FIXTURES, 'semicolon_bad_row.csv'));
+    await page.waitForSelector('[data-testid="profile-cards"]');
+    assert.equal(await page.locator('[data-testid="file-wanted"]').count(), 0);
+    assert.match(page.url(), /#file=semicolon_bad_row\.csv&tab=profile/);
     assert.deepEqual(errors, []);
     assertSameOrigin(requests);
     await context.close();

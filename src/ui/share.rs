@@ -1,0 +1,339 @@
+//! The view in the URL (see `viewstate`): opening a link loads its data and restores its view
+//! once the data is in; changes to the view are written back to the fragment (a new history
+//! entry when the data, tab or filter changes, so Back and Forward move between views; the
+//! same entry otherwise); Back / Forward re-apply the view they land on.
+
+use std::cell::RefCell;
+
+use leptos::ev;
+use leptos::prelude::*;
+
+use super::client;
+use super::state::{AppState, MetricKind, SplitView, Tab};
+use crate::data::demo::DemoParams;
+use crate::protocol::DataSource;
+use crate::viewstate::{self, ScoreView, SourceRef, TrendView, ViewState};
+
+thread_local! {
+    /// The view of the link being opened, applied when its data has loaded.
+    static PENDING: RefCell<Option<ViewState>> = const { RefCell::new(None) };
+    /// Data source, tab and filter of the fragment written last (a change makes a new entry).
+    static LAST_KEY: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+fn location() -> Option<web_sys::Location> {
+    web_sys::window().map(|w| w.location())
+}
+
+fn current_fragment() -> String {
+    location().and_then(|l| l.hash().ok()).unwrap_or_default()
+}
+
+pub fn source_ref(source: &DataSource) -> SourceRef {
+    match source {
+        DataSource::Demo(params) => SourceRef::Demo { rows: params.rows, seed: params.seed },
+        DataSource::Url { url } => SourceRef::Url { url: url.clone() },
+        DataSource::File { name } => SourceRef::File { name: name.clone() },
+    }
+}
+
+/// Opens the page's link: loads its data (the demo when it names none) with its view pending.
+/// Call once, after the worker client has started.
+pub fn open_link(state: AppState) {
+    let decoded = viewstate::decode(&current_fragment());
+    state.link_notices.set(decoded.notices);
+    open_view(state, decoded.state);
+    let _ = window_event_listener(ev::popstate, move |_| follow_history(state));
+}
+
+fn open_view(state: AppState, view: ViewState) {
+    let source = view.source.clone();
+    PENDING.set(Some(view));
+    match source {
+        Some(SourceRef::Demo { rows, seed }) => client::load(state, DataSource::Demo(DemoParams { rows, seed }), None),
+        Some(SourceRef::Url { url }) => client::load(state, DataSource::Url { url }, None),
+        // The link cannot carry a local file: ask for the reader's copy (see `FileWanted`).
+        Some(SourceRef::File { name }) => state.file_wanted.set(Some(name)),
+        None => client::load(state, DataSource::Demo(DemoParams::default()), None),
+    }
+}
+
+/// Back / Forward (or an edited fragment): the view of the entry landed on.
+fn follow_history(state: AppState) {
+    let decoded = viewstate::decode(&current_fragment());
+    state.link_notices.set(decoded.notices);
+    let mut view = decoded.state;
+    let current = state.summary.with_untracked(|s| s.as_ref().map(|s| source_ref(&s.source)));
+    LAST_KEY.set(key_of(&view));
+    if view.source.is_none() || view.source == current {
+        apply(state, &mut view);
+    } else {
+        open_view(state, view);
+    }
+}
+
+/// The user gave up on the link's view (loaded other data by hand instead of the file asked for).
+pub fn forget_pending(state: AppState) {
+    PENDING.set(None);
+    state.file_wanted.set(None);
+}
+
+/// Called when a load has finished (after the per-table state was reset): applies the view
+/// of the link being opened, if any.
+pub fn on_loaded(state: AppState) {
+    state.file_wanted.set(None);
+    if let Some(mut view) = PENDING.take() {
+        apply(state, &mut view);
+    }
+}
+
+/// A load failed or was cancelled: the link's view has no data to apply to.
+pub fn on_load_abandoned() {
+    PENDING.set(None);
+}
+
+/// Puts `view` on screen over the loaded table: fits it to the table's columns (saying what
+/// did not fit), then sets every part of the view, re-running the analyses it shows.
+fn apply(state: AppState, view: &mut ViewState) {
+    let Some(columns) = state.summary.with_untracked(|s| s.as_ref().map(|s| s.columns.iter().map(|c| (c.name.clone(), c.kind)).collect::<Vec<_>>())) else {
+        return;
+    };
+    let mut notices = viewstate::reconcile(view, &columns);
+    if let Some(slug) = &view.tab {
+        match Tab::ALL.into_iter().find(|t| t.slug() == slug) {
+            Some(tab) => state.tab.set(tab),
+            None => notices.push(format!("ignored the unknown tab “{slug}”")),
+        }
+    }
+    for (column, kind) in &view.types {
+        let already = columns.iter().any(|(name, k)| name == column && k == kind);
+        if !already {
+            client::set_type(state, column.clone(), *kind);
+        }
+    }
+    state.filter.set(view.filter.clone());
+    state.sort.set(view.sort.clone());
+    client::apply_view(state);
+    state.profile_key.set(view.profile_key.clone());
+    state.label_params.set(view.label.clone());
+    apply_trend(state, view.trend.clone().unwrap_or_default(), &mut notices);
+    state.rca_params.set(view.rca.clone());
+    match view.rca.clone() {
+        Some(params) => client::request_root_cause(state, params),
+        None => state.rca.set(None),
+    }
+    match view.cluster.clone() {
+        Some(params) => client::request_cluster(state, params),
+        None => {
+            client::cancel_cluster(state);
+            state.cluster_params.set(None);
+            state.cluster.set(None);
+        }
+    }
+    let score = view.score.clone().unwrap_or_default();
+    state.score_column.set(score.column);
+    state.score_threshold.set(score.threshold);
+    state.score_min_precision.set(score.min_precision);
+    state.backtest.set(None);
+    state.scores.set(None);
+    if view.rules.is_empty() {
+        state.rules.set(super::state::default_rules());
+    } else {
+        state.rules.set(view.rules.clone());
+        super::models_tab::evaluate(state);
+    }
+    super::models_tab::request_scores(state);
+    state.link_notices.update(|all| all.extend(notices));
+}
+
+fn apply_trend(state: AppState, trend: TrendView, notices: &mut Vec<String>) {
+    let s = state.trend_settings;
+    let kind = MetricKind::from_slug(&trend.metric).unwrap_or_else(|| {
+        notices.push(format!("ignored the unknown trend metric “{}”", trend.metric));
+        MetricKind::Count
+    });
+    if trend.time.is_some() {
+        s.time.set(trend.time);
+    }
+    s.kind.set(kind);
+    s.column.set(trend.column);
+    s.rate_value.set(trend.rate_value);
+    s.granularity.set(trend.granularity);
+    s.utc_offset_minutes.set(trend.utc_offset_minutes);
+    s.split.set(trend.split);
+    s.top.set(trend.top);
+    s.split_view.set(if trend.multiples { SplitView::Multiples } else { SplitView::Stacked });
+    s.horizon.set(trend.horizon);
+    s.sensitivity.set(trend.sensitivity);
+    s.log_trend.set(trend.log_trend);
+    s.target.set(trend.target);
+}
+
+/// The view on screen, as the link describes it (reads every signal it names, so an effect
+/// calling it follows them all).
+fn current_view(state: AppState) -> Option<ViewState> {
+    let source = state.summary.with(|s| s.as_ref().map(|s| source_ref(&s.source)))?;
+    let s = state.trend_settings;
+    let trend = TrendView {
+        time: s.time.get(),
+        metric: s.kind.get().slug().to_string(),
+        column: s.column.get(),
+        rate_value: s.rate_value.get(),
+        granularity: s.granularity.get(),
+        utc_offset_minutes: s.utc_offset_minutes.get(),
+        split: s.split.get(),
+        top: s.top.get(),
+        multiples: s.split_view.get() == SplitView::Multiples,
+        horizon: s.horizon.get(),
+        sensitivity: s.sensitivity.get(),
+        log_trend: s.log_trend.get(),
+        target: s.target.get(),
+    };
+    let score = ScoreView { column: state.score_column.get(), threshold: state.score_threshold.get(), min_precision: state.score_min_precision.get() };
+    let rules = state.rules.get();
+    Some(ViewState {
+        source: Some(source),
+        tab: Some(state.tab.get().slug().to_string()),
+        types: state.type_overrides.get(),
+        filter: state.filter.get(),
+        sort: state.sort.get(),
+        profile_key: state.profile_key.get(),
+        label: state.label_params.get(),
+        trend: (trend != TrendView::default()).then_some(trend),
+        rca: state.rca_params.get(),
+        cluster: state.cluster_params.get(),
+        rules: if rules == super::state::default_rules() { Vec::new() } else { rules },
+        score: (score != ScoreView::default()).then_some(score),
+    })
+}
+
+/// What makes a new history entry when it changes.
+fn key_of(view: &ViewState) -> String {
+    let only = ViewState { source: view.source.clone(), tab: view.tab.clone(), filter: view.filter.clone(), ..ViewState::default() };
+    viewstate::encode(&only)
+}
+
+/// Keeps the fragment equal to the view on screen. Nothing is written while a link's view
+/// waits for its data (the link stays as it was opened).
+pub fn install_writer(state: AppState) {
+    Effect::new(move |_| {
+        let Some(view) = current_view(state) else { return };
+        if PENDING.with_borrow(Option::is_some) || state.file_wanted.with(Option::is_some) {
+            return;
+        }
+        let fragment = viewstate::encode(&view);
+        if current_fragment().trim_start_matches('#') == fragment {
+            return;
+        }
+        let Some(history) = web_sys::window().and_then(|w| w.history().ok()) else { return };
+        let key = key_of(&view);
+        let new_entry = LAST_KEY.with_borrow(|last| !last.is_empty() && *last != key);
+        LAST_KEY.set(key);
+        let url = format!("#{fragment}");
+        let written = if new_entry {
+            history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url))
+        } else {
+            history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url))
+        };
+        if let Err(err) = written {
+            web_sys::console::warn_2(&"vigil: cannot write the view to the URL".into(), &err);
+        }
+    });
+}
+
+/// The link of the view on screen.
+pub fn current_link() -> String {
+    location().and_then(|l| l.href().ok()).unwrap_or_default()
+}
+
+/// Shows what of an opened link could not be applied.
+#[component]
+pub fn LinkNotices() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        let notices = state.link_notices.get();
+        (!notices.is_empty()).then(|| {
+            view! {
+                <div class="banner notice" role="status" data-testid="link-notice">
+                    <div>
+                        <strong>"Parts of this link's view were not applied."</strong>
+                        <ul>{notices.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+                    </div>
+                    <button class="button small" aria-label="Dismiss" on:click=move |_| state.link_notices.set(Vec::new())>"Dismiss"</button>
+                </div>
+            }
+        })
+    }
+}
+
+/// A link made from a local file: asks the reader for their copy (the link carries none of it).
+#[component]
+pub fn FileWanted(on_file: Callback<web_sys::File>) -> impl IntoView {
+    use wasm_bindgen::JsCast;
+    let state = expect_context::<AppState>();
+    move || {
+        state.file_wanted.get().map(|name| {
+            let pick = move |event: ev::Event| {
+                let input = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+                if let Some(file) = input.as_ref().and_then(|i| i.files()).and_then(|f| f.get(0)) {
+                    on_file.run(file);
+                }
+            };
+            view! {
+                <section class="panel file-wanted" data-testid="file-wanted">
+                    <h2>"Open " <code>{name.clone()}</code> " to see this view"</h2>
+                    <p>"This link was made from a file on the sender's computer; links never carry data. Open your copy of the file and the view (tab, filter, settings) is restored."</p>
+                    <div class="actions">
+                        <label class="button primary">"Open " {name.clone()} "…"
+                            <input type="file" accept=".csv,.tsv,.txt,.gz,text/csv,text/tab-separated-values" data-testid="file-wanted-input" on:change=pick/>
+                        </label>
+                        <button class="button" data-testid="file-wanted-demo" on:click=move |_| {
+                            forget_pending(state);
+                            client::load(state, DataSource::Demo(DemoParams::default()), None);
+                        }>"Use the demo data instead"</button>
+                    </div>
+                </section>
+            }
+        })
+    }
+}
+
+/// "Copy link": the view's link to the clipboard (or shown to copy by hand when the browser
+/// refuses).
+#[component]
+pub fn CopyLink() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let copied = RwSignal::new(None::<Result<(), String>>);
+    let copy = move |_| {
+        let link = current_link();
+        let Some(clipboard) = web_sys::window().map(|w| w.navigator().clipboard()) else { return };
+        let promise = clipboard.write_text(&link);
+        leptos::task::spawn_local(async move {
+            let result = wasm_bindgen_futures::JsFuture::from(promise).await;
+            copied.set(Some(result.map(|_| ()).map_err(|_| link)));
+            clear_later(copied);
+        });
+    };
+    view! {
+        <span class="copy-link">
+            <button class="button" data-testid="copy-link" disabled=move || state.summary.with(Option::is_none)
+                title="Copy a link to this view: data source, tab, filter and settings (never the data itself)"
+                on:click=copy>"Copy link"</button>
+            {move || match copied.get() {
+                Some(Ok(())) => Some(view! { <span class="muted small" role="status" data-testid="link-copied">"Link copied"</span> }.into_any()),
+                Some(Err(link)) => Some(view! {
+                    <input class="link-text" readonly aria-label="Link to this view" prop:value=link
+                        on:focus=move |event| { if let Some(input) = event.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(t).ok()) { input.select(); } }/>
+                }.into_any()),
+                None => None,
+            }}
+        </span>
+    }
+}
+
+/// Clears the "copied" note after a few seconds.
+fn clear_later(copied: RwSignal<Option<Result<(), String>>>) {
+    if copied.get_untracked().is_some_and(|r| r.is_ok()) {
+        set_timeout(move || copied.set(None), std::time::Duration::from_secs(3));
+    }
+}
