@@ -28,6 +28,23 @@ pub fn start() {
         show_fatal(&info.to_string());
     }));
     leptos::mount::mount_to_body(app::App);
+    register_service_worker();
+}
+
+/// Installs `sw.js` (the offline copy of the app's files) where the browser offers service
+/// workers: http(s) pages in a secure context (https, or localhost).
+fn register_service_worker() {
+    let Some(window) = web_sys::window() else { return };
+    let navigator = window.navigator();
+    let offered = js_sys::Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false) && window.is_secure_context();
+    if offered {
+        let promise = navigator.service_worker().register("./sw.js");
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(err) = wasm_bindgen_futures::JsFuture::from(promise).await {
+                web_sys::console::warn_2(&"vigil: no offline copy (service worker not installed)".into(), &err);
+            }
+        });
+    }
 }
 
 /// Shows the static banner from index.html; works even when Leptos can no longer render.

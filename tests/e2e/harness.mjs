@@ -54,7 +54,10 @@ export async function serve(root = DIST) {
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length });
+      const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length };
+      // Fixtures stand for data on a CORS-enabled static host.
+      if (base === FIXTURES) headers['access-control-allow-origin'] = '*';
+      res.writeHead(200, headers);
       res.end(body);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -88,6 +91,11 @@ export async function openApp(browser, url, { colorScheme = 'light', viewport = 
   const errors = [];
   context.on('request', (request) => requests.push(request.url()));
   // Worker requests are not always page requests: watch service workers and workers too.
+  // Content-Security-Policy violations are collected (an init script is not subject to the policy).
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`));
+  });
   const page = await context.newPage();
   page.on('worker', (worker) => worker.on('console', (msg) => msg.type() === 'error' && errors.push(`worker: ${msg.text()}`)));
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
