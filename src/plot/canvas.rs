@@ -3,6 +3,7 @@
 //! plotters a backend for it.
 
 use plotters::prelude::*;
+use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
@@ -24,20 +25,122 @@ pub fn draw_bars_on_canvas(
 
 /// Sizes `canvas` to its CSS box and runs `draw` on a plotters area over it; errors come back
 /// as text for the UI. Nothing is drawn while the canvas is not laid out (a hidden tab).
+///
+/// The same drawing is recorded as SVG on the canvas element (property [`SVG_PROPERTY`]), so
+/// that any chart can be exported as SVG or PNG exactly as it is on screen (zoom included).
 pub fn draw_on_canvas(
     canvas: &HtmlCanvasElement,
-    draw: impl FnOnce(&DrawingArea<CanvasBackend, plotters::coord::Shift>) -> Result<(), String>,
+    draw: impl FnOnce(&DrawingArea<Tee<'_>, plotters::coord::Shift>) -> Result<(), String>,
 ) -> Result<(), String> {
     let (css_w, css_h) = (canvas.client_width(), canvas.client_height());
     if css_w <= 0 || css_h <= 0 {
         return Ok(());
     }
-    canvas.set_width(css_w.unsigned_abs());
-    canvas.set_height(css_h.unsigned_abs());
-    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("the canvas has no 2-D context")?;
-    let area = backend.into_drawing_area();
-    area.fill(&TRANSPARENT).map_err(|e| e.to_string())?;
-    draw(&area)
+    let (w, h) = (css_w.unsigned_abs(), css_h.unsigned_abs());
+    canvas.set_width(w);
+    canvas.set_height(h);
+    let mut svg = String::new();
+    {
+        let on_canvas = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("the canvas has no 2-D context")?;
+        let area = Tee { canvas: on_canvas, svg: SVGBackend::with_string(&mut svg, (w, h)) }.into_drawing_area();
+        area.fill(&TRANSPARENT).map_err(|e| e.to_string())?;
+        draw(&area)?;
+        area.present().map_err(|e| e.to_string())?;
+    }
+    let _ = js_sys::Reflect::set(canvas, &SVG_PROPERTY.into(), &svg.into());
+    let _ = js_sys::Reflect::delete_property(canvas, &RASTER_PROPERTY.into());
+    Ok(())
+}
+
+/// The canvas element property holding the SVG of its last drawing.
+pub const SVG_PROPERTY: &str = "vigilSvg";
+/// The canvas element property holding a raster drawn over the SVG (the cluster map's points):
+/// `{canvas, x, y}`.
+pub const RASTER_PROPERTY: &str = "vigilRaster";
+
+/// A plotters backend that draws on a canvas and writes the same drawing as SVG. Text is
+/// measured by the canvas, so both lay out alike.
+pub struct Tee<'a> {
+    canvas: CanvasBackend,
+    svg: SVGBackend<'a>,
+}
+
+/// A backend failure, as text (the canvas and SVG backends have different error types).
+#[derive(Debug)]
+pub struct TeeError(String);
+
+impl std::fmt::Display for TeeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TeeError {}
+
+fn tee_err<E: std::error::Error + Send + Sync>(err: DrawingErrorKind<E>) -> DrawingErrorKind<TeeError> {
+    match err {
+        DrawingErrorKind::DrawingError(e) => DrawingErrorKind::DrawingError(TeeError(e.to_string())),
+        DrawingErrorKind::FontError(e) => DrawingErrorKind::FontError(e),
+    }
+}
+
+impl DrawingBackend for Tee<'_> {
+    type ErrorType = TeeError;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.canvas.get_size()
+    }
+
+    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<TeeError>> {
+        self.canvas.ensure_prepared().map_err(tee_err)?;
+        self.svg.ensure_prepared().map_err(tee_err)
+    }
+
+    fn present(&mut self) -> Result<(), DrawingErrorKind<TeeError>> {
+        self.canvas.present().map_err(tee_err)?;
+        self.svg.present().map_err(tee_err)
+    }
+
+    fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), DrawingErrorKind<TeeError>> {
+        self.canvas.draw_pixel(point, color).map_err(tee_err)?;
+        self.svg.draw_pixel(point, color).map_err(tee_err)
+    }
+
+    fn draw_line<S: BackendStyle>(&mut self, from: BackendCoord, to: BackendCoord, style: &S) -> Result<(), DrawingErrorKind<TeeError>> {
+        self.canvas.draw_line(from, to, style).map_err(tee_err)?;
+        self.svg.draw_line(from, to, style).map_err(tee_err)
+    }
+
+    fn draw_rect<S: BackendStyle>(&mut self, upper_left: BackendCoord, bottom_right: BackendCoord, style: &S, fill: bool) -> Result<(), DrawingErrorKind<TeeError>> {
+        self.canvas.draw_rect(upper_left, bottom_right, style, fill).map_err(tee_err)?;
+        self.svg.draw_rect(upper_left, bottom_right, style, fill).map_err(tee_err)
+    }
+
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, path: I, style: &S) -> Result<(), DrawingErrorKind<TeeError>> {
+        let points: Vec<BackendCoord> = path.into_iter().collect();
+        self.canvas.draw_path(points.iter().copied(), style).map_err(tee_err)?;
+        self.svg.draw_path(points, style).map_err(tee_err)
+    }
+
+    fn draw_circle<S: BackendStyle>(&mut self, center: BackendCoord, radius: u32, style: &S, fill: bool) -> Result<(), DrawingErrorKind<TeeError>> {
+        self.canvas.draw_circle(center, radius, style, fill).map_err(tee_err)?;
+        self.svg.draw_circle(center, radius, style, fill).map_err(tee_err)
+    }
+
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, vert: I, style: &S) -> Result<(), DrawingErrorKind<TeeError>> {
+        let points: Vec<BackendCoord> = vert.into_iter().collect();
+        self.canvas.fill_polygon(points.iter().copied(), style).map_err(tee_err)?;
+        self.svg.fill_polygon(points, style).map_err(tee_err)
+    }
+
+    fn draw_text<T: BackendTextStyle>(&mut self, text: &str, style: &T, pos: BackendCoord) -> Result<(), DrawingErrorKind<TeeError>> {
+        self.canvas.draw_text(text, style, pos).map_err(tee_err)?;
+        self.svg.draw_text(text, style, pos).map_err(tee_err)
+    }
+
+    fn estimate_text_size<T: BackendTextStyle>(&self, text: &str, style: &T) -> Result<(u32, u32), DrawingErrorKind<TeeError>> {
+        self.canvas.estimate_text_size(text, style).map_err(tee_err)
+    }
 }
 
 /// Draws the cluster map: axes through plotters, then the points as one raster composited
@@ -79,5 +182,11 @@ pub fn draw_map_on_canvas(
     context(canvas)?
         .draw_image_with_html_canvas_element(&offscreen, f64::from(left), f64::from(top))
         .map_err(|e| format!("{e:?}"))?;
+    // For exports: the points are laid over the recorded SVG frame.
+    let placed = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&placed, &"canvas".into(), &offscreen);
+    let _ = js_sys::Reflect::set(&placed, &"x".into(), &f64::from(left).into());
+    let _ = js_sys::Reflect::set(&placed, &"y".into(), &f64::from(top).into());
+    let _ = js_sys::Reflect::set(canvas, &RASTER_PROPERTY.into(), &placed);
     Ok(Some(raster))
 }

@@ -1,10 +1,11 @@
 //! Charts, drawn through plotters' `DrawingBackend`: the HTML canvas in the app
-//! ([`canvas`], wasm only), SVG natively (tests; exports later). Everything but `canvas.rs` is
+//! ([`canvas`], wasm only), SVG natively (tests) and recorded beside every canvas drawing (exports, [`export`]). Everything but `canvas.rs` is
 //! pure: geometry and hit-testing are plain functions with unit tests.
 
 pub mod bars;
 #[cfg(target_arch = "wasm32")]
 pub mod canvas;
+pub mod export;
 pub mod scatter;
 pub mod timeseries;
 
