@@ -6,6 +6,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
 
 use super::client;
+use super::export::ReportButton;
 use super::share::{self, CopyLink, FileWanted, LinkNotices};
 use super::clusters_tab::ClustersTab;
 use super::data_tab::DataTab;
@@ -64,6 +65,7 @@ pub fn App() -> impl IntoView {
                         }
                     })
                     .collect_view()}
+                <span class="tab-actions"><CopyLink/><ReportButton/></span>
             </nav>
             <main class="content">
                 {move || has_data.get().then(|| view! { <FilterBar/> })}

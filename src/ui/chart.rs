@@ -5,6 +5,7 @@ use leptos::ev;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
+use super::export::Exportable;
 use crate::plot::bars::{bar_at, BarSeries};
 use crate::plot::canvas::draw_bars_on_canvas;
 use crate::plot::PlotTheme;
@@ -70,6 +71,9 @@ pub fn BarChart(
     /// Label of what a bar counts, for the hover text ("rows").
     #[prop(default = "rows")] unit: &'static str,
     testid: String,
+    /// The chart's title in exports (default: the test id).
+    #[prop(optional, into)]
+    title: Option<String>,
     /// Called with the index of a clicked bar.
     #[prop(optional)]
     on_pick: Option<Callback<usize>>,
@@ -109,6 +113,7 @@ pub fn BarChart(
     };
     view! {
         <div class="chart">
+            <Exportable name=testid.clone() title=title.unwrap_or_else(|| testid.clone())>
             <canvas node_ref=canvas data-testid=testid style=format!("height: {height}px")
                 class:pickable=on_pick.is_some()
                 title=on_pick.map(|_| "Click a bar to filter to its range")
@@ -118,6 +123,7 @@ pub fn BarChart(
                         pick.run(idx);
                     }
                 }></canvas>
+            </Exportable>
             <div class="chart-readout muted" aria-live="polite">{move || readout().unwrap_or_else(|| "\u{a0}".into())}</div>
             {move || problem.get().map(|p| view! { <p class="problem">"Chart could not be drawn: " {p}</p> })}
         </div>

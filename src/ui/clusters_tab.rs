@@ -13,6 +13,7 @@ use super::chart::theme;
 use super::client::{self, cancel_cluster, request_cluster};
 use super::controls::Checklist;
 use super::labels_panel::chosen_label;
+use super::export::{ExportKind, Exportable};
 use super::state::AppState;
 use crate::analysis::cluster::{Algorithm, ClusterParams, ClusterProfile, ClusterReport, Encoding, FeatureSpec, LabelSpec, MissingPolicy, DEFAULT_SAMPLE, NOISE};
 use crate::data::table::ColumnType;
@@ -449,6 +450,7 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
     let dragging = RwSignal::new(false);
     let hovered = RwSignal::new(None::<u32>);
     let draw_points = points.clone();
+    let map_title = format!("Clusters ({}) on the first two principal components", report.algorithm);
     Effect::new(move |_| {
         let focus = focus.get();
         if let Some(element) = canvas.get() {
@@ -591,6 +593,7 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
                     <button class="button small" class:primary=move || lasso_mode.get() data-testid="tool-lasso" on:click=move |_| lasso_mode.set(true)>"lasso"</button>
                 </span>
             </div>
+            <Exportable name="cluster-map" title=map_title>
             <div class="map-wrap">
                 <canvas node_ref=canvas class="cluster-map" data-testid="cluster-map"
                     on:mousedown=on_down on:mousemove=on_move on:mouseup=on_up
@@ -600,6 +603,7 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
                     <polygon points=move || lasso.with(|path| path.iter().map(|(x, y)| format!("{x:.0},{y:.0}")).collect::<Vec<_>>().join(" "))></polygon>
                 </svg>
             </div>
+            </Exportable>
             <div class="chart-readout muted" aria-live="polite" data-testid="cluster-readout">{readout}</div>
             {selection}
             <div class="legend small" data-testid="cluster-legend">
@@ -664,10 +668,14 @@ fn ParameterChart(report: Arc<ClusterReport>) -> impl IntoView {
     view! {
         <section class="panel param-panel" data-testid="cluster-parameters">
             <h3>{title}</h3>
-            <p class="muted small">{first_caption}</p>
-            <canvas node_ref=first class="param-chart" data-testid="cluster-param-chart" class:hidden=!has_chart></canvas>
+            <p class="muted small">{first_caption.clone()}</p>
+            <Exportable name="cluster-parameters" title=format!("{title} — {first_caption}")>
+                <canvas node_ref=first class="param-chart" data-testid="cluster-param-chart" class:hidden=!has_chart></canvas>
+            </Exportable>
             <p class="muted small" class:hidden=second_caption.is_none()>{second_caption.clone().unwrap_or_default()}</p>
-            <canvas node_ref=second class="param-chart" class:hidden=second_caption.is_none()></canvas>
+            <Exportable name="cluster-parameters-2" title=format!("{title} — {}", second_caption.clone().unwrap_or_default())>
+                <canvas node_ref=second class="param-chart" class:hidden=second_caption.is_none()></canvas>
+            </Exportable>
             {move || problem.get().map(|p| view! { <p class="problem">"Chart could not be drawn: " {p}</p> })}
         </section>
     }
@@ -726,14 +734,14 @@ fn ProfilesTable(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> im
             <ul class="cluster-summaries" data-testid="cluster-summaries">{summaries.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ul>
             <p class="muted small">"Distinguishing features are ranked by standardised mean difference (SMD) against the rest; values are means before transforms. “Select” turns a cluster into a filter you can apply."</p>
             <div class="table-wrap">
-                <table class="grid profiles">
+                <Exportable name="cluster-profiles" kind=ExportKind::Table><table class="grid profiles">
                     <thead><tr>
                         <th>"cluster"</th><th class="num">{unit}</th><th class="num">"share"</th>
                         {has_label.then(|| view! { <th class="num">{label_head.clone()}</th> })}
                         <th>"distinguishing features"</th><th>"over-represented values"</th><th></th>
                     </tr></thead>
                     <tbody>{rows}</tbody>
-                </table>
+                </table></Exportable>
             </div>
         </section>
     }

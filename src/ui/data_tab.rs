@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use super::download::download_text;
 use super::grid::RowGrid;
+use super::export::{ExportKind, Exportable};
 use super::state::AppState;
 use crate::data::export::is_formula_like;
 use crate::data::load::RejectedRow;
@@ -78,7 +79,7 @@ fn Schema(summary: TableSummary) -> impl IntoView {
         <section class="panel">
             <h2>"Columns"</h2>
             <div class="table-wrap">
-                <table class="grid schema" data-testid="schema">
+                <Exportable name="schema" kind=ExportKind::Table><table class="grid schema" data-testid="schema">
                     <thead>
                         <tr>
                             <th>"column"</th>
@@ -108,7 +109,7 @@ fn Schema(summary: TableSummary) -> impl IntoView {
                             })
                             .collect_view()}
                     </tbody>
-                </table>
+                </table></Exportable>
             </div>
         </section>
     }

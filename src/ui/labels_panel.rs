@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use super::chart::{BarChart, XFormat, YFormat};
 use super::client::send;
+use super::export::{ExportKind, Exportable};
 use super::state::AppState;
 use crate::analysis::labels::{Agreement, Conflicts, LabelParams, LabelReport};
 use crate::data::table::ColumnType;
@@ -223,14 +224,14 @@ fn ConflictsBlock(conflicts: Conflicts) -> impl IntoView {
                 format_count(conflicts.conflicting_items as u64), format_count(conflicts.repeated_items as u64), pct(rate))}</p>
             {(!conflicts.examples.is_empty()).then(|| view! {
                 <div class="table-wrap short">
-                    <table class="grid">
+                    <Exportable name="conflicting-labels" kind=ExportKind::Table><table class="grid">
                         <thead><tr><th>"item"</th><th>"labels"</th></tr></thead>
                         <tbody>
                             {conflicts.examples.into_iter().map(|(item, labels)| view! {
                                 <tr><td class="mono">{item}</td><td>{labels.iter().map(|(l, n)| format!("{l} ×{n}")).collect::<Vec<_>>().join(", ")}</td></tr>
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></Exportable>
                 </div>
             })}
         </div>
@@ -253,7 +254,7 @@ fn AgreementBlock(agreement: Agreement) -> impl IntoView {
                 {format!(" on {} items × {} raters", format_count(agreement.fleiss_items as u64), agreement.raters)}
             </p>
             <div class="table-wrap short">
-                <table class="grid">
+                <Exportable name="reviewers" kind=ExportKind::Table><table class="grid">
                     <thead><tr><th>"reviewer"</th><th class="num">"ratings"</th><th class="num">"positive rate"</th><th class="num">"agrees with others"</th></tr></thead>
                     <tbody>
                         {reviewers.into_iter().map(|r| view! {
@@ -265,7 +266,7 @@ fn AgreementBlock(agreement: Agreement) -> impl IntoView {
                             </tr>
                         }).collect_view()}
                     </tbody>
-                </table>
+                </table></Exportable>
             </div>
         </div>
     }

@@ -9,6 +9,7 @@ mod clusters_tab;
 mod controls;
 mod data_tab;
 mod download;
+mod export;
 mod filter_bar;
 mod grid;
 mod labels_panel;

@@ -9,6 +9,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::chart::{theme, BarChart, XFormat, YFormat};
+use super::export::{ExportKind, Exportable};
 use super::client::{self, send};
 use super::download::download_text;
 use super::controls::Checklist;
@@ -334,7 +335,7 @@ fn BacktestView(report: Arc<BacktestReport>) -> impl IntoView {
         view! {
             <h3>"Overlap"</h3>
             <p class="muted small">"Rows both rules flag, and rows only one of them flags (the diagonal: each rule's flagged rows)."</p>
-            <div class="table-wrap"><table class="grid" data-testid="rule-overlap"><thead><tr><th></th>{head}</tr></thead><tbody>{rows}</tbody></table></div>
+            <div class="table-wrap"><Exportable name="rule-overlap" kind=ExportKind::Table><table class="grid" data-testid="rule-overlap"><thead><tr><th></th>{head}</tr></thead><tbody>{rows}</tbody></table></Exportable></div>
         }
     });
     let label = report.label.clone();
@@ -401,13 +402,13 @@ fn BacktestView(report: Arc<BacktestReport>) -> impl IntoView {
         <section class="panel" data-testid="backtest">
             <div class="panel-head"><h2>"Backtest"</h2><span class="muted small">{summary}</span></div>
             <div class="table-wrap">
-                <table class="grid rules-table">
+                <Exportable name="rules" kind=ExportKind::Table><table class="grid rules-table">
                     <thead><tr>
                         <th>"rule"</th><th class="num">"flagged"</th><th class="num">"share"</th><th class="num">"precision"</th><th class="num">"recall"</th>
                         <th class="num">"F1"</th><th class="num">"TP / FP / FN / TN"</th><th class="num" title="Positives only this rule catches">"only this rule"</th><th class="hidden"></th>
                     </tr></thead>
                     <tbody>{body}{union}</tbody>
-                </table>
+                </table></Exportable>
             </div>
             {detail}
             {overlap}
@@ -507,17 +508,17 @@ fn ScoreView(report: Arc<ScoreReport>) -> impl IntoView {
             {best_threshold.map(|t| view! { <button class="button small" data-testid="use-best-threshold" on:click=move |_| state.score_threshold.set(Some(t))>"Use it"</button> })}
         </div>
         <p class="small" data-testid="score-best">{best}</p>
-        <table class="grid confusion" data-testid="score-confusion">
+        <Exportable name="score-confusion" kind=ExportKind::Table><table class="grid confusion" data-testid="score-confusion">
             <thead><tr><th></th><th class="num">"label positive"</th><th class="num">"label negative"</th></tr></thead>
             <tbody>
                 <tr><th>"flagged"</th><td class="num">{format_count(c.tp)}</td><td class="num">{format_count(c.fp)}</td></tr>
                 <tr><th>"not flagged"</th><td class="num">{format_count(c.fn_)}</td><td class="num">{format_count(c.tn)}</td></tr>
             </tbody>
-        </table>
+        </table></Exportable>
         <p class="small">{format!("At {:.3}: precision {}, recall {}, F1 {}, {} flagged.", report.threshold, pct(c.precision()), pct(c.recall()), if c.f1().is_finite() { format!("{:.3}", c.f1()) } else { "—".into() }, format_count(c.flagged()))}</p>
         <div class="rule-charts">
-            <div><p class="muted small">"ROC: true-positive rate by false-positive rate (marker: the threshold)"</p><canvas node_ref=roc class="param-chart" data-testid="roc-chart"></canvas></div>
-            <div><p class="muted small">"Precision by recall (line: the precision target)"</p><canvas node_ref=pr class="param-chart" data-testid="pr-chart"></canvas></div>
+            <div><p class="muted small">"ROC: true-positive rate by false-positive rate (marker: the threshold)"</p><Exportable name="roc-chart" title=format!("ROC of {} against the label (AUC {:.3})", report.score, report.roc_auc)><canvas node_ref=roc class="param-chart" data-testid="roc-chart"></canvas></Exportable></div>
+            <div><p class="muted small">"Precision by recall (line: the precision target)"</p><Exportable name="pr-chart" title=format!("Precision by recall of {} (average precision {:.3})", report.score, report.average_precision)><canvas node_ref=pr class="param-chart" data-testid="pr-chart"></canvas></Exportable></div>
         </div>
         {move || problem.get().map(|p| view! { <p class="problem">"Chart could not be drawn: " {p}</p> })}
     }
@@ -748,16 +749,18 @@ fn RegressionView(report: Arc<crate::analysis::regression::RegressionReport>) ->
         <p data-testid="regression-summary">{format!("Outcome: {}. ", report.outcome)}{fit_line}</p>
         <ul class="notices small">{report.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul>
         <div class="table-wrap">
-            <table class="grid" data-testid="coefficients">
+            <Exportable name="coefficients" kind=ExportKind::Table><table class="grid" data-testid="coefficients">
                 <thead><tr>
                     <th>"term"</th><th class="num">"estimate"</th><th class="num">"std. error"</th><th class="num">{stat}</th><th class="num">"p-value"</th><th class="num">"95 % interval"</th>
                     {logistic.then(|| view! { <th class="num">"odds ratio"</th><th class="num">"95 % interval"</th> })}
                 </tr></thead>
                 <tbody>{rows}</tbody>
-            </table>
+            </table></Exportable>
         </div>
         <p class="muted small">{if logistic { "Pearson residuals by fitted probability" } else { "Residuals by fitted value" }}</p>
-        <canvas node_ref=canvas class="param-chart" data-testid="residual-chart"></canvas>
+        <Exportable name="residual-chart" title=if logistic { "Pearson residuals by fitted probability" } else { "Residuals by fitted value" }>
+            <canvas node_ref=canvas class="param-chart" data-testid="residual-chart"></canvas>
+        </Exportable>
         {move || problem.get().map(|p| view! { <p class="problem">"Chart could not be drawn: " {p}</p> })}
     }
 }

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use super::chart::{BarChart, XFormat};
 use super::client::{self, send};
 use super::labels_panel::LabelsPanel;
+use super::export::{ExportKind, Exportable};
 use super::state::{AppState, Tab};
 use crate::analysis::profile::{Alert, ColumnProfile, Correlation, ProfileDetail, ProfileParams, Severity, TableProfile};
 use crate::analysis::stats::Describe;
@@ -121,7 +122,7 @@ fn Alerts(alerts: Vec<Alert>, rows: usize) -> impl IntoView {
             {(count == 0).then(|| view! { <p class="muted">{format!("No problems found in {} rows.", format_count(rows as u64))}</p> })}
             {(count > 0).then(|| view! {
                 <div class="table-wrap">
-                    <table class="grid alerts">
+                    <Exportable name="alerts" kind=ExportKind::Table><table class="grid alerts">
                         <thead><tr>{header("severity", AlertOrder::Severity)}{header("kind", AlertOrder::Kind)}{header("column", AlertOrder::Column)}<th>"finding"</th><th></th></tr></thead>
                         <tbody>
                             {move || sorted().into_iter().map(|alert| {
@@ -141,7 +142,7 @@ fn Alerts(alerts: Vec<Alert>, rows: usize) -> impl IntoView {
                                 }
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></Exportable>
                 </div>
             })}
         </section>
@@ -334,7 +335,7 @@ fn Correlations(correlations: Vec<Correlation>) -> impl IntoView {
                 </div>
             </div>
             <div class="table-wrap">
-                <table class="heatmap">
+                <Exportable name="correlations" kind=ExportKind::Table><table class="heatmap">
                     <thead><tr><th></th>{header_names.iter().map(|n| view! { <th class="rot">{n.clone()}</th> }).collect_view()}</tr></thead>
                     <tbody>
                         {names.iter().zip(matrix).map(|(row_name, cells)| view! {
@@ -351,7 +352,7 @@ fn Correlations(correlations: Vec<Correlation>) -> impl IntoView {
                             </tr>
                         }).collect_view()}
                     </tbody>
-                </table>
+                </table></Exportable>
             </div>
         </section>
     }

@@ -9,6 +9,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::chart::theme;
+use super::export::{ExportKind, Exportable};
 use super::client::{self, request_root_cause};
 use super::state::{AppState, MetricKind, Tab};
 use super::trends_tab::capitalise;
@@ -231,7 +232,7 @@ fn Report(report: Arc<RcaReport>, pending: bool) -> impl IntoView {
         <section class="panel" data-testid="rca-segments">
             <h2>"Segments that carry the change"</h2>
             <div class="table-wrap">
-                <table class="grid" data-testid="rca-table">
+                <Exportable name="segments" kind=ExportKind::Table><table class="grid" data-testid="rca-table">
                     <thead><tr>
                         <th>"Segment"</th><th class="num">"Baseline"</th><th class="num">"Incident"</th><th class="num">"Change"</th>
                         <th>"Share of change"</th><th class="num">"Specificity"</th><th class="num">"p (adjusted)"</th><th></th>
@@ -255,7 +256,7 @@ fn Report(report: Arc<RcaReport>, pending: bool) -> impl IntoView {
                             }
                         }).collect_view()}
                     </tbody>
-                </table>
+                </table></Exportable>
             </div>
             <p class="muted small">"Share of change: the segment's own change over the total change (bars). Specificity: the part of the segment's incident value that is change. p: exact test on row counts (rates: two-proportion z-test), Bonferroni-adjusted over every segment examined; ns = not significant at 1 %."</p>
         </section>
@@ -352,11 +353,15 @@ fn SegmentTimeline(report: Arc<RcaReport>, selected: RwSignal<usize>) -> impl In
     };
     let title_report = report.clone();
     let title = move || title_report.segments.get(selected.get()).map(Segment::describe).unwrap_or_default();
+    let export_report = report.clone();
+    let export_title = move || export_report.segments.get(selected.get_untracked()).map(Segment::describe).unwrap_or_default();
     view! {
         <section class="panel" data-testid="rca-timeline">
             <h2>"With and without " <span class="segment-name">{title}</span></h2>
             <div class="chart">
-                <canvas node_ref=canvas data-testid="rca-chart" style="height: 220px" on:mousemove=on_move on:mouseleave=move |_| hover.set(None)></canvas>
+                <Exportable name="rca-chart" title=Signal::derive(move || format!("With and without {}", export_title()))>
+                    <canvas node_ref=canvas data-testid="rca-chart" style="height: 220px" on:mousemove=on_move on:mouseleave=move |_| hover.set(None)></canvas>
+                </Exportable>
                 <div class="chart-readout muted" data-testid="rca-readout">{move || readout().unwrap_or_else(|| "\u{a0}".into())}</div>
                 {move || problem.get().map(|p| view! { <p class="problem">{p}</p> })}
             </div>
@@ -385,7 +390,7 @@ fn DimensionBlock(finding: DimensionFinding, rate: bool, open: bool) -> impl Int
         <details class="dimension" open=open data-testid="rca-dimension">
             <summary><strong>{finding.column.clone()}</strong>{format!(" · surprise {:.3} · {explaining}", finding.surprise)}</summary>
             <div class="table-wrap short">
-                <table class="grid">
+                <Exportable name="breakdown" kind=ExportKind::Table><table class="grid">
                     <thead><tr>
                         <th>"Value"</th><th class="num">"Baseline share"</th><th class="num">"Incident share"</th>
                         <th class="num">"Baseline"</th><th class="num">"Incident"</th><th class="num">"Change"</th><th class="num">"Share of change"</th><th class="num">"Surprise"</th>
@@ -409,7 +414,7 @@ fn DimensionBlock(finding: DimensionFinding, rate: bool, open: bool) -> impl Int
                             </tr>
                         }).collect_view()}
                     </tbody>
-                </table>
+                </table></Exportable>
             </div>
         </details>
     }

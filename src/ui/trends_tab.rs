@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use super::chart::theme;
 use super::client::{self, request_trend};
 use super::download::download_text;
+use super::export::Exportable;
 use super::rootcause_tab::open_root_cause;
 use super::state::{AppState, MetricKind, SplitView, Tab, TrendSettings};
 use crate::analysis::series::{format_bucket, format_offset, Granularity, Metric, Series, SeriesParams, SplitParams};
@@ -385,10 +386,10 @@ fn TrendReportView(report: Arc<TrendReport>, pending: bool) -> impl IntoView {
     view! {
         <section class="panel" data-testid="trend-panel" class:stale=pending>
             <div class="panel-head">
-                <h2 data-testid="trend-title">{title}</h2>
+                <h2 data-testid="trend-title">{title.clone()}</h2>
                 <span class="muted small" data-testid="trend-model">{model_line}</span>
             </div>
-            <TrendChart report=report_for_chart x_range=x_range hover=hover selected=selected rate=rate/>
+            <TrendChart report=report_for_chart x_range=x_range hover=hover selected=selected rate=rate title=title/>
             <p class="muted small">"Drag across the chart to zoom, double-click to reset, click an incident to explain it. Red dots are anomalies, shaded bands incidents, dashed lines changepoints; the blue band is the forecast (80 % and 95 % intervals)."</p>
             {(!notes.is_empty()).then(|| view! { <ul class="notices" data-testid="trend-notes">{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul> })}
         </section>
@@ -450,7 +451,7 @@ fn readout(report: &TrendReport, idx: usize, rate: bool) -> Option<String> {
 }
 
 #[component]
-fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, hover: RwSignal<Option<usize>>, selected: RwSignal<Option<usize>>, rate: bool) -> impl IntoView {
+fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, hover: RwSignal<Option<usize>>, selected: RwSignal<Option<usize>>, rate: bool, title: String) -> impl IntoView {
     let state = expect_context::<AppState>();
     let canvas = NodeRef::<Canvas>::new();
     let problem = RwSignal::new(None::<String>);
@@ -552,12 +553,14 @@ fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, h
     let text = move || hover.get().and_then(|idx| readout(&report_readout, idx, rate));
     view! {
         <div class="chart trend-chart">
-            <canvas node_ref=canvas data-testid="trend-chart" style="height: 300px"
-                on:mousemove=on_move
-                on:mousedown=move |e| { e.prevent_default(); if let Some(v) = value_at(&e) { drag.set(Some((v, v))) } }
-                on:mouseup=on_up
-                on:mouseleave=move |_| { hover.set(None); drag.set(None) }
-                on:dblclick=move |_| x_range.set(None)></canvas>
+            <Exportable name="trend-chart" title=title>
+                <canvas node_ref=canvas data-testid="trend-chart" style="height: 300px"
+                    on:mousemove=on_move
+                    on:mousedown=move |e| { e.prevent_default(); if let Some(v) = value_at(&e) { drag.set(Some((v, v))) } }
+                    on:mouseup=on_up
+                    on:mouseleave=move |_| { hover.set(None); drag.set(None) }
+                    on:dblclick=move |_| x_range.set(None)></canvas>
+            </Exportable>
             <div class="chart-readout muted" aria-live="polite" data-testid="trend-readout">{move || text().unwrap_or_else(|| "\u{a0}".into())}</div>
             {move || problem.get().map(|p| view! { <p class="problem">"Chart could not be drawn: " {p}</p> })}
             <div class="legend small">
@@ -753,7 +756,7 @@ fn Incidents(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, rate: bool,
 
 /// A small panel chart sharing the main chart's zoom and hover.
 #[component]
-fn Panel(x: Arc<Vec<f64>>, y: Vec<f64>, color: (u8, u8, u8), bars: bool, x_range: RwSignal<Option<(f64, f64)>>, full_range: (f64, f64), hover: RwSignal<Option<usize>>, granularity: Granularity, offset: i32, rate: bool, testid: String) -> impl IntoView {
+fn Panel(x: Arc<Vec<f64>>, y: Vec<f64>, color: (u8, u8, u8), bars: bool, x_range: RwSignal<Option<(f64, f64)>>, full_range: (f64, f64), hover: RwSignal<Option<usize>>, granularity: Granularity, offset: i32, rate: bool, testid: String, title: String) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let problem = RwSignal::new(None::<String>);
     let xd = x.clone();
@@ -777,7 +780,9 @@ fn Panel(x: Arc<Vec<f64>>, y: Vec<f64>, color: (u8, u8, u8), bars: bool, x_range
         }
     };
     view! {
-        <canvas node_ref=canvas data-testid=testid style="height: 110px" on:mousemove=on_move on:mouseleave=move |_| hover.set(None) on:dblclick=move |_| x_range.set(None)></canvas>
+        <Exportable name=testid.clone() title=title>
+            <canvas node_ref=canvas data-testid=testid style="height: 110px" on:mousemove=on_move on:mouseleave=move |_| hover.set(None) on:dblclick=move |_| x_range.set(None)></canvas>
+        </Exportable>
         {move || problem.get().map(|p| view! { <p class="problem">{p}</p> })}
     }
 }
@@ -810,8 +815,8 @@ fn Decomposition(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, x_range
             <div class="panels">
                 {panels.into_iter().map(|Component(title, y, color, bars, testid)| view! {
                     <div class="chart">
-                        <p class="small muted">{title}</p>
-                        <Panel x=x.clone() y=y color=color bars=bars x_range=x_range full_range=full hover=hover granularity=granularity offset=offset rate=rate testid=testid/>
+                        <p class="small muted">{title.clone()}</p>
+                        <Panel x=x.clone() y=y color=color bars=bars x_range=x_range full_range=full hover=hover granularity=granularity offset=offset rate=rate testid=testid title=format!("{} — {title}", report.series.metric_label)/>
                     </div>
                 }).collect_view()}
             </div>
@@ -861,7 +866,7 @@ fn SplitPanel(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, h
             {move || {
                 let view_kind = state.trend_settings.split_view.get();
                 if view_kind == SplitView::Stacked && stackable {
-                    view! { <div class="chart"><canvas node_ref=canvas data-testid="split-chart" style="height: 240px"></canvas></div> }.into_any()
+                    view! { <div class="chart"><Exportable name="split-chart" title=format!("{} by {column}", s.metric_label)><canvas node_ref=canvas data-testid="split-chart" style="height: 240px"></canvas></Exportable></div> }.into_any()
                 } else {
                     let x = x.clone();
                     view! {
@@ -872,7 +877,7 @@ fn SplitPanel(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, h
                                 view! {
                                     <div class="chart">
                                         <p class="small">{g.label.clone()}</p>
-                                        <Panel x=x.clone() y=g.values.clone() color=(color.0, color.1, color.2) bars=false x_range=x_range full_range=full hover=hover granularity=granularity offset=offset rate=rate testid=format!("multiple-{k}")/>
+                                        <Panel x=x.clone() y=g.values.clone() color=(color.0, color.1, color.2) bars=false x_range=x_range full_range=full hover=hover granularity=granularity offset=offset rate=rate testid=format!("multiple-{k}") title=format!("{} — {column} = {}", s.metric_label, g.label)/>
                                     </div>
                                 }
                             }).collect_view()}
