@@ -75,6 +75,8 @@ pub enum Request {
     ClusterSelect { selection: MapSelection },
     /// The last clustering's membership as CSV.
     ClusterExport,
+    /// The rows passing the filter, in the grid's order, as CSV (formula-like text neutralised).
+    ExportRows,
     /// Detection rules against the label, over the rows passing the filter.
     Backtest { params: BacktestParams },
     /// ROC / precision-recall of a score column against the label.
@@ -138,6 +140,7 @@ pub enum Response {
     /// The clause and how many points it selects.
     ClusterSelect { id: u64, result: Result<(crate::data::filter::Clause, usize), String> },
     ClusterExport { id: u64, result: Result<String, String> },
+    ExportRows { id: u64, result: Result<String, String> },
     Backtest { id: u64, result: Result<Box<BacktestReport>, String> },
     Scores { id: u64, result: Result<Box<ScoreReport>, String> },
     Tree { id: u64, result: Result<Box<crate::analysis::tree::TreeReport>, String> },

@@ -51,11 +51,13 @@ pub fn write_rows_csv<W: Write>(table: &Table, rows: impl IntoIterator<Item = us
 
 /// Writes `rows` (the first one the header) as comma-separated CSV for people, for tables the
 /// UI shows (incidents, segments, coefficients, …): formula-like cells are neutralised unless
-/// they read as a number (`-0.52`, `-1,234`).
+/// they read as a number (`-0.52`, `-1,234`). Trailing columns empty in every row (a column of
+/// buttons) are left out.
 pub fn text_rows_csv(rows: &[Vec<String>]) -> String {
+    let width = rows.iter().map(|row| row.iter().rposition(|cell| !cell.trim().is_empty()).map_or(0, |i| i + 1)).max().unwrap_or(0);
     let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
     for row in rows {
-        let cells = row.iter().map(|cell| {
+        let cells = row.iter().take(width).map(|cell| {
             let number = cell.trim().replace(',', "").parse::<f64>().is_ok();
             if number { cell.clone() } else { neutralise_formula(cell) }
         });
@@ -77,9 +79,9 @@ mod tests {
             vec!["segment".to_string(), "delta".to_string()],
             vec!["=HYPERLINK(\"x\")".to_string(), "-1,234".to_string()],
             vec!["a, \"b\"".to_string(), "-0.5".to_string(), "extra".to_string()],
-            vec!["-risky".to_string(), "+3".to_string()],
+            vec!["-risky".to_string(), "+3".to_string(), String::new(), " ".to_string()],
         ];
-        assert_eq!(text_rows_csv(&rows), "segment,delta\n\"'=HYPERLINK(\"\"x\"\")\",\"-1,234\"\n\"a, \"\"b\"\"\",-0.5,extra\n'-risky,+3\n");
+        assert_eq!(text_rows_csv(&rows), "segment,delta\n\"'=HYPERLINK(\"\"x\"\")\",\"-1,234\"\n\"a, \"\"b\"\"\",-0.5,extra\n'-risky,+3,\n");
         let table = load_bytes(b"id,n\nA,1\nB,2\nC,3\n", LoadOptions::default()).unwrap().table;
         let mut some = Vec::new();
         write_rows_csv(&table, [2, 0], &mut some, true).unwrap();

@@ -205,6 +205,12 @@ fn handle(state: AppState, response: Response) {
                 state.error.set(Some(format!("Cannot export the clusters: {message}")));
             }
         }
+        Response::ExportRows { result, .. } => {
+            let saved = result.and_then(|csv| super::download::download_text("vigil-rows.csv", "text/csv", &csv));
+            if let Err(message) = saved {
+                state.error.set(Some(format!("Cannot export the rows: {message}")));
+            }
+        }
         Response::Rows { start, rows, .. } => state.page.set(Some(RowPage { start, rows })),
         Response::View { matched, error, .. } => {
             state.matched.set(Some(matched));

@@ -94,7 +94,11 @@ pub fn RowGrid(columns: Vec<ColumnSummary>) -> impl IntoView {
         <section class="panel">
             <div class="panel-head">
                 <h2>"Rows"</h2>
-                <span class="muted tabular" data-testid="grid-range">{range_text}</span>
+                <span class="toggle">
+                    <span class="muted tabular" data-testid="grid-range">{range_text}</span>
+                    <button class="button small" data-testid="export-rows" title="Save the rows that pass the filter, in this order, as CSV"
+                        on:click=move |_| { send(Request::ExportRows, None); }>"Download CSV"</button>
+                </span>
             </div>
             <div class="grid-scroll" node_ref=scroller on:scroll=on_scroll data-testid="grid-scroll"
                 style=format!("height: {}px", VIEWPORT_PX + HEADER_PX)>

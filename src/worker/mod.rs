@@ -268,6 +268,7 @@ fn handle_message(state: &Shared, data: &JsValue) {
             let result = state.cluster.as_ref().map(ClusterOutcome::membership_csv).ok_or_else(|| "Run the clustering first.".to_string());
             post(&Response::ClusterExport { id, result });
         }
+        Request::ExportRows => on_table(state, id, |table, rows| Response::ExportRows { id, result: rows_csv(table, rows) }),
         Request::Backtest { params } => on_table(state, id, |table, rows| Response::Backtest {
             id,
             result: backtest(table, rows, &params).map(Box::new).map_err(|e| format!("Cannot evaluate the rules: {e}.")),
@@ -300,6 +301,24 @@ fn handle_message(state: &Shared, data: &JsValue) {
 }
 
 /// Posts `answer(table, rows of the view)`, or that nothing is loaded yet.
+/// Largest CSV export of rows; beyond it the user is asked to filter (the text crosses to the
+/// page as one string, and a Blob is made of it there).
+const MAX_EXPORT_BYTES: usize = 256 << 20;
+
+fn rows_csv(table: &crate::data::table::Table, rows: &[u32]) -> Result<String, String> {
+    let mut out = Vec::new();
+    crate::data::export::write_rows_csv(table, rows.iter().map(|&r| r as usize), &mut out, true).map_err(|e| format!("Cannot write the rows: {e}."))?;
+    if out.len() > MAX_EXPORT_BYTES {
+        return Err(format!(
+            "The {} rows make {} of CSV, more than the {} one download can hold here. Filter the rows first, or export them from the warehouse.",
+            crate::protocol::format_count(rows.len() as u64),
+            crate::protocol::format_bytes(out.len() as u64),
+            crate::protocol::format_bytes(MAX_EXPORT_BYTES as u64)
+        ));
+    }
+    String::from_utf8(out).map_err(|_| "The rows are not valid text.".to_string())
+}
+
 fn on_table(state: &Shared, id: u64, answer: impl FnOnce(&crate::data::table::Table, &[u32]) -> Response) {
     let state = state.borrow();
     let response = match &state.report {

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
+import { readFile } from 'node:fs/promises';
 import { FIXTURES, launch, openApp, serve, waitLoaded } from './harness.mjs';
 
 let server;
@@ -862,5 +863,77 @@ describe('offline and privacy', () => {
     await remote.page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === '4');
     assert.deepEqual(remote.errors, []);
     await remote.context.close();
+  });
+});
+
+describe('exports', () => {
+  /** Clicks `testid` and returns the download's file name and bytes. */
+  async function save(page, testid) {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid="${testid}"]`)]);
+    return { name: download.suggestedFilename(), bytes: await readFile(await download.path()) };
+  }
+
+  test('charts as SVG and PNG, tables and rows as CSV, the tab as an HTML report', async () => {
+    const { page, context, errors, requests } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    // The filtered rows, in the grid's order.
+    await page.click('[data-testid="add-filter"]');
+    await page.selectOption('[data-testid="filter-column"]', 'country');
+    await page.check('[data-testid="filter-values"] input[value="BR"]');
+    await page.click('[data-testid="filter-apply"]');
+    await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]')?.textContent));
+    const matched = Number((await text(page, 'matched')).split(' ')[0].replaceAll(',', ''));
+    const rows = await save(page, 'export-rows');
+    assert.equal(rows.name, 'vigil-rows.csv');
+    const lines = rows.bytes.toString('utf8').trim().split('\n');
+    assert.equal(lines.length, matched + 1);
+    assert.match(lines[0], /^report_id,created_at,/);
+    const country = lines[0].split(',').indexOf('country');
+    assert.ok(lines.slice(1, 50).every((l) => l.split(',')[country] === 'BR'));
+
+    await page.click('[data-testid="tab-trends"]');
+    await page.waitForSelector('[data-testid="incident-table"]');
+    const svg = await save(page, 'export-trend-chart-svg');
+    assert.equal(svg.name, 'vigil-trend-chart.svg');
+    const doc = svg.bytes.toString('utf8');
+    assert.match(doc, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="\d+" height="\d+"/);
+    assert.match(doc, />Rows per day \(UTC\)<\/text>/);
+    assert.match(doc, />Data: demo dataset \(100,000 rows, seed 7\) · 100,000 rows<\/text>/);
+    assert.match(doc, />Filter: country in \{BR\} \([\d,]+ rows\)<\/text>/);
+    assert.ok((doc.match(/<(polyline|path|line|rect|circle)/g) ?? []).length > 50, 'the chart itself is in the file');
+    const png = await save(page, 'export-trend-chart-png');
+    assert.equal(png.name, 'vigil-trend-chart.png');
+    assert.equal(png.bytes.subarray(1, 4).toString('ascii'), 'PNG');
+    const width = png.bytes.readUInt32BE(16);
+    const canvasWidth = await page.$eval('[data-testid="trend-chart"]', (c) => c.width);
+    assert.equal(width, 2 * canvasWidth, 'drawn at twice the size');
+
+    // A shown table: as on screen, without its buttons.
+    await page.click('[data-testid="incident-row"] >> nth=0 >> [data-testid="incident-explain"]');
+    await page.waitForSelector('[data-testid="rca-summary"]');
+    const segments = await save(page, 'export-segments-csv');
+    const table = segments.bytes.toString('utf8').split('\n');
+    assert.match(table[0], /^Segment,Baseline,Incident,.*p \(adjusted\)$/);
+    assert.equal(table.filter((l) => l.trim()).length - 1, await page.locator('[data-testid="rca-row"]').count());
+    assert.doesNotMatch(segments.bytes.toString('utf8'), /Filter$/m);
+
+    // The report: charts as SVG, tables, summaries; no scripts, no controls.
+    const report = await save(page, 'export-report');
+    assert.equal(report.name, 'vigil-report-root-cause.html');
+    const html = report.bytes.toString('utf8');
+    assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">/);
+    assert.doesNotMatch(html, /<script|<button|<canvas|<input|<select/i);
+    assert.match(html, /<svg/);
+    assert.ok(html.includes(await text(page, 'rca-summary')), 'the summary line is in the report');
+    const viewer = await context.newPage();
+    const seen = [];
+    viewer.on('request', (r) => seen.push(r.url()));
+    await viewer.setContent(html);
+    assert.ok(await viewer.locator('svg').count() >= 1);
+    assert.equal(await viewer.locator('[data-testid="rca-row"]').count(), await page.locator('[data-testid="rca-row"]').count());
+    assert.deepEqual(seen.filter((u) => !u.startsWith('data:')), [], 'the report loads nothing');
+    assert.deepEqual(errors, []);
+    assertSameOrigin(requests);
+    await context.close();
   });
 });
