@@ -8,7 +8,8 @@ use super::PlotTheme;
 const TITLE_PX: u32 = 40;
 /// Height of one footnote line.
 const NOTE_PX: u32 = 16;
-/// Longest footnote line, in characters (longer ones end in "…").
+/// Longest footnote line, in characters (longer ones end in "…"); narrower charts fit fewer
+/// (about 6 pixels a character at the footnote's size).
 const NOTE_CHARS: usize = 160;
 
 /// Text for an SVG or HTML text node or attribute.
@@ -29,11 +30,11 @@ pub fn xml_escape(text: &str) -> String {
     out
 }
 
-fn clip(text: &str) -> String {
-    if text.chars().count() <= NOTE_CHARS {
+fn clip(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
         return text.to_string();
     }
-    let mut out: String = text.chars().take(NOTE_CHARS - 1).collect();
+    let mut out: String = text.chars().take(limit.saturating_sub(1)).collect();
     out.push('…');
     out
 }
@@ -61,11 +62,12 @@ pub fn compose_svg(inner: &str, width: u32, height: u32, title: &str, notes: &[S
          <text x=\"16\" y=\"26\" font-size=\"16\" font-weight=\"600\" fill=\"{}\">{}</text>\n\
          <g transform=\"translate(0,{TITLE_PX})\">\n{inner}\n</g>\n",
         rgb(theme.foreground),
-        xml_escape(&clip(title)),
+        xml_escape(&clip(title, NOTE_CHARS)),
     );
+    let limit = NOTE_CHARS.min((width.saturating_sub(32) / 6) as usize).max(40);
     for (i, note) in notes.iter().enumerate() {
         let y = TITLE_PX + height + 8 + NOTE_PX * (i as u32 + 1) - 4;
-        out.push_str(&format!("<text x=\"16\" y=\"{y}\" font-size=\"11\" fill=\"{}\">{}</text>\n", rgb(theme.muted), xml_escape(&clip(note))));
+        out.push_str(&format!("<text x=\"16\" y=\"{y}\" font-size=\"11\" fill=\"{}\">{}</text>\n", rgb(theme.muted), xml_escape(&clip(note, limit))));
     }
     out.push_str("</svg>\n");
     out
@@ -91,8 +93,8 @@ mod tests {
             area.present().unwrap_or_default();
         }
         let notes = vec!["Data: demo".to_string(), "Filter: country in {<b>}".to_string(), "x".repeat(500)];
-        let doc = compose_svg(&inner, 300, 200, "Rows per day <UTC>", &notes, PlotTheme::LIGHT, false);
-        assert!(doc.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"300\" height=\"304\""), "{doc}");
+        let doc = compose_svg(&inner, 1200, 200, "Rows per day <UTC>", &notes, PlotTheme::LIGHT, false);
+        assert!(doc.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1200\" height=\"304\""), "{doc}");
         assert!(doc.contains(">Rows per day &lt;UTC&gt;</text>"));
         assert!(doc.contains("Filter: country in {&lt;b&gt;}"));
         assert!(!doc.contains("<script>") && !doc.contains("<b>"));
@@ -100,5 +102,8 @@ mod tests {
         assert_eq!(doc.matches("<svg").count(), 2);
         assert_eq!(doc.matches("</svg>").count(), 2);
         assert_eq!(composed_size(300, 200, 3), (300, 304));
+        // A narrow chart clips its notes sooner.
+        let narrow = compose_svg(&inner, 300, 200, "t", &notes, PlotTheme::LIGHT, false);
+        assert!(narrow.contains(&format!(">{}…</text>", "x".repeat(43))), "{narrow}");
     }
 }

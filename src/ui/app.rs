@@ -173,7 +173,6 @@ fn SourceBar() -> impl IntoView {
             >
                 "Demo dataset"
             </button>
-            <CopyLink/>
         </div>
     }
 }

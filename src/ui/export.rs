@@ -90,7 +90,7 @@ fn footnote(state: AppState) -> Vec<String> {
     let matched = state.matched.get_untracked().map(|m| format!(" ({} rows)", crate::protocol::format_count(m as u64))).unwrap_or_default();
     let filter = if filter.is_empty() { "Filter: none (all rows)".to_string() } else { format!("Filter: {filter}{matched}") };
     let now = crate::data::time::format_display_ms(js_sys::Date::now() as i64);
-    vec![source.unwrap_or_else(|| "Data: none".into()), filter, format!("Made with Vigil, {now} UTC · {}", super::share::current_link())]
+    vec![source.unwrap_or_else(|| "Data: none".into()), filter, format!("Made with Vigil, {now} UTC")]
 }
 
 fn dark() -> bool {
@@ -190,7 +190,7 @@ pub fn ReportButton() -> impl IntoView {
     let state = expect_context::<AppState>();
     let problem = RwSignal::new(None::<String>);
     view! {
-        <button class="button" data-testid="export-report" disabled=move || state.summary.with(Option::is_none)
+        <button class="button small" data-testid="export-report" disabled=move || state.summary.with(Option::is_none)
             title="Save the tab on screen as an HTML report (charts, tables, summaries) to email or archive"
             on:click=move |_| problem.set(html_report(state).err())>"Report"</button>
         {move || problem.get().map(|p| view! { <span class="problem small">"Report failed: " {p}</span> })}
@@ -231,11 +231,12 @@ fn html_report(state: AppState) -> Result<(), String> {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"color-scheme\" content=\"{}\">\n\
          <title>{}</title>\n<style>\n{styles}\n.report-head {{ padding: 16px 20px 0; }} .report-head p {{ margin: 2px 0; }}\n\
          .export-actions, .chart-readout:empty {{ display: none !important; }} .report-chart svg {{ max-width: 100%; height: auto; }}\n</style>\n</head>\n\
-         <body>\n<header class=\"report-head\">\n<h1>{}</h1>\n{}\n</header>\n<main class=\"content\">\n{body}\n</main>\n</body>\n</html>\n",
+         <body>\n<header class=\"report-head\">\n<h1>{}</h1>\n{}\n<p class=\"muted small\"><a href=\"{}\">Open this view in Vigil</a> (needs the same data)</p>\n</header>\n<main class=\"content\">\n{body}\n</main>\n</body>\n</html>\n",
         if dark() { "dark" } else { "light" },
         xml_escape(&title),
         xml_escape(&title),
         notes.iter().map(|n| format!("<p class=\"muted small\">{}</p>", xml_escape(n))).collect::<Vec<_>>().join("\n"),
+        xml_escape(&super::share::current_link()),
     );
     let stem = file_stem(&format!("report-{}", state.tab.get_untracked().slug()));
     download_text(&format!("{stem}.html"), "text/html", &html)
@@ -257,7 +258,7 @@ fn replace_controls(document: &web_sys::Document, copy: &Element) -> Result<(), 
             } else if let Some(input) = node.dyn_ref::<web_sys::HtmlInputElement>() {
                 match input.type_().as_str() {
                     "checkbox" | "radio" => if input.checked() { "☑".into() } else { "☐".into() },
-                    "file" | "button" | "submit" => String::new(),
+                    "file" | "button" | "submit" | "range" => String::new(),
                     _ => input.value(),
                 }
             } else if let Some(area) = node.dyn_ref::<web_sys::HtmlTextAreaElement>() {

@@ -316,7 +316,7 @@ pub fn CopyLink() -> impl IntoView {
     };
     view! {
         <span class="copy-link">
-            <button class="button" data-testid="copy-link" disabled=move || state.summary.with(Option::is_none)
+            <button class="button small" data-testid="copy-link" disabled=move || state.summary.with(Option::is_none)
                 title="Copy a link to this view: data source, tab, filter and settings (never the data itself)"
                 on:click=copy>"Copy link"</button>
             {move || match copied.get() {
