@@ -18,7 +18,9 @@ use serde_json::{Map, Value};
 use crate::analysis::backtest::RuleSpec;
 use crate::analysis::cluster::ClusterParams;
 use crate::analysis::labels::LabelParams;
+use crate::analysis::regression::RegressionParams;
 use crate::analysis::rootcause::RcaParams;
+use crate::analysis::tree::TreeParams;
 use crate::analysis::series::{Granularity, Metric};
 use crate::data::filter::Filter;
 use crate::data::sort::SortKey;
@@ -149,6 +151,12 @@ pub struct ViewState {
     pub rules: Vec<RuleSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<ScoreView>,
+    /// The decision tree last fitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tree: Option<TreeParams>,
+    /// The regression last fitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regression: Option<RegressionParams>,
 }
 
 fn filter_is_empty(filter: &Filter) -> bool {
@@ -292,6 +300,8 @@ fn read_settings(packed: &str, decoded: &mut Decoded) {
     state.cluster = take(&mut map, "cluster", "clustering settings", notices);
     state.rules = take(&mut map, "rules", "rules", notices).unwrap_or_default();
     state.score = take(&mut map, "score", "score settings", notices);
+    state.tree = take(&mut map, "tree", "decision tree settings", notices);
+    state.regression = take(&mut map, "regression", "regression settings", notices);
     for key in map.keys() {
         notices.push(format!("ignored the unknown setting “{}” in the link", shorten(key)));
     }
@@ -376,6 +386,18 @@ pub fn reconcile(state: &mut ViewState, columns: &[(String, ColumnType)]) -> Vec
     if let Some(column) = state.score.as_mut().and_then(|s| s.column.take_if(|c| !has(c))) {
         notices.push(missing("score column", &column));
     }
+    let absent_in_tree = state.tree.as_ref().and_then(|tree| tree.features.iter().map(|f| f.column.as_str()).chain([tree.label.column.as_str()]).find(|c| !has(c)).map(str::to_string));
+    if let Some(column) = absent_in_tree {
+        notices.push(missing("decision tree settings", &column));
+        state.tree = None;
+    }
+    let absent_in_regression = state.regression.as_ref().and_then(|r| {
+        r.predictors.iter().map(String::as_str).chain(r.target.as_deref()).chain(r.label.as_ref().map(|l| l.column.as_str())).find(|c| !has(c)).map(str::to_string)
+    });
+    if let Some(column) = absent_in_regression {
+        notices.push(missing("regression settings", &column));
+        state.regression = None;
+    }
     notices
 }
 
@@ -421,6 +443,21 @@ mod tests {
             cluster: Some(ClusterParams { features: vec![FeatureSpec { column: "risk_score".into(), encoding: crate::analysis::cluster::Encoding::Numeric }], ..ClusterParams::default() }),
             rules: vec![RuleSpec { name: "new & risky".into(), text: "account_age_days < 7 and `risk score` >= 0.9".into() }],
             score: Some(ScoreView { column: Some("risk_score".into()), threshold: Some(0.7), min_precision: 0.8 }),
+            tree: Some(TreeParams {
+                features: vec![FeatureSpec { column: "account_age_days".into(), encoding: crate::analysis::cluster::Encoding::Numeric }],
+                label: crate::analysis::labels::LabelSpec { column: "decision".into(), positive: vec!["removed".into()] },
+                max_depth: 4,
+                min_leaf: 50,
+                test_share: 0.3,
+                seed: 7,
+                precision_target: 0.85,
+            }),
+            regression: Some(RegressionParams {
+                kind: crate::analysis::regression::RegressionKind::Linear,
+                target: Some("risk_score".into()),
+                label: None,
+                predictors: vec!["account_age_days".into()],
+            }),
         }
     }
 
@@ -518,10 +555,11 @@ mod tests {
         assert_eq!(state.cluster, None);
         assert_eq!(state.score.as_ref().and_then(|s| s.column.clone()), None);
         assert_eq!(state.rules.len(), 1);
-        for needle in ["type change", "filter condition", "key column", "root-cause dimension", "clustering settings", "score column"] {
+        for needle in ["type change", "filter condition", "key column", "root-cause dimension", "clustering settings", "score column", "decision tree settings", "regression settings"] {
             assert!(notices.iter().any(|n| n.contains(needle)), "{needle}: {notices:?}");
         }
-        assert_eq!(notices.len(), 7, "{notices:?}");
+        assert_eq!(notices.len(), 9, "{notices:?}");
+        assert_eq!((state.tree.clone(), state.regression.clone()), (None, None));
     }
 
     proptest::proptest! {

@@ -150,6 +150,8 @@ fn handle(state: AppState, response: Response) {
                 state.scores.set(None);
                 state.tree.set(None);
                 state.regression.set(None);
+                state.tree_params.set(None);
+                state.regression_params.set(None);
                 state.score_column.set(None);
                 state.score_threshold.set(None);
                 state.page.set(None);

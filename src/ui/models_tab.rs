@@ -39,6 +39,19 @@ pub(super) fn evaluate(state: AppState) {
     send(Request::Backtest { params: BacktestParams { rules, label, time_column: None } }, None);
 }
 
+/// Fits a decision tree (and remembers its parameters for the view's link).
+pub(super) fn request_tree(state: AppState, params: crate::analysis::tree::TreeParams) {
+    state.tree_params.set(Some(params.clone()));
+    state.tree_pending.set(true);
+    send(Request::Tree { params }, None);
+}
+
+/// Fits a regression (and remembers its parameters for the view's link).
+pub(super) fn request_regression(state: AppState, params: crate::analysis::regression::RegressionParams) {
+    state.regression_params.set(Some(params.clone()));
+    send(Request::Regression { params }, None);
+}
+
 pub(super) fn request_scores(state: AppState) {
     let (Some(label), Some(score)) = (chosen_label(state), state.score_column.get_untracked()) else { return };
     let params = ScoreParams { score, label, threshold: state.score_threshold.get_untracked(), min_precision: state.score_min_precision.get_untracked() };
@@ -529,11 +542,13 @@ fn TreePanel() -> impl IntoView {
     let state = expect_context::<AppState>();
     let columns: Vec<(String, ColumnType)> = state.summary.get_untracked().map(|s| s.columns.into_iter().map(|c| (c.name, c.kind)).collect()).unwrap_or_default();
     let numeric: Vec<String> = columns.iter().filter(|(_, k)| matches!(k, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean)).map(|(n, _)| n.clone()).collect();
-    let chosen = RwSignal::new(numeric.clone());
-    let depth = RwSignal::new("4".to_string());
-    let min_leaf = RwSignal::new("50".to_string());
-    let target = RwSignal::new("0.85".to_string());
-    let seed = RwSignal::new("7".to_string());
+    // The form starts from the tree fitted last (a link's), else the defaults.
+    let last = state.tree_params.get_untracked();
+    let chosen = RwSignal::new(last.as_ref().map_or(numeric.clone(), |p| p.features.iter().map(|f| f.column.clone()).collect()));
+    let depth = RwSignal::new(last.as_ref().map_or(4, |p| p.max_depth).to_string());
+    let min_leaf = RwSignal::new(last.as_ref().map_or(50, |p| p.min_leaf).to_string());
+    let target = RwSignal::new(last.as_ref().map_or(0.85, |p| p.precision_target).to_string());
+    let seed = RwSignal::new(last.as_ref().map_or(7, |p| p.seed).to_string());
     let problem = RwSignal::new(None::<String>);
     let fit = move |_| {
         let Some(label) = chosen_label(state) else {
@@ -564,8 +579,7 @@ fn TreePanel() -> impl IntoView {
         match parsed {
             Ok(params) => {
                 problem.set(None);
-                state.tree_pending.set(true);
-                send(Request::Tree { params }, None);
+                request_tree(state, params);
             }
             Err(message) => problem.set(Some(message)),
         }
@@ -657,9 +671,10 @@ fn RegressionPanel() -> impl IntoView {
         .filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean) || (c.kind == ColumnType::Category && c.distinct.is_some_and(|d| d <= MAX_LEVELS)))
         .map(|c| c.name.clone())
         .collect();
-    let logistic = RwSignal::new(true);
-    let target = RwSignal::new(numeric.first().cloned());
-    let chosen = RwSignal::new(Vec::<String>::new());
+    let last = state.regression_params.get_untracked();
+    let logistic = RwSignal::new(last.as_ref().is_none_or(|p| p.kind == RegressionKind::Logistic));
+    let target = RwSignal::new(last.as_ref().and_then(|p| p.target.clone()).or_else(|| numeric.first().cloned()));
+    let chosen = RwSignal::new(last.map(|p| p.predictors).unwrap_or_default());
     let fit = move |_| {
         let params = RegressionParams {
             kind: if logistic.get_untracked() { RegressionKind::Logistic } else { RegressionKind::Linear },
@@ -667,7 +682,7 @@ fn RegressionPanel() -> impl IntoView {
             label: chosen_label(state),
             predictors: chosen.get_untracked(),
         };
-        send(Request::Regression { params }, None);
+        request_regression(state, params);
     };
 
     view! {

@@ -143,6 +143,16 @@ fn apply(state: AppState, view: &mut ViewState) {
         super::models_tab::evaluate(state);
     }
     super::models_tab::request_scores(state);
+    state.tree.set(None);
+    state.tree_params.set(None);
+    if let Some(params) = view.tree.clone() {
+        super::models_tab::request_tree(state, params);
+    }
+    state.regression.set(None);
+    state.regression_params.set(None);
+    if let Some(params) = view.regression.clone() {
+        super::models_tab::request_regression(state, params);
+    }
     state.link_notices.update(|all| all.extend(notices));
 }
 
@@ -204,6 +214,8 @@ fn current_view(state: AppState) -> Option<ViewState> {
         cluster: state.cluster_params.get(),
         rules: if rules == super::state::default_rules() { Vec::new() } else { rules },
         score: (score != ScoreView::default()).then_some(score),
+        tree: state.tree_params.get(),
+        regression: state.regression_params.get(),
     })
 }
 

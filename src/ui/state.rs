@@ -231,6 +231,9 @@ pub struct AppState {
     pub scores: RwSignal<Option<Result<Box<crate::analysis::backtest::ScoreReport>, String>>>,
     pub tree: RwSignal<Option<Result<Box<crate::analysis::tree::TreeReport>, String>>>,
     pub tree_pending: RwSignal<bool>,
+    /// The tree and regression asked for last (part of the view's link).
+    pub tree_params: RwSignal<Option<crate::analysis::tree::TreeParams>>,
+    pub regression_params: RwSignal<Option<crate::analysis::regression::RegressionParams>>,
     pub regression: RwSignal<Option<Result<Box<crate::analysis::regression::RegressionReport>, String>>>,
     /// A brushed selection of map points as a filter clause, and how many points it holds.
     pub cluster_selection: RwSignal<Option<Result<(Clause, usize), String>>>,
@@ -294,6 +297,8 @@ impl AppState {
             scores: RwSignal::new(None),
             tree: RwSignal::new(None),
             tree_pending: RwSignal::new(false),
+            tree_params: RwSignal::new(None),
+            regression_params: RwSignal::new(None),
             regression: RwSignal::new(None),
             type_overrides: RwSignal::new(Vec::new()),
             link_notices: RwSignal::new(Vec::new()),

@@ -735,12 +735,26 @@ describe('sharing', () => {
     await page.waitForFunction(() => /precision ≥ 95\.0 %/.test(document.querySelector('[data-testid="score-best"]').textContent));
     await page.click('[data-testid="use-best-threshold"]');
     await page.waitForFunction(() => document.querySelector('[data-testid="score-threshold-value"]').textContent.trim() !== '0.500');
-    const want = { rule: await text(page, 'rule-result'), threshold: await text(page, 'score-threshold-value'), best: await text(page, 'score-best') };
+    await page.fill('[data-testid="tree-depth"]', '3');
+    await page.click('[data-testid="tree-fit"]');
+    await page.waitForSelector('[data-testid="tree-summary"]');
+    for (const name of ['account_age_days', 'prior_strikes']) {
+      await page.locator('[data-testid="regression-predictor"]', { hasText: name }).locator('input').check();
+    }
+    await page.click('[data-testid="regression-fit"]');
+    await page.waitForSelector('[data-testid="regression-summary"]');
+    const read = async (p) => ({
+      rule: await text(p, 'rule-result'), threshold: await text(p, 'score-threshold-value'), best: await text(p, 'score-best'),
+      tree: await text(p, 'tree-summary'), nodes: await p.locator('[data-testid="tree-node"]').allTextContents(),
+      regression: await text(p, 'regression-summary'), coefficients: await text(p, 'coefficients'),
+    });
+    const want = await read(page);
 
     const other = await openApp(browser, page.url());
     await other.page.waitForSelector('[data-testid="rule-result"]', { timeout: 120000 });
-    await other.page.waitForSelector('[data-testid="score-best"]');
-    const got = { rule: await text(other.page, 'rule-result'), threshold: await text(other.page, 'score-threshold-value'), best: await text(other.page, 'score-best') };
+    for (const id of ['score-best', 'tree-summary', 'regression-summary']) await other.page.waitForSelector(`[data-testid="${id}"]`);
+    assert.equal(await other.page.inputValue('[data-testid="tree-depth"]'), '3');
+    const got = await read(other.page);
     assert.deepEqual(got, want);
     assert.equal(await other.page.inputValue('[data-testid="rule-text"] >> nth=0'), 'prior_strikes >= 2 and account_age_days < 30');
     await other.page.click('[data-testid="tab-clusters"]');
@@ -840,6 +854,25 @@ describe('offline and privacy', () => {
     assert.deepEqual(errors.filter((e) => !/Content Security Policy/.test(e)), []);
     assertSameOrigin(requests);
     await context.close();
+  });
+
+  test('deployed under a sub-path: every file from there, a link, and the offline copy', async () => {
+    const sub = await serve(undefined, { prefix: '/tools/vigil/' });
+    try {
+      const { page, context, errors, requests } = await openApp(browser, `${sub.url}#demo=2000.1&tab=profile`);
+      await page.waitForSelector('[data-testid="profile-cards"]');
+      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 });
+      const outside = requests.filter((u) => u.startsWith('http') && !u.startsWith(sub.url));
+      assert.deepEqual(outside, [], 'every request stays under the sub-path');
+      await context.setOffline(true);
+      await page.reload();
+      await page.waitForSelector('[data-testid="profile-cards"]');
+      await context.setOffline(false);
+      assert.deepEqual(errors, []);
+      await context.close();
+    } finally {
+      await sub.close();
+    }
   });
 
   test('a link opened once works offline; data by link from a CORS-enabled host', async () => {

@@ -24,10 +24,20 @@ const TYPES = {
   '.svg': 'image/svg+xml',
 };
 
-/** Serves `root` (dist/) and, under /fixtures/, the test fixtures. Resolves to {url, close}. */
-export async function serve(root = DIST) {
+/**
+ * Serves `root` (dist/) under `prefix` (a sub-path such as `/tools/vigil/`) and, under
+ * /fixtures/, the test fixtures. Resolves to {url, close}.
+ */
+export async function serve(root = DIST, { prefix = '/' } = {}) {
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    let path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (!path.startsWith('/fixtures/') && path !== '/slow.csv') {
+      if (!path.startsWith(prefix)) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+        return;
+      }
+      path = `/${path.slice(prefix.length)}`;
+    }
     if (path === '/slow.csv') {
       // A CSV that trickles in for ~20 s: long enough to cancel mid-load.
       res.writeHead(200, { 'content-type': 'text/csv', 'access-control-allow-origin': '*' });
@@ -65,7 +75,7 @@ export async function serve(root = DIST) {
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => server.close(ok)) };
+  return { url: `http://127.0.0.1:${port}${prefix}`, close: () => new Promise((ok) => server.close(ok)) };
 }
 
 export const CHROMIUM_ARGS = [
