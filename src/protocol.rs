@@ -38,6 +38,16 @@ impl DataSource {
     }
 }
 
+/// A message as bytes for `postMessage` (MessagePack, fields by name).
+pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, String> {
+    rmp_serde::to_vec_named(message).map_err(|e| format!("cannot encode a message: {e}"))
+}
+
+/// A message back from bytes; an error names what did not fit.
+pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    rmp_serde::from_slice(bytes).map_err(|e| format!("cannot decode a message: {e}"))
+}
+
 /// A request from the UI; `id` ties responses to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
@@ -317,8 +327,33 @@ mod tests {
             id: 3,
             request: Request::Load { source: DataSource::Demo(DemoParams { rows: 10, seed: 1 }), options: LoadOptions::default() },
         };
-        let json = serde_json::to_string(&envelope).unwrap();
-        assert_eq!(serde_json::from_str::<Envelope>(&json).unwrap(), envelope);
+        assert_eq!(decode::<Envelope>(&encode(&envelope).unwrap()).unwrap(), envelope);
+    }
+
+    /// Profiles of degenerate and hostile tables cross intact, undefined statistics (NaN)
+    /// included: JSON turned NaN into null and the page then failed to decode the profile.
+    #[test]
+    fn profiles_of_hostile_files_cross_with_their_nans() {
+        use crate::analysis::profile::profile_table;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile");
+        let mut crossed = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            let Ok(report) = crate::data::load::load_bytes(&bytes, LoadOptions::default()) else { continue };
+            let rows: Vec<u32> = (0..report.table.n_rows as u32).collect();
+            let profile = profile_table(&report.table, &rows, &ProfileParams::default()).unwrap();
+            let response = Response::Profile { id: 1, profile };
+            let bytes = encode(&response).unwrap();
+            let back: Response = decode(&bytes).unwrap();
+            // NaN != NaN: compare the encodings.
+            assert_eq!(encode(&back).unwrap(), bytes);
+            crossed += 1;
+        }
+        assert!(crossed >= 6, "{crossed} hostile files loaded");
+        let one = crate::data::load::load_bytes(b"x,y\n1,\n", LoadOptions::default()).unwrap().table;
+        let profile = profile_table(&one, &[0], &ProfileParams::default()).unwrap();
+        let bytes = encode(&Response::Profile { id: 2, profile }).unwrap();
+        assert!(decode::<Response>(&bytes).is_ok());
     }
 
     /// Every trend report crosses as JSON, NaNs included (a response that fails to decode would
@@ -343,8 +378,7 @@ mod tests {
             let series = build_series(&table, &rows, &params).unwrap();
             let analysis = analyze_series(&series, &TrendParams::default()).map_err(|e| e.to_string());
             let response = Response::Trend { id: 1, result: Ok(Box::new(TrendReport { series, analysis, elapsed_ms: 1.0 })) };
-            let json = serde_json::to_string(&response).unwrap();
-            let Response::Trend { result: Ok(back), .. } = serde_json::from_str(&json).unwrap() else { panic!("not a trend report") };
+            let Response::Trend { result: Ok(back), .. } = decode(&encode(&response).unwrap()).unwrap() else { panic!("not a trend report") };
             let nan_at = |v: &[f64]| v.iter().map(|x| x.is_nan()).collect::<Vec<_>>();
             let Response::Trend { result: Ok(sent), .. } = &response else { unreachable!() };
             assert_eq!(nan_at(&back.series.values), nan_at(&sent.series.values));

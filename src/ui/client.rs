@@ -66,8 +66,8 @@ pub fn request_trend(state: AppState, series: crate::analysis::series::SeriesPar
 pub fn start(state: AppState) -> Result<(), String> {
     let worker = Worker::new("./vigil-worker_loader.js").map_err(|e| format!("cannot start the worker: {e:?}"))?;
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let Some(json) = event.data().as_string() else { return };
-        match serde_json::from_str::<Response>(&json) {
+        let Ok(bytes) = event.data().dyn_into::<js_sys::Uint8Array>() else { return };
+        match crate::protocol::decode::<Response>(&bytes.to_vec()) {
             Ok(response) => handle(state, response),
             Err(err) => web_sys::console::error_1(&format!("vigil: bad response from worker: {err}").into()),
         }
@@ -91,8 +91,15 @@ pub fn send(request: Request, file: Option<File>) -> u64 {
         let id = client.next_id;
         client.next_id += 1;
         let message = Object::new();
-        let json = serde_json::to_string(&Envelope { id, request }).unwrap_or_default();
-        let _ = Reflect::set(&message, &"envelope".into(), &json.into());
+        match crate::protocol::encode(&Envelope { id, request }) {
+            Ok(bytes) => {
+                let _ = Reflect::set(&message, &"envelope".into(), &js_sys::Uint8Array::from(bytes.as_slice()).into());
+            }
+            Err(err) => {
+                web_sys::console::error_1(&format!("vigil: {err}").into());
+                return id;
+            }
+        }
         if let Some(file) = file {
             let _ = Reflect::set(&message, &"file".into(), &file);
         }

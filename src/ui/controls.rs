@@ -1,13 +1,37 @@
 //! Small form controls shared by the analysis tabs.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 
-/// One checkbox per name; `chosen` holds the ticked names (in the order they were ticked).
+/// Names listed before the checklist asks for a filter text (a wide file has thousands).
+const SHOWN: usize = 40;
+
+/// One checkbox per name; `chosen` holds the ticked names (in the order they were ticked). A
+/// long list shows the ticked names and the first matches of a filter box.
 #[component]
 pub fn Checklist(names: Vec<String>, chosen: RwSignal<Vec<String>>, testid: &'static str) -> impl IntoView {
-    names
-        .into_iter()
-        .map(|name| {
+    let total = names.len();
+    let many = total > SHOWN;
+    let names = Arc::new(names);
+    let query = RwSignal::new(String::new());
+    let visible = move || {
+        let q = query.get().to_lowercase();
+        // Untracked: ticking a box must not redraw the list under the pointer.
+        let ticked = chosen.get_untracked();
+        let mut shown: Vec<String> = names.iter().filter(|n| ticked.contains(n)).cloned().collect();
+        let matching = names.iter().filter(|n| !ticked.contains(n) && (q.is_empty() || n.to_lowercase().contains(&q)));
+        let room = if many { SHOWN.saturating_sub(shown.len()).max(10) } else { usize::MAX };
+        shown.extend(matching.take(room).cloned());
+        shown
+    };
+    view! {
+        {many.then(|| view! {
+            <input class="narrow checklist-filter" type="search" data-testid=format!("{testid}-filter")
+                placeholder=format!("find among {total} columns") aria-label="Find a column"
+                prop:value=move || query.get() on:input=move |e| query.set(event_target_value(&e))/>
+        })}
+        {move || visible().into_iter().map(|name| {
             let (shown, toggled) = (name.clone(), name.clone());
             view! {
                 <label class="check" data-testid=testid>
@@ -24,6 +48,6 @@ pub fn Checklist(names: Vec<String>, chosen: RwSignal<Vec<String>>, testid: &'st
                     {name}
                 </label>
             }
-        })
-        .collect_view()
+        }).collect_view()}
+    }
 }

@@ -74,7 +74,12 @@ fn LoadSummary(summary: TableSummary) -> impl IntoView {
 
 #[component]
 fn Schema(summary: TableSummary) -> impl IntoView {
+    /// Columns listed before "Show all" (a wide file would otherwise take seconds to draw).
+    const FIRST_COLUMNS: usize = 200;
     let n_rows = summary.n_rows.max(1) as f64;
+    let total = summary.columns.len();
+    let all = RwSignal::new(total <= FIRST_COLUMNS);
+    let columns = std::sync::Arc::new(summary.columns);
     view! {
         <section class="panel">
             <h2>"Columns"</h2>
@@ -91,9 +96,9 @@ fn Schema(summary: TableSummary) -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        {summary
-                            .columns
+                        {move || columns
                             .iter()
+                            .take(if all.get() { usize::MAX } else { FIRST_COLUMNS })
                             .map(|column| {
                                 let missing_pct = column.missing as f64 / n_rows * 100.0;
                                 view! {
@@ -111,6 +116,11 @@ fn Schema(summary: TableSummary) -> impl IntoView {
                     </tbody>
                 </table></Exportable>
             </div>
+            {move || (!all.get()).then(|| view! {
+                <p class="muted small">{format!("The first {FIRST_COLUMNS} of {} columns. ", format_count(total as u64))}
+                    <button class="button small" data-testid="schema-show-all" on:click=move |_| all.set(true)>{format!("Show all {}", format_count(total as u64))}</button>
+                </p>
+            })}
         </section>
     }
 }

@@ -14,6 +14,9 @@ use crate::data::table::ColumnType;
 use crate::protocol::{format_count, ColumnSummary, Request};
 use crate::viewport::{Geometry, HEADER_PX, ROW_PX, VIEWPORT_PX};
 
+/// Columns drawn in the row grid.
+const MAX_GRID_COLUMNS: usize = 100;
+
 /// Rows fetched above and below those in sight.
 const OVERSCAN: usize = 20;
 /// Requests are aligned to this many rows, so small scrolls reuse the fetched window.
@@ -39,6 +42,10 @@ fn next_sort(sort: &Option<SortKey>, name: &str) -> Option<SortKey> {
 #[component]
 pub fn RowGrid(columns: Vec<ColumnSummary>) -> impl IntoView {
     let state = expect_context::<AppState>();
+    // A wide file shows its first columns here (thousands of cells a row would freeze the page);
+    // every column stays in filters, profiles, analyses and exports.
+    let total_columns = columns.len();
+    let columns: Vec<ColumnSummary> = columns.into_iter().take(MAX_GRID_COLUMNS).collect();
     let scroll_top = RwSignal::new(0.0f64);
     let scroller = NodeRef::<leptos::html::Div>::new();
     let geometry = Memo::new(move |_| Geometry { rows: state.matched.get().unwrap_or(0) });
@@ -93,7 +100,9 @@ pub fn RowGrid(columns: Vec<ColumnSummary>) -> impl IntoView {
     view! {
         <section class="panel">
             <div class="panel-head">
-                <h2>"Rows"</h2>
+                <h2>"Rows" {(total_columns > MAX_GRID_COLUMNS).then(|| view! {
+                    <span class="muted small" data-testid="grid-columns-note">{format!(" · the first {MAX_GRID_COLUMNS} of {} columns (the CSV download has all)", format_count(total_columns as u64))}</span>
+                })}</h2>
                 <span class="toggle">
                     <span class="muted tabular" data-testid="grid-range">{range_text}</span>
                     <button class="button small" data-testid="export-rows" title="Save the rows that pass the filter, in this order, as CSV"

@@ -66,14 +66,25 @@ fn ProfileView(profile: TableProfile) -> impl IntoView {
     let rows = profile.rows;
     let alerts = profile.alerts.clone();
     let correlations = profile.correlations.clone();
+    // Cards are drawn a page at a time: a wide file's thousands of cards (each with a chart)
+    // would freeze the page.
+    const PAGE: usize = 48;
+    let total = profile.columns.len();
+    let shown = RwSignal::new(PAGE);
+    let columns = std::sync::Arc::new(profile.columns);
     view! {
         <Alerts alerts=alerts rows=rows/>
         <LabelsPanel/>
         <section class="panel">
             <h2>"Columns " <span class="muted">{format!("· {} rows profiled", format_count(rows as u64))}</span></h2>
             <div class="cards" data-testid="profile-cards">
-                {profile.columns.into_iter().map(|column| view! { <ColumnCard column=column rows=rows/> }).collect_view()}
+                {move || columns.iter().take(shown.get()).cloned().map(|column| view! { <ColumnCard column=column rows=rows/> }).collect_view()}
             </div>
+            {move || (shown.get() < total).then(|| view! {
+                <p class="muted small">{format!("{} of {} columns. ", format_count(shown.get() as u64), format_count(total as u64))}
+                    <button class="button small" data-testid="profile-more" on:click=move |_| shown.update(|n| *n += PAGE)>{format!("Show {} more", PAGE.min(total - shown.get()))}</button>
+                </p>
+            })}
         </section>
         <Correlations correlations=correlations/>
     }
@@ -84,6 +95,9 @@ fn Alerts(alerts: Vec<Alert>, rows: usize) -> impl IntoView {
     let state = expect_context::<AppState>();
     let order = RwSignal::new(AlertOrder::Severity);
     let count = alerts.len();
+    // A wide file can raise thousands of alerts: the first ones, then on request.
+    const FIRST_ALERTS: usize = 100;
+    let all = RwSignal::new(count <= FIRST_ALERTS);
     let sorted = move || {
         let mut list = alerts.clone();
         match order.get() {
@@ -125,7 +139,7 @@ fn Alerts(alerts: Vec<Alert>, rows: usize) -> impl IntoView {
                     <Exportable name="alerts" kind=ExportKind::Table><table class="grid alerts">
                         <thead><tr>{header("severity", AlertOrder::Severity)}{header("kind", AlertOrder::Kind)}{header("column", AlertOrder::Column)}<th>"finding"</th><th></th></tr></thead>
                         <tbody>
-                            {move || sorted().into_iter().map(|alert| {
+                            {move || sorted().into_iter().take(if all.get() { usize::MAX } else { FIRST_ALERTS }).map(|alert| {
                                 let evidence = alert.evidence.clone();
                                 let severity = match alert.severity { Severity::Warning => "warning", Severity::Info => "info" };
                                 view! {
@@ -144,6 +158,11 @@ fn Alerts(alerts: Vec<Alert>, rows: usize) -> impl IntoView {
                         </tbody>
                     </table></Exportable>
                 </div>
+                {move || (!all.get()).then(|| view! {
+                    <p class="muted small">{format!("The first {FIRST_ALERTS} of {} alerts. ", format_count(count as u64))}
+                        <button class="button small" data-testid="alerts-show-all" on:click=move |_| all.set(true)>{format!("Show all {}", format_count(count as u64))}</button>
+                    </p>
+                })}
             })}
         </section>
     }

@@ -88,13 +88,16 @@ fn scope() -> DedicatedWorkerGlobalScope {
 }
 
 fn post(response: &Response) {
-    match serde_json::to_string(response) {
-        Ok(json) => {
-            if let Err(err) = scope().post_message(&JsValue::from_str(&json)) {
+    match crate::protocol::encode(response) {
+        Ok(bytes) => {
+            // The bytes' buffer is transferred, not copied.
+            let array = js_sys::Uint8Array::from(bytes.as_slice());
+            let transfer = js_sys::Array::of1(&array.buffer());
+            if let Err(err) = scope().post_message_with_transfer(&array, &transfer) {
                 web_sys::console::error_2(&"vigil worker: postMessage failed".into(), &err);
             }
         }
-        Err(err) => web_sys::console::error_1(&format!("vigil worker: cannot encode response: {err}").into()),
+        Err(err) => web_sys::console::error_1(&format!("vigil worker: {err}").into()),
     }
 }
 
@@ -127,8 +130,8 @@ pub fn run() {
 }
 
 fn handle_message(state: &Shared, data: &JsValue) {
-    let json = Reflect::get(data, &"envelope".into()).ok().and_then(|v| v.as_string());
-    let envelope = match json.as_deref().map(serde_json::from_str::<Envelope>) {
+    let bytes = Reflect::get(data, &"envelope".into()).ok().and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok()).map(|a| a.to_vec());
+    let envelope = match bytes.as_deref().map(crate::protocol::decode::<Envelope>) {
         Some(Ok(envelope)) => envelope,
         Some(Err(err)) => {
             web_sys::console::error_1(&format!("vigil worker: bad request: {err}").into());
