@@ -545,7 +545,7 @@ fn TreePanel() -> impl IntoView {
     // The form starts from the tree fitted last (a link's), else the defaults.
     let last = state.tree_params.get_untracked();
     // Defaults: the first 30 numeric columns (a wide file has thousands).
-    let chosen = RwSignal::new(last.as_ref().map_or_else(|| numeric.iter().take(30).cloned().collect(), |p| p.features.iter().map(|f| f.column.clone()).collect()));
+    let chosen: RwSignal<Vec<String>> = RwSignal::new(last.as_ref().map_or_else(|| numeric.iter().take(30).cloned().collect(), |p| p.features.iter().map(|f| f.column.clone()).collect()));
     let depth = RwSignal::new(last.as_ref().map_or(4, |p| p.max_depth).to_string());
     let min_leaf = RwSignal::new(last.as_ref().map_or(50, |p| p.min_leaf).to_string());
     let target = RwSignal::new(last.as_ref().map_or(0.85, |p| p.precision_target).to_string());
