@@ -100,8 +100,8 @@ pub struct LoadReport {
 pub enum LoadError {
     #[error("the file is empty")]
     Empty,
-    #[error("the file has a header ({columns} columns) but no data rows")]
-    NoRows { columns: usize },
+    #[error("the file has a header ({columns} columns) but no data rows{}", set_aside.as_ref().map(|(n, first)| format!(" that could be read: {n} set aside, the first because of {first}")).unwrap_or_default())]
+    NoRows { columns: usize, set_aside: Option<(u64, String)> },
     #[error("this does not look like a CSV text file: {reason}")]
     NotText { reason: String },
     #[error("the header has {found} columns; Vigil reads at most {max}")]
@@ -814,7 +814,8 @@ impl Body {
         self.feed(&[])?;
         let Some(names) = self.header.clone() else { return Err(LoadError::Empty) };
         if self.rows == 0 {
-            return Err(LoadError::NoRows { columns: names.len() });
+            let set_aside = self.rejected.first().map(|r| (self.rejected_total, format!("line {}: {}", r.line, r.reason)));
+            return Err(LoadError::NoRows { columns: names.len(), set_aside });
         }
         if matches!(self.phase, Phase::Sampling { .. }) {
             self.start_building();
@@ -989,7 +990,10 @@ mod tests {
     fn empty_header_only_binary() {
         assert_eq!(load_bytes(b"", LoadOptions::default()), Err(LoadError::Empty));
         assert_eq!(load_bytes(b"\xef\xbb\xbf", LoadOptions::default()), Err(LoadError::Empty));
-        assert_eq!(load_bytes(b"a,b,c\n", LoadOptions::default()), Err(LoadError::NoRows { columns: 3 }));
+        assert_eq!(load_bytes(b"a,b,c\n", LoadOptions::default()), Err(LoadError::NoRows { columns: 3, set_aside: None }));
+        let huge = format!("note\n\"{}\"\n", "x".repeat(MAX_RECORD_BYTES + 1));
+        let Err(err) = load_bytes(huge.as_bytes(), LoadOptions::default()) else { panic!("a lone oversized row loaded") };
+        assert!(err.to_string().starts_with("the file has a header (1 columns) but no data rows that could be read: 1 set aside, the first because of line 2: record longer than 16 MiB"), "{err}");
         let binary: Vec<u8> = (0..2000u32).map(|i| (i * 7 % 256) as u8).collect();
         assert!(matches!(load_bytes(&binary, LoadOptions::default()), Err(LoadError::NotText { .. })));
     }

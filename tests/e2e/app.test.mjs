@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { FIXTURES, launch, openApp, serve, waitLoaded } from './harness.mjs';
 
 let server;
@@ -967,6 +968,107 @@ describe('exports', () => {
     assert.deepEqual(seen.filter((u) => !u.startsWith('data:')), [], 'the report loads nothing');
     assert.deepEqual(errors, []);
     assertSameOrigin(requests);
+    await context.close();
+  });
+});
+
+describe('hostile input', () => {
+  /** Loads `path` through the file picker; waits for the load to end. */
+  async function pick(page, path) {
+    await page.click('[data-testid="tab-data"]');
+    await page.setInputFiles('[data-testid="open-file"] input', path);
+    await page.waitForSelector('[data-testid="load-progress"]', { state: 'detached', timeout: 120000 });
+  }
+
+  /** Every tab opens; the app is still alive and nothing from the file ran. */
+  async function stillWell(page, errors, requests, label) {
+    for (const slug of ['profile', 'trends', 'root-cause', 'clusters', 'models', 'data']) {
+      await page.click(`[data-testid="tab-${slug}"]`, { timeout: 10000 });
+    }
+    await page.waitForSelector('[data-testid="schema"], [data-testid="error-banner"]', { timeout: 10000 });
+    assert.equal(await page.evaluate(() => document.getElementById('fatal').hidden), true, `${label}: the app stopped`);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined, `${label}: markup from the file ran`);
+    assert.deepEqual(requests.filter((u) => /\/x$|javascript:|example\.com/.test(u)), [], `${label}: markup from the file made a request`);
+    assert.deepEqual(errors, [], label);
+  }
+
+  test('each file gives a clear message or a table; the data before stays; nothing in a file runs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-hostile-'));
+    const big = {
+      'single_field_50mb.csv': Buffer.concat([Buffer.from('note\n"'), Buffer.alloc(50 << 20, 'x'), Buffer.from('"\n')]),
+      'columns_10000.csv': Buffer.from([0, 1, 2].map((k) => Array.from({ length: 10000 }, (_, i) => (k === 0 ? `c${i}` : i * k)).join(',')).join('\n') + '\n'),
+      'rows_1m_one_char.csv': Buffer.from('v\n' + 'abcdefghij'.repeat(100000).split('').join('\n') + '\n'),
+    };
+    for (const [name, bytes] of Object.entries(big)) await writeFile(join(dir, name), bytes);
+    const hostile = (name) => join(FIXTURES, 'hostile', name);
+    const cases = [
+      // [file, expected: a message (the demo stays) or the rows and columns loaded]
+      [join(FIXTURES, 'empty.csv'), /The file is empty/],
+      [hostile('bom_only.csv'), /The file is empty/],
+      [hostile('header_only.csv'), /header \(3 columns\) but no data rows/],
+      [hostile('binary.csv'), /does not look like a CSV text file/],
+      [hostile('nul_bytes.csv'), /does not look like a CSV text file/],
+      [join(dir, 'single_field_50mb.csv'), /no data rows that could be read: 1 set aside, the first because of line 2: record longer than 16 MiB/],
+      [hostile('mixed_delimiters.csv'), ['3', '2']],
+      [hostile('unterminated_quote.csv'), ['2', '2']],
+      [hostile('invalid_utf8.csv'), ['3', '2']],
+      [hostile('number_formats.csv'), ['4', '3']],
+      [hostile('three_date_formats.csv'), ['6', '2']],
+      [hostile('markup.csv'), ['4', '4']],
+      [join(dir, 'columns_10000.csv'), ['2', '10,000']],
+      [join(dir, 'rows_1m_one_char.csv'), ['1,000,000', '1']],
+    ];
+    const { page, context, errors, requests } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    for (const [path, expected] of cases) {
+      const label = path.split('/').pop();
+      // The demo first, so that a refused file has something to leave in place.
+      if (expected instanceof RegExp && (await text(page, 'row-count')) !== '100,000') {
+        await page.click('[data-testid="load-demo"]');
+        await waitLoaded(page);
+      }
+      await pick(page, path);
+      if (expected instanceof RegExp) {
+        assert.match(await text(page, 'error-banner'), expected, label);
+        assert.match(await text(page, 'error-banner'), /The data loaded before is still here/, label);
+        assert.equal(await text(page, 'row-count'), '100,000', `${label}: the demo stays`);
+        await page.click('[data-testid="error-banner"] button');
+      } else {
+        assert.equal(await page.locator('[data-testid="error-banner"]').count(), 0, `${label}: ${await page.locator('[data-testid="error-banner"]').allTextContents()}`);
+        assert.deepEqual([await text(page, 'row-count'), await text(page, 'column-count')], expected, label);
+      }
+      await stillWell(page, errors, requests, label);
+    }
+    await context.close();
+  });
+
+  test('markup in headers and cells stays text, also in exports; formulas are neutralised', async () => {
+    const { page, context, errors, requests } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await pick(page, join(FIXTURES, 'hostile', 'markup.csv'));
+    const schema = await text(page, 'schema');
+    assert.ok(schema.includes('<script>window.__pwned=1</script>') && schema.includes('<img src=x onerror="window.__pwned=1">'), schema);
+    assert.equal(await page.locator('main img, main iframe, main script, main b').count(), 0, 'no element made from the file');
+    await page.waitForSelector('[data-testid="preview"] tbody tr td');
+    const rows = (await (async () => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-rows"]')]);
+      return readFile(await download.path(), 'utf8');
+    })());
+    assert.match(rows, /,'=cmd\|' \/C calc'!A0\n/);
+    assert.match(rows, /,'\+1\+1\n/);
+    assert.match(rows, /,'@SUM\(A1\)\n/);
+    await page.click('[data-testid="tab-profile"]');
+    await page.waitForSelector('[data-testid="profile-cards"]');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-report"]')]);
+    const html = await readFile(await download.path(), 'utf8');
+    assert.ok(html.includes('&lt;script&gt;window.__pwned=1&lt;/script&gt;'), 'escaped in the report');
+    assert.doesNotMatch(html, /<script|<img|<iframe|<svg onload/i);
+    const viewer = await context.newPage();
+    await viewer.setContent(html);
+    assert.equal(await viewer.evaluate(() => window.__pwned), undefined);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.deepEqual(requests.filter((u) => /\/x$/.test(u)), []);
+    assert.deepEqual(errors, []);
     await context.close();
   });
 });
