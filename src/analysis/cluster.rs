@@ -534,8 +534,11 @@ pub fn prepare(table: &Table, rows: &[u32], params: &ClusterParams) -> Result<Pr
             constant += 1;
         }
         if let Some(z) = params.clip_z {
-            if sd > 0.0 {
-                col.mapv_inplace(|v| v.clamp(mean - z * sd, mean + z * sd));
+            // Huge values overflow the mean or SD: then there is nothing sensible to clip to
+            // (and `clamp` would panic on NaN bounds); the overflow is reported below.
+            let (lo, hi) = (mean - z * sd, mean + z * sd);
+            if sd > 0.0 && lo.is_finite() && hi.is_finite() && lo <= hi {
+                col.mapv_inplace(|v| v.clamp(lo, hi));
             }
         }
         if params.standardise {
