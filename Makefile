@@ -4,6 +4,7 @@
 #   make test    lints + native tests + wasm tests in headless Chromium + end-to-end tests
 #   make bench   benchmarks: native ingest, and the browser comparison with peers
 #   make dist    build the static site into dist/ (deploy it to any static host)
+#   make fuzz    run every fuzz target for FUZZ_SECONDS (default 60) each; `make test` replays the corpora
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -19,10 +20,10 @@ export PATH := $(TOOLS)/node_modules/.bin:$(CARGO_BIN):$(PATH)
 export CHROMEDRIVER := /usr/bin/chromedriver
 E2E := tests/e2e
 
-.PHONY: help tools browser e2e-deps py-deps bench-deps serve dist lint test test-native test-wasm test-e2e bench screenshot clean
+.PHONY: help tools browser e2e-deps py-deps bench-deps fuzz-deps serve dist lint test test-native test-wasm test-e2e bench fuzz screenshot clean
 
 help:
-	@sed -n '3,7p' Makefile | sed 's/^# *//'
+	@sed -n '3,8p' Makefile | sed 's/^# *//'
 
 ## ---- installation (each step is skipped when already done) ----
 
@@ -84,6 +85,23 @@ bench: dist browser bench-deps
 	cargo bench --bench ingest
 	cargo build --release --bin vigil-demo
 	node $(BENCH)/run.mjs
+
+## ---- fuzzing (cargo-fuzz on the nightly toolchain; tests/fuzz) ----
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := csv_load rule view_link analyses
+
+fuzz-deps:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install --locked cargo-fuzz
+
+# New inputs that reach new code are added to tests/fuzz/corpus/<target>/ (commit the useful
+# ones); a crash is saved under tests/fuzz/artifacts/: copy it into the corpus as a regression
+# case once fixed.
+fuzz: fuzz-deps
+	for target in $(FUZZ_TARGETS); do \
+		cargo +nightly fuzz run --fuzz-dir tests/fuzz $$target -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=3000 -max_len=65536; \
+	done
 
 screenshot: dist browser e2e-deps
 	node $(E2E)/screenshot.mjs

@@ -2,6 +2,8 @@
 //! without libFuzzer: every input the fuzzer kept, and every crash it found (saved there as a
 //! regression case), must run without a panic. `make fuzz` grows the corpora.
 
+#![allow(clippy::panic)] // test code: a failing replay should be loud
+
 #[path = "fuzz/targets.rs"]
 mod targets;
 

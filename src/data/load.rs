@@ -95,11 +95,42 @@ pub struct LoadReport {
     pub text_bytes: u64,
 }
 
+fn fmt_gb(bytes: u64) -> String {
+    if bytes >= 1 << 30 { format!("{:.1} GB", bytes as f64 / (1u64 << 30) as f64) } else { format!("{} MB", bytes >> 20) }
+}
+
+/// Memory the loaded table takes per byte of CSV text, with room to spare (the demo export
+/// takes 1.37 bytes per byte; columns grow by doubling while loading).
+pub const TABLE_BYTES_PER_TEXT_BYTE: f64 = 1.5;
+/// Text bytes per compressed byte assumed for a gzip file before reading it.
+pub const GZIP_RATIO: f64 = 6.0;
+
+/// The memory guard: whether a load can go on. `memory_now` is the memory the loading side
+/// holds now, `grown` what it took since the load started, `read` the file bytes read so far of
+/// `total` (when known), `limit` what it may hold. Before reading (`read == 0`) the file's size
+/// is estimated; while reading, the observed growth is extrapolated to the whole file.
+pub fn memory_check(memory_now: u64, grown: u64, read: u64, total: Option<u64>, gzip: bool, limit: u64) -> Result<(), LoadError> {
+    let per_byte = if gzip { TABLE_BYTES_PER_TEXT_BYTE * GZIP_RATIO } else { TABLE_BYTES_PER_TEXT_BYTE };
+    // Extrapolate once enough is read to see the rate (the first chunks set up buffers).
+    let projected = match total {
+        Some(total) if read >= 32 << 20 => memory_now as f64 + grown as f64 / read as f64 * total.saturating_sub(read) as f64,
+        Some(total) => memory_now as f64 + per_byte * total.saturating_sub(read) as f64,
+        None => memory_now as f64,
+    };
+    if projected <= limit as f64 && memory_now <= limit {
+        return Ok(());
+    }
+    let fits_text = (limit as f64 / per_byte) as u64;
+    Err(LoadError::TooLarge { needed: projected.max(memory_now as f64) as u64, limit, fits_text, read })
+}
+
 /// Why a file could not be loaded at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoadError {
     #[error("the file is empty")]
     Empty,
+    #[error("this file needs about {} of memory once loaded{}, more than the {} a browser tab can hold for data here (about {} of CSV). Load less: export only the columns you need, a sample of the rows, or counts pre-aggregated in the warehouse (per day and dimension), or split the file", fmt_gb(*needed), if *read > 0 { " (stopped after reading part of it)" } else { "" }, fmt_gb(*limit), fmt_gb(*fits_text))]
+    TooLarge { needed: u64, limit: u64, fits_text: u64, read: u64 },
     #[error("the file has a header ({columns} columns) but no data rows{}", set_aside.as_ref().map(|(n, first)| format!(" that could be read: {n} set aside, the first because of {first}")).unwrap_or_default())]
     NoRows { columns: usize, set_aside: Option<(u64, String)> },
     #[error("this does not look like a CSV text file: {reason}")]
@@ -892,6 +923,22 @@ mod tests {
 
     fn load(text: &str) -> LoadReport {
         load_bytes(text.as_bytes(), LoadOptions::default()).expect("loads")
+    }
+
+    #[test]
+    fn the_memory_guard_says_what_fits() {
+        const GB: u64 = 1 << 30;
+        // Before reading: a 1 GB text file fits in 2.5 GB, a 2 GB one does not, nor a 1 GB gzip.
+        assert!(memory_check(100 << 20, 0, 0, Some(GB), false, 5 * GB / 2).is_ok());
+        let err = memory_check(100 << 20, 0, 0, Some(2 * GB), false, 5 * GB / 2).unwrap_err();
+        assert_eq!(err.to_string(), "this file needs about 3.1 GB of memory once loaded, more than the 2.5 GB a browser tab can hold for data here (about 1.7 GB of CSV). Load less: export only the columns you need, a sample of the rows, or counts pre-aggregated in the warehouse (per day and dimension), or split the file");
+        assert!(memory_check(100 << 20, 0, 0, Some(GB / 2), true, 5 * GB / 2).is_err());
+        // While reading: growth of 3 bytes per byte read projects past the limit early.
+        assert!(memory_check(GB, 3 * (300 << 20), 300 << 20, Some(GB), false, 5 * GB / 2).unwrap_err().to_string().contains("stopped after reading part of it"));
+        assert!(memory_check(GB, 300 << 20, 300 << 20, Some(GB), false, 5 * GB / 2).is_ok());
+        // Unknown length: only what is held counts.
+        assert!(memory_check(2 * GB, GB, GB, None, false, 5 * GB / 2).is_ok());
+        assert!(memory_check(3 * GB, GB, GB, None, false, 5 * GB / 2).is_err());
     }
 
     #[test]

@@ -472,11 +472,22 @@ impl<I: Iterator<Item = Vec<u8>>> ChunkSource for IterSource<I> {
     }
 }
 
+/// Memory the worker may hold for tables (the wasm32 address space is 4 GiB; analyses, the
+/// table kept while another loads, and the allocator's slack need the rest).
+const MEMORY_LIMIT: u64 = 5 << 29;
+
+/// The worker's linear memory in bytes (its high-water mark: wasm memory never shrinks).
+fn memory_bytes() -> u64 {
+    core::arch::wasm32::memory_size(0) as u64 * 65_536
+}
+
 async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Option<u64>, mut source: impl ChunkSource) -> Outcome {
     let mut loader = TableLoader::new(options);
     if let Some(bytes) = total {
         loader = loader.with_size_hint(bytes);
     }
+    let memory_at_start = memory_bytes();
+    let mut gzip = false;
     let mut bytes = 0u64;
     loop {
         if state.borrow().cancelled.contains(&id) {
@@ -487,8 +498,20 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
             Ok(None) => break,
             Err(message) => return Outcome::Failed(message),
         };
+        if bytes == 0 {
+            // Before reading anything: will a file of this size fit at all?
+            gzip = chunk.starts_with(&[0x1f, 0x8b]);
+            if let Err(err) = crate::data::load::memory_check(memory_bytes(), 0, 0, total, gzip, MEMORY_LIMIT) {
+                return Outcome::Failed(describe_load_error(&err));
+            }
+        }
         bytes += chunk.len() as u64;
         if let Err(err) = loader.push(&chunk) {
+            return Outcome::Failed(describe_load_error(&err));
+        }
+        // While reading: stop cleanly before the tab runs out of memory.
+        let now = memory_bytes();
+        if let Err(err) = crate::data::load::memory_check(now, now.saturating_sub(memory_at_start), bytes, total, gzip, MEMORY_LIMIT) {
             return Outcome::Failed(describe_load_error(&err));
         }
         post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: loader.rows_loaded() }));

@@ -2,7 +2,7 @@
 //! the corpus replay that `cargo test` runs (`tests/fuzz_replay.rs`). Each takes arbitrary
 //! bytes; the only acceptable outcomes are a value or a typed error, never a panic.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::panic)] // a fuzz target reports a broken invariant by panicking
 
 use vigil::analysis::backtest::{backtest, BacktestParams, RuleSpec};
 use vigil::analysis::cluster::{cluster, Algorithm, ClusterParams, Encoding, FeatureSpec};
@@ -49,7 +49,9 @@ pub fn csv_load(data: &[u8]) {
                 }
             }
         }
-        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+        // The same failure (a gzip error's byte offset is only as precise as the chunk it
+        // was found in).
+        (Err(a), Err(b)) => assert_eq!(std::mem::discriminant(a), std::mem::discriminant(b), "{a} / {b}"),
         _ => panic!("chunked load {:?} but whole load {:?}", chunked.as_ref().map(|r| r.table.n_rows), whole.as_ref().map(|r| r.table.n_rows)),
     }
 }
