@@ -95,12 +95,13 @@ fuzz-deps:
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	@cargo fuzz --version >/dev/null 2>&1 || cargo install --locked cargo-fuzz
 
-# New inputs that reach new code are added to tests/fuzz/corpus/<target>/ (commit the useful
-# ones); a crash is saved under tests/fuzz/artifacts/: copy it into the corpus as a regression
-# case once fixed.
+# Starts from the committed seeds (tests/fuzz/corpus/<target>/, kept small); inputs that reach
+# new code go to tests/fuzz/work/<target>/ (not committed). A crash is saved under
+# tests/fuzz/artifacts/: once fixed, copy it into the corpus as a regression case.
 fuzz: fuzz-deps
 	for target in $(FUZZ_TARGETS); do \
-		cargo +nightly fuzz run --fuzz-dir tests/fuzz $$target -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=3000 -max_len=65536; \
+		mkdir -p tests/fuzz/work/$$target; \
+		cargo +nightly fuzz run --fuzz-dir tests/fuzz $$target tests/fuzz/work/$$target tests/fuzz/corpus/$$target -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=3000 -max_len=65536; \
 	done
 
 screenshot: dist browser e2e-deps

@@ -8,10 +8,15 @@
 // against ml-kmeans (npm) in a Worker of the same Chromium, and against native Rust (Vigil's
 // pipeline and plain linfa, `cargo bench --bench cluster`) on the same file.
 //
-// Env: VIGIL_BENCH_MB (default 200), VIGIL_BENCH_RUNS (5), VIGIL_BENCH_LARGE (MB list, default
+// First, the budgets of issue 10 (targets, printed as a table, never asserted): bytes for first
+// paint (brotli), time to an interactive shell, the longest main-thread task while loading
+// 1 M rows and running every analysis, and the first draw of the cluster map.
+//
+// Env: VIGIL_BENCH_BUDGETS (default 1; 0 skips them), VIGIL_BENCH_MB (default 200), VIGIL_BENCH_RUNS (5), VIGIL_BENCH_LARGE (MB list, default
 // "500,1000"; empty to skip), VIGIL_BENCH_TOOLS (default all), VIGIL_BENCH_KMEANS_ROWS (default
 // 1000000; 0 skips the k-means comparison).
 
+import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -229,6 +234,94 @@ async function runOnce(browser, url, marker, tool, file) {
   }
 }
 
+const BUDGETS = process.env.VIGIL_BENCH_BUDGETS !== '0';
+const BUDGET_ROWS = 1_000_000;
+
+/** Brotli size (quality 11, as a static host would pre-compress) of dist files matching `test`. */
+function brotliBytes(test) {
+  const dist = join(repo, 'dist');
+  return readdirSync(dist).filter(test).reduce((sum, name) => {
+    const body = readFileSync(join(dist, name));
+    return sum + brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } }).length;
+  }, 0);
+}
+
+/** The budgets: sizes from dist/, times from one session in Chromium on the 1 M-row demo. */
+async function budgets(browser, server) {
+  const firstPaint = brotliBytes((n) => /^(index\.html|main-.*\.css|vigil-[0-9a-f]+\.js|vigil-[0-9a-f]+_bg\.wasm)$/.test(n));
+  const worker = brotliBytes((n) => n.startsWith('vigil-worker'));
+  const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  await context.addInitScript(() => {
+    window.__long = [];
+    window.__phase = 'opening';
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__long.push({ ms: e.duration, phase: window.__phase });
+    }).observe({ type: 'longtask', buffered: true });
+    new MutationObserver((_, observer) => {
+      if (document.querySelector('nav.tabs') && !window.__shellAt) { window.__shellAt = performance.now(); observer.disconnect(); }
+    }).observe(document, { childList: true, subtree: true });
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`budgets: page error: ${err.message}`));
+  const phase = (name) => page.evaluate((n) => { window.__phase = n; }, name);
+  const out = {};
+  try {
+    await page.goto(`${server.url}/dist/index.html#demo=${BUDGET_ROWS}.7&tab=data`);
+    await page.waitForFunction((rows) => document.querySelector('[data-testid="row-count"]')?.textContent === rows, BUDGET_ROWS.toLocaleString('en-US'), { timeout: 300_000 });
+    out.shellMs = await page.evaluate(() => window.__shellAt);
+    out.loadedMs = await page.evaluate(() => performance.now());
+    const steps = [
+      ['profile', async () => { await page.click('[data-testid="tab-profile"]'); await page.waitForSelector('[data-testid="profile-cards"]', { timeout: 300_000 }); }],
+      ['trends', async () => { await page.click('[data-testid="tab-trends"]'); await page.waitForSelector('[data-testid="incident-table"]', { timeout: 300_000 }); }],
+      ['root cause', async () => { await page.click('[data-testid="incident-row"] >> nth=0 >> [data-testid="incident-explain"]'); await page.waitForSelector('[data-testid="rca-summary"]', { timeout: 300_000 }); }],
+      ['clusters (accounts)', async () => { await page.click('[data-testid="tab-clusters"]'); await page.waitForSelector('[data-testid="cluster-profiles"]', { timeout: 600_000 }); }],
+      ['clusters (1 M rows, k-means)', async () => {
+        await page.selectOption('[data-testid="cluster-level"]', '');
+        await page.selectOption('[data-testid="cluster-algorithm"]', { index: 0 });
+        await page.evaluate(() => performance.clearMeasures('vigil-map-draw'));
+        await page.click('[data-testid="cluster-run"]');
+        await page.waitForFunction(() => performance.getEntriesByName('vigil-map-draw').length > 0 && !document.querySelector('[data-testid="cluster-progress"]'), null, { timeout: 600_000 });
+        out.mapMs = await page.evaluate(() => performance.getEntriesByName('vigil-map-draw')[0].duration);
+        out.mapPoints = await page.evaluate(() => document.querySelector('[data-testid="cluster-headline"]')?.textContent);
+      }],
+      ['models', async () => {
+        await page.click('[data-testid="tab-models"]');
+        await page.fill('[data-testid="rule-text"] >> nth=0', 'prior_strikes >= 2 and account_age_days < 30');
+        await page.click('[data-testid="rules-evaluate"]');
+        await page.waitForSelector('[data-testid="rule-result"]', { timeout: 300_000 });
+        await page.waitForSelector('[data-testid="score-summary"]', { timeout: 300_000 });
+        await page.click('[data-testid="tree-fit"]');
+        await page.waitForSelector('[data-testid="tree-summary"]', { timeout: 300_000 });
+      }],
+    ];
+    out.steps = [];
+    for (const [name, run] of steps) {
+      await phase(name);
+      const t0 = Date.now();
+      try { await run(); out.steps.push([name, Date.now() - t0]); } catch (err) { out.steps.push([name, `failed: ${String(err.message).split('\n')[0]}`]); }
+    }
+    await page.waitForTimeout(500);
+    out.long = await page.evaluate(() => window.__long);
+  } finally {
+    await context.close();
+  }
+  const longest = out.long.reduce((a, b) => (b.ms > (a?.ms ?? 0) ? b : a), null);
+  const kb = (b) => `${fmt(b / 1024)} KB`;
+  console.log(`\nbudgets (issue 10): the ${BUDGET_ROWS.toLocaleString('en-US')}-row demo opened from a link, then every tab's analysis; Chromium ${browser.version()}\n`);
+  console.log('| budget | target | measured | |');
+  console.log('|---|---|---|---|');
+  const row = (name, target, measured, ok) => console.log(`| ${name} | ${target} | ${measured} | ${ok ? 'within' : 'OVER'} |`);
+  row('wasm + JS + HTML + CSS for first paint (brotli)', '≤ 1.0 MB', `${kb(firstPaint)} (+ worker ${kb(worker)}, fetched in parallel)`, firstPaint <= 1024 * 1024);
+  row('longest main-thread task (load 1 M rows, every analysis)', '≤ 100 ms', longest ? `${fmt(longest.ms)} ms (during ${longest.phase}); ${out.long.length} tasks over 50 ms` : 'none over 50 ms', !longest || longest.ms <= 100);
+  row('first draw of the cluster map', '≤ 100 ms', out.mapMs ? `${fmt(out.mapMs, 1)} ms (${out.mapPoints})` : 'not measured', out.mapMs <= 100);
+  row('opening the link → interactive shell (tabs drawn)', 'reported', `${fmt(out.shellMs)} ms`, true);
+  row('opening the link → 1 M-row demo loaded', 'reported', `${fmt(out.loadedMs / 1000, 1)} s`, true);
+  console.log(`\nsteps: ${out.steps.map(([n, ms]) => `${n} ${typeof ms === 'number' ? `${fmt(ms / 1000, 1)} s` : ms}`).join(' · ')}`);
+  const byPhase = {};
+  for (const t of out.long) byPhase[t.phase] = Math.max(byPhase[t.phase] ?? 0, t.ms);
+  console.log(`longest task per phase: ${Object.entries(byPhase).map(([p, ms]) => `${p} ${fmt(ms)} ms`).join(' · ')}`);
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
 
@@ -241,6 +334,8 @@ async function main() {
   });
   const server = await serve();
   try {
+    if (BUDGETS) await budgets(browser, server);
+    if (MB <= 0) return;
     const file = await demoFile(MB);
     const bytes = statSync(file.path).size;
     console.log(`\nbrowser ingest: demo CSV ${(bytes / 1e6).toFixed(0)} MB, ${file.rows} rows × 18 columns; ` +

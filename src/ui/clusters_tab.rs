@@ -454,9 +454,17 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
     Effect::new(move |_| {
         let focus = focus.get();
         if let Some(element) = canvas.get() {
+            // Timed as "vigil-map-draw" in the Performance timeline (`make bench` reads it).
+            let performance = web_sys::window().and_then(|w| w.performance());
+            if let Some(p) = &performance {
+                let _ = p.mark("vigil-map-draw-start");
+            }
             match draw_map_on_canvas(&element, &draw_points, x_range, y_range, theme(), focus) {
                 Ok(r) => raster.set_value(r),
                 Err(err) => problem.set(Some(err)),
+            }
+            if let Some(p) = &performance {
+                let _ = p.measure_with_start_mark("vigil-map-draw", "vigil-map-draw-start");
             }
         }
     });
