@@ -1,5 +1,5 @@
 //! Clusters: rows, or entities aggregated from rows, grouped by k-means, DBSCAN or a Gaussian
-//! mixture (linfa), mapped to 2-D by PCA (linfa-reduction) and described by what sets each
+//! mixture (linfa), mapped to 2-D by exact PCA (covariance eigendecomposition) and described by what sets each
 //! cluster apart.
 //!
 //! The work is split so the worker can report progress and honour a cancel between steps:
@@ -18,7 +18,6 @@ use linfa::DatasetBase;
 use linfa_clustering::{Dbscan, GaussianMixtureModel, KMeans, KMeansInit};
 use linfa_nn::distance::L2Dist;
 use linfa_nn::{CommonNearestNeighbour, NearestNeighbour};
-use linfa_reduction::Pca;
 use ndarray::{Array2, ArrayView2, Axis, Slice};
 use rand::seq::index::sample as sample_indices;
 use rand::SeedableRng;
@@ -1131,17 +1130,41 @@ fn project(prepared: &Prepared, seed: u64) -> Result<Projection, ClusterError> {
         coords.column_mut(0).assign(&x.column(0));
         return Ok((idx, coords, [1.0, 0.0]));
     }
-    let fit_idx = seeded_sample(x.nrows(), DEFAULT_SAMPLE, seed ^ 0x3AA);
-    let dataset = DatasetBase::from(rows_of(&x, &fit_idx));
-    let pca = Pca::params(2).fit(&dataset).map_err(|e| ClusterError::Model(format!("PCA: {e}")))?;
-    let embedded: Array2<f64> = pca.predict(&x);
-    // A rank-1 matrix yields one component: the second axis is then flat.
-    let mut coords = Array2::zeros((x.nrows(), 2));
-    for (j, column) in embedded.columns().into_iter().take(2).enumerate() {
-        coords.column_mut(j).assign(&column);
+    // Exact PCA: the covariance of a seeded sample, its symmetric eigendecomposition, the two
+    // largest components. (linfa-reduction's PCA runs a randomised iterative solver, LOBPCG,
+    // which produced NaN on a 333,000-entity map in the browser, and linfa-linalg panics on NaN:
+    // a panic ends the worker.) Anything non-finite is refused with a message instead.
+    if let Some(position) = x.iter().position(|v| !v.is_finite()) {
+        let (row, column) = (position / x.ncols(), position % x.ncols());
+        let name = prepared.names.get(column).cloned().unwrap_or_default();
+        return Err(ClusterError::Model(format!("the map cannot be drawn: feature “{name}” of point {row} is not a finite number after the transforms")));
     }
-    let ratio = pca.explained_variance_ratio();
-    Ok((idx, coords, [ratio.get(0).copied().unwrap_or(0.0), ratio.get(1).copied().unwrap_or(0.0)]))
+    let fit = rows_of(&x, &seeded_sample(x.nrows(), DEFAULT_SAMPLE, seed ^ 0x3AA));
+    let n = fit.nrows();
+    let Some(mean) = fit.mean_axis(Axis(0)).filter(|_| n >= 2) else {
+        return Err(ClusterError::Model("the map needs at least two points".into()));
+    };
+    let centred = &fit - &mean;
+    let covariance = centred.t().dot(&centred) / (n - 1) as f64;
+    if covariance.iter().any(|v| !v.is_finite()) {
+        return Err(ClusterError::Model(format!("the map cannot be drawn: the covariance of {n} sampled points is not finite")));
+    }
+    use linfa_linalg::eigh::{EigSort, Eigh};
+    let (values, vectors) = covariance.eigh().map_err(|e| ClusterError::Model(format!("PCA: {e}")))?.sort_eig_desc();
+    let mut axes = Array2::<f64>::zeros((x.ncols(), 2));
+    for j in 0..2 {
+        let mut column = vectors.column(j).to_owned();
+        // A fixed sign: the largest loading positive, so that the same data draws the same map.
+        let largest = column.iter().copied().fold(0.0f64, |a, v| if v.abs() > a.abs() { v } else { a });
+        if largest < 0.0 {
+            column.mapv_inplace(|v| -v);
+        }
+        axes.column_mut(j).assign(&column);
+    }
+    let coords = (&x - &mean).dot(&axes);
+    let total: f64 = values.iter().map(|v| v.max(0.0)).sum();
+    let share = |j: usize| if total > 0.0 { values.get(j).copied().unwrap_or(0.0).max(0.0) / total } else { 0.0 };
+    Ok((idx, coords, [share(0), share(1)]))
 }
 
 /// One feature's shift in a cluster.

@@ -119,6 +119,8 @@ async fn yield_now() {
 
 /// Entry point of the worker binary.
 pub fn run() {
+    // A panic would otherwise end the worker as a bare "unreachable" trap: say where it was.
+    std::panic::set_hook(Box::new(console_error_panic_hook::hook));
     let state: Shared = Rc::new(RefCell::new(State::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         handle_message(&state, &event.data());
