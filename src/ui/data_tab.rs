@@ -6,7 +6,6 @@ use super::download::download_text;
 use super::grid::RowGrid;
 use super::export::{ExportKind, Exportable};
 use super::state::AppState;
-use crate::data::export::is_formula_like;
 use crate::data::load::RejectedRow;
 use crate::data::table::ColumnType;
 use crate::protocol::{format_bytes, format_count, TableSummary};
@@ -147,13 +146,9 @@ fn TypeSelect(name: String, kind: ColumnType) -> impl IntoView {
 
 /// Rejected rows as CSV (formula-like text neutralised for spreadsheets).
 fn rejected_csv(rows: &[RejectedRow]) -> String {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let safe = |text: &str| if is_formula_like(text) { format!("'{text}") } else { text.to_string() };
-    let _ = writer.write_record(["line", "byte_offset", "reason", "text"]);
-    for row in rows {
-        let _ = writer.write_record([row.line.to_string(), row.byte_offset.to_string(), row.reason.clone(), safe(&row.text)]);
-    }
-    writer.into_inner().map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).unwrap_or_default()
+    let header = ["line", "byte_offset", "reason", "text"].map(String::from).to_vec();
+    let body = rows.iter().map(|row| vec![row.line.to_string(), row.byte_offset.to_string(), row.reason.clone(), row.text.clone()]);
+    crate::data::export::text_rows_csv(&std::iter::once(header).chain(body).collect::<Vec<_>>())
 }
 
 #[component]
