@@ -1042,6 +1042,20 @@ describe('hostile input', () => {
     await context.close();
   });
 
+  test('a file too large for the tab is refused before it is read, saying what fits', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.fill('[data-testid="url-input"]', `${server.url}huge.csv`);
+    await page.click('[data-testid="load-url"]');
+    const banner = await page.waitForSelector('[data-testid="error-banner"]', { timeout: 20000 });
+    const message = await banner.textContent();
+    assert.match(message, /^This file needs about 11\.2 GB of memory once loaded, more than the 2\.5 GB a browser tab can hold for data here \(about 1\.7 GB of CSV\)\. Load less: export only the columns you need, a sample of the rows, or counts pre-aggregated in the warehouse/);
+    assert.match(message, /The data loaded before is still here/);
+    assert.equal(await text(page, 'row-count'), '100,000');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('markup in headers and cells stays text, also in exports; formulas are neutralised', async () => {
     const { page, context, errors, requests } = await openApp(browser, server.url);
     await waitLoaded(page);

@@ -31,12 +31,20 @@ const TYPES = {
 export async function serve(root = DIST, { prefix = '/' } = {}) {
   const server = createServer(async (req, res) => {
     let path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    if (!path.startsWith('/fixtures/') && path !== '/slow.csv') {
+    if (!path.startsWith('/fixtures/') && path !== '/slow.csv' && path !== '/huge.csv') {
       if (!path.startsWith(prefix)) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
         return;
       }
       path = `/${path.slice(prefix.length)}`;
+    }
+    if (path === '/huge.csv') {
+      // Announces 8 GB (more than a tab can hold), sends a few rows, then goes quiet.
+      res.writeHead(200, { 'content-type': 'text/csv', 'content-length': String(8e9), 'access-control-allow-origin': '*' });
+      res.write('n,label\n1,a\n2,b\n');
+      const timer = setTimeout(() => res.destroy(), 10_000);
+      req.on('close', () => clearTimeout(timer));
+      return;
     }
     if (path === '/slow.csv') {
       // A CSV that trickles in for ~20 s: long enough to cancel mid-load.
