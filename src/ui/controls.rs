@@ -51,3 +51,23 @@ pub fn Checklist(names: Vec<String>, chosen: RwSignal<Vec<String>>, testid: &'st
         }).collect_view()}
     }
 }
+
+/// "N of M columns. Show K more": for lists drawn a part at a time (a wide file's thousands of
+/// rows or cards would take seconds to draw). `shown` is how many are drawn; `step` how many a
+/// click adds (`usize::MAX`: all). Nothing is shown once everything is drawn.
+#[component]
+pub fn ShowMore(shown: RwSignal<usize>, total: usize, step: usize, noun: &'static str, testid: &'static str) -> impl IntoView {
+    use crate::protocol::format_count;
+    move || {
+        let drawn = shown.get().min(total);
+        (drawn < total).then(|| {
+            let left = total - drawn;
+            let label = if step >= left { format!("Show all {}", format_count(total as u64)) } else { format!("Show {step} more") };
+            view! {
+                <p class="muted small">{format!("{} of {} {noun}. ", format_count(drawn as u64), format_count(total as u64))}
+                    <button class="button small" data-testid=testid on:click=move |_| shown.update(|n| *n = n.saturating_add(step))>{label}</button>
+                </p>
+            }
+        })
+    }
+}

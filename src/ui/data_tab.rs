@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::controls::ShowMore;
 use super::download::download_text;
 use super::grid::RowGrid;
 use super::export::{ExportKind, Exportable};
@@ -73,11 +74,10 @@ fn LoadSummary(summary: TableSummary) -> impl IntoView {
 
 #[component]
 fn Schema(summary: TableSummary) -> impl IntoView {
-    /// Columns listed before "Show all" (a wide file would otherwise take seconds to draw).
-    const FIRST_COLUMNS: usize = 200;
     let n_rows = summary.n_rows.max(1) as f64;
     let total = summary.columns.len();
-    let all = RwSignal::new(total <= FIRST_COLUMNS);
+    // The first 200 columns, then all on request.
+    let shown = RwSignal::new(200);
     let columns = std::sync::Arc::new(summary.columns);
     view! {
         <section class="panel">
@@ -97,7 +97,7 @@ fn Schema(summary: TableSummary) -> impl IntoView {
                     <tbody>
                         {move || columns
                             .iter()
-                            .take(if all.get() { usize::MAX } else { FIRST_COLUMNS })
+                            .take(shown.get())
                             .map(|column| {
                                 let missing_pct = column.missing as f64 / n_rows * 100.0;
                                 view! {
@@ -115,11 +115,7 @@ fn Schema(summary: TableSummary) -> impl IntoView {
                     </tbody>
                 </table></Exportable>
             </div>
-            {move || (!all.get()).then(|| view! {
-                <p class="muted small">{format!("The first {FIRST_COLUMNS} of {} columns. ", format_count(total as u64))}
-                    <button class="button small" data-testid="schema-show-all" on:click=move |_| all.set(true)>{format!("Show all {}", format_count(total as u64))}</button>
-                </p>
-            })}
+            <ShowMore shown=shown total=total step=usize::MAX noun="columns" testid="schema-show-all"/>
         </section>
     }
 }

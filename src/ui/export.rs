@@ -219,7 +219,7 @@ fn html_report(state: AppState) -> Result<(), String> {
         }
     }
     // Controls become their values as text; buttons and file inputs go.
-    replace_controls(&document, &copy)?;
+    replace_controls(&document, &main, &copy)?;
     let tab = state.tab.get_untracked().label();
     let notes = footnote(state);
     let styles = stylesheet_text(&document, dark());
@@ -242,12 +242,11 @@ fn html_report(state: AppState) -> Result<(), String> {
     download_text(&format!("{stem}.html"), "text/html", &html)
 }
 
-/// In the report copy: selects, inputs and text areas become spans with their current value
-/// (read from the live page, where the value is); buttons and file pickers are removed.
-fn replace_controls(document: &web_sys::Document, copy: &Element) -> Result<(), String> {
-    let live_main = document.query_selector("main.content").ok().flatten().ok_or("nothing on screen")?;
+/// In the report copy of `main`: selects, inputs and text areas become spans with their current
+/// value (read from the live page, where the value is); buttons and file pickers are removed.
+fn replace_controls(document: &web_sys::Document, main: &Element, copy: &Element) -> Result<(), String> {
     let selector = "select, input, textarea";
-    let live = live_main.query_selector_all(selector).map_err(|e| format!("{e:?}"))?;
+    let live = main.query_selector_all(selector).map_err(|e| format!("{e:?}"))?;
     let copies = copy.query_selector_all(selector).map_err(|e| format!("{e:?}"))?;
     for i in 0..copies.length() {
         let Some(target) = copies.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else { continue };

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use super::chart::{BarChart, XFormat};
 use super::client::{self, send};
 use super::labels_panel::LabelsPanel;
+use super::controls::ShowMore;
 use super::export::{ExportKind, Exportable};
 use super::state::{AppState, Tab};
 use crate::analysis::profile::{Alert, ColumnProfile, Correlation, ProfileDetail, ProfileParams, Severity, TableProfile};
@@ -80,11 +81,7 @@ fn ProfileView(profile: TableProfile) -> impl IntoView {
             <div class="cards" data-testid="profile-cards">
                 {move || columns.iter().take(shown.get()).cloned().map(|column| view! { <ColumnCard column=column rows=rows/> }).collect_view()}
             </div>
-            {move || (shown.get() < total).then(|| view! {
-                <p class="muted small">{format!("{} of {} columns. ", format_count(shown.get() as u64), format_count(total as u64))}
-                    <button class="button small" data-testid="profile-more" on:click=move |_| shown.update(|n| *n += PAGE)>{format!("Show {} more", PAGE.min(total - shown.get()))}</button>
-                </p>
-            })}
+            <ShowMore shown=shown total=total step=PAGE noun="columns" testid="profile-more"/>
         </section>
         <Correlations correlations=correlations/>
     }
@@ -96,8 +93,7 @@ fn Alerts(alerts: Vec<Alert>, rows: usize) -> impl IntoView {
     let order = RwSignal::new(AlertOrder::Severity);
     let count = alerts.len();
     // A wide file can raise thousands of alerts: the first ones, then on request.
-    const FIRST_ALERTS: usize = 100;
-    let all = RwSignal::new(count <= FIRST_ALERTS);
+    let shown = RwSignal::new(100);
     let sorted = move || {
         let mut list = alerts.clone();
         match order.get() {
@@ -139,7 +135,7 @@ fn Alerts(alerts: Vec<Alert>, rows: usize) -> impl IntoView {
                     <Exportable name="alerts" kind=ExportKind::Table><table class="grid alerts">
                         <thead><tr>{header("severity", AlertOrder::Severity)}{header("kind", AlertOrder::Kind)}{header("column", AlertOrder::Column)}<th>"finding"</th><th></th></tr></thead>
                         <tbody>
-                            {move || sorted().into_iter().take(if all.get() { usize::MAX } else { FIRST_ALERTS }).map(|alert| {
+                            {move || sorted().into_iter().take(shown.get()).map(|alert| {
                                 let evidence = alert.evidence.clone();
                                 let severity = match alert.severity { Severity::Warning => "warning", Severity::Info => "info" };
                                 view! {
@@ -158,11 +154,7 @@ fn Alerts(alerts: Vec<Alert>, rows: usize) -> impl IntoView {
                         </tbody>
                     </table></Exportable>
                 </div>
-                {move || (!all.get()).then(|| view! {
-                    <p class="muted small">{format!("The first {FIRST_ALERTS} of {} alerts. ", format_count(count as u64))}
-                        <button class="button small" data-testid="alerts-show-all" on:click=move |_| all.set(true)>{format!("Show all {}", format_count(count as u64))}</button>
-                    </p>
-                })}
+                <ShowMore shown=shown total=count step=usize::MAX noun="alerts" testid="alerts-show-all"/>
             })}
         </section>
     }
