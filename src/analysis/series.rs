@@ -185,6 +185,22 @@ impl Series {
         }
         Some(start)
     }
+
+    /// The whole periods a dragged range `[a, b]` (UTC ms, either order) touches, as a window
+    /// `[start, end)` on period boundaries, and how many periods it spans; clamped to the
+    /// observed periods. `None` for an empty series.
+    pub fn snap_window(&self, a: f64, b: f64) -> Option<(i64, i64, usize)> {
+        let (lo, hi) = (a.min(b), a.max(b));
+        let last = self.starts_ms.len().checked_sub(1)?;
+        let at = |v: f64| self.starts_ms.partition_point(|&start| (start as f64) <= v).saturating_sub(1).min(last);
+        let (first, end) = (at(lo), at(hi));
+        let start = *self.starts_ms.get(first)?;
+        let stop = match self.starts_ms.get(end + 1) {
+            Some(&next) => next,
+            None => self.next_start_ms(1)?,
+        };
+        Some((start, stop, end - first + 1))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -737,6 +753,32 @@ mod tests {
         let cut: Vec<u32> = all(&t).into_iter().filter(|r| (18..4 * 24 + 6).contains(r)).collect();
         let s = build_series(&t, &cut, &params(Metric::Count, Granularity::Day)).unwrap();
         assert_eq!(s.complete, (1, 4));
+    }
+
+    #[test]
+    fn dragged_ranges_snap_to_whole_periods() {
+        let day = crate::data::time::DAY_MS;
+        let series = Series {
+            granularity: Granularity::Day,
+            utc_offset_minutes: 0,
+            starts_ms: (0..10).map(|d| d * day).collect(),
+            values: vec![1.0; 10],
+            rows: vec![1; 10],
+            groups: Vec::new(),
+            metric_label: "rows".into(),
+            missing_time: 0,
+            missing_metric: 0,
+            excluded: None,
+            complete: (0, 10),
+        };
+        let ms = |d: f64| d * day as f64;
+        // Mid-day 2.5 to mid-day 4.2, dragged right to left: days 2, 3, 4.
+        assert_eq!(series.snap_window(ms(4.2), ms(2.5)), Some((2 * day, 5 * day, 3)));
+        // A click is one period; before the first and past the last are clamped.
+        assert_eq!(series.snap_window(ms(7.1), ms(7.1)), Some((7 * day, 8 * day, 1)));
+        assert_eq!(series.snap_window(ms(-3.0), ms(0.5)), Some((0, day, 1)));
+        assert_eq!(series.snap_window(ms(8.5), ms(14.0)), Some((8 * day, 10 * day, 2)));
+        assert_eq!(Series { starts_ms: Vec::new(), ..series }.snap_window(0.0, 1.0), None);
     }
 
     #[test]

@@ -61,8 +61,11 @@ pub struct TimeChart<'a> {
     pub x_range: (f64, f64),
     /// Hovered period start, in x units.
     pub hover: Option<f64>,
-    /// Two-range selection (baseline, incident) drawn as bands, in x units.
+    /// The range being dragged (zoom or a window being marked), in x units.
     pub brush: Option<(f64, f64)>,
+    /// Marked windows, in x units, with their names (“baseline”, “incident”): the earlier is
+    /// drawn in the muted colour, the later in the highlight colour.
+    pub marked: &'a [(f64, f64, &'a str)],
 }
 
 /// Finite values of several slices, for the y range.
@@ -190,6 +193,21 @@ pub fn draw_time_chart<DB: DrawingBackend>(
         let (Some(&a), b) = (d.x.get(first), step(last)) else { continue };
         let opacity = if d.selected_incident == Some(k) { 0.30 } else { 0.14 };
         chart.draw_series(std::iter::once(Rectangle::new([(a.max(x0), y0), (b.min(x1), y1)], alarm.mix(opacity).filled())))?;
+    }
+    for (k, &(a, b, name)) in d.marked.iter().enumerate() {
+        let (a, b) = (a.min(b).max(x0), a.max(b).min(x1));
+        if a >= b {
+            continue;
+        }
+        let colour = if k == 0 && d.marked.len() > 1 { muted } else { hot };
+        chart.draw_series(std::iter::once(Rectangle::new([(a, y0), (b, y1)], colour.mix(0.22).filled())))?;
+        chart.draw_series(std::iter::once(PathElement::new(vec![(a, y0), (a, y1)], colour.stroke_width(1))))?;
+        chart.draw_series(std::iter::once(PathElement::new(vec![(b, y0), (b, y1)], colour.stroke_width(1))))?;
+        let style = ("sans-serif", 11).into_font().color(&colour).pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Left,
+            plotters::style::text_anchor::VPos::Top,
+        ));
+        chart.draw_series(std::iter::once(EmptyElement::at((a, y1)) + Text::new(name.to_string(), (4, 3), style)))?;
     }
     if let Some((a, b)) = d.brush {
         let (a, b) = (a.min(b).max(x0), a.max(b).min(x1));
@@ -389,6 +407,7 @@ mod tests {
             x_range: (0.0, 25.0),
             hover: Some(22.0),
             brush: Some((2.0, 4.0)),
+            marked: &[(1.0, 3.0, "baseline"), (12.0, 13.0, "incident")],
         };
         let mut svg = String::new();
         {
@@ -397,6 +416,7 @@ mod tests {
         }
         assert!(svg.contains("<circle"), "anomaly and partial markers");
         assert!(svg.contains("<polygon"), "forecast bands");
+        assert!(svg.contains("baseline") && svg.contains("incident"), "marked windows are named");
         assert!(svg.matches("<polyline").count() >= 4, "actual, expected, trend and forecast lines");
         // Zoomed to a range with nothing in it: still draws axes, no panic.
         let mut svg = String::new();

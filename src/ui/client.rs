@@ -148,6 +148,7 @@ fn handle(state: AppState, response: Response) {
                 state.trend_settings.reset();
                 state.rca.set(None);
                 state.rca_params.set(None);
+                state.trend_marks.set(Vec::new());
                 state.cluster.set(None);
                 state.cluster_params.set(None);
                 state.cluster_running.set(None);

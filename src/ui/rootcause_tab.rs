@@ -39,11 +39,17 @@ pub fn rca_metric(state: AppState) -> Metric {
 /// `baseline_ms` before it (not before `data_start_ms`), and runs the analysis.
 pub fn open_root_cause(state: AppState, time_column: String, start_ms: i64, end_ms: i64, baseline_ms: i64, data_start_ms: i64) {
     let baseline = Window { start_ms: (start_ms - baseline_ms).max(data_start_ms).min(start_ms - 1), end_ms: start_ms };
+    explain_windows(state, time_column, baseline, Window { start_ms, end_ms });
+}
+
+/// Opens the Root cause tab on two windows (marked on the trend chart, or derived from an
+/// incident) and runs the analysis.
+pub fn explain_windows(state: AppState, time_column: String, baseline: Window, incident: Window) {
     let params = RcaParams {
         time_column,
         metric: rca_metric(state),
         baseline,
-        incident: Window { start_ms, end_ms },
+        incident,
         dimensions: None,
         max_depth: 3,
         explain_share: 0.8,
@@ -319,6 +325,7 @@ fn SegmentTimeline(report: Arc<RcaReport>, selected: RwSignal<usize>) -> impl In
                     x_range: range,
                     hover: hovered.and_then(|h| xd.get(h).copied()),
                     brush: None,
+                    marked: &[],
                 };
                 draw_time_chart(area, &chart, theme(), false, &label, &|v| format!("{:.1} %", v * 100.0)).map_err(|e| e.to_string())
             } else {

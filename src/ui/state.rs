@@ -209,6 +209,9 @@ pub struct AppState {
     pub rca: RwSignal<Option<Result<Box<RcaReport>, String>>>,
     pub rca_elapsed_ms: RwSignal<f64>,
     pub rca_pending: RwSignal<bool>,
+    /// Windows marked on the trend chart (UTC ms, `[start, end)`, in time order; at most two:
+    /// baseline then incident).
+    pub trend_marks: RwSignal<Vec<(i64, i64)>>,
     /// The clustering asked for last (features, algorithm, …).
     pub cluster_params: RwSignal<Option<ClusterParams>>,
     pub cluster: RwSignal<Option<Result<Box<ClusterReport>, String>>>,
@@ -281,6 +284,7 @@ impl AppState {
             rca: RwSignal::new(None),
             rca_elapsed_ms: RwSignal::new(0.0),
             rca_pending: RwSignal::new(false),
+            trend_marks: RwSignal::new(Vec::new()),
             cluster_params: RwSignal::new(None),
             cluster: RwSignal::new(None),
             cluster_running: RwSignal::new(None),

@@ -12,7 +12,8 @@ use super::chart::theme;
 use super::client::{self, request_trend};
 use super::download::download_text;
 use super::export::Exportable;
-use super::rootcause_tab::open_root_cause;
+use super::rootcause_tab::{explain_windows, open_root_cause};
+use crate::analysis::rootcause::Window;
 use super::state::{AppState, MetricKind, SplitView, Tab, TrendSettings};
 use crate::analysis::series::{format_bucket, format_offset, Granularity, Metric, Series, SeriesParams, SplitParams};
 use crate::analysis::trend::{Direction, Incident, TrendAnalysis, TrendParams, MAX_HORIZON};
@@ -154,6 +155,14 @@ fn period_name(granularity: Granularity) -> &'static str {
 pub fn TrendsTab() -> impl IntoView {
     let state = expect_context::<AppState>();
     let settings = state.trend_settings;
+    // Windows marked on one time column mean nothing on another.
+    Effect::new(move |previous: Option<Option<String>>| {
+        let time = settings.time.get();
+        if previous.is_some_and(|p| p != time) {
+            state.trend_marks.set(Vec::new());
+        }
+        time
+    });
     let columns = Memo::new(move |_| state.summary.with(|s| s.as_ref().map(|s| s.columns.clone()).unwrap_or_default()));
     // First visit after a load: pick the time column.
     Effect::new(move |_| {
@@ -390,7 +399,7 @@ fn TrendReportView(report: Arc<TrendReport>, pending: bool) -> impl IntoView {
                 <span class="muted small" data-testid="trend-model">{model_line}</span>
             </div>
             <TrendChart report=report_for_chart x_range=x_range hover=hover selected=selected rate=rate title=title/>
-            <p class="muted small">"Drag across the chart to zoom, double-click to reset, click an incident to explain it. Red dots are anomalies, shaded bands incidents, dashed lines changepoints; the blue band is the forecast (80 % and 95 % intervals)."</p>
+            <p class="muted small">"Drag across the chart to zoom, double-click to reset, click an incident to explain it; Shift-drag (or “Mark windows”) marks a baseline and an incident to compare. Red dots are anomalies, shaded bands incidents, dashed lines changepoints; the blue band is the forecast (80 % and 95 % intervals)."</p>
             {(!notes.is_empty()).then(|| view! { <ul class="notices" data-testid="trend-notes">{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul> })}
         </section>
         {analysis.ok().map(|a| {
@@ -456,6 +465,11 @@ fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, h
     let canvas = NodeRef::<Canvas>::new();
     let problem = RwSignal::new(None::<String>);
     let drag = RwSignal::new(None::<(f64, f64)>);
+    // A drag marks a window (baseline / incident) instead of zooming: with Shift held, or
+    // while "Mark windows" is on.
+    let mark_mode = RwSignal::new(false);
+    let marking = RwSignal::new(false);
+    let marks = state.trend_marks;
     let s = &report.series;
     let x: Arc<Vec<f64>> = Arc::new(s.starts_ms.iter().map(|&v| v as f64).collect());
     let fx = match &report.analysis {
@@ -479,6 +493,8 @@ fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, h
         let range = x_range.get().unwrap_or(full_range);
         let hovered = hover.get();
         let brush = drag.get();
+        let marked_ms = marks.get();
+        let marked: Vec<(f64, f64, &str)> = marked_ms.iter().enumerate().map(|(k, &(a, b))| (a as f64, b as f64, mark_name(k, marked_ms.len()))).collect();
         let selected_incident = selected.get();
         let Some(element) = canvas.get() else { return };
         let r = &draw_report;
@@ -510,6 +526,7 @@ fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, h
             x_range: range,
             hover: hovered.and_then(|h| combined_draw.get(h).copied()),
             brush,
+            marked: &marked,
         };
         let include_zero = !rate;
         let result = draw_on_canvas(&element, |area| {
@@ -535,9 +552,16 @@ fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, h
         }
     };
     let report_click = report.clone();
+    let report_mark = report.clone();
     let on_up = move |_event: ev::MouseEvent| {
         let Some((a, b)) = drag.get_untracked() else { return };
         drag.set(None);
+        if marking.get_untracked() {
+            if let Some((start, end, _)) = report_mark.series.snap_window(a, b) {
+                marks.update(|m| *m = add_mark(m, (start, end)));
+            }
+            return;
+        }
         let (lo, hi) = (a.min(b), a.max(b));
         let range = x_range.get_untracked().unwrap_or(full_range);
         if hi - lo > (range.1 - range.0) / 100.0 {
@@ -554,9 +578,9 @@ fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, h
     view! {
         <div class="chart trend-chart">
             <Exportable name="trend-chart" title=title>
-                <canvas node_ref=canvas data-testid="trend-chart" style="height: 300px"
+                <canvas node_ref=canvas data-testid="trend-chart" style="height: 300px" class:marking=move || mark_mode.get()
                     on:mousemove=on_move
-                    on:mousedown=move |e| { e.prevent_default(); if let Some(v) = value_at(&e) { drag.set(Some((v, v))) } }
+                    on:mousedown=move |e| { e.prevent_default(); if let Some(v) = value_at(&e) { marking.set(e.shift_key() || mark_mode.get_untracked()); drag.set(Some((v, v))) } }
                     on:mouseup=on_up
                     on:mouseleave=move |_| { hover.set(None); drag.set(None) }
                     on:dblclick=move |_| x_range.set(None)></canvas>
@@ -569,9 +593,114 @@ fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, h
                 <span><i class="swatch line-linear"></i>"linear trend"</span>
                 <span><i class="swatch band"></i>"forecast"</span>
                 <span><i class="swatch dot"></i>"anomaly"</span>
+                <button class="button small" data-testid="mark-mode" aria-pressed=move || mark_mode.get().to_string() class:active=move || mark_mode.get()
+                    title="Drag on the chart to mark a baseline and an incident window (or hold Shift while dragging)"
+                    on:click=move |_| mark_mode.update(|m| *m = !*m)>"Mark windows"</button>
                 {move || x_range.get().map(|_| view! { <button class="button small" data-testid="zoom-reset" on:click=move |_| x_range.set(None)>"Reset zoom"</button> })}
             </div>
+            <MarksBar series=Arc::new(report.series.clone())/>
         </div>
+    }
+}
+
+/// The name drawn on marked window `k` of `count`: with two, the earlier is the baseline.
+fn mark_name(k: usize, count: usize) -> &'static str {
+    match (count, k) {
+        (1, _) => "marked",
+        (_, 0) => "baseline",
+        _ => "incident",
+    }
+}
+
+/// The marks after marking `window`: a third mark starts a new pair; kept in time order.
+fn add_mark(marks: &[(i64, i64)], window: (i64, i64)) -> Vec<(i64, i64)> {
+    let mut next: Vec<(i64, i64)> = if marks.len() >= 2 { Vec::new() } else { marks.to_vec() };
+    next.push(window);
+    next.sort_unstable();
+    next
+}
+
+/// Periods of `series` starting in `[start, end)`, and the window as the reader sees it
+/// (first period – last period).
+fn describe_window(series: &Series, (start, end): (i64, i64)) -> (usize, String) {
+    let inside: Vec<i64> = series.starts_ms.iter().copied().filter(|&s| s >= start && s < end).collect();
+    let fmt = |ms: i64| format_bucket(series.granularity, series.utc_offset_minutes, ms);
+    let text = match (inside.first(), inside.last()) {
+        (Some(&a), Some(&b)) if a == b => fmt(a),
+        (Some(&a), Some(&b)) => format!("{} – {}", fmt(a), fmt(b)),
+        _ => fmt(start),
+    };
+    (inside.len(), text)
+}
+
+/// What is marked on the trend chart, and the buttons to explain it or start again.
+#[component]
+fn MarksBar(series: Arc<Series>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let marks = state.trend_marks;
+    move || {
+        let m = marks.get();
+        if m.is_empty() {
+            return ().into_any();
+        }
+        let unit = period_name(series.granularity);
+        let show = |w: (i64, i64)| {
+            let (n, text) = describe_window(&series, w);
+            format!("{text} ({n} {unit}{})", if n == 1 { "" } else { "s" })
+        };
+        let clear = move |_| marks.set(Vec::new());
+        let time_column = state.trend_settings.time.get_untracked();
+        let body = match m.as_slice() {
+            [only] => {
+                let only = *only;
+                let (granularity, data_start) = (series.granularity, series.starts_ms.first().copied());
+                let explain = move |_| {
+                    if let (Some(column), Some(data_start)) = (time_column.clone(), data_start) {
+                        open_root_cause(state, column, only.0, only.1, baseline_span_ms(granularity), data_start);
+                    }
+                };
+                view! {
+                    <span>"Marked " <strong>{show(only)}</strong> ". Mark a second window to compare two ranges (the earlier is the baseline), or explain this one against the " {baseline_words(series.granularity)} " before it."</span>
+                    <button class="button small primary" data-testid="marks-explain" on:click=explain>"Explain this window"</button>
+                }
+                .into_any()
+            }
+            [baseline, incident, ..] if baseline.1 > incident.0 => view! {
+                <span class="problem" data-testid="marks-overlap">"The two windows overlap (" {show(*baseline)} " and " {show(*incident)} "): mark them apart."</span>
+            }
+            .into_any(),
+            [baseline, incident, ..] => {
+                let (baseline, incident) = (*baseline, *incident);
+                let explain = move |_| {
+                    if let Some(column) = time_column.clone() {
+                        explain_windows(state, column, Window { start_ms: baseline.0, end_ms: baseline.1 }, Window { start_ms: incident.0, end_ms: incident.1 });
+                    }
+                };
+                view! {
+                    <span>"Baseline " <strong>{show(baseline)}</strong> " · incident " <strong>{show(incident)}</strong></span>
+                    <button class="button small primary" data-testid="marks-explain" on:click=explain>"Explain the change"</button>
+                }
+                .into_any()
+            }
+            [] => ().into_any(),
+        };
+        view! {
+            <div class="marks-bar small" data-testid="marks-bar">
+                {body}
+                <button class="button small" data-testid="marks-clear" on:click=clear>"Clear"</button>
+            </div>
+        }
+        .into_any()
+    }
+}
+
+/// The default baseline span in words (see [`baseline_span_ms`]).
+fn baseline_words(granularity: Granularity) -> &'static str {
+    match granularity {
+        Granularity::Hour => "week",
+        Granularity::Day | Granularity::Auto => "two weeks",
+        Granularity::Week => "eight weeks",
+        Granularity::Month => "six months",
     }
 }
 

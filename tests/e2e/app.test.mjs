@@ -442,6 +442,81 @@ describe('trends', () => {
 });
 
 describe('root cause', () => {
+  /** The x (page pixels) a little inside `day`'s period on the trend chart, found from the hover readout. */
+  async function xOfDay(page, box, day) {
+    const readDay = async (x) => {
+      await page.mouse.move(x, box.y + 150);
+      const t = await text(page, 'trend-readout');
+      return t.match(/^(\d{4}-\d\d-\d\d)/)?.[1] ?? '';
+    };
+    let lo = box.x + 60;
+    let hi = box.x + box.width - 20;
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if ((await readDay(mid)) < day) lo = mid;
+      else hi = mid;
+    }
+    assert.equal(await readDay(hi + 2), day);
+    return hi + 2;
+  }
+
+  test('marking two ranges on the trend chart explains the change between them', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-trends"]');
+    await page.waitForSelector('[data-testid="incident-table"]');
+    const box = await page.locator('[data-testid="trend-chart"]').boundingBox();
+    const y = box.y + 150;
+    const shiftDrag = async (from, to) => {
+      const [a, b] = [await xOfDay(page, box, from), await xOfDay(page, box, to)];
+      await page.keyboard.down('Shift');
+      await page.mouse.move(a, y);
+      await page.mouse.down();
+      await page.mouse.move(b, y, { steps: 4 });
+      await page.mouse.up();
+      await page.keyboard.up('Shift');
+    };
+    // Shift-drag marks instead of zooming; the earlier window is the baseline.
+    await shiftDrag('2026-09-24', '2026-09-27');
+    assert.match(await text(page, 'marks-bar'), /Marked 2026-09-24 – 2026-09-27 \(4 days\)/);
+    await shiftDrag('2026-09-23', '2026-09-10');
+    assert.equal(await page.locator('[data-testid="zoom-reset"]').count(), 0);
+    assert.match(await text(page, 'marks-bar'), /Baseline 2026-09-10 – 2026-09-23 \(14 days\) · incident 2026-09-24 – 2026-09-27 \(4 days\)/);
+    await page.click('[data-testid="marks-explain"]');
+    await page.waitForSelector('[data-testid="rca-summary"]');
+    assert.equal(await page.inputValue('[data-testid="rca-baseline-from"]'), '2026-09-10 00:00');
+    assert.equal(await page.inputValue('[data-testid="rca-baseline-to"]'), '2026-09-24 00:00');
+    assert.equal(await page.inputValue('[data-testid="rca-incident-from"]'), '2026-09-24 00:00');
+    assert.equal(await page.inputValue('[data-testid="rca-incident-to"]'), '2026-09-28 00:00');
+    assert.match(await text(page, 'rca-summary'), /came from .*reason=scam/);
+    // Back on Trends the marks are still there; with "Mark windows" a plain drag marks, a
+    // third window starts a new pair, and overlapping windows are refused.
+    await page.click('[data-testid="tab-trends"]');
+    await page.waitForSelector('[data-testid="marks-bar"]');
+    await page.click('[data-testid="mark-mode"]');
+    const drag = async (from, to) => {
+      const [a, b] = [await xOfDay(page, box, from), await xOfDay(page, box, to)];
+      await page.mouse.move(a, y);
+      await page.mouse.down();
+      await page.mouse.move(b, y, { steps: 4 });
+      await page.mouse.up();
+    };
+    await drag('2026-10-16', '2026-10-17');
+    assert.match(await text(page, 'marks-bar'), /Marked 2026-10-16 – 2026-10-17 \(2 days\)/);
+    await drag('2026-10-15', '2026-10-20');
+    await page.waitForSelector('[data-testid="marks-overlap"]');
+    await page.click('[data-testid="marks-clear"]');
+    await page.waitForSelector('[data-testid="marks-bar"]', { state: 'detached' });
+    // One window explained against the two weeks before it.
+    await drag('2026-10-16', '2026-10-17');
+    await page.click('[data-testid="marks-explain"]');
+    await page.waitForSelector('[data-testid="rca-summary"]');
+    assert.equal(await page.inputValue('[data-testid="rca-baseline-from"]'), '2026-10-02 00:00');
+    assert.equal(await page.inputValue('[data-testid="rca-incident-to"]'), '2026-10-18 00:00');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('Explain on the scam-wave incident: the injected cause first, with its timeline', async () => {
     const { page, context, errors, requests } = await openApp(browser, server.url);
     await waitLoaded(page);
