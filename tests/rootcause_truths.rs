@@ -58,3 +58,57 @@ fn demo_incidents_are_explained_by_their_injected_cause() {
         assert!(top.significant && top.share_of_delta > 0.8, "{}: {top:?}", truth.name);
     }
 }
+
+/// Polls a future whose every await is ready (the step callbacks below never wait).
+fn run_now<T>(future: impl std::future::Future<Output = T>) -> T {
+    let future = std::pin::pin!(future);
+    match std::future::Future::poll(future, &mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(value) => value,
+        std::task::Poll::Pending => panic!("a step waited"),
+    }
+}
+
+#[test]
+fn the_analysis_reports_its_steps_and_stops_when_told() {
+    use vigil::analysis::rootcause::{explain_change_in_steps, RcaError};
+    let table = load_bytes(&demo_csv(DemoParams::default()), LoadOptions::default()).unwrap().table;
+    let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+    let truth = &truths()[0];
+    let params = RcaParams {
+        time_column: "created_at".into(),
+        metric: Metric::Count,
+        baseline: Window { start_ms: truth.start_ms - 14 * 86_400_000, end_ms: truth.start_ms },
+        incident: Window { start_ms: truth.start_ms, end_ms: truth.end_ms },
+        dimensions: None,
+        max_depth: 3,
+        explain_share: 0.8,
+    };
+    // Every stage is reported, fractions only grow, and the result is the one-call result.
+    let mut seen: Vec<(&'static str, f64)> = Vec::new();
+    let stepped = run_now(explain_change_in_steps(&table, &rows, &params, |stage, fraction| {
+        seen.push((stage, fraction));
+        std::future::ready(true)
+    }))
+    .unwrap();
+    assert_eq!(stepped, explain_change(&table, &rows, &params).unwrap());
+    let stages: Vec<&str> = seen.iter().map(|s| s.0).fold(Vec::new(), |mut v, s| {
+        if v.last() != Some(&s) {
+            v.push(s);
+        }
+        v
+    });
+    assert_eq!(stages, ["Selecting the windows' rows", "Grouping by each column", "Searching combinations", "Testing and ranking"]);
+    assert!(seen.windows(2).all(|w| w[0].1 <= w[1].1), "{seen:?}");
+    assert!(seen.iter().all(|s| (0.0..=1.0).contains(&s.1)));
+    assert!(seen.len() > 40, "steps are small enough to cancel promptly: {}", seen.len());
+    // Told to stop at any step, it stops there.
+    for stop_at in [0, 5, seen.len() / 2, seen.len() - 1] {
+        let mut calls = 0;
+        let result = run_now(explain_change_in_steps(&table, &rows, &params, |_, _| {
+            calls += 1;
+            std::future::ready(calls <= stop_at)
+        }));
+        assert_eq!(result, Err(RcaError::Cancelled), "stopping at step {stop_at}");
+        assert_eq!(calls, stop_at + 1);
+    }
+}

@@ -106,6 +106,8 @@ pub enum RcaError {
     BadDepth(usize),
     #[error("rate condition: {0}")]
     Condition(#[from] FilterError),
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// One condition of a segment: a dimension and one of its values.
@@ -536,6 +538,25 @@ fn metric_parts<'t>(table: &'t Table, metric: &Metric) -> Result<(Option<&'t Col
 
 /// Explains the change of `params.metric` between the windows over the selected `rows`.
 pub fn explain_change(table: &Table, rows: &[u32], params: &RcaParams) -> Result<RcaReport, RcaError> {
+    let future = std::pin::pin!(explain_change_in_steps(table, rows, params, |_, _| std::future::ready(true)));
+    // Every step answers at once, so one poll runs the whole analysis.
+    match std::future::Future::poll(future, &mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(result) => result,
+        std::task::Poll::Pending => Err(RcaError::Cancelled),
+    }
+}
+
+/// Rows between two calls of the `step` callback while reading the windows.
+const ROWS_PER_STEP: usize = 1 << 18;
+
+/// [`explain_change`] in steps: between steps it awaits `step(stage, fraction done)`, which
+/// may report progress and let other work run (the worker yields to its event loop there);
+/// when that resolves to `false` the analysis stops with [`RcaError::Cancelled`].
+pub async fn explain_change_in_steps<F, Fut>(table: &Table, rows: &[u32], params: &RcaParams, mut step: F) -> Result<RcaReport, RcaError>
+where
+    F: FnMut(&'static str, f64) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
     if !(1..=3).contains(&params.max_depth) {
         return Err(RcaError::BadDepth(params.max_depth));
     }
@@ -558,7 +579,10 @@ pub fn explain_change(table: &Table, rows: &[u32], params: &RcaParams) -> Result
     // The rows of the two windows.
     let mut window_rows = Rows { table_rows: Vec::new(), window: Vec::new(), num: Vec::new(), time: Vec::new() };
     let mut total = Acc::default();
-    for &row in rows {
+    for (n, &row) in rows.iter().enumerate() {
+        if n % ROWS_PER_STEP == 0 && !step("Selecting the windows' rows", 0.2 * n as f64 / rows.len() as f64).await {
+            return Err(RcaError::Cancelled);
+        }
         let r = row as usize;
         if !valid.get(r) {
             continue;
@@ -607,7 +631,11 @@ pub fn explain_change(table: &Table, rows: &[u32], params: &RcaParams) -> Result
         Some(names) => names.iter().map(|n| table.column(n).ok_or_else(|| RcaError::UnknownColumn(n.clone()))).collect::<Result<_, _>>()?,
         None => table.columns.iter().filter(|c| c.name != params.time_column && Some(c.name.as_str()) != metric_column_name).collect(),
     };
-    for column in chosen {
+    let n_chosen = chosen.len();
+    for (k, column) in chosen.into_iter().enumerate() {
+        if !step("Grouping by each column", 0.2 + 0.4 * k as f64 / n_chosen.max(1) as f64).await {
+            return Err(RcaError::Cancelled);
+        }
         let built = match column.kind {
             ColumnType::Category | ColumnType::Boolean => category_dimension(column, &window_rows.table_rows),
             ColumnType::Integer | ColumnType::Float => numeric_dimension(column, &window_rows.table_rows),
@@ -701,9 +729,13 @@ pub fn explain_change(table: &Table, rows: &[u32], params: &RcaParams) -> Result
     rank(&mut frontier);
     frontier.truncate(BEAM);
     found.extend(frontier.iter().cloned());
-    for _depth in 2..=params.max_depth {
+    for depth in 2..=params.max_depth {
         let mut next: FxHashMap<Key, Acc> = FxHashMap::default();
-        for (key, _) in &frontier {
+        for (k, (key, _)) in frontier.iter().enumerate() {
+            let done = (depth - 2) as f64 + k as f64 / frontier.len().max(1) as f64;
+            if !step("Searching combinations", 0.6 + 0.3 * done / (params.max_depth - 1) as f64).await {
+                return Err(RcaError::Cancelled);
+            }
             for (extended, acc) in children(key) {
                 if let std::collections::hash_map::Entry::Vacant(slot) = next.entry(extended) {
                     examined += 1;
@@ -733,6 +765,9 @@ pub fn explain_change(table: &Table, rows: &[u32], params: &RcaParams) -> Result
         let base = base.max(outside);
         (kept, if base > 0.0 { kept / base } else { f64::INFINITY })
     };
+    if !step("Testing and ranking", 0.9).await {
+        return Err(RcaError::Cancelled);
+    }
     // The root cause: from the best single value, add conditions while one keeps most of the
     // change and concentrates it (iDice / HotSpot-style descent).
     let score_of = |acc: &Acc| -> f64 {

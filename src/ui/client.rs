@@ -53,6 +53,19 @@ pub fn request_root_cause(state: AppState, params: crate::analysis::rootcause::R
     let id = send(Request::RootCause { params }, None);
     LATEST_RCA.set(id);
     state.rca_pending.set(true);
+    state.rca_progress.set(Some(("Starting".into(), 0.0)));
+}
+
+/// Stops the root-cause analysis in flight, if any.
+pub fn cancel_root_cause(state: AppState) {
+    if state.rca_pending.get_untracked() {
+        send(Request::Cancel { id: LATEST_RCA.get() }, None);
+        // An answer already on its way is not shown.
+        LATEST_RCA.set(0);
+        state.rca_pending.set(false);
+        state.rca_progress.set(None);
+        state.rca.set(Some(Err("The analysis was cancelled; press Explain to run it again.".into())));
+    }
 }
 
 /// Asks for a trend report; answers to earlier trend requests will be ignored.
@@ -186,12 +199,18 @@ fn handle(state: AppState, response: Response) {
                 state.cluster_running.set(None);
             }
         }
-        Response::Step { id, stage, fraction } => state.cluster_running.update(|run| {
-            if let Some(run) = run.as_mut().filter(|r| r.id == id) {
-                run.stage = stage;
-                run.fraction = fraction;
+        Response::Step { id, stage, fraction } => {
+            if LATEST_RCA.get() == id && state.rca_pending.get_untracked() {
+                state.rca_progress.set(Some((stage, fraction)));
+            } else {
+                state.cluster_running.update(|run| {
+                    if let Some(run) = run.as_mut().filter(|r| r.id == id) {
+                        run.stage = stage;
+                        run.fraction = fraction;
+                    }
+                });
             }
-        }),
+        }
         Response::Cluster { id, result, elapsed_ms, timings } => {
             if state.cluster_running.get_untracked().is_some_and(|r| r.id == id) {
                 state.cluster_running.set(None);
@@ -251,6 +270,7 @@ fn handle(state: AppState, response: Response) {
         Response::RootCause { id, result, elapsed_ms } => {
             if LATEST_RCA.get() == id {
                 state.rca_pending.set(false);
+                state.rca_progress.set(None);
                 state.rca_elapsed_ms.set(elapsed_ms);
                 state.rca.set(Some(result));
             }
@@ -261,6 +281,7 @@ fn handle(state: AppState, response: Response) {
             }
             if LATEST_RCA.get() == id {
                 state.rca_pending.set(false);
+                state.rca_progress.set(None);
             }
             if state.cluster_running.get_untracked().is_some_and(|r| r.id == id) {
                 state.cluster_running.set(None);

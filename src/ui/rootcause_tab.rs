@@ -98,15 +98,33 @@ pub fn RootCauseTab() -> impl IntoView {
         view! {
             <WindowsForm/>
             {move || match (state.rca.get(), state.rca_pending.get()) {
-                (None, true) => view! { <section class="panel" data-testid="rca-pending"><p class="muted">"Comparing the windows across every dimension and combination…"</p></section> }.into_any(),
+                (None, true) => view! { <RcaProgress/> }.into_any(),
                 (None, false) => view! {
                     <section class="panel"><p class="muted">"Open an incident from the Trends tab (Explain, or click it on the chart), or type the two windows above and press Explain."</p></section>
                 }.into_any(),
-                (Some(Err(message)), _) => view! { <section class="panel" data-testid="rca-error"><p class="problem">{message}</p></section> }.into_any(),
-                (Some(Ok(report)), pending) => view! { <Report report=Arc::new(*report) pending=pending/> }.into_any(),
+                (Some(Err(_)), true) => view! { <RcaProgress/> }.into_any(),
+                (Some(Err(message)), false) => view! { <section class="panel" data-testid="rca-error"><p class="problem">{message}</p></section> }.into_any(),
+                (Some(Ok(report)), pending) => view! { {pending.then(|| view! { <RcaProgress/> })} <Report report=Arc::new(*report) pending=pending/> }.into_any(),
             }}
         }
         .into_any()
+    }
+}
+
+/// The analysis in flight: its stage, a bar, and Cancel.
+#[component]
+fn RcaProgress() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        let (stage, fraction) = state.rca_progress.get().unwrap_or_else(|| ("Comparing the windows".into(), 0.0));
+        view! {
+            <section class="panel progress" data-testid="rca-pending" role="status">
+                <span class="progress-label">{stage}"…"</span>
+                <div class="bar"><div class="fill" style=format!("width: {:.0}%", fraction * 100.0)></div></div>
+                <span class="progress-detail">{format!("{:.0} %", fraction * 100.0)}</span>
+                <button class="button small" data-testid="rca-cancel" on:click=move |_| client::cancel_root_cause(state)>"Cancel"</button>
+            </section>
+        }
     }
 }
 

@@ -209,6 +209,8 @@ pub struct AppState {
     pub rca: RwSignal<Option<Result<Box<RcaReport>, String>>>,
     pub rca_elapsed_ms: RwSignal<f64>,
     pub rca_pending: RwSignal<bool>,
+    /// Stage and completed fraction of the root-cause analysis in flight.
+    pub rca_progress: RwSignal<Option<(String, f64)>>,
     /// Windows marked on the trend chart (UTC ms, `[start, end)`, in time order; at most two:
     /// baseline then incident).
     pub trend_marks: RwSignal<Vec<(i64, i64)>>,
@@ -284,6 +286,7 @@ impl AppState {
             rca: RwSignal::new(None),
             rca_elapsed_ms: RwSignal::new(0.0),
             rca_pending: RwSignal::new(false),
+            rca_progress: RwSignal::new(None),
             trend_marks: RwSignal::new(Vec::new()),
             cluster_params: RwSignal::new(None),
             cluster: RwSignal::new(None),

@@ -18,13 +18,14 @@ use crate::analysis::backtest::{backtest, score_curves};
 use crate::analysis::cluster::{describe, prepare, Fitter, Outcome as ClusterOutcome, Step};
 use crate::analysis::labels::check_labels;
 use crate::analysis::profile::profile_table;
-use crate::analysis::rootcause::explain_change;
+use crate::analysis::rootcause::{explain_change_in_steps, RcaError};
 use crate::analysis::series::build_series;
 use crate::analysis::trend::analyze_series;
 use crate::data::builder::retype_column;
 use crate::data::demo::demo_csv;
 use crate::data::filter::{evaluate_filter, Filter, Selection};
 use crate::data::load::{LoadError, LoadOptions, LoadReport, TableLoader};
+use crate::data::table::Table;
 use crate::data::sort::{sort_selection, SortKey};
 use crate::protocol::{DataSource, Envelope, MapSelection, PointDetail, Progress, Request, Response, TableSummary, TrendReport};
 
@@ -35,7 +36,9 @@ const DEMO_CHUNK_BYTES: usize = 1 << 20;
 
 #[derive(Default)]
 struct State {
-    report: Option<LoadReport>,
+    /// The loaded table; shared with a long analysis running in steps, which keeps its copy
+    /// if a new table replaces it meanwhile.
+    table: Option<Rc<Table>>,
     summary: Option<TableSummary>,
     filter: Filter,
     sort: Option<SortKey>,
@@ -53,11 +56,10 @@ impl State {
     /// Re-evaluates the filter and sort; a filter that no longer fits is dropped and its
     /// error returned.
     fn rebuild_view(&mut self) -> Option<String> {
-        let Some(report) = &self.report else {
+        let Some(table) = &self.table else {
             self.view.clear();
             return None;
         };
-        let table = &report.table;
         let (mut view, error) = match evaluate_filter(table, &self.filter) {
             Ok(selection) => (selection, None),
             Err(err) => {
@@ -76,7 +78,7 @@ impl State {
 
     fn view_response(&mut self, id: u64) -> Response {
         let error = self.rebuild_view();
-        let total = self.report.as_ref().map_or(0, |r| r.table.n_rows);
+        let total = self.table.as_ref().map_or(0, |t| t.n_rows);
         Response::View { id, matched: self.view.len(), total, error }
     }
 }
@@ -151,15 +153,15 @@ fn handle_message(state: &Shared, data: &JsValue) {
         }
         Request::Rows { start, count } => {
             let state = state.borrow();
-            let response = match &state.report {
-                Some(report) => {
+            let response = match &state.table {
+                Some(table) => {
                     let end = start.saturating_add(count).min(state.view.len());
                     let rows = state
                         .view
                         .get(start.min(end)..end)
                         .unwrap_or_default()
                         .iter()
-                        .map(|&row| (row as usize, report.table.row_text(row as usize)))
+                        .map(|&row| (row as usize, table.row_text(row as usize)))
                         .collect();
                     Response::Rows { id, start, rows }
                 }
@@ -177,7 +179,7 @@ fn handle_message(state: &Shared, data: &JsValue) {
         Request::SetType { column, kind } => {
             let mut guard = state.borrow_mut();
             let state = &mut *guard;
-            let response = match state.report.as_mut().map(|r| &mut r.table) {
+            let response = match state.table.as_mut().map(Rc::make_mut) {
                 Some(table) => match table.columns.iter_mut().find(|c| c.name == column) {
                     Some(target) => {
                         *target = retype_column(target, kind);
@@ -220,11 +222,8 @@ fn handle_message(state: &Shared, data: &JsValue) {
             });
         }
         Request::RootCause { params } => {
-            let started = now_ms();
-            on_table(state, id, |table, rows| {
-                let result = explain_change(table, rows, &params).map(Box::new).map_err(|err| format!("Cannot explain the change: {err}."));
-                Response::RootCause { id, result, elapsed_ms: now_ms() - started }
-            });
+            let state = state.clone();
+            spawn_local(async move { run_root_cause(state, id, params).await });
         }
         Request::Cluster { params } => {
             let state = state.clone();
@@ -255,14 +254,14 @@ fn handle_message(state: &Shared, data: &JsValue) {
         }
         Request::ClusterSelect { selection } => {
             let state = state.borrow();
-            let result = match (&state.cluster, &state.report) {
-                (Some(outcome), Some(report)) => {
+            let result = match (&state.cluster, &state.table) {
+                (Some(outcome), Some(table)) => {
                     let points = match selection {
                         MapSelection::Rectangle { x, y } => outcome.points_in(x, y),
                         MapSelection::Polygon(corners) => outcome.points_in_polygon(&corners),
                         MapSelection::Cluster(cluster) => outcome.points_of(cluster),
                     };
-                    outcome.clause_for(&report.table, &points).map(|clause| (clause, points.len()))
+                    outcome.clause_for(table, &points).map(|clause| (clause, points.len()))
                 }
                 _ => Err("Run the clustering first.".to_string()),
             };
@@ -292,7 +291,7 @@ fn handle_message(state: &Shared, data: &JsValue) {
         }),
         Request::ColumnValues { column, limit } => {
             let state = state.borrow();
-            let response = match state.report.as_ref().and_then(|r| r.table.column(&column)) {
+            let response = match state.table.as_ref().and_then(|t| t.column(&column)) {
                 Some(found) => {
                     let all_rows: Vec<u32> = (0..found.len() as u32).collect();
                     let counts = found.value_counts(&all_rows, limit);
@@ -326,8 +325,8 @@ fn rows_csv(table: &crate::data::table::Table, rows: &[u32]) -> Result<String, S
 
 fn on_table(state: &Shared, id: u64, answer: impl FnOnce(&crate::data::table::Table, &[u32]) -> Response) {
     let state = state.borrow();
-    let response = match &state.report {
-        Some(report) => answer(&report.table, &state.view),
+    let response = match &state.table {
+        Some(table) => answer(table, &state.view),
         None => Response::Failed { id, message: "No data is loaded.".into() },
     };
     post(&response);
@@ -340,11 +339,11 @@ async fn run_cluster(state: Shared, id: u64, params: crate::analysis::cluster::C
     let started = now_ms();
     let prepared = {
         let guard = state.borrow();
-        let Some(report) = &guard.report else {
+        let Some(table) = &guard.table else {
             post(&Response::Failed { id, message: "No data is loaded.".into() });
             return;
         };
-        prepare(&report.table, &guard.view, &params).map(|p| (p, guard.generation))
+        prepare(table, &guard.view, &params).map(|p| (p, guard.generation))
     };
     let (prepared, generation) = match prepared {
         Ok(ready) => ready,
@@ -390,8 +389,8 @@ async fn run_cluster(state: Shared, id: u64, params: crate::analysis::cluster::C
     let describe_started = now_ms();
     let mut guard = state.borrow_mut();
     let state = &mut *guard;
-    let result = match &state.report {
-        Some(report) if state.generation == generation => match describe(&report.table, prepared, fitter) {
+    let result = match &state.table {
+        Some(table) if state.generation == generation => match describe(table, prepared, fitter) {
             Ok(outcome) => {
                 let report = Box::new(outcome.report.clone());
                 state.cluster = Some(outcome);
@@ -403,6 +402,43 @@ async fn run_cluster(state: Shared, id: u64, params: crate::analysis::cluster::C
     };
     add_time("profiles", now_ms() - describe_started);
     post(&Response::Cluster { id, result, elapsed_ms: now_ms() - started, timings });
+}
+
+/// Explains a change in steps, posting progress and yielding to the event loop at most every
+/// 50 ms so a Cancel (or a new load, which makes the answer stale) gets through.
+async fn run_root_cause(state: Shared, id: u64, params: crate::analysis::rootcause::RcaParams) {
+    let started = now_ms();
+    let (table, rows, generation) = {
+        let guard = state.borrow();
+        let Some(table) = &guard.table else {
+            post(&Response::Failed { id, message: "No data is loaded.".into() });
+            return;
+        };
+        (table.clone(), guard.view.clone(), guard.generation)
+    };
+    let last_yield = Rc::new(std::cell::Cell::new(now_ms()));
+    let step = |stage: &'static str, fraction: f64| {
+        let (state, last_yield) = (state.clone(), last_yield.clone());
+        let due = now_ms() - last_yield.get() > 50.0;
+        async move {
+            if due {
+                post(&Response::Step { id, stage: stage.to_string(), fraction });
+                yield_now().await;
+                last_yield.set(now_ms());
+            }
+            let guard = state.borrow();
+            !guard.cancelled.contains(&id) && guard.generation == generation
+        }
+    };
+    let outcome = explain_change_in_steps(&table, &rows, &params, step).await;
+    let stale = state.borrow().generation != generation;
+    state.borrow_mut().cancelled.retain(|&c| c != id);
+    let response = match outcome {
+        Err(RcaError::Cancelled) if !stale => Response::Cancelled { id },
+        _ if stale => Response::RootCause { id, result: Err("Cannot explain the change: the data changed meanwhile; run again.".into()), elapsed_ms: now_ms() - started },
+        result => Response::RootCause { id, result: result.map(Box::new).map_err(|err| format!("Cannot explain the change: {err}.")), elapsed_ms: now_ms() - started },
+    };
+    post(&response);
 }
 
 enum Outcome {
@@ -433,7 +469,7 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
         Outcome::Done(report, source_bytes) => {
             let summary = TableSummary::from_report(&report, source, source_bytes, elapsed_ms);
             let mut state = state.borrow_mut();
-            state.report = Some(report);
+            state.table = Some(Rc::new(report.table));
             state.summary = Some(summary.clone());
             state.generation += 1;
             state.cluster = None;
@@ -454,8 +490,8 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
         yield_now().await;
         let mut guard = state.borrow_mut();
         let state = &mut *guard;
-        if let (Some(report), Some(summary)) = (&state.report, &mut state.summary) {
-            summary.refresh_columns(&report.table);
+        if let (Some(table), Some(summary)) = (&state.table, &mut state.summary) {
+            summary.refresh_columns(table);
             post(&Response::Summary { id, summary: summary.clone() });
         }
     }

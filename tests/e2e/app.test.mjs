@@ -517,6 +517,43 @@ describe('root cause', () => {
     await context.close();
   });
 
+  test('a long analysis shows its progress and can be cancelled; the app stays usable', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    // A seeded wide table: 120,000 rows, a month of times, 60 columns of 8 values each; the
+    // windows hold every row, so combinations take a good fraction of a second.
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const lines = [['t', ...Array.from({ length: 60 }, (_, j) => `c${j}`)].join(',')];
+    for (let i = 0; i < 120_000; i++) {
+      const cells = [new Date(Date.UTC(2026, 0, 1) + Math.floor(rnd() * 30 * 86_400_000)).toISOString().slice(0, 19).replace('T', ' ')];
+      for (let j = 0; j < 60; j++) cells.push(`v${Math.floor(rnd() * 8)}`);
+      lines.push(cells.join(','));
+    }
+    await page.setInputFiles('[data-testid="open-file"] input', { name: 'wide.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
+    await page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === '120,000', null, { timeout: 60_000 });
+    await page.click('[data-testid="tab-root-cause"]');
+    await page.fill('[data-testid="rca-baseline-from"]', '2026-01-01 00:00');
+    await page.fill('[data-testid="rca-baseline-to"]', '2026-01-15 00:00');
+    await page.fill('[data-testid="rca-incident-from"]', '2026-01-15 00:00');
+    await page.fill('[data-testid="rca-incident-to"]', '2026-01-31 00:00');
+    await page.click('[data-testid="rca-explain"]');
+    // The worker reports its stage and how far it is.
+    await page.waitForFunction(() => /(Selecting the windows' rows|Grouping by each column|Searching combinations|Testing and ranking)…\s*\d+ %/.test(document.querySelector('[data-testid="rca-pending"]')?.textContent ?? ''));
+    await page.click('[data-testid="rca-cancel"]');
+    await page.waitForSelector('[data-testid="rca-error"]');
+    assert.match(await text(page, 'rca-error'), /cancelled; press Explain to run it again/);
+    // The worker still answers, and the same request completes.
+    await page.click('[data-testid="tab-data"]');
+    await page.waitForSelector('[data-testid="preview"] tbody tr td');
+    await page.click('[data-testid="tab-root-cause"]');
+    await page.click('[data-testid="rca-explain"]');
+    await page.waitForSelector('[data-testid="rca-summary"]', { timeout: 60_000 });
+    assert.equal(await page.locator('[data-testid="rca-pending"]').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('Explain on the scam-wave incident: the injected cause first, with its timeline', async () => {
     const { page, context, errors, requests } = await openApp(browser, server.url);
     await waitLoaded(page);
