@@ -78,7 +78,7 @@ test: tools browser e2e-deps py-deps lint test-native test-wasm test-e2e
 BENCH := benches/browser
 
 bench-deps:
-	@test -d $(BENCH)/node_modules/@duckdb/duckdb-wasm && test -d $(BENCH)/node_modules/ml-kmeans && test -d $(BENCH)/node_modules/esbuild || npm install --prefix $(BENCH) --no-package-lock --no-audit --no-fund
+	@test -d $(BENCH)/node_modules/@duckdb/duckdb-wasm && test -d $(BENCH)/node_modules/ml-kmeans && test -d $(BENCH)/node_modules/esbuild && test -d $(BENCH)/node_modules/@msgpack/msgpack || npm install --prefix $(BENCH) --no-package-lock --no-audit --no-fund
 
 # Native ingest, then the browser comparison with peers (VIGIL_BENCH_MB, _RUNS, _LARGE, _TOOLS).
 bench: dist browser bench-deps

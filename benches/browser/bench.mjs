@@ -2,14 +2,18 @@
 // one tool in a fresh Worker and resolves to {ok, rows, columns, ms} (ms from handing over the
 // File to typed columns in memory). Driven by run.mjs through playwright-core.
 import * as duckdb from './node_modules/@duckdb/duckdb-wasm/dist/duckdb-browser.mjs';
+import { decode, encode } from './node_modules/@msgpack/msgpack/dist.esm/index.mjs';
+
+/** A request to Vigil's worker (protocol.rs `Envelope`, MessagePack as the app sends it). */
+const envelope = (id, request) => ({ envelope: encode({ id, request }) });
+const isReady = (r) => r === 'Ready' || (r && typeof r === 'object' && 'Ready' in r);
 
 let current = null; // the last tool's worker / database, kept alive until the next run
 
-/** The worker message that loads `file` (protocol.rs `Envelope` as JSON, the File beside it). */
+/** The worker message that loads `file` (the File beside the envelope). */
 function loadMessage(file) {
   const options = { delimiter: null, has_header: null, infer_types: true };
-  const envelope = { id: 1, request: { Load: { source: { File: { name: file.name } }, options } } };
-  return { envelope: JSON.stringify(envelope), file };
+  return { ...envelope(1, { Load: { source: { File: { name: file.name } }, options } }), file };
 }
 
 async function cleanup() {
@@ -29,15 +33,15 @@ window.runVigilProfile = () => new Promise((resolve) => {
   let profile = null;
   let trend = null;
   worker.onmessage = (event) => {
-    const response = JSON.parse(event.data);
-    if (response === 'Ready') {
+    const response = decode(event.data);
+    if (isReady(response)) {
       started = performance.now();
       worker.postMessage(loadMessage(file));
     } else if (response.Loaded) {
       loadMs = performance.now() - started;
       started = performance.now();
       const params = { now_ms: null, missing_alert_share: 0.05, top_values: 10, key: null };
-      worker.postMessage({ envelope: JSON.stringify({ id: 2, request: { Profile: { params } } }) });
+      worker.postMessage(envelope(2, { Profile: { params } }));
     } else if (response.Profile) {
       const p = response.Profile.profile;
       profile = { profileMs: performance.now() - started, rows: p.rows, columns: p.columns.length };
@@ -45,7 +49,7 @@ window.runVigilProfile = () => new Promise((resolve) => {
       started = performance.now();
       const series = { time_column: 'created_at', metric: { kind: 'count' }, granularity: 'Day', utc_offset_minutes: 0, split: null };
       const model = { horizon: 14, sensitivity: 4.0, log_trend: false, target: null, lower_bound: 0.0, upper_bound: null };
-      worker.postMessage({ envelope: JSON.stringify({ id: 3, request: { Trend: { series, model } } }) });
+      worker.postMessage(envelope(3, { Trend: { series, model } }));
     } else if (response.Trend) {
       const report = response.Trend.result.Ok;
       if (!report) { resolve({ ok: false, error: JSON.stringify(response.Trend.result) }); return; }
@@ -59,7 +63,7 @@ window.runVigilProfile = () => new Promise((resolve) => {
         time_column: 'created_at', metric: { kind: 'count' }, dimensions: null, max_depth: 3, explain_share: 0.8,
         baseline: { start_ms: start - 14 * day, end_ms: start }, incident: { start_ms: start, end_ms: start + 4 * day },
       };
-      worker.postMessage({ envelope: JSON.stringify({ id: 4, request: { RootCause: { params } } }) });
+      worker.postMessage(envelope(4, { RootCause: { params } }));
     } else if (response.RootCause) {
       const report = response.RootCause.result.Ok;
       if (!report) { resolve({ ok: false, error: JSON.stringify(response.RootCause.result) }); return; }
@@ -77,8 +81,8 @@ function runVigil(file) {
     let started = 0;
     worker.onerror = (e) => resolve({ ok: false, error: e.message ?? 'worker error' });
     worker.onmessage = (event) => {
-      const response = JSON.parse(event.data);
-      if (response === 'Ready') {
+      const response = decode(event.data);
+      if (isReady(response)) {
         started = performance.now();
         worker.postMessage(loadMessage(file));
       } else if (response.Loaded) {
@@ -143,8 +147,8 @@ window.runKmeans = (tool, k, iterations) => new Promise((resolve) => {
   let steps = 0;
   let rows = 0;
   worker.onmessage = (event) => {
-    const response = JSON.parse(event.data);
-    if (response === 'Ready') {
+    const response = decode(event.data);
+    if (isReady(response)) {
       worker.postMessage(loadMessage(file));
     } else if (response.Loaded) {
       rows = response.Loaded.summary.n_rows;
@@ -154,7 +158,7 @@ window.runKmeans = (tool, k, iterations) => new Promise((resolve) => {
         algorithm: { KMeans: { k, n_init: 1, max_iter: iterations } }, sample_limit: rows, seed: 7, label: null, scan_k: false,
       };
       started = performance.now();
-      worker.postMessage({ envelope: JSON.stringify({ id: 2, request: { Cluster: { params } } }) });
+      worker.postMessage(envelope(2, { Cluster: { params } }));
     } else if (response.Step) {
       steps += 1;
     } else if (response.Cluster) {
@@ -162,6 +166,37 @@ window.runKmeans = (tool, k, iterations) => new Promise((resolve) => {
       if (!c.result.Ok) { resolve({ ok: false, error: JSON.stringify(c.result) }); return; }
       const timings = Object.fromEntries(c.timings);
       resolve({ ok: true, rows, ms: performance.now() - started, fitMs: timings.fit ?? 0, timings, iterations: c.result.Ok.iterations, progressMessages: steps });
+    } else if (response.LoadFailed || response.Failed) {
+      resolve({ ok: false, error: JSON.stringify(response) });
+    }
+  };
+});
+
+/** Loads the file with Vigil, then explains the change between two windows (protocol.rs
+ * `RootCause`, every dimension, combinations to depth 3); resolves to the time from request to
+ * answer, the progress messages seen on the way and the report's summary. */
+window.runVigilRootCause = (windows) => new Promise((resolve) => {
+  const file = document.getElementById('file').files[0];
+  const worker = new Worker('/dist/vigil-worker_loader.js');
+  current = worker;
+  let started = 0;
+  let steps = 0;
+  let rows = 0;
+  worker.onmessage = (event) => {
+    const response = decode(event.data);
+    if (isReady(response)) {
+      worker.postMessage(loadMessage(file));
+    } else if (response.Loaded) {
+      rows = response.Loaded.summary.n_rows;
+      const params = { time_column: 't', metric: { kind: 'count' }, dimensions: null, max_depth: 3, explain_share: 0.8, ...windows };
+      started = performance.now();
+      worker.postMessage(envelope(2, { RootCause: { params } }));
+    } else if (response.Step) {
+      steps += 1;
+    } else if (response.RootCause) {
+      const report = response.RootCause.result.Ok;
+      if (!report) { resolve({ ok: false, error: JSON.stringify(response.RootCause.result) }); return; }
+      resolve({ ok: true, rows, ms: performance.now() - started, workerMs: response.RootCause.elapsed_ms, steps, dimensions: report.dimensions.length, examined: report.examined, summary: report.summary });
     } else if (response.LoadFailed || response.Failed) {
       resolve({ ok: false, error: JSON.stringify(response) });
     }

@@ -12,7 +12,11 @@
 // paint (brotli), time to an interactive shell, the longest main-thread task while loading
 // 1 M rows and running every analysis, and the first draw of the cluster map.
 //
-// Env: VIGIL_BENCH_BUDGETS (default 1; 0 skips them), VIGIL_BENCH_MB (default 200), VIGIL_BENCH_RUNS (5), VIGIL_BENCH_LARGE (MB list, default
+// Then root cause: 1 M rows × 15 category columns (2 to 1,000 values), a seeded incident at
+// depth 3, both windows covering every row: Vigil's worker time, its progress messages, whether
+// the injected cause ranks first (no browser peer explains changes; the time is reported).
+//
+// Env: VIGIL_BENCH_RCA_ROWS (default 1000000; 0 skips root cause), VIGIL_BENCH_BUDGETS (default 1; 0 skips them), VIGIL_BENCH_MB (default 200), VIGIL_BENCH_RUNS (5), VIGIL_BENCH_LARGE (MB list, default
 // "500,1000"; empty to skip), VIGIL_BENCH_TOOLS (default all), VIGIL_BENCH_KMEANS_ROWS (default
 // 1000000; 0 skips the k-means comparison).
 
@@ -37,6 +41,74 @@ const KMEANS_ROWS = Number(process.env.VIGIL_BENCH_KMEANS_ROWS ?? 1_000_000);
 const KMEANS_K = 8;
 const KMEANS_FEATURES = 10;
 const KMEANS_ITERATIONS = 20;
+const RCA_ROWS = Number(process.env.VIGIL_BENCH_RCA_ROWS ?? 1_000_000);
+/** Values per category column of the root-cause file. */
+const RCA_CARDINALITIES = [2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 30, 50, 100, 300, 1000];
+const RCA_DAY = 86_400_000;
+const RCA_START = Date.UTC(2026, 0, 1);
+/** The injected cause: rows of the last 4 of 28 days with c3=v0 ∧ c7=v1 ∧ c10=v0 appear four times (about 1.4 % of rows). */
+const RCA_CAUSE = [[3, 0], [7, 1], [10, 0]];
+
+/** Seeded rows over 28 days, 15 category columns with Zipf-like value frequencies; in the last
+ * 4 days the cause's rows appear four times. As CSV (once). */
+function rcaFile(rows) {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, `rca-v1-${rows}x${RCA_CARDINALITIES.length}.csv`);
+  if (existsSync(path)) return { path, rows };
+  let state = 0x2545f491; // mulberry32
+  const uniform = () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const zipf = (n) => Math.floor(n ** uniform()) - 1; // P(k) ∝ log((k + 2) / (k + 1))
+  const pad = (v) => String(v).padStart(2, '0');
+  const out = createWriteStream(`${path}.partial`);
+  const lines = [['t', ...RCA_CARDINALITIES.map((_, j) => `c${j}`)].join(',')];
+  let written = 0;
+  while (written < rows) {
+    const ms = RCA_START + Math.floor(uniform() * 28 * RCA_DAY);
+    const values = RCA_CARDINALITIES.map((n) => zipf(n));
+    const d = new Date(ms);
+    const line = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())},${values.map((v) => `v${v}`).join(',')}`;
+    const caused = ms >= RCA_START + 24 * RCA_DAY && RCA_CAUSE.every(([c, v]) => values[c] === v);
+    for (let copy = 0; copy < (caused ? 4 : 1) && written < rows; copy++) {
+      lines.push(line);
+      written += 1;
+    }
+    if (lines.length >= 50_000) out.write(lines.splice(0).join('\n') + '\n');
+  }
+  out.write(lines.join('\n') + '\n');
+  return new Promise((ok, fail) => out.end(() => { renameSync(`${path}.partial`, path); ok({ path, rows }); }).on('error', fail));
+}
+
+async function rootCauseBench(browser, server) {
+  const file = await rcaFile(RCA_ROWS);
+  const windows = {
+    baseline: { start_ms: RCA_START, end_ms: RCA_START + 24 * RCA_DAY },
+    incident: { start_ms: RCA_START + 24 * RCA_DAY, end_ms: RCA_START + 28 * RCA_DAY },
+  };
+  const runs = [];
+  for (let run = 0; run < 3; run++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.url}/benches/browser/bench.html`);
+    await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60_000 });
+    await page.setInputFiles('#file', file.path);
+    const r = await page.evaluate((w) => window.runVigilRootCause(w), windows).catch((err) => ({ ok: false, error: String(err.message ?? err).split('\n')[0] }));
+    await context.close();
+    console.error(`vigil root cause run ${run + 1}: ${r.ok ? `${(r.ms / 1000).toFixed(2)} s, ${r.steps} progress messages, “${r.summary}”` : `failed: ${r.error}`}`);
+    if (!r.ok) { console.log(`\nroot cause failed: ${r.error}`); return; }
+    runs.push(r);
+  }
+  const mid = [...runs].sort((a, b) => a.ms - b.ms)[1];
+  const cause = RCA_CAUSE.map(([c, v]) => `c${c}=v${v}`);
+  const found = cause.every((c) => mid.summary.includes(c));
+  console.log(`\nVigil root cause in the worker: ${mid.rows} rows × ${RCA_CARDINALITIES.length} category columns (${RCA_CARDINALITIES[0]}–${RCA_CARDINALITIES.at(-1)} values), ` +
+    `both windows covering every row, combinations to depth 3 (${mid.examined} segments examined): ${fmt(mid.ms / 1000, 2)} s (median of 3; target: a few seconds), ` +
+    `${mid.steps} progress messages; injected cause ${cause.join(' ∧ ')} ${found ? 'ranked first' : 'NOT first'}: “${mid.summary}”`);
+}
 
 /** Seeded Gaussian blobs: `rows` × 10 numbers around 8 centres, as CSV (once). The blobs
  * overlap, so Lloyd's algorithm needs many iterations and the per-iteration cost dominates. */
@@ -99,7 +171,7 @@ async function kmeansComparison(browser, server) {
       await page.setInputFiles('#file', file.path);
       const r = await Promise.race([
         page.evaluate(([t, k, it]) => window.runKmeans(t, k, it), [tool, KMEANS_K, KMEANS_ITERATIONS]),
-        new Promise((ok) => setTimeout(() => ok({ ok: false, error: 'timed out' }), RUN_TIMEOUT_MS)),
+        new Promise((ok) => setTimeout(() => ok({ ok: false, error: 'timed out' }), RUN_TIMEOUT_MS).unref()),
       ]).catch((err) => ({ ok: false, error: String(err.message ?? err).split('\n')[0] }));
       await context.close();
       console.error(`${tool} k-means run ${run + 1}: ${r.ok ? `${(r.ms / 1000).toFixed(2)} s, ${r.iterations} iterations${r.timings ? `, ${JSON.stringify(r.timings)}` : ''}` : `failed: ${r.error}`}`);
@@ -216,7 +288,7 @@ async function runOnce(browser, url, marker, tool, file) {
     const sampler = setInterval(() => { peak = Math.max(peak, rendererRss(marker)); }, 50);
     const result = await Promise.race([
       page.evaluate((t) => window.runTool(t), tool),
-      new Promise((ok) => setTimeout(() => ok({ ok: false, error: 'timed out' }), RUN_TIMEOUT_MS)),
+      new Promise((ok) => setTimeout(() => ok({ ok: false, error: 'timed out' }), RUN_TIMEOUT_MS).unref()),
     ]).catch((err) => ({ ok: false, error: String(err.message ?? err).split('\n')[0] }));
     clearInterval(sampler);
     peak = Math.max(peak, rendererRss(marker));
@@ -335,6 +407,7 @@ async function main() {
   const server = await serve();
   try {
     if (BUDGETS) await budgets(browser, server);
+    if (RCA_ROWS > 0) await rootCauseBench(browser, server);
     if (MB <= 0) return;
     const file = await demoFile(MB);
     const bytes = statSync(file.path).size;
