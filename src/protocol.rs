@@ -374,7 +374,7 @@ mod tests {
         let table = load_bytes(csv.as_bytes(), LoadOptions::default()).unwrap().table;
         let rows: Vec<u32> = (0..table.n_rows as u32).collect();
         for metric in [Metric::Count, Metric::Mean { column: "v".into() }] {
-            let params = SeriesParams { time_column: "t".into(), metric, granularity: Granularity::Day, utc_offset_minutes: 0, split: None };
+            let params = SeriesParams { time_column: "t".into(), metric, granularity: Granularity::Day, utc_offset_minutes: 0, time_zone: None, split: None };
             let series = build_series(&table, &rows, &params).unwrap();
             let analysis = analyze_series(&series, &TrendParams::default()).map_err(|e| e.to_string());
             let response = Response::Trend { id: 1, result: Ok(Box::new(TrendReport { series, analysis, elapsed_ms: 1.0 })) };

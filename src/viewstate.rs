@@ -55,6 +55,8 @@ pub struct TrendView {
     pub rate_value: Option<String>,
     pub granularity: Granularity,
     pub utc_offset_minutes: i32,
+    /// An IANA zone, replacing the offset.
+    pub time_zone: Option<String>,
     pub split: Option<String>,
     pub top: usize,
     pub multiples: bool,
@@ -73,6 +75,7 @@ impl Default for TrendView {
             rate_value: None,
             granularity: Granularity::Auto,
             utc_offset_minutes: 0,
+            time_zone: None,
             split: None,
             top: 5,
             multiples: false,
@@ -103,6 +106,12 @@ impl TrendView {
         (self.top, self.horizon, self.sensitivity, self.utc_offset_minutes) = (top, horizon, sensitivity, offset);
         if self.target.is_some_and(|t| !t.is_finite()) {
             self.target = None;
+        }
+        if let Some(name) = self.time_zone.take() {
+            match crate::analysis::series::Zone::new(0, Some(&name)) {
+                Ok(_) => self.time_zone = Some(name),
+                Err(_) => notices.push(format!("the time zone {name:?} is not known; the UTC offset is used")),
+            }
         }
     }
 }

@@ -8,6 +8,16 @@ use vigil::data::demo::{demo_csv, ring_account_ids, truths, DemoParams, DEMO_COL
 use vigil::data::load::{load_bytes, LoadOptions};
 use vigil::data::table::{ColumnType, Table, Value};
 
+#[path = "common/demo_fingerprint.rs"]
+mod demo_fingerprint;
+
+#[test]
+fn the_default_demo_has_the_fingerprint_the_wasm_test_checks() {
+    let csv = demo_csv(DemoParams::default());
+    assert_eq!(csv.len(), demo_fingerprint::DEFAULT_DEMO_BYTES);
+    assert_eq!(demo_fingerprint::fnv1a(&csv), demo_fingerprint::DEFAULT_DEMO_FNV1A);
+}
+
 fn demo(rows: usize) -> Table {
     load_bytes(&demo_csv(DemoParams { rows, seed: 7 }), LoadOptions::default()).unwrap().table
 }

@@ -13,7 +13,7 @@ fn demo() -> Table {
 
 fn series(table: &Table, granularity: Granularity) -> Series {
     let rows: Vec<u32> = (0..table.n_rows as u32).collect();
-    let params = SeriesParams { time_column: "created_at".into(), metric: Metric::Count, granularity, utc_offset_minutes: 0, split: None };
+    let params = SeriesParams { time_column: "created_at".into(), metric: Metric::Count, granularity, utc_offset_minutes: 0, time_zone: None, split: None };
     build_series(table, &rows, &params).unwrap()
 }
 

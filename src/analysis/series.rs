@@ -1,5 +1,6 @@
 //! A metric over time: rows passing the filter, bucketed by a time column at a granularity in
-//! a fixed UTC offset, reduced per bucket (count, sum, mean, median, p95, distinct, rate) and
+//! a time zone (a fixed UTC offset, or an IANA zone whose days follow its daylight-saving
+//! rules: 23- and 25-hour days, hours counted as they pass), reduced per bucket (count, sum, mean, median, p95, distinct, rate) and
 //! optionally split by a category (top N + other).
 //!
 //! Buckets cover the whole span with no gaps (a quiet period is a zero, not a missing point).
@@ -128,7 +129,70 @@ pub struct SeriesParams {
     pub granularity: Granularity,
     /// Offset of the reporting time zone from UTC, in minutes (buckets start at its midnight).
     pub utc_offset_minutes: i32,
+    /// An IANA time zone ("Europe/Berlin"): when set, it replaces the fixed offset.
+    #[serde(default)]
+    pub time_zone: Option<String>,
     pub split: Option<SplitParams>,
+}
+
+/// The reporting time zone of a series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Zone {
+    /// A fixed offset from UTC, in minutes.
+    Fixed(i32),
+    /// An IANA zone with its daylight-saving rules.
+    Named(chrono_tz::Tz),
+}
+
+impl Zone {
+    /// The zone named `name` (IANA), or the fixed offset when there is no name.
+    pub fn new(offset_minutes: i32, name: Option<&str>) -> Result<Self, SeriesError> {
+        match name {
+            Some(name) => name.parse::<chrono_tz::Tz>().map(Zone::Named).map_err(|_| SeriesError::UnknownZone(name.to_string())),
+            None if offset_minutes.abs() > 14 * 60 => Err(SeriesError::BadOffset(offset_minutes)),
+            None => Ok(Zone::Fixed(offset_minutes)),
+        }
+    }
+
+    /// The wall-clock time (as milliseconds of a UTC calendar) at UTC instant `utc_ms`.
+    pub fn local_ms(self, utc_ms: i64) -> i64 {
+        match self {
+            Zone::Fixed(minutes) => utc_ms + i64::from(minutes) * 60_000,
+            Zone::Named(tz) => {
+                use chrono::{Offset, TimeZone};
+                let Some(at) = chrono::DateTime::from_timestamp_millis(utc_ms) else { return utc_ms };
+                utc_ms + i64::from(tz.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc()) * 1000
+            }
+        }
+    }
+
+    /// The UTC instant of wall-clock time `local_ms`: the earlier of two when clocks go back,
+    /// the end of the jump when the time does not exist (clocks go forward).
+    pub fn utc_ms(self, local_ms: i64) -> i64 {
+        match self {
+            Zone::Fixed(minutes) => local_ms - i64::from(minutes) * 60_000,
+            Zone::Named(tz) => {
+                use chrono::TimeZone;
+                // Transitions fall on whole quarter hours: the first valid quarter is the jump's end.
+                for quarter in 0..=8 {
+                    let wall = local_ms + quarter * 15 * 60_000;
+                    let Some(at) = chrono::DateTime::from_timestamp_millis(wall) else { break };
+                    if let Some(found) = tz.from_local_datetime(&at.naive_utc()).earliest() {
+                        return found.timestamp_millis();
+                    }
+                }
+                local_ms
+            }
+        }
+    }
+
+    /// "UTC", "UTC+05:30", "Europe/Berlin".
+    pub fn label(self) -> String {
+        match self {
+            Zone::Fixed(minutes) => format_offset(minutes),
+            Zone::Named(tz) => tz.name().to_string(),
+        }
+    }
 }
 
 /// One line of a split series.
@@ -154,6 +218,9 @@ pub struct Series {
     /// The granularity used (never `Auto`).
     pub granularity: Granularity,
     pub utc_offset_minutes: i32,
+    /// The IANA zone, when one was chosen instead of a fixed offset.
+    #[serde(default)]
+    pub time_zone: Option<String>,
     /// Start of each bucket, UTC milliseconds.
     pub starts_ms: Vec<i64>,
     /// The metric per bucket; `NaN` where it is undefined (a mean of no rows).
@@ -176,12 +243,22 @@ pub struct Series {
 }
 
 impl Series {
+    /// The series' time zone.
+    pub fn zone(&self) -> Zone {
+        Zone::new(self.utc_offset_minutes, self.time_zone.as_deref()).unwrap_or(Zone::Fixed(0))
+    }
+
+    /// Text of a period start in the series' time zone (see [`format_bucket`]).
+    pub fn format_start(&self, start_ms: i64) -> String {
+        format_bucket(self.granularity, self.zone(), start_ms)
+    }
+
     /// Start of the bucket after the last one (for axis ranges and forecasts).
     pub fn next_start_ms(&self, steps: usize) -> Option<i64> {
         let last = *self.starts_ms.last()?;
         let mut start = last;
         for _ in 0..steps {
-            start = advance(self.granularity, self.utc_offset_minutes, start)?;
+            start = advance(self.granularity, self.zone(), start)?;
         }
         Some(start)
     }
@@ -217,6 +294,8 @@ pub enum SeriesError {
     TooManyBuckets { granularity: &'static str, buckets: u64, max: usize },
     #[error("the time zone offset {0} minutes is outside −14:00 … +14:00")]
     BadOffset(i32),
+    #[error("{0:?} is not a time zone of the IANA database (e.g. Europe/Berlin)")]
+    UnknownZone(String),
     #[error("rate condition: {0}")]
     Condition(#[from] FilterError),
 }
@@ -249,11 +328,15 @@ fn key_start_local(granularity: Granularity, key: i64) -> i64 {
     }
 }
 
-/// The UTC start of the bucket after the one starting at `start_ms`.
-fn advance(granularity: Granularity, offset_minutes: i32, start_ms: i64) -> Option<i64> {
-    let offset = i64::from(offset_minutes) * 60_000;
-    let key = bucket_key(granularity, start_ms.checked_add(offset)?);
-    Some(key_start_local(granularity, key.checked_add(1)?) - offset)
+/// The UTC start of the bucket after the one starting at `start_ms`. Hours are counted as they
+/// pass (a day with a clock change has 23 or 25 of them); days, weeks and months follow the
+/// local calendar.
+fn advance(granularity: Granularity, zone: Zone, start_ms: i64) -> Option<i64> {
+    if granularity == Granularity::Hour {
+        return start_ms.checked_add(HOUR_MS);
+    }
+    let key = bucket_key(granularity, zone.local_ms(start_ms));
+    Some(zone.utc_ms(key_start_local(granularity, key.checked_add(1)?)))
 }
 
 /// Hash key of a cell for distinct counts (dictionary code, integer bits or hashed text).
@@ -417,9 +500,7 @@ fn metric_column<'t>(table: &'t Table, metric: &Metric) -> Result<Option<&'t Col
 
 /// Builds the series of `params.metric` over the selected `rows`.
 pub fn build_series(table: &Table, rows: &[u32], params: &SeriesParams) -> Result<Series, SeriesError> {
-    if params.utc_offset_minutes.abs() > 14 * 60 {
-        return Err(SeriesError::BadOffset(params.utc_offset_minutes));
-    }
+    let zone = Zone::new(params.utc_offset_minutes, params.time_zone.as_deref())?;
     let time = table.column(&params.time_column).ok_or_else(|| SeriesError::UnknownColumn(params.time_column.clone()))?;
     let ColumnData::Timestamp { ms, valid } = &time.data else {
         return Err(SeriesError::NotTime { column: params.time_column.clone(), kind: time.kind.label() });
@@ -438,7 +519,6 @@ pub fn build_series(table: &Table, rows: &[u32], params: &SeriesParams) -> Resul
         }
         _ => None,
     };
-    let offset = i64::from(params.utc_offset_minutes) * 60_000;
 
     // Rows with a time, and the bulk of the timeline.
     let timed: Vec<(u32, i64)> = rows
@@ -464,14 +544,25 @@ pub fn build_series(table: &Table, rows: &[u32], params: &SeriesParams) -> Resul
     drop(sorted);
 
     let granularity = params.granularity.resolve(last - first);
-    let first_key = bucket_key(granularity, first + offset);
-    let last_key = bucket_key(granularity, last + offset);
-    let buckets = (last_key - first_key + 1) as u64;
+    // Hours are counted as they pass from the first local hour; other buckets are keys of the
+    // local calendar.
+    let first_key = bucket_key(granularity, zone.local_ms(first));
+    let first_hour = zone.utc_ms(key_start_local(Granularity::Hour, bucket_key(Granularity::Hour, zone.local_ms(first))));
+    let key_of = |t: i64| -> i64 {
+        if granularity == Granularity::Hour {
+            (t - first_hour).div_euclid(HOUR_MS)
+        } else {
+            bucket_key(granularity, zone.local_ms(t)) - first_key
+        }
+    };
+    let buckets = (key_of(last) + 1).max(1) as u64;
     if buckets > MAX_BUCKETS as u64 {
         return Err(SeriesError::TooManyBuckets { granularity: granularity.label(), buckets, max: MAX_BUCKETS });
     }
     let n = buckets as usize;
-    let starts_ms: Vec<i64> = (first_key..=last_key).map(|key| key_start_local(granularity, key) - offset).collect();
+    let starts_ms: Vec<i64> = (0..n as i64)
+        .map(|k| if granularity == Granularity::Hour { first_hour + k * HOUR_MS } else { zone.utc_ms(key_start_local(granularity, first_key + k)) })
+        .collect();
 
     // Split groups, if any.
     let split = match &params.split {
@@ -494,7 +585,7 @@ pub fn build_series(table: &Table, rows: &[u32], params: &SeriesParams) -> Resul
         if t < first || t > last {
             continue;
         }
-        let bucket = (bucket_key(granularity, t + offset) - first_key) as usize;
+        let Ok(bucket) = usize::try_from(key_of(t)) else { continue };
         let Some(count) = row_counts.get_mut(bucket) else { continue };
         *count += 1;
         let group = split.as_ref().and_then(|(_, assignment)| assignment.get(idx)).map(|&g| g as usize);
@@ -552,7 +643,7 @@ pub fn build_series(table: &Table, rows: &[u32], params: &SeriesParams) -> Resul
     }
     let zero = params.metric.zero_when_empty();
     let values = total.finish(&row_counts, zero);
-    let complete = complete_range(&starts_ms, granularity, params.utc_offset_minutes, first, last, row_counts.iter().sum());
+    let complete = complete_range(&starts_ms, granularity, zone, first, last, row_counts.iter().sum());
     let groups = match split {
         Some((labels, _)) => labels
             .into_iter()
@@ -565,6 +656,10 @@ pub fn build_series(table: &Table, rows: &[u32], params: &SeriesParams) -> Resul
     Ok(Series {
         granularity,
         utc_offset_minutes: params.utc_offset_minutes,
+        time_zone: match zone {
+            Zone::Named(tz) => Some(tz.name().to_string()),
+            Zone::Fixed(_) => None,
+        },
         starts_ms,
         values,
         rows: row_counts,
@@ -580,13 +675,13 @@ pub fn build_series(table: &Table, rows: &[u32], params: &SeriesParams) -> Resul
 /// The buckets the data covers fully: the first is partial when the data starts well after
 /// its start, the last when the data ends well before its end ("well" = ten typical gaps
 /// between rows, and at least 1 % of a bucket). Only trimmed with three or more buckets.
-fn complete_range(starts_ms: &[i64], granularity: Granularity, offset_minutes: i32, first: i64, last: i64, rows: u64) -> (usize, usize) {
+fn complete_range(starts_ms: &[i64], granularity: Granularity, zone: Zone, first: i64, last: i64, rows: u64) -> (usize, usize) {
     let n = starts_ms.len();
     let (Some(&first_start), Some(&last_start)) = (starts_ms.first(), starts_ms.last()) else { return (0, n) };
     if n < 3 || rows < 2 {
         return (0, n);
     }
-    let Some(end) = advance(granularity, offset_minutes, last_start) else { return (0, n) };
+    let Some(end) = advance(granularity, zone, last_start) else { return (0, n) };
     let typical_gap = (last - first) as f64 / (rows - 1) as f64;
     let bucket = (end - last_start) as f64;
     let slack = (10.0 * typical_gap).max(0.01 * bucket);
@@ -597,8 +692,8 @@ fn complete_range(starts_ms: &[i64], granularity: Granularity, offset_minutes: i
 
 /// Text of a bucket start in the series' time zone: `2026-08-03`, `2026-08-03 14:00`,
 /// `2026-08` (months).
-pub fn format_bucket(granularity: Granularity, utc_offset_minutes: i32, start_ms: i64) -> String {
-    let local = start_ms + i64::from(utc_offset_minutes) * 60_000;
+pub fn format_bucket(granularity: Granularity, zone: Zone, start_ms: i64) -> String {
+    let local = zone.local_ms(start_ms);
     let iso = format_iso_ms(local);
     match granularity {
         Granularity::Hour => iso.get(..16).unwrap_or(&iso).replacen('T', " ", 1),
@@ -628,7 +723,7 @@ mod tests {
     }
 
     fn params(metric: Metric, granularity: Granularity) -> SeriesParams {
-        SeriesParams { time_column: "t".into(), metric, granularity, utc_offset_minutes: 0, split: None }
+        SeriesParams { time_column: "t".into(), metric, granularity, utc_offset_minutes: 0, time_zone: None, split: None }
     }
 
     fn all(table: &Table) -> Vec<u32> {
@@ -647,8 +742,8 @@ mod tests {
         let s = build_series(&t, &all(&t), &params(Metric::Count, Granularity::Day)).unwrap();
         assert_eq!(s.granularity, Granularity::Day);
         assert_eq!(s.values, vec![2.0, 0.0, 2.0]);
-        assert_eq!(format_bucket(s.granularity, 0, s.starts_ms[0]), "2026-01-01");
-        assert_eq!(s.next_start_ms(1).map(|ms| format_bucket(Granularity::Day, 0, ms)).as_deref(), Some("2026-01-04"));
+        assert_eq!(format_bucket(s.granularity, Zone::Fixed(0), s.starts_ms[0]), "2026-01-01");
+        assert_eq!(s.next_start_ms(1).map(|ms| format_bucket(Granularity::Day, Zone::Fixed(0), ms)).as_deref(), Some("2026-01-04"));
     }
 
     #[test]
@@ -659,11 +754,43 @@ mod tests {
         let s = build_series(&t, &all(&t), &p).unwrap();
         // 23:30 UTC is 00:30 on Jan 2 at UTC+01:00.
         assert_eq!(s.values, vec![1.0, 1.0, 2.0]);
-        assert_eq!(format_bucket(s.granularity, 60, s.starts_ms[0]), "2026-01-01");
+        assert_eq!(format_bucket(s.granularity, Zone::Fixed(60), s.starts_ms[0]), "2026-01-01");
         assert_eq!(format_offset(330), "UTC+05:30");
         assert_eq!(format_offset(-480), "UTC−08:00");
         p.utc_offset_minutes = 15 * 60;
         assert!(matches!(build_series(&t, &all(&t), &p), Err(SeriesError::BadOffset(_))));
+    }
+
+    #[test]
+    fn named_zones_follow_daylight_saving() {
+        let iso = |text: &str| crate::data::time::parse_timestamp_text(text).unwrap();
+        // New York springs forward on 2026-03-08 (a 23-hour day): 04:30Z is 23:30 on the 7th,
+        // 05:30Z 00:30 on the 8th, 03:30Z on the 9th is 23:30 EDT on the 8th.
+        let t = table("t\n2026-03-08T04:30:00Z\n2026-03-08T05:30:00Z\n2026-03-09T03:30:00Z\n2026-03-09T04:30:00Z\n");
+        let mut p = params(Metric::Count, Granularity::Day);
+        p.time_zone = Some("America/New_York".into());
+        let s = build_series(&t, &all(&t), &p).unwrap();
+        assert_eq!(s.values, vec![1.0, 2.0, 1.0]);
+        assert_eq!(s.starts_ms, vec![iso("2026-03-07T05:00:00Z"), iso("2026-03-08T05:00:00Z"), iso("2026-03-09T04:00:00Z")]);
+        assert_eq!(s.next_start_ms(1), Some(iso("2026-03-10T04:00:00Z")));
+        assert_eq!(s.format_start(s.starts_ms[1]), "2026-03-08");
+        assert_eq!(s.zone().label(), "America/New_York");
+        // The fixed offset of EST puts both late rows on the 8th.
+        p.time_zone = None;
+        p.utc_offset_minutes = -300;
+        assert_eq!(build_series(&t, &all(&t), &p).unwrap().values, vec![1.0, 3.0]);
+        // Falling back on 2026-11-01: 01:30 EDT, 01:30 EST and 02:30 EST are three hours.
+        let t = table("t\n2026-11-01T05:30:00Z\n2026-11-01T06:30:00Z\n2026-11-01T07:30:00Z\n");
+        let mut p = params(Metric::Count, Granularity::Hour);
+        p.time_zone = Some("America/New_York".into());
+        let s = build_series(&t, &all(&t), &p).unwrap();
+        assert_eq!(s.values, vec![1.0, 1.0, 1.0]);
+        let labels: Vec<String> = s.starts_ms.iter().map(|&ms| s.format_start(ms)).collect();
+        assert_eq!(labels, ["2026-11-01 01:00", "2026-11-01 01:00", "2026-11-01 02:00"]);
+        // A wall-clock time inside the spring gap maps to the end of the jump.
+        let zone = Zone::new(0, Some("America/New_York")).unwrap();
+        assert_eq!(zone.utc_ms(iso("2026-03-08T02:30:00Z")), iso("2026-03-08T07:00:00Z"));
+        assert!(matches!(Zone::new(0, Some("Mars/Olympus")), Err(SeriesError::UnknownZone(_))));
     }
 
     #[test]
@@ -697,13 +824,13 @@ mod tests {
         // 2026-01-04 is a Sunday, 2026-01-05 a Monday.
         let t = table("t\n2026-01-04T12:00:00Z\n2026-01-05T00:00:00Z\n2026-03-31T23:00:00Z\n");
         let s = build_series(&t, &all(&t), &params(Metric::Count, Granularity::Week)).unwrap();
-        assert_eq!(format_bucket(s.granularity, 0, s.starts_ms[0]), "2025-12-29");
-        assert_eq!(format_bucket(s.granularity, 0, s.starts_ms[1]), "2026-01-05");
+        assert_eq!(format_bucket(s.granularity, Zone::Fixed(0), s.starts_ms[0]), "2025-12-29");
+        assert_eq!(format_bucket(s.granularity, Zone::Fixed(0), s.starts_ms[1]), "2026-01-05");
         assert_eq!((s.values[0], s.values[1]), (1.0, 1.0));
         let m = build_series(&t, &all(&t), &params(Metric::Count, Granularity::Month)).unwrap();
         assert_eq!(m.values, vec![2.0, 0.0, 1.0]);
-        assert_eq!(format_bucket(m.granularity, 0, m.starts_ms[2]), "2026-03");
-        assert_eq!(m.next_start_ms(1).map(|ms| format_bucket(Granularity::Month, 0, ms)).as_deref(), Some("2026-04"));
+        assert_eq!(format_bucket(m.granularity, Zone::Fixed(0), m.starts_ms[2]), "2026-03");
+        assert_eq!(m.next_start_ms(1).map(|ms| format_bucket(Granularity::Month, Zone::Fixed(0), ms)).as_deref(), Some("2026-04"));
     }
 
     #[test]
@@ -761,6 +888,7 @@ mod tests {
         let series = Series {
             granularity: Granularity::Day,
             utc_offset_minutes: 0,
+            time_zone: None,
             starts_ms: (0..10).map(|d| d * day).collect(),
             values: vec![1.0; 10],
             rows: vec![1; 10],

@@ -172,6 +172,12 @@ fn lognormal(rng: &mut ChaCha8Rng, mu: f64, sigma: f64) -> f64 {
     (mu + sigma * rng.sample::<f64, _>(StandardNormal)).exp()
 }
 
+/// A uniform index below `n`, drawn as a `u64`: `gen_range` over `usize` draws 32-bit numbers
+/// on wasm32 and 64-bit ones natively, so the app's demo would differ from the native one.
+fn index_below(rng: &mut ChaCha8Rng, n: usize) -> usize {
+    rng.gen_range(0..n as u64) as usize
+}
+
 fn random_account(rng: &mut ChaCha8Rng, pool: usize) -> Account {
     // Squaring the uniform skews towards low indices: some accounts are reported often.
     let idx = (rng.gen::<f64>().powi(2) * pool as f64) as usize;
@@ -255,7 +261,7 @@ fn generate_reports(params: DemoParams, rng: &mut ChaCha8Rng) -> Vec<Report> {
         let report = if kind < scam_share {
             // Scam wave: triangular ramp over days 52–55.
             let offset = (rng.gen::<f64>() + rng.gen::<f64>()) / 2.0 * 4.0 * DAY_MS as f64;
-            let idx = rng.gen_range(0..pool.max(1));
+            let idx = index_below(rng, pool.max(1));
             let account = Account {
                 id: format!("A8{idx:05}"),
                 age_days: new_age_dist(rng),
@@ -287,7 +293,7 @@ fn generate_reports(params: DemoParams, rng: &mut ChaCha8Rng) -> Vec<Report> {
                 clean: true,
             }
         } else if kind < scam_share + brigade_share + ring_share {
-            let idx = rng.gen_range(0..RING_SIZE);
+            let idx = index_below(rng, RING_SIZE);
             let mut acc_rng = ChaCha8Rng::seed_from_u64(0x9000 + idx as u64);
             let account = Account {
                 id: format!("A9{idx:05}"),
@@ -368,7 +374,7 @@ pub fn write_demo_csv<W: Write>(params: DemoParams, out: W) -> io::Result<()> {
         let logit = if report.violation { 1.2 } else { -1.4 } + 0.9 * rng.sample::<f64, _>(StandardNormal)
             + if account.id.starts_with("A9") { -0.8 } else { 0.0 };
         let risk_score = 1.0 / (1.0 + (-logit).exp());
-        let reviewer = rng.gen_range(0..REVIEWERS);
+        let reviewer = index_below(&mut rng, REVIEWERS);
         let actioned = review(&mut rng, reviewer, report.violation);
         let decision = |actioned: bool, rng: &mut ChaCha8Rng| {
             if !actioned {
@@ -384,7 +390,7 @@ pub fn write_demo_csv<W: Write>(params: DemoParams, out: W) -> io::Result<()> {
         let followers = if dirty && rng.gen::<f64>() < 0.005 { "NA".to_string() } else { account.followers.to_string() };
         let score = if dirty && rng.gen::<f64>() < 0.003 { String::new() } else { format!("{risk_score:.3}") };
         let report_id = format!("R{:08}", idx + 1);
-        let reporter = format!("U{:07}", rng.gen_range(0..(params.rows / 2).max(10)));
+        let reporter = format!("U{:07}", index_below(&mut rng, (params.rows / 2).max(10)));
         let content_id = format!("C{:08}", 10_000_000 + idx * 7 % 89_999_999);
         let age = (account.age_days + (at_ms - start_ms()) / DAY_MS / 4).to_string();
         let record_for = |review_type: &str, reviewer: usize, decision: &str, review_ms: i64| {
@@ -419,7 +425,7 @@ pub fn write_demo_csv<W: Write>(params: DemoParams, out: W) -> io::Result<()> {
             written += 1;
         }
         if rng.gen::<f64>() < qa_share && written < params.rows {
-            let qa_reviewer = (reviewer + rng.gen_range(1..REVIEWERS)) % REVIEWERS;
+            let qa_reviewer = (reviewer + rng.gen_range(1..REVIEWERS as u64) as usize) % REVIEWERS;
             let qa_actioned = review(&mut rng, qa_reviewer, report.violation);
             let qa_decision = decision(qa_actioned, &mut rng);
             let qa = record_for("qa", qa_reviewer, qa_decision, review_ms + 2 * DAY_MS);

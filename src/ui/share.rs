@@ -170,6 +170,7 @@ fn apply_trend(state: AppState, trend: TrendView, notices: &mut Vec<String>) {
     s.rate_value.set(trend.rate_value);
     s.granularity.set(trend.granularity);
     s.utc_offset_minutes.set(trend.utc_offset_minutes);
+    s.time_zone.set(trend.time_zone);
     s.split.set(trend.split);
     s.top.set(trend.top);
     s.split_view.set(if trend.multiples { SplitView::Multiples } else { SplitView::Stacked });
@@ -191,6 +192,7 @@ fn current_view(state: AppState) -> Option<ViewState> {
         rate_value: s.rate_value.get(),
         granularity: s.granularity.get(),
         utc_offset_minutes: s.utc_offset_minutes.get(),
+        time_zone: s.time_zone.get(),
         split: s.split.get(),
         top: s.top.get(),
         multiples: s.split_view.get() == SplitView::Multiples,

@@ -134,6 +134,8 @@ pub struct TrendSettings {
     pub rate_value: RwSignal<Option<String>>,
     pub granularity: RwSignal<Granularity>,
     pub utc_offset_minutes: RwSignal<i32>,
+    /// An IANA zone chosen instead of the fixed offset.
+    pub time_zone: RwSignal<Option<String>>,
     pub split: RwSignal<Option<String>>,
     pub top: RwSignal<usize>,
     pub split_view: RwSignal<SplitView>,
@@ -152,6 +154,7 @@ impl TrendSettings {
             rate_value: RwSignal::new(None),
             granularity: RwSignal::new(Granularity::Auto),
             utc_offset_minutes: RwSignal::new(0),
+            time_zone: RwSignal::new(None),
             split: RwSignal::new(None),
             top: RwSignal::new(5),
             split_view: RwSignal::new(SplitView::Stacked),

@@ -15,7 +15,7 @@ use super::export::Exportable;
 use super::rootcause_tab::{explain_windows, open_root_cause};
 use crate::analysis::rootcause::Window;
 use super::state::{AppState, MetricKind, SplitView, Tab, TrendSettings};
-use crate::analysis::series::{format_bucket, format_offset, Granularity, Metric, Series, SeriesParams, SplitParams};
+use crate::analysis::series::{format_bucket, format_offset, Granularity, Metric, Series, SeriesParams, SplitParams, Zone};
 use crate::analysis::trend::{Direction, Incident, TrendAnalysis, TrendParams, MAX_HORIZON};
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
@@ -29,6 +29,43 @@ const OFFSETS: [i32; 30] = [
     -720, -660, -600, -540, -480, -420, -360, -300, -240, -180, -120, -60, 0, 60, 120, 180, 210, 240, 270, 300, 330, 345, 360,
     420, 480, 540, 570, 600, 660, 720,
 ];
+
+/// IANA zones offered besides fixed offsets (analysts' usual reporting zones).
+const ZONES: [&str; 39] = [
+    "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York", "America/Toronto", "America/Mexico_City",
+    "America/Bogota", "America/Sao_Paulo", "America/Argentina/Buenos_Aires", "Europe/London", "Europe/Dublin", "Europe/Lisbon",
+    "Europe/Paris", "Europe/Berlin", "Europe/Madrid", "Europe/Rome", "Europe/Amsterdam", "Europe/Warsaw", "Europe/Istanbul",
+    "Europe/Moscow", "Africa/Lagos", "Africa/Cairo", "Africa/Johannesburg", "Africa/Nairobi", "Asia/Dubai", "Asia/Karachi",
+    "Asia/Kolkata", "Asia/Dhaka", "Asia/Bangkok", "Asia/Jakarta", "Asia/Singapore", "Asia/Manila", "Asia/Shanghai",
+    "Asia/Hong_Kong", "Asia/Seoul", "Asia/Tokyo", "Australia/Perth", "Australia/Sydney", "Pacific/Auckland",
+];
+
+/// The browser's own IANA zone, if it names one the tz database knows.
+fn browser_zone() -> Option<String> {
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+    let name = js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into()).ok()?.as_string()?;
+    // A UTC browser adds nothing to the fixed offsets.
+    let fixed = name == "UTC" || name == "GMT" || name.starts_with("Etc/");
+    crate::analysis::series::Zone::new(0, Some(&name)).ok().filter(|_| !fixed).map(|_| name)
+}
+
+/// The zone choices: the browser's first, the usual ones, and one chosen elsewhere (a link).
+fn zone_choices(chosen: Option<String>) -> Vec<(String, String)> {
+    let mut names: Vec<String> = Vec::new();
+    let own = browser_zone();
+    for name in own.iter().cloned().chain(ZONES.iter().map(|z| (*z).to_string())).chain(chosen) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let text = if own.as_deref() == Some(name.as_str()) { format!("{name} (this browser)") } else { name.clone() };
+            (name, text)
+        })
+        .collect()
+}
 
 /// Builds the request from the settings; `None` until a time column exists (and, for metrics
 /// with a column, one is chosen).
@@ -57,6 +94,7 @@ fn build_request(settings: &TrendSettings) -> Option<(SeriesParams, TrendParams)
         metric,
         granularity: settings.granularity.get(),
         utc_offset_minutes: settings.utc_offset_minutes.get(),
+        time_zone: settings.time_zone.get(),
         split: settings.split.get().map(|column| SplitParams { column, top: settings.top.get() }),
     };
     let model = TrendParams {
@@ -281,10 +319,24 @@ fn TrendControls(columns: Memo<Vec<ColumnSummary>>) -> impl IntoView {
                     </select>
                 </label>
                 <label>"time zone "
-                    <select aria-label="Time zone" data-testid="trend-offset" on:change=move |e| {
-                        if let Ok(minutes) = event_target_value(&e).parse::<i32>() { s.utc_offset_minutes.set(minutes) }
+                    <select aria-label="Time zone" class="zone-select" data-testid="trend-offset" on:change=move |e| {
+                        let value = event_target_value(&e);
+                        if let Some(name) = value.strip_prefix("zone:") {
+                            s.time_zone.set(Some(name.to_string()));
+                        } else if let Ok(minutes) = value.trim_start_matches("offset:").parse::<i32>() {
+                            s.time_zone.set(None);
+                            s.utc_offset_minutes.set(minutes);
+                        }
                     }>
-                        {OFFSETS.into_iter().map(|m| view! { <option value=m.to_string() selected=move || s.utc_offset_minutes.get() == m>{format_offset(m)}</option> }).collect_view()}
+                        <optgroup label="Fixed offsets">
+                            {OFFSETS.into_iter().map(|m| view! { <option value=format!("offset:{m}") selected=move || s.time_zone.get().is_none() && s.utc_offset_minutes.get() == m>{format_offset(m)}</option> }).collect_view()}
+                        </optgroup>
+                        <optgroup label="Time zones (daylight saving)">
+                            {zone_choices(s.time_zone.get_untracked()).into_iter().map(|(name, text)| {
+                                let value = format!("zone:{name}");
+                                view! { <option value=value selected=move || s.time_zone.get().as_deref() == Some(name.as_str())>{text}</option> }
+                            }).collect_view()}
+                        </optgroup>
                     </select>
                 </label>
             </div>
@@ -347,7 +399,7 @@ fn TrendReportView(report: Arc<TrendReport>, pending: bool) -> impl IntoView {
     let state = expect_context::<AppState>();
     let rate = matches!(state.trend_settings.kind.get_untracked(), MetricKind::Rate);
     let series = &report.series;
-    let zone = format_offset(series.utc_offset_minutes);
+    let zone = series.zone().label();
     let x_range = RwSignal::new(None::<(f64, f64)>);
     let hover = RwSignal::new(None::<usize>);
     let selected = RwSignal::new(None::<usize>);
@@ -369,11 +421,11 @@ fn TrendReportView(report: Arc<TrendReport>, pending: bool) -> impl IntoView {
     }
     let (first, end) = series.complete;
     if first > 0 {
-        notes.push(format!("The first {} ({}) is only partly covered by the data: shown hollow, not modelled.", period_name(series.granularity), format_bucket(series.granularity, series.utc_offset_minutes, series.starts_ms[0])));
+        notes.push(format!("The first {} ({}) is only partly covered by the data: shown hollow, not modelled.", period_name(series.granularity), series.format_start(series.starts_ms[0])));
     }
     if end < series.starts_ms.len() {
         let last = series.starts_ms.last().copied().unwrap_or(0);
-        notes.push(format!("The last {} ({}) is only partly covered by the data: shown hollow, not modelled.", period_name(series.granularity), format_bucket(series.granularity, series.utc_offset_minutes, last)));
+        notes.push(format!("The last {} ({}) is only partly covered by the data: shown hollow, not modelled.", period_name(series.granularity), series.format_start(last)));
     }
     let analysis = report.analysis.clone();
     let model_line = match &analysis {
@@ -426,7 +478,7 @@ fn readout(report: &TrendReport, idx: usize, rate: bool) -> Option<String> {
     let fmt = |v: f64| fmt_value(v, rate);
     let a = report.analysis.as_ref().ok();
     if let Some(&start) = s.starts_ms.get(idx) {
-        let mut text = format!("{}: {}", format_bucket(s.granularity, s.utc_offset_minutes, start), fmt(*s.values.get(idx)?));
+        let mut text = format!("{}: {}", s.format_start(start), fmt(*s.values.get(idx)?));
         text.push_str(&format!(" ({} rows)", format_count(*s.rows.get(idx)?)));
         if let Some(a) = a {
             if let Some(e) = a.expected.get(idx).filter(|e| e.is_finite()) {
@@ -450,7 +502,7 @@ fn readout(report: &TrendReport, idx: usize, rate: bool) -> Option<String> {
     let f = &a.forecast;
     Some(format!(
         "{}: forecast {} · 80 % {} – {} · 95 % {} – {}",
-        format_bucket(s.granularity, s.utc_offset_minutes, *xs.get(k)? as i64),
+        s.format_start(*xs.get(k)? as i64),
         fmt(*f.point.get(k)?),
         fmt(*f.lower80.get(k)?),
         fmt(*f.upper80.get(k)?),
@@ -486,7 +538,7 @@ fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, h
     // Combined index space: observed periods, then forecast periods past the last observed.
     let combined: Arc<Vec<f64>> = Arc::new(x.iter().copied().chain(fx.iter().copied().filter(|&v| v > x.last().copied().unwrap_or(f64::MIN))).collect());
     let granularity = s.granularity;
-    let offset = s.utc_offset_minutes;
+    let zone = s.zone();
     let draw_report = report.clone();
     let (x_draw, fx_draw, combined_draw) = (x.clone(), fx.clone(), combined.clone());
     Effect::new(move |_| {
@@ -530,7 +582,7 @@ fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, h
         };
         let include_zero = !rate;
         let result = draw_on_canvas(&element, |area| {
-            draw_time_chart(area, &chart, theme(), include_zero, &|v| format_bucket(granularity, offset, v as i64), &|v| axis_value(v, rate)).map_err(|e| e.to_string())
+            draw_time_chart(area, &chart, theme(), include_zero, &|v| format_bucket(granularity, zone, v as i64), &|v| axis_value(v, rate)).map_err(|e| e.to_string())
         });
         problem.set(result.err());
     });
@@ -624,7 +676,7 @@ fn add_mark(marks: &[(i64, i64)], window: (i64, i64)) -> Vec<(i64, i64)> {
 /// (first period – last period).
 fn describe_window(series: &Series, (start, end): (i64, i64)) -> (usize, String) {
     let inside: Vec<i64> = series.starts_ms.iter().copied().filter(|&s| s >= start && s < end).collect();
-    let fmt = |ms: i64| format_bucket(series.granularity, series.utc_offset_minutes, ms);
+    let fmt = |ms: i64| series.format_start(ms);
     let text = match (inside.first(), inside.last()) {
         (Some(&a), Some(&b)) if a == b => fmt(a),
         (Some(&a), Some(&b)) => format!("{} – {}", fmt(a), fmt(b)),
@@ -711,7 +763,7 @@ fn Findings(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, rate: bool) 
     let fmt = |v: f64| fmt_value(v, rate);
     let projection = analysis.projection.as_ref().map(|p| {
         let xs = forecast_x(s, analysis.model_range.1, p.steps);
-        let date = xs.last().map(|&ms| format_bucket(s.granularity, s.utc_offset_minutes, ms as i64)).unwrap_or_default();
+        let date = xs.last().map(|&ms| s.format_start(ms as i64)).unwrap_or_default();
         let goal = match (p.target, p.probability, p.target_above) {
             (Some(target), Some(prob), Some(above)) => format!(
                 " Chance of {} {} by then: {:.0} %.",
@@ -740,7 +792,7 @@ fn Findings(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, rate: bool) 
         .filter_map(|c| {
             let start = *s.starts_ms.get(c.index)?;
             let change = if c.before.abs() > 0.0 { format!(" ({:+.0} %)", (c.after / c.before - 1.0) * 100.0) } else { String::new() };
-            Some(format!("{}: level {} → {}{change}", format_bucket(s.granularity, s.utc_offset_minutes, start), fmt(c.before), fmt(c.after)))
+            Some(format!("{}: level {} → {}{change}", s.format_start(start), fmt(c.before), fmt(c.after)))
         })
         .collect();
     view! {
@@ -762,8 +814,8 @@ fn Findings(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, rate: bool) 
 /// The incident table as tab-separated text (pastes into documents and spreadsheets).
 fn incidents_tsv(report: &TrendReport, incidents: &[Incident], rate: bool) -> String {
     let s = &report.series;
-    let day = |idx: usize| s.starts_ms.get(idx).map(|&ms| format_bucket(s.granularity, s.utc_offset_minutes, ms)).unwrap_or_default();
-    let mut out = format!("start\tend\tperiods\tpeak\tpeak value\tactual\texpected\texcess\tchange\tmax |z|\t({}, {})\n", s.metric_label, format_offset(s.utc_offset_minutes));
+    let day = |idx: usize| s.starts_ms.get(idx).map(|&ms| s.format_start(ms)).unwrap_or_default();
+    let mut out = format!("start\tend\tperiods\tpeak\tpeak value\tactual\texpected\texcess\tchange\tmax |z|\t({}, {})\n", s.metric_label, s.zone().label());
     for i in incidents {
         let change = if i.expected_total.abs() > 0.0 { format!("{:+.0} %", i.excess / i.expected_total * 100.0) } else { String::new() };
         out.push_str(&format!(
@@ -809,8 +861,8 @@ fn Incidents(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, rate: bool,
     };
     let time_column = state.trend_settings.time.get_untracked();
     let granularity = s.granularity;
-    let offset = s.utc_offset_minutes;
-    let bucket = move |idx: usize| s.starts_ms.get(idx).map(|&ms| format_bucket(granularity, offset, ms)).unwrap_or_default();
+    let zone = s.zone();
+    let bucket = move |idx: usize| s.starts_ms.get(idx).map(|&ms| format_bucket(granularity, zone, ms)).unwrap_or_default();
     let series_for_filter = report.series.clone();
     let filter_to = move |first: usize, last: usize| {
         let Some(column) = time_column.clone() else { return };
@@ -885,7 +937,7 @@ fn Incidents(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, rate: bool,
 
 /// A small panel chart sharing the main chart's zoom and hover.
 #[component]
-fn Panel(x: Arc<Vec<f64>>, y: Vec<f64>, color: (u8, u8, u8), bars: bool, x_range: RwSignal<Option<(f64, f64)>>, full_range: (f64, f64), hover: RwSignal<Option<usize>>, granularity: Granularity, offset: i32, rate: bool, testid: String, title: String) -> impl IntoView {
+fn Panel(x: Arc<Vec<f64>>, y: Vec<f64>, color: (u8, u8, u8), bars: bool, x_range: RwSignal<Option<(f64, f64)>>, full_range: (f64, f64), hover: RwSignal<Option<usize>>, granularity: Granularity, zone: Zone, rate: bool, testid: String, title: String) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let problem = RwSignal::new(None::<String>);
     let xd = x.clone();
@@ -895,7 +947,7 @@ fn Panel(x: Arc<Vec<f64>>, y: Vec<f64>, color: (u8, u8, u8), bars: bool, x_range
         let Some(element) = canvas.get() else { return };
         let (r, g, b) = color;
         let result = draw_on_canvas(&element, |area| {
-            draw_line_panel(area, &xd, &y, range, theme(), plotters::style::RGBColor(r, g, b), bars, hovered, &|v| format_bucket(granularity, offset, v as i64), &|v| axis_value(v, rate))
+            draw_line_panel(area, &xd, &y, range, theme(), plotters::style::RGBColor(r, g, b), bars, hovered, &|v| format_bucket(granularity, zone, v as i64), &|v| axis_value(v, rate))
                 .map_err(|e| e.to_string())
         });
         problem.set(result.err());
@@ -928,7 +980,7 @@ fn Decomposition(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, x_range
     let x = Arc::new(s.starts_ms.iter().map(|&v| v as f64).collect::<Vec<f64>>());
     let full = observed_range(s);
     let rate = report.series.metric_label.starts_with("share");
-    let (granularity, offset) = (s.granularity, s.utc_offset_minutes);
+    let (granularity, zone) = (s.granularity, s.zone());
     let per = period_name(granularity);
     /// Title, values, colour, drawn as bars, test id.
     struct Component(String, Vec<f64>, (u8, u8, u8), bool, String);
@@ -945,7 +997,7 @@ fn Decomposition(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, x_range
                 {panels.into_iter().map(|Component(title, y, color, bars, testid)| view! {
                     <div class="chart">
                         <p class="small muted">{title.clone()}</p>
-                        <Panel x=x.clone() y=y color=color bars=bars x_range=x_range full_range=full hover=hover granularity=granularity offset=offset rate=rate testid=testid title=format!("{} — {title}", report.series.metric_label)/>
+                        <Panel x=x.clone() y=y color=color bars=bars x_range=x_range full_range=full hover=hover granularity=granularity zone=zone rate=rate testid=testid title=format!("{} — {title}", report.series.metric_label)/>
                     </div>
                 }).collect_view()}
             </div>
@@ -959,7 +1011,7 @@ fn SplitPanel(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, h
     let s = report.series.clone();
     let x = Arc::new(s.starts_ms.iter().map(|&v| v as f64).collect::<Vec<f64>>());
     let full = observed_range(&s);
-    let (granularity, offset) = (s.granularity, s.utc_offset_minutes);
+    let (granularity, zone) = (s.granularity, s.zone());
     let column = state.trend_settings.split.get_untracked().unwrap_or_default();
     // Shares and rates do not add up: stack only counts and sums.
     let stackable = matches!(state.trend_settings.kind.get_untracked(), MetricKind::Count | MetricKind::Sum);
@@ -977,7 +1029,7 @@ fn SplitPanel(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, h
         let Some(element) = canvas.get() else { return };
         let values: Vec<&[f64]> = groups.iter().map(|g| g.values.as_slice()).collect();
         let result = draw_on_canvas(&element, |area| {
-            draw_stacked(area, &xd, &values, range, theme(), hovered, &|v| format_bucket(granularity, offset, v as i64), &|v| axis_value(v, rate)).map_err(|e| e.to_string())
+            draw_stacked(area, &xd, &values, range, theme(), hovered, &|v| format_bucket(granularity, zone, v as i64), &|v| axis_value(v, rate)).map_err(|e| e.to_string())
         });
         problem.set(result.err());
     });
@@ -1006,7 +1058,7 @@ fn SplitPanel(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, h
                                 view! {
                                     <div class="chart">
                                         <p class="small">{g.label.clone()}</p>
-                                        <Panel x=x.clone() y=g.values.clone() color=(color.0, color.1, color.2) bars=false x_range=x_range full_range=full hover=hover granularity=granularity offset=offset rate=rate testid=format!("multiple-{k}") title=format!("{} — {column} = {}", s.metric_label, g.label)/>
+                                        <Panel x=x.clone() y=g.values.clone() color=(color.0, color.1, color.2) bars=false x_range=x_range full_range=full hover=hover granularity=granularity zone=zone rate=rate testid=format!("multiple-{k}") title=format!("{} — {column} = {}", s.metric_label, g.label)/>
                                     </div>
                                 }
                             }).collect_view()}

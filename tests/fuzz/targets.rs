@@ -111,7 +111,7 @@ pub fn analyses(data: &[u8]) {
     if let Some(time) = first_of(table, |k| k == ColumnType::Timestamp) {
         let metrics = [Metric::Count].into_iter().chain(numeric.first().map(|c| Metric::Mean { column: c.clone() }));
         for metric in metrics {
-            let params = SeriesParams { time_column: time.clone(), metric: metric.clone(), granularity: Granularity::Auto, utc_offset_minutes: 0, split: None };
+            let params = SeriesParams { time_column: time.clone(), metric: metric.clone(), granularity: Granularity::Auto, utc_offset_minutes: 0, time_zone: None, split: None };
             if let Ok(series) = build_series(table, &rows, &params) {
                 let _ = analyze_series(&series, &TrendParams::default());
             }
