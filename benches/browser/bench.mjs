@@ -47,7 +47,7 @@ window.runVigilProfile = () => new Promise((resolve) => {
       profile = { profileMs: performance.now() - started, rows: p.rows, columns: p.columns.length };
       // Then a daily series of every row with the full model pipeline (protocol.rs `Trend`).
       started = performance.now();
-      const series = { time_column: 'created_at', metric: { kind: 'count' }, granularity: 'Day', utc_offset_minutes: 0, split: null };
+      const series = { time_column: 'created_at', metric: { kind: 'count' }, granularity: 'Day', utc_offset_minutes: 0, time_zone: null, split: null };
       const model = { horizon: 14, sensitivity: 4.0, log_trend: false, target: null, lower_bound: 0.0, upper_bound: null };
       worker.postMessage(envelope(3, { Trend: { series, model } }));
     } else if (response.Trend) {
