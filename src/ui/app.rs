@@ -210,7 +210,19 @@ fn LoadProgress() -> impl IntoView {
 #[component]
 fn ErrorBanner() -> impl IntoView {
     let state = expect_context::<AppState>();
-    move || {
+    let restarted = move || {
+        state.worker_notice.get().map(|message| {
+            view! {
+                <div class="banner error" role="alert" data-testid="worker-restarted">
+                    <span>{message}</span>
+                    <button class="button small" aria-label="Dismiss" on:click=move |_| state.worker_notice.set(None)>
+                        "Dismiss"
+                    </button>
+                </div>
+            }
+        })
+    };
+    let error = move || {
         state.error.get().map(|message| {
             view! {
                 <div class="banner error" role="alert" data-testid="error-banner">
@@ -221,5 +233,6 @@ fn ErrorBanner() -> impl IntoView {
                 </div>
             }
         })
-    }
+    };
+    view! { {restarted} {error} }
 }

@@ -21,8 +21,16 @@ struct Client {
     next_id: u64,
 }
 
+/// Restarts closer together than this mean the crash repeats: the app stops restarting.
+const RESTART_QUIET_MS: f64 = 15_000.0;
+
 thread_local! {
     static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
+    /// The load asked for last, and the one the table on screen came from (with its file).
+    static REQUESTED: RefCell<Option<(crate::protocol::DataSource, Option<File>)>> = const { RefCell::new(None) };
+    static LOADED: RefCell<Option<(crate::protocol::DataSource, Option<File>)>> = const { RefCell::new(None) };
+    /// When the worker was last restarted after a crash (ms since the epoch).
+    static LAST_RESTART: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NEG_INFINITY) };
     /// Id of the latest trend request; older answers are dropped.
     static LATEST_TREND: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// Id of the latest root-cause request.
@@ -77,6 +85,13 @@ pub fn request_trend(state: AppState, series: crate::analysis::series::SeriesPar
 
 /// Starts the worker and routes its responses into `state`.
 pub fn start(state: AppState) -> Result<(), String> {
+    let worker = spawn(state)?;
+    CLIENT.with_borrow_mut(|client| *client = Some(Client { worker, ready: false, queue: Vec::new(), next_id: 1 }));
+    Ok(())
+}
+
+/// A new worker with its handlers: responses go to `state`; a crash restarts it.
+fn spawn(state: AppState) -> Result<Worker, String> {
     let worker = Worker::new("./vigil-worker_loader.js").map_err(|e| format!("cannot start the worker: {e:?}"))?;
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let Ok(bytes) = event.data().dyn_into::<js_sys::Uint8Array>() else { return };
@@ -87,14 +102,57 @@ pub fn start(state: AppState) -> Result<(), String> {
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
-    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_event: web_sys::Event| {
-        state.loading.set(None);
-        state.error.set(Some("The background worker stopped unexpectedly. Reload the page to continue.".into()));
-    });
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_event: web_sys::Event| restart(state));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     on_error.forget();
-    CLIENT.with_borrow_mut(|client| *client = Some(Client { worker, ready: false, queue: Vec::new(), next_id: 1 }));
-    Ok(())
+    Ok(worker)
+}
+
+/// The worker crashed (an internal error: its state can no longer be trusted). A new one is
+/// started and the data on screen loaded again with the view on screen (filter, types, tab,
+/// analyses); a load that crashed it is not retried. A second crash soon after stops there.
+fn restart(state: AppState) {
+    let now = js_sys::Date::now();
+    let repeated = now - LAST_RESTART.get() < RESTART_QUIET_MS;
+    LAST_RESTART.set(now);
+    let crashed_load = state.loading.get_untracked().map(|l| l.what);
+    state.loading.set(None);
+    state.trend_pending.set(false);
+    state.rca_pending.set(false);
+    state.rca_progress.set(None);
+    state.cluster_running.set(None);
+    state.tree_pending.set(false);
+    let fresh = if repeated { Err("it stopped again right after a restart".to_string()) } else { spawn(state) };
+    let old = CLIENT.with_borrow_mut(|slot| {
+        let client = slot.as_mut()?;
+        match &fresh {
+            Ok(worker) => {
+                let old = std::mem::replace(&mut client.worker, worker.clone());
+                client.ready = false;
+                client.queue.clear();
+                Some(old)
+            }
+            Err(_) => None,
+        }
+    });
+    if let Some(old) = old {
+        old.terminate();
+    }
+    if let Err(why) = fresh {
+        state.worker_notice.set(Some(format!("The analysis engine stopped on an internal error and was not restarted ({why}). Reload the page to continue.")));
+        return;
+    }
+    let reopen = LOADED.with_borrow(Clone::clone);
+    let view = super::share::view_on_screen(state);
+    let told = match (&crashed_load, &reopen) {
+        (Some(what), Some(_)) => format!("Loading {what} stopped the analysis engine on an internal error; it was restarted with the data you had open."),
+        (Some(what), None) => format!("Loading {what} stopped the analysis engine on an internal error; it was restarted."),
+        (None, _) => "The analysis engine stopped on an internal error; it was restarted and your data and view reopened.".to_string(),
+    };
+    state.worker_notice.set(Some(told));
+    if let Some((source, file)) = reopen {
+        super::share::reopen(state, view, source, file);
+    }
 }
 
 /// Sends a request (with a file to load, if any); returns its id.
@@ -148,6 +206,7 @@ fn handle(state: AppState, response: Response) {
         }),
         Response::Loaded { id, summary } => {
             if is_current_load(state, id) {
+                LOADED.set(REQUESTED.with_borrow(Clone::clone));
                 state.loading.set(None);
                 state.error.set(None);
                 // The worker starts a new table unfiltered and unsorted.
@@ -301,6 +360,7 @@ pub fn load(state: AppState, source: crate::protocol::DataSource, file: Option<F
         send(Request::Cancel { id: previous.id }, None);
     }
     let what = source.describe();
+    REQUESTED.set(Some((source.clone(), file.clone())));
     let id = send(Request::Load { source, options: Default::default() }, file);
     state.error.set(None);
     state.loading.set(Some(Loading { id, what, progress: None }));

@@ -72,6 +72,17 @@ fn follow_history(state: AppState) {
     }
 }
 
+/// The view on screen now (for reopening it after the worker restarted).
+pub fn view_on_screen(state: AppState) -> Option<ViewState> {
+    current_view(state)
+}
+
+/// Loads `source` again and puts `view` back on it once loaded.
+pub fn reopen(state: AppState, view: Option<ViewState>, source: DataSource, file: Option<web_sys::File>) {
+    PENDING.set(view);
+    client::load(state, source, file);
+}
+
 /// The user gave up on the link's view (loaded other data by hand instead of the file asked for).
 pub fn forget_pending(state: AppState) {
     PENDING.set(None);

@@ -247,6 +247,8 @@ pub struct AppState {
     pub cluster_selection: RwSignal<Option<Result<(Clause, usize), String>>>,
     /// Column types the user chose for the table on screen, in order (part of the view's link).
     pub type_overrides: RwSignal<Vec<(String, crate::data::table::ColumnType)>>,
+    /// The worker crashed and was restarted (or could not be): what happened.
+    pub worker_notice: RwSignal<Option<String>>,
     /// What of an opened link's view could not be applied.
     pub link_notices: RwSignal<Vec<String>>,
     /// An opened link was made from this local file: the reader is asked for their copy.
@@ -311,6 +313,7 @@ impl AppState {
             regression_params: RwSignal::new(None),
             regression: RwSignal::new(None),
             type_overrides: RwSignal::new(Vec::new()),
+            worker_notice: RwSignal::new(None),
             link_notices: RwSignal::new(Vec::new()),
             file_wanted: RwSignal::new(None),
         }

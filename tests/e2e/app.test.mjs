@@ -1103,6 +1103,34 @@ describe('exports', () => {
 });
 
 describe('hostile input', () => {
+  test('a crashed worker is restarted and the data and view on screen come back', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="add-filter"]');
+    await page.selectOption('[data-testid="filter-column"]', 'country');
+    await page.check('[data-testid="filter-values"] input[value="BR"]');
+    await page.click('[data-testid="filter-apply"]');
+    await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]')?.textContent ?? ''));
+    const matched = await text(page, 'matched');
+    await page.click('[data-testid="tab-trends"]');
+    await page.waitForSelector('[data-testid="incident-table"]');
+    const title = await text(page, 'trend-title');
+    // An uncaught error in the worker, as a wasm panic would raise.
+    const worker = page.workers().find((w) => w.url().includes('vigil-worker'));
+    assert.ok(worker, page.workers().map((w) => w.url()).join(', '));
+    await worker.evaluate(() => setTimeout(() => { throw new Error('simulated crash'); }, 0));
+    await page.waitForSelector('[data-testid="worker-restarted"]');
+    assert.match(await text(page, 'worker-restarted'), /stopped on an internal error; it was restarted and your data and view reopened/);
+    // The same data, filter, tab and chart, from a new worker that answers.
+    await page.waitForFunction((m) => document.querySelector('[data-testid="matched"]')?.textContent === m, matched, { timeout: 60_000 });
+    await page.waitForSelector('[data-testid="incident-table"]');
+    assert.equal(await text(page, 'trend-title'), title);
+    assert.equal(await page.getAttribute('[data-testid="tab-trends"]', 'aria-selected'), 'true');
+    assert.equal(await page.locator('[data-testid="filter-chip"]').count(), 1);
+    assert.deepEqual(errors.filter((e) => !/simulated crash/.test(e)), []);
+    await context.close();
+  });
+
   /** Loads `path` through the file picker; waits for the load to end. */
   async function pick(page, path) {
     await page.click('[data-testid="tab-data"]');
