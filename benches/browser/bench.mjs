@@ -128,80 +128,79 @@ async function runDuckdb(file) {
   }
 }
 
+/** Vigil's worker on the chosen file: loads it, sends `request(summary)`, counts progress steps
+ * and resolves to what `answer(response, run)` returns for a later response (nothing: keep
+ * waiting); `run` holds the rows loaded, the request's start time and the steps seen. */
+function vigilAnalysis(file, request, answer) {
+  return new Promise((resolve) => {
+    const worker = new Worker('/dist/vigil-worker_loader.js');
+    current = worker;
+    const run = { rows: 0, started: 0, steps: 0 };
+    worker.onmessage = (event) => {
+      const response = decode(event.data);
+      if (isReady(response)) {
+        worker.postMessage(loadMessage(file));
+      } else if (response.Loaded) {
+        run.rows = response.Loaded.summary.n_rows;
+        run.started = performance.now();
+        worker.postMessage(envelope(2, request(response.Loaded.summary)));
+      } else if (response.Step) {
+        run.steps += 1;
+      } else if (response.LoadFailed || response.Failed) {
+        resolve({ ok: false, error: JSON.stringify(response) });
+      } else {
+        const done = answer(response, run);
+        if (done) resolve(done);
+      }
+    };
+  });
+}
+
 /** k-means k clusters of the chosen numeric CSV: Vigil's worker (load, then the Cluster
  * request: features, k-means++ and Lloyd steps with progress, assignment, PCA map, profiles), or
  * ml-kmeans in a Worker (k-means++ and Lloyd steps only). */
-window.runKmeans = (tool, k, iterations) => new Promise((resolve) => {
+window.runKmeans = (tool, k, iterations) => {
   const file = document.getElementById('file').files[0];
   if (tool === 'ml-kmeans') {
-    const worker = new Worker('kmeans-worker.js');
-    current = worker;
-    worker.onerror = (e) => resolve({ ok: false, error: e.message ?? 'worker error' });
-    worker.onmessage = (event) => resolve(event.data);
-    worker.postMessage({ file, k, iterations });
-    return;
+    return new Promise((resolve) => {
+      const worker = new Worker('kmeans-worker.js');
+      current = worker;
+      worker.onerror = (e) => resolve({ ok: false, error: e.message ?? 'worker error' });
+      worker.onmessage = (event) => resolve(event.data);
+      worker.postMessage({ file, k, iterations });
+    });
   }
-  const worker = new Worker('/dist/vigil-worker_loader.js');
-  current = worker;
-  let started = 0;
-  let steps = 0;
-  let rows = 0;
-  worker.onmessage = (event) => {
-    const response = decode(event.data);
-    if (isReady(response)) {
-      worker.postMessage(loadMessage(file));
-    } else if (response.Loaded) {
-      rows = response.Loaded.summary.n_rows;
-      const features = response.Loaded.summary.columns.map((c) => ({ column: c.name, encoding: 'Numeric' }));
-      const params = {
-        entity: null, features, entity_count: false, log1p: false, standardise: false, clip_z: null, missing: 'Drop',
-        algorithm: { KMeans: { k, n_init: 1, max_iter: iterations } }, sample_limit: rows, seed: 7, label: null, scan_k: false,
-      };
-      started = performance.now();
-      worker.postMessage(envelope(2, { Cluster: { params } }));
-    } else if (response.Step) {
-      steps += 1;
-    } else if (response.Cluster) {
-      const c = response.Cluster;
-      if (!c.result.Ok) { resolve({ ok: false, error: JSON.stringify(c.result) }); return; }
-      const timings = Object.fromEntries(c.timings);
-      resolve({ ok: true, rows, ms: performance.now() - started, fitMs: timings.fit ?? 0, timings, iterations: c.result.Ok.iterations, progressMessages: steps });
-    } else if (response.LoadFailed || response.Failed) {
-      resolve({ ok: false, error: JSON.stringify(response) });
-    }
-  };
-});
+  const request = (summary) => ({
+    Cluster: {
+      params: {
+        entity: null, features: summary.columns.map((c) => ({ column: c.name, encoding: 'Numeric' })), entity_count: false, log1p: false, standardise: false, clip_z: null, missing: 'Drop',
+        algorithm: { KMeans: { k, n_init: 1, max_iter: iterations } }, sample_limit: summary.n_rows, seed: 7, label: null, scan_k: false,
+      },
+    },
+  });
+  return vigilAnalysis(file, request, (response, run) => {
+    const c = response.Cluster;
+    if (!c) return null;
+    if (!c.result.Ok) return { ok: false, error: JSON.stringify(c.result) };
+    const timings = Object.fromEntries(c.timings);
+    return { ok: true, rows: run.rows, ms: performance.now() - run.started, fitMs: timings.fit ?? 0, timings, iterations: c.result.Ok.iterations, progressMessages: run.steps };
+  });
+};
 
 /** Loads the file with Vigil, then explains the change between two windows (protocol.rs
  * `RootCause`, every dimension, combinations to depth 3); resolves to the time from request to
  * answer, the progress messages seen on the way and the report's summary. */
-window.runVigilRootCause = (windows) => new Promise((resolve) => {
+window.runVigilRootCause = (windows) => {
   const file = document.getElementById('file').files[0];
-  const worker = new Worker('/dist/vigil-worker_loader.js');
-  current = worker;
-  let started = 0;
-  let steps = 0;
-  let rows = 0;
-  worker.onmessage = (event) => {
-    const response = decode(event.data);
-    if (isReady(response)) {
-      worker.postMessage(loadMessage(file));
-    } else if (response.Loaded) {
-      rows = response.Loaded.summary.n_rows;
-      const params = { time_column: 't', metric: { kind: 'count' }, dimensions: null, max_depth: 3, explain_share: 0.8, ...windows };
-      started = performance.now();
-      worker.postMessage(envelope(2, { RootCause: { params } }));
-    } else if (response.Step) {
-      steps += 1;
-    } else if (response.RootCause) {
-      const report = response.RootCause.result.Ok;
-      if (!report) { resolve({ ok: false, error: JSON.stringify(response.RootCause.result) }); return; }
-      resolve({ ok: true, rows, ms: performance.now() - started, workerMs: response.RootCause.elapsed_ms, steps, dimensions: report.dimensions.length, examined: report.examined, summary: report.summary });
-    } else if (response.LoadFailed || response.Failed) {
-      resolve({ ok: false, error: JSON.stringify(response) });
-    }
-  };
-});
+  const request = () => ({ RootCause: { params: { time_column: 't', metric: { kind: 'count' }, dimensions: null, max_depth: 3, explain_share: 0.8, ...windows } } });
+  return vigilAnalysis(file, request, (response, run) => {
+    const r = response.RootCause;
+    if (!r) return null;
+    const report = r.result.Ok;
+    if (!report) return { ok: false, error: JSON.stringify(r.result) };
+    return { ok: true, rows: run.rows, ms: performance.now() - run.started, workerMs: r.elapsed_ms, steps: run.steps, dimensions: report.dimensions.length, examined: report.examined, summary: report.summary };
+  });
+};
 
 window.runTool = async (tool) => {
   await cleanup();

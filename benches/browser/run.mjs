@@ -55,13 +55,7 @@ function rcaFile(rows) {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, `rca-v1-${rows}x${RCA_CARDINALITIES.length}.csv`);
   if (existsSync(path)) return { path, rows };
-  let state = 0x2545f491; // mulberry32
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(0x2545f491);
   const zipf = (n) => Math.floor(n ** uniform()) - 1; // P(k) ∝ log((k + 2) / (k + 1))
   const pad = (v) => String(v).padStart(2, '0');
   const out = createWriteStream(`${path}.partial`);
@@ -110,19 +104,24 @@ async function rootCauseBench(browser, server) {
     `${mid.steps} progress messages; injected cause ${cause.join(' ∧ ')} ${found ? 'ranked first' : 'NOT first'}: “${mid.summary}”`);
 }
 
+/** A seeded uniform generator on [0, 1) (mulberry32). */
+function mulberry32(seed) {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Seeded Gaussian blobs: `rows` × 10 numbers around 8 centres, as CSV (once). The blobs
  * overlap, so Lloyd's algorithm needs many iterations and the per-iteration cost dominates. */
 function blobsFile(rows) {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, `blobs-v2-${rows}x${KMEANS_FEATURES}.csv`);
   if (existsSync(path)) return { path, rows };
-  let state = 0x9e3779b9; // mulberry32
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(0x9e3779b9);
   const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
   const centres = Array.from({ length: KMEANS_K }, () => Array.from({ length: KMEANS_FEATURES }, () => (uniform() - 0.5) * 20));
   const out = [Array.from({ length: KMEANS_FEATURES }, (_, j) => `f${j}`).join(',')];

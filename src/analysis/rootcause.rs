@@ -996,18 +996,24 @@ fn adtributor(d: &Dimension, accs: &[Acc], total: &Acc, totals: &Totals, is_rate
 
 fn summarise(segments: &[Segment], totals: &Totals, metric_label: &str, is_rate: bool) -> String {
     let pct = if totals.baseline.abs() > 0.0 { format!(" ({:+.0} %)", totals.delta / totals.baseline * 100.0) } else { String::new() };
-    let change = if is_rate {
-        format!("{:+.2} points", totals.delta * 100.0)
-    } else {
-        let sign = if totals.delta >= 0.0 { "+" } else { "−" };
-        format!("{sign}{}", crate::protocol::format_count(totals.delta.abs().round() as u64))
+    let signed = |delta: f64| {
+        if is_rate {
+            format!("{:+.2} points", delta * 100.0)
+        } else {
+            let sign = if delta >= 0.0 { "+" } else { "−" };
+            format!("{sign}{}", crate::protocol::format_count(delta.abs().round() as u64))
+        }
     };
+    let change = signed(totals.delta);
     match segments.first() {
-        Some(top) => format!(
-            "{:.0} % of the {change} {metric_label}{pct} came from {}",
-            (top.share_of_delta * 100.0).min(999.0),
-            top.describe()
+        // More than the whole change: the rest moved the other way; say so rather than "109 %".
+        Some(top) if top.share_of_delta > 1.005 => format!(
+            "{} {metric_label} came from {}, more than the whole change of {change} {metric_label}{pct}: the rest moved {}",
+            signed(top.delta),
+            top.describe(),
+            signed(totals.delta - top.delta)
         ),
+        Some(top) => format!("{:.0} % of the {change} {metric_label}{pct} came from {}", top.share_of_delta * 100.0, top.describe()),
         None => format!("The {change} {metric_label}{pct} is spread out: no segment carries it."),
     }
 }
@@ -1032,6 +1038,26 @@ mod tests {
     fn js_divergence_is_zero_for_no_shift_and_grows_with_it() {
         assert_eq!(js_divergence(0.2, 0.2), 0.0);
         assert!(js_divergence(0.2, 0.6) > js_divergence(0.2, 0.3));
+    }
+
+    #[test]
+    fn a_segment_carrying_more_than_the_change_is_said_plainly() {
+        let totals = Totals { baseline: 1000.0, incident: 1100.0, delta: 100.0, baseline_rows: 1000, incident_rows: 1100, scale: 1.0 };
+        let segment = |share: f64| Segment {
+            conditions: vec![Condition { column: "c".into(), value: "v".into(), clause: Clause::InSet { column: "c".into(), values: vec!["v".into()], negate: false } }],
+            baseline: 10.0,
+            incident: 10.0 + 100.0 * share,
+            delta: 100.0 * share,
+            share_of_delta: share,
+            specificity: 1.0,
+            score: 1.0,
+            p_value: 0.0,
+            significant: true,
+            baseline_rows: 10,
+            incident_rows: 120,
+        };
+        assert_eq!(summarise(&[segment(0.9)], &totals, "rows", false), "90 % of the +100 rows (+10 %) came from c=v");
+        assert_eq!(summarise(&[segment(1.2)], &totals, "rows", false), "+120 rows came from c=v, more than the whole change of +100 rows (+10 %): the rest moved −20");
     }
 
     #[test]

@@ -207,32 +207,24 @@ fn LoadProgress() -> impl IntoView {
     }
 }
 
+/// A dismissible alert over the page showing `message` while it is set.
+fn dismissible(message: RwSignal<Option<String>>, testid: &'static str) -> impl IntoView {
+    move || {
+        message.get().map(|text| {
+            view! {
+                <div class="banner error" role="alert" data-testid=testid>
+                    <span>{text}</span>
+                    <button class="button small" aria-label="Dismiss" on:click=move |_| message.set(None)>
+                        "Dismiss"
+                    </button>
+                </div>
+            }
+        })
+    }
+}
+
 #[component]
 fn ErrorBanner() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let restarted = move || {
-        state.worker_notice.get().map(|message| {
-            view! {
-                <div class="banner error" role="alert" data-testid="worker-restarted">
-                    <span>{message}</span>
-                    <button class="button small" aria-label="Dismiss" on:click=move |_| state.worker_notice.set(None)>
-                        "Dismiss"
-                    </button>
-                </div>
-            }
-        })
-    };
-    let error = move || {
-        state.error.get().map(|message| {
-            view! {
-                <div class="banner error" role="alert" data-testid="error-banner">
-                    <span>{message}</span>
-                    <button class="button small" aria-label="Dismiss" on:click=move |_| state.error.set(None)>
-                        "Dismiss"
-                    </button>
-                </div>
-            }
-        })
-    };
-    view! { {restarted} {error} }
+    view! { {dismissible(state.worker_notice, "worker-restarted")} {dismissible(state.error, "error-banner")} }
 }
