@@ -31,6 +31,13 @@ pub fn cluster_colour(id: i32) -> (u8, u8, u8) {
     }
 }
 
+/// `v.round()` for `v ≥ 0`. `f64::round` is a libm routine in wasm (no instruction rounds half
+/// away from zero); with millions of calls per map it was a third of the map's drawing time,
+/// while `floor` is one instruction.
+fn round_up_half(v: f64) -> f64 {
+    (v + 0.5).floor()
+}
+
 /// Pixel of a data point inside a `width` × `height` plot area (y grows downwards).
 pub fn to_pixel(x: f64, y: f64, x_range: (f64, f64), y_range: (f64, f64), width: u32, height: u32) -> Option<(u32, u32)> {
     let fx = (x - x_range.0) / (x_range.1 - x_range.0);
@@ -38,8 +45,8 @@ pub fn to_pixel(x: f64, y: f64, x_range: (f64, f64), y_range: (f64, f64), width:
     if !(fx.is_finite() && fy.is_finite()) || width == 0 || height == 0 {
         return None;
     }
-    let px = (fx.clamp(0.0, 1.0) * f64::from(width - 1)).round() as u32;
-    let py = ((1.0 - fy.clamp(0.0, 1.0)) * f64::from(height - 1)).round() as u32;
+    let px = round_up_half(fx.clamp(0.0, 1.0) * f64::from(width - 1)) as u32;
+    let py = round_up_half((1.0 - fy.clamp(0.0, 1.0)) * f64::from(height - 1)) as u32;
     Some((px, py))
 }
 
@@ -78,9 +85,9 @@ pub fn rasterize(points: &[(f64, f64, i32)], x_range: (f64, f64), y_range: (f64,
                 if out_a > 0.0 {
                     for (channel, src) in pixel.iter_mut().take(3).zip([r, g, b]) {
                         let blended = (f64::from(src) * a + f64::from(*channel) * dst_a * (1.0 - a)) / out_a;
-                        *channel = blended.round().clamp(0.0, 255.0) as u8;
+                        *channel = round_up_half(blended).clamp(0.0, 255.0) as u8;
                     }
-                    pixel[3] = (out_a * 255.0).round() as u8;
+                    pixel[3] = round_up_half(out_a * 255.0) as u8;
                 }
                 if a >= alpha * 0.5 {
                     if let Some(slot) = hit.get_mut(p) {
