@@ -691,12 +691,23 @@ fn complete_range(starts_ms: &[i64], granularity: Granularity, zone: Zone, first
 }
 
 /// Text of a bucket start in the series' time zone: `2026-08-03`, `2026-08-03 14:00`,
-/// `2026-08` (months).
+/// `2026-08` (months). An hour the clocks go back over (it happens twice) names its offset:
+/// `2026-11-01 01:00 (UTC−04:00)`, then `2026-11-01 01:00 (UTC−05:00)`.
 pub fn format_bucket(granularity: Granularity, zone: Zone, start_ms: i64) -> String {
     let local = zone.local_ms(start_ms);
     let iso = format_iso_ms(local);
     match granularity {
-        Granularity::Hour => iso.get(..16).unwrap_or(&iso).replacen('T', " ", 1),
+        Granularity::Hour => {
+            let text = iso.get(..16).unwrap_or(&iso).replacen('T', " ", 1);
+            let wall_hour = |utc: i64| zone.local_ms(utc).div_euclid(HOUR_MS);
+            let repeated = wall_hour(start_ms - HOUR_MS) == wall_hour(start_ms) || wall_hour(start_ms + HOUR_MS) == wall_hour(start_ms);
+            if repeated {
+                let minutes = (local - start_ms) / 60_000;
+                format!("{text} ({})", format_offset(i32::try_from(minutes).unwrap_or(0)))
+            } else {
+                text
+            }
+        }
         Granularity::Month => iso.get(..7).unwrap_or(&iso).to_string(),
         Granularity::Day | Granularity::Week | Granularity::Auto => iso.get(..10).unwrap_or(&iso).to_string(),
     }
@@ -786,7 +797,7 @@ mod tests {
         let s = build_series(&t, &all(&t), &p).unwrap();
         assert_eq!(s.values, vec![1.0, 1.0, 1.0]);
         let labels: Vec<String> = s.starts_ms.iter().map(|&ms| s.format_start(ms)).collect();
-        assert_eq!(labels, ["2026-11-01 01:00", "2026-11-01 01:00", "2026-11-01 02:00"]);
+        assert_eq!(labels, ["2026-11-01 01:00 (UTC−04:00)", "2026-11-01 01:00 (UTC−05:00)", "2026-11-01 02:00"]);
         // A wall-clock time inside the spring gap maps to the end of the jump.
         let zone = Zone::new(0, Some("America/New_York")).unwrap();
         assert_eq!(zone.utc_ms(iso("2026-03-08T02:30:00Z")), iso("2026-03-08T07:00:00Z"));
