@@ -85,11 +85,7 @@ async function rootCauseBench(browser, server) {
   };
   const runs = [];
   for (let run = 0; run < 3; run++) {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${server.url}/benches/browser/bench.html`);
-    await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60_000 });
-    await page.setInputFiles('#file', file.path);
+    const { context, page } = await benchPage(browser, server.url, file);
     const r = await page.evaluate((w) => window.runVigilRootCause(w), windows).catch((err) => ({ ok: false, error: String(err.message ?? err).split('\n')[0] }));
     await context.close();
     console.error(`vigil root cause run ${run + 1}: ${r.ok ? `${(r.ms / 1000).toFixed(2)} s, ${r.steps} progress messages, “${r.summary}”` : `failed: ${r.error}`}`);
@@ -102,6 +98,16 @@ async function rootCauseBench(browser, server) {
   console.log(`\nVigil root cause in the worker: ${mid.rows} rows × ${RCA_CARDINALITIES.length} category columns (${RCA_CARDINALITIES[0]}–${RCA_CARDINALITIES.at(-1)} values), ` +
     `both windows covering every row, combinations to depth 3 (${mid.examined} segments examined): ${fmt(mid.ms / 1000, 2)} s (median of 3; target: a few seconds), ` +
     `${mid.steps} progress messages; injected cause ${cause.join(' ∧ ')} ${found ? 'ranked first' : 'NOT first'}: “${mid.summary}”`);
+}
+
+/** A fresh context on the bench page, ready, with `file` chosen in its file input. */
+async function benchPage(browser, url, file) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${url}/benches/browser/bench.html`);
+  await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60_000 });
+  await page.setInputFiles('#file', file.path);
+  return { context, page };
 }
 
 /** A seeded uniform generator on [0, 1) (mulberry32). */
@@ -163,11 +169,7 @@ async function kmeansComparison(browser, server) {
   for (const tool of ['vigil', 'ml-kmeans']) {
     const runs = [];
     for (let run = 0; run < 3; run++) {
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      await page.goto(`${server.url}/benches/browser/bench.html`);
-      await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60_000 });
-      await page.setInputFiles('#file', file.path);
+      const { context, page } = await benchPage(browser, server.url, file);
       const r = await Promise.race([
         page.evaluate(([t, k, it]) => window.runKmeans(t, k, it), [tool, KMEANS_K, KMEANS_ITERATIONS]),
         new Promise((ok) => setTimeout(() => ok({ ok: false, error: 'timed out' }), RUN_TIMEOUT_MS).unref()),
@@ -441,11 +443,7 @@ async function main() {
       const rcaTimes = [];
       let rcaNote = '';
       for (let run = 0; run < 3; run++) {
-        const context = await browser.newContext();
-        const page = await context.newPage();
-        await page.goto(`${server.url}/benches/browser/bench.html`);
-        await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60_000 });
-        await page.setInputFiles('#file', file.path);
+        const { context, page } = await benchPage(browser, server.url, file);
         const r = await page.evaluate(() => window.runVigilProfile());
         await context.close();
         if (!r.ok) { console.log(`\nprofile failed: ${r.error}`); break; }

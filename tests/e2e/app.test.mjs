@@ -23,6 +23,13 @@ after(async () => {
 });
 
 const text = (page, testid) => page.textContent(`[data-testid="${testid}"]`);
+/** Adds a global filter clause `column in {value}` through the filter bar. */
+async function filterTo(page, column, value) {
+  await page.click('[data-testid="add-filter"]');
+  await page.selectOption('[data-testid="filter-column"]', column);
+  await page.check(`[data-testid="filter-values"] input[value="${value}"]`);
+  await page.click('[data-testid="filter-apply"]');
+}
 
 /** Every request stayed on the app's own origin. */
 function assertSameOrigin(requests) {
@@ -77,10 +84,7 @@ describe('first open', () => {
   test('global filter: pick values, see the count, remove the chip', async () => {
     const { page, context, errors } = await openApp(browser, server.url);
     await waitLoaded(page);
-    await page.click('[data-testid="add-filter"]');
-    await page.selectOption('[data-testid="filter-column"]', 'country');
-    await page.check('[data-testid="filter-values"] input[value="BR"]');
-    await page.click('[data-testid="filter-apply"]');
+    await filterTo(page, 'country', 'BR');
     assert.equal(await text(page, 'filter-chip'), 'country in {BR}×');
     await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]')?.textContent));
     const matched = Number((await text(page, 'matched')).split(' ')[0].replaceAll(',', ''));
@@ -423,10 +427,7 @@ describe('trends', () => {
     // A global filter: only Brazil; the brigade (US) is no longer an incident.
     await page.selectOption('[data-testid="trend-split"]', '');
     await page.evaluate(() => window.scrollTo(0, 0));
-    await page.click('[data-testid="add-filter"]');
-    await page.selectOption('[data-testid="filter-column"]', 'country');
-    await page.check('[data-testid="filter-values"] input[value="BR"]');
-    await page.click('[data-testid="filter-apply"]');
+    await filterTo(page, 'country', 'BR');
     await page.waitForFunction(() => {
       const rows = [...document.querySelectorAll('[data-testid="incident-row"]')].map((r) => r.querySelector('td').textContent);
       return rows.length > 0 && rows[0] === '2026-09-24' && !rows.includes('2026-10-16');
@@ -807,10 +808,7 @@ describe('sharing', () => {
     const { page, context, errors, requests } = await openApp(browser, server.url);
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
     await waitLoaded(page);
-    await page.click('[data-testid="add-filter"]');
-    await page.selectOption('[data-testid="filter-column"]', 'country');
-    await page.check('[data-testid="filter-values"] input[value="BR"]');
-    await page.click('[data-testid="filter-apply"]');
+    await filterTo(page, 'country', 'BR');
     await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]')?.textContent));
     await page.click('[data-testid="tab-trends"]');
     await page.waitForSelector('[data-testid="incident-table"]');
@@ -1041,10 +1039,7 @@ describe('exports', () => {
     const { page, context, errors, requests } = await openApp(browser, server.url);
     await waitLoaded(page);
     // The filtered rows, in the grid's order.
-    await page.click('[data-testid="add-filter"]');
-    await page.selectOption('[data-testid="filter-column"]', 'country');
-    await page.check('[data-testid="filter-values"] input[value="BR"]');
-    await page.click('[data-testid="filter-apply"]');
+    await filterTo(page, 'country', 'BR');
     await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]')?.textContent));
     const matched = Number((await text(page, 'matched')).split(' ')[0].replaceAll(',', ''));
     const rows = await save(page, 'export-rows');
@@ -1106,10 +1101,7 @@ describe('hostile input', () => {
   test('a crashed worker is restarted and the data and view on screen come back', async () => {
     const { page, context, errors } = await openApp(browser, server.url);
     await waitLoaded(page);
-    await page.click('[data-testid="add-filter"]');
-    await page.selectOption('[data-testid="filter-column"]', 'country');
-    await page.check('[data-testid="filter-values"] input[value="BR"]');
-    await page.click('[data-testid="filter-apply"]');
+    await filterTo(page, 'country', 'BR');
     await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]')?.textContent ?? ''));
     const matched = await text(page, 'matched');
     await page.click('[data-testid="tab-trends"]');
