@@ -15,6 +15,35 @@ use super::time::{epoch_to_ms, parse_timestamp_text};
 /// Distinct values above which a string column is stored in an arena instead of a dictionary.
 pub const DICT_LIMIT: usize = 1 << 16;
 
+/// Heap memory of a column (or a table) under construction, in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BuildMemory {
+    /// Bytes taken by what grows with every row (values, codes, arena text, bitmaps, cells that
+    /// did not fit).
+    pub per_row_used: u64,
+    /// Bytes held for them (capacity).
+    pub per_row_reserved: u64,
+    /// Dictionaries and their hash maps: they grow with distinct values, not with rows.
+    pub fixed: u64,
+    /// The largest single buffer (bytes used): a buffer that grows is copied, so for a moment
+    /// it is held twice.
+    pub largest_buffer: u64,
+}
+
+impl BuildMemory {
+    /// Bytes held in all.
+    pub fn held(&self) -> u64 {
+        self.per_row_reserved + self.fixed
+    }
+
+    pub fn add(&mut self, other: BuildMemory) {
+        self.per_row_used += other.per_row_used;
+        self.per_row_reserved += other.per_row_reserved;
+        self.fixed += other.fixed;
+        self.largest_buffer = self.largest_buffer.max(other.largest_buffer);
+    }
+}
+
 /// Share of mismatched cells above which an inferred (not user-chosen) type is abandoned
 /// for strings: the sample was not representative.
 const ABANDON_SHARE: f64 = 0.05;
@@ -72,7 +101,9 @@ impl StrBuilder {
     }
 
     fn switch_to_arena(&mut self) {
-        let mut bytes = String::new();
+        // Room for the rows the codes had room for, at the mean length seen so far.
+        let mean_len = self.stats.total_len / self.stats.non_missing.max(1);
+        let mut bytes = String::with_capacity(mean_len.saturating_mul(self.codes.capacity()));
         let mut ends = Vec::with_capacity(self.codes.capacity());
         let mut valid = Bitmap::default();
         for &code in &self.codes {
@@ -141,22 +172,116 @@ impl ColumnBuilder {
         Self { storage, forced: None, may_promote: true, mismatches: Vec::new(), rows: 0, non_finite: 0 }
     }
 
-    /// Reserves room for `rows` more cells (and `text_bytes` of string text), so a column whose
-    /// final size is known roughly does not grow by doubling.
-    pub fn reserve(&mut self, rows: usize, text_bytes: usize) {
+    /// Makes room for the `rows` cells (and `text_bytes` of arena text) a column is expected
+    /// to hold in all: a buffer with less room steps up, exactly, to the expectation plus
+    /// `headroom` (a share), so a column whose final size is estimated grows in a few exact
+    /// steps instead of by doubling, and a large load never holds twice its size.
+    pub fn plan_capacity(&mut self, rows: usize, text_bytes: usize, headroom: f64) {
+        let with_headroom = |n: usize| (n as f64 * (1.0 + headroom)) as usize;
+        let ensure_vec = |len: usize, capacity: usize, expected: usize| (capacity < expected).then(|| with_headroom(expected).saturating_sub(len));
+        fn ensure<T>(values: &mut Vec<T>, additional: Option<usize>) {
+            if let Some(additional) = additional {
+                values.reserve_exact(additional);
+            }
+        }
+        let bits = |bitmap: &mut Bitmap| {
+            if bitmap.capacity_bits() < rows {
+                bitmap.reserve_total(with_headroom(rows));
+            }
+        };
         match &mut self.storage {
-            Storage::Int { values, .. } => values.reserve(rows),
-            Storage::Float { values, .. } => values.reserve(rows),
-            Storage::Timestamp { ms, .. } => ms.reserve(rows),
-            Storage::Bool { .. } => {}
+            Storage::Int { values, valid } | Storage::Timestamp { ms: values, valid } => {
+                ensure(values, ensure_vec(values.len(), values.capacity(), rows));
+                bits(valid);
+            }
+            Storage::Float { values, valid } => {
+                ensure(values, ensure_vec(values.len(), values.capacity(), rows));
+                bits(valid);
+            }
+            Storage::Bool { values, valid } => {
+                bits(values);
+                bits(valid);
+            }
             Storage::Str(strings) => match &mut strings.arena {
-                Some((bytes, ends, _)) => {
-                    bytes.reserve(text_bytes);
-                    ends.reserve(rows);
+                Some((bytes, ends, valid)) => {
+                    if let Some(additional) = ensure_vec(bytes.len(), bytes.capacity(), text_bytes) {
+                        bytes.reserve_exact(additional);
+                    }
+                    ensure(ends, ensure_vec(ends.len(), ends.capacity(), rows));
+                    bits(valid);
                 }
-                None => strings.codes.reserve(rows),
+                None => {
+                    let codes = &mut strings.codes;
+                    ensure(codes, ensure_vec(codes.len(), codes.capacity(), rows));
+                }
             },
         }
+    }
+
+    /// Bytes of arena text held so far (0 for other storage).
+    pub fn arena_text_bytes(&self) -> usize {
+        match &self.storage {
+            Storage::Str(StrBuilder { arena: Some((bytes, ..)), .. }) => bytes.len(),
+            _ => 0,
+        }
+    }
+
+    /// What the column holds in memory so far (see [`BuildMemory`]).
+    pub fn memory(&self) -> BuildMemory {
+        let mut memory = BuildMemory::default();
+        let mut buffer = |used: usize, reserved: usize| {
+            memory.per_row_used += used as u64;
+            memory.per_row_reserved += reserved as u64;
+            memory.largest_buffer = memory.largest_buffer.max(used as u64);
+        };
+        fn vec_bytes<T>(values: &Vec<T>) -> (usize, usize) {
+            let size = std::mem::size_of::<T>();
+            (values.len() * size, values.capacity() * size)
+        }
+        match &self.storage {
+            Storage::Int { values, valid } | Storage::Timestamp { ms: values, valid } => {
+                let (used, reserved) = vec_bytes(values);
+                buffer(used, reserved);
+                let (used, reserved) = valid.used_and_reserved_bytes();
+                buffer(used, reserved);
+            }
+            Storage::Float { values, valid } => {
+                let (used, reserved) = vec_bytes(values);
+                buffer(used, reserved);
+                let (used, reserved) = valid.used_and_reserved_bytes();
+                buffer(used, reserved);
+            }
+            Storage::Bool { values, valid } => {
+                for bits in [values, valid] {
+                    let (used, reserved) = bits.used_and_reserved_bytes();
+                    buffer(used, reserved);
+                }
+            }
+            Storage::Str(strings) => match &strings.arena {
+                Some((bytes, ends, valid)) => {
+                    buffer(bytes.len(), bytes.capacity());
+                    let (used, reserved) = vec_bytes(ends);
+                    buffer(used, reserved);
+                    let (used, reserved) = valid.used_and_reserved_bytes();
+                    buffer(used, reserved);
+                }
+                None => {
+                    let (used, reserved) = vec_bytes(&strings.codes);
+                    buffer(used, reserved);
+                    // Each distinct value: its text and box in the dictionary, a key and code
+                    // in the map (hashbrown keeps up to 1/8 of its buckets free).
+                    let text: usize = strings.dict.iter().map(|s| s.len()).sum();
+                    let boxes = strings.dict.capacity() * std::mem::size_of::<Box<str>>();
+                    let map = strings.map.capacity() * 8 / 7 * (std::mem::size_of::<(Box<str>, u32)>() + 1);
+                    memory.fixed += (2 * text + boxes + map) as u64;
+                }
+            },
+        }
+        // Cells that did not fit keep their text: they come with rows, like values.
+        let mismatched: usize = self.mismatches.iter().map(|m| m.text.len() + std::mem::size_of::<Mismatch>()).sum();
+        memory.per_row_used += mismatched as u64;
+        memory.per_row_reserved += mismatched as u64;
+        memory
     }
 
     /// Stores strings in one arena from the start: for columns whose sample shows mostly

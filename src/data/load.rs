@@ -17,7 +17,7 @@ use std::io::{self, Write};
 use csv_core::{ReadRecordResult, ReaderBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::builder::ColumnBuilder;
+use super::builder::{BuildMemory, ColumnBuilder};
 use super::infer::{infer_column, is_missing, Inferred};
 use super::table::{ColumnType, Table};
 
@@ -100,28 +100,77 @@ fn fmt_gb(bytes: u64) -> String {
 }
 
 /// Memory the loaded table takes per byte of CSV text, with room to spare (the demo export
-/// takes 1.37 bytes per byte; columns grow by doubling while loading).
+/// takes 1.37 bytes per byte). Used only before any row is read.
 pub const TABLE_BYTES_PER_TEXT_BYTE: f64 = 1.5;
 /// Text bytes per compressed byte assumed for a gzip file before reading it.
 pub const GZIP_RATIO: f64 = 6.0;
+/// Room columns get beyond their estimated final size: the estimate moves a little as rows
+/// arrive, and each step up copies a buffer.
+pub const CAPACITY_HEADROOM: f64 = 0.05;
 
-/// The memory guard: whether a load can go on. `memory_now` is the memory the loading side
-/// holds now, `grown` what it took since the load started, `read` the file bytes read so far of
-/// `total` (when known), `limit` what it may hold. Before reading (`read == 0`) the file's size
-/// is estimated; while reading, the observed growth is extrapolated to the whole file.
-pub fn memory_check(memory_now: u64, grown: u64, read: u64, total: Option<u64>, gzip: bool, limit: u64) -> Result<(), LoadError> {
-    let per_byte = if gzip { TABLE_BYTES_PER_TEXT_BYTE * GZIP_RATIO } else { TABLE_BYTES_PER_TEXT_BYTE };
-    // Extrapolate once enough is read to see the rate (the first chunks set up buffers).
-    let projected = match total {
-        Some(total) if read >= 32 << 20 => memory_now as f64 + grown as f64 / read as f64 * total.saturating_sub(read) as f64,
-        Some(total) => memory_now as f64 + per_byte * total.saturating_sub(read) as f64,
-        None => memory_now as f64,
-    };
-    if projected <= limit as f64 && memory_now <= limit {
+/// File bytes pushed between two capacity plans ([`TableLoader::with_size_hint`]).
+const PLAN_SLICE_BYTES: usize = 128 * 1024;
+
+/// What the memory guard looks at, at one moment of a load.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryReading {
+    /// Memory the loading side holds now (in the worker: its wasm linear memory).
+    pub memory_now: u64,
+    /// The table being built (part of `memory_now`).
+    pub table: BuildMemory,
+    /// File bytes read so far (compressed bytes for gzip).
+    pub read: u64,
+    /// The file's size, when known.
+    pub total: Option<u64>,
+    pub gzip: bool,
+}
+
+impl MemoryReading {
+    /// Memory the load will hold at its peak, projected from what it holds now.
+    ///
+    /// Before any row is built, from the file's size ([`TABLE_BYTES_PER_TEXT_BYTE`]). Then from
+    /// the table itself: what grows with rows is scaled by the share of the file read, plus
+    /// the headroom columns are given ([`CAPACITY_HEADROOM`]) and, when a buffer must still
+    /// grow, its copy; dictionaries are taken as they are; what is not the table stays. Not
+    /// from the growth of `memory_now`, which jumps when columns reserve their estimated
+    /// final size (that read a 1 GB file as needing 29 GB).
+    pub fn projected_peak(&self) -> u64 {
+        let per_byte = if self.gzip { TABLE_BYTES_PER_TEXT_BYTE * GZIP_RATIO } else { TABLE_BYTES_PER_TEXT_BYTE };
+        let Some(total) = self.total.filter(|&total| total > 0 && self.read <= total) else {
+            // Unknown length (or a length that was wrong): only what is held counts.
+            return self.memory_now;
+        };
+        let rest = self.memory_now.saturating_sub(self.table.held());
+        if self.read == 0 || self.table.per_row_used == 0 {
+            let text_left = total.saturating_sub(self.read) as f64;
+            return self.memory_now.saturating_add((per_byte * text_left) as u64);
+        }
+        let scale = total as f64 / self.read as f64;
+        let expected = self.table.per_row_used as f64 * scale;
+        let reserved = self.table.per_row_reserved as f64;
+        // Columns that must still grow step up to the expectation plus headroom, each buffer
+        // copied as it does (the old copy held meanwhile).
+        let per_row = if expected <= reserved {
+            reserved
+        } else {
+            expected * (1.0 + CAPACITY_HEADROOM) + self.table.largest_buffer as f64 * scale
+        };
+        let table = per_row + self.table.fixed as f64;
+        (rest as f64 + table).min(u64::MAX as f64) as u64
+    }
+}
+
+/// The memory guard: whether a load can go on within `limit` bytes. Before reading, the file's
+/// size says whether it can fit; while reading, the table's projected size
+/// ([`MemoryReading::projected_peak`]) stops a file that will not fit before the tab runs out.
+pub fn memory_check(reading: &MemoryReading, limit: u64) -> Result<(), LoadError> {
+    let projected = reading.projected_peak();
+    if projected <= limit && reading.memory_now <= limit {
         return Ok(());
     }
+    let per_byte = if reading.gzip { TABLE_BYTES_PER_TEXT_BYTE * GZIP_RATIO } else { TABLE_BYTES_PER_TEXT_BYTE };
     let fits_text = (limit as f64 / per_byte) as u64;
-    Err(LoadError::TooLarge { needed: projected.max(memory_now as f64) as u64, limit, fits_text, read })
+    Err(LoadError::TooLarge { needed: projected.max(reading.memory_now), limit, fits_text, read: reading.read })
 }
 
 /// Why a file could not be loaded at all.
@@ -162,9 +211,10 @@ impl TableLoader {
         Self { input: Input::Undecided(Vec::new(), options), compressed_bytes: 0, size_hint: None }
     }
 
-    /// The file's size in bytes, when known (files, downloads with a length): once the type
-    /// sample is read, columns reserve room for the estimated row count instead of growing
-    /// by doubling, which keeps peak memory near the table's size.
+    /// The file's size in bytes (compressed, for gzip), when known (files, downloads with a
+    /// length): once the type sample is read, columns reserve room for the rows estimated from
+    /// the share of the file read, and step up exactly when the estimate grows, instead of
+    /// growing by doubling; peak memory stays near the table's size.
     pub fn with_size_hint(mut self, bytes: u64) -> Self {
         self.size_hint = Some(bytes);
         self
@@ -181,6 +231,15 @@ impl TableLoader {
 
     /// Feeds the next chunk of the file.
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
+        // Columns are given room between slices: a whole chunk's rows could outgrow the
+        // headroom and double a column.
+        for slice in chunk.chunks(PLAN_SLICE_BYTES) {
+            self.push_slice(slice)?;
+        }
+        Ok(())
+    }
+
+    fn push_slice(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
         self.compressed_bytes += chunk.len() as u64;
         let result = match &mut self.input {
             Input::Undecided(head, options) => {
@@ -191,21 +250,48 @@ impl TableLoader {
                 let head = std::mem::take(head);
                 let options = std::mem::take(options);
                 let gzip = head.starts_with(&[0x1f, 0x8b]);
-                let mut parser = Parser::new(options, gzip);
-                // A compressed size says little about the text's size.
-                parser.size_hint = self.size_hint.filter(|_| !gzip);
+                let parser = Parser::new(options, gzip);
                 if gzip {
                     self.input = Input::Gzip(Box::new(flate2::write::MultiGzDecoder::new(parser)));
                 } else {
                     self.input = Input::Plain(Box::new(parser));
                 }
-                return self.push_decided(&head);
+                self.push_decided(&head)
             }
             Input::Failed(err) => Err(err.clone()),
-            Input::Plain(_) | Input::Gzip(_) => Ok(()),
+            Input::Plain(_) | Input::Gzip(_) => self.push_decided(chunk),
         };
         result?;
-        self.push_decided(chunk)
+        self.plan_capacity();
+        Ok(())
+    }
+
+    /// Gives the columns room for the rows the file is estimated to hold, from the share of
+    /// it read so far (a no-op until types are inferred, or when the size is unknown).
+    fn plan_capacity(&mut self) {
+        let Some(total) = self.size_hint.filter(|&total| total > 0) else { return };
+        let share_read = self.compressed_bytes as f64 / total as f64;
+        if let Some(body) = self.body_mut() {
+            body.plan_capacity(share_read);
+        }
+    }
+
+    fn body_mut(&mut self) -> Option<&mut Body> {
+        match &mut self.input {
+            Input::Plain(parser) => parser.body.as_mut(),
+            Input::Gzip(decoder) => decoder.get_mut().body.as_mut(),
+            Input::Undecided(..) | Input::Failed(_) => None,
+        }
+    }
+
+    /// Memory the table being built holds so far.
+    pub fn memory(&self) -> BuildMemory {
+        let body = match &self.input {
+            Input::Plain(parser) => parser.body.as_ref(),
+            Input::Gzip(decoder) => decoder.get_ref().body.as_ref(),
+            Input::Undecided(..) | Input::Failed(_) => None,
+        };
+        body.map(Body::memory).unwrap_or_default()
     }
 
     fn push_decided(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
@@ -264,7 +350,6 @@ pub fn load_bytes(bytes: &[u8], options: LoadOptions) -> Result<LoadReport, Load
 struct Parser {
     options: LoadOptions,
     gzip: bool,
-    size_hint: Option<u64>,
     sniff_buf: Vec<u8>,
     body: Option<Body>,
     /// An error raised while gzip was driving `write` (io::Write cannot carry it).
@@ -273,7 +358,7 @@ struct Parser {
 
 impl Parser {
     fn new(options: LoadOptions, gzip: bool) -> Self {
-        Self { options, gzip, size_hint: None, sniff_buf: Vec::new(), body: None, error: None }
+        Self { options, gzip, sniff_buf: Vec::new(), body: None, error: None }
     }
 
     fn rows_loaded(&self) -> u64 {
@@ -295,7 +380,6 @@ impl Parser {
         let buf = std::mem::take(&mut self.sniff_buf);
         let (dialect, skip) = sniff(&buf, &self.options, self.gzip, whole_file)?;
         let mut body = Body::new(dialect, self.options.infer_types);
-        body.size_hint = self.size_hint;
         body.feed(buf.get(skip..).unwrap_or_default())?;
         self.body = Some(body);
         Ok(())
@@ -526,7 +610,6 @@ enum Phase {
 struct Body {
     dialect: Dialect,
     infer_types: bool,
-    size_hint: Option<u64>,
     reader: csv_core::Reader,
     out: Vec<u8>,
     ends: Vec<usize>,
@@ -555,7 +638,6 @@ impl Body {
         Self {
             dialect,
             infer_types,
-            size_hint: None,
             reader,
             out: vec![0; 64 * 1024],
             ends: vec![0; 256],
@@ -823,22 +905,36 @@ impl Body {
                 builder
             })
             .collect();
-        if let Some(total) = self.size_hint.filter(|_| !rows.is_empty() && self.bytes_consumed > 0) {
-            // Rows still to come, from the bytes per sampled row, plus 2 % slack.
-            let per_row = self.bytes_consumed as f64 / rows.len() as f64;
-            let remaining = (total.saturating_sub(self.bytes_consumed) as f64 / per_row * 1.02) as usize;
-            let sampled_bytes = |col_idx: usize| rows.iter().filter_map(|r| r.get(col_idx)).map(String::len).sum::<usize>();
-            for (col_idx, builder) in builders.iter_mut().enumerate() {
-                let text_bytes = (sampled_bytes(col_idx) as f64 / rows.len() as f64 * remaining as f64) as usize;
-                builder.reserve(rows.len() + remaining, text_bytes);
-            }
-        }
         for row in &rows {
             for (builder, text) in builders.iter_mut().zip(row) {
                 builder.push(text);
             }
         }
         self.phase = Phase::Building(builders);
+    }
+
+    /// Steps the columns' capacity up to the rows (and arena text) expected once the whole
+    /// file is read, with [`CAPACITY_HEADROOM`], given the share of the file read so far.
+    fn plan_capacity(&mut self, share_read: f64) {
+        let Phase::Building(builders) = &mut self.phase else { return };
+        if !(share_read > 0.0 && share_read <= 1.0) {
+            return;
+        }
+        let rows = (self.rows as f64 / share_read) as usize;
+        for builder in builders {
+            let text_bytes = (builder.arena_text_bytes() as f64 / share_read) as usize;
+            builder.plan_capacity(rows, text_bytes, CAPACITY_HEADROOM);
+        }
+    }
+
+    fn memory(&self) -> BuildMemory {
+        let mut memory = BuildMemory::default();
+        if let Phase::Building(builders) = &self.phase {
+            for builder in builders {
+                memory.add(builder.memory());
+            }
+        }
+        memory
     }
 
     fn finish(mut self) -> Result<LoadReport, LoadError> {
@@ -925,20 +1021,132 @@ mod tests {
         load_bytes(text.as_bytes(), LoadOptions::default()).expect("loads")
     }
 
+    const GB: u64 = 1 << 30;
+    const MB: u64 = 1 << 20;
+
+    fn reading(memory_now: u64, table: BuildMemory, read: u64, total: Option<u64>) -> MemoryReading {
+        MemoryReading { memory_now, table, read, total, gzip: false }
+    }
+
     #[test]
     fn the_memory_guard_says_what_fits() {
-        const GB: u64 = 1 << 30;
+        let limit = 5 * GB / 2;
+        let empty = BuildMemory::default();
         // Before reading: a 1 GB text file fits in 2.5 GB, a 2 GB one does not, nor a 1 GB gzip.
-        assert!(memory_check(100 << 20, 0, 0, Some(GB), false, 5 * GB / 2).is_ok());
-        let err = memory_check(100 << 20, 0, 0, Some(2 * GB), false, 5 * GB / 2).unwrap_err();
+        assert!(memory_check(&reading(100 * MB, empty, 0, Some(GB)), limit).is_ok());
+        let err = memory_check(&reading(100 * MB, empty, 0, Some(2 * GB)), limit).unwrap_err();
         assert_eq!(err.to_string(), "this file needs about 3.1 GB of memory once loaded, more than the 2.5 GB a browser tab can hold for data here (about 1.7 GB of CSV). Load less: export only the columns you need, a sample of the rows, or counts pre-aggregated in the warehouse (per day and dimension), or split the file");
-        assert!(memory_check(100 << 20, 0, 0, Some(GB / 2), true, 5 * GB / 2).is_err());
-        // While reading: growth of 3 bytes per byte read projects past the limit early.
-        assert!(memory_check(GB, 3 * (300 << 20), 300 << 20, Some(GB), false, 5 * GB / 2).unwrap_err().to_string().contains("stopped after reading part of it"));
-        assert!(memory_check(GB, 300 << 20, 300 << 20, Some(GB), false, 5 * GB / 2).is_ok());
+        assert!(memory_check(&MemoryReading { gzip: true, ..reading(100 * MB, empty, 0, Some(GB / 2)) }, limit).is_err());
         // Unknown length: only what is held counts.
-        assert!(memory_check(2 * GB, GB, GB, None, false, 5 * GB / 2).is_ok());
-        assert!(memory_check(3 * GB, GB, GB, None, false, 5 * GB / 2).is_err());
+        assert!(memory_check(&reading(2 * GB, empty, GB, None), limit).is_ok());
+        assert!(memory_check(&reading(3 * GB, empty, GB, None), limit).is_err());
+    }
+
+    #[test]
+    fn a_reservation_is_not_read_as_growth() {
+        // Issue 16: 32 MB into a 1,000 MB file, the columns have reserved room for the whole
+        // file (1.4 GB) and fill 45 MB of it. The memory grew by 1.4 GB for 32 MB read, which
+        // extrapolated to 29 GB; the table's own size says 1.4 GB.
+        let limit = 5 * GB / 2;
+        let table = BuildMemory { per_row_used: 45 * MB, per_row_reserved: 1_434 * MB, fixed: 2 * MB, largest_buffer: 8 * MB };
+        let now = reading(60 * MB + table.held(), table, 32 * MB, Some(1_000 * MB));
+        let projected = now.projected_peak();
+        assert!((1_490 * MB..1_520 * MB).contains(&projected), "{} MB", projected / MB);
+        assert!(memory_check(&now, limit).is_ok());
+        // A file twice as dense as the estimate: 2 bytes of table per byte read projects to
+        // 2.9 GB after 100 MB, and the load stops there, saying so.
+        let table = BuildMemory { per_row_used: 200 * MB, per_row_reserved: 210 * MB, fixed: 0, largest_buffer: 20 * MB };
+        let dense = reading(60 * MB + table.held(), table, 100 * MB, Some(1_400 * MB));
+        assert!(dense.projected_peak() > 2_900 * MB, "{} MB", dense.projected_peak() / MB);
+        assert!(memory_check(&dense, limit).unwrap_err().to_string().contains("stopped after reading part of it"));
+        // A length that turns out wrong (more read than announced) is not extrapolated.
+        assert_eq!(reading(GB, table, 2 * GB, Some(GB)).projected_peak(), GB);
+    }
+
+    /// Loads `file` in 1 MiB chunks with its size known, as the worker does, and returns the
+    /// projected table size at every chunk once types are inferred, the largest memory the
+    /// table held at any chunk, the finished table's size, and the table's memory just before
+    /// it finished.
+    fn projection_trace(file: &[u8]) -> (Vec<u64>, u64, u64, BuildMemory) {
+        let mut loader = TableLoader::new(LoadOptions::default()).with_size_hint(file.len() as u64);
+        let (mut projections, mut peak) = (Vec::new(), 0);
+        let mut read = 0u64;
+        for chunk in file.chunks(1 << 20) {
+            let table = loader.memory();
+            if table.per_row_used > 0 {
+                // The loader's own memory: only the table (the rest stays as it is).
+                projections.push(reading(table.held(), table, read, Some(file.len() as u64)).projected_peak());
+            }
+            loader.push(chunk).unwrap();
+            read += chunk.len() as u64;
+            peak = peak.max(loader.memory().held());
+        }
+        let last = loader.memory();
+        let report = loader.finish().unwrap();
+        (projections, peak, report.table.heap_bytes() as u64, last)
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    /// Generated files shaped like real loads: numbers, dictionaries, arena strings.
+    fn shaped_file(rows: usize, row_text: impl Fn(usize) -> String) -> Vec<u8> {
+        let mut file = String::from("id,when,n,score,reason,country,comment\n");
+        for row_idx in 0..rows {
+            file.push_str(&row_text(row_idx));
+            file.push('\n');
+        }
+        file.into_bytes()
+    }
+
+    #[test]
+    fn the_memory_projection_follows_real_loads() {
+        // Stated margins: the projection never overshoots the table's peak by more than 12 %
+        // (the headroom columns get, dictionaries, a buffer copy counted while it may still
+        // happen); on files whose rows look alike throughout it never falls short by more
+        // than 3 % once types are inferred. A file whose later rows differ cannot be foreseen
+        // and is stopped by the next readings instead.
+        let demo = crate::data::demo::demo_csv(crate::data::demo::DemoParams { rows: 120_000, seed: 3 });
+        let reasons = ["spam", "scam", "harassment", "nudity", "other"];
+        let uniform = shaped_file(200_000, |i| {
+            format!("r{i},2026-0{}-1{} 10:00:00,{},{}.5,{},C{},note {}", 1 + i % 9, i % 10, i % 1000, i % 77, reasons[i % 5], i % 40, i * 7919 % 100_003)
+        });
+        // Short rows first, long rows later (more text per row than the sample showed), and
+        // the reverse (more rows than the sample foretold).
+        let growing = shaped_file(150_000, |i| format!("r{i},2026-01-01,{i},1.5,spam,BR,{}", "x".repeat(i / 5_000)));
+        let shrinking = shaped_file(150_000, |i| format!("r{i},2026-01-01,{i},1.5,spam,BR,{}", "x".repeat(30 - (i / 5_000).min(30))));
+        // A category column whose dictionary fills past its limit and moves to an arena.
+        let filling = shaped_file(200_000, |i| format!("r{i},2026-01-01,{i},1.5,v{},BR,ok", i * 3 / 4));
+        let cases: [(&str, Vec<u8>, bool); 6] = [
+            ("demo", demo.clone(), true),
+            ("demo gzip", gzip(&demo), true),
+            ("uniform", uniform, true),
+            ("growing rows", growing, false),
+            ("shrinking rows", shrinking, false),
+            ("dictionary filling", filling, false),
+        ];
+        for (name, file, alike) in cases {
+            let (projections, peak, finished, last) = projection_trace(&file);
+            let truth = peak.max(finished);
+            assert!(projections.len() >= 2, "{name}: {} readings", projections.len());
+            for (reading_idx, &projected) in projections.iter().enumerate() {
+                let ratio = projected as f64 / truth as f64;
+                assert!(ratio <= 1.12, "{name}: reading {reading_idx} projects {projected} bytes, {ratio:.3}× the peak {truth}");
+                if alike {
+                    assert!(ratio >= 0.97, "{name}: reading {reading_idx} projects {projected} bytes, {ratio:.3}× the peak {truth}");
+                }
+            }
+            // Columns stepped up exactly, never by doubling (which holds up to 2×): they hold
+            // their cells plus about the headroom; more when early rows promised more rows than
+            // came ("growing rows"), where the room was reserved before the file said otherwise.
+            if name != "growing rows" {
+                let slack = last.per_row_reserved as f64 / last.per_row_used as f64;
+                assert!(slack <= 1.0 + 3.0 * CAPACITY_HEADROOM, "{name}: columns hold {slack:.3}× their cells");
+            }
+        }
     }
 
     #[test]

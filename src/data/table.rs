@@ -54,6 +54,22 @@ pub struct Bitmap {
 }
 
 impl Bitmap {
+    /// Makes room for `bits` bits in all, exactly (no doubling).
+    pub fn reserve_total(&mut self, bits: usize) {
+        let words = bits.div_ceil(64);
+        self.words.reserve_exact(words.saturating_sub(self.words.len()));
+    }
+
+    /// Bits there is room for.
+    pub fn capacity_bits(&self) -> usize {
+        self.words.capacity() * 64
+    }
+
+    /// Bytes the bits take, and bytes held for them.
+    pub fn used_and_reserved_bytes(&self) -> (usize, usize) {
+        (self.words.len() * 8, self.words.capacity() * 8)
+    }
+
     pub fn push(&mut self, bit: bool) {
         let (word, offset) = (self.len / 64, self.len % 64);
         if word == self.words.len() {

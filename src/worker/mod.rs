@@ -24,7 +24,7 @@ use crate::analysis::trend::analyze_series;
 use crate::data::builder::retype_column;
 use crate::data::demo::demo_csv;
 use crate::data::filter::{evaluate_filter, Filter, Selection};
-use crate::data::load::{LoadError, LoadOptions, LoadReport, TableLoader};
+use crate::data::load::{memory_check, LoadError, LoadOptions, LoadReport, MemoryReading, TableLoader};
 use crate::data::table::Table;
 use crate::data::sort::{sort_selection, SortKey};
 use crate::protocol::{DataSource, Envelope, MapSelection, PointDetail, Progress, Request, Response, TableSummary, TrendReport};
@@ -524,7 +524,6 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
     if let Some(bytes) = total {
         loader = loader.with_size_hint(bytes);
     }
-    let memory_at_start = memory_bytes();
     let mut gzip = false;
     let mut bytes = 0u64;
     loop {
@@ -537,19 +536,16 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
             Err(message) => return Outcome::Failed(message),
         };
         if bytes == 0 {
-            // Before reading anything: will a file of this size fit at all?
             gzip = chunk.starts_with(&[0x1f, 0x8b]);
-            if let Err(err) = crate::data::load::memory_check(memory_bytes(), 0, 0, total, gzip, MEMORY_LIMIT) {
-                return Outcome::Failed(describe_load_error(&err));
-            }
+        }
+        // Before reading anything, will a file of this size fit at all; then, while reading,
+        // stop cleanly before the tab runs out of memory.
+        let reading = MemoryReading { memory_now: memory_bytes(), table: loader.memory(), read: bytes, total, gzip };
+        if let Err(err) = memory_check(&reading, MEMORY_LIMIT) {
+            return Outcome::Failed(describe_load_error(&err));
         }
         bytes += chunk.len() as u64;
         if let Err(err) = loader.push(&chunk) {
-            return Outcome::Failed(describe_load_error(&err));
-        }
-        // While reading: stop cleanly before the tab runs out of memory.
-        let now = memory_bytes();
-        if let Err(err) = crate::data::load::memory_check(now, now.saturating_sub(memory_at_start), bytes, total, gzip, MEMORY_LIMIT) {
             return Outcome::Failed(describe_load_error(&err));
         }
         post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: loader.rows_loaded() }));
