@@ -3,8 +3,6 @@
 //! sides cluster the same standardised features with the same settings, and each is scored by
 //! the adjusted Rand index against the true classes.
 //! `cargo test --release --test reference_cluster -- --nocapture` prints the table.
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should be loud
 
 use std::path::Path;
 use std::process::Command;

@@ -1,8 +1,6 @@
 //! The architecture invariant, checked: the pure layers (`data`, `analysis`, `plot` apart from
 //! its canvas adapter, and `protocol`) import no browser crate, read no clock and use no
 //! unseeded randomness, so they build and test natively.
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failures should be loud
 
 use std::fs;
 use std::path::{Path, PathBuf};

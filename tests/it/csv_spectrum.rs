@@ -3,8 +3,6 @@
 //! The suite is an npm package installed by `make e2e-deps` into `tests/e2e/node_modules`
 //! (it is not copied into this repository). Types are not inferred here: the suite checks
 //! tokenising, so every cell is compared as written.
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failures should be loud
 
 use std::fs;
 use std::path::Path;

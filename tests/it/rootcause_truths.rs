@@ -1,5 +1,4 @@
 //! Root cause on the demo dataset: each injected incident's cause ranks first.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use vigil::analysis::rootcause::{explain_change, RcaParams, Window};
 use vigil::analysis::series::Metric;

@@ -2,8 +2,6 @@
 //! CO₂, 1958–2001). Runs `tests/reference/trend_reference.py` (`make py-deps` installs
 //! statsmodels); the script prints the exact monthly series both sides use.
 //! `cargo test --test reference_trend -- --nocapture` prints the MASEs.
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should be loud
 
 use std::path::Path;
 use std::process::Command;

@@ -1,8 +1,6 @@
 //! Score curves against scikit-learn: ROC AUC, average precision and the confusion at a
 //! threshold of the demo's `risk_score` (3 decimals: many ties) against `decision`, to 1e-9.
 //! Runs `tests/reference/scores_reference.py` (`make py-deps` installs scikit-learn).
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should be loud
 
 use std::path::Path;
 use std::process::Command;

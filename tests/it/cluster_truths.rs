@@ -1,6 +1,5 @@
 //! Clusters on the demo dataset: the coordinated ring of accounts comes out as one cluster,
 //! whichever algorithm finds it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use vigil::analysis::cluster::{cluster, Algorithm, ClusterParams, Encoding, FeatureSpec, LabelSpec, Outcome, NOISE};
 use vigil::data::demo::{demo_csv, ring_account_ids, DemoParams};

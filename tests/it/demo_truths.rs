@@ -1,6 +1,5 @@
 //! The demo dataset carries the truths that later analyses are tested against: check they are
 //! really in the data (after a round trip through the loader), so those tests mean something.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failing unwrap is a failing test
 
 use std::collections::HashMap;
 
@@ -8,7 +7,7 @@ use vigil::data::demo::{demo_csv, ring_account_ids, truths, DemoParams, DEMO_COL
 use vigil::data::load::{load_bytes, LoadOptions};
 use vigil::data::table::{ColumnType, Table, Value};
 
-#[path = "common/demo_fingerprint.rs"]
+#[path = "../common/demo_fingerprint.rs"]
 mod demo_fingerprint;
 
 #[test]

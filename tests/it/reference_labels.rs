@@ -1,7 +1,5 @@
 //! Reviewer agreement against statsmodels on the demo dataset (QA double reviews).
 //! Runs `tests/reference/labels_reference.py` (`make py-deps` installs statsmodels).
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should be loud
 
 use std::path::Path;
 use std::process::Command;

@@ -3,8 +3,6 @@
 //! Runs `tests/reference/profile_reference.py` with the machine's python3 (`make test`
 //! installs numpy, pandas and scipy). A missing Python stack fails the test with a message:
 //! numbers we cannot check are not numbers we ship.
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failures should be loud
 
 use std::path::Path;
 use std::process::Command;

@@ -4,8 +4,6 @@
 //! the Trends tab runs it on an hourly series (natural periods 24 and 168, default threshold);
 //! precision, recall and F1 are compared with statsmodels' STL + robust z of the remainder.
 //! `cargo test --test reference_anomaly -- --nocapture` prints the scores.
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should be loud
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -1,8 +1,6 @@
 //! Decision trees against scikit-learn's DecisionTreeClassifier on breast_cancer: the same
 //! split, the same depth, held-out accuracy within 0.02. And on the demo, a tree finds the
 //! injected rule-like pattern (`prior_strikes >= 2 ∧ account_age_days < 30`).
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should be loud
 
 use std::path::Path;
 use std::process::Command;

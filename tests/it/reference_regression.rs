@@ -1,8 +1,6 @@
 //! Regression against statsmodels on its bundled datasets: OLS on longley (notoriously
 //! ill-conditioned) and stackloss to 1e-6 relative in coefficients and standard errors, Logit on
 //! spector to 1e-4. Runs `tests/reference/regression_reference.py` (`make py-deps`).
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should be loud
 
 use std::path::Path;
 use std::process::Command;

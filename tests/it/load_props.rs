@@ -1,7 +1,5 @@
 //! Property tests of the loader: it never panics, chunking never matters, and a table written
 //! as CSV reads back as the same table.
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failing unwrap is a failing test
 
 use proptest::prelude::*;
 use vigil::data::export::write_table_csv;

@@ -1,5 +1,4 @@
 //! Trends on the demo dataset: the injected incidents are flagged, quiet periods are not.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use vigil::analysis::series::{build_series, Granularity, Metric, Series, SeriesParams};
 use vigil::analysis::trend::{analyze_series, TrendAnalysis, TrendParams};

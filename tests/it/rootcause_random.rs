@@ -3,7 +3,6 @@
 //! noise, and a distractor: in the incident window another dimension's mix shifts (a roll-out)
 //! without changing the volume.
 //! Reports top-1 and top-3 accuracy (exact condition sets) and keeps floors as a test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -1,0 +1,23 @@
+//! The native integration tests, as one test binary (one link of linfa, augurs and the rest
+//! instead of one per file). Each module is a former `tests/<name>.rs`; run one with
+//! `cargo test --test it <module>::`.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failing unwrap is a failing test
+
+mod cluster_truths;
+mod csv_spectrum;
+mod demo_truths;
+mod fuzz_replay;
+mod layering;
+mod load_props;
+mod reference_anomaly;
+mod reference_cluster;
+mod reference_labels;
+mod reference_regression;
+mod reference_scores;
+mod reference_stats;
+mod reference_tree;
+mod reference_trend;
+mod rootcause_random;
+mod rootcause_truths;
+mod trend_truths;
