@@ -6,7 +6,7 @@
 //! rated by the usual number of reviewers, per-reviewer positive rate and agreement with the
 //! other ratings); and label leakage, columns that predict the label almost perfectly (often
 //! filled only after review). Kappas match statsmodels' `cohens_kappa` / `fleiss_kappa`
-//! (`tests/reference_labels.rs`).
+//! (`tests/it/reference_labels.rs`).
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};

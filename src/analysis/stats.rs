@@ -2,7 +2,7 @@
 //! pandas' `describe()` (sample standard deviation, quantiles by linear interpolation),
 //! pandas' `skew()` (adjusted Fisher–Pearson, G1), numpy's `histogram_bin_edges(bins="auto")`,
 //! and the robust MAD outlier rule (Iglewicz & Hoaglin: |modified z| > 3.5).
-//! `tests/reference_stats.rs` checks them against numpy / pandas / scipy on the same data.
+//! `tests/it/reference_stats.rs` checks them against numpy / pandas / scipy on the same data.
 
 use serde::{Deserialize, Serialize};
 

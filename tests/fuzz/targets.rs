@@ -1,5 +1,5 @@
 //! The fuzz targets' bodies, shared by cargo-fuzz (`tests/fuzz/fuzz_targets/`, `make fuzz`) and
-//! the corpus replay that `cargo test` runs (`tests/fuzz_replay.rs`). Each takes arbitrary
+//! the corpus replay that `cargo test` runs (`tests/it/fuzz_replay.rs`). Each takes arbitrary
 //! bytes; the only acceptable outcomes are a value or a typed error, never a panic.
 
 #![allow(dead_code, clippy::panic)] // a fuzz target reports a broken invariant by panicking
