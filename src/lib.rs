@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod data;
+pub mod format;
 pub mod plot;
 pub mod protocol;
 pub mod viewport;

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+
 use crate::analysis::backtest::{BacktestParams, BacktestReport, ScoreParams, ScoreReport};
 use crate::analysis::cluster::{ClusterParams, ClusterReport};
 use crate::analysis::labels::{LabelParams, LabelReport};
@@ -18,6 +19,7 @@ use crate::data::filter::Filter;
 use crate::data::sort::SortKey;
 use crate::data::load::{Dialect, LoadOptions, LoadReport, RejectedRow, TextEncoding};
 use crate::data::table::{ColumnType, Table};
+use crate::format::format_count;
 
 /// Where a table came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -286,36 +288,6 @@ fn column_summaries(table: &Table, count_distinct: bool) -> Vec<ColumnSummary> {
         .collect()
 }
 
-/// Human-readable byte size: "12.3 MB".
-pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    let name = UNITS.get(unit).copied().unwrap_or("B");
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {name}")
-    }
-}
-
-/// Thousands-separated integer: "100,000".
-pub fn format_count(count: u64) -> String {
-    let digits = count.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (idx, ch) in digits.chars().enumerate() {
-        if idx > 0 && (digits.len() - idx).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)] // test code: a failing unwrap is a failing test
@@ -388,11 +360,6 @@ mod tests {
 
     #[test]
     fn formatting() {
-        assert_eq!(format_count(100_000), "100,000");
-        assert_eq!(format_count(999), "999");
-        assert_eq!(format_count(1_234_567), "1,234,567");
-        assert_eq!(format_bytes(512), "512 B");
-        assert_eq!(format_bytes(15_300_000), "15.3 MB");
         let p = Progress { id: 1, bytes: 50, total_bytes: Some(200), rows: 0 };
         assert_eq!(p.fraction(), Some(0.25));
     }

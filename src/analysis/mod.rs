@@ -3,6 +3,7 @@
 
 pub mod backtest;
 pub mod cluster;
+pub mod features;
 pub mod labels;
 pub mod nan_serde;
 pub mod profile;

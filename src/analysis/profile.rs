@@ -14,6 +14,7 @@ use super::stats::{auto_bin_count, describe, histogram, mad_outliers, Describe, 
 use crate::data::filter::Clause;
 use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value};
 use crate::data::time::{days_from_civil, Buckets, DAY_MS};
+use crate::format::format_percent;
 
 /// Parameters of a profile run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -193,11 +194,6 @@ fn numeric(value: Value<'_>) -> Option<f64> {
         Value::Float(v) => Some(v),
         _ => None,
     }
-}
-
-fn pct(share: f64) -> String {
-    let percent = share * 100.0;
-    if percent < 0.1 && percent > 0.0 { "<0.1 %".into() } else { format!("{percent:.1} %") }
 }
 
 fn time_profile(column: &Column, rows: &[u32], now_ms: Option<i64>) -> ProfileDetail {
@@ -428,7 +424,7 @@ fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, a
         push(
             AlertKind::Missing,
             Severity::Warning,
-            format!("{name} is missing in {} of rows ({})", pct(missing_share), profile.missing),
+            format!("{name} is missing in {} of rows ({})", format_percent(missing_share), profile.missing),
             missing_share,
             Some(Clause::Missing { column: name.clone(), missing: true }),
         );
@@ -467,7 +463,7 @@ fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, a
                 push(
                     AlertKind::Imbalanced,
                     Severity::Info,
-                    format!("{name} is nearly constant: {value} in {} of rows", pct(top_share)),
+                    format!("{name} is nearly constant: {value} in {} of rows", format_percent(top_share)),
                     top_share,
                     Some(Clause::InSet { column: name.clone(), values: rare, negate: false }),
                 );
@@ -498,7 +494,7 @@ fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, a
             }
             let zero_share = d.zeros as f64 / d.count.max(1) as f64;
             if zero_share > 0.5 {
-                push(AlertKind::Zeros, Severity::Info, format!("{name} is zero in {} of rows", pct(zero_share)), zero_share, None);
+                push(AlertKind::Zeros, Severity::Info, format!("{name} is zero in {} of rows", format_percent(zero_share)), zero_share, None);
             }
             if let Some(o) = outliers.filter(|o| o.count() > 0) {
                 // Evidence: the side with more outliers (a filter is an AND of clauses).
@@ -510,7 +506,7 @@ fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, a
                 push(
                     AlertKind::Outliers,
                     Severity::Info,
-                    format!("{name}: {} outliers by the robust MAD rule ({}; {} high, {} low)", o.count(), pct(share(o.count())), o.high, o.low),
+                    format!("{name}: {} outliers by the robust MAD rule ({}; {} high, {} low)", o.count(), format_percent(share(o.count())), o.high, o.low),
                     share(o.count()),
                     Some(evidence),
                 );
@@ -582,7 +578,7 @@ pub fn profile_table(table: &Table, selection: &[u32], params: &ProfileParams) -
             kind: AlertKind::DuplicateRows,
             severity: Severity::Warning,
             column: None,
-            message: format!("{duplicate_rows} rows ({}) are exact copies of an earlier row", pct(share)),
+            message: format!("{duplicate_rows} rows ({}) are exact copies of an earlier row", format_percent(share)),
             magnitude: share,
             evidence: None,
         });

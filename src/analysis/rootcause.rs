@@ -1001,7 +1001,7 @@ fn summarise(segments: &[Segment], totals: &Totals, metric_label: &str, is_rate:
             format!("{:+.2} points", delta * 100.0)
         } else {
             let sign = if delta >= 0.0 { "+" } else { "−" };
-            format!("{sign}{}", crate::protocol::format_count(delta.abs().round() as u64))
+            format!("{sign}{}", crate::format::format_count(delta.abs().round() as u64))
         }
     };
     let change = signed(totals.delta);

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::cluster::{prepare, ClusterParams, Encoding, FeatureSpec, MissingPolicy};
+use super::features::{prepare_features, Encoding, FeatureParams, FeatureSpec};
 use super::labels::LabelSpec;
 use crate::data::expr::quote_column;
 use crate::data::table::{format_float, Table};
@@ -163,17 +163,7 @@ pub fn learn_tree(table: &Table, rows: &[u32], params: &TreeParams) -> Result<Tr
     }
     // The label column itself is no feature.
     let features: Vec<FeatureSpec> = params.features.iter().filter(|f| f.column != params.label.column).cloned().collect();
-    let cluster_params = ClusterParams {
-        entity: None,
-        features,
-        entity_count: false,
-        log1p: false,
-        standardise: false,
-        clip_z: None,
-        missing: MissingPolicy::Median,
-        ..ClusterParams::default()
-    };
-    let prepared = prepare(table, &labelled, &cluster_params).map_err(|e| TreeError::Features(e.to_string()))?;
+    let prepared = prepare_features(table, &labelled, &FeatureParams::raw(features)).map_err(|e| TreeError::Features(e.to_string()))?;
     let x = prepared.raw;
     let y: Array1<usize> = labelled.iter().map(|&r| usize::from(truth.get(r as usize).copied().flatten() == Some(true))).collect();
 

@@ -29,26 +29,6 @@ impl Margins {
     pub const NONE: Margins = Margins { left: 1, right: 1, top: 2, bottom: 1 };
 }
 
-/// Formats an axis value compactly: 1200 → "1.2k", 0.25 → "0.25".
-pub fn compact_number(value: f64) -> String {
-    let magnitude = value.abs();
-    if magnitude >= 1e9 {
-        format!("{:.1}G", value / 1e9)
-    } else if magnitude >= 1e6 {
-        format!("{:.1}M", value / 1e6)
-    } else if magnitude >= 1e4 {
-        format!("{:.0}k", value / 1e3)
-    } else if magnitude >= 1e3 {
-        format!("{:.1}k", value / 1e3)
-    } else if magnitude == magnitude.trunc() {
-        format!("{value:.0}")
-    } else if magnitude >= 1.0 {
-        format!("{value:.1}")
-    } else {
-        format!("{value:.2}")
-    }
-}
-
 /// Draws the bars into `area`; `highlight` colours one bar (hover). With `axes`, labels the
 /// x range and the y scale using `x_label` to format x values.
 pub fn draw_bars<DB: DrawingBackend>(
@@ -120,6 +100,7 @@ pub fn bar_at(series: &BarSeries<'_>, x_px: f64, width_px: f64, axes: bool) -> O
 mod tests {
     #![allow(clippy::unwrap_used)] // test code
     use super::*;
+    use crate::format::compact_number;
 
     #[test]
     fn draws_an_svg_with_one_rect_per_bar() {
@@ -149,14 +130,5 @@ mod tests {
         assert_eq!(bar_at(&series, left + 99.9, width, true), Some(2));
         assert_eq!(bar_at(&series, left + 100.0, width, true), Some(2));
         assert_eq!(bar_at(&series, 1.0, width, true), None);
-    }
-
-    #[test]
-    fn compact_numbers() {
-        assert_eq!(compact_number(1200.0), "1.2k");
-        assert_eq!(compact_number(25_000.0), "25k");
-        assert_eq!(compact_number(3.0), "3");
-        assert_eq!(compact_number(0.25), "0.25");
-        assert_eq!(compact_number(2_500_000.0), "2.5M");
     }
 }

@@ -6,7 +6,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::bars::compact_number;
+use crate::format::compact_number;
 use super::timeseries::{frame, palette, MARGINS, PALETTE};
 use super::PlotTheme;
 

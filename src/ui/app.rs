@@ -17,7 +17,8 @@ use super::trends_tab::TrendsTab;
 use super::profile_tab::ProfileTab;
 use super::state::{AppState, Tab};
 use crate::data::demo::DemoParams;
-use crate::protocol::{format_bytes, format_count, DataSource};
+use crate::format::{format_count, format_bytes};
+use crate::protocol::DataSource;
 
 #[component]
 pub fn App() -> impl IntoView {

@@ -23,9 +23,9 @@ pub enum XFormat {
 impl XFormat {
     fn format(self, value: f64) -> String {
         match self {
-            XFormat::Number => crate::plot::bars::compact_number(value),
+            XFormat::Number => crate::format::compact_number(value),
             XFormat::Date => crate::data::time::format_date_ms(value as i64),
-            XFormat::Log10p1 => crate::plot::bars::compact_number((10f64.powf(value) - 1.0).round()),
+            XFormat::Log10p1 => crate::format::compact_number((10f64.powf(value) - 1.0).round()),
         }
     }
 }
@@ -47,14 +47,14 @@ pub enum YFormat {
 impl YFormat {
     fn format(self, value: f64) -> String {
         match self {
-            YFormat::Count => crate::plot::bars::compact_number(value),
+            YFormat::Count => crate::format::compact_number(value),
             YFormat::Percent => format!("{:.0} %", value * 100.0),
         }
     }
 
     fn readout(self, value: f64, unit: &str) -> String {
         match self {
-            YFormat::Count => format!("{} {unit}", crate::protocol::format_count(value.max(0.0) as u64)),
+            YFormat::Count => format!("{} {unit}", crate::format::format_count(value.max(0.0) as u64)),
             YFormat::Percent => format!("{:.1} % {unit}", value * 100.0),
         }
     }

@@ -17,9 +17,10 @@ use super::export::{ExportKind, Exportable};
 use super::state::AppState;
 use crate::analysis::cluster::{Algorithm, ClusterParams, ClusterProfile, ClusterReport, Encoding, FeatureSpec, LabelSpec, MissingPolicy, DEFAULT_SAMPLE, NOISE};
 use crate::data::table::ColumnType;
+use crate::format::{format_count, format_percent};
 use crate::plot::canvas::{draw_map_on_canvas, draw_on_canvas};
 use crate::plot::scatter::{cluster_colour, draw_xy, from_pixel, map_plot_area, Raster};
-use crate::protocol::{format_count, ColumnSummary, MapSelection, Request};
+use crate::protocol::{ColumnSummary, MapSelection, Request};
 
 /// At most this many numeric columns are ticked by default.
 const DEFAULT_FEATURES: usize = 8;
@@ -53,19 +54,12 @@ impl AlgoKind {
     }
 }
 
-fn pct(share: f64) -> String {
-    if share < 0.001 && share > 0.0 {
-        "< 0.1 %".into()
-    } else {
-        format!("{:.1} %", share * 100.0)
-    }
-}
 
 fn short(v: f64) -> String {
     if !v.is_finite() {
         "—".into()
     } else if v.abs() >= 1000.0 {
-        crate::plot::bars::compact_number(v)
+        crate::format::compact_number(v)
     } else if v.abs() >= 10.0 {
         format!("{v:.1}")
     } else {
@@ -648,7 +642,7 @@ fn ParameterChart(report: Arc<ClusterReport>) -> impl IntoView {
             } else if let Some(kd) = &r.k_distance {
                 let n = kd.distances.len().max(1);
                 let curve: Vec<(f64, f64)> = kd.distances.iter().enumerate().map(|(i, &d)| (i as f64 / n as f64 * kd.n as f64, d)).collect();
-                draw_on_canvas(&a, |area| draw_xy(area, &curve, theme, 0, None, r.eps, &|v| crate::plot::bars::compact_number(v)).map_err(|e| e.to_string()))
+                draw_on_canvas(&a, |area| draw_xy(area, &curve, theme, 0, None, r.eps, &|v| crate::format::compact_number(v)).map_err(|e| e.to_string()))
             } else {
                 Ok(())
             };
@@ -712,8 +706,8 @@ fn ProfilesTable(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> im
                 <tr data-testid="cluster-profile" class:focused=move || focus.get() == Some(id) on:click=move |_| focus.update(|f| *f = if *f == Some(id) { None } else { Some(id) })>
                     <td><i class="swatch" style=swatch_style(id)></i>" " {cluster_name(id)}</td>
                     <td class="num">{format_count(c.size as u64)}</td>
-                    <td class="num">{pct(c.share)}</td>
-                    {has_label.then(|| view! { <td class="num">{c.label_rate.map(pct).unwrap_or_default()}</td> })}
+                    <td class="num">{format_percent(c.share)}</td>
+                    {has_label.then(|| view! { <td class="num">{c.label_rate.map(format_percent).unwrap_or_default()}</td> })}
                     <td>{if shifts.is_empty() { "—".to_string() } else { shifts.join("; ") }}</td>
                     <td>{if categories.is_empty() { "—".to_string() } else { categories.join("; ") }}</td>
                     <td>

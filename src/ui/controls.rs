@@ -57,7 +57,7 @@ pub fn Checklist(names: Vec<String>, chosen: RwSignal<Vec<String>>, testid: &'st
 /// click adds (`usize::MAX`: all). Nothing is shown once everything is drawn.
 #[component]
 pub fn ShowMore(shown: RwSignal<usize>, total: usize, step: usize, noun: &'static str, testid: &'static str) -> impl IntoView {
-    use crate::protocol::format_count;
+    use crate::format::format_count;
     move || {
         let drawn = shown.get().min(total);
         (drawn < total).then(|| {

@@ -9,7 +9,8 @@ use super::export::{ExportKind, Exportable};
 use super::state::AppState;
 use crate::data::load::RejectedRow;
 use crate::data::table::ColumnType;
-use crate::protocol::{format_bytes, format_count, TableSummary};
+use crate::format::{format_count, format_bytes};
+use crate::protocol::TableSummary;
 
 #[component]
 pub fn DataTab() -> impl IntoView {

@@ -85,9 +85,9 @@ fn file_stem(name: &str) -> String {
 
 /// The footnote of every export: where the numbers come from.
 fn footnote(state: AppState) -> Vec<String> {
-    let source = state.summary.with_untracked(|s| s.as_ref().map(|s| format!("Data: {} · {} rows", s.source.describe(), crate::protocol::format_count(s.n_rows as u64))));
+    let source = state.summary.with_untracked(|s| s.as_ref().map(|s| format!("Data: {} · {} rows", s.source.describe(), crate::format::format_count(s.n_rows as u64))));
     let filter = state.filter.with_untracked(|f| f.clauses.iter().map(|c| c.describe()).collect::<Vec<_>>().join(" ∧ "));
-    let matched = state.matched.get_untracked().map(|m| format!(" ({} rows)", crate::protocol::format_count(m as u64))).unwrap_or_default();
+    let matched = state.matched.get_untracked().map(|m| format!(" ({} rows)", crate::format::format_count(m as u64))).unwrap_or_default();
     let filter = if filter.is_empty() { "Filter: none (all rows)".to_string() } else { format!("Filter: {filter}{matched}") };
     let now = crate::data::time::format_display_ms(js_sys::Date::now() as i64);
     vec![source.unwrap_or_else(|| "Data: none".into()), filter, format!("Made with Vigil, {now} UTC")]

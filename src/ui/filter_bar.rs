@@ -10,7 +10,8 @@ use super::state::AppState;
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
 use crate::data::time::parse_timestamp_text;
-use crate::protocol::{format_count, Request};
+use crate::format::format_count;
+use crate::protocol::Request;
 
 /// Values offered as checkboxes in the editor.
 const PICK_LIMIT: usize = 50;

@@ -11,7 +11,8 @@ use super::client::{self, send};
 use super::state::AppState;
 use crate::data::sort::SortKey;
 use crate::data::table::ColumnType;
-use crate::protocol::{format_count, ColumnSummary, Request};
+use crate::format::format_count;
+use crate::protocol::{ColumnSummary, Request};
 use crate::viewport::{Geometry, HEADER_PX, ROW_PX, VIEWPORT_PX};
 
 /// Columns drawn in the row grid.

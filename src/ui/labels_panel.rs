@@ -10,7 +10,8 @@ use super::export::{ExportKind, Exportable};
 use super::state::AppState;
 use crate::analysis::labels::{Agreement, Conflicts, LabelParams, LabelReport};
 use crate::data::table::ColumnType;
-use crate::protocol::{format_count, ColumnSummary, Request};
+use crate::format::{format_count, format_percent};
+use crate::protocol::{ColumnSummary, Request};
 
 fn words(name: &str) -> String {
     name.to_ascii_lowercase()
@@ -45,9 +46,6 @@ pub(super) fn chosen_label(state: AppState) -> Option<crate::analysis::labels::L
     state.label_params.get_untracked().map(|l| crate::analysis::labels::LabelSpec { column: l.label, positive: l.positive })
 }
 
-fn pct(share: f64) -> String {
-    format!("{:.1} %", share * 100.0)
-}
 
 #[component]
 pub fn LabelsPanel() -> impl IntoView {
@@ -160,7 +158,7 @@ fn LabelResults(report: LabelReport) -> impl IntoView {
             <div class="label-block">
                 <h3>"Prevalence"</h3>
                 <p data-testid="positive-rate">
-                    <strong>{pct(report.positive_rate)}</strong>
+                    <strong>{format_percent(report.positive_rate)}</strong>
                     {format!(" positive ({}) of {} labelled rows", report.positive.join(", "), format_count(total as u64))}
                     {(report.missing > 0).then(|| format!(" · {} unlabelled", format_count(report.missing as u64)))}
                 </p>
@@ -176,7 +174,7 @@ fn LabelResults(report: LabelReport) -> impl IntoView {
                                     <input type="checkbox" prop:checked=checked data-testid="positive-class" on:change=move |_| toggle(name.clone())/>
                                     {class.clone()}
                                 </label>
-                                <span class="muted tabular">{format!("{} ({})", format_count(*n as u64), pct(*n as f64 / total.max(1) as f64))}</span>
+                                <span class="muted tabular">{format!("{} ({})", format_count(*n as u64), format_percent(*n as f64 / total.max(1) as f64))}</span>
                             </li>
                         }
                     }).collect_view()}
@@ -202,13 +200,13 @@ fn LabelResults(report: LabelReport) -> impl IntoView {
                         <ul>
                             {report.leaks.iter().map(|l| view! {
                                 <li data-testid="leak"><strong>{l.column.clone()}</strong>
-                                    {format!(" predicts positive vs the rest with {} accuracy from {} — likely filled after review; keep it out of models and rules.", pct(l.accuracy), l.how)}
+                                    {format!(" predicts positive vs the rest with {} accuracy from {} — likely filled after review; keep it out of models and rules.", format_percent(l.accuracy), l.how)}
                                 </li>
                             }).collect_view()}
                         </ul>
                     }.into_any()
                 }}
-                <p class="muted small">{format!("Always guessing the commonest class is right {}.", pct(report.baseline))}</p>
+                <p class="muted small">{format!("Always guessing the commonest class is right {}.", format_percent(report.baseline))}</p>
             </div>
         </div>
     }
@@ -221,7 +219,7 @@ fn ConflictsBlock(conflicts: Conflicts) -> impl IntoView {
         <div class="label-block" data-testid="conflicts">
             <h3>"Conflicting labels"</h3>
             <p>{format!("{} of {} items seen more than once carry different labels ({})",
-                format_count(conflicts.conflicting_items as u64), format_count(conflicts.repeated_items as u64), pct(rate))}</p>
+                format_count(conflicts.conflicting_items as u64), format_count(conflicts.repeated_items as u64), format_percent(rate))}</p>
             {(!conflicts.examples.is_empty()).then(|| view! {
                 <div class="table-wrap short">
                     <Exportable name="conflicting-labels" kind=ExportKind::Table><table class="grid">
@@ -261,8 +259,8 @@ fn AgreementBlock(agreement: Agreement) -> impl IntoView {
                             <tr data-testid="reviewer-row">
                                 <td>{r.reviewer}</td>
                                 <td class="num">{format_count(r.ratings as u64)}</td>
-                                <td class="num">{pct(r.positive_rate)}</td>
-                                <td class="num">{r.agreement.map_or("–".into(), pct)}</td>
+                                <td class="num">{format_percent(r.positive_rate)}</td>
+                                <td class="num">{r.agreement.map_or("–".into(), format_percent)}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>

@@ -18,13 +18,11 @@ use super::state::{AppState, Tab};
 use crate::analysis::backtest::{BacktestParams, BacktestReport, Confusion, RuleResult, RuleSpec, ScoreParams, ScoreReport, MAX_RULES};
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
+use crate::format::{format_count, format_percent};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::scatter::draw_xy;
-use crate::protocol::{format_count, Request};
+use crate::protocol::Request;
 
-fn pct(v: f64) -> String {
-    if v.is_finite() { format!("{:.1} %", v * 100.0) } else { "—".into() }
-}
 
 pub(super) fn evaluate(state: AppState) {
     let Some(label) = chosen_label(state) else {
@@ -284,9 +282,9 @@ fn BacktestView(report: Arc<BacktestReport>) -> impl IntoView {
     let row = |name: String, c: &Confusion, marginal: Option<u64>, total: u64| {
         view! {
             <td class="num">{format_count(c.flagged())}</td>
-            <td class="num">{pct(c.flagged() as f64 / total.max(1) as f64)}</td>
-            <td class="num" data-testid="rule-precision">{pct(c.precision())}</td>
-            <td class="num" data-testid="rule-recall">{pct(c.recall())}</td>
+            <td class="num">{format_percent(c.flagged() as f64 / total.max(1) as f64)}</td>
+            <td class="num" data-testid="rule-precision">{format_percent(c.precision())}</td>
+            <td class="num" data-testid="rule-recall">{format_percent(c.recall())}</td>
             <td class="num">{if c.f1().is_finite() { format!("{:.3}", c.f1()) } else { "—".into() }}</td>
             <td class="num mono">{format!("{} / {} / {} / {}", format_count(c.tp), format_count(c.fp), format_count(c.fn_), format_count(c.tn))}</td>
             <td class="num">{marginal.map(format_count).unwrap_or_default()}</td>
@@ -408,7 +406,7 @@ fn BacktestView(report: Arc<BacktestReport>) -> impl IntoView {
         "{} labelled rows, {} positive ({}){}",
         format_count(report.rows),
         format_count(report.positives),
-        pct(report.positives as f64 / report.rows.max(1) as f64),
+        format_percent(report.positives as f64 / report.rows.max(1) as f64),
         if report.missing_label > 0 { format!("; {} rows without a label left out", format_count(report.missing_label)) } else { String::new() }
     );
     view! {
@@ -498,8 +496,8 @@ fn ScoreView(report: Arc<ScoreReport>) -> impl IntoView {
     let step = ((hi - lo) / 200.0).max(1e-9);
     let c = report.at_threshold;
     let best = report.best_for_precision.map_or_else(
-        || format!("No threshold reaches {} precision.", pct(report.min_precision)),
-        |b| format!("Best threshold for precision ≥ {}: {} (precision {}, recall {}).", pct(report.min_precision), crate::data::table::format_float((b.threshold * 1e6).round() / 1e6), pct(b.precision), pct(b.tpr)),
+        || format!("No threshold reaches {} precision.", format_percent(report.min_precision)),
+        |b| format!("Best threshold for precision ≥ {}: {} (precision {}, recall {}).", format_percent(report.min_precision), crate::data::table::format_float((b.threshold * 1e6).round() / 1e6), format_percent(b.precision), format_percent(b.tpr)),
     );
     let best_threshold = report.best_for_precision.map(|b| b.threshold);
     view! {
@@ -528,7 +526,7 @@ fn ScoreView(report: Arc<ScoreReport>) -> impl IntoView {
                 <tr><th>"not flagged"</th><td class="num">{format_count(c.fn_)}</td><td class="num">{format_count(c.tn)}</td></tr>
             </tbody>
         </table></Exportable>
-        <p class="small">{format!("At {:.3}: precision {}, recall {}, F1 {}, {} flagged.", report.threshold, pct(c.precision()), pct(c.recall()), if c.f1().is_finite() { format!("{:.3}", c.f1()) } else { "—".into() }, format_count(c.flagged()))}</p>
+        <p class="small">{format!("At {:.3}: precision {}, recall {}, F1 {}, {} flagged.", report.threshold, format_percent(c.precision()), format_percent(c.recall()), if c.f1().is_finite() { format!("{:.3}", c.f1()) } else { "—".into() }, format_count(c.flagged()))}</p>
         <div class="rule-charts">
             <div><p class="muted small">"ROC: true-positive rate by false-positive rate (marker: the threshold)"</p><Exportable name="roc-chart" title=format!("ROC of {} against the label (AUC {:.3})", report.score, report.roc_auc)><canvas node_ref=roc class="param-chart" data-testid="roc-chart"></canvas></Exportable></div>
             <div><p class="muted small">"Precision by recall (line: the precision target)"</p><Exportable name="pr-chart" title=format!("Precision by recall of {} (average precision {:.3})", report.score, report.average_precision)><canvas node_ref=pr class="param-chart" data-testid="pr-chart"></canvas></Exportable></div>

@@ -14,7 +14,8 @@ use crate::analysis::stats::Describe;
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
 use crate::data::time::format_display_ms;
-use crate::protocol::{format_count, Request};
+use crate::format::format_count;
+use crate::protocol::Request;
 
 fn request_profile(key: Option<String>) {
     let params = ProfileParams { now_ms: Some(js_sys::Date::now() as i64), key, ..ProfileParams::default() };

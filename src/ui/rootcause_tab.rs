@@ -12,14 +12,13 @@ use super::chart::theme;
 use super::export::{ExportKind, Exportable};
 use super::client::{self, request_root_cause};
 use super::state::{AppState, MetricKind, Tab};
-use super::trends_tab::capitalise;
 use crate::analysis::rootcause::{DimensionFinding, RcaParams, RcaReport, Segment, Window};
 use crate::analysis::series::Metric;
 use crate::data::filter::Clause;
 use crate::data::time::{format_display_ms, parse_timestamp_text, HOUR_MS};
+use crate::format::{capitalise, format_count};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::timeseries::{draw_stacked, draw_time_chart, x_at, index_at, TimeChart};
-use crate::protocol::format_count;
 
 /// The metric the Trends tab measures, if it splits into parts (count, sum, rate).
 pub fn rca_metric(state: AppState) -> Metric {
@@ -348,7 +347,7 @@ fn SegmentTimeline(report: Arc<RcaReport>, selected: RwSignal<usize>) -> impl In
                 draw_time_chart(area, &chart, theme(), false, &label, &|v| format!("{:.1} %", v * 100.0)).map_err(|e| e.to_string())
             } else {
                 let groups: Vec<&[f64]> = vec![&series.with, &series.without];
-                draw_stacked(area, &xd, &groups, range, theme(), hovered, &label, &|v| crate::plot::bars::compact_number(v)).map_err(|e| e.to_string())
+                draw_stacked(area, &xd, &groups, range, theme(), hovered, &label, &|v| crate::format::compact_number(v)).map_err(|e| e.to_string())
             }
         });
         problem.set(result.err());

@@ -19,10 +19,10 @@ use crate::analysis::series::{format_bucket, format_offset, Granularity, Metric,
 use crate::analysis::trend::{Direction, Incident, TrendAnalysis, TrendParams, MAX_HORIZON};
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
-use crate::plot::bars::compact_number;
+use crate::format::{capitalise, compact_number, format_count};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::timeseries::{draw_line_panel, draw_stacked, draw_time_chart, index_at, palette, x_at, ForecastDraw, TimeChart, PALETTE};
-use crate::protocol::{format_count, ColumnSummary, TrendReport};
+use crate::protocol::{ColumnSummary, TrendReport};
 
 /// Time zones offered (minutes east of UTC).
 const OFFSETS: [i32; 30] = [
@@ -464,12 +464,6 @@ fn TrendReportView(report: Arc<TrendReport>, pending: bool) -> impl IntoView {
         })}
         {split.map(|r| view! { <SplitPanel report=r x_range=x_range hover=hover rate=rate/> })}
     }
-}
-
-/// "rows per day" → "Rows per day".
-pub(super) fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// The hover text for a period (observed, or forecast when past the last observed).

@@ -315,9 +315,9 @@ fn rows_csv(table: &crate::data::table::Table, rows: &[u32]) -> Result<String, S
     if out.len() > MAX_EXPORT_BYTES {
         return Err(format!(
             "The {} rows make {} of CSV, more than the {} one download can hold here. Filter the rows first, or export them from the warehouse.",
-            crate::protocol::format_count(rows.len() as u64),
-            crate::protocol::format_bytes(out.len() as u64),
-            crate::protocol::format_bytes(MAX_EXPORT_BYTES as u64)
+            crate::format::format_count(rows.len() as u64),
+            crate::format::format_bytes(out.len() as u64),
+            crate::format::format_bytes(MAX_EXPORT_BYTES as u64)
         ));
     }
     String::from_utf8(out).map_err(|_| "The rows are not valid text.".to_string())

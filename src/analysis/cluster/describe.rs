@@ -1,0 +1,361 @@
+//! What sets each cluster apart: sizes, feature shifts (standardised mean differences),
+//! over-represented category values and the label rate; the report; and what the worker keeps
+//! for hover, selection and export.
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use super::fit::{nearest, silhouette, Fitter, KDistance, KScore, Model};
+use super::map::{inside_polygon, pack_map, MapData, MAX_SELECTION};
+use super::{Algorithm, ClusterError, LabelSpec, Prepared, NOISE};
+use crate::analysis::features::{category_codes, median_of};
+use crate::data::filter::Clause;
+use crate::data::table::{Column, ColumnType, Table};
+
+/// One feature's shift in a cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureShift {
+    pub feature: String,
+    pub mean: f64,
+    pub rest_mean: f64,
+    /// Standardised mean difference (cluster vs the rest, pooled SD).
+    pub smd: f64,
+    /// Cluster mean over the overall median (when the median is positive).
+    pub median_ratio: Option<f64>,
+}
+
+/// A category value over-represented in a cluster's rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryShare {
+    pub column: String,
+    pub value: String,
+    pub share: f64,
+    pub overall: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterProfile {
+    /// 1.. by size; [`NOISE`] for DBSCAN's noise.
+    pub id: i32,
+    pub size: usize,
+    pub share: f64,
+    pub rows: usize,
+    pub label_rate: Option<f64>,
+    pub shifts: Vec<FeatureShift>,
+    pub categories: Vec<CategoryShare>,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterReport {
+    /// "rows" or the entity column.
+    pub level: String,
+    pub entity: Option<String>,
+    pub n_points: usize,
+    pub n_rows: usize,
+    pub fit_points: usize,
+    pub dropped: usize,
+    pub imputed: usize,
+    pub features: Vec<String>,
+    pub transforms: Vec<String>,
+    pub algorithm: String,
+    pub k: usize,
+    pub eps: Option<f64>,
+    pub iterations: u64,
+    pub clusters: Vec<ClusterProfile>,
+    pub noise: usize,
+    /// k-means: sum of squared distances of all points to their centroid (transformed units).
+    pub inertia: Option<f64>,
+    pub silhouette: Option<f64>,
+    pub k_scan: Vec<KScore>,
+    pub k_distance: Option<KDistance>,
+    pub map: MapData,
+    pub label: Option<String>,
+    pub notes: Vec<String>,
+}
+
+/// The result the worker keeps: the report and what hover, selection and export read.
+pub struct Outcome {
+    pub report: ClusterReport,
+    pub prepared: Prepared,
+    /// Per point, 1.. by size or [`NOISE`].
+    pub labels: Vec<i32>,
+    /// Map point → point index.
+    pub map_index: Vec<usize>,
+    pub map_coords: Array2<f64>,
+}
+
+fn format_ratio(r: f64) -> String {
+    if r >= 10.0 {
+        format!("{r:.0}×")
+    } else {
+        format!("{r:.1}×")
+    }
+}
+
+/// Per table row: whether its label is positive (a missing label counts as not positive).
+fn label_flags(table: &Table, label: &LabelSpec) -> Result<Vec<bool>, ClusterError> {
+    let truth = label.truth(table).ok_or_else(|| ClusterError::NoColumn(label.column.clone()))?;
+    Ok(truth.into_iter().map(|t| t == Some(true)).collect())
+}
+
+/// Cluster profiles, map and report from a finished fit (reads the table for category values
+/// and labels).
+pub fn describe(table: &Table, prepared: Prepared, mut fitter: Fitter) -> Result<Outcome, ClusterError> {
+    if prepared.member_rows.iter().any(|&r| r as usize >= table.n_rows) {
+        return Err(ClusterError::Stale);
+    }
+    let params = fitter.params.clone();
+    let (labels, n_clusters) = fitter.ordered_labels();
+    let n_points = prepared.n_points();
+    let n_features = prepared.raw.ncols();
+
+    let label_rows = params.label.as_ref().map(|l| label_flags(table, l)).transpose()?;
+    let overall_medians: Vec<f64> = (0..n_features).map(|j| median_of(&mut prepared.raw.column(j).to_vec())).collect();
+    // Category columns worth profiling: categories with a handful of values.
+    type Codes<'t> = (&'t Column, Vec<String>, Vec<Option<u32>>);
+    let categorical: Vec<Codes> = table
+        .columns
+        .iter()
+        .filter(|c| matches!(c.kind, ColumnType::Category | ColumnType::Boolean))
+        .filter(|c| Some(c.name.as_str()) != params.entity.as_deref() && Some(&c.name) != params.label.as_ref().map(|l| &l.column))
+        .filter_map(|c| {
+            let (labels, codes) = category_codes(c, &prepared.member_rows);
+            (labels.len() >= 2 && labels.len() <= 200).then_some((c, labels, codes))
+        })
+        .collect();
+
+    let mut ids: Vec<i32> = (1..=n_clusters as i32).collect();
+    let noise = labels.iter().filter(|&&l| l == NOISE).count();
+    if noise > 0 {
+        ids.push(NOISE);
+    }
+    let point_of_member: Vec<usize> = (0..n_points).flat_map(|p| std::iter::repeat_n(p, prepared.rows_of(p).len())).collect();
+    let unit = params.entity.clone().unwrap_or_else(|| "rows".into());
+    let mut clusters = Vec::new();
+    for &id in &ids {
+        let members: Vec<usize> = (0..n_points).filter(|&p| labels[p] == id).collect();
+        let size = members.len();
+        let in_set: Vec<bool> = labels.iter().map(|&l| l == id).collect();
+        let mut shifts = Vec::new();
+        for j in 0..n_features {
+            let col = prepared.raw.column(j);
+            let (mut s_in, mut q_in, mut s_out, mut q_out) = (0.0, 0.0, 0.0, 0.0);
+            for (p, &v) in col.iter().enumerate() {
+                if in_set[p] {
+                    s_in += v;
+                    q_in += v * v;
+                } else {
+                    s_out += v;
+                    q_out += v * v;
+                }
+            }
+            let n_in = size as f64;
+            let n_out = (n_points - size) as f64;
+            let mean = if n_in > 0.0 { s_in / n_in } else { f64::NAN };
+            let rest_mean = if n_out > 0.0 { s_out / n_out } else { f64::NAN };
+            let var_in = if n_in > 1.0 { ((q_in - n_in * mean * mean) / (n_in - 1.0)).max(0.0) } else { 0.0 };
+            let var_out = if n_out > 1.0 { ((q_out - n_out * rest_mean * rest_mean) / (n_out - 1.0)).max(0.0) } else { 0.0 };
+            let pooled = ((var_in + var_out) / 2.0).sqrt();
+            let diff = mean - rest_mean;
+            let smd = if pooled > 1e-12 { diff / pooled } else if diff.abs() > 1e-12 { diff.signum() * 99.0 } else { 0.0 };
+            let median = overall_medians.get(j).copied().unwrap_or(f64::NAN);
+            let median_ratio = (median > 0.0 && mean.is_finite()).then(|| mean / median);
+            shifts.push(FeatureShift { feature: prepared.names[j].clone(), mean, rest_mean, smd: if smd.is_finite() { smd } else { 0.0 }, median_ratio });
+        }
+        shifts.sort_by(|a, b| b.smd.abs().total_cmp(&a.smd.abs()));
+        shifts.truncate(6);
+
+        let member_set: Vec<usize> = (0..prepared.member_rows.len()).filter(|&m| point_of_member.get(m).is_some_and(|&p| in_set[p])).collect();
+        let rows = member_set.len();
+        let mut categories = Vec::new();
+        for (column, values, codes) in &categorical {
+            let mut counts_in = vec![0usize; values.len()];
+            let mut counts_all = vec![0usize; values.len()];
+            for code in codes.iter().flatten() {
+                counts_all[*code as usize] += 1;
+            }
+            for &m in &member_set {
+                if let Some(Some(code)) = codes.get(m) {
+                    counts_in[*code as usize] += 1;
+                }
+            }
+            let total_all = codes.len().max(1) as f64;
+            let best = (0..values.len())
+                .map(|v| (v, counts_in[v] as f64 / rows.max(1) as f64, counts_all[v] as f64 / total_all))
+                .max_by(|a, b| (a.1 - a.2).total_cmp(&(b.1 - b.2)));
+            if let Some((v, share, overall)) = best {
+                if share - overall > 0.05 {
+                    categories.push(CategoryShare { column: column.name.clone(), value: values[v].clone(), share, overall });
+                }
+            }
+        }
+        categories.sort_by(|a, b| (b.share - b.overall).total_cmp(&(a.share - a.overall)));
+        categories.truncate(4);
+
+        let label_rate = label_rows.as_ref().map(|flags| {
+            let hits = member_set.iter().filter(|&&m| prepared.member_rows.get(m).is_some_and(|&r| flags.get(r as usize).copied().unwrap_or(false))).count();
+            hits as f64 / rows.max(1) as f64
+        });
+
+        let name = if id == NOISE { "Noise".to_string() } else { format!("Cluster {id}") };
+        let mut parts = vec![format!("{name}: {} {} ({:.1} %)", crate::format::format_count(size as u64), unit, 100.0 * size as f64 / n_points.max(1) as f64)];
+        if let (Some(rate), Some(label)) = (label_rate, &params.label) {
+            parts.push(format!("{:.0} % {} positive", 100.0 * rate, label.column));
+        }
+        for shift in shifts.iter().filter(|s| s.smd.abs() >= 0.5).take(2) {
+            match shift.median_ratio {
+                Some(r) if !(0.5..=2.0).contains(&r) => parts.push(format!("{} {} median", shift.feature, format_ratio(r))),
+                _ => parts.push(format!("{} {} (rest {})", shift.feature, short(shift.mean), short(shift.rest_mean))),
+            }
+        }
+        if let Some(c) = categories.first() {
+            parts.push(format!("{:.0} % {} = {}", 100.0 * c.share, c.column, c.value));
+        }
+        clusters.push(ClusterProfile {
+            id,
+            size,
+            share: size as f64 / n_points.max(1) as f64,
+            rows,
+            label_rate,
+            shifts,
+            categories,
+            summary: parts.join(", "),
+        });
+    }
+
+    let inertia = match &fitter.model {
+        Model::Centroids(c) => Some(nearest(prepared.x.view(), c).1),
+        _ => None,
+    };
+    let sil = silhouette(prepared.x.view(), &labels, params.seed);
+    let (map_index, map_coords, explained) = fitter.map.take().ok_or(ClusterError::Model("internal: no map".into()))?;
+    let map = pack_map(&map_coords, &map_index, &labels, n_points, explained);
+    let mut notes = std::mem::take(&mut fitter.notes);
+    if fitter.sample.len() < n_points {
+        notes.push(format!(
+            "Fitted on a seeded sample of {} of {} points; every point was then assigned.",
+            crate::format::format_count(fitter.sample.len() as u64),
+            crate::format::format_count(n_points as u64)
+        ));
+    }
+    if map.n < n_points {
+        notes.push(format!("The map shows a seeded sample of {} points.", crate::format::format_count(map.n as u64)));
+    }
+    let algorithm = match &params.algorithm {
+        Algorithm::KMeans { n_init, .. } => format!("k-means, k = {}, best of {n_init} runs (k-means++), seed {}", fitter.k, params.seed),
+        Algorithm::Dbscan { min_points, .. } => format!("DBSCAN, eps = {:.3}, min points = {min_points}", fitter.eps.unwrap_or(0.0)),
+        Algorithm::Gmm { k, .. } => format!("Gaussian mixture, k = {k}, full covariances, seed {}", params.seed),
+    };
+    let report = ClusterReport {
+        level: unit,
+        entity: params.entity.clone(),
+        n_points,
+        n_rows: prepared.n_table_rows,
+        fit_points: fitter.sample.len(),
+        dropped: prepared.dropped,
+        imputed: prepared.imputed,
+        features: prepared.names.clone(),
+        transforms: prepared.transforms.clone(),
+        algorithm,
+        k: n_clusters,
+        eps: fitter.eps,
+        iterations: fitter.iterations,
+        clusters,
+        noise,
+        inertia,
+        silhouette: sil,
+        k_scan: std::mem::take(&mut fitter.k_scan),
+        k_distance: fitter.k_distance.take(),
+        map,
+        label: params.label.as_ref().map(|l| l.column.clone()),
+        notes,
+    };
+    Ok(Outcome { report, prepared, labels, map_index, map_coords })
+}
+
+fn short(v: f64) -> String {
+    if !v.is_finite() {
+        "–".into()
+    } else if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+impl Outcome {
+    /// Membership as CSV: id (or row number), cluster, and the two map coordinates where drawn.
+    pub fn membership_csv(&self) -> String {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let id_header = self.report.entity.clone().unwrap_or_else(|| "row".into());
+        let _ = out.write_record([id_header.as_str(), "cluster"]);
+        for (p, &label) in self.labels.iter().enumerate() {
+            let id = match self.prepared.entity_ids.get(p) {
+                Some(id) => crate::data::export::neutralise_formula(id),
+                None => self.prepared.rows_of(p).first().map_or(String::new(), |&r| (r as usize + 1).to_string()),
+            };
+            let cluster = if label == NOISE { "noise".to_string() } else { label.to_string() };
+            let _ = out.write_record([id, cluster]);
+        }
+        String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// Map points inside a rectangle (data units), as point indices.
+    pub fn points_in(&self, x: (f64, f64), y: (f64, f64)) -> Vec<usize> {
+        let (x0, x1) = (x.0.min(x.1), x.0.max(x.1));
+        let (y0, y1) = (y.0.min(y.1), y.0.max(y.1));
+        self.map_coords
+            .rows()
+            .into_iter()
+            .zip(&self.map_index)
+            .filter(|(c, _)| c[0] >= x0 && c[0] <= x1 && c[1] >= y0 && c[1] <= y1)
+            .map(|(_, &p)| p)
+            .collect()
+    }
+
+    /// Map points inside a polygon (data units, implicitly closed), as point indices.
+    pub fn points_in_polygon(&self, polygon: &[(f64, f64)]) -> Vec<usize> {
+        if polygon.len() < 3 {
+            return Vec::new();
+        }
+        self.map_coords
+            .rows()
+            .into_iter()
+            .zip(&self.map_index)
+            .filter(|(c, _)| inside_polygon(c[0], c[1], polygon))
+            .map(|(_, &p)| p)
+            .collect()
+    }
+
+    /// A filter clause selecting these points: their entity ids, or the values of a unique row
+    /// identifier column for rows.
+    pub fn clause_for(&self, table: &Table, points: &[usize]) -> Result<Clause, String> {
+        if points.is_empty() {
+            return Err("no points are selected".into());
+        }
+        if points.len() > MAX_SELECTION {
+            return Err(format!("{} points are selected; a filter can hold at most {MAX_SELECTION}", points.len()));
+        }
+        if let Some(entity) = &self.report.entity {
+            let values = points.iter().filter_map(|&p| self.prepared.entity_ids.get(p).cloned()).collect();
+            return Ok(Clause::InSet { column: entity.clone(), values, negate: false });
+        }
+        let rows: Vec<u32> = points.iter().filter_map(|&p| self.prepared.rows_of(p).first().copied()).collect();
+        let id_column = table
+            .columns
+            .iter()
+            .find(|c| c.kind == ColumnType::Identifier && c.count_valid() == table.n_rows && c.count_distinct() == table.n_rows)
+            .ok_or("the table has no unique row identifier column to filter rows by; cluster per entity instead")?;
+        let values = rows.iter().map(|&r| id_column.value(r as usize).display()).collect();
+        Ok(Clause::InSet { column: id_column.name.clone(), values, negate: false })
+    }
+
+    /// Points of one cluster (1.. or [`NOISE`]).
+    pub fn points_of(&self, cluster: i32) -> Vec<usize> {
+        (0..self.labels.len()).filter(|&p| self.labels[p] == cluster).collect()
+    }
+}
+

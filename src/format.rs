@@ -1,0 +1,101 @@
+//! Numbers and words as people read them: thousands separators, byte sizes, percentages,
+//! compact axis labels. The bottom of the crate: every layer may use it, it uses none.
+
+/// Thousands-separated integer: "100,000".
+pub fn format_count(count: u64) -> String {
+    let digits = count.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (idx, ch) in digits.chars().enumerate() {
+        if idx > 0 && (digits.len() - idx).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Human-readable byte size: "12.3 MB".
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let name = UNITS.get(unit).copied().unwrap_or("B");
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {name}")
+    }
+}
+
+/// A share as a percentage with one decimal: "12.5 %"; a share too small to show as 0.1 %
+/// reads "< 0.1 %" (not "0.0 %"); an undefined share "—".
+pub fn format_percent(share: f64) -> String {
+    if !share.is_finite() {
+        return "—".into();
+    }
+    let percent = share * 100.0;
+    if percent > 0.0 && percent < 0.1 {
+        "< 0.1 %".into()
+    } else {
+        format!("{percent:.1} %")
+    }
+}
+
+/// An axis value, compactly: 1200 → "1.2k", 0.25 → "0.25".
+pub fn compact_number(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude >= 1e9 {
+        format!("{:.1}G", value / 1e9)
+    } else if magnitude >= 1e6 {
+        format!("{:.1}M", value / 1e6)
+    } else if magnitude >= 1e4 {
+        format!("{:.0}k", value / 1e3)
+    } else if magnitude >= 1e3 {
+        format!("{:.1}k", value / 1e3)
+    } else if magnitude == magnitude.trunc() {
+        format!("{value:.0}")
+    } else if magnitude >= 1.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+/// "rows per day" → "Rows per day".
+pub fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_bytes_percentages() {
+        assert_eq!(format_count(100_000), "100,000");
+        assert_eq!(format_count(999), "999");
+        assert_eq!(format_count(1_234_567), "1,234,567");
+        assert_eq!(format_bytes(512), "512 B");
+        assert_eq!(format_bytes(15_300_000), "15.3 MB");
+        assert_eq!(format_percent(0.125), "12.5 %");
+        assert_eq!(format_percent(0.0009), "< 0.1 %");
+        assert_eq!(format_percent(0.0), "0.0 %");
+        assert_eq!(format_percent(f64::NAN), "—");
+        assert_eq!(capitalise("rows per day"), "Rows per day");
+        assert_eq!(capitalise(""), "");
+    }
+
+    #[test]
+    fn compact_numbers() {
+        assert_eq!(compact_number(1200.0), "1.2k");
+        assert_eq!(compact_number(25_000.0), "25k");
+        assert_eq!(compact_number(3_400_000.0), "3.4M");
+        assert_eq!(compact_number(0.25), "0.25");
+        assert_eq!(compact_number(7.0), "7");
+    }
+}
