@@ -62,7 +62,7 @@ fn main() {
     let total_ms = started.elapsed().as_secs_f64() * 1000.0;
 
     // Plain linfa: one k-means++ run of at most `iterations` Lloyd steps on the same matrix.
-    let x = outcome.prepared.x.clone();
+    let x = outcome.kept.get().expect("kept points").prepared.x.clone();
     let linfa_started = Instant::now();
     let model = KMeans::params_with_rng(k, ChaCha8Rng::seed_from_u64(7))
         .n_runs(1)

@@ -1,19 +1,18 @@
 //! The typed messages between the UI thread and the worker that owns the table.
 //!
-//! Both sides serialise these with serde (JSON) over `postMessage`; a `File` to load travels
-//! beside the JSON as its own structured-clone value. Results are small by construction:
-//! summaries, one page of rows, never the table.
+//! Both sides serialise these with serde (MessagePack) over `postMessage`; a `File` to load
+//! travels beside the bytes as its own structured-clone value. Results are small by
+//! construction: summaries, one page of rows, reports, never the table.
+//!
+//! Every analysis goes through one pair: `Run` (any analysis of the registry, with its
+//! parameters) is answered by `Step`s while it runs, then one `Done` with its report or a
+//! typed [`JobError`]. The other requests are about the table and the view (rows, filter,
+//! types, values) or follow-up questions on a clustering the worker keeps.
 
 use serde::{Deserialize, Serialize};
 
 
-use crate::analysis::backtest::{BacktestParams, BacktestReport, ScoreParams, ScoreReport};
-use crate::analysis::cluster::{ClusterParams, ClusterReport};
-use crate::analysis::labels::{LabelParams, LabelReport};
-use crate::analysis::profile::{ProfileParams, TableProfile};
-use crate::analysis::rootcause::{RcaParams, RcaReport};
-use crate::analysis::series::{Series, SeriesParams};
-use crate::analysis::trend::{TrendAnalysis, TrendParams};
+use crate::analysis::registry::{AnyError, AnyParams, AnyReport};
 use crate::data::demo::DemoParams;
 use crate::data::filter::Filter;
 use crate::data::sort::SortKey;
@@ -70,17 +69,9 @@ pub enum Request {
     SetType { column: String, kind: ColumnType },
     /// The most frequent values of a column (for the filter picker).
     ColumnValues { column: String, limit: usize },
-    /// Column profiles, correlations and alerts over the rows passing the filter.
-    Profile { params: ProfileParams },
-    /// Ground-truth checks of a label column over the rows passing the filter.
-    Labels { params: LabelParams },
-    /// A metric over time over the rows passing the filter, and the models of it.
-    Trend { series: SeriesParams, model: TrendParams },
-    /// What drove the change of a metric between two windows, over the rows passing the filter.
-    RootCause { params: RcaParams },
-    /// Clusters of the rows passing the filter (or of entities aggregated from them); answered
-    /// with `Step`s, then `Cluster`. Cancel stops it between steps.
-    Cluster { params: ClusterParams },
+    /// Runs an analysis over the rows passing the filter; answered with `Step`s, then `Done`.
+    /// Cancel stops it at its next step.
+    Run { params: AnyParams },
     /// Details of one point of the last cluster map (by its position in the map).
     ClusterPoint { index: usize },
     /// A filter clause for the last map's points in a rectangle (map units), or of one cluster.
@@ -89,14 +80,6 @@ pub enum Request {
     ClusterExport,
     /// The rows passing the filter, in the grid's order, as CSV (formula-like text neutralised).
     ExportRows,
-    /// Detection rules against the label, over the rows passing the filter.
-    Backtest { params: BacktestParams },
-    /// ROC / precision-recall of a score column against the label.
-    Scores { params: ScoreParams },
-    /// A decision tree on chosen features to the label, read back as rules.
-    Tree { params: crate::analysis::tree::TreeParams },
-    /// Linear or logistic regression with a coefficient table.
-    Regression { params: crate::analysis::regression::RegressionParams },
 }
 
 /// Which points of the cluster map to turn into a filter.
@@ -138,27 +121,48 @@ pub enum Response {
     /// The summary was completed or changed (distinct counts after a load, a re-typed column).
     Summary { id: u64, summary: TableSummary },
     ColumnValues { id: u64, column: String, values: Vec<(String, usize)>, distinct: usize },
-    Profile { id: u64, profile: TableProfile },
-    /// The label report, or why the chosen columns cannot be checked.
-    Labels { id: u64, result: Result<LabelReport, String> },
-    /// The series (or why it cannot be built), and its models (or why they cannot run).
-    Trend { id: u64, result: Result<Box<TrendReport>, String> },
-    RootCause { id: u64, result: Result<Box<RcaReport>, String>, elapsed_ms: f64 },
-    /// How far a long analysis is (`fraction` in 0..=1).
-    Step { id: u64, stage: String, fraction: f64 },
-    /// The clustering, its total time and the time of each phase ("features", "fit", …).
-    Cluster { id: u64, result: Result<Box<ClusterReport>, String>, elapsed_ms: f64, timings: Vec<(String, f64)> },
-    ClusterPoint { id: u64, result: Result<PointDetail, String> },
+    /// How far an analysis is: its phase ("fit"), what it does ("k-means run 2 of 4") and the
+    /// fraction done (0–1).
+    Step { id: u64, phase: String, detail: String, fraction: f64 },
+    /// An analysis ended: its report, or why not; its worker time in all and per phase.
+    Done { id: u64, result: Result<Box<AnyReport>, JobError>, elapsed_ms: f64, timings: Vec<(String, f64)> },
+    ClusterPoint { id: u64, result: Result<PointDetail, QueryError> },
     /// The clause and how many points it selects.
-    ClusterSelect { id: u64, result: Result<(crate::data::filter::Clause, usize), String> },
-    ClusterExport { id: u64, result: Result<String, String> },
-    ExportRows { id: u64, result: Result<String, String> },
-    Backtest { id: u64, result: Result<Box<BacktestReport>, String> },
-    Scores { id: u64, result: Result<Box<ScoreReport>, String> },
-    Tree { id: u64, result: Result<Box<crate::analysis::tree::TreeReport>, String> },
-    Regression { id: u64, result: Result<Box<crate::analysis::regression::RegressionReport>, String> },
-    /// A request that could not be served (e.g. rows before anything is loaded).
-    Failed { id: u64, message: String },
+    ClusterSelect { id: u64, result: Result<(crate::data::filter::Clause, usize), QueryError> },
+    ClusterExport { id: u64, result: Result<String, QueryError> },
+    ExportRows { id: u64, result: Result<String, QueryError> },
+    /// A request about the table that could not be served (e.g. rows before anything is loaded).
+    Failed { id: u64, error: QueryError },
+}
+
+/// Why an analysis gave no report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum JobError {
+    /// The analysis itself failed: its own reason.
+    #[error("{0}")]
+    Failed(AnyError),
+    #[error("the analysis was cancelled")]
+    Cancelled,
+    /// Other data was loaded while it ran: its answer would be about a table no longer there.
+    #[error("the data changed while the analysis ran; run it again")]
+    Superseded,
+    #[error("no data is loaded")]
+    NoData,
+}
+
+/// Why a question about the table or a clustering could not be answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum QueryError {
+    #[error("no data is loaded")]
+    NoData,
+    #[error("there is no column {0:?}")]
+    NoColumn(String),
+    #[error("run the clustering first")]
+    NoClustering,
+    #[error("there is no point {0} on the map")]
+    NoSuchPoint(usize),
+    #[error("{0}")]
+    Refused(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -175,16 +179,6 @@ impl Progress {
     pub fn fraction(&self) -> Option<f64> {
         self.total_bytes.filter(|&t| t > 0).map(|t| (self.bytes as f64 / t as f64).clamp(0.0, 1.0))
     }
-}
-
-/// A metric over time and its models; the models may fail (too few periods) while the series
-/// is still worth showing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrendReport {
-    pub series: Series,
-    pub analysis: Result<TrendAnalysis, String>,
-    /// Worker time for aggregation and models, in milliseconds.
-    pub elapsed_ms: f64,
 }
 
 /// What the UI knows about a column.
@@ -294,7 +288,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn requests_round_trip_as_json() {
+    fn requests_round_trip() {
         let envelope = Envelope {
             id: 3,
             request: Request::Load { source: DataSource::Demo(DemoParams { rows: 10, seed: 1 }), options: LoadOptions::default() },
@@ -302,11 +296,15 @@ mod tests {
         assert_eq!(decode::<Envelope>(&encode(&envelope).unwrap()).unwrap(), envelope);
     }
 
+    fn done(report: AnyReport) -> Response {
+        Response::Done { id: 1, result: Ok(Box::new(report)), elapsed_ms: 1.0, timings: vec![("columns".into(), 1.0)] }
+    }
+
     /// Profiles of degenerate and hostile tables cross intact, undefined statistics (NaN)
     /// included: JSON turned NaN into null and the page then failed to decode the profile.
     #[test]
     fn profiles_of_hostile_files_cross_with_their_nans() {
-        use crate::analysis::profile::profile_table;
+        use crate::analysis::profile::{profile_table, ProfileParams};
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile");
         let mut crossed = 0;
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -314,7 +312,7 @@ mod tests {
             let Ok(report) = crate::data::load::load_bytes(&bytes, LoadOptions::default()) else { continue };
             let rows: Vec<u32> = (0..report.table.n_rows as u32).collect();
             let profile = profile_table(&report.table, &rows, &ProfileParams::default()).unwrap();
-            let response = Response::Profile { id: 1, profile };
+            let response = done(AnyReport::Profile(profile));
             let bytes = encode(&response).unwrap();
             let back: Response = decode(&bytes).unwrap();
             // NaN != NaN: compare the encodings.
@@ -324,16 +322,16 @@ mod tests {
         assert!(crossed >= 6, "{crossed} hostile files loaded");
         let one = crate::data::load::load_bytes(b"x,y\n1,\n", LoadOptions::default()).unwrap().table;
         let profile = profile_table(&one, &[0], &ProfileParams::default()).unwrap();
-        let bytes = encode(&Response::Profile { id: 2, profile }).unwrap();
+        let bytes = encode(&done(AnyReport::Profile(profile))).unwrap();
         assert!(decode::<Response>(&bytes).is_ok());
     }
 
-    /// Every trend report crosses as JSON, NaNs included (a response that fails to decode would
+    /// Every trend report crosses, NaNs included (a response that fails to decode would
     /// leave the tab waiting forever).
     #[test]
     fn trend_reports_round_trip_with_undefined_periods() {
         use crate::analysis::series::{build_series, Granularity, Metric, SeriesParams};
-        use crate::analysis::trend::{analyze_series, TrendParams};
+        use crate::analysis::trend::{analyze_series, TrendParams, TrendReport};
         use crate::data::load::load_bytes;
         let mut csv = String::from("t,v\n");
         for day in 1..=28 {
@@ -348,11 +346,11 @@ mod tests {
         for metric in [Metric::Count, Metric::Mean { column: "v".into() }] {
             let params = SeriesParams { time_column: "t".into(), metric, granularity: Granularity::Day, utc_offset_minutes: 0, time_zone: None, split: None };
             let series = build_series(&table, &rows, &params).unwrap();
-            let analysis = analyze_series(&series, &TrendParams::default()).map_err(|e| e.to_string());
-            let response = Response::Trend { id: 1, result: Ok(Box::new(TrendReport { series, analysis, elapsed_ms: 1.0 })) };
-            let Response::Trend { result: Ok(back), .. } = decode(&encode(&response).unwrap()).unwrap() else { panic!("not a trend report") };
+            let analysis = analyze_series(&series, &TrendParams::default());
+            let sent = TrendReport { series, analysis };
+            let Response::Done { result: Ok(back), .. } = decode(&encode(&done(AnyReport::Trend(sent.clone()))).unwrap()).unwrap() else { panic!("no report") };
+            let AnyReport::Trend(back) = *back else { panic!("not a trend report") };
             let nan_at = |v: &[f64]| v.iter().map(|x| x.is_nan()).collect::<Vec<_>>();
-            let Response::Trend { result: Ok(sent), .. } = &response else { unreachable!() };
             assert_eq!(nan_at(&back.series.values), nan_at(&sent.series.values));
             assert_eq!(back.analysis.is_ok(), sent.analysis.is_ok());
         }

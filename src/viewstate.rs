@@ -7,6 +7,11 @@
 //! few hundred characters). Reading is tolerant: every part, and every setting inside `v`,
 //! decodes on its own; what is damaged or unknown is ignored with a notice and the rest
 //! applies. Once the data has loaded, [`reconcile`] drops what names columns the table lacks.
+//!
+//! The data source, tab, column types, filter and sort are the view's own; everything else is a
+//! panel's settings, kept here by key ("trend", "rca", …) as the panel wrote them and read back
+//! by that panel ([`take_setting`], then the settings' own `fit_columns`). Links made before the
+//! panels owned their keys have the same shape and still open.
 
 use std::io::{Read, Write};
 
@@ -15,13 +20,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::analysis::backtest::RuleSpec;
-use crate::analysis::cluster::ClusterParams;
-use crate::analysis::labels::LabelParams;
-use crate::analysis::regression::RegressionParams;
-use crate::analysis::rootcause::RcaParams;
-use crate::analysis::tree::TreeParams;
-use crate::analysis::series::{Granularity, Metric};
+use crate::analysis::contract::shorten;
 use crate::data::filter::Filter;
 use crate::data::sort::SortKey;
 use crate::data::table::ColumnType;
@@ -44,93 +43,6 @@ pub enum SourceRef {
     File { name: String },
 }
 
-/// The Trends tab's choices.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TrendView {
-    pub time: Option<String>,
-    /// `MetricKind` slug: count, sum, mean, median, p95, distinct, rate.
-    pub metric: String,
-    pub column: Option<String>,
-    pub rate_value: Option<String>,
-    pub granularity: Granularity,
-    pub utc_offset_minutes: i32,
-    /// An IANA zone, replacing the offset.
-    pub time_zone: Option<String>,
-    pub split: Option<String>,
-    pub top: usize,
-    pub multiples: bool,
-    pub horizon: usize,
-    pub sensitivity: f64,
-    pub log_trend: bool,
-    pub target: Option<f64>,
-}
-
-impl Default for TrendView {
-    fn default() -> Self {
-        Self {
-            time: None,
-            metric: "count".into(),
-            column: None,
-            rate_value: None,
-            granularity: Granularity::Auto,
-            utc_offset_minutes: 0,
-            time_zone: None,
-            split: None,
-            top: 5,
-            multiples: false,
-            horizon: 14,
-            sensitivity: crate::analysis::trend::TrendParams::default().sensitivity,
-            log_trend: false,
-            target: None,
-        }
-    }
-}
-
-/// Ranges the Trends controls offer; values outside are clamped on reading.
-pub const TREND_TOP: (usize, usize) = (1, 12);
-pub const TREND_HORIZON: (usize, usize) = (1, 365);
-pub const TREND_SENSITIVITY: (f64, f64) = (1.0, 10.0);
-pub const UTC_OFFSET_MINUTES: i32 = 14 * 60;
-
-impl TrendView {
-    /// Brings numbers into the ranges the controls offer; says what changed.
-    fn clamp(&mut self, notices: &mut Vec<String>) {
-        let top = self.top.clamp(TREND_TOP.0, TREND_TOP.1);
-        let horizon = self.horizon.clamp(TREND_HORIZON.0, TREND_HORIZON.1);
-        let sensitivity = if self.sensitivity.is_finite() { self.sensitivity.clamp(TREND_SENSITIVITY.0, TREND_SENSITIVITY.1) } else { TrendView::default().sensitivity };
-        let offset = self.utc_offset_minutes.clamp(-UTC_OFFSET_MINUTES, UTC_OFFSET_MINUTES);
-        if (top, horizon, offset) != (self.top, self.horizon, self.utc_offset_minutes) || sensitivity.to_bits() != self.sensitivity.to_bits() {
-            notices.push("some trend settings were out of range and were brought back into it".into());
-        }
-        (self.top, self.horizon, self.sensitivity, self.utc_offset_minutes) = (top, horizon, sensitivity, offset);
-        if self.target.is_some_and(|t| !t.is_finite()) {
-            self.target = None;
-        }
-        if let Some(name) = self.time_zone.take() {
-            match crate::analysis::series::Zone::new(0, Some(&name)) {
-                Ok(_) => self.time_zone = Some(name),
-                Err(_) => notices.push(format!("the time zone {name:?} is not known; the UTC offset is used")),
-            }
-        }
-    }
-}
-
-/// The Models tab's score column and threshold.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ScoreView {
-    pub column: Option<String>,
-    pub threshold: Option<f64>,
-    pub min_precision: f64,
-}
-
-impl Default for ScoreView {
-    fn default() -> Self {
-        Self { column: None, threshold: None, min_precision: 0.9 }
-    }
-}
-
 /// Everything that defines a view. `source` and `tab` travel as their own readable parts of
 /// the fragment; the rest as the `v` part.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -146,26 +58,9 @@ pub struct ViewState {
     pub filter: Filter,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<SortKey>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile_key: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<LabelParams>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trend: Option<TrendView>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rca: Option<RcaParams>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cluster: Option<ClusterParams>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rules: Vec<RuleSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub score: Option<ScoreView>,
-    /// The decision tree last fitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tree: Option<TreeParams>,
-    /// The regression last fitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub regression: Option<RegressionParams>,
+    /// Each panel's settings by key, as the panel wrote them.
+    #[serde(flatten)]
+    pub settings: Map<String, Value>,
 }
 
 fn filter_is_empty(filter: &Filter) -> bool {
@@ -265,14 +160,6 @@ fn parse_demo(value: &str) -> Result<SourceRef, String> {
     Ok(SourceRef::Demo { rows, seed })
 }
 
-fn shorten(text: &str) -> String {
-    let mut out: String = text.chars().take(40).collect();
-    if out.len() < text.len() {
-        out.push('…');
-    }
-    out
-}
-
 /// Unpacks the `v` part into `decoded.state`, setting by setting.
 fn read_settings(packed: &str, decoded: &mut Decoded) {
     let damaged = |what: &str| format!("the view settings in the link are damaged ({what}) and were ignored");
@@ -299,21 +186,13 @@ fn read_settings(packed: &str, decoded: &mut Decoded) {
     state.types = take(&mut map, "types", "column types", notices).unwrap_or_default();
     state.filter = take(&mut map, "filter", "filter", notices).unwrap_or_default();
     state.sort = take(&mut map, "sort", "sort order", notices);
-    state.profile_key = take(&mut map, "profile_key", "key column", notices);
-    state.label = take(&mut map, "label", "label settings", notices);
-    state.trend = take::<TrendView>(&mut map, "trend", "trend settings", notices).map(|mut trend| {
-        trend.clamp(notices);
-        trend
-    });
-    state.rca = take(&mut map, "rca", "root-cause windows", notices);
-    state.cluster = take(&mut map, "cluster", "clustering settings", notices);
-    state.rules = take(&mut map, "rules", "rules", notices).unwrap_or_default();
-    state.score = take(&mut map, "score", "score settings", notices);
-    state.tree = take(&mut map, "tree", "decision tree settings", notices);
-    state.regression = take(&mut map, "regression", "regression settings", notices);
-    for key in map.keys() {
-        notices.push(format!("ignored the unknown setting “{}” in the link", shorten(key)));
-    }
+    state.settings = map;
+}
+
+/// A panel's setting `key`, read as `T` and removed from the view's settings; a value of the wrong
+/// shape is a notice naming `what` and ignored.
+pub fn take_setting<T: DeserializeOwned>(settings: &mut Map<String, Value>, key: &str, what: &str, notices: &mut Vec<String>) -> Option<T> {
+    take(settings, key, what, notices)
 }
 
 /// Removes `key` from `map` and reads it as `T`; a value of the wrong shape is a notice.
@@ -328,12 +207,13 @@ fn take<T: DeserializeOwned>(map: &mut Map<String, Value>, key: &str, what: &str
     }
 }
 
-/// Drops from `state` what does not fit the loaded table's columns (`(name, type)` as loaded);
-/// returns what was dropped, for the notice.
+/// Drops from the view's own parts (types, filter, sort) what does not fit the loaded table's
+/// columns (`(name, type)` as loaded); returns what was dropped, for the notice. Each panel fits
+/// its own settings.
 pub fn reconcile(state: &mut ViewState, columns: &[(String, ColumnType)]) -> Vec<String> {
     let has = |name: &str| columns.iter().any(|(n, _)| n == name);
     let mut notices = Vec::new();
-    let missing = |what: &str, column: &str| format!("ignored the {what}: the data has no column “{}”", shorten(column));
+    let missing = crate::analysis::contract::missing_column;
 
     state.types.retain(|(column, _)| has(column) || {
         notices.push(missing("type change", column));
@@ -349,83 +229,80 @@ pub fn reconcile(state: &mut ViewState, columns: &[(String, ColumnType)]) -> Vec
     if let Some(sort) = state.sort.take_if(|s| !has(&s.column)) {
         notices.push(missing("sort order", &sort.column));
     }
-    if let Some(key) = state.profile_key.take_if(|k| !has(k)) {
-        notices.push(missing("key column", &key));
-    }
-    if let Some(label) = state.label.take_if(|l| !has(&l.label)) {
-        notices.push(missing("label settings", &label.label));
-    }
-    if let Some(label) = state.label.as_mut() {
-        for slot in [&mut label.item, &mut label.reviewer, &mut label.time] {
-            if let Some(column) = slot.take_if(|c| !has(c)) {
-                notices.push(missing("label companion column", &column));
-            }
-        }
-    }
-    if let Some(trend) = state.trend.as_mut() {
-        for slot in [&mut trend.time, &mut trend.column, &mut trend.split] {
-            if let Some(column) = slot.take_if(|c| !has(c)) {
-                notices.push(missing("trend setting", &column));
-            }
-        }
-    }
-    if let Some(rca) = state.rca.as_ref() {
-        let mut named = vec![rca.time_column.clone()];
-        named.extend(metric_column(&rca.metric));
-        if let Some(column) = named.into_iter().find(|c| !has(c)) {
-            notices.push(missing("root-cause windows", &column));
-            state.rca = None;
-        }
-    }
-    if let Some(dimensions) = state.rca.as_mut().and_then(|r| r.dimensions.as_mut()) {
-        dimensions.retain(|column| has(column) || {
-            notices.push(missing("root-cause dimension", column));
-            false
-        });
-    }
-    if let Some(cluster) = state.cluster.as_ref() {
-        let mut named: Vec<&str> = cluster.features.iter().map(|f| f.column.as_str()).collect();
-        named.extend(cluster.entity.as_deref());
-        named.extend(cluster.label.as_ref().map(|l| l.column.as_str()));
-        if let Some(column) = named.into_iter().find(|c| !has(c)) {
-            notices.push(missing("clustering settings", column));
-            state.cluster = None;
-        }
-    }
-    if let Some(column) = state.score.as_mut().and_then(|s| s.column.take_if(|c| !has(c))) {
-        notices.push(missing("score column", &column));
-    }
-    let absent_in_tree = state.tree.as_ref().and_then(|tree| tree.features.iter().map(|f| f.column.as_str()).chain([tree.label.column.as_str()]).find(|c| !has(c)).map(str::to_string));
-    if let Some(column) = absent_in_tree {
-        notices.push(missing("decision tree settings", &column));
-        state.tree = None;
-    }
-    let absent_in_regression = state.regression.as_ref().and_then(|r| {
-        r.predictors.iter().map(String::as_str).chain(r.target.as_deref()).chain(r.label.as_ref().map(|l| l.column.as_str())).find(|c| !has(c)).map(str::to_string)
-    });
-    if let Some(column) = absent_in_regression {
-        notices.push(missing("regression settings", &column));
-        state.regression = None;
-    }
     notices
-}
-
-fn metric_column(metric: &Metric) -> Option<String> {
-    match metric {
-        Metric::Count => None,
-        Metric::Sum { column } | Metric::Mean { column } | Metric::Median { column } | Metric::P95 { column } | Metric::Distinct { column } => Some(column.clone()),
-        Metric::Rate { condition } => Some(condition.column().to_string()).filter(|c| !c.is_empty()),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::cluster::FeatureSpec;
-    use crate::analysis::rootcause::Window;
+    use crate::analysis::backtest::{RuleSpec, ScoreSettings};
+    use crate::analysis::cluster::{ClusterParams, FeatureSpec};
+    use crate::analysis::contract::FitColumns;
+    use crate::analysis::regression::RegressionParams;
+    use crate::analysis::rootcause::{RcaParams, Window};
+    use crate::analysis::series::{Metric, MetricKind};
+    use crate::analysis::tree::TreeParams;
+    use crate::analysis::trend::TrendSettings;
     use crate::data::filter::Clause;
 
+    fn trend() -> TrendSettings {
+        TrendSettings { time: Some("created_at".into()), metric: MetricKind::Rate, column: Some("reason".into()), rate_value: Some("scam".into()), target: Some(0.2), ..TrendSettings::default() }
+    }
+
+    fn rca() -> RcaParams {
+        RcaParams {
+            time_column: "created_at".into(),
+            metric: Metric::Count,
+            baseline: Window { start_ms: 0, end_ms: 10 },
+            incident: Window { start_ms: 10, end_ms: 20 },
+            dimensions: Some(vec!["country".into(), "gone".into()]),
+            max_depth: 2,
+            explain_share: 0.8,
+        }
+    }
+
+    fn cluster() -> ClusterParams {
+        ClusterParams { features: vec![FeatureSpec { column: "risk_score".into(), encoding: crate::analysis::cluster::Encoding::Numeric }], ..ClusterParams::default() }
+    }
+
+    fn rules() -> Vec<RuleSpec> {
+        vec![RuleSpec { name: "new & risky".into(), text: "account_age_days < 7 and `risk score` >= 0.9".into() }]
+    }
+
+    fn score() -> ScoreSettings {
+        ScoreSettings { column: Some("risk_score".into()), threshold: Some(0.7), min_precision: 0.8 }
+    }
+
+    fn tree() -> TreeParams {
+        TreeParams {
+            features: vec![FeatureSpec { column: "account_age_days".into(), encoding: crate::analysis::cluster::Encoding::Numeric }],
+            label: crate::analysis::labels::LabelSpec { column: "decision".into(), positive: vec!["removed".into()] },
+            max_depth: 4,
+            min_leaf: 50,
+            test_share: 0.3,
+            seed: 7,
+            precision_target: 0.85,
+        }
+    }
+
+    fn regression() -> RegressionParams {
+        RegressionParams { kind: crate::analysis::regression::RegressionKind::Linear, target: Some("risk_score".into()), label: None, predictors: vec!["account_age_days".into()] }
+    }
+
+    fn put<T: Serialize>(settings: &mut Map<String, Value>, key: &str, value: &T) {
+        settings.insert(key.into(), serde_json::to_value(value).unwrap_or_default());
+    }
+
     fn full() -> ViewState {
+        let mut settings = Map::new();
+        put(&mut settings, "profile_key", &"report_id");
+        put(&mut settings, "trend", &trend());
+        put(&mut settings, "rca", &rca());
+        put(&mut settings, "cluster", &cluster());
+        put(&mut settings, "rules", &rules());
+        put(&mut settings, "score", &score());
+        put(&mut settings, "tree", &tree());
+        put(&mut settings, "regression", &regression());
         ViewState {
             source: Some(SourceRef::Demo { rows: 5000, seed: 7 }),
             tab: Some("trends".into()),
@@ -437,37 +314,27 @@ mod tests {
                 ],
             },
             sort: Some(SortKey { column: "created_at".into(), descending: true }),
-            profile_key: Some("report_id".into()),
-            label: None,
-            trend: Some(TrendView { time: Some("created_at".into()), metric: "rate".into(), column: Some("reason".into()), rate_value: Some("scam".into()), target: Some(0.2), ..TrendView::default() }),
-            rca: Some(RcaParams {
-                time_column: "created_at".into(),
-                metric: Metric::Count,
-                baseline: Window { start_ms: 0, end_ms: 10 },
-                incident: Window { start_ms: 10, end_ms: 20 },
-                dimensions: Some(vec!["country".into(), "gone".into()]),
-                max_depth: 2,
-                explain_share: 0.8,
-            }),
-            cluster: Some(ClusterParams { features: vec![FeatureSpec { column: "risk_score".into(), encoding: crate::analysis::cluster::Encoding::Numeric }], ..ClusterParams::default() }),
-            rules: vec![RuleSpec { name: "new & risky".into(), text: "account_age_days < 7 and `risk score` >= 0.9".into() }],
-            score: Some(ScoreView { column: Some("risk_score".into()), threshold: Some(0.7), min_precision: 0.8 }),
-            tree: Some(TreeParams {
-                features: vec![FeatureSpec { column: "account_age_days".into(), encoding: crate::analysis::cluster::Encoding::Numeric }],
-                label: crate::analysis::labels::LabelSpec { column: "decision".into(), positive: vec!["removed".into()] },
-                max_depth: 4,
-                min_leaf: 50,
-                test_share: 0.3,
-                seed: 7,
-                precision_target: 0.85,
-            }),
-            regression: Some(RegressionParams {
-                kind: crate::analysis::regression::RegressionKind::Linear,
-                target: Some("risk_score".into()),
-                label: None,
-                predictors: vec!["account_age_days".into()],
-            }),
+            settings,
         }
+    }
+
+    /// Every panel's setting, as the panels read them.
+    type AllSettings = (Option<String>, Option<TrendSettings>, Option<RcaParams>, Option<ClusterParams>, Option<Vec<RuleSpec>>, Option<ScoreSettings>, Option<TreeParams>, Option<RegressionParams>);
+
+    /// Reads every panel's setting back the way the panels do; asserts nothing was left over.
+    fn read_all(mut settings: Map<String, Value>, notices: &mut Vec<String>) -> AllSettings {
+        let all = (
+            take_setting(&mut settings, "profile_key", "key column", notices),
+            take_setting(&mut settings, "trend", "trend settings", notices),
+            take_setting(&mut settings, "rca", "root-cause windows", notices),
+            take_setting(&mut settings, "cluster", "clustering settings", notices),
+            take_setting(&mut settings, "rules", "rules", notices),
+            take_setting(&mut settings, "score", "score settings", notices),
+            take_setting(&mut settings, "tree", "decision tree settings", notices),
+            take_setting(&mut settings, "regression", "regression settings", notices),
+        );
+        assert!(settings.is_empty(), "{settings:?}");
+        all
     }
 
     #[test]
@@ -478,6 +345,22 @@ mod tests {
         let decoded = decode(&format!("#{fragment}"));
         assert!(decoded.notices.is_empty(), "{:?}", decoded.notices);
         assert_eq!(decoded.state, state);
+    }
+
+    /// A link the app wrote before the panels owned their settings (2026-11-25, the same view as
+    /// [`full`]) opens with every setting, in the types the panels read now.
+    #[test]
+    fn links_made_before_open_with_every_setting() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/links/full-view-2026-11-25.txt");
+        let fragment = std::fs::read_to_string(path).unwrap_or_default();
+        let decoded = decode(fragment.trim());
+        assert!(decoded.notices.is_empty(), "{:?}", decoded.notices);
+        let want = full();
+        assert_eq!((&decoded.state.source, &decoded.state.tab, &decoded.state.types, &decoded.state.filter, &decoded.state.sort), (&want.source, &want.tab, &want.types, &want.filter, &want.sort));
+        let mut notices = Vec::new();
+        let got = read_all(decoded.state.settings, &mut notices);
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(got, (Some("report_id".into()), Some(trend()), Some(rca()), Some(cluster()), Some(rules()), Some(score()), Some(tree()), Some(regression())));
     }
 
     #[test]
@@ -528,15 +411,20 @@ mod tests {
     #[test]
     fn each_setting_is_read_on_its_own() {
         let decoded = decode(&pack(r#"{"sort": {"column": 3}, "profile_key": "id", "trend": {"top": 1000, "sensitivity": 3.5, "metric": "sum"}, "x": 1, "rules": "nope"}"#));
-        assert_eq!(decoded.state.profile_key.as_deref(), Some("id"));
         assert_eq!(decoded.state.sort, None);
-        let trend = decoded.state.trend.clone().unwrap_or_default();
-        assert_eq!((trend.top, trend.sensitivity, trend.metric.as_str(), trend.horizon), (TREND_TOP.1, 3.5, "sum", 14));
-        assert_eq!(decoded.notices.len(), 4, "{:?}", decoded.notices);
+        assert_eq!(decoded.notices.len(), 1, "{:?}", decoded.notices);
         assert!(decoded.notices.iter().any(|n| n.contains("sort order")));
-        assert!(decoded.notices.iter().any(|n| n.contains("out of range")));
-        assert!(decoded.notices.iter().any(|n| n.contains("“x”")));
-        assert!(decoded.notices.iter().any(|n| n.contains("rules")));
+        let mut settings = decoded.state.settings;
+        let mut notices = Vec::new();
+        let key: Option<String> = take_setting(&mut settings, "profile_key", "key column", &mut notices);
+        assert_eq!(key.as_deref(), Some("id"));
+        let trend: TrendSettings = take_setting::<TrendSettings>(&mut settings, "trend", "trend settings", &mut notices).and_then(|t| t.fit_columns(&[], &mut notices)).unwrap_or_default();
+        assert_eq!((trend.top, trend.sensitivity, trend.metric, trend.horizon), (crate::analysis::trend::TREND_TOP.1, 3.5, MetricKind::Sum, 14));
+        assert_eq!(take_setting::<Vec<RuleSpec>>(&mut settings, "rules", "rules", &mut notices), None);
+        assert!(notices.iter().any(|n| n.contains("out of range")), "{notices:?}");
+        assert!(notices.iter().any(|n| n.contains("rules")), "{notices:?}");
+        // What no panel took is left for the notice of unknown settings.
+        assert_eq!(settings.keys().collect::<Vec<_>>(), ["x"]);
     }
 
     #[test]
@@ -550,25 +438,26 @@ mod tests {
     }
 
     #[test]
-    fn reconcile_drops_what_names_missing_columns() {
+    fn reconcile_and_fit_drop_what_names_missing_columns() {
         let mut state = full();
         let columns: Vec<(String, ColumnType)> = ["created_at", "reason", "account_age_days"].iter().map(|c| (c.to_string(), ColumnType::Category)).collect();
-        let notices = reconcile(&mut state, &columns);
+        let mut notices = reconcile(&mut state, &columns);
         assert!(state.types.is_empty());
         // The rule clause stays (its columns are checked when it is compiled).
         assert_eq!(state.filter.clauses.len(), 1);
         assert_eq!(state.sort, Some(SortKey { column: "created_at".into(), descending: true }));
-        assert_eq!(state.profile_key, None);
-        assert_eq!(state.trend.as_ref().and_then(|t| t.column.clone()).as_deref(), Some("reason"));
-        assert_eq!(state.rca.as_ref().and_then(|r| r.dimensions.clone()), Some(vec![]));
-        assert_eq!(state.cluster, None);
-        assert_eq!(state.score.as_ref().and_then(|s| s.column.clone()), None);
-        assert_eq!(state.rules.len(), 1);
-        for needle in ["type change", "filter condition", "key column", "root-cause dimension", "clustering settings", "score column", "decision tree settings", "regression settings"] {
+        let (_, trend, rca, cluster, rules, score, tree, regression) = read_all(state.settings, &mut notices);
+        assert_eq!(trend.and_then(|t| t.fit_columns(&columns, &mut notices)).and_then(|t| t.column).as_deref(), Some("reason"));
+        assert_eq!(rca.and_then(|r| r.fit_columns(&columns, &mut notices)).and_then(|r| r.dimensions), Some(vec![]));
+        assert_eq!(cluster.and_then(|c| c.fit_columns(&columns, &mut notices)), None);
+        assert_eq!(score.and_then(|s| s.fit_columns(&columns, &mut notices)).and_then(|s| s.column), None);
+        assert_eq!(rules.map(|r| r.len()), Some(1));
+        assert_eq!(tree.and_then(|t| t.fit_columns(&columns, &mut notices)), None);
+        assert_eq!(regression.and_then(|r| r.fit_columns(&columns, &mut notices)), None);
+        for needle in ["type change", "filter condition", "root-cause dimension", "clustering settings", "score column", "decision tree settings", "regression settings"] {
             assert!(notices.iter().any(|n| n.contains(needle)), "{needle}: {notices:?}");
         }
-        assert_eq!(notices.len(), 9, "{notices:?}");
-        assert_eq!((state.tree.clone(), state.regression.clone()), (None, None));
+        assert_eq!(notices.len(), 8, "{notices:?}");
     }
 
     proptest::proptest! {

@@ -22,6 +22,18 @@ async function cleanup() {
   current = null;
 }
 
+/** A request to run an analysis of the registry (protocol.rs `Run`), e.g. `{ Profile: params }`. */
+const run = (params) => ({ Run: { params } });
+
+/** The report of analysis `name` in a `Done` response (or `{ error }` when it failed); nothing
+ * when the response is not that analysis's answer. */
+function report(response, name) {
+  const done = response.Done;
+  if (!done) return null;
+  if (done.result.Err) return { error: JSON.stringify(done.result.Err) };
+  return done.result.Ok[name] ?? null;
+}
+
 /** Loads with Vigil, profiles the whole table, then builds and models the daily series, all in
  * the worker; resolves to the timings. */
 window.runVigilProfile = () => new Promise((resolve) => {
@@ -41,20 +53,19 @@ window.runVigilProfile = () => new Promise((resolve) => {
       loadMs = performance.now() - started;
       started = performance.now();
       const params = { now_ms: null, missing_alert_share: 0.05, top_values: 10, key: null };
-      worker.postMessage(envelope(2, { Profile: { params } }));
-    } else if (response.Profile) {
-      const p = response.Profile.profile;
+      worker.postMessage(envelope(2, run({ Profile: params })));
+    } else if (report(response, 'Profile')) {
+      const p = report(response, 'Profile');
+      if (p.error) { resolve({ ok: false, error: p.error }); return; }
       profile = { profileMs: performance.now() - started, rows: p.rows, columns: p.columns.length };
-      // Then a daily series of every row with the full model pipeline (protocol.rs `Trend`).
+      // Then a daily series of every row with the full model pipeline (the `trend` analysis).
       started = performance.now();
-      const series = { time_column: 'created_at', metric: { kind: 'count' }, granularity: 'Day', utc_offset_minutes: 0, time_zone: null, split: null };
-      const model = { horizon: 14, sensitivity: 4.0, log_trend: false, target: null, lower_bound: 0.0, upper_bound: null };
-      worker.postMessage(envelope(3, { Trend: { series, model } }));
-    } else if (response.Trend) {
-      const report = response.Trend.result.Ok;
-      if (!report) { resolve({ ok: false, error: JSON.stringify(response.Trend.result) }); return; }
-      trend = { trendMs: performance.now() - started, trendWorkerMs: report.elapsed_ms, periods: report.series.values.length };
-      // Then the root cause of the scam wave (protocol.rs `RootCause`): every dimension,
+      worker.postMessage(envelope(3, run({ Trend: { time: 'created_at', metric: 'count', granularity: 'Day' } })));
+    } else if (report(response, 'Trend')) {
+      const trendReport = report(response, 'Trend');
+      if (trendReport.error) { resolve({ ok: false, error: trendReport.error }); return; }
+      trend = { trendMs: performance.now() - started, trendWorkerMs: response.Done.elapsed_ms, periods: trendReport.series.values.length };
+      // Then the root cause of the scam wave (the `rca` analysis): every dimension,
       // combinations to depth 3, the two weeks before as baseline.
       started = performance.now();
       const day = 86_400_000;
@@ -63,11 +74,11 @@ window.runVigilProfile = () => new Promise((resolve) => {
         time_column: 'created_at', metric: { kind: 'count' }, dimensions: null, max_depth: 3, explain_share: 0.8,
         baseline: { start_ms: start - 14 * day, end_ms: start }, incident: { start_ms: start, end_ms: start + 4 * day },
       };
-      worker.postMessage(envelope(4, { RootCause: { params } }));
-    } else if (response.RootCause) {
-      const report = response.RootCause.result.Ok;
-      if (!report) { resolve({ ok: false, error: JSON.stringify(response.RootCause.result) }); return; }
-      resolve({ ok: true, loadMs, ...profile, ...trend, rcaMs: performance.now() - started, rcaDimensions: report.dimensions.length, rcaSummary: report.summary });
+      worker.postMessage(envelope(4, run({ RootCause: params })));
+    } else if (report(response, 'RootCause')) {
+      const rca = report(response, 'RootCause');
+      if (rca.error) { resolve({ ok: false, error: rca.error }); return; }
+      resolve({ ok: true, loadMs, ...profile, ...trend, rcaMs: performance.now() - started, rcaDimensions: rca.dimensions.length, rcaSummary: rca.summary });
     } else if (response.LoadFailed || response.Failed) {
       resolve({ ok: false, error: JSON.stringify(response) });
     }
@@ -170,20 +181,18 @@ window.runKmeans = (tool, k, iterations) => {
       worker.postMessage({ file, k, iterations });
     });
   }
-  const request = (summary) => ({
+  const request = (summary) => run({
     Cluster: {
-      params: {
-        entity: null, features: summary.columns.map((c) => ({ column: c.name, encoding: 'Numeric' })), entity_count: false, log1p: false, standardise: false, clip_z: null, missing: 'Drop',
-        algorithm: { KMeans: { k, n_init: 1, max_iter: iterations } }, sample_limit: summary.n_rows, seed: 7, label: null, scan_k: false,
-      },
+      entity: null, features: summary.columns.map((c) => ({ column: c.name, encoding: 'Numeric' })), entity_count: false, log1p: false, standardise: false, clip_z: null, missing: 'Drop',
+      algorithm: { KMeans: { k, n_init: 1, max_iter: iterations } }, sample_limit: summary.n_rows, seed: 7, label: null, scan_k: false,
     },
   });
-  return vigilAnalysis(file, request, (response, run) => {
-    const c = response.Cluster;
+  return vigilAnalysis(file, request, (response, progress) => {
+    const c = report(response, 'Cluster');
     if (!c) return null;
-    if (!c.result.Ok) return { ok: false, error: JSON.stringify(c.result) };
-    const timings = Object.fromEntries(c.timings);
-    return { ok: true, rows: run.rows, ms: performance.now() - run.started, fitMs: timings.fit ?? 0, timings, iterations: c.result.Ok.iterations, progressMessages: run.steps };
+    if (c.error) return { ok: false, error: c.error };
+    const timings = Object.fromEntries(response.Done.timings);
+    return { ok: true, rows: progress.rows, ms: performance.now() - progress.started, fitMs: timings.fit ?? 0, timings, iterations: c.iterations, progressMessages: progress.steps };
   });
 };
 
@@ -192,13 +201,12 @@ window.runKmeans = (tool, k, iterations) => {
  * answer, the progress messages seen on the way and the report's summary. */
 window.runVigilRootCause = (windows) => {
   const file = document.getElementById('file').files[0];
-  const request = () => ({ RootCause: { params: { time_column: 't', metric: { kind: 'count' }, dimensions: null, max_depth: 3, explain_share: 0.8, ...windows } } });
-  return vigilAnalysis(file, request, (response, run) => {
-    const r = response.RootCause;
-    if (!r) return null;
-    const report = r.result.Ok;
-    if (!report) return { ok: false, error: JSON.stringify(r.result) };
-    return { ok: true, rows: run.rows, ms: performance.now() - run.started, workerMs: r.elapsed_ms, steps: run.steps, dimensions: report.dimensions.length, examined: report.examined, summary: report.summary };
+  const request = () => run({ RootCause: { time_column: 't', metric: { kind: 'count' }, dimensions: null, max_depth: 3, explain_share: 0.8, ...windows } });
+  return vigilAnalysis(file, request, (response, progress) => {
+    const rca = report(response, 'RootCause');
+    if (!rca) return null;
+    if (rca.error) return { ok: false, error: rca.error };
+    return { ok: true, rows: progress.rows, ms: performance.now() - progress.started, workerMs: response.Done.elapsed_ms, steps: progress.steps, dimensions: rca.dimensions.length, examined: rca.examined, summary: rca.summary };
   });
 };
 

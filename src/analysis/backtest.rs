@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress};
 use super::labels::LabelSpec;
 use crate::data::expr::{compile, parse, to_sql};
 use crate::data::table::{ColumnType, Table, Value};
@@ -34,10 +35,14 @@ pub struct BacktestParams {
     pub time_column: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Error)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Error)]
 pub enum BacktestError {
     #[error("there is no label column “{0}”")]
     NoLabel(String),
+    #[error("choose a label column in the Profile tab (Ground truth) first")]
+    ChooseLabel,
+    #[error("write a rule first, e.g. prior_strikes >= 2 and account_age_days < 30")]
+    NoRules,
     #[error("no row has a label")]
     NoLabelledRows,
     #[error("at most {MAX_RULES} rules side by side")]
@@ -45,9 +50,17 @@ pub enum BacktestError {
     #[error("there is no column “{0}”")]
     NoColumn(String),
     #[error("“{column}” is {kind}: a score must be a number")]
-    NotNumeric { column: String, kind: &'static str },
+    NotNumeric { column: String, kind: String },
     #[error("the score needs both classes among the labelled rows with a score ({positives} positive, {negatives} negative)")]
     OneClass { positives: u64, negatives: u64 },
+    #[error("stopped before it finished")]
+    Stopped,
+}
+
+impl From<crate::analysis::contract::Stopped> for BacktestError {
+    fn from(_: crate::analysis::contract::Stopped) -> Self {
+        Self::Stopped
+    }
 }
 
 /// Counts of a binary decision against the truth.
@@ -146,11 +159,41 @@ fn week_of_day(day: i64) -> i64 {
     (day + 3).div_euclid(7)
 }
 
+/// Rules backtested against the label, as an analysis.
+pub struct Backtest;
+
+impl Analysis for Backtest {
+    const NAME: &'static str = "backtest";
+    const TITLE: &'static str = "Rules";
+    type Params = BacktestParams;
+    type Report = BacktestReport;
+    type Error = BacktestError;
+
+    fn check(params: &BacktestParams) -> Result<(), BacktestError> {
+        if params.label.column.is_empty() {
+            return Err(BacktestError::ChooseLabel);
+        }
+        if params.rules.iter().all(|r| r.text.trim().is_empty()) {
+            return Err(BacktestError::NoRules);
+        }
+        if params.rules.len() > MAX_RULES {
+            return Err(BacktestError::TooManyRules);
+        }
+        Ok(())
+    }
+
+    async fn run(table: &Table, rows: &[u32], params: &BacktestParams, progress: &mut impl Progress) -> Result<BacktestReport, BacktestError> {
+        backtest_in_steps(table, rows, params, progress).await
+    }
+}
+
 /// Evaluates the rules on `rows` (rows with a missing label are left out and counted).
 pub fn backtest(table: &Table, rows: &[u32], params: &BacktestParams) -> Result<BacktestReport, BacktestError> {
-    if params.rules.len() > MAX_RULES {
-        return Err(BacktestError::TooManyRules);
-    }
+    run_now::<Backtest>(table, rows, params)
+}
+
+async fn backtest_in_steps(table: &Table, rows: &[u32], params: &BacktestParams, progress: &mut impl Progress) -> Result<BacktestReport, BacktestError> {
+    progress.step("label", "Reading the label", 0.0).await?;
     let truth = params.label.truth(table).ok_or_else(|| BacktestError::NoLabel(params.label.column.clone()))?;
     let positive_classes = params.label.positive_classes(table).unwrap_or_default();
     let labelled: Vec<(usize, bool)> = rows.iter().filter_map(|&r| truth.get(r as usize).copied().flatten().map(|t| (r as usize, t))).collect();
@@ -183,7 +226,8 @@ pub fn backtest(table: &Table, rows: &[u32], params: &BacktestParams) -> Result<
     // Flags per rule (None: the rule does not run).
     let mut flags: Vec<Option<Vec<bool>>> = Vec::new();
     let mut results: Vec<Result<RuleResult, String>> = Vec::new();
-    for spec in &params.rules {
+    for (rule_idx, spec) in params.rules.iter().enumerate() {
+        progress.step("rules", &spec.name, 0.1 + 0.8 * rule_idx as f64 / params.rules.len() as f64).await?;
         let compiled = parse(&spec.text).map_err(|e| e.to_string()).and_then(|expr| {
             let (sql, notes) = to_sql(&expr, Some(table));
             compile(table, &expr).map(|c| (c, sql, notes)).map_err(|e| e.to_string())
@@ -284,6 +328,41 @@ pub struct ScoreParams {
     pub min_precision: f64,
 }
 
+/// The Models tab's score choices, as the link stores them; with the label they make the
+/// [`ScoreParams`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScoreSettings {
+    pub column: Option<String>,
+    pub threshold: Option<f64>,
+    pub min_precision: f64,
+}
+
+impl Default for ScoreSettings {
+    fn default() -> Self {
+        Self { column: None, threshold: None, min_precision: 0.9 }
+    }
+}
+
+impl ScoreSettings {
+    /// The analysis's parameters, once a score column is chosen.
+    pub fn params(&self, label: LabelSpec) -> Option<ScoreParams> {
+        Some(ScoreParams { score: self.column.clone()?, label, threshold: self.threshold, min_precision: self.min_precision })
+    }
+}
+
+impl FitColumns for ScoreSettings {
+    fn fit_columns(mut self, columns: &[(String, ColumnType)], notices: &mut Vec<String>) -> Option<Self> {
+        if let Some(column) = self.column.take_if(|c| !has_column(columns, c)) {
+            notices.push(missing_column("score column", &column));
+        }
+        if !(self.min_precision.is_finite() && (0.0..=1.0).contains(&self.min_precision)) {
+            self.min_precision = Self::default().min_precision;
+        }
+        Some(self)
+    }
+}
+
 /// One point of a curve: the threshold and what flagging score ≥ threshold gives.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CurvePoint {
@@ -314,12 +393,35 @@ pub struct ScoreReport {
     pub best_for_precision: Option<CurvePoint>,
 }
 
+/// A score column against the label, as an analysis.
+pub struct Scores;
+
+impl Analysis for Scores {
+    const NAME: &'static str = "scores";
+    const TITLE: &'static str = "Score curves";
+    type Params = ScoreParams;
+    type Report = ScoreReport;
+    type Error = BacktestError;
+
+    fn check(params: &ScoreParams) -> Result<(), BacktestError> {
+        if params.score.is_empty() {
+            return Err(BacktestError::NoColumn(String::new()));
+        }
+        Ok(())
+    }
+
+    async fn run(table: &Table, rows: &[u32], params: &ScoreParams, progress: &mut impl Progress) -> Result<ScoreReport, BacktestError> {
+        progress.step("curves", "Sorting the scores", 0.0).await?;
+        score_curves(table, rows, params)
+    }
+}
+
 /// ROC and precision-recall of a numeric score against the label.
 pub fn score_curves(table: &Table, rows: &[u32], params: &ScoreParams) -> Result<ScoreReport, BacktestError> {
     let truth = params.label.truth(table).ok_or_else(|| BacktestError::NoLabel(params.label.column.clone()))?;
     let column = table.column(&params.score).ok_or_else(|| BacktestError::NoColumn(params.score.clone()))?;
     if !matches!(column.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean) {
-        return Err(BacktestError::NotNumeric { column: column.name.clone(), kind: column.kind.label() });
+        return Err(BacktestError::NotNumeric { column: column.name.clone(), kind: column.kind.label().to_string() });
     }
     let mut missing_score = 0;
     let mut pairs: Vec<(f64, bool)> = Vec::with_capacity(rows.len());

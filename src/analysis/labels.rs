@@ -11,6 +11,7 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress};
 use crate::data::table::{Column, ColumnType, Table, Value};
 use crate::data::time::Buckets;
 
@@ -67,14 +68,22 @@ pub struct LabelParams {
     pub now_ms: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Eq, thiserror::Error)]
 pub enum LabelError {
     #[error("there is no column {0:?}")]
     UnknownColumn(String),
     #[error("the label column {column:?} is {kind}; choose a category or boolean column")]
-    NotCategorical { column: String, kind: &'static str },
+    NotCategorical { column: String, kind: String },
     #[error("the label column {0:?} has no values in the selected rows")]
     NoLabels(String),
+    #[error("stopped before it finished")]
+    Stopped,
+}
+
+impl From<crate::analysis::contract::Stopped> for LabelError {
+    fn from(_: crate::analysis::contract::Stopped) -> Self {
+        Self::Stopped
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -431,11 +440,38 @@ fn leaks(table: &Table, rows: &[u32], labels: &[Option<String>], positive: &[Str
     out
 }
 
+/// The ground-truth checks as an analysis.
+pub struct Labels;
+
+impl Analysis for Labels {
+    const NAME: &'static str = "labels";
+    const TITLE: &'static str = "Ground truth";
+    type Params = LabelParams;
+    type Report = LabelReport;
+    type Error = LabelError;
+
+    fn check(params: &LabelParams) -> Result<(), LabelError> {
+        if params.label.is_empty() {
+            return Err(LabelError::UnknownColumn(String::new()));
+        }
+        Ok(())
+    }
+
+    async fn run(table: &Table, rows: &[u32], params: &LabelParams, progress: &mut impl Progress) -> Result<LabelReport, LabelError> {
+        check_in_steps(table, rows, params, progress).await
+    }
+}
+
 /// Checks the label column over the selected rows.
 pub fn check_labels(table: &Table, rows: &[u32], params: &LabelParams) -> Result<LabelReport, LabelError> {
+    run_now::<Labels>(table, rows, params)
+}
+
+async fn check_in_steps(table: &Table, rows: &[u32], params: &LabelParams, progress: &mut impl Progress) -> Result<LabelReport, LabelError> {
+    progress.step("labels", "Reading the labels", 0.0).await?;
     let label_column = column(table, &params.label)?;
     if !matches!(label_column.kind, ColumnType::Category | ColumnType::Boolean) {
-        return Err(LabelError::NotCategorical { column: params.label.clone(), kind: label_column.kind.label() });
+        return Err(LabelError::NotCategorical { column: params.label.clone(), kind: label_column.kind.label().to_string() });
     }
     let item = params.item.as_deref().map(|name| column(table, name)).transpose()?;
     let reviewer = params.reviewer.as_deref().map(|name| column(table, name)).transpose()?;
@@ -464,22 +500,44 @@ pub fn check_labels(table: &Table, rows: &[u32], params: &LabelParams) -> Result
     let positives = labels.iter().flatten().filter(|l| positive.contains(l)).count();
     let is_positive: Vec<Option<bool>> = labels.iter().map(|l| l.as_ref().map(|l| positive.contains(l))).collect();
     let class_names: Vec<String> = classes.iter().map(|(c, _)| c.clone()).collect();
+    progress.step("agreement", "Items, reviewers and agreement", 0.3).await?;
     let items = item.map(|item| ratings_by_item(rows, &labels, item, reviewer));
+    let conflicts = items.as_ref().map(|items| conflicts(items));
+    let agreement = items.as_ref().filter(|_| reviewer.is_some()).map(|items| agreement(items, &class_names, &positive));
     let mut exclude = vec![params.label.as_str()];
     exclude.extend(params.item.as_deref());
     exclude.extend(params.reviewer.as_deref());
+    progress.step("leakage", "Columns that give the label away", 0.6).await?;
+    let leaks = leaks(table, rows, &labels, &positive, &exclude);
     Ok(LabelReport {
         label: params.label.clone(),
         baseline: classes.first().map_or(0.0, |(_, n)| *n as f64 / labelled as f64),
         positive_rate: positives as f64 / labelled as f64,
         missing: rows.len() - labelled,
         over_time: over_time(rows, &is_positive, time, params.now_ms),
-        conflicts: items.as_ref().map(|items| conflicts(items)),
-        agreement: items.as_ref().filter(|_| reviewer.is_some()).map(|items| agreement(items, &class_names, &positive)),
-        leaks: leaks(table, rows, &labels, &positive, &exclude),
+        conflicts,
+        agreement,
+        leaks,
         positive,
         classes,
     })
+}
+
+
+impl FitColumns for LabelParams {
+    /// Dropped whole when the label column is gone; a missing companion column is dropped alone.
+    fn fit_columns(mut self, columns: &[(String, ColumnType)], notices: &mut Vec<String>) -> Option<Self> {
+        if !has_column(columns, &self.label) {
+            notices.push(missing_column("label settings", &self.label));
+            return None;
+        }
+        for slot in [&mut self.item, &mut self.reviewer, &mut self.time] {
+            if let Some(column) = slot.take_if(|c| !has_column(columns, c)) {
+                notices.push(missing_column("label companion column", &column));
+            }
+        }
+        Some(self)
+    }
 }
 
 #[cfg(test)]

@@ -3,11 +3,13 @@
 
 pub mod backtest;
 pub mod cluster;
+pub mod contract;
 pub mod features;
 pub mod labels;
 pub mod nan_serde;
 pub mod profile;
 pub mod regression;
+pub mod registry;
 pub mod rootcause;
 pub mod series;
 pub mod stats;

@@ -10,6 +10,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 use serde::{Deserialize, Serialize};
 use std::hash::{Hash, Hasher};
 
+use super::contract::{run_now, Analysis, Progress};
 use super::stats::{auto_bin_count, describe, histogram, mad_outliers, Describe, Histogram, MadOutliers};
 use crate::data::filter::Clause;
 use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value};
@@ -36,7 +37,7 @@ impl Default for ProfileParams {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, thiserror::Error)]
 pub enum ProfileError {
     #[error("the missing-value threshold must be between 0 and 1, got {0}")]
     BadThreshold(f64),
@@ -44,6 +45,14 @@ pub enum ProfileError {
     BadTopValues(usize),
     #[error("the key column {0:?} does not exist")]
     UnknownKey(String),
+    #[error("stopped before it finished")]
+    Stopped,
+}
+
+impl From<crate::analysis::contract::Stopped> for ProfileError {
+    fn from(_: crate::analysis::contract::Stopped) -> Self {
+        Self::Stopped
+    }
 }
 
 impl ProfileParams {
@@ -533,15 +542,44 @@ fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, a
     }
 }
 
+/// The profile as an analysis: every column, correlations, duplicates and alerts.
+pub struct Profile;
+
+impl Analysis for Profile {
+    const NAME: &'static str = "profile";
+    const TITLE: &'static str = "Profile";
+    type Params = ProfileParams;
+    type Report = TableProfile;
+    type Error = ProfileError;
+
+    fn check(params: &ProfileParams) -> Result<(), ProfileError> {
+        params.check()
+    }
+
+    async fn run(table: &Table, rows: &[u32], params: &ProfileParams, progress: &mut impl Progress) -> Result<TableProfile, ProfileError> {
+        profile_in_steps(table, rows, params, progress).await
+    }
+}
+
 /// Profiles `selection` (row indices) of `table`.
 pub fn profile_table(table: &Table, selection: &[u32], params: &ProfileParams) -> Result<TableProfile, ProfileError> {
-    params.check()?;
+    run_now::<Profile>(table, selection, params)
+}
+
+async fn profile_in_steps(table: &Table, selection: &[u32], params: &ProfileParams, progress: &mut impl Progress) -> Result<TableProfile, ProfileError> {
     if let Some(key) = params.key.as_deref().filter(|k| table.column(k).is_none()) {
         return Err(ProfileError::UnknownKey(key.to_string()));
     }
     let rows = selection.len();
-    let columns: Vec<ColumnProfile> = table.columns.iter().map(|c| profile_column(c, selection, params)).collect();
+    let n_columns = table.columns.len().max(1) as f64;
+    let mut columns: Vec<ColumnProfile> = Vec::with_capacity(table.columns.len());
+    for (idx, column) in table.columns.iter().enumerate() {
+        progress.step("columns", &column.name, 0.7 * idx as f64 / n_columns).await?;
+        columns.push(profile_column(column, selection, params));
+    }
+    progress.step("correlations", "", 0.7).await?;
     let correlations = correlations(table, selection);
+    progress.step("duplicates", "", 0.85).await?;
     let duplicate_rows = count_duplicate_rows(table, selection);
     let mut alerts = Vec::new();
     for profile in &columns {

@@ -12,6 +12,7 @@ use ndarray::{Array1, Array2, Axis};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress};
 use super::labels::LabelSpec;
 use crate::data::table::{Column, ColumnType, Table, Value};
 
@@ -36,14 +37,14 @@ pub struct RegressionParams {
     pub predictors: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Error)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Error)]
 pub enum RegressionError {
     #[error("there is no column “{0}”")]
     NoColumn(String),
     #[error("choose {0}")]
-    Missing(&'static str),
+    Missing(String),
     #[error("“{column}” is {kind}: {need}")]
-    WrongType { column: String, kind: &'static str, need: &'static str },
+    WrongType { column: String, kind: String, need: String },
     #[error("“{0}” has more than {MAX_LEVELS} values: too many for one-hot predictors")]
     TooManyLevels(String),
     #[error("{rows} complete rows for {parameters} parameters: need more rows than parameters")]
@@ -54,6 +55,14 @@ pub enum RegressionError {
     Separation,
     #[error("the outcome has one class only among the complete rows")]
     OneClass,
+    #[error("stopped before it finished")]
+    Stopped,
+}
+
+impl From<crate::analysis::contract::Stopped> for RegressionError {
+    fn from(_: crate::analysis::contract::Stopped) -> Self {
+        Self::Stopped
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,7 +133,7 @@ fn design<'t>(table: &'t Table, name: &str, rows: &[u32]) -> Result<(Design<'t>,
             let names = levels.iter().map(|l| format!("{name}[{l}]")).collect();
             Ok((Design::Levels { column, levels }, names, reference))
         }
-        ColumnType::Timestamp => Err(RegressionError::WrongType { column: name.to_string(), kind: column.kind.label(), need: "use a number or a category" }),
+        ColumnType::Timestamp => Err(RegressionError::WrongType { column: name.to_string(), kind: column.kind.label().to_string(), need: "use a number or a category".to_string() }),
     }
 }
 
@@ -158,23 +167,47 @@ fn sigmoid(v: f64) -> f64 {
     }
 }
 
+/// Linear or logistic regression, as an analysis.
+pub struct Regression;
+
+impl Analysis for Regression {
+    const NAME: &'static str = "regression";
+    const TITLE: &'static str = "Regression";
+    type Params = RegressionParams;
+    type Report = RegressionReport;
+    type Error = RegressionError;
+
+    fn check(params: &RegressionParams) -> Result<(), RegressionError> {
+        if params.predictors.is_empty() {
+            return Err(RegressionError::Missing("at least one predictor".to_string()));
+        }
+        Ok(())
+    }
+
+    async fn run(table: &Table, rows: &[u32], params: &RegressionParams, progress: &mut impl Progress) -> Result<RegressionReport, RegressionError> {
+        regress_in_steps(table, rows, params, progress).await
+    }
+}
+
 /// Fits the regression over `rows`.
 pub fn regress(table: &Table, rows: &[u32], params: &RegressionParams) -> Result<RegressionReport, RegressionError> {
-    if params.predictors.is_empty() {
-        return Err(RegressionError::Missing("at least one predictor"));
-    }
+    run_now::<Regression>(table, rows, params)
+}
+
+async fn regress_in_steps(table: &Table, rows: &[u32], params: &RegressionParams, progress: &mut impl Progress) -> Result<RegressionReport, RegressionError> {
+    progress.step("design", "Building the design matrix", 0.0).await?;
     // The outcome per row.
     let (outcome_name, outcome): (String, Vec<Option<f64>>) = match params.kind {
         RegressionKind::Linear => {
-            let name = params.target.clone().ok_or(RegressionError::Missing("a numeric column to explain"))?;
+            let name = params.target.clone().ok_or(RegressionError::Missing("a numeric column to explain".to_string()))?;
             let column = table.column(&name).ok_or_else(|| RegressionError::NoColumn(name.clone()))?;
             if !matches!(column.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean) {
-                return Err(RegressionError::WrongType { column: name, kind: column.kind.label(), need: "linear regression explains a number" });
+                return Err(RegressionError::WrongType { column: name, kind: column.kind.label().to_string(), need: "linear regression explains a number".to_string() });
             }
             (name, rows.iter().map(|&r| column.numeric(r as usize)).collect())
         }
         RegressionKind::Logistic => {
-            let label = params.label.clone().ok_or(RegressionError::Missing("a label column (Profile tab)"))?;
+            let label = params.label.clone().ok_or(RegressionError::Missing("a label column (Profile tab)".to_string()))?;
             let truth = label.truth(table).ok_or_else(|| RegressionError::NoColumn(label.column.clone()))?;
             (label.column.clone(), rows.iter().map(|&r| truth.get(r as usize).copied().flatten().map(|t| f64::from(u8::from(t)))).collect())
         }
@@ -235,6 +268,7 @@ pub fn regress(table: &Table, rows: &[u32], params: &RegressionParams) -> Result
         notes.push(format!("{dropped} rows with a missing value left out."));
     }
 
+    progress.step("fit", "Fitting", 0.5).await?;
     match params.kind {
         RegressionKind::Linear => {
             let (beta, unscaled) = least_squares(&x, &y)?;
@@ -361,6 +395,19 @@ pub fn regress(table: &Table, rows: &[u32], params: &RegressionParams) -> Result
                 notes,
             })
         }
+    }
+}
+
+
+impl FitColumns for RegressionParams {
+    /// Dropped whole when a predictor, the target or the label column is gone.
+    fn fit_columns(self, columns: &[(String, ColumnType)], notices: &mut Vec<String>) -> Option<Self> {
+        let absent = self.predictors.iter().map(String::as_str).chain(self.target.as_deref()).chain(self.label.as_ref().map(|l| l.column.as_str())).find(|c| !has_column(columns, c));
+        if let Some(column) = absent {
+            notices.push(missing_column("regression settings", column));
+            return None;
+        }
+        Some(self)
     }
 }
 

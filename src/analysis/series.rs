@@ -10,6 +10,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
+use super::contract::{complete, Progress, Unobserved};
 use super::stats::quantile_sorted;
 use crate::data::filter::{evaluate_filter, Clause, Filter, FilterError};
 use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value, MISSING_CODE};
@@ -112,6 +113,61 @@ impl Metric {
 
     pub fn is_rate(&self) -> bool {
         matches!(self, Metric::Rate { .. })
+    }
+
+    /// The column the metric reads (a rate's condition column), if any.
+    pub fn column(&self) -> Option<&str> {
+        match self {
+            Metric::Count => None,
+            Metric::Sum { column } | Metric::Mean { column } | Metric::Median { column } | Metric::P95 { column } | Metric::Distinct { column } => Some(column),
+            Metric::Rate { condition } => Some(condition.column()).filter(|c| !c.is_empty()),
+        }
+    }
+}
+
+/// What a trend measures, before its column is chosen (the Trends tab's metric menu).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricKind {
+    Count,
+    Sum,
+    Mean,
+    Median,
+    P95,
+    Distinct,
+    Rate,
+}
+
+impl MetricKind {
+    pub const ALL: [MetricKind; 7] = [Self::Count, Self::Sum, Self::Mean, Self::Median, Self::P95, Self::Distinct, Self::Rate];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Count => "row count",
+            Self::Sum => "sum of",
+            Self::Mean => "mean of",
+            Self::Median => "median of",
+            Self::P95 => "p95 of",
+            Self::Distinct => "distinct count of",
+            Self::Rate => "share of rows where",
+        }
+    }
+
+    /// Its name in links ("p95").
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::Count => "count",
+            Self::Sum => "sum",
+            Self::Mean => "mean",
+            Self::Median => "median",
+            Self::P95 => "p95",
+            Self::Distinct => "distinct",
+            Self::Rate => "rate",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.slug() == slug)
     }
 }
 
@@ -280,24 +336,34 @@ impl Series {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, thiserror::Error)]
 pub enum SeriesError {
     #[error("there is no column {0:?}")]
     UnknownColumn(String),
     #[error("{column:?} is a {kind} column, not a timestamp; choose a time column or change its type in the Data tab")]
-    NotTime { column: String, kind: &'static str },
+    NotTime { column: String, kind: String },
     #[error("{column:?} is a {kind} column; {metric} needs numbers")]
-    NotNumeric { column: String, kind: &'static str, metric: String },
+    NotNumeric { column: String, kind: String, metric: String },
     #[error("no selected row has a value in {0:?}")]
     NoTimes(String),
     #[error("{granularity} buckets over this span would make {buckets} points (at most {max}); choose a coarser granularity or filter to a shorter time range")]
-    TooManyBuckets { granularity: &'static str, buckets: u64, max: usize },
+    TooManyBuckets { granularity: String, buckets: u64, max: usize },
     #[error("the time zone offset {0} minutes is outside −14:00 … +14:00")]
     BadOffset(i32),
     #[error("{0:?} is not a time zone of the IANA database (e.g. Europe/Berlin)")]
     UnknownZone(String),
     #[error("rate condition: {0}")]
     Condition(#[from] FilterError),
+    #[error("choose {0}")]
+    Choose(String),
+    #[error("stopped before it finished")]
+    Stopped,
+}
+
+impl From<crate::analysis::contract::Stopped> for SeriesError {
+    fn from(_: crate::analysis::contract::Stopped) -> Self {
+        Self::Stopped
+    }
 }
 
 /// Bucket index of local time `local_ms` on a granularity's own scale (hours, days, Monday
@@ -493,17 +559,26 @@ fn metric_column<'t>(table: &'t Table, metric: &Metric) -> Result<Option<&'t Col
     let column = table.column(name).ok_or_else(|| SeriesError::UnknownColumn(name.clone()))?;
     let numeric_kind = matches!(column.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean);
     if !numeric_kind && !matches!(metric, Metric::Distinct { .. }) {
-        return Err(SeriesError::NotNumeric { column: name.clone(), kind: column.kind.label(), metric: metric.describe() });
+        return Err(SeriesError::NotNumeric { column: name.clone(), kind: column.kind.label().to_string(), metric: metric.describe() });
     }
     Ok(Some(column))
 }
 
+/// Rows read between two progress steps.
+const ROWS_PER_STEP: usize = 1 << 18;
+
 /// Builds the series of `params.metric` over the selected `rows`.
 pub fn build_series(table: &Table, rows: &[u32], params: &SeriesParams) -> Result<Series, SeriesError> {
+    complete(build_series_in_steps(table, rows, params, &mut Unobserved)).unwrap_or(Err(SeriesError::Stopped))
+}
+
+/// [`build_series`], stepping `progress` every [`ROWS_PER_STEP`] rows.
+pub async fn build_series_in_steps(table: &Table, rows: &[u32], params: &SeriesParams, progress: &mut impl Progress) -> Result<Series, SeriesError> {
+    progress.step("aggregate", "Reading the time column", 0.0).await?;
     let zone = Zone::new(params.utc_offset_minutes, params.time_zone.as_deref())?;
     let time = table.column(&params.time_column).ok_or_else(|| SeriesError::UnknownColumn(params.time_column.clone()))?;
     let ColumnData::Timestamp { ms, valid } = &time.data else {
-        return Err(SeriesError::NotTime { column: params.time_column.clone(), kind: time.kind.label() });
+        return Err(SeriesError::NotTime { column: params.time_column.clone(), kind: time.kind.label().to_string() });
     };
     let value_column = metric_column(table, &params.metric)?;
     let condition: Option<Vec<bool>> = match &params.metric {
@@ -557,7 +632,7 @@ pub fn build_series(table: &Table, rows: &[u32], params: &SeriesParams) -> Resul
     };
     let buckets = (key_of(last) + 1).max(1) as u64;
     if buckets > MAX_BUCKETS as u64 {
-        return Err(SeriesError::TooManyBuckets { granularity: granularity.label(), buckets, max: MAX_BUCKETS });
+        return Err(SeriesError::TooManyBuckets { granularity: granularity.label().to_string(), buckets, max: MAX_BUCKETS });
     }
     let n = buckets as usize;
     let starts_ms: Vec<i64> = (0..n as i64)
@@ -582,6 +657,9 @@ pub fn build_series(table: &Table, rows: &[u32], params: &SeriesParams) -> Resul
     let mut group_totals = vec![0u64; n_groups];
     let mut missing_metric = 0u64;
     for (idx, &(row, t)) in timed.iter().enumerate() {
+        if idx % ROWS_PER_STEP == 0 {
+            progress.step("aggregate", "Aggregating the periods", 0.1 + 0.6 * idx as f64 / timed.len() as f64).await?;
+        }
         if t < first || t > last {
             continue;
         }

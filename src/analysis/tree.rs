@@ -12,10 +12,11 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::features::{prepare_features, Encoding, FeatureParams, FeatureSpec};
+use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress};
+use super::features::{prepare_features, Encoding, FeatureError, FeatureParams, FeatureSpec};
 use super::labels::LabelSpec;
 use crate::data::expr::quote_column;
-use crate::data::table::{format_float, Table};
+use crate::data::table::{format_float, ColumnType, Table};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TreeParams {
@@ -33,18 +34,26 @@ pub struct TreeParams {
     pub precision_target: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Error)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Error)]
 pub enum TreeError {
     #[error("there is no label column “{0}”")]
     NoLabel(String),
-    #[error("{0}")]
-    Features(String),
+    #[error(transparent)]
+    Features(#[from] FeatureError),
     #[error("{what} must be {range}")]
-    BadParameter { what: &'static str, range: &'static str },
+    BadParameter { what: String, range: String },
     #[error("only {0} labelled rows: need at least 20 to train and test")]
     TooFewRows(usize),
     #[error("the tree could not be fitted: {0}")]
     Fit(String),
+    #[error("stopped before it finished")]
+    Stopped,
+}
+
+impl From<crate::analysis::contract::Stopped> for TreeError {
+    fn from(_: crate::analysis::contract::Stopped) -> Self {
+        Self::Stopped
+    }
 }
 
 /// One node, in depth-first order (a node's children follow it).
@@ -142,20 +151,44 @@ fn route(root: &linfa_trees::TreeNode<f64, usize>, row: ArrayView1<f64>) -> Vec<
     path
 }
 
+/// A decision tree read back as rules, as an analysis.
+pub struct Tree;
+
+impl Analysis for Tree {
+    const NAME: &'static str = "tree";
+    const TITLE: &'static str = "Decision tree";
+    type Params = TreeParams;
+    type Report = TreeReport;
+    type Error = TreeError;
+
+    fn check(params: &TreeParams) -> Result<(), TreeError> {
+        if !(1..=12).contains(&params.max_depth) {
+            return Err(TreeError::BadParameter { what: "the depth".to_string(), range: "between 1 and 12".to_string() });
+        }
+        if params.min_leaf == 0 {
+            return Err(TreeError::BadParameter { what: "the minimum leaf size".to_string(), range: "at least 1".to_string() });
+        }
+        if !(0.5..=0.99).contains(&params.precision_target) {
+            return Err(TreeError::BadParameter { what: "the precision target".to_string(), range: "between 50 % and 99 %".to_string() });
+        }
+        if !(0.05..=0.8).contains(&params.test_share) {
+            return Err(TreeError::BadParameter { what: "the held-out share".to_string(), range: "between 5 % and 80 %".to_string() });
+        }
+        Ok(())
+    }
+
+    async fn run(table: &Table, rows: &[u32], params: &TreeParams, progress: &mut impl Progress) -> Result<TreeReport, TreeError> {
+        learn_in_steps(table, rows, params, progress).await
+    }
+}
+
 /// Fits and reads back a tree on the labelled rows among `rows`.
 pub fn learn_tree(table: &Table, rows: &[u32], params: &TreeParams) -> Result<TreeReport, TreeError> {
-    if !(1..=12).contains(&params.max_depth) {
-        return Err(TreeError::BadParameter { what: "the depth", range: "between 1 and 12" });
-    }
-    if params.min_leaf == 0 {
-        return Err(TreeError::BadParameter { what: "the minimum leaf size", range: "at least 1" });
-    }
-    if !(0.5..=0.99).contains(&params.precision_target) {
-        return Err(TreeError::BadParameter { what: "the precision target", range: "between 50 % and 99 %" });
-    }
-    if !(0.05..=0.8).contains(&params.test_share) {
-        return Err(TreeError::BadParameter { what: "the held-out share", range: "between 5 % and 80 %" });
-    }
+    run_now::<Tree>(table, rows, params)
+}
+
+async fn learn_in_steps(table: &Table, rows: &[u32], params: &TreeParams, progress: &mut impl Progress) -> Result<TreeReport, TreeError> {
+    progress.step("features", "Reading the features", 0.0).await?;
     let truth = params.label.truth(table).ok_or_else(|| TreeError::NoLabel(params.label.column.clone()))?;
     let labelled: Vec<u32> = rows.iter().copied().filter(|&r| truth.get(r as usize).copied().flatten().is_some()).collect();
     if labelled.len() < 20 {
@@ -163,7 +196,7 @@ pub fn learn_tree(table: &Table, rows: &[u32], params: &TreeParams) -> Result<Tr
     }
     // The label column itself is no feature.
     let features: Vec<FeatureSpec> = params.features.iter().filter(|f| f.column != params.label.column).cloned().collect();
-    let prepared = prepare_features(table, &labelled, &FeatureParams::raw(features)).map_err(|e| TreeError::Features(e.to_string()))?;
+    let prepared = prepare_features(table, &labelled, &FeatureParams::raw(features))?;
     let x = prepared.raw;
     let y: Array1<usize> = labelled.iter().map(|&r| usize::from(truth.get(r as usize).copied().flatten() == Some(true))).collect();
 
@@ -177,7 +210,9 @@ pub fn learn_tree(table: &Table, rows: &[u32], params: &TreeParams) -> Result<Tr
     let x_train = x.select(Axis(0), &train_idx);
     let y_train: Array1<usize> = train_idx.iter().map(|&i| y[i]).collect();
     let t = params.precision_target;
+    progress.step("fit", "Growing the tree", 0.4).await?;
     let model = fit(&x_train, &y_train, params.max_depth, params.min_leaf, (t / (1.0 - t)) as f32)?;
+    progress.step("evaluate", "Training and held-out precision per node", 0.8).await?;
 
     // Route every row to its leaf path.
     let paths: Vec<Vec<bool>> = x.rows().into_iter().map(|row| route(model.root_node(), row)).collect();
@@ -290,6 +325,19 @@ pub fn numeric_features(columns: &[(String, crate::data::table::ColumnType)], la
         .filter(|(name, kind)| name != label && matches!(kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean))
         .map(|(name, _)| FeatureSpec { column: name.clone(), encoding: Encoding::Numeric })
         .collect()
+}
+
+
+impl FitColumns for TreeParams {
+    /// Dropped whole when a feature or the label column is gone.
+    fn fit_columns(self, columns: &[(String, ColumnType)], notices: &mut Vec<String>) -> Option<Self> {
+        let absent = self.features.iter().map(|f| f.column.as_str()).chain([self.label.column.as_str()]).find(|c| !has_column(columns, c));
+        if let Some(column) = absent {
+            notices.push(missing_column("decision tree settings", column));
+            return None;
+        }
+        Some(self)
+    }
 }
 
 #[cfg(test)]

@@ -82,12 +82,12 @@ pub struct Filter {
     pub clauses: Vec<Clause>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Eq, thiserror::Error)]
 pub enum FilterError {
     #[error("filter on {column:?}: there is no such column")]
     UnknownColumn { column: String },
     #[error("filter on {column:?}: a {op} filter does not apply to a {kind} column")]
-    WrongType { column: String, op: &'static str, kind: &'static str },
+    WrongType { column: String, op: String, kind: String },
     #[error("filter on {column:?}: the lower bound is above the upper bound")]
     EmptyRange { column: String },
     #[error("rule “{name}”: {message}")]
@@ -101,7 +101,7 @@ pub type Selection = Vec<u32>;
 fn check_clause<'t>(table: &'t Table, clause: &Clause) -> Result<&'t Column, FilterError> {
     let name = clause.column();
     let column = table.column(name).ok_or_else(|| FilterError::UnknownColumn { column: name.to_string() })?;
-    let wrong = |op| FilterError::WrongType { column: name.to_string(), op, kind: column.kind.label() };
+    let wrong = |op| FilterError::WrongType { column: name.to_string(), op, kind: column.kind.label().to_string() };
     match clause {
         Clause::Range { min: Some(lo), max: Some(hi), .. } if lo > hi => {
             return Err(FilterError::EmptyRange { column: name.to_string() })
@@ -112,9 +112,9 @@ fn check_clause<'t>(table: &'t Table, clause: &Clause) -> Result<&'t Column, Fil
         Clause::Range { .. }
             if !matches!(column.data, ColumnData::Int { .. } | ColumnData::Float { .. } | ColumnData::Bool { .. }) =>
         {
-            return Err(wrong("numeric range"))
+            return Err(wrong("numeric range".to_string()))
         }
-        Clause::TimeRange { .. } if column.kind != ColumnType::Timestamp => return Err(wrong("time range")),
+        Clause::TimeRange { .. } if column.kind != ColumnType::Timestamp => return Err(wrong("time range".to_string())),
         _ => {}
     }
     Ok(column)

@@ -5,26 +5,25 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
 
-use super::client;
+use super::client::{self, Hooks};
 use super::export::ReportButton;
-use super::share::{self, CopyLink, FileWanted, LinkNotices};
-use super::clusters_tab::ClustersTab;
-use super::data_tab::DataTab;
 use super::filter_bar::FilterBar;
-use super::models_tab::ModelsTab;
-use super::rootcause_tab::RootCauseTab;
-use super::trends_tab::TrendsTab;
-use super::profile_tab::ProfileTab;
-use super::state::{AppState, Tab};
+use super::panels::{self, TABS};
+use super::share::{self, CopyLink, FileWanted, LinkNotices};
+use super::state::AppState;
 use crate::data::demo::DemoParams;
-use crate::format::{format_count, format_bytes};
+use crate::format::{format_bytes, format_count};
 use crate::protocol::DataSource;
+
+/// What a load means for the rest of the app: the panels' defaults and a link's view.
+const HOOKS: Hooks = Hooks { loaded: share::on_loaded, abandoned: share::on_load_abandoned, reopen: share::reopen };
 
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
-    match client::start(state) {
+    panels::init(state);
+    match client::start(state, HOOKS) {
         Ok(()) => share::open_link(state),
         Err(message) => state.error.set(Some(message)),
     }
@@ -49,19 +48,19 @@ pub fn App() -> impl IntoView {
             <LinkNotices/>
             <FileWanted on_file=Callback::new(move |file| load_file(state, file))/>
             <nav class="tabs" role="tablist">
-                {Tab::ALL
+                {TABS
                     .into_iter()
                     .map(|tab| {
                         view! {
                             <button
                                 role="tab"
                                 class="tab"
-                                class:active=move || state.tab.get() == tab
-                                aria-selected=move || (state.tab.get() == tab).to_string()
-                                data-testid=format!("tab-{}", tab.slug())
-                                on:click=move |_| state.tab.set(tab)
+                                class:active=move || state.tab.get() == tab.slug
+                                aria-selected=move || (state.tab.get() == tab.slug).to_string()
+                                data-testid=format!("tab-{}", tab.slug)
+                                on:click=move |_| state.tab.set(tab.slug)
                             >
-                                {tab.label()}
+                                {tab.label}
                             </button>
                         }
                     })
@@ -70,14 +69,7 @@ pub fn App() -> impl IntoView {
             </nav>
             <main class="content">
                 {move || has_data.get().then(|| view! { <FilterBar/> })}
-                {move || match state.tab.get() {
-                    Tab::Data => view! { <DataTab/> }.into_any(),
-                    Tab::Profile => view! { <ProfileTab/> }.into_any(),
-                    Tab::Trends => view! { <TrendsTab/> }.into_any(),
-                    Tab::RootCause => view! { <RootCauseTab/> }.into_any(),
-                    Tab::Clusters => view! { <ClustersTab/> }.into_any(),
-                    Tab::Models => view! { <ModelsTab/> }.into_any(),
-                }}
+                {move || panels::tab(state.tab.get()).map(|tab| (tab.view)())}
             </main>
             <div class="drop-overlay" aria-hidden="true">
                 <div>"Drop a CSV, TSV or .csv.gz file to load it"</div>

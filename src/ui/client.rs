@@ -1,7 +1,9 @@
 //! The UI's handle on the worker: sends [`Request`]s, turns [`Response`]s into state.
 //!
 //! Requests made before the worker reports `Ready` are queued, since a worker drops messages
-//! that arrive before its wasm module has installed the handler.
+//! that arrive before its wasm module has installed the handler. Analyses' steps and answers
+//! go to the job that asked (`jobs::deliver`); answers to questions go to the callback given
+//! to [`ask`]; what a load means for the rest of the app is the shell's ([`Hooks`]).
 
 use std::cell::RefCell;
 
@@ -11,8 +13,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{File, MessageEvent, Worker};
 
+use super::jobs::{self, JobEvent};
 use super::state::{AppState, ColumnValues, Loading, RowPage};
-use crate::protocol::{Envelope, Request, Response};
+use crate::protocol::{DataSource, Envelope, Request, Response};
 
 struct Client {
     worker: Worker,
@@ -24,67 +27,40 @@ struct Client {
 /// Restarts closer together than this mean the crash repeats: the app stops restarting.
 const RESTART_QUIET_MS: f64 = 15_000.0;
 
+/// What the shell does when a load ends or the worker restarts (the client knows no panel).
+#[derive(Clone, Copy)]
+pub struct Hooks {
+    /// A table was loaded; the client has reset the app's shared state.
+    pub loaded: fn(AppState),
+    /// A load failed or was cancelled.
+    pub abandoned: fn(),
+    /// The worker was restarted: reopen this source (with its file) and the view on screen.
+    pub reopen: fn(AppState, DataSource, Option<File>),
+}
+
+type Answer = Box<dyn FnOnce(Response)>;
+
 thread_local! {
     static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
+    static HOOKS: std::cell::Cell<Option<Hooks>> = const { std::cell::Cell::new(None) };
     /// The load asked for last, and the one the table on screen came from (with its file).
-    static REQUESTED: RefCell<Option<(crate::protocol::DataSource, Option<File>)>> = const { RefCell::new(None) };
-    static LOADED: RefCell<Option<(crate::protocol::DataSource, Option<File>)>> = const { RefCell::new(None) };
+    static REQUESTED: RefCell<Option<(DataSource, Option<File>)>> = const { RefCell::new(None) };
+    static LOADED: RefCell<Option<(DataSource, Option<File>)>> = const { RefCell::new(None) };
     /// When the worker was last restarted after a crash (ms since the epoch).
     static LAST_RESTART: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NEG_INFINITY) };
-    /// Id of the latest trend request; older answers are dropped.
-    static LATEST_TREND: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-    /// Id of the latest root-cause request.
-    static LATEST_RCA: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Questions waiting for their answer, by request id.
+    static ANSWERS: RefCell<rustc_hash::FxHashMap<u64, Answer>> = RefCell::new(rustc_hash::FxHashMap::default());
 }
 
-/// Starts a clustering (cancelling one in flight); its steps and result land in `state`.
-pub fn request_cluster(state: AppState, params: crate::analysis::cluster::ClusterParams) {
-    cancel_cluster(state);
-    let id = send(Request::Cluster { params: params.clone() }, None);
-    state.cluster_params.set(Some(params));
-    state.cluster_point.set(None);
-    state.cluster_selection.set(None);
-    state.cluster_view.set(state.view_version.get_untracked());
-    state.cluster_running.set(Some(super::state::ClusterRun { id, stage: "Reading features".into(), fraction: 0.0 }));
-}
-
-/// Stops the clustering in flight, if any (the result shown before stays).
-pub fn cancel_cluster(state: AppState) {
-    if let Some(run) = state.cluster_running.get_untracked() {
-        send(Request::Cancel { id: run.id }, None);
-        state.cluster_running.set(None);
-    }
-}
-
-/// Asks the worker to explain a change; answers to earlier requests will be ignored.
-pub fn request_root_cause(state: AppState, params: crate::analysis::rootcause::RcaParams) {
-    let id = send(Request::RootCause { params }, None);
-    LATEST_RCA.set(id);
-    state.rca_pending.set(true);
-    state.rca_progress.set(Some(("Starting".into(), 0.0)));
-}
-
-/// Stops the root-cause analysis in flight, if any.
-pub fn cancel_root_cause(state: AppState) {
-    if state.rca_pending.get_untracked() {
-        send(Request::Cancel { id: LATEST_RCA.get() }, None);
-        // An answer already on its way is not shown.
-        LATEST_RCA.set(0);
-        state.rca_pending.set(false);
-        state.rca_progress.set(None);
-        state.rca.set(Some(Err("The analysis was cancelled; press Explain to run it again.".into())));
-    }
-}
-
-/// Asks for a trend report; answers to earlier trend requests will be ignored.
-pub fn request_trend(state: AppState, series: crate::analysis::series::SeriesParams, model: crate::analysis::trend::TrendParams) {
-    let id = send(Request::Trend { series, model }, None);
-    LATEST_TREND.set(id);
-    state.trend_pending.set(true);
+/// Asks the worker a question about the table or a clustering; `answer` gets the response.
+pub fn ask(request: Request, answer: impl FnOnce(Response) + 'static) {
+    let id = send(request, None);
+    ANSWERS.with_borrow_mut(|answers| answers.insert(id, Box::new(answer)));
 }
 
 /// Starts the worker and routes its responses into `state`.
-pub fn start(state: AppState) -> Result<(), String> {
+pub fn start(state: AppState, hooks: Hooks) -> Result<(), String> {
+    HOOKS.set(Some(hooks));
     let worker = spawn(state)?;
     CLIENT.with_borrow_mut(|client| *client = Some(Client { worker, ready: false, queue: Vec::new(), next_id: 1 }));
     Ok(())
@@ -117,11 +93,9 @@ fn restart(state: AppState) {
     LAST_RESTART.set(now);
     let crashed_load = state.loading.get_untracked().map(|l| l.what);
     state.loading.set(None);
-    state.trend_pending.set(false);
-    state.rca_pending.set(false);
-    state.rca_progress.set(None);
-    state.cluster_running.set(None);
-    state.tree_pending.set(false);
+    // Nothing in flight will answer.
+    jobs::reset_all();
+    ANSWERS.with_borrow_mut(rustc_hash::FxHashMap::clear);
     let fresh = if repeated { Err("it stopped again right after a restart".to_string()) } else { spawn(state) };
     let old = CLIENT.with_borrow_mut(|slot| {
         let client = slot.as_mut()?;
@@ -143,15 +117,14 @@ fn restart(state: AppState) {
         return;
     }
     let reopen = LOADED.with_borrow(Clone::clone);
-    let view = super::share::view_on_screen(state);
     let told = match (&crashed_load, &reopen) {
         (Some(what), Some(_)) => format!("Loading {what} stopped the analysis engine on an internal error; it was restarted with the data you had open."),
         (Some(what), None) => format!("Loading {what} stopped the analysis engine on an internal error; it was restarted."),
         (None, _) => "The analysis engine stopped on an internal error; it was restarted and your data and view reopened.".to_string(),
     };
     state.worker_notice.set(Some(told));
-    if let Some((source, file)) = reopen {
-        super::share::reopen(state, view, source, file);
+    if let (Some((source, file)), Some(hooks)) = (reopen, HOOKS.get()) {
+        (hooks.reopen)(state, source, file);
     }
 }
 
@@ -214,37 +187,22 @@ fn handle(state: AppState, response: Response) {
                 state.sort.set(None);
                 state.matched.set(Some(summary.n_rows));
                 state.label_params.set(None);
-                state.profile_key.set(None);
-                state.labels.set(None);
-                state.trend.set(None);
-                state.trend_settings.reset();
-                state.rca.set(None);
-                state.rca_params.set(None);
-                state.trend_marks.set(Vec::new());
-                state.cluster.set(None);
-                state.cluster_params.set(None);
-                state.cluster_running.set(None);
-                state.cluster_point.set(None);
-                state.cluster_selection.set(None);
-                state.backtest.set(None);
-                state.scores.set(None);
-                state.tree.set(None);
-                state.regression.set(None);
-                state.tree_params.set(None);
-                state.regression_params.set(None);
-                state.score_column.set(None);
-                state.score_threshold.set(None);
+                state.intent.set(None);
                 state.page.set(None);
                 state.type_overrides.set(Vec::new());
+                jobs::reset_all();
+                ANSWERS.with_borrow_mut(rustc_hash::FxHashMap::clear);
                 state.summary.set(Some(summary));
                 state.view_version.update(|v| *v += 1);
-                super::share::on_loaded(state);
+                if let Some(hooks) = HOOKS.get() {
+                    (hooks.loaded)(state);
+                }
             }
         }
         Response::LoadFailed { id, message } => {
             if is_current_load(state, id) {
                 state.loading.set(None);
-                super::share::on_load_abandoned();
+                abandoned();
                 let kept = if state.summary.get_untracked().is_some() { " The data loaded before is still here." } else { "" };
                 state.error.set(Some(format!("{message}{kept}")));
             }
@@ -252,51 +210,18 @@ fn handle(state: AppState, response: Response) {
         Response::Cancelled { id } => {
             if is_current_load(state, id) {
                 state.loading.set(None);
-                super::share::on_load_abandoned();
-            }
-            if state.cluster_running.get_untracked().is_some_and(|r| r.id == id) {
-                state.cluster_running.set(None);
+                abandoned();
             }
         }
-        Response::Step { id, stage, fraction } => {
-            if LATEST_RCA.get() == id && state.rca_pending.get_untracked() {
-                state.rca_progress.set(Some((stage, fraction)));
-            } else {
-                state.cluster_running.update(|run| {
-                    if let Some(run) = run.as_mut().filter(|r| r.id == id) {
-                        run.stage = stage;
-                        run.fraction = fraction;
-                    }
-                });
-            }
-        }
-        Response::Cluster { id, result, elapsed_ms, timings } => {
-            if state.cluster_running.get_untracked().is_some_and(|r| r.id == id) {
-                state.cluster_running.set(None);
-                state.cluster_elapsed_ms.set(elapsed_ms);
-                state.cluster_timings.set(timings);
-                state.cluster.set(Some(result));
-            }
-        }
-        Response::Backtest { result, .. } => state.backtest.set(Some(result)),
-        Response::Scores { result, .. } => state.scores.set(Some(result)),
-        Response::Regression { result, .. } => state.regression.set(Some(result)),
-        Response::Tree { result, .. } => {
-            state.tree_pending.set(false);
-            state.tree.set(Some(result));
-        }
-        Response::ClusterPoint { result, .. } => state.cluster_point.set(result.ok()),
-        Response::ClusterSelect { result, .. } => state.cluster_selection.set(Some(result)),
-        Response::ClusterExport { result, .. } => {
-            let saved = result.and_then(|csv| super::download::download_text("clusters.csv", "text/csv", &csv));
-            if let Err(message) = saved {
-                state.error.set(Some(format!("Cannot export the clusters: {message}")));
-            }
-        }
-        Response::ExportRows { result, .. } => {
-            let saved = result.and_then(|csv| super::download::download_text("vigil-rows.csv", "text/csv", &csv));
-            if let Err(message) = saved {
-                state.error.set(Some(format!("Cannot export the rows: {message}")));
+        Response::Step { id, phase, detail, fraction } => jobs::deliver(id, JobEvent::Step { phase, detail, fraction }),
+        Response::Done { id, result, elapsed_ms, timings } => jobs::deliver(id, JobEvent::Done { result, elapsed_ms, timings }),
+        answer @ (Response::ClusterPoint { .. } | Response::ClusterSelect { .. } | Response::ClusterExport { .. } | Response::ExportRows { .. }) => {
+            let id = match &answer {
+                Response::ClusterPoint { id, .. } | Response::ClusterSelect { id, .. } | Response::ClusterExport { id, .. } | Response::ExportRows { id, .. } => *id,
+                _ => return,
+            };
+            if let Some(callback) = ANSWERS.with_borrow_mut(|answers| answers.remove(&id)) {
+                callback(answer);
             }
         }
         Response::Rows { start, rows, .. } => state.page.set(Some(RowPage { start, rows })),
@@ -314,39 +239,23 @@ fn handle(state: AppState, response: Response) {
                 state.summary.set(Some(summary));
             }
         }
-        Response::Profile { profile, .. } => state.profile.set(Some(profile)),
-        Response::Labels { result, .. } => state.labels.set(Some(result)),
-        Response::Trend { id, result } => {
-            // Only the answer to the latest request (settings may have changed meanwhile).
-            if LATEST_TREND.get() == id {
-                state.trend_pending.set(false);
-                state.trend.set(Some(result));
-            }
-        }
         Response::ColumnValues { column, values, distinct, .. } => {
             state.column_values.set(Some(ColumnValues { column, values, distinct }));
         }
-        Response::RootCause { id, result, elapsed_ms } => {
-            if LATEST_RCA.get() == id {
-                state.rca_pending.set(false);
-                state.rca_progress.set(None);
-                state.rca_elapsed_ms.set(elapsed_ms);
-                state.rca.set(Some(result));
-            }
-        }
-        Response::Failed { id, message } => {
-            if LATEST_TREND.get() == id {
-                state.trend_pending.set(false);
-            }
-            if LATEST_RCA.get() == id {
-                state.rca_pending.set(false);
-                state.rca_progress.set(None);
-            }
-            if state.cluster_running.get_untracked().is_some_and(|r| r.id == id) {
-                state.cluster_running.set(None);
+        Response::Failed { id, error } => {
+            ANSWERS.with_borrow_mut(|answers| answers.remove(&id));
+            let mut message = error.to_string();
+            if let Some(first) = message.get(..1) {
+                message = first.to_uppercase() + message.get(1..).unwrap_or_default() + ".";
             }
             state.error.set(Some(message));
         }
+    }
+}
+
+fn abandoned() {
+    if let Some(hooks) = HOOKS.get() {
+        (hooks.abandoned)();
     }
 }
 
@@ -355,7 +264,7 @@ fn is_current_load(state: AppState, id: u64) -> bool {
 }
 
 /// Starts loading `source`, replacing any load in flight.
-pub fn load(state: AppState, source: crate::protocol::DataSource, file: Option<File>) {
+pub fn load(state: AppState, source: DataSource, file: Option<File>) {
     if let Some(previous) = state.loading.get_untracked() {
         send(Request::Cancel { id: previous.id }, None);
     }
@@ -387,6 +296,6 @@ pub fn cancel(state: AppState) {
     if let Some(loading) = state.loading.get_untracked() {
         send(Request::Cancel { id: loading.id }, None);
         state.loading.set(None);
-        super::share::on_load_abandoned();
+        abandoned();
     }
 }

@@ -220,7 +220,7 @@ fn html_report(state: AppState) -> Result<(), String> {
     }
     // Controls become their values as text; buttons and file inputs go.
     replace_controls(&document, &main, &copy)?;
-    let tab = state.tab.get_untracked().label();
+    let tab = super::panels::tab(state.tab.get_untracked()).map_or("Vigil", |t| t.label);
     let notes = footnote(state);
     let styles = stylesheet_text(&document, dark());
     let body = copy.inner_html();
@@ -238,7 +238,7 @@ fn html_report(state: AppState) -> Result<(), String> {
         notes.iter().map(|n| format!("<p class=\"muted small\">{}</p>", xml_escape(n))).collect::<Vec<_>>().join("\n"),
         xml_escape(&super::share::current_link()),
     );
-    let stem = file_stem(&format!("report-{}", state.tab.get_untracked().slug()));
+    let stem = file_stem(&format!("report-{}", state.tab.get_untracked()));
     download_text(&format!("{stem}.html"), "text/html", &html)
 }
 

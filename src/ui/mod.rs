@@ -5,20 +5,14 @@ mod app;
 pub use app::App;
 mod chart;
 mod client;
-mod clusters_tab;
 mod controls;
-mod data_tab;
 mod download;
 mod export;
 mod filter_bar;
-mod grid;
-mod labels_panel;
-mod models_tab;
-mod profile_tab;
-mod rootcause_tab;
+mod jobs;
+mod panels;
 mod share;
 mod state;
-mod trends_tab;
 
 use wasm_bindgen::JsCast;
 

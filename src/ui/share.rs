@@ -9,10 +9,11 @@ use leptos::ev;
 use leptos::prelude::*;
 
 use super::client;
-use super::state::{AppState, MetricKind, SplitView, Tab};
+use super::panels::{self, TABS};
+use super::state::AppState;
 use crate::data::demo::DemoParams;
 use crate::protocol::DataSource;
-use crate::viewstate::{self, ScoreView, SourceRef, TrendView, ViewState};
+use crate::viewstate::{self, SourceRef, ViewState};
 
 thread_local! {
     /// The view of the link being opened, applied when its data has loaded.
@@ -72,14 +73,9 @@ fn follow_history(state: AppState) {
     }
 }
 
-/// The view on screen now (for reopening it after the worker restarted).
-pub fn view_on_screen(state: AppState) -> Option<ViewState> {
-    current_view(state)
-}
-
-/// Loads `source` again and puts `view` back on it once loaded.
-pub fn reopen(state: AppState, view: Option<ViewState>, source: DataSource, file: Option<web_sys::File>) {
-    PENDING.set(view);
+/// The worker restarted: loads `source` again and puts the view on screen back on it.
+pub fn reopen(state: AppState, source: DataSource, file: Option<web_sys::File>) {
+    PENDING.set(current_view(state));
     client::load(state, source, file);
 }
 
@@ -89,9 +85,10 @@ pub fn forget_pending(state: AppState) {
     state.file_wanted.set(None);
 }
 
-/// Called when a load has finished (after the per-table state was reset): applies the view
-/// of the link being opened, if any.
+/// Called when a load has finished (after the shared state was reset): every panel back to its
+/// defaults, then the view of the link being opened, if any.
 pub fn on_loaded(state: AppState) {
+    panels::reset();
     state.file_wanted.set(None);
     if let Some(mut view) = PENDING.take() {
         apply(state, &mut view);
@@ -104,15 +101,16 @@ pub fn on_load_abandoned() {
 }
 
 /// Puts `view` on screen over the loaded table: fits it to the table's columns (saying what
-/// did not fit), then sets every part of the view, re-running the analyses it shows.
+/// did not fit), then sets every part of the view; each panel takes its own settings and
+/// re-runs the analyses they show.
 fn apply(state: AppState, view: &mut ViewState) {
     let Some(columns) = state.summary.with_untracked(|s| s.as_ref().map(|s| s.columns.iter().map(|c| (c.name.clone(), c.kind)).collect::<Vec<_>>())) else {
         return;
     };
     let mut notices = viewstate::reconcile(view, &columns);
     if let Some(slug) = &view.tab {
-        match Tab::ALL.into_iter().find(|t| t.slug() == slug) {
-            Some(tab) => state.tab.set(tab),
+        match panels::tab(slug) {
+            Some(tab) => state.tab.set(tab.slug),
             None => notices.push(format!("ignored the unknown tab “{slug}”")),
         }
     }
@@ -125,110 +123,31 @@ fn apply(state: AppState, view: &mut ViewState) {
     state.filter.set(view.filter.clone());
     state.sort.set(view.sort.clone());
     client::apply_view(state);
-    state.profile_key.set(view.profile_key.clone());
-    state.label_params.set(view.label.clone());
-    apply_trend(state, view.trend.clone().unwrap_or_default(), &mut notices);
-    state.rca_params.set(view.rca.clone());
-    match view.rca.clone() {
-        Some(params) => client::request_root_cause(state, params),
-        None => state.rca.set(None),
+    let mut settings = std::mem::take(&mut view.settings);
+    for link in TABS.iter().filter_map(|tab| tab.link.as_ref()) {
+        (link.read)(state, &mut settings, &columns, &mut notices);
     }
-    match view.cluster.clone() {
-        Some(params) => client::request_cluster(state, params),
-        None => {
-            client::cancel_cluster(state);
-            state.cluster_params.set(None);
-            state.cluster.set(None);
-        }
-    }
-    let score = view.score.clone().unwrap_or_default();
-    state.score_column.set(score.column);
-    state.score_threshold.set(score.threshold);
-    state.score_min_precision.set(score.min_precision);
-    state.backtest.set(None);
-    state.scores.set(None);
-    if view.rules.is_empty() {
-        state.rules.set(super::state::default_rules());
-    } else {
-        state.rules.set(view.rules.clone());
-        super::models_tab::evaluate(state);
-    }
-    super::models_tab::request_scores(state);
-    state.tree.set(None);
-    state.tree_params.set(None);
-    if let Some(params) = view.tree.clone() {
-        super::models_tab::request_tree(state, params);
-    }
-    state.regression.set(None);
-    state.regression_params.set(None);
-    if let Some(params) = view.regression.clone() {
-        super::models_tab::request_regression(state, params);
+    for key in settings.keys() {
+        notices.push(format!("ignored the unknown setting “{}” in the link", crate::analysis::contract::shorten(key)));
     }
     state.link_notices.update(|all| all.extend(notices));
-}
-
-fn apply_trend(state: AppState, trend: TrendView, notices: &mut Vec<String>) {
-    let s = state.trend_settings;
-    let kind = MetricKind::from_slug(&trend.metric).unwrap_or_else(|| {
-        notices.push(format!("ignored the unknown trend metric “{}”", trend.metric));
-        MetricKind::Count
-    });
-    if trend.time.is_some() {
-        s.time.set(trend.time);
-    }
-    s.kind.set(kind);
-    s.column.set(trend.column);
-    s.rate_value.set(trend.rate_value);
-    s.granularity.set(trend.granularity);
-    s.utc_offset_minutes.set(trend.utc_offset_minutes);
-    s.time_zone.set(trend.time_zone);
-    s.split.set(trend.split);
-    s.top.set(trend.top);
-    s.split_view.set(if trend.multiples { SplitView::Multiples } else { SplitView::Stacked });
-    s.horizon.set(trend.horizon);
-    s.sensitivity.set(trend.sensitivity);
-    s.log_trend.set(trend.log_trend);
-    s.target.set(trend.target);
 }
 
 /// The view on screen, as the link describes it (reads every signal it names, so an effect
 /// calling it follows them all).
 fn current_view(state: AppState) -> Option<ViewState> {
     let source = state.summary.with(|s| s.as_ref().map(|s| source_ref(&s.source)))?;
-    let s = state.trend_settings;
-    let trend = TrendView {
-        time: s.time.get(),
-        metric: s.kind.get().slug().to_string(),
-        column: s.column.get(),
-        rate_value: s.rate_value.get(),
-        granularity: s.granularity.get(),
-        utc_offset_minutes: s.utc_offset_minutes.get(),
-        time_zone: s.time_zone.get(),
-        split: s.split.get(),
-        top: s.top.get(),
-        multiples: s.split_view.get() == SplitView::Multiples,
-        horizon: s.horizon.get(),
-        sensitivity: s.sensitivity.get(),
-        log_trend: s.log_trend.get(),
-        target: s.target.get(),
-    };
-    let score = ScoreView { column: state.score_column.get(), threshold: state.score_threshold.get(), min_precision: state.score_min_precision.get() };
-    let rules = state.rules.get();
+    let mut settings = serde_json::Map::new();
+    for link in TABS.iter().filter_map(|tab| tab.link.as_ref()) {
+        (link.write)(state, &mut settings);
+    }
     Some(ViewState {
         source: Some(source),
-        tab: Some(state.tab.get().slug().to_string()),
+        tab: Some(state.tab.get().to_string()),
         types: state.type_overrides.get(),
         filter: state.filter.get(),
         sort: state.sort.get(),
-        profile_key: state.profile_key.get(),
-        label: state.label_params.get(),
-        trend: (trend != TrendView::default()).then_some(trend),
-        rca: state.rca_params.get(),
-        cluster: state.cluster_params.get(),
-        rules: if rules == super::state::default_rules() { Vec::new() } else { rules },
-        score: (score != ScoreView::default()).then_some(score),
-        tree: state.tree_params.get(),
-        regression: state.regression_params.get(),
+        settings,
     })
 }
 

@@ -14,20 +14,16 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::analysis::backtest::{backtest, score_curves};
-use crate::analysis::cluster::{describe, prepare, Fitter, Outcome as ClusterOutcome, Step};
-use crate::analysis::labels::check_labels;
-use crate::analysis::profile::profile_table;
-use crate::analysis::rootcause::{explain_change_in_steps, RcaError};
-use crate::analysis::series::build_series;
-use crate::analysis::trend::analyze_series;
+use crate::analysis::cluster::{ClusterReport, Outcome as ClusterOutcome};
+use crate::analysis::contract::{Progress as AnalysisProgress, Stopped};
+use crate::analysis::registry::{run_any, AnyParams, AnyReport};
 use crate::data::builder::retype_column;
 use crate::data::demo::demo_csv;
 use crate::data::filter::{evaluate_filter, Filter, Selection};
 use crate::data::load::{memory_check, LoadError, LoadOptions, LoadReport, MemoryReading, TableLoader};
 use crate::data::table::Table;
 use crate::data::sort::{sort_selection, SortKey};
-use crate::protocol::{DataSource, Envelope, MapSelection, PointDetail, Progress, Request, Response, TableSummary, TrendReport};
+use crate::protocol::{DataSource, Envelope, JobError, MapSelection, PointDetail, Progress, QueryError, Request, Response, TableSummary};
 
 /// Bytes read per step from a file.
 const FILE_CHUNK_BYTES: f64 = 4.0 * 1024.0 * 1024.0;
@@ -46,10 +42,11 @@ struct State {
     view: Selection,
     /// Requests the UI asked to cancel.
     cancelled: Vec<u64>,
-    /// Bumped by every load: a long analysis started on an older table is stale.
+    /// Bumped by every load: an analysis started on an older table is stale.
     generation: u64,
-    /// The last clustering (hover, selection and export read it).
-    cluster: Option<ClusterOutcome>,
+    /// The last report of each analysis, with its request id (the clustering's points are
+    /// read back for hover, selection and export).
+    reports: Vec<(u64, AnyReport)>,
 }
 
 impl State {
@@ -74,6 +71,26 @@ impl State {
         }
         self.view = view;
         error
+    }
+
+    /// The last clustering's points.
+    fn clustering(&self) -> Result<&ClusterOutcome, QueryError> {
+        self.reports
+            .iter()
+            .find_map(|(_, report)| match report {
+                AnyReport::Cluster(ClusterReport { kept, .. }) => kept.get(),
+                _ => None,
+            })
+            .ok_or(QueryError::NoClustering)
+    }
+
+    /// Keeps `report` as its analysis's last one, unless a later request's is already there.
+    fn keep(&mut self, id: u64, report: AnyReport) {
+        match self.reports.iter_mut().find(|(_, r)| r.name() == report.name()) {
+            Some(slot) if slot.0 < id => *slot = (id, report),
+            Some(_) => {}
+            None => self.reports.push((id, report)),
+        }
     }
 
     fn view_response(&mut self, id: u64) -> Response {
@@ -165,7 +182,7 @@ fn handle_message(state: &Shared, data: &JsValue) {
                         .collect();
                     Response::Rows { id, start, rows }
                 }
-                None => Response::Failed { id, message: "No data is loaded.".into() },
+                None => Response::Failed { id, error: QueryError::NoData },
             };
             post(&response);
         }
@@ -189,106 +206,71 @@ fn handle_message(state: &Shared, data: &JsValue) {
                                 summary.refresh_columns(table);
                                 Response::Summary { id, summary: summary.clone() }
                             }
-                            None => Response::Failed { id, message: "No data is loaded.".into() },
+                            None => Response::Failed { id, error: QueryError::NoData },
                         }
                     }
-                    None => Response::Failed { id, message: format!("There is no column {column:?}.") },
+                    None => Response::Failed { id, error: QueryError::NoColumn(column) },
                 },
-                None => Response::Failed { id, message: "No data is loaded.".into() },
+                None => Response::Failed { id, error: QueryError::NoData },
             };
             post(&response);
             // The filter or sort may refer to the re-typed column.
             let view = state.view_response(id);
             post(&view);
         }
-        Request::Profile { params } => on_table(state, id, |table, rows| match profile_table(table, rows, &params) {
-            Ok(profile) => Response::Profile { id, profile },
-            Err(err) => Response::Failed { id, message: format!("Cannot profile: {err}.") },
-        }),
-        Request::Labels { params } => on_table(state, id, |table, rows| Response::Labels {
-            id,
-            result: check_labels(table, rows, &params).map_err(|err| format!("Cannot check labels: {err}.")),
-        }),
-        Request::Trend { series, model } => {
-            let started = now_ms();
-            on_table(state, id, |table, rows| Response::Trend {
-                id,
-                result: build_series(table, rows, &series)
-                    .map(|series| {
-                        let analysis = analyze_series(&series, &model).map_err(|err| format!("No models: {err}."));
-                        Box::new(TrendReport { series, analysis, elapsed_ms: now_ms() - started })
-                    })
-                    .map_err(|err| format!("Cannot build the series: {err}.")),
-            });
-        }
-        Request::RootCause { params } => {
+        Request::Run { params } => {
             let state = state.clone();
-            spawn_local(async move { run_root_cause(state, id, params).await });
-        }
-        Request::Cluster { params } => {
-            let state = state.clone();
-            spawn_local(async move { run_cluster(state, id, params).await });
+            spawn_local(async move { run_job(state, id, params).await });
         }
         Request::ClusterPoint { index } => {
             let state = state.borrow();
-            let result = match &state.cluster {
-                Some(outcome) => match outcome.map_index.get(index) {
-                    Some(&point) => Ok(PointDetail {
-                        index,
-                        name: outcome.prepared.point_name(point, outcome.report.entity.as_deref()),
-                        cluster: outcome.labels.get(point).copied().unwrap_or(crate::analysis::cluster::NOISE),
-                        features: outcome
-                            .prepared
-                            .names
-                            .iter()
-                            .enumerate()
-                            .map(|(j, name)| (name.clone(), outcome.prepared.raw.get((point, j)).copied().unwrap_or(f64::NAN)))
-                            .collect(),
-                        rows: outcome.prepared.rows_of(point).len(),
-                    }),
-                    None => Err("no such point".to_string()),
-                },
-                None => Err("Run the clustering first.".to_string()),
-            };
+            let result = state.clustering().and_then(|outcome| {
+                let &point = outcome.map_index.get(index).ok_or(QueryError::NoSuchPoint(index))?;
+                Ok(PointDetail {
+                    index,
+                    name: outcome.prepared.point_name(point, outcome.entity.as_deref()),
+                    cluster: outcome.labels.get(point).copied().unwrap_or(crate::analysis::cluster::NOISE),
+                    features: outcome
+                        .prepared
+                        .names
+                        .iter()
+                        .enumerate()
+                        .map(|(j, name)| (name.clone(), outcome.prepared.raw.get((point, j)).copied().unwrap_or(f64::NAN)))
+                        .collect(),
+                    rows: outcome.prepared.rows_of(point).len(),
+                })
+            });
             post(&Response::ClusterPoint { id, result });
         }
         Request::ClusterSelect { selection } => {
             let state = state.borrow();
-            let result = match (&state.cluster, &state.table) {
-                (Some(outcome), Some(table)) => {
+            let result = match (state.clustering(), &state.table) {
+                (Ok(outcome), Some(table)) => {
                     let points = match selection {
                         MapSelection::Rectangle { x, y } => outcome.points_in(x, y),
                         MapSelection::Polygon(corners) => outcome.points_in_polygon(&corners),
                         MapSelection::Cluster(cluster) => outcome.points_of(cluster),
                     };
-                    outcome.clause_for(table, &points).map(|clause| (clause, points.len()))
+                    outcome.clause_for(table, &points).map(|clause| (clause, points.len())).map_err(QueryError::Refused)
                 }
-                _ => Err("Run the clustering first.".to_string()),
+                (Err(err), _) => Err(err),
+                (_, None) => Err(QueryError::NoData),
             };
             post(&Response::ClusterSelect { id, result });
         }
         Request::ClusterExport => {
             let state = state.borrow();
-            let result = state.cluster.as_ref().map(ClusterOutcome::membership_csv).ok_or_else(|| "Run the clustering first.".to_string());
+            let result = state.clustering().map(ClusterOutcome::membership_csv);
             post(&Response::ClusterExport { id, result });
         }
-        Request::ExportRows => on_table(state, id, |table, rows| Response::ExportRows { id, result: rows_csv(table, rows) }),
-        Request::Backtest { params } => on_table(state, id, |table, rows| Response::Backtest {
-            id,
-            result: backtest(table, rows, &params).map(Box::new).map_err(|e| format!("Cannot evaluate the rules: {e}.")),
-        }),
-        Request::Scores { params } => on_table(state, id, |table, rows| Response::Scores {
-            id,
-            result: score_curves(table, rows, &params).map(Box::new).map_err(|e| format!("Cannot score: {e}.")),
-        }),
-        Request::Tree { params } => on_table(state, id, |table, rows| Response::Tree {
-            id,
-            result: crate::analysis::tree::learn_tree(table, rows, &params).map(Box::new).map_err(|e| format!("Cannot fit the tree: {e}.")),
-        }),
-        Request::Regression { params } => on_table(state, id, |table, rows| Response::Regression {
-            id,
-            result: crate::analysis::regression::regress(table, rows, &params).map(Box::new).map_err(|e| format!("Cannot fit the regression: {e}.")),
-        }),
+        Request::ExportRows => {
+            let state = state.borrow();
+            let result = match &state.table {
+                Some(table) => rows_csv(table, &state.view).map_err(QueryError::Refused),
+                None => Err(QueryError::NoData),
+            };
+            post(&Response::ExportRows { id, result });
+        }
         Request::ColumnValues { column, limit } => {
             let state = state.borrow();
             let response = match state.table.as_ref().and_then(|t| t.column(&column)) {
@@ -297,14 +279,13 @@ fn handle_message(state: &Shared, data: &JsValue) {
                     let counts = found.value_counts(&all_rows, limit);
                     Response::ColumnValues { id, column, values: counts.top, distinct: counts.distinct }
                 }
-                None => Response::Failed { id, message: format!("There is no column {column:?}.") },
+                None => Response::Failed { id, error: QueryError::NoColumn(column) },
             };
             post(&response);
         }
     }
 }
 
-/// Posts `answer(table, rows of the view)`, or that nothing is loaded yet.
 /// Largest CSV export of rows; beyond it the user is asked to filter (the text crosses to the
 /// page as one string, and a Blob is made of it there).
 const MAX_EXPORT_BYTES: usize = 256 << 20;
@@ -323,122 +304,94 @@ fn rows_csv(table: &crate::data::table::Table, rows: &[u32]) -> Result<String, S
     String::from_utf8(out).map_err(|_| "The rows are not valid text.".to_string())
 }
 
-fn on_table(state: &Shared, id: u64, answer: impl FnOnce(&crate::data::table::Table, &[u32]) -> Response) {
-    let state = state.borrow();
-    let response = match &state.table {
-        Some(table) => answer(table, &state.view),
-        None => Response::Failed { id, message: "No data is loaded.".into() },
-    };
-    post(&response);
-}
-
-/// Clusters in steps: prepare (reads the table), fit step by step with progress, yielding so a
-/// Cancel or other requests get through, then describe (reads the table again, unless a new
-/// table was loaded meanwhile).
-async fn run_cluster(state: Shared, id: u64, params: crate::analysis::cluster::ClusterParams) {
+/// Runs an analysis of the registry over the table and view as they are now, reporting its
+/// steps; answers `Done` with its report, or why there is none (failed, cancelled, or the data
+/// changed meanwhile).
+async fn run_job(state: Shared, id: u64, params: AnyParams) {
     let started = now_ms();
-    let prepared = {
+    let snapshot = {
         let guard = state.borrow();
-        let Some(table) = &guard.table else {
-            post(&Response::Failed { id, message: "No data is loaded.".into() });
-            return;
-        };
-        prepare(table, &guard.view, &params).map(|p| (p, guard.generation))
+        guard.table.clone().map(|table| (table, guard.view.clone(), guard.generation))
     };
-    let (prepared, generation) = match prepared {
-        Ok(ready) => ready,
-        Err(err) => {
-            post(&Response::Cluster { id, result: Err(format!("Cannot cluster: {err}.")), elapsed_ms: now_ms() - started, timings: Vec::new() });
-            return;
-        }
+    let Some((table, rows, generation)) = snapshot else {
+        post(&Response::Done { id, result: Err(JobError::NoData), elapsed_ms: 0.0, timings: Vec::new() });
+        return;
     };
-    let mut timings: Vec<(String, f64)> = vec![("features".into(), now_ms() - started)];
-    let mut add_time = |name: &str, ms: f64| match timings.iter_mut().find(|(n, _)| n == name) {
-        Some(slot) => slot.1 += ms,
-        None => timings.push((name.to_string(), ms)),
-    };
-    post(&Response::Step { id, stage: "Features ready".into(), fraction: 0.02 });
-    yield_now().await;
-    let mut fitter = Fitter::new(&prepared, &params);
-    let mut last_post = now_ms();
-    loop {
-        if state.borrow().cancelled.contains(&id) {
-            state.borrow_mut().cancelled.retain(|&c| c != id);
-            post(&Response::Cancelled { id });
-            return;
-        }
-        let phase = fitter.phase_name();
-        let step_started = now_ms();
-        let step = fitter.step(&prepared);
-        add_time(phase, now_ms() - step_started);
-        match step {
-            Ok(Step::Done) => break,
-            Ok(Step::Working { stage, fraction }) => {
-                if now_ms() - last_post > 100.0 {
-                    post(&Response::Step { id, stage, fraction });
-                    last_post = now_ms();
-                }
-            }
-            Err(err) => {
-                post(&Response::Cluster { id, result: Err(format!("Cannot cluster: {err}.")), elapsed_ms: now_ms() - started, timings });
-                return;
-            }
-        }
-        yield_now().await;
-    }
-    let describe_started = now_ms();
+    let mut progress = JobProgress::new(state.clone(), id, generation, started);
+    let outcome = run_any(&table, &rows, &params, &mut progress).await;
+    let timings = progress.finish();
     let mut guard = state.borrow_mut();
-    let state = &mut *guard;
-    let result = match &state.table {
-        Some(table) if state.generation == generation => match describe(table, prepared, fitter) {
-            Ok(outcome) => {
-                let report = Box::new(outcome.report.clone());
-                state.cluster = Some(outcome);
-                Ok(report)
-            }
-            Err(err) => Err(format!("Cannot cluster: {err}.")),
-        },
-        _ => Err("Cannot cluster: the data changed while clustering; run again.".into()),
-    };
-    add_time("profiles", now_ms() - describe_started);
-    post(&Response::Cluster { id, result, elapsed_ms: now_ms() - started, timings });
-}
-
-/// Explains a change in steps, posting progress and yielding to the event loop at most every
-/// 50 ms so a Cancel (or a new load, which makes the answer stale) gets through.
-async fn run_root_cause(state: Shared, id: u64, params: crate::analysis::rootcause::RcaParams) {
-    let started = now_ms();
-    let (table, rows, generation) = {
-        let guard = state.borrow();
-        let Some(table) = &guard.table else {
-            post(&Response::Failed { id, message: "No data is loaded.".into() });
-            return;
-        };
-        (table.clone(), guard.view.clone(), guard.generation)
-    };
-    let last_yield = Rc::new(std::cell::Cell::new(now_ms()));
-    let step = |stage: &'static str, fraction: f64| {
-        let (state, last_yield) = (state.clone(), last_yield.clone());
-        let due = now_ms() - last_yield.get() > 50.0;
-        async move {
-            if due {
-                post(&Response::Step { id, stage: stage.to_string(), fraction });
-                yield_now().await;
-                last_yield.set(now_ms());
-            }
-            let guard = state.borrow();
-            !guard.cancelled.contains(&id) && guard.generation == generation
+    let cancelled = guard.cancelled.contains(&id);
+    guard.cancelled.retain(|&c| c != id);
+    let result = match outcome {
+        _ if guard.generation != generation => Err(JobError::Superseded),
+        Err(_) if cancelled => Err(JobError::Cancelled),
+        Err(err) => Err(JobError::Failed(err)),
+        Ok(report) => {
+            guard.keep(id, report.clone());
+            Ok(Box::new(report))
         }
     };
-    let outcome = explain_change_in_steps(&table, &rows, &params, step).await;
-    let stale = state.borrow().generation != generation;
-    state.borrow_mut().cancelled.retain(|&c| c != id);
-    let response = match outcome {
-        Err(RcaError::Cancelled) if !stale => Response::Cancelled { id },
-        _ if stale => Response::RootCause { id, result: Err("Cannot explain the change: the data changed meanwhile; run again.".into()), elapsed_ms: now_ms() - started },
-        result => Response::RootCause { id, result: result.map(Box::new).map_err(|err| format!("Cannot explain the change: {err}.")), elapsed_ms: now_ms() - started },
-    };
-    post(&response);
+    drop(guard);
+    post(&Response::Done { id, result, elapsed_ms: now_ms() - started, timings });
+}
+
+/// The worker's side of an analysis's progress: posts its steps (at most every 100 ms), lets
+/// the event loop run (at most every 50 ms) so a Cancel or a new load gets through, answers
+/// "stop" after either, and times each phase.
+struct JobProgress {
+    state: Shared,
+    id: u64,
+    generation: u64,
+    last_yield: f64,
+    last_post: f64,
+    phase: Option<(&'static str, f64)>,
+    timings: Vec<(String, f64)>,
+}
+
+impl JobProgress {
+    fn new(state: Shared, id: u64, generation: u64, started: f64) -> Self {
+        Self { state, id, generation, last_yield: started, last_post: f64::NEG_INFINITY, phase: None, timings: Vec::new() }
+    }
+
+    /// Adds the time since the phase began to its total.
+    fn close_phase(&mut self, now: f64) {
+        if let Some((phase, since)) = self.phase.take() {
+            match self.timings.iter_mut().find(|(name, _)| name == phase) {
+                Some(slot) => slot.1 += now - since,
+                None => self.timings.push((phase.to_string(), now - since)),
+            }
+        }
+    }
+
+    /// Worker time per phase, in the order the phases came.
+    fn finish(mut self) -> Vec<(String, f64)> {
+        self.close_phase(now_ms());
+        self.timings
+    }
+}
+
+impl AnalysisProgress for JobProgress {
+    async fn step(&mut self, phase: &'static str, detail: &str, fraction: f64) -> Result<(), Stopped> {
+        let now = now_ms();
+        if self.phase.is_none_or(|(current, _)| current != phase) {
+            self.close_phase(now);
+            self.phase = Some((phase, now));
+        }
+        if now - self.last_post >= 100.0 {
+            post(&Response::Step { id: self.id, phase: phase.to_string(), detail: detail.to_string(), fraction });
+            self.last_post = now;
+        }
+        if now - self.last_yield >= 50.0 {
+            yield_now().await;
+            self.last_yield = now_ms();
+        }
+        let state = self.state.borrow();
+        if state.cancelled.contains(&self.id) || state.generation != self.generation {
+            return Err(Stopped);
+        }
+        Ok(())
+    }
 }
 
 enum Outcome {
@@ -472,7 +425,7 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
             state.table = Some(Rc::new(report.table));
             state.summary = Some(summary.clone());
             state.generation += 1;
-            state.cluster = None;
+            state.reports.clear();
             // A new table starts unfiltered and unsorted; the UI re-applies a view it wants.
             state.filter = Filter::default();
             state.sort = None;

@@ -1,6 +1,7 @@
-//! The architecture invariant, checked: the pure layers (`data`, `analysis`, `plot` apart from
-//! its canvas adapter, and `protocol`) import no browser crate, read no clock and use no
-//! unseeded randomness, so they build and test natively.
+//! The architecture invariants, checked: the pure layers (`format`, `data`, `analysis`, `plot`
+//! apart from its canvas adapter, and `protocol`) import no browser crate, read no clock and use
+//! no unseeded randomness, so they build and test natively; no layer imports one above it; and
+//! no panel imports another (they talk through an intent).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -26,7 +27,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn pure_layers_do_not_touch_the_browser_clock_or_entropy() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = vec![root.join("protocol.rs"), root.join("viewport.rs"), root.join("viewstate.rs")];
+    let mut files = vec![root.join("format.rs"), root.join("protocol.rs"), root.join("viewport.rs"), root.join("viewstate.rs")];
     for layer in ["data", "analysis", "plot"] {
         rust_files(&root.join(layer), &mut files);
     }
@@ -47,24 +48,80 @@ fn pure_layers_do_not_touch_the_browser_clock_or_entropy() {
     assert!(violations.is_empty(), "pure layers must stay pure:\n{}", violations.join("\n"));
 }
 
+/// Paths a file of `src/` names (`crate::x`, `super::x`), with the line they are on.
+fn crate_paths(text: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (line_idx, line) in text.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or("");
+        for prefix in ["crate::", "super::"] {
+            let mut rest = code;
+            while let Some(at) = rest.find(prefix) {
+                let tail = &rest[at..];
+                let end = tail.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).unwrap_or(tail.len());
+                found.push((line_idx + 1, tail[..end].to_string()));
+                rest = &tail[prefix.len()..];
+            }
+        }
+    }
+    found
+}
+
 #[test]
 fn lower_layers_do_not_import_higher_ones() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let rules = [("data", ["crate::analysis", "crate::plot", "crate::ui", "crate::worker", "crate::protocol"].as_slice()),
-                 ("analysis", ["crate::plot", "crate::ui", "crate::worker"].as_slice()),
-                 ("plot", ["crate::ui", "crate::worker"].as_slice())];
-    let mut violations = Vec::new();
-    for (layer, forbidden) in rules {
+    // Bottom to top: format → data → analysis → plot → protocol / viewstate → worker, ui.
+    let above = |layer: &str| -> &'static [&'static str] {
+        match layer {
+            "format" => &["crate::data", "crate::analysis", "crate::plot", "crate::protocol", "crate::viewstate", "crate::viewport", "crate::ui", "crate::worker"],
+            "data" => &["crate::analysis", "crate::plot", "crate::protocol", "crate::viewstate", "crate::ui", "crate::worker"],
+            "analysis" => &["crate::plot", "crate::protocol", "crate::viewstate", "crate::ui", "crate::worker"],
+            "plot" => &["crate::protocol", "crate::viewstate", "crate::ui", "crate::worker"],
+            "protocol" | "viewstate" => &["crate::ui", "crate::worker", "crate::plot"],
+            _ => &[],
+        }
+    };
+    let mut checked = Vec::new();
+    for layer in ["data", "analysis", "plot"] {
         let mut files = Vec::new();
         rust_files(&root.join(layer), &mut files);
+        checked.extend(files.into_iter().map(|f| (layer, f)));
+    }
+    for layer in ["format", "protocol", "viewstate"] {
+        checked.push((layer, root.join(format!("{layer}.rs"))));
+    }
+    let mut violations = Vec::new();
+    for (layer, file) in &checked {
+        let text = fs::read_to_string(file).unwrap();
+        for (line, path) in crate_paths(&text) {
+            if above(layer).iter().any(|up| path.starts_with(up)) {
+                violations.push(format!("{}:{line}: {layer} uses {path}", file.display()));
+            }
+        }
+    }
+    assert!(checked.len() > 30, "found only {} files", checked.len());
+    assert!(violations.is_empty(), "a layer imports one above it:\n{}", violations.join("\n"));
+}
+
+#[test]
+fn panels_do_not_import_panels() {
+    let panels = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui/panels");
+    let names: Vec<String> = fs::read_dir(&panels).unwrap().flatten().filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.len() >= 6, "{names:?}");
+    let mut violations = Vec::new();
+    for own in &names {
+        let mut files = Vec::new();
+        rust_files(&panels.join(own), &mut files);
         for file in files {
             let text = fs::read_to_string(&file).unwrap();
-            for word in forbidden {
-                if text.contains(word) {
-                    violations.push(format!("{} uses {word}", file.display()));
+            for (line, path) in crate_paths(&text) {
+                for other in names.iter().filter(|n| *n != own) {
+                    let imports = [format!("crate::ui::panels::{other}"), format!("super::{other}"), format!("super::super::{other}")];
+                    if imports.iter().any(|i| path == *i || path.starts_with(&format!("{i}::"))) {
+                        violations.push(format!("{}:{line}: the {own} panel uses {path}", file.display()));
+                    }
                 }
             }
         }
     }
-    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    assert!(violations.is_empty(), "panels talk through an intent, never by importing each other:\n{}", violations.join("\n"));
 }

@@ -1,5 +1,6 @@
 //! Root cause on the demo dataset: each injected incident's cause ranks first.
 
+use vigil::analysis::contract::{complete, Analysis, Progress, Stopped};
 use vigil::analysis::rootcause::{explain_change, RcaParams, Window};
 use vigil::analysis::series::Metric;
 use vigil::data::demo::{demo_csv, truths, DemoParams};
@@ -58,18 +59,22 @@ fn demo_incidents_are_explained_by_their_injected_cause() {
     }
 }
 
-/// Polls a future whose every await is ready (the step callbacks below never wait).
-fn run_now<T>(future: impl std::future::Future<Output = T>) -> T {
-    let future = std::pin::pin!(future);
-    match std::future::Future::poll(future, &mut std::task::Context::from_waker(std::task::Waker::noop())) {
-        std::task::Poll::Ready(value) => value,
-        std::task::Poll::Pending => panic!("a step waited"),
+/// Records the steps; says stop after `stop_at` of them.
+struct Steps {
+    stop_at: usize,
+    seen: Vec<(&'static str, f64)>,
+}
+
+impl Progress for Steps {
+    fn step(&mut self, phase: &'static str, _detail: &str, fraction: f64) -> impl std::future::Future<Output = Result<(), Stopped>> {
+        self.seen.push((phase, fraction));
+        std::future::ready(if self.seen.len() > self.stop_at { Err(Stopped) } else { Ok(()) })
     }
 }
 
 #[test]
 fn the_analysis_reports_its_steps_and_stops_when_told() {
-    use vigil::analysis::rootcause::{explain_change_in_steps, RcaError};
+    use vigil::analysis::rootcause::{RcaError, RootCause};
     let table = load_bytes(&demo_csv(DemoParams::default()), LoadOptions::default()).unwrap().table;
     let rows: Vec<u32> = (0..table.n_rows as u32).collect();
     let truth = &truths()[0];
@@ -83,31 +88,25 @@ fn the_analysis_reports_its_steps_and_stops_when_told() {
         explain_share: 0.8,
     };
     // Every stage is reported, fractions only grow, and the result is the one-call result.
-    let mut seen: Vec<(&'static str, f64)> = Vec::new();
-    let stepped = run_now(explain_change_in_steps(&table, &rows, &params, |stage, fraction| {
-        seen.push((stage, fraction));
-        std::future::ready(true)
-    }))
-    .unwrap();
+    let mut progress = Steps { stop_at: usize::MAX, seen: Vec::new() };
+    let stepped = complete(RootCause::run(&table, &rows, &params, &mut progress)).unwrap().unwrap();
     assert_eq!(stepped, explain_change(&table, &rows, &params).unwrap());
+    let seen = progress.seen;
     let stages: Vec<&str> = seen.iter().map(|s| s.0).fold(Vec::new(), |mut v, s| {
         if v.last() != Some(&s) {
             v.push(s);
         }
         v
     });
-    assert_eq!(stages, ["Selecting the windows' rows", "Grouping by each column", "Searching combinations", "Testing and ranking"]);
+    assert_eq!(stages, ["windows", "dimensions", "combinations", "ranking"]);
     assert!(seen.windows(2).all(|w| w[0].1 <= w[1].1), "{seen:?}");
     assert!(seen.iter().all(|s| (0.0..=1.0).contains(&s.1)));
     assert!(seen.len() > 40, "steps are small enough to cancel promptly: {}", seen.len());
     // Told to stop at any step, it stops there.
     for stop_at in [0, 5, seen.len() / 2, seen.len() - 1] {
-        let mut calls = 0;
-        let result = run_now(explain_change_in_steps(&table, &rows, &params, |_, _| {
-            calls += 1;
-            std::future::ready(calls <= stop_at)
-        }));
-        assert_eq!(result, Err(RcaError::Cancelled), "stopping at step {stop_at}");
-        assert_eq!(calls, stop_at + 1);
+        let mut progress = Steps { stop_at, seen: Vec::new() };
+        let result = complete(RootCause::run(&table, &rows, &params, &mut progress)).unwrap();
+        assert_eq!(result, Err(RcaError::Stopped), "stopping at step {stop_at}");
+        assert_eq!(progress.seen.len(), stop_at + 1);
     }
 }

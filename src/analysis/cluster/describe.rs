@@ -5,6 +5,7 @@
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::contract::Kept;
 use super::fit::{nearest, silhouette, Fitter, KDistance, KScore, Model};
 use super::map::{inside_polygon, pack_map, MapData, MAX_SELECTION};
 use super::{Algorithm, ClusterError, LabelSpec, Prepared, NOISE};
@@ -72,11 +73,16 @@ pub struct ClusterReport {
     pub map: MapData,
     pub label: Option<String>,
     pub notes: Vec<String>,
+    /// The points behind the report (in the worker; never sent to the page).
+    #[serde(skip)]
+    pub kept: Kept<Outcome>,
 }
 
-/// The result the worker keeps: the report and what hover, selection and export read.
+/// What a clustering keeps beside its report for hover, selection and export (points, their
+/// clusters and map positions), inside the process that ran it.
 pub struct Outcome {
-    pub report: ClusterReport,
+    /// The entity column the points stand for (`None`: rows).
+    pub entity: Option<String>,
     pub prepared: Prepared,
     /// Per point, 1.. by size or [`NOISE`].
     pub labels: Vec<i32>,
@@ -101,7 +107,7 @@ fn label_flags(table: &Table, label: &LabelSpec) -> Result<Vec<bool>, ClusterErr
 
 /// Cluster profiles, map and report from a finished fit (reads the table for category values
 /// and labels).
-pub fn describe(table: &Table, prepared: Prepared, mut fitter: Fitter) -> Result<Outcome, ClusterError> {
+pub fn describe(table: &Table, prepared: Prepared, mut fitter: Fitter) -> Result<ClusterReport, ClusterError> {
     if prepared.member_rows.iter().any(|&r| r as usize >= table.n_rows) {
         return Err(ClusterError::Stale);
     }
@@ -270,8 +276,10 @@ pub fn describe(table: &Table, prepared: Prepared, mut fitter: Fitter) -> Result
         map,
         label: params.label.as_ref().map(|l| l.column.clone()),
         notes,
+        kept: Kept::default(),
     };
-    Ok(Outcome { report, prepared, labels, map_index, map_coords })
+    let outcome = Outcome { entity: report.entity.clone(), prepared, labels, map_index, map_coords };
+    Ok(ClusterReport { kept: Kept::new(outcome), ..report })
 }
 
 fn short(v: f64) -> String {
@@ -290,7 +298,7 @@ impl Outcome {
     /// Membership as CSV: id (or row number), cluster, and the two map coordinates where drawn.
     pub fn membership_csv(&self) -> String {
         let mut out = csv::Writer::from_writer(Vec::new());
-        let id_header = self.report.entity.clone().unwrap_or_else(|| "row".into());
+        let id_header = self.entity.clone().unwrap_or_else(|| "row".into());
         let _ = out.write_record([id_header.as_str(), "cluster"]);
         for (p, &label) in self.labels.iter().enumerate() {
             let id = match self.prepared.entity_ids.get(p) {
@@ -339,7 +347,7 @@ impl Outcome {
         if points.len() > MAX_SELECTION {
             return Err(format!("{} points are selected; a filter can hold at most {MAX_SELECTION}", points.len()));
         }
-        if let Some(entity) = &self.report.entity {
+        if let Some(entity) = &self.entity {
             let values = points.iter().filter_map(|&p| self.prepared.entity_ids.get(p).cloned()).collect();
             return Ok(Clause::InSet { column: entity.clone(), values, negate: false });
         }

@@ -22,7 +22,8 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::data::table::Table;
+use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress};
+use crate::data::table::{ColumnType, Table};
 
 pub use super::features::{Encoding, FeatureError, FeatureParams, FeatureSpec, MissingPolicy, Prepared, MAX_FEATURES, ONE_HOT_TOP};
 pub use super::labels::LabelSpec;
@@ -131,7 +132,7 @@ impl Default for ClusterParams {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Error)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Error)]
 pub enum ClusterError {
     #[error("there is no column {0:?}")]
     NoColumn(String),
@@ -140,11 +141,19 @@ pub enum ClusterError {
     #[error("choose at least one feature")]
     NoFeatures,
     #[error("{what} must be {range}")]
-    BadParameter { what: &'static str, range: &'static str },
+    BadParameter { what: String, range: String },
     #[error("{0}")]
     Model(String),
     #[error("the data changed while clustering; run again")]
     Stale,
+    #[error("stopped before it finished")]
+    Stopped,
+}
+
+impl From<crate::analysis::contract::Stopped> for ClusterError {
+    fn from(_: crate::analysis::contract::Stopped) -> Self {
+        Self::Stopped
+    }
 }
 
 fn check_params(params: &ClusterParams) -> Result<(), ClusterError> {
@@ -152,33 +161,33 @@ fn check_params(params: &ClusterParams) -> Result<(), ClusterError> {
         return Err(ClusterError::NoFeatures);
     }
     if params.sample_limit < 10 {
-        return Err(ClusterError::BadParameter { what: "the fit sample", range: "at least 10 points" });
+        return Err(ClusterError::BadParameter { what: "the fit sample".to_string(), range: "at least 10 points".to_string() });
     }
     if let Some(z) = params.clip_z {
         if !(z.is_finite() && z > 0.0) {
-            return Err(ClusterError::BadParameter { what: "the clip threshold", range: "a positive number of standard deviations" });
+            return Err(ClusterError::BadParameter { what: "the clip threshold".to_string(), range: "a positive number of standard deviations".to_string() });
         }
     }
     match &params.algorithm {
         Algorithm::KMeans { k, n_init, max_iter } => {
             if k.is_some_and(|k| !(2..=50).contains(&k)) {
-                return Err(ClusterError::BadParameter { what: "k", range: "between 2 and 50" });
+                return Err(ClusterError::BadParameter { what: "k".to_string(), range: "between 2 and 50".to_string() });
             }
             if !(1..=50).contains(n_init) || *max_iter == 0 {
-                return Err(ClusterError::BadParameter { what: "runs and iterations", range: "at least 1 (at most 50 runs)" });
+                return Err(ClusterError::BadParameter { what: "runs and iterations".to_string(), range: "at least 1 (at most 50 runs)".to_string() });
             }
         }
         Algorithm::Dbscan { eps, min_points } => {
             if eps.is_some_and(|e| !(e.is_finite() && e > 0.0)) {
-                return Err(ClusterError::BadParameter { what: "eps", range: "a positive number" });
+                return Err(ClusterError::BadParameter { what: "eps".to_string(), range: "a positive number".to_string() });
             }
             if !(2..=1000).contains(min_points) {
-                return Err(ClusterError::BadParameter { what: "min points", range: "between 2 and 1000" });
+                return Err(ClusterError::BadParameter { what: "min points".to_string(), range: "between 2 and 1000".to_string() });
             }
         }
         Algorithm::Gmm { k, max_iter } => {
             if !(1..=30).contains(k) || *max_iter == 0 {
-                return Err(ClusterError::BadParameter { what: "k", range: "between 1 and 30, with at least one iteration" });
+                return Err(ClusterError::BadParameter { what: "k".to_string(), range: "between 1 and 30, with at least one iteration".to_string() });
             }
         }
     }
@@ -193,14 +202,43 @@ pub fn prepare(table: &Table, rows: &[u32], params: &ClusterParams) -> Result<Pr
     Ok(super::features::prepare_features(table, rows, &params.feature_params())?)
 }
 
-/// Runs the whole pipeline without yielding (tests, benchmarks, native use).
-pub fn cluster(table: &Table, rows: &[u32], params: &ClusterParams) -> Result<Outcome, ClusterError> {
-    let prepared = prepare(table, rows, params)?;
-    let mut fitter = Fitter::new(&prepared, params);
-    while let Step::Working { .. } = fitter.step(&prepared)? {}
-    describe(table, prepared, fitter)
+/// Clusters as an analysis: features, the fit in bounded steps, then the profiles and map.
+pub struct Cluster;
+
+impl Analysis for Cluster {
+    const NAME: &'static str = "clusters";
+    const TITLE: &'static str = "Clusters";
+    type Params = ClusterParams;
+    type Report = ClusterReport;
+    type Error = ClusterError;
+
+    fn check(params: &ClusterParams) -> Result<(), ClusterError> {
+        check_params(params)
+    }
+
+    async fn run(table: &Table, rows: &[u32], params: &ClusterParams, progress: &mut impl Progress) -> Result<ClusterReport, ClusterError> {
+        progress.step("features", "Reading features", 0.0).await?;
+        let prepared = super::features::prepare_features(table, rows, &params.feature_params())?;
+        let mut fitter = Fitter::new(&prepared, params);
+        // Each step is announced before it runs, so the time until the next announcement is
+        // its own; the text says what it does.
+        let (mut detail, mut fraction) = (String::from("Features ready"), 0.0);
+        loop {
+            progress.step(fitter.phase_name(), &detail, 0.02 + 0.9 * fraction).await?;
+            match fitter.step(&prepared)? {
+                Step::Done => break,
+                Step::Working { stage, fraction: done } => (detail, fraction) = (stage, done),
+            }
+        }
+        progress.step("profiles", "Describing the clusters", 0.95).await?;
+        describe(table, prepared, fitter)
+    }
 }
 
+/// Runs the whole pipeline without yielding (tests, benchmarks, native use).
+pub fn cluster(table: &Table, rows: &[u32], params: &ClusterParams) -> Result<ClusterReport, ClusterError> {
+    run_now::<Cluster>(table, rows, params)
+}
 
 /// Adjusted Rand index of two labelings (for the reference checks).
 pub fn adjusted_rand_index(a: &[i32], b: &[i32]) -> f64 {
@@ -225,6 +263,21 @@ pub fn adjusted_rand_index(a: &[i32], b: &[i32]) -> f64 {
     (index - expected) / (max - expected)
 }
 
+
+
+impl FitColumns for ClusterParams {
+    /// Dropped whole when a feature, the entity or the label column is gone.
+    fn fit_columns(self, columns: &[(String, ColumnType)], notices: &mut Vec<String>) -> Option<Self> {
+        let mut named: Vec<&str> = self.features.iter().map(|f| f.column.as_str()).collect();
+        named.extend(self.entity.as_deref());
+        named.extend(self.label.as_ref().map(|l| l.column.as_str()));
+        if let Some(column) = named.into_iter().find(|c| !has_column(columns, c)) {
+            notices.push(missing_column("clustering settings", column));
+            return None;
+        }
+        Some(self)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -272,7 +325,7 @@ mod tests {
                 for missing in [MissingPolicy::Drop, MissingPolicy::Median] {
                     let p = ClusterParams { missing, ..params(&[("a", Encoding::Numeric), ("b", Encoding::Numeric)], algorithm.clone()) };
                     match cluster(&t, &all_rows(&t), &p) {
-                        Ok(outcome) => assert_eq!(outcome.labels.len(), outcome.report.n_points, "{what} {algorithm:?}"),
+                        Ok(report) => assert_eq!(report.kept.get().map(|o| o.labels.len()), Some(report.n_points), "{what} {algorithm:?}"),
                         Err(err) => assert!(!err.to_string().is_empty(), "{what}"),
                     }
                 }

@@ -9,18 +9,90 @@ use leptos::ev;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use super::chart::theme;
-use super::client::{self, cancel_cluster, request_cluster};
-use super::controls::Checklist;
-use super::labels_panel::chosen_label;
-use super::export::{ExportKind, Exportable};
-use super::state::AppState;
+use crate::ui::chart::theme;
+use crate::ui::client;
+use crate::ui::controls::Checklist;
+use crate::ui::jobs::{Job, JobProgress};
+use crate::ui::export::{ExportKind, Exportable};
+use crate::ui::state::AppState;
 use crate::analysis::cluster::{Algorithm, ClusterParams, ClusterProfile, ClusterReport, Encoding, FeatureSpec, LabelSpec, MissingPolicy, DEFAULT_SAMPLE, NOISE};
 use crate::data::table::ColumnType;
 use crate::format::{format_count, format_percent};
 use crate::plot::canvas::{draw_map_on_canvas, draw_on_canvas};
 use crate::plot::scatter::{cluster_colour, draw_xy, from_pixel, map_plot_area, Raster};
-use crate::protocol::{ColumnSummary, MapSelection, Request};
+use crate::analysis::cluster::Cluster;
+use crate::analysis::contract::FitColumns;
+use crate::data::filter::Clause;
+use crate::protocol::{ColumnSummary, MapSelection, PointDetail, Request, Response};
+use crate::viewstate::take_setting;
+use serde_json::{Map, Value};
+
+/// The Clusters tab.
+pub const TAB: super::TabEntry = super::TabEntry {
+    slug: "clusters",
+    label: "Clusters",
+    init: |_| {
+        ClustersPanel::get();
+    },
+    view: || view! { <ClustersTab/> }.into_any(),
+    reset: || {
+        let panel = ClustersPanel::get();
+        panel.point.set(None);
+        panel.selection.set(None);
+    },
+    link: Some(super::Link { write, read }),
+};
+
+/// The Clusters tab's state: the clustering (its parameters are the form's last request), the
+/// hovered point and a selection on the map.
+#[derive(Clone, Copy)]
+pub struct ClustersPanel {
+    pub job: Job<Cluster>,
+    pub point: RwSignal<Option<PointDetail>>,
+    /// Points selected on the map as a filter clause and how many there are, or why not.
+    pub selection: RwSignal<Option<Result<(Clause, usize), String>>>,
+    /// `view_version` when the shown clustering was asked for (another filter makes it stale).
+    pub view_at: RwSignal<u64>,
+}
+
+impl ClustersPanel {
+    fn new() -> Self {
+        Self { job: Job::new(), point: RwSignal::new(None), selection: RwSignal::new(None), view_at: RwSignal::new(0) }
+    }
+
+    /// Clusters with `params` over the rows passing the filter now.
+    fn run(self, state: AppState, params: ClusterParams) {
+        self.point.set(None);
+        self.selection.set(None);
+        self.view_at.set(state.view_version.get_untracked());
+        self.job.request(params);
+    }
+
+    /// Asks the worker which points a map selection holds, as a filter clause.
+    fn select(self, selection: MapSelection) {
+        client::ask(Request::ClusterSelect { selection }, move |response| {
+            if let Response::ClusterSelect { result, .. } = response {
+                self.selection.set(Some(result.map_err(|e| e.to_string())));
+            }
+        });
+    }
+}
+
+super::panel_state!(ClustersPanel);
+
+fn write(_state: AppState, settings: &mut Map<String, Value>) {
+    if let Some(params) = ClustersPanel::get().job.params.get() {
+        super::put(settings, "cluster", &Some(params));
+    }
+}
+
+fn read(state: AppState, settings: &mut Map<String, Value>, columns: &[(String, ColumnType)], notices: &mut Vec<String>) {
+    let panel = ClustersPanel::get();
+    match take_setting::<ClusterParams>(settings, "cluster", "clustering settings", notices).and_then(|p| p.fit_columns(columns, notices)) {
+        Some(params) => panel.run(state, params),
+        None => panel.job.reset(),
+    }
+}
 
 /// At most this many numeric columns are ticked by default.
 const DEFAULT_FEATURES: usize = 8;
@@ -205,24 +277,26 @@ pub fn ClustersTab() -> impl IntoView {
             return view! { <section class="panel"><p>"Load data to look for clusters."</p></section> }.into_any();
         };
         let columns = summary.columns.clone();
-        let form = Form::new(state.cluster_params.get_untracked(), &columns, summary.n_rows);
+        let panel = ClustersPanel::get();
+        let job = panel.job;
+        let form = Form::new(job.params.get_untracked(), &columns, summary.n_rows);
         // First visit: run with the defaults, so the tab opens on a result.
-        if state.cluster.get_untracked().is_none() && state.cluster_running.get_untracked().is_none() {
-            if let Ok(params) = form.params(chosen_label(state)) {
+        if job.result.get_untracked().is_none() && job.running.get_untracked().is_none() {
+            if let Ok(params) = form.params(state.chosen_label()) {
                 if !params.features.is_empty() {
-                    request_cluster(state, params);
+                    panel.run(state, params);
                 }
             }
         }
         view! {
             <ClusterForm form=form columns=columns/>
             <ClusterProgress/>
-            {move || match state.cluster.get() {
-                None => (state.cluster_running.get().is_none()).then(|| view! {
+            {move || match job.result.get() {
+                None => (!job.is_running()).then(|| view! {
                     <section class="panel"><p class="muted">"Choose features and press Cluster."</p></section>
                 }.into_any()),
-                Some(Err(message)) => Some(view! { <section class="panel" data-testid="cluster-error"><p class="problem">{message}</p></section> }.into_any()),
-                Some(Ok(report)) => Some(view! { <ClusterResults report=Arc::new(*report)/> }.into_any()),
+                Some(Err(err)) => Some(view! { <section class="panel" data-testid="cluster-error"><p class="problem">{format!("Cannot cluster: {err}.")}</p></section> }.into_any()),
+                Some(Ok(report)) => Some(view! { <ClusterResults report=report/> }.into_any()),
             }}
         }
         .into_any()
@@ -231,18 +305,9 @@ pub fn ClustersTab() -> impl IntoView {
 
 #[component]
 fn ClusterProgress() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    move || {
-        state.cluster_running.get().map(|run| {
-            view! {
-                <section class="panel progress" data-testid="cluster-progress" role="status">
-                    <span class="progress-label">{run.stage.clone()}</span>
-                    <div class="bar"><div class="fill" style=format!("width: {:.0}%", run.fraction * 100.0)></div></div>
-                    <span class="progress-detail">{format!("{:.0} %", run.fraction * 100.0)}</span>
-                    <button class="button small" data-testid="cluster-cancel" on:click=move |_| cancel_cluster(state)>"Cancel"</button>
-                </section>
-            }
-        })
+    let job = ClustersPanel::get().job;
+    view! {
+        <JobProgress running=Signal::derive(move || job.running.get()) on_cancel=Callback::new(move |()| job.cancel()) testid="cluster-progress" cancel_testid="cluster-cancel" idle="Reading features"/>
     }
 }
 
@@ -257,10 +322,11 @@ fn ClusterForm(form: Form, columns: Vec<ColumnSummary>) -> impl IntoView {
         .map(|c| c.name.clone())
         .collect();
     let entities: Vec<String> = columns.iter().filter(|c| matches!(c.kind, ColumnType::Identifier | ColumnType::Category)).map(|c| c.name.clone()).collect();
-    let run = move |_| match form.params(chosen_label(state)) {
+    let panel = ClustersPanel::get();
+    let run = move |_| match form.params(state.chosen_label()) {
         Ok(params) => {
             problem.set(None);
-            request_cluster(state, params);
+            panel.run(state, params);
         }
         Err(message) => problem.set(Some(message)),
     };
@@ -317,8 +383,8 @@ fn ClusterForm(form: Form, columns: Vec<ColumnSummary>) -> impl IntoView {
                 <label>"seed " <input class="narrow" data-testid="cluster-seed" prop:value=move || form.seed.get() on:change=move |e| form.seed.set(event_target_value(&e))/></label>
                 <label title="The model is fitted on a seeded sample of at most this many points; every point is then assigned">"fit on ≤ " <input class="narrow wide-number" data-testid="cluster-sample" prop:value=move || form.sample.get() on:change=move |e| form.sample.set(event_target_value(&e))/>" points"</label>
                 <button class="button primary" data-testid="cluster-run" on:click=run>"Cluster"</button>
-                <button class="button" data-testid="cluster-export" disabled=move || !matches!(state.cluster.get(), Some(Ok(_)))
-                    on:click=move |_| { client::send(Request::ClusterExport, None); }>"Export membership CSV"</button>
+                <button class="button" data-testid="cluster-export" disabled=move || panel.job.report().is_none()
+                    on:click=move |_| export_membership(state)>"Export membership CSV"</button>
             </div>
             <div class="control-row features">
                 <span class="control-label">"Numeric features"</span>
@@ -360,7 +426,8 @@ fn ClusterForm(form: Form, columns: Vec<ColumnSummary>) -> impl IntoView {
 fn ClusterResults(report: Arc<ClusterReport>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let focus = RwSignal::new(None::<i32>);
-    let stale = move || state.view_version.get() != state.cluster_view.get();
+    let panel = ClustersPanel::get();
+    let stale = move || state.view_version.get() != panel.view_at.get();
     let r = report.clone();
     let headline = {
         let found = if r.k == 1 { "1 cluster".to_string() } else { format!("{} clusters", r.k) };
@@ -375,11 +442,12 @@ fn ClusterResults(report: Arc<ClusterReport>) -> impl IntoView {
         if let Some(i) = r.inertia {
             parts.push(format!("inertia {}", short(i)));
         }
-        parts.push(format!("{:.1} s", state.cluster_elapsed_ms.get_untracked() / 1000.0));
+        parts.push(format!("{:.1} s", panel.job.elapsed_ms.get_untracked() / 1000.0));
         parts.join(" · ")
     };
-    let timings = state
-        .cluster_timings
+    let timings = panel
+        .job
+        .timings
         .get_untracked()
         .into_iter()
         .filter(|(_, ms)| *ms >= 1.0)
@@ -472,7 +540,7 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
     let on_down = move |event: ev::MouseEvent| {
         let (x, y) = (f64::from(event.offset_x()), f64::from(event.offset_y()));
         dragging.set(true);
-        state.cluster_selection.set(None);
+        ClustersPanel::get().selection.set(None);
         if lasso_mode.get_untracked() {
             brush.set(None);
             lasso.set(vec![(x, y)]);
@@ -505,10 +573,12 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
         if found != hovered.get_untracked() {
             hovered.set(found);
             match found {
-                Some(index) => {
-                    client::send(Request::ClusterPoint { index: index as usize }, None);
-                }
-                None => state.cluster_point.set(None),
+                Some(index) => client::ask(Request::ClusterPoint { index: index as usize }, |response| {
+                    if let Response::ClusterPoint { result, .. } = response {
+                        ClustersPanel::get().point.set(result.ok());
+                    }
+                }),
+                None => ClustersPanel::get().point.set(None),
             }
         }
     };
@@ -529,7 +599,7 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
                 return;
             }
             let corners = path.iter().map(|&(px, py)| to_data(px, py)).collect();
-            client::send(Request::ClusterSelect { selection: MapSelection::Polygon(corners) }, None);
+            ClustersPanel::get().select(MapSelection::Polygon(corners));
             return;
         }
         let Some(b) = brush.get_untracked() else { return };
@@ -539,7 +609,7 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
         }
         let (xa, ya) = to_data(b.x0, b.y0);
         let (xb, yb) = to_data(b.x1, b.y1);
-        client::send(Request::ClusterSelect { selection: MapSelection::Rectangle { x: (xa, xb), y: (ya, yb) } }, None);
+        ClustersPanel::get().select(MapSelection::Rectangle { x: (xa, xb), y: (ya, yb) });
     };
     let brush_style = move || {
         brush.get().map_or_else(
@@ -547,7 +617,7 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
             |b| format!("left: {}px; top: {}px; width: {}px; height: {}px", b.x0.min(b.x1), b.y0.min(b.y1), (b.x1 - b.x0).abs(), (b.y1 - b.y0).abs()),
         )
     };
-    let readout = move || match state.cluster_point.get() {
+    let readout = move || match ClustersPanel::get().point.get() {
         Some(p) if hovered.get().is_some() => {
             let features: Vec<String> = p.features.iter().take(6).map(|(n, v)| format!("{n} {}", short(*v))).collect();
             let rows = if p.rows > 1 { format!(" ({} rows)", format_count(p.rows as u64)) } else { String::new() };
@@ -563,7 +633,7 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
         format!("{} points", format_count(report.map.n as u64))
     };
     let selection = move || {
-        state.cluster_selection.get().map(|result| match result {
+        ClustersPanel::get().selection.get().map(|result| match result {
             Ok((clause, n)) => {
                 let add = clause.clone();
                 view! {
@@ -572,11 +642,11 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
                         <button class="button small primary" data-testid="cluster-filter-selection" on:click=move |_| {
                             state.filter.update(|f| f.clauses.push(add.clone()));
                             client::apply_view(state);
-                            state.cluster_selection.set(None);
+                            ClustersPanel::get().selection.set(None);
                             brush.set(None);
                             lasso.set(Vec::new());
                         }>"Filter to them"</button>
-                        <button class="button small" on:click=move |_| { state.cluster_selection.set(None); brush.set(None); lasso.set(Vec::new()); }>"Clear"</button>
+                        <button class="button small" on:click=move |_| { ClustersPanel::get().selection.set(None); brush.set(None); lasso.set(Vec::new()); }>"Clear"</button>
                     </div>
                 }
                 .into_any()
@@ -713,7 +783,7 @@ fn ProfilesTable(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> im
                     <td>
                         <button class="button small" data-testid="cluster-filter" title=summary on:click=move |e: ev::MouseEvent| {
                             e.stop_propagation();
-                            client::send(Request::ClusterSelect { selection: MapSelection::Cluster(id) }, None);
+                            ClustersPanel::get().select(MapSelection::Cluster(id));
                         }>"Select"</button>
                     </td>
                 </tr>
@@ -747,4 +817,16 @@ fn ProfilesTable(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> im
             </div>
         </section>
     }
+}
+
+/// Saves the clustering's membership (id or row, cluster) as CSV (the worker writes it).
+fn export_membership(state: AppState) {
+    client::ask(Request::ClusterExport, move |response| {
+        if let Response::ClusterExport { result, .. } = response {
+            let saved = result.map_err(|e| e.to_string()).and_then(|csv| crate::ui::download::download_text("clusters.csv", "text/csv", &csv));
+            if let Err(message) = saved {
+                state.error.set(Some(format!("Cannot export the clusters: {message}")));
+            }
+        }
+    });
 }

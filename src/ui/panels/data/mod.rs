@@ -2,15 +2,20 @@
 
 use leptos::prelude::*;
 
-use super::controls::ShowMore;
-use super::download::download_text;
-use super::grid::RowGrid;
-use super::export::{ExportKind, Exportable};
-use super::state::AppState;
+use crate::ui::controls::ShowMore;
+use crate::ui::download::download_text;
+use grid::RowGrid;
+use crate::ui::export::{ExportKind, Exportable};
+use crate::ui::state::AppState;
 use crate::data::load::RejectedRow;
 use crate::data::table::ColumnType;
 use crate::format::{format_count, format_bytes};
 use crate::protocol::TableSummary;
+
+mod grid;
+
+/// The Data tab.
+pub const TAB: super::TabEntry = super::TabEntry { slug: "data", label: "Data", init: |_| {}, view: || view! { <DataTab/> }.into_any(), reset: || {}, link: None };
 
 #[component]
 pub fn DataTab() -> impl IntoView {
@@ -131,7 +136,7 @@ fn TypeSelect(name: String, kind: ColumnType) -> impl IntoView {
         <select class=format!("type type-{}", kind.label()) aria-label=label data-testid=testid
             on:change=move |event| {
                 if let Some(new_kind) = ColumnType::from_label(&event_target_value(&event)) {
-                    super::client::set_type(state, name.clone(), new_kind);
+                    crate::ui::client::set_type(state, name.clone(), new_kind);
                 }
             }>
             {ColumnType::ALL.into_iter().map(|option| view! {

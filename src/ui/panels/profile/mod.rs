@@ -2,57 +2,102 @@
 //! the worker over the rows passing the global filter, again whenever the filter changes.
 
 use leptos::prelude::*;
+use serde_json::{Map, Value};
 
-use super::chart::{BarChart, XFormat};
-use super::client::{self, send};
-use super::labels_panel::LabelsPanel;
-use super::controls::ShowMore;
-use super::export::{ExportKind, Exportable};
-use super::state::{AppState, Tab};
-use crate::analysis::profile::{Alert, ColumnProfile, Correlation, ProfileDetail, ProfileParams, Severity, TableProfile};
+use crate::analysis::contract::{has_column, missing_column, FitColumns};
+use crate::analysis::labels::{LabelParams, Labels};
+use crate::analysis::profile::{Alert, ColumnProfile, Correlation, Profile, ProfileDetail, ProfileParams, Severity, TableProfile};
 use crate::analysis::stats::Describe;
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
 use crate::data::time::format_display_ms;
 use crate::format::format_count;
-use crate::protocol::Request;
+use crate::ui::chart::{BarChart, XFormat};
+use crate::ui::controls::ShowMore;
+use crate::ui::export::{ExportKind, Exportable};
+use crate::ui::jobs::{Job, JobProgress};
+use crate::ui::state::AppState;
+use crate::viewstate::take_setting;
+use labels::LabelsPanel;
 
-fn request_profile(key: Option<String>) {
-    let params = ProfileParams { now_ms: Some(js_sys::Date::now() as i64), key, ..ProfileParams::default() };
-    send(Request::Profile { params }, None);
+mod labels;
+
+/// The Profile tab.
+pub const TAB: super::TabEntry = super::TabEntry {
+    slug: "profile",
+    label: "Profile",
+    init: |_| {
+        ProfilePanel::get();
+    },
+    view: || view! { <ProfileTab/> }.into_any(),
+    reset: || ProfilePanel::get().key.set(None),
+    link: Some(super::Link { write, read }),
+};
+
+/// The Profile tab's state: the key column, the profile and the label checks.
+#[derive(Clone, Copy)]
+pub struct ProfilePanel {
+    /// The column that should identify rows, for duplicate-key checks.
+    pub key: RwSignal<Option<String>>,
+    pub profile: Job<Profile>,
+    pub labels: Job<Labels>,
 }
 
-/// Adds a clause to the global filter and shows the rows in the Data tab.
-fn show_rows(state: AppState, clause: Clause) {
-    state.filter.update(|f| f.clauses.push(clause));
-    client::apply_view(state);
-    state.tab.set(Tab::Data);
+impl ProfilePanel {
+    fn new() -> Self {
+        Self { key: RwSignal::new(None), profile: Job::new(), labels: Job::new() }
+    }
+}
+
+super::panel_state!(ProfilePanel);
+
+fn write(state: AppState, settings: &mut Map<String, Value>) {
+    super::put(settings, "profile_key", &ProfilePanel::get().key.get());
+    super::put(settings, "label", &state.label_params.get());
+}
+
+fn read(state: AppState, settings: &mut Map<String, Value>, columns: &[(String, ColumnType)], notices: &mut Vec<String>) {
+    let key: Option<String> = take_setting(settings, "profile_key", "key column", notices);
+    let key = key.filter(|k| has_column(columns, k) || {
+        notices.push(missing_column("key column", k));
+        false
+    });
+    ProfilePanel::get().key.set(key);
+    let label: Option<LabelParams> = take_setting(settings, "label", "label settings", notices);
+    state.label_params.set(label.and_then(|l| l.fit_columns(columns, notices)));
 }
 
 #[component]
 pub fn ProfileTab() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let panel = ProfilePanel::get();
+    let job = panel.profile;
     // Profile again whenever the view (filter, new table) or the key changes; a memo, so the
     // distinct counts arriving just after a load do not profile twice.
     let has_data = Memo::new(move |_| state.summary.with(Option::is_some));
     Effect::new(move |_| {
         state.view_version.track();
-        let key = state.profile_key.get();
+        let key = panel.key.get();
         if has_data.get() {
-            state.profile.set(None);
-            request_profile(key);
+            job.clear();
+            job.request(ProfileParams { now_ms: Some(js_sys::Date::now() as i64), key, ..ProfileParams::default() });
         }
     });
-    move || match state.profile.get() {
+    let running = Signal::derive(move || job.running.get());
+    move || match job.result.get() {
         None if state.summary.with(Option::is_none) => view! {
             <section class="panel"><p>"Load data to profile it."</p></section>
         }
         .into_any(),
         None => view! {
-            <section class="panel" data-testid="profiling"><p class="muted">"Profiling the selected rows…"</p></section>
+            <JobProgress running=running on_cancel=Callback::new(move |()| job.cancel()) testid="profiling" cancel_testid="profile-cancel" idle="Profiling the selected rows"/>
         }
         .into_any(),
-        Some(profile) => view! { <ProfileView profile=profile/> }.into_any(),
+        Some(Err(err)) => view! {
+            <section class="panel" data-testid="profile-error"><p class="problem">{format!("Cannot profile: {err}.")}</p></section>
+        }
+        .into_any(),
+        Some(Ok(profile)) => view! { <ProfileView profile=(*profile).clone()/> }.into_any(),
     }
 }
 
@@ -114,14 +159,14 @@ fn Alerts(alerts: Vec<Alert>, rows: usize) -> impl IntoView {
         .get_untracked()
         .map(|s| s.columns.into_iter().filter(|c| matches!(c.kind, ColumnType::Identifier | ColumnType::Category | ColumnType::Integer)).map(|c| c.name).collect())
         .unwrap_or_default();
-    let current_key = state.profile_key.get_untracked();
+    let current_key = ProfilePanel::get().key.get_untracked();
     view! {
         <section class="panel" data-testid="alerts">
             <div class="panel-head">
                 <h2>{format!("Alerts ({count})")}</h2>
                 <label class="muted">"key column "
                     <select data-testid="key-column" aria-label="Key column"
-                        on:change=move |e| { let v = event_target_value(&e); state.profile_key.set((!v.is_empty()).then_some(v)); }>
+                        on:change=move |e| { let v = event_target_value(&e); ProfilePanel::get().key.set((!v.is_empty()).then_some(v)); }>
                         <option value="" selected=current_key.is_none()>"(none)"</option>
                         {key_options.into_iter().map(|name| {
                             let selected = current_key.as_deref() == Some(name.as_str());
@@ -147,7 +192,7 @@ fn Alerts(alerts: Vec<Alert>, rows: usize) -> impl IntoView {
                                         <td class="wrap">{alert.message.clone()}</td>
                                         <td>{evidence.map(|clause| view! {
                                             <button class="button small" data-testid="alert-show-rows"
-                                                on:click=move |_| show_rows(state, clause.clone())>"Show rows"</button>
+                                                on:click=move |_| state.show_rows(clause.clone())>"Show rows"</button>
                                         })}</td>
                                     </tr>
                                 }
@@ -210,7 +255,7 @@ fn ValueBars(column: String, top: Vec<(String, usize)>, other: usize, present: u
                 let title = format!("{value}: {} rows ({share:.1} %) — click to filter", format_count(n as u64));
                 view! {
                     <li>
-                        <button class="value-bar" title=title data-testid="value-bar" on:click=move |_| show_rows(state, clause.clone())>
+                        <button class="value-bar" title=title data-testid="value-bar" on:click=move |_| state.show_rows(clause.clone())>
                             <span class="bar-fill" style=format!("width: {width:.1}%")></span>
                             <span class="bar-label">{value}</span>
                             <span class="bar-count">{format_count(n as u64)}</span>
@@ -265,7 +310,7 @@ fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
                             let (Some(&lo), Some(&hi)) = (edges.get(idx), edges.get(idx + 1)) else { return };
                             let last = idx + 2 == edges.len();
                             let max = if last { to_value(hi) } else { to_value(hi).next_down() };
-                            show_rows(state, Clause::Range { column: column.clone(), min: Some(to_value(lo)), max: Some(max) });
+                            state.show_rows(Clause::Range { column: column.clone(), min: Some(to_value(lo)), max: Some(max) });
                         });
                         view! { <BarChart edges=h.edges heights=as_heights(&h.counts) x_format=format on_pick=pick testid=format!("hist-{name}")/> }
                     })
@@ -283,7 +328,7 @@ fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
                     let (start, bucket) = (p.start_ms, p.bucket_ms);
                     let pick = Callback::new(move |idx: usize| {
                         let from = start + idx as i64 * bucket;
-                        show_rows(state, Clause::TimeRange { column: column.clone(), start_ms: Some(from), end_ms: Some(from + bucket) });
+                        state.show_rows(Clause::TimeRange { column: column.clone(), start_ms: Some(from), end_ms: Some(from + bucket) });
                     });
                     let per = if p.bucket_ms == crate::data::time::DAY_MS { "rows per day (UTC)" } else { "rows per week (UTC)" };
                     view! {

@@ -4,48 +4,14 @@
 
 use leptos::prelude::*;
 
-use super::chart::{BarChart, XFormat, YFormat};
-use super::client::send;
-use super::export::{ExportKind, Exportable};
-use super::state::AppState;
+use super::ProfilePanel;
 use crate::analysis::labels::{Agreement, Conflicts, LabelParams, LabelReport};
 use crate::data::table::ColumnType;
 use crate::format::{format_count, format_percent};
-use crate::protocol::{ColumnSummary, Request};
-
-fn words(name: &str) -> String {
-    name.to_ascii_lowercase()
-}
-
-/// A first guess at the label, item and reviewer columns, from names and types.
-pub(super) fn guess(columns: &[ColumnSummary]) -> Option<LabelParams> {
-    let categorical = |c: &&ColumnSummary| matches!(c.kind, ColumnType::Category | ColumnType::Boolean);
-    let labelish = ["label", "decision", "verdict", "outcome", "actioned", "violation", "is_"];
-    let label = columns.iter().filter(categorical).find(|c| labelish.iter().any(|w| words(&c.name).contains(w)))?;
-    let reviewer = columns
-        .iter()
-        .find(|c| ["reviewer", "rater", "moderator", "annotator", "agent"].iter().any(|w| words(&c.name).contains(w)));
-    let item = columns.iter().find(|c| c.kind == ColumnType::Identifier && c.name != label.name);
-    Some(LabelParams {
-        label: label.name.clone(),
-        positive: Vec::new(),
-        item: item.map(|c| c.name.clone()),
-        reviewer: reviewer.map(|c| c.name.clone()),
-        time: None,
-        now_ms: None,
-    })
-}
-
-/// The label chosen in the Profile tab as other tabs read it; guessed from the column names (as
-/// the Profile tab does) when none is chosen yet.
-pub(super) fn chosen_label(state: AppState) -> Option<crate::analysis::labels::LabelSpec> {
-    if state.label_params.get_untracked().is_none() {
-        let guessed = state.summary.with_untracked(|s| s.as_ref().and_then(|s| guess(&s.columns)));
-        state.label_params.set(guessed);
-    }
-    state.label_params.get_untracked().map(|l| crate::analysis::labels::LabelSpec { column: l.label, positive: l.positive })
-}
-
+use crate::ui::chart::{BarChart, XFormat, YFormat};
+use crate::ui::export::{ExportKind, Exportable};
+use crate::ui::jobs::JobProgress;
+use crate::ui::state::{guess_label, AppState};
 
 #[component]
 pub fn LabelsPanel() -> impl IntoView {
@@ -53,14 +19,15 @@ pub fn LabelsPanel() -> impl IntoView {
     let columns = move || state.summary.get().map(|s| s.columns).unwrap_or_default();
     // First visit: a guess from the column names.
     if state.label_params.get_untracked().is_none() {
-        state.label_params.set(guess(&columns()));
+        state.label_params.set(guess_label(&columns()));
     }
+    let job = ProfilePanel::get().labels;
     Effect::new(move |_| {
         state.view_version.track();
         if let Some(mut params) = state.label_params.get() {
             params.now_ms = Some(js_sys::Date::now() as i64);
-            state.labels.set(None);
-            send(Request::Labels { params }, None);
+            job.clear();
+            job.request(params);
         }
     });
     let set = move |update: &dyn Fn(&mut LabelParams)| {
@@ -73,7 +40,7 @@ pub fn LabelsPanel() -> impl IntoView {
     let choose_label = move |name: String| {
         if name.is_empty() {
             state.label_params.set(None);
-            state.labels.set(None);
+            job.reset();
         } else {
             let mut params = state.label_params.get_untracked().unwrap_or(LabelParams {
                 label: String::new(),
@@ -121,11 +88,13 @@ pub fn LabelsPanel() -> impl IntoView {
                     }
                 }}
             </div>
-            {move || match (state.label_params.get(), state.labels.get()) {
+            {move || match (state.label_params.get(), job.result.get()) {
                 (None, _) => view! { <p class="muted">"Choose the column holding the reviewers' decisions to check it."</p> }.into_any(),
-                (Some(_), None) => view! { <p class="muted">"Checking labels…"</p> }.into_any(),
-                (Some(_), Some(Err(message))) => view! { <p class="problem">{message}</p> }.into_any(),
-                (Some(_), Some(Ok(report))) => view! { <LabelResults report=report/> }.into_any(),
+                (Some(_), None) => view! {
+                    <JobProgress running=Signal::derive(move || job.running.get()) on_cancel=Callback::new(move |()| job.cancel()) testid="labels-pending" cancel_testid="labels-cancel" idle="Checking labels"/>
+                }.into_any(),
+                (Some(_), Some(Err(err))) => view! { <p class="problem">{format!("Cannot check labels: {err}.")}</p> }.into_any(),
+                (Some(_), Some(Ok(report))) => view! { <LabelResults report=(*report).clone()/> }.into_any(),
             }}
         </section>
     }

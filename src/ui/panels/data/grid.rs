@@ -7,8 +7,8 @@ use leptos::ev;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::client::{self, send};
-use super::state::AppState;
+use crate::ui::client::{self, send};
+use crate::ui::state::AppState;
 use crate::data::sort::SortKey;
 use crate::data::table::ColumnType;
 use crate::format::format_count;
@@ -107,7 +107,7 @@ pub fn RowGrid(columns: Vec<ColumnSummary>) -> impl IntoView {
                 <span class="toggle">
                     <span class="muted tabular" data-testid="grid-range">{range_text}</span>
                     <button class="button small" data-testid="export-rows" title="Save the rows that pass the filter, in this order, as CSV"
-                        on:click=move |_| { send(Request::ExportRows, None); }>"Download CSV"</button>
+                        on:click=move |_| export_rows(state)>"Download CSV"</button>
                 </span>
             </div>
             <div class="grid-scroll" node_ref=scroller on:scroll=on_scroll data-testid="grid-scroll"
@@ -170,4 +170,16 @@ pub fn RowGrid(columns: Vec<ColumnSummary>) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// Saves the filtered rows, in the grid's order, as CSV (the worker writes it).
+fn export_rows(state: AppState) {
+    crate::ui::client::ask(Request::ExportRows, move |response| {
+        if let crate::protocol::Response::ExportRows { result, .. } = response {
+            let saved = result.map_err(|e| e.to_string()).and_then(|csv| crate::ui::download::download_text("vigil-rows.csv", "text/csv", &csv));
+            if let Err(message) = saved {
+                state.error.set(Some(format!("Cannot export the rows: {message}")));
+            }
+        }
+    });
 }

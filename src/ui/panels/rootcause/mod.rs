@@ -8,55 +8,82 @@ use std::sync::Arc;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use super::chart::theme;
-use super::export::{ExportKind, Exportable};
-use super::client::{self, request_root_cause};
-use super::state::{AppState, MetricKind, Tab};
-use crate::analysis::rootcause::{DimensionFinding, RcaParams, RcaReport, Segment, Window};
+use serde_json::{Map, Value};
+
+use crate::analysis::contract::FitColumns;
+use crate::analysis::rootcause::{DimensionFinding, RcaParams, RcaReport, RootCause, Segment, Window};
 use crate::analysis::series::Metric;
 use crate::data::filter::Clause;
+use crate::data::table::ColumnType;
 use crate::data::time::{format_display_ms, parse_timestamp_text, HOUR_MS};
 use crate::format::{capitalise, format_count};
 use crate::plot::canvas::draw_on_canvas;
-use crate::plot::timeseries::{draw_stacked, draw_time_chart, x_at, index_at, TimeChart};
+use crate::plot::timeseries::{draw_stacked, draw_time_chart, index_at, x_at, TimeChart};
+use crate::protocol::JobError;
+use crate::ui::chart::theme;
+use crate::ui::export::{ExportKind, Exportable};
+use crate::ui::jobs::{Job, JobProgress};
+use crate::ui::state::{AppState, Intent};
+use crate::viewstate::take_setting;
 
-/// The metric the Trends tab measures, if it splits into parts (count, sum, rate).
-pub fn rca_metric(state: AppState) -> Metric {
-    let s = state.trend_settings;
-    let column = s.column.get_untracked();
-    match (s.kind.get_untracked(), column) {
-        (MetricKind::Sum, Some(column)) => Metric::Sum { column },
-        (MetricKind::Rate, Some(column)) => match s.rate_value.get_untracked() {
-            Some(value) => Metric::Rate { condition: Clause::InSet { column, values: vec![value], negate: false } },
-            None => Metric::Count,
-        },
-        _ => Metric::Count,
+/// The Root cause tab.
+pub const TAB: super::TabEntry = super::TabEntry {
+    slug: "root-cause",
+    label: "Root cause",
+    init: take_intents,
+    view: || view! { <RootCauseTab/> }.into_any(),
+    reset: || {},
+    link: Some(super::Link { write, read }),
+};
+
+/// The Root cause tab's state: the analysis (its parameters are the windows on screen).
+#[derive(Clone, Copy)]
+pub struct RootCausePanel {
+    pub job: Job<RootCause>,
+}
+
+impl RootCausePanel {
+    fn new() -> Self {
+        Self { job: Job::new() }
     }
 }
 
-/// Opens the Root cause tab on an incident window `[start_ms, end_ms)`, with the baseline the
-/// `baseline_ms` before it (not before `data_start_ms`), and runs the analysis.
-pub fn open_root_cause(state: AppState, time_column: String, start_ms: i64, end_ms: i64, baseline_ms: i64, data_start_ms: i64) {
-    let baseline = Window { start_ms: (start_ms - baseline_ms).max(data_start_ms).min(start_ms - 1), end_ms: start_ms };
-    explain_windows(state, time_column, baseline, Window { start_ms, end_ms });
+super::panel_state!(RootCausePanel);
+
+/// Takes the requests to explain a change (from Trends): runs the analysis and shows this tab.
+fn take_intents(state: AppState) {
+    let job = RootCausePanel::get().job;
+    Effect::new(move |_| {
+        if let Some(Intent::Explain { time_column, metric, baseline, incident }) = state.intent.get() {
+            state.intent.set(None);
+            job.clear();
+            job.request(RcaParams { time_column, metric, baseline, incident, dimensions: None, max_depth: 3, explain_share: 0.8 });
+            state.tab.set(TAB.slug);
+        }
+    });
 }
 
-/// Opens the Root cause tab on two windows (marked on the trend chart, or derived from an
-/// incident) and runs the analysis.
-pub fn explain_windows(state: AppState, time_column: String, baseline: Window, incident: Window) {
-    let params = RcaParams {
-        time_column,
-        metric: rca_metric(state),
-        baseline,
-        incident,
-        dimensions: None,
-        max_depth: 3,
-        explain_share: 0.8,
-    };
-    state.rca_params.set(Some(params.clone()));
-    state.rca.set(None);
-    request_root_cause(state, params);
-    state.tab.set(Tab::RootCause);
+fn write(_state: AppState, settings: &mut Map<String, Value>) {
+    if let Some(params) = RootCausePanel::get().job.params.get() {
+        super::put(settings, "rca", &Some(params));
+    }
+}
+
+fn read(_state: AppState, settings: &mut Map<String, Value>, columns: &[(String, ColumnType)], notices: &mut Vec<String>) {
+    let job = RootCausePanel::get().job;
+    let params: Option<RcaParams> = take_setting::<RcaParams>(settings, "rca", "root-cause windows", notices).and_then(|p| p.fit_columns(columns, notices));
+    match params {
+        Some(params) => job.request(params),
+        None => job.reset(),
+    }
+}
+
+/// What stops an explanation, said for the reader.
+fn problem(err: &JobError) -> String {
+    match err {
+        JobError::Cancelled => "The analysis was cancelled; press Explain to run it again.".into(),
+        other => format!("Cannot explain the change: {other}."),
+    }
 }
 
 fn fmt(value: f64, rate: bool) -> String {
@@ -90,47 +117,36 @@ fn fmt_p(p: f64) -> String {
 #[component]
 pub fn RootCauseTab() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let job = RootCausePanel::get().job;
     move || {
         if state.summary.with(Option::is_none) {
             return view! { <section class="panel"><p>"Load data to explain a change."</p></section> }.into_any();
         }
+        let pending = job.is_running();
+        let progress = move || view! {
+            <JobProgress running=Signal::derive(move || job.running.get()) on_cancel=Callback::new(move |()| job.cancel()) testid="rca-pending" cancel_testid="rca-cancel" idle="Comparing the windows"/>
+        };
         view! {
             <WindowsForm/>
-            {move || match (state.rca.get(), state.rca_pending.get()) {
-                (None, true) => view! { <RcaProgress/> }.into_any(),
-                (None, false) => view! {
+            {match job.result.get() {
+                None if pending => progress().into_any(),
+                None => view! {
                     <section class="panel"><p class="muted">"Open an incident from the Trends tab (Explain, or click it on the chart), or type the two windows above and press Explain."</p></section>
                 }.into_any(),
-                (Some(Err(_)), true) => view! { <RcaProgress/> }.into_any(),
-                (Some(Err(message)), false) => view! { <section class="panel" data-testid="rca-error"><p class="problem">{message}</p></section> }.into_any(),
-                (Some(Ok(report)), pending) => view! { {pending.then(|| view! { <RcaProgress/> })} <Report report=Arc::new(*report) pending=pending/> }.into_any(),
+                Some(Err(_)) if pending => progress().into_any(),
+                Some(Err(err)) => view! { <section class="panel" data-testid="rca-error"><p class="problem">{problem(&err)}</p></section> }.into_any(),
+                Some(Ok(report)) => view! { {pending.then(progress)} <Report report=report pending=pending/> }.into_any(),
             }}
         }
         .into_any()
     }
 }
 
-/// The analysis in flight: its stage, a bar, and Cancel.
-#[component]
-fn RcaProgress() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    move || {
-        let (stage, fraction) = state.rca_progress.get().unwrap_or_else(|| ("Comparing the windows".into(), 0.0));
-        view! {
-            <section class="panel progress" data-testid="rca-pending" role="status">
-                <span class="progress-label">{stage}"…"</span>
-                <div class="bar"><div class="fill" style=format!("width: {:.0}%", fraction * 100.0)></div></div>
-                <span class="progress-detail">{format!("{:.0} %", fraction * 100.0)}</span>
-                <button class="button small" data-testid="rca-cancel" on:click=move |_| client::cancel_root_cause(state)>"Cancel"</button>
-            </section>
-        }
-    }
-}
-
 #[component]
 fn WindowsForm() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let current = state.rca_params.get_untracked();
+    let job = RootCausePanel::get().job;
+    let current = job.params.get_untracked();
     let show = |ms: Option<i64>| ms.map(|v| format_display_ms(v).get(..16).unwrap_or_default().to_string()).unwrap_or_default();
     let base_from = RwSignal::new(show(current.as_ref().map(|p| p.baseline.start_ms)));
     let base_to = RwSignal::new(show(current.as_ref().map(|p| p.baseline.end_ms)));
@@ -140,7 +156,7 @@ fn WindowsForm() -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     // Follow windows set elsewhere (an incident opened from Trends).
     Effect::new(move |_| {
-        if let Some(p) = state.rca_params.get() {
+        if let Some(p) = job.params.get() {
             base_from.set(show(Some(p.baseline.start_ms)));
             base_to.set(show(Some(p.baseline.end_ms)));
             inc_from.set(show(Some(p.incident.start_ms)));
@@ -155,15 +171,16 @@ fn WindowsForm() -> impl IntoView {
             let incident = Window { start_ms: parse("incident from", inc_from.get_untracked())?, end_ms: parse("incident to", inc_to.get_untracked())? };
             Ok((baseline, incident))
         })();
-        let time_column = state.trend_settings.time.get_untracked().or_else(|| {
-            state.summary.get_untracked().and_then(|s| s.columns.into_iter().find(|c| c.kind == crate::data::table::ColumnType::Timestamp).map(|c| c.name))
+        // The metric and time column Trends measures; else row counts over the first time column.
+        let measure = state.measure.get_untracked();
+        let time_column = measure.as_ref().map(|m| m.time_column.clone()).or_else(|| {
+            state.summary.get_untracked().and_then(|s| s.columns.into_iter().find(|c| c.kind == ColumnType::Timestamp).map(|c| c.name))
         });
+        let metric = measure.map_or(Metric::Count, |m| m.metric);
         match (windows, time_column) {
             (Ok((baseline, incident)), Some(time_column)) => {
                 problem.set(None);
-                let params = RcaParams { time_column, metric: rca_metric(state), baseline, incident, dimensions: None, max_depth: depth.get_untracked(), explain_share: 0.8 };
-                state.rca_params.set(Some(params.clone()));
-                request_root_cause(state, params);
+                job.request(RcaParams { time_column, metric, baseline, incident, dimensions: None, max_depth: depth.get_untracked(), explain_share: 0.8 });
             }
             (Err(message), _) => problem.set(Some(message)),
             (_, None) => problem.set(Some("No column holds timestamps.".into())),
@@ -175,17 +192,9 @@ fn WindowsForm() -> impl IntoView {
                 prop:value=move || signal.get() on:input=move |e| signal.set(event_target_value(&e))/>
         }
     };
-    let metric_label = move || {
-        state.trend_settings.kind.track();
-        state.trend_settings.column.track();
-        state.trend_settings.rate_value.track();
-        let metric = rca_metric(state);
-        let note = if matches!(state.trend_settings.kind.get(), MetricKind::Mean | MetricKind::Median | MetricKind::P95 | MetricKind::Distinct) {
-            " (the Trends metric does not split into parts: row counts are explained)"
-        } else {
-            ""
-        };
-        format!("{}{note}", metric.describe())
+    let metric_label = move || match state.measure.get() {
+        Some(measure) => format!("{}{}", measure.metric.describe(), if measure.counts_instead { " (the Trends metric does not split into parts: row counts are explained)" } else { "" }),
+        None => Metric::Count.describe(),
     };
     view! {
         <section class="panel rca-form" data-testid="rca-form">
@@ -225,14 +234,13 @@ fn Report(report: Arc<RcaReport>, pending: bool) -> impl IntoView {
         format_count(t.incident_rows),
         fmt_delta(t.delta, rate)
     );
-    let elapsed = state.rca_elapsed_ms.get_untracked();
+    let elapsed = RootCausePanel::get().job.elapsed_ms.get_untracked();
     let segments = report.segments.clone();
     let max_share = segments.iter().take(10).map(|s| s.share_of_delta.abs()).fold(0.0, f64::max).max(1e-9);
     let skipped = report.skipped.clone();
     let apply = move |conditions: Vec<Clause>| {
-        state.filter.update(|f| f.clauses.extend(conditions));
-        client::apply_view(state);
-        state.tab.set(Tab::Trends);
+        state.add_to_filter(conditions);
+        state.tab.set("trends");
     };
     view! {
         <section class="panel" class:stale=pending data-testid="rca-summary-panel">

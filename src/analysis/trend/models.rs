@@ -28,8 +28,8 @@ use augurs::seasons::{Detector as _, PeriodogramDetector};
 use augurs::{Fit, Forecast, Predict};
 use serde::{Deserialize, Serialize};
 
-use super::series::Series;
-use super::stats::quantile_sorted;
+use crate::analysis::series::Series;
+use crate::analysis::stats::quantile_sorted;
 
 /// Fewest defined points the models run on.
 pub const MIN_POINTS: usize = 8;
@@ -66,7 +66,7 @@ impl Default for TrendParams {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, thiserror::Error)]
 pub enum TrendError {
     #[error("only {found} periods have a value; the models need at least {MIN_POINTS}")]
     TooShort { found: usize },
@@ -84,7 +84,7 @@ pub struct Seasonal {
     pub period: usize,
     /// 0 (none) to 1 (all variation is seasonal), on the remainder's scale.
     pub strength: f64,
-    #[serde(with = "super::nan_serde")]
+    #[serde(with = "crate::analysis::nan_serde")]
     pub values: Vec<f64>,
 }
 
@@ -157,15 +157,15 @@ impl LinearTrend {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForecastBands {
-    #[serde(with = "super::nan_serde")]
+    #[serde(with = "crate::analysis::nan_serde")]
     pub point: Vec<f64>,
-    #[serde(with = "super::nan_serde")]
+    #[serde(with = "crate::analysis::nan_serde")]
     pub lower80: Vec<f64>,
-    #[serde(with = "super::nan_serde")]
+    #[serde(with = "crate::analysis::nan_serde")]
     pub upper80: Vec<f64>,
-    #[serde(with = "super::nan_serde")]
+    #[serde(with = "crate::analysis::nan_serde")]
     pub lower95: Vec<f64>,
-    #[serde(with = "super::nan_serde")]
+    #[serde(with = "crate::analysis::nan_serde")]
     pub upper95: Vec<f64>,
 }
 
@@ -187,25 +187,25 @@ pub struct Projection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrendAnalysis {
     /// The series the models saw (gaps filled by linear interpolation).
-    #[serde(with = "super::nan_serde")]
+    #[serde(with = "crate::analysis::nan_serde")]
     pub filled: Vec<f64>,
     pub imputed: usize,
     /// Periods the periodogram found (before fitting and strength checks).
     pub detected_periods: Vec<usize>,
     pub seasonal: Vec<Seasonal>,
-    #[serde(with = "super::nan_serde")]
+    #[serde(with = "crate::analysis::nan_serde")]
     pub trend: Vec<f64>,
-    #[serde(with = "super::nan_serde")]
+    #[serde(with = "crate::analysis::nan_serde")]
     pub remainder: Vec<f64>,
     /// Trend + seasonal.
-    #[serde(with = "super::nan_serde")]
+    #[serde(with = "crate::analysis::nan_serde")]
     pub expected: Vec<f64>,
     /// One-step-ahead forecast and its 95 % interval.
-    #[serde(with = "super::nan_serde")]
+    #[serde(with = "crate::analysis::nan_serde")]
     pub one_step: Vec<f64>,
-    #[serde(with = "super::nan_serde")]
+    #[serde(with = "crate::analysis::nan_serde")]
     pub one_step_lower: Vec<f64>,
-    #[serde(with = "super::nan_serde")]
+    #[serde(with = "crate::analysis::nan_serde")]
     pub one_step_upper: Vec<f64>,
     pub anomalies: Vec<Anomaly>,
     pub incidents: Vec<Incident>,
@@ -388,7 +388,7 @@ pub fn linear_trend(values: &[f64], log: bool) -> Option<LinearTrend> {
     let df = nf - 2.0;
     let slope_std_error = (sse / df / sxx).sqrt();
     let p_value = if slope_std_error > 0.0 {
-        super::regression::t_two_sided(slope / slope_std_error, df)
+        crate::analysis::regression::t_two_sided(slope / slope_std_error, df)
     } else if slope == 0.0 {
         1.0
     } else {

@@ -8,52 +8,124 @@ use std::sync::Arc;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use super::chart::{theme, BarChart, XFormat, YFormat};
-use super::export::{ExportKind, Exportable};
-use super::client::{self, send};
-use super::download::download_text;
-use super::controls::Checklist;
-use super::labels_panel::chosen_label;
-use super::state::{AppState, Tab};
-use crate::analysis::backtest::{BacktestParams, BacktestReport, Confusion, RuleResult, RuleSpec, ScoreParams, ScoreReport, MAX_RULES};
+use serde_json::{Map, Value};
+
+use crate::analysis::backtest::{Backtest, BacktestParams, BacktestReport, Confusion, RuleResult, RuleSpec, ScoreReport, ScoreSettings, Scores, MAX_RULES};
+use crate::analysis::contract::FitColumns;
+use crate::analysis::regression::{Regression, RegressionParams};
+use crate::analysis::tree::{Tree, TreeParams};
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
 use crate::format::{format_count, format_percent};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::scatter::draw_xy;
-use crate::protocol::Request;
+use crate::ui::chart::{theme, BarChart, XFormat, YFormat};
+use crate::ui::controls::Checklist;
+use crate::ui::download::download_text;
+use crate::ui::export::{ExportKind, Exportable};
+use crate::ui::jobs::{Job, JobProgress};
+use crate::ui::state::AppState;
+use crate::viewstate::take_setting;
 
+/// The Models & rules tab.
+pub const TAB: super::TabEntry = super::TabEntry {
+    slug: "models",
+    label: "Models & rules",
+    init: |_| {
+        ModelsPanel::get();
+    },
+    view: || view! { <ModelsTab/> }.into_any(),
+    reset: || {
+        let panel = ModelsPanel::get();
+        panel.rules.set(default_rules());
+        panel.score.set(ScoreSettings::default());
+    },
+    link: Some(super::Link { write, read }),
+};
 
-pub(super) fn evaluate(state: AppState) {
-    let Some(label) = chosen_label(state) else {
-        state.backtest.set(Some(Err("Choose a label column in the Profile tab (Ground truth) first.".into())));
-        return;
-    };
-    let rules: Vec<RuleSpec> = state.rules.get_untracked().into_iter().filter(|r| !r.text.trim().is_empty()).collect();
-    if rules.is_empty() {
-        state.backtest.set(Some(Err("Write a rule first, e.g. prior_strikes >= 2 and account_age_days < 30.".into())));
-        return;
+/// The Models tab's state: the rules and their backtest, the score column's curves, the
+/// decision tree and the regression.
+#[derive(Clone, Copy)]
+pub struct ModelsPanel {
+    /// The rules, in order.
+    pub rules: RwSignal<Vec<RuleSpec>>,
+    pub backtest: Job<Backtest>,
+    pub score: RwSignal<ScoreSettings>,
+    pub scores: Job<Scores>,
+    pub tree: Job<Tree>,
+    pub regression: Job<Regression>,
+}
+
+impl ModelsPanel {
+    fn new() -> Self {
+        Self { rules: RwSignal::new(default_rules()), backtest: Job::new(), score: RwSignal::new(ScoreSettings::default()), scores: Job::new(), tree: Job::new(), regression: Job::new() }
     }
-    send(Request::Backtest { params: BacktestParams { rules, label, time_column: None } }, None);
 }
 
-/// Fits a decision tree (and remembers its parameters for the view's link).
-pub(super) fn request_tree(state: AppState, params: crate::analysis::tree::TreeParams) {
-    state.tree_params.set(Some(params.clone()));
-    state.tree_pending.set(true);
-    send(Request::Tree { params }, None);
+super::panel_state!(ModelsPanel);
+
+/// The rules before the user writes any: one empty rule.
+fn default_rules() -> Vec<RuleSpec> {
+    vec![RuleSpec { name: "rule 1".into(), text: String::new() }]
 }
 
-/// Fits a regression (and remembers its parameters for the view's link).
-pub(super) fn request_regression(state: AppState, params: crate::analysis::regression::RegressionParams) {
-    state.regression_params.set(Some(params.clone()));
-    send(Request::Regression { params }, None);
+fn write(_state: AppState, settings: &mut Map<String, Value>) {
+    let panel = ModelsPanel::get();
+    let rules = panel.rules.get();
+    if rules != default_rules() {
+        super::put(settings, "rules", &rules);
+    }
+    super::put(settings, "score", &panel.score.get());
+    super::put(settings, "tree", &panel.tree.params.get());
+    super::put(settings, "regression", &panel.regression.params.get());
 }
 
-pub(super) fn request_scores(state: AppState) {
-    let (Some(label), Some(score)) = (chosen_label(state), state.score_column.get_untracked()) else { return };
-    let params = ScoreParams { score, label, threshold: state.score_threshold.get_untracked(), min_precision: state.score_min_precision.get_untracked() };
-    send(Request::Scores { params }, None);
+fn read(state: AppState, settings: &mut Map<String, Value>, columns: &[(String, ColumnType)], notices: &mut Vec<String>) {
+    let panel = ModelsPanel::get();
+    let rules: Vec<RuleSpec> = take_setting(settings, "rules", "rules", notices).unwrap_or_default();
+    if rules.is_empty() {
+        panel.rules.set(default_rules());
+        panel.backtest.reset();
+    } else {
+        panel.rules.set(rules);
+        evaluate(state);
+    }
+    let score = take_setting::<ScoreSettings>(settings, "score", "score settings", notices).and_then(|s| s.fit_columns(columns, notices));
+    panel.score.set(score.unwrap_or_default());
+    request_scores(state);
+    match take_setting::<TreeParams>(settings, "tree", "decision tree settings", notices).and_then(|t| t.fit_columns(columns, notices)) {
+        Some(params) => panel.tree.request(params),
+        None => panel.tree.reset(),
+    }
+    match take_setting::<RegressionParams>(settings, "regression", "regression settings", notices).and_then(|r| r.fit_columns(columns, notices)) {
+        Some(params) => panel.regression.request(params),
+        None => panel.regression.reset(),
+    }
+}
+
+/// Backtests the rules written so far against the label.
+fn evaluate(state: AppState) {
+    let panel = ModelsPanel::get();
+    let label = state.chosen_label().unwrap_or_else(|| crate::analysis::labels::LabelSpec { column: String::new(), positive: Vec::new() });
+    let rules: Vec<RuleSpec> = panel.rules.get_untracked().into_iter().filter(|r| !r.text.trim().is_empty()).collect();
+    panel.backtest.request(BacktestParams { rules, label, time_column: None });
+}
+
+/// The score column's curves, once a column (and a label) is chosen.
+fn request_scores(state: AppState) {
+    let panel = ModelsPanel::get();
+    let params = state.chosen_label().and_then(|label| panel.score.with_untracked(|s| s.params(label)));
+    match params {
+        Some(params) => panel.scores.request(params),
+        None => panel.scores.reset(),
+    }
+}
+
+/// An analysis's error, as a sentence.
+fn sentence(err: &crate::protocol::JobError) -> String {
+    let text = err.to_string();
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>() + ".").unwrap_or_default()
 }
 
 #[component]
@@ -63,7 +135,8 @@ pub fn ModelsTab() -> impl IntoView {
         if state.summary.with(Option::is_none) {
             return view! { <section class="panel"><p>"Load data to backtest rules."</p></section> }.into_any();
         }
-        let label_line = match chosen_label(state) {
+        let panel = ModelsPanel::get();
+        let label_line = match state.chosen_label() {
             Some(l) => {
                 let positive = if l.positive.is_empty() { "every class but the most common".to_string() } else { l.positive.join(", ") };
                 format!("Ground truth: {} ∈ {{{positive}}} (change it in the Profile tab). Rows without a label are left out.", l.column)
@@ -73,10 +146,11 @@ pub fn ModelsTab() -> impl IntoView {
         view! {
             <p class="muted small" data-testid="models-label">{label_line}</p>
             <RulesEditor/>
-            {move || match state.backtest.get() {
+            <JobProgress running=Signal::derive(move || panel.backtest.running.get()) on_cancel=Callback::new(move |()| panel.backtest.cancel()) testid="backtest-pending" cancel_testid="backtest-cancel" idle="Evaluating the rules"/>
+            {move || match panel.backtest.result.get() {
                 None => None,
-                Some(Err(message)) => Some(view! { <section class="panel" data-testid="backtest-error"><p class="problem">{message}</p></section> }.into_any()),
-                Some(Ok(report)) => Some(view! { <BacktestView report=Arc::new(*report)/> }.into_any()),
+                Some(Err(err)) => Some(view! { <section class="panel" data-testid="backtest-error"><p class="problem">{sentence(&err)}</p></section> }.into_any()),
+                Some(Ok(report)) => Some(view! { <BacktestView report=report/> }.into_any()),
             }}
             <ScoresPanel/>
             <TreePanel/>
@@ -91,18 +165,18 @@ fn RulesEditor() -> impl IntoView {
     let state = expect_context::<AppState>();
     let import_problem = RwSignal::new(None::<String>);
     let set_rule = move |idx: usize, update: Box<dyn Fn(&mut RuleSpec)>| {
-        state.rules.update(|rules| {
+        ModelsPanel::get().rules.update(|rules| {
             if let Some(rule) = rules.get_mut(idx) {
                 update(rule);
             }
         });
     };
     let rows = move || {
-        let count = state.rules.with(Vec::len);
+        let count = ModelsPanel::get().rules.with(Vec::len);
         (0..count)
             .map(|idx| {
-                let name = move || state.rules.with(|r| r.get(idx).map(|r| r.name.clone()).unwrap_or_default());
-                let text = move || state.rules.with(|r| r.get(idx).map(|r| r.text.clone()).unwrap_or_default());
+                let name = move || ModelsPanel::get().rules.with(|r| r.get(idx).map(|r| r.name.clone()).unwrap_or_default());
+                let text = move || ModelsPanel::get().rules.with(|r| r.get(idx).map(|r| r.text.clone()).unwrap_or_default());
                 view! {
                     <div class="rule-row" data-testid="rule-row">
                         <input class="rule-name" aria-label="Rule name" data-testid="rule-name" prop:value=name
@@ -111,14 +185,14 @@ fn RulesEditor() -> impl IntoView {
                             placeholder="prior_strikes >= 2 and account_age_days < 30   ·   country in (BR, ID) or reason = scam   ·   risk_score between 0.5 and 0.9   ·   text contains \"free\"   ·   country is missing"
                             prop:value=text
                             on:change=move |e| { let v = event_target_value(&e); set_rule(idx, Box::new(move |r| r.text = v.clone())) }></textarea>
-                        <button class="button small" title="Remove this rule" on:click=move |_| state.rules.update(|r| { if r.len() > 1 { r.remove(idx); } })>"×"</button>
+                        <button class="button small" title="Remove this rule" on:click=move |_| ModelsPanel::get().rules.update(|r| { if r.len() > 1 { r.remove(idx); } })>"×"</button>
                     </div>
                 }
             })
             .collect_view()
     };
     let add = move |_| {
-        state.rules.update(|r| {
+        ModelsPanel::get().rules.update(|r| {
             if r.len() < MAX_RULES {
                 let name = format!("rule {}", r.len() + 1);
                 r.push(RuleSpec { name, text: String::new() });
@@ -126,7 +200,7 @@ fn RulesEditor() -> impl IntoView {
         })
     };
     let export_json = move |_| {
-        let json = serde_json::to_string_pretty(&state.rules.get_untracked()).unwrap_or_default();
+        let json = serde_json::to_string_pretty(&ModelsPanel::get().rules.get_untracked()).unwrap_or_default();
         if let Err(message) = download_text("vigil-rules.json", "application/json", &json) {
             state.error.set(Some(format!("Cannot export the rules: {message}")));
         }
@@ -141,7 +215,7 @@ fn RulesEditor() -> impl IntoView {
             match serde_json::from_str::<Vec<RuleSpec>>(&text) {
                 Ok(rules) if !rules.is_empty() && rules.len() <= MAX_RULES => {
                     import_problem.set(None);
-                    state.rules.set(rules);
+                    ModelsPanel::get().rules.set(rules);
                     evaluate(state);
                 }
                 Ok(_) => import_problem.set(Some(format!("The file holds no rules, or more than {MAX_RULES}."))),
@@ -219,7 +293,7 @@ fn RuleBuilder() -> impl IntoView {
         Ok(condition) => {
             problem.set(None);
             let join = join.get_untracked();
-            state.rules.update(|rules| {
+            ModelsPanel::get().rules.update(|rules| {
                 if let Some(rule) = rules.get_mut(target.get_untracked()) {
                     rule.text = if rule.text.trim().is_empty() { condition } else { format!("{} {join} {condition}", rule.text.trim()) };
                 }
@@ -232,7 +306,7 @@ fn RuleBuilder() -> impl IntoView {
         <div class="control-row rule-builder" data-testid="rule-builder">
             <span class="control-label">"Add a condition"</span>
             <select aria-label="Rule" data-testid="builder-rule" on:change=move |e| target.set(event_target_value(&e).parse().unwrap_or(0))>
-                {move || state.rules.get().into_iter().enumerate().map(|(i, r)| view! { <option value=i.to_string() selected=move || target.get() == i>{format!("to {}", r.name)}</option> }).collect_view()}
+                {move || ModelsPanel::get().rules.get().into_iter().enumerate().map(|(i, r)| view! { <option value=i.to_string() selected=move || target.get() == i>{format!("to {}", r.name)}</option> }).collect_view()}
             </select>
             <select aria-label="Join" data-testid="builder-join" on:change=move |e| join.set(event_target_value(&e))>
                 <option value="and">"and"</option>
@@ -263,9 +337,8 @@ fn show_rows(state: AppState, rule: &RuleResult, false_positives: bool, label: &
     } else {
         vec![rule_clause(true), Clause::InSet { column: label.to_string(), values: positives.to_vec(), negate: false }]
     };
-    state.filter.update(|f| f.clauses.extend(clauses));
-    client::apply_view(state);
-    state.tab.set(Tab::Data);
+    state.add_to_filter(clauses);
+    state.tab.set("data");
 }
 
 /// "at character 12: …" → the rule with a caret under character 12.
@@ -278,7 +351,7 @@ fn caret_line(text: &str, message: &str) -> Option<String> {
 fn BacktestView(report: Arc<BacktestReport>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let selected = RwSignal::new(report.rules.iter().position(Result::is_ok).unwrap_or(0));
-    let rules = state.rules.get_untracked();
+    let rules = ModelsPanel::get().rules.get_untracked();
     let row = |name: String, c: &Confusion, marginal: Option<u64>, total: u64| {
         view! {
             <td class="num">{format_count(c.flagged())}</td>
@@ -435,15 +508,15 @@ fn ScoresPanel() -> impl IntoView {
         .get_untracked()
         .map(|s| s.columns.into_iter().filter(|c| matches!(c.kind, ColumnType::Float | ColumnType::Integer)).map(|c| c.name).collect())
         .unwrap_or_default();
-    if state.score_column.get_untracked().is_none() {
+    let panel = ModelsPanel::get();
+    let score = panel.score;
+    if score.with_untracked(|s| s.column.is_none()) {
         let guess = numeric.iter().find(|n| ["score", "prob", "risk"].iter().any(|w| n.to_lowercase().contains(w))).cloned();
-        state.score_column.set(guess);
+        score.update(|s| s.column = guess);
     }
     Effect::new(move |_| {
         state.view_version.track();
-        state.score_column.track();
-        state.score_threshold.track();
-        state.score_min_precision.track();
+        score.track();
         request_scores(state);
     });
     view! {
@@ -453,18 +526,20 @@ fn ScoresPanel() -> impl IntoView {
                 <label>"score column "
                     <select aria-label="Score column" data-testid="score-column" on:change=move |e| {
                         let v = event_target_value(&e);
-                        state.score_threshold.set(None);
-                        state.score_column.set((!v.is_empty()).then_some(v));
+                        score.update(|s| {
+                            s.threshold = None;
+                            s.column = (!v.is_empty()).then_some(v);
+                        });
                     }>
-                        <option value="" selected=move || state.score_column.get().is_none()>"choose…"</option>
-                        {numeric.into_iter().map(|n| { let m = n.clone(); view! { <option value=n.clone() selected=move || state.score_column.get().as_deref() == Some(m.as_str())>{n.clone()}</option> } }).collect_view()}
+                        <option value="" selected=move || score.with(|s| s.column.is_none())>"choose…"</option>
+                        {numeric.into_iter().map(|n| { let m = n.clone(); view! { <option value=n.clone() selected=move || score.with(|s| s.column.as_deref() == Some(m.as_str()))>{n.clone()}</option> } }).collect_view()}
                     </select>
                 </label>
             </div>
-            {move || match state.scores.get() {
+            {move || match panel.scores.result.get() {
                 None => view! { <p class="muted">"Choose a numeric score column to see its ROC and precision-recall curves."</p> }.into_any(),
-                Some(Err(message)) => view! { <p class="problem" data-testid="scores-error">{message}</p> }.into_any(),
-                Some(Ok(report)) => view! { <ScoreView report=Arc::new(*report)/> }.into_any(),
+                Some(Err(err)) => view! { <p class="problem" data-testid="scores-error">{sentence(&err)}</p> }.into_any(),
+                Some(Ok(report)) => view! { <ScoreView report=report/> }.into_any(),
             }}
         </section>
     }
@@ -472,7 +547,6 @@ fn ScoresPanel() -> impl IntoView {
 
 #[component]
 fn ScoreView(report: Arc<ScoreReport>) -> impl IntoView {
-    let state = expect_context::<AppState>();
     let roc = NodeRef::<Canvas>::new();
     let pr = NodeRef::<Canvas>::new();
     let problem = RwSignal::new(None::<String>);
@@ -509,14 +583,14 @@ fn ScoreView(report: Arc<ScoreReport>) -> impl IntoView {
             <label>"flag score ≥ "
                 <input type="range" data-testid="score-threshold" min=lo.to_string() max=hi.to_string() step=step.to_string()
                     prop:value=report.threshold.to_string()
-                    on:change=move |e| { if let Ok(v) = event_target_value(&e).parse::<f64>() { state.score_threshold.set(Some(v)) } }/>
+                    on:change=move |e| { if let Ok(v) = event_target_value(&e).parse::<f64>() { ModelsPanel::get().score.update(|s| s.threshold = Some(v)) } }/>
                 <span class="tabular" data-testid="score-threshold-value">{format!(" {:.3}", report.threshold)}</span>
             </label>
             <label>"precision target "
                 <input type="number" class="narrow" min="0" max="1" step="0.01" data-testid="score-min-precision" prop:value=report.min_precision.to_string()
-                    on:change=move |e| { if let Ok(v) = event_target_value(&e).parse::<f64>() { if (0.0..=1.0).contains(&v) { state.score_min_precision.set(v) } } }/>
+                    on:change=move |e| { if let Ok(v) = event_target_value(&e).parse::<f64>() { if (0.0..=1.0).contains(&v) { ModelsPanel::get().score.update(|s| s.min_precision = v) } } }/>
             </label>
-            {best_threshold.map(|t| view! { <button class="button small" data-testid="use-best-threshold" on:click=move |_| state.score_threshold.set(Some(t))>"Use it"</button> })}
+            {best_threshold.map(|t| view! { <button class="button small" data-testid="use-best-threshold" on:click=move |_| ModelsPanel::get().score.update(|s| s.threshold = Some(t))>"Use it"</button> })}
         </div>
         <p class="small" data-testid="score-best">{best}</p>
         <Exportable name="score-confusion" kind=ExportKind::Table><table class="grid confusion" data-testid="score-confusion">
@@ -541,7 +615,8 @@ fn TreePanel() -> impl IntoView {
     let columns: Vec<(String, ColumnType)> = state.summary.get_untracked().map(|s| s.columns.into_iter().map(|c| (c.name, c.kind)).collect()).unwrap_or_default();
     let numeric: Vec<String> = columns.iter().filter(|(_, k)| matches!(k, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean)).map(|(n, _)| n.clone()).collect();
     // The form starts from the tree fitted last (a link's), else the defaults.
-    let last = state.tree_params.get_untracked();
+    let job = ModelsPanel::get().tree;
+    let last = job.params.get_untracked();
     // Defaults: the first 30 numeric columns (a wide file has thousands).
     let chosen: RwSignal<Vec<String>> = RwSignal::new(last.as_ref().map_or_else(|| numeric.iter().take(30).cloned().collect(), |p| p.features.iter().map(|f| f.column.clone()).collect()));
     let depth = RwSignal::new(last.as_ref().map_or(4, |p| p.max_depth).to_string());
@@ -550,7 +625,7 @@ fn TreePanel() -> impl IntoView {
     let seed = RwSignal::new(last.as_ref().map_or(7, |p| p.seed).to_string());
     let problem = RwSignal::new(None::<String>);
     let fit = move |_| {
-        let Some(label) = chosen_label(state) else {
+        let Some(label) = state.chosen_label() else {
             problem.set(Some("Choose a label column in the Profile tab first.".into()));
             return;
         };
@@ -578,7 +653,7 @@ fn TreePanel() -> impl IntoView {
         match parsed {
             Ok(params) => {
                 problem.set(None);
-                request_tree(state, params);
+                job.request(params);
             }
             Err(message) => problem.set(Some(message)),
         }
@@ -597,11 +672,11 @@ fn TreePanel() -> impl IntoView {
                 <button class="button primary" data-testid="tree-fit" on:click=fit>"Fit tree"</button>
             </div>
             {move || problem.get().map(|p| view! { <p class="problem" data-testid="tree-problem">{p}</p> })}
-            {move || state.tree_pending.get().then(|| view! { <p class="muted">"Fitting…"</p> })}
-            {move || match state.tree.get() {
+            <JobProgress running=Signal::derive(move || job.running.get()) on_cancel=Callback::new(move |()| job.cancel()) testid="tree-pending" cancel_testid="tree-cancel" idle="Fitting"/>
+            {move || match job.result.get() {
                 None => None,
-                Some(Err(message)) => Some(view! { <p class="problem" data-testid="tree-error">{message}</p> }.into_any()),
-                Some(Ok(report)) => Some(view! { <TreeView report=Arc::new(*report)/> }.into_any()),
+                Some(Err(err)) => Some(view! { <p class="problem" data-testid="tree-error">{sentence(&err)}</p> }.into_any()),
+                Some(Ok(report)) => Some(view! { <TreeView report=report/> }.into_any()),
             }}
         </section>
     }
@@ -632,7 +707,7 @@ fn TreeView(report: Arc<crate::analysis::tree::TreeReport>) -> impl IntoView {
                             <span class="tag">"→ positive"</span>
                             <button class="button small" data-testid="leaf-to-rule" title=text.clone() on:click=move |_| {
                                 let text = text.clone();
-                                state.rules.update(|rules| {
+                                ModelsPanel::get().rules.update(|rules| {
                                     rules.retain(|r| !r.text.trim().is_empty());
                                     if rules.len() < MAX_RULES {
                                         let name = format!("tree leaf {}", rules.len() + 1);
@@ -670,7 +745,8 @@ fn RegressionPanel() -> impl IntoView {
         .filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean) || (c.kind == ColumnType::Category && c.distinct.is_some_and(|d| d <= MAX_LEVELS)))
         .map(|c| c.name.clone())
         .collect();
-    let last = state.regression_params.get_untracked();
+    let job = ModelsPanel::get().regression;
+    let last = job.params.get_untracked();
     let logistic = RwSignal::new(last.as_ref().is_none_or(|p| p.kind == RegressionKind::Logistic));
     let target = RwSignal::new(last.as_ref().and_then(|p| p.target.clone()).or_else(|| numeric.first().cloned()));
     let chosen = RwSignal::new(last.map(|p| p.predictors).unwrap_or_default());
@@ -678,10 +754,10 @@ fn RegressionPanel() -> impl IntoView {
         let params = RegressionParams {
             kind: if logistic.get_untracked() { RegressionKind::Logistic } else { RegressionKind::Linear },
             target: target.get_untracked(),
-            label: chosen_label(state),
+            label: state.chosen_label(),
             predictors: chosen.get_untracked(),
         };
-        request_regression(state, params);
+        job.request(params);
     };
 
     view! {
@@ -702,10 +778,11 @@ fn RegressionPanel() -> impl IntoView {
                 <button class="button primary" data-testid="regression-fit" on:click=fit>"Fit"</button>
             </div>
             <div class="control-row features"><span class="control-label">"Predictors"</span><Checklist names=predictors chosen=chosen testid="regression-predictor"/></div>
-            {move || match state.regression.get() {
+            <JobProgress running=Signal::derive(move || job.running.get()) on_cancel=Callback::new(move |()| job.cancel()) testid="regression-pending" cancel_testid="regression-cancel" idle="Fitting"/>
+            {move || match job.result.get() {
                 None => None,
-                Some(Err(message)) => Some(view! { <p class="problem" data-testid="regression-error">{message}</p> }.into_any()),
-                Some(Ok(report)) => Some(view! { <RegressionView report=Arc::new(*report)/> }.into_any()),
+                Some(Err(err)) => Some(view! { <p class="problem" data-testid="regression-error">{sentence(&err)}</p> }.into_any()),
+                Some(Ok(report)) => Some(view! { <RegressionView report=report/> }.into_any()),
             }}
         </section>
     }

@@ -1,0 +1,301 @@
+//! The rows of the two windows with their metric values, and every dimension coded per row:
+//! categories by value, numbers by quantile bucket.
+
+use rustc_hash::FxHashMap;
+
+use super::stats::values_of;
+use super::{RcaError, RcaParams, Totals, MAX_VALUES, MISSING_LABEL, NUMERIC_BUCKETS, ROWS_PER_STEP};
+use crate::analysis::contract::Progress;
+use crate::analysis::series::Metric;
+use crate::data::filter::{evaluate_filter, Clause, Filter};
+use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value, MISSING_CODE};
+
+/// A dimension as codes per window row.
+pub(super) struct Dimension {
+    pub(super) column: String,
+    pub(super) labels: Vec<String>,
+    pub(super) clauses: Vec<Clause>,
+    pub(super) codes: Vec<u32>,
+}
+
+/// Per-value accumulators: (baseline, incident) of the metric's numerator and denominator and
+/// row counts.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Acc {
+    pub(super) num: [f64; 2],
+    pub(super) den: [f64; 2],
+    pub(super) rows: [u64; 2],
+}
+
+impl Acc {
+    pub(super) fn add(&mut self, window: usize, num: f64, den: f64) {
+        if let (Some(n), Some(d), Some(r)) = (self.num.get_mut(window), self.den.get_mut(window), self.rows.get_mut(window)) {
+            *n += num;
+            *d += den;
+            *r += 1;
+        }
+    }
+}
+
+/// Rows of the two windows with their metric values.
+pub(super) struct Rows {
+    /// Table row of each window row.
+    pub(super) table_rows: Vec<u32>,
+    pub(super) window: Vec<u8>,
+    pub(super) num: Vec<f64>,
+    pub(super) time: Vec<i64>,
+}
+
+pub(super) fn category_dimension(column: &Column, rows: &[u32]) -> Result<Dimension, String> {
+    let mut index: FxHashMap<String, u32> = FxHashMap::default();
+    let mut labels: Vec<String> = Vec::new();
+    let mut codes = Vec::with_capacity(rows.len());
+    let dict = match &column.data {
+        ColumnData::Str(Strings::Dict { codes, dict }) => Some((codes, dict)),
+        _ => None,
+    };
+    let mut dict_map: FxHashMap<u32, u32> = FxHashMap::default();
+    for &row in rows {
+        let code = match dict {
+            Some((dict_codes, dict_values)) => {
+                let raw = dict_codes.get(row as usize).copied().unwrap_or(MISSING_CODE);
+                match dict_map.get(&raw) {
+                    Some(&c) => c,
+                    None => {
+                        let label = if raw == MISSING_CODE { MISSING_LABEL.to_string() } else { dict_values.get(raw as usize).map(|s| s.to_string()).unwrap_or_default() };
+                        let c = *index.entry(label.clone()).or_insert_with(|| {
+                            labels.push(label);
+                            (labels.len() - 1) as u32
+                        });
+                        dict_map.insert(raw, c);
+                        c
+                    }
+                }
+            }
+            None => {
+                let value = column.value(row as usize);
+                let label = if value == Value::Missing { MISSING_LABEL.to_string() } else { value.display() };
+                match index.get(&label) {
+                    Some(&c) => c,
+                    None => {
+                        labels.push(label.clone());
+                        let c = (labels.len() - 1) as u32;
+                        index.insert(label, c);
+                        c
+                    }
+                }
+            }
+        };
+        codes.push(code);
+        if labels.len() > MAX_VALUES {
+            return Err(format!("more than {MAX_VALUES} distinct values"));
+        }
+    }
+    if labels.len() < 2 {
+        return Err("a single value in these windows".into());
+    }
+    let clauses = labels
+        .iter()
+        .map(|label| {
+            if label == MISSING_LABEL {
+                Clause::Missing { column: column.name.clone(), missing: true }
+            } else {
+                Clause::InSet { column: column.name.clone(), values: vec![label.clone()], negate: false }
+            }
+        })
+        .collect();
+    Ok(Dimension { column: column.name.clone(), labels, clauses, codes })
+}
+
+/// Quantile buckets of a numeric column over the window rows: `[lo, hi)` labels.
+pub(super) fn numeric_dimension(column: &Column, rows: &[u32]) -> Result<Dimension, String> {
+    let values: Vec<Option<f64>> = rows.iter().map(|&r| column.numeric(r as usize)).collect();
+    let mut sorted: Vec<f64> = values.iter().flatten().copied().collect();
+    if sorted.is_empty() {
+        return Err("no values in these windows".into());
+    }
+    sorted.sort_unstable_by(f64::total_cmp);
+    let mut edges: Vec<f64> = (1..NUMERIC_BUCKETS)
+        .filter_map(|k| sorted.get(k * sorted.len() / NUMERIC_BUCKETS).copied())
+        .collect();
+    edges.dedup();
+    if let Some(&min) = sorted.first() {
+        edges.retain(|&e| e > min);
+    }
+    if edges.is_empty() {
+        return Err("a single value in these windows".into());
+    }
+    let fmt = |v: f64| crate::data::table::format_float(v);
+    let mut labels: Vec<String> = Vec::new();
+    let mut clauses: Vec<Clause> = Vec::new();
+    let name = &column.name;
+    for k in 0..=edges.len() {
+        let lo = if k == 0 { None } else { edges.get(k - 1).copied() };
+        let hi = edges.get(k).copied();
+        labels.push(match (lo, hi) {
+            (None, Some(h)) => format!("< {}", fmt(h)),
+            (Some(l), Some(h)) => format!("[{}, {})", fmt(l), fmt(h)),
+            (Some(l), None) => format!("≥ {}", fmt(l)),
+            (None, None) => "any".into(),
+        });
+        // Ranges are closed in the filter: the upper edge's own value belongs to the next
+        // bucket, so the filter stops just below it.
+        clauses.push(Clause::Range { column: name.clone(), min: lo, max: hi.map(|h| f64::from_bits(h.to_bits().wrapping_sub(1)).min(h)) });
+    }
+    let missing_code = labels.len() as u32;
+    let mut any_missing = false;
+    let codes = values
+        .iter()
+        .map(|v| match v {
+            Some(x) => edges.partition_point(|&e| e <= *x) as u32,
+            None => {
+                any_missing = true;
+                missing_code
+            }
+        })
+        .collect();
+    if any_missing {
+        labels.push(MISSING_LABEL.into());
+        clauses.push(Clause::Missing { column: name.clone(), missing: true });
+    }
+    Ok(Dimension { column: name.clone(), labels, clauses, codes })
+}
+
+pub(super) fn metric_parts<'t>(table: &'t Table, metric: &Metric) -> Result<(Option<&'t Column>, Option<Vec<bool>>), RcaError> {
+    match metric {
+        Metric::Count => Ok((None, None)),
+        Metric::Sum { column } => {
+            let c = table.column(column).ok_or_else(|| RcaError::UnknownColumn(column.clone()))?;
+            if !matches!(c.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean) {
+                return Err(RcaError::NotNumeric { column: column.clone(), kind: c.kind.label().to_string() });
+            }
+            Ok((Some(c), None))
+        }
+        Metric::Rate { condition } => {
+            let matched = evaluate_filter(table, &Filter { clauses: vec![condition.clone()] })?;
+            let mut hits = vec![false; table.n_rows];
+            for row in matched {
+                if let Some(h) = hits.get_mut(row as usize) {
+                    *h = true;
+                }
+            }
+            Ok((None, Some(hits)))
+        }
+        other => Err(RcaError::Metric(other.describe())),
+    }
+}
+
+/// The windows' rows, their total, and what the metric did.
+pub(super) struct Cube {
+    pub(super) rows: Rows,
+    pub(super) total: Acc,
+    pub(super) totals: Totals,
+    pub(super) is_rate: bool,
+    /// Incident window length over the baseline's.
+    pub(super) scale: f64,
+    /// The incident window's share of the two windows' time.
+    pub(super) incident_fraction: f64,
+}
+
+impl Cube {
+    /// Selects the rows of the two windows among `rows`, stepping `progress` as it reads.
+    pub(super) async fn select(table: &Table, rows: &[u32], params: &RcaParams, progress: &mut impl Progress) -> Result<Cube, RcaError> {
+        let time = table.column(&params.time_column).ok_or_else(|| RcaError::UnknownColumn(params.time_column.clone()))?;
+        let ColumnData::Timestamp { ms, valid } = &time.data else { return Err(RcaError::NotTime(params.time_column.clone())) };
+        let (value_column, condition) = metric_parts(table, &params.metric)?;
+        let is_rate = condition.is_some();
+        let scale = params.incident.len() as f64 / params.baseline.len() as f64;
+        let incident_fraction = params.incident.len() as f64 / (params.incident.len() + params.baseline.len()) as f64;
+        let mut window_rows = Rows { table_rows: Vec::new(), window: Vec::new(), num: Vec::new(), time: Vec::new() };
+        let mut total = Acc::default();
+        for (n, &row) in rows.iter().enumerate() {
+            if n % ROWS_PER_STEP == 0 {
+                progress.step("windows", "Selecting the windows' rows", 0.2 * n as f64 / rows.len() as f64).await?;
+            }
+            let r = row as usize;
+            if !valid.get(r) {
+                continue;
+            }
+            let Some(&t) = ms.get(r) else { continue };
+            let window = if params.baseline.contains(t) {
+                0
+            } else if params.incident.contains(t) {
+                1
+            } else {
+                continue;
+            };
+            let num = match (value_column, &condition) {
+                (Some(column), _) => column.numeric(r).unwrap_or(0.0),
+                (None, Some(hits)) => f64::from(u8::from(hits.get(r).copied().unwrap_or(false))),
+                (None, None) => 1.0,
+            };
+            total.add(window, num, 1.0);
+            window_rows.table_rows.push(row);
+            window_rows.time.push(t);
+            window_rows.window.push(window as u8);
+            window_rows.num.push(num);
+        }
+        if total.rows[0] == 0 {
+            return Err(RcaError::NoRows("baseline".to_string()));
+        }
+        if total.rows[1] == 0 {
+            return Err(RcaError::NoRows("incident".to_string()));
+        }
+        let (base_total, inc_total) = values_of(&total, is_rate, scale);
+        let delta = inc_total - base_total;
+        if delta.abs() <= f64::EPSILON * base_total.abs().max(1.0) {
+            return Err(RcaError::NoChange);
+        }
+        let totals = Totals { baseline: base_total, incident: inc_total, delta, baseline_rows: total.rows[0], incident_rows: total.rows[1], scale };
+        Ok(Cube { rows: window_rows, total, totals, is_rate, scale, incident_fraction })
+    }
+
+    /// Window (0 baseline, 1 incident) of window row `i`.
+    pub(super) fn window_of(&self, i: usize) -> usize {
+        usize::from(self.rows.window.get(i).copied().unwrap_or(0))
+    }
+
+    /// Metric numerator of window row `i`.
+    pub(super) fn num_of(&self, i: usize) -> f64 {
+        self.rows.num.get(i).copied().unwrap_or(0.0)
+    }
+}
+
+/// The dimensions to explain by, coded per window row (`window_rows`: their table rows), and the
+/// columns left out with why.
+pub(super) async fn dimensions(table: &Table, params: &RcaParams, window_rows: &[u32], progress: &mut impl Progress) -> Result<(Vec<Dimension>, Vec<(String, String)>), RcaError> {
+    let metric_column_name = match &params.metric {
+        Metric::Sum { column } => Some(column.as_str()),
+        Metric::Rate { condition } => Some(condition.column()),
+        _ => None,
+    };
+    let mut skipped: Vec<(String, String)> = Vec::new();
+    let mut dims: Vec<Dimension> = Vec::new();
+    let chosen: Vec<&Column> = match &params.dimensions {
+        Some(names) => names.iter().map(|n| table.column(n).ok_or_else(|| RcaError::UnknownColumn(n.clone()))).collect::<Result<_, _>>()?,
+        None => table.columns.iter().filter(|c| c.name != params.time_column && Some(c.name.as_str()) != metric_column_name).collect(),
+    };
+    let n_chosen = chosen.len();
+    for (k, column) in chosen.into_iter().enumerate() {
+        progress.step("dimensions", "Grouping by each column", 0.2 + 0.4 * k as f64 / n_chosen.max(1) as f64).await?;
+        let built = match column.kind {
+            ColumnType::Category | ColumnType::Boolean => category_dimension(column, window_rows),
+            ColumnType::Integer | ColumnType::Float => numeric_dimension(column, window_rows),
+            ColumnType::Identifier | ColumnType::Text | ColumnType::Timestamp => {
+                if params.dimensions.is_some() {
+                    Err(format!("a {} column does not group rows", column.kind.label()))
+                } else {
+                    continue;
+                }
+            }
+        };
+        match built {
+            Ok(d) => dims.push(d),
+            Err(why) => skipped.push((column.name.clone(), why)),
+        }
+    }
+    if dims.is_empty() {
+        return Err(RcaError::NoDimensions);
+    }
+    Ok((dims, skipped))
+}

@@ -1,0 +1,110 @@
+//! The arithmetic of a segment: its metric values, contribution, specificity, surprise and
+//! p-value.
+
+use super::cube::Acc;
+
+/// Metric value of a segment from its accumulator: scaled baseline and incident.
+pub(super) fn values_of(acc: &Acc, is_rate: bool, scale: f64) -> (f64, f64) {
+    if is_rate {
+        let rate = |w: usize| if acc.den[w] > 0.0 { acc.num[w] / acc.den[w] } else { 0.0 };
+        (rate(0), rate(1))
+    } else {
+        (acc.num[0] * scale, acc.num[1])
+    }
+}
+
+pub(super) fn js_divergence(p: f64, q: f64) -> f64 {
+    let term = |a: f64, m: f64| if a > 0.0 && m > 0.0 { a * (a / m).ln() } else { 0.0 };
+    let m = (p + q) / 2.0;
+    0.5 * (term(p, m) + term(q, m))
+}
+
+/// ln of the binomial upper tail P(X ≥ k), X ~ Bin(n, p), by summing terms in log space
+/// (normal approximation with continuity correction beyond 5,000 trials).
+pub(super) fn binomial_upper_tail(k: u64, n: u64, p: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if k > n || p <= 0.0 {
+        return 0.0;
+    }
+    if p >= 1.0 {
+        return 1.0;
+    }
+    if n > 5_000 {
+        let (nf, kf) = (n as f64, k as f64);
+        let sd = (nf * p * (1.0 - p)).sqrt();
+        return 1.0 - distrs::Normal::cdf(kf - 0.5, nf * p, sd);
+    }
+    let ln_choose = |n: u64, k: u64| ln_gamma(n as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((n - k) as f64 + 1.0);
+    let (lp, lq) = (p.ln(), (1.0 - p).ln());
+    let terms: Vec<f64> = (k..=n).map(|i| ln_choose(n, i) + i as f64 * lp + (n - i) as f64 * lq).collect();
+    let max = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (max.exp() * terms.iter().map(|t| (t - max).exp()).sum::<f64>()).clamp(0.0, 1.0)
+}
+
+/// Lanczos approximation of ln Γ(x) for x > 0 (g = 7, n = 9; ~1e-15 relative).
+pub(super) fn ln_gamma(x: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9, 676.520_368_121_885_1, -1_259.139_216_722_402_8, 771.323_428_777_653_1,
+        -176.615_029_162_140_6, 12.507_343_278_686_905, -0.138_571_095_265_720_12, 9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        return std::f64::consts::PI.ln() - (std::f64::consts::PI * x).sin().ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut a = G[0];
+    let t = x + 7.5;
+    for (i, g) in G.iter().enumerate().skip(1) {
+        a += g / (x + i as f64);
+    }
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+/// Two-sided p-value of the change of a segment (before adjustment).
+pub(super) fn p_value(acc: &Acc, is_rate: bool, incident_fraction: f64, increase: bool) -> f64 {
+    if is_rate {
+        // Two-proportion z-test of the segment's rate between the windows.
+        let (n0, n1) = (acc.den[0], acc.den[1]);
+        if n0 <= 0.0 || n1 <= 0.0 {
+            return 1.0;
+        }
+        let pooled = (acc.num[0] + acc.num[1]) / (n0 + n1);
+        let se = (pooled * (1.0 - pooled) * (1.0 / n0 + 1.0 / n1)).sqrt();
+        if se <= 0.0 {
+            return if (acc.num[1] / n1 - acc.num[0] / n0).abs() > 0.0 { 0.0 } else { 1.0 };
+        }
+        let z = (acc.num[1] / n1 - acc.num[0] / n0) / se;
+        return (2.0 * (1.0 - distrs::Normal::cdf(z.abs(), 0.0, 1.0))).clamp(0.0, 1.0);
+    }
+    // Rows in the incident window given all the segment's rows: Binomial(n, share of time).
+    let n = acc.rows[0] + acc.rows[1];
+    let k = acc.rows[1];
+    let tail = if increase { binomial_upper_tail(k, n, incident_fraction) } else { binomial_upper_tail(n - k, n, 1.0 - incident_fraction) };
+    (2.0 * tail).min(1.0)
+}
+
+/// Share of a segment's incident value that is change in the direction of the total (of its
+/// baseline value for decreases), 0–1.
+pub(super) fn specificity(acc: &Acc, is_rate: bool, scale: f64, delta: f64) -> f64 {
+    let (baseline, incident) = values_of(acc, is_rate, scale);
+    let own = incident - baseline;
+    if own * delta <= 0.0 {
+        return 0.0;
+    }
+    let reference = if delta > 0.0 { incident } else { baseline };
+    if reference.abs() > 0.0 { (own / reference).abs().min(1.0) } else { 0.0 }
+}
+
+/// A segment's contribution to a rate's change: its rate effect plus its mix effect.
+pub(super) fn segment_rate_contribution(acc: &Acc, total: &Acc) -> f64 {
+    let (w0, w1) = (share(acc.den[0], total.den[0]), share(acc.den[1], total.den[1]));
+    let (r0, r1) = (share(acc.num[0], acc.den[0]), share(acc.num[1], acc.den[1]));
+    let (w_mid, r_mid) = ((w0 + w1) / 2.0, (r0 + r1) / 2.0);
+    w_mid * (r1 - r0) + r_mid * (w1 - w0)
+}
+
+pub(super) fn share(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 { part / whole } else { 0.0 }
+}

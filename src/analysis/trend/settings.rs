@@ -1,0 +1,157 @@
+//! The Trends tab's settings: what the link stores, what the controls edit and what the trend
+//! analysis receives — one definition, with its defaults, its ranges and its fit to a table.
+
+use serde::{Deserialize, Serialize};
+
+use super::TrendParams;
+use crate::analysis::series::{Granularity, Metric, MetricKind, SeriesError, SeriesParams, SplitParams, Zone};
+use crate::data::filter::Clause;
+use crate::data::table::ColumnType;
+
+/// Ranges the Trends controls offer; values outside are clamped when a link is read.
+pub const TREND_TOP: (usize, usize) = (1, 12);
+pub const TREND_HORIZON: (usize, usize) = (1, 365);
+pub const TREND_SENSITIVITY: (f64, f64) = (1.0, 10.0);
+pub const UTC_OFFSET_MINUTES: i32 = 14 * 60;
+
+/// What the Trends tab measures and how it models it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrendSettings {
+    /// The time column (`None` until one is chosen).
+    pub time: Option<String>,
+    pub metric: MetricKind,
+    /// The metric's column (sum … distinct) or the rate condition's column.
+    pub column: Option<String>,
+    /// The value the rate counts (`column = value`).
+    pub rate_value: Option<String>,
+    pub granularity: Granularity,
+    pub utc_offset_minutes: i32,
+    /// An IANA zone, replacing the offset.
+    pub time_zone: Option<String>,
+    pub split: Option<String>,
+    /// Split groups shown (the most frequent values); the rest are "other".
+    pub top: usize,
+    /// A split drawn as small multiples instead of stacked areas.
+    pub multiples: bool,
+    /// Periods to forecast.
+    pub horizon: usize,
+    /// Anomaly threshold in robust standard deviations.
+    pub sensitivity: f64,
+    pub log_trend: bool,
+    /// A goal for the projection.
+    pub target: Option<f64>,
+}
+
+impl Default for TrendSettings {
+    fn default() -> Self {
+        Self {
+            time: None,
+            metric: MetricKind::Count,
+            column: None,
+            rate_value: None,
+            granularity: Granularity::Auto,
+            utc_offset_minutes: 0,
+            time_zone: None,
+            split: None,
+            top: 5,
+            multiples: false,
+            horizon: 14,
+            sensitivity: TrendParams::default().sensitivity,
+            log_trend: false,
+            target: None,
+        }
+    }
+}
+
+impl TrendSettings {
+    /// The metric, once its column (and a rate's value) is chosen.
+    pub fn metric(&self) -> Option<Metric> {
+        let column = self.column.clone();
+        Some(match self.metric {
+            MetricKind::Count => Metric::Count,
+            MetricKind::Sum => Metric::Sum { column: column? },
+            MetricKind::Mean => Metric::Mean { column: column? },
+            MetricKind::Median => Metric::Median { column: column? },
+            MetricKind::P95 => Metric::P95 { column: column? },
+            MetricKind::Distinct => Metric::Distinct { column: column? },
+            MetricKind::Rate => Metric::Rate { condition: Clause::InSet { column: column?, values: vec![self.rate_value.clone()?], negate: false } },
+        })
+    }
+
+    /// The metric as a change can be explained by parts (count, sum, rate); others explain
+    /// the row count.
+    pub fn decomposable_metric(&self) -> Metric {
+        match self.metric() {
+            Some(metric @ (Metric::Sum { .. } | Metric::Rate { .. })) => metric,
+            _ => Metric::Count,
+        }
+    }
+
+    /// The series to build, or what is still to choose.
+    pub fn series_params(&self) -> Result<SeriesParams, SeriesError> {
+        let time_column = self.time.clone().ok_or_else(|| SeriesError::Choose("a time column".into()))?;
+        let metric = self.metric().ok_or_else(|| {
+            SeriesError::Choose(if self.metric == MetricKind::Rate && self.column.is_some() { "the value the rate counts".into() } else { format!("the column of the {}", self.metric.slug()) })
+        })?;
+        Ok(SeriesParams {
+            time_column,
+            metric,
+            granularity: self.granularity,
+            utc_offset_minutes: self.utc_offset_minutes,
+            time_zone: self.time_zone.clone(),
+            split: self.split.clone().map(|column| SplitParams { column, top: self.top }),
+        })
+    }
+
+    /// Whether the series can be built (a time column and the metric's column are chosen).
+    pub fn is_complete(&self) -> bool {
+        self.series_params().is_ok()
+    }
+
+    /// The models' parameters, with the metric's natural bounds.
+    pub fn model_params(&self) -> TrendParams {
+        let (lower_bound, upper_bound) = match self.metric {
+            MetricKind::Count | MetricKind::Distinct => (Some(0.0), None),
+            MetricKind::Rate => (Some(0.0), Some(1.0)),
+            _ => (None, None),
+        };
+        TrendParams { horizon: self.horizon, sensitivity: self.sensitivity, log_trend: self.log_trend, target: self.target, lower_bound, upper_bound }
+    }
+
+    /// Brings numbers into the ranges the controls offer and drops an unknown zone; says what
+    /// changed.
+    pub fn clamp(&mut self, notices: &mut Vec<String>) {
+        let top = self.top.clamp(TREND_TOP.0, TREND_TOP.1);
+        let horizon = self.horizon.clamp(TREND_HORIZON.0, TREND_HORIZON.1);
+        let sensitivity = if self.sensitivity.is_finite() { self.sensitivity.clamp(TREND_SENSITIVITY.0, TREND_SENSITIVITY.1) } else { Self::default().sensitivity };
+        let offset = self.utc_offset_minutes.clamp(-UTC_OFFSET_MINUTES, UTC_OFFSET_MINUTES);
+        if (top, horizon, offset) != (self.top, self.horizon, self.utc_offset_minutes) || sensitivity.to_bits() != self.sensitivity.to_bits() {
+            notices.push("some trend settings were out of range and were brought back into it".into());
+        }
+        (self.top, self.horizon, self.sensitivity, self.utc_offset_minutes) = (top, horizon, sensitivity, offset);
+        if self.target.is_some_and(|t| !t.is_finite()) {
+            self.target = None;
+        }
+        if let Some(name) = self.time_zone.take() {
+            match Zone::new(0, Some(&name)) {
+                Ok(_) => self.time_zone = Some(name),
+                Err(_) => notices.push(format!("the time zone {name:?} is not known; the UTC offset is used")),
+            }
+        }
+    }
+}
+
+
+impl crate::analysis::contract::FitColumns for TrendSettings {
+    /// Brings numbers into range and drops the columns the table lacks (the rest stays).
+    fn fit_columns(mut self, columns: &[(String, ColumnType)], notices: &mut Vec<String>) -> Option<Self> {
+        self.clamp(notices);
+        for slot in [&mut self.time, &mut self.column, &mut self.split] {
+            if let Some(column) = slot.take_if(|c| !crate::analysis::contract::has_column(columns, c)) {
+                notices.push(crate::analysis::contract::missing_column("trend setting", &column));
+            }
+        }
+        Some(self)
+    }
+}
