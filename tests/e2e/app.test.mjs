@@ -894,6 +894,26 @@ describe('sharing', () => {
     await context.close();
   });
 
+  test('a link made before the panels owned their settings opens the same view', async () => {
+    // Written by the app on 2026-11-25 (tests/fixtures/links/): demo 5,000 × seed 7, the Trends
+    // tab, a type change, a filter with a rule, a rate trend, windows, clusters, rules, score,
+    // tree and regression settings.
+    const fragment = (await readFile(join(FIXTURES, 'links', 'full-view-2026-11-25.txt'), 'utf8')).trim();
+    const { page, context, errors } = await openApp(browser, `${server.url}#${fragment}`);
+    await page.waitForSelector('[data-testid="trend-title"]', { timeout: 60_000 });
+    assert.equal(await page.getAttribute('[data-testid="tab-trends"]', 'aria-selected'), 'true');
+    assert.match(await text(page, 'trend-title'), /reason in \{scam\}/);
+    assert.equal(await page.inputValue('[data-testid="trend-target"]'), '0.2');
+    assert.deepEqual(await page.locator('[data-testid="filter-chip"]').allTextContents(), ['country in {BR, a & b = c}×', 'rule “r” does not flag×']);
+    // What no longer fits the data is named, not silently dropped.
+    assert.match(await text(page, 'link-notice'), /root-cause dimension: the data has no column “gone”/);
+    await page.click('[data-testid="tab-models"]');
+    assert.equal(await page.inputValue('[data-testid="rule-text"] >> nth=0'), 'account_age_days < 7 and `risk score` >= 0.9');
+    assert.equal(await page.inputValue('[data-testid="tree-depth"]'), '4');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a tampered link opens with a notice of what was ignored, never a crash', async () => {
     const settings = {
       filter: { clauses: [{ op: 'in_set', column: 'no_such_column', values: ['x'], negate: false }, { op: 'in_set', column: 'country', values: ['BR'], negate: false }] },

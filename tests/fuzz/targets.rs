@@ -4,7 +4,7 @@
 
 #![allow(dead_code, clippy::panic)] // a fuzz target reports a broken invariant by panicking
 
-use vigil::analysis::backtest::{backtest, BacktestParams, RuleSpec};
+use vigil::analysis::backtest::{backtest, score_curves, BacktestParams, RuleSpec, ScoreParams};
 use vigil::analysis::cluster::{cluster, Algorithm, ClusterParams, Encoding, FeatureSpec};
 use vigil::analysis::labels::{check_labels, LabelParams, LabelSpec};
 use vigil::analysis::profile::{profile_table, ProfileParams};
@@ -138,6 +138,7 @@ pub fn analyses(data: &[u8]) {
         if let Some(first) = numeric.first() {
             let rules = vec![RuleSpec { name: "r".into(), text: format!("`{}` > 0", first.replace('`', "``")) }];
             let _ = backtest(table, &rows, &BacktestParams { rules, label: spec.clone(), time_column: None });
+            let _ = score_curves(table, &rows, &ScoreParams { score: first.clone(), label: spec.clone(), threshold: None, min_precision: 0.9 });
             let features = numeric.iter().take(4).map(|c| FeatureSpec { column: c.clone(), encoding: Encoding::Numeric }).collect();
             let _ = learn_tree(table, &rows, &TreeParams { features, label: spec.clone(), max_depth: 3, min_leaf: 1, test_share: 0.3, seed: 1, precision_target: 0.8 });
             let _ = regress(table, &rows, &RegressionParams { kind: RegressionKind::Logistic, target: None, label: Some(spec), predictors: numeric.iter().take(3).cloned().collect() });
