@@ -90,6 +90,9 @@ pub enum Metric {
     Distinct { column: String },
     /// Rows matching `condition` ÷ rows in the bucket.
     Rate { condition: Clause },
+    /// Sum of `numerator` ÷ sum of `denominator` (failures ÷ requests, violative views ÷
+    /// views): rows that stand for many events weigh by their denominator.
+    Ratio { numerator: String, denominator: String },
 }
 
 impl Metric {
@@ -103,6 +106,7 @@ impl Metric {
             Metric::P95 { column } => format!("p95 of {column}"),
             Metric::Distinct { column } => format!("distinct {column}"),
             Metric::Rate { condition } => format!("share with {}", condition.describe()),
+            Metric::Ratio { numerator, denominator } => format!("{numerator} ÷ {denominator}"),
         }
     }
 
@@ -111,8 +115,10 @@ impl Metric {
         matches!(self, Metric::Count | Metric::Sum { .. } | Metric::Distinct { .. })
     }
 
+    /// Whether the metric is a share or a ratio (not scaled with window length; its change is
+    /// split into rate and mix effects).
     pub fn is_rate(&self) -> bool {
-        matches!(self, Metric::Rate { .. })
+        matches!(self, Metric::Rate { .. } | Metric::Ratio { .. })
     }
 
     /// The column the metric reads (a rate's condition column), if any.
@@ -121,6 +127,15 @@ impl Metric {
             Metric::Count => None,
             Metric::Sum { column } | Metric::Mean { column } | Metric::Median { column } | Metric::P95 { column } | Metric::Distinct { column } => Some(column),
             Metric::Rate { condition } => Some(condition.column()).filter(|c| !c.is_empty()),
+            Metric::Ratio { numerator, .. } => Some(numerator),
+        }
+    }
+
+    /// Every column the metric reads.
+    pub fn columns(&self) -> Vec<&str> {
+        match self {
+            Metric::Ratio { numerator, denominator } => vec![numerator, denominator],
+            other => other.column().into_iter().collect(),
         }
     }
 }
@@ -136,10 +151,11 @@ pub enum MetricKind {
     P95,
     Distinct,
     Rate,
+    Ratio,
 }
 
 impl MetricKind {
-    pub const ALL: [MetricKind; 7] = [Self::Count, Self::Sum, Self::Mean, Self::Median, Self::P95, Self::Distinct, Self::Rate];
+    pub const ALL: [MetricKind; 8] = [Self::Count, Self::Sum, Self::Mean, Self::Median, Self::P95, Self::Distinct, Self::Rate, Self::Ratio];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -150,6 +166,7 @@ impl MetricKind {
             Self::P95 => "p95 of",
             Self::Distinct => "distinct count of",
             Self::Rate => "share of rows where",
+            Self::Ratio => "ratio of sums",
         }
     }
 
@@ -163,6 +180,7 @@ impl MetricKind {
             Self::P95 => "p95",
             Self::Distinct => "distinct",
             Self::Rate => "rate",
+            Self::Ratio => "ratio",
         }
     }
 
@@ -509,6 +527,7 @@ enum Acc {
     Quantile(Vec<Vec<f64>>, f64),
     Distinct(FxHashSet<(u32, u64)>),
     Rate(Vec<f64>),
+    Ratio(Vec<f64>, Vec<f64>),
 }
 
 impl Acc {
@@ -521,6 +540,7 @@ impl Acc {
             Metric::P95 { .. } => Acc::Quantile(vec![Vec::new(); buckets], 0.95),
             Metric::Distinct { .. } => Acc::Distinct(FxHashSet::default()),
             Metric::Rate { .. } => Acc::Rate(vec![0.0; buckets]),
+            Metric::Ratio { .. } => Acc::Ratio(vec![0.0; buckets], vec![0.0; buckets]),
         }
     }
 
@@ -546,6 +566,7 @@ impl Acc {
                 counts
             }
             Acc::Rate(hits) => hits.into_iter().zip(rows).map(|(h, &n)| if n == 0 { f64::NAN } else { h / n as f64 }).collect(),
+            Acc::Ratio(nums, dens) => nums.into_iter().zip(dens).map(|(n, d)| if d == 0.0 { f64::NAN } else { n / d }).collect(),
         }
     }
 }
@@ -554,6 +575,15 @@ impl Acc {
 fn metric_column<'t>(table: &'t Table, metric: &Metric) -> Result<Option<&'t Column>, SeriesError> {
     let name = match metric {
         Metric::Count | Metric::Rate { .. } => return Ok(None),
+        Metric::Ratio { numerator, denominator } => {
+            for name in [numerator, denominator] {
+                let column = table.column(name).ok_or_else(|| SeriesError::UnknownColumn(name.clone()))?;
+                if !matches!(column.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean) {
+                    return Err(SeriesError::NotNumeric { column: name.clone(), kind: column.kind.label().to_string(), metric: metric.describe() });
+                }
+            }
+            numerator
+        }
         Metric::Sum { column } | Metric::Mean { column } | Metric::Median { column } | Metric::P95 { column } | Metric::Distinct { column } => column,
     };
     let column = table.column(name).ok_or_else(|| SeriesError::UnknownColumn(name.clone()))?;
@@ -581,6 +611,10 @@ pub async fn build_series_in_steps(table: &Table, rows: &[u32], params: &SeriesP
         return Err(SeriesError::NotTime { column: params.time_column.clone(), kind: time.kind.label().to_string() });
     };
     let value_column = metric_column(table, &params.metric)?;
+    let ratio_denominator = match &params.metric {
+        Metric::Ratio { denominator, .. } => table.column(denominator),
+        _ => None,
+    };
     let condition: Option<Vec<bool>> = match &params.metric {
         Metric::Rate { condition } => {
             let matched = evaluate_filter(table, &Filter { clauses: vec![condition.clone()] })?;
@@ -676,6 +710,17 @@ pub async fn build_series_in_steps(table: &Table, rows: &[u32], params: &SeriesP
             }
         }
         let row = row as usize;
+        // A ratio's denominator (a row without one adds nothing to either side).
+        let denominator = match (&params.metric, ratio_denominator) {
+            (Metric::Ratio { .. }, Some(column)) => match column.numeric(row) {
+                Some(d) => Some(d),
+                None => {
+                    missing_metric += 1;
+                    continue;
+                }
+            },
+            _ => None,
+        };
         let value = match (&params.metric, value_column) {
             (Metric::Count, _) => Some(1.0),
             (Metric::Rate { .. }, _) => Some(if condition.as_ref().and_then(|c| c.get(row)).copied().unwrap_or(false) { 1.0 } else { 0.0 }),
@@ -692,6 +737,12 @@ pub async fn build_series_in_steps(table: &Table, rows: &[u32], params: &SeriesP
             _ => None,
         };
         let add = |acc: &mut Acc| match acc {
+            Acc::Ratio(nums, dens) => {
+                if let (Some(n), Some(d)) = (nums.get_mut(bucket), dens.get_mut(bucket)) {
+                    *n += value;
+                    *d += denominator.unwrap_or(0.0);
+                }
+            }
             Acc::Count(v) | Acc::Sum(v) | Acc::Rate(v) => {
                 if let Some(slot) = v.get_mut(bucket) {
                     *slot += value;

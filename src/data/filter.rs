@@ -53,6 +53,7 @@ impl Clause {
                 format!("{column} {op} {{{}{more}}}", shown.join(", "))
             }
             Clause::Range { column, min, max } => match (min, max) {
+                (Some(lo), Some(hi)) if lo == hi => format!("{column} = {}", fmt_num(*lo)),
                 (Some(lo), Some(hi)) => format!("{} ≤ {column} ≤ {}", fmt_num(*lo), fmt_num(*hi)),
                 (Some(lo), None) => format!("{column} ≥ {}", fmt_num(*lo)),
                 (None, Some(hi)) => format!("{column} ≤ {}", fmt_num(*hi)),

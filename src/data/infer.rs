@@ -160,11 +160,12 @@ pub fn is_id_like_name(name: &str) -> bool {
         || lower == "id"
 }
 
-/// Names like `app_version`, `zip_code`, `phone`: digits that are labels, not quantities.
+/// Names like `app_version`, `build`, `zip_code`, `phone`: digits that are labels, not
+/// quantities (a build "41.3" is not a number between 41.2 and 41.4 to average).
 pub fn is_label_like_name(name: &str) -> bool {
     name_words(name)
         .iter()
-        .any(|w| matches!(w.as_str(), "version" | "ver" | "zip" | "zipcode" | "postcode" | "postal" | "phone" | "code" | "sku"))
+        .any(|w| matches!(w.as_str(), "version" | "ver" | "build" | "release" | "zip" | "zipcode" | "postcode" | "postal" | "phone" | "code" | "sku"))
 }
 
 /// The inferred storage type of a column, before string classification.
@@ -308,6 +309,8 @@ mod tests {
         assert_eq!(infer_column("user_id", &["17", "18"]), Inferred::Strings);
         assert_eq!(infer_column("name", &["ann", "bob"]), Inferred::Strings);
         assert_eq!(infer_column("app_version", &["31.0", "32.1"]), Inferred::Strings);
+        assert_eq!(infer_column("build", &["41.2", "42.0"]), Inferred::Strings);
+        assert_eq!(infer_column("client_release", &["7.1", "7.2"]), Inferred::Strings);
         assert_eq!(infer_column("zip_code", &["02139", "10001"]), Inferred::Strings);
     }
 

@@ -179,8 +179,12 @@ impl Value<'_> {
     }
 }
 
-/// Shortest text that reads back as the same `f64`.
+/// Shortest text that reads back as the same `f64` (zero is "0" whatever its sign: a "-0" in an
+/// export is noise, and would read back as the integer 0).
 pub fn format_float(value: f64) -> String {
+    if value == 0.0 {
+        return "0".into();
+    }
     // Rust's Display for f64 prints the shortest round-tripping form.
     format!("{value}")
 }
@@ -408,6 +412,13 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_read_back_the_same_and_zero_has_no_sign() {
+        assert_eq!(format_float(-0.0), "0");
+        assert_eq!(format_float(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(format_float(-2.5), "-2.5");
+    }
 
     #[test]
     fn bitmap_push_get_count() {

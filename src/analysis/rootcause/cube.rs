@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap;
 
 use super::stats::values_of;
-use super::{RcaError, RcaParams, Totals, MAX_VALUES, MISSING_LABEL, NUMERIC_BUCKETS, ROWS_PER_STEP};
+use super::{RcaError, RcaParams, Totals, DISCRETE_VALUES, MAX_VALUES, MISSING_LABEL, NUMERIC_BUCKETS, ROWS_PER_STEP};
 use crate::analysis::contract::Progress;
 use crate::analysis::series::Metric;
 use crate::data::filter::{evaluate_filter, Clause, Filter};
@@ -25,9 +25,32 @@ pub(super) struct Acc {
     pub(super) num: [f64; 2],
     pub(super) den: [f64; 2],
     pub(super) rows: [u64; 2],
+    /// Rates and ratios: the incident numerator expected had every cell (combination of all
+    /// dimensions) kept its baseline rate at its incident denominator.
+    pub(super) expected: f64,
 }
 
 impl Acc {
+    /// The accumulator of two disjoint sets of rows.
+    pub(super) fn plus(&self, other: &Acc) -> Acc {
+        Acc {
+            num: [self.num[0] + other.num[0], self.num[1] + other.num[1]],
+            den: [self.den[0] + other.den[0], self.den[1] + other.den[1]],
+            rows: [self.rows[0] + other.rows[0], self.rows[1] + other.rows[1]],
+            expected: self.expected + other.expected,
+        }
+    }
+
+    /// The accumulator of these rows without `part`'s (a subset of them).
+    pub(super) fn minus(&self, part: &Acc) -> Acc {
+        Acc {
+            num: [self.num[0] - part.num[0], self.num[1] - part.num[1]],
+            den: [self.den[0] - part.den[0], self.den[1] - part.den[1]],
+            rows: [self.rows[0].saturating_sub(part.rows[0]), self.rows[1].saturating_sub(part.rows[1])],
+            expected: self.expected - part.expected,
+        }
+    }
+
     pub(super) fn add(&mut self, window: usize, num: f64, den: f64) {
         if let (Some(n), Some(d), Some(r)) = (self.num.get_mut(window), self.den.get_mut(window), self.rows.get_mut(window)) {
             *n += num;
@@ -43,6 +66,7 @@ pub(super) struct Rows {
     pub(super) table_rows: Vec<u32>,
     pub(super) window: Vec<u8>,
     pub(super) num: Vec<f64>,
+    pub(super) den: Vec<f64>,
     pub(super) time: Vec<i64>,
 }
 
@@ -115,6 +139,11 @@ pub(super) fn numeric_dimension(column: &Column, rows: &[u32]) -> Result<Dimensi
         return Err("no values in these windows".into());
     }
     sorted.sort_unstable_by(f64::total_cmp);
+    let mut distinct = sorted.clone();
+    distinct.dedup();
+    if distinct.len() <= DISCRETE_VALUES {
+        return Ok(discrete_dimension(column, &values, &distinct));
+    }
     let mut edges: Vec<f64> = (1..NUMERIC_BUCKETS)
         .filter_map(|k| sorted.get(k * sorted.len() / NUMERIC_BUCKETS).copied())
         .collect();
@@ -161,16 +190,54 @@ pub(super) fn numeric_dimension(column: &Column, rows: &[u32]) -> Result<Dimensi
     Ok(Dimension { column: name.clone(), labels, clauses, codes })
 }
 
-pub(super) fn metric_parts<'t>(table: &'t Table, metric: &Metric) -> Result<(Option<&'t Column>, Option<Vec<bool>>), RcaError> {
-    match metric {
-        Metric::Count => Ok((None, None)),
-        Metric::Sum { column } => {
-            let c = table.column(column).ok_or_else(|| RcaError::UnknownColumn(column.clone()))?;
-            if !matches!(c.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean) {
-                return Err(RcaError::NotNumeric { column: column.clone(), kind: c.kind.label().to_string() });
+/// A numeric column with few values (a build number, a count of strikes) by its values: a
+/// bucket would merge values that behave differently.
+fn discrete_dimension(column: &Column, values: &[Option<f64>], distinct: &[f64]) -> Dimension {
+    let name = &column.name;
+    let mut labels: Vec<String> = distinct.iter().map(|&v| crate::data::table::format_float(v)).collect();
+    let mut clauses: Vec<Clause> = distinct.iter().map(|&v| Clause::Range { column: name.clone(), min: Some(v), max: Some(v) }).collect();
+    let missing_code = labels.len() as u32;
+    let mut any_missing = false;
+    let codes = values
+        .iter()
+        .map(|v| match v {
+            Some(x) => distinct.partition_point(|&d| d < *x) as u32,
+            None => {
+                any_missing = true;
+                missing_code
             }
-            Ok((Some(c), None))
-        }
+        })
+        .collect();
+    if any_missing {
+        labels.push(MISSING_LABEL.into());
+        clauses.push(Clause::Missing { column: name.clone(), missing: true });
+    }
+    Dimension { column: name.clone(), labels, clauses, codes }
+}
+
+/// What a row adds to the metric: a column's value (sums, a ratio's numerator), a condition's
+/// hits (rates), or 1 (counts); and a ratio's denominator column.
+pub(super) struct MetricParts<'t> {
+    pub(super) value: Option<&'t Column>,
+    pub(super) hits: Option<Vec<bool>>,
+    pub(super) denominator: Option<&'t Column>,
+}
+
+fn numeric_column<'t>(table: &'t Table, name: &str) -> Result<&'t Column, RcaError> {
+    let c = table.column(name).ok_or_else(|| RcaError::UnknownColumn(name.to_string()))?;
+    if !matches!(c.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean) {
+        return Err(RcaError::NotNumeric { column: name.to_string(), kind: c.kind.label().to_string() });
+    }
+    Ok(c)
+}
+
+/// The columns a metric reads: the value summed (sum, ratio numerator), the rows that count
+/// (rate) and the denominator (ratio).
+pub(super) fn metric_parts<'t>(table: &'t Table, metric: &Metric) -> Result<MetricParts<'t>, RcaError> {
+    match metric {
+        Metric::Count => Ok(MetricParts { value: None, hits: None, denominator: None }),
+        Metric::Sum { column } => Ok(MetricParts { value: Some(numeric_column(table, column)?), hits: None, denominator: None }),
+        Metric::Ratio { numerator, denominator } => Ok(MetricParts { value: Some(numeric_column(table, numerator)?), hits: None, denominator: Some(numeric_column(table, denominator)?) }),
         Metric::Rate { condition } => {
             let matched = evaluate_filter(table, &Filter { clauses: vec![condition.clone()] })?;
             let mut hits = vec![false; table.n_rows];
@@ -179,7 +246,7 @@ pub(super) fn metric_parts<'t>(table: &'t Table, metric: &Metric) -> Result<(Opt
                     *h = true;
                 }
             }
-            Ok((None, Some(hits)))
+            Ok(MetricParts { value: None, hits: Some(hits), denominator: None })
         }
         other => Err(RcaError::Metric(other.describe())),
     }
@@ -202,11 +269,11 @@ impl Cube {
     pub(super) async fn select(table: &Table, rows: &[u32], params: &RcaParams, progress: &mut impl Progress) -> Result<Cube, RcaError> {
         let time = table.column(&params.time_column).ok_or_else(|| RcaError::UnknownColumn(params.time_column.clone()))?;
         let ColumnData::Timestamp { ms, valid } = &time.data else { return Err(RcaError::NotTime(params.time_column.clone())) };
-        let (value_column, condition) = metric_parts(table, &params.metric)?;
-        let is_rate = condition.is_some();
+        let parts = metric_parts(table, &params.metric)?;
+        let is_rate = params.metric.is_rate();
         let scale = params.incident.len() as f64 / params.baseline.len() as f64;
         let incident_fraction = params.incident.len() as f64 / (params.incident.len() + params.baseline.len()) as f64;
-        let mut window_rows = Rows { table_rows: Vec::new(), window: Vec::new(), num: Vec::new(), time: Vec::new() };
+        let mut window_rows = Rows { table_rows: Vec::new(), window: Vec::new(), num: Vec::new(), den: Vec::new(), time: Vec::new() };
         let mut total = Acc::default();
         for (n, &row) in rows.iter().enumerate() {
             if n % ROWS_PER_STEP == 0 {
@@ -224,16 +291,19 @@ impl Cube {
             } else {
                 continue;
             };
-            let num = match (value_column, &condition) {
+            let num = match (parts.value, &parts.hits) {
                 (Some(column), _) => column.numeric(r).unwrap_or(0.0),
                 (None, Some(hits)) => f64::from(u8::from(hits.get(r).copied().unwrap_or(false))),
                 (None, None) => 1.0,
             };
-            total.add(window, num, 1.0);
+            // A ratio's row without a denominator weighs nothing.
+            let den = parts.denominator.map_or(1.0, |column| column.numeric(r).unwrap_or(0.0));
+            total.add(window, num, den);
             window_rows.table_rows.push(row);
             window_rows.time.push(t);
             window_rows.window.push(window as u8);
             window_rows.num.push(num);
+            window_rows.den.push(den);
         }
         if total.rows[0] == 0 {
             return Err(RcaError::NoRows("baseline".to_string()));
@@ -241,6 +311,10 @@ impl Cube {
         if total.rows[1] == 0 {
             return Err(RcaError::NoRows("incident".to_string()));
         }
+        // Counts and sums: the baseline is scaled to the volume expected in the incident window,
+        // weekday by weekday when the baseline holds every weekday (a weekend incident is not a
+        // dip); rates are not scaled.
+        let scale = if is_rate { scale } else { seasonal_scale(&window_rows, params).unwrap_or(scale) };
         let (base_total, inc_total) = values_of(&total, is_rate, scale);
         let delta = inc_total - base_total;
         if delta.abs() <= f64::EPSILON * base_total.abs().max(1.0) {
@@ -259,21 +333,63 @@ impl Cube {
     pub(super) fn num_of(&self, i: usize) -> f64 {
         self.rows.num.get(i).copied().unwrap_or(0.0)
     }
+
+    /// Metric denominator of window row `i` (1 but for ratios).
+    pub(super) fn den_of(&self, i: usize) -> f64 {
+        self.rows.den.get(i).copied().unwrap_or(1.0)
+    }
+}
+
+/// The baseline's scale to the incident window by weekday (UTC): the metric expected in each
+/// incident day is the mean of the baseline's same weekday; `None` when the baseline is shorter
+/// than a week or a weekday of the incident is missing from it.
+fn seasonal_scale(rows: &Rows, params: &RcaParams) -> Option<f64> {
+    use crate::data::time::DAY_MS;
+    let (baseline, incident) = (&params.baseline, &params.incident);
+    if baseline.end_ms - baseline.start_ms < 7 * DAY_MS {
+        return None;
+    }
+    let weekday = |ms: i64| (ms.div_euclid(DAY_MS) + 3).rem_euclid(7) as usize;
+    // Days of each weekday a window covers (partial days count by their share).
+    let coverage = |start: i64, end: i64| {
+        let mut days = [0.0f64; 7];
+        let mut at = start;
+        while at < end {
+            let next = ((at.div_euclid(DAY_MS) + 1) * DAY_MS).min(end);
+            days[weekday(at)] += (next - at) as f64 / DAY_MS as f64;
+            at = next;
+        }
+        days
+    };
+    let (base_days, inc_days) = (coverage(baseline.start_ms, baseline.end_ms), coverage(incident.start_ms, incident.end_ms));
+    let mut per_weekday = [0.0f64; 7];
+    for (i, &t) in rows.time.iter().enumerate() {
+        if rows.window.get(i) == Some(&0) {
+            per_weekday[weekday(t)] += rows.num.get(i).copied().unwrap_or(0.0);
+        }
+    }
+    let baseline_total: f64 = per_weekday.iter().sum();
+    let mut expected = 0.0;
+    for wd in 0..7 {
+        if inc_days[wd] > 0.0 {
+            if base_days[wd] <= 0.0 {
+                return None;
+            }
+            expected += per_weekday[wd] / base_days[wd] * inc_days[wd];
+        }
+    }
+    (baseline_total > 0.0 && expected > 0.0).then(|| expected / baseline_total)
 }
 
 /// The dimensions to explain by, coded per window row (`window_rows`: their table rows), and the
 /// columns left out with why.
 pub(super) async fn dimensions(table: &Table, params: &RcaParams, window_rows: &[u32], progress: &mut impl Progress) -> Result<(Vec<Dimension>, Vec<(String, String)>), RcaError> {
-    let metric_column_name = match &params.metric {
-        Metric::Sum { column } => Some(column.as_str()),
-        Metric::Rate { condition } => Some(condition.column()),
-        _ => None,
-    };
+    let metric_columns = params.metric.columns();
     let mut skipped: Vec<(String, String)> = Vec::new();
     let mut dims: Vec<Dimension> = Vec::new();
     let chosen: Vec<&Column> = match &params.dimensions {
         Some(names) => names.iter().map(|n| table.column(n).ok_or_else(|| RcaError::UnknownColumn(n.clone()))).collect::<Result<_, _>>()?,
-        None => table.columns.iter().filter(|c| c.name != params.time_column && Some(c.name.as_str()) != metric_column_name).collect(),
+        None => table.columns.iter().filter(|c| c.name != params.time_column && !metric_columns.contains(&c.name.as_str())).collect(),
     };
     let n_chosen = chosen.len();
     for (k, column) in chosen.into_iter().enumerate() {

@@ -34,6 +34,7 @@ use search::Search;
 
 mod adtributor;
 mod cube;
+mod rates;
 mod search;
 mod stats;
 mod summary;
@@ -42,6 +43,8 @@ mod summary;
 pub const MAX_VALUES: usize = 1_000;
 /// Quantile buckets for numeric dimensions.
 pub const NUMERIC_BUCKETS: usize = 5;
+/// A numeric column with at most this many distinct values is explained by its values.
+pub const DISCRETE_VALUES: usize = 20;
 /// Candidates kept per level of the combination search.
 const BEAM: usize = 24;
 /// Segments reported.
@@ -52,11 +55,21 @@ const TIMELINE_SEGMENTS: usize = 10;
 pub const ALPHA: f64 = 0.01;
 /// A condition is added to the root cause only if the extended segment keeps this share of the
 /// change …
-const KEEP: f64 = 0.85;
+const KEEP: f64 = 0.6;
 /// … and concentrates it: the kept share over the share of the baseline the condition holds.
 const MIN_LIFT: f64 = 1.5;
 /// Weight of a numeric bucket's lift when choosing between conditions.
 const BUCKET_DISCOUNT: f64 = 0.8;
+/// Single values the root cause is descended from (the best by score, discounted for mix
+/// shifts); the descent that carries the change best wins.
+const STARTS: usize = 4;
+/// Two values of one dimension replace their parent as the root cause only when they hold its
+/// change this many times more densely (specificity over the parent's).
+const PAIR_DENSITY: f64 = 1.1;
+/// A second root cause must be this specific: the share of its incident value that is change.
+const MIN_SPECIFICITY: f64 = 0.2;
+/// A second root cause must carry at least this share of the change.
+const SECOND_CAUSE_SHARE: f64 = 0.1;
 /// Fewer baseline rows than this and a segment's own baseline mix is too thin to compare with.
 const MIN_BASELINE_ROWS: u64 = 30;
 /// Label of missing values.
@@ -227,6 +240,10 @@ pub struct RcaReport {
     pub totals: Totals,
     pub dimensions: Vec<DimensionFinding>,
     pub segments: Vec<Segment>,
+    /// The root cause: indices into `segments` (one, or two when two segments carry the change
+    /// together); empty when no segment carries it.
+    #[serde(default)]
+    pub causes: Vec<usize>,
     /// Segments examined (the Bonferroni factor).
     pub examined: usize,
     /// The sentence for an incident review.
@@ -304,24 +321,25 @@ const ROWS_PER_STEP: usize = 1 << 18;
 async fn explain_in_steps(table: &Table, rows: &[u32], params: &RcaParams, progress: &mut impl Progress) -> Result<RcaReport, RcaError> {
     let cube = Cube::select(table, rows, params, progress).await?;
     let (dims, skipped) = cube::dimensions(table, params, &cube.rows.table_rows, progress).await?;
-    let search = Search::new(cube, dims, params);
+    let search = Search::new(cube, dims);
     let mut dimensions = search.adtributor(params.explain_share);
     dimensions.sort_by(|a, b| b.surprise.total_cmp(&a.surprise).then_with(|| a.column.cmp(&b.column)));
     let (found, examined) = search.beam(params.max_depth, progress).await?;
     progress.step("ranking", "Testing and ranking", 0.9).await?;
-    let (best, descended) = search.descend(&found, params.max_depth);
-    let found = search.prune(found, best.as_ref());
-    let segments = search.rank(best, found, examined + descended);
+    let (causes, read) = search.root_causes(&found, params.max_depth, examined);
+    let found = search.prune(found, &causes);
+    let segments = search.rank(&causes, found, examined + read);
     let metric_label = params.metric.describe();
-    let summary = summary::summarise(&segments, &search.cube.totals, &metric_label, search.cube.is_rate);
+    let summary = summary::summarise(&segments[..causes.len().min(segments.len())], &search.cube.totals, &metric_label, search.cube.is_rate);
     let timeline = search.timeline(params, &segments);
     Ok(RcaReport {
         metric_label,
         is_rate: search.cube.is_rate,
         totals: search.cube.totals.clone(),
         dimensions,
+        causes: (0..causes.len().min(segments.len())).collect(),
         segments,
-        examined: examined + descended,
+        examined: examined + read,
         summary,
         skipped,
         baseline: params.baseline.clone(),
@@ -396,8 +414,8 @@ mod tests {
 
     #[test]
     fn rate_effects_add_up_to_the_change() {
-        let total = Acc { num: [30.0, 60.0], den: [100.0, 120.0], rows: [100, 120] };
-        let parts = [Acc { num: [10.0, 40.0], den: [50.0, 80.0], rows: [50, 80] }, Acc { num: [20.0, 20.0], den: [50.0, 40.0], rows: [50, 40] }];
+        let total = Acc { num: [30.0, 60.0], den: [100.0, 120.0], rows: [100, 120], expected: 0.0 };
+        let parts = [Acc { num: [10.0, 40.0], den: [50.0, 80.0], rows: [50, 80], expected: 0.0 }, Acc { num: [20.0, 20.0], den: [50.0, 40.0], rows: [50, 40], expected: 0.0 }];
         let sum: f64 = parts.iter().map(|p| segment_rate_contribution(p, &total)).sum();
         assert!((sum - (60.0 / 120.0 - 30.0 / 100.0)).abs() < 1e-12);
     }

@@ -13,6 +13,25 @@ pub(super) fn values_of(acc: &Acc, is_rate: bool, scale: f64) -> (f64, f64) {
     }
 }
 
+/// The G statistic (log-likelihood ratio test of independence) of the 2×2 table
+/// `[[a, b], [c, d]]` of non-negative weights; chi-square with one degree of freedom under
+/// independence.
+pub(super) fn g_test(a: f64, b: f64, c: f64, d: f64) -> f64 {
+    let n = a + b + c + d;
+    if n <= 0.0 || [a, b, c, d].iter().any(|v| *v < 0.0 || !v.is_finite()) {
+        return 0.0;
+    }
+    let term = |observed: f64, expected: f64| if observed > 0.0 && expected > 0.0 { observed * (observed / expected).ln() } else { 0.0 };
+    let (row1, row2, col1, col2) = (a + b, c + d, a + c, b + d);
+    (2.0 * (term(a, row1 * col1 / n) + term(b, row1 * col2 / n) + term(c, row2 * col1 / n) + term(d, row2 * col2 / n))).max(0.0)
+}
+
+/// The chi-square (one degree of freedom) value a statistic must reach for a p-value below `p`.
+pub(super) fn chi2_critical(p: f64) -> f64 {
+    let z = distrs::Normal::ppf(1.0 - p.clamp(1e-300, 1.0) / 2.0, 0.0, 1.0);
+    z * z
+}
+
 pub(super) fn js_divergence(p: f64, q: f64) -> f64 {
     let term = |a: f64, m: f64| if a > 0.0 && m > 0.0 { a * (a / m).ln() } else { 0.0 };
     let m = (p + q) / 2.0;

@@ -25,6 +25,8 @@ pub struct TrendSettings {
     pub column: Option<String>,
     /// The value the rate counts (`column = value`).
     pub rate_value: Option<String>,
+    /// A ratio's denominator (`column` is its numerator).
+    pub denominator: Option<String>,
     pub granularity: Granularity,
     pub utc_offset_minutes: i32,
     /// An IANA zone, replacing the offset.
@@ -50,6 +52,7 @@ impl Default for TrendSettings {
             metric: MetricKind::Count,
             column: None,
             rate_value: None,
+            denominator: None,
             granularity: Granularity::Auto,
             utc_offset_minutes: 0,
             time_zone: None,
@@ -76,14 +79,15 @@ impl TrendSettings {
             MetricKind::P95 => Metric::P95 { column: column? },
             MetricKind::Distinct => Metric::Distinct { column: column? },
             MetricKind::Rate => Metric::Rate { condition: Clause::InSet { column: column?, values: vec![self.rate_value.clone()?], negate: false } },
+            MetricKind::Ratio => Metric::Ratio { numerator: column?, denominator: self.denominator.clone()? },
         })
     }
 
-    /// The metric as a change can be explained by parts (count, sum, rate); others explain
-    /// the row count.
+    /// The metric as a change can be explained by parts (count, sum, rate, ratio); others
+    /// explain the row count.
     pub fn decomposable_metric(&self) -> Metric {
         match self.metric() {
-            Some(metric @ (Metric::Sum { .. } | Metric::Rate { .. })) => metric,
+            Some(metric @ (Metric::Sum { .. } | Metric::Rate { .. } | Metric::Ratio { .. })) => metric,
             _ => Metric::Count,
         }
     }
@@ -92,7 +96,12 @@ impl TrendSettings {
     pub fn series_params(&self) -> Result<SeriesParams, SeriesError> {
         let time_column = self.time.clone().ok_or_else(|| SeriesError::Choose("a time column".into()))?;
         let metric = self.metric().ok_or_else(|| {
-            SeriesError::Choose(if self.metric == MetricKind::Rate && self.column.is_some() { "the value the rate counts".into() } else { format!("the column of the {}", self.metric.slug()) })
+            SeriesError::Choose(match (self.metric, &self.column) {
+                (MetricKind::Rate, Some(_)) => "the value the rate counts".into(),
+                (MetricKind::Ratio, Some(_)) => "the ratio's denominator".into(),
+                (MetricKind::Ratio, None) => "the ratio's numerator".into(),
+                _ => format!("the column of the {}", self.metric.slug()),
+            })
         })?;
         Ok(SeriesParams {
             time_column,
@@ -147,7 +156,7 @@ impl crate::analysis::contract::FitColumns for TrendSettings {
     /// Brings numbers into range and drops the columns the table lacks (the rest stays).
     fn fit_columns(mut self, columns: &[(String, ColumnType)], notices: &mut Vec<String>) -> Option<Self> {
         self.clamp(notices);
-        for slot in [&mut self.time, &mut self.column, &mut self.split] {
+        for slot in [&mut self.time, &mut self.column, &mut self.denominator, &mut self.split] {
             if let Some(column) = slot.take_if(|c| !crate::analysis::contract::has_column(columns, c)) {
                 notices.push(crate::analysis::contract::missing_column("trend setting", &column));
             }
