@@ -608,6 +608,46 @@ describe('root cause', () => {
     await context.close();
   });
 
+  test('opened directly: the incidents Trends found, one click from their cause, in a metric chosen here', async () => {
+    const { page, context, errors, requests } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-root-cause"]');
+    await page.waitForSelector('[data-testid="rca-incident"]', { timeout: 60_000 });
+    assert.ok(await page.locator('[data-testid="rca-incident"]').count() >= 2);
+    assert.match(await text(page, 'rca-incidents-panel'), /Rows per day, largest first/);
+    assert.equal(await text(page, 'rca-metric'), 'rows');
+    // One click: the largest incident is explained by one of the two injected causes.
+    await page.click('[data-testid="rca-incident"] >> nth=0 >> [data-testid="rca-incident-explain"]');
+    await page.waitForSelector('[data-testid="rca-summary"]', { timeout: 60_000 });
+    const summary = await text(page, 'rca-summary');
+    assert.match(summary, /came from .*(reason=scam|reason=harassment)/, summary);
+    assert.equal(await page.locator('[data-testid="rca-incident"].selected').count(), 1);
+    // The same incident in another metric: the share of reports removed.
+    await page.selectOption('[data-testid="rca-metric-kind"]', 'rate');
+    await page.selectOption('[data-testid="rca-metric-column"]', 'decision');
+    await page.waitForSelector('[data-testid="rca-metric-value"] option[value="removed"]', { state: 'attached' });
+    await page.selectOption('[data-testid="rca-metric-value"]', 'removed');
+    await page.click('[data-testid="rca-incident"] >> nth=0 >> [data-testid="rca-incident-explain"]');
+    await page.waitForFunction(() => /share with decision in \{removed\}/.test(document.querySelector('[data-testid="rca-summary"]')?.textContent ?? ''), null, { timeout: 60_000 });
+    // A choice left half-made says what is missing.
+    await page.selectOption('[data-testid="rca-metric-kind"]', 'ratio');
+    await page.click('[data-testid="rca-incident"] >> nth=0 >> [data-testid="rca-incident-explain"]');
+    assert.match(await text(page, 'rca-incidents-panel'), /choose a column/);
+    await page.selectOption('[data-testid="rca-metric-column"]', 'prior_strikes');
+    await page.selectOption('[data-testid="rca-metric-denominator"]', 'posts_per_day');
+    await page.click('[data-testid="rca-incident"] >> nth=0 >> [data-testid="rca-incident-explain"]');
+    await page.waitForFunction(() => /prior_strikes ÷ posts_per_day/.test(document.querySelector('[data-testid="rca-summary"]')?.textContent ?? ''), null, { timeout: 60_000 });
+    // Trends measures a ratio of sums too.
+    await page.click('[data-testid="tab-trends"]');
+    await page.selectOption('[data-testid="trend-metric"]', 'ratio');
+    await page.selectOption('[data-testid="trend-column"]', 'prior_strikes');
+    await page.selectOption('[data-testid="trend-denominator"]', 'posts_per_day');
+    await page.waitForFunction(() => document.querySelector('[data-testid="trend-title"]')?.textContent === 'Prior_strikes ÷ posts_per_day per day (UTC)');
+    assert.deepEqual(errors, []);
+    assertSameOrigin(requests);
+    await context.close();
+  });
+
   test('typed windows, a rate, and a clear message for bad input', async () => {
     const { page, context } = await openApp(browser, server.url);
     await waitLoaded(page);

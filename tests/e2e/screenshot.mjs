@@ -24,7 +24,10 @@ try {
     await page.waitForSelector('[data-testid="incident-table"]');
     await page.waitForTimeout(300);
     await page.screenshot({ path: `${out}trends-tab-${scheme}.png`, fullPage: true });
-    await page.click('[data-testid="incident-row"] >> nth=0 >> [data-testid="incident-explain"]');
+    // Root cause opened directly: the incidents Trends found; explain the scam wave.
+    await page.click('[data-testid="tab-root-cause"]');
+    await page.waitForSelector('[data-testid="rca-incident"]');
+    await page.click('[data-testid="rca-incident"]:has-text("2026-09-24") [data-testid="rca-incident-explain"]');
     await page.waitForSelector('[data-testid="rca-chart"]');
     await page.waitForTimeout(300);
     await page.screenshot({ path: `${out}root-cause-tab-${scheme}.png`, fullPage: true });

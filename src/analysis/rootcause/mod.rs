@@ -410,6 +410,10 @@ mod tests {
         };
         assert_eq!(summarise(&[segment(0.9)], &totals, "rows", false), "90 % of the +100 rows (+10 %) came from c=v");
         assert_eq!(summarise(&[segment(1.2)], &totals, "rows", false), "+120 rows came from c=v, more than the whole change of +100 rows (+10 %): the rest moved −20");
+        assert_eq!(summarise(&[segment(0.6), segment(0.3)], &totals, "rows", false), "90 % of the +100 rows (+10 %) came from c=v (60 %) and c=v (30 %) together");
+        assert_eq!(summarise(&[segment(0.8), segment(0.4)], &totals, "rows", false), "+120 rows came from c=v (+80) and c=v (+40) together, more than the whole change of +100 rows (+10 %): the rest moved −20");
+        assert_eq!(summarise(&[segment(1.01)], &totals, "rows", false), "100 % of the +100 rows (+10 %) came from c=v");
+        assert_eq!(summarise(&[], &totals, "rows", false), "The +100 rows (+10 %) is spread out: no segment carries it.");
     }
 
     #[test]

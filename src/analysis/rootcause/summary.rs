@@ -3,6 +3,10 @@
 use super::cube::Rows;
 use super::{RcaParams, Segment, Timeline, TimelineSeries, Totals};
 
+/// A cause carrying more than this share of the change is said to carry more than all of it
+/// (the rest moved the other way); up to it, the rest's move is noise and it carries "100 %".
+const OVERSHOOT: f64 = 1.02;
+
 pub(super) fn summarise(segments: &[Segment], totals: &Totals, metric_label: &str, is_rate: bool) -> String {
     let pct = if totals.baseline.abs() > 0.0 { format!(" ({:+.0} %)", totals.delta / totals.baseline * 100.0) } else { String::new() };
     let signed = |delta: f64| {
@@ -14,16 +18,28 @@ pub(super) fn summarise(segments: &[Segment], totals: &Totals, metric_label: &st
         }
     };
     let change = signed(totals.delta);
-    match segments.first() {
+    match segments {
+        [] => format!("The {change} {metric_label}{pct} is spread out: no segment carries it."),
         // More than the whole change: the rest moved the other way; say so rather than "109 %".
-        Some(top) if top.share_of_delta > 1.005 => format!(
+        [top] if top.share_of_delta > OVERSHOOT => format!(
             "{} {metric_label} came from {}, more than the whole change of {change} {metric_label}{pct}: the rest moved {}",
             signed(top.delta),
             top.describe(),
             signed(totals.delta - top.delta)
         ),
-        Some(top) => format!("{:.0} % of the {change} {metric_label}{pct} came from {}", top.share_of_delta * 100.0, top.describe()),
-        None => format!("The {change} {metric_label}{pct} is spread out: no segment carries it."),
+        [top] => format!("{:.0} % of the {change} {metric_label}{pct} came from {}", top.share_of_delta.min(1.0) * 100.0, top.describe()),
+        // Two causes together: name both, with each one's part.
+        [first, rest @ ..] => {
+            let together: f64 = segments.iter().map(|s| s.delta).sum();
+            let share: f64 = segments.iter().map(|s| s.share_of_delta).sum();
+            let each = |s: &Segment| if share > OVERSHOOT { format!("{} ({})", s.describe(), signed(s.delta)) } else { format!("{} ({:.0} %)", s.describe(), s.share_of_delta * 100.0) };
+            let names = std::iter::once(first).chain(rest).map(each).collect::<Vec<_>>().join(" and ");
+            if share > OVERSHOOT {
+                format!("{} {metric_label} came from {names} together, more than the whole change of {change} {metric_label}{pct}: the rest moved {}", signed(together), signed(totals.delta - together))
+            } else {
+                format!("{:.0} % of the {change} {metric_label}{pct} came from {names} together", share.min(1.0) * 100.0)
+            }
+        }
     }
 }
 
@@ -42,10 +58,11 @@ pub(super) fn timeline(params: &RcaParams, rows: &Rows, is_rate: bool, member: i
     for (i, &t) in rows.time.iter().enumerate() {
         let Ok(b) = usize::try_from((t - first).div_euclid(bucket_ms)) else { continue };
         let num = rows.num.get(i).copied().unwrap_or(0.0);
+        let den = rows.den.get(i).copied().unwrap_or(1.0);
         let add = |slot: Option<&mut [f64; 2]>| {
             if let Some(slot) = slot {
                 slot[0] += num;
-                slot[1] += 1.0;
+                slot[1] += den;
             }
         };
         add(total.get_mut(b));

@@ -25,6 +25,9 @@ use crate::ui::export::{ExportKind, Exportable};
 use crate::ui::jobs::{Job, JobProgress};
 use crate::ui::state::{AppState, Intent};
 use crate::viewstate::take_setting;
+use choose::{explain_windows, Choice, MetricChooser, TrendIncidents};
+
+mod choose;
 
 /// The Root cause tab.
 pub const TAB: super::TabEntry = super::TabEntry {
@@ -32,19 +35,21 @@ pub const TAB: super::TabEntry = super::TabEntry {
     label: "Root cause",
     init: take_intents,
     view: || view! { <RootCauseTab/> }.into_any(),
-    reset: || {},
+    reset: || RootCausePanel::get().choice.set(Choice::default()),
     link: Some(super::Link { write, read }),
 };
 
-/// The Root cause tab's state: the analysis (its parameters are the windows on screen).
+/// The Root cause tab's state: the analysis (its parameters are the windows on screen) and the
+/// metric chosen to explain.
 #[derive(Clone, Copy)]
 pub struct RootCausePanel {
     pub job: Job<RootCause>,
+    pub choice: RwSignal<Choice>,
 }
 
 impl RootCausePanel {
     fn new() -> Self {
-        Self { job: Job::new() }
+        Self { job: Job::new(), choice: RwSignal::new(Choice::default()) }
     }
 }
 
@@ -57,6 +62,8 @@ fn take_intents(state: AppState) {
         if let Some(Intent::Explain { time_column, metric, baseline, incident }) = state.intent.get() {
             state.intent.set(None);
             job.clear();
+            // Trends asks in its own metric.
+            RootCausePanel::get().choice.set(Choice::default());
             job.request(RcaParams { time_column, metric, baseline, incident, dimensions: None, max_depth: 3, explain_share: 0.8 });
             state.tab.set(TAB.slug);
         }
@@ -69,12 +76,19 @@ fn write(_state: AppState, settings: &mut Map<String, Value>) {
     }
 }
 
-fn read(_state: AppState, settings: &mut Map<String, Value>, columns: &[(String, ColumnType)], notices: &mut Vec<String>) {
-    let job = RootCausePanel::get().job;
+fn read(state: AppState, settings: &mut Map<String, Value>, columns: &[(String, ColumnType)], notices: &mut Vec<String>) {
+    let panel = RootCausePanel::get();
     let params: Option<RcaParams> = take_setting::<RcaParams>(settings, "rca", "root-cause windows", notices).and_then(|p| p.fit_columns(columns, notices));
     match params {
-        Some(params) => job.request(params),
-        None => job.reset(),
+        Some(params) => {
+            let trends = state.measure.with_untracked(|m| m.as_ref().map(|m| m.metric.clone()));
+            panel.choice.set(Choice::of(&params.metric, trends.as_ref()));
+            panel.job.request(params);
+        }
+        None => {
+            panel.choice.set(Choice::default());
+            panel.job.reset();
+        }
     }
 }
 
@@ -127,11 +141,12 @@ pub fn RootCauseTab() -> impl IntoView {
             <JobProgress running=Signal::derive(move || job.running.get()) on_cancel=Callback::new(move |()| job.cancel()) testid="rca-pending" cancel_testid="rca-cancel" idle="Comparing the windows"/>
         };
         view! {
+            <TrendIncidents/>
             <WindowsForm/>
             {match job.result.get() {
                 None if pending => progress().into_any(),
                 None => view! {
-                    <section class="panel"><p class="muted">"Open an incident from the Trends tab (Explain, or click it on the chart), or type the two windows above and press Explain."</p></section>
+                    <section class="panel"><p class="muted">"Press Explain on an incident above, or type the two windows and press Explain."</p></section>
                 }.into_any(),
                 Some(Err(_)) if pending => progress().into_any(),
                 Some(Err(err)) => view! { <section class="panel" data-testid="rca-error"><p class="problem">{problem(&err)}</p></section> }.into_any(),
@@ -171,16 +186,13 @@ fn WindowsForm() -> impl IntoView {
             let incident = Window { start_ms: parse("incident from", inc_from.get_untracked())?, end_ms: parse("incident to", inc_to.get_untracked())? };
             Ok((baseline, incident))
         })();
-        // The metric and time column Trends measures; else row counts over the first time column.
-        let measure = state.measure.get_untracked();
-        let time_column = measure.as_ref().map(|m| m.time_column.clone()).or_else(|| {
+        // The time column Trends measures, else the first.
+        let time_column = state.measure.get_untracked().map(|m| m.time_column).or_else(|| {
             state.summary.get_untracked().and_then(|s| s.columns.into_iter().find(|c| c.kind == ColumnType::Timestamp).map(|c| c.name))
         });
-        let metric = measure.map_or(Metric::Count, |m| m.metric);
         match (windows, time_column) {
             (Ok((baseline, incident)), Some(time_column)) => {
-                problem.set(None);
-                job.request(RcaParams { time_column, metric, baseline, incident, dimensions: None, max_depth: depth.get_untracked(), explain_share: 0.8 });
+                explain_windows(state, time_column, (baseline, incident), depth.get_untracked(), problem);
             }
             (Err(message), _) => problem.set(Some(message)),
             (_, None) => problem.set(Some("No column holds timestamps.".into())),
@@ -192,14 +204,12 @@ fn WindowsForm() -> impl IntoView {
                 prop:value=move || signal.get() on:input=move |e| signal.set(event_target_value(&e))/>
         }
     };
-    let metric_label = move || match state.measure.get() {
-        Some(measure) => format!("{}{}", measure.metric.describe(), if measure.counts_instead { " (the Trends metric does not split into parts: row counts are explained)" } else { "" }),
-        None => Metric::Count.describe(),
-    };
     view! {
         <section class="panel rca-form" data-testid="rca-form">
             <div class="control-row">
-                <label>"Explain " <strong data-testid="rca-metric">{metric_label}</strong></label>
+                <MetricChooser/>
+            </div>
+            <div class="control-row">
                 <label>"incident " {input(inc_from, "rca-incident-from", "Incident from")} " to " {input(inc_to, "rca-incident-to", "Incident to")}</label>
                 <label>"vs baseline " {input(base_from, "rca-baseline-from", "Baseline from")} " to " {input(base_to, "rca-baseline-to", "Baseline to")}</label>
                 <label>"combinations of up to "

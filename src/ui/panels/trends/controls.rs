@@ -78,7 +78,7 @@ pub(super) fn TrendControls(columns: Memo<Vec<ColumnSummary>>) -> impl IntoView 
         let kind = s.with(|s| s.metric);
         let pred: fn(ColumnType) -> bool = match kind {
             MetricKind::Count => return None,
-            MetricKind::Sum | MetricKind::Mean | MetricKind::Median | MetricKind::P95 => |k| matches!(k, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean),
+            MetricKind::Sum | MetricKind::Mean | MetricKind::Median | MetricKind::P95 | MetricKind::Ratio => |k| matches!(k, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean),
             MetricKind::Distinct => |k| k != ColumnType::Text,
             MetricKind::Rate => |k| matches!(k, ColumnType::Category | ColumnType::Boolean | ColumnType::Integer),
         };
@@ -111,6 +111,19 @@ pub(super) fn TrendControls(columns: Memo<Vec<ColumnSummary>>) -> impl IntoView 
             }
         })
     };
+    // A ratio of sums: the numerator is the metric column, the denominator another numeric one.
+    let denominator = move || {
+        (s.with(|s| s.metric) == MetricKind::Ratio).then(|| {
+            let names = names_of(|k| matches!(k, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean));
+            let current = s.with(|s| s.denominator.clone()).filter(|c| names.contains(c));
+            view! {
+                <span class="muted">"÷"</span>
+                <select aria-label="Ratio denominator" data-testid="trend-denominator" prop:value=move || s.with(|s| s.denominator.clone()).unwrap_or_default() on:change=move |e| s.update(|s| s.denominator = opt_string(event_target_value(&e)))>
+                    {options(names, current, Some("choose a denominator…"))}
+                </select>
+            }
+        })
+    };
     view! {
         <section class="panel trend-controls" data-testid="trend-controls">
             <div class="control-row">
@@ -121,7 +134,7 @@ pub(super) fn TrendControls(columns: Memo<Vec<ColumnSummary>>) -> impl IntoView 
                         {MetricKind::ALL.into_iter().map(|k| view! { <option value=k.slug() selected=move || s.with(|s| s.metric) == k>{k.label()}</option> }).collect_view()}
                     </select>
                 </label>
-                <span class="control-group">{column_choice}{rate_value}</span>
+                <span class="control-group">{column_choice}{rate_value}{denominator}</span>
                 <label>"over "
                     <select aria-label="Time column" data-testid="trend-time" prop:value=move || s.with(|s| s.time.clone()).unwrap_or_default() on:change=move |e| s.update(|s| s.time = opt_string(event_target_value(&e)))>
                         {move || options(names_of(|k| k == ColumnType::Timestamp), s.with(|s| s.time.clone()), None)}

@@ -17,10 +17,18 @@ pub(super) fn baseline_span_ms(granularity: Granularity) -> i64 {
 /// Opens periods `first ..= last` of the series in the Root cause tab, against the span before
 /// them (whole weeks, not before the data starts).
 pub(super) fn explain_periods(state: AppState, series: &Series, first: usize, last: usize) {
-    let (Some(&start), Some(&data_start)) = (series.starts_ms.get(first), series.starts_ms.first()) else { return };
-    let Some(end) = series.starts_ms.get(last + 1).copied().or_else(|| series.next_start_ms(1)) else { return };
+    if let Some((baseline, incident)) = incident_windows(series, first, last) {
+        explain(state, baseline, incident);
+    }
+}
+
+/// The baseline and incident windows of periods `first ..= last` of the series: the periods,
+/// and the span before them (whole weeks, not before the data starts).
+pub fn incident_windows(series: &Series, first: usize, last: usize) -> Option<(Window, Window)> {
+    let (&start, &data_start) = (series.starts_ms.get(first)?, series.starts_ms.first()?);
+    let end = series.starts_ms.get(last + 1).copied().or_else(|| series.next_start_ms(1))?;
     let baseline = Window { start_ms: (start - baseline_span_ms(series.granularity)).max(data_start).min(start - 1), end_ms: start };
-    explain(state, baseline, Window { start_ms: start, end_ms: end });
+    Some((baseline, Window { start_ms: start, end_ms: end }))
 }
 
 /// Asks the Root cause tab to explain the change between two windows, in this tab's metric.

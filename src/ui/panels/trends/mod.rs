@@ -33,6 +33,8 @@ use decomposition::*;
 use findings::*;
 use marks::*;
 
+pub use marks::incident_windows;
+
 mod chart;
 mod controls;
 mod decomposition;
@@ -98,6 +100,19 @@ fn read(_state: AppState, settings: &mut Map<String, Value>, columns: &[(String,
     });
 }
 
+/// Builds the trend for the view on screen (another tab reads its incidents): with the
+/// settings chosen in Trends, or over the default time column.
+pub fn refresh_trend(state: AppState) {
+    let panel = TrendsPanel::get();
+    if panel.settings.with_untracked(|s| s.time.is_none()) {
+        let time = state.summary.with_untracked(|s| s.as_ref().and_then(|s| default_time(&s.columns)));
+        panel.settings.update(|s| s.time = time);
+    }
+    if let Some(params) = panel.settings.with_untracked(|s| s.is_complete().then(|| TrendSettings { multiples: false, ..s.clone() })) {
+        panel.job.request(params);
+    }
+}
+
 /// What stops a trend, said for the reader.
 fn trend_problem(err: &crate::protocol::JobError) -> String {
     match err {
@@ -145,7 +160,7 @@ fn axis_value(value: f64, rate: bool) -> String {
 }
 
 
-fn period_name(granularity: Granularity) -> &'static str {
+pub fn period_name(granularity: Granularity) -> &'static str {
     match granularity {
         Granularity::Hour => "hour",
         Granularity::Day | Granularity::Auto => "day",
