@@ -50,6 +50,40 @@ pub struct Measure {
 pub enum Intent {
     /// Explain the change of `metric` between two windows (Root cause).
     Explain { time_column: String, metric: Metric, baseline: Window, incident: Window },
+    /// Find the incidents of the view on screen (Trends publishes them in `incidents`).
+    FindIncidents,
+}
+
+/// An incident Trends found, as other panels read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundIncident {
+    /// Its periods as the reader sees them ("2026-09-24 – 2026-09-27").
+    pub period: String,
+    pub periods: usize,
+    pub actual: f64,
+    pub expected: f64,
+    pub excess: f64,
+    /// The windows to explain it: the span before it, and its periods.
+    pub baseline: Window,
+    pub incident: Window,
+}
+
+/// The incidents Trends found in what it measures (published by it; Root cause lists them).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incidents {
+    /// Trends is building its series.
+    Pending,
+    /// Why there is no list (no time column, a metric to choose, a series too short…).
+    Unavailable(String),
+    Found {
+        time_column: String,
+        /// "Rows per day".
+        measured: String,
+        /// Values are rates (shown as percentages).
+        rate: bool,
+        /// Largest first.
+        list: Vec<FoundIncident>,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -78,6 +112,8 @@ pub struct AppState {
     pub intent: RwSignal<Option<Intent>>,
     /// What the Trends tab measures (published by it).
     pub measure: RwSignal<Option<Measure>>,
+    /// The incidents Trends found (published by it when asked with [`Intent::FindIncidents`]).
+    pub incidents: RwSignal<Option<Incidents>>,
     /// Column types the user chose for the table on screen, in order (part of the view's link).
     pub type_overrides: RwSignal<Vec<(String, crate::data::table::ColumnType)>>,
     /// The worker crashed and was restarted (or could not be): what happened.
@@ -104,6 +140,7 @@ impl AppState {
             label_params: RwSignal::new(None),
             intent: RwSignal::new(None),
             measure: RwSignal::new(None),
+            incidents: RwSignal::new(None),
             type_overrides: RwSignal::new(Vec::new()),
             worker_notice: RwSignal::new(None),
             link_notices: RwSignal::new(Vec::new()),

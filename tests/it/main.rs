@@ -22,4 +22,5 @@ mod reference_trend;
 mod rootcause_hard;
 mod rootcause_random;
 mod rootcause_truths;
+mod trend_incidents;
 mod trend_truths;

@@ -41,6 +41,20 @@ const CLEANING_Z: f64 = 2.5;
 pub const MAX_HORIZON: usize = 1_000;
 /// Seasonal components weaker than this (Wang, Smith & Hyndman's strength, 0–1) are dropped.
 pub const MIN_SEASONAL_STRENGTH: f64 = 0.3;
+/// A cycle the periodogram finds (not a calendar one) counts only when the series holds this
+/// many of it: a monthly cycle needs six months …
+const MIN_DETECTED_CYCLES: usize = 6;
+/// … and when it repeats: its shape (the median by phase of the detrended series) estimated on
+/// each half of the series correlates at least this well.
+const MIN_HALF_AGREEMENT: f64 = 0.5;
+/// Points further than this many σ from the calendar cycles are excursions, replaced before
+/// longer cycles are looked for and cycles are judged (higher than [`CLEANING_Z`]: a real longer
+/// cycle's crests, which the calendar model misses, must survive).
+const EXCURSION_Z: f64 = 4.0;
+/// Largest magnitude the robust (f32) decomposition is given.
+const MAX_ROBUST_VALUE: f64 = 1e30;
+/// Points on each side of a point whose noise sets its scale (at least two of the longest cycle).
+const NOISE_HALF_WINDOW: usize = 28;
 /// The 97.5 % quantile of the standard normal (turns 95 % half-widths into σ).
 const Z975: f64 = 1.959_963_984_540_054;
 
@@ -190,7 +204,8 @@ pub struct TrendAnalysis {
     #[serde(with = "crate::analysis::nan_serde")]
     pub filled: Vec<f64>,
     pub imputed: usize,
-    /// Periods the periodogram found (before fitting and strength checks).
+    /// Periods the periodogram found on the series with its anomalies replaced, that repeat
+    /// (before fitting and strength checks).
     pub detected_periods: Vec<usize>,
     pub seasonal: Vec<Seasonal>,
     #[serde(with = "crate::analysis::nan_serde")]
@@ -286,7 +301,15 @@ fn mstl_params() -> MstlParams {
 /// Trend + seasonal of a robust MSTL (outliers get low weight, so incidents do not lift it);
 /// `None` without seasonal periods or when it cannot be fitted.
 fn robust_baseline(y: &[f64], periods: &[usize]) -> Option<Vec<f64>> {
-    if periods.is_empty() {
+    let (trend, seasonal) = robust_parts(y, periods)?;
+    Some(trend.iter().zip(&seasonal).map(|(t, s)| t + s).collect())
+}
+
+/// The trend and the summed seasonal components of a robust MSTL.
+fn robust_parts(y: &[f64], periods: &[usize]) -> Option<(Vec<f64>, Vec<f64>)> {
+    // The decomposition runs in f32 and its robustness weights sort residuals: values whose
+    // residuals could overflow to infinity or NaN would stop it, so such series go without.
+    if periods.is_empty() || y.iter().any(|v| !v.is_finite() || v.abs() > MAX_ROBUST_VALUE) {
         return None;
     }
     let mut stl = StlParams::new();
@@ -295,10 +318,9 @@ fn robust_baseline(y: &[f64], periods: &[usize]) -> Option<Vec<f64>> {
     params.stl_params(stl);
     let y32: Vec<f32> = y.iter().map(|&v| v as f32).collect();
     let fit = params.fit(&y32, periods).ok()?;
-    let baseline = (0..y.len())
-        .map(|i| f64::from(fit.trend().get(i).copied().unwrap_or(0.0)) + fit.seasonal().iter().map(|s| f64::from(s.get(i).copied().unwrap_or(0.0))).sum::<f64>())
-        .collect();
-    Some(baseline)
+    let trend = (0..y.len()).map(|i| f64::from(fit.trend().get(i).copied().unwrap_or(0.0))).collect();
+    let seasonal = (0..y.len()).map(|i| fit.seasonal().iter().map(|s| f64::from(s.get(i).copied().unwrap_or(0.0))).sum::<f64>()).collect();
+    Some((trend, seasonal))
 }
 
 fn fit_models(y: &[f64], periods: &[usize], horizon: usize) -> Result<Fitted, TrendError> {
@@ -339,25 +361,115 @@ fn fit_models(y: &[f64], periods: &[usize], horizon: usize) -> Result<Fitted, Tr
     })
 }
 
-/// Seasonal periods to try: the natural cycles and up to two detected ones, each fitting at
-/// least twice (and a half) into the series.
+/// Seasonal periods to try: the natural (calendar) cycles fitting at least two and a half times
+/// into the series, and up to two cycles the periodogram nominates that fit
+/// [`MIN_DETECTED_CYCLES`] times and repeat ([`halves_agreement`], where anomalies cannot vote:
+/// shapes are medians by phase). Two spikes a month apart are not a monthly cycle.
 fn candidate_periods(y: &[f64], natural: &[usize]) -> (Vec<usize>, Vec<usize>) {
     let n = y.len();
     let fits = |p: usize| p >= 2 && n >= p * 5 / 2;
-    let detected: Vec<usize> = if n >= 16 {
-        PeriodogramDetector::default().detect(y).into_iter().map(|p| p as usize).filter(|&p| fits(p)).take(2).collect()
-    } else {
-        Vec::new()
-    };
     let mut periods: Vec<usize> = natural.iter().copied().filter(|&p| fits(p)).collect();
-    for &p in &detected {
-        // A detected period within one step of a natural one is that cycle.
-        if !periods.iter().any(|&q| q.abs_diff(p) <= 1) {
-            periods.push(p);
+    if n < 16 {
+        return (periods, Vec::new());
+    }
+    // The periodogram of a short series often peaks at a multiple of the cycle, a step off:
+    // each nomination's half and third are tried too, each ±1, and the one that repeats best wins.
+    let adjusted = adjusted_for_cycles(y, &periods);
+    let mut detected: Vec<usize> = Vec::new();
+    for nominated in PeriodogramDetector::default().detect(&adjusted) {
+        let nominated = nominated as usize;
+        let best = [1, 2, 3]
+            .into_iter()
+            .flat_map(|k| {
+                let centre = (nominated + k / 2) / k;
+                [centre.saturating_sub(1), centre, centre + 1]
+            })
+            // A detected period within one step of a natural one is that cycle.
+            .filter(|&p| p >= 2 && n >= p * MIN_DETECTED_CYCLES && !periods.iter().chain(&detected).any(|&q| q.abs_diff(p) <= 1))
+            .filter_map(|p| halves_agreement(&adjusted, p).map(|r| (r, p)))
+            .filter(|&(r, _)| r >= MIN_HALF_AGREEMENT)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, p)) = best {
+            detected.push(p);
+        }
+        if detected.len() == 2 {
+            break;
         }
     }
+    periods.extend(detected.iter().copied());
     periods.sort_unstable();
+    periods.dedup();
     (periods, detected)
+}
+
+/// `y` with the points further than [`EXCURSION_Z`] robust σ from the simplest model (trend and
+/// calendar cycles of a robust MSTL) replaced by it, and that model's seasonal part: the series
+/// in which incidents cannot vote for a cycle.
+fn without_excursions(y: &[f64], natural: &[usize]) -> (Vec<f64>, Option<Vec<f64>>) {
+    let Some((trend, seasonal)) = robust_parts(y, natural) else { return (y.to_vec(), None) };
+    let residual: Vec<f64> = y.iter().zip(&trend).zip(&seasonal).map(|((v, t), s)| v - t - s).collect();
+    let sigma = median_mad(&residual).map(|(median, mad)| (median, 1.4826 * mad));
+    let clean = y
+        .iter()
+        .zip(&trend)
+        .zip(&seasonal)
+        .zip(&residual)
+        .map(|(((v, t), s), r)| match sigma {
+            Some((median, sigma)) if sigma > 0.0 && ((r - median) / sigma).abs() > EXCURSION_Z => t + s,
+            _ => *v,
+        })
+        .collect();
+    (clean, Some(seasonal))
+}
+
+/// The series where longer cycles are looked for: without excursions, less its calendar cycles
+/// (a weekly pattern would blur a monthly one's shape).
+fn adjusted_for_cycles(y: &[f64], natural: &[usize]) -> Vec<f64> {
+    match without_excursions(y, natural) {
+        (clean, Some(seasonal)) => clean.iter().zip(&seasonal).map(|(v, s)| v - s).collect(),
+        (clean, None) => clean,
+    }
+}
+
+/// How well a cycle of `period` repeats: the series less its centred moving average over one
+/// period (the trend), summarised by the median at each phase on each half of the series, gives
+/// two shapes; their Pearson correlation (it counts from [`MIN_HALF_AGREEMENT`]). A pattern made
+/// by one or two excursions moves no median, or lives in one half only, and fails.
+fn halves_agreement(y: &[f64], period: usize) -> Option<f64> {
+    let n = y.len();
+    if period < 2 || n < 4 * period {
+        return None;
+    }
+    // Centred moving average over one period (2×p for an even period, as in classical
+    // decomposition), defined where the window fits.
+    let half = period / 2;
+    let detrended: Vec<Option<f64>> = (0..n)
+        .map(|i| {
+            if i < half || i + half >= n {
+                return None;
+            }
+            let window = y.get(i - half..=i + half)?;
+            let mean = if period.is_multiple_of(2) {
+                let (first, last) = (window.first()?, window.last()?);
+                (window.iter().sum::<f64>() - 0.5 * (first + last)) / period as f64
+            } else {
+                window.iter().sum::<f64>() / period as f64
+            };
+            Some(y.get(i)? - mean)
+        })
+        .collect();
+    // The median by phase: one excursion in a phase moves its mean, not its median.
+    let shape = |range: std::ops::Range<usize>| -> Vec<f64> {
+        let mut by_phase: Vec<Vec<f64>> = vec![Vec::new(); period];
+        for i in range {
+            if let (Some(Some(d)), Some(phase)) = (detrended.get(i), by_phase.get_mut(i % period)) {
+                phase.push(*d);
+            }
+        }
+        by_phase.iter().map(|values| median_mad(values).map_or(0.0, |(m, _)| m)).collect()
+    };
+    let (a, b) = (shape(0..n / 2), shape(n / 2..n));
+    crate::analysis::profile::pearson(&a, &b)
 }
 
 /// Ordinary least squares of `y` (or ln y) on the index.
@@ -405,10 +517,25 @@ fn noise_sigma(values: &[f64]) -> Option<f64> {
     Some(1.4826 * mad / std::f64::consts::SQRT_2).filter(|s| *s > 0.0)
 }
 
-/// Flags anomalies of `actual` given the remainder (actual − expected), the noise scale and the
-/// one-step-ahead forecast with its 95 % interval.
-fn flag_anomalies(actual: &[f64], defined: &[bool], expected: &[f64], sigma: Option<f64>, one_step: &Forecast, sensitivity: f64, warmup: usize) -> Vec<Anomaly> {
-    let floor = sigma.unwrap_or(0.0);
+/// The noise scale at each point: [`noise_sigma`] over the points within `half_window` of it
+/// (counts grow noisier as they grow: one scale for a year of growth would call the busy end's
+/// ordinary days anomalies), never under `floor`; the global scale where a window is too thin.
+fn local_noise(values: &[f64], half_window: usize, global: Option<f64>, floor: f64) -> Option<Vec<f64>> {
+    let global = global?;
+    Some(
+        (0..values.len())
+            .map(|i| {
+                let window = values.get(i.saturating_sub(half_window)..(i + half_window + 1).min(values.len())).unwrap_or_default();
+                let local = if window.len() > half_window { noise_sigma(window) } else { None };
+                local.unwrap_or(global).max(floor)
+            })
+            .collect(),
+    )
+}
+
+/// Flags anomalies of `actual` given the remainder (actual − expected), the noise scale at each
+/// point and the one-step-ahead forecast with its 95 % interval.
+fn flag_anomalies(actual: &[f64], defined: &[bool], expected: &[f64], sigma: Option<&[f64]>, one_step: &Forecast, sensitivity: f64, warmup: usize) -> Vec<Anomaly> {
     let remainder: Vec<f64> = actual.iter().zip(expected).map(|(a, e)| a - e).collect();
     let median = median_mad(&remainder).map_or(0.0, |(m, _)| m);
     let lower = one_step.intervals.as_ref().map(|i| i.lower.as_slice()).unwrap_or_default();
@@ -418,7 +545,9 @@ fn flag_anomalies(actual: &[f64], defined: &[bool], expected: &[f64], sigma: Opt
         if !defined.get(index).copied().unwrap_or(false) {
             continue;
         }
-        let z = sigma.map_or(0.0, |sigma| (remainder.get(index).copied().unwrap_or(0.0) - median) / sigma);
+        let local = sigma.and_then(|s| s.get(index)).copied();
+        let floor = local.unwrap_or(0.0);
+        let z = local.map_or(0.0, |sigma| (remainder.get(index).copied().unwrap_or(0.0) - median) / sigma);
         let by_remainder = z.abs() > sensitivity;
         let forecast = one_step.point.get(index).copied().unwrap_or(value);
         let mut by_forecast = index >= warmup
@@ -565,36 +694,38 @@ pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) 
     }
     let (filled, imputed) = fill_gaps(values);
     let (candidates, detected_periods) = candidate_periods(&filled, natural_periods);
-    let mut first = fit_models(&filled, &candidates, params.horizon)?;
-    let present: Vec<usize> = first.seasonal.iter().filter(|s| s.strength >= MIN_SEASONAL_STRENGTH).map(|s| s.period).collect();
-    if present.len() < candidates.len() {
-        first = fit_models(&filled, &present, params.horizon)?;
-    }
+    // Cycles are judged where excursions from the calendar cycles are already replaced: an
+    // incident must neither weaken a real cycle's strength nor become part of a longer cycle's
+    // shape.
+    let natural: Vec<usize> = candidates.iter().copied().filter(|p| natural_periods.contains(p)).collect();
+    let (spike_free, _) = without_excursions(&filled, &natural);
+    let judged = fit_models(&spike_free, &candidates, params.horizon)?;
+    let present: Vec<usize> = judged.seasonal.iter().filter(|s| s.strength >= MIN_SEASONAL_STRENGTH).map(|s| s.period).collect();
+    let first = if present == candidates && spike_free == filled { judged } else { fit_models(&filled, &present, params.horizon)? };
     let warmup = present.iter().copied().max().unwrap_or(0).max(3);
-        // Noise below a thousandth of the typical level is rounding (the decomposition runs in
+    // Noise below a thousandth of the typical level is rounding (the decomposition runs in
     // f32), not signal: a noise-free series must not call its rounding errors anomalies.
     let floor = median_mad(&filled.iter().map(|v| v.abs()).collect::<Vec<_>>()).map_or(0.0, |(m, _)| 1e-3 * m);
-    let sigma = noise_sigma(&first.deseasonalised()).map(|s| s.max(floor));
+    let deseasonalised = first.deseasonalised();
+    let sigma = local_noise(&deseasonalised, NOISE_HALF_WINDOW.max(2 * warmup), noise_sigma(&deseasonalised).map(|s| s.max(floor)), floor);
     // Points far from a robust baseline are replaced by it and the model is refitted: incidents
     // then bend neither the expected values they are measured against nor the forecast, and
     // the final (plain) fit keeps ordinary noise in proportion.
-    let one_step = first.in_sample.clone();
-    let baseline = robust_baseline(&filled, &present).unwrap_or_else(|| first.expected());
-    let suspects = flag_anomalies(&filled, &defined, &baseline, sigma, &one_step, CLEANING_Z.min(params.sensitivity), warmup);
-    let fitted = if suspects.is_empty() {
-        first
-    } else {
-        let mut clean = filled.clone();
-        for suspect in &suspects {
-            if let (Some(slot), Some(&b)) = (clean.get_mut(suspect.index), baseline.get(suspect.index)) {
-                *slot = b;
-            }
+    let baseline = robust_baseline(&spike_free, &present).unwrap_or_else(|| first.expected());
+    let suspects = flag_anomalies(&filled, &defined, &baseline, sigma.as_deref(), &first.in_sample, CLEANING_Z.min(params.sensitivity), warmup);
+    let mut clean = filled.clone();
+    for suspect in &suspects {
+        if let (Some(slot), Some(&b)) = (clean.get_mut(suspect.index), baseline.get(suspect.index)) {
+            *slot = b;
         }
-        fit_models(&clean, &present, params.horizon)?
-    };
+    }
+    let fitted = if suspects.is_empty() { first } else { fit_models(&clean, &present, params.horizon)? };
+    // The one-step forecasts come from the cleaned fit: a forecast made from an incident's own
+    // level would call the days after it dips.
+    let one_step = fitted.in_sample.clone();
     let expected = fitted.expected();
     let remainder: Vec<f64> = filled.iter().zip(&expected).map(|(a, e)| a - e).collect();
-    let anomalies = flag_anomalies(&filled, &defined, &expected, sigma, &one_step, params.sensitivity, warmup);
+    let anomalies = flag_anomalies(&filled, &defined, &expected, sigma.as_deref(), &one_step, params.sensitivity, warmup);
     let incidents = group_incidents(&anomalies);
     let changepoints = find_changepoints(&fitted, &remainder, &anomalies);
     let linear = linear_trend(values, params.log_trend);

@@ -2,8 +2,7 @@
 //! Trends found, each one click from its explanation.
 
 use super::*;
-use crate::analysis::series::format_bucket;
-use crate::ui::panels::trends::{incident_windows, refresh_trend, TrendsPanel};
+use crate::ui::state::{Incidents, Intent};
 
 /// The kinds of metric a change can be explained in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -189,56 +188,41 @@ pub(super) fn MetricChooser() -> impl IntoView {
 #[component]
 pub(super) fn TrendIncidents() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let trends = TrendsPanel::get();
     let job = RootCausePanel::get().job;
     let problem = RwSignal::new(None::<String>);
-    // The trend of the view on screen (its incidents are what this list shows).
+    // Ask Trends for the incidents of the view on screen.
     Effect::new(move |_| {
         state.view_version.track();
-        refresh_trend(state);
+        state.intent.set(Some(Intent::FindIncidents));
     });
     let list = move || {
-        let pending = trends.job.is_running();
-        let report = match trends.job.result.get() {
-            None if pending => return view! { <p class="muted" data-testid="rca-incidents-pending">"Trends is looking for incidents…"</p> }.into_any(),
-            None => return view! { <p class="muted">"Choose what to measure in the Trends tab to list its incidents here."</p> }.into_any(),
-            Some(Err(err)) => return view! { <p class="muted">{format!("Trends could not build its series ({err}): type the windows below.")}</p> }.into_any(),
-            Some(Ok(report)) => report,
+        let (time_column, measured, rate, list) = match state.incidents.get() {
+            None | Some(Incidents::Pending) => return view! { <p class="muted" data-testid="rca-incidents-pending">"Trends is looking for incidents…"</p> }.into_any(),
+            Some(Incidents::Unavailable(why)) => return view! { <p class="muted">{format!("No incidents to list: {why}. Type the windows below.")}</p> }.into_any(),
+            Some(Incidents::Found { list, measured, .. }) if list.is_empty() => {
+                return view! { <p class="muted" data-testid="rca-incidents-none">{format!("Trends found no incident in {} at its threshold: mark two windows on its chart, or type them below.", measured.to_lowercase())}</p> }.into_any()
+            }
+            Some(Incidents::Found { time_column, measured, rate, list }) => (time_column, measured, rate, list),
         };
-        let series = &report.series;
-        let analysis = match &report.analysis {
-            Ok(a) if !a.incidents.is_empty() => a,
-            Ok(_) => return view! { <p class="muted" data-testid="rca-incidents-none">{format!("Trends found no incident in {} at its threshold: mark two windows on its chart, or type them below.", series.metric_label)}</p> }.into_any(),
-            Err(err) => return view! { <p class="muted">{format!("Trends has no model of this series ({err}): type the windows below.")}</p> }.into_any(),
-        };
-        let rate = trends.settings.with_untracked(|s| s.metric == crate::analysis::series::MetricKind::Rate);
-        let Some(time_column) = trends.settings.with_untracked(|s| s.time.clone()) else { return ().into_any() };
-        let (granularity, zone) = (series.granularity, series.zone());
-        let bucket = move |ms: Option<&i64>| ms.map(|&ms| format_bucket(granularity, zone, ms)).unwrap_or_default();
-        let mut order: Vec<usize> = (0..analysis.incidents.len()).collect();
-        let size = |k: usize| analysis.incidents.get(k).map_or(0.0, |i| if i.expected_total.abs() > 0.0 { (i.excess / i.expected_total).abs() } else { i.excess.abs() });
-        order.sort_by(|&a, &b| size(b).total_cmp(&size(a)));
-        let shown = order.len().min(8);
-        let more = order.len() - shown;
-        let rows = order.into_iter().take(shown).enumerate().filter_map(|(rank, k)| {
-            let i = analysis.incidents.get(k)?;
-            let (baseline, incident) = incident_windows(series, i.start, i.end)?;
-            let period = if i.start == i.end { bucket(series.starts_ms.get(i.start)) } else { format!("{} – {}", bucket(series.starts_ms.get(i.start)), bucket(series.starts_ms.get(i.end))) };
-            let change = if i.expected_total.abs() > 0.0 { format!("{} ({:+.0} %)", fmt_delta(i.excess, rate), i.excess / i.expected_total * 100.0) } else { fmt_delta(i.excess, rate) };
-            let current = incident.clone();
+        let shown = list.len().min(8);
+        let more = list.len() - shown;
+        let rows = list.into_iter().take(shown).enumerate().map(|(rank, i)| {
+            let change = if i.expected.abs() > 0.0 { format!("{} ({:+.0} %)", fmt_delta(i.excess, rate), i.excess / i.expected * 100.0) } else { fmt_delta(i.excess, rate) };
+            let current = i.incident.clone();
             let explaining = move || job.params.with(|p| p.as_ref().is_some_and(|p| p.incident == current));
             let time_column = time_column.clone();
-            Some(view! {
-                <tr data-testid="rca-incident" class:selected=explaining.clone()>
-                    <td>{period}</td>
-                    <td class="num">{i.end - i.start + 1}</td>
-                    <td class="num">{fmt(i.actual_total, rate)}</td>
-                    <td class="num">{fmt(i.expected_total, rate)}</td>
+            let windows = (i.baseline.clone(), i.incident.clone());
+            view! {
+                <tr data-testid="rca-incident" class:selected=explaining>
+                    <td>{i.period.clone()}</td>
+                    <td class="num">{i.periods}</td>
+                    <td class="num">{fmt(i.actual, rate)}</td>
+                    <td class="num">{fmt(i.expected, rate)}</td>
                     <td class="num">{change}</td>
                     <td><button class="button small" class:primary=rank == 0 data-testid="rca-incident-explain"
-                        on:click=move |_| explain_windows(state, time_column.clone(), (baseline.clone(), incident.clone()), current_depth(), problem)>"Explain"</button></td>
+                        on:click=move |_| explain_windows(state, time_column.clone(), windows.clone(), current_depth(), problem)>"Explain"</button></td>
                 </tr>
-            })
+            }
         }).collect_view();
         view! {
             <div class="table-wrap short">
@@ -248,9 +232,7 @@ pub(super) fn TrendIncidents() -> impl IntoView {
                 </table>
             </div>
             <p class="muted small">{format!(
-                "{} per {}, largest first{}; each is explained against the span before it.",
-                capitalise(&series.metric_label),
-                crate::ui::panels::trends::period_name(granularity),
+                "{measured}, largest first{}; each is explained against the span before it.",
                 if more > 0 { format!(" ({more} more in the Trends tab)") } else { String::new() }
             )}</p>
         }.into_any()

@@ -24,7 +24,7 @@ pub(super) fn explain_periods(state: AppState, series: &Series, first: usize, la
 
 /// The baseline and incident windows of periods `first ..= last` of the series: the periods,
 /// and the span before them (whole weeks, not before the data starts).
-pub fn incident_windows(series: &Series, first: usize, last: usize) -> Option<(Window, Window)> {
+pub(super) fn incident_windows(series: &Series, first: usize, last: usize) -> Option<(Window, Window)> {
     let (&start, &data_start) = (series.starts_ms.get(first)?, series.starts_ms.first()?);
     let end = series.starts_ms.get(last + 1).copied().or_else(|| series.next_start_ms(1))?;
     let baseline = Window { start_ms: (start - baseline_span_ms(series.granularity)).max(data_start).min(start - 1), end_ms: start };

@@ -25,15 +25,13 @@ use crate::ui::client;
 use crate::ui::download::download_text;
 use crate::ui::export::Exportable;
 use crate::ui::jobs::{Job, JobProgress};
-use crate::ui::state::{AppState, Intent, Measure};
+use crate::ui::state::{AppState, FoundIncident, Incidents, Intent, Measure};
 use crate::viewstate::take_setting;
 use chart::*;
 use controls::*;
 use decomposition::*;
 use findings::*;
 use marks::*;
-
-pub use marks::incident_windows;
 
 mod chart;
 mod controls;
@@ -45,7 +43,7 @@ mod marks;
 pub const TAB: super::TabEntry = super::TabEntry {
     slug: "trends",
     label: "Trends",
-    init: publish_measure,
+    init: publish,
     view: || view! { <TrendsTab/> }.into_any(),
     reset: || {
         let panel = TrendsPanel::get();
@@ -74,9 +72,26 @@ impl TrendsPanel {
 
 super::panel_state!(TrendsPanel);
 
-/// Creates the panel and keeps what it measures where other panels can read it.
-fn publish_measure(state: AppState) {
-    let settings = TrendsPanel::get().settings;
+/// Creates the panel and keeps what it measures, and the incidents it found when asked, where
+/// other panels can read them.
+fn publish(state: AppState) {
+    let panel = TrendsPanel::get();
+    let settings = panel.settings;
+    Effect::new(move |_| {
+        if state.intent.get() == Some(Intent::FindIncidents) {
+            state.intent.set(None);
+            refresh_trend(state);
+        }
+    });
+    Effect::new(move |_| {
+        let incidents = match (panel.job.is_running(), panel.job.result.get()) {
+            (true, None) => Incidents::Pending,
+            (_, None) => Incidents::Unavailable("choose what to measure in the Trends tab".into()),
+            (_, Some(Err(err))) => Incidents::Unavailable(format!("Trends could not build its series ({err})")),
+            (_, Some(Ok(report))) => found_incidents(&report, &settings.get_untracked()),
+        };
+        state.incidents.set(Some(incidents));
+    });
     Effect::new(move |_| {
         let measure = settings.with(|s| {
             let time_column = s.time.clone()?;
@@ -100,9 +115,38 @@ fn read(_state: AppState, settings: &mut Map<String, Value>, columns: &[(String,
     });
 }
 
+/// The incidents of a trend as other panels read them, largest first (by excess over expected).
+fn found_incidents(report: &TrendReport, settings: &TrendSettings) -> Incidents {
+    let series = &report.series;
+    let analysis = match &report.analysis {
+        Ok(a) => a,
+        Err(err) => return Incidents::Unavailable(format!("Trends has no model of this series ({err})")),
+    };
+    let Some(time_column) = settings.time.clone() else { return Incidents::Unavailable("no time column is chosen".into()) };
+    let (granularity, zone) = (series.granularity, series.zone());
+    let bucket = |i: usize| series.starts_ms.get(i).map(|&ms| format_bucket(granularity, zone, ms)).unwrap_or_default();
+    let mut list: Vec<FoundIncident> = analysis
+        .incidents
+        .iter()
+        .filter_map(|i| {
+            let (baseline, incident) = incident_windows(series, i.start, i.end)?;
+            let period = if i.start == i.end { bucket(i.start) } else { format!("{} – {}", bucket(i.start), bucket(i.end)) };
+            Some(FoundIncident { period, periods: i.end - i.start + 1, actual: i.actual_total, expected: i.expected_total, excess: i.excess, baseline, incident })
+        })
+        .collect();
+    let size = |i: &FoundIncident| if i.expected.abs() > 0.0 { (i.excess / i.expected).abs() } else { i.excess.abs() };
+    list.sort_by(|a, b| size(b).total_cmp(&size(a)));
+    Incidents::Found {
+        time_column,
+        measured: format!("{} per {}", capitalise(&series.metric_label), period_name(granularity)),
+        rate: settings.metric == MetricKind::Rate,
+        list,
+    }
+}
+
 /// Builds the trend for the view on screen (another tab reads its incidents): with the
 /// settings chosen in Trends, or over the default time column.
-pub fn refresh_trend(state: AppState) {
+fn refresh_trend(state: AppState) {
     let panel = TrendsPanel::get();
     if panel.settings.with_untracked(|s| s.time.is_none()) {
         let time = state.summary.with_untracked(|s| s.as_ref().and_then(|s| default_time(&s.columns)));
@@ -160,7 +204,7 @@ fn axis_value(value: f64, rate: bool) -> String {
 }
 
 
-pub fn period_name(granularity: Granularity) -> &'static str {
+fn period_name(granularity: Granularity) -> &'static str {
     match granularity {
         Granularity::Hour => "hour",
         Granularity::Day | Granularity::Auto => "day",
