@@ -1119,7 +1119,11 @@ describe('exports', () => {
     assert.match(doc, />Rows per day \(UTC\)<\/text>/);
     assert.match(doc, />Data: demo dataset \(100,000 rows, seed 7\) · 100,000 rows<\/text>/);
     assert.match(doc, />Filter: country in \{BR\} \([\d,]+ rows\)<\/text>/);
-    assert.ok((doc.match(/<(polyline|path|line|rect|circle)/g) ?? []).length > 50, 'the chart itself is in the file');
+    // The chart itself: its lines (actual, expected, trend, forecast and bands), the scam wave's
+    // anomalies and its incident band.
+    assert.ok((doc.match(/<polyline/g) ?? []).length >= 5, 'the chart lines are in the file');
+    assert.ok((doc.match(/<circle/g) ?? []).length >= 3, 'the anomalies are in the file');
+    assert.ok((doc.match(/<rect/g) ?? []).length >= 1, 'the incident band is in the file');
     const png = await save(page, 'export-trend-chart-png');
     assert.equal(png.name, 'vigil-trend-chart.png');
     assert.equal(png.bytes.subarray(1, 4).toString('ascii'), 'PNG');
