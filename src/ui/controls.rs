@@ -71,3 +71,17 @@ pub fn ShowMore(shown: RwSignal<usize>, total: usize, step: usize, noun: &'stati
         })
     }
 }
+
+/// The options of a select over `names`, `current` selected, with a "none" entry (empty value)
+/// first when `none` labels one.
+pub fn name_options(names: Vec<String>, current: Option<String>, none: Option<&'static str>) -> impl IntoView {
+    let mut items: Vec<(String, String, bool)> = Vec::new();
+    if let Some(label) = none {
+        items.push((String::new(), label.to_string(), current.is_none()));
+    }
+    items.extend(names.into_iter().map(|name| {
+        let selected = current.as_deref() == Some(name.as_str());
+        (name.clone(), name, selected)
+    }));
+    items.into_iter().map(|(value, label, selected)| view! { <option value=value selected=selected>{label}</option> }).collect_view()
+}

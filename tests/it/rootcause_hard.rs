@@ -16,22 +16,11 @@ use vigil::data::filter::{evaluate_filter, Filter};
 use vigil::data::load::{load_bytes, LoadOptions};
 use vigil::data::table::Table;
 
+use super::rootcause_random::zipf;
+
 const DAY: i64 = 86_400_000;
 const START: i64 = 1_780_000_000_000 / DAY * DAY;
 const BUILDS: [&str; 5] = ["41.2", "41.3", "41.4", "42.0", "42.1"];
-
-/// Draws an index with weights ∝ 1/(i+1).
-fn zipf(rng: &mut ChaCha8Rng, n: usize) -> usize {
-    let total: f64 = (1..=n).map(|i| 1.0 / i as f64).sum();
-    let mut x = rng.gen::<f64>() * total;
-    for i in 0..n {
-        x -= 1.0 / (i + 1) as f64;
-        if x <= 0.0 {
-            return i;
-        }
-    }
-    n - 1
-}
 
 /// The dimensions: name and values.
 fn dimensions() -> Vec<(&'static str, Vec<String>)> {

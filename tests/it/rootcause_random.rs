@@ -14,7 +14,7 @@ const DAY: i64 = 86_400_000;
 const START: i64 = 1_780_000_000_000 / DAY * DAY;
 
 /// Draws an index with weights ∝ 1/(i+1) (a Zipf-like mix of common and rare values).
-fn zipf(rng: &mut ChaCha8Rng, n: usize) -> usize {
+pub fn zipf(rng: &mut ChaCha8Rng, n: usize) -> usize {
     let total: f64 = (1..=n).map(|i| 1.0 / i as f64).sum();
     let mut x = rng.gen::<f64>() * total;
     for i in 0..n {

@@ -171,48 +171,28 @@ pub(super) fn numeric_dimension(column: &Column, rows: &[u32]) -> Result<Dimensi
         // bucket, so the filter stops just below it.
         clauses.push(Clause::Range { column: name.clone(), min: lo, max: hi.map(|h| f64::from_bits(h.to_bits().wrapping_sub(1)).min(h)) });
     }
+    Ok(coded(name, labels, clauses, &values, |x| edges.partition_point(|&e| e <= x) as u32))
+}
+
+/// The dimension whose values' codes `code_of` gives, missing values coded after the labels
+/// (with their own label and clause when there are any).
+fn coded(name: &str, mut labels: Vec<String>, mut clauses: Vec<Clause>, values: &[Option<f64>], code_of: impl Fn(f64) -> u32) -> Dimension {
     let missing_code = labels.len() as u32;
-    let mut any_missing = false;
-    let codes = values
-        .iter()
-        .map(|v| match v {
-            Some(x) => edges.partition_point(|&e| e <= *x) as u32,
-            None => {
-                any_missing = true;
-                missing_code
-            }
-        })
-        .collect();
-    if any_missing {
+    let codes: Vec<u32> = values.iter().map(|v| v.map_or(missing_code, &code_of)).collect();
+    if values.iter().any(Option::is_none) {
         labels.push(MISSING_LABEL.into());
-        clauses.push(Clause::Missing { column: name.clone(), missing: true });
+        clauses.push(Clause::Missing { column: name.to_string(), missing: true });
     }
-    Ok(Dimension { column: name.clone(), labels, clauses, codes })
+    Dimension { column: name.to_string(), labels, clauses, codes }
 }
 
 /// A numeric column with few values (a build number, a count of strikes) by its values: a
 /// bucket would merge values that behave differently.
 fn discrete_dimension(column: &Column, values: &[Option<f64>], distinct: &[f64]) -> Dimension {
     let name = &column.name;
-    let mut labels: Vec<String> = distinct.iter().map(|&v| crate::data::table::format_float(v)).collect();
-    let mut clauses: Vec<Clause> = distinct.iter().map(|&v| Clause::Range { column: name.clone(), min: Some(v), max: Some(v) }).collect();
-    let missing_code = labels.len() as u32;
-    let mut any_missing = false;
-    let codes = values
-        .iter()
-        .map(|v| match v {
-            Some(x) => distinct.partition_point(|&d| d < *x) as u32,
-            None => {
-                any_missing = true;
-                missing_code
-            }
-        })
-        .collect();
-    if any_missing {
-        labels.push(MISSING_LABEL.into());
-        clauses.push(Clause::Missing { column: name.clone(), missing: true });
-    }
-    Dimension { column: name.clone(), labels, clauses, codes }
+    let labels: Vec<String> = distinct.iter().map(|&v| crate::data::table::format_float(v)).collect();
+    let clauses: Vec<Clause> = distinct.iter().map(|&v| Clause::Range { column: name.clone(), min: Some(v), max: Some(v) }).collect();
+    coded(name, labels, clauses, values, |x| distinct.partition_point(|&d| d < x) as u32)
 }
 
 /// What a row adds to the metric: a column's value (sums, a ratio's numerator), a condition's

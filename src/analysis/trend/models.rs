@@ -361,22 +361,25 @@ fn fit_models(y: &[f64], periods: &[usize], horizon: usize) -> Result<Fitted, Tr
     })
 }
 
-/// Seasonal periods to try: the natural (calendar) cycles fitting at least two and a half times
-/// into the series, and up to two cycles the periodogram nominates that fit
+/// The natural (calendar) cycles that fit at least two and a half times into `n` periods.
+fn fitting_cycles(n: usize, natural: &[usize]) -> Vec<usize> {
+    natural.iter().copied().filter(|&p| p >= 2 && n >= p * 5 / 2).collect()
+}
+
+/// Seasonal periods to try: the fitting natural cycles, and up to two cycles the periodogram
+/// nominates on `adjusted` (the series without excursions, less its calendar cycles) that fit
 /// [`MIN_DETECTED_CYCLES`] times and repeat ([`halves_agreement`], where anomalies cannot vote:
 /// shapes are medians by phase). Two spikes a month apart are not a monthly cycle.
-fn candidate_periods(y: &[f64], natural: &[usize]) -> (Vec<usize>, Vec<usize>) {
-    let n = y.len();
-    let fits = |p: usize| p >= 2 && n >= p * 5 / 2;
-    let mut periods: Vec<usize> = natural.iter().copied().filter(|&p| fits(p)).collect();
+fn candidate_periods(adjusted: &[f64], natural: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let n = adjusted.len();
+    let mut periods = natural.to_vec();
     if n < 16 {
         return (periods, Vec::new());
     }
     // The periodogram of a short series often peaks at a multiple of the cycle, a step off:
     // each nomination's half and third are tried too, each ±1, and the one that repeats best wins.
-    let adjusted = adjusted_for_cycles(y, &periods);
     let mut detected: Vec<usize> = Vec::new();
-    for nominated in PeriodogramDetector::default().detect(&adjusted) {
+    for nominated in PeriodogramDetector::default().detect(adjusted) {
         let nominated = nominated as usize;
         let best = [1, 2, 3]
             .into_iter()
@@ -386,7 +389,7 @@ fn candidate_periods(y: &[f64], natural: &[usize]) -> (Vec<usize>, Vec<usize>) {
             })
             // A detected period within one step of a natural one is that cycle.
             .filter(|&p| p >= 2 && n >= p * MIN_DETECTED_CYCLES && !periods.iter().chain(&detected).any(|&q| q.abs_diff(p) <= 1))
-            .filter_map(|p| halves_agreement(&adjusted, p).map(|r| (r, p)))
+            .filter_map(|p| halves_agreement(adjusted, p).map(|r| (r, p)))
             .filter(|&(r, _)| r >= MIN_HALF_AGREEMENT)
             .max_by(|a, b| a.0.total_cmp(&b.0));
         if let Some((_, p)) = best {
@@ -420,15 +423,6 @@ fn without_excursions(y: &[f64], natural: &[usize]) -> (Vec<f64>, Option<Vec<f64
         })
         .collect();
     (clean, Some(seasonal))
-}
-
-/// The series where longer cycles are looked for: without excursions, less its calendar cycles
-/// (a weekly pattern would blur a monthly one's shape).
-fn adjusted_for_cycles(y: &[f64], natural: &[usize]) -> Vec<f64> {
-    match without_excursions(y, natural) {
-        (clean, Some(seasonal)) => clean.iter().zip(&seasonal).map(|(v, s)| v - s).collect(),
-        (clean, None) => clean,
-    }
 }
 
 /// How well a cycle of `period` repeats: the series less its centred moving average over one
@@ -693,12 +687,16 @@ pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) 
         return Err(TrendError::TooShort { found });
     }
     let (filled, imputed) = fill_gaps(values);
-    let (candidates, detected_periods) = candidate_periods(&filled, natural_periods);
-    // Cycles are judged where excursions from the calendar cycles are already replaced: an
-    // incident must neither weaken a real cycle's strength nor become part of a longer cycle's
-    // shape.
-    let natural: Vec<usize> = candidates.iter().copied().filter(|p| natural_periods.contains(p)).collect();
-    let (spike_free, _) = without_excursions(&filled, &natural);
+    // Cycles are looked for and judged where excursions from the calendar cycles are already
+    // replaced: an incident must neither weaken a real cycle's strength nor become part of a
+    // longer cycle's shape.
+    let natural = fitting_cycles(filled.len(), natural_periods);
+    let (spike_free, natural_seasonal) = without_excursions(&filled, &natural);
+    let adjusted: Vec<f64> = match &natural_seasonal {
+        Some(seasonal) => spike_free.iter().zip(seasonal).map(|(v, s)| v - s).collect(),
+        None => spike_free.clone(),
+    };
+    let (candidates, detected_periods) = candidate_periods(&adjusted, &natural);
     let judged = fit_models(&spike_free, &candidates, params.horizon)?;
     let present: Vec<usize> = judged.seasonal.iter().filter(|s| s.strength >= MIN_SEASONAL_STRENGTH).map(|s| s.period).collect();
     let first = if present == candidates && spike_free == filled { judged } else { fit_models(&filled, &present, params.horizon)? };

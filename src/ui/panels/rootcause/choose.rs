@@ -109,14 +109,7 @@ pub(super) fn MetricChooser() -> impl IntoView {
     let names_of = move |pred: fn(ColumnType) -> bool| state.summary.with(|s| s.as_ref().map(|s| s.columns.iter().filter(|c| pred(c.kind)).map(|c| c.name.clone()).collect::<Vec<_>>()).unwrap_or_default());
     let numeric = |k: ColumnType| matches!(k, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean);
     let countable = |k: ColumnType| matches!(k, ColumnType::Category | ColumnType::Boolean | ColumnType::Integer);
-    let options = move |names: Vec<String>, current: Option<String>, none: &'static str| {
-        let mut items = vec![(String::new(), none.to_string(), current.is_none())];
-        items.extend(names.into_iter().map(|name| {
-            let selected = current.as_deref() == Some(name.as_str());
-            (name.clone(), name, selected)
-        }));
-        items.into_iter().map(|(value, label, selected)| view! { <option value=value selected=selected>{label}</option> }).collect_view()
-    };
+    let options = crate::ui::controls::name_options;
     let opt = |v: String| (!v.is_empty()).then_some(v);
     // The rate's values: the most frequent of its column.
     Effect::new(move |_| {
@@ -140,7 +133,7 @@ pub(super) fn MetricChooser() -> impl IntoView {
         let current = choice.with(|c| c.column.clone()).filter(|c| names.contains(c));
         Some(view! {
             <select aria-label="Column explained" data-testid="rca-metric-column" on:change=move |e| choice.update(|c| { c.column = opt(event_target_value(&e)); c.value = None })>
-                {options(names, current, "choose a column…")}
+                {options(names, current, Some("choose a column…"))}
             </select>
         })
     };
@@ -151,7 +144,7 @@ pub(super) fn MetricChooser() -> impl IntoView {
             view! {
                 <span class="muted">"="</span>
                 <select aria-label="Value counted" data-testid="rca-metric-value" on:change=move |e| choice.update(|c| c.value = opt(event_target_value(&e)))>
-                    {options(values, choice.with(|c| c.value.clone()), "choose a value…")}
+                    {options(values, choice.with(|c| c.value.clone()), Some("choose a value…"))}
                 </select>
             }
         })
@@ -163,7 +156,7 @@ pub(super) fn MetricChooser() -> impl IntoView {
             view! {
                 <span class="muted">"÷"</span>
                 <select aria-label="Ratio denominator" data-testid="rca-metric-denominator" on:change=move |e| choice.update(|c| c.denominator = opt(event_target_value(&e)))>
-                    {options(names, current, "choose a denominator…")}
+                    {options(names, current, Some("choose a denominator…"))}
                 </select>
             }
         })

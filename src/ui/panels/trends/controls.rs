@@ -52,19 +52,8 @@ pub(super) fn TrendControls(columns: Memo<Vec<ColumnSummary>>) -> impl IntoView 
     let state = expect_context::<AppState>();
     let s = TrendsPanel::get().settings;
     let names_of = move |pred: fn(ColumnType) -> bool| columns.get().into_iter().filter(|c| pred(c.kind)).map(|c| c.name).collect::<Vec<_>>();
-    // One flat list of options (a "none" entry first when allowed); the select's value is set
-    // through `prop:value` so it follows the settings.
-    let options = move |names: Vec<String>, current: Option<String>, none: Option<&'static str>| {
-        let mut items: Vec<(String, String, bool)> = Vec::new();
-        if let Some(label) = none {
-            items.push((String::new(), label.to_string(), current.is_none()));
-        }
-        items.extend(names.into_iter().map(|name| {
-            let selected = current.as_deref() == Some(name.as_str());
-            (name.clone(), name, selected)
-        }));
-        items.into_iter().map(|(value, label, selected)| view! { <option value=value selected=selected>{label}</option> }).collect_view()
-    };
+    // The select's value is set through `prop:value` so it follows the settings.
+    let options = crate::ui::controls::name_options;
     let opt_string = |v: String| (!v.is_empty()).then_some(v);
     // Values for the rate condition (the most frequent values of its column).
     Effect::new(move |_| {

@@ -152,9 +152,15 @@ fn refresh_trend(state: AppState) {
         let time = state.summary.with_untracked(|s| s.as_ref().and_then(|s| default_time(&s.columns)));
         panel.settings.update(|s| s.time = time);
     }
-    if let Some(params) = panel.settings.with_untracked(|s| s.is_complete().then(|| TrendSettings { multiples: false, ..s.clone() })) {
+    if let Some(params) = panel.settings.with_untracked(job_params) {
         panel.job.request(params);
     }
+}
+
+/// What the analysis needs of the settings, when they are complete (display-only choices, such
+/// as small multiples, left at their defaults so that changing them does not run it again).
+fn job_params(settings: &TrendSettings) -> Option<TrendSettings> {
+    settings.is_complete().then(|| TrendSettings { multiples: false, ..settings.clone() })
 }
 
 /// What stops a trend, said for the reader.
@@ -236,9 +242,8 @@ pub fn TrendsTab() -> impl IntoView {
             settings.update(|s| s.time = time);
         }
     });
-    // What the analysis needs (a memo: display-only choices, such as small multiples, do not
-    // run it again).
-    let request = Memo::new(move |_| settings.with(|s| s.is_complete().then(|| TrendSettings { multiples: false, ..s.clone() })));
+    // A memo: display-only choices do not run the analysis again.
+    let request = Memo::new(move |_| settings.with(job_params));
     Effect::new(move |_| {
         state.view_version.track();
         if let Some(params) = request.get() {
