@@ -5,7 +5,10 @@
 //! glue and build for wasm32 only. See ARCHITECTURE.md.
 
 pub mod analysis;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
 pub mod data;
+pub mod document;
 pub mod format;
 pub mod plot;
 pub mod protocol;

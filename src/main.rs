@@ -1,8 +1,11 @@
-//! The UI thread's entry point: mounts the app.
+//! `vigil`: the app's UI thread in the browser (wasm32), the command line everywhere else.
 
+#[cfg(target_arch = "wasm32")]
 fn main() {
-    #[cfg(target_arch = "wasm32")]
     vigil::ui::start();
-    #[cfg(not(target_arch = "wasm32"))]
-    eprintln!("vigil is a browser app: run `make serve` and open it in a browser");
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    vigil::cli::main()
 }

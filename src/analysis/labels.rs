@@ -540,6 +540,25 @@ impl FitColumns for LabelParams {
     }
 }
 
+/// A first guess at the label, item and reviewer columns, from names and types (`(name, type)`
+/// as loaded): what the app proposes, and what the command line uses when a view sets no label.
+pub fn guess_label(columns: &[(String, ColumnType)]) -> Option<LabelParams> {
+    let words = |name: &str| name.to_ascii_lowercase();
+    let categorical = |c: &&(String, ColumnType)| matches!(c.1, ColumnType::Category | ColumnType::Boolean);
+    let labelish = ["label", "decision", "verdict", "outcome", "actioned", "violation", "is_"];
+    let (label, _) = columns.iter().filter(categorical).find(|c| labelish.iter().any(|w| words(&c.0).contains(w)))?;
+    let reviewer = columns.iter().find(|c| ["reviewer", "rater", "moderator", "annotator", "agent"].iter().any(|w| words(&c.0).contains(w)));
+    let item = columns.iter().find(|c| c.1 == ColumnType::Identifier && &c.0 != label);
+    Some(LabelParams {
+        label: label.clone(),
+        positive: Vec::new(),
+        item: item.map(|c| c.0.clone()),
+        reviewer: reviewer.map(|c| c.0.clone()),
+        time: None,
+        now_ms: None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)] // test code

@@ -446,3 +446,106 @@ mod tests {
         assert_eq!(index_at(&xs, -1.0), None);
     }
 }
+
+/// The layers of a trend report's chart, owned: what [`TimeChart`] borrows. Built once per
+/// report by the Trends tab (redrawn on hover and zoom) and by the command line's report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrendLayers {
+    /// Period starts (UTC ms).
+    pub x: Vec<f64>,
+    /// Forecast period starts.
+    pub forecast_x: Vec<f64>,
+    pub anomalies: Vec<(usize, bool)>,
+    pub incidents: Vec<(usize, usize)>,
+    pub changepoints: Vec<(usize, f64, f64)>,
+    pub linear: Vec<f64>,
+    pub partial: Vec<usize>,
+    /// From the first period to the end of the forecast (or of the last period).
+    pub full_range: (f64, f64),
+}
+
+impl TrendLayers {
+    pub fn of(report: &crate::analysis::trend::TrendReport) -> Self {
+        use crate::analysis::trend::Direction;
+        let s = &report.series;
+        let a = report.analysis.as_ref().ok();
+        let x: Vec<f64> = s.starts_ms.iter().map(|&v| v as f64).collect();
+        let forecast_x = a.map(|a| forecast_x(s, a.model_range.1, a.forecast.point.len())).unwrap_or_default();
+        let lo = x.first().copied().unwrap_or(0.0);
+        let last_observed = s.next_start_ms(1).map_or(lo + 1.0, |v| v as f64);
+        let hi = forecast_x.last().copied().map_or(last_observed, |v| v.max(last_observed));
+        let linear = a
+            .and_then(|a| a.linear.as_ref())
+            .map(|l| (0..x.len()).map(|i| if i >= s.complete.0 && i < s.complete.1 { l.at(i as f64) } else { f64::NAN }).collect())
+            .unwrap_or_default();
+        Self {
+            anomalies: a.map(|a| a.anomalies.iter().map(|x| (x.index, x.direction == Direction::Spike)).collect()).unwrap_or_default(),
+            incidents: a.map(|a| a.incidents.iter().map(|i| (i.start, i.end)).collect()).unwrap_or_default(),
+            changepoints: a.map(|a| a.changepoints.iter().map(|c| (c.index, c.before, c.after)).collect()).unwrap_or_default(),
+            linear,
+            partial: (0..s.complete.0).chain(s.complete.1..x.len()).collect(),
+            full_range: (lo, hi),
+            x,
+            forecast_x,
+        }
+    }
+
+    /// The chart of `report` (whose layers these are), over `x_range`, without hover, brush or
+    /// marks (the tab adds them).
+    pub fn chart<'a>(&'a self, report: &'a crate::analysis::trend::TrendReport, x_range: (f64, f64)) -> TimeChart<'a> {
+        let a = report.analysis.as_ref().ok();
+        TimeChart {
+            x: &self.x,
+            actual: &report.series.values,
+            expected: a.map(|a| a.expected.as_slice()).unwrap_or_default(),
+            linear: &self.linear,
+            forecast: a.map(|a| ForecastDraw {
+                x: &self.forecast_x,
+                point: &a.forecast.point,
+                lower80: &a.forecast.lower80,
+                upper80: &a.forecast.upper80,
+                lower95: &a.forecast.lower95,
+                upper95: &a.forecast.upper95,
+            }),
+            anomalies: &self.anomalies,
+            incidents: &self.incidents,
+            selected_incident: None,
+            changepoints: &self.changepoints,
+            partial: &self.partial,
+            x_range,
+            hover: None,
+            brush: None,
+            marked: &[],
+        }
+    }
+}
+
+/// Starts of the forecast periods: `horizon` periods from the end of the modelled range.
+pub fn forecast_x(series: &crate::analysis::series::Series, model_end: usize, horizon: usize) -> Vec<f64> {
+    let n = series.starts_ms.len();
+    (0..horizon)
+        .filter_map(|k| {
+            let idx = model_end + k;
+            match series.starts_ms.get(idx) {
+                Some(&ms) => Some(ms as f64),
+                None => series.next_start_ms(idx + 1 - n).map(|ms| ms as f64),
+            }
+        })
+        .collect()
+}
+
+/// A trend report's chart as SVG (`width` × `height` px), its axes labelled in the series'
+/// own periods and zone.
+pub fn trend_svg(report: &crate::analysis::trend::TrendReport, width: u32, height: u32, theme: PlotTheme, rate: bool) -> Result<String, String> {
+    let layers = TrendLayers::of(report);
+    let chart = layers.chart(report, layers.full_range);
+    let (granularity, zone) = (report.series.granularity, report.series.zone());
+    let mut svg = String::new();
+    {
+        let area = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        let y_label = |v: f64| if rate { format!("{:.1} %", v * 100.0) } else { crate::format::compact_number(v) };
+        draw_time_chart(&area, &chart, theme, !rate, &|v| crate::analysis::series::format_bucket(granularity, zone, v as i64), &y_label).map_err(|e| e.to_string())?;
+        area.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}

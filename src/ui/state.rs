@@ -177,23 +177,9 @@ impl Default for AppState {
     }
 }
 
-/// A first guess at the label, item and reviewer columns, from names and types.
+/// A first guess at the label, item and reviewer columns (see
+/// [`crate::analysis::labels::guess_label`]).
 pub fn guess_label(columns: &[ColumnSummary]) -> Option<LabelParams> {
-    use crate::data::table::ColumnType;
-    let words = |name: &str| name.to_ascii_lowercase();
-    let categorical = |c: &&ColumnSummary| matches!(c.kind, ColumnType::Category | ColumnType::Boolean);
-    let labelish = ["label", "decision", "verdict", "outcome", "actioned", "violation", "is_"];
-    let label = columns.iter().filter(categorical).find(|c| labelish.iter().any(|w| words(&c.name).contains(w)))?;
-    let reviewer = columns
-        .iter()
-        .find(|c| ["reviewer", "rater", "moderator", "annotator", "agent"].iter().any(|w| words(&c.name).contains(w)));
-    let item = columns.iter().find(|c| c.kind == ColumnType::Identifier && c.name != label.name);
-    Some(LabelParams {
-        label: label.name.clone(),
-        positive: Vec::new(),
-        item: item.map(|c| c.name.clone()),
-        reviewer: reviewer.map(|c| c.name.clone()),
-        time: None,
-        now_ms: None,
-    })
+    let columns: Vec<(String, crate::data::table::ColumnType)> = columns.iter().map(|c| (c.name.clone(), c.kind)).collect();
+    crate::analysis::labels::guess_label(&columns)
 }

@@ -3,9 +3,11 @@
 
 mod models;
 mod settings;
+mod windows;
 
 pub use models::*;
 pub use settings::{TrendSettings, TREND_HORIZON, TREND_SENSITIVITY, TREND_TOP, UTC_OFFSET_MINUTES};
+pub use windows::{baseline_before, baseline_span_ms, default_time_column, incident_windows};
 
 use serde::{Deserialize, Serialize};
 

@@ -118,6 +118,12 @@ impl TrendSettings {
         self.series_params().is_ok()
     }
 
+    /// What the analysis is asked to run, once the settings are complete: the settings without
+    /// display-only choices (small multiples), so that toggling them runs nothing again.
+    pub fn job(&self) -> Option<TrendSettings> {
+        self.is_complete().then(|| TrendSettings { multiples: false, ..self.clone() })
+    }
+
     /// The models' parameters, with the metric's natural bounds.
     pub fn model_params(&self) -> TrendParams {
         let (lower_bound, upper_bound) = match self.metric {

@@ -5,19 +5,6 @@ use super::*;
 
 /// Starts of the forecast periods: the forecast begins at `model_end` (which may be a partial
 /// period already in the series) and runs `horizon` periods.
-pub(super) fn forecast_x(series: &Series, model_end: usize, horizon: usize) -> Vec<f64> {
-    let n = series.starts_ms.len();
-    (0..horizon)
-        .filter_map(|k| {
-            let idx = model_end + k;
-            match series.starts_ms.get(idx) {
-                Some(&ms) => Some(ms as f64),
-                None => series.next_start_ms(idx + 1 - n).map(|ms| ms as f64),
-            }
-        })
-        .collect()
-}
-
 
 /// The hover text for a period (observed, or forecast when past the last observed).
 pub(super) fn readout(report: &TrendReport, idx: usize, rate: bool) -> Option<String> {
@@ -70,24 +57,15 @@ pub(super) fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64
     let marking = RwSignal::new(false);
     let marks = TrendsPanel::get().marks;
     let s = &report.series;
-    let x: Arc<Vec<f64>> = Arc::new(s.starts_ms.iter().map(|&v| v as f64).collect());
-    let fx = match &report.analysis {
-        Ok(a) => forecast_x(s, a.model_range.1, a.forecast.point.len()),
-        Err(_) => Vec::new(),
-    };
-    let fx = Arc::new(fx);
-    let full_range = {
-        let lo = x.first().copied().unwrap_or(0.0);
-        let last_observed = s.next_start_ms(1).map_or(lo + 1.0, |v| v as f64);
-        let hi = fx.last().copied().map_or(last_observed, |v| v.max(last_observed));
-        (lo, hi)
-    };
+    let layers = Arc::new(TrendLayers::of(&report));
+    let full_range = layers.full_range;
     // Combined index space: observed periods, then forecast periods past the last observed.
-    let combined: Arc<Vec<f64>> = Arc::new(x.iter().copied().chain(fx.iter().copied().filter(|&v| v > x.last().copied().unwrap_or(f64::MIN))).collect());
+    let last_x = layers.x.last().copied().unwrap_or(f64::MIN);
+    let combined: Arc<Vec<f64>> = Arc::new(layers.x.iter().copied().chain(layers.forecast_x.iter().copied().filter(|&v| v > last_x)).collect());
     let granularity = s.granularity;
     let zone = s.zone();
     let draw_report = report.clone();
-    let (x_draw, fx_draw, combined_draw) = (x.clone(), fx.clone(), combined.clone());
+    let combined_draw = combined.clone();
     Effect::new(move |_| {
         let range = x_range.get().unwrap_or(full_range);
         let hovered = hover.get();
@@ -96,36 +74,12 @@ pub(super) fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64
         let marked: Vec<(f64, f64, &str)> = marked_ms.iter().enumerate().map(|(k, &(a, b))| (a as f64, b as f64, mark_name(k, marked_ms.len()))).collect();
         let selected_incident = selected.get();
         let Some(element) = canvas.get() else { return };
-        let r = &draw_report;
-        let a = r.analysis.as_ref().ok();
-        let anomalies: Vec<(usize, bool)> = a.map(|a| a.anomalies.iter().map(|x| (x.index, x.direction == Direction::Spike)).collect()).unwrap_or_default();
-        let incidents: Vec<(usize, usize)> = a.map(|a| a.incidents.iter().map(|i| (i.start, i.end)).collect()).unwrap_or_default();
-        let changepoints: Vec<(usize, f64, f64)> = a.map(|a| a.changepoints.iter().map(|c| (c.index, c.before, c.after)).collect()).unwrap_or_default();
-        let linear: Vec<f64> = a.and_then(|a| a.linear.as_ref()).map(|l| (0..x_draw.len()).map(|i| if i >= r.series.complete.0 && i < r.series.complete.1 { l.at(i as f64) } else { f64::NAN }).collect()).unwrap_or_default();
-        let partial: Vec<usize> = (0..r.series.complete.0).chain(r.series.complete.1..x_draw.len()).collect();
-        let forecast = a.map(|a| ForecastDraw {
-            x: &fx_draw,
-            point: &a.forecast.point,
-            lower80: &a.forecast.lower80,
-            upper80: &a.forecast.upper80,
-            lower95: &a.forecast.lower95,
-            upper95: &a.forecast.upper95,
-        });
         let chart = TimeChart {
-            x: &x_draw,
-            actual: &r.series.values,
-            expected: a.map(|a| a.expected.as_slice()).unwrap_or_default(),
-            linear: &linear,
-            forecast,
-            anomalies: &anomalies,
-            incidents: &incidents,
             selected_incident,
-            changepoints: &changepoints,
-            partial: &partial,
-            x_range: range,
             hover: hovered.and_then(|h| combined_draw.get(h).copied()),
             brush,
             marked: &marked,
+            ..layers.chart(&draw_report, range)
         };
         let include_zero = !rate;
         let result = draw_on_canvas(&element, |area| {

@@ -3,32 +3,12 @@
 
 use super::*;
 
-/// How far back the baseline of a root-cause comparison reaches: whole weeks for hours and
-/// days (the weekly cycle cancels), eight weeks, six months.
-pub(super) fn baseline_span_ms(granularity: Granularity) -> i64 {
-    match granularity {
-        Granularity::Hour => 7 * crate::data::time::DAY_MS,
-        Granularity::Day | Granularity::Auto => 14 * crate::data::time::DAY_MS,
-        Granularity::Week => 56 * crate::data::time::DAY_MS,
-        Granularity::Month => 182 * crate::data::time::DAY_MS,
-    }
-}
-
 /// Opens periods `first ..= last` of the series in the Root cause tab, against the span before
 /// them (whole weeks, not before the data starts).
 pub(super) fn explain_periods(state: AppState, series: &Series, first: usize, last: usize) {
     if let Some((baseline, incident)) = incident_windows(series, first, last) {
         explain(state, baseline, incident);
     }
-}
-
-/// The baseline and incident windows of periods `first ..= last` of the series: the periods,
-/// and the span before them (whole weeks, not before the data starts).
-pub(super) fn incident_windows(series: &Series, first: usize, last: usize) -> Option<(Window, Window)> {
-    let (&start, &data_start) = (series.starts_ms.get(first)?, series.starts_ms.first()?);
-    let end = series.starts_ms.get(last + 1).copied().or_else(|| series.next_start_ms(1))?;
-    let baseline = Window { start_ms: (start - baseline_span_ms(series.granularity)).max(data_start).min(start - 1), end_ms: start };
-    Some((baseline, Window { start_ms: start, end_ms: end }))
 }
 
 /// Asks the Root cause tab to explain the change between two windows, in this tab's metric.
@@ -91,7 +71,7 @@ pub(super) fn MarksBar(series: Arc<Series>) -> impl IntoView {
                 let (granularity, data_start) = (series.granularity, series.starts_ms.first().copied());
                 let explain = move |_| {
                     if let Some(data_start) = data_start {
-                        let baseline = Window { start_ms: (only.0 - baseline_span_ms(granularity)).max(data_start).min(only.0 - 1), end_ms: only.0 };
+                        let baseline = baseline_before(only.0, granularity, data_start);
                         explain(state, baseline, Window { start_ms: only.0, end_ms: only.1 });
                     }
                 };
@@ -126,7 +106,7 @@ pub(super) fn MarksBar(series: Arc<Series>) -> impl IntoView {
     }
 }
 
-/// The default baseline span in words (see [`baseline_span_ms`]).
+/// The default baseline span in words (see [`crate::analysis::trend::baseline_span_ms`]).
 pub(super) fn baseline_words(granularity: Granularity) -> &'static str {
     match granularity {
         Granularity::Hour => "week",

@@ -13,12 +13,12 @@ use serde_json::{Map, Value};
 use crate::analysis::contract::FitColumns;
 use crate::analysis::rootcause::Window;
 use crate::analysis::series::{format_bucket, format_offset, Granularity, MetricKind, Series, Zone};
-use crate::analysis::trend::{Direction, Incident, Trend, TrendAnalysis, TrendReport, TrendSettings, MAX_HORIZON};
+use crate::analysis::trend::{baseline_before, incident_windows, Direction, Incident, Trend, TrendAnalysis, TrendReport, TrendSettings, MAX_HORIZON};
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
 use crate::format::{capitalise, compact_number, format_count};
 use crate::plot::canvas::draw_on_canvas;
-use crate::plot::timeseries::{draw_line_panel, draw_stacked, draw_time_chart, index_at, palette, x_at, ForecastDraw, TimeChart, PALETTE};
+use crate::plot::timeseries::{draw_line_panel, draw_stacked, draw_time_chart, forecast_x, index_at, palette, x_at, TimeChart, TrendLayers, PALETTE};
 use crate::protocol::ColumnSummary;
 use crate::ui::chart::theme;
 use crate::ui::client;
@@ -26,6 +26,11 @@ use crate::ui::download::download_text;
 use crate::ui::export::Exportable;
 use crate::ui::jobs::{Job, JobProgress};
 use crate::ui::state::{AppState, FoundIncident, Incidents, Intent, Measure};
+
+/// The timestamp column to start with (see [`crate::analysis::trend::default_time_column`]).
+fn default_time(columns: &[ColumnSummary]) -> Option<String> {
+    crate::analysis::trend::default_time_column(columns.iter().map(|c| (c.name.as_str(), c.kind)))
+}
 use crate::viewstate::take_setting;
 use chart::*;
 use controls::*;
@@ -152,34 +157,19 @@ fn refresh_trend(state: AppState) {
         let time = state.summary.with_untracked(|s| s.as_ref().and_then(|s| default_time(&s.columns)));
         panel.settings.update(|s| s.time = time);
     }
-    if let Some(params) = panel.settings.with_untracked(job_params) {
+    if let Some(params) = panel.settings.with_untracked(TrendSettings::job) {
         panel.job.request(params);
     }
 }
 
 /// What the analysis needs of the settings, when they are complete (display-only choices, such
 /// as small multiples, left at their defaults so that changing them does not run it again).
-fn job_params(settings: &TrendSettings) -> Option<TrendSettings> {
-    settings.is_complete().then(|| TrendSettings { multiples: false, ..settings.clone() })
-}
-
 /// What stops a trend, said for the reader.
 fn trend_problem(err: &crate::protocol::JobError) -> String {
     match err {
         crate::protocol::JobError::Cancelled => "The trend was cancelled; change a setting or the filter to build it again.".into(),
         other => format!("Cannot build the series: {other}."),
     }
-}
-
-/// The timestamp column to start with: one whose name says "created" or "time", else the first.
-fn default_time(columns: &[ColumnSummary]) -> Option<String> {
-    let times: Vec<&ColumnSummary> = columns.iter().filter(|c| c.kind == ColumnType::Timestamp).collect();
-    let preferred = ["created", "reported", "time", "date", "_at"];
-    preferred
-        .iter()
-        .find_map(|word| times.iter().find(|c| c.name.to_ascii_lowercase().contains(word)))
-        .or(times.first())
-        .map(|c| c.name.clone())
 }
 
 /// A metric value for reading: rates as percentages, large numbers with separators.
@@ -243,7 +233,7 @@ pub fn TrendsTab() -> impl IntoView {
         }
     });
     // A memo: display-only choices do not run the analysis again.
-    let request = Memo::new(move |_| settings.with(job_params));
+    let request = Memo::new(move |_| settings.with(TrendSettings::job));
     Effect::new(move |_| {
         state.view_version.track();
         if let Some(params) = request.get() {

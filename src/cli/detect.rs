@@ -1,0 +1,185 @@
+//! `vigil detect`: what fired since a time — the trend's incidents (with their root cause) and
+//! rules whose precision or volume left the band their backtest on the earlier rows sets.
+
+use serde::Serialize;
+
+use super::{explain, incidents, parse_time, DetectArgs, FoundIncident, Session};
+use crate::analysis::backtest::{BacktestParams, BacktestReport, RuleResult};
+use crate::analysis::registry::{AnyParams, AnyReport};
+use crate::data::table::Value;
+use crate::data::time::{format_iso_ms, DAY_MS};
+use crate::format::format_count;
+
+/// z of the precision band (two-sided 95 %).
+const PRECISION_Z: f64 = 1.96;
+/// z of the volume band: daily volumes vary more than Poisson (weekdays, launches), so the band
+/// is wider than for precision.
+const VOLUME_Z: f64 = 3.0;
+
+/// A rule that left its band.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleFinding {
+    pub rule: String,
+    pub text: String,
+    /// "precision" or "volume".
+    pub measure: &'static str,
+    /// What the rule did since `--since`.
+    pub recent: f64,
+    /// What its backtest on the earlier rows expects, and the band around it.
+    pub expected: f64,
+    pub band: (f64, f64),
+    pub flagged_since: u64,
+}
+
+pub fn detect(args: DetectArgs) -> Result<u8, String> {
+    let session = Session::open(&args.input)?;
+    let settings = session.plan.trend.clone().ok_or("there is no trend to watch: the data has no timestamp column, or the view's trend is incomplete")?;
+    let report = match session.run(&AnyParams::Trend(settings.clone()))? {
+        AnyReport::Trend(report) => report,
+        _ => return Err("the trend gave another analysis's report".into()),
+    };
+    if let Err(err) = &report.analysis {
+        return Err(format!("the trend cannot be modelled, so nothing can be detected: {err}"));
+    }
+    let series = &report.series;
+    let since = match &args.since {
+        Some(text) => parse_time(text, "--since")?,
+        None => series.starts_ms.get(series.complete.1.saturating_sub(1)).copied().ok_or("the trend has no complete period")?,
+    };
+    let mut found: Vec<FoundIncident> = incidents(&report).into_iter().filter(|i| i.end_ms > since).collect();
+    explain(&session, &settings, &mut found);
+    let rules = match (&session.plan.backtest, &settings.time) {
+        (Some(params), Some(time)) => rule_findings(&session, params, time, since)?,
+        _ => Vec::new(),
+    };
+
+    let metric = settings.metric().map(|m| m.describe()).unwrap_or_else(|| "rows".into());
+    let mut out = std::io::stdout().lock();
+    use std::io::Write;
+    for incident in &found {
+        let line = if args.json {
+            let mut value = serde_json::to_value(incident).unwrap_or_default();
+            if let serde_json::Value::Object(map) = &mut value {
+                map.insert("kind".into(), "incident".into());
+                map.insert("metric".into(), metric.clone().into());
+            }
+            value.to_string()
+        } else {
+            let change = if incident.expected.abs() > 0.0 { format!(" ({:+.0} %)", incident.excess / incident.expected * 100.0) } else { String::new() };
+            let direction = match incident.direction {
+                crate::analysis::trend::Direction::Spike => "spike",
+                crate::analysis::trend::Direction::Dip => "dip",
+            };
+            let cause = incident.root_cause.as_deref().map(|c| format!(" — {c}")).unwrap_or_default();
+            format!("incident {} {direction} in {metric}: {} against {} expected{change}{cause}", incident.period, number(incident.actual), number(incident.expected))
+        };
+        writeln!(out, "{line}").map_err(|e| e.to_string())?;
+    }
+    for rule in &rules {
+        let line = if args.json {
+            let mut value = serde_json::to_value(rule).unwrap_or_default();
+            if let serde_json::Value::Object(map) = &mut value {
+                map.insert("kind".into(), "rule".into());
+                map.insert("since_iso".into(), format_iso_ms(since).into());
+            }
+            value.to_string()
+        } else {
+            let shown = |v: f64| if rule.measure == "precision" { format!("{:.1} %", v * 100.0) } else { format!("{v:.1}/day") };
+            format!(
+                "rule “{}” {} {} since {}, outside its backtested band {} – {} (expected {}; {} flagged since)",
+                rule.rule,
+                rule.measure,
+                shown(rule.recent),
+                format_iso_ms(since),
+                shown(rule.band.0),
+                shown(rule.band.1),
+                shown(rule.expected),
+                format_count(rule.flagged_since)
+            )
+        };
+        writeln!(out, "{line}").map_err(|e| e.to_string())?;
+    }
+    if !session.quiet {
+        eprintln!("vigil: {} incidents and {} rules fired after {}", found.len(), rules.len(), format_iso_ms(since));
+    }
+    Ok(u8::from(!found.is_empty() || !rules.is_empty()))
+}
+
+fn number(value: f64) -> String {
+    if value.abs() >= 1000.0 { format_count(value.round() as u64) } else { format!("{value:.3}").trim_end_matches('0').trim_end_matches('.').to_string() }
+}
+
+/// Backtests the rules on the rows before `since` and on those from `since` on, and lists each
+/// rule whose recent precision or daily volume falls outside the band the earlier rows give:
+/// precision `p` over `n` recent flags is expected within `p ± 1.96 √(p(1−p)/n)` (plus half a
+/// flag for continuity); the recent flags within `λ ± 3 √λ + 1`, `λ` being the earlier daily
+/// volume times the recent days.
+fn rule_findings(session: &Session, params: &BacktestParams, time: &str, since: i64) -> Result<Vec<RuleFinding>, String> {
+    let column = session.table().column(time).ok_or_else(|| format!("the time column {time} is missing"))?;
+    let at = |row: u32| match column.value(row as usize) {
+        Value::Timestamp(ms) => Some(ms),
+        _ => None,
+    };
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    let (mut first, mut last) = (i64::MAX, i64::MIN);
+    for &row in &session.rows {
+        if let Some(ms) = at(row) {
+            first = first.min(ms);
+            last = last.max(ms);
+            if ms < since { before.push(row) } else { after.push(row) }
+        }
+    }
+    if before.is_empty() || after.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backtest = |rows: &[u32]| -> Result<BacktestReport, String> {
+        match session.run_on(&AnyParams::Backtest(params.clone()), rows)? {
+            AnyReport::Backtest(report) => Ok(report),
+            _ => Err("the backtest gave another analysis's report".into()),
+        }
+    };
+    let (history, recent) = (backtest(&before)?, backtest(&after)?);
+    let history_days = ((since - first) as f64 / DAY_MS as f64).max(1.0);
+    let recent_days = ((last + 1 - since) as f64 / DAY_MS as f64).max(1.0 / 24.0);
+    let mut out = Vec::new();
+    for (old, new) in history.rules.iter().zip(&recent.rules) {
+        let (Ok(old), Ok(new)) = (old, new) else { continue };
+        out.extend(precision_finding(old, new));
+        let flagged = |r: &RuleResult| r.confusion.tp + r.confusion.fp;
+        let lambda = flagged(old) as f64 / history_days * recent_days;
+        let spread = VOLUME_Z * lambda.sqrt() + 1.0;
+        let k = flagged(new) as f64;
+        if (k - lambda).abs() > spread {
+            out.push(RuleFinding {
+                rule: new.name.clone(),
+                text: new.text.clone(),
+                measure: "volume",
+                recent: k / recent_days,
+                expected: lambda / recent_days,
+                band: ((lambda - spread).max(0.0) / recent_days, (lambda + spread) / recent_days),
+                flagged_since: flagged(new),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn precision_finding(old: &RuleResult, new: &RuleResult) -> Option<RuleFinding> {
+    let (tp, n) = (old.confusion.tp as f64, (old.confusion.tp + old.confusion.fp) as f64);
+    let (k, m) = (new.confusion.tp as f64, (new.confusion.tp + new.confusion.fp) as f64);
+    if n == 0.0 || m == 0.0 {
+        return None;
+    }
+    let p = tp / n;
+    let half = PRECISION_Z * (p * (1.0 - p) / m).sqrt() + 0.5 / m;
+    let recent = k / m;
+    ((recent - p).abs() > half).then(|| RuleFinding {
+        rule: new.name.clone(),
+        text: new.text.clone(),
+        measure: "precision",
+        recent,
+        expected: p,
+        band: ((p - half).max(0.0), (p + half).min(1.0)),
+        flagged_since: new.confusion.tp + new.confusion.fp,
+    })
+}

@@ -1,0 +1,423 @@
+//! The `vigil` command: a view's analyses without a browser, for scheduled detection. It reads
+//! the file, applies a link's view (types, filter, each tab's settings) and runs the analyses of
+//! the registry with the same pure code as the app's worker; only reading files, writing
+//! reports and the exit code are its own.
+//!
+//! Native only (`src/main.rs` is the app on wasm32 and this command elsewhere).
+
+mod detect;
+mod html;
+mod input;
+pub mod plan;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::analysis::contract::{complete, Progress, Stopped};
+use crate::analysis::registry::{run_any, AnyParams, AnyReport};
+use crate::analysis::rootcause::{RcaParams, RcaReport, Window};
+use crate::analysis::trend::{incident_windows, Direction, TrendReport, TrendSettings};
+use crate::data::load::LoadReport;
+use crate::data::table::Table;
+use crate::data::time::{format_iso_ms, parse_timestamp_text};
+use crate::document::{report_json, reports_json, tables, with_iso_times};
+use plan::Plan;
+
+/// Incidents explained by a root cause, largest first (the rest are listed without one).
+pub const MAX_EXPLAINED: usize = 20;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vigil",
+    version,
+    about = "Vigil's analyses without a browser: profile, label checks, trends and incidents, root cause, rules — on a CSV export, from a view built in the app.",
+    after_help = "A view is the app's link (Share → Copy link): the whole link, its #… part, or a file holding it.\nExit codes: 0 success (detect: nothing fired), 1 detect: something fired, 2 an error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Load DATA, apply the view and write every analysis's report (JSON, HTML, CSV).
+    ///
+    /// Without --view: the profile and its alerts, the label checks when a label column is
+    /// recognised, the trend of row counts over the time column the Trends tab starts with
+    /// (names with "created", "reported", "time", "date", "_at" first), with anomalies and
+    /// incidents, and the root cause of each incident against the span before it (two weeks
+    /// for daily periods).
+    Analyze(AnalyzeArgs),
+    /// Print what fired: incidents ending after --since (with their root cause) and, when the
+    /// view has rules, rules whose precision or volume since then left their backtested band.
+    /// Exit 0 when nothing fired, 1 when something did, 2 on an error.
+    Detect(DetectArgs),
+}
+
+#[derive(Debug, Args)]
+struct Input {
+    /// The data: a CSV or TSV file (gzip-compressed too), or - for standard input.
+    data: String,
+    /// The view: a link copied from the app, its #… part, or a file holding it.
+    #[arg(long, value_name = "LINK")]
+    view: Option<String>,
+    /// "Now" for the checks of future dates (ISO 8601); default: this machine's clock.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+    /// No progress on standard error.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Json,
+    Html,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+struct AnalyzeArgs {
+    #[command(flatten)]
+    input: Input,
+    /// Directory for the reports (created if needed).
+    #[arg(long, default_value = "vigil-report", value_name = "DIR")]
+    out: PathBuf,
+    /// Which reports to write (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "json,html,csv")]
+    format: Vec<Format>,
+}
+
+#[derive(Debug, Args)]
+struct DetectArgs {
+    #[command(flatten)]
+    input: Input,
+    /// Report what ends after this time (ISO 8601 date or time, UTC); default: the start of
+    /// the last complete period of the trend (what the newest data shows).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// One JSON object per finding (one per line) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the command line; the exit code is 0 (done, nothing fired), 1 (detect: fired) or 2.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("vigil: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, String> {
+    match cli.command {
+        Command::Analyze(args) => analyze(args).map(|()| 0),
+        Command::Detect(args) => detect::detect(args),
+    }
+}
+
+/// A loaded table with the view applied: what every subcommand starts from.
+pub struct Session {
+    pub data: String,
+    pub load: LoadReport,
+    pub rows: Vec<u32>,
+    pub plan: Plan,
+    pub notices: Vec<String>,
+    pub quiet: bool,
+}
+
+impl Session {
+    fn open(input: &Input) -> Result<Self, String> {
+        let now_ms = match &input.now {
+            Some(text) => parse_time(text, "--now")?,
+            None => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64),
+        };
+        let mut notices = Vec::new();
+        let view = match &input.view {
+            Some(link) => {
+                let decoded = plan::read_view(link).map_err(|e| format!("--view: {e}"))?;
+                notices.extend(decoded.notices.into_iter().map(|n| format!("link: {n}")));
+                notices.extend(plan::source_notice(&decoded.state, &input.data));
+                decoded.state
+            }
+            None => Default::default(),
+        };
+        let started = Instant::now();
+        let mut load = input::load(&input.data, input.quiet)?;
+        if !input.quiet {
+            let seconds = started.elapsed().as_secs_f64();
+            eprintln!("vigil: loaded {} rows × {} columns from {} in {seconds:.2} s ({:.0} MB/s)", load.table.n_rows, load.table.columns.len(), input.data, load.text_bytes as f64 / 1e6 / seconds.max(1e-9));
+        }
+        notices.extend(load.notices.iter().map(|n| format!("{}: {n}", input.data)));
+        if load.rejected_total > 0 {
+            let listed = if load.rejected_total > load.rejected.len() as u64 { format!(", the first {} listed", load.rejected.len()) } else { String::new() };
+            notices.push(format!("{}: {} rows were set aside (rejected-rows.csv beside the reports{listed}); the first, line {}: {}", input.data, load.rejected_total, load.rejected.first().map_or(0, |r| r.line), load.rejected.first().map_or("", |r| r.reason.as_str())));
+        }
+        let mut view = view;
+        let mut applied = Vec::new();
+        let rows = plan::apply(&mut load.table, &mut view, &mut applied);
+        let columns = plan::columns(&load.table);
+        let plan = Plan::of(std::mem::take(&mut view.settings), &columns, now_ms, &mut applied);
+        notices.extend(applied.into_iter().map(|n| format!("view: {n}")));
+        if !input.quiet {
+            for notice in &notices {
+                eprintln!("vigil: note: {notice}");
+            }
+        }
+        Ok(Session { data: input.data.clone(), load, rows, plan, notices, quiet: input.quiet })
+    }
+
+    fn table(&self) -> &Table {
+        &self.load.table
+    }
+
+    /// Runs one analysis over the view's rows (progress on standard error).
+    pub fn run(&self, params: &AnyParams) -> Result<AnyReport, String> {
+        self.run_on(params, &self.rows)
+    }
+
+    fn run_on(&self, params: &AnyParams, rows: &[u32]) -> Result<AnyReport, String> {
+        let mut progress = Stderr { name: params.title(), quiet: self.quiet, last: None };
+        let result = complete(run_any(self.table(), rows, params, &mut progress)).ok_or_else(|| format!("{} did not finish", params.title()))?;
+        progress.done();
+        result.map_err(|err| format!("{}: {err}", params.title()))
+    }
+}
+
+/// Progress on standard error, at most a few lines a second.
+struct Stderr {
+    name: &'static str,
+    quiet: bool,
+    last: Option<Instant>,
+}
+
+impl Stderr {
+    fn done(&self) {
+        if !self.quiet && self.last.is_some() {
+            eprintln!("vigil: {}: done", self.name);
+        }
+    }
+}
+
+impl Progress for Stderr {
+    fn step(&mut self, phase: &'static str, detail: &str, fraction: f64) -> impl std::future::Future<Output = Result<(), Stopped>> {
+        if !self.quiet && self.last.is_none_or(|t| t.elapsed().as_millis() >= 500) {
+            self.last = Some(Instant::now());
+            let what = if detail.is_empty() { phase } else { detail };
+            eprintln!("vigil: {}: {what} ({:.0} %)", self.name, fraction * 100.0);
+        }
+        std::future::ready(Ok(()))
+    }
+}
+
+/// Parses a time given on the command line (ISO 8601, UTC unless it says otherwise).
+fn parse_time(text: &str, what: &str) -> Result<i64, String> {
+    parse_timestamp_text(text.trim()).ok_or_else(|| format!("{what}: “{text}” is not a date or time (write it as 2026-08-17 or 2026-08-17T06:00:00Z)"))
+}
+
+/// An incident of a trend, with the windows root cause compares and, when asked, its
+/// explanation.
+#[derive(Debug, Clone, Serialize)]
+pub struct FoundIncident {
+    /// The incident's periods, `[start, end)`, in UTC ms and ISO 8601.
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub start_iso: String,
+    pub end_iso: String,
+    /// As the Trends tab writes it ("2026-08-17 – 2026-08-20").
+    pub period: String,
+    pub periods: usize,
+    pub direction: Direction,
+    pub actual: f64,
+    pub expected: f64,
+    pub excess: f64,
+    pub max_z: f64,
+    pub baseline: Window,
+    /// The root cause's one-line summary, or why there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_cause: Option<String>,
+    #[serde(skip)]
+    pub report: Option<RcaReport>,
+}
+
+/// A trend's incidents, largest first (by excess over expected, relative), as the Trends tab
+/// lists them for Root cause.
+pub fn incidents(report: &TrendReport) -> Vec<FoundIncident> {
+    let Ok(analysis) = &report.analysis else { return Vec::new() };
+    let series = &report.series;
+    let mut list: Vec<FoundIncident> = analysis
+        .incidents
+        .iter()
+        .filter_map(|i| {
+            let (baseline, window) = incident_windows(series, i.start, i.end)?;
+            let period = if i.start == i.end { series.format_start(window.start_ms) } else { format!("{} – {}", series.format_start(window.start_ms), series.format_start(*series.starts_ms.get(i.end)?)) };
+            Some(FoundIncident {
+                start_ms: window.start_ms,
+                end_ms: window.end_ms,
+                start_iso: format_iso_ms(window.start_ms),
+                end_iso: format_iso_ms(window.end_ms),
+                period,
+                periods: i.end - i.start + 1,
+                direction: i.direction,
+                actual: i.actual_total,
+                expected: i.expected_total,
+                excess: i.excess,
+                max_z: i.max_z,
+                baseline,
+                root_cause: None,
+                report: None,
+            })
+        })
+        .collect();
+    let size = |i: &FoundIncident| if i.expected.abs() > 0.0 { (i.excess / i.expected).abs() } else { i.excess.abs() };
+    list.sort_by(|a, b| size(b).total_cmp(&size(a)));
+    list
+}
+
+/// Explains the largest incidents (at most [`MAX_EXPLAINED`]) in the trend's metric, as the
+/// Trends tab's "Explain" does.
+pub fn explain(session: &Session, settings: &TrendSettings, found: &mut [FoundIncident]) {
+    let Some(time_column) = settings.time.clone() else { return };
+    for incident in found.iter_mut().take(MAX_EXPLAINED) {
+        let params = AnyParams::RootCause(RcaParams {
+            time_column: time_column.clone(),
+            metric: settings.decomposable_metric(),
+            baseline: incident.baseline.clone(),
+            incident: Window { start_ms: incident.start_ms, end_ms: incident.end_ms },
+            dimensions: None,
+            max_depth: 3,
+            explain_share: 0.8,
+        });
+        match session.run(&params) {
+            Ok(AnyReport::RootCause(report)) => {
+                incident.root_cause = Some(report.summary.clone());
+                incident.report = Some(report);
+            }
+            Ok(_) => {}
+            Err(err) => incident.root_cause = Some(format!("no root cause: {err}")),
+        }
+    }
+}
+
+/// Everything `analyze` computed.
+pub struct Analysed {
+    pub reports: Vec<AnyReport>,
+    /// Analyses that failed, with why.
+    pub failed: Vec<(String, String)>,
+    pub incidents: Vec<FoundIncident>,
+}
+
+/// Runs every analysis of the session's plan, then explains the trend's incidents.
+pub fn analyse(session: &Session) -> Analysed {
+    let mut out = Analysed { reports: Vec::new(), failed: Vec::new(), incidents: Vec::new() };
+    for params in session.plan.analyses() {
+        match session.run(&params) {
+            Ok(report) => out.reports.push(report),
+            Err(err) => out.failed.push((params.name().to_string(), err)),
+        }
+    }
+    let trend = out.reports.iter().find_map(|r| match r {
+        AnyReport::Trend(t) => Some(t),
+        _ => None,
+    });
+    if let (Some(trend), Some(settings)) = (trend, &session.plan.trend) {
+        out.incidents = incidents(trend);
+        explain(session, settings, &mut out.incidents);
+    }
+    out
+}
+
+/// The JSON document of an analysis run: every report, the incidents with their root causes,
+/// what failed and what was noticed.
+pub fn document(session: &Session, analysed: &Analysed) -> Value {
+    let mut doc = reports_json(&analysed.reports, &session.notices);
+    if let Value::Object(map) = &mut doc {
+        map.insert("data".into(), serde_json::json!({ "source": session.data, "rows": session.table().n_rows, "rows_in_view": session.rows.len(), "rejected_rows": session.load.rejected_total }));
+        let incidents: Vec<Value> = analysed
+            .incidents
+            .iter()
+            .map(|i| {
+                let mut value = with_iso_times(serde_json::to_value(i).unwrap_or(Value::Null));
+                if let (Value::Object(obj), Some(report)) = (&mut value, &i.report) {
+                    obj.insert("root_cause_report".into(), report_json(&AnyReport::RootCause(report.clone())));
+                }
+                value
+            })
+            .collect();
+        map.insert("incidents".into(), Value::Array(incidents));
+        if !analysed.failed.is_empty() {
+            map.insert("failed".into(), analysed.failed.iter().map(|(name, err)| (name.clone(), Value::String(err.clone()))).collect::<serde_json::Map<_, _>>().into());
+        }
+    }
+    doc
+}
+
+fn analyze(args: AnalyzeArgs) -> Result<(), String> {
+    let session = Session::open(&args.input)?;
+    let analysed = analyse(&session);
+    for (name, err) in &analysed.failed {
+        eprintln!("vigil: {name} failed: {err}");
+    }
+    let out = &args.out;
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create the report directory {}: {e}", out.display()))?;
+    let doc = document(&session, &analysed);
+    let mut written = Vec::new();
+    if args.format.contains(&Format::Json) {
+        let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
+        written.push(write(out, "vigil-report.json", text.as_bytes())?);
+    }
+    if args.format.contains(&Format::Csv) {
+        for (name, value) in doc.get("reports").and_then(Value::as_object).into_iter().flatten() {
+            for table in tables(name, value) {
+                written.push(write(out, &format!("{}.csv", table.name), table.csv.as_bytes())?);
+            }
+        }
+        // One row per incident, and its root cause's tables apart (their `row` is the incident's).
+        let list = doc.get("incidents").and_then(Value::as_array).cloned().unwrap_or_default();
+        let (mut plain, mut causes) = (Vec::new(), Vec::new());
+        for mut incident in list {
+            causes.push(incident.as_object_mut().and_then(|o| o.remove("root_cause_report")).unwrap_or(Value::Null));
+            plain.push(incident);
+        }
+        for table in tables("incidents", &Value::Array(plain)).into_iter().chain(tables("incident_root_causes", &Value::Array(causes))) {
+            written.push(write(out, &format!("{}.csv", table.name), table.csv.as_bytes())?);
+        }
+    }
+    if args.format.contains(&Format::Html) {
+        let page = html::report(&session, &analysed);
+        written.push(write(out, "vigil-report.html", page.as_bytes())?);
+    }
+    if session.load.rejected_total > 0 {
+        written.push(write(out, "rejected-rows.csv", input::rejected_csv(&session.load).as_bytes())?);
+    }
+    if !session.quiet {
+        eprintln!("vigil: wrote {} files to {}", written.len(), out.display());
+    }
+    let mut stdout = std::io::stdout().lock();
+    for path in written {
+        let _ = writeln!(stdout, "{}", path.display());
+    }
+    Ok(())
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
