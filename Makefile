@@ -20,7 +20,7 @@ export PATH := $(TOOLS)/node_modules/.bin:$(CARGO_BIN):$(PATH)
 export CHROMEDRIVER := /usr/bin/chromedriver
 E2E := tests/e2e
 
-.PHONY: help tools browser e2e-deps py-deps bench-deps fuzz-deps serve dist lint test test-native test-wasm test-e2e bench fuzz screenshot clean
+.PHONY: help tools browser e2e-deps py-deps bench-deps fuzz-deps serve dist cli lint test test-native test-wasm test-e2e bench fuzz screenshot clean
 
 help:
 	@sed -n '3,8p' Makefile | sed 's/^# *//'
@@ -54,6 +54,11 @@ dist: tools
 
 serve: tools
 	trunk serve --release
+
+# The `vigil` command line (native): target/release/vigil.
+cli:
+	cargo build --release --bin vigil
+	@echo "built target/release/vigil (install on the PATH: cargo install --path .)"
 
 ## ---- tests ----
 

@@ -130,6 +130,11 @@ pub fn tables(name: &str, value: &Value) -> Vec<CsvTable> {
     out
 }
 
+/// A list of values by its key: one column of a table.
+type Column<'a> = (&'a str, &'a Vec<Value>);
+/// A record, with the row of the enclosing table it belongs to.
+type Record<'a> = (Option<usize>, &'a Value);
+
 fn is_scalar(value: &Value) -> bool {
     !matches!(value, Value::Array(_) | Value::Object(_))
 }
@@ -138,7 +143,7 @@ fn collect_tables(path: &str, value: &Value, out: &mut Vec<CsvTable>) {
     match value {
         Value::Object(map) => {
             // Columns: lists of values of the same length, in the record's order.
-            let mut groups: Vec<(usize, Vec<(&str, &Vec<Value>)>)> = Vec::new();
+            let mut groups: Vec<(usize, Vec<Column<'_>>)> = Vec::new();
             for (key, v) in map {
                 if let Value::Array(items) = v {
                     if items.len() >= 2 && items.iter().all(is_scalar) {
@@ -166,7 +171,7 @@ fn collect_tables(path: &str, value: &Value, out: &mut Vec<CsvTable>) {
             }
         }
         Value::Array(items) if items.iter().any(Value::is_object) => {
-            let records: Vec<(Option<usize>, &Value)> = items.iter().map(|item| (None, item)).collect();
+            let records: Vec<Record<'_>> = items.iter().map(|item| (None, item)).collect();
             records_table(path, &records, out);
         }
         Value::Array(items) => {
@@ -181,7 +186,7 @@ fn collect_tables(path: &str, value: &Value, out: &mut Vec<CsvTable>) {
 /// A list of records as one table; `parent` is the row of the enclosing table a record belongs
 /// to (a first column `row`). Lists inside the records become one table each (not one per
 /// record), their rows pointing back at the record by `row`.
-fn records_table(path: &str, records: &[(Option<usize>, &Value)], out: &mut Vec<CsvTable>) {
+fn records_table(path: &str, records: &[Record<'_>], out: &mut Vec<CsvTable>) {
     let flat: Vec<(Option<usize>, Map<String, Value>)> = records
         .iter()
         .map(|(parent, item)| {
@@ -203,7 +208,7 @@ fn records_table(path: &str, records: &[(Option<usize>, &Value)], out: &mut Vec<
     let rows = flat.iter().map(|(parent, r)| parent.filter(|_| with_parent).map(|p| p.to_string()).into_iter().chain(names.iter().map(|n| r.get(n).map(cell).unwrap_or_default())).collect());
     push_csv(out, path.to_string(), &header, rows);
     // Lists inside the records, gathered across records by their key path.
-    let mut nested: Vec<(String, Vec<(Option<usize>, &Value)>)> = Vec::new();
+    let mut nested: Vec<(String, Vec<Record<'_>>)> = Vec::new();
     for (k, (_, item)) in records.iter().enumerate() {
         let mut lists = Vec::new();
         lists_in("", item, &mut lists);

@@ -32,6 +32,7 @@ pub struct RuleFinding {
 }
 
 pub fn detect(args: DetectArgs) -> Result<u8, String> {
+    let since = args.since.as_deref().map(|text| parse_time(text, "--since")).transpose()?;
     let session = Session::open(&args.input)?;
     let settings = session.plan.trend.clone().ok_or("there is no trend to watch: the data has no timestamp column, or the view's trend is incomplete")?;
     let report = match session.run(&AnyParams::Trend(settings.clone()))? {
@@ -42,14 +43,18 @@ pub fn detect(args: DetectArgs) -> Result<u8, String> {
         return Err(format!("the trend cannot be modelled, so nothing can be detected: {err}"));
     }
     let series = &report.series;
-    let since = match &args.since {
-        Some(text) => parse_time(text, "--since")?,
+    let since = match since {
+        Some(since) => since,
         None => series.starts_ms.get(series.complete.1.saturating_sub(1)).copied().ok_or("the trend has no complete period")?,
     };
     let mut found: Vec<FoundIncident> = incidents(&report).into_iter().filter(|i| i.end_ms > since).collect();
     explain(&session, &settings, &mut found);
     let rules = match (&session.plan.backtest, &settings.time) {
-        (Some(params), Some(time)) => rule_findings(&session, params, time, since)?,
+        (Some(params), Some(time)) => {
+            // The trend's span: stray dates (a year 2031 typo) neither count nor stretch the days.
+            let span = (series.starts_ms.first().copied().unwrap_or(since), series.next_start_ms(1).unwrap_or(since));
+            rule_findings(&session, params, time, since, span)?
+        }
         _ => Vec::new(),
     };
 
@@ -58,7 +63,7 @@ pub fn detect(args: DetectArgs) -> Result<u8, String> {
     use std::io::Write;
     for incident in &found {
         let line = if args.json {
-            let mut value = serde_json::to_value(incident).unwrap_or_default();
+            let mut value = crate::document::with_iso_times(serde_json::to_value(incident).unwrap_or_default());
             if let serde_json::Value::Object(map) = &mut value {
                 map.insert("kind".into(), "incident".into());
                 map.insert("metric".into(), metric.clone().into());
@@ -111,22 +116,23 @@ fn number(value: f64) -> String {
 
 /// Backtests the rules on the rows before `since` and on those from `since` on, and lists each
 /// rule whose recent precision or daily volume falls outside the band the earlier rows give:
-/// precision `p` over `n` recent flags is expected within `p ± 1.96 √(p(1−p)/n)` (plus half a
-/// flag for continuity); the recent flags within `λ ± 3 √λ + 1`, `λ` being the earlier daily
-/// volume times the recent days.
-fn rule_findings(session: &Session, params: &BacktestParams, time: &str, since: i64) -> Result<Vec<RuleFinding>, String> {
+/// precision `p` (the median week's) over `n` recent flags is expected within
+/// `p ± 1.96 √(p(1−p)/n)` (plus half a flag for continuity); the recent flags per day within `m ± 3 σ / √k` over `k` recent days,
+/// `m` being the median of the earlier days' flags and `σ` their spread (1.4826 × MAD, at least
+/// Poisson's √m), so an earlier incident does not move the band. Rows count within the trend's
+/// span `[first, end)`.
+fn rule_findings(session: &Session, params: &BacktestParams, time: &str, since: i64, (first, end): (i64, i64)) -> Result<Vec<RuleFinding>, String> {
     let column = session.table().column(time).ok_or_else(|| format!("the time column {time} is missing"))?;
     let at = |row: u32| match column.value(row as usize) {
         Value::Timestamp(ms) => Some(ms),
         _ => None,
     };
     let (mut before, mut after) = (Vec::new(), Vec::new());
-    let (mut first, mut last) = (i64::MAX, i64::MIN);
     for &row in &session.rows {
-        if let Some(ms) = at(row) {
-            first = first.min(ms);
-            last = last.max(ms);
-            if ms < since { before.push(row) } else { after.push(row) }
+        match at(row) {
+            Some(ms) if ms >= first && ms < since => before.push(row),
+            Some(ms) if ms >= since && ms < end => after.push(row),
+            _ => {}
         }
     }
     if before.is_empty() || after.is_empty() {
@@ -139,30 +145,48 @@ fn rule_findings(session: &Session, params: &BacktestParams, time: &str, since: 
         }
     };
     let (history, recent) = (backtest(&before)?, backtest(&after)?);
-    let history_days = ((since - first) as f64 / DAY_MS as f64).max(1.0);
-    let recent_days = ((last + 1 - since) as f64 / DAY_MS as f64).max(1.0 / 24.0);
+    let recent_days = ((end - since) as f64 / DAY_MS as f64).max(1.0 / 24.0);
     let mut out = Vec::new();
     for (old, new) in history.rules.iter().zip(&recent.rules) {
         let (Ok(old), Ok(new)) = (old, new) else { continue };
         out.extend(precision_finding(old, new));
-        let flagged = |r: &RuleResult| r.confusion.tp + r.confusion.fp;
-        let lambda = flagged(old) as f64 / history_days * recent_days;
-        let spread = VOLUME_Z * lambda.sqrt() + 1.0;
-        let k = flagged(new) as f64;
-        if (k - lambda).abs() > spread {
-            out.push(RuleFinding {
-                rule: new.name.clone(),
-                text: new.text.clone(),
-                measure: "volume",
-                recent: k / recent_days,
-                expected: lambda / recent_days,
-                band: ((lambda - spread).max(0.0) / recent_days, (lambda + spread) / recent_days),
-                flagged_since: flagged(new),
-            });
-        }
+        out.extend(volume_finding(old, new, recent_days));
     }
     Ok(out)
 }
+
+/// Days of history the volume band needs.
+const MIN_HISTORY_DAYS: usize = 7;
+
+fn volume_finding(old: &RuleResult, new: &RuleResult, recent_days: f64) -> Option<RuleFinding> {
+    let mut daily: Vec<f64> = old.daily.iter().map(|&(_, n)| n as f64).collect();
+    if daily.len() < MIN_HISTORY_DAYS {
+        return None;
+    }
+    let median = |values: &mut Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
+    };
+    let m = median(&mut daily);
+    let mut deviations: Vec<f64> = daily.iter().map(|v| (v - m).abs()).collect();
+    let sigma = (1.4826 * median(&mut deviations)).max(m.sqrt()).max(0.5);
+    let flagged = new.confusion.tp + new.confusion.fp;
+    let recent = flagged as f64 / recent_days;
+    let half = VOLUME_Z * sigma / recent_days.max(1.0).sqrt();
+    ((recent - m).abs() > half).then(|| RuleFinding {
+        rule: new.name.clone(),
+        text: new.text.clone(),
+        measure: "volume",
+        recent,
+        expected: m,
+        band: ((m - half).max(0.0), m + half),
+        flagged_since: flagged,
+    })
+}
+
+/// Flags a week needs for its precision to count in the robust baseline.
+const MIN_WEEK_FLAGS: u64 = 5;
 
 fn precision_finding(old: &RuleResult, new: &RuleResult) -> Option<RuleFinding> {
     let (tp, n) = (old.confusion.tp as f64, (old.confusion.tp + old.confusion.fp) as f64);
@@ -170,7 +194,15 @@ fn precision_finding(old: &RuleResult, new: &RuleResult) -> Option<RuleFinding> 
     if n == 0.0 || m == 0.0 {
         return None;
     }
-    let p = tp / n;
+    // The median week's precision (an incident week does not move it); the pooled precision
+    // when fewer than three weeks have enough flags.
+    let mut weekly: Vec<f64> = old.weekly.iter().filter(|w| w.flagged >= MIN_WEEK_FLAGS).map(|w| w.true_positives as f64 / w.flagged as f64).collect();
+    weekly.sort_by(f64::total_cmp);
+    let p = match weekly.len() {
+        0..=2 => tp / n,
+        len if len % 2 == 1 => weekly[len / 2],
+        len => (weekly[len / 2 - 1] + weekly[len / 2]) / 2.0,
+    };
     let half = PRECISION_Z * (p * (1.0 - p) / m).sqrt() + 0.5 / m;
     let recent = k / m;
     ((recent - p).abs() > half).then(|| RuleFinding {

@@ -520,7 +520,8 @@ impl TrendLayers {
     }
 }
 
-/// Starts of the forecast periods: `horizon` periods from the end of the modelled range.
+/// Starts of the forecast periods: the forecast begins at `model_end` (which may be a partial
+/// period already in the series) and runs `horizon` periods.
 pub fn forecast_x(series: &crate::analysis::series::Series, model_end: usize, horizon: usize) -> Vec<f64> {
     let n = series.starts_ms.len();
     (0..horizon)

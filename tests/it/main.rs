@@ -4,6 +4,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failing unwrap is a failing test
 
+mod cli;
 mod cluster_truths;
 mod csv_spectrum;
 mod demo_truths;

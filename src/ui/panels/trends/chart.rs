@@ -3,9 +3,6 @@
 
 use super::*;
 
-/// Starts of the forecast periods: the forecast begins at `model_end` (which may be a partial
-/// period already in the series) and runs `horizon` periods.
-
 /// The hover text for a period (observed, or forecast when past the last observed).
 pub(super) fn readout(report: &TrendReport, idx: usize, rate: bool) -> Option<String> {
     let s = &report.series;
