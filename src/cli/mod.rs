@@ -193,7 +193,7 @@ impl Session {
     }
 
     fn run_on(&self, params: &AnyParams, rows: &[u32]) -> Result<AnyReport, String> {
-        let mut progress = Stderr { name: params.title(), quiet: self.quiet, last: None };
+        let mut progress = Stderr { name: params.title(), quiet: self.quiet, started: Instant::now(), last: None };
         let result = complete(run_any(self.table(), rows, params, &mut progress)).ok_or_else(|| format!("{} did not finish", params.title()))?;
         progress.done();
         result.map_err(|err| format!("{}: {err}", params.title()))
@@ -204,13 +204,14 @@ impl Session {
 struct Stderr {
     name: &'static str,
     quiet: bool,
+    started: Instant,
     last: Option<Instant>,
 }
 
 impl Stderr {
     fn done(&self) {
-        if !self.quiet && self.last.is_some() {
-            eprintln!("vigil: {}: done", self.name);
+        if !self.quiet {
+            eprintln!("vigil: {}: done in {:.2} s", self.name, self.started.elapsed().as_secs_f64());
         }
     }
 }
@@ -290,21 +291,31 @@ pub fn incidents(report: &TrendReport) -> Vec<FoundIncident> {
     list
 }
 
-/// Explains the largest incidents (at most [`MAX_EXPLAINED`]) in the trend's metric, as the
-/// Trends tab's "Explain" does.
+/// Explains the largest incidents (at most [`MAX_EXPLAINED`], in parallel) in the trend's
+/// metric, as the Trends tab's "Explain" does.
 pub fn explain(session: &Session, settings: &TrendSettings, found: &mut [FoundIncident]) {
     let Some(time_column) = settings.time.clone() else { return };
-    for incident in found.iter_mut().take(MAX_EXPLAINED) {
-        let params = AnyParams::RootCause(RcaParams {
-            time_column: time_column.clone(),
-            metric: settings.decomposable_metric(),
-            baseline: incident.baseline.clone(),
-            incident: Window { start_ms: incident.start_ms, end_ms: incident.end_ms },
-            dimensions: None,
-            max_depth: 3,
-            explain_share: 0.8,
-        });
-        match session.run(&params) {
+    let asks: Vec<AnyParams> = found
+        .iter()
+        .take(MAX_EXPLAINED)
+        .map(|incident| {
+            AnyParams::RootCause(RcaParams {
+                time_column: time_column.clone(),
+                metric: settings.decomposable_metric(),
+                baseline: incident.baseline.clone(),
+                incident: Window { start_ms: incident.start_ms, end_ms: incident.end_ms },
+                dimensions: None,
+                max_depth: 3,
+                explain_share: 0.8,
+            })
+        })
+        .collect();
+    let answers: Vec<Result<AnyReport, String>> = std::thread::scope(|scope| {
+        let running: Vec<_> = asks.iter().map(|params| scope.spawn(move || session.run(params))).collect();
+        running.into_iter().map(|thread| thread.join().unwrap_or_else(|_| Err("the root cause stopped unexpectedly".into()))).collect()
+    });
+    for (incident, answer) in found.iter_mut().zip(answers) {
+        match answer {
             Ok(AnyReport::RootCause(report)) => {
                 incident.root_cause = Some(report.summary.clone());
                 incident.report = Some(report);
@@ -323,11 +334,17 @@ pub struct Analysed {
     pub incidents: Vec<FoundIncident>,
 }
 
-/// Runs every analysis of the session's plan, then explains the trend's incidents.
+/// Runs every analysis of the session's plan (in parallel), then explains the trend's incidents.
 pub fn analyse(session: &Session) -> Analysed {
     let mut out = Analysed { reports: Vec::new(), failed: Vec::new(), incidents: Vec::new() };
-    for params in session.plan.analyses() {
-        match session.run(&params) {
+    // The analyses are independent: each on a thread of its own, over the one shared table.
+    let analyses = session.plan.analyses();
+    let results: Vec<Result<AnyReport, String>> = std::thread::scope(|scope| {
+        let running: Vec<_> = analyses.iter().map(|params| scope.spawn(move || session.run(params))).collect();
+        running.into_iter().map(|thread| thread.join().unwrap_or_else(|_| Err("the analysis stopped unexpectedly".into()))).collect()
+    });
+    for (params, result) in analyses.iter().zip(results) {
+        match result {
             Ok(report) => out.reports.push(report),
             Err(err) => out.failed.push((params.name().to_string(), err)),
         }
