@@ -15,6 +15,7 @@ use crate::data::table::Table;
 pub trait Registered: Analysis + Sized {
     fn wrap(params: Self::Params) -> AnyParams;
     fn wrap_error(error: Self::Error) -> AnyError;
+    fn wrap_report(report: Self::Report) -> AnyReport;
     /// The report, if `report` is this analysis's.
     fn report_of(report: AnyReport) -> Option<Self::Report>;
     /// The error, if `error` is this analysis's.
@@ -67,6 +68,12 @@ macro_rules! registry {
                     $(Self::$variant(_) => <$analysis as Analysis>::NAME,)+
                 }
             }
+
+            pub fn title(&self) -> &'static str {
+                match self {
+                    $(Self::$variant(_) => <$analysis as Analysis>::TITLE,)+
+                }
+            }
         }
 
         /// Checks the parameters, then runs the analysis they are for.
@@ -86,6 +93,10 @@ macro_rules! registry {
 
             fn wrap_error(error: Self::Error) -> AnyError {
                 AnyError::$variant(error)
+            }
+
+            fn wrap_report(report: Self::Report) -> AnyReport {
+                AnyReport::$variant(report)
             }
 
             fn report_of(report: AnyReport) -> Option<Self::Report> {

@@ -43,7 +43,7 @@ pub fn report(session: &Session, analysed: &Analysed) -> String {
         body.push_str(&format!("<p class=\"warn\">{} failed: {}</p>\n", esc(name), esc(err)));
     }
     for report in &analysed.reports {
-        body.push_str(&format!("<h2>{}</h2>\n", esc(&crate::format::capitalise(&report.name().replace('_', " ")))));
+        body.push_str(&format!("<h2>{}</h2>\n", esc(report.title())));
         match report {
             AnyReport::Profile(profile) => {
                 body.push_str("<h3>Alerts</h3>\n");
@@ -117,7 +117,7 @@ pub fn report(session: &Session, analysed: &Analysed) -> String {
             other => generic(&mut body, other),
         }
     }
-    format!("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Vigil report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n", esc(&session.data))
+    format!("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n<title>Vigil report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n", esc(&session.data))
 }
 
 /// Any other report: its top-level numbers and text, then its tables (the first rows).

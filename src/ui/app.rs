@@ -6,7 +6,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
 
 use super::client::{self, Hooks};
-use super::export::ReportButton;
+use super::export::{JsonButton, ReportButton};
 use super::filter_bar::FilterBar;
 use super::panels::{self, TABS};
 use super::share::{self, CopyLink, FileWanted, LinkNotices};
@@ -65,7 +65,7 @@ pub fn App() -> impl IntoView {
                         }
                     })
                     .collect_view()}
-                <span class="tab-actions"><CopyLink/><ReportButton/></span>
+                <span class="tab-actions"><CopyLink/><ReportButton/><JsonButton/></span>
             </nav>
             <main class="content">
                 {move || has_data.get().then(|| view! { <FilterBar/> })}

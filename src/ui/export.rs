@@ -197,6 +197,27 @@ pub fn ReportButton() -> impl IntoView {
     }
 }
 
+/// "JSON": every analysis's report on screen, as the worker produced it, with ISO 8601 times —
+/// the document `vigil analyze` writes for the same view.
+#[component]
+pub fn JsonButton() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let problem = RwSignal::new(None::<String>);
+    let save = move |_| {
+        let mut notes = footnote(state);
+        notes.push(format!("View: {}", super::share::current_link()));
+        let doc = crate::document::reports_json(&super::jobs::shown_reports(), &notes);
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        problem.set(download_text("vigil-report.json", "application/json", &text).err());
+    };
+    view! {
+        <button class="button small" data-testid="export-json" disabled=move || state.summary.with(Option::is_none)
+            title="Save the reports of every analysis on screen as JSON (what the vigil command writes)"
+            on:click=save>"JSON"</button>
+        {move || problem.get().map(|p| view! { <span class="problem small">"JSON failed: " {p}</span> })}
+    }
+}
+
 /// Builds the report of the tab on screen and offers it as a download.
 fn html_report(state: AppState) -> Result<(), String> {
     let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;

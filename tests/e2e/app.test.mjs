@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { FIXTURES, launch, openApp, serve, waitLoaded } from './harness.mjs';
 
 let server;
@@ -1298,5 +1299,61 @@ describe('hostile input', () => {
     assert.deepEqual(requests.filter((u) => /\/x$/.test(u)), []);
     assert.deepEqual(errors, []);
     await context.close();
+  });
+});
+
+describe('the vigil command', () => {
+  /** Drops the `…_iso` twins and `now_ms` (the app's clock and the command's differ). */
+  const plain = (value) => JSON.parse(JSON.stringify(value, (key, v) => (key.endsWith('_iso') || key === 'now_ms' ? undefined : v)));
+
+  test('gives the numbers the app gives for the same link and data', async () => {
+    // A view: the scam rate per day, and the scam wave explained against the two weeks before.
+    const day = 86_400_000;
+    const wave = Date.UTC(2026, 8, 24);
+    const settings = {
+      trend: { time: 'created_at', metric: 'rate', column: 'reason', rate_value: 'scam' },
+      rca: {
+        time_column: 'created_at',
+        metric: 'Count',
+        baseline: { start_ms: wave - 14 * day, end_ms: wave },
+        incident: { start_ms: wave, end_ms: wave + 4 * day },
+        dimensions: null,
+        max_depth: 3,
+        explain_share: 0.8,
+      },
+    };
+    const fragment = `demo=20000.7&tab=profile&v=${pack(settings)}`;
+    const { page, context, errors } = await openApp(browser, `${server.url}#${fragment}`);
+    await waitLoaded(page);
+    await page.waitForSelector('[data-testid="profile-cards"]');
+    await page.click('[data-testid="tab-trends"]');
+    await page.waitForSelector('[data-testid="incident-table"]');
+    await page.click('[data-testid="tab-root-cause"]');
+    await page.waitForSelector('[data-testid="rca-summary"]');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-json"]')]);
+    assert.equal(download.suggestedFilename(), 'vigil-report.json');
+    const app = JSON.parse(await readFile(await download.path(), 'utf8'));
+    assert.deepEqual(errors, []);
+    await context.close();
+
+    // The same data as a file, and the same link, through the command (debug build: the one the
+    // native tests use).
+    const root = join(import.meta.dirname, '..', '..');
+    execFileSync('cargo', ['build', '--quiet', '--bin', 'vigil', '--bin', 'vigil-demo'], { cwd: root, stdio: 'inherit' });
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-cli-'));
+    const data = join(dir, 'demo.csv');
+    await writeFile(data, execFileSync(join(root, 'target', 'debug', 'vigil-demo'), ['20000', '7'], { maxBuffer: 1 << 30 }));
+    const out = join(dir, 'out');
+    execFileSync(join(root, 'target', 'debug', 'vigil'), ['analyze', data, '--view', `https://example.org/vigil/#${fragment}`, '--out', out, '--format', 'json', '-q']);
+    const cli = JSON.parse(await readFile(join(out, 'vigil-report.json'), 'utf8'));
+
+    // Bit-equal: the same code on the same rows (JSON numbers are written shortest-exact).
+    for (const name of ['trend', 'rca']) {
+      assert.ok(app.reports[name], `the app saved no ${name}`);
+      assert.deepEqual(plain(cli.reports[name]), plain(app.reports[name]), name);
+    }
+    assert.deepEqual(plain(cli.reports.profile.columns), plain(app.reports.profile.columns));
+    assert.equal(cli.reports.trend.series.starts_iso[0], app.reports.trend.series.starts_iso[0]);
+    assert.match(app.reports.rca.summary, /reason=scam/);
   });
 });
