@@ -84,12 +84,15 @@ BENCH := benches/browser
 
 bench-deps:
 	@test -d $(BENCH)/node_modules/@duckdb/duckdb-wasm && test -d $(BENCH)/node_modules/ml-kmeans && test -d $(BENCH)/node_modules/esbuild && test -d $(BENCH)/node_modules/@msgpack/msgpack || npm install --prefix $(BENCH) --no-package-lock --no-audit --no-fund
+	@python3 -c "import duckdb, polars" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check duckdb polars
 
-# Native ingest, then the browser comparison with peers (VIGIL_BENCH_MB, _RUNS, _LARGE, _TOOLS).
+# Native ingest, the browser comparison with peers (VIGIL_BENCH_MB, _RUNS, _LARGE, _TOOLS), then
+# the command line against DuckDB and Polars (VIGIL_CLI_MB, VIGIL_CLI_RUNS).
 bench: dist browser bench-deps
 	cargo bench --bench ingest
-	cargo build --release --bin vigil-demo
+	cargo build --release --bin vigil-demo --bin vigil
 	node $(BENCH)/run.mjs
+	python3 benches/cli.py
 
 ## ---- fuzzing (cargo-fuzz on the nightly toolchain; tests/fuzz) ----
 

@@ -80,6 +80,9 @@ pub enum Request {
     ClusterExport,
     /// The rows passing the filter, in the grid's order, as CSV (formula-like text neutralised).
     ExportRows,
+    /// The last report of each analysis, as the JSON document `vigil analyze` writes, with
+    /// `notes` (the data, the filter, the link).
+    ExportReports { notes: Vec<String> },
 }
 
 /// Which points of the cluster map to turn into a filter.
@@ -131,6 +134,7 @@ pub enum Response {
     ClusterSelect { id: u64, result: Result<(crate::data::filter::Clause, usize), QueryError> },
     ClusterExport { id: u64, result: Result<String, QueryError> },
     ExportRows { id: u64, result: Result<String, QueryError> },
+    ExportReports { id: u64, result: Result<String, QueryError> },
     /// A request about the table that could not be served (e.g. rows before anything is loaded).
     Failed { id: u64, error: QueryError },
 }

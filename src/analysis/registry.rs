@@ -15,7 +15,6 @@ use crate::data::table::Table;
 pub trait Registered: Analysis + Sized {
     fn wrap(params: Self::Params) -> AnyParams;
     fn wrap_error(error: Self::Error) -> AnyError;
-    fn wrap_report(report: Self::Report) -> AnyReport;
     /// The report, if `report` is this analysis's.
     fn report_of(report: AnyReport) -> Option<Self::Report>;
     /// The error, if `error` is this analysis's.
@@ -93,10 +92,6 @@ macro_rules! registry {
 
             fn wrap_error(error: Self::Error) -> AnyError {
                 AnyError::$variant(error)
-            }
-
-            fn wrap_report(report: Self::Report) -> AnyReport {
-                AnyReport::$variant(report)
             }
 
             fn report_of(report: AnyReport) -> Option<Self::Report> {

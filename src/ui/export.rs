@@ -197,18 +197,22 @@ pub fn ReportButton() -> impl IntoView {
     }
 }
 
-/// "JSON": every analysis's report on screen, as the worker produced it, with ISO 8601 times —
+/// "JSON": the last report of every analysis, as the worker produced it, with ISO 8601 times —
 /// the document `vigil analyze` writes for the same view.
 #[component]
 pub fn JsonButton() -> impl IntoView {
     let state = expect_context::<AppState>();
     let problem = RwSignal::new(None::<String>);
+    // The worker holds the reports and writes the document (the page never serialises them).
     let save = move |_| {
         let mut notes = footnote(state);
         notes.push(format!("View: {}", super::share::current_link()));
-        let doc = crate::document::reports_json(&super::jobs::shown_reports(), &notes);
-        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-        problem.set(download_text("vigil-report.json", "application/json", &text).err());
+        super::client::ask(crate::protocol::Request::ExportReports { notes }, move |response| {
+            if let crate::protocol::Response::ExportReports { result, .. } = response {
+                let saved = result.map_err(|e| e.to_string()).and_then(|text| download_text("vigil-report.json", "application/json", &text));
+                problem.set(saved.err());
+            }
+        });
     };
     view! {
         <button class="button small" data-testid="export-json" disabled=move || state.summary.with(Option::is_none)

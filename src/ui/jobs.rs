@@ -41,14 +41,6 @@ thread_local! {
     static ROUTES: RefCell<FxHashMap<u64, Route>> = RefCell::new(FxHashMap::default());
     /// Every job's reset, to clear them all at once.
     static RESETS: RefCell<Vec<Rc<dyn Fn()>>> = const { RefCell::new(Vec::new()) };
-    /// Every job's report on screen, for the JSON download.
-    static SHOWN: RefCell<Vec<Rc<dyn Fn() -> Option<AnyReport>>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The reports on screen, one per analysis that has one, in the order the jobs were made.
-pub fn shown_reports() -> Vec<AnyReport> {
-    let shown: Vec<Rc<dyn Fn() -> Option<AnyReport>>> = SHOWN.with_borrow(Clone::clone);
-    shown.iter().filter_map(|report| report()).collect()
 }
 
 /// Hands a worker event to the job that sent request `id` (a finished request is forgotten).
@@ -107,7 +99,6 @@ where
             analysis: PhantomData,
         };
         RESETS.with_borrow_mut(|resets| resets.push(Rc::new(move || job.reset())));
-        SHOWN.with_borrow_mut(|shown| shown.push(Rc::new(move || job.result.with_untracked(|r| r.as_ref()?.as_ref().ok().map(|report| A::wrap_report((**report).clone()))))));
         job
     }
 

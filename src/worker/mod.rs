@@ -271,6 +271,16 @@ fn handle_message(state: &Shared, data: &JsValue) {
             };
             post(&Response::ExportRows { id, result });
         }
+        Request::ExportReports { notes } => {
+            let state = state.borrow();
+            let reports: Vec<AnyReport> = state.reports.iter().map(|(_, report)| report.clone()).collect();
+            let result = if state.table.is_none() {
+                Err(QueryError::NoData)
+            } else {
+                serde_json::to_string_pretty(&crate::document::reports_json(&reports, &notes)).map_err(|e| QueryError::Refused(e.to_string()))
+            };
+            post(&Response::ExportReports { id, result });
+        }
         Request::ColumnValues { column, limit } => {
             let state = state.borrow();
             let response = match state.table.as_ref().and_then(|t| t.column(&column)) {

@@ -44,7 +44,7 @@ pub(super) fn adtributor(d: &Dimension, accs: &[Acc], total: &Acc, totals: &Tota
     // Adtributor's explanatory set: by surprise, values each explaining ≥ 10 % until the set
     // explains `explain_share`; the dimension's score is the set's surprise.
     let mut by_surprise: Vec<&ValueFinding> = values.iter().filter(|v| v.share_of_delta >= 0.1).collect();
-    by_surprise.sort_by(|a, b| b.surprise.total_cmp(&a.surprise));
+    by_surprise.sort_by(|a, b| b.surprise.total_cmp(&a.surprise).then_with(|| a.value.cmp(&b.value)));
     let (mut surprise, mut explained_ep) = (0.0, 0.0);
     for v in &by_surprise {
         if explained_ep >= explain_share {

@@ -222,14 +222,17 @@ impl Search {
             let key: Vec<u32> = added.iter().map(|&d| self.dims.get(d).and_then(|dim| dim.codes.get(i)).copied().unwrap_or(u32::MAX)).collect();
             self.add_row(groups.entry(key).or_default(), i);
         }
-        let parts: Vec<(f64, f64, f64)> = groups.values().filter(|g| g.den[1] > 0.0).map(|g| (g.num[1], self.expected_of(g), g.den[1])).collect();
+        // In key order: a sum in hash order differs in the last bit between builds.
+        let mut groups: Vec<(Vec<u32>, Acc)> = groups.into_iter().collect();
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+        let parts: Vec<(f64, f64, f64)> = groups.iter().map(|(_, g)| g).filter(|g| g.den[1] > 0.0).map(|g| (g.num[1], self.expected_of(g), g.den[1])).collect();
         share(&parts)
     }
 
     /// The root causes of a rate's change (see the module's documentation), and how many
     /// segments were read beyond the beam.
     pub(super) fn rate_causes(&self, found: &[(Key, Acc)], max_depth: usize) -> (Vec<(Key, Acc)>, usize) {
-        let Some(start) = found.iter().max_by(|a, b| self.split_gain(&a.1).total_cmp(&self.split_gain(&b.1)).then_with(|| b.0.len().cmp(&a.0.len()))) else {
+        let Some(start) = found.iter().max_by(|a, b| self.split_gain(&a.1).total_cmp(&self.split_gain(&b.1)).then_with(|| b.0.len().cmp(&a.0.len())).then_with(|| b.0.cmp(&a.0))) else {
             return (Vec::new(), 0);
         };
         let (mut key, mut acc) = start.clone();
@@ -244,7 +247,7 @@ impl Search {
                     (share, parent)
                 })
                 .filter(|(share, _)| *share >= if self.cells.dense { CLIMB_SHARE } else { CLIMB_SHARE_BY_VALUE })
-                .max_by(|a, b| a.0.total_cmp(&b.0));
+                .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(&a.1)));
             read += key.len();
             match best {
                 Some((_, parent)) => {
@@ -267,7 +270,7 @@ impl Search {
                     let left_out = acc.rows[1] > child_acc.rows[1];
                     left_out && kept >= KEEP_EXCESS * excess && self.moved_share(&key, child) < DESCEND_SHARE && self.splits(&acc, child_acc, tried)
                 })
-                .max_by(|a, b| (self.excess(&a.1).abs()).total_cmp(&self.excess(&b.1).abs()));
+                .max_by(|a, b| (self.excess(&a.1).abs()).total_cmp(&self.excess(&b.1).abs()).then_with(|| b.0.cmp(&a.0)));
             match best {
                 Some((child, child_acc)) => {
                     key = child;
@@ -338,7 +341,7 @@ impl Search {
                 (gain, key, acc)
             })
             .filter(|(gain, _, acc)| 2.0 * gain >= critical && self.excess(acc).abs() >= SECOND_EXCESS * excess_total && moved(acc.num[1], self.expected_of(acc), self.up()))
-            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(&a.1)))
             .map(|(_, key, acc)| (key, acc))
     }
 }

@@ -110,7 +110,9 @@ impl Search {
     fn rank_by_contribution(&self, items: &mut [(Key, Acc)]) {
         let sign = self.delta().signum();
         let strength = |acc: &Acc| if self.cube.is_rate { self.split_gain(acc) } else { self.contribution(acc) * sign };
-        items.sort_by(|a, b| strength(&b.1).total_cmp(&strength(&a.1)));
+        // Ties by key: the order must not depend on hash iteration (which differs between
+        // wasm32 and 64-bit builds), so the app and the command line rank alike.
+        items.sort_by(|a, b| strength(&b.1).total_cmp(&strength(&a.1)).then_with(|| a.0.cmp(&b.0)));
     }
 
     /// The beam search over conjunctions up to `max_depth` conditions: the segments kept at every
@@ -276,7 +278,7 @@ impl Search {
                 // over "(missing)".
                 .max_by(|a, b| {
                     let close = (a.2 - b.2).abs() <= 1e-9 * a.2.abs().max(b.2.abs());
-                    if close { b.3.cmp(&a.3) } else { a.2.total_cmp(&b.2) }
+                    if close { b.3.cmp(&a.3).then_with(|| b.0.cmp(&a.0)) } else { a.2.total_cmp(&b.2) }
                 });
             match next {
                 Some((child_key, child, ..)) => {
@@ -386,7 +388,7 @@ impl Search {
         candidates.max_by(|a, b| {
             let (sa, sb) = (self.score_against(&a.1, delta), self.score_against(&b.1, delta));
             if (sa - sb).abs() <= 1e-9 * sa.abs().max(sb.abs()) {
-                b.0.iter().any(|c| self.is_missing(c)).cmp(&a.0.iter().any(|c| self.is_missing(c)))
+                b.0.iter().any(|c| self.is_missing(c)).cmp(&a.0.iter().any(|c| self.is_missing(c))).then_with(|| b.0.cmp(&a.0))
             } else {
                 sa.total_cmp(&sb)
             }
@@ -407,7 +409,7 @@ impl Search {
         // The descent from each of the best few single values; the answer that carries the
         // change best wins (a weak incident's best single value can be noise).
         let mut singles: Vec<&(Key, Acc)> = found.iter().filter(|(k, _)| k.len() == 1).collect();
-        singles.sort_by(|a, b| self.single_score(b).total_cmp(&self.single_score(a)));
+        singles.sort_by(|a, b| self.single_score(b).total_cmp(&self.single_score(a)).then_with(|| a.0.cmp(&b.0)));
         let mut read = 0;
         let mut best: Option<(f64, Vec<(Key, Acc)>)> = None;
         for start in singles.into_iter().take(STARTS) {
@@ -501,8 +503,10 @@ impl Search {
                 incident_rows: acc.rows[1],
             }
         };
-        let mut others: Vec<Segment> = found
-            .iter()
+        let mut in_key_order: Vec<&(Key, Acc)> = found.iter().collect();
+        in_key_order.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut others: Vec<Segment> = in_key_order
+            .into_iter()
             .filter(|(key, _)| !causes.iter().any(|(k, _)| k == key))
             .map(|(key, acc)| segment(key, acc))
             .filter(|s| s.share_of_delta > 0.0)
