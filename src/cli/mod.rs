@@ -149,7 +149,7 @@ impl Session {
             None => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64),
         };
         let mut notices = Vec::new();
-        let view = match &input.view {
+        let mut view = match &input.view {
             Some(link) => {
                 let decoded = plan::read_view(link).map_err(|e| format!("--view: {e}"))?;
                 notices.extend(decoded.notices.into_iter().map(|n| format!("link: {n}")));
@@ -169,7 +169,6 @@ impl Session {
             let listed = if load.rejected_total > load.rejected.len() as u64 { format!(", the first {} listed", load.rejected.len()) } else { String::new() };
             notices.push(format!("{}: {} rows were set aside (rejected-rows.csv beside the reports{listed}); the first, line {}: {}", input.data, load.rejected_total, load.rejected.first().map_or(0, |r| r.line), load.rejected.first().map_or("", |r| r.reason.as_str())));
         }
-        let mut view = view;
         let mut applied = Vec::new();
         let rows = plan::apply(&mut load.table, &mut view, &mut applied);
         let columns = plan::columns(&load.table);

@@ -8,6 +8,7 @@ import { deflateRawSync } from 'node:zlib';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { FIXTURES, launch, openApp, serve, waitLoaded } from './harness.mjs';
 
 let server;
@@ -1336,10 +1337,13 @@ describe('the vigil command', () => {
     assert.deepEqual(errors, []);
     await context.close();
 
-    // The same data as a file, and the same link, through the command (debug build: the one the
-    // native tests use).
+    // The same data as a file, and the same link, through the command: the debug binaries the
+    // native tests built (`make test` runs them first), built here only when missing.
     const root = join(import.meta.dirname, '..', '..');
-    execFileSync('cargo', ['build', '--quiet', '--bin', 'vigil', '--bin', 'vigil-demo'], { cwd: root, stdio: 'inherit' });
+    const binaries = ['vigil', 'vigil-demo'].map((name) => join(root, 'target', 'debug', name));
+    if (!binaries.every((path) => existsSync(path))) {
+      execFileSync('cargo', ['build', '--quiet', '--bin', 'vigil', '--bin', 'vigil-demo'], { cwd: root, stdio: 'inherit' });
+    }
     const dir = await mkdtemp(join(tmpdir(), 'vigil-cli-'));
     const data = join(dir, 'demo.csv');
     await writeFile(data, execFileSync(join(root, 'target', 'debug', 'vigil-demo'), ['20000', '7'], { maxBuffer: 1 << 30 }));
