@@ -134,6 +134,10 @@ pub fn tables(name: &str, value: &Value) -> Vec<CsvTable> {
 type Column<'a> = (&'a str, &'a Vec<Value>);
 /// A record, with the row of the enclosing table it belongs to.
 type Record<'a> = (Option<usize>, &'a Value);
+/// One list found in the records, per record (its row, the list).
+type PerRecord<'a> = Vec<(usize, &'a Vec<Value>)>;
+/// Lists by name.
+type Named<'a> = (String, PerRecord<'a>);
 
 fn is_scalar(value: &Value) -> bool {
     !matches!(value, Value::Array(_) | Value::Object(_))
@@ -208,28 +212,53 @@ fn records_table(path: &str, records: &[Record<'_>], out: &mut Vec<CsvTable>) {
     let rows = flat.iter().map(|(parent, r)| parent.filter(|_| with_parent).map(|p| p.to_string()).into_iter().chain(names.iter().map(|n| r.get(n).map(cell).unwrap_or_default())).collect());
     push_csv(out, path.to_string(), &header, rows);
     // Lists inside the records, gathered across records by their key path.
-    let mut nested: Vec<(String, Vec<Record<'_>>)> = Vec::new();
+    let mut nested: Vec<Named<'_>> = Vec::new();
     for (k, (_, item)) in records.iter().enumerate() {
         let mut lists = Vec::new();
         lists_in("", item, &mut lists);
         for (key, list) in lists {
-            let entry = match nested.iter_mut().find(|(name, _)| *name == key) {
-                Some(entry) => entry,
-                None => {
-                    nested.push((key, Vec::new()));
-                    let Some(last) = nested.last_mut() else { continue };
-                    last
-                }
-            };
-            entry.1.extend(list.iter().map(|v| (Some(k), v)));
+            match nested.iter_mut().find(|(name, _)| *name == key) {
+                Some(entry) => entry.1.push((k, list)),
+                None => nested.push((key, vec![(k, list)])),
+            }
         }
     }
-    for (key, items) in nested {
+    // Lists of values side by side in each record (a timeline's dates and values) make one
+    // table per object they sit in, as for a report's own lists; records make their own.
+    let mut columns: Vec<(String, Vec<Named<'_>>)> = Vec::new();
+    for (key, lists) in nested {
+        let items: Vec<Record<'_>> = lists.iter().flat_map(|&(k, list)| list.iter().map(move |v| (Some(k), v))).collect();
         if items.iter().any(|(_, v)| v.is_object()) {
             records_table(&format!("{path}.{key}"), &items, out);
-        } else if !items.is_empty() {
-            let rows = items.iter().map(|(parent, v)| vec![parent.map(|p| p.to_string()).unwrap_or_default(), cell(v)]);
-            push_csv(out, format!("{path}.{key}"), &["row".to_string(), "value".to_string()], rows);
+            continue;
+        }
+        let (parent, name) = key.rsplit_once('.').map_or((String::new(), key.clone()), |(p, n)| (p.to_string(), n.to_string()));
+        match columns.iter_mut().find(|(p, _)| *p == parent) {
+            Some(group) => group.1.push((name, lists)),
+            None => columns.push((parent, vec![(name, lists)])),
+        }
+    }
+    for (parent, group) in columns {
+        let length = |lists: &[(usize, &Vec<Value>)], k: usize| lists.iter().find(|(r, _)| *r == k).map_or(0, |(_, l)| l.len());
+        // Lists directly in the records are named by their own key (the records' table has the
+        // records' name); lists in an object of theirs, by the object, when they align.
+        let aligned = !parent.is_empty() && (0..records.len()).all(|k| group.iter().all(|(_, lists)| length(lists, k) == group.first().map_or(0, |(_, first)| length(first, k))));
+        let parts: Vec<Vec<&Named<'_>>> = if aligned { vec![group.iter().collect()] } else { group.iter().map(|g| vec![g]).collect() };
+        for part in parts {
+            let own = if aligned { "" } else { part.first().map_or("", |(n, _)| n.as_str()) };
+            let table = [path, parent.as_str(), own].iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join(".");
+            let header: Vec<String> = ["row".to_string()].into_iter().chain(part.iter().map(|(n, _)| n.clone())).collect();
+            let mut rows: Vec<Vec<String>> = Vec::new();
+            for k in 0..records.len() {
+                let len = part.first().map_or(0, |(_, lists)| length(lists, k));
+                for i in 0..len {
+                    let value = |lists: &[(usize, &Vec<Value>)]| lists.iter().find(|(r, _)| *r == k).and_then(|(_, l)| l.get(i)).map(cell).unwrap_or_default();
+                    rows.push([k.to_string()].into_iter().chain(part.iter().map(|(_, lists)| value(lists))).collect());
+                }
+            }
+            if !rows.is_empty() {
+                push_csv(out, table, &header, rows.into_iter());
+            }
         }
     }
 }
@@ -273,6 +302,14 @@ fn cell(value: &Value) -> String {
 }
 
 fn push_csv(out: &mut Vec<CsvTable>, name: String, header: &[String], rows: impl Iterator<Item = Vec<String>>) {
+    // Names are unique (they become file names): a repeat gets a number.
+    let mut name = name;
+    let base = name.clone();
+    let mut n = 1;
+    while out.iter().any(|t| t.name == name) {
+        n += 1;
+        name = format!("{base}-{n}");
+    }
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut ok = writer.write_record(header).is_ok();
     for row in rows {
@@ -312,5 +349,28 @@ mod tests {
         assert_eq!(t[1].csv, "starts_ms,values\n1,4.5\n2,\n3,6\n");
         assert_eq!(t[2].csv, "dims.a,name,share,extra\n1,country=BR,0.5,\n,\"c, d\",,true\n");
         assert_eq!(t[3].csv, "row,x\n0,1\n", "a list inside records: one table, rows pointing back");
+        let list_in_records = json!([{"explaining": ["a", "b"]}, {"explaining": ["c"]}]);
+        let t = tables("dims", &list_in_records);
+        let names: Vec<&str> = t.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["dims", "dims.explaining"], "never the records' own name twice");
+        assert_eq!(t[1].csv, "row,explaining\n0,a\n0,b\n1,c\n");
+    }
+
+    #[test]
+    fn lists_side_by_side_in_records_share_a_table() {
+        let v = json!([
+            {"summary": "a", "timeline": {"starts_ms": [1, 2], "total": [3, 4]}},
+            {"summary": "b", "timeline": {"starts_ms": [5], "total": [6]}},
+        ]);
+        let t = tables("causes", &v);
+        let names: Vec<&str> = t.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["causes", "causes.timeline"]);
+        assert_eq!(t[1].csv, "row,starts_ms,total\n0,1,3\n0,2,4\n1,5,6\n");
+        // Lists of unequal lengths in one record stay apart.
+        let ragged = json!([{"timeline": {"starts_ms": [1, 2], "total": [3]}}]);
+        let t = tables("causes", &ragged);
+        let names: Vec<&str> = t.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["causes", "causes.timeline.starts_ms", "causes.timeline.total"]);
+        assert_eq!(t[2].csv, "row,total\n0,3\n");
     }
 }

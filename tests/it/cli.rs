@@ -62,6 +62,9 @@ fn analyze_without_a_view_finds_and_explains_the_demo_incidents() {
     assert!(run.status.success(), "{}", text(&run.stderr));
     // Every file written is listed on standard output.
     let listed = text(&run.stdout);
+    let files: std::collections::BTreeSet<&str> = listed.lines().collect();
+    assert_eq!(files.len(), listed.lines().count(), "a file written twice (one table over another): {listed}");
+    assert!(files.iter().all(|f| Path::new(f).is_file()));
     for file in ["vigil-report.json", "vigil-report.html", "incidents.csv", "trend.series.csv", "profile.columns.csv", "profile.alerts.csv"] {
         assert!(listed.lines().any(|l| l.ends_with(file)), "{file} not in {listed}");
         assert!(out.join(file).is_file(), "{file}");
