@@ -70,13 +70,13 @@ pub fn detect(args: DetectArgs) -> Result<u8, String> {
             }
             value.to_string()
         } else {
-            let change = if incident.expected.abs() > 0.0 { format!(" ({:+.0} %)", incident.excess / incident.expected * 100.0) } else { String::new() };
-            let direction = match incident.direction {
+            let change = if incident.found.expected.abs() > 0.0 { format!(" ({:+.0} %)", incident.found.excess / incident.found.expected * 100.0) } else { String::new() };
+            let direction = match incident.found.direction {
                 crate::analysis::trend::Direction::Spike => "spike",
                 crate::analysis::trend::Direction::Dip => "dip",
             };
             let cause = incident.root_cause.as_deref().map(|c| format!(" — {c}")).unwrap_or_default();
-            format!("incident {} {direction} in {metric}: {} against {} expected{change}{cause}", incident.period, number(incident.actual), number(incident.expected))
+            format!("incident {} {direction} in {metric}: {} against {} expected{change}{cause}", incident.found.period, number(incident.found.actual), number(incident.found.expected))
         };
         writeln!(out, "{line}").map_err(|e| e.to_string())?;
     }

@@ -85,13 +85,13 @@ pub fn report(session: &Session, analysed: &Analysed) -> String {
                 } else {
                     body.push_str("<table><tr><th>period</th><th></th><th>actual</th><th>expected</th><th>change</th><th>root cause</th></tr>\n");
                     for i in &analysed.incidents {
-                        let change = if i.expected.abs() > 0.0 { format!("{:+.0} %", i.excess / i.expected * 100.0) } else { String::new() };
+                        let change = if i.found.expected.abs() > 0.0 { format!("{:+.0} %", i.found.excess / i.found.expected * 100.0) } else { String::new() };
                         body.push_str(&format!(
                             "<tr><td>{}</td><td>{}</td><td class=n>{:.1}</td><td class=n>{:.1}</td><td class=n>{change}</td><td>{}</td></tr>\n",
-                            esc(&i.period),
-                            if i.direction == Direction::Spike { "spike" } else { "dip" },
-                            i.actual,
-                            i.expected,
+                            esc(&i.found.period),
+                            if i.found.direction == Direction::Spike { "spike" } else { "dip" },
+                            i.found.actual,
+                            i.found.expected,
                             esc(i.root_cause.as_deref().unwrap_or("not explained (only the largest are)"))
                         ));
                     }

@@ -22,7 +22,7 @@ use serde_json::Value;
 use crate::analysis::contract::{complete, Progress, Stopped};
 use crate::analysis::registry::{run_any, AnyParams, AnyReport};
 use crate::analysis::rootcause::{RcaParams, RcaReport, Window};
-use crate::analysis::trend::{incident_windows, Direction, TrendReport, TrendSettings};
+use crate::analysis::trend::{self, TrendReport, TrendSettings};
 use crate::data::load::LoadReport;
 use crate::data::table::Table;
 use crate::data::time::{format_iso_ms, parse_timestamp_text};
@@ -231,24 +231,17 @@ fn parse_time(text: &str, what: &str) -> Result<i64, String> {
     parse_timestamp_text(text.trim()).ok_or_else(|| format!("{what}: “{text}” is not a date or time (write it as 2026-08-17 or 2026-08-17T06:00:00Z)"))
 }
 
-/// An incident of a trend, with the windows root cause compares and, when asked, its
-/// explanation.
+/// An incident of a trend (as the Trends tab lists it) with its periods in UTC ms and ISO 8601
+/// and, when asked, its explanation.
 #[derive(Debug, Clone, Serialize)]
 pub struct FoundIncident {
-    /// The incident's periods, `[start, end)`, in UTC ms and ISO 8601.
+    #[serde(flatten)]
+    pub found: trend::FoundIncident,
+    /// The incident's periods, `[start, end)`.
     pub start_ms: i64,
     pub end_ms: i64,
     pub start_iso: String,
     pub end_iso: String,
-    /// As the Trends tab writes it ("2026-08-17 – 2026-08-20").
-    pub period: String,
-    pub periods: usize,
-    pub direction: Direction,
-    pub actual: f64,
-    pub expected: f64,
-    pub excess: f64,
-    pub max_z: f64,
-    pub baseline: Window,
     /// The root cause's one-line summary, or why there is none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub root_cause: Option<String>,
@@ -256,38 +249,15 @@ pub struct FoundIncident {
     pub report: Option<RcaReport>,
 }
 
-/// A trend's incidents, largest first (by excess over expected, relative), as the Trends tab
-/// lists them for Root cause.
+/// A trend's incidents, largest first, as the Trends tab lists them for Root cause.
 pub fn incidents(report: &TrendReport) -> Vec<FoundIncident> {
-    let Ok(analysis) = &report.analysis else { return Vec::new() };
-    let series = &report.series;
-    let mut list: Vec<FoundIncident> = analysis
-        .incidents
-        .iter()
-        .filter_map(|i| {
-            let (baseline, window) = incident_windows(series, i.start, i.end)?;
-            let period = if i.start == i.end { series.format_start(window.start_ms) } else { format!("{} – {}", series.format_start(window.start_ms), series.format_start(*series.starts_ms.get(i.end)?)) };
-            Some(FoundIncident {
-                start_ms: window.start_ms,
-                end_ms: window.end_ms,
-                start_iso: format_iso_ms(window.start_ms),
-                end_iso: format_iso_ms(window.end_ms),
-                period,
-                periods: i.end - i.start + 1,
-                direction: i.direction,
-                actual: i.actual_total,
-                expected: i.expected_total,
-                excess: i.excess,
-                max_z: i.max_z,
-                baseline,
-                root_cause: None,
-                report: None,
-            })
+    trend::found_incidents(report)
+        .into_iter()
+        .map(|found| {
+            let Window { start_ms, end_ms } = found.incident.clone();
+            FoundIncident { found, start_ms, end_ms, start_iso: format_iso_ms(start_ms), end_iso: format_iso_ms(end_ms), root_cause: None, report: None }
         })
-        .collect();
-    let size = |i: &FoundIncident| if i.expected.abs() > 0.0 { (i.excess / i.expected).abs() } else { i.excess.abs() };
-    list.sort_by(|a, b| size(b).total_cmp(&size(a)));
-    list
+        .collect()
 }
 
 /// Explains the largest incidents (at most [`MAX_EXPLAINED`], in parallel) in the trend's
@@ -297,17 +267,7 @@ pub fn explain(session: &Session, settings: &TrendSettings, found: &mut [FoundIn
     let asks: Vec<AnyParams> = found
         .iter()
         .take(MAX_EXPLAINED)
-        .map(|incident| {
-            AnyParams::RootCause(RcaParams {
-                time_column: time_column.clone(),
-                metric: settings.decomposable_metric(),
-                baseline: incident.baseline.clone(),
-                incident: Window { start_ms: incident.start_ms, end_ms: incident.end_ms },
-                dimensions: None,
-                max_depth: 3,
-                explain_share: 0.8,
-            })
-        })
+        .map(|i| AnyParams::RootCause(RcaParams::explaining(time_column.clone(), settings.decomposable_metric(), i.found.baseline.clone(), i.found.incident.clone())))
         .collect();
     let answers: Vec<Result<AnyReport, String>> = std::thread::scope(|scope| {
         let running: Vec<_> = asks.iter().map(|params| scope.spawn(move || session.run(params))).collect();

@@ -55,18 +55,7 @@ pub enum Intent {
 }
 
 /// An incident Trends found, as other panels read it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FoundIncident {
-    /// Its periods as the reader sees them ("2026-09-24 – 2026-09-27").
-    pub period: String,
-    pub periods: usize,
-    pub actual: f64,
-    pub expected: f64,
-    pub excess: f64,
-    /// The windows to explain it: the span before it, and its periods.
-    pub baseline: Window,
-    pub incident: Window,
-}
+pub use crate::analysis::trend::FoundIncident;
 
 /// The incidents Trends found in what it measures (published by it; Root cause lists them).
 #[derive(Debug, Clone, PartialEq)]

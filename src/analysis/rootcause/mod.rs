@@ -108,6 +108,14 @@ pub struct RcaParams {
     pub explain_share: f64,
 }
 
+impl RcaParams {
+    /// The explanation of an incident against its baseline as "Explain" asks for it (every
+    /// dimension, combinations to depth 3), in the Trends tab and on the command line.
+    pub fn explaining(time_column: String, metric: Metric, baseline: Window, incident: Window) -> Self {
+        Self { time_column, metric, baseline, incident, dimensions: None, max_depth: 3, explain_share: 0.8 }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, thiserror::Error)]
 pub enum RcaError {
     #[error("there is no column {0:?}")]

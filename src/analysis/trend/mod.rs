@@ -7,7 +7,7 @@ mod windows;
 
 pub use models::*;
 pub use settings::{TrendSettings, TREND_HORIZON, TREND_SENSITIVITY, TREND_TOP, UTC_OFFSET_MINUTES};
-pub use windows::{baseline_before, baseline_span_ms, default_time_column, incident_windows};
+pub use windows::{baseline_before, baseline_span_ms, default_time_column, found_incidents, incident_windows, FoundIncident};
 
 use serde::{Deserialize, Serialize};
 

@@ -64,7 +64,7 @@ fn take_intents(state: AppState) {
             job.clear();
             // Trends asks in its own metric.
             RootCausePanel::get().choice.set(Choice::default());
-            job.request(RcaParams { time_column, metric, baseline, incident, dimensions: None, max_depth: 3, explain_share: 0.8 });
+            job.request(RcaParams::explaining(time_column, metric, baseline, incident));
             state.tab.set(TAB.slug);
         }
     });

@@ -25,7 +25,7 @@ use crate::ui::client;
 use crate::ui::download::download_text;
 use crate::ui::export::Exportable;
 use crate::ui::jobs::{Job, JobProgress};
-use crate::ui::state::{AppState, FoundIncident, Incidents, Intent, Measure};
+use crate::ui::state::{AppState, Incidents, Intent, Measure};
 
 /// The timestamp column to start with (see [`crate::analysis::trend::default_time_column`]).
 fn default_time(columns: &[ColumnSummary]) -> Option<String> {
@@ -122,30 +122,16 @@ fn read(_state: AppState, settings: &mut Map<String, Value>, columns: &[(String,
 
 /// The incidents of a trend as other panels read them, largest first (by excess over expected).
 fn found_incidents(report: &TrendReport, settings: &TrendSettings) -> Incidents {
-    let series = &report.series;
-    let analysis = match &report.analysis {
-        Ok(a) => a,
-        Err(err) => return Incidents::Unavailable(format!("Trends has no model of this series ({err})")),
-    };
+    if let Err(err) = &report.analysis {
+        return Incidents::Unavailable(format!("Trends has no model of this series ({err})"));
+    }
     let Some(time_column) = settings.time.clone() else { return Incidents::Unavailable("no time column is chosen".into()) };
-    let (granularity, zone) = (series.granularity, series.zone());
-    let bucket = |i: usize| series.starts_ms.get(i).map(|&ms| format_bucket(granularity, zone, ms)).unwrap_or_default();
-    let mut list: Vec<FoundIncident> = analysis
-        .incidents
-        .iter()
-        .filter_map(|i| {
-            let (baseline, incident) = incident_windows(series, i.start, i.end)?;
-            let period = if i.start == i.end { bucket(i.start) } else { format!("{} – {}", bucket(i.start), bucket(i.end)) };
-            Some(FoundIncident { period, periods: i.end - i.start + 1, actual: i.actual_total, expected: i.expected_total, excess: i.excess, baseline, incident })
-        })
-        .collect();
-    let size = |i: &FoundIncident| if i.expected.abs() > 0.0 { (i.excess / i.expected).abs() } else { i.excess.abs() };
-    list.sort_by(|a, b| size(b).total_cmp(&size(a)));
+    let series = &report.series;
     Incidents::Found {
         time_column,
-        measured: format!("{} per {}", capitalise(&series.metric_label), period_name(granularity)),
+        measured: format!("{} per {}", capitalise(&series.metric_label), period_name(series.granularity)),
         rate: settings.metric == MetricKind::Rate,
-        list,
+        list: crate::analysis::trend::found_incidents(report),
     }
 }
 
