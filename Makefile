@@ -2,6 +2,7 @@
 #
 #   make serve   build (release) and serve the app on http://127.0.0.1:8080 (demo data loaded)
 #   make test    lints + native tests + wasm tests in headless Chromium + end-to-end tests
+#   make test-warehouse   the cube SQL run in Apache Spark (pyspark, Java 17) on 2 million events
 #   make bench   benchmarks: native ingest, and the browser comparison with peers
 #   make dist    build the static site into dist/ (deploy it to any static host)
 #   make fuzz    run every fuzz target for FUZZ_SECONDS (default 60) each; `make test` replays the corpora
@@ -20,10 +21,10 @@ export PATH := $(TOOLS)/node_modules/.bin:$(CARGO_BIN):$(PATH)
 export CHROMEDRIVER := /usr/bin/chromedriver
 E2E := tests/e2e
 
-.PHONY: help tools browser e2e-deps py-deps bench-deps fuzz-deps serve dist cli lint test test-native test-wasm test-e2e bench fuzz screenshot clean
+.PHONY: help tools browser e2e-deps py-deps spark-deps bench-deps fuzz-deps serve dist cli lint test test-native test-wasm test-e2e test-warehouse bench fuzz screenshot clean
 
 help:
-	@sed -n '3,8p' Makefile | sed 's/^# *//'
+	@sed -n '3,9p' Makefile | sed 's/^# *//'
 
 ## ---- installation (each step is skipped when already done) ----
 
@@ -39,10 +40,16 @@ tools:
 browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { apt-get update && apt-get install -y chromium chromium-driver; }
 
-# Reference implementations the statistics are checked against (pip, from PyPI).
-PY_DEPS := numpy pandas scipy statsmodels scikit-learn
+# Reference implementations the statistics are checked against (pip, from PyPI); DuckDB and
+# sqlglot run and parse the warehouse SQL.
+PY_DEPS := numpy pandas scipy statsmodels scikit-learn duckdb==2.0.1 sqlglot==30.30.0
 py-deps:
-	@python3 -c "import numpy, pandas, scipy, statsmodels, sklearn" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check $(PY_DEPS)
+	@python3 -c "import numpy, pandas, scipy, statsmodels, sklearn, duckdb, sqlglot" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check $(PY_DEPS)
+
+# Apache Spark in local mode for `make test-warehouse`: Java 17 from Debian, pyspark from PyPI.
+spark-deps: py-deps
+	@java -version 2>&1 | grep -q 'version "17' || { apt-get update && apt-get install -y openjdk-17-jre-headless; }
+	@python3 -c "import pyspark" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check pyspark==4.3.0
 
 e2e-deps:
 	@test -d $(E2E)/node_modules/playwright-core && test -d $(E2E)/node_modules/csv-spectrum || npm install --prefix $(E2E) --no-package-lock --no-audit --no-fund
@@ -77,6 +84,11 @@ test-e2e: dist browser e2e-deps
 
 # The end-to-end runner prints the closing summary (`# pass N`, `# fail 0`).
 test: tools browser e2e-deps py-deps lint test-native test-wasm test-e2e
+
+# The cube's SQL on a real distributed engine: VIGIL_WAREHOUSE_ROWS (default 2,000,000) seeded
+# events through Apache Spark and DuckDB, cubes and their trends and root causes compared.
+test-warehouse: spark-deps
+	cargo test --release --test it warehouse:: -- --include-ignored --nocapture
 
 ## ---- benchmarks and docs ----
 

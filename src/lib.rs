@@ -14,6 +14,7 @@ pub mod plot;
 pub mod protocol;
 pub mod viewport;
 pub mod viewstate;
+pub mod warehouse;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

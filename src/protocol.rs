@@ -63,8 +63,9 @@ pub enum Request {
     Cancel { id: u64 },
     /// Display text of rows `start .. start + count` of the current view (filtered, sorted).
     Rows { start: usize, count: usize },
-    /// Sets the global filter and the grid's sort order; answered with `View`.
-    SetView { filter: Filter, sort: Option<SortKey> },
+    /// Sets the global filter, the grid's sort order and the weight column (how many events
+    /// each row stands for); answered with `View`.
+    SetView { filter: Filter, sort: Option<SortKey>, weight: Option<String> },
     /// Re-reads a column as another type (from its stored values; the file is not re-read).
     SetType { column: String, kind: ColumnType },
     /// The most frequent values of a column (for the filter picker).
@@ -83,6 +84,26 @@ pub enum Request {
     /// The last report of each analysis, as the JSON document `vigil analyze` writes, with
     /// `notes` (the data, the filter, the link).
     ExportReports { notes: Vec<String> },
+    /// The SQL that makes a warehouse compute the view's cube (or a weighted sample of its
+    /// rows), with the view's filter and weight and these periods.
+    WarehouseSql { ask: SqlAsk },
+}
+
+/// What "Aggregate in your warehouse" asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SqlAsk {
+    pub dialect: crate::warehouse::sql::Dialect,
+    /// The events' table, as the warehouse names it.
+    pub table: String,
+    /// Values kept per dimension.
+    pub top: usize,
+    /// A weighted sample of the rows instead of the cube.
+    pub sample: bool,
+    /// The time column (the default one when `None`).
+    pub time: Option<String>,
+    pub granularity: crate::analysis::series::Granularity,
+    pub utc_offset_minutes: i32,
+    pub time_zone: Option<String>,
 }
 
 /// Which points of the cluster map to turn into a filter.
@@ -120,7 +141,9 @@ pub enum Response {
     Rows { id: u64, start: usize, rows: Vec<(usize, Vec<String>)> },
     /// The view changed: how many rows pass the filter. A filter that does not fit the table
     /// is dropped and explained in `error`.
-    View { id: u64, matched: usize, total: usize, error: Option<String> },
+    /// `error`: the filter was removed; `weight_error`: the weight column was.
+    View { id: u64, matched: usize, total: usize, error: Option<String>, weight_error: Option<String> },
+    WarehouseSql { id: u64, result: Result<crate::warehouse::sql::Query, String> },
     /// The summary was completed or changed (distinct counts after a load, a re-typed column).
     Summary { id: u64, summary: TableSummary },
     ColumnValues { id: u64, column: String, values: Vec<(String, usize)>, distinct: usize },
@@ -213,6 +236,12 @@ pub struct TableSummary {
     pub text_bytes: u64,
     pub elapsed_ms: f64,
     pub heap_bytes: usize,
+    /// The table is a cube (see [`crate::warehouse`]): its finest rows and weight.
+    #[serde(default)]
+    pub cube: Option<crate::warehouse::CubeInfo>,
+    /// A column that looks like "each row is this many events", offered as the weight.
+    #[serde(default)]
+    pub proposed_weight: Option<String>,
 }
 
 impl TableSummary {
@@ -229,6 +258,8 @@ impl TableSummary {
             text_bytes: report.text_bytes,
             elapsed_ms,
             heap_bytes: report.table.heap_bytes(),
+            cube: None,
+            proposed_weight: None,
         }
     }
 

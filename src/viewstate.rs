@@ -58,6 +58,9 @@ pub struct ViewState {
     pub filter: Filter,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<SortKey>,
+    /// The column saying how many events each row stands for (a cube's `events`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<String>,
     /// Each panel's settings by key, as the panel wrote them.
     #[serde(flatten)]
     pub settings: Map<String, Value>,
@@ -186,6 +189,7 @@ fn read_settings(packed: &str, decoded: &mut Decoded) {
     state.types = take(&mut map, "types", "column types", notices).unwrap_or_default();
     state.filter = take(&mut map, "filter", "filter", notices).unwrap_or_default();
     state.sort = take(&mut map, "sort", "sort order", notices);
+    state.weight = take(&mut map, "weight", "weight column", notices);
     state.settings = map;
 }
 
@@ -228,6 +232,9 @@ pub fn reconcile(state: &mut ViewState, columns: &[(String, ColumnType)]) -> Vec
     });
     if let Some(sort) = state.sort.take_if(|s| !has(&s.column)) {
         notices.push(missing("sort order", &sort.column));
+    }
+    if let Some(weight) = state.weight.take_if(|w| !has(w)) {
+        notices.push(missing("weight column", &weight));
     }
     notices
 }
@@ -314,6 +321,7 @@ mod tests {
                 ],
             },
             sort: Some(SortKey { column: "created_at".into(), descending: true }),
+            weight: Some("prior_strikes".into()),
             settings,
         }
     }
@@ -454,10 +462,10 @@ mod tests {
         assert_eq!(rules.map(|r| r.len()), Some(1));
         assert_eq!(tree.and_then(|t| t.fit_columns(&columns, &mut notices)), None);
         assert_eq!(regression.and_then(|r| r.fit_columns(&columns, &mut notices)), None);
-        for needle in ["type change", "filter condition", "root-cause dimension", "clustering settings", "score column", "decision tree settings", "regression settings"] {
+        for needle in ["type change", "filter condition", "weight column", "root-cause dimension", "clustering settings", "score column", "decision tree settings", "regression settings"] {
             assert!(notices.iter().any(|n| n.contains(needle)), "{needle}: {notices:?}");
         }
-        assert_eq!(notices.len(), 8, "{notices:?}");
+        assert_eq!(notices.len(), 9, "{notices:?}");
     }
 
     proptest::proptest! {

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress};
+use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress, Weights};
 use super::labels::LabelSpec;
 use crate::data::expr::{compile, parse, to_sql};
 use crate::data::table::{ColumnType, Table, Value};
@@ -165,6 +165,7 @@ pub struct Backtest;
 impl Analysis for Backtest {
     const NAME: &'static str = "backtest";
     const TITLE: &'static str = "Rules";
+    const WEIGHTED: bool = false;
     type Params = BacktestParams;
     type Report = BacktestReport;
     type Error = BacktestError;
@@ -182,7 +183,7 @@ impl Analysis for Backtest {
         Ok(())
     }
 
-    async fn run(table: &Table, rows: &[u32], params: &BacktestParams, progress: &mut impl Progress) -> Result<BacktestReport, BacktestError> {
+    async fn run(table: &Table, rows: &[u32], _weights: Weights<'_>, params: &BacktestParams, progress: &mut impl Progress) -> Result<BacktestReport, BacktestError> {
         backtest_in_steps(table, rows, params, progress).await
     }
 }
@@ -399,6 +400,7 @@ pub struct Scores;
 impl Analysis for Scores {
     const NAME: &'static str = "scores";
     const TITLE: &'static str = "Score curves";
+    const WEIGHTED: bool = false;
     type Params = ScoreParams;
     type Report = ScoreReport;
     type Error = BacktestError;
@@ -410,7 +412,7 @@ impl Analysis for Scores {
         Ok(())
     }
 
-    async fn run(table: &Table, rows: &[u32], params: &ScoreParams, progress: &mut impl Progress) -> Result<ScoreReport, BacktestError> {
+    async fn run(table: &Table, rows: &[u32], _weights: Weights<'_>, params: &ScoreParams, progress: &mut impl Progress) -> Result<ScoreReport, BacktestError> {
         progress.step("curves", "Sorting the scores", 0.0).await?;
         score_curves(table, rows, params)
     }

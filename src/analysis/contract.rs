@@ -45,6 +45,67 @@ impl Progress for Unobserved {
     }
 }
 
+/// How many events each row of a table stands for: one each (raw events), or a weight per
+/// table row (a cube's count, a sample's 1/p) read from the view's weight column by
+/// [`crate::data::weights::weight_column`], which checks it (finite, not negative).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Weights<'a>(Option<Weighted<'a>>);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Weighted<'a> {
+    column: &'a str,
+    values: &'a [f64],
+    /// Columns that are aggregates of the events (a cube's measures), not their attributes.
+    measures: &'a [String],
+}
+
+impl<'a> Weights<'a> {
+    /// Every row is one event.
+    pub const ONE: Weights<'static> = Weights(None);
+
+    /// A weight per table row, read from `column` (which is then no dimension of the data).
+    pub fn per_row(column: &'a str, values: &'a [f64]) -> Self {
+        Self(Some(Weighted { column, values, measures: &[] }))
+    }
+
+    /// The same weights, with columns that aggregate the events rather than describe them (a
+    /// cube's measures): analyses do not group by them unless asked to.
+    pub fn with_measures(self, measures: &'a [String]) -> Self {
+        Self(self.0.map(|w| Weighted { measures, ..w }))
+    }
+
+    /// The weight of table row `row` (0 past the end: such a row is not in the table).
+    pub fn of(self, row: u32) -> f64 {
+        match self.0 {
+            None => 1.0,
+            Some(w) => w.values.get(row as usize).copied().unwrap_or(0.0),
+        }
+    }
+
+    /// The weight column, if rows are weighted.
+    pub fn column(self) -> Option<&'a str> {
+        self.0.map(|w| w.column)
+    }
+
+    /// Whether `column` describes the events (it is neither the weight nor a measure).
+    pub fn describes_events(self, column: &str) -> bool {
+        self.0.is_none_or(|w| w.column != column && !w.measures.iter().any(|m| m == column))
+    }
+
+    /// Whether rows carry weights (an analysis that cannot use them says so).
+    pub fn is_weighted(self) -> bool {
+        self.0.is_some()
+    }
+
+    /// The events `rows` stand for.
+    pub fn total(self, rows: &[u32]) -> f64 {
+        match self.0 {
+            None => rows.len() as f64,
+            Some(_) => rows.iter().map(|&r| self.of(r)).sum(),
+        }
+    }
+}
+
 /// An analysis: checked parameters → a typed report (or a typed error), with progress.
 ///
 /// `run` may assume `check` passed. Implementations step at least at the start of each phase
@@ -55,6 +116,9 @@ pub trait Analysis {
     const NAME: &'static str;
     /// What it is called on screen ("Trend").
     const TITLE: &'static str;
+    /// Whether it counts each row as its weight (see [`Weights`]). One that does not counts
+    /// every row once, and the page and the command line say so when a weight column is set.
+    const WEIGHTED: bool;
     type Params: Debug + Clone + PartialEq + Serialize + DeserializeOwned;
     type Report: Debug + Clone + PartialEq + Serialize + DeserializeOwned;
     type Error: std::error::Error + Debug + Clone + PartialEq + Serialize + DeserializeOwned + From<Stopped>;
@@ -62,14 +126,20 @@ pub trait Analysis {
     /// Checks the parameters before any work (ranges, choices that must be made).
     fn check(params: &Self::Params) -> Result<(), Self::Error>;
 
-    /// Runs over `rows` (indices into `table`, the rows passing the view's filter).
-    fn run(table: &Table, rows: &[u32], params: &Self::Params, progress: &mut impl Progress) -> impl Future<Output = Result<Self::Report, Self::Error>>;
+    /// Runs over `rows` (indices into `table`, the rows passing the view's filter), each
+    /// standing for its weight in `weights`.
+    fn run(table: &Table, rows: &[u32], weights: Weights<'_>, params: &Self::Params, progress: &mut impl Progress) -> impl Future<Output = Result<Self::Report, Self::Error>>;
 }
 
 /// Runs an analysis to the end on this thread: checks, then runs with progress unobserved.
 pub fn run_now<A: Analysis>(table: &Table, rows: &[u32], params: &A::Params) -> Result<A::Report, A::Error> {
+    run_weighted::<A>(table, rows, Weights::ONE, params)
+}
+
+/// [`run_now`] with weighted rows.
+pub fn run_weighted<A: Analysis>(table: &Table, rows: &[u32], weights: Weights<'_>, params: &A::Params) -> Result<A::Report, A::Error> {
     A::check(params)?;
-    complete(A::run(table, rows, params, &mut Unobserved)).unwrap_or_else(|| Err(Stopped.into()))
+    complete(A::run(table, rows, weights, params, &mut Unobserved)).unwrap_or_else(|| Err(Stopped.into()))
 }
 
 /// Polls a future that never waits (every step of [`Unobserved`] is ready) to its end.

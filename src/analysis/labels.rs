@@ -11,7 +11,7 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress};
+use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress, Weights};
 use crate::data::table::{Column, ColumnType, Table, Value};
 use crate::data::time::Buckets;
 
@@ -446,6 +446,7 @@ pub struct Labels;
 impl Analysis for Labels {
     const NAME: &'static str = "labels";
     const TITLE: &'static str = "Ground truth";
+    const WEIGHTED: bool = false;
     type Params = LabelParams;
     type Report = LabelReport;
     type Error = LabelError;
@@ -457,7 +458,7 @@ impl Analysis for Labels {
         Ok(())
     }
 
-    async fn run(table: &Table, rows: &[u32], params: &LabelParams, progress: &mut impl Progress) -> Result<LabelReport, LabelError> {
+    async fn run(table: &Table, rows: &[u32], _weights: Weights<'_>, params: &LabelParams, progress: &mut impl Progress) -> Result<LabelReport, LabelError> {
         check_in_steps(table, rows, params, progress).await
     }
 }

@@ -10,7 +10,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 use serde::{Deserialize, Serialize};
 use std::hash::{Hash, Hasher};
 
-use super::contract::{run_now, Analysis, Progress};
+use super::contract::{run_now, Analysis, Progress, Weights};
 use super::stats::{auto_bin_count, describe, histogram, mad_outliers, Describe, Histogram, MadOutliers};
 use crate::data::filter::Clause;
 use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value};
@@ -548,6 +548,7 @@ pub struct Profile;
 impl Analysis for Profile {
     const NAME: &'static str = "profile";
     const TITLE: &'static str = "Profile";
+    const WEIGHTED: bool = false;
     type Params = ProfileParams;
     type Report = TableProfile;
     type Error = ProfileError;
@@ -556,7 +557,7 @@ impl Analysis for Profile {
         params.check()
     }
 
-    async fn run(table: &Table, rows: &[u32], params: &ProfileParams, progress: &mut impl Progress) -> Result<TableProfile, ProfileError> {
+    async fn run(table: &Table, rows: &[u32], _weights: Weights<'_>, params: &ProfileParams, progress: &mut impl Progress) -> Result<TableProfile, ProfileError> {
         profile_in_steps(table, rows, params, progress).await
     }
 }

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::contract::{Analysis, Progress};
+use super::contract::{Analysis, Progress, Weights};
 use crate::data::table::Table;
 
 /// An analysis that the registry knows: its parameters, report and error convert to and from
@@ -59,6 +59,21 @@ macro_rules! registry {
                     $(Self::$variant(_) => <$analysis as Analysis>::TITLE,)+
                 }
             }
+
+            /// Whether it counts each row as its weight.
+            pub fn weighted(&self) -> bool {
+                match self {
+                    $(Self::$variant(_) => <$analysis as Analysis>::WEIGHTED,)+
+                }
+            }
+        }
+
+        /// Titles of the analyses that count every row once even when rows carry weights, for
+        /// the notice shown beside a weight column.
+        pub fn unweighted_titles() -> Vec<&'static str> {
+            let mut titles = Vec::new();
+            $(if !<$analysis as Analysis>::WEIGHTED { titles.push(<$analysis as Analysis>::TITLE); })+
+            titles
         }
 
         impl AnyReport {
@@ -76,11 +91,11 @@ macro_rules! registry {
         }
 
         /// Checks the parameters, then runs the analysis they are for.
-        pub async fn run_any(table: &Table, rows: &[u32], params: &AnyParams, progress: &mut impl Progress) -> Result<AnyReport, AnyError> {
+        pub async fn run_any(table: &Table, rows: &[u32], weights: Weights<'_>, params: &AnyParams, progress: &mut impl Progress) -> Result<AnyReport, AnyError> {
             match params {
                 $(AnyParams::$variant(params) => {
                     <$analysis as Analysis>::check(params).map_err(AnyError::$variant)?;
-                    <$analysis as Analysis>::run(table, rows, params, progress).await.map(AnyReport::$variant).map_err(AnyError::$variant)
+                    <$analysis as Analysis>::run(table, rows, weights, params, progress).await.map(AnyReport::$variant).map_err(AnyError::$variant)
                 })+
             }
         }
@@ -129,7 +144,7 @@ registry! {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)] // test code
     use super::*;
-    use crate::analysis::contract::{complete, Stopped};
+    use crate::analysis::contract::{complete, Stopped, Weights};
     use crate::data::demo::{demo_csv, DemoParams};
     use crate::data::load::{load_bytes, LoadOptions};
 
@@ -193,13 +208,13 @@ mod tests {
         assert_eq!(all.iter().map(AnyParams::name).collect::<Vec<_>>(), NAMES);
         for params in &all {
             let mut counting = StopAt(usize::MAX, 0);
-            let report = complete(run_any(&table, &rows, params, &mut counting)).unwrap();
+            let report = complete(run_any(&table, &rows, Weights::ONE, params, &mut counting)).unwrap();
             let report = report.unwrap_or_else(|err| panic!("{}: {err}", params.name()));
             assert_eq!(report.name(), params.name());
             let steps = counting.1;
             assert!(steps >= 1, "{} reports no progress", params.name());
             for stop_at in [0, steps / 2] {
-                let stopped = complete(run_any(&table, &rows, params, &mut StopAt(stop_at, 0))).unwrap();
+                let stopped = complete(run_any(&table, &rows, Weights::ONE, params, &mut StopAt(stop_at, 0))).unwrap();
                 let err = stopped.err().unwrap_or_else(|| panic!("{} did not stop at step {stop_at}", params.name()));
                 assert_eq!(err.to_string(), "stopped before it finished", "{}", params.name());
             }
@@ -211,7 +226,7 @@ mod tests {
         let table = load_bytes(b"a\n1\n", LoadOptions::default()).unwrap().table;
         let bad = AnyParams::Profile(crate::analysis::profile::ProfileParams { missing_alert_share: 2.0, ..Default::default() });
         let mut progress = StopAt(usize::MAX, 0);
-        let err = complete(run_any(&table, &[0], &bad, &mut progress)).unwrap().unwrap_err();
+        let err = complete(run_any(&table, &[0], Weights::ONE, &bad, &mut progress)).unwrap().unwrap_err();
         assert!(matches!(err, AnyError::Profile(crate::analysis::profile::ProfileError::BadThreshold(_))), "{err:?}");
         assert_eq!(progress.1, 0, "no step before the check passes");
         // Requests and typed errors cross as MessagePack like every message.

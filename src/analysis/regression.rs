@@ -12,7 +12,7 @@ use ndarray::{Array1, Array2, Axis};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress};
+use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress, Weights};
 use super::labels::LabelSpec;
 use crate::data::table::{Column, ColumnType, Table, Value};
 
@@ -173,6 +173,7 @@ pub struct Regression;
 impl Analysis for Regression {
     const NAME: &'static str = "regression";
     const TITLE: &'static str = "Regression";
+    const WEIGHTED: bool = false;
     type Params = RegressionParams;
     type Report = RegressionReport;
     type Error = RegressionError;
@@ -184,7 +185,7 @@ impl Analysis for Regression {
         Ok(())
     }
 
-    async fn run(table: &Table, rows: &[u32], params: &RegressionParams, progress: &mut impl Progress) -> Result<RegressionReport, RegressionError> {
+    async fn run(table: &Table, rows: &[u32], _weights: Weights<'_>, params: &RegressionParams, progress: &mut impl Progress) -> Result<RegressionReport, RegressionError> {
         regress_in_steps(table, rows, params, progress).await
     }
 }

@@ -10,8 +10,8 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-use super::contract::{complete, Progress, Unobserved};
-use super::stats::quantile_sorted;
+use super::contract::{complete, Progress, Unobserved, Weights};
+use super::stats::weighted_quantile_sorted;
 use crate::data::filter::{evaluate_filter, Clause, Filter, FilterError};
 use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value, MISSING_CODE};
 use crate::data::time::{civil_from_days, days_from_civil, format_iso_ms, DAY_MS, HOUR_MS};
@@ -66,7 +66,7 @@ impl Granularity {
         }
     }
 
-    fn resolve(self, span_ms: i64) -> Self {
+    pub fn resolve(self, span_ms: i64) -> Self {
         match self {
             Self::Auto if span_ms <= 3 * DAY_MS => Self::Hour,
             Self::Auto if span_ms <= 400 * DAY_MS => Self::Day,
@@ -442,33 +442,36 @@ fn distinct_key(column: &Column, row: usize) -> Option<u64> {
     }
 }
 
-/// Splits sorted times into the bulk and far-out tails: a head or tail holding under 0.5 % of
-/// the rows, separated from the rest by a gap longer than the rest's own span, is left out
-/// (only from 200 rows up: in a small sample every row counts).
-fn bulk_range(sorted: &[i64]) -> (usize, usize) {
+/// Splits times sorted with their weights into the bulk and far-out tails: a head or tail
+/// holding under 0.5 % of the events, separated from the rest by a gap longer than the rest's
+/// own span, is left out (only from 200 events up: in a small sample every row counts). A row
+/// of weight w counts as w rows at its time, so a table and its aggregation agree.
+fn bulk_range(sorted: &[(i64, f64)]) -> (usize, usize) {
     let (mut lo, mut hi) = (0, sorted.len());
-    let limit = sorted.len() / 200;
-    if limit == 0 {
+    let total: f64 = sorted.iter().map(|&(_, w)| w).sum();
+    let limit = (total / 200.0).floor();
+    if limit < 1.0 {
         return (lo, hi);
     }
     loop {
         let window = sorted.get(lo..hi).unwrap_or_default();
-        if window.len() < 3 {
+        let weight: f64 = window.iter().map(|&(_, w)| w).sum();
+        if weight < 3.0 || window.len() < 2 {
             return (lo, hi);
         }
         let (mut best_gap, mut best_at) = (0i64, 0usize);
         for (idx, pair) in window.windows(2).enumerate() {
-            let gap = pair[1] - pair[0];
+            let gap = pair[1].0 - pair[0].0;
             if gap > best_gap {
                 (best_gap, best_at) = (gap, idx + 1);
             }
         }
-        let head = best_at;
-        let tail = window.len() - best_at;
-        let rest_span = |a: usize, b: usize| window.get(b - 1).copied().unwrap_or(0) - window.get(a).copied().unwrap_or(0);
-        if tail <= limit && tail < head && best_gap > rest_span(0, head).max(DAY_MS) {
+        let head: f64 = window.get(..best_at).unwrap_or_default().iter().map(|&(_, w)| w).sum();
+        let tail = weight - head;
+        let rest_span = |a: usize, b: usize| window.get(b - 1).map_or(0, |p| p.0) - window.get(a).map_or(0, |p| p.0);
+        if best_at > 0 && tail <= limit && tail < head && best_gap > rest_span(0, best_at).max(DAY_MS) {
             hi = lo + best_at;
-        } else if head <= limit && head < tail && best_gap > rest_span(head, window.len()).max(DAY_MS) {
+        } else if best_at > 0 && head <= limit && head < tail && best_gap > rest_span(best_at, window.len()).max(DAY_MS) {
             lo += best_at;
         } else {
             return (lo, hi);
@@ -478,9 +481,21 @@ fn bulk_range(sorted: &[i64]) -> (usize, usize) {
 
 /// Which split group each selected row falls in, and the group labels (top values, then
 /// "(other)" when needed, then "(missing)" when needed).
-fn split_groups(column: &Column, rows: &[u32], top: usize) -> (Vec<String>, Vec<u32>) {
-    let counts = column.value_counts(rows, top.clamp(1, MAX_SPLIT));
-    let mut labels: Vec<String> = counts.top.iter().map(|(label, _)| label.clone()).collect();
+fn split_groups(column: &Column, rows: &[u32], weights: Weights<'_>, top: usize) -> (Vec<String>, Vec<u32>) {
+    let mut labels: Vec<String> = if weights.is_weighted() {
+        let mut totals: FxHashMap<String, f64> = FxHashMap::default();
+        for &row in rows {
+            let value = column.value(row as usize);
+            if value != Value::Missing {
+                *totals.entry(value.display()).or_default() += weights.of(row);
+            }
+        }
+        let mut ranked: Vec<(String, f64)> = totals.into_iter().filter(|&(_, w)| w > 0.0).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        ranked.into_iter().take(top.clamp(1, MAX_SPLIT)).map(|(label, _)| label).collect()
+    } else {
+        column.value_counts(rows, top.clamp(1, MAX_SPLIT)).top.into_iter().map(|(label, _)| label).collect()
+    };
     let index: FxHashMap<String, u32> = labels.iter().enumerate().map(|(i, l)| (l.clone(), i as u32)).collect();
     let (other, missing) = (labels.len() as u32, labels.len() as u32 + 1);
     let mut any_other = false;
@@ -523,8 +538,9 @@ fn split_groups(column: &Column, rows: &[u32], top: usize) -> (Vec<String>, Vec<
 enum Acc {
     Count(Vec<f64>),
     Sum(Vec<f64>),
-    Mean(Vec<f64>, Vec<u64>),
-    Quantile(Vec<Vec<f64>>, f64),
+    Mean(Vec<f64>, Vec<f64>),
+    /// Values with their weights, per bucket, and the quantile.
+    Quantile(Vec<Vec<(f64, f64)>>, f64),
     Distinct(FxHashSet<(u32, u64)>),
     Rate(Vec<f64>),
     Ratio(Vec<f64>, Vec<f64>),
@@ -535,7 +551,7 @@ impl Acc {
         match metric {
             Metric::Count => Acc::Count(vec![0.0; buckets]),
             Metric::Sum { .. } => Acc::Sum(vec![0.0; buckets]),
-            Metric::Mean { .. } => Acc::Mean(vec![0.0; buckets], vec![0; buckets]),
+            Metric::Mean { .. } => Acc::Mean(vec![0.0; buckets], vec![0.0; buckets]),
             Metric::Median { .. } => Acc::Quantile(vec![Vec::new(); buckets], 0.5),
             Metric::P95 { .. } => Acc::Quantile(vec![Vec::new(); buckets], 0.95),
             Metric::Distinct { .. } => Acc::Distinct(FxHashSet::default()),
@@ -544,20 +560,21 @@ impl Acc {
         }
     }
 
-    fn finish(self, rows: &[u64], zero_when_empty: bool) -> Vec<f64> {
-        let empty = |value: f64, n: u64| if n == 0 && !zero_when_empty { f64::NAN } else { value };
+    /// The metric per bucket, from the accumulators and the events (summed weights) per bucket.
+    fn finish(self, events: &[f64], zero_when_empty: bool) -> Vec<f64> {
+        let empty = |value: f64, n: f64| if n == 0.0 && !zero_when_empty { f64::NAN } else { value };
         match self {
-            Acc::Count(v) | Acc::Sum(v) => v.into_iter().zip(rows).map(|(v, &n)| empty(v, n)).collect(),
-            Acc::Mean(sums, counts) => sums.into_iter().zip(counts).map(|(s, c)| if c == 0 { f64::NAN } else { s / c as f64 }).collect(),
+            Acc::Count(v) | Acc::Sum(v) => v.into_iter().zip(events).map(|(v, &n)| empty(v, n)).collect(),
+            Acc::Mean(sums, weights) => sums.into_iter().zip(weights).map(|(s, w)| if w == 0.0 { f64::NAN } else { s / w }).collect(),
             Acc::Quantile(lists, q) => lists
                 .into_iter()
                 .map(|mut values| {
-                    values.sort_unstable_by(f64::total_cmp);
-                    quantile_sorted(&values, q).unwrap_or(f64::NAN)
+                    values.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                    weighted_quantile_sorted(&values, q).unwrap_or(f64::NAN)
                 })
                 .collect(),
             Acc::Distinct(pairs) => {
-                let mut counts = vec![0.0; rows.len()];
+                let mut counts = vec![0.0; events.len()];
                 for (bucket, _) in pairs {
                     if let Some(c) = counts.get_mut(bucket as usize) {
                         *c += 1.0;
@@ -565,7 +582,7 @@ impl Acc {
                 }
                 counts
             }
-            Acc::Rate(hits) => hits.into_iter().zip(rows).map(|(h, &n)| if n == 0 { f64::NAN } else { h / n as f64 }).collect(),
+            Acc::Rate(hits) => hits.into_iter().zip(events).map(|(h, &n)| if n == 0.0 { f64::NAN } else { h / n }).collect(),
             Acc::Ratio(nums, dens) => nums.into_iter().zip(dens).map(|(n, d)| if d == 0.0 { f64::NAN } else { n / d }).collect(),
         }
     }
@@ -599,11 +616,14 @@ const ROWS_PER_STEP: usize = 1 << 18;
 
 /// Builds the series of `params.metric` over the selected `rows`.
 pub fn build_series(table: &Table, rows: &[u32], params: &SeriesParams) -> Result<Series, SeriesError> {
-    complete(build_series_in_steps(table, rows, params, &mut Unobserved)).unwrap_or(Err(SeriesError::Stopped))
+    complete(build_series_in_steps(table, rows, Weights::ONE, params, &mut Unobserved)).unwrap_or(Err(SeriesError::Stopped))
 }
 
 /// [`build_series`], stepping `progress` every [`ROWS_PER_STEP`] rows.
-pub async fn build_series_in_steps(table: &Table, rows: &[u32], params: &SeriesParams, progress: &mut impl Progress) -> Result<Series, SeriesError> {
+/// Each row counts as its weight in `weights`: counts are sums of weights, sums and means
+/// weighted, rates weighted shares, quantiles of the weighted distribution; a distinct count
+/// counts values, whatever their weight.
+pub async fn build_series_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, params: &SeriesParams, progress: &mut impl Progress) -> Result<Series, SeriesError> {
     progress.step("aggregate", "Reading the time column", 0.0).await?;
     let zone = Zone::new(params.utc_offset_minutes, params.time_zone.as_deref())?;
     let time = table.column(&params.time_column).ok_or_else(|| SeriesError::UnknownColumn(params.time_column.clone()))?;
@@ -636,14 +656,14 @@ pub async fn build_series_in_steps(table: &Table, rows: &[u32], params: &SeriesP
         .filter_map(|&row| ms.get(row as usize).map(|&t| (row, t)))
         .collect();
     let missing_time = (rows.len() - timed.len()) as u64;
-    let mut sorted: Vec<i64> = timed.iter().map(|&(_, t)| t).collect();
-    sorted.sort_unstable();
+    let mut sorted: Vec<(i64, f64)> = timed.iter().map(|&(row, t)| (t, weights.of(row))).collect();
+    sorted.sort_unstable_by_key(|&(t, _)| t);
     let (lo, hi) = bulk_range(&sorted);
-    let (Some(&first), Some(&last)) = (sorted.get(lo), hi.checked_sub(1).and_then(|h| sorted.get(h))) else {
+    let (Some(&(first, _)), Some(&(last, _))) = (sorted.get(lo), hi.checked_sub(1).and_then(|h| sorted.get(h))) else {
         return Err(SeriesError::NoTimes(params.time_column.clone()));
     };
     let excluded = (lo > 0 || hi < sorted.len()).then(|| {
-        let out: Vec<i64> = sorted.get(..lo).unwrap_or_default().iter().chain(sorted.get(hi..).unwrap_or_default()).copied().collect();
+        let out: Vec<i64> = sorted.get(..lo).unwrap_or_default().iter().chain(sorted.get(hi..).unwrap_or_default()).map(|&(t, _)| t).collect();
         Excluded {
             rows: out.len() as u64,
             first_ms: out.iter().copied().min().unwrap_or(first),
@@ -678,16 +698,17 @@ pub async fn build_series_in_steps(table: &Table, rows: &[u32], params: &SeriesP
         Some(split) => {
             let column = table.column(&split.column).ok_or_else(|| SeriesError::UnknownColumn(split.column.clone()))?;
             let timed_rows: Vec<u32> = timed.iter().map(|&(row, _)| row).collect();
-            Some(split_groups(column, &timed_rows, split.top))
+            Some(split_groups(column, &timed_rows, weights, split.top))
         }
         None => None,
     };
     let n_groups = split.as_ref().map_or(0, |(labels, _)| labels.len());
 
     let mut row_counts = vec![0u64; n];
+    let mut events = vec![0.0f64; n];
     let mut total = Acc::new(&params.metric, n);
     let mut per_group: Vec<Acc> = (0..n_groups).map(|_| Acc::new(&params.metric, n)).collect();
-    let mut group_rows = vec![vec![0u64; n]; n_groups];
+    let mut group_events = vec![vec![0.0f64; n]; n_groups];
     let mut group_totals = vec![0u64; n_groups];
     let mut missing_metric = 0u64;
     for (idx, &(row, t)) in timed.iter().enumerate() {
@@ -698,27 +719,24 @@ pub async fn build_series_in_steps(table: &Table, rows: &[u32], params: &SeriesP
             continue;
         }
         let Ok(bucket) = usize::try_from(key_of(t)) else { continue };
-        let Some(count) = row_counts.get_mut(bucket) else { continue };
+        let (Some(count), Some(bucket_events)) = (row_counts.get_mut(bucket), events.get_mut(bucket)) else { continue };
+        let weight = weights.of(row);
         *count += 1;
+        *bucket_events += weight;
         let group = split.as_ref().and_then(|(_, assignment)| assignment.get(idx)).map(|&g| g as usize);
         if let Some(g) = group {
-            if let Some(n) = group_rows.get_mut(g).and_then(|r| r.get_mut(bucket)) {
-                *n += 1;
+            if let Some(n) = group_events.get_mut(g).and_then(|r| r.get_mut(bucket)) {
+                *n += weight;
             }
             if let Some(n) = group_totals.get_mut(g) {
                 *n += 1;
             }
         }
         let row = row as usize;
-        // A ratio's denominator (a row without one adds nothing to either side).
+        // A ratio's denominator: each part sums its own values (SUM(a) / SUM(b), as a warehouse
+        // and the root cause read it); a row without either is missing.
         let denominator = match (&params.metric, ratio_denominator) {
-            (Metric::Ratio { .. }, Some(column)) => match column.numeric(row) {
-                Some(d) => Some(d),
-                None => {
-                    missing_metric += 1;
-                    continue;
-                }
-            },
+            (Metric::Ratio { .. }, Some(column)) => Some(column.numeric(row)),
             _ => None,
         };
         let value = match (&params.metric, value_column) {
@@ -727,6 +745,11 @@ pub async fn build_series_in_steps(table: &Table, rows: &[u32], params: &SeriesP
             (Metric::Distinct { .. }, Some(column)) => distinct_key(column, row).map(|k| k as f64),
             (_, Some(column)) => column.numeric(row),
             (_, None) => None,
+        };
+        let (value, denominator) = match denominator {
+            Some(None) if value.is_none() => (None, None),
+            Some(d) => (Some(value.unwrap_or(0.0)), Some(d.unwrap_or(0.0))),
+            None => (value, None),
         };
         let Some(value) = value else {
             missing_metric += 1;
@@ -739,24 +762,24 @@ pub async fn build_series_in_steps(table: &Table, rows: &[u32], params: &SeriesP
         let add = |acc: &mut Acc| match acc {
             Acc::Ratio(nums, dens) => {
                 if let (Some(n), Some(d)) = (nums.get_mut(bucket), dens.get_mut(bucket)) {
-                    *n += value;
-                    *d += denominator.unwrap_or(0.0);
+                    *n += weight * value;
+                    *d += weight * denominator.unwrap_or(0.0);
                 }
             }
             Acc::Count(v) | Acc::Sum(v) | Acc::Rate(v) => {
                 if let Some(slot) = v.get_mut(bucket) {
-                    *slot += value;
+                    *slot += weight * value;
                 }
             }
             Acc::Mean(sums, counts) => {
                 if let (Some(s), Some(c)) = (sums.get_mut(bucket), counts.get_mut(bucket)) {
-                    *s += value;
-                    *c += 1;
+                    *s += weight * value;
+                    *c += weight;
                 }
             }
             Acc::Quantile(lists, _) => {
-                if let Some(list) = lists.get_mut(bucket) {
-                    list.push(value);
+                if let Some(list) = lists.get_mut(bucket).filter(|_| weight > 0.0) {
+                    list.push((value, weight));
                 }
             }
             Acc::Distinct(set) => {
@@ -771,14 +794,14 @@ pub async fn build_series_in_steps(table: &Table, rows: &[u32], params: &SeriesP
         }
     }
     let zero = params.metric.zero_when_empty();
-    let values = total.finish(&row_counts, zero);
-    let complete = complete_range(&starts_ms, granularity, zone, first, last, row_counts.iter().sum());
+    let values = total.finish(&events, zero);
+    let complete = complete_range(&starts_ms, granularity, zone, first, last, events.iter().sum());
     let groups = match split {
         Some((labels, _)) => labels
             .into_iter()
             .zip(per_group)
-            .zip(group_rows.iter().zip(group_totals))
-            .map(|((label, acc), (rows_per_bucket, total_rows))| SeriesGroup { label, values: acc.finish(rows_per_bucket, zero), rows: total_rows })
+            .zip(group_events.iter().zip(group_totals))
+            .map(|((label, acc), (events_per_bucket, total_rows))| SeriesGroup { label, values: acc.finish(events_per_bucket, zero), rows: total_rows })
             .collect(),
         None => Vec::new(),
     };
@@ -804,14 +827,14 @@ pub async fn build_series_in_steps(table: &Table, rows: &[u32], params: &SeriesP
 /// The buckets the data covers fully: the first is partial when the data starts well after
 /// its start, the last when the data ends well before its end ("well" = ten typical gaps
 /// between rows, and at least 1 % of a bucket). Only trimmed with three or more buckets.
-fn complete_range(starts_ms: &[i64], granularity: Granularity, zone: Zone, first: i64, last: i64, rows: u64) -> (usize, usize) {
+fn complete_range(starts_ms: &[i64], granularity: Granularity, zone: Zone, first: i64, last: i64, events: f64) -> (usize, usize) {
     let n = starts_ms.len();
     let (Some(&first_start), Some(&last_start)) = (starts_ms.first(), starts_ms.last()) else { return (0, n) };
-    if n < 3 || rows < 2 {
+    if n < 3 || events < 2.0 {
         return (0, n);
     }
     let Some(end) = advance(granularity, zone, last_start) else { return (0, n) };
-    let typical_gap = (last - first) as f64 / (rows - 1) as f64;
+    let typical_gap = (last - first) as f64 / (events - 1.0);
     let bucket = (end - last_start) as f64;
     let slack = (10.0 * typical_gap).max(0.01 * bucket);
     let head = usize::from((first - first_start) as f64 > slack);

@@ -37,6 +37,36 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
     }
 }
 
+/// [`quantile_sorted`] of values sorted with their weights: a value of weight w counts as w
+/// copies of it (so a table and its aggregation agree); non-integer weights step between them.
+/// `None` when the weights add up to nothing.
+pub fn weighted_quantile_sorted(sorted: &[(f64, f64)], q: f64) -> Option<f64> {
+    let total: f64 = sorted.iter().map(|&(_, w)| w).sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let position = q.clamp(0.0, 1.0) * (total - 1.0).max(0.0);
+    let below = position.floor();
+    let fraction = position - below;
+    let at = |k: f64| {
+        let mut cumulative = 0.0;
+        for &(value, weight) in sorted {
+            cumulative += weight;
+            if k < cumulative {
+                return Some(value);
+            }
+        }
+        sorted.last().map(|&(value, _)| value)
+    };
+    let low = at(below)?;
+    if fraction > 0.0 {
+        let high = at(below + 1.0)?;
+        Some(low + (high - low) * fraction)
+    } else {
+        Some(low)
+    }
+}
+
 /// Describes finite values (callers drop missing ones first). `None` when empty.
 pub fn describe(values: &[f64]) -> Option<Describe> {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress};
+use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress, Weights};
 use super::features::{prepare_features, Encoding, FeatureError, FeatureParams, FeatureSpec};
 use super::labels::LabelSpec;
 use crate::data::expr::quote_column;
@@ -157,6 +157,7 @@ pub struct Tree;
 impl Analysis for Tree {
     const NAME: &'static str = "tree";
     const TITLE: &'static str = "Decision tree";
+    const WEIGHTED: bool = false;
     type Params = TreeParams;
     type Report = TreeReport;
     type Error = TreeError;
@@ -177,7 +178,7 @@ impl Analysis for Tree {
         Ok(())
     }
 
-    async fn run(table: &Table, rows: &[u32], params: &TreeParams, progress: &mut impl Progress) -> Result<TreeReport, TreeError> {
+    async fn run(table: &Table, rows: &[u32], _weights: Weights<'_>, params: &TreeParams, progress: &mut impl Progress) -> Result<TreeReport, TreeError> {
         learn_in_steps(table, rows, params, progress).await
     }
 }

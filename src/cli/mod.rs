@@ -19,7 +19,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::analysis::contract::{complete, Progress, Stopped};
+use crate::analysis::contract::{complete, Progress, Stopped, Weights};
 use crate::analysis::registry::{run_any, AnyParams, AnyReport};
 use crate::analysis::rootcause::{RcaParams, RcaReport, Window};
 use crate::analysis::trend::{self, TrendReport, TrendSettings};
@@ -27,6 +27,7 @@ use crate::data::load::LoadReport;
 use crate::data::table::Table;
 use crate::data::time::{format_iso_ms, parse_timestamp_text};
 use crate::document::{report_json, reports_json, tables, with_iso_times};
+use crate::viewstate::ViewState;
 use plan::Plan;
 
 /// Incidents explained by a root cause, largest first (the rest are listed without one).
@@ -58,6 +59,12 @@ enum Command {
     /// view has rules, rules whose precision or volume since then left their backtested band.
     /// Exit 0 when nothing fired, 1 when something did, 2 on an error.
     Detect(DetectArgs),
+    /// Print the SQL that makes a warehouse compute the view's cube (or, with --sample, a
+    /// weighted sample of its rows). Load its result into Vigil: it is recognised as a cube.
+    Sql(SqlArgs),
+    /// Write the view's cube of DATA as CSV (what the warehouse's query returns), to make a
+    /// file too large for the browser small enough for it.
+    Cube(CubeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +77,9 @@ struct Input {
     /// "Now" for the checks of future dates (ISO 8601); default: this machine's clock.
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
+    /// The column saying how many events each row stands for (overrides the view's).
+    #[arg(long, value_name = "COLUMN")]
+    weight: Option<String>,
     /// No progress on standard error.
     #[arg(long, short)]
     quiet: bool,
@@ -107,6 +117,42 @@ struct DetectArgs {
     json: bool,
 }
 
+#[derive(Debug, Args)]
+struct SqlArgs {
+    #[command(flatten)]
+    input: Input,
+    /// The warehouse's dialect: spark, trino (or presto), bigquery, snowflake, duckdb.
+    #[arg(long, value_name = "DIALECT")]
+    dialect: String,
+    /// The table (or view) holding the events, as the warehouse names it.
+    #[arg(long, value_name = "TABLE")]
+    table: String,
+    /// Values kept per dimension; the rest are "(other)".
+    #[arg(long, default_value_t = crate::warehouse::DEFAULT_TOP)]
+    top: usize,
+    /// The query for a stratified weighted sample of the rows instead of the cube.
+    #[arg(long)]
+    sample: bool,
+    /// Rows the sample keeps per period (about).
+    #[arg(long, default_value_t = crate::warehouse::sql::SAMPLE_PER_PERIOD)]
+    per_period: usize,
+    /// The sample's seed (Spark and Snowflake; the others draw anew each run).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Debug, Args)]
+struct CubeArgs {
+    #[command(flatten)]
+    input: Input,
+    /// Values kept per dimension; the rest are "(other)".
+    #[arg(long, default_value_t = crate::warehouse::DEFAULT_TOP)]
+    top: usize,
+    /// Where to write the cube (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
 /// Runs the command line; the exit code is 0 (done, nothing fired), 1 (detect: fired) or 2.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -129,6 +175,8 @@ fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
         Command::Analyze(args) => analyze(args).map(|()| 0),
         Command::Detect(args) => detect::detect(args),
+        Command::Sql(args) => sql(args).map(|()| 0),
+        Command::Cube(args) => cube(args).map(|()| 0),
     }
 }
 
@@ -138,6 +186,12 @@ pub struct Session {
     pub load: LoadReport,
     pub rows: Vec<u32>,
     pub plan: Plan,
+    /// The view as applied (types, filter, weight); its tabs' settings are in `plan`.
+    pub view: ViewState,
+    /// The weight column and each table row's weight, when rows are weighted.
+    pub weights: Option<(String, Vec<f64>)>,
+    /// A cube's measures (they aggregate events rather than describe them).
+    pub measures: Vec<String>,
     pub notices: Vec<String>,
     pub quiet: bool,
 }
@@ -170,20 +224,52 @@ impl Session {
             notices.push(format!("{}: {} rows were set aside (rejected-rows.csv beside the reports{listed}); the first, line {}: {}", input.data, load.rejected_total, load.rejected.first().map_or(0, |r| r.line), load.rejected.first().map_or("", |r| r.reason.as_str())));
         }
         let mut applied = Vec::new();
-        let rows = plan::apply(&mut load.table, &mut view, &mut applied);
+        if input.weight.is_some() {
+            view.weight.clone_from(&input.weight);
+        }
+        let (rows, measures) = plan::apply(&mut load.table, &mut view, &mut applied).map_err(|e| format!("{}: {e}", input.data))?;
         let columns = plan::columns(&load.table);
         let plan = Plan::of(std::mem::take(&mut view.settings), &columns, now_ms, &mut applied);
+        let weights = match &view.weight {
+            Some(column) => {
+                let weights = crate::data::weights::weight_column(&load.table, column).map_err(|e| format!("{}: {e}", input.data))?;
+                let unweighted: Vec<&str> = plan.analyses().iter().filter(|p| !p.weighted()).map(AnyParams::title).collect();
+                if !unweighted.is_empty() {
+                    applied.push(format!("rows are weighted by “{column}”; {} count each row once", unweighted.join(", ")));
+                }
+                Some((column.clone(), weights))
+            }
+            None => None,
+        };
         notices.extend(applied.into_iter().map(|n| format!("view: {n}")));
         if !input.quiet {
             for notice in &notices {
                 eprintln!("vigil: note: {notice}");
             }
         }
-        Ok(Session { data: input.data.clone(), load, rows, plan, notices, quiet: input.quiet })
+        Ok(Session { data: input.data.clone(), load, rows, plan, view, weights, measures, notices, quiet: input.quiet })
     }
 
     fn table(&self) -> &Table {
         &self.load.table
+    }
+
+    /// Each row's weight (one each when the view has no weight column).
+    pub fn weights(&self) -> Weights<'_> {
+        match &self.weights {
+            Some((column, values)) => Weights::per_row(column, values).with_measures(&self.measures),
+            None => Weights::ONE,
+        }
+    }
+
+    /// The cube of the view: its trend's time column and periods (the default time column
+    /// and daily periods without one), its weight and filter.
+    fn cube_spec(&self, top: usize) -> Result<crate::warehouse::CubeSpec, String> {
+        let trend = self.plan.trend.clone().unwrap_or_default();
+        let time = trend.time.clone().or_else(|| trend::default_time_column(self.table().columns.iter().map(|c| (c.name.as_str(), c.kind)))).ok_or("the data has no time column to make periods of")?;
+        let mut spec = crate::warehouse::CubeSpec::for_view(self.table(), &time, trend.granularity, trend.utc_offset_minutes, trend.time_zone.clone(), self.view.weight.clone(), self.view.filter.clone()).map_err(|e| e.to_string())?;
+        spec.top = top;
+        Ok(spec)
     }
 
     /// Runs one analysis over the view's rows (progress on standard error).
@@ -193,7 +279,7 @@ impl Session {
 
     fn run_on(&self, params: &AnyParams, rows: &[u32]) -> Result<AnyReport, String> {
         let mut progress = Stderr { name: params.title(), quiet: self.quiet, started: Instant::now(), last: None };
-        let result = complete(run_any(self.table(), rows, params, &mut progress)).ok_or_else(|| format!("{} did not finish", params.title()))?;
+        let result = complete(run_any(self.table(), rows, self.weights(), params, &mut progress)).ok_or_else(|| format!("{} did not finish", params.title()))?;
         progress.done();
         result.map_err(|err| format!("{}: {err}", params.title()))
     }
@@ -388,6 +474,35 @@ fn analyze(args: AnalyzeArgs) -> Result<(), String> {
     let mut stdout = std::io::stdout().lock();
     for path in written {
         let _ = writeln!(stdout, "{}", path.display());
+    }
+    Ok(())
+}
+
+fn sql(args: SqlArgs) -> Result<(), String> {
+    use crate::warehouse::sql::{cube_sql, sample_sql, Dialect};
+    let dialect = Dialect::from_name(&args.dialect).ok_or_else(|| format!("--dialect: “{}” is not one of {}", args.dialect, Dialect::ALL.map(Dialect::name).join(", ")))?;
+    let session = Session::open(&args.input)?;
+    let spec = session.cube_spec(args.top)?;
+    let query = if args.sample { sample_sql(&spec, dialect, &args.table, Some(session.table()), args.per_period, args.seed) } else { cube_sql(&spec, dialect, &args.table, Some(session.table())) }.map_err(|e| e.to_string())?;
+    let mut stdout = std::io::stdout().lock();
+    for note in &query.notes {
+        let _ = writeln!(stdout, "-- Note: {note}");
+    }
+    let _ = write!(stdout, "{}", query.sql);
+    Ok(())
+}
+
+fn cube(args: CubeArgs) -> Result<(), String> {
+    let session = Session::open(&args.input)?;
+    let spec = session.cube_spec(args.top)?;
+    // The cube's own filter is the view's: every row is offered to it.
+    let all: Vec<u32> = (0..session.table().n_rows as u32).collect();
+    let csv = crate::warehouse::aggregate_csv(session.table(), &all, session.weights(), &spec).map_err(|e| e.to_string())?;
+    match &args.out {
+        Some(path) => std::fs::write(path, csv).map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        None => {
+            let _ = std::io::stdout().lock().write_all(csv.as_bytes());
+        }
     }
     Ok(())
 }

@@ -55,22 +55,43 @@ pub fn columns(table: &Table) -> Vec<(String, ColumnType)> {
 }
 
 /// Applies the view's column types and filter to `table`: what the worker does when a link
-/// opens. Returns the rows passing the filter; what does not fit is a notice.
-pub fn apply(table: &mut Table, view: &mut ViewState, notices: &mut Vec<String>) -> Vec<u32> {
+/// opens. A cube (see [`crate::warehouse`]) is checked, and its finest rows and events become
+/// the view's filter and weight. Returns the rows passing the filter and the cube's measures
+/// (columns that aggregate events; none for raw data); what does not fit is a notice; a cube
+/// that is not sound is an error.
+pub fn apply(table: &mut Table, view: &mut ViewState, notices: &mut Vec<String>) -> Result<(Vec<u32>, Vec<String>), String> {
     notices.extend(reconcile(view, &columns(table)));
     for (name, kind) in &view.types {
         if let Some(column) = table.columns.iter_mut().find(|c| &c.name == name) {
             *column = retype_column(column, *kind);
         }
     }
-    match evaluate_filter(table, &view.filter) {
+    let mut measures = Vec::new();
+    if let Some(cube) = crate::warehouse::recognise(table).map_err(|e| e.to_string())? {
+        notices.push(cube.notice);
+        measures = cube.measures;
+        if !view.filter.clauses.contains(&cube.finest) {
+            view.filter.clauses.push(cube.finest);
+        }
+        view.weight.get_or_insert(cube.weight);
+        // Periods are the cube's wall-clock buckets: the trend reads them in UTC.
+        if let Some(Value::Object(trend)) = view.settings.get_mut("trend") {
+            trend.insert("utc_offset_minutes".into(), Value::from(0));
+            trend.insert("time_zone".into(), Value::Null);
+            if trend.get("time").and_then(Value::as_str).is_some_and(|t| table.column(t).is_none()) {
+                trend.insert("time".into(), Value::from(cube.time.clone()));
+            }
+        }
+    }
+    let rows = match evaluate_filter(table, &view.filter) {
         Ok(rows) => rows,
         Err(err) => {
             notices.push(format!("the filter was removed: {err}"));
             view.filter = Default::default();
             (0..table.n_rows as u32).collect()
         }
-    }
+    };
+    Ok((rows, measures))
 }
 
 /// The analyses a view sets up.

@@ -604,24 +604,56 @@ pub fn compile<'t>(table: &'t Table, expr: &Expr) -> Result<Compiled<'t>, FitErr
     Ok(Compiled { eval: build(table, expr)? })
 }
 
+/// How a SQL dialect writes what a rule needs: identifiers, strings, timestamps and a
+/// case-insensitive substring test. [`SqlStyle::ANSI`] is the rule's own translation;
+/// `crate::warehouse::sql` has one per warehouse.
+#[derive(Clone, Copy)]
+pub struct SqlStyle {
+    pub identifier: fn(&str) -> String,
+    pub string: fn(&str) -> String,
+    /// A timestamp literal from `YYYY-MM-DD HH:MM:SS[.fff]` (UTC).
+    pub timestamp: fn(&str) -> String,
+    /// `column` (already quoted) contains the lower-cased `needle`, ignoring case.
+    pub contains: fn(&str, &str) -> String,
+}
+
 /// `"name"` with embedded quotes doubled (ANSI identifiers).
-fn sql_identifier(name: &str) -> String {
+pub fn ansi_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-fn sql_string(text: &str) -> String {
+/// `'text'` with embedded quotes doubled (ANSI strings).
+pub fn ansi_string(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-fn sql_literal(column: Option<&Column>, value: &Literal) -> String {
+fn ansi_timestamp(text: &str) -> String {
+    format!("TIMESTAMP {}", ansi_string(text))
+}
+
+fn ansi_contains(column: &str, needle: &str) -> String {
+    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("LOWER({column}) LIKE {} ESCAPE '\\'", ansi_string(&format!("%{escaped}%")))
+}
+
+impl SqlStyle {
+    pub const ANSI: SqlStyle = SqlStyle { identifier: ansi_identifier, string: ansi_string, timestamp: ansi_timestamp, contains: ansi_contains };
+
+    /// `ms` as this style's timestamp literal.
+    pub fn timestamp_ms(&self, ms: i64) -> String {
+        (self.timestamp)(format_iso_ms(ms).replace('T', " ").trim_end_matches('Z'))
+    }
+}
+
+fn sql_literal(style: &SqlStyle, column: Option<&Column>, value: &Literal) -> String {
     match (column.map(|c| c.kind), value) {
         (Some(ColumnType::Timestamp), Literal::Text(t)) => match parse_timestamp_text(t) {
-            Some(ms) => format!("TIMESTAMP '{}'", format_iso_ms(ms).replace('T', " ").trim_end_matches('Z')),
-            None => sql_string(t),
+            Some(ms) => style.timestamp_ms(ms),
+            None => (style.string)(t),
         },
         (Some(ColumnType::Boolean), Literal::Text(t)) if matches!(t.to_ascii_lowercase().as_str(), "true" | "false") => t.to_ascii_uppercase(),
         (_, Literal::Number(n)) => super::table::format_float(*n),
-        (_, Literal::Text(t)) => sql_string(t),
+        (_, Literal::Text(t)) => (style.string)(t),
     }
 }
 
@@ -629,21 +661,29 @@ fn sql_literal(column: Option<&Column>, value: &Literal) -> String {
 /// (when given) types the literals (timestamps, booleans).
 pub fn to_sql(expr: &Expr, table: Option<&Table>) -> (String, Vec<String>) {
     let mut notes = Vec::new();
-    fn walk(expr: &Expr, table: Option<&Table>, notes: &mut Vec<String>, top: bool) -> String {
+    let sql = to_sql_in(&SqlStyle::ANSI, expr, table, &mut notes);
+    notes.push("Identifiers are in double quotes (ANSI); MySQL and BigQuery use backticks instead.".into());
+    notes.push("A condition on a NULL is unknown and the row is not flagged, as in Vigil.".into());
+    (sql, notes)
+}
+
+/// The rule as a condition in `style`, adding to `notes` what a reader of the SQL should know.
+pub fn to_sql_in(style: &SqlStyle, expr: &Expr, table: Option<&Table>, notes: &mut Vec<String>) -> String {
+    fn walk(style: &SqlStyle, expr: &Expr, table: Option<&Table>, notes: &mut Vec<String>, top: bool) -> String {
         let text = match expr {
-            Expr::And(parts) => parts.iter().map(|p| walk(p, table, notes, false)).collect::<Vec<_>>().join(" AND "),
-            Expr::Or(parts) => parts.iter().map(|p| walk(p, table, notes, false)).collect::<Vec<_>>().join(" OR "),
-            Expr::Not(inner) => return format!("NOT ({})", walk(inner, table, notes, true)),
+            Expr::And(parts) => parts.iter().map(|p| walk(style, p, table, notes, false)).collect::<Vec<_>>().join(" AND "),
+            Expr::Or(parts) => parts.iter().map(|p| walk(style, p, table, notes, false)).collect::<Vec<_>>().join(" OR "),
+            Expr::Not(inner) => return format!("NOT ({})", walk(style, inner, table, notes, true)),
             Expr::Cond(cond) => {
                 let column = table.and_then(|t| t.column(cond.column()));
-                let id = sql_identifier(cond.column());
+                let id = (style.identifier)(cond.column());
                 return match cond {
                     Cond::Compare { op, value, .. } => {
                         let op = if *op == CmpOp::Ne { "<>" } else { op.symbol() };
-                        format!("{id} {op} {}", sql_literal(column, value))
+                        format!("{id} {op} {}", sql_literal(style, column, value))
                     }
                     Cond::In { values, negate, .. } => {
-                        let list = values.iter().map(|v| sql_literal(column, v)).collect::<Vec<_>>().join(", ");
+                        let list = values.iter().map(|v| sql_literal(style, column, v)).collect::<Vec<_>>().join(", ");
                         format!("{id} {}IN ({list})", if *negate { "NOT " } else { "" })
                     }
                     Cond::Between { low, high, .. } => format!("{id} BETWEEN {} AND {}", super::table::format_float(*low), super::table::format_float(*high)),
@@ -657,18 +697,14 @@ pub fn to_sql(expr: &Expr, table: Option<&Table>) -> (String, Vec<String>) {
                         if !notes.iter().any(|n| n.starts_with("“contains”")) {
                             notes.push("“contains” is case-insensitive: LOWER(col) LIKE with ESCAPE '\\' (PostgreSQL and Snowflake also have ILIKE; BigQuery has no ESCAPE clause: use STRPOS(LOWER(col), …) > 0 there).".into());
                         }
-                        let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-                        format!("LOWER({id}) LIKE {} ESCAPE '\\'", sql_string(&format!("%{escaped}%")))
+                        (style.contains)(&id, &text.to_lowercase())
                     }
                 };
             }
         };
         if top { text } else { format!("({text})") }
     }
-    let sql = walk(expr, table, &mut notes, true);
-    notes.push("Identifiers are in double quotes (ANSI); MySQL and BigQuery use backticks instead.".into());
-    notes.push("A condition on a NULL is unknown and the row is not flagged, as in Vigil.".into());
-    (sql, notes)
+    walk(style, expr, table, notes, true)
 }
 
 #[cfg(test)]

@@ -11,3 +11,4 @@ pub mod load;
 pub mod sort;
 pub mod table;
 pub mod time;
+pub mod weights;

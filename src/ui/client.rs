@@ -185,7 +185,9 @@ fn handle(state: AppState, response: Response) {
                 // The worker starts a new table unfiltered and unsorted.
                 state.filter.set(Default::default());
                 state.sort.set(None);
+                state.weight.set(None);
                 state.matched.set(Some(summary.n_rows));
+                let cube = summary.cube.clone();
                 state.label_params.set(None);
                 state.intent.set(None);
                 state.page.set(None);
@@ -196,6 +198,18 @@ fn handle(state: AppState, response: Response) {
                 state.view_version.update(|v| *v += 1);
                 if let Some(hooks) = HOOKS.get() {
                     (hooks.loaded)(state);
+                }
+                // A cube is analysed over its finest rows, each standing for its events.
+                if let Some(cube) = cube {
+                    state.filter.update(|f| {
+                        if !f.clauses.contains(&cube.finest) {
+                            f.clauses.push(cube.finest);
+                        }
+                    });
+                    state.weight.update(|w| {
+                        w.get_or_insert(cube.weight);
+                    });
+                    apply_view(state);
                 }
             }
         }
@@ -215,9 +229,9 @@ fn handle(state: AppState, response: Response) {
         }
         Response::Step { id, phase, detail, fraction } => jobs::deliver(id, JobEvent::Step { phase, detail, fraction }),
         Response::Done { id, result, elapsed_ms, timings } => jobs::deliver(id, JobEvent::Done { result, elapsed_ms, timings }),
-        answer @ (Response::ClusterPoint { .. } | Response::ClusterSelect { .. } | Response::ClusterExport { .. } | Response::ExportRows { .. } | Response::ExportReports { .. }) => {
+        answer @ (Response::ClusterPoint { .. } | Response::ClusterSelect { .. } | Response::ClusterExport { .. } | Response::ExportRows { .. } | Response::ExportReports { .. } | Response::WarehouseSql { .. }) => {
             let id = match &answer {
-                Response::ClusterPoint { id, .. } | Response::ClusterSelect { id, .. } | Response::ClusterExport { id, .. } | Response::ExportRows { id, .. } | Response::ExportReports { id, .. } => *id,
+                Response::ClusterPoint { id, .. } | Response::ClusterSelect { id, .. } | Response::ClusterExport { id, .. } | Response::ExportRows { id, .. } | Response::ExportReports { id, .. } | Response::WarehouseSql { id, .. } => *id,
                 _ => return,
             };
             if let Some(callback) = ANSWERS.with_borrow_mut(|answers| answers.remove(&id)) {
@@ -225,10 +239,14 @@ fn handle(state: AppState, response: Response) {
             }
         }
         Response::Rows { start, rows, .. } => state.page.set(Some(RowPage { start, rows })),
-        Response::View { matched, error, .. } => {
+        Response::View { matched, error, weight_error, .. } => {
             state.matched.set(Some(matched));
             if let Some(message) = error {
                 state.filter.set(Default::default());
+                state.error.set(Some(message));
+            }
+            if let Some(message) = weight_error {
+                state.weight.set(None);
                 state.error.set(Some(message));
             }
             state.view_version.update(|v| *v += 1);
@@ -279,7 +297,8 @@ pub fn load(state: AppState, source: DataSource, file: Option<File>) {
 pub fn apply_view(state: AppState) {
     let filter = state.filter.get_untracked();
     let sort = state.sort.get_untracked();
-    send(Request::SetView { filter, sort }, None);
+    let weight = state.weight.get_untracked();
+    send(Request::SetView { filter, sort, weight }, None);
 }
 
 /// Re-types a column in the worker and remembers the choice for the view's link.

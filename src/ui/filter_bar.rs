@@ -128,6 +128,43 @@ pub fn FilterBar() -> impl IntoView {
             </span>
         </div>
         {move || editing.get().then(|| view! { <FilterEditor on_done=move || editing.set(false)/> })}
+        <WeightBar/>
+    }
+}
+
+/// How many events each row stands for: one each, or a number column (a cube's `events`, an
+/// exported `count`, a sample's weight). Offered when a column looks like one; says which
+/// analyses count rows once.
+#[component]
+fn WeightBar() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let numbers = move || state.summary.with(|s| s.as_ref().map(|s| s.columns.iter().filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float)).map(|c| c.name.clone()).collect::<Vec<_>>()).unwrap_or_default());
+    let set = move |weight: Option<String>| {
+        state.weight.set(weight);
+        client::apply_view(state);
+    };
+    let proposed = move || state.summary.with(|s| s.as_ref().and_then(|s| s.proposed_weight.clone())).filter(|_| state.weight.with(Option::is_none));
+    let shown = move || state.weight.with(Option::is_some) || proposed().is_some() || state.summary.with(|s| s.as_ref().is_some_and(|s| s.cube.is_some()));
+    view! {
+        <Show when=shown>
+            <div class="weight-bar small" data-testid="weight-bar">
+                <label>"Each row is "
+                    <select data-testid="weight-select" prop:value=move || state.weight.get().unwrap_or_default()
+                        on:change=move |ev| { let v = event_target_value(&ev); set((!v.is_empty()).then_some(v)) }>
+                        <option value="">"one event"</option>
+                        {move || numbers().into_iter().map(|name| view! { <option value=name.clone()>{format!("“{name}” events")}</option> }).collect_view()}
+                    </select>
+                </label>
+                {move || proposed().map(|name| view! {
+                    <span class="muted">"The rows look aggregated. "</span>
+                    <button class="button tiny" data-testid="weight-use" on:click=move |_| set(Some(name.clone()))>{format!("Weigh by {}", name)}</button>
+                })}
+                {move || state.weight.with(Option::is_some).then(|| view! {
+                    <span class="muted" data-testid="weight-note">{format!("Counted once per row: {}.", crate::analysis::registry::unweighted_titles().join(", "))}</span>
+                })}
+                {move || state.summary.with(|s| s.as_ref().and_then(|s| s.cube.as_ref().map(|c| c.notice.clone()))).map(|notice| view! { <p class="muted" data-testid="cube-notice">{notice}</p> })}
+            </div>
+        </Show>
     }
 }
 

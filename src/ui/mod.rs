@@ -13,6 +13,7 @@ mod jobs;
 mod panels;
 mod share;
 mod state;
+mod warehouse;
 
 use wasm_bindgen::JsCast;
 

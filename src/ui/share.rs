@@ -122,6 +122,7 @@ fn apply(state: AppState, view: &mut ViewState) {
     }
     state.filter.set(view.filter.clone());
     state.sort.set(view.sort.clone());
+    state.weight.set(view.weight.clone());
     client::apply_view(state);
     let mut settings = std::mem::take(&mut view.settings);
     for link in TABS.iter().filter_map(|tab| tab.link.as_ref()) {
@@ -147,6 +148,7 @@ fn current_view(state: AppState) -> Option<ViewState> {
         types: state.type_overrides.get(),
         filter: state.filter.get(),
         sort: state.sort.get(),
+        weight: state.weight.get(),
         settings,
     })
 }

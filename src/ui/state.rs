@@ -88,6 +88,8 @@ pub struct AppState {
     pub filter: RwSignal<Filter>,
     /// The grid's sort order.
     pub sort: RwSignal<Option<SortKey>>,
+    /// The column saying how many events each row stands for (`None`: one each).
+    pub weight: RwSignal<Option<String>>,
     /// Rows passing the filter, once the worker has evaluated it.
     pub matched: RwSignal<Option<usize>>,
     /// Bumped whenever the worker's view changed, so the grid re-requests its rows and the
@@ -123,6 +125,7 @@ impl AppState {
             page: RwSignal::new(None),
             filter: RwSignal::new(Filter::default()),
             sort: RwSignal::new(None),
+            weight: RwSignal::new(None),
             matched: RwSignal::new(None),
             view_version: RwSignal::new(0),
             column_values: RwSignal::new(None),

@@ -19,6 +19,7 @@ use crate::analysis::contract::{Progress as AnalysisProgress, Stopped};
 use crate::analysis::registry::{run_any, AnyParams, AnyReport};
 use crate::data::builder::retype_column;
 use crate::data::demo::demo_csv;
+use crate::analysis::contract::Weights;
 use crate::data::filter::{evaluate_filter, Filter, Selection};
 use crate::data::load::{memory_check, LoadError, LoadOptions, LoadReport, MemoryReading, TableLoader};
 use crate::data::table::Table;
@@ -38,6 +39,10 @@ struct State {
     summary: Option<TableSummary>,
     filter: Filter,
     sort: Option<SortKey>,
+    /// The weight column and each row's weight (checked when chosen).
+    weight: Option<(String, Rc<Vec<f64>>)>,
+    /// A cube's measures: they aggregate events rather than describe them.
+    measures: Rc<Vec<String>>,
     /// The rows the grid shows: those passing `filter`, ordered by `sort`.
     view: Selection,
     /// Requests the UI asked to cancel.
@@ -96,7 +101,24 @@ impl State {
     fn view_response(&mut self, id: u64) -> Response {
         let error = self.rebuild_view();
         let total = self.table.as_ref().map_or(0, |t| t.n_rows);
-        Response::View { id, matched: self.view.len(), total, error }
+        Response::View { id, matched: self.view.len(), total, error, weight_error: None }
+    }
+
+    /// Sets the weight column (`None`: one event per row); a column that cannot weigh the
+    /// rows is refused, with why.
+    fn set_weight(&mut self, column: Option<String>) -> Option<String> {
+        if self.weight.as_ref().map(|(c, _)| c) == column.as_ref() {
+            return None;
+        }
+        self.weight = None;
+        let (Some(column), Some(table)) = (column, &self.table) else { return None };
+        match crate::data::weights::weight_column(table, &column) {
+            Ok(weights) => {
+                self.weight = Some((column, Rc::new(weights)));
+                None
+            }
+            Err(err) => Some(format!("The weight column was removed: {err}.")),
+        }
     }
 }
 
@@ -186,12 +208,24 @@ fn handle_message(state: &Shared, data: &JsValue) {
             };
             post(&response);
         }
-        Request::SetView { filter, sort } => {
+        Request::SetView { filter, sort, weight } => {
             let mut state = state.borrow_mut();
             state.filter = filter;
             state.sort = sort;
-            let response = state.view_response(id);
+            let weight_error = state.set_weight(weight);
+            let mut response = state.view_response(id);
+            if let Response::View { weight_error: slot, .. } = &mut response {
+                *slot = weight_error;
+            }
             post(&response);
+        }
+        Request::WarehouseSql { ask } => {
+            let state = state.borrow();
+            let result = match &state.table {
+                Some(table) => warehouse_sql(table, &state, &ask),
+                None => Err("There is no data loaded.".into()),
+            };
+            post(&Response::WarehouseSql { id, result });
         }
         Request::SetType { column, kind } => {
             let mut guard = state.borrow_mut();
@@ -314,6 +348,21 @@ fn rows_csv(table: &crate::data::table::Table, rows: &[u32]) -> Result<String, S
     String::from_utf8(out).map_err(|_| "The rows are not valid text.".to_string())
 }
 
+/// The warehouse query for the view on screen (its filter and weight) and the periods asked.
+fn warehouse_sql(table: &Table, state: &State, ask: &crate::protocol::SqlAsk) -> Result<crate::warehouse::sql::Query, String> {
+    use crate::warehouse::sql::{cube_sql, sample_sql, SAMPLE_PER_PERIOD};
+    let time = ask
+        .time
+        .clone()
+        .or_else(|| crate::analysis::trend::default_time_column(table.columns.iter().map(|c| (c.name.as_str(), c.kind))))
+        .ok_or("The data has no time column to make periods of.")?;
+    let weight = state.weight.as_ref().map(|(c, _)| c.clone());
+    let mut spec = crate::warehouse::CubeSpec::for_view(table, &time, ask.granularity, ask.utc_offset_minutes, ask.time_zone.clone(), weight, state.filter.clone()).map_err(|e| e.to_string())?;
+    spec.top = ask.top;
+    let table_name = if ask.table.trim().is_empty() { "events" } else { ask.table.trim() };
+    if ask.sample { sample_sql(&spec, ask.dialect, table_name, Some(table), SAMPLE_PER_PERIOD, 1) } else { cube_sql(&spec, ask.dialect, table_name, Some(table)) }.map_err(|e| e.to_string())
+}
+
 /// Runs an analysis of the registry over the table and view as they are now, reporting its
 /// steps; answers `Done` with its report, or why there is none (failed, cancelled, or the data
 /// changed meanwhile).
@@ -321,14 +370,18 @@ async fn run_job(state: Shared, id: u64, params: AnyParams) {
     let started = now_ms();
     let snapshot = {
         let guard = state.borrow();
-        guard.table.clone().map(|table| (table, guard.view.clone(), guard.generation))
+        guard.table.clone().map(|table| (table, guard.view.clone(), guard.generation, guard.weight.clone(), guard.measures.clone()))
     };
-    let Some((table, rows, generation)) = snapshot else {
+    let Some((table, rows, generation, weight, measures)) = snapshot else {
         post(&Response::Done { id, result: Err(JobError::NoData), elapsed_ms: 0.0, timings: Vec::new() });
         return;
     };
+    let weights = match &weight {
+        Some((column, values)) => Weights::per_row(column, values).with_measures(&measures),
+        None => Weights::ONE,
+    };
     let mut progress = JobProgress::new(state.clone(), id, generation, started);
-    let outcome = run_any(&table, &rows, &params, &mut progress).await;
+    let outcome = run_any(&table, &rows, weights, &params, &mut progress).await;
     let timings = progress.finish();
     let mut guard = state.borrow_mut();
     let cancelled = guard.cancelled.contains(&id);
@@ -429,19 +482,29 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
     };
     let elapsed_ms = now_ms() - started;
     let response = match outcome {
-        Outcome::Done(report, source_bytes) => {
-            let summary = TableSummary::from_report(&report, source, source_bytes, elapsed_ms);
-            let mut state = state.borrow_mut();
-            state.table = Some(Rc::new(report.table));
-            state.summary = Some(summary.clone());
-            state.generation += 1;
-            state.reports.clear();
-            // A new table starts unfiltered and unsorted; the UI re-applies a view it wants.
-            state.filter = Filter::default();
-            state.sort = None;
-            state.rebuild_view();
-            Response::Loaded { id, summary }
-        }
+        Outcome::Done(mut report, source_bytes) => match crate::warehouse::recognise(&mut report.table) {
+            // A cube that is not sound is refused; the table loaded before stays.
+            Err(err) => Response::LoadFailed { id, message: format!("This file is a Vigil cube, but {err}.") },
+            Ok(cube) => {
+                let mut summary = TableSummary::from_report(&report, source, source_bytes, elapsed_ms);
+                let columns: Vec<(String, crate::data::table::ColumnType)> = summary.columns.iter().map(|c| (c.name.clone(), c.kind)).collect();
+                summary.proposed_weight = crate::data::weights::propose_weight(&columns);
+                let mut state = state.borrow_mut();
+                state.measures = Rc::new(cube.as_ref().map(|c| c.measures.clone()).unwrap_or_default());
+                summary.cube = cube;
+                state.table = Some(Rc::new(report.table));
+                state.summary = Some(summary.clone());
+                state.generation += 1;
+                state.reports.clear();
+                // A new table starts unfiltered, unsorted and unweighted; the UI re-applies a
+                // view it wants.
+                state.filter = Filter::default();
+                state.sort = None;
+                state.weight = None;
+                state.rebuild_view();
+                Response::Loaded { id, summary }
+            }
+        },
         Outcome::Failed(message) => Response::LoadFailed { id, message },
         Outcome::Cancelled => Response::Cancelled { id },
     };

@@ -25,3 +25,4 @@ mod rootcause_random;
 mod rootcause_truths;
 mod trend_incidents;
 mod trend_truths;
+mod warehouse;

@@ -1,6 +1,6 @@
 //! Root cause on the demo dataset: each injected incident's cause ranks first.
 
-use vigil::analysis::contract::{complete, Analysis, Progress, Stopped};
+use vigil::analysis::contract::{complete, Analysis, Progress, Stopped, Weights};
 use vigil::analysis::rootcause::{explain_change, RcaParams, Window};
 use vigil::analysis::series::Metric;
 use vigil::data::demo::{demo_csv, truths, DemoParams};
@@ -89,7 +89,7 @@ fn the_analysis_reports_its_steps_and_stops_when_told() {
     };
     // Every stage is reported, fractions only grow, and the result is the one-call result.
     let mut progress = Steps { stop_at: usize::MAX, seen: Vec::new() };
-    let stepped = complete(RootCause::run(&table, &rows, &params, &mut progress)).unwrap().unwrap();
+    let stepped = complete(RootCause::run(&table, &rows, Weights::ONE, &params, &mut progress)).unwrap().unwrap();
     assert_eq!(stepped, explain_change(&table, &rows, &params).unwrap());
     let seen = progress.seen;
     let stages: Vec<&str> = seen.iter().map(|s| s.0).fold(Vec::new(), |mut v, s| {
@@ -105,7 +105,7 @@ fn the_analysis_reports_its_steps_and_stops_when_told() {
     // Told to stop at any step, it stops there.
     for stop_at in [0, 5, seen.len() / 2, seen.len() - 1] {
         let mut progress = Steps { stop_at, seen: Vec::new() };
-        let result = complete(RootCause::run(&table, &rows, &params, &mut progress)).unwrap();
+        let result = complete(RootCause::run(&table, &rows, Weights::ONE, &params, &mut progress)).unwrap();
         assert_eq!(result, Err(RcaError::Stopped), "stopping at step {stop_at}");
         assert_eq!(progress.seen.len(), stop_at + 1);
     }

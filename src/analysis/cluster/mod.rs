@@ -22,7 +22,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress};
+use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress, Weights};
 use crate::data::table::{ColumnType, Table};
 
 pub use super::features::{Encoding, FeatureError, FeatureParams, FeatureSpec, MissingPolicy, Prepared, MAX_FEATURES, ONE_HOT_TOP};
@@ -208,6 +208,7 @@ pub struct Cluster;
 impl Analysis for Cluster {
     const NAME: &'static str = "clusters";
     const TITLE: &'static str = "Clusters";
+    const WEIGHTED: bool = false;
     type Params = ClusterParams;
     type Report = ClusterReport;
     type Error = ClusterError;
@@ -216,7 +217,7 @@ impl Analysis for Cluster {
         check_params(params)
     }
 
-    async fn run(table: &Table, rows: &[u32], params: &ClusterParams, progress: &mut impl Progress) -> Result<ClusterReport, ClusterError> {
+    async fn run(table: &Table, rows: &[u32], _weights: Weights<'_>, params: &ClusterParams, progress: &mut impl Progress) -> Result<ClusterReport, ClusterError> {
         progress.step("features", "Reading features", 0.0).await?;
         let prepared = super::features::prepare_features(table, rows, &params.feature_params())?;
         let mut fitter = Fitter::new(&prepared, params);

@@ -5,7 +5,7 @@ use rustc_hash::FxHashMap;
 
 use super::stats::values_of;
 use super::{RcaError, RcaParams, Totals, DISCRETE_VALUES, MAX_VALUES, MISSING_LABEL, NUMERIC_BUCKETS, ROWS_PER_STEP};
-use crate::analysis::contract::Progress;
+use crate::analysis::contract::{Progress, Weights};
 use crate::analysis::series::Metric;
 use crate::data::filter::{evaluate_filter, Clause, Filter};
 use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value, MISSING_CODE};
@@ -19,12 +19,12 @@ pub(super) struct Dimension {
 }
 
 /// Per-value accumulators: (baseline, incident) of the metric's numerator and denominator and
-/// row counts.
+/// events (rows, or their summed weights).
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Acc {
     pub(super) num: [f64; 2],
     pub(super) den: [f64; 2],
-    pub(super) rows: [u64; 2],
+    pub(super) rows: [f64; 2],
     /// Rates and ratios: the incident numerator expected had every cell (combination of all
     /// dimensions) kept its baseline rate at its incident denominator.
     pub(super) expected: f64,
@@ -46,24 +46,27 @@ impl Acc {
         Acc {
             num: [self.num[0] - part.num[0], self.num[1] - part.num[1]],
             den: [self.den[0] - part.den[0], self.den[1] - part.den[1]],
-            rows: [self.rows[0].saturating_sub(part.rows[0]), self.rows[1].saturating_sub(part.rows[1])],
+            rows: [(self.rows[0] - part.rows[0]).max(0.0), (self.rows[1] - part.rows[1]).max(0.0)],
             expected: self.expected - part.expected,
         }
     }
 
-    pub(super) fn add(&mut self, window: usize, num: f64, den: f64) {
+    /// Adds a row standing for `weight` events (`num` and `den` are already weighted).
+    pub(super) fn add(&mut self, window: usize, num: f64, den: f64, weight: f64) {
         if let (Some(n), Some(d), Some(r)) = (self.num.get_mut(window), self.den.get_mut(window), self.rows.get_mut(window)) {
             *n += num;
             *d += den;
-            *r += 1;
+            *r += weight;
         }
     }
 }
 
-/// Rows of the two windows with their metric values.
+/// Rows of the two windows with their metric values (weighted: a row of weight w adds w times
+/// its value).
 pub(super) struct Rows {
     /// Table row of each window row.
     pub(super) table_rows: Vec<u32>,
+    pub(super) weight: Vec<f64>,
     pub(super) window: Vec<u8>,
     pub(super) num: Vec<f64>,
     pub(super) den: Vec<f64>,
@@ -118,6 +121,20 @@ pub(super) fn category_dimension(column: &Column, rows: &[u32]) -> Result<Dimens
     if labels.len() < 2 {
         return Err("a single value in these windows".into());
     }
+    // Codes in the order of the labels, not of the rows, so that the same data in another row
+    // order (or aggregated) breaks ties the same way.
+    let mut order: Vec<u32> = (0..labels.len() as u32).collect();
+    order.sort_by(|&a, &b| labels.get(a as usize).cmp(&labels.get(b as usize)));
+    let mut new_code = vec![0u32; labels.len()];
+    for (rank, &old) in order.iter().enumerate() {
+        if let Some(slot) = new_code.get_mut(old as usize) {
+            *slot = rank as u32;
+        }
+    }
+    for code in codes.iter_mut() {
+        *code = new_code.get(*code as usize).copied().unwrap_or(*code);
+    }
+    let labels: Vec<String> = order.iter().filter_map(|&old| labels.get(old as usize).cloned()).collect();
     let clauses = labels
         .iter()
         .map(|label| {
@@ -131,24 +148,34 @@ pub(super) fn category_dimension(column: &Column, rows: &[u32]) -> Result<Dimens
     Ok(Dimension { column: column.name.clone(), labels, clauses, codes })
 }
 
-/// Quantile buckets of a numeric column over the window rows: `[lo, hi)` labels.
-pub(super) fn numeric_dimension(column: &Column, rows: &[u32]) -> Result<Dimension, String> {
+/// Quantile buckets of a numeric column over the window rows (of the weighted distribution):
+/// `[lo, hi)` labels.
+pub(super) fn numeric_dimension(column: &Column, rows: &[u32], weights: Weights<'_>) -> Result<Dimension, String> {
     let values: Vec<Option<f64>> = rows.iter().map(|&r| column.numeric(r as usize)).collect();
-    let mut sorted: Vec<f64> = values.iter().flatten().copied().collect();
+    let mut sorted: Vec<(f64, f64)> = rows.iter().zip(&values).filter_map(|(&r, v)| v.map(|v| (v, weights.of(r)))).filter(|&(_, w)| w > 0.0).collect();
     if sorted.is_empty() {
         return Err("no values in these windows".into());
     }
-    sorted.sort_unstable_by(f64::total_cmp);
-    let mut distinct = sorted.clone();
+    sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let mut distinct: Vec<f64> = sorted.iter().map(|&(v, _)| v).collect();
     distinct.dedup();
     if distinct.len() <= DISCRETE_VALUES {
         return Ok(discrete_dimension(column, &values, &distinct));
     }
+    // The value at event k·W/buckets (a row of weight w is w events).
+    let total: f64 = sorted.iter().map(|&(_, w)| w).sum();
+    let at = |k: f64| {
+        let mut cumulative = 0.0;
+        sorted.iter().find(|&&(_, w)| {
+            cumulative += w;
+            k < cumulative
+        })
+    };
     let mut edges: Vec<f64> = (1..NUMERIC_BUCKETS)
-        .filter_map(|k| sorted.get(k * sorted.len() / NUMERIC_BUCKETS).copied())
+        .filter_map(|k| at((k as f64 * total / NUMERIC_BUCKETS as f64).floor()).map(|&(v, _)| v))
         .collect();
     edges.dedup();
-    if let Some(&min) = sorted.first() {
+    if let Some(&(min, _)) = sorted.first() {
         edges.retain(|&e| e > min);
     }
     if edges.is_empty() {
@@ -246,14 +273,14 @@ pub(super) struct Cube {
 
 impl Cube {
     /// Selects the rows of the two windows among `rows`, stepping `progress` as it reads.
-    pub(super) async fn select(table: &Table, rows: &[u32], params: &RcaParams, progress: &mut impl Progress) -> Result<Cube, RcaError> {
+    pub(super) async fn select(table: &Table, rows: &[u32], weights: Weights<'_>, params: &RcaParams, progress: &mut impl Progress) -> Result<Cube, RcaError> {
         let time = table.column(&params.time_column).ok_or_else(|| RcaError::UnknownColumn(params.time_column.clone()))?;
         let ColumnData::Timestamp { ms, valid } = &time.data else { return Err(RcaError::NotTime(params.time_column.clone())) };
         let parts = metric_parts(table, &params.metric)?;
         let is_rate = params.metric.is_rate();
         let scale = params.incident.len() as f64 / params.baseline.len() as f64;
         let incident_fraction = params.incident.len() as f64 / (params.incident.len() + params.baseline.len()) as f64;
-        let mut window_rows = Rows { table_rows: Vec::new(), window: Vec::new(), num: Vec::new(), den: Vec::new(), time: Vec::new() };
+        let mut window_rows = Rows { table_rows: Vec::new(), weight: Vec::new(), window: Vec::new(), num: Vec::new(), den: Vec::new(), time: Vec::new() };
         let mut total = Acc::default();
         for (n, &row) in rows.iter().enumerate() {
             if n % ROWS_PER_STEP == 0 {
@@ -271,24 +298,27 @@ impl Cube {
             } else {
                 continue;
             };
-            let num = match (parts.value, &parts.hits) {
-                (Some(column), _) => column.numeric(r).unwrap_or(0.0),
-                (None, Some(hits)) => f64::from(u8::from(hits.get(r).copied().unwrap_or(false))),
-                (None, None) => 1.0,
-            };
+            let weight = weights.of(row);
+            let num = weight
+                * match (parts.value, &parts.hits) {
+                    (Some(column), _) => column.numeric(r).unwrap_or(0.0),
+                    (None, Some(hits)) => f64::from(u8::from(hits.get(r).copied().unwrap_or(false))),
+                    (None, None) => 1.0,
+                };
             // A ratio's row without a denominator weighs nothing.
-            let den = parts.denominator.map_or(1.0, |column| column.numeric(r).unwrap_or(0.0));
-            total.add(window, num, den);
+            let den = weight * parts.denominator.map_or(1.0, |column| column.numeric(r).unwrap_or(0.0));
+            total.add(window, num, den, weight);
             window_rows.table_rows.push(row);
+            window_rows.weight.push(weight);
             window_rows.time.push(t);
             window_rows.window.push(window as u8);
             window_rows.num.push(num);
             window_rows.den.push(den);
         }
-        if total.rows[0] == 0 {
+        if total.rows[0] <= 0.0 {
             return Err(RcaError::NoRows("baseline".to_string()));
         }
-        if total.rows[1] == 0 {
+        if total.rows[1] <= 0.0 {
             return Err(RcaError::NoRows("incident".to_string()));
         }
         // Counts and sums: the baseline is scaled to the volume expected in the incident window,
@@ -300,7 +330,7 @@ impl Cube {
         if delta.abs() <= f64::EPSILON * base_total.abs().max(1.0) {
             return Err(RcaError::NoChange);
         }
-        let totals = Totals { baseline: base_total, incident: inc_total, delta, baseline_rows: total.rows[0], incident_rows: total.rows[1], scale };
+        let totals = Totals { baseline: base_total, incident: inc_total, delta, baseline_rows: events(total.rows[0]), incident_rows: events(total.rows[1]), scale };
         Ok(Cube { rows: window_rows, total, totals, is_rate, scale, incident_fraction })
     }
 
@@ -314,10 +344,20 @@ impl Cube {
         self.rows.num.get(i).copied().unwrap_or(0.0)
     }
 
-    /// Metric denominator of window row `i` (1 but for ratios).
+    /// Weight of window row `i`.
+    pub(super) fn weight_of(&self, i: usize) -> f64 {
+        self.rows.weight.get(i).copied().unwrap_or(1.0)
+    }
+
+    /// Metric denominator of window row `i` (its weight but for ratios).
     pub(super) fn den_of(&self, i: usize) -> f64 {
         self.rows.den.get(i).copied().unwrap_or(1.0)
     }
+}
+
+/// Events as a whole number for the report (exact for counts; a sample's weights rounded).
+pub(super) fn events(weight: f64) -> u64 {
+    weight.round().max(0.0) as u64
 }
 
 /// The baseline's scale to the incident window by weekday (UTC): the metric expected in each
@@ -363,20 +403,20 @@ fn seasonal_scale(rows: &Rows, params: &RcaParams) -> Option<f64> {
 
 /// The dimensions to explain by, coded per window row (`window_rows`: their table rows), and the
 /// columns left out with why.
-pub(super) async fn dimensions(table: &Table, params: &RcaParams, window_rows: &[u32], progress: &mut impl Progress) -> Result<(Vec<Dimension>, Vec<(String, String)>), RcaError> {
+pub(super) async fn dimensions(table: &Table, params: &RcaParams, window_rows: &[u32], weights: Weights<'_>, progress: &mut impl Progress) -> Result<(Vec<Dimension>, Vec<(String, String)>), RcaError> {
     let metric_columns = params.metric.columns();
     let mut skipped: Vec<(String, String)> = Vec::new();
     let mut dims: Vec<Dimension> = Vec::new();
     let chosen: Vec<&Column> = match &params.dimensions {
         Some(names) => names.iter().map(|n| table.column(n).ok_or_else(|| RcaError::UnknownColumn(n.clone()))).collect::<Result<_, _>>()?,
-        None => table.columns.iter().filter(|c| c.name != params.time_column && !metric_columns.contains(&c.name.as_str())).collect(),
+        None => table.columns.iter().filter(|c| c.name != params.time_column && !metric_columns.contains(&c.name.as_str()) && weights.describes_events(&c.name)).collect(),
     };
     let n_chosen = chosen.len();
     for (k, column) in chosen.into_iter().enumerate() {
         progress.step("dimensions", "Grouping by each column", 0.2 + 0.4 * k as f64 / n_chosen.max(1) as f64).await?;
         let built = match column.kind {
             ColumnType::Category | ColumnType::Boolean => category_dimension(column, window_rows),
-            ColumnType::Integer | ColumnType::Float => numeric_dimension(column, window_rows),
+            ColumnType::Integer | ColumnType::Float => numeric_dimension(column, window_rows, weights),
             ColumnType::Identifier | ColumnType::Text | ColumnType::Timestamp => {
                 if params.dimensions.is_some() {
                     Err(format!("a {} column does not group rows", column.kind.label()))

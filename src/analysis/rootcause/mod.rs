@@ -25,7 +25,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress};
+use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress, Weights};
 use super::series::Metric;
 use crate::data::filter::{Clause, FilterError};
 use crate::data::table::{ColumnType, Table};
@@ -71,7 +71,7 @@ const MIN_SPECIFICITY: f64 = 0.2;
 /// A second root cause must carry at least this share of the change.
 const SECOND_CAUSE_SHARE: f64 = 0.1;
 /// Fewer baseline rows than this and a segment's own baseline mix is too thin to compare with.
-const MIN_BASELINE_ROWS: u64 = 30;
+const MIN_BASELINE_ROWS: f64 = 30.0;
 /// Label of missing values.
 pub const MISSING_LABEL: &str = "(missing)";
 
@@ -291,6 +291,7 @@ pub struct RootCause;
 impl Analysis for RootCause {
     const NAME: &'static str = "rca";
     const TITLE: &'static str = "Root cause";
+    const WEIGHTED: bool = true;
     type Params = RcaParams;
     type Report = RcaReport;
     type Error = RcaError;
@@ -311,8 +312,8 @@ impl Analysis for RootCause {
         Ok(())
     }
 
-    async fn run(table: &Table, rows: &[u32], params: &RcaParams, progress: &mut impl Progress) -> Result<RcaReport, RcaError> {
-        explain_in_steps(table, rows, params, progress).await
+    async fn run(table: &Table, rows: &[u32], weights: Weights<'_>, params: &RcaParams, progress: &mut impl Progress) -> Result<RcaReport, RcaError> {
+        explain_in_steps(table, rows, weights, params, progress).await
     }
 }
 
@@ -326,9 +327,9 @@ const ROWS_PER_STEP: usize = 1 << 18;
 
 /// [`explain_change`] in steps (after [`RootCause::check`]): it steps `progress` every
 /// [`ROWS_PER_STEP`] rows read, per dimension coded and per beam candidate extended.
-async fn explain_in_steps(table: &Table, rows: &[u32], params: &RcaParams, progress: &mut impl Progress) -> Result<RcaReport, RcaError> {
-    let cube = Cube::select(table, rows, params, progress).await?;
-    let (dims, skipped) = cube::dimensions(table, params, &cube.rows.table_rows, progress).await?;
+async fn explain_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, params: &RcaParams, progress: &mut impl Progress) -> Result<RcaReport, RcaError> {
+    let cube = Cube::select(table, rows, weights, params, progress).await?;
+    let (dims, skipped) = cube::dimensions(table, params, &cube.rows.table_rows, weights, progress).await?;
     let search = Search::new(cube, dims);
     let mut dimensions = search.adtributor(params.explain_share);
     dimensions.sort_by(|a, b| b.surprise.total_cmp(&a.surprise).then_with(|| a.column.cmp(&b.column)));
@@ -426,8 +427,8 @@ mod tests {
 
     #[test]
     fn rate_effects_add_up_to_the_change() {
-        let total = Acc { num: [30.0, 60.0], den: [100.0, 120.0], rows: [100, 120], expected: 0.0 };
-        let parts = [Acc { num: [10.0, 40.0], den: [50.0, 80.0], rows: [50, 80], expected: 0.0 }, Acc { num: [20.0, 20.0], den: [50.0, 40.0], rows: [50, 40], expected: 0.0 }];
+        let total = Acc { num: [30.0, 60.0], den: [100.0, 120.0], rows: [100.0, 120.0], expected: 0.0 };
+        let parts = [Acc { num: [10.0, 40.0], den: [50.0, 80.0], rows: [50.0, 80.0], expected: 0.0 }, Acc { num: [20.0, 20.0], den: [50.0, 40.0], rows: [50.0, 40.0], expected: 0.0 }];
         let sum: f64 = parts.iter().map(|p| segment_rate_contribution(p, &total)).sum();
         assert!((sum - (60.0 / 120.0 - 30.0 / 100.0)).abs() < 1e-12);
     }

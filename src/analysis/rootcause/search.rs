@@ -56,7 +56,7 @@ impl Search {
 
     /// Adds window row `i` to `acc`.
     pub(super) fn add_row(&self, acc: &mut Acc, i: usize) {
-        acc.add(self.cube.window_of(i), self.cube.num_of(i), self.cube.den_of(i));
+        acc.add(self.cube.window_of(i), self.cube.num_of(i), self.cube.den_of(i), self.cube.weight_of(i));
         acc.expected += self.expected.get(i).copied().unwrap_or(0.0);
     }
 
@@ -95,7 +95,7 @@ impl Search {
                     self.add_row(acc, i);
                 }
             }
-            for (code, acc) in accs.into_iter().enumerate().filter(|(_, acc)| acc.rows[0] + acc.rows[1] > 0) {
+            for (code, acc) in accs.into_iter().enumerate().filter(|(_, acc)| acc.rows[0] + acc.rows[1] > 0.0) {
                 let mut extended = key.clone();
                 extended.push((d, code as u32));
                 extended.sort_unstable();
@@ -209,7 +209,7 @@ impl Search {
     /// the added value's share of the whole baseline.
     fn concentrates(&self, parent: &Acc, child: &Acc, added: &(usize, u32), tried: usize) -> bool {
         let total = &self.cube.total;
-        let unit = ((total.num[0] + total.num[1]) / (total.rows[0] + total.rows[1]).max(1) as f64).abs().max(f64::MIN_POSITIVE);
+        let unit = ((total.num[0] + total.num[1]) / (total.rows[0] + total.rows[1]).max(1.0)).abs().max(f64::MIN_POSITIVE);
         let (b, k) = ((child.num[0] / unit).max(0.0), (child.num[1] / unit).max(0.0));
         let (rest_b, rest_k) = (((parent.num[0] - child.num[0]) / unit).max(0.0), ((parent.num[1] - child.num[1]) / unit).max(0.0));
         let up = self.delta() > 0.0;
@@ -236,7 +236,7 @@ impl Search {
             return true;
         }
         let total = &self.cube.total;
-        let unit = ((total.num[0] + total.num[1]) / (total.rows[0] + total.rows[1]).max(1) as f64).abs().max(f64::MIN_POSITIVE);
+        let unit = ((total.num[0] + total.num[1]) / (total.rows[0] + total.rows[1]).max(1.0)).abs().max(f64::MIN_POSITIVE);
         let (b, k) = ((union.num[0] / unit).max(0.0), (union.num[1] / unit).max(0.0));
         let (rest_b, rest_k) = (((parent.num[0] - union.num[0]) / unit).max(0.0), ((parent.num[1] - union.num[1]) / unit).max(0.0));
         let (share_b, share_k) = (b / (b + rest_b).max(f64::MIN_POSITIVE), k / (k + rest_k).max(f64::MIN_POSITIVE));
@@ -453,7 +453,7 @@ impl Search {
                 sibling.push((d, code));
                 sibling.sort_unstable();
                 let acc = self.acc_of(&sibling);
-                if acc.rows[0] + acc.rows[1] > 0 {
+                if acc.rows[0] + acc.rows[1] > 0.0 {
                     out.push((sibling, acc));
                 }
             }
@@ -499,8 +499,8 @@ impl Search {
                 score: if share > 0.0 { share.min(1.0 / share) * specificity } else { 0.0 },
                 p_value,
                 significant: p_value < ALPHA,
-                baseline_rows: acc.rows[0],
-                incident_rows: acc.rows[1],
+                baseline_rows: super::cube::events(acc.rows[0]),
+                incident_rows: super::cube::events(acc.rows[1]),
             }
         };
         let mut in_key_order: Vec<&(Key, Acc)> = found.iter().collect();

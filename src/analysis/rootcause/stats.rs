@@ -98,8 +98,8 @@ pub(super) fn p_value(acc: &Acc, is_rate: bool, incident_fraction: f64, increase
         return (2.0 * (1.0 - distrs::Normal::cdf(z.abs(), 0.0, 1.0))).clamp(0.0, 1.0);
     }
     // Rows in the incident window given all the segment's rows: Binomial(n, share of time).
-    let n = acc.rows[0] + acc.rows[1];
-    let k = acc.rows[1];
+    let n = super::cube::events(acc.rows[0] + acc.rows[1]);
+    let k = super::cube::events(acc.rows[1]).min(n);
     let tail = if increase { binomial_upper_tail(k, n, incident_fraction) } else { binomial_upper_tail(n - k, n, 1.0 - incident_fraction) };
     (2.0 * tail).min(1.0)
 }

@@ -11,7 +11,7 @@ pub use windows::{baseline_before, baseline_span_ms, default_time_column, found_
 
 use serde::{Deserialize, Serialize};
 
-use super::contract::{Analysis, Progress};
+use super::contract::{Analysis, Progress, Weights};
 use super::series::{build_series_in_steps, Series, SeriesError};
 use crate::data::table::Table;
 
@@ -29,6 +29,7 @@ pub struct Trend;
 impl Analysis for Trend {
     const NAME: &'static str = "trend";
     const TITLE: &'static str = "Trend";
+    const WEIGHTED: bool = true;
     type Params = TrendSettings;
     type Report = TrendReport;
     type Error = SeriesError;
@@ -37,8 +38,8 @@ impl Analysis for Trend {
         params.series_params().map(|_| ())
     }
 
-    async fn run(table: &Table, rows: &[u32], params: &TrendSettings, progress: &mut impl Progress) -> Result<TrendReport, SeriesError> {
-        let series = build_series_in_steps(table, rows, &params.series_params()?, progress).await?;
+    async fn run(table: &Table, rows: &[u32], weights: Weights<'_>, params: &TrendSettings, progress: &mut impl Progress) -> Result<TrendReport, SeriesError> {
+        let series = build_series_in_steps(table, rows, weights, &params.series_params()?, progress).await?;
         progress.step("models", "Decomposing, forecasting, finding anomalies", 0.8).await?;
         let analysis = analyze_series(&series, &params.model_params());
         Ok(TrendReport { series, analysis })

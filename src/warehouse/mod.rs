@@ -1,0 +1,332 @@
+//! The cube contract: the one table shape a warehouse (or Vigil itself) aggregates events into,
+//! so that trends, incidents and root cause run on data of any size from a small result.
+//!
+//! ```text
+//! ts_bucket | dim_1 … dim_k | grouping_id | events | measure_1 … measure_m
+//! ```
+//!
+//! * `ts_bucket`: the start of the period in the view's zone, as a wall-clock timestamp without
+//!   zone (read it in UTC at the view's granularity).
+//! * `dim_i`: each dimension as text; its top values are kept and the rest folded into
+//!   `(other)` (stated in the query). NULL is a missing value in the finest rows, "rolled up"
+//!   in the others: `grouping_id` says which.
+//! * `grouping_id`: `Σ GROUPING(dim_i)·2^(k−1−i)`: 0 for the finest rows (every dimension), 2^k − 1
+//!   for the period's total. Only the finest rows are analysed; the totals check them.
+//! * `events`: the events of the cell (the weight of its row).
+//! * `measure_j`: per event, `SUM(x)/events`, so that the weighted sum gives back `SUM(x)`
+//!   exactly, and ratios of two measures stay exact.
+//!
+//! [`sql`] writes the query producing it; [`aggregate_csv`] computes it from loaded rows (the
+//! reference the warehouse's answer is compared with); [`recognise`] checks a loaded cube.
+
+pub mod sql;
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::contract::Weights;
+use crate::analysis::series::{Granularity, Zone};
+use crate::data::filter::{evaluate_filter, Clause, Filter};
+use crate::data::table::{format_float, ColumnData, ColumnType, Table, Value};
+use crate::data::time::{civil_from_days, days_from_civil, format_iso_ms, DAY_MS, HOUR_MS};
+pub use crate::data::weights::EVENTS;
+
+pub const TS_BUCKET: &str = "ts_bucket";
+pub const GROUPING_ID: &str = "grouping_id";
+/// The value a dimension's rare values are folded into.
+pub const OTHER: &str = "(other)";
+/// Values kept per dimension by default.
+pub const DEFAULT_TOP: usize = 1_000;
+
+/// What the cube aggregates: the view's time, dimensions, measures and filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CubeSpec {
+    pub time: String,
+    /// Never `Auto` (see [`CubeSpec::for_view`]).
+    pub granularity: Granularity,
+    pub utc_offset_minutes: i32,
+    pub time_zone: Option<String>,
+    pub dimensions: Vec<String>,
+    pub measures: Vec<String>,
+    /// The source's own weight column, when its rows are already weighted.
+    pub weight: Option<String>,
+    pub filter: Filter,
+    /// Values kept per dimension; the rest are `(other)`.
+    pub top: usize,
+}
+
+/// Why a cube cannot be made or read; rows are 1-based, as on screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum CubeError {
+    #[error("the cube needs {0}")]
+    Choose(String),
+    #[error("there is no column “{0}”")]
+    UnknownColumn(String),
+    #[error("“{column}” is {kind}, not {wanted}")]
+    WrongType { column: String, kind: String, wanted: String },
+    #[error("{0}")]
+    Filter(String),
+    #[error("the cube's {column} is {value} in row {row}{more}: {why}")]
+    BadRow { column: String, row: usize, value: String, more: String, why: String },
+    #[error("the cube's total for {bucket} (row {row}) is {total} {what}, but its finest rows add up to {parts}: the rolled-up rows disagree with their parts")]
+    Disagree { bucket: String, row: usize, what: String, total: String, parts: String },
+}
+
+impl CubeSpec {
+    /// The cube of a view over `table`: its time column and granularity (`Auto` resolved over
+    /// the data's span), every category and boolean column as a dimension (but the time, the
+    /// weight and ids), every number column as a measure.
+    pub fn for_view(table: &Table, time: &str, granularity: Granularity, utc_offset_minutes: i32, time_zone: Option<String>, weight: Option<String>, filter: Filter) -> Result<CubeSpec, CubeError> {
+        let column = table.column(time).ok_or_else(|| CubeError::UnknownColumn(time.to_string()))?;
+        let ColumnData::Timestamp { ms, valid } = &column.data else {
+            return Err(CubeError::WrongType { column: time.to_string(), kind: column.kind.label().to_string(), wanted: "a timestamp".into() });
+        };
+        let granularity = if granularity == Granularity::Auto {
+            let times = ms.iter().enumerate().filter(|&(r, _)| valid.get(r)).map(|(_, &t)| t);
+            let (lo, hi) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+            Granularity::Auto.resolve(hi.saturating_sub(lo).max(0))
+        } else {
+            granularity
+        };
+        let is_weight = |name: &str| weight.as_deref() == Some(name);
+        let dimensions = table.columns.iter().filter(|c| c.name != time && matches!(c.kind, ColumnType::Category | ColumnType::Boolean)).map(|c| c.name.clone()).collect();
+        let measures = table.columns.iter().filter(|c| !is_weight(&c.name) && matches!(c.kind, ColumnType::Integer | ColumnType::Float)).map(|c| c.name.clone()).collect();
+        Ok(CubeSpec { time: time.to_string(), granularity, utc_offset_minutes, time_zone, dimensions, measures, weight, filter, top: DEFAULT_TOP })
+    }
+
+    fn zone(&self) -> Result<Zone, CubeError> {
+        Zone::new(self.utc_offset_minutes, self.time_zone.as_deref()).map_err(|e| CubeError::Choose(e.to_string()))
+    }
+}
+
+/// The local wall-clock start (as ms read in UTC) of the period holding local time `local_ms`.
+pub fn bucket_start(granularity: Granularity, local_ms: i64) -> i64 {
+    match granularity {
+        Granularity::Hour => local_ms.div_euclid(HOUR_MS) * HOUR_MS,
+        Granularity::Day | Granularity::Auto => local_ms.div_euclid(DAY_MS) * DAY_MS,
+        // Day 0 (1970-01-01) was a Thursday: weeks start on Monday.
+        Granularity::Week => ((local_ms.div_euclid(DAY_MS) + 3).div_euclid(7) * 7 - 3) * DAY_MS,
+        Granularity::Month => {
+            let (y, m, _) = civil_from_days(local_ms.div_euclid(DAY_MS));
+            days_from_civil(y, m, 1) * DAY_MS
+        }
+    }
+}
+
+/// The cube of `rows` (each standing for its weight) as CSV in the contract's shape, rows in
+/// the order of their period, then finest before total, then dimension values: the reference a
+/// warehouse's cube is compared with, and what a file too large to hold becomes.
+pub fn aggregate_csv(table: &Table, rows: &[u32], weights: Weights<'_>, spec: &CubeSpec) -> Result<String, CubeError> {
+    let zone = spec.zone()?;
+    let time = table.column(&spec.time).ok_or_else(|| CubeError::UnknownColumn(spec.time.clone()))?;
+    let ColumnData::Timestamp { ms, valid } = &time.data else {
+        return Err(CubeError::WrongType { column: spec.time.clone(), kind: time.kind.label().to_string(), wanted: "a timestamp".into() });
+    };
+    let dims = spec.dimensions.iter().map(|d| table.column(d).ok_or_else(|| CubeError::UnknownColumn(d.clone()))).collect::<Result<Vec<_>, _>>()?;
+    let measures = spec.measures.iter().map(|m| table.column(m).ok_or_else(|| CubeError::UnknownColumn(m.clone()))).collect::<Result<Vec<_>, _>>()?;
+
+    let selected = evaluate_filter(table, &spec.filter).map_err(|e| CubeError::Filter(e.to_string()))?;
+    let mut passes = vec![false; table.n_rows];
+    for row in selected {
+        if let Some(p) = passes.get_mut(row as usize) {
+            *p = true;
+        }
+    }
+    let rows: Vec<u32> = rows.iter().copied().filter(|&r| passes.get(r as usize).copied().unwrap_or(false) && valid.get(r as usize)).collect();
+    // Each dimension's kept values: the `top` with most events (ties by text).
+    let text = |column: &crate::data::table::Column, row: u32| match column.value(row as usize) {
+        Value::Missing => None,
+        value => Some(value.display()),
+    };
+    let mut kept: Vec<rustc_hash::FxHashSet<String>> = Vec::new();
+    for column in &dims {
+        let mut totals: FxHashMap<String, f64> = FxHashMap::default();
+        for &row in &rows {
+            if let Some(value) = text(column, row) {
+                *totals.entry(value).or_default() += weights.of(row);
+            }
+        }
+        let mut ranked: Vec<(String, f64)> = totals.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        kept.push(ranked.into_iter().take(spec.top).map(|(v, _)| v).collect());
+    }
+    // (bucket, dimension values) → events, Σ measure·weight (`None` while no row had a value,
+    // as SQL's SUM of NULLs is NULL).
+    type Cell = (f64, Vec<Option<f64>>);
+    type Key = (i64, Vec<Option<String>>);
+    let mut cells: FxHashMap<Key, Cell> = FxHashMap::default();
+    let mut totals: FxHashMap<i64, Cell> = FxHashMap::default();
+    for &row in &rows {
+        let Some(&t) = ms.get(row as usize) else { continue };
+        let bucket = bucket_start(spec.granularity, zone.local_ms(t));
+        let key: Vec<Option<String>> = dims
+            .iter()
+            .zip(&kept)
+            .map(|(column, keep)| text(column, row).map(|v| if keep.contains(&v) { v } else { OTHER.to_string() }))
+            .collect();
+        let weight = weights.of(row);
+        for cell in [cells.entry((bucket, key)).or_insert_with(|| (0.0, vec![None; measures.len()])), totals.entry(bucket).or_insert_with(|| (0.0, vec![None; measures.len()]))] {
+            cell.0 += weight;
+            for (sum, column) in cell.1.iter_mut().zip(&measures) {
+                if let Some(x) = column.numeric(row as usize) {
+                    *sum.get_or_insert(0.0) += x * weight;
+                }
+            }
+        }
+    }
+    let mut finest: Vec<(Key, Cell)> = cells.into_iter().collect();
+    finest.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header: Vec<&str> = std::iter::once(TS_BUCKET).chain(spec.dimensions.iter().map(String::as_str)).chain([GROUPING_ID, EVENTS]).chain(spec.measures.iter().map(String::as_str)).collect();
+    let write = |out: &mut csv::Writer<Vec<u8>>, bucket: i64, values: &[Option<String>], gid: u64, cell: &Cell| {
+        let iso = format_iso_ms(bucket);
+        let mut record: Vec<String> = vec![iso.trim_end_matches('Z').replace('T', " ")];
+        record.extend(values.iter().map(|v| v.clone().unwrap_or_default()));
+        record.push(gid.to_string());
+        record.push(format_float(cell.0));
+        // A measure with no value in the cell stays empty (as SUM of NULLs is NULL).
+        record.extend(cell.1.iter().map(|&s| match s {
+            Some(s) if cell.0 > 0.0 => format_float(s / cell.0),
+            _ => String::new(),
+        }));
+        out.write_record(&record)
+    };
+    let csv_error = |e: csv::Error| CubeError::Choose(format!("the cube could not be written: {e}"));
+    out.write_record(&header).map_err(csv_error)?;
+    let all_rolled_up = (1u64 << dims.len().min(63)) - 1;
+    let mut buckets: Vec<i64> = totals.keys().copied().collect();
+    buckets.sort_unstable();
+    let mut at = 0;
+    let none: Vec<Option<String>> = vec![None; dims.len()];
+    for bucket in buckets {
+        while let Some(((b, values), cell)) = finest.get(at).filter(|((b, _), _)| *b == bucket) {
+            write(&mut out, *b, values, 0, cell).map_err(csv_error)?;
+            at += 1;
+        }
+        if let Some(cell) = totals.get(&bucket) {
+            write(&mut out, bucket, &none, all_rolled_up, cell).map_err(csv_error)?;
+        }
+    }
+    let bytes = out.into_inner().map_err(|e| CubeError::Choose(format!("the cube could not be written: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| CubeError::Choose(e.to_string()))
+}
+
+/// A loaded table recognised as a cube: what the view should use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CubeInfo {
+    /// The rows to analyse: the finest (`grouping_id = 0`), as a filter clause the view shows.
+    pub finest: Clause,
+    pub weight: String,
+    pub time: String,
+    pub dimensions: Vec<String>,
+    /// The measures and the grouping id: columns that aggregate events rather than describe
+    /// them (see [`crate::analysis::contract::Weights::with_measures`]).
+    pub measures: Vec<String>,
+    /// Said on load: what is exact on the cube and what is not.
+    pub notice: String,
+}
+
+/// Whether `table` is a cube (it has `ts_bucket`, `grouping_id` and `events`) and, if so, that
+/// it is sound: events are whole numbers, 0 or more, and each period's total row (when
+/// present) agrees with its finest rows. The contract's columns are first read as their types
+/// (a few distinct grouping ids load as a category). `Ok(None)`: not a cube.
+pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
+    if [TS_BUCKET, GROUPING_ID, EVENTS].iter().any(|name| table.column(name).is_none()) {
+        return Ok(None);
+    }
+    for column in table.columns.iter_mut() {
+        let kind = match column.name.as_str() {
+            TS_BUCKET => ColumnType::Timestamp,
+            GROUPING_ID => ColumnType::Integer,
+            EVENTS if column.kind != ColumnType::Float => ColumnType::Integer,
+            _ => continue,
+        };
+        if column.kind != kind {
+            let retyped = crate::data::builder::retype_column(column, kind);
+            // A column that does not read as its type keeps its own, and is refused below.
+            if retyped.count_valid() == column.count_valid() {
+                *column = retyped;
+            }
+        }
+    }
+    let table = &*table;
+    let (Some(ts), Some(gid), Some(events)) = (table.column(TS_BUCKET), table.column(GROUPING_ID), table.column(EVENTS)) else { return Ok(None) };
+    let want = |column: &crate::data::table::Column, ok: bool, wanted: &str| {
+        if ok { Ok(()) } else { Err(CubeError::WrongType { column: column.name.clone(), kind: column.kind.label().to_string(), wanted: wanted.into() }) }
+    };
+    want(ts, ts.kind == ColumnType::Timestamp, "a timestamp")?;
+    want(gid, gid.kind == ColumnType::Integer, "an integer")?;
+    want(events, matches!(events.kind, ColumnType::Integer | ColumnType::Float), "a number")?;
+    let known = [TS_BUCKET, GROUPING_ID, EVENTS];
+    let rest = || table.columns.iter().filter(|c| !known.contains(&c.name.as_str()));
+    let dimensions: Vec<String> = rest().filter(|c| !matches!(c.kind, ColumnType::Integer | ColumnType::Float)).map(|c| c.name.clone()).collect();
+    let measures: Vec<String> = rest().filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float)).map(|c| c.name.clone()).collect();
+    // Events: present, whole, not negative.
+    let mut bad: Vec<(usize, String, &str)> = Vec::new();
+    for row in 0..table.n_rows {
+        match events.numeric(row) {
+            None => bad.push((row, "missing".into(), "every cell needs its number of events")),
+            Some(e) if !e.is_finite() || e < 0.0 => bad.push((row, format_float(e), "a number of events is 0 or more")),
+            Some(e) if e.fract() != 0.0 => bad.push((row, format_float(e), "a cube counts events in whole numbers (a sample's weights belong in a weight column, not a cube)")),
+            Some(_) => {}
+        }
+        if bad.len() > 3 {
+            break;
+        }
+        if gid.numeric(row).is_none() || ts.value(row) == Value::Missing {
+            bad.push((row, "missing".into(), "every cube row has its period and grouping id"));
+        }
+    }
+    if let Some((row, value, why)) = bad.first() {
+        let more = match bad.len() {
+            1 => String::new(),
+            n => format!(" (and in rows {})", bad.iter().skip(1).take(n - 1).map(|(r, _, _)| (r + 1).to_string()).collect::<Vec<_>>().join(", ")),
+        };
+        return Err(CubeError::BadRow { column: EVENTS.into(), row: row + 1, value: value.clone(), more, why: (*why).to_string() });
+    }
+    // Totals against their parts: events exactly, measures·events to 1e-9.
+    let all_rolled_up = (1i64 << dimensions.len().min(62)) - 1;
+    let mut parts: FxHashMap<i64, (f64, Vec<f64>)> = FxHashMap::default();
+    let mut total_rows: Vec<(usize, i64)> = Vec::new();
+    let ColumnData::Timestamp { ms, .. } = &ts.data else { return Ok(None) };
+    for row in 0..table.n_rows {
+        let (Some(g), Some(&bucket), Some(e)) = (gid.numeric(row), ms.get(row), events.numeric(row)) else { continue };
+        if g == 0.0 {
+            let cell = parts.entry(bucket).or_insert_with(|| (0.0, vec![0.0; measures.len()]));
+            cell.0 += e;
+            for (sum, name) in cell.1.iter_mut().zip(&measures) {
+                *sum += table.column(name).and_then(|c| c.numeric(row)).unwrap_or(0.0) * e;
+            }
+        } else if g == all_rolled_up as f64 {
+            total_rows.push((row, bucket));
+        }
+    }
+    for (row, bucket) in total_rows {
+        let (part_events, part_sums) = parts.get(&bucket).cloned().unwrap_or((0.0, vec![0.0; measures.len()]));
+        let total = events.numeric(row).unwrap_or(0.0);
+        let bucket_text = format_iso_ms(bucket);
+        if total != part_events {
+            return Err(CubeError::Disagree { bucket: bucket_text, row: row + 1, what: "events".into(), total: format_float(total), parts: format_float(part_events) });
+        }
+        for (name, part) in measures.iter().zip(part_sums) {
+            let sum = table.column(name).and_then(|c| c.numeric(row)).unwrap_or(0.0) * total;
+            if (sum - part).abs() > 1e-9 * sum.abs().max(part.abs()).max(1.0) {
+                return Err(CubeError::Disagree { bucket: bucket_text, row: row + 1, what: format!("in the sum of {name}"), total: format_float(sum), parts: format_float(part) });
+            }
+        }
+    }
+    let notice = format!(
+        "This is a Vigil cube: each row stands for its “{EVENTS}”, and only the finest rows ({GROUPING_ID} = 0) are analysed (the period totals were checked against them). Counts, sums, rates and ratios are exact; means, medians and p95 of a measure are over cells, not events, and distinct counts only count the values of a dimension."
+    );
+    Ok(Some(CubeInfo {
+        finest: Clause::InSet { column: GROUPING_ID.into(), values: vec!["0".into()], negate: false },
+        weight: EVENTS.into(),
+        time: TS_BUCKET.into(),
+        dimensions,
+        measures: measures.into_iter().chain([GROUPING_ID.to_string()]).collect(),
+        notice,
+    }))
+}
+
+#[cfg(test)]
+mod tests;

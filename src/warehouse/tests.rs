@@ -1,0 +1,97 @@
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failing unwrap is a failing test
+use super::sql::{cube_sql, sample_sql, Dialect};
+use super::*;
+use crate::analysis::contract::Weights;
+use crate::data::load::{load_bytes, LoadOptions};
+
+fn table(csv: &str) -> Table {
+    load_bytes(csv.as_bytes(), LoadOptions::default()).unwrap().table
+}
+
+const EVENTS_CSV: &str = "at,country,spam,views\n\
+2026-03-02T23:30:00Z,BR,true,10\n\
+2026-03-02T10:00:00Z,BR,false,\n\
+2026-03-02T11:00:00Z,US,false,4\n\
+2026-03-03T01:00:00Z,ID,true,2\n\
+2026-03-03T02:00:00Z,,false,6\n";
+
+fn spec(t: &Table, top: usize, offset: i32) -> CubeSpec {
+    let mut spec = CubeSpec::for_view(t, "at", Granularity::Day, offset, None, None, Filter::default()).unwrap();
+    spec.top = top;
+    spec
+}
+
+#[test]
+fn the_view_becomes_a_cube_of_its_dimensions_and_measures() {
+    let t = table(EVENTS_CSV);
+    let s = spec(&t, 1, 0);
+    assert_eq!((s.dimensions.as_slice(), s.measures.as_slice()), (["country".to_string(), "spam".to_string()].as_slice(), ["views".to_string()].as_slice()));
+    let rows: Vec<u32> = (0..t.n_rows as u32).collect();
+    let csv = aggregate_csv(&t, &rows, Weights::ONE, &s).unwrap();
+    // The top country is BR (2 events), the top spam value false (3): US, ID and true fold
+    // into (other); a missing country stays missing. Measures are per event, a cell without
+    // any value has none, and the total is Σ views over its events: (4 + 10) / 3.
+    assert_eq!(
+        csv,
+        "ts_bucket,country,spam,grouping_id,events,views\n\
+2026-03-02 00:00:00,(other),false,0,1,4\n\
+2026-03-02 00:00:00,BR,(other),0,1,10\n\
+2026-03-02 00:00:00,BR,false,0,1,\n\
+2026-03-02 00:00:00,,,3,3,4.666666666666667\n\
+2026-03-03 00:00:00,,false,0,1,6\n\
+2026-03-03 00:00:00,(other),(other),0,1,2\n\
+2026-03-03 00:00:00,,,3,2,4\n"
+    );
+    // Three hours east, the 23:30 row moves to the next day.
+    let east = aggregate_csv(&t, &rows, Weights::ONE, &spec(&t, 1, 180)).unwrap();
+    assert!(east.contains("2026-03-03 00:00:00,,,3,3,"), "{east}");
+}
+
+#[test]
+fn a_cube_is_recognised_and_checked() {
+    let t = table(EVENTS_CSV);
+    let rows: Vec<u32> = (0..t.n_rows as u32).collect();
+    let mut cube = table(&aggregate_csv(&t, &rows, Weights::ONE, &spec(&t, 10, 0)).unwrap());
+    let info = recognise(&mut cube).unwrap().unwrap();
+    assert_eq!((info.weight.as_str(), info.time.as_str()), (EVENTS, TS_BUCKET));
+    assert_eq!(info.dimensions, ["country", "spam"]);
+    assert_eq!(info.measures, ["views", GROUPING_ID]);
+    assert!(recognise(&mut t.clone()).unwrap().is_none());
+
+    let bad = |csv: &str| recognise(&mut table(csv)).unwrap_err().to_string();
+    let head = "ts_bucket,country,grouping_id,events\n";
+    let e = bad(&format!("{head}2026-03-02,BR,0,2\n2026-03-02,US,0,-1\n2026-03-02,,1,1\n"));
+    assert!(e.contains("row 2") && e.contains("0 or more"), "{e}");
+    let e = bad(&format!("{head}2026-03-02,BR,0,2.5\n2026-03-02,,1,2.5\n"));
+    assert!(e.contains("row 1") && e.contains("whole numbers"), "{e}");
+    let e = bad(&format!("{head}2026-03-02,BR,0,2\n2026-03-02,US,0,3\n2026-03-02,,1,6\n"));
+    assert!(e.contains("row 3") && e.contains("is 6 events") && e.contains("add up to 5"), "{e}");
+    let e = bad("ts_bucket,country,grouping_id,events,views\n2026-03-02,BR,0,2,1\n2026-03-02,,1,2,2\n");
+    assert!(e.contains("sum of views"), "{e}");
+}
+
+#[test]
+fn every_dialect_writes_its_own_time_quoting_and_strings() {
+    let t = table(EVENTS_CSV);
+    let mut s = spec(&t, 50, 330);
+    s.filter = Filter { clauses: vec![Clause::InSet { column: "country".into(), values: vec!["O'Hara".into()], negate: true }, Clause::Contains { column: "country".into(), text: "B".into() }] };
+    let sql = |s: &CubeSpec, d: Dialect| cube_sql(s, d, "db.events", Some(&t)).unwrap().sql;
+    let spark = sql(&s, Dialect::Spark);
+    assert!(spark.contains("DATE_TRUNC('DAY', `at` + INTERVAL 330 MINUTES)"), "{spark}");
+    assert!(spark.contains("'O\\'Hara'") && spark.contains("instr(lower(CAST(`country` AS STRING)), 'b') > 0"), "{spark}");
+    assert!(spark.contains("GROUP BY GROUPING SETS ((`ts_bucket`, `country`, `spam`), (`ts_bucket`))"), "{spark}");
+    assert!(spark.contains("GROUPING(`country`) * 2 + GROUPING(`spam`) * 1 AS `grouping_id`"), "{spark}");
+    let duck = sql(&s, Dialect::DuckDb);
+    assert!(duck.contains("date_trunc('day', \"at\" + INTERVAL (330) MINUTE)") && duck.contains("'O''Hara'"), "{duck}");
+    assert!(sql(&s, Dialect::BigQuery).contains("DATETIME_TRUNC(DATETIME_ADD(DATETIME(`at`), INTERVAL 330 MINUTE), DAY)"));
+    assert!(sql(&s, Dialect::Trino).contains("date_trunc('day', \"at\" + INTERVAL '330' MINUTE)"));
+    assert!(sql(&s, Dialect::Snowflake).contains("DATE_TRUNC('DAY', DATEADD(MINUTE, 330, \"at\"))"));
+    s.time_zone = Some("America/Sao_Paulo".into());
+    s.granularity = Granularity::Week;
+    assert!(sql(&s, Dialect::BigQuery).contains("DATETIME_TRUNC(DATETIME(`at`, 'America/Sao_Paulo'), ISOWEEK)"));
+    assert!(sql(&s, Dialect::DuckDb).contains("date_trunc('week', timezone('America/Sao_Paulo', timezone('UTC', \"at\")))"));
+    let sample = sample_sql(&s, Dialect::Spark, "db.events", Some(&t), 100, 7).unwrap();
+    assert!(sample.sql.contains("rand(7)") && sample.sql.contains("vigil_w0 / vigil_p AS vigil_weight"), "{}", sample.sql);
+    assert_eq!(Dialect::from_name("Presto"), Some(Dialect::Trino));
+    assert_eq!(Dialect::from_name("oracle"), None);
+}
