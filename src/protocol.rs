@@ -84,26 +84,6 @@ pub enum Request {
     /// The last report of each analysis, as the JSON document `vigil analyze` writes, with
     /// `notes` (the data, the filter, the link).
     ExportReports { notes: Vec<String> },
-    /// The SQL that makes a warehouse compute the view's cube (or a weighted sample of its
-    /// rows), with the view's filter and weight and these periods.
-    WarehouseSql { ask: SqlAsk },
-}
-
-/// What "Aggregate in your warehouse" asks for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SqlAsk {
-    pub dialect: crate::warehouse::sql::Dialect,
-    /// The events' table, as the warehouse names it.
-    pub table: String,
-    /// Values kept per dimension.
-    pub top: usize,
-    /// A weighted sample of the rows instead of the cube.
-    pub sample: bool,
-    /// The time column (the default one when `None`).
-    pub time: Option<String>,
-    pub granularity: crate::analysis::series::Granularity,
-    pub utc_offset_minutes: i32,
-    pub time_zone: Option<String>,
 }
 
 /// Which points of the cluster map to turn into a filter.
@@ -143,7 +123,6 @@ pub enum Response {
     /// is dropped and explained in `error`.
     /// `error`: the filter was removed; `weight_error`: the weight column was.
     View { id: u64, matched: usize, total: usize, error: Option<String>, weight_error: Option<String> },
-    WarehouseSql { id: u64, result: Result<crate::warehouse::sql::Query, String> },
     /// The summary was completed or changed (distinct counts after a load, a re-typed column).
     Summary { id: u64, summary: TableSummary },
     ColumnValues { id: u64, column: String, values: Vec<(String, usize)>, distinct: usize },

@@ -56,16 +56,17 @@ pub fn weight_column(table: &Table, column: &str) -> Result<Vec<f64>, WeightErro
 pub const EVENTS: &str = "events";
 
 /// Names that say "each row is this many events".
-const WEIGHT_NAMES: &[&str] = &["n", "cnt", "count", "events", "weight", "num_events", "event_count", "row_count", "n_events"];
+const WEIGHT_NAMES: &[&str] = &["n", "cnt", "count", "events", "weight", "num_events", "event_count", "events_count", "row_count", "n_events", "n_rows"];
 
-/// The column the loader proposes as a weight: a number column named like a count (`n`,
-/// `cnt`, `count`, `events`, `weight`, …, or ending in `_count` / `_weight`), preferring the
-/// cube's `events`. `None` when no column looks like one.
+/// The column the loader proposes as a weight: a number column named like a count of events
+/// (`n`, `cnt`, `count`, `events`, `weight`, `event_count`, …, or ending in `_weight`; not any
+/// `_count`: a `follower_count` describes the row), preferring the cube's `events`. `None` when
+/// no column looks like one.
 pub fn propose_weight(columns: &[(String, ColumnType)]) -> Option<String> {
     let numeric = |kind: &ColumnType| matches!(kind, ColumnType::Integer | ColumnType::Float);
     let named = |name: &str| {
         let lower = name.to_ascii_lowercase();
-        WEIGHT_NAMES.contains(&lower.as_str()) || lower.ends_with("_count") || lower.ends_with("_weight")
+        WEIGHT_NAMES.contains(&lower.as_str()) || lower.ends_with("_weight")
     };
     let candidates: Vec<&String> = columns.iter().filter(|(name, kind)| numeric(kind) && named(name)).map(|(name, _)| name).collect();
     candidates.iter().find(|name| name.as_str() == EVENTS).or(candidates.first()).map(|name| (*name).clone())
@@ -99,5 +100,6 @@ mod tests {
         assert_eq!(propose_weight(&cols(&[("n", ColumnType::Integer), ("events", ColumnType::Integer)])), Some("events".into()));
         assert_eq!(propose_weight(&cols(&[("count", ColumnType::Category), ("views", ColumnType::Integer)])), None);
         assert_eq!(propose_weight(&cols(&[("sample_weight", ColumnType::Float)])), Some("sample_weight".into()));
+        assert_eq!(propose_weight(&cols(&[("follower_count", ColumnType::Integer)])), None);
     }
 }

@@ -65,7 +65,7 @@ pub fn App() -> impl IntoView {
                         }
                     })
                     .collect_view()}
-                <span class="tab-actions"><CopyLink/><ReportButton/><JsonButton/><super::warehouse::SqlButton/></span>
+                <span class="tab-actions"><CopyLink/><ReportButton/><JsonButton/></span>
             </nav>
             <main class="content">
                 {move || has_data.get().then(|| view! { <FilterBar/> })}

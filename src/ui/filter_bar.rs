@@ -133,38 +133,45 @@ pub fn FilterBar() -> impl IntoView {
 }
 
 /// How many events each row stands for: one each, or a number column (a cube's `events`, an
-/// exported `count`, a sample's weight). Offered when a column looks like one; says which
-/// analyses count rows once.
+/// exported `count`, a sample's weight). Shown when rows are weighted, when a column looks like a
+/// count of events (proposed, never applied unasked) and for a cube; says which analyses count
+/// rows once. One reactive block with few view types: the UI module has a first-paint budget.
 #[component]
 fn WeightBar() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let numbers = move || state.summary.with(|s| s.as_ref().map(|s| s.columns.iter().filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float)).map(|c| c.name.clone()).collect::<Vec<_>>()).unwrap_or_default());
-    let set = move |weight: Option<String>| {
-        state.weight.set(weight);
-        client::apply_view(state);
-    };
-    let proposed = move || state.summary.with(|s| s.as_ref().and_then(|s| s.proposed_weight.clone())).filter(|_| state.weight.with(Option::is_none));
-    let shown = move || state.weight.with(Option::is_some) || proposed().is_some() || state.summary.with(|s| s.as_ref().is_some_and(|s| s.cube.is_some()));
-    view! {
-        <Show when=shown>
+    move || {
+        let summary = state.summary.get()?;
+        let weight = state.weight.get();
+        let proposed = summary.proposed_weight.clone().filter(|_| weight.is_none());
+        let notice = summary.cube.as_ref().map(|c| c.notice.clone());
+        let note = match (&weight, &proposed) {
+            (Some(_), _) => format!("Counted once per row: {}.", crate::analysis::registry::unweighted_titles().join(", ")),
+            (None, Some(name)) => format!("The rows look aggregated: choose “{name}” if it is each row's number of events."),
+            (None, None) if notice.is_none() => return None,
+            (None, None) => String::new(),
+        };
+        let options = summary
+            .columns
+            .iter()
+            .filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float))
+            .map(|c| view! { <option value=c.name.clone() selected=weight.as_deref() == Some(c.name.as_str())>{format!("“{}” events", c.name)}</option> })
+            .collect_view();
+        Some(view! {
             <div class="weight-bar small" data-testid="weight-bar">
                 <label>"Each row is "
-                    <select data-testid="weight-select" prop:value=move || state.weight.get().unwrap_or_default()
-                        on:change=move |ev| { let v = event_target_value(&ev); set((!v.is_empty()).then_some(v)) }>
-                        <option value="">"one event"</option>
-                        {move || numbers().into_iter().map(|name| view! { <option value=name.clone()>{format!("“{name}” events")}</option> }).collect_view()}
+                    <select data-testid="weight-select" on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        state.weight.set((!v.is_empty()).then_some(v));
+                        client::apply_view(state);
+                    }>
+                        <option value="" selected=weight.is_none()>"one event"</option>
+                        {options}
                     </select>
                 </label>
-                {move || proposed().map(|name| view! {
-                    <span class="muted">"The rows look aggregated. "</span>
-                    <button class="button tiny" data-testid="weight-use" on:click=move |_| set(Some(name.clone()))>{format!("Weigh by {}", name)}</button>
-                })}
-                {move || state.weight.with(Option::is_some).then(|| view! {
-                    <span class="muted" data-testid="weight-note">{format!("Counted once per row: {}.", crate::analysis::registry::unweighted_titles().join(", "))}</span>
-                })}
-                {move || state.summary.with(|s| s.as_ref().and_then(|s| s.cube.as_ref().map(|c| c.notice.clone()))).map(|notice| view! { <p class="muted" data-testid="cube-notice">{notice}</p> })}
+                <span class="muted" data-testid="weight-note">{note}</span>
+                {notice.map(|n| view! { <p class="muted" data-testid="cube-notice">{n}</p> })}
             </div>
-        </Show>
+        })
     }
 }
 

@@ -13,7 +13,6 @@ mod jobs;
 mod panels;
 mod share;
 mod state;
-mod warehouse;
 
 use wasm_bindgen::JsCast;
 

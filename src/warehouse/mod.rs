@@ -42,7 +42,7 @@ pub const DEFAULT_TOP: usize = 1_000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CubeSpec {
     pub time: String,
-    /// Never `Auto` (see [`CubeSpec::for_view`]).
+    /// The periods (`Auto` is read as days).
     pub granularity: Granularity,
     pub utc_offset_minutes: i32,
     pub time_zone: Option<String>,
@@ -73,21 +73,16 @@ pub enum CubeError {
 }
 
 impl CubeSpec {
-    /// The cube of a view over `table`: its time column and granularity (`Auto` resolved over
-    /// the data's span), every category and boolean column as a dimension (but the time, the
+    /// The cube of a view over `table`: its time column and granularity (days for `Auto`: a
+    /// daily cube serves weekly and monthly trends too), every category and boolean column as a dimension (but the time, the
     /// weight and ids), every number column as a measure.
     pub fn for_view(table: &Table, time: &str, granularity: Granularity, utc_offset_minutes: i32, time_zone: Option<String>, weight: Option<String>, filter: Filter) -> Result<CubeSpec, CubeError> {
         let column = table.column(time).ok_or_else(|| CubeError::UnknownColumn(time.to_string()))?;
-        let ColumnData::Timestamp { ms, valid } = &column.data else {
+        if column.kind != ColumnType::Timestamp {
             return Err(CubeError::WrongType { column: time.to_string(), kind: column.kind.label().to_string(), wanted: "a timestamp".into() });
-        };
-        let granularity = if granularity == Granularity::Auto {
-            let times = ms.iter().enumerate().filter(|&(r, _)| valid.get(r)).map(|(_, &t)| t);
-            let (lo, hi) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
-            Granularity::Auto.resolve(hi.saturating_sub(lo).max(0))
-        } else {
-            granularity
-        };
+        }
+        // Days serve every coarser view too (weeks and months are made of them in the app).
+        let granularity = if granularity == Granularity::Auto { Granularity::Day } else { granularity };
         let is_weight = |name: &str| weight.as_deref() == Some(name);
         let dimensions = table.columns.iter().filter(|c| c.name != time && matches!(c.kind, ColumnType::Category | ColumnType::Boolean)).map(|c| c.name.clone()).collect();
         let measures = table.columns.iter().filter(|c| !is_weight(&c.name) && matches!(c.kind, ColumnType::Integer | ColumnType::Float)).map(|c| c.name.clone()).collect();

@@ -219,14 +219,6 @@ fn handle_message(state: &Shared, data: &JsValue) {
             }
             post(&response);
         }
-        Request::WarehouseSql { ask } => {
-            let state = state.borrow();
-            let result = match &state.table {
-                Some(table) => warehouse_sql(table, &state, &ask),
-                None => Err("There is no data loaded.".into()),
-            };
-            post(&Response::WarehouseSql { id, result });
-        }
         Request::SetType { column, kind } => {
             let mut guard = state.borrow_mut();
             let state = &mut *guard;
@@ -346,21 +338,6 @@ fn rows_csv(table: &crate::data::table::Table, rows: &[u32]) -> Result<String, S
         ));
     }
     String::from_utf8(out).map_err(|_| "The rows are not valid text.".to_string())
-}
-
-/// The warehouse query for the view on screen (its filter and weight) and the periods asked.
-fn warehouse_sql(table: &Table, state: &State, ask: &crate::protocol::SqlAsk) -> Result<crate::warehouse::sql::Query, String> {
-    use crate::warehouse::sql::{cube_sql, sample_sql, SAMPLE_PER_PERIOD};
-    let time = ask
-        .time
-        .clone()
-        .or_else(|| crate::analysis::trend::default_time_column(table.columns.iter().map(|c| (c.name.as_str(), c.kind))))
-        .ok_or("The data has no time column to make periods of.")?;
-    let weight = state.weight.as_ref().map(|(c, _)| c.clone());
-    let mut spec = crate::warehouse::CubeSpec::for_view(table, &time, ask.granularity, ask.utc_offset_minutes, ask.time_zone.clone(), weight, state.filter.clone()).map_err(|e| e.to_string())?;
-    spec.top = ask.top;
-    let table_name = if ask.table.trim().is_empty() { "events" } else { ask.table.trim() };
-    if ask.sample { sample_sql(&spec, ask.dialect, table_name, Some(table), SAMPLE_PER_PERIOD, 1) } else { cube_sql(&spec, ask.dialect, table_name, Some(table)) }.map_err(|e| e.to_string())
 }
 
 /// Runs an analysis of the registry over the table and view as they are now, reporting its

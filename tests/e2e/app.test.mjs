@@ -1308,6 +1308,64 @@ describe('the vigil command', () => {
   /** Drops the `…_iso` twins and `now_ms` (the app's clock and the command's differ). */
   const plain = (value) => JSON.parse(JSON.stringify(value, (key, v) => (key.endsWith('_iso') || key === 'now_ms' ? undefined : v)));
 
+  test('a cube from the warehouse answers like its rows, weighted by its events; a bad cube is named', async () => {
+    // The daily count of the demo's reports, from its rows in the app…
+    const settings = { trend: { time: 'created_at', metric: 'count', granularity: 'Day' } };
+    const first = await openApp(browser, `${server.url}#demo=20000.7&tab=trends&v=${pack(settings)}`);
+    await first.page.waitForSelector('[data-testid="incident-table"]', { timeout: 60_000 });
+    const [rawDownload] = await Promise.all([first.page.waitForEvent('download'), first.page.click('[data-testid="export-json"]')]);
+    const raw = JSON.parse(await readFile(await rawDownload.path(), 'utf8')).reports.trend.series;
+    await first.context.close();
+
+    // … and from its cube, as `vigil cube` (the SQL's result) writes it.
+    const root = join(import.meta.dirname, '..', '..');
+    const binaries = ['vigil', 'vigil-demo'].map((name) => join(root, 'target', 'debug', name));
+    if (!binaries.every((path) => existsSync(path))) {
+      execFileSync('cargo', ['build', '--quiet', '--bin', 'vigil', '--bin', 'vigil-demo'], { cwd: root, stdio: 'inherit' });
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-cube-'));
+    await writeFile(join(dir, 'demo.csv'), execFileSync(binaries[1], ['20000', '7'], { maxBuffer: 1 << 30 }));
+    execFileSync(binaries[0], ['cube', join(dir, 'demo.csv'), '--view', `#v=${pack(settings)}`, '--out', join(dir, 'cube.csv'), '-q']);
+    const { page, context, errors, requests } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.setInputFiles('[data-testid="open-file"] input', join(dir, 'cube.csv'));
+    await page.waitForSelector('[data-testid="cube-notice"]');
+    assert.equal(await page.inputValue('[data-testid="weight-select"]'), 'events');
+    assert.match(await text(page, 'filter-bar'), /grouping_id in \{0\}/);
+    assert.match(await text(page, 'weight-note'), /Counted once per row: .*Clusters/);
+    await page.click('[data-testid="tab-trends"]');
+    await page.waitForSelector('[data-testid="incident-table"]', { timeout: 60_000 });
+    const [cubeDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-json"]')]);
+    const cube = JSON.parse(await readFile(await cubeDownload.path(), 'utf8')).reports.trend.series;
+    assert.equal(cube.values.length, raw.values.length);
+    cube.values.forEach((v, i) => assert.ok(Math.abs(v - raw.values[i]) <= 1e-9 * Math.max(1, Math.abs(v)), `day ${i}: ${v} vs ${raw.values[i]}`));
+    assert.deepEqual(cube.starts_iso, raw.starts_iso);
+
+    // One row each again: the counts are the cube's rows, fewer than its events.
+    await page.selectOption('[data-testid="weight-select"]', '');
+    await page.waitForFunction(() => /The rows look aggregated: choose “events”/.test(document.querySelector('[data-testid="weight-note"]')?.textContent ?? ''));
+    let rows = null;
+    for (let attempt = 0; attempt < 40 && !(rows && rows.values[10] < raw.values[10]); attempt++) {
+      await page.waitForTimeout(250);
+      const [again] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-json"]')]);
+      rows = JSON.parse(await readFile(await again.path(), 'utf8')).reports.trend.series;
+    }
+    assert.ok(rows.values[10] < raw.values[10], `unweighted: ${rows.values[10]} cube rows vs ${raw.values[10]} events`);
+
+    // A cube with a negative count is refused, naming the row; the cube loaded before stays.
+    await page.click('[data-testid="tab-data"]');
+    const cubeRows = await text(page, 'row-count');
+    const bad = 'ts_bucket,country,grouping_id,events\n2026-03-02,BR,0,2\n2026-03-02,US,0,-1\n2026-03-02,,1,1\n';
+    await page.setInputFiles('[data-testid="open-file"] input', { name: 'bad-cube.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+    const banner = await page.waitForSelector('[data-testid="error-banner"]');
+    assert.match(await banner.textContent(), /This file is a Vigil cube, but the cube's events is -1 in row 2: a number of events is 0 or more\. The data loaded before is still here\./);
+    assert.equal(await page.inputValue('[data-testid="weight-select"]'), '');
+    assert.equal(await text(page, 'row-count'), cubeRows, 'the cube stays loaded');
+    assertSameOrigin(requests);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('gives the numbers the app gives for the same link and data', async () => {
     // A view: the scam rate per day, and the scam wave explained against the two weeks before.
     const day = 86_400_000;
