@@ -84,8 +84,16 @@ impl CubeSpec {
         // Days serve every coarser view too (weeks and months are made of them in the app).
         let granularity = if granularity == Granularity::Auto { Granularity::Day } else { granularity };
         let is_weight = |name: &str| weight.as_deref() == Some(name);
-        let dimensions = table.columns.iter().filter(|c| c.name != time && matches!(c.kind, ColumnType::Category | ColumnType::Boolean)).map(|c| c.name.clone()).collect();
-        let measures = table.columns.iter().filter(|c| !is_weight(&c.name) && matches!(c.kind, ColumnType::Integer | ColumnType::Float)).map(|c| c.name.clone()).collect();
+        // A number column with few values (an app version, a count of strikes) is a dimension,
+        // as root cause reads it; other number columns are measures.
+        let few_values = |c: &crate::data::table::Column| c.count_distinct() <= crate::analysis::rootcause::DISCRETE_VALUES;
+        let is_dimension = |c: &crate::data::table::Column| match c.kind {
+            ColumnType::Category | ColumnType::Boolean => true,
+            ColumnType::Integer | ColumnType::Float => few_values(c),
+            _ => false,
+        };
+        let dimensions = table.columns.iter().filter(|c| c.name != time && !is_weight(&c.name) && is_dimension(c)).map(|c| c.name.clone()).collect();
+        let measures = table.columns.iter().filter(|c| !is_weight(&c.name) && !is_dimension(c) && matches!(c.kind, ColumnType::Integer | ColumnType::Float)).map(|c| c.name.clone()).collect();
         Ok(CubeSpec { time: time.to_string(), granularity, utc_offset_minutes, time_zone, dimensions, measures, weight, filter, top: DEFAULT_TOP })
     }
 
@@ -244,6 +252,27 @@ pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
             }
         }
     }
+    // Dimensions are NULL in the rolled-up rows, measures are not: a dimension whose values
+    // read as numbers (an app version) is still a dimension, read as text as the query wrote it.
+    // Without rolled-up rows, text columns are the dimensions.
+    let known = [TS_BUCKET, GROUPING_ID, EVENTS];
+    let is_dimension: Vec<bool> = {
+        let gid = table.column(GROUPING_ID);
+        let rolled: Vec<usize> = (0..table.n_rows).filter(|&r| gid.and_then(|g| g.numeric(r)).is_some_and(|g| g != 0.0)).collect();
+        table
+            .columns
+            .iter()
+            .map(|c| {
+                let numeric = matches!(c.kind, ColumnType::Integer | ColumnType::Float);
+                !known.contains(&c.name.as_str()) && if rolled.is_empty() { !numeric } else { rolled.iter().all(|&r| c.value(r) == Value::Missing) }
+            })
+            .collect()
+    };
+    for (column, &dimension) in table.columns.iter_mut().zip(&is_dimension) {
+        if dimension && matches!(column.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean) {
+            *column = crate::data::builder::retype_column(column, ColumnType::Category);
+        }
+    }
     let table = &*table;
     let (Some(ts), Some(gid), Some(events)) = (table.column(TS_BUCKET), table.column(GROUPING_ID), table.column(EVENTS)) else { return Ok(None) };
     let want = |column: &crate::data::table::Column, ok: bool, wanted: &str| {
@@ -252,10 +281,13 @@ pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
     want(ts, ts.kind == ColumnType::Timestamp, "a timestamp")?;
     want(gid, gid.kind == ColumnType::Integer, "an integer")?;
     want(events, matches!(events.kind, ColumnType::Integer | ColumnType::Float), "a number")?;
-    let known = [TS_BUCKET, GROUPING_ID, EVENTS];
-    let rest = || table.columns.iter().filter(|c| !known.contains(&c.name.as_str()));
-    let dimensions: Vec<String> = rest().filter(|c| !matches!(c.kind, ColumnType::Integer | ColumnType::Float)).map(|c| c.name.clone()).collect();
-    let measures: Vec<String> = rest().filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float)).map(|c| c.name.clone()).collect();
+    let dimensions: Vec<String> = table.columns.iter().zip(&is_dimension).filter(|(_, &d)| d).map(|(c, _)| c.name.clone()).collect();
+    let measures: Vec<String> = table.columns.iter().zip(&is_dimension).filter(|(c, &d)| !d && !known.contains(&c.name.as_str())).map(|(c, _)| c.name.clone()).collect();
+    // Every row has its period and grouping id.
+    if let Some(row) = (0..table.n_rows).find(|&r| gid.numeric(r).is_none() || ts.value(r) == Value::Missing) {
+        let column = if gid.numeric(row).is_none() { GROUPING_ID } else { TS_BUCKET };
+        return Err(CubeError::BadRow { column: column.into(), row: row + 1, value: "missing".into(), more: String::new(), why: "every cube row has its period and grouping id".into() });
+    }
     // Events: present, whole, not negative.
     let mut bad: Vec<(usize, String, &str)> = Vec::new();
     for row in 0..table.n_rows {
@@ -267,9 +299,6 @@ pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
         }
         if bad.len() > 3 {
             break;
-        }
-        if gid.numeric(row).is_none() || ts.value(row) == Value::Missing {
-            bad.push((row, "missing".into(), "every cube row has its period and grouping id"));
         }
     }
     if let Some((row, value, why)) = bad.first() {

@@ -17,6 +17,10 @@ const EVENTS_CSV: &str = "at,country,spam,views\n\
 
 fn spec(t: &Table, top: usize, offset: i32) -> CubeSpec {
     let mut spec = CubeSpec::for_view(t, "at", Granularity::Day, offset, None, None, Filter::default()).unwrap();
+    // Few values: views would be a dimension; here it is summed.
+    assert_eq!(spec.dimensions, ["country", "spam", "views"]);
+    spec.dimensions.pop();
+    spec.measures = vec!["views".into()];
     spec.top = top;
     spec
 }
@@ -25,7 +29,6 @@ fn spec(t: &Table, top: usize, offset: i32) -> CubeSpec {
 fn the_view_becomes_a_cube_of_its_dimensions_and_measures() {
     let t = table(EVENTS_CSV);
     let s = spec(&t, 1, 0);
-    assert_eq!((s.dimensions.as_slice(), s.measures.as_slice()), (["country".to_string(), "spam".to_string()].as_slice(), ["views".to_string()].as_slice()));
     let rows: Vec<u32> = (0..t.n_rows as u32).collect();
     let csv = aggregate_csv(&t, &rows, Weights::ONE, &s).unwrap();
     // The top country is BR (2 events), the top spam value false (3): US, ID and true fold
@@ -68,6 +71,14 @@ fn a_cube_is_recognised_and_checked() {
     assert!(e.contains("row 3") && e.contains("is 6 events") && e.contains("add up to 5"), "{e}");
     let e = bad("ts_bucket,country,grouping_id,events,views\n2026-03-02,BR,0,2,1\n2026-03-02,,1,2,2\n");
     assert!(e.contains("sum of views"), "{e}");
+    let e = bad(&format!("{head}2026-03-02,BR,0,2\n,US,0,3\n"));
+    assert!(e.contains("ts_bucket is missing in row 2"), "{e}");
+
+    // A dimension whose values read as numbers is a dimension (NULL in the totals), as text.
+    let mut versions = table("ts_bucket,app_version,grouping_id,events,views\n2026-03-02,31.0,0,2,1\n2026-03-02,32.1,0,1,4\n2026-03-02,,1,3,2\n");
+    let info = recognise(&mut versions).unwrap().unwrap();
+    assert_eq!((info.dimensions.as_slice(), info.measures.as_slice()), (["app_version".to_string()].as_slice(), ["views".to_string(), GROUPING_ID.to_string()].as_slice()));
+    assert_eq!(versions.column("app_version").unwrap().kind, ColumnType::Category);
 }
 
 #[test]
