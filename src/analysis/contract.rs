@@ -96,14 +96,6 @@ impl<'a> Weights<'a> {
     pub fn is_weighted(self) -> bool {
         self.0.is_some()
     }
-
-    /// The events `rows` stand for.
-    pub fn total(self, rows: &[u32]) -> f64 {
-        match self.0 {
-            None => rows.len() as f64,
-            Some(_) => rows.iter().map(|&r| self.of(r)).sum(),
-        }
-    }
 }
 
 /// An analysis: checked parameters → a typed report (or a typed error), with progress.

@@ -37,6 +37,19 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
     }
 }
 
+/// The value of event `k` (0-based) of values sorted with their weights, a value of weight w
+/// being w events; the last value past the end.
+pub fn value_at_event(sorted: &[(f64, f64)], k: f64) -> Option<f64> {
+    let mut cumulative = 0.0;
+    for &(value, weight) in sorted {
+        cumulative += weight;
+        if k < cumulative {
+            return Some(value);
+        }
+    }
+    sorted.last().map(|&(value, _)| value)
+}
+
 /// [`quantile_sorted`] of values sorted with their weights: a value of weight w counts as w
 /// copies of it (so a table and its aggregation agree); non-integer weights step between them.
 /// `None` when the weights add up to nothing.
@@ -48,19 +61,9 @@ pub fn weighted_quantile_sorted(sorted: &[(f64, f64)], q: f64) -> Option<f64> {
     let position = q.clamp(0.0, 1.0) * (total - 1.0).max(0.0);
     let below = position.floor();
     let fraction = position - below;
-    let at = |k: f64| {
-        let mut cumulative = 0.0;
-        for &(value, weight) in sorted {
-            cumulative += weight;
-            if k < cumulative {
-                return Some(value);
-            }
-        }
-        sorted.last().map(|&(value, _)| value)
-    };
-    let low = at(below)?;
+    let low = value_at_event(sorted, below)?;
     if fraction > 0.0 {
-        let high = at(below + 1.0)?;
+        let high = value_at_event(sorted, below + 1.0)?;
         Some(low + (high - low) * fraction)
     } else {
         Some(low)

@@ -204,6 +204,26 @@ fn filter_sql(dialect: Dialect, clauses: &[Clause], table: Option<&Table>, notes
     Ok((!parts.is_empty()).then(|| parts.into_iter().map(|p| format!("({p})")).collect::<Vec<_>>().join(" AND ")))
 }
 
+/// What both queries start from: each row's period, its weight (1, or the source's weight
+/// column) and the `WHERE` conditions (a time, and the view's filter).
+struct Base {
+    bucket: String,
+    weight: String,
+    conditions: Vec<String>,
+}
+
+fn base(spec: &CubeSpec, dialect: Dialect, table: Option<&Table>, notes: &mut Vec<String>) -> Result<Base, CubeError> {
+    let id = dialect.style().identifier;
+    let local = dialect.local_time(&id(&spec.time), spec.utc_offset_minutes, spec.time_zone.as_deref());
+    let weight = match &spec.weight {
+        Some(w) => format!("CAST({} AS {})", id(w), dialect.double_type()),
+        None => "1".into(),
+    };
+    let mut conditions = vec![format!("{} IS NOT NULL", id(&spec.time))];
+    conditions.extend(filter_sql(dialect, &spec.filter.clauses, table, notes)?);
+    Ok(Base { bucket: dialect.truncate(spec.granularity, &local), weight, conditions })
+}
+
 /// The query producing the cube of `spec` from `source` (a table name, used as written:
 /// `project.dataset.events`). `table` (when given) types the filter's literals.
 pub fn cube_sql(spec: &CubeSpec, dialect: Dialect, source: &str, table: Option<&Table>) -> Result<Query, CubeError> {
@@ -213,20 +233,11 @@ pub fn cube_sql(spec: &CubeSpec, dialect: Dialect, source: &str, table: Option<&
     let style = dialect.style();
     let id = |c: &str| (style.identifier)(c);
     let mut notes = Vec::new();
-    let local = dialect.local_time(&id(&spec.time), spec.utc_offset_minutes, spec.time_zone.as_deref());
-    let bucket = dialect.truncate(spec.granularity, &local);
-    let weight = match &spec.weight {
-        Some(w) => format!("CAST({} AS {})", id(w), dialect.double_type()),
-        None => "1".into(),
-    };
+    let Base { bucket, weight, conditions } = base(spec, dialect, table, &mut notes)?;
     let mut select = vec![format!("{bucket} AS {}", id(TS_BUCKET))];
     select.extend(spec.dimensions.iter().map(|d| format!("CAST({} AS {}) AS {}", id(d), dialect.text_type(), id(d))));
     select.push(format!("{weight} AS vigil_w"));
     select.extend(spec.measures.iter().map(|m| format!("CAST({} AS {}) AS {}", id(m), dialect.double_type(), id(m))));
-    let mut conditions = vec![format!("{} IS NOT NULL", id(&spec.time))];
-    if let Some(filter) = filter_sql(dialect, &spec.filter.clauses, table, &mut notes)? {
-        conditions.push(filter);
-    }
     let mut ctes = vec![format!("base AS (\n  SELECT\n    {}\n  FROM {source}\n  WHERE {}\n)", select.join(",\n    "), conditions.join("\n    AND "))];
     for (i, d) in spec.dimensions.iter().enumerate() {
         ctes.push(format!("top_{i} AS (\n  SELECT {d} AS v FROM base WHERE {d} IS NOT NULL GROUP BY {d} ORDER BY SUM(vigil_w) DESC, {d} LIMIT {}\n)", spec.top, d = id(d)));
@@ -281,19 +292,8 @@ pub const SAMPLE_PER_PERIOD: usize = 2_000;
 /// period, each with `vigil_weight` = 1/p, the events it stands for (load it with that weight
 /// column for clusters, trees and regression).
 pub fn sample_sql(spec: &CubeSpec, dialect: Dialect, source: &str, table: Option<&Table>, per_period: usize, seed: u64) -> Result<Query, CubeError> {
-    let style = dialect.style();
-    let id = |c: &str| (style.identifier)(c);
     let mut notes = Vec::new();
-    let local = dialect.local_time(&id(&spec.time), spec.utc_offset_minutes, spec.time_zone.as_deref());
-    let bucket = dialect.truncate(spec.granularity, &local);
-    let mut conditions = vec![format!("{} IS NOT NULL", id(&spec.time))];
-    if let Some(filter) = filter_sql(dialect, &spec.filter.clauses, table, &mut notes)? {
-        conditions.push(filter);
-    }
-    let weight = match &spec.weight {
-        Some(w) => format!("CAST({} AS {})", id(w), dialect.double_type()),
-        None => "1".into(),
-    };
+    let Base { bucket, weight, conditions } = base(spec, dialect, table, &mut notes)?;
     let sql = format!(
         "-- Vigil sample: about {per_period} rows of each {granularity} of {time}, each weighted by 1/p (vigil_weight).\nWITH base AS (\n  SELECT t.*, {bucket} AS vigil_period, {random} AS vigil_u, {weight} AS vigil_w0\n  FROM {source} AS t\n  WHERE {conditions}\n),\nsized AS (\n  SELECT base.*, LEAST(1.0, {per_period} / CAST(COUNT(*) OVER (PARTITION BY vigil_period) AS {double})) AS vigil_p\n  FROM base\n)\nSELECT sized.*, vigil_w0 / vigil_p AS vigil_weight\nFROM sized\nWHERE vigil_u < vigil_p\n",
         granularity = spec.granularity.label().to_lowercase(),

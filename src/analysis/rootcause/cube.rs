@@ -164,15 +164,8 @@ pub(super) fn numeric_dimension(column: &Column, rows: &[u32], weights: Weights<
     }
     // The value at event k·W/buckets (a row of weight w is w events).
     let total: f64 = sorted.iter().map(|&(_, w)| w).sum();
-    let at = |k: f64| {
-        let mut cumulative = 0.0;
-        sorted.iter().find(|&&(_, w)| {
-            cumulative += w;
-            k < cumulative
-        })
-    };
     let mut edges: Vec<f64> = (1..NUMERIC_BUCKETS)
-        .filter_map(|k| at((k as f64 * total / NUMERIC_BUCKETS as f64).floor()).map(|&(v, _)| v))
+        .filter_map(|k| crate::analysis::stats::value_at_event(&sorted, (k as f64 * total / NUMERIC_BUCKETS as f64).floor()))
         .collect();
     edges.dedup();
     if let Some(&(min, _)) = sorted.first() {
