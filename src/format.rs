@@ -14,6 +14,22 @@ pub fn format_count(count: u64) -> String {
     out
 }
 
+/// Events (a count, or a sum of row weights) as people read them: "1,234" for a whole number,
+/// "1,234.5" otherwise.
+pub fn format_events(events: f64) -> String {
+    if !events.is_finite() {
+        return "—".into();
+    }
+    let sign = if events < 0.0 { "-" } else { "" };
+    let magnitude = events.abs();
+    let tenths = (magnitude * 10.0).round() as u64;
+    if tenths.is_multiple_of(10) {
+        format!("{sign}{}", format_count(tenths / 10))
+    } else {
+        format!("{sign}{}.{}", format_count(tenths / 10), tenths % 10)
+    }
+}
+
 /// Human-readable byte size: "12.3 MB".
 pub fn format_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
@@ -88,6 +104,9 @@ mod tests {
         assert_eq!(format_percent(f64::NAN), "—");
         assert_eq!(capitalise("rows per day"), "Rows per day");
         assert_eq!(capitalise(""), "");
+        assert_eq!(format_events(1234.0), "1,234");
+        assert_eq!(format_events(1234.46), "1,234.5");
+        assert_eq!(format_events(0.04), "0");
     }
 
     #[test]

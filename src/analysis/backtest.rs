@@ -6,6 +6,9 @@
 //! rule's marginal catch given the others and the union as a rule set. [`score_curves`] gives
 //! ROC and precision-recall curves of a numeric score with scikit-learn's AUC and average
 //! precision, the confusion at a threshold and the lowest threshold reaching a precision.
+//!
+//! Both are weighted: a row of weight w is w events, so counts are sums of weights (a confusion
+//! of events) and the curves are scikit-learn's with `sample_weight`.
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -63,38 +66,38 @@ impl From<crate::analysis::contract::Stopped> for BacktestError {
     }
 }
 
-/// Counts of a binary decision against the truth.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Events (rows, or the sum of their weights) of a binary decision against the truth.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Confusion {
-    pub tp: u64,
-    pub fp: u64,
-    pub fn_: u64,
-    pub tn: u64,
+    pub tp: f64,
+    pub fp: f64,
+    pub fn_: f64,
+    pub tn: f64,
 }
 
-fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 {
-        f64::NAN
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
     } else {
-        a as f64 / b as f64
+        f64::NAN
     }
 }
 
 impl Confusion {
-    fn add(&mut self, flagged: bool, positive: bool) {
+    fn add(&mut self, flagged: bool, positive: bool, weight: f64) {
         match (flagged, positive) {
-            (true, true) => self.tp += 1,
-            (true, false) => self.fp += 1,
-            (false, true) => self.fn_ += 1,
-            (false, false) => self.tn += 1,
+            (true, true) => self.tp += weight,
+            (true, false) => self.fp += weight,
+            (false, true) => self.fn_ += weight,
+            (false, false) => self.tn += weight,
         }
     }
 
-    pub fn flagged(&self) -> u64 {
+    pub fn flagged(&self) -> f64 {
         self.tp + self.fp
     }
 
-    pub fn total(&self) -> u64 {
+    pub fn total(&self) -> f64 {
         self.tp + self.fp + self.fn_ + self.tn
     }
 
@@ -109,16 +112,16 @@ impl Confusion {
     }
 
     pub fn f1(&self) -> f64 {
-        ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn_)
+        ratio(2.0 * self.tp, 2.0 * self.tp + self.fp + self.fn_)
     }
 }
 
-/// Flagged rows and precision in one week (Monday 00:00 UTC).
+/// Flagged events and precision in one week (Monday 00:00 UTC).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WeekPoint {
     pub start_ms: i64,
-    pub flagged: u64,
-    pub true_positives: u64,
+    pub flagged: f64,
+    pub true_positives: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,10 +131,10 @@ pub struct RuleResult {
     pub sql: String,
     pub sql_notes: Vec<String>,
     pub confusion: Confusion,
-    /// Positives this rule catches that no other rule does.
-    pub marginal: u64,
-    /// (day start ms, flagged rows), every day of the span.
-    pub daily: Vec<(i64, u64)>,
+    /// Positive events this rule catches that no other rule does.
+    pub marginal: f64,
+    /// (day start ms, flagged events), every day of the span.
+    pub daily: Vec<(i64, f64)>,
     pub weekly: Vec<WeekPoint>,
 }
 
@@ -139,18 +142,19 @@ pub struct RuleResult {
 pub struct BacktestReport {
     pub label: String,
     pub positive_classes: Vec<String>,
-    /// Rows passing the filter with a label.
-    pub rows: u64,
-    pub positives: u64,
-    pub missing_label: u64,
+    /// Events passing the filter with a label (rows, or their weights' sum).
+    pub rows: f64,
+    pub positives: f64,
+    /// Events without a label, left out.
+    pub missing_label: f64,
     /// Per rule, its result or why it cannot run (a typo, a column that does not fit).
     pub rules: Vec<Result<RuleResult, String>>,
     /// The rules that run, as one rule set (any of them flags).
     pub union: Option<Confusion>,
-    /// `overlap[i][j]`: rows both rule i and rule j flag (i = j: rule i's flagged rows).
-    pub overlap: Vec<Vec<u64>>,
-    /// `disagree[i][j]`: rows exactly one of the two flags.
-    pub disagree: Vec<Vec<u64>>,
+    /// `overlap[i][j]`: events both rule i and rule j flag (i = j: rule i's flagged events).
+    pub overlap: Vec<Vec<f64>>,
+    /// `disagree[i][j]`: events exactly one of the two flags.
+    pub disagree: Vec<Vec<f64>>,
     pub time_column: Option<String>,
 }
 
@@ -165,7 +169,7 @@ pub struct Backtest;
 impl Analysis for Backtest {
     const NAME: &'static str = "backtest";
     const TITLE: &'static str = "Rules";
-    const WEIGHTED: bool = false;
+    const WEIGHTED: bool = true;
     type Params = BacktestParams;
     type Report = BacktestReport;
     type Error = BacktestError;
@@ -183,8 +187,8 @@ impl Analysis for Backtest {
         Ok(())
     }
 
-    async fn run(table: &Table, rows: &[u32], _weights: Weights<'_>, params: &BacktestParams, progress: &mut impl Progress) -> Result<BacktestReport, BacktestError> {
-        backtest_in_steps(table, rows, params, progress).await
+    async fn run(table: &Table, rows: &[u32], weights: Weights<'_>, params: &BacktestParams, progress: &mut impl Progress) -> Result<BacktestReport, BacktestError> {
+        backtest_in_steps(table, rows, weights, params, progress).await
     }
 }
 
@@ -193,16 +197,18 @@ pub fn backtest(table: &Table, rows: &[u32], params: &BacktestParams) -> Result<
     run_now::<Backtest>(table, rows, params)
 }
 
-async fn backtest_in_steps(table: &Table, rows: &[u32], params: &BacktestParams, progress: &mut impl Progress) -> Result<BacktestReport, BacktestError> {
+async fn backtest_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, params: &BacktestParams, progress: &mut impl Progress) -> Result<BacktestReport, BacktestError> {
     progress.step("label", "Reading the label", 0.0).await?;
     let truth = params.label.truth(table).ok_or_else(|| BacktestError::NoLabel(params.label.column.clone()))?;
     let positive_classes = params.label.positive_classes(table).unwrap_or_default();
     let labelled: Vec<(usize, bool)> = rows.iter().filter_map(|&r| truth.get(r as usize).copied().flatten().map(|t| (r as usize, t))).collect();
-    let missing_label = rows.len() as u64 - labelled.len() as u64;
     if labelled.is_empty() {
         return Err(BacktestError::NoLabelledRows);
     }
-    let positives = labelled.iter().filter(|(_, t)| *t).count() as u64;
+    let weight: Vec<f64> = labelled.iter().map(|&(r, _)| weights.of(r as u32)).collect();
+    let labelled_events: f64 = weight.iter().sum();
+    let all_events: f64 = rows.iter().map(|&r| weights.of(r)).sum();
+    let positives: f64 = labelled.iter().zip(&weight).filter(|((_, t), _)| *t).map(|(_, w)| w).sum();
     let time_column = match &params.time_column {
         Some(name) => Some(table.column(name).ok_or_else(|| BacktestError::NoColumn(name.clone()))?),
         None => table.columns.iter().find(|c| c.kind == ColumnType::Timestamp),
@@ -237,20 +243,22 @@ async fn backtest_in_steps(table: &Table, rows: &[u32], params: &BacktestParams,
             Ok((compiled, sql, sql_notes)) => {
                 let mut confusion = Confusion::default();
                 let mut rule_flags = Vec::with_capacity(labelled.len());
-                let mut daily = span.map(|(lo, hi)| vec![0u64; (hi - lo + 1) as usize]).unwrap_or_default();
-                let mut weekly: std::collections::BTreeMap<i64, (u64, u64)> = Default::default();
-                for (idx, &(row, positive)) in labelled.iter().enumerate() {
+                let mut daily = span.map(|(lo, hi)| vec![0.0; (hi - lo + 1) as usize]).unwrap_or_default();
+                let mut weekly: std::collections::BTreeMap<i64, (f64, f64)> = Default::default();
+                for (idx, (&(row, positive), &w)) in labelled.iter().zip(&weight).enumerate() {
                     let flagged = compiled.flags(row);
-                    confusion.add(flagged, positive);
+                    confusion.add(flagged, positive, w);
                     rule_flags.push(flagged);
                     if let (true, Some(day), Some((lo, hi))) = (flagged, days.get(idx).copied().flatten(), span) {
                         if (lo..=hi).contains(&day) {
                             if let Some(slot) = daily.get_mut((day - lo) as usize) {
-                                *slot += 1;
+                                *slot += w;
                             }
                             let week = weekly.entry(week_of_day(day)).or_default();
-                            week.0 += 1;
-                            week.1 += u64::from(positive);
+                            week.0 += w;
+                            if positive {
+                                week.1 += w;
+                            }
                         }
                     }
                 }
@@ -261,7 +269,7 @@ async fn backtest_in_steps(table: &Table, rows: &[u32], params: &BacktestParams,
                     sql,
                     sql_notes,
                     confusion,
-                    marginal: 0,
+                    marginal: 0.0,
                     daily: span.map(|(lo, _)| daily.iter().enumerate().map(|(i, &n)| ((lo + i as i64) * DAY_MS, n)).collect()).unwrap_or_default(),
                     weekly: weekly.into_iter().map(|(w, (flagged, tp))| WeekPoint { start_ms: (w * 7 - 3) * DAY_MS, flagged, true_positives: tp }).collect(),
                 }));
@@ -275,28 +283,28 @@ async fn backtest_in_steps(table: &Table, rows: &[u32], params: &BacktestParams,
 
     // Across rules.
     let n = params.rules.len();
-    let mut overlap = vec![vec![0u64; n]; n];
-    let mut disagree = vec![vec![0u64; n]; n];
+    let mut overlap = vec![vec![0.0; n]; n];
+    let mut disagree = vec![vec![0.0; n]; n];
     let mut union = Confusion::default();
-    let mut marginal = vec![0u64; n];
+    let mut marginal = vec![0.0; n];
     let running: Vec<usize> = (0..n).filter(|&i| flags[i].is_some()).collect();
-    for (idx, &(_, positive)) in labelled.iter().enumerate() {
+    for (idx, (&(_, positive), &w)) in labelled.iter().zip(&weight).enumerate() {
         let hit: Vec<bool> = (0..n).map(|i| flags[i].as_ref().and_then(|f| f.get(idx)).copied().unwrap_or(false)).collect();
         for &i in &running {
             for &j in &running {
                 if hit[i] && hit[j] {
-                    overlap[i][j] += 1;
+                    overlap[i][j] += w;
                 }
                 if hit[i] != hit[j] {
-                    disagree[i][j] += 1;
+                    disagree[i][j] += w;
                 }
             }
         }
         let count = hit.iter().filter(|&&h| h).count();
-        union.add(count > 0, positive);
+        union.add(count > 0, positive, w);
         if positive && count == 1 {
             if let Some(i) = hit.iter().position(|&h| h) {
-                marginal[i] += 1;
+                marginal[i] += w;
             }
         }
     }
@@ -308,9 +316,9 @@ async fn backtest_in_steps(table: &Table, rows: &[u32], params: &BacktestParams,
     Ok(BacktestReport {
         label: params.label.column.clone(),
         positive_classes,
-        rows: labelled.len() as u64,
+        rows: labelled_events,
         positives,
-        missing_label,
+        missing_label: all_events - labelled_events,
         rules: results,
         union: (!running.is_empty()).then_some(union),
         overlap,
@@ -377,13 +385,14 @@ pub struct CurvePoint {
 pub struct ScoreReport {
     pub score: String,
     pub label: String,
-    pub rows: u64,
-    pub positives: u64,
-    /// Labelled rows without a score (left out).
-    pub missing_score: u64,
-    /// Area under the ROC curve (scikit-learn's `roc_auc_score`).
+    /// Labelled events with a score (rows, or their weights' sum).
+    pub rows: f64,
+    pub positives: f64,
+    /// Labelled events without a score (left out).
+    pub missing_score: f64,
+    /// Area under the ROC curve (scikit-learn's `roc_auc_score` with the weights as `sample_weight`).
     pub roc_auc: f64,
-    /// Average precision (scikit-learn's `average_precision_score`).
+    /// Average precision (scikit-learn's `average_precision_score`, weighted likewise).
     pub average_precision: f64,
     /// Every distinct threshold, descending, thinned for drawing (first and last kept).
     pub curve: Vec<CurvePoint>,
@@ -400,7 +409,7 @@ pub struct Scores;
 impl Analysis for Scores {
     const NAME: &'static str = "scores";
     const TITLE: &'static str = "Score curves";
-    const WEIGHTED: bool = false;
+    const WEIGHTED: bool = true;
     type Params = ScoreParams;
     type Report = ScoreReport;
     type Error = BacktestError;
@@ -412,54 +421,61 @@ impl Analysis for Scores {
         Ok(())
     }
 
-    async fn run(table: &Table, rows: &[u32], _weights: Weights<'_>, params: &ScoreParams, progress: &mut impl Progress) -> Result<ScoreReport, BacktestError> {
+    async fn run(table: &Table, rows: &[u32], weights: Weights<'_>, params: &ScoreParams, progress: &mut impl Progress) -> Result<ScoreReport, BacktestError> {
         progress.step("curves", "Sorting the scores", 0.0).await?;
-        score_curves(table, rows, params)
+        curves(table, rows, weights, params)
     }
 }
 
 /// ROC and precision-recall of a numeric score against the label.
 pub fn score_curves(table: &Table, rows: &[u32], params: &ScoreParams) -> Result<ScoreReport, BacktestError> {
+    run_now::<Scores>(table, rows, params)
+}
+
+/// [`score_curves`], each row counting as its weight.
+fn curves(table: &Table, rows: &[u32], weights: Weights<'_>, params: &ScoreParams) -> Result<ScoreReport, BacktestError> {
     let truth = params.label.truth(table).ok_or_else(|| BacktestError::NoLabel(params.label.column.clone()))?;
     let column = table.column(&params.score).ok_or_else(|| BacktestError::NoColumn(params.score.clone()))?;
     if !matches!(column.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean) {
         return Err(BacktestError::NotNumeric { column: column.name.clone(), kind: column.kind.label().to_string() });
     }
-    let mut missing_score = 0;
-    let mut pairs: Vec<(f64, bool)> = Vec::with_capacity(rows.len());
+    let mut missing_score = 0.0;
+    // (score, positive, weight); a row of weight 0 stands for no event.
+    let mut pairs: Vec<(f64, bool, f64)> = Vec::with_capacity(rows.len());
     for &r in rows {
         let Some(positive) = truth.get(r as usize).copied().flatten() else { continue };
+        let w = weights.of(r);
         match column.numeric(r as usize) {
-            Some(score) => pairs.push((score, positive)),
-            None => missing_score += 1,
+            Some(score) if w > 0.0 => pairs.push((score, positive, w)),
+            Some(_) => {}
+            None => missing_score += w,
         }
     }
-    let positives = pairs.iter().filter(|p| p.1).count() as u64;
-    let negatives = pairs.len() as u64 - positives;
-    if positives == 0 || negatives == 0 {
-        return Err(BacktestError::OneClass { positives, negatives });
+    let (p, n) = pairs.iter().fold((0.0, 0.0), |(p, n), &(_, positive, w)| if positive { (p + w, n) } else { (p, n + w) });
+    if p <= 0.0 || n <= 0.0 {
+        let events = |e: f64| e.round().max(0.0) as u64;
+        return Err(BacktestError::OneClass { positives: events(p), negatives: events(n) });
     }
     pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
-    // Cumulative counts at each distinct threshold, descending (scikit-learn's
-    // `_binary_clf_curve`).
-    let mut points: Vec<(f64, u64, u64)> = Vec::new();
-    let (mut tp, mut fp) = (0u64, 0u64);
-    for (idx, &(score, positive)) in pairs.iter().enumerate() {
+    // Cumulative events at each distinct threshold, descending (scikit-learn's
+    // `_binary_clf_curve` with `sample_weight`).
+    let mut points: Vec<(f64, f64, f64)> = Vec::new();
+    let (mut tp, mut fp) = (0.0, 0.0);
+    for (idx, &(score, positive, w)) in pairs.iter().enumerate() {
         if positive {
-            tp += 1;
+            tp += w;
         } else {
-            fp += 1;
+            fp += w;
         }
         if pairs.get(idx + 1).is_none_or(|next| next.0 != score) {
             points.push((score, tp, fp));
         }
     }
-    let (p, n) = (positives as f64, negatives as f64);
     // ROC AUC: trapezoids from (0, 0).
     let mut roc_auc = 0.0;
     let (mut prev_fpr, mut prev_tpr) = (0.0, 0.0);
     for &(_, tp, fp) in &points {
-        let (fpr, tpr) = (fp as f64 / n, tp as f64 / p);
+        let (fpr, tpr) = (fp / n, tp / p);
         roc_auc += (fpr - prev_fpr) * (tpr + prev_tpr) / 2.0;
         (prev_fpr, prev_tpr) = (fpr, tpr);
     }
@@ -467,13 +483,13 @@ pub fn score_curves(table: &Table, rows: &[u32], params: &ScoreParams) -> Result
     let mut average_precision = 0.0;
     let mut prev_recall = 0.0;
     for &(_, tp, fp) in &points {
-        let recall = tp as f64 / p;
-        average_precision += (recall - prev_recall) * (tp as f64 / (tp + fp) as f64);
+        let recall = tp / p;
+        average_precision += (recall - prev_recall) * (tp / (tp + fp));
         prev_recall = recall;
     }
     let curve_all: Vec<CurvePoint> = points
         .iter()
-        .map(|&(threshold, tp, fp)| CurvePoint { threshold, tpr: tp as f64 / p, fpr: fp as f64 / n, precision: tp as f64 / (tp + fp) as f64 })
+        .map(|&(threshold, tp, fp)| CurvePoint { threshold, tpr: tp / p, fpr: fp / n, precision: tp / (tp + fp) })
         .collect();
     let step = curve_all.len().div_ceil(CURVE_POINTS).max(1);
     let mut curve: Vec<CurvePoint> = curve_all.iter().step_by(step).copied().collect();
@@ -487,19 +503,21 @@ pub fn score_curves(table: &Table, rows: &[u32], params: &ScoreParams) -> Result
         if lo >= 0.0 && hi <= 1.0 {
             0.5
         } else {
-            pairs.get(pairs.len() / 2).map_or(0.0, |p| p.0)
+            // The score of the middle event, counted from the highest score down.
+            let descending: Vec<(f64, f64)> = pairs.iter().map(|&(score, _, w)| (score, w)).collect();
+            crate::analysis::stats::value_at_event(&descending, ((p + n) / 2.0).floor()).unwrap_or(0.0)
         }
     });
     let mut at_threshold = Confusion::default();
-    for &(score, positive) in &pairs {
-        at_threshold.add(score >= threshold, positive);
+    for &(score, positive, w) in &pairs {
+        at_threshold.add(score >= threshold, positive, w);
     }
     let best_for_precision = curve_all.iter().rev().find(|c| c.precision >= params.min_precision).copied();
     Ok(ScoreReport {
         score: params.score.clone(),
         label: params.label.column.clone(),
-        rows: pairs.len() as u64,
-        positives,
+        rows: p + n,
+        positives: p,
         missing_score,
         roc_auc,
         average_precision,
@@ -543,26 +561,26 @@ mod tests {
             RuleSpec { name: "typo".into(), text: "b = ".into() },
         ];
         let report = backtest(&t, &rows, &BacktestParams { rules, label: label(), time_column: None }).unwrap();
-        assert_eq!((report.rows, report.positives, report.missing_label), (6, 3, 1));
+        assert_eq!((report.rows, report.positives, report.missing_label), (6.0, 3.0, 1.0));
         let a = report.rules[0].as_ref().unwrap();
-        assert_eq!(a.confusion, Confusion { tp: 2, fp: 1, fn_: 1, tn: 2 });
+        assert_eq!(a.confusion, Confusion { tp: 2.0, fp: 1.0, fn_: 1.0, tn: 2.0 });
         assert!((a.confusion.precision() - 2.0 / 3.0).abs() < 1e-12);
         assert!((a.confusion.f1() - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(a.sql, "\"a\" = 1");
         let b = report.rules[1].as_ref().unwrap();
-        assert_eq!(b.confusion, Confusion { tp: 2, fp: 1, fn_: 1, tn: 2 });
+        assert_eq!(b.confusion, Confusion { tp: 2.0, fp: 1.0, fn_: 1.0, tn: 2.0 });
         // A alone catches row 0, B alone row 4.
-        assert_eq!((a.marginal, b.marginal), (1, 1));
+        assert_eq!((a.marginal, b.marginal), (1.0, 1.0));
         assert!(report.rules[2].as_ref().unwrap_err().contains("at character 5"));
-        assert_eq!(report.union, Some(Confusion { tp: 3, fp: 2, fn_: 0, tn: 1 }));
-        assert_eq!(report.overlap[0][1], 1);
-        assert_eq!(report.overlap[0][0], 3);
-        assert_eq!(report.disagree[0][1], 4);
+        assert_eq!(report.union, Some(Confusion { tp: 3.0, fp: 2.0, fn_: 0.0, tn: 1.0 }));
+        assert_eq!(report.overlap[0][1], 1.0);
+        assert_eq!(report.overlap[0][0], 3.0);
+        assert_eq!(report.disagree[0][1], 4.0);
         // Days 5, 6, …, 14 (flagged on the 5th twice, the 6th once); weeks of the 5th and 12th.
         assert_eq!(a.daily.len(), 10);
-        assert_eq!(a.daily[0].1, 2);
+        assert_eq!(a.daily[0].1, 2.0);
         assert_eq!(a.weekly.len(), 1);
-        assert_eq!((a.weekly[0].flagged, a.weekly[0].true_positives), (3, 2));
+        assert_eq!((a.weekly[0].flagged, a.weekly[0].true_positives), (3.0, 2.0));
         assert_eq!(crate::data::time::format_iso_ms(a.weekly[0].start_ms), "2026-01-05T00:00:00Z");
         assert_eq!(b.weekly.len(), 2);
     }
@@ -577,7 +595,7 @@ mod tests {
         // scikit-learn: average_precision_score([1,1,0,0,1,0], [.9,.8,.8,.3,.4,.1]) = 0.8055…
         assert!((report.average_precision - 0.805_555_555_555_555_6).abs() < 1e-12, "{}", report.average_precision);
         assert_eq!(report.threshold, 0.5);
-        assert_eq!(report.at_threshold, Confusion { tp: 2, fp: 1, fn_: 1, tn: 2 });
+        assert_eq!(report.at_threshold, Confusion { tp: 2.0, fp: 1.0, fn_: 1.0, tn: 2.0 });
         let best = report.best_for_precision.unwrap();
         assert_eq!(best.threshold, 0.4);
         let err = score_curves(&t, &rows, &ScoreParams { score: "label".into(), label: label(), threshold: None, min_precision: 0.5 }).unwrap_err();

@@ -5,6 +5,10 @@
 //! left out (statsmodels' `missing='drop'`). Least squares go through a Householder QR
 //! (linfa-linalg), so ill-conditioned designs such as Longley's keep their digits; logistic
 //! regression is Newton-Raphson (IRLS) on the same QR.
+//!
+//! Weighted rows are frequency weights (a row of weight w is w events, statsmodels'
+//! `freq_weights`): weighted least squares with Σw − p residual degrees of freedom, weighted
+//! IRLS, so a table and its exact aggregation give the same fit.
 
 use linfa_linalg::qr::QR;
 use linfa_linalg::triangular::{SolveTriangular, UPLO};
@@ -48,7 +52,7 @@ pub enum RegressionError {
     #[error("“{0}” has more than {MAX_LEVELS} values: too many for one-hot predictors")]
     TooManyLevels(String),
     #[error("{rows} complete rows for {parameters} parameters: need more rows than parameters")]
-    TooFewRows { rows: usize, parameters: usize },
+    TooFewRows { rows: u64, parameters: usize },
     #[error("the predictors are collinear (one is a combination of others): drop one of them")]
     Collinear,
     #[error("the outcome is separated perfectly (or nearly) by the predictors: the estimates diverge")]
@@ -81,10 +85,12 @@ pub struct Coefficient {
 pub struct RegressionReport {
     pub kind: RegressionKind,
     pub outcome: String,
-    pub rows: usize,
-    pub dropped: usize,
+    /// Complete events fitted (rows, or their weights' sum).
+    pub rows: f64,
+    /// Events left out for a missing value.
+    pub dropped: f64,
     pub coefficients: Vec<Coefficient>,
-    pub df_residual: usize,
+    pub df_residual: f64,
     /// Linear.
     pub r_squared: Option<f64>,
     pub adj_r_squared: Option<f64>,
@@ -173,7 +179,7 @@ pub struct Regression;
 impl Analysis for Regression {
     const NAME: &'static str = "regression";
     const TITLE: &'static str = "Regression";
-    const WEIGHTED: bool = false;
+    const WEIGHTED: bool = true;
     type Params = RegressionParams;
     type Report = RegressionReport;
     type Error = RegressionError;
@@ -185,8 +191,8 @@ impl Analysis for Regression {
         Ok(())
     }
 
-    async fn run(table: &Table, rows: &[u32], _weights: Weights<'_>, params: &RegressionParams, progress: &mut impl Progress) -> Result<RegressionReport, RegressionError> {
-        regress_in_steps(table, rows, params, progress).await
+    async fn run(table: &Table, rows: &[u32], weights: Weights<'_>, params: &RegressionParams, progress: &mut impl Progress) -> Result<RegressionReport, RegressionError> {
+        regress_in_steps(table, rows, weights, params, progress).await
     }
 }
 
@@ -195,7 +201,7 @@ pub fn regress(table: &Table, rows: &[u32], params: &RegressionParams) -> Result
     run_now::<Regression>(table, rows, params)
 }
 
-async fn regress_in_steps(table: &Table, rows: &[u32], params: &RegressionParams, progress: &mut impl Progress) -> Result<RegressionReport, RegressionError> {
+async fn regress_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, params: &RegressionParams, progress: &mut impl Progress) -> Result<RegressionReport, RegressionError> {
     progress.step("design", "Building the design matrix", 0.0).await?;
     // The outcome per row.
     let (outcome_name, outcome): (String, Vec<Option<f64>>) = match params.kind {
@@ -227,10 +233,15 @@ async fn regress_in_steps(table: &Table, rows: &[u32], params: &RegressionParams
     // Complete rows only.
     let mut x_rows: Vec<f64> = Vec::new();
     let mut y: Vec<f64> = Vec::new();
-    let mut dropped = 0;
+    let mut wt: Vec<f64> = Vec::new();
+    let mut dropped = 0.0;
     'rows: for (idx, &row) in rows.iter().enumerate() {
+        let weight = weights.of(row);
+        if weight <= 0.0 {
+            continue;
+        }
         let Some(target) = outcome.get(idx).copied().flatten() else {
-            dropped += 1;
+            dropped += weight;
             continue;
         };
         let mut values = vec![1.0];
@@ -239,14 +250,14 @@ async fn regress_in_steps(table: &Table, rows: &[u32], params: &RegressionParams
                 Design::Number(column) => match column.numeric(row as usize) {
                     Some(v) => values.push(v),
                     None => {
-                        dropped += 1;
+                        dropped += weight;
                         continue 'rows;
                     }
                 },
                 Design::Levels { column, levels } => {
                     let value = column.value(row as usize);
                     if value == Value::Missing {
-                        dropped += 1;
+                        dropped += weight;
                         continue 'rows;
                     }
                     let text = value.display();
@@ -256,31 +267,38 @@ async fn regress_in_steps(table: &Table, rows: &[u32], params: &RegressionParams
         }
         x_rows.extend(values);
         y.push(target);
+        wt.push(weight);
     }
-    let (n, p) = (y.len(), names.len());
-    if n <= p {
-        return Err(RegressionError::TooFewRows { rows: n, parameters: p });
+    let (m, p) = (y.len(), names.len());
+    // Events: the rows, or the sum of their weights.
+    let n: f64 = wt.iter().sum();
+    let too_few = || RegressionError::TooFewRows { rows: n.round() as u64, parameters: p };
+    if n <= p as f64 || m < p {
+        return Err(too_few());
     }
-    let x = Array2::from_shape_vec((n, p), x_rows).map_err(|_| RegressionError::TooFewRows { rows: n, parameters: p })?;
+    let x = Array2::from_shape_vec((m, p), x_rows).map_err(|_| too_few())?;
     let y = Array1::from(y);
-    let df = (n - p) as f64;
-    let step = n.div_ceil(RESIDUAL_POINTS).max(1);
-    if dropped > 0 {
-        notes.push(format!("{dropped} rows with a missing value left out."));
+    let wt = Array1::from(wt);
+    let df = n - p as f64;
+    let step = m.div_ceil(RESIDUAL_POINTS).max(1);
+    if dropped > 0.0 {
+        notes.push(format!("{} {} with a missing value left out.", crate::format::format_events(dropped), if weights.is_weighted() { "events" } else { "rows" }));
     }
+    let rows_of = |v: &Array1<f64>| v.view().insert_axis(Axis(1)).to_owned();
 
     progress.step("fit", "Fitting", 0.5).await?;
     match params.kind {
         RegressionKind::Linear => {
-            let (beta, unscaled) = least_squares(&x, &y)?;
+            let sw = wt.mapv(f64::sqrt);
+            let (beta, unscaled) = least_squares(&(&x * &rows_of(&sw)), &(&y * &sw))?;
             let fitted = x.dot(&beta);
             let resid = &y - &fitted;
-            let rss = resid.mapv(|v| v * v).sum();
+            let rss = (&wt * &resid.mapv(|v| v * v)).sum();
             let sigma2 = rss / df;
-            let mean = y.mean().unwrap_or(0.0);
-            let tss = y.mapv(|v| (v - mean) * (v - mean)).sum();
+            let mean = (&wt * &y).sum() / n;
+            let tss = (&wt * &y.mapv(|v| (v - mean) * (v - mean))).sum();
             let r2 = if tss > 0.0 { 1.0 - rss / tss } else { f64::NAN };
-            let adj = 1.0 - (1.0 - r2) * (n as f64 - 1.0) / df;
+            let adj = 1.0 - (1.0 - r2) * (n - 1.0) / df;
             let q = t_quantile(0.975, df);
             let coefficients = names
                 .iter()
@@ -297,7 +315,7 @@ async fn regress_in_steps(table: &Table, rows: &[u32], params: &RegressionParams
                 rows: n,
                 dropped,
                 coefficients,
-                df_residual: n - p,
+                df_residual: df,
                 r_squared: Some(r2),
                 adj_r_squared: Some(adj),
                 log_loss: None,
@@ -308,8 +326,8 @@ async fn regress_in_steps(table: &Table, rows: &[u32], params: &RegressionParams
             })
         }
         RegressionKind::Logistic => {
-            let positives = y.sum();
-            if positives == 0.0 || positives == n as f64 {
+            let positives = (&wt * &y).sum();
+            if positives <= 0.0 || positives >= n {
                 return Err(RegressionError::OneClass);
             }
             let mut beta = Array1::<f64>::zeros(p);
@@ -318,11 +336,12 @@ async fn regress_in_steps(table: &Table, rows: &[u32], params: &RegressionParams
             for _ in 0..100 {
                 let eta = x.dot(&beta);
                 let prob = eta.mapv(sigmoid);
-                let w = prob.mapv(|v| (v * (1.0 - v)).max(1e-300));
+                let variance = prob.mapv(|v| (v * (1.0 - v)).max(1e-300));
+                let w = &wt * &variance;
                 // Weighted least squares on the working response.
                 let sw = w.mapv(f64::sqrt);
-                let xw = &x * &sw.view().insert_axis(Axis(1));
-                let z = &eta + &((&y - &prob) / &w);
+                let xw = &x * &rows_of(&sw);
+                let z = &eta + &((&y - &prob) / &variance);
                 let (next, cov) = least_squares(&xw, &(&z * &sw))?;
                 let change = (&next - &beta).iter().fold(0.0f64, |m, v| m.max(v.abs()));
                 beta = next;
@@ -340,14 +359,14 @@ async fn regress_in_steps(table: &Table, rows: &[u32], params: &RegressionParams
             }
             // The covariance at the final estimate.
             let prob = x.dot(&beta).mapv(sigmoid);
-            let w = prob.mapv(|v| (v * (1.0 - v)).max(1e-300));
-            let xw = &x * &w.mapv(f64::sqrt).view().insert_axis(Axis(1));
-            if let Ok((_, cov)) = least_squares(&xw, &Array1::zeros(n)) {
+            let w = &wt * &prob.mapv(|v| (v * (1.0 - v)).max(1e-300));
+            let xw = &x * &rows_of(&w.mapv(f64::sqrt));
+            if let Ok((_, cov)) = least_squares(&xw, &Array1::zeros(m)) {
                 unscaled = cov;
             }
-            let loglik: f64 = y.iter().zip(prob.iter()).map(|(&t, &q)| if t > 0.5 { q.max(1e-300).ln() } else { (1.0 - q).max(1e-300).ln() }).sum();
-            let base = positives / n as f64;
-            let null: f64 = positives * base.ln() + (n as f64 - positives) * (1.0 - base).ln();
+            let loglik: f64 = y.iter().zip(prob.iter()).zip(wt.iter()).map(|((&t, &q), &w)| w * if t > 0.5 { q.max(1e-300).ln() } else { (1.0 - q).max(1e-300).ln() }).sum();
+            let base = positives / n;
+            let null: f64 = positives * base.ln() + (n - positives) * (1.0 - base).ln();
             let zq = distrs::Normal::ppf(0.975, 0.0, 1.0);
             let coefficients = names
                 .iter()
@@ -359,21 +378,22 @@ async fn regress_in_steps(table: &Table, rows: &[u32], params: &RegressionParams
                     Coefficient { name: name.clone(), estimate: beta[j], std_error: se, statistic: z, p_value, ci_low: beta[j] - zq * se, ci_high: beta[j] + zq * se }
                 })
                 .collect();
-            // AUC of the fitted probabilities (rank statistic, ties count half).
-            let mut pairs: Vec<(f64, bool)> = prob.iter().zip(y.iter()).map(|(&q, &t)| (q, t > 0.5)).collect();
+            // AUC of the fitted probabilities: the chance a positive event scores above a negative
+            // one, ties counting half.
+            let mut pairs: Vec<(f64, bool, f64)> = prob.iter().zip(y.iter()).zip(wt.iter()).map(|((&q, &t), &w)| (q, t > 0.5, w)).collect();
             pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let (mut rank_sum, mut i) = (0.0, 0);
+            let (mut ordered, mut negatives_below, mut i) = (0.0, 0.0, 0);
             while i < pairs.len() {
                 let mut j = i;
                 while j + 1 < pairs.len() && pairs[j + 1].0 == pairs[i].0 {
                     j += 1;
                 }
-                let avg_rank = (i + j) as f64 / 2.0 + 1.0;
-                rank_sum += pairs[i..=j].iter().filter(|p| p.1).count() as f64 * avg_rank;
+                let (pos, neg) = pairs[i..=j].iter().fold((0.0, 0.0), |(p, q), &(_, t, w)| if t { (p + w, q) } else { (p, q + w) });
+                ordered += pos * (negatives_below + neg / 2.0);
+                negatives_below += neg;
                 i = j + 1;
             }
-            let neg = n as f64 - positives;
-            let auc = (rank_sum - positives * (positives + 1.0) / 2.0) / (positives * neg);
+            let auc = ordered / (positives * (n - positives));
             notes.push("Odds ratio = exp(estimate): the factor on the odds of a positive label per unit (or versus the reference level).".into());
             Ok(RegressionReport {
                 kind: params.kind,
@@ -381,10 +401,10 @@ async fn regress_in_steps(table: &Table, rows: &[u32], params: &RegressionParams
                 rows: n,
                 dropped,
                 coefficients,
-                df_residual: n - p,
+                df_residual: df,
                 r_squared: None,
                 adj_r_squared: None,
-                log_loss: Some(-loglik / n as f64),
+                log_loss: Some(-loglik / n),
                 pseudo_r_squared: Some(1.0 - loglik / null),
                 auc: Some(auc),
                 residuals: prob

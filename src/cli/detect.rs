@@ -8,7 +8,7 @@ use crate::analysis::backtest::{BacktestParams, BacktestReport, RuleResult};
 use crate::analysis::registry::{AnyParams, AnyReport};
 use crate::data::table::Value;
 use crate::data::time::{format_iso_ms, DAY_MS};
-use crate::format::format_count;
+use crate::format::{format_count, format_events};
 
 /// z of the precision band (two-sided 95 %).
 const PRECISION_Z: f64 = 1.96;
@@ -28,7 +28,7 @@ pub struct RuleFinding {
     /// What its backtest on the earlier rows expects, and the band around it.
     pub expected: f64,
     pub band: (f64, f64),
-    pub flagged_since: u64,
+    pub flagged_since: f64,
 }
 
 pub fn detect(args: DetectArgs) -> Result<u8, String> {
@@ -99,7 +99,7 @@ pub fn detect(args: DetectArgs) -> Result<u8, String> {
                 shown(rule.band.0),
                 shown(rule.band.1),
                 shown(rule.expected),
-                format_count(rule.flagged_since)
+                format_events(rule.flagged_since)
             )
         };
         writeln!(out, "{line}").map_err(|e| e.to_string())?;
@@ -159,7 +159,7 @@ fn rule_findings(session: &Session, params: &BacktestParams, time: &str, since: 
 const MIN_HISTORY_DAYS: usize = 7;
 
 fn volume_finding(old: &RuleResult, new: &RuleResult, recent_days: f64) -> Option<RuleFinding> {
-    let mut daily: Vec<f64> = old.daily.iter().map(|&(_, n)| n as f64).collect();
+    let mut daily: Vec<f64> = old.daily.iter().map(|&(_, n)| n).collect();
     if daily.len() < MIN_HISTORY_DAYS {
         return None;
     }
@@ -172,7 +172,7 @@ fn volume_finding(old: &RuleResult, new: &RuleResult, recent_days: f64) -> Optio
     let mut deviations: Vec<f64> = daily.iter().map(|v| (v - m).abs()).collect();
     let sigma = (1.4826 * median(&mut deviations)).max(m.sqrt()).max(0.5);
     let flagged = new.confusion.tp + new.confusion.fp;
-    let recent = flagged as f64 / recent_days;
+    let recent = flagged / recent_days;
     let half = VOLUME_Z * sigma / recent_days.max(1.0).sqrt();
     ((recent - m).abs() > half).then(|| RuleFinding {
         rule: new.name.clone(),
@@ -186,17 +186,17 @@ fn volume_finding(old: &RuleResult, new: &RuleResult, recent_days: f64) -> Optio
 }
 
 /// Flags a week needs for its precision to count in the robust baseline.
-const MIN_WEEK_FLAGS: u64 = 5;
+const MIN_WEEK_FLAGS: f64 = 5.0;
 
 fn precision_finding(old: &RuleResult, new: &RuleResult) -> Option<RuleFinding> {
-    let (tp, n) = (old.confusion.tp as f64, (old.confusion.tp + old.confusion.fp) as f64);
-    let (k, m) = (new.confusion.tp as f64, (new.confusion.tp + new.confusion.fp) as f64);
+    let (tp, n) = (old.confusion.tp, old.confusion.tp + old.confusion.fp);
+    let (k, m) = (new.confusion.tp, new.confusion.tp + new.confusion.fp);
     if n == 0.0 || m == 0.0 {
         return None;
     }
     // The median week's precision (an incident week does not move it); the pooled precision
     // when fewer than three weeks have enough flags.
-    let mut weekly: Vec<f64> = old.weekly.iter().filter(|w| w.flagged >= MIN_WEEK_FLAGS).map(|w| w.true_positives as f64 / w.flagged as f64).collect();
+    let mut weekly: Vec<f64> = old.weekly.iter().filter(|w| w.flagged >= MIN_WEEK_FLAGS).map(|w| w.true_positives / w.flagged).collect();
     weekly.sort_by(f64::total_cmp);
     let p = match weekly.len() {
         0..=2 => tp / n,

@@ -1,11 +1,13 @@
 //! Score curves against scikit-learn: ROC AUC, average precision and the confusion at a
-//! threshold of the demo's `risk_score` (3 decimals: many ties) against `decision`, to 1e-9.
+//! threshold of the demo's `risk_score` (3 decimals: many ties) against `decision`, to 1e-9;
+//! unweighted and with sample weights (a row of weight w stands for w events).
 //! Runs `tests/reference/scores_reference.py` (`make py-deps` installs scikit-learn).
 
 use std::path::Path;
 use std::process::Command;
 
-use vigil::analysis::backtest::{score_curves, ScoreParams};
+use vigil::analysis::backtest::{score_curves, ScoreParams, ScoreReport, Scores};
+use vigil::analysis::contract::{run_weighted, Weights};
 use vigil::analysis::labels::LabelSpec;
 use vigil::data::demo::{demo_csv, DemoParams};
 use vigil::data::load::{load_bytes, LoadOptions};
@@ -24,11 +26,17 @@ fn roc_auc_and_average_precision_equal_scikit_learn() {
     let table = load_bytes(&csv, LoadOptions::default()).unwrap().table;
     let rows: Vec<u32> = (0..table.n_rows as u32).collect();
     let label = LabelSpec { column: "decision".into(), positive: vec!["removed".into(), "restricted".into()] };
-    let report = score_curves(&table, &rows, &ScoreParams { score: "risk_score".into(), label, threshold: Some(0.5), min_precision: 0.9 }).unwrap();
+    let params = ScoreParams { score: "risk_score".into(), label, threshold: Some(0.5), min_precision: 0.9 };
+    same(&score_curves(&table, &rows, &params).unwrap(), &reference);
+    let weights: Vec<f64> = (0..table.n_rows).map(|row| 0.5 + (row % 7) as f64 * 0.25).collect();
+    same(&run_weighted::<Scores>(&table, &rows, Weights::per_row("w", &weights), &params).unwrap(), &reference["weighted"]);
+}
+
+fn same(report: &ScoreReport, reference: &serde_json::Value) {
     let get = |key: &str| reference[key].as_f64().unwrap();
     eprintln!("ROC AUC ours {:.12} sklearn {:.12}; AP ours {:.12} sklearn {:.12}", report.roc_auc, get("roc_auc"), report.average_precision, get("average_precision"));
-    assert_eq!(report.rows, get("rows") as u64);
-    assert_eq!(report.positives, get("positives") as u64);
+    assert!((report.rows - get("rows")).abs() < 1e-6);
+    assert!((report.positives - get("positives")).abs() < 1e-6);
     assert!((report.roc_auc - get("roc_auc")).abs() < 1e-9);
     assert!((report.average_precision - get("average_precision")).abs() < 1e-9);
     assert!((report.at_threshold.precision() - get("precision_at_half")).abs() < 1e-9);

@@ -10,7 +10,10 @@ use std::process::Command;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use vigil::analysis::backtest::{Backtest, BacktestParams, RuleSpec, ScoreParams, Scores};
 use vigil::analysis::contract::{run_weighted, Weights};
+use vigil::analysis::labels::LabelSpec;
+use vigil::analysis::regression::{Regression, RegressionKind, RegressionParams, RegressionReport};
 use vigil::analysis::rootcause::{RcaParams, RcaReport, RootCause, Window};
 use vigil::analysis::series::{Granularity, Metric, MetricKind, Series};
 use vigil::analysis::trend::{Trend, TrendReport, TrendSettings};
@@ -190,6 +193,50 @@ fn a_table_and_its_exact_aggregation_give_the_same_answers() {
         if what == "count" {
             assert!(a.summary.contains("ID") && a.summary.contains("android"), "{}", a.summary);
         }
+    }
+    same_models(&raw, &all, &aggregated, &cells, w);
+}
+
+/// Rules, score curves and regressions: counts of events are whole numbers on both sides, so
+/// the rules' and the curves' reports are equal to the bit; fits to 1e-9.
+fn same_models(raw: &Table, all: &[u32], aggregated: &Table, cells: &[u32], w: Weights<'_>) {
+    let label = LabelSpec { column: "flagged".into(), positive: vec!["true".into()] };
+    let rules = BacktestParams {
+        rules: vec![
+            RuleSpec { name: "scam views".into(), text: "reason = \"scam\" and views >= 2".into() },
+            RuleSpec { name: "Indonesia".into(), text: "country = \"ID\"".into() },
+            RuleSpec { name: "reported".into(), text: "reports >= 2".into() },
+        ],
+        label: label.clone(),
+        time_column: None,
+    };
+    let a = run_weighted::<Backtest>(raw, all, Weights::ONE, &rules).unwrap();
+    let b = run_weighted::<Backtest>(aggregated, cells, w, &rules).unwrap();
+    assert!(a.rules.iter().all(Result::is_ok) && a.rules[0].as_ref().unwrap().daily.len() >= DAYS as usize, "{a:?}");
+    assert_eq!(a, b, "rules");
+    let score = ScoreParams { score: "reports".into(), label: label.clone(), threshold: None, min_precision: 0.5 };
+    assert_eq!(run_weighted::<Scores>(raw, all, Weights::ONE, &score).unwrap(), run_weighted::<Scores>(aggregated, cells, w, &score).unwrap(), "score curves");
+    let same_fit = |a: &RegressionReport, b: &RegressionReport, what: &str| {
+        close(a.rows, b.rows, what);
+        close(a.dropped, b.dropped, what);
+        for (x, y) in a.coefficients.iter().zip(&b.coefficients) {
+            assert_eq!(x.name, y.name, "{what}");
+            for (u, v, part) in [(x.estimate, y.estimate, "estimate"), (x.std_error, y.std_error, "standard error"), (x.p_value, y.p_value, "p-value")] {
+                close(u, v, &format!("{what}: {part} of {}", x.name));
+            }
+        }
+        for (u, v) in [(a.r_squared, b.r_squared), (a.log_loss, b.log_loss), (a.pseudo_r_squared, b.pseudo_r_squared), (a.auc, b.auc)] {
+            close(u.unwrap_or(0.0), v.unwrap_or(0.0), what);
+        }
+    };
+    let predictors = vec!["country".to_string(), "platform".to_string(), "reports".to_string()];
+    for (what, params) in [
+        ("linear regression", RegressionParams { kind: RegressionKind::Linear, target: Some("views".into()), label: None, predictors: predictors.clone() }),
+        ("logistic regression", RegressionParams { kind: RegressionKind::Logistic, target: None, label: Some(label.clone()), predictors: vec!["reason".into(), "views".into(), "platform".into()] }),
+    ] {
+        let a = run_weighted::<Regression>(raw, all, Weights::ONE, &params).unwrap();
+        let b = run_weighted::<Regression>(aggregated, cells, w, &params).unwrap();
+        same_fit(&a, &b, what);
     }
 }
 

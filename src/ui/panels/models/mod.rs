@@ -16,7 +16,7 @@ use crate::analysis::regression::{Regression, RegressionParams};
 use crate::analysis::tree::{Tree, TreeParams};
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
-use crate::format::{format_count, format_percent};
+use crate::format::{format_count, format_events, format_percent};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::scatter::draw_xy;
 use crate::ui::chart::{theme, BarChart, XFormat, YFormat};
@@ -347,20 +347,30 @@ fn caret_line(text: &str, message: &str) -> Option<String> {
     Some(format!("{}\n{}^", text, " ".repeat(position.saturating_sub(1))))
 }
 
+/// What the counts count: rows, or the events they stand for when the view weighs them.
+fn counted() -> &'static str {
+    if expect_context::<AppState>().weight.get_untracked().is_some() {
+        "events"
+    } else {
+        "rows"
+    }
+}
+
 #[component]
 fn BacktestView(report: Arc<BacktestReport>) -> impl IntoView {
     let state = expect_context::<AppState>();
+    let unit = counted();
     let selected = RwSignal::new(report.rules.iter().position(Result::is_ok).unwrap_or(0));
     let rules = ModelsPanel::get().rules.get_untracked();
-    let row = |name: String, c: &Confusion, marginal: Option<u64>, total: u64| {
+    let row = |name: String, c: &Confusion, marginal: Option<f64>, total: f64| {
         view! {
-            <td class="num">{format_count(c.flagged())}</td>
-            <td class="num">{format_percent(c.flagged() as f64 / total.max(1) as f64)}</td>
+            <td class="num">{format_events(c.flagged())}</td>
+            <td class="num">{format_percent(c.flagged() / total.max(1.0))}</td>
             <td class="num" data-testid="rule-precision">{format_percent(c.precision())}</td>
             <td class="num" data-testid="rule-recall">{format_percent(c.recall())}</td>
             <td class="num">{if c.f1().is_finite() { format!("{:.3}", c.f1()) } else { "—".into() }}</td>
-            <td class="num mono">{format!("{} / {} / {} / {}", format_count(c.tp), format_count(c.fp), format_count(c.fn_), format_count(c.tn))}</td>
-            <td class="num">{marginal.map(format_count).unwrap_or_default()}</td>
+            <td class="num mono">{format!("{} / {} / {} / {}", format_events(c.tp), format_events(c.fp), format_events(c.fn_), format_events(c.tn))}</td>
+            <td class="num">{marginal.map(format_events).unwrap_or_default()}</td>
             <td class="hidden">{name}</td>
         }
     };
@@ -409,7 +419,7 @@ fn BacktestView(report: Arc<BacktestReport>) -> impl IntoView {
                 let cells = running
                     .iter()
                     .map(|&j| {
-                        let text = if i == j { format_count(report.overlap[i][j]) } else { format!("{} both · {} one", format_count(report.overlap[i][j]), format_count(report.disagree[i][j])) };
+                        let text = if i == j { format_events(report.overlap[i][j]) } else { format!("{} both · {} one", format_events(report.overlap[i][j]), format_events(report.disagree[i][j])) };
                         view! { <td class="num">{text}</td> }
                     })
                     .collect_view();
@@ -433,14 +443,14 @@ fn BacktestView(report: Arc<BacktestReport>) -> impl IntoView {
             if let Some(last) = edges.last().copied() {
                 edges.push(last + 86_400_000.0);
             }
-            (edges, r.daily.iter().map(|(_, n)| *n as f64).collect())
+            (edges, r.daily.iter().map(|(_, n)| *n).collect())
         };
         let (week_edges, week_precision): (Vec<f64>, Vec<f64>) = {
             let mut edges: Vec<f64> = r.weekly.iter().map(|w| w.start_ms as f64).collect();
             if let Some(last) = edges.last().copied() {
                 edges.push(last + 7.0 * 86_400_000.0);
             }
-            (edges, r.weekly.iter().map(|w| if w.flagged > 0 { w.true_positives as f64 / w.flagged as f64 } else { 0.0 }).collect())
+            (edges, r.weekly.iter().map(|w| if w.flagged > 0.0 { w.true_positives / w.flagged } else { 0.0 }).collect())
         };
         let sql = r.sql.clone();
         let notes = r.sql_notes.clone();
@@ -452,8 +462,8 @@ fn BacktestView(report: Arc<BacktestReport>) -> impl IntoView {
                 <div class="panel-head">
                     <h3>{format!("“{}”", r.name)}</h3>
                     <span class="toggle">
-                        <button class="button small" data-testid="show-false-positives" on:click=move |_| show_rows(state, &fp_rule, true, &label_fp, &pos_fp)>{format!("Show {} false positives", format_count(r.confusion.fp))}</button>
-                        <button class="button small" data-testid="show-false-negatives" on:click=move |_| show_rows(state, &fn_rule, false, &label_fn, &pos_fn)>{format!("Show {} false negatives", format_count(r.confusion.fn_))}</button>
+                        <button class="button small" data-testid="show-false-positives" on:click=move |_| show_rows(state, &fp_rule, true, &label_fp, &pos_fp)>{format!("Show {} false positives", format_events(r.confusion.fp))}</button>
+                        <button class="button small" data-testid="show-false-negatives" on:click=move |_| show_rows(state, &fn_rule, false, &label_fn, &pos_fn)>{format!("Show {} false negatives", format_events(r.confusion.fn_))}</button>
                         <button class="button small" data-testid="copy-sql" on:click=move |_| {
                             if let Some(w) = web_sys::window() { let _ = w.navigator().clipboard().write_text(&copy_sql); }
                         }>"Copy SQL"</button>
@@ -461,7 +471,7 @@ fn BacktestView(report: Arc<BacktestReport>) -> impl IntoView {
                 </div>
                 <div class="rule-charts">
                     <div>
-                        <p class="muted small">"Flagged rows per day"</p>
+                        <p class="muted small">{format!("Flagged {unit} per day")}</p>
                         {(!heights.is_empty()).then(|| view! { <BarChart edges=edges heights=heights x_format=XFormat::Date height=120 unit="flagged" testid="rule-daily".to_string()/> })}
                     </div>
                     <div>
@@ -476,11 +486,11 @@ fn BacktestView(report: Arc<BacktestReport>) -> impl IntoView {
         })
     };
     let summary = format!(
-        "{} labelled rows, {} positive ({}){}",
-        format_count(report.rows),
-        format_count(report.positives),
-        format_percent(report.positives as f64 / report.rows.max(1) as f64),
-        if report.missing_label > 0 { format!("; {} rows without a label left out", format_count(report.missing_label)) } else { String::new() }
+        "{} labelled {unit}, {} positive ({}){}",
+        format_events(report.rows),
+        format_events(report.positives),
+        format_percent(report.positives / report.rows.max(1.0)),
+        if report.missing_label > 0.0 { format!("; {} {unit} without a label left out", format_events(report.missing_label)) } else { String::new() }
     );
     view! {
         <section class="panel" data-testid="backtest">
@@ -576,8 +586,8 @@ fn ScoreView(report: Arc<ScoreReport>) -> impl IntoView {
     let best_threshold = report.best_for_precision.map(|b| b.threshold);
     view! {
         <p data-testid="score-summary">
-            {format!("ROC AUC {:.4} · average precision {:.4} · {} rows, {} positive", report.roc_auc, report.average_precision, format_count(report.rows), format_count(report.positives))}
-            {(report.missing_score > 0).then(|| format!(" · {} without a score left out", format_count(report.missing_score)))}
+            {format!("ROC AUC {:.4} · average precision {:.4} · {} {}, {} positive", report.roc_auc, report.average_precision, format_events(report.rows), counted(), format_events(report.positives))}
+            {(report.missing_score > 0.0).then(|| format!(" · {} without a score left out", format_events(report.missing_score)))}
         </p>
         <div class="control-row">
             <label>"flag score ≥ "
@@ -596,11 +606,11 @@ fn ScoreView(report: Arc<ScoreReport>) -> impl IntoView {
         <Exportable name="score-confusion" kind=ExportKind::Table><table class="grid confusion" data-testid="score-confusion">
             <thead><tr><th></th><th class="num">"label positive"</th><th class="num">"label negative"</th></tr></thead>
             <tbody>
-                <tr><th>"flagged"</th><td class="num">{format_count(c.tp)}</td><td class="num">{format_count(c.fp)}</td></tr>
-                <tr><th>"not flagged"</th><td class="num">{format_count(c.fn_)}</td><td class="num">{format_count(c.tn)}</td></tr>
+                <tr><th>"flagged"</th><td class="num">{format_events(c.tp)}</td><td class="num">{format_events(c.fp)}</td></tr>
+                <tr><th>"not flagged"</th><td class="num">{format_events(c.fn_)}</td><td class="num">{format_events(c.tn)}</td></tr>
             </tbody>
         </table></Exportable>
-        <p class="small">{format!("At {:.3}: precision {}, recall {}, F1 {}, {} flagged.", report.threshold, format_percent(c.precision()), format_percent(c.recall()), if c.f1().is_finite() { format!("{:.3}", c.f1()) } else { "—".into() }, format_count(c.flagged()))}</p>
+        <p class="small">{format!("At {:.3}: precision {}, recall {}, F1 {}, {} flagged.", report.threshold, format_percent(c.precision()), format_percent(c.recall()), if c.f1().is_finite() { format!("{:.3}", c.f1()) } else { "—".into() }, format_events(c.flagged()))}</p>
         <div class="rule-charts">
             <div><p class="muted small">"ROC: true-positive rate by false-positive rate (marker: the threshold)"</p><Exportable name="roc-chart" title=format!("ROC of {} against the label (AUC {:.3})", report.score, report.roc_auc)><canvas node_ref=roc class="param-chart" data-testid="roc-chart"></canvas></Exportable></div>
             <div><p class="muted small">"Precision by recall (line: the precision target)"</p><Exportable name="pr-chart" title=format!("Precision by recall of {} (average precision {:.3})", report.score, report.average_precision)><canvas node_ref=pr class="param-chart" data-testid="pr-chart"></canvas></Exportable></div>
@@ -827,12 +837,12 @@ fn RegressionView(report: Arc<crate::analysis::regression::RegressionReport>) ->
         .collect_view();
     let fit_line = match report.kind {
         RegressionKind::Linear => format!(
-            "{} rows · R² {:.4} · adjusted R² {:.4} · {} residual degrees of freedom",
-            format_count(report.rows as u64), report.r_squared.unwrap_or(f64::NAN), report.adj_r_squared.unwrap_or(f64::NAN), report.df_residual
+            "{} {} · R² {:.4} · adjusted R² {:.4} · {} residual degrees of freedom",
+            format_events(report.rows), counted(), report.r_squared.unwrap_or(f64::NAN), report.adj_r_squared.unwrap_or(f64::NAN), format_events(report.df_residual)
         ),
         RegressionKind::Logistic => format!(
-            "{} rows · log-loss {:.4} · McFadden pseudo-R² {:.4} · AUC {:.4}",
-            format_count(report.rows as u64), report.log_loss.unwrap_or(f64::NAN), report.pseudo_r_squared.unwrap_or(f64::NAN), report.auc.unwrap_or(f64::NAN)
+            "{} {} · log-loss {:.4} · McFadden pseudo-R² {:.4} · AUC {:.4}",
+            format_events(report.rows), counted(), report.log_loss.unwrap_or(f64::NAN), report.pseudo_r_squared.unwrap_or(f64::NAN), report.auc.unwrap_or(f64::NAN)
         ),
     };
     let stat = if logistic { "z" } else { "t" };
