@@ -90,8 +90,9 @@ impl From<crate::analysis::contract::Stopped> for LabelError {
 pub struct PrevalenceOverTime {
     pub bucket_ms: i64,
     pub start_ms: i64,
-    pub totals: Vec<usize>,
-    pub positives: Vec<usize>,
+    /// Labelled events per period (rows, or their weights' sum), and the positive ones.
+    pub totals: Vec<f64>,
+    pub positives: Vec<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,8 +139,10 @@ pub struct Leak {
 pub struct LabelReport {
     pub label: String,
     pub positive: Vec<String>,
-    pub classes: Vec<(String, usize)>,
-    pub missing: usize,
+    /// Events per class (rows, or their weights' sum), most first.
+    pub classes: Vec<(String, f64)>,
+    /// Events without a label.
+    pub missing: f64,
     pub positive_rate: f64,
     /// Accuracy of always predicting the most frequent class.
     pub baseline: f64,
@@ -203,31 +206,31 @@ pub fn fleiss_kappa(counts: &[Vec<f64>]) -> Option<f64> {
     (p_e < 1.0).then(|| (p_bar - p_e) / (1.0 - p_e))
 }
 
-fn over_time(rows: &[u32], labels: &[Option<bool>], time: Option<&Column>, now_ms: Option<i64>) -> Option<PrevalenceOverTime> {
+fn over_time(rows: &[u32], weights: Weights<'_>, labels: &[Option<bool>], time: Option<&Column>, now_ms: Option<i64>) -> Option<PrevalenceOverTime> {
     let time = time?;
-    let stamped: Vec<(i64, bool)> = rows
+    let stamped: Vec<(i64, bool, f64)> = rows
         .iter()
         .zip(labels)
         .filter_map(|(&row, label)| match (time.value(row as usize), label) {
-            (Value::Timestamp(ms), Some(positive)) if now_ms.is_none_or(|now| ms <= now) => Some((ms, *positive)),
+            (Value::Timestamp(ms), Some(positive)) if now_ms.is_none_or(|now| ms <= now) && weights.of(row) > 0.0 => Some((ms, *positive, weights.of(row))),
             _ => None,
         })
         .collect();
-    let min = stamped.iter().map(|(t, _)| *t).min()?;
-    let max = stamped.iter().map(|(t, _)| *t).max()?;
+    let min = stamped.iter().map(|(t, _, _)| *t).min()?;
+    let max = stamped.iter().map(|(t, _, _)| *t).max()?;
     let buckets = Buckets::day_or_week(min, max);
     if buckets.count > 5000 {
         return None; // a stray far-off date: the per-period view would be meaningless
     }
-    let mut totals = vec![0usize; buckets.count];
-    let mut positives = vec![0usize; buckets.count];
-    for (t, positive) in stamped {
+    let mut totals = vec![0.0; buckets.count];
+    let mut positives = vec![0.0; buckets.count];
+    for (t, positive, w) in stamped {
         let Some(idx) = buckets.index(t) else { continue };
         if let Some(total) = totals.get_mut(idx) {
-            *total += 1;
+            *total += w;
         }
         if let Some(p) = positives.get_mut(idx).filter(|_| positive) {
-            *p += 1;
+            *p += w;
         }
     }
     Some(PrevalenceOverTime { bucket_ms: buckets.bucket_ms, start_ms: buckets.start_ms, totals, positives })
@@ -357,75 +360,79 @@ fn agreement(items: &[(String, Ratings)], classes: &[String], positive: &[String
     }
 }
 
-/// Accuracy of predicting `labels` from groups (majority label per group).
-fn group_accuracy<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = (K, usize)>, classes: usize, n: usize) -> f64 {
-    let mut counts: FxHashMap<K, Vec<usize>> = FxHashMap::default();
-    for (key, class) in keys {
-        let row = counts.entry(key).or_insert_with(|| vec![0; classes]);
+/// Accuracy of predicting `labels` from groups (majority label per group), over `n` events;
+/// each key comes with its class and weight.
+fn group_accuracy<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = (K, usize, f64)>, classes: usize, n: f64) -> f64 {
+    let mut counts: FxHashMap<K, Vec<f64>> = FxHashMap::default();
+    for (key, class, w) in keys {
+        let row = counts.entry(key).or_insert_with(|| vec![0.0; classes]);
         if let Some(c) = row.get_mut(class) {
-            *c += 1;
+            *c += w;
         }
     }
-    counts.values().map(|c| c.iter().copied().max().unwrap_or(0)).sum::<usize>() as f64 / n.max(1) as f64
+    counts.values().map(|c| c.iter().copied().fold(0.0, f64::max)).sum::<f64>() / n.max(1.0)
 }
 
-/// Best accuracy of one threshold on a numeric column for a binary label.
-fn stump_accuracy(mut pairs: Vec<(f64, bool)>) -> f64 {
-    let n = pairs.len();
-    if n == 0 {
+/// Best accuracy of one threshold on a numeric column for a binary label; `(value, positive,
+/// weight)`.
+fn stump_accuracy(mut pairs: Vec<(f64, bool, f64)>) -> f64 {
+    let n: f64 = pairs.iter().map(|p| p.2).sum();
+    if n <= 0.0 {
         return 0.0;
     }
     pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let total_pos = pairs.iter().filter(|p| p.1).count();
-    let (mut below_pos, mut best) = (0usize, total_pos.max(n - total_pos));
-    for (idx, &(value, positive)) in pairs.iter().enumerate() {
-        below_pos += usize::from(positive);
+    let total_pos: f64 = pairs.iter().filter(|p| p.1).map(|p| p.2).sum();
+    let (mut below, mut below_pos, mut best) = (0.0, 0.0, total_pos.max(n - total_pos));
+    for (idx, &(value, positive, w)) in pairs.iter().enumerate() {
+        below += w;
+        if positive {
+            below_pos += w;
+        }
         let next_differs = pairs.get(idx + 1).is_none_or(|next| next.0 > value);
         if next_differs {
-            let below = idx + 1;
             let above_pos = total_pos - below_pos;
             let above_neg = (n - below) - above_pos;
             let below_neg = below - below_pos;
             best = best.max(below_neg + above_pos).max(below_pos + above_neg);
         }
     }
-    best as f64 / n as f64
+    best / n
 }
 
-fn leaks(table: &Table, rows: &[u32], labels: &[Option<String>], positive: &[String], exclude: &[&str]) -> Vec<Leak> {
+fn leaks(table: &Table, rows: &[u32], weights: Weights<'_>, labels: &[Option<String>], positive: &[String], exclude: &[&str]) -> Vec<Leak> {
     // Judged on positive vs the rest: the question a detection rule answers.
-    let labelled: Vec<(u32, usize)> = rows
+    let labelled: Vec<(u32, usize, f64)> = rows
         .iter()
         .zip(labels)
-        .filter_map(|(&row, l)| l.as_ref().map(|l| (row, usize::from(positive.contains(l)))))
+        .filter_map(|(&row, l)| l.as_ref().map(|l| (row, usize::from(positive.contains(l)), weights.of(row))))
         .collect();
-    let n = labelled.len();
+    let n: f64 = labelled.iter().map(|l| l.2).sum();
     let k = 2;
     let mut out = Vec::new();
-    for column in table.columns.iter().filter(|c| !exclude.contains(&c.name.as_str())) {
-        let missing_acc = group_accuracy(labelled.iter().map(|&(row, c)| (column.value(row as usize) == Value::Missing, c)), k, n);
+    for column in table.columns.iter().filter(|c| !exclude.contains(&c.name.as_str()) && weights.describes_events(&c.name)) {
+        let missing_acc = group_accuracy(labelled.iter().map(|&(row, c, w)| (column.value(row as usize) == Value::Missing, c, w)), k, n);
         let mut best = (missing_acc, "whether it is missing".to_string());
         let distinct_enough = matches!(column.kind, ColumnType::Category | ColumnType::Boolean);
-        if distinct_enough && column.count_distinct() * 5 <= n {
-            let acc = group_accuracy(labelled.iter().map(|&(row, c)| (text(column, row), c)), k, n);
+        if distinct_enough && (column.count_distinct() * 5) as f64 <= n {
+            let acc = group_accuracy(labelled.iter().map(|&(row, c, w)| (text(column, row), c, w)), k, n);
             if acc > best.0 {
                 best = (acc, "its value".to_string());
             }
         }
         if matches!(column.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Timestamp) {
-            let pairs: Vec<(f64, bool)> = labelled
+            let pairs: Vec<(f64, bool, f64)> = labelled
                 .iter()
-                .filter_map(|&(row, c)| {
+                .filter_map(|&(row, c, w)| {
                     let v = match column.value(row as usize) {
                         Value::Int(v) | Value::Timestamp(v) => v as f64,
                         Value::Float(v) => v,
                         _ => return None,
                     };
-                    Some((v, c == 1))
+                    Some((v, c == 1, w))
                 })
                 .collect();
-            // Only when most rows have a value: a threshold on a few rows says little.
-            if pairs.len() * 2 > n {
+            // Only when most events have a value: a threshold on a few says little.
+            if pairs.iter().map(|p| p.2).sum::<f64>() * 2.0 > n {
                 let acc = stump_accuracy(pairs);
                 if acc > best.0 {
                     best = (acc, "one threshold on it (positive vs the rest)".to_string());
@@ -446,7 +453,7 @@ pub struct Labels;
 impl Analysis for Labels {
     const NAME: &'static str = "labels";
     const TITLE: &'static str = "Ground truth";
-    const WEIGHTED: bool = false;
+    const WEIGHTED: bool = true;
     type Params = LabelParams;
     type Report = LabelReport;
     type Error = LabelError;
@@ -458,8 +465,8 @@ impl Analysis for Labels {
         Ok(())
     }
 
-    async fn run(table: &Table, rows: &[u32], _weights: Weights<'_>, params: &LabelParams, progress: &mut impl Progress) -> Result<LabelReport, LabelError> {
-        check_in_steps(table, rows, params, progress).await
+    async fn run(table: &Table, rows: &[u32], weights: Weights<'_>, params: &LabelParams, progress: &mut impl Progress) -> Result<LabelReport, LabelError> {
+        check_in_steps(table, rows, weights, params, progress).await
     }
 }
 
@@ -468,7 +475,7 @@ pub fn check_labels(table: &Table, rows: &[u32], params: &LabelParams) -> Result
     run_now::<Labels>(table, rows, params)
 }
 
-async fn check_in_steps(table: &Table, rows: &[u32], params: &LabelParams, progress: &mut impl Progress) -> Result<LabelReport, LabelError> {
+async fn check_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, params: &LabelParams, progress: &mut impl Progress) -> Result<LabelReport, LabelError> {
     progress.step("labels", "Reading the labels", 0.0).await?;
     let label_column = column(table, &params.label)?;
     if !matches!(label_column.kind, ColumnType::Category | ColumnType::Boolean) {
@@ -481,24 +488,31 @@ async fn check_in_steps(table: &Table, rows: &[u32], params: &LabelParams, progr
         None => table.columns.iter().find(|c| c.kind == ColumnType::Timestamp),
     };
     let labels: Vec<Option<String>> = rows.iter().map(|&row| text(label_column, row)).collect();
-    let mut classes: Vec<(String, usize)> = Vec::new();
-    for label in labels.iter().flatten() {
+    let mut classes: Vec<(String, f64)> = Vec::new();
+    let (mut all, mut positives) = (0.0, 0.0);
+    for (&row, label) in rows.iter().zip(&labels) {
+        let w = weights.of(row);
+        all += w;
+        let Some(label) = label else { continue };
         match classes.iter_mut().find(|(c, _)| c == label) {
-            Some((_, n)) => *n += 1,
-            None => classes.push((label.clone(), 1)),
+            Some((_, n)) => *n += w,
+            None => classes.push((label.clone(), w)),
+        }
+        if params.positive.contains(label) {
+            positives += w;
         }
     }
-    classes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let labelled: usize = classes.iter().map(|(_, n)| n).sum();
-    if labelled == 0 {
+    classes.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let labelled: f64 = classes.iter().map(|(_, n)| n).sum();
+    if labelled <= 0.0 {
         return Err(LabelError::NoLabels(params.label.clone()));
     }
     let positive: Vec<String> = if params.positive.is_empty() {
+        positives = classes.iter().skip(1).map(|(_, n)| n).sum();
         classes.iter().skip(1).map(|(c, _)| c.clone()).collect()
     } else {
         params.positive.clone()
     };
-    let positives = labels.iter().flatten().filter(|l| positive.contains(l)).count();
     let is_positive: Vec<Option<bool>> = labels.iter().map(|l| l.as_ref().map(|l| positive.contains(l))).collect();
     let class_names: Vec<String> = classes.iter().map(|(c, _)| c.clone()).collect();
     progress.step("agreement", "Items, reviewers and agreement", 0.3).await?;
@@ -509,13 +523,13 @@ async fn check_in_steps(table: &Table, rows: &[u32], params: &LabelParams, progr
     exclude.extend(params.item.as_deref());
     exclude.extend(params.reviewer.as_deref());
     progress.step("leakage", "Columns that give the label away", 0.6).await?;
-    let leaks = leaks(table, rows, &labels, &positive, &exclude);
+    let leaks = leaks(table, rows, weights, &labels, &positive, &exclude);
     Ok(LabelReport {
         label: params.label.clone(),
-        baseline: classes.first().map_or(0.0, |(_, n)| *n as f64 / labelled as f64),
-        positive_rate: positives as f64 / labelled as f64,
-        missing: rows.len() - labelled,
-        over_time: over_time(rows, &is_positive, time, params.now_ms),
+        baseline: classes.first().map_or(0.0, |(_, n)| *n / labelled),
+        positive_rate: positives / labelled,
+        missing: all - labelled,
+        over_time: over_time(rows, weights, &is_positive, time, params.now_ms),
         conflicts,
         agreement,
         leaks,
@@ -598,7 +612,7 @@ mod tests {
         };
         let report = check_labels(&table, &rows, &params).unwrap();
         // Equal counts: ordered by name.
-        assert_eq!(report.classes, vec![("false".to_string(), 4), ("true".to_string(), 4)]);
+        assert_eq!(report.classes, vec![("false".to_string(), 4.0), ("true".to_string(), 4.0)]);
         let conflicts = report.conflicts.unwrap();
         assert_eq!((conflicts.repeated_items, conflicts.conflicting_items), (3, 1));
         let agreement = report.agreement.unwrap();

@@ -110,6 +110,14 @@ impl Metric {
         }
     }
 
+    /// [`Metric::describe`] of rows that stand for events: a count counts "events".
+    pub fn describe_weighted(&self, weights: Weights<'_>) -> String {
+        match self {
+            Metric::Count if weights.is_weighted() => "events".into(),
+            other => other.describe(),
+        }
+    }
+
     /// Whether a bucket with no rows has the value 0 (counts and sums) rather than none.
     fn zero_when_empty(&self) -> bool {
         matches!(self, Metric::Count | Metric::Sum { .. } | Metric::Distinct { .. })
@@ -816,7 +824,7 @@ pub async fn build_series_in_steps(table: &Table, rows: &[u32], weights: Weights
         values,
         rows: row_counts,
         groups,
-        metric_label: params.metric.describe(),
+        metric_label: params.metric.describe_weighted(weights),
         missing_time,
         missing_metric,
         excluded,

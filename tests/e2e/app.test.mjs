@@ -1335,6 +1335,7 @@ describe('the vigil command', () => {
     assert.match(await text(page, 'weight-note'), /Counted once per row: .*Clusters/);
     await page.click('[data-testid="tab-trends"]');
     await page.waitForSelector('[data-testid="incident-table"]', { timeout: 60_000 });
+    assert.equal(await text(page, 'trend-title'), 'Events per day (UTC)');
     const [cubeDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-json"]')]);
     const cube = JSON.parse(await readFile(await cubeDownload.path(), 'utf8')).reports.trend.series;
     assert.equal(cube.values.length, raw.values.length);

@@ -338,7 +338,7 @@ async fn explain_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, par
     let (causes, read) = search.root_causes(&found, params.max_depth, examined);
     let found = search.prune(found, &causes);
     let segments = search.rank(&causes, found, examined + read);
-    let metric_label = params.metric.describe();
+    let metric_label = params.metric.describe_weighted(weights);
     let summary = summary::summarise(&segments[..causes.len().min(segments.len())], &search.cube.totals, &metric_label, search.cube.is_rate);
     let timeline = search.timeline(params, &segments);
     Ok(RcaReport {

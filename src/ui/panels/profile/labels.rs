@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::ProfilePanel;
 use crate::analysis::labels::{Agreement, Conflicts, LabelParams, LabelReport};
 use crate::data::table::ColumnType;
-use crate::format::{format_count, format_percent};
+use crate::format::{format_count, format_events, format_percent};
 use crate::ui::chart::{BarChart, XFormat, YFormat};
 use crate::ui::export::{ExportKind, Exportable};
 use crate::ui::jobs::JobProgress;
@@ -103,7 +103,8 @@ pub fn LabelsPanel() -> impl IntoView {
 #[component]
 fn LabelResults(report: LabelReport) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let total: usize = report.classes.iter().map(|(_, n)| n).sum();
+    let total: f64 = report.classes.iter().map(|(_, n)| n).sum();
+    let unit = if state.weight.get_untracked().is_some() { "events" } else { "rows" };
     // The worker always returns the resolved positive list: toggling starts from it.
     let resolved = report.positive.clone();
     let toggle = move |class: String| {
@@ -128,8 +129,8 @@ fn LabelResults(report: LabelReport) -> impl IntoView {
                 <h3>"Prevalence"</h3>
                 <p data-testid="positive-rate">
                     <strong>{format_percent(report.positive_rate)}</strong>
-                    {format!(" positive ({}) of {} labelled rows", report.positive.join(", "), format_count(total as u64))}
-                    {(report.missing > 0).then(|| format!(" · {} unlabelled", format_count(report.missing as u64)))}
+                    {format!(" positive ({}) of {} labelled {unit}", report.positive.join(", "), format_events(total))}
+                    {(report.missing > 0.0).then(|| format!(" · {} unlabelled", format_events(report.missing)))}
                 </p>
                 {imbalanced.then(|| view! { <p class="problem">"The label is imbalanced: precision and accuracy will mislead; prefer recall at a fixed precision."</p> })}
                 <ul class="class-list">
@@ -143,14 +144,14 @@ fn LabelResults(report: LabelReport) -> impl IntoView {
                                     <input type="checkbox" prop:checked=checked data-testid="positive-class" on:change=move |_| toggle(name.clone())/>
                                     {class.clone()}
                                 </label>
-                                <span class="muted tabular">{format!("{} ({})", format_count(*n as u64), format_percent(*n as f64 / total.max(1) as f64))}</span>
+                                <span class="muted tabular">{format!("{} ({})", format_events(*n), format_percent(*n / total.max(1.0)))}</span>
                             </li>
                         }
                     }).collect_view()}
                 </ul>
                 {report.over_time.map(|t| {
                     let edges: Vec<f64> = (0..=t.totals.len()).map(|i| (t.start_ms + i as i64 * t.bucket_ms) as f64).collect();
-                    let rates: Vec<f64> = t.totals.iter().zip(&t.positives).map(|(&n, &p)| if n > 0 { p as f64 / n as f64 } else { 0.0 }).collect();
+                    let rates: Vec<f64> = t.totals.iter().zip(&t.positives).map(|(&n, &p)| if n > 0.0 { p / n } else { 0.0 }).collect();
                     let per = if t.bucket_ms == crate::data::time::DAY_MS { "positive share per day (UTC)" } else { "positive share per week (UTC)" };
                     view! {
                         <p class="muted small">{per}</p>
