@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use std::hash::{Hash, Hasher};
 
 use super::contract::{run_now, Analysis, Progress, Weights};
-use super::stats::{auto_bin_count, describe, histogram, mad_outliers, Describe, Histogram, MadOutliers};
+use super::stats::{auto_bin_count_weighted, describe_weighted, histogram_weighted, mad_outliers_weighted, Describe, Histogram, MadOutliers};
 use crate::data::filter::Clause;
 use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value};
 use crate::data::time::{days_from_civil, Buckets, DAY_MS};
-use crate::format::format_percent;
+use crate::format::{format_events, format_percent};
 
 /// Parameters of a profile run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,12 +67,12 @@ impl ProfileParams {
     }
 }
 
-/// Rows per time bucket, for a sparkline.
+/// Rows (or events, when rows are weighted) per time bucket, for a sparkline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimeSeriesCounts {
     pub bucket_ms: i64,
     pub start_ms: i64,
-    pub counts: Vec<usize>,
+    pub counts: Vec<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,20 +90,24 @@ pub enum ProfileDetail {
         per_bucket: Option<TimeSeriesCounts>,
         /// Longest run of empty buckets inside the range, in buckets.
         longest_gap: usize,
-        future: usize,
-        impossible: usize,
+        /// Events dated in the future, or before 1900 / after 2099.
+        future: f64,
+        impossible: f64,
     },
-    /// Categories, booleans and identifiers: the most frequent values.
-    Values { top: Vec<(String, usize)>, other: usize, repeated_values: usize },
-    Text { lengths: Option<Describe>, length_histogram: Option<Histogram>, top: Vec<(String, usize)> },
+    /// Categories, booleans and identifiers: the most frequent values with their events, the
+    /// events of the others, and how many values occur more than once.
+    Values { top: Vec<(String, f64)>, other: f64, repeated_values: usize },
+    Text { lengths: Option<Describe>, length_histogram: Option<Histogram>, top: Vec<(String, f64)> },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnProfile {
     pub name: String,
     pub kind: ColumnType,
-    pub present: usize,
-    pub missing: usize,
+    /// Events with a value and without (rows, or their weights' sum).
+    pub present: f64,
+    pub missing: f64,
+    /// Distinct values (values, not events).
     pub distinct: usize,
     /// Values that did not fit the column type at load (in the whole table).
     pub mismatches: usize,
@@ -182,15 +186,18 @@ pub struct Correlation {
     pub b: String,
     pub pearson: f64,
     pub spearman: f64,
-    pub pairs: usize,
+    /// Events with both values.
+    pub pairs: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TableProfile {
-    pub rows: usize,
+    /// Events profiled (rows, or their weights' sum).
+    pub rows: f64,
     pub columns: Vec<ColumnProfile>,
     pub correlations: Vec<Correlation>,
-    pub duplicate_rows: usize,
+    /// Events identical to an earlier one in every column that describes them.
+    pub duplicate_rows: f64,
     pub alerts: Vec<Alert>,
 }
 
@@ -205,30 +212,38 @@ fn numeric(value: Value<'_>) -> Option<f64> {
     }
 }
 
-fn time_profile(column: &Column, rows: &[u32], now_ms: Option<i64>) -> ProfileDetail {
-    let mut times: Vec<i64> = rows
+/// Values sorted with their weights (rows of weight 0 stand for no event and are left out).
+fn sorted_with_weights(values: impl Iterator<Item = (f64, f64)>) -> Vec<(f64, f64)> {
+    let mut sorted: Vec<(f64, f64)> = values.filter(|&(v, w)| v.is_finite() && w > 0.0).collect();
+    sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    sorted
+}
+
+fn time_profile(column: &Column, rows: &[u32], weights: Weights<'_>, now_ms: Option<i64>) -> ProfileDetail {
+    let mut times: Vec<(i64, f64)> = rows
         .iter()
         .filter_map(|&row| match column.value(row as usize) {
-            Value::Timestamp(ms) => Some(ms),
+            Value::Timestamp(ms) if weights.of(row) > 0.0 => Some((ms, weights.of(row))),
             _ => None,
         })
         .collect();
-    times.sort_unstable();
+    times.sort_unstable_by_key(|&(t, _)| t);
     let lower = days_from_civil(1900, 1, 1) * DAY_MS;
     let upper = days_from_civil(2100, 1, 1) * DAY_MS;
-    let impossible = times.iter().filter(|&&t| t < lower || t >= upper).count();
-    let future = now_ms.map_or(0, |now| times.iter().filter(|&&t| t > now && t < upper).count());
-    let plausible: Vec<i64> = times.iter().copied().filter(|&t| t >= lower && t < upper).collect();
-    let (min_ms, max_ms) = (plausible.first().copied(), plausible.last().copied());
-    // Rows per period and gaps cover the past only: future dates are flagged on their own and
-    // would otherwise stretch the axis into an empty "gap".
-    let past: Vec<i64> = plausible.iter().copied().filter(|&t| now_ms.is_none_or(|now| t <= now)).collect();
-    let per_bucket = past.first().copied().zip(past.last().copied()).map(|(min, max)| {
+    let events = |keep: &dyn Fn(i64) -> bool| times.iter().filter(|&&(t, _)| keep(t)).map(|&(_, w)| w).sum::<f64>();
+    let impossible = events(&|t| t < lower || t >= upper);
+    let future = now_ms.map_or(0.0, |now| events(&|t| t > now && t < upper));
+    let plausible: Vec<(i64, f64)> = times.iter().copied().filter(|&(t, _)| t >= lower && t < upper).collect();
+    let (min_ms, max_ms) = (plausible.first().map(|p| p.0), plausible.last().map(|p| p.0));
+    // Events per period and gaps cover the past only: future dates are flagged on their own
+    // and would otherwise stretch the axis into an empty "gap".
+    let past: Vec<(i64, f64)> = plausible.iter().copied().filter(|&(t, _)| now_ms.is_none_or(|now| t <= now)).collect();
+    let per_bucket = past.first().zip(past.last()).map(|(&(min, _), &(max, _))| {
         let buckets = Buckets::day_or_week(min, max);
-        let mut counts = vec![0usize; buckets.count];
-        for &t in &past {
+        let mut counts = vec![0.0; buckets.count];
+        for &(t, w) in &past {
             if let Some(c) = buckets.index(t).and_then(|idx| counts.get_mut(idx)) {
-                *c += 1;
+                *c += w;
             }
         }
         TimeSeriesCounts { bucket_ms: buckets.bucket_ms, start_ms: buckets.start_ms, counts }
@@ -236,7 +251,7 @@ fn time_profile(column: &Column, rows: &[u32], now_ms: Option<i64>) -> ProfileDe
     let longest_gap = per_bucket.as_ref().map_or(0, |p| {
         let (mut longest, mut run) = (0, 0);
         for &c in &p.counts {
-            run = if c == 0 { run + 1 } else { 0 };
+            run = if c <= 0.0 { run + 1 } else { 0 };
             longest = longest.max(run);
         }
         longest
@@ -244,36 +259,57 @@ fn time_profile(column: &Column, rows: &[u32], now_ms: Option<i64>) -> ProfileDe
     ProfileDetail::Time { min_ms, max_ms, per_bucket, longest_gap, future, impossible }
 }
 
-fn profile_column(column: &Column, rows: &[u32], params: &ProfileParams) -> ColumnProfile {
+/// The most frequent values (by events), the number of distinct values, and how many occur more
+/// than once (as events).
+fn top_values(column: &Column, rows: &[u32], weights: Weights<'_>, limit: usize) -> (Vec<(String, f64)>, usize, usize) {
+    if !weights.is_weighted() {
+        let counts = column.value_counts(rows, limit);
+        return (counts.top.into_iter().map(|(v, n)| (v, n as f64)).collect(), counts.distinct, counts.repeated);
+    }
+    let mut totals: FxHashMap<String, f64> = FxHashMap::default();
+    for &row in rows {
+        let (value, w) = (column.value(row as usize), weights.of(row));
+        if value != Value::Missing && w > 0.0 {
+            *totals.entry(value.display()).or_default() += w;
+        }
+    }
+    let repeated = totals.values().filter(|&&n| n > 1.0).count();
+    let mut top: Vec<(String, f64)> = totals.into_iter().collect();
+    let distinct = top.len();
+    top.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    top.truncate(limit);
+    (top, distinct, repeated)
+}
+
+fn profile_column(column: &Column, rows: &[u32], weights: Weights<'_>, params: &ProfileParams) -> ColumnProfile {
     let present_rows: Vec<u32> = rows.iter().copied().filter(|&r| column.value(r as usize) != Value::Missing).collect();
-    let present = present_rows.len();
+    let present: f64 = present_rows.iter().map(|&r| weights.of(r)).sum();
+    let all: f64 = rows.iter().map(|&r| weights.of(r)).sum();
     let (detail, distinct) = match column.kind {
         ColumnType::Integer | ColumnType::Float => {
-            let values: Vec<f64> = present_rows.iter().filter_map(|&r| numeric(column.value(r as usize))).collect();
-            let mut sorted = values.clone();
-            sorted.sort_unstable_by(f64::total_cmp);
+            let sorted = sorted_with_weights(present_rows.iter().filter_map(|&r| numeric(column.value(r as usize)).map(|v| (v, weights.of(r)))));
             let distinct = {
-                let mut d = sorted.clone();
+                let mut d: Vec<f64> = sorted.iter().map(|p| p.0).collect();
                 d.dedup();
                 d.len()
             };
-            let hist = histogram(&sorted, auto_bin_count(&sorted));
-            let summary = describe(&sorted);
+            let hist = histogram_weighted(&sorted, auto_bin_count_weighted(&sorted));
+            let summary = describe_weighted(&sorted);
             let skewed = summary.as_ref().and_then(|d| d.skew).is_some_and(|s| s > 1.0);
-            let log_histogram = (skewed && sorted.first().is_some_and(|&min| min >= 0.0)).then(|| {
-                let logs: Vec<f64> = sorted.iter().map(|v| v.ln_1p() / std::f64::consts::LN_10).collect();
-                histogram(&logs, auto_bin_count(&logs))
+            let log_histogram = (skewed && sorted.first().is_some_and(|&(min, _)| min >= 0.0)).then(|| {
+                let logs: Vec<(f64, f64)> = sorted.iter().map(|&(v, w)| (v.ln_1p() / std::f64::consts::LN_10, w)).collect();
+                histogram_weighted(&logs, auto_bin_count_weighted(&logs))
             });
             let detail = ProfileDetail::Numeric {
                 describe: summary,
                 histogram: hist,
                 log_histogram: log_histogram.flatten(),
-                outliers: mad_outliers(&sorted),
+                outliers: mad_outliers_weighted(&sorted),
             };
             (detail, distinct)
         }
         ColumnType::Timestamp => {
-            let detail = time_profile(column, &present_rows, params.now_ms);
+            let detail = time_profile(column, &present_rows, weights, params.now_ms);
             let mut times: Vec<i64> = present_rows
                 .iter()
                 .filter_map(|&r| if let Value::Timestamp(t) = column.value(r as usize) { Some(t) } else { None })
@@ -283,32 +319,27 @@ fn profile_column(column: &Column, rows: &[u32], params: &ProfileParams) -> Colu
             (detail, times.len())
         }
         ColumnType::Text => {
-            let lengths: Vec<f64> = present_rows
-                .iter()
-                .map(|&r| column.value(r as usize).display().chars().count() as f64)
-                .collect();
-            let mut sorted = lengths.clone();
-            sorted.sort_unstable_by(f64::total_cmp);
-            let counts = column.value_counts(&present_rows, params.top_values);
+            let sorted = sorted_with_weights(present_rows.iter().map(|&r| (column.value(r as usize).display().chars().count() as f64, weights.of(r))));
+            let (top, distinct, _) = top_values(column, &present_rows, weights, params.top_values);
             let detail = ProfileDetail::Text {
-                lengths: describe(&sorted),
-                length_histogram: histogram(&sorted, auto_bin_count(&sorted)),
-                top: counts.top,
+                lengths: describe_weighted(&sorted),
+                length_histogram: histogram_weighted(&sorted, auto_bin_count_weighted(&sorted)),
+                top,
             };
-            (detail, counts.distinct)
+            (detail, distinct)
         }
         ColumnType::Category | ColumnType::Boolean | ColumnType::Identifier => {
-            let counts = column.value_counts(&present_rows, params.top_values);
-            let shown: usize = counts.top.iter().map(|(_, n)| n).sum();
-            let detail = ProfileDetail::Values { top: counts.top, other: present - shown, repeated_values: counts.repeated };
-            (detail, counts.distinct)
+            let (top, distinct, repeated_values) = top_values(column, &present_rows, weights, params.top_values);
+            let shown: f64 = top.iter().map(|(_, n)| n).sum();
+            let detail = ProfileDetail::Values { top, other: present - shown, repeated_values };
+            (detail, distinct)
         }
     };
     ColumnProfile {
         name: column.name.clone(),
         kind: column.kind,
         present,
-        missing: rows.len() - present,
+        missing: all - present,
         distinct,
         mismatches: column.mismatches.len(),
         non_finite: column.non_finite,
@@ -316,25 +347,30 @@ fn profile_column(column: &Column, rows: &[u32], params: &ProfileParams) -> Colu
     }
 }
 
-/// Average ranks (ties share the mean rank), as Spearman's correlation needs.
-fn ranks(values: &[f64]) -> Vec<f64> {
+/// Average ranks (ties share the mean rank) of values with their weights, a value of weight w
+/// taking w places, as Spearman's correlation needs.
+fn ranks(values: &[(f64, f64)]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..values.len()).collect();
     // Unstable is fine: tied values get the same (average) rank whatever their order.
-    order.sort_unstable_by(|&a, &b| values.get(a).unwrap_or(&0.0).total_cmp(values.get(b).unwrap_or(&0.0)));
+    let value = |i: usize| values.get(i).map_or(0.0, |v| v.0);
+    order.sort_unstable_by(|&a, &b| value(a).total_cmp(&value(b)));
     let mut ranks = vec![0.0; values.len()];
-    let mut start = 0;
+    let (mut start, mut before) = (0, 0.0);
     while start < order.len() {
-        let value = order.get(start).and_then(|&i| values.get(i));
+        let first = order.get(start).map_or(0.0, |&i| value(i));
         let mut end = start + 1;
-        while end < order.len() && order.get(end).and_then(|&i| values.get(i)) == value {
+        while end < order.len() && order.get(end).map(|&i| value(i)) == Some(first) {
             end += 1;
         }
-        let rank = (start + end + 1) as f64 / 2.0; // 1-based mean of start+1 ..= end
-        for &idx in order.get(start..end).unwrap_or_default() {
+        let tied = order.get(start..end).unwrap_or_default();
+        let weight: f64 = tied.iter().map(|&i| values.get(i).map_or(0.0, |v| v.1)).sum();
+        let rank = before + (weight + 1.0) / 2.0; // the mean of places before+1 ..= before+weight
+        for &idx in tied {
             if let Some(r) = ranks.get_mut(idx) {
                 *r = rank;
             }
         }
+        before += weight;
         start = end;
     }
     ranks
@@ -343,51 +379,74 @@ fn ranks(values: &[f64]) -> Vec<f64> {
 /// Pearson's r; `None` when either side has no spread or fewer than 3 pairs.
 pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
     let n = x.len().min(y.len());
-    if n < 3 {
+    let ones = vec![1.0; n];
+    weighted_pearson(x, y, &ones)
+}
+
+/// Pearson's r of pairs with weights; `None` when either side has no spread or the weights add
+/// up to fewer than 3.
+fn weighted_pearson(x: &[f64], y: &[f64], w: &[f64]) -> Option<f64> {
+    let n: f64 = w.iter().sum();
+    if n < 3.0 {
         return None;
     }
-    let mean_x = x.iter().sum::<f64>() / n as f64;
-    let mean_y = y.iter().sum::<f64>() / n as f64;
+    let mean_x = x.iter().zip(w).map(|(a, w)| a * w).sum::<f64>() / n;
+    let mean_y = y.iter().zip(w).map(|(b, w)| b * w).sum::<f64>() / n;
     let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in x.iter().zip(y) {
+    for ((a, b), w) in x.iter().zip(y).zip(w) {
         let (dx, dy) = (a - mean_x, b - mean_y);
-        sxy += dx * dy;
-        sxx += dx * dx;
-        syy += dy * dy;
+        sxy += w * dx * dy;
+        sxx += w * dx * dx;
+        syy += w * dy * dy;
     }
     (sxx > 0.0 && syy > 0.0).then(|| (sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0))
 }
 
 /// Spearman's rho: Pearson's r of the average ranks.
 pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
-    pearson(&ranks(x), &ranks(y))
+    let ones = vec![1.0; x.len().min(y.len())];
+    weighted_spearman(x, y, &ones)
 }
 
-fn correlations(table: &Table, rows: &[u32]) -> Vec<Correlation> {
+fn weighted_spearman(x: &[f64], y: &[f64], w: &[f64]) -> Option<f64> {
+    let with = |v: &[f64]| v.iter().copied().zip(w.iter().copied()).collect::<Vec<_>>();
+    weighted_pearson(&ranks(&with(x)), &ranks(&with(y)), w)
+}
+
+fn correlations(table: &Table, rows: &[u32], weights: Weights<'_>) -> Vec<Correlation> {
     let numeric_columns: Vec<&Column> = table
         .columns
         .iter()
-        .filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float))
+        .filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float) && weights.describes_events(&c.name))
         .take(MAX_CORRELATION_COLUMNS)
         .collect();
     let mut out = Vec::new();
     for (idx, a) in numeric_columns.iter().enumerate() {
         for b in numeric_columns.iter().skip(idx + 1) {
-            let (xs, ys): (Vec<f64>, Vec<f64>) = rows
-                .iter()
-                .filter_map(|&r| numeric(a.value(r as usize)).zip(numeric(b.value(r as usize))))
-                .unzip();
-            if let (Some(p), Some(s)) = (pearson(&xs, &ys), spearman(&xs, &ys)) {
-                out.push(Correlation { a: a.name.clone(), b: b.name.clone(), pearson: p, spearman: s, pairs: xs.len() });
+            let mut xs = Vec::new();
+            let mut ys = Vec::new();
+            let mut ws = Vec::new();
+            for &r in rows {
+                if let (Some(x), Some(y), w) = (numeric(a.value(r as usize)), numeric(b.value(r as usize)), weights.of(r)) {
+                    if w > 0.0 {
+                        xs.push(x);
+                        ys.push(y);
+                        ws.push(w);
+                    }
+                }
+            }
+            if let (Some(p), Some(s)) = (weighted_pearson(&xs, &ys, &ws), weighted_spearman(&xs, &ys, &ws)) {
+                out.push(Correlation { a: a.name.clone(), b: b.name.clone(), pearson: p, spearman: s, pairs: ws.iter().sum() });
             }
         }
     }
     out
 }
 
-fn hash_row(table: &Table, row: usize) -> u64 {
+/// Hashes the columns that describe the events (not the weight, nor a cube's measures).
+fn hash_row(columns: &[&Column], row: usize) -> u64 {
     let mut hasher = FxHasher::default();
-    for column in &table.columns {
+    for column in columns {
         match &column.data {
             ColumnData::Str(Strings::Dict { codes, .. }) => codes.get(row).hash(&mut hasher),
             _ => match column.value(row) {
@@ -402,30 +461,34 @@ fn hash_row(table: &Table, row: usize) -> u64 {
     hasher.finish()
 }
 
-/// Rows identical to an earlier selected row (hash-grouped, then compared cell by cell).
-fn count_duplicate_rows(table: &Table, rows: &[u32]) -> usize {
-    let mut seen: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
-    let mut duplicates = 0;
+/// Events identical to an earlier selected event (hash-grouped, then compared cell by cell):
+/// each distinct row content of w events in all adds w − 1.
+fn count_duplicate_rows(table: &Table, rows: &[u32], weights: Weights<'_>) -> f64 {
+    let columns: Vec<&Column> = table.columns.iter().filter(|c| weights.describes_events(&c.name)).collect();
+    let mut seen: FxHashMap<u64, Vec<(u32, f64)>> = FxHashMap::default();
     for &row in rows {
-        let bucket = seen.entry(hash_row(table, row as usize)).or_default();
-        let same = |other: u32| table.columns.iter().all(|c| c.value(other as usize) == c.value(row as usize));
-        if bucket.iter().any(|&other| same(other)) {
-            duplicates += 1;
-        } else {
-            bucket.push(row);
+        let w = weights.of(row);
+        if w <= 0.0 {
+            continue;
+        }
+        let bucket = seen.entry(hash_row(&columns, row as usize)).or_default();
+        let same = |other: u32| columns.iter().all(|c| c.value(other as usize) == c.value(row as usize));
+        match bucket.iter_mut().find(|(other, _)| same(*other)) {
+            Some((_, events)) => *events += w,
+            None => bucket.push((row, w)),
         }
     }
-    duplicates
+    seen.values().flatten().map(|&(_, events)| (events - 1.0).max(0.0)).sum()
 }
 
-fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, alerts: &mut Vec<Alert>) {
+fn column_alerts(profile: &ColumnProfile, rows: f64, params: &ProfileParams, alerts: &mut Vec<Alert>) {
     let name = &profile.name;
     let mut push = |kind, severity, message: String, magnitude: f64, evidence: Option<Clause>| {
         alerts.push(Alert { kind, severity, column: Some(name.clone()), message, magnitude, evidence });
     };
-    let share = |n: usize| n as f64 / rows.max(1) as f64;
+    let share = |n: f64| n / rows.max(1.0);
     let missing_share = share(profile.missing);
-    if profile.present == 0 {
+    if profile.present <= 0.0 {
         push(AlertKind::Missing, Severity::Warning, format!("{name} is empty in every selected row"), 1.0, None);
         return;
     }
@@ -433,12 +496,12 @@ fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, a
         push(
             AlertKind::Missing,
             Severity::Warning,
-            format!("{name} is missing in {} of rows ({})", format_percent(missing_share), profile.missing),
+            format!("{name} is missing in {} of rows ({})", format_percent(missing_share), format_events(profile.missing)),
             missing_share,
             Some(Clause::Missing { column: name.clone(), missing: true }),
         );
     }
-    if profile.distinct == 1 && profile.present > 1 {
+    if profile.distinct == 1 && profile.present > 1.0 {
         push(AlertKind::Constant, Severity::Warning, format!("{name} has a single value"), 1.0, None);
     }
     if profile.non_finite > 0 {
@@ -446,7 +509,7 @@ fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, a
             AlertKind::Infinite,
             Severity::Warning,
             format!("{name}: {} values were inf or NaN and count as missing", profile.non_finite),
-            share(profile.non_finite),
+            share(profile.non_finite as f64),
             None,
         );
     }
@@ -455,17 +518,17 @@ fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, a
             AlertKind::MixedTypes,
             Severity::Warning,
             format!("{name}: {} values did not read as {} at load and count as missing", profile.mismatches, profile.kind.label()),
-            share(profile.mismatches),
+            share(profile.mismatches as f64),
             None,
         );
     }
     let is_key_like = matches!(profile.kind, ColumnType::Identifier);
-    if profile.distinct == profile.present && profile.present > 50 && !is_key_like && profile.kind != ColumnType::Text {
+    if profile.distinct as f64 == profile.present && profile.present > 50.0 && !is_key_like && profile.kind != ColumnType::Text {
         push(AlertKind::Unique, Severity::Info, format!("{name} has a different value in every row"), 1.0, None);
     }
     match &profile.detail {
         ProfileDetail::Values { repeated_values, top, .. } => {
-            let top_share = top.first().map_or(0.0, |(_, n)| *n as f64 / profile.present as f64);
+            let top_share = top.first().map_or(0.0, |(_, n)| *n / profile.present);
             if profile.distinct > 1 && top_share >= 0.95 && profile.kind != ColumnType::Identifier {
                 let value = top.first().map(|(v, _)| v.clone()).unwrap_or_default();
                 let rare: Vec<String> = top.iter().skip(1).map(|(v, _)| v.clone()).collect();
@@ -482,17 +545,17 @@ fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, a
                     AlertKind::HighCardinality,
                     Severity::Info,
                     format!("{name} has {} distinct values", profile.distinct),
-                    share(profile.distinct),
+                    share(profile.distinct as f64),
                     None,
                 );
             }
             if is_key_like && *repeated_values > 0 {
-                let most = top.first().map(|(v, n)| format!("; most repeated: {v} ×{n}")).unwrap_or_default();
+                let most = top.first().map(|(v, n)| format!("; most repeated: {v} ×{}", format_events(*n))).unwrap_or_default();
                 push(
                     AlertKind::RepeatedValues,
                     Severity::Info,
                     format!("{name}: {} values occur more than once{most}", repeated_values),
-                    share(*repeated_values),
+                    share(*repeated_values as f64),
                     None,
                 );
             }
@@ -501,11 +564,11 @@ fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, a
             if let Some(skew) = d.skew.filter(|s| s.abs() > 3.0) {
                 push(AlertKind::Skewed, Severity::Info, format!("{name} is heavily skewed (skew {skew:.1}); a log scale may read better"), skew.abs() / 10.0, None);
             }
-            let zero_share = d.zeros as f64 / d.count.max(1) as f64;
+            let zero_share = d.zeros / d.count.max(1.0);
             if zero_share > 0.5 {
                 push(AlertKind::Zeros, Severity::Info, format!("{name} is zero in {} of rows", format_percent(zero_share)), zero_share, None);
             }
-            if let Some(o) = outliers.filter(|o| o.count() > 0) {
+            if let Some(o) = outliers.filter(|o| o.count() > 0.0) {
                 // Evidence: the side with more outliers (a filter is an AND of clauses).
                 let evidence = if o.high >= o.low {
                     Clause::Range { column: name.clone(), min: Some(o.high_fence.next_up()), max: None }
@@ -515,22 +578,22 @@ fn column_alerts(profile: &ColumnProfile, rows: usize, params: &ProfileParams, a
                 push(
                     AlertKind::Outliers,
                     Severity::Info,
-                    format!("{name}: {} outliers by the robust MAD rule ({}; {} high, {} low)", o.count(), format_percent(share(o.count())), o.high, o.low),
+                    format!("{name}: {} outliers by the robust MAD rule ({}; {} high, {} low)", format_events(o.count()), format_percent(share(o.count())), format_events(o.high), format_events(o.low)),
                     share(o.count()),
                     Some(evidence),
                 );
             }
         }
         ProfileDetail::Time { future, impossible, longest_gap, per_bucket, .. } => {
-            if *future > 0 {
+            if *future > 0.0 {
                 let evidence = params.now_ms.map(|now| Clause::TimeRange { column: name.clone(), start_ms: Some(now + 1), end_ms: None });
-                push(AlertKind::FutureDates, Severity::Warning, format!("{name}: {future} timestamps are in the future"), share(*future), evidence);
+                push(AlertKind::FutureDates, Severity::Warning, format!("{name}: {} timestamps are in the future", format_events(*future)), share(*future), evidence);
             }
-            if *impossible > 0 {
-                push(AlertKind::ImpossibleDates, Severity::Warning, format!("{name}: {impossible} timestamps before 1900 or after 2099"), share(*impossible), None);
+            if *impossible > 0.0 {
+                push(AlertKind::ImpossibleDates, Severity::Warning, format!("{name}: {} timestamps before 1900 or after 2099", format_events(*impossible)), share(*impossible), None);
             }
             if let Some(p) = per_bucket.as_ref().filter(|_| *longest_gap >= 2) {
-                let busy = p.counts.iter().sum::<usize>() as f64 / p.counts.iter().filter(|&&c| c > 0).count().max(1) as f64;
+                let busy = p.counts.iter().sum::<f64>() / p.counts.iter().filter(|&&c| c > 0.0).count().max(1) as f64;
                 // Empty buckets only mean something where rows were expected in them.
                 if busy >= 10.0 {
                     let unit = if p.bucket_ms == DAY_MS { "days" } else { "weeks" };
@@ -548,7 +611,7 @@ pub struct Profile;
 impl Analysis for Profile {
     const NAME: &'static str = "profile";
     const TITLE: &'static str = "Profile";
-    const WEIGHTED: bool = false;
+    const WEIGHTED: bool = true;
     type Params = ProfileParams;
     type Report = TableProfile;
     type Error = ProfileError;
@@ -557,8 +620,8 @@ impl Analysis for Profile {
         params.check()
     }
 
-    async fn run(table: &Table, rows: &[u32], _weights: Weights<'_>, params: &ProfileParams, progress: &mut impl Progress) -> Result<TableProfile, ProfileError> {
-        profile_in_steps(table, rows, params, progress).await
+    async fn run(table: &Table, rows: &[u32], weights: Weights<'_>, params: &ProfileParams, progress: &mut impl Progress) -> Result<TableProfile, ProfileError> {
+        profile_in_steps(table, rows, weights, params, progress).await
     }
 }
 
@@ -567,57 +630,59 @@ pub fn profile_table(table: &Table, selection: &[u32], params: &ProfileParams) -
     run_now::<Profile>(table, selection, params)
 }
 
-async fn profile_in_steps(table: &Table, selection: &[u32], params: &ProfileParams, progress: &mut impl Progress) -> Result<TableProfile, ProfileError> {
+async fn profile_in_steps(table: &Table, selection: &[u32], weights: Weights<'_>, params: &ProfileParams, progress: &mut impl Progress) -> Result<TableProfile, ProfileError> {
     if let Some(key) = params.key.as_deref().filter(|k| table.column(k).is_none()) {
         return Err(ProfileError::UnknownKey(key.to_string()));
     }
-    let rows = selection.len();
+    let rows: f64 = selection.iter().map(|&r| weights.of(r)).sum();
     let n_columns = table.columns.len().max(1) as f64;
     let mut columns: Vec<ColumnProfile> = Vec::with_capacity(table.columns.len());
     for (idx, column) in table.columns.iter().enumerate() {
         progress.step("columns", &column.name, 0.7 * idx as f64 / n_columns).await?;
-        columns.push(profile_column(column, selection, params));
+        // The weight and a cube's measures describe rows, not events: each row counts once.
+        let own = if weights.describes_events(&column.name) { weights } else { Weights::ONE };
+        columns.push(profile_column(column, selection, own, params));
     }
     progress.step("correlations", "", 0.7).await?;
-    let correlations = correlations(table, selection);
+    let correlations = correlations(table, selection, weights);
     progress.step("duplicates", "", 0.85).await?;
-    let duplicate_rows = count_duplicate_rows(table, selection);
+    let duplicate_rows = count_duplicate_rows(table, selection, weights);
     let mut alerts = Vec::new();
     for profile in &columns {
         column_alerts(profile, rows, params, &mut alerts);
     }
     if let Some(key) = params.key.as_deref() {
         if let Some(profile) = columns.iter().find(|c| c.name == key) {
-            let repeats = profile.present.saturating_sub(profile.distinct);
-            if repeats > 0 {
+            let repeats = (profile.present - profile.distinct as f64).max(0.0);
+            if repeats > 0.0 {
                 alerts.push(Alert {
                     kind: AlertKind::DuplicateKey,
                     severity: Severity::Warning,
                     column: Some(key.to_string()),
-                    message: format!("key {key}: {repeats} rows repeat a value already seen ({} distinct of {} present)", profile.distinct, profile.present),
-                    magnitude: repeats as f64 / rows.max(1) as f64,
+                    message: format!("key {key}: {} rows repeat a value already seen ({} distinct of {} present)", format_events(repeats), profile.distinct, format_events(profile.present)),
+                    magnitude: repeats / rows.max(1.0),
                     evidence: None,
                 });
             }
-            if profile.missing > 0 {
+            if profile.missing > 0.0 {
                 alerts.push(Alert {
                     kind: AlertKind::DuplicateKey,
                     severity: Severity::Warning,
                     column: Some(key.to_string()),
-                    message: format!("key {key} is missing in {} rows", profile.missing),
-                    magnitude: profile.missing as f64 / rows.max(1) as f64,
+                    message: format!("key {key} is missing in {} rows", format_events(profile.missing)),
+                    magnitude: profile.missing / rows.max(1.0),
                     evidence: Some(Clause::Missing { column: key.to_string(), missing: true }),
                 });
             }
         }
     }
-    if duplicate_rows > 0 {
-        let share = duplicate_rows as f64 / rows.max(1) as f64;
+    if duplicate_rows > 0.0 {
+        let share = duplicate_rows / rows.max(1.0);
         alerts.push(Alert {
             kind: AlertKind::DuplicateRows,
             severity: Severity::Warning,
             column: None,
-            message: format!("{duplicate_rows} rows ({}) are exact copies of an earlier row", format_percent(share)),
+            message: format!("{} rows ({}) are exact copies of an earlier row", format_events(duplicate_rows), format_percent(share)),
             magnitude: share,
             evidence: None,
         });
@@ -662,10 +727,10 @@ mod tests {
         assert!(found.contains(&(AlertKind::Constant, Some("k"))), "{found:?}");
         assert!(found.contains(&(AlertKind::DuplicateRows, None)), "{found:?}");
         assert!(found.contains(&(AlertKind::FutureDates, Some("when"))), "{found:?}");
-        assert_eq!(p.duplicate_rows, 1);
+        assert_eq!(p.duplicate_rows, 1.0);
         // The future rows neither stretch the per-day counts nor make a gap.
         let ProfileDetail::Time { per_bucket: Some(per_day), longest_gap, .. } = &p.columns[3].detail else { panic!() };
-        assert_eq!((per_day.counts.clone(), *longest_gap), (vec![1, 1], 0));
+        assert_eq!((per_day.counts.clone(), *longest_gap), (vec![1.0, 1.0], 0));
         let future = p.alerts.iter().find(|a| a.kind == AlertKind::FutureDates).unwrap();
         assert_eq!(future.evidence, Some(Clause::TimeRange { column: "when".into(), start_ms: Some(now + 1), end_ms: None }));
     }
@@ -691,9 +756,9 @@ mod tests {
     fn numeric_and_value_profiles() {
         let p = profile("n,c\n1,a\n2,a\n3,b\n4,a\n", None);
         let ProfileDetail::Numeric { describe: Some(d), histogram: Some(h), .. } = &p.columns[0].detail else { panic!() };
-        assert_eq!((d.median, h.counts.iter().sum::<usize>()), (2.5, 4));
+        assert_eq!((d.median, h.counts.iter().sum::<f64>()), (2.5, 4.0));
         let ProfileDetail::Values { top, other, .. } = &p.columns[1].detail else { panic!() };
-        assert_eq!((top.clone(), *other), (vec![("a".to_string(), 3), ("b".to_string(), 1)], 0));
+        assert_eq!((top.clone(), *other), (vec![("a".to_string(), 3.0), ("b".to_string(), 1.0)], 0.0));
     }
 
     #[test]

@@ -3,13 +3,16 @@
 //! pandas' `skew()` (adjusted Fisher–Pearson, G1), numpy's `histogram_bin_edges(bins="auto")`,
 //! and the robust MAD outlier rule (Iglewicz & Hoaglin: |modified z| > 3.5).
 //! `tests/it/reference_stats.rs` checks them against numpy / pandas / scipy on the same data.
+//! Each has a weighted form over values sorted with their weights, in which a value of weight w
+//! counts as w copies of it (frequency weights): a table and its exact aggregation agree.
 
 use serde::{Deserialize, Serialize};
 
 /// Summary of a sample of finite numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Describe {
-    pub count: usize,
+    /// Values (or the sum of their weights).
+    pub count: f64,
     pub mean: f64,
     /// Sample standard deviation (n − 1); `None` for fewer than 2 values.
     pub std: Option<f64>,
@@ -20,7 +23,8 @@ pub struct Describe {
     pub max: f64,
     /// Adjusted Fisher–Pearson skewness (pandas); `None` for fewer than 3 values or no spread.
     pub skew: Option<f64>,
-    pub zeros: usize,
+    /// Zero values (or the sum of their weights).
+    pub zeros: f64,
 }
 
 /// Quantile `q` in 0..=1 of sorted values, linear interpolation between closest ranks
@@ -72,26 +76,37 @@ pub fn weighted_quantile_sorted(sorted: &[(f64, f64)], q: f64) -> Option<f64> {
 
 /// Describes finite values (callers drop missing ones first). `None` when empty.
 pub fn describe(values: &[f64]) -> Option<Describe> {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    if sorted.is_empty() {
+    describe_weighted(&unit_weights(values))
+}
+
+/// Finite values sorted, each of weight 1.
+fn unit_weights(values: &[f64]) -> Vec<(f64, f64)> {
+    let mut sorted: Vec<(f64, f64)> = values.iter().copied().filter(|v| v.is_finite()).map(|v| (v, 1.0)).collect();
+    sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    sorted
+}
+
+/// [`describe`] of finite values sorted with their weights (> 0). `None` when the weights add
+/// up to nothing.
+pub fn describe_weighted(sorted: &[(f64, f64)]) -> Option<Describe> {
+    let n: f64 = sorted.iter().map(|&(_, w)| w).sum();
+    if n <= 0.0 {
         return None;
     }
-    sorted.sort_unstable_by(f64::total_cmp);
-    let n = sorted.len() as f64;
     // Two-pass moments: mean first, then centred sums (stable for large offsets).
-    let mean = sorted.iter().sum::<f64>() / n;
-    let (m2, m3) = sorted.iter().fold((0.0, 0.0), |(m2, m3), &v| {
+    let mean = sorted.iter().map(|&(v, w)| v * w).sum::<f64>() / n;
+    let (m2, m3) = sorted.iter().fold((0.0, 0.0), |(m2, m3), &(v, w)| {
         let d = v - mean;
-        (m2 + d * d, m3 + d * d * d)
+        (m2 + w * d * d, m3 + w * d * d * d)
     });
-    let std = (sorted.len() >= 2).then(|| (m2 / (n - 1.0)).sqrt());
-    let skew = (sorted.len() >= 3 && m2 > 0.0).then(|| {
+    let std = (n > 1.0).then(|| (m2 / (n - 1.0)).sqrt());
+    let skew = (n > 2.0 && m2 > 0.0).then(|| {
         let g1 = (m3 / n) / (m2 / n).powf(1.5);
         g1 * (n * (n - 1.0)).sqrt() / (n - 2.0)
     });
-    let q = |p| quantile_sorted(&sorted, p).unwrap_or(f64::NAN);
+    let q = |p| weighted_quantile_sorted(sorted, p).unwrap_or(f64::NAN);
     Some(Describe {
-        count: sorted.len(),
+        count: n,
         mean,
         std,
         min: q(0.0),
@@ -100,7 +115,7 @@ pub fn describe(values: &[f64]) -> Option<Describe> {
         q3: q(0.75),
         max: q(1.0),
         skew,
-        zeros: sorted.iter().filter(|&&v| v == 0.0).count(),
+        zeros: sorted.iter().filter(|&&(v, _)| v == 0.0).map(|&(_, w)| w).sum(),
     })
 }
 
@@ -108,7 +123,8 @@ pub fn describe(values: &[f64]) -> Option<Describe> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Histogram {
     pub edges: Vec<f64>,
-    pub counts: Vec<usize>,
+    /// Values per bin (or the sum of their weights).
+    pub counts: Vec<f64>,
 }
 
 /// Most bins a histogram gets (numpy's "auto" can ask for thousands on huge samples).
@@ -117,23 +133,33 @@ pub const MAX_BINS: usize = 100;
 /// Number of bins by numpy's "auto" rule: the smaller bin width of Freedman–Diaconis and
 /// Sturges (Sturges alone when the IQR is 0), capped at [`MAX_BINS`].
 pub fn auto_bin_count(sorted: &[f64]) -> usize {
-    let n = sorted.len();
-    let (Some(&min), Some(&max)) = (sorted.first(), sorted.last()) else { return 1 };
+    auto_bin_count_weighted(&sorted.iter().map(|&v| (v, 1.0)).collect::<Vec<_>>())
+}
+
+/// [`auto_bin_count`] of values sorted with their weights (n and the IQR count events).
+pub fn auto_bin_count_weighted(sorted: &[(f64, f64)]) -> usize {
+    let n: f64 = sorted.iter().map(|&(_, w)| w).sum();
+    let (Some(&(min, _)), Some(&(max, _))) = (sorted.first(), sorted.last()) else { return 1 };
     let range = max - min;
-    if n < 2 || range <= 0.0 {
+    if n < 2.0 || range <= 0.0 {
         return 1;
     }
-    let sturges_width = range / ((n as f64).log2() + 1.0);
-    let iqr = quantile_sorted(sorted, 0.75).unwrap_or(0.0) - quantile_sorted(sorted, 0.25).unwrap_or(0.0);
-    let fd_width = 2.0 * iqr / (n as f64).cbrt();
+    let sturges_width = range / (n.log2() + 1.0);
+    let iqr = weighted_quantile_sorted(sorted, 0.75).unwrap_or(0.0) - weighted_quantile_sorted(sorted, 0.25).unwrap_or(0.0);
+    let fd_width = 2.0 * iqr / n.cbrt();
     let width = if fd_width > 0.0 { fd_width.min(sturges_width) } else { sturges_width };
     ((range / width).ceil() as usize).clamp(1, MAX_BINS)
 }
 
 /// Histogram of finite values with `bins` equal-width bins over [min, max].
 pub fn histogram(values: &[f64], bins: usize) -> Option<Histogram> {
-    let finite = values.iter().copied().filter(|v| v.is_finite());
-    let (min, max) = finite.clone().fold(None, |acc: Option<(f64, f64)>, v| match acc {
+    histogram_weighted(&values.iter().map(|&v| (v, 1.0)).collect::<Vec<_>>(), bins)
+}
+
+/// [`histogram`] of values with their weights: a bin holds the weights of its values.
+pub fn histogram_weighted(values: &[(f64, f64)], bins: usize) -> Option<Histogram> {
+    let finite = values.iter().copied().filter(|v| v.0.is_finite());
+    let (min, max) = finite.clone().map(|(v, _)| v).fold(None, |acc: Option<(f64, f64)>, v| match acc {
         None => Some((v, v)),
         Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
     })?;
@@ -142,11 +168,11 @@ pub fn histogram(values: &[f64], bins: usize) -> Option<Histogram> {
     let (lo, hi) = if max > min { (min, max) } else { (min - 0.5, max + 0.5) };
     let width = (hi - lo) / bins as f64;
     let edges: Vec<f64> = (0..=bins).map(|idx| if idx == bins { hi } else { lo + width * idx as f64 }).collect();
-    let mut counts = vec![0usize; bins];
-    for v in finite {
+    let mut counts = vec![0.0; bins];
+    for (v, w) in finite {
         let idx = (((v - lo) / width) as usize).min(bins - 1);
         if let Some(count) = counts.get_mut(idx) {
-            *count += 1;
+            *count += w;
         }
     }
     Some(Histogram { edges, counts })
@@ -156,15 +182,16 @@ pub fn histogram(values: &[f64], bins: usize) -> Option<Histogram> {
 /// exceeds 3.5 in absolute value.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MadOutliers {
-    pub low: usize,
-    pub high: usize,
+    /// Values (or the sum of their weights) below and above the fences.
+    pub low: f64,
+    pub high: f64,
     /// Values below `low_fence` or above `high_fence` are outliers.
     pub low_fence: f64,
     pub high_fence: f64,
 }
 
 impl MadOutliers {
-    pub fn count(&self) -> usize {
+    pub fn count(&self) -> f64 {
         self.low + self.high
     }
 }
@@ -172,16 +199,21 @@ impl MadOutliers {
 /// The MAD outliers of sorted values; `None` when the MAD is 0 (over half the values equal),
 /// where no value is called an outlier.
 pub fn mad_outliers(sorted: &[f64]) -> Option<MadOutliers> {
-    let median = quantile_sorted(sorted, 0.5)?;
-    let mut deviations: Vec<f64> = sorted.iter().map(|v| (v - median).abs()).collect();
-    deviations.sort_unstable_by(f64::total_cmp);
-    let mad = quantile_sorted(&deviations, 0.5).filter(|&m| m > 0.0)?;
+    mad_outliers_weighted(&sorted.iter().map(|&v| (v, 1.0)).collect::<Vec<_>>())
+}
+
+/// [`mad_outliers`] of values sorted with their weights (weighted median and MAD).
+pub fn mad_outliers_weighted(sorted: &[(f64, f64)]) -> Option<MadOutliers> {
+    let median = weighted_quantile_sorted(sorted, 0.5)?;
+    let mut deviations: Vec<(f64, f64)> = sorted.iter().map(|&(v, w)| ((v - median).abs(), w)).collect();
+    deviations.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let mad = weighted_quantile_sorted(&deviations, 0.5).filter(|&m| m > 0.0)?;
     let reach = 3.5 * mad / 0.6745;
     let (low_fence, high_fence) = (median - reach, median + reach);
     // Same test as |0.6745 (x − median) / MAD| > 3.5, counted per side.
     let z = |v: f64| 0.6745 * (v - median) / mad;
-    let low = sorted.iter().filter(|&&v| z(v) < -3.5).count();
-    let high = sorted.iter().filter(|&&v| z(v) > 3.5).count();
+    let low = sorted.iter().filter(|&&(v, _)| z(v) < -3.5).map(|&(_, w)| w).sum();
+    let high = sorted.iter().filter(|&&(v, _)| z(v) > 3.5).map(|&(_, w)| w).sum();
     Some(MadOutliers { low, high, low_fence, high_fence })
 }
 
@@ -197,7 +229,7 @@ mod tests {
     #[test]
     fn describe_small_hand_computed() {
         let d = describe(&[1.0, 2.0, 3.0, 4.0, 10.0]).unwrap();
-        assert_eq!((d.count, d.min, d.q1, d.median, d.q3, d.max), (5, 1.0, 2.0, 3.0, 4.0, 10.0));
+        assert_eq!((d.count, d.min, d.q1, d.median, d.q3, d.max), (5.0, 1.0, 2.0, 3.0, 4.0, 10.0));
         assert!(close(d.mean, 4.0));
         // sample variance: (9 + 4 + 1 + 0 + 36) / 4 = 12.5
         assert!(close(d.std.unwrap(), 12.5f64.sqrt()));
@@ -222,14 +254,14 @@ mod tests {
         let d = describe(&[2.0, 2.0, 2.0]).unwrap();
         assert_eq!((d.std, d.skew), (Some(0.0), None));
         assert!(describe(&[f64::NAN]).is_none());
-        assert_eq!(histogram(&[3.0, 3.0], auto_bin_count(&[3.0, 3.0])).unwrap().counts, vec![2]);
+        assert_eq!(histogram(&[3.0, 3.0], auto_bin_count(&[3.0, 3.0])).unwrap().counts, vec![2.0]);
     }
 
     #[test]
     fn histogram_includes_the_maximum_in_the_last_bin() {
         let h = histogram(&[0.0, 1.0, 2.0, 3.0, 4.0], 4).unwrap();
         assert_eq!(h.edges, vec![0.0, 1.0, 2.0, 3.0, 4.0]);
-        assert_eq!(h.counts, vec![1, 1, 1, 2]);
+        assert_eq!(h.counts, vec![1.0, 1.0, 1.0, 2.0]);
     }
 
     #[test]
@@ -238,7 +270,7 @@ mod tests {
         values.push(40.0);
         values.sort_by(f64::total_cmp);
         let found = mad_outliers(&values).unwrap();
-        assert_eq!((found.low, found.high), (0, 1));
+        assert_eq!((found.low, found.high), (0.0, 1.0));
         assert!(found.high_fence < 40.0 && found.high_fence > 11.0);
         assert_eq!(mad_outliers(&[1.0, 1.0, 1.0, 50.0]), None);
     }

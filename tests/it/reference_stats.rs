@@ -45,15 +45,15 @@ fn profile_matches_pandas_numpy_scipy() {
             panic!("{name} is not numeric")
         };
         let f = |key: &str| expected[key].as_f64().unwrap();
-        assert_eq!(d.count as f64, f("count"), "{name} count");
+        assert_eq!(d.count, f("count"), "{name} count");
         close(d.mean, f("mean"), &format!("{name} mean"));
         close(d.std.unwrap(), f("std"), &format!("{name} std"));
         for (ours, key) in [(d.min, "min"), (d.q1, "q1"), (d.median, "median"), (d.q3, "q3"), (d.max, "max")] {
             close(ours, f(key), &format!("{name} {key}"));
         }
         close(d.skew.unwrap(), f("skew"), &format!("{name} skew"));
-        assert_eq!(d.zeros as f64, f("zeros"), "{name} zeros");
-        assert_eq!(outliers.map_or(0, |o| o.count()) as f64, f("outliers"), "{name} MAD outliers");
+        assert_eq!(d.zeros, f("zeros"), "{name} zeros");
+        assert_eq!(outliers.map_or(0.0, |o| o.count()), f("outliers"), "{name} MAD outliers");
         assert_eq!(h.counts.len() as f64, f("auto_bins").min(MAX_BINS as f64), "{name} histogram bins");
     }
     for c in &profile.correlations {

@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use vigil::analysis::backtest::{Backtest, BacktestParams, RuleSpec, ScoreParams, Scores};
 use vigil::analysis::contract::{run_weighted, Weights};
 use vigil::analysis::labels::{LabelParams, LabelSpec, Labels};
+use vigil::analysis::profile::{Profile, ProfileParams};
 use vigil::analysis::regression::{Regression, RegressionKind, RegressionParams, RegressionReport};
 use vigil::analysis::rootcause::{RcaParams, RcaReport, RootCause, Window};
 use vigil::analysis::series::{Granularity, Metric, MetricKind, Series};
@@ -203,7 +204,28 @@ fn a_table_and_its_exact_aggregation_give_the_same_answers() {
     same_models(&raw, &all, &aggregated, &cells, w);
 }
 
-/// Ground truth, rules, score curves and regressions: counts of events are whole numbers on both sides, so
+/// Equal JSON, numbers to 1e-9 relative.
+fn same_json(a: &serde_json::Value, b: &serde_json::Value, path: &str) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => close(x.as_f64().unwrap(), y.as_f64().unwrap(), path),
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{path}: lengths");
+            for (i, (u, v)) in x.iter().zip(y).enumerate() {
+                same_json(u, v, &format!("{path}[{i}]"));
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            assert_eq!(x.keys().collect::<Vec<_>>(), y.keys().collect::<Vec<_>>(), "{path}: keys");
+            for (k, u) in x {
+                same_json(u, &y[k], &format!("{path}.{k}"));
+            }
+        }
+        _ => assert_eq!(a, b, "{path}"),
+    }
+}
+
+/// Profile, ground truth, rules, score curves and regressions: counts of events are whole numbers on both sides, so
 /// the rules' and the curves' reports are equal to the bit; fits to 1e-9.
 fn same_models(raw: &Table, all: &[u32], aggregated: &Table, cells: &[u32], w: Weights<'_>) {
     let label = LabelSpec { column: "flagged".into(), positive: vec!["true".into()] };
@@ -220,6 +242,15 @@ fn same_models(raw: &Table, all: &[u32], aggregated: &Table, cells: &[u32], w: W
     let b = run_weighted::<Backtest>(aggregated, cells, w, &rules).unwrap();
     assert!(a.rules.iter().all(Result::is_ok) && a.rules[0].as_ref().unwrap().daily.len() >= DAYS as usize, "{a:?}");
     assert_eq!(a, b, "rules");
+    // The profile: every number within 1e-9, the weight column's own card and alerts aside.
+    let settings = ProfileParams { key: Some("reports".into()), ..ProfileParams::default() };
+    let a = serde_json::to_value(run_weighted::<Profile>(raw, all, Weights::ONE, &settings).unwrap()).unwrap();
+    let mut b = serde_json::to_value(run_weighted::<Profile>(aggregated, cells, w, &settings).unwrap()).unwrap();
+    for list in ["columns", "alerts"] {
+        b[list].as_array_mut().unwrap().retain(|entry| entry.get("name").or(entry.get("column")).and_then(|n| n.as_str()) != Some("n"));
+    }
+    assert!(a["duplicate_rows"].as_f64().unwrap() > 1000.0 && !a["correlations"].as_array().unwrap().is_empty(), "{a}");
+    same_json(&a, &b, "profile");
     let checks = LabelParams { label: "flagged".into(), positive: vec!["true".into()], item: None, reviewer: None, time: None, now_ms: None };
     let a = run_weighted::<Labels>(raw, all, Weights::ONE, &checks).unwrap();
     assert!(a.over_time.as_ref().is_some_and(|t| t.totals.len() >= DAYS as usize), "{a:?}");

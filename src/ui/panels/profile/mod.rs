@@ -11,7 +11,7 @@ use crate::analysis::stats::Describe;
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
 use crate::data::time::format_display_ms;
-use crate::format::format_count;
+use crate::format::{format_count, format_events};
 use crate::ui::chart::{BarChart, XFormat};
 use crate::ui::controls::ShowMore;
 use crate::ui::export::{ExportKind, Exportable};
@@ -123,7 +123,7 @@ fn ProfileView(profile: TableProfile) -> impl IntoView {
         <Alerts alerts=alerts rows=rows/>
         <LabelsPanel/>
         <section class="panel">
-            <h2>"Columns " <span class="muted">{format!("· {} rows profiled", format_count(rows as u64))}</span></h2>
+            <h2>"Columns " <span class="muted">{format!("· {} {} profiled", format_events(rows), counted())}</span></h2>
             <div class="cards" data-testid="profile-cards">
                 {move || columns.iter().take(shown.get()).cloned().map(|column| view! { <ColumnCard column=column rows=rows/> }).collect_view()}
             </div>
@@ -134,7 +134,7 @@ fn ProfileView(profile: TableProfile) -> impl IntoView {
 }
 
 #[component]
-fn Alerts(alerts: Vec<Alert>, rows: usize) -> impl IntoView {
+fn Alerts(alerts: Vec<Alert>, rows: f64) -> impl IntoView {
     let state = expect_context::<AppState>();
     let order = RwSignal::new(AlertOrder::Severity);
     let count = alerts.len();
@@ -175,7 +175,7 @@ fn Alerts(alerts: Vec<Alert>, rows: usize) -> impl IntoView {
                     </select>
                 </label>
             </div>
-            {(count == 0).then(|| view! { <p class="muted">{format!("No problems found in {} rows.", format_count(rows as u64))}</p> })}
+            {(count == 0).then(|| view! { <p class="muted">{format!("No problems found in {} {}.", format_events(rows), counted())}</p> })}
             {(count > 0).then(|| view! {
                 <div class="table-wrap">
                     <Exportable name="alerts" kind=ExportKind::Table><table class="grid alerts">
@@ -206,8 +206,13 @@ fn Alerts(alerts: Vec<Alert>, rows: usize) -> impl IntoView {
     }
 }
 
-fn as_heights(counts: &[usize]) -> Vec<f64> {
-    counts.iter().map(|&c| c as f64).collect()
+/// What the counts count: rows, or the events they stand for when the view weighs them.
+fn counted() -> &'static str {
+    if expect_context::<AppState>().weight.get_untracked().is_some() {
+        "events"
+    } else {
+        "rows"
+    }
 }
 
 fn number(value: f64) -> String {
@@ -230,7 +235,7 @@ fn describe_rows(d: &Describe) -> Vec<(&'static str, String)> {
         ("max", number(d.max)),
         ("q1 – q3", format!("{} – {}", number(d.q1), number(d.q3))),
         ("skew", d.skew.map_or("–".into(), |s| format!("{s:.2}"))),
-        ("zeros", format_count(d.zeros as u64)),
+        ("zeros", format_events(d.zeros)),
     ]
 }
 
@@ -243,35 +248,36 @@ fn stat_list(items: Vec<(&'static str, String)>) -> impl IntoView {
 }
 
 #[component]
-fn ValueBars(column: String, top: Vec<(String, usize)>, other: usize, present: usize) -> impl IntoView {
+fn ValueBars(column: String, top: Vec<(String, f64)>, other: f64, present: f64) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let max = top.first().map_or(1, |(_, n)| *n).max(1);
+    let max = top.first().map_or(1.0, |(_, n)| *n).max(1.0);
+    let unit = counted();
     view! {
         <ul class="value-bars">
             {top.into_iter().map(|(value, n)| {
                 let clause = Clause::InSet { column: column.clone(), values: vec![value.clone()], negate: false };
-                let width = n as f64 / max as f64 * 100.0;
-                let share = n as f64 / present.max(1) as f64 * 100.0;
-                let title = format!("{value}: {} rows ({share:.1} %) — click to filter", format_count(n as u64));
+                let width = n / max * 100.0;
+                let share = n / present.max(1.0) * 100.0;
+                let title = format!("{value}: {} {unit} ({share:.1} %) — click to filter", format_events(n));
                 view! {
                     <li>
                         <button class="value-bar" title=title data-testid="value-bar" on:click=move |_| state.show_rows(clause.clone())>
                             <span class="bar-fill" style=format!("width: {width:.1}%")></span>
                             <span class="bar-label">{value}</span>
-                            <span class="bar-count">{format_count(n as u64)}</span>
+                            <span class="bar-count">{format_events(n)}</span>
                         </button>
                     </li>
                 }
             }).collect_view()}
-            {(other > 0).then(|| view! { <li class="muted other">{format!("other values: {}", format_count(other as u64))}</li> })}
+            {(other > 0.0).then(|| view! { <li class="muted other">{format!("other values: {}", format_events(other))}</li> })}
         </ul>
     }
 }
 
 #[component]
-fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
+fn ColumnCard(column: ColumnProfile, rows: f64) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let missing_pct = column.missing as f64 / rows.max(1) as f64 * 100.0;
+    let missing_pct = column.missing / rows.max(1.0) * 100.0;
     let name = column.name.clone();
     let testid = format!("card-{}", column.name);
     let header = view! {
@@ -280,7 +286,7 @@ fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
             <span class=format!("type type-{}", column.kind.label())>{column.kind.label()}</span>
         </div>
         <p class="card-facts muted">
-            {format!("{} present · {:.1} % missing · {} distinct", format_count(column.present as u64), missing_pct, format_count(column.distinct as u64))}
+            {format!("{} present · {:.1} % missing · {} distinct", format_events(column.present), missing_pct, format_count(column.distinct as u64))}
         </p>
     };
     let body = match column.detail {
@@ -291,7 +297,7 @@ fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
             view! {
                 {describe.as_ref().map(|d| stat_list(describe_rows(d)))}
                 <div class="card-row">
-                    <span class="muted">{outliers.filter(|o| o.count() > 0).map(|o| format!("{} outliers (MAD rule)", format_count(o.count() as u64)))}</span>
+                    <span class="muted">{outliers.filter(|o| o.count() > 0.0).map(|o| format!("{} outliers (MAD rule)", format_events(o.count())))}</span>
                     {has_log.then(|| view! {
                         <label class="log-toggle"><input type="checkbox" data-testid=format!("log-{log_name}")
                             prop:checked=move || log.get() on:change=move |_| log.update(|l| *l = !*l)/>" log scale"</label>
@@ -312,7 +318,7 @@ fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
                             let max = if last { to_value(hi) } else { to_value(hi).next_down() };
                             state.show_rows(Clause::Range { column: column.clone(), min: Some(to_value(lo)), max: Some(max) });
                         });
-                        view! { <BarChart edges=h.edges heights=as_heights(&h.counts) x_format=format on_pick=pick testid=format!("hist-{name}")/> }
+                        view! { <BarChart edges=h.edges heights=h.counts x_format=format on_pick=pick testid=format!("hist-{name}")/> }
                     })
                 }}
             }
@@ -330,14 +336,14 @@ fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
                         let from = start + idx as i64 * bucket;
                         state.show_rows(Clause::TimeRange { column: column.clone(), start_ms: Some(from), end_ms: Some(from + bucket) });
                     });
-                    let per = if p.bucket_ms == crate::data::time::DAY_MS { "rows per day (UTC)" } else { "rows per week (UTC)" };
+                    let per = format!("{} per {} (UTC)", counted(), if p.bucket_ms == crate::data::time::DAY_MS { "day" } else { "week" });
                     view! {
                         <p class="muted small">{per}</p>
-                        <BarChart edges=edges heights=as_heights(&p.counts) x_format=XFormat::Date height=90 on_pick=pick testid=format!("spark-{name}")/>
+                        <BarChart edges=edges heights=p.counts x_format=XFormat::Date height=90 on_pick=pick testid=format!("spark-{name}")/>
                     }
                 })}
-                {(future + impossible > 0 || longest_gap > 0).then(|| view! {
-                    <p class="muted">{format!("{future} in the future · {impossible} impossible · longest empty run {longest_gap}")}</p>
+                {(future + impossible > 0.0 || longest_gap > 0).then(|| view! {
+                    <p class="muted">{format!("{} in the future · {} impossible · longest empty run {longest_gap}", format_events(future), format_events(impossible))}</p>
                 })}
             }
             .into_any()
@@ -351,8 +357,8 @@ fn ColumnCard(column: ColumnProfile, rows: usize) -> impl IntoView {
         .into_any(),
         ProfileDetail::Text { lengths, length_histogram, top } => view! {
             {lengths.as_ref().map(|d| stat_list(vec![("mean length", number(d.mean)), ("min", number(d.min)), ("max", number(d.max))]))}
-            {length_histogram.map(|h| view! { <BarChart edges=h.edges heights=as_heights(&h.counts) unit="values" testid=format!("hist-{name}")/> })}
-            <ValueBars column=name.clone() top=top other=0 present=column.present/>
+            {length_histogram.map(|h| view! { <BarChart edges=h.edges heights=h.counts unit="values" testid=format!("hist-{name}")/> })}
+            <ValueBars column=name.clone() top=top other=0.0 present=column.present/>
         }
         .into_any(),
     };
