@@ -649,7 +649,8 @@ async fn profile_in_steps(table: &Table, selection: &[u32], weights: Weights<'_>
     let duplicate_rows = count_duplicate_rows(table, selection, weights);
     let mut alerts = Vec::new();
     for profile in &columns {
-        column_alerts(profile, rows, params, &mut alerts);
+        // Shares of the column's own total (rows for the weight and measures, else events).
+        column_alerts(profile, profile.present + profile.missing, params, &mut alerts);
     }
     if let Some(key) = params.key.as_deref() {
         if let Some(profile) = columns.iter().find(|c| c.name == key) {

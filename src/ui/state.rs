@@ -116,6 +116,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What the counts count: rows, or the events they stand for when the view weighs them.
+    pub fn counted(&self) -> &'static str {
+        if self.weight.get_untracked().is_some() {
+            "events"
+        } else {
+            "rows"
+        }
+    }
+
     pub fn new() -> Self {
         Self {
             tab: RwSignal::new("data"),

@@ -347,19 +347,10 @@ fn caret_line(text: &str, message: &str) -> Option<String> {
     Some(format!("{}\n{}^", text, " ".repeat(position.saturating_sub(1))))
 }
 
-/// What the counts count: rows, or the events they stand for when the view weighs them.
-fn counted() -> &'static str {
-    if expect_context::<AppState>().weight.get_untracked().is_some() {
-        "events"
-    } else {
-        "rows"
-    }
-}
-
 #[component]
 fn BacktestView(report: Arc<BacktestReport>) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let unit = counted();
+    let unit = expect_context::<AppState>().counted();
     let selected = RwSignal::new(report.rules.iter().position(Result::is_ok).unwrap_or(0));
     let rules = ModelsPanel::get().rules.get_untracked();
     let row = |name: String, c: &Confusion, marginal: Option<f64>, total: f64| {
@@ -586,7 +577,7 @@ fn ScoreView(report: Arc<ScoreReport>) -> impl IntoView {
     let best_threshold = report.best_for_precision.map(|b| b.threshold);
     view! {
         <p data-testid="score-summary">
-            {format!("ROC AUC {:.4} · average precision {:.4} · {} {}, {} positive", report.roc_auc, report.average_precision, format_events(report.rows), counted(), format_events(report.positives))}
+            {format!("ROC AUC {:.4} · average precision {:.4} · {} {}, {} positive", report.roc_auc, report.average_precision, format_events(report.rows), expect_context::<AppState>().counted(), format_events(report.positives))}
             {(report.missing_score > 0.0).then(|| format!(" · {} without a score left out", format_events(report.missing_score)))}
         </p>
         <div class="control-row">
@@ -838,11 +829,11 @@ fn RegressionView(report: Arc<crate::analysis::regression::RegressionReport>) ->
     let fit_line = match report.kind {
         RegressionKind::Linear => format!(
             "{} {} · R² {:.4} · adjusted R² {:.4} · {} residual degrees of freedom",
-            format_events(report.rows), counted(), report.r_squared.unwrap_or(f64::NAN), report.adj_r_squared.unwrap_or(f64::NAN), format_events(report.df_residual)
+            format_events(report.rows), expect_context::<AppState>().counted(), report.r_squared.unwrap_or(f64::NAN), report.adj_r_squared.unwrap_or(f64::NAN), format_events(report.df_residual)
         ),
         RegressionKind::Logistic => format!(
             "{} {} · log-loss {:.4} · McFadden pseudo-R² {:.4} · AUC {:.4}",
-            format_events(report.rows), counted(), report.log_loss.unwrap_or(f64::NAN), report.pseudo_r_squared.unwrap_or(f64::NAN), report.auc.unwrap_or(f64::NAN)
+            format_events(report.rows), expect_context::<AppState>().counted(), report.log_loss.unwrap_or(f64::NAN), report.pseudo_r_squared.unwrap_or(f64::NAN), report.auc.unwrap_or(f64::NAN)
         ),
     };
     let stat = if logistic { "z" } else { "t" };

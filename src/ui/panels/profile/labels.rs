@@ -104,7 +104,7 @@ pub fn LabelsPanel() -> impl IntoView {
 fn LabelResults(report: LabelReport) -> impl IntoView {
     let state = expect_context::<AppState>();
     let total: f64 = report.classes.iter().map(|(_, n)| n).sum();
-    let unit = if state.weight.get_untracked().is_some() { "events" } else { "rows" };
+    let unit = state.counted();
     // The worker always returns the resolved positive list: toggling starts from it.
     let resolved = report.positive.clone();
     let toggle = move |class: String| {

@@ -123,9 +123,9 @@ fn ProfileView(profile: TableProfile) -> impl IntoView {
         <Alerts alerts=alerts rows=rows/>
         <LabelsPanel/>
         <section class="panel">
-            <h2>"Columns " <span class="muted">{format!("· {} {} profiled", format_events(rows), counted())}</span></h2>
+            <h2>"Columns " <span class="muted">{format!("· {} {} profiled", format_events(rows), expect_context::<AppState>().counted())}</span></h2>
             <div class="cards" data-testid="profile-cards">
-                {move || columns.iter().take(shown.get()).cloned().map(|column| view! { <ColumnCard column=column rows=rows/> }).collect_view()}
+                {move || columns.iter().take(shown.get()).cloned().map(|column| view! { <ColumnCard column=column/> }).collect_view()}
             </div>
             <ShowMore shown=shown total=total step=PAGE noun="columns" testid="profile-more"/>
         </section>
@@ -175,7 +175,7 @@ fn Alerts(alerts: Vec<Alert>, rows: f64) -> impl IntoView {
                     </select>
                 </label>
             </div>
-            {(count == 0).then(|| view! { <p class="muted">{format!("No problems found in {} {}.", format_events(rows), counted())}</p> })}
+            {(count == 0).then(|| view! { <p class="muted">{format!("No problems found in {} {}.", format_events(rows), expect_context::<AppState>().counted())}</p> })}
             {(count > 0).then(|| view! {
                 <div class="table-wrap">
                     <Exportable name="alerts" kind=ExportKind::Table><table class="grid alerts">
@@ -203,15 +203,6 @@ fn Alerts(alerts: Vec<Alert>, rows: f64) -> impl IntoView {
                 <ShowMore shown=shown total=count step=usize::MAX noun="alerts" testid="alerts-show-all"/>
             })}
         </section>
-    }
-}
-
-/// What the counts count: rows, or the events they stand for when the view weighs them.
-fn counted() -> &'static str {
-    if expect_context::<AppState>().weight.get_untracked().is_some() {
-        "events"
-    } else {
-        "rows"
     }
 }
 
@@ -251,7 +242,7 @@ fn stat_list(items: Vec<(&'static str, String)>) -> impl IntoView {
 fn ValueBars(column: String, top: Vec<(String, f64)>, other: f64, present: f64) -> impl IntoView {
     let state = expect_context::<AppState>();
     let max = top.first().map_or(1.0, |(_, n)| *n).max(1.0);
-    let unit = counted();
+    let unit = expect_context::<AppState>().counted();
     view! {
         <ul class="value-bars">
             {top.into_iter().map(|(value, n)| {
@@ -275,9 +266,10 @@ fn ValueBars(column: String, top: Vec<(String, f64)>, other: f64, present: f64) 
 }
 
 #[component]
-fn ColumnCard(column: ColumnProfile, rows: f64) -> impl IntoView {
+fn ColumnCard(column: ColumnProfile) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let missing_pct = column.missing / rows.max(1.0) * 100.0;
+    // Of the column's own total: the weight column and a cube's measures count rows, not events.
+    let missing_pct = column.missing / (column.present + column.missing).max(1.0) * 100.0;
     let name = column.name.clone();
     let testid = format!("card-{}", column.name);
     let header = view! {
@@ -336,7 +328,7 @@ fn ColumnCard(column: ColumnProfile, rows: f64) -> impl IntoView {
                         let from = start + idx as i64 * bucket;
                         state.show_rows(Clause::TimeRange { column: column.clone(), start_ms: Some(from), end_ms: Some(from + bucket) });
                     });
-                    let per = format!("{} per {} (UTC)", counted(), if p.bucket_ms == crate::data::time::DAY_MS { "day" } else { "week" });
+                    let per = format!("{} per {} (UTC)", expect_context::<AppState>().counted(), if p.bucket_ms == crate::data::time::DAY_MS { "day" } else { "week" });
                     view! {
                         <p class="muted small">{per}</p>
                         <BarChart edges=edges heights=p.counts x_format=XFormat::Date height=90 on_pick=pick testid=format!("spark-{name}")/>
