@@ -5,6 +5,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 use vigil::analysis::labels::LabelSpec;
@@ -31,12 +32,20 @@ fn params(case: &Value, logistic: bool) -> RegressionParams {
     }
 }
 
+/// statsmodels' answers for every case, computed once for both tests.
+fn reference() -> &'static Value {
+    static REFERENCE: OnceLock<Value> = OnceLock::new();
+    REFERENCE.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/regression_reference.py");
+        let output = Command::new("python3").arg(&script).output().expect("python3 runs");
+        assert!(output.status.success(), "reference script failed (make py-deps?):\n{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap()
+    })
+}
+
 #[test]
 fn weighted_least_squares_and_irls_equal_statsmodels_freq_weights() {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/regression_reference.py");
-    let output = Command::new("python3").arg(&script).output().expect("python3 runs");
-    assert!(output.status.success(), "reference script failed (make py-deps?):\n{}", String::from_utf8_lossy(&output.stderr));
-    let reference: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let reference = reference();
     for (name, logistic) in [("stackloss_weighted", false), ("spector_weighted", true)] {
         let case = &reference[name];
         let table = load_bytes(case["csv"].as_str().unwrap().as_bytes(), LoadOptions::default()).unwrap().table;
@@ -60,10 +69,7 @@ fn weighted_least_squares_and_irls_equal_statsmodels_freq_weights() {
 
 #[test]
 fn ols_and_logit_equal_statsmodels() {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/regression_reference.py");
-    let output = Command::new("python3").arg(&script).output().expect("python3 runs");
-    assert!(output.status.success(), "reference script failed (make py-deps?):\n{}", String::from_utf8_lossy(&output.stderr));
-    let reference: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let reference = reference();
     let mut failures = Vec::new();
     for (name, logistic, tolerance) in [("longley", false, 1e-6), ("stackloss", false, 1e-6), ("spector", true, 1e-4)] {
         let case = &reference[name];
