@@ -12,6 +12,7 @@ use linfa::DatasetBase;
 use linfa_clustering::KMeans;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use vigil::analysis::contract::Weights;
 use vigil::analysis::cluster::{describe, prepare, Algorithm, ClusterParams, Encoding, FeatureSpec, Fitter, MissingPolicy, Step};
 use vigil::data::load::{load_bytes, LoadOptions};
 
@@ -42,7 +43,7 @@ fn main() {
 
     // Vigil's pipeline, phase by phase (the worker times the same phases).
     let started = Instant::now();
-    let prepared = prepare(&table, &rows, &params).expect("prepare");
+    let prepared = prepare(&table, &rows, Weights::ONE, &params).expect("prepare");
     let features_ms = started.elapsed().as_secs_f64() * 1000.0;
     let mut fitter = Fitter::new(&prepared, &params);
     let mut fit_ms = 0.0;
@@ -58,7 +59,7 @@ fn main() {
         }
     }
     let vigil_iterations = fitter.iterations();
-    let outcome = describe(&table, prepared, fitter).expect("describe");
+    let outcome = describe(&table, Weights::ONE, prepared, fitter).expect("describe");
     let total_ms = started.elapsed().as_secs_f64() * 1000.0;
 
     // Plain linfa: one k-means++ run of at most `iterations` Lloyd steps on the same matrix.

@@ -3,12 +3,20 @@
 //! per entity, the rows are grouped and become a row count, means and value shares. Missing
 //! values are imputed by the median or the point is dropped; then log1p for skewed counts,
 //! clipping and standardising. Used by the clusters and the decision tree.
+//!
+//! Weighted rows ([`Weights`]): a row of weight w counts as w events everywhere — frequencies,
+//! the top one-hot values, an entity's event count, means and shares, and the medians, skewness,
+//! means and SDs of the transforms — so a table and its exact aggregation give the same
+//! features. Each point carries a weight: its row's (rows) or 1 (an entity is one point however
+//! many events it has). Rows of weight 0 stand for no event and are left out.
 
 use ndarray::Array2;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::contract::Weights;
+use super::stats::weighted_quantile_sorted;
 use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value, MISSING_CODE};
 
 /// Features after one-hot expansion.
@@ -100,11 +108,22 @@ pub struct Prepared {
     pub imputed: usize,
     pub transforms: Vec<String>,
     pub n_table_rows: usize,
+    /// Per point: how many events it counts for in the fit (its row's weight; 1 per entity).
+    pub weights: Vec<f64>,
+    /// Events in the rows read (their weights' sum; the row count when unweighted).
+    pub events: f64,
+    /// Whether rows carried weights.
+    pub weighted: bool,
 }
 
 impl Prepared {
     pub fn n_points(&self) -> usize {
         self.x.nrows()
+    }
+
+    /// Whether every point counts once (no weights, or entities).
+    pub fn unit_weights(&self) -> bool {
+        self.weights.iter().all(|&w| w == 1.0)
     }
 
     /// Table rows of point `idx`.
@@ -173,7 +192,7 @@ struct RowFeature {
     values: Vec<f64>,
 }
 
-fn row_features(table: &Table, rows: &[u32], spec: &FeatureSpec) -> Result<Vec<RowFeature>, FeatureError> {
+fn row_features(table: &Table, rows: &[u32], weights: Weights, spec: &FeatureSpec) -> Result<Vec<RowFeature>, FeatureError> {
     let column = table.column(&spec.column).ok_or_else(|| FeatureError::NoColumn(spec.column.clone()))?;
     match spec.encoding {
         Encoding::Numeric => {
@@ -185,22 +204,26 @@ fn row_features(table: &Table, rows: &[u32], spec: &FeatureSpec) -> Result<Vec<R
         }
         Encoding::OneHot | Encoding::Frequency => {
             let (labels, codes) = category_codes(column, rows);
-            let mut counts = vec![0usize; labels.len()];
-            for code in codes.iter().flatten() {
-                if let Some(c) = counts.get_mut(*code as usize) {
-                    *c += 1;
+            // Events per value, and of all rows (a missing value's events count in the total).
+            let mut counts = vec![0.0f64; labels.len()];
+            let mut total = 0.0;
+            for (&row, code) in rows.iter().zip(&codes) {
+                let w = weights.of(row);
+                total += w;
+                if let Some(c) = code.and_then(|c| counts.get_mut(c as usize)) {
+                    *c += w;
                 }
             }
             if spec.encoding == Encoding::Frequency {
-                let total = rows.len().max(1) as f64;
+                let total = if total > 0.0 { total } else { 1.0 };
                 let values = codes
                     .iter()
-                    .map(|code| code.and_then(|c| counts.get(c as usize)).map_or(f64::NAN, |&n| n as f64 / total))
+                    .map(|code| code.and_then(|c| counts.get(c as usize)).map_or(f64::NAN, |&n| n / total))
                     .collect();
                 return Ok(vec![RowFeature { name: format!("{} (frequency)", column.name), values }]);
             }
             let mut order: Vec<usize> = (0..labels.len()).collect();
-            order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then_with(|| labels[a].cmp(&labels[b])));
+            order.sort_by(|&a, &b| counts[b].total_cmp(&counts[a]).then_with(|| labels[a].cmp(&labels[b])));
             order.truncate(ONE_HOT_TOP);
             Ok(order
                 .into_iter()
@@ -219,27 +242,25 @@ fn row_features(table: &Table, rows: &[u32], spec: &FeatureSpec) -> Result<Vec<R
     }
 }
 
-pub(crate) fn median_of(values: &mut [f64]) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
-    }
+/// Weighted mean and population SD (Σw·(v − m)² / Σw) of `values` with the points' `weights`.
+fn mean_sd(values: impl Iterator<Item = f64> + Clone, weights: &[f64]) -> (f64, f64) {
+    let total: f64 = weights.iter().sum();
+    let total = if total > 0.0 { total } else { 1.0 };
+    let mean = values.clone().zip(weights).map(|(v, w)| w * v).sum::<f64>() / total;
+    let var = values.zip(weights).map(|(v, w)| w * (v - mean).powi(2)).sum::<f64>() / total;
+    (mean, var.sqrt())
 }
 
-fn skewness(values: &[f64]) -> f64 {
-    let n = values.len() as f64;
+/// Weighted skewness (g1: the third central moment over the second's 3/2 power); 0 for fewer
+/// than three events.
+fn skewness(values: &[f64], weights: &[f64]) -> f64 {
+    let n: f64 = weights.iter().sum();
     if n < 3.0 {
         return 0.0;
     }
-    let mean = values.iter().sum::<f64>() / n;
-    let m2 = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-    let m3 = values.iter().map(|v| (v - mean).powi(3)).sum::<f64>() / n;
+    let mean = values.iter().zip(weights).map(|(v, w)| w * v).sum::<f64>() / n;
+    let m2 = values.iter().zip(weights).map(|(v, w)| w * (v - mean).powi(2)).sum::<f64>() / n;
+    let m3 = values.iter().zip(weights).map(|(v, w)| w * (v - mean).powi(3)).sum::<f64>() / n;
     if m2 <= 0.0 {
         0.0
     } else {
@@ -247,23 +268,39 @@ fn skewness(values: &[f64]) -> f64 {
     }
 }
 
+/// The median of the points' values, each counted its weight's times (NaN when nothing weighs).
+pub(crate) fn weighted_median(values: impl Iterator<Item = (f64, f64)>) -> f64 {
+    let mut sorted: Vec<(f64, f64)> = values.filter(|(v, w)| v.is_finite() && *w > 0.0).collect();
+    sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    weighted_quantile_sorted(&sorted, 0.5).unwrap_or(f64::NAN)
+}
+
 /// Reads the features of `rows` (rows or per-entity aggregates), handles missing values and
 /// applies the transforms.
-pub fn prepare_features(table: &Table, rows: &[u32], params: &FeatureParams) -> Result<Prepared, FeatureError> {
+pub fn prepare_features(table: &Table, rows: &[u32], params: &FeatureParams, weights: Weights) -> Result<Prepared, FeatureError> {
+    let weighted_rows: Vec<u32>;
+    let rows = if weights.is_weighted() {
+        weighted_rows = rows.iter().copied().filter(|&r| weights.of(r) > 0.0).collect();
+        &weighted_rows[..]
+    } else {
+        rows
+    };
+    let events: f64 = rows.iter().map(|&r| weights.of(r)).sum();
     let mut features = Vec::new();
     for spec in &params.features {
-        features.extend(row_features(table, rows, spec)?);
+        features.extend(row_features(table, rows, weights, spec)?);
         if features.len() > MAX_FEATURES {
             return Err(FeatureError::TooManyFeatures(features.len()));
         }
     }
 
     // Points: rows, or entities with their rows.
-    let (mut names, mut columns, entity_ids, member_offsets, member_rows) = match &params.entity {
+    let (mut names, mut columns, entity_ids, member_offsets, member_rows, point_weights) = match &params.entity {
         None => {
             let names: Vec<String> = features.iter().map(|f| f.name.clone()).collect();
             let columns: Vec<Vec<f64>> = features.into_iter().map(|f| f.values).collect();
-            (names, columns, Vec::new(), (0..=rows.len() as u32).collect::<Vec<u32>>(), rows.to_vec())
+            let point_weights = rows.iter().map(|&r| weights.of(r)).collect();
+            (names, columns, Vec::new(), (0..=rows.len() as u32).collect::<Vec<u32>>(), rows.to_vec(), point_weights)
         }
         Some(entity) => {
             let column = table.column(entity).ok_or_else(|| FeatureError::NoColumn(entity.clone()))?;
@@ -292,26 +329,28 @@ pub fn prepare_features(table: &Table, rows: &[u32], params: &FeatureParams) -> 
             let member_rows: Vec<u32> = positions.iter().map(|&p| rows.get(p as usize).copied().unwrap_or(0)).collect();
             let mut names = Vec::new();
             let mut columns = Vec::new();
+            let weight_at = |p: u32| rows.get(p as usize).map_or(0.0, |&r| weights.of(r));
             if params.entity_count {
-                names.push("rows".to_string());
-                columns.push(offsets.windows(2).map(|w| f64::from(w[1] - w[0])).collect());
+                names.push(if weights.is_weighted() { "events" } else { "rows" }.to_string());
+                columns.push(offsets.windows(2).map(|w| positions.get(w[0] as usize..w[1] as usize).unwrap_or_default().iter().map(|&p| weight_at(p)).sum()).collect());
             }
             for feature in features {
                 let means = offsets
                     .windows(2)
                     .map(|w| {
-                        let (mut sum, mut count) = (0.0, 0usize);
+                        let (mut sum, mut count) = (0.0, 0.0);
                         for &p in positions.get(w[0] as usize..w[1] as usize).unwrap_or_default() {
                             let v = feature.values.get(p as usize).copied().unwrap_or(f64::NAN);
                             if v.is_finite() {
-                                sum += v;
-                                count += 1;
+                                let w = weight_at(p);
+                                sum += w * v;
+                                count += w;
                             }
                         }
-                        if count == 0 {
-                            f64::NAN
+                        if count > 0.0 {
+                            sum / count
                         } else {
-                            sum / count as f64
+                            f64::NAN
                         }
                     })
                     .collect();
@@ -323,7 +362,8 @@ pub fn prepare_features(table: &Table, rows: &[u32], params: &FeatureParams) -> 
                 names.push(name);
                 columns.push(means);
             }
-            (names, columns, labels, offsets, member_rows)
+            let point_weights = vec![1.0; labels.len()];
+            (names, columns, labels, offsets, member_rows, point_weights)
         }
     };
     let n_points_all = columns.first().map_or(0, Vec::len);
@@ -344,12 +384,11 @@ pub fn prepare_features(table: &Table, rows: &[u32], params: &FeatureParams) -> 
         }
         MissingPolicy::Median => {
             for (name, column) in names.iter().zip(columns.iter_mut()) {
-                let mut present: Vec<f64> = column.iter().copied().filter(|v| v.is_finite()).collect();
-                let missing = column.len() - present.len();
+                let missing = column.iter().filter(|v| !v.is_finite()).count();
                 if missing == 0 {
                     continue;
                 }
-                let median = median_of(&mut present);
+                let median = weighted_median(column.iter().copied().zip(point_weights.iter().copied()));
                 let fill = if median.is_finite() { median } else { 0.0 };
                 column.iter_mut().filter(|v| !v.is_finite()).for_each(|v| *v = fill);
                 imputed += missing;
@@ -371,6 +410,7 @@ pub fn prepare_features(table: &Table, rows: &[u32], params: &FeatureParams) -> 
             raw[[i, j]] = column.get(p).copied().unwrap_or(0.0);
         }
     }
+    let point_weights: Vec<f64> = if dropped == 0 { point_weights } else { kept.iter().map(|&p| point_weights.get(p).copied().unwrap_or(1.0)).collect() };
     let (entity_ids, member_offsets, member_rows) = if dropped == 0 {
         (entity_ids, member_offsets, member_rows)
     } else {
@@ -394,14 +434,12 @@ pub fn prepare_features(table: &Table, rows: &[u32], params: &FeatureParams) -> 
         let mut col = x.column_mut(j);
         if params.log1p {
             let values: Vec<f64> = col.iter().copied().collect();
-            if values.iter().all(|&v| v >= 0.0) && skewness(&values) > 1.0 {
+            if values.iter().all(|&v| v >= 0.0) && skewness(&values, &point_weights) > 1.0 {
                 col.mapv_inplace(f64::ln_1p);
                 logged.push(name.clone());
             }
         }
-        let n = col.len() as f64;
-        let mean = col.sum() / n;
-        let sd = (col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let (mean, sd) = mean_sd(col.iter().copied(), &point_weights);
         if sd <= 1e-12 * mean.abs().max(1.0) {
             constant += 1;
         }
@@ -414,8 +452,7 @@ pub fn prepare_features(table: &Table, rows: &[u32], params: &FeatureParams) -> 
             }
         }
         if params.standardise {
-            let mean = col.sum() / n;
-            let sd = (col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+            let (mean, sd) = mean_sd(col.iter().copied(), &point_weights);
             col.mapv_inplace(|v| if sd > 0.0 { (v - mean) / sd } else { 0.0 });
         }
     }
@@ -449,5 +486,8 @@ pub fn prepare_features(table: &Table, rows: &[u32], params: &FeatureParams) -> 
         imputed,
         transforms,
         n_table_rows: rows.len(),
+        weights: point_weights,
+        events,
+        weighted: weights.is_weighted(),
     })
 }

@@ -481,7 +481,8 @@ fn count_duplicate_rows(table: &Table, rows: &[u32], weights: Weights<'_>) -> f6
     seen.values().flatten().map(|&(_, events)| (events - 1.0).max(0.0)).sum()
 }
 
-fn column_alerts(profile: &ColumnProfile, rows: f64, params: &ProfileParams, alerts: &mut Vec<Alert>) {
+/// A column's alerts; `unit` is what it counts ("rows", or "events" when rows are weighted).
+fn column_alerts(profile: &ColumnProfile, rows: f64, unit: &str, params: &ProfileParams, alerts: &mut Vec<Alert>) {
     let name = &profile.name;
     let mut push = |kind, severity, message: String, magnitude: f64, evidence: Option<Clause>| {
         alerts.push(Alert { kind, severity, column: Some(name.clone()), message, magnitude, evidence });
@@ -489,14 +490,14 @@ fn column_alerts(profile: &ColumnProfile, rows: f64, params: &ProfileParams, ale
     let share = |n: f64| n / rows.max(1.0);
     let missing_share = share(profile.missing);
     if profile.present <= 0.0 {
-        push(AlertKind::Missing, Severity::Warning, format!("{name} is empty in every selected row"), 1.0, None);
+        push(AlertKind::Missing, Severity::Warning, format!("{name} is empty in every selected {}", unit.trim_end_matches('s')), 1.0, None);
         return;
     }
     if missing_share > params.missing_alert_share {
         push(
             AlertKind::Missing,
             Severity::Warning,
-            format!("{name} is missing in {} of rows ({})", format_percent(missing_share), format_events(profile.missing)),
+            format!("{name} is missing in {} of {unit} ({})", format_percent(missing_share), format_events(profile.missing)),
             missing_share,
             Some(Clause::Missing { column: name.clone(), missing: true }),
         );
@@ -535,7 +536,7 @@ fn column_alerts(profile: &ColumnProfile, rows: f64, params: &ProfileParams, ale
                 push(
                     AlertKind::Imbalanced,
                     Severity::Info,
-                    format!("{name} is nearly constant: {value} in {} of rows", format_percent(top_share)),
+                    format!("{name} is nearly constant: {value} in {} of {unit}", format_percent(top_share)),
                     top_share,
                     Some(Clause::InSet { column: name.clone(), values: rare, negate: false }),
                 );
@@ -566,7 +567,7 @@ fn column_alerts(profile: &ColumnProfile, rows: f64, params: &ProfileParams, ale
             }
             let zero_share = d.zeros / d.count.max(1.0);
             if zero_share > 0.5 {
-                push(AlertKind::Zeros, Severity::Info, format!("{name} is zero in {} of rows", format_percent(zero_share)), zero_share, None);
+                push(AlertKind::Zeros, Severity::Info, format!("{name} is zero in {} of {unit}", format_percent(zero_share)), zero_share, None);
             }
             if let Some(o) = outliers.filter(|o| o.count() > 0.0) {
                 // Evidence: the side with more outliers (a filter is an AND of clauses).
@@ -596,8 +597,8 @@ fn column_alerts(profile: &ColumnProfile, rows: f64, params: &ProfileParams, ale
                 let busy = p.counts.iter().sum::<f64>() / p.counts.iter().filter(|&&c| c > 0.0).count().max(1) as f64;
                 // Empty buckets only mean something where rows were expected in them.
                 if busy >= 10.0 {
-                    let unit = if p.bucket_ms == DAY_MS { "days" } else { "weeks" };
-                    push(AlertKind::TimestampGap, Severity::Warning, format!("{name}: no rows for {longest_gap} {unit} in a row"), *longest_gap as f64 / p.counts.len().max(1) as f64, None);
+                    let period = if p.bucket_ms == DAY_MS { "days" } else { "weeks" };
+                    push(AlertKind::TimestampGap, Severity::Warning, format!("{name}: no {unit} for {longest_gap} {period} in a row"), *longest_gap as f64 / p.counts.len().max(1) as f64, None);
                 }
             }
         }
@@ -648,9 +649,11 @@ async fn profile_in_steps(table: &Table, selection: &[u32], weights: Weights<'_>
     progress.step("duplicates", "", 0.85).await?;
     let duplicate_rows = count_duplicate_rows(table, selection, weights);
     let mut alerts = Vec::new();
+    let unit = if weights.is_weighted() { "events" } else { "rows" };
     for profile in &columns {
         // Shares of the column's own total (rows for the weight and measures, else events).
-        column_alerts(profile, profile.present + profile.missing, params, &mut alerts);
+        let own = if weights.describes_events(&profile.name) { unit } else { "rows" };
+        column_alerts(profile, profile.present + profile.missing, own, params, &mut alerts);
     }
     if let Some(key) = params.key.as_deref() {
         if let Some(profile) = columns.iter().find(|c| c.name == key) {
@@ -660,7 +663,7 @@ async fn profile_in_steps(table: &Table, selection: &[u32], weights: Weights<'_>
                     kind: AlertKind::DuplicateKey,
                     severity: Severity::Warning,
                     column: Some(key.to_string()),
-                    message: format!("key {key}: {} rows repeat a value already seen ({} distinct of {} present)", format_events(repeats), profile.distinct, format_events(profile.present)),
+                    message: format!("key {key}: {} {unit} repeat a value already seen ({} distinct of {} present)", format_events(repeats), profile.distinct, format_events(profile.present)),
                     magnitude: repeats / rows.max(1.0),
                     evidence: None,
                 });
@@ -670,7 +673,7 @@ async fn profile_in_steps(table: &Table, selection: &[u32], weights: Weights<'_>
                     kind: AlertKind::DuplicateKey,
                     severity: Severity::Warning,
                     column: Some(key.to_string()),
-                    message: format!("key {key} is missing in {} rows", format_events(profile.missing)),
+                    message: format!("key {key} is missing in {} {unit}", format_events(profile.missing)),
                     magnitude: profile.missing / rows.max(1.0),
                     evidence: Some(Clause::Missing { column: key.to_string(), missing: true }),
                 });
@@ -683,7 +686,7 @@ async fn profile_in_steps(table: &Table, selection: &[u32], weights: Weights<'_>
             kind: AlertKind::DuplicateRows,
             severity: Severity::Warning,
             column: None,
-            message: format!("{} rows ({}) are exact copies of an earlier row", format_events(duplicate_rows), format_percent(share)),
+            message: format!("{} {unit} ({}) are exact copies of an earlier {}", format_events(duplicate_rows), format_percent(share), unit.trim_end_matches('s')),
             magnitude: share,
             evidence: None,
         });

@@ -2,6 +2,11 @@
 //! label, on a seeded training split, read back as a tree and as rules: every leaf's path in
 //! the rule language with its precision and support on the training and held-out rows, so a
 //! leaf can become an editable rule.
+//!
+//! Weighted rows: the tree is grown on events (a row of weight w weighs w in the Gini and in the
+//! minimum leaf) and every count and accuracy is of events. The held-out split is of rows: an
+//! aggregated row's events are all trained on or all held out, so held-out figures on an
+//! aggregation are not those of the raw rows (the report says so).
 
 use linfa::prelude::*;
 use linfa_trees::{DecisionTree, SplitQuality};
@@ -16,6 +21,7 @@ use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns,
 use super::features::{prepare_features, Encoding, FeatureError, FeatureParams, FeatureSpec};
 use super::labels::LabelSpec;
 use crate::data::expr::quote_column;
+use crate::format::{format_count, format_events};
 use crate::data::table::{format_float, ColumnType, Table};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,7 +29,7 @@ pub struct TreeParams {
     pub features: Vec<FeatureSpec>,
     pub label: LabelSpec,
     pub max_depth: usize,
-    /// Smallest number of training rows in a leaf.
+    /// Smallest number of training events (rows, unweighted) in a leaf.
     pub min_leaf: usize,
     /// Share of the labelled rows held out for testing.
     pub test_share: f64,
@@ -67,10 +73,11 @@ pub struct Node {
     pub leaf: bool,
     /// Whether the node predicts the positive class.
     pub predicts_positive: bool,
-    pub train_rows: u64,
-    pub train_positives: u64,
-    pub test_rows: u64,
-    pub test_positives: u64,
+    /// Events (rows when unweighted) in training and held out, and how many are positive.
+    pub train_rows: f64,
+    pub train_positives: f64,
+    pub test_rows: f64,
+    pub test_positives: f64,
     /// Index of the leaf rule (leaves only).
     pub leaf_index: Option<usize>,
 }
@@ -81,10 +88,10 @@ pub struct LeafRule {
     /// The path's conditions joined by `and`.
     pub text: String,
     pub predicts_positive: bool,
-    pub train_rows: u64,
-    pub train_positives: u64,
-    pub test_rows: u64,
-    pub test_positives: u64,
+    pub train_rows: f64,
+    pub train_positives: f64,
+    pub test_rows: f64,
+    pub test_positives: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,8 +99,9 @@ pub struct TreeReport {
     pub features: Vec<String>,
     pub nodes: Vec<Node>,
     pub leaves: Vec<LeafRule>,
-    pub train_rows: u64,
-    pub test_rows: u64,
+    /// Events in training and held out (rows when unweighted).
+    pub train_rows: f64,
+    pub test_rows: f64,
     pub train_accuracy: f64,
     pub test_accuracy: f64,
     /// Held-out accuracy of always predicting the majority class.
@@ -116,16 +124,20 @@ fn condition_text(feature: &str, value: f64, left: bool) -> String {
     if left { format!("{} < {v}", quote_column(feature)) } else { format!("{} >= {v}", quote_column(feature)) }
 }
 
-/// Fits the tree on the given rows (features × rows, labels 0/1); negatives weigh
-/// `negative_weight` (1: plain Gini).
-pub fn fit(x: &Array2<f64>, y: &Array1<usize>, max_depth: usize, min_leaf: usize, negative_weight: f32) -> Result<DecisionTree<f64, usize>, TreeError> {
-    let weights: Array1<f32> = y.iter().map(|&label| if label == 1 { 1.0 } else { negative_weight }).collect();
+/// Fits the tree on the given rows (features × rows, labels 0/1, events per row); negatives
+/// weigh `negative_weight` (1: plain Gini) times their events.
+pub fn fit(x: &Array2<f64>, y: &Array1<usize>, events: &[f64], max_depth: usize, min_leaf: usize, negative_weight: f32) -> Result<DecisionTree<f64, usize>, TreeError> {
+    let weights: Array1<f32> = y.iter().zip(events).map(|(&label, &w)| w as f32 * if label == 1 { 1.0 } else { negative_weight }).collect();
     let dataset = Dataset::new(x.clone(), y.clone()).with_weights(weights);
+    // linfa compares a node's row count (not its weight) with the minimum split: on weighted
+    // rows that would stop a node of few rows but many events, so only the leaf minimum (by
+    // weight, which implies the split's) applies there.
+    let min_split = if events.iter().all(|&w| w == 1.0) { 2 * min_leaf } else { 2 };
     DecisionTree::params()
         .split_quality(SplitQuality::Gini)
         .max_depth(Some(max_depth))
         .min_weight_leaf(min_leaf as f32)
-        .min_weight_split((2 * min_leaf) as f32)
+        .min_weight_split(min_split as f32)
         .fit(&dataset)
         .map_err(|e| TreeError::Fit(e.to_string()))
 }
@@ -157,7 +169,7 @@ pub struct Tree;
 impl Analysis for Tree {
     const NAME: &'static str = "tree";
     const TITLE: &'static str = "Decision tree";
-    const WEIGHTED: bool = false;
+    const WEIGHTED: bool = true;
     type Params = TreeParams;
     type Report = TreeReport;
     type Error = TreeError;
@@ -178,8 +190,8 @@ impl Analysis for Tree {
         Ok(())
     }
 
-    async fn run(table: &Table, rows: &[u32], _weights: Weights<'_>, params: &TreeParams, progress: &mut impl Progress) -> Result<TreeReport, TreeError> {
-        learn_in_steps(table, rows, params, progress).await
+    async fn run(table: &Table, rows: &[u32], weights: Weights<'_>, params: &TreeParams, progress: &mut impl Progress) -> Result<TreeReport, TreeError> {
+        learn_in_steps(table, rows, weights, params, progress).await
     }
 }
 
@@ -188,18 +200,20 @@ pub fn learn_tree(table: &Table, rows: &[u32], params: &TreeParams) -> Result<Tr
     run_now::<Tree>(table, rows, params)
 }
 
-async fn learn_in_steps(table: &Table, rows: &[u32], params: &TreeParams, progress: &mut impl Progress) -> Result<TreeReport, TreeError> {
+async fn learn_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, params: &TreeParams, progress: &mut impl Progress) -> Result<TreeReport, TreeError> {
     progress.step("features", "Reading the features", 0.0).await?;
     let truth = params.label.truth(table).ok_or_else(|| TreeError::NoLabel(params.label.column.clone()))?;
-    let labelled: Vec<u32> = rows.iter().copied().filter(|&r| truth.get(r as usize).copied().flatten().is_some()).collect();
+    // A row of weight 0 is no event.
+    let labelled: Vec<u32> = rows.iter().copied().filter(|&r| truth.get(r as usize).copied().flatten().is_some() && weights.of(r) > 0.0).collect();
     if labelled.len() < 20 {
         return Err(TreeError::TooFewRows(labelled.len()));
     }
     // The label column itself is no feature.
     let features: Vec<FeatureSpec> = params.features.iter().filter(|f| f.column != params.label.column).cloned().collect();
-    let prepared = prepare_features(table, &labelled, &FeatureParams::raw(features))?;
+    let prepared = prepare_features(table, &labelled, &FeatureParams::raw(features), weights)?;
     let x = prepared.raw;
     let y: Array1<usize> = labelled.iter().map(|&r| usize::from(truth.get(r as usize).copied().flatten() == Some(true))).collect();
+    let events: Vec<f64> = labelled.iter().map(|&r| weights.of(r)).collect();
 
     let mut order: Vec<usize> = (0..labelled.len()).collect();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(params.seed));
@@ -210,9 +224,10 @@ async fn learn_in_steps(table: &Table, rows: &[u32], params: &TreeParams, progre
     test_idx.sort_unstable();
     let x_train = x.select(Axis(0), &train_idx);
     let y_train: Array1<usize> = train_idx.iter().map(|&i| y[i]).collect();
+    let events_train: Vec<f64> = train_idx.iter().map(|&i| events[i]).collect();
     let t = params.precision_target;
     progress.step("fit", "Growing the tree", 0.4).await?;
-    let model = fit(&x_train, &y_train, params.max_depth, params.min_leaf, (t / (1.0 - t)) as f32)?;
+    let model = fit(&x_train, &y_train, &events_train, params.max_depth, params.min_leaf, (t / (1.0 - t)) as f32)?;
     progress.step("evaluate", "Training and held-out precision per node", 0.8).await?;
 
     // Route every row to its leaf path.
@@ -231,18 +246,18 @@ async fn learn_in_steps(table: &Table, rows: &[u32], params: &TreeParams, progre
     // (node, its path of left/right choices, the conditions so far, the condition into it)
     type Visit<'m> = (&'m linfa_trees::TreeNode<f64, usize>, Vec<bool>, Vec<String>, Option<String>);
     let mut stack: Vec<Visit> = vec![(model.root_node(), Vec::new(), Vec::new(), None)];
-    let (mut train_correct, mut test_correct) = (0u64, 0u64);
+    let (mut train_correct, mut test_correct) = (0.0, 0.0);
     while let Some((node, path, conditions, condition)) = stack.pop() {
-        let mut counts = [0u64; 4]; // train rows, train positives, test rows, test positives
+        let mut counts = [0.0f64; 4]; // train events, train positives, test events, test positives
         for (i, p) in paths.iter().enumerate() {
             if p.len() >= path.len() && p[..path.len()] == path[..] {
                 let slot = if is_test[i] { 2 } else { 0 };
-                counts[slot] += 1;
-                counts[slot + 1] += y[i] as u64;
+                counts[slot] += events[i];
+                counts[slot + 1] += events[i] * y[i] as f64;
             }
         }
         let leaf = node.is_leaf();
-        let predicts_positive = if leaf { node.prediction() == Some(1) } else { counts[1] as f64 >= t * counts[0] as f64 };
+        let predicts_positive = if leaf { node.prediction() == Some(1) } else { counts[1] >= t * counts[0] };
         let split = (!leaf).then(|| {
             let (feature, value, _) = node.split();
             condition_text(names.get(feature).map_or("?", String::as_str), value, true)
@@ -294,13 +309,27 @@ async fn learn_in_steps(table: &Table, rows: &[u32], params: &TreeParams, progre
             }
         }
     }
-    let test_positives = test_idx.iter().filter(|&&i| y[i] == 1).count();
-    let baseline_accuracy = test_positives.max(test_idx.len() - test_positives) as f64 / test_idx.len() as f64;
+    let test_events: f64 = test_idx.iter().map(|&i| events[i]).sum();
+    let train_events: f64 = train_idx.iter().map(|&i| events[i]).sum();
+    let test_positives: f64 = test_idx.iter().filter(|&&i| y[i] == 1).map(|&i| events[i]).sum();
+    let share = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { 0.0 };
+    let baseline_accuracy = share(test_positives.max(test_events - test_positives), test_events);
     let importance_values = model.feature_importance();
     let mut importance: Vec<(String, f64)> = names.iter().cloned().zip(importance_values.iter().copied()).filter(|(_, v)| *v > 0.0).collect();
     importance.sort_by(|a, b| b.1.total_cmp(&a.1));
     let mut notes = prepared.transforms.clone();
-    notes.push(format!("Trained on {} rows, tested on {} held out (seed {}).", train_idx.len(), test_idx.len(), params.seed));
+    if weights.is_weighted() {
+        notes.push(format!(
+            "Trained on {} rows ({} events), tested on {} held-out rows ({} events) (seed {}). The split is of rows: an aggregated row's events are all trained on or all held out, so held-out figures differ from those of the raw rows.",
+            format_count(train_idx.len() as u64),
+            format_events(train_events),
+            format_count(test_idx.len() as u64),
+            format_events(test_events),
+            params.seed
+        ));
+    } else {
+        notes.push(format!("Trained on {} rows, tested on {} held out (seed {}).", train_idx.len(), test_idx.len(), params.seed));
+    }
     if t > 0.5 {
         notes.push(format!("Leaves predict positive at ≥ {:.0} % training precision (negatives weigh {:.2}).", t * 100.0, t / (1.0 - t)));
     }
@@ -308,10 +337,10 @@ async fn learn_in_steps(table: &Table, rows: &[u32], params: &TreeParams, progre
         features: names.clone(),
         nodes,
         leaves,
-        train_rows: train_idx.len() as u64,
-        test_rows: test_idx.len() as u64,
-        train_accuracy: train_correct as f64 / train_idx.len() as f64,
-        test_accuracy: test_correct as f64 / test_idx.len() as f64,
+        train_rows: train_events,
+        test_rows: test_events,
+        train_accuracy: share(train_correct, train_events),
+        test_accuracy: share(test_correct, test_events),
         baseline_accuracy,
         importance,
         notes,

@@ -145,7 +145,10 @@ fn WeightBar() -> impl IntoView {
         let proposed = summary.proposed_weight.clone().filter(|_| weight.is_none());
         let notice = summary.cube.as_ref().map(|c| c.notice.clone());
         let note = match (&weight, &proposed) {
-            (Some(_), _) => format!("Counted once per row: {}.", crate::analysis::registry::unweighted_titles().join(", ")),
+            (Some(_), _) => match crate::analysis::registry::unweighted_titles() {
+                once if once.is_empty() => "Every analysis counts each row as that many events.".into(),
+                once => format!("Counted once per row: {}.", once.join(", ")),
+            },
             (None, Some(name)) => format!("The rows look aggregated: choose “{name}” if it is each row's number of events."),
             (None, None) if notice.is_none() => return None,
             (None, None) => String::new(),

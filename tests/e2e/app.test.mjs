@@ -1332,7 +1332,7 @@ describe('the vigil command', () => {
     await page.waitForSelector('[data-testid="cube-notice"]');
     assert.equal(await page.inputValue('[data-testid="weight-select"]'), 'events');
     assert.match(await text(page, 'filter-bar'), /grouping_id in \{0\}/);
-    assert.match(await text(page, 'weight-note'), /Counted once per row: .*Clusters/);
+    assert.match(await text(page, 'weight-note'), /Every analysis counts each row as that many events/);
     await page.click('[data-testid="tab-trends"]');
     await page.waitForSelector('[data-testid="incident-table"]', { timeout: 60_000 });
     assert.equal(await text(page, 'trend-title'), 'Events per day (UTC)');

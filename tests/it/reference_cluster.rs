@@ -1,14 +1,17 @@
 //! Clusterings against scikit-learn on its bundled datasets (iris, wine, breast_cancer).
 //! Runs `tests/reference/cluster_reference.py` (`make py-deps` installs scikit-learn): both
 //! sides cluster the same standardised features with the same settings, and each is scored by
-//! the adjusted Rand index against the true classes.
+//! the adjusted Rand index against the true classes. With weights (`sample_weight`), k-means
+//! reaches scikit-learn's weighted inertia (the objective: labelings of equal inertia may differ,
+//! so their ARIs are printed, not compared) and DBSCAN finds its clusters.
 //! `cargo test --release --test reference_cluster -- --nocapture` prints the table.
 
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use vigil::analysis::cluster::{adjusted_rand_index, cluster, Algorithm, ClusterParams, ClusterReport, Encoding, FeatureSpec, MissingPolicy};
+use vigil::analysis::cluster::{adjusted_rand_index, Algorithm, Cluster, ClusterParams, ClusterReport, Encoding, FeatureSpec, MissingPolicy};
+use vigil::analysis::contract::{run_weighted, Weights};
 use vigil::data::load::{load_bytes, LoadOptions};
 use vigil::data::table::Table;
 
@@ -22,22 +25,26 @@ fn reference() -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-fn table_of(x: &[Vec<f64>]) -> Table {
+/// The features `f0…`, and a weight column `w` when given.
+fn table_of(x: &[Vec<f64>], weights: Option<&[f64]>) -> Table {
     let n_features = x[0].len();
     let mut csv = (0..n_features).map(|j| format!("f{j}")).collect::<Vec<_>>().join(",");
-    csv.push('\n');
-    for row in x {
+    csv.push_str(if weights.is_some() { ",w\n" } else { "\n" });
+    for (i, row) in x.iter().enumerate() {
         csv.push_str(&row.iter().map(|v| format!("{v}")).collect::<Vec<_>>().join(","));
+        if let Some(w) = weights {
+            csv.push_str(&format!(",{}", w[i]));
+        }
         csv.push('\n');
     }
     load_bytes(csv.as_bytes(), LoadOptions::default()).unwrap().table
 }
 
-/// The clustering's labels per point, and its report.
+/// The clustering's labels per point, and its report (rows weighted by `w` when it exists).
 fn run(table: &Table, algorithm: Algorithm) -> (Vec<i32>, ClusterReport) {
     let params = ClusterParams {
         entity: None,
-        features: table.columns.iter().map(|c| FeatureSpec { column: c.name.clone(), encoding: Encoding::Numeric }).collect(),
+        features: table.columns.iter().filter(|c| c.name != "w").map(|c| FeatureSpec { column: c.name.clone(), encoding: Encoding::Numeric }).collect(),
         entity_count: false,
         log1p: false,
         standardise: false,
@@ -45,10 +52,14 @@ fn run(table: &Table, algorithm: Algorithm) -> (Vec<i32>, ClusterReport) {
         missing: MissingPolicy::Drop,
         algorithm,
         seed: 0,
+        // Fractional weights: the fit draws this many events by weight.
+        sample_limit: 20_000,
         ..ClusterParams::default()
     };
     let rows: Vec<u32> = (0..table.n_rows as u32).collect();
-    let report = cluster(table, &rows, &params).unwrap();
+    let weights = vigil::data::weights::weight_column(table, "w").ok();
+    let weights = weights.as_deref().map_or(Weights::ONE, |w| Weights::per_row("w", w));
+    let report = run_weighted::<Cluster>(table, &rows, weights, &params).unwrap();
     (report.kept.get().unwrap().labels.clone(), report)
 }
 
@@ -62,7 +73,7 @@ fn kmeans_gmm_and_dbscan_agree_with_scikit_learn() {
         let x: Vec<Vec<f64>> = data["x"].as_array().unwrap().iter().map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()).collect();
         let y: Vec<i32> = data["y"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i32).collect();
         let k = data["k"].as_u64().unwrap() as usize;
-        let table = table_of(&x);
+        let table = table_of(&x, None);
         assert_eq!(table.n_rows, y.len());
 
         let (km_labels, km) = run(&table, Algorithm::KMeans { k: Some(k), n_init: 10, max_iter: 300 });
@@ -99,6 +110,30 @@ fn kmeans_gmm_and_dbscan_agree_with_scikit_learn() {
         // EM from linfa's k-means start against scikit-learn's best of 5 k-means starts.
         if (gmm_ari - sk_gmm_ari).abs() > ARI_TOLERANCE {
             failures.push(format!("{name}: GMM ARI {gmm_ari:.4} vs scikit-learn {sk_gmm_ari:.4}"));
+        }
+        // Weighted: whole weights are fitted as repeated rows; fractional ones on 20,000 events
+        // drawn by weight, whose inertia (over the rows, by weight) may be 0.5 % above.
+        for (kind, slack) in [("whole", 1.001), ("fractional", 1.005)] {
+            let reference = &data["weighted"][kind];
+            let weights: Vec<f64> = reference["weights"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            let table = table_of(&x, Some(&weights));
+            let (labels, km) = run(&table, Algorithm::KMeans { k: Some(k), n_init: 10, max_iter: 300 });
+            let (ari, inertia) = (adjusted_rand_index(&labels, &y), km.inertia.unwrap());
+            let (sk_ari, sk_inertia) = (reference["kmeans"]["ari"].as_f64().unwrap(), reference["kmeans"]["inertia"].as_f64().unwrap());
+            eprintln!("{name:<14} {kind:<10} k-means ARI {sk_ari:.4} / {ari:.4}, inertia {sk_inertia:.2} / {inertia:.2}");
+            if inertia > sk_inertia * slack {
+                failures.push(format!("{name} ({kind} weights): k-means ARI {ari:.4}, inertia {inertia:.3} vs scikit-learn {sk_ari:.4}, {sk_inertia:.3}"));
+            }
+            // DBSCAN's core test counts weights (whole ones: repeated rows): the same clusters.
+            // Fractional weights are drawn as events, which a density test cannot match exactly.
+            if kind == "whole" {
+                let (db_labels, _) = run(&table, Algorithm::Dbscan { eps: Some(eps), min_points });
+                let sk_db: Vec<i32> = reference["dbscan"]["labels"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i32).collect();
+                let db_agreement = adjusted_rand_index(&db_labels, &sk_db);
+                if db_agreement < 1.0 - 1e-9 {
+                    failures.push(format!("{name} (whole weights): DBSCAN agrees with scikit-learn's at ARI {db_agreement:.4}"));
+                }
+            }
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");

@@ -10,6 +10,7 @@ use std::process::Command;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use vigil::analysis::cluster::{Algorithm, Cluster, ClusterParams, ClusterReport, Encoding, FeatureSpec};
 use vigil::analysis::backtest::{Backtest, BacktestParams, RuleSpec, ScoreParams, Scores};
 use vigil::analysis::contract::{run_weighted, Weights};
 use vigil::analysis::labels::{LabelParams, LabelSpec, Labels};
@@ -249,6 +250,8 @@ fn same_models(raw: &Table, all: &[u32], aggregated: &Table, cells: &[u32], w: W
     for list in ["columns", "alerts"] {
         b[list].as_array_mut().unwrap().retain(|entry| entry.get("name").or(entry.get("column")).and_then(|n| n.as_str()) != Some("n"));
     }
+    // The weighted side counts events in its messages where the raw side counts rows.
+    let b: serde_json::Value = serde_json::from_str(&b.to_string().replace(" events", " rows").replace("earlier event", "earlier row")).unwrap();
     assert!(a["duplicate_rows"].as_f64().unwrap() > 1000.0 && !a["correlations"].as_array().unwrap().is_empty(), "{a}");
     same_json(&a, &b, "profile");
     let checks = LabelParams { label: "flagged".into(), positive: vec!["true".into()], item: None, reviewer: None, time: None, now_ms: None };
@@ -278,6 +281,95 @@ fn same_models(raw: &Table, all: &[u32], aggregated: &Table, cells: &[u32], w: W
         let a = run_weighted::<Regression>(raw, all, Weights::ONE, &params).unwrap();
         let b = run_weighted::<Regression>(aggregated, cells, w, &params).unwrap();
         same_fit(&a, &b, what);
+    }
+    same_clusters(raw, all, aggregated, cells, w, &label);
+}
+
+/// Clusters: entities (countries) from events, and rows as events. Whole weights within the fit
+/// sample are expanded, so both sides fit the same points (in another order): the same
+/// clusters, sizes, shares, shifts, category shares, label rates and inertia.
+fn same_clusters(raw: &Table, all: &[u32], aggregated: &Table, cells: &[u32], w: Weights<'_>, label: &LabelSpec) {
+    let feature = |column: &str, encoding| FeatureSpec { column: column.into(), encoding };
+    let kmeans = |k| Algorithm::KMeans { k: Some(k), n_init: 4, max_iter: 300 };
+    let cases = [
+        (
+            "countries",
+            ClusterParams {
+                entity: Some("country".into()),
+                features: vec![feature("views", Encoding::Numeric), feature("flagged", Encoding::Numeric), feature("platform", Encoding::OneHot)],
+                algorithm: kmeans(2),
+                label: Some(label.clone()),
+                scan_k: false,
+                ..ClusterParams::default()
+            },
+        ),
+        (
+            "rows",
+            ClusterParams {
+                features: vec![feature("views", Encoding::Numeric), feature("reports", Encoding::Numeric), feature("reason", Encoding::OneHot), feature("platform", Encoding::Frequency)],
+                algorithm: kmeans(3),
+                label: Some(label.clone()),
+                scan_k: false,
+                ..ClusterParams::default()
+            },
+        ),
+    ];
+    // An entity's count is of "rows" on the raw side and of "events" on the weighted one.
+    let profiles = |r: &ClusterReport| {
+        let text = serde_json::to_string(&r.clusters.iter().map(|c| (c.events, c.share, c.rows, c.label_rate, &c.shifts, &c.categories)).collect::<Vec<_>>()).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text.replace("\"feature\":\"events\"", "\"feature\":\"rows\"")).unwrap()
+    };
+    for (what, params) in cases {
+        let a = run_weighted::<Cluster>(raw, all, Weights::ONE, &params).unwrap();
+        let b = run_weighted::<Cluster>(aggregated, cells, w, &params).unwrap();
+        assert!(b.weighted && !a.weighted && a.k == b.k, "{what}");
+        close(a.events, b.events, what);
+        close(a.inertia.unwrap_or(0.0), b.inertia.unwrap_or(0.0), &format!("{what}: inertia"));
+        assert_eq!(a.features.len(), b.features.len(), "{what}");
+        same_json(&profiles(&a), &profiles(&b), what);
+        eprintln!("{what}: {:?}", a.clusters.iter().map(|c| &c.summary).collect::<Vec<_>>());
+    }
+}
+
+/// The Gaussian mixture and DBSCAN fit on at most 20,000 points: on 15,000 events and their
+/// aggregation, both fit every event.
+#[test]
+fn mixtures_and_dbscan_fit_an_aggregation_like_its_rows() {
+    let raw = load(&raw_events(15_000, 12));
+    let all: Vec<u32> = (0..raw.n_rows as u32).collect();
+    let aggregated = load(&group_by_every_column(&raw));
+    let weights = weight_column(&aggregated, "n").unwrap();
+    let cells: Vec<u32> = (0..aggregated.n_rows as u32).collect();
+    let feature = |column: &str, encoding| FeatureSpec { column: column.into(), encoding };
+    let cases = [
+        (
+            "rows, Gaussian mixture",
+            ClusterParams {
+                features: vec![feature("views", Encoding::Numeric), feature("reports", Encoding::Numeric), feature("reason", Encoding::Frequency)],
+                algorithm: Algorithm::Gmm { k: 2, max_iter: 100 },
+                scan_k: false,
+                ..ClusterParams::default()
+            },
+        ),
+        (
+            "rows, DBSCAN",
+            ClusterParams {
+                features: vec![feature("views", Encoding::Numeric), feature("reports", Encoding::Numeric), feature("reason", Encoding::Frequency)],
+                algorithm: Algorithm::Dbscan { eps: Some(0.5), min_points: 10 },
+                scan_k: false,
+                ..ClusterParams::default()
+            },
+        ),
+    ];
+    for (what, params) in cases {
+        let a = run_weighted::<Cluster>(&raw, &all, Weights::ONE, &params).unwrap();
+        let b = run_weighted::<Cluster>(&aggregated, &cells, Weights::per_row("n", &weights), &params).unwrap();
+        assert_eq!(a.k, b.k, "{what}");
+        for (x, y) in a.clusters.iter().zip(&b.clusters) {
+            close(x.events, y.events, what);
+            same_json(&serde_json::to_value(&x.shifts).unwrap(), &serde_json::to_value(&y.shifts).unwrap(), what);
+        }
+        eprintln!("{what}: {:?}", a.clusters.iter().map(|c| &c.summary).collect::<Vec<_>>());
     }
 }
 

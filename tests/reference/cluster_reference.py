@@ -2,7 +2,8 @@
 
 Prints JSON: per dataset the standardised features (both sides cluster exactly these), the
 true classes, and scikit-learn's k-means (inertia, ARI), Gaussian mixture (ARI) and DBSCAN
-(labels, ARI) with the settings the Rust test uses.
+(labels, ARI) with the settings the Rust test uses; and k-means and DBSCAN again with
+`sample_weight`, whole (1 + row mod 3) and fractional (0.5 + (row mod 4) / 2).
 """
 import json
 import sys
@@ -39,5 +40,14 @@ for name, loader, k, eps, min_samples in DATASETS:
         "kmeans": {"inertia": float(km.inertia_), "ari": adjusted_rand_score(y, km.labels_)},
         "gmm": {"ari": adjusted_rand_score(y, gmm.predict(x))},
         "dbscan": {"labels": db.labels_.tolist(), "ari": adjusted_rand_score(y, db.labels_)},
+        "weighted": {},
     }
+    for kind, weights in [("whole", [1.0 + i % 3 for i in range(len(y))]), ("fractional", [0.5 + (i % 4) / 2 for i in range(len(y))])]:
+        km = KMeans(n_clusters=k, n_init=10, random_state=0).fit(x, sample_weight=weights)
+        db = DBSCAN(eps=eps, min_samples=min_samples).fit(x, sample_weight=weights)
+        out[name]["weighted"][kind] = {
+            "weights": weights,
+            "kmeans": {"inertia": float(km.inertia_), "ari": adjusted_rand_score(y, km.labels_)},
+            "dbscan": {"labels": db.labels_.tolist()},
+        }
 json.dump(out, sys.stdout)

@@ -1,5 +1,6 @@
 """scikit-learn's DecisionTreeClassifier on breast_cancer, for tests/reference_tree.rs: the
-data, a seeded 70/30 split both sides use, and the held-out accuracy per depth. Prints JSON."""
+data, a seeded 70/30 split both sides use, and the held-out accuracy per depth; and again with
+frequency weights 1 + (row mod 4) in the fit and the score. Prints JSON."""
 import json
 import sys
 
@@ -15,4 +16,10 @@ for depth in [1, 2, 3, 4, 5]:
     model = DecisionTreeClassifier(max_depth=depth, criterion="gini", random_state=0)
     model.fit(data.data[train], data.target[train])
     accuracy[depth] = float(model.score(data.data[test], data.target[test]))
-json.dump({"x": data.data.tolist(), "y": data.target.tolist(), "train": train, "test": test, "accuracy": accuracy}, sys.stdout)
+weights = [1.0 + (i % 4) for i in idx]
+weighted = {}
+for depth in [1, 2, 3, 4, 5]:
+    model = DecisionTreeClassifier(max_depth=depth, criterion="gini", random_state=0)
+    model.fit(data.data[train], data.target[train], sample_weight=[weights[i] for i in train])
+    weighted[depth] = float(model.score(data.data[test], data.target[test], sample_weight=[weights[i] for i in test]))
+json.dump({"x": data.data.tolist(), "y": data.target.tolist(), "train": train, "test": test, "accuracy": accuracy, "weights": weights, "weighted_accuracy": weighted}, sys.stdout)

@@ -6,10 +6,11 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::contract::Kept;
-use super::fit::{nearest, silhouette, Fitter, KDistance, KScore, Model};
+use super::fit::{event_sample, rows_of, silhouette, weighted_inertia, Fitter, KDistance, KScore, Model};
 use super::map::{inside_polygon, pack_map, MapData, MAX_SELECTION};
-use super::{Algorithm, ClusterError, LabelSpec, Prepared, NOISE};
-use crate::analysis::features::{category_codes, median_of};
+use super::{Algorithm, ClusterError, LabelSpec, Prepared, NOISE, SILHOUETTE_SAMPLE};
+use crate::analysis::contract::Weights;
+use crate::analysis::features::{category_codes, weighted_median};
 use crate::data::filter::Clause;
 use crate::data::table::{Column, ColumnType, Table};
 
@@ -38,9 +39,14 @@ pub struct CategoryShare {
 pub struct ClusterProfile {
     /// 1.. by size; [`NOISE`] for DBSCAN's noise.
     pub id: i32,
+    /// Points (rows, or entities).
     pub size: usize,
+    /// Events of its points (a row's weight; an entity counts 1): `size` when each is one.
+    pub events: f64,
+    /// Its share of the events (rows) or of the entities.
     pub share: f64,
-    pub rows: usize,
+    /// Events in its table rows (the row count when unweighted).
+    pub rows: f64,
     pub label_rate: Option<f64>,
     pub shifts: Vec<FeatureShift>,
     pub categories: Vec<CategoryShare>,
@@ -54,6 +60,10 @@ pub struct ClusterReport {
     pub entity: Option<String>,
     pub n_points: usize,
     pub n_rows: usize,
+    /// Events in the rows read (`n_rows` when unweighted).
+    pub events: f64,
+    /// Whether rows were weighted: each point counts as its weight's number of events.
+    pub weighted: bool,
     pub fit_points: usize,
     pub dropped: usize,
     pub imputed: usize,
@@ -106,18 +116,21 @@ fn label_flags(table: &Table, label: &LabelSpec) -> Result<Vec<bool>, ClusterErr
 }
 
 /// Cluster profiles, map and report from a finished fit (reads the table for category values
-/// and labels).
-pub fn describe(table: &Table, prepared: Prepared, mut fitter: Fitter) -> Result<ClusterReport, ClusterError> {
+/// and labels; `weights` are the rows' own, as the features were prepared with).
+pub fn describe(table: &Table, weights: Weights, prepared: Prepared, mut fitter: Fitter) -> Result<ClusterReport, ClusterError> {
     if prepared.member_rows.iter().any(|&r| r as usize >= table.n_rows) {
         return Err(ClusterError::Stale);
     }
     let params = fitter.params.clone();
-    let (labels, n_clusters) = fitter.ordered_labels();
+    let (labels, n_clusters) = fitter.ordered_labels(&prepared.weights);
+    let point_weights = &prepared.weights;
+    let total_weight: f64 = point_weights.iter().sum();
+    let row_weight = |m: usize| prepared.member_rows.get(m).map_or(0.0, |&r| weights.of(r));
     let n_points = prepared.n_points();
     let n_features = prepared.raw.ncols();
 
     let label_rows = params.label.as_ref().map(|l| label_flags(table, l)).transpose()?;
-    let overall_medians: Vec<f64> = (0..n_features).map(|j| median_of(&mut prepared.raw.column(j).to_vec())).collect();
+    let overall_medians: Vec<f64> = (0..n_features).map(|j| weighted_median(prepared.raw.column(j).iter().copied().zip(point_weights.iter().copied()))).collect();
     // Category columns worth profiling: categories with a handful of values.
     type Codes<'t> = (&'t Column, Vec<String>, Vec<Option<u32>>);
     let categorical: Vec<Codes> = table
@@ -138,26 +151,29 @@ pub fn describe(table: &Table, prepared: Prepared, mut fitter: Fitter) -> Result
     }
     let point_of_member: Vec<usize> = (0..n_points).flat_map(|p| std::iter::repeat_n(p, prepared.rows_of(p).len())).collect();
     let unit = params.entity.clone().unwrap_or_else(|| "rows".into());
+    // Rows counted by weight are events; entities stay entities.
+    let weighted_rows = prepared.weighted && params.entity.is_none();
     let mut clusters = Vec::new();
     for &id in &ids {
-        let members: Vec<usize> = (0..n_points).filter(|&p| labels[p] == id).collect();
-        let size = members.len();
         let in_set: Vec<bool> = labels.iter().map(|&l| l == id).collect();
+        let size = in_set.iter().filter(|&&i| i).count();
+        let events: f64 = in_set.iter().zip(point_weights).filter(|(i, _)| **i).map(|(_, w)| w).sum();
         let mut shifts = Vec::new();
         for j in 0..n_features {
             let col = prepared.raw.column(j);
             let (mut s_in, mut q_in, mut s_out, mut q_out) = (0.0, 0.0, 0.0, 0.0);
-            for (p, &v) in col.iter().enumerate() {
+            for ((p, &v), &w) in col.iter().enumerate().zip(point_weights) {
                 if in_set[p] {
-                    s_in += v;
-                    q_in += v * v;
+                    s_in += w * v;
+                    q_in += w * v * v;
                 } else {
-                    s_out += v;
-                    q_out += v * v;
+                    s_out += w * v;
+                    q_out += w * v * v;
                 }
             }
-            let n_in = size as f64;
-            let n_out = (n_points - size) as f64;
+            // Frequency weights: a point of weight w is w observations.
+            let n_in = events;
+            let n_out = total_weight - events;
             let mean = if n_in > 0.0 { s_in / n_in } else { f64::NAN };
             let rest_mean = if n_out > 0.0 { s_out / n_out } else { f64::NAN };
             let var_in = if n_in > 1.0 { ((q_in - n_in * mean * mean) / (n_in - 1.0)).max(0.0) } else { 0.0 };
@@ -173,22 +189,27 @@ pub fn describe(table: &Table, prepared: Prepared, mut fitter: Fitter) -> Result
         shifts.truncate(6);
 
         let member_set: Vec<usize> = (0..prepared.member_rows.len()).filter(|&m| point_of_member.get(m).is_some_and(|&p| in_set[p])).collect();
-        let rows = member_set.len();
+        let rows: f64 = member_set.iter().map(|&m| row_weight(m)).sum();
         let mut categories = Vec::new();
         for (column, values, codes) in &categorical {
-            let mut counts_in = vec![0usize; values.len()];
-            let mut counts_all = vec![0usize; values.len()];
-            for code in codes.iter().flatten() {
-                counts_all[*code as usize] += 1;
+            let mut counts_in = vec![0.0f64; values.len()];
+            let mut counts_all = vec![0.0f64; values.len()];
+            let mut total_all = 0.0;
+            for (m, code) in codes.iter().enumerate() {
+                let w = row_weight(m);
+                total_all += w;
+                if let Some(code) = code {
+                    counts_all[*code as usize] += w;
+                }
             }
             for &m in &member_set {
                 if let Some(Some(code)) = codes.get(m) {
-                    counts_in[*code as usize] += 1;
+                    counts_in[*code as usize] += row_weight(m);
                 }
             }
-            let total_all = codes.len().max(1) as f64;
+            let (rows_in, total_all) = (if rows > 0.0 { rows } else { 1.0 }, if total_all > 0.0 { total_all } else { 1.0 });
             let best = (0..values.len())
-                .map(|v| (v, counts_in[v] as f64 / rows.max(1) as f64, counts_all[v] as f64 / total_all))
+                .map(|v| (v, counts_in[v] / rows_in, counts_all[v] / total_all))
                 .max_by(|a, b| (a.1 - a.2).total_cmp(&(b.1 - b.2)));
             if let Some((v, share, overall)) = best {
                 if share - overall > 0.05 {
@@ -200,12 +221,14 @@ pub fn describe(table: &Table, prepared: Prepared, mut fitter: Fitter) -> Result
         categories.truncate(4);
 
         let label_rate = label_rows.as_ref().map(|flags| {
-            let hits = member_set.iter().filter(|&&m| prepared.member_rows.get(m).is_some_and(|&r| flags.get(r as usize).copied().unwrap_or(false))).count();
-            hits as f64 / rows.max(1) as f64
+            let hits: f64 = member_set.iter().filter(|&&m| prepared.member_rows.get(m).is_some_and(|&r| flags.get(r as usize).copied().unwrap_or(false))).map(|&m| row_weight(m)).sum();
+            if rows > 0.0 { hits / rows } else { 0.0 }
         });
 
         let name = if id == NOISE { "Noise".to_string() } else { format!("Cluster {id}") };
-        let mut parts = vec![format!("{name}: {} {} ({:.1} %)", crate::format::format_count(size as u64), unit, 100.0 * size as f64 / n_points.max(1) as f64)];
+        let share = if total_weight > 0.0 { events / total_weight } else { 0.0 };
+        let counted = if weighted_rows { format!("{} events", crate::format::format_events(events)) } else { format!("{} {unit}", crate::format::format_count(size as u64)) };
+        let mut parts = vec![format!("{name}: {counted} ({:.1} %)", 100.0 * share)];
         if let (Some(rate), Some(label)) = (label_rate, &params.label) {
             parts.push(format!("{:.0} % {} positive", 100.0 * rate, label.column));
         }
@@ -221,7 +244,8 @@ pub fn describe(table: &Table, prepared: Prepared, mut fitter: Fitter) -> Result
         clusters.push(ClusterProfile {
             id,
             size,
-            share: size as f64 / n_points.max(1) as f64,
+            events,
+            share,
             rows,
             label_rate,
             shifts,
@@ -231,14 +255,32 @@ pub fn describe(table: &Table, prepared: Prepared, mut fitter: Fitter) -> Result
     }
 
     let inertia = match &fitter.model {
-        Model::Centroids(c) => Some(nearest(prepared.x.view(), c).1),
+        Model::Centroids(c) => Some(weighted_inertia(prepared.x.view(), point_weights, c)),
         _ => None,
     };
-    let sil = silhouette(prepared.x.view(), &labels, params.seed);
+    // Over events: points drawn by weight when they are not one each.
+    let sil = if prepared.unit_weights() {
+        silhouette(prepared.x.view(), &labels, params.seed)
+    } else {
+        let drawn = event_sample(point_weights, SILHOUETTE_SAMPLE, params.seed);
+        let drawn_labels: Vec<i32> = drawn.iter().map(|&p| labels.get(p).copied().unwrap_or(NOISE)).collect();
+        silhouette(rows_of(&prepared.x, &drawn).view(), &drawn_labels, params.seed)
+    };
     let (map_index, map_coords, explained) = fitter.map.take().ok_or(ClusterError::Model("internal: no map".into()))?;
     let map = pack_map(&map_coords, &map_index, &labels, n_points, explained);
     let mut notes = std::mem::take(&mut fitter.notes);
-    if fitter.sample.len() < n_points {
+    if !prepared.unit_weights() {
+        let exact = (fitter.sample.len() as f64 - total_weight).abs() < 0.5 && point_weights.iter().all(|w| w.fract() == 0.0);
+        notes.push(if exact {
+            format!("Each row counts as its weight's number of events: the model was fitted on {} events, as on the raw rows.", crate::format::format_events(total_weight))
+        } else {
+            format!(
+                "Fitted on {} events drawn (seeded, with replacement) in proportion to the rows' weights, of {} events; every row was then assigned.",
+                crate::format::format_count(fitter.sample.len() as u64),
+                crate::format::format_events(total_weight)
+            )
+        });
+    } else if fitter.sample.len() < n_points {
         notes.push(format!(
             "Fitted on a seeded sample of {} of {} points; every point was then assigned.",
             crate::format::format_count(fitter.sample.len() as u64),
@@ -258,6 +300,8 @@ pub fn describe(table: &Table, prepared: Prepared, mut fitter: Fitter) -> Result
         entity: params.entity.clone(),
         n_points,
         n_rows: prepared.n_table_rows,
+        events: prepared.events,
+        weighted: prepared.weighted,
         fit_points: fitter.sample.len(),
         dropped: prepared.dropped,
         imputed: prepared.imputed,

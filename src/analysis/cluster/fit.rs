@@ -9,7 +9,7 @@ use linfa_nn::distance::L2Dist;
 use linfa_nn::{CommonNearestNeighbour, NearestNeighbour};
 use ndarray::{Array2, ArrayView2, Axis, Slice};
 use rand::seq::index::sample as sample_indices;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,43 @@ pub fn seeded_sample(n: usize, limit: usize, seed: u64) -> Vec<usize> {
     let mut picked = sample_indices(&mut rng, n, limit).into_vec();
     picked.sort_unstable();
     picked
+}
+
+/// A sample of events for the fit, as point indices in increasing order with repeats: a point
+/// of weight w stands for w events. Whole weights adding up to at most `limit` are expanded
+/// exactly (each point w times: the fit then sees what it would see on the raw rows); otherwise
+/// `limit` events are drawn with replacement in proportion to the weights, seeded.
+pub fn event_sample(weights: &[f64], limit: usize, seed: u64) -> Vec<usize> {
+    let total: f64 = weights.iter().sum();
+    if weights.iter().all(|w| w.fract() == 0.0) && total <= limit as f64 {
+        return weights.iter().enumerate().flat_map(|(p, &w)| std::iter::repeat_n(p, w as usize)).collect();
+    }
+    if total <= 0.0 {
+        return Vec::new();
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xE7E1_75A3);
+    let mut draws: Vec<f64> = (0..limit).map(|_| rng.gen_range(0.0..total)).collect();
+    draws.sort_unstable_by(f64::total_cmp);
+    let mut picked = Vec::with_capacity(limit);
+    let (mut point, mut below) = (0, 0.0);
+    for draw in draws {
+        while point + 1 < weights.len() && draw >= below + weights[point] {
+            below += weights[point];
+            point += 1;
+        }
+        picked.push(point);
+    }
+    picked
+}
+
+/// The fit sample of a [`Prepared`]: rows without replacement when each point is one event,
+/// else [`event_sample`].
+pub(super) fn fit_sample(prepared: &Prepared, limit: usize, seed: u64) -> Vec<usize> {
+    if prepared.unit_weights() {
+        seeded_sample(prepared.n_points(), limit, seed)
+    } else {
+        event_sample(&prepared.weights, limit, seed)
+    }
 }
 
 pub(super) fn rows_of(x: &Array2<f64>, idx: &[usize]) -> Array2<f64> {
@@ -75,6 +112,19 @@ fn for_each_row(x: ArrayView2<f64>, mut f: impl FnMut(&[f64])) {
             }
         }
     }
+}
+
+/// Sum of squared distances of points to their nearest centroid, each times its weight.
+pub(super) fn weighted_inertia(x: ArrayView2<f64>, weights: &[f64], centroids: &Array2<f64>) -> f64 {
+    let d = centroids.ncols();
+    let flat: Vec<f64> = centroids.iter().copied().collect();
+    let mut total = 0.0;
+    let mut p = 0;
+    for_each_row(x, |point| {
+        total += weights.get(p).copied().unwrap_or(1.0) * closest(point, &flat, d).1;
+        p += 1;
+    });
+    total
 }
 
 /// Sum of squared distances of points to their nearest centroid, and the memberships.
@@ -255,7 +305,8 @@ pub(super) enum Model {
 /// Steps of a clustering fit over a [`Prepared`] matrix.
 pub struct Fitter {
     pub(super) params: ClusterParams,
-    /// Points the model is fitted on (indices into the points, increasing).
+    /// Points the model is fitted on (indices into the points, increasing; a point repeats when
+    /// it stands for several of the events sampled, see [`event_sample`]).
     pub(super) sample: Vec<usize>,
     phase: Phase,
     fit_x: Array2<f64>,
@@ -282,7 +333,7 @@ impl Fitter {
             Algorithm::Gmm { .. } => params.sample_limit.min(GMM_MAX_FIT),
             Algorithm::KMeans { .. } => params.sample_limit,
         };
-        let sample = seeded_sample(prepared.n_points(), limit, params.seed);
+        let sample = fit_sample(prepared, limit, params.seed);
         let fit_x = rows_of(&prepared.x, &sample);
         let scan_idx = seeded_sample(fit_x.nrows(), SCAN_SAMPLE, params.seed ^ 0x5CA7);
         let scan_x = rows_of(&fit_x, &scan_idx);
@@ -479,21 +530,22 @@ impl Fitter {
         Ok(Step::Working { stage, fraction })
     }
 
-    /// Final labels, renumbered 1.. by size (largest first); noise stays [`NOISE`].
-    pub(super) fn ordered_labels(&self) -> (Vec<i32>, usize) {
+    /// Final labels, renumbered 1.. by size in events (largest first); noise stays [`NOISE`].
+    pub(super) fn ordered_labels(&self, weights: &[f64]) -> (Vec<i32>, usize) {
         let max = self.labels.iter().copied().max().unwrap_or(NOISE);
-        let mut sizes: Vec<(i32, usize)> = (0..=max).map(|c| (c, 0)).collect();
-        for &l in &self.labels {
+        let mut sizes: Vec<(i32, usize, f64)> = (0..=max).map(|c| (c, 0, 0.0)).collect();
+        for (p, &l) in self.labels.iter().enumerate() {
             if l >= 0 {
                 if let Some(s) = sizes.get_mut(l as usize) {
                     s.1 += 1;
+                    s.2 += weights.get(p).copied().unwrap_or(1.0);
                 }
             }
         }
-        sizes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        sizes.sort_by(|a, b| b.2.total_cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
         let mut rename = vec![NOISE; (max + 1).max(0) as usize];
         let mut n = 0;
-        for (new, (old, size)) in sizes.iter().enumerate() {
+        for (new, (old, size, _)) in sizes.iter().enumerate() {
             if *size > 0 {
                 rename[*old as usize] = new as i32 + 1;
                 n += 1;

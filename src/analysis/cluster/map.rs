@@ -4,13 +4,13 @@
 use ndarray::{Array2, Axis};
 use serde::{Deserialize, Serialize};
 
-use super::fit::{rows_of, seeded_sample};
+use super::fit::{fit_sample, rows_of, seeded_sample};
 use super::{ClusterError, Prepared, DEFAULT_SAMPLE, MAP_POINTS, NOISE};
 
 /// Map points (point indices), their 2-D coordinates, and the variance share of each axis.
 pub(super) type Projection = (Vec<usize>, Array2<f64>, [f64; 2]);
 
-/// PCA to 2-D (fitted on a sample) of a seeded sample of at most [`MAP_POINTS`] points.
+/// PCA to 2-D (fitted on a sample of events) of a seeded sample of at most [`MAP_POINTS`] points.
 pub(super) fn project(prepared: &Prepared, seed: u64) -> Result<Projection, ClusterError> {
     let idx = seeded_sample(prepared.n_points(), MAP_POINTS, seed ^ 0x3A9);
     let x = rows_of(&prepared.x, &idx);
@@ -28,7 +28,8 @@ pub(super) fn project(prepared: &Prepared, seed: u64) -> Result<Projection, Clus
         let name = prepared.names.get(column).cloned().unwrap_or_default();
         return Err(ClusterError::Model(format!("the map cannot be drawn: feature “{name}” of point {row} is not a finite number after the transforms")));
     }
-    let fit = rows_of(&x, &seeded_sample(x.nrows(), DEFAULT_SAMPLE, seed ^ 0x3AA));
+    // Fitted on a sample of events: of the map's points, or drawn by weight from all points.
+    let fit = if prepared.unit_weights() { rows_of(&x, &seeded_sample(x.nrows(), DEFAULT_SAMPLE, seed ^ 0x3AA)) } else { rows_of(&prepared.x, &fit_sample(prepared, DEFAULT_SAMPLE, seed ^ 0x3AA)) };
     let n = fit.nrows();
     let Some(mean) = fit.mean_axis(Axis(0)).filter(|_| n >= 2) else {
         return Err(ClusterError::Model("the map needs at least two points".into()));

@@ -12,6 +12,13 @@
 //! DBSCAN and the Gaussian mixture at most [`DBSCAN_MAX_FIT`] / [`GMM_MAX_FIT`] points) and
 //! every point is then assigned (nearest centroid; most probable component; DBSCAN: the
 //! cluster of the nearest core point within eps, else noise). The report says so.
+//!
+//! Weighted rows: a row of weight w is w events, in the features (see [`super::features`]), in
+//! the fit — the fit sample is a sample of events ([`event_sample`]: whole weights within the
+//! sample limit are expanded exactly, so k-means, DBSCAN's core test and the mixture's EM see
+//! what they would see on the raw rows; otherwise events are drawn in proportion to the
+//! weights) — and in the sizes, shares, shifts, category shares, label rates, inertia and
+//! silhouette of the report. An entity is one point however many events it has.
 
 
 mod describe;
@@ -28,7 +35,7 @@ use crate::data::table::{ColumnType, Table};
 pub use super::features::{Encoding, FeatureError, FeatureParams, FeatureSpec, MissingPolicy, Prepared, MAX_FEATURES, ONE_HOT_TOP};
 pub use super::labels::LabelSpec;
 pub use describe::{describe, CategoryShare, ClusterProfile, ClusterReport, FeatureShift, Outcome};
-pub use fit::{k_distance, seeded_sample, silhouette, Fitter, KDistance, KScore, Step};
+pub use fit::{event_sample, k_distance, seeded_sample, silhouette, Fitter, KDistance, KScore, Step};
 pub use map::{inside_polygon, MapData, MAP_NOISE, MAX_SELECTION};
 
 /// Default number of points the model is fitted on.
@@ -194,12 +201,11 @@ fn check_params(params: &ClusterParams) -> Result<(), ClusterError> {
     Ok(())
 }
 
-/// Reads the features of `rows` (rows or per-entity aggregates), handles missing values and
-/// applies the transforms; picks the seeded fit sample.
-/// Reads the features of `rows` (rows or per-entity aggregates) after checking the parameters.
-pub fn prepare(table: &Table, rows: &[u32], params: &ClusterParams) -> Result<Prepared, ClusterError> {
+/// Reads the features of `rows` (rows or per-entity aggregates, each row counted as its weight's
+/// number of events) after checking the parameters.
+pub fn prepare(table: &Table, rows: &[u32], weights: Weights, params: &ClusterParams) -> Result<Prepared, ClusterError> {
     check_params(params)?;
-    Ok(super::features::prepare_features(table, rows, &params.feature_params())?)
+    Ok(super::features::prepare_features(table, rows, &params.feature_params(), weights)?)
 }
 
 /// Clusters as an analysis: features, the fit in bounded steps, then the profiles and map.
@@ -208,7 +214,7 @@ pub struct Cluster;
 impl Analysis for Cluster {
     const NAME: &'static str = "clusters";
     const TITLE: &'static str = "Clusters";
-    const WEIGHTED: bool = false;
+    const WEIGHTED: bool = true;
     type Params = ClusterParams;
     type Report = ClusterReport;
     type Error = ClusterError;
@@ -217,9 +223,9 @@ impl Analysis for Cluster {
         check_params(params)
     }
 
-    async fn run(table: &Table, rows: &[u32], _weights: Weights<'_>, params: &ClusterParams, progress: &mut impl Progress) -> Result<ClusterReport, ClusterError> {
+    async fn run(table: &Table, rows: &[u32], weights: Weights<'_>, params: &ClusterParams, progress: &mut impl Progress) -> Result<ClusterReport, ClusterError> {
         progress.step("features", "Reading features", 0.0).await?;
-        let prepared = super::features::prepare_features(table, rows, &params.feature_params())?;
+        let prepared = super::features::prepare_features(table, rows, &params.feature_params(), weights)?;
         let mut fitter = Fitter::new(&prepared, params);
         // Each step is announced before it runs, so the time until the next announcement is
         // its own; the text says what it does.
@@ -232,7 +238,7 @@ impl Analysis for Cluster {
             }
         }
         progress.step("profiles", "Describing the clusters", 0.95).await?;
-        describe(table, prepared, fitter)
+        describe(table, weights, prepared, fitter)
     }
 }
 
@@ -356,7 +362,7 @@ mod tests {
             clip_z: None,
             ..params(&[("v", Encoding::Numeric), ("c", Encoding::OneHot)], Algorithm::KMeans { k: Some(2), n_init: 1, max_iter: 10 })
         };
-        let prepared = prepare(&t, &all_rows(&t), &p).unwrap();
+        let prepared = prepare(&t, &all_rows(&t), Weights::ONE, &p).unwrap();
         assert_eq!(prepared.names, ["rows", "v (mean)", "share c = p", "share c = q"]);
         assert_eq!(prepared.entity_ids, ["x", "y", "z"]);
         let row = |i: usize| prepared.raw.row(i).to_vec();

@@ -17,7 +17,7 @@ use crate::ui::export::{ExportKind, Exportable};
 use crate::ui::state::AppState;
 use crate::analysis::cluster::{Algorithm, ClusterParams, ClusterProfile, ClusterReport, Encoding, FeatureSpec, LabelSpec, MissingPolicy, DEFAULT_SAMPLE, NOISE};
 use crate::data::table::ColumnType;
-use crate::format::{format_count, format_percent};
+use crate::format::{format_count, format_events, format_percent};
 use crate::plot::canvas::{draw_map_on_canvas, draw_on_canvas};
 use crate::plot::scatter::{cluster_colour, draw_xy, from_pixel, map_plot_area, Raster};
 use crate::analysis::cluster::Cluster;
@@ -432,7 +432,8 @@ fn ClusterResults(report: Arc<ClusterReport>) -> impl IntoView {
     let headline = {
         let found = if r.k == 1 { "1 cluster".to_string() } else { format!("{} clusters", r.k) };
         let noise = if r.noise > 0 { format!(" and {} noise", format_count(r.noise as u64)) } else { String::new() };
-        format!("{found}{noise} among {} {}", format_count(r.n_points as u64), if r.entity.is_some() { r.level.clone() + " values" } else { "rows".into() })
+        let events = if r.weighted && r.entity.is_none() { format!(" ({} events)", format_events(r.events)) } else { String::new() };
+        format!("{found}{noise} among {} {}{events}", format_count(r.n_points as u64), if r.entity.is_some() { r.level.clone() + " values" } else { "rows".into() })
     };
     let stats = {
         let mut parts = vec![r.algorithm.clone()];
@@ -757,7 +758,8 @@ fn ParameterChart(report: Arc<ClusterReport>) -> impl IntoView {
 fn ProfilesTable(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl IntoView {
     let has_label = report.label.is_some();
     let label_head = report.label.clone().map(|l| format!("{l} positive")).unwrap_or_default();
-    let unit = if report.entity.is_some() { report.level.clone() } else { "rows".into() };
+    let events = report.weighted && report.entity.is_none();
+    let unit = if report.entity.is_some() { report.level.clone() } else if events { "events".into() } else { "rows".into() };
     let rows = report
         .clusters
         .iter()
@@ -775,7 +777,7 @@ fn ProfilesTable(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> im
             view! {
                 <tr data-testid="cluster-profile" class:focused=move || focus.get() == Some(id) on:click=move |_| focus.update(|f| *f = if *f == Some(id) { None } else { Some(id) })>
                     <td><i class="swatch" style=swatch_style(id)></i>" " {cluster_name(id)}</td>
-                    <td class="num">{format_count(c.size as u64)}</td>
+                    <td class="num">{if events { format_events(c.events) } else { format_count(c.size as u64) }}</td>
                     <td class="num">{format_percent(c.share)}</td>
                     {has_label.then(|| view! { <td class="num">{c.label_rate.map(format_percent).unwrap_or_default()}</td> })}
                     <td>{if shifts.is_empty() { "—".to_string() } else { shifts.join("; ") }}</td>

@@ -16,7 +16,7 @@ use crate::analysis::regression::{Regression, RegressionParams};
 use crate::analysis::tree::{Tree, TreeParams};
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
-use crate::format::{format_count, format_events, format_percent};
+use crate::format::{format_events, format_percent};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::scatter::draw_xy;
 use crate::ui::chart::{theme, BarChart, XFormat, YFormat};
@@ -666,7 +666,7 @@ fn TreePanel() -> impl IntoView {
             <div class="control-row features"><span class="control-label">"Features"</span><Checklist names=numeric chosen=chosen testid="tree-feature"/></div>
             <div class="control-row">
                 <label>"depth " <input class="narrow" data-testid="tree-depth" prop:value=move || depth.get() on:change=move |e| depth.set(event_target_value(&e))/></label>
-                <label>"minimum leaf " <input class="narrow" data-testid="tree-min-leaf" prop:value=move || min_leaf.get() on:change=move |e| min_leaf.set(event_target_value(&e))/>" rows"</label>
+                <label>"minimum leaf " <input class="narrow" data-testid="tree-min-leaf" prop:value=move || min_leaf.get() on:change=move |e| min_leaf.set(event_target_value(&e))/>" " {move || { state.weight.track(); state.counted() }}</label>
                 <label title="A leaf predicts positive only at this training precision">"positive leaves at precision ≥ " <input class="narrow" data-testid="tree-target" prop:value=move || target.get() on:change=move |e| target.set(event_target_value(&e))/></label>
                 <label>"seed " <input class="narrow" data-testid="tree-seed" prop:value=move || seed.get() on:change=move |e| seed.set(event_target_value(&e))/></label>
                 <span class="muted small">"30 % of the labelled rows are held out."</span>
@@ -686,12 +686,12 @@ fn TreePanel() -> impl IntoView {
 #[component]
 fn TreeView(report: Arc<crate::analysis::tree::TreeReport>) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let leaf_share = |positives: u64, rows: u64| if rows == 0 { "—".to_string() } else { format!("{:.0} % of {}", positives as f64 / rows as f64 * 100.0, format_count(rows)) };
+    let leaf_share = |positives: f64, events: f64| if events <= 0.0 { "—".to_string() } else { format!("{:.0} % of {}", positives / events * 100.0, format_events(events)) };
     let outline = report
         .nodes
         .iter()
         .map(|n| {
-            let head = n.condition.clone().unwrap_or_else(|| "all labelled rows".into());
+            let head = n.condition.clone().unwrap_or_else(|| format!("all labelled {}", state.counted()));
             let facts = format!(
                 "train {} · held out {}",
                 leaf_share(n.train_positives, n.train_rows),
