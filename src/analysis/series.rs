@@ -275,6 +275,96 @@ impl Zone {
             Zone::Named(tz) => tz.name().to_string(),
         }
     }
+
+    /// The zone's offsets from `from_ms` to `to_ms` (UTC): the offset in force at `from_ms`,
+    /// then each change, to the millisecond. Empty for a fixed offset.
+    fn offsets(self, from_ms: i64, to_ms: i64) -> Vec<(i64, i32)> {
+        let Zone::Named(_) = self else { return Vec::new() };
+        let offset = |utc: i64| i32::try_from((self.local_ms(utc) - utc) / 60_000).unwrap_or(0);
+        let mut out = vec![(from_ms, offset(from_ms))];
+        // Steps of six hours: no zone has changed its clocks twice within one.
+        let step = 6 * HOUR_MS;
+        let mut at = from_ms;
+        while at < to_ms {
+            let next = at.saturating_add(step).min(to_ms);
+            let now = offset(next);
+            if out.last().is_some_and(|&(_, before)| before != now) {
+                // The change lies in (at, next]: halve the interval to the millisecond.
+                let (mut lo, mut hi) = (at, next);
+                while hi - lo > 1 {
+                    let mid = lo + (hi - lo) / 2;
+                    if offset(mid) == now { hi = mid } else { lo = mid }
+                }
+                out.push((hi, now));
+            }
+            at = next;
+        }
+        out
+    }
+}
+
+/// Whether `name` has the form of an IANA zone name ("Europe/Berlin", "Etc/GMT+5", "UTC"),
+/// for code that must not link the tz database (the UI); [`Zone::new`] knows which exist.
+pub fn plausible_zone_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_-+".contains(&b)) && !name.starts_with(['/', '-', '+'])
+}
+
+/// Converts between UTC instants and wall-clock time (milliseconds of a UTC calendar).
+pub trait WallClock {
+    /// The wall-clock time at UTC instant `utc_ms`.
+    fn local_ms(&self, utc_ms: i64) -> i64;
+    /// The UTC instant of wall-clock time `local_ms`: the earlier of two when clocks go back,
+    /// the end of the jump when the time does not exist (clocks go forward).
+    fn utc_ms(&self, local_ms: i64) -> i64;
+}
+
+impl WallClock for Zone {
+    fn local_ms(&self, utc_ms: i64) -> i64 {
+        Zone::local_ms(*self, utc_ms)
+    }
+    fn utc_ms(&self, local_ms: i64) -> i64 {
+        Zone::utc_ms(*self, local_ms)
+    }
+}
+
+/// A series' zone as the table of its offsets over the series' span (and years beyond it),
+/// computed where the series was built: the UI formats times with it and never links the
+/// time-zone database (about 70 kB compressed) into the first-paint module.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clock {
+    fixed_minutes: i32,
+    /// `(from UTC ms, offset minutes)`, ascending; the first offset also holds before its start.
+    offsets: std::sync::Arc<[(i64, i32)]>,
+}
+
+impl Clock {
+    fn offset_at(&self, utc_ms: i64) -> i32 {
+        let after = self.offsets.partition_point(|&(from, _)| from <= utc_ms);
+        self.offsets.get(after.saturating_sub(1)).map_or(self.fixed_minutes, |&(_, minutes)| minutes)
+    }
+}
+
+impl WallClock for Clock {
+    fn local_ms(&self, utc_ms: i64) -> i64 {
+        utc_ms + i64::from(self.offset_at(utc_ms)) * 60_000
+    }
+
+    fn utc_ms(&self, local_ms: i64) -> i64 {
+        let mut offsets: Vec<i32> = self.offsets.iter().map(|&(_, minutes)| minutes).collect();
+        offsets.push(self.fixed_minutes);
+        offsets.sort_unstable();
+        offsets.dedup();
+        // As `Zone::utc_ms`: the earliest instant showing that wall time, else the first valid
+        // quarter hour after it.
+        for quarter in 0..=8 {
+            let wall = local_ms + quarter * 15 * 60_000;
+            let found = offsets.iter().map(|&minutes| wall - i64::from(minutes) * 60_000).filter(|&utc| self.local_ms(utc) == wall).min();
+            if let Some(utc) = found {
+                return utc;
+            }
+        }
+        local_ms
+    }
 }
 
 /// One line of a split series.
@@ -303,6 +393,10 @@ pub struct Series {
     /// The IANA zone, when one was chosen instead of a fixed offset.
     #[serde(default)]
     pub time_zone: Option<String>,
+    /// The named zone's offsets from a year before the first bucket to ten years after the
+    /// last, `(from UTC ms, offset minutes)` (see [`Series::clock`]); empty for a fixed offset.
+    #[serde(default)]
+    pub zone_offsets: Vec<(i64, i32)>,
     /// Start of each bucket, UTC milliseconds.
     pub starts_ms: Vec<i64>,
     /// The metric per bucket; `NaN` where it is undefined (a mean of no rows).
@@ -325,22 +419,27 @@ pub struct Series {
 }
 
 impl Series {
-    /// The series' time zone.
-    pub fn zone(&self) -> Zone {
-        Zone::new(self.utc_offset_minutes, self.time_zone.as_deref()).unwrap_or(Zone::Fixed(0))
+    /// The series' time zone as its table of offsets (exact over the series and ten years on).
+    pub fn clock(&self) -> Clock {
+        Clock { fixed_minutes: self.utc_offset_minutes, offsets: self.zone_offsets.as_slice().into() }
+    }
+
+    /// "UTC", "UTC+05:30", "Europe/Berlin".
+    pub fn zone_label(&self) -> String {
+        self.time_zone.clone().unwrap_or_else(|| format_offset(self.utc_offset_minutes))
     }
 
     /// Text of a period start in the series' time zone (see [`format_bucket`]).
     pub fn format_start(&self, start_ms: i64) -> String {
-        format_bucket(self.granularity, self.zone(), start_ms)
+        format_bucket(self.granularity, &self.clock(), start_ms)
     }
 
     /// Start of the bucket after the last one (for axis ranges and forecasts).
     pub fn next_start_ms(&self, steps: usize) -> Option<i64> {
         let last = *self.starts_ms.last()?;
-        let mut start = last;
+        let (mut start, clock) = (last, self.clock());
         for _ in 0..steps {
-            start = advance(self.granularity, self.zone(), start)?;
+            start = advance(self.granularity, &clock, start)?;
         }
         Some(start)
     }
@@ -423,7 +522,7 @@ fn key_start_local(granularity: Granularity, key: i64) -> i64 {
 /// The UTC start of the bucket after the one starting at `start_ms`. Hours are counted as they
 /// pass (a day with a clock change has 23 or 25 of them); days, weeks and months follow the
 /// local calendar.
-fn advance(granularity: Granularity, zone: Zone, start_ms: i64) -> Option<i64> {
+fn advance(granularity: Granularity, zone: &impl WallClock, start_ms: i64) -> Option<i64> {
     if granularity == Granularity::Hour {
         return start_ms.checked_add(HOUR_MS);
     }
@@ -804,6 +903,11 @@ pub async fn build_series_in_steps(table: &Table, rows: &[u32], weights: Weights
     let zero = params.metric.zero_when_empty();
     let values = total.finish(&events, zero);
     let complete = complete_range(&starts_ms, granularity, zone, first, last, events.iter().sum());
+    const YEAR_MS: i64 = 366 * DAY_MS;
+    let zone_offsets = match (starts_ms.first(), starts_ms.last()) {
+        (Some(&from), Some(&to)) => zone.offsets(from.saturating_sub(YEAR_MS), to.saturating_add(10 * YEAR_MS)),
+        _ => Vec::new(),
+    };
     let groups = match split {
         Some((labels, _)) => labels
             .into_iter()
@@ -820,6 +924,7 @@ pub async fn build_series_in_steps(table: &Table, rows: &[u32], weights: Weights
             Zone::Named(tz) => Some(tz.name().to_string()),
             Zone::Fixed(_) => None,
         },
+        zone_offsets,
         starts_ms,
         values,
         rows: row_counts,
@@ -841,7 +946,7 @@ fn complete_range(starts_ms: &[i64], granularity: Granularity, zone: Zone, first
     if n < 3 || events < 2.0 {
         return (0, n);
     }
-    let Some(end) = advance(granularity, zone, last_start) else { return (0, n) };
+    let Some(end) = advance(granularity, &zone, last_start) else { return (0, n) };
     let typical_gap = (last - first) as f64 / (events - 1.0);
     let bucket = (end - last_start) as f64;
     let slack = (10.0 * typical_gap).max(0.01 * bucket);
@@ -853,7 +958,7 @@ fn complete_range(starts_ms: &[i64], granularity: Granularity, zone: Zone, first
 /// Text of a bucket start in the series' time zone: `2026-08-03`, `2026-08-03 14:00`,
 /// `2026-08` (months). An hour the clocks go back over (it happens twice) names its offset:
 /// `2026-11-01 01:00 (UTC−04:00)`, then `2026-11-01 01:00 (UTC−05:00)`.
-pub fn format_bucket(granularity: Granularity, zone: Zone, start_ms: i64) -> String {
+pub fn format_bucket(granularity: Granularity, zone: &impl WallClock, start_ms: i64) -> String {
     let local = zone.local_ms(start_ms);
     let iso = format_iso_ms(local);
     match granularity {
@@ -913,8 +1018,8 @@ mod tests {
         let s = build_series(&t, &all(&t), &params(Metric::Count, Granularity::Day)).unwrap();
         assert_eq!(s.granularity, Granularity::Day);
         assert_eq!(s.values, vec![2.0, 0.0, 2.0]);
-        assert_eq!(format_bucket(s.granularity, Zone::Fixed(0), s.starts_ms[0]), "2026-01-01");
-        assert_eq!(s.next_start_ms(1).map(|ms| format_bucket(Granularity::Day, Zone::Fixed(0), ms)).as_deref(), Some("2026-01-04"));
+        assert_eq!(format_bucket(s.granularity, &Zone::Fixed(0), s.starts_ms[0]), "2026-01-01");
+        assert_eq!(s.next_start_ms(1).map(|ms| format_bucket(Granularity::Day, &Zone::Fixed(0), ms)).as_deref(), Some("2026-01-04"));
     }
 
     #[test]
@@ -925,7 +1030,7 @@ mod tests {
         let s = build_series(&t, &all(&t), &p).unwrap();
         // 23:30 UTC is 00:30 on Jan 2 at UTC+01:00.
         assert_eq!(s.values, vec![1.0, 1.0, 2.0]);
-        assert_eq!(format_bucket(s.granularity, Zone::Fixed(60), s.starts_ms[0]), "2026-01-01");
+        assert_eq!(format_bucket(s.granularity, &Zone::Fixed(60), s.starts_ms[0]), "2026-01-01");
         assert_eq!(format_offset(330), "UTC+05:30");
         assert_eq!(format_offset(-480), "UTC−08:00");
         p.utc_offset_minutes = 15 * 60;
@@ -945,7 +1050,7 @@ mod tests {
         assert_eq!(s.starts_ms, vec![iso("2026-03-07T05:00:00Z"), iso("2026-03-08T05:00:00Z"), iso("2026-03-09T04:00:00Z")]);
         assert_eq!(s.next_start_ms(1), Some(iso("2026-03-10T04:00:00Z")));
         assert_eq!(s.format_start(s.starts_ms[1]), "2026-03-08");
-        assert_eq!(s.zone().label(), "America/New_York");
+        assert_eq!(s.zone_label(), "America/New_York");
         // The fixed offset of EST puts both late rows on the 8th.
         p.time_zone = None;
         p.utc_offset_minutes = -300;
@@ -962,6 +1067,35 @@ mod tests {
         let zone = Zone::new(0, Some("America/New_York")).unwrap();
         assert_eq!(zone.utc_ms(iso("2026-03-08T02:30:00Z")), iso("2026-03-08T07:00:00Z"));
         assert!(matches!(Zone::new(0, Some("Mars/Olympus")), Err(SeriesError::UnknownZone(_))));
+    }
+
+    #[test]
+    fn a_series_clock_agrees_with_its_zone() {
+        let iso = |text: &str| crate::data::time::parse_timestamp_text(text).unwrap();
+        let t = table("t\n2019-01-01T00:00:00Z\n2020-06-01T00:00:00Z\n");
+        // Half-hour daylight saving, a 45-minute zone, the southern hemisphere, a zone that
+        // stopped changing its clocks (Brazil, 2019), and a fixed offset.
+        for name in ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Pacific/Chatham", "Asia/Kathmandu", "America/Sao_Paulo"] {
+            let mut p = params(Metric::Count, Granularity::Week);
+            p.time_zone = Some(name.into());
+            let s = build_series(&t, &all(&t), &p).unwrap();
+            let (zone, clock) = (Zone::new(0, Some(name)).unwrap(), s.clock());
+            assert!(name == "Asia/Kathmandu" || s.zone_offsets.len() > 2, "{name}: {:?}", s.zone_offsets);
+            // Every quarter hour from a year before the series to ten years after it.
+            let mut at = iso("2018-01-01T00:00:00Z");
+            while at < iso("2030-06-01T00:00:00Z") {
+                assert_eq!(WallClock::local_ms(&clock, at), zone.local_ms(at), "{name} at {at}");
+                assert_eq!(WallClock::utc_ms(&clock, at), zone.utc_ms(at), "{name} wall {at}");
+                at += 15 * 60_000;
+            }
+            for granularity in [Granularity::Hour, Granularity::Day, Granularity::Week, Granularity::Month] {
+                assert_eq!(format_bucket(granularity, &clock, iso("2026-11-01T06:00:00Z")), format_bucket(granularity, &zone, iso("2026-11-01T06:00:00Z")));
+            }
+        }
+        let s = build_series(&t, &all(&t), &SeriesParams { utc_offset_minutes: 330, ..params(Metric::Count, Granularity::Day) }).unwrap();
+        assert!(s.zone_offsets.is_empty());
+        assert_eq!(WallClock::local_ms(&s.clock(), 0), 330 * 60_000);
+        assert_eq!(s.zone_label(), "UTC+05:30");
     }
 
     #[test]
@@ -995,13 +1129,13 @@ mod tests {
         // 2026-01-04 is a Sunday, 2026-01-05 a Monday.
         let t = table("t\n2026-01-04T12:00:00Z\n2026-01-05T00:00:00Z\n2026-03-31T23:00:00Z\n");
         let s = build_series(&t, &all(&t), &params(Metric::Count, Granularity::Week)).unwrap();
-        assert_eq!(format_bucket(s.granularity, Zone::Fixed(0), s.starts_ms[0]), "2025-12-29");
-        assert_eq!(format_bucket(s.granularity, Zone::Fixed(0), s.starts_ms[1]), "2026-01-05");
+        assert_eq!(format_bucket(s.granularity, &Zone::Fixed(0), s.starts_ms[0]), "2025-12-29");
+        assert_eq!(format_bucket(s.granularity, &Zone::Fixed(0), s.starts_ms[1]), "2026-01-05");
         assert_eq!((s.values[0], s.values[1]), (1.0, 1.0));
         let m = build_series(&t, &all(&t), &params(Metric::Count, Granularity::Month)).unwrap();
         assert_eq!(m.values, vec![2.0, 0.0, 1.0]);
-        assert_eq!(format_bucket(m.granularity, Zone::Fixed(0), m.starts_ms[2]), "2026-03");
-        assert_eq!(m.next_start_ms(1).map(|ms| format_bucket(Granularity::Month, Zone::Fixed(0), ms)).as_deref(), Some("2026-04"));
+        assert_eq!(format_bucket(m.granularity, &Zone::Fixed(0), m.starts_ms[2]), "2026-03");
+        assert_eq!(m.next_start_ms(1).map(|ms| format_bucket(Granularity::Month, &Zone::Fixed(0), ms)).as_deref(), Some("2026-04"));
     }
 
     #[test]
@@ -1060,6 +1194,7 @@ mod tests {
             granularity: Granularity::Day,
             utc_offset_minutes: 0,
             time_zone: None,
+            zone_offsets: Vec::new(),
             starts_ms: (0..10).map(|d| d * day).collect(),
             values: vec![1.0; 10],
             rows: vec![1; 10],

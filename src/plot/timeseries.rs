@@ -540,12 +540,12 @@ pub fn forecast_x(series: &crate::analysis::series::Series, model_end: usize, ho
 pub fn trend_svg(report: &crate::analysis::trend::TrendReport, width: u32, height: u32, theme: PlotTheme, rate: bool) -> Result<String, String> {
     let layers = TrendLayers::of(report);
     let chart = layers.chart(report, layers.full_range);
-    let (granularity, zone) = (report.series.granularity, report.series.zone());
+    let (granularity, zone) = (report.series.granularity, report.series.clock());
     let mut svg = String::new();
     {
         let area = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         let y_label = |v: f64| if rate { format!("{:.1} %", v * 100.0) } else { crate::format::compact_number(v) };
-        draw_time_chart(&area, &chart, theme, !rate, &|v| crate::analysis::series::format_bucket(granularity, zone, v as i64), &y_label).map_err(|e| e.to_string())?;
+        draw_time_chart(&area, &chart, theme, !rate, &|v| crate::analysis::series::format_bucket(granularity, &zone, v as i64), &y_label).map_err(|e| e.to_string())?;
         area.present().map_err(|e| e.to_string())?;
     }
     Ok(svg)

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::TrendParams;
-use crate::analysis::series::{Granularity, Metric, MetricKind, SeriesError, SeriesParams, SplitParams, Zone};
+use crate::analysis::series::{Granularity, Metric, MetricKind, SeriesError, SeriesParams, SplitParams};
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
 
@@ -149,9 +149,11 @@ impl TrendSettings {
             self.target = None;
         }
         if let Some(name) = self.time_zone.take() {
-            match Zone::new(0, Some(&name)) {
-                Ok(_) => self.time_zone = Some(name),
-                Err(_) => notices.push(format!("the time zone {name:?} is not known; the UTC offset is used")),
+            // Only the name's form: the tz database lives in the worker, which says when it does
+            // not know a zone.
+            match crate::analysis::series::plausible_zone_name(&name) {
+                true => self.time_zone = Some(name),
+                false => notices.push(format!("the time zone {name:?} is not known; the UTC offset is used")),
             }
         }
     }

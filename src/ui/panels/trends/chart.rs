@@ -60,7 +60,7 @@ pub(super) fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64
     let last_x = layers.x.last().copied().unwrap_or(f64::MIN);
     let combined: Arc<Vec<f64>> = Arc::new(layers.x.iter().copied().chain(layers.forecast_x.iter().copied().filter(|&v| v > last_x)).collect());
     let granularity = s.granularity;
-    let zone = s.zone();
+    let zone = s.clock();
     let draw_report = report.clone();
     let combined_draw = combined.clone();
     Effect::new(move |_| {
@@ -80,7 +80,7 @@ pub(super) fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64
         };
         let include_zero = !rate;
         let result = draw_on_canvas(&element, |area| {
-            draw_time_chart(area, &chart, theme(), include_zero, &|v| format_bucket(granularity, zone, v as i64), &|v| axis_value(v, rate)).map_err(|e| e.to_string())
+            draw_time_chart(area, &chart, theme(), include_zero, &|v| format_bucket(granularity, &zone, v as i64), &|v| axis_value(v, rate)).map_err(|e| e.to_string())
         });
         problem.set(result.err());
     });

@@ -19,13 +19,13 @@ pub(super) const ZONES: [&str; 39] = [
     "Asia/Hong_Kong", "Asia/Seoul", "Asia/Tokyo", "Australia/Perth", "Australia/Sydney", "Pacific/Auckland",
 ];
 
-/// The browser's own IANA zone, if it names one the tz database knows.
+/// The browser's own IANA zone (the worker says so if the tz database does not know it).
 pub(super) fn browser_zone() -> Option<String> {
     let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
     let name = js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into()).ok()?.as_string()?;
     // A UTC browser adds nothing to the fixed offsets.
     let fixed = name == "UTC" || name == "GMT" || name.starts_with("Etc/");
-    crate::analysis::series::Zone::new(0, Some(&name)).ok().filter(|_| !fixed).map(|_| name)
+    (!fixed && crate::analysis::series::plausible_zone_name(&name)).then_some(name)
 }
 
 /// The zone choices: the browser's first, the usual ones, and one chosen elsewhere (a link).

@@ -4,7 +4,7 @@ use super::*;
 
 /// A small panel chart sharing the main chart's zoom and hover.
 #[component]
-pub(super) fn Panel(x: Arc<Vec<f64>>, y: Vec<f64>, color: (u8, u8, u8), bars: bool, x_range: RwSignal<Option<(f64, f64)>>, full_range: (f64, f64), hover: RwSignal<Option<usize>>, granularity: Granularity, zone: Zone, rate: bool, testid: String, title: String) -> impl IntoView {
+pub(super) fn Panel(x: Arc<Vec<f64>>, y: Vec<f64>, color: (u8, u8, u8), bars: bool, x_range: RwSignal<Option<(f64, f64)>>, full_range: (f64, f64), hover: RwSignal<Option<usize>>, granularity: Granularity, zone: Clock, rate: bool, testid: String, title: String) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let problem = RwSignal::new(None::<String>);
     let xd = x.clone();
@@ -14,7 +14,7 @@ pub(super) fn Panel(x: Arc<Vec<f64>>, y: Vec<f64>, color: (u8, u8, u8), bars: bo
         let Some(element) = canvas.get() else { return };
         let (r, g, b) = color;
         let result = draw_on_canvas(&element, |area| {
-            draw_line_panel(area, &xd, &y, range, theme(), plotters::style::RGBColor(r, g, b), bars, hovered, &|v| format_bucket(granularity, zone, v as i64), &|v| axis_value(v, rate))
+            draw_line_panel(area, &xd, &y, range, theme(), plotters::style::RGBColor(r, g, b), bars, hovered, &|v| format_bucket(granularity, &zone, v as i64), &|v| axis_value(v, rate))
                 .map_err(|e| e.to_string())
         });
         problem.set(result.err());
@@ -47,7 +47,7 @@ pub(super) fn Decomposition(report: Arc<TrendReport>, analysis: Arc<TrendAnalysi
     let x = Arc::new(s.starts_ms.iter().map(|&v| v as f64).collect::<Vec<f64>>());
     let full = observed_range(s);
     let rate = report.series.metric_label.starts_with("share");
-    let (granularity, zone) = (s.granularity, s.zone());
+    let (granularity, zone) = (s.granularity, s.clock());
     let per = period_name(granularity);
     /// Title, values, colour, drawn as bars, test id.
     struct Component(String, Vec<f64>, (u8, u8, u8), bool, String);
@@ -64,7 +64,7 @@ pub(super) fn Decomposition(report: Arc<TrendReport>, analysis: Arc<TrendAnalysi
                 {panels.into_iter().map(|Component(title, y, color, bars, testid)| view! {
                     <div class="chart">
                         <p class="small muted">{title.clone()}</p>
-                        <Panel x=x.clone() y=y color=color bars=bars x_range=x_range full_range=full hover=hover granularity=granularity zone=zone rate=rate testid=testid title=format!("{} — {title}", report.series.metric_label)/>
+                        <Panel x=x.clone() y=y color=color bars=bars x_range=x_range full_range=full hover=hover granularity=granularity zone=zone.clone() rate=rate testid=testid title=format!("{} — {title}", report.series.metric_label)/>
                     </div>
                 }).collect_view()}
             </div>
@@ -77,7 +77,7 @@ pub(super) fn SplitPanel(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64
     let s = report.series.clone();
     let x = Arc::new(s.starts_ms.iter().map(|&v| v as f64).collect::<Vec<f64>>());
     let full = observed_range(&s);
-    let (granularity, zone) = (s.granularity, s.zone());
+    let (granularity, zone) = (s.granularity, s.clock());
     let settings = TrendsPanel::get().settings;
     let column = settings.with_untracked(|s| s.split.clone()).unwrap_or_default();
     // Shares and rates do not add up: stack only counts and sums.
@@ -85,7 +85,7 @@ pub(super) fn SplitPanel(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64
     let canvas = NodeRef::<Canvas>::new();
     let problem = RwSignal::new(None::<String>);
     let groups = s.groups.clone();
-    let xd = x.clone();
+    let (xd, stacked_zone) = (x.clone(), zone.clone());
     Effect::new(move |_| {
         let multiples = settings.with(|s| s.multiples);
         let range = x_range.get().unwrap_or(full);
@@ -96,7 +96,7 @@ pub(super) fn SplitPanel(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64
         let Some(element) = canvas.get() else { return };
         let values: Vec<&[f64]> = groups.iter().map(|g| g.values.as_slice()).collect();
         let result = draw_on_canvas(&element, |area| {
-            draw_stacked(area, &xd, &values, range, theme(), hovered, &|v| format_bucket(granularity, zone, v as i64), &|v| axis_value(v, rate)).map_err(|e| e.to_string())
+            draw_stacked(area, &xd, &values, range, theme(), hovered, &|v| format_bucket(granularity, &stacked_zone, v as i64), &|v| axis_value(v, rate)).map_err(|e| e.to_string())
         });
         problem.set(result.err());
     });
@@ -125,7 +125,7 @@ pub(super) fn SplitPanel(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64
                                 view! {
                                     <div class="chart">
                                         <p class="small">{g.label.clone()}</p>
-                                        <Panel x=x.clone() y=g.values.clone() color=(color.0, color.1, color.2) bars=false x_range=x_range full_range=full hover=hover granularity=granularity zone=zone rate=rate testid=format!("multiple-{k}") title=format!("{} — {column} = {}", s.metric_label, g.label)/>
+                                        <Panel x=x.clone() y=g.values.clone() color=(color.0, color.1, color.2) bars=false x_range=x_range full_range=full hover=hover granularity=granularity zone=zone.clone() rate=rate testid=format!("multiple-{k}") title=format!("{} — {column} = {}", s.metric_label, g.label)/>
                                     </div>
                                 }
                             }).collect_view()}

@@ -62,7 +62,7 @@ pub(super) fn Findings(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, r
 pub(super) fn incidents_tsv(report: &TrendReport, incidents: &[Incident], rate: bool) -> String {
     let s = &report.series;
     let day = |idx: usize| s.starts_ms.get(idx).map(|&ms| s.format_start(ms)).unwrap_or_default();
-    let mut out = format!("start\tend\tperiods\tpeak\tpeak value\tactual\texpected\texcess\tchange\tmax |z|\t({}, {})\n", s.metric_label, s.zone().label());
+    let mut out = format!("start\tend\tperiods\tpeak\tpeak value\tactual\texpected\texcess\tchange\tmax |z|\t({}, {})\n", s.metric_label, s.zone_label());
     for i in incidents {
         let change = if i.expected_total.abs() > 0.0 { format!("{:+.0} %", i.excess / i.expected_total * 100.0) } else { String::new() };
         out.push_str(&format!(
@@ -108,8 +108,8 @@ pub(super) fn Incidents(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, 
     };
     let time_column = TrendsPanel::get().settings.with_untracked(|s| s.time.clone());
     let granularity = s.granularity;
-    let zone = s.zone();
-    let bucket = move |idx: usize| s.starts_ms.get(idx).map(|&ms| format_bucket(granularity, zone, ms)).unwrap_or_default();
+    let zone = s.clock();
+    let bucket = move |idx: usize| s.starts_ms.get(idx).map(|&ms| format_bucket(granularity, &zone, ms)).unwrap_or_default();
     let series_for_filter = report.series.clone();
     let filter_to = move |first: usize, last: usize| {
         let Some(column) = time_column.clone() else { return };

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::analysis::contract::FitColumns;
 use crate::analysis::rootcause::Window;
-use crate::analysis::series::{format_bucket, format_offset, Granularity, MetricKind, Series, Zone};
+use crate::analysis::series::{format_bucket, format_offset, Clock, Granularity, MetricKind, Series};
 use crate::analysis::trend::{baseline_before, incident_windows, Direction, Incident, Trend, TrendAnalysis, TrendReport, TrendSettings, MAX_HORIZON};
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
@@ -262,7 +262,7 @@ fn TrendReportView(report: Arc<TrendReport>, pending: bool) -> impl IntoView {
     let settings = TrendsPanel::get().settings.get_untracked();
     let rate = settings.metric == MetricKind::Rate;
     let series = &report.series;
-    let zone = series.zone().label();
+    let zone = series.zone_label();
     let x_range = RwSignal::new(None::<(f64, f64)>);
     let hover = RwSignal::new(None::<usize>);
     let selected = RwSignal::new(None::<usize>);
