@@ -84,6 +84,17 @@ pub enum Request {
     /// The last report of each analysis, as the JSON document `vigil analyze` writes, with
     /// `notes` (the data, the filter, the link).
     ExportReports { notes: Vec<String> },
+    /// The query that computes the cube of the current view (filter and weight) at these
+    /// periods, or a weighted sample of its rows, from the warehouse table `source`.
+    WarehouseSql {
+        time: String,
+        granularity: crate::analysis::series::Granularity,
+        utc_offset_minutes: i32,
+        time_zone: Option<String>,
+        dialect: crate::warehouse::sql::Dialect,
+        source: String,
+        sample: bool,
+    },
 }
 
 /// Which points of the cluster map to turn into a filter.
@@ -137,6 +148,7 @@ pub enum Response {
     ClusterExport { id: u64, result: Result<String, QueryError> },
     ExportRows { id: u64, result: Result<String, QueryError> },
     ExportReports { id: u64, result: Result<String, QueryError> },
+    WarehouseSql { id: u64, result: Result<crate::warehouse::sql::Query, QueryError> },
     /// A request about the table that could not be served (e.g. rows before anything is loaded).
     Failed { id: u64, error: QueryError },
 }

@@ -137,7 +137,7 @@ struct SqlArgs {
     #[arg(long, default_value_t = crate::warehouse::sql::SAMPLE_PER_PERIOD)]
     per_period: usize,
     /// The sample's seed (Spark and Snowflake; the others draw anew each run).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = crate::warehouse::sql::SAMPLE_SEED)]
     seed: u64,
 }
 

@@ -229,9 +229,9 @@ fn handle(state: AppState, response: Response) {
         }
         Response::Step { id, phase, detail, fraction } => jobs::deliver(id, JobEvent::Step { phase, detail, fraction }),
         Response::Done { id, result, elapsed_ms, timings } => jobs::deliver(id, JobEvent::Done { result, elapsed_ms, timings }),
-        answer @ (Response::ClusterPoint { .. } | Response::ClusterSelect { .. } | Response::ClusterExport { .. } | Response::ExportRows { .. } | Response::ExportReports { .. }) => {
+        answer @ (Response::ClusterPoint { .. } | Response::ClusterSelect { .. } | Response::ClusterExport { .. } | Response::ExportRows { .. } | Response::ExportReports { .. } | Response::WarehouseSql { .. }) => {
             let id = match &answer {
-                Response::ClusterPoint { id, .. } | Response::ClusterSelect { id, .. } | Response::ClusterExport { id, .. } | Response::ExportRows { id, .. } | Response::ExportReports { id, .. } => *id,
+                Response::ClusterPoint { id, .. } | Response::ClusterSelect { id, .. } | Response::ClusterExport { id, .. } | Response::ExportRows { id, .. } | Response::ExportReports { id, .. } | Response::WarehouseSql { id, .. } => *id,
                 _ => return,
             };
             if let Some(callback) = ANSWERS.with_borrow_mut(|answers| answers.remove(&id)) {

@@ -125,6 +125,12 @@ impl AppState {
         }
     }
 
+    /// Whether `column` is the weight column (how many events a row stands for: never a
+    /// feature, a predictor or a target).
+    pub fn is_weight(&self, column: &str) -> bool {
+        self.weight.with_untracked(|w| w.as_deref() == Some(column))
+    }
+
     pub fn new() -> Self {
         Self {
             tab: RwSignal::new("data"),

@@ -287,6 +287,8 @@ pub fn cube_sql(spec: &CubeSpec, dialect: Dialect, source: &str, table: Option<&
 
 /// Rows per period the sample keeps (about).
 pub const SAMPLE_PER_PERIOD: usize = 2_000;
+/// The sample's seed unless one is chosen.
+pub const SAMPLE_SEED: u64 = 1;
 
 /// The query for a stratified sample of the view's rows: about `per_period` rows of each
 /// period, each with `vigil_weight` = 1/p, the events it stands for (load it with that weight

@@ -307,6 +307,14 @@ fn handle_message(state: &Shared, data: &JsValue) {
             };
             post(&Response::ExportReports { id, result });
         }
+        Request::WarehouseSql { time, granularity, utc_offset_minutes, time_zone, dialect, source, sample } => {
+            let state = state.borrow();
+            let result = match &state.table {
+                Some(table) => warehouse_sql(table, &state, WarehouseView { time, granularity, utc_offset_minutes, time_zone }, dialect, source.trim(), sample).map_err(QueryError::Refused),
+                None => Err(QueryError::NoData),
+            };
+            post(&Response::WarehouseSql { id, result });
+        }
         Request::ColumnValues { column, limit } => {
             let state = state.borrow();
             let response = match state.table.as_ref().and_then(|t| t.column(&column)) {
@@ -325,6 +333,26 @@ fn handle_message(state: &Shared, data: &JsValue) {
 /// Largest CSV export of rows; beyond it the user is asked to filter (the text crosses to the
 /// page as one string, and a Blob is made of it there).
 const MAX_EXPORT_BYTES: usize = 256 << 20;
+
+/// The periods a warehouse query aggregates into (the Trends tab's).
+struct WarehouseView {
+    time: String,
+    granularity: crate::analysis::series::Granularity,
+    utc_offset_minutes: i32,
+    time_zone: Option<String>,
+}
+
+/// The cube (or weighted sample) query of the view on screen: its filter and weight column.
+fn warehouse_sql(table: &crate::data::table::Table, state: &State, view: WarehouseView, dialect: crate::warehouse::sql::Dialect, source: &str, sample: bool) -> Result<crate::warehouse::sql::Query, String> {
+    use crate::warehouse::sql::{cube_sql, sample_sql, SAMPLE_PER_PERIOD, SAMPLE_SEED};
+    if source.is_empty() {
+        return Err("name the warehouse table that holds the events".into());
+    }
+    let weight = state.weight.as_ref().map(|(column, _)| column.clone());
+    let spec = crate::warehouse::CubeSpec::for_view(table, &view.time, view.granularity, view.utc_offset_minutes, view.time_zone, weight, state.filter.clone()).map_err(|e| e.to_string())?;
+    let query = if sample { sample_sql(&spec, dialect, source, Some(table), SAMPLE_PER_PERIOD, SAMPLE_SEED) } else { cube_sql(&spec, dialect, source, Some(table)) };
+    query.map_err(|e| e.to_string())
+}
 
 fn rows_csv(table: &crate::data::table::Table, rows: &[u32]) -> Result<String, String> {
     let mut out = Vec::new();

@@ -1309,15 +1309,6 @@ describe('the vigil command', () => {
   const plain = (value) => JSON.parse(JSON.stringify(value, (key, v) => (key.endsWith('_iso') || key === 'now_ms' ? undefined : v)));
 
   test('a cube from the warehouse answers like its rows, weighted by its events; a bad cube is named', async () => {
-    // The daily count of the demo's reports, from its rows in the app…
-    const settings = { trend: { time: 'created_at', metric: 'count', granularity: 'Day' } };
-    const first = await openApp(browser, `${server.url}#demo=20000.7&tab=trends&v=${pack(settings)}`);
-    await first.page.waitForSelector('[data-testid="incident-table"]', { timeout: 60_000 });
-    const [rawDownload] = await Promise.all([first.page.waitForEvent('download'), first.page.click('[data-testid="export-json"]')]);
-    const raw = JSON.parse(await readFile(await rawDownload.path(), 'utf8')).reports.trend.series;
-    await first.context.close();
-
-    // … and from its cube, as `vigil cube` (the SQL's result) writes it.
     const root = join(import.meta.dirname, '..', '..');
     const binaries = ['vigil', 'vigil-demo'].map((name) => join(root, 'target', 'debug', name));
     if (!binaries.every((path) => existsSync(path))) {
@@ -1325,6 +1316,35 @@ describe('the vigil command', () => {
     }
     const dir = await mkdtemp(join(tmpdir(), 'vigil-cube-'));
     await writeFile(join(dir, 'demo.csv'), execFileSync(binaries[1], ['20000', '7'], { maxBuffer: 1 << 30 }));
+    // The daily count of the demo's reports, from its rows in the app…
+    const settings = { trend: { time: 'created_at', metric: 'count', granularity: 'Day' } };
+    const first = await openApp(browser, `${server.url}#demo=20000.7&tab=trends&v=${pack(settings)}`);
+    await first.page.waitForSelector('[data-testid="incident-table"]', { timeout: 60_000 });
+    const [rawDownload] = await Promise.all([first.page.waitForEvent('download'), first.page.click('[data-testid="export-json"]')]);
+    const raw = JSON.parse(await readFile(await rawDownload.path(), 'utf8')).reports.trend.series;
+
+    // "Aggregate in your warehouse" writes the query `vigil sql` writes for the same view.
+    const sqlOf = async (page) => (await page.textContent('[data-testid="warehouse-sql"]')) ?? '';
+    await first.page.click('[data-testid="warehouse-open"]');
+    await first.page.waitForSelector('[data-testid="warehouse-sql"]');
+    assert.match(await sqlOf(first.page), /GROUP BY GROUPING SETS/);
+    assert.match(await text(first.page, 'warehouse-notes'), /created_at must hold UTC times/);
+    await first.page.selectOption('[data-testid="warehouse-dialect"]', 'duckdb');
+    await first.page.fill('[data-testid="warehouse-table"]', 'reports');
+    await first.page.press('[data-testid="warehouse-table"]', 'Enter');
+    await first.page.waitForFunction(() => /FROM reports\b/.test(document.querySelector('[data-testid="warehouse-sql"]')?.textContent ?? '') && /DATE_TRUNC\('day'/i.test(document.querySelector('[data-testid="warehouse-sql"]')?.textContent ?? ''));
+    const [sqlDownload] = await Promise.all([first.page.waitForEvent('download'), first.page.click('[data-testid="warehouse-download"]')]);
+    const cli = execFileSync(binaries[0], ['sql', join(dir, 'demo.csv'), '--view', `#v=${pack(settings)}`, '--dialect', 'duckdb', '--table', 'reports', '-q'], { encoding: 'utf8' });
+    assert.equal(await readFile(await sqlDownload.path(), 'utf8'), cli);
+    await first.page.click('[data-testid="warehouse-sample"]');
+    await first.page.waitForFunction(() => /AS vigil_weight/.test(document.querySelector('[data-testid="warehouse-sql"]')?.textContent ?? ''));
+    await first.page.fill('[data-testid="warehouse-table"]', ' ');
+    await first.page.press('[data-testid="warehouse-table"]', 'Enter');
+    assert.match(await (await first.page.waitForSelector('[data-testid="warehouse-error"]')).textContent(), /^No query: name the warehouse table that holds the events\.$/);
+    assert.deepEqual(first.errors, []);
+    await first.context.close();
+
+    // … and from its cube, as `vigil cube` (the SQL's result) writes it.
     execFileSync(binaries[0], ['cube', join(dir, 'demo.csv'), '--view', `#v=${pack(settings)}`, '--out', join(dir, 'cube.csv'), '-q']);
     const { page, context, errors, requests } = await openApp(browser, server.url);
     await waitLoaded(page);

@@ -276,7 +276,9 @@ pub fn ClustersTab() -> impl IntoView {
         let Some(summary) = state.summary.get() else {
             return view! { <section class="panel"><p>"Load data to look for clusters."</p></section> }.into_any();
         };
-        let columns = summary.columns.clone();
+        // The weight column counts events: not a feature (chosen anew when it changes).
+        state.weight.track();
+        let columns: Vec<ColumnSummary> = summary.columns.iter().filter(|c| !state.is_weight(&c.name)).cloned().collect();
         let panel = ClustersPanel::get();
         let job = panel.job;
         let form = Form::new(job.params.get_untracked(), &columns, summary.n_rows);

@@ -614,7 +614,7 @@ fn ScoreView(report: Arc<ScoreReport>) -> impl IntoView {
 fn TreePanel() -> impl IntoView {
     let state = expect_context::<AppState>();
     let columns: Vec<(String, ColumnType)> = state.summary.get_untracked().map(|s| s.columns.into_iter().map(|c| (c.name, c.kind)).collect()).unwrap_or_default();
-    let numeric: Vec<String> = columns.iter().filter(|(_, k)| matches!(k, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean)).map(|(n, _)| n.clone()).collect();
+    let numeric: Vec<String> = columns.iter().filter(|(n, k)| matches!(k, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean) && !state.is_weight(n)).map(|(n, _)| n.clone()).collect();
     // The form starts from the tree fitted last (a link's), else the defaults.
     let job = ModelsPanel::get().tree;
     let last = job.params.get_untracked();
@@ -739,7 +739,7 @@ fn TreeView(report: Arc<crate::analysis::tree::TreeReport>) -> impl IntoView {
 fn RegressionPanel() -> impl IntoView {
     use crate::analysis::regression::{RegressionKind, RegressionParams, MAX_LEVELS};
     let state = expect_context::<AppState>();
-    let columns = state.summary.get_untracked().map(|s| s.columns).unwrap_or_default();
+    let columns: Vec<_> = state.summary.get_untracked().map(|s| s.columns).unwrap_or_default().into_iter().filter(|c| !state.is_weight(&c.name)).collect();
     let numeric: Vec<String> = columns.iter().filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Boolean)).map(|c| c.name.clone()).collect();
     let predictors: Vec<String> = columns
         .iter()

@@ -43,6 +43,7 @@ mod controls;
 mod decomposition;
 mod findings;
 mod marks;
+mod warehouse;
 
 /// The Trends tab.
 pub const TAB: super::TabEntry = super::TabEntry {
@@ -235,7 +236,7 @@ pub fn TrendsTab() -> impl IntoView {
                     <p class="problem">"No column holds timestamps. Trends need one: if a column holds dates as text or numbers, change its type to timestamp in the Data tab."</p>
                 </section>
             }.into_any(),
-            (true, true) => view! { <TrendControls columns=columns/> <TrendResults/> }.into_any(),
+            (true, true) => view! { <TrendControls columns=columns/> <TrendResults/> <warehouse::WarehouseQuery/> }.into_any(),
         }}
     }
 }
