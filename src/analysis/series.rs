@@ -55,6 +55,43 @@ impl Granularity {
         Self::ALL.into_iter().find(|g| g.label() == label)
     }
 
+    /// Finer periods rank lower (`Auto` lowest).
+    fn rank(self) -> u8 {
+        match self {
+            Self::Auto => 0,
+            Self::Hour => 1,
+            Self::Day => 2,
+            Self::Week => 3,
+            Self::Month => 4,
+        }
+    }
+
+    /// The coarsest periods every time starts one of (in UTC: a date-only column, a cube's
+    /// `ts_bucket`); `None` when the times are not all whole hours. Buckets finer than this would
+    /// be empty between the times, so a series is never finer.
+    pub fn grain_of(times: impl IntoIterator<Item = i64>) -> Option<Granularity> {
+        let (mut day, mut week, mut month, mut any) = (true, true, true, false);
+        for t in times {
+            if t.rem_euclid(HOUR_MS) != 0 {
+                return None;
+            }
+            any = true;
+            day &= t.rem_euclid(DAY_MS) == 0;
+            if day {
+                let days = t.div_euclid(DAY_MS);
+                // Day 0 (1970-01-01) was a Thursday.
+                week &= (days + 3).rem_euclid(7) == 0;
+                month &= civil_from_days(days).2 == 1;
+            }
+        }
+        any.then_some(match (day, week, month) {
+            (false, _, _) => Self::Hour,
+            (true, _, true) => Self::Month,
+            (true, true, false) => Self::Week,
+            (true, false, false) => Self::Day,
+        })
+    }
+
     /// The natural seasonal cycles at this granularity (periods per cycle).
     pub fn natural_periods(self) -> &'static [usize] {
         match self {
@@ -779,7 +816,11 @@ pub async fn build_series_in_steps(table: &Table, rows: &[u32], weights: Weights
     });
     drop(sorted);
 
-    let granularity = params.granularity.resolve(last - first);
+    // Never finer than the times themselves (whole days: no hourly buckets empty between them).
+    let granularity = match (params.granularity.resolve(last - first), Granularity::grain_of(timed.iter().map(|&(_, t)| t))) {
+        (chosen, Some(grain)) if grain.rank() > chosen.rank() => grain,
+        (chosen, _) => chosen,
+    };
     // Hours are counted as they pass from the first local hour; other buckets are keys of the
     // local calendar.
     let first_key = bucket_key(granularity, zone.local_ms(first));
@@ -1125,6 +1166,22 @@ mod tests {
     }
 
     #[test]
+    fn never_finer_than_the_times() {
+        let granularity = |csv: &str, chosen: Granularity| build_series(&table(csv), &all(&table(csv)), &params(Metric::Count, chosen)).unwrap().granularity;
+        // Dates only, over two days: not hours (Auto's choice for so short a span).
+        let dates = "t\n2026-01-05\n2026-01-06\n2026-01-06\n";
+        assert_eq!(granularity(dates, Granularity::Auto), Granularity::Day);
+        assert_eq!(granularity(dates, Granularity::Hour), Granularity::Day);
+        assert_eq!(granularity(dates, Granularity::Month), Granularity::Month);
+        // A weekly cube (Mondays), a monthly one (the 1st), and times of day.
+        assert_eq!(granularity("t\n2026-01-05\n2026-01-12\n2026-02-02\n", Granularity::Day), Granularity::Week);
+        assert_eq!(granularity("t\n2026-01-01\n2026-02-01\n2026-03-01\n", Granularity::Week), Granularity::Month);
+        assert_eq!(granularity("t\n2026-01-05T13:00:00Z\n2026-01-06\n", Granularity::Auto), Granularity::Hour);
+        assert_eq!(Granularity::grain_of([0, 90_000]), None);
+        assert_eq!(Granularity::grain_of([]), None);
+    }
+
+    #[test]
     fn weeks_start_monday_and_months_are_calendar_months() {
         // 2026-01-04 is a Sunday, 2026-01-05 a Monday.
         let t = table("t\n2026-01-04T12:00:00Z\n2026-01-05T00:00:00Z\n2026-03-31T23:00:00Z\n");
@@ -1225,7 +1282,7 @@ mod tests {
         p.time_column = "nope".into();
         assert!(matches!(build_series(&t, &rows, &p), Err(SeriesError::UnknownColumn(_))));
         assert!(matches!(build_series(&t, &[], &params(Metric::Count, Granularity::Day)), Err(SeriesError::NoTimes(_))));
-        let wide = table("t\n2000-01-01\n2026-01-01\n");
+        let wide = table("t\n2000-01-01T01:00:00Z\n2026-01-01\n");
         let err = build_series(&wide, &all(&wide), &params(Metric::Count, Granularity::Hour)).unwrap_err();
         assert!(matches!(err, SeriesError::TooManyBuckets { .. }), "{err}");
     }

@@ -11,7 +11,9 @@
 //!   `(other)` (stated in the query). NULL is a missing value in the finest rows, "rolled up"
 //!   in the others: `grouping_id` says which.
 //! * `grouping_id`: `Σ GROUPING(dim_i)·2^(k−1−i)`: 0 for the finest rows (every dimension), 2^k − 1
-//!   for the period's total. Only the finest rows are analysed; the totals check them.
+//!   for the period's total, between them each dimension alone and each pair of dimensions (pairs
+//!   when there are at most [`MAX_PAIRED`] dimensions), see [`grouping_sets`]. Only the finest
+//!   rows are analysed; every rolled-up row is checked against them on load.
 //! * `events`: the events of the cell (the weight of its row).
 //! * `measure_j`: per event, `SUM(x)/events`, so that the weighted sum gives back `SUM(x)`
 //!   exactly, and ratios of two measures stay exact.
@@ -37,6 +39,32 @@ pub const GROUPING_ID: &str = "grouping_id";
 pub const OTHER: &str = "(other)";
 /// Values kept per dimension by default.
 pub const DEFAULT_TOP: usize = 1_000;
+/// Most dimensions whose pairs a cube holds (8 make 28 pairs; beyond, the sets would outgrow the
+/// finest rows many times over).
+pub const MAX_PAIRED: usize = 8;
+
+/// The sets of dimensions (by position) a cube of `k` dimensions holds per period, each once: all
+/// of them (the finest rows), each alone, each pair (up to [`MAX_PAIRED`] dimensions), none (the
+/// total).
+pub fn grouping_sets(k: usize) -> Vec<Vec<usize>> {
+    let mut sets = vec![(0..k).collect::<Vec<usize>>()];
+    sets.extend((0..k).map(|i| vec![i]));
+    if k <= MAX_PAIRED {
+        sets.extend((0..k).flat_map(|i| (i + 1..k).map(move |j| vec![i, j])));
+    }
+    sets.push(Vec::new());
+    let mut seen = rustc_hash::FxHashSet::default();
+    sets.retain(|set| seen.insert(set.clone()));
+    sets
+}
+
+/// A cube row's cell: its period, grouping id and dimension values (None: missing or rolled up).
+type CellKey = (i64, u64, Vec<Option<String>>);
+
+/// The grouping id of a set of `k` dimensions: bit `k − 1 − i` for each dimension `i` rolled up.
+pub fn grouping_id(set: &[usize], k: usize) -> u64 {
+    (0..k).filter(|i| !set.contains(i)).map(|i| 1u64 << (k - 1 - i).min(63)).sum()
+}
 
 /// What the cube aggregates: the view's time, dimensions, measures and filter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,8 +96,8 @@ pub enum CubeError {
     Filter(String),
     #[error("the cube's {column} is {value} in row {row}{more}: {why}")]
     BadRow { column: String, row: usize, value: String, more: String, why: String },
-    #[error("the cube's total for {bucket} (row {row}) is {total} {what}, but its finest rows add up to {parts}: the rolled-up rows disagree with their parts")]
-    Disagree { bucket: String, row: usize, what: String, total: String, parts: String },
+    #[error("the cube's row {row} ({cell}) is {total} {what}, but its finest rows add up to {parts}: the rolled-up rows disagree with their parts")]
+    Disagree { cell: String, row: usize, what: String, total: String, parts: String },
 }
 
 impl CubeSpec {
@@ -117,7 +145,7 @@ pub fn bucket_start(granularity: Granularity, local_ms: i64) -> i64 {
 }
 
 /// The cube of `rows` (each standing for its weight) as CSV in the contract's shape, rows in
-/// the order of their period, then finest before total, then dimension values: the reference a
+/// the order of their period, then grouping id (finest first, total last), then dimension values: the reference a
 /// warehouse's cube is compared with, and what a file too large to hold becomes.
 pub fn aggregate_csv(table: &Table, rows: &[u32], weights: Weights<'_>, spec: &CubeSpec) -> Result<String, CubeError> {
     let zone = spec.zone()?;
@@ -158,7 +186,6 @@ pub fn aggregate_csv(table: &Table, rows: &[u32], weights: Weights<'_>, spec: &C
     type Cell = (f64, Vec<Option<f64>>);
     type Key = (i64, Vec<Option<String>>);
     let mut cells: FxHashMap<Key, Cell> = FxHashMap::default();
-    let mut totals: FxHashMap<i64, Cell> = FxHashMap::default();
     for &row in &rows {
         let Some(&t) = ms.get(row as usize) else { continue };
         let bucket = bucket_start(spec.granularity, zone.local_ms(t));
@@ -168,17 +195,31 @@ pub fn aggregate_csv(table: &Table, rows: &[u32], weights: Weights<'_>, spec: &C
             .map(|(column, keep)| text(column, row).map(|v| if keep.contains(&v) { v } else { OTHER.to_string() }))
             .collect();
         let weight = weights.of(row);
-        for cell in [cells.entry((bucket, key)).or_insert_with(|| (0.0, vec![None; measures.len()])), totals.entry(bucket).or_insert_with(|| (0.0, vec![None; measures.len()]))] {
-            cell.0 += weight;
-            for (sum, column) in cell.1.iter_mut().zip(&measures) {
-                if let Some(x) = column.numeric(row as usize) {
-                    *sum.get_or_insert(0.0) += x * weight;
+        let cell = cells.entry((bucket, key)).or_insert_with(|| (0.0, vec![None; measures.len()]));
+        cell.0 += weight;
+        for (sum, column) in cell.1.iter_mut().zip(&measures) {
+            if let Some(x) = column.numeric(row as usize) {
+                *sum.get_or_insert(0.0) += x * weight;
+            }
+        }
+    }
+    // Every grouping set, summed from the finest cells: (bucket, grouping id, values with the
+    // rolled-up dimensions as None).
+    let k = dims.len();
+    let sets: Vec<(u64, Vec<bool>)> = grouping_sets(k).into_iter().map(|set| (grouping_id(&set, k), (0..k).map(|i| set.contains(&i)).collect())).collect();
+    let mut rolled: std::collections::BTreeMap<CellKey, Cell> = std::collections::BTreeMap::new();
+    for ((bucket, values), cell) in &cells {
+        for (gid, kept) in &sets {
+            let masked = values.iter().zip(kept).map(|(v, &keep)| if keep { v.clone() } else { None }).collect();
+            let into = rolled.entry((*bucket, *gid, masked)).or_insert_with(|| (0.0, vec![None; measures.len()]));
+            into.0 += cell.0;
+            for (sum, part) in into.1.iter_mut().zip(&cell.1) {
+                if let Some(part) = part {
+                    *sum.get_or_insert(0.0) += part;
                 }
             }
         }
     }
-    let mut finest: Vec<(Key, Cell)> = cells.into_iter().collect();
-    finest.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = csv::Writer::from_writer(Vec::new());
     let header: Vec<&str> = std::iter::once(TS_BUCKET).chain(spec.dimensions.iter().map(String::as_str)).chain([GROUPING_ID, EVENTS]).chain(spec.measures.iter().map(String::as_str)).collect();
     let write = |out: &mut csv::Writer<Vec<u8>>, bucket: i64, values: &[Option<String>], gid: u64, cell: &Cell| {
@@ -196,19 +237,8 @@ pub fn aggregate_csv(table: &Table, rows: &[u32], weights: Weights<'_>, spec: &C
     };
     let csv_error = |e: csv::Error| CubeError::Choose(format!("the cube could not be written: {e}"));
     out.write_record(&header).map_err(csv_error)?;
-    let all_rolled_up = (1u64 << dims.len().min(63)) - 1;
-    let mut buckets: Vec<i64> = totals.keys().copied().collect();
-    buckets.sort_unstable();
-    let mut at = 0;
-    let none: Vec<Option<String>> = vec![None; dims.len()];
-    for bucket in buckets {
-        while let Some(((b, values), cell)) = finest.get(at).filter(|((b, _), _)| *b == bucket) {
-            write(&mut out, *b, values, 0, cell).map_err(csv_error)?;
-            at += 1;
-        }
-        if let Some(cell) = totals.get(&bucket) {
-            write(&mut out, bucket, &none, all_rolled_up, cell).map_err(csv_error)?;
-        }
+    for ((bucket, gid, values), cell) in &rolled {
+        write(&mut out, *bucket, values, *gid, cell).map_err(csv_error)?;
     }
     let bytes = out.into_inner().map_err(|e| CubeError::Choose(format!("the cube could not be written: {e}")))?;
     String::from_utf8(bytes).map_err(|e| CubeError::Choose(e.to_string()))
@@ -252,13 +282,14 @@ pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
             }
         }
     }
-    // Dimensions are NULL in the rolled-up rows, measures are not: a dimension whose values
-    // read as numbers (an app version) is still a dimension, read as text as the query wrote it.
-    // Without rolled-up rows, text columns are the dimensions.
+    // Dimensions are NULL in the period totals (the rows of the highest grouping id), measures
+    // are not: a dimension whose values read as numbers (an app version) is still a dimension,
+    // read as text as the query wrote it. Without rolled-up rows, text columns are the dimensions.
     let known = [TS_BUCKET, GROUPING_ID, EVENTS];
     let is_dimension: Vec<bool> = {
         let gid = table.column(GROUPING_ID);
-        let rolled: Vec<usize> = (0..table.n_rows).filter(|&r| gid.and_then(|g| g.numeric(r)).is_some_and(|g| g != 0.0)).collect();
+        let highest = (0..table.n_rows).filter_map(|r| gid.and_then(|g| g.numeric(r))).fold(0.0, f64::max);
+        let rolled: Vec<usize> = (0..table.n_rows).filter(|&r| highest > 0.0 && gid.and_then(|g| g.numeric(r)) == Some(highest)).collect();
         table
             .columns
             .iter()
@@ -308,39 +339,59 @@ pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
         };
         return Err(CubeError::BadRow { column: EVENTS.into(), row: row + 1, value: value.clone(), more, why: (*why).to_string() });
     }
-    // Totals against their parts: events exactly, measures·events to 1e-9.
-    let all_rolled_up = (1i64 << dimensions.len().min(62)) - 1;
-    let mut parts: FxHashMap<i64, (f64, Vec<f64>)> = FxHashMap::default();
-    let mut total_rows: Vec<(usize, i64)> = Vec::new();
+    // Every rolled-up row against the finest rows it sums: events exactly, measures·events to
+    // 1e-9. A row's grouping id says which dimensions it keeps.
+    let k = dimensions.len();
+    let all_rolled_up = (1u64 << k.min(63)) - 1;
+    if let Some(row) = (0..table.n_rows).find(|&r| gid.numeric(r).is_some_and(|g| g < 0.0 || g > all_rolled_up as f64)) {
+        let value = gid.numeric(row).map(format_float).unwrap_or_default();
+        return Err(CubeError::BadRow { column: GROUPING_ID.into(), row: row + 1, value, more: String::new(), why: format!("with {k} dimensions a grouping id is 0 … {all_rolled_up}") });
+    }
+    let dims: Vec<&crate::data::table::Column> = dimensions.iter().filter_map(|d| table.column(d)).collect();
+    let measure_columns: Vec<&crate::data::table::Column> = measures.iter().filter_map(|m| table.column(m)).collect();
     let ColumnData::Timestamp { ms, .. } = &ts.data else { return Ok(None) };
-    for row in 0..table.n_rows {
-        let (Some(g), Some(&bucket), Some(e)) = (gid.numeric(row), ms.get(row), events.numeric(row)) else { continue };
-        if g == 0.0 {
-            let cell = parts.entry(bucket).or_insert_with(|| (0.0, vec![0.0; measures.len()]));
+    let kept = |g: u64| -> Vec<bool> { (0..k).map(|i| g & (1u64 << (k - 1 - i).min(63)) == 0).collect() };
+    let key = |row: usize, g: u64| -> CellKey {
+        let values = dims.iter().zip(kept(g)).map(|(c, keep)| if keep { Some(c.value(row)).filter(|v| *v != Value::Missing).map(|v| v.display()) } else { None }).collect();
+        (ms.get(row).copied().unwrap_or(0), g, values)
+    };
+    let gid_of = |row: usize| gid.numeric(row).map(|g| g as u64);
+    let mut rolled_ids: Vec<u64> = (0..table.n_rows).filter_map(gid_of).filter(|&g| g != 0).collect();
+    rolled_ids.sort_unstable();
+    rolled_ids.dedup();
+    let mut parts: FxHashMap<CellKey, (f64, Vec<f64>)> = FxHashMap::default();
+    for row in (0..table.n_rows).filter(|&r| gid_of(r) == Some(0)) {
+        let e = events.numeric(row).unwrap_or(0.0);
+        for &g in &rolled_ids {
+            let cell = parts.entry(key(row, g)).or_insert_with(|| (0.0, vec![0.0; measures.len()]));
             cell.0 += e;
-            for (sum, name) in cell.1.iter_mut().zip(&measures) {
-                *sum += table.column(name).and_then(|c| c.numeric(row)).unwrap_or(0.0) * e;
+            for (sum, column) in cell.1.iter_mut().zip(&measure_columns) {
+                *sum += column.numeric(row).unwrap_or(0.0) * e;
             }
-        } else if g == all_rolled_up as f64 {
-            total_rows.push((row, bucket));
         }
     }
-    for (row, bucket) in total_rows {
-        let (part_events, part_sums) = parts.get(&bucket).cloned().unwrap_or((0.0, vec![0.0; measures.len()]));
+    for row in (0..table.n_rows).filter(|&r| gid_of(r).is_some_and(|g| g != 0)) {
+        let Some(g) = gid_of(row) else { continue };
+        let key = key(row, g);
+        let (part_events, part_sums) = parts.get(&key).cloned().unwrap_or((0.0, vec![0.0; measures.len()]));
         let total = events.numeric(row).unwrap_or(0.0);
-        let bucket_text = format_iso_ms(bucket);
+        let described: Vec<String> = dimensions.iter().zip(&key.2).zip(kept(g)).filter(|(_, keep)| *keep).map(|((d, v), _)| format!("{d} = {}", v.as_deref().unwrap_or("(missing)"))).collect();
+        let cell = match described.is_empty() {
+            true => format!("the total of {}", format_iso_ms(key.0)),
+            false => format!("{}, {}", format_iso_ms(key.0), described.join(", ")),
+        };
         if total != part_events {
-            return Err(CubeError::Disagree { bucket: bucket_text, row: row + 1, what: "events".into(), total: format_float(total), parts: format_float(part_events) });
+            return Err(CubeError::Disagree { cell, row: row + 1, what: "events".into(), total: format_float(total), parts: format_float(part_events) });
         }
-        for (name, part) in measures.iter().zip(part_sums) {
-            let sum = table.column(name).and_then(|c| c.numeric(row)).unwrap_or(0.0) * total;
+        for ((name, column), part) in measures.iter().zip(&measure_columns).zip(part_sums) {
+            let sum = column.numeric(row).unwrap_or(0.0) * total;
             if (sum - part).abs() > 1e-9 * sum.abs().max(part.abs()).max(1.0) {
-                return Err(CubeError::Disagree { bucket: bucket_text, row: row + 1, what: format!("in the sum of {name}"), total: format_float(sum), parts: format_float(part) });
+                return Err(CubeError::Disagree { cell, row: row + 1, what: format!("in the sum of {name}"), total: format_float(sum), parts: format_float(part) });
             }
         }
     }
     let notice = format!(
-        "This is a Vigil cube: each row stands for its “{EVENTS}”, and only the finest rows ({GROUPING_ID} = 0) are analysed (the period totals were checked against them). Counts, sums, rates and ratios are exact; means, medians and p95 of a measure are over cells, not events, and distinct counts only count the values of a dimension."
+        "This is a Vigil cube: each row stands for its “{EVENTS}”, and only the finest rows ({GROUPING_ID} = 0) are analysed (every rolled-up row was checked against them). Counts, sums, rates and ratios are exact; means, medians and p95 of a measure are over cells, not events, and distinct counts only count the values of a dimension."
     );
     Ok(Some(CubeInfo {
         finest: Clause::InSet { column: GROUPING_ID.into(), values: vec!["0".into()], negate: false },

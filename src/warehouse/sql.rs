@@ -258,11 +258,14 @@ pub fn cube_sql(spec: &CubeSpec, dialect: Dialect, source: &str, table: Option<&
     outer.push(format!("{grouping_id} AS {}", id(GROUPING_ID)));
     outer.push(format!("SUM(vigil_w) AS {}", id(EVENTS)));
     outer.extend(spec.measures.iter().map(|m| format!("SUM({m} * vigil_w) / SUM(vigil_w) AS {m}", m = id(m))));
-    let keys: Vec<String> = std::iter::once(id(TS_BUCKET)).chain(spec.dimensions.iter().map(|d| id(d))).collect();
-    let group_by = if k == 0 { format!("GROUP BY {}", id(TS_BUCKET)) } else { format!("GROUP BY GROUPING SETS (({}), ({}))", keys.join(", "), id(TS_BUCKET)) };
+    let sets: Vec<String> = super::grouping_sets(k)
+        .iter()
+        .map(|set| format!("({})", std::iter::once(id(TS_BUCKET)).chain(set.iter().filter_map(|&i| spec.dimensions.get(i)).map(|d| id(d))).collect::<Vec<_>>().join(", ")))
+        .collect();
+    let group_by = if k == 0 { format!("GROUP BY {}", id(TS_BUCKET)) } else { format!("GROUP BY GROUPING SETS (\n  {}\n)", sets.join(",\n  ")) };
     let order: Vec<String> = [id(TS_BUCKET), id(GROUPING_ID)].into_iter().chain(spec.dimensions.iter().map(|d| id(d))).collect();
     let sql = format!(
-        "-- Vigil cube: {granularity} periods of {time}{zone}; {k} dimension(s), top {top} values each (the rest are '{OTHER}'); {m} measure(s) per event.\n-- Load the result into Vigil: it is recognised as a cube.\nWITH {ctes}\nSELECT\n  {outer}\nFROM folded\n{group_by}\nORDER BY {order}\n",
+        "-- Vigil cube: {granularity} periods of {time}{zone}; {k} dimension(s), top {top} values each (the rest are '{OTHER}'); {m} measure(s) per event.\n-- Rows per period: every dimension (grouping_id 0), {rolled}, and the total.\n-- Load the result into Vigil: it is recognised as a cube.\nWITH {ctes}\nSELECT\n  {outer}\nFROM folded\n{group_by}\nORDER BY {order}\n",
         granularity = spec.granularity.label().to_lowercase(),
         time = spec.time,
         zone = match (&spec.time_zone, spec.utc_offset_minutes) {
@@ -272,6 +275,7 @@ pub fn cube_sql(spec: &CubeSpec, dialect: Dialect, source: &str, table: Option<&
         },
         top = spec.top,
         m = spec.measures.len(),
+        rolled = if k <= super::MAX_PAIRED { "each dimension alone and each pair".to_string() } else { format!("each dimension alone (pairs only up to {} dimensions)", super::MAX_PAIRED) },
         ctes = ctes.join(",\n"),
         outer = outer.join(",\n  "),
         order = order.join(", "),

@@ -40,9 +40,17 @@ fn the_view_becomes_a_cube_of_its_dimensions_and_measures() {
 2026-03-02 00:00:00,(other),false,0,1,4\n\
 2026-03-02 00:00:00,BR,(other),0,1,10\n\
 2026-03-02 00:00:00,BR,false,0,1,\n\
+2026-03-02 00:00:00,(other),,1,1,4\n\
+2026-03-02 00:00:00,BR,,1,2,5\n\
+2026-03-02 00:00:00,,(other),2,1,10\n\
+2026-03-02 00:00:00,,false,2,2,2\n\
 2026-03-02 00:00:00,,,3,3,4.666666666666667\n\
 2026-03-03 00:00:00,,false,0,1,6\n\
 2026-03-03 00:00:00,(other),(other),0,1,2\n\
+2026-03-03 00:00:00,,,1,1,6\n\
+2026-03-03 00:00:00,(other),,1,1,2\n\
+2026-03-03 00:00:00,,(other),2,1,2\n\
+2026-03-03 00:00:00,,false,2,1,6\n\
 2026-03-03 00:00:00,,,3,2,4\n"
     );
     // Three hours east, the 23:30 row moves to the next day.
@@ -71,6 +79,12 @@ fn a_cube_is_recognised_and_checked() {
     assert!(e.contains("row 3") && e.contains("is 6 events") && e.contains("add up to 5"), "{e}");
     let e = bad("ts_bucket,country,grouping_id,events,views\n2026-03-02,BR,0,2,1\n2026-03-02,,1,2,2\n");
     assert!(e.contains("sum of views"), "{e}");
+    // A single dimension's row against its finest rows, named by its cell.
+    let head2 = "ts_bucket,country,spam,grouping_id,events\n";
+    let e = bad(&format!("{head2}2026-03-02,BR,true,0,2\n2026-03-02,BR,false,0,3\n2026-03-02,BR,,1,4\n2026-03-02,,,3,5\n"));
+    assert!(e.contains("row 3 (2026-03-02T00:00:00Z, country = BR) is 4 events") && e.contains("add up to 5"), "{e}");
+    let e = bad(&format!("{head2}2026-03-02,BR,true,0,2\n2026-03-02,,,7,2\n"));
+    assert!(e.contains("grouping_id is 7 in row 2") && e.contains("0 … 3"), "{e}");
     let e = bad(&format!("{head}2026-03-02,BR,0,2\n,US,0,3\n"));
     assert!(e.contains("ts_bucket is missing in row 2"), "{e}");
 
@@ -90,7 +104,7 @@ fn every_dialect_writes_its_own_time_quoting_and_strings() {
     let spark = sql(&s, Dialect::Spark);
     assert!(spark.contains("DATE_TRUNC('DAY', `at` + INTERVAL 330 MINUTES)"), "{spark}");
     assert!(spark.contains("'O\\'Hara'") && spark.contains("instr(lower(CAST(`country` AS STRING)), 'b') > 0"), "{spark}");
-    assert!(spark.contains("GROUP BY GROUPING SETS ((`ts_bucket`, `country`, `spam`), (`ts_bucket`))"), "{spark}");
+    assert!(spark.contains("GROUP BY GROUPING SETS (\n  (`ts_bucket`, `country`, `spam`),\n  (`ts_bucket`, `country`),\n  (`ts_bucket`, `spam`),\n  (`ts_bucket`)\n)"), "{spark}");
     assert!(spark.contains("GROUPING(`country`) * 2 + GROUPING(`spam`) * 1 AS `grouping_id`"), "{spark}");
     let duck = sql(&s, Dialect::DuckDb);
     assert!(duck.contains("date_trunc('day', \"at\" + INTERVAL (330) MINUTE)") && duck.contains("'O''Hara'"), "{duck}");
@@ -105,4 +119,19 @@ fn every_dialect_writes_its_own_time_quoting_and_strings() {
     assert!(sample.sql.contains("rand(7)") && sample.sql.contains("vigil_w0 / vigil_p AS vigil_weight"), "{}", sample.sql);
     assert_eq!(Dialect::from_name("Presto"), Some(Dialect::Trino));
     assert_eq!(Dialect::from_name("oracle"), None);
+}
+
+#[test]
+fn a_cube_holds_each_dimension_each_pair_and_the_total_once() {
+    assert_eq!(grouping_sets(0), [Vec::<usize>::new()]);
+    assert_eq!(grouping_sets(2), [vec![0, 1], vec![0], vec![1], vec![]]);
+    assert_eq!(grouping_sets(3).len(), 1 + 3 + 3 + 1);
+    assert_eq!(grouping_sets(MAX_PAIRED + 1).len(), 1 + MAX_PAIRED + 1 + 1);
+    assert_eq!((grouping_id(&[0, 1, 2], 3), grouping_id(&[0], 3), grouping_id(&[1, 2], 3), grouping_id(&[], 3)), (0, 3, 4, 7));
+    // Without dimensions the period's one row is both the finest and the total (written once).
+    let t = table(EVENTS_CSV);
+    let mut s = spec(&t, 10, 0);
+    (s.dimensions, s.measures) = (Vec::new(), Vec::new());
+    let rows: Vec<u32> = (0..t.n_rows as u32).collect();
+    assert_eq!(aggregate_csv(&t, &rows, Weights::ONE, &s).unwrap(), "ts_bucket,grouping_id,events\n2026-03-02 00:00:00,0,3\n2026-03-03 00:00:00,0,2\n");
 }

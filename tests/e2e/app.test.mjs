@@ -1361,6 +1361,11 @@ describe('the vigil command', () => {
     assert.equal(cube.values.length, raw.values.length);
     cube.values.forEach((v, i) => assert.ok(Math.abs(v - raw.values[i]) <= 1e-9 * Math.max(1, Math.abs(v)), `day ${i}: ${v} vs ${raw.values[i]}`));
     assert.deepEqual(cube.starts_iso, raw.starts_iso);
+    // Hours would be empty between the cube's days: the trend stays by day, and says why.
+    await page.selectOption('[data-testid="trend-granularity"]', 'hour');
+    await page.waitForFunction(() => /Every time is the start of a day .*hours would be empty between them, so the trend is by day\./.test(document.querySelector('[data-testid="trend-notes"]')?.textContent ?? ''));
+    assert.equal(await text(page, 'trend-title'), 'Events per day (UTC)');
+    await page.selectOption('[data-testid="trend-granularity"]', 'day');
 
     // One row each again: the counts are the cube's rows, fewer than its events.
     await page.selectOption('[data-testid="weight-select"]', '');

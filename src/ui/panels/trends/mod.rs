@@ -283,6 +283,10 @@ fn TrendReportView(report: Arc<TrendReport>, pending: bool) -> impl IntoView {
     if series.missing_metric > 0 && !matches!(settings.metric, MetricKind::Count | MetricKind::Rate) {
         notes.push(format!("{} rows have no value to measure.", format_count(series.missing_metric)));
     }
+    if settings.granularity != Granularity::Auto && settings.granularity != series.granularity {
+        let (chosen, used) = (period_name(settings.granularity), period_name(series.granularity));
+        notes.push(format!("Every time is the start of a {used} (a cube's periods, or dates without a time): {chosen}s would be empty between them, so the trend is by {used}."));
+    }
     let (first, end) = series.complete;
     if first > 0 {
         notes.push(format!("The first {} ({}) is only partly covered by the data: shown hollow, not modelled.", period_name(series.granularity), series.format_start(series.starts_ms[0])));
