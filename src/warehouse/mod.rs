@@ -63,7 +63,8 @@ type CellKey = (i64, u64, Vec<Option<String>>);
 
 /// The grouping id of a set of `k` dimensions: bit `k − 1 − i` for each dimension `i` rolled up.
 pub fn grouping_id(set: &[usize], k: usize) -> u64 {
-    (0..k).filter(|i| !set.contains(i)).map(|i| 1u64 << (k - 1 - i).min(63)).sum()
+    // Or-ed, not summed: past 64 dimensions the high bits coincide instead of overflowing.
+    (0..k).filter(|i| !set.contains(i)).fold(0, |id, i| id | 1u64 << (k - 1 - i).min(63))
 }
 
 /// What the cube aggregates: the view's time, dimensions, measures and filter.
