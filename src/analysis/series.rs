@@ -25,7 +25,8 @@ pub const OTHER: &str = "(other)";
 /// Label of the group of rows with no value in the split column.
 pub const MISSING_GROUP: &str = "(missing)";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Declared finest first (`Auto` before all): the order compares coarseness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Granularity {
     /// Chosen from the span: hours up to 3 days, days up to 400 days, weeks up to 5 years,
     /// months beyond.
@@ -53,17 +54,6 @@ impl Granularity {
 
     pub fn from_label(label: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|g| g.label() == label)
-    }
-
-    /// Finer periods rank lower (`Auto` lowest).
-    fn rank(self) -> u8 {
-        match self {
-            Self::Auto => 0,
-            Self::Hour => 1,
-            Self::Day => 2,
-            Self::Week => 3,
-            Self::Month => 4,
-        }
     }
 
     /// The coarsest periods every time starts one of (in UTC: a date-only column, a cube's
@@ -273,38 +263,6 @@ impl Zone {
         }
     }
 
-    /// The wall-clock time (as milliseconds of a UTC calendar) at UTC instant `utc_ms`.
-    pub fn local_ms(self, utc_ms: i64) -> i64 {
-        match self {
-            Zone::Fixed(minutes) => utc_ms + i64::from(minutes) * 60_000,
-            Zone::Named(tz) => {
-                use chrono::{Offset, TimeZone};
-                let Some(at) = chrono::DateTime::from_timestamp_millis(utc_ms) else { return utc_ms };
-                utc_ms + i64::from(tz.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc()) * 1000
-            }
-        }
-    }
-
-    /// The UTC instant of wall-clock time `local_ms`: the earlier of two when clocks go back,
-    /// the end of the jump when the time does not exist (clocks go forward).
-    pub fn utc_ms(self, local_ms: i64) -> i64 {
-        match self {
-            Zone::Fixed(minutes) => local_ms - i64::from(minutes) * 60_000,
-            Zone::Named(tz) => {
-                use chrono::TimeZone;
-                // Transitions fall on whole quarter hours: the first valid quarter is the jump's end.
-                for quarter in 0..=8 {
-                    let wall = local_ms + quarter * 15 * 60_000;
-                    let Some(at) = chrono::DateTime::from_timestamp_millis(wall) else { break };
-                    if let Some(found) = tz.from_local_datetime(&at.naive_utc()).earliest() {
-                        return found.timestamp_millis();
-                    }
-                }
-                local_ms
-            }
-        }
-    }
-
     /// "UTC", "UTC+05:30", "Europe/Berlin".
     pub fn label(self) -> String {
         match self {
@@ -357,10 +315,32 @@ pub trait WallClock {
 
 impl WallClock for Zone {
     fn local_ms(&self, utc_ms: i64) -> i64 {
-        Zone::local_ms(*self, utc_ms)
+        match *self {
+            Zone::Fixed(minutes) => utc_ms + i64::from(minutes) * 60_000,
+            Zone::Named(tz) => {
+                use chrono::{Offset, TimeZone};
+                let Some(at) = chrono::DateTime::from_timestamp_millis(utc_ms) else { return utc_ms };
+                utc_ms + i64::from(tz.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc()) * 1000
+            }
+        }
     }
+
     fn utc_ms(&self, local_ms: i64) -> i64 {
-        Zone::utc_ms(*self, local_ms)
+        match *self {
+            Zone::Fixed(minutes) => local_ms - i64::from(minutes) * 60_000,
+            Zone::Named(tz) => {
+                use chrono::TimeZone;
+                // Transitions fall on whole quarter hours: the first valid quarter is the jump's end.
+                for quarter in 0..=8 {
+                    let wall = local_ms + quarter * 15 * 60_000;
+                    let Some(at) = chrono::DateTime::from_timestamp_millis(wall) else { break };
+                    if let Some(found) = tz.from_local_datetime(&at.naive_utc()).earliest() {
+                        return found.timestamp_millis();
+                    }
+                }
+                local_ms
+            }
+        }
     }
 }
 
@@ -818,7 +798,7 @@ pub async fn build_series_in_steps(table: &Table, rows: &[u32], weights: Weights
 
     // Never finer than the times themselves (whole days: no hourly buckets empty between them).
     let granularity = match (params.granularity.resolve(last - first), Granularity::grain_of(timed.iter().map(|&(_, t)| t))) {
-        (chosen, Some(grain)) if grain.rank() > chosen.rank() => grain,
+        (chosen, Some(grain)) if grain > chosen => grain,
         (chosen, _) => chosen,
     };
     // Hours are counted as they pass from the first local hour; other buckets are keys of the

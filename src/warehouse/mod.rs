@@ -27,7 +27,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::contract::Weights;
-use crate::analysis::series::{Granularity, Zone};
+use crate::analysis::series::{Granularity, WallClock, Zone};
 use crate::data::filter::{evaluate_filter, Clause, Filter};
 use crate::data::table::{format_float, ColumnData, ColumnType, Table, Value};
 use crate::data::time::{civil_from_days, days_from_civil, format_iso_ms, DAY_MS, HOUR_MS};
