@@ -58,7 +58,16 @@ pub struct Envelope {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Request {
-    Load { source: DataSource, options: LoadOptions },
+    /// With `cube`, the file is streamed into a cube and a sample instead of loaded whole (see
+    /// [`crate::warehouse::stream`]): for a file larger than the tab can hold.
+    Load {
+        source: DataSource,
+        options: LoadOptions,
+        #[serde(default)]
+        cube: Option<crate::warehouse::stream::StreamSettings>,
+    },
+    /// The streamed file's sample as CSV (answered with `StreamSample`).
+    StreamSample,
     /// Stop request `id` if it is still running (loads stop at the next chunk).
     Cancel { id: u64 },
     /// Display text of rows `start .. start + count` of the current view (filtered, sorted).
@@ -126,7 +135,15 @@ pub enum Response {
     Progress(Progress),
     Loaded { id: u64, summary: TableSummary },
     /// The load failed; the previously loaded table (if any) is still there.
-    LoadFailed { id: u64, message: String },
+    /// `too_large`: the memory guard refused the file; it can be streamed into a cube instead.
+    LoadFailed {
+        id: u64,
+        message: String,
+        #[serde(default)]
+        too_large: bool,
+    },
+    /// The sample a streamed file kept, as CSV with its weights (`None`: no file was streamed).
+    StreamSample { id: u64, csv: Option<String> },
     Cancelled { id: u64 },
     /// Rows of the view: each with its 0-based row index in the table.
     Rows { id: u64, start: usize, rows: Vec<(usize, Vec<String>)> },
@@ -233,6 +250,9 @@ pub struct TableSummary {
     /// A column that looks like "each row is this many events", offered as the weight.
     #[serde(default)]
     pub proposed_weight: Option<String>,
+    /// The table is the cube of a streamed file, which kept a sample of this many rows.
+    #[serde(default)]
+    pub streamed_sample: Option<usize>,
 }
 
 impl TableSummary {
@@ -251,6 +271,7 @@ impl TableSummary {
             heap_bytes: report.table.heap_bytes(),
             cube: None,
             proposed_weight: None,
+            streamed_sample: None,
         }
     }
 
@@ -317,7 +338,7 @@ mod tests {
     fn requests_round_trip() {
         let envelope = Envelope {
             id: 3,
-            request: Request::Load { source: DataSource::Demo(DemoParams { rows: 10, seed: 1 }), options: LoadOptions::default() },
+            request: Request::Load { source: DataSource::Demo(DemoParams { rows: 10, seed: 1 }), options: LoadOptions::default(), cube: None },
         };
         assert_eq!(decode::<Envelope>(&encode(&envelope).unwrap()).unwrap(), envelope);
     }

@@ -157,6 +157,9 @@ pub struct ColumnBuilder {
     mismatches: Vec<Mismatch>,
     rows: usize,
     non_finite: usize,
+    /// Keeps its type when many cells do not fit (a batch of a streamed file, whose type was
+    /// inferred once for the whole file).
+    keep_type: bool,
 }
 
 impl ColumnBuilder {
@@ -169,7 +172,7 @@ impl ColumnBuilder {
             Inferred::Timestamp(_) => Storage::Timestamp { ms: Vec::new(), valid: Bitmap::default() },
             Inferred::Strings => Storage::Str(StrBuilder::new()),
         };
-        Self { storage, forced: None, may_promote: true, mismatches: Vec::new(), rows: 0, non_finite: 0 }
+        Self { storage, forced: None, may_promote: true, mismatches: Vec::new(), rows: 0, non_finite: 0, keep_type: false }
     }
 
     /// Makes room for the `rows` cells (and `text_bytes` of arena text) a column is expected
@@ -292,6 +295,26 @@ impl ColumnBuilder {
                 strings.switch_to_arena();
             }
         }
+    }
+
+    /// An empty builder of the same type and storage, that keeps its type: the next batch of a
+    /// streamed file. This one keeps its type too (a batch's column is never re-typed alone).
+    pub fn next_batch(&mut self) -> Self {
+        self.keep_type = true;
+        let storage = match &self.storage {
+            Storage::Int { .. } => Storage::Int { values: Vec::new(), valid: Bitmap::default() },
+            Storage::Float { .. } => Storage::Float { values: Vec::new(), valid: Bitmap::default() },
+            Storage::Bool { .. } => Storage::Bool { values: Bitmap::default(), valid: Bitmap::default() },
+            Storage::Timestamp { .. } => Storage::Timestamp { ms: Vec::new(), valid: Bitmap::default() },
+            Storage::Str(strings) => {
+                let mut fresh = StrBuilder::new();
+                if strings.arena.is_some() {
+                    fresh.switch_to_arena();
+                }
+                Storage::Str(fresh)
+            }
+        };
+        Self { storage, forced: self.forced, may_promote: self.may_promote, mismatches: Vec::new(), rows: 0, non_finite: 0, keep_type: true }
     }
 
     /// A builder for a type the user chose.
@@ -436,6 +459,7 @@ impl ColumnBuilder {
     pub fn finish(self, name: &str) -> Column {
         let cells = self.rows.max(1) as f64;
         let abandon = self.forced.is_none()
+            && !self.keep_type
             && !matches!(self.storage, Storage::Str(_))
             && self.mismatches.len() as f64 / cells > ABANDON_SHARE;
         let column = self.finish_as_is(name);

@@ -284,6 +284,15 @@ impl TableLoader {
         }
     }
 
+    /// The rows read since the last call, as a table, and room for the next ones: a file read in
+    /// batches (streamed into a cube) never holds more than one batch. `None` while the types
+    /// are still being inferred (the first rows are held until then) or when no row is new.
+    /// Columns keep the types inferred from the first rows; [`TableLoader::finish`] gives the
+    /// rows after the last batch.
+    pub fn take_rows(&mut self) -> Option<Table> {
+        self.body_mut().and_then(Body::take_rows)
+    }
+
     /// Memory the table being built holds so far.
     pub fn memory(&self) -> BuildMemory {
         let body = match &self.input {
@@ -626,6 +635,8 @@ struct Body {
     header: Option<Vec<String>>,
     phase: Phase,
     rows: usize,
+    /// Rows already handed out by [`Body::take_rows`].
+    taken: usize,
     rejected: Vec<RejectedRow>,
     rejected_total: u64,
     notices: Vec<String>,
@@ -652,6 +663,7 @@ impl Body {
             header: None,
             phase: Phase::Sampling { rows: Vec::new(), limit: SAMPLE_ROWS },
             rows: 0,
+            taken: 0,
             rejected: Vec::new(),
             rejected_total: 0,
             notices: Vec::new(),
@@ -927,6 +939,25 @@ impl Body {
         }
     }
 
+    fn take_rows(&mut self) -> Option<Table> {
+        let Phase::Building(builders) = &mut self.phase else { return None };
+        let names = self.header.as_ref()?;
+        let n_rows = self.rows - self.taken;
+        if n_rows == 0 {
+            return None;
+        }
+        let columns = builders
+            .iter_mut()
+            .zip(names)
+            .map(|(builder, name)| {
+                let next = builder.next_batch();
+                std::mem::replace(builder, next).finish(name)
+            })
+            .collect();
+        self.taken = self.rows;
+        Some(Table { columns, n_rows })
+    }
+
     fn memory(&self) -> BuildMemory {
         let mut memory = BuildMemory::default();
         if let Phase::Building(builders) = &self.phase {
@@ -973,7 +1004,7 @@ impl Body {
             notices.push(format!("{} rows were rejected; see Rejected rows", self.rejected_total));
         }
         Ok(LoadReport {
-            table: Table { columns, n_rows: self.rows },
+            table: Table { columns, n_rows: self.rows - self.taken },
             dialect: self.dialect,
             rejected: self.rejected,
             rejected_total: self.rejected_total,

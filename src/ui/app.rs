@@ -91,6 +91,11 @@ fn load_file(state: AppState, file: File) {
     client::load(state, DataSource::File { name }, Some(file));
 }
 
+fn stream_file(state: AppState, file: File) {
+    share::forget_pending(state);
+    client::load_as_cube(state, DataSource::File { name: file.name() }, Some(file));
+}
+
 fn install_drop_handlers(state: AppState, dragging: RwSignal<bool>) {
     let _ = window_event_listener(ev::dragover, move |event| {
         event.prevent_default();
@@ -124,6 +129,13 @@ fn SourceBar() -> impl IntoView {
         // Let the same file be chosen again.
         input.set_value("");
     };
+    let on_large_file = move |event: ev::Event| {
+        let Some(input) = event.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
+        if let Some(file) = first_file(input.files()) {
+            stream_file(state, file);
+        }
+        input.set_value("");
+    };
     let load_url = move || {
         let text = url.get_untracked().trim().to_string();
         if text.is_empty() {
@@ -138,6 +150,10 @@ fn SourceBar() -> impl IntoView {
             <label class="button primary" data-testid="open-file">
                 "Open file…"
                 <input type="file" accept=".csv,.tsv,.txt,.gz,text/csv,text/tab-separated-values" on:change=on_file/>
+            </label>
+            <label class="button" data-testid="open-large" title="Read a file of any size into a cube (counts by hour or day and dimension) plus a sample of its rows: trends, incidents and root cause on all of it">
+                "Large file as cube…"
+                <input type="file" accept=".csv,.tsv,.txt,.gz,text/csv,text/tab-separated-values" on:change=on_large_file/>
             </label>
             <form
                 class="url-form"
@@ -219,5 +235,17 @@ fn dismissible(message: RwSignal<Option<String>>, testid: &'static str) -> impl 
 #[component]
 fn ErrorBanner() -> impl IntoView {
     let state = expect_context::<AppState>();
-    view! { {dismissible(state.worker_notice, "worker-restarted")} {dismissible(state.error, "error-banner")} }
+    let offer = move || {
+        state.stream_offer.get().then(|| {
+            view! {
+                <div class="banner" data-testid="stream-offer">
+                    <span>"Or read it as a cube: counts by period and dimension plus a sample of its rows, for trends, incidents and root cause on the whole file."</span>
+                    <button class="button small primary" data-testid="stream-instead" on:click=move |_| client::stream_refused(state)>
+                        "Read as a cube"
+                    </button>
+                </div>
+            }
+        })
+    };
+    view! { {dismissible(state.worker_notice, "worker-restarted")} {dismissible(state.error, "error-banner")} {offer} }
 }

@@ -213,10 +213,11 @@ fn handle(state: AppState, response: Response) {
                 }
             }
         }
-        Response::LoadFailed { id, message } => {
+        Response::LoadFailed { id, message, too_large } => {
             if is_current_load(state, id) {
                 state.loading.set(None);
                 abandoned();
+                state.stream_offer.set(too_large);
                 let kept = if state.summary.get_untracked().is_some() { " The data loaded before is still here." } else { "" };
                 state.error.set(Some(format!("{message}{kept}")));
             }
@@ -229,9 +230,9 @@ fn handle(state: AppState, response: Response) {
         }
         Response::Step { id, phase, detail, fraction } => jobs::deliver(id, JobEvent::Step { phase, detail, fraction }),
         Response::Done { id, result, elapsed_ms, timings } => jobs::deliver(id, JobEvent::Done { result, elapsed_ms, timings }),
-        answer @ (Response::ClusterPoint { .. } | Response::ClusterSelect { .. } | Response::ClusterExport { .. } | Response::ExportRows { .. } | Response::ExportReports { .. } | Response::WarehouseSql { .. }) => {
+        answer @ (Response::ClusterPoint { .. } | Response::ClusterSelect { .. } | Response::ClusterExport { .. } | Response::ExportRows { .. } | Response::ExportReports { .. } | Response::WarehouseSql { .. } | Response::StreamSample { .. }) => {
             let id = match &answer {
-                Response::ClusterPoint { id, .. } | Response::ClusterSelect { id, .. } | Response::ClusterExport { id, .. } | Response::ExportRows { id, .. } | Response::ExportReports { id, .. } | Response::WarehouseSql { id, .. } => *id,
+                Response::ClusterPoint { id, .. } | Response::ClusterSelect { id, .. } | Response::ClusterExport { id, .. } | Response::ExportRows { id, .. } | Response::ExportReports { id, .. } | Response::WarehouseSql { id, .. } | Response::StreamSample { id, .. } => *id,
                 _ => return,
             };
             if let Some(callback) = ANSWERS.with_borrow_mut(|answers| answers.remove(&id)) {
@@ -283,13 +284,31 @@ fn is_current_load(state: AppState, id: u64) -> bool {
 
 /// Starts loading `source`, replacing any load in flight.
 pub fn load(state: AppState, source: DataSource, file: Option<File>) {
+    start_load(state, source, file, None);
+}
+
+/// Streams `source` into a cube and a sample instead of loading it whole (a file larger than
+/// the tab): trends, incidents and root cause then run on the cube.
+pub fn load_as_cube(state: AppState, source: DataSource, file: Option<File>) {
+    start_load(state, source, file, Some(Default::default()));
+}
+
+/// Streams the load that was just refused as too large.
+pub fn stream_refused(state: AppState) {
+    if let Some((source, file)) = REQUESTED.with_borrow(Clone::clone) {
+        load_as_cube(state, source, file);
+    }
+}
+
+fn start_load(state: AppState, source: DataSource, file: Option<File>, cube: Option<crate::warehouse::stream::StreamSettings>) {
     if let Some(previous) = state.loading.get_untracked() {
         send(Request::Cancel { id: previous.id }, None);
     }
     let what = source.describe();
     REQUESTED.set(Some((source.clone(), file.clone())));
-    let id = send(Request::Load { source, options: Default::default() }, file);
+    let id = send(Request::Load { source, options: Default::default(), cube }, file);
     state.error.set(None);
+    state.stream_offer.set(false);
     state.loading.set(Some(Loading { id, what, progress: None }));
 }
 

@@ -132,6 +132,22 @@ pub fn FilterBar() -> impl IntoView {
     }
 }
 
+/// Saves the streamed file's sample (CSV with its weights) to open as a file.
+fn download_sample() {
+    let state = expect_context::<AppState>();
+    let name = state.summary.with_untracked(|s| s.as_ref().map(|s| s.source.describe())).unwrap_or_default();
+    let stem = name.rsplit('/').next().unwrap_or("data").split('.').next().unwrap_or("data").to_string();
+    client::ask(crate::protocol::Request::StreamSample, move |answer| {
+        let outcome = match answer {
+            crate::protocol::Response::StreamSample { csv: Some(csv), .. } => crate::ui::download::download_text(&format!("{stem}-sample.csv"), "text/csv", &csv),
+            _ => Err("the sample is no longer held (load the file as a cube again)".into()),
+        };
+        if let Err(message) = outcome {
+            state.error.set(Some(format!("Could not save the sample: {message}")));
+        }
+    });
+}
+
 /// How many events each row stands for: one each, or a number column (a cube's `events`, an
 /// exported `count`, a sample's weight). Shown when rows are weighted, when a column looks like a
 /// count of events (proposed, never applied unasked) and for a cube; says which analyses count
@@ -173,6 +189,15 @@ fn WeightBar() -> impl IntoView {
                 </label>
                 <span class="muted" data-testid="weight-note">{note}</span>
                 {notice.map(|n| view! { <p class="muted" data-testid="cube-notice">{n}</p> })}
+                {summary.streamed_sample.map(|rows| view! {
+                    <p class="muted">
+                        "The file was streamed: clusters, trees and regression need rows; "
+                        <button class="button small" data-testid="download-sample" on:click=move |_| download_sample()>
+                            {format!("download its sample ({} rows, weighted)", crate::format::format_count(rows as u64))}
+                        </button>
+                        " and open it to use them."
+                    </p>
+                })}
             </div>
         })
     }

@@ -83,6 +83,8 @@ pub struct AppState {
     pub loading: RwSignal<Option<Loading>>,
     /// A message for the banner (load failures, bad input); dismissible.
     pub error: RwSignal<Option<String>>,
+    /// The failed load was too large for the tab: the banner offers to stream it into a cube.
+    pub stream_offer: RwSignal<bool>,
     pub page: RwSignal<Option<RowPage>>,
     /// The global filter every view respects.
     pub filter: RwSignal<Filter>,
@@ -137,6 +139,7 @@ impl AppState {
             summary: RwSignal::new(None),
             loading: RwSignal::new(None),
             error: RwSignal::new(None),
+            stream_offer: RwSignal::new(false),
             page: RwSignal::new(None),
             filter: RwSignal::new(Filter::default()),
             sort: RwSignal::new(None),

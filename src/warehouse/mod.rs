@@ -22,6 +22,7 @@
 //! reference the warehouse's answer is compared with); [`recognise`] checks a loaded cube.
 
 pub mod sql;
+pub mod stream;
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -184,9 +185,7 @@ pub fn aggregate_csv(table: &Table, rows: &[u32], weights: Weights<'_>, spec: &C
     }
     // (bucket, dimension values) → events, Σ measure·weight (`None` while no row had a value,
     // as SQL's SUM of NULLs is NULL).
-    type Cell = (f64, Vec<Option<f64>>);
-    type Key = (i64, Vec<Option<String>>);
-    let mut cells: FxHashMap<Key, Cell> = FxHashMap::default();
+    let mut cells: FxHashMap<FinestKey, Cell> = FxHashMap::default();
     for &row in &rows {
         let Some(&t) = ms.get(row as usize) else { continue };
         let bucket = bucket_start(spec.granularity, zone.local_ms(t));
@@ -204,12 +203,26 @@ pub fn aggregate_csv(table: &Table, rows: &[u32], weights: Weights<'_>, spec: &C
             }
         }
     }
+    write_cube(spec, &cells)
+}
+
+/// A finest cell's key: its period and dimension values (None: missing).
+pub(crate) type FinestKey = (i64, Vec<Option<String>>);
+/// A cell's events and Σ measure·weight (`None` while no row had a value, as SQL's SUM of NULLs
+/// is NULL).
+pub(crate) type Cell = (f64, Vec<Option<f64>>);
+
+/// The cube of the finest `cells` as CSV: every grouping set summed from them, rows in the order
+/// of their period, then grouping id (finest first, total last), then dimension values.
+pub(crate) fn write_cube(spec: &CubeSpec, cells: &FxHashMap<FinestKey, Cell>) -> Result<String, CubeError> {
+    let measures = &spec.measures;
+    let dims = &spec.dimensions;
     // Every grouping set, summed from the finest cells: (bucket, grouping id, values with the
     // rolled-up dimensions as None).
     let k = dims.len();
     let sets: Vec<(u64, Vec<bool>)> = grouping_sets(k).into_iter().map(|set| (grouping_id(&set, k), (0..k).map(|i| set.contains(&i)).collect())).collect();
     let mut rolled: std::collections::BTreeMap<CellKey, Cell> = std::collections::BTreeMap::new();
-    for ((bucket, values), cell) in &cells {
+    for ((bucket, values), cell) in cells {
         for (gid, kept) in &sets {
             let masked = values.iter().zip(kept).map(|(v, &keep)| if keep { v.clone() } else { None }).collect();
             let into = rolled.entry((*bucket, *gid, masked)).or_insert_with(|| (0.0, vec![None; measures.len()]));

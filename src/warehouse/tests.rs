@@ -135,3 +135,121 @@ fn a_cube_holds_each_dimension_each_pair_and_the_total_once() {
     let rows: Vec<u32> = (0..t.n_rows as u32).collect();
     assert_eq!(aggregate_csv(&t, &rows, Weights::ONE, &s).unwrap(), "ts_bucket,grouping_id,events\n2026-03-02 00:00:00,0,3\n2026-03-03 00:00:00,0,2\n");
 }
+
+/// Hourly events over ten days: 40 countries (a few common, many rare), three platforms, a
+/// measure with gaps, a weight column `n` when `weighted`, and a row without a time every 997.
+fn hourly_events(rows: usize, weighted: bool) -> String {
+    let mut out = String::from(if weighted { "at,country,platform,views,n\n" } else { "at,country,platform,views\n" });
+    for i in 0..rows {
+        let hour = ((i as u64).wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407) >> 33) % 240;
+        let at = if i % 997 == 5 { String::new() } else { crate::data::time::format_iso_ms(1_772_323_200_000 + hour as i64 * 3_600_000) };
+        let country = if i % 3 == 0 { format!("C{}", i % 40) } else { ["BR", "US", "ID"][i % 3 % 2].to_string() };
+        let platform = ["ios", "android", "web"][(i / 7) % 3];
+        let views = if i % 11 == 0 { String::new() } else { format!("{}.5", i % 97) };
+        out.push_str(&format!("{at},{country},{platform},{views}"));
+        if weighted {
+            out.push_str(&format!(",{}", 1 + i % 4));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Two cube CSVs are the same: the same rows in the same order, numbers to 1e-9 relative (a
+/// stream sums cells in another order).
+fn same_cube(a: &str, b: &str) {
+    let (a_lines, b_lines): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    assert_eq!(a_lines.len(), b_lines.len(), "row counts differ");
+    for (x, y) in a_lines.iter().zip(&b_lines) {
+        for (p, q) in x.split(',').zip(y.split(',')) {
+            let close = match (p.parse::<f64>(), q.parse::<f64>()) {
+                (Ok(p), Ok(q)) => (p - q).abs() <= 1e-9 * p.abs().max(q.abs()).max(1.0),
+                _ => p == q,
+            };
+            assert!(close, "{x}\n{y}");
+        }
+    }
+}
+
+fn streamed(csv: &str, settings: stream::StreamSettings) -> stream::StreamedCube {
+    // Small reads: many batches, each with its own dictionaries.
+    stream::stream_cube(csv.as_bytes(), LoadOptions::default(), settings, 4096).unwrap()
+}
+
+#[test]
+fn a_streamed_file_becomes_the_cube_its_rows_make() {
+    for weighted in [false, true] {
+        let csv = hourly_events(30_000, weighted);
+        let t = table(&csv);
+        let rows: Vec<u32> = (0..t.n_rows as u32).collect();
+        let filter = Filter { clauses: vec![Clause::InSet { column: "platform".into(), values: vec!["web".into()], negate: true }] };
+        for (granularity, top, offset, filter) in [(Granularity::Day, 5, 0, Filter::default()), (Granularity::Hour, 1000, -180, filter)] {
+            let settings = stream::StreamSettings { granularity: Some(granularity), top, utc_offset_minutes: offset, filter, ..Default::default() };
+            let cube = streamed(&csv, settings);
+            assert_eq!((cube.spec.dimensions.as_slice(), cube.spec.measures.as_slice()), (["country", "platform"].map(String::from).as_slice(), ["views".to_string()].as_slice()));
+            assert_eq!(cube.spec.weight.as_deref(), weighted.then_some("n"));
+            let weights = cube.spec.weight.as_ref().map(|w| crate::data::weights::weight_column(&t, w).unwrap());
+            let w = weights.as_ref().map_or(Weights::ONE, |w| Weights::per_row("n", w));
+            same_cube(&cube.cube_csv, &aggregate_csv(&t, &rows, w, &cube.spec).unwrap());
+            assert!(recognise(&mut table(&cube.cube_csv)).unwrap().is_some());
+            assert_eq!(cube.rows_read, 30_000);
+        }
+    }
+}
+
+#[test]
+fn a_stream_steps_its_periods_up_and_folds_values_to_stay_small() {
+    let csv = hourly_events(30_000, false);
+    let t = table(&csv);
+    let rows: Vec<u32> = (0..t.n_rows as u32).collect();
+    // 240 hours × 126 country-platform pairs do not fit in 3,000 cells; 10 days × 126 do.
+    let cube = streamed(&csv, stream::StreamSettings { max_cells: 3000, ..Default::default() });
+    assert_eq!(cube.spec.granularity, Granularity::Day);
+    assert!(cube.notes.iter().any(|n| n.contains("daily")), "{:?}", cube.notes);
+    same_cube(&cube.cube_csv, &aggregate_csv(&t, &rows, Weights::ONE, &cube.spec).unwrap());
+    // Two weeks (March 2026 starts on a Sunday) × 126 pairs: beyond 100 cells, countries fold.
+    let cube = streamed(&csv, stream::StreamSettings { max_cells: 100, ..Default::default() });
+    assert_eq!(cube.spec.granularity, Granularity::Week);
+    assert!(cube.notes.iter().any(|n| n.contains("folded into (other) while reading")), "{:?}", cube.notes);
+    assert!(recognise(&mut table(&cube.cube_csv)).unwrap().is_some());
+    // A dimension with more values than it collects: the later ones are (other) at once; every
+    // event is still counted.
+    let cube = streamed(&csv, stream::StreamSettings { max_values: 4, granularity: Some(Granularity::Day), ..Default::default() });
+    assert!(cube.notes.iter().any(|n| n.contains("“country” (more than 4 values")), "{:?}", cube.notes);
+    let total: f64 = table(&cube.cube_csv).column("events").map(|c| (0..c.len()).filter_map(|r| c.numeric(r)).sum()).unwrap();
+    // Each event is in the finest rows (the pair), each dimension alone and the total: 4 sets.
+    assert_eq!(total, (cube.rows_in_cube * 4) as f64);
+    assert_eq!(cube.rows_in_cube, 30_000 - 31);
+    assert!(cube.notes.iter().any(|n| n.starts_with("31 rows without a readable at")), "{:?}", cube.notes);
+}
+
+#[test]
+fn a_stream_keeps_a_uniform_weighted_sample() {
+    let csv = hourly_events(30_000, true);
+    let settings = stream::StreamSettings { sample_rows: 2000, granularity: Some(Granularity::Day), ..Default::default() };
+    let cube = streamed(&csv, settings.clone());
+    let sample = table(cube.sample_csv.as_deref().unwrap());
+    assert_eq!((sample.n_rows, cube.sample_len), (2000, 2000));
+    assert!(sample.column("n").is_none(), "the source's weight is folded into the sample's");
+    let weights = crate::data::weights::weight_column(&sample, stream::SAMPLE_WEIGHT).unwrap();
+    // Each row stands for 15 rows times its own weight (1–4, 2.5 on average): about 75,000 events.
+    let events: f64 = weights.iter().sum();
+    assert!((events / 75_000.0 - 1.0).abs() < 0.05, "{events}");
+    assert!(weights.iter().all(|w| [15.0, 30.0, 45.0, 60.0].contains(w)), "{:?}", &weights[..10]);
+    // Seeded: the same file gives the same sample.
+    assert_eq!(streamed(&csv, settings).sample_csv, cube.sample_csv);
+    // A small file's sample is the file.
+    let small = streamed(&hourly_events(100, false), stream::StreamSettings::default());
+    assert_eq!(small.sample_len, 100);
+    assert!(small.notes.iter().any(|n| n == "The sample holds every row (100)."), "{:?}", small.notes);
+}
+
+#[test]
+fn a_stream_without_times_or_rows_says_what_it_needs() {
+    let err = stream::stream_cube("a,b\nx,1\ny,2\n".as_bytes(), LoadOptions::default(), stream::StreamSettings::default(), 4096).unwrap_err().to_string();
+    assert!(err.contains("a column of dates and times"), "{err}");
+    let err = stream::stream_cube("a,b\n".as_bytes(), LoadOptions::default(), stream::StreamSettings::default(), 4096).unwrap_err().to_string();
+    assert!(err.contains("no data rows"), "{err}");
+    let err = stream::stream_cube("at,n\n2026-01-01,3\n2026-01-02,-1\n".as_bytes(), LoadOptions::default(), stream::StreamSettings::default(), 4096).unwrap_err().to_string();
+    assert!(err.contains("-1 in row 2"), "{err}");
+}

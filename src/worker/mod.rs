@@ -21,7 +21,8 @@ use crate::data::builder::retype_column;
 use crate::data::demo::demo_csv;
 use crate::analysis::contract::Weights;
 use crate::data::filter::{evaluate_filter, Filter, Selection};
-use crate::data::load::{memory_check, LoadError, LoadOptions, LoadReport, MemoryReading, TableLoader};
+use crate::data::load::{load_bytes, memory_check, LoadError, LoadOptions, LoadReport, MemoryReading, TableLoader};
+use crate::warehouse::stream::{CubeStream, StreamError, StreamSettings};
 use crate::data::table::Table;
 use crate::data::sort::{sort_selection, SortKey};
 use crate::protocol::{DataSource, Envelope, JobError, MapSelection, PointDetail, Progress, QueryError, Request, Response, TableSummary};
@@ -49,6 +50,8 @@ struct State {
     cancelled: Vec<u64>,
     /// Bumped by every load: an analysis started on an older table is stale.
     generation: u64,
+    /// The sample kept by the last load when it streamed a file into a cube (CSV).
+    sample: Option<Rc<String>>,
     /// The last report of each analysis, with its request id (the clustering's points are
     /// read back for hover, selection and export).
     reports: Vec<(u64, AnyReport)>,
@@ -185,10 +188,14 @@ fn handle_message(state: &Shared, data: &JsValue) {
     let id = envelope.id;
     match envelope.request {
         Request::Cancel { id: target } => state.borrow_mut().cancelled.push(target),
-        Request::Load { source, options } => {
+        Request::Load { source, options, cube } => {
             let file = Reflect::get(data, &"file".into()).ok().and_then(|f| f.dyn_into::<Blob>().ok());
             let state = state.clone();
-            spawn_local(async move { load(state, id, source, options, file).await });
+            spawn_local(async move { load(state, id, source, options, cube, file).await });
+        }
+        Request::StreamSample => {
+            let csv = state.borrow().sample.as_deref().cloned();
+            post(&Response::StreamSample { id, csv });
         }
         Request::Rows { start, count } => {
             let state = state.borrow();
@@ -463,12 +470,18 @@ impl AnalysisProgress for JobProgress {
 }
 
 enum Outcome {
-    Done(LoadReport, u64),
+    /// The table, the bytes read, and the sample when the file was streamed into a cube.
+    Done(LoadReport, u64, Option<(String, usize)>),
     Failed(String),
+    /// The memory guard refused the file (it can be streamed instead).
+    TooLarge(String),
     Cancelled,
 }
 
-async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, file: Option<Blob>) {
+/// How a load reads: into a table, or streamed into a cube.
+type Mode = Option<StreamSettings>;
+
+async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, cube: Mode, file: Option<Blob>) {
     let mut started = now_ms();
     let outcome = match &source {
         DataSource::Demo(params) => {
@@ -477,21 +490,23 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
             started = now_ms();
             let total = bytes.len() as u64;
             let chunks = bytes.chunks(DEMO_CHUNK_BYTES).map(<[u8]>::to_vec);
-            load_chunks(&state, id, options, Some(total), IterSource(chunks)).await
+            read_chunks(&state, id, options, cube, Some(total), IterSource(chunks)).await
         }
         DataSource::File { .. } => match file {
-            Some(blob) => load_blob(&state, id, options, blob).await,
+            Some(blob) => load_blob(&state, id, options, cube, blob).await,
             None => Outcome::Failed("the file was not passed to the worker".into()),
         },
-        DataSource::Url { url } => load_url(&state, id, options, url).await,
+        DataSource::Url { url } => load_url(&state, id, options, cube, url).await,
     };
     let elapsed_ms = now_ms() - started;
     let response = match outcome {
-        Outcome::Done(mut report, source_bytes) => match crate::warehouse::recognise(&mut report.table) {
+        Outcome::Done(mut report, source_bytes, sample) => match crate::warehouse::recognise(&mut report.table) {
             // A cube that is not sound is refused; the table loaded before stays.
-            Err(err) => Response::LoadFailed { id, message: format!("This file is a Vigil cube, but {err}.") },
+            Err(err) => Response::LoadFailed { id, message: format!("This file is a Vigil cube, but {err}."), too_large: false },
             Ok(cube) => {
                 let mut summary = TableSummary::from_report(&report, source, source_bytes, elapsed_ms);
+                summary.streamed_sample = sample.as_ref().map(|(_, rows)| *rows);
+                state.borrow_mut().sample = sample.map(|(csv, _)| Rc::new(csv));
                 let columns: Vec<(String, crate::data::table::ColumnType)> = summary.columns.iter().map(|c| (c.name.clone(), c.kind)).collect();
                 summary.proposed_weight = crate::data::weights::propose_weight(&columns);
                 let mut state = state.borrow_mut();
@@ -510,7 +525,8 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
                 Response::Loaded { id, summary }
             }
         },
-        Outcome::Failed(message) => Response::LoadFailed { id, message },
+        Outcome::Failed(message) => Response::LoadFailed { id, message, too_large: false },
+        Outcome::TooLarge(message) => Response::LoadFailed { id, message, too_large: true },
         Outcome::Cancelled => Response::Cancelled { id },
     };
     state.borrow_mut().cancelled.retain(|&c| c != id);
@@ -573,7 +589,7 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
         // stop cleanly before the tab runs out of memory.
         let reading = MemoryReading { memory_now: memory_bytes(), table: loader.memory(), read: bytes, total, gzip };
         if let Err(err) = memory_check(&reading, MEMORY_LIMIT) {
-            return Outcome::Failed(describe_load_error(&err));
+            return Outcome::TooLarge(describe_load_error(&err));
         }
         bytes += chunk.len() as u64;
         if let Err(err) = loader.push(&chunk) {
@@ -583,9 +599,86 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
         yield_now().await;
     }
     match loader.finish() {
-        Ok(report) => Outcome::Done(report, bytes),
+        Ok(report) => Outcome::Done(report, bytes, None),
         Err(err) => Outcome::Failed(describe_load_error(&err)),
     }
+}
+
+async fn read_chunks(state: &Shared, id: u64, options: LoadOptions, cube: Mode, total: Option<u64>, source: impl ChunkSource) -> Outcome {
+    match cube {
+        Some(settings) => stream_chunks(state, id, options, settings, total, source).await,
+        None => load_chunks(state, id, options, total, source).await,
+    }
+}
+
+/// Streams the chunks into a cube and a sample (see [`crate::warehouse::stream`]): memory holds
+/// one chunk's rows, the cells and the sample, whatever the file's size. The cube is then loaded
+/// as the table, the sample kept for `StreamSample`.
+async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: StreamSettings, total: Option<u64>, mut source: impl ChunkSource) -> Outcome {
+    let failed = |err: StreamError| Outcome::Failed(match err {
+        StreamError::Load(err) => describe_load_error(&err),
+        StreamError::Cube(err) => format!("This file cannot be streamed into a cube: {err}."),
+    });
+    let mut loader = TableLoader::new(options);
+    let mut stream = match CubeStream::new(settings) {
+        Ok(stream) => stream,
+        Err(err) => return failed(err.into()),
+    };
+    let (mut bytes, mut next_row) = (0u64, 1u64);
+    loop {
+        if state.borrow().cancelled.contains(&id) {
+            return Outcome::Cancelled;
+        }
+        let chunk = match source.next().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(message) => return Outcome::Failed(message),
+        };
+        // Only what is held counts: the cells and the sample, not the file's size.
+        let reading = MemoryReading { memory_now: memory_bytes(), table: loader.memory(), read: bytes, total: None, gzip: false };
+        if let Err(err) = memory_check(&reading, MEMORY_LIMIT) {
+            return Outcome::Failed(format!("{} The cube itself outgrew the memory ({} cells): choose a file with fewer dimensions.", describe_load_error(&err), crate::format::format_count(stream.cells() as u64)));
+        }
+        bytes += chunk.len() as u64;
+        if let Err(err) = loader.push(&chunk) {
+            return failed(err.into());
+        }
+        if let Some(batch) = loader.take_rows() {
+            let rows = batch.n_rows as u64;
+            if let Err(err) = stream.add(&batch, next_row) {
+                return failed(err.into());
+            }
+            next_row += rows;
+        }
+        post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: loader.rows_loaded() }));
+        yield_now().await;
+    }
+    let rest = match loader.finish() {
+        Ok(rest) => rest,
+        Err(err) => return failed(err.into()),
+    };
+    if rest.table.n_rows > 0 {
+        if let Err(err) = stream.add(&rest.table, next_row) {
+            return failed(err.into());
+        }
+    }
+    let streamed = match stream.finish() {
+        Ok(streamed) => streamed,
+        Err(err) => return failed(err.into()),
+    };
+    let mut report = match load_bytes(streamed.cube_csv.as_bytes(), LoadOptions::default()) {
+        Ok(report) => report,
+        Err(err) => return Outcome::Failed(format!("The streamed cube could not be read back: {}", describe_load_error(&err))),
+    };
+    // What the load says is the source's, not the cube text's.
+    report.notices = streamed.notes;
+    report.notices.extend(rest.notices.into_iter().filter(|n| !n.contains("did not read as")));
+    report.rejected = rest.rejected;
+    report.rejected_total = rest.rejected_total;
+    report.dialect = rest.dialect;
+    report.text_bytes = rest.text_bytes;
+    let sample = streamed.sample_csv.map(|csv| (csv, streamed.sample_len));
+    Outcome::Done(report, bytes, sample)
 }
 
 fn describe_load_error(err: &LoadError) -> String {
@@ -618,9 +711,9 @@ impl ChunkSource for BlobSource {
     }
 }
 
-async fn load_blob(state: &Shared, id: u64, options: LoadOptions, blob: Blob) -> Outcome {
+async fn load_blob(state: &Shared, id: u64, options: LoadOptions, cube: Mode, blob: Blob) -> Outcome {
     let total = blob.size() as u64;
-    load_chunks(state, id, options, Some(total), BlobSource { blob, offset: 0.0 }).await
+    read_chunks(state, id, options, cube, Some(total), BlobSource { blob, offset: 0.0 }).await
 }
 
 struct StreamSource {
@@ -649,7 +742,7 @@ fn js_error_text(value: &JsValue) -> String {
         .unwrap_or_else(|| format!("{value:?}"))
 }
 
-async fn load_url(state: &Shared, id: u64, options: LoadOptions, url: &str) -> Outcome {
+async fn load_url(state: &Shared, id: u64, options: LoadOptions, cube: Mode, url: &str) -> Outcome {
     let response = match JsFuture::from(scope().fetch_with_str(url)).await {
         Ok(response) => response.unchecked_into::<web_sys::Response>(),
         Err(err) => {
@@ -673,5 +766,5 @@ async fn load_url(state: &Shared, id: u64, options: LoadOptions, url: &str) -> O
         return Outcome::Failed(format!("Could not fetch {url}: the response has no body"));
     };
     let reader = body.get_reader().unchecked_into::<web_sys::ReadableStreamDefaultReader>();
-    load_chunks(state, id, options, total, StreamSource { reader }).await
+    read_chunks(state, id, options, cube, total, StreamSource { reader }).await
 }

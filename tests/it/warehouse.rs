@@ -25,6 +25,7 @@ use vigil::data::table::Table;
 use vigil::data::time::DAY_MS;
 use vigil::data::weights::weight_column;
 use vigil::warehouse::sql::{cube_sql, Dialect};
+use vigil::warehouse::stream::{stream_cube, StreamSettings};
 use vigil::warehouse::{aggregate_csv, recognise, CubeSpec};
 
 /// March 2026 onwards, 70 days.
@@ -88,6 +89,21 @@ fn group_by_every_column(table: &Table) -> String {
         out.write_record(&record).unwrap();
     }
     String::from_utf8(out.into_inner().unwrap()).unwrap()
+}
+
+/// Two cube CSVs hold the same rows in the same order, numbers to 1e-9 relative.
+fn same_cube_csv(a: &str, b: &str, what: &str) {
+    let (a_lines, b_lines): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    assert_eq!(a_lines.len(), b_lines.len(), "{what}: row counts differ");
+    for (x, y) in a_lines.iter().zip(&b_lines) {
+        for (p, q) in x.split(',').zip(y.split(',')) {
+            let same = match (p.parse::<f64>(), q.parse::<f64>()) {
+                (Ok(p), Ok(q)) => (p - q).abs() <= 1e-9 * p.abs().max(q.abs()).max(1.0),
+                _ => p == q,
+            };
+            assert!(same, "{what}:\n{x}\n{y}");
+        }
+    }
 }
 
 fn close(a: f64, b: f64, what: &str) {
@@ -445,7 +461,13 @@ fn check_warehouse(rows: usize, spark: bool) {
     let mut names = Vec::new();
     for (name, mut spec, top) in cases {
         spec.top = top;
-        std::fs::write(dir.join(format!("{name}.cube.csv")), aggregate_csv(&raw, &all, Weights::ONE, &spec).unwrap()).unwrap();
+        // The app's streaming loader reads the file in small pieces into the same cube as the
+        // rows give; the engines' cubes are compared with it.
+        let settings = StreamSettings { utc_offset_minutes: spec.utc_offset_minutes, time_zone: spec.time_zone.clone(), granularity: Some(spec.granularity), filter: spec.filter.clone(), top, dimensions: Some(spec.dimensions.clone()), measures: Some(spec.measures.clone()), ..Default::default() };
+        let streamed = stream_cube(csv.as_bytes(), LoadOptions::default(), settings, 256 * 1024).unwrap();
+        assert_eq!((&streamed.spec.dimensions, &streamed.spec.measures), (&spec.dimensions, &spec.measures), "{name}");
+        same_cube_csv(&streamed.cube_csv, &aggregate_csv(&raw, &all, Weights::ONE, &spec).unwrap(), name);
+        std::fs::write(dir.join(format!("{name}.cube.csv")), &streamed.cube_csv).unwrap();
         for dialect in Dialect::ALL {
             let query = cube_sql(&spec, dialect, "events", Some(&raw)).unwrap();
             std::fs::write(dir.join(format!("{name}.{}.sql", dialect.name())), query.sql).unwrap();
