@@ -11,9 +11,9 @@ const isReady = (r) => r === 'Ready' || (r && typeof r === 'object' && 'Ready' i
 let current = null; // the last tool's worker / database, kept alive until the next run
 
 /** The worker message that loads `file` (the File beside the envelope). */
-function loadMessage(file) {
+function loadMessage(file, cube = null) {
   const options = { delimiter: null, has_header: null, infer_types: true };
-  return { ...envelope(1, { Load: { source: { File: { name: file.name } }, options } }), file };
+  return { ...envelope(1, { Load: { source: { File: { name: file.name } }, options, cube } }), file };
 }
 
 async function cleanup() {
@@ -99,6 +99,30 @@ function runVigil(file) {
       } else if (response.Loaded) {
         const s = response.Loaded.summary;
         resolve({ ok: true, rows: s.n_rows, columns: s.columns.length, ms: performance.now() - started });
+      } else if (response.LoadFailed) {
+        resolve({ ok: false, error: response.LoadFailed.message, ms: performance.now() - started });
+      }
+    };
+  });
+}
+
+/** Streams the file into a cube and a sample (the default settings the app uses): resolves to
+ * the rows read (from the load's first notice), the cube's rows and its notes. */
+function runVigilCube(file) {
+  return new Promise((resolve) => {
+    const worker = new Worker('/dist/vigil-worker_loader.js');
+    current = worker;
+    let started = 0;
+    worker.onerror = (e) => resolve({ ok: false, error: e.message ?? 'worker error' });
+    worker.onmessage = (event) => {
+      const response = decode(event.data);
+      if (isReady(response)) {
+        started = performance.now();
+        worker.postMessage(loadMessage(file, {}));
+      } else if (response.Loaded) {
+        const s = response.Loaded.summary;
+        const read = /^Read ([\d,]+) rows/.exec(s.notices[0] ?? '');
+        resolve({ ok: true, rows: read ? Number(read[1].replaceAll(',', '')) : -1, cubeRows: s.n_rows, notes: s.notices, ms: performance.now() - started });
       } else if (response.LoadFailed) {
         resolve({ ok: false, error: response.LoadFailed.message, ms: performance.now() - started });
       }
@@ -214,6 +238,7 @@ window.runTool = async (tool) => {
   await cleanup();
   const file = document.getElementById('file').files[0];
   if (tool === 'vigil') return runVigil(file);
+  if (tool === 'vigil-cube') return runVigilCube(file);
   if (tool === 'duckdb') return runDuckdb(file);
   return runJs(tool, file);
 };

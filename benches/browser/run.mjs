@@ -16,6 +16,9 @@
 // depth 3, both windows covering every row: Vigil's worker time, its progress messages, whether
 // the injected cause ranks first (no browser peer explains changes; the time is reported).
 //
+// Last, a file larger than any tab holds (VIGIL_BENCH_STREAM_GB, default 10; 0 skips it) streamed
+// by Vigil's worker into a cube and a sample ("Large file as cube…"): time, MB/s, peak memory.
+//
 // Env: VIGIL_BENCH_RCA_ROWS (default 1000000; 0 skips root cause), VIGIL_BENCH_BUDGETS (default 1; 0 skips them), VIGIL_BENCH_MB (default 200), VIGIL_BENCH_RUNS (5), VIGIL_BENCH_LARGE (MB list, default
 // "500,1000"; empty to skip), VIGIL_BENCH_TOOLS (default all), VIGIL_BENCH_KMEANS_ROWS (default
 // 1000000; 0 skips the k-means comparison).
@@ -37,6 +40,7 @@ const LARGE = (process.env.VIGIL_BENCH_LARGE ?? '500,1000').split(',').filter(Bo
 const TOOLS = (process.env.VIGIL_BENCH_TOOLS ?? 'vigil,udsv,papaparse,duckdb,arquero').split(',').filter(Boolean);
 const BYTES_PER_ROW = 132; // the demo CSV's average row length
 const RUN_TIMEOUT_MS = 10 * 60_000;
+const STREAM_GB = Number(process.env.VIGIL_BENCH_STREAM_GB ?? 10);
 const KMEANS_ROWS = Number(process.env.VIGIL_BENCH_KMEANS_ROWS ?? 1_000_000);
 const KMEANS_K = 8;
 const KMEANS_FEATURES = 10;
@@ -409,7 +413,10 @@ async function main() {
   try {
     if (BUDGETS) await budgets(browser, server);
     if (RCA_ROWS > 0) await rootCauseBench(browser, server);
-    if (MB <= 0) return;
+    if (MB <= 0) {
+      if (STREAM_GB > 0) await streamBench(browser, server, marker);
+      return;
+    }
     const file = await demoFile(MB);
     const bytes = statSync(file.path).size;
     console.log(`\nbrowser ingest: demo CSV ${(bytes / 1e6).toFixed(0)} MB, ${file.rows} rows × 18 columns; ` +
@@ -483,10 +490,26 @@ async function main() {
         process.exitCode = 1;
       }
     }
+    if (STREAM_GB > 0) await streamBench(browser, server, marker);
   } finally {
     server.close();
     await browser.close();
   }
+}
+
+/** A file of STREAM_GB GB streamed into a cube in the worker (one run). */
+async function streamBench(browser, server, marker) {
+  const file = await demoFile(STREAM_GB * 1000);
+  const bytes = statSync(file.path).size;
+  const r = await runOnce(browser, server.url, marker, 'vigil-cube', file);
+  console.log(`\nstreamed into a cube (“Large file as cube…”): demo CSV ${fmt(bytes / 1e9, 1)} GB, ${file.rows} rows`);
+  if (!r.ok) {
+    console.log(`FAILED: ${r.error}`);
+    process.exitCode = 1;
+    return;
+  }
+  console.log(`${fmt(r.ms / 1000, 1)} s, ${fmt(bytes / 1e6 / (r.ms / 1000))} MB/s, peak memory +${fmt(r.peakBytes / 1e6)} MB (${fmt(r.peakBytes / bytes, 3)}× the file); cube of ${r.cubeRows} rows`);
+  for (const note of r.notes) console.log(`  ${note}`);
 }
 
 main().catch((err) => {

@@ -238,7 +238,7 @@ fn ErrorBanner() -> impl IntoView {
     let offer = move || {
         state.stream_offer.get().then(|| {
             view! {
-                <div class="banner" data-testid="stream-offer">
+                <div class="banner notice" data-testid="stream-offer">
                     <span>"Or read it as a cube: counts by period and dimension plus a sample of its rows, for trends, incidents and root cause on the whole file."</span>
                     <button class="button small primary" data-testid="stream-instead" on:click=move |_| client::stream_refused(state)>
                         "Read as a cube"
@@ -247,5 +247,11 @@ fn ErrorBanner() -> impl IntoView {
             }
         })
     };
+    // The offer goes with the refusal it answers.
+    Effect::new(move |_| {
+        if state.error.with(Option::is_none) {
+            state.stream_offer.set(false);
+        }
+    });
     view! { {dismissible(state.worker_notice, "worker-restarted")} {dismissible(state.error, "error-banner")} {offer} }
 }

@@ -203,7 +203,7 @@ pub fn aggregate_csv(table: &Table, rows: &[u32], weights: Weights<'_>, spec: &C
             }
         }
     }
-    write_cube(spec, &cells)
+    write_cube(spec, &cells, &grouping_sets(spec.dimensions.len()))
 }
 
 /// A finest cell's key: its period and dimension values (None: missing).
@@ -212,15 +212,16 @@ pub(crate) type FinestKey = (i64, Vec<Option<String>>);
 /// is NULL).
 pub(crate) type Cell = (f64, Vec<Option<f64>>);
 
-/// The cube of the finest `cells` as CSV: every grouping set summed from them, rows in the order
-/// of their period, then grouping id (finest first, total last), then dimension values.
-pub(crate) fn write_cube(spec: &CubeSpec, cells: &FxHashMap<FinestKey, Cell>) -> Result<String, CubeError> {
+/// The cube of the finest `cells` as CSV: each of `sets` (see [`grouping_sets`]) summed from them,
+/// rows in the order of their period, then grouping id (finest first, total last), then dimension
+/// values.
+pub(crate) fn write_cube(spec: &CubeSpec, cells: &FxHashMap<FinestKey, Cell>, sets: &[Vec<usize>]) -> Result<String, CubeError> {
     let measures = &spec.measures;
     let dims = &spec.dimensions;
     // Every grouping set, summed from the finest cells: (bucket, grouping id, values with the
     // rolled-up dimensions as None).
     let k = dims.len();
-    let sets: Vec<(u64, Vec<bool>)> = grouping_sets(k).into_iter().map(|set| (grouping_id(&set, k), (0..k).map(|i| set.contains(&i)).collect())).collect();
+    let sets: Vec<(u64, Vec<bool>)> = sets.iter().map(|set| (grouping_id(set, k), (0..k).map(|i| set.contains(&i)).collect())).collect();
     let mut rolled: std::collections::BTreeMap<CellKey, Cell> = std::collections::BTreeMap::new();
     for ((bucket, values), cell) in cells {
         for (gid, kept) in &sets {

@@ -8,7 +8,9 @@
 //! and step up to days, then weeks, when the cells outgrow [`StreamSettings::max_cells`] (each
 //! step sums whole periods, so no cell is estimated). A dimension collects its values up to
 //! [`StreamSettings::max_values`]; values first seen after that, and values outside its top
-//! [`CubeSpec::top`] at the end, are folded into `(other)`. Each fold is stated in the notes.
+//! [`CubeSpec::top`] at the end, are folded into `(other)`. Each fold is stated in the notes. The
+//! cube holds the finest rows and each period's total (the other grouping sets serve warehouse
+//! users; the app reads only the finest rows).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -25,13 +27,15 @@ use crate::format::format_count;
 
 /// Rows the reservoir sample keeps by default.
 pub const SAMPLE_ROWS: usize = 50_000;
-/// Cells (period × dimension values) held before the periods step up, by default.
-pub const MAX_CELLS: usize = 2_000_000;
+/// Cells (period × dimension values) held before the periods step up, by default: the cube's
+/// finest rows, which the tab then holds as a table.
+pub const MAX_CELLS: usize = 1_000_000;
 /// The column of the sample giving each row's weight: the events it stands for.
 pub const SAMPLE_WEIGHT: &str = "sample_weight";
 
 /// How a file is streamed into a cube.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct StreamSettings {
     /// The zone periods start in.
     pub utc_offset_minutes: i32,
@@ -50,6 +54,9 @@ pub struct StreamSettings {
     pub max_cells: usize,
     pub sample_rows: usize,
     pub seed: u64,
+    /// Every grouping set of the contract (each dimension, each pair), as a warehouse writes
+    /// them; otherwise the finest rows and each period's total, all the app reads.
+    pub every_grouping_set: bool,
 }
 
 impl Default for StreamSettings {
@@ -66,6 +73,7 @@ impl Default for StreamSettings {
             max_cells: MAX_CELLS,
             sample_rows: SAMPLE_ROWS,
             seed: super::sql::SAMPLE_SEED,
+            every_grouping_set: false,
         }
     }
 }
@@ -424,7 +432,11 @@ impl CubeStream {
             rows_in_cube += cell.0;
             merge(finest.entry((*bucket, values)).or_insert_with(|| (0.0, vec![None; cell.1.len()])), cell);
         }
-        let cube_csv = write_cube(&spec, &finest)?;
+        // By default the finest rows and each period's total: the rows the app reads and the rows
+        // that mark the dimensions (the other sets would multiply the rows by up to 38).
+        let k = spec.dimensions.len();
+        let sets = if self.settings.every_grouping_set { super::grouping_sets(k) } else { vec![(0..k).collect(), Vec::new()] };
+        let cube_csv = write_cube(&spec, &finest, &sets)?;
 
         notes.push(format!(
             "Read {} rows into a cube by {} ({} in {}) of {}{}, with {} as measures{}.",

@@ -1269,6 +1269,50 @@ describe('hostile input', () => {
     assert.match(message, /^This file needs about 11\.2 GB of memory once loaded, more than the 2\.5 GB a browser tab can hold for data here \(about 1\.7 GB of CSV\)\. Load less: export only the columns you need, a sample of the rows, or counts pre-aggregated in the warehouse/);
     assert.match(message, /The data loaded before is still here/);
     assert.equal(await text(page, 'row-count'), '100,000');
+    // It can be streamed into a cube instead.
+    assert.match(await text(page, 'stream-offer'), /Or read it as a cube/);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a file streamed into a cube answers trends like its rows, and keeps a sample', async () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const demo = join(root, 'target', 'debug', 'vigil-demo');
+    if (!existsSync(demo)) {
+      execFileSync('cargo', ['build', '--quiet', '--bin', 'vigil-demo'], { cwd: root, stdio: 'inherit' });
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-stream-'));
+    await writeFile(join(dir, 'demo.csv'), execFileSync(demo, ['20000', '7'], { maxBuffer: 1 << 30 }));
+    const settings = { trend: { time: 'created_at', metric: 'count', granularity: 'Day' } };
+    const first = await openApp(browser, `${server.url}#demo=20000.7&tab=trends&v=${pack(settings)}`);
+    await first.page.waitForSelector('[data-testid="incident-table"]', { timeout: 60_000 });
+    const [rawDownload] = await Promise.all([first.page.waitForEvent('download'), first.page.click('[data-testid="export-json"]')]);
+    const raw = JSON.parse(await readFile(await rawDownload.path(), 'utf8')).reports.trend.series;
+    await first.context.close();
+
+    const { page, context, errors, requests } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.setInputFiles('[data-testid="open-large"] input', join(dir, 'demo.csv'));
+    await page.waitForSelector('[data-testid="cube-notice"]', { timeout: 60_000 });
+    assert.equal(await page.inputValue('[data-testid="weight-select"]'), 'events');
+    assert.match(await text(page, 'notices'), /Read 20,000 rows into a cube by created_at \(hourly in UTC\) of .*country.*platform/);
+    assert.match(await text(page, 'notices'), /The sample holds every row \(20,000\)/);
+    await page.click('[data-testid="tab-trends"]');
+    await page.waitForSelector('[data-testid="incident-table"]', { timeout: 60_000 });
+    await page.selectOption('[data-testid="trend-granularity"]', 'day');
+    await page.waitForFunction(() => /per day/.test(document.querySelector('[data-testid="trend-title"]')?.textContent ?? ''));
+    const [cubeDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-json"]')]);
+    const cube = JSON.parse(await readFile(await cubeDownload.path(), 'utf8')).reports.trend.series;
+    assert.deepEqual(cube.starts_iso, raw.starts_iso);
+    cube.values.forEach((v, i) => assert.ok(Math.abs(v - raw.values[i]) <= 1e-9 * Math.max(1, Math.abs(v)), `day ${i}: ${v} vs ${raw.values[i]}`));
+    // The sample, for what needs rows: every row here, each standing for itself.
+    const [sample] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-sample"]')]);
+    assert.equal(sample.suggestedFilename(), 'demo-sample.csv');
+    const lines = (await readFile(await sample.path(), 'utf8')).trimEnd().split('\n');
+    assert.equal(lines.length, 20_001);
+    assert.match(lines[0], /,sample_weight$/);
+    assert.match(lines[1], /,1$/);
+    assertSameOrigin(requests);
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -463,7 +463,7 @@ fn check_warehouse(rows: usize, spark: bool) {
         spec.top = top;
         // The app's streaming loader reads the file in small pieces into the same cube as the
         // rows give; the engines' cubes are compared with it.
-        let settings = StreamSettings { utc_offset_minutes: spec.utc_offset_minutes, time_zone: spec.time_zone.clone(), granularity: Some(spec.granularity), filter: spec.filter.clone(), top, dimensions: Some(spec.dimensions.clone()), measures: Some(spec.measures.clone()), ..Default::default() };
+        let settings = StreamSettings { utc_offset_minutes: spec.utc_offset_minutes, time_zone: spec.time_zone.clone(), granularity: Some(spec.granularity), filter: spec.filter.clone(), top, dimensions: Some(spec.dimensions.clone()), measures: Some(spec.measures.clone()), every_grouping_set: true, ..Default::default() };
         let streamed = stream_cube(csv.as_bytes(), LoadOptions::default(), settings, 256 * 1024).unwrap();
         assert_eq!((&streamed.spec.dimensions, &streamed.spec.measures), (&spec.dimensions, &spec.measures), "{name}");
         same_cube_csv(&streamed.cube_csv, &aggregate_csv(&raw, &all, Weights::ONE, &spec).unwrap(), name);
