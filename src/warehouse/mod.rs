@@ -207,7 +207,7 @@ pub fn aggregate_csv(table: &Table, rows: &[u32], weights: Weights<'_>, spec: &C
 }
 
 /// A finest cell's key: its period and dimension values (None: missing).
-pub(crate) type FinestKey = (i64, Vec<Option<String>>);
+pub(crate) type FinestKey<V = String> = (i64, Vec<Option<V>>);
 /// A cell's events and Σ measure·weight (`None` while no row had a value, as SQL's SUM of NULLs
 /// is NULL).
 pub(crate) type Cell = (f64, Vec<Option<f64>>);
@@ -215,14 +215,15 @@ pub(crate) type Cell = (f64, Vec<Option<f64>>);
 /// The cube of the finest `cells` as CSV: each of `sets` (see [`grouping_sets`]) summed from them,
 /// rows in the order of their period, then grouping id (finest first, total last), then dimension
 /// values.
-pub(crate) fn write_cube(spec: &CubeSpec, cells: &FxHashMap<FinestKey, Cell>, sets: &[Vec<usize>]) -> Result<String, CubeError> {
+/// Values are any text (`String` from rows, `&str` borrowed from a stream's dictionaries).
+pub(crate) fn write_cube<V: AsRef<str> + Clone + Ord + std::hash::Hash>(spec: &CubeSpec, cells: &FxHashMap<FinestKey<V>, Cell>, sets: &[Vec<usize>]) -> Result<String, CubeError> {
     let measures = &spec.measures;
     let dims = &spec.dimensions;
     // Every grouping set, summed from the finest cells: (bucket, grouping id, values with the
     // rolled-up dimensions as None).
     let k = dims.len();
     let sets: Vec<(u64, Vec<bool>)> = sets.iter().map(|set| (grouping_id(set, k), (0..k).map(|i| set.contains(&i)).collect())).collect();
-    let mut rolled: std::collections::BTreeMap<CellKey, Cell> = std::collections::BTreeMap::new();
+    let mut rolled: FxHashMap<(i64, u64, Vec<Option<V>>), Cell> = FxHashMap::default();
     for ((bucket, values), cell) in cells {
         for (gid, kept) in &sets {
             let masked = values.iter().zip(kept).map(|(v, &keep)| if keep { v.clone() } else { None }).collect();
@@ -237,10 +238,10 @@ pub(crate) fn write_cube(spec: &CubeSpec, cells: &FxHashMap<FinestKey, Cell>, se
     }
     let mut out = csv::Writer::from_writer(Vec::new());
     let header: Vec<&str> = std::iter::once(TS_BUCKET).chain(spec.dimensions.iter().map(String::as_str)).chain([GROUPING_ID, EVENTS]).chain(spec.measures.iter().map(String::as_str)).collect();
-    let write = |out: &mut csv::Writer<Vec<u8>>, bucket: i64, values: &[Option<String>], gid: u64, cell: &Cell| {
+    let write = |out: &mut csv::Writer<Vec<u8>>, bucket: i64, values: &[Option<V>], gid: u64, cell: &Cell| {
         let iso = format_iso_ms(bucket);
         let mut record: Vec<String> = vec![iso.trim_end_matches('Z').replace('T', " ")];
-        record.extend(values.iter().map(|v| v.clone().unwrap_or_default()));
+        record.extend(values.iter().map(|v| v.as_ref().map(|v| v.as_ref().to_string()).unwrap_or_default()));
         record.push(gid.to_string());
         record.push(format_float(cell.0));
         // A measure with no value in the cell stays empty (as SUM of NULLs is NULL).
@@ -252,6 +253,9 @@ pub(crate) fn write_cube(spec: &CubeSpec, cells: &FxHashMap<FinestKey, Cell>, se
     };
     let csv_error = |e: csv::Error| CubeError::Choose(format!("the cube could not be written: {e}"));
     out.write_record(&header).map_err(csv_error)?;
+    // Sorted once at the end: cheaper than keeping a tree of a million keys in order.
+    let mut rolled: Vec<_> = rolled.into_iter().collect();
+    rolled.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for ((bucket, gid, values), cell) in &rolled {
         write(&mut out, *bucket, values, *gid, cell).map_err(csv_error)?;
     }

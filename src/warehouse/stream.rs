@@ -4,9 +4,10 @@
 //!
 //! The file's first batch chooses the cube as [`CubeSpec::for_view`] would for the whole file:
 //! its first time column, category, boolean and few-valued number columns as dimensions, other
-//! number columns as measures, a proposed weight column as the weight. Periods start at hours
-//! and step up to days, then weeks, when the cells outgrow [`StreamSettings::max_cells`] (each
-//! step sums whole periods, so no cell is estimated). A dimension collects its values up to
+//! number columns as measures, a proposed weight column as the weight. When the cells outgrow
+//! [`StreamSettings::max_cells`], hours step up to days (summing whole periods, so no cell is
+//! estimated), then the dimension with most values keeps its top half (the rest `(other)`),
+//! and only when every dimension is down to two values do days become weeks. A dimension collects its values up to
 //! [`StreamSettings::max_values`]; values first seen after that, and values outside its top
 //! [`CubeSpec::top`] at the end, are folded into `(other)`. Each fold is stated in the notes. The
 //! cube holds the finest rows and each period's total (the other grouping sets serve warehouse
@@ -27,9 +28,9 @@ use crate::format::format_count;
 
 /// Rows the reservoir sample keeps by default.
 pub const SAMPLE_ROWS: usize = 50_000;
-/// Cells (period × dimension values) held before the periods step up, by default: the cube's
-/// finest rows, which the tab then holds as a table.
-pub const MAX_CELLS: usize = 1_000_000;
+/// Cells (period × dimension values) held before hours step up to days and rare values fold, by
+/// default: the cube's finest rows, which the tab then holds as a table (about 100 bytes each).
+pub const MAX_CELLS: usize = 2_000_000;
 /// The column of the sample giving each row's weight: the events it stands for.
 pub const SAMPLE_WEIGHT: &str = "sample_weight";
 
@@ -183,7 +184,9 @@ pub struct CubeStream {
     granularity: Granularity,
     header: Vec<String>,
     dictionaries: Vec<Dictionary>,
-    cells: FxHashMap<(i64, Box<[u32]>), Cell>,
+    /// Keyed by the period (two words) then each dimension's id: looked up by a slice, so a row
+    /// allocates only when it opens a cell.
+    cells: FxHashMap<Box<[u32]>, Cell>,
     sample: Vec<(Vec<String>, f64)>,
     rng: ChaCha8Rng,
     rows_read: u64,
@@ -191,7 +194,8 @@ pub struct CubeStream {
     passed: u64,
     without_time: u64,
     coarsened: Vec<Granularity>,
-    folded_for_cells: bool,
+    /// Per dimension: rarer values were folded while reading, to bound the cells.
+    folded_for_cells: Vec<bool>,
     /// Per column: cells that did not read as the column's type (counted as missing).
     mismatches: Vec<u64>,
 }
@@ -219,7 +223,7 @@ impl CubeStream {
             passed: 0,
             without_time: 0,
             coarsened: Vec::new(),
-            folded_for_cells: false,
+            folded_for_cells: Vec::new(),
             mismatches: Vec::new(),
         })
     }
@@ -248,6 +252,7 @@ impl CubeStream {
         }
         self.header = batch.columns.iter().map(|c| c.name.clone()).collect();
         self.dictionaries = spec.dimensions.iter().map(|_| Dictionary::default()).collect();
+        self.folded_for_cells = vec![false; spec.dimensions.len()];
         self.mismatches = vec![0; batch.columns.len()];
         Ok(spec)
     }
@@ -298,7 +303,7 @@ impl CubeStream {
             })
             .collect();
         let max_values = self.settings.max_values;
-        let mut key = vec![0u32; dims.len()];
+        let mut key = vec![0u32; dims.len() + 2];
         for row in selected {
             let r = row as usize;
             let weight = weights.as_ref().and_then(|w| w.get(r).copied()).unwrap_or(1.0);
@@ -309,7 +314,8 @@ impl CubeStream {
                 continue;
             };
             let bucket = bucket_start(self.granularity, self.zone.local_ms(t));
-            for (((slot, column), dictionary), codes) in key.iter_mut().zip(&dims).zip(&mut self.dictionaries).zip(&mut code_ids) {
+            put_bucket(&mut key, bucket);
+            for (((slot, column), dictionary), codes) in key.iter_mut().skip(2).zip(&dims).zip(&mut self.dictionaries).zip(&mut code_ids) {
                 let id = match (&column.data, column.value(r)) {
                     (_, Value::Missing) => MISSING_ID,
                     (ColumnData::Str(Strings::Dict { codes: row_codes, .. }), Value::Str(text)) => {
@@ -331,7 +337,10 @@ impl CubeStream {
                 dictionary.add_events(id, weight);
                 *slot = dictionary.cell_id(id);
             }
-            let cell = self.cells.entry((bucket, key.clone().into_boxed_slice())).or_insert_with(|| (0.0, vec![None; measures.len()]));
+            if !self.cells.contains_key(key.as_slice()) {
+                self.cells.insert(key.clone().into_boxed_slice(), (0.0, vec![None; measures.len()]));
+            }
+            let Some(cell) = self.cells.get_mut(key.as_slice()) else { continue };
             cell.0 += weight;
             for (sum, column) in cell.1.iter_mut().zip(&measures) {
                 if let Some(x) = column.numeric(r) {
@@ -358,14 +367,17 @@ impl CubeStream {
         }
     }
 
-    /// Fewer cells: longer periods (hours → days → weeks) while the periods are not fixed,
-    /// then each dimension's rarer values folded into `(other)`, halving what each keeps.
+    /// Fewer cells: hours become days (when the periods are not fixed); then the dimension with
+    /// most values keeps its top half, the rest folded into `(other)`, until the cells are half
+    /// the limit (so that this does not run again at once); then days become weeks.
     fn compact(&mut self) -> Result<(), CubeError> {
-        while self.cells.len() > self.settings.max_cells {
+        let fixed = self.settings.granularity.is_some();
+        let mut limit = self.settings.max_cells;
+        while self.cells.len() > limit {
+            let widest = (0..self.dictionaries.len()).map(|d| (self.dictionaries.get(d).map_or(0, |dict| dict.ranked().len()), d)).max();
             let coarser = match self.granularity {
-                _ if self.settings.granularity.is_some() => None,
-                Granularity::Hour => Some(Granularity::Day),
-                Granularity::Day => Some(Granularity::Week),
+                Granularity::Hour if !fixed => Some(Granularity::Day),
+                Granularity::Day if !fixed && widest.is_none_or(|(values, _)| values <= 2) => Some(Granularity::Week),
                 _ => None,
             };
             if let Some(coarser) = coarser {
@@ -377,23 +389,22 @@ impl CubeStream {
                 remap(&mut self.cells, |bucket| bucket_start(coarser, bucket), |_, id| id);
                 continue;
             }
-            let mut folded = 0;
-            for dictionary in &mut self.dictionaries {
-                let kept = dictionary.ranked().len();
-                if kept > 1 {
-                    folded += dictionary.keep_top(kept / 2);
-                }
-            }
-            if folded == 0 {
+            let Some((values, d)) = widest.filter(|(values, _)| *values > 2) else {
                 return Err(CubeError::Choose(format!(
-                    "fewer than {} cells (periods × dimension values), but even weekly and with one value per dimension it has {}: choose fewer dimensions",
+                    "fewer than {} cells (periods × dimension values), but with two values per dimension it still has {}: choose fewer dimensions",
                     format_count(self.settings.max_cells as u64),
                     format_count(self.cells.len() as u64)
                 )));
+            };
+            if let Some(dictionary) = self.dictionaries.get_mut(d) {
+                dictionary.keep_top(values / 2);
             }
-            self.folded_for_cells = true;
+            if let Some(folded) = self.folded_for_cells.get_mut(d) {
+                *folded = true;
+            }
             let dictionaries = &self.dictionaries;
             remap(&mut self.cells, |bucket| bucket, |d, id| dictionaries.get(d).map_or(id, |dict| dict.cell_id(id)));
+            limit = self.settings.max_cells / 2;
         }
         Ok(())
     }
@@ -417,20 +428,21 @@ impl CubeStream {
             }
             dictionary.keep_top(top);
         }
-        let text_of = |d: usize, id: u32| -> Option<String> {
+        let text_of = |d: usize, id: u32| -> Option<&str> {
             let dictionary = self.dictionaries.get(d)?;
             match dictionary.cell_id(id) {
                 MISSING_ID => None,
-                OTHER_ID => Some(OTHER.to_string()),
-                id => dictionary.values.get(id as usize - 2).map(|v| v.to_string()),
+                OTHER_ID => Some(OTHER),
+                id => dictionary.values.get(id as usize - 2).map(|v| &**v),
             }
         };
-        let mut finest: FxHashMap<FinestKey, Cell> = FxHashMap::default();
+        let mut finest: FxHashMap<FinestKey<&str>, Cell> = FxHashMap::default();
         let mut rows_in_cube = 0.0;
-        for ((bucket, key), cell) in &self.cells {
-            let values = key.iter().enumerate().map(|(d, &id)| text_of(d, id)).collect();
+        for (key, cell) in &self.cells {
+            let (bucket, ids) = split_key(key);
+            let values = ids.iter().enumerate().map(|(d, &id)| text_of(d, id)).collect();
             rows_in_cube += cell.0;
-            merge(finest.entry((*bucket, values)).or_insert_with(|| (0.0, vec![None; cell.1.len()])), cell);
+            merge(finest.entry((bucket, values)).or_insert_with(|| (0.0, vec![None; cell.1.len()])), cell);
         }
         // By default the finest rows and each period's total: the rows the app reads and the rows
         // that mark the dimensions (the other sets would multiply the rows by up to 38).
@@ -456,8 +468,13 @@ impl CubeStream {
         if let Some(last) = self.coarsened.last() {
             notes.push(format!("Periods were made longer ({}) to keep the cube under {} cells.", granularity_words(*last), format_count(self.settings.max_cells as u64)));
         }
-        if self.folded_for_cells {
-            notes.push(format!("To keep the cube under {} cells, each dimension's rarer values were folded into {OTHER} while reading.", format_count(self.settings.max_cells as u64)));
+        let folded_while_reading: Vec<String> = spec.dimensions.iter().zip(&self.folded_for_cells).zip(&self.dictionaries).filter(|((_, &f), _)| f).map(|((name, _), dict)| format!("“{name}” to {}", format_count(dict.ranked().len() as u64))).collect();
+        if !folded_while_reading.is_empty() {
+            notes.push(format!(
+                "To keep the cube under {} cells, rarer values were folded into {OTHER} while reading: {} values with most events.",
+                format_count(self.settings.max_cells as u64),
+                folded_while_reading.join(", ")
+            ));
         }
         if !folded_dims.is_empty() {
             notes.push(format!("Kept the {} values with most events of {}; the rest are {OTHER}.", format_count(top as u64), folded_dims.join(", ")));
@@ -504,12 +521,33 @@ impl CubeStream {
     }
 }
 
+/// Writes `bucket` into a cell key's first two words.
+fn put_bucket(key: &mut [u32], bucket: i64) {
+    let bits = bucket as u64;
+    if let [hi, lo, ..] = key {
+        (*hi, *lo) = ((bits >> 32) as u32, bits as u32);
+    }
+}
+
+/// A cell key's period and dimension ids.
+fn split_key(key: &[u32]) -> (i64, &[u32]) {
+    match key {
+        [hi, lo, ids @ ..] => (((u64::from(*hi) << 32) | u64::from(*lo)) as i64, ids),
+        _ => (0, &[]),
+    }
+}
+
 /// The cells re-keyed (longer periods, folded values), merging those that meet.
-fn remap(cells: &mut FxHashMap<(i64, Box<[u32]>), Cell>, bucket: impl Fn(i64) -> i64, id: impl Fn(usize, u32) -> u32) {
+fn remap(cells: &mut FxHashMap<Box<[u32]>, Cell>, bucket: impl Fn(i64) -> i64, id: impl Fn(usize, u32) -> u32) {
     let old = std::mem::take(cells);
-    for ((b, key), cell) in old {
-        let new_key: Box<[u32]> = key.iter().enumerate().map(|(d, &i)| id(d, i)).collect();
-        merge(cells.entry((bucket(b), new_key)).or_insert_with(|| (0.0, vec![None; cell.1.len()])), &cell);
+    for (key, cell) in old {
+        let (b, ids) = split_key(&key);
+        let mut new_key = vec![0u32; key.len()];
+        put_bucket(&mut new_key, bucket(b));
+        for ((slot, d), &i) in new_key.iter_mut().skip(2).zip(0..).zip(ids) {
+            *slot = id(d, i);
+        }
+        merge(cells.entry(new_key.into_boxed_slice()).or_insert_with(|| (0.0, vec![None; cell.1.len()])), &cell);
     }
 }
 

@@ -207,6 +207,12 @@ fn a_stream_steps_its_periods_up_and_folds_values_to_stay_small() {
     assert_eq!(cube.spec.granularity, Granularity::Day);
     assert!(cube.notes.iter().any(|n| n.contains("daily")), "{:?}", cube.notes);
     same_cube(&cube.cube_csv, &aggregate_csv(&t, &rows, Weights::ONE, &cube.spec).unwrap());
+    // Days are kept before weeks: the widest dimension halves (country: 42 → 21 → 10 → 5 values,
+    // with (other)) until the cells are half the limit.
+    let cube = streamed(&csv, stream::StreamSettings { max_cells: 400, ..Default::default() });
+    assert_eq!(cube.spec.granularity, Granularity::Day);
+    assert!(cube.notes.iter().any(|n| n.contains("while reading: “country” to 5 values with most events")), "{:?}", cube.notes);
+    assert!(recognise(&mut table(&cube.cube_csv)).unwrap().is_some());
     // Two weeks (March 2026 starts on a Sunday) × 126 pairs: beyond 100 cells, countries fold.
     let cube = streamed(&csv, stream::StreamSettings { max_cells: 100, ..Default::default() });
     assert_eq!(cube.spec.granularity, Granularity::Week);
