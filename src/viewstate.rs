@@ -61,6 +61,9 @@ pub struct ViewState {
     /// The column saying how many events each row stands for (a cube's `events`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<String>,
+    /// The data is streamed into a cube (see [`crate::warehouse::stream`]), not loaded whole.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub streamed: bool,
     /// Each panel's settings by key, as the panel wrote them.
     #[serde(flatten)]
     pub settings: Map<String, Value>,
@@ -190,6 +193,7 @@ fn read_settings(packed: &str, decoded: &mut Decoded) {
     state.filter = take(&mut map, "filter", "filter", notices).unwrap_or_default();
     state.sort = take(&mut map, "sort", "sort order", notices);
     state.weight = take(&mut map, "weight", "weight column", notices);
+    state.streamed = take(&mut map, "streamed", "streamed file", notices).unwrap_or_default();
     state.settings = map;
 }
 
@@ -322,6 +326,7 @@ mod tests {
             },
             sort: Some(SortKey { column: "created_at".into(), descending: true }),
             weight: Some("prior_strikes".into()),
+            streamed: true,
             settings,
         }
     }

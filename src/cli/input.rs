@@ -8,15 +8,28 @@ use crate::data::load::{LoadOptions, LoadReport, TableLoader};
 /// Bytes read at a time.
 const CHUNK_BYTES: usize = 8 << 20;
 
+fn open(data: &str) -> Result<(Box<dyn Read>, Option<u64>), String> {
+    if data == "-" {
+        return Ok((Box::new(std::io::stdin().lock()), None));
+    }
+    let file = std::fs::File::open(data).map_err(|e| format!("cannot open {data}: {e}"))?;
+    let size = file.metadata().ok().map(|m| m.len());
+    Ok((Box::new(file), size))
+}
+
+/// Streams `data` into a cube (as the app does for a file too large for the tab) and loads the
+/// cube: its notes say what it holds and what was folded.
+pub fn load_streamed(data: &str) -> Result<LoadReport, String> {
+    let (reader, _) = open(data)?;
+    let cube = crate::warehouse::stream::stream_cube(reader, LoadOptions::default(), Default::default(), CHUNK_BYTES).map_err(|e| format!("{data}: {e}"))?;
+    let mut load = crate::data::load::load_bytes(cube.cube_csv.as_bytes(), LoadOptions::default()).map_err(|e| format!("{data}: the cube could not be read back: {e}"))?;
+    load.notices = cube.notes;
+    Ok(load)
+}
+
 /// Loads `data` (a path, or `-` for standard input).
 pub fn load(data: &str, quiet: bool) -> Result<LoadReport, String> {
-    let (mut reader, size): (Box<dyn Read>, Option<u64>) = if data == "-" {
-        (Box::new(std::io::stdin().lock()), None)
-    } else {
-        let file = std::fs::File::open(data).map_err(|e| format!("cannot open {data}: {e}"))?;
-        let size = file.metadata().ok().map(|m| m.len());
-        (Box::new(file), size)
-    };
+    let (mut reader, size) = open(data)?;
     let mut loader = TableLoader::new(LoadOptions::default());
     if let Some(size) = size {
         loader = loader.with_size_hint(size);

@@ -80,6 +80,10 @@ struct Input {
     /// The column saying how many events each row stands for (overrides the view's).
     #[arg(long, value_name = "COLUMN")]
     weight: Option<String>,
+    /// Stream the data into a cube (counts by period and dimension, as the app's "Large file as
+    /// cube…") instead of loading it whole; implied by a view made from a streamed file.
+    #[arg(long)]
+    stream: bool,
     /// No progress on standard error.
     #[arg(long, short)]
     quiet: bool,
@@ -213,7 +217,10 @@ impl Session {
             None => Default::default(),
         };
         let started = Instant::now();
-        let mut load = input::load(&input.data, input.quiet)?;
+        let mut load = match input.stream || view.streamed {
+            true => input::load_streamed(&input.data)?,
+            false => input::load(&input.data, input.quiet)?,
+        };
         if !input.quiet {
             let seconds = started.elapsed().as_secs_f64();
             eprintln!("vigil: loaded {} rows × {} columns from {} in {seconds:.2} s ({:.0} MB/s)", load.table.n_rows, load.table.columns.len(), input.data, load.text_bytes as f64 / 1e6 / seconds.max(1e-9));

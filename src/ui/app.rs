@@ -46,7 +46,7 @@ pub fn App() -> impl IntoView {
             <LoadProgress/>
             <ErrorBanner/>
             <LinkNotices/>
-            <FileWanted on_file=Callback::new(move |file| load_file(state, file))/>
+            <FileWanted on_file=Callback::new(move |file| if share::pending_streamed() { stream_file(state, file) } else { load_file(state, file) })/>
             <nav class="tabs" role="tablist">
                 {TABS
                     .into_iter()
@@ -92,7 +92,10 @@ fn load_file(state: AppState, file: File) {
 }
 
 fn stream_file(state: AppState, file: File) {
-    share::forget_pending(state);
+    // A link waiting for its file applies to this one; otherwise the user chose other data.
+    if state.file_wanted.get_untracked().is_none() {
+        share::forget_pending(state);
+    }
     client::load_as_cube(state, DataSource::File { name: file.name() }, Some(file));
 }
 

@@ -47,12 +47,26 @@ pub fn open_link(state: AppState) {
     let _ = window_event_listener(ev::popstate, move |_| follow_history(state));
 }
 
+/// Loads `source` as the view wants it: whole, or streamed into a cube.
+fn load_as_viewed(state: AppState, source: DataSource, file: Option<web_sys::File>, streamed: bool) {
+    match streamed {
+        true => client::load_as_cube(state, source, file),
+        false => client::load(state, source, file),
+    }
+}
+
+/// Whether the view waiting for its file streamed that file into a cube.
+pub fn pending_streamed() -> bool {
+    PENDING.with_borrow(|view| view.as_ref().is_some_and(|v| v.streamed))
+}
+
 fn open_view(state: AppState, view: ViewState) {
     let source = view.source.clone();
+    let streamed = view.streamed;
     PENDING.set(Some(view));
     match source {
-        Some(SourceRef::Demo { rows, seed }) => client::load(state, DataSource::Demo(DemoParams { rows, seed }), None),
-        Some(SourceRef::Url { url }) => client::load(state, DataSource::Url { url }, None),
+        Some(SourceRef::Demo { rows, seed }) => load_as_viewed(state, DataSource::Demo(DemoParams { rows, seed }), None, streamed),
+        Some(SourceRef::Url { url }) => load_as_viewed(state, DataSource::Url { url }, None, streamed),
         // The link cannot carry a local file: ask for the reader's copy (see `FileWanted`).
         Some(SourceRef::File { name }) => state.file_wanted.set(Some(name)),
         None => client::load(state, DataSource::Demo(DemoParams::default()), None),
@@ -75,8 +89,10 @@ fn follow_history(state: AppState) {
 
 /// The worker restarted: loads `source` again and puts the view on screen back on it.
 pub fn reopen(state: AppState, source: DataSource, file: Option<web_sys::File>) {
-    PENDING.set(current_view(state));
-    client::load(state, source, file);
+    let view = current_view(state);
+    let streamed = view.as_ref().is_some_and(|v| v.streamed);
+    PENDING.set(view);
+    load_as_viewed(state, source, file, streamed);
 }
 
 /// The user gave up on the link's view (loaded other data by hand instead of the file asked for).
@@ -149,6 +165,7 @@ fn current_view(state: AppState) -> Option<ViewState> {
         filter: state.filter.get(),
         sort: state.sort.get(),
         weight: state.weight.get(),
+        streamed: state.summary.with(|s| s.as_ref().is_some_and(|s| s.streamed_sample.is_some())),
         settings,
     })
 }
