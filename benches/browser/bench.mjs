@@ -85,7 +85,10 @@ window.runVigilProfile = () => new Promise((resolve) => {
   };
 });
 
-function runVigil(file) {
+/** Loads the file with Vigil's worker; with `cube` (stream settings, `{}` for the app's
+ * defaults) streams it into a cube and a sample instead, and resolves to the rows read (from the
+ * load's first notice), the cube's rows and its notes. */
+function runVigil(file, cube = null) {
   return new Promise((resolve) => {
     const worker = new Worker('/dist/vigil-worker_loader.js');
     current = worker;
@@ -95,34 +98,16 @@ function runVigil(file) {
       const response = decode(event.data);
       if (isReady(response)) {
         started = performance.now();
-        worker.postMessage(loadMessage(file));
+        worker.postMessage(loadMessage(file, cube));
       } else if (response.Loaded) {
         const s = response.Loaded.summary;
-        resolve({ ok: true, rows: s.n_rows, columns: s.columns.length, ms: performance.now() - started });
-      } else if (response.LoadFailed) {
-        resolve({ ok: false, error: response.LoadFailed.message, ms: performance.now() - started });
-      }
-    };
-  });
-}
-
-/** Streams the file into a cube and a sample (the default settings the app uses): resolves to
- * the rows read (from the load's first notice), the cube's rows and its notes. */
-function runVigilCube(file) {
-  return new Promise((resolve) => {
-    const worker = new Worker('/dist/vigil-worker_loader.js');
-    current = worker;
-    let started = 0;
-    worker.onerror = (e) => resolve({ ok: false, error: e.message ?? 'worker error' });
-    worker.onmessage = (event) => {
-      const response = decode(event.data);
-      if (isReady(response)) {
-        started = performance.now();
-        worker.postMessage(loadMessage(file, {}));
-      } else if (response.Loaded) {
-        const s = response.Loaded.summary;
+        const ms = performance.now() - started;
+        if (!cube) {
+          resolve({ ok: true, rows: s.n_rows, columns: s.columns.length, ms });
+          return;
+        }
         const read = /^Read ([\d,]+) rows/.exec(s.notices[0] ?? '');
-        resolve({ ok: true, rows: read ? Number(read[1].replaceAll(',', '')) : -1, cubeRows: s.n_rows, notes: s.notices, ms: performance.now() - started });
+        resolve({ ok: true, rows: read ? Number(read[1].replaceAll(',', '')) : -1, cubeRows: s.n_rows, notes: s.notices, ms });
       } else if (response.LoadFailed) {
         resolve({ ok: false, error: response.LoadFailed.message, ms: performance.now() - started });
       }
@@ -238,7 +223,7 @@ window.runTool = async (tool) => {
   await cleanup();
   const file = document.getElementById('file').files[0];
   if (tool === 'vigil') return runVigil(file);
-  if (tool === 'vigil-cube') return runVigilCube(file);
+  if (tool === 'vigil-cube') return runVigil(file, {});
   if (tool === 'duckdb') return runDuckdb(file);
   return runJs(tool, file);
 };

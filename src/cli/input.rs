@@ -21,10 +21,8 @@ fn open(data: &str) -> Result<(Box<dyn Read>, Option<u64>), String> {
 /// cube: its notes say what it holds and what was folded.
 pub fn load_streamed(data: &str) -> Result<LoadReport, String> {
     let (reader, _) = open(data)?;
-    let cube = crate::warehouse::stream::stream_cube(reader, LoadOptions::default(), Default::default(), CHUNK_BYTES).map_err(|e| format!("{data}: {e}"))?;
-    let mut load = crate::data::load::load_bytes(cube.cube_csv.as_bytes(), LoadOptions::default()).map_err(|e| format!("{data}: the cube could not be read back: {e}"))?;
-    load.notices = cube.notes;
-    Ok(load)
+    let stream = crate::warehouse::stream::stream_reader(reader, LoadOptions::default(), Default::default(), CHUNK_BYTES);
+    stream.and_then(|s| s.finish_loaded()).map(|(load, _)| load).map_err(|e| format!("{data}: {e}"))
 }
 
 /// Loads `data` (a path, or `-` for standard input).

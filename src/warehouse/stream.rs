@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use super::{bucket_start, write_cube, Cell, CubeError, CubeSpec, FinestKey, DEFAULT_TOP, OTHER};
 use crate::analysis::series::{Granularity, WallClock, Zone};
 use crate::data::filter::{evaluate_filter, Filter};
-use crate::data::load::{LoadError, LoadOptions, TableLoader};
+use crate::data::builder::BuildMemory;
+use crate::data::load::{load_bytes, LoadError, LoadOptions, LoadReport, TableLoader};
 use crate::data::table::{format_float, ColumnData, ColumnType, Strings, Table, Value};
 use crate::data::weights::{propose_weight, weight_column};
 use crate::format::format_count;
@@ -569,31 +570,91 @@ fn granularity_words(granularity: Granularity) -> &'static str {
     }
 }
 
-/// Streams `reader` into a cube, `batch_bytes` of text at a time (native tools and tests; the
-/// worker drives [`CubeStream`] itself, with progress).
-pub fn stream_cube<R: std::io::Read>(mut reader: R, options: LoadOptions, settings: StreamSettings, batch_bytes: usize) -> Result<StreamedCube, StreamError> {
-    let mut loader = TableLoader::new(options);
-    let mut stream = CubeStream::new(settings)?;
+/// A file streamed chunk by chunk into a cube: the loader and the [`CubeStream`] it feeds, for
+/// the worker (with its progress and memory guard), the command line and [`stream_cube`].
+pub struct FileStream {
+    loader: TableLoader,
+    cube: CubeStream,
+    /// The file row (1-based) the next batch starts at.
+    next_row: u64,
+}
+
+impl FileStream {
+    pub fn new(options: LoadOptions, settings: StreamSettings) -> Result<Self, StreamError> {
+        Ok(Self { loader: TableLoader::new(options), cube: CubeStream::new(settings)?, next_row: 1 })
+    }
+
+    /// Feeds the next chunk of the file; the rows it completes go into the cube.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), StreamError> {
+        self.loader.push(chunk)?;
+        if let Some(batch) = self.loader.take_rows() {
+            self.cube.add(&batch, self.next_row)?;
+            self.next_row += batch.n_rows as u64;
+        }
+        Ok(())
+    }
+
+    /// Rows read so far.
+    pub fn rows_read(&self) -> u64 {
+        self.loader.rows_loaded()
+    }
+
+    /// The cube's cells so far.
+    pub fn cells(&self) -> usize {
+        self.cube.cells()
+    }
+
+    /// Memory the rows of the batch being read hold.
+    pub fn batch_memory(&self) -> BuildMemory {
+        self.loader.memory()
+    }
+
+    /// The cube and the sample, with what loading the file said (its dialect, rejected rows and
+    /// notices; its table holds no rows).
+    pub fn finish(mut self) -> Result<(StreamedCube, LoadReport), StreamError> {
+        let mut rest = self.loader.finish()?;
+        if rest.table.n_rows > 0 {
+            self.cube.add(&rest.table, self.next_row)?;
+        }
+        rest.table = Table::default();
+        Ok((self.cube.finish()?, rest))
+    }
+
+    /// The cube loaded as the table, with the file's dialect, rejected rows and notices beside
+    /// the stream's notes; and the sample (CSV, rows) when there is one.
+    pub fn finish_loaded(self) -> Result<(LoadReport, Option<(String, usize)>), StreamError> {
+        let (streamed, rest) = self.finish()?;
+        let mut report = load_bytes(streamed.cube_csv.as_bytes(), LoadOptions::default())?;
+        // What the load says is the source's, not the cube text's; values that did not read as
+        // their type are counted over every batch in the stream's notes.
+        report.notices = streamed.notes;
+        report.notices.extend(rest.notices.into_iter().filter(|n| !n.contains("did not read as")));
+        report.rejected = rest.rejected;
+        report.rejected_total = rest.rejected_total;
+        report.dialect = rest.dialect;
+        report.text_bytes = rest.text_bytes;
+        Ok((report, streamed.sample_csv.map(|csv| (csv, streamed.sample_len))))
+    }
+}
+
+/// Feeds all of `reader` into a [`FileStream`], `batch_bytes` of text at a time (native tools
+/// and tests); finish it for the cube.
+pub fn stream_reader<R: std::io::Read>(mut reader: R, options: LoadOptions, settings: StreamSettings, batch_bytes: usize) -> Result<FileStream, StreamError> {
+    let mut stream = FileStream::new(options, settings)?;
     let mut buffer = vec![0u8; batch_bytes.max(1)];
-    let mut next_row = 1u64;
     loop {
-        let n = reader.read(&mut buffer).map_err(|e| LoadError::NotText { reason: format!("it could not be read: {e}") })?;
-        if n == 0 {
-            break;
-        }
-        loader.push(buffer.get(..n).unwrap_or_default())?;
-        if let Some(batch) = loader.take_rows() {
-            stream.add(&batch, next_row)?;
-            next_row += batch.n_rows as u64;
-        }
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(LoadError::NotText { reason: format!("it could not be read: {e}") }.into()),
+        };
+        stream.push(buffer.get(..n).unwrap_or_default())?;
     }
-    let rest = loader.finish()?;
-    if rest.table.n_rows > 0 {
-        stream.add(&rest.table, next_row)?;
-    }
-    let mut cube = stream.finish()?;
-    if rest.rejected_total > 0 {
-        cube.notes.push(format!("{} rows were rejected (wrong number of fields).", format_count(rest.rejected_total)));
-    }
-    Ok(cube)
+    Ok(stream)
+}
+
+/// The cube of all of `reader` (see [`stream_reader`]).
+pub fn stream_cube<R: std::io::Read>(reader: R, options: LoadOptions, settings: StreamSettings, batch_bytes: usize) -> Result<StreamedCube, StreamError> {
+    Ok(stream_reader(reader, options, settings, batch_bytes)?.finish()?.0)
 }

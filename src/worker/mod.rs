@@ -21,8 +21,8 @@ use crate::data::builder::retype_column;
 use crate::data::demo::demo_csv;
 use crate::analysis::contract::Weights;
 use crate::data::filter::{evaluate_filter, Filter, Selection};
-use crate::data::load::{load_bytes, memory_check, LoadError, LoadOptions, LoadReport, MemoryReading, TableLoader};
-use crate::warehouse::stream::{CubeStream, StreamError, StreamSettings};
+use crate::data::load::{memory_check, LoadError, LoadOptions, LoadReport, MemoryReading, TableLoader};
+use crate::warehouse::stream::{FileStream, StreamError, StreamSettings};
 use crate::data::table::Table;
 use crate::data::sort::{sort_selection, SortKey};
 use crate::protocol::{DataSource, Envelope, JobError, MapSelection, PointDetail, Progress, QueryError, Request, Response, TableSummary};
@@ -619,12 +619,11 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
         StreamError::Load(err) => describe_load_error(&err),
         StreamError::Cube(err) => format!("This file cannot be streamed into a cube: {err}."),
     });
-    let mut loader = TableLoader::new(options);
-    let mut stream = match CubeStream::new(settings) {
+    let mut stream = match FileStream::new(options, settings) {
         Ok(stream) => stream,
-        Err(err) => return failed(err.into()),
+        Err(err) => return failed(err),
     };
-    let (mut bytes, mut next_row) = (0u64, 1u64);
+    let mut bytes = 0u64;
     loop {
         if state.borrow().cancelled.contains(&id) {
             return Outcome::Cancelled;
@@ -635,50 +634,21 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
             Err(message) => return Outcome::Failed(message),
         };
         // Only what is held counts: the cells and the sample, not the file's size.
-        let reading = MemoryReading { memory_now: memory_bytes(), table: loader.memory(), read: bytes, total: None, gzip: false };
+        let reading = MemoryReading { memory_now: memory_bytes(), table: stream.batch_memory(), read: bytes, total: None, gzip: false };
         if let Err(err) = memory_check(&reading, MEMORY_LIMIT) {
             return Outcome::Failed(format!("{} The cube itself outgrew the memory ({} cells): choose a file with fewer dimensions.", describe_load_error(&err), crate::format::format_count(stream.cells() as u64)));
         }
         bytes += chunk.len() as u64;
-        if let Err(err) = loader.push(&chunk) {
-            return failed(err.into());
+        if let Err(err) = stream.push(&chunk) {
+            return failed(err);
         }
-        if let Some(batch) = loader.take_rows() {
-            let rows = batch.n_rows as u64;
-            if let Err(err) = stream.add(&batch, next_row) {
-                return failed(err.into());
-            }
-            next_row += rows;
-        }
-        post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: loader.rows_loaded() }));
+        post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: stream.rows_read() }));
         yield_now().await;
     }
-    let rest = match loader.finish() {
-        Ok(rest) => rest,
-        Err(err) => return failed(err.into()),
-    };
-    if rest.table.n_rows > 0 {
-        if let Err(err) = stream.add(&rest.table, next_row) {
-            return failed(err.into());
-        }
+    match stream.finish_loaded() {
+        Ok((report, sample)) => Outcome::Done(report, bytes, sample),
+        Err(err) => failed(err),
     }
-    let streamed = match stream.finish() {
-        Ok(streamed) => streamed,
-        Err(err) => return failed(err.into()),
-    };
-    let mut report = match load_bytes(streamed.cube_csv.as_bytes(), LoadOptions::default()) {
-        Ok(report) => report,
-        Err(err) => return Outcome::Failed(format!("The streamed cube could not be read back: {}", describe_load_error(&err))),
-    };
-    // What the load says is the source's, not the cube text's.
-    report.notices = streamed.notes;
-    report.notices.extend(rest.notices.into_iter().filter(|n| !n.contains("did not read as")));
-    report.rejected = rest.rejected;
-    report.rejected_total = rest.rejected_total;
-    report.dialect = rest.dialect;
-    report.text_bytes = rest.text_bytes;
-    let sample = streamed.sample_csv.map(|csv| (csv, streamed.sample_len));
-    Outcome::Done(report, bytes, sample)
 }
 
 fn describe_load_error(err: &LoadError) -> String {
