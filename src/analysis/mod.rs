@@ -7,6 +7,7 @@ pub mod contract;
 pub mod features;
 pub mod labels;
 pub mod nan_serde;
+pub mod prevalence;
 pub mod profile;
 pub mod regression;
 pub mod registry;

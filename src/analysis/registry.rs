@@ -138,6 +138,7 @@ registry! {
     Scores => super::backtest::Scores,
     Tree => super::tree::Tree,
     Regression => super::regression::Regression,
+    Prevalence => super::prevalence::Prevalence,
 }
 
 #[cfg(test)]
@@ -194,7 +195,8 @@ mod tests {
                 seed: 7,
                 precision_target: 0.8,
             }),
-            AnyParams::Regression(regression::RegressionParams { kind: regression::RegressionKind::Logistic, target: None, label: Some(label), predictors: vec!["prior_strikes".into()] }),
+            AnyParams::Regression(regression::RegressionParams { kind: regression::RegressionKind::Logistic, target: None, label: Some(label.clone()), predictors: vec!["prior_strikes".into()] }),
+            AnyParams::Prevalence(prevalence::PrevalenceParams { time: Some("created_at".into()), by: Some("country".into()), target_margin: Some(0.01), ..prevalence::PrevalenceParams::of(label) }),
         ]
     }
 

@@ -9,6 +9,7 @@ use crate::analysis::backtest::{BacktestParams, RuleSpec, ScoreParams, ScoreSett
 use crate::analysis::cluster::ClusterParams;
 use crate::analysis::contract::{has_column, missing_column, FitColumns};
 use crate::analysis::labels::{guess_label, LabelParams, LabelSpec};
+use crate::analysis::prevalence::PrevalenceParams;
 use crate::analysis::profile::ProfileParams;
 use crate::analysis::registry::AnyParams;
 use crate::analysis::regression::RegressionParams;
@@ -106,6 +107,7 @@ pub struct Plan {
     pub scores: Option<ScoreParams>,
     pub tree: Option<TreeParams>,
     pub regression: Option<RegressionParams>,
+    pub prevalence: Option<PrevalenceParams>,
 }
 
 impl Plan {
@@ -165,6 +167,7 @@ impl Plan {
             scores,
             tree: take_setting::<TreeParams>(&mut settings, "tree", "decision tree settings", notices).and_then(|t| t.fit_columns(columns, notices)),
             regression: take_setting::<RegressionParams>(&mut settings, "regression", "regression settings", notices).and_then(|r| r.fit_columns(columns, notices)),
+            prevalence: take_setting::<PrevalenceParams>(&mut settings, "prevalence", "prevalence settings", notices).and_then(|p| p.fit_columns(columns, notices)),
         }
     }
 
@@ -179,6 +182,7 @@ impl Plan {
         out.extend(self.scores.clone().map(AnyParams::Scores));
         out.extend(self.tree.clone().map(AnyParams::Tree));
         out.extend(self.regression.clone().map(AnyParams::Regression));
+        out.extend(self.prevalence.clone().map(AnyParams::Prevalence));
         out
     }
 }

@@ -11,6 +11,7 @@ use vigil::analysis::contract::run_now;
 use vigil::analysis::trend::{Trend, TrendSettings};
 use vigil::data::demo::{demo_csv, DemoParams};
 use vigil::data::load::{load_bytes, LoadOptions};
+use vigil::analysis::prevalence::{Prevalence, PrevalenceParams, PrevalenceReport};
 use vigil::viewstate::{encode, SourceRef, ViewState};
 
 fn vigil(args: &[&str], stdin: Option<&[u8]>) -> Output {
@@ -112,6 +113,9 @@ fn the_command_reports_what_the_analysis_computes() {
     let settings = TrendSettings { time: Some("created_at".into()), metric: vigil::analysis::series::MetricKind::Rate, column: Some("reason".into()), rate_value: Some("scam".into()), ..TrendSettings::default() };
     let mut view = ViewState { source: Some(SourceRef::File { name: "reports.csv".into() }), tab: Some("trends".into()), ..ViewState::default() };
     view.settings.insert("trend".into(), serde_json::to_value(&settings).unwrap());
+    let label = vigil::analysis::labels::LabelSpec { column: "decision".into(), positive: vec!["removed".into()] };
+    let prevalence = PrevalenceParams { time: Some("created_at".into()), by: Some("country".into()), target_margin: Some(0.002), ..PrevalenceParams::of(label) };
+    view.settings.insert("prevalence".into(), serde_json::to_value(&prevalence).unwrap());
     let link = format!("https://vigil.example/#{}", encode(&view));
     let out = dir.join("out");
     let run = vigil(&["analyze", data.to_str().unwrap(), "--view", &link, "--out", out.to_str().unwrap(), "--format", "json", "-q"], None);
@@ -129,6 +133,8 @@ fn the_command_reports_what_the_analysis_computes() {
     for (x, y) in a.expected.iter().zip(&b.expected) {
         assert!(x == y || (x.is_nan() && y.is_nan()), "{x} vs {y}");
     }
+    let ours: PrevalenceReport = serde_json::from_value(strip_iso(doc["reports"]["prevalence"].clone())).unwrap();
+    assert_eq!(ours, run_now::<Prevalence>(&table, &rows, &prevalence).unwrap());
 }
 
 /// Removes the `…_iso` twins (the report's own fields are what deserialises).

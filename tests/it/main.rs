@@ -14,6 +14,7 @@ mod load_props;
 mod reference_anomaly;
 mod reference_cluster;
 mod reference_labels;
+mod reference_prevalence;
 mod reference_regression;
 mod reference_rs;
 mod reference_scores;
