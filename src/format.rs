@@ -61,6 +61,28 @@ pub fn format_percent(share: f64) -> String {
     }
 }
 
+/// A share with the digits a small rate needs: "12.3 %", "3.41 %", "0.412 %", "0.0042 %"
+/// (an estimate and its interval read alike).
+pub fn format_rate(share: f64) -> String {
+    if !share.is_finite() {
+        return "—".into();
+    }
+    let percent = share * 100.0;
+    let magnitude = percent.abs();
+    if magnitude == 0.0 {
+        "0 %".into()
+    } else if magnitude >= 10.0 {
+        format!("{percent:.1} %")
+    } else if magnitude >= 1.0 {
+        format!("{percent:.2} %")
+    } else if magnitude >= 0.1 {
+        format!("{percent:.3} %")
+    } else {
+        let digits = (1.0 - magnitude.log10().floor()).clamp(0.0, 12.0) as usize;
+        format!("{percent:.digits$} %")
+    }
+}
+
 /// An axis value, compactly: 1200 → "1.2k", 0.25 → "0.25".
 pub fn compact_number(value: f64) -> String {
     let magnitude = value.abs();
@@ -90,6 +112,16 @@ pub fn capitalise(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_rates_keep_their_digits() {
+        assert_eq!(format_rate(0.1234), "12.3 %");
+        assert_eq!(format_rate(0.03412), "3.41 %");
+        assert_eq!(format_rate(0.004123), "0.412 %");
+        assert_eq!(format_rate(0.0000423), "0.0042 %");
+        assert_eq!(format_rate(0.0), "0 %");
+        assert_eq!(format_rate(f64::NAN), "—");
+    }
 
     #[test]
     fn counts_bytes_percentages() {

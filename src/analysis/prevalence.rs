@@ -231,6 +231,9 @@ pub struct LabelPlan {
 pub struct PrevalenceReport {
     pub label: String,
     pub positive: Vec<String>,
+    /// The label's values with their labelled units (the view's weights), most first (at most
+    /// [`MAX_GROUPS`]), to choose which count as positive.
+    pub classes: Vec<(String, f64)>,
     /// The design in words ("simple random sample", "stratified by “band”, 4 strata").
     pub design: String,
     pub simple: bool,
@@ -321,6 +324,7 @@ impl Analysis for Prevalence {
         Ok(PrevalenceReport {
             label: params.label.column.clone(),
             positive: sample.positive.clone(),
+            classes: sample.classes.clone(),
             design: sample.describe(params),
             simple: sample.simple,
             confidence: params.confidence,
@@ -364,6 +368,7 @@ struct Sample {
     units: Vec<Unit>,
     strata: Vec<Stratum>,
     positive: Vec<String>,
+    classes: Vec<(String, f64)>,
     simple: bool,
     unlabelled: f64,
     notes: Vec<String>,
@@ -411,6 +416,7 @@ impl Sample {
         let mut index: FxHashMap<String, usize> = FxHashMap::default();
         let mut unlabelled = 0.0;
         let mut no_stratum = 0usize;
+        let mut classes: FxHashMap<String, f64> = FxHashMap::default();
         let mut other_strata = false;
         for &row in rows {
             let w = weights.of(row);
@@ -422,6 +428,7 @@ impl Sample {
                 continue;
             };
             let y = if positive.contains(&value) { 1.0 } else { 0.0 };
+            *classes.entry(value).or_insert(0.0) += w;
             let name = match stratum {
                 Some(s) => match text(s, row) {
                     Some(name) => name,
@@ -502,7 +509,10 @@ impl Sample {
             return Err(PrevalenceError::NoLabels(params.label.column.clone()));
         }
         let simple = matches!(params.design, Design::Simple) && views.is_none();
-        Ok(Self { units, strata, positive, simple, unlabelled, notes })
+        let mut classes: Vec<(String, f64)> = classes.into_iter().collect();
+        classes.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        classes.truncate(MAX_GROUPS);
+        Ok(Self { units, strata, positive, classes, simple, unlabelled, notes })
     }
 
     fn labelled(&self) -> f64 {

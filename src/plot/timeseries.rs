@@ -318,6 +318,51 @@ pub fn draw_line_panel<DB: DrawingBackend>(
     area.present()
 }
 
+/// The x range of [`draw_band_chart`]: the periods with a little room either side.
+pub fn band_x_range(x: &[f64]) -> (f64, f64) {
+    let (x0, x1) = span((x.first().copied().unwrap_or(0.0), x.last().copied().unwrap_or(1.0)));
+    let pad = (x1 - x0) * 0.03;
+    (x0 - pad, x1 + pad)
+}
+
+/// An estimate per period with its interval as a band (prevalence per day): the band, the
+/// line through the estimates (broken where a period has none), a dot per period and the
+/// hovered period's guide.
+#[allow(clippy::too_many_arguments)]
+pub fn draw_band_chart<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    x: &[f64],
+    estimate: &[f64],
+    low: &[f64],
+    high: &[f64],
+    theme: PlotTheme,
+    hover: Option<usize>,
+    x_label: &dyn Fn(f64) -> String,
+    y_label: &dyn Fn(f64) -> String,
+) -> DrawResult<DB> {
+    let (x0, x1) = band_x_range(x);
+    let (y0, y1) = y_bounds([estimate, low, high], true);
+    let accent = rgb(theme.accent);
+    let mut chart = frame(area, x0..x1, y0..y1, theme, false, x_label, y_label)?;
+    let points = |ys: &[f64]| -> Vec<(f64, f64)> { x.iter().zip(ys).filter(|(_, y)| y.is_finite()).map(|(&x, &y)| (x, y)).collect() };
+    let (lower, upper) = (points(low), points(high));
+    if lower.len() == upper.len() && lower.len() > 1 {
+        let polygon: Vec<(f64, f64)> = upper.iter().copied().chain(lower.iter().rev().copied()).collect();
+        chart.draw_series(std::iter::once(Polygon::new(polygon, accent.mix(0.18).filled())))?;
+    } else {
+        // One period, or gaps: a whisker per period.
+        chart.draw_series(x.iter().zip(low.iter().zip(high)).filter(|(_, (l, h))| l.is_finite() && h.is_finite()).map(|(&x, (&l, &h))| PathElement::new(vec![(x, l), (x, h)], accent.mix(0.5).stroke_width(3))))?;
+    }
+    for segment in line_segments(x, estimate, 0..x.len()) {
+        chart.draw_series(std::iter::once(PathElement::new(segment, accent.stroke_width(2))))?;
+    }
+    chart.draw_series(points(estimate).into_iter().map(|p| Circle::new(p, 2, accent.filled())))?;
+    if let Some(xh) = hover.and_then(|h| x.get(h)) {
+        chart.draw_series(std::iter::once(PathElement::new(vec![(*xh, y0), (*xh, y1)], rgb(theme.muted).mix(0.6).stroke_width(1))))?;
+    }
+    area.present()
+}
+
 #[allow(clippy::too_many_arguments)]
 /// Stacked areas of split groups (each value ≥ 0 stacked in order; undefined counts as 0).
 pub fn draw_stacked<DB: DrawingBackend>(
@@ -383,6 +428,23 @@ mod tests {
 
     fn label(v: f64) -> String {
         format!("{v:.0}")
+    }
+
+    #[test]
+    fn an_estimate_band_is_drawn_for_one_or_many_periods() {
+        let svg = |x: &[f64], e: &[f64], l: &[f64], h: &[f64]| {
+            let mut out = String::new();
+            {
+                let area = SVGBackend::with_string(&mut out, (400, 200)).into_drawing_area();
+                draw_band_chart(&area, x, e, l, h, PlotTheme::LIGHT, Some(0), &label, &label).unwrap();
+            }
+            out
+        };
+        let many = svg(&[0.0, 1.0, 2.0], &[0.1, 0.2, 0.15], &[0.05, 0.1, 0.1], &[0.2, 0.3, 0.2]);
+        assert!(many.contains("<polygon"), "the band");
+        assert_eq!(many.matches("<circle").count(), 3);
+        let one = svg(&[5.0], &[0.1], &[0.05], &[0.2]);
+        assert!(!one.contains("<polygon") && one.contains("<polyline"), "a whisker instead of a band");
     }
 
     #[test]

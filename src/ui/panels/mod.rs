@@ -11,6 +11,7 @@ use crate::data::table::ColumnType;
 
 mod clusters;
 mod data;
+mod measure;
 mod models;
 mod profile;
 mod rootcause;
@@ -45,7 +46,7 @@ pub struct TabEntry {
 }
 
 /// The tabs, in display order.
-pub const TABS: [&TabEntry; 6] = [&data::TAB, &profile::TAB, &trends::TAB, &rootcause::TAB, &clusters::TAB, &models::TAB];
+pub const TABS: [&TabEntry; 7] = [&data::TAB, &profile::TAB, &trends::TAB, &rootcause::TAB, &clusters::TAB, &models::TAB, &measure::TAB];
 
 /// The tab with `slug`.
 pub fn tab(slug: &str) -> Option<&'static TabEntry> {
