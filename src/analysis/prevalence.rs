@@ -123,6 +123,8 @@ pub enum PrevalenceError {
     PopulationTooSmall { stratum: String, population: f64, sample: f64 },
     #[error("a stratified design needs the stratum column")]
     NoStratum,
+    #[error("“{column}” spans {periods} days or weeks (a far-off date?); filter it to the period of the sample")]
+    TooManyPeriods { column: String, periods: usize },
     #[error("stopped before it finished")]
     Stopped,
 }
@@ -257,6 +259,8 @@ pub struct PrevalenceReport {
 pub const MAX_GROUPS: usize = 50;
 /// Most strata.
 pub const MAX_STRATA: usize = 1000;
+/// Most periods over time (a stray far-off date would make the chart meaningless).
+pub const MAX_PERIODS: usize = 5000;
 
 pub struct Prevalence;
 
@@ -286,34 +290,38 @@ impl Analysis for Prevalence {
 
     async fn run(table: &Table, rows: &[u32], weights: Weights<'_>, params: &PrevalenceParams, progress: &mut impl Progress) -> Result<PrevalenceReport, PrevalenceError> {
         progress.step("read", "Reading labels and the design", 0.0).await?;
-        let sample = Sample::read(table, rows, weights, params)?;
+        let sample = Sample::read(table, rows, weights, params, progress).await?;
         progress.step("estimate", "Overall and per stratum", 0.3).await?;
         let z = normal_quantile(params.confidence);
         let ctx = Ctx { sample: &sample, params, z };
-        let overall = ctx.estimate(|_| true).ok_or_else(|| PrevalenceError::NoLabels(params.label.column.clone()))?;
-        let total_weight: f64 = sample.units.iter().map(|u| u.w * u.u).sum();
+        let overall = ctx.estimates(|_| Some(0), 1, progress, 0.3).await?.pop().flatten().ok_or_else(|| PrevalenceError::NoLabels(params.label.column.clone()))?;
         let strata: Vec<StratumRow> = if params.stratum.is_some() {
+            let total_weight: f64 = sample.units.iter().map(|u| u.w * u.u).sum();
+            let mut weight = vec![0.0; sample.strata.len()];
+            for u in &sample.units {
+                if let Some(w) = weight.get_mut(u.h) {
+                    *w += u.w * u.u;
+                }
+            }
+            let estimates = ctx.estimates(|i| sample.units.get(i).map(|u| u.h), sample.strata.len(), progress, 0.35).await?;
             sample
                 .strata
                 .iter()
-                .enumerate()
-                .filter_map(|(h, s)| {
-                    let estimate = ctx.estimate(|i| sample.units.get(i).is_some_and(|u| u.h == h))?;
-                    let weight: f64 = sample.units.iter().filter(|u| u.h == h).map(|u| u.w * u.u).sum();
-                    Some(StratumRow { name: s.name.clone(), population: s.population, weight_share: weight / total_weight, estimate })
-                })
+                .zip(estimates)
+                .zip(weight)
+                .filter_map(|((s, estimate), weight)| Some(StratumRow { name: s.name.clone(), population: s.population, weight_share: weight / total_weight, estimate: estimate? }))
                 .collect()
         } else {
             Vec::new()
         };
         progress.step("periods", "Per period", 0.5).await?;
         let over_time = match &params.time {
-            Some(name) => Some(ctx.over_time(table, name)?),
+            Some(name) => Some(ctx.over_time(table, name, progress).await?),
             None => None,
         };
         progress.step("breakdown", "Per value", 0.75).await?;
         let breakdown = match &params.by {
-            Some(name) => Some(ctx.breakdown(table, name)?),
+            Some(name) => Some(ctx.breakdown(table, name, progress).await?),
             None => None,
         };
         let plan = params.target_margin.map(|m| ctx.plan(&overall, m));
@@ -338,6 +346,35 @@ impl Analysis for Prevalence {
             unlabelled: sample.unlabelled,
             notes,
         })
+    }
+}
+
+/// Sums of one domain's units within one stratum.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sums {
+    /// Units (Σ w) and positive units (Σ w·y).
+    n: f64,
+    x: f64,
+    /// Σ w·u·y, Σ w·u, Σ w·u²·y, Σ w·u².
+    a: f64,
+    b: f64,
+    c: f64,
+    e: f64,
+}
+
+impl Sums {
+    fn add(&mut self, unit: &Unit) {
+        let (w, u, y) = (unit.w, unit.u, unit.y);
+        self.n += w;
+        self.x += w * y;
+        self.a += w * u * y;
+        self.b += w * u;
+        self.c += w * u * u * y;
+        self.e += w * u * u;
+    }
+
+    fn plus(self, o: &Sums) -> Sums {
+        Sums { n: self.n + o.n, x: self.x + o.x, a: self.a + o.a, b: self.b + o.b, c: self.c + o.c, e: self.e + o.e }
     }
 }
 
@@ -394,7 +431,7 @@ fn text(column: &Column, row: u32) -> Option<String> {
 }
 
 impl Sample {
-    fn read(table: &Table, rows: &[u32], weights: Weights<'_>, params: &PrevalenceParams) -> Result<Self, PrevalenceError> {
+    async fn read(table: &Table, rows: &[u32], weights: Weights<'_>, params: &PrevalenceParams, progress: &mut impl Progress) -> Result<Self, PrevalenceError> {
         let label = column(table, &params.label.column)?;
         if !matches!(label.kind, ColumnType::Category | ColumnType::Boolean | ColumnType::Integer) {
             return Err(PrevalenceError::WrongType { column: label.name.clone(), kind: label.kind.label().to_string(), needs: "choose a category or boolean label".into() });
@@ -418,7 +455,10 @@ impl Sample {
         let mut no_stratum = 0usize;
         let mut classes: FxHashMap<String, f64> = FxHashMap::default();
         let mut other_strata = false;
-        for &row in rows {
+        for (k, &row) in rows.iter().enumerate() {
+            if k % (1 << 18) == (1 << 18) - 1 {
+                progress.step("read", "Reading labels and the design", 0.3 * k as f64 / rows.len() as f64).await?;
+            }
             let w = weights.of(row);
             if w <= 0.0 {
                 continue;
@@ -555,20 +595,34 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// The estimate over the units in the domain; `None` when it has no weight.
-    fn estimate(&self, in_domain: impl Fn(usize) -> bool) -> Option<Estimate> {
-        let units = &self.sample.units;
-        let (mut weight, mut positive_weight, mut labelled, mut positives) = (0.0, 0.0, 0.0, 0.0);
-        for unit in units.iter().enumerate().filter(|(i, _)| in_domain(*i)).map(|(_, u)| u) {
-            weight += unit.w * unit.u;
-            positive_weight += unit.w * unit.u * unit.y;
-            labelled += unit.w;
-            positives += unit.w * unit.y;
+    /// The estimate of every domain (`domain_of(i)`: unit `i`'s, if any, below `domains`), from
+    /// one pass over the units; `None` for a domain without weight.
+    async fn estimates(&self, domain_of: impl Fn(usize) -> Option<usize>, domains: usize, progress: &mut impl Progress, fraction: f64) -> Result<Vec<Option<Estimate>>, PrevalenceError> {
+        let strata = self.sample.strata.len();
+        let mut sums = vec![Sums::default(); domains * strata];
+        for (i, unit) in self.sample.units.iter().enumerate() {
+            if let Some(s) = domain_of(i).filter(|d| *d < domains).and_then(|d| sums.get_mut(d * strata + unit.h)) {
+                s.add(unit);
+            }
         }
+        let mut out = Vec::with_capacity(domains);
+        for (d, per_stratum) in sums.chunks(strata.max(1)).enumerate() {
+            if d % 64 == 63 {
+                progress.step("estimate", "Intervals", fraction).await?;
+            }
+            out.push(self.estimate(per_stratum));
+        }
+        Ok(out)
+    }
+
+    /// The estimate of a domain from its sums in each stratum.
+    fn estimate(&self, per_stratum: &[Sums]) -> Option<Estimate> {
+        let total = per_stratum.iter().fold(Sums::default(), |t, s| t.plus(s));
+        let (weight, labelled, positives) = (total.b, total.n, total.x);
         if weight <= 0.0 || labelled <= 0.0 {
             return None;
         }
-        let p = positive_weight / weight;
+        let p = total.a / weight;
         if self.sample.simple {
             let binomial = binomial_intervals(positives, labelled, self.params.confidence);
             let (low, high) = match self.params.interval {
@@ -578,23 +632,19 @@ impl Ctx<'_> {
             };
             return Some(Estimate { labelled, positives, estimate: p, se: (p * (1.0 - p) / labelled).sqrt(), low, high, deff: None, binomial: Some(binomial) });
         }
-        // Taylor linearisation of the ratio: z = u (y − p) / Σu inside the domain, 0 outside.
-        let strata = &self.sample.strata;
-        let mut sums = vec![(0.0f64, 0.0f64); strata.len()];
-        let z_of = |i: usize, u: &Unit| if in_domain(i) { u.u * (u.y - p) / weight } else { 0.0 };
-        for (i, unit) in units.iter().enumerate() {
-            if let Some(s) = sums.get_mut(unit.h) {
-                s.0 += unit.w * z_of(i, unit);
-            }
-        }
-        let mut squares = vec![0.0f64; strata.len()];
-        for (i, unit) in units.iter().enumerate() {
-            if let (Some(s), Some(sq), Some(st)) = (sums.get(unit.h), squares.get_mut(unit.h), strata.get(unit.h)) {
-                let d = z_of(i, unit) - s.0 / st.n;
-                *sq += unit.w * d * d;
-            }
-        }
-        let variance: f64 = strata.iter().zip(&squares).filter(|(s, _)| s.n > 1.0).map(|(s, sq)| (1.0 - s.f) * s.n / (s.n - 1.0) * sq).sum();
+        // Taylor linearisation of the ratio: z = u (y − p) / Σu inside the domain, 0 outside;
+        // within stratum h, Σ w (z − z̄_h)² = Σ w z² − (Σ w z)² / n_h, and for y ∈ {0, 1}
+        // Σ w u² (y − p)² = (1 − 2p) Σ w u² y + p² Σ w u².
+        let variance: f64 = per_stratum
+            .iter()
+            .zip(&self.sample.strata)
+            .filter(|(_, st)| st.n > 1.0)
+            .map(|(s, st)| {
+                let sum_z = (s.a - p * s.b) / weight;
+                let sum_z2 = ((1.0 - 2.0 * p) * s.c + p * p * s.e) / (weight * weight);
+                (1.0 - st.f) * st.n / (st.n - 1.0) * (sum_z2 - sum_z * sum_z / st.n).max(0.0)
+            })
+            .sum();
         let se = variance.sqrt();
         let (low, high) = if p > 0.0 && p < 1.0 {
             let t = t_quantile(self.params.confidence, self.sample.degrees_of_freedom());
@@ -610,7 +660,7 @@ impl Ctx<'_> {
         Some(Estimate { labelled, positives, estimate: p, se, low, high, deff, binomial: None })
     }
 
-    fn over_time(&self, table: &Table, name: &str) -> Result<OverTime, PrevalenceError> {
+    async fn over_time(&self, table: &Table, name: &str, progress: &mut impl Progress) -> Result<OverTime, PrevalenceError> {
         let time = column(table, name)?;
         if time.kind != ColumnType::Timestamp {
             return Err(PrevalenceError::WrongType { column: name.to_string(), kind: time.kind.label().to_string(), needs: "choose a timestamp column for the estimate over time".into() });
@@ -624,21 +674,20 @@ impl Ctx<'_> {
             return Ok(OverTime { column: name.to_string(), bucket_ms: crate::data::time::DAY_MS, periods: Vec::new() });
         };
         let buckets = Buckets::day_or_week(*min, *max);
+        if buckets.count > MAX_PERIODS {
+            return Err(PrevalenceError::TooManyPeriods { column: name.to_string(), periods: buckets.count });
+        }
         let of: Vec<Option<usize>> = stamps.iter().map(|t| buckets.index((*t)?)).collect();
-        let mut present: Vec<usize> = of.iter().flatten().copied().collect();
-        present.sort_unstable();
-        present.dedup();
-        let periods = present
+        let estimates = self.estimates(|i| of.get(i).copied().flatten(), buckets.count, progress, 0.5).await?;
+        let periods = estimates
             .into_iter()
-            .filter_map(|idx| {
-                let estimate = self.estimate(|i| of.get(i) == Some(&Some(idx)))?;
-                Some(PeriodRow { start_ms: buckets.start_ms + idx as i64 * buckets.bucket_ms, estimate })
-            })
+            .enumerate()
+            .filter_map(|(idx, estimate)| Some(PeriodRow { start_ms: buckets.start_ms + idx as i64 * buckets.bucket_ms, estimate: estimate? }))
             .collect();
         Ok(OverTime { column: name.to_string(), bucket_ms: buckets.bucket_ms, periods })
     }
 
-    fn breakdown(&self, table: &Table, name: &str) -> Result<Breakdown, PrevalenceError> {
+    async fn breakdown(&self, table: &Table, name: &str, progress: &mut impl Progress) -> Result<Breakdown, PrevalenceError> {
         let by = column(table, name)?;
         let mut ids: FxHashMap<String, usize> = FxHashMap::default();
         let mut counts: Vec<(String, f64)> = Vec::new();
@@ -662,14 +711,16 @@ impl Ctx<'_> {
         let mut order: Vec<usize> = (0..counts.len()).collect();
         order.sort_by(|&a, &b| counts[b].1.total_cmp(&counts[a].1).then_with(|| counts[a].0.cmp(&counts[b].0)));
         let more = order.len().saturating_sub(MAX_GROUPS);
-        let groups = order
-            .into_iter()
-            .take(MAX_GROUPS)
-            .filter_map(|g| {
-                let estimate = self.estimate(|i| group.get(i) == Some(&g))?;
-                Some(GroupRow { value: counts.get(g)?.0.clone(), estimate })
-            })
-            .collect();
+        order.truncate(MAX_GROUPS);
+        // Group id → its place among those shown.
+        let mut shown = vec![None; counts.len()];
+        for (k, &g) in order.iter().enumerate() {
+            if let Some(slot) = shown.get_mut(g) {
+                *slot = Some(k);
+            }
+        }
+        let estimates = self.estimates(|i| group.get(i).and_then(|&g| shown.get(g).copied().flatten()), order.len(), progress, 0.75).await?;
+        let groups = order.iter().zip(estimates).filter_map(|(&g, estimate)| Some(GroupRow { value: counts.get(g)?.0.clone(), estimate: estimate? })).collect();
         Ok(Breakdown { column: name.to_string(), groups, more })
     }
 
@@ -758,7 +809,7 @@ pub fn beta_quantile(q: f64, a: f64, b: f64) -> f64 {
     let (mut lo, mut hi) = (0.0f64, 1.0f64);
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);
-        if mid <= lo || mid >= hi {
+        if mid <= lo || mid >= hi || hi - lo <= 4.0 * f64::EPSILON * mid {
             break;
         }
         if beta_reg(a, b, mid) < q {

@@ -161,7 +161,7 @@ describe('first open', () => {
   test('every tab opens on a working panel, none is a placeholder', async () => {
     const { page, context, errors } = await openApp(browser, server.url);
     await waitLoaded(page);
-    for (const [slug, panel] of [['profile', 'profile-cards'], ['trends', 'trend-controls'], ['root-cause', 'rca-form'], ['clusters', 'cluster-controls'], ['models', 'rules-panel']]) {
+    for (const [slug, panel] of [['profile', 'profile-cards'], ['trends', 'trend-controls'], ['root-cause', 'rca-form'], ['clusters', 'cluster-controls'], ['models', 'rules-panel'], ['measure', 'prevalence-controls']]) {
       await page.click(`[data-testid="tab-${slug}"]`);
       await page.waitForSelector(`[data-testid="${panel}"], .${panel}`);
       assert.equal(await page.locator('[data-testid^="planned-"]').count(), 0);
@@ -842,6 +842,79 @@ describe('models and rules', () => {
   });
 });
 
+describe('measure', () => {
+  test('prevalence of the demo label: intervals, per day, by country, per stratum, the planner', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-measure"]');
+    await page.waitForSelector('[data-testid="prevalence-estimate"]');
+    assert.equal(await page.$eval('[data-testid="prevalence-label"]', (s) => s.value), 'decision');
+    assert.match(await text(page, 'prevalence-estimate'), /^\d\d\.\d % removed, restricted \(95 % interval \d\d\.\d % – \d\d\.\d %, Wilson\)$/);
+    assert.match(await text(page, 'prevalence-summary'), /positive of 100,000 labelled rows · simple random sample/);
+    assert.equal(await page.locator('[data-testid="prevalence-intervals"] tbody tr').count(), 3);
+    // Per day with its band, and a read-out under the pointer.
+    const box = await page.locator('[data-testid="prevalence-chart"]').boundingBox();
+    assert.ok(box.width > 300, `chart width ${box.width}`);
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForFunction(() => /^(Day|Week of) .+ labelled$/.test(document.querySelector('[data-testid="prevalence-readout"]').textContent));
+    // By country, strata of review type, and the labels needed for ±0.2 points.
+    await page.selectOption('[data-testid="prevalence-by-column"]', 'country');
+    await page.waitForSelector('[data-testid="prevalence-by"] tbody tr');
+    assert.ok(await page.locator('table[data-testid="prevalence-by"] tbody tr').count() >= 5);
+    await page.selectOption('[data-testid="prevalence-stratum"]', 'review_type');
+    await page.waitForSelector('table[data-testid="prevalence-strata"]');
+    await page.fill('[data-testid="prevalence-target"]', '0.2');
+    await page.press('[data-testid="prevalence-target"]', 'Enter');
+    await page.waitForSelector('[data-testid="prevalence-plan-summary"]');
+    assert.match(await text(page, 'prevalence-plan-summary'), /^To reach ±0\.2 points at 95 %: label [\d,]+ more \([\d,]+ in all\)\.$/);
+    // Only "removed" counts now: the estimate drops.
+    const before = parseFloat(await text(page, 'prevalence-estimate'));
+    await page.locator('[data-testid="prevalence-class"]').nth(2).uncheck();
+    await page.waitForFunction(() => /% removed \(/.test(document.querySelector('[data-testid="prevalence-estimate"]')?.textContent ?? ''));
+    assert.ok(parseFloat(await text(page, 'prevalence-estimate')) < before);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a stratified sample is weighted by its populations, and the design travels in the link', async () => {
+    // Two score bands: 1 of 50 violating in a population of 100,000; 30 of 50 in 1,000.
+    const lines = ['item,band,population,label'];
+    for (let i = 0; i < 50; i++) lines.push(`a${i},low,100000,${i < 1 ? 'violating' : 'fine'}`);
+    for (let i = 0; i < 50; i++) lines.push(`b${i},high,1000,${i < 30 ? 'violating' : 'fine'}`);
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.setInputFiles('[data-testid="open-file"] input', { name: 'sample.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
+    await page.waitForFunction(() => /100 rows/.test(document.body.textContent));
+    await page.click('[data-testid="tab-measure"]');
+    await page.waitForSelector('[data-testid="prevalence-label"]');
+    await page.selectOption('[data-testid="prevalence-label"]', 'label');
+    await page.waitForSelector('[data-testid="prevalence-estimate"]');
+    // Unweighted, 31 of 100; "fine" is commoner, so "violating" is the positive class.
+    assert.match(await text(page, 'prevalence-estimate'), /^31\.0 % violating /);
+    await page.selectOption('[data-testid="prevalence-stratum"]', 'band');
+    await page.waitForSelector('table[data-testid="prevalence-strata"]');
+    await page.selectOption('[data-testid="prevalence-design"]', 'population');
+    await page.waitForFunction(() => /stratified sample, population sizes from “population”/.test(document.querySelector('[data-testid="prevalence-summary"]')?.textContent ?? ''));
+    // (100,000 × 1/50 + 1,000 × 30/50) / 101,000 = 2.574 %
+    assert.match(await text(page, 'prevalence-estimate'), /^2\.57 % violating \(95 % interval [\d.]+ % – [\d.]+ %, logit, Taylor-linearised, t with 98 degrees of freedom\)$/);
+    assert.match(await text(page, 'prevalence-summary'), /design effect [\d.]+/);
+    const want = await text(page, 'prevalence-estimate');
+    const link = page.url();
+    assert.ok(link.includes('v='), link);
+    assert.deepEqual(errors, []);
+    await context.close();
+
+    // The link asks for its file; given the same file, the same estimate.
+    const other = await openApp(browser, link);
+    await other.page.waitForSelector('[data-testid="file-wanted"]');
+    await other.page.setInputFiles('[data-testid="file-wanted-input"]', { name: 'sample.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
+    await other.page.click('[data-testid="tab-measure"]');
+    await other.page.waitForFunction((w) => document.querySelector('[data-testid="prevalence-estimate"]')?.textContent === w, want);
+    assert.deepEqual(other.errors, []);
+    await other.context.close();
+  });
+});
+
 describe('sharing', () => {
   /** The `v` part of a link, as the app packs it (deflate-raw, base64url). */
   const incidentTexts = (page) => page.$$eval('[data-testid="incident-row"]', (rows) => rows.map((r) => r.textContent));
@@ -1451,6 +1524,7 @@ describe('the vigil command', () => {
         max_depth: 3,
         explain_share: 0.8,
       },
+      prevalence: { label: { column: 'decision', positive: ['removed'] }, stratum: 'review_type', time: 'created_at', by: 'country', target_margin: 0.005 },
     };
     const fragment = `demo=20000.7&tab=profile&v=${pack(settings)}`;
     const { page, context, errors } = await openApp(browser, `${server.url}#${fragment}`);
@@ -1459,6 +1533,8 @@ describe('the vigil command', () => {
     await page.waitForSelector('[data-testid="incident-table"]');
     await page.click('[data-testid="tab-root-cause"]');
     await page.waitForSelector('[data-testid="rca-summary"]');
+    await page.click('[data-testid="tab-measure"]');
+    await page.waitForSelector('[data-testid="prevalence-plan"]');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-json"]')]);
     assert.equal(download.suggestedFilename(), 'vigil-report.json');
     const app = JSON.parse(await readFile(await download.path(), 'utf8'));
@@ -1493,7 +1569,9 @@ describe('the vigil command', () => {
         assert.deepEqual(a, b, path);
       }
     };
-    for (const name of ['trend', 'rca']) assert.ok(app.reports[name], `the app saved no ${name}`);
+    for (const name of ['trend', 'rca', 'prevalence']) assert.ok(app.reports[name], `the app saved no ${name}`);
+    // Beta and normal quantiles go through `ln`/`exp` too: the same 1e-12 relative.
+    close(plain(cli.reports.prevalence), plain(app.reports.prevalence), 'prevalence');
     assert.deepEqual(plain(cli.reports.trend), plain(app.reports.trend), 'trend, bit for bit');
     close(plain(cli.reports.rca), plain(app.reports.rca), 'rca');
     assert.deepEqual(plain(cli.reports.rca.segments), plain(app.reports.rca.segments), 'the segments, bit for bit');

@@ -219,7 +219,7 @@ fn Controls(columns: Vec<ColumnSummary>) -> impl IntoView {
                     </select>
                 </label>
                 <label>"by "
-                    <select aria-label="Breakdown column" data-testid="prevalence-by" on:change=move |e| { let v = chosen(event_target_value(&e)); change(state, |p| p.by = v) }>
+                    <select aria-label="Breakdown column" data-testid="prevalence-by-column" on:change=move |e| { let v = chosen(event_target_value(&e)); change(state, |p| p.by = v) }>
                         {name_options(groups.clone(), get(|p| p.by.clone()), Some("(none)"))}
                     </select>
                 </label>

@@ -34,7 +34,7 @@ pub(super) fn PrevalenceResults(report: Arc<PrevalenceReport>) -> impl IntoView 
                 <strong class="big">{format_rate(o.estimate)}</strong>
                 {format!(" {} ({level} interval {}, {}{})", report.positive.join(", "), interval(&o), report.interval, df.unwrap_or_default())}
             </p>
-            <p class="muted small" data-testid="prevalence-design">
+            <p class="muted small" data-testid="prevalence-summary">
                 {format!("{} positive of {} labelled {unit} · {}", format_events(o.positives), format_events(o.labelled), report.design)}
                 {precision}
                 {(report.unlabelled > 0.0).then(|| format!(" · {} without a label left out", format_events(report.unlabelled)))}
