@@ -138,6 +138,7 @@ registry! {
     Scores => super::backtest::Scores,
     Tree => super::tree::Tree,
     Regression => super::regression::Regression,
+    Impact => super::impact::Impact,
     Prevalence => super::prevalence::Prevalence,
 }
 
@@ -196,6 +197,15 @@ mod tests {
                 precision_target: 0.8,
             }),
             AnyParams::Regression(regression::RegressionParams { kind: regression::RegressionKind::Logistic, target: None, label: Some(label.clone()), predictors: vec!["prior_strikes".into()] }),
+            AnyParams::Impact(impact::ImpactParams {
+                time_column: "created_at".into(),
+                metric: series::Metric::Count,
+                granularity: series::Granularity::Day,
+                split: "country".into(),
+                treated: vec!["BR".into()],
+                control: Vec::new(),
+                intervention_ms: start + 30 * day,
+            }),
             AnyParams::Prevalence(prevalence::PrevalenceParams { time: Some("created_at".into()), by: Some("country".into()), target_margin: Some(0.01), ..prevalence::PrevalenceParams::of(label) }),
         ]
     }

@@ -164,6 +164,35 @@ fn least_squares(x: &Array2<f64>, y: &Array1<f64>) -> Result<(Array1<f64>, Array
     Ok((beta, unscaled))
 }
 
+/// A least-squares fit with its covariance clustered by group.
+#[derive(Debug, Clone)]
+pub struct ClusteredFit {
+    pub beta: Array1<f64>,
+    pub cov: Array2<f64>,
+}
+
+/// Least squares of `y` on `x` (same QR as the regression) with the covariance cluster-robust
+/// by `clusters` (one id per row): the sandwich `(X'X)⁻¹ Σ_g X_g'e_g e_g'X_g (X'X)⁻¹` times
+/// `G/(G − 1) · (N − 1)/(N − K)` (CR1, statsmodels' `cov_type="cluster"`).
+pub fn ols_clustered(x: &Array2<f64>, y: &Array1<f64>, clusters: &[usize]) -> Result<ClusteredFit, RegressionError> {
+    let (n, k) = x.dim();
+    if n <= k || clusters.len() != n {
+        return Err(RegressionError::TooFewRows { rows: n as u64, parameters: k });
+    }
+    let (beta, unscaled) = least_squares(x, y)?;
+    let resid = y - &x.dot(&beta);
+    let groups = clusters.iter().max().map_or(0, |m| m + 1);
+    let mut scores = Array2::<f64>::zeros((groups, k));
+    for ((row, &e), &g) in x.rows().into_iter().zip(resid.iter()).zip(clusters) {
+        let mut score = scores.row_mut(g);
+        score.scaled_add(e, &row);
+    }
+    let used = scores.rows().into_iter().filter(|r| r.iter().any(|v| *v != 0.0)).count().max(2) as f64;
+    let factor = used / (used - 1.0) * (n as f64 - 1.0) / (n - k) as f64;
+    let cov = unscaled.dot(&scores.t().dot(&scores)).dot(&unscaled) * factor;
+    Ok(ClusteredFit { beta, cov })
+}
+
 fn sigmoid(v: f64) -> f64 {
     if v >= 0.0 {
         1.0 / (1.0 + (-v).exp())

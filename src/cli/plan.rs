@@ -9,6 +9,7 @@ use crate::analysis::backtest::{BacktestParams, RuleSpec, ScoreParams, ScoreSett
 use crate::analysis::cluster::ClusterParams;
 use crate::analysis::contract::{has_column, missing_column, FitColumns};
 use crate::analysis::labels::{guess_label, LabelParams, LabelSpec};
+use crate::analysis::impact::ImpactParams;
 use crate::analysis::prevalence::PrevalenceParams;
 use crate::analysis::profile::ProfileParams;
 use crate::analysis::registry::AnyParams;
@@ -107,6 +108,7 @@ pub struct Plan {
     pub scores: Option<ScoreParams>,
     pub tree: Option<TreeParams>,
     pub regression: Option<RegressionParams>,
+    pub impact: Option<ImpactParams>,
     pub prevalence: Option<PrevalenceParams>,
 }
 
@@ -167,6 +169,7 @@ impl Plan {
             scores,
             tree: take_setting::<TreeParams>(&mut settings, "tree", "decision tree settings", notices).and_then(|t| t.fit_columns(columns, notices)),
             regression: take_setting::<RegressionParams>(&mut settings, "regression", "regression settings", notices).and_then(|r| r.fit_columns(columns, notices)),
+            impact: take_setting::<ImpactParams>(&mut settings, "impact", "impact settings", notices).and_then(|p| p.fit_columns(columns, notices)),
             prevalence: take_setting::<PrevalenceParams>(&mut settings, "prevalence", "prevalence settings", notices).and_then(|p| p.fit_columns(columns, notices)),
         }
     }
@@ -182,6 +185,7 @@ impl Plan {
         out.extend(self.scores.clone().map(AnyParams::Scores));
         out.extend(self.tree.clone().map(AnyParams::Tree));
         out.extend(self.regression.clone().map(AnyParams::Regression));
+        out.extend(self.impact.clone().map(AnyParams::Impact));
         out.extend(self.prevalence.clone().map(AnyParams::Prevalence));
         out
     }

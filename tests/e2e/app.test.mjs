@@ -884,7 +884,7 @@ describe('measure', () => {
     const { page, context, errors } = await openApp(browser, server.url);
     await waitLoaded(page);
     await page.setInputFiles('[data-testid="open-file"] input', { name: 'sample.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
-    await page.waitForFunction(() => /100 rows/.test(document.body.textContent));
+    await page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === '100');
     await page.click('[data-testid="tab-measure"]');
     await page.waitForSelector('[data-testid="prevalence-label"]');
     await page.selectOption('[data-testid="prevalence-label"]', 'label');

@@ -13,6 +13,7 @@ mod layering;
 mod load_props;
 mod reference_anomaly;
 mod reference_cluster;
+mod reference_impact;
 mod reference_labels;
 mod reference_prevalence;
 mod reference_regression;

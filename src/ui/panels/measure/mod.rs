@@ -106,6 +106,9 @@ pub fn MeasureTab() -> impl IntoView {
             }
         }
     });
+    // Whether settings exist, not which: a change of setting keeps the estimate on screen
+    // (ticked boxes stay as clicked) until the new one arrives.
+    let asked = Memo::new(move |_| job.params.with(Option::is_some));
     move || {
         let Some(columns) = state.summary.with(|s| s.as_ref().map(|s| s.columns.clone())) else {
             return view! { <section class="panel"><p>"Load data to measure prevalence."</p></section> }.into_any();
@@ -117,7 +120,7 @@ pub fn MeasureTab() -> impl IntoView {
                     <p class="muted small">"The share of content (or of its views) that violates, estimated from a labelled sample with its confidence interval."</p>
                 </div>
                 <Controls columns=columns/>
-                {move || match (job.params.get(), job.result.get()) {
+                {move || match (asked.get().then_some(()), job.result.get()) {
                     (None, _) => view! { <p class="muted" data-testid="prevalence-empty">"Choose the label column: the reviewers' decisions on a sample of content."</p> }.into_any(),
                     (Some(_), None) => view! {
                         <JobProgress running=Signal::derive(move || job.running.get()) on_cancel=Callback::new(move |()| job.cancel()) testid="prevalence-pending" cancel_testid="prevalence-cancel" idle="Estimating"/>
