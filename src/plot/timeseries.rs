@@ -318,6 +318,42 @@ pub fn draw_line_panel<DB: DrawingBackend>(
     area.present()
 }
 
+/// Lines over the same periods (treated and control means), each in its palette colour, with
+/// a dashed vertical line at `marker` (an intervention) and the hovered period's guide.
+#[allow(clippy::too_many_arguments)]
+pub fn draw_lines_with_marker<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    x: &[f64],
+    lines: &[(&[f64], usize)],
+    marker: Option<f64>,
+    theme: PlotTheme,
+    hover: Option<usize>,
+    x_label: &dyn Fn(f64) -> String,
+    y_label: &dyn Fn(f64) -> String,
+) -> DrawResult<DB> {
+    let (x0, x1) = band_x_range(x);
+    let (y0, y1) = y_bounds(lines.iter().map(|(ys, _)| *ys), false);
+    let mut chart = frame(area, x0..x1, y0..y1, theme, false, x_label, y_label)?;
+    for &(ys, colour) in lines {
+        for segment in line_segments(x, ys, 0..x.len()) {
+            chart.draw_series(std::iter::once(PathElement::new(segment, palette(colour).stroke_width(2))))?;
+        }
+    }
+    if let Some(m) = marker.filter(|m| *m >= x0 && *m <= x1) {
+        let muted = rgb(theme.foreground);
+        let steps = 24;
+        let dashes = (0..steps).step_by(2).map(|k| {
+            let at = |k: i32| y0 + (y1 - y0) * f64::from(k) / f64::from(steps);
+            PathElement::new(vec![(m, at(k)), (m, at(k + 1))], muted.mix(0.7).stroke_width(1))
+        });
+        chart.draw_series(dashes)?;
+    }
+    if let Some(xh) = hover.and_then(|h| x.get(h)) {
+        chart.draw_series(std::iter::once(PathElement::new(vec![(*xh, y0), (*xh, y1)], rgb(theme.muted).mix(0.6).stroke_width(1))))?;
+    }
+    area.present()
+}
+
 /// The x range of [`draw_band_chart`]: the periods with a little room either side.
 pub fn band_x_range(x: &[f64]) -> (f64, f64) {
     let (x0, x1) = span((x.first().copied().unwrap_or(0.0), x.last().copied().unwrap_or(1.0)));
@@ -428,6 +464,17 @@ mod tests {
 
     fn label(v: f64) -> String {
         format!("{v:.0}")
+    }
+
+    #[test]
+    fn two_lines_and_a_marker() {
+        let mut out = String::new();
+        {
+            let area = SVGBackend::with_string(&mut out, (400, 200)).into_drawing_area();
+            let (a, b) = ([1.0, 2.0, 3.0, 2.5], [1.0, 2.1, 2.9, 3.4]);
+            draw_lines_with_marker(&area, &[0.0, 1.0, 2.0, 3.0], &[(&a, 0), (&b, 1)], Some(1.5), PlotTheme::LIGHT, Some(2), &label, &label).unwrap();
+        }
+        assert!(out.matches("<polyline").count() >= 2 + 12 + 1, "two lines, the dashes and the guide");
     }
 
     #[test]

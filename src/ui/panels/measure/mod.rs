@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::analysis::contract::FitColumns;
 use crate::analysis::labels::LabelSpec;
+use crate::analysis::impact::{Impact, ImpactParams};
 use crate::analysis::prevalence::{Design, Interval, Prevalence, PrevalenceParams};
 use crate::data::table::ColumnType;
 use crate::protocol::ColumnSummary;
@@ -16,6 +17,7 @@ use crate::ui::jobs::{Job, JobProgress};
 use crate::ui::state::AppState;
 use crate::viewstate::take_setting;
 
+mod impact;
 mod results;
 
 /// The Measure tab.
@@ -26,28 +28,37 @@ pub const TAB: super::TabEntry = super::TabEntry {
         MeasurePanel::get();
     },
     view: || view! { <MeasureTab/> }.into_any(),
-    reset: || MeasurePanel::get().asked_at.set(None),
+    reset: || {
+        let panel = MeasurePanel::get();
+        panel.asked_at.set(None);
+        panel.draft.set(impact::Draft::default());
+    },
     link: Some(super::Link { write, read }),
 };
 
-/// The Measure tab's state: the prevalence estimate (its parameters are the settings on screen).
+/// The Measure tab's state: the prevalence estimate (its parameters are the settings on
+/// screen), and the impact of a launch with its settings as chosen so far.
 #[derive(Clone, Copy)]
 pub struct MeasurePanel {
     pub prevalence: Job<Prevalence>,
+    pub impact: Job<Impact>,
+    draft: RwSignal<impact::Draft>,
     /// The view's version when the estimate shown was asked for (another filter asks again).
     asked_at: RwSignal<Option<u64>>,
 }
 
 impl MeasurePanel {
     fn new() -> Self {
-        Self { prevalence: Job::new(), asked_at: RwSignal::new(None) }
+        Self { prevalence: Job::new(), impact: Job::new(), draft: RwSignal::new(impact::Draft::default()), asked_at: RwSignal::new(None) }
     }
 }
 
 super::panel_state!(MeasurePanel);
 
 fn write(_state: AppState, settings: &mut Map<String, Value>) {
-    super::put(settings, "prevalence", &MeasurePanel::get().prevalence.params.get());
+    let panel = MeasurePanel::get();
+    super::put(settings, "prevalence", &panel.prevalence.params.get());
+    super::put(settings, "impact", &panel.impact.params.get());
 }
 
 fn read(state: AppState, settings: &mut Map<String, Value>, columns: &[(String, ColumnType)], notices: &mut Vec<String>) {
@@ -55,6 +66,16 @@ fn read(state: AppState, settings: &mut Map<String, Value>, columns: &[(String, 
     match take_setting::<PrevalenceParams>(settings, "prevalence", "prevalence settings", notices).and_then(|p| p.fit_columns(columns, notices)) {
         Some(params) => ask(state, params),
         None => panel.prevalence.reset(),
+    }
+    match take_setting::<ImpactParams>(settings, "impact", "impact settings", notices).and_then(|p| p.fit_columns(columns, notices)) {
+        Some(params) => {
+            panel.draft.set(impact::Draft::of(&params));
+            panel.impact.request(params);
+        }
+        None => {
+            panel.draft.set(impact::Draft::default());
+            panel.impact.reset();
+        }
     }
 }
 
@@ -113,6 +134,7 @@ pub fn MeasureTab() -> impl IntoView {
         let Some(columns) = state.summary.with(|s| s.as_ref().map(|s| s.columns.clone())) else {
             return view! { <section class="panel"><p>"Load data to measure prevalence."</p></section> }.into_any();
         };
+        let columns_for_impact = columns.clone();
         view! {
             <section class="panel" data-testid="prevalence">
                 <div class="panel-head">
@@ -132,6 +154,7 @@ pub fn MeasureTab() -> impl IntoView {
                     }.into_any(),
                 }}
             </section>
+            <impact::ImpactSection columns=columns_for_impact/>
         }
         .into_any()
     }

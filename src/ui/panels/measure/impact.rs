@@ -1,0 +1,338 @@
+//! The impact of a launch, in the Measure tab: choose the metric, the column whose values are
+//! the groups, which groups the launch reached and when; read the difference in differences
+//! with its interval, the treated and control means per period around the launch, each group
+//! before and after, and whether they moved alike before.
+
+use std::sync::Arc;
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+
+use super::MeasurePanel;
+use crate::analysis::impact::{ImpactParams, ImpactReport};
+use crate::analysis::series::{Granularity, Metric, MAX_SPLIT};
+use crate::data::table::ColumnType;
+use crate::data::time::{format_date_ms, parse_timestamp_text};
+use crate::format::{capitalise, compact_number, format_rate};
+use crate::plot::canvas::draw_on_canvas;
+use crate::plot::timeseries::{band_x_range, draw_lines_with_marker, x_at};
+use crate::protocol::{ColumnSummary, Request};
+use crate::ui::chart::theme;
+use crate::ui::client::send;
+use crate::ui::controls::name_options;
+use crate::ui::export::{ExportKind, Exportable};
+use crate::ui::jobs::JobProgress;
+use crate::ui::state::AppState;
+
+/// The settings on screen, complete or not (no treated group yet, no date).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(super) struct Draft {
+    pub time: Option<String>,
+    /// "count", "sum" or "mean".
+    pub metric: &'static str,
+    pub metric_column: Option<String>,
+    pub weekly: bool,
+    pub split: Option<String>,
+    pub treated: Vec<String>,
+    /// The control groups; empty: every value not treated.
+    pub control: Vec<String>,
+    pub intervention_ms: Option<i64>,
+}
+
+impl Draft {
+    /// The analysis's parameters, once every choice is made.
+    fn params(&self) -> Option<ImpactParams> {
+        let metric = match (self.metric, self.metric_column.clone()) {
+            ("sum", Some(column)) => Metric::Sum { column },
+            ("mean", Some(column)) => Metric::Mean { column },
+            ("count", _) | ("", _) => Metric::Count,
+            _ => return None,
+        };
+        if self.treated.is_empty() {
+            return None;
+        }
+        Some(ImpactParams {
+            time_column: self.time.clone()?,
+            metric,
+            granularity: if self.weekly { Granularity::Week } else { Granularity::Day },
+            split: self.split.clone()?,
+            treated: self.treated.clone(),
+            control: self.control.clone(),
+            intervention_ms: self.intervention_ms?,
+        })
+    }
+
+    /// The draft of settings read from a link.
+    pub(super) fn of(params: &ImpactParams) -> Self {
+        let (metric, metric_column) = match &params.metric {
+            Metric::Sum { column } => ("sum", Some(column.clone())),
+            Metric::Mean { column } => ("mean", Some(column.clone())),
+            _ => ("count", None),
+        };
+        Self {
+            time: Some(params.time_column.clone()),
+            metric,
+            metric_column,
+            weekly: params.granularity == Granularity::Week,
+            split: Some(params.split.clone()),
+            treated: params.treated.clone(),
+            control: params.control.clone(),
+            intervention_ms: Some(params.intervention_ms),
+        }
+    }
+}
+
+/// The split column's values (most frequent first), once the worker has listed them.
+fn split_values(state: AppState, split: Option<&str>) -> Vec<String> {
+    state.column_values.with(|cv| cv.as_ref().filter(|cv| Some(cv.column.as_str()) == split).map(|cv| cv.values.iter().map(|(v, _)| v.clone()).collect()).unwrap_or_default())
+}
+
+/// Runs the analysis when the draft is complete.
+fn apply(draft: Draft) {
+    let panel = MeasurePanel::get();
+    match draft.params() {
+        Some(params) if panel.impact.params.get_untracked().as_ref() != Some(&params) || panel.impact.result.with_untracked(Option::is_none) => panel.impact.request(params),
+        Some(_) => {}
+        None => panel.impact.reset(),
+    }
+    panel.draft.set(draft);
+}
+
+#[component]
+pub(super) fn ImpactSection(columns: Vec<ColumnSummary>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let panel = MeasurePanel::get();
+    let job = panel.impact;
+    let draft = panel.draft;
+    let times: Vec<String> = columns.iter().filter(|c| c.kind == ColumnType::Timestamp).map(|c| c.name.clone()).collect();
+    let numbers: Vec<String> = columns.iter().filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float) && !state.is_weight(&c.name)).map(|c| c.name.clone()).collect();
+    let groups: Vec<String> = columns.iter().filter(|c| matches!(c.kind, ColumnType::Category | ColumnType::Boolean)).map(|c| c.name.clone()).collect();
+    if draft.with_untracked(|d| d.time.is_none()) {
+        draft.update(|d| {
+            d.time = times.first().cloned();
+            d.metric = "count";
+        });
+    }
+    // The split column's values, for the roles.
+    Effect::new(move |_| {
+        if let Some(split) = draft.with(|d| d.split.clone()) {
+            if state.column_values.with_untracked(|cv| cv.as_ref().is_none_or(|cv| cv.column != split)) {
+                send(Request::ColumnValues { column: split, limit: 50 }, None);
+            }
+        }
+    });
+    let edit = move |change: &dyn Fn(&mut Draft)| {
+        let mut next = draft.get_untracked();
+        change(&mut next);
+        apply(next);
+    };
+    let controls = move || {
+        let d = draft.get();
+        let numbers = numbers.clone();
+        let date = d.intervention_ms.map(format_date_ms).unwrap_or_default();
+        view! {
+            <div class="editor-row measure-controls" data-testid="impact-controls">
+                <label>"over "
+                    <select aria-label="Time column" data-testid="impact-time" on:change=move |e| { let v = event_target_value(&e); edit(&|d| d.time = (!v.is_empty()).then(|| v.clone())) }>
+                        {name_options(times.clone(), d.time.clone(), None)}
+                    </select>
+                </label>
+                <label>"metric "
+                    <select aria-label="Metric" data-testid="impact-metric" on:change=move |e| { let v = event_target_value(&e); edit(&|d| d.metric = match v.as_str() { "sum" => "sum", "mean" => "mean", _ => "count" }) }>
+                        <option value="count" selected=d.metric == "count">"events"</option>
+                        <option value="sum" selected=d.metric == "sum">"sum of"</option>
+                        <option value="mean" selected=d.metric == "mean">"mean of"</option>
+                    </select>
+                </label>
+                {(d.metric != "count").then(|| view! {
+                    <select aria-label="Metric column" data-testid="impact-metric-column" on:change=move |e| { let v = event_target_value(&e); edit(&|d| d.metric_column = (!v.is_empty()).then(|| v.clone())) }>
+                        {name_options(numbers.clone(), d.metric_column.clone(), Some("choose…"))}
+                    </select>
+                })}
+                <label>"per "
+                    <select aria-label="Period" data-testid="impact-period" on:change=move |e| { let weekly = event_target_value(&e) == "week"; edit(&|d| d.weekly = weekly) }>
+                        <option value="day" selected=!d.weekly>"day"</option>
+                        <option value="week" selected=d.weekly>"week"</option>
+                    </select>
+                </label>
+                <label title="The column whose values the launch reached or not: countries, surfaces">"groups "
+                    <select aria-label="Group column" data-testid="impact-split" on:change=move |e| { let v = event_target_value(&e); edit(&|d| { d.split = (!v.is_empty()).then(|| v.clone()); d.treated.clear(); d.control.clear(); }) }>
+                        {name_options(groups.clone(), d.split.clone(), Some("choose…"))}
+                    </select>
+                </label>
+                <label title="The first day with the launch in effect (UTC)">"launched on "
+                    <input type="date" data-testid="impact-date" prop:value=date on:change=move |e| {
+                        let ms = parse_timestamp_text(&event_target_value(&e));
+                        edit(&|d| d.intervention_ms = ms)
+                    }/>
+                </label>
+            </div>
+            <Roles/>
+        }
+    };
+    view! {
+        <section class="panel" data-testid="impact">
+            <div class="panel-head">
+                <h2>"Impact of a launch"</h2>
+                <p class="muted small">"Difference in differences: the change in the groups the launch reached, beyond the change in the groups it did not."</p>
+            </div>
+            {controls}
+            {move || match (job.params.with(Option::is_some), job.result.get()) {
+                (false, _) => view! { <p class="muted" data-testid="impact-empty">"Choose the groups column, mark the groups the launch reached, and the day it took effect."</p> }.into_any(),
+                (true, None) => view! {
+                    <JobProgress running=Signal::derive(move || job.running.get()) on_cancel=Callback::new(move |()| job.cancel()) testid="impact-pending" cancel_testid="impact-cancel" idle="Estimating the effect"/>
+                }.into_any(),
+                (true, Some(Err(err))) => view! { <p class="problem" data-testid="impact-error">{format!("Cannot estimate the impact: {err}.")}</p> }.into_any(),
+                (true, Some(Ok(report))) => view! { <ImpactResults report=report/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// Each value of the group column: treated, control or left out.
+#[component]
+fn Roles() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let draft = MeasurePanel::get().draft;
+    move || {
+        let d = draft.get();
+        let split = d.split.clone()?;
+        let values = split_values(state, Some(&split));
+        if values.is_empty() {
+            return Some(view! { <p class="muted small">"Listing the values…"</p> }.into_any());
+        }
+        let shown = values.len().min(MAX_SPLIT * 4);
+        Some(
+            view! {
+                <div class="class-choices" data-testid="impact-roles">
+                    <span class="muted small">{format!("each value of “{split}”: ")}</span>
+                    {values.iter().take(shown).map(|value| {
+                        let role = if d.treated.contains(value) { "treated" } else if d.control.is_empty() || d.control.contains(value) { "control" } else { "out" };
+                        let name = value.clone();
+                        let all = values.clone();
+                        view! {
+                            <label class="class-choice">{value.clone()}" "
+                                <select aria-label=format!("Role of {value}") data-testid="impact-role" data-value=value.clone() on:change=move |e| {
+                                    let role = event_target_value(&e);
+                                    let mut next = draft.get_untracked();
+                                    // Leaving one out names every control group explicitly.
+                                    if role == "out" && next.control.is_empty() {
+                                        next.control = all.iter().filter(|v| !next.treated.contains(v)).cloned().collect();
+                                    }
+                                    next.treated.retain(|v| *v != name);
+                                    next.control.retain(|v| *v != name);
+                                    match role.as_str() {
+                                        "treated" => next.treated.push(name.clone()),
+                                        "control" if !next.control.is_empty() => next.control.push(name.clone()),
+                                        _ => {}
+                                    }
+                                    apply(next);
+                                }>
+                                    <option value="control" selected=role == "control">"control"</option>
+                                    <option value="treated" selected=role == "treated">"treated"</option>
+                                    <option value="out" selected=role == "out">"left out"</option>
+                                </select>
+                            </label>
+                        }
+                    }).collect_view()}
+                </div>
+            }
+            .into_any(),
+        )
+    }
+}
+
+#[component]
+fn ImpactResults(report: Arc<ImpactReport>) -> impl IntoView {
+    let d = report.did.clone();
+    let (groups, notes) = (report.groups.clone(), report.notes.clone());
+    let per = if report.granularity == Granularity::Week { "week" } else { "day" };
+    let value = |v: f64| if v.abs() >= 100.0 { format!("{v:.0}") } else { format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string() };
+    let signed = move |v: f64| if v > 0.0 { format!("+{}", value(v)) } else { value(v) };
+    let relative = d.relative.map(|r| format!(" ({} against where the treated groups would be without it)", if r > 0.0 { format!("+{}", format_rate(r)) } else { format_rate(r) })).unwrap_or_default();
+    let significance = if d.p_value < 0.05 { "unlikely to be chance" } else { "could be chance" };
+    let summary = format!(
+        "{} changed by {} per {per} in the treated groups beyond the change in the control groups{relative}; 95 % interval {} to {}, p = {:.3} ({significance}; t with {} degrees of freedom, errors clustered by group, {} groups × periods).",
+        capitalise(&report.metric_label),
+        signed(d.effect),
+        signed(d.low),
+        signed(d.high),
+        d.p_value,
+        d.df,
+        d.observations
+    );
+    let trend = report.pre_trend.as_ref().map(|p| {
+        let verdict = if p.p_value < 0.05 { "not parallel: read the effect with care" } else { "parallel enough" };
+        format!("Before the launch the treated − control gap moved {} per {per} over {} periods (p = {:.2}): {verdict}.", signed(p.slope), p.periods, p.p_value)
+    });
+    view! {
+        <div class="measure-results">
+            <p class="headline" data-testid="impact-effect"><strong class="big">{signed(d.effect)}</strong>{format!(" per {per} ({} – {})", signed(d.low), signed(d.high))}</p>
+            <p data-testid="impact-summary">{summary}</p>
+            {trend.map(|t| view! { <p class="muted small" data-testid="impact-pretrend">{t}</p> })}
+            <Exportable name="impact-means" kind=ExportKind::Table><table class="grid compact" data-testid="impact-means">
+                <thead><tr><th></th><th class="num">"before"</th><th class="num">"after"</th><th class="num">"change"</th></tr></thead>
+                <tbody>
+                    <tr><td>"treated"</td><td class="num">{value(d.treated_before)}</td><td class="num">{value(d.treated_after)}</td><td class="num">{signed(d.treated_after - d.treated_before)}</td></tr>
+                    <tr><td>"control"</td><td class="num">{value(d.control_before)}</td><td class="num">{value(d.control_after)}</td><td class="num">{signed(d.control_after - d.control_before)}</td></tr>
+                    <tr><th>"difference in differences"</th><td></td><td></td><th class="num">{signed(d.effect)}</th></tr>
+                </tbody>
+            </table></Exportable>
+            <ImpactChart report=report.clone()/>
+            <h3>"Each group"</h3>
+            <div class="table-wrap short">
+                <Exportable name="impact-groups" kind=ExportKind::Table><table class="grid" data-testid="impact-groups">
+                    <thead><tr><th>"group"</th><th>"role"</th><th class="num">"before"</th><th class="num">"after"</th><th class="num">"change"</th></tr></thead>
+                    <tbody>
+                        {groups.iter().map(|g| view! {
+                            <tr><td>{g.name.clone()}</td><td>{if g.treated { "treated" } else { "control" }}</td><td class="num">{value(g.before)}</td><td class="num">{value(g.after)}</td><td class="num">{signed(g.after - g.before)}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table></Exportable>
+            </div>
+            {(!notes.is_empty()).then(|| view! {
+                <ul class="notices" data-testid="impact-notes">{notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul>
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn ImpactChart(report: Arc<ImpactReport>) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    let hover = RwSignal::new(None::<usize>);
+    let problem = RwSignal::new(None::<String>);
+    let x: Arc<Vec<f64>> = Arc::new(report.starts_ms.iter().map(|&s| s as f64).collect());
+    let (xd, r) = (x.clone(), report.clone());
+    Effect::new(move |_| {
+        let hovered = hover.get();
+        let Some(element) = canvas.get() else { return };
+        let lines: [(&[f64], usize); 2] = [(&r.treated_mean, 3), (&r.control_mean, 0)];
+        let drawn = draw_on_canvas(&element, |area| {
+            draw_lines_with_marker(area, &xd, &lines, Some(r.intervention_ms as f64), theme(), hovered, &|v| format_date_ms(v as i64), &compact_number).map_err(|e| e.to_string())
+        });
+        problem.set(drawn.err());
+    });
+    let xm = x.clone();
+    let on_move = move |event: leptos::ev::MouseEvent| {
+        let Some(element) = canvas.get_untracked() else { return };
+        let found = x_at(f64::from(event.offset_x()), f64::from(element.client_width()), band_x_range(&xm)).and_then(|v| xm.iter().enumerate().min_by(|a, b| (a.1 - v).abs().total_cmp(&(b.1 - v).abs())).map(|(i, _)| i));
+        if hover.get_untracked() != found {
+            hover.set(found);
+        }
+    };
+    let readout = move || {
+        let i = hover.get()?;
+        Some(format!("{}: treated {} · control {}", format_date_ms(*report.starts_ms.get(i)?), compact_number(*report.treated_mean.get(i)?), compact_number(*report.control_mean.get(i)?)))
+    };
+    view! {
+        <p class="muted small"><span class="swatch treated"></span>" treated groups (mean) · "<span class="swatch control"></span>" control groups (mean) · dashed: the launch"</p>
+        <div class="chart">
+            <Exportable name="impact-chart" title="Treated and control groups around the launch">
+                <canvas node_ref=canvas data-testid="impact-chart" style="height: 200px" on:mousemove=on_move on:mouseleave=move |_| hover.set(None)></canvas>
+            </Exportable>
+            <div class="chart-readout muted" data-testid="impact-readout">{move || readout().unwrap_or_else(|| "\u{a0}".into())}</div>
+        </div>
+        {move || problem.get().map(|p| view! { <p class="problem">"Chart could not be drawn: " {p}</p> })}
+    }
+}
