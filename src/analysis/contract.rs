@@ -111,9 +111,20 @@ pub trait Analysis {
     /// Whether it counts each row as its weight (see [`Weights`]). One that does not counts
     /// every row once, and the page and the command line say so when a weight column is set.
     const WEIGHTED: bool;
+    /// Whether the view's link carries its parameters as they are, under its [`NAME`](Self::NAME)
+    /// (what the command line then runs, through [`super::registry::from_view`]). The older
+    /// analyses say no: their tabs store settings of their own, read in `cli/plan.rs`.
+    const IN_LINK: bool = false;
     type Params: Debug + Clone + PartialEq + Serialize + DeserializeOwned;
     type Report: Debug + Clone + PartialEq + Serialize + DeserializeOwned;
     type Error: std::error::Error + Debug + Clone + PartialEq + Serialize + DeserializeOwned + From<Stopped>;
+
+    /// Parameters read from a link, fitted to the table's columns (what does not fit is a
+    /// notice; `None` when nothing usable is left). Analyses in the link implement it with
+    /// their [`FitColumns`].
+    fn fit_link(params: Self::Params, _columns: &[(String, ColumnType)], _notices: &mut Vec<String>) -> Option<Self::Params> {
+        Some(params)
+    }
 
     /// Checks the parameters before any work (ranges, choices that must be made).
     fn check(params: &Self::Params) -> Result<(), Self::Error>;

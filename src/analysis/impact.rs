@@ -147,9 +147,14 @@ impl Analysis for Impact {
     const NAME: &'static str = "impact";
     const TITLE: &'static str = "Impact";
     const WEIGHTED: bool = true;
+    const IN_LINK: bool = true;
     type Params = ImpactParams;
     type Report = ImpactReport;
     type Error = ImpactError;
+
+    fn fit_link(params: ImpactParams, columns: &[(String, ColumnType)], notices: &mut Vec<String>) -> Option<ImpactParams> {
+        params.fit_columns(columns, notices)
+    }
 
     fn check(params: &ImpactParams) -> Result<(), ImpactError> {
         if params.time_column.is_empty() {

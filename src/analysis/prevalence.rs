@@ -268,9 +268,14 @@ impl Analysis for Prevalence {
     const NAME: &'static str = "prevalence";
     const TITLE: &'static str = "Prevalence";
     const WEIGHTED: bool = true;
+    const IN_LINK: bool = true;
     type Params = PrevalenceParams;
     type Report = PrevalenceReport;
     type Error = PrevalenceError;
+
+    fn fit_link(params: PrevalenceParams, columns: &[(String, ColumnType)], notices: &mut Vec<String>) -> Option<PrevalenceParams> {
+        params.fit_columns(columns, notices)
+    }
 
     fn check(params: &PrevalenceParams) -> Result<(), PrevalenceError> {
         if params.label.column.is_empty() {

@@ -42,6 +42,22 @@ macro_rules! registry {
             $(#[error("{0}")] $variant(<$analysis as Analysis>::Error),)+
         }
 
+        /// The parameters a view's link carries for the analyses in it
+        /// ([`Analysis::IN_LINK`]), taken out of its settings and fitted to `columns`; a wrong
+        /// shape or a column the table lacks is a notice.
+        pub fn from_view(settings: &mut serde_json::Map<String, serde_json::Value>, columns: &[(String, crate::data::table::ColumnType)], notices: &mut Vec<String>) -> Vec<AnyParams> {
+            let mut out = Vec::new();
+            $(if <$analysis as Analysis>::IN_LINK {
+                if let Some(value) = settings.remove(<$analysis as Analysis>::NAME) {
+                    match serde_json::from_value::<<$analysis as Analysis>::Params>(value) {
+                        Ok(params) => out.extend(<$analysis as Analysis>::fit_link(params, columns, notices).map(AnyParams::$variant)),
+                        Err(err) => notices.push(format!("ignored the {} settings in the link: {err}", <$analysis as Analysis>::NAME)),
+                    }
+                }
+            })+
+            out
+        }
+
         /// Names of every analysis, in the registry's order (links, reports, the command line).
         pub const NAMES: &[&str] = &[$(<$analysis as Analysis>::NAME),+];
 

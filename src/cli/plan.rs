@@ -9,10 +9,8 @@ use crate::analysis::backtest::{BacktestParams, RuleSpec, ScoreParams, ScoreSett
 use crate::analysis::cluster::ClusterParams;
 use crate::analysis::contract::{has_column, missing_column, FitColumns};
 use crate::analysis::labels::{guess_label, LabelParams, LabelSpec};
-use crate::analysis::impact::ImpactParams;
-use crate::analysis::prevalence::PrevalenceParams;
 use crate::analysis::profile::ProfileParams;
-use crate::analysis::registry::AnyParams;
+use crate::analysis::registry::{from_view, AnyParams};
 use crate::analysis::regression::RegressionParams;
 use crate::analysis::rootcause::RcaParams;
 use crate::analysis::tree::TreeParams;
@@ -108,8 +106,8 @@ pub struct Plan {
     pub scores: Option<ScoreParams>,
     pub tree: Option<TreeParams>,
     pub regression: Option<RegressionParams>,
-    pub impact: Option<ImpactParams>,
-    pub prevalence: Option<PrevalenceParams>,
+    /// The analyses whose parameters the link carries as they are (`registry::from_view`).
+    pub linked: Vec<AnyParams>,
 }
 
 impl Plan {
@@ -169,8 +167,7 @@ impl Plan {
             scores,
             tree: take_setting::<TreeParams>(&mut settings, "tree", "decision tree settings", notices).and_then(|t| t.fit_columns(columns, notices)),
             regression: take_setting::<RegressionParams>(&mut settings, "regression", "regression settings", notices).and_then(|r| r.fit_columns(columns, notices)),
-            impact: take_setting::<ImpactParams>(&mut settings, "impact", "impact settings", notices).and_then(|p| p.fit_columns(columns, notices)),
-            prevalence: take_setting::<PrevalenceParams>(&mut settings, "prevalence", "prevalence settings", notices).and_then(|p| p.fit_columns(columns, notices)),
+            linked: from_view(&mut settings, columns, notices),
         }
     }
 
@@ -185,8 +182,7 @@ impl Plan {
         out.extend(self.scores.clone().map(AnyParams::Scores));
         out.extend(self.tree.clone().map(AnyParams::Tree));
         out.extend(self.regression.clone().map(AnyParams::Regression));
-        out.extend(self.impact.clone().map(AnyParams::Impact));
-        out.extend(self.prevalence.clone().map(AnyParams::Prevalence));
+        out.extend(self.linked.iter().cloned());
         out
     }
 }

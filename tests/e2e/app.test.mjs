@@ -915,6 +915,63 @@ describe('measure', () => {
   });
 });
 
+describe('impact', () => {
+  test('a launch in two countries: the difference in differences, its chart, each group, and the link', async () => {
+    // 60 days of events in five countries; BR and IN lose 30 % of their events from day 40.
+    const countries = [['BR', 60], ['DE', 40], ['IN', 80], ['US', 70], ['ZA', 30]];
+    const start = Date.UTC(2026, 5, 1);
+    const lines = ['created_at,country'];
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let day = 0; day < 60; day++) {
+      for (const [country, base] of countries) {
+        const launched = (country === 'BR' || country === 'IN') && day >= 40;
+        const n = Math.round(base * (launched ? 0.7 : 1) * (0.9 + 0.2 * random()));
+        for (let k = 0; k < n; k++) lines.push(`${new Date(start + day * 86_400_000 + Math.floor(random() * 86_400_000)).toISOString()},${country}`);
+      }
+    }
+    const file = { name: 'events.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) };
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.setInputFiles('[data-testid="open-file"] input', file);
+    await page.waitForFunction((n) => document.querySelector('[data-testid="row-count"]')?.textContent === n, (lines.length - 1).toLocaleString('en-US'));
+    await page.click('[data-testid="tab-measure"]');
+    await page.waitForSelector('[data-testid="impact-controls"]');
+    await page.selectOption('[data-testid="impact-split"]', 'country');
+    await page.waitForSelector('[data-testid="impact-role"]');
+    for (const country of ['BR', 'IN']) await page.selectOption(`[data-testid="impact-role"][data-value="${country}"]`, 'treated');
+    await page.fill('[data-testid="impact-date"]', '2026-07-11');
+    await page.dispatchEvent('[data-testid="impact-date"]', 'change');
+    await page.waitForSelector('[data-testid="impact-summary"]');
+    // About −30 % against the counterfactual, and not chance.
+    const summary = await text(page, 'impact-summary');
+    const relative = Number(summary.match(/\(([−-][\d.]+) % against/)[1].replace('−', '-'));
+    assert.ok(relative < -24 && relative > -36, summary);
+    assert.match(summary, /unlikely to be chance; t with 4 degrees of freedom, errors clustered by group, [\d,]+ groups × periods\)\.$/);
+    assert.equal(await page.locator('[data-testid="impact-groups"] tbody tr').count(), 5);
+    assert.match(await text(page, 'impact-pretrend'), /parallel enough/);
+    const box = await page.locator('[data-testid="impact-chart"]').boundingBox();
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2);
+    await page.waitForFunction(() => /treated .* · control /.test(document.querySelector('[data-testid="impact-readout"]').textContent));
+    // ZA left out: four groups now.
+    await page.selectOption('[data-testid="impact-role"][data-value="ZA"]', 'out');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="impact-groups"] tbody tr').length === 4);
+    const want = await text(page, 'impact-summary');
+    const link = page.url();
+    assert.deepEqual(errors, []);
+    await context.close();
+
+    const other = await openApp(browser, link);
+    await other.page.waitForSelector('[data-testid="file-wanted"]');
+    await other.page.setInputFiles('[data-testid="file-wanted-input"]', file);
+    await other.page.click('[data-testid="tab-measure"]');
+    await other.page.waitForFunction((w) => document.querySelector('[data-testid="impact-summary"]')?.textContent === w, want);
+    assert.equal(await other.page.$eval('[data-testid="impact-role"][data-value="ZA"]', (s) => s.value), 'out');
+    assert.deepEqual(other.errors, []);
+    await other.context.close();
+  });
+});
+
 describe('sharing', () => {
   /** The `v` part of a link, as the app packs it (deflate-raw, base64url). */
   const incidentTexts = (page) => page.$$eval('[data-testid="incident-row"]', (rows) => rows.map((r) => r.textContent));
