@@ -27,6 +27,7 @@ use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 use super::contract::{has_column, missing_column, Analysis, FitColumns, Progress, Weights};
 use super::labels::LabelSpec;
 use crate::data::table::{Column, ColumnType, Table, Value};
+use super::series::bulk_range;
 use crate::data::time::Buckets;
 
 /// How the labelled rows were sampled.
@@ -188,6 +189,9 @@ pub struct OverTime {
     pub bucket_ms: i64,
     /// Periods with labelled units, in time order.
     pub periods: Vec<PeriodRow>,
+    /// Labelled units left out for a time far outside the rest (a mistyped year).
+    #[serde(default)]
+    pub left_out: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -674,11 +678,22 @@ impl Ctx<'_> {
             Value::Timestamp(ms) => Some(ms),
             _ => None,
         };
-        let stamps: Vec<Option<i64>> = self.sample.units.iter().map(stamp).collect();
-        let (Some(min), Some(max)) = (stamps.iter().flatten().min(), stamps.iter().flatten().max()) else {
-            return Ok(OverTime { column: name.to_string(), bucket_ms: crate::data::time::DAY_MS, periods: Vec::new() });
+        let mut stamps: Vec<Option<i64>> = self.sample.units.iter().map(stamp).collect();
+        // A few labels far outside the rest (a mistyped year) are left out, as Trends does.
+        let mut sorted: Vec<(i64, f64)> = self.sample.units.iter().zip(&stamps).filter_map(|(u, t)| Some(((*t)?, u.w))).collect();
+        sorted.sort_unstable_by_key(|&(t, _)| t);
+        let (lo, hi) = bulk_range(&sorted);
+        let (Some(&(min, _)), Some(&(max, _))) = (sorted.get(lo), hi.checked_sub(1).and_then(|h| sorted.get(h))) else {
+            return Ok(OverTime { column: name.to_string(), bucket_ms: crate::data::time::DAY_MS, periods: Vec::new(), left_out: 0.0 });
         };
-        let buckets = Buckets::day_or_week(*min, *max);
+        let mut left_out = 0.0;
+        for (t, u) in stamps.iter_mut().zip(&self.sample.units) {
+            if t.is_some_and(|t| t < min || t > max) {
+                *t = None;
+                left_out += u.w;
+            }
+        }
+        let buckets = Buckets::day_or_week(min, max);
         if buckets.count > MAX_PERIODS {
             return Err(PrevalenceError::TooManyPeriods { column: name.to_string(), periods: buckets.count });
         }
@@ -689,7 +704,7 @@ impl Ctx<'_> {
             .enumerate()
             .filter_map(|(idx, estimate)| Some(PeriodRow { start_ms: buckets.start_ms + idx as i64 * buckets.bucket_ms, estimate: estimate? }))
             .collect();
-        Ok(OverTime { column: name.to_string(), bucket_ms: buckets.bucket_ms, periods })
+        Ok(OverTime { column: name.to_string(), bucket_ms: buckets.bucket_ms, periods, left_out })
     }
 
     async fn breakdown(&self, table: &Table, name: &str, progress: &mut impl Progress) -> Result<Breakdown, PrevalenceError> {

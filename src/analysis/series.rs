@@ -570,7 +570,7 @@ fn distinct_key(column: &Column, row: usize) -> Option<u64> {
 /// holding under 0.5 % of the events, separated from the rest by a gap longer than the rest's
 /// own span, is left out (only from 200 events up: in a small sample every row counts). A row
 /// of weight w counts as w rows at its time, so a table and its aggregation agree.
-fn bulk_range(sorted: &[(i64, f64)]) -> (usize, usize) {
+pub(crate) fn bulk_range(sorted: &[(i64, f64)]) -> (usize, usize) {
     let (mut lo, mut hi) = (0, sorted.len());
     let total: f64 = sorted.iter().map(|&(_, w)| w).sum();
     let limit = (total / 200.0).floor();

@@ -381,13 +381,26 @@ pub fn draw_band_chart<DB: DrawingBackend>(
     let accent = rgb(theme.accent);
     let mut chart = frame(area, x0..x1, y0..y1, theme, false, x_label, y_label)?;
     let points = |ys: &[f64]| -> Vec<(f64, f64)> { x.iter().zip(ys).filter(|(_, y)| y.is_finite()).map(|(&x, &y)| (x, y)).collect() };
-    let (lower, upper) = (points(low), points(high));
-    if lower.len() == upper.len() && lower.len() > 1 {
-        let polygon: Vec<(f64, f64)> = upper.iter().copied().chain(lower.iter().rev().copied()).collect();
-        chart.draw_series(std::iter::once(Polygon::new(polygon, accent.mix(0.18).filled())))?;
-    } else {
-        // One period, or gaps: a whisker per period.
-        chart.draw_series(x.iter().zip(low.iter().zip(high)).filter(|(_, (l, h))| l.is_finite() && h.is_finite()).map(|(&x, (&l, &h))| PathElement::new(vec![(x, l), (x, h)], accent.mix(0.5).stroke_width(3))))?;
+    // The band over each run of periods with an interval; a lone period gets a whisker.
+    let mut run: Vec<(f64, f64, f64)> = Vec::new();
+    let bounds = x.iter().zip(low.iter().zip(high)).map(|(&x, (&l, &h))| (x, l, h));
+    for item in bounds.chain(std::iter::once((f64::NAN, f64::NAN, f64::NAN))) {
+        if item.1.is_finite() && item.2.is_finite() {
+            run.push(item);
+            continue;
+        }
+        match run.len() {
+            0 => {}
+            1 => {
+                let (x, l, h) = run[0];
+                chart.draw_series(std::iter::once(PathElement::new(vec![(x, l), (x, h)], accent.mix(0.5).stroke_width(3))))?;
+            }
+            _ => {
+                let polygon: Vec<(f64, f64)> = run.iter().map(|&(x, _, h)| (x, h)).chain(run.iter().rev().map(|&(x, l, _)| (x, l))).collect();
+                chart.draw_series(std::iter::once(Polygon::new(polygon, accent.mix(0.18).filled())))?;
+            }
+        }
+        run.clear();
     }
     for segment in line_segments(x, estimate, 0..x.len()) {
         chart.draw_series(std::iter::once(PathElement::new(segment, accent.stroke_width(2))))?;
@@ -468,13 +481,20 @@ mod tests {
 
     #[test]
     fn two_lines_and_a_marker() {
-        let mut out = String::new();
-        {
-            let area = SVGBackend::with_string(&mut out, (400, 200)).into_drawing_area();
-            let (a, b) = ([1.0, 2.0, 3.0, 2.5], [1.0, 2.1, 2.9, 3.4]);
-            draw_lines_with_marker(&area, &[0.0, 1.0, 2.0, 3.0], &[(&a, 0), (&b, 1)], Some(1.5), PlotTheme::LIGHT, Some(2), &label, &label).unwrap();
+        let draw = |marker: Option<f64>| {
+            let mut out = String::new();
+            {
+                let area = SVGBackend::with_string(&mut out, (400, 200)).into_drawing_area();
+                let (a, b) = ([1.0, 2.0, 3.0, 2.5], [1.0, 2.1, 2.9, 3.4]);
+                draw_lines_with_marker(&area, &[0.0, 1.0, 2.0, 3.0], &[(&a, 0), (&b, 1)], marker, PlotTheme::LIGHT, Some(2), &label, &label).unwrap();
+            }
+            out
+        };
+        let (with, without) = (draw(Some(1.5)), draw(None));
+        for colour in ["#3558D4", "#E6781E"] {
+            assert!(with.to_uppercase().contains(colour), "a line in {colour}");
         }
-        assert_eq!(out.matches("<polyline").count(), 2 + 12 + 1, "two lines, the dashes and the guide");
+        assert_eq!(with.matches("<polyline").count() - without.matches("<polyline").count(), 12, "the launch as twelve dashes");
     }
 
     #[test]

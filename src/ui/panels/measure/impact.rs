@@ -247,17 +247,26 @@ fn ImpactResults(report: Arc<ImpactReport>) -> impl IntoView {
     let d = report.did.clone();
     let (groups, notes) = (report.groups.clone(), report.notes.clone());
     let per = if report.granularity == Granularity::Week { "week" } else { "day" };
-    let value = |v: f64| if v.abs() >= 100.0 { format!("{v:.0}") } else { format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string() };
+    let value = |v: f64| {
+        let digits = match v.abs() {
+            a if a >= 100.0 => 0,
+            a if a >= 10.0 => 1,
+            a if a >= 1.0 => 2,
+            _ => 3,
+        };
+        let text = format!("{v:.digits$}");
+        if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+    };
+    let p_text = if d.p_value < 0.001 { "p < 0.001".to_string() } else { format!("p = {:.3}", d.p_value) };
     let signed = move |v: f64| if v > 0.0 { format!("+{}", value(v)) } else { value(v) };
     let relative = d.relative.map(|r| format!(" ({} against where the treated groups would be without it)", if r > 0.0 { format!("+{}", format_rate(r)) } else { format_rate(r) })).unwrap_or_default();
     let significance = if d.p_value < 0.05 { "unlikely to be chance" } else { "could be chance" };
     let summary = format!(
-        "{} changed by {} per {per} in the treated groups beyond the change in the control groups{relative}; 95 % interval {} to {}, p = {:.3} ({significance}; t with {} degrees of freedom, errors clustered by group, {} groups × periods).",
+        "{} changed by {} per {per} in the treated groups beyond the change in the control groups{relative}; 95 % interval {} to {}, {p_text} ({significance}; t with {} degrees of freedom, errors clustered by group, {} groups × periods).",
         capitalise(&report.metric_label),
         signed(d.effect),
         signed(d.low),
         signed(d.high),
-        d.p_value,
         d.df,
         d.observations
     );

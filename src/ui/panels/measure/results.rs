@@ -103,13 +103,23 @@ fn OverTimeChart(report: Arc<PrevalenceReport>, bucket_ms: i64) -> impl IntoView
     let hover = RwSignal::new(None::<usize>);
     let problem = RwSignal::new(None::<String>);
     let periods = report.over_time.as_ref().map(|t| t.periods.clone()).unwrap_or_default();
-    let x: Arc<Vec<f64>> = Arc::new(periods.iter().map(|p| p.start_ms as f64).collect());
+    // Every period of the span, with a gap where none was labelled.
+    let first = periods.first().map_or(0, |p| p.start_ms);
+    let slots = periods.last().map_or(0, |p| ((p.start_ms - first) / bucket_ms.max(1)) as usize + 1);
+    let mut filled: Vec<Option<crate::analysis::prevalence::PeriodRow>> = vec![None; slots];
+    for p in &periods {
+        if let Some(slot) = filled.get_mut(((p.start_ms - first) / bucket_ms.max(1)) as usize) {
+            *slot = Some(p.clone());
+        }
+    }
+    let periods = filled;
+    let x: Arc<Vec<f64>> = Arc::new((0..slots).map(|i| (first + i as i64 * bucket_ms) as f64).collect());
     let column = report.over_time.as_ref().map(|t| t.column.clone()).unwrap_or_default();
     let (xd, pd) = (x.clone(), periods.clone());
     Effect::new(move |_| {
         let hovered = hover.get();
         let Some(element) = canvas.get() else { return };
-        let pick = |f: fn(&Estimate) -> f64| pd.iter().map(|p| f(&p.estimate)).collect::<Vec<f64>>();
+        let pick = |f: fn(&Estimate) -> f64| pd.iter().map(|p| p.as_ref().map_or(f64::NAN, |p| f(&p.estimate))).collect::<Vec<f64>>();
         let (estimate, low, high) = (pick(|e| e.estimate), pick(|e| e.low), pick(|e| e.high));
         let drawn = draw_on_canvas(&element, |area| {
             draw_band_chart(area, &xd, &estimate, &low, &high, theme(), hovered, &|v| format_date_ms(v as i64), &|v| format_rate(v)).map_err(|e| e.to_string())
@@ -128,12 +138,14 @@ fn OverTimeChart(report: Arc<PrevalenceReport>, bucket_ms: i64) -> impl IntoView
     let per = if bucket_ms == DAY_MS { "day" } else { "week" };
     let level = format!("{:.0} %", report.confidence * 100.0);
     let readout = move || {
-        let p = periods.get(hover.get()?)?;
+        let p = periods.get(hover.get()?)?.as_ref()?;
         let e = &p.estimate;
         Some(format!("{} {}: {} ({level} {}) · {} positive of {} labelled", if per == "day" { "Day" } else { "Week of" }, format_date_ms(p.start_ms), format_rate(e.estimate), interval(e), format_events(e.positives), format_events(e.labelled)))
     };
+    let left_out = report.over_time.as_ref().map_or(0.0, |t| t.left_out);
+    let note = if left_out > 0.0 { format!(" · {} labels far outside the rest of the timeline left out", format_events(left_out)) } else { String::new() };
     view! {
-        <p class="muted small">{format!("Per {per} of “{column}” (UTC), with its interval")}</p>
+        <p class="muted small">{format!("Per {per} of “{column}” (UTC), with its interval{note}")}</p>
         <div class="chart">
             <Exportable name="prevalence-chart" title=format!("Prevalence of {} per {per}", report.label)>
                 <canvas node_ref=canvas data-testid="prevalence-chart" style="height: 200px" on:mousemove=on_move on:mouseleave=move |_| hover.set(None)></canvas>
