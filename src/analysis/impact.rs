@@ -17,7 +17,7 @@ use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use super::contract::{has_column, missing_column, Analysis, FitColumns, Progress, Weights};
-use super::regression::{ols_clustered, t_two_sided, RegressionError};
+use super::regression::{ols_clustered, t_quantile, t_two_sided, RegressionError};
 use super::series::{build_series_in_steps, Granularity, Metric, SeriesError, SeriesParams, SplitParams, MAX_SPLIT, OTHER};
 use crate::data::table::{ColumnType, Table, Value};
 
@@ -256,8 +256,7 @@ impl Analysis for Impact {
         let df = (groups.len() - 1) as f64;
         let q = t_quantile(0.975, df);
         let mean_of = |treated: bool, later: bool| {
-            let values: Vec<f64> = groups.iter().filter(|(_, t)| *t == treated).flat_map(|(g, _)| periods.iter().filter(move |&&i| after(i) == later).filter_map(move |&i| g.values.get(i).copied())).filter(|v| v.is_finite()).collect();
-            values.iter().sum::<f64>() / values.len().max(1) as f64
+            finite_mean(groups.iter().filter(|(_, t)| *t == treated).flat_map(|(g, _)| periods.iter().filter(move |&&i| after(i) == later).filter_map(move |&i| g.values.get(i).copied()))).unwrap_or(0.0)
         };
         let (tb, ta, cb, ca) = (mean_of(true, false), mean_of(true, true), mean_of(false, false), mean_of(false, true));
         let counterfactual = tb + ca - cb;
@@ -278,8 +277,7 @@ impl Analysis for Impact {
             relative: (counterfactual != 0.0).then(|| effect / counterfactual),
         };
         let average = |treated: bool, i: usize| {
-            let values: Vec<f64> = groups.iter().filter(|(_, t)| *t == treated).filter_map(|(g, _)| g.values.get(i).copied()).filter(|v| v.is_finite()).collect();
-            if values.is_empty() { f64::NAN } else { values.iter().sum::<f64>() / values.len() as f64 }
+            finite_mean(groups.iter().filter(|(_, t)| *t == treated).filter_map(|(g, _)| g.values.get(i).copied())).unwrap_or(f64::NAN)
         };
         let treated_mean: Vec<f64> = periods.iter().map(|&i| average(true, i)).collect();
         let control_mean: Vec<f64> = periods.iter().map(|&i| average(false, i)).collect();
@@ -311,8 +309,13 @@ impl Analysis for Impact {
 }
 
 fn mean_group(group: &super::series::SeriesGroup, periods: &[usize], after: &impl Fn(usize) -> bool, later: bool) -> f64 {
-    let values: Vec<f64> = periods.iter().filter(|&&i| after(i) == later).filter_map(|&i| group.values.get(i).copied()).filter(|v| v.is_finite()).collect();
-    if values.is_empty() { f64::NAN } else { values.iter().sum::<f64>() / values.len() as f64 }
+    finite_mean(periods.iter().filter(|&&i| after(i) == later).filter_map(|&i| group.values.get(i).copied())).unwrap_or(f64::NAN)
+}
+
+/// The mean of the finite values, if any.
+fn finite_mean(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = values.filter(|v| v.is_finite()).fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| sum / n as f64)
 }
 
 /// OLS slope of `points` and its two-sided p-value (t with n − 2 degrees of freedom).
@@ -331,11 +334,6 @@ fn slope(points: &[(f64, f64)]) -> Option<(f64, f64)> {
     let rss: f64 = points.iter().map(|p| (p.1 - my - b * (p.0 - mx)).powi(2)).sum();
     let se = (rss / (n - 2.0) / sxx).sqrt();
     Some((b, if se > 0.0 { t_two_sided(b / se, n - 2.0) } else if b == 0.0 { 1.0 } else { 0.0 }))
-}
-
-fn t_quantile(p: f64, df: f64) -> f64 {
-    use statrs::distribution::{ContinuousCDF, StudentsT};
-    StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |dist| dist.inverse_cdf(p))
 }
 
 impl FitColumns for ImpactParams {

@@ -113,7 +113,7 @@ pub fn t_two_sided(t: f64, df: f64) -> f64 {
 }
 
 /// The `p` quantile of Student's t.
-fn t_quantile(p: f64, df: f64) -> f64 {
+pub fn t_quantile(p: f64, df: f64) -> f64 {
     use statrs::distribution::{ContinuousCDF, StudentsT};
     StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |dist| dist.inverse_cdf(p))
 }
