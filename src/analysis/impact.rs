@@ -16,6 +16,7 @@
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
+use super::bsts::{BstsError, BstsSettings, Counterfactual, Sampler};
 use super::contract::{has_column, missing_column, Analysis, FitColumns, Progress, Weights};
 use super::regression::{ols_clustered, t_quantile, t_two_sided, RegressionError};
 use super::series::{build_series_in_steps, Granularity, Metric, SeriesError, SeriesParams, SplitParams, MAX_SPLIT, OTHER};
@@ -37,6 +38,14 @@ pub struct ImpactParams {
     pub control: Vec<String>,
     /// When it took effect (UTC ms): periods starting at or after it are "after".
     pub intervention_ms: i64,
+    /// The Bayesian structural time-series counterfactual of the treated groups' mean, with the
+    /// control groups as regressors (CausalImpact); `None`: difference in differences only.
+    #[serde(default = "some_counterfactual")]
+    pub counterfactual: Option<BstsSettings>,
+}
+
+fn some_counterfactual() -> Option<BstsSettings> {
+    Some(BstsSettings::default())
 }
 
 fn day() -> Granularity {
@@ -63,6 +72,8 @@ pub enum ImpactError {
     TooFewGroups(usize),
     #[error("{0}")]
     Regression(RegressionError),
+    #[error("counterfactual: {0}")]
+    Counterfactual(BstsError),
     #[error("stopped before it finished")]
     Stopped,
 }
@@ -138,6 +149,9 @@ pub struct ImpactReport {
     pub groups: Vec<GroupRow>,
     pub did: DiD,
     pub pre_trend: Option<PreTrend>,
+    /// The counterfactual over `starts_ms` (None when not asked for, or when the series
+    /// cannot carry it: then a note says why).
+    pub counterfactual: Option<Counterfactual>,
     pub notes: Vec<String>,
 }
 
@@ -171,6 +185,9 @@ impl Analysis for Impact {
         }
         if params.treated.len() + params.control.len() > MAX_SPLIT {
             return Err(ImpactError::TooManyGroups(params.treated.len() + params.control.len()));
+        }
+        if let Some(settings) = &params.counterfactual {
+            settings.check().map_err(ImpactError::Counterfactual)?;
         }
         Ok(())
     }
@@ -293,6 +310,41 @@ impl Analysis for Impact {
         if pre_trend.as_ref().is_some_and(|p| p.p_value < 0.05) {
             notes.push("treated and control groups were already drifting apart before the intervention (pre-trend p < 0.05): the parallel-trends assumption is doubtful".into());
         }
+        let counterfactual = match &params.counterfactual {
+            Some(settings) => {
+                let first_after = periods.iter().position(|&i| after(i)).unwrap_or(periods.len());
+                let mut controls = Vec::new();
+                let mut gaps = Vec::new();
+                for (g, _) in groups.iter().filter(|(_, t)| !t) {
+                    let values: Vec<f64> = periods.iter().map(|&i| g.values.get(i).copied().unwrap_or(f64::NAN)).collect();
+                    if values.iter().all(|v| v.is_finite()) {
+                        controls.push((g.label.clone(), values));
+                    } else {
+                        gaps.push(g.label.clone());
+                    }
+                }
+                if !gaps.is_empty() {
+                    notes.push(format!("the counterfactual leaves out {} (a period without a value)", gaps.iter().map(|g| format!("“{g}”")).collect::<Vec<_>>().join(", ")));
+                }
+                match Sampler::new(&treated_mean, &controls, first_after, settings) {
+                    Ok(mut sampler) => {
+                        let total = sampler.iterations();
+                        for i in 0..total {
+                            if i % 50 == 0 {
+                                progress.step("counterfactual", "Sampling the counterfactual (Gibbs)", 0.85 + 0.15 * i as f64 / total as f64).await?;
+                            }
+                            sampler.step();
+                        }
+                        Some(sampler.finish(&treated_mean))
+                    }
+                    Err(e) => {
+                        notes.push(format!("no counterfactual: {e}"));
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
         Ok(ImpactReport {
             metric_label: series.metric_label.clone(),
             granularity: series.granularity,
@@ -303,6 +355,7 @@ impl Analysis for Impact {
             groups: groups.iter().map(|(g, t)| GroupRow { name: g.label.clone(), treated: *t, before: mean_group(g, &periods, &after, false), after: mean_group(g, &periods, &after, true) }).collect(),
             did,
             pre_trend,
+            counterfactual,
             notes,
         })
     }

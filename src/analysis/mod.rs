@@ -5,6 +5,7 @@ pub mod backtest;
 pub mod cluster;
 pub mod contract;
 pub mod features;
+pub mod bsts;
 pub mod impact;
 pub mod labels;
 pub mod nan_serde;

@@ -221,6 +221,7 @@ mod tests {
                 treated: vec!["BR".into()],
                 control: Vec::new(),
                 intervention_ms: start + 30 * day,
+                counterfactual: Some(crate::analysis::bsts::BstsSettings { iterations: 100, seasons: 7, ..Default::default() }),
             }),
             AnyParams::Prevalence(prevalence::PrevalenceParams { time: Some("created_at".into()), by: Some("country".into()), target_margin: Some(0.01), ..prevalence::PrevalenceParams::of(label) }),
         ]

@@ -12,6 +12,7 @@ mod fuzz_replay;
 mod layering;
 mod load_props;
 mod reference_anomaly;
+mod reference_bsts;
 mod reference_cluster;
 mod reference_impact;
 mod reference_labels;

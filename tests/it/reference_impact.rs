@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 use vigil::analysis::contract::{run_now, run_weighted, Weights};
+use vigil::analysis::bsts::BstsSettings;
 use vigil::analysis::impact::{Impact, ImpactParams};
 use vigil::analysis::series::{Granularity, Metric};
 use vigil::data::load::{load_bytes, LoadOptions};
@@ -50,8 +51,14 @@ fn difference_in_differences_matches_statsmodels() {
         treated: TREATED.iter().map(|s| s.to_string()).collect(),
         control: vec!["DE".into(), "US".into(), "ZA".into(), "MX".into()],
         intervention_ms: intervention,
+        counterfactual: Some(BstsSettings { seasons: 7, ..BstsSettings::default() }),
     };
     let report = run_now::<Impact>(&table, &rows, &params).unwrap();
+    // The counterfactual of the treated groups' mean, from the controls, sees the same cut.
+    let cf = report.counterfactual.as_ref().unwrap();
+    assert!((-0.36..-0.24).contains(&cf.average.relative.mean), "counterfactual {:?}", cf.average);
+    assert!(cf.average.absolute.high < 0.0 && cf.p_value < 0.01, "{:?} p {}", cf.average, cf.p_value);
+    assert_eq!(cf.predicted.len(), report.starts_ms.len());
     let did = &report.did;
     assert_eq!(did.clusters, 6);
     // The launch cut about 30 % of the treated groups' events.
