@@ -340,13 +340,7 @@ pub fn draw_lines_with_marker<DB: DrawingBackend>(
         }
     }
     if let Some(m) = marker.filter(|m| *m >= x0 && *m <= x1) {
-        let muted = rgb(theme.foreground);
-        let steps = 24;
-        let dashes = (0..steps).step_by(2).map(|k| {
-            let at = |k: i32| y0 + (y1 - y0) * f64::from(k) / f64::from(steps);
-            PathElement::new(vec![(m, at(k)), (m, at(k + 1))], muted.mix(0.7).stroke_width(1))
-        });
-        chart.draw_series(dashes)?;
+        dashed_marker(&mut chart, m, (y0, y1), rgb(theme.foreground))?;
     }
     if let Some(xh) = hover.and_then(|h| x.get(h)) {
         chart.draw_series(std::iter::once(PathElement::new(vec![(*xh, y0), (*xh, y1)], rgb(theme.muted).mix(0.6).stroke_width(1))))?;
@@ -381,7 +375,19 @@ pub fn draw_band_chart<DB: DrawingBackend>(
     let accent = rgb(theme.accent);
     let mut chart = frame(area, x0..x1, y0..y1, theme, false, x_label, y_label)?;
     let points = |ys: &[f64]| -> Vec<(f64, f64)> { x.iter().zip(ys).filter(|(_, y)| y.is_finite()).map(|(&x, &y)| (x, y)).collect() };
-    // The band over each run of periods with an interval; a lone period gets a whisker.
+    band_runs(&mut chart, x, low, high, accent)?;
+    for segment in line_segments(x, estimate, 0..x.len()) {
+        chart.draw_series(std::iter::once(PathElement::new(segment, accent.stroke_width(2))))?;
+    }
+    chart.draw_series(points(estimate).into_iter().map(|p| Circle::new(p, 2, accent.filled())))?;
+    if let Some(xh) = hover.and_then(|h| x.get(h)) {
+        chart.draw_series(std::iter::once(PathElement::new(vec![(*xh, y0), (*xh, y1)], rgb(theme.muted).mix(0.6).stroke_width(1))))?;
+    }
+    area.present()
+}
+
+/// The band over each run of periods with an interval; a lone period gets a whisker.
+fn band_runs<DB: DrawingBackend>(chart: &mut TimeContext<'_, DB>, x: &[f64], low: &[f64], high: &[f64], colour: RGBColor) -> DrawResult<DB> {
     let mut run: Vec<(f64, f64, f64)> = Vec::new();
     let bounds = x.iter().zip(low.iter().zip(high)).map(|(&x, (&l, &h))| (x, l, h));
     for item in bounds.chain(std::iter::once((f64::NAN, f64::NAN, f64::NAN))) {
@@ -393,19 +399,66 @@ pub fn draw_band_chart<DB: DrawingBackend>(
             0 => {}
             1 => {
                 let (x, l, h) = run[0];
-                chart.draw_series(std::iter::once(PathElement::new(vec![(x, l), (x, h)], accent.mix(0.5).stroke_width(3))))?;
+                chart.draw_series(std::iter::once(PathElement::new(vec![(x, l), (x, h)], colour.mix(0.5).stroke_width(3))))?;
             }
             _ => {
                 let polygon: Vec<(f64, f64)> = run.iter().map(|&(x, _, h)| (x, h)).chain(run.iter().rev().map(|&(x, l, _)| (x, l))).collect();
-                chart.draw_series(std::iter::once(Polygon::new(polygon, accent.mix(0.18).filled())))?;
+                chart.draw_series(std::iter::once(Polygon::new(polygon, colour.mix(0.18).filled())))?;
             }
         }
         run.clear();
     }
-    for segment in line_segments(x, estimate, 0..x.len()) {
-        chart.draw_series(std::iter::once(PathElement::new(segment, accent.stroke_width(2))))?;
+    Ok(())
+}
+
+/// A dashed vertical line at `at` (the intervention) from y0 to y1.
+fn dashed_marker<DB: DrawingBackend>(chart: &mut TimeContext<'_, DB>, at: f64, (y0, y1): (f64, f64), colour: RGBColor) -> DrawResult<DB> {
+    let steps = 24;
+    let dashes = (0..steps).step_by(2).map(|k| {
+        let y = |k: i32| y0 + (y1 - y0) * f64::from(k) / f64::from(steps);
+        PathElement::new(vec![(at, y(k)), (at, y(k + 1))], colour.mix(0.7).stroke_width(1))
+    });
+    chart.draw_series(dashes)?;
+    Ok(())
+}
+
+/// One of CausalImpact's three panels: an estimate per period (dashed) with its interval as a
+/// band, the actual series (solid) when given, a zero line when asked (the effect panels), the
+/// intervention as a dashed vertical line, and the hovered period's guide.
+#[allow(clippy::too_many_arguments)]
+pub fn draw_counterfactual_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    x: &[f64],
+    actual: Option<&[f64]>,
+    (estimate, low, high): (&[f64], &[f64], &[f64]),
+    intervention: f64,
+    zero_line: bool,
+    theme: PlotTheme,
+    hover: Option<usize>,
+    x_label: &dyn Fn(f64) -> String,
+    y_label: &dyn Fn(f64) -> String,
+) -> DrawResult<DB> {
+    let (x0, x1) = band_x_range(x);
+    let (y0, y1) = y_bounds([estimate, low, high, actual.unwrap_or(&[])], zero_line);
+    let accent = rgb(theme.accent);
+    let mut chart = frame(area, x0..x1, y0..y1, theme, false, x_label, y_label)?;
+    band_runs(&mut chart, x, low, high, accent)?;
+    if zero_line {
+        chart.draw_series(std::iter::once(PathElement::new(vec![(x0, 0.0), (x1, 0.0)], rgb(theme.muted).stroke_width(1))))?;
     }
-    chart.draw_series(points(estimate).into_iter().map(|p| Circle::new(p, 2, accent.filled())))?;
+    if let Some(actual) = actual {
+        for segment in line_segments(x, actual, 0..x.len()) {
+            chart.draw_series(std::iter::once(PathElement::new(segment, rgb(theme.foreground).stroke_width(2))))?;
+        }
+    }
+    for segment in line_segments(x, estimate, 0..x.len()) {
+        let dashes: Vec<PathElement<(f64, f64)>> = segment.windows(2).step_by(2).map(|w| PathElement::new(w.to_vec(), accent.stroke_width(2))).collect();
+        let dashes = if dashes.is_empty() { vec![PathElement::new(segment.clone(), accent.stroke_width(2))] } else { dashes };
+        chart.draw_series(dashes)?;
+    }
+    if (x0..=x1).contains(&intervention) {
+        dashed_marker(&mut chart, intervention, (y0, y1), rgb(theme.foreground))?;
+    }
     if let Some(xh) = hover.and_then(|h| x.get(h)) {
         chart.draw_series(std::iter::once(PathElement::new(vec![(*xh, y0), (*xh, y1)], rgb(theme.muted).mix(0.6).stroke_width(1))))?;
     }
@@ -512,6 +565,25 @@ mod tests {
         assert_eq!(many.matches("<circle").count(), 3);
         let one = svg(&[5.0], &[0.1], &[0.05], &[0.2]);
         assert!(!one.contains("<polygon") && one.contains("<polyline"), "a whisker instead of a band");
+    }
+
+    #[test]
+    fn a_counterfactual_panel_has_its_band_actual_dashes_and_zero_line() {
+        let svg = |actual: Option<&[f64]>, zero: bool| {
+            let mut out = String::new();
+            {
+                let area = SVGBackend::with_string(&mut out, (400, 200)).into_drawing_area();
+                let (e, l, h) = ([1.0, 1.0, 1.0, 1.0], [-0.5, 0.5, 0.4, 0.3], [1.5, 1.5, 1.6, 1.7]);
+                draw_counterfactual_panel(&area, &[0.0, 1.0, 2.0, 3.0], actual, (&e, &l, &h), 1.5, zero, PlotTheme::LIGHT, None, &label, &label).unwrap();
+            }
+            out
+        };
+        let full = svg(Some(&[1.1, 0.9, 1.6, 1.65]), false);
+        assert!(full.contains("<polygon"), "the interval band");
+        let bare = svg(None, false);
+        // The actual line is one polyline; the intervention twelve dashes in both.
+        assert_eq!(full.matches("<polyline").count(), bare.matches("<polyline").count() + 1);
+        assert_eq!(svg(None, true).matches("<polyline").count(), bare.matches("<polyline").count() + 1, "the zero line");
     }
 
     #[test]

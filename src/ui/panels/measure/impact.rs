@@ -9,13 +9,14 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::MeasurePanel;
+use crate::analysis::bsts::{Band, BstsSettings, Counterfactual};
 use crate::analysis::impact::{ImpactParams, ImpactReport};
 use crate::analysis::series::{Granularity, Metric, MAX_SPLIT};
 use crate::data::table::ColumnType;
 use crate::data::time::{format_date_ms, parse_timestamp_text};
 use crate::format::{capitalise, compact_number, format_rate};
 use crate::plot::canvas::draw_on_canvas;
-use crate::plot::timeseries::{band_x_range, draw_lines_with_marker, x_at};
+use crate::plot::timeseries::{band_x_range, draw_counterfactual_panel, draw_lines_with_marker, x_at};
 use crate::protocol::{ColumnSummary, Request};
 use crate::ui::chart::theme;
 use crate::ui::client::send;
@@ -37,6 +38,9 @@ pub(super) struct Draft {
     /// The control groups; empty: every value not treated.
     pub control: Vec<String>,
     pub intervention_ms: Option<i64>,
+    /// The Bayesian structural time-series counterfactual, and its weekly cycle (daily periods).
+    pub counterfactual: bool,
+    pub weekly_cycle: bool,
 }
 
 impl Draft {
@@ -59,6 +63,7 @@ impl Draft {
             treated: self.treated.clone(),
             control: self.control.clone(),
             intervention_ms: self.intervention_ms?,
+            counterfactual: self.counterfactual.then(|| BstsSettings { seasons: if !self.weekly && self.weekly_cycle { 7 } else { 0 }, ..BstsSettings::default() }),
         })
     }
 
@@ -78,6 +83,8 @@ impl Draft {
             treated: params.treated.clone(),
             control: params.control.clone(),
             intervention_ms: Some(params.intervention_ms),
+            counterfactual: params.counterfactual.is_some(),
+            weekly_cycle: params.counterfactual.as_ref().is_some_and(|c| c.seasons == 7),
         }
     }
 }
@@ -111,6 +118,8 @@ pub(super) fn ImpactSection(columns: Vec<ColumnSummary>) -> impl IntoView {
         draft.update(|d| {
             d.time = times.first().cloned();
             d.metric = "count";
+            d.counterfactual = true;
+            d.weekly_cycle = true;
         });
     }
     // The split column's values, for the roles.
@@ -166,6 +175,18 @@ pub(super) fn ImpactSection(columns: Vec<ColumnSummary>) -> impl IntoView {
                         edit(&|d| d.intervention_ms = ms)
                     }/>
                 </label>
+            </div>
+            <div class="editor-row measure-controls">
+                <label title="A Bayesian structural time-series model of the treated groups before the launch, with the control groups as regressors (CausalImpact), predicts what they would have done without it">
+                    <input type="checkbox" data-testid="impact-counterfactual" prop:checked=d.counterfactual on:change=move |e| { let on = event_target_checked(&e); edit(&|d| d.counterfactual = on) }/>
+                    " counterfactual (Bayesian structural time series)"
+                </label>
+                {(d.counterfactual && !d.weekly).then(|| view! {
+                    <label title="Model a cycle of 7 days (most safety metrics differ between weekdays and weekends)">
+                        <input type="checkbox" data-testid="impact-weekly-cycle" prop:checked=d.weekly_cycle on:change=move |e| { let on = event_target_checked(&e); edit(&|d| d.weekly_cycle = on) }/>
+                        " weekly cycle"
+                    </label>
+                })}
             </div>
             <Roles/>
         }
@@ -247,19 +268,8 @@ fn ImpactResults(report: Arc<ImpactReport>) -> impl IntoView {
     let d = report.did.clone();
     let (groups, notes) = (report.groups.clone(), report.notes.clone());
     let per = if report.granularity == Granularity::Week { "week" } else { "day" };
-    let value = |v: f64| {
-        let digits = match v.abs() {
-            a if a >= 100.0 => 0,
-            a if a >= 10.0 => 1,
-            a if a >= 1.0 => 2,
-            _ => 3,
-        };
-        let text = format!("{v:.digits$}");
-        if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
-    };
     let p_text = if d.p_value < 0.001 { "p < 0.001".to_string() } else { format!("p = {:.3}", d.p_value) };
-    let signed = move |v: f64| if v > 0.0 { format!("+{}", value(v)) } else { value(v) };
-    let relative = d.relative.map(|r| format!(" ({} against where the treated groups would be without it)", if r > 0.0 { format!("+{}", format_rate(r)) } else { format_rate(r) })).unwrap_or_default();
+    let relative = d.relative.map(|r| format!(" ({} against where the treated groups would be without it)", signed_rate(r))).unwrap_or_default();
     let significance = if d.p_value < 0.05 { "unlikely to be chance" } else { "could be chance" };
     let summary = format!(
         "{} changed by {} per {per} in the treated groups beyond the change in the control groups{relative}; 95 % interval {} to {}, {p_text} ({significance}; t with {} degrees of freedom, errors clustered by group, {} groups × periods).",
@@ -282,19 +292,20 @@ fn ImpactResults(report: Arc<ImpactReport>) -> impl IntoView {
             <Exportable name="impact-means" kind=ExportKind::Table><table class="grid compact" data-testid="impact-means">
                 <thead><tr><th></th><th class="num">"before"</th><th class="num">"after"</th><th class="num">"change"</th></tr></thead>
                 <tbody>
-                    <tr><td>"treated"</td><td class="num">{value(d.treated_before)}</td><td class="num">{value(d.treated_after)}</td><td class="num">{signed(d.treated_after - d.treated_before)}</td></tr>
-                    <tr><td>"control"</td><td class="num">{value(d.control_before)}</td><td class="num">{value(d.control_after)}</td><td class="num">{signed(d.control_after - d.control_before)}</td></tr>
+                    <tr><td>"treated"</td><td class="num">{readable(d.treated_before)}</td><td class="num">{readable(d.treated_after)}</td><td class="num">{signed(d.treated_after - d.treated_before)}</td></tr>
+                    <tr><td>"control"</td><td class="num">{readable(d.control_before)}</td><td class="num">{readable(d.control_after)}</td><td class="num">{signed(d.control_after - d.control_before)}</td></tr>
                     <tr><th>"difference in differences"</th><td></td><td></td><th class="num">{signed(d.effect)}</th></tr>
                 </tbody>
             </table></Exportable>
             <ImpactChart report=report.clone()/>
+            {report.counterfactual.clone().map(|c| view! { <CounterfactualResults report=report.clone() counterfactual=Arc::new(c)/> })}
             <h3>"Each group"</h3>
             <div class="table-wrap short">
                 <Exportable name="impact-groups" kind=ExportKind::Table><table class="grid" data-testid="impact-groups">
                     <thead><tr><th>"group"</th><th>"role"</th><th class="num">"before"</th><th class="num">"after"</th><th class="num">"change"</th></tr></thead>
                     <tbody>
                         {groups.iter().map(|g| view! {
-                            <tr><td>{g.name.clone()}</td><td>{if g.treated { "treated" } else { "control" }}</td><td class="num">{value(g.before)}</td><td class="num">{value(g.after)}</td><td class="num">{signed(g.after - g.before)}</td></tr>
+                            <tr><td>{g.name.clone()}</td><td>{if g.treated { "treated" } else { "control" }}</td><td class="num">{readable(g.before)}</td><td class="num">{readable(g.after)}</td><td class="num">{signed(g.after - g.before)}</td></tr>
                         }).collect_view()}
                     </tbody>
                 </table></Exportable>
@@ -343,5 +354,193 @@ fn ImpactChart(report: Arc<ImpactReport>) -> impl IntoView {
             <div class="chart-readout muted" data-testid="impact-readout">{move || readout().unwrap_or_else(|| "\u{a0}".into())}</div>
         </div>
         {move || problem.get().map(|p| view! { <p class="problem">"Chart could not be drawn: " {p}</p> })}
+    }
+}
+
+/// A number for reading: a few significant digits, trailing zeros dropped.
+fn readable(v: f64) -> String {
+    let digits = match v.abs() {
+        a if a >= 100.0 => 0,
+        a if a >= 10.0 => 1,
+        a if a >= 1.0 => 2,
+        _ => 3,
+    };
+    let text = format!("{v:.digits$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+}
+
+fn signed(v: f64) -> String {
+    if v > 0.0 { format!("+{}", readable(v)) } else { readable(v) }
+}
+
+fn signed_rate(v: f64) -> String {
+    if v > 0.0 { format!("+{}", format_rate(v)) } else { format_rate(v) }
+}
+
+/// The paragraph a stakeholder can paste, in the spirit of CausalImpact's report.
+fn counterfactual_paragraph(report: &ImpactReport, c: &Counterfactual) -> String {
+    let per = if report.granularity == Granularity::Week { "week" } else { "day" };
+    let periods = c.predicted.len().saturating_sub(c.first_after);
+    let model = {
+        let mut parts = vec!["a local level".to_string()];
+        if c.seasons > 1 {
+            parts.push(format!("a cycle of {} {per}s", c.seasons));
+        }
+        match c.controls.len() {
+            0 => {}
+            1 => parts.push("a regression on 1 control group".into()),
+            n => parts.push(format!("a regression on {n} control groups")),
+        }
+        parts.join(", ")
+    };
+    let (a, t) = (&c.average, &c.total);
+    let verdict = if c.p_value < 0.05 {
+        "so the effect is unlikely to be chance"
+    } else {
+        "so the data cannot tell the effect from noise: it could be chance"
+    };
+    format!(
+        "After the launch on {date}, {metric} in the treated groups averaged {actual} per {per}. Without it, a Bayesian structural time-series model fitted to the periods before ({model}) expected {pred} (95 % interval {plo} to {phi}). The difference, {effect} per {per} ({rel}; 95 % interval {elo} to {ehi}), adds up to {total} over the {periods} {per}s after (95 % interval {tlo} to {thi}). The probability of an effect at least this large by chance alone is p = {p} (posterior tail area), {verdict}.",
+        date = format_date_ms(report.intervention_ms),
+        metric = report.metric_label,
+        actual = readable(a.actual),
+        pred = readable(a.predicted.mean),
+        plo = readable(a.predicted.low),
+        phi = readable(a.predicted.high),
+        effect = signed(a.absolute.mean),
+        rel = signed_rate(a.relative.mean),
+        elo = signed(a.absolute.low),
+        ehi = signed(a.absolute.high),
+        total = signed(t.absolute.mean),
+        tlo = signed(t.absolute.low),
+        thi = signed(t.absolute.high),
+        p = if c.p_value < 0.001 { "< 0.001".to_string() } else { format!("{:.3}", c.p_value) },
+    )
+}
+
+#[component]
+fn CounterfactualResults(report: Arc<ImpactReport>, counterfactual: Arc<Counterfactual>) -> impl IntoView {
+    let c = counterfactual;
+    let per = if report.granularity == Granularity::Week { "week" } else { "day" };
+    let paragraph = counterfactual_paragraph(&report, &c);
+    let copy = paragraph.clone();
+    let copied = RwSignal::new(false);
+    let row = |name: &'static str, s: &crate::analysis::bsts::EffectSummary| -> [String; 5] {
+        let interval = |b: &Band, f: fn(f64) -> String| format!("{} ({} – {})", f(b.mean), f(b.low), f(b.high));
+        [name.to_string(), readable(s.actual), interval(&s.predicted, readable), interval(&s.absolute, signed), interval(&s.relative, signed_rate)]
+    };
+    let rows = [row("average per period", &c.average), row("total after the launch", &c.total)];
+    let probability = 1.0 - c.p_value;
+    let controls = c.controls.clone();
+    view! {
+        <h3>"Counterfactual: what the treated groups would have done without the launch"</h3>
+        <p class="headline" data-testid="counterfactual-effect"><strong class="big">{signed(c.average.absolute.mean)}</strong>{format!(" per {per} ({}; {} – {})", signed_rate(c.average.relative.mean), signed(c.average.absolute.low), signed(c.average.absolute.high))}</p>
+        <p data-testid="counterfactual-summary">{paragraph}</p>
+        <div class="toggle">
+            <button class="button small" data-testid="counterfactual-copy" on:click=move |_| {
+                if let Some(window) = web_sys::window() {
+                    let _ = window.navigator().clipboard().write_text(&copy);
+                    copied.set(true);
+                }
+            }>"Copy paragraph"</button>
+            {move || copied.get().then(|| view! { <span class="muted small">"Copied."</span> })}
+        </div>
+        <Exportable name="impact-counterfactual" kind=ExportKind::Table><table class="grid compact" data-testid="counterfactual-table">
+            <thead><tr><th></th><th class="num">"actual"</th><th class="num">"without the launch (95 %)"</th><th class="num">"effect (95 %)"</th><th class="num">"relative (95 %)"</th></tr></thead>
+            <tbody>
+                {rows.iter().map(|[name, actual, predicted, absolute, relative]| view! {
+                    <tr><td>{name.clone()}</td><td class="num">{actual.clone()}</td><td class="num">{predicted.clone()}</td><td class="num">{absolute.clone()}</td><td class="num">{relative.clone()}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </table></Exportable>
+        <p class="muted small" data-testid="counterfactual-probability">{format!(
+            "Posterior tail-area probability p = {}; probability of a causal effect {}. {} draws kept of {} (seed {}, burn-in {}), local level prior sd {} of the series' sd.",
+            if c.p_value < 0.001 { "< 0.001".to_string() } else { format!("{:.3}", c.p_value) },
+            format_rate(probability),
+            c.draws,
+            c.settings.iterations,
+            c.settings.seed,
+            format_rate(c.settings.burn_in),
+            c.settings.prior_level_sd
+        )}</p>
+        <CounterfactualCharts report=report.clone() counterfactual=c.clone()/>
+        {(!controls.is_empty()).then(|| view! {
+            <div class="table-wrap short">
+                <Exportable name="impact-controls" kind=ExportKind::Table><table class="grid compact" data-testid="counterfactual-controls">
+                    <thead><tr><th>"control group"</th><th class="num">"in the model"</th><th class="num">"coefficient (standardised)"</th></tr></thead>
+                    <tbody>
+                        {controls.iter().map(|w| view! {
+                            <tr><td>{w.name.clone()}</td><td class="num">{format_rate(w.inclusion)}</td><td class="num">{if w.coefficient.is_finite() { signed(w.coefficient) } else { "–".into() }}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table></Exportable>
+            </div>
+        })}
+    }
+}
+
+/// CausalImpact's three panels, one hover across them.
+#[component]
+fn CounterfactualCharts(report: Arc<ImpactReport>, counterfactual: Arc<Counterfactual>) -> impl IntoView {
+    let hover = RwSignal::new(None::<usize>);
+    let x: Arc<Vec<f64>> = Arc::new(report.starts_ms.iter().map(|&s| s as f64).collect());
+    let split = |bands: &[Band]| -> Arc<[Vec<f64>; 3]> { Arc::new([bands.iter().map(|b| b.mean).collect(), bands.iter().map(|b| b.low).collect(), bands.iter().map(|b| b.high).collect()]) };
+    let panels = [
+        ("counterfactual-chart", "Actual and without the launch", Some(Arc::new(report.treated_mean.clone())), split(&counterfactual.predicted), false),
+        ("counterfactual-pointwise", "Effect per period", None, split(&counterfactual.pointwise), true),
+        ("counterfactual-cumulative", "Cumulative effect", None, split(&counterfactual.cumulative), true),
+    ];
+    let intervention = report.intervention_ms as f64;
+    let charts = panels
+        .into_iter()
+        .map(|(testid, title, actual, bands, zero)| {
+            let canvas = NodeRef::<Canvas>::new();
+            let problem = RwSignal::new(None::<String>);
+            let xd = x.clone();
+            Effect::new(move |_| {
+                let hovered = hover.get();
+                let Some(element) = canvas.get() else { return };
+                let [e, l, h] = &*bands;
+                let drawn = draw_on_canvas(&element, |area| {
+                    draw_counterfactual_panel(area, &xd, actual.as_deref().map(Vec::as_slice), (e, l, h), intervention, zero, theme(), hovered, &|v| format_date_ms(v as i64), &compact_number).map_err(|e| e.to_string())
+                });
+                problem.set(drawn.err());
+            });
+            let xm = x.clone();
+            let on_move = move |event: leptos::ev::MouseEvent| {
+                let Some(element) = canvas.get_untracked() else { return };
+                let found = x_at(f64::from(event.offset_x()), f64::from(element.client_width()), band_x_range(&xm)).and_then(|v| xm.iter().enumerate().min_by(|a, b| (a.1 - v).abs().total_cmp(&(b.1 - v).abs())).map(|(i, _)| i));
+                if hover.get_untracked() != found {
+                    hover.set(found);
+                }
+            };
+            view! {
+                <div class="chart">
+                    <p class="muted small chart-title">{title}</p>
+                    <Exportable name=testid title=title>
+                        <canvas node_ref=canvas data-testid=testid style="height: 150px" on:mousemove=on_move on:mouseleave=move |_| hover.set(None)></canvas>
+                    </Exportable>
+                </div>
+                {move || problem.get().map(|p| view! { <p class="problem">"Chart could not be drawn: " {p}</p> })}
+            }
+        })
+        .collect_view();
+    let c = counterfactual.clone();
+    let readout = move || {
+        let i = hover.get()?;
+        let (p, e, k) = (c.predicted.get(i)?, c.pointwise.get(i)?, c.cumulative.get(i)?);
+        let mut text = format!("{}: actual {} · without the launch {} ({} – {})", format_date_ms(*report.starts_ms.get(i)?), compact_number(*report.treated_mean.get(i)?), compact_number(p.mean), compact_number(p.low), compact_number(p.high));
+        if e.mean.is_finite() {
+            text.push_str(&format!(" · effect {}", signed(e.mean)));
+        }
+        if i >= c.first_after {
+            text.push_str(&format!(" · cumulative {} ({} – {})", signed(k.mean), signed(k.low), signed(k.high)));
+        }
+        Some(text)
+    };
+    view! {
+        <p class="muted small"><span class="swatch line-actual"></span>" treated groups (mean) · "<span class="swatch line-predicted"></span>" without the launch, "<span class="swatch band"></span>" 95 % interval · dashed: the launch"</p>
+        {charts}
+        <div class="chart-readout muted" data-testid="counterfactual-readout">{move || readout().unwrap_or_else(|| "\u{a0}".into())}</div>
     }
 }
