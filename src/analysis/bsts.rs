@@ -631,7 +631,7 @@ impl Sampler {
             total,
             p_value,
             controls,
-            seasons: if self.m > 1 { self.m + 1 } else { 0 },
+            seasons: if self.m > 1 { self.m } else { 0 },
             draws,
             settings: self.settings,
         }
@@ -703,6 +703,7 @@ mod tests {
         let y: Vec<f64> = (0..40).map(|t| (t % 7) as f64 + if t > 30 { 2.0 } else { 0.0 }).collect();
         let settings = BstsSettings { seasons: 7, iterations: 200, ..BstsSettings::default() };
         assert_eq!(run(&y, &[], 30, &settings), run(&y, &[], 30, &settings));
+        assert_eq!(run(&y, &[], 30, &settings).seasons, 7);
         assert_eq!(Sampler::new(&[1.0, 1.0, 1.0, 1.0, 2.0], &[], 4, &settings).err(), Some(BstsError::Constant));
         assert_eq!(Sampler::new(&[1.0, 2.0, 3.0], &[], 2, &settings).err(), Some(BstsError::TooFewPeriods(2)));
         assert_eq!(Sampler::new(&y, &[], 30, &BstsSettings { iterations: 5, ..settings }).err(), Some(BstsError::Settings));

@@ -7,6 +7,7 @@ pub mod contract;
 pub mod features;
 pub mod bsts;
 pub mod impact;
+pub mod objective;
 pub mod labels;
 pub mod nan_serde;
 pub mod prevalence;

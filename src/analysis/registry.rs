@@ -156,6 +156,7 @@ registry! {
     Regression => super::regression::Regression,
     Impact => super::impact::Impact,
     Prevalence => super::prevalence::Prevalence,
+    Objective => super::objective::Objective,
 }
 
 #[cfg(test)]
@@ -224,6 +225,11 @@ mod tests {
                 counterfactual: Some(crate::analysis::bsts::BstsSettings { iterations: 100, seasons: 7, ..Default::default() }),
             }),
             AnyParams::Prevalence(prevalence::PrevalenceParams { time: Some("created_at".into()), by: Some("country".into()), target_margin: Some(0.01), ..prevalence::PrevalenceParams::of(label) }),
+            AnyParams::Objective(objective::ObjectiveParams {
+                source: objective::ObjectiveSource::Metric { time_column: "created_at".into(), metric: series::Metric::Count, granularity: series::Granularity::Day },
+                by_ms: start + 400 * day,
+                target: Some(100.0),
+            }),
         ]
     }
 

@@ -876,6 +876,47 @@ describe('measure', () => {
     await context.close();
   });
 
+  test('an objective: where the prevalence is heading by a due date, what a target takes, and the link', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-measure"]');
+    await page.waitForSelector('[data-testid="prevalence-estimate"]');
+    assert.equal(await page.$eval('[data-testid="objective-source"]', (s) => s.value), 'prevalence');
+    assert.match(await text(page, 'objective-empty'), /due date/);
+    await page.fill('[data-testid="objective-date"]', '2026-12-31');
+    await page.dispatchEvent('[data-testid="objective-date"]', 'change');
+    await page.waitForSelector('[data-testid="objective-projection"]');
+    assert.match(await text(page, 'objective-projection'), /^[\d.]+ % prevalence of .+ by 2026-12-31 at the current trend \(80 %: [\d.]+ % – [\d.]+ %\)$/);
+    // A target far below: an intervention is needed, its size stated, the chance the trend gets there alone.
+    await page.fill('[data-testid="objective-target"]', '1');
+    await page.dispatchEvent('[data-testid="objective-target"]', 'change');
+    await page.waitForSelector('[data-testid="objective-needed"]');
+    assert.match(await text(page, 'objective-needed'), /^Reaching 1(\.0)? % by 2026-12-31 takes an intervention worth [−-][\d.]+ % \([−-][\d.]+ % of the projected value\) beyond the trend\. The trend alone gets there with probability [\d.<]+ ?%\.$/);
+    const box = await page.locator('[data-testid="objective-chart"]').boundingBox();
+    await page.mouse.move(box.x + box.width * 0.95, box.y + box.height / 2);
+    await page.waitForFunction(() => /: forecast .+ \(80 %: .+ – .+\)$/.test(document.querySelector('[data-testid="objective-readout"]').textContent));
+    // Events per day instead: a count, projected the same way.
+    await page.selectOption('[data-testid="objective-source"]', 'count');
+    await page.waitForFunction(() => / events by 2026-12-31 at the current trend/.test(document.querySelector('[data-testid="objective-projection"]')?.textContent ?? ''));
+    await page.fill('[data-testid="objective-target"]', '900');
+    await page.dispatchEvent('[data-testid="objective-target"]', 'change');
+    await page.waitForSelector('[data-testid="objective-needed"]');
+    const want = await text(page, 'objective-projection');
+    const wantNeeded = await text(page, 'objective-needed');
+    const link = page.url();
+    assert.deepEqual(errors, []);
+    await context.close();
+
+    const other = await openApp(browser, link);
+    await waitLoaded(other.page);
+    await other.page.click('[data-testid="tab-measure"]');
+    await other.page.waitForFunction((w) => document.querySelector('[data-testid="objective-projection"]')?.textContent === w, want);
+    assert.equal(await text(other.page, 'objective-needed'), wantNeeded);
+    assert.equal(await other.page.$eval('[data-testid="objective-source"]', (s) => s.value), 'count');
+    assert.deepEqual(other.errors, []);
+    await other.context.close();
+  });
+
   test('a stratified sample is weighted by its populations, and the design travels in the link', async () => {
     // Two score bands: 1 of 50 violating in a population of 100,000; 30 of 50 in 1,000.
     const lines = ['item,band,population,label'];
@@ -953,10 +994,32 @@ describe('impact', () => {
     const box = await page.locator('[data-testid="impact-chart"]').boundingBox();
     await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2);
     await page.waitForFunction(() => /treated .* · control /.test(document.querySelector('[data-testid="impact-readout"]').textContent));
+    // The counterfactual (weekly cycle, three controls) sees the same cut, with its three panels.
+    const paragraph = await text(page, 'counterfactual-summary');
+    assert.match(paragraph, /a cycle of 7 days, a regression on 3 control groups\) expected/);
+    assert.match(paragraph, /so the effect is unlikely to be chance\.$/);
+    const cfRelative = Number(paragraph.match(/per day \(([−-][\d.]+) %; 95 %/)[1].replace('−', '-'));
+    assert.ok(cfRelative < -22 && cfRelative > -38, paragraph);
+    assert.equal(await page.locator('[data-testid="counterfactual-table"] tbody tr').count(), 2);
+    assert.equal(await page.locator('[data-testid="counterfactual-controls"] tbody tr').count(), 3);
+    for (const id of ['counterfactual-chart', 'counterfactual-pointwise', 'counterfactual-cumulative']) {
+      const area = await page.locator(`[data-testid="${id}"]`).boundingBox();
+      assert.ok(area.width > 300 && area.height > 100, id);
+    }
+    const cum = await page.locator('[data-testid="counterfactual-cumulative"]').boundingBox();
+    await page.mouse.move(cum.x + cum.width * 0.9, cum.y + cum.height / 2);
+    await page.waitForFunction(() => /without the launch .* · effect .* · cumulative [−-]/.test(document.querySelector('[data-testid="counterfactual-readout"]').textContent));
+    // Without the weekly cycle the model says so.
+    await page.uncheck('[data-testid="impact-weekly-cycle"]');
+    await page.waitForFunction(() => /\(a local level, a regression on 3 control groups\)/.test(document.querySelector('[data-testid="counterfactual-summary"]')?.textContent ?? ''));
+    await page.check('[data-testid="impact-weekly-cycle"]');
+    await page.waitForFunction(() => /a cycle of 7 days/.test(document.querySelector('[data-testid="counterfactual-summary"]')?.textContent ?? ''));
     // ZA left out: four groups now.
     await page.selectOption('[data-testid="impact-role"][data-value="ZA"]', 'out');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="impact-groups"] tbody tr').length === 4);
+    await page.waitForFunction(() => /a regression on 2 control groups/.test(document.querySelector('[data-testid="counterfactual-summary"]')?.textContent ?? ''));
     const want = await text(page, 'impact-summary');
+    const wantCounterfactual = await text(page, 'counterfactual-summary');
     const link = page.url();
     assert.deepEqual(errors, []);
     await context.close();
@@ -967,6 +1030,8 @@ describe('impact', () => {
     await other.page.click('[data-testid="tab-measure"]');
     await other.page.waitForFunction((w) => document.querySelector('[data-testid="impact-summary"]')?.textContent === w, want);
     assert.equal(await other.page.$eval('[data-testid="impact-role"][data-value="ZA"]', (s) => s.value), 'out');
+    // Seeded: the link reproduces the counterfactual to the last digit.
+    assert.equal(await text(other.page, 'counterfactual-summary'), wantCounterfactual);
     assert.deepEqual(other.errors, []);
     await other.context.close();
   });

@@ -1,7 +1,8 @@
 //! The Measure tab: how much violating content there is, from a labelled sample — prevalence
 //! with its confidence interval under the sample's design (simple, stratified with population
 //! sizes, or unequal inclusion probabilities), per stratum, per period and per value of a
-//! dimension, and how many more labels reach a chosen precision.
+//! dimension, and how many more labels reach a chosen precision; where it (or a metric) is
+//! heading by a due date and what a target would take; the impact of a launch.
 
 use leptos::prelude::*;
 use serde_json::{Map, Value};
@@ -9,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::analysis::contract::FitColumns;
 use crate::analysis::labels::LabelSpec;
 use crate::analysis::impact::{Impact, ImpactParams};
+use crate::analysis::objective::{Objective, ObjectiveParams};
 use crate::analysis::prevalence::{Design, Interval, Prevalence, PrevalenceParams};
 use crate::data::table::ColumnType;
 use crate::protocol::ColumnSummary;
@@ -18,6 +20,7 @@ use crate::ui::state::AppState;
 use crate::viewstate::take_setting;
 
 mod impact;
+mod objective;
 mod results;
 
 /// The Measure tab.
@@ -32,6 +35,7 @@ pub const TAB: super::TabEntry = super::TabEntry {
         let panel = MeasurePanel::get();
         panel.asked_at.set(None);
         panel.draft.set(impact::Draft::default());
+        panel.objective_draft.set(objective::Draft::default());
     },
     link: Some(super::Link { write, read }),
 };
@@ -42,14 +46,23 @@ pub const TAB: super::TabEntry = super::TabEntry {
 pub struct MeasurePanel {
     pub prevalence: Job<Prevalence>,
     pub impact: Job<Impact>,
+    pub objective: Job<Objective>,
     draft: RwSignal<impact::Draft>,
+    objective_draft: RwSignal<objective::Draft>,
     /// The view's version when the estimate shown was asked for (another filter asks again).
     asked_at: RwSignal<Option<u64>>,
 }
 
 impl MeasurePanel {
     fn new() -> Self {
-        Self { prevalence: Job::new(), impact: Job::new(), draft: RwSignal::new(impact::Draft::default()), asked_at: RwSignal::new(None) }
+        Self {
+            prevalence: Job::new(),
+            impact: Job::new(),
+            objective: Job::new(),
+            draft: RwSignal::new(impact::Draft::default()),
+            objective_draft: RwSignal::new(objective::Draft::default()),
+            asked_at: RwSignal::new(None),
+        }
     }
 }
 
@@ -59,6 +72,7 @@ fn write(_state: AppState, settings: &mut Map<String, Value>) {
     let panel = MeasurePanel::get();
     super::put(settings, "prevalence", &panel.prevalence.params.get());
     super::put(settings, "impact", &panel.impact.params.get());
+    super::put(settings, "objective", &panel.objective.params.get());
 }
 
 fn read(state: AppState, settings: &mut Map<String, Value>, columns: &[(String, ColumnType)], notices: &mut Vec<String>) {
@@ -75,6 +89,16 @@ fn read(state: AppState, settings: &mut Map<String, Value>, columns: &[(String, 
         None => {
             panel.draft.set(impact::Draft::default());
             panel.impact.reset();
+        }
+    }
+    match take_setting::<ObjectiveParams>(settings, "objective", "objective settings", notices).and_then(|p| p.fit_columns(columns, notices)) {
+        Some(params) => {
+            panel.objective_draft.set(objective::Draft::of(&params));
+            panel.objective.request(params);
+        }
+        None => {
+            panel.objective_draft.set(objective::Draft::default());
+            panel.objective.reset();
         }
     }
 }
@@ -135,6 +159,7 @@ pub fn MeasureTab() -> impl IntoView {
             return view! { <section class="panel"><p>"Load data to measure prevalence."</p></section> }.into_any();
         };
         let columns_for_impact = columns.clone();
+        let columns_for_objective = columns.clone();
         view! {
             <section class="panel" data-testid="prevalence">
                 <div class="panel-head">
@@ -154,6 +179,7 @@ pub fn MeasureTab() -> impl IntoView {
                     }.into_any(),
                 }}
             </section>
+            <objective::ObjectiveSection columns=columns_for_objective/>
             <impact::ImpactSection columns=columns_for_impact/>
         }
         .into_any()
