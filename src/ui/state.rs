@@ -52,6 +52,9 @@ pub enum Intent {
     Explain { time_column: String, metric: Metric, baseline: Window, incident: Window },
     /// Find the incidents of the view on screen (Trends publishes them in `incidents`).
     FindIncidents,
+    /// Measure the impact of a launch from `intervention_ms` on `metric` (Measure), the groups
+    /// from Trends' split when it has one.
+    MeasureLaunch { time_column: String, metric: Metric, weekly: bool, split: Option<String>, intervention_ms: i64 },
 }
 
 /// An incident Trends found, as other panels read it.

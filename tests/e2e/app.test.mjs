@@ -891,7 +891,8 @@ describe('measure', () => {
     await page.fill('[data-testid="objective-target"]', '1');
     await page.dispatchEvent('[data-testid="objective-target"]', 'change');
     await page.waitForSelector('[data-testid="objective-needed"]');
-    assert.match(await text(page, 'objective-needed'), /^Reaching 1(\.0)? % by 2026-12-31 takes an intervention worth [−-][\d.]+ % \([−-][\d.]+ % of the projected value\) beyond the trend\. The trend alone gets there with probability [\d.<]+ ?%\.$/);
+    assert.match(await text(page, 'objective-needed'), /^Reaching 1(\.0+)? % by 2026-12-31 takes an intervention worth [−-][\d.]+ points \([−-][\d.]+ % of the projected value\) beyond the trend\. The trend alone gets there with probability [\d.<]+ ?%\.$/);
+    await page.locator('[data-testid="objective-chart"]').scrollIntoViewIfNeeded();
     const box = await page.locator('[data-testid="objective-chart"]').boundingBox();
     await page.mouse.move(box.x + box.width * 0.95, box.y + box.height / 2);
     await page.waitForFunction(() => /: forecast .+ \(80 %: .+ – .+\)$/.test(document.querySelector('[data-testid="objective-readout"]').textContent));
@@ -991,6 +992,7 @@ describe('impact', () => {
     assert.match(summary, /unlikely to be chance; t with 4 degrees of freedom, errors clustered by group, [\d,]+ groups × periods\)\.$/);
     assert.equal(await page.locator('[data-testid="impact-groups"] tbody tr').count(), 5);
     assert.match(await text(page, 'impact-pretrend'), /parallel enough/);
+    await page.locator('[data-testid="impact-chart"]').scrollIntoViewIfNeeded();
     const box = await page.locator('[data-testid="impact-chart"]').boundingBox();
     await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2);
     await page.waitForFunction(() => /treated .* · control /.test(document.querySelector('[data-testid="impact-readout"]').textContent));
@@ -1006,6 +1008,7 @@ describe('impact', () => {
       const area = await page.locator(`[data-testid="${id}"]`).boundingBox();
       assert.ok(area.width > 300 && area.height > 100, id);
     }
+    await page.locator('[data-testid="counterfactual-cumulative"]').scrollIntoViewIfNeeded();
     const cum = await page.locator('[data-testid="counterfactual-cumulative"]').boundingBox();
     await page.mouse.move(cum.x + cum.width * 0.9, cum.y + cum.height / 2);
     await page.waitForFunction(() => /without the launch .* · effect .* · cumulative [−-]/.test(document.querySelector('[data-testid="counterfactual-readout"]').textContent));
@@ -1034,6 +1037,37 @@ describe('impact', () => {
     assert.equal(await text(other.page, 'counterfactual-summary'), wantCounterfactual);
     assert.deepEqual(other.errors, []);
     await other.context.close();
+  });
+});
+
+describe('impact from trends', () => {
+  test('a window marked on the trend chart opens a launch from its first day in the Measure tab', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-trends"]');
+    await page.waitForSelector('[data-testid="incident-table"]');
+    const box = await page.locator('[data-testid="trend-chart"]').boundingBox();
+    const [a, b] = [await xOfDay(page, box, '2026-09-24'), await xOfDay(page, box, '2026-09-27')];
+    await page.keyboard.down('Shift');
+    await page.mouse.move(a, box.y + 150);
+    await page.mouse.down();
+    await page.mouse.move(b, box.y + 150, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    await page.click('[data-testid="marks-launch"]');
+    await page.waitForSelector('[data-testid="impact-controls"]');
+    assert.equal(await page.inputValue('[data-testid="impact-date"]'), '2026-09-24');
+    assert.equal(await page.$eval('[data-testid="impact-time"]', (s) => s.value), 'created_at');
+    assert.equal(await page.$eval('[data-testid="impact-metric"]', (s) => s.value), 'count');
+    assert.ok(await page.isChecked('[data-testid="impact-counterfactual"]'));
+    // The groups are the analyst's to choose: the scam wave hit BR.
+    await page.selectOption('[data-testid="impact-split"]', 'country');
+    await page.waitForSelector('[data-testid="impact-role"][data-value="BR"]');
+    await page.selectOption('[data-testid="impact-role"][data-value="BR"]', 'treated');
+    await page.waitForSelector('[data-testid="counterfactual-summary"]', { timeout: 60_000 });
+    assert.match(await text(page, 'counterfactual-summary'), /^After the launch on 2026-09-24, /);
+    assert.deepEqual(errors, []);
+    await context.close();
   });
 });
 

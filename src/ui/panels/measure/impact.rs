@@ -23,14 +23,15 @@ use crate::ui::client::send;
 use crate::ui::controls::name_options;
 use crate::ui::export::{ExportKind, Exportable};
 use crate::ui::jobs::JobProgress;
-use crate::ui::state::AppState;
+use crate::ui::state::{AppState, Intent};
 
 /// The settings on screen, complete or not (no treated group yet, no date).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(super) struct Draft {
     pub time: Option<String>,
-    /// "count", "sum" or "mean".
+    /// "count", "sum", "mean", or "other" (`other`: a metric brought from Trends).
     pub metric: &'static str,
+    pub other: Option<Metric>,
     pub metric_column: Option<String>,
     pub weekly: bool,
     pub split: Option<String>,
@@ -50,6 +51,7 @@ impl Draft {
             ("sum", Some(column)) => Metric::Sum { column },
             ("mean", Some(column)) => Metric::Mean { column },
             ("count", _) | ("", _) => Metric::Count,
+            ("other", _) => self.other.clone()?,
             _ => return None,
         };
         if self.treated.is_empty() {
@@ -69,15 +71,17 @@ impl Draft {
 
     /// The draft of settings read from a link.
     pub(super) fn of(params: &ImpactParams) -> Self {
-        let (metric, metric_column) = match &params.metric {
-            Metric::Sum { column } => ("sum", Some(column.clone())),
-            Metric::Mean { column } => ("mean", Some(column.clone())),
-            _ => ("count", None),
+        let (metric, metric_column, other) = match &params.metric {
+            Metric::Sum { column } => ("sum", Some(column.clone()), None),
+            Metric::Mean { column } => ("mean", Some(column.clone()), None),
+            Metric::Count => ("count", None, None),
+            m => ("other", None, Some(m.clone())),
         };
         Self {
             time: Some(params.time_column.clone()),
             metric,
             metric_column,
+            other,
             weekly: params.granularity == Granularity::Week,
             split: Some(params.split.clone()),
             treated: params.treated.clone(),
@@ -87,6 +91,39 @@ impl Draft {
             weekly_cycle: params.counterfactual.as_ref().is_some_and(|c| c.seasons == 7),
         }
     }
+}
+
+/// Takes Trends' "Measure a launch from here": its time column, metric, periods and split, and
+/// the marked window's start as the launch; the treated groups are left to choose.
+pub(super) fn take_intents(state: AppState) {
+    Effect::new(move |_| {
+        if let Some(Intent::MeasureLaunch { time_column, metric, weekly, split, intervention_ms }) = state.intent.get() {
+            state.intent.set(None);
+            let panel = MeasurePanel::get();
+            let mut next = panel.draft.get_untracked();
+            // Never opened: the section's defaults first.
+            if next.time.is_none() {
+                next.counterfactual = true;
+                next.weekly_cycle = true;
+            }
+            next.time = Some(time_column);
+            (next.metric, next.metric_column, next.other) = match metric {
+                Metric::Count => ("count", None, None),
+                Metric::Sum { column } => ("sum", Some(column), None),
+                Metric::Mean { column } => ("mean", Some(column), None),
+                other => ("other", None, Some(other)),
+            };
+            next.weekly = weekly;
+            if split.is_some() && split != next.split {
+                next.split = split;
+                next.treated.clear();
+                next.control.clear();
+            }
+            next.intervention_ms = Some(intervention_ms);
+            apply(next);
+            state.tab.set(super::TAB.slug);
+        }
+    });
 }
 
 /// The split column's values (most frequent first), once the worker has listed them.
@@ -147,13 +184,14 @@ pub(super) fn ImpactSection(columns: Vec<ColumnSummary>) -> impl IntoView {
                     </select>
                 </label>
                 <label>"metric "
-                    <select aria-label="Metric" data-testid="impact-metric" on:change=move |e| { let v = event_target_value(&e); edit(&|d| d.metric = match v.as_str() { "sum" => "sum", "mean" => "mean", _ => "count" }) }>
+                    <select aria-label="Metric" data-testid="impact-metric" on:change=move |e| { let v = event_target_value(&e); edit(&|d| d.metric = match v.as_str() { "sum" => "sum", "mean" => "mean", "other" if d.other.is_some() => "other", _ => "count" }) }>
                         <option value="count" selected=d.metric == "count">"events"</option>
                         <option value="sum" selected=d.metric == "sum">"sum of"</option>
                         <option value="mean" selected=d.metric == "mean">"mean of"</option>
+                        {d.other.as_ref().map(|m| view! { <option value="other" selected=d.metric == "other">{format!("{} (as in Trends)", m.describe())}</option> })}
                     </select>
                 </label>
-                {(d.metric != "count").then(|| view! {
+                {matches!(d.metric, "sum" | "mean").then(|| view! {
                     <select aria-label="Metric column" data-testid="impact-metric-column" on:change=move |e| { let v = event_target_value(&e); edit(&|d| d.metric_column = (!v.is_empty()).then(|| v.clone())) }>
                         {name_options(numbers.clone(), d.metric_column.clone(), Some("choose…"))}
                     </select>

@@ -27,8 +27,9 @@ mod results;
 pub const TAB: super::TabEntry = super::TabEntry {
     slug: "measure",
     label: "Measure",
-    init: |_| {
+    init: |state| {
         MeasurePanel::get();
+        impact::take_intents(state);
     },
     view: || view! { <MeasureTab/> }.into_any(),
     reset: || {

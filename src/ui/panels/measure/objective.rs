@@ -189,7 +189,9 @@ fn ObjectiveResults(report: Arc<ObjectiveReport>) -> impl IntoView {
                 .with_untracked(|r| r.as_ref().and_then(|r| r.as_ref().ok()).and_then(|i| i.counterfactual.as_ref().map(|c| c.average.relative.mean)))
                 .map(|e| format!(" For scale, the launch measured below moved its metric by {}.", if e > 0.0 { format!("+{}", format_rate(e)) } else { format_rate(e) }))
                 .unwrap_or_default();
-            format!("Reaching {} by {due} takes an intervention worth {}{relative} beyond the trend.{chance}{scale}", show(t), signed(n.absolute))
+            // A rate's gap is in percentage points; its relative size in per cent.
+            let gap = if is_rate { format!("{}{:.1} points", if n.absolute > 0.0 { "+" } else { "" }, n.absolute * 100.0) } else { signed(n.absolute) };
+            format!("Reaching {} by {due} takes an intervention worth {gap}{relative} beyond the trend.{chance}{scale}", show(t))
         }
     });
     let notes = report.notes.clone();

@@ -18,6 +18,13 @@ pub(super) fn explain(state: AppState, baseline: Window, incident: Window) {
     state.intent.set(Some(Intent::Explain { time_column, metric: settings.decomposable_metric(), baseline, incident }));
 }
 
+/// Asks the Measure tab for the impact of a launch from `start_ms`, in this tab's metric,
+/// periods and split.
+fn measure_launch(state: AppState, start_ms: i64, granularity: Granularity) {
+    let settings = TrendsPanel::get().settings.get_untracked();
+    let (Some(time_column), Some(metric)) = (settings.time.clone(), settings.metric()) else { return };
+    state.intent.set(Some(Intent::MeasureLaunch { time_column, metric, weekly: granularity == Granularity::Week, split: settings.split.clone(), intervention_ms: start_ms }));
+}
 
 /// The name drawn on marked window `k` of `count`: with two, the earlier is the baseline.
 pub(super) fn mark_name(k: usize, count: usize) -> &'static str {
@@ -75,9 +82,11 @@ pub(super) fn MarksBar(series: Arc<Series>) -> impl IntoView {
                         explain(state, baseline, Window { start_ms: only.0, end_ms: only.1 });
                     }
                 };
+                let launch = move |_| measure_launch(state, only.0, granularity);
                 view! {
                     <span>"Marked " <strong>{show(only)}</strong> ". Mark a second window to compare two ranges (the earlier is the baseline), or explain this one against the " {baseline_words(series.granularity)} " before it."</span>
                     <button class="button small primary" data-testid="marks-explain" on:click=explain>"Explain this window"</button>
+                    <button class="button small" data-testid="marks-launch" title="Measure the impact of a launch that took effect when this window starts (Measure tab)" on:click=launch>"Measure a launch from here"</button>
                 }
                 .into_any()
             }
