@@ -385,8 +385,10 @@ impl Sampler {
         for &wt in w.iter() {
             // Z = e1 (+ e2 with a season): PZ' and F.
             let pz: Vec<f64> = (0..m).map(|i| p[i][0] + if m > 1 { p[i][1] } else { 0.0 }).collect();
-            let observed = wt.is_finite();
-            let f = if observed { pz[0] + if m > 1 { pz[1] } else { 0.0 } + h } else { 0.0 };
+            // A variance worn to nothing by rounding counts as no observation (never a division by 0).
+            let f_raw = pz[0] + if m > 1 { pz[1] } else { 0.0 } + h;
+            let observed = wt.is_finite() && f_raw > 1e-300;
+            let f = if observed { f_raw } else { 0.0 };
             let v = if observed { wt - a[0] - if m > 1 { a[1] } else { 0.0 } } else { 0.0 };
             let k: Vec<f64> = if observed { self.transition(&pz).iter().map(|x| x / f).collect() } else { vec![0.0; m] };
             // a_{t+1} = T a + K v; P_{t+1} = T P T' − K F K' + Q  (= T P L' + Q).

@@ -452,9 +452,7 @@ pub fn draw_counterfactual_panel<DB: DrawingBackend>(
         }
     }
     for segment in line_segments(x, estimate, 0..x.len()) {
-        let dashes: Vec<PathElement<(f64, f64)>> = segment.windows(2).step_by(2).map(|w| PathElement::new(w.to_vec(), accent.stroke_width(2))).collect();
-        let dashes = if dashes.is_empty() { vec![PathElement::new(segment.clone(), accent.stroke_width(2))] } else { dashes };
-        chart.draw_series(dashes)?;
+        chart.draw_series(std::iter::once(plotters::element::DashedPathElement::new(segment, 6, 4, accent.stroke_width(2))))?;
     }
     if (x0..=x1).contains(&intervention) {
         dashed_marker(&mut chart, intervention, (y0, y1), rgb(theme.foreground))?;

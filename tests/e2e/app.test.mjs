@@ -464,24 +464,25 @@ describe('trends', () => {
   });
 });
 
-describe('root cause', () => {
-  /** The x (page pixels) a little inside `day`'s period on the trend chart, found from the hover readout. */
-  async function xOfDay(page, box, day) {
-    const readDay = async (x) => {
-      await page.mouse.move(x, box.y + 150);
-      const t = await text(page, 'trend-readout');
-      return t.match(/^(\d{4}-\d\d-\d\d)/)?.[1] ?? '';
-    };
-    let lo = box.x + 60;
-    let hi = box.x + box.width - 20;
-    while (hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2);
-      if ((await readDay(mid)) < day) lo = mid;
-      else hi = mid;
-    }
-    assert.equal(await readDay(hi + 2), day);
-    return hi + 2;
+/** The x (page pixels) a little inside `day`'s period on the trend chart, found from the hover readout. */
+async function xOfDay(page, box, day) {
+  const readDay = async (x) => {
+    await page.mouse.move(x, box.y + 150);
+    const t = await text(page, 'trend-readout');
+    return t.match(/^(\d{4}-\d\d-\d\d)/)?.[1] ?? '';
+  };
+  let lo = box.x + 60;
+  let hi = box.x + box.width - 20;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if ((await readDay(mid)) < day) lo = mid;
+    else hi = mid;
   }
+  assert.equal(await readDay(hi + 2), day);
+  return hi + 2;
+}
+
+describe('root cause', () => {
 
   test('marking two ranges on the trend chart explains the change between them', async () => {
     const { page, context, errors } = await openApp(browser, server.url);
@@ -898,7 +899,7 @@ describe('measure', () => {
     await page.waitForFunction(() => /: forecast .+ \(80 %: .+ – .+\)$/.test(document.querySelector('[data-testid="objective-readout"]').textContent));
     // Events per day instead: a count, projected the same way.
     await page.selectOption('[data-testid="objective-source"]', 'count');
-    await page.waitForFunction(() => / events by 2026-12-31 at the current trend/.test(document.querySelector('[data-testid="objective-projection"]')?.textContent ?? ''));
+    await page.waitForFunction(() => / (rows|events) by 2026-12-31 at the current trend/.test(document.querySelector('[data-testid="objective-projection"]')?.textContent ?? ''));
     await page.fill('[data-testid="objective-target"]', '900');
     await page.dispatchEvent('[data-testid="objective-target"]', 'change');
     await page.waitForSelector('[data-testid="objective-needed"]');
