@@ -909,10 +909,9 @@ describe('measure', () => {
     assert.deepEqual(errors, []);
     await context.close();
 
+    // The link opens on the Measure tab.
     const other = await openApp(browser, link);
-    await waitLoaded(other.page);
-    await other.page.click('[data-testid="tab-measure"]');
-    await other.page.waitForFunction((w) => document.querySelector('[data-testid="objective-projection"]')?.textContent === w, want);
+    await other.page.waitForFunction((w) => document.querySelector('[data-testid="objective-projection"]')?.textContent === w, want, { timeout: 90_000 });
     assert.equal(await text(other.page, 'objective-needed'), wantNeeded);
     assert.equal(await other.page.$eval('[data-testid="objective-source"]', (s) => s.value), 'count');
     assert.deepEqual(other.errors, []);

@@ -11,7 +11,7 @@ use crate::analysis::objective::{ObjectiveParams, ObjectiveReport, ObjectiveSour
 use crate::analysis::series::{Granularity, Metric};
 use crate::data::table::ColumnType;
 use crate::data::time::{format_date_ms, parse_timestamp_text};
-use crate::format::{compact_number, format_rate};
+use crate::format::{compact_number, format_count, format_rate};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::timeseries::{band_x_range, draw_counterfactual_panel, x_at};
 use crate::protocol::ColumnSummary;
@@ -169,10 +169,29 @@ pub(super) fn ObjectiveSection(columns: Vec<ColumnSummary>) -> impl IntoView {
     }
 }
 
+/// A value in a sentence: whole numbers with separators from 1,000, else three significant digits.
+fn precise(v: f64) -> String {
+    if !v.is_finite() {
+        return "—".into();
+    }
+    if v.abs() >= 1000.0 {
+        let whole = format_count(v.abs().round() as u64);
+        return if v < 0.0 { format!("-{whole}") } else { whole };
+    }
+    let digits = match v.abs() {
+        a if a >= 100.0 => 0,
+        a if a >= 10.0 => 1,
+        a if a >= 1.0 => 2,
+        _ => 3,
+    };
+    let text = format!("{v:.digits$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+}
+
 #[component]
 fn ObjectiveResults(report: Arc<ObjectiveReport>) -> impl IntoView {
     let is_rate = report.label.starts_with("prevalence");
-    let show = move |v: f64| if is_rate { format_rate(v) } else { compact_number(v) };
+    let show = move |v: f64| if is_rate { format_rate(v) } else { precise(v) };
     let signed = move |v: f64| if v > 0.0 { format!("+{}", show(v)) } else { show(v) };
     let p = report.projection.clone();
     let due = format_date_ms(report.by_ms);
@@ -236,7 +255,7 @@ fn ObjectiveChart(report: Arc<ObjectiveReport>) -> impl IntoView {
     };
     let readout = move || {
         let i = hover.get()?;
-        let show = |v: f64| if is_rate { format_rate(v) } else { compact_number(v) };
+        let show = |v: f64| if is_rate { format_rate(v) } else { precise(v) };
         let when = format_date_ms(*x.get(i)? as i64);
         if i < history {
             Some(format!("{when}: {}", actual.get(i).filter(|v| v.is_finite()).map_or("no value".into(), |&v| show(v))))
