@@ -506,6 +506,13 @@ pub fn draw_stacked<DB: DrawingBackend>(
 
 /// The x value under a horizontal pixel position of a chart `width_px` wide showing
 /// `x_range`, or `None` outside the plotting area.
+/// The period nearest to pixel `x_px` on a chart drawn over [`band_x_range`] of `x` (the band
+/// and counterfactual charts): the hover of every such chart.
+pub fn nearest_period(x_px: f64, width_px: f64, x: &[f64]) -> Option<usize> {
+    let v = x_at(x_px, width_px, band_x_range(x))?;
+    x.iter().enumerate().min_by(|a, b| (a.1 - v).abs().total_cmp(&(b.1 - v).abs())).map(|(i, _)| i)
+}
+
 pub fn x_at(x_px: f64, width_px: f64, x_range: (f64, f64)) -> Option<f64> {
     let left = f64::from(MARGINS.left);
     let plot_width = width_px - left - f64::from(MARGINS.right);
@@ -563,6 +570,19 @@ mod tests {
         assert_eq!(many.matches("<circle").count(), 3);
         let one = svg(&[5.0], &[0.1], &[0.05], &[0.2]);
         assert!(!one.contains("<polygon") && one.contains("<polyline"), "a whisker instead of a band");
+    }
+
+    #[test]
+    fn the_nearest_period_under_the_pointer() {
+        let x = [0.0, 10.0, 20.0, 30.0];
+        let width = 1000.0;
+        let left = f64::from(MARGINS.left);
+        let plot = width - left - f64::from(MARGINS.right);
+        let (x0, x1) = band_x_range(&x);
+        let px = |v: f64| left + (v - x0) / (x1 - x0) * plot;
+        assert_eq!(nearest_period(px(11.0), width, &x), Some(1));
+        assert_eq!(nearest_period(px(26.0), width, &x), Some(3));
+        assert_eq!(nearest_period(left - 5.0, width, &x), None, "in the margin");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use super::MeasurePanel;
+use super::{readable, MeasurePanel};
 use crate::analysis::bsts::{Band, BstsSettings, Counterfactual};
 use crate::analysis::impact::{ImpactParams, ImpactReport};
 use crate::analysis::series::{Granularity, Metric, MAX_SPLIT};
@@ -16,7 +16,7 @@ use crate::data::table::ColumnType;
 use crate::data::time::{format_date_ms, parse_timestamp_text};
 use crate::format::{capitalise, compact_number, format_rate};
 use crate::plot::canvas::draw_on_canvas;
-use crate::plot::timeseries::{band_x_range, draw_counterfactual_panel, draw_lines_with_marker, x_at};
+use crate::plot::timeseries::{draw_counterfactual_panel, draw_lines_with_marker, nearest_period};
 use crate::protocol::{ColumnSummary, Request};
 use crate::ui::chart::theme;
 use crate::ui::client::send;
@@ -374,7 +374,7 @@ fn ImpactChart(report: Arc<ImpactReport>) -> impl IntoView {
     let xm = x.clone();
     let on_move = move |event: leptos::ev::MouseEvent| {
         let Some(element) = canvas.get_untracked() else { return };
-        let found = x_at(f64::from(event.offset_x()), f64::from(element.client_width()), band_x_range(&xm)).and_then(|v| xm.iter().enumerate().min_by(|a, b| (a.1 - v).abs().total_cmp(&(b.1 - v).abs())).map(|(i, _)| i));
+        let found = nearest_period(f64::from(event.offset_x()), f64::from(element.client_width()), &xm);
         if hover.get_untracked() != found {
             hover.set(found);
         }
@@ -395,17 +395,6 @@ fn ImpactChart(report: Arc<ImpactReport>) -> impl IntoView {
     }
 }
 
-/// A number for reading: a few significant digits, trailing zeros dropped.
-fn readable(v: f64) -> String {
-    let digits = match v.abs() {
-        a if a >= 100.0 => 0,
-        a if a >= 10.0 => 1,
-        a if a >= 1.0 => 2,
-        _ => 3,
-    };
-    let text = format!("{v:.digits$}");
-    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
-}
 
 fn signed(v: f64) -> String {
     if v > 0.0 { format!("+{}", readable(v)) } else { readable(v) }
@@ -547,7 +536,7 @@ fn CounterfactualCharts(report: Arc<ImpactReport>, counterfactual: Arc<Counterfa
             let xm = x.clone();
             let on_move = move |event: leptos::ev::MouseEvent| {
                 let Some(element) = canvas.get_untracked() else { return };
-                let found = x_at(f64::from(event.offset_x()), f64::from(element.client_width()), band_x_range(&xm)).and_then(|v| xm.iter().enumerate().min_by(|a, b| (a.1 - v).abs().total_cmp(&(b.1 - v).abs())).map(|(i, _)| i));
+                let found = nearest_period(f64::from(event.offset_x()), f64::from(element.client_width()), &xm);
                 if hover.get_untracked() != found {
                     hover.set(found);
                 }

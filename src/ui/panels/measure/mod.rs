@@ -131,6 +131,18 @@ fn names(columns: &[ColumnSummary], keep: impl Fn(&ColumnSummary) -> bool) -> Ve
     columns.iter().filter(|c| keep(c)).map(|c| c.name.clone()).collect()
 }
 
+/// A number for reading: a few significant digits, trailing zeros dropped.
+fn readable(v: f64) -> String {
+    let digits = match v.abs() {
+        a if a >= 100.0 => 0,
+        a if a >= 10.0 => 1,
+        a if a >= 1.0 => 2,
+        _ => 3,
+    };
+    let text = format!("{v:.digits$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+}
+
 /// Empty is none.
 fn chosen(value: String) -> Option<String> {
     (!value.is_empty()).then_some(value)

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use super::MeasurePanel;
+use super::{readable, MeasurePanel};
 use crate::analysis::objective::{ObjectiveParams, ObjectiveReport, ObjectiveSource};
 use crate::analysis::series::{Granularity, Metric};
 use crate::data::table::ColumnType;
 use crate::data::time::{format_date_ms, parse_timestamp_text};
 use crate::format::{compact_number, format_count, format_rate};
 use crate::plot::canvas::draw_on_canvas;
-use crate::plot::timeseries::{band_x_range, draw_counterfactual_panel, x_at};
+use crate::plot::timeseries::{draw_counterfactual_panel, nearest_period};
 use crate::protocol::ColumnSummary;
 use crate::ui::chart::theme;
 use crate::ui::controls::name_options;
@@ -178,14 +178,7 @@ fn precise(v: f64) -> String {
         let whole = format_count(v.abs().round() as u64);
         return if v < 0.0 { format!("-{whole}") } else { whole };
     }
-    let digits = match v.abs() {
-        a if a >= 100.0 => 0,
-        a if a >= 10.0 => 1,
-        a if a >= 1.0 => 2,
-        _ => 3,
-    };
-    let text = format!("{v:.digits$}");
-    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+    readable(v)
 }
 
 #[component]
@@ -248,7 +241,7 @@ fn ObjectiveChart(report: Arc<ObjectiveReport>) -> impl IntoView {
     let xm = x.clone();
     let on_move = move |event: leptos::ev::MouseEvent| {
         let Some(element) = canvas.get_untracked() else { return };
-        let found = x_at(f64::from(event.offset_x()), f64::from(element.client_width()), band_x_range(&xm)).and_then(|v| xm.iter().enumerate().min_by(|a, b| (a.1 - v).abs().total_cmp(&(b.1 - v).abs())).map(|(i, _)| i));
+        let found = nearest_period(f64::from(event.offset_x()), f64::from(element.client_width()), &xm);
         if hover.get_untracked() != found {
             hover.set(found);
         }

@@ -11,7 +11,7 @@ use crate::analysis::prevalence::{Estimate, LabelPlan, PrevalenceReport};
 use crate::data::time::{format_date_ms, DAY_MS};
 use crate::format::{format_events, format_rate};
 use crate::plot::canvas::draw_on_canvas;
-use crate::plot::timeseries::{band_x_range, draw_band_chart, x_at};
+use crate::plot::timeseries::{draw_band_chart, nearest_period};
 use crate::ui::chart::theme;
 use crate::ui::export::{ExportKind, Exportable};
 use crate::ui::state::AppState;
@@ -129,8 +129,7 @@ fn OverTimeChart(report: Arc<PrevalenceReport>, bucket_ms: i64) -> impl IntoView
     let xm = x.clone();
     let on_move = move |event: leptos::ev::MouseEvent| {
         let Some(element) = canvas.get_untracked() else { return };
-        let found = x_at(f64::from(event.offset_x()), f64::from(element.client_width()), band_x_range(&xm))
-            .and_then(|v| xm.iter().enumerate().min_by(|a, b| (a.1 - v).abs().total_cmp(&(b.1 - v).abs())).map(|(i, _)| i));
+        let found = nearest_period(f64::from(event.offset_x()), f64::from(element.client_width()), &xm);
         if hover.get_untracked() != found {
             hover.set(found);
         }
