@@ -13,6 +13,7 @@ pub mod nan_serde;
 pub mod prevalence;
 pub mod profile;
 pub mod regression;
+pub mod rings;
 pub mod registry;
 pub mod rootcause;
 pub mod series;

@@ -157,6 +157,7 @@ registry! {
     Impact => super::impact::Impact,
     Prevalence => super::prevalence::Prevalence,
     Objective => super::objective::Objective,
+    Rings => super::rings::Rings,
 }
 
 #[cfg(test)]
@@ -230,6 +231,7 @@ mod tests {
                 by_ms: start + 400 * day,
                 target: Some(100.0),
             }),
+            AnyParams::Rings(rings::RingsParams { time: Some("created_at".into()), ..rings::RingsParams::of("reported_account_id", &["reporter_id", "content_id"]) }),
         ]
     }
 

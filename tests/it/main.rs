@@ -18,6 +18,7 @@ mod reference_impact;
 mod reference_labels;
 mod reference_prevalence;
 mod reference_regression;
+mod reference_rings;
 mod reference_rs;
 mod reference_scores;
 mod reference_stats;
