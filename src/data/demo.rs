@@ -16,10 +16,18 @@
 //! * QA double reviews (`review_type=qa`) with realistic reviewer disagreement, one lenient
 //!   reviewer (`RV07`), and a leakage column (`actioned_at`, filled only when actioned);
 //! * dirt: blank countries, `NA` follower counts, missing risk scores, exact duplicate rows,
-//!   and two timestamps a year in the future.
+//!   and two timestamps a year in the future;
+//! * a prevalence audit: a stratified sample of reports (by the risk score's band, sampled at
+//!   different rates) labelled by experts with the truth, and each band's population size;
+//! * a launch with a known effect: from [`LAUNCH_DAY`] the content's views fall by
+//!   [`LAUNCH_EFFECT`] in [`LAUNCH_COUNTRIES`] only;
+//! * devices: each account has its own (a few pairs share one, as families do), a default id
+//!   ([`DEFAULT_DEVICE`]) turns up on hundreds of accounts, and the ring's 40 accounts share six
+//!   devices, chained so that they form one ring.
 //!
-//! Everything is drawn from one ChaCha8 stream seeded by [`DemoParams::seed`]; the same
-//! parameters always give byte-identical CSV.
+//! Everything is drawn from three ChaCha8 streams seeded by [`DemoParams::seed`] (the second for
+//! the audit and views columns, the third for devices, so earlier columns kept their values when
+//! later ones were added); the same parameters always give byte-identical CSV.
 
 use std::io::{self, Write};
 
@@ -53,11 +61,79 @@ impl Default for DemoParams {
 }
 
 /// Column names of the demo CSV, in order.
-pub const DEMO_COLUMNS: [&str; 18] = [
+pub const DEMO_COLUMNS: [&str; 23] = [
     "report_id", "created_at", "reporter_id", "reported_account_id", "content_id", "reason",
     "country", "platform", "app_version", "account_age_days", "follower_count", "posts_per_day",
     "prior_strikes", "risk_score", "review_type", "reviewer_id", "decision", "actioned_at",
+    "views", "score_band", "band_population", "audit_label", "device_id",
 ];
+
+/// Day (from [`DEMO_START`]) a friction launch took effect: Monday 2026-10-05.
+pub const LAUNCH_DAY: i64 = 63;
+/// Countries the launch reached.
+pub const LAUNCH_COUNTRIES: [&str; 3] = ["IN", "MX", "PH"];
+/// The launch's relative effect on views in those countries (−30 %).
+pub const LAUNCH_EFFECT: f64 = -0.30;
+/// The device id an emulator or a privacy setting reports: shared by many unrelated accounts.
+pub const DEFAULT_DEVICE: &str = "D00000000";
+/// Devices the ring's accounts share.
+const RING_DEVICES: usize = 6;
+
+/// An account's own device (accounts `…01`, `…41`, `…81`… share their neighbour's, as a family
+/// would).
+fn own_device(account_id: &str) -> String {
+    let n: u64 = account_id.get(1..).and_then(|digits| digits.parse().ok()).unwrap_or(0);
+    device_name(if n % 40 == 1 { n - 1 } else { n })
+}
+
+/// A device id from a number (accounts' numbers; the ring's devices from 2⁴⁰ on, which no
+/// account number reaches).
+fn device_name(n: u64) -> String {
+    format!("D{:08x}", (n.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u32)
+}
+
+/// The device of a row: the ring's accounts use two of the six ring devices each (account `i`
+/// uses devices `i` and `i + 1`, modulo six), others their own or, now and then, the default.
+fn device(rng: &mut ChaCha8Rng, account_id: &str) -> String {
+    if let Some(idx) = account_id.strip_prefix("A9").and_then(|d| d.parse::<usize>().ok()) {
+        let k = (idx + index_below(rng, 2)) % RING_DEVICES;
+        return device_name((1 << 40) + k as u64);
+    }
+    if rng.gen::<f64>() < 0.005 {
+        return DEFAULT_DEVICE.to_string();
+    }
+    own_device(account_id)
+}
+
+/// Share of each risk-score band's primary reports that the audit labelled.
+pub const AUDIT_RATES: [(&str, f64); 3] = [("low", 0.04), ("medium", 0.03), ("high", 0.01)];
+
+/// What the audit and views columns estimate, computed from the hidden truth of every primary
+/// review (duplicated rows and QA reviews are not new content).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct AuditTruth {
+    /// Primary reports per band, in the order of [`AUDIT_RATES`] (the `band_population` column).
+    pub band_population: [u64; 3],
+    /// Primary reports whose content truly violates.
+    pub violating: u64,
+    /// Primary reports.
+    pub reports: u64,
+    /// Views of truly violating content, and of all content.
+    pub violating_views: f64,
+    pub views: f64,
+}
+
+impl AuditTruth {
+    /// The share of reported content that violates.
+    pub fn prevalence(&self) -> f64 {
+        self.violating as f64 / self.reports.max(1) as f64
+    }
+
+    /// The share of views of reported content that were views of violating content.
+    pub fn view_prevalence(&self) -> f64 {
+        self.violating_views / self.views.max(1.0)
+    }
+}
 
 /// A known fact about the generated data that tests check analyses against.
 #[derive(Debug, Clone, PartialEq)]
@@ -346,10 +422,37 @@ fn review(rng: &mut ChaCha8Rng, reviewer: usize, violation: bool) -> bool {
     }
 }
 
+/// Band of a risk score, as an index into [`AUDIT_RATES`].
+fn band(score: f64) -> usize {
+    if score >= 0.6 {
+        2
+    } else if score >= 0.3 {
+        1
+    } else {
+        0
+    }
+}
+
 /// Writes the demo dataset as CSV: a header and exactly `params.rows` data rows (QA reviews and
 /// duplicated rows included).
 pub fn write_demo_csv<W: Write>(params: DemoParams, out: W) -> io::Result<()> {
+    // The band populations are only known once every row is drawn: draw them once without
+    // writing (the generator is deterministic), then write.
+    let truth = generate(params, io::sink(), [0; 3])?;
+    generate(params, out, truth.band_population).map(|_| ())
+}
+
+/// The truths behind the audit and views columns of the demo with these parameters.
+pub fn audit_truth(params: DemoParams) -> AuditTruth {
+    generate(params, io::sink(), [0; 3]).unwrap_or_default()
+}
+
+fn generate<W: Write>(params: DemoParams, out: W, band_population: [u64; 3]) -> io::Result<AuditTruth> {
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
+    // A second stream for the columns added later, so the earlier ones kept their values.
+    let mut extra = ChaCha8Rng::seed_from_u64(params.seed ^ 0xA0D1_7000_0000);
+    let mut devices = ChaCha8Rng::seed_from_u64(params.seed ^ 0xDE71_CE00_0000);
+    let mut truth = AuditTruth::default();
     let qa_share = 0.05;
     let duplicate_share = 0.003;
     // Each report may add a QA row or a duplicate: generate enough reports that the output
@@ -393,7 +496,27 @@ pub fn write_demo_csv<W: Write>(params: DemoParams, out: W) -> io::Result<()> {
         let reporter = format!("U{:07}", index_below(&mut rng, (params.rows / 2).max(10)));
         let content_id = format!("C{:08}", 10_000_000 + idx * 7 % 89_999_999);
         let age = (account.age_days + (at_ms - start_ms()) / DAY_MS / 4).to_string();
-        let record_for = |review_type: &str, reviewer: usize, decision: &str, review_ms: i64| {
+        // Views before review: violating content spreads further, weekends bring 15 % more
+        // everywhere, and the launch cuts them in its countries.
+        let day = (at_ms - start_ms()).div_euclid(DAY_MS);
+        let weekend = if day.rem_euclid(7) >= 5 { 1.15 } else { 1.0 };
+        let mut views = lognormal(&mut extra, if report.violation { 5.0 } else { 4.4 }, 0.6) * weekend;
+        if day >= LAUNCH_DAY && LAUNCH_COUNTRIES.contains(&account.country) {
+            views *= 1.0 + LAUNCH_EFFECT;
+        }
+        let views = views.round();
+        let band = band(risk_score);
+        let audited = extra.gen::<f64>() < AUDIT_RATES[band].1;
+        let audit_label = if !audited {
+            ""
+        } else if report.violation {
+            "violating"
+        } else {
+            "benign"
+        };
+        let band_size = band_population[band].to_string();
+        let device_id = device(&mut devices, &account.id);
+        let record_for = |review_type: &str, reviewer: usize, decision: &str, review_ms: i64, audit_label: &str| {
             let actioned_at = if decision == "no_action" { String::new() } else { format_iso_ms(review_ms) };
             [
                 report_id.clone(),
@@ -414,12 +537,24 @@ pub fn write_demo_csv<W: Write>(params: DemoParams, out: W) -> io::Result<()> {
                 format!("RV{reviewer:02}"),
                 decision.to_string(),
                 actioned_at,
+                format!("{views}"),
+                AUDIT_RATES[band].0.to_string(),
+                band_size.clone(),
+                audit_label.to_string(),
+                device_id.clone(),
             ]
         };
         let review_ms = at_ms + rng.gen_range(600..36 * 3600) * 1000;
-        let primary = record_for("primary", reviewer, primary_decision, review_ms);
+        let primary = record_for("primary", reviewer, primary_decision, review_ms, audit_label);
         writer.write_record(&primary)?;
         written += 1;
+        truth.band_population[band] += 1;
+        truth.reports += 1;
+        truth.views += views;
+        if report.violation {
+            truth.violating += 1;
+            truth.violating_views += views;
+        }
         if dirty && rng.gen::<f64>() < duplicate_share && written < params.rows {
             writer.write_record(&primary)?;
             written += 1;
@@ -428,12 +563,13 @@ pub fn write_demo_csv<W: Write>(params: DemoParams, out: W) -> io::Result<()> {
             let qa_reviewer = (reviewer + rng.gen_range(1..REVIEWERS as u64) as usize) % REVIEWERS;
             let qa_actioned = review(&mut rng, qa_reviewer, report.violation);
             let qa_decision = decision(qa_actioned, &mut rng);
-            let qa = record_for("qa", qa_reviewer, qa_decision, review_ms + 2 * DAY_MS);
+            let qa = record_for("qa", qa_reviewer, qa_decision, review_ms + 2 * DAY_MS, "");
             writer.write_record(&qa)?;
             written += 1;
         }
     }
-    writer.flush()
+    writer.flush()?;
+    Ok(truth)
 }
 
 /// The demo dataset as CSV bytes.

@@ -12,7 +12,7 @@ use vigil::analysis::stats::MAX_BINS;
 use vigil::data::demo::{demo_csv, DemoParams};
 use vigil::data::load::{load_bytes, LoadOptions};
 
-const NUMERIC: [&str; 5] = ["account_age_days", "follower_count", "posts_per_day", "prior_strikes", "risk_score"];
+const NUMERIC: [&str; 7] = ["account_age_days", "follower_count", "posts_per_day", "prior_strikes", "risk_score", "views", "band_population"];
 
 fn close(ours: f64, reference: f64, what: &str) {
     let tolerance = 1e-9 * reference.abs().max(1.0);
