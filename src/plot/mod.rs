@@ -6,6 +6,7 @@ pub mod bars;
 #[cfg(target_arch = "wasm32")]
 pub mod canvas;
 pub mod export;
+pub mod network;
 pub mod scatter;
 pub mod timeseries;
 

@@ -35,6 +35,10 @@ try {
     await page.waitForSelector('[data-testid="cluster-profiles"]', { timeout: 120000 });
     await page.waitForTimeout(500);
     await page.screenshot({ path: `${out}clusters-tab-${scheme}.png`, fullPage: true });
+    await page.click('[data-testid="tab-networks"]');
+    await page.waitForSelector('[data-testid="ring-graph"]', { timeout: 60000 });
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: `${out}networks-tab-${scheme}.png`, fullPage: true });
     await page.click('[data-testid="tab-models"]');
     await page.fill('[data-testid="rule-text"] >> nth=0', 'prior_strikes >= 2 and account_age_days < 30');
     await page.click('[data-testid="rule-add"]');

@@ -13,6 +13,7 @@ mod clusters;
 mod data;
 mod measure;
 mod models;
+mod networks;
 mod profile;
 mod rootcause;
 mod trends;
@@ -46,7 +47,7 @@ pub struct TabEntry {
 }
 
 /// The tabs, in display order.
-pub const TABS: [&TabEntry; 7] = [&data::TAB, &profile::TAB, &trends::TAB, &rootcause::TAB, &clusters::TAB, &models::TAB, &measure::TAB];
+pub const TABS: [&TabEntry; 8] = [&data::TAB, &profile::TAB, &trends::TAB, &rootcause::TAB, &clusters::TAB, &networks::TAB, &models::TAB, &measure::TAB];
 
 /// The tab with `slug`.
 pub fn tab(slug: &str) -> Option<&'static TabEntry> {
