@@ -628,15 +628,7 @@ impl Graph {
                 *maps[b as usize].entry(a).or_default() += w;
             }
         }
-        let adjacency = maps
-            .into_iter()
-            .map(|m| {
-                let mut list: Vec<(u32, f64)> = m.into_iter().collect();
-                list.sort_unstable_by_key(|&(node, _)| node);
-                list
-            })
-            .collect();
-        Self { adjacency }
+        Self { adjacency: sorted_lists(maps) }
     }
 
     pub fn len(&self) -> usize {
@@ -646,6 +638,17 @@ impl Graph {
     pub fn is_empty(&self) -> bool {
         self.adjacency.is_empty()
     }
+}
+
+/// Neighbour maps as adjacency lists in node order (so that every run visits them alike).
+fn sorted_lists(maps: Vec<FxHashMap<u32, f64>>) -> Vec<Vec<(u32, f64)>> {
+    maps.into_iter()
+        .map(|m| {
+            let mut list: Vec<(u32, f64)> = m.into_iter().collect();
+            list.sort_unstable_by_key(|&(node, _)| node);
+            list
+        })
+        .collect()
 }
 
 /// The bipartite graph of a component: its entities first (in `component`'s order), then the
@@ -749,14 +752,7 @@ pub fn louvain(graph: &Graph, resolution: f64, seed: u64) -> Vec<u32> {
                 }
             }
         }
-        adjacency = maps
-            .into_iter()
-            .map(|m| {
-                let mut list: Vec<(u32, f64)> = m.into_iter().collect();
-                list.sort_unstable_by_key(|&(node, _)| node);
-                list
-            })
-            .collect();
+        adjacency = sorted_lists(maps);
         inner = next_inner;
         if count == size {
             break;

@@ -437,17 +437,21 @@ fn band(score: f64) -> usize {
 /// duplicated rows included).
 pub fn write_demo_csv<W: Write>(params: DemoParams, out: W) -> io::Result<()> {
     // The band populations are only known once every row is drawn: draw them once without
-    // writing (the generator is deterministic), then write.
-    let truth = generate(params, io::sink(), [0; 3])?;
-    generate(params, out, truth.band_population).map(|_| ())
+    // building rows (the generator is deterministic), then write.
+    let truth = generate(params, io::sink(), None)?;
+    generate(params, out, Some(truth.band_population)).map(|_| ())
 }
 
 /// The truths behind the audit and views columns of the demo with these parameters.
 pub fn audit_truth(params: DemoParams) -> AuditTruth {
-    generate(params, io::sink(), [0; 3]).unwrap_or_default()
+    generate(params, io::sink(), None).unwrap_or_default()
 }
 
-fn generate<W: Write>(params: DemoParams, out: W, band_population: [u64; 3]) -> io::Result<AuditTruth> {
+/// Draws every row and writes it to `out` once the band populations are known; without them it
+/// only counts (the same draws, no rows built).
+fn generate<W: Write>(params: DemoParams, out: W, band_population: Option<[u64; 3]>) -> io::Result<AuditTruth> {
+    let write = band_population.is_some();
+    let band_population = band_population.unwrap_or_default();
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
     // A second stream for the columns added later, so the earlier ones kept their values.
     let mut extra = ChaCha8Rng::seed_from_u64(params.seed ^ 0xA0D1_7000_0000);
@@ -545,8 +549,10 @@ fn generate<W: Write>(params: DemoParams, out: W, band_population: [u64; 3]) -> 
             ]
         };
         let review_ms = at_ms + rng.gen_range(600..36 * 3600) * 1000;
-        let primary = record_for("primary", reviewer, primary_decision, review_ms, audit_label);
-        writer.write_record(&primary)?;
+        let primary = write.then(|| record_for("primary", reviewer, primary_decision, review_ms, audit_label));
+        if let Some(row) = &primary {
+            writer.write_record(row)?;
+        }
         written += 1;
         truth.band_population[band] += 1;
         truth.reports += 1;
@@ -556,15 +562,18 @@ fn generate<W: Write>(params: DemoParams, out: W, band_population: [u64; 3]) -> 
             truth.violating_views += views;
         }
         if dirty && rng.gen::<f64>() < duplicate_share && written < params.rows {
-            writer.write_record(&primary)?;
+            if let Some(row) = &primary {
+                writer.write_record(row)?;
+            }
             written += 1;
         }
         if rng.gen::<f64>() < qa_share && written < params.rows {
             let qa_reviewer = (reviewer + rng.gen_range(1..REVIEWERS as u64) as usize) % REVIEWERS;
             let qa_actioned = review(&mut rng, qa_reviewer, report.violation);
             let qa_decision = decision(qa_actioned, &mut rng);
-            let qa = record_for("qa", qa_reviewer, qa_decision, review_ms + 2 * DAY_MS, "");
-            writer.write_record(&qa)?;
+            if write {
+                writer.write_record(record_for("qa", qa_reviewer, qa_decision, review_ms + 2 * DAY_MS, ""))?;
+            }
             written += 1;
         }
     }
