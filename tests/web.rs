@@ -32,7 +32,7 @@ fn loader_runs_in_wasm() {
     let csv = demo_csv(DemoParams { rows: 1000, seed: 11 });
     let report = load_bytes(&csv, LoadOptions::default()).unwrap();
     assert_eq!(report.table.n_rows, 1000);
-    assert_eq!(report.table.columns.len(), 23);
+    assert_eq!(report.table.columns.len(), 24);
 }
 
 #[wasm_bindgen_test]

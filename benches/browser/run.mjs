@@ -419,7 +419,7 @@ async function main() {
     }
     const file = await demoFile(MB);
     const bytes = statSync(file.path).size;
-    console.log(`\nbrowser ingest: demo CSV ${(bytes / 1e6).toFixed(0)} MB, ${file.rows} rows × 23 columns; ` +
+    console.log(`\nbrowser ingest: demo CSV ${(bytes / 1e6).toFixed(0)} MB, ${file.rows} rows × 24 columns; ` +
       `median of ${RUNS} runs; Chromium ${browser.version()}\n`);
     const results = {};
     for (const tool of TOOLS) {
@@ -460,7 +460,7 @@ async function main() {
         rcaNote = `${r.rcaDimensions} dimensions; “${r.rcaSummary}”`;
         console.error(`vigil profile run ${run + 1}: ${(r.profileMs / 1000).toFixed(2)} s for ${r.rows} rows × ${r.columns} columns; daily trend ${(r.trendMs / 1000).toFixed(2)} s (${r.periods} periods, ${(r.trendWorkerMs / 1000).toFixed(2)} s in the worker)`);
       }
-      if (times.length) console.log(`\nVigil profile in the worker: ${file.rows} rows × 23 columns in ${fmt(median(times) / 1000, 2)} s (median of ${times.length})`);
+      if (times.length) console.log(`\nVigil profile in the worker: ${file.rows} rows × 24 columns in ${fmt(median(times) / 1000, 2)} s (median of ${times.length})`);
       if (rcaTimes.length) console.log(`Vigil root cause in the worker (${file.rows} rows, ${rcaNote}, depth 3): ${fmt(median(rcaTimes) / 1000, 2)} s (median of ${rcaTimes.length})`);
       if (trendTimes.length) console.log(`Vigil daily trend in the worker (aggregate ${file.rows} rows, MSTL + AutoETS, anomalies, changepoints, forecast): ${fmt(median(trendTimes) / 1000, 2)} s (median of ${trendTimes.length})`);
     }

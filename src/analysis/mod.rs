@@ -4,6 +4,7 @@
 pub mod backtest;
 pub mod cluster;
 pub mod contract;
+pub mod copies;
 pub mod features;
 pub mod bsts;
 pub mod impact;
@@ -18,5 +19,6 @@ pub mod registry;
 pub mod rootcause;
 pub mod series;
 pub mod stats;
+pub mod terms;
 pub mod tree;
 pub mod trend;

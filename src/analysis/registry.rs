@@ -158,6 +158,8 @@ registry! {
     Prevalence => super::prevalence::Prevalence,
     Objective => super::objective::Objective,
     Rings => super::rings::Rings,
+    Copies => super::copies::Copies,
+    Terms => super::terms::Terms,
 }
 
 #[cfg(test)]
@@ -232,6 +234,8 @@ mod tests {
                 target: Some(100.0),
             }),
             AnyParams::Rings(rings::RingsParams { time: Some("created_at".into()), ..rings::RingsParams::of("reported_account_id", &["reporter_id", "content_id"]) }),
+            AnyParams::Copies(copies::CopiesParams { entity: Some("reported_account_id".into()), time: Some("created_at".into()), ..copies::CopiesParams::of("content_text") }),
+            AnyParams::Terms(terms::TermsParams::of("content_text", "created_at")),
         ]
     }
 

@@ -537,15 +537,15 @@ fn describe(id: usize, group: &[u32], community_of: Option<usize>, stats: &[Enti
 
 /// A code per distinct value of a column, its text in `names` (dictionary columns reuse their
 /// codes' order of first use; others key by their displayed text).
-struct Codes<'a> {
+pub(crate) struct Codes<'a> {
     column: &'a Column,
-    names: Vec<String>,
+    pub(crate) names: Vec<String>,
     dict_map: Vec<u32>,
     text_map: FxHashMap<String, u32>,
 }
 
 impl<'a> Codes<'a> {
-    fn new(column: &'a Column) -> Self {
+    pub(crate) fn new(column: &'a Column) -> Self {
         let dict_len = match &column.data {
             ColumnData::Str(Strings::Dict { dict, .. }) => dict.len(),
             _ => 0,
@@ -553,7 +553,7 @@ impl<'a> Codes<'a> {
         Self { column, names: Vec::new(), dict_map: vec![MISSING_CODE; dict_len], text_map: FxHashMap::default() }
     }
 
-    fn code(&mut self, row: usize) -> Option<u32> {
+    pub(crate) fn code(&mut self, row: usize) -> Option<u32> {
         if let ColumnData::Str(Strings::Dict { codes, dict }) = &self.column.data {
             let code = *codes.get(row)?;
             let slot = self.dict_map.get_mut(code as usize)?;

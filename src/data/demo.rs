@@ -23,11 +23,15 @@
 //!   [`LAUNCH_EFFECT`] in [`LAUNCH_COUNTRIES`] only;
 //! * devices: each account has its own (a few pairs share one, as families do), a default id
 //!   ([`DEFAULT_DEVICE`]) turns up on hundreds of accounts, and the ring's 40 accounts share six
-//!   devices, chained so that they form one ring.
+//!   devices, chained so that they form one ring;
+//! * the reported posts' text: a copy-paste campaign (every post reported in a half-hour window
+//!   has [`CAMPAIGN_TEXT`], a code differing), the ring's spam ([`RING_TEXT`]), everyday phrases
+//!   many accounts post ([`EVERYDAY`]), and otherwise random words.
 //!
-//! Everything is drawn from three ChaCha8 streams seeded by [`DemoParams::seed`] (the second for
-//! the audit and views columns, the third for devices, so earlier columns kept their values when
-//! later ones were added); the same parameters always give byte-identical CSV.
+//! Everything is drawn from four ChaCha8 streams seeded by [`DemoParams::seed`] (the second for
+//! the audit and views columns, the third for devices, the fourth for the posts' text, so earlier
+//! columns kept their values when later ones were added); the same parameters always give
+//! byte-identical CSV.
 
 use std::io::{self, Write};
 
@@ -61,11 +65,11 @@ impl Default for DemoParams {
 }
 
 /// Column names of the demo CSV, in order.
-pub const DEMO_COLUMNS: [&str; 23] = [
+pub const DEMO_COLUMNS: [&str; 24] = [
     "report_id", "created_at", "reporter_id", "reported_account_id", "content_id", "reason",
     "country", "platform", "app_version", "account_age_days", "follower_count", "posts_per_day",
     "prior_strikes", "risk_score", "review_type", "reviewer_id", "decision", "actioned_at",
-    "views", "score_band", "band_population", "audit_label", "device_id",
+    "views", "score_band", "band_population", "audit_label", "device_id", "content_text",
 ];
 
 /// Day (from [`DEMO_START`]) a friction launch took effect: Monday 2026-10-05.
@@ -103,6 +107,57 @@ fn device(rng: &mut ChaCha8Rng, account_id: &str) -> String {
         return DEFAULT_DEVICE.to_string();
     }
     own_device(account_id)
+}
+
+/// The copy-paste campaign: every report filed in this window (UTC ms from [`DEMO_START`]) is
+/// of a post with the campaign's text, a short code differing ([`CAMPAIGN_TEXT`]).
+pub const CAMPAIGN_START_MS: i64 = 45 * DAY_MS + 19 * HOUR_MS;
+pub const CAMPAIGN_END_MS: i64 = CAMPAIGN_START_MS + HOUR_MS / 2;
+/// The campaign's text; `{}` is a three-character code that differs between posts.
+pub const CAMPAIGN_TEXT: &str = "🔥 FREE 10,000 followers in 24h!! Tap fastfollow.example/{} — offer ends tonight";
+/// The ring's spam; `{}` is four digits.
+pub const RING_TEXT: &str = "Earn $500 a day from home, message me on WhatsApp +62 812 {} for details";
+/// Everyday phrases many unrelated accounts post, each on this share of the other rows.
+pub const EVERYDAY: [&str; 4] = ["link in bio", "follow for follow", "who else is watching this in 2026?", "dm me for collab"];
+const EVERYDAY_SHARE: f64 = 0.003;
+const POST_WORDS: [&str; 96] = [
+    "the", "a", "my", "our", "this", "new", "best", "last", "today", "tomorrow", "weekend", "morning",
+    "night", "summer", "winter", "city", "beach", "game", "match", "team", "coach", "fans", "music",
+    "album", "song", "concert", "movie", "show", "episode", "recipe", "dinner", "coffee", "pizza",
+    "garden", "dog", "cat", "puppy", "baby", "family", "friends", "school", "exam", "work", "office",
+    "trip", "flight", "train", "road", "photo", "video", "story", "news", "update", "sale", "shop",
+    "dress", "shoes", "phone", "laptop", "camera", "book", "art", "painting", "class", "gym", "run",
+    "bike", "park", "rain", "sun", "snow", "love", "hate", "great", "awful", "funny", "crazy",
+    "amazing", "boring", "happy", "sad", "finally", "again", "never", "always", "really", "so",
+    "very", "just", "and", "but", "with", "for", "at", "in", "on",
+];
+
+/// The text of a row's reported post: the campaign's in its window, the ring's spam for the
+/// ring's accounts, now and then an everyday phrase, otherwise a post of 4–12 random words.
+fn post_text(rng: &mut ChaCha8Rng, account_id: &str, since_start_ms: i64) -> String {
+    let code = |rng: &mut ChaCha8Rng, alphabet: &[u8], n: usize| (0..n).map(|_| char::from(alphabet[index_below(rng, alphabet.len())])).collect::<String>();
+    if (CAMPAIGN_START_MS..CAMPAIGN_END_MS).contains(&since_start_ms) {
+        let text = CAMPAIGN_TEXT.replace("{}", &code(rng, b"abcdefghjkmnpqrstuvwxyz23456789", 3));
+        // A third copied with other case or spacing.
+        return match index_below(rng, 6) {
+            0 => text.to_uppercase(),
+            1 => text.replace(' ', "  "),
+            _ => text,
+        };
+    }
+    if account_id.starts_with("A9") {
+        return RING_TEXT.replace("{}", &code(rng, b"0123456789", 4));
+    }
+    let everyday = rng.gen::<f64>();
+    if everyday < EVERYDAY_SHARE * EVERYDAY.len() as f64 {
+        return EVERYDAY[((everyday / EVERYDAY_SHARE) as usize).min(EVERYDAY.len() - 1)].to_string();
+    }
+    let words = 4 + index_below(rng, 9);
+    let mut text = (0..words).map(|_| POST_WORDS[index_below(rng, POST_WORDS.len())]).collect::<Vec<_>>().join(" ");
+    if let Some(first) = text.get(..1) {
+        text = first.to_uppercase() + &text[1..];
+    }
+    text
 }
 
 /// Share of each risk-score band's primary reports that the audit labelled.
@@ -456,6 +511,7 @@ fn generate<W: Write>(params: DemoParams, out: W, band_population: Option<[u64; 
     // A second stream for the columns added later, so the earlier ones kept their values.
     let mut extra = ChaCha8Rng::seed_from_u64(params.seed ^ 0xA0D1_7000_0000);
     let mut devices = ChaCha8Rng::seed_from_u64(params.seed ^ 0xDE71_CE00_0000);
+    let mut posts = ChaCha8Rng::seed_from_u64(params.seed ^ 0x7E47_0000_0000);
     let mut truth = AuditTruth::default();
     let qa_share = 0.05;
     let duplicate_share = 0.003;
@@ -520,6 +576,7 @@ fn generate<W: Write>(params: DemoParams, out: W, band_population: Option<[u64; 
         };
         let band_size = band_population[band].to_string();
         let device_id = device(&mut devices, &account.id);
+        let content_text = post_text(&mut posts, &account.id, at_ms - start_ms());
         let record_for = |review_type: &str, reviewer: usize, decision: &str, review_ms: i64, audit_label: &str| {
             let actioned_at = if decision == "no_action" { String::new() } else { format_iso_ms(review_ms) };
             [
@@ -546,6 +603,7 @@ fn generate<W: Write>(params: DemoParams, out: W, band_population: Option<[u64; 
                 band_size.clone(),
                 audit_label.to_string(),
                 device_id.clone(),
+                content_text.clone(),
             ]
         };
         let review_ms = at_ms + rng.gen_range(600..36 * 3600) * 1000;

@@ -185,7 +185,7 @@ describe('profile', () => {
     assert.ok(alerts.some((a) => /missing.*app_version/.test(a)), alerts.join('\n'));
     assert.ok(!alerts.some((a) => /timestamp gap/.test(a)), 'future rows must not read as a gap');
     // One card per column; the histogram canvas has pixels drawn on it.
-    assert.equal(await page.locator('[data-testid="profile-cards"] article').count(), 23);
+    assert.equal(await page.locator('[data-testid="profile-cards"] article').count(), 24);
     const inked = await page.$eval('[data-testid="hist-risk_score"]', (canvas) => {
       const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
       let n = 0;
@@ -1006,6 +1006,66 @@ describe('networks', () => {
     assert.equal((await other.page.locator('[data-testid="ring-row"]').first().locator('td').nth(1).textContent()).trim(), '40');
     assert.deepEqual(other.errors, []);
     await other.context.close();
+  });
+
+  test('the demo campaign is the first copy-paste group, co-posting, put in the filter, and kept by the link', async () => {
+    // Truth in tests/fixtures/DEMO.md: 26 posts reported from 2026-09-17 19:00 to 19:30 UTC carry
+    // the campaign's text with a differing code, 11 accounts within ten minutes; everyday
+    // phrases are copies by hundreds of accounts but never co-posted.
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-networks"]');
+    await page.waitForSelector('[data-testid="copies-table"]', { timeout: 90_000 });
+    assert.equal(await page.$eval('[data-testid="copies-text"]', (s) => s.value), 'content_text');
+    assert.equal(await page.$eval('[data-testid="copies-entity"]', (s) => s.value), 'reported_account_id');
+    const first = page.locator('[data-testid="copies-row"]').first();
+    const cells = await first.locator('td').allTextContents();
+    assert.deepEqual(cells.slice(0, 4).map((c) => c.trim()), ['1', '26', '26', '26']);
+    assert.match(cells[4], /^11 accounts in \d+ min · 2026-09-17 19:\d\d$/);
+    assert.match(await first.locator('[data-testid="copies-example"]').textContent(), /fastfollow\.example\//);
+    assert.match(await text(page, 'copies-summary'), /^[\d,]+ groups of 3 or more rows with near-identical “content_text” \([\d,]+ distinct texts compared; 5-character shingles, similarity ≥ 0\.7\)/);
+    const all = await page.locator('[data-testid="copies-example"]').allTextContents();
+    assert.ok(all.includes('link in bio'), all.slice(0, 8).join(' | '));
+    // Word shingles: asked again, and the summary says so; back to characters.
+    await page.selectOption('[data-testid="copies-shingles"]', 'words');
+    await page.waitForFunction(() => document.querySelector('[data-testid="copies-summary"]')?.textContent.includes('3-word shingles'), null, { timeout: 60_000 });
+    await page.selectOption('[data-testid="copies-shingles"]', 'characters');
+    await page.waitForFunction(() => document.querySelector('[data-testid="copies-summary"]')?.textContent.includes('5-character shingles'), null, { timeout: 60_000 });
+    const link = page.url();
+    await page.locator('[data-testid="copies-row"]').first().locator('[data-testid="copies-filter"]').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="matched"]')?.textContent.startsWith('26 of 100,000 rows match'));
+    assert.match(await text(page, 'filter-bar'), /content_text in \{/);
+    assert.deepEqual(errors, []);
+    await context.close();
+
+    const other = await openApp(browser, link);
+    await other.page.waitForSelector('[data-testid="copies-table"]', { timeout: 90_000 });
+    const again = await other.page.locator('[data-testid="copies-row"]').first().locator('td').allTextContents();
+    assert.equal(again[1].trim(), '26');
+    assert.deepEqual(other.errors, []);
+    await other.context.close();
+  });
+
+  test('emerging terms: the campaign\'s words burst on its day, with their timelines and a filter', async () => {
+    // Truth in tests/fixtures/DEMO.md: exactly the campaign's nine words burst, on 2026-09-17.
+    const campaign = ['24h', 'ends', 'example', 'fastfollow', 'followers', 'free', 'offer', 'tap', 'tonight'];
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-networks"]');
+    await page.waitForSelector('[data-testid="terms-table"]', { timeout: 90_000 });
+    assert.equal(await page.$eval('[data-testid="terms-text"]', (s) => s.value), 'content_text');
+    assert.equal(await page.$eval('[data-testid="terms-time"]', (s) => s.value), 'created_at');
+    assert.match(await text(page, 'terms-summary'), /^9 of [\d,]+ words in 10 or more posts burst \(per day, 90 periods\)\.$/);
+    const terms = await page.locator('[data-testid="terms-term"]').allTextContents();
+    assert.deepEqual([...terms].sort(), campaign);
+    for (const when of await page.locator('[data-testid="terms-when"]').allTextContents()) assert.equal(when, '2026-09-17');
+    assert.equal(await page.locator('[data-testid="terms-row"] svg.sparkline rect.burst').count(), 9);
+    assert.match(await page.textContent('[data-testid="terms"]'), /2 rows far outside the others' time span left out/);
+    await page.locator('[data-testid="terms-row"]').filter({ hasText: 'fastfollow' }).locator('[data-testid="terms-filter"]').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="matched"]')?.textContent.startsWith('26 of 100,000 rows match'));
+    assert.match(await text(page, 'filter-bar'), /content_text contains “fastfollow”/);
+    assert.deepEqual(errors, []);
+    await context.close();
   });
 });
 

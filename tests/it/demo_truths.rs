@@ -5,14 +5,16 @@ use std::collections::HashMap;
 
 use vigil::analysis::bsts::BstsSettings;
 use vigil::analysis::contract::run_now;
+use vigil::analysis::copies::{Copies, CopiesParams};
+use vigil::analysis::terms::{Period, Terms, TermsParams};
 use vigil::analysis::impact::{Impact, ImpactParams};
 use vigil::analysis::labels::LabelSpec;
 use vigil::analysis::prevalence::{Design, Prevalence, PrevalenceParams};
 use vigil::analysis::rings::{Rings, RingsParams};
 use vigil::analysis::series::{Granularity, Metric};
 use vigil::data::demo::{
-    audit_truth, demo_csv, ring_account_ids, truths, DemoParams, DEFAULT_DEVICE, DEMO_COLUMNS, LAUNCH_COUNTRIES, LAUNCH_DAY,
-    LAUNCH_EFFECT,
+    audit_truth, demo_csv, ring_account_ids, truths, DemoParams, CAMPAIGN_END_MS, CAMPAIGN_START_MS, CAMPAIGN_TEXT, DEFAULT_DEVICE, DEMO_COLUMNS, EVERYDAY,
+    LAUNCH_COUNTRIES, LAUNCH_DAY, LAUNCH_EFFECT,
 };
 use vigil::data::load::{load_bytes, LoadOptions};
 use vigil::data::time::{days_from_civil, DAY_MS};
@@ -199,4 +201,68 @@ fn the_ring_shares_devices() {
     assert_eq!(report.excluded.len(), 1);
     assert_eq!(report.excluded[0].value, DEFAULT_DEVICE);
     assert!(report.excluded[0].entities > 200, "{:?}", report.excluded);
+}
+
+/// The copy-paste campaign: with the tab's defaults (text `content_text`, accounts
+/// `reported_account_id`, 5-character shingles, similarity ≥ 0.7, co-posting within 10 minutes)
+/// it is the first group, holding exactly the rows filed in its half hour; the ring's spam is
+/// one group of its 40 accounts; each everyday phrase is one group of identical texts posted by
+/// many accounts but never by more than a few within ten minutes.
+#[test]
+fn the_campaign_is_found_first() {
+    let table = demo(100_000);
+    let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+    let start = days_from_civil(2026, 8, 3) * DAY_MS;
+    let in_window: Vec<u32> = rows
+        .iter()
+        .copied()
+        .filter(|&r| matches!(table.column("created_at").unwrap().value(r as usize), Value::Timestamp(ms) if (CAMPAIGN_START_MS..CAMPAIGN_END_MS).contains(&(ms - start))))
+        .collect();
+    let accounts: std::collections::HashSet<String> = in_window.iter().map(|&r| text(&table, "reported_account_id", r as usize)).collect();
+    let params = CopiesParams { entity: Some("reported_account_id".into()), time: Some("created_at".into()), ..CopiesParams::of("content_text") };
+    let report = run_now::<Copies>(&table, &rows, &params).unwrap();
+    let first = &report.groups[0];
+    assert_eq!(first.rows, in_window.len() as f64);
+    assert_eq!(first.accounts, Some(accounts.len()));
+    assert!(first.examples[0].0.contains("fastfollow.example/"), "{:?}", first.examples);
+    let co = first.co_posting.as_ref().unwrap();
+    assert!(co.accounts >= 8, "{co:?}");
+    let ring = report.groups.iter().find(|g| g.examples[0].0.contains("WhatsApp")).unwrap();
+    assert_eq!(ring.accounts, Some(40));
+    for phrase in EVERYDAY {
+        let group = report.groups.iter().find(|g| g.examples[0].0 == phrase).unwrap_or_else(|| panic!("{phrase}"));
+        assert_eq!(group.texts, 1);
+        assert!(group.accounts.unwrap() > 100, "{phrase}: {:?}", group.accounts);
+        assert!(group.co_posting.as_ref().unwrap().accounts < co.accounts / 2, "{phrase}: {:?}", group.co_posting);
+    }
+    println!(
+        "campaign: {} rows, {} accounts, {} texts, co-posting {co:?}; {} groups, {} rows in groups",
+        first.rows, accounts.len(), first.texts, report.groups_found, report.rows_in_groups
+    );
+    for g in report.groups.iter().take(8) {
+        println!("{} rows {} accounts {:?} co {:?} {:?}", g.rows, g.texts, g.accounts, g.co_posting.as_ref().map(|c| c.accounts), g.examples[0].0);
+    }
+}
+
+/// Emerging terms with the tab's defaults (text `content_text`, time `created_at`, per day,
+/// s = 2, γ = 1): the campaign's words burst on its day, 2026-09-17, and lead the list; no
+/// everyday word bursts.
+#[test]
+fn the_campaign_words_burst_on_its_day() {
+    let table = demo(100_000);
+    let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+    let report = run_now::<Terms>(&table, &rows, &TermsParams::of("content_text", "created_at")).unwrap();
+    assert_eq!(report.period, Period::Day);
+    // The two timestamps a year in the future are left out, not stretched over.
+    assert_eq!(report.period_starts.len(), 90);
+    assert!(report.notes.iter().any(|n| n.starts_with("2 rows far outside")), "{:?}", report.notes);
+    let campaign_day = days_from_civil(2026, 9, 17) * DAY_MS;
+    for term in ["fastfollow", "followers", "offer", "tonight"] {
+        let t = report.terms.iter().find(|t| t.term == term).unwrap_or_else(|| panic!("{term}"));
+        assert_eq!(report.period_starts[t.bursts[0].first], campaign_day, "{term}");
+        assert_eq!(t.bursts[0].first, t.bursts[0].last, "{term}");
+    }
+    let top: Vec<&str> = report.terms.iter().take(8).map(|t| t.term.as_str()).collect();
+    assert!(top.iter().all(|t| CAMPAIGN_TEXT.to_lowercase().contains(t)), "{top:?}");
+    println!("{} bursting of {} followed: {:?}", report.bursting, report.followed, report.terms.iter().map(|t| (&t.term, t.bursts.len(), t.bursts[0].weight)).collect::<Vec<_>>());
 }

@@ -1,6 +1,10 @@
 //! The Networks tab: rings of entities (accounts) tied by attribute values they share (devices,
 //! IPs, payment instruments), ranked, each one put in the filter with a click and drawn as a
-//! node-link graph.
+//! node-link graph; copy-paste campaigns, groups of near-identical texts (`copies.rs`); and emerging
+//! terms, words whose share of posts bursts (`terms.rs`).
+
+mod copies;
+mod terms;
 
 use std::sync::Arc;
 
@@ -9,6 +13,8 @@ use leptos::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::analysis::contract::FitColumns;
+use crate::analysis::copies::{Copies, CopiesParams};
+use crate::analysis::terms::{Terms, TermsParams};
 use crate::analysis::rings::{Ring, Rings, RingsParams, RingsReport};
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
@@ -34,6 +40,8 @@ pub const TAB: super::TabEntry = super::TabEntry {
     reset: || {
         let panel = NetworksPanel::get();
         panel.asked_at.set(None);
+        panel.copies_asked_at.set(None);
+        panel.terms_asked_at.set(None);
         panel.selected.set(1);
     },
     link: Some(super::Link { write, read }),
@@ -46,11 +54,15 @@ pub struct NetworksPanel {
     selected: RwSignal<usize>,
     /// The view's version when the rings shown were asked for (another filter asks again).
     asked_at: RwSignal<Option<u64>>,
+    copies: Job<Copies>,
+    copies_asked_at: RwSignal<Option<u64>>,
+    terms: Job<Terms>,
+    terms_asked_at: RwSignal<Option<u64>>,
 }
 
 impl NetworksPanel {
     fn new() -> Self {
-        Self { rings: Job::new(), selected: RwSignal::new(1), asked_at: RwSignal::new(None) }
+        Self { rings: Job::new(), selected: RwSignal::new(1), asked_at: RwSignal::new(None), copies: Job::new(), copies_asked_at: RwSignal::new(None), terms: Job::new(), terms_asked_at: RwSignal::new(None) }
     }
 }
 
@@ -58,6 +70,8 @@ super::panel_state!(NetworksPanel);
 
 fn write(_state: AppState, settings: &mut Map<String, Value>) {
     super::put(settings, "rings", &NetworksPanel::get().rings.params.get());
+    super::put(settings, "copies", &NetworksPanel::get().copies.params.get());
+    super::put(settings, "terms", &NetworksPanel::get().terms.params.get());
 }
 
 fn read(state: AppState, settings: &mut Map<String, Value>, columns: &[(String, ColumnType)], notices: &mut Vec<String>) {
@@ -65,6 +79,14 @@ fn read(state: AppState, settings: &mut Map<String, Value>, columns: &[(String, 
     match take_setting::<RingsParams>(settings, "rings", "ring settings", notices).and_then(|p| p.fit_columns(columns, notices)) {
         Some(params) => ask(state, params),
         None => panel.rings.reset(),
+    }
+    match take_setting::<CopiesParams>(settings, "copies", "copies settings", notices).and_then(|p| p.fit_columns(columns, notices)) {
+        Some(params) => copies::ask(state, params),
+        None => panel.copies.reset(),
+    }
+    match take_setting::<TermsParams>(settings, "terms", "emerging terms settings", notices).and_then(|p| p.fit_columns(columns, notices)) {
+        Some(params) => terms::ask(state, params),
+        None => panel.terms.reset(),
     }
 }
 
@@ -87,6 +109,13 @@ fn words(name: &str) -> Vec<String> {
     name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
 }
 
+/// An account-like column: an identifier or category named like an account, a user or an actor.
+fn entity_guess(columns: &[ColumnSummary]) -> Option<String> {
+    let candidate = |c: &&ColumnSummary| matches!(c.kind, ColumnType::Identifier | ColumnType::Category);
+    let named = |word: &str| columns.iter().filter(candidate).find(|c| words(&c.name).iter().any(|w| w == word)).map(|c| c.name.clone());
+    named("account").or_else(|| named("user")).or_else(|| named("actor"))
+}
+
 /// Whether a column's name says it holds an attribute accounts share.
 fn looks_shared(name: &str) -> bool {
     const WORDS: [&str; 14] = ["device", "ip", "ipv4", "ipv6", "payment", "card", "email", "phone", "fingerprint", "cookie", "wallet", "iban", "imei", "idfa"];
@@ -96,9 +125,7 @@ fn looks_shared(name: &str) -> bool {
 /// The settings a first visit starts from: an account-like column as the entity, columns named
 /// like devices or IPs as attributes, the first timestamp, the label chosen in the Profile tab.
 fn first_settings(state: AppState, columns: &[ColumnSummary]) -> Option<RingsParams> {
-    let candidate = |c: &&ColumnSummary| matches!(c.kind, ColumnType::Identifier | ColumnType::Category);
-    let named = |word: &str| columns.iter().filter(candidate).find(|c| words(&c.name).iter().any(|w| w == word)).map(|c| c.name.clone());
-    let entity = named("account").or_else(|| named("user")).or_else(|| named("actor"))?;
+    let entity = entity_guess(columns)?;
     let attributes: Vec<String> = columns.iter().filter(|c| c.name != entity && looks_shared(&c.name)).map(|c| c.name.clone()).take(3).collect();
     if attributes.is_empty() {
         return None;
@@ -146,6 +173,8 @@ pub fn NetworksTab() -> impl IntoView {
                     }.into_any(),
                 }}
             </section>
+            <copies::CopiesSection/>
+            <terms::TermsSection/>
         }
         .into_any()
     }
