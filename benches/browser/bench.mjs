@@ -155,7 +155,7 @@ function vigilAnalysis(file, request, answer) {
   return new Promise((resolve) => {
     const worker = new Worker('/dist/vigil-worker_loader.js');
     current = worker;
-    const run = { rows: 0, started: 0, steps: 0 };
+    const run = { rows: 0, started: 0, steps: 0, last: 0, longestGapMs: 0 };
     worker.onmessage = (event) => {
       const response = decode(event.data);
       if (isReady(response)) {
@@ -163,9 +163,14 @@ function vigilAnalysis(file, request, answer) {
       } else if (response.Loaded) {
         run.rows = response.Loaded.summary.n_rows;
         run.started = performance.now();
+        run.last = run.started;
         worker.postMessage(envelope(2, request(response.Loaded.summary)));
       } else if (response.Step) {
         run.steps += 1;
+        // The longest stretch without a progress message: how long a Cancel could wait.
+        const now = performance.now();
+        run.longestGapMs = Math.max(run.longestGapMs, now - run.last);
+        run.last = now;
       } else if (response.LoadFailed || response.Failed) {
         resolve({ ok: false, error: JSON.stringify(response) });
       } else {
@@ -216,6 +221,22 @@ window.runVigilRootCause = (windows) => {
     if (!rca) return null;
     if (rca.error) return { ok: false, error: rca.error };
     return { ok: true, rows: progress.rows, ms: performance.now() - progress.started, workerMs: response.Done.elapsed_ms, steps: progress.steps, dimensions: rca.dimensions.length, examined: rca.examined, summary: rca.summary };
+  });
+};
+
+/** Rings of the chosen entity file (account, device, ip, payment) in Vigil's worker. */
+window.runVigilRings = (cap) => {
+  const file = document.getElementById('file').files[0];
+  const request = () => run({ Rings: { entity: 'account', attributes: ['device', 'ip', 'payment'], cap } });
+  return vigilAnalysis(file, request, (response, progress) => {
+    const rings = report(response, 'Rings');
+    if (!rings) return null;
+    if (rings.error) return { ok: false, error: rings.error };
+    return {
+      ok: true, rows: progress.rows, ms: performance.now() - progress.started, workerMs: response.Done.elapsed_ms, steps: progress.steps,
+      longestGapMs: Math.max(progress.longestGapMs, performance.now() - progress.last),
+      entities: rings.entities, components: rings.components, largest: rings.largest_component, excluded: rings.excluded_count, ringsFound: rings.rings_found,
+    };
   });
 };
 

@@ -16,6 +16,9 @@
 // depth 3, both windows covering every row: Vigil's worker time, its progress messages, whether
 // the injected cause ranks first (no browser peer explains changes; the time is reported).
 //
+// Then rings: VIGIL_BENCH_RINGS accounts (default 1,000,000; 0 skips it) × 3 attribute columns,
+// Vigil's worker against networkx's connected components of the same entity–value graph.
+//
 // Last, a file larger than any tab holds (VIGIL_BENCH_STREAM_GB, default 10; 0 skips it) streamed
 // by Vigil's worker into a cube and a sample ("Large file as cube…"): time, MB/s, peak memory.
 //
@@ -102,6 +105,61 @@ async function rootCauseBench(browser, server) {
   console.log(`\nVigil root cause in the worker: ${mid.rows} rows × ${RCA_CARDINALITIES.length} category columns (${RCA_CARDINALITIES[0]}–${RCA_CARDINALITIES.at(-1)} values), ` +
     `both windows covering every row, combinations to depth 3 (${mid.examined} segments examined): ${fmt(mid.ms / 1000, 2)} s (median of 3; target: a few seconds), ` +
     `${mid.steps} progress messages; injected cause ${cause.join(' ∧ ')} ${found ? 'ranked first' : 'NOT first'}: “${mid.summary}”`);
+}
+
+const RINGS_ENTITIES = Number(process.env.VIGIL_BENCH_RINGS ?? 1_000_000);
+const RINGS_CAP = 50;
+
+/** One row per account with a device, an IP and a payment instrument (seeded): most their own;
+ * 1 % on 2,000 shared devices, 2 % on 10,000 shared payment instruments, 3 % behind five NAT
+ * addresses (over the cap), the other IPs drawn from three million. As CSV (once). */
+function ringsFile(entities) {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, `rings-v1-${entities}.csv`);
+  if (existsSync(path)) return { path, rows: entities };
+  const uniform = mulberry32(0x51ed27);
+  const pick = (n) => Math.floor(uniform() * n);
+  const out = createWriteStream(`${path}.partial`);
+  const lines = ['account,device,ip,payment'];
+  for (let i = 0; i < entities; i++) {
+    const device = uniform() < 0.01 ? `rd${pick(2000)}` : `d${i}`;
+    const ip = uniform() < 0.03 ? `nat${pick(5)}` : `i${pick(3_000_000)}`;
+    const payment = uniform() < 0.02 ? `sp${pick(10_000)}` : `p${i}`;
+    lines.push(`a${i},${device},${ip},${payment}`);
+    if (lines.length >= 50_000) out.write(lines.splice(0).join('\n') + '\n');
+  }
+  out.write(lines.join('\n') + '\n');
+  return new Promise((ok, fail) => out.end(() => { renameSync(`${path}.partial`, path); ok({ path, rows: entities }); }).on('error', fail));
+}
+
+/** Rings of RINGS_ENTITIES accounts × 3 attributes in Vigil's worker (median of 3) against
+ * networkx's connected components of the same graph (benches/rings_networkx.py). */
+async function ringsBench(browser, server) {
+  const file = await ringsFile(RINGS_ENTITIES);
+  const runs = [];
+  for (let run = 0; run < 3; run++) {
+    const { context, page } = await benchPage(browser, server.url, file);
+    const r = await page.evaluate((cap) => window.runVigilRings(cap), RINGS_CAP).catch((err) => ({ ok: false, error: String(err.message ?? err).split('\n')[0] }));
+    await context.close();
+    console.error(`vigil rings run ${run + 1}: ${r.ok ? `${(r.ms / 1000).toFixed(2)} s, ${r.steps} progress messages, longest gap ${r.longestGapMs.toFixed(0)} ms` : `failed: ${r.error}`}`);
+    if (!r.ok) { console.log(`\nrings failed: ${r.error}`); return; }
+    runs.push(r);
+  }
+  const mid = [...runs].sort((a, b) => a.ms - b.ms)[1];
+  const py = spawnSync('python3', [join(repo, 'benches', 'rings_networkx.py'), file.path, String(RINGS_CAP)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  console.log(`\nrings: ${mid.rows} accounts × 3 attribute columns (device, ip, payment), cap ${RINGS_CAP}; ${mid.components} groups of two or more, the largest ${mid.largest}, ${mid.excluded} values over the cap`);
+  console.log('| tool | components (s) | what it includes |');
+  console.log('|---|---|---|');
+  console.log(`| Vigil (worker, wasm) | ${fmt(mid.ms / 1000, 2)} | graph, union-find components, rings described and ranked (median of 3; ${mid.steps} progress messages, the longest gap ${fmt(mid.longestGapMs)} ms) |`);
+  if (py.status !== 0) {
+    console.log(`| networkx | failed | ${(py.stderr || py.error?.message || '').split('\n').filter(Boolean).slice(-1)[0] ?? ''} |`);
+    return;
+  }
+  const nx = JSON.parse(py.stdout);
+  const same = nx.components === mid.components && nx.largest === mid.largest;
+  console.log(`| networkx ${nx.version} (native CPython) | ${fmt(nx.graph_s + nx.components_s, 2)} | graph ${fmt(nx.graph_s, 2)} s + connected_components ${fmt(nx.components_s, 2)} s (the CSV read by pandas, ${fmt(nx.read_s, 2)} s, not counted) |`);
+  console.log(`Vigil ÷ networkx time: ${fmt(mid.ms / 1000 / (nx.graph_s + nx.components_s), 2)}; the same components: ${same ? 'yes' : `NO (networkx ${nx.components}, largest ${nx.largest})`}`);
+  if (!same) process.exitCode = 1;
 }
 
 /** A fresh context on the bench page, ready, with `file` chosen in its file input. */
@@ -413,6 +471,7 @@ async function main() {
   try {
     if (BUDGETS) await budgets(browser, server);
     if (RCA_ROWS > 0) await rootCauseBench(browser, server);
+    if (RINGS_ENTITIES > 0) await ringsBench(browser, server);
     if (MB <= 0) {
       if (STREAM_GB > 0) await streamBench(browser, server, marker);
       return;

@@ -13,7 +13,7 @@ use vigil::analysis::prevalence::{Design, Prevalence, PrevalenceParams};
 use vigil::analysis::rings::{Rings, RingsParams};
 use vigil::analysis::series::{Granularity, Metric};
 use vigil::data::demo::{
-    audit_truth, demo_csv, ring_account_ids, truths, DemoParams, CAMPAIGN_END_MS, CAMPAIGN_START_MS, CAMPAIGN_TEXT, DEFAULT_DEVICE, DEMO_COLUMNS, EVERYDAY,
+    audit_truth, demo_csv, ring_account_ids, truths, DemoParams, CAMPAIGN_END_MS, CAMPAIGN_START_MS, CAMPAIGN_TEXT, RING_TEXT, DEFAULT_DEVICE, DEMO_COLUMNS, EVERYDAY,
     LAUNCH_COUNTRIES, LAUNCH_DAY, LAUNCH_EFFECT,
 };
 use vigil::data::load::{load_bytes, LoadOptions};
@@ -245,8 +245,8 @@ fn the_campaign_is_found_first() {
 }
 
 /// Emerging terms with the tab's defaults (text `content_text`, time `created_at`, per day,
-/// s = 2, γ = 1): the campaign's words burst on its day, 2026-09-17, and lead the list; no
-/// everyday word bursts.
+/// s = 2, γ = 1): the campaign's words burst on its day, 2026-09-17, and lead the list; the
+/// ring's spam words follow, far lighter; no everyday word bursts.
 #[test]
 fn the_campaign_words_burst_on_its_day() {
     let table = demo(100_000);
@@ -262,7 +262,16 @@ fn the_campaign_words_burst_on_its_day() {
         assert_eq!(report.period_starts[t.bursts[0].first], campaign_day, "{term}");
         assert_eq!(t.bursts[0].first, t.bursts[0].last, "{term}");
     }
-    let top: Vec<&str> = report.terms.iter().take(8).map(|t| t.term.as_str()).collect();
+    // The campaign's nine words first; then only the ring's spam words, on its busiest day
+    // (2026-09-10, twice its usual share), with a much lighter weight.
+    let top: Vec<&str> = report.terms.iter().take(9).map(|t| t.term.as_str()).collect();
     assert!(top.iter().all(|t| CAMPAIGN_TEXT.to_lowercase().contains(t)), "{top:?}");
+    assert_eq!(report.bursting, 15);
+    let ring_day = days_from_civil(2026, 9, 10) * DAY_MS;
+    for t in &report.terms[9..] {
+        assert!(RING_TEXT.to_lowercase().contains(&t.term), "{}", t.term);
+        assert_eq!(report.period_starts[t.bursts[0].first], ring_day, "{}", t.term);
+        assert!(t.bursts[0].weight < report.terms[0].bursts[0].weight / 2.0);
+    }
     println!("{} bursting of {} followed: {:?}", report.bursting, report.followed, report.terms.iter().map(|t| (&t.term, t.bursts.len(), t.bursts[0].weight)).collect::<Vec<_>>());
 }
