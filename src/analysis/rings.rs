@@ -320,6 +320,8 @@ impl Analysis for Rings {
         // Attributes: the graph's edges, values over the cap left out, components by union-find.
         let mut union = UnionFind::new(n);
         let mut values: Vec<ValueNode> = Vec::new();
+        // Per attribute, its values' names (indexed by `ValueNode::code`).
+        let mut value_names: Vec<Vec<String>> = Vec::with_capacity(attribute_columns.len());
         let mut excluded: Vec<ExcludedValue> = Vec::new();
         let mut untimed = 0usize;
         for (a, attribute) in attribute_columns.iter().enumerate() {
@@ -349,7 +351,11 @@ impl Analysis for Rings {
                 };
                 uses[v as usize].push((at, *e));
             }
+            let value_count = uses.len().max(1);
             for (v, mut used) in uses.into_iter().enumerate() {
+                if v % STEP_ROWS == STEP_ROWS - 1 {
+                    progress.step("attributes", &format!("Values of “{}”", params.attributes[a]), phase_start + (0.5 + 0.5 * v as f64 / value_count as f64) / total_steps).await?;
+                }
                 if used.is_empty() {
                     continue;
                 }
@@ -375,8 +381,9 @@ impl Analysis for Rings {
                         }
                     }
                 }
-                values.push(ValueNode { column: a, name: codes.names[v].clone(), entities });
+                values.push(ValueNode { column: a, code: v as u32, entities });
             }
+            value_names.push(codes.names);
         }
         if untimed > 0 {
             notes.push(format!("{untimed} attribute uses without a time left out (the window needs one)"));
@@ -387,8 +394,12 @@ impl Analysis for Rings {
 
         // Components.
         progress.step("rings", "Rings and communities", (params.attributes.len() + 1) as f64 / total_steps).await?;
+        let rings_phase = (params.attributes.len() + 1) as f64 / total_steps;
         let mut members: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
         for e in 0..n as u32 {
+            if e as usize % STEP_ROWS == STEP_ROWS - 1 {
+                progress.step("rings", "Rings and communities", rings_phase + 0.3 * e as f64 / n as f64 / total_steps).await?;
+            }
             members.entry(union.find(e)).or_default().push(e);
         }
         let mut components: Vec<Vec<u32>> = members.into_values().filter(|m| m.len() >= 2).collect();
@@ -397,6 +408,7 @@ impl Analysis for Rings {
         let largest_component = components.first().map_or(0, Vec::len);
         let edges = values.iter().map(|v| v.entities.len()).sum();
 
+        progress.step("rings", "Rings and communities", rings_phase + 0.4 / total_steps).await?;
         // Values by entity, for the rings' shared values and the split graphs.
         let mut entity_values: Vec<Vec<u32>> = vec![Vec::new(); n];
         for (idx, value) in values.iter().enumerate() {
@@ -428,10 +440,11 @@ impl Analysis for Rings {
         let rings_found = groups.len();
         groups.truncate(MAX_RINGS);
 
+        progress.step("rings", "Describing the rings", rings_phase + 0.8 / total_steps).await?;
         let rings = groups
             .into_iter()
             .enumerate()
-            .map(|(idx, (group, community_of))| describe(idx + 1, &group, community_of, &stats, &entity_codes.names, &values, &entity_values, &params.attributes))
+            .map(|(idx, (group, community_of))| describe(idx + 1, &group, community_of, &stats, &entity_codes.names, &values, &value_names, &entity_values, &params.attributes))
             .collect();
 
         let (labelled, positives) = stats.iter().fold((0.0, 0.0), |(l, p), s| (l + s.labelled, p + s.positives));
@@ -468,14 +481,19 @@ struct EntityStats {
 
 struct ValueNode {
     column: usize,
-    name: String,
+    /// Its index in the attribute's names.
+    code: u32,
     /// Entities that use it (sorted, distinct).
     entities: Vec<u32>,
 }
 
 /// The ring's figures from its entities.
 #[allow(clippy::too_many_arguments)]
-fn describe(id: usize, group: &[u32], community_of: Option<usize>, stats: &[EntityStats], names: &[String], values: &[ValueNode], entity_values: &[Vec<u32>], attributes: &[String]) -> Ring {
+fn describe(id: usize, group: &[u32], community_of: Option<usize>, stats: &[EntityStats], names: &[String], values: &[ValueNode], value_names: &[Vec<String>], entity_values: &[Vec<u32>], attributes: &[String]) -> Ring {
+    let name = |v: u32| -> &str {
+        let node = &values[v as usize];
+        value_names.get(node.column).and_then(|n| n.get(node.code as usize)).map_or("", |s| s.as_str())
+    };
     let mut by_activity: Vec<u32> = group.to_vec();
     by_activity.sort_by(|&a, &b| stats[b as usize].rows.total_cmp(&stats[a as usize].rows).then_with(|| names[a as usize].cmp(&names[b as usize])));
     let members: Vec<String> = by_activity.iter().take(MAX_MEMBERS).map(|&e| names[e as usize].clone()).collect();
@@ -501,7 +519,7 @@ fn describe(id: usize, group: &[u32], community_of: Option<usize>, stats: &[Enti
         }
     }
     let mut shared: Vec<(u32, usize)> = counts.into_iter().filter(|&(_, c)| c >= 2).collect();
-    shared.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| values[a.0 as usize].name.cmp(&values[b.0 as usize].name)));
+    shared.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| name(a.0).cmp(name(b.0))));
     let mut per_column = vec![0usize; attributes.len()];
     for &(v, _) in &shared {
         per_column[values[v as usize].column] += 1;
@@ -513,7 +531,7 @@ fn describe(id: usize, group: &[u32], community_of: Option<usize>, stats: &[Enti
             .enumerate()
             .flat_map(|(m, &e)| entity_values[e as usize].iter().filter_map(|v| index.get(v)).map(move |&i| (m as u32, i)).collect::<Vec<_>>())
             .collect();
-        RingGraph { values: shared.iter().map(|&(v, _)| (attributes[values[v as usize].column].clone(), values[v as usize].name.clone())).collect(), links }
+        RingGraph { values: shared.iter().map(|&(v, _)| (attributes[values[v as usize].column].clone(), name(v).to_string())).collect(), links }
     });
     Ring {
         id,
@@ -524,7 +542,7 @@ fn describe(id: usize, group: &[u32], community_of: Option<usize>, stats: &[Enti
         top_shared: shared
             .iter()
             .take(5)
-            .map(|&(v, c)| SharedValue { column: attributes[values[v as usize].column].clone(), value: values[v as usize].name.clone(), entities: c })
+            .map(|&(v, c)| SharedValue { column: attributes[values[v as usize].column].clone(), value: name(v).to_string(), entities: c })
             .collect(),
         label_rate: (labelled > 0.0).then(|| positives / labelled),
         labelled,
