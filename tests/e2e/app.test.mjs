@@ -47,7 +47,7 @@ describe('first open', () => {
     const { page, context, requests, errors } = await openApp(browser, server.url);
     await waitLoaded(page);
     assert.equal(await text(page, 'row-count'), '100,000');
-    assert.equal(await text(page, 'column-count'), '23');
+    assert.equal(await text(page, 'column-count'), '24');
     assert.match(await text(page, 'source'), /demo dataset \(100,000 rows, seed 7\) · comma-separated, header row, UTF-8/);
     // The grid: the first report first.
     await page.waitForSelector('[data-testid="preview"] tbody tr td');
