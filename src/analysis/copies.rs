@@ -401,7 +401,7 @@ impl Analysis for Copies {
                     })
                     .collect();
                 let who: Option<Vec<Option<u32>>> = entities.as_mut().map(|codes| members.iter().map(|&(row, _)| codes.code(row as usize)).collect());
-                describe(members, &times, who.as_deref(), &docs, text_column_value(text_column), weights, truth.as_deref(), params.window_ms, min_similarity[*root as usize])
+                describe(members, &times, who.as_deref(), &docs, |row| text_column.value(row as usize).display(), weights, truth.as_deref(), params.window_ms, min_similarity[*root as usize])
             })
             .collect();
         let rows_in_groups = described.iter().map(|g| g.rows).sum();
@@ -446,11 +446,6 @@ impl Analysis for Copies {
             notes,
         })
     }
-}
-
-/// A row's text as the data holds it.
-fn text_column_value(column: &crate::data::table::Column) -> impl Fn(u32) -> String + '_ {
-    move |row| column.value(row as usize).display()
 }
 
 /// The figures of one group from its `(row, document)` members.
