@@ -82,6 +82,11 @@ pub enum Request {
     /// Runs an analysis over the rows passing the filter; answered with `Step`s, then `Done`.
     /// Cancel stops it at its next step.
     Run { params: AnyParams },
+    /// Adds (or computes again) a derived column (see [`crate::analysis::groups`]); answered with
+    /// `Step`s, then `Summary` and `View` when the column is there, then `Done` with the
+    /// grouping's report. Requests sent meanwhile (but Cancel and Load) wait until it is done:
+    /// they may name the column.
+    Derive { spec: crate::analysis::groups::DerivedColumn },
     /// Details of one point of the last cluster map (by its position in the map).
     ClusterPoint { index: usize },
     /// A filter clause for the last map's points in a rectangle (map units), or of one cluster.
@@ -183,6 +188,9 @@ pub enum JobError {
     Superseded,
     #[error("no data is loaded")]
     NoData,
+    /// A derived column could not be made: why.
+    #[error("{0}")]
+    Derive(crate::analysis::groups::DeriveError),
 }
 
 /// Why a question about the table or a clustering could not be answered.

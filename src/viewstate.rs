@@ -8,10 +8,10 @@
 //! decodes on its own; what is damaged or unknown is ignored with a notice and the rest
 //! applies. Once the data has loaded, [`reconcile`] drops what names columns the table lacks.
 //!
-//! The data source, tab, column types, filter and sort are the view's own; everything else is a
-//! panel's settings, kept here by key ("trend", "rca", …) as the panel wrote them and read back
-//! by that panel ([`take_setting`], then the settings' own `fit_columns`). Links made before the
-//! panels owned their keys have the same shape and still open.
+//! The data source, tab, column types, derived columns, filter and sort are the view's own;
+//! everything else is a panel's settings, kept here by key ("trend", "rca", …) as the panel wrote
+//! them and read back by that panel ([`take_setting`], then the settings' own `fit_columns`).
+//! Links made before the panels owned their keys have the same shape and still open.
 
 use std::io::{Read, Write};
 
@@ -61,6 +61,9 @@ pub struct ViewState {
     /// The column saying how many events each row stands for (a cube's `events`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<String>,
+    /// Columns derived from an analysis's groups, in the order made (later parts may name them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub derived: Vec<crate::analysis::groups::DerivedColumn>,
     /// The data is streamed into a cube (see [`crate::warehouse::stream`]), not loaded whole.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub streamed: bool,
@@ -194,6 +197,7 @@ fn read_settings(packed: &str, decoded: &mut Decoded) {
     state.sort = take(&mut map, "sort", "sort order", notices);
     state.weight = take(&mut map, "weight", "weight column", notices);
     state.streamed = take(&mut map, "streamed", "streamed file", notices).unwrap_or_default();
+    state.derived = take(&mut map, "derived", "derived columns", notices).unwrap_or_default();
     state.settings = map;
 }
 
@@ -249,6 +253,8 @@ mod tests {
     use crate::analysis::backtest::{RuleSpec, ScoreSettings};
     use crate::analysis::cluster::{ClusterParams, FeatureSpec};
     use crate::analysis::contract::FitColumns;
+    use crate::analysis::groups::{DerivedColumn, Grouping};
+    use crate::analysis::rings::RingsParams;
     use crate::analysis::regression::RegressionParams;
     use crate::analysis::rootcause::{RcaParams, Window};
     use crate::analysis::series::{Metric, MetricKind};
@@ -326,6 +332,12 @@ mod tests {
             },
             sort: Some(SortKey { column: "created_at".into(), descending: true }),
             weight: Some("prior_strikes".into()),
+            derived: vec![DerivedColumn {
+                column: "ring".into(),
+                from: Grouping::Rings(RingsParams::of("account_id", &["device_id", "ip_address"])),
+                filter: Filter { clauses: vec![Clause::InSet { column: "country".into(), values: vec!["BR".into()], negate: false }] },
+                weight: None,
+            }],
             streamed: true,
             settings,
         }

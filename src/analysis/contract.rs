@@ -194,6 +194,16 @@ impl<T> PartialEq for Kept<T> {
     }
 }
 
+/// The groups an analysis put rows in (rings, copy-paste groups), numbered as its report ranks
+/// them (1 first), listed or not: `(row, group)` for each analysed row in a group. Kept beside the
+/// report so the worker can add them to the table as a column (see [`super::groups`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RowGroups {
+    pub rows: Vec<(u32, u32)>,
+    /// How many groups there are (the highest number).
+    pub groups: usize,
+}
+
 /// Settings a link stores, fitted to the table they are applied to: what names a column the
 /// table lacks is dropped (and said, in `notices`), values are brought into range. `None` when
 /// nothing usable is left.
@@ -204,6 +214,11 @@ pub trait FitColumns: Sized {
 /// Whether `columns` has a column `name`.
 pub fn has_column(columns: &[(String, ColumnType)], name: &str) -> bool {
     columns.iter().any(|(n, _)| n == name)
+}
+
+/// Whether `columns` has a timestamp column `name`.
+pub fn has_time_column(columns: &[(String, ColumnType)], name: &str) -> bool {
+    columns.iter().any(|(n, k)| n == name && *k == ColumnType::Timestamp)
 }
 
 /// The notice for a setting dropped because the data lacks its column.

@@ -19,7 +19,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-use super::contract::{has_column, missing_column, Analysis, FitColumns, Progress, Stopped, Weights};
+use super::contract::{has_column, has_time_column, missing_column, Analysis, FitColumns, Kept, Progress, RowGroups, Stopped, Weights};
 use super::labels::LabelSpec;
 use super::rings::{Codes, UnionFind};
 use crate::data::table::{ColumnType, Table, Value};
@@ -212,6 +212,9 @@ pub struct CopiesReport {
     pub window_ms: i64,
     pub min_rows: usize,
     pub notes: Vec<String>,
+    /// Each analysed row's group, listed or not (for a derived column; in the worker only).
+    #[serde(skip)]
+    pub kept: Kept<RowGroups>,
 }
 
 pub struct Copies;
@@ -390,7 +393,7 @@ impl Analysis for Copies {
             notes.push("rows without a time are left out of time spans and co-posting".into());
         }
         let mut entities = entity_column.map(Codes::new);
-        let mut described: Vec<CopyGroup> = groups
+        let described: Vec<CopyGroup> = groups
             .iter_mut()
             .map(|(root, members)| {
                 let times: Vec<Option<i64>> = members
@@ -405,14 +408,22 @@ impl Analysis for Copies {
             })
             .collect();
         let rows_in_groups = described.iter().map(|g| g.rows).sum();
-        described.sort_by(|a, b| {
+        let mut order: Vec<usize> = (0..described.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&described[a], &described[b]);
             let co = |g: &CopyGroup| g.co_posting.as_ref().map_or(0, |c| c.accounts);
             co(b).cmp(&co(a))
                 .then_with(|| b.accounts.unwrap_or(0).cmp(&a.accounts.unwrap_or(0)))
                 .then_with(|| b.rows.total_cmp(&a.rows))
                 .then_with(|| a.examples.first().map(|e| &e.0).cmp(&b.examples.first().map(|e| &e.0)))
         });
-        described.truncate(MAX_GROUPS);
+        let mut row_groups = RowGroups { rows: Vec::new(), groups: order.len() };
+        for (rank, &g) in order.iter().enumerate() {
+            row_groups.rows.extend(groups[g].1.iter().map(|&(row, _)| (row, rank as u32 + 1)));
+        }
+        row_groups.rows.sort_unstable();
+        let mut slots: Vec<Option<CopyGroup>> = described.into_iter().map(Some).collect();
+        let mut described: Vec<CopyGroup> = order.iter().take(MAX_GROUPS).filter_map(|&g| slots[g].take()).collect();
         for (i, g) in described.iter_mut().enumerate() {
             g.id = i + 1;
         }
@@ -444,6 +455,7 @@ impl Analysis for Copies {
             window_ms: params.window_ms,
             min_rows: params.min_rows,
             notes,
+            kept: Kept::new(row_groups),
         })
     }
 }
@@ -692,7 +704,7 @@ impl FitColumns for CopiesParams {
             }
         }
         if let Some(t) = self.time.clone() {
-            if !columns.iter().any(|(n, k)| *n == t && *k == ColumnType::Timestamp) {
+            if !has_time_column(columns, &t) {
                 notices.push(missing_column("copies' time column", &t));
                 self.time = None;
             }

@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod contract;
 pub mod copies;
 pub mod features;
+pub mod groups;
 pub mod bsts;
 pub mod impact;
 pub mod objective;

@@ -18,7 +18,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-use super::contract::{has_column, missing_column, Analysis, FitColumns, Progress, Stopped, Weights};
+use super::contract::{has_column, has_time_column, missing_column, Analysis, FitColumns, Kept, Progress, RowGroups, Stopped, Weights};
 use super::labels::LabelSpec;
 use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value, MISSING_CODE};
 
@@ -215,6 +215,9 @@ pub struct RingsReport {
     pub cap: usize,
     pub min_size: usize,
     pub notes: Vec<String>,
+    /// Each analysed row's ring, listed or not (for a derived `ring` column; in the worker only).
+    #[serde(skip)]
+    pub kept: Kept<RowGroups>,
 }
 
 pub struct Rings;
@@ -438,6 +441,16 @@ impl Analysis for Rings {
         groups.retain(|(g, _)| g.len() >= params.min_size);
         groups.sort_by(|x, y| y.0.len().cmp(&x.0.len()).then_with(|| x.0.iter().min().cmp(&y.0.iter().min())));
         let rings_found = groups.len();
+        let mut entity_ring = vec![0u32; n];
+        for (idx, (group, _)) in groups.iter().enumerate() {
+            for &e in group {
+                entity_ring[e as usize] = idx as u32 + 1;
+            }
+        }
+        let row_rings = RowGroups {
+            rows: rows.iter().zip(&row_entity).filter_map(|(&row, e)| e.map(|e| (row, entity_ring[e as usize])).filter(|&(_, ring)| ring > 0)).collect(),
+            groups: rings_found,
+        };
         groups.truncate(MAX_RINGS);
 
         progress.step("rings", "Describing the rings", rings_phase + 0.8 / total_steps).await?;
@@ -466,6 +479,7 @@ impl Analysis for Rings {
             cap: params.cap,
             min_size: params.min_size,
             notes,
+            kept: Kept::new(row_rings),
         })
     }
 }
@@ -814,7 +828,7 @@ impl FitColumns for RingsParams {
             return None;
         }
         if let Some(t) = self.time.clone() {
-            if !columns.iter().any(|(n, k)| *n == t && *k == ColumnType::Timestamp) {
+            if !has_time_column(columns, &t) {
                 notices.push(missing_column("ring time column", &t));
                 self.time = None;
                 self.window_ms = None;

@@ -21,7 +21,7 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::contract::{has_column, missing_column, Analysis, FitColumns, Progress, Stopped, Weights};
+use super::contract::{has_column, has_time_column, missing_column, Analysis, FitColumns, Progress, Stopped, Weights};
 use crate::data::table::{ColumnType, Table, Value};
 use crate::data::time::{DAY_MS, HOUR_MS};
 
@@ -412,7 +412,7 @@ impl FitColumns for TermsParams {
             notices.push(missing_column("emerging terms' text column", &self.text));
             return None;
         }
-        if !columns.iter().any(|(n, k)| *n == self.time && *k == ColumnType::Timestamp) {
+        if !has_time_column(columns, &self.time) {
             notices.push(missing_column("emerging terms' time column", &self.time));
             return None;
         }

@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 
 use crate::analysis::backtest::{BacktestParams, RuleSpec, ScoreParams, ScoreSettings};
 use crate::analysis::cluster::ClusterParams;
-use crate::analysis::contract::{has_column, missing_column, FitColumns};
+use crate::analysis::contract::{complete, has_column, missing_column, FitColumns, Unobserved};
+use crate::analysis::groups::{derive, fit_derived};
 use crate::analysis::labels::{guess_label, LabelParams, LabelSpec};
 use crate::analysis::profile::ProfileParams;
 use crate::analysis::registry::{from_view, AnyParams};
@@ -60,7 +61,10 @@ pub fn columns(table: &Table) -> Vec<(String, ColumnType)> {
 /// (columns that aggregate events; none for raw data); what does not fit is a notice; a cube
 /// that is not sound is an error.
 pub fn apply(table: &mut Table, view: &mut ViewState, notices: &mut Vec<String>) -> Result<(Vec<u32>, Vec<String>), String> {
-    notices.extend(reconcile(view, &columns(table)));
+    // Derived columns first: the filter and the settings may name them.
+    let mut named = columns(table);
+    view.derived = fit_derived(std::mem::take(&mut view.derived), &mut named, notices);
+    notices.extend(reconcile(view, &named));
     for (name, kind) in &view.types {
         if let Some(column) = table.columns.iter_mut().find(|c| &c.name == name) {
             *column = retype_column(column, *kind);
@@ -81,6 +85,20 @@ pub fn apply(table: &mut Table, view: &mut ViewState, notices: &mut Vec<String>)
             if trend.get("time").and_then(Value::as_str).is_some_and(|t| table.column(t).is_none()) {
                 trend.insert("time".into(), Value::from(cube.time.clone()));
             }
+        }
+    }
+    let mut made: Vec<String> = Vec::new();
+    for spec in &view.derived {
+        match complete(derive(table, spec, &made, &measures, &mut Unobserved)) {
+            Some(Ok((column, _))) => {
+                match table.columns.iter_mut().find(|c| c.name == column.name) {
+                    Some(slot) => *slot = column,
+                    None => table.columns.push(column),
+                }
+                made.push(spec.column.clone());
+            }
+            Some(Err(err)) => notices.push(format!("the derived column “{}” was not made: {err}", spec.column)),
+            None => {}
         }
     }
     let rows = match evaluate_filter(table, &view.filter) {

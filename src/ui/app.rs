@@ -9,7 +9,7 @@ use super::client::{self, Hooks};
 use super::export::{JsonButton, ReportButton};
 use super::filter_bar::FilterBar;
 use super::panels::{self, TABS};
-use super::share::{self, CopyLink, FileWanted, LinkNotices};
+use super::share::{self, CopyLink, FileWanted, LinkNotices, UrlWanted};
 use super::state::AppState;
 use crate::data::demo::DemoParams;
 use crate::format::{format_bytes, format_count};
@@ -46,6 +46,7 @@ pub fn App() -> impl IntoView {
             <LoadProgress/>
             <ErrorBanner/>
             <LinkNotices/>
+            <UrlWanted/>
             <FileWanted on_file=Callback::new(move |file| if share::pending_streamed() { stream_file(state, file) } else { load_file(state, file) })/>
             <nav class="tabs" role="tablist">
                 {TABS

@@ -15,6 +15,7 @@ use web_sys::{File, MessageEvent, Worker};
 
 use super::jobs::{self, JobEvent};
 use super::state::{AppState, ColumnValues, Loading, RowPage};
+use crate::analysis::groups::DerivedColumn;
 use crate::protocol::{DataSource, Envelope, Request, Response};
 
 struct Client {
@@ -192,6 +193,9 @@ fn handle(state: AppState, response: Response) {
                 state.intent.set(None);
                 state.page.set(None);
                 state.type_overrides.set(Vec::new());
+                state.derived.set(Vec::new());
+                state.deriving.set(None);
+                state.derive_outcome.set(None);
                 jobs::reset_all();
                 ANSWERS.with_borrow_mut(rustc_hash::FxHashMap::clear);
                 state.summary.set(Some(summary));
@@ -327,6 +331,50 @@ pub fn set_type(state: AppState, column: String, kind: crate::data::table::Colum
         all.retain(|(c, _)| *c != column);
         all.push((column, kind));
     });
+}
+
+/// Makes the derived column `spec` in the worker (replacing one of that name), following its
+/// progress; once made it is part of the view (and its link).
+pub fn derive(state: AppState, spec: DerivedColumn) {
+    let column = spec.column.clone();
+    let id = send(Request::Derive { spec: spec.clone() }, None);
+    state.deriving.set(Some((column.clone(), jobs::Running { id, phase: String::new(), detail: "Starting".into(), fraction: 0.0 })));
+    state.derive_outcome.set(None);
+    jobs::follow(id, move |id, event| {
+        let current = state.deriving.with_untracked(|d| d.as_ref().is_some_and(|(_, r)| r.id == id));
+        match event {
+            JobEvent::Step { phase, detail, fraction } => {
+                if current {
+                    state.deriving.set(Some((column.clone(), jobs::Running { id, phase, detail, fraction })));
+                }
+            }
+            JobEvent::Done { result, .. } => {
+                if current {
+                    state.deriving.set(None);
+                }
+                let outcome = match result {
+                    Ok(_) => {
+                        state.derived.update(|all| {
+                            all.retain(|d| d.column != spec.column);
+                            all.push(spec.clone());
+                        });
+                        Ok(())
+                    }
+                    Err(err) => Err(format!("Cannot add the column “{column}”: {err}.")),
+                };
+                state.derive_outcome.set(Some((column.clone(), outcome)));
+            }
+        }
+    });
+}
+
+/// Stops making the derived column in flight, if any.
+pub fn cancel_derive(state: AppState) {
+    // The worker's answer (cancelled) says it.
+    if let Some((_, running)) = state.deriving.get_untracked() {
+        send(Request::Cancel { id: running.id }, None);
+        state.deriving.set(None);
+    }
 }
 
 /// Cancels the load in flight, if any.

@@ -52,6 +52,12 @@ pub fn deliver(id: u64, event: JobEvent) {
     }
 }
 
+/// Hands the `Step`s and `Done` of request `id` to `route` (a request that is not a [`Job`]'s:
+/// a derived column).
+pub fn follow(id: u64, route: impl Fn(u64, JobEvent) + 'static) {
+    ROUTES.with_borrow_mut(|routes| routes.insert(id, Rc::new(route)));
+}
+
 /// Clears every job (a new table, or a restarted worker: nothing in flight will answer).
 pub fn reset_all() {
     ROUTES.with_borrow_mut(FxHashMap::clear);

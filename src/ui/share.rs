@@ -66,11 +66,21 @@ fn open_view(state: AppState, view: ViewState) {
     PENDING.set(Some(view));
     match source {
         Some(SourceRef::Demo { rows, seed }) => load_as_viewed(state, DataSource::Demo(DemoParams { rows, seed }), None, streamed),
+        // Another site is contacted only when the reader agrees (see `UrlWanted`).
+        Some(SourceRef::Url { url }) if foreign_host(&url).is_some() => state.url_wanted.set(Some(url)),
         Some(SourceRef::Url { url }) => load_as_viewed(state, DataSource::Url { url }, None, streamed),
         // The link cannot carry a local file: ask for the reader's copy (see `FileWanted`).
         Some(SourceRef::File { name }) => state.file_wanted.set(Some(name)),
         None => client::load(state, DataSource::Demo(DemoParams::default()), None),
     }
+}
+
+/// The host `url` would be fetched from (empty for a scheme without one), when that is not the
+/// app's own origin; `None` for the app's own files (a relative address among them).
+fn foreign_host(url: &str) -> Option<String> {
+    let location = location()?;
+    let parsed = web_sys::Url::new_with_base(url, &location.href().ok()?).ok()?;
+    (parsed.origin() != location.origin().ok()?).then(|| parsed.host())
 }
 
 /// Back / Forward (or an edited fragment): the view of the entry landed on.
@@ -99,6 +109,7 @@ pub fn reopen(state: AppState, source: DataSource, file: Option<web_sys::File>) 
 pub fn forget_pending(state: AppState) {
     PENDING.set(None);
     state.file_wanted.set(None);
+    state.url_wanted.set(None);
 }
 
 /// Called when a load has finished (after the shared state was reset): every panel back to its
@@ -106,6 +117,7 @@ pub fn forget_pending(state: AppState) {
 pub fn on_loaded(state: AppState) {
     panels::reset();
     state.file_wanted.set(None);
+    state.url_wanted.set(None);
     if let Some(mut view) = PENDING.take() {
         apply(state, &mut view);
     }
@@ -123,7 +135,11 @@ fn apply(state: AppState, view: &mut ViewState) {
     let Some(columns) = state.summary.with_untracked(|s| s.as_ref().map(|s| s.columns.iter().map(|c| (c.name.clone(), c.kind)).collect::<Vec<_>>())) else {
         return;
     };
-    let mut notices = viewstate::reconcile(view, &columns);
+    // Derived columns first: the filter and the panels' settings may name them.
+    let mut columns = columns;
+    let mut notices = Vec::new();
+    view.derived = crate::analysis::groups::fit_derived(std::mem::take(&mut view.derived), &mut columns, &mut notices);
+    notices.extend(viewstate::reconcile(view, &columns));
     if let Some(slug) = &view.tab {
         match panels::tab(slug) {
             Some(tab) => state.tab.set(tab.slug),
@@ -134,6 +150,12 @@ fn apply(state: AppState, view: &mut ViewState) {
         let already = columns.iter().any(|(name, k)| name == column && k == kind);
         if !already {
             client::set_type(state, column.clone(), *kind);
+        }
+    }
+    // The worker holds every later request until each column is made.
+    for spec in &view.derived {
+        if !state.derived.with_untracked(|made| made.contains(spec)) {
+            client::derive(state, spec.clone());
         }
     }
     state.filter.set(view.filter.clone());
@@ -165,6 +187,7 @@ fn current_view(state: AppState) -> Option<ViewState> {
         filter: state.filter.get(),
         sort: state.sort.get(),
         weight: state.weight.get(),
+        derived: state.derived.get(),
         streamed: state.summary.with(|s| s.as_ref().is_some_and(|s| s.streamed_sample.is_some())),
         settings,
     })
@@ -181,7 +204,7 @@ fn key_of(view: &ViewState) -> String {
 pub fn install_writer(state: AppState) {
     Effect::new(move |_| {
         let Some(view) = current_view(state) else { return };
-        if PENDING.with_borrow(Option::is_some) || state.file_wanted.with(Option::is_some) {
+        if PENDING.with_borrow(Option::is_some) || state.file_wanted.with(Option::is_some) || state.url_wanted.with(Option::is_some) {
             return;
         }
         let fragment = viewstate::encode(&view);
@@ -251,6 +274,38 @@ pub fn FileWanted(on_file: Callback<web_sys::File>) -> impl IntoView {
                             <input type="file" accept=".csv,.tsv,.txt,.gz,text/csv,text/tab-separated-values" data-testid="file-wanted-input" on:change=pick/>
                         </label>
                         <button class="button" data-testid="file-wanted-demo" on:click=move |_| {
+                            forget_pending(state);
+                            client::load(state, DataSource::Demo(DemoParams::default()), None);
+                        }>"Use the demo data instead"</button>
+                    </div>
+                </section>
+            }
+        })
+    }
+}
+
+/// A link whose data is on another site: says which, and fetches nothing until the reader agrees
+/// (opening a link never contacts a third party silently).
+#[component]
+pub fn UrlWanted() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        state.url_wanted.get().map(|url| {
+            let host = foreign_host(&url).filter(|h| !h.is_empty()).unwrap_or_else(|| "another site".into());
+            let load = {
+                let url = url.clone();
+                move |_| {
+                    state.url_wanted.set(None);
+                    load_as_viewed(state, DataSource::Url { url: url.clone() }, None, pending_streamed());
+                }
+            };
+            view! {
+                <section class="panel file-wanted" data-testid="url-wanted">
+                    <h2>"This link loads its data from " <code>{host.clone()}</code></h2>
+                    <p>"Vigil contacts no other site unless you agree. Loading asks " {host.clone()} " for " <code class="wrap" data-testid="url-wanted-address">{url}</code> "; the data then stays in this tab, like every file you open."</p>
+                    <div class="actions">
+                        <button class="button primary" data-testid="url-wanted-load" on:click=load>{format!("Load from {host}")}</button>
+                        <button class="button" data-testid="url-wanted-demo" on:click=move |_| {
                             forget_pending(state);
                             client::load(state, DataSource::Demo(DemoParams::default()), None);
                         }>"Use the demo data instead"</button>

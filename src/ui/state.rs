@@ -4,12 +4,14 @@
 
 use leptos::prelude::*;
 
+use crate::analysis::groups::DerivedColumn;
 use crate::analysis::labels::{LabelParams, LabelSpec};
 use crate::analysis::rootcause::Window;
 use crate::analysis::series::Metric;
 use crate::data::filter::{Clause, Filter};
 use crate::data::sort::SortKey;
 use crate::protocol::{ColumnSummary, Progress, TableSummary};
+use crate::ui::jobs::Running;
 
 /// A load in flight.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,12 +114,22 @@ pub struct AppState {
     pub incidents: RwSignal<Option<Incidents>>,
     /// Column types the user chose for the table on screen, in order (part of the view's link).
     pub type_overrides: RwSignal<Vec<(String, crate::data::table::ColumnType)>>,
+    /// Columns derived from an analysis's groups (rings, copies), in the order made (part of the
+    /// view's link).
+    pub derived: RwSignal<Vec<DerivedColumn>>,
+    /// The derived column being made, and how far.
+    pub deriving: RwSignal<Option<(String, Running)>>,
+    /// The last derived column asked for, and whether it was made (or why not).
+    pub derive_outcome: RwSignal<Option<(String, Result<(), String>)>>,
     /// The worker crashed and was restarted (or could not be): what happened.
     pub worker_notice: RwSignal<Option<String>>,
     /// What of an opened link's view could not be applied.
     pub link_notices: RwSignal<Vec<String>>,
     /// An opened link was made from this local file: the reader is asked for their copy.
     pub file_wanted: RwSignal<Option<String>>,
+    /// An opened link loads its data from another site (this URL): nothing is fetched until the
+    /// reader agrees.
+    pub url_wanted: RwSignal<Option<String>>,
 }
 
 impl AppState {
@@ -155,9 +167,13 @@ impl AppState {
             measure: RwSignal::new(None),
             incidents: RwSignal::new(None),
             type_overrides: RwSignal::new(Vec::new()),
+            derived: RwSignal::new(Vec::new()),
+            deriving: RwSignal::new(None),
+            derive_outcome: RwSignal::new(None),
             worker_notice: RwSignal::new(None),
             link_notices: RwSignal::new(Vec::new()),
             file_wanted: RwSignal::new(None),
+            url_wanted: RwSignal::new(None),
         }
     }
 

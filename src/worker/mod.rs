@@ -16,6 +16,7 @@ use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::analysis::cluster::{ClusterReport, Outcome as ClusterOutcome};
 use crate::analysis::contract::{Progress as AnalysisProgress, Stopped};
+use crate::analysis::groups::{derive, DerivedColumn};
 use crate::analysis::registry::{run_any, AnyParams, AnyReport};
 use crate::data::builder::retype_column;
 use crate::data::demo::demo_csv;
@@ -55,6 +56,11 @@ struct State {
     /// The last report of each analysis, with its request id (the clustering's points are
     /// read back for hover, selection and export).
     reports: Vec<(u64, AnyReport)>,
+    /// The table's derived columns (see [`crate::analysis::groups`]), by name.
+    derived: Vec<String>,
+    /// The derived column being made (its request id): other requests wait in `waiting`.
+    deriving: Option<u64>,
+    waiting: Vec<JsValue>,
 }
 
 impl State {
@@ -186,8 +192,19 @@ fn handle_message(state: &Shared, data: &JsValue) {
         None => return,
     };
     let id = envelope.id;
+    // While a derived column is made, requests that may name it wait (a link's filter, a panel's
+    // settings); Cancel and a new load go through.
+    if !matches!(envelope.request, Request::Cancel { .. } | Request::Load { .. }) && state.borrow().deriving.is_some() {
+        state.borrow_mut().waiting.push(data.clone());
+        return;
+    }
     match envelope.request {
         Request::Cancel { id: target } => state.borrow_mut().cancelled.push(target),
+        Request::Derive { spec } => {
+            state.borrow_mut().deriving = Some(id);
+            let state = state.clone();
+            spawn_local(async move { derive_job(state, id, spec).await });
+        }
         Request::Load { source, options, cube } => {
             let file = Reflect::get(data, &"file".into()).ok().and_then(|f| f.dyn_into::<Blob>().ok());
             let state = state.clone();
@@ -411,6 +428,77 @@ async fn run_job(state: Shared, id: u64, params: AnyParams) {
     post(&Response::Done { id, result, elapsed_ms: now_ms() - started, timings });
 }
 
+/// Makes the derived column `spec` (replacing one of that name), then answers the requests that
+/// waited for it. `Done` comes before the new `Summary`, so the page knows the column is derived
+/// when it first sees it.
+async fn derive_job(state: Shared, id: u64, spec: DerivedColumn) {
+    let started = now_ms();
+    let snapshot = {
+        let guard = state.borrow();
+        guard.table.clone().map(|table| (table, guard.generation, guard.derived.clone(), guard.measures.clone()))
+    };
+    let mut after: Vec<Response> = Vec::new();
+    let result = match snapshot {
+        None => Err(JobError::NoData),
+        Some((table, generation, derived, measures)) => {
+            let mut progress = JobProgress::new(state.clone(), id, generation, started);
+            let outcome = derive(&table, &spec, &derived, &measures, &mut progress).await;
+            drop(table);
+            let mut guard = state.borrow_mut();
+            let state = &mut *guard;
+            let cancelled = state.cancelled.contains(&id);
+            state.cancelled.retain(|&c| c != id);
+            match outcome {
+                _ if state.generation != generation => Err(JobError::Superseded),
+                Err(_) if cancelled => Err(JobError::Cancelled),
+                Err(err) => Err(JobError::Derive(err)),
+                Ok((column, report)) => match (state.table.as_mut().map(Rc::make_mut), state.summary.as_mut()) {
+                    (Some(table), Some(summary)) => {
+                        let replaced = match table.columns.iter_mut().find(|c| c.name == column.name) {
+                            Some(slot) => {
+                                *slot = column;
+                                true
+                            }
+                            None => {
+                                table.columns.push(column);
+                                false
+                            }
+                        };
+                        summary.refresh_columns(table);
+                        after.push(Response::Summary { id, summary: summary.clone() });
+                        if !state.derived.contains(&spec.column) {
+                            state.derived.push(spec.column.clone());
+                        }
+                        // New values under a name the view may use (the filter, a split): the
+                        // view is rebuilt, and what follows it runs again.
+                        if replaced {
+                            after.push(state.view_response(id));
+                        }
+                        Ok(Box::new(report))
+                    }
+                    _ => Err(JobError::NoData),
+                },
+            }
+        }
+    };
+    post(&Response::Done { id, result, elapsed_ms: now_ms() - started, timings: Vec::new() });
+    for response in &after {
+        post(response);
+    }
+    state.borrow_mut().deriving = None;
+    let waiting = std::mem::take(&mut state.borrow_mut().waiting);
+    for (i, data) in waiting.iter().enumerate() {
+        handle_message(&state, data);
+        if state.borrow().deriving.is_some() {
+            // Another derived column: the rest waits for it, ahead of anything sent since.
+            let mut guard = state.borrow_mut();
+            let later = std::mem::take(&mut guard.waiting);
+            guard.waiting = waiting[i + 1..].iter().cloned().chain(later).collect();
+            break;
+        }
+    }
+}
+
 /// The worker's side of an analysis's progress: posts its steps (at most every 100 ms), lets
 /// the event loop run (at most every 50 ms) so a Cancel or a new load gets through, answers
 /// "stop" after either, and times each phase.
@@ -516,6 +604,7 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
                 state.summary = Some(summary.clone());
                 state.generation += 1;
                 state.reports.clear();
+                state.derived.clear();
                 // A new table starts unfiltered, unsorted and unweighted; the UI re-applies a
                 // view it wants.
                 state.filter = Filter::default();

@@ -1008,6 +1008,40 @@ describe('networks', () => {
     await other.context.close();
   });
 
+  test('a ring becomes a column: Trends splits by it, the filter takes it, the link makes it again', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    await page.click('[data-testid="tab-networks"]');
+    await page.waitForSelector('[data-testid="rings-table"]', { timeout: 60_000 });
+    const rows = (await page.locator('[data-testid="ring-row"]').first().locator('td').nth(2).textContent()).trim();
+    await page.click('[data-testid="rings-derive"]');
+    await page.waitForSelector('[data-testid="rings-derive-done"]', { timeout: 60_000 });
+    assert.match(await text(page, 'rings-derive-done'), /^Added the column “ring”: [\d,]+ rows in [\d,]+ rings, the others empty\./);
+    assert.equal(await text(page, 'rings-derive'), 'Update the column “ring”');
+    // Another tab: Trends split by ring, the largest ring first in the legend's order of rows.
+    await page.click('[data-testid="tab-trends"]');
+    await page.selectOption('[data-testid="trend-split"]', 'ring');
+    await page.waitForSelector('[data-testid="split-chart"]', { timeout: 60_000 });
+    assert.match(await text(page, 'split-panel'), /ring 1 \([\d,]+ rows\)/);
+    // The filter: exactly the ring's rows.
+    await filterTo(page, 'ring', 'ring 1');
+    await page.waitForFunction((n) => document.querySelector('[data-testid="matched"]')?.textContent.startsWith(`${n} of 100,000 rows match`), rows);
+    const link = page.url();
+    assert.deepEqual(errors, []);
+    await context.close();
+
+    // The link makes the column again before its filter and split apply.
+    const other = await openApp(browser, link);
+    await other.page.waitForFunction((n) => document.querySelector('[data-testid="matched"]')?.textContent.startsWith(`${n} of 100,000 rows match`), rows, { timeout: 90_000 });
+    await other.page.waitForSelector('[data-testid="split-chart"]', { timeout: 60_000 });
+    assert.equal(await other.page.$eval('[data-testid="trend-split"]', (s) => s.value), 'ring');
+    assert.match(await text(other.page, 'split-panel'), /ring 1 \([\d,]+ rows\)/);
+    assert.equal(await other.page.locator('[data-testid="link-notice"]').count(), 0);
+    assert.match(await text(other.page, 'filter-bar'), /ring in \{ring 1\}/);
+    assert.deepEqual(other.errors, []);
+    await other.context.close();
+  });
+
   test('the demo campaign is the first copy-paste group, co-posting, put in the filter, and kept by the link', async () => {
     // Truth in tests/fixtures/DEMO.md: 26 posts reported from 2026-09-17 19:00 to 19:30 UTC carry
     // the campaign's text with a differing code, 11 accounts within ten minutes; everyday
@@ -1065,6 +1099,12 @@ describe('networks', () => {
     assert.deepEqual([...new Set(whens.slice(9))], ['2026-09-10']);
     assert.equal(await page.locator('[data-testid="terms-row"] svg.sparkline rect.burst').count(), 15);
     assert.match(await page.textContent('[data-testid="terms"]'), /2 rows far outside the others' time span left out/);
+    // Bursting since the day after the ring's: only the campaign's words are left.
+    await page.fill('[data-testid="terms-since"]', '2026-09-11');
+    await page.dispatchEvent('[data-testid="terms-since"]', 'change');
+    await page.waitForFunction(() => document.querySelector('[data-testid="terms-summary"]')?.textContent.startsWith('9 of '), null, { timeout: 60_000 });
+    assert.match(await text(page, 'terms-summary'), /^9 of [\d,]+ words in 10 or more posts burst since 2026-09-11 \(per day, 90 periods\)\.$/);
+    assert.deepEqual((await page.locator('[data-testid="terms-term"]').allTextContents()).sort(), campaign);
     await page.locator('[data-testid="terms-row"]').filter({ hasText: 'fastfollow' }).locator('[data-testid="terms-filter"]').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="matched"]')?.textContent.startsWith('26 of 100,000 rows match'));
     assert.match(await text(page, 'filter-bar'), /content_text contains “fastfollow”/);
@@ -1470,12 +1510,31 @@ describe('offline and privacy', () => {
     assert.deepEqual(errors, []);
     await context.close();
 
-    // Another origin (localhost is not 127.0.0.1) serving the file with CORS headers.
+    // Another origin (localhost is not 127.0.0.1) serving the file with CORS headers: the link
+    // asks first, and nothing is fetched from there until the reader agrees.
     const elsewhere = server.url.replace('127.0.0.1', 'localhost');
-    const remote = await openApp(browser, `${server.url}#src=${encodeURIComponent(`${elsewhere}fixtures/semicolon_bad_row.csv`)}`);
+    const address = `${elsewhere}fixtures/semicolon_bad_row.csv`;
+    const remote = await openApp(browser, `${server.url}#src=${encodeURIComponent(address)}`);
+    await remote.page.waitForSelector('[data-testid="url-wanted"]');
+    assert.match(await text(remote.page, 'url-wanted'), new RegExp(`^This link loads its data from ${new URL(elsewhere).host}`));
+    assert.equal(await text(remote.page, 'url-wanted-address'), address);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual(remote.requests.filter((url) => url.startsWith(elsewhere)), [], 'nothing fetched before the reader agrees');
+    assert.equal(await remote.page.locator('[data-testid="row-count"]').count(), 0);
+    await remote.page.click('[data-testid="url-wanted-load"]');
     await remote.page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === '4');
+    assert.equal(await remote.page.locator('[data-testid="url-wanted"]').count(), 0);
+    assert.ok(remote.requests.some((url) => url.startsWith(elsewhere)));
     assert.deepEqual(remote.errors, []);
     await remote.context.close();
+
+    // Declined: the demo instead, and the link's view is dropped.
+    const declined = await openApp(browser, `${server.url}#src=${encodeURIComponent(address)}&tab=profile`);
+    await declined.page.click('[data-testid="url-wanted-demo"]');
+    await waitLoaded(declined.page);
+    assert.deepEqual(declined.requests.filter((url) => url.startsWith(elsewhere)), []);
+    assert.deepEqual(declined.errors, []);
+    await declined.context.close();
   });
 });
 

@@ -137,6 +137,36 @@ fn the_command_reports_what_the_analysis_computes() {
     assert_eq!(ours, run_now::<Prevalence>(&table, &rows, &prevalence).unwrap());
 }
 
+/// A link's derived column is made before its filter, which names it: the command answers over
+/// the ring's rows, as in-process.
+#[test]
+fn a_derived_column_in_the_link_is_made_before_its_filter() {
+    use vigil::analysis::contract::{complete, Unobserved};
+    use vigil::analysis::groups::{derive, DerivedColumn, Grouping};
+    use vigil::analysis::rings::RingsParams;
+    use vigil::data::filter::{evaluate_filter, Clause, Filter};
+    let dir = scratch("derived");
+    let data = demo_file(&dir, 20_000);
+    let spec = DerivedColumn { column: "ring".into(), from: Grouping::Rings(RingsParams::of("reported_account_id", &["device_id"])), filter: Filter::default(), weight: None };
+    let filter = Filter { clauses: vec![Clause::InSet { column: "ring".into(), values: vec!["ring 1".into()], negate: false }] };
+    let label = vigil::analysis::labels::LabelSpec { column: "decision".into(), positive: vec!["removed".into()] };
+    let prevalence = PrevalenceParams { time: Some("created_at".into()), ..PrevalenceParams::of(label) };
+    let mut view = ViewState { source: Some(SourceRef::File { name: "reports.csv".into() }), derived: vec![spec.clone()], filter: filter.clone(), ..ViewState::default() };
+    view.settings.insert("prevalence".into(), serde_json::to_value(&prevalence).unwrap());
+    let link = format!("https://vigil.example/#{}", encode(&view));
+    let out = dir.join("out");
+    let run = vigil(&["analyze", data.to_str().unwrap(), "--view", &link, "--out", out.to_str().unwrap(), "--format", "json", "-q"], None);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let doc = read_json(&out.join("vigil-report.json"));
+    let mut table = load_bytes(&std::fs::read(&data).unwrap(), LoadOptions::default()).unwrap().table;
+    let (column, _) = complete(derive(&table, &spec, &[], &[], &mut Unobserved)).unwrap().unwrap();
+    table.columns.push(column);
+    let rows = evaluate_filter(&table, &filter).unwrap();
+    assert!(rows.len() >= 40, "the ring's rows: {}", rows.len());
+    let ours: PrevalenceReport = serde_json::from_value(strip_iso(doc["reports"]["prevalence"].clone())).unwrap();
+    assert_eq!(ours, run_now::<Prevalence>(&table, &rows, &prevalence).unwrap());
+}
+
 /// Removes the `…_iso` twins (the report's own fields are what deserialises).
 fn strip_iso(value: Value) -> Value {
     match value {

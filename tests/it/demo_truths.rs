@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use vigil::analysis::bsts::BstsSettings;
-use vigil::analysis::contract::run_now;
+use vigil::analysis::contract::{complete, run_now, Unobserved};
+use vigil::analysis::groups::{derive, DerivedColumn, Grouping};
+use vigil::data::filter::Filter;
 use vigil::analysis::copies::{Copies, CopiesParams};
 use vigil::analysis::terms::{Period, Terms, TermsParams};
 use vigil::analysis::impact::{Impact, ImpactParams};
@@ -201,6 +203,20 @@ fn the_ring_shares_devices() {
     assert_eq!(report.excluded.len(), 1);
     assert_eq!(report.excluded[0].value, DEFAULT_DEVICE);
     assert!(report.excluded[0].entities > 200, "{:?}", report.excluded);
+
+    // As a derived column (the tab's "Add as a column"): "ring 1" on exactly the ring's rows, and
+    // every listed ring's rows under its own number.
+    let spec = DerivedColumn { column: "ring".into(), from: Grouping::Rings(params), filter: Filter::default(), weight: None };
+    let (column, _) = complete(derive(&table, &spec, &[], &[], &mut Unobserved)).unwrap().unwrap();
+    let ring_ids: std::collections::HashSet<String> = ring_account_ids().into_iter().collect();
+    for row in 0..table.n_rows {
+        let in_ring = ring_ids.contains(&text(&table, "reported_account_id", row));
+        assert_eq!(column.value(row).display() == "ring 1", in_ring, "row {row}");
+    }
+    for ring in &report.rings {
+        let label = format!("ring {}", ring.id);
+        assert_eq!((0..table.n_rows).filter(|&r| column.value(r).display() == label).count() as f64, ring.rows, "{label}");
+    }
 }
 
 /// The copy-paste campaign: with the tab's defaults (text `content_text`, accounts
@@ -274,4 +290,11 @@ fn the_campaign_words_burst_on_its_day() {
         assert!(t.bursts[0].weight < report.terms[0].bursts[0].weight / 2.0);
     }
     println!("{} bursting of {} followed: {:?}", report.bursting, report.followed, report.terms.iter().map(|t| (&t.term, t.bursts.len(), t.bursts[0].weight)).collect::<Vec<_>>());
+    // Bursting since the day after the ring's (the whole span still the baseline): the campaign's.
+    let since = TermsParams { since_ms: Some(ring_day + DAY_MS), ..TermsParams::of("content_text", "created_at") };
+    let later = run_now::<Terms>(&table, &rows, &since).unwrap();
+    let mut words: Vec<&str> = later.terms.iter().map(|t| t.term.as_str()).collect();
+    words.sort_unstable();
+    assert_eq!(words, top.iter().copied().collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>());
+    assert_eq!(later.terms[0].base_rate, report.terms[0].base_rate);
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use crate::analysis::copies::{CopiesParams, CopiesReport, CopyGroup, ShingleKind};
+use crate::analysis::groups::Grouping;
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
 use crate::data::time::{format_date_ms, format_iso_ms, DAY_MS, HOUR_MS};
@@ -13,10 +14,9 @@ use crate::format::{format_events, format_rate};
 use crate::protocol::ColumnSummary;
 use crate::ui::controls::name_options;
 use crate::ui::export::{ExportKind, Exportable};
-use crate::ui::jobs::JobProgress;
 use crate::ui::state::AppState;
 
-use super::{entity_guess, NetworksPanel};
+use super::{ask_on_new_view, entity_guess, job_body, AddColumn, NetworksPanel, Wording};
 
 /// The settings a first visit starts from: the first free-text column, an account-like column,
 /// the first timestamp, the label chosen in the Profile tab.
@@ -42,22 +42,22 @@ fn change(state: AppState, update: impl FnOnce(&mut CopiesParams)) {
 const WINDOWS: [(i64, &str); 4] = [(60_000, "1 minute"), (10 * 60_000, "10 minutes"), (HOUR_MS, "1 hour"), (DAY_MS, "1 day")];
 const THRESHOLDS: [f64; 5] = [0.5, 0.6, 0.7, 0.8, 0.9];
 
+const COPIES_WORDING: Wording = Wording {
+    hint: "Choose a text column (a post, a message, a bio) to look for copies.",
+    idle: "Comparing texts",
+    failed: "Cannot look for copies:",
+    hint_id: "copies-empty",
+    pending_id: "copies-pending",
+    cancel_id: "copies-cancel",
+    error_id: "copies-error",
+};
+
 #[component]
 pub(super) fn CopiesSection() -> impl IntoView {
     let state = expect_context::<AppState>();
     let panel = NetworksPanel::get();
     let job = panel.copies;
-    // A new filter (or the first visit, or a new table): look again.
-    Effect::new(move |_| {
-        let version = state.view_version.get();
-        let Some(columns) = state.summary.with(|s| s.as_ref().map(|s| s.columns.clone())) else { return };
-        if let Some(params) = job.params.get_untracked().or_else(|| first_settings(state, &columns)) {
-            if panel.copies_asked_at.get_untracked() != Some(version) || job.result.with_untracked(Option::is_none) && !job.is_running() {
-                ask(state, params);
-            }
-        }
-    });
-    let asked = Memo::new(move |_| job.params.with(Option::is_some));
+    ask_on_new_view(state, job, panel.copies_asked_at, first_settings, ask);
     move || {
         let columns = state.summary.with(|s| s.as_ref().map(|s| s.columns.clone()))?;
         Some(view! {
@@ -67,17 +67,7 @@ pub(super) fn CopiesSection() -> impl IntoView {
                     <p class="muted small">"Posts whose text is the same or nearly so (MinHash over shingles, confirmed by their exact Jaccard similarity); the same text from many accounts within minutes ranks first."</p>
                 </div>
                 <Controls columns=columns/>
-                {move || match (asked.get().then_some(()), job.result.get()) {
-                    (None, _) => view! { <p class="muted" data-testid="copies-empty">"Choose a text column (a post, a message, a bio) to look for copies."</p> }.into_any(),
-                    (Some(_), None) => view! {
-                        <JobProgress running=Signal::derive(move || job.running.get()) on_cancel=Callback::new(move |()| job.cancel()) testid="copies-pending" cancel_testid="copies-cancel" idle="Comparing texts"/>
-                    }.into_any(),
-                    (Some(_), Some(Err(err))) => view! { <p class="problem" data-testid="copies-error">{format!("Cannot look for copies: {err}.")}</p> }.into_any(),
-                    (Some(_), Some(Ok(report))) => view! {
-                        <JobProgress running=Signal::derive(move || job.running.get()) on_cancel=Callback::new(move |()| job.cancel()) testid="copies-pending" cancel_testid="copies-cancel" idle="Comparing texts"/>
-                        <CopiesResults report=report/>
-                    }.into_any(),
-                }}
+                {job_body(job, COPIES_WORDING, |report| view! { <CopiesResults report=report/> }.into_any())}
             </section>
         })
     }
@@ -211,6 +201,7 @@ fn CopiesResults(report: Arc<CopiesReport>) -> impl IntoView {
         <div class="measure-results">
             <p data-testid="copies-summary">{summary}</p>
             <p class="muted small">{method}</p>
+            {NetworksPanel::get().copies.params.get_untracked().filter(|_| r.groups_found > 0).map(|p| view! { <AddColumn grouping=Grouping::Copies(p) groups="groups" testid="copies-derive"/> })}
             {(!r.notes.is_empty()).then(|| view! { <ul class="notices">{r.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul> })}
             {if r.groups.is_empty() {
                 view! { <p class="muted" data-testid="copies-none">"No copies: no text is repeated that often. Lower “at least” or the similarity."</p> }.into_any()

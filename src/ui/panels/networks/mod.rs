@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::analysis::contract::FitColumns;
 use crate::analysis::copies::{Copies, CopiesParams};
+use crate::analysis::groups::{DerivedColumn, Grouping};
 use crate::analysis::terms::{Terms, TermsParams};
 use crate::analysis::rings::{Ring, Rings, RingsParams, RingsReport};
 use crate::data::filter::Clause;
@@ -23,8 +24,10 @@ use crate::format::{format_events, format_rate};
 use crate::plot::network::{draw_network, layout, node_at};
 use crate::protocol::ColumnSummary;
 use crate::ui::chart::theme;
+use crate::ui::client;
 use crate::ui::controls::name_options;
 use crate::ui::export::{ExportKind, Exportable};
+use crate::analysis::registry::Registered;
 use crate::ui::jobs::{Job, JobProgress};
 use crate::ui::state::AppState;
 use crate::viewstate::take_setting;
@@ -104,6 +107,122 @@ fn change(state: AppState, update: impl FnOnce(&mut RingsParams)) {
     }
 }
 
+/// Asks `job` again whenever the view changes (a new filter, the first visit, a new table): with
+/// its settings, or on a first visit with those `first` guesses; `asked_at` is the view's version
+/// when it was last asked.
+fn ask_on_new_view<A>(state: AppState, job: Job<A>, asked_at: RwSignal<Option<u64>>, first: fn(AppState, &[ColumnSummary]) -> Option<A::Params>, ask: fn(AppState, A::Params))
+where
+    A: Registered + 'static,
+    A::Params: Send + Sync + 'static,
+    A::Report: Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        let version = state.view_version.get();
+        let Some(columns) = state.summary.with(|s| s.as_ref().map(|s| s.columns.clone())) else { return };
+        if let Some(params) = job.params.get_untracked().or_else(|| first(state, &columns)) {
+            if asked_at.get_untracked() != Some(version) || job.result.with_untracked(Option::is_none) && !job.is_running() {
+                ask(state, params);
+            }
+        }
+    });
+}
+
+/// What one section says in each state, and its elements' test ids.
+#[derive(Clone, Copy)]
+struct Wording {
+    /// Before anything is asked: what to choose.
+    hint: &'static str,
+    /// The progress bar's label before the first step arrives.
+    idle: &'static str,
+    /// "Cannot …", before the reason.
+    failed: &'static str,
+    hint_id: &'static str,
+    pending_id: &'static str,
+    cancel_id: &'static str,
+    error_id: &'static str,
+}
+
+/// Under a section's controls: the hint before anything is asked, the progress (with Cancel)
+/// while the first answer is on its way, the error, or the results (with the progress of a newer
+/// request above them).
+fn job_body<A>(job: Job<A>, wording: Wording, results: fn(Arc<A::Report>) -> AnyView) -> impl Fn() -> AnyView
+where
+    A: Registered + 'static,
+    A::Params: Send + Sync + 'static,
+    A::Report: Send + Sync + 'static,
+{
+    let asked = Memo::new(move |_| job.params.with(Option::is_some));
+    let progress = move || {
+        view! { <JobProgress running=Signal::derive(move || job.running.get()) on_cancel=Callback::new(move |()| job.cancel()) testid=wording.pending_id cancel_testid=wording.cancel_id idle=wording.idle/> }
+    };
+    move || match (asked.get(), job.result.get()) {
+        (false, _) => view! { <p class="muted" data-testid=wording.hint_id>{wording.hint}</p> }.into_any(),
+        (true, None) => progress().into_any(),
+        (true, Some(Err(err))) => view! { <p class="problem" data-testid=wording.error_id>{format!("{} {err}.", wording.failed)}</p> }.into_any(),
+        (true, Some(Ok(report))) => view! { {progress()} {results(report)} }.into_any(),
+    }
+}
+
+/// The name a derived column of `grouping` gets: the name of the one made from the same kind of
+/// grouping (made again with these settings), or the first of "ring", "ring_2", … the table
+/// does not have.
+fn derived_name(state: AppState, grouping: &Grouping) -> String {
+    let base = grouping.base_name();
+    if let Some(made) = state.derived.with(|all| all.iter().find(|d| d.from.base_name() == base).map(|d| d.column.clone())) {
+        return made;
+    }
+    let taken = |name: &str| state.summary.with(|s| s.as_ref().is_some_and(|s| s.columns.iter().any(|c| c.name == name)));
+    std::iter::once(base.to_string()).chain((2..).map(|i| format!("{base}_{i}"))).find(|name| !taken(name)).unwrap_or_else(|| base.to_string())
+}
+
+/// "Add as a column": each row's group in the report on screen (numbered as listed; rows in no
+/// group empty) becomes a category column of the table, for Trends splits, Root cause, Clusters
+/// and rules. The link keeps how it was made, and makes it again when opened.
+#[component]
+fn AddColumn(grouping: Grouping, groups: &'static str, testid: &'static str) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let name = {
+        let grouping = grouping.clone();
+        Memo::new(move |_| derived_name(state, &grouping))
+    };
+    let made = move || state.derived.with(|all| all.iter().any(|d| d.column == name.get()));
+    let add = move |_| {
+        let spec = DerivedColumn { column: name.get_untracked(), from: grouping.clone(), filter: state.filter.get_untracked(), weight: state.weight.get_untracked() };
+        client::derive(state, spec);
+    };
+    let mine = move || state.deriving.with(|d| d.as_ref().is_some_and(|(column, _)| *column == name.get()));
+    let outcome = move || {
+        let (column, outcome) = state.derive_outcome.get()?;
+        if column != name.get() {
+            return None;
+        }
+        Some(match outcome {
+            Ok(()) => {
+                let (rows, distinct) = state.summary.with(|s| {
+                    let s = s.as_ref()?;
+                    s.columns.iter().find(|c| c.name == column).map(|c| (s.n_rows.saturating_sub(c.missing), c.distinct))
+                })?;
+                let counted = distinct.map(|d| format!(" in {} {groups}", format_events(d as f64))).unwrap_or_default();
+                view! {
+                    <p class="muted small" data-testid=format!("{testid}-done")>
+                        {format!("Added the column “{column}”: {} rows{counted}, the others empty. Split Trends by it, explain a change with it in Root cause, or use it in Clusters and rules.", format_events(rows as f64))}
+                    </p>
+                }.into_any()
+            }
+            Err(message) => view! { <p class="problem" data-testid=format!("{testid}-error")>{message}</p> }.into_any(),
+        })
+    };
+    view! {
+        <div class="editor-row">
+            <button class="button small" data-testid=testid disabled=mine title=move || format!("Each row's {} (as numbered here; rows in none left empty) as the column “{}”, usable in every tab", groups.trim_end_matches('s'), name.get()) on:click=add>
+                {move || format!("{} column “{}”", if made() { "Update the" } else { "Add as a" }, name.get())}
+            </button>
+        </div>
+        <JobProgress running=Signal::derive(move || state.deriving.get().filter(|(column, _)| *column == name.get()).map(|(_, r)| r)) on_cancel=Callback::new(move |()| client::cancel_derive(state)) testid="derive-pending" cancel_testid="derive-cancel" idle="Adding the column"/>
+        {outcome}
+    }
+}
+
 /// Words in a column name (split at anything but letters and digits), lower case.
 fn words(name: &str) -> Vec<String> {
     name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
@@ -139,17 +258,7 @@ pub fn NetworksTab() -> impl IntoView {
     let state = expect_context::<AppState>();
     let panel = NetworksPanel::get();
     let job = panel.rings;
-    // A new filter (or the first visit, or a new table): find the rings again.
-    Effect::new(move |_| {
-        let version = state.view_version.get();
-        let Some(columns) = state.summary.with(|s| s.as_ref().map(|s| s.columns.clone())) else { return };
-        if let Some(params) = job.params.get_untracked().or_else(|| first_settings(state, &columns)) {
-            if panel.asked_at.get_untracked() != Some(version) || job.result.with_untracked(Option::is_none) && !job.is_running() {
-                ask(state, params);
-            }
-        }
-    });
-    let asked = Memo::new(move |_| job.params.with(Option::is_some));
+    ask_on_new_view(state, job, panel.asked_at, first_settings, ask);
     move || {
         let Some(columns) = state.summary.with(|s| s.as_ref().map(|s| s.columns.clone())) else {
             return view! { <section class="panel"><p>"Load data to look for rings."</p></section> }.into_any();
@@ -161,17 +270,7 @@ pub fn NetworksTab() -> impl IntoView {
                     <p class="muted small">"Accounts tied together by values they share — a device, an IP, a payment instrument — found as connected groups; values shared by too many accounts (carrier NAT, default ids) tie nobody."</p>
                 </div>
                 <Controls columns=columns/>
-                {move || match (asked.get().then_some(()), job.result.get()) {
-                    (None, _) => view! { <p class="muted" data-testid="rings-empty">"Choose the entity column (an account id) and the attributes accounts may share (a device id, an IP)."</p> }.into_any(),
-                    (Some(_), None) => view! {
-                        <JobProgress running=Signal::derive(move || job.running.get()) on_cancel=Callback::new(move |()| job.cancel()) testid="rings-pending" cancel_testid="rings-cancel" idle="Finding rings"/>
-                    }.into_any(),
-                    (Some(_), Some(Err(err))) => view! { <p class="problem" data-testid="rings-error">{format!("Cannot find rings: {err}.")}</p> }.into_any(),
-                    (Some(_), Some(Ok(report))) => view! {
-                        <JobProgress running=Signal::derive(move || job.running.get()) on_cancel=Callback::new(move |()| job.cancel()) testid="rings-pending" cancel_testid="rings-cancel" idle="Finding rings"/>
-                        <RingsResults report=report/>
-                    }.into_any(),
-                }}
+                {job_body(job, RINGS_WORDING, |report| view! { <RingsResults report=report/> }.into_any())}
             </section>
             <copies::CopiesSection/>
             <terms::TermsSection/>
@@ -179,6 +278,16 @@ pub fn NetworksTab() -> impl IntoView {
         .into_any()
     }
 }
+
+const RINGS_WORDING: Wording = Wording {
+    hint: "Choose the entity column (an account id) and the attributes accounts may share (a device id, an IP).",
+    idle: "Finding rings",
+    failed: "Cannot find rings:",
+    hint_id: "rings-empty",
+    pending_id: "rings-pending",
+    cancel_id: "rings-cancel",
+    error_id: "rings-error",
+};
 
 const WINDOWS: [(i64, &str); 5] = [(0, "any time"), (10 * 60_000, "10 minutes"), (HOUR_MS, "1 hour"), (DAY_MS, "1 day"), (7 * DAY_MS, "7 days")];
 
@@ -297,6 +406,7 @@ fn RingsResults(report: Arc<RingsReport>) -> impl IntoView {
     view! {
         <div class="measure-results">
             <p data-testid="rings-summary">{summary}</p>
+            {panel.rings.params.get_untracked().filter(|_| r.rings_found > 0).map(|p| view! { <AddColumn grouping=Grouping::Rings(p) groups="rings" testid="rings-derive"/> })}
             {excluded.map(|x| view! { <p class="muted small" data-testid="rings-excluded">{x}</p> })}
             {splits.into_iter().map(|s| view! { <p class="muted small" data-testid="rings-split">{s}</p> }).collect_view()}
             {(!r.notes.is_empty()).then(|| view! { <ul class="notices">{r.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul> })}

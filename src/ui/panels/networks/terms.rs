@@ -8,15 +8,14 @@ use leptos::prelude::*;
 use crate::analysis::terms::{Period, Term, TermsParams, TermsReport};
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
-use crate::data::time::format_date_ms;
+use crate::data::time::{format_date_ms, parse_timestamp_text};
 use crate::format::{format_events, format_rate};
 use crate::protocol::ColumnSummary;
 use crate::ui::controls::name_options;
 use crate::ui::export::{ExportKind, Exportable};
-use crate::ui::jobs::JobProgress;
 use crate::ui::state::AppState;
 
-use super::NetworksPanel;
+use super::{ask_on_new_view, job_body, NetworksPanel, Wording};
 
 /// The settings a first visit starts from: the first free-text column and the first timestamp.
 fn first_settings(columns: &[ColumnSummary]) -> Option<TermsParams> {
@@ -41,21 +40,22 @@ fn change(state: AppState, update: impl FnOnce(&mut TermsParams)) {
 const PERIODS: [(Period, &str); 4] = [(Period::Auto, "auto"), (Period::Hour, "hour"), (Period::Day, "day"), (Period::Week, "week")];
 const GAMMAS: [f64; 4] = [0.5, 1.0, 2.0, 4.0];
 
+const TERMS_WORDING: Wording = Wording {
+    hint: "Choose a text column and a time column to look for bursting words.",
+    idle: "Counting words",
+    failed: "Cannot look for emerging terms:",
+    hint_id: "terms-empty",
+    pending_id: "terms-pending",
+    cancel_id: "terms-cancel",
+    error_id: "terms-error",
+};
+
 #[component]
 pub(super) fn TermsSection() -> impl IntoView {
     let state = expect_context::<AppState>();
     let panel = NetworksPanel::get();
     let job = panel.terms;
-    Effect::new(move |_| {
-        let version = state.view_version.get();
-        let Some(columns) = state.summary.with(|s| s.as_ref().map(|s| s.columns.clone())) else { return };
-        if let Some(params) = job.params.get_untracked().or_else(|| first_settings(&columns)) {
-            if panel.terms_asked_at.get_untracked() != Some(version) || job.result.with_untracked(Option::is_none) && !job.is_running() {
-                ask(state, params);
-            }
-        }
-    });
-    let asked = Memo::new(move |_| job.params.with(Option::is_some));
+    ask_on_new_view(state, job, panel.terms_asked_at, |_, columns| first_settings(columns), ask);
     move || {
         let columns = state.summary.with(|s| s.as_ref().map(|s| s.columns.clone()))?;
         Some(view! {
@@ -65,17 +65,7 @@ pub(super) fn TermsSection() -> impl IntoView {
                     <p class="muted small">"Words whose share of posts bursts above their usual rate (Kleinberg's two-state model: a burst state at twice the base rate, entered at a cost), heaviest burst first."</p>
                 </div>
                 <Controls columns=columns/>
-                {move || match (asked.get().then_some(()), job.result.get()) {
-                    (None, _) => view! { <p class="muted" data-testid="terms-empty">"Choose a text column and a time column to look for bursting words."</p> }.into_any(),
-                    (Some(_), None) => view! {
-                        <JobProgress running=Signal::derive(move || job.running.get()) on_cancel=Callback::new(move |()| job.cancel()) testid="terms-pending" cancel_testid="terms-cancel" idle="Counting words"/>
-                    }.into_any(),
-                    (Some(_), Some(Err(err))) => view! { <p class="problem" data-testid="terms-error">{format!("Cannot look for emerging terms: {err}.")}</p> }.into_any(),
-                    (Some(_), Some(Ok(report))) => view! {
-                        <JobProgress running=Signal::derive(move || job.running.get()) on_cancel=Callback::new(move |()| job.cancel()) testid="terms-pending" cancel_testid="terms-cancel" idle="Counting words"/>
-                        <TermsResults report=report/>
-                    }.into_any(),
-                }}
+                {job_body(job, TERMS_WORDING, |report| view! { <TermsResults report=report/> }.into_any())}
             </section>
         })
     }
@@ -94,6 +84,7 @@ fn Controls(columns: Vec<ColumnSummary>) -> impl IntoView {
         let period = params.as_ref().map_or(Period::Auto, |p| p.period);
         let gamma = params.as_ref().map_or(1.0, |p| p.gamma);
         let min_count = params.as_ref().map_or(10, |p| p.min_count);
+        let since = params.as_ref().and_then(|p| p.since_ms).map(format_date_ms).unwrap_or_default();
         let first_time = times.first().cloned();
         view! {
             <div class="editor-row measure-controls" data-testid="terms-controls">
@@ -133,6 +124,12 @@ fn Controls(columns: Vec<ColumnSummary>) -> impl IntoView {
                         {GAMMAS.iter().map(|&g| view! { <option value=g.to_string() selected=(g - gamma).abs() < 1e-9>{g.to_string()}</option> }).collect_view()}
                     </select>
                 </label>
+                <label title="List only words with a burst on or after this day (UTC); the whole span is still their baseline. Empty: any time">"bursting since "
+                    <input type="date" data-testid="terms-since" prop:value=since on:change=move |e| {
+                        let since_ms = parse_timestamp_text(&event_target_value(&e));
+                        change(state, |p| p.since_ms = since_ms)
+                    }/>
+                </label>
                 <label title="Words in fewer posts are not followed">"in at least "
                     <input type="number" class="narrow" min="2" step="1" data-testid="terms-min-count" prop:value=min_count.to_string()
                         on:change=move |e| { if let Ok(v) = event_target_value(&e).parse::<usize>() { change(state, |p| p.min_count = v.max(2)) } }/>
@@ -152,11 +149,13 @@ fn TermsResults(report: Arc<TermsReport>) -> impl IntoView {
         Period::Week => "week",
         Period::Day | Period::Auto => "day",
     };
+    let params = NetworksPanel::get().terms.params.get_untracked();
+    let since = params.as_ref().and_then(|p| p.since_ms).map(|ms| format!(" since {}", format_date_ms(ms))).unwrap_or_default();
     let summary = format!(
-        "{} of {} words in {} or more posts burst (per {per}, {} periods).",
+        "{} of {} words in {} or more posts burst{since} (per {per}, {} periods).",
         format_events(r.bursting as f64),
         format_events(r.followed as f64),
-        NetworksPanel::get().terms.params.get_untracked().map_or(10, |p| p.min_count),
+        params.as_ref().map_or(10, |p| p.min_count),
         r.period_starts.len(),
     );
     let rows: Vec<_> = r.terms.iter().map(|t| term_row(state, t, &r)).collect();
