@@ -202,7 +202,7 @@ fn AddColumn(grouping: Grouping, groups: &'static str, testid: &'static str) -> 
                     let s = s.as_ref()?;
                     s.columns.iter().find(|c| c.name == column).map(|c| (s.n_rows.saturating_sub(c.missing), c.distinct))
                 })?;
-                let counted = distinct.map(|d| format!(" in {} {groups}", format_events(d as f64))).unwrap_or_default();
+                let counted = distinct.map(|d| format!(" in {} {}", format_events(d as f64), if d == 1 { groups.trim_end_matches('s') } else { groups })).unwrap_or_default();
                 view! {
                     <p class="muted small" data-testid=format!("{testid}-done")>
                         {format!("Added the column “{column}”: {} rows{counted}, the others empty. Split Trends by it, explain a change with it in Root cause, or use it in Clusters and rules.", format_events(rows as f64))}
