@@ -54,7 +54,7 @@ pub struct ViewState {
     /// Column types chosen by the user, in the order they were chosen.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub types: Vec<(String, ColumnType)>,
-    #[serde(default, skip_serializing_if = "filter_is_empty")]
+    #[serde(default, skip_serializing_if = "Filter::is_empty")]
     pub filter: Filter,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<SortKey>,
@@ -70,10 +70,6 @@ pub struct ViewState {
     /// Each panel's settings by key, as the panel wrote them.
     #[serde(flatten)]
     pub settings: Map<String, Value>,
-}
-
-fn filter_is_empty(filter: &Filter) -> bool {
-    filter.clauses.is_empty()
 }
 
 /// A decoded fragment and what was ignored in it.

@@ -421,7 +421,6 @@ impl Analysis for Copies {
         for (rank, &g) in order.iter().enumerate() {
             row_groups.rows.extend(groups[g].1.iter().map(|&(row, _)| (row, rank as u32 + 1)));
         }
-        row_groups.rows.sort_unstable();
         let mut slots: Vec<Option<CopyGroup>> = described.into_iter().map(Some).collect();
         let mut described: Vec<CopyGroup> = order.iter().take(MAX_GROUPS).filter_map(|&g| slots[g].take()).collect();
         for (i, g) in described.iter_mut().enumerate() {

@@ -48,14 +48,10 @@ impl Grouping {
 pub struct DerivedColumn {
     pub column: String,
     pub from: Grouping,
-    #[serde(default, skip_serializing_if = "filter_is_empty")]
+    #[serde(default, skip_serializing_if = "Filter::is_empty")]
     pub filter: Filter,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<String>,
-}
-
-fn filter_is_empty(filter: &Filter) -> bool {
-    filter.clauses.is_empty()
 }
 
 impl DerivedColumn {

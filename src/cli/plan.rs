@@ -91,10 +91,7 @@ pub fn apply(table: &mut Table, view: &mut ViewState, notices: &mut Vec<String>)
     for spec in &view.derived {
         match complete(derive(table, spec, &made, &measures, &mut Unobserved)) {
             Some(Ok((column, _))) => {
-                match table.columns.iter_mut().find(|c| c.name == column.name) {
-                    Some(slot) => *slot = column,
-                    None => table.columns.push(column),
-                }
+                table.put_column(column);
                 made.push(spec.column.clone());
             }
             Some(Err(err)) => notices.push(format!("the derived column “{}” was not made: {err}", spec.column)),

@@ -83,6 +83,13 @@ pub struct Filter {
     pub clauses: Vec<Clause>,
 }
 
+impl Filter {
+    /// No clause: every row passes.
+    pub fn is_empty(&self) -> bool {
+        self.clauses.is_empty()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Eq, thiserror::Error)]
 pub enum FilterError {
     #[error("filter on {column:?}: there is no such column")]

@@ -403,6 +403,20 @@ impl Table {
         self.columns.iter().map(Column::heap_bytes).sum()
     }
 
+    /// Adds `column`, or replaces the column of its name; whether one was replaced.
+    pub fn put_column(&mut self, column: Column) -> bool {
+        match self.columns.iter_mut().find(|c| c.name == column.name) {
+            Some(slot) => {
+                *slot = column;
+                true
+            }
+            None => {
+                self.columns.push(column);
+                false
+            }
+        }
+    }
+
     /// The displayed text of each cell of `row`.
     pub fn row_text(&self, row: usize) -> Vec<String> {
         self.columns.iter().map(|c| c.value(row).display()).collect()

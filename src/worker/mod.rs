@@ -454,16 +454,7 @@ async fn derive_job(state: Shared, id: u64, spec: DerivedColumn) {
                 Err(err) => Err(JobError::Derive(err)),
                 Ok((column, report)) => match (state.table.as_mut().map(Rc::make_mut), state.summary.as_mut()) {
                     (Some(table), Some(summary)) => {
-                        let replaced = match table.columns.iter_mut().find(|c| c.name == column.name) {
-                            Some(slot) => {
-                                *slot = column;
-                                true
-                            }
-                            None => {
-                                table.columns.push(column);
-                                false
-                            }
-                        };
+                        let replaced = table.put_column(column);
                         summary.refresh_columns(table);
                         after.push(Response::Summary { id, summary: summary.clone() });
                         if !state.derived.contains(&spec.column) {
