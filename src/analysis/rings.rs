@@ -15,6 +15,8 @@
 //! tightly (the spread of first appearances), ranked by size. Components and modularity are
 //! checked against networkx in `tests/it/reference_rings.rs`.
 
+use std::borrow::Cow;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
@@ -321,27 +323,27 @@ impl Analysis for Rings {
         }
 
         // Attributes: the graph's edges, values over the cap left out, components by union-find.
+        // Every value's entities sit in one flat list (`Uses`): a million values cost a few
+        // large allocations, not a million small ones to make and to free.
         let mut union = UnionFind::new(n);
-        let mut values: Vec<ValueNode> = Vec::new();
+        let mut values = Uses::default();
         // Per attribute, its values' names (indexed by `ValueNode::code`).
-        let mut value_names: Vec<Vec<String>> = Vec::with_capacity(attribute_columns.len());
+        let mut value_names: Vec<Vec<Cow<str>>> = Vec::with_capacity(attribute_columns.len());
         let mut excluded: Vec<ExcludedValue> = Vec::new();
         let mut untimed = 0usize;
         for (a, attribute) in attribute_columns.iter().enumerate() {
             let phase_start = (a + 1) as f64 / total_steps;
-            progress.step("attributes", &format!("Values of “{}”", params.attributes[a]), phase_start).await?;
+            let detail = format!("Values of “{}”", params.attributes[a]);
+            progress.step("attributes", &detail, phase_start).await?;
             let mut codes = Codes::new(attribute);
-            // Per value: its uses (entity, time).
-            let mut uses: Vec<Vec<(i64, u32)>> = Vec::new();
+            // Each use: (value, time, entity); sorted, each value's uses are together in time order.
+            let mut uses: Vec<(u32, i64, u32)> = Vec::with_capacity(rows.len());
             for (done, (&row, entity)) in rows.iter().zip(&row_entity).enumerate() {
                 if done % STEP_ROWS == STEP_ROWS - 1 {
-                    progress.step("attributes", &format!("Values of “{}”", params.attributes[a]), phase_start + done as f64 / rows.len().max(1) as f64 / total_steps).await?;
+                    progress.step("attributes", &detail, phase_start + 0.4 * done as f64 / rows.len().max(1) as f64 / total_steps).await?;
                 }
                 let Some(e) = entity else { continue };
                 let Some(v) = codes.code(row as usize) else { continue };
-                if uses.len() <= v as usize {
-                    uses.resize_with(v as usize + 1, Vec::new);
-                }
                 let at = match (params.window_ms, time_column) {
                     (Some(_), Some(c)) => match c.value(row as usize) {
                         Value::Timestamp(ms) => ms,
@@ -352,29 +354,34 @@ impl Analysis for Rings {
                     },
                     _ => 0,
                 };
-                uses[v as usize].push((at, *e));
+                uses.push((v, at, *e));
             }
-            let value_count = uses.len().max(1);
-            for (v, mut used) in uses.into_iter().enumerate() {
-                if v % STEP_ROWS == STEP_ROWS - 1 {
-                    progress.step("attributes", &format!("Values of “{}”", params.attributes[a]), phase_start + (0.5 + 0.5 * v as f64 / value_count as f64) / total_steps).await?;
+            progress.step("attributes", &detail, phase_start + 0.4 / total_steps).await?;
+            uses.sort_unstable();
+            progress.step("attributes", &detail, phase_start + 0.5 / total_steps).await?;
+            let mut start = 0;
+            let mut stepped = 0;
+            while start < uses.len() {
+                if start >= stepped + STEP_ROWS {
+                    stepped = start;
+                    progress.step("attributes", &detail, phase_start + (0.5 + 0.5 * start as f64 / uses.len() as f64) / total_steps).await?;
                 }
-                if used.is_empty() {
-                    continue;
-                }
-                let mut entities: Vec<u32> = used.iter().map(|&(_, e)| e).collect();
-                entities.sort_unstable();
-                entities.dedup();
+                let v = uses[start].0;
+                let end = start + uses[start..].iter().take_while(|u| u.0 == v).count();
+                let used = &uses[start..end];
+                start = end;
+                let entities = values.push_entities(used.iter().map(|&(_, _, e)| e));
                 if entities.len() > params.cap {
-                    excluded.push(ExcludedValue { column: params.attributes[a].clone(), value: codes.names[v].clone(), entities: entities.len() });
+                    let count = entities.len();
+                    values.discard_last();
+                    excluded.push(ExcludedValue { column: params.attributes[a].clone(), value: codes.names[v as usize].to_string(), entities: count });
                     continue;
                 }
                 match params.window_ms {
                     Some(window) => {
-                        used.sort_unstable();
                         for pair in used.windows(2) {
-                            if pair[1].0 - pair[0].0 <= window {
-                                union.join(pair[0].1, pair[1].1);
+                            if pair[1].1 - pair[0].1 <= window {
+                                union.join(pair[0].2, pair[1].2);
                             }
                         }
                     }
@@ -384,7 +391,7 @@ impl Analysis for Rings {
                         }
                     }
                 }
-                values.push(ValueNode { column: a, code: v as u32, entities });
+                values.keep_last(a, v);
             }
             value_names.push(codes.names);
         }
@@ -395,36 +402,50 @@ impl Analysis for Rings {
         let excluded_count = excluded.len();
         excluded.truncate(MAX_EXCLUDED);
 
-        // Components.
+        // Components: each entity's root, then the members of roots with two or more (in entity
+        // order), with no list for the entities alone.
         progress.step("rings", "Rings and communities", (params.attributes.len() + 1) as f64 / total_steps).await?;
         let rings_phase = (params.attributes.len() + 1) as f64 / total_steps;
-        let mut members: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+        let mut root = vec![0u32; n];
+        let mut size = vec![0u32; n];
         for e in 0..n as u32 {
             if e as usize % STEP_ROWS == STEP_ROWS - 1 {
-                progress.step("rings", "Rings and communities", rings_phase + 0.3 * e as f64 / n as f64 / total_steps).await?;
+                progress.step("rings", "Rings and communities", rings_phase + 0.2 * e as f64 / n as f64 / total_steps).await?;
             }
-            members.entry(union.find(e)).or_default().push(e);
+            let r = union.find(e);
+            root[e as usize] = r;
+            size[r as usize] += 1;
         }
-        let mut components: Vec<Vec<u32>> = members.into_values().filter(|m| m.len() >= 2).collect();
+        drop(union);
+        let mut component_of = vec![u32::MAX; n];
+        let mut components: Vec<Vec<u32>> = Vec::new();
+        for (e, &r) in root.iter().enumerate() {
+            let r = r as usize;
+            if size[r] < 2 {
+                continue;
+            }
+            if component_of[r] == u32::MAX {
+                component_of[r] = components.len() as u32;
+                components.push(Vec::with_capacity(size[r] as usize));
+            }
+            components[component_of[r] as usize].push(e as u32);
+        }
+        drop((root, size, component_of));
         components.sort_by(|x, y| y.len().cmp(&x.len()).then_with(|| x[0].cmp(&y[0])));
         let tied_entities = components.iter().map(Vec::len).sum();
         let largest_component = components.first().map_or(0, Vec::len);
-        let edges = values.iter().map(|v| v.entities.len()).sum();
+        let edges = values.entities.len();
+
+        progress.step("rings", "Rings and communities", rings_phase + 0.3 / total_steps).await?;
+        // Values by entity, for the rings' shared values and the split graphs.
+        let entity_values = values.by_entity(n);
 
         progress.step("rings", "Rings and communities", rings_phase + 0.4 / total_steps).await?;
-        // Values by entity, for the rings' shared values and the split graphs.
-        let mut entity_values: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for (idx, value) in values.iter().enumerate() {
-            for &e in &value.entities {
-                entity_values[e as usize].push(idx as u32);
-            }
-        }
-
         let mut groups: Vec<(Vec<u32>, Option<usize>)> = Vec::new();
         let mut splits = Vec::new();
         for (c, component) in components.iter().enumerate() {
             if component.len() > params.split_above {
-                progress.step("rings", &format!("Communities of a component of {} entities", component.len()), (params.attributes.len() + 1) as f64 / total_steps).await?;
+                progress.step("rings", &format!("Communities of a component of {} entities", component.len()), rings_phase + 0.4 / total_steps).await?;
                 let graph = component_graph(component, &entity_values);
                 let communities = louvain(&graph, params.resolution, params.seed.wrapping_add(c as u64));
                 let modularity = modularity(&graph, &communities, params.resolution);
@@ -438,9 +459,12 @@ impl Analysis for Rings {
                 groups.push((component.clone(), None));
             }
         }
+        let component_count = components.len();
+        drop(components);
         groups.retain(|(g, _)| g.len() >= params.min_size);
         groups.sort_by(|x, y| y.0.len().cmp(&x.0.len()).then_with(|| x.0.iter().min().cmp(&y.0.iter().min())));
         let rings_found = groups.len();
+        progress.step("rings", "Rings and communities", rings_phase + 0.6 / total_steps).await?;
         let mut entity_ring = vec![0u32; n];
         for (idx, (group, _)) in groups.iter().enumerate() {
             for &e in group {
@@ -451,32 +475,28 @@ impl Analysis for Rings {
             rows: rows.iter().zip(&row_entity).filter_map(|(&row, e)| e.map(|e| (row, entity_ring[e as usize])).filter(|&(_, ring)| ring > 0)).collect(),
             groups: rings_found,
         };
+        drop((entity_ring, row_entity));
         groups.truncate(MAX_RINGS);
 
         progress.step("rings", "Describing the rings", rings_phase + 0.8 / total_steps).await?;
+        let names = Names { entities: &entity_codes.names, values: &value_names };
         let rings = groups
             .into_iter()
             .enumerate()
-            .map(|(idx, (group, community_of))| describe(idx + 1, &group, community_of, &stats, &entity_codes.names, &values, &value_names, &entity_values, &params.attributes))
+            .map(|(idx, (group, community_of))| describe(idx + 1, &group, community_of, &stats, names, &values, &entity_values, &params.attributes))
             .collect();
 
         let (labelled, positives) = stats.iter().fold((0.0, 0.0), |(l, p), s| (l + s.labelled, p + s.positives));
-        // Freeing the graph (millions of small allocations) took 1.9 s after the last step on a
-        // million accounts: in parts, each followed by a step, so Cancel is not kept waiting.
-        let value_count = values.len();
-        let component_count = components.len();
-        let done = rings_phase + 0.9 / total_steps;
-        drop(entity_values);
-        progress.step("rings", "Freeing the graph", done).await?;
-        drop(values);
-        progress.step("rings", "Freeing the graph", done).await?;
+        let value_count = values.nodes.len();
+        progress.step("rings", "Freeing the graph", rings_phase + 0.9 / total_steps).await?;
+        // A table without strings for an attribute (numbers) owns its values' texts: freed here,
+        // a step between columns.
+        drop((entity_values, values, stats));
         for names in value_names {
             drop(names);
-            progress.step("rings", "Freeing the graph", done).await?;
+            progress.step("rings", "Freeing the graph", rings_phase + 0.9 / total_steps).await?;
         }
-        drop(components);
         drop(entity_codes);
-        progress.step("rings", "Freeing the graph", done).await?;
         Ok(RingsReport {
             entity: params.entity.clone(),
             attributes: params.attributes.clone(),
@@ -509,24 +529,100 @@ struct EntityStats {
     last: Option<i64>,
 }
 
+/// A value kept in the graph (used by `cap` entities at most); its entities are
+/// `Uses::entities[start..end]`.
 struct ValueNode {
     column: usize,
     /// Its index in the attribute's names.
     code: u32,
-    /// Entities that use it (sorted, distinct).
+    start: usize,
+    end: usize,
+}
+
+/// The values kept, each one's entities (sorted, distinct) one after another in a flat list.
+#[derive(Default)]
+struct Uses {
+    nodes: Vec<ValueNode>,
     entities: Vec<u32>,
+    scratch: Vec<u32>,
+}
+
+impl Uses {
+    /// Appends a value's entities (any order, repeats allowed), sorted and distinct, after the
+    /// last kept value's, and returns them: kept by `keep_last`, or dropped by `discard_last`.
+    fn push_entities(&mut self, entities: impl Iterator<Item = u32>) -> &[u32] {
+        self.discard_last();
+        let start = self.entities.len();
+        self.scratch.clear();
+        self.scratch.extend(entities);
+        self.scratch.sort_unstable();
+        self.scratch.dedup();
+        self.entities.extend_from_slice(&self.scratch);
+        &self.entities[start..]
+    }
+
+    fn discard_last(&mut self) {
+        let kept = self.nodes.last().map_or(0, |node| node.end);
+        self.entities.truncate(kept);
+    }
+
+    fn keep_last(&mut self, column: usize, code: u32) {
+        let start = self.nodes.last().map_or(0, |node| node.end);
+        self.nodes.push(ValueNode { column, code, start, end: self.entities.len() });
+    }
+
+    /// Every entity's values (indexes into `nodes`, ascending), for `n` entities.
+    fn by_entity(&self, n: usize) -> EntityValues {
+        let mut starts = vec![0usize; n + 1];
+        for &e in &self.entities {
+            starts[e as usize + 1] += 1;
+        }
+        let mut sum = 0;
+        for start in starts.iter_mut() {
+            sum += *start;
+            *start = sum;
+        }
+        let mut next = starts.clone();
+        let mut values = vec![0u32; self.entities.len()];
+        for (v, node) in self.nodes.iter().enumerate() {
+            for &e in &self.entities[node.start..node.end] {
+                values[next[e as usize]] = v as u32;
+                next[e as usize] += 1;
+            }
+        }
+        EntityValues { starts, values }
+    }
+}
+
+/// Each entity's values: `values[starts[e]..starts[e + 1]]`.
+struct EntityValues {
+    starts: Vec<usize>,
+    values: Vec<u32>,
+}
+
+impl EntityValues {
+    fn of(&self, e: u32) -> &[u32] {
+        &self.values[self.starts[e as usize]..self.starts[e as usize + 1]]
+    }
+}
+
+/// The entities' names and, per attribute, its values' names.
+#[derive(Clone, Copy)]
+struct Names<'n, 'a> {
+    entities: &'n [Cow<'a, str>],
+    values: &'n [Vec<Cow<'a, str>>],
 }
 
 /// The ring's figures from its entities.
 #[allow(clippy::too_many_arguments)]
-fn describe(id: usize, group: &[u32], community_of: Option<usize>, stats: &[EntityStats], names: &[String], values: &[ValueNode], value_names: &[Vec<String>], entity_values: &[Vec<u32>], attributes: &[String]) -> Ring {
+fn describe(id: usize, group: &[u32], community_of: Option<usize>, stats: &[EntityStats], names: Names, values: &Uses, entity_values: &EntityValues, attributes: &[String]) -> Ring {
     let name = |v: u32| -> &str {
-        let node = &values[v as usize];
-        value_names.get(node.column).and_then(|n| n.get(node.code as usize)).map_or("", |s| s.as_str())
+        let node = &values.nodes[v as usize];
+        names.values.get(node.column).and_then(|n| n.get(node.code as usize)).map_or("", |s| s)
     };
     let mut by_activity: Vec<u32> = group.to_vec();
-    by_activity.sort_by(|&a, &b| stats[b as usize].rows.total_cmp(&stats[a as usize].rows).then_with(|| names[a as usize].cmp(&names[b as usize])));
-    let members: Vec<String> = by_activity.iter().take(MAX_MEMBERS).map(|&e| names[e as usize].clone()).collect();
+    by_activity.sort_by(|&a, &b| stats[b as usize].rows.total_cmp(&stats[a as usize].rows).then_with(|| names.entities[a as usize].cmp(&names.entities[b as usize])));
+    let members: Vec<String> = by_activity.iter().take(MAX_MEMBERS).map(|&e| names.entities[e as usize].to_string()).collect();
     let (mut rows, mut labelled, mut positives) = (0.0, 0.0, 0.0);
     let (mut first, mut last): (Option<(i64, i64)>, Option<i64>) = (None, None);
     for &e in group {
@@ -544,7 +640,7 @@ fn describe(id: usize, group: &[u32], community_of: Option<usize>, stats: &[Enti
     // Values used by two or more of the ring's entities.
     let mut counts: FxHashMap<u32, usize> = FxHashMap::default();
     for &e in group {
-        for &v in &entity_values[e as usize] {
+        for &v in entity_values.of(e) {
             *counts.entry(v).or_default() += 1;
         }
     }
@@ -552,16 +648,16 @@ fn describe(id: usize, group: &[u32], community_of: Option<usize>, stats: &[Enti
     shared.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| name(a.0).cmp(name(b.0))));
     let mut per_column = vec![0usize; attributes.len()];
     for &(v, _) in &shared {
-        per_column[values[v as usize].column] += 1;
+        per_column[values.nodes[v as usize].column] += 1;
     }
     let graph = (group.len() + shared.len() <= MAX_DRAWN).then(|| {
         let index: FxHashMap<u32, u32> = shared.iter().enumerate().map(|(i, &(v, _))| (v, i as u32)).collect();
         let links = by_activity
             .iter()
             .enumerate()
-            .flat_map(|(m, &e)| entity_values[e as usize].iter().filter_map(|v| index.get(v)).map(move |&i| (m as u32, i)).collect::<Vec<_>>())
+            .flat_map(|(m, &e)| entity_values.of(e).iter().filter_map(|v| index.get(v)).map(move |&i| (m as u32, i)).collect::<Vec<_>>())
             .collect();
-        RingGraph { values: shared.iter().map(|&(v, _)| (attributes[values[v as usize].column].clone(), name(v).to_string())).collect(), links }
+        RingGraph { values: shared.iter().map(|&(v, _)| (attributes[values.nodes[v as usize].column].clone(), name(v).to_string())).collect(), links }
     });
     Ring {
         id,
@@ -572,7 +668,7 @@ fn describe(id: usize, group: &[u32], community_of: Option<usize>, stats: &[Enti
         top_shared: shared
             .iter()
             .take(5)
-            .map(|&(v, c)| SharedValue { column: attributes[values[v as usize].column].clone(), value: name(v).to_string(), entities: c })
+            .map(|&(v, c)| SharedValue { column: attributes[values.nodes[v as usize].column].clone(), value: name(v).to_string(), entities: c })
             .collect(),
         label_rate: (labelled > 0.0).then(|| positives / labelled),
         labelled,
@@ -584,12 +680,14 @@ fn describe(id: usize, group: &[u32], community_of: Option<usize>, stats: &[Enti
 }
 
 /// A code per distinct value of a column, its text in `names` (dictionary columns reuse their
-/// codes' order of first use; others key by their displayed text).
+/// codes' order of first use; others key by their displayed text). Texts are borrowed from the
+/// column where it holds them (strings), so a million distinct values cost no allocation each,
+/// neither when read nor when freed.
 pub(crate) struct Codes<'a> {
     column: &'a Column,
-    pub(crate) names: Vec<String>,
+    pub(crate) names: Vec<Cow<'a, str>>,
     dict_map: Vec<u32>,
-    text_map: FxHashMap<String, u32>,
+    text_map: FxHashMap<Cow<'a, str>, u32>,
 }
 
 impl<'a> Codes<'a> {
@@ -602,21 +700,22 @@ impl<'a> Codes<'a> {
     }
 
     pub(crate) fn code(&mut self, row: usize) -> Option<u32> {
-        if let ColumnData::Str(Strings::Dict { codes, dict }) = &self.column.data {
+        let column: &'a Column = self.column;
+        if let ColumnData::Str(Strings::Dict { codes, dict }) = &column.data {
             let code = *codes.get(row)?;
             let slot = self.dict_map.get_mut(code as usize)?;
             if *slot == MISSING_CODE {
                 *slot = self.names.len() as u32;
-                self.names.push(dict.get(code as usize)?.to_string());
+                self.names.push(Cow::Borrowed(&**dict.get(code as usize)?));
             }
             return Some(*slot);
         }
-        let value = self.column.value(row);
-        if matches!(value, Value::Missing) {
-            return None;
-        }
-        let text = value.display();
-        if let Some(&code) = self.text_map.get(&text) {
+        let text = match column.value(row) {
+            Value::Missing => return None,
+            Value::Str(s) => Cow::Borrowed(s),
+            other => Cow::Owned(other.display()),
+        };
+        if let Some(&code) = self.text_map.get(&*text) {
             return Some(code);
         }
         let code = self.names.len() as u32;
@@ -701,11 +800,11 @@ fn sorted_lists(maps: Vec<FxHashMap<u32, f64>>) -> Vec<Vec<(u32, f64)>> {
 
 /// The bipartite graph of a component: its entities first (in `component`'s order), then the
 /// values they use.
-fn component_graph(component: &[u32], entity_values: &[Vec<u32>]) -> Graph {
+fn component_graph(component: &[u32], entity_values: &EntityValues) -> Graph {
     let mut value_node: FxHashMap<u32, u32> = FxHashMap::default();
     let mut edges = Vec::new();
     for (i, &e) in component.iter().enumerate() {
-        for &v in &entity_values[e as usize] {
+        for &v in entity_values.of(e) {
             let next = (component.len() + value_node.len()) as u32;
             let node = *value_node.entry(v).or_insert(next);
             edges.push((i as u32, node, 1.0));
