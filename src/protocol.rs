@@ -290,6 +290,16 @@ impl TableSummary {
         self.heap_bytes = table.heap_bytes();
     }
 
+    /// The same with the distinct counts already made (`distinct`, one per column, counted by
+    /// [`crate::data::table::DistinctCount`] in parts by the worker).
+    pub fn refresh_columns_counted(&mut self, table: &Table, distinct: &[usize]) {
+        self.columns = column_summaries(table, false);
+        for (column, &count) in self.columns.iter_mut().zip(distinct) {
+            column.distinct = Some(count);
+        }
+        self.heap_bytes = table.heap_bytes();
+    }
+
     /// Load throughput in MB/s of text.
     pub fn megabytes_per_second(&self) -> Option<f64> {
         (self.elapsed_ms > 0.0).then(|| self.text_bytes as f64 / 1e6 / (self.elapsed_ms / 1000.0))

@@ -155,7 +155,7 @@ function vigilAnalysis(file, request, answer) {
   return new Promise((resolve) => {
     const worker = new Worker('/dist/vigil-worker_loader.js');
     current = worker;
-    const run = { rows: 0, started: 0, steps: 0, last: 0, longestGapMs: 0 };
+    const run = { rows: 0, started: 0, steps: 0, last: 0, longestGapMs: 0, lastStep: 'the request', longestGapAt: '' };
     worker.onmessage = (event) => {
       const response = decode(event.data);
       if (isReady(response)) {
@@ -169,8 +169,13 @@ function vigilAnalysis(file, request, answer) {
         run.steps += 1;
         // The longest stretch without a progress message: how long a Cancel could wait.
         const now = performance.now();
-        run.longestGapMs = Math.max(run.longestGapMs, now - run.last);
+        const step = `${response.Step.phase}: ${response.Step.detail}`;
+        if (now - run.last > run.longestGapMs) {
+          run.longestGapMs = now - run.last;
+          run.longestGapAt = `from “${run.lastStep}” to “${step}”`;
+        }
         run.last = now;
+        run.lastStep = step;
       } else if (response.LoadFailed || response.Failed) {
         resolve({ ok: false, error: JSON.stringify(response) });
       } else {
@@ -234,7 +239,9 @@ window.runVigilRings = (cap) => {
     if (rings.error) return { ok: false, error: rings.error };
     return {
       ok: true, rows: progress.rows, ms: performance.now() - progress.started, workerMs: response.Done.elapsed_ms, steps: progress.steps,
-      longestGapMs: Math.max(progress.longestGapMs, performance.now() - progress.last),
+      ...(performance.now() - progress.last > progress.longestGapMs
+        ? { longestGapMs: performance.now() - progress.last, longestGapAt: `from “${progress.lastStep}” to the report` }
+        : { longestGapMs: progress.longestGapMs, longestGapAt: progress.longestGapAt }),
       entities: rings.entities, components: rings.components, largest: rings.largest_component, excluded: rings.excluded_count, ringsFound: rings.rings_found,
     };
   });

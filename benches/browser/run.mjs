@@ -141,7 +141,7 @@ async function ringsBench(browser, server) {
     const { context, page } = await benchPage(browser, server.url, file);
     const r = await page.evaluate((cap) => window.runVigilRings(cap), RINGS_CAP).catch((err) => ({ ok: false, error: String(err.message ?? err).split('\n')[0] }));
     await context.close();
-    console.error(`vigil rings run ${run + 1}: ${r.ok ? `${(r.ms / 1000).toFixed(2)} s, ${r.steps} progress messages, longest gap ${r.longestGapMs.toFixed(0)} ms` : `failed: ${r.error}`}`);
+    console.error(`vigil rings run ${run + 1}: ${r.ok ? `${(r.ms / 1000).toFixed(2)} s, ${r.steps} progress messages, longest gap ${r.longestGapMs.toFixed(0)} ms ${r.longestGapAt}` : `failed: ${r.error}`}`);
     if (!r.ok) { console.log(`\nrings failed: ${r.error}`); return; }
     runs.push(r);
   }

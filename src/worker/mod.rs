@@ -24,7 +24,7 @@ use crate::analysis::contract::Weights;
 use crate::data::filter::{evaluate_filter, Filter, Selection};
 use crate::data::load::{memory_check, LoadError, LoadOptions, LoadReport, MemoryReading, TableLoader};
 use crate::warehouse::stream::{FileStream, StreamError, StreamSettings};
-use crate::data::table::Table;
+use crate::data::table::{DistinctCount, Table};
 use crate::data::sort::{sort_selection, SortKey};
 use crate::protocol::{DataSource, Envelope, JobError, MapSelection, PointDetail, Progress, QueryError, Request, Response, TableSummary};
 
@@ -613,16 +613,33 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
     let loaded = matches!(response, Response::Loaded { .. });
     post(&response);
     if loaded {
-        // The table is usable now; distinct counts follow once the UI has had the news.
+        // The table is usable now; distinct counts follow once the UI has had the news, counted
+        // in parts with a yield between them, so a request sent at once (an analysis, a Cancel)
+        // is answered at once: a million distinct strings per column took seconds.
         yield_now().await;
+        let Some(table) = state.borrow().table.clone() else { return };
+        let mut distinct = Vec::with_capacity(table.columns.len());
+        for column in &table.columns {
+            let mut count = DistinctCount::new(column);
+            while !count.advance(DISTINCT_STEP_ROWS) {
+                yield_now().await;
+            }
+            distinct.push(count.count());
+        }
         let mut guard = state.borrow_mut();
         let state = &mut *guard;
-        if let (Some(table), Some(summary)) = (&state.table, &mut state.summary) {
-            summary.refresh_columns(table);
-            post(&Response::Summary { id, summary: summary.clone() });
+        // Another table (a new load, a derived column) brings its own counts.
+        if let (Some(now), Some(summary)) = (&state.table, &mut state.summary) {
+            if Rc::ptr_eq(now, &table) {
+                summary.refresh_columns_counted(&table, &distinct);
+                post(&Response::Summary { id, summary: summary.clone() });
+            }
         }
     }
 }
+
+/// Rows of a column counted between two yields of the distinct counts after a load.
+const DISTINCT_STEP_ROWS: usize = 100_000;
 
 /// A source of chunks: `next` yields the next chunk, `None` at the end, or an error message.
 trait ChunkSource {
