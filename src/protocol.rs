@@ -268,7 +268,7 @@ impl TableSummary {
         Self {
             source,
             n_rows: report.table.n_rows,
-            columns: column_summaries(&report.table, false),
+            columns: column_summaries(&report.table),
             dialect: report.dialect.clone(),
             notices: report.notices.clone(),
             rejected: report.rejected.clone(),
@@ -283,17 +283,26 @@ impl TableSummary {
         }
     }
 
-    /// Brings the column list up to date, with distinct counts (after loading, and whenever
-    /// the table changed, e.g. a column was re-typed).
-    pub fn refresh_columns(&mut self, table: &Table) {
-        self.columns = column_summaries(table, true);
+    /// After one column changed (re-typed, derived, replaced): it is counted again; the others
+    /// keep the distinct counts they had (counted now only when they had none yet), so a change
+    /// to one column of a million rows does not recount every column.
+    pub fn refresh_column(&mut self, table: &Table, changed: &str) {
+        let before: rustc_hash::FxHashMap<String, Option<usize>> = std::mem::take(&mut self.columns).into_iter().map(|c| (c.name, c.distinct)).collect();
+        self.columns = column_summaries(table);
+        for (summary, column) in self.columns.iter_mut().zip(&table.columns) {
+            summary.distinct = match before.get(&column.name) {
+                Some(&Some(count)) if column.name != changed => Some(count),
+                _ => Some(column.count_distinct()),
+            };
+        }
         self.heap_bytes = table.heap_bytes();
     }
 
-    /// The same with the distinct counts already made (`distinct`, one per column, counted by
-    /// [`crate::data::table::DistinctCount`] in parts by the worker).
+    /// Brings the column list up to date after a load, with the distinct counts made
+    /// (`distinct`, one per column, counted by [`crate::data::table::DistinctCount`] in parts by
+    /// the worker).
     pub fn refresh_columns_counted(&mut self, table: &Table, distinct: &[usize]) {
-        self.columns = column_summaries(table, false);
+        self.columns = column_summaries(table);
         for (column, &count) in self.columns.iter_mut().zip(distinct) {
             column.distinct = Some(count);
         }
@@ -332,7 +341,7 @@ impl TableSummary {
 }
 
 /// Per-column facts; distinct counts (a hash set per column) only when asked.
-fn column_summaries(table: &Table, count_distinct: bool) -> Vec<ColumnSummary> {
+fn column_summaries(table: &Table) -> Vec<ColumnSummary> {
     table
         .columns
         .iter()
@@ -340,7 +349,7 @@ fn column_summaries(table: &Table, count_distinct: bool) -> Vec<ColumnSummary> {
             name: column.name.clone(),
             kind: column.kind,
             missing: table.n_rows.saturating_sub(column.count_valid()),
-            distinct: count_distinct.then(|| column.count_distinct()),
+            distinct: None,
             mismatches: column.mismatches.len(),
             heap_bytes: column.heap_bytes(),
         })
@@ -351,6 +360,25 @@ fn column_summaries(table: &Table, count_distinct: bool) -> Vec<ColumnSummary> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)] // test code: a failing unwrap is a failing test
     use super::*;
+
+    /// One column re-typed: it alone is counted again; the others keep their counts (here a
+    /// planted one, to tell kept from recounted), and one without a count yet gets it.
+    #[test]
+    fn a_changed_column_is_recounted_alone() {
+        use crate::data::builder::retype_column;
+        use crate::data::load::{load_bytes, LoadOptions};
+        use crate::data::table::ColumnType;
+        let mut report = load_bytes(b"a,b,c\n1,x,p\n2,y,p\n2,1,q\n", LoadOptions::default()).unwrap();
+        let mut summary = TableSummary::from_report(&report, DataSource::Demo(DemoParams { rows: 3, seed: 1 }), 30, 1.0);
+        summary.refresh_columns_counted(&report.table, &[999, 3, 2]);
+        summary.columns[2].distinct = None;
+        let b = &mut report.table.columns[1];
+        *b = retype_column(b, ColumnType::Integer);
+        summary.refresh_column(&report.table, "b");
+        let counts: Vec<_> = summary.columns.iter().map(|c| (c.name.as_str(), c.kind, c.distinct)).collect();
+        assert_eq!(counts, vec![("a", ColumnType::Integer, Some(999)), ("b", ColumnType::Integer, Some(1)), ("c", ColumnType::Category, Some(2))]);
+        assert_eq!(summary.columns[1].missing, 2);
+    }
 
     #[test]
     fn requests_round_trip() {

@@ -253,7 +253,7 @@ fn handle_message(state: &Shared, data: &JsValue) {
                         let table = &*table;
                         match state.summary.as_mut() {
                             Some(summary) => {
-                                summary.refresh_columns(table);
+                                summary.refresh_column(table, &column);
                                 Response::Summary { id, summary: summary.clone() }
                             }
                             None => Response::Failed { id, error: QueryError::NoData },
@@ -455,7 +455,7 @@ async fn derive_job(state: Shared, id: u64, spec: DerivedColumn) {
                 Ok((column, report)) => match (state.table.as_mut().map(Rc::make_mut), state.summary.as_mut()) {
                     (Some(table), Some(summary)) => {
                         let replaced = table.put_column(column);
-                        summary.refresh_columns(table);
+                        summary.refresh_column(table, &spec.column);
                         after.push(Response::Summary { id, summary: summary.clone() });
                         if !state.derived.contains(&spec.column) {
                             state.derived.push(spec.column.clone());
