@@ -359,17 +359,15 @@ impl Analysis for Rings {
             progress.step("attributes", &detail, phase_start + 0.4 / total_steps).await?;
             uses.sort_unstable();
             progress.step("attributes", &detail, phase_start + 0.5 / total_steps).await?;
-            let mut start = 0;
+            let mut done = 0;
             let mut stepped = 0;
-            while start < uses.len() {
-                if start >= stepped + STEP_ROWS {
-                    stepped = start;
-                    progress.step("attributes", &detail, phase_start + (0.5 + 0.5 * start as f64 / uses.len() as f64) / total_steps).await?;
+            for used in uses.chunk_by(|x, y| x.0 == y.0) {
+                if done >= stepped + STEP_ROWS {
+                    stepped = done;
+                    progress.step("attributes", &detail, phase_start + (0.5 + 0.5 * done as f64 / uses.len() as f64) / total_steps).await?;
                 }
-                let v = uses[start].0;
-                let end = start + uses[start..].iter().take_while(|u| u.0 == v).count();
-                let used = &uses[start..end];
-                start = end;
+                done += used.len();
+                let v = used[0].0;
                 let entities = values.push_entities(used.iter().map(|&(_, _, e)| e));
                 if entities.len() > params.cap {
                     let count = entities.len();
@@ -487,21 +485,11 @@ impl Analysis for Rings {
             .collect();
 
         let (labelled, positives) = stats.iter().fold((0.0, 0.0), |(l, p), s| (l + s.labelled, p + s.positives));
-        let value_count = values.nodes.len();
-        progress.step("rings", "Freeing the graph", rings_phase + 0.9 / total_steps).await?;
-        // A table without strings for an attribute (numbers) owns its values' texts: freed here,
-        // a step between columns.
-        drop((entity_values, values, stats));
-        for names in value_names {
-            drop(names);
-            progress.step("rings", "Freeing the graph", rings_phase + 0.9 / total_steps).await?;
-        }
-        drop(entity_codes);
         Ok(RingsReport {
             entity: params.entity.clone(),
             attributes: params.attributes.clone(),
             entities: n,
-            values: value_count + excluded_count,
+            values: values.nodes.len() + excluded_count,
             edges,
             tied_entities,
             components: component_count,

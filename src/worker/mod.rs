@@ -623,21 +623,18 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
             let mut count = DistinctCount::new(column);
             while !count.advance(DISTINCT_STEP_ROWS) {
                 yield_now().await;
-                // Another table came meanwhile (a new load): let this one go now.
+                // Another table came meanwhile (a new load, a re-typed or derived column, which
+                // brings its own counts): let this one go now.
                 if !state.borrow().table.as_ref().is_some_and(|now| Rc::ptr_eq(now, &table)) {
                     return;
                 }
             }
             distinct.push(count.count());
         }
-        let mut guard = state.borrow_mut();
-        let state = &mut *guard;
-        // Another table (a derived column) brings its own counts.
-        if let (Some(now), Some(summary)) = (&state.table, &mut state.summary) {
-            if Rc::ptr_eq(now, &table) {
-                summary.refresh_columns_counted(&table, &distinct);
-                post(&Response::Summary { id, summary: summary.clone() });
-            }
+        // No yield since the last check: `table` is still the current one.
+        if let Some(summary) = state.borrow_mut().summary.as_mut() {
+            summary.refresh_columns_counted(&table, &distinct);
+            post(&Response::Summary { id, summary: summary.clone() });
         }
     }
 }
