@@ -1,8 +1,9 @@
 //! Native ingest benchmark: the demo dataset as CSV through the streaming loader.
 //!
-//! `make bench` runs it. It prints MB/s of CSV text (median of 5 runs) and rows/s; the
+//! `make bench` runs it. It prints MB/s of CSV text (median of 5 runs) and rows/s on 1, 2 and 4
+//! threads (the scaling curve), and stops if any gives another table than one thread; the
 //! browser comparison with peers (uDSV, PapaParse, DuckDB-WASM, Arquero) belongs to the data
-//! engine's browser benchmark. No assertions: numbers are reported, not enforced.
+//! engine's browser benchmark. No timing assertions: numbers are reported, not enforced.
 
 use std::time::Instant;
 
@@ -14,37 +15,48 @@ fn main() {
     let rows = std::env::var("VIGIL_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let csv = demo_csv(DemoParams { rows, seed: 7 });
     let megabytes = csv.len() as f64 / 1e6;
-    println!("native ingest: demo dataset, {rows} rows, {megabytes:.1} MB of CSV, 4 MiB chunks");
-    let mut timings = Vec::new();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("native ingest: demo dataset, {rows} rows, {megabytes:.1} MB of CSV, 4 MiB chunks, median of 5; {cores} cores");
+    println!("| threads | MB/s | rows/s | median s | × 1 thread |\n|---|---|---|---|---|");
     let mut last_table = None;
-    for _ in 0..5 {
-        let started = Instant::now();
-        let mut loader = TableLoader::new(LoadOptions::default()).with_size_hint(csv.len() as u64);
-        for chunk in csv.chunks(4 << 20) {
-            if let Err(err) = loader.push(chunk) {
-                eprintln!("load failed: {err}");
-                return;
+    let mut one_thread = None;
+    for threads in [1, 2, 4] {
+        let mut timings = Vec::new();
+        for _ in 0..5 {
+            let started = Instant::now();
+            let mut loader = TableLoader::new(LoadOptions::default()).with_size_hint(csv.len() as u64).with_threads(threads);
+            for chunk in csv.chunks(4 << 20) {
+                if let Err(err) = loader.push(chunk) {
+                    eprintln!("load failed: {err}");
+                    return;
+                }
             }
+            match loader.finish() {
+                Ok(report) => {
+                    assert_eq!(report.table.n_rows, rows, "row count");
+                    match &last_table {
+                        // The same table whatever the threads (checked here on the real size too).
+                        Some(first) => assert!(first == &report.table, "{threads} threads gave another table"),
+                        None => last_table = Some(report.table),
+                    }
+                }
+                Err(err) => {
+                    eprintln!("load failed: {err}");
+                    return;
+                }
+            }
+            timings.push(started.elapsed().as_secs_f64());
         }
-        match loader.finish() {
-            Ok(report) => {
-                assert_eq!(report.table.n_rows, rows, "row count");
-                last_table = Some(report.table);
-            }
-            Err(err) => {
-                eprintln!("load failed: {err}");
-                return;
-            }
-        }
-        timings.push(started.elapsed().as_secs_f64());
+        timings.sort_by(f64::total_cmp);
+        let median = timings[timings.len() / 2];
+        let base = *one_thread.get_or_insert(median);
+        println!(
+            "| {threads} | {:.0} | {:.0} | {median:.3} | {:.2}× |",
+            megabytes / median,
+            rows as f64 / median,
+            base / median
+        );
     }
-    timings.sort_by(f64::total_cmp);
-    let median = timings[timings.len() / 2];
-    println!(
-        "| tool | MB/s | rows/s | median s |\n|---|---|---|---|\n| vigil (native) | {:.0} | {:.0} | {median:.3} |",
-        megabytes / median,
-        rows as f64 / median
-    );
     if let Some(table) = last_table {
         let selection: Vec<u32> = (0..table.n_rows as u32).collect();
         let started = Instant::now();

@@ -1,5 +1,6 @@
 //! Reading the data: a file or standard input, streamed through the app's loader in chunks
-//! (gzip detected by its bytes), so a file is never held whole beside its table.
+//! (gzip detected by its bytes), so a file is never held whole beside its table, and parsed on
+//! every core.
 
 use std::io::Read;
 
@@ -28,7 +29,8 @@ pub fn load_streamed(data: &str) -> Result<LoadReport, String> {
 /// Loads `data` (a path, or `-` for standard input).
 pub fn load(data: &str, quiet: bool) -> Result<LoadReport, String> {
     let (mut reader, size) = open(data)?;
-    let mut loader = TableLoader::new(LoadOptions::default());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut loader = TableLoader::new(LoadOptions::default()).with_threads(threads);
     if let Some(size) = size {
         loader = loader.with_size_hint(size);
     }

@@ -120,6 +120,55 @@ impl StrBuilder {
         self.codes = Vec::new();
     }
 
+    /// Appends the cells of `other` (built from a later part of the same file) after these: the
+    /// dictionary keeps first-seen order, and passes to an arena at the same total as if every
+    /// cell had been pushed here.
+    fn append(&mut self, other: StrBuilder) {
+        self.stats.non_missing += other.stats.non_missing;
+        self.stats.total_len += other.stats.total_len;
+        self.stats.with_space += other.stats.with_space;
+        if other.arena.is_some() && self.arena.is_none() {
+            self.switch_to_arena();
+        }
+        match (&mut self.arena, other.arena) {
+            (Some((bytes, ends, valid)), Some((other_bytes, other_ends, other_valid))) => {
+                let offset = bytes.len();
+                bytes.push_str(&other_bytes);
+                ends.extend(other_ends.iter().map(|end| end + offset));
+                valid.append(&other_valid);
+            }
+            (Some((bytes, ends, valid)), None) => {
+                for &code in &other.codes {
+                    let text = other.dict.get(code as usize);
+                    if let Some(text) = text {
+                        bytes.push_str(text);
+                    }
+                    ends.push(bytes.len());
+                    valid.push(text.is_some());
+                }
+            }
+            (None, _) => {
+                let remap: Vec<u32> = other
+                    .dict
+                    .into_iter()
+                    .map(|text| match self.map.get(&text) {
+                        Some(&code) => code,
+                        None => {
+                            let code = self.dict.len() as u32;
+                            self.dict.push(text.clone());
+                            self.map.insert(text, code);
+                            code
+                        }
+                    })
+                    .collect();
+                self.codes.extend(other.codes.iter().map(|&code| remap.get(code as usize).copied().unwrap_or(MISSING_CODE)));
+                if self.dict.len() > DICT_LIMIT {
+                    self.switch_to_arena();
+                }
+            }
+        }
+    }
+
     fn finish(self) -> (Strings, StringStats) {
         let mut stats = self.stats;
         match self.arena {
@@ -315,6 +364,69 @@ impl ColumnBuilder {
             }
         };
         Self { storage, forced: self.forced, may_promote: self.may_promote, mismatches: Vec::new(), rows: 0, non_finite: 0, keep_type: true }
+    }
+
+    /// An empty builder of the same type and storage, for a later part of the same file parsed
+    /// on its own: [`ColumnBuilder::append`] then puts its cells after these, as if each had been
+    /// pushed here.
+    pub fn fork(&self) -> Self {
+        let storage = match &self.storage {
+            Storage::Int { .. } => Storage::Int { values: Vec::new(), valid: Bitmap::default() },
+            Storage::Float { .. } => Storage::Float { values: Vec::new(), valid: Bitmap::default() },
+            Storage::Bool { .. } => Storage::Bool { values: Bitmap::default(), valid: Bitmap::default() },
+            Storage::Timestamp { .. } => Storage::Timestamp { ms: Vec::new(), valid: Bitmap::default() },
+            Storage::Str(strings) => {
+                let mut fresh = StrBuilder::new();
+                if strings.arena.is_some() {
+                    fresh.switch_to_arena();
+                }
+                Storage::Str(fresh)
+            }
+        };
+        Self { storage, mismatches: Vec::new(), rows: 0, non_finite: 0, ..*self }
+    }
+
+    /// Puts the cells of `other`, a [`ColumnBuilder::fork`] of this builder (or of one it was
+    /// forked from) fed with the cells that follow, after these. The result equals pushing
+    /// every cell here: an integer column that became float in either part is float, and so
+    /// are the integers before the first fraction (read as `f64`, as promotion does).
+    pub fn append(&mut self, other: ColumnBuilder) {
+        let offset = self.rows;
+        let added = other.rows;
+        self.rows += other.rows;
+        self.non_finite += other.non_finite;
+        self.mismatches.extend(other.mismatches.into_iter().map(|m| Mismatch { row: m.row + offset, text: m.text }));
+        if matches!(other.storage, Storage::Float { .. }) {
+            self.promote_to_float();
+        }
+        match (&mut self.storage, other.storage) {
+            (Storage::Int { values, valid }, Storage::Int { values: more, valid: more_valid })
+            | (Storage::Timestamp { ms: values, valid }, Storage::Timestamp { ms: more, valid: more_valid }) => {
+                values.extend_from_slice(&more);
+                valid.append(&more_valid);
+            }
+            (Storage::Float { values, valid }, Storage::Float { values: more, valid: more_valid }) => {
+                values.extend_from_slice(&more);
+                valid.append(&more_valid);
+            }
+            (Storage::Float { values, valid }, Storage::Int { values: more, valid: more_valid }) => {
+                values.extend(more.iter().map(|&v| v as f64));
+                valid.append(&more_valid);
+            }
+            (Storage::Bool { values, valid }, Storage::Bool { values: more, valid: more_valid }) => {
+                values.append(&more);
+                valid.append(&more_valid);
+            }
+            (Storage::Str(strings), Storage::Str(more)) => strings.append(more),
+            // Forks share their storage, and only integers change theirs (to float, above).
+            // (Were it ever otherwise, the cells would read as missing rather than misalign.)
+            (_, other) => {
+                debug_assert!(false, "appending {other:?} to another storage");
+                for _ in 0..added {
+                    self.push_missing();
+                }
+            }
+        }
     }
 
     /// A builder for a type the user chose.

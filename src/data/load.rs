@@ -110,6 +110,16 @@ pub const CAPACITY_HEADROOM: f64 = 0.05;
 
 /// File bytes pushed between two capacity plans ([`TableLoader::with_size_hint`]).
 const PLAN_SLICE_BYTES: usize = 128 * 1024;
+/// Text each thread parses at a time when a file is parsed on several ([`TableLoader::with_threads`]).
+const PARALLEL_BLOCK_BYTES: usize = 8 << 20;
+
+/// A part of the text parsed by its own reader.
+struct Part {
+    body: Body,
+    /// Where the part's last record ends in its block (after its line end), or `None` when the
+    /// block ended inside that record.
+    end: Option<usize>,
+}
 
 /// What the memory guard looks at, at one moment of a load.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -195,6 +205,22 @@ pub struct TableLoader {
     input: Input,
     compressed_bytes: u64,
     size_hint: Option<u64>,
+    parallel: Parallel,
+}
+
+/// How a loader may parse in parallel: the threads, the text each parses at a time, and the
+/// rows sampled for types (fixed, except in tests that want small files parsed in parts).
+#[derive(Debug, Clone, Copy)]
+struct Parallel {
+    threads: usize,
+    block_bytes: usize,
+    sample_rows: Option<usize>,
+}
+
+impl Default for Parallel {
+    fn default() -> Self {
+        Self { threads: 1, block_bytes: PARALLEL_BLOCK_BYTES, sample_rows: None }
+    }
 }
 
 enum Input {
@@ -208,7 +234,25 @@ enum Input {
 
 impl TableLoader {
     pub fn new(options: LoadOptions) -> Self {
-        Self { input: Input::Undecided(Vec::new(), options), compressed_bytes: 0, size_hint: None }
+        Self { input: Input::Undecided(Vec::new(), options), compressed_bytes: 0, size_hint: None, parallel: Parallel::default() }
+    }
+
+    /// Parses the text on up to `threads` threads at once, once the column types are inferred
+    /// (native programs; the browser's worker has one thread). The table, the rejected rows and
+    /// the notices are exactly those of one thread. Set before the first push.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.parallel.threads = if cfg!(target_arch = "wasm32") { 1 } else { threads.max(1) };
+        self
+    }
+
+    /// Tests: each thread parses `block_bytes` at a time (any split of the text, down to one
+    /// byte), after `sample_rows` rows were sampled for types.
+    #[doc(hidden)]
+    pub fn with_parallel_blocks(mut self, threads: usize, block_bytes: usize, sample_rows: usize) -> Self {
+        self = self.with_threads(threads);
+        self.parallel.block_bytes = block_bytes.max(1);
+        self.parallel.sample_rows = Some(sample_rows.max(1));
+        self
     }
 
     /// The file's size in bytes (compressed, for gzip), when known (files, downloads with a
@@ -250,7 +294,8 @@ impl TableLoader {
                 let head = std::mem::take(head);
                 let options = std::mem::take(options);
                 let gzip = head.starts_with(&[0x1f, 0x8b]);
-                let parser = Parser::new(options, gzip);
+                let mut parser = Parser::new(options, gzip);
+                parser.parallel = self.parallel;
                 if gzip {
                     self.input = Input::Gzip(Box::new(flate2::write::MultiGzDecoder::new(parser)));
                 } else {
@@ -363,11 +408,12 @@ struct Parser {
     body: Option<Body>,
     /// An error raised while gzip was driving `write` (io::Write cannot carry it).
     error: Option<LoadError>,
+    parallel: Parallel,
 }
 
 impl Parser {
     fn new(options: LoadOptions, gzip: bool) -> Self {
-        Self { options, gzip, sniff_buf: Vec::new(), body: None, error: None }
+        Self { options, gzip, sniff_buf: Vec::new(), body: None, error: None, parallel: Parallel::default() }
     }
 
     fn rows_loaded(&self) -> u64 {
@@ -389,6 +435,7 @@ impl Parser {
         let buf = std::mem::take(&mut self.sniff_buf);
         let (dialect, skip) = sniff(&buf, &self.options, self.gzip, whole_file)?;
         let mut body = Body::new(dialect, self.options.infer_types);
+        body.parallel = self.parallel;
         body.feed(buf.get(skip..).unwrap_or_default())?;
         self.body = Some(body);
         Ok(())
@@ -641,6 +688,16 @@ struct Body {
     rejected_total: u64,
     notices: Vec<String>,
     invalid_utf8_fields: u64,
+    /// Lines this reader did not count: blank lines skipped between records, and the lines of
+    /// parts parsed by other readers and absorbed ([`Body::absorb`]).
+    line_offset: u64,
+    /// The last record has ended and the next has not begun: the reader is where a fresh one
+    /// would be, so the bytes that follow may be parsed by another.
+    between_records: bool,
+    /// Threads that may parse parts of the file at once (1: all on this one).
+    parallel: Parallel,
+    /// Text waiting to be parsed in parts, starting between records.
+    pending: Vec<u8>,
 }
 
 impl Body {
@@ -668,12 +725,54 @@ impl Body {
             rejected_total: 0,
             notices: Vec::new(),
             invalid_utf8_fields: 0,
+            line_offset: 0,
+            between_records: true,
+            parallel: Parallel::default(),
+            pending: Vec::new(),
         }
     }
 
-    fn feed(&mut self, mut input: &[u8]) -> Result<(), LoadError> {
+    fn feed(&mut self, input: &[u8]) -> Result<(), LoadError> {
+        if self.parallel.threads < 2 || input.is_empty() {
+            return if matches!(self.phase, Phase::Building(_)) && self.parallel.threads > 1 {
+                self.feed_parallel(input)
+            } else {
+                self.feed_serial(input)
+            };
+        }
+        let mut input = input;
+        // While the sample for types is read, a line at a time: the text after the sample's
+        // last row goes to the parallel path.
+        while matches!(self.phase, Phase::Sampling { .. }) && !input.is_empty() {
+            let line = memchr::memchr(b'\n', input).map_or(input.len(), |at| at + 1);
+            let (head, rest) = input.split_at(line);
+            self.feed_serial(head)?;
+            input = rest;
+        }
+        if input.is_empty() {
+            return Ok(());
+        }
+        self.feed_parallel(input)
+    }
+
+    fn feed_serial(&mut self, mut input: &[u8]) -> Result<(), LoadError> {
         let at_end = input.is_empty();
         loop {
+            if self.between_records {
+                // Blank lines between records: csv-core skips them without a record, so they
+                // are counted here, and the next record's line is where it starts.
+                let blank = input.iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
+                let (skipped, rest) = input.split_at(blank);
+                self.count_lone_crs(skipped);
+                self.line_offset += memchr::memchr_iter(b'\n', skipped).count() as u64;
+                self.bytes_consumed += blank as u64;
+                input = rest;
+                if !input.is_empty() {
+                    self.between_records = false;
+                    self.record_line = self.lines_consumed() + 1 + u64::from(self.pending_cr);
+                    self.record_byte = self.bytes_consumed;
+                }
+            }
             let out = self.out.get_mut(self.out_len..).unwrap_or_default();
             let ends = self.ends.get_mut(self.ends_len..).unwrap_or_default();
             let (result, nin, nout, nend) = self.reader.read_record(input, out, ends);
@@ -710,12 +809,181 @@ impl Body {
                     self.out_len = 0;
                     self.ends_len = 0;
                     self.oversized = false;
-                    // csv-core counts lines from 1 by `\n`; a record ends at `\r` of a CRLF
-                    // before its `\n` is consumed, hence the pending CR.
-                    self.record_line = self.reader.line() + self.lone_crs + u64::from(self.pending_cr);
-                    self.record_byte = self.bytes_consumed;
+                    self.between_records = true;
                 }
                 ReadRecordResult::End => return Ok(()),
+            }
+        }
+    }
+
+    /// Lines of text consumed so far (csv-core counts lines from 1, by `\n`; a `\r` whose
+    /// next byte is not yet known is not counted).
+    fn lines_consumed(&self) -> u64 {
+        self.line_offset + self.reader.line().saturating_sub(1) + self.lone_crs
+    }
+
+    /// Feeds `input` a line at a time until a record ends with a line: returns the bytes fed
+    /// (all of them when no record ends at a line end in `input`).
+    fn feed_to_boundary(&mut self, input: &[u8]) -> Result<usize, LoadError> {
+        let mut fed = 0;
+        while fed < input.len() {
+            let rest = input.get(fed..).unwrap_or_default();
+            let line = memchr::memchr(b'\n', rest).map_or(rest.len(), |at| at + 1);
+            self.feed_serial(rest.get(..line).unwrap_or_default())?;
+            fed += line;
+            if self.between_records && rest.get(line - 1) == Some(&b'\n') {
+                break;
+            }
+        }
+        Ok(fed)
+    }
+
+    /// The parallel path: text is gathered into blocks of a few MiB per thread, each parsed in
+    /// parts at once ([`Body::parse_block`]). A block ends at its last line end (the rest waits
+    /// for the next); the last block of the file is all that is left.
+    fn feed_parallel(&mut self, input: &[u8]) -> Result<(), LoadError> {
+        let at_end = input.is_empty();
+        self.pending.extend_from_slice(input);
+        let block_bytes = self.parallel.block_bytes * self.parallel.threads;
+        let pending = std::mem::take(&mut self.pending);
+        let mut from = 0;
+        loop {
+            let window = pending.get(from..).unwrap_or_default();
+            if window.is_empty() || (!at_end && window.len() < block_bytes) {
+                break;
+            }
+            let last = at_end && window.len() <= block_bytes;
+            let head = window.get(..block_bytes).unwrap_or(window);
+            let usable = if last { window.len() } else { memchr::memrchr(b'\n', head).map_or(0, |at| at + 1) };
+            if usable == 0 {
+                // A line longer than a block: read serially, as csv-core reads any record.
+                if at_end || window.len() > 2 * block_bytes {
+                    self.feed_serial(window)?;
+                    from = pending.len();
+                }
+                break;
+            }
+            self.parse_block(window.get(..usable).unwrap_or_default(), last)?;
+            from += usable;
+        }
+        let mut pending = pending;
+        pending.drain(..from.min(pending.len()));
+        self.pending = pending;
+        if at_end {
+            self.feed_serial(&[])?;
+        }
+        Ok(())
+    }
+
+    /// Parses `block` in up to `threads` parts at once, and absorbs them in order.
+    ///
+    /// Parts start after a line end near an equal share of the block: a guess, since the line
+    /// end may sit inside a quoted field. Each part reads the records that start in its share and
+    /// keeps reading to the end of the last one, so each knows exactly where it stopped. This
+    /// reader parses the first part itself, continuing the record it may be inside (and its
+    /// columns need no copy); a later part whose guess
+    /// differs from where the one before it stopped is parsed again from there, serially (rare,
+    /// and what it costs is one part).
+    fn parse_block(&mut self, block: &[u8], at_end: bool) -> Result<(), LoadError> {
+        let mut starts = vec![0];
+        let threads = self.parallel.threads;
+        for k in 1..threads {
+            let nominal = block.len() * k / threads;
+            let from = nominal.saturating_sub(1);
+            let Some(at) = block.get(from..).and_then(|rest| memchr::memchr(b'\n', rest)) else { break };
+            let start = from + at + 1;
+            if start > starts.last().copied().unwrap_or(0) && start < block.len() {
+                starts.push(start);
+            }
+        }
+        let spans: Vec<(usize, usize)> =
+            starts.iter().enumerate().map(|(k, &start)| (start, starts.get(k + 1).copied().unwrap_or(block.len()))).collect();
+        let forks: Vec<(usize, usize, Body)> = spans.iter().skip(1).map(|&(start, stop)| (start, stop, self.fork())).collect();
+        let first_stop = spans.first().map_or(block.len(), |&(_, stop)| stop);
+        let (first, parts) = std::thread::scope(|scope| {
+            let handles: Vec<_> = forks
+                .into_iter()
+                .map(|(start, stop, fork)| scope.spawn(move || fork.parse_part(block, start, stop, at_end)))
+                .collect();
+            let first = self.parse_span(block, 0, first_stop);
+            let parts: Vec<Result<Part, LoadError>> =
+                handles.into_iter().map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect();
+            (first, parts)
+        });
+        let mut parsed = first?;
+        for (part, &(start, stop)) in parts.into_iter().zip(spans.iter().skip(1)) {
+            if parsed >= stop {
+                continue; // within a record the part before read to its end
+            }
+            match part? {
+                Part { body, end: Some(end) } if start == parsed => {
+                    self.absorb(body);
+                    parsed = end;
+                }
+                _ => parsed = self.parse_span(block, parsed, stop)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the records of `block` that start in `start..stop` (and the end of one begun
+    /// before `start`), the last one to its end even past `stop`; returns where it stopped (the
+    /// block's end when the block ends inside that record).
+    fn parse_span(&mut self, block: &[u8], start: usize, stop: usize) -> Result<usize, LoadError> {
+        if stop > start {
+            // (An empty input would tell csv-core the text has ended.)
+            self.feed_serial(block.get(start..stop).unwrap_or_default())?;
+        }
+        let ended_at_line = stop > start && block.get(stop - 1) == Some(&b'\n');
+        if self.between_records && ended_at_line {
+            return Ok(stop);
+        }
+        Ok(stop + self.feed_to_boundary(block.get(stop..).unwrap_or_default())?)
+    }
+
+    /// A reader for a later part of the same text, with empty columns of the same types.
+    fn fork(&self) -> Body {
+        let mut fork = Body::new(self.dialect.clone(), self.infer_types);
+        // csv-core drops a BOM at the start of its input: a part's first line is not the file's.
+        let _ = fork.reader.read_record(&[], &mut [], &mut []);
+        fork.header = self.header.clone();
+        if let Phase::Building(builders) = &self.phase {
+            fork.phase = Phase::Building(builders.iter().map(ColumnBuilder::fork).collect());
+        }
+        fork
+    }
+
+    /// [`Body::parse_span`] by a fork: the part's `end` is where it stopped, or `None` when the
+    /// block ended inside its last record (only before the end of the file).
+    fn parse_part(mut self, block: &[u8], start: usize, stop: usize, at_end: bool) -> Result<Part, LoadError> {
+        let end = self.parse_span(block, start, stop)?;
+        if at_end && end == block.len() {
+            self.feed_serial(&[])?;
+            return Ok(Part { body: self, end: Some(end) });
+        }
+        let complete = self.between_records && end > start && block.get(end - 1) == Some(&b'\n');
+        Ok(Part { body: self, end: complete.then_some(end) })
+    }
+
+    /// Puts a part parsed by a [`Body::fork`] of this reader, which starts where this one
+    /// stopped, after what this one read.
+    fn absorb(&mut self, part: Body) {
+        let lines_before = self.lines_consumed();
+        let bytes_before = self.bytes_consumed;
+        self.line_offset += part.lines_consumed();
+        let room = MAX_REJECTED_KEPT.saturating_sub(self.rejected.len());
+        self.rejected.extend(part.rejected.into_iter().take(room).map(|row| RejectedRow {
+            line: row.line + lines_before,
+            byte_offset: row.byte_offset + bytes_before,
+            ..row
+        }));
+        self.rejected_total += part.rejected_total;
+        self.invalid_utf8_fields += part.invalid_utf8_fields;
+        self.bytes_consumed += part.bytes_consumed;
+        self.rows += part.rows;
+        if let (Phase::Building(builders), Phase::Building(more)) = (&mut self.phase, part.phase) {
+            for (builder, more) in builders.iter_mut().zip(more) {
+                builder.append(more);
             }
         }
     }
@@ -799,7 +1067,7 @@ impl Body {
             let width = names.len();
             self.header = Some(names);
             if let Phase::Sampling { limit, .. } = &mut self.phase {
-                *limit = (SAMPLE_CELLS / width.max(1)).clamp(100, SAMPLE_ROWS);
+                *limit = self.parallel.sample_rows.unwrap_or((SAMPLE_CELLS / width.max(1)).clamp(100, SAMPLE_ROWS));
             }
             if !self.dialect.has_header {
                 self.push_row();
@@ -1253,6 +1521,18 @@ mod tests {
                 assert_eq!(report.rejected.len(), 1, "{newline:?} chunk {size}");
                 assert_eq!(report.rejected[0].line, 5, "{newline:?} chunk {size}");
             }
+        }
+    }
+
+    #[test]
+    fn a_rejected_row_after_blank_lines_has_its_own_line_and_offset() {
+        // csv-core skips blank lines without a record: the line is where the record starts.
+        for newline in ["\n", "\r\n", "\r"] {
+            let text = ["a,b", "1,2", "", "", "3", "4,5"].join(newline) + newline;
+            let report = load(&text);
+            assert_eq!(report.rejected.len(), 1, "{newline:?}");
+            assert_eq!(report.rejected[0].line, 5, "{newline:?}");
+            assert_eq!(report.rejected[0].byte_offset, text.find("3").unwrap() as u64, "{newline:?}");
         }
     }
 

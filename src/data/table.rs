@@ -83,6 +83,33 @@ impl Bitmap {
         self.len += 1;
     }
 
+    /// Appends the bits of `other` after these.
+    pub fn append(&mut self, other: &Bitmap) {
+        let shift = self.len % 64;
+        let other_words = other.words.get(..other.len.div_ceil(64)).unwrap_or_default();
+        if shift == 0 {
+            self.words.truncate(self.len / 64);
+            self.words.extend_from_slice(other_words);
+        } else {
+            self.words.truncate(self.len.div_ceil(64));
+            for &word in other_words {
+                if let Some(last) = self.words.last_mut() {
+                    *last |= word << shift;
+                }
+                self.words.push(word >> (64 - shift));
+            }
+        }
+        self.len += other.len;
+        // Bits past the end stay zero: `push` only sets bits, and equal bitmaps compare equal.
+        self.words.truncate(self.len.div_ceil(64));
+        if let Some(last) = self.words.last_mut() {
+            let used = self.len % 64;
+            if used != 0 {
+                *last &= (1u64 << used) - 1;
+            }
+        }
+    }
+
     pub fn get(&self, idx: usize) -> bool {
         idx < self.len && self.words.get(idx / 64).is_some_and(|w| w >> (idx % 64) & 1 == 1)
     }

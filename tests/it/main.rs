@@ -11,6 +11,7 @@ mod demo_truths;
 mod fuzz_replay;
 mod layering;
 mod load_props;
+mod parallel_load;
 mod reference_anomaly;
 mod reference_bsts;
 mod reference_cluster;

@@ -1,0 +1,129 @@
+//! The loader on several threads gives exactly what it gives on one: the same table (types,
+//! dictionaries, cells that did not fit), the same rejected rows with the same line numbers and
+//! byte offsets, the same notices — for any split of the text into parts, including splits
+//! inside quoted fields (where a part's guessed start is wrong and it is parsed again).
+
+use proptest::prelude::*;
+use vigil::data::load::{LoadError, LoadOptions, LoadReport, TableLoader};
+
+fn load(bytes: &[u8], chunk: usize, parallel: Option<(usize, usize, usize)>) -> Result<LoadReport, LoadError> {
+    let mut loader = TableLoader::new(LoadOptions::default());
+    if let Some((threads, block, sample)) = parallel {
+        loader = loader.with_parallel_blocks(threads, block, sample);
+    } else {
+        // The same sample, on one thread.
+        loader = loader.with_parallel_blocks(1, 1, SAMPLE);
+    }
+    for part in bytes.chunks(chunk.max(1)) {
+        loader.push(part)?;
+    }
+    loader.finish()
+}
+
+/// Rows sampled for types in these tests: few, so small files are parsed in parts.
+const SAMPLE: usize = 3;
+
+/// One field: numbers (so an integer column meets a fraction after its sample), words with
+/// multi-byte letters, quoted text holding delimiters, quotes, line ends, and missing cells.
+fn field() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => (0i64..1000).prop_map(|n| n.to_string()),
+        1 => (0i64..1000, 1u8..99).prop_map(|(n, f)| format!("{n}.{f}")),
+        2 => prop::sample::select(vec!["a", "b", "é", "日本", "🙂 x", "NA", "", "true", "2026-01-02"]).prop_map(String::from),
+        2 => prop::collection::vec(prop::sample::select(vec!["x", ",", "\n", "\r\n", "\"\"", " ", "ß", "\r"]), 0..6)
+            .prop_map(|parts| format!("\"{}\"", parts.concat())),
+        1 => Just(String::from("ab\"c")),
+    ]
+}
+
+/// One line: usually three fields, sometimes two or four (a rejected row), ended by LF, CRLF or
+/// a lone CR; sometimes a blank line.
+fn line() -> impl Strategy<Value = String> {
+    let fields = prop_oneof![8 => Just(3usize), 1 => Just(2), 1 => Just(4)];
+    let end = prop::sample::select(vec!["\n", "\n", "\n", "\r\n", "\r"]);
+    prop_oneof![
+        12 => (fields, prop::collection::vec(field(), 4), end)
+            .prop_map(|(n, fields, end)| format!("{}{end}", fields[..n].join(","))),
+        1 => prop::sample::select(vec!["\n", "\r\n"]).prop_map(String::from),
+    ]
+}
+
+fn file() -> impl Strategy<Value = (Vec<u8>, bool)> {
+    (prop::collection::vec(line(), 0..60), any::<bool>()).prop_map(|(lines, last_newline)| {
+        let mut text = String::from("id,value,note\n");
+        text.push_str(&lines.concat());
+        if !last_newline {
+            text.truncate(text.trim_end_matches(['\n', '\r']).len());
+        }
+        (text.into_bytes(), last_newline)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+
+    #[test]
+    fn threads_and_split_points_never_change_the_result(
+        (bytes, _) in file(),
+        threads in 2usize..5,
+        block in 1usize..200,
+        chunk in 1usize..300,
+    ) {
+        let serial = load(&bytes, chunk, None);
+        let parallel = load(&bytes, chunk, Some((threads, block, SAMPLE)));
+        prop_assert_eq!(serial, parallel);
+    }
+}
+
+#[test]
+fn the_fixtures_and_csv_spectrum_load_the_same_on_several_threads() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dirs = ["tests/fixtures/hostile", "tests/fixtures", "tests/fuzz/corpus/csv_load", "tests/e2e/node_modules/csv-spectrum/csvs"].map(|dir| root.join(dir));
+    let mut files = 0;
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if !path.is_file() {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(&path) else { continue };
+            if bytes.len() > 4 << 20 {
+                continue;
+            }
+            files += 1;
+            for (threads, block) in [(2, 1), (3, 7), (2, 64), (4, 1000)] {
+                let serial = load(&bytes, 1 << 16, None);
+                let parallel = load(&bytes, 1 << 16, Some((threads, block, SAMPLE)));
+                assert!(serial == parallel, "{}: {threads} threads, blocks of {block} bytes", path.display());
+            }
+        }
+    }
+    assert!(files >= 30, "only {files} fixture files found (csv-spectrum comes with `make e2e-deps`)");
+}
+
+#[test]
+fn a_dictionary_passes_to_an_arena_at_the_same_total_as_one_thread() {
+    // Each part sees fewer distinct values than the dictionary's limit; together they pass it.
+    let mut text = String::from("id,label\n");
+    for i in 0..70_000 {
+        text.push_str(&format!("{i},v{}\n", i % 69_000));
+    }
+    let serial = load(text.as_bytes(), 1 << 20, None).unwrap();
+    let parallel = load(text.as_bytes(), 1 << 20, Some((3, 100_000, SAMPLE))).unwrap();
+    assert!(matches!(&serial.table.columns[1].data, vigil::data::table::ColumnData::Str(vigil::data::table::Strings::Arena { .. })));
+    assert!(serial == parallel);
+}
+
+#[test]
+fn an_integer_column_that_meets_a_fraction_in_a_later_part_is_float_throughout() {
+    let mut text = String::from("n\n");
+    for i in 0..5_000 {
+        text.push_str(&format!("{i}\n"));
+    }
+    text.push_str("0.5\n-0\n");
+    let serial = load(text.as_bytes(), 4096, None).unwrap();
+    let parallel = load(text.as_bytes(), 4096, Some((2, 1000, SAMPLE))).unwrap();
+    assert_eq!(serial.table.columns[0].kind, vigil::data::table::ColumnType::Float);
+    assert!(serial == parallel);
+}
