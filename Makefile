@@ -139,7 +139,7 @@ bench: dist browser bench-deps
 ## ---- fuzzing (cargo-fuzz on the nightly toolchain; tests/fuzz) ----
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := csv_load rule view_link analyses
+FUZZ_TARGETS := csv_load csv_parallel rule view_link analyses
 
 fuzz-deps:
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal

@@ -56,6 +56,24 @@ pub fn csv_load(data: &[u8]) {
     }
 }
 
+/// The loader on several threads against one thread, on arbitrary bytes: the first three bytes
+/// choose the threads (2–4), the text each parses at a time (1–256 bytes: split points anywhere,
+/// inside quotes too) and the rows sampled for types (1–8). Everything must be equal: the table,
+/// the rejected rows with their lines and offsets, the notices, or the same error.
+pub fn csv_parallel(data: &[u8]) {
+    let (knobs, body) = data.split_at(data.len().min(3));
+    let knob = |k: usize, default: u8| usize::from(knobs.get(k).copied().unwrap_or(default));
+    let (threads, block, sample) = (2 + knob(0, 0) % 3, 1 + knob(1, 63), 1 + knob(2, 2) % 8);
+    let load = |threads: usize| {
+        let mut loader = TableLoader::new(LoadOptions::default()).with_parallel_blocks(threads, block, sample);
+        for chunk in body.chunks(97) {
+            loader.push(chunk)?;
+        }
+        loader.finish()
+    };
+    assert_eq!(load(1), load(threads), "{threads} threads, blocks of {block} bytes, {sample} rows sampled");
+}
+
 fn rule_table() -> Table {
     let csv = "n,x,country,flag,when\n1,0.5,BR,true,2026-01-01\n,NaN,,false,\n-3,1e300,US,,2026-02-30\n";
     load_bytes(csv.as_bytes(), LoadOptions::default()).map(|r| r.table).unwrap_or_else(|_| Table::default())

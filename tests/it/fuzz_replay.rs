@@ -26,6 +26,11 @@ fn csv_load_corpus() {
 }
 
 #[test]
+fn csv_parallel_corpus() {
+    replay("csv_parallel", targets::csv_parallel);
+}
+
+#[test]
 fn rule_corpus() {
     replay("rule", targets::rule);
 }
