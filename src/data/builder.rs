@@ -120,22 +120,26 @@ impl StrBuilder {
         self.codes = Vec::new();
     }
 
-    /// Appends the cells of `other` (built from a later part of the same file) after these: the
-    /// dictionary keeps first-seen order, and passes to an arena at the same total as if every
-    /// cell had been pushed here.
-    fn append(&mut self, other: StrBuilder) {
+    /// Moves the cells of `other` (built from a later part of the same file) after these,
+    /// leaving `other` empty with its room kept: the dictionary keeps first-seen order, and
+    /// passes to an arena at the same total as if every cell had been pushed here.
+    fn append(&mut self, other: &mut StrBuilder) {
         self.stats.non_missing += other.stats.non_missing;
         self.stats.total_len += other.stats.total_len;
         self.stats.with_space += other.stats.with_space;
+        other.stats = StringStats::default();
         if other.arena.is_some() && self.arena.is_none() {
             self.switch_to_arena();
         }
-        match (&mut self.arena, other.arena) {
+        match (&mut self.arena, &mut other.arena) {
             (Some((bytes, ends, valid)), Some((other_bytes, other_ends, other_valid))) => {
                 let offset = bytes.len();
-                bytes.push_str(&other_bytes);
+                bytes.push_str(other_bytes);
                 ends.extend(other_ends.iter().map(|end| end + offset));
-                valid.append(&other_valid);
+                valid.append(other_valid);
+                other_bytes.clear();
+                other_ends.clear();
+                other_valid.clear();
             }
             (Some((bytes, ends, valid)), None) => {
                 for &code in &other.codes {
@@ -150,7 +154,7 @@ impl StrBuilder {
             (None, _) => {
                 let remap: Vec<u32> = other
                     .dict
-                    .into_iter()
+                    .drain(..)
                     .map(|text| match self.map.get(&text) {
                         Some(&code) => code,
                         None => {
@@ -167,6 +171,9 @@ impl StrBuilder {
                 }
             }
         }
+        other.codes.clear();
+        other.dict.clear();
+        other.map.clear();
     }
 
     fn finish(self) -> (Strings, StringStats) {
@@ -370,58 +377,57 @@ impl ColumnBuilder {
     /// on its own: [`ColumnBuilder::append`] then puts its cells after these, as if each had been
     /// pushed here.
     pub fn fork(&self) -> Self {
-        let storage = match &self.storage {
-            Storage::Int { .. } => Storage::Int { values: Vec::new(), valid: Bitmap::default() },
-            Storage::Float { .. } => Storage::Float { values: Vec::new(), valid: Bitmap::default() },
-            Storage::Bool { .. } => Storage::Bool { values: Bitmap::default(), valid: Bitmap::default() },
-            Storage::Timestamp { .. } => Storage::Timestamp { ms: Vec::new(), valid: Bitmap::default() },
-            Storage::Str(strings) => {
-                let mut fresh = StrBuilder::new();
-                if strings.arena.is_some() {
-                    fresh.switch_to_arena();
-                }
-                Storage::Str(fresh)
-            }
-        };
-        Self { storage, mismatches: Vec::new(), rows: 0, non_finite: 0, ..*self }
+        Self { storage: empty_like(&self.storage), mismatches: Vec::new(), rows: 0, non_finite: 0, ..*self }
     }
 
-    /// Puts the cells of `other`, a [`ColumnBuilder::fork`] of this builder (or of one it was
-    /// forked from) fed with the cells that follow, after these. The result equals pushing
-    /// every cell here: an integer column that became float in either part is float, and so
-    /// are the integers before the first fraction (read as `f64`, as promotion does).
-    pub fn append(&mut self, other: ColumnBuilder) {
+    /// Moves the cells of `other`, a [`ColumnBuilder::fork`] of this builder (or of one it was
+    /// forked from) fed with the cells that follow, after these, and leaves `other` empty with
+    /// its room kept (for the next part). The result equals pushing every cell here: an integer
+    /// column that became float in either part is float, and so are the integers before the
+    /// first fraction (read as `f64`, as promotion does).
+    pub fn append(&mut self, other: &mut ColumnBuilder) {
         let offset = self.rows;
         let added = other.rows;
         self.rows += other.rows;
         self.non_finite += other.non_finite;
-        self.mismatches.extend(other.mismatches.into_iter().map(|m| Mismatch { row: m.row + offset, text: m.text }));
+        self.mismatches.extend(other.mismatches.drain(..).map(|m| Mismatch { row: m.row + offset, text: m.text }));
+        other.rows = 0;
+        other.non_finite = 0;
         if matches!(other.storage, Storage::Float { .. }) {
             self.promote_to_float();
         }
-        match (&mut self.storage, other.storage) {
+        fn take<T: Copy>(values: &mut Vec<T>, more: &mut Vec<T>, valid: &mut Bitmap, more_valid: &mut Bitmap) {
+            values.extend_from_slice(more);
+            valid.append(more_valid);
+            more.clear();
+            more_valid.clear();
+        }
+        match (&mut self.storage, &mut other.storage) {
             (Storage::Int { values, valid }, Storage::Int { values: more, valid: more_valid })
             | (Storage::Timestamp { ms: values, valid }, Storage::Timestamp { ms: more, valid: more_valid }) => {
-                values.extend_from_slice(&more);
-                valid.append(&more_valid);
+                take(values, more, valid, more_valid);
             }
             (Storage::Float { values, valid }, Storage::Float { values: more, valid: more_valid }) => {
-                values.extend_from_slice(&more);
-                valid.append(&more_valid);
+                take(values, more, valid, more_valid);
             }
             (Storage::Float { values, valid }, Storage::Int { values: more, valid: more_valid }) => {
                 values.extend(more.iter().map(|&v| v as f64));
-                valid.append(&more_valid);
+                valid.append(more_valid);
+                more.clear();
+                more_valid.clear();
             }
             (Storage::Bool { values, valid }, Storage::Bool { values: more, valid: more_valid }) => {
-                values.append(&more);
-                valid.append(&more_valid);
+                values.append(more);
+                valid.append(more_valid);
+                more.clear();
+                more_valid.clear();
             }
             (Storage::Str(strings), Storage::Str(more)) => strings.append(more),
             // Forks share their storage, and only integers change theirs (to float, above).
             // (Were it ever otherwise, the cells would read as missing rather than misalign.)
             (_, other) => {
                 debug_assert!(false, "appending {other:?} to another storage");
+                *other = empty_like(other);
                 for _ in 0..added {
                     self.push_missing();
                 }
@@ -603,6 +609,23 @@ impl ColumnBuilder {
             data,
             mismatches: self.mismatches,
             non_finite: self.non_finite,
+        }
+    }
+}
+
+/// Empty storage of the same kind (an arena if `storage` is one).
+fn empty_like(storage: &Storage) -> Storage {
+    match storage {
+        Storage::Int { .. } => Storage::Int { values: Vec::new(), valid: Bitmap::default() },
+        Storage::Float { .. } => Storage::Float { values: Vec::new(), valid: Bitmap::default() },
+        Storage::Bool { .. } => Storage::Bool { values: Bitmap::default(), valid: Bitmap::default() },
+        Storage::Timestamp { .. } => Storage::Timestamp { ms: Vec::new(), valid: Bitmap::default() },
+        Storage::Str(strings) => {
+            let mut fresh = StrBuilder::new();
+            if strings.arena.is_some() {
+                fresh.switch_to_arena();
+            }
+            Storage::Str(fresh)
         }
     }
 }

@@ -23,7 +23,15 @@ pub fn is_missing(text: &str) -> bool {
     if bytes.len() > 4 && !padded {
         return false;
     }
-    MISSING_MARKERS.contains(&text.trim())
+    if padded {
+        return MISSING_MARKERS.contains(&text.trim());
+    }
+    // Short cells (most of a file's): every marker starts with one of these bytes.
+    match bytes.first() {
+        None => true,
+        Some(b'N' | b'n' | b'-') => MISSING_MARKERS.contains(&text),
+        Some(_) => false,
+    }
 }
 
 /// `text` without surrounding whitespace, skipping the (char-aware) trim when there is none.

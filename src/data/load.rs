@@ -696,13 +696,18 @@ struct Body {
     between_records: bool,
     /// Threads that may parse parts of the file at once (1: all on this one).
     parallel: Parallel,
-    /// Text waiting to be parsed in parts, starting between records.
+    /// Text waiting to be parsed in parts.
     pending: Vec<u8>,
+    /// Readers of parts already absorbed, empty, kept for the next block.
+    spare: Vec<Body>,
 }
 
 impl Body {
     fn new(dialect: Dialect, infer_types: bool) -> Self {
-        let reader = ReaderBuilder::new().delimiter(dialect.delimiter).quote(dialect.quote).build();
+        let mut reader = ReaderBuilder::new().delimiter(dialect.delimiter).quote(dialect.quote).build();
+        // csv-core drops a BOM at the start of its input, which need not be the file's (the
+        // sniffer drops that one): its first read is of nothing.
+        let _ = reader.read_record(&[], &mut [], &mut []);
         Self {
             dialect,
             infer_types,
@@ -729,6 +734,7 @@ impl Body {
             between_records: true,
             parallel: Parallel::default(),
             pending: Vec::new(),
+            spare: Vec::new(),
         }
     }
 
@@ -771,6 +777,18 @@ impl Body {
                     self.between_records = false;
                     self.record_line = self.lines_consumed() + 1 + u64::from(self.pending_cr);
                     self.record_byte = self.bytes_consumed;
+                    if let Some(length) = self.split_unquoted(input) {
+                        let (line, rest) = input.split_at(length);
+                        self.count_lone_crs(line);
+                        self.line_offset += 1;
+                        self.bytes_consumed += length as u64;
+                        input = rest;
+                        self.handle_record()?;
+                        self.out_len = 0;
+                        self.ends_len = 0;
+                        self.between_records = true;
+                        continue;
+                    }
                 }
             }
             let out = self.out.get_mut(self.out_len..).unwrap_or_default();
@@ -814,6 +832,34 @@ impl Body {
                 ReadRecordResult::End => return Ok(()),
             }
         }
+    }
+
+    /// The fast path for most records: a whole line of `input` without a quote, read by
+    /// splitting at delimiters (memchr) rather than byte by byte. Fills `out` and `ends` as
+    /// csv-core would, and returns the line's length with its `\n` or `\r\n`; `None` leaves the
+    /// record to csv-core (a quote, a lone `\r`, a line not yet whole, or one larger than the
+    /// buffers).
+    fn split_unquoted(&mut self, input: &[u8]) -> Option<usize> {
+        let end = memchr::memchr3(b'\n', b'\r', self.dialect.quote, input)?;
+        let length = match (input.get(end), input.get(end + 1)) {
+            (Some(b'\n'), _) => end + 1,
+            (Some(b'\r'), Some(b'\n')) => end + 2,
+            _ => return None,
+        };
+        let line = input.get(..end)?;
+        let (out, ends) = (self.out.get_mut(..line.len())?, &mut self.ends);
+        let (mut start, mut fields) = (0, 0);
+        for field_end in memchr::memchr_iter(self.dialect.delimiter, line).chain(std::iter::once(line.len())) {
+            let field = line.get(start..field_end)?;
+            let written = start - fields;
+            *ends.get_mut(fields)? = written + field.len();
+            out.get_mut(written..written + field.len())?.copy_from_slice(field);
+            fields += 1;
+            start = field_end + 1;
+        }
+        self.out_len = line.len() + 1 - fields;
+        self.ends_len = fields;
+        Some(length)
     }
 
     /// Lines of text consumed so far (csv-core counts lines from 1, by `\n`; a `\r` whose
@@ -942,10 +988,12 @@ impl Body {
     }
 
     /// A reader for a later part of the same text, with empty columns of the same types.
-    fn fork(&self) -> Body {
+    fn fork(&mut self) -> Body {
+        if let Some(spare) = self.spare.pop() {
+            return spare;
+        }
         let mut fork = Body::new(self.dialect.clone(), self.infer_types);
-        // csv-core drops a BOM at the start of its input: a part's first line is not the file's.
-        let _ = fork.reader.read_record(&[], &mut [], &mut []);
+        fork.restart();
         fork.header = self.header.clone();
         if let Phase::Building(builders) = &self.phase {
             fork.phase = Phase::Building(builders.iter().map(ColumnBuilder::fork).collect());
@@ -967,12 +1015,14 @@ impl Body {
 
     /// Puts a part parsed by a [`Body::fork`] of this reader, which starts where this one
     /// stopped, after what this one read.
-    fn absorb(&mut self, part: Body) {
+    /// The part's columns are moved out; its reader is kept (with their room) for the next
+    /// block's part, so a block's columns do not fault fresh pages in.
+    fn absorb(&mut self, mut part: Body) {
         let lines_before = self.lines_consumed();
         let bytes_before = self.bytes_consumed;
         self.line_offset += part.lines_consumed();
         let room = MAX_REJECTED_KEPT.saturating_sub(self.rejected.len());
-        self.rejected.extend(part.rejected.into_iter().take(room).map(|row| RejectedRow {
+        self.rejected.extend(part.rejected.drain(..).take(room).map(|row| RejectedRow {
             line: row.line + lines_before,
             byte_offset: row.byte_offset + bytes_before,
             ..row
@@ -981,11 +1031,32 @@ impl Body {
         self.invalid_utf8_fields += part.invalid_utf8_fields;
         self.bytes_consumed += part.bytes_consumed;
         self.rows += part.rows;
-        if let (Phase::Building(builders), Phase::Building(more)) = (&mut self.phase, part.phase) {
+        if let (Phase::Building(builders), Phase::Building(more)) = (&mut self.phase, &mut part.phase) {
             for (builder, more) in builders.iter_mut().zip(more) {
                 builder.append(more);
             }
         }
+        part.restart();
+        self.spare.push(part);
+    }
+
+    /// A part's reader made ready for another part (its empty columns keep their room).
+    fn restart(&mut self) {
+        self.reader = ReaderBuilder::new().delimiter(self.dialect.delimiter).quote(self.dialect.quote).build();
+        let _ = self.reader.read_record(&[], &mut [], &mut []);
+        self.out_len = 0;
+        self.ends_len = 0;
+        self.oversized = false;
+        self.record_line = 1;
+        self.record_byte = 0;
+        self.lone_crs = 0;
+        self.pending_cr = false;
+        self.bytes_consumed = 0;
+        self.rows = 0;
+        self.rejected_total = 0;
+        self.invalid_utf8_fields = 0;
+        self.line_offset = 0;
+        self.between_records = true;
     }
 
     fn count_lone_crs(&mut self, consumed: &[u8]) {

@@ -83,6 +83,12 @@ impl Bitmap {
         self.len += 1;
     }
 
+    /// No bits, with the room kept.
+    pub fn clear(&mut self) {
+        self.words.clear();
+        self.len = 0;
+    }
+
     /// Appends the bits of `other` after these.
     pub fn append(&mut self, other: &Bitmap) {
         let shift = self.len % 64;
