@@ -215,11 +215,15 @@ struct Parallel {
     threads: usize,
     block_bytes: usize,
     sample_rows: Option<usize>,
+    /// The parts are parsed one after another on this thread (the same parts, speculation and
+    /// merge; fuzzing runs millions of small files, where starting threads would be all the
+    /// time spent).
+    one_thread: bool,
 }
 
 impl Default for Parallel {
     fn default() -> Self {
-        Self { threads: 1, block_bytes: PARALLEL_BLOCK_BYTES, sample_rows: None }
+        Self { threads: 1, block_bytes: PARALLEL_BLOCK_BYTES, sample_rows: None, one_thread: false }
     }
 }
 
@@ -252,6 +256,13 @@ impl TableLoader {
         self = self.with_threads(threads);
         self.parallel.block_bytes = block_bytes.max(1);
         self.parallel.sample_rows = Some(sample_rows.max(1));
+        self
+    }
+
+    /// Fuzzing: the parts of [`TableLoader::with_parallel_blocks`] parsed in turn on this thread.
+    #[doc(hidden)]
+    pub fn parts_on_one_thread(mut self) -> Self {
+        self.parallel.one_thread = true;
         self
     }
 
@@ -946,16 +957,23 @@ impl Body {
             starts.iter().enumerate().map(|(k, &start)| (start, starts.get(k + 1).copied().unwrap_or(block.len()))).collect();
         let forks: Vec<(usize, usize, Body)> = spans.iter().skip(1).map(|&(start, stop)| (start, stop, self.fork())).collect();
         let first_stop = spans.first().map_or(block.len(), |&(_, stop)| stop);
-        let (first, parts) = std::thread::scope(|scope| {
-            let handles: Vec<_> = forks
-                .into_iter()
-                .map(|(start, stop, fork)| scope.spawn(move || fork.parse_part(block, start, stop, at_end)))
-                .collect();
+        let (first, parts) = if self.parallel.one_thread {
             let first = self.parse_span(block, 0, first_stop);
             let parts: Vec<Result<Part, LoadError>> =
-                handles.into_iter().map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect();
+                forks.into_iter().map(|(start, stop, fork)| fork.parse_part(block, start, stop, at_end)).collect();
             (first, parts)
-        });
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = forks
+                    .into_iter()
+                    .map(|(start, stop, fork)| scope.spawn(move || fork.parse_part(block, start, stop, at_end)))
+                    .collect();
+                let first = self.parse_span(block, 0, first_stop);
+                let parts: Vec<Result<Part, LoadError>> =
+                    handles.into_iter().map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect();
+                (first, parts)
+            })
+        };
         let mut parsed = first?;
         for (part, &(start, stop)) in parts.into_iter().zip(spans.iter().skip(1)) {
             if parsed >= stop {

@@ -59,13 +59,15 @@ pub fn csv_load(data: &[u8]) {
 /// The loader on several threads against one thread, on arbitrary bytes: the first three bytes
 /// choose the threads (2–4), the text each parses at a time (1–256 bytes: split points anywhere,
 /// inside quotes too) and the rows sampled for types (1–8). Everything must be equal: the table,
-/// the rejected rows with their lines and offsets, the notices, or the same error.
+/// the rejected rows with their lines and offsets, the notices, or the same error. The parts are
+/// parsed in turn on one thread (the same parts, guesses and merge; threads would cost more than
+/// the parsing here — `tests/it/parallel_load.rs` runs them on threads).
 pub fn csv_parallel(data: &[u8]) {
     let (knobs, body) = data.split_at(data.len().min(3));
     let knob = |k: usize, default: u8| usize::from(knobs.get(k).copied().unwrap_or(default));
     let (threads, block, sample) = (2 + knob(0, 0) % 3, 1 + knob(1, 63), 1 + knob(2, 2) % 8);
     let load = |threads: usize| {
-        let mut loader = TableLoader::new(LoadOptions::default()).with_parallel_blocks(threads, block, sample);
+        let mut loader = TableLoader::new(LoadOptions::default()).with_parallel_blocks(threads, block, sample).parts_on_one_thread();
         for chunk in body.chunks(97) {
             loader.push(chunk)?;
         }
