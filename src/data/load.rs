@@ -845,8 +845,8 @@ impl Body {
         }
     }
 
-    /// The fast path for most records: a whole line of `input` without a quote, read by
-    /// splitting at delimiters (memchr) rather than byte by byte. Fills `out` and `ends` as
+    /// The fast path for most records: a whole line of `input` without a quote, split at its
+    /// delimiters ([`Delimiters`]) rather than read byte by byte. Fills `out` and `ends` as
     /// csv-core would, and returns the line's length with its `\n` or `\r\n`; `None` leaves the
     /// record to csv-core (a quote, a lone `\r`, a line not yet whole, or one larger than the
     /// buffers).
@@ -938,9 +938,8 @@ impl Body {
     /// end may sit inside a quoted field. Each part reads the records that start in its share and
     /// keeps reading to the end of the last one, so each knows exactly where it stopped. This
     /// reader parses the first part itself, continuing the record it may be inside (and its
-    /// columns need no copy); a later part whose guess
-    /// differs from where the one before it stopped is parsed again from there, serially (rare,
-    /// and what it costs is one part).
+    /// columns need no copy); a later part whose guess differs from where the one before it
+    /// stopped is parsed again from there, serially (rare, and what it costs is one part).
     fn parse_block(&mut self, block: &[u8], at_end: bool) -> Result<(), LoadError> {
         let mut starts = vec![0];
         let threads = self.parallel.threads;

@@ -495,6 +495,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn bitmaps_appended_equal_the_bits_pushed_one_by_one() {
+        for (a, b) in [(0, 0), (0, 5), (3, 0), (63, 2), (64, 64), (65, 130), (100, 29), (7, 200)] {
+            let bit = |i: usize| (i * 2_654_435_761) % 7 < 3;
+            let (mut left, mut right, mut whole) = (Bitmap::default(), Bitmap::default(), Bitmap::default());
+            (0..a).for_each(|i| left.push(bit(i)));
+            (a..a + b).for_each(|i| right.push(bit(i)));
+            (0..a + b).for_each(|i| whole.push(bit(i)));
+            left.append(&right);
+            assert_eq!(left, whole, "{a} + {b}");
+            right.clear();
+            assert!(right.is_empty() && right.count_ones() == 0);
+        }
+    }
+
+    #[test]
     fn floats_read_back_the_same_and_zero_has_no_sign() {
         assert_eq!(format_float(-0.0), "0");
         assert_eq!(format_float(0.1 + 0.2), "0.30000000000000004");
