@@ -435,6 +435,52 @@ impl ColumnBuilder {
         }
     }
 
+    /// Makes this builder (a fork's, whose cells were merged or dropped) an empty fork of
+    /// `main` again, keeping its room where the storage is still the same: a fork that became
+    /// float or an arena on cells that were dropped must not make `main` one.
+    pub fn restart_like(&mut self, main: &ColumnBuilder) {
+        self.clear();
+        let same = match (&self.storage, &main.storage) {
+            (Storage::Str(fork), Storage::Str(main)) => fork.arena.is_some() == main.arena.is_some(),
+            (fork, main) => std::mem::discriminant(fork) == std::mem::discriminant(main),
+        };
+        if !same {
+            self.storage = empty_like(&main.storage);
+        }
+    }
+
+    /// No cells, with the room kept.
+    fn clear(&mut self) {
+        self.rows = 0;
+        self.non_finite = 0;
+        self.mismatches.clear();
+        match &mut self.storage {
+            Storage::Int { values, valid } | Storage::Timestamp { ms: values, valid } => {
+                values.clear();
+                valid.clear();
+            }
+            Storage::Float { values, valid } => {
+                values.clear();
+                valid.clear();
+            }
+            Storage::Bool { values, valid } => {
+                values.clear();
+                valid.clear();
+            }
+            Storage::Str(strings) => {
+                strings.stats = StringStats::default();
+                strings.codes.clear();
+                strings.dict.clear();
+                strings.map.clear();
+                if let Some((bytes, ends, valid)) = &mut strings.arena {
+                    bytes.clear();
+                    ends.clear();
+                    valid.clear();
+                }
+            }
+        }
+    }
+
     /// A builder for a type the user chose.
     pub fn for_type(kind: ColumnType) -> Self {
         let inferred = match kind {

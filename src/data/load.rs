@@ -909,18 +909,24 @@ impl Body {
             if window.is_empty() || (!at_end && window.len() < block_bytes) {
                 break;
             }
-            let last = at_end && window.len() <= block_bytes;
             let head = window.get(..block_bytes).unwrap_or(window);
-            let usable = if last { window.len() } else { memchr::memrchr(b'\n', head).map_or(0, |at| at + 1) };
-            if usable == 0 {
-                // A line longer than a block: read serially, as csv-core reads any record.
-                if at_end || window.len() > 2 * block_bytes {
+            let usable = if at_end && window.len() <= block_bytes {
+                window.len()
+            } else if let Some(at) = memchr::memrchr(b'\n', head) {
+                at + 1
+            } else if let Some(at) = memchr::memchr(b'\n', window) {
+                at + 1 // a line longer than a block is a block
+            } else if at_end {
+                window.len()
+            } else {
+                if window.len() > 2 * block_bytes {
+                    // No line end in two blocks' worth: csv-core reads it with bounded memory.
                     self.feed_serial(window)?;
                     from = pending.len();
                 }
                 break;
-            }
-            self.parse_block(window.get(..usable).unwrap_or_default(), last)?;
+            };
+            self.parse_block(window.get(..usable).unwrap_or_default(), at_end && usable == window.len())?;
             from += usable;
         }
         let mut pending = pending;
@@ -983,7 +989,10 @@ impl Body {
                     self.absorb(body);
                     parsed = end;
                 }
-                _ => parsed = self.parse_span(block, parsed, stop)?,
+                Part { body, .. } => {
+                    self.recycle(body);
+                    parsed = self.parse_span(block, parsed, stop)?;
+                }
             }
         }
         Ok(())
@@ -1031,9 +1040,9 @@ impl Body {
     }
 
     /// Puts a part parsed by a [`Body::fork`] of this reader, which starts where this one
-    /// stopped, after what this one read.
-    /// The part's columns are moved out; its reader is kept (with their room) for the next
-    /// block's part, so a block's columns do not fault fresh pages in.
+    /// stopped, after what this one read. The part's columns are moved out; its reader is kept
+    /// (with their room) for the next block's part, so a block's columns do not fault fresh
+    /// pages in.
     fn absorb(&mut self, mut part: Body) {
         let lines_before = self.lines_consumed();
         let bytes_before = self.bytes_consumed;
@@ -1053,6 +1062,17 @@ impl Body {
                 builder.append(more);
             }
         }
+        self.recycle(part);
+    }
+
+    /// Keeps a part's reader, emptied, for the next block's part.
+    fn recycle(&mut self, mut part: Body) {
+        if let (Phase::Building(builders), Phase::Building(main)) = (&mut part.phase, &self.phase) {
+            for (builder, main) in builders.iter_mut().zip(main) {
+                builder.restart_like(main);
+            }
+        }
+        part.rejected.clear();
         part.restart();
         self.spare.push(part);
     }

@@ -275,7 +275,7 @@ describe('loading files', () => {
     assert.match(await page.locator('[data-testid="preview"]').textContent(), /erin; the second/);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-rejected"]')]);
     const saved = await (await download.createReadStream()).toArray();
-    assert.equal(Buffer.concat(saved).toString(), 'line,byte_offset,reason,text\n5,128,"3 fields, expected 4",2026-01-06 09:20:00;dave;2.0\n');
+    assert.equal(Buffer.concat(saved).toString(), 'line,byte_offset,reason,text\n5,129,"3 fields, expected 4",2026-01-06 09:20:00;dave;2.0\n');
     assert.deepEqual(errors, []);
     await context.close();
   });
