@@ -357,20 +357,7 @@ impl ColumnBuilder {
     /// streamed file. This one keeps its type too (a batch's column is never re-typed alone).
     pub fn next_batch(&mut self) -> Self {
         self.keep_type = true;
-        let storage = match &self.storage {
-            Storage::Int { .. } => Storage::Int { values: Vec::new(), valid: Bitmap::default() },
-            Storage::Float { .. } => Storage::Float { values: Vec::new(), valid: Bitmap::default() },
-            Storage::Bool { .. } => Storage::Bool { values: Bitmap::default(), valid: Bitmap::default() },
-            Storage::Timestamp { .. } => Storage::Timestamp { ms: Vec::new(), valid: Bitmap::default() },
-            Storage::Str(strings) => {
-                let mut fresh = StrBuilder::new();
-                if strings.arena.is_some() {
-                    fresh.switch_to_arena();
-                }
-                Storage::Str(fresh)
-            }
-        };
-        Self { storage, forced: self.forced, may_promote: self.may_promote, mismatches: Vec::new(), rows: 0, non_finite: 0, keep_type: true }
+        self.fork()
     }
 
     /// An empty builder of the same type and storage, for a later part of the same file parsed

@@ -749,27 +749,27 @@ impl Body {
         }
     }
 
-    fn feed(&mut self, input: &[u8]) -> Result<(), LoadError> {
-        if self.parallel.threads < 2 || input.is_empty() {
-            return if matches!(self.phase, Phase::Building(_)) && self.parallel.threads > 1 {
-                self.feed_parallel(input)
-            } else {
-                self.feed_serial(input)
-            };
+    fn feed(&mut self, mut input: &[u8]) -> Result<(), LoadError> {
+        if self.parallel.threads < 2 {
+            return self.feed_serial(input);
         }
-        let mut input = input;
-        // While the sample for types is read, a line at a time: the text after the sample's
-        // last row goes to the parallel path.
-        while matches!(self.phase, Phase::Sampling { .. }) && !input.is_empty() {
-            let line = memchr::memchr(b'\n', input).map_or(input.len(), |at| at + 1);
-            let (head, rest) = input.split_at(line);
-            self.feed_serial(head)?;
-            input = rest;
+        if !input.is_empty() {
+            // While the sample for types is read, a line at a time: the text after the sample's
+            // last row goes to the parallel path.
+            while matches!(self.phase, Phase::Sampling { .. }) && !input.is_empty() {
+                let line = memchr::memchr(b'\n', input).map_or(input.len(), |at| at + 1);
+                let (head, rest) = input.split_at(line);
+                self.feed_serial(head)?;
+                input = rest;
+            }
+            if input.is_empty() {
+                return Ok(());
+            }
         }
-        if input.is_empty() {
-            return Ok(());
+        match self.phase {
+            Phase::Building(_) => self.feed_parallel(input),
+            Phase::Sampling { .. } => self.feed_serial(input),
         }
-        self.feed_parallel(input)
     }
 
     fn feed_serial(&mut self, mut input: &[u8]) -> Result<(), LoadError> {
@@ -1019,7 +1019,6 @@ impl Body {
             return spare;
         }
         let mut fork = Body::new(self.dialect.clone(), self.infer_types);
-        fork.restart();
         fork.header = self.header.clone();
         if let Phase::Building(builders) = &self.phase {
             fork.phase = Phase::Building(builders.iter().map(ColumnBuilder::fork).collect());
