@@ -12,7 +12,8 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress, Weights};
-use crate::data::table::{Column, ColumnType, Table, Value};
+use super::parallel;
+use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value};
 use crate::data::time::Buckets;
 
 /// A label column and its positive classes (the Profile tab's label choice), as other analyses
@@ -408,13 +409,18 @@ fn leaks(table: &Table, rows: &[u32], weights: Weights<'_>, labels: &[Option<Str
         .collect();
     let n: f64 = labelled.iter().map(|l| l.2).sum();
     let k = 2;
-    let mut out = Vec::new();
-    for column in table.columns.iter().filter(|c| !exclude.contains(&c.name.as_str()) && weights.describes_events(&c.name)) {
+    let candidates: Vec<&Column> = table.columns.iter().filter(|c| !exclude.contains(&c.name.as_str()) && weights.describes_events(&c.name)).collect();
+    // Each column is judged on its own: natively, as many at once as there are cores.
+    let mut out: Vec<Leak> = parallel::map(&candidates, |column| {
         let missing_acc = group_accuracy(labelled.iter().map(|&(row, c, w)| (column.value(row as usize) == Value::Missing, c, w)), k, n);
         let mut best = (missing_acc, "whether it is missing".to_string());
         let distinct_enough = matches!(column.kind, ColumnType::Category | ColumnType::Boolean);
         if distinct_enough && (column.count_distinct() * 5) as f64 <= n {
-            let acc = group_accuracy(labelled.iter().map(|&(row, c, w)| (text(column, row), c, w)), k, n);
+            let acc = match &column.data {
+                // A dictionary's codes stand for its distinct texts: grouped without a copy of each.
+                ColumnData::Str(Strings::Dict { codes, dict }) => group_accuracy(labelled.iter().map(|&(row, c, w)| (codes.get(row as usize).copied().filter(|&code| (code as usize) < dict.len()), c, w)), k, n),
+                _ => group_accuracy(labelled.iter().map(|&(row, c, w)| (text(column, row), c, w)), k, n),
+            };
             if acc > best.0 {
                 best = (acc, "its value".to_string());
             }
@@ -439,10 +445,11 @@ fn leaks(table: &Table, rows: &[u32], weights: Weights<'_>, labels: &[Option<Str
                 }
             }
         }
-        if best.0 >= LEAK_ACCURACY {
-            out.push(Leak { column: column.name.clone(), accuracy: best.0, how: best.1 });
-        }
-    }
+        (best.0 >= LEAK_ACCURACY).then(|| Leak { column: column.name.clone(), accuracy: best.0, how: best.1 })
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     out.sort_by(|a, b| b.accuracy.total_cmp(&a.accuracy));
     out
 }

@@ -10,6 +10,7 @@ pub mod groups;
 pub mod bsts;
 pub mod impact;
 pub mod objective;
+pub mod parallel;
 pub mod labels;
 pub mod nan_serde;
 pub mod prevalence;

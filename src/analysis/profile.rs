@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::hash::{Hash, Hasher};
 
 use super::contract::{run_now, Analysis, Progress, Weights};
+use super::parallel;
 use super::stats::{auto_bin_count_weighted, describe_weighted, histogram_weighted, mad_outliers_weighted, Describe, Histogram, MadOutliers};
 use crate::data::filter::Clause;
 use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value};
@@ -350,10 +351,17 @@ fn profile_column(column: &Column, rows: &[u32], weights: Weights<'_>, params: &
 /// Average ranks (ties share the mean rank) of values with their weights, a value of weight w
 /// taking w places, as Spearman's correlation needs.
 fn ranks(values: &[(f64, f64)]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
+    let mut order: Vec<u32> = (0..values.len() as u32).collect();
     // Unstable is fine: tied values get the same (average) rank whatever their order.
-    let value = |i: usize| values.get(i).map_or(0.0, |v| v.0);
+    let value = |i: u32| values.get(i as usize).map_or(0.0, |v| v.0);
     order.sort_unstable_by(|&a, &b| value(a).total_cmp(&value(b)));
+    let (xs, ws): (Vec<f64>, Vec<f64>) = values.iter().copied().unzip();
+    ranks_in_order(&order, &xs, &ws)
+}
+
+/// [`ranks`] of `values` (weights `weights`) given `order`, their indices sorted by value.
+fn ranks_in_order(order: &[u32], values: &[f64], weights: &[f64]) -> Vec<f64> {
+    let value = |i: u32| values.get(i as usize).copied().unwrap_or(0.0);
     let mut ranks = vec![0.0; values.len()];
     let (mut start, mut before) = (0, 0.0);
     while start < order.len() {
@@ -363,10 +371,10 @@ fn ranks(values: &[(f64, f64)]) -> Vec<f64> {
             end += 1;
         }
         let tied = order.get(start..end).unwrap_or_default();
-        let weight: f64 = tied.iter().map(|&i| values.get(i).map_or(0.0, |v| v.1)).sum();
+        let weight: f64 = tied.iter().map(|&i| weights.get(i as usize).copied().unwrap_or(0.0)).sum();
         let rank = before + (weight + 1.0) / 2.0; // the mean of places before+1 ..= before+weight
         for &idx in tied {
-            if let Some(r) = ranks.get_mut(idx) {
+            if let Some(r) = ranks.get_mut(idx as usize) {
                 *r = rank;
             }
         }
@@ -413,34 +421,63 @@ fn weighted_spearman(x: &[f64], y: &[f64], w: &[f64]) -> Option<f64> {
     weighted_pearson(&ranks(&with(x)), &ranks(&with(y)), w)
 }
 
+/// Most positions (events × numeric columns) whose value order is kept for the correlations:
+/// 4 bytes each, 256 MB at most; past it each pair sorts its own values.
+const MAX_SORTED_POSITIONS: usize = 64 << 20;
+
 fn correlations(table: &Table, rows: &[u32], weights: Weights<'_>) -> Vec<Correlation> {
+    correlations_sorting_at_most(table, rows, weights, MAX_SORTED_POSITIONS)
+}
+
+/// [`correlations`], keeping the columns' value orders only within `max_sorted` positions.
+fn correlations_sorting_at_most(table: &Table, rows: &[u32], weights: Weights<'_>, max_sorted: usize) -> Vec<Correlation> {
     let numeric_columns: Vec<&Column> = table
         .columns
         .iter()
         .filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float) && weights.describes_events(&c.name))
         .take(MAX_CORRELATION_COLUMNS)
         .collect();
-    let mut out = Vec::new();
-    for (idx, a) in numeric_columns.iter().enumerate() {
-        for b in numeric_columns.iter().skip(idx + 1) {
-            let mut xs = Vec::new();
-            let mut ys = Vec::new();
-            let mut ws = Vec::new();
-            for &r in rows {
-                if let (Some(x), Some(y), w) = (numeric(a.value(r as usize)), numeric(b.value(r as usize)), weights.of(r)) {
-                    if w > 0.0 {
-                        xs.push(x);
-                        ys.push(y);
-                        ws.push(w);
-                    }
+    // The events (rows of weight > 0) and, for each column, its events in the order of its
+    // values, sorted once: a pair's Spearman ranks are then read off that order, skipping the
+    // events where the other column has no value (linear per pair, not a sort per pair).
+    let events: Vec<u32> = rows.iter().copied().filter(|&r| weights.of(r) > 0.0).collect();
+    let value_at = |column: &Column, position: u32| events.get(position as usize).and_then(|&r| numeric(column.value(r as usize)));
+    let orders: Option<Vec<Vec<u32>>> = (events.len().saturating_mul(numeric_columns.len()) <= max_sorted).then(|| {
+        parallel::map(&numeric_columns, |column| {
+            let mut keyed: Vec<(f64, u32)> = (0..events.len() as u32).filter_map(|p| value_at(column, p).map(|v| (v, p))).collect();
+            keyed.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            keyed.into_iter().map(|(_, p)| p).collect()
+        })
+    });
+    let pairs: Vec<(usize, usize)> = (0..numeric_columns.len()).flat_map(|a| (a + 1..numeric_columns.len()).map(move |b| (a, b))).collect();
+    let correlation = |&(idx, jdx): &(usize, usize)| -> Option<Correlation> {
+        let (a, b) = (numeric_columns.get(idx)?, numeric_columns.get(jdx)?);
+        // The pair's events in row order, and each event's place among them.
+        let mut place = vec![u32::MAX; events.len()];
+        let (mut xs, mut ys, mut ws) = (Vec::new(), Vec::new(), Vec::new());
+        for (p, &r) in events.iter().enumerate() {
+            if let (Some(x), Some(y)) = (numeric(a.value(r as usize)), numeric(b.value(r as usize))) {
+                if let Some(slot) = place.get_mut(p) {
+                    *slot = xs.len() as u32;
                 }
-            }
-            if let (Some(p), Some(s)) = (weighted_pearson(&xs, &ys, &ws), weighted_spearman(&xs, &ys, &ws)) {
-                out.push(Correlation { a: a.name.clone(), b: b.name.clone(), pearson: p, spearman: s, pairs: ws.iter().sum() });
+                xs.push(x);
+                ys.push(y);
+                ws.push(weights.of(r));
             }
         }
-    }
-    out
+        let spearman = match &orders {
+            Some(orders) => {
+                let ranks_of = |order: &[u32], values: &[f64]| -> Vec<f64> {
+                    let paired: Vec<u32> = order.iter().filter_map(|&p| place.get(p as usize).copied().filter(|&k| k != u32::MAX)).collect();
+                    ranks_in_order(&paired, values, &ws)
+                };
+                weighted_pearson(&ranks_of(orders.get(idx)?, &xs), &ranks_of(orders.get(jdx)?, &ys), &ws)
+            }
+            None => weighted_spearman(&xs, &ys, &ws),
+        };
+        Some(Correlation { a: a.name.clone(), b: b.name.clone(), pearson: weighted_pearson(&xs, &ys, &ws)?, spearman: spearman?, pairs: ws.iter().sum() })
+    };
+    parallel::map(&pairs, correlation).into_iter().flatten().collect()
 }
 
 /// Hashes the columns that describe the events (not the weight, nor a cube's measures).
@@ -465,20 +502,46 @@ fn hash_row(columns: &[&Column], row: usize) -> u64 {
 /// each distinct row content of w events in all adds w − 1.
 fn count_duplicate_rows(table: &Table, rows: &[u32], weights: Weights<'_>) -> f64 {
     let columns: Vec<&Column> = table.columns.iter().filter(|c| weights.describes_events(&c.name)).collect();
-    let mut seen: FxHashMap<u64, Vec<(u32, f64)>> = FxHashMap::default();
-    for &row in rows {
-        let w = weights.of(row);
-        if w <= 0.0 {
-            continue;
+    let events: Vec<u32> = rows.iter().copied().filter(|&r| weights.of(r) > 0.0).collect();
+    // Hashing every cell is most of the work: natively, on every core.
+    let chunks: Vec<&[u32]> = events.chunks(1 << 16).collect();
+    let hashes: Vec<u64> = parallel::map(&chunks, |chunk| chunk.iter().map(|&row| hash_row(&columns, row as usize)).collect::<Vec<u64>>()).concat();
+    let same = |a: u32, b: u32| columns.iter().all(|c| c.value(a as usize) == c.value(b as usize));
+    duplicate_events(&events, &hashes, |row| weights.of(row), same)
+}
+
+/// The events beyond the first of each distinct content: `events` with their `hashes`, `same`
+/// telling whether two rows' contents are equal. Each content keeps its first row and its
+/// events; contents whose hashes collide are chained (`next`), no list allocated per hash.
+fn duplicate_events(events: &[u32], hashes: &[u64], weight: impl Fn(u32) -> f64, same: impl Fn(u32, u32) -> bool) -> f64 {
+    const END: u32 = u32::MAX;
+    let mut first_of_hash: FxHashMap<u64, u32> = FxHashMap::default();
+    let mut contents: Vec<(u32, f64, u32)> = Vec::new();
+    for (&row, &hash) in events.iter().zip(hashes) {
+        let w = weight(row);
+        let mut at = *first_of_hash.entry(hash).or_insert(END);
+        let mut last = END;
+        while let Some(&(other, _, next)) = contents.get(at as usize) {
+            if same(other, row) {
+                break;
+            }
+            (last, at) = (at, next);
         }
-        let bucket = seen.entry(hash_row(&columns, row as usize)).or_default();
-        let same = |other: u32| columns.iter().all(|c| c.value(other as usize) == c.value(row as usize));
-        match bucket.iter_mut().find(|(other, _)| same(*other)) {
-            Some((_, events)) => *events += w,
-            None => bucket.push((row, w)),
+        match contents.get_mut(at as usize) {
+            Some((_, events, _)) => *events += w,
+            None => {
+                let new = contents.len() as u32;
+                contents.push((row, w, END));
+                match contents.get_mut(last as usize) {
+                    Some((_, _, next)) => *next = new,
+                    None => {
+                        first_of_hash.insert(hash, new);
+                    }
+                }
+            }
         }
     }
-    seen.values().flatten().map(|&(_, events)| (events - 1.0).max(0.0)).sum()
+    contents.iter().map(|&(_, events, _)| (events - 1.0).max(0.0)).sum()
 }
 
 /// A column's alerts; `unit` is what it counts ("rows", or "events" when rows are weighted).
@@ -638,11 +701,12 @@ async fn profile_in_steps(table: &Table, selection: &[u32], weights: Weights<'_>
     let rows: f64 = selection.iter().map(|&r| weights.of(r)).sum();
     let n_columns = table.columns.len().max(1) as f64;
     let mut columns: Vec<ColumnProfile> = Vec::with_capacity(table.columns.len());
-    for (idx, column) in table.columns.iter().enumerate() {
-        progress.step("columns", &column.name, 0.7 * idx as f64 / n_columns).await?;
+    // A step per column in the browser; natively, as many columns at once as there are cores.
+    for (done, chunk) in table.columns.chunks(parallel::threads()).scan(0, |done, chunk| Some((std::mem::replace(done, *done + chunk.len()), chunk))) {
+        let names: Vec<&str> = chunk.iter().map(|c| c.name.as_str()).collect();
+        progress.step("columns", &names.join(", "), 0.7 * done as f64 / n_columns).await?;
         // The weight and a cube's measures describe rows, not events: each row counts once.
-        let own = if weights.describes_events(&column.name) { weights } else { Weights::ONE };
-        columns.push(profile_column(column, selection, own, params));
+        columns.extend(parallel::map(chunk, |column| profile_column(column, selection, if weights.describes_events(&column.name) { weights } else { Weights::ONE }, params)));
     }
     progress.step("correlations", "", 0.7).await?;
     let correlations = correlations(table, selection, weights);
@@ -771,6 +835,63 @@ mod tests {
         let rho = spearman(&[1.0, 2.0, 2.0, 3.0], &[1.0, 3.0, 2.0, 4.0]).unwrap();
         assert!((rho - 0.948_683_298_050_513_8).abs() < 1e-12);
         assert_eq!(pearson(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]), None);
+    }
+
+    /// A seeded table of four numeric columns with ties, missing cells and NaN, and weights
+    /// of 0–3 in a column of their own.
+    fn numeric_table(rows: usize) -> (Table, Vec<f64>) {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut csv = String::from("a,b,c,d,w\n");
+        let mut weights = Vec::new();
+        for _ in 0..rows {
+            let r = next();
+            let cell = |v: String, missing: bool| if missing { String::new() } else { v };
+            let w = (r >> 60) % 4;
+            weights.push(w as f64);
+            csv.push_str(&format!(
+                "{},{},{},{},{w}\n",
+                cell(((r >> 8) % 7).to_string(), r % 11 == 0),
+                cell(format!("{:.2}", ((r >> 20) % 1000) as f64 / 10.0), r % 5 == 0),
+                if r % 97 == 0 { "NaN".to_string() } else { ((r >> 32) % 50).to_string() },
+                cell(((r >> 40) % 3).to_string(), false),
+            ));
+        }
+        (load_bytes(csv.as_bytes(), LoadOptions::default()).unwrap().table, weights)
+    }
+
+    #[test]
+    fn correlations_from_sorted_orders_equal_sorting_each_pair() {
+        let (table, weights) = numeric_table(3_000);
+        let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+        for weights in [Weights::ONE, Weights::per_row("w", &weights)] {
+            let sorted_once = correlations_sorting_at_most(&table, &rows, weights, usize::MAX);
+            // Every pair of a, b, c and d (and w, when it is a column like the others).
+            assert_eq!(sorted_once.len(), if weights.is_weighted() { 6 } else { 10 });
+            assert_eq!(sorted_once, correlations_sorting_at_most(&table, &rows, weights, 0));
+            // And over a selection that leaves rows out.
+            let some: Vec<u32> = rows.iter().copied().filter(|r| r % 3 != 1).collect();
+            assert_eq!(correlations_sorting_at_most(&table, &some, weights, usize::MAX), correlations_sorting_at_most(&table, &some, weights, 0));
+        }
+    }
+
+    #[test]
+    fn duplicates_are_counted_alike_when_every_hash_collides() {
+        let (table, weights) = numeric_table(2_000);
+        let columns: Vec<&Column> = table.columns.iter().filter(|c| c.name != "w").collect();
+        let events: Vec<u32> = (0..table.n_rows as u32).collect();
+        let hashes: Vec<u64> = events.iter().map(|&r| hash_row(&columns, r as usize)).collect();
+        let same = |a: u32, b: u32| columns.iter().all(|c| c.value(a as usize) == c.value(b as usize));
+        let weight = |r: u32| weights[r as usize];
+        let hashed = duplicate_events(&events, &hashes, weight, same);
+        assert!(hashed > 0.0, "the table has repeated rows");
+        assert_eq!(hashed, duplicate_events(&events, &vec![0; events.len()], weight, same));
+        assert_eq!(hashed, count_duplicate_rows(&table, &events, Weights::per_row("w", &weights)));
     }
 
     #[test]

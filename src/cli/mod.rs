@@ -386,28 +386,35 @@ pub struct Analysed {
     pub incidents: Vec<FoundIncident>,
 }
 
-/// Runs every analysis of the session's plan (in parallel), then explains the trend's incidents.
+/// Runs every analysis of the session's plan in parallel, explaining the trend's incidents as soon as the trend is done.
 pub fn analyse(session: &Session) -> Analysed {
     let mut out = Analysed { reports: Vec::new(), failed: Vec::new(), incidents: Vec::new() };
-    // The analyses are independent: each on a thread of its own, over the one shared table.
+    // The analyses are independent: each on a thread of its own, over the one shared table. The
+    // trend's incidents are explained on its thread as soon as it is done, beside the others.
     let analyses = session.plan.analyses();
-    let results: Vec<Result<AnyReport, String>> = std::thread::scope(|scope| {
-        let running: Vec<_> = analyses.iter().map(|params| scope.spawn(move || session.run(params))).collect();
-        running.into_iter().map(|thread| thread.join().unwrap_or_else(|_| Err("the analysis stopped unexpectedly".into()))).collect()
+    let results: Vec<(Result<AnyReport, String>, Vec<FoundIncident>)> = std::thread::scope(|scope| {
+        let running: Vec<_> = analyses
+            .iter()
+            .map(|params| {
+                scope.spawn(move || {
+                    let result = session.run(params);
+                    let mut found = Vec::new();
+                    if let (Ok(AnyReport::Trend(trend)), Some(settings)) = (&result, &session.plan.trend) {
+                        found = incidents(trend);
+                        explain(session, settings, &mut found);
+                    }
+                    (result, found)
+                })
+            })
+            .collect();
+        running.into_iter().map(|thread| thread.join().unwrap_or_else(|_| (Err("the analysis stopped unexpectedly".into()), Vec::new()))).collect()
     });
-    for (params, result) in analyses.iter().zip(results) {
+    for (params, (result, found)) in analyses.iter().zip(results) {
         match result {
             Ok(report) => out.reports.push(report),
             Err(err) => out.failed.push((params.name().to_string(), err)),
         }
-    }
-    let trend = out.reports.iter().find_map(|r| match r {
-        AnyReport::Trend(t) => Some(t),
-        _ => None,
-    });
-    if let (Some(trend), Some(settings)) = (trend, &session.plan.trend) {
-        out.incidents = incidents(trend);
-        explain(session, settings, &mut out.incidents);
+        out.incidents.extend(found);
     }
     out
 }
