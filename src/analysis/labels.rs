@@ -8,6 +8,8 @@
 //! filled only after review). Kappas match statsmodels' `cohens_kappa` / `fleiss_kappa`
 //! (`tests/it/reference_labels.rs`).
 
+use std::borrow::Cow;
+
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -161,10 +163,40 @@ fn column<'t>(table: &'t Table, name: &str) -> Result<&'t Column, LabelError> {
     table.column(name).ok_or_else(|| LabelError::UnknownColumn(name.to_string()))
 }
 
-fn text(column: &Column, row: u32) -> Option<String> {
+/// A cell's text, borrowed from the column when it holds text.
+fn text(column: &Column, row: u32) -> Option<Cow<'_, str>> {
     match column.value(row as usize) {
         Value::Missing => None,
-        value => Some(value.display()),
+        Value::Str(s) => Some(Cow::Borrowed(s)),
+        value => Some(Cow::Owned(value.display())),
+    }
+}
+
+/// No reviewer, no label: the id of a missing text.
+const NONE: u32 = u32::MAX;
+
+/// Texts numbered in the order they are first seen: labels, items and reviewers are then
+/// handled as numbers (a million rows of labels are not a million copied strings).
+#[derive(Default)]
+struct Interned<'t> {
+    ids: FxHashMap<Cow<'t, str>, u32>,
+    names: Vec<Cow<'t, str>>,
+}
+
+impl<'t> Interned<'t> {
+    fn id(&mut self, text: Option<Cow<'t, str>>) -> u32 {
+        let Some(text) = text else { return NONE };
+        if let Some(&id) = self.ids.get(&text) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(text.clone());
+        self.ids.insert(text, id);
+        id
+    }
+
+    fn name(&self, id: u32) -> String {
+        self.names.get(id as usize).map(|n| n.to_string()).unwrap_or_default()
     }
 }
 
@@ -237,58 +269,92 @@ fn over_time(rows: &[u32], weights: Weights<'_>, labels: &[Option<bool>], time: 
     Some(PrevalenceOverTime { bucket_ms: buckets.bucket_ms, start_ms: buckets.start_ms, totals, positives })
 }
 
-/// Ratings per item: `(reviewer, label)` in row order, one per (item, reviewer) pair.
-type Ratings = Vec<(Option<String>, String)>;
-
-fn ratings_by_item(rows: &[u32], labels: &[Option<String>], item: &Column, reviewer: Option<&Column>) -> Vec<(String, Ratings)> {
-    let mut order: Vec<String> = Vec::new();
-    let mut by_item: FxHashMap<String, Ratings> = FxHashMap::default();
-    for (&row, label) in rows.iter().zip(labels) {
-        let (Some(item_id), Some(label)) = (text(item, row), label) else { continue };
-        let who = reviewer.and_then(|r| text(r, row));
-        let entry = by_item.entry(item_id.clone()).or_insert_with(|| {
-            order.push(item_id.clone());
-            Vec::new()
-        });
-        // The same reviewer rating the same item twice (a duplicated row) counts once.
-        if who.is_none() || !entry.iter().any(|(w, _)| *w == who) {
-            entry.push((who, label.clone()));
-        }
-    }
-    order.into_iter().filter_map(|id| by_item.remove(&id).map(|r| (id, r))).collect()
+/// Ratings grouped by item, items in the order they first appear: item k's ratings are
+/// `ratings[starts[k]..starts[k + 1]]`, `(reviewer, label)` ids in row order, one per (item,
+/// reviewer) pair (a reviewer rating an item twice, a duplicated row, counts once); its id is
+/// the text of row `first_rows[k]`.
+struct ItemRatings<'t> {
+    first_rows: Vec<u32>,
+    starts: Vec<usize>,
+    ratings: Vec<(u32, u32)>,
+    reviewers: Interned<'t>,
 }
 
-fn conflicts(items: &[(String, Ratings)]) -> Conflicts {
+impl ItemRatings<'_> {
+    /// Each item's first row and its ratings.
+    fn items(&self) -> impl Iterator<Item = (u32, &[(u32, u32)])> {
+        self.first_rows.iter().zip(self.starts.windows(2)).map(|(&row, span)| (row, self.ratings.get(span[0]..span[1]).unwrap_or_default()))
+    }
+}
+
+fn ratings_by_item<'t>(rows: &[u32], labels: &[u32], item: &'t Column, reviewer: Option<&'t Column>) -> ItemRatings<'t> {
+    // Items are many: numbered by a map alone, their texts read again from their first rows.
+    let mut items: FxHashMap<Cow<'t, str>, u32> = FxHashMap::default();
+    let mut reviewers = Interned::default();
+    let mut first_rows: Vec<u32> = Vec::new();
+    // (item, reviewer, label) of each rated row, then grouped by item keeping the rows' order.
+    let mut rated: Vec<(u32, u32, u32)> = Vec::new();
+    for (&row, &label) in rows.iter().zip(labels) {
+        if label == NONE {
+            continue;
+        }
+        let Some(item_text) = text(item, row) else { continue };
+        let next = first_rows.len() as u32;
+        let item_id = *items.entry(item_text).or_insert(next);
+        if item_id == next {
+            first_rows.push(row);
+        }
+        rated.push((item_id, reviewers.id(reviewer.and_then(|r| text(r, row))), label));
+    }
+    rated.sort_by_key(|&(item, _, _)| item);
+    let mut starts = vec![0];
+    let mut ratings: Vec<(u32, u32)> = Vec::with_capacity(rated.len());
+    for group in rated.chunk_by(|a, b| a.0 == b.0) {
+        let from = ratings.len();
+        for &(_, who, label) in group {
+            if who == NONE || !ratings.get(from..).unwrap_or_default().iter().any(|&(w, _)| w == who) {
+                ratings.push((who, label));
+            }
+        }
+        starts.push(ratings.len());
+    }
+    ItemRatings { first_rows, starts, ratings, reviewers }
+}
+
+fn conflicts(items: &ItemRatings<'_>, item: &Column, labels: &Interned<'_>) -> Conflicts {
     let mut repeated_items = 0;
     let mut conflicting_items = 0;
     let mut examples = Vec::new();
-    for (id, ratings) in items.iter().filter(|(_, r)| r.len() > 1) {
+    for (first_row, ratings) in items.items().filter(|(_, r)| r.len() > 1) {
         repeated_items += 1;
-        let mut counts: Vec<(String, usize)> = Vec::new();
-        for (_, label) in ratings {
-            match counts.iter_mut().find(|(l, _)| l == label) {
+        let mut counts: Vec<(u32, usize)> = Vec::new();
+        for &(_, label) in ratings {
+            match counts.iter_mut().find(|(l, _)| *l == label) {
                 Some((_, n)) => *n += 1,
-                None => counts.push((label.clone(), 1)),
+                None => counts.push((label, 1)),
             }
         }
         if counts.len() > 1 {
             conflicting_items += 1;
             if examples.len() < 20 {
-                examples.push((id.clone(), counts));
+                let id = text(item, first_row).map(Cow::into_owned).unwrap_or_default();
+                examples.push((id, counts.into_iter().map(|(label, n)| (labels.name(label), n)).collect()));
             }
         }
     }
     Conflicts { repeated_items, conflicting_items, examples }
 }
 
-fn agreement(items: &[(String, Ratings)], classes: &[String], positive: &[String]) -> Agreement {
-    let index = |label: &str| classes.iter().position(|c| c == label);
-    let k = classes.len();
+/// `class_of` and `positive` are indexed by label id: its class's place in `classes`, and
+/// whether it counts as positive.
+fn agreement(items: &ItemRatings<'_>, k: usize, class_of: &[Option<usize>], positive: &[bool]) -> Agreement {
+    let index = |label: u32| class_of.get(label as usize).copied().flatten();
+    let is_positive = |label: u32| positive.get(label as usize).copied().unwrap_or(false);
     // Cohen: items with exactly two ratings, first vs second.
     let mut table = vec![vec![0.0; k]; k];
     let mut pairs = 0;
-    for (_, ratings) in items.iter().filter(|(_, r)| r.len() == 2) {
-        if let (Some(a), Some(b)) = (ratings.first().and_then(|r| index(&r.1)), ratings.get(1).and_then(|r| index(&r.1))) {
+    for (_, ratings) in items.items().filter(|(_, r)| r.len() == 2) {
+        if let (Some(a), Some(b)) = (ratings.first().and_then(|r| index(r.1)), ratings.get(1).and_then(|r| index(r.1))) {
             if let Some(cell) = table.get_mut(a).and_then(|row| row.get_mut(b)) {
                 *cell += 1.0;
                 pairs += 1;
@@ -297,16 +363,16 @@ fn agreement(items: &[(String, Ratings)], classes: &[String], positive: &[String
     }
     // Fleiss: items with the most common number of ratings (at least 2).
     let mut per_count: FxHashMap<usize, usize> = FxHashMap::default();
-    for (_, ratings) in items.iter().filter(|(_, r)| r.len() >= 2) {
+    for (_, ratings) in items.items().filter(|(_, r)| r.len() >= 2) {
         *per_count.entry(ratings.len()).or_default() += 1;
     }
     let raters = per_count.iter().max_by_key(|(len, n)| (**n, **len)).map_or(0, |(len, _)| *len);
     let fleiss_rows: Vec<Vec<f64>> = items
-        .iter()
+        .items()
         .filter(|(_, r)| r.len() == raters && raters >= 2)
         .map(|(_, ratings)| {
             let mut row = vec![0.0; k];
-            for (_, label) in ratings {
+            for &(_, label) in ratings {
                 if let Some(cell) = index(label).and_then(|i| row.get_mut(i)) {
                     *cell += 1.0;
                 }
@@ -315,16 +381,18 @@ fn agreement(items: &[(String, Ratings)], classes: &[String], positive: &[String
         })
         .collect();
     // Per reviewer: positive rate; agreement with the majority of the other ratings.
-    let mut stats: FxHashMap<String, (usize, usize, usize, usize)> = FxHashMap::default(); // ratings, positives, compared, agreed
-    for (_, ratings) in items {
-        for (idx, (who, label)) in ratings.iter().enumerate() {
-            let Some(who) = who else { continue };
-            let entry = stats.entry(who.clone()).or_default();
+    let mut stats: FxHashMap<u32, (usize, usize, usize, usize)> = FxHashMap::default(); // ratings, positives, compared, agreed
+    for (_, ratings) in items.items() {
+        for (idx, &(who, label)) in ratings.iter().enumerate() {
+            if who == NONE {
+                continue;
+            }
+            let entry = stats.entry(who).or_default();
             entry.0 += 1;
-            entry.1 += usize::from(positive.contains(label));
+            entry.1 += usize::from(is_positive(label));
             if ratings.len() > 1 {
-                let mut others: Vec<(&String, usize)> = Vec::new();
-                for (_, other) in ratings.iter().enumerate().filter(|(j, _)| *j != idx).map(|(_, r)| r) {
+                let mut others: Vec<(u32, usize)> = Vec::new();
+                for &(_, other) in ratings.iter().enumerate().filter(|(j, _)| *j != idx).map(|(_, r)| r) {
                     match others.iter_mut().find(|(l, _)| *l == other) {
                         Some((_, n)) => *n += 1,
                         None => others.push((other, 1)),
@@ -344,7 +412,7 @@ fn agreement(items: &[(String, Ratings)], classes: &[String], positive: &[String
     let mut reviewers: Vec<ReviewerStats> = stats
         .into_iter()
         .map(|(reviewer, (ratings, positives, compared, agreed))| ReviewerStats {
-            reviewer,
+            reviewer: items.reviewers.name(reviewer),
             ratings,
             positive_rate: positives as f64 / ratings.max(1) as f64,
             agreement: (compared > 0).then(|| agreed as f64 / compared as f64),
@@ -400,12 +468,14 @@ fn stump_accuracy(mut pairs: Vec<(f64, bool, f64)>) -> f64 {
     best / n
 }
 
-fn leaks(table: &Table, rows: &[u32], weights: Weights<'_>, labels: &[Option<String>], positive: &[String], exclude: &[&str]) -> Vec<Leak> {
+/// `labels` are ids, `positive` says which ids are positive.
+fn leaks(table: &Table, rows: &[u32], weights: Weights<'_>, labels: &[u32], positive: &[bool], exclude: &[&str]) -> Vec<Leak> {
     // Judged on positive vs the rest: the question a detection rule answers.
     let labelled: Vec<(u32, usize, f64)> = rows
         .iter()
         .zip(labels)
-        .filter_map(|(&row, l)| l.as_ref().map(|l| (row, usize::from(positive.contains(l)), weights.of(row))))
+        .filter(|(_, &l)| l != NONE)
+        .map(|(&row, &l)| (row, usize::from(positive.get(l as usize).copied().unwrap_or(false)), weights.of(row)))
         .collect();
     let n: f64 = labelled.iter().map(|l| l.2).sum();
     let k = 2;
@@ -494,43 +564,39 @@ async fn check_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, param
         Some(name) => Some(column(table, name)?),
         None => table.columns.iter().find(|c| c.kind == ColumnType::Timestamp),
     };
-    let labels: Vec<Option<String>> = rows.iter().map(|&row| text(label_column, row)).collect();
-    let mut classes: Vec<(String, f64)> = Vec::new();
-    let (mut all, mut positives) = (0.0, 0.0);
-    for (&row, label) in rows.iter().zip(&labels) {
+    let mut names = Interned::default();
+    let labels: Vec<u32> = rows.iter().map(|&row| names.id(text(label_column, row))).collect();
+    // Events per label id, in the order labels are first seen.
+    let mut events = vec![0.0; names.names.len()];
+    let mut all = 0.0;
+    for (&row, &label) in rows.iter().zip(&labels) {
         let w = weights.of(row);
         all += w;
-        let Some(label) = label else { continue };
-        match classes.iter_mut().find(|(c, _)| c == label) {
-            Some((_, n)) => *n += w,
-            None => classes.push((label.clone(), w)),
-        }
-        if params.positive.contains(label) {
-            positives += w;
+        if let Some(n) = events.get_mut(label as usize) {
+            *n += w;
         }
     }
+    let mut classes: Vec<(String, f64)> = names.names.iter().map(|n| n.to_string()).zip(events).collect();
     classes.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let labelled: f64 = classes.iter().map(|(_, n)| n).sum();
     if labelled <= 0.0 {
         return Err(LabelError::NoLabels(params.label.clone()));
     }
-    let positive: Vec<String> = if params.positive.is_empty() {
-        positives = classes.iter().skip(1).map(|(_, n)| n).sum();
-        classes.iter().skip(1).map(|(c, _)| c.clone()).collect()
-    } else {
-        params.positive.clone()
-    };
-    let is_positive: Vec<Option<bool>> = labels.iter().map(|l| l.as_ref().map(|l| positive.contains(l))).collect();
-    let class_names: Vec<String> = classes.iter().map(|(c, _)| c.clone()).collect();
+    let positive: Vec<String> = if params.positive.is_empty() { classes.iter().skip(1).map(|(c, _)| c.clone()).collect() } else { params.positive.clone() };
+    let positives: f64 = classes.iter().filter(|(c, _)| positive.contains(c)).map(|(_, n)| n).sum();
+    // By label id: positive or not, and its place among the classes.
+    let positive_id: Vec<bool> = names.names.iter().map(|n| positive.iter().any(|p| p == n)).collect();
+    let class_of: Vec<Option<usize>> = names.names.iter().map(|n| classes.iter().position(|(c, _)| c == n)).collect();
+    let is_positive: Vec<Option<bool>> = labels.iter().map(|&l| positive_id.get(l as usize).copied()).collect();
     progress.step("agreement", "Items, reviewers and agreement", 0.3).await?;
     let items = item.map(|item| ratings_by_item(rows, &labels, item, reviewer));
-    let conflicts = items.as_ref().map(|items| conflicts(items));
-    let agreement = items.as_ref().filter(|_| reviewer.is_some()).map(|items| agreement(items, &class_names, &positive));
+    let conflicts = items.as_ref().zip(item).map(|(items, item)| conflicts(items, item, &names));
+    let agreement = items.as_ref().filter(|_| reviewer.is_some()).map(|items| agreement(items, classes.len(), &class_of, &positive_id));
     let mut exclude = vec![params.label.as_str()];
     exclude.extend(params.item.as_deref());
     exclude.extend(params.reviewer.as_deref());
     progress.step("leakage", "Columns that give the label away", 0.6).await?;
-    let leaks = leaks(table, rows, weights, &labels, &positive, &exclude);
+    let leaks = leaks(table, rows, weights, &labels, &positive_id, &exclude);
     Ok(LabelReport {
         label: params.label.clone(),
         baseline: classes.first().map_or(0.0, |(_, n)| *n / labelled),
