@@ -320,7 +320,12 @@ fn profile_column(column: &Column, rows: &[u32], weights: Weights<'_>, params: &
             (detail, times.len())
         }
         ColumnType::Text => {
-            let sorted = sorted_with_weights(present_rows.iter().map(|&r| (column.value(r as usize).display().chars().count() as f64, weights.of(r))));
+            // Lengths in characters, counted where the text lies (no copy per row).
+            let length = |r: u32| match column.value(r as usize) {
+                Value::Str(s) => s.chars().count(),
+                value => value.display().chars().count(),
+            };
+            let sorted = sorted_with_weights(present_rows.iter().map(|&r| (length(r) as f64, weights.of(r))));
             let (top, distinct, _) = top_values(column, &present_rows, weights, params.top_values);
             let detail = ProfileDetail::Text {
                 lengths: describe_weighted(&sorted),
