@@ -287,31 +287,57 @@ impl ItemRatings<'_> {
     }
 }
 
+/// An item's identity, as its text would say it, without a copy of the text: two rows rate the
+/// same item when their keys are equal.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum ItemKey<'t> {
+    Text(&'t str),
+    Int(i64),
+    /// The bits of the number (−0 as 0, every NaN as one: they read the same).
+    Float(u64),
+    Bool(bool),
+    /// Times by their displayed text, which is what the items were told apart by.
+    Shown(Box<str>),
+}
+
+fn item_key(column: &Column, row: u32) -> Option<ItemKey<'_>> {
+    Some(match column.value(row as usize) {
+        Value::Missing => return None,
+        Value::Str(s) => ItemKey::Text(s),
+        Value::Int(v) => ItemKey::Int(v),
+        Value::Float(v) => ItemKey::Float(match v {
+            _ if v == 0.0 => 0,
+            _ if v.is_nan() => f64::NAN.to_bits(),
+            _ => v.to_bits(),
+        }),
+        Value::Bool(b) => ItemKey::Bool(b),
+        value @ Value::Timestamp(_) => ItemKey::Shown(value.display().into()),
+    })
+}
+
 fn ratings_by_item<'t>(rows: &[u32], labels: &[u32], item: &'t Column, reviewer: Option<&'t Column>) -> ItemRatings<'t> {
-    // Items are many: numbered by a map alone, their texts read again from their first rows.
-    let mut items: FxHashMap<Cow<'t, str>, u32> = FxHashMap::default();
     let mut reviewers = Interned::default();
-    let mut first_rows: Vec<u32> = Vec::new();
-    // (item, reviewer, label) of each rated row, then grouped by item keeping the rows' order.
-    let mut rated: Vec<(u32, u32, u32)> = Vec::new();
+    // (item, row, reviewer, label) of each rated row, sorted by item then row: no table of the
+    // items (there may be as many as rows), each item's ratings in row order.
+    let mut rated: Vec<(ItemKey<'t>, u32, u32, u32)> = Vec::new();
     for (&row, &label) in rows.iter().zip(labels) {
         if label == NONE {
             continue;
         }
-        let Some(item_text) = text(item, row) else { continue };
-        let next = first_rows.len() as u32;
-        let item_id = *items.entry(item_text).or_insert(next);
-        if item_id == next {
-            first_rows.push(row);
-        }
-        rated.push((item_id, reviewers.id(reviewer.and_then(|r| text(r, row))), label));
+        let Some(key) = item_key(item, row) else { continue };
+        rated.push((key, row, reviewers.id(reviewer.and_then(|r| text(r, row))), label));
     }
-    rated.sort_by_key(|&(item, _, _)| item);
+    rated.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    // Items in the order they first appear: by their first row.
+    let mut groups: Vec<&[(ItemKey<'t>, u32, u32, u32)]> = rated.chunk_by(|a, b| a.0 == b.0).collect();
+    groups.sort_unstable_by_key(|group| group.first().map_or(0, |r| r.1));
+    let mut first_rows = Vec::with_capacity(groups.len());
     let mut starts = vec![0];
     let mut ratings: Vec<(u32, u32)> = Vec::with_capacity(rated.len());
-    for group in rated.chunk_by(|a, b| a.0 == b.0) {
+    for group in groups {
+        first_rows.push(group.first().map_or(0, |r| r.1));
         let from = ratings.len();
-        for &(_, who, label) in group {
+        for &(_, _, who, label) in group {
             if who == NONE || !ratings.get(from..).unwrap_or_default().iter().any(|&(w, _)| w == who) {
                 ratings.push((who, label));
             }
@@ -663,6 +689,18 @@ mod tests {
         let f = fleiss_kappa(&[vec![2.0, 0.0], vec![0.0, 2.0], vec![1.0, 1.0]]).unwrap();
         assert!((f - 1.0 / 3.0).abs() < 1e-12, "{f}");
         assert_eq!(cohen_kappa(&[]), None);
+    }
+
+    #[test]
+    fn items_that_read_the_same_are_one_item() {
+        // Numeric item ids: -0 reads "0" like 0; 1.5 twice; 2.5 once. The conflicting item is
+        // named by the text of its first row.
+        let table = load_bytes(b"item,label\n0,spam\n2.5,ham\n-0,ham\n1.5,spam\n1.5,spam\n", LoadOptions::default()).unwrap().table;
+        let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+        let params = LabelParams { label: "label".into(), positive: vec![], item: Some("item".into()), reviewer: None, time: None, now_ms: None };
+        let conflicts = check_labels(&table, &rows, &params).unwrap().conflicts.unwrap();
+        assert_eq!((conflicts.repeated_items, conflicts.conflicting_items), (2, 1));
+        assert_eq!(conflicts.examples, vec![("0".to_string(), vec![("spam".to_string(), 1), ("ham".to_string(), 1)])]);
     }
 
     #[test]
