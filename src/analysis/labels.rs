@@ -175,7 +175,7 @@ fn text(column: &Column, row: u32) -> Option<Cow<'_, str>> {
 /// No reviewer, no label: the id of a missing text.
 const NONE: u32 = u32::MAX;
 
-/// Texts numbered in the order they are first seen: labels, items and reviewers are then
+/// Texts numbered in the order they are first seen: labels and reviewers are then
 /// handled as numbers (a million rows of labels are not a million copied strings).
 #[derive(Default)]
 struct Interned<'t> {
