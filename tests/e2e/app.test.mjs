@@ -349,7 +349,7 @@ describe('trends', () => {
   test('daily rows: both injected incidents listed, forecast and decomposition drawn', async () => {
     const { page, context, errors, requests } = await openTrends();
     assert.equal(await text(page, 'trend-title'), 'Rows per day (UTC)');
-    assert.match(await text(page, 'trend-model'), /MSTL \(periods 7\) \+ AutoETS trend · cycle of 7 days/);
+    assert.match(await text(page, 'trend-model'), /MSTL \(periods 7\) \+ AutoETS trend on logs \(multiplicative\) · cycle of 7 days/);
     // Scam wave days 52–55 (2026-09-24 … 27) and the brigade (2026-10-16 … 17), largest first.
     assert.deepEqual(await incidentStarts(page), ['2026-09-24', '2026-10-16']);
     assert.match(await text(page, 'projection'), /At the current trend, rows will be [\d,]+ on 2026-11-13 \(80 % interval [\d,]+ – [\d,]+\)/);

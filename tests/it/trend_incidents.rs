@@ -123,12 +123,12 @@ fn incidents_a_cycle_apart_make_no_phantom_cycle_and_early_ones_are_found() {
                 assert_eq!(monthly, 0, "{shape:?}: a monthly cycle the data does not have");
                 assert!(precision >= 0.95, "{shape:?}: precision {precision}");
             }
-            // The real cycle is found. Its crests grow with the level and meet the weekend's,
-            // which an additive decomposition under-models: single-day false spikes remain
-            // (measured, not asserted beyond "most incidents are real").
+            // The real cycle is found, and few false incidents remain: single days where the
+            // monthly shape, estimated from 7 cycles, is a little off (95.2 % on these seeds,
+            // 94.0 % on seeds 40–279 that the model was not tuned on).
             Shape::Monthly => {
                 assert!(monthly as f64 >= 0.9 * trials as f64, "the true monthly cycle found in only {monthly} of {trials}");
-                assert!(precision >= 0.6, "{shape:?}: precision {precision}");
+                assert!(precision >= 0.93, "{shape:?}: precision {precision}");
             }
         }
         found += hit;

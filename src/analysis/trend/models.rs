@@ -3,14 +3,19 @@
 //! AutoETS trend model, the periodogram seasonality detector and Bayesian online changepoint
 //! detection; this module chooses their inputs and turns their output into findings.
 //!
+//! * **Scale**: a series whose every value is positive is modelled in logs (multiplicative:
+//!   cycles, incidents and noise in proportion to the level) and reported in its units; any
+//!   other series in its units.
 //! * **Decomposition**: robust MSTL over the seasonal periods that fit the series (the
 //!   granularity's natural cycles and those the periodogram finds) and are actually present
 //!   (seasonal strength ≥ [`MIN_SEASONAL_STRENGTH`]). Without a seasonal cycle the trend is
 //!   the AutoETS level.
-//! * **Forecast**: the fitted model `horizon` periods ahead with 80 % and 95 % intervals.
+//! * **Forecast**: the fitted model `horizon` periods ahead with 80 % and 95 % intervals, fitted
+//!   in units (a trend that adds a number a period goes on adding it).
 //! * **Anomalies**: a point is anomalous when its remainder's robust z-score
 //!   `(r − median r) / σ` exceeds the sensitivity (σ the noise from the MAD of first
-//!   differences, [`noise_sigma`]), or when it lies more than
+//!   differences, [`noise_sigma`]; in logs one relative scale times the expected value), or
+//!   when it lies more than
 //!   sensitivity × σ from the model's one-step-ahead forecast (the ETS filter: each expected
 //!   value uses only the periods before it; smoothing parameters are fitted once).
 //! * **Incidents**: runs of consecutive anomalies in the same direction, with the excess over
@@ -368,9 +373,10 @@ fn fitting_cycles(n: usize, natural: &[usize]) -> Vec<usize> {
 
 /// Seasonal periods to try: the fitting natural cycles, and up to two cycles the periodogram
 /// nominates on `adjusted` (the series without excursions, less its calendar cycles) that fit
-/// [`MIN_DETECTED_CYCLES`] times and repeat ([`halves_agreement`], where anomalies cannot vote:
-/// shapes are medians by phase). Two spikes a month apart are not a monthly cycle.
-fn candidate_periods(adjusted: &[f64], natural: &[usize]) -> (Vec<usize>, Vec<usize>) {
+/// [`MIN_DETECTED_CYCLES`] times and repeat: `repeats(p)` is the [`halves_agreement`] of the
+/// series cleaned with `p` among the cycles (where anomalies cannot vote: shapes are medians by
+/// phase). Two spikes a month apart are not a monthly cycle.
+fn candidate_periods(adjusted: &[f64], natural: &[usize], repeats: &dyn Fn(usize) -> Option<f64>) -> (Vec<usize>, Vec<usize>) {
     let n = adjusted.len();
     let mut periods = natural.to_vec();
     if n < 16 {
@@ -389,7 +395,7 @@ fn candidate_periods(adjusted: &[f64], natural: &[usize]) -> (Vec<usize>, Vec<us
             })
             // A detected period within one step of a natural one is that cycle.
             .filter(|&p| p >= 2 && n >= p * MIN_DETECTED_CYCLES && !periods.iter().chain(&detected).any(|&q| q.abs_diff(p) <= 1))
-            .filter_map(|p| halves_agreement(adjusted, p).map(|r| (r, p)))
+            .filter_map(|p| repeats(p).map(|r| (r, p)))
             .filter(|&(r, _)| r >= MIN_HALF_AGREEMENT)
             .max_by(|a, b| a.0.total_cmp(&b.0));
         if let Some((_, p)) = best {
@@ -672,8 +678,53 @@ fn intervals(forecast: &Forecast) -> (Vec<f64>, Vec<f64>) {
     )
 }
 
+/// The scale the models work in: a series whose every value is positive is modelled in logs
+/// (its cycles, incidents and noise grow with its level: a Saturday 25 % busier is 25 % busier
+/// in March and in June, and one noise scale fits a year of growth); other series in their units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scale {
+    Units,
+    Log,
+}
+
+impl Scale {
+    fn of(values: &[f64]) -> Self {
+        if values.iter().filter(|v| v.is_finite()).all(|&v| v > 0.0) { Self::Log } else { Self::Units }
+    }
+
+    fn model(self, value: f64) -> f64 {
+        match self {
+            Self::Units => value,
+            Self::Log => value.ln(),
+        }
+    }
+
+    fn units(self, value: f64) -> f64 {
+        match self {
+            Self::Units => value,
+            Self::Log => value.exp(),
+        }
+    }
+
+    fn all_units(self, values: &[f64]) -> Vec<f64> {
+        values.iter().map(|&v| self.units(v)).collect()
+    }
+
+    /// A forecast (point and interval) in the metric's units (quantiles map through exp).
+    fn forecast_units(self, forecast: &Forecast) -> Forecast {
+        let mut out = forecast.clone();
+        out.point = self.all_units(&forecast.point);
+        if let Some(intervals) = out.intervals.as_mut() {
+            intervals.lower = self.all_units(&intervals.lower);
+            intervals.upper = self.all_units(&intervals.upper);
+        }
+        out
+    }
+}
+
 /// Runs every model over `values` (NaN = undefined period); `natural_periods` are the
-/// granularity's cycles (7 for days, 24 and 168 for hours, …).
+/// granularity's cycles (7 for days, 24 and 168 for hours, …). Every result is in the metric's
+/// units, whichever [`Scale`] the models worked in.
 pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) -> Result<TrendAnalysis, TrendError> {
     if !(1.0..=20.0).contains(&params.sensitivity) {
         return Err(TrendError::BadSensitivity(params.sensitivity));
@@ -686,26 +737,51 @@ pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) 
     if found < MIN_POINTS {
         return Err(TrendError::TooShort { found });
     }
-    let (filled, imputed) = fill_gaps(values);
+    let scale = Scale::of(values);
+    let modelled: Vec<f64> = values.iter().map(|&v| scale.model(v)).collect();
+    let (filled, imputed) = fill_gaps(&modelled);
     // Cycles are looked for and judged where excursions from the calendar cycles are already
     // replaced: an incident must neither weaken a real cycle's strength nor become part of a
     // longer cycle's shape.
     let natural = fitting_cycles(filled.len(), natural_periods);
     let (spike_free, natural_seasonal) = without_excursions(&filled, &natural);
-    let adjusted: Vec<f64> = match &natural_seasonal {
-        Some(seasonal) => spike_free.iter().zip(seasonal).map(|(v, s)| v - s).collect(),
-        None => spike_free.clone(),
+    let less_natural = |series: Vec<f64>| -> Vec<f64> {
+        match &natural_seasonal {
+            Some(seasonal) => series.iter().zip(seasonal).map(|(v, s)| v - s).collect(),
+            None => series,
+        }
     };
-    let (candidates, detected_periods) = candidate_periods(&adjusted, &natural);
+    let adjusted = less_natural(spike_free.clone());
+    // A nominated cycle is judged on the series cleaned with it among the cycles: a real
+    // monthly cycle's crests are excursions from trend and week alone, and cleaning them away
+    // would leave nothing to repeat.
+    let repeats = |period: usize| -> Option<f64> {
+        let mut with = natural.clone();
+        with.push(period);
+        match without_excursions(&filled, &with) {
+            (clean, Some(_)) => halves_agreement(&less_natural(clean), period),
+            (_, None) => halves_agreement(&adjusted, period),
+        }
+    };
+    let (candidates, detected_periods) = candidate_periods(&adjusted, &natural, &repeats);
     let judged = fit_models(&spike_free, &candidates, params.horizon)?;
     let present: Vec<usize> = judged.seasonal.iter().filter(|s| s.strength >= MIN_SEASONAL_STRENGTH).map(|s| s.period).collect();
     let first = if present == candidates && spike_free == filled { judged } else { fit_models(&filled, &present, params.horizon)? };
     let warmup = present.iter().copied().max().unwrap_or(0).max(3);
     // Noise below a thousandth of the typical level is rounding (the decomposition runs in
     // f32), not signal: a noise-free series must not call its rounding errors anomalies.
-    let floor = median_mad(&filled.iter().map(|v| v.abs()).collect::<Vec<_>>()).map_or(0.0, |(m, _)| 1e-3 * m);
+    let floor = match scale {
+        Scale::Units => median_mad(&filled.iter().map(|v| v.abs()).collect::<Vec<_>>()).map_or(0.0, |(m, _)| 1e-3 * m),
+        Scale::Log => 1e-3,
+    };
     let deseasonalised = first.deseasonalised();
-    let sigma = local_noise(&deseasonalised, NOISE_HALF_WINDOW.max(2 * warmup), noise_sigma(&deseasonalised).map(|s| s.max(floor)), floor);
+    let global = noise_sigma(&deseasonalised).map(|s| s.max(floor));
+    let sigma = match scale {
+        // In units, counts grow noisier as they grow: the scale is local.
+        Scale::Units => local_noise(&deseasonalised, NOISE_HALF_WINDOW.max(2 * warmup), global, floor),
+        // In logs the noise is relative: one scale, which a run of incidents cannot inflate.
+        Scale::Log => global.map(|g| vec![g; deseasonalised.len()]),
+    };
     // Points far from a robust baseline are replaced by it and the model is refitted: incidents
     // then bend neither the expected values they are measured against nor the forecast, and
     // the final (plain) fit keeps ordinary noise in proportion.
@@ -718,28 +794,52 @@ pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) 
         }
     }
     let fitted = if suspects.is_empty() { first } else { fit_models(&clean, &present, params.horizon)? };
-    // The one-step forecasts come from the cleaned fit: a forecast made from an incident's own
-    // level would call the days after it dips.
-    let one_step = fitted.in_sample.clone();
     let expected = fitted.expected();
     let remainder: Vec<f64> = filled.iter().zip(&expected).map(|(a, e)| a - e).collect();
-    let anomalies = flag_anomalies(&filled, &defined, &expected, sigma.as_deref(), &one_step, params.sensitivity, warmup);
+
+    // From here on, the metric's units. An anomaly is scored in units: in logs, σ at a point is
+    // the relative noise times the expected value there.
+    let filled_units = scale.all_units(&filled);
+    let expected_units = scale.all_units(&expected);
+    let sigma_units: Option<Vec<f64>> = sigma.map(|s| match scale {
+        Scale::Units => s,
+        Scale::Log => s.iter().zip(&expected_units).map(|(s, e)| s * e).collect(),
+    });
+    // The one-step forecasts come from the cleaned fit: a forecast made from an incident's own
+    // level would call the days after it dips.
+    let one_step = scale.forecast_units(&fitted.in_sample);
+    let anomalies = flag_anomalies(&filled_units, &defined, &expected_units, sigma_units.as_deref(), &one_step, params.sensitivity, warmup);
     let incidents = group_incidents(&anomalies);
-    let changepoints = find_changepoints(&fitted, &remainder, &anomalies);
+    // Level shifts are found in the model's scale and reported in units.
+    let mut changepoints = find_changepoints(&fitted, &remainder, &anomalies);
+    for c in &mut changepoints {
+        c.before = scale.units(c.before);
+        c.after = scale.units(c.after);
+    }
     let linear = linear_trend(values, params.log_trend);
 
-    let (mut lower80, mut upper80) = intervals(&fitted.forecast80);
-    let (mut lower95, mut upper95) = intervals(&fitted.forecast95);
-    let mut point = fitted.forecast95.point.clone();
+    // The forecast is made in units: a trend that adds the same number each period goes on
+    // adding it (in logs, AutoETS would bend it). The cleaned series is refitted for it.
+    let units_fit;
+    let forecaster = match scale {
+        Scale::Units => &fitted,
+        Scale::Log => {
+            units_fit = fit_models(&scale.all_units(&clean), &present, params.horizon)?;
+            &units_fit
+        }
+    };
+    let (mut lower80, mut upper80) = intervals(&forecaster.forecast80);
+    let (mut lower95, mut upper95) = intervals(&forecaster.forecast95);
+    let mut point = forecaster.forecast95.point.clone();
     for series in [&mut point, &mut lower80, &mut upper80, &mut lower95, &mut upper95] {
         clamp_all(series, params.lower_bound, params.upper_bound);
     }
     let projection = params.horizon.checked_sub(1).and_then(|last| {
         let value = *point.get(last)?;
-        let (lo95, hi95) = (*fitted.forecast95.intervals.as_ref()?.lower.get(last)?, *fitted.forecast95.intervals.as_ref()?.upper.get(last)?);
-        let raw_point = *fitted.forecast95.point.get(last)?;
+        let (lo95, hi95) = (*forecaster.forecast95.intervals.as_ref()?.lower.get(last)?, *forecaster.forecast95.intervals.as_ref()?.upper.get(last)?);
+        let raw_point = *forecaster.forecast95.point.get(last)?;
         let sigma = (hi95 - lo95) / (2.0 * Z975);
-        let current = expected.last().copied().unwrap_or(value);
+        let current = expected_units.last().copied().unwrap_or(value);
         let (probability, target_above) = match params.target.filter(|t| t.is_finite()) {
             Some(target) if sigma > 0.0 => {
                 let above = target >= current;
@@ -763,14 +863,42 @@ pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) 
         })
     });
     let (one_step_lower, one_step_upper) = intervals(&one_step);
+    // The decomposition in units: in logs, each cycle is what it adds on top of the trend and
+    // the cycles before it, so trend + seasonal = expected and the remainder is what is left.
+    let trend = scale.all_units(&fitted.trend);
+    let mut reached = fitted.trend.clone();
+    let seasonal = fitted
+        .seasonal
+        .iter()
+        .map(|s| {
+            let values = match scale {
+                Scale::Units => s.values.clone(),
+                Scale::Log => reached
+                    .iter_mut()
+                    .zip(&s.values)
+                    .map(|(level, v)| {
+                        let before = level.exp();
+                        *level += v;
+                        level.exp() - before
+                    })
+                    .collect(),
+            };
+            Seasonal { period: s.period, strength: s.strength, values }
+        })
+        .collect();
+    let remainder_units = filled_units.iter().zip(&expected_units).map(|(a, e)| a - e).collect();
+    let model = match scale {
+        Scale::Units => fitted.model.clone(),
+        Scale::Log => format!("{} on logs (multiplicative)", fitted.model),
+    };
     Ok(TrendAnalysis {
-        filled,
+        filled: filled_units,
         imputed,
         detected_periods,
-        seasonal: fitted.seasonal,
-        trend: fitted.trend,
-        remainder,
-        expected,
+        seasonal,
+        trend,
+        remainder: remainder_units,
+        expected: expected_units,
         one_step: one_step.point,
         one_step_lower,
         one_step_upper,
@@ -780,7 +908,7 @@ pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) 
         linear,
         forecast: ForecastBands { point, lower80, upper80, lower95, upper95 },
         projection,
-        model: fitted.model,
+        model,
         model_range: (0, values.len()),
     })
 }
@@ -877,6 +1005,34 @@ mod tests {
         assert_eq!((incident.start, incident.end), (90, 92));
         assert_eq!(incident.direction, Direction::Spike);
         assert!((incident.excess - 180.0).abs() < 30.0, "excess {}", incident.excess);
+    }
+
+    #[test]
+    fn a_positive_series_is_modelled_in_logs_and_reported_in_units() {
+        // 140 days growing 1 % a day, Saturdays 30 % busier, 2 % noise.
+        let mut rng = ChaCha8Rng::seed_from_u64(6);
+        let y: Vec<f64> = (0..140)
+            .map(|i| 100.0 * 1.01f64.powi(i) * if i % 7 == 5 { 1.3 } else { 1.0 } * (1.0 + 0.02 * rng.sample::<f64, _>(StandardNormal)))
+            .collect();
+        let a = analyze(&y, &[7], &TrendParams::default()).unwrap();
+        assert!(a.model.ends_with("on logs (multiplicative)"), "{}", a.model);
+        for (i, &v) in y.iter().enumerate() {
+            assert!((a.filled[i] - v).abs() < 1e-9 * v);
+            let parts = a.trend[i] + a.seasonal.iter().map(|s| s.values[i]).sum::<f64>() + a.remainder[i];
+            assert!((parts - v).abs() < 1e-9 * v, "{i}: {parts} vs {v}");
+            assert!((a.expected[i] + a.remainder[i] - v).abs() < 1e-9 * v);
+        }
+        // The Saturday lift grows with the level (1.01^133 ≈ 3.8 times from the first to the last).
+        let (first, last) = (a.seasonal[0].values[5], a.seasonal[0].values[138]);
+        assert!(first > 0.0 && (3.0..4.6).contains(&(last / first)), "{first} → {last}");
+        assert!(a.anomalies.is_empty(), "{:?}", a.anomalies);
+        // Forecasts and bands are in units, ordered, and continue the level.
+        assert!(a.forecast.point[0] > 0.7 * a.expected[139] && a.forecast.point[0] < 1.5 * a.expected[139]);
+        assert!(a.forecast.lower95[0] < a.forecast.point[0] && a.forecast.point[0] < a.forecast.upper95[0]);
+        // A zero keeps a series in its units.
+        let mut with_zero = y.clone();
+        with_zero[3] = 0.0;
+        assert!(!analyze(&with_zero, &[7], &TrendParams::default()).unwrap().model.contains("logs"));
     }
 
     #[test]
