@@ -108,7 +108,7 @@ fn score(shape: Shape, trials: u64) -> (usize, usize, usize, usize, usize) {
 #[test]
 fn incidents_a_cycle_apart_make_no_phantom_cycle_and_early_ones_are_found() {
     let trials = 40;
-    let (mut found, mut spikes) = (0, 0);
+    let (mut found, mut spikes, mut wrong, mut listed) = (0, 0, 0, 0);
     for shape in [Shape::Spaced, Shape::Monthly, Shape::Early] {
         let (hit, injected, false_alarms, incidents, monthly) = score(shape, trials);
         let precision = (incidents - false_alarms) as f64 / incidents.max(1) as f64;
@@ -133,8 +133,12 @@ fn incidents_a_cycle_apart_make_no_phantom_cycle_and_early_ones_are_found() {
         }
         found += hit;
         spikes += injected;
+        wrong += false_alarms;
+        listed += incidents;
     }
     let recall = found as f64 / spikes as f64;
-    eprintln!("all: recall {:.1} %", recall * 100.0);
+    let precision = (listed - wrong) as f64 / listed.max(1) as f64;
+    eprintln!("all: recall {:.1} %, precision {:.1} %", recall * 100.0, precision * 100.0);
     assert!(recall >= 0.97, "recall {recall}");
+    assert!(precision >= 0.95, "precision {precision}");
 }
