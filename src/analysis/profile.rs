@@ -356,37 +356,55 @@ fn profile_column(column: &Column, rows: &[u32], weights: Weights<'_>, params: &
 /// Average ranks (ties share the mean rank) of values with their weights, a value of weight w
 /// taking w places, as Spearman's correlation needs.
 fn ranks(values: &[(f64, f64)]) -> Vec<f64> {
-    let mut order: Vec<u32> = (0..values.len() as u32).collect();
+    let mut sorted: Vec<(f64, u32)> = values.iter().enumerate().map(|(i, v)| (v.0, i as u32)).collect();
     // Unstable is fine: tied values get the same (average) rank whatever their order.
-    let value = |i: u32| values.get(i as usize).map_or(0.0, |v| v.0);
-    order.sort_unstable_by(|&a, &b| value(a).total_cmp(&value(b)));
-    let (xs, ws): (Vec<f64>, Vec<f64>) = values.iter().copied().unzip();
-    ranks_in_order(&order, &xs, &ws)
+    sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let weights: Vec<f64> = values.iter().map(|v| v.1).collect();
+    ranks_of_sorted(&sorted, &weights, values.len())
 }
 
-/// [`ranks`] of `values` (weights `weights`) given `order`, their indices sorted by value.
-fn ranks_in_order(order: &[u32], values: &[f64], weights: &[f64]) -> Vec<f64> {
-    let value = |i: u32| values.get(i as usize).copied().unwrap_or(0.0);
-    let mut ranks = vec![0.0; values.len()];
+/// [`ranks`] of the values in `sorted` ((value, index) by value; `weights` by index), at their
+/// indices among `n` (NaN at an index without a value).
+fn ranks_of_sorted(sorted: &[(f64, u32)], weights: &[f64], n: usize) -> Vec<f64> {
+    let weight = |i: u32| weights.get(i as usize).copied().unwrap_or(0.0);
+    let mut ranks = vec![f64::NAN; n];
     let (mut start, mut before) = (0, 0.0);
-    while start < order.len() {
-        let first = order.get(start).map_or(0.0, |&i| value(i));
-        let mut end = start + 1;
-        while end < order.len() && order.get(end).map(|&i| value(i)) == Some(first) {
-            end += 1;
-        }
-        let tied = order.get(start..end).unwrap_or_default();
-        let weight: f64 = tied.iter().map(|&i| weights.get(i as usize).copied().unwrap_or(0.0)).sum();
-        let rank = before + (weight + 1.0) / 2.0; // the mean of places before+1 ..= before+weight
-        for &idx in tied {
-            if let Some(r) = ranks.get_mut(idx as usize) {
+    while let Some(&(first, _)) = sorted.get(start) {
+        let tied_count = sorted.get(start..).unwrap_or_default().iter().take_while(|(v, _)| *v == first).count();
+        let tied = sorted.get(start..start + tied_count.max(1)).unwrap_or_default();
+        let weight_tied: f64 = tied.iter().map(|&(_, i)| weight(i)).sum();
+        let rank = before + (weight_tied + 1.0) / 2.0; // the mean of places before+1 ..= before+weight
+        for &(_, i) in tied {
+            if let Some(r) = ranks.get_mut(i as usize) {
                 *r = rank;
             }
         }
-        before += weight;
-        start = end;
+        before += weight_tied;
+        start += tied.len();
     }
     ranks
+}
+
+/// Ranks among a subset, from the ranks among all: `ranks[k]` is the rank of `values[k]` among
+/// them and the `left_out` values (with their weights); each loses the weight left out below it
+/// and half the weight left out tied with it, as [`ranks`] of the subset would give.
+fn without_left_out(ranks: &mut [f64], values: &[f64], mut left_out: Vec<(f64, f64)>) {
+    if left_out.is_empty() {
+        return;
+    }
+    left_out.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let mut below = Vec::with_capacity(left_out.len() + 1);
+    below.push(0.0);
+    let mut sum = 0.0;
+    for &(_, w) in &left_out {
+        sum += w;
+        below.push(sum);
+    }
+    for (rank, &v) in ranks.iter_mut().zip(values) {
+        let (lower, upper) = (left_out.partition_point(|e| e.0 < v), left_out.partition_point(|e| e.0 <= v));
+        let (under, upto) = (below.get(lower).copied().unwrap_or(0.0), below.get(upper).copied().unwrap_or(0.0));
+        *rank -= under + (upto - under) / 2.0;
+    }
 }
 
 /// Pearson's r; `None` when either side has no spread or fewer than 3 pairs.
@@ -426,59 +444,73 @@ fn weighted_spearman(x: &[f64], y: &[f64], w: &[f64]) -> Option<f64> {
     weighted_pearson(&ranks(&with(x)), &ranks(&with(y)), w)
 }
 
-/// Most positions (events × numeric columns) whose value order is kept for the correlations:
-/// 4 bytes each, 256 MB at most; past it each pair sorts its own values.
-const MAX_SORTED_POSITIONS: usize = 64 << 20;
+/// Most positions (events × numeric columns) whose ranks among all events are kept for the
+/// correlations: 8 bytes each, 256 MB at most; past it each pair sorts its own values.
+const MAX_RANKED_POSITIONS: usize = 32 << 20;
 
 fn correlations(table: &Table, rows: &[u32], weights: Weights<'_>) -> Vec<Correlation> {
-    correlations_sorting_at_most(table, rows, weights, MAX_SORTED_POSITIONS)
+    correlations_ranking_at_most(table, rows, weights, MAX_RANKED_POSITIONS)
 }
 
-/// [`correlations`], keeping the columns' value orders only within `max_sorted` positions.
-fn correlations_sorting_at_most(table: &Table, rows: &[u32], weights: Weights<'_>, max_sorted: usize) -> Vec<Correlation> {
+/// [`correlations`], keeping the columns' ranks only within `max_ranked` positions.
+fn correlations_ranking_at_most(table: &Table, rows: &[u32], weights: Weights<'_>, max_ranked: usize) -> Vec<Correlation> {
     let numeric_columns: Vec<&Column> = table
         .columns
         .iter()
         .filter(|c| matches!(c.kind, ColumnType::Integer | ColumnType::Float) && weights.describes_events(&c.name))
         .take(MAX_CORRELATION_COLUMNS)
         .collect();
-    // The events (rows of weight > 0) and, for each column, its events in the order of its
-    // values, sorted once: a pair's Spearman ranks are then read off that order, skipping the
-    // events where the other column has no value (linear per pair, not a sort per pair).
+    // The events (rows of weight > 0) and, for each column, the Spearman rank of each event's
+    // value among all the column's values, from one sort: a pair's ranks are these, less what
+    // the events the other column has no value for took (a pass in row order, not a sort per
+    // pair). A column holding NaN (its ties are not comparisons) sorts per pair.
     let events: Vec<u32> = rows.iter().copied().filter(|&r| weights.of(r) > 0.0).collect();
-    let value_at = |column: &Column, position: u32| events.get(position as usize).and_then(|&r| numeric(column.value(r as usize)));
-    let orders: Option<Vec<Vec<u32>>> = (events.len().saturating_mul(numeric_columns.len()) <= max_sorted).then(|| {
+    let event_weights: Vec<f64> = events.iter().map(|&r| weights.of(r)).collect();
+    let value_at = |column: &Column, position: usize| events.get(position).and_then(|&r| numeric(column.value(r as usize)));
+    let ranked: Vec<Option<Vec<f64>>> = if events.len().saturating_mul(numeric_columns.len()) <= max_ranked {
         parallel::map(&numeric_columns, |column| {
-            let mut keyed: Vec<(f64, u32)> = (0..events.len() as u32).filter_map(|p| value_at(column, p).map(|v| (v, p))).collect();
-            keyed.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-            keyed.into_iter().map(|(_, p)| p).collect()
+            let mut sorted: Vec<(f64, u32)> = (0..events.len()).filter_map(|p| value_at(column, p).map(|v| (v, p as u32))).collect();
+            if sorted.iter().any(|(v, _)| v.is_nan()) {
+                return None;
+            }
+            sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            Some(ranks_of_sorted(&sorted, &event_weights, events.len()))
         })
-    });
+    } else {
+        Vec::new()
+    };
     let pairs: Vec<(usize, usize)> = (0..numeric_columns.len()).flat_map(|a| (a + 1..numeric_columns.len()).map(move |b| (a, b))).collect();
     let correlation = |&(idx, jdx): &(usize, usize)| -> Option<Correlation> {
         let (a, b) = (numeric_columns.get(idx)?, numeric_columns.get(jdx)?);
-        // The pair's events in row order, and each event's place among them.
-        let mut place = vec![u32::MAX; events.len()];
-        let (mut xs, mut ys, mut ws) = (Vec::new(), Vec::new(), Vec::new());
-        for (p, &r) in events.iter().enumerate() {
-            if let (Some(x), Some(y)) = (numeric(a.value(r as usize)), numeric(b.value(r as usize))) {
-                if let Some(slot) = place.get_mut(p) {
-                    *slot = xs.len() as u32;
+        let all_ranks = match (ranked.get(idx), ranked.get(jdx)) {
+            (Some(Some(x)), Some(Some(y))) => Some((x, y)),
+            _ => None,
+        };
+        // The pair's events in row order; the values each side has where the other has none.
+        let (mut xs, mut ys, mut ws, mut x_ranks, mut y_ranks) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut x_alone, mut y_alone) = (Vec::new(), Vec::new());
+        for (p, &w) in event_weights.iter().enumerate() {
+            match (value_at(a, p), value_at(b, p)) {
+                (Some(x), Some(y)) => {
+                    xs.push(x);
+                    ys.push(y);
+                    ws.push(w);
+                    if let Some((x_all, y_all)) = all_ranks {
+                        x_ranks.push(x_all.get(p).copied().unwrap_or(f64::NAN));
+                        y_ranks.push(y_all.get(p).copied().unwrap_or(f64::NAN));
+                    }
                 }
-                xs.push(x);
-                ys.push(y);
-                ws.push(weights.of(r));
+                (Some(x), None) => x_alone.push((x, w)),
+                (None, Some(y)) => y_alone.push((y, w)),
+                (None, None) => {}
             }
         }
-        let spearman = match &orders {
-            Some(orders) => {
-                let ranks_of = |order: &[u32], values: &[f64]| -> Vec<f64> {
-                    let paired: Vec<u32> = order.iter().filter_map(|&p| place.get(p as usize).copied().filter(|&k| k != u32::MAX)).collect();
-                    ranks_in_order(&paired, values, &ws)
-                };
-                weighted_pearson(&ranks_of(orders.get(idx)?, &xs), &ranks_of(orders.get(jdx)?, &ys), &ws)
-            }
-            None => weighted_spearman(&xs, &ys, &ws),
+        let spearman = if all_ranks.is_some() {
+            without_left_out(&mut x_ranks, &xs, x_alone);
+            without_left_out(&mut y_ranks, &ys, y_alone);
+            weighted_pearson(&x_ranks, &y_ranks, &ws)
+        } else {
+            weighted_spearman(&xs, &ys, &ws)
         };
         Some(Correlation { a: a.name.clone(), b: b.name.clone(), pearson: weighted_pearson(&xs, &ys, &ws)?, spearman: spearman?, pairs: ws.iter().sum() })
     };
@@ -871,17 +903,17 @@ mod tests {
     }
 
     #[test]
-    fn correlations_from_sorted_orders_equal_sorting_each_pair() {
+    fn correlations_from_ranks_among_all_equal_sorting_each_pair() {
         let (table, weights) = numeric_table(3_000);
         let rows: Vec<u32> = (0..table.n_rows as u32).collect();
         for weights in [Weights::ONE, Weights::per_row("w", &weights)] {
-            let sorted_once = correlations_sorting_at_most(&table, &rows, weights, usize::MAX);
+            let ranked_once = correlations_ranking_at_most(&table, &rows, weights, usize::MAX);
             // Every pair of a, b, c and d (and w, when it is a column like the others).
-            assert_eq!(sorted_once.len(), if weights.is_weighted() { 6 } else { 10 });
-            assert_eq!(sorted_once, correlations_sorting_at_most(&table, &rows, weights, 0));
+            assert_eq!(ranked_once.len(), if weights.is_weighted() { 6 } else { 10 });
+            assert_eq!(ranked_once, correlations_ranking_at_most(&table, &rows, weights, 0));
             // And over a selection that leaves rows out.
             let some: Vec<u32> = rows.iter().copied().filter(|r| r % 3 != 1).collect();
-            assert_eq!(correlations_sorting_at_most(&table, &some, weights, usize::MAX), correlations_sorting_at_most(&table, &some, weights, 0));
+            assert_eq!(correlations_ranking_at_most(&table, &some, weights, usize::MAX), correlations_ranking_at_most(&table, &some, weights, 0));
         }
     }
 
