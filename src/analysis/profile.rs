@@ -220,7 +220,8 @@ fn sorted_with_weights(values: impl Iterator<Item = (f64, f64)>) -> Vec<(f64, f6
     sorted
 }
 
-fn time_profile(column: &Column, rows: &[u32], weights: Weights<'_>, now_ms: Option<i64>) -> ProfileDetail {
+/// A time column's detail and its number of distinct times (among events).
+fn time_profile(column: &Column, rows: &[u32], weights: Weights<'_>, now_ms: Option<i64>) -> (ProfileDetail, usize) {
     let mut times: Vec<(i64, f64)> = rows
         .iter()
         .filter_map(|&row| match column.value(row as usize) {
@@ -229,6 +230,7 @@ fn time_profile(column: &Column, rows: &[u32], weights: Weights<'_>, now_ms: Opt
         })
         .collect();
     times.sort_unstable_by_key(|&(t, _)| t);
+    let distinct = times.chunk_by(|a, b| a.0 == b.0).count();
     let lower = days_from_civil(1900, 1, 1) * DAY_MS;
     let upper = days_from_civil(2100, 1, 1) * DAY_MS;
     let events = |keep: &dyn Fn(i64) -> bool| times.iter().filter(|&&(t, _)| keep(t)).map(|&(_, w)| w).sum::<f64>();
@@ -257,7 +259,7 @@ fn time_profile(column: &Column, rows: &[u32], weights: Weights<'_>, now_ms: Opt
         }
         longest
     });
-    ProfileDetail::Time { min_ms, max_ms, per_bucket, longest_gap, future, impossible }
+    (ProfileDetail::Time { min_ms, max_ms, per_bucket, longest_gap, future, impossible }, distinct)
 }
 
 /// The most frequent values (by events), the number of distinct values, and how many occur more
@@ -309,16 +311,7 @@ fn profile_column(column: &Column, rows: &[u32], weights: Weights<'_>, params: &
             };
             (detail, distinct)
         }
-        ColumnType::Timestamp => {
-            let detail = time_profile(column, &present_rows, weights, params.now_ms);
-            let mut times: Vec<i64> = present_rows
-                .iter()
-                .filter_map(|&r| if let Value::Timestamp(t) = column.value(r as usize) { Some(t) } else { None })
-                .collect();
-            times.sort_unstable();
-            times.dedup();
-            (detail, times.len())
-        }
+        ColumnType::Timestamp => time_profile(column, &present_rows, weights, params.now_ms),
         ColumnType::Text => {
             // Lengths in characters, counted where the text lies (no copy per row).
             let length = |r: u32| match column.value(r as usize) {
@@ -400,8 +393,13 @@ fn without_left_out(ranks: &mut [f64], values: &[f64], mut left_out: Vec<(f64, f
         sum += w;
         below.push(sum);
     }
+    let smallest = left_out.first().map_or(f64::INFINITY, |e| e.0);
     for (rank, &v) in ranks.iter_mut().zip(values) {
-        let (lower, upper) = (left_out.partition_point(|e| e.0 < v), left_out.partition_point(|e| e.0 <= v));
+        if v < smallest {
+            continue;
+        }
+        let lower = left_out.partition_point(|e| e.0 < v);
+        let upper = lower + left_out.get(lower..).unwrap_or_default().iter().take_while(|e| e.0 == v).count();
         let (under, upto) = (below.get(lower).copied().unwrap_or(0.0), below.get(upper).copied().unwrap_or(0.0));
         *rank -= under + (upto - under) / 2.0;
     }

@@ -692,17 +692,19 @@ impl Scale {
         if values.iter().filter(|v| v.is_finite()).all(|&v| v > 0.0) { Self::Log } else { Self::Units }
     }
 
+    // libm's exp and ln, not std's: std's are the platform's (glibc natively, libm in wasm32),
+    // and the command must give the worker's numbers bit for bit.
     fn model(self, value: f64) -> f64 {
         match self {
             Self::Units => value,
-            Self::Log => value.ln(),
+            Self::Log => libm::log(value),
         }
     }
 
     fn units(self, value: f64) -> f64 {
         match self {
             Self::Units => value,
-            Self::Log => value.exp(),
+            Self::Log => libm::exp(value),
         }
     }
 
@@ -877,9 +879,9 @@ pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) 
                     .iter_mut()
                     .zip(&s.values)
                     .map(|(level, v)| {
-                        let before = level.exp();
+                        let before = scale.units(*level);
                         *level += v;
-                        level.exp() - before
+                        scale.units(*level) - before
                     })
                     .collect(),
             };
