@@ -398,8 +398,8 @@ fn without_left_out(ranks: &mut [f64], values: &[f64], mut left_out: Vec<(f64, f
         if v < smallest {
             continue;
         }
-        let lower = left_out.partition_point(|e| e.0 < v);
-        let upper = lower + left_out.get(lower..).unwrap_or_default().iter().take_while(|e| e.0 == v).count();
+        // Binary searches both: many left-out values may tie (a count column's zeros).
+        let (lower, upper) = (left_out.partition_point(|e| e.0 < v), left_out.partition_point(|e| e.0 <= v));
         let (under, upto) = (below.get(lower).copied().unwrap_or(0.0), below.get(upper).copied().unwrap_or(0.0));
         *rank -= under + (upto - under) / 2.0;
     }

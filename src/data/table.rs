@@ -322,9 +322,7 @@ impl Column {
                 summarise_counts(counts, limit)
             }
             ColumnData::Str(strings @ Strings::Arena { .. }) => {
-                // Texts the loader kept out of a dictionary are mostly distinct: room for each
-                // row up front, not a table rehashed (every text hashed again) as it doubles.
-                let mut map: FxHashMap<&str, usize> = FxHashMap::with_capacity_and_hasher(rows.len(), Default::default());
+                let mut map: FxHashMap<&str, usize> = FxHashMap::default();
                 for &row in rows {
                     if let Some(text) = strings.get(row as usize) {
                         *map.entry(text).or_default() += 1;
