@@ -329,6 +329,8 @@ impl TableSummary {
             (TextEncoding::Utf8, true) => "UTF-8 with BOM".into(),
             (TextEncoding::Utf8, false) => "UTF-8".into(),
             (TextEncoding::Windows1252, _) => "Windows-1252".into(),
+            (TextEncoding::Utf16Le, bom) => format!("UTF-16 little-endian{}", if bom { " with BOM" } else { "" }),
+            (TextEncoding::Utf16Be, bom) => format!("UTF-16 big-endian{}", if bom { " with BOM" } else { "" }),
         });
         if d.quote != b'"' {
             parts.push(format!("quoted with {}", char::from(d.quote)));

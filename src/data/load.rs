@@ -4,8 +4,9 @@
 //! arrive, and never holds the file as one buffer:
 //!
 //! ```text
-//! chunks → [gzip inflate, if the magic bytes say so] → sniff (first 64 KiB: encoding,
-//! delimiter, header) → csv-core records → sample of rows → type inference → column builders
+//! chunks → [gzip inflate, if the magic bytes say so] → [UTF-16 → UTF-8, if a BOM or the
+//! bytes' pattern says so] → sniff (first 64 KiB: encoding, delimiter, header) → csv-core
+//! records → sample of rows → type inference → column builders
 //! ```
 //!
 //! Rows whose field count differs from the header, or that exceed [`MAX_RECORD_BYTES`], are
@@ -57,6 +58,9 @@ impl Default for LoadOptions {
 pub enum TextEncoding {
     Utf8,
     Windows1252,
+    /// Decoded to UTF-8 before parsing (Excel's "Unicode text" export is UTF-16 LE with a BOM).
+    Utf16Le,
+    Utf16Be,
 }
 
 /// How the file was read.
@@ -416,6 +420,9 @@ struct Parser {
     options: LoadOptions,
     gzip: bool,
     sniff_buf: Vec<u8>,
+    /// UTF-16 text is decoded here, chunk by chunk (a code unit or a surrogate pair may be cut
+    /// by a chunk's end), before anything else sees it.
+    utf16: Option<Utf16>,
     body: Option<Body>,
     /// An error raised while gzip was driving `write` (io::Write cannot carry it).
     error: Option<LoadError>,
@@ -424,7 +431,7 @@ struct Parser {
 
 impl Parser {
     fn new(options: LoadOptions, gzip: bool) -> Self {
-        Self { options, gzip, sniff_buf: Vec::new(), body: None, error: None, parallel: Parallel::default() }
+        Self { options, gzip, sniff_buf: Vec::new(), utf16: None, body: None, error: None, parallel: Parallel::default() }
     }
 
     fn rows_loaded(&self) -> u64 {
@@ -433,7 +440,10 @@ impl Parser {
 
     fn feed(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
         if let Some(body) = &mut self.body {
-            return body.feed(chunk);
+            return match &mut self.utf16 {
+                Some(utf16) => body.feed(&utf16.decode(chunk, false)),
+                None => body.feed(chunk),
+            };
         }
         self.sniff_buf.extend_from_slice(chunk);
         if self.sniff_buf.len() >= SNIFF_BYTES {
@@ -443,22 +453,88 @@ impl Parser {
     }
 
     fn start_body(&mut self, whole_file: bool) -> Result<(), LoadError> {
-        let buf = std::mem::take(&mut self.sniff_buf);
-        let (dialect, skip) = sniff(&buf, &self.options, self.gzip, whole_file)?;
+        let mut buf = std::mem::take(&mut self.sniff_buf);
+        let mut utf16 = Utf16::detect(&buf);
+        if let Some(decoder) = &mut utf16 {
+            buf = decoder.decode(&buf, whole_file);
+        }
+        let (mut dialect, skip) = sniff(&buf, &self.options, self.gzip, whole_file)?;
+        if let Some(decoder) = &utf16 {
+            dialect.encoding = decoder.encoding;
+            dialect.bom = decoder.bom;
+        }
         let mut body = Body::new(dialect, self.options.infer_types);
         body.parallel = self.parallel;
         body.feed(buf.get(skip..).unwrap_or_default())?;
         self.body = Some(body);
+        self.utf16 = utf16;
         Ok(())
     }
 
     fn finish(mut self) -> Result<LoadReport, LoadError> {
         if self.body.is_none() {
             self.start_body(true)?;
+        } else if let (Some(utf16), Some(body)) = (&mut self.utf16, &mut self.body) {
+            // A last odd byte or lone surrogate becomes U+FFFD, as any decoder would show it.
+            body.feed(&utf16.decode(&[], true))?;
         }
         match self.body {
             Some(body) => body.finish(),
             None => Err(LoadError::Empty),
+        }
+    }
+}
+
+/// A UTF-16 file being decoded to UTF-8 (`encoding_rs`, streaming).
+struct Utf16 {
+    decoder: encoding_rs::Decoder,
+    encoding: TextEncoding,
+    bom: bool,
+}
+
+impl Utf16 {
+    /// UTF-16 by its byte-order mark, or without one when the pattern is unmistakable: of the
+    /// first 16 or more code units, at least 90 % have a zero high byte and a non-zero low one
+    /// (text in the Latin range), which no UTF-8 or single-byte text has.
+    fn detect(sample: &[u8]) -> Option<Self> {
+        let with_bom = |encoding: &'static encoding_rs::Encoding, kind| Some(Self { decoder: encoding.new_decoder_with_bom_removal(), encoding: kind, bom: true });
+        let without_bom = |encoding: &'static encoding_rs::Encoding, kind| Some(Self { decoder: encoding.new_decoder_without_bom_handling(), encoding: kind, bom: false });
+        if sample.starts_with(b"\xff\xfe") && !sample.starts_with(b"\xff\xfe\0\0") {
+            return with_bom(encoding_rs::UTF_16LE, TextEncoding::Utf16Le);
+        }
+        if sample.starts_with(b"\xfe\xff") {
+            return with_bom(encoding_rs::UTF_16BE, TextEncoding::Utf16Be);
+        }
+        let units = sample.len() / 2;
+        if units < 16 {
+            return None;
+        }
+        let pairs = sample.chunks_exact(2);
+        let little = pairs.clone().filter(|p| matches!(p, [low, 0] if *low != 0)).count();
+        let big = pairs.filter(|p| matches!(p, [0, low] if *low != 0)).count();
+        if little * 10 >= units * 9 {
+            without_bom(encoding_rs::UTF_16LE, TextEncoding::Utf16Le)
+        } else if big * 10 >= units * 9 {
+            without_bom(encoding_rs::UTF_16BE, TextEncoding::Utf16Be)
+        } else {
+            None
+        }
+    }
+
+    /// `bytes` as UTF-8; a code unit cut by the chunk's end waits for the next (or, `last`,
+    /// becomes U+FFFD).
+    fn decode(&mut self, mut bytes: &[u8], last: bool) -> Vec<u8> {
+        let mut out = Vec::with_capacity(bytes.len() * 3 / 2 + 16);
+        loop {
+            let room = self.decoder.max_utf8_buffer_length(bytes.len()).unwrap_or(bytes.len()).clamp(16, 1 << 22);
+            let start = out.len();
+            out.resize(start + room, 0);
+            let (result, read, written, _) = self.decoder.decode_to_utf8(bytes, out.get_mut(start..).unwrap_or_default(), last);
+            out.truncate(start + written);
+            bytes = bytes.get(read..).unwrap_or_default();
+            if result == encoding_rs::CoderResult::InputEmpty {
+                return out;
+            }
         }
     }
 }
@@ -1111,8 +1187,8 @@ impl Body {
 
     fn field_text<'a>(&mut self, bytes: &'a [u8]) -> Cow<'a, str> {
         match (self.dialect.encoding, std::str::from_utf8(bytes)) {
-            (TextEncoding::Utf8, Ok(text)) => Cow::Borrowed(text),
-            (TextEncoding::Utf8, Err(_)) => {
+            (TextEncoding::Utf8 | TextEncoding::Utf16Le | TextEncoding::Utf16Be, Ok(text)) => Cow::Borrowed(text),
+            (TextEncoding::Utf8 | TextEncoding::Utf16Le | TextEncoding::Utf16Be, Err(_)) => {
                 self.invalid_utf8_fields += 1;
                 encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0
             }
@@ -1225,7 +1301,7 @@ impl Body {
             // One validation per record; fields of valid UTF-8 split at ASCII delimiters are
             // valid too. Only a record that fails is decoded field by field.
             let utf8_record = match self.dialect.encoding {
-                TextEncoding::Utf8 => std::str::from_utf8(record).ok(),
+                TextEncoding::Utf8 | TextEncoding::Utf16Le | TextEncoding::Utf16Be => std::str::from_utf8(record).ok(),
                 TextEncoding::Windows1252 => None,
             };
             for (builder, &end) in builders.iter_mut().zip(ends.get(..self.ends_len).unwrap_or_default()) {
@@ -1237,7 +1313,7 @@ impl Body {
                     continue;
                 }
                 match self.dialect.encoding {
-                    TextEncoding::Utf8 => match std::str::from_utf8(bytes) {
+                    TextEncoding::Utf8 | TextEncoding::Utf16Le | TextEncoding::Utf16Be => match std::str::from_utf8(bytes) {
                         Ok(text) => builder.push(text),
                         Err(_) => {
                             self.invalid_utf8_fields += 1;
@@ -1741,6 +1817,45 @@ mod tests {
         assert!(err.to_string().starts_with("the file has a header (1 columns) but no data rows that could be read: 1 set aside, the first because of line 2: record longer than 16 MiB"), "{err}");
         let binary: Vec<u8> = (0..2000u32).map(|i| (i * 7 % 256) as u8).collect();
         assert!(matches!(load_bytes(&binary, LoadOptions::default()), Err(LoadError::NotText { .. })));
+    }
+
+    #[test]
+    fn utf16_is_decoded_with_or_without_a_bom_in_any_chunks() {
+        // Excel's "Unicode text": UTF-16 LE with a BOM, tab-separated; a surrogate pair (😀) and
+        // Latin-1 letters among ASCII.
+        let text = "name\tcount\twhen\ncafé\t3\t2026-05-01\nnaïve 😀\t14\t2026-05-02\nplain\t5\t2026-05-03\n";
+        let utf8 = load_bytes(text.as_bytes(), LoadOptions::default()).unwrap();
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let cases = [
+            ([b"\xff\xfe".as_slice(), &le].concat(), TextEncoding::Utf16Le, true),
+            ([b"\xfe\xff".as_slice(), &be].concat(), TextEncoding::Utf16Be, true),
+            (le.clone(), TextEncoding::Utf16Le, false),
+            (be, TextEncoding::Utf16Be, false),
+        ];
+        for (bytes, encoding, bom) in cases {
+            // Whole, and pushed one byte at a time (code units and the surrogate pair cut).
+            for chunk in [bytes.len(), 1, 3] {
+                let mut loader = TableLoader::new(LoadOptions::default());
+                for part in bytes.chunks(chunk) {
+                    loader.push(part).unwrap();
+                }
+                let report = loader.finish().unwrap();
+                assert_eq!((report.dialect.encoding, report.dialect.bom, report.dialect.delimiter), (encoding, bom, b'\t'));
+                assert_eq!(report.table, utf8.table, "{encoding:?} bom {bom}, chunks of {chunk}");
+            }
+        }
+        assert_eq!(utf8.table.columns[1].kind, ColumnType::Integer);
+        // Gzipped UTF-16 too.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&[b"\xff\xfe".as_slice(), &le].concat()).unwrap();
+        assert_eq!(load_bytes(&gz.finish().unwrap(), LoadOptions::default()).unwrap().table, utf8.table);
+        // A last odd byte is U+FFFD on a line of its own, set aside like any short row (not a
+        // panic); ASCII text is not mistaken for UTF-16.
+        let odd = load_bytes(&[b"\xff\xfe".as_slice(), &le, b"x"].concat(), LoadOptions::default()).unwrap();
+        assert_eq!((odd.table.n_rows, odd.rejected_total), (3, 1));
+        assert!(odd.rejected[0].text.contains('\u{fffd}'), "{:?}", odd.rejected);
+        assert_eq!(load_bytes(b"a,b\n1,2\n3,4\n5,6\n7,8\n9,10\n", LoadOptions::default()).unwrap().dialect.encoding, TextEncoding::Utf8);
     }
 
     #[test]

@@ -280,6 +280,18 @@ describe('loading files', () => {
     await context.close();
   });
 
+  test('an Excel "Unicode text" file (UTF-16 with a BOM, tab-separated) loads as text', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('name\tcount\ncafé\t3\nnaïve 😀\t14\n', 'utf16le')]);
+    await page.setInputFiles('[data-testid="open-file"] input', { name: 'unicode.txt', mimeType: 'text/plain', buffer: utf16 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === '2');
+    assert.match(await text(page, 'source'), /unicode\.txt · tab-separated, header row, UTF-16 little-endian with BOM/);
+    assert.match(await page.locator('[data-testid="preview"]').textContent(), /naïve 😀/);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a bad file gives a clear message and keeps the data loaded before', async () => {
     const { page, context } = await openApp(browser, server.url);
     await waitLoaded(page);
