@@ -393,11 +393,7 @@ fn without_left_out(ranks: &mut [f64], values: &[f64], mut left_out: Vec<(f64, f
         sum += w;
         below.push(sum);
     }
-    let smallest = left_out.first().map_or(f64::INFINITY, |e| e.0);
     for (rank, &v) in ranks.iter_mut().zip(values) {
-        if v < smallest {
-            continue;
-        }
         // Binary searches both: many left-out values may tie (a count column's zeros).
         let (lower, upper) = (left_out.partition_point(|e| e.0 < v), left_out.partition_point(|e| e.0 <= v));
         let (under, upto) = (below.get(lower).copied().unwrap_or(0.0), below.get(upper).copied().unwrap_or(0.0));

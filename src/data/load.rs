@@ -63,6 +63,13 @@ pub enum TextEncoding {
     Utf16Be,
 }
 
+impl TextEncoding {
+    /// Whether the parser reads UTF-8 (UTF-16 arrives decoded); otherwise Windows-1252.
+    fn parsed_as_utf8(self) -> bool {
+        self != Self::Windows1252
+    }
+}
+
 /// How the file was read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dialect {
@@ -1186,13 +1193,13 @@ impl Body {
     }
 
     fn field_text<'a>(&mut self, bytes: &'a [u8]) -> Cow<'a, str> {
-        match (self.dialect.encoding, std::str::from_utf8(bytes)) {
-            (TextEncoding::Utf8 | TextEncoding::Utf16Le | TextEncoding::Utf16Be, Ok(text)) => Cow::Borrowed(text),
-            (TextEncoding::Utf8 | TextEncoding::Utf16Le | TextEncoding::Utf16Be, Err(_)) => {
+        match (self.dialect.encoding.parsed_as_utf8(), std::str::from_utf8(bytes)) {
+            (true, Ok(text)) => Cow::Borrowed(text),
+            (true, Err(_)) => {
                 self.invalid_utf8_fields += 1;
                 encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0
             }
-            (TextEncoding::Windows1252, _) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0,
+            (false, _) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0,
         }
     }
 
@@ -1300,10 +1307,7 @@ impl Body {
             let record = out.get(..self.out_len).unwrap_or_default();
             // One validation per record; fields of valid UTF-8 split at ASCII delimiters are
             // valid too. Only a record that fails is decoded field by field.
-            let utf8_record = match self.dialect.encoding {
-                TextEncoding::Utf8 | TextEncoding::Utf16Le | TextEncoding::Utf16Be => std::str::from_utf8(record).ok(),
-                TextEncoding::Windows1252 => None,
-            };
+            let utf8_record = if self.dialect.encoding.parsed_as_utf8() { std::str::from_utf8(record).ok() } else { None };
             for (builder, &end) in builders.iter_mut().zip(ends.get(..self.ends_len).unwrap_or_default()) {
                 let bytes = out.get(start..end).unwrap_or_default();
                 let field = utf8_record.and_then(|text| text.get(start..end));
@@ -1312,17 +1316,13 @@ impl Body {
                     builder.push(text);
                     continue;
                 }
-                match self.dialect.encoding {
-                    TextEncoding::Utf8 | TextEncoding::Utf16Le | TextEncoding::Utf16Be => match std::str::from_utf8(bytes) {
-                        Ok(text) => builder.push(text),
-                        Err(_) => {
-                            self.invalid_utf8_fields += 1;
-                            builder.push(&encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0);
-                        }
-                    },
-                    TextEncoding::Windows1252 => {
+                match self.dialect.encoding.parsed_as_utf8().then(|| std::str::from_utf8(bytes)) {
+                    Some(Ok(text)) => builder.push(text),
+                    Some(Err(_)) => {
+                        self.invalid_utf8_fields += 1;
                         builder.push(&encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0);
                     }
+                    None => builder.push(&encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0),
                 }
             }
             self.out = out;
