@@ -314,7 +314,7 @@ impl TableSummary {
         (self.elapsed_ms > 0.0).then(|| self.text_bytes as f64 / 1e6 / (self.elapsed_ms / 1000.0))
     }
 
-    /// "comma-separated, header, UTF-8 (BOM), gzip".
+    /// "comma-separated, header row, UTF-8 with BOM, gzip"; "JSON Lines, UTF-8".
     pub fn describe_dialect(&self) -> String {
         let d = &self.dialect;
         let delimiter = match d.delimiter {
@@ -324,7 +324,10 @@ impl TableSummary {
             b'|' => "pipe-separated".to_string(),
             other => format!("{:?}-separated", char::from(other)),
         };
-        let mut parts = vec![delimiter, if d.has_header { "header row" } else { "no header" }.to_string()];
+        let mut parts = match d.json {
+            Some(shape) => vec![shape.title().to_string()],
+            None => vec![delimiter, if d.has_header { "header row" } else { "no header" }.to_string()],
+        };
         parts.push(match (d.encoding, d.bom) {
             (TextEncoding::Utf8, true) => "UTF-8 with BOM".into(),
             (TextEncoding::Utf8, false) => "UTF-8".into(),
@@ -332,7 +335,7 @@ impl TableSummary {
             (TextEncoding::Utf16Le, bom) => format!("UTF-16 little-endian{}", if bom { " with BOM" } else { "" }),
             (TextEncoding::Utf16Be, bom) => format!("UTF-16 big-endian{}", if bom { " with BOM" } else { "" }),
         });
-        if d.quote != b'"' {
+        if d.quote != b'"' && d.json.is_none() {
             parts.push(format!("quoted with {}", char::from(d.quote)));
         }
         if d.gzip {

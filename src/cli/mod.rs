@@ -223,7 +223,14 @@ impl Session {
         };
         if !input.quiet {
             let seconds = started.elapsed().as_secs_f64();
-            eprintln!("vigil: loaded {} rows × {} columns from {} in {seconds:.2} s ({:.0} MB/s)", load.table.n_rows, load.table.columns.len(), input.data, load.text_bytes as f64 / 1e6 / seconds.max(1e-9));
+            eprintln!(
+                "vigil: loaded {} rows × {} columns from {} in {seconds:.2} s ({:.0} MB/s), {} in memory",
+                load.table.n_rows,
+                load.table.columns.len(),
+                input.data,
+                load.text_bytes as f64 / 1e6 / seconds.max(1e-9),
+                crate::format::format_bytes(load.table.heap_bytes() as u64)
+            );
         }
         notices.extend(load.notices.iter().map(|n| format!("{}: {n}", input.data)));
         if load.rejected_total > 0 {

@@ -19,6 +19,7 @@ use csv_core::{ReadRecordResult, ReaderBuilder};
 use serde::{Deserialize, Serialize};
 
 use super::builder::{BuildMemory, ColumnBuilder};
+use super::json::{JsonShape, JsonText};
 use super::infer::{infer_column, is_missing, Inferred};
 use super::table::{ColumnType, Table};
 
@@ -80,6 +81,10 @@ pub struct Dialect {
     pub encoding: TextEncoding,
     pub bom: bool,
     pub gzip: bool,
+    /// JSON text, read as records of flattened objects (the fields above then describe the
+    /// delimited text each record becomes).
+    #[serde(default)]
+    pub json: Option<JsonShape>,
 }
 
 /// A row that was not loaded, and why.
@@ -203,6 +208,8 @@ pub enum LoadError {
     TooLarge { needed: u64, limit: u64, fits_text: u64, read: u64 },
     #[error("the file has a header ({columns} columns) but no data rows{}", set_aside.as_ref().map(|(n, first)| format!(" that could be read: {n} set aside, the first because of {first}")).unwrap_or_default())]
     NoRows { columns: usize, set_aside: Option<(u64, String)> },
+    #[error("no JSON object could be read{}", set_aside.as_ref().map(|(n, first)| format!(": {n} records set aside, the first because of {first}")).unwrap_or_else(|| ": the objects have no keys".into()))]
+    NoRecords { set_aside: Option<(u64, String)> },
     #[error("this does not look like a CSV text file: {reason}")]
     NotText { reason: String },
     #[error("the header has {found} columns; Vigil reads at most {max}")]
@@ -430,6 +437,10 @@ struct Parser {
     /// UTF-16 text is decoded here, chunk by chunk (a code unit or a surrogate pair may be cut
     /// by a chunk's end), before anything else sees it.
     utf16: Option<Utf16>,
+    /// JSON text becomes delimited records here, before the body reads them.
+    json: Option<JsonText>,
+    /// The delimited text of the last chunk of JSON (reused).
+    json_out: Vec<u8>,
     body: Option<Body>,
     /// An error raised while gzip was driving `write` (io::Write cannot carry it).
     error: Option<LoadError>,
@@ -438,7 +449,7 @@ struct Parser {
 
 impl Parser {
     fn new(options: LoadOptions, gzip: bool) -> Self {
-        Self { options, gzip, sniff_buf: Vec::new(), utf16: None, body: None, error: None, parallel: Parallel::default() }
+        Self { options, gzip, sniff_buf: Vec::new(), utf16: None, json: None, json_out: Vec::new(), body: None, error: None, parallel: Parallel::default() }
     }
 
     fn rows_loaded(&self) -> u64 {
@@ -446,10 +457,13 @@ impl Parser {
     }
 
     fn feed(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
-        if let Some(body) = &mut self.body {
+        if self.body.is_some() {
             return match &mut self.utf16 {
-                Some(utf16) => body.feed(&utf16.decode(chunk, false)),
-                None => body.feed(chunk),
+                Some(utf16) => {
+                    let text = utf16.decode(chunk, false);
+                    self.feed_decoded(&text)
+                }
+                None => self.feed_decoded(chunk),
             };
         }
         self.sniff_buf.extend_from_slice(chunk);
@@ -464,6 +478,22 @@ impl Parser {
         let mut utf16 = Utf16::detect(&buf);
         if let Some(decoder) = &mut utf16 {
             buf = decoder.decode(&buf, whole_file);
+        }
+        let bom = buf.starts_with(b"\xef\xbb\xbf");
+        let text = buf.get(if bom { 3 } else { 0 }..).unwrap_or_default();
+        if let Some(shape) = super::json::detect(text) {
+            let encoding = utf16.as_ref().map_or(TextEncoding::Utf8, |d| d.encoding);
+            let bom = bom || utf16.as_ref().is_some_and(|d| d.bom);
+            let dialect = Dialect { delimiter: b',', quote: b'"', has_header: true, encoding, bom, gzip: self.gzip, json: Some(shape) };
+            let mut body = Body::new(dialect, self.options.infer_types);
+            body.parallel = self.parallel;
+            let mut json = JsonText::new(shape);
+            json.push(text, &mut self.json_out);
+            body.feed(&self.json_out)?;
+            self.body = Some(body);
+            self.json = Some(json);
+            self.utf16 = utf16;
+            return Ok(());
         }
         let (mut dialect, skip) = sniff(&buf, &self.options, self.gzip, whole_file)?;
         if let Some(decoder) = &utf16 {
@@ -481,13 +511,43 @@ impl Parser {
     fn finish(mut self) -> Result<LoadReport, LoadError> {
         if self.body.is_none() {
             self.start_body(true)?;
-        } else if let (Some(utf16), Some(body)) = (&mut self.utf16, &mut self.body) {
+        } else if let Some(utf16) = &mut self.utf16 {
             // A last odd byte or lone surrogate becomes U+FFFD, as any decoder would show it.
-            body.feed(&utf16.decode(&[], true))?;
+            let rest = utf16.decode(&[], true);
+            self.feed_decoded(&rest)?;
         }
-        match self.body {
-            Some(body) => body.finish(),
-            None => Err(LoadError::Empty),
+        let Some(mut body) = self.body else { return Err(LoadError::Empty) };
+        let Some(mut json) = self.json else { return body.finish() };
+        self.json_out.clear();
+        json.finish(&mut self.json_out);
+        body.feed(&self.json_out)?;
+        let set_aside = json.rejected.first().map(|r| (json.rejected_total, format!("line {}: {}", r.line, r.reason)));
+        if !json.has_columns() {
+            return Err(LoadError::NoRecords { set_aside });
+        }
+        let (taken, infer_types) = (body.taken, body.infer_types);
+        let mut report = body.finish().map_err(|err| match err {
+            LoadError::NoRows { .. } => LoadError::NoRecords { set_aside: set_aside.clone() },
+            other => other,
+        })?;
+        json.add_late_columns(&mut report.table, taken, infer_types, &mut report.notices);
+        report.notices.extend(json.notices());
+        report.rejected = std::mem::take(&mut json.rejected);
+        report.rejected_total = json.rejected_total;
+        report.text_bytes = json.bytes_read();
+        Ok(report)
+    }
+
+    /// Text (decoded, if it was UTF-16), to the JSON stage or the body.
+    fn feed_decoded(&mut self, text: &[u8]) -> Result<(), LoadError> {
+        let Some(body) = &mut self.body else { return Ok(()) };
+        match &mut self.json {
+            Some(json) => {
+                self.json_out.clear();
+                json.push(text, &mut self.json_out);
+                body.feed(&self.json_out)
+            }
+            None => body.feed(text),
         }
     }
 }
@@ -668,7 +728,7 @@ fn sniff(sample: &[u8], options: &LoadOptions, gzip: bool, whole_file: bool) -> 
     let delimiter = options.delimiter.unwrap_or_else(|| detect_delimiter(text, whole_file));
     let quote = detect_quote(text, delimiter);
     let has_header = options.has_header.unwrap_or_else(|| detect_header(text, delimiter, quote, whole_file));
-    Ok((Dialect { delimiter, quote, has_header, encoding, bom, gzip }, skip))
+    Ok((Dialect { delimiter, quote, has_header, encoding, bom, gzip, json: None }, skip))
 }
 
 fn detect_delimiter(text: &[u8], whole_file: bool) -> u8 {

@@ -7,6 +7,7 @@ pub mod export;
 pub mod expr;
 pub mod filter;
 pub mod infer;
+pub mod json;
 pub mod load;
 pub mod sort;
 pub mod table;

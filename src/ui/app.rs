@@ -73,7 +73,7 @@ pub fn App() -> impl IntoView {
                 {move || panels::tab(state.tab.get()).map(|tab| (tab.view)())}
             </main>
             <div class="drop-overlay" aria-hidden="true">
-                <div>"Drop a CSV, TSV or .csv.gz file to load it"</div>
+                <div>"Drop a CSV, TSV or JSON file (or a .gz of one) to load it"</div>
             </div>
         </div>
     }
@@ -116,7 +116,7 @@ fn install_drop_handlers(state: AppState, dragging: RwSignal<bool>) {
         dragging.set(false);
         match first_file(event.data_transfer().and_then(|dt| dt.files())) {
             Some(file) => load_file(state, file),
-            None => state.error.set(Some("Nothing to load: drop a file (CSV, TSV or .csv.gz).".into())),
+            None => state.error.set(Some("Nothing to load: drop a file (CSV, TSV, JSON Lines or JSON, or a .gz of one).".into())),
         }
     });
 }
@@ -143,7 +143,7 @@ fn SourceBar() -> impl IntoView {
     let load_url = move || {
         let text = url.get_untracked().trim().to_string();
         if text.is_empty() {
-            state.error.set(Some("Enter the address of a CSV file first.".into()));
+            state.error.set(Some("Enter the address of a data file first.".into()));
             return;
         }
         share::forget_pending(state);
@@ -153,11 +153,11 @@ fn SourceBar() -> impl IntoView {
         <div class="sources">
             <label class="button primary" data-testid="open-file">
                 "Open file…"
-                <input type="file" accept=".csv,.tsv,.txt,.gz,text/csv,text/tab-separated-values" on:change=on_file/>
+                <input type="file" accept=".csv,.tsv,.txt,.gz,.jsonl,.ndjson,.json,text/csv,text/tab-separated-values,application/json,application/x-ndjson" on:change=on_file/>
             </label>
             <label class="button" data-testid="open-large" title="Read a file of any size into a cube (counts by hour or day and dimension) plus a sample of its rows: trends, incidents and root cause on all of it">
                 "Large file as cube…"
-                <input type="file" accept=".csv,.tsv,.txt,.gz,text/csv,text/tab-separated-values" on:change=on_large_file/>
+                <input type="file" accept=".csv,.tsv,.txt,.gz,.jsonl,.ndjson,.json,text/csv,text/tab-separated-values,application/json,application/x-ndjson" on:change=on_large_file/>
             </label>
             <form
                 class="url-form"
@@ -169,7 +169,7 @@ fn SourceBar() -> impl IntoView {
                 <input
                     type="url"
                     placeholder="https://…/export.csv"
-                    aria-label="CSV address"
+                    aria-label="Data file address"
                     data-testid="url-input"
                     prop:value=move || url.get()
                     on:input=move |event| url.set(event_target_value(&event))

@@ -271,7 +271,7 @@ pub fn FileWanted(on_file: Callback<web_sys::File>) -> impl IntoView {
                     <p>"This link was made from a file on the sender's computer; links never carry data. Open your copy of the file and the view (tab, filter, settings) is restored."</p>
                     <div class="actions">
                         <label class="button primary">"Open " {name.clone()} "…"
-                            <input type="file" accept=".csv,.tsv,.txt,.gz,text/csv,text/tab-separated-values" data-testid="file-wanted-input" on:change=pick/>
+                            <input type="file" accept=".csv,.tsv,.txt,.gz,.jsonl,.ndjson,.json,text/csv,text/tab-separated-values,application/json,application/x-ndjson" data-testid="file-wanted-input" on:change=pick/>
                         </label>
                         <button class="button" data-testid="file-wanted-demo" on:click=move |_| {
                             forget_pending(state);
