@@ -523,7 +523,8 @@ impl JsonText {
             notices.push(format!("{} values of keys beyond the first {MAX_COLUMNS} columns were not read", self.dropped_keys));
         }
         if self.rejected_total > 0 {
-            notices.push(format!("{} records were set aside; see Rejected rows", self.rejected_total));
+            let records = if self.rejected_total == 1 { "1 record was".to_string() } else { format!("{} records were", self.rejected_total) };
+            notices.push(format!("{records} set aside; see Rejected rows"));
         }
         if self.shape == JsonShape::Array && self.opened && !self.closed {
             notices.push("the JSON array has no closing “]” (a truncated file?); every whole record before the end was read".into());
