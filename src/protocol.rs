@@ -26,6 +26,9 @@ pub enum DataSource {
     Demo(DemoParams),
     /// A local file: its name (the bytes are sent beside the request).
     File { name: String },
+    /// Several local files with the same columns, appended in this order (the bytes are sent
+    /// beside the request, in the same order).
+    Files { names: Vec<String> },
     Url { url: String },
 }
 
@@ -34,6 +37,7 @@ impl DataSource {
         match self {
             Self::Demo(params) => format!("demo dataset ({} rows, seed {})", format_count(params.rows as u64), params.seed),
             Self::File { name } => name.clone(),
+            Self::Files { names } => format!("{} files: {}", names.len(), names.join(", ")),
             Self::Url { url } => url.clone(),
         }
     }

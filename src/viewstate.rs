@@ -41,6 +41,8 @@ pub enum SourceRef {
     Url { url: String },
     /// A local file, by name only: whoever opens the link is asked for their copy.
     File { name: String },
+    /// Several local files appended into one table, by name, in order (a `file` part each).
+    Files { names: Vec<String> },
 }
 
 /// Everything that defines a view. `source` and `tab` travel as their own readable parts of
@@ -92,6 +94,11 @@ pub fn encode(state: &ViewState) -> String {
         Some(SourceRef::File { name }) => {
             out.append_pair("file", name);
         }
+        Some(SourceRef::Files { names }) => {
+            for name in names {
+                out.append_pair("file", name);
+            }
+        }
         None => {}
     }
     if let Some(tab) = &state.tab {
@@ -128,7 +135,18 @@ pub fn decode(fragment: &str) -> Decoded {
                 }
             },
             "src" if !value.trim().is_empty() => Some(SourceRef::Url { url: value.trim().to_string() }),
-            "file" if !value.trim().is_empty() => Some(SourceRef::File { name: value.trim().to_string() }),
+            // Several `file` parts: the files appended into one table, in order.
+            "file" if !value.trim().is_empty() => match &mut decoded.state.source {
+                Some(SourceRef::File { name }) => {
+                    decoded.state.source = Some(SourceRef::Files { names: vec![std::mem::take(name), value.trim().to_string()] });
+                    None
+                }
+                Some(SourceRef::Files { names }) => {
+                    names.push(value.trim().to_string());
+                    None
+                }
+                _ => Some(SourceRef::File { name: value.trim().to_string() }),
+            },
             "tab" => {
                 decoded.state.tab = Some(value.into_owned());
                 None
@@ -396,6 +414,10 @@ mod tests {
         assert!(typed.notices.is_empty());
         let file = decode(&encode(&ViewState { source: Some(SourceRef::File { name: "reports (1).csv".into() }), ..ViewState::default() }));
         assert_eq!(file.state.source, Some(SourceRef::File { name: "reports (1).csv".into() }));
+        let names: Vec<String> = ["mon.csv", "tue & wed.csv", "thu.jsonl"].map(String::from).to_vec();
+        let files = decode(&encode(&ViewState { source: Some(SourceRef::Files { names: names.clone() }), ..ViewState::default() }));
+        assert_eq!(files.state.source, Some(SourceRef::Files { names }));
+        assert!(files.notices.is_empty(), "{:?}", files.notices);
     }
 
     #[test]

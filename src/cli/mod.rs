@@ -37,7 +37,7 @@ pub const MAX_EXPLAINED: usize = 20;
 #[command(
     name = "vigil",
     version,
-    about = "Vigil's analyses without a browser: profile, label checks, trends and incidents, root cause, rules — on a CSV export, from a view built in the app.",
+    about = "Vigil's analyses without a browser: profile, label checks, trends and incidents, root cause, rules — on a CSV or JSON export (or several of the same columns), from a view built in the app.",
     after_help = "A view is the app's link (Share → Copy link): the whole link, its #… part, or a file holding it.\nExit codes: 0 success (detect: nothing fired), 1 detect: something fired, 2 an error."
 )]
 pub struct Cli {
@@ -69,8 +69,12 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct Input {
-    /// The data: a CSV or TSV file (gzip-compressed too), or - for standard input.
+    /// The data: a CSV, TSV or JSON (Lines) file, gzip-compressed too, or - for standard input.
     data: String,
+    /// More files with the same columns, appended in order; a `source` column then says which
+    /// file each row came from.
+    #[arg(value_name = "MORE")]
+    more: Vec<String>,
     /// The view: a link copied from the app, its #… part, or a file holding it.
     #[arg(long, value_name = "LINK")]
     view: Option<String>,
@@ -217,9 +221,22 @@ impl Session {
             None => Default::default(),
         };
         let started = Instant::now();
-        let mut load = match input.stream || view.streamed {
-            true => input::load_streamed(&input.data)?,
-            false => input::load(&input.data, input.quiet)?,
+        // What messages call the data: the file, or the files.
+        let label = match input.more.len() {
+            0 => input.data.clone(),
+            n => format!("{} and {n} more file{}", input.data, if n == 1 { "" } else { "s" }),
+        };
+        let mut load = match (input.stream || view.streamed, input.more.is_empty()) {
+            (true, true) => input::load_streamed(&input.data)?,
+            (true, false) => return Err("--stream reads one file; give one, or leave out --stream".into()),
+            (false, true) => input::load(&input.data, input.quiet)?,
+            (false, false) => {
+                let mut parts = Vec::with_capacity(input.more.len() + 1);
+                for data in std::iter::once(&input.data).chain(&input.more) {
+                    parts.push((data.clone(), input::load(data, input.quiet)?));
+                }
+                crate::data::append::append(parts).map_err(|e| e.to_string())?
+            }
         };
         if !input.quiet {
             let seconds = started.elapsed().as_secs_f64();
@@ -227,26 +244,27 @@ impl Session {
                 "vigil: loaded {} rows × {} columns from {} in {seconds:.2} s ({:.0} MB/s), {} in memory",
                 load.table.n_rows,
                 load.table.columns.len(),
-                input.data,
+                label,
                 load.text_bytes as f64 / 1e6 / seconds.max(1e-9),
                 crate::format::format_bytes(load.table.heap_bytes() as u64)
             );
         }
-        notices.extend(load.notices.iter().map(|n| format!("{}: {n}", input.data)));
+        // Several files' notices already name their file.
+        notices.extend(load.notices.iter().map(|n| if input.more.is_empty() { format!("{label}: {n}") } else { n.clone() }));
         if load.rejected_total > 0 {
             let listed = if load.rejected_total > load.rejected.len() as u64 { format!(", the first {} listed", load.rejected.len()) } else { String::new() };
-            notices.push(format!("{}: {} rows were set aside (rejected-rows.csv beside the reports{listed}); the first, line {}: {}", input.data, load.rejected_total, load.rejected.first().map_or(0, |r| r.line), load.rejected.first().map_or("", |r| r.reason.as_str())));
+            notices.push(format!("{}: {} rows were set aside (rejected-rows.csv beside the reports{listed}); the first, line {}: {}", label, load.rejected_total, load.rejected.first().map_or(0, |r| r.line), load.rejected.first().map_or("", |r| r.reason.as_str())));
         }
         let mut applied = Vec::new();
         if input.weight.is_some() {
             view.weight.clone_from(&input.weight);
         }
-        let (rows, measures) = plan::apply(&mut load.table, &mut view, &mut applied).map_err(|e| format!("{}: {e}", input.data))?;
+        let (rows, measures) = plan::apply(&mut load.table, &mut view, &mut applied).map_err(|e| format!("{label}: {e}"))?;
         let columns = plan::columns(&load.table);
         let plan = Plan::of(std::mem::take(&mut view.settings), &columns, now_ms, &mut applied);
         let weights = match &view.weight {
             Some(column) => {
-                let weights = crate::data::weights::weight_column(&load.table, column).map_err(|e| format!("{}: {e}", input.data))?;
+                let weights = crate::data::weights::weight_column(&load.table, column).map_err(|e| format!("{label}: {e}"))?;
                 let unweighted: Vec<&str> = plan.analyses().iter().filter(|p| !p.weighted()).map(AnyParams::title).collect();
                 if !unweighted.is_empty() {
                     applied.push(format!("rows are weighted by “{column}”; {} count each row once", unweighted.join(", ")));
@@ -261,7 +279,7 @@ impl Session {
                 eprintln!("vigil: note: {notice}");
             }
         }
-        Ok(Session { data: input.data.clone(), load, rows, plan, view, weights, measures, notices, quiet: input.quiet })
+        Ok(Session { data: label, load, rows, plan, view, weights, measures, notices, quiet: input.quiet })
     }
 
     fn table(&self) -> &Table {

@@ -39,11 +39,22 @@ pub fn read_view(arg: &str) -> Result<Decoded, String> {
     Ok(decode(fragment))
 }
 
+/// File names for a sentence: "“a.csv”", "“a.csv” and “b.csv”", "“a.csv”, “b.csv” and “c.csv”".
+fn list_names(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("“{n}”")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// What the link says about its data, against the data given on the command line.
 pub fn source_notice(view: &ViewState, data: &str) -> Option<String> {
     let given = Path::new(data).file_name().and_then(|n| n.to_str()).unwrap_or(data);
     match &view.source {
         Some(SourceRef::File { name }) if name != given => Some(format!("the link was made on the file “{name}”; it is applied to {data}")),
+        Some(SourceRef::Files { names }) => Some(format!("the link was made on the files {}; it is applied to {data}", list_names(names))),
         Some(SourceRef::Demo { .. }) => Some(format!("the link was made on the demo data; it is applied to {data}")),
         Some(SourceRef::Url { url }) => Some(format!("the link loads {url}; it is applied to {data} instead (vigil reads no network)")),
         _ => None,

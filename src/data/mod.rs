@@ -1,6 +1,7 @@
 //! Data layer: CSV loading, type inference, the columnar [`table::Table`] and the demo
 //! dataset. Pure Rust: no browser APIs, no clock, no unseeded randomness.
 
+pub mod append;
 pub mod builder;
 pub mod demo;
 pub mod export;

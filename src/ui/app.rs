@@ -47,7 +47,7 @@ pub fn App() -> impl IntoView {
             <ErrorBanner/>
             <LinkNotices/>
             <UrlWanted/>
-            <FileWanted on_file=Callback::new(move |file| if share::pending_streamed() { stream_file(state, file) } else { load_file(state, file) })/>
+            <FileWanted on_files=Callback::new(move |mut files: Vec<File>| if share::pending_streamed() && files.len() == 1 { stream_file(state, files.remove(0)) } else { load_files(state, files) })/>
             <nav class="tabs" role="tablist">
                 {TABS
                     .into_iter()
@@ -83,13 +83,31 @@ fn first_file(files: Option<web_sys::FileList>) -> Option<File> {
     files.and_then(|list| list.get(0))
 }
 
-fn load_file(state: AppState, file: File) {
-    let name = file.name();
+/// Loads the files chosen or dropped: one as it is, several appended into one table.
+fn load_files(state: AppState, mut files: Vec<File>) {
     // A link waiting for its file applies to this one; otherwise the user chose other data.
     if state.file_wanted.get_untracked().is_none() {
         share::forget_pending(state);
     }
-    client::load(state, DataSource::File { name }, Some(file));
+    match files.len() {
+        0 => state.error.set(Some("Nothing to load: drop a file (CSV, TSV, JSON Lines or JSON, or a .gz of one).".into())),
+        1 => {
+            let file = files.remove(0);
+            client::load(state, DataSource::File { name: file.name() }, Some(file));
+        }
+        _ => {
+            // In name order (daily exports are named by their day), whatever the order picked:
+            // an insertion sort (a few files; a library sort adds kilobytes to the first paint).
+            for i in 1..files.len() {
+                let mut j = i;
+                while j > 0 && files.get(j - 1).map(File::name) > files.get(j).map(File::name) {
+                    files.swap(j - 1, j);
+                    j -= 1;
+                }
+            }
+            client::load_files(state, files);
+        }
+    }
 }
 
 fn stream_file(state: AppState, file: File) {
@@ -114,10 +132,7 @@ fn install_drop_handlers(state: AppState, dragging: RwSignal<bool>) {
     let _ = window_event_listener(ev::drop, move |event| {
         event.prevent_default();
         dragging.set(false);
-        match first_file(event.data_transfer().and_then(|dt| dt.files())) {
-            Some(file) => load_file(state, file),
-            None => state.error.set(Some("Nothing to load: drop a file (CSV, TSV, JSON Lines or JSON, or a .gz of one).".into())),
-        }
+        load_files(state, share::all_files(event.data_transfer().and_then(|dt| dt.files())));
     });
 }
 
@@ -127,8 +142,9 @@ fn SourceBar() -> impl IntoView {
     let url = RwSignal::new(String::new());
     let on_file = move |event: ev::Event| {
         let Some(input) = event.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
-        if let Some(file) = first_file(input.files()) {
-            load_file(state, file);
+        let files = share::all_files(input.files());
+        if !files.is_empty() {
+            load_files(state, files);
         }
         // Let the same file be chosen again.
         input.set_value("");
@@ -151,9 +167,9 @@ fn SourceBar() -> impl IntoView {
     };
     view! {
         <div class="sources">
-            <label class="button primary" data-testid="open-file">
+            <label class="button primary" data-testid="open-file" title="One file, or several with the same columns (appended in name order, with a source column)">
                 "Open file…"
-                <input type="file" accept=".csv,.tsv,.txt,.gz,.jsonl,.ndjson,.json,text/csv,text/tab-separated-values,application/json,application/x-ndjson" on:change=on_file/>
+                <input type="file" multiple accept=".csv,.tsv,.txt,.gz,.jsonl,.ndjson,.json,text/csv,text/tab-separated-values,application/json,application/x-ndjson" on:change=on_file/>
             </label>
             <label class="button" data-testid="open-large" title="Read a file of any size into a cube (counts by hour or day and dimension) plus a sample of its rows: trends, incidents and root cause on all of it">
                 "Large file as cube…"

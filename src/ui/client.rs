@@ -36,7 +36,7 @@ pub struct Hooks {
     /// A load failed or was cancelled.
     pub abandoned: fn(),
     /// The worker was restarted: reopen this source (with its file) and the view on screen.
-    pub reopen: fn(AppState, DataSource, Option<File>),
+    pub reopen: fn(AppState, DataSource, Vec<File>),
 }
 
 type Answer = Box<dyn FnOnce(Response)>;
@@ -45,8 +45,8 @@ thread_local! {
     static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
     static HOOKS: std::cell::Cell<Option<Hooks>> = const { std::cell::Cell::new(None) };
     /// The load asked for last, and the one the table on screen came from (with its file).
-    static REQUESTED: RefCell<Option<(DataSource, Option<File>)>> = const { RefCell::new(None) };
-    static LOADED: RefCell<Option<(DataSource, Option<File>)>> = const { RefCell::new(None) };
+    static REQUESTED: RefCell<Option<(DataSource, Vec<File>)>> = const { RefCell::new(None) };
+    static LOADED: RefCell<Option<(DataSource, Vec<File>)>> = const { RefCell::new(None) };
     /// When the worker was last restarted after a crash (ms since the epoch).
     static LAST_RESTART: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NEG_INFINITY) };
     /// Questions waiting for their answer, by request id.
@@ -124,13 +124,18 @@ fn restart(state: AppState) {
         (None, _) => "The analysis engine stopped on an internal error; it was restarted and your data and view reopened.".to_string(),
     };
     state.worker_notice.set(Some(told));
-    if let (Some((source, file)), Some(hooks)) = (reopen, HOOKS.get()) {
-        (hooks.reopen)(state, source, file);
+    if let (Some((source, files)), Some(hooks)) = (reopen, HOOKS.get()) {
+        (hooks.reopen)(state, source, files);
     }
 }
 
 /// Sends a request (with a file to load, if any); returns its id.
 pub fn send(request: Request, file: Option<File>) -> u64 {
+    send_files(request, file.into_iter().collect())
+}
+
+/// Sends a request with files to load: one as `file`, several as the array `files`, in order.
+fn send_files(request: Request, files: Vec<File>) -> u64 {
     CLIENT.with_borrow_mut(|slot| {
         let Some(client) = slot.as_mut() else { return 0 };
         let id = client.next_id;
@@ -145,8 +150,15 @@ pub fn send(request: Request, file: Option<File>) -> u64 {
                 return id;
             }
         }
-        if let Some(file) = file {
-            let _ = Reflect::set(&message, &"file".into(), &file);
+        match files.as_slice() {
+            [] => {}
+            [file] => {
+                let _ = Reflect::set(&message, &"file".into(), file);
+            }
+            several => {
+                let list: js_sys::Array = several.iter().collect();
+                let _ = Reflect::set(&message, &"files".into(), &list);
+            }
         }
         if client.ready {
             post(&client.worker, &message);
@@ -288,29 +300,41 @@ fn is_current_load(state: AppState, id: u64) -> bool {
 
 /// Starts loading `source`, replacing any load in flight.
 pub fn load(state: AppState, source: DataSource, file: Option<File>) {
-    start_load(state, source, file, None);
+    start_load(state, source, file.into_iter().collect(), None);
+}
+
+/// Loads several files with the same columns as one table (appended in order, with a `source`
+/// column).
+pub fn load_files(state: AppState, files: Vec<File>) {
+    let source = DataSource::Files { names: files.iter().map(File::name).collect() };
+    start_load(state, source, files, None);
+}
+
+/// Loads `source` again with the files it was read from.
+pub fn load_again(state: AppState, source: DataSource, files: Vec<File>, cube: bool) {
+    start_load(state, source, files, cube.then(Default::default));
 }
 
 /// Streams `source` into a cube and a sample instead of loading it whole (a file larger than
 /// the tab): trends, incidents and root cause then run on the cube.
 pub fn load_as_cube(state: AppState, source: DataSource, file: Option<File>) {
-    start_load(state, source, file, Some(Default::default()));
+    start_load(state, source, file.into_iter().collect(), Some(Default::default()));
 }
 
 /// Streams the load that was just refused as too large.
 pub fn stream_refused(state: AppState) {
-    if let Some((source, file)) = REQUESTED.with_borrow(Clone::clone) {
-        load_as_cube(state, source, file);
+    if let Some((source, files)) = REQUESTED.with_borrow(Clone::clone) {
+        start_load(state, source, files, Some(Default::default()));
     }
 }
 
-fn start_load(state: AppState, source: DataSource, file: Option<File>, cube: Option<crate::warehouse::stream::StreamSettings>) {
+fn start_load(state: AppState, source: DataSource, files: Vec<File>, cube: Option<crate::warehouse::stream::StreamSettings>) {
     if let Some(previous) = state.loading.get_untracked() {
         send(Request::Cancel { id: previous.id }, None);
     }
     let what = source.describe();
-    REQUESTED.set(Some((source.clone(), file.clone())));
-    let id = send(Request::Load { source, options: Default::default(), cube }, file);
+    REQUESTED.set(Some((source.clone(), files.clone())));
+    let id = send_files(Request::Load { source, options: Default::default(), cube }, files);
     state.error.set(None);
     state.stream_offer.set(false);
     state.loading.set(Some(Loading { id, what, progress: None }));

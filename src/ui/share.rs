@@ -35,6 +35,7 @@ pub fn source_ref(source: &DataSource) -> SourceRef {
         DataSource::Demo(params) => SourceRef::Demo { rows: params.rows, seed: params.seed },
         DataSource::Url { url } => SourceRef::Url { url: url.clone() },
         DataSource::File { name } => SourceRef::File { name: name.clone() },
+        DataSource::Files { names } => SourceRef::Files { names: names.clone() },
     }
 }
 
@@ -71,6 +72,7 @@ fn open_view(state: AppState, view: ViewState) {
         Some(SourceRef::Url { url }) => load_as_viewed(state, DataSource::Url { url }, None, streamed),
         // The link cannot carry a local file: ask for the reader's copy (see `FileWanted`).
         Some(SourceRef::File { name }) => state.file_wanted.set(Some(name)),
+        Some(SourceRef::Files { names }) => state.file_wanted.set(Some(names.join(", "))),
         None => client::load(state, DataSource::Demo(DemoParams::default()), None),
     }
 }
@@ -98,11 +100,11 @@ fn follow_history(state: AppState) {
 }
 
 /// The worker restarted: loads `source` again and puts the view on screen back on it.
-pub fn reopen(state: AppState, source: DataSource, file: Option<web_sys::File>) {
+pub fn reopen(state: AppState, source: DataSource, files: Vec<web_sys::File>) {
     let view = current_view(state);
     let streamed = view.as_ref().is_some_and(|v| v.streamed);
     PENDING.set(view);
-    load_as_viewed(state, source, file, streamed);
+    client::load_again(state, source, files, streamed);
 }
 
 /// The user gave up on the link's view (loaded other data by hand instead of the file asked for).
@@ -252,17 +254,23 @@ pub fn LinkNotices() -> impl IntoView {
     }
 }
 
+/// The files of a picker or a drop, in the order given.
+pub fn all_files(files: Option<web_sys::FileList>) -> Vec<web_sys::File> {
+    files.map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect()).unwrap_or_default()
+}
+
 /// A link made from a local file: asks the reader for their copy (the link carries none of it).
 #[component]
-pub fn FileWanted(on_file: Callback<web_sys::File>) -> impl IntoView {
+pub fn FileWanted(on_files: Callback<Vec<web_sys::File>>) -> impl IntoView {
     use wasm_bindgen::JsCast;
     let state = expect_context::<AppState>();
     move || {
         state.file_wanted.get().map(|name| {
             let pick = move |event: ev::Event| {
                 let input = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
-                if let Some(file) = input.as_ref().and_then(|i| i.files()).and_then(|f| f.get(0)) {
-                    on_file.run(file);
+                let files = all_files(input.as_ref().and_then(|i| i.files()));
+                if !files.is_empty() {
+                    on_files.run(files);
                 }
             };
             view! {
@@ -271,7 +279,7 @@ pub fn FileWanted(on_file: Callback<web_sys::File>) -> impl IntoView {
                     <p>"This link was made from a file on the sender's computer; links never carry data. Open your copy of the file and the view (tab, filter, settings) is restored."</p>
                     <div class="actions">
                         <label class="button primary">"Open " {name.clone()} "…"
-                            <input type="file" accept=".csv,.tsv,.txt,.gz,.jsonl,.ndjson,.json,text/csv,text/tab-separated-values,application/json,application/x-ndjson" data-testid="file-wanted-input" on:change=pick/>
+                            <input type="file" multiple accept=".csv,.tsv,.txt,.gz,.jsonl,.ndjson,.json,text/csv,text/tab-separated-values,application/json,application/x-ndjson" data-testid="file-wanted-input" on:change=pick/>
                         </label>
                         <button class="button" data-testid="file-wanted-demo" on:click=move |_| {
                             forget_pending(state);

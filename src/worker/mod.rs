@@ -206,9 +206,13 @@ fn handle_message(state: &Shared, data: &JsValue) {
             spawn_local(async move { derive_job(state, id, spec).await });
         }
         Request::Load { source, options, cube } => {
-            let file = Reflect::get(data, &"file".into()).ok().and_then(|f| f.dyn_into::<Blob>().ok());
+            // One file as `file`; several as the array `files`, in order.
+            let mut files: Vec<Blob> = Reflect::get(data, &"file".into()).ok().and_then(|f| f.dyn_into::<Blob>().ok()).into_iter().collect();
+            if let Some(list) = Reflect::get(data, &"files".into()).ok().and_then(|f| f.dyn_into::<js_sys::Array>().ok()) {
+                files.extend(list.iter().filter_map(|f| f.dyn_into::<Blob>().ok()));
+            }
             let state = state.clone();
-            spawn_local(async move { load(state, id, source, options, cube, file).await });
+            spawn_local(async move { load(state, id, source, options, cube, files).await });
         }
         Request::StreamSample => {
             let csv = state.borrow().sample.as_deref().cloned();
@@ -560,7 +564,7 @@ enum Outcome {
 /// How a load reads: into a table, or streamed into a cube.
 type Mode = Option<StreamSettings>;
 
-async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, cube: Mode, file: Option<Blob>) {
+async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, cube: Mode, files: Vec<Blob>) {
     let mut started = now_ms();
     let outcome = match &source {
         DataSource::Demo(params) => {
@@ -571,10 +575,11 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
             let chunks = bytes.chunks(DEMO_CHUNK_BYTES).map(<[u8]>::to_vec);
             read_chunks(&state, id, options, cube, Some(total), IterSource(chunks)).await
         }
-        DataSource::File { .. } => match file {
+        DataSource::File { .. } => match files.into_iter().next() {
             Some(blob) => load_blob(&state, id, options, cube, blob).await,
             None => Outcome::Failed("the file was not passed to the worker".into()),
         },
+        DataSource::Files { names } => load_several(&state, id, options, cube, names, files).await,
         DataSource::Url { url } => load_url(&state, id, options, cube, url).await,
     };
     let elapsed_ms = now_ms() - started;
@@ -782,6 +787,41 @@ impl ChunkSource for BlobSource {
 async fn load_blob(state: &Shared, id: u64, options: LoadOptions, cube: Mode, blob: Blob) -> Outcome {
     let total = blob.size() as u64;
     read_chunks(state, id, options, cube, Some(total), BlobSource { blob, offset: 0.0 }).await
+}
+
+/// Several files with the same columns, one after another, appended into one table with a
+/// `source` column (`data::append`); the first that cannot load stops the load, named.
+async fn load_several(state: &Shared, id: u64, options: LoadOptions, cube: Mode, names: &[String], files: Vec<Blob>) -> Outcome {
+    if cube.is_some() {
+        return Outcome::Failed("A cube is read from one file: open the files one at a time to stream them.".into());
+    }
+    if names.len() != files.len() {
+        return Outcome::Failed(format!("{} files were named but {} passed to the worker.", names.len(), files.len()));
+    }
+    let mut parts = Vec::with_capacity(files.len());
+    let mut bytes = 0;
+    for (name, blob) in names.iter().zip(files) {
+        match load_blob(state, id, options.clone(), None, blob).await {
+            Outcome::Done(report, read, _) => {
+                bytes += read;
+                parts.push((name.clone(), report));
+            }
+            // Refused as too large: streaming is for one file, so no offer to stream.
+            Outcome::Failed(message) | Outcome::TooLarge(message) => return Outcome::Failed(format!("{name}: {message}")),
+            Outcome::Cancelled => return Outcome::Cancelled,
+        }
+    }
+    match crate::data::append::append(parts) {
+        Ok(report) => Outcome::Done(report, bytes, None),
+        Err(err) => Outcome::Failed(describe_append_error(&err)),
+    }
+}
+
+/// "These files do not have the same columns as a.csv: b.csv lacks “x”."
+fn describe_append_error(err: &crate::data::append::SchemaMismatch) -> String {
+    let message = err.to_string();
+    let mut chars = message.chars();
+    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str() + ".").unwrap_or_default()
 }
 
 struct StreamSource {

@@ -292,6 +292,62 @@ describe('loading files', () => {
     await context.close();
   });
 
+  test('JSON Lines load with nested objects as dotted columns and bad lines set aside', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    const lines = [];
+    for (let i = 0; i < 300; i++) {
+      const day = String(1 + (i % 28)).padStart(2, '0');
+      lines.push(JSON.stringify({ id: `r${i}`, created_at: `2026-02-${day}T10:00:00Z`, user: { country: ['BR', 'US', 'IN'][i % 3], age_days: i * 3 }, tags: i % 2 ? ['a'] : [] }));
+      if (i === 149) lines.push('{"id": "broken", ');
+    }
+    await page.setInputFiles('[data-testid="open-file"] input', { name: 'events.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(lines.join('\n') + '\n') });
+    await page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === '300');
+    assert.equal(await text(page, 'column-count'), '5');
+    assert.match(await text(page, 'source'), /events\.jsonl · JSON Lines, UTF-8/);
+    const schema = await page.locator('[data-testid="schema"]').textContent();
+    assert.match(schema, /user\.country.*user\.age_days/s);
+    assert.equal(await page.locator('[data-testid="schema"] tr', { hasText: 'created_at' }).locator('select').inputValue(), 'timestamp');
+    assert.match(await text(page, 'rejected'), /Rejected rows \(1\).*151.*not valid JSON/s);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('several files load as one table with a source column, are refused when their columns differ, and travel in the link', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    const day = (d, n) => Buffer.from('created_at,country,score\n' + Array.from({ length: n }, (_, i) => `2026-03-0${d}T${String(i % 24).padStart(2, '0')}:00:00Z,${['BR', 'US'][i % 2]},${i}`).join('\n') + '\n');
+    const tue = { name: 'day2.csv', mimeType: 'text/csv', buffer: day(2, 30) };
+    const mon = { name: 'day1.csv', mimeType: 'text/csv', buffer: day(1, 20) };
+    // Picked out of order: appended in name order.
+    await page.setInputFiles('[data-testid="open-file"] input', [tue, mon]);
+    await page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === '50');
+    assert.equal(await text(page, 'column-count'), '4');
+    assert.match(await text(page, 'source'), /^2 files: day1\.csv, day2\.csv · comma-separated/);
+    assert.match(await page.locator('[data-testid="schema"]').textContent(), /source/);
+    assert.match(await page.locator('[data-testid="preview"]').textContent(), /day1\.csv/);
+    const link = page.url();
+    assert.match(link, /file=day1\.csv&file=day2\.csv/);
+
+    // Columns that differ: named, and the table stays.
+    const other = { name: 'other.csv', mimeType: 'text/csv', buffer: Buffer.from('created_at,reason\n2026-03-03,spam\n') };
+    await page.setInputFiles('[data-testid="open-file"] input', [mon, other]);
+    const banner = await page.waitForSelector('[data-testid="error-banner"]');
+    assert.match(await banner.textContent(), /These files do not have the same columns as day1\.csv: other\.csv lacks “country”, “score” and has “reason” in addition\./);
+    assert.equal(await text(page, 'row-count'), '50');
+    assert.deepEqual(errors, []);
+    await context.close();
+
+    // The link asks for both files and loads them as one.
+    const again = await openApp(browser, link);
+    await again.page.waitForSelector('[data-testid="file-wanted"]');
+    assert.match(await again.page.locator('[data-testid="file-wanted"] h2').textContent(), /Open day1\.csv, day2\.csv to see this view/);
+    await again.page.setInputFiles('[data-testid="file-wanted-input"]', [mon, tue]);
+    await again.page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === '50');
+    assert.deepEqual(again.errors, []);
+    await again.context.close();
+  });
+
   test('a bad file gives a clear message and keeps the data loaded before', async () => {
     const { page, context } = await openApp(browser, server.url);
     await waitLoaded(page);
@@ -1691,6 +1747,9 @@ describe('hostile input', () => {
       [hostile('number_formats.csv'), ['4', '3']],
       [hostile('three_date_formats.csv'), ['6', '2']],
       [hostile('markup.csv'), ['4', '4']],
+      [hostile('deep_nesting.jsonl'), ['3', '3']],
+      [hostile('truncated.json'), ['2', '2']],
+      [hostile('not_objects.jsonl'), /No JSON object could be read: 5 records set aside, the first because of line 1: not valid JSON/],
       [join(dir, 'columns_10000.csv'), ['2', '10,000']],
       [join(dir, 'rows_1m_one_char.csv'), ['1,000,000', '1']],
     ];

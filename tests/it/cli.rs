@@ -244,6 +244,60 @@ fn standard_input_and_gzip_read_like_a_file() {
 }
 
 #[test]
+fn several_files_read_as_one_with_their_source() {
+    let dir = scratch("several");
+    let csv = demo_csv(DemoParams { rows: 6_000, seed: 7 });
+    let whole = dir.join("whole.csv");
+    std::fs::write(&whole, &csv).unwrap();
+    // The same rows in three files: a CSV, a gzipped CSV, and JSON Lines.
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let to_csv = |rows: &[csv::StringRecord]| {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(&header).unwrap();
+        rows.iter().for_each(|r| writer.write_record(r).unwrap());
+        writer.into_inner().unwrap()
+    };
+    std::fs::write(dir.join("1.csv"), to_csv(&records[..2_000])).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&to_csv(&records[2_000..4_000])).unwrap();
+    std::fs::write(dir.join("2.csv.gz"), gz.finish().unwrap()).unwrap();
+    let jsonl: String = records[4_000..]
+        .iter()
+        .map(|r| {
+            let object: serde_json::Map<String, Value> = header.iter().zip(r.iter()).filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.clone(), Value::String(v.into()))).collect();
+            format!("{}\n", Value::Object(object))
+        })
+        .collect();
+    std::fs::write(dir.join("3.jsonl"), jsonl).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let run = |files: &[String], out: &str| {
+        let mut args: Vec<&str> = vec!["analyze"];
+        args.extend(files.iter().map(String::as_str));
+        let out = dir.join(out);
+        args.extend(["--out", out.to_str().unwrap(), "--format", "json", "--now", "2026-11-02", "-q"]);
+        let output = vigil(&args, None);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        read_json(&out.join("vigil-report.json"))
+    };
+    let one = run(&[path("whole.csv")], "one");
+    let three = run(&[path("1.csv"), path("2.csv.gz"), path("3.jsonl")], "three");
+    assert_eq!(three["data"]["rows"], 6_000);
+    assert_eq!(strip_iso(three["reports"]["trend"].clone()), strip_iso(one["reports"]["trend"].clone()));
+    let columns = three["reports"]["profile"]["columns"].as_array().unwrap();
+    let source = columns.iter().find(|c| c["name"] == "source").expect("a source column");
+    assert_eq!(source["distinct"], 3);
+
+    // Files whose columns differ: the difference, and exit 2.
+    std::fs::write(dir.join("other.csv"), "created_at,reason\n2026-01-01,spam\n").unwrap();
+    let output = vigil(&["analyze", &path("1.csv"), &path("other.csv"), "--out", dir.join("x").to_str().unwrap()], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("do not have the same columns as"), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("other.csv lacks “"), "{}", text(&output.stderr));
+}
+
+#[test]
 fn bad_input_is_a_message_and_exit_2_never_a_panic() {
     let dir = scratch("bad");
     let binary = dir.join("image.csv");
