@@ -129,7 +129,7 @@ fn ProfileView(profile: TableProfile) -> impl IntoView {
             </div>
             <ShowMore shown=shown total=total step=PAGE noun="columns" testid="profile-more"/>
         </section>
-        <Correlations correlations=correlations/>
+        <Correlations correlations=correlations sample=profile.correlation_sample/>
     }
 }
 
@@ -358,7 +358,7 @@ fn ColumnCard(column: ColumnProfile) -> impl IntoView {
 }
 
 #[component]
-fn Correlations(correlations: Vec<Correlation>) -> impl IntoView {
+fn Correlations(correlations: Vec<Correlation>, sample: Option<(usize, usize)>) -> impl IntoView {
     let spearman = RwSignal::new(false);
     let mut names: Vec<String> = Vec::new();
     for c in &correlations {
@@ -389,6 +389,7 @@ fn Correlations(correlations: Vec<Correlation>) -> impl IntoView {
                     <button class="button small" class:primary=move || spearman.get() on:click=move |_| spearman.set(true)>"Spearman"</button>
                 </div>
             </div>
+            {sample.map(|(n, of)| view! { <p class="muted" data-testid="correlation-sample">{format!("From a seeded random sample of {} of the {} rows.", format_count(n as u64), format_count(of as u64))}</p> })}
             <div class="table-wrap">
                 <Exportable name="correlations" kind=ExportKind::Table><table class="heatmap">
                     <thead><tr><th></th>{header_names.iter().map(|n| view! { <th class="rot">{n.clone()}</th> }).collect_view()}</tr></thead>
