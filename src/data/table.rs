@@ -328,17 +328,30 @@ impl Column {
                         *map.entry(text).or_default() += 1;
                     }
                 }
-                summarise_counts(map.into_iter().collect(), limit)
+                summarise_map(&map, limit, |&text| text.to_string())
             }
+            // Numbers, times and booleans are counted by their bits, and only the values that
+            // may be among the top are written as text: tens of millions of distinct floats
+            // counted as strings took gigabytes.
             _ => {
-                let mut map: FxHashMap<String, usize> = FxHashMap::default();
+                let mut map: FxHashMap<u64, usize> = FxHashMap::default();
                 for &row in rows {
-                    let value = self.value(row as usize);
-                    if value != Value::Missing {
-                        *map.entry(value.display()).or_default() += 1;
-                    }
+                    let key = match self.value(row as usize) {
+                        Value::Int(v) | Value::Timestamp(v) => v as u64,
+                        // 0 and -0 are shown alike, so they count as one value.
+                        Value::Float(v) => if v == 0.0 { 0.0f64 } else { v }.to_bits(),
+                        Value::Bool(b) => u64::from(b),
+                        Value::Missing | Value::Str(_) => continue,
+                    };
+                    *map.entry(key).or_default() += 1;
                 }
-                summarise_counts(map.into_iter().collect(), limit)
+                let text = |&key: &u64| match &self.data {
+                    ColumnData::Int { .. } => (key as i64).to_string(),
+                    ColumnData::Timestamp { .. } => Value::Timestamp(key as i64).display(),
+                    ColumnData::Float { .. } => format_float(f64::from_bits(key)),
+                    _ => Value::Bool(key == 1).display(),
+                };
+                summarise_map(&map, limit, text)
             }
         }
     }
@@ -369,6 +382,50 @@ pub struct ValueCounts {
     pub top: Vec<(String, usize)>,
     pub distinct: usize,
     pub repeated: usize,
+}
+
+/// [`summarise_counts`] of a map's counts, writing as text only the values that can be among
+/// the `limit` largest: those above the `limit`-th largest count, and the smallest texts of
+/// those at it (kept `limit` at a time).
+fn summarise_map<K>(map: &FxHashMap<K, usize>, limit: usize, text: impl Fn(&K) -> String) -> ValueCounts {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let distinct = map.len();
+    let repeated = map.values().filter(|&&n| n > 1).count();
+    if limit == 0 {
+        return ValueCounts { top: Vec::new(), distinct, repeated };
+    }
+    let mut largest: BinaryHeap<Reverse<usize>> = BinaryHeap::with_capacity(limit + 1);
+    for &n in map.values() {
+        largest.push(Reverse(n));
+        if largest.len() > limit {
+            largest.pop();
+        }
+    }
+    let threshold = largest.peek().map_or(0, |r| r.0);
+    let mut top: Vec<(String, usize)> = map.iter().filter(|(_, &n)| n > threshold).map(|(k, &n)| (text(k), n)).collect();
+    let room = limit.saturating_sub(top.len());
+    // The `room` smallest texts among the values at the threshold: a max-heap of that many.
+    let mut at: BinaryHeap<String> = BinaryHeap::with_capacity(room + 1);
+    for (key, _) in map.iter().filter(|(_, &n)| n == threshold) {
+        let written = text(key);
+        if at.len() < room {
+            at.push(written);
+        } else if at.peek().is_some_and(|largest| written < *largest) {
+            at.pop();
+            at.push(written);
+        }
+    }
+    top.extend(at.into_iter().map(|t| (t, threshold)));
+    summarise_counts(top, limit).with_totals(distinct, repeated)
+}
+
+impl ValueCounts {
+    fn with_totals(mut self, distinct: usize, repeated: usize) -> Self {
+        self.distinct = distinct;
+        self.repeated = repeated;
+        self
+    }
 }
 
 /// Keeps the `limit` largest counts (by count, then text) and summarises the rest, without
@@ -583,6 +640,52 @@ mod tests {
         assert_eq!(summary.top, vec![("a".to_string(), 5), ("b".to_string(), 5), ("d".to_string(), 2)]);
         assert_eq!((summary.distinct, summary.repeated), (5, 3));
         assert_eq!(summarise_counts(vec![("x", 1)], 10).top, vec![("x".to_string(), 1)]);
+    }
+
+    #[test]
+    fn counts_by_bits_equal_counts_by_text() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let by_text = |column: &Column, rows: &[u32], limit: usize| {
+            let mut map: FxHashMap<String, usize> = FxHashMap::default();
+            for &row in rows {
+                let value = column.value(row as usize);
+                if value != Value::Missing {
+                    *map.entry(value.display()).or_default() += 1;
+                }
+            }
+            summarise_counts(map.into_iter().collect(), limit)
+        };
+        for trial in 0..40 {
+            let n = rng.gen_range(0..400);
+            let spread = rng.gen_range(1..60);
+            let mut valid = Bitmap::default();
+            let mut ints = Vec::new();
+            for _ in 0..n {
+                valid.push(rng.gen_bool(0.9));
+                ints.push(rng.gen_range(-spread..spread) as i64);
+            }
+            let floats: Vec<f64> = ints.iter().map(|&v| if v == 0 && rng.gen_bool(0.5) { -0.0 } else { v as f64 / 4.0 }).collect();
+            let columns = [
+                ColumnData::Int { values: ints.clone(), valid: valid.clone() },
+                ColumnData::Float { values: floats, valid: valid.clone() },
+                ColumnData::Timestamp { ms: ints.iter().map(|v| v * 3_600_000).collect(), valid: valid.clone() },
+                ColumnData::Bool { values: { let mut b = Bitmap::default(); ints.iter().for_each(|v| b.push(*v > 0)); b }, valid: valid.clone() },
+                ColumnData::Str(Strings::Arena {
+                    bytes: ints.iter().map(|v| format!("v{v}")).collect(),
+                    ends: ints.iter().scan(0, |end, v| { *end += format!("v{v}").len(); Some(*end) }).collect(),
+                    valid: valid.clone(),
+                }),
+            ];
+            let rows: Vec<u32> = (0..n as u32).filter(|r| r % 5 != 3).collect();
+            for data in columns {
+                let column = Column { name: "x".into(), kind: ColumnType::Integer, data, mismatches: vec![], non_finite: 0 };
+                for limit in [0, 1, 3, 10, 1_000] {
+                    let (ours, theirs) = (column.value_counts(&rows, limit), by_text(&column, &rows, limit));
+                    assert_eq!((ours.top, ours.distinct, ours.repeated), (theirs.top, theirs.distinct, theirs.repeated), "trial {trial}, limit {limit}");
+                }
+            }
+        }
     }
 
     #[test]
