@@ -289,7 +289,7 @@ impl ItemRatings<'_> {
 
 /// An item's identity, as its text would say it, without a copy of the text: two rows rate the
 /// same item when their keys are equal.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
+#[derive(PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum ItemKey<'t> {
     Text(&'t str),
     Int(i64),
@@ -316,28 +316,55 @@ fn item_key(column: &Column, row: u32) -> Option<ItemKey<'_>> {
 }
 
 fn ratings_by_item<'t>(rows: &[u32], labels: &[u32], item: &'t Column, reviewer: Option<&'t Column>) -> ItemRatings<'t> {
+    use std::hash::BuildHasher;
+    ratings_hashed(rows, labels, item, reviewer, |key| rustc_hash::FxBuildHasher.hash_one(key))
+}
+
+/// [`ratings_by_item`] with the hash of the items' keys given (a test gives every key one).
+fn ratings_hashed<'t>(rows: &[u32], labels: &[u32], item: &'t Column, reviewer: Option<&'t Column>, hash: impl Fn(&ItemKey<'_>) -> u64) -> ItemRatings<'t> {
     let mut reviewers = Interned::default();
-    // (item, row, reviewer, label) of each rated row, sorted by item then row: no table of the
-    // items (there may be as many as rows), each item's ratings in row order.
-    let mut rated: Vec<(ItemKey<'t>, u32, u32, u32)> = Vec::new();
-    for (&row, &label) in rows.iter().zip(labels) {
-        if label == NONE {
+    // (hash of the item's key, row, place in `rows`) of each rated row, sorted: 16 bytes a row
+    // and no table of the items (there may be as many as rows). Items whose keys hash alike are
+    // told apart below.
+    let mut rated: Vec<(u64, u32, u32)> = rows
+        .iter()
+        .zip(labels)
+        .zip(0u32..)
+        .filter(|((_, &label), _)| label != NONE)
+        .filter_map(|((&row, _), at)| item_key(item, row).map(|key| (hash(&key), row, at)))
+        .collect();
+    rated.sort_unstable();
+    // Each item's span of `rated`, its rows in order.
+    let mut spans: Vec<(u32, u32)> = Vec::new();
+    for run in rated.chunk_by_mut(|a, b| a.0 == b.0) {
+        let start = spans.last().map_or(0, |s| s.1);
+        let end = start + run.len() as u32;
+        let first = run.first().and_then(|r| item_key(item, r.1));
+        if run.iter().skip(1).all(|r| item_key(item, r.1) == first) {
+            spans.push((start, end));
             continue;
         }
-        let Some(key) = item_key(item, row) else { continue };
-        rated.push((key, row, reviewers.id(reviewer.and_then(|r| text(r, row))), label));
+        // Different items with one hash: by key, then row.
+        run.sort_by_cached_key(|r| (item_key(item, r.1), r.1));
+        let mut from = start;
+        for same in run.chunk_by(|a, b| item_key(item, a.1) == item_key(item, b.1)) {
+            spans.push((from, from + same.len() as u32));
+            from += same.len() as u32;
+        }
     }
-    rated.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
     // Items in the order they first appear: by their first row.
-    let mut groups: Vec<&[(ItemKey<'t>, u32, u32, u32)]> = rated.chunk_by(|a, b| a.0 == b.0).collect();
-    groups.sort_unstable_by_key(|group| group.first().map_or(0, |r| r.1));
-    let mut first_rows = Vec::with_capacity(groups.len());
-    let mut starts = vec![0];
+    let first_row = |&(start, _): &(u32, u32)| rated.get(start as usize).map_or(0, |r| r.1);
+    spans.sort_unstable_by_key(first_row);
+    let mut first_rows = Vec::with_capacity(spans.len());
+    let mut starts = Vec::with_capacity(spans.len() + 1);
+    starts.push(0);
     let mut ratings: Vec<(u32, u32)> = Vec::with_capacity(rated.len());
-    for group in groups {
-        first_rows.push(group.first().map_or(0, |r| r.1));
+    for &(start, end) in &spans {
+        first_rows.push(first_row(&(start, end)));
         let from = ratings.len();
-        for &(_, _, who, label) in group {
+        for &(_, row, at) in rated.get(start as usize..end as usize).unwrap_or_default() {
+            let who = reviewers.id(reviewer.and_then(|r| text(r, row)));
+            let label = labels.get(at as usize).copied().unwrap_or(NONE);
             if who == NONE || !ratings.get(from..).unwrap_or_default().iter().any(|&(w, _)| w == who) {
                 ratings.push((who, label));
             }
@@ -457,9 +484,9 @@ fn agreement(items: &ItemRatings<'_>, k: usize, class_of: &[Option<usize>], posi
 
 /// Accuracy of predicting `labels` from groups (majority label per group), over `n` events;
 /// each key comes with its class and weight.
-fn group_accuracy<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = (K, usize, f64)>, classes: usize, n: f64) -> f64 {
+fn group_accuracy<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = (K, (usize, f64))>, classes: usize, n: f64) -> f64 {
     let mut counts: FxHashMap<K, Vec<f64>> = FxHashMap::default();
-    for (key, class, w) in keys {
+    for (key, (class, w)) in keys {
         let row = counts.entry(key).or_insert_with(|| vec![0.0; classes]);
         if let Some(c) = row.get_mut(class) {
             *c += w;
@@ -468,17 +495,19 @@ fn group_accuracy<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = (K, usize,
     counts.values().map(|c| c.iter().copied().fold(0.0, f64::max)).sum::<f64>() / n.max(1.0)
 }
 
-/// Best accuracy of one threshold on a numeric column for a binary label; `(value, positive,
-/// weight)`.
-fn stump_accuracy(mut pairs: Vec<(f64, bool, f64)>) -> f64 {
-    let n: f64 = pairs.iter().map(|p| p.2).sum();
+/// Best accuracy of one threshold on a numeric column for a binary label: `pairs` are (value,
+/// place in `labelled`, positive), `weight` the weight of a place in `labelled`.
+fn stump_accuracy(mut pairs: Vec<(f64, u32, bool)>, weight: impl Fn(u32) -> f64) -> f64 {
+    let n: f64 = pairs.iter().map(|p| weight(p.1)).sum();
     if n <= 0.0 {
         return 0.0;
     }
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let total_pos: f64 = pairs.iter().filter(|p| p.1).map(|p| p.2).sum();
+    // Ties may come in any order: accuracy is only read where the value changes.
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let total_pos: f64 = pairs.iter().filter(|p| p.2).map(|p| weight(p.1)).sum();
     let (mut below, mut below_pos, mut best) = (0.0, 0.0, total_pos.max(n - total_pos));
-    for (idx, &(value, positive, w)) in pairs.iter().enumerate() {
+    for (idx, &(value, at, positive)) in pairs.iter().enumerate() {
+        let w = weight(at);
         below += w;
         if positive {
             below_pos += w;
@@ -496,46 +525,46 @@ fn stump_accuracy(mut pairs: Vec<(f64, bool, f64)>) -> f64 {
 
 /// `labels` are ids, `positive` says which ids are positive.
 fn leaks(table: &Table, rows: &[u32], weights: Weights<'_>, labels: &[u32], positive: &[bool], exclude: &[&str]) -> Vec<Leak> {
-    // Judged on positive vs the rest: the question a detection rule answers.
-    let labelled: Vec<(u32, usize, f64)> = rows
-        .iter()
-        .zip(labels)
-        .filter(|(_, &l)| l != NONE)
-        .map(|(&row, &l)| (row, usize::from(positive.get(l as usize).copied().unwrap_or(false)), weights.of(row)))
-        .collect();
-    let n: f64 = labelled.iter().map(|l| l.2).sum();
+    // Judged on positive vs the rest: the question a detection rule answers. Eight bytes a
+    // labelled row (weights are read from the table's rows); each numeric column below adds 16
+    // while it is judged.
+    let labelled: Vec<(u32, bool)> = rows.iter().zip(labels).filter(|(_, &l)| l != NONE).map(|(&row, &l)| (row, positive.get(l as usize).copied().unwrap_or(false))).collect();
+    let n: f64 = labelled.iter().map(|l| weights.of(l.0)).sum();
     let k = 2;
     let candidates: Vec<&Column> = table.columns.iter().filter(|c| !exclude.contains(&c.name.as_str()) && weights.describes_events(&c.name)).collect();
+    let classed = |&(row, positive): &(u32, bool)| (usize::from(positive), weights.of(row));
+    let weighted = weights.column().is_some();
     // Each column is judged on its own: natively, as many at once as there are cores.
     let mut out: Vec<Leak> = parallel::map(&candidates, |column| {
-        let missing_acc = group_accuracy(labelled.iter().map(|&(row, c, w)| (column.value(row as usize) == Value::Missing, c, w)), k, n);
+        let missing_acc = group_accuracy(labelled.iter().map(|l| (column.value(l.0 as usize) == Value::Missing, classed(l))), k, n);
         let mut best = (missing_acc, "whether it is missing".to_string());
         let distinct_enough = matches!(column.kind, ColumnType::Category | ColumnType::Boolean);
         if distinct_enough && (column.count_distinct() * 5) as f64 <= n {
             let acc = match &column.data {
                 // A dictionary's codes stand for its distinct texts: grouped without a copy of each.
-                ColumnData::Str(Strings::Dict { codes, dict }) => group_accuracy(labelled.iter().map(|&(row, c, w)| (codes.get(row as usize).copied().filter(|&code| (code as usize) < dict.len()), c, w)), k, n),
-                _ => group_accuracy(labelled.iter().map(|&(row, c, w)| (text(column, row), c, w)), k, n),
+                ColumnData::Str(Strings::Dict { codes, dict }) => group_accuracy(labelled.iter().map(|l| (codes.get(l.0 as usize).copied().filter(|&code| (code as usize) < dict.len()), classed(l))), k, n),
+                _ => group_accuracy(labelled.iter().map(|l| (text(column, l.0), classed(l))), k, n),
             };
             if acc > best.0 {
                 best = (acc, "its value".to_string());
             }
         }
         if matches!(column.kind, ColumnType::Integer | ColumnType::Float | ColumnType::Timestamp) {
-            let pairs: Vec<(f64, bool, f64)> = labelled
+            let pairs: Vec<(f64, u32, bool)> = labelled
                 .iter()
-                .filter_map(|&(row, c, w)| {
-                    let v = match column.value(row as usize) {
-                        Value::Int(v) | Value::Timestamp(v) => v as f64,
-                        Value::Float(v) => v,
-                        _ => return None,
-                    };
-                    Some((v, c == 1, w))
+                .zip(0u32..)
+                .filter_map(|(&(row, positive), at)| match column.value(row as usize) {
+                    Value::Int(v) | Value::Timestamp(v) => Some((v as f64, at, positive)),
+                    Value::Float(v) => Some((v, at, positive)),
+                    _ => None,
                 })
                 .collect();
+            // A row's weight by its place in `labelled` (read from the table only when rows are
+            // weighted: in value order those reads are scattered).
+            let weight = |at: u32| if weighted { labelled.get(at as usize).map_or(0.0, |l| weights.of(l.0)) } else { 1.0 };
             // Only when most events have a value: a threshold on a few says little.
-            if pairs.iter().map(|p| p.2).sum::<f64>() * 2.0 > n {
-                let acc = stump_accuracy(pairs);
+            if pairs.iter().map(|p| weight(p.1)).sum::<f64>() * 2.0 > n {
+                let acc = stump_accuracy(pairs, weight);
                 if acc > best.0 {
                     best = (acc, "one threshold on it (positive vs the rest)".to_string());
                 }
@@ -614,21 +643,33 @@ async fn check_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, param
     let positive_id: Vec<bool> = names.names.iter().map(|n| positive.iter().any(|p| p == n)).collect();
     let class_of: Vec<Option<usize>> = names.names.iter().map(|n| classes.iter().position(|(c, _)| c == n)).collect();
     let is_positive: Vec<Option<bool>> = labels.iter().map(|&l| positive_id.get(l as usize).copied()).collect();
-    progress.step("agreement", "Items, reviewers and agreement", 0.3).await?;
-    let items = item.map(|item| ratings_by_item(rows, &labels, item, reviewer));
-    let conflicts = items.as_ref().zip(item).map(|(items, item)| conflicts(items, item, &names));
-    let agreement = items.as_ref().filter(|_| reviewer.is_some()).map(|items| agreement(items, classes.len(), &class_of, &positive_id));
     let mut exclude = vec![params.label.as_str()];
     exclude.extend(params.item.as_deref());
     exclude.extend(params.reviewer.as_deref());
-    progress.step("leakage", "Columns that give the label away", 0.6).await?;
-    let leaks = leaks(table, rows, weights, &labels, &positive_id, &exclude);
+    let by_item = || {
+        let items = item.map(|item| ratings_by_item(rows, &labels, item, reviewer));
+        let conflicts = items.as_ref().zip(item).map(|(items, item)| conflicts(items, item, &names));
+        let agreement = items.as_ref().filter(|_| reviewer.is_some()).map(|items| agreement(items, classes.len(), &class_of, &positive_id));
+        (conflicts, agreement, over_time(rows, weights, &is_positive, time, params.now_ms))
+    };
+    let leaking = || leaks(table, rows, weights, &labels, &positive_id, &exclude);
+    // Natively the items' checks (on one core) run beside the leakage checks; in the browser one
+    // after the other, each a step that may be cancelled.
+    let ((conflicts, agreement, over_time), leaks) = if parallel::threads() > 1 {
+        progress.step("agreement", "Items, reviewers, agreement and leakage", 0.3).await?;
+        parallel::join(by_item, leaking)
+    } else {
+        progress.step("agreement", "Items, reviewers and agreement", 0.3).await?;
+        let checked = by_item();
+        progress.step("leakage", "Columns that give the label away", 0.6).await?;
+        (checked, leaking())
+    };
     Ok(LabelReport {
         label: params.label.clone(),
         baseline: classes.first().map_or(0.0, |(_, n)| *n / labelled),
         positive_rate: positives / labelled,
         missing: all - labelled,
-        over_time: over_time(rows, weights, &is_positive, time, params.now_ms),
+        over_time,
         conflicts,
         agreement,
         leaks,
@@ -689,6 +730,19 @@ mod tests {
         let f = fleiss_kappa(&[vec![2.0, 0.0], vec![0.0, 2.0], vec![1.0, 1.0]]).unwrap();
         assert!((f - 1.0 / 3.0).abs() < 1e-12, "{f}");
         assert_eq!(cohen_kappa(&[]), None);
+    }
+
+    #[test]
+    fn items_whose_keys_hash_alike_are_told_apart() {
+        let table = load_bytes(b"item,who,label\nb,r1,spam\na,r1,ham\nb,r2,ham\nc,r1,spam\na,r2,ham\nb,r1,spam\n", LoadOptions::default()).unwrap().table;
+        let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+        let labels: Vec<u32> = vec![0, 1, 1, 0, 1, 0];
+        let (item, who) = (table.column("item").unwrap(), table.column("who").unwrap());
+        let as_lists = |r: ItemRatings<'_>| r.items().map(|(first, ratings)| (first, ratings.to_vec())).collect::<Vec<_>>();
+        let apart = as_lists(ratings_by_item(&rows, &labels, item, Some(who)));
+        // Items b (rows 0, 2; row 5 is r1 again), a (1, 4), c (3), by their first rows.
+        assert_eq!(apart, vec![(0, vec![(0, 0), (1, 1)]), (1, vec![(0, 1), (1, 1)]), (3, vec![(0, 0)])]);
+        assert_eq!(as_lists(ratings_hashed(&rows, &labels, item, Some(who), |_| 7)), apart);
     }
 
     #[test]

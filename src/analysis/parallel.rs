@@ -5,18 +5,45 @@
 //! the same order. Scoped standard threads, as the loader uses: no thread pool to configure.
 
 /// `f` of each item, in the items' order: on up to [`threads`] scoped threads natively (each
-/// a contiguous run of items), in turn on wasm32 or when there is one item.
+/// takes the next item not yet taken, so one slow item does not hold back the others'), in turn
+/// on wasm32 or when there is one item.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = threads().min(items.len());
     if threads <= 1 {
         return items.iter().map(&f).collect();
     }
-    let per_thread = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let running: Vec<_> = items.chunks(per_thread).map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<R>>())).collect();
+    let (f, next) = (&f, &AtomicUsize::new(0));
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let running: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    loop {
+                        let at = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(at) else { break };
+                        out.push((at, f(item)));
+                    }
+                    out
+                })
+            })
+            .collect();
         // A panic in `f` is a bug, not bad input: it goes on to the caller as it would serially.
         running.into_iter().flat_map(|thread| thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    });
+    done.sort_unstable_by_key(|d| d.0);
+    done.into_iter().map(|d| d.1).collect()
+}
+
+/// `a()` and `b()`: side by side natively when there is more than one core, in turn otherwise.
+pub fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    if threads() <= 1 {
+        return (a(), b());
+    }
+    std::thread::scope(|scope| {
+        let first = scope.spawn(a);
+        let second = b();
+        (first.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), second)
     })
 }
 
@@ -39,5 +66,9 @@ mod tests {
         assert_eq!(map(&items, |&x| x * x), items.iter().map(|&x| x * x).collect::<Vec<_>>());
         assert!(map(&[] as &[u64], |&x| x).is_empty());
         assert_eq!(map(&[7u64], |&x| x + 1), vec![8]);
+        // Items of very different cost still come back in order.
+        let slow: Vec<u64> = (0..40).map(|i| if i % 7 == 0 { 200_000 } else { 10 }).collect();
+        assert_eq!(map(&slow, |&n| (0..n).sum::<u64>()), slow.iter().map(|&n| n * n.saturating_sub(1) / 2).collect::<Vec<_>>());
+        assert_eq!(join(|| 1, || "b"), (1, "b"));
     }
 }
