@@ -118,6 +118,10 @@ fn fmt_gb(bytes: u64) -> String {
 /// Memory the loaded table takes per byte of CSV text, with room to spare (the demo export
 /// takes 1.37 bytes per byte). Used only before any row is read.
 pub const TABLE_BYTES_PER_TEXT_BYTE: f64 = 1.5;
+/// The same for JSON, whose keys are repeated in every record (the demo export as JSON Lines
+/// takes 0.40 bytes per byte; records of long texts under short keys approach CSV's density, and
+/// are stopped by the readings during the load if the file then turns out not to fit).
+pub const JSON_TABLE_BYTES_PER_TEXT_BYTE: f64 = 0.6;
 /// Text bytes per compressed byte assumed for a gzip file before reading it.
 pub const GZIP_RATIO: f64 = 6.0;
 /// Room columns get beyond their estimated final size: the estimate moves a little as rows
@@ -149,6 +153,8 @@ pub struct MemoryReading {
     /// The file's size, when known.
     pub total: Option<u64>,
     pub gzip: bool,
+    /// The text is JSON ([`crate::data::json::detect`] on the first bytes).
+    pub json: bool,
 }
 
 impl MemoryReading {
@@ -161,7 +167,7 @@ impl MemoryReading {
     /// from the growth of `memory_now`, which jumps when columns reserve their estimated
     /// final size (that read a 1 GB file as needing 29 GB).
     pub fn projected_peak(&self) -> u64 {
-        let per_byte = if self.gzip { TABLE_BYTES_PER_TEXT_BYTE * GZIP_RATIO } else { TABLE_BYTES_PER_TEXT_BYTE };
+        let per_byte = self.table_per_file_byte();
         let Some(total) = self.total.filter(|&total| total > 0 && self.read <= total) else {
             // Unknown length (or a length that was wrong): only what is held counts.
             return self.memory_now;
@@ -184,6 +190,12 @@ impl MemoryReading {
         let table = per_row + self.table.fixed as f64;
         (rest as f64 + table).min(u64::MAX as f64) as u64
     }
+
+    /// Bytes of table assumed per byte of the file before any row is built.
+    fn table_per_file_byte(&self) -> f64 {
+        let text = if self.json { JSON_TABLE_BYTES_PER_TEXT_BYTE } else { TABLE_BYTES_PER_TEXT_BYTE };
+        if self.gzip { text * GZIP_RATIO } else { text }
+    }
 }
 
 /// The memory guard: whether a load can go on within `limit` bytes. Before reading, the file's
@@ -194,9 +206,14 @@ pub fn memory_check(reading: &MemoryReading, limit: u64) -> Result<(), LoadError
     if projected <= limit && reading.memory_now <= limit {
         return Ok(());
     }
-    let per_byte = if reading.gzip { TABLE_BYTES_PER_TEXT_BYTE * GZIP_RATIO } else { TABLE_BYTES_PER_TEXT_BYTE };
-    let fits_text = (limit as f64 / per_byte) as u64;
-    Err(LoadError::TooLarge { needed: projected.max(reading.memory_now), limit, fits_text, read: reading.read })
+    let fits_text = (limit as f64 / reading.table_per_file_byte()) as u64;
+    let format = match (reading.json, reading.gzip) {
+        (true, true) => "gzipped JSON",
+        (true, false) => "JSON",
+        (false, true) => "gzipped CSV",
+        (false, false) => "CSV",
+    };
+    Err(LoadError::TooLarge { needed: projected.max(reading.memory_now), limit, fits_text, format, read: reading.read })
 }
 
 /// Why a file could not be loaded at all.
@@ -204,8 +221,8 @@ pub fn memory_check(reading: &MemoryReading, limit: u64) -> Result<(), LoadError
 pub enum LoadError {
     #[error("the file is empty")]
     Empty,
-    #[error("this file needs about {} of memory once loaded{}, more than the {} a browser tab can hold for data here (about {} of CSV). Load less: export only the columns you need, a sample of the rows, or counts pre-aggregated in the warehouse (per day and dimension), or split the file", fmt_gb(*needed), if *read > 0 { " (stopped after reading part of it)" } else { "" }, fmt_gb(*limit), fmt_gb(*fits_text))]
-    TooLarge { needed: u64, limit: u64, fits_text: u64, read: u64 },
+    #[error("this file needs about {} of memory once loaded{}, more than the {} a browser tab can hold for data here (about {} of {format}). Load less: export only the columns you need, a sample of the rows, or counts pre-aggregated in the warehouse (per day and dimension), or split the file", fmt_gb(*needed), if *read > 0 { " (stopped after reading part of it)" } else { "" }, fmt_gb(*limit), fmt_gb(*fits_text))]
+    TooLarge { needed: u64, limit: u64, fits_text: u64, format: &'static str, read: u64 },
     #[error("the file has a header ({columns} columns) but no data rows{}", set_aside.as_ref().map(|(n, first)| format!(" that could be read: {n} set aside, the first because of {first}")).unwrap_or_default())]
     NoRows { columns: usize, set_aside: Option<(u64, String)> },
     #[error("no JSON object could be read{}", set_aside.as_ref().map(|(n, first)| format!(": {n} records set aside, the first because of {first}")).unwrap_or_else(|| ": the objects have no keys".into()))]
@@ -1622,7 +1639,7 @@ mod tests {
     const MB: u64 = 1 << 20;
 
     fn reading(memory_now: u64, table: BuildMemory, read: u64, total: Option<u64>) -> MemoryReading {
-        MemoryReading { memory_now, table, read, total, gzip: false }
+        MemoryReading { memory_now, table, read, total, gzip: false, json: false }
     }
 
     #[test]
@@ -1634,6 +1651,11 @@ mod tests {
         let err = memory_check(&reading(100 * MB, empty, 0, Some(2 * GB)), limit).unwrap_err();
         assert_eq!(err.to_string(), "this file needs about 3.1 GB of memory once loaded, more than the 2.5 GB a browser tab can hold for data here (about 1.7 GB of CSV). Load less: export only the columns you need, a sample of the rows, or counts pre-aggregated in the warehouse (per day and dimension), or split the file");
         assert!(memory_check(&MemoryReading { gzip: true, ..reading(100 * MB, empty, 0, Some(GB / 2)) }, limit).is_err());
+        // JSON repeats its keys in every record: 3 GB of JSON Lines fits where 2 GB of CSV does
+        // not; 5 GB does not, and the message says how much JSON would.
+        assert!(memory_check(&MemoryReading { json: true, ..reading(100 * MB, empty, 0, Some(3 * GB)) }, limit).is_ok());
+        let err = memory_check(&MemoryReading { json: true, ..reading(100 * MB, empty, 0, Some(5 * GB)) }, limit).unwrap_err();
+        assert!(err.to_string().contains("(about 4.2 GB of JSON)"), "{err}");
         // Unknown length: only what is held counts.
         assert!(memory_check(&reading(2 * GB, empty, GB, None), limit).is_ok());
         assert!(memory_check(&reading(3 * GB, empty, GB, None), limit).is_err());

@@ -674,7 +674,7 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
     if let Some(bytes) = total {
         loader = loader.with_size_hint(bytes);
     }
-    let mut gzip = false;
+    let (mut gzip, mut json) = (false, false);
     let mut bytes = 0u64;
     loop {
         if state.borrow().cancelled.contains(&id) {
@@ -687,10 +687,11 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
         };
         if bytes == 0 {
             gzip = chunk.starts_with(&[0x1f, 0x8b]);
+            json = !gzip && crate::data::json::detect(chunk.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&chunk)).is_some();
         }
         // Before reading anything, will a file of this size fit at all; then, while reading,
         // stop cleanly before the tab runs out of memory.
-        let reading = MemoryReading { memory_now: memory_bytes(), table: loader.memory(), read: bytes, total, gzip };
+        let reading = MemoryReading { memory_now: memory_bytes(), table: loader.memory(), read: bytes, total, gzip, json };
         if let Err(err) = memory_check(&reading, MEMORY_LIMIT) {
             return Outcome::TooLarge(describe_load_error(&err));
         }
@@ -737,7 +738,7 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
             Err(message) => return Outcome::Failed(message),
         };
         // Only what is held counts: the cells and the sample, not the file's size.
-        let reading = MemoryReading { memory_now: memory_bytes(), table: stream.batch_memory(), read: bytes, total: None, gzip: false };
+        let reading = MemoryReading { memory_now: memory_bytes(), table: stream.batch_memory(), read: bytes, total: None, gzip: false, json: false };
         if let Err(err) = memory_check(&reading, MEMORY_LIMIT) {
             return Outcome::Failed(format!("{} The cube itself outgrew the memory ({} cells): choose a file with fewer dimensions.", describe_load_error(&err), crate::format::format_count(stream.cells() as u64)));
         }
