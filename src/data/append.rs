@@ -121,7 +121,10 @@ pub fn append(mut parts: Vec<(String, LoadReport)>) -> Result<LoadReport, Schema
         text_bytes += report.text_bytes;
     }
     rejected.truncate(super::load::MAX_REJECTED_KEPT);
-    let dialect = parts.swap_remove(0).1.dialect;
+    // Two parts or more (above): the first's dialect, with the others'.
+    let others: Vec<_> = parts.drain(1..).map(|(_, report)| report.dialect).collect();
+    let mut dialect = parts.swap_remove(0).1.dialect;
+    dialect.others = others;
     Ok(LoadReport { table, dialect, rejected, rejected_total, notices, text_bytes })
 }
 
@@ -240,6 +243,9 @@ mod tests {
         assert_eq!(report.rejected_total, 1);
         assert_eq!(report.rejected[0].line, 3);
         assert!(report.rejected[0].reason.starts_with("wed.csv: 2 fields"), "{}", report.rejected[0].reason);
+        // Each file's format is kept, and the Data tab's source line gives them all.
+        assert_eq!(report.dialect.others.len(), 2);
+        assert_eq!(crate::protocol::describe_dialect(&report.dialect), "comma-separated, header row, UTF-8 (2 files); JSON Lines, UTF-8 (1 file)");
         assert!(report.notices.iter().any(|n| n.starts_with("wed.csv: ")), "{:?}", report.notices);
     }
 

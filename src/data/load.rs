@@ -85,6 +85,9 @@ pub struct Dialect {
     /// delimited text each record becomes).
     #[serde(default)]
     pub json: Option<JsonShape>,
+    /// Several files appended into one table: the dialects of those after the first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<Dialect>,
 }
 
 /// A row that was not loaded, and why.
@@ -501,7 +504,7 @@ impl Parser {
         if let Some(shape) = super::json::detect(text) {
             let encoding = utf16.as_ref().map_or(TextEncoding::Utf8, |d| d.encoding);
             let bom = bom || utf16.as_ref().is_some_and(|d| d.bom);
-            let dialect = Dialect { delimiter: b',', quote: b'"', has_header: true, encoding, bom, gzip: self.gzip, json: Some(shape) };
+            let dialect = Dialect { delimiter: b',', quote: b'"', has_header: true, encoding, bom, gzip: self.gzip, json: Some(shape), others: Vec::new() };
             let mut body = Body::new(dialect, self.options.infer_types);
             body.parallel = self.parallel;
             let mut json = JsonText::new(shape);
@@ -745,7 +748,7 @@ fn sniff(sample: &[u8], options: &LoadOptions, gzip: bool, whole_file: bool) -> 
     let delimiter = options.delimiter.unwrap_or_else(|| detect_delimiter(text, whole_file));
     let quote = detect_quote(text, delimiter);
     let has_header = options.has_header.unwrap_or_else(|| detect_header(text, delimiter, quote, whole_file));
-    Ok((Dialect { delimiter, quote, has_header, encoding, bom, gzip, json: None }, skip))
+    Ok((Dialect { delimiter, quote, has_header, encoding, bom, gzip, json: None, others: Vec::new() }, skip))
 }
 
 fn detect_delimiter(text: &[u8], whole_file: bool) -> u8 {

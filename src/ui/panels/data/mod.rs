@@ -52,7 +52,7 @@ fn LoadSummary(summary: TableSummary) -> impl IntoView {
     view! {
         <section class="panel">
             <h2>"Dataset"</h2>
-            <p class="source" data-testid="source">{summary.source.describe()} " · " {summary.describe_dialect()}</p>
+            <p class="source" data-testid="source">{summary.source.describe()} " · " {summary.format.clone()}</p>
             <dl class="stats">
                 {stats
                     .into_iter()
