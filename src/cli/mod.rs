@@ -84,6 +84,17 @@ struct Input {
     /// The column saying how many events each row stands for (overrides the view's).
     #[arg(long, value_name = "COLUMN")]
     weight: Option<String>,
+    /// A lookup file (accounts, content metadata, reviewer rosters): its columns are added to
+    /// each row of the data whose key it has. The key is given with --on.
+    #[arg(long, value_name = "FILE", requires = "on")]
+    join: Option<String>,
+    /// The key of --join: COLUMN when both files name it so, or COLUMN=LOOKUP_COLUMN.
+    #[arg(long, value_name = "KEY[=LOOKUP_KEY]", requires = "join")]
+    on: Option<String>,
+    /// A key on several rows of the --join file: refuse the join, naming them (the default), or
+    /// keep the first or the last of those rows.
+    #[arg(long, value_enum, default_value = "refuse", value_name = "ROW")]
+    repeated: RepeatedRow,
     /// Stream the data into a cube (counts by period and dimension, as the app's "Large file as
     /// cube…") instead of loading it whole; implied by a view made from a streamed file.
     #[arg(long)]
@@ -91,6 +102,13 @@ struct Input {
     /// No progress on standard error.
     #[arg(long, short)]
     quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RepeatedRow {
+    Refuse,
+    First,
+    Last,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -238,6 +256,12 @@ impl Session {
                 crate::data::append::append(parts).map_err(|e| e.to_string())?
             }
         };
+        if let (Some(file), Some(on)) = (&input.join, &input.on) {
+            if input.stream || view.streamed {
+                return Err("--join adds columns to the data loaded whole; leave out --stream".into());
+            }
+            notices.push(join(&mut load.table, file, on, input.repeated, input.quiet)?);
+        }
         if !input.quiet {
             let seconds = started.elapsed().as_secs_f64();
             eprintln!(
@@ -316,6 +340,30 @@ impl Session {
         progress.done();
         result.map_err(|err| format!("{}: {err}", params.title()))
     }
+}
+
+/// Adds the columns of the lookup file `file` to `table`, matched on `on` (`KEY` or
+/// `KEY=LOOKUP_KEY`); what it did, as a notice.
+fn join(table: &mut Table, file: &str, on: &str, repeated: RepeatedRow, quiet: bool) -> Result<String, String> {
+    use crate::data::join::{lookup_join, JoinSpec, Repeated};
+    let (key, lookup_key) = on.split_once('=').unwrap_or((on, on));
+    let (key, lookup_key) = (key.trim(), lookup_key.trim());
+    if key.is_empty() || lookup_key.is_empty() {
+        return Err(format!("--on: “{on}” names no column (write KEY, or KEY=LOOKUP_KEY)"));
+    }
+    let repeated = match repeated {
+        RepeatedRow::Refuse => Repeated::Refuse,
+        RepeatedRow::First => Repeated::First,
+        RepeatedRow::Last => Repeated::Last,
+    };
+    let lookup = input::load(file, quiet)?;
+    let spec = JoinSpec { key: key.to_string(), lookup_key: lookup_key.to_string(), repeated };
+    let joined = lookup_join(table, &lookup.table, &spec).map_err(|e| {
+        let hint = if matches!(e, crate::data::join::JoinError::Repeated { .. }) { " (--repeated first or --repeated last)" } else { "" };
+        format!("--join {file}: {e}{hint}")
+    })?;
+    let set_aside = if lookup.rejected_total > 0 { format!(" ({} rows of {file} were set aside as unreadable)", lookup.rejected_total) } else { String::new() };
+    Ok(format!("join: {}{set_aside}", joined.describe(file, repeated)))
 }
 
 /// “, peak memory 1.2 GB”: the most this process held in memory since the last call (on Linux,

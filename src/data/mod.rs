@@ -8,6 +8,7 @@ pub mod export;
 pub mod expr;
 pub mod filter;
 pub mod infer;
+pub mod join;
 pub mod json;
 pub mod load;
 pub mod sort;

@@ -298,6 +298,47 @@ fn several_files_read_as_one_with_their_source() {
 }
 
 #[test]
+fn a_lookup_file_adds_its_columns_before_the_view_filters() {
+    use vigil::data::filter::{Clause, Filter};
+    let dir = scratch("join");
+    let data = demo_file(&dir, 5_000);
+    // A roster of the reported accounts seen: a tier for each, account A000205 on two rows.
+    let table = load_bytes(&std::fs::read(&data).unwrap(), LoadOptions::default()).unwrap().table;
+    let accounts = table.column("reported_account_id").unwrap();
+    let mut seen: Vec<String> = (0..table.n_rows).map(|r| accounts.value(r).display()).collect();
+    seen.sort();
+    seen.dedup();
+    let mut roster = String::from("account,tier\n");
+    for (i, id) in seen.iter().enumerate() {
+        roster.push_str(&format!("{id},{}\n", if i % 3 == 0 { "vip" } else { "standard" }));
+    }
+    roster.push_str(&format!("{},{}\n", seen[0], "banned"));
+    let lookup = dir.join("roster.csv");
+    std::fs::write(&lookup, roster).unwrap();
+    let (data, lookup) = (data.to_str().unwrap(), lookup.to_str().unwrap());
+    let on = "reported_account_id=account";
+    // The repeated account is refused, with the way out.
+    let refused = vigil(&["analyze", data, "--join", lookup, "--on", on, "--out", dir.join("x").to_str().unwrap()], None);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains(&format!("“{}” 2 times", seen[0])), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("--repeated first or --repeated last"), "{}", text(&refused.stderr));
+    // With the last row kept, the tier is a column the view's filter can use.
+    let view = ViewState { filter: Filter { clauses: vec![Clause::InSet { column: "tier".into(), values: vec!["vip".into()], negate: false }] }, ..ViewState::default() };
+    let link = format!("#{}", encode(&view));
+    let out = dir.join("out");
+    let run = vigil(&["analyze", data, "--join", lookup, "--on", on, "--repeated", "last", "--view", &link, "--out", out.to_str().unwrap(), "--format", "json", "-q"], None);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let doc = read_json(&out.join("vigil-report.json"));
+    let notices = doc["notices"].to_string();
+    assert!(notices.contains("join: Added tier from"), "{notices}");
+    assert!(notices.contains("5000 rows matched") && notices.contains("1 keys on several lookup rows (last row kept)"), "{notices}");
+    let tier = doc["reports"]["profile"]["columns"].as_array().unwrap().iter().find(|c| c["name"] == "tier").expect("a tier column").clone();
+    assert_eq!(tier["distinct"], 1, "only vip rows are in view: {tier}");
+    let vip = (0..table.n_rows).filter(|&r| seen.iter().position(|s| *s == accounts.value(r).display()).is_some_and(|i| i % 3 == 0 && i != 0)).count();
+    assert_eq!(doc["data"]["rows_in_view"], vip);
+}
+
+#[test]
 fn bad_input_is_a_message_and_exit_2_never_a_panic() {
     let dir = scratch("bad");
     let binary = dir.join("image.csv");

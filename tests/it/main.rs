@@ -16,6 +16,7 @@ mod reference_anomaly;
 mod reference_bsts;
 mod reference_cluster;
 mod reference_impact;
+mod reference_join;
 mod reference_json;
 mod reference_labels;
 mod reference_prevalence;
