@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::builder::ColumnBuilder;
 use super::table::{Column, Table, Value};
+use crate::format::format_count;
 
 /// Examples kept of unmatched and repeated keys.
 const EXAMPLES: usize = 5;
@@ -58,21 +59,24 @@ pub struct Joined {
 }
 
 impl Joined {
-    /// "Added plan, region from accounts.csv: 9,980 rows matched, 20 rows' key not found (a7, a9), 3 keys repeated (first row kept)."
+    /// "Added plan, region from accounts.csv: 9,980 rows matched, 20 rows with a key not found
+    /// (a7, a9), 3 keys on several lookup rows (first row kept)."
     pub fn describe(&self, file: &str, repeated: Repeated) -> String {
-        let mut parts = vec![format!("{} rows matched", self.matched_rows)];
+        let rows = |n: usize| format!("{} row{}", format_count(n as u64), if n == 1 { "" } else { "s" });
+        let mut parts = vec![format!("{} matched", rows(self.matched_rows))];
         if self.unmatched_rows > 0 {
-            parts.push(format!("{} rows' key not found ({})", self.unmatched_rows, self.unmatched_examples.join(", ")));
+            parts.push(format!("{} with a key not found ({})", rows(self.unmatched_rows), self.unmatched_examples.join(", ")));
         }
         if self.missing_key_rows > 0 {
-            parts.push(format!("{} rows without a key", self.missing_key_rows));
+            parts.push(format!("{} without a key", rows(self.missing_key_rows)));
         }
         if self.repeated_keys > 0 {
             let kept = if repeated == Repeated::Last { "last" } else { "first" };
-            parts.push(format!("{} keys on several lookup rows ({kept} row kept)", self.repeated_keys));
+            let keys = if self.repeated_keys == 1 { "1 key".to_string() } else { format!("{} keys", format_count(self.repeated_keys as u64)) };
+            parts.push(format!("{keys} on several lookup rows ({kept} row kept)"));
         }
         if self.unused_lookup_rows > 0 {
-            parts.push(format!("{} lookup rows unused", self.unused_lookup_rows));
+            parts.push(format!("{} of the lookup file unused", rows(self.unused_lookup_rows)));
         }
         format!("Added {} from {file}: {}.", self.columns.join(", "), parts.join(", "))
     }
@@ -247,7 +251,7 @@ mod tests {
         assert_eq!(shown(&reports, "at (2)")[0], shown(&accounts, "at")[1]);
         assert_eq!(
             joined.describe("accounts.csv", Repeated::Refuse),
-            "Added plan, age_days, at (2) from accounts.csv: 3 rows matched, 1 rows' key not found (12), 1 rows without a key, 1 lookup rows unused."
+            "Added plan, age_days, at (2) from accounts.csv: 3 rows matched, 1 row with a key not found (12), 1 row without a key, 1 row of the lookup file unused."
         );
     }
 
@@ -298,5 +302,44 @@ mod tests {
         assert_eq!((n.value(0), n.value(1)), (Value::Missing, Value::Int(5)));
         assert_eq!(n.mismatches.len(), 1);
         assert_eq!(n.mismatches[0].text, "n/a?");
+    }
+
+    proptest::proptest! {
+        /// Any keys (numbers, text, blanks, repeats) join as a scan of the lookup rows would:
+        /// each row takes the first or last lookup row whose key shows the same text.
+        #[test]
+        fn a_join_is_a_scan_of_the_lookup_rows(
+            keys in proptest::collection::vec(0u8..12, 1..60),
+            lookup_keys in proptest::collection::vec(0u8..12, 1..30),
+            last in proptest::bool::ANY,
+        ) {
+            // 0 is a blank key, 1..6 numbers, 6.. text ("k6"): numbers and text never match.
+            let key_text = |k: u8| match k { 0 => String::new(), 1..=5 => k.to_string(), _ => format!("k{k}") };
+            let mut csv = String::from("key,n\n");
+            for (i, &k) in keys.iter().enumerate() {
+                csv.push_str(&format!("{},{i}\n", key_text(k)));
+            }
+            let mut lookup_csv = String::from("key,v\n");
+            for (i, &k) in lookup_keys.iter().enumerate() {
+                lookup_csv.push_str(&format!("{},v{i}\n", key_text(k)));
+            }
+            let (base, lookup) = (table(&csv), table(&lookup_csv));
+            let repeated = if last { Repeated::Last } else { Repeated::First };
+            let mut joined_table = base.clone();
+            let result = lookup_join(&mut joined_table, &lookup, &spec("key", "key", repeated));
+            let found = |k: u8| {
+                let mut at = lookup_keys.iter().enumerate().filter(|(_, &l)| l != 0 && key_text(l) == key_text(k)).map(|(i, _)| i);
+                if last { at.next_back() } else { at.next() }
+            };
+            let expected: Vec<String> = keys.iter().map(|&k| if k == 0 { String::new() } else { found(k).map(|i| format!("v{i}")).unwrap_or_default() }).collect();
+            match result {
+                Ok(joined) => {
+                    proptest::prop_assert_eq!(shown(&joined_table, "v"), expected);
+                    proptest::prop_assert_eq!(joined.matched_rows + joined.unmatched_rows + joined.missing_key_rows, keys.len());
+                }
+                Err(JoinError::NothingMatches { .. }) => proptest::prop_assert!(expected.iter().all(String::is_empty)),
+                Err(other) => proptest::prop_assert!(false, "{other}"),
+            }
+        }
     }
 }

@@ -331,7 +331,7 @@ fn a_lookup_file_adds_its_columns_before_the_view_filters() {
     let doc = read_json(&out.join("vigil-report.json"));
     let notices = doc["notices"].to_string();
     assert!(notices.contains("join: Added tier from"), "{notices}");
-    assert!(notices.contains("5000 rows matched") && notices.contains("1 keys on several lookup rows (last row kept)"), "{notices}");
+    assert!(notices.contains("5,000 rows matched") && notices.contains("1 key on several lookup rows (last row kept)"), "{notices}");
     let tier = doc["reports"]["profile"]["columns"].as_array().unwrap().iter().find(|c| c["name"] == "tier").expect("a tier column").clone();
     assert_eq!(tier["distinct"], 1, "only vip rows are in view: {tier}");
     let vip = (0..table.n_rows).filter(|&r| seen.iter().position(|s| *s == accounts.value(r).display()).is_some_and(|i| i % 3 == 0 && i != 0)).count();
