@@ -16,7 +16,7 @@ use crate::analysis::registry::{AnyError, AnyParams, AnyReport};
 use crate::data::demo::DemoParams;
 use crate::data::filter::Filter;
 use crate::data::sort::SortKey;
-use crate::data::load::{Dialect, LoadOptions, LoadReport, RejectedRow, TextEncoding};
+use crate::data::load::{LoadOptions, LoadReport, RejectedRow};
 use crate::data::table::{ColumnType, Table};
 use crate::format::format_count;
 
@@ -247,7 +247,7 @@ pub struct TableSummary {
     pub source: DataSource,
     pub n_rows: usize,
     pub columns: Vec<ColumnSummary>,
-    /// The file's format in words ([`describe_dialect`]), written by the worker.
+    /// The file's format in words ([`crate::data::load::Dialect::describe`]), written by the worker.
     pub format: String,
     pub notices: Vec<String>,
     pub rejected: Vec<RejectedRow>,
@@ -274,7 +274,7 @@ impl TableSummary {
             source,
             n_rows: report.table.n_rows,
             columns: column_summaries(&report.table),
-            format: describe_dialect(&report.dialect),
+            format: report.dialect.describe(),
             notices: report.notices.clone(),
             rejected: report.rejected.clone(),
             rejected_total: report.rejected_total,
@@ -318,52 +318,6 @@ impl TableSummary {
     pub fn megabytes_per_second(&self) -> Option<f64> {
         (self.elapsed_ms > 0.0).then(|| self.text_bytes as f64 / 1e6 / (self.elapsed_ms / 1000.0))
     }
-}
-
-/// "comma-separated, header row, UTF-8 with BOM, gzip"; "JSON Lines, UTF-8"; for several
-/// files of different formats, "comma-separated, header row, UTF-8 (2 files); JSON Lines,
-/// UTF-8 (1 file)".
-pub fn describe_dialect(dialect: &Dialect) -> String {
-    let mut kinds: Vec<(String, usize)> = Vec::new();
-    for text in std::iter::once(dialect).chain(&dialect.others).map(describe) {
-        match kinds.iter_mut().find(|(k, _)| *k == text) {
-            Some((_, n)) => *n += 1,
-            None => kinds.push((text, 1)),
-        }
-    }
-    match kinds.as_slice() {
-        [(one, _)] => one.clone(),
-        _ => kinds.iter().map(|(k, n)| format!("{k} ({n} file{})", if *n == 1 { "" } else { "s" })).collect::<Vec<_>>().join("; "),
-    }
-}
-
-/// One file's dialect in words.
-fn describe(d: &Dialect) -> String {
-    let delimiter = match d.delimiter {
-        b',' => "comma-separated".to_string(),
-        b'\t' => "tab-separated".to_string(),
-        b';' => "semicolon-separated".to_string(),
-        b'|' => "pipe-separated".to_string(),
-        other => format!("{:?}-separated", char::from(other)),
-    };
-    let mut parts = match d.json {
-        Some(shape) => vec![shape.title().to_string()],
-        None => vec![delimiter, if d.has_header { "header row" } else { "no header" }.to_string()],
-    };
-    parts.push(match (d.encoding, d.bom) {
-        (TextEncoding::Utf8, true) => "UTF-8 with BOM".into(),
-        (TextEncoding::Utf8, false) => "UTF-8".into(),
-        (TextEncoding::Windows1252, _) => "Windows-1252".into(),
-        (TextEncoding::Utf16Le, bom) => format!("UTF-16 little-endian{}", if bom { " with BOM" } else { "" }),
-        (TextEncoding::Utf16Be, bom) => format!("UTF-16 big-endian{}", if bom { " with BOM" } else { "" }),
-    });
-    if d.quote != b'"' && d.json.is_none() {
-        parts.push(format!("quoted with {}", char::from(d.quote)));
-    }
-    if d.gzip {
-        parts.push("gzip".into());
-    }
-    parts.join(", ")
 }
 
 /// Per-column facts; distinct counts (a hash set per column) only when asked.

@@ -245,7 +245,7 @@ mod tests {
         assert!(report.rejected[0].reason.starts_with("wed.csv: 2 fields"), "{}", report.rejected[0].reason);
         // Each file's format is kept, and the Data tab's source line gives them all.
         assert_eq!(report.dialect.others.len(), 2);
-        assert_eq!(crate::protocol::describe_dialect(&report.dialect), "comma-separated, header row, UTF-8 (2 files); JSON Lines, UTF-8 (1 file)");
+        assert_eq!(report.dialect.describe(), "comma-separated, header row, UTF-8 (2 files); JSON Lines, UTF-8 (1 file)");
         assert!(report.notices.iter().any(|n| n.starts_with("wed.csv: ")), "{:?}", report.notices);
     }
 

@@ -90,6 +90,54 @@ pub struct Dialect {
     pub others: Vec<Dialect>,
 }
 
+impl Dialect {
+    /// "comma-separated, header row, UTF-8 with BOM, gzip"; "JSON Lines, UTF-8"; for several
+    /// files of different formats, "comma-separated, header row, UTF-8 (2 files); JSON Lines,
+    /// UTF-8 (1 file)".
+    pub fn describe(&self) -> String {
+        let mut kinds: Vec<(String, usize)> = Vec::new();
+        for text in std::iter::once(self).chain(&self.others).map(Dialect::describe_one) {
+            match kinds.iter_mut().find(|(k, _)| *k == text) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((text, 1)),
+            }
+        }
+        match kinds.as_slice() {
+            [(one, _)] => one.clone(),
+            _ => kinds.iter().map(|(k, n)| format!("{k} ({n} file{})", if *n == 1 { "" } else { "s" })).collect::<Vec<_>>().join("; "),
+        }
+    }
+
+    /// One file's dialect in words.
+    fn describe_one(d: &Dialect) -> String {
+        let delimiter = match d.delimiter {
+            b',' => "comma-separated".to_string(),
+            b'\t' => "tab-separated".to_string(),
+            b';' => "semicolon-separated".to_string(),
+            b'|' => "pipe-separated".to_string(),
+            other => format!("{:?}-separated", char::from(other)),
+        };
+        let mut parts = match d.json {
+            Some(shape) => vec![shape.title().to_string()],
+            None => vec![delimiter, if d.has_header { "header row" } else { "no header" }.to_string()],
+        };
+        parts.push(match (d.encoding, d.bom) {
+            (TextEncoding::Utf8, true) => "UTF-8 with BOM".into(),
+            (TextEncoding::Utf8, false) => "UTF-8".into(),
+            (TextEncoding::Windows1252, _) => "Windows-1252".into(),
+            (TextEncoding::Utf16Le, bom) => format!("UTF-16 little-endian{}", if bom { " with BOM" } else { "" }),
+            (TextEncoding::Utf16Be, bom) => format!("UTF-16 big-endian{}", if bom { " with BOM" } else { "" }),
+        });
+        if d.quote != b'"' && d.json.is_none() {
+            parts.push(format!("quoted with {}", char::from(d.quote)));
+        }
+        if d.gzip {
+            parts.push("gzip".into());
+        }
+        parts.join(", ")
+    }
+}
+
 /// A row that was not loaded, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RejectedRow {
