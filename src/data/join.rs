@@ -91,7 +91,7 @@ pub enum JoinError {
     NoLookupKey(String),
     #[error("the lookup file has no column besides its key “{0}”")]
     NothingToAdd(String),
-    #[error("{count} keys are on more than one row of the lookup file ({}); keep the first or the last row of each, or remove the repeats", examples.iter().map(|(k, n)| format!("“{k}” {n} times")).collect::<Vec<_>>().join(", "))]
+    #[error("{} on more than one row of the lookup file ({}); keep the first or the last row of each, or remove the repeats", if *count == 1 { "1 key is".to_string() } else { format!("{} keys are", format_count(*count as u64)) }, examples.iter().map(|(k, n)| format!("“{k}” {n} times")).collect::<Vec<_>>().join(", "))]
     Repeated { count: usize, examples: Vec<(String, usize)> },
     #[error("no “{key}” of the table matches a “{lookup_key}” of the lookup file (the table has {}; the lookup file has {})", quoted(table_examples), quoted(lookup_examples))]
     NothingMatches { key: String, lookup_key: String, table_examples: Vec<String>, lookup_examples: Vec<String> },
@@ -263,6 +263,8 @@ mod tests {
         let err = lookup_join(&mut refused, &lookup, &spec("k", "k", Repeated::Refuse)).unwrap_err();
         assert_eq!(err.to_string(), "2 keys are on more than one row of the lookup file (“a” 2 times, “c” 3 times); keep the first or the last row of each, or remove the repeats");
         assert_eq!(refused, base, "a refused join leaves the table as it was");
+        let one = table("k,v\na,x\na,y\n");
+        assert!(lookup_join(&mut refused, &one, &spec("k", "k", Repeated::Refuse)).unwrap_err().to_string().starts_with("1 key is on more than one row"));
         let mut first = base.clone();
         let joined = lookup_join(&mut first, &lookup, &spec("k", "k", Repeated::First)).unwrap();
         assert_eq!(shown(&first, "v"), ["x", "y", "w"]);
