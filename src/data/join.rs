@@ -62,7 +62,7 @@ impl Joined {
     /// "Added plan, region from accounts.csv: 9,980 rows matched, 20 rows with a key not found
     /// (a7, a9), 3 keys on several lookup rows (first row kept)."
     pub fn describe(&self, file: &str, repeated: Repeated) -> String {
-        let rows = |n: usize| format!("{} row{}", format_count(n as u64), if n == 1 { "" } else { "s" });
+        let rows = |n: usize| counted(n, "row");
         let mut parts = vec![format!("{} matched", rows(self.matched_rows))];
         if self.unmatched_rows > 0 {
             parts.push(format!("{} with a key not found ({})", rows(self.unmatched_rows), self.unmatched_examples.join(", ")));
@@ -72,8 +72,7 @@ impl Joined {
         }
         if self.repeated_keys > 0 {
             let kept = if repeated == Repeated::Last { "last" } else { "first" };
-            let keys = if self.repeated_keys == 1 { "1 key".to_string() } else { format!("{} keys", format_count(self.repeated_keys as u64)) };
-            parts.push(format!("{keys} on several lookup rows ({kept} row kept)"));
+            parts.push(format!("{} on several lookup rows ({kept} row kept)", counted(self.repeated_keys, "key")));
         }
         if self.unused_lookup_rows > 0 {
             parts.push(format!("{} of the lookup file unused", rows(self.unused_lookup_rows)));
@@ -91,10 +90,15 @@ pub enum JoinError {
     NoLookupKey(String),
     #[error("the lookup file has no column besides its key “{0}”")]
     NothingToAdd(String),
-    #[error("{} on more than one row of the lookup file ({}); keep the first or the last row of each, or remove the repeats", if *count == 1 { "1 key is".to_string() } else { format!("{} keys are", format_count(*count as u64)) }, examples.iter().map(|(k, n)| format!("“{k}” {n} times")).collect::<Vec<_>>().join(", "))]
+    #[error("{} {} on more than one row of the lookup file ({}); keep the first or the last row of each, or remove the repeats", counted(*count, "key"), if *count == 1 { "is" } else { "are" }, examples.iter().map(|(k, n)| format!("“{k}” {n} times")).collect::<Vec<_>>().join(", "))]
     Repeated { count: usize, examples: Vec<(String, usize)> },
     #[error("no “{key}” of the table matches a “{lookup_key}” of the lookup file (the table has {}; the lookup file has {})", quoted(table_examples), quoted(lookup_examples))]
     NothingMatches { key: String, lookup_key: String, table_examples: Vec<String>, lookup_examples: Vec<String> },
+}
+
+/// "1 row", "2,000 rows".
+fn counted(n: usize, noun: &str) -> String {
+    format!("{} {noun}{}", format_count(n as u64), if n == 1 { "" } else { "s" })
 }
 
 fn quoted(keys: &[String]) -> String {
