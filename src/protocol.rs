@@ -48,9 +48,188 @@ pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, String> {
     rmp_serde::to_vec_named(message).map_err(|e| format!("cannot encode a message: {e}"))
 }
 
-/// A message back from bytes; an error names what did not fit.
+/// A message back from bytes; an error names what did not fit. Two steps, bytes to a MessagePack
+/// tree then the tree to `T`: the byte decoder is compiled once, not once per type the message
+/// holds (which made it the largest part of the page's module).
 pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    rmp_serde::from_slice(bytes).map_err(|e| format!("cannot decode a message: {e}"))
+    let tree = rmpv::decode::read_value(&mut &bytes[..]).map_err(|e| format!("cannot decode a message: {e}"))?;
+    T::deserialize(tree::Tree(tree)).map_err(|e| format!("cannot decode a message: {e}"))
+}
+
+/// A MessagePack tree read as a typed message, in the layout rmp-serde writes (structs as maps by
+/// field name, a unit variant as its name, any other variant as a map of one entry: its name to
+/// its content). rmpv's own reader of trees expects another layout (variants as arrays).
+mod tree {
+    use rmpv::Value;
+    use serde::de::{self, DeserializeSeed, Visitor};
+    use std::fmt;
+
+    #[derive(Debug)]
+    pub struct Error(String);
+
+    impl fmt::Display for Error {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+
+    impl std::error::Error for Error {}
+
+    impl de::Error for Error {
+        fn custom<T: fmt::Display>(message: T) -> Self {
+            Error(message.to_string())
+        }
+    }
+
+    pub struct Tree(pub Value);
+
+    impl<'de> de::Deserializer<'de> for Tree {
+        type Error = Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            match self.0 {
+                Value::Nil => visitor.visit_unit(),
+                Value::Boolean(b) => visitor.visit_bool(b),
+                Value::Integer(n) => match (n.as_u64(), n.as_i64()) {
+                    (Some(u), _) => visitor.visit_u64(u),
+                    (None, Some(i)) => visitor.visit_i64(i),
+                    (None, None) => Err(Error(format!("integer {n} out of range"))),
+                },
+                Value::F32(x) => visitor.visit_f32(x),
+                Value::F64(x) => visitor.visit_f64(x),
+                Value::String(s) => match s.into_str() {
+                    Some(s) => visitor.visit_string(s),
+                    None => Err(Error("a text that is not UTF-8".into())),
+                },
+                Value::Binary(b) => visitor.visit_byte_buf(b),
+                Value::Array(items) => {
+                    let mut seq = Seq(items.into_iter());
+                    let out = visitor.visit_seq(&mut seq)?;
+                    match seq.0.len() {
+                        0 => Ok(out),
+                        left => Err(Error(format!("{left} elements too many in an array"))),
+                    }
+                }
+                Value::Map(entries) => visitor.visit_map(Map { entries: entries.into_iter(), value: None }),
+                Value::Ext(tag, _) => Err(Error(format!("an unexpected extension (type {tag})"))),
+            }
+        }
+
+        fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            match self.0 {
+                Value::Nil => visitor.visit_none(),
+                _ => visitor.visit_some(self),
+            }
+        }
+
+        fn deserialize_enum<V: Visitor<'de>>(self, _name: &'static str, _variants: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
+            match self.0 {
+                tag @ Value::String(_) => visitor.visit_enum(Variant { tag, content: None }),
+                Value::Map(mut entries) if entries.len() == 1 => match entries.pop() {
+                    Some((tag, content)) => visitor.visit_enum(Variant { tag, content: Some(content) }),
+                    None => Err(Error("an empty map for a variant".into())),
+                },
+                other => Err(Error(format!("a variant expected, found {other}"))),
+            }
+        }
+
+        fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Error> {
+            visitor.visit_newtype_struct(self)
+        }
+
+        fn deserialize_unit_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Error> {
+            match self.0 {
+                Value::Nil => visitor.visit_unit(),
+                Value::Array(items) if items.is_empty() => visitor.visit_unit(),
+                other => Err(Error(format!("a unit struct expected, found {other}"))),
+            }
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
+            seq tuple tuple_struct map struct identifier ignored_any
+        }
+    }
+
+    struct Seq(std::vec::IntoIter<Value>);
+
+    impl<'de> de::SeqAccess<'de> for Seq {
+        type Error = Error;
+
+        fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Error> {
+            self.0.next().map(|item| seed.deserialize(Tree(item))).transpose()
+        }
+
+        fn size_hint(&self) -> Option<usize> {
+            Some(self.0.len())
+        }
+    }
+
+    struct Map {
+        entries: std::vec::IntoIter<(Value, Value)>,
+        value: Option<Value>,
+    }
+
+    impl<'de> de::MapAccess<'de> for Map {
+        type Error = Error;
+
+        fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+            match self.entries.next() {
+                Some((key, value)) => {
+                    self.value = Some(value);
+                    seed.deserialize(Tree(key)).map(Some)
+                }
+                None => Ok(None),
+            }
+        }
+
+        fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, Error> {
+            seed.deserialize(Tree(self.value.take().unwrap_or(Value::Nil)))
+        }
+
+        fn size_hint(&self) -> Option<usize> {
+            Some(self.entries.len())
+        }
+    }
+
+    struct Variant {
+        tag: Value,
+        content: Option<Value>,
+    }
+
+    impl<'de> de::EnumAccess<'de> for Variant {
+        type Error = Error;
+        type Variant = Content;
+
+        fn variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<(T::Value, Content), Error> {
+            Ok((seed.deserialize(Tree(self.tag))?, Content(self.content)))
+        }
+    }
+
+    struct Content(Option<Value>);
+
+    impl<'de> de::VariantAccess<'de> for Content {
+        type Error = Error;
+
+        fn unit_variant(self) -> Result<(), Error> {
+            match self.0 {
+                None | Some(Value::Nil) => Ok(()),
+                Some(other) => Err(Error(format!("a unit variant with content {other}"))),
+            }
+        }
+
+        fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
+            seed.deserialize(Tree(self.0.unwrap_or(Value::Nil)))
+        }
+
+        fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
+            de::Deserializer::deserialize_any(Tree(self.0.unwrap_or(Value::Nil)), visitor)
+        }
+
+        fn struct_variant<V: Visitor<'de>>(self, _fields: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
+            de::Deserializer::deserialize_any(Tree(self.0.unwrap_or(Value::Nil)), visitor)
+        }
+    }
 }
 
 /// A request from the UI; `id` ties responses to it.
@@ -358,6 +537,69 @@ mod tests {
         let counts: Vec<_> = summary.columns.iter().map(|c| (c.name.as_str(), c.kind, c.distinct)).collect();
         assert_eq!(counts, vec![("a", ColumnType::Integer, Some(999)), ("b", ColumnType::Integer, Some(1)), ("c", ColumnType::Category, Some(2))]);
         assert_eq!(summary.columns[1].missing, 2);
+    }
+
+    /// Every shape serde gives a message, as rmp-serde writes it, read back by the tree reader;
+    /// what does not fit is an error naming it, not a panic.
+    #[test]
+    fn the_tree_reader_reads_every_shape_rmp_serde_writes() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Unit;
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Inner {
+            a: u8,
+            b: Option<String>,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        enum Tagged {
+            One { x: f64 },
+            Two,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        enum Shape {
+            Plain,
+            Newtype(i64),
+            Pair(u32, String),
+            Named { inner: Inner, flag: bool },
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct All {
+            shapes: Vec<Shape>,
+            tagged: Vec<Tagged>,
+            unit: Unit,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            skipped: Option<u64>,
+            #[serde(flatten)]
+            flat: Inner,
+            map: std::collections::BTreeMap<String, (i8, f32)>,
+            bytes: Vec<u8>,
+            nan: f64,
+            result: Result<u16, String>,
+            big: u64,
+        }
+        let all = All {
+            shapes: vec![Shape::Plain, Shape::Newtype(-5), Shape::Pair(7, "é".into()), Shape::Named { inner: Inner { a: 255, b: None }, flag: true }],
+            tagged: vec![Tagged::One { x: -0.5 }, Tagged::Two],
+            unit: Unit,
+            skipped: None,
+            flat: Inner { a: 1, b: Some("x".into()) },
+            map: [("k".to_string(), (-128, 1.5))].into_iter().collect(),
+            bytes: vec![0, 1, 255],
+            nan: f64::NAN,
+            result: Err("no".into()),
+            big: u64::MAX,
+        };
+        let bytes = encode(&all).unwrap();
+        let back: All = decode(&bytes).unwrap();
+        assert!(back.nan.is_nan());
+        assert_eq!(All { nan: 0.0, ..back }, All { nan: 0.0, ..all });
+
+        // A wrong type, a too-long array, an integer out of range, a truncated message.
+        assert!(decode::<Inner>(&encode(&(1u8, 2u8, 3u8)).unwrap()).unwrap_err().contains("cannot decode"));
+        assert!(decode::<(u8,)>(&encode(&(1u8, 2u8)).unwrap()).is_err());
+        assert!(decode::<u8>(&encode(&300u16).unwrap()).is_err());
+        assert!(decode::<All>(&bytes[..bytes.len() / 2]).is_err());
     }
 
     #[test]
