@@ -270,6 +270,11 @@ pub enum Request {
     /// grouping's report. Requests sent meanwhile (but Cancel and Load) wait until it is done:
     /// they may name the column.
     Derive { spec: crate::analysis::groups::DerivedColumn },
+    /// Adds columns from a second file (a lookup join, see [`crate::data::join`]). With the file
+    /// beside the request, it is read first and kept; with `spec`, its columns are added to the
+    /// table (the kept file must be `name`). Answered with `Summary` and `View` when columns were
+    /// added, then `Joined`. Requests sent meanwhile (but Cancel and Load) wait until it is done.
+    Join { name: String, spec: Option<crate::data::join::JoinSpec> },
     /// Details of one point of the last cluster map (by its position in the map).
     ClusterPoint { index: usize },
     /// A filter clause for the last map's points in a rectangle (map units), or of one cluster.
@@ -347,6 +352,7 @@ pub enum Response {
     Step { id: u64, phase: String, detail: String, fraction: f64 },
     /// An analysis ended: its report, or why not; its worker time in all and per phase.
     Done { id: u64, result: Result<Box<AnyReport>, JobError>, elapsed_ms: f64, timings: Vec<(String, f64)> },
+    Joined { id: u64, answer: JoinAnswer },
     ClusterPoint { id: u64, result: Result<PointDetail, QueryError> },
     /// The clause and how many points it selects.
     ClusterSelect { id: u64, result: Result<(crate::data::filter::Clause, usize), QueryError> },
@@ -356,6 +362,20 @@ pub enum Response {
     WarehouseSql { id: u64, result: Result<crate::warehouse::sql::Query, QueryError> },
     /// A request about the table that could not be served (e.g. rows before anything is loaded).
     Failed { id: u64, error: QueryError },
+}
+
+/// The lookup file a `Join` read or used, and whether the join asked for was made (what it did
+/// is then among the summary's notices). Flat, without a `Result`: the page's module stays small.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JoinAnswer {
+    pub name: String,
+    pub rows: u64,
+    pub columns: Vec<String>,
+    /// A first guess at the key in the table and in the lookup file (empty: none).
+    pub key: String,
+    pub lookup_key: String,
+    /// Why the file could not be read or the join made.
+    pub problem: Option<String>,
 }
 
 /// Why an analysis gave no report.

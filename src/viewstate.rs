@@ -8,8 +8,8 @@
 //! decodes on its own; what is damaged or unknown is ignored with a notice and the rest
 //! applies. Once the data has loaded, [`reconcile`] drops what names columns the table lacks.
 //!
-//! The data source, tab, column types, derived columns, filter and sort are the view's own;
-//! everything else is a panel's settings, kept here by key ("trend", "rca", …) as the panel wrote
+//! The data source, tab, column types, joined and derived columns, filter and sort are the
+//! view's own; everything else is a panel's settings, kept here by key ("trend", "rca", …) as the panel wrote
 //! them and read back by that panel ([`take_setting`], then the settings' own `fit_columns`).
 //! Links made before the panels owned their keys have the same shape and still open.
 
@@ -45,6 +45,14 @@ pub enum SourceRef {
     Files { names: Vec<String> },
 }
 
+/// Columns added from a second file: by its name only (whoever opens the link is asked for
+/// their copy, as for a `file=` source), with the keys and the choice for repeated keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinRef {
+    pub file: String,
+    pub spec: crate::data::join::JoinSpec,
+}
+
 /// Everything that defines a view. `source` and `tab` travel as their own readable parts of
 /// the fragment; the rest as the `v` part.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -63,6 +71,10 @@ pub struct ViewState {
     /// The column saying how many events each row stands for (a cube's `events`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<String>,
+    /// Columns added from other files, in the order added (before the derived columns: every
+    /// later part may name their columns).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joins: Vec<JoinRef>,
     /// Columns derived from an analysis's groups, in the order made (later parts may name them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub derived: Vec<crate::analysis::groups::DerivedColumn>,
@@ -211,6 +223,7 @@ fn read_settings(packed: &str, decoded: &mut Decoded) {
     state.sort = take(&mut map, "sort", "sort order", notices);
     state.weight = take(&mut map, "weight", "weight column", notices);
     state.streamed = take(&mut map, "streamed", "streamed file", notices).unwrap_or_default();
+    state.joins = take(&mut map, "joins", "columns from other files", notices).unwrap_or_default();
     state.derived = take(&mut map, "derived", "derived columns", notices).unwrap_or_default();
     state.settings = map;
 }
@@ -275,6 +288,7 @@ mod tests {
     use crate::analysis::tree::TreeParams;
     use crate::analysis::trend::TrendSettings;
     use crate::data::filter::Clause;
+    use crate::data::join::{JoinSpec, Repeated};
 
     fn trend() -> TrendSettings {
         TrendSettings { time: Some("created_at".into()), metric: MetricKind::Rate, column: Some("reason".into()), rate_value: Some("scam".into()), target: Some(0.2), ..TrendSettings::default() }
@@ -346,6 +360,7 @@ mod tests {
             },
             sort: Some(SortKey { column: "created_at".into(), descending: true }),
             weight: Some("prior_strikes".into()),
+            joins: vec![JoinRef { file: "accounts.csv".into(), spec: JoinSpec { key: "reported_account_id".into(), lookup_key: "account_id".into(), repeated: Repeated::First } }],
             derived: vec![DerivedColumn {
                 column: "ring".into(),
                 from: Grouping::Rings(RingsParams::of("account_id", &["device_id", "ip_address"])),

@@ -85,14 +85,17 @@ struct Input {
     #[arg(long, value_name = "COLUMN")]
     weight: Option<String>,
     /// A lookup file (accounts, content metadata, reviewer rosters): its columns are added to
-    /// each row of the data whose key it has. The key is given with --on.
-    #[arg(long, value_name = "FILE", requires = "on")]
-    join: Option<String>,
-    /// The key of --join: COLUMN when both files name it so, or COLUMN=LOOKUP_COLUMN.
+    /// each row of the data whose key it has. The key is given with --on, or by the view when
+    /// its link added columns from a file (then give your copy of each, in the link's order).
+    /// May be repeated.
+    #[arg(long, value_name = "FILE")]
+    join: Vec<String>,
+    /// The key of the --join at the same position: COLUMN when both files name it so, or
+    /// COLUMN=LOOKUP_COLUMN.
     #[arg(long, value_name = "KEY[=LOOKUP_KEY]", requires = "join")]
-    on: Option<String>,
-    /// A key on several rows of the --join file: refuse the join, naming them (the default), or
-    /// keep the first or the last of those rows.
+    on: Vec<String>,
+    /// A key on several rows of a --join file keyed with --on: refuse the join, naming them (the
+    /// default), or keep the first or the last of those rows.
     #[arg(long, value_enum, default_value = "refuse", value_name = "ROW")]
     repeated: RepeatedRow,
     /// Stream the data into a cube (counts by period and dimension, as the app's "Large file as
@@ -256,11 +259,23 @@ impl Session {
                 crate::data::append::append(parts).map_err(|e| e.to_string())?
             }
         };
-        if let (Some(file), Some(on)) = (&input.join, &input.on) {
-            if input.stream || view.streamed {
-                return Err("--join adds columns to the data loaded whole; leave out --stream".into());
-            }
-            notices.push(join(&mut load.table, file, on, input.repeated, input.quiet)?);
+        if input.join.len() < view.joins.len() {
+            let wanted: Vec<String> = view.joins.iter().map(|j| format!("--join {} --on {}={}", j.file, j.spec.key, j.spec.lookup_key)).collect();
+            return Err(format!("--view adds columns from {} other file{}: give your copy of each, in this order ({})", view.joins.len(), if view.joins.len() == 1 { "" } else { "s" }, wanted.join(" ")));
+        }
+        if input.on.len() > input.join.len() {
+            return Err(format!("{} --on for {} --join: give one key per file", input.on.len(), input.join.len()));
+        }
+        if !input.join.is_empty() && (input.stream || view.streamed) {
+            return Err("--join adds columns to the data loaded whole; leave out --stream".into());
+        }
+        for (i, file) in input.join.iter().enumerate() {
+            let spec = match (input.on.get(i), view.joins.get(i)) {
+                (Some(on), _) => join_spec(on, input.repeated)?,
+                (None, Some(by_view)) => by_view.spec.clone(),
+                (None, None) => return Err(format!("--join {file}: give its key with --on KEY or --on KEY=LOOKUP_KEY")),
+            };
+            notices.push(join(&mut load.table, file, &spec, input.quiet)?);
         }
         if !input.quiet {
             let seconds = started.elapsed().as_secs_f64();
@@ -342,10 +357,9 @@ impl Session {
     }
 }
 
-/// Adds the columns of the lookup file `file` to `table`, matched on `on` (`KEY` or
-/// `KEY=LOOKUP_KEY`); what it did, as a notice.
-fn join(table: &mut Table, file: &str, on: &str, repeated: RepeatedRow, quiet: bool) -> Result<String, String> {
-    use crate::data::join::{lookup_join, JoinSpec, Repeated};
+/// The join of `--on` (`KEY` or `KEY=LOOKUP_KEY`).
+fn join_spec(on: &str, repeated: RepeatedRow) -> Result<crate::data::join::JoinSpec, String> {
+    use crate::data::join::Repeated;
     let (key, lookup_key) = on.split_once('=').unwrap_or((on, on));
     let (key, lookup_key) = (key.trim(), lookup_key.trim());
     if key.is_empty() || lookup_key.is_empty() {
@@ -356,14 +370,19 @@ fn join(table: &mut Table, file: &str, on: &str, repeated: RepeatedRow, quiet: b
         RepeatedRow::First => Repeated::First,
         RepeatedRow::Last => Repeated::Last,
     };
+    Ok(crate::data::join::JoinSpec { key: key.to_string(), lookup_key: lookup_key.to_string(), repeated })
+}
+
+/// Adds the columns of the lookup file `file` to `table`, matched as `spec` says; what it did,
+/// as a notice.
+fn join(table: &mut Table, file: &str, spec: &crate::data::join::JoinSpec, quiet: bool) -> Result<String, String> {
     let lookup = input::load(file, quiet)?;
-    let spec = JoinSpec { key: key.to_string(), lookup_key: lookup_key.to_string(), repeated };
-    let joined = lookup_join(table, &lookup.table, &spec).map_err(|e| {
+    let joined = crate::data::join::lookup_join(table, &lookup.table, spec).map_err(|e| {
         let hint = if matches!(e, crate::data::join::JoinError::Repeated { .. }) { " (--repeated first or --repeated last)" } else { "" };
         format!("--join {file}: {e}{hint}")
     })?;
     let set_aside = if lookup.rejected_total > 0 { format!(" ({} rows of {file} were set aside as unreadable)", lookup.rejected_total) } else { String::new() };
-    Ok(format!("join: {}{set_aside}", joined.describe(file, repeated)))
+    Ok(format!("join: {}{set_aside}", joined.describe(file, spec.repeated)))
 }
 
 /// “, peak memory 1.2 GB”: the most this process held in memory since the last call (on Linux,

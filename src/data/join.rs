@@ -117,6 +117,18 @@ fn key_text(column: &Column, row: usize) -> Option<Cow<'_, str>> {
     }
 }
 
+/// A first guess at the key pair, for the dialog: a column both tables name alike (one whose
+/// name ends in "id" first), else a table column named as the lookup's id column with a prefix
+/// (`reported_account_id` for `account_id`). `None` when nothing looks like a shared key.
+pub fn propose_key(table: &[String], lookup: &[String]) -> Option<(String, String)> {
+    let id_like = |name: &str| name.to_lowercase().ends_with("id");
+    let shared = |name: &&String| table.contains(name);
+    let pair = |name: &String| (name.clone(), name.clone());
+    lookup.iter().filter(shared).find(|n| id_like(n)).map(pair).or_else(|| lookup.iter().find(shared).map(pair)).or_else(|| {
+        lookup.iter().filter(|n| id_like(n)).find_map(|l| table.iter().find(|t| t.ends_with(&format!("_{l}"))).map(|t| (t.clone(), l.clone())))
+    })
+}
+
 /// Adds the lookup table's columns (all but its key) to `table`, matched on `spec`'s keys.
 pub fn lookup_join(table: &mut Table, lookup: &Table, spec: &JoinSpec) -> Result<Joined, JoinError> {
     let key = table.column(&spec.key).ok_or_else(|| JoinError::NoKey(spec.key.clone()))?;
@@ -277,6 +289,16 @@ mod tests {
         let mut last = base.clone();
         lookup_join(&mut last, &lookup, &spec("k", "k", Repeated::Last)).unwrap();
         assert_eq!(shown(&last, "v"), ["z", "y", "r"]);
+    }
+
+    #[test]
+    fn the_proposed_key_is_a_shared_id_then_a_shared_name_then_a_prefixed_id() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        assert_eq!(propose_key(&names(&["created_at", "country", "account_id"]), &names(&["country", "account_id", "plan"])), pair("account_id", "account_id"));
+        assert_eq!(propose_key(&names(&["created_at", "country"]), &names(&["country", "plan"])), pair("country", "country"));
+        assert_eq!(propose_key(&names(&["reported_account_id", "at"]), &names(&["account_id", "plan"])), pair("reported_account_id", "account_id"));
+        assert_eq!(propose_key(&names(&["a", "b"]), &names(&["c", "d"])), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::client::{self, Hooks};
 use super::export::{JsonButton, ReportButton};
 use super::filter_bar::FilterBar;
 use super::panels::{self, TABS};
-use super::share::{self, CopyLink, FileWanted, LinkNotices, UrlWanted};
+use super::share::{self, CopyLink, FileWanted, LinkNotices, LookupWanted, UrlWanted};
 use super::state::AppState;
 use crate::data::demo::DemoParams;
 use crate::format::{format_bytes, format_count};
@@ -47,6 +47,7 @@ pub fn App() -> impl IntoView {
             <ErrorBanner/>
             <LinkNotices/>
             <UrlWanted/>
+            <LookupWanted/>
             <FileWanted on_files=Callback::new(move |mut files: Vec<File>| if share::pending_streamed() && files.len() == 1 { stream_file(state, files.remove(0)) } else { load_files(state, files) })/>
             <nav class="tabs" role="tablist">
                 {TABS

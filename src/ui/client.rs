@@ -16,7 +16,9 @@ use web_sys::{File, MessageEvent, Worker};
 use super::jobs::{self, JobEvent};
 use super::state::{AppState, ColumnValues, Loading, RowPage};
 use crate::analysis::groups::DerivedColumn;
-use crate::protocol::{DataSource, Envelope, Request, Response};
+use crate::data::join::JoinSpec;
+use crate::protocol::{DataSource, Envelope, JoinAnswer, Request, Response};
+use crate::viewstate::JoinRef;
 
 struct Client {
     worker: Worker,
@@ -49,6 +51,9 @@ thread_local! {
     static LOADED: RefCell<Option<(DataSource, Vec<File>)>> = const { RefCell::new(None) };
     /// When the worker was last restarted after a crash (ms since the epoch).
     static LAST_RESTART: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NEG_INFINITY) };
+    /// The files columns were added from, by name: a join is made again from them after a
+    /// restart or when going back to a view.
+    static LOOKUPS: RefCell<Vec<(String, File)>> = const { RefCell::new(Vec::new()) };
     /// Questions waiting for their answer, by request id.
     static ANSWERS: RefCell<rustc_hash::FxHashMap<u64, Answer>> = RefCell::new(rustc_hash::FxHashMap::default());
 }
@@ -206,6 +211,8 @@ fn handle(state: AppState, response: Response) {
                 state.page.set(None);
                 state.type_overrides.set(Vec::new());
                 state.derived.set(Vec::new());
+                state.joins.set(Vec::new());
+                state.join_draft.set(None);
                 state.deriving.set(None);
                 state.derive_outcome.set(None);
                 jobs::reset_all();
@@ -246,9 +253,9 @@ fn handle(state: AppState, response: Response) {
         }
         Response::Step { id, phase, detail, fraction } => jobs::deliver(id, JobEvent::Step { phase, detail, fraction }),
         Response::Done { id, result, elapsed_ms, timings } => jobs::deliver(id, JobEvent::Done { result, elapsed_ms, timings }),
-        answer @ (Response::ClusterPoint { .. } | Response::ClusterSelect { .. } | Response::ClusterExport { .. } | Response::ExportRows { .. } | Response::ExportReports { .. } | Response::WarehouseSql { .. } | Response::StreamSample { .. }) => {
+        answer @ (Response::Joined { .. } | Response::ClusterPoint { .. } | Response::ClusterSelect { .. } | Response::ClusterExport { .. } | Response::ExportRows { .. } | Response::ExportReports { .. } | Response::WarehouseSql { .. } | Response::StreamSample { .. }) => {
             let id = match &answer {
-                Response::ClusterPoint { id, .. } | Response::ClusterSelect { id, .. } | Response::ClusterExport { id, .. } | Response::ExportRows { id, .. } | Response::ExportReports { id, .. } | Response::WarehouseSql { id, .. } | Response::StreamSample { id, .. } => *id,
+                Response::Joined { id, .. } | Response::ClusterPoint { id, .. } | Response::ClusterSelect { id, .. } | Response::ClusterExport { id, .. } | Response::ExportRows { id, .. } | Response::ExportReports { id, .. } | Response::WarehouseSql { id, .. } | Response::StreamSample { id, .. } => *id,
                 _ => return,
             };
             if let Some(callback) = ANSWERS.with_borrow_mut(|answers| answers.remove(&id)) {
@@ -390,6 +397,43 @@ pub fn derive(state: AppState, spec: DerivedColumn) {
             }
         }
     });
+}
+
+/// Adds columns from the lookup file `name` (a lookup join): with `file`, the file is read first
+/// (its reading shown as a load, with Cancel); with `spec`, the columns are added and the join
+/// becomes part of the view. `answer` gets the lookup file's columns, or why not.
+pub fn join(state: AppState, name: String, spec: Option<JoinSpec>, file: Option<File>, answer: impl FnOnce(JoinAnswer) + 'static) {
+    if let Some(file) = &file {
+        LOOKUPS.with_borrow_mut(|all| {
+            all.retain(|(n, _)| *n != name);
+            all.push((name.clone(), file.clone()));
+        });
+    }
+    let reading = file.is_some().then(|| name.clone());
+    let id = send(Request::Join { name, spec: spec.clone() }, file);
+    if let Some(what) = reading {
+        state.loading.set(Some(Loading { id, what, progress: None }));
+    }
+    ANSWERS.with_borrow_mut(|answers| {
+        answers.insert(
+            id,
+            Box::new(move |response| {
+                let Response::Joined { answer: joined, .. } = response else { return };
+                if state.loading.get_untracked().is_some_and(|l| l.id == id) {
+                    state.loading.set(None);
+                }
+                if let (None, Some(spec)) = (&joined.problem, spec) {
+                    state.joins.update(|all| all.push(JoinRef { file: joined.name.clone(), spec }));
+                }
+                answer(joined);
+            }),
+        )
+    });
+}
+
+/// The file columns were last added from under this name, if the reader gave it.
+pub fn lookup_file(name: &str) -> Option<File> {
+    LOOKUPS.with_borrow(|all| all.iter().find(|(n, _)| n == name).map(|(_, f)| f.clone()))
 }
 
 /// Stops making the derived column in flight, if any.

@@ -13,11 +13,14 @@ use super::panels::{self, TABS};
 use super::state::AppState;
 use crate::data::demo::DemoParams;
 use crate::protocol::DataSource;
-use crate::viewstate::{self, SourceRef, ViewState};
+use crate::viewstate::{self, JoinRef, SourceRef, ViewState};
 
 thread_local! {
     /// The view of the link being opened, applied when its data has loaded.
     static PENDING: RefCell<Option<ViewState>> = const { RefCell::new(None) };
+    /// The view of the link being opened while the columns it adds from other files are added
+    /// (its `joins` are those still to add), applied when they are.
+    static JOINING: RefCell<Option<ViewState>> = const { RefCell::new(None) };
     /// Data source, tab and filter of the fragment written last (a change makes a new entry).
     static LAST_KEY: RefCell<String> = const { RefCell::new(String::new()) };
 }
@@ -93,7 +96,10 @@ fn follow_history(state: AppState) {
     let current = state.summary.with_untracked(|s| s.as_ref().map(|s| source_ref(&s.source)));
     LAST_KEY.set(key_of(&view));
     if view.source.is_none() || view.source == current {
-        apply(state, &mut view);
+        // Columns added since stay (the view does not name them); those it adds are added.
+        let made = state.joins.get_untracked();
+        view.joins.retain(|j| !made.contains(j));
+        add_joins(state, view);
     } else {
         open_view(state, view);
     }
@@ -110,8 +116,10 @@ pub fn reopen(state: AppState, source: DataSource, files: Vec<web_sys::File>) {
 /// The user gave up on the link's view (loaded other data by hand instead of the file asked for).
 pub fn forget_pending(state: AppState) {
     PENDING.set(None);
+    JOINING.set(None);
     state.file_wanted.set(None);
     state.url_wanted.set(None);
+    state.lookup_wanted.set(None);
 }
 
 /// Called when a load has finished (after the shared state was reset): every panel back to its
@@ -120,8 +128,59 @@ pub fn on_loaded(state: AppState) {
     panels::reset();
     state.file_wanted.set(None);
     state.url_wanted.set(None);
-    if let Some(mut view) = PENDING.take() {
+    if let Some(view) = PENDING.take() {
+        add_joins(state, view);
+    }
+}
+
+/// Adds the columns `view` adds from other files, one file after another (asking the reader for
+/// a file not given yet in this tab), then applies the view: its other parts may name them.
+fn add_joins(state: AppState, mut view: ViewState) {
+    let Some(next) = view.joins.first().cloned() else {
+        JOINING.set(None);
+        state.lookup_wanted.set(None);
         apply(state, &mut view);
+        return;
+    };
+    let file = client::lookup_file(&next.file);
+    JOINING.set(Some(view));
+    match file {
+        Some(file) => join_next(state, next, file),
+        None => state.lookup_wanted.set(Some(next.file)),
+    }
+}
+
+/// Adds the columns of `join` (the first of the view being opened) from `file`, then goes on.
+fn join_next(state: AppState, join: JoinRef, file: web_sys::File) {
+    state.lookup_wanted.set(None);
+    client::join(state, join.file, Some(join.spec), Some(file), move |answer| {
+        if let Some(problem) = answer.problem {
+            state.link_notices.update(|all| all.push(problem));
+        }
+        next_join(state);
+    });
+}
+
+/// The first join of the view being opened is done (or skipped): on with the rest.
+fn next_join(state: AppState) {
+    if let Some(mut view) = JOINING.take() {
+        if !view.joins.is_empty() {
+            view.joins.remove(0);
+        }
+        add_joins(state, view);
+    }
+}
+
+/// The reader gave the file the link's join asked for (`None`: skipped it; the parts of the
+/// view that name its columns are then left out, each with a notice).
+pub fn lookup_given(state: AppState, file: Option<web_sys::File>) {
+    let Some(next) = JOINING.with_borrow(|view| view.as_ref().and_then(|v| v.joins.first().cloned())) else { return };
+    match file {
+        Some(file) => join_next(state, next, file),
+        None => {
+            state.link_notices.update(|all| all.push(format!("the columns from {} were not added", next.file)));
+            next_join(state);
+        }
     }
 }
 
@@ -189,6 +248,7 @@ fn current_view(state: AppState) -> Option<ViewState> {
         filter: state.filter.get(),
         sort: state.sort.get(),
         weight: state.weight.get(),
+        joins: state.joins.get(),
         derived: state.derived.get(),
         streamed: state.summary.with(|s| s.as_ref().is_some_and(|s| s.streamed_sample.is_some())),
         settings,
@@ -206,7 +266,8 @@ fn key_of(view: &ViewState) -> String {
 pub fn install_writer(state: AppState) {
     Effect::new(move |_| {
         let Some(view) = current_view(state) else { return };
-        if PENDING.with_borrow(Option::is_some) || state.file_wanted.with(Option::is_some) || state.url_wanted.with(Option::is_some) {
+        // Nor while a link's joins are being added: the rest of its view is not on screen yet.
+        if PENDING.with_borrow(Option::is_some) || JOINING.with_borrow(Option::is_some) || state.file_wanted.with(Option::is_some) || state.url_wanted.with(Option::is_some) || state.lookup_wanted.with(Option::is_some) {
             return;
         }
         let fragment = viewstate::encode(&view);
@@ -285,6 +346,36 @@ pub fn FileWanted(on_files: Callback<Vec<web_sys::File>>) -> impl IntoView {
                             forget_pending(state);
                             client::load(state, DataSource::Demo(DemoParams::default()), None);
                         }>"Use the demo data instead"</button>
+                    </div>
+                </section>
+            }
+        })
+    }
+}
+
+/// A link that adds columns from a local file: asks for the reader's copy (or to go on without
+/// those columns).
+#[component]
+pub fn LookupWanted() -> impl IntoView {
+    use wasm_bindgen::JsCast;
+    let state = expect_context::<AppState>();
+    move || {
+        state.lookup_wanted.get().map(|name| {
+            let pick = move |event: ev::Event| {
+                let input = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+                if let Some(file) = all_files(input.as_ref().and_then(|i| i.files())).into_iter().next() {
+                    lookup_given(state, Some(file));
+                }
+            };
+            view! {
+                <section class="panel file-wanted" data-testid="lookup-wanted">
+                    <h2>"Open " <code>{name.clone()}</code> " to add its columns"</h2>
+                    <p>"This view adds columns from a second file on the sender's computer. Open your copy and the view is restored with them."</p>
+                    <div class="actions">
+                        <label class="button primary">"Open " {name} "…"
+                            <input type="file" data-testid="lookup-wanted-input" on:change=pick/>
+                        </label>
+                        <button class="button" data-testid="lookup-wanted-skip" on:click=move |_| lookup_given(state, None)>"Go on without these columns"</button>
                     </div>
                 </section>
             }

@@ -117,6 +117,13 @@ pub struct AppState {
     /// Columns derived from an analysis's groups (rings, copies), in the order made (part of the
     /// view's link).
     pub derived: RwSignal<Vec<DerivedColumn>>,
+    /// Columns added from other files, in order (part of the view's link).
+    pub joins: RwSignal<Vec<crate::viewstate::JoinRef>>,
+    /// The lookup file read for "Add columns from another file", with the keys and the choice for
+    /// repeated keys as chosen so far (kept here: the Data tab is drawn again as counts arrive).
+    pub join_draft: RwSignal<Option<(crate::protocol::JoinAnswer, crate::data::join::Repeated)>>,
+    /// An opened link adds columns from this local file: the reader is asked for their copy.
+    pub lookup_wanted: RwSignal<Option<String>>,
     /// The derived column being made, and how far.
     pub deriving: RwSignal<Option<(String, Running)>>,
     /// The last derived column asked for, and whether it was made (or why not).
@@ -168,6 +175,9 @@ impl AppState {
             incidents: RwSignal::new(None),
             type_overrides: RwSignal::new(Vec::new()),
             derived: RwSignal::new(Vec::new()),
+            joins: RwSignal::new(Vec::new()),
+            join_draft: RwSignal::new(None),
+            lookup_wanted: RwSignal::new(None),
             deriving: RwSignal::new(None),
             derive_outcome: RwSignal::new(None),
             worker_notice: RwSignal::new(None),

@@ -22,11 +22,12 @@ use crate::data::builder::retype_column;
 use crate::data::demo::demo_csv;
 use crate::analysis::contract::Weights;
 use crate::data::filter::{evaluate_filter, Filter, Selection};
+use crate::data::join::{lookup_join, JoinSpec};
 use crate::data::load::{memory_check, LoadError, LoadOptions, LoadReport, MemoryReading, TableLoader};
 use crate::warehouse::stream::{FileStream, StreamError, StreamSettings};
 use crate::data::table::{DistinctCount, Table};
 use crate::data::sort::{sort_selection, SortKey};
-use crate::protocol::{DataSource, Envelope, JobError, MapSelection, PointDetail, Progress, QueryError, Request, Response, TableSummary};
+use crate::protocol::{DataSource, Envelope, JobError, JoinAnswer, MapSelection, PointDetail, Progress, QueryError, Request, Response, TableSummary};
 
 /// Bytes read per step from a file.
 const FILE_CHUNK_BYTES: f64 = 4.0 * 1024.0 * 1024.0;
@@ -58,7 +59,11 @@ struct State {
     reports: Vec<(u64, AnyReport)>,
     /// The table's derived columns (see [`crate::analysis::groups`]), by name.
     derived: Vec<String>,
-    /// The derived column being made (its request id): other requests wait in `waiting`.
+    /// The lookup file read for a join (its name, its table, its rows set aside as unreadable),
+    /// kept until the join is made.
+    lookup: Option<(String, Table, u64)>,
+    /// The derived column or the join being made (its request id): other requests wait in
+    /// `waiting`.
     deriving: Option<u64>,
     waiting: Vec<JsValue>,
 }
@@ -192,7 +197,7 @@ fn handle_message(state: &Shared, data: &JsValue) {
         None => return,
     };
     let id = envelope.id;
-    // While a derived column is made, requests that may name it wait (a link's filter, a panel's
+    // While a derived column or a join is made, requests that may name its columns wait (a link's filter, a panel's
     // settings); Cancel and a new load go through.
     if !matches!(envelope.request, Request::Cancel { .. } | Request::Load { .. }) && state.borrow().deriving.is_some() {
         state.borrow_mut().waiting.push(data.clone());
@@ -204,6 +209,12 @@ fn handle_message(state: &Shared, data: &JsValue) {
             state.borrow_mut().deriving = Some(id);
             let state = state.clone();
             spawn_local(async move { derive_job(state, id, spec).await });
+        }
+        Request::Join { name, spec } => {
+            let file = Reflect::get(data, &"file".into()).ok().and_then(|f| f.dyn_into::<Blob>().ok());
+            state.borrow_mut().deriving = Some(id);
+            let state = state.clone();
+            spawn_local(async move { join_job(state, id, name, spec, file).await });
         }
         Request::Load { source, options, cube } => {
             // One file as `file`; several as the array `files`, in order.
@@ -480,18 +491,74 @@ async fn derive_job(state: Shared, id: u64, spec: DerivedColumn) {
     for response in &after {
         post(response);
     }
+    release_waiting(&state);
+}
+
+/// The derived column or join is done: answers the requests that waited for it, in order.
+fn release_waiting(state: &Shared) {
     state.borrow_mut().deriving = None;
     let waiting = std::mem::take(&mut state.borrow_mut().waiting);
     for (i, data) in waiting.iter().enumerate() {
-        handle_message(&state, data);
+        handle_message(state, data);
         if state.borrow().deriving.is_some() {
-            // Another derived column: the rest waits for it, ahead of anything sent since.
+            // Another derived column or join: the rest waits for it, ahead of anything sent since.
             let mut guard = state.borrow_mut();
             let later = std::mem::take(&mut guard.waiting);
             guard.waiting = waiting[i + 1..].iter().cloned().chain(later).collect();
             break;
         }
     }
+}
+
+/// Reads the lookup file sent (if any) and keeps it, then makes the join asked for (if any);
+/// then answers the requests that waited.
+async fn join_job(state: Shared, id: u64, name: String, spec: Option<JoinSpec>, file: Option<Blob>) {
+    let answer = join_answer(&state, id, name.clone(), spec, file).await.unwrap_or_else(|problem| JoinAnswer { name, problem: Some(problem), ..JoinAnswer::default() });
+    state.borrow_mut().cancelled.retain(|&c| c != id);
+    post(&Response::Joined { id, answer });
+    release_waiting(&state);
+}
+
+async fn join_answer(state: &Shared, id: u64, name: String, spec: Option<JoinSpec>, file: Option<Blob>) -> Result<JoinAnswer, String> {
+    let generation = state.borrow().generation;
+    if let Some(blob) = file {
+        // The file read before is let go first: two lookup files need not fit at once.
+        state.borrow_mut().lookup = None;
+        let report = match load_blob(state, id, LoadOptions::default(), None, blob).await {
+            Outcome::Done(report, ..) => report,
+            Outcome::Failed(message) | Outcome::TooLarge(message) => return Err(format!("{name}: {message}")),
+            Outcome::Cancelled => return Err(format!("Reading {name} was cancelled.")),
+        };
+        state.borrow_mut().lookup = Some((name.clone(), report.table, report.rejected_total));
+    }
+    let mut guard = state.borrow_mut();
+    let state = &mut *guard;
+    if state.generation != generation {
+        return Err("Other data was loaded meanwhile: add the columns again.".into());
+    }
+    let (Some(table), Some((_, lookup, rejected))) = (state.table.as_mut(), state.lookup.as_ref().filter(|(kept, ..)| *kept == name)) else {
+        return Err(if state.table.is_none() { "No data is loaded to add columns to.".into() } else { format!("{name} is no longer open here: choose it again.") });
+    };
+    let table_columns: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+    let columns: Vec<String> = lookup.columns.iter().map(|c| c.name.clone()).collect();
+    let (key, lookup_key) = crate::data::join::propose_key(&table_columns, &columns).unwrap_or_default();
+    let answer = JoinAnswer { name, rows: lookup.n_rows as u64, columns, key, lookup_key, problem: None };
+    let Some(spec) = spec else { return Ok(answer) };
+    let table = Rc::make_mut(table);
+    let joined = lookup_join(table, lookup, &spec).map_err(|e| format!("Cannot add columns from {}: {e}.", answer.name))?;
+    let set_aside = match rejected {
+        0 => String::new(),
+        n => format!(" {} rows of {} were set aside as unreadable.", crate::format::format_count(*n), answer.name),
+    };
+    if let (Some(summary), Some(first)) = (state.summary.as_mut(), joined.columns.first()) {
+        summary.refresh_column(table, first);
+        // What the join did is said with the data's own notices.
+        summary.notices.push(joined.describe(&answer.name, spec.repeated) + &set_aside);
+        post(&Response::Summary { id, summary: summary.clone() });
+    }
+    state.lookup = None;
+    post(&state.view_response(id));
+    Ok(answer)
 }
 
 /// The worker's side of an analysis's progress: posts its steps (at most every 100 ms), lets
@@ -601,6 +668,7 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
                 state.generation += 1;
                 state.reports.clear();
                 state.derived.clear();
+                state.lookup = None;
                 // A new table starts unfiltered, unsorted and unweighted; the UI re-applies a
                 // view it wants.
                 state.filter = Filter::default();

@@ -348,6 +348,63 @@ describe('loading files', () => {
     await again.context.close();
   });
 
+  test('columns from a lookup file: keys proposed, repeated keys refused until first is chosen, usable in the filter, asked for by the link', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    // Every demo country but CA, in a market; US twice.
+    const regions = { US: 'Americas', IN: 'Asia', BR: 'Americas', ID: 'Asia', MX: 'Americas', GB: 'Europe', PH: 'Asia', DE: 'Europe', NG: 'Africa', TR: 'Europe', FR: 'Europe', JP: 'Asia' };
+    const rows = Object.entries(regions).map(([c, r], i) => `${c},${r},${i % 2 ? 'tier 1' : 'tier 2'}`);
+    const markets = { name: 'markets.csv', mimeType: 'text/csv', buffer: Buffer.from(['country,region,market_tier', ...rows, 'US,Unknown,tier 9'].join('\n') + '\n') };
+    await page.setInputFiles('[data-testid="join-file"]', markets);
+    await page.waitForSelector('[data-testid="join-lookup"]');
+    assert.equal(await text(page, 'join-lookup'), 'markets.csv · 13 rows');
+    assert.equal(await page.inputValue('[data-testid="join-key"]'), 'country');
+    assert.equal(await page.inputValue('[data-testid="join-lookup-key"]'), 'country');
+    await page.click('[data-testid="join-add"]');
+    await page.waitForSelector('[data-testid="error-banner"]');
+    assert.match(await text(page, 'error-banner'), /Cannot add columns from markets\.csv: 1 key is on more than one row of the lookup file \(“US” 2 times\); keep the first or the last/);
+    assert.equal(await text(page, 'column-count'), '24');
+    await page.selectOption('[data-testid="join-repeated"]', 'first');
+    await page.click('[data-testid="join-add"]');
+    await page.waitForSelector('[data-testid="notices"]');
+    // Every row is counted once: matched, with a country not in the file, or without one.
+    const counts = (await text(page, 'notices')).match(/Added region, market_tier from markets\.csv: ([\d,]+) rows matched, ([\d,]+) rows with a key not found \(CA\), ([\d,]+) rows without a key, 1 key on several lookup rows \(first row kept\), 1 row of the lookup file unused\./);
+    assert.ok(counts, await text(page, 'notices'));
+    assert.equal(counts.slice(1).reduce((sum, n) => sum + Number(n.replaceAll(',', '')), 0), 100000);
+    assert.equal(await text(page, 'column-count'), '26');
+    assert.equal(await page.locator('[data-testid="error-banner"]').count(), 0);
+    assert.equal(await page.locator('[data-testid="join-lookup"]').count(), 0, 'the form closes');
+    // The new column is one like the others: filter on it.
+    await filterTo(page, 'region', 'Europe');
+    await page.waitForFunction(() => document.querySelector('[data-testid="filter-bar"]')?.textContent.includes('Europe'));
+    const link = page.url();
+    assert.deepEqual(errors, []);
+    await context.close();
+
+    // The link asks for the lookup file, adds its columns, then applies the filter on them.
+    const again = await openApp(browser, link);
+    await again.page.waitForSelector('[data-testid="lookup-wanted"]');
+    assert.match(await again.page.locator('[data-testid="lookup-wanted"] h2').textContent(), /Open markets\.csv to add its columns/);
+    await again.page.setInputFiles('[data-testid="lookup-wanted-input"]', markets);
+    await again.page.waitForFunction(() => document.querySelector('[data-testid="column-count"]')?.textContent === '26');
+    await again.page.waitForFunction(() => document.querySelector('[data-testid="filter-bar"]')?.textContent.includes('Europe'));
+    assert.match(await text(again.page, 'notices'), /Added region, market_tier from markets\.csv: .*first row kept/);
+    assert.equal(await again.page.locator('[data-testid="link-notice"]').count(), 0);
+    assert.deepEqual(again.errors, []);
+    await again.context.close();
+
+    // Without the file: the rest of the view applies, and what named its columns is explained.
+    const skipped = await openApp(browser, link);
+    await skipped.page.click('[data-testid="lookup-wanted-skip"]');
+    await skipped.page.waitForSelector('[data-testid="link-notice"]');
+    const notice = await text(skipped.page, 'link-notice');
+    assert.match(notice, /the columns from markets\.csv were not added/);
+    assert.match(notice, /region/);
+    assert.equal(await text(skipped.page, 'column-count'), '24');
+    assert.deepEqual(skipped.errors, []);
+    await skipped.context.close();
+  });
+
   test('a bad file gives a clear message and keeps the data loaded before', async () => {
     const { page, context } = await openApp(browser, server.url);
     await waitLoaded(page);
@@ -1683,6 +1740,10 @@ describe('hostile input', () => {
   test('a crashed worker is restarted and the data and view on screen come back', async () => {
     const { page, context, errors } = await openApp(browser, server.url);
     await waitLoaded(page);
+    // Columns added from a lookup file come back too (the file is read again).
+    await page.setInputFiles('[data-testid="join-file"]', { name: 'regions.csv', mimeType: 'text/csv', buffer: Buffer.from('country,region\nBR,Americas\nUS,Americas\nDE,Europe\n') });
+    await page.click('[data-testid="join-add"]');
+    await page.waitForSelector('[data-testid="notices"]');
     await filterTo(page, 'country', 'BR');
     await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]')?.textContent ?? ''));
     const matched = await text(page, 'matched');
@@ -1701,6 +1762,9 @@ describe('hostile input', () => {
     assert.equal(await text(page, 'trend-title'), title);
     assert.equal(await page.getAttribute('[data-testid="tab-trends"]', 'aria-selected'), 'true');
     assert.equal(await page.locator('[data-testid="filter-chip"]').count(), 1);
+    await page.click('[data-testid="tab-data"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="column-count"]')?.textContent === '25');
+    assert.match(await text(page, 'notices'), /Added region from regions\.csv: /);
     assert.deepEqual(errors.filter((e) => !/simulated crash/.test(e)), []);
     await context.close();
   });

@@ -336,6 +336,21 @@ fn a_lookup_file_adds_its_columns_before_the_view_filters() {
     assert_eq!(tier["distinct"], 1, "only vip rows are in view: {tier}");
     let vip = (0..table.n_rows).filter(|&r| seen.iter().position(|s| *s == accounts.value(r).display()).is_some_and(|i| i % 3 == 0 && i != 0)).count();
     assert_eq!(doc["data"]["rows_in_view"], vip);
+
+    // A link from the app that added the roster states the join: the command asks for the file,
+    // then takes the keys and the choice from the link.
+    use vigil::data::join::{JoinSpec, Repeated};
+    use vigil::viewstate::JoinRef;
+    let spec = JoinSpec { key: "reported_account_id".into(), lookup_key: "account".into(), repeated: Repeated::Last };
+    let joined_view = ViewState { joins: vec![JoinRef { file: "roster.csv".into(), spec }], ..view };
+    let link = format!("#{}", encode(&joined_view));
+    let asked = vigil(&["analyze", data, "--view", &link, "--out", dir.join("y").to_str().unwrap()], None);
+    assert_eq!(asked.status.code(), Some(2));
+    assert!(text(&asked.stderr).contains("give your copy of each, in this order (--join roster.csv --on reported_account_id=account)"), "{}", text(&asked.stderr));
+    let by_link = dir.join("by-link");
+    let run = vigil(&["analyze", data, "--join", lookup, "--view", &link, "--out", by_link.to_str().unwrap(), "--format", "json", "-q"], None);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert_eq!(read_json(&by_link.join("vigil-report.json"))["data"]["rows_in_view"], vip);
 }
 
 #[test]

@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::ui::controls::ShowMore;
+use crate::data::join::{JoinSpec, Repeated};
+use crate::ui::controls::{name_options, ShowMore};
 use crate::ui::download::download_text;
 use grid::RowGrid;
 use crate::ui::export::{ExportKind, Exportable};
@@ -40,6 +41,7 @@ pub fn DataTab() -> impl IntoView {
 
 #[component]
 fn LoadSummary(summary: TableSummary) -> impl IntoView {
+    let state = expect_context::<AppState>();
     let speed = summary.megabytes_per_second().map(|mbps| format!("{mbps:.0} MB/s")).unwrap_or_default();
     let stats = [
         ("rows", format_count(summary.n_rows as u64), "row-count"),
@@ -51,7 +53,12 @@ fn LoadSummary(summary: TableSummary) -> impl IntoView {
     ];
     view! {
         <section class="panel">
-            <h2>"Dataset"</h2>
+            <div class="panel-head">
+                <h2>"Dataset"</h2>
+                <label class="button small" title="Accounts, content metadata, reviewer rosters: each row takes the columns of the row of that file with its key">
+                    "Add columns from another file…"<input type="file" class="hidden" data-testid="join-file" on:change=move |e| pick_lookup(state, e)/>
+                </label>
+            </div>
             <p class="source" data-testid="source">{summary.source.describe()} " · " {summary.format.clone()}</p>
             <dl class="stats">
                 {stats
@@ -74,7 +81,72 @@ fn LoadSummary(summary: TableSummary) -> impl IntoView {
                         </ul>
                     }
                 })}
+            <JoinForm/>
         </section>
+    }
+}
+
+/// Reads the file chosen for "Add columns from another file" (a lookup join, see `data::join`)
+/// in the worker, which proposes a key in each table; the form then takes over.
+fn pick_lookup(state: AppState, event: leptos::ev::Event) {
+    use wasm_bindgen::JsCast;
+    let input = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+    let Some(file) = input.as_ref().and_then(|i| i.files()).and_then(|l| l.get(0)) else { return };
+    state.join_draft.set(None);
+    crate::ui::client::join(state, file.name(), None, Some(file), move |answer| match answer.problem {
+        Some(problem) => state.error.set(Some(problem)),
+        None => state.join_draft.set(Some((answer, Repeated::Refuse))),
+    });
+}
+
+/// The keys of the lookup join and what to do with a key on several rows of the lookup file
+/// (refused, with examples, until the first or the last row is chosen). What a join did is
+/// among the dataset's notices; the joins are part of the link.
+#[component]
+fn JoinForm() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let draft = state.join_draft;
+    let add = move |_| {
+        let Some((answer, repeated)) = draft.get_untracked() else { return };
+        let spec = JoinSpec { key: answer.key, lookup_key: answer.lookup_key, repeated };
+        crate::ui::client::join(state, answer.name, Some(spec), None, move |answer| match answer.problem {
+            Some(problem) => state.error.set(Some(problem)),
+            None => {
+                state.error.set(None);
+                draft.set(None);
+            }
+        });
+    };
+    // Edits change the draft without drawing the form again.
+    let edit = move |e: leptos::ev::Event, which: u8| {
+        let value = event_target_value(&e);
+        draft.update_untracked(|d| {
+            if let Some((answer, repeated)) = d {
+                match which {
+                    0 => answer.key = value,
+                    1 => answer.lookup_key = value,
+                    _ => *repeated = match value.as_str() { "first" => Repeated::First, "last" => Repeated::Last, _ => Repeated::Refuse },
+                }
+            }
+        });
+    };
+    move || {
+        draft.get().map(|(answer, repeated)| {
+            let columns = state.summary.with_untracked(|s| s.as_ref().map(|s| s.columns.iter().map(|c| c.name.clone()).collect()).unwrap_or_default());
+            let choices = [(Repeated::Refuse, "refuse", "refuse"), (Repeated::First, "first", "keep the first"), (Repeated::Last, "last", "keep the last")];
+            view! {
+                <div class="control-row join-form">
+                    <span data-testid="join-lookup">{format!("{} · {} rows", answer.name, format_count(answer.rows))}</span>
+                    <label>"key in this table " <select data-testid="join-key" on:change=move |e| edit(e, 0)>{name_options(columns, Some(answer.key), Some("choose"))}</select></label>
+                    <label>{format!("key in {} ", answer.name)} <select data-testid="join-lookup-key" on:change=move |e| edit(e, 1)>{name_options(answer.columns, Some(answer.lookup_key), Some("choose"))}</select></label>
+                    <label>"a key on several rows " <select data-testid="join-repeated" on:change=move |e| edit(e, 2)>
+                        {choices.map(|(r, value, label)| view! { <option value=value selected=r == repeated>{label}</option> })}
+                    </select></label>
+                    <button class="button primary" data-testid="join-add" on:click=add>"Add columns"</button>
+                    <button class="button" data-testid="join-cancel" on:click=move |_| draft.set(None)>"Cancel"</button>
+                </div>
+            }
+        })
     }
 }
 
