@@ -465,6 +465,9 @@ pub struct TableSummary {
     /// The table is the cube of a streamed file, which kept a sample of this many rows.
     #[serde(default)]
     pub streamed_sample: Option<usize>,
+    /// The data is a sheet of an Excel workbook: which, and the workbook's sheets.
+    #[serde(default)]
+    pub workbook: Option<crate::data::xlsx::Workbook>,
 }
 
 impl TableSummary {
@@ -484,6 +487,7 @@ impl TableSummary {
             cube: None,
             proposed_weight: None,
             streamed_sample: None,
+            workbook: report.dialect.workbook.clone(),
         }
     }
 

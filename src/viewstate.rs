@@ -71,6 +71,9 @@ pub struct ViewState {
     /// The column saying how many events each row stands for (a cube's `events`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<String>,
+    /// The sheet read, when the data is an Excel workbook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
     /// Columns added from other files, in the order added (before the derived columns: every
     /// later part may name their columns).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -222,6 +225,7 @@ fn read_settings(packed: &str, decoded: &mut Decoded) {
     state.filter = take(&mut map, "filter", "filter", notices).unwrap_or_default();
     state.sort = take(&mut map, "sort", "sort order", notices);
     state.weight = take(&mut map, "weight", "weight column", notices);
+    state.sheet = take(&mut map, "sheet", "sheet", notices);
     state.streamed = take(&mut map, "streamed", "streamed file", notices).unwrap_or_default();
     state.joins = take(&mut map, "joins", "columns from other files", notices).unwrap_or_default();
     state.derived = take(&mut map, "derived", "derived columns", notices).unwrap_or_default();
@@ -360,6 +364,7 @@ mod tests {
             },
             sort: Some(SortKey { column: "created_at".into(), descending: true }),
             weight: Some("prior_strikes".into()),
+            sheet: Some("Reports".into()),
             joins: vec![JoinRef { file: "accounts.csv".into(), spec: JoinSpec { key: "reported_account_id".into(), lookup_key: "account_id".into(), repeated: Repeated::First } }],
             derived: vec![DerivedColumn {
                 column: "ring".into(),

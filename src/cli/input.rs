@@ -26,11 +26,11 @@ pub fn load_streamed(data: &str) -> Result<LoadReport, String> {
     stream.and_then(|s| s.finish_loaded()).map(|(load, _)| load).map_err(|e| format!("{data}: {e}"))
 }
 
-/// Loads `data` (a path, or `-` for standard input).
-pub fn load(data: &str, quiet: bool) -> Result<LoadReport, String> {
+/// Loads `data` (a path, or `-` for standard input); `sheet`: which, if it is an Excel workbook.
+pub fn load(data: &str, quiet: bool, sheet: Option<&str>) -> Result<LoadReport, String> {
     let (mut reader, size) = open(data)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut loader = TableLoader::new(LoadOptions::default()).with_threads(threads);
+    let mut loader = TableLoader::new(LoadOptions { sheet: sheet.map(str::to_string), ..LoadOptions::default() }).with_threads(threads);
     if let Some(size) = size {
         loader = loader.with_size_hint(size);
     }

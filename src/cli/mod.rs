@@ -69,7 +69,8 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct Input {
-    /// The data: a CSV, TSV or JSON (Lines) file, gzip-compressed too, or - for standard input.
+    /// The data: a CSV, TSV or JSON (Lines) file, gzip-compressed too, an Excel workbook (.xlsx),
+    /// or - for standard input.
     data: String,
     /// More files with the same columns, appended in order; a `source` column then says which
     /// file each row came from.
@@ -98,6 +99,9 @@ struct Input {
     /// default), or keep the first or the last of those rows.
     #[arg(long, value_enum, default_value = "refuse", value_name = "ROW")]
     repeated: RepeatedRow,
+    /// The sheet of an Excel workbook to read (default: the view's, else the first with data).
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
     /// Stream the data into a cube (counts by period and dimension, as the app's "Large file as
     /// cube…") instead of loading it whole; implied by a view made from a streamed file.
     #[arg(long)]
@@ -247,14 +251,15 @@ impl Session {
             0 => input.data.clone(),
             n => format!("{} and {n} more file{}", input.data, if n == 1 { "" } else { "s" }),
         };
+        let sheet = input.sheet.clone().or_else(|| view.sheet.clone());
         let mut load = match (input.stream || view.streamed, input.more.is_empty()) {
             (true, true) => input::load_streamed(&input.data)?,
             (true, false) => return Err("--stream reads one file; give one, or leave out --stream".into()),
-            (false, true) => input::load(&input.data, input.quiet)?,
+            (false, true) => input::load(&input.data, input.quiet, sheet.as_deref())?,
             (false, false) => {
                 let mut parts = Vec::with_capacity(input.more.len() + 1);
                 for data in std::iter::once(&input.data).chain(&input.more) {
-                    parts.push((data.clone(), input::load(data, input.quiet)?));
+                    parts.push((data.clone(), input::load(data, input.quiet, sheet.as_deref())?));
                 }
                 crate::data::append::append(parts).map_err(|e| e.to_string())?
             }
@@ -376,7 +381,7 @@ fn join_spec(on: &str, repeated: RepeatedRow) -> Result<crate::data::join::JoinS
 /// Adds the columns of the lookup file `file` to `table`, matched as `spec` says; what it did,
 /// as a notice.
 fn join(table: &mut Table, file: &str, spec: &crate::data::join::JoinSpec, quiet: bool) -> Result<String, String> {
-    let lookup = input::load(file, quiet)?;
+    let lookup = input::load(file, quiet, None)?;
     let joined = crate::data::join::lookup_join(table, &lookup.table, spec).map_err(|e| {
         let hint = if matches!(e, crate::data::join::JoinError::Repeated { .. }) { " (--repeated first or --repeated last)" } else { "" };
         format!("--join {file}: {e}{hint}")

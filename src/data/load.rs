@@ -47,11 +47,14 @@ pub struct LoadOptions {
     pub has_header: Option<bool>,
     /// `false` reads every column as text, exactly as written.
     pub infer_types: bool,
+    /// The sheet of an Excel workbook to read (`None`: the first with data).
+    #[serde(default)]
+    pub sheet: Option<String>,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { delimiter: None, has_header: None, infer_types: true }
+        Self { delimiter: None, has_header: None, infer_types: true, sheet: None }
     }
 }
 
@@ -88,6 +91,9 @@ pub struct Dialect {
     /// Several files appended into one table: the dialects of those after the first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub others: Vec<Dialect>,
+    /// An Excel workbook's sheet, read as comma-separated text (the fields above describe it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workbook: Option<super::xlsx::Workbook>,
 }
 
 impl Dialect {
@@ -117,9 +123,14 @@ impl Dialect {
             b'|' => "pipe-separated".to_string(),
             other => format!("{:?}-separated", char::from(other)),
         };
+        let header = if d.has_header { "header row" } else { "no header" }.to_string();
+        if let Some(book) = &d.workbook {
+            let which = book.sheets.iter().position(|s| *s == book.sheet).map(|i| format!(" ({} of {})", i + 1, book.sheets.len())).unwrap_or_default();
+            return format!("Excel workbook, sheet “{}”{which}, {header}", book.sheet);
+        }
         let mut parts = match d.json {
             Some(shape) => vec![shape.title().to_string()],
-            None => vec![delimiter, if d.has_header { "header row" } else { "no header" }.to_string()],
+            None => vec![delimiter, header],
         };
         parts.push(match (d.encoding, d.bom) {
             (TextEncoding::Utf8, true) => "UTF-8 with BOM".into(),
@@ -284,6 +295,9 @@ pub enum LoadError {
     TooManyColumns { found: usize, max: usize },
     #[error("the gzip data is corrupt or truncated (after {compressed_bytes} compressed bytes): {message}")]
     Gzip { compressed_bytes: u64, message: String },
+    /// An Excel workbook that cannot be read, or lacks the sheet asked for.
+    #[error("{0}")]
+    Workbook(String),
 }
 
 /// Push-based loader: `push` chunks, then `finish`.
@@ -314,8 +328,11 @@ impl Default for Parallel {
 }
 
 enum Input {
-    /// Fewer than two bytes seen: cannot tell gzip from text yet.
+    /// Fewer than four bytes seen: cannot tell gzip or a workbook from text yet.
     Undecided(Vec<u8>, LoadOptions),
+    /// An Excel workbook (a zip file), held whole until the end: a zip is read from its
+    /// directory, at the end of the file.
+    Workbook(Vec<u8>, LoadOptions),
     Plain(Box<Parser>),
     Gzip(Box<flate2::write::MultiGzDecoder<Parser>>),
     /// A previous push failed; the loader only reports that error.
@@ -366,7 +383,7 @@ impl TableLoader {
         match &self.input {
             Input::Plain(parser) => parser.rows_loaded(),
             Input::Gzip(decoder) => decoder.get_ref().rows_loaded(),
-            Input::Undecided(..) | Input::Failed(_) => 0,
+            Input::Undecided(..) | Input::Workbook(..) | Input::Failed(_) => 0,
         }
     }
 
@@ -385,11 +402,15 @@ impl TableLoader {
         let result = match &mut self.input {
             Input::Undecided(head, options) => {
                 head.extend_from_slice(chunk);
-                if head.len() < 2 {
+                if head.len() < 4 {
                     return Ok(());
                 }
                 let head = std::mem::take(head);
                 let options = std::mem::take(options);
+                if super::xlsx::is_zip(&head) {
+                    self.input = Input::Workbook(head, options);
+                    return Ok(());
+                }
                 let gzip = head.starts_with(&[0x1f, 0x8b]);
                 let mut parser = Parser::new(options, gzip);
                 parser.parallel = self.parallel;
@@ -401,6 +422,10 @@ impl TableLoader {
                 self.push_decided(&head)
             }
             Input::Failed(err) => Err(err.clone()),
+            Input::Workbook(bytes, _) => {
+                bytes.extend_from_slice(chunk);
+                Ok(())
+            }
             Input::Plain(_) | Input::Gzip(_) => self.push_decided(chunk),
         };
         result?;
@@ -422,7 +447,7 @@ impl TableLoader {
         match &mut self.input {
             Input::Plain(parser) => parser.body.as_mut(),
             Input::Gzip(decoder) => decoder.get_mut().body.as_mut(),
-            Input::Undecided(..) | Input::Failed(_) => None,
+            Input::Undecided(..) | Input::Workbook(..) | Input::Failed(_) => None,
         }
     }
 
@@ -440,7 +465,7 @@ impl TableLoader {
         let body = match &self.input {
             Input::Plain(parser) => parser.body.as_ref(),
             Input::Gzip(decoder) => decoder.get_ref().body.as_ref(),
-            Input::Undecided(..) | Input::Failed(_) => None,
+            Input::Undecided(..) | Input::Workbook(..) | Input::Failed(_) => None,
         };
         body.map(Body::memory).unwrap_or_default()
     }
@@ -458,7 +483,7 @@ impl TableLoader {
                     }),
                 }
             }
-            Input::Undecided(..) => Ok(()),
+            Input::Undecided(..) | Input::Workbook(..) => Ok(()),
             Input::Failed(err) => Err(err.clone()),
         };
         if let Err(err) = &result {
@@ -474,6 +499,18 @@ impl TableLoader {
                 let mut parser = Parser::new(options, false);
                 parser.feed(&head)?;
                 parser.finish()
+            }
+            Input::Workbook(bytes, options) => {
+                let sheet = super::xlsx::sheet_as_csv(&bytes, options.sheet.as_deref()).map_err(|e| LoadError::Workbook(e.to_string()))?;
+                drop(bytes);
+                // Comma-separated as written; the header is detected (or chosen) as for any text.
+                let mut parser = Parser::new(LoadOptions { delimiter: Some(b','), sheet: None, ..options }, false);
+                parser.parallel = self.parallel;
+                parser.feed(&sheet.csv)?;
+                let mut report = parser.finish()?;
+                report.dialect.workbook = Some(sheet.workbook);
+                report.notices.splice(0..0, sheet.notices);
+                Ok(report)
             }
             Input::Plain(parser) => parser.finish(),
             Input::Gzip(decoder) => {
@@ -552,7 +589,7 @@ impl Parser {
         if let Some(shape) = super::json::detect(text) {
             let encoding = utf16.as_ref().map_or(TextEncoding::Utf8, |d| d.encoding);
             let bom = bom || utf16.as_ref().is_some_and(|d| d.bom);
-            let dialect = Dialect { delimiter: b',', quote: b'"', has_header: true, encoding, bom, gzip: self.gzip, json: Some(shape), others: Vec::new() };
+            let dialect = Dialect { delimiter: b',', quote: b'"', has_header: true, encoding, bom, gzip: self.gzip, json: Some(shape), others: Vec::new(), workbook: None };
             let mut body = Body::new(dialect, self.options.infer_types);
             body.parallel = self.parallel;
             let mut json = JsonText::new(shape);
@@ -796,7 +833,7 @@ fn sniff(sample: &[u8], options: &LoadOptions, gzip: bool, whole_file: bool) -> 
     let delimiter = options.delimiter.unwrap_or_else(|| detect_delimiter(text, whole_file));
     let quote = detect_quote(text, delimiter);
     let has_header = options.has_header.unwrap_or_else(|| detect_header(text, delimiter, quote, whole_file));
-    Ok((Dialect { delimiter, quote, has_header, encoding, bom, gzip, json: None, others: Vec::new() }, skip))
+    Ok((Dialect { delimiter, quote, has_header, encoding, bom, gzip, json: None, others: Vec::new(), workbook: None }, skip))
 }
 
 fn detect_delimiter(text: &[u8], whole_file: bool) -> u8 {

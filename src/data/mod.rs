@@ -15,3 +15,4 @@ pub mod sort;
 pub mod table;
 pub mod time;
 pub mod weights;
+pub mod xlsx;

@@ -335,13 +335,26 @@ pub fn stream_refused(state: AppState) {
     }
 }
 
+/// Reads another sheet of the workbook on screen (a new table: the view starts afresh).
+pub fn load_sheet(state: AppState, sheet: String) {
+    if let Some((source, files)) = REQUESTED.with_borrow(Clone::clone) {
+        send_load(state, source, files, None, Some(sheet));
+    }
+}
+
 fn start_load(state: AppState, source: DataSource, files: Vec<File>, cube: Option<crate::warehouse::stream::StreamSettings>) {
+    // A link's view names the sheet of a workbook it was made on.
+    send_load(state, source, files, cube, super::share::pending_sheet());
+}
+
+fn send_load(state: AppState, source: DataSource, files: Vec<File>, cube: Option<crate::warehouse::stream::StreamSettings>, sheet: Option<String>) {
     if let Some(previous) = state.loading.get_untracked() {
         send(Request::Cancel { id: previous.id }, None);
     }
     let what = source.describe();
     REQUESTED.set(Some((source.clone(), files.clone())));
-    let id = send_files(Request::Load { source, options: Default::default(), cube }, files);
+    let options = crate::data::load::LoadOptions { sheet, ..Default::default() };
+    let id = send_files(Request::Load { source, options, cube }, files);
     state.error.set(None);
     state.stream_offer.set(false);
     state.loading.set(Some(Loading { id, what, progress: None }));

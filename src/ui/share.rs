@@ -59,6 +59,11 @@ fn load_as_viewed(state: AppState, source: DataSource, file: Option<web_sys::Fil
     }
 }
 
+/// The sheet of a workbook the view waiting for its data was made on.
+pub fn pending_sheet() -> Option<String> {
+    PENDING.with_borrow(|view| view.as_ref().and_then(|v| v.sheet.clone()))
+}
+
 /// Whether the view waiting for its file streamed that file into a cube.
 pub fn pending_streamed() -> bool {
     PENDING.with_borrow(|view| view.as_ref().is_some_and(|v| v.streamed))
@@ -248,6 +253,7 @@ fn current_view(state: AppState) -> Option<ViewState> {
         filter: state.filter.get(),
         sort: state.sort.get(),
         weight: state.weight.get(),
+        sheet: state.summary.with(|s| s.as_ref().and_then(|s| s.workbook.as_ref()).map(|w| w.sheet.clone())),
         joins: state.joins.get(),
         derived: state.derived.get(),
         streamed: state.summary.with(|s| s.as_ref().is_some_and(|s| s.streamed_sample.is_some())),

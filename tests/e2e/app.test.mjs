@@ -348,6 +348,39 @@ describe('loading files', () => {
     await again.context.close();
   });
 
+  test('an Excel workbook: the first sheet with data, another chosen, the sheet in the link', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    const book = join(FIXTURES, 'reports.xlsx');
+    await page.setInputFiles('[data-testid="open-file"] input', book);
+    await page.waitForFunction(() => /Excel workbook/.test(document.querySelector('[data-testid="source"]')?.textContent ?? ''));
+    assert.equal(await text(page, 'source'), 'reports.xlsx · Excel workbook, sheet “Notes” (1 of 3), header row');
+    assert.deepEqual([await text(page, 'row-count'), await text(page, 'column-count')], ['1', '2']);
+    assert.deepEqual(await page.locator('[data-testid="sheet"] option').allTextContents(), ['Notes', 'Empty', 'Reports']);
+    await page.selectOption('[data-testid="sheet"]', 'Reports');
+    await page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === '400');
+    assert.equal(await text(page, 'column-count'), '8');
+    assert.match(await text(page, 'source'), /sheet “Reports” \(3 of 3\)/);
+    assert.match(await text(page, 'notices'), /2 cells with a formula error \(the first #DIV\/0!\) read as missing/);
+    // An empty sheet is refused; the sheet on screen stays.
+    await page.selectOption('[data-testid="sheet"]', 'Empty');
+    await page.waitForSelector('[data-testid="error-banner"]');
+    assert.match(await text(page, 'error-banner'), /The sheet “Empty” is empty/);
+    assert.equal(await text(page, 'row-count'), '400');
+    const link = page.url();
+    assert.deepEqual(errors, []);
+    await context.close();
+
+    // The link asks for the workbook and reads the sheet it was made on.
+    const again = await openApp(browser, link);
+    await again.page.waitForSelector('[data-testid="file-wanted"]');
+    await again.page.setInputFiles('[data-testid="file-wanted-input"]', book);
+    await again.page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === '400');
+    assert.match(await text(again.page, 'source'), /sheet “Reports”/);
+    assert.deepEqual(again.errors, []);
+    await again.context.close();
+  });
+
   test('columns from a lookup file: keys proposed, repeated keys refused until first is chosen, usable in the filter, asked for by the link', async () => {
     const { page, context, errors } = await openApp(browser, server.url);
     await waitLoaded(page);
@@ -1813,6 +1846,8 @@ describe('hostile input', () => {
       [hostile('markup.csv'), ['4', '4']],
       [hostile('deep_nesting.jsonl'), ['3', '3']],
       [hostile('truncated.json'), ['2', '2']],
+      [hostile('truncated.xlsx'), /his looks like an Excel workbook \(a zip file\) but cannot be read as one/],
+      [hostile('not_a_workbook.xlsx'), /his looks like an Excel workbook \(a zip file\) but cannot be read as one/],
       [hostile('not_objects.jsonl'), /No JSON object could be read: 5 records set aside, the first because of line 1: not valid JSON/],
       [join(dir, 'columns_10000.csv'), ['2', '10,000']],
       [join(dir, 'rows_1m_one_char.csv'), ['1,000,000', '1']],

@@ -298,6 +298,27 @@ fn several_files_read_as_one_with_their_source() {
 }
 
 #[test]
+fn an_excel_sheet_is_read_by_name_or_by_the_view() {
+    let dir = scratch("xlsx");
+    let book = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports.xlsx");
+    let book = book.to_str().unwrap();
+    let first = vigil(&["analyze", book, "--out", dir.join("a").to_str().unwrap(), "--format", "json", "-q"], None);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(read_json(&dir.join("a/vigil-report.json"))["data"]["rows"], 1, "the notes sheet, the first with data");
+    let named = vigil(&["analyze", book, "--sheet", "Reports", "--out", dir.join("b").to_str().unwrap(), "--format", "json", "-q"], None);
+    assert!(named.status.success(), "{}", text(&named.stderr));
+    let doc = read_json(&dir.join("b/vigil-report.json"));
+    assert_eq!(doc["data"]["rows"], 400);
+    let view = ViewState { sheet: Some("Reports".into()), ..ViewState::default() };
+    let by_view = vigil(&["analyze", book, "--view", &format!("#{}", encode(&view)), "--out", dir.join("c").to_str().unwrap(), "--format", "json", "-q"], None);
+    assert!(by_view.status.success(), "{}", text(&by_view.stderr));
+    assert_eq!(read_json(&dir.join("c/vigil-report.json"))["data"]["rows"], 400);
+    let missing = vigil(&["analyze", book, "--sheet", "Appeals", "--out", dir.join("d").to_str().unwrap()], None);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("the workbook has no sheet “Appeals” (its sheets: “Notes”, “Empty”, “Reports”)"), "{}", text(&missing.stderr));
+}
+
+#[test]
 fn a_lookup_file_adds_its_columns_before_the_view_filters() {
     use vigil::data::filter::{Clause, Filter};
     let dir = scratch("join");

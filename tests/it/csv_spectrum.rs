@@ -41,7 +41,7 @@ fn every_csv_spectrum_case_parses_to_its_expected_json() {
                 row.insert(column.into(), serde_json::Value::String(in_csv.into()));
             }
         }
-        let options = LoadOptions { delimiter: Some(b','), has_header: Some(true), infer_types: false };
+        let options = LoadOptions { delimiter: Some(b','), has_header: Some(true), infer_types: false, ..LoadOptions::default() };
         let table = load_bytes(&fs::read(&path).unwrap(), options).unwrap_or_else(|e| panic!("{name}: {e}")).table;
         cases += 1;
         let got: Vec<Row> = (0..table.n_rows)

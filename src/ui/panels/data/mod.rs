@@ -60,6 +60,18 @@ fn LoadSummary(summary: TableSummary) -> impl IntoView {
                 </label>
             </div>
             <p class="source" data-testid="source">{summary.source.describe()} " · " {summary.format.clone()}</p>
+            {summary.workbook.clone().filter(|book| book.sheets.len() > 1).map(|book| {
+                let current = book.sheet.clone();
+                view! {
+                    <div class="control-row sheet-choice">
+                        <label>"Sheet "
+                            <select data-testid="sheet" on:change=move |e| crate::ui::client::load_sheet(state, event_target_value(&e))>
+                                {book.sheets.into_iter().map(|name| view! { <option value=name.clone() selected=name == current>{name.clone()}</option> }).collect_view()}
+                            </select>
+                        </label>
+                    </div>
+                }
+            })}
             <dl class="stats">
                 {stats
                     .into_iter()
