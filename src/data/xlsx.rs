@@ -25,6 +25,11 @@ pub struct SheetText {
     pub notices: Vec<String>,
 }
 
+/// Most bytes a sheet (or the shared strings) may unpack to. Its cells are held at once (about
+/// twice the XML in memory, then its text and table), and a zip packs gigabytes of repeated XML
+/// into megabytes: a workbook built to exhaust memory is refused before its cells are read.
+pub const MAX_PART_BYTES: u64 = if cfg!(target_arch = "wasm32") { 512 << 20 } else { 8 << 30 };
+
 /// Why a workbook could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WorkbookError {
@@ -36,6 +41,8 @@ pub enum WorkbookError {
     NoData { sheets: Vec<String> },
     #[error("the sheet “{0}” is empty")]
     EmptySheet(String),
+    #[error("the workbook's part {part} unpacks to more than {} MB (a very large sheet, or a file built to exhaust memory); Vigil reads sheets up to that size: save the sheet as CSV, which is read as a stream", limit >> 20)]
+    TooLarge { part: String, limit: u64 },
 }
 
 fn quoted(names: &[String]) -> String {
@@ -49,6 +56,33 @@ pub fn is_zip(head: &[u8]) -> bool {
 
 /// Reads `sheet` of the workbook (`None`: the first sheet with a non-empty cell) as CSV text.
 pub fn sheet_as_csv(bytes: &[u8], sheet: Option<&str>) -> Result<SheetText, WorkbookError> {
+    sheet_as_csv_within(bytes, sheet, MAX_PART_BYTES)
+}
+
+fn damaged(e: zip::result::ZipError) -> WorkbookError {
+    WorkbookError::Unreadable(format!("the zip file is damaged or cut short ({e})"))
+}
+
+/// Unpacks each sheet and the shared strings up to `limit` bytes (counted, not taken from the
+/// zip's directory, which may lie).
+fn check_sizes(bytes: &[u8], limit: u64) -> Result<(), WorkbookError> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(damaged)?;
+    for i in 0..zip.len() {
+        let mut part = zip.by_index(i).map_err(damaged)?;
+        let name = part.name().to_string();
+        if !(name.starts_with("xl/worksheets/") || name == "xl/sharedStrings.xml") {
+            continue;
+        }
+        let unpacked = std::io::copy(&mut std::io::Read::take(&mut part, limit + 1), &mut std::io::sink()).map_err(|e| WorkbookError::Unreadable(format!("{name}: {e}")))?;
+        if unpacked > limit {
+            return Err(WorkbookError::TooLarge { part: name, limit });
+        }
+    }
+    Ok(())
+}
+
+fn sheet_as_csv_within(bytes: &[u8], sheet: Option<&str>, limit: u64) -> Result<SheetText, WorkbookError> {
+    check_sizes(bytes, limit)?;
     let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
         WorkbookError::Unreadable(match e {
             XlsxError::Zip(e) => format!("the zip file is damaged or cut short ({e})"),
@@ -200,6 +234,14 @@ mod tests {
         assert_eq!(text(at(45943.0, ExcelDateTimeType::DateTime)), "2025-10-13");
         assert_eq!(text(at(0.75, ExcelDateTimeType::DateTime)), "18:00:00");
         assert_eq!(text(at(1.5208333333, ExcelDateTimeType::TimeDelta)), "36:30:00");
+    }
+
+    #[test]
+    fn a_sheet_that_unpacks_beyond_the_limit_is_refused_before_it_is_read() {
+        let book = include_bytes!("../../tests/fixtures/reports.xlsx");
+        assert!(sheet_as_csv_within(book, Some("Reports"), 1 << 20).is_ok());
+        let err = sheet_as_csv_within(book, Some("Reports"), 4 << 10).unwrap_err();
+        assert!(matches!(&err, WorkbookError::TooLarge { part, .. } if part.starts_with("xl/worksheets/sheet")), "{err}");
     }
 
     #[test]
