@@ -86,6 +86,11 @@ mod tree {
     impl<'de> de::Deserializer<'de> for Tree {
         type Error = Error;
 
+        /// As rmp-serde, which wrote the message.
+        fn is_human_readable(&self) -> bool {
+            false
+        }
+
         fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
             match self.0 {
                 Value::Nil => visitor.visit_unit(),

@@ -1,6 +1,6 @@
 //! Reading the data: a file or standard input, streamed through the app's loader in chunks
-//! (gzip detected by its bytes), so a file is never held whole beside its table, and parsed on
-//! every core.
+//! (gzip detected by its bytes), so a file is never held whole beside its table (but an Excel
+//! workbook, a zip read from its end), and parsed on every core.
 
 use std::io::Read;
 
@@ -20,9 +20,10 @@ fn open(data: &str) -> Result<(Box<dyn Read>, Option<u64>), String> {
 
 /// Streams `data` into a cube (as the app does for a file too large for the tab) and loads the
 /// cube: its notes say what it holds and what was folded.
-pub fn load_streamed(data: &str) -> Result<LoadReport, String> {
+pub fn load_streamed(data: &str, sheet: Option<&str>) -> Result<LoadReport, String> {
     let (reader, _) = open(data)?;
-    let stream = crate::warehouse::stream::stream_reader(reader, LoadOptions::default(), Default::default(), CHUNK_BYTES);
+    let options = LoadOptions { sheet: sheet.map(str::to_string), ..LoadOptions::default() };
+    let stream = crate::warehouse::stream::stream_reader(reader, options, Default::default(), CHUNK_BYTES);
     stream.and_then(|s| s.finish_loaded()).map(|(load, _)| load).map_err(|e| format!("{data}: {e}"))
 }
 

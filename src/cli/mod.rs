@@ -37,7 +37,7 @@ pub const MAX_EXPLAINED: usize = 20;
 #[command(
     name = "vigil",
     version,
-    about = "Vigil's analyses without a browser: profile, label checks, trends and incidents, root cause, rules — on a CSV or JSON export (or several of the same columns), from a view built in the app.",
+    about = "Vigil's analyses without a browser: profile, label checks, trends and incidents, root cause, rules — on a CSV, JSON or Excel export (or several of the same columns), from a view built in the app.",
     after_help = "A view is the app's link (Share → Copy link): the whole link, its #… part, or a file holding it.\nExit codes: 0 success (detect: nothing fired), 1 detect: something fired, 2 an error."
 )]
 pub struct Cli {
@@ -253,7 +253,7 @@ impl Session {
         };
         let sheet = input.sheet.clone().or_else(|| view.sheet.clone());
         let mut load = match (input.stream || view.streamed, input.more.is_empty()) {
-            (true, true) => input::load_streamed(&input.data)?,
+            (true, true) => input::load_streamed(&input.data, sheet.as_deref())?,
             (true, false) => return Err("--stream reads one file; give one, or leave out --stream".into()),
             (false, true) => input::load(&input.data, input.quiet, sheet.as_deref())?,
             (false, false) => {

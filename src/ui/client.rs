@@ -337,7 +337,7 @@ pub fn stream_refused(state: AppState) {
 
 /// Reads another sheet of the workbook on screen (a new table: the view starts afresh).
 pub fn load_sheet(state: AppState, sheet: String) {
-    if let Some((source, files)) = REQUESTED.with_borrow(Clone::clone) {
+    if let Some((source, files)) = LOADED.with_borrow(Clone::clone) {
         send_load(state, source, files, None, Some(sheet));
     }
 }

@@ -99,8 +99,10 @@ fn follow_history(state: AppState) {
     state.link_notices.set(decoded.notices);
     let mut view = decoded.state;
     let current = state.summary.with_untracked(|s| s.as_ref().map(|s| source_ref(&s.source)));
+    let sheet = state.summary.with_untracked(|s| s.as_ref().and_then(|s| s.workbook.as_ref()).map(|w| w.sheet.clone()));
     LAST_KEY.set(key_of(&view));
-    if view.source.is_none() || view.source == current {
+    // Another sheet of the same workbook is other data: it is read again.
+    if view.source.is_none() || (view.source == current && (view.sheet.is_none() || view.sheet == sheet)) {
         // Columns added since stay (the view does not name them); those it adds are added.
         let made = state.joins.get_untracked();
         view.joins.retain(|j| !made.contains(j));
@@ -263,7 +265,7 @@ fn current_view(state: AppState) -> Option<ViewState> {
 
 /// What makes a new history entry when it changes.
 fn key_of(view: &ViewState) -> String {
-    let only = ViewState { source: view.source.clone(), tab: view.tab.clone(), filter: view.filter.clone(), ..ViewState::default() };
+    let only = ViewState { source: view.source.clone(), sheet: view.sheet.clone(), tab: view.tab.clone(), filter: view.filter.clone(), ..ViewState::default() };
     viewstate::encode(&only)
 }
 
@@ -346,7 +348,7 @@ pub fn FileWanted(on_files: Callback<Vec<web_sys::File>>) -> impl IntoView {
                     <p>"This link was made from a file on the sender's computer; links never carry data. Open your copy of the file and the view (tab, filter, settings) is restored."</p>
                     <div class="actions">
                         <label class="button primary">"Open " {name.clone()} "…"
-                            <input type="file" multiple accept=".csv,.tsv,.txt,.gz,.jsonl,.ndjson,.json,text/csv,text/tab-separated-values,application/json,application/x-ndjson" data-testid="file-wanted-input" on:change=pick/>
+                            <input type="file" multiple accept=".csv,.tsv,.txt,.gz,.jsonl,.ndjson,.json,.xlsx,text/csv,text/tab-separated-values,application/json,application/x-ndjson,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" data-testid="file-wanted-input" on:change=pick/>
                         </label>
                         <button class="button" data-testid="file-wanted-demo" on:click=move |_| {
                             forget_pending(state);

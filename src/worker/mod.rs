@@ -529,7 +529,9 @@ async fn join_answer(state: &Shared, id: u64, name: String, spec: Option<JoinSpe
             Outcome::Failed(message) | Outcome::TooLarge(message) => return Err(format!("{name}: {message}")),
             Outcome::Cancelled => return Err(format!("Reading {name} was cancelled.")),
         };
-        state.borrow_mut().lookup = Some((name.clone(), report.table, report.rejected_total));
+        if state.borrow().generation == generation {
+            state.borrow_mut().lookup = Some((name.clone(), report.table, report.rejected_total));
+        }
     }
     let mut guard = state.borrow_mut();
     let state = &mut *guard;
