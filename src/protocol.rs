@@ -231,8 +231,8 @@ mod tree {
             de::Deserializer::deserialize_any(Tree(self.0.unwrap_or(Value::Nil)), visitor)
         }
 
-        fn struct_variant<V: Visitor<'de>>(self, _fields: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
-            de::Deserializer::deserialize_any(Tree(self.0.unwrap_or(Value::Nil)), visitor)
+        fn struct_variant<V: Visitor<'de>>(self, fields: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
+            self.tuple_variant(fields.len(), visitor)
         }
     }
 }

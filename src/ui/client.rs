@@ -338,6 +338,8 @@ pub fn stream_refused(state: AppState) {
 /// Reads another sheet of the workbook on screen (a new table: the view starts afresh).
 pub fn load_sheet(state: AppState, sheet: String) {
     if let Some((source, files)) = LOADED.with_borrow(Clone::clone) {
+        // A link's view still being applied (its joins) is given up: this is other data.
+        super::share::forget_pending(state);
         send_load(state, source, files, None, Some(sheet));
     }
 }
@@ -416,6 +418,11 @@ pub fn derive(state: AppState, spec: DerivedColumn) {
 /// (its reading shown as a load, with Cancel); with `spec`, the columns are added and the join
 /// becomes part of the view. `answer` gets the lookup file's columns, or why not.
 pub fn join(state: AppState, name: String, spec: Option<JoinSpec>, file: Option<File>, answer: impl FnOnce(JoinAnswer) + 'static) {
+    // One reading at a time: the load in progress would be replaced on screen by this one.
+    if state.loading.with_untracked(Option::is_some) {
+        answer(JoinAnswer { name, problem: Some("Wait until the data has loaded, then add columns from another file.".into()), ..JoinAnswer::default() });
+        return;
+    }
     if let Some(file) = &file {
         LOOKUPS.with_borrow_mut(|all| {
             all.retain(|(n, _)| *n != name);
