@@ -681,6 +681,22 @@ impl<'de> Visitor<'de> for Flatten<'_> {
     }
 }
 
+/// One CSV field, quoted when it holds a comma, quote or line break (or starts with a space).
+pub(super) fn write_field(text: &str, csv: &mut Vec<u8>) {
+    if text.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) || text.starts_with(' ') {
+        csv.push(b'"');
+        for b in text.bytes() {
+            if b == b'"' {
+                csv.push(b'"');
+            }
+            csv.push(b);
+        }
+        csv.push(b'"');
+    } else {
+        csv.extend_from_slice(text.as_bytes());
+    }
+}
+
 /// One comma-separated record, quoted where needed; a lone empty field is written `""` so the
 /// record is not read as a blank line.
 fn write_record<'a>(out: &mut Vec<u8>, fields: impl Iterator<Item = &'a str>) {
@@ -692,18 +708,7 @@ fn write_record<'a>(out: &mut Vec<u8>, fields: impl Iterator<Item = &'a str>) {
         }
         count += 1;
         last_empty = field.is_empty();
-        if field.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
-            out.push(b'"');
-            for b in field.bytes() {
-                if b == b'"' {
-                    out.push(b'"');
-                }
-                out.push(b);
-            }
-            out.push(b'"');
-        } else {
-            out.extend_from_slice(field.as_bytes());
-        }
+        write_field(field, out);
     }
     if count == 1 && last_empty {
         out.extend_from_slice(b"\"\"");

@@ -7,6 +7,8 @@
 use std::io::Cursor;
 
 use calamine::{DataRef, Reader, Xlsx, XlsxError};
+
+use super::json::write_field;
 use serde::{Deserialize, Serialize};
 
 /// The sheet read and the workbook's sheets, in their order (for the choice in the app and
@@ -253,22 +255,6 @@ fn cell_text(value: &DataRef<'_>, out: &mut String) {
             };
             let _ = write!(out, "{}", at.format(format));
         }
-    }
-}
-
-/// One CSV field, quoted when it holds a comma, quote or line break (or starts with a space).
-fn write_field(text: &str, csv: &mut Vec<u8>) {
-    if text.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) || text.starts_with(' ') {
-        csv.push(b'"');
-        for b in text.bytes() {
-            if b == b'"' {
-                csv.push(b'"');
-            }
-            csv.push(b);
-        }
-        csv.push(b'"');
-    } else {
-        csv.extend_from_slice(text.as_bytes());
     }
 }
 
