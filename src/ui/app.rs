@@ -170,11 +170,11 @@ fn SourceBar() -> impl IntoView {
         <div class="sources">
             <label class="button primary" data-testid="open-file" title="One file, or several with the same columns (appended in name order, with a source column)">
                 "Open file…"
-                <input type="file" multiple accept=".csv,.tsv,.txt,.gz,.jsonl,.ndjson,.json,.xlsx,text/csv,text/tab-separated-values,application/json,application/x-ndjson,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" on:change=on_file/>
+                <input type="file" multiple accept=share::ACCEPTED on:change=on_file/>
             </label>
             <label class="button" data-testid="open-large" title="Read a file of any size into a cube (counts by hour or day and dimension) plus a sample of its rows: trends, incidents and root cause on all of it">
                 "Large file as cube…"
-                <input type="file" accept=".csv,.tsv,.txt,.gz,.jsonl,.ndjson,.json,.xlsx,text/csv,text/tab-separated-values,application/json,application/x-ndjson,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" on:change=on_large_file/>
+                <input type="file" accept=share::ACCEPTED on:change=on_large_file/>
             </label>
             <form
                 class="url-form"

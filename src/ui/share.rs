@@ -328,34 +328,63 @@ pub fn all_files(files: Option<web_sys::FileList>) -> Vec<web_sys::File> {
     files.map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect()).unwrap_or_default()
 }
 
-/// A link made from a local file: asks the reader for their copy (the link carries none of it).
+/// The file types the pickers offer (a file of another type still loads when dropped).
+pub const ACCEPTED: &str = ".csv,.tsv,.txt,.gz,.jsonl,.ndjson,.json,.xlsx,text/csv,text/tab-separated-values,application/json,application/x-ndjson,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The files chosen in the `<input type="file">` an event came from.
+pub fn picked_files(event: &ev::Event) -> Vec<web_sys::File> {
+    use wasm_bindgen::JsCast;
+    all_files(event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()).and_then(|i| i.files()))
+}
+
+/// Asks for the reader's copy of a local file a link names (the link carries none of it), or
+/// to go on another way.
+#[component]
+fn FileAsked(
+    name: String,
+    testid: &'static str,
+    purpose: &'static str,
+    explanation: &'static str,
+    multiple: bool,
+    on_files: Callback<Vec<web_sys::File>>,
+    other_testid: &'static str,
+    other_label: &'static str,
+    on_other: Callback<()>,
+) -> impl IntoView {
+    let pick = move |event: ev::Event| {
+        let files = picked_files(&event);
+        if !files.is_empty() {
+            on_files.run(files);
+        }
+    };
+    view! {
+        <section class="panel file-wanted" data-testid=testid>
+            <h2>"Open " <code>{name.clone()}</code> {purpose}</h2>
+            <p>{explanation}</p>
+            <div class="actions">
+                <label class="button primary">"Open " {name} "…"
+                    <input type="file" multiple=multiple accept=ACCEPTED data-testid=format!("{testid}-input") on:change=pick/>
+                </label>
+                <button class="button" data-testid=other_testid on:click=move |_| on_other.run(())>{other_label}</button>
+            </div>
+        </section>
+    }
+}
+
+/// A link made from a local file: asks the reader for their copy.
 #[component]
 pub fn FileWanted(on_files: Callback<Vec<web_sys::File>>) -> impl IntoView {
-    use wasm_bindgen::JsCast;
     let state = expect_context::<AppState>();
+    let demo = Callback::new(move |()| {
+        forget_pending(state);
+        client::load(state, DataSource::Demo(DemoParams::default()), None);
+    });
     move || {
         state.file_wanted.get().map(|name| {
-            let pick = move |event: ev::Event| {
-                let input = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
-                let files = all_files(input.as_ref().and_then(|i| i.files()));
-                if !files.is_empty() {
-                    on_files.run(files);
-                }
-            };
             view! {
-                <section class="panel file-wanted" data-testid="file-wanted">
-                    <h2>"Open " <code>{name.clone()}</code> " to see this view"</h2>
-                    <p>"This link was made from a file on the sender's computer; links never carry data. Open your copy of the file and the view (tab, filter, settings) is restored."</p>
-                    <div class="actions">
-                        <label class="button primary">"Open " {name.clone()} "…"
-                            <input type="file" multiple accept=".csv,.tsv,.txt,.gz,.jsonl,.ndjson,.json,.xlsx,text/csv,text/tab-separated-values,application/json,application/x-ndjson,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" data-testid="file-wanted-input" on:change=pick/>
-                        </label>
-                        <button class="button" data-testid="file-wanted-demo" on:click=move |_| {
-                            forget_pending(state);
-                            client::load(state, DataSource::Demo(DemoParams::default()), None);
-                        }>"Use the demo data instead"</button>
-                    </div>
-                </section>
+                <FileAsked name=name testid="file-wanted" purpose=" to see this view" multiple=true on_files=on_files
+                    explanation="This link was made from a file on the sender's computer; links never carry data. Open your copy of the file and the view (tab, filter, settings) is restored."
+                    other_testid="file-wanted-demo" other_label="Use the demo data instead" on_other=demo/>
             }
         })
     }
@@ -365,27 +394,15 @@ pub fn FileWanted(on_files: Callback<Vec<web_sys::File>>) -> impl IntoView {
 /// those columns).
 #[component]
 pub fn LookupWanted() -> impl IntoView {
-    use wasm_bindgen::JsCast;
     let state = expect_context::<AppState>();
+    let given = Callback::new(move |files: Vec<web_sys::File>| lookup_given(state, files.into_iter().next()));
+    let skip = Callback::new(move |()| lookup_given(state, None));
     move || {
         state.lookup_wanted.get().map(|name| {
-            let pick = move |event: ev::Event| {
-                let input = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
-                if let Some(file) = all_files(input.as_ref().and_then(|i| i.files())).into_iter().next() {
-                    lookup_given(state, Some(file));
-                }
-            };
             view! {
-                <section class="panel file-wanted" data-testid="lookup-wanted">
-                    <h2>"Open " <code>{name.clone()}</code> " to add its columns"</h2>
-                    <p>"This view adds columns from a second file on the sender's computer. Open your copy and the view is restored with them."</p>
-                    <div class="actions">
-                        <label class="button primary">"Open " {name} "…"
-                            <input type="file" data-testid="lookup-wanted-input" on:change=pick/>
-                        </label>
-                        <button class="button" data-testid="lookup-wanted-skip" on:click=move |_| lookup_given(state, None)>"Go on without these columns"</button>
-                    </div>
-                </section>
+                <FileAsked name=name testid="lookup-wanted" purpose=" to add its columns" multiple=false on_files=given
+                    explanation="This view adds columns from a second file on the sender's computer. Open your copy and the view is restored with them."
+                    other_testid="lookup-wanted-skip" other_label="Go on without these columns" on_other=skip/>
             }
         })
     }

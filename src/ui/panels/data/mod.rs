@@ -56,7 +56,7 @@ fn LoadSummary(summary: TableSummary) -> impl IntoView {
             <div class="panel-head">
                 <h2>"Dataset"</h2>
                 <label class="button small" title="Accounts, content metadata, reviewer rosters: each row takes the columns of the row of that file with its key">
-                    "Add columns from another file…"<input type="file" class="hidden" data-testid="join-file" on:change=move |e| pick_lookup(state, e)/>
+                    "Add columns from another file…"<input type="file" class="hidden" accept=crate::ui::share::ACCEPTED data-testid="join-file" on:change=move |e| pick_lookup(state, e)/>
                 </label>
             </div>
             <p class="source" data-testid="source">{summary.source.describe()} " · " {summary.format.clone()}</p>
@@ -101,9 +101,7 @@ fn LoadSummary(summary: TableSummary) -> impl IntoView {
 /// Reads the file chosen for "Add columns from another file" (a lookup join, see `data::join`)
 /// in the worker, which proposes a key in each table; the form then takes over.
 fn pick_lookup(state: AppState, event: leptos::ev::Event) {
-    use wasm_bindgen::JsCast;
-    let input = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
-    let Some(file) = input.as_ref().and_then(|i| i.files()).and_then(|l| l.get(0)) else { return };
+    let Some(file) = crate::ui::share::picked_files(&event).into_iter().next() else { return };
     state.join_draft.set(None);
     crate::ui::client::join(state, file.name(), None, Some(file), move |answer| match answer.problem {
         Some(problem) => state.error.set(Some(problem)),
