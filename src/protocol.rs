@@ -423,11 +423,18 @@ pub struct Progress {
     /// Total bytes when known (files; URLs with a Content-Length).
     pub total_bytes: Option<u64>,
     pub rows: u64,
+    /// The rows the file holds, when known before they are read (a Parquet file, whose rows
+    /// are decoded once the file is read).
+    #[serde(default)]
+    pub total_rows: Option<u64>,
 }
 
 impl Progress {
     /// Completed fraction in 0..=1, when the total is known.
     pub fn fraction(&self) -> Option<f64> {
+        if let Some(total) = self.total_rows.filter(|&t| t > 0) {
+            return Some((self.rows as f64 / total as f64).clamp(0.0, 1.0));
+        }
         self.total_bytes.filter(|&t| t > 0).map(|t| (self.bytes as f64 / t as f64).clamp(0.0, 1.0))
     }
 }
@@ -702,7 +709,7 @@ mod tests {
 
     #[test]
     fn formatting() {
-        let p = Progress { id: 1, bytes: 50, total_bytes: Some(200), rows: 0 };
+        let p = Progress { id: 1, bytes: 50, total_bytes: Some(200), rows: 0, total_rows: None };
         assert_eq!(p.fraction(), Some(0.25));
     }
 }

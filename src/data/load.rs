@@ -94,6 +94,9 @@ pub struct Dialect {
     /// An Excel workbook's sheet, read as comma-separated text (the fields above describe it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workbook: Option<super::xlsx::Workbook>,
+    /// A Parquet file, read as comma-separated text with a header row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parquet: Option<super::parquet::ParquetFile>,
 }
 
 impl Dialect {
@@ -124,6 +127,9 @@ impl Dialect {
             other => format!("{:?}-separated", char::from(other)),
         };
         let header = if d.has_header { "header row" } else { "no header" }.to_string();
+        if let Some(file) = &d.parquet {
+            return file.describe();
+        }
         if let Some(book) = &d.workbook {
             let which = book.sheets.iter().position(|s| *s == book.sheet).map(|i| format!(" ({} of {})", i + 1, book.sheets.len())).unwrap_or_default();
             return format!("Excel workbook, sheet “{}”{which}, {header}", book.sheet);
@@ -278,6 +284,19 @@ pub fn memory_check(reading: &MemoryReading, limit: u64) -> Result<(), LoadError
     Err(LoadError::TooLarge { needed: projected.max(reading.memory_now), limit, fits_text, format, read: reading.read })
 }
 
+/// The memory guard while a file read from its end (Parquet) is decoded: `rows` of its
+/// `total_rows` are in the table, which holds `table`; the file is `file_bytes`.
+pub fn rows_memory_check(memory_now: u64, table: BuildMemory, rows: u64, total_rows: u64, file_bytes: u64, limit: u64) -> Result<(), LoadError> {
+    // The rows stand for the file's bytes in the projection: it scales what the rows hold.
+    let reading = MemoryReading { memory_now, table, read: rows, total: Some(total_rows), gzip: false, json: false };
+    let needed = reading.projected_peak().max(memory_now);
+    if rows == 0 || needed <= limit {
+        return Ok(());
+    }
+    let fits_text = (file_bytes as f64 * limit as f64 / needed as f64) as u64;
+    Err(LoadError::TooLarge { needed, limit, fits_text, format: "Parquet", read: file_bytes })
+}
+
 /// Why a file could not be loaded at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoadError {
@@ -298,6 +317,9 @@ pub enum LoadError {
     /// An Excel workbook that cannot be read, or lacks the sheet asked for.
     #[error("{0}")]
     Workbook(String),
+    /// A Parquet file that cannot be read.
+    #[error("{0}")]
+    Parquet(String),
 }
 
 /// Push-based loader: `push` chunks, then `finish`.
@@ -333,6 +355,8 @@ enum Input {
     /// An Excel workbook (a zip file), held whole until the end: a zip is read from its
     /// directory, at the end of the file.
     Workbook(Vec<u8>, LoadOptions),
+    /// A Parquet file, held whole until the end: it is read from its footer.
+    Parquet(Vec<u8>, LoadOptions),
     Plain(Box<Parser>),
     Gzip(Box<flate2::write::MultiGzDecoder<Parser>>),
     /// A previous push failed; the loader only reports that error.
@@ -383,7 +407,7 @@ impl TableLoader {
         match &self.input {
             Input::Plain(parser) => parser.rows_loaded(),
             Input::Gzip(decoder) => decoder.get_ref().rows_loaded(),
-            Input::Undecided(..) | Input::Workbook(..) | Input::Failed(_) => 0,
+            Input::Undecided(..) | Input::Workbook(..) | Input::Parquet(..) | Input::Failed(_) => 0,
         }
     }
 
@@ -411,6 +435,10 @@ impl TableLoader {
                     self.input = Input::Workbook(head, options);
                     return Ok(());
                 }
+                if super::parquet::is_parquet(&head) {
+                    self.input = Input::Parquet(head, options);
+                    return Ok(());
+                }
                 let gzip = head.starts_with(&[0x1f, 0x8b]);
                 let mut parser = Parser::new(options, gzip);
                 parser.parallel = self.parallel;
@@ -422,7 +450,7 @@ impl TableLoader {
                 self.push_decided(&head)
             }
             Input::Failed(err) => Err(err.clone()),
-            Input::Workbook(bytes, _) => {
+            Input::Workbook(bytes, _) | Input::Parquet(bytes, _) => {
                 bytes.extend_from_slice(chunk);
                 Ok(())
             }
@@ -447,7 +475,7 @@ impl TableLoader {
         match &mut self.input {
             Input::Plain(parser) => parser.body.as_mut(),
             Input::Gzip(decoder) => decoder.get_mut().body.as_mut(),
-            Input::Undecided(..) | Input::Workbook(..) | Input::Failed(_) => None,
+            Input::Undecided(..) | Input::Workbook(..) | Input::Parquet(..) | Input::Failed(_) => None,
         }
     }
 
@@ -465,7 +493,7 @@ impl TableLoader {
         let body = match &self.input {
             Input::Plain(parser) => parser.body.as_ref(),
             Input::Gzip(decoder) => decoder.get_ref().body.as_ref(),
-            Input::Undecided(..) | Input::Workbook(..) | Input::Failed(_) => None,
+            Input::Undecided(..) | Input::Workbook(..) | Input::Parquet(..) | Input::Failed(_) => None,
         };
         body.map(Body::memory).unwrap_or_default()
     }
@@ -483,7 +511,7 @@ impl TableLoader {
                     }),
                 }
             }
-            Input::Undecided(..) | Input::Workbook(..) => Ok(()),
+            Input::Undecided(..) | Input::Workbook(..) | Input::Parquet(..) => Ok(()),
             Input::Failed(err) => Err(err.clone()),
         };
         if let Err(err) = &result {
@@ -494,7 +522,34 @@ impl TableLoader {
 
     /// Ends the input and builds the table.
     pub fn finish(self) -> Result<LoadReport, LoadError> {
+        let mut finishing = self.finishing()?;
+        loop {
+            if let Some(report) = finishing.step()? {
+                return Ok(report);
+            }
+        }
+    }
+
+    /// Ends the input; the table is then built in steps ([`Finishing::step`]) when the format is
+    /// read at its end (Parquet: a batch of rows a step, so that the worker can report progress,
+    /// honour Cancel and watch memory meanwhile), at once otherwise.
+    pub fn finishing(self) -> Result<Finishing, LoadError> {
+        if let Input::Parquet(bytes, options) = self.input {
+            let text = super::parquet::ParquetText::open(bytes).map_err(|e| LoadError::Parquet(e.to_string()))?;
+            // Comma-separated with the columns' names as the header, as written.
+            let mut parser = Parser::new(LoadOptions { delimiter: Some(b','), has_header: Some(true), sheet: None, ..options }, false);
+            parser.parallel = self.parallel;
+            let mut header = Vec::new();
+            text.header(&mut header);
+            parser.feed(&header)?;
+            return Ok(Finishing(Finish::Parquet { text: Box::new(text), parser: Box::new(parser), batch: Vec::new() }));
+        }
+        self.finish_at_once().map(|report| Finishing(Finish::Ready(Box::new(report))))
+    }
+
+    fn finish_at_once(self) -> Result<LoadReport, LoadError> {
         match self.input {
+            Input::Parquet(..) => Err(LoadError::Parquet("internal: a Parquet file is finished in steps".into())),
             Input::Undecided(head, options) => {
                 let mut parser = Parser::new(options, false);
                 parser.feed(&head)?;
@@ -521,6 +576,66 @@ impl TableLoader {
                 parser.finish()
             }
             Input::Failed(err) => Err(err),
+        }
+    }
+}
+
+/// The last step of a load: see [`TableLoader::finishing`].
+pub struct Finishing(Finish);
+
+enum Finish {
+    Parquet { text: Box<super::parquet::ParquetText>, parser: Box<Parser>, batch: Vec<u8> },
+    Ready(Box<LoadReport>),
+    Spent,
+}
+
+impl Finishing {
+    /// Builds the next part of the table; the report once the table is built.
+    pub fn step(&mut self) -> Result<Option<LoadReport>, LoadError> {
+        match std::mem::replace(&mut self.0, Finish::Spent) {
+            Finish::Ready(report) => Ok(Some(*report)),
+            Finish::Spent => Err(LoadError::Empty),
+            Finish::Parquet { mut text, mut parser, mut batch } => {
+                batch.clear();
+                if text.next_batch(&mut batch).map_err(|e| LoadError::Parquet(e.to_string()))? {
+                    parser.feed(&batch)?;
+                    self.0 = Finish::Parquet { text, parser, batch };
+                    return Ok(None);
+                }
+                let (file, notices) = text.finish();
+                let mut report = parser.finish()?;
+                report.dialect.parquet = Some(file);
+                report.notices.splice(0..0, notices);
+                Ok(Some(report))
+            }
+        }
+    }
+
+    /// Rows read into the table so far, and the rows the file holds when known.
+    pub fn rows(&self) -> (u64, Option<u64>) {
+        match &self.0 {
+            Finish::Parquet { text, .. } => {
+                let (done, total) = text.progress();
+                (done, Some(total))
+            }
+            Finish::Ready(report) => (report.table.n_rows as u64, None),
+            Finish::Spent => (0, None),
+        }
+    }
+
+    /// The rows built since the last call (see [`TableLoader::take_rows`]).
+    pub fn take_rows(&mut self) -> Option<Table> {
+        match &mut self.0 {
+            Finish::Parquet { parser, .. } => parser.body.as_mut().and_then(Body::take_rows),
+            Finish::Ready(_) | Finish::Spent => None,
+        }
+    }
+
+    /// Memory the table being built holds so far.
+    pub fn memory(&self) -> BuildMemory {
+        match &self.0 {
+            Finish::Parquet { parser, .. } => parser.body.as_ref().map(Body::memory).unwrap_or_default(),
+            Finish::Ready(_) | Finish::Spent => BuildMemory::default(),
         }
     }
 }
@@ -589,7 +704,7 @@ impl Parser {
         if let Some(shape) = super::json::detect(text) {
             let encoding = utf16.as_ref().map_or(TextEncoding::Utf8, |d| d.encoding);
             let bom = bom || utf16.as_ref().is_some_and(|d| d.bom);
-            let dialect = Dialect { delimiter: b',', quote: b'"', has_header: true, encoding, bom, gzip: self.gzip, json: Some(shape), others: Vec::new(), workbook: None };
+            let dialect = Dialect { delimiter: b',', quote: b'"', has_header: true, encoding, bom, gzip: self.gzip, json: Some(shape), others: Vec::new(), workbook: None, parquet: None };
             let mut body = Body::new(dialect, self.options.infer_types);
             body.parallel = self.parallel;
             let mut json = JsonText::new(shape);
@@ -833,7 +948,7 @@ fn sniff(sample: &[u8], options: &LoadOptions, gzip: bool, whole_file: bool) -> 
     let delimiter = options.delimiter.unwrap_or_else(|| detect_delimiter(text, whole_file));
     let quote = detect_quote(text, delimiter);
     let has_header = options.has_header.unwrap_or_else(|| detect_header(text, delimiter, quote, whole_file));
-    Ok((Dialect { delimiter, quote, has_header, encoding, bom, gzip, json: None, others: Vec::new(), workbook: None }, skip))
+    Ok((Dialect { delimiter, quote, has_header, encoding, bom, gzip, json: None, others: Vec::new(), workbook: None, parquet: None }, skip))
 }
 
 fn detect_delimiter(text: &[u8], whole_file: bool) -> u8 {
@@ -1747,6 +1862,20 @@ mod tests {
         // Unknown length: only what is held counts.
         assert!(memory_check(&reading(2 * GB, empty, GB, None), limit).is_ok());
         assert!(memory_check(&reading(3 * GB, empty, GB, None), limit).is_err());
+    }
+
+    #[test]
+    fn a_parquet_file_is_guarded_by_its_rows() {
+        // 100,000 of 10 M rows decoded hold 40 MB: the whole file would need 4 GB and more (the
+        // columns' headroom, a buffer copied as it grows); about a fifth of it would fit.
+        let limit = 5 * GB / 2;
+        let table = BuildMemory { per_row_used: 40 * MB, per_row_reserved: 40 * MB, fixed: 0, largest_buffer: 8 * MB };
+        let err = rows_memory_check(300 * MB, table, 100_000, 10_000_000, 200 * MB, limit).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("this file needs about 5.1 GB of memory once loaded (stopped after reading part of it)") && text.contains("(about 97 MB of Parquet)"), "{text}");
+        assert!(rows_memory_check(300 * MB, table, 1_000_000, 10_000_000, 200 * MB, limit).is_ok());
+        // Nothing decoded yet: nothing to project from.
+        assert!(rows_memory_check(300 * MB, BuildMemory::default(), 0, 10_000_000, 200 * MB, limit).is_ok());
     }
 
     #[test]

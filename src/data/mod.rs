@@ -11,6 +11,7 @@ pub mod infer;
 pub mod join;
 pub mod json;
 pub mod load;
+pub mod parquet;
 pub mod sort;
 pub mod table;
 pub mod time;

@@ -217,7 +217,8 @@ fn LoadProgress() -> impl IntoView {
             let detail = match &progress {
                 Some(p) => {
                     let total = p.total_bytes.map(|t| format!(" of {}", format_bytes(t))).unwrap_or_default();
-                    format!("{}{} · {} rows", format_bytes(p.bytes), total, format_count(p.rows))
+                    let rows = p.total_rows.map(|t| format!(" of {}", format_count(t))).unwrap_or_default();
+                    format!("{}{} · {}{rows} rows", format_bytes(p.bytes), total, format_count(p.rows))
                 }
                 None => "starting…".to_string(),
             };

@@ -22,7 +22,7 @@ use super::{bucket_start, write_cube, Cell, CubeError, CubeSpec, FinestKey, DEFA
 use crate::analysis::series::{Granularity, WallClock, Zone};
 use crate::data::filter::{evaluate_filter, Filter};
 use crate::data::builder::BuildMemory;
-use crate::data::load::{load_bytes, LoadError, LoadOptions, LoadReport, TableLoader};
+use crate::data::load::{load_bytes, Finishing, LoadError, LoadOptions, LoadReport, TableLoader};
 use crate::data::table::{format_float, ColumnData, ColumnType, Strings, Table, Value};
 use crate::data::weights::{propose_weight, weight_column};
 use crate::format::format_count;
@@ -573,7 +573,11 @@ fn granularity_words(granularity: Granularity) -> &'static str {
 /// A file streamed chunk by chunk into a cube: the loader and the [`CubeStream`] it feeds, for
 /// the worker (with its progress and memory guard), the command line and [`stream_cube`].
 pub struct FileStream {
-    loader: TableLoader,
+    loader: Option<TableLoader>,
+    /// Once the file is read: its table being built (in steps for Parquet), then what loading
+    /// it said.
+    finishing: Option<Finishing>,
+    rest: Option<LoadReport>,
     cube: CubeStream,
     /// The file row (1-based) the next batch starts at.
     next_row: u64,
@@ -581,22 +585,64 @@ pub struct FileStream {
 
 impl FileStream {
     pub fn new(options: LoadOptions, settings: StreamSettings) -> Result<Self, StreamError> {
-        Ok(Self { loader: TableLoader::new(options), cube: CubeStream::new(settings)?, next_row: 1 })
+        Ok(Self { loader: Some(TableLoader::new(options)), finishing: None, rest: None, cube: CubeStream::new(settings)?, next_row: 1 })
     }
 
     /// Feeds the next chunk of the file; the rows it completes go into the cube.
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), StreamError> {
-        self.loader.push(chunk)?;
-        if let Some(batch) = self.loader.take_rows() {
-            self.cube.add(&batch, self.next_row)?;
-            self.next_row += batch.n_rows as u64;
+        let Some(loader) = self.loader.as_mut() else { return Err(StreamError::Load(LoadError::Empty)) };
+        loader.push(chunk)?;
+        if let Some(batch) = loader.take_rows() {
+            self.add(&batch)?;
         }
         Ok(())
     }
 
+    fn add(&mut self, batch: &Table) -> Result<(), StreamError> {
+        self.cube.add(batch, self.next_row)?;
+        self.next_row += batch.n_rows as u64;
+        Ok(())
+    }
+
+    /// Once the file is read, the next step of its rows into the cube (one for a text file, a
+    /// batch of rows at a time for Parquet); `true` when every row is in.
+    pub fn finish_step(&mut self) -> Result<bool, StreamError> {
+        if self.rest.is_some() {
+            return Ok(true);
+        }
+        if let Some(loader) = self.loader.take() {
+            self.finishing = Some(loader.finishing()?);
+        }
+        let Some(finishing) = self.finishing.as_mut() else { return Ok(true) };
+        let done = finishing.step()?;
+        if let Some(batch) = finishing.take_rows() {
+            self.add(&batch)?;
+        }
+        Ok(match done {
+            Some(mut rest) => {
+                if rest.table.n_rows > 0 {
+                    self.add(&rest.table)?;
+                }
+                rest.table = Table::default();
+                self.rest = Some(rest);
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// The rows the file holds, once known before they are read (Parquet).
+    pub fn total_rows(&self) -> Option<u64> {
+        self.finishing.as_ref().and_then(|f| f.rows().1)
+    }
+
     /// Rows read so far.
     pub fn rows_read(&self) -> u64 {
-        self.loader.rows_loaded()
+        match (&self.loader, &self.finishing) {
+            (Some(loader), _) => loader.rows_loaded(),
+            (None, Some(finishing)) => finishing.rows().0,
+            (None, None) => self.next_row - 1,
+        }
     }
 
     /// The cube's cells so far.
@@ -606,17 +652,18 @@ impl FileStream {
 
     /// Memory the rows of the batch being read hold.
     pub fn batch_memory(&self) -> BuildMemory {
-        self.loader.memory()
+        match (&self.loader, &self.finishing) {
+            (Some(loader), _) => loader.memory(),
+            (None, Some(finishing)) => finishing.memory(),
+            (None, None) => BuildMemory::default(),
+        }
     }
 
     /// The cube and the sample, with what loading the file said (its dialect, rejected rows and
     /// notices; its table holds no rows).
     pub fn finish(mut self) -> Result<(StreamedCube, LoadReport), StreamError> {
-        let mut rest = self.loader.finish()?;
-        if rest.table.n_rows > 0 {
-            self.cube.add(&rest.table, self.next_row)?;
-        }
-        rest.table = Table::default();
+        while !self.finish_step()? {}
+        let rest = self.rest.take().ok_or(StreamError::Load(LoadError::Empty))?;
         Ok((self.cube.finish()?, rest))
     }
 

@@ -23,7 +23,7 @@ use crate::data::demo::demo_csv;
 use crate::analysis::contract::Weights;
 use crate::data::filter::{evaluate_filter, Filter, Selection};
 use crate::data::join::{lookup_join, JoinSpec};
-use crate::data::load::{memory_check, LoadError, LoadOptions, LoadReport, MemoryReading, TableLoader};
+use crate::data::load::{memory_check, rows_memory_check, LoadError, LoadOptions, LoadReport, MemoryReading, TableLoader};
 use crate::warehouse::stream::{FileStream, StreamError, StreamSettings};
 use crate::data::table::{DistinctCount, Table};
 use crate::data::sort::{sort_selection, SortKey};
@@ -769,12 +769,32 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
         if let Err(err) = loader.push(&chunk) {
             return Outcome::Failed(describe_load_error(&err));
         }
-        post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: loader.rows_loaded() }));
+        post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: loader.rows_loaded(), total_rows: None }));
         yield_now().await;
     }
-    match loader.finish() {
-        Ok(report) => Outcome::Done(report, bytes, None),
-        Err(err) => Outcome::Failed(describe_load_error(&err)),
+    // A Parquet file's rows are decoded now, a batch a step, with progress, Cancel and the
+    // memory guard between steps.
+    let mut finishing = match loader.finishing() {
+        Ok(finishing) => finishing,
+        Err(err) => return Outcome::Failed(describe_load_error(&err)),
+    };
+    loop {
+        match finishing.step() {
+            Ok(Some(report)) => return Outcome::Done(report, bytes, None),
+            Ok(None) => {}
+            Err(err) => return Outcome::Failed(describe_load_error(&err)),
+        }
+        if state.borrow().cancelled.contains(&id) {
+            return Outcome::Cancelled;
+        }
+        let (rows, total_rows) = finishing.rows();
+        if let Some(total_rows) = total_rows {
+            if let Err(err) = rows_memory_check(memory_bytes(), finishing.memory(), rows, total_rows, bytes, MEMORY_LIMIT) {
+                return Outcome::TooLarge(describe_load_error(&err));
+            }
+        }
+        post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows, total_rows }));
+        yield_now().await;
     }
 }
 
@@ -816,7 +836,24 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
         if let Err(err) = stream.push(&chunk) {
             return failed(err);
         }
-        post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: stream.rows_read() }));
+        post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: stream.rows_read(), total_rows: None }));
+        yield_now().await;
+    }
+    // A Parquet file's rows go into the cube now, a batch a step.
+    loop {
+        match stream.finish_step() {
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(err) => return failed(err),
+        }
+        if state.borrow().cancelled.contains(&id) {
+            return Outcome::Cancelled;
+        }
+        let reading = MemoryReading { memory_now: memory_bytes(), table: stream.batch_memory(), read: bytes, total: None, gzip: false, json: false };
+        if let Err(err) = memory_check(&reading, MEMORY_LIMIT) {
+            return Outcome::Failed(format!("{} The cube itself outgrew the memory ({} cells): choose a file with fewer dimensions.", describe_load_error(&err), crate::format::format_count(stream.cells() as u64)));
+        }
+        post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: stream.rows_read(), total_rows: stream.total_rows() }));
         yield_now().await;
     }
     match stream.finish_loaded() {

@@ -17,6 +17,7 @@ mod reference_bsts;
 mod reference_cluster;
 mod reference_impact;
 mod reference_join;
+mod reference_parquet;
 mod reference_xlsx;
 mod reference_json;
 mod reference_labels;

@@ -1,0 +1,657 @@
+//! Parquet files as a stage of the loader: the file is held whole (Parquet is read from its
+//! footer, at the end), its columns are decoded by the `parquet` crate a batch of rows at a
+//! time, and each batch is written as CSV text for the body, so header, types, notices and the
+//! memory guard are the CSV loader's. Logical types become the text the loader reads as such:
+//! timestamps ISO text in UTC to the millisecond (Vigil's precision; `Z` when the file says they
+//! are UTC), dates and times of day ISO text, decimals exact decimal text, strings (dictionary
+//! encoded or not) their text, UUIDs their usual form, other bytes hexadecimal. Nested structs
+//! become dotted names (`account.country`); lists (and maps) of values one text column
+//! (`[a, b]`) with a notice; lists of lists are left out with a notice.
+
+use bytes::Bytes;
+use parquet::basic::{ConvertedType, LogicalType, Repetition, TimeUnit, Type as Physical};
+use parquet::column::reader::ColumnReader;
+use parquet::data_type::{ByteArray, FixedLenByteArray, Int96};
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::schema::types::{ColumnDescriptor, Type};
+use serde::{Deserialize, Serialize};
+
+use super::json::write_field;
+
+/// Rows decoded (and written as text) at a time: the loader's progress, Cancel and memory
+/// guard act between batches.
+pub const BATCH_ROWS: usize = 16_384;
+
+/// What the app says about a Parquet file read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParquetFile {
+    pub rows: u64,
+    pub row_groups: usize,
+    /// The codecs its columns are compressed with ("zstd", "snappy"…), in the order met.
+    pub codecs: Vec<String>,
+}
+
+impl ParquetFile {
+    /// "Parquet, 3 row groups, zstd".
+    pub fn describe(&self) -> String {
+        let groups = if self.row_groups == 1 { "1 row group".to_string() } else { format!("{} row groups", self.row_groups) };
+        let mut parts = vec!["Parquet".to_string(), groups];
+        if !self.codecs.is_empty() {
+            parts.push(self.codecs.join(" and "));
+        }
+        parts.join(", ")
+    }
+}
+
+/// Why a Parquet file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParquetError {
+    #[error("this looks like a Parquet file but cannot be read as one: {0}")]
+    Unreadable(String),
+    #[error("the Parquet file has no column Vigil can read{}", if skipped.is_empty() { String::new() } else { format!(" ({})", skipped.join("; ")) })]
+    NoColumns { skipped: Vec<String> },
+    #[error("the Parquet file has {found} columns; Vigil reads at most {max}")]
+    TooManyColumns { found: usize, max: usize },
+    #[error("the Parquet file's row group {group} unpacks to {} MB, more than the {} MB Vigil decodes at once here (a file built to exhaust memory, or written with very large row groups: write it with smaller ones)", bytes >> 20, limit >> 20)]
+    TooLarge { group: usize, bytes: u64, limit: u64 },
+    #[error("the Parquet file is damaged in column “{column}” (row group {group}): {message}")]
+    Column { column: String, group: usize, message: String },
+}
+
+/// Most bytes a row group may say it unpacks to: its pages are decoded column by column, a
+/// batch at a time, but a file whose sizes are absurd is refused before anything is decoded.
+pub const MAX_ROW_GROUP_BYTES: u64 = if cfg!(target_arch = "wasm32") { 1 << 30 } else { 16 << 30 };
+
+/// A Parquet file's first (and last) bytes.
+pub fn is_parquet(head: &[u8]) -> bool {
+    head.starts_with(b"PAR1")
+}
+
+/// How a leaf column's values become text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Plain,
+    Unsigned,
+    Date,
+    /// Time of day in units per millisecond (1, 1,000, 1,000,000).
+    Time(i64),
+    /// Since the epoch, in units per millisecond; UTC or local (written without a zone).
+    Timestamp(i64, bool),
+    Int96,
+    Text,
+    Bytes,
+    Decimal(i32),
+    Uuid,
+    Float16,
+}
+
+/// A leaf column read as one column of the table.
+struct Leaf {
+    index: usize,
+    name: String,
+    kind: Kind,
+    max_def: i16,
+    /// For a list: the definition level at which the list itself is there (empty or not) and
+    /// the one at which an element is (null or not); `None` for a column of single values.
+    list: Option<(i16, i16)>,
+}
+
+/// A Parquet file being read as CSV text, a batch of rows at a time.
+pub struct ParquetText {
+    reader: SerializedFileReader<Bytes>,
+    leaves: Vec<Leaf>,
+    /// The next row group, and the column readers of the one being read.
+    group: usize,
+    readers: Vec<ColumnReader>,
+    rows_done: u64,
+    info: ParquetFile,
+    notices: Vec<String>,
+    cells: Vec<Cells>,
+    invalid: Invalid,
+}
+
+/// One column's cells of a batch: their text one after another, and where each ends.
+#[derive(Default)]
+struct Cells {
+    text: String,
+    ends: Vec<usize>,
+    missing: Vec<bool>,
+}
+
+impl Cells {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.missing.clear();
+    }
+
+    fn end(&mut self, missing: bool) {
+        self.ends.push(self.text.len());
+        self.missing.push(missing);
+    }
+}
+
+/// Values that have no text Vigil reads (a time outside the calendar, NaN), counted for a notice.
+#[derive(Default)]
+struct Invalid {
+    count: u64,
+    first: Option<String>,
+}
+
+fn unreadable(e: parquet::errors::ParquetError) -> ParquetError {
+    ParquetError::Unreadable(e.to_string())
+}
+
+impl ParquetText {
+    /// Reads the footer and the schema; nothing is decoded yet.
+    pub fn open(bytes: Vec<u8>) -> Result<Self, ParquetError> {
+        Self::open_within(bytes, MAX_ROW_GROUP_BYTES)
+    }
+
+    fn open_within(bytes: Vec<u8>, limit: u64) -> Result<Self, ParquetError> {
+        if bytes.len() < 12 || !bytes.ends_with(b"PAR1") {
+            return Err(ParquetError::Unreadable("the file is cut short (it does not end with a Parquet footer)".into()));
+        }
+        let reader = SerializedFileReader::new(Bytes::from(bytes)).map_err(unreadable)?;
+        let metadata = reader.metadata();
+        let schema = metadata.file_metadata().schema_descr();
+        let mut leaves = Vec::new();
+        let mut skipped = Vec::new();
+        let mut lists = Vec::new();
+        for index in 0..schema.num_columns() {
+            let descr = schema.column(index);
+            match leaf(schema.root_schema(), &descr, index) {
+                Ok(leaf) => {
+                    if leaf.list.is_some() {
+                        lists.push(leaf.name.clone());
+                    }
+                    leaves.push(leaf);
+                }
+                Err(why) => skipped.push(format!("“{}” {why}", descr.path().string())),
+            }
+        }
+        if leaves.is_empty() {
+            return Err(ParquetError::NoColumns { skipped });
+        }
+        if leaves.len() > super::load::MAX_COLUMNS {
+            return Err(ParquetError::TooManyColumns { found: leaves.len(), max: super::load::MAX_COLUMNS });
+        }
+        let mut codecs: Vec<String> = Vec::new();
+        for (group, meta) in metadata.row_groups().iter().enumerate() {
+            let bytes = meta.columns().iter().map(|c| c.uncompressed_size().max(0) as u64).sum::<u64>();
+            if bytes > limit {
+                return Err(ParquetError::TooLarge { group: group + 1, bytes, limit });
+            }
+            for column in meta.columns() {
+                let name = format!("{:?}", column.compression_codec()).to_lowercase().replace("lz4_raw", "lz4");
+                if name != "uncompressed" && !codecs.contains(&name) {
+                    codecs.push(name);
+                }
+            }
+        }
+        let mut notices = Vec::new();
+        if !skipped.is_empty() {
+            notices.push(format!("Left out of the Parquet file: {}.", skipped.join("; ")));
+        }
+        if !lists.is_empty() {
+            let names = lists.iter().map(|n| format!("“{n}”")).collect::<Vec<_>>().join(", ");
+            notices.push(format!("Lists read as text (“[a, b]”): {names}."));
+        }
+        let info = ParquetFile { rows: metadata.file_metadata().num_rows().max(0) as u64, row_groups: metadata.num_row_groups(), codecs };
+        let cells = leaves.iter().map(|_| Cells::default()).collect();
+        Ok(Self { reader, leaves, group: 0, readers: Vec::new(), rows_done: 0, info, notices, cells, invalid: Invalid::default() })
+    }
+
+    /// The header row: the columns' names.
+    pub fn header(&self, out: &mut Vec<u8>) {
+        for (i, leaf) in self.leaves.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_field(&leaf.name, out);
+        }
+        out.push(b'\n');
+    }
+
+    /// Rows written so far, and the file's rows.
+    pub fn progress(&self) -> (u64, u64) {
+        (self.rows_done, self.info.rows)
+    }
+
+    /// Writes the next batch of rows to `out` as CSV text; `false` once every row is written.
+    pub fn next_batch(&mut self, out: &mut Vec<u8>) -> Result<bool, ParquetError> {
+        let metadata = self.reader.metadata();
+        loop {
+            if self.readers.is_empty() {
+                if self.group >= metadata.num_row_groups() {
+                    return Ok(false);
+                }
+                let group = self.reader.get_row_group(self.group).map_err(unreadable)?;
+                let mut readers = Vec::with_capacity(self.leaves.len());
+                for leaf in &self.leaves {
+                    readers.push(group.get_column_reader(leaf.index).map_err(|e| ParquetError::Column { column: leaf.name.clone(), group: self.group + 1, message: e.to_string() })?);
+                }
+                self.readers = readers;
+                self.group += 1;
+            }
+            let mut rows = None;
+            for ((leaf, reader), cells) in self.leaves.iter().zip(&mut self.readers).zip(&mut self.cells) {
+                cells.clear();
+                let read = read_batch(reader, leaf, cells, &mut self.invalid).map_err(|e| ParquetError::Column { column: leaf.name.clone(), group: self.group, message: e.to_string() })?;
+                match rows {
+                    None => rows = Some(read),
+                    Some(n) if n != read => {
+                        return Err(ParquetError::Column { column: leaf.name.clone(), group: self.group, message: format!("it holds {read} rows where the columns before hold {n}") });
+                    }
+                    Some(_) => {}
+                }
+            }
+            let rows = rows.unwrap_or(0);
+            if rows == 0 {
+                // This row group is read: on to the next.
+                self.readers.clear();
+                continue;
+            }
+            for row in 0..rows {
+                for (i, cells) in self.cells.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    if cells.missing[row] {
+                        continue;
+                    }
+                    let start = if row == 0 { 0 } else { cells.ends[row - 1] };
+                    let text = &cells.text[start..cells.ends[row]];
+                    if text.is_empty() {
+                        // An empty text is a value, not a missing one: quoted.
+                        out.extend_from_slice(b"\"\"");
+                    } else {
+                        write_field(text, out);
+                    }
+                }
+                out.push(b'\n');
+            }
+            self.rows_done += rows as u64;
+            return Ok(true);
+        }
+    }
+
+    /// What was read and what the reader should know, once every row is written.
+    pub fn finish(mut self) -> (ParquetFile, Vec<String>) {
+        if let Some(first) = self.invalid.first.take() {
+            let values = if self.invalid.count == 1 { "1 value".to_string() } else { format!("{} values", crate::format::format_count(self.invalid.count)) };
+            self.notices.push(format!("{values} with no readable text (the first {first}) read as missing."));
+        }
+        (self.info, self.notices)
+    }
+}
+
+/// How the leaf column `descr` is read, or why it is left out.
+fn leaf(root: &Type, descr: &ColumnDescriptor, index: usize) -> Result<Leaf, String> {
+    let parts = descr.path().parts();
+    // Definition levels along the path: the list's own, then its element's.
+    let (mut def, mut list_def, mut element_def) = (0i16, None, None);
+    let mut node = root;
+    let mut names = Vec::new();
+    for part in parts {
+        let Some(child) = node.get_fields().iter().find(|f| f.name() == part) else {
+            return Err("is not where the schema says".into());
+        };
+        let repetition = child.get_basic_info().has_repetition().then(|| child.get_basic_info().repetition());
+        if repetition == Some(Repetition::REPEATED) {
+            if list_def.is_some() {
+                return Err("is a list of lists (left out)".into());
+            }
+            list_def = Some(def);
+            def += 1;
+            element_def = Some(def);
+        } else if repetition == Some(Repetition::OPTIONAL) {
+            def += 1;
+        }
+        // The wrappers the LIST and MAP layouts add are not part of the name.
+        let wrapper = list_def.is_some() && matches!(part.as_str(), "list" | "element" | "item" | "array" | "bag" | "key_value");
+        if !wrapper {
+            names.push(part.clone());
+        }
+        node = child;
+    }
+    if names.is_empty() {
+        names.push(parts.join("."));
+    }
+    let logical = descr.logical_type_ref();
+    let converted = descr.converted_type();
+    let kind = match descr.physical_type() {
+        Physical::BOOLEAN | Physical::FLOAT | Physical::DOUBLE => Kind::Plain,
+        Physical::INT32 | Physical::INT64 => match (logical, converted) {
+            (Some(LogicalType::Date), _) | (_, ConvertedType::DATE) => Kind::Date,
+            (Some(LogicalType::Decimal(d)), _) => Kind::Decimal(d.scale),
+            (_, ConvertedType::DECIMAL) => Kind::Decimal(descr.type_scale()),
+            (Some(LogicalType::Time(t)), _) => Kind::Time(per_ms(&t.unit)),
+            (_, ConvertedType::TIME_MILLIS) => Kind::Time(1),
+            (_, ConvertedType::TIME_MICROS) => Kind::Time(1_000),
+            (Some(LogicalType::Timestamp(t)), _) => Kind::Timestamp(per_ms(&t.unit), t.is_adjusted_to_u_t_c),
+            (_, ConvertedType::TIMESTAMP_MILLIS) => Kind::Timestamp(1, true),
+            (_, ConvertedType::TIMESTAMP_MICROS) => Kind::Timestamp(1_000, true),
+            (Some(LogicalType::Integer(i)), _) if !i.is_signed => Kind::Unsigned,
+            (_, ConvertedType::UINT_32 | ConvertedType::UINT_64) => Kind::Unsigned,
+            _ => Kind::Plain,
+        },
+        Physical::INT96 => Kind::Int96,
+        Physical::BYTE_ARRAY | Physical::FIXED_LEN_BYTE_ARRAY => match (logical, converted) {
+            (Some(LogicalType::Decimal(d)), _) => Kind::Decimal(d.scale),
+            (_, ConvertedType::DECIMAL) => Kind::Decimal(descr.type_scale()),
+            (Some(LogicalType::Uuid), _) => Kind::Uuid,
+            (Some(LogicalType::Float16), _) => Kind::Float16,
+            (Some(LogicalType::String | LogicalType::Enum | LogicalType::Json), _) | (_, ConvertedType::UTF8 | ConvertedType::ENUM | ConvertedType::JSON) => Kind::Text,
+            _ => Kind::Bytes,
+        },
+    };
+    let list = list_def.zip(element_def);
+    Ok(Leaf { index, name: names.join("."), kind, max_def: descr.max_def_level(), list })
+}
+
+fn per_ms(unit: &TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::MILLIS => 1,
+        TimeUnit::MICROS => 1_000,
+        TimeUnit::NANOS => 1_000_000,
+    }
+}
+
+/// A value of a column as text.
+trait Text {
+    fn write(&self, kind: Kind, out: &mut String, invalid: &mut Invalid);
+}
+
+fn note_invalid(invalid: &mut Invalid, what: impl FnOnce() -> String) {
+    invalid.count += 1;
+    if invalid.first.is_none() {
+        invalid.first = Some(what());
+    }
+}
+
+fn write_timestamp(ms: i64, utc: bool, out: &mut String, invalid: &mut Invalid) {
+    use std::fmt::Write;
+    match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(at) => {
+            let format = if utc { "%Y-%m-%dT%H:%M:%S%.3fZ" } else { "%Y-%m-%dT%H:%M:%S%.3f" };
+            let _ = write!(out, "{}", at.format(format));
+        }
+        None => note_invalid(invalid, || format!("a time {ms} ms from 1970")),
+    }
+}
+
+fn write_integer(value: i128, kind: Kind, out: &mut String, invalid: &mut Invalid) {
+    use std::fmt::Write;
+    match kind {
+        Kind::Date => match i64::try_from(value).ok().and_then(|days| days.checked_mul(86_400_000)).and_then(chrono::DateTime::from_timestamp_millis) {
+            Some(at) => {
+                let _ = write!(out, "{}", at.format("%Y-%m-%d"));
+            }
+            None => note_invalid(invalid, || format!("a date {value} days from 1970")),
+        },
+        Kind::Time(per_ms) => {
+            let ms = i64::try_from(value).unwrap_or(i64::MAX).div_euclid(per_ms);
+            if (0..86_400_000).contains(&ms) {
+                let _ = write!(out, "{:02}:{:02}:{:02}.{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+            } else {
+                note_invalid(invalid, || format!("a time of day {ms} ms after midnight"));
+            }
+        }
+        Kind::Timestamp(per_ms, utc) => write_timestamp(i64::try_from(value).unwrap_or(i64::MAX).div_euclid(per_ms), utc, out, invalid),
+        Kind::Decimal(scale) => write_decimal(value, scale, out),
+        _ => {
+            let _ = write!(out, "{value}");
+        }
+    }
+}
+
+/// An unscaled decimal as exact text ("-12.30" for -1230 at scale 2).
+fn write_decimal(unscaled: i128, scale: i32, out: &mut String) {
+    use std::fmt::Write;
+    if scale <= 0 {
+        let _ = write!(out, "{unscaled}");
+        for _ in 0..-scale {
+            out.push('0');
+        }
+        return;
+    }
+    let digits = unscaled.unsigned_abs().to_string();
+    let scale = scale as usize;
+    if unscaled < 0 {
+        out.push('-');
+    }
+    if digits.len() <= scale {
+        out.push_str("0.");
+        for _ in digits.len()..scale {
+            out.push('0');
+        }
+        out.push_str(&digits);
+    } else {
+        let (whole, fraction) = digits.split_at(digits.len() - scale);
+        let _ = write!(out, "{whole}.{fraction}");
+    }
+}
+
+impl Text for bool {
+    fn write(&self, _: Kind, out: &mut String, _: &mut Invalid) {
+        out.push_str(if *self { "true" } else { "false" });
+    }
+}
+
+impl Text for i32 {
+    fn write(&self, kind: Kind, out: &mut String, invalid: &mut Invalid) {
+        let value = if kind == Kind::Unsigned { i128::from(*self as u32) } else { i128::from(*self) };
+        write_integer(value, kind, out, invalid);
+    }
+}
+
+impl Text for i64 {
+    fn write(&self, kind: Kind, out: &mut String, invalid: &mut Invalid) {
+        let value = if kind == Kind::Unsigned { i128::from(*self as u64) } else { i128::from(*self) };
+        write_integer(value, kind, out, invalid);
+    }
+}
+
+fn write_float(value: f64, out: &mut String, invalid: &mut Invalid) {
+    use std::fmt::Write;
+    if value.is_finite() {
+        let _ = write!(out, "{value}");
+    } else {
+        note_invalid(invalid, || value.to_string());
+    }
+}
+
+impl Text for f32 {
+    fn write(&self, _: Kind, out: &mut String, invalid: &mut Invalid) {
+        // The float's own shortest text, not that of its f64 widening ("0.1", not "0.10000000149").
+        use std::fmt::Write;
+        if self.is_finite() {
+            let _ = write!(out, "{self}");
+        } else {
+            note_invalid(invalid, || self.to_string());
+        }
+    }
+}
+
+impl Text for f64 {
+    fn write(&self, _: Kind, out: &mut String, invalid: &mut Invalid) {
+        write_float(*self, out, invalid);
+    }
+}
+
+impl Text for Int96 {
+    fn write(&self, _: Kind, out: &mut String, invalid: &mut Invalid) {
+        write_timestamp(self.to_nanos().div_euclid(1_000_000), true, out, invalid);
+    }
+}
+
+fn write_bytes(bytes: &[u8], kind: Kind, out: &mut String, invalid: &mut Invalid) {
+    use std::fmt::Write;
+    match kind {
+        Kind::Text => out.push_str(&String::from_utf8_lossy(bytes)),
+        Kind::Decimal(scale) => {
+            if bytes.is_empty() || bytes.len() > 16 {
+                note_invalid(invalid, || format!("a decimal of {} bytes", bytes.len()));
+                return;
+            }
+            // Big-endian two's complement, sign-extended to 16 bytes.
+            let fill = if bytes[0] & 0x80 != 0 { 0xff } else { 0 };
+            let mut wide = [fill; 16];
+            wide[16 - bytes.len()..].copy_from_slice(bytes);
+            write_decimal(i128::from_be_bytes(wide), scale, out);
+        }
+        Kind::Uuid if bytes.len() == 16 => {
+            for (i, b) in bytes.iter().enumerate() {
+                if matches!(i, 4 | 6 | 8 | 10) {
+                    out.push('-');
+                }
+                let _ = write!(out, "{b:02x}");
+            }
+        }
+        Kind::Float16 if bytes.len() == 2 => write_float(half::f16::from_le_bytes([bytes[0], bytes[1]]).to_f64(), out, invalid),
+        _ => {
+            for b in bytes {
+                let _ = write!(out, "{b:02x}");
+            }
+        }
+    }
+}
+
+impl Text for ByteArray {
+    fn write(&self, kind: Kind, out: &mut String, invalid: &mut Invalid) {
+        write_bytes(self.data(), kind, out, invalid);
+    }
+}
+
+impl Text for FixedLenByteArray {
+    fn write(&self, kind: Kind, out: &mut String, invalid: &mut Invalid) {
+        write_bytes(self.data(), kind, out, invalid);
+    }
+}
+
+/// Reads the next `BATCH_ROWS` rows (whole records) of a column into `cells`; the rows read.
+fn read_batch(reader: &mut ColumnReader, leaf: &Leaf, cells: &mut Cells, invalid: &mut Invalid) -> parquet::errors::Result<usize> {
+    match reader {
+        ColumnReader::BoolColumnReader(r) => read_typed(r, leaf, cells, invalid),
+        ColumnReader::Int32ColumnReader(r) => read_typed(r, leaf, cells, invalid),
+        ColumnReader::Int64ColumnReader(r) => read_typed(r, leaf, cells, invalid),
+        ColumnReader::Int96ColumnReader(r) => read_typed(r, leaf, cells, invalid),
+        ColumnReader::FloatColumnReader(r) => read_typed(r, leaf, cells, invalid),
+        ColumnReader::DoubleColumnReader(r) => read_typed(r, leaf, cells, invalid),
+        ColumnReader::ByteArrayColumnReader(r) => read_typed(r, leaf, cells, invalid),
+        ColumnReader::FixedLenByteArrayColumnReader(r) => read_typed(r, leaf, cells, invalid),
+    }
+}
+
+fn read_typed<T>(reader: &mut parquet::column::reader::ColumnReaderImpl<T>, leaf: &Leaf, cells: &mut Cells, invalid: &mut Invalid) -> parquet::errors::Result<usize>
+where
+    T: parquet::data_type::DataType,
+    T::T: Text,
+{
+    let (mut values, mut defs, mut reps) = (Vec::new(), Vec::new(), Vec::new());
+    let mut records = 0;
+    // A call may stop at a page's end: read on until the batch is full or the column ends.
+    while records < BATCH_ROWS {
+        let (read, _, _) = reader.read_records(BATCH_ROWS - records, (leaf.max_def > 0).then_some(&mut defs), leaf.list.is_some().then_some(&mut reps), &mut values)?;
+        if read == 0 {
+            break;
+        }
+        records += read;
+    }
+    let mut values = values.iter();
+    // Writes the next value; whether it has text (NaN or a time outside the calendar has none).
+    let mut next = |cells: &mut Cells, invalid: &mut Invalid| -> parquet::errors::Result<bool> {
+        let value = values.next().ok_or_else(|| parquet::errors::ParquetError::General("fewer values than its levels say".into()))?;
+        let before = cells.text.len();
+        value.write(leaf.kind, &mut cells.text, invalid);
+        Ok(cells.text.len() > before || matches!(leaf.kind, Kind::Text | Kind::Bytes))
+    };
+    match leaf.list {
+        None if leaf.max_def == 0 => {
+            for _ in 0..records {
+                let written = next(cells, invalid)?;
+                cells.end(!written);
+            }
+        }
+        None => {
+            for &def in &defs {
+                if def == leaf.max_def {
+                    let written = next(cells, invalid)?;
+                    cells.end(!written);
+                } else {
+                    cells.end(true);
+                }
+            }
+        }
+        Some((list_def, element_def)) => {
+            // A record starts at each repetition level 0: "[a, b]", "[]", or missing.
+            // `open`: a list is being written, and whether it has an element yet.
+            let mut open: Option<bool> = None;
+            for (&def, &rep) in defs.iter().zip(&reps) {
+                if rep == 0 {
+                    if open.take().is_some() {
+                        close_list(cells);
+                    }
+                    if def < list_def {
+                        cells.end(true);
+                        continue;
+                    }
+                    cells.text.push('[');
+                    open = Some(false);
+                }
+                if def >= element_def {
+                    if open == Some(true) {
+                        cells.text.push_str(", ");
+                    }
+                    open = Some(true);
+                    if def < leaf.max_def || !next(cells, invalid)? {
+                        cells.text.push_str("null");
+                    }
+                }
+            }
+            if open.is_some() {
+                close_list(cells);
+            }
+        }
+    }
+    Ok(records)
+}
+
+fn close_list(cells: &mut Cells) {
+    cells.text.push(']');
+    cells.end(false);
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code
+    use super::*;
+
+    #[test]
+    fn decimals_are_exact_text() {
+        let text = |v: i128, scale: i32| {
+            let mut out = String::new();
+            write_decimal(v, scale, &mut out);
+            out
+        };
+        assert_eq!(text(-1230, 2), "-12.30");
+        assert_eq!(text(5, 3), "0.005");
+        assert_eq!(text(-5, 3), "-0.005");
+        assert_eq!(text(12, 0), "12");
+        assert_eq!(text(12, -2), "1200");
+        assert_eq!(text(i128::MAX, 38), "1.70141183460469231731687303715884105727");
+        let mut out = String::new();
+        write_bytes(&[0xff, 0x85], Kind::Decimal(1), &mut out, &mut Invalid::default());
+        assert_eq!(out, "-12.3");
+    }
+
+    #[test]
+    fn what_is_not_parquet_says_so() {
+        for bytes in [b"PAR1".to_vec(), b"PAR1 not really parquet PAR1".to_vec(), b"PAR1\0\0\0\0\0\0\0\0\0\0\0\0".to_vec()] {
+            let err = ParquetText::open(bytes).err().unwrap();
+            assert!(matches!(err, ParquetError::Unreadable(_)), "{err}");
+            assert!(err.to_string().starts_with("this looks like a Parquet file but cannot be read as one"), "{err}");
+        }
+    }
+}
