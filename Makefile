@@ -31,6 +31,8 @@ help:
 
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@# The Parquet reader's zstd codec is C: clang and llvm-ar build it for the worker's wasm.
+	@command -v clang >/dev/null && command -v llvm-ar >/dev/null || { apt-get update && apt-get install -y clang llvm; }
 	@# Trunk only runs cargo, wasm-bindgen and wasm-opt and copies files: a debug build without
 	@# its TLS and update-check features (it never downloads: Trunk.toml sets offline) compiles
 	@# in a fraction of the release build's time on a fresh machine.
@@ -46,9 +48,9 @@ browser:
 
 # Reference implementations the statistics are checked against (pip, from PyPI); DuckDB and
 # sqlglot run and parse the warehouse SQL.
-PY_DEPS := numpy pandas scipy statsmodels scikit-learn duckdb==2.0.1 sqlglot==30.30.0 samplics==0.6.1 networkx==3.6.1 datasketch==2.0.0 openpyxl==3.1.5
+PY_DEPS := numpy pandas scipy statsmodels scikit-learn duckdb==2.0.1 sqlglot==30.30.0 samplics==0.6.1 networkx==3.6.1 datasketch==2.0.0 openpyxl==3.1.5 pyarrow==26.0.1
 py-deps:
-	@python3 -c "import numpy, pandas, scipy, statsmodels, sklearn, duckdb, sqlglot, samplics, networkx, datasketch, openpyxl" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check $(PY_DEPS)
+	@python3 -c "import numpy, pandas, scipy, statsmodels, sklearn, duckdb, sqlglot, samplics, networkx, datasketch, openpyxl, pyarrow" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check $(PY_DEPS)
 
 # Apache Spark in local mode for `make test-warehouse`: Java 17 from Debian, pyspark from PyPI.
 spark-deps: py-deps

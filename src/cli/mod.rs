@@ -37,7 +37,7 @@ pub const MAX_EXPLAINED: usize = 20;
 #[command(
     name = "vigil",
     version,
-    about = "Vigil's analyses without a browser: profile, label checks, trends and incidents, root cause, rules — on a CSV, JSON or Excel export (or several of the same columns), from a view built in the app.",
+    about = "Vigil's analyses without a browser: profile, label checks, trends and incidents, root cause, rules — on a CSV, JSON, Excel or Parquet export (or several of the same columns), from a view built in the app.",
     after_help = "A view is the app's link (Share → Copy link): the whole link, its #… part, or a file holding it.\nExit codes: 0 success (detect: nothing fired), 1 detect: something fired, 2 an error."
 )]
 pub struct Cli {
@@ -70,7 +70,7 @@ enum Command {
 #[derive(Debug, Args)]
 struct Input {
     /// The data: a CSV, TSV or JSON (Lines) file, gzip-compressed too, an Excel workbook (.xlsx),
-    /// or - for standard input.
+    /// a Parquet file, or - for standard input.
     data: String,
     /// More files with the same columns, appended in order; a `source` column then says which
     /// file each row came from.

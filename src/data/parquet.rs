@@ -10,7 +10,9 @@
 
 use bytes::Bytes;
 use parquet::basic::{ConvertedType, LogicalType, Repetition, TimeUnit, Type as Physical};
-use parquet::column::reader::ColumnReader;
+use parquet::basic::Encoding;
+use parquet::column::page::{Page, PageMetadata, PageReader};
+use parquet::column::reader::{get_column_reader, ColumnReader};
 use parquet::data_type::{ByteArray, FixedLenByteArray, Int96};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::{ColumnDescriptor, Type};
@@ -152,6 +154,7 @@ impl ParquetText {
         if bytes.len() < 12 || !bytes.ends_with(b"PAR1") {
             return Err(ParquetError::Unreadable("the file is cut short (it does not end with a Parquet footer)".into()));
         }
+        let file_bytes = bytes.len() as u64;
         let reader = SerializedFileReader::new(Bytes::from(bytes)).map_err(unreadable)?;
         let metadata = reader.metadata();
         let schema = metadata.file_metadata().schema_descr();
@@ -183,6 +186,12 @@ impl ParquetText {
                 return Err(ParquetError::TooLarge { group: group + 1, bytes, limit });
             }
             for column in meta.columns() {
+                // The reader asserts these (a panic): a damaged footer is refused here.
+                let start = column.dictionary_page_offset().unwrap_or_else(|| column.data_page_offset());
+                let length = column.compressed_size();
+                if start < 0 || length < 0 || (start as u64).saturating_add(length as u64) > file_bytes {
+                    return Err(ParquetError::Unreadable(format!("its footer places column “{}” of row group {} outside the file", column.column_path().string(), group + 1)));
+                }
                 let name = format!("{:?}", column.compression_codec()).to_lowercase().replace("lz4_raw", "lz4");
                 if name != "uncompressed" && !codecs.contains(&name) {
                     codecs.push(name);
@@ -228,8 +237,10 @@ impl ParquetText {
                 }
                 let group = self.reader.get_row_group(self.group).map_err(unreadable)?;
                 let mut readers = Vec::with_capacity(self.leaves.len());
+                let schema = metadata.file_metadata().schema_descr();
                 for leaf in &self.leaves {
-                    readers.push(group.get_column_reader(leaf.index).map_err(|e| ParquetError::Column { column: leaf.name.clone(), group: self.group + 1, message: e.to_string() })?);
+                    let pages = group.get_column_page_reader(leaf.index).map_err(|e| ParquetError::Column { column: leaf.name.clone(), group: self.group + 1, message: e.to_string() })?;
+                    readers.push(get_column_reader(schema.column(leaf.index), Box::new(CheckedPages { inner: pages, dictionary: false })));
                 }
                 self.readers = readers;
                 self.group += 1;
@@ -283,6 +294,44 @@ impl ParquetText {
             self.notices.push(format!("{values} with no readable text (the first {first}) read as missing."));
         }
         (self.info, self.notices)
+    }
+}
+
+/// A column's pages as the crate reads them, with what its decoder asserts checked first: a
+/// data page dictionary-encoded before any dictionary page panicked in the crate (found by
+/// `tests/it/reference_parquet.rs` changing bytes of a file at random).
+struct CheckedPages {
+    inner: Box<dyn PageReader>,
+    dictionary: bool,
+}
+
+impl Iterator for CheckedPages {
+    type Item = parquet::errors::Result<Page>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.get_next_page().transpose()
+    }
+}
+
+impl PageReader for CheckedPages {
+    fn get_next_page(&mut self) -> parquet::errors::Result<Option<Page>> {
+        let page = self.inner.get_next_page()?;
+        if let Some(page) = &page {
+            if matches!(page, Page::DictionaryPage { .. }) {
+                self.dictionary = true;
+            } else if matches!(page.encoding(), Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY) && !self.dictionary {
+                return Err(parquet::errors::ParquetError::General("a page is dictionary-encoded but the column has no dictionary".into()));
+            }
+        }
+        Ok(page)
+    }
+
+    fn peek_next_page(&mut self) -> parquet::errors::Result<Option<PageMetadata>> {
+        self.inner.peek_next_page()
+    }
+
+    fn skip_next_page(&mut self) -> parquet::errors::Result<()> {
+        self.inner.skip_next_page()
     }
 }
 

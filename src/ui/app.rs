@@ -74,7 +74,7 @@ pub fn App() -> impl IntoView {
                 {move || panels::tab(state.tab.get()).map(|tab| (tab.view)())}
             </main>
             <div class="drop-overlay" aria-hidden="true">
-                <div>"Drop a CSV, TSV or JSON file (or a .gz of one), or an Excel workbook, to load it"</div>
+                <div>"Drop a CSV, TSV or JSON file (or a .gz of one), an Excel workbook or a Parquet file, to load it"</div>
             </div>
         </div>
     }

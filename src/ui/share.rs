@@ -329,7 +329,7 @@ pub fn all_files(files: Option<web_sys::FileList>) -> Vec<web_sys::File> {
 }
 
 /// The file types the pickers offer (a file of another type still loads when dropped).
-pub const ACCEPTED: &str = ".csv,.tsv,.txt,.gz,.jsonl,.ndjson,.json,.xlsx,text/csv,text/tab-separated-values,application/json,application/x-ndjson,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const ACCEPTED: &str = ".csv,.tsv,.txt,.gz,.jsonl,.ndjson,.json,.xlsx,.parquet,text/csv,text/tab-separated-values,application/json,application/x-ndjson,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// The files chosen in the `<input type="file">` an event came from.
 pub fn picked_files(event: &ev::Event) -> Vec<web_sys::File> {
