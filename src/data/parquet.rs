@@ -419,30 +419,66 @@ fn note_invalid(invalid: &mut Invalid, what: impl FnOnce() -> String) {
     }
 }
 
+/// Two digits.
+fn push_2(out: &mut String, n: i64) {
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
+/// `YYYY-MM-DD` of a day since 1970; `false` outside years 0 to 9999 (what the loader reads).
+fn push_date(days: i64, out: &mut String) -> bool {
+    let (year, month, day) = crate::data::time::civil_from_days(days);
+    if !(0..=9999).contains(&year) {
+        return false;
+    }
+    push_2(out, year / 100);
+    push_2(out, year % 100);
+    out.push('-');
+    push_2(out, i64::from(month));
+    out.push('-');
+    push_2(out, i64::from(day));
+    true
+}
+
+/// `HH:MM:SS.mmm` of a millisecond of the day.
+fn push_time(ms: i64, out: &mut String) {
+    push_2(out, ms / 3_600_000);
+    out.push(':');
+    push_2(out, ms / 60_000 % 60);
+    out.push(':');
+    push_2(out, ms / 1000 % 60);
+    out.push('.');
+    out.push(char::from(b'0' + (ms / 100 % 10) as u8));
+    push_2(out, ms % 100);
+}
+
+/// ISO 8601 to the millisecond (written by hand: a formatter per value was most of the time
+/// spent on a file of times).
 fn write_timestamp(ms: i64, utc: bool, out: &mut String, invalid: &mut Invalid) {
-    use std::fmt::Write;
-    match chrono::DateTime::from_timestamp_millis(ms) {
-        Some(at) => {
-            let format = if utc { "%Y-%m-%dT%H:%M:%S%.3fZ" } else { "%Y-%m-%dT%H:%M:%S%.3f" };
-            let _ = write!(out, "{}", at.format(format));
-        }
-        None => note_invalid(invalid, || format!("a time {ms} ms from 1970")),
+    const DAY_MS: i64 = 86_400_000;
+    if !push_date(ms.div_euclid(DAY_MS), out) {
+        note_invalid(invalid, || format!("a time {ms} ms from 1970"));
+        return;
+    }
+    out.push('T');
+    push_time(ms.rem_euclid(DAY_MS), out);
+    if utc {
+        out.push('Z');
     }
 }
 
 fn write_integer(value: i128, kind: Kind, out: &mut String, invalid: &mut Invalid) {
     use std::fmt::Write;
     match kind {
-        Kind::Date => match i64::try_from(value).ok().and_then(|days| days.checked_mul(86_400_000)).and_then(chrono::DateTime::from_timestamp_millis) {
-            Some(at) => {
-                let _ = write!(out, "{}", at.format("%Y-%m-%d"));
+        Kind::Date => {
+            if !i64::try_from(value).is_ok_and(|days| push_date(days, out)) {
+                note_invalid(invalid, || format!("a date {value} days from 1970"));
             }
-            None => note_invalid(invalid, || format!("a date {value} days from 1970")),
-        },
+        }
         Kind::Time(per_ms) => {
             let ms = i64::try_from(value).unwrap_or(i64::MAX).div_euclid(per_ms);
             if (0..86_400_000).contains(&ms) {
-                let _ = write!(out, "{:02}:{:02}:{:02}.{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+                push_time(ms, out);
             } else {
                 note_invalid(invalid, || format!("a time of day {ms} ms after midnight"));
             }
@@ -693,6 +729,25 @@ mod tests {
         let mut out = String::new();
         write_bytes(&[0xff, 0x85], Kind::Decimal(1), &mut out, &mut Invalid::default());
         assert_eq!(out, "-12.3");
+    }
+
+    #[test]
+    fn times_are_iso_text_to_the_millisecond() {
+        let text = |ms: i64, utc: bool| {
+            let mut out = String::new();
+            write_timestamp(ms, utc, &mut out, &mut Invalid::default());
+            out
+        };
+        assert_eq!(text(0, true), "1970-01-01T00:00:00.000Z");
+        assert_eq!(text(-1, false), "1969-12-31T23:59:59.999");
+        assert_eq!(text(1_767_323_045_120, true), "2026-01-02T03:04:05.120Z");
+        for ms in [-62_167_219_200_000, 253_402_300_799_999, 1_767_323_045_120] {
+            assert_eq!(crate::data::time::parse_timestamp_text(&text(ms, true)), Some(ms));
+        }
+        let mut invalid = Invalid::default();
+        let mut out = String::new();
+        write_timestamp(253_402_300_800_000, true, &mut out, &mut invalid);
+        assert_eq!((out.as_str(), invalid.count), ("", 1));
     }
 
     #[test]

@@ -381,6 +381,35 @@ describe('loading files', () => {
     await again.context.close();
   });
 
+  test('a Parquet file: its columns typed, nested fields dotted, lists as text, in the link', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    const file = join(FIXTURES, 'reports.parquet');
+    await page.setInputFiles('[data-testid="open-file"] input', file);
+    await page.waitForFunction(() => /Parquet/.test(document.querySelector('[data-testid="source"]')?.textContent ?? ''));
+    assert.equal(await text(page, 'source'), 'reports.parquet · Parquet, 1 row group, zstd');
+    assert.deepEqual([await text(page, 'row-count'), await text(page, 'column-count')], ['600', '8']);
+    assert.match(await text(page, 'notices'), /Lists read as text \(“\[a, b\]”\): “tags”/);
+    await page.click('[data-testid="tab-profile"]');
+    await page.waitForSelector('[data-testid="profile-cards"]');
+    for (const name of ['created_at', 'account.age_days', 'account.verified', 'tags']) await page.waitForSelector(`[data-testid="card-${name}"]`);
+    const link = page.url();
+    assert.deepEqual(errors, []);
+    await context.close();
+
+    // The link asks for the file again and reads it the same way.
+    const again = await openApp(browser, link);
+    await again.page.waitForSelector('[data-testid="file-wanted"]');
+    await again.page.setInputFiles('[data-testid="file-wanted-input"]', file);
+    // The link was made on the Profile tab: it opens there.
+    await again.page.waitForSelector('[data-testid="card-account.age_days"]');
+    await again.page.click('[data-testid="tab-data"]');
+    await again.page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === '600');
+    assert.equal(await text(again.page, 'source'), 'reports.parquet · Parquet, 1 row group, zstd');
+    assert.deepEqual(again.errors, []);
+    await again.context.close();
+  });
+
   test('columns from a lookup file: keys proposed, repeated keys refused until first is chosen, usable in the filter, asked for by the link', async () => {
     const { page, context, errors } = await openApp(browser, server.url);
     await waitLoaded(page);
@@ -1849,6 +1878,10 @@ describe('hostile input', () => {
       [hostile('truncated.xlsx'), /his looks like an Excel workbook \(a zip file\) but cannot be read as one/],
       [hostile('not_a_workbook.xlsx'), /his looks like an Excel workbook \(a zip file\) but cannot be read as one: the zip file holds no workbook/],
       [hostile('bomb.xlsx'), /he workbook's part xl\/worksheets\/sheet1\.xml unpacks to more than 512 MB .* save the sheet as CSV/],
+      [hostile('truncated.parquet'), /his looks like a Parquet file but cannot be read as one: the file is cut short/],
+      [hostile('not_parquet.parquet'), /his looks like a Parquet file but cannot be read as one/],
+      [hostile('damaged.parquet'), /he Parquet file is damaged in column “report_id” \(row group 1\)/],
+      [hostile('bomb.parquet'), /he Parquet file's row group 1 unpacks to 1089 MB, more than the 1024 MB Vigil decodes at once here/],
       [hostile('not_objects.jsonl'), /No JSON object could be read: 5 records set aside, the first because of line 1: not valid JSON/],
       [join(dir, 'columns_10000.csv'), ['2', '10,000']],
       [join(dir, 'rows_1m_one_char.csv'), ['1,000,000', '1']],
