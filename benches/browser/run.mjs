@@ -406,7 +406,7 @@ async function budgets(browser, server) {
     out.shellMs = await page.evaluate(() => window.__shellAt);
     out.loadedMs = await page.evaluate(() => performance.now());
     const steps = [
-      ['profile', async () => { await page.click('[data-testid="tab-profile"]'); await page.waitForSelector('[data-testid="profile-cards"]', { timeout: 300_000 }); }],
+      ['profile', async () => { await page.click('[data-testid="tab-profile"]'); await page.waitForSelector('[data-testid="profile-cards"][data-complete]', { timeout: 300_000 }); }],
       ['trends', async () => { await page.click('[data-testid="tab-trends"]'); await page.waitForSelector('[data-testid="incident-table"]', { timeout: 300_000 }); }],
       ['root cause', async () => { await page.click('[data-testid="incident-row"] >> nth=0 >> [data-testid="incident-explain"]'); await page.waitForSelector('[data-testid="rca-summary"]', { timeout: 300_000 }); }],
       ['clusters (accounts)', async () => { await page.click('[data-testid="tab-clusters"]'); await page.waitForSelector('[data-testid="cluster-profiles"]', { timeout: 600_000 }); }],

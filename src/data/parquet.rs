@@ -21,8 +21,9 @@ use serde::{Deserialize, Serialize};
 use super::json::write_field;
 
 /// Rows decoded (and written as text) at a time: the loader's progress, Cancel and memory
-/// guard act between batches.
-pub const BATCH_ROWS: usize = 16_384;
+/// guard act between batches. Fewer for a wide file: a batch holds about `BATCH_CELLS` cells.
+const BATCH_ROWS: usize = 16_384;
+const BATCH_CELLS: usize = 1 << 20;
 
 /// What the app says about a Parquet file read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +111,7 @@ pub struct ParquetText {
     notices: Vec<String>,
     cells: Vec<Cells>,
     invalid: Invalid,
+    batch_rows: usize,
 }
 
 /// One column's cells of a batch: their text one after another, and where each ends.
@@ -208,7 +210,8 @@ impl ParquetText {
         }
         let info = ParquetFile { rows: metadata.file_metadata().num_rows().max(0) as u64, row_groups: metadata.num_row_groups(), codecs };
         let cells = leaves.iter().map(|_| Cells::default()).collect();
-        Ok(Self { reader, leaves, group: 0, readers: Vec::new(), rows_done: 0, info, notices, cells, invalid: Invalid::default() })
+        let batch_rows = (BATCH_CELLS / leaves.len()).clamp(64, BATCH_ROWS);
+        Ok(Self { reader, leaves, group: 0, readers: Vec::new(), rows_done: 0, info, notices, cells, invalid: Invalid::default(), batch_rows })
     }
 
     /// The header row: the columns' names.
@@ -248,7 +251,7 @@ impl ParquetText {
             let mut rows = None;
             for ((leaf, reader), cells) in self.leaves.iter().zip(&mut self.readers).zip(&mut self.cells) {
                 cells.clear();
-                let read = read_batch(reader, leaf, cells, &mut self.invalid).map_err(|e| ParquetError::Column { column: leaf.name.clone(), group: self.group, message: e.to_string() })?;
+                let read = read_batch(reader, leaf, self.batch_rows, cells, &mut self.invalid).map_err(|e| ParquetError::Column { column: leaf.name.clone(), group: self.group, message: e.to_string() })?;
                 match rows {
                     None => rows = Some(read),
                     Some(n) if n != read => {
@@ -615,21 +618,21 @@ impl Text for FixedLenByteArray {
     }
 }
 
-/// Reads the next `BATCH_ROWS` rows (whole records) of a column into `cells`; the rows read.
-fn read_batch(reader: &mut ColumnReader, leaf: &Leaf, cells: &mut Cells, invalid: &mut Invalid) -> parquet::errors::Result<usize> {
+/// Reads the next `rows` rows (whole records) of a column into `cells`; the rows read.
+fn read_batch(reader: &mut ColumnReader, leaf: &Leaf, rows: usize, cells: &mut Cells, invalid: &mut Invalid) -> parquet::errors::Result<usize> {
     match reader {
-        ColumnReader::BoolColumnReader(r) => read_typed(r, leaf, cells, invalid),
-        ColumnReader::Int32ColumnReader(r) => read_typed(r, leaf, cells, invalid),
-        ColumnReader::Int64ColumnReader(r) => read_typed(r, leaf, cells, invalid),
-        ColumnReader::Int96ColumnReader(r) => read_typed(r, leaf, cells, invalid),
-        ColumnReader::FloatColumnReader(r) => read_typed(r, leaf, cells, invalid),
-        ColumnReader::DoubleColumnReader(r) => read_typed(r, leaf, cells, invalid),
-        ColumnReader::ByteArrayColumnReader(r) => read_typed(r, leaf, cells, invalid),
-        ColumnReader::FixedLenByteArrayColumnReader(r) => read_typed(r, leaf, cells, invalid),
+        ColumnReader::BoolColumnReader(r) => read_typed(r, leaf, rows, cells, invalid),
+        ColumnReader::Int32ColumnReader(r) => read_typed(r, leaf, rows, cells, invalid),
+        ColumnReader::Int64ColumnReader(r) => read_typed(r, leaf, rows, cells, invalid),
+        ColumnReader::Int96ColumnReader(r) => read_typed(r, leaf, rows, cells, invalid),
+        ColumnReader::FloatColumnReader(r) => read_typed(r, leaf, rows, cells, invalid),
+        ColumnReader::DoubleColumnReader(r) => read_typed(r, leaf, rows, cells, invalid),
+        ColumnReader::ByteArrayColumnReader(r) => read_typed(r, leaf, rows, cells, invalid),
+        ColumnReader::FixedLenByteArrayColumnReader(r) => read_typed(r, leaf, rows, cells, invalid),
     }
 }
 
-fn read_typed<T>(reader: &mut parquet::column::reader::ColumnReaderImpl<T>, leaf: &Leaf, cells: &mut Cells, invalid: &mut Invalid) -> parquet::errors::Result<usize>
+fn read_typed<T>(reader: &mut parquet::column::reader::ColumnReaderImpl<T>, leaf: &Leaf, rows: usize, cells: &mut Cells, invalid: &mut Invalid) -> parquet::errors::Result<usize>
 where
     T: parquet::data_type::DataType,
     T::T: Text,
@@ -637,8 +640,8 @@ where
     let (mut values, mut defs, mut reps) = (Vec::new(), Vec::new(), Vec::new());
     let mut records = 0;
     // A call may stop at a page's end: read on until the batch is full or the column ends.
-    while records < BATCH_ROWS {
-        let (read, _, _) = reader.read_records(BATCH_ROWS - records, (leaf.max_def > 0).then_some(&mut defs), leaf.list.is_some().then_some(&mut reps), &mut values)?;
+    while records < rows {
+        let (read, _, _) = reader.read_records(rows - records, (leaf.max_def > 0).then_some(&mut defs), leaf.list.is_some().then_some(&mut reps), &mut values)?;
         if read == 0 {
             break;
         }

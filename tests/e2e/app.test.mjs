@@ -178,7 +178,7 @@ describe('profile', () => {
     const { page, context, errors } = await openApp(browser, server.url);
     await waitLoaded(page);
     await page.click('[data-testid="tab-profile"]');
-    await page.waitForSelector('[data-testid="profile-cards"]');
+    await page.waitForSelector('[data-testid="profile-cards"][data-complete]');
     const alerts = await page.locator('[data-testid="alert"]').allTextContents();
     assert.ok(alerts.some((a) => /future dates.*created_at.*2 timestamps are in the future/.test(a)), alerts.join('\n'));
     assert.ok(alerts.some((a) => /duplicate rows.*exact copies of an earlier row/.test(a)), alerts.join('\n'));
@@ -255,7 +255,7 @@ describe('profile', () => {
     await page.locator('[data-testid="card-reason"] [data-testid="value-bar"]', { hasText: 'scam' }).click();
     await page.waitForFunction(() => / of 100,000 rows match$/.test(document.querySelector('[data-testid="matched"]')?.textContent));
     await page.click('[data-testid="tab-profile"]');
-    await page.waitForSelector('[data-testid="profile-cards"]');
+    await page.waitForSelector('[data-testid="profile-cards"][data-complete]');
     const facts = await page.textContent('[data-testid="card-reason"] .card-facts');
     assert.match(facts, /· 1 distinct$/);
     await context.close();
@@ -391,7 +391,7 @@ describe('loading files', () => {
     assert.deepEqual([await text(page, 'row-count'), await text(page, 'column-count')], ['600', '8']);
     assert.match(await text(page, 'notices'), /Lists read as text \(“\[a, b\]”\): “tags”/);
     await page.click('[data-testid="tab-profile"]');
-    await page.waitForSelector('[data-testid="profile-cards"]');
+    await page.waitForSelector('[data-testid="profile-cards"][data-complete]');
     for (const name of ['created_at', 'account.age_days', 'account.verified', 'tags']) await page.waitForSelector(`[data-testid="card-${name}"]`);
     const link = page.url();
     assert.deepEqual(errors, []);
@@ -1602,7 +1602,7 @@ describe('sharing', () => {
 
   test('data by link: #src loads a CSV; a link made from a local file asks for it', async () => {
     const { page, context, errors, requests } = await openApp(browser, `${server.url}#src=fixtures/semicolon_bad_row.csv&tab=profile`);
-    await page.waitForSelector('[data-testid="profile-cards"]');
+    await page.waitForSelector('[data-testid="profile-cards"][data-complete]');
     assert.equal(await page.getAttribute('[data-testid="tab-profile"]', 'aria-selected'), 'true');
     await page.click('[data-testid="tab-data"]');
     await page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === '4');
@@ -1613,7 +1613,7 @@ describe('sharing', () => {
     assert.match(await text(page, 'file-wanted'), /Open semicolon_bad_row\.csv to see this view/);
     assert.equal(await page.locator('[data-testid="row-count"]').count(), 0);
     await page.setInputFiles('[data-testid="file-wanted-input"]', join(FIXTURES, 'semicolon_bad_row.csv'));
-    await page.waitForSelector('[data-testid="profile-cards"]');
+    await page.waitForSelector('[data-testid="profile-cards"][data-complete]');
     assert.equal(await page.locator('[data-testid="file-wanted"]').count(), 0);
     assert.match(page.url(), /#file=semicolon_bad_row\.csv&tab=profile/);
     assert.deepEqual(errors, []);
@@ -1632,7 +1632,7 @@ describe('offline and privacy', () => {
     assert.doesNotMatch(policy, /https?:|\*|'unsafe-eval'|inline-script-hashes/);
     // Every tab with its analysis, and the exports.
     await page.click('[data-testid="tab-profile"]');
-    await page.waitForSelector('[data-testid="profile-cards"]');
+    await page.waitForSelector('[data-testid="profile-cards"][data-complete]');
     await page.click('[data-testid="tab-trends"]');
     await page.waitForSelector('[data-testid="incident-table"]');
     const download = page.waitForEvent('download');
@@ -1667,13 +1667,13 @@ describe('offline and privacy', () => {
     const sub = await serve(undefined, { prefix: '/tools/vigil/' });
     try {
       const { page, context, errors, requests } = await openApp(browser, `${sub.url}#demo=2000.1&tab=profile`);
-      await page.waitForSelector('[data-testid="profile-cards"]');
+      await page.waitForSelector('[data-testid="profile-cards"][data-complete]');
       await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 });
       const outside = requests.filter((u) => u.startsWith('http') && !u.startsWith(sub.url));
       assert.deepEqual(outside, [], 'every request stays under the sub-path');
       await context.setOffline(true);
       await page.reload();
-      await page.waitForSelector('[data-testid="profile-cards"]');
+      await page.waitForSelector('[data-testid="profile-cards"][data-complete]');
       await context.setOffline(false);
       assert.deepEqual(errors, []);
       await context.close();
@@ -1684,13 +1684,13 @@ describe('offline and privacy', () => {
 
   test('a link opened once works offline; data by link from a CORS-enabled host', async () => {
     const { page, context, errors } = await openApp(browser, `${server.url}#demo=5000.3&tab=profile`);
-    await page.waitForSelector('[data-testid="profile-cards"]');
+    await page.waitForSelector('[data-testid="profile-cards"][data-complete]');
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 });
     const manifest = await page.evaluate(async () => (await fetch(document.querySelector('link[rel="manifest"]').href)).json());
     assert.equal(manifest.short_name, 'Vigil');
     await context.setOffline(true);
     await page.reload();
-    await page.waitForSelector('[data-testid="profile-cards"]');
+    await page.waitForSelector('[data-testid="profile-cards"][data-complete]');
     await page.click('[data-testid="tab-data"]');
     await page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === '5,000');
     await context.setOffline(false);
@@ -1984,7 +1984,7 @@ describe('hostile input', () => {
     assert.match(rows, /,'\+1\+1\n/);
     assert.match(rows, /,'@SUM\(A1\)\n/);
     await page.click('[data-testid="tab-profile"]');
-    await page.waitForSelector('[data-testid="profile-cards"]');
+    await page.waitForSelector('[data-testid="profile-cards"][data-complete]');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-report"]')]);
     const html = await readFile(await download.path(), 'utf8');
     assert.ok(html.includes('&lt;script&gt;window.__pwned=1&lt;/script&gt;'), 'escaped in the report');
@@ -2109,7 +2109,7 @@ describe('the vigil command', () => {
     };
     const fragment = `demo=20000.7&tab=profile&v=${pack(settings)}`;
     const { page, context, errors } = await openApp(browser, `${server.url}#${fragment}`);
-    await page.waitForSelector('[data-testid="profile-cards"]', { timeout: 60_000 });
+    await page.waitForSelector('[data-testid="profile-cards"][data-complete]', { timeout: 60_000 });
     await page.click('[data-testid="tab-trends"]');
     await page.waitForSelector('[data-testid="incident-table"]');
     await page.click('[data-testid="tab-root-cause"]');

@@ -16,7 +16,7 @@ try {
     await page.waitForSelector('[data-testid="preview"] tbody tr td');
     await page.screenshot({ path: `${out}data-tab-${scheme}.png` });
     await page.click('[data-testid="tab-profile"]');
-    await page.waitForSelector('[data-testid="profile-cards"]');
+    await page.waitForSelector('[data-testid="profile-cards"][data-complete]');
     await page.evaluate(() => document.querySelector('[data-testid="card-account_age_days"]').scrollIntoView());
     await page.waitForTimeout(300);
     await page.screenshot({ path: `${out}profile-tab-${scheme}.png` });

@@ -82,6 +82,17 @@ fn parquet_files_read_as_pyarrow_reads_them() {
     assert_eq!(streamed.rows_read, rows.len() as u64);
     assert_eq!(streamed.rows_in_cube, rows.len() as u64);
 
+    // 2,000 columns: every one, every row.
+    let wide = load_bytes(&std::fs::read(reference["wide"].as_str().unwrap()).unwrap(), LoadOptions::default()).unwrap();
+    assert_eq!((wide.table.n_rows, wide.table.columns.len()), (300, 2000));
+    for (column, want) in [0, 1999].into_iter().zip(reference["wide_sums"].as_array().unwrap()) {
+        let sum: i64 = (0..300).map(|row| match wide.table.columns[column].value(row) {
+            Cell::Int(v) => v,
+            other => panic!("{other:?}"),
+        }).sum();
+        assert_eq!(sum, want.as_i64().unwrap(), "column {column}");
+    }
+
     // Cut short, or damaged inside: each says what is wrong.
     let bytes = std::fs::read(reference["files"]["zstd"].as_str().unwrap()).unwrap();
     let cut = load_bytes(&bytes[..bytes.len() / 2], LoadOptions::default()).unwrap_err();

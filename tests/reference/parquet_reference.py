@@ -104,6 +104,11 @@ def main():
     small = os.path.join(out, "reports-pages-v2.parquet")
     pq.write_table(data, small, compression="zstd", row_group_size=97, data_page_version="2.0", use_dictionary=False)
     files["pages-v2"] = small
+    # A wide file: 2,000 columns of 300 rows (a batch then holds fewer rows).
+    wide = pa.table({f"c{j}": pa.array([(i * 7 + j) % 101 for i in range(300)], pa.int64()) for j in range(2000)})
+    wide_path = os.path.join(out, "wide.parquet")
+    pq.write_table(wide, wide_path, compression="snappy")
+    wide_sums = [sum(wide.column(j).to_pylist()) for j in (0, 1999)]
     back = pq.read_table(files["zstd"])
     flat = back.flatten()
     # Nanosecond times as integers (Python's datetime stops at microseconds).
@@ -120,7 +125,7 @@ def main():
         rows.append(cells)
     for codec, path in files.items():
         assert pq.read_table(path).equals(back), codec
-    json.dump({"files": files, "columns": columns, "rows": rows, "row_groups": pq.ParquetFile(small).num_row_groups}, sys.stdout)
+    json.dump({"wide": wide_path, "wide_sums": wide_sums, "files": files, "columns": columns, "rows": rows, "row_groups": pq.ParquetFile(small).num_row_groups}, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -518,20 +518,32 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
     let map_title = format!("Clusters ({}) on the first two principal components", report.algorithm);
     Effect::new(move |_| {
         let focus = focus.get();
-        if let Some(element) = canvas.get() {
+        if canvas.get().is_none() {
+            return;
+        }
+        // Drawn in the next frame, not in the task that built the panel: a map of 300,000
+        // accounts (55 ms) after the panel's tables held the main thread over 100 ms.
+        let draw_points = draw_points.clone();
+        request_animation_frame(move || {
+            // The panel may be gone by then.
+            let Some(element) = canvas.try_get_untracked().flatten() else { return };
             // Timed as "vigil-map-draw" in the Performance timeline (`make bench` reads it).
             let performance = web_sys::window().and_then(|w| w.performance());
             if let Some(p) = &performance {
                 let _ = p.mark("vigil-map-draw-start");
             }
             match draw_map_on_canvas(&element, &draw_points, x_range, y_range, theme(), focus) {
-                Ok(r) => raster.set_value(r),
-                Err(err) => problem.set(Some(err)),
+                Ok(r) => {
+                    let _ = raster.try_set_value(r);
+                }
+                Err(err) => {
+                    problem.try_set(Some(err));
+                }
             }
             if let Some(p) = &performance {
                 let _ = p.measure_with_start_mark("vigil-map-draw", "vigil-map-draw-start");
             }
-        }
+        });
     });
     let plot_xy = move |event: &ev::MouseEvent| -> Option<(f64, f64, u32, u32)> {
         let element = canvas.get_untracked()?;

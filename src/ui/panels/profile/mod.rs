@@ -118,14 +118,28 @@ fn ProfileView(profile: TableProfile) -> impl IntoView {
     const PAGE: usize = 48;
     let total = profile.columns.len();
     let shown = RwSignal::new(PAGE);
+    // And the page's cards are added a few per frame: 24 cards with their charts drawn in one
+    // go held the main thread 120 ms. Keyed, so a frame draws only its new cards.
+    const PER_FRAME: usize = 4;
+    let drawn = RwSignal::new(PER_FRAME.min(total));
+    Effect::new(move |_| {
+        let target = shown.get().min(total);
+        if drawn.get() < target {
+            request_animation_frame(move || {
+                // The view may be gone by the next frame.
+                drawn.try_update(|d| *d = (*d + PER_FRAME).min(target));
+            });
+        }
+    });
+    let complete = move || (drawn.get() >= shown.get().min(total)).then_some("true");
     let columns = std::sync::Arc::new(profile.columns);
     view! {
         <Alerts alerts=alerts rows=rows/>
         <LabelsPanel/>
         <section class="panel">
             <h2>"Columns " <span class="muted">{format!("· {} {} profiled", format_events(rows), expect_context::<AppState>().counted())}</span></h2>
-            <div class="cards" data-testid="profile-cards">
-                {move || columns.iter().take(shown.get()).cloned().map(|column| view! { <ColumnCard column=column/> }).collect_view()}
+            <div class="cards" data-testid="profile-cards" data-complete=complete>
+                <For each=move || 0..drawn.get() key=|i| *i children=move |i| view! { <ColumnCard column=columns[i].clone()/> }/>
             </div>
             <ShowMore shown=shown total=total step=PAGE noun="columns" testid="profile-more"/>
         </section>
