@@ -488,9 +488,15 @@ fn write_integer(value: i128, kind: Kind, out: &mut String, invalid: &mut Invali
         }
         Kind::Timestamp(per_ms, utc) => write_timestamp(i64::try_from(value).unwrap_or(i64::MAX).div_euclid(per_ms), utc, out, invalid),
         Kind::Decimal(scale) => write_decimal(value, scale, out),
-        _ => {
-            let _ = write!(out, "{value}");
-        }
+        // i128's own formatting is several times slower, and every value but a u64's fits.
+        _ => match i64::try_from(value) {
+            Ok(v) => {
+                let _ = write!(out, "{v}");
+            }
+            Err(_) => {
+                let _ = write!(out, "{value}");
+            }
+        },
     }
 }
 
