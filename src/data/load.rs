@@ -535,10 +535,18 @@ impl TableLoader {
     /// honour Cancel and watch memory meanwhile), at once otherwise.
     pub fn finishing(self) -> Result<Finishing, LoadError> {
         if let Input::Parquet(bytes, options) = self.input {
+            if !bytes.ends_with(b"PAR1") && looks_binary(bytes.get(..bytes.len().min(SNIFF_BYTES)).unwrap_or_default()).is_none() {
+                // Text that happens to start with "PAR1", not a Parquet file cut short.
+                let mut parser = Parser::new(options, false);
+                parser.parallel = self.parallel;
+                parser.feed(&bytes)?;
+                return parser.finish().map(|report| Finishing(Finish::Ready(Box::new(report))));
+            }
             let text = super::parquet::ParquetText::open(bytes).map_err(|e| LoadError::Parquet(e.to_string()))?;
             // Comma-separated with the columns' names as the header, as written.
             let mut parser = Parser::new(LoadOptions { delimiter: Some(b','), has_header: Some(true), sheet: None, ..options }, false);
             parser.parallel = self.parallel;
+            parser.written = true;
             let mut header = Vec::new();
             text.header(&mut header);
             parser.feed(&header)?;
@@ -665,11 +673,15 @@ struct Parser {
     /// An error raised while gzip was driving `write` (io::Write cannot carry it).
     error: Option<LoadError>,
     parallel: Parallel,
+    /// The text was written by one of Vigil's own stages (Parquet): comma-separated, quoted with
+    /// `"`, UTF-8, a header row. Nothing is guessed: values quoted with `'` or holding control
+    /// characters are values, not a dialect or a binary file.
+    written: bool,
 }
 
 impl Parser {
     fn new(options: LoadOptions, gzip: bool) -> Self {
-        Self { options, gzip, sniff_buf: Vec::new(), utf16: None, json: None, json_out: Vec::new(), body: None, error: None, parallel: Parallel::default() }
+        Self { options, gzip, sniff_buf: Vec::new(), utf16: None, json: None, json_out: Vec::new(), body: None, error: None, parallel: Parallel::default(), written: false }
     }
 
     fn rows_loaded(&self) -> u64 {
@@ -695,6 +707,14 @@ impl Parser {
 
     fn start_body(&mut self, whole_file: bool) -> Result<(), LoadError> {
         let mut buf = std::mem::take(&mut self.sniff_buf);
+        if self.written {
+            let dialect = Dialect { delimiter: b',', quote: b'"', has_header: true, encoding: TextEncoding::Utf8, bom: false, gzip: false, json: None, others: Vec::new(), workbook: None, parquet: None };
+            let mut body = Body::new(dialect, self.options.infer_types);
+            body.parallel = self.parallel;
+            body.feed(&buf)?;
+            self.body = Some(body);
+            return Ok(());
+        }
         let mut utf16 = Utf16::detect(&buf);
         if let Some(decoder) = &mut utf16 {
             buf = decoder.decode(&buf, whole_file);

@@ -183,7 +183,7 @@ impl ParquetText {
         }
         let mut codecs: Vec<String> = Vec::new();
         for (group, meta) in metadata.row_groups().iter().enumerate() {
-            let bytes = meta.columns().iter().map(|c| c.uncompressed_size().max(0) as u64).sum::<u64>();
+            let bytes = meta.columns().iter().fold(0u64, |sum, c| sum.saturating_add(c.uncompressed_size().max(0) as u64));
             if bytes > limit {
                 return Err(ParquetError::TooLarge { group: group + 1, bytes, limit });
             }
@@ -243,7 +243,7 @@ impl ParquetText {
                 let schema = metadata.file_metadata().schema_descr();
                 for leaf in &self.leaves {
                     let pages = group.get_column_page_reader(leaf.index).map_err(|e| ParquetError::Column { column: leaf.name.clone(), group: self.group + 1, message: e.to_string() })?;
-                    readers.push(get_column_reader(schema.column(leaf.index), Box::new(CheckedPages { inner: pages, dictionary: false })));
+                    readers.push(get_column_reader(schema.column(leaf.index), Box::new(CheckedPages { inner: pages, dictionary: false, levels_left: leaf.list.map(|_| MAX_LIST_LEVELS), max_def: leaf.max_def, max_rep: i16::from(leaf.list.is_some()), physical: schema.column(leaf.index).physical_type() })));
                 }
                 self.readers = readers;
                 self.group += 1;
@@ -261,6 +261,9 @@ impl ParquetText {
                 }
             }
             let rows = rows.unwrap_or(0);
+            if let Some((leaf, _)) = self.leaves.iter().zip(&self.cells).find(|(_, cells)| cells.ends.len() != rows || cells.missing.len() != rows) {
+                return Err(ParquetError::Column { column: leaf.name.clone(), group: self.group, message: format!("its levels make a different number of rows than the {rows} read") });
+            }
             if rows == 0 {
                 // This row group is read: on to the next.
                 self.readers.clear();
@@ -272,12 +275,16 @@ impl ParquetText {
                         out.push(b',');
                     }
                     if cells.missing[row] {
+                        // One column: an empty line would be skipped, `""` reads as missing.
+                        if self.cells.len() == 1 {
+                            out.extend_from_slice(b"\"\"");
+                        }
                         continue;
                     }
                     let start = if row == 0 { 0 } else { cells.ends[row - 1] };
                     let text = &cells.text[start..cells.ends[row]];
                     if text.is_empty() {
-                        // An empty text is a value, not a missing one: quoted.
+                        // The loader reads an empty text as missing, as in a CSV file.
                         out.extend_from_slice(b"\"\"");
                     } else {
                         write_field(text, out);
@@ -306,7 +313,31 @@ impl ParquetText {
 struct CheckedPages {
     inner: Box<dyn PageReader>,
     dictionary: bool,
+    /// Levels a list column may still hold in this row group: run-length encoding lets a few
+    /// bytes claim a hundred million of them, all decoded at once in one record.
+    levels_left: Option<u64>,
+    /// The column's highest definition and repetition levels (none read when 0).
+    max_def: i16,
+    max_rep: i16,
+    physical: Physical,
 }
+
+/// Whether `buf` holds `count` length-prefixed byte strings (PLAIN byte arrays): the crate's
+/// plain decoder reads each length without checking that four bytes are left (a panic).
+fn holds_byte_arrays(buf: &[u8], count: u32) -> bool {
+    let mut at = 0usize;
+    for _ in 0..count {
+        let Some(len) = buf.get(at..at + 4).and_then(|b| <[u8; 4]>::try_from(b).ok()) else { return false };
+        at = at.saturating_add(4).saturating_add(u32::from_le_bytes(len) as usize);
+        if at > buf.len() {
+            return false;
+        }
+    }
+    true
+}
+
+/// Most values a list column holds in one row group.
+const MAX_LIST_LEVELS: u64 = 1 << 25;
 
 impl Iterator for CheckedPages {
     type Item = parquet::errors::Result<Page>;
@@ -317,14 +348,39 @@ impl Iterator for CheckedPages {
 }
 
 impl PageReader for CheckedPages {
+    #[allow(deprecated)] // BIT_PACKED: the encoding refused
     fn get_next_page(&mut self) -> parquet::errors::Result<Option<Page>> {
         let page = self.inner.get_next_page()?;
-        if let Some(page) = &page {
-            if matches!(page, Page::DictionaryPage { .. }) {
+        let refuse = |why: &str| Err(parquet::errors::ParquetError::General(why.into()));
+        match &page {
+            Some(Page::DictionaryPage { buf, num_values, .. }) => {
+                if self.physical == Physical::BYTE_ARRAY && !holds_byte_arrays(buf, *num_values) {
+                    return refuse("its dictionary holds fewer values than it says");
+                }
                 self.dictionary = true;
-            } else if matches!(page.encoding(), Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY) && !self.dictionary {
-                return Err(parquet::errors::ParquetError::General("a page is dictionary-encoded but the column has no dictionary".into()));
             }
+            Some(page) => {
+                if matches!(page.encoding(), Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY) && !self.dictionary {
+                    return refuse("a page is dictionary-encoded but the column has no dictionary");
+                }
+                // What the crate's level decoders would read past the page's end (a panic).
+                match page {
+                    Page::DataPage { def_level_encoding, rep_level_encoding, .. } if (self.max_def > 0 && *def_level_encoding == Encoding::BIT_PACKED) || (self.max_rep > 0 && *rep_level_encoding == Encoding::BIT_PACKED) => {
+                        return refuse("its levels are in the old bit-packed encoding, which Vigil does not read (write the file again with a current writer)");
+                    }
+                    Page::DataPageV2 { buf, def_levels_byte_len, rep_levels_byte_len, .. } if u64::from(*def_levels_byte_len) + u64::from(*rep_levels_byte_len) > buf.len() as u64 => {
+                        return refuse("a page's levels are longer than the page");
+                    }
+                    _ => {}
+                }
+                if let Some(left) = &mut self.levels_left {
+                    *left = match left.checked_sub(u64::from(page.num_values())) {
+                        Some(left) => left,
+                        None => return refuse(&format!("a list column holds more than {} values in one row group; Vigil reads lists up to that", crate::format::format_count(MAX_LIST_LEVELS))),
+                    };
+                }
+            }
+            None => {}
         }
         Ok(page)
     }
@@ -345,10 +401,17 @@ fn leaf(root: &Type, descr: &ColumnDescriptor, index: usize) -> Result<Leaf, Str
     let (mut def, mut list_def, mut element_def) = (0i16, None, None);
     let mut node = root;
     let mut names = Vec::new();
+    // The groups the LIST and MAP layouts add are not part of the name: the repeated child of
+    // a LIST- or MAP-annotated group, and a LIST's element when it is that group's only field.
+    let (mut wrapper_next, mut element_next) = (false, false);
     for part in parts {
         let Some(child) = node.get_fields().iter().find(|f| f.name() == part) else {
             return Err("is not where the schema says".into());
         };
+        let wrapper = wrapper_next || (element_next && node.get_fields().len() == 1);
+        element_next = wrapper_next && wrapper_next_is_list(node);
+        let info = child.get_basic_info();
+        wrapper_next = matches!(info.logical_type_ref(), Some(LogicalType::List | LogicalType::Map)) || matches!(info.converted_type(), ConvertedType::LIST | ConvertedType::MAP | ConvertedType::MAP_KEY_VALUE);
         let repetition = child.get_basic_info().has_repetition().then(|| child.get_basic_info().repetition());
         if repetition == Some(Repetition::REPEATED) {
             if list_def.is_some() {
@@ -360,8 +423,6 @@ fn leaf(root: &Type, descr: &ColumnDescriptor, index: usize) -> Result<Leaf, Str
         } else if repetition == Some(Repetition::OPTIONAL) {
             def += 1;
         }
-        // The wrappers the LIST and MAP layouts add are not part of the name.
-        let wrapper = list_def.is_some() && matches!(part.as_str(), "list" | "element" | "item" | "array" | "bag" | "key_value");
         if !wrapper {
             names.push(part.clone());
         }
@@ -369,6 +430,9 @@ fn leaf(root: &Type, descr: &ColumnDescriptor, index: usize) -> Result<Leaf, Str
     }
     if names.is_empty() {
         names.push(parts.join("."));
+    }
+    if descr.physical_type() == Physical::FIXED_LEN_BYTE_ARRAY && descr.type_length() <= 0 {
+        return Err(format!("has values of {} bytes (left out)", descr.type_length()));
     }
     let logical = descr.logical_type_ref();
     let converted = descr.converted_type();
@@ -398,8 +462,19 @@ fn leaf(root: &Type, descr: &ColumnDescriptor, index: usize) -> Result<Leaf, Str
             _ => Kind::Bytes,
         },
     };
+    // A decimal's scale within what any decimal has (a damaged one would write its zeros).
+    let kind = match kind {
+        Kind::Decimal(scale) if !(-76..=76).contains(&scale) => Kind::Bytes,
+        other => other,
+    };
     let list = list_def.zip(element_def);
     Ok(Leaf { index, name: names.join("."), kind, max_def: descr.max_def_level(), list })
+}
+
+/// Whether `group` is annotated as a list (its repeated child may wrap a single element).
+fn wrapper_next_is_list(group: &Type) -> bool {
+    let info = group.get_basic_info();
+    matches!(info.logical_type_ref(), Some(LogicalType::List)) || info.converted_type() == ConvertedType::LIST
 }
 
 fn per_ms(unit: &TimeUnit) -> i64 {
@@ -585,12 +660,20 @@ fn write_bytes(bytes: &[u8], kind: Kind, out: &mut String, invalid: &mut Invalid
     match kind {
         Kind::Text => out.push_str(&String::from_utf8_lossy(bytes)),
         Kind::Decimal(scale) => {
-            if bytes.is_empty() || bytes.len() > 16 {
-                note_invalid(invalid, || format!("a decimal of {} bytes", bytes.len()));
+            let Some(&first) = bytes.first() else {
+                note_invalid(invalid, || "a decimal of 0 bytes".into());
+                return;
+            };
+            // Big-endian two's complement, sign-extended to 16 bytes. A wider one (256 bits)
+            // is read when its leading bytes only extend the sign.
+            let fill = if first & 0x80 != 0 { 0xff } else { 0 };
+            let wide_by = bytes.len().saturating_sub(16);
+            let fits = bytes[..wide_by].iter().all(|&b| b == fill) && bytes.get(wide_by).is_some_and(|&b| (b & 0x80 != 0) == (fill == 0xff));
+            if wide_by > 0 && !fits {
+                note_invalid(invalid, || format!("a decimal of {} bytes beyond 38 digits", bytes.len()));
                 return;
             }
-            // Big-endian two's complement, sign-extended to 16 bytes.
-            let fill = if bytes[0] & 0x80 != 0 { 0xff } else { 0 };
+            let bytes = &bytes[wide_by..];
             let mut wide = [fill; 16];
             wide[16 - bytes.len()..].copy_from_slice(bytes);
             write_decimal(i128::from_be_bytes(wide), scale, out);
@@ -693,6 +776,10 @@ where
                     }
                     cells.text.push('[');
                     open = Some(false);
+                }
+                if open.is_none() {
+                    // A value continuing a list that was never opened (a damaged file).
+                    return Err(parquet::errors::ParquetError::General("a list continues where none began".into()));
                 }
                 if def >= element_def {
                     if open == Some(true) {

@@ -620,6 +620,7 @@ impl FileStream {
         }
         Ok(match done {
             Some(mut rest) => {
+                self.finishing = None;
                 if rest.table.n_rows > 0 {
                     self.add(&rest.table)?;
                 }

@@ -109,6 +109,24 @@ def main():
     wide_path = os.path.join(out, "wide.parquet")
     pq.write_table(wide, wide_path, compression="snappy")
     wide_sums = [sum(wide.column(j).to_pylist()) for j in (0, 1999)]
+    # Edge cases: one column with nulls (a missing cell must not make an empty line), a list of
+    # structs whose fields are named like the LIST layout's wrappers, values quoted with ' or
+    # holding a comma or control characters, 256-bit decimals.
+    edges = {}
+    one = pa.table({"n": pa.array([None if i % 4 == 0 else i for i in range(100)], pa.int64())})
+    edges["one"] = (one, {"rows": 100, "missing": 25})
+    line = pa.struct([("item", pa.string()), ("element", pa.string()), ("qty", pa.int32())])
+    lines = pa.table({"lines": pa.array([[{"item": "a", "element": "b", "qty": 1}], None, []], pa.list_(line))})
+    edges["names"] = (lines, {"columns": ["lines.item", "lines.element", "lines.qty"]})
+    quoted = pa.table({"who": ["'c0'", "Smith, John", "\x1b[31mred\x1b[0m", 'say "hi"'] * 50, "k": list(range(200))})
+    edges["quoted"] = (quoted, {"rows": 200, "first": ["'c0'", "Smith, John", "\x1b[31mred\x1b[0m", 'say "hi"']})
+    wide_decimal = pa.table({"amount": pa.array([decimal.Decimal("12.34"), decimal.Decimal("-0.05"), None], pa.decimal256(40, 2))})
+    edges["decimal256"] = (wide_decimal, {"values": [12.34, -0.05, None]})
+    edge_files = {}
+    for name, (tab, want) in edges.items():
+        path = os.path.join(out, f"edge-{name}.parquet")
+        pq.write_table(tab, path)
+        edge_files[name] = {"path": path, **want}
     back = pq.read_table(files["zstd"])
     flat = back.flatten()
     # Nanosecond times as integers (Python's datetime stops at microseconds).
@@ -125,7 +143,7 @@ def main():
         rows.append(cells)
     for codec, path in files.items():
         assert pq.read_table(path).equals(back), codec
-    json.dump({"wide": wide_path, "wide_sums": wide_sums, "files": files, "columns": columns, "rows": rows, "row_groups": pq.ParquetFile(small).num_row_groups}, sys.stdout)
+    json.dump({"edges": edge_files, "wide": wide_path, "wide_sums": wide_sums, "files": files, "columns": columns, "rows": rows, "row_groups": pq.ParquetFile(small).num_row_groups}, sys.stdout)
 
 
 if __name__ == "__main__":
