@@ -622,9 +622,11 @@ impl Text for i64 {
     }
 }
 
-fn write_float(value: f64, out: &mut String, invalid: &mut Invalid) {
+/// A float's shortest text (an f32's own: "0.1", not its f64 widening's "0.10000000149"); NaN
+/// and infinities have none.
+fn write_float(value: impl std::fmt::Display, finite: bool, out: &mut String, invalid: &mut Invalid) {
     use std::fmt::Write;
-    if value.is_finite() {
+    if finite {
         let _ = write!(out, "{value}");
     } else {
         note_invalid(invalid, || value.to_string());
@@ -633,19 +635,13 @@ fn write_float(value: f64, out: &mut String, invalid: &mut Invalid) {
 
 impl Text for f32 {
     fn write(&self, _: Kind, out: &mut String, invalid: &mut Invalid) {
-        // The float's own shortest text, not that of its f64 widening ("0.1", not "0.10000000149").
-        use std::fmt::Write;
-        if self.is_finite() {
-            let _ = write!(out, "{self}");
-        } else {
-            note_invalid(invalid, || self.to_string());
-        }
+        write_float(self, self.is_finite(), out, invalid);
     }
 }
 
 impl Text for f64 {
     fn write(&self, _: Kind, out: &mut String, invalid: &mut Invalid) {
-        write_float(*self, out, invalid);
+        write_float(self, self.is_finite(), out, invalid);
     }
 }
 
@@ -686,7 +682,10 @@ fn write_bytes(bytes: &[u8], kind: Kind, out: &mut String, invalid: &mut Invalid
                 let _ = write!(out, "{b:02x}");
             }
         }
-        Kind::Float16 if bytes.len() == 2 => write_float(half::f16::from_le_bytes([bytes[0], bytes[1]]).to_f64(), out, invalid),
+        Kind::Float16 if bytes.len() == 2 => {
+            let value = half::f16::from_le_bytes([bytes[0], bytes[1]]).to_f64();
+            write_float(value, value.is_finite(), out, invalid);
+        }
         _ => {
             for b in bytes {
                 let _ = write!(out, "{b:02x}");

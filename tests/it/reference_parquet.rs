@@ -11,19 +11,9 @@ use std::process::Command;
 
 use serde_json::Value;
 use vigil::data::load::{load_bytes, LoadError, LoadOptions};
-use vigil::data::table::{ColumnType, Table, Value as Cell};
+use super::reference_xlsx::cell_json;
+use vigil::data::table::{ColumnType, Value as Cell};
 use vigil::warehouse::stream::{stream_cube, StreamSettings};
-
-fn cell_json(table: &Table, column: usize, row: usize) -> Value {
-    match table.columns[column].value(row) {
-        Cell::Missing => Value::Null,
-        Cell::Str(s) => Value::from(s),
-        Cell::Int(v) => Value::from(v as f64),
-        Cell::Float(v) => Value::from(v),
-        Cell::Bool(b) => Value::from(b),
-        Cell::Timestamp(ms) => Value::from(ms as f64),
-    }
-}
 
 /// Numbers to 1e-7 relative (float32 values are written as their own shortest text).
 fn same(got: &Value, want: &Value) -> bool {

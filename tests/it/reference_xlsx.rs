@@ -11,7 +11,8 @@ use serde_json::Value;
 use vigil::data::load::{load_bytes, LoadError, LoadOptions};
 use vigil::data::table::{ColumnType, Table, Value as Cell};
 
-fn cell_json(table: &Table, column: usize, row: usize) -> Value {
+/// A cell as JSON, as the Python references print it (also used by the Parquet reference).
+pub(crate) fn cell_json(table: &Table, column: usize, row: usize) -> Value {
     match table.columns[column].value(row) {
         Cell::Missing => Value::Null,
         Cell::Str(s) => Value::from(s),
