@@ -78,6 +78,7 @@ cli:
 lint: tools
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --lib --bins --test web -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --no-default-features --lib --bins -- -D warnings
 
 test-native: py-deps e2e-deps
 	cargo test

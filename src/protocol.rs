@@ -479,7 +479,7 @@ pub struct TableSummary {
     pub streamed_sample: Option<usize>,
     /// The data is a sheet of an Excel workbook: which, and the workbook's sheets.
     #[serde(default)]
-    pub workbook: Option<crate::data::xlsx::Workbook>,
+    pub workbook: Option<crate::data::readers::Workbook>,
 }
 
 impl TableSummary {

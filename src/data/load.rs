@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::builder::{BuildMemory, ColumnBuilder};
 use super::json::{JsonShape, JsonText};
 use super::infer::{infer_column, is_missing, Inferred};
+use super::readers::{ReaderEnd, ReaderFile, ReaderJob, ReaderKind};
 use super::table::{ColumnType, Table};
 
 /// Bytes looked at to choose encoding, delimiter and header.
@@ -93,10 +94,10 @@ pub struct Dialect {
     pub others: Vec<Dialect>,
     /// An Excel workbook's sheet, read as comma-separated text (the fields above describe it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workbook: Option<super::xlsx::Workbook>,
+    pub workbook: Option<super::readers::Workbook>,
     /// A Parquet file, read as comma-separated text with a header row.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parquet: Option<super::parquet::ParquetFile>,
+    pub parquet: Option<super::readers::ParquetFile>,
 }
 
 impl Dialect {
@@ -328,6 +329,8 @@ pub struct TableLoader {
     compressed_bytes: u64,
     size_hint: Option<u64>,
     parallel: Parallel,
+    /// A reader's file is handed on ([`Finishing::reader_job`]) even when the readers are here.
+    reader_outside: bool,
 }
 
 /// How a loader may parse in parallel: the threads, the text each parses at a time, and the
@@ -352,11 +355,9 @@ impl Default for Parallel {
 enum Input {
     /// Fewer than four bytes seen: cannot tell gzip or a workbook from text yet.
     Undecided(Vec<u8>, LoadOptions),
-    /// An Excel workbook (a zip file), held whole until the end: a zip is read from its
-    /// directory, at the end of the file.
-    Workbook(Vec<u8>, LoadOptions),
-    /// A Parquet file, held whole until the end: it is read from its footer.
-    Parquet(Vec<u8>, LoadOptions),
+    /// A file for a reader (a Parquet file, an Excel workbook), held whole until the end: both
+    /// are read from their end (Parquet's footer, a zip's directory).
+    Binary(ReaderKind, Vec<u8>, LoadOptions),
     Plain(Box<Parser>),
     Gzip(Box<flate2::write::MultiGzDecoder<Parser>>),
     /// A previous push failed; the loader only reports that error.
@@ -365,7 +366,7 @@ enum Input {
 
 impl TableLoader {
     pub fn new(options: LoadOptions) -> Self {
-        Self { input: Input::Undecided(Vec::new(), options), compressed_bytes: 0, size_hint: None, parallel: Parallel::default() }
+        Self { input: Input::Undecided(Vec::new(), options), compressed_bytes: 0, size_hint: None, parallel: Parallel::default(), reader_outside: false }
     }
 
     /// Parses the text on up to `threads` threads at once, once the column types are inferred
@@ -393,6 +394,14 @@ impl TableLoader {
         self
     }
 
+    /// Hands a Parquet file or a workbook to a reader elsewhere ([`Finishing::reader_job`]), as a
+    /// loader built without the `readers` feature does (the browser's table worker): tests drive
+    /// that path natively.
+    pub fn with_reader_outside(mut self) -> Self {
+        self.reader_outside = true;
+        self
+    }
+
     /// The file's size in bytes (compressed, for gzip), when known (files, downloads with a
     /// length): once the type sample is read, columns reserve room for the rows estimated from
     /// the share of the file read, and step up exactly when the estimate grows, instead of
@@ -407,7 +416,7 @@ impl TableLoader {
         match &self.input {
             Input::Plain(parser) => parser.rows_loaded(),
             Input::Gzip(decoder) => decoder.get_ref().rows_loaded(),
-            Input::Undecided(..) | Input::Workbook(..) | Input::Parquet(..) | Input::Failed(_) => 0,
+            Input::Undecided(..) | Input::Binary(..) | Input::Failed(_) => 0,
         }
     }
 
@@ -431,12 +440,12 @@ impl TableLoader {
                 }
                 let head = std::mem::take(head);
                 let options = std::mem::take(options);
-                if super::xlsx::is_zip(&head) {
-                    self.input = Input::Workbook(head, options);
+                if super::readers::is_zip(&head) {
+                    self.input = Input::Binary(ReaderKind::Workbook, head, options);
                     return Ok(());
                 }
-                if super::parquet::is_parquet(&head) {
-                    self.input = Input::Parquet(head, options);
+                if super::readers::is_parquet(&head) {
+                    self.input = Input::Binary(ReaderKind::Parquet, head, options);
                     return Ok(());
                 }
                 let gzip = head.starts_with(&[0x1f, 0x8b]);
@@ -450,7 +459,7 @@ impl TableLoader {
                 self.push_decided(&head)
             }
             Input::Failed(err) => Err(err.clone()),
-            Input::Workbook(bytes, _) | Input::Parquet(bytes, _) => {
+            Input::Binary(_, bytes, _) => {
                 bytes.extend_from_slice(chunk);
                 Ok(())
             }
@@ -475,7 +484,7 @@ impl TableLoader {
         match &mut self.input {
             Input::Plain(parser) => parser.body.as_mut(),
             Input::Gzip(decoder) => decoder.get_mut().body.as_mut(),
-            Input::Undecided(..) | Input::Workbook(..) | Input::Parquet(..) | Input::Failed(_) => None,
+            Input::Undecided(..) | Input::Binary(..) | Input::Failed(_) => None,
         }
     }
 
@@ -493,7 +502,7 @@ impl TableLoader {
         let body = match &self.input {
             Input::Plain(parser) => parser.body.as_ref(),
             Input::Gzip(decoder) => decoder.get_ref().body.as_ref(),
-            Input::Undecided(..) | Input::Workbook(..) | Input::Parquet(..) | Input::Failed(_) => None,
+            Input::Undecided(..) | Input::Binary(..) | Input::Failed(_) => None,
         };
         body.map(Body::memory).unwrap_or_default()
     }
@@ -511,7 +520,7 @@ impl TableLoader {
                     }),
                 }
             }
-            Input::Undecided(..) | Input::Workbook(..) | Input::Parquet(..) => Ok(()),
+            Input::Undecided(..) | Input::Binary(..) => Ok(()),
             Input::Failed(err) => Err(err.clone()),
         };
         if let Err(err) = &result {
@@ -530,51 +539,50 @@ impl TableLoader {
         }
     }
 
-    /// Ends the input; the table is then built in steps ([`Finishing::step`]) when the format is
-    /// read at its end (Parquet: a batch of rows a step, so that the worker can report progress,
-    /// honour Cancel and watch memory meanwhile), at once otherwise.
+    /// Ends the input; the table is then built in steps ([`Finishing::step`]) when the file is
+    /// one for a reader (Parquet: a batch of rows a step, so that the worker can report
+    /// progress, honour Cancel and watch memory meanwhile), at once otherwise. Built without the
+    /// `readers` feature (the browser's table worker), a reader's file is handed on
+    /// ([`Finishing::reader_job`]) and its text fed back ([`Finishing::feed_text`]).
     pub fn finishing(self) -> Result<Finishing, LoadError> {
-        if let Input::Parquet(bytes, options) = self.input {
-            if !bytes.ends_with(b"PAR1") && looks_binary(bytes.get(..bytes.len().min(SNIFF_BYTES)).unwrap_or_default()).is_none() {
+        if let Input::Binary(kind, bytes, options) = self.input {
+            if kind == ReaderKind::Parquet && !bytes.ends_with(b"PAR1") && looks_binary(bytes.get(..bytes.len().min(SNIFF_BYTES)).unwrap_or_default()).is_none() {
                 // Text that happens to start with "PAR1", not a Parquet file cut short.
                 let mut parser = Parser::new(options, false);
                 parser.parallel = self.parallel;
                 parser.feed(&bytes)?;
                 return parser.finish().map(|report| Finishing(Finish::Ready(Box::new(report))));
             }
-            let text = super::parquet::ParquetText::open(bytes).map_err(|e| LoadError::Parquet(e.to_string()))?;
-            // Comma-separated with the columns' names as the header, as written.
-            let mut parser = Parser::new(LoadOptions { delimiter: Some(b','), has_header: Some(true), sheet: None, ..options }, false);
+            let parser = match kind {
+                // Comma-separated with the columns' names as the header, as written.
+                ReaderKind::Parquet => {
+                    let mut parser = Parser::new(LoadOptions { delimiter: Some(b','), has_header: Some(true), sheet: None, ..options.clone() }, false);
+                    parser.written = true;
+                    parser
+                }
+                // Comma-separated as written; the header is detected (or chosen) as for any text.
+                ReaderKind::Workbook => Parser::new(LoadOptions { delimiter: Some(b','), sheet: None, ..options.clone() }, false),
+            };
+            let mut parser = Box::new(parser);
             parser.parallel = self.parallel;
-            parser.written = true;
-            let mut header = Vec::new();
-            text.header(&mut header);
-            parser.feed(&header)?;
-            return Ok(Finishing(Finish::Parquet { text: Box::new(text), parser: Box::new(parser), batch: Vec::new() }));
+            let job = ReaderJob { kind, bytes, sheet: options.sheet };
+            #[cfg(feature = "readers")]
+            let source = if self.reader_outside { TextSource::Outside(Some(job)) } else { TextSource::Here(Box::new(super::readers::Reading::open(job)?), Vec::new()) };
+            #[cfg(not(feature = "readers"))]
+            let source = TextSource::Outside(Some(job));
+            return Ok(Finishing(Finish::Text { source, parser, rows: (0, None) }));
         }
         self.finish_at_once().map(|report| Finishing(Finish::Ready(Box::new(report))))
     }
 
     fn finish_at_once(self) -> Result<LoadReport, LoadError> {
         match self.input {
-            Input::Parquet(..) => Err(LoadError::Parquet("internal: a Parquet file is finished in steps".into())),
             Input::Undecided(head, options) => {
                 let mut parser = Parser::new(options, false);
                 parser.feed(&head)?;
                 parser.finish()
             }
-            Input::Workbook(bytes, options) => {
-                let sheet = super::xlsx::sheet_as_csv(&bytes, options.sheet.as_deref()).map_err(|e| LoadError::Workbook(e.to_string()))?;
-                drop(bytes);
-                // Comma-separated as written; the header is detected (or chosen) as for any text.
-                let mut parser = Parser::new(LoadOptions { delimiter: Some(b','), sheet: None, ..options }, false);
-                parser.parallel = self.parallel;
-                parser.feed(&sheet.csv)?;
-                let mut report = parser.finish()?;
-                report.dialect.workbook = Some(sheet.workbook);
-                report.notices.splice(0..0, sheet.notices);
-                Ok(report)
-            }
+            Input::Binary(..) => Err(LoadError::Parquet("internal: a reader's file is finished in steps".into())),
             Input::Plain(parser) => parser.finish(),
             Input::Gzip(decoder) => {
                 let parser = decoder.finish().map_err(|err| LoadError::Gzip {
@@ -592,40 +600,87 @@ impl TableLoader {
 pub struct Finishing(Finish);
 
 enum Finish {
-    Parquet { text: Box<super::parquet::ParquetText>, parser: Box<Parser>, batch: Vec<u8> },
+    /// A reader's text being parsed: the reader, the parser, and the rows written so far with
+    /// the file's rows when known.
+    Text { source: TextSource, parser: Box<Parser>, rows: (u64, Option<u64>) },
     Ready(Box<LoadReport>),
     Spent,
+}
+
+/// Where a reader's text comes from.
+enum TextSource {
+    /// The reader runs here, a batch a step (the batch's text reused).
+    #[cfg(feature = "readers")]
+    Here(Box<super::readers::Reading>, Vec<u8>),
+    /// A reader elsewhere (the browser's reader worker) is given the file and sends its text
+    /// back; the file until it is handed on.
+    Outside(Option<ReaderJob>),
 }
 
 impl Finishing {
     /// Builds the next part of the table; the report once the table is built.
     pub fn step(&mut self) -> Result<Option<LoadReport>, LoadError> {
-        match std::mem::replace(&mut self.0, Finish::Spent) {
-            Finish::Ready(report) => Ok(Some(*report)),
+        match &mut self.0 {
+            Finish::Ready(_) => match std::mem::replace(&mut self.0, Finish::Spent) {
+                Finish::Ready(report) => Ok(Some(*report)),
+                _ => Err(LoadError::Empty),
+            },
             Finish::Spent => Err(LoadError::Empty),
-            Finish::Parquet { mut text, mut parser, mut batch } => {
+            #[cfg(feature = "readers")]
+            Finish::Text { source, parser, rows } if matches!(source, TextSource::Here(..)) => {
+                let TextSource::Here(reading, batch) = source else { return Err(LoadError::Empty) };
                 batch.clear();
-                if text.next_batch(&mut batch).map_err(|e| LoadError::Parquet(e.to_string()))? {
-                    parser.feed(&batch)?;
-                    self.0 = Finish::Parquet { text, parser, batch };
+                if reading.next_batch(batch)? {
+                    parser.feed(batch)?;
+                    *rows = reading.progress();
                     return Ok(None);
                 }
-                let (file, notices) = text.finish();
-                let mut report = parser.finish()?;
-                report.dialect.parquet = Some(file);
-                report.notices.splice(0..0, notices);
-                Ok(Some(report))
+                let TextSource::Here(reading, _) = std::mem::replace(source, TextSource::Outside(None)) else { return Err(LoadError::Empty) };
+                self.end_text(reading.finish()).map(Some)
             }
+            Finish::Text { .. } => Err(LoadError::Parquet("internal: this file is read by the reader worker".into())),
         }
+    }
+
+    /// The file a reader elsewhere is to turn into text, once (a loader built without the
+    /// `readers` feature); `None` otherwise.
+    pub fn reader_job(&mut self) -> Option<ReaderJob> {
+        match &mut self.0 {
+            Finish::Text { source: TextSource::Outside(job), .. } => job.take(),
+            _ => None,
+        }
+    }
+
+    /// A batch of the reader's text, with the rows it has written so far and the file's rows
+    /// when known.
+    pub fn feed_text(&mut self, text: &[u8], rows: (u64, Option<u64>)) -> Result<(), LoadError> {
+        match &mut self.0 {
+            Finish::Text { parser, rows: seen, .. } => {
+                *seen = rows;
+                parser.feed(text)
+            }
+            _ => Err(LoadError::Parquet("internal: text for a file that is not read by a reader".into())),
+        }
+    }
+
+    /// The reader's last word: the table, with what the reader said about the file.
+    pub fn end_text(&mut self, end: ReaderEnd) -> Result<LoadReport, LoadError> {
+        let Finish::Text { parser, .. } = std::mem::replace(&mut self.0, Finish::Spent) else {
+            return Err(LoadError::Parquet("internal: the end of a file that is not read by a reader".into()));
+        };
+        let mut report = parser.finish()?;
+        match end.file {
+            ReaderFile::Parquet(file) => report.dialect.parquet = Some(file),
+            ReaderFile::Workbook(workbook) => report.dialect.workbook = Some(workbook),
+        }
+        report.notices.splice(0..0, end.notices);
+        Ok(report)
     }
 
     /// Rows read into the table so far, and the rows the file holds when known.
     pub fn rows(&self) -> (u64, Option<u64>) {
         match &self.0 {
-            Finish::Parquet { text, .. } => {
-                let (done, total) = text.progress();
-                (done, Some(total))
-            }
+            Finish::Text { rows, .. } => *rows,
             Finish::Ready(report) => (report.table.n_rows as u64, None),
             Finish::Spent => (0, None),
         }
@@ -634,7 +689,7 @@ impl Finishing {
     /// The rows built since the last call (see [`TableLoader::take_rows`]).
     pub fn take_rows(&mut self) -> Option<Table> {
         match &mut self.0 {
-            Finish::Parquet { parser, .. } => parser.body.as_mut().and_then(Body::take_rows),
+            Finish::Text { parser, .. } => parser.body.as_mut().and_then(Body::take_rows),
             Finish::Ready(_) | Finish::Spent => None,
         }
     }
@@ -642,7 +697,7 @@ impl Finishing {
     /// Memory the table being built holds so far.
     pub fn memory(&self) -> BuildMemory {
         match &self.0 {
-            Finish::Parquet { parser, .. } => parser.body.as_ref().map(Body::memory).unwrap_or_default(),
+            Finish::Text { parser, .. } => parser.body.as_ref().map(Body::memory).unwrap_or_default(),
             Finish::Ready(_) | Finish::Spent => BuildMemory::default(),
         }
     }

@@ -11,9 +11,12 @@ pub mod infer;
 pub mod join;
 pub mod json;
 pub mod load;
+#[cfg(feature = "readers")]
 pub mod parquet;
+pub mod readers;
 pub mod sort;
 pub mod table;
 pub mod time;
 pub mod weights;
+#[cfg(feature = "readers")]
 pub mod xlsx;

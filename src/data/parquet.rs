@@ -16,35 +16,13 @@ use parquet::column::reader::{get_column_reader, ColumnReader};
 use parquet::data_type::{ByteArray, FixedLenByteArray, Int96};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::{ColumnDescriptor, Type};
-use serde::{Deserialize, Serialize};
-
 use super::json::write_field;
+use super::readers::ParquetFile;
 
 /// Rows decoded (and written as text) at a time: the loader's progress, Cancel and memory
 /// guard act between batches. Fewer for a wide file: a batch holds about `BATCH_CELLS` cells.
 const BATCH_ROWS: usize = 16_384;
 const BATCH_CELLS: usize = 1 << 20;
-
-/// What the app says about a Parquet file read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ParquetFile {
-    pub rows: u64,
-    pub row_groups: usize,
-    /// The codecs its columns are compressed with ("zstd", "snappy"…), in the order met.
-    pub codecs: Vec<String>,
-}
-
-impl ParquetFile {
-    /// "Parquet, 3 row groups, zstd".
-    pub fn describe(&self) -> String {
-        let groups = if self.row_groups == 1 { "1 row group".to_string() } else { format!("{} row groups", self.row_groups) };
-        let mut parts = vec!["Parquet".to_string(), groups];
-        if !self.codecs.is_empty() {
-            parts.push(self.codecs.join(" and "));
-        }
-        parts.join(", ")
-    }
-}
 
 /// Why a Parquet file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,11 +42,6 @@ pub enum ParquetError {
 /// Most bytes a row group may say it unpacks to: its pages are decoded column by column, a
 /// batch at a time, but a file whose sizes are absurd is refused before anything is decoded.
 pub const MAX_ROW_GROUP_BYTES: u64 = if cfg!(target_arch = "wasm32") { 1 << 30 } else { 16 << 30 };
-
-/// A Parquet file's first (and last) bytes.
-pub fn is_parquet(head: &[u8]) -> bool {
-    head.starts_with(b"PAR1")
-}
 
 /// How a leaf column's values become text.
 #[derive(Debug, Clone, Copy, PartialEq)]

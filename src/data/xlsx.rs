@@ -9,15 +9,7 @@ use std::io::Cursor;
 use calamine::{DataRef, Reader, Xlsx, XlsxError};
 
 use super::json::write_field;
-use serde::{Deserialize, Serialize};
-
-/// The sheet read and the workbook's sheets, in their order (for the choice in the app and
-/// `vigil --sheet`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Workbook {
-    pub sheet: String,
-    pub sheets: Vec<String>,
-}
+use super::readers::Workbook;
 
 /// A workbook's sheet as CSV text, with what the reader should know.
 #[derive(Debug)]
@@ -51,11 +43,6 @@ pub enum WorkbookError {
 
 fn quoted(names: &[String]) -> String {
     names.iter().map(|n| format!("“{n}”")).collect::<Vec<_>>().join(", ")
-}
-
-/// A zip file's first bytes (an .xlsx is one).
-pub fn is_zip(head: &[u8]) -> bool {
-    head.starts_with(b"PK\x03\x04")
 }
 
 /// Reads `sheet` of the workbook (`None`: the first sheet with a non-empty cell) as CSV text.

@@ -23,6 +23,7 @@ use crate::analysis::series::{Granularity, WallClock, Zone};
 use crate::data::filter::{evaluate_filter, Filter};
 use crate::data::builder::BuildMemory;
 use crate::data::load::{load_bytes, Finishing, LoadError, LoadOptions, LoadReport, TableLoader};
+use crate::data::readers::{ReaderEnd, ReaderJob};
 use crate::data::table::{format_float, ColumnData, ColumnType, Strings, Table, Value};
 use crate::data::weights::{propose_weight, weight_column};
 use crate::format::format_count;
@@ -588,6 +589,13 @@ impl FileStream {
         Ok(Self { loader: Some(TableLoader::new(options)), finishing: None, rest: None, cube: CubeStream::new(settings)?, next_row: 1 })
     }
 
+    /// Hands a Parquet file or a workbook to a reader elsewhere (see
+    /// [`TableLoader::with_reader_outside`]).
+    pub fn with_reader_outside(mut self) -> Self {
+        self.loader = self.loader.map(TableLoader::with_reader_outside);
+        self
+    }
+
     /// Feeds the next chunk of the file; the rows it completes go into the cube.
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), StreamError> {
         let Some(loader) = self.loader.as_mut() else { return Err(StreamError::Load(LoadError::Empty)) };
@@ -619,17 +627,50 @@ impl FileStream {
             self.add(&batch)?;
         }
         Ok(match done {
-            Some(mut rest) => {
-                self.finishing = None;
-                if rest.table.n_rows > 0 {
-                    self.add(&rest.table)?;
-                }
-                rest.table = Table::default();
-                self.rest = Some(rest);
+            Some(rest) => {
+                self.rest(rest)?;
                 true
             }
             None => false,
         })
+    }
+
+    /// What loading said, once every row is read: its last rows go into the cube.
+    fn rest(&mut self, mut rest: LoadReport) -> Result<(), StreamError> {
+        self.finishing = None;
+        if rest.table.n_rows > 0 {
+            self.add(&rest.table)?;
+        }
+        rest.table = Table::default();
+        self.rest = Some(rest);
+        Ok(())
+    }
+
+    /// Once the file is read: the file a reader elsewhere is to turn into text (the browser's
+    /// reader worker; see [`Finishing::reader_job`]), whose text then goes to
+    /// [`FileStream::feed_text`] and [`FileStream::end_text`]; `None` when the rows are read here.
+    pub fn reader_job(&mut self) -> Result<Option<ReaderJob>, StreamError> {
+        if let Some(loader) = self.loader.take() {
+            self.finishing = Some(loader.finishing()?);
+        }
+        Ok(self.finishing.as_mut().and_then(Finishing::reader_job))
+    }
+
+    /// A batch of a reader's text; its rows go into the cube.
+    pub fn feed_text(&mut self, text: &[u8], rows: (u64, Option<u64>)) -> Result<(), StreamError> {
+        let Some(finishing) = self.finishing.as_mut() else { return Err(StreamError::Load(LoadError::Empty)) };
+        finishing.feed_text(text, rows)?;
+        if let Some(batch) = finishing.take_rows() {
+            self.add(&batch)?;
+        }
+        Ok(())
+    }
+
+    /// The reader's last word: every row is in the cube.
+    pub fn end_text(&mut self, end: ReaderEnd) -> Result<(), StreamError> {
+        let Some(finishing) = self.finishing.as_mut() else { return Err(StreamError::Load(LoadError::Empty)) };
+        let rest = finishing.end_text(end)?;
+        self.rest(rest)
     }
 
     /// The rows the file holds, once known before they are read (Parquet).

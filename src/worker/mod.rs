@@ -5,6 +5,8 @@
 //! `Cancel` message is seen and the page's progress bar moves. A failed or cancelled load
 //! leaves the previously loaded table in place.
 
+pub mod reader;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -23,7 +25,8 @@ use crate::data::demo::demo_csv;
 use crate::analysis::contract::Weights;
 use crate::data::filter::{evaluate_filter, Filter, Selection};
 use crate::data::join::{lookup_join, JoinSpec};
-use crate::data::load::{memory_check, rows_memory_check, LoadError, LoadOptions, LoadReport, MemoryReading, TableLoader};
+use crate::data::load::{memory_check, rows_memory_check, Finishing, LoadError, LoadOptions, LoadReport, MemoryReading, TableLoader};
+use crate::data::readers::{ReaderEnd, ReaderJob};
 use crate::warehouse::stream::{FileStream, StreamError, StreamSettings};
 use crate::data::table::{DistinctCount, Table};
 use crate::data::sort::{sort_selection, SortKey};
@@ -50,6 +53,8 @@ struct State {
     view: Selection,
     /// Requests the UI asked to cancel.
     cancelled: Vec<u64>,
+    /// The reader worker a load is waiting for (its request id): Cancel ends it at once.
+    reading: Option<(u64, reader::Interrupt)>,
     /// Bumped by every load: an analysis started on an older table is stale.
     generation: u64,
     /// The sample kept by the last load when it streamed a file into a cube (CSV).
@@ -204,7 +209,13 @@ fn handle_message(state: &Shared, data: &JsValue) {
         return;
     }
     match envelope.request {
-        Request::Cancel { id: target } => state.borrow_mut().cancelled.push(target),
+        Request::Cancel { id: target } => {
+            let mut state = state.borrow_mut();
+            state.cancelled.push(target);
+            if let Some((_, interrupt)) = state.reading.take_if(|(reading, _)| *reading == target) {
+                interrupt.interrupt();
+            }
+        }
         Request::Derive { spec } => {
             state.borrow_mut().deriving = Some(id);
             let state = state.clone();
@@ -778,6 +789,10 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
         Ok(finishing) => finishing,
         Err(err) => return Outcome::Failed(describe_load_error(&err)),
     };
+    // A Parquet file or a workbook: its text comes from the reader worker.
+    if let Some(job) = finishing.reader_job() {
+        return read_with_reader(state, id, job, bytes, total, LoadSink(finishing)).await;
+    }
     loop {
         match finishing.step() {
             Ok(Some(report)) => return Outcome::Done(report, bytes, None),
@@ -798,6 +813,71 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
     }
 }
 
+/// A reader's text parsed into a table being loaded, or streamed into a cube.
+trait ReaderSink {
+    /// Parses a batch of text (the reader's rows written so far, the file's rows when known);
+    /// the outcome that ends the load when it cannot go on.
+    fn feed(&mut self, text: &[u8], rows: (u64, Option<u64>), bytes: u64) -> Result<(), Box<Outcome>>;
+    /// Rows parsed so far, and the file's rows when known.
+    fn rows(&self) -> (u64, Option<u64>);
+    fn end(self, end: ReaderEnd, bytes: u64) -> Outcome;
+}
+
+struct LoadSink(Finishing);
+
+impl ReaderSink for LoadSink {
+    fn feed(&mut self, text: &[u8], rows: (u64, Option<u64>), bytes: u64) -> Result<(), Box<Outcome>> {
+        self.0.feed_text(text, rows).map_err(|err| Outcome::Failed(describe_load_error(&err)))?;
+        if let (done, Some(total_rows)) = rows {
+            rows_memory_check(memory_bytes(), self.0.memory(), done, total_rows, bytes, MEMORY_LIMIT).map_err(|err| Outcome::TooLarge(describe_load_error(&err)))?;
+        }
+        Ok(())
+    }
+
+    fn rows(&self) -> (u64, Option<u64>) {
+        self.0.rows()
+    }
+
+    fn end(mut self, end: ReaderEnd, bytes: u64) -> Outcome {
+        match self.0.end_text(end) {
+            Ok(report) => Outcome::Done(report, bytes, None),
+            Err(err) => Outcome::Failed(describe_load_error(&err)),
+        }
+    }
+}
+
+/// Hands the file (`bytes` long) to the reader worker and feeds its text, a batch at a time, to
+/// `sink`, with progress; Cancel ends the reader at once.
+async fn read_with_reader(state: &Shared, id: u64, job: ReaderJob, bytes: u64, total: Option<u64>, mut sink: impl ReaderSink) -> Outcome {
+    let reader = match reader::ReaderWorker::start(job).await {
+        Ok(reader) => reader,
+        Err(err) => return Outcome::Failed(describe_load_error(&err)),
+    };
+    state.borrow_mut().reading = Some((id, reader.interrupt()));
+    let outcome = loop {
+        let reply = reader.reply().await;
+        if state.borrow().cancelled.contains(&id) {
+            break Outcome::Cancelled;
+        }
+        match reply {
+            reader::Reply::Text(text, rows) => {
+                if let Err(outcome) = sink.feed(&text, rows, bytes) {
+                    break *outcome;
+                }
+                let (rows, total_rows) = sink.rows();
+                post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows, total_rows }));
+                if let Err(err) = reader.ask_next() {
+                    break Outcome::Failed(describe_load_error(&err));
+                }
+            }
+            reader::Reply::End(end) => break sink.end(end, bytes),
+            reader::Reply::Failed(err) => break Outcome::Failed(describe_load_error(&err)),
+        }
+    };
+    state.borrow_mut().reading.take_if(|(reading, _)| *reading == id);
+    outcome
+}
+
 async fn read_chunks(state: &Shared, id: u64, options: LoadOptions, cube: Mode, total: Option<u64>, source: impl ChunkSource) -> Outcome {
     match cube {
         Some(settings) => stream_chunks(state, id, options, settings, total, source).await,
@@ -809,10 +889,7 @@ async fn read_chunks(state: &Shared, id: u64, options: LoadOptions, cube: Mode, 
 /// one chunk's rows, the cells and the sample, whatever the file's size. The cube is then loaded
 /// as the table, the sample kept for `StreamSample`.
 async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: StreamSettings, total: Option<u64>, mut source: impl ChunkSource) -> Outcome {
-    let failed = |err: StreamError| Outcome::Failed(match err {
-        StreamError::Load(err) => describe_load_error(&err),
-        StreamError::Cube(err) => format!("This file cannot be streamed into a cube: {err}."),
-    });
+    let failed = stream_failed;
     let mut stream = match FileStream::new(options, settings) {
         Ok(stream) => stream,
         Err(err) => return failed(err),
@@ -830,7 +907,7 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
         // Only what is held counts: the cells and the sample, not the file's size.
         let reading = MemoryReading { memory_now: memory_bytes(), table: stream.batch_memory(), read: bytes, total: None, gzip: false, json: false };
         if let Err(err) = memory_check(&reading, MEMORY_LIMIT) {
-            return Outcome::Failed(format!("{} The cube itself outgrew the memory ({} cells): choose a file with fewer dimensions.", describe_load_error(&err), crate::format::format_count(stream.cells() as u64)));
+            return cube_too_large(&err, &stream);
         }
         bytes += chunk.len() as u64;
         if let Err(err) = stream.push(&chunk) {
@@ -839,7 +916,13 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
         post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: stream.rows_read(), total_rows: None }));
         yield_now().await;
     }
-    // A Parquet file's rows go into the cube now, a batch a step.
+    // A Parquet file or a workbook: its text comes from the reader worker.
+    match stream.reader_job() {
+        Ok(Some(job)) => return read_with_reader(state, id, job, bytes, total, StreamSink(stream)).await,
+        Ok(None) => {}
+        Err(err) => return failed(err),
+    }
+    // The rows go into the cube now (a step for text; a batch a step when the readers are here).
     loop {
         match stream.finish_step() {
             Ok(true) => break,
@@ -851,7 +934,7 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
         }
         let reading = MemoryReading { memory_now: memory_bytes(), table: stream.batch_memory(), read: bytes, total: None, gzip: false, json: false };
         if let Err(err) = memory_check(&reading, MEMORY_LIMIT) {
-            return Outcome::Failed(format!("{} The cube itself outgrew the memory ({} cells): choose a file with fewer dimensions.", describe_load_error(&err), crate::format::format_count(stream.cells() as u64)));
+            return cube_too_large(&err, &stream);
         }
         post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: stream.rows_read(), total_rows: stream.total_rows() }));
         yield_now().await;
@@ -859,6 +942,42 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
     match stream.finish_loaded() {
         Ok((report, sample)) => Outcome::Done(report, bytes, sample),
         Err(err) => failed(err),
+    }
+}
+
+fn stream_failed(err: StreamError) -> Outcome {
+    Outcome::Failed(match err {
+        StreamError::Load(err) => describe_load_error(&err),
+        StreamError::Cube(err) => format!("This file cannot be streamed into a cube: {err}."),
+    })
+}
+
+fn cube_too_large(err: &LoadError, stream: &FileStream) -> Outcome {
+    Outcome::Failed(format!("{} The cube itself outgrew the memory ({} cells): choose a file with fewer dimensions.", describe_load_error(err), crate::format::format_count(stream.cells() as u64)))
+}
+
+struct StreamSink(FileStream);
+
+impl ReaderSink for StreamSink {
+    fn feed(&mut self, text: &[u8], rows: (u64, Option<u64>), bytes: u64) -> Result<(), Box<Outcome>> {
+        self.0.feed_text(text, rows).map_err(stream_failed)?;
+        // Only what is held counts: the cells and the sample, not the file's size.
+        let reading = MemoryReading { memory_now: memory_bytes(), table: self.0.batch_memory(), read: bytes, total: None, gzip: false, json: false };
+        Ok(memory_check(&reading, MEMORY_LIMIT).map_err(|err| cube_too_large(&err, &self.0))?)
+    }
+
+    fn rows(&self) -> (u64, Option<u64>) {
+        (self.0.rows_read(), self.0.total_rows())
+    }
+
+    fn end(mut self, end: ReaderEnd, bytes: u64) -> Outcome {
+        if let Err(err) = self.0.end_text(end) {
+            return stream_failed(err);
+        }
+        match self.0.finish_loaded() {
+            Ok((report, sample)) => Outcome::Done(report, bytes, sample),
+            Err(err) => stream_failed(err),
+        }
     }
 }
 

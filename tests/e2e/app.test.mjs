@@ -383,10 +383,15 @@ describe('loading files', () => {
 
   test('a Parquet file: its columns typed, nested fields dotted, lists as text, in the link', async () => {
     const { page, context, errors } = await openApp(browser, server.url);
+    // The reader worker (Parquet and Excel) is started only when such a file is opened.
+    const workers = [];
+    page.on('worker', (worker) => workers.push(new URL(worker.url()).pathname));
     await waitLoaded(page);
+    assert.ok(!workers.some((path) => path.includes('vigil-reader')), workers.join(', '));
     const file = join(FIXTURES, 'reports.parquet');
     await page.setInputFiles('[data-testid="open-file"] input', file);
     await page.waitForFunction(() => /Parquet/.test(document.querySelector('[data-testid="source"]')?.textContent ?? ''));
+    assert.ok(workers.includes('/vigil-reader_loader.js'), workers.join(', '));
     assert.equal(await text(page, 'source'), 'reports.parquet · Parquet, 1 row group, zstd');
     assert.deepEqual([await text(page, 'row-count'), await text(page, 'column-count')], ['600', '8']);
     assert.match(await text(page, 'notices'), /Lists read as text \(“\[a, b\]”\): “tags”/);

@@ -31,6 +31,7 @@ mod reference_stats;
 mod reference_terms;
 mod reference_tree;
 mod reference_trend;
+mod readers;
 mod rootcause_hard;
 mod rootcause_random;
 mod rootcause_truths;

@@ -1,0 +1,135 @@
+//! The reader worker's path, natively. The browser's table worker is built without the Parquet
+//! and Excel readers: it hands such a file to the reader worker ([`Finishing::reader_job`]) and
+//! parses the text sent back a batch at a time ([`Finishing::feed_text`], then
+//! [`Finishing::end_text`]). Driven here by the same reader ([`Reading`]) the reader worker runs,
+//! a Parquet file of several batches, the workbook fixture and the hostile files give exactly
+//! what reading them in-process gives: the table, the dialect, the notices, the same errors;
+//! and a Parquet file streamed into a cube that way holds every row once.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
+use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::parser::parse_message_type;
+use vigil::data::load::{load_bytes, LoadError, LoadOptions, LoadReport, TableLoader};
+use vigil::data::readers::Reading;
+use vigil::warehouse::stream::{FileStream, StreamSettings};
+
+/// 40,000 rows in two row groups (four batches of the reader: a batch ends with its row group),
+/// every seventh kind missing.
+fn parquet_file() -> Vec<u8> {
+    let schema = Arc::new(parse_message_type("message reports { required int64 id; required int64 at (TIMESTAMP(MILLIS,true)); optional binary kind (STRING); }").unwrap());
+    let mut out = Vec::new();
+    let mut writer = SerializedFileWriter::new(&mut out, schema, Arc::new(WriterProperties::builder().build())).unwrap();
+    for group in 0..2i64 {
+        let ids: Vec<i64> = (group * 20_000..(group + 1) * 20_000).collect();
+        let kinds: Vec<ByteArray> = ids.iter().filter(|id| *id % 7 != 0).map(|id| ByteArray::from(["spam", "abuse", "fraud"][(*id % 3) as usize])).collect();
+        let levels: Vec<i16> = ids.iter().map(|id| i16::from(*id % 7 != 0)).collect();
+        let mut row_group = writer.next_row_group().unwrap();
+        let mut column = row_group.next_column().unwrap().unwrap();
+        column.typed::<Int64Type>().write_batch(&ids, None, None).unwrap();
+        column.close().unwrap();
+        // A report a minute from 2024-01-01.
+        let times: Vec<i64> = ids.iter().map(|id| 1_704_067_200_000 + id * 60_000).collect();
+        let mut column = row_group.next_column().unwrap().unwrap();
+        column.typed::<Int64Type>().write_batch(&times, None, None).unwrap();
+        column.close().unwrap();
+        let mut column = row_group.next_column().unwrap().unwrap();
+        column.typed::<ByteArrayType>().write_batch(&kinds, Some(&levels), None).unwrap();
+        column.close().unwrap();
+        row_group.close().unwrap();
+    }
+    writer.close().unwrap();
+    out
+}
+
+/// Loads the file as the table worker does with the reader worker: the reader runs on the file
+/// handed on, its text fed back a batch at a time. The table, and the rows each batch said were
+/// written with the file's rows when known.
+/// The rows a batch said were written, and the file's rows when known.
+type Progress = Vec<(u64, Option<u64>)>;
+
+fn load_outside(bytes: &[u8], options: LoadOptions) -> Result<(LoadReport, Progress), LoadError> {
+    let mut loader = TableLoader::new(options).with_reader_outside();
+    for chunk in bytes.chunks(1 << 12) {
+        loader.push(chunk)?;
+    }
+    let mut finishing = loader.finishing()?;
+    let job = finishing.reader_job().expect("the file is handed to the reader");
+    assert!(finishing.reader_job().is_none(), "handed on once");
+    assert!(finishing.step().is_err(), "its rows come from the reader");
+    let mut reading = Reading::open(job)?;
+    let mut text = Vec::new();
+    let mut progress = Vec::new();
+    loop {
+        text.clear();
+        if !reading.next_batch(&mut text)? {
+            break;
+        }
+        progress.push(reading.progress());
+        finishing.feed_text(&text, reading.progress())?;
+        assert_eq!(finishing.rows(), reading.progress());
+    }
+    Ok((finishing.end_text(reading.finish())?, progress))
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)).unwrap()
+}
+
+#[test]
+fn a_reader_elsewhere_loads_what_the_loader_loads() {
+    let parquet = parquet_file();
+    let (outside, progress) = load_outside(&parquet, LoadOptions::default()).unwrap();
+    assert_eq!(outside, load_bytes(&parquet, LoadOptions::default()).unwrap());
+    assert_eq!(outside.table.n_rows, 40_000);
+    assert_eq!(outside.dialect.describe(), "Parquet, 2 row groups");
+    // A batch at a time, each saying how far it got of the rows the file holds.
+    assert_eq!(progress, vec![(16_384, Some(40_000)), (20_000, Some(40_000)), (36_384, Some(40_000)), (40_000, Some(40_000))]);
+
+    for (name, options) in [
+        ("reports.parquet", LoadOptions::default()),
+        ("reports.xlsx", LoadOptions::default()),
+        ("reports.xlsx", LoadOptions { sheet: Some("Notes".into()), ..LoadOptions::default() }),
+    ] {
+        let bytes = fixture(name);
+        let (outside, _) = load_outside(&bytes, options.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let here = load_bytes(&bytes, options).unwrap();
+        assert_eq!(outside, here, "{name}");
+        assert!(here.dialect.parquet.is_some() || here.dialect.workbook.is_some(), "{name}");
+    }
+
+    // Damaged files: the same message either way (the bombs are refused only in the browser,
+    // whose limits are lower).
+    for name in ["truncated.parquet", "not_parquet.parquet", "damaged.parquet", "truncated.xlsx", "not_a_workbook.xlsx"] {
+        let bytes = fixture(&format!("hostile/{name}"));
+        let (Err(here), Err(outside)) = (load_bytes(&bytes, LoadOptions::default()), load_outside(&bytes, LoadOptions::default())) else { panic!("{name} loaded") };
+        assert_eq!(outside, here, "{name}");
+    }
+}
+
+#[test]
+fn a_reader_elsewhere_streams_into_the_cube() {
+    let parquet = parquet_file();
+    let mut stream = FileStream::new(LoadOptions::default(), StreamSettings::default()).unwrap().with_reader_outside();
+    for chunk in parquet.chunks(1 << 12) {
+        stream.push(chunk).unwrap();
+    }
+    let job = stream.reader_job().unwrap().expect("handed on");
+    let mut reading = Reading::open(job).unwrap();
+    let mut text = Vec::new();
+    loop {
+        text.clear();
+        if !reading.next_batch(&mut text).unwrap() {
+            break;
+        }
+        stream.feed_text(&text, reading.progress()).unwrap();
+        assert_eq!((stream.rows_read(), stream.total_rows()), reading.progress());
+    }
+    stream.end_text(reading.finish()).unwrap();
+    let (cube, rest) = stream.finish().unwrap();
+    assert_eq!((cube.rows_read, cube.rows_in_cube), (40_000, 40_000));
+    assert_eq!(rest.dialect.describe(), "Parquet, 2 row groups");
+}
