@@ -847,7 +847,9 @@ impl ReaderSink for LoadSink {
 }
 
 /// Hands the file (`bytes` long) to the reader worker and feeds its text, a batch at a time, to
-/// `sink`, with progress; Cancel ends the reader at once.
+/// `sink`, with progress; Cancel ends the reader at once. The next batch is asked for before
+/// this one is parsed: the reader decodes while the table worker parses, at most two batches
+/// apart.
 async fn read_with_reader(state: &Shared, id: u64, job: ReaderJob, bytes: u64, total: Option<u64>, mut sink: impl ReaderSink) -> Outcome {
     let reader = match reader::ReaderWorker::start(job).await {
         Ok(reader) => reader,
@@ -861,14 +863,15 @@ async fn read_with_reader(state: &Shared, id: u64, job: ReaderJob, bytes: u64, t
         }
         match reply {
             reader::Reply::Text(text, rows) => {
+                // The reader decodes the next batch while this one is parsed (two threads).
+                if let Err(err) = reader.ask_next() {
+                    break Outcome::Failed(describe_load_error(&err));
+                }
                 if let Err(outcome) = sink.feed(&text, rows, bytes) {
                     break *outcome;
                 }
                 let (rows, total_rows) = sink.rows();
                 post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows, total_rows }));
-                if let Err(err) = reader.ask_next() {
-                    break Outcome::Failed(describe_load_error(&err));
-                }
             }
             reader::Reply::End(end) => break sink.end(end, bytes),
             reader::Reply::Failed(err) => break Outcome::Failed(describe_load_error(&err)),

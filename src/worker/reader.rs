@@ -3,9 +3,9 @@
 //! (the `readers` feature): when such a file is opened, the table worker starts this worker
 //! (`vigil-reader`, its own wasm module, fetched then), hands it the file and asks for its text a
 //! batch at a time; the table is built from the text as from a CSV's
-//! ([`crate::data::load::Finishing::feed_text`]). The table worker asks for the next batch only
-//! once it has parsed the last one, so at most one batch is in flight; Cancel ends the worker
-//! between batches. A reader that crashes (a damaged file the crates do not guard against) ends
+//! ([`crate::data::load::Finishing::feed_text`]). The table worker asks for the next batch as it
+//! starts parsing one, so the reader decodes while the table worker parses (two cores) and at
+//! most two batches are held; Cancel ends the reader at once. A reader that crashes (a damaged file the crates do not guard against) ends
 //! only this worker: the load fails with a message and the table on screen stays.
 //!
 //! Messages are plain objects: first `{ready: true}` from the reader once its module runs; to
