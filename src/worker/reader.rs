@@ -11,7 +11,7 @@
 //! Messages are plain objects: first `{ready: true}` from the reader once its module runs; to
 //! the reader `{open: bytes, kind, sheet}` then `{next: true}`;
 //! back `{text: bytes, done, total}` (a batch, rows written so far and the file's rows when
-//! known), `{end: bytes}` (a [`ReaderEnd`] as MessagePack) or `{error, kind}`. The bytes'
+//! known), `{end: bytes}` (a [`ReaderEnd`] as MessagePack) or `{error}`. The bytes'
 //! buffers are transferred, not copied.
 
 use std::cell::RefCell;
@@ -207,7 +207,7 @@ pub fn run() {
             let job = ReaderJob { kind, bytes, sheet: get(&data, "sheet").as_string() };
             match Reading::open(job) {
                 Ok(opened) => *reading.borrow_mut() = Some((kind, opened)),
-                Err(err) => return send_error(kind, &err),
+                Err(err) => return send_error(&err),
             }
         }
         let mut slot = reading.borrow_mut();
@@ -235,12 +235,12 @@ pub fn run() {
                         set(&message, "end", &bytes);
                         send(&message, Some(&bytes));
                     }
-                    Err(message) => send_error(kind, &failure(kind, message)),
+                    Err(message) => send_error(&failure(kind, message)),
                 }
             }
             Err(err) => {
                 slot.take();
-                send_error(kind, &err);
+                send_error(&err);
             }
         }
     });
@@ -264,15 +264,14 @@ fn send(message: &Object, bytes: Option<&Uint8Array>) {
     }
 }
 
-/// The error's own words (the table worker puts them back in a [`LoadError`] of the kind).
+/// The error's own words (the table worker puts them back in a [`LoadError`] of its file's kind).
 #[cfg(feature = "readers")]
-fn send_error(kind: ReaderKind, err: &LoadError) {
+fn send_error(err: &LoadError) {
     let message = Object::new();
     let text = match err {
         LoadError::Parquet(message) | LoadError::Workbook(message) => message.clone(),
         other => other.to_string(),
     };
     set(&message, "error", &text.into());
-    set(&message, "kind", &kind_name(kind).into());
     send(&message, None);
 }
