@@ -358,6 +358,9 @@ enum Input {
     /// A file for a reader (a Parquet file, an Excel workbook), held whole until the end: both
     /// are read from their end (Parquet's footer, a zip's directory).
     Binary(ReaderKind, Vec<u8>, LoadOptions),
+    /// A reader's file that the reader reads itself from where it lies (the browser's `File`):
+    /// no bytes are held ([`TableLoader::hand_over_file`]).
+    Handed(ReaderKind, LoadOptions),
     Plain(Box<Parser>),
     Gzip(Box<flate2::write::MultiGzDecoder<Parser>>),
     /// A previous push failed; the loader only reports that error.
@@ -416,7 +419,7 @@ impl TableLoader {
         match &self.input {
             Input::Plain(parser) => parser.rows_loaded(),
             Input::Gzip(decoder) => decoder.get_ref().rows_loaded(),
-            Input::Undecided(..) | Input::Binary(..) | Input::Failed(_) => 0,
+            Input::Undecided(..) | Input::Binary(..) | Input::Handed(..) | Input::Failed(_) => 0,
         }
     }
 
@@ -463,11 +466,31 @@ impl TableLoader {
                 bytes.extend_from_slice(chunk);
                 Ok(())
             }
+            Input::Handed(..) => Err(LoadError::Parquet("internal: the file was handed to its reader".into())),
             Input::Plain(_) | Input::Gzip(_) => self.push_decided(chunk),
         };
         result?;
         self.plan_capacity();
         Ok(())
+    }
+
+    /// The reader the file needs (a Parquet file, a workbook), once its first bytes tell.
+    pub fn reader_kind(&self) -> Option<ReaderKind> {
+        match &self.input {
+            Input::Binary(kind, ..) | Input::Handed(kind, _) => Some(*kind),
+            _ => None,
+        }
+    }
+
+    /// For a reader's file ([`TableLoader::reader_kind`]) whose reader elsewhere reads the file
+    /// itself (the browser's reader worker is handed the `File`): the bytes read so far are let
+    /// go, nothing more is pushed, and [`Finishing::reader_job`] gives a job without bytes. The
+    /// caller has checked that a Parquet file ends as one (text may start with "PAR1").
+    pub fn hand_over_file(&mut self) -> Option<ReaderKind> {
+        let Input::Binary(kind, _, options) = &mut self.input else { return None };
+        let kind = *kind;
+        self.input = Input::Handed(kind, std::mem::take(options));
+        Some(kind)
     }
 
     /// Gives the columns room for the rows the file is estimated to hold, from the share of
@@ -484,7 +507,7 @@ impl TableLoader {
         match &mut self.input {
             Input::Plain(parser) => parser.body.as_mut(),
             Input::Gzip(decoder) => decoder.get_mut().body.as_mut(),
-            Input::Undecided(..) | Input::Binary(..) | Input::Failed(_) => None,
+            Input::Undecided(..) | Input::Binary(..) | Input::Handed(..) | Input::Failed(_) => None,
         }
     }
 
@@ -502,7 +525,7 @@ impl TableLoader {
         let body = match &self.input {
             Input::Plain(parser) => parser.body.as_ref(),
             Input::Gzip(decoder) => decoder.get_ref().body.as_ref(),
-            Input::Undecided(..) | Input::Binary(..) | Input::Failed(_) => None,
+            Input::Undecided(..) | Input::Binary(..) | Input::Handed(..) | Input::Failed(_) => None,
         };
         body.map(Body::memory).unwrap_or_default()
     }
@@ -520,7 +543,7 @@ impl TableLoader {
                     }),
                 }
             }
-            Input::Undecided(..) | Input::Binary(..) => Ok(()),
+            Input::Undecided(..) | Input::Binary(..) | Input::Handed(..) => Ok(()),
             Input::Failed(err) => Err(err.clone()),
         };
         if let Err(err) = &result {
@@ -544,35 +567,40 @@ impl TableLoader {
     /// progress, honour Cancel and watch memory meanwhile), at once otherwise. Built without the
     /// `readers` feature (the browser's table worker), a reader's file is handed on
     /// ([`Finishing::reader_job`]) and its text fed back ([`Finishing::feed_text`]).
-    pub fn finishing(self) -> Result<Finishing, LoadError> {
-        if let Input::Binary(kind, bytes, options) = self.input {
-            if kind == ReaderKind::Parquet && !bytes.ends_with(b"PAR1") && looks_binary(bytes.get(..bytes.len().min(SNIFF_BYTES)).unwrap_or_default()).is_none() {
-                // Text that happens to start with "PAR1", not a Parquet file cut short.
-                let mut parser = Parser::new(options, false);
-                parser.parallel = self.parallel;
-                parser.feed(&bytes)?;
-                return parser.finish().map(|report| Finishing(Finish::Ready(Box::new(report))));
+    pub fn finishing(mut self) -> Result<Finishing, LoadError> {
+        let (kind, bytes, options, handed) = match self.input {
+            Input::Binary(kind, bytes, options) => (kind, bytes, options, false),
+            Input::Handed(kind, options) => (kind, Vec::new(), options, true),
+            input => {
+                self.input = input;
+                return self.finish_at_once().map(|report| Finishing(Finish::Ready(Box::new(report))));
             }
-            let parser = match kind {
-                // Comma-separated with the columns' names as the header, as written.
-                ReaderKind::Parquet => {
-                    let mut parser = Parser::new(LoadOptions { delimiter: Some(b','), has_header: Some(true), sheet: None, ..options.clone() }, false);
-                    parser.written = true;
-                    parser
-                }
-                // Comma-separated as written; the header is detected (or chosen) as for any text.
-                ReaderKind::Workbook => Parser::new(LoadOptions { delimiter: Some(b','), sheet: None, ..options.clone() }, false),
-            };
-            let mut parser = Box::new(parser);
+        };
+        if kind == ReaderKind::Parquet && !handed && !bytes.ends_with(b"PAR1") && looks_binary(bytes.get(..bytes.len().min(SNIFF_BYTES)).unwrap_or_default()).is_none() {
+            // Text that happens to start with "PAR1", not a Parquet file cut short.
+            let mut parser = Parser::new(options, false);
             parser.parallel = self.parallel;
-            let job = ReaderJob { kind, bytes, sheet: options.sheet };
-            #[cfg(feature = "readers")]
-            let source = if self.reader_outside { TextSource::Outside(Some(job)) } else { TextSource::Here(Box::new(super::readers::Reading::open(job)?), Vec::new()) };
-            #[cfg(not(feature = "readers"))]
-            let source = TextSource::Outside(Some(job));
-            return Ok(Finishing(Finish::Text { source, parser, rows: (0, None) }));
+            parser.feed(&bytes)?;
+            return parser.finish().map(|report| Finishing(Finish::Ready(Box::new(report))));
         }
-        self.finish_at_once().map(|report| Finishing(Finish::Ready(Box::new(report))))
+        let parser = match kind {
+            // Comma-separated with the columns' names as the header, as written.
+            ReaderKind::Parquet => {
+                let mut parser = Parser::new(LoadOptions { delimiter: Some(b','), has_header: Some(true), sheet: None, ..options.clone() }, false);
+                parser.written = true;
+                parser
+            }
+            // Comma-separated as written; the header is detected (or chosen) as for any text.
+            ReaderKind::Workbook => Parser::new(LoadOptions { delimiter: Some(b','), sheet: None, ..options.clone() }, false),
+        };
+        let mut parser = Box::new(parser);
+        parser.parallel = self.parallel;
+        let job = ReaderJob { kind, bytes, sheet: options.sheet };
+        #[cfg(feature = "readers")]
+        let source = if self.reader_outside || handed { TextSource::Outside(Some(job)) } else { TextSource::Here(Box::new(super::readers::Reading::open(job)?), Vec::new()) };
+        #[cfg(not(feature = "readers"))]
+        let source = TextSource::Outside(Some(job));
+        Ok(Finishing(Finish::Text { source, parser, rows: (0, None) }))
     }
 
     fn finish_at_once(self) -> Result<LoadReport, LoadError> {
@@ -582,7 +610,7 @@ impl TableLoader {
                 parser.feed(&head)?;
                 parser.finish()
             }
-            Input::Binary(..) => Err(LoadError::Parquet("internal: a reader's file is finished in steps".into())),
+            Input::Binary(..) | Input::Handed(..) => Err(LoadError::Parquet("internal: a reader's file is finished in steps".into())),
             Input::Plain(parser) => parser.finish(),
             Input::Gzip(decoder) => {
                 let parser = decoder.finish().map_err(|err| LoadError::Gzip {

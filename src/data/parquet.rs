@@ -1,5 +1,6 @@
 //! Parquet files as a stage of the loader: the file is held whole (Parquet is read from its
-//! footer, at the end), its columns are decoded by the `parquet` crate a batch of rows at a
+//! footer, at the end) or read in ranges ([`RangeFile`]: the browser's reader worker reads the
+//! `File` itself, a row group at a time), its columns are decoded by the `parquet` crate a batch of rows at a
 //! time, and each batch is written as CSV text for the body, so header, types, notices and the
 //! memory guard are the CSV loader's. Logical types become the text the loader reads as such:
 //! timestamps ISO text in UTC to the millisecond (Vigil's precision; `Z` when the file says they
@@ -8,13 +9,15 @@
 //! become dotted names (`account.country`); lists (and maps) of values one text column
 //! (`[a, b]`) with a notice; lists of lists are left out with a notice.
 
+use std::sync::{Arc, Mutex, MutexGuard};
+
 use bytes::Bytes;
 use parquet::basic::{ConvertedType, LogicalType, Repetition, TimeUnit, Type as Physical};
 use parquet::basic::Encoding;
 use parquet::column::page::{Page, PageMetadata, PageReader};
 use parquet::column::reader::{get_column_reader, ColumnReader};
 use parquet::data_type::{ByteArray, FixedLenByteArray, Int96};
-use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::file::reader::{ChunkReader, FileReader, Length, SerializedFileReader};
 use parquet::schema::types::{ColumnDescriptor, Type};
 use super::json::write_field;
 use super::readers::ParquetFile;
@@ -74,7 +77,9 @@ struct Leaf {
 
 /// A Parquet file being read as CSV text, a batch of rows at a time.
 pub struct ParquetText {
-    reader: SerializedFileReader<Bytes>,
+    reader: Box<dyn FileReader>,
+    /// Read in ranges: each row group's column chunks are read at once when it starts.
+    ranges: Option<RangeFile>,
     leaves: Vec<Leaf>,
     /// The next row group, and the column readers of the one being read.
     group: usize,
@@ -122,15 +127,28 @@ fn unreadable(e: parquet::errors::ParquetError) -> ParquetError {
 impl ParquetText {
     /// Reads the footer and the schema; nothing is decoded yet.
     pub fn open(bytes: Vec<u8>) -> Result<Self, ParquetError> {
-        Self::open_within(bytes, MAX_ROW_GROUP_BYTES)
+        Self::open_within(Bytes::from(bytes), None, MAX_ROW_GROUP_BYTES)
     }
 
-    fn open_within(bytes: Vec<u8>, limit: u64) -> Result<Self, ParquetError> {
-        if bytes.len() < 12 || !bytes.ends_with(b"PAR1") {
-            return Err(ParquetError::Unreadable("the file is cut short (it does not end with a Parquet footer)".into()));
+    /// [`ParquetText::open`] for a file read in ranges: its footer now, each row group's column
+    /// chunks when the row group starts, so that memory holds one row group's compressed bytes
+    /// rather than the file.
+    pub fn open_ranges(file: RangeFile) -> Result<Self, ParquetError> {
+        Self::open_within(file.clone(), Some(file), MAX_ROW_GROUP_BYTES)
+    }
+
+    fn open_within<R: ChunkReader + 'static>(source: R, ranges: Option<RangeFile>, limit: u64) -> Result<Self, ParquetError> {
+        let file_bytes = source.len();
+        let cut_short = || ParquetError::Unreadable("the file is cut short (it does not end with a Parquet footer)".into());
+        if file_bytes < 12 {
+            return Err(cut_short());
         }
-        let file_bytes = bytes.len() as u64;
-        let reader = SerializedFileReader::new(Bytes::from(bytes)).map_err(unreadable)?;
+        match source.get_bytes(file_bytes - 4, 4) {
+            Ok(tail) if tail.as_ref() == b"PAR1" => {}
+            Ok(_) => return Err(cut_short()),
+            Err(e) => return Err(unreadable(e)),
+        }
+        let reader: Box<dyn FileReader> = Box::new(SerializedFileReader::new(source).map_err(unreadable)?);
         let metadata = reader.metadata();
         let schema = metadata.file_metadata().schema_descr();
         let mut leaves = Vec::new();
@@ -184,7 +202,7 @@ impl ParquetText {
         let info = ParquetFile { rows: metadata.file_metadata().num_rows().max(0) as u64, row_groups: metadata.num_row_groups(), codecs };
         let cells = leaves.iter().map(|_| Cells::default()).collect();
         let batch_rows = (BATCH_CELLS / leaves.len()).clamp(64, BATCH_ROWS);
-        Ok(Self { reader, leaves, group: 0, readers: Vec::new(), rows_done: 0, info, notices, cells, invalid: Invalid::default(), batch_rows })
+        Ok(Self { reader, ranges, leaves, group: 0, readers: Vec::new(), rows_done: 0, info, notices, cells, invalid: Invalid::default(), batch_rows })
     }
 
     /// The header row: the columns' names.
@@ -210,6 +228,13 @@ impl ParquetText {
             if self.readers.is_empty() {
                 if self.group >= metadata.num_row_groups() {
                     return Ok(false);
+                }
+                if let Some(file) = &self.ranges {
+                    // Its column chunks at once: one read, not one per page.
+                    let columns = metadata.row_group(self.group).columns();
+                    let start = columns.iter().map(|c| c.byte_range().0).min().unwrap_or(0);
+                    let end = columns.iter().map(|c| c.byte_range().0.saturating_add(c.byte_range().1)).max().unwrap_or(0);
+                    file.hold(start, end.saturating_sub(start)).map_err(|e| ParquetError::Unreadable(format!("row group {} could not be read ({e})", self.group + 1)))?;
                 }
                 let group = self.reader.get_row_group(self.group).map_err(unreadable)?;
                 let mut readers = Vec::with_capacity(self.leaves.len());
@@ -277,6 +302,138 @@ impl ParquetText {
             self.notices.push(format!("{values} with no readable text (the first {first}) read as missing."));
         }
         (self.info, self.notices)
+    }
+}
+
+/// Reads `length` bytes at `offset` of a file this process does not hold (the browser's
+/// `File`, read with `FileReaderSync` in the reader worker). A plain function, as the crate
+/// wants its sources `Send + Sync` and a `Blob` is neither: the reader worker keeps the file.
+pub type ReadAt = fn(u64, usize) -> std::io::Result<Vec<u8>>;
+
+/// Most bytes a row group's column chunks may span to be read at once; a larger row group is
+/// read a page at a time (more reads, the same bytes).
+const MAX_HELD_BYTES: u64 = 256 << 20;
+
+/// Bytes read at once past a page header's start: headers are small, and read on demand.
+const HEADER_READ_BYTES: usize = 64 << 10;
+
+/// A Parquet file read in ranges ([`ReadAt`]): the row group being read is held, once read
+/// whole ([`RangeFile::hold`]); other reads (the footer, page headers past it) are read as asked.
+#[derive(Clone)]
+pub struct RangeFile {
+    len: u64,
+    read_at: ReadAt,
+    held: Arc<Mutex<Held>>,
+}
+
+/// What a [`RangeFile`] holds: the row group's bytes, the last read past them, and counts.
+#[derive(Default)]
+struct Held {
+    group: Option<(u64, Bytes)>,
+    last: Option<(u64, Bytes)>,
+    reads: u64,
+    most: u64,
+}
+
+impl Held {
+    /// The held bytes from `start` on, up to `len` of them (fewer when a window ends first).
+    fn from(&self, start: u64, len: usize) -> Option<Bytes> {
+        [&self.group, &self.last].into_iter().flatten().find_map(|(at, bytes)| {
+            let from = usize::try_from(start.checked_sub(*at)?).ok()?;
+            (from < bytes.len()).then(|| bytes.slice(from..bytes.len().min(from.saturating_add(len))))
+        })
+    }
+}
+
+impl RangeFile {
+    pub fn new(len: u64, read_at: ReadAt) -> Self {
+        Self { len, read_at, held: Arc::default() }
+    }
+
+    fn held(&self) -> MutexGuard<'_, Held> {
+        // One thread reads: a poisoned lock only means a read panicked, and its data stands.
+        self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Reads `len` bytes at `start` (fewer past the end), counting the read.
+    fn read(&self, start: u64, len: usize) -> std::io::Result<Bytes> {
+        let len = len.min(usize::try_from(self.len.saturating_sub(start)).unwrap_or(usize::MAX));
+        let bytes = (self.read_at)(start, len)?;
+        if bytes.len() != len {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("{} bytes read at {start} where {len} were asked for", bytes.len())));
+        }
+        let mut held = self.held();
+        held.reads += 1;
+        held.most = held.most.max(len as u64);
+        Ok(Bytes::from(bytes))
+    }
+
+    /// Reads `len` bytes at `start` once and serves what lies in them from memory until the
+    /// next call (a row group's column chunks); too long a span is not held.
+    pub fn hold(&self, start: u64, len: u64) -> std::io::Result<()> {
+        self.held().group = None;
+        if len == 0 || len > MAX_HELD_BYTES {
+            return Ok(());
+        }
+        let bytes = self.read(start, len as usize)?;
+        self.held().group = Some((start, bytes));
+        Ok(())
+    }
+
+    /// Reads made so far, and the most bytes one of them asked for.
+    pub fn reads(&self) -> (u64, u64) {
+        let held = self.held();
+        (held.reads, held.most)
+    }
+}
+
+impl Length for RangeFile {
+    fn len(&self) -> u64 {
+        self.len
+    }
+}
+
+impl ChunkReader for RangeFile {
+    type T = RangeRead;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<RangeRead> {
+        Ok(RangeRead { file: self.clone(), at: start })
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+        if let Some(bytes) = self.held().from(start, length).filter(|b| b.len() == length) {
+            return Ok(bytes);
+        }
+        if start.saturating_add(length as u64) > self.len {
+            return Err(parquet::errors::ParquetError::EOF(format!("{length} bytes at {start} lie past the file's end ({} bytes)", self.len)));
+        }
+        self.read(start, length).map_err(|e| parquet::errors::ParquetError::External(Box::new(e)))
+    }
+}
+
+/// Reads a [`RangeFile`] on from an offset (the crate reads page headers this way).
+pub struct RangeRead {
+    file: RangeFile,
+    at: u64,
+}
+
+impl std::io::Read for RangeRead {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at >= self.file.len || buf.is_empty() {
+            return Ok(0);
+        }
+        let held = self.file.held().from(self.at, buf.len());
+        let bytes = match held {
+            Some(bytes) => bytes,
+            None => {
+                let bytes = self.file.read(self.at, buf.len().max(HEADER_READ_BYTES))?;
+                self.file.held().last = Some((self.at, bytes.clone()));
+                bytes.slice(..bytes.len().min(buf.len()))
+            }
+        };
+        buf[..bytes.len()].copy_from_slice(&bytes);
+        self.at += bytes.len() as u64;
+        Ok(bytes.len())
     }
 }
 

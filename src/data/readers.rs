@@ -25,7 +25,8 @@ pub enum ReaderKind {
     Workbook,
 }
 
-/// A file handed to a reader: its bytes, and the sheet asked for (workbooks).
+/// A file handed to a reader: its bytes (none when the reader reads the file itself, see
+/// [`crate::data::load::TableLoader::hand_over_file`]), and the sheet asked for (workbooks).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReaderJob {
     pub kind: ReaderKind,
@@ -100,6 +101,14 @@ impl Reading {
                 .map(|sheet| Self::Workbook(Box::new(sheet)))
                 .map_err(|e| LoadError::Workbook(e.to_string())),
         }
+    }
+
+    /// Opens a Parquet file read in ranges (the reader worker reads the browser's `File`).
+    pub fn open_parquet_ranges(file: super::parquet::RangeFile) -> Result<Self, super::load::LoadError> {
+        let text = super::parquet::ParquetText::open_ranges(file).map_err(|e| super::load::LoadError::Parquet(e.to_string()))?;
+        let mut header = Vec::new();
+        text.header(&mut header);
+        Ok(Self::Parquet(Box::new(text), header))
     }
 
     /// Appends the next batch of text to `out` (a Parquet file's header comes with its first

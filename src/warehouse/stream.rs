@@ -646,6 +646,16 @@ impl FileStream {
         Ok(())
     }
 
+    /// The reader the file needs, once its first bytes tell; and handing the file to a reader
+    /// that reads it itself (see [`TableLoader::hand_over_file`]).
+    pub fn reader_kind(&self) -> Option<crate::data::readers::ReaderKind> {
+        self.loader.as_ref().and_then(TableLoader::reader_kind)
+    }
+
+    pub fn hand_over_file(&mut self) -> Option<crate::data::readers::ReaderKind> {
+        self.loader.as_mut().and_then(TableLoader::hand_over_file)
+    }
+
     /// Once the file is read: the file a reader elsewhere is to turn into text (the browser's
     /// reader worker; see [`Finishing::reader_job`]), whose text then goes to
     /// [`FileStream::feed_text`] and [`FileStream::end_text`]; `None` when the rows are read here.

@@ -26,7 +26,7 @@ use crate::analysis::contract::Weights;
 use crate::data::filter::{evaluate_filter, Filter, Selection};
 use crate::data::join::{lookup_join, JoinSpec};
 use crate::data::load::{memory_check, rows_memory_check, Finishing, LoadError, LoadOptions, LoadReport, MemoryReading, TableLoader};
-use crate::data::readers::{ReaderEnd, ReaderJob};
+use crate::data::readers::{ReaderEnd, ReaderJob, ReaderKind};
 use crate::warehouse::stream::{FileStream, StreamError, StreamSettings};
 use crate::data::table::{DistinctCount, Table};
 use crate::data::sort::{sort_selection, SortKey};
@@ -731,6 +731,30 @@ const DISTINCT_STEP_ROWS: usize = 100_000;
 /// A source of chunks: `next` yields the next chunk, `None` at the end, or an error message.
 trait ChunkSource {
     async fn next(&mut self) -> Result<Option<Vec<u8>>, String>;
+
+    /// The file itself, when the chunks come from one (a reader is handed it rather than its
+    /// bytes).
+    fn file(&self) -> Option<Blob> {
+        None
+    }
+}
+
+/// Whether a file the loader found to be a reader's goes to the reader as the `File` itself, so
+/// that no worker holds it whole: a workbook does, and a Parquet file that ends as one (text may
+/// start with "PAR1"; it is then read on as text).
+async fn hands_over(kind: Option<ReaderKind>, file: &Blob) -> bool {
+    match kind {
+        Some(ReaderKind::Workbook) => true,
+        Some(ReaderKind::Parquet) => {
+            let size = file.size();
+            let Ok(tail) = file.slice_with_f64_and_f64((size - 4.0).max(0.0), size) else { return false };
+            match JsFuture::from(tail.array_buffer()).await {
+                Ok(buffer) => Uint8Array::new(&buffer).to_vec() == b"PAR1",
+                Err(_) => false,
+            }
+        }
+        None => false,
+    }
 }
 
 struct IterSource<I>(I);
@@ -757,6 +781,7 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
     }
     let (mut gzip, mut json) = (false, false);
     let mut bytes = 0u64;
+    let mut handed = None;
     loop {
         if state.borrow().cancelled.contains(&id) {
             return Outcome::Cancelled;
@@ -780,6 +805,14 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
         if let Err(err) = loader.push(&chunk) {
             return Outcome::Failed(describe_load_error(&err));
         }
+        if let Some(file) = source.file().filter(|_| loader.reader_kind().is_some()) {
+            if hands_over(loader.reader_kind(), &file).await {
+                loader.hand_over_file();
+                bytes = total.unwrap_or(bytes);
+                handed = Some(file);
+                break;
+            }
+        }
         post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: loader.rows_loaded(), total_rows: None }));
         yield_now().await;
     }
@@ -791,7 +824,7 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
     };
     // A Parquet file or a workbook: its text comes from the reader worker.
     if let Some(job) = finishing.reader_job() {
-        return read_with_reader(state, id, job, bytes, total, LoadSink(finishing)).await;
+        return read_with_reader(state, id, (job, handed), bytes, total, LoadSink(finishing)).await;
     }
     loop {
         match finishing.step() {
@@ -846,12 +879,12 @@ impl ReaderSink for LoadSink {
     }
 }
 
-/// Hands the file (`bytes` long) to the reader worker and feeds its text, a batch at a time, to
+/// Hands the file (`bytes` long; the `File` itself when given) to the reader worker and feeds its text, a batch at a time, to
 /// `sink`, with progress; Cancel ends the reader at once. The next batch is asked for before
 /// this one is parsed: the reader decodes while the table worker parses, at most two batches
 /// apart.
-async fn read_with_reader(state: &Shared, id: u64, job: ReaderJob, bytes: u64, total: Option<u64>, mut sink: impl ReaderSink) -> Outcome {
-    let reader = match reader::ReaderWorker::start(job).await {
+async fn read_with_reader(state: &Shared, id: u64, (job, file): (ReaderJob, Option<Blob>), bytes: u64, total: Option<u64>, mut sink: impl ReaderSink) -> Outcome {
+    let reader = match reader::ReaderWorker::start(job, file).await {
         Ok(reader) => reader,
         Err(err) => return Outcome::Failed(describe_load_error(&err)),
     };
@@ -898,6 +931,7 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
         Err(err) => return failed(err),
     };
     let mut bytes = 0u64;
+    let mut handed = None;
     loop {
         if state.borrow().cancelled.contains(&id) {
             return Outcome::Cancelled;
@@ -916,12 +950,20 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
         if let Err(err) = stream.push(&chunk) {
             return failed(err);
         }
+        if let Some(file) = source.file().filter(|_| stream.reader_kind().is_some()) {
+            if hands_over(stream.reader_kind(), &file).await {
+                stream.hand_over_file();
+                bytes = total.unwrap_or(bytes);
+                handed = Some(file);
+                break;
+            }
+        }
         post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: stream.rows_read(), total_rows: None }));
         yield_now().await;
     }
     // A Parquet file or a workbook: its text comes from the reader worker.
     match stream.reader_job() {
-        Ok(Some(job)) => return read_with_reader(state, id, job, bytes, total, StreamSink(stream)).await,
+        Ok(Some(job)) => return read_with_reader(state, id, (job, handed), bytes, total, StreamSink(stream)).await,
         Ok(None) => {}
         Err(err) => return failed(err),
     }
@@ -1001,6 +1043,10 @@ struct BlobSource {
 }
 
 impl ChunkSource for BlobSource {
+    fn file(&self) -> Option<Blob> {
+        Some(self.blob.clone())
+    }
+
     async fn next(&mut self) -> Result<Option<Vec<u8>>, String> {
         let size = self.blob.size();
         if self.offset >= size {

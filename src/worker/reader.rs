@@ -9,10 +9,11 @@
 //! only this worker: the load fails with a message and the table on screen stays.
 //!
 //! Messages are plain objects: first `{ready: true}` from the reader once its module runs; to
-//! the reader `{open: bytes, kind, sheet}` then `{next: true}`;
+//! the reader `{open, kind, sheet}` (`open` the `File` itself, read in ranges by a Parquet reader,
+//! or the file's bytes when it came otherwise) then `{next: true}`;
 //! back `{text: bytes, done, total}` (a batch, rows written so far and the file's rows when
 //! known), `{end: bytes}` (a [`ReaderEnd`] as MessagePack) or `{error}`. The bytes'
-//! buffers are transferred, not copied.
+//! buffers are transferred, not copied; a `File` is passed as a handle (its bytes stay on disk).
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -22,7 +23,7 @@ use js_sys::{Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{ErrorEvent, MessageEvent, Worker};
+use web_sys::{Blob, ErrorEvent, MessageEvent, Worker};
 
 use crate::data::load::LoadError;
 use crate::data::readers::{ReaderEnd, ReaderJob, ReaderKind};
@@ -102,8 +103,9 @@ pub struct ReaderWorker {
 
 impl ReaderWorker {
     /// Starts the reader worker and, once it is ready (its module fetched and compiled), hands
-    /// it the file (its bytes move to the reader).
-    pub async fn start(job: ReaderJob) -> Result<Self, LoadError> {
+    /// it the file: the `File` itself when given (the reader reads what it needs of it), or the
+    /// job's bytes (moved to the reader).
+    pub async fn start(job: ReaderJob, file: Option<Blob>) -> Result<Self, LoadError> {
         let kind = job.kind;
         let worker = Worker::new("./vigil-reader_loader.js").map_err(|e| failure(kind, format!("the reader could not start ({})", super::js_error_text(&e))))?;
         let inbox = Rc::new(RefCell::new(Inbox::default()));
@@ -128,14 +130,21 @@ impl ReaderWorker {
             Err(message) => return Err(failure(kind, format!("the reader could not start ({message})"))),
         }
         let message = Object::new();
-        let bytes = Uint8Array::from(job.bytes.as_slice());
+        let transfer = js_sys::Array::new();
+        match file {
+            Some(file) => set(&message, "open", &file),
+            None => {
+                let bytes = Uint8Array::from(job.bytes.as_slice());
+                set(&message, "open", &bytes);
+                transfer.push(&bytes.buffer());
+            }
+        }
         drop(job.bytes);
-        set(&message, "open", &bytes);
         set(&message, "kind", &kind_name(kind).into());
         if let Some(sheet) = &job.sheet {
             set(&message, "sheet", &sheet.into());
         }
-        reader.worker.post_message_with_transfer(&message, &js_sys::Array::of1(&bytes.buffer())).map_err(|e| failure(kind, format!("the file could not be handed to the reader ({})", super::js_error_text(&e))))?;
+        reader.worker.post_message_with_transfer(&message, &transfer).map_err(|e| failure(kind, format!("the file could not be handed to the reader ({})", super::js_error_text(&e))))?;
         Ok(reader)
     }
 
@@ -202,10 +211,10 @@ pub fn run() {
     let reading: Rc<RefCell<Option<(ReaderKind, Reading)>>> = Rc::new(RefCell::new(None));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data();
-        if let Some(bytes) = bytes_of(&get(&data, "open")) {
+        let open = get(&data, "open");
+        if !open.is_undefined() {
             let kind = if get(&data, "kind").as_string().as_deref() == Some("workbook") { ReaderKind::Workbook } else { ReaderKind::Parquet };
-            let job = ReaderJob { kind, bytes, sheet: get(&data, "sheet").as_string() };
-            match Reading::open(job) {
+            match open_file(kind, open, get(&data, "sheet").as_string()) {
                 Ok(opened) => *reading.borrow_mut() = Some((kind, opened)),
                 Err(err) => return send_error(&err),
             }
@@ -251,6 +260,46 @@ pub fn run() {
     let ready = Object::new();
     set(&ready, "ready", &JsValue::TRUE);
     send(&ready, None);
+}
+
+#[cfg(feature = "readers")]
+thread_local! {
+    /// The `File` being read in ranges (see [`read_file_at`]).
+    static FILE: RefCell<Option<Blob>> = const { RefCell::new(None) };
+}
+
+/// Opens the file handed over: its bytes, or the `File` itself. A Parquet file is then read in
+/// ranges (its footer, then a row group at a time); a workbook is read whole here (a zip is read
+/// from its directory, at the end, and calamine wants it all).
+#[cfg(feature = "readers")]
+fn open_file(kind: ReaderKind, open: JsValue, sheet: Option<String>) -> Result<crate::data::readers::Reading, LoadError> {
+    use crate::data::readers::Reading;
+    if let Some(bytes) = bytes_of(&open) {
+        return Reading::open(ReaderJob { kind, bytes, sheet });
+    }
+    let file = open.dyn_into::<Blob>().map_err(|_| failure(kind, "the reader was handed no file".into()))?;
+    let size = file.size() as u64;
+    FILE.with_borrow_mut(|held| *held = Some(file));
+    match kind {
+        ReaderKind::Parquet => Reading::open_parquet_ranges(crate::data::parquet::RangeFile::new(size, read_file_at)),
+        ReaderKind::Workbook => {
+            let bytes = read_file_at(0, size as usize).map_err(|e| failure(kind, e.to_string()))?;
+            FILE.with_borrow_mut(|held| *held = None);
+            Reading::open(ReaderJob { kind, bytes, sheet })
+        }
+    }
+}
+
+/// Reads `len` bytes at `offset` of the `File` handed over, synchronously (a worker may).
+#[cfg(feature = "readers")]
+fn read_file_at(offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+    let fail = |e: JsValue| std::io::Error::other(format!("the file could not be read ({})", super::js_error_text(&e)));
+    FILE.with_borrow(|file| {
+        let file = file.as_ref().ok_or_else(|| std::io::Error::other("the file was let go"))?;
+        let slice = file.slice_with_f64_and_f64(offset as f64, offset as f64 + len as f64).map_err(fail)?;
+        let buffer = web_sys::FileReaderSync::new().map_err(fail)?.read_as_array_buffer(&slice).map_err(fail)?;
+        Ok(Uint8Array::new(&buffer).to_vec())
+    })
 }
 
 #[cfg(feature = "readers")]

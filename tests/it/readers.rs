@@ -14,7 +14,8 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
 use vigil::data::load::{load_bytes, LoadError, LoadOptions, LoadReport, TableLoader};
-use vigil::data::readers::Reading;
+use vigil::data::parquet::RangeFile;
+use vigil::data::readers::{ReaderJob, ReaderKind, Reading};
 use vigil::warehouse::stream::{FileStream, StreamSettings};
 
 /// 40,000 rows in two row groups (four batches of the reader: a batch ends with its row group),
@@ -45,22 +46,63 @@ fn parquet_file() -> Vec<u8> {
     out
 }
 
-/// Loads the file as the table worker does with the reader worker: the reader runs on the file
-/// handed on, its text fed back a batch at a time. The table, and the rows each batch said were
-/// written with the file's rows when known.
 /// The rows a batch said were written, and the file's rows when known.
 type Progress = Vec<(u64, Option<u64>)>;
 
+/// Loads the file as the table worker does with the reader worker: the reader runs on the file
+/// handed on, its text fed back a batch at a time. The table, and the rows each batch said were
+/// written with the file's rows when known.
 fn load_outside(bytes: &[u8], options: LoadOptions) -> Result<(LoadReport, Progress), LoadError> {
+    load_handed(bytes, options, false)
+}
+
+thread_local! {
+    /// The file a [`RangeFile`] reads (the reader worker's `File`).
+    static FILE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn read_file_at(offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+    FILE.with_borrow(|file| file.get(offset as usize..offset as usize + len).map(<[u8]>::to_vec).ok_or_else(|| std::io::Error::other("past the end")))
+}
+
+/// [`load_outside`]; with `file`, as the table worker does with a `File`: after the first chunk
+/// the file goes to the reader itself (a Parquet file when it ends as one), which reads a
+/// Parquet file in ranges ([`RangeFile`]) and a workbook whole.
+fn load_handed(bytes: &[u8], options: LoadOptions, file: bool) -> Result<(LoadReport, Progress), LoadError> {
     let mut loader = TableLoader::new(options).with_reader_outside();
+    let mut handed = None;
     for chunk in bytes.chunks(1 << 12) {
         loader.push(chunk)?;
+        let hands_over = match loader.reader_kind() {
+            Some(ReaderKind::Parquet) => bytes.ends_with(b"PAR1"),
+            Some(ReaderKind::Workbook) => true,
+            None => false,
+        };
+        if file && hands_over {
+            handed = loader.hand_over_file();
+            assert!(handed.is_some());
+            assert!(loader.push(b"more").is_err(), "nothing is pushed once handed over");
+            break;
+        }
     }
     let mut finishing = loader.finishing()?;
-    let job = finishing.reader_job().expect("the file is handed to the reader");
+    let Some(job) = finishing.reader_job() else {
+        // Text that starts with "PAR1": loaded at once.
+        return Ok((finishing.step()?.ok_or(LoadError::Empty)?, Vec::new()));
+    };
     assert!(finishing.reader_job().is_none(), "handed on once");
     assert!(finishing.step().is_err(), "its rows come from the reader");
-    let mut reading = Reading::open(job)?;
+    let mut reading = match handed {
+        None => Reading::open(job)?,
+        Some(kind) => {
+            assert!(job.bytes.is_empty(), "the reader reads the file itself");
+            FILE.with_borrow_mut(|held| *held = bytes.to_vec());
+            match kind {
+                ReaderKind::Parquet => Reading::open_parquet_ranges(RangeFile::new(bytes.len() as u64, read_file_at))?,
+                ReaderKind::Workbook => Reading::open(ReaderJob { kind, bytes: bytes.to_vec(), sheet: job.sheet })?,
+            }
+        }
+    };
     let mut text = Vec::new();
     let mut progress = Vec::new();
     loop {
@@ -105,9 +147,53 @@ fn a_reader_elsewhere_loads_what_the_loader_loads() {
     // whose limits are lower).
     for name in ["truncated.parquet", "not_parquet.parquet", "damaged.parquet", "truncated.xlsx", "not_a_workbook.xlsx"] {
         let bytes = fixture(&format!("hostile/{name}"));
-        let (Err(here), Err(outside)) = (load_bytes(&bytes, LoadOptions::default()), load_outside(&bytes, LoadOptions::default())) else { panic!("{name} loaded") };
+        let (Err(here), Err(outside), Err(handed)) = (load_bytes(&bytes, LoadOptions::default()), load_outside(&bytes, LoadOptions::default()), load_handed(&bytes, LoadOptions::default(), true)) else { panic!("{name} loaded") };
         assert_eq!(outside, here, "{name}");
+        assert_eq!(handed, here, "{name}");
     }
+}
+
+#[test]
+fn a_file_handed_to_its_reader_is_read_in_ranges() {
+    let parquet = parquet_file();
+    let here = load_bytes(&parquet, LoadOptions::default()).unwrap();
+    let (handed, progress) = load_handed(&parquet, LoadOptions::default(), true).unwrap();
+    assert_eq!(handed, here);
+    assert_eq!(progress.len(), 4);
+    for (name, options) in [
+        ("reports.parquet", LoadOptions::default()),
+        ("reports.xlsx", LoadOptions { sheet: Some("Notes".into()), ..LoadOptions::default() }),
+    ] {
+        let bytes = fixture(name);
+        assert_eq!(load_handed(&bytes, options.clone(), true).unwrap().0, load_bytes(&bytes, options).unwrap(), "{name}");
+    }
+    // Text that starts with "PAR1" is read on as text, not handed over.
+    let text = b"PAR1,b\n1,2\n".to_vec();
+    let (loaded, progress) = load_handed(&text, LoadOptions::default(), true).unwrap();
+    assert_eq!((loaded.table.n_rows, progress.len()), (1, 0));
+    assert_eq!(loaded, load_bytes(&text, LoadOptions::default()).unwrap());
+
+    // What is read of the file: its footer, then each row group's column chunks at once, never
+    // the whole file (the row groups are about half of it each).
+    FILE.with_borrow_mut(|held| *held = parquet.clone());
+    let file = RangeFile::new(parquet.len() as u64, read_file_at);
+    let mut reading = Reading::open_parquet_ranges(file.clone()).unwrap();
+    let mut text = Vec::new();
+    while reading.next_batch(&mut text).unwrap() {}
+    let (reads, most) = file.reads();
+    assert!(reads <= 8, "{reads} reads");
+    assert!(most < parquet.len() as u64 * 2 / 3, "{most} of {} bytes read at once", parquet.len());
+    let mut whole = Vec::new();
+    let mut reading = Reading::open(ReaderJob { kind: ReaderKind::Parquet, bytes: parquet.clone(), sheet: None }).unwrap();
+    while reading.next_batch(&mut whole).unwrap() {}
+    assert_eq!(text, whole);
+
+    // A file that cannot be read (gone, changed on disk): the reader says so.
+    fn failing(_: u64, _: usize) -> std::io::Result<Vec<u8>> {
+        Err(std::io::Error::other("the file could not be read (NotReadableError)"))
+    }
+    let Err(err) = Reading::open_parquet_ranges(RangeFile::new(parquet.len() as u64, failing)) else { panic!("read") };
+    assert!(err.to_string().contains("NotReadableError"), "{err}");
 }
 
 #[test]
