@@ -20,18 +20,18 @@ fn open(data: &str) -> Result<(Box<dyn Read>, Option<u64>), String> {
 
 /// Streams `data` into a cube (as the app does for a file too large for the tab) and loads the
 /// cube: its notes say what it holds and what was folded.
-pub fn load_streamed(data: &str, sheet: Option<&str>) -> Result<LoadReport, String> {
+pub fn load_streamed(data: &str, options: LoadOptions) -> Result<LoadReport, String> {
     let (reader, _) = open(data)?;
-    let options = LoadOptions { sheet: sheet.map(str::to_string), ..LoadOptions::default() };
     let stream = crate::warehouse::stream::stream_reader(reader, options, Default::default(), CHUNK_BYTES);
     stream.and_then(|s| s.finish_loaded()).map(|(load, _)| load).map_err(|e| format!("{data}: {e}"))
 }
 
-/// Loads `data` (a path, or `-` for standard input); `sheet`: which, if it is an Excel workbook.
-pub fn load(data: &str, quiet: bool, sheet: Option<&str>) -> Result<LoadReport, String> {
+/// Loads `data` (a path, or `-` for standard input); `options` say which sheet, if it is an
+/// Excel workbook.
+pub fn load(data: &str, quiet: bool, options: LoadOptions) -> Result<LoadReport, String> {
     let (mut reader, size) = open(data)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut loader = TableLoader::new(LoadOptions { sheet: sheet.map(str::to_string), ..LoadOptions::default() }).with_threads(threads);
+    let mut loader = TableLoader::new(options).with_threads(threads);
     if let Some(size) = size {
         loader = loader.with_size_hint(size);
     }

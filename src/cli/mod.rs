@@ -23,7 +23,7 @@ use crate::analysis::contract::{complete, Progress, Stopped, Weights};
 use crate::analysis::registry::{run_any, AnyParams, AnyReport};
 use crate::analysis::rootcause::{RcaParams, RcaReport, Window};
 use crate::analysis::trend::{self, TrendReport, TrendSettings};
-use crate::data::load::LoadReport;
+use crate::data::load::{LoadOptions, LoadReport};
 use crate::data::table::Table;
 use crate::data::time::{format_iso_ms, parse_timestamp_text};
 use crate::document::{report_json, reports_json, tables, with_iso_times};
@@ -251,15 +251,17 @@ impl Session {
             0 => input.data.clone(),
             n => format!("{} and {n} more file{}", input.data, if n == 1 { "" } else { "s" }),
         };
-        let sheet = input.sheet.clone().or_else(|| view.sheet.clone());
+        // The sheet named here, else the view's: a copy of the workbook without the view's
+        // sheet is read from its first sheet, with a notice.
+        let options = LoadOptions { sheet: input.sheet.clone().or_else(|| view.sheet.clone()), sheet_or_first: input.sheet.is_none() && view.sheet.is_some(), ..LoadOptions::default() };
         let mut load = match (input.stream || view.streamed, input.more.is_empty()) {
-            (true, true) => input::load_streamed(&input.data, sheet.as_deref())?,
+            (true, true) => input::load_streamed(&input.data, options)?,
             (true, false) => return Err("--stream reads one file; give one, or leave out --stream".into()),
-            (false, true) => input::load(&input.data, input.quiet, sheet.as_deref())?,
+            (false, true) => input::load(&input.data, input.quiet, options)?,
             (false, false) => {
                 let mut parts = Vec::with_capacity(input.more.len() + 1);
                 for data in std::iter::once(&input.data).chain(&input.more) {
-                    parts.push((data.clone(), input::load(data, input.quiet, sheet.as_deref())?));
+                    parts.push((data.clone(), input::load(data, input.quiet, options.clone())?));
                 }
                 crate::data::append::append(parts).map_err(|e| e.to_string())?
             }
@@ -381,7 +383,7 @@ fn join_spec(on: &str, repeated: RepeatedRow) -> Result<crate::data::join::JoinS
 /// Adds the columns of the lookup file `file` to `table`, matched as `spec` says; what it did,
 /// as a notice.
 fn join(table: &mut Table, file: &str, spec: &crate::data::join::JoinSpec, quiet: bool) -> Result<String, String> {
-    let lookup = input::load(file, quiet, None)?;
+    let lookup = input::load(file, quiet, LoadOptions::default())?;
     let joined = crate::data::join::lookup_join(table, &lookup.table, spec).map_err(|e| {
         let hint = if matches!(e, crate::data::join::JoinError::Repeated { .. }) { " (--repeated first or --repeated last)" } else { "" };
         format!("--join {file}: {e}{hint}")

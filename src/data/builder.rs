@@ -216,6 +216,10 @@ pub struct ColumnBuilder {
     /// Keeps its type when many cells do not fit (a batch of a streamed file, whose type was
     /// inferred once for the whole file).
     keep_type: bool,
+    /// Reads the usual markers ("NA", "null", "-"…) as missing; without, only an empty cell is
+    /// (text a reader wrote from a typed file, whose missing values it knows: a Parquet string
+    /// "NA", Namibia's country code, is text).
+    markers: bool,
 }
 
 impl ColumnBuilder {
@@ -228,7 +232,7 @@ impl ColumnBuilder {
             Inferred::Timestamp(_) => Storage::Timestamp { ms: Vec::new(), valid: Bitmap::default() },
             Inferred::Strings => Storage::Str(StrBuilder::new()),
         };
-        Self { storage, forced: None, may_promote: true, mismatches: Vec::new(), rows: 0, non_finite: 0, keep_type: false }
+        Self { storage, forced: None, may_promote: true, mismatches: Vec::new(), rows: 0, non_finite: 0, keep_type: false, markers: true }
     }
 
     /// Makes room for the `rows` cells (and `text_bytes` of arena text) a column is expected
@@ -351,6 +355,12 @@ impl ColumnBuilder {
                 strings.switch_to_arena();
             }
         }
+    }
+
+    /// Only an empty cell is missing (see the field).
+    pub fn without_markers(mut self) -> Self {
+        self.markers = false;
+        self
     }
 
     /// An empty builder of the same type and storage, that keeps its type: the next batch of a
@@ -492,7 +502,7 @@ impl ColumnBuilder {
     pub fn push(&mut self, text: &str) {
         let row = self.rows;
         self.rows += 1;
-        if is_missing(text) {
+        if if self.markers { is_missing(text) } else { text.is_empty() } {
             self.push_missing();
             return;
         }

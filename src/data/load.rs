@@ -51,11 +51,15 @@ pub struct LoadOptions {
     /// The sheet of an Excel workbook to read (`None`: the first with data).
     #[serde(default)]
     pub sheet: Option<String>,
+    /// The sheet was named by a link made on another copy of the workbook: when this one lacks
+    /// it, the first sheet with data is read, with a notice (an error otherwise).
+    #[serde(default)]
+    pub sheet_or_first: bool,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { delimiter: None, has_header: None, infer_types: true, sheet: None }
+        Self { delimiter: None, has_header: None, infer_types: true, sheet: None, sheet_or_first: false }
     }
 }
 
@@ -224,6 +228,10 @@ pub struct MemoryReading {
     pub gzip: bool,
     /// The text is JSON ([`crate::data::json::detect`] on the first bytes).
     pub json: bool,
+    /// A file for a reader (Parquet, a workbook; its first bytes tell), held whole while it is
+    /// read when it comes other than as a `File`: its table cannot be told from its size, so
+    /// only what is held counts until its rows are decoded ([`rows_memory_check`]).
+    pub reader: Option<ReaderKind>,
 }
 
 impl MemoryReading {
@@ -237,7 +245,7 @@ impl MemoryReading {
     /// final size (that read a 1 GB file as needing 29 GB).
     pub fn projected_peak(&self) -> u64 {
         let per_byte = self.table_per_file_byte();
-        let Some(total) = self.total.filter(|&total| total > 0 && self.read <= total) else {
+        let Some(total) = self.total.filter(|&total| total > 0 && self.read <= total && self.reader.is_none()) else {
             // Unknown length (or a length that was wrong): only what is held counts.
             return self.memory_now;
         };
@@ -275,12 +283,14 @@ pub fn memory_check(reading: &MemoryReading, limit: u64) -> Result<(), LoadError
     if projected <= limit && reading.memory_now <= limit {
         return Ok(());
     }
-    let fits_text = (limit as f64 / reading.table_per_file_byte()) as u64;
-    let format = match (reading.json, reading.gzip) {
-        (true, true) => "gzipped JSON",
-        (true, false) => "JSON",
-        (false, true) => "gzipped CSV",
-        (false, false) => "CSV",
+    let fits_text = if reading.reader.is_some() { limit } else { (limit as f64 / reading.table_per_file_byte()) as u64 };
+    let format = match (reading.reader, reading.json, reading.gzip) {
+        (Some(ReaderKind::Parquet), ..) => "Parquet",
+        (Some(ReaderKind::Workbook), ..) => "Excel workbook",
+        (None, true, true) => "gzipped JSON",
+        (None, true, false) => "JSON",
+        (None, false, true) => "gzipped CSV",
+        (None, false, false) => "CSV",
     };
     Err(LoadError::TooLarge { needed: projected.max(reading.memory_now), limit, fits_text, format, read: reading.read })
 }
@@ -289,7 +299,7 @@ pub fn memory_check(reading: &MemoryReading, limit: u64) -> Result<(), LoadError
 /// `total_rows` are in the table, which holds `table`; the file is `file_bytes`.
 pub fn rows_memory_check(memory_now: u64, table: BuildMemory, rows: u64, total_rows: u64, file_bytes: u64, limit: u64) -> Result<(), LoadError> {
     // The rows stand for the file's bytes in the projection: it scales what the rows hold.
-    let reading = MemoryReading { memory_now, table, read: rows, total: Some(total_rows), gzip: false, json: false };
+    let reading = MemoryReading { memory_now, table, read: rows, total: Some(total_rows), gzip: false, json: false, reader: None };
     let needed = reading.projected_peak().max(memory_now);
     if rows == 0 || needed <= limit {
         return Ok(());
@@ -595,7 +605,7 @@ impl TableLoader {
         };
         let mut parser = Box::new(parser);
         parser.parallel = self.parallel;
-        let job = ReaderJob { kind, bytes, sheet: options.sheet };
+        let job = ReaderJob { kind, bytes, sheet: options.sheet, sheet_or_first: options.sheet_or_first };
         #[cfg(feature = "readers")]
         let source = if self.reader_outside || handed { TextSource::Outside(Some(job)) } else { TextSource::Here(Box::new(super::readers::Reading::open(job)?), Vec::new()) };
         #[cfg(not(feature = "readers"))]
@@ -794,6 +804,8 @@ impl Parser {
             let dialect = Dialect { delimiter: b',', quote: b'"', has_header: true, encoding: TextEncoding::Utf8, bom: false, gzip: false, json: None, others: Vec::new(), workbook: None, parquet: None };
             let mut body = Body::new(dialect, self.options.infer_types);
             body.parallel = self.parallel;
+            // The reader knows which values are missing: it writes them empty.
+            body.markers = false;
             body.feed(&buf)?;
             self.body = Some(body);
             return Ok(());
@@ -1143,6 +1155,9 @@ enum Phase {
 struct Body {
     dialect: Dialect,
     infer_types: bool,
+    /// The usual missing markers apply ("NA", "null"…); not to text a reader wrote, where
+    /// only an empty cell is missing (see [`ColumnBuilder::without_markers`]).
+    markers: bool,
     reader: csv_core::Reader,
     out: Vec<u8>,
     ends: Vec<usize>,
@@ -1188,6 +1203,7 @@ impl Body {
         Self {
             dialect,
             infer_types,
+            markers: true,
             reader,
             out: vec![0; 64 * 1024],
             ends: vec![0; 256],
@@ -1485,6 +1501,7 @@ impl Body {
             return spare;
         }
         let mut fork = Body::new(self.dialect.clone(), self.infer_types);
+        fork.markers = self.markers;
         fork.header = self.header.clone();
         if let Phase::Building(builders) = &self.phase {
             fork.phase = Phase::Building(builders.iter().map(ColumnBuilder::fork).collect());
@@ -1728,6 +1745,7 @@ impl Body {
         };
         let names = self.header.clone().unwrap_or_default();
         let infer_types = self.infer_types;
+        let markers = self.markers;
         let mut builders: Vec<ColumnBuilder> = names
             .iter()
             .enumerate()
@@ -1736,13 +1754,16 @@ impl Body {
                     .iter()
                     .filter_map(|row| row.get(col_idx))
                     .map(String::as_str)
-                    .filter(|text| !is_missing(text))
+                    .filter(|text| if markers { !is_missing(text) } else { !text.is_empty() })
                     .collect();
                 let mut builder = if infer_types {
                     ColumnBuilder::for_inferred(infer_column(name, &sample))
                 } else {
                     ColumnBuilder::for_type(ColumnType::Text)
                 };
+                if !markers {
+                    builder = builder.without_markers();
+                }
                 if sample.len() >= ARENA_SAMPLE_MIN {
                     let distinct: rustc_hash::FxHashSet<&str> = sample.iter().copied().collect();
                     if distinct.len() * 2 > sample.len() {
@@ -1945,7 +1966,7 @@ mod tests {
     const MB: u64 = 1 << 20;
 
     fn reading(memory_now: u64, table: BuildMemory, read: u64, total: Option<u64>) -> MemoryReading {
-        MemoryReading { memory_now, table, read, total, gzip: false, json: false }
+        MemoryReading { memory_now, table, read, total, gzip: false, json: false, reader: None }
     }
 
     #[test]
@@ -1965,6 +1986,13 @@ mod tests {
         // Unknown length: only what is held counts.
         assert!(memory_check(&reading(2 * GB, empty, GB, None), limit).is_ok());
         assert!(memory_check(&reading(3 * GB, empty, GB, None), limit).is_err());
+        // A reader's file: its table cannot be told from its size (its rows are checked as they
+        // are decoded), only what is held counts, and the message names the format.
+        for (kind, name) in [(ReaderKind::Parquet, "Parquet"), (ReaderKind::Workbook, "Excel workbook")] {
+            assert!(memory_check(&MemoryReading { reader: Some(kind), ..reading(100 * MB, empty, 0, Some(2 * GB)) }, limit).is_ok());
+            let err = memory_check(&MemoryReading { reader: Some(kind), ..reading(3 * GB, empty, GB, Some(2 * GB)) }, limit).unwrap_err();
+            assert!(err.to_string().contains(&format!("(about 2.5 GB of {name})")), "{err}");
+        }
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct ReaderJob {
     pub kind: ReaderKind,
     pub bytes: Vec<u8>,
     pub sheet: Option<String>,
+    /// See [`crate::data::load::LoadOptions::sheet_or_first`].
+    pub sheet_or_first: bool,
 }
 
 /// What the app says about a Parquet file read.
@@ -89,6 +91,12 @@ pub enum Reading {
 impl Reading {
     /// Opens the file (a workbook's sheet is read here).
     pub fn open(job: ReaderJob) -> Result<Self, super::load::LoadError> {
+        Self::open_with_progress(job, &mut |_, _| {})
+    }
+
+    /// [`Reading::open`], told the rows of a workbook's sheet read so far (and the rows it
+    /// says it spans) while it is read.
+    pub fn open_with_progress(job: ReaderJob, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<Self, super::load::LoadError> {
         use super::load::LoadError;
         match job.kind {
             ReaderKind::Parquet => {
@@ -97,7 +105,7 @@ impl Reading {
                 text.header(&mut header);
                 Ok(Self::Parquet(Box::new(text), header))
             }
-            ReaderKind::Workbook => super::xlsx::sheet_as_csv(&job.bytes, job.sheet.as_deref())
+            ReaderKind::Workbook => super::xlsx::sheet_as_csv(&job.bytes, job.sheet.as_deref(), job.sheet_or_first, progress)
                 .map(|sheet| Self::Workbook(Box::new(sheet)))
                 .map_err(|e| LoadError::Workbook(e.to_string())),
         }

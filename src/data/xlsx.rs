@@ -45,9 +45,12 @@ fn quoted(names: &[String]) -> String {
     names.iter().map(|n| format!("“{n}”")).collect::<Vec<_>>().join(", ")
 }
 
-/// Reads `sheet` of the workbook (`None`: the first sheet with a non-empty cell) as CSV text.
-pub fn sheet_as_csv(bytes: &[u8], sheet: Option<&str>) -> Result<SheetText, WorkbookError> {
-    sheet_as_csv_within(bytes, sheet, MAX_PART_BYTES, MAX_PART_BYTES)
+/// Reads `sheet` of the workbook (`None`: the first sheet with a non-empty cell) as CSV text;
+/// with `or_first`, the first such sheet when the workbook has no `sheet` (a link made on
+/// another copy), with a notice.
+/// `progress` is told the rows read so far and the rows the sheet says it spans, when it does.
+pub fn sheet_as_csv(bytes: &[u8], sheet: Option<&str>, or_first: bool, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<SheetText, WorkbookError> {
+    sheet_as_csv_within(bytes, sheet, or_first, MAX_PART_BYTES, MAX_PART_BYTES, progress)
 }
 
 fn damaged(e: zip::result::ZipError) -> WorkbookError {
@@ -74,42 +77,99 @@ fn check_sizes(bytes: &[u8], limit: u64) -> Result<(), WorkbookError> {
     Ok(())
 }
 
-/// Where a sheet's cells are and about how much CSV text they make (read before the text is
-/// written: a sparse sheet spans rows × columns of empty fields, and a shared string repeated in
-/// many cells is written in each).
+/// Where a sheet's cells are and about how much CSV text they make (a sparse sheet spans rows ×
+/// columns of empty fields, and a shared string repeated in many cells is written in each).
+#[derive(Clone, Copy)]
 struct Extent {
     rows: (u32, u32),
     columns: (u32, u32),
     text: u64,
 }
 
+impl Extent {
+    fn height(&self) -> u64 {
+        u64::from(self.rows.1 - self.rows.0) + 1
+    }
+
+    fn width(&self) -> u64 {
+        u64::from(self.columns.1 - self.columns.0) + 1
+    }
+
+    /// About the bytes of CSV text the cells make.
+    fn size(&self) -> u64 {
+        self.height().saturating_mul(self.width()).saturating_add(self.text)
+    }
+}
+
+/// A sheet's non-empty cells, read once: their text one after another, and for each its row,
+/// column and where its text ends.
+struct SheetCells {
+    extent: Extent,
+    text: String,
+    cells: Vec<(u32, u32, usize)>,
+    errors: u64,
+    first_error: Option<String>,
+}
+
 fn unreadable(sheet: &str, e: XlsxError) -> WorkbookError {
     WorkbookError::Unreadable(format!("sheet “{sheet}”: {e}"))
 }
 
-/// The extent of the non-empty cells of `sheet` (`None`: it has none).
-fn measure(book: &mut Xlsx<Cursor<&[u8]>>, sheet: &str) -> Result<Option<Extent>, WorkbookError> {
+/// Rows of a sheet read between two calls of the progress callback.
+const PROGRESS_ROWS: u32 = 4_096;
+
+/// Reads the non-empty cells of `sheet` (`None`: it has none), with progress (rows read, and the
+/// rows the sheet says it spans). Cells are held up to `text_limit` bytes of text; past it, the
+/// rest of the sheet is only measured, for the message.
+fn read_cells(book: &mut Xlsx<Cursor<&[u8]>>, sheet: &str, text_limit: u64, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<Option<SheetCells>, WorkbookError> {
     let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| unreadable(sheet, e))?;
-    let mut extent: Option<Extent> = None;
+    // The rows the sheet says it spans (its `dimension`, which writers may leave out): for
+    // progress only.
+    let dimensions = reader.dimensions();
+    let spanned = (dimensions.end.0 > 0).then(|| u64::from(dimensions.end.0) + 1);
+    let mut out: Option<SheetCells> = None;
+    let mut fits = true;
+    let mut next_progress = PROGRESS_ROWS;
     while let Some(cell) = reader.next_cell().map_err(|e| unreadable(sheet, e))? {
-        let text = match cell.get_value() {
+        let value = cell.get_value();
+        let bytes = match value {
             DataRef::Empty => continue,
             DataRef::SharedString(s) => s.len(),
             DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.len(),
             _ => 24,
         } as u64;
         let (row, column) = cell.get_position();
-        let e = extent.get_or_insert(Extent { rows: (row, row), columns: (column, column), text: 0 });
+        if row >= next_progress {
+            next_progress = row.saturating_add(PROGRESS_ROWS);
+            progress(u64::from(row), spanned.filter(|&rows| rows > u64::from(row)));
+        }
+        let cells = out.get_or_insert_with(|| SheetCells { extent: Extent { rows: (row, row), columns: (column, column), text: 0 }, text: String::new(), cells: Vec::new(), errors: 0, first_error: None });
+        let e = &mut cells.extent;
         e.rows = (e.rows.0.min(row), e.rows.1.max(row));
         e.columns = (e.columns.0.min(column), e.columns.1.max(column));
         // Quotes doubled at worst, the field's own quotes.
-        e.text = e.text.saturating_add(text * 2 + 2);
+        e.text = e.text.saturating_add(bytes * 2 + 2);
+        if fits && (e.size() > text_limit || e.width() > crate::data::load::MAX_COLUMNS as u64) {
+            // Too large to write: measured on, for the message, but no longer held.
+            fits = false;
+            cells.text = String::new();
+            cells.cells = Vec::new();
+        }
+        if let DataRef::Error(e) = value {
+            cells.errors += 1;
+            cells.first_error.get_or_insert_with(|| e.to_string());
+        }
+        if fits {
+            cell_text(value, &mut cells.text);
+            cells.cells.push((row, column, cells.text.len()));
+        }
     }
-    Ok(extent)
+    Ok(out)
 }
 
-/// [`sheet_as_csv`] with each part unpacked up to `limit` bytes and the text up to `text_limit`.
-fn sheet_as_csv_within(bytes: &[u8], sheet: Option<&str>, limit: u64, text_limit: u64) -> Result<SheetText, WorkbookError> {
+/// [`sheet_as_csv`] with each part unpacked up to `limit` bytes and the text up to `text_limit`,
+/// and progress.
+fn sheet_as_csv_within(bytes: &[u8], sheet: Option<&str>, or_first: bool, limit: u64, text_limit: u64, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<SheetText, WorkbookError> {
     check_sizes(bytes, limit)?;
     let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
         WorkbookError::Unreadable(match e {
@@ -119,37 +179,48 @@ fn sheet_as_csv_within(bytes: &[u8], sheet: Option<&str>, limit: u64, text_limit
         })
     })?;
     let sheets = book.sheet_names();
-    let (name, extent) = match sheet {
+    // A sheet the link names that this copy lacks: the first with data, said in a notice.
+    let mut missing = None;
+    let sheet = match sheet {
+        Some(wanted) if or_first && !sheets.iter().any(|s| s == wanted) => {
+            missing = Some(wanted);
+            None
+        }
+        sheet => sheet,
+    };
+    let (name, read) = match sheet {
         Some(wanted) => {
             if !sheets.iter().any(|s| s == wanted) {
                 return Err(WorkbookError::NoSheet { wanted: wanted.to_string(), sheets });
             }
-            let extent = measure(&mut book, wanted)?.ok_or_else(|| WorkbookError::EmptySheet(wanted.to_string()))?;
-            (wanted.to_string(), extent)
+            let read = read_cells(&mut book, wanted, text_limit, progress)?.ok_or_else(|| WorkbookError::EmptySheet(wanted.to_string()))?;
+            (wanted.to_string(), read)
         }
         None => {
             let mut found = None;
             for name in &sheets {
-                if let Some(extent) = measure(&mut book, name)? {
-                    found = Some((name.clone(), extent));
+                if let Some(read) = read_cells(&mut book, name, text_limit, progress)? {
+                    found = Some((name.clone(), read));
                     break;
                 }
             }
             found.ok_or_else(|| WorkbookError::NoData { sheets: sheets.clone() })?
         }
     };
-    let height = u64::from(extent.rows.1 - extent.rows.0) + 1;
-    let width = u64::from(extent.columns.1 - extent.columns.0) + 1;
-    let size = height.saturating_mul(width).saturating_add(extent.text);
-    if size > text_limit || width > crate::data::load::MAX_COLUMNS as u64 {
-        return Err(WorkbookError::TooWide { sheet: name, rows: height, columns: width, bytes: size, limit: text_limit });
+    let SheetCells { extent, text, mut cells, errors, first_error } = read;
+    let size = extent.size();
+    if size > text_limit || extent.width() > crate::data::load::MAX_COLUMNS as u64 {
+        return Err(WorkbookError::TooWide { sheet: name, rows: extent.height(), columns: extent.width(), bytes: size, limit: text_limit });
+    }
+    // Row by row, left to right (writers store them so; a sheet stored otherwise reads the same).
+    let starts: Vec<usize> = std::iter::once(0).chain(cells.iter().map(|&(_, _, end)| end)).collect();
+    let mut order: Vec<usize> = (0..cells.len()).collect();
+    if !cells.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)) {
+        order.sort_by_key(|&i| (cells[i].0, cells[i].1));
     }
     let mut csv = Vec::with_capacity(size as usize);
-    let mut errors = 0u64;
-    let mut first_error = None;
-    let mut field = String::new();
-    // The next cell to write: cells arrive row by row, left to right; the empty ones between
-    // are written as empty fields, so every row has the sheet's width.
+    // The next cell to write; the empty ones between are written as empty fields, so every row
+    // has the sheet's width.
     let (first, last) = extent.columns;
     let (mut row, mut column) = (extent.rows.0, first);
     let comma = |csv: &mut Vec<u8>, at: u32| {
@@ -157,16 +228,14 @@ fn sheet_as_csv_within(bytes: &[u8], sheet: Option<&str>, limit: u64, text_limit
             csv.push(b',');
         }
     };
-    let mut reader = book.worksheet_cells_reader(&name).map_err(|e| unreadable(&name, e))?;
-    while let Some(cell) = reader.next_cell().map_err(|e| unreadable(&name, e))? {
-        let value = cell.get_value();
-        if matches!(value, DataRef::Empty) {
+    let mut previous = None;
+    for i in order {
+        let (r, c, end) = cells[i];
+        // The same cell twice (a damaged sheet): the first stands.
+        if previous == Some((r, c)) {
             continue;
         }
-        let (r, c) = cell.get_position();
-        if r < row || (r == row && c < column) {
-            return Err(WorkbookError::Unreadable(format!("sheet “{name}”: its cells are not stored in order (row {}, column {})", r + 1, c + 1)));
-        }
+        previous = Some((r, c));
         while row < r {
             for at in column..=last {
                 comma(&mut csv, at);
@@ -174,25 +243,21 @@ fn sheet_as_csv_within(bytes: &[u8], sheet: Option<&str>, limit: u64, text_limit
             csv.push(b'\n');
             (row, column) = (row + 1, first);
         }
-        for at in column..c {
+        for at in column..=c {
             comma(&mut csv, at);
         }
-        comma(&mut csv, c);
-        if let DataRef::Error(e) = value {
-            errors += 1;
-            first_error.get_or_insert_with(|| e.to_string());
-        }
-        field.clear();
-        cell_text(value, &mut field);
-        write_field(&field, &mut csv);
+        write_field(text.get(starts[i]..end).unwrap_or_default(), &mut csv);
         column = c + 1;
     }
+    cells.clear();
     for at in column..=last {
         comma(&mut csv, at);
     }
     csv.push(b'\n');
     let mut notices = Vec::new();
-    if sheets.len() > 1 {
+    if let Some(wanted) = missing {
+        notices.push(format!("This workbook has no sheet “{wanted}”, which the link names: read “{name}”, the first with data (its sheets: {}).", quoted(&sheets)));
+    } else if sheets.len() > 1 {
         notices.push(format!("Read sheet “{name}” of {} ({}).", sheets.len(), quoted(&sheets)));
     }
     if let Some(first) = first_error {
@@ -286,21 +351,85 @@ mod tests {
     #[test]
     fn a_sheet_that_unpacks_beyond_the_limit_is_refused_before_it_is_read() {
         let book = include_bytes!("../../tests/fixtures/reports.xlsx");
-        assert!(sheet_as_csv_within(book, Some("Reports"), 1 << 20, 1 << 20).is_ok());
-        let err = sheet_as_csv_within(book, Some("Reports"), 4 << 10, 1 << 20).unwrap_err();
+        assert!(sheet_as_csv_within(book, Some("Reports"), false, 1 << 20, 1 << 20, &mut |_, _| {}).is_ok());
+        let err = sheet_as_csv_within(book, Some("Reports"), false, 4 << 10, 1 << 20, &mut |_, _| {}).unwrap_err();
         assert!(matches!(&err, WorkbookError::TooLarge { part, .. } if part.starts_with("xl/worksheets/sheet")), "{err}");
     }
 
     #[test]
     fn a_sheet_whose_text_would_not_fit_is_refused_before_it_is_written() {
         let book = include_bytes!("../../tests/fixtures/reports.xlsx");
-        let err = sheet_as_csv_within(book, Some("Reports"), 1 << 20, 40 << 10).unwrap_err();
+        let err = sheet_as_csv_within(book, Some("Reports"), false, 1 << 20, 40 << 10, &mut |_, _| {}).unwrap_err();
         assert!(err.to_string().starts_with("the sheet “Reports” would make 0 MB of text (401 rows × 8 columns), more than the 0 MB"), "{err}");
     }
 
     #[test]
+    fn a_sheet_a_link_names_falls_back_to_the_first_when_this_copy_lacks_it() {
+        let book = include_bytes!("../../tests/fixtures/reports.xlsx");
+        let first = sheet_as_csv(book, None, false, &mut |_, _| {}).unwrap();
+        // Named by hand (the command's --sheet): refused, naming the sheets there are.
+        let err = sheet_as_csv(book, Some("Old"), false, &mut |_, _| {}).unwrap_err();
+        assert!(matches!(&err, WorkbookError::NoSheet { wanted, .. } if wanted == "Old"), "{err}");
+        // Named by a link: the first sheet with data, and a notice saying so.
+        let read = sheet_as_csv(book, Some("Old"), true, &mut |_, _| {}).unwrap();
+        assert_eq!((&read.csv, &read.workbook), (&first.csv, &first.workbook));
+        assert_eq!(read.notices[0], format!("This workbook has no sheet “Old”, which the link names: read “{}”, the first with data (its sheets: {}).", first.workbook.sheet, quoted(&first.workbook.sheets)));
+        // A sheet it has is read as named.
+        let notes = sheet_as_csv(book, Some("Notes"), true, &mut |_, _| {}).unwrap();
+        assert_eq!(notes.workbook.sheet, "Notes");
+        assert!(notes.notices.iter().all(|n| !n.contains("link")));
+    }
+
+    /// A workbook of one sheet, "Data", whose worksheet part is `sheet` (its `<sheetData>` and
+    /// what comes before it).
+    fn workbook(sheet: &str) -> Vec<u8> {
+        use std::io::Write;
+        let parts = [
+            ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_string()),
+            ("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_string()),
+            ("xl/workbook.xml", r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_string()),
+            ("xl/_rels/workbook.xml.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.to_string()),
+            ("xl/worksheets/sheet1.xml", format!(r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{sheet}</sheetData></worksheet>"#)),
+        ];
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, text) in parts {
+            zip.start_file(name, zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored)).unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    /// Rows `rows` of a sheet: a header, then `n` and `n²` in columns B and C.
+    fn rows_xml(rows: impl Iterator<Item = u32>) -> String {
+        rows.map(|r| if r == 1 { r#"<row r="1"><c r="B1" t="inlineStr"><is><t>n</t></is></c><c r="C1" t="inlineStr"><is><t>square</t></is></c></row>"#.to_string() } else { format!(r#"<row r="{r}"><c r="B{r}"><v>{r}</v></c><c r="C{r}"><v>{}</v></c></row>"#, u64::from(r) * u64::from(r)) }).collect()
+    }
+
+    #[test]
+    fn a_sheet_is_read_in_one_pass_with_progress_in_any_order() {
+        let dimension = r#"<dimension ref="B1:C10000"/><sheetData>"#;
+        let book = workbook(&format!("{dimension}{}", rows_xml(1..=10_000)));
+        let mut calls = Vec::new();
+        let read = sheet_as_csv(&book, None, false, &mut |done, total| calls.push((done, total))).unwrap();
+        // Rows are counted from 0: the 4,097th row is row 4,096.
+        assert_eq!(calls, vec![(4_096, Some(10_000)), (8_192, Some(10_000))]);
+        let csv = String::from_utf8(read.csv.clone()).unwrap();
+        assert_eq!(csv.lines().count(), 10_000);
+        assert_eq!(&csv[..22], "n,square\n2,4\n3,9\n4,16\n");
+        assert!(csv.ends_with("10000,100000000\n"), "{}", &csv[csv.len() - 40..]);
+        // Without a dimension, progress has no total; rows stored out of order (and a cell
+        // stored twice: the first stands) read the same.
+        let mut shuffled: Vec<u32> = (1..=10_000).collect();
+        shuffled.swap(2, 9_000);
+        shuffled.insert(5, 9_000);
+        let mut calls = Vec::new();
+        let again = sheet_as_csv(&workbook(&format!("<sheetData>{}", rows_xml(shuffled.into_iter()))), None, false, &mut |done, total| calls.push((done, total))).unwrap();
+        assert_eq!(again.csv, read.csv);
+        assert!(calls.iter().all(|(_, total)| total.is_none()) && !calls.is_empty(), "{calls:?}");
+    }
+
+    #[test]
     fn what_is_not_a_workbook_says_so() {
-        let err = sheet_as_csv(b"PK\x03\x04 not really a zip", None).unwrap_err();
+        let err = sheet_as_csv(b"PK\x03\x04 not really a zip", None, false, &mut |_, _| {}).unwrap_err();
         assert!(matches!(err, WorkbookError::Unreadable(_)), "{err}");
         assert!(err.to_string().starts_with("this looks like an Excel workbook"));
     }

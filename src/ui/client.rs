@@ -17,6 +17,7 @@ use super::jobs::{self, JobEvent};
 use super::state::{AppState, ColumnValues, Loading, RowPage};
 use crate::analysis::groups::DerivedColumn;
 use crate::data::join::JoinSpec;
+use crate::data::load::LoadOptions;
 use crate::protocol::{DataSource, Envelope, JoinAnswer, Request, Response};
 use crate::viewstate::JoinRef;
 
@@ -340,22 +341,24 @@ pub fn load_sheet(state: AppState, sheet: String) {
     if let Some((source, files)) = LOADED.with_borrow(Clone::clone) {
         // A link's view still being applied (its joins) is given up: this is other data.
         super::share::forget_pending(state);
-        send_load(state, source, files, None, Some(sheet));
+        send_load(state, source, files, None, LoadOptions { sheet: Some(sheet), ..Default::default() });
     }
 }
 
 fn start_load(state: AppState, source: DataSource, files: Vec<File>, cube: Option<crate::warehouse::stream::StreamSettings>) {
-    // A link's view names the sheet of a workbook it was made on.
-    send_load(state, source, files, cube, super::share::pending_sheet());
+    // A link's view names the sheet of a workbook it was made on; a copy without it is read
+    // from its first sheet, with a notice.
+    let sheet = super::share::pending_sheet();
+    let sheet_or_first = sheet.is_some();
+    send_load(state, source, files, cube, LoadOptions { sheet, sheet_or_first, ..Default::default() });
 }
 
-fn send_load(state: AppState, source: DataSource, files: Vec<File>, cube: Option<crate::warehouse::stream::StreamSettings>, sheet: Option<String>) {
+fn send_load(state: AppState, source: DataSource, files: Vec<File>, cube: Option<crate::warehouse::stream::StreamSettings>, options: LoadOptions) {
     if let Some(previous) = state.loading.get_untracked() {
         send(Request::Cancel { id: previous.id }, None);
     }
     let what = source.describe();
     REQUESTED.set(Some((source.clone(), files.clone())));
-    let options = crate::data::load::LoadOptions { sheet, ..Default::default() };
     let id = send_files(Request::Load { source, options, cube }, files);
     state.error.set(None);
     state.stream_offer.set(false);

@@ -797,7 +797,7 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
         }
         // Before reading anything, will a file of this size fit at all; then, while reading,
         // stop cleanly before the tab runs out of memory.
-        let reading = MemoryReading { memory_now: memory_bytes(), table: loader.memory(), read: bytes, total, gzip, json };
+        let reading = MemoryReading { memory_now: memory_bytes(), table: loader.memory(), read: bytes, total, gzip, json, reader: loader.reader_kind() };
         if let Err(err) = memory_check(&reading, MEMORY_LIMIT) {
             return Outcome::TooLarge(describe_load_error(&err));
         }
@@ -906,6 +906,7 @@ async fn read_with_reader(state: &Shared, id: u64, (job, file): (ReaderJob, Opti
                 let (rows, total_rows) = sink.rows();
                 post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows, total_rows }));
             }
+            reader::Reply::Progress((rows, total_rows)) => post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows, total_rows })),
             reader::Reply::End(end) => break sink.end(end, bytes),
             reader::Reply::Failed(err) => break Outcome::Failed(describe_load_error(&err)),
         }
@@ -942,7 +943,7 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
             Err(message) => return Outcome::Failed(message),
         };
         // Only what is held counts: the cells and the sample, not the file's size.
-        let reading = MemoryReading { memory_now: memory_bytes(), table: stream.batch_memory(), read: bytes, total: None, gzip: false, json: false };
+        let reading = MemoryReading { memory_now: memory_bytes(), table: stream.batch_memory(), read: bytes, total: None, gzip: false, json: false, reader: None };
         if let Err(err) = memory_check(&reading, MEMORY_LIMIT) {
             return cube_too_large(&err, &stream);
         }
@@ -977,7 +978,7 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
         if state.borrow().cancelled.contains(&id) {
             return Outcome::Cancelled;
         }
-        let reading = MemoryReading { memory_now: memory_bytes(), table: stream.batch_memory(), read: bytes, total: None, gzip: false, json: false };
+        let reading = MemoryReading { memory_now: memory_bytes(), table: stream.batch_memory(), read: bytes, total: None, gzip: false, json: false, reader: None };
         if let Err(err) = memory_check(&reading, MEMORY_LIMIT) {
             return cube_too_large(&err, &stream);
         }
@@ -1007,7 +1008,7 @@ impl ReaderSink for StreamSink {
     fn feed(&mut self, text: &[u8], rows: (u64, Option<u64>), bytes: u64) -> Result<(), Box<Outcome>> {
         self.0.feed_text(text, rows).map_err(stream_failed)?;
         // Only what is held counts: the cells and the sample, not the file's size.
-        let reading = MemoryReading { memory_now: memory_bytes(), table: self.0.batch_memory(), read: bytes, total: None, gzip: false, json: false };
+        let reading = MemoryReading { memory_now: memory_bytes(), table: self.0.batch_memory(), read: bytes, total: None, gzip: false, json: false, reader: None };
         Ok(memory_check(&reading, MEMORY_LIMIT).map_err(|err| cube_too_large(&err, &self.0))?)
     }
 

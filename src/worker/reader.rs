@@ -9,9 +9,10 @@
 //! only this worker: the load fails with a message and the table on screen stays.
 //!
 //! Messages are plain objects: first `{ready: true}` from the reader once its module runs; to
-//! the reader `{open, kind, sheet}` (`open` the `File` itself, read in ranges by a Parquet reader,
+//! the reader `{open, kind, sheet, sheetOrFirst}` (`open` the `File` itself, read in ranges by a Parquet reader,
 //! or the file's bytes when it came otherwise) then `{next: true}`;
-//! back `{text: bytes, done, total}` (a batch, rows written so far and the file's rows when
+//! back `{progress, total}` (rows of a workbook's sheet read so far, and the rows it spans when
+//! it says), `{text: bytes, done, total}` (a batch, rows written so far and the file's rows when
 //! known), `{end: bytes}` (a [`ReaderEnd`] as MessagePack) or `{error}`. The bytes'
 //! buffers are transferred, not copied; a `File` is passed as a handle (its bytes stay on disk).
 
@@ -32,6 +33,8 @@ use crate::data::readers::{ReaderEnd, ReaderJob, ReaderKind};
 pub enum Reply {
     /// A batch of text, the rows written so far and the file's rows when known.
     Text(Vec<u8>, (u64, Option<u64>)),
+    /// Rows of a workbook's sheet read so far, and the rows it spans when it says.
+    Progress((u64, Option<u64>)),
     End(ReaderEnd),
     Failed(LoadError),
 }
@@ -143,6 +146,7 @@ impl ReaderWorker {
         set(&message, "kind", &kind_name(kind).into());
         if let Some(sheet) = &job.sheet {
             set(&message, "sheet", &sheet.into());
+            set(&message, "sheetOrFirst", &job.sheet_or_first.into());
         }
         reader.worker.post_message_with_transfer(&message, &transfer).map_err(|e| failure(kind, format!("the file could not be handed to the reader ({})", super::js_error_text(&e))))?;
         Ok(reader)
@@ -184,6 +188,9 @@ impl ReaderWorker {
             let total = get(&data, "total").as_f64().map(|t| t as u64);
             return Reply::Text(text, (done, total));
         }
+        if let Some(done) = get(&data, "progress").as_f64() {
+            return Reply::Progress((done as u64, get(&data, "total").as_f64().map(|t| t as u64)));
+        }
         if let Some(end) = bytes_of(&get(&data, "end")) {
             return match crate::protocol::decode::<ReaderEnd>(&end) {
                 Ok(end) => Reply::End(end),
@@ -214,7 +221,7 @@ pub fn run() {
         let open = get(&data, "open");
         if !open.is_undefined() {
             let kind = if get(&data, "kind").as_string().as_deref() == Some("workbook") { ReaderKind::Workbook } else { ReaderKind::Parquet };
-            match open_file(kind, open, get(&data, "sheet").as_string()) {
+            match open_file(kind, open, get(&data, "sheet").as_string(), get(&data, "sheetOrFirst").is_truthy()) {
                 Ok(opened) => *reading.borrow_mut() = Some((kind, opened)),
                 Err(err) => return send_error(&err),
             }
@@ -272,10 +279,19 @@ thread_local! {
 /// ranges (its footer, then a row group at a time); a workbook is read whole here (a zip is read
 /// from its directory, at the end, and calamine wants it all).
 #[cfg(feature = "readers")]
-fn open_file(kind: ReaderKind, open: JsValue, sheet: Option<String>) -> Result<crate::data::readers::Reading, LoadError> {
+fn open_file(kind: ReaderKind, open: JsValue, sheet: Option<String>, sheet_or_first: bool) -> Result<crate::data::readers::Reading, LoadError> {
     use crate::data::readers::Reading;
+    // A workbook's sheet is read here, at once: its progress is told meanwhile.
+    let mut progress = |done: u64, total: Option<u64>| {
+        let message = Object::new();
+        set(&message, "progress", &(done as f64).into());
+        if let Some(total) = total {
+            set(&message, "total", &(total as f64).into());
+        }
+        send(&message, None);
+    };
     if let Some(bytes) = bytes_of(&open) {
-        return Reading::open(ReaderJob { kind, bytes, sheet });
+        return Reading::open_with_progress(ReaderJob { kind, bytes, sheet, sheet_or_first }, &mut progress);
     }
     let file = open.dyn_into::<Blob>().map_err(|_| failure(kind, "the reader was handed no file".into()))?;
     let size = file.size() as u64;
@@ -285,7 +301,7 @@ fn open_file(kind: ReaderKind, open: JsValue, sheet: Option<String>) -> Result<c
         ReaderKind::Workbook => {
             let bytes = read_file_at(0, size as usize).map_err(|e| failure(kind, e.to_string()))?;
             FILE.with_borrow_mut(|held| *held = None);
-            Reading::open(ReaderJob { kind, bytes, sheet })
+            Reading::open_with_progress(ReaderJob { kind, bytes, sheet, sheet_or_first }, &mut progress)
         }
     }
 }

@@ -379,6 +379,18 @@ describe('loading files', () => {
     assert.match(await text(again.page, 'source'), /sheet “Reports”/);
     assert.deepEqual(again.errors, []);
     await again.context.close();
+
+    // A copy of the workbook without that sheet: its first sheet with data, and a notice.
+    const renamed = link.replace('sheet=Reports', 'sheet=Archive');
+    assert.notEqual(renamed, link);
+    const other = await openApp(browser, renamed);
+    await other.page.waitForSelector('[data-testid="file-wanted"]');
+    await other.page.setInputFiles('[data-testid="file-wanted-input"]', book);
+    await other.page.waitForFunction(() => /Excel workbook/.test(document.querySelector('[data-testid="source"]')?.textContent ?? ''));
+    assert.match(await text(other.page, 'source'), /sheet “Notes” \(1 of 3\)/);
+    assert.match(await text(other.page, 'notices'), /This workbook has no sheet “Archive”, which the link names: read “Notes”, the first with data/);
+    assert.deepEqual(other.errors, []);
+    await other.context.close();
   });
 
   test('a Parquet file: its columns typed, nested fields dotted, lists as text, in the link', async () => {

@@ -316,6 +316,15 @@ fn an_excel_sheet_is_read_by_name_or_by_the_view() {
     let missing = vigil(&["analyze", book, "--sheet", "Appeals", "--out", dir.join("d").to_str().unwrap()], None);
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("the workbook has no sheet “Appeals” (its sheets: “Notes”, “Empty”, “Reports”)"), "{}", text(&missing.stderr));
+    // A view made on another copy of the workbook, with a sheet this one lacks: its first sheet
+    // with data, and a notice (the app does the same).
+    let view = ViewState { sheet: Some("Appeals".into()), ..ViewState::default() };
+    let other_copy = vigil(&["analyze", book, "--view", &format!("#{}", encode(&view)), "--out", dir.join("e").to_str().unwrap(), "--format", "json", "-q"], None);
+    assert!(other_copy.status.success(), "{}", text(&other_copy.stderr));
+    let doc = read_json(&dir.join("e/vigil-report.json"));
+    assert_eq!(doc["data"]["rows"], 1, "the notes sheet, the first with data");
+    let notices = doc["notices"].to_string();
+    assert!(notices.contains("This workbook has no sheet “Appeals”, which the link names: read “Notes”, the first with data"), "{notices}");
 }
 
 #[test]

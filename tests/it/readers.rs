@@ -99,7 +99,7 @@ fn load_handed(bytes: &[u8], options: LoadOptions, file: bool) -> Result<(LoadRe
             FILE.with_borrow_mut(|held| *held = bytes.to_vec());
             match kind {
                 ReaderKind::Parquet => Reading::open_parquet_ranges(RangeFile::new(bytes.len() as u64, read_file_at))?,
-                ReaderKind::Workbook => Reading::open(ReaderJob { kind, bytes: bytes.to_vec(), sheet: job.sheet })?,
+                ReaderKind::Workbook => Reading::open(ReaderJob { bytes: bytes.to_vec(), ..job })?,
             }
         }
     };
@@ -184,7 +184,7 @@ fn a_file_handed_to_its_reader_is_read_in_ranges() {
     assert!(reads <= 8, "{reads} reads");
     assert!(most < parquet.len() as u64 * 2 / 3, "{most} of {} bytes read at once", parquet.len());
     let mut whole = Vec::new();
-    let mut reading = Reading::open(ReaderJob { kind: ReaderKind::Parquet, bytes: parquet.clone(), sheet: None }).unwrap();
+    let mut reading = Reading::open(ReaderJob { kind: ReaderKind::Parquet, bytes: parquet.clone(), sheet: None, sheet_or_first: false }).unwrap();
     while reading.next_batch(&mut whole).unwrap() {}
     assert_eq!(text, whole);
 
@@ -218,4 +218,36 @@ fn a_reader_elsewhere_streams_into_the_cube() {
     let (cube, rest) = stream.finish().unwrap();
     assert_eq!((cube.rows_read, cube.rows_in_cube), (40_000, 40_000));
     assert_eq!(rest.dialect.describe(), "Parquet, 2 row groups");
+}
+
+#[test]
+fn a_parquet_string_that_reads_like_a_missing_marker_is_text() {
+    // "NA" is Namibia's country code: in a Parquet file, whose nulls are marked, it is a value.
+    let schema = Arc::new(parse_message_type("message accounts { required int64 id; optional binary country (STRING); }").unwrap());
+    let mut out = Vec::new();
+    let mut writer = SerializedFileWriter::new(&mut out, schema, Arc::new(WriterProperties::builder().build())).unwrap();
+    let countries = ["NA", "null", "-", "N/A", "None", "NaN", " ", "FR"];
+    let ids: Vec<i64> = (0..countries.len() as i64 + 1).collect();
+    let values: Vec<ByteArray> = countries.iter().map(|c| ByteArray::from(*c)).collect();
+    // The last row's country is null.
+    let levels: Vec<i16> = ids.iter().map(|&id| i16::from(id < countries.len() as i64)).collect();
+    let mut row_group = writer.next_row_group().unwrap();
+    let mut column = row_group.next_column().unwrap().unwrap();
+    column.typed::<Int64Type>().write_batch(&ids, None, None).unwrap();
+    column.close().unwrap();
+    let mut column = row_group.next_column().unwrap().unwrap();
+    column.typed::<ByteArrayType>().write_batch(&values, Some(&levels), None).unwrap();
+    column.close().unwrap();
+    row_group.close().unwrap();
+    writer.close().unwrap();
+    for report in [load_bytes(&out, LoadOptions::default()).unwrap(), load_outside(&out, LoadOptions::default()).unwrap().0] {
+        let country = report.table.columns.iter().find(|c| c.name == "country").unwrap();
+        let cells: Vec<String> = (0..report.table.n_rows).map(|row| country.value(row).display()).collect();
+        let mut expected: Vec<String> = countries.iter().map(|c| c.to_string()).collect();
+        expected.push(vigil::data::table::Value::Missing.display());
+        assert_eq!(cells, expected);
+    }
+    // In a CSV file the markers stay missing values.
+    let csv = load_bytes(b"id,country\n0,NA\n1,FR\n", LoadOptions::default()).unwrap();
+    assert_eq!(csv.table.columns[1].value(0), vigil::data::table::Value::Missing);
 }
