@@ -466,6 +466,95 @@ fn holds_byte_arrays(buf: &[u8], count: u32) -> bool {
     true
 }
 
+/// A little-endian `u32` at `at`.
+fn u32_at(buf: &[u8], at: usize) -> Option<usize> {
+    Some(u32::from_le_bytes(buf.get(at..at.checked_add(4)?)?.try_into().ok()?) as usize)
+}
+
+/// How many of `count` definition levels equal `max_def` (values that are there), read from
+/// the run-length / bit-packed hybrid encoding; `None` when the levels are cut short.
+fn defined_values(levels: &[u8], count: u32, max_def: i16) -> Option<u64> {
+    let max = u64::try_from(max_def).ok()?;
+    let width = (64 - max.leading_zeros()) as usize;
+    let (mut at, mut seen, mut defined) = (0usize, 0u64, 0u64);
+    let count = u64::from(count);
+    while seen < count {
+        // The run's header: ULEB128.
+        let mut header = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *levels.get(at)?;
+            at += 1;
+            header |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        if header & 1 == 1 {
+            // Bit-packed: groups of eight values, `width` bits each, least significant first.
+            let groups = usize::try_from(header >> 1).ok()?;
+            let run = levels.get(at..at.checked_add(groups.checked_mul(width)?)?)?;
+            at += run.len();
+            let take = (groups as u64 * 8).min(count - seen);
+            for i in 0..take as usize {
+                let value = (0..width).fold(0u64, |value, b| {
+                    let bit = i * width + b;
+                    value | (u64::from(run.get(bit / 8).copied().unwrap_or(0) >> (bit % 8) & 1) << b)
+                });
+                defined += u64::from(value == max);
+            }
+            seen += take;
+        } else {
+            // A run of one value, in as few whole bytes as its width needs.
+            let bytes = width.div_ceil(8);
+            let value = levels.get(at..at.checked_add(bytes)?)?.iter().rev().fold(0u64, |v, &b| v << 8 | u64::from(b));
+            at += bytes;
+            let take = (header >> 1).min(count - seen);
+            if value == max {
+                defined += take;
+            }
+            seen += take;
+        }
+    }
+    Some(defined)
+}
+
+impl CheckedPages {
+    /// Whether a data page of PLAIN byte arrays holds as many values as its definition levels
+    /// say are there: the crate's decoder reads each value's length without checking that four
+    /// bytes are left (a panic on a damaged page).
+    fn holds_its_values(&self, page: &Page) -> bool {
+        let (values, defined) = match page {
+            Page::DataPage { buf, num_values, .. } => {
+                // Levels in v1 pages: each section its length (four bytes) then its runs.
+                let mut at = 0usize;
+                if self.max_rep > 0 {
+                    let Some(len) = u32_at(buf, at) else { return false };
+                    at = at.saturating_add(4).saturating_add(len);
+                }
+                let defined = if self.max_def > 0 {
+                    let Some(len) = u32_at(buf, at) else { return false };
+                    let Some(levels) = buf.get(at + 4..(at + 4).saturating_add(len)) else { return false };
+                    at = at + 4 + len;
+                    defined_values(levels, *num_values, self.max_def)
+                } else {
+                    Some(u64::from(*num_values))
+                };
+                (buf.get(at..), defined)
+            }
+            Page::DataPageV2 { buf, num_values, def_levels_byte_len, rep_levels_byte_len, .. } => {
+                let (rep, def) = (*rep_levels_byte_len as usize, *def_levels_byte_len as usize);
+                let defined = if self.max_def > 0 { buf.get(rep..rep + def).and_then(|levels| defined_values(levels, *num_values, self.max_def)) } else { Some(u64::from(*num_values)) };
+                (buf.get(rep + def..), defined)
+            }
+            Page::DictionaryPage { .. } => return true,
+        };
+        match (values, defined.and_then(|d| u32::try_from(d).ok())) {
+            (Some(values), Some(defined)) => holds_byte_arrays(values, defined),
+            _ => false,
+        }
+    }
+}
+
 /// Most values a list column holds in one row group.
 const MAX_LIST_LEVELS: u64 = 1 << 25;
 
@@ -502,6 +591,9 @@ impl PageReader for CheckedPages {
                         return refuse("a page's levels are longer than the page");
                     }
                     _ => {}
+                }
+                if self.physical == Physical::BYTE_ARRAY && page.encoding() == Encoding::PLAIN && !self.holds_its_values(page) {
+                    return refuse("a page holds fewer values than its levels say");
                 }
                 if let Some(left) = &mut self.levels_left {
                     *left = match left.checked_sub(u64::from(page.num_values())) {
@@ -973,6 +1065,21 @@ mod tests {
         let mut out = String::new();
         write_timestamp(253_402_300_800_000, true, &mut out, &mut invalid);
         assert_eq!((out.as_str(), invalid.count), ("", 1));
+    }
+
+    #[test]
+    fn definition_levels_are_counted_as_the_crate_reads_them() {
+        // A run of five 1s (header 5 << 1), then eight bit-packed levels 0,1,0,1,0,1,0,1 (one
+        // group: header 1 << 1 | 1, one byte at width 1).
+        let levels = [10, 1, 3, 0b1010_1010];
+        assert_eq!(defined_values(&levels, 13, 1), Some(9));
+        assert_eq!(defined_values(&levels, 11, 1), Some(8), "only the levels the page has");
+        assert_eq!(defined_values(&levels, 14, 1), None, "cut short");
+        // Width 2 (max 2): levels 2,1,2,0 packed two bits each, then a run of three 2s.
+        let levels = [3, 0b0010_0110, 0, 6, 2];
+        assert_eq!(defined_values(&levels, 11, 2), Some(5));
+        // A header of nothing, over and over, ends with the bytes.
+        assert_eq!(defined_values(&[0; 64], 1, 1), None);
     }
 
     #[test]

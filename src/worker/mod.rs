@@ -904,9 +904,10 @@ async fn read_with_reader(state: &Shared, id: u64, (job, file): (ReaderJob, Opti
                     break *outcome;
                 }
                 let (rows, total_rows) = sink.rows();
-                post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows, total_rows }));
+                post(&Response::Progress(Progress { id, bytes, total_bytes: total.filter(|_| total_rows.is_some()), rows, total_rows }));
             }
-            reader::Reply::Progress((rows, total_rows)) => post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows, total_rows })),
+            // The file is read: without the rows it spans, the bar has no end to show.
+            reader::Reply::Progress((rows, total_rows)) => post(&Response::Progress(Progress { id, bytes, total_bytes: total.filter(|_| total_rows.is_some()), rows, total_rows })),
             reader::Reply::End(end) => break sink.end(end, bytes),
             reader::Reply::Failed(err) => break Outcome::Failed(describe_load_error(&err)),
         }

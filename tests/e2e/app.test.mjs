@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { deflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
@@ -381,8 +381,9 @@ describe('loading files', () => {
     await again.context.close();
 
     // A copy of the workbook without that sheet: its first sheet with data, and a notice.
-    const renamed = link.replace('sheet=Reports', 'sheet=Archive');
-    assert.notEqual(renamed, link);
+    const view = /[#&]v=([^&]*)/.exec(link)[1];
+    assert.deepEqual(JSON.parse(inflateRawSync(Buffer.from(view, 'base64url')).toString()), { sheet: 'Reports' });
+    const renamed = link.replace(view, deflateRawSync(JSON.stringify({ sheet: 'Archive' })).toString('base64url'));
     const other = await openApp(browser, renamed);
     await other.page.waitForSelector('[data-testid="file-wanted"]');
     await other.page.setInputFiles('[data-testid="file-wanted-input"]', book);

@@ -251,3 +251,31 @@ fn a_parquet_string_that_reads_like_a_missing_marker_is_text() {
     let csv = load_bytes(b"id,country\n0,NA\n1,FR\n", LoadOptions::default()).unwrap();
     assert_eq!(csv.table.columns[1].value(0), vigil::data::table::Value::Missing);
 }
+
+#[test]
+fn a_page_of_byte_arrays_shorter_than_its_levels_is_refused_not_a_crash() {
+    // Three PLAIN byte arrays "a", "b", "c", uncompressed, in a required and in an optional
+    // column (its levels say all three are there). The first value's length is changed from 1
+    // to 11: it then takes the page's last bytes, and the crate's decoder read the second
+    // value's length past the end (a panic).
+    for repetition in ["required", "optional"] {
+        let schema = Arc::new(parse_message_type(&format!("message m {{ {repetition} binary s (STRING); }}")).unwrap());
+        let mut out = Vec::new();
+        let properties = WriterProperties::builder().set_dictionary_enabled(false).set_statistics_enabled(parquet::file::properties::EnabledStatistics::None).build();
+        let mut writer = SerializedFileWriter::new(&mut out, schema, Arc::new(properties)).unwrap();
+        let mut row_group = writer.next_row_group().unwrap();
+        let mut column = row_group.next_column().unwrap().unwrap();
+        let values = [ByteArray::from("a"), ByteArray::from("b"), ByteArray::from("c")];
+        let levels = (repetition == "optional").then_some([1i16, 1, 1]);
+        column.typed::<ByteArrayType>().write_batch(&values, levels.as_ref().map(|l| &l[..]), None).unwrap();
+        column.close().unwrap();
+        row_group.close().unwrap();
+        writer.close().unwrap();
+        assert_eq!(load_bytes(&out, LoadOptions::default()).unwrap().table.n_rows, 3, "{repetition}");
+        let plain = [1, 0, 0, 0, b'a', 1, 0, 0, 0, b'b', 1, 0, 0, 0, b'c'];
+        let at = out.windows(plain.len()).position(|w| w == plain).expect("the values, as written");
+        out[at] = 11;
+        let err = load_bytes(&out, LoadOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("a page holds fewer values than its levels say"), "{repetition}: {err}");
+    }
+}
