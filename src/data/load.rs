@@ -453,12 +453,8 @@ impl TableLoader {
                 }
                 let head = std::mem::take(head);
                 let options = std::mem::take(options);
-                if super::readers::is_zip(&head) {
-                    self.input = Input::Binary(ReaderKind::Workbook, head, options);
-                    return Ok(());
-                }
-                if super::readers::is_parquet(&head) {
-                    self.input = Input::Binary(ReaderKind::Parquet, head, options);
+                if let Some(kind) = ReaderKind::of(&head) {
+                    self.input = Input::Binary(kind, head, options);
                     return Ok(());
                 }
                 let gzip = head.starts_with(&[0x1f, 0x8b]);

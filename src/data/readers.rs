@@ -25,6 +25,19 @@ pub enum ReaderKind {
     Workbook,
 }
 
+impl ReaderKind {
+    /// The reader a file with these first bytes needs (at least four of them), if any.
+    pub fn of(head: &[u8]) -> Option<Self> {
+        if is_zip(head) {
+            Some(Self::Workbook)
+        } else if is_parquet(head) {
+            Some(Self::Parquet)
+        } else {
+            None
+        }
+    }
+}
+
 /// A file handed to a reader: its bytes (none when the reader reads the file itself, see
 /// [`crate::data::load::TableLoader::hand_over_file`]), and the sheet asked for (workbooks).
 #[derive(Debug, Clone, PartialEq, Eq)]

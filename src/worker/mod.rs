@@ -779,7 +779,8 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
     if let Some(bytes) = total {
         loader = loader.with_size_hint(bytes);
     }
-    let (mut gzip, mut json) = (false, false);
+    // What the first chunk says the file is (a reader's file is told apart by its first bytes).
+    let (mut gzip, mut json, mut reader) = (false, false, None);
     let mut bytes = 0u64;
     let mut handed = None;
     loop {
@@ -794,10 +795,11 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
         if bytes == 0 {
             gzip = chunk.starts_with(&[0x1f, 0x8b]);
             json = !gzip && crate::data::json::detect(chunk.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&chunk)).is_some();
+            reader = ReaderKind::of(&chunk);
         }
         // Before reading anything, will a file of this size fit at all; then, while reading,
         // stop cleanly before the tab runs out of memory.
-        let reading = MemoryReading { memory_now: memory_bytes(), table: loader.memory(), read: bytes, total, gzip, json, reader: loader.reader_kind() };
+        let reading = MemoryReading { memory_now: memory_bytes(), table: loader.memory(), read: bytes, total, gzip, json, reader: if bytes == 0 { reader } else { loader.reader_kind() } };
         if let Err(err) = memory_check(&reading, MEMORY_LIMIT) {
             return Outcome::TooLarge(describe_load_error(&err));
         }
