@@ -112,12 +112,7 @@ impl Reading {
     pub fn open_with_progress(job: ReaderJob, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<Self, super::load::LoadError> {
         use super::load::LoadError;
         match job.kind {
-            ReaderKind::Parquet => {
-                let text = super::parquet::ParquetText::open(job.bytes).map_err(|e| LoadError::Parquet(e.to_string()))?;
-                let mut header = Vec::new();
-                text.header(&mut header);
-                Ok(Self::Parquet(Box::new(text), header))
-            }
+            ReaderKind::Parquet => super::parquet::ParquetText::open(job.bytes).map(Self::parquet).map_err(|e| LoadError::Parquet(e.to_string())),
             ReaderKind::Workbook => super::xlsx::sheet_as_csv(&job.bytes, job.sheet.as_deref(), job.sheet_or_first, progress)
                 .map(|sheet| Self::Workbook(Box::new(sheet)))
                 .map_err(|e| LoadError::Workbook(e.to_string())),
@@ -126,10 +121,14 @@ impl Reading {
 
     /// Opens a Parquet file read in ranges (the reader worker reads the browser's `File`).
     pub fn open_parquet_ranges(file: super::parquet::RangeFile) -> Result<Self, super::load::LoadError> {
-        let text = super::parquet::ParquetText::open_ranges(file).map_err(|e| super::load::LoadError::Parquet(e.to_string()))?;
+        super::parquet::ParquetText::open_ranges(file).map(Self::parquet).map_err(|e| super::load::LoadError::Parquet(e.to_string()))
+    }
+
+    /// A Parquet file opened, its header row held for the first batch.
+    fn parquet(text: super::parquet::ParquetText) -> Self {
         let mut header = Vec::new();
         text.header(&mut header);
-        Ok(Self::Parquet(Box::new(text), header))
+        Self::Parquet(Box::new(text), header)
     }
 
     /// Appends the next batch of text to `out` (a Parquet file's header comes with its first

@@ -742,10 +742,10 @@ trait ChunkSource {
 /// Whether a file the loader found to be a reader's goes to the reader as the `File` itself, so
 /// that no worker holds it whole: a workbook does, and a Parquet file that ends as one (text may
 /// start with "PAR1"; it is then read on as text).
-async fn hands_over(kind: Option<ReaderKind>, file: &Blob) -> bool {
+async fn hands_over(kind: ReaderKind, file: &Blob) -> bool {
     match kind {
-        Some(ReaderKind::Workbook) => true,
-        Some(ReaderKind::Parquet) => {
+        ReaderKind::Workbook => true,
+        ReaderKind::Parquet => {
             let size = file.size();
             let Ok(tail) = file.slice_with_f64_and_f64((size - 4.0).max(0.0), size) else { return false };
             match JsFuture::from(tail.array_buffer()).await {
@@ -753,7 +753,6 @@ async fn hands_over(kind: Option<ReaderKind>, file: &Blob) -> bool {
                 Err(_) => false,
             }
         }
-        None => false,
     }
 }
 
@@ -807,8 +806,8 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
         if let Err(err) = loader.push(&chunk) {
             return Outcome::Failed(describe_load_error(&err));
         }
-        if let Some(file) = source.file().filter(|_| loader.reader_kind().is_some()) {
-            if hands_over(loader.reader_kind(), &file).await {
+        if let (Some(kind), Some(file)) = (loader.reader_kind(), source.file()) {
+            if hands_over(kind, &file).await {
                 loader.hand_over_file();
                 bytes = total.unwrap_or(bytes);
                 handed = Some(file);
@@ -954,8 +953,8 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
         if let Err(err) = stream.push(&chunk) {
             return failed(err);
         }
-        if let Some(file) = source.file().filter(|_| stream.reader_kind().is_some()) {
-            if hands_over(stream.reader_kind(), &file).await {
+        if let (Some(kind), Some(file)) = (stream.reader_kind(), source.file()) {
+            if hands_over(kind, &file).await {
                 stream.hand_over_file();
                 bytes = total.unwrap_or(bytes);
                 handed = Some(file);
