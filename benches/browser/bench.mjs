@@ -1,5 +1,5 @@
 // Page side of the browser benchmark. `window.runTool(tool)` loads the file chosen in #file with
-// one tool in a fresh Worker and resolves to {ok, rows, columns, ms} (ms from handing over the
+// one tool (`vigil-Nw`: Vigil parsing on N workers) in a fresh Worker and resolves to {ok, rows, columns, ms} (ms from handing over the
 // File to typed columns in memory). Driven by run.mjs through playwright-core.
 import * as duckdb from './node_modules/@duckdb/duckdb-wasm/dist/duckdb-browser.mjs';
 import { decode, encode } from './node_modules/@msgpack/msgpack/dist.esm/index.mjs';
@@ -88,9 +88,10 @@ window.runVigilProfile = () => new Promise((resolve) => {
 /** Loads the file with Vigil's worker; with `cube` (stream settings, `{}` for the app's
  * defaults) streams it into a cube and a sample instead, and resolves to the rows read (from the
  * load's first notice), the cube's rows and its notes. */
-function runVigil(file, cube = null) {
+function runVigil(file, cube = null, workers = null) {
   return new Promise((resolve) => {
-    const worker = new Worker('/dist/vigil-worker_loader.js');
+    // `workers=N`: the table worker parses with N - 1 helpers (default: the cores, at most 4).
+    const worker = new Worker(`/dist/vigil-worker_loader.js${workers ? `?workers=${workers}` : ''}`);
     current = worker;
     let started = 0;
     worker.onerror = (e) => resolve({ ok: false, error: e.message ?? 'worker error' });
@@ -251,6 +252,8 @@ window.runTool = async (tool) => {
   await cleanup();
   const file = document.getElementById('file').files[0];
   if (tool === 'vigil') return runVigil(file);
+  const workers = /^vigil-(\d+)w$/.exec(tool);
+  if (workers) return runVigil(file, null, Number(workers[1]));
   if (tool === 'vigil-cube') return runVigil(file, {});
   if (tool === 'duckdb') return runDuckdb(file);
   return runJs(tool, file);

@@ -1,8 +1,9 @@
 // Browser ingest benchmark (`make bench`): the same generated CSV loaded by Vigil's worker and by
 // uDSV, PapaParse, DuckDB-WASM and Arquero, each in its own Worker, in ONE headless Chromium run.
 // Reports median MB/s over VIGIL_BENCH_RUNS runs, peak memory (growth of the renderer processes'
-// resident memory during the run), the ratio of Vigil's speed to each peer, and the largest file
-// each tool loads. Numbers are reported, never asserted.
+// resident memory during the run), the ratio of Vigil's speed to each peer, Vigil's scaling
+// curve (the same file parsed on 1, 2 and 4 workers: `vigil-Nw`), and the largest file each tool
+// loads. Numbers are reported, never asserted.
 //
 // Then k-means: k = 8 on 1 M rows × 10 numeric columns (seeded Gaussian blobs), Vigil's worker
 // against ml-kmeans (npm) in a Worker of the same Chromium, and against native Rust (Vigil's
@@ -40,7 +41,9 @@ const dataDir = join(repo, 'target', 'bench-data');
 const MB = Number(process.env.VIGIL_BENCH_MB ?? 200);
 const RUNS = Number(process.env.VIGIL_BENCH_RUNS ?? 5);
 const LARGE = (process.env.VIGIL_BENCH_LARGE ?? '500,1000').split(',').filter(Boolean).map(Number);
-const TOOLS = (process.env.VIGIL_BENCH_TOOLS ?? 'vigil,udsv,papaparse,duckdb,arquero').split(',').filter(Boolean);
+const TOOLS = (process.env.VIGIL_BENCH_TOOLS ?? 'vigil,vigil-1w,vigil-2w,vigil-4w,udsv,papaparse,duckdb,arquero').split(',').filter(Boolean);
+/** Vigil parsing on N workers (the scaling curve): measured at the bench's size only. */
+const isScaling = (tool) => /^vigil-\d+w$/.test(tool);
 const BYTES_PER_ROW = 204; // the demo CSV's average row length (24 columns: 1 M rows are 203,958,375 bytes)
 const RUN_TIMEOUT_MS = 10 * 60_000;
 const STREAM_GB = Number(process.env.VIGIL_BENCH_STREAM_GB ?? 10);
@@ -503,6 +506,18 @@ async function main() {
       if (r.error) console.log(`| ${tool} | failed: ${r.error} | | | | |`);
       else console.log(`| ${tool} | ${fmt(r.mbps)} | ${fmt(r.seconds, 2)} | ${fmt(r.peakMb)} | ${fmt(r.peakMb / (bytes / 1e6), 2)} | ${tool === 'vigil' ? '1.00' : fmt(vigil / r.mbps, 2)} |`);
     }
+    const curve = TOOLS.filter(isScaling).filter((tool) => results[tool]?.mbps);
+    if (curve.length) {
+      // The same file on 1, 2, 4 parsing workers (the table worker and its helpers), this machine's cores.
+      const one = results['vigil-1w']?.mbps;
+      console.log(`\nVigil's scaling (parsing workers; this machine has ${await browserCores(browser)} cores; 'vigil' above uses them all, at most 4):\n`);
+      console.log('| workers | MB/s | median s | peak ÷ file | speed ÷ 1 worker |');
+      console.log('|---|---|---|---|---|');
+      for (const tool of curve) {
+        const r = results[tool];
+        console.log(`| ${tool.slice(6, -1)} | ${fmt(r.mbps)} | ${fmt(r.seconds, 2)} | ${fmt(r.peakMb / (bytes / 1e6), 2)} | ${one ? fmt(r.mbps / one, 2) : '–'} |`);
+      }
+    }
     if (TOOLS.includes('vigil')) {
       // Profiling in the worker: the whole table, every column, correlations and alerts.
       const times = [];
@@ -532,7 +547,7 @@ async function main() {
       const large = {};
       for (const m of LARGE) large[m] = await demoFile(m);
       const vigilFailures = [];
-      for (const tool of TOOLS) {
+      for (const tool of TOOLS.filter((t) => !isScaling(t))) {
         const cells = [results[tool].error ? `✗ ${results[tool].error}` : `✓ ${fmt(results[tool].seconds, 1)} s`];
         for (const m of LARGE) {
           if (cells.some((c) => c.startsWith('✗'))) { cells.push('–'); continue; }
@@ -554,6 +569,16 @@ async function main() {
   } finally {
     server.close();
     await browser.close();
+  }
+}
+
+/** `navigator.hardwareConcurrency` in the benchmark's Chromium. */
+async function browserCores(browser) {
+  const page = await browser.newPage();
+  try {
+    return await page.evaluate(() => navigator.hardwareConcurrency);
+  } finally {
+    await page.close();
   }
 }
 

@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap;
 use super::infer::{classify_strings, is_missing, parse_bool_word, parse_float, parse_int, FloatCell, Inferred, StringStats};
 use super::table::{Bitmap, Column, ColumnData, ColumnType, Mismatch, Strings, Value, MISSING_CODE};
 use super::time::{epoch_to_ms, parse_timestamp_text};
+use super::wire::{Reader, Writer};
 
 /// Distinct values above which a string column is stored in an arena instead of a dictionary.
 pub const DICT_LIMIT: usize = 1 << 16;
@@ -279,6 +280,11 @@ impl ColumnBuilder {
                 }
             },
         }
+    }
+
+    /// Cells pushed so far.
+    pub fn rows(&self) -> usize {
+        self.rows
     }
 
     /// Bytes of arena text held so far (0 for other storage).
@@ -657,6 +663,150 @@ impl ColumnBuilder {
 }
 
 /// Empty storage of the same kind (an arena if `storage` is one).
+/// The wire tags of [`ColumnType`] (a user's forced type), in [`ColumnType::ALL`]'s order.
+fn type_tag(t: Option<ColumnType>) -> u8 {
+    t.and_then(|t| ColumnType::ALL.iter().position(|&a| a == t)).map_or(0, |k| k as u8 + 1)
+}
+
+impl ColumnBuilder {
+    /// The builder as bytes ([`super::wire`]): a part parsed by another worker, or the empty
+    /// fork it starts from.
+    pub fn encode(&self, w: &mut Writer) {
+        w.u8(type_tag(self.forced));
+        w.bool(self.may_promote);
+        w.bool(self.keep_type);
+        w.bool(self.markers);
+        w.usize(self.rows);
+        w.usize(self.non_finite);
+        w.usize(self.mismatches.len());
+        for m in &self.mismatches {
+            w.usize(m.row);
+            w.str(&m.text);
+        }
+        match &self.storage {
+            Storage::Int { values, valid } => {
+                w.u8(0);
+                w.i64s(values);
+                w.bitmap(valid);
+            }
+            Storage::Float { values, valid } => {
+                w.u8(1);
+                w.f64s(values);
+                w.bitmap(valid);
+            }
+            Storage::Bool { values, valid } => {
+                w.u8(2);
+                w.bitmap(values);
+                w.bitmap(valid);
+            }
+            Storage::Timestamp { ms, valid } => {
+                w.u8(3);
+                w.i64s(ms);
+                w.bitmap(valid);
+            }
+            Storage::Str(strings) => {
+                w.u8(4);
+                for n in [strings.stats.non_missing, strings.stats.distinct, strings.stats.total_len, strings.stats.with_space] {
+                    w.usize(n);
+                }
+                match &strings.arena {
+                    Some((bytes, ends, valid)) => {
+                        w.u8(1);
+                        w.str(bytes);
+                        w.usizes(ends);
+                        w.bitmap(valid);
+                    }
+                    None => {
+                        w.u8(0);
+                        w.usize(strings.dict.len());
+                        for text in &strings.dict {
+                            w.str(text);
+                        }
+                        w.u32s(&strings.codes);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A builder from [`ColumnBuilder::encode`]'s bytes; `None` when they do not make one
+    /// whose parts agree (as many values as rows, codes within the dictionary, text ends in
+    /// order on character boundaries).
+    pub fn decode(r: &mut Reader<'_>) -> Option<Self> {
+        let forced = match r.u8()? {
+            0 => None,
+            tag => Some(*ColumnType::ALL.get(usize::from(tag) - 1)?),
+        };
+        let (may_promote, keep_type, markers) = (r.bool()?, r.bool()?, r.bool()?);
+        let (rows, non_finite) = (r.usize()?, r.usize()?);
+        let n_mismatches = r.usize()?;
+        let mut mismatches = Vec::new();
+        for _ in 0..n_mismatches {
+            mismatches.push(Mismatch { row: r.usize()?, text: r.string()? });
+        }
+        let sized = |valid: &Bitmap, n: usize| (valid.len() == rows && n == rows).then_some(());
+        let storage = match r.u8()? {
+            0 => {
+                let (values, valid) = (r.i64s()?, r.bitmap()?);
+                sized(&valid, values.len())?;
+                Storage::Int { values, valid }
+            }
+            1 => {
+                let (values, valid) = (r.f64s()?, r.bitmap()?);
+                sized(&valid, values.len())?;
+                Storage::Float { values, valid }
+            }
+            2 => {
+                let (values, valid) = (r.bitmap()?, r.bitmap()?);
+                sized(&valid, values.len())?;
+                Storage::Bool { values, valid }
+            }
+            3 => {
+                let (ms, valid) = (r.i64s()?, r.bitmap()?);
+                sized(&valid, ms.len())?;
+                Storage::Timestamp { ms, valid }
+            }
+            4 => {
+                let stats = StringStats { non_missing: r.usize()?, distinct: r.usize()?, total_len: r.usize()?, with_space: r.usize()? };
+                let mut strings = StrBuilder::new();
+                strings.stats = stats;
+                match r.u8()? {
+                    1 => {
+                        let (bytes, ends, valid) = (r.string()?, r.usizes()?, r.bitmap()?);
+                        sized(&valid, ends.len())?;
+                        let mut from = 0;
+                        for &end in &ends {
+                            if end < from || !bytes.is_char_boundary(end) {
+                                return None;
+                            }
+                            from = end;
+                        }
+                        strings.arena = Some((bytes, ends, valid));
+                    }
+                    0 => {
+                        let n = r.usize()?;
+                        for code in 0..n {
+                            let text: Box<str> = r.string()?.into();
+                            if strings.map.insert(text.clone(), u32::try_from(code).ok()?).is_some() {
+                                return None;
+                            }
+                            strings.dict.push(text);
+                        }
+                        strings.codes = r.u32s()?;
+                        if strings.codes.len() != rows || strings.codes.iter().any(|&c| c != MISSING_CODE && c as usize >= n) {
+                            return None;
+                        }
+                    }
+                    _ => return None,
+                }
+                Storage::Str(strings)
+            }
+            _ => return None,
+        };
+        Some(Self { storage, forced, may_promote, mismatches, rows, non_finite, keep_type, markers })
+    }
+}
+
 fn empty_like(storage: &Storage) -> Storage {
     match storage {
         Storage::Int { .. } => Storage::Int { values: Vec::new(), valid: Bitmap::default() },

@@ -18,6 +18,7 @@ use std::io::{self, Write};
 use csv_core::{ReadRecordResult, ReaderBuilder};
 use serde::{Deserialize, Serialize};
 
+use super::wire::{Reader, Writer};
 use super::builder::{BuildMemory, ColumnBuilder};
 use super::json::{JsonShape, JsonText};
 use super::infer::{infer_column, is_missing, Inferred};
@@ -214,6 +215,66 @@ struct Part {
     end: Option<usize>,
 }
 
+/// A block of text to parse in parts by helpers ([`TableLoader::with_helpers`]).
+pub struct Block {
+    text: Vec<u8>,
+    /// Each part's share of the text.
+    spans: Vec<(usize, usize)>,
+    at_end: bool,
+    /// The empty reader each helper starts from ([`Body::encode`]).
+    fork: Vec<u8>,
+}
+
+/// What a helper is sent for one part of a [`Block`].
+pub struct PartTask<'a> {
+    /// The reader it starts from (see [`parse_part_message`]).
+    pub fork: &'a [u8],
+    /// The block's text from where the part starts to the block's end (a part reads on past
+    /// its share to the end of its last record).
+    pub text: &'a [u8],
+    /// Where its share ends in `text`.
+    pub stop: usize,
+    /// The block ends the file.
+    pub at_end: bool,
+}
+
+impl Block {
+    /// The parts for helpers, in order.
+    pub fn parts(&self) -> Vec<PartTask<'_>> {
+        self.spans
+            .iter()
+            .map(|&(start, stop)| PartTask { fork: &self.fork, text: self.text.get(start..).unwrap_or_default(), stop: stop - start, at_end: self.at_end })
+            .collect()
+    }
+
+    /// Bytes of text in the block.
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
+/// A helper's work: parses a part of a block ([`PartTask`]) with the reader `fork` and answers
+/// with the part as bytes, for [`TableLoader::merge_block`]; `None` when it cannot (the table
+/// worker then parses the part itself, and meets any error in the text there).
+pub fn parse_part_message(fork: &[u8], text: &[u8], stop: usize, at_end: bool) -> Option<Vec<u8>> {
+    let body = Body::decode(&mut Reader::new(fork))?;
+    let part = body.parse_part(text, 0, stop.min(text.len()), at_end).ok()?;
+    let mut w = Writer::default();
+    match part.end {
+        Some(end) => {
+            w.bool(true);
+            w.usize(end);
+        }
+        None => w.bool(false),
+    }
+    part.body.encode(&mut w);
+    Some(w.bytes)
+}
+
 /// What the memory guard looks at, at one moment of a load.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MemoryReading {
@@ -354,11 +415,17 @@ struct Parallel {
     /// merge; fuzzing runs millions of small files, where starting threads would be all the
     /// time spent).
     one_thread: bool,
+    /// The parts after each block's first are parsed elsewhere (the browser's helper workers):
+    /// the blocks wait in [`Body::deferred`] for [`TableLoader::next_block`].
+    outside: bool,
+    /// Text read before the dialect is guessed and parsing starts ([`SNIFF_BYTES`]; tests
+    /// make it small, so that small files are parsed while they are pushed).
+    sniff_bytes: usize,
 }
 
 impl Default for Parallel {
     fn default() -> Self {
-        Self { threads: 1, block_bytes: PARALLEL_BLOCK_BYTES, sample_rows: None, one_thread: false }
+        Self { threads: 1, block_bytes: PARALLEL_BLOCK_BYTES, sample_rows: None, one_thread: false, outside: false, sniff_bytes: SNIFF_BYTES }
     }
 }
 
@@ -397,6 +464,97 @@ impl TableLoader {
         self = self.with_threads(threads);
         self.parallel.block_bytes = block_bytes.max(1);
         self.parallel.sample_rows = Some(sample_rows.max(1));
+        self
+    }
+
+    /// Parses the text in blocks whose parts are parsed by `helpers` elsewhere (the browser's
+    /// helper workers: workers share no threads), a part each: after each push, the caller
+    /// takes each block ([`TableLoader::next_block`]), sends its parts out ([`Block::parts`],
+    /// parsed by [`parse_part_message`]) and merges the answers ([`TableLoader::merge_block`]),
+    /// in order. Blocks not taken are parsed here when the load finishes. The table, the
+    /// rejected rows and the notices are those of one thread. Set before the first push.
+    pub fn with_helpers(mut self, helpers: usize, block_bytes: usize) -> Self {
+        if helpers > 0 {
+            self.parallel.threads = helpers;
+            self.parallel.block_bytes = block_bytes.max(1);
+            self.parallel.outside = true;
+        }
+        self
+    }
+
+    /// The next block of text to parse in parts ([`TableLoader::with_helpers`]); `None` when
+    /// no block waits, or when text that must be parsed here waits and `in_flight` blocks were
+    /// sent out and not merged yet ([`TableLoader::waits`] then says so: merge them first).
+    /// Blocks may be sent out before the ones before them are merged: a part's reader starts
+    /// from the columns' types then, and merging gives the same table.
+    pub fn next_block(&mut self, in_flight: bool) -> Result<Option<Block>, LoadError> {
+        let Some(body) = self.body_mut() else { return Ok(None) };
+        let block = body.next_block(in_flight);
+        if let Err(err) = &block {
+            self.input = Input::Failed(err.clone());
+        }
+        block
+    }
+
+    /// Text waits to be parsed in parts or here ([`TableLoader::next_block`]).
+    pub fn waits(&self) -> bool {
+        match &self.input {
+            Input::Plain(parser) => parser.body.as_ref(),
+            Input::Gzip(decoder) => decoder.get_ref().body.as_ref(),
+            _ => None,
+        }
+        .is_some_and(|body| !body.deferred.is_empty())
+    }
+
+    /// Puts a block's parts in the table, in order: `answers` holds each part's answer from
+    /// [`parse_part_message`], `None` for a helper that failed. A part that does not start where
+    /// the text before it stopped (its start was a guess inside a quoted field; the first part
+    /// when the block starts inside a record), or that has no usable answer, is parsed here.
+    pub fn merge_block(&mut self, block: Block, answers: Vec<Option<Vec<u8>>>) -> Result<(), LoadError> {
+        // Room for the rows expected, before they come (a column that outgrew its room would
+        // double).
+        self.plan_capacity();
+        let Some(body) = self.body_mut() else { return Err(LoadError::Empty) };
+        body.sent_bytes = body.sent_bytes.saturating_sub(block.text.len() as u64);
+        let parts = answers.into_iter().zip(&block.spans).map(|(answer, &(start, _))| answer.and_then(|bytes| body.decode_part(&bytes, start))).collect();
+        let merged = body.merge_parts(&block.text, &block.spans, 0, parts);
+        if let Err(err) = &merged {
+            self.input = Input::Failed(err.clone());
+        }
+        merged
+    }
+
+    /// Tests and fuzzing: the blocks waiting for helpers ([`TableLoader::with_helpers`]) parsed
+    /// as the browser's table worker has them parsed, here: each part sent as a message
+    /// ([`Block::parts`]), answered by [`parse_part_message`], merged from its answer. `lost`
+    /// says, part by part, that a helper's answer never came.
+    #[doc(hidden)]
+    /// Up to `ahead` blocks are sent out before the oldest is merged.
+    pub fn run_blocks_by_message(&mut self, ahead: usize, lost: &mut dyn FnMut() -> bool) -> Result<(), LoadError> {
+        let mut in_flight = std::collections::VecDeque::new();
+        loop {
+            if in_flight.len() < ahead.max(1) {
+                if let Some(block) = self.next_block(!in_flight.is_empty())? {
+                    let answers: Vec<Option<Vec<u8>>> = block.parts().iter().map(|task| if lost() { None } else { parse_part_message(task.fork, task.text, task.stop, task.at_end) }).collect();
+                    in_flight.push_back((block, answers));
+                    continue;
+                }
+            }
+            let Some((block, answers)) = in_flight.pop_front() else {
+                if self.waits() {
+                    continue; // text to parse here, now that nothing is in flight
+                }
+                return Ok(());
+            };
+            self.merge_block(block, answers)?;
+        }
+    }
+
+    /// Tests: the dialect is guessed from the first `bytes` (not [`SNIFF_BYTES`]), and parsing
+    /// starts then: a small file is parsed while it is pushed, as a large one is.
+    #[doc(hidden)]
+    pub fn with_sniff_bytes(mut self, bytes: usize) -> Self {
+        self.parallel.sniff_bytes = bytes.max(1);
         self
     }
 
@@ -503,9 +661,29 @@ impl TableLoader {
     /// it read so far (a no-op until types are inferred, or when the size is unknown).
     fn plan_capacity(&mut self) {
         let Some(total) = self.size_hint.filter(|&total| total > 0) else { return };
-        let share_read = self.compressed_bytes as f64 / total as f64;
+        let share_read = self.compressed_bytes as f64 / total as f64 * self.parsed_share();
         if let Some(body) = self.body_mut() {
             body.plan_capacity(share_read);
+        }
+    }
+
+    /// The share of the text read so far that is parsed into rows: text waits for parts to be
+    /// parsed (the next block, blocks at helpers), so the rows lag the bytes read. Estimates
+    /// from the rows (the columns' room, the memory guard's projection) scale the bytes read by
+    /// this.
+    pub fn parsed_share(&self) -> f64 {
+        let body = match &self.input {
+            Input::Plain(parser) => parser.body.as_ref(),
+            Input::Gzip(decoder) => decoder.get_ref().body.as_ref(),
+            _ => None,
+        };
+        let Some(body) = body else { return 1.0 };
+        let parsed = body.bytes_consumed as f64;
+        let waiting = body.text_waiting() as f64;
+        if parsed + waiting > 0.0 {
+            parsed / (parsed + waiting)
+        } else {
+            1.0
         }
     }
 
@@ -788,7 +966,7 @@ impl Parser {
             };
         }
         self.sniff_buf.extend_from_slice(chunk);
-        if self.sniff_buf.len() >= SNIFF_BYTES {
+        if self.sniff_buf.len() >= self.parallel.sniff_bytes {
             self.start_body(false)?;
         }
         Ok(())
@@ -1188,6 +1366,18 @@ struct Body {
     pending: Vec<u8>,
     /// Readers of parts already absorbed, empty, kept for the next block.
     spare: Vec<Body>,
+    /// Text waiting for helpers, in order ([`TableLoader::with_helpers`]).
+    deferred: std::collections::VecDeque<Deferred>,
+    /// Bytes of text in blocks handed out ([`TableLoader::next_block`]) and not merged yet.
+    sent_bytes: u64,
+}
+
+/// Text whose parsing waits for helpers ([`Parallel::outside`]).
+enum Deferred {
+    /// A block to parse in parts, and whether it ends the file.
+    Block(Vec<u8>, bool),
+    /// Text parsed here on one reader (a line longer than two blocks; the end of the file).
+    Serial(Vec<u8>),
 }
 
 impl Body {
@@ -1224,11 +1414,13 @@ impl Body {
             parallel: Parallel::default(),
             pending: Vec::new(),
             spare: Vec::new(),
+            deferred: std::collections::VecDeque::new(),
+            sent_bytes: 0,
         }
     }
 
     fn feed(&mut self, mut input: &[u8]) -> Result<(), LoadError> {
-        if self.parallel.threads < 2 {
+        if self.parallel.threads < 2 && !self.parallel.outside {
             return self.feed_serial(input);
         }
         if !input.is_empty() {
@@ -1399,19 +1591,78 @@ impl Body {
             } else {
                 if window.len() > 2 * block_bytes {
                     // No line end in two blocks' worth: csv-core reads it with bounded memory.
-                    self.feed_serial(window)?;
+                    self.serial_in_turn(window)?;
                     from = pending.len();
                 }
                 break;
             };
-            self.parse_block(window.get(..usable).unwrap_or_default(), at_end && usable == window.len())?;
+            let block = window.get(..usable).unwrap_or_default();
+            let ends_file = at_end && usable == window.len();
+            if self.parallel.outside {
+                self.deferred.push_back(Deferred::Block(block.to_vec(), ends_file));
+            } else {
+                self.parse_block(block, ends_file)?;
+            }
             from += usable;
         }
         let mut pending = pending;
         pending.drain(..from.min(pending.len()));
         self.pending = pending;
         if at_end {
-            self.feed_serial(&[])?;
+            self.serial_in_turn(&[])?;
+        }
+        Ok(())
+    }
+
+    /// Parses `text` on this reader, after any text waiting for helpers.
+    fn serial_in_turn(&mut self, text: &[u8]) -> Result<(), LoadError> {
+        if self.parallel.outside {
+            self.deferred.push_back(Deferred::Serial(text.to_vec()));
+            Ok(())
+        } else {
+            self.feed_serial(text)
+        }
+    }
+
+    /// The next block waiting for helpers (see [`TableLoader::next_block`]).
+    fn next_block(&mut self, in_flight: bool) -> Result<Option<Block>, LoadError> {
+        while let Some(deferred) = self.deferred.front() {
+            if in_flight && matches!(deferred, Deferred::Serial(_)) {
+                return Ok(None);
+            }
+            match self.deferred.pop_front() {
+                None => break,
+                Some(Deferred::Serial(text)) => self.feed_serial(&text)?,
+                Some(Deferred::Block(text, at_end)) => {
+                    self.sent_bytes += text.len() as u64;
+                    let spans = self.plan_spans(&text);
+                    let mut w = Writer::default();
+                    let fork = self.fork();
+                    fork.encode(&mut w);
+                    self.spare.push(fork);
+                    return Ok(Some(Block { text, spans, at_end, fork: w.bytes }));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Bytes of text read and not parsed yet: gathering into a block, waiting for helpers, or
+    /// at them.
+    fn text_waiting(&self) -> u64 {
+        let deferred: usize = self.deferred.iter().map(|d| match d {
+            Deferred::Block(text, _) | Deferred::Serial(text) => text.len(),
+        }).sum();
+        (self.pending.len() + deferred) as u64 + self.sent_bytes
+    }
+
+    /// Parses here, in turn, the text still waiting for helpers.
+    fn run_deferred_here(&mut self) -> Result<(), LoadError> {
+        while let Some(deferred) = self.deferred.pop_front() {
+            match deferred {
+                Deferred::Serial(text) => self.feed_serial(&text)?,
+                Deferred::Block(text, at_end) => self.parse_block(&text, at_end)?,
+            }
         }
         Ok(())
     }
@@ -1425,6 +1676,32 @@ impl Body {
     /// columns need no copy); a later part whose guess differs from where the one before it
     /// stopped is parsed again from there, serially (rare, and what it costs is one part).
     fn parse_block(&mut self, block: &[u8], at_end: bool) -> Result<(), LoadError> {
+        let spans = self.plan_spans(block);
+        let forks: Vec<(usize, usize, Body)> = spans.iter().skip(1).map(|&(start, stop)| (start, stop, self.fork())).collect();
+        let first_stop = spans.first().map_or(block.len(), |&(_, stop)| stop);
+        let (first, parts) = if self.parallel.one_thread || self.parallel.outside {
+            let first = self.parse_span(block, 0, first_stop);
+            let parts: Vec<Option<Part>> = forks.into_iter().map(|(start, stop, fork)| fork.parse_part(block, start, stop, at_end).ok()).collect();
+            (first, parts)
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = forks
+                    .into_iter()
+                    .map(|(start, stop, fork)| scope.spawn(move || fork.parse_part(block, start, stop, at_end)))
+                    .collect();
+                let first = self.parse_span(block, 0, first_stop);
+                let parts: Vec<Option<Part>> = handles
+                    .into_iter()
+                    .map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)).ok())
+                    .collect();
+                (first, parts)
+            })
+        };
+        self.merge_parts(block, spans.get(1..).unwrap_or_default(), first?, parts)
+    }
+
+    /// Where each part of `block` starts and its share ends (see [`Body::parse_block`]).
+    fn plan_spans(&self, block: &[u8]) -> Vec<(usize, usize)> {
         let mut starts = vec![0];
         let threads = self.parallel.threads;
         for k in 1..threads {
@@ -1436,39 +1713,28 @@ impl Body {
                 starts.push(start);
             }
         }
-        let spans: Vec<(usize, usize)> =
-            starts.iter().enumerate().map(|(k, &start)| (start, starts.get(k + 1).copied().unwrap_or(block.len()))).collect();
-        let forks: Vec<(usize, usize, Body)> = spans.iter().skip(1).map(|&(start, stop)| (start, stop, self.fork())).collect();
-        let first_stop = spans.first().map_or(block.len(), |&(_, stop)| stop);
-        let (first, parts) = if self.parallel.one_thread {
-            let first = self.parse_span(block, 0, first_stop);
-            let parts: Vec<Result<Part, LoadError>> =
-                forks.into_iter().map(|(start, stop, fork)| fork.parse_part(block, start, stop, at_end)).collect();
-            (first, parts)
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = forks
-                    .into_iter()
-                    .map(|(start, stop, fork)| scope.spawn(move || fork.parse_part(block, start, stop, at_end)))
-                    .collect();
-                let first = self.parse_span(block, 0, first_stop);
-                let parts: Vec<Result<Part, LoadError>> =
-                    handles.into_iter().map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect();
-                (first, parts)
-            })
-        };
-        let mut parsed = first?;
-        for (part, &(start, stop)) in parts.into_iter().zip(spans.iter().skip(1)) {
+        starts.iter().enumerate().map(|(k, &start)| (start, starts.get(k + 1).copied().unwrap_or(block.len()))).collect()
+    }
+
+    /// Puts the parts of `block` for `spans` (each part parsed by a fork; the text before them
+    /// parsed here to `parsed`), in order: a part that starts where the text before it stopped
+    /// is absorbed (one at the block's start only when this reader is between records); one
+    /// that does not (its start was a guess inside a quoted field), or that failed (`None`: its
+    /// error, if the text has one, is met again here), is parsed again here from there.
+    fn merge_parts(&mut self, block: &[u8], spans: &[(usize, usize)], mut parsed: usize, parts: Vec<Option<Part>>) -> Result<(), LoadError> {
+        for (part, &(start, stop)) in parts.into_iter().zip(spans) {
             if parsed >= stop {
                 continue; // within a record the part before read to its end
             }
-            match part? {
-                Part { body, end: Some(end) } if start == parsed => {
+            match part {
+                Some(Part { body, end: Some(end) }) if start == parsed && (start > 0 || self.between_records) => {
                     self.absorb(body);
                     parsed = end;
                 }
-                Part { body, .. } => {
-                    self.recycle(body);
+                part => {
+                    if let Some(Part { body, .. }) = part {
+                        self.recycle(body);
+                    }
                     parsed = self.parse_span(block, parsed, stop)?;
                 }
             }
@@ -1543,6 +1809,82 @@ impl Body {
         self.recycle(part);
     }
 
+    /// The reader as bytes ([`super::wire`]): what a part's reader needs to go on (the
+    /// dialect, the header, its columns, where it stopped and what it set aside); not the
+    /// state of a record begun (a part is sent between records).
+    fn encode(&self, w: &mut Writer) {
+        w.bytes(&crate::protocol::encode(&self.dialect).unwrap_or_default());
+        w.bool(self.infer_types);
+        w.bool(self.markers);
+        let header = self.header.as_deref().unwrap_or_default();
+        w.bool(self.header.is_some());
+        w.usize(header.len());
+        for name in header {
+            w.str(name);
+        }
+        w.usize(self.rows);
+        w.u64(self.bytes_consumed);
+        w.u64(self.lines_consumed());
+        w.u64(self.rejected_total);
+        w.u64(self.invalid_utf8_fields);
+        w.bool(self.between_records);
+        w.bytes(&crate::protocol::encode(&self.rejected).unwrap_or_default());
+        let builders: &[ColumnBuilder] = match &self.phase {
+            Phase::Building(builders) => builders,
+            Phase::Sampling { .. } => &[],
+        };
+        w.usize(builders.len());
+        for builder in builders {
+            builder.encode(w);
+        }
+    }
+
+    /// A reader from [`Body::encode`]'s bytes; `None` when they do not make one.
+    fn decode(r: &mut Reader<'_>) -> Option<Body> {
+        let dialect: Dialect = crate::protocol::decode(r.bytes()?).ok()?;
+        let mut body = Body::new(dialect, r.bool()?);
+        body.markers = r.bool()?;
+        let has_header = r.bool()?;
+        let n = r.usize()?;
+        let mut header = Vec::new();
+        for _ in 0..n {
+            header.push(r.string()?);
+        }
+        body.header = has_header.then_some(header);
+        body.rows = r.usize()?;
+        body.bytes_consumed = r.u64()?;
+        body.line_offset = r.u64()?;
+        body.rejected_total = r.u64()?;
+        body.invalid_utf8_fields = r.u64()?;
+        body.between_records = r.bool()?;
+        body.rejected = crate::protocol::decode(r.bytes()?).ok()?;
+        let n = r.usize()?;
+        let mut builders = Vec::new();
+        for _ in 0..n {
+            let builder = ColumnBuilder::decode(r)?;
+            if builder.rows() != body.rows {
+                return None;
+            }
+            builders.push(builder);
+        }
+        if n != body.header.as_ref().map_or(0, Vec::len) {
+            return None;
+        }
+        body.phase = Phase::Building(builders);
+        Some(body)
+    }
+
+    /// A helper's answer ([`parse_part_message`]) for the part that starts at `start` of its
+    /// block; `None` when it is not one whose columns fit these.
+    fn decode_part(&self, answer: &[u8], start: usize) -> Option<Part> {
+        let mut r = Reader::new(answer);
+        let end = if r.bool()? { Some(start.checked_add(r.usize()?)?) } else { None };
+        let body = Body::decode(&mut r)?;
+        let Phase::Building(mine) = &self.phase else { return None };
+        let Phase::Building(theirs) = &body.phase else { return None };
+        (r.is_done() && mine.len() == theirs.len() && body.header == self.header).then_some(Part { body, end })
+    }
+
     /// Keeps a part's reader, emptied, for the next block's part.
     fn recycle(&mut self, mut part: Body) {
         if let (Phase::Building(builders), Phase::Building(main)) = (&mut part.phase, &self.phase) {
@@ -1552,7 +1894,9 @@ impl Body {
         }
         part.rejected.clear();
         part.restart();
-        self.spare.push(part);
+        if self.spare.len() < self.parallel.threads {
+            self.spare.push(part);
+        }
     }
 
     /// A part's reader made ready for another part (its empty columns keep their room).
@@ -1822,6 +2166,7 @@ impl Body {
 
     fn finish(mut self) -> Result<LoadReport, LoadError> {
         self.feed(&[])?;
+        self.run_deferred_here()?;
         let Some(names) = self.header.clone() else { return Err(LoadError::Empty) };
         if self.rows == 0 {
             let set_aside = self.rejected.first().map(|r| (self.rejected_total, format!("line {}: {}", r.line, r.reason)));

@@ -18,5 +18,6 @@ pub mod sort;
 pub mod table;
 pub mod time;
 pub mod weights;
+pub mod wire;
 #[cfg(feature = "readers")]
 pub mod xlsx;

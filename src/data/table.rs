@@ -83,6 +83,24 @@ impl Bitmap {
         self.len += 1;
     }
 
+    /// The words holding the bits (those past the length are zero).
+    pub fn words(&self) -> &[u64] {
+        self.words.get(..self.len.div_ceil(64)).unwrap_or_default()
+    }
+
+    /// Bits from their words ([`Bitmap::words`]); `None` when the words do not hold `len` bits.
+    pub fn from_words(mut words: Vec<u64>, len: usize) -> Option<Self> {
+        if words.len() != len.div_ceil(64) {
+            return None;
+        }
+        if let Some(last) = words.last_mut() {
+            if !len.is_multiple_of(64) {
+                *last &= (1u64 << (len % 64)) - 1;
+            }
+        }
+        Some(Self { words, len })
+    }
+
     /// No bits, with the room kept.
     pub fn clear(&mut self) {
         self.words.clear();

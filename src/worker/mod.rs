@@ -5,6 +5,7 @@
 //! `Cancel` message is seen and the page's progress bar moves. A failed or cancelled load
 //! leaves the previously loaded table in place.
 
+pub mod helpers;
 pub mod reader;
 
 use std::cell::RefCell;
@@ -181,6 +182,9 @@ async fn yield_now() {
 pub fn run() {
     // A panic would otherwise end the worker as a bare "unreachable" trap: say where it was.
     std::panic::set_hook(Box::new(console_error_panic_hook::hook));
+    if helpers::is_helper() {
+        return helpers::serve();
+    }
     let state: Shared = Rc::new(RefCell::new(State::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         handle_message(&state, &event.data());
@@ -774,7 +778,11 @@ fn memory_bytes() -> u64 {
 }
 
 async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Option<u64>, mut source: impl ChunkSource) -> Outcome {
-    let mut loader = TableLoader::new(options);
+    // Text is parsed on every core: the helpers start with the first block of text.
+    let workers = helpers::wanted();
+    let helpers_wanted = if workers > 1 { workers } else { 0 };
+    let mut loader = TableLoader::new(options).with_helpers(helpers_wanted, helpers::PART_BYTES);
+    let mut pool: Option<helpers::Helpers> = None;
     if let Some(bytes) = total {
         loader = loader.with_size_hint(bytes);
     }
@@ -798,12 +806,17 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
         }
         // Before reading anything, will a file of this size fit at all; then, while reading,
         // stop cleanly before the tab runs out of memory.
-        let reading = MemoryReading { memory_now: memory_bytes(), table: loader.memory(), read: bytes, total, gzip, json, reader: if bytes == 0 { reader } else { loader.reader_kind() } };
+        // (The rows lag the bytes read while text waits for helpers.)
+        let parsed = (bytes as f64 * loader.parsed_share()) as u64;
+        let reading = MemoryReading { memory_now: memory_bytes(), table: loader.memory(), read: parsed, total, gzip, json, reader: if bytes == 0 { reader } else { loader.reader_kind() } };
         if let Err(err) = memory_check(&reading, MEMORY_LIMIT) {
             return Outcome::TooLarge(describe_load_error(&err));
         }
         bytes += chunk.len() as u64;
         if let Err(err) = loader.push(&chunk) {
+            return Outcome::Failed(describe_load_error(&err));
+        }
+        if let Err(err) = send_blocks(&mut loader, &mut pool, helpers_wanted).await {
             return Outcome::Failed(describe_load_error(&err));
         }
         if let (Some(kind), Some(file)) = (loader.reader_kind(), source.file()) {
@@ -817,6 +830,16 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
         post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: loader.rows_loaded(), total_rows: None }));
         yield_now().await;
     }
+    if let Some(pool) = &mut pool {
+        loop {
+            match pool.merge_oldest(&mut loader).await {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(err) => return Outcome::Failed(describe_load_error(&err)),
+            }
+        }
+    }
+    drop(pool);
     // A Parquet file's rows are decoded now, a batch a step, with progress, Cancel and the
     // memory guard between steps.
     let mut finishing = match loader.finishing() {
@@ -844,6 +867,36 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
         }
         post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows, total_rows }));
         yield_now().await;
+    }
+}
+
+/// Sends the blocks of text waiting in `loader` to the helpers (started on the first), merging
+/// the oldest whenever as many as they may hold are out, or when text that must be parsed here
+/// waits behind them.
+async fn send_blocks(loader: &mut TableLoader, pool: &mut Option<helpers::Helpers>, wanted: usize) -> Result<(), LoadError> {
+    loop {
+        let in_flight = pool.as_ref().map_or(0, helpers::Helpers::in_flight);
+        if pool.as_ref().is_some_and(|pool| !pool.has_room()) {
+            if let Some(pool) = pool.as_mut() {
+                pool.merge_oldest(loader).await?;
+            }
+            continue;
+        }
+        match loader.next_block(in_flight > 0)? {
+            Some(block) => {
+                let helping = match pool {
+                    Some(pool) => pool,
+                    None => pool.insert(helpers::Helpers::start(wanted).await),
+                };
+                helping.send(block);
+            }
+            None if in_flight > 0 && loader.waits() => {
+                if let Some(pool) = pool.as_mut() {
+                    pool.merge_oldest(loader).await?;
+                }
+            }
+            None => return Ok(()),
+        }
     }
 }
 
@@ -1043,6 +1096,21 @@ fn describe_load_error(err: &LoadError) -> String {
 struct BlobSource {
     blob: Blob,
     offset: f64,
+    /// The next chunk, being read while this one is parsed.
+    ahead: Option<JsFuture>,
+}
+
+impl BlobSource {
+    fn new(blob: Blob) -> Self {
+        Self { blob, offset: 0.0, ahead: None }
+    }
+
+    /// Starts reading the chunk at `offset`.
+    fn read_from(&self, offset: f64) -> Result<JsFuture, String> {
+        let end = (offset + FILE_CHUNK_BYTES).min(self.blob.size());
+        let slice = self.blob.slice_with_f64_and_f64(offset, end).map_err(|e| format!("cannot read the file: {e:?}"))?;
+        Ok(JsFuture::from(slice.array_buffer()))
+    }
 }
 
 impl ChunkSource for BlobSource {
@@ -1055,17 +1123,22 @@ impl ChunkSource for BlobSource {
         if self.offset >= size {
             return Ok(None);
         }
-        let end = (self.offset + FILE_CHUNK_BYTES).min(size);
-        let slice = self.blob.slice_with_f64_and_f64(self.offset, end).map_err(|e| format!("cannot read the file: {e:?}"))?;
-        let buffer = JsFuture::from(slice.array_buffer()).await.map_err(|e| format!("cannot read the file: {e:?}"))?;
-        self.offset = end;
+        let reading = match self.ahead.take() {
+            Some(reading) => reading,
+            None => self.read_from(self.offset)?,
+        };
+        self.offset = (self.offset + FILE_CHUNK_BYTES).min(size);
+        if self.offset < size {
+            self.ahead = Some(self.read_from(self.offset)?);
+        }
+        let buffer = reading.await.map_err(|e| format!("cannot read the file: {e:?}"))?;
         Ok(Some(Uint8Array::new(&buffer).to_vec()))
     }
 }
 
 async fn load_blob(state: &Shared, id: u64, options: LoadOptions, cube: Mode, blob: Blob) -> Outcome {
     let total = blob.size() as u64;
-    read_chunks(state, id, options, cube, Some(total), BlobSource { blob, offset: 0.0 }).await
+    read_chunks(state, id, options, cube, Some(total), BlobSource::new(blob)).await
 }
 
 /// Several files with the same columns, one after another, appended into one table with a

@@ -53,28 +53,29 @@ fn failure(kind: ReaderKind, message: String) -> LoadError {
     }
 }
 
-fn set(object: &Object, key: &str, value: &JsValue) {
+pub(super) fn set(object: &Object, key: &str, value: &JsValue) {
     // Setting a property of a plain object cannot fail.
     let _ = Reflect::set(object, &key.into(), value);
 }
 
-fn get(object: &JsValue, key: &str) -> JsValue {
+pub(super) fn get(object: &JsValue, key: &str) -> JsValue {
     Reflect::get(object, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn bytes_of(value: &JsValue) -> Option<Vec<u8>> {
+pub(super) fn bytes_of(value: &JsValue) -> Option<Vec<u8>> {
     value.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec)
 }
 
-/// Messages from the reader, and the future waiting for the next one.
+/// Messages from a worker this one started (the reader, a helper), and the future waiting for
+/// the next one.
 #[derive(Default)]
-struct Inbox {
+pub(super) struct Inbox {
     messages: VecDeque<Result<JsValue, String>>,
     waiting: Option<js_sys::Function>,
 }
 
 impl Inbox {
-    fn deliver(inbox: &Rc<RefCell<Inbox>>, message: Result<JsValue, String>) {
+    pub(super) fn deliver(inbox: &Rc<RefCell<Inbox>>, message: Result<JsValue, String>) {
         let waiting = {
             let mut inbox = inbox.borrow_mut();
             inbox.messages.push_back(message);
@@ -83,6 +84,42 @@ impl Inbox {
         if let Some(resolve) = waiting {
             let _ = resolve.call0(&JsValue::NULL);
         }
+    }
+}
+
+/// The closures a worker's messages and its crash are delivered by (kept while it runs).
+pub(super) type Listeners = (Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut(ErrorEvent)>);
+
+impl Inbox {
+    /// The next message, waited for.
+    pub(super) async fn next(inbox: &Rc<RefCell<Inbox>>) -> Result<JsValue, String> {
+        loop {
+            if let Some(message) = inbox.borrow_mut().messages.pop_front() {
+                return message;
+            }
+            let waiting = inbox.clone();
+            let promise = Promise::new(&mut |resolve, _reject| waiting.borrow_mut().waiting = Some(resolve));
+            let _ = JsFuture::from(promise).await;
+        }
+    }
+
+    /// The closures that put a worker's messages and its crash in `inbox` (kept while it runs).
+    pub(super) fn listen(worker: &Worker, inbox: &Rc<RefCell<Inbox>>, stopped: &'static str) -> Listeners {
+        let on_message = {
+            let inbox = inbox.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| Inbox::deliver(&inbox, Ok(event.data())))
+        };
+        let on_error = {
+            let inbox = inbox.clone();
+            Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+                event.prevent_default();
+                let message = event.message();
+                Inbox::deliver(&inbox, Err(if message.is_empty() { stopped.into() } else { message }));
+            })
+        };
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        (on_message, on_error)
     }
 }
 
@@ -100,8 +137,7 @@ pub struct ReaderWorker {
     worker: Worker,
     kind: ReaderKind,
     inbox: Rc<RefCell<Inbox>>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+    _listeners: Listeners,
 }
 
 impl ReaderWorker {
@@ -112,21 +148,8 @@ impl ReaderWorker {
         let kind = job.kind;
         let worker = Worker::new("./vigil-reader_loader.js").map_err(|e| failure(kind, format!("the reader could not start ({})", super::js_error_text(&e))))?;
         let inbox = Rc::new(RefCell::new(Inbox::default()));
-        let on_message = {
-            let inbox = inbox.clone();
-            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| Inbox::deliver(&inbox, Ok(event.data())))
-        };
-        let on_error = {
-            let inbox = inbox.clone();
-            Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
-                event.prevent_default();
-                let message = event.message();
-                Inbox::deliver(&inbox, Err(if message.is_empty() { "the reader stopped".into() } else { message }));
-            })
-        };
-        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        let reader = Self { worker, kind, inbox, _on_message: on_message, _on_error: on_error };
+        let listeners = Inbox::listen(&worker, &inbox, "the reader stopped");
+        let reader = Self { worker, kind, inbox, _listeners: listeners };
         match reader.message().await {
             Ok(ready) if get(&ready, "ready").is_truthy() => {}
             Ok(_) => return Err(failure(kind, "the reader sent an unknown message".into())),
@@ -166,14 +189,7 @@ impl ReaderWorker {
 
     /// The next message, or why none will come (the worker crashed, or Cancel).
     async fn message(&self) -> Result<JsValue, String> {
-        loop {
-            if let Some(message) = self.inbox.borrow_mut().messages.pop_front() {
-                return message;
-            }
-            let inbox = self.inbox.clone();
-            let promise = Promise::new(&mut |resolve, _reject| inbox.borrow_mut().waiting = Some(resolve));
-            let _ = JsFuture::from(promise).await;
-        }
+        Inbox::next(&self.inbox).await
     }
 
     /// The reader's next message.

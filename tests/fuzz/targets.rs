@@ -61,9 +61,12 @@ pub fn csv_load(data: &[u8]) {
 /// inside quotes too) and the rows sampled for types (1–8). Everything must be equal: the table,
 /// the rejected rows with their lines and offsets, the notices, or the same error. The parts are
 /// parsed in turn on one thread (the same parts, guesses and merge; threads would cost more than
-/// the parsing here — `tests/it/parallel_load.rs` runs them on threads).
+/// the parsing here — `tests/it/parallel_load.rs` runs them on threads). The fourth byte runs
+/// the browser's way as well (1–3 helpers: each block's parts sent as messages, as many blocks
+/// ahead as helpers, the answers merged, some lost): the dialect guessed from its first 32–1,056
+/// bytes, so that the text is parsed while it is pushed, and its low bits drop answers.
 pub fn csv_parallel(data: &[u8]) {
-    let (knobs, body) = data.split_at(data.len().min(3));
+    let (knobs, body) = data.split_at(data.len().min(4));
     let knob = |k: usize, default: u8| usize::from(knobs.get(k).copied().unwrap_or(default));
     let (threads, block, sample) = (2 + knob(0, 0) % 3, 1 + knob(1, 63), 1 + knob(2, 2) % 8);
     let load = |threads: usize| {
@@ -74,6 +77,20 @@ pub fn csv_parallel(data: &[u8]) {
         loader.finish()
     };
     assert_eq!(load(1), load(threads), "{threads} threads, blocks of {block} bytes, {sample} rows sampled");
+    let (sniff, mut lost) = (32 + 4 * knob(3, 0), knob(3, 0) as u64 & 0b101);
+    let serial = {
+        let mut loader = TableLoader::new(LoadOptions::default()).with_sniff_bytes(sniff).with_parallel_blocks(1, block, sample);
+        body.chunks(97).try_for_each(|chunk| loader.push(chunk)).and_then(|()| loader.finish())
+    };
+    let helped = {
+        let mut loader = TableLoader::new(LoadOptions::default()).with_sniff_bytes(sniff).with_parallel_blocks(1, block, sample).with_helpers(threads - 1, block);
+        let mut drop_answer = move || {
+            lost = lost.rotate_right(1);
+            lost & (1 << 63) != 0
+        };
+        body.chunks(97).try_for_each(|chunk| loader.push(chunk).and_then(|()| loader.run_blocks_by_message(threads - 1, &mut drop_answer))).and_then(|()| loader.finish())
+    };
+    assert_eq!(serial, helped, "{} helpers ({0} blocks ahead), blocks of {block} bytes, {sample} rows sampled, dialect from {sniff} bytes", threads - 1);
 }
 
 fn rule_table() -> Table {

@@ -1,0 +1,187 @@
+//! Helper workers: the table worker parses a large CSV (or JSON, or gzip's text) on every core.
+//!
+//! The loader gathers the text into blocks ([`TableLoader::with_helpers`]); the table worker
+//! sends each block's parts to the helpers, a part each, and merges their answers in order
+//! ([`TableLoader::merge_block`]). Meanwhile it reads the file and sends the next blocks (up to
+//! [`AHEAD`] a helper), so the helpers never wait for it. A part's start is a guess (a line end
+//! that may sit inside a quoted field): when the part before it stopped elsewhere, the table
+//! worker parses it itself, as it does a part whose helper crashed. The table is exactly the
+//! one a single worker builds.
+//!
+//! A helper is this same module (`vigil-worker_loader.js?helper`, already compiled and cached),
+//! started on the first block and ended with the load. Messages are plain objects: first
+//! `{ready: true}` from the helper, then `{fork, text, stop, atEnd}` to it (the reader it starts
+//! from and the block's text from the part's start, as bytes, [`crate::data::wire`]) and
+//! `{part: bytes}` or `{failed: true}` back. Bytes are transferred, not copied.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Object, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{MessageEvent, Worker};
+
+use super::reader::{bytes_of, get, set, Inbox, Listeners};
+use crate::data::load::{parse_part_message, Block, LoadError, TableLoader};
+
+/// Parsing workers at most: past four, merging the parts in the table worker is what limits
+/// the speed.
+const MAX_WORKERS: usize = 4;
+
+/// Text each helper parses at a time: a block is this times the helpers.
+pub const PART_BYTES: usize = 2 << 20;
+
+/// Blocks sent to the helpers and not merged yet, at most (a helper has the next part waiting
+/// when it finishes one; the text held stays a few blocks).
+const AHEAD: usize = 2;
+
+/// The workers to parse with: `workers=N` in this worker's address (the benchmark's scaling
+/// curve), else the machine's cores, at most [`MAX_WORKERS`]. One: this worker parses; more:
+/// that many helpers parse and this worker reads the file and merges.
+pub fn wanted() -> usize {
+    let scope = super::scope();
+    let search = scope.location().search();
+    let asked = search.trim_start_matches('?').split('&').find_map(|pair| pair.strip_prefix("workers=")).and_then(|n| n.parse::<usize>().ok());
+    match asked {
+        Some(n) => n.clamp(1, 16),
+        None => (scope.navigator().hardware_concurrency() as usize).clamp(1, MAX_WORKERS),
+    }
+}
+
+/// This worker was started as a helper.
+pub fn is_helper() -> bool {
+    super::scope().location().search().split(['?', '&']).any(|pair| pair == "helper")
+}
+
+struct Helper {
+    worker: Worker,
+    inbox: Rc<RefCell<Inbox>>,
+    /// It crashed or could not start: it is sent nothing more.
+    gone: bool,
+    _listeners: Listeners,
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
+        self.worker.terminate();
+    }
+}
+
+/// The helpers of one load and the blocks they are parsing; ended when dropped.
+pub struct Helpers {
+    helpers: Vec<Helper>,
+    /// Blocks sent out and not merged, oldest first, with the helper that took each part.
+    in_flight: std::collections::VecDeque<(Block, Vec<Option<usize>>)>,
+}
+
+impl Helpers {
+    /// Starts `n` helpers and waits until each runs; one that cannot start is left out (its
+    /// parts are then parsed here).
+    pub async fn start(n: usize) -> Helpers {
+        let mut started = Vec::new();
+        for _ in 0..n {
+            let Ok(worker) = Worker::new("./vigil-worker_loader.js?helper") else { continue };
+            let inbox = Rc::new(RefCell::new(Inbox::default()));
+            let listeners = Inbox::listen(&worker, &inbox, "a helper stopped");
+            started.push(Helper { worker, inbox, gone: false, _listeners: listeners });
+        }
+        for helper in &mut started {
+            helper.gone = !matches!(Inbox::next(&helper.inbox).await, Ok(ready) if get(&ready, "ready").is_truthy());
+        }
+        started.retain(|helper| !helper.gone);
+        Helpers { helpers: started, in_flight: Default::default() }
+    }
+
+    /// Blocks sent out and not merged yet.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Another block can be sent out before the oldest is merged.
+    pub fn has_room(&self) -> bool {
+        self.in_flight.len() < AHEAD
+    }
+
+    /// Sends `block`'s parts to the helpers, a part each (a part no helper takes is parsed
+    /// here when the block is merged).
+    pub fn send(&mut self, block: Block) {
+        let parts = block.parts();
+        // Which helper took each part.
+        let mut asked: Vec<Option<usize>> = Vec::with_capacity(parts.len());
+        let mut live = self.helpers.iter().enumerate().filter(|(_, helper)| !helper.gone).map(|(k, _)| k);
+        for task in &parts {
+            let taken = live.next().filter(|&k| {
+                let Some(helper) = self.helpers.get(k) else { return false };
+                let message = Object::new();
+                let (fork, text) = (Uint8Array::from(task.fork), Uint8Array::from(task.text));
+                set(&message, "fork", &fork);
+                set(&message, "text", &text);
+                set(&message, "stop", &(task.stop as f64).into());
+                set(&message, "atEnd", &task.at_end.into());
+                let transfer = js_sys::Array::of2(&fork.buffer(), &text.buffer());
+                helper.worker.post_message_with_transfer(&message, &transfer).is_ok()
+            });
+            asked.push(taken);
+        }
+        drop(parts);
+        self.in_flight.push_back((block, asked));
+    }
+
+    /// Waits for the answers to the oldest block sent out and merges them into `loader`;
+    /// `false` when no block was out.
+    pub async fn merge_oldest(&mut self, loader: &mut TableLoader) -> Result<bool, LoadError> {
+        let Some((block, asked)) = self.in_flight.pop_front() else { return Ok(false) };
+        let mut answers = Vec::with_capacity(asked.len());
+        for taken in asked {
+            // A helper answers in the order it was asked, and older blocks' answers were read.
+            let answer = match taken.and_then(|k| self.helpers.get_mut(k)).filter(|helper| !helper.gone) {
+                Some(helper) => match Inbox::next(&helper.inbox).await {
+                    Ok(reply) => bytes_of(&get(&reply, "part")),
+                    Err(_) => {
+                        helper.gone = true;
+                        None
+                    }
+                },
+                None => None,
+            };
+            answers.push(answer);
+        }
+        loader.merge_block(block, answers)?;
+        Ok(true)
+    }
+}
+
+/// A helper's entry point: answers each part it is sent.
+pub fn serve() {
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let data = event.data();
+        let (fork, text) = (bytes_of(&get(&data, "fork")), bytes_of(&get(&data, "text")));
+        let stop = get(&data, "stop").as_f64().unwrap_or(0.0) as usize;
+        let at_end = get(&data, "atEnd").is_truthy();
+        let answer = fork.zip(text).and_then(|(fork, text)| parse_part_message(&fork, &text, stop, at_end));
+        let message = Object::new();
+        let transfer = js_sys::Array::new();
+        match answer {
+            Some(bytes) => {
+                let bytes = Uint8Array::from(bytes.as_slice());
+                set(&message, "part", &bytes);
+                transfer.push(&bytes.buffer());
+            }
+            None => set(&message, "failed", &JsValue::TRUE),
+        }
+        if let Err(err) = super::scope().post_message_with_transfer(&message, &transfer) {
+            web_sys::console::error_2(&"vigil helper: postMessage failed".into(), &err);
+        }
+    });
+    super::scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    on_message.forget();
+    let ready = Object::new();
+    set(&ready, "ready", &JsValue::TRUE);
+    if let Err(err) = super::scope().post_message(&ready) {
+        web_sys::console::error_2(&"vigil helper: postMessage failed".into(), &err);
+    }
+}
