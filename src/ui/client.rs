@@ -73,9 +73,20 @@ pub fn start(state: AppState, hooks: Hooks) -> Result<(), String> {
     Ok(())
 }
 
+/// The table worker's address: `workers=N` in the page's own address (`…/?workers=2#demo`) is
+/// passed on, the number of workers that parse a large file (`worker/helpers.rs`).
+fn worker_url() -> String {
+    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    let workers = search.trim_start_matches('?').split('&').find_map(|pair| pair.strip_prefix("workers=")).and_then(|n| n.parse::<u32>().ok());
+    match workers {
+        Some(n) => format!("./vigil-worker_loader.js?workers={n}"),
+        None => "./vigil-worker_loader.js".into(),
+    }
+}
+
 /// A new worker with its handlers: responses go to `state`; a crash restarts it.
 fn spawn(state: AppState) -> Result<Worker, String> {
-    let worker = Worker::new("./vigil-worker_loader.js").map_err(|e| format!("cannot start the worker: {e:?}"))?;
+    let worker = Worker::new(&worker_url()).map_err(|e| format!("cannot start the worker: {e:?}"))?;
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let Ok(bytes) = event.data().dyn_into::<js_sys::Uint8Array>() else { return };
         match crate::protocol::decode::<Response>(&bytes.to_vec()) {

@@ -36,16 +36,24 @@ pub const PART_BYTES: usize = 2 << 20;
 /// when it finishes one; the text held stays a few blocks).
 const AHEAD: usize = 2;
 
-/// The workers to parse with: `workers=N` in this worker's address (the benchmark's scaling
-/// curve), else the machine's cores, at most [`MAX_WORKERS`]. One: this worker parses; more:
-/// that many helpers parse and this worker reads the file and merges.
+/// Cores below which the table worker parses alone unless asked otherwise: on two cores the
+/// helpers made a 200 MB load 11 % faster and its peak memory 55 % higher (`make bench`,
+/// 2026-12-04), and a tab's memory is what limits the files it can open.
+const MIN_CORES: usize = 4;
+
+/// The workers to parse with: `workers=N` in this worker's address (the page passes on its
+/// own; the benchmark's scaling curve), else the machine's cores, at most [`MAX_WORKERS`], on a
+/// machine with at least [`MIN_CORES`]. One: this worker parses; more: that many helpers parse
+/// and this worker reads the file and merges.
 pub fn wanted() -> usize {
     let scope = super::scope();
     let search = scope.location().search();
     let asked = search.trim_start_matches('?').split('&').find_map(|pair| pair.strip_prefix("workers=")).and_then(|n| n.parse::<usize>().ok());
+    let cores = scope.navigator().hardware_concurrency() as usize;
     match asked {
         Some(n) => n.clamp(1, 16),
-        None => (scope.navigator().hardware_concurrency() as usize).clamp(1, MAX_WORKERS),
+        None if cores >= MIN_CORES => cores.min(MAX_WORKERS),
+        None => 1,
     }
 }
 
