@@ -215,7 +215,8 @@ struct Part {
     end: Option<usize>,
 }
 
-/// A block of text to parse in parts by helpers ([`TableLoader::with_helpers`]).
+/// A block of text to parse in parts: the first here, the others by helpers
+/// ([`TableLoader::with_helpers`]).
 pub struct Block {
     text: Vec<u8>,
     /// Each part's share of the text.
@@ -239,10 +240,11 @@ pub struct PartTask<'a> {
 }
 
 impl Block {
-    /// The parts for helpers, in order.
+    /// The parts for helpers, in order: the block's parts after its first.
     pub fn parts(&self) -> Vec<PartTask<'_>> {
         self.spans
             .iter()
+            .skip(1)
             .map(|&(start, stop)| PartTask { fork: &self.fork, text: self.text.get(start..).unwrap_or_default(), stop: stop - start, at_end: self.at_end })
             .collect()
     }
@@ -467,15 +469,17 @@ impl TableLoader {
         self
     }
 
-    /// Parses the text in blocks whose parts are parsed by `helpers` elsewhere (the browser's
-    /// helper workers: workers share no threads), a part each: after each push, the caller
-    /// takes each block ([`TableLoader::next_block`]), sends its parts out ([`Block::parts`],
-    /// parsed by [`parse_part_message`]) and merges the answers ([`TableLoader::merge_block`]),
-    /// in order. Blocks not taken are parsed here when the load finishes. The table, the
-    /// rejected rows and the notices are those of one thread. Set before the first push.
+    /// Parses the text in blocks whose parts after the first are parsed by `helpers` elsewhere
+    /// (the browser's helper workers: workers share no threads), a part each: after each push,
+    /// the caller takes each block ([`TableLoader::next_block`]), sends those parts out
+    /// ([`Block::parts`], parsed by [`parse_part_message`]) and merges the answers
+    /// ([`TableLoader::merge_block`], which parses the first part here, continuing the text
+    /// before it), in order. Blocks not taken are parsed here when the load finishes. The
+    /// table, the rejected rows and the notices are those of one thread. Set before the first
+    /// push.
     pub fn with_helpers(mut self, helpers: usize, block_bytes: usize) -> Self {
         if helpers > 0 {
-            self.parallel.threads = helpers;
+            self.parallel.threads = helpers + 1;
             self.parallel.block_bytes = block_bytes.max(1);
             self.parallel.outside = true;
         }
@@ -506,18 +510,22 @@ impl TableLoader {
         .is_some_and(|body| !body.deferred.is_empty())
     }
 
-    /// Puts a block's parts in the table, in order: `answers` holds each part's answer from
-    /// [`parse_part_message`], `None` for a helper that failed. A part that does not start where
-    /// the text before it stopped (its start was a guess inside a quoted field; the first part
-    /// when the block starts inside a record), or that has no usable answer, is parsed here.
+    /// Puts a block's parts in the table, in order: its first part parsed here, then `answers`,
+    /// each later part's answer from [`parse_part_message`], `None` for a helper that failed. A
+    /// part that does not start where the text before it stopped (its start was a guess inside
+    /// a quoted field), or that has no usable answer, is parsed here.
     pub fn merge_block(&mut self, block: Block, answers: Vec<Option<Vec<u8>>>) -> Result<(), LoadError> {
         // Room for the rows expected, before they come (a column that outgrew its room would
         // double).
         self.plan_capacity();
         let Some(body) = self.body_mut() else { return Err(LoadError::Empty) };
         body.sent_bytes = body.sent_bytes.saturating_sub(block.text.len() as u64);
-        let parts = answers.into_iter().zip(&block.spans).map(|(answer, &(start, _))| answer.and_then(|bytes| body.decode_part(&bytes, start))).collect();
-        let merged = body.merge_parts(&block.text, &block.spans, 0, parts);
+        let first_stop = block.spans.first().map_or(block.text.len(), |&(_, stop)| stop);
+        let merged = body.parse_span(&block.text, 0, first_stop).and_then(|first| {
+            let later = block.spans.get(1..).unwrap_or_default();
+            let parts = answers.into_iter().zip(later).map(|(answer, &(start, _))| answer.and_then(|bytes| body.decode_part(&bytes, start))).collect();
+            body.merge_parts(&block.text, later, first, parts)
+        });
         if let Err(err) = &merged {
             self.input = Input::Failed(err.clone());
         }
@@ -1718,16 +1726,16 @@ impl Body {
 
     /// Puts the parts of `block` for `spans` (each part parsed by a fork; the text before them
     /// parsed here to `parsed`), in order: a part that starts where the text before it stopped
-    /// is absorbed (one at the block's start only when this reader is between records); one
-    /// that does not (its start was a guess inside a quoted field), or that failed (`None`: its
-    /// error, if the text has one, is met again here), is parsed again here from there.
+    /// is absorbed; one that does not (its start was a guess inside a quoted field), or that
+    /// failed (`None`: its error, if the text has one, is met again here), is parsed again here
+    /// from there.
     fn merge_parts(&mut self, block: &[u8], spans: &[(usize, usize)], mut parsed: usize, parts: Vec<Option<Part>>) -> Result<(), LoadError> {
         for (part, &(start, stop)) in parts.into_iter().zip(spans) {
             if parsed >= stop {
                 continue; // within a record the part before read to its end
             }
             match part {
-                Some(Part { body, end: Some(end) }) if start == parsed && (start > 0 || self.between_records) => {
+                Some(Part { body, end: Some(end) }) if start == parsed => {
                     self.absorb(body);
                     parsed = end;
                 }

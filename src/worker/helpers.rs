@@ -1,8 +1,8 @@
 //! Helper workers: the table worker parses a large CSV (or JSON, or gzip's text) on every core.
 //!
 //! The loader gathers the text into blocks ([`TableLoader::with_helpers`]); the table worker
-//! sends each block's parts to the helpers, a part each, and merges their answers in order
-//! ([`TableLoader::merge_block`]). Meanwhile it reads the file and sends the next blocks (up to
+//! sends each block's parts after the first to the helpers, a part each, and merges in order:
+//! the first part it parses itself, then the helpers' answers ([`TableLoader::merge_block`]). Meanwhile it reads the file and sends the next blocks (up to
 //! [`AHEAD`] a helper), so the helpers never wait for it. A part's start is a guess (a line end
 //! that may sit inside a quoted field): when the part before it stopped elsewhere, the table
 //! worker parses it itself, as it does a part whose helper crashed. The table is exactly the
@@ -29,22 +29,22 @@ use crate::data::load::{parse_part_message, Block, LoadError, TableLoader};
 /// the speed.
 const MAX_WORKERS: usize = 4;
 
-/// Text each helper parses at a time: a block is this times the helpers.
+/// Text each worker parses at a time: a block is this times the workers.
 pub const PART_BYTES: usize = 2 << 20;
 
 /// Blocks sent to the helpers and not merged yet, at most (a helper has the next part waiting
 /// when it finishes one; the text held stays a few blocks).
 const AHEAD: usize = 2;
 
-/// Cores below which the table worker parses alone unless asked otherwise: on two cores the
-/// helpers made a 200 MB load 11 % faster and its peak memory 55 % higher (`make bench`,
+/// Cores below which the table worker parses alone unless asked otherwise: on two cores a
+/// helper made a 200 MB load 18 % faster and its peak memory 32 % higher (`make bench`,
 /// 2026-12-04), and a tab's memory is what limits the files it can open.
 const MIN_CORES: usize = 4;
 
 /// The workers to parse with: `workers=N` in this worker's address (the page passes on its
 /// own; the benchmark's scaling curve), else the machine's cores, at most [`MAX_WORKERS`], on a
-/// machine with at least [`MIN_CORES`]. One: this worker parses; more: that many helpers parse
-/// and this worker reads the file and merges.
+/// machine with at least [`MIN_CORES`]. One: this worker parses alone; N: it parses each
+/// block's first part and N − 1 helpers the others, while it also reads the file and merges.
 pub fn wanted() -> usize {
     let scope = super::scope();
     let search = scope.location().search();
@@ -113,8 +113,8 @@ impl Helpers {
         self.in_flight.len() < AHEAD
     }
 
-    /// Sends `block`'s parts to the helpers, a part each (a part no helper takes is parsed
-    /// here when the block is merged).
+    /// Sends `block`'s parts after the first to the helpers, a part each (a part no helper
+    /// takes is parsed here when the block is merged).
     pub fn send(&mut self, block: Block) {
         let parts = block.parts();
         // Which helper took each part.

@@ -780,7 +780,7 @@ fn memory_bytes() -> u64 {
 async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Option<u64>, mut source: impl ChunkSource) -> Outcome {
     // Text is parsed on every core: the helpers start with the first block of text.
     let workers = helpers::wanted();
-    let helpers_wanted = if workers > 1 { workers } else { 0 };
+    let helpers_wanted = workers - 1;
     let mut loader = TableLoader::new(options).with_helpers(helpers_wanted, helpers::PART_BYTES);
     let mut pool: Option<helpers::Helpers> = None;
     if let Some(bytes) = total {
