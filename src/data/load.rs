@@ -425,6 +425,19 @@ struct Parallel {
     sniff_bytes: usize,
 }
 
+impl Parallel {
+    /// How text that arrives here in batches (a reader's) is parsed: on threads as before, but
+    /// not waiting for helpers, which only a load's own blocks go to (a reader's text would
+    /// wait, whole, until the end).
+    fn here(self) -> Self {
+        if self.outside {
+            Self { threads: 1, outside: false, ..self }
+        } else {
+            self
+        }
+    }
+}
+
 impl Default for Parallel {
     fn default() -> Self {
         Self { threads: 1, block_bytes: PARALLEL_BLOCK_BYTES, sample_rows: None, one_thread: false, outside: false, sniff_bytes: SNIFF_BYTES }
@@ -535,9 +548,9 @@ impl TableLoader {
     /// Tests and fuzzing: the blocks waiting for helpers ([`TableLoader::with_helpers`]) parsed
     /// as the browser's table worker has them parsed, here: each part sent as a message
     /// ([`Block::parts`]), answered by [`parse_part_message`], merged from its answer. `lost`
-    /// says, part by part, that a helper's answer never came.
+    /// says, part by part, that a helper's answer never came. Up to `ahead` blocks are sent out
+    /// before the oldest is merged.
     #[doc(hidden)]
-    /// Up to `ahead` blocks are sent out before the oldest is merged.
     pub fn run_blocks_by_message(&mut self, ahead: usize, lost: &mut dyn FnMut() -> bool) -> Result<(), LoadError> {
         let mut in_flight = std::collections::VecDeque::new();
         loop {
@@ -771,7 +784,7 @@ impl TableLoader {
         if kind == ReaderKind::Parquet && !handed && !bytes.ends_with(b"PAR1") && looks_binary(bytes.get(..bytes.len().min(SNIFF_BYTES)).unwrap_or_default()).is_none() {
             // Text that happens to start with "PAR1", not a Parquet file cut short.
             let mut parser = Parser::new(options, false);
-            parser.parallel = self.parallel;
+            parser.parallel = self.parallel.here();
             parser.feed(&bytes)?;
             return parser.finish().map(|report| Finishing(Finish::Ready(Box::new(report))));
         }
@@ -786,7 +799,7 @@ impl TableLoader {
             ReaderKind::Workbook => Parser::new(LoadOptions { delimiter: Some(b','), sheet: None, ..options.clone() }, false),
         };
         let mut parser = Box::new(parser);
-        parser.parallel = self.parallel;
+        parser.parallel = self.parallel.here();
         let job = ReaderJob { kind, bytes, sheet: options.sheet, sheet_or_first: options.sheet_or_first };
         #[cfg(feature = "readers")]
         let source = if self.reader_outside || handed { TextSource::Outside(Some(job)) } else { TextSource::Here(Box::new(super::readers::Reading::open(job)?), Vec::new()) };
@@ -1658,9 +1671,7 @@ impl Body {
     /// Bytes of text read and not parsed yet: gathering into a block, waiting for helpers, or
     /// at them.
     fn text_waiting(&self) -> u64 {
-        let deferred: usize = self.deferred.iter().map(|d| match d {
-            Deferred::Block(text, _) | Deferred::Serial(text) => text.len(),
-        }).sum();
+        let deferred: usize = self.deferred.iter().map(|(Deferred::Block(text, _) | Deferred::Serial(text))| text.len()).sum();
         (self.pending.len() + deferred) as u64 + self.sent_bytes
     }
 

@@ -179,3 +179,21 @@ fn an_integer_column_that_meets_a_fraction_in_a_later_part_is_float_throughout()
     assert!(serial == parallel);
 }
 
+
+#[test]
+fn a_readers_text_is_parsed_as_it_comes_when_helpers_parse_the_loads_own_text() {
+    // The browser's table worker with helpers, handed a Parquet file: the reader worker's text
+    // arrives a batch at a time and must be parsed as it comes (it waited, whole, for blocks
+    // that no helper would take, until the end).
+    let parquet = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports.parquet")).unwrap();
+    let mut loader = TableLoader::new(LoadOptions::default()).with_helpers(3, 1024).with_reader_outside();
+    loader.push(&parquet).unwrap();
+    let mut finishing = loader.finishing().unwrap();
+    assert!(finishing.reader_job().is_some());
+    let mut text = String::from("id,score\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("{i},{}\n", i % 7));
+    }
+    finishing.feed_text(text.as_bytes(), (20_000, Some(40_000))).unwrap();
+    assert_eq!(finishing.take_rows().map(|rows| rows.n_rows), Some(20_000), "the batch's rows are not all parsed yet");
+}
