@@ -1832,7 +1832,7 @@ impl Body {
     /// dialect, the header, its columns, where it stopped and what it set aside); not the
     /// state of a record begun (a part is sent between records).
     fn encode(&self, w: &mut Writer) {
-        w.bytes(&crate::protocol::encode(&self.dialect).unwrap_or_default());
+        w.bytes(&rmp_serde::to_vec(&self.dialect).unwrap_or_default());
         w.bool(self.infer_types);
         w.bool(self.markers);
         let header = self.header.as_deref().unwrap_or_default();
@@ -1847,7 +1847,7 @@ impl Body {
         w.u64(self.rejected_total);
         w.u64(self.invalid_utf8_fields);
         w.bool(self.between_records);
-        w.bytes(&crate::protocol::encode(&self.rejected).unwrap_or_default());
+        w.bytes(&rmp_serde::to_vec(&self.rejected).unwrap_or_default());
         let builders: &[ColumnBuilder] = match &self.phase {
             Phase::Building(builders) => builders,
             Phase::Sampling { .. } => &[],
@@ -1860,7 +1860,7 @@ impl Body {
 
     /// A reader from [`Body::encode`]'s bytes; `None` when they do not make one.
     fn decode(r: &mut Reader<'_>) -> Option<Body> {
-        let dialect: Dialect = crate::protocol::decode(r.bytes()?).ok()?;
+        let dialect: Dialect = rmp_serde::from_slice(r.bytes()?).ok()?;
         let mut body = Body::new(dialect, r.bool()?);
         body.markers = r.bool()?;
         let has_header = r.bool()?;
@@ -1876,7 +1876,7 @@ impl Body {
         body.rejected_total = r.u64()?;
         body.invalid_utf8_fields = r.u64()?;
         body.between_records = r.bool()?;
-        body.rejected = crate::protocol::decode(r.bytes()?).ok()?;
+        body.rejected = rmp_serde::from_slice(r.bytes()?).ok()?;
         let n = r.usize()?;
         let mut builders = Vec::new();
         for _ in 0..n {
