@@ -248,15 +248,6 @@ impl Block {
             .map(|&(start, stop)| PartTask { fork: &self.fork, text: self.text.get(start..).unwrap_or_default(), stop: stop - start, at_end: self.at_end })
             .collect()
     }
-
-    /// Bytes of text in the block.
-    pub fn len(&self) -> usize {
-        self.text.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.text.is_empty()
-    }
 }
 
 /// A helper's work: parses a part of a block ([`PartTask`]) with the reader `fork` and answers
@@ -515,12 +506,7 @@ impl TableLoader {
 
     /// Text waits to be parsed in parts or here ([`TableLoader::next_block`]).
     pub fn waits(&self) -> bool {
-        match &self.input {
-            Input::Plain(parser) => parser.body.as_ref(),
-            Input::Gzip(decoder) => decoder.get_ref().body.as_ref(),
-            _ => None,
-        }
-        .is_some_and(|body| !body.deferred.is_empty())
+        self.body().is_some_and(|body| !body.deferred.is_empty())
     }
 
     /// Puts a block's parts in the table, in order: its first part parsed here, then `answers`,
@@ -693,18 +679,21 @@ impl TableLoader {
     /// from the rows (the columns' room, the memory guard's projection) scale the bytes read by
     /// this.
     pub fn parsed_share(&self) -> f64 {
-        let body = match &self.input {
-            Input::Plain(parser) => parser.body.as_ref(),
-            Input::Gzip(decoder) => decoder.get_ref().body.as_ref(),
-            _ => None,
-        };
-        let Some(body) = body else { return 1.0 };
+        let Some(body) = self.body() else { return 1.0 };
         let parsed = body.bytes_consumed as f64;
         let waiting = body.text_waiting() as f64;
         if parsed + waiting > 0.0 {
             parsed / (parsed + waiting)
         } else {
             1.0
+        }
+    }
+
+    fn body(&self) -> Option<&Body> {
+        match &self.input {
+            Input::Plain(parser) => parser.body.as_ref(),
+            Input::Gzip(decoder) => decoder.get_ref().body.as_ref(),
+            Input::Undecided(..) | Input::Binary(..) | Input::Handed(..) | Input::Failed(_) => None,
         }
     }
 
@@ -727,12 +716,7 @@ impl TableLoader {
 
     /// Memory the table being built holds so far.
     pub fn memory(&self) -> BuildMemory {
-        let body = match &self.input {
-            Input::Plain(parser) => parser.body.as_ref(),
-            Input::Gzip(decoder) => decoder.get_ref().body.as_ref(),
-            Input::Undecided(..) | Input::Binary(..) | Input::Handed(..) | Input::Failed(_) => None,
-        };
-        body.map(Body::memory).unwrap_or_default()
+        self.body().map(Body::memory).unwrap_or_default()
     }
 
     fn push_decided(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
