@@ -52,6 +52,11 @@ pub fn draw_on_canvas(
     Ok(())
 }
 
+/// Whether `canvas` holds a drawing (made by [`draw_on_canvas`]).
+pub fn drawn_before(canvas: &HtmlCanvasElement) -> bool {
+    js_sys::Reflect::has(canvas, &SVG_PROPERTY.into()).unwrap_or(false)
+}
+
 /// The canvas element property holding the SVG of its last drawing.
 pub const SVG_PROPERTY: &str = "vigilSvg";
 /// The canvas element property holding a raster drawn over the SVG (the cluster map's points):
@@ -143,25 +148,21 @@ impl DrawingBackend for Tee<'_> {
     }
 }
 
-/// Draws the cluster map: axes through plotters, then the points as one raster composited
-/// into the plot area (through an offscreen canvas, so the grid shows between points).
-/// Returns the raster for hover hit-testing; `None` while the canvas is not laid out.
-pub fn draw_map_on_canvas(
-    canvas: &HtmlCanvasElement,
-    points: &[(f64, f64, i32)],
-    x_range: (f64, f64),
-    y_range: (f64, f64),
-    theme: PlotTheme,
-    focus: Option<i32>,
-) -> Result<Option<super::scatter::Raster>, String> {
-    use wasm_bindgen::JsCast;
-    use web_sys::{CanvasRenderingContext2d, ImageData};
+/// Draws the cluster map's frame (axes, grid) on `canvas` and returns its plot area (left, top,
+/// width, height), or `None` while the canvas is not laid out. The points are painted into a
+/// [`Raster`](super::scatter::Raster) of that size and laid over with [`put_map_raster`].
+pub fn draw_map_frame_on_canvas(canvas: &HtmlCanvasElement, x_range: (f64, f64), y_range: (f64, f64), theme: PlotTheme) -> Result<Option<(u32, u32, u32, u32)>, String> {
     draw_on_canvas(canvas, |area| super::scatter::draw_map_frame(area, x_range, y_range, theme).map_err(|e| e.to_string()))?;
     let (left, top, width, height) = super::scatter::map_plot_area(canvas.width(), canvas.height());
-    if width == 0 || height == 0 || canvas.client_width() <= 0 {
-        return Ok(None);
-    }
-    let raster = super::scatter::rasterize(points, x_range, y_range, width, height, focus);
+    Ok((width > 0 && height > 0 && canvas.client_width() > 0).then_some((left, top, width, height)))
+}
+
+/// Lays `raster` over the plot area of a frame drawn by [`draw_map_frame_on_canvas`], at
+/// (`left`, `top`), and keeps it on the canvas for exports.
+pub fn put_map_raster(canvas: &HtmlCanvasElement, raster: &super::scatter::Raster, left: u32, top: u32) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    use web_sys::{CanvasRenderingContext2d, ImageData};
+    let (width, height) = (raster.width, raster.height);
     let context = |c: &HtmlCanvasElement| -> Result<CanvasRenderingContext2d, String> {
         c.get_context("2d")
             .map_err(|e| format!("{e:?}"))?
@@ -188,5 +189,5 @@ pub fn draw_map_on_canvas(
     let _ = js_sys::Reflect::set(&placed, &"x".into(), &f64::from(left).into());
     let _ = js_sys::Reflect::set(&placed, &"y".into(), &f64::from(top).into());
     let _ = js_sys::Reflect::set(canvas, &RASTER_PROPERTY.into(), &placed);
-    Ok(Some(raster))
+    Ok(())
 }

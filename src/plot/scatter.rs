@@ -60,47 +60,62 @@ pub fn from_pixel(px: f64, py: f64, x_range: (f64, f64), y_range: (f64, f64), wi
 /// Draws `points` (x, y, cluster) as small squares blended over each other; `focus` fades every
 /// other cluster. Points are drawn in order, so the hit index holds the topmost.
 pub fn rasterize(points: &[(f64, f64, i32)], x_range: (f64, f64), y_range: (f64, f64), width: u32, height: u32, focus: Option<i32>) -> Raster {
-    let (w, h) = (width as usize, height as usize);
-    let mut rgba = vec![0u8; w * h * 4];
-    let mut hit = vec![u32::MAX; w * h];
-    // Fewer points, bigger dots; dense maps use 2 px so structure shows through.
-    let size: u32 = if points.len() < 2_000 { 4 } else if points.len() < 50_000 { 3 } else { 2 };
-    let alpha = if points.len() < 20_000 { 0.85 } else { 0.55 };
-    for (idx, &(x, y, cluster)) in points.iter().enumerate() {
-        let Some((px, py)) = to_pixel(x, y, x_range, y_range, width, height) else { continue };
-        let (r, g, b) = cluster_colour(cluster);
-        let a = match focus {
-            Some(f) if f != cluster => alpha * 0.12,
-            _ => alpha,
-        };
-        let x0 = px.saturating_sub(size / 2);
-        let y0 = py.saturating_sub(size / 2);
-        for yy in y0..(y0 + size).min(height) {
-            for xx in x0..(x0 + size).min(width) {
-                let p = yy as usize * w + xx as usize;
-                let Some(pixel) = rgba.get_mut(p * 4..p * 4 + 4) else { continue };
-                // "Over" compositing of a straight-alpha colour onto the buffer.
-                let dst_a = f64::from(pixel[3]) / 255.0;
-                let out_a = a + dst_a * (1.0 - a);
-                if out_a > 0.0 {
-                    for (channel, src) in pixel.iter_mut().take(3).zip([r, g, b]) {
-                        let blended = (f64::from(src) * a + f64::from(*channel) * dst_a * (1.0 - a)) / out_a;
-                        *channel = round_up_half(blended).clamp(0.0, 255.0) as u8;
+    let mut raster = Raster::blank(width, height);
+    raster.paint(points, 0..points.len(), x_range, y_range, focus);
+    raster
+}
+
+impl Raster {
+    /// A transparent `width` × `height` raster with no point.
+    pub fn blank(width: u32, height: u32) -> Raster {
+        let pixels = width as usize * height as usize;
+        Raster { width, height, rgba: vec![0u8; pixels * 4], hit: vec![u32::MAX; pixels] }
+    }
+
+    /// Draws `points[part]` over what is drawn, as [`rasterize`] draws them: painting the parts
+    /// of `0..points.len()` in order, in as many calls as wanted, gives the same raster (the UI
+    /// paints a large map in slices of the main thread).
+    pub fn paint(&mut self, points: &[(f64, f64, i32)], part: std::ops::Range<usize>, x_range: (f64, f64), y_range: (f64, f64), focus: Option<i32>) {
+        let Raster { width, height, rgba, hit } = self;
+        let (width, height) = (*width, *height);
+        let w = width as usize;
+        // Fewer points, bigger dots; dense maps use 2 px so structure shows through.
+        let size: u32 = if points.len() < 2_000 { 4 } else if points.len() < 50_000 { 3 } else { 2 };
+        let alpha = if points.len() < 20_000 { 0.85 } else { 0.55 };
+        let first = part.start;
+        for (idx, &(x, y, cluster)) in points.get(part).unwrap_or_default().iter().enumerate().map(|(k, p)| (first + k, p)) {
+            let Some((px, py)) = to_pixel(x, y, x_range, y_range, width, height) else { continue };
+            let (r, g, b) = cluster_colour(cluster);
+            let a = match focus {
+                Some(f) if f != cluster => alpha * 0.12,
+                _ => alpha,
+            };
+            let x0 = px.saturating_sub(size / 2);
+            let y0 = py.saturating_sub(size / 2);
+            for yy in y0..(y0 + size).min(height) {
+                for xx in x0..(x0 + size).min(width) {
+                    let p = yy as usize * w + xx as usize;
+                    let Some(pixel) = rgba.get_mut(p * 4..p * 4 + 4) else { continue };
+                    // "Over" compositing of a straight-alpha colour onto the buffer.
+                    let dst_a = f64::from(pixel[3]) / 255.0;
+                    let out_a = a + dst_a * (1.0 - a);
+                    if out_a > 0.0 {
+                        for (channel, src) in pixel.iter_mut().take(3).zip([r, g, b]) {
+                            let blended = (f64::from(src) * a + f64::from(*channel) * dst_a * (1.0 - a)) / out_a;
+                            *channel = round_up_half(blended).clamp(0.0, 255.0) as u8;
+                        }
+                        pixel[3] = round_up_half(out_a * 255.0) as u8;
                     }
-                    pixel[3] = round_up_half(out_a * 255.0) as u8;
-                }
-                if a >= alpha * 0.5 {
-                    if let Some(slot) = hit.get_mut(p) {
-                        *slot = idx as u32;
+                    if a >= alpha * 0.5 {
+                        if let Some(slot) = hit.get_mut(p) {
+                            *slot = idx as u32;
+                        }
                     }
                 }
             }
         }
     }
-    Raster { width, height, rgba, hit }
-}
 
-impl Raster {
     /// The point nearest pixel (x, y) within `radius` pixels.
     pub fn point_at(&self, x: u32, y: u32, radius: u32) -> Option<u32> {
         let mut best: Option<(u32, u32)> = None;
@@ -223,6 +238,22 @@ mod tests {
         assert_eq!(raster.point_at(10, 30, 2), None);
         // Away from every point the buffer stays transparent.
         assert_eq!(raster.rgba[(30 * 40 + 10) * 4 + 3], 0);
+    }
+
+    #[test]
+    fn painting_in_parts_gives_the_raster_of_one_pass() {
+        // Overlapping points of several clusters, more than 2,000 (so the dots are 3 px), with a
+        // focus: blending order, dot size and hit indices must all survive the split.
+        let points: Vec<(f64, f64, i32)> = (0..2_500).map(|i| (f64::from(i % 37) / 3.7, f64::from(i % 23) / 2.3, i % 5 - 1)).collect();
+        let whole = rasterize(&points, (0.0, 10.0), (0.0, 10.0), 50, 30, Some(2));
+        let mut parts = Raster::blank(50, 30);
+        for (a, b) in [(0, 1), (1, 700), (700, 700), (700, 2_499), (2_499, 2_500)] {
+            parts.paint(&points, a..b, (0.0, 10.0), (0.0, 10.0), Some(2));
+        }
+        assert!(parts.rgba == whole.rgba && parts.hit == whole.hit);
+        // A range past the end paints nothing.
+        parts.paint(&points, 2_400..9_000, (0.0, 10.0), (0.0, 10.0), Some(2));
+        assert!(parts.rgba == whole.rgba);
     }
 
     #[test]

@@ -23,15 +23,30 @@ pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
     panels::init(state);
-    match client::start(state, HOOKS) {
-        Ok(()) => share::open_link(state),
-        Err(message) => state.error.set(Some(message)),
-    }
     let dragging = RwSignal::new(false);
     // A memo, so that summary updates (distinct counts, re-typing) do not rebuild the filter bar.
     let has_data = Memo::new(move |_| state.summary.with(Option::is_some));
     install_drop_handlers(state, dragging);
-    share::install_writer(state);
+    // The worker, the link's load and the link writer (in that order: the writer must not
+    // replace the link before it is read) start one task after the shell: the first task also
+    // instantiates the page's module and compiles what it calls, and stays under 50 ms.
+    let owner = Owner::current();
+    set_timeout(
+        move || {
+            let start = move || {
+                match client::start(state, HOOKS) {
+                    Ok(()) => share::open_link(state),
+                    Err(message) => state.error.set(Some(message)),
+                }
+                share::install_writer(state);
+            };
+            match owner {
+                Some(owner) => owner.with(start),
+                None => start(),
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 
     view! {
         <div class="app" class:dragging=move || dragging.get()>

@@ -1,9 +1,12 @@
 //! A bar chart on a canvas (histograms, rows per period) with a hover read-out. Drawing is
 //! plotters through `plot::canvas`; hit-testing is the pure `plot::bars::bar_at`.
 
+use std::sync::Arc;
+
 use leptos::ev;
 use leptos::html::Canvas;
 use leptos::prelude::*;
+use web_sys::HtmlCanvasElement;
 
 use super::export::Exportable;
 use crate::plot::bars::{bar_at, BarSeries};
@@ -26,6 +29,102 @@ impl XFormat {
             XFormat::Number => crate::format::compact_number(value),
             XFormat::Date => crate::data::time::format_date_ms(value as i64),
             XFormat::Log10p1 => crate::format::compact_number((10f64.powf(value) - 1.0).round()),
+        }
+    }
+}
+
+/// Longest run of chart drawing in one main-thread task, in milliseconds.
+const DRAW_SLICE_MS: f64 = 12.0;
+
+/// A chart waiting for its first drawing: its canvas and how to draw it.
+type PendingDraw = (HtmlCanvasElement, Box<dyn FnOnce(&HtmlCanvasElement)>);
+
+thread_local! {
+    /// Charts waiting for their first drawing, in the order they asked, one entry per canvas.
+    static PENDING: std::cell::RefCell<Vec<PendingDraw>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Whether a slice of drawing is already scheduled.
+    static SCHEDULED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Draws a chart on `canvas`: at once when the canvas was drawn before (hover, zoom: a single
+/// chart, drawn in the frame that shows it), else after the next frame, in slices of at most
+/// [`DRAW_SLICE_MS`] with the others that wait.
+///
+/// A panel's charts used to be drawn in the task that built the panel: their first
+/// `clientWidth` forced a layout of the new panel, and the drawings followed in the same task
+/// (the Profile, Trends and Clusters tabs held the main thread 50–80 ms on the 1 M-row demo).
+/// After the frame the layout is done, and each slice is its own short task.
+///
+/// `draw` runs outside any reactive owner: it reads no signal (read them before, in the effect
+/// that calls this, so the effect tracks them) and uses `try_set` on signals the panel may have
+/// dropped by then.
+pub fn draw_soon(canvas: &HtmlCanvasElement, draw: impl FnOnce(&HtmlCanvasElement) + 'static) {
+    let waiting = PENDING.with_borrow_mut(|pending| match pending.iter_mut().find(|(c, _)| c == canvas) {
+        Some(slot) => {
+            slot.1 = Box::new(draw);
+            None
+        }
+        None if crate::plot::canvas::drawn_before(canvas) => Some(draw),
+        None => {
+            pending.push((canvas.clone(), Box::new(draw)));
+            None
+        }
+    });
+    match waiting {
+        Some(draw) => draw(canvas),
+        None => schedule_slice(true),
+    }
+}
+
+/// Draws every chart still waiting, now: exports and reports read what the canvases hold.
+pub fn draw_pending_now() {
+    while let Some((canvas, draw)) = PENDING.with_borrow_mut(|p| (!p.is_empty()).then(|| p.remove(0))) {
+        draw(&canvas);
+    }
+}
+
+/// Runs `step` after the next frame, again and again, in slices of the main thread of at
+/// most [`DRAW_SLICE_MS`] each, until it returns `false` (done, or nothing left to do).
+pub fn run_in_slices(step: impl FnMut() -> bool + 'static) {
+    fn slice(mut step: impl FnMut() -> bool + 'static) {
+        let now = || web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now());
+        let start = now();
+        while step() {
+            if now() - start > DRAW_SLICE_MS {
+                set_timeout(move || slice(step), std::time::Duration::ZERO);
+                return;
+            }
+        }
+    }
+    request_animation_frame(move || set_timeout(move || slice(step), std::time::Duration::ZERO));
+}
+
+fn schedule_slice(after_frame: bool) {
+    if SCHEDULED.replace(true) {
+        return;
+    }
+    let run = || {
+        SCHEDULED.set(false);
+        draw_slice();
+    };
+    if after_frame {
+        // The timeout set in the frame callback runs after that frame's layout and paint.
+        request_animation_frame(move || set_timeout(run, std::time::Duration::ZERO));
+    } else {
+        set_timeout(run, std::time::Duration::ZERO);
+    }
+}
+
+fn draw_slice() {
+    let now = || web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now());
+    let start = now();
+    while let Some((canvas, draw)) = PENDING.with_borrow_mut(|p| (!p.is_empty()).then(|| p.remove(0))) {
+        draw(&canvas);
+        if now() - start > DRAW_SLICE_MS {
+            if PENDING.with_borrow(|p| !p.is_empty()) {
+                schedule_slice(false);
+            }
+            return;
         }
     }
 }
@@ -82,14 +181,18 @@ pub fn BarChart(
     let hover = RwSignal::new(None::<usize>);
     let problem = RwSignal::new(None::<String>);
     let (edges_draw, heights_draw) = (edges.clone(), heights.clone());
+    let (edges_draw, heights_draw) = (Arc::new(edges_draw), Arc::new(heights_draw));
     Effect::new(move |_| {
         let highlight = hover.get();
         if let Some(element) = canvas.get() {
-            let series = BarSeries { edges: &edges_draw, heights: &heights_draw };
-            let drawn = draw_bars_on_canvas(&element, &series, theme(), axes, highlight, &|v| x_format.format(v), &|v| y_format.format(v));
-            if let Err(err) = drawn {
-                problem.set(Some(err));
-            }
+            let (edges_draw, heights_draw) = (edges_draw.clone(), heights_draw.clone());
+            draw_soon(&element, move |element| {
+                let series = BarSeries { edges: &edges_draw, heights: &heights_draw };
+                let drawn = draw_bars_on_canvas(element, &series, theme(), axes, highlight, &|v| x_format.format(v), &|v| y_format.format(v));
+                if let Err(err) = drawn {
+                    problem.try_set(Some(err));
+                }
+            });
         }
     });
     let (edges_hit, heights_hit) = (edges.clone(), heights.clone());

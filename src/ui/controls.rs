@@ -85,3 +85,23 @@ pub fn name_options(names: Vec<String>, current: Option<String>, none: Option<&'
     }));
     items.into_iter().map(|(value, label, selected)| view! { <option value=value selected=selected>{label}</option> }).collect_view()
 }
+
+/// Shows its children one main-thread task later than the view around it: a large panel is
+/// built in two tasks instead of one (each tab's first view also compiles the page's functions
+/// it calls for the first time, which on the 1 M-row demo held the main thread over 50 ms).
+///
+/// With `defer` false it shows them at once: a view rebuilt for a small change (the same load's
+/// distinct counts arriving) must not lose them for a frame.
+#[component]
+pub fn Later(children: ChildrenFn, #[prop(default = true)] defer: bool) -> impl IntoView {
+    let ready = RwSignal::new(!defer);
+    if defer {
+        set_timeout(
+            move || {
+                ready.try_set(true);
+            },
+            std::time::Duration::ZERO,
+        );
+    }
+    move || ready.get().then(|| children())
+}

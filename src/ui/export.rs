@@ -99,6 +99,8 @@ fn dark() -> bool {
 
 /// The SVG of the last drawing of `canvas`, with the raster laid over it (the cluster map).
 fn recorded_svg(canvas: &HtmlCanvasElement) -> Option<String> {
+    // Charts still waiting for their first drawing are drawn now.
+    super::chart::draw_pending_now();
     let svg = js_sys::Reflect::get(canvas, &SVG_PROPERTY.into()).ok()?.as_string()?;
     let Some(raster) = js_sys::Reflect::get(canvas, &RASTER_PROPERTY.into()).ok().filter(|r| r.is_object()) else { return Some(svg) };
     let get = |key: &str| js_sys::Reflect::get(&raster, &key.into()).ok();

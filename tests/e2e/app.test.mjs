@@ -184,15 +184,17 @@ describe('profile', () => {
     assert.ok(alerts.some((a) => /duplicate rows.*exact copies of an earlier row/.test(a)), alerts.join('\n'));
     assert.ok(alerts.some((a) => /missing.*app_version/.test(a)), alerts.join('\n'));
     assert.ok(!alerts.some((a) => /timestamp gap/.test(a)), 'future rows must not read as a gap');
-    // One card per column; the histogram canvas has pixels drawn on it.
+    // One card per column; the histogram canvas has pixels drawn on it (charts are drawn after
+    // the frame that shows them, in slices).
     assert.equal(await page.locator('[data-testid="profile-cards"] article').count(), 24);
-    const inked = await page.$eval('[data-testid="hist-risk_score"]', (canvas) => {
+    const inked = () => page.$eval('[data-testid="hist-risk_score"]', (canvas) => {
       const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
       let n = 0;
       for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
       return n;
     });
-    assert.ok(inked > 1000, `only ${inked} pixels drawn`);
+    await page.waitForFunction(() => document.querySelector('[data-testid="hist-risk_score"]').vigilSvg !== undefined);
+    assert.ok(await inked() > 1000, `only ${await inked()} pixels drawn`);
     // Hover reads out the bin under the pointer.
     await page.hover('[data-testid="hist-risk_score"]', { position: { x: 150, y: 60 } });
     await page.waitForFunction(() => /rows$/.test(document.querySelector('[data-testid="card-risk_score"] .chart-readout').textContent));

@@ -9,7 +9,7 @@ use leptos::ev;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use crate::ui::chart::theme;
+use crate::ui::chart::{draw_soon, run_in_slices, theme};
 use crate::ui::client;
 use crate::ui::controls::Checklist;
 use crate::ui::jobs::{Job, JobProgress};
@@ -18,7 +18,7 @@ use crate::ui::state::AppState;
 use crate::analysis::cluster::{Algorithm, ClusterParams, ClusterProfile, ClusterReport, Encoding, FeatureSpec, LabelSpec, MissingPolicy, DEFAULT_SAMPLE, NOISE};
 use crate::data::table::ColumnType;
 use crate::format::{format_count, format_events, format_percent};
-use crate::plot::canvas::{draw_map_on_canvas, draw_on_canvas};
+use crate::plot::canvas::{draw_map_frame_on_canvas, draw_on_canvas, put_map_raster};
 use crate::plot::scatter::{cluster_colour, draw_xy, from_pixel, map_plot_area, Raster};
 use crate::analysis::cluster::Cluster;
 use crate::analysis::contract::FitColumns;
@@ -494,19 +494,36 @@ struct Brush {
     y1: f64,
 }
 
+/// The cluster map's points in drawing order: largest clusters first, so that small ones (a ring
+/// of 40 accounts) are drawn on top, and noise under everything; `order` maps a drawn point back
+/// to its place in the map.
+struct MapOrder {
+    points: Arc<Vec<(f64, f64, i32)>>,
+    order: Vec<usize>,
+}
+
+impl MapOrder {
+    fn of(report: &ClusterReport) -> MapOrder {
+        let decoded = report.map.points();
+        let mut order: Vec<usize> = (0..decoded.len()).collect();
+        order.sort_by_key(|&i| decoded.get(i).map_or(0, |p| if p.2 == NOISE { 0 } else { p.2 }));
+        let points = Arc::new(order.iter().filter_map(|&i| decoded.get(i).copied()).collect::<Vec<_>>());
+        MapOrder { points, order }
+    }
+}
+
+/// Points of the cluster map painted per step of a slice (about 5 ms in the worker's build).
+const MAP_SLICE_POINTS: usize = 25_000;
+
 #[component]
 fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let canvas = NodeRef::<Canvas>::new();
     let problem = RwSignal::new(None::<String>);
     let raster: StoredValue<Option<Raster>> = StoredValue::new(None);
-    // Largest clusters first, so small ones (a ring of 40 accounts) are drawn on top; noise
-    // under everything. `order` maps a drawn point back to its place in the map.
-    let decoded = report.map.points();
-    let mut order: Vec<usize> = (0..decoded.len()).collect();
-    order.sort_by_key(|&i| decoded.get(i).map_or(0, |p| if p.2 == NOISE { 0 } else { p.2 }));
-    let points = Arc::new(order.iter().filter_map(|&i| decoded.get(i).copied()).collect::<Vec<_>>());
-    let order = Arc::new(order);
+    // The points in drawing order and, for each, its place in the map: made in the first slice
+    // of the first drawing (decoding and sorting 200,000 points is a task of its own).
+    let ordered: StoredValue<Option<MapOrder>> = StoredValue::new(None);
     let (x_range, y_range) = (report.map.x_range, report.map.y_range);
     let brush = RwSignal::new(None::<Brush>);
     let lasso_mode = RwSignal::new(false);
@@ -514,35 +531,65 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
     let lasso = RwSignal::new(Vec::<(f64, f64)>::new());
     let dragging = RwSignal::new(false);
     let hovered = RwSignal::new(None::<u32>);
-    let draw_points = points.clone();
     let map_title = format!("Clusters ({}) on the first two principal components", report.algorithm);
+    // Each drawing of the map has a number; a slice of an older one stops.
+    let drawing = StoredValue::new(0u64);
+    let map_report = report.clone();
     Effect::new(move |_| {
         let focus = focus.get();
         if canvas.get().is_none() {
             return;
         }
-        // Drawn in the next frame, not in the task that built the panel: a map of 300,000
-        // accounts (55 ms) after the panel's tables held the main thread over 100 ms.
-        let draw_points = draw_points.clone();
-        request_animation_frame(move || {
-            // The panel may be gone by then.
-            let Some(element) = canvas.try_get_untracked().flatten() else { return };
+        let this = drawing.get_value() + 1;
+        drawing.set_value(this);
+        // Drawn after the frame that shows the panel, then the points painted in slices of the
+        // main thread: a map of 200,000 points took 40 ms in one piece.
+        let report = map_report.clone();
+        let mut painting: Option<(Raster, usize, u32, u32)> = None;
+        run_in_slices(move || {
+            // The panel may be gone, or a newer drawing started.
+            let Some(element) = canvas.try_get_untracked().flatten() else { return false };
+            if drawing.try_get_value() != Some(this) {
+                return false;
+            }
+            let Some(draw_points) = ordered.try_with_value(|o| o.as_ref().map(|o| o.points.clone())).flatten() else {
+                let _ = ordered.try_set_value(Some(MapOrder::of(&report)));
+                return true;
+            };
             // Timed as "vigil-map-draw" in the Performance timeline (`make bench` reads it).
             let performance = web_sys::window().and_then(|w| w.performance());
-            if let Some(p) = &performance {
-                let _ = p.mark("vigil-map-draw-start");
-            }
-            match draw_map_on_canvas(&element, &draw_points, x_range, y_range, theme(), focus) {
-                Ok(r) => {
-                    let _ = raster.try_set_value(r);
+            let Some((painted, done, left, top)) = painting.as_mut() else {
+                if let Some(p) = &performance {
+                    let _ = p.mark("vigil-map-draw-start");
                 }
-                Err(err) => {
-                    problem.try_set(Some(err));
+                match draw_map_frame_on_canvas(&element, x_range, y_range, theme()) {
+                    Ok(Some((left, top, width, height))) => {
+                        painting = Some((Raster::blank(width, height), 0, left, top));
+                        return true;
+                    }
+                    Ok(None) => {
+                        let _ = raster.try_set_value(None);
+                    }
+                    Err(err) => {
+                        problem.try_set(Some(err));
+                    }
                 }
+                return false;
+            };
+            let end = (*done + MAP_SLICE_POINTS).min(draw_points.len());
+            painted.paint(&draw_points, *done..end, x_range, y_range, focus);
+            *done = end;
+            if end < draw_points.len() {
+                return true;
             }
+            if let Err(err) = put_map_raster(&element, painted, *left, *top) {
+                problem.try_set(Some(err));
+            }
+            let _ = raster.try_set_value(painting.take().map(|(r, ..)| r));
             if let Some(p) = &performance {
                 let _ = p.measure_with_start_mark("vigil-map-draw", "vigil-map-draw-start");
             }
+            false
         });
     });
     let plot_xy = move |event: &ev::MouseEvent| -> Option<(f64, f64, u32, u32)> {
@@ -584,7 +631,7 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
         }
         let found = plot_xy(&event)
             .and_then(|(x, y, _, _)| raster.with_value(|r| r.as_ref().and_then(|r| r.point_at(x as u32, y as u32, 4))))
-            .and_then(|drawn| order.get(drawn as usize).map(|&i| i as u32));
+            .and_then(|drawn| ordered.with_value(|o| o.as_ref().and_then(|o| o.order.get(drawn as usize)).map(|&i| i as u32)));
         if found != hovered.get_untracked() {
             hovered.set(found);
             match found {
@@ -715,26 +762,28 @@ fn ParameterChart(report: Arc<ClusterReport>) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let r = report.clone();
     Effect::new(move |_| {
-        let theme = theme();
-        let k_label = |v: f64| format!("{v:.0}");
-        if let (Some(a), Some(b)) = (first.get(), second.get()) {
+        let Some((a, b)) = first.get().zip(second.get()) else { return };
+        let r = r.clone();
+        draw_soon(&a, move |a| {
+            let theme = theme();
+            let k_label = |v: f64| format!("{v:.0}");
             let drawn = if !r.k_scan.is_empty() {
                 let inertia: Vec<(f64, f64)> = r.k_scan.iter().map(|s| (s.k as f64, s.inertia)).collect();
                 let silhouette: Vec<(f64, f64)> = r.k_scan.iter().map(|s| (s.k as f64, s.silhouette.unwrap_or(f64::NAN))).collect();
                 let chosen = Some(r.k as f64);
-                draw_on_canvas(&a, |area| draw_xy(area, &inertia, theme, 0, chosen, None, &k_label).map_err(|e| e.to_string()))
+                draw_on_canvas(a, |area| draw_xy(area, &inertia, theme, 0, chosen, None, &k_label).map_err(|e| e.to_string()))
                     .and_then(|()| draw_on_canvas(&b, |area| draw_xy(area, &silhouette, theme, 2, chosen, None, &k_label).map_err(|e| e.to_string())))
             } else if let Some(kd) = &r.k_distance {
                 let n = kd.distances.len().max(1);
                 let curve: Vec<(f64, f64)> = kd.distances.iter().enumerate().map(|(i, &d)| (i as f64 / n as f64 * kd.n as f64, d)).collect();
-                draw_on_canvas(&a, |area| draw_xy(area, &curve, theme, 0, None, r.eps, &|v| crate::format::compact_number(v)).map_err(|e| e.to_string()))
+                draw_on_canvas(a, |area| draw_xy(area, &curve, theme, 0, None, r.eps, &|v| crate::format::compact_number(v)).map_err(|e| e.to_string()))
             } else {
                 Ok(())
             };
             if let Err(err) = drawn {
-                problem.set(Some(err));
+                problem.try_set(Some(err));
             }
-        }
+        });
     });
     let (title, first_caption, second_caption) = if !report.k_scan.is_empty() {
         (

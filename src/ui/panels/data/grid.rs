@@ -53,8 +53,11 @@ pub fn RowGrid(columns: Vec<ColumnSummary>) -> impl IntoView {
     // The window to fetch, aligned so small scrolls do not refetch.
     let window = Memo::new(move |_| {
         let (first, _) = geometry.get().first_row(scroll_top.get());
+        // Rows above the first in sight only once scrolled: at the top (the first page drawn
+        // after a load, 25 cells a row) that is 40 rows, not 68.
         let start = first.saturating_sub(OVERSCAN) / FETCH_ALIGN * FETCH_ALIGN;
-        (start, Geometry::visible_rows() + 2 * OVERSCAN + FETCH_ALIGN, state.view_version.get())
+        let end = (first + Geometry::visible_rows() + OVERSCAN).div_ceil(FETCH_ALIGN) * FETCH_ALIGN;
+        (start, end - start, state.view_version.get())
     });
     Effect::new(move |_| {
         let (start, count, _) = window.get();

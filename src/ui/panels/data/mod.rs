@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::data::join::{JoinSpec, Repeated};
-use crate::ui::controls::{name_options, ShowMore};
+use crate::ui::controls::{name_options, Later, ShowMore};
 use crate::ui::download::download_text;
 use grid::RowGrid;
 use crate::ui::export::{ExportKind, Exportable};
@@ -21,6 +21,10 @@ pub const TAB: super::TabEntry = super::TabEntry { slug: "data", label: "Data", 
 #[component]
 pub fn DataTab() -> impl IntoView {
     let state = expect_context::<AppState>();
+    // The load whose view was built last (its time and rows): a new load's columns and rows are
+    // built in tasks of their own; the same load's summary changing (distinct counts arriving, a
+    // column re-typed) rebuilds them in place, never a frame without them.
+    let built_for = StoredValue::new(None::<(u64, usize)>);
     move || match state.summary.get() {
         None => view! {
             <section class="panel empty" data-testid="no-data">
@@ -29,13 +33,22 @@ pub fn DataTab() -> impl IntoView {
             </section>
         }
         .into_any(),
-        Some(summary) => view! {
-            <LoadSummary summary=summary.clone()/>
-            <Schema summary=summary.clone()/>
-            <RowGrid columns=summary.columns.clone()/>
-            <Rejected summary=summary/>
+        Some(summary) => {
+            let load = (summary.elapsed_ms.to_bits(), summary.n_rows);
+            let defer = built_for.get_value() != Some(load);
+            built_for.set_value(Some(load));
+            let schema = summary.clone();
+            view! {
+                <LoadSummary summary=summary.clone()/>
+                // Three tasks, not one: the columns, then the rows.
+                <Later defer=defer><Schema summary=schema.clone()/></Later>
+                <Later defer=defer>
+                    <RowGrid columns=summary.columns.clone()/>
+                    <Rejected summary=summary.clone()/>
+                </Later>
+            }
+            .into_any()
         }
-        .into_any(),
     }
 }
 

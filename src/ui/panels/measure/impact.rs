@@ -18,7 +18,7 @@ use crate::format::{capitalise, compact_number, format_rate};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::timeseries::{draw_counterfactual_panel, draw_lines_with_marker, nearest_period};
 use crate::protocol::{ColumnSummary, Request};
-use crate::ui::chart::theme;
+use crate::ui::chart::{draw_soon, theme};
 use crate::ui::client::send;
 use crate::ui::controls::name_options;
 use crate::ui::export::{ExportKind, Exportable};
@@ -365,11 +365,14 @@ fn ImpactChart(report: Arc<ImpactReport>) -> impl IntoView {
     Effect::new(move |_| {
         let hovered = hover.get();
         let Some(element) = canvas.get() else { return };
-        let lines: [(&[f64], usize); 2] = [(&r.treated_mean, 3), (&r.control_mean, 0)];
-        let drawn = draw_on_canvas(&element, |area| {
-            draw_lines_with_marker(area, &xd, &lines, Some(r.intervention_ms as f64), theme(), hovered, &|v| format_date_ms(v as i64), &compact_number).map_err(|e| e.to_string())
+        let (xd, r) = (xd.clone(), r.clone());
+        draw_soon(&element, move |element| {
+            let lines: [(&[f64], usize); 2] = [(&r.treated_mean, 3), (&r.control_mean, 0)];
+            let drawn = draw_on_canvas(element, |area| {
+                draw_lines_with_marker(area, &xd, &lines, Some(r.intervention_ms as f64), theme(), hovered, &|v| format_date_ms(v as i64), &compact_number).map_err(|e| e.to_string())
+            });
+            problem.try_set(drawn.err());
         });
-        problem.set(drawn.err());
     });
     let xm = x.clone();
     let on_move = move |event: leptos::ev::MouseEvent| {
@@ -527,11 +530,14 @@ fn CounterfactualCharts(report: Arc<ImpactReport>, counterfactual: Arc<Counterfa
             Effect::new(move |_| {
                 let hovered = hover.get();
                 let Some(element) = canvas.get() else { return };
-                let [e, l, h] = &*bands;
-                let drawn = draw_on_canvas(&element, |area| {
-                    draw_counterfactual_panel(area, &xd, actual.as_deref().map(Vec::as_slice), (e, l, h), intervention, zero, theme(), hovered, &|v| format_date_ms(v as i64), &compact_number).map_err(|e| e.to_string())
+                let (xd, actual, bands) = (xd.clone(), actual.clone(), bands.clone());
+                draw_soon(&element, move |element| {
+                    let [e, l, h] = &*bands;
+                    let drawn = draw_on_canvas(element, |area| {
+                        draw_counterfactual_panel(area, &xd, actual.as_deref().map(Vec::as_slice), (e, l, h), intervention, zero, theme(), hovered, &|v| format_date_ms(v as i64), &compact_number).map_err(|e| e.to_string())
+                    });
+                    problem.try_set(drawn.err());
                 });
-                problem.set(drawn.err());
             });
             let xm = x.clone();
             let on_move = move |event: leptos::ev::MouseEvent| {

@@ -15,7 +15,7 @@ use crate::format::{compact_number, format_count, format_rate};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::timeseries::{draw_counterfactual_panel, nearest_period};
 use crate::protocol::ColumnSummary;
-use crate::ui::chart::theme;
+use crate::ui::chart::{draw_soon, theme};
 use crate::ui::controls::name_options;
 use crate::ui::export::Exportable;
 use crate::ui::jobs::JobProgress;
@@ -233,10 +233,13 @@ fn ObjectiveChart(report: Arc<ObjectiveReport>) -> impl IntoView {
     Effect::new(move |_| {
         let hovered = hover.get();
         let Some(element) = canvas.get() else { return };
-        let [e, l, h] = &*bd;
-        let y_label = move |v: f64| if is_rate { format_rate(v) } else { compact_number(v) };
-        let drawn = draw_on_canvas(&element, |area| draw_counterfactual_panel(area, &xd, Some(&ad), (e, l, h), first_forecast, false, theme(), hovered, &|v| format_date_ms(v as i64), &y_label).map_err(|e| e.to_string()));
-        problem.set(drawn.err());
+        let (xd, ad, bd) = (xd.clone(), ad.clone(), bd.clone());
+        draw_soon(&element, move |element| {
+            let [e, l, h] = &*bd;
+            let y_label = move |v: f64| if is_rate { format_rate(v) } else { compact_number(v) };
+            let drawn = draw_on_canvas(element, |area| draw_counterfactual_panel(area, &xd, Some(&ad), (e, l, h), first_forecast, false, theme(), hovered, &|v| format_date_ms(v as i64), &y_label).map_err(|e| e.to_string()));
+            problem.try_set(drawn.err());
+        });
     });
     let xm = x.clone();
     let on_move = move |event: leptos::ev::MouseEvent| {

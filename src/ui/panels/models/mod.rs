@@ -19,7 +19,7 @@ use crate::data::table::ColumnType;
 use crate::format::{format_events, format_percent};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::scatter::draw_xy;
-use crate::ui::chart::{theme, BarChart, XFormat, YFormat};
+use crate::ui::chart::{draw_soon, theme, BarChart, XFormat, YFormat};
 use crate::ui::controls::Checklist;
 use crate::ui::download::download_text;
 use crate::ui::export::{ExportKind, Exportable};
@@ -553,18 +553,21 @@ fn ScoreView(report: Arc<ScoreReport>) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let r = report.clone();
     Effect::new(move |_| {
-        let theme = theme();
-        // The marker: the curve point of the current threshold.
-        let at = r.curve.iter().take_while(|c| c.threshold >= r.threshold).last().copied();
-        let roc_points: Vec<(f64, f64)> = std::iter::once((0.0, 0.0)).chain(r.curve.iter().map(|c| (c.fpr, c.tpr))).collect();
-        let pr_points: Vec<(f64, f64)> = r.curve.iter().map(|c| (c.tpr, c.precision)).collect();
-        let label = |v: f64| format!("{v:.1}");
         if let (Some(a), Some(b)) = (roc.get(), pr.get()) {
-            let drawn = draw_on_canvas(&a, |area| draw_xy(area, &roc_points, theme, 0, at.map(|c| c.fpr), None, &label).map_err(|e| e.to_string()))
-                .and_then(|()| draw_on_canvas(&b, |area| draw_xy(area, &pr_points, theme, 2, at.map(|c| c.tpr), Some(r.min_precision), &label).map_err(|e| e.to_string())));
-            if let Err(err) = drawn {
-                problem.set(Some(err));
-            }
+            let (r, b) = (r.clone(), b.clone());
+            draw_soon(&a, move |a| {
+                let theme = theme();
+                // The marker: the curve point of the current threshold.
+                let at = r.curve.iter().take_while(|c| c.threshold >= r.threshold).last().copied();
+                let roc_points: Vec<(f64, f64)> = std::iter::once((0.0, 0.0)).chain(r.curve.iter().map(|c| (c.fpr, c.tpr))).collect();
+                let pr_points: Vec<(f64, f64)> = r.curve.iter().map(|c| (c.tpr, c.precision)).collect();
+                let label = |v: f64| format!("{v:.1}");
+                let drawn = draw_on_canvas(a, |area| draw_xy(area, &roc_points, theme, 0, at.map(|c| c.fpr), None, &label).map_err(|e| e.to_string()))
+                    .and_then(|()| draw_on_canvas(&b, |area| draw_xy(area, &pr_points, theme, 2, at.map(|c| c.tpr), Some(r.min_precision), &label).map_err(|e| e.to_string())));
+                if let Err(err) = drawn {
+                    problem.try_set(Some(err));
+                }
+            });
         }
     });
     let (lo, hi) = (report.curve.last().map_or(0.0, |c| c.threshold), report.curve.first().map_or(1.0, |c| c.threshold));
@@ -794,12 +797,15 @@ fn RegressionView(report: Arc<crate::analysis::regression::RegressionReport>) ->
     use crate::analysis::regression::RegressionKind;
     let canvas = NodeRef::<Canvas>::new();
     let problem = RwSignal::new(None::<String>);
-    let points = report.residuals.clone();
+    let points = Arc::new(report.residuals.clone());
     Effect::new(move |_| {
         if let Some(element) = canvas.get() {
-            if let Err(err) = draw_on_canvas(&element, |area| crate::plot::scatter::draw_points(area, &points, theme(), 0).map_err(|e| e.to_string())) {
-                problem.set(Some(err));
-            }
+            let points = points.clone();
+            draw_soon(&element, move |element| {
+                if let Err(err) = draw_on_canvas(element, |area| crate::plot::scatter::draw_points(area, &points, theme(), 0).map_err(|e| e.to_string())) {
+                    problem.try_set(Some(err));
+                }
+            });
         }
     });
     let logistic = report.kind == RegressionKind::Logistic;

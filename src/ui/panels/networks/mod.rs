@@ -23,7 +23,7 @@ use crate::data::time::{format_date_ms, DAY_MS, HOUR_MS};
 use crate::format::{format_events, format_rate};
 use crate::plot::network::{draw_network, layout, node_at};
 use crate::protocol::ColumnSummary;
-use crate::ui::chart::theme;
+use crate::ui::chart::{draw_soon, theme};
 use crate::ui::client;
 use crate::ui::controls::name_options;
 use crate::ui::export::{ExportKind, Exportable};
@@ -475,8 +475,11 @@ fn RingDrawing(ring: Arc<Ring>, entity: String) -> impl IntoView {
     Effect::new(move |_| {
         let hovered = hover.get();
         let Some(element) = canvas.get() else { return };
-        let drawn = crate::plot::canvas::draw_on_canvas(&element, |area| draw_network(area, &p, &k, &e, theme(), hovered).map_err(|e| e.to_string()));
-        problem.set(drawn.err());
+        let (p, k, e) = (p.clone(), k.clone(), e.clone());
+        draw_soon(&element, move |element| {
+            let drawn = crate::plot::canvas::draw_on_canvas(element, |area| draw_network(area, &p, &k, &e, theme(), hovered).map_err(|e| e.to_string()));
+            problem.try_set(drawn.err());
+        });
     });
     let pm = positions.clone();
     let on_move = move |event: leptos::ev::MouseEvent| {

@@ -20,7 +20,8 @@ use crate::format::{capitalise, format_count};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::timeseries::{draw_stacked, draw_time_chart, index_at, x_at, TimeChart};
 use crate::protocol::JobError;
-use crate::ui::chart::theme;
+use crate::ui::chart::{draw_soon, theme};
+use crate::ui::controls::Later;
 use crate::ui::export::{ExportKind, Exportable};
 use crate::ui::jobs::{Job, JobProgress};
 use crate::ui::state::{AppState, Intent};
@@ -132,6 +133,9 @@ fn fmt_p(p: f64) -> String {
 pub fn RootCauseTab() -> impl IntoView {
     let state = expect_context::<AppState>();
     let job = RootCausePanel::get().job;
+    // The report whose view was built last: a new one is built in two tasks; the same one
+    // rebuilt (a run started, the data's summary changed) keeps all its parts on screen.
+    let built_for = StoredValue::new(0usize);
     move || {
         if state.summary.with(Option::is_none) {
             return view! { <section class="panel"><p>"Load data to explain a change."</p></section> }.into_any();
@@ -150,7 +154,12 @@ pub fn RootCauseTab() -> impl IntoView {
                 }.into_any(),
                 Some(Err(_)) if pending => progress().into_any(),
                 Some(Err(err)) => view! { <section class="panel" data-testid="rca-error"><p class="problem">{problem(&err)}</p></section> }.into_any(),
-                Some(Ok(report)) => view! { {pending.then(progress)} <Report report=report pending=pending/> }.into_any(),
+                Some(Ok(report)) => {
+                    let key = Arc::as_ptr(&report) as usize;
+                    let defer = built_for.get_value() != key;
+                    built_for.set_value(key);
+                    view! { {pending.then(progress)} <Report report=report pending=pending defer=defer/> }.into_any()
+                }
             }}
         }
         .into_any()
@@ -227,7 +236,7 @@ fn WindowsForm() -> impl IntoView {
 }
 
 #[component]
-fn Report(report: Arc<RcaReport>, pending: bool) -> impl IntoView {
+fn Report(report: Arc<RcaReport>, pending: bool, defer: bool) -> impl IntoView {
     let state = expect_context::<AppState>();
     let rate = report.is_rate;
     let t = &report.totals;
@@ -301,14 +310,16 @@ fn Report(report: Arc<RcaReport>, pending: bool) -> impl IntoView {
             </div>
             <p class="muted small">"Share of change: the segment's own change over the total change (bars). Specificity: the part of the segment's incident value that is change. p: exact test on row counts (rates: two-proportion z-test), Bonferroni-adjusted over every segment examined; ns = not significant at 1 %."</p>
         </section>
-        <SegmentTimeline report=report.clone() selected=selected/>
-        <section class="panel" data-testid="rca-dimensions">
-            <h2>"By dimension " <span class="muted small">"(ranked by surprise: how unexpectedly the mix moved)"</span></h2>
-            {report.dimensions.iter().take(12).enumerate().map(|(k, d)| view! { <DimensionBlock finding=d.clone() rate=rate open=k == 0/> }).collect_view()}
-            {(!skipped.is_empty()).then(|| view! {
-                <p class="muted small">{format!("Not used: {}", skipped.iter().map(|(c, why)| format!("{c} ({why})")).collect::<Vec<_>>().join(", "))}</p>
-            })}
-        </section>
+        <Later defer=defer>
+            <SegmentTimeline report=report.clone() selected=selected/>
+            <section class="panel" data-testid="rca-dimensions">
+                <h2>"By dimension " <span class="muted small">"(ranked by surprise: how unexpectedly the mix moved)"</span></h2>
+                {report.dimensions.iter().take(12).enumerate().map(|(k, d)| view! { <DimensionBlock finding=d.clone() rate=rate open=k == 0/> }).collect_view()}
+                {(!skipped.is_empty()).then(|| view! {
+                    <p class="muted small">{format!("Not used: {}", skipped.iter().map(|(c, why)| format!("{c} ({why})")).collect::<Vec<_>>().join(", "))}</p>
+                })}
+            </section>
+        </Later>
     }
 }
 
@@ -340,10 +351,11 @@ fn SegmentTimeline(report: Arc<RcaReport>, selected: RwSignal<usize>) -> impl In
         let k = selected.get();
         let hovered = hover.get();
         let Some(element) = canvas.get() else { return };
-        let tl = &draw_report.timeline;
-        let Some(series) = tl.segments.get(k) else { return };
+        let (draw_report, xd) = (draw_report.clone(), xd.clone());
+        draw_soon(&element, move |element| {
+        let Some(series) = draw_report.timeline.segments.get(k) else { return };
         let incidents: Vec<(usize, usize)> = incident_span.into_iter().collect();
-        let result = draw_on_canvas(&element, |area| {
+        let result = draw_on_canvas(element, |area| {
             if rate {
                 // Rates do not stack: the segment's rate and the rest's rate as lines.
                 let chart = TimeChart {
@@ -368,7 +380,8 @@ fn SegmentTimeline(report: Arc<RcaReport>, selected: RwSignal<usize>) -> impl In
                 draw_stacked(area, &xd, &groups, range, theme(), hovered, &label, &|v| crate::format::compact_number(v)).map_err(|e| e.to_string())
             }
         });
-        problem.set(result.err());
+        problem.try_set(result.err());
+        });
     });
     let xh = x.clone();
     let on_move = move |event: leptos::ev::MouseEvent| {

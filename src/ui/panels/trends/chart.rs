@@ -68,21 +68,19 @@ pub(super) fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64
         let hovered = hover.get();
         let brush = drag.get();
         let marked_ms = marks.get();
-        let marked: Vec<(f64, f64, &str)> = marked_ms.iter().enumerate().map(|(k, &(a, b))| (a as f64, b as f64, mark_name(k, marked_ms.len()))).collect();
         let selected_incident = selected.get();
         let Some(element) = canvas.get() else { return };
-        let chart = TimeChart {
-            selected_incident,
-            hover: hovered.and_then(|h| combined_draw.get(h).copied()),
-            brush,
-            marked: &marked,
-            ..layers.chart(&draw_report, range)
-        };
-        let include_zero = !rate;
-        let result = draw_on_canvas(&element, |area| {
-            draw_time_chart(area, &chart, theme(), include_zero, &|v| format_bucket(granularity, &zone, v as i64), &|v| axis_value(v, rate)).map_err(|e| e.to_string())
+        let hover = hovered.and_then(|h| combined_draw.get(h).copied());
+        let (layers, draw_report, zone) = (layers.clone(), draw_report.clone(), zone.clone());
+        draw_soon(&element, move |element| {
+            let marked: Vec<(f64, f64, &str)> = marked_ms.iter().enumerate().map(|(k, &(a, b))| (a as f64, b as f64, mark_name(k, marked_ms.len()))).collect();
+            let chart = TimeChart { selected_incident, hover, brush, marked: &marked, ..layers.chart(&draw_report, range) };
+            let include_zero = !rate;
+            let result = draw_on_canvas(element, |area| {
+                draw_time_chart(area, &chart, theme(), include_zero, &|v| format_bucket(granularity, &zone, v as i64), &|v| axis_value(v, rate)).map_err(|e| e.to_string())
+            });
+            problem.try_set(result.err());
         });
-        problem.set(result.err());
     });
     let value_at = move |event: &ev::MouseEvent| -> Option<f64> {
         let element = canvas.get_untracked()?;

@@ -20,12 +20,19 @@ pub(super) const ZONES: [&str; 39] = [
 ];
 
 /// The browser's own IANA zone (the worker says so if the tz database does not know it).
+/// Asked once per page: building an `Intl.DateTimeFormat` takes about 18 ms of the main thread.
 pub(super) fn browser_zone() -> Option<String> {
-    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
-    let name = js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into()).ok()?.as_string()?;
-    // A UTC browser adds nothing to the fixed offsets.
-    let fixed = name == "UTC" || name == "GMT" || name.starts_with("Etc/");
-    (!fixed && crate::analysis::series::plausible_zone_name(&name)).then_some(name)
+    thread_local! {
+        static ZONE: Option<String> = {
+            let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+            js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into()).ok().and_then(|z| z.as_string()).filter(|name| {
+                // A UTC browser adds nothing to the fixed offsets.
+                let fixed = name == "UTC" || name == "GMT" || name.starts_with("Etc/");
+                !fixed && crate::analysis::series::plausible_zone_name(name)
+            })
+        };
+    }
+    ZONE.with(Clone::clone)
 }
 
 /// The zone choices: the browser's first, the usual ones, and one chosen elsewhere (a link).

@@ -7,17 +7,20 @@ use super::*;
 pub(super) fn Panel(x: Arc<Vec<f64>>, y: Vec<f64>, color: (u8, u8, u8), bars: bool, x_range: RwSignal<Option<(f64, f64)>>, full_range: (f64, f64), hover: RwSignal<Option<usize>>, granularity: Granularity, zone: Clock, rate: bool, testid: String, title: String) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let problem = RwSignal::new(None::<String>);
-    let xd = x.clone();
+    let (xd, y) = (x.clone(), Arc::new(y));
     Effect::new(move |_| {
         let range = x_range.get().unwrap_or(full_range);
         let hovered = hover.get();
         let Some(element) = canvas.get() else { return };
         let (r, g, b) = color;
-        let result = draw_on_canvas(&element, |area| {
-            draw_line_panel(area, &xd, &y, range, theme(), plotters::style::RGBColor(r, g, b), bars, hovered, &|v| format_bucket(granularity, &zone, v as i64), &|v| axis_value(v, rate))
-                .map_err(|e| e.to_string())
+        let (xd, y, zone) = (xd.clone(), y.clone(), zone.clone());
+        draw_soon(&element, move |element| {
+            let result = draw_on_canvas(element, |area| {
+                draw_line_panel(area, &xd, &y, range, theme(), plotters::style::RGBColor(r, g, b), bars, hovered, &|v| format_bucket(granularity, &zone, v as i64), &|v| axis_value(v, rate))
+                    .map_err(|e| e.to_string())
+            });
+            problem.try_set(result.err());
         });
-        problem.set(result.err());
     });
     let xh = x.clone();
     let on_move = move |event: ev::MouseEvent| {
@@ -84,7 +87,7 @@ pub(super) fn SplitPanel(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64
     let stackable = matches!(settings.with_untracked(|s| s.metric), MetricKind::Count | MetricKind::Sum);
     let canvas = NodeRef::<Canvas>::new();
     let problem = RwSignal::new(None::<String>);
-    let groups = s.groups.clone();
+    let groups = Arc::new(s.groups.clone());
     let (xd, stacked_zone) = (x.clone(), zone.clone());
     Effect::new(move |_| {
         let multiples = settings.with(|s| s.multiples);
@@ -94,11 +97,14 @@ pub(super) fn SplitPanel(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64
             return;
         }
         let Some(element) = canvas.get() else { return };
-        let values: Vec<&[f64]> = groups.iter().map(|g| g.values.as_slice()).collect();
-        let result = draw_on_canvas(&element, |area| {
-            draw_stacked(area, &xd, &values, range, theme(), hovered, &|v| format_bucket(granularity, &stacked_zone, v as i64), &|v| axis_value(v, rate)).map_err(|e| e.to_string())
+        let (groups, xd, stacked_zone) = (groups.clone(), xd.clone(), stacked_zone.clone());
+        draw_soon(&element, move |element| {
+            let values: Vec<&[f64]> = groups.iter().map(|g| g.values.as_slice()).collect();
+            let result = draw_on_canvas(element, |area| {
+                draw_stacked(area, &xd, &values, range, theme(), hovered, &|v| format_bucket(granularity, &stacked_zone, v as i64), &|v| axis_value(v, rate)).map_err(|e| e.to_string())
+            });
+            problem.try_set(result.err());
         });
-        problem.set(result.err());
     });
     let legend: Vec<(String, u64, usize)> = s.groups.iter().enumerate().map(|(k, g)| (g.label.clone(), g.rows, k)).collect();
     let multiples = s.groups.clone();

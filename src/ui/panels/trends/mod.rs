@@ -20,7 +20,7 @@ use crate::format::{capitalise, compact_number, format_count};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::timeseries::{draw_line_panel, draw_stacked, draw_time_chart, forecast_x, index_at, palette, x_at, TimeChart, TrendLayers, PALETTE};
 use crate::protocol::ColumnSummary;
-use crate::ui::chart::theme;
+use crate::ui::chart::{draw_soon, theme};
 use crate::ui::client;
 use crate::ui::download::download_text;
 use crate::ui::export::Exportable;
@@ -81,6 +81,9 @@ super::panel_state!(TrendsPanel);
 /// Creates the panel and keeps what it measures, and the incidents it found when asked, where
 /// other panels can read them.
 fn publish(state: AppState) {
+    // The browser's zone is asked once, in its own task shortly after start (while data loads),
+    // not in the task that first draws this tab: the first `Intl.DateTimeFormat` takes ~18 ms.
+    set_timeout(|| drop(browser_zone()), std::time::Duration::from_millis(500));
     let panel = TrendsPanel::get();
     let settings = panel.settings;
     Effect::new(move |_| {
