@@ -6,6 +6,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
 
 use super::client::{self, Hooks};
+use super::controls::Later;
 use super::export::{JsonButton, ReportButton};
 use super::filter_bar::FilterBar;
 use super::panels::{self, TABS};
@@ -58,12 +59,15 @@ pub fn App() -> impl IntoView {
                 </div>
                 <SourceBar/>
             </header>
-            <LoadProgress/>
-            <ErrorBanner/>
-            <LinkNotices/>
-            <UrlWanted/>
-            <LookupWanted/>
-            <FileWanted on_files=Callback::new(move |mut files: Vec<File>| if share::pending_streamed() && files.len() == 1 { stream_file(state, files.remove(0)) } else { load_files(state, files) })/>
+            // The banners and the tab's content one task after the header and the tabs.
+            <Later>
+                <LoadProgress/>
+                <ErrorBanner/>
+                <LinkNotices/>
+                <UrlWanted/>
+                <LookupWanted/>
+                <FileWanted on_files=Callback::new(move |mut files: Vec<File>| if share::pending_streamed() && files.len() == 1 { stream_file(state, files.remove(0)) } else { load_files(state, files) })/>
+            </Later>
             <nav class="tabs" role="tablist">
                 {TABS
                     .into_iter()
@@ -85,8 +89,10 @@ pub fn App() -> impl IntoView {
                 <span class="tab-actions"><CopyLink/><ReportButton/><JsonButton/></span>
             </nav>
             <main class="content">
-                {move || has_data.get().then(|| view! { <FilterBar/> })}
-                {move || panels::tab(state.tab.get()).map(|tab| (tab.view)())}
+                <Later>
+                    {move || has_data.get().then(|| view! { <FilterBar/> })}
+                    {move || panels::tab(state.tab.get()).map(|tab| (tab.view)())}
+                </Later>
             </main>
             <div class="drop-overlay" aria-hidden="true">
                 <div>"Drop a CSV, TSV or JSON file (or a .gz of one), an Excel workbook or a Parquet file, to load it"</div>

@@ -33,8 +33,10 @@ impl XFormat {
     }
 }
 
-/// Longest run of chart drawing in one main-thread task, in milliseconds.
-const DRAW_SLICE_MS: f64 = 12.0;
+/// Drawing goes on in a main-thread task while it has taken less than this, in milliseconds:
+/// a task is at most this plus one step (one chart, or one part of the cluster map), and a
+/// chart drawn for the first time also compiles the drawing code it calls first.
+const DRAW_SLICE_MS: f64 = 6.0;
 
 /// A chart waiting for its first drawing: its canvas and how to draw it.
 type PendingDraw = (HtmlCanvasElement, Box<dyn FnOnce(&HtmlCanvasElement)>);
@@ -47,8 +49,8 @@ thread_local! {
 }
 
 /// Draws a chart on `canvas`: at once when the canvas was drawn before (hover, zoom: a single
-/// chart, drawn in the frame that shows it), else after the next frame, in slices of at most
-/// [`DRAW_SLICE_MS`] with the others that wait.
+/// chart, drawn in the frame that shows it), else after the next frame, in slices with the
+/// others that wait (see [`DRAW_SLICE_MS`]).
 ///
 /// A panel's charts used to be drawn in the task that built the panel: their first
 /// `clientWidth` forced a layout of the new panel, and the drawings followed in the same task
@@ -83,8 +85,8 @@ pub fn draw_pending_now() {
     }
 }
 
-/// Runs `step` after the next frame, again and again, in slices of the main thread of at
-/// most [`DRAW_SLICE_MS`] each, until it returns `false` (done, or nothing left to do).
+/// Runs `step` after the next frame, again and again, in slices of the main thread (see
+/// [`DRAW_SLICE_MS`]), until it returns `false` (done, or nothing left to do).
 pub fn run_in_slices(step: impl FnMut() -> bool + 'static) {
     fn slice(mut step: impl FnMut() -> bool + 'static) {
         let now = || web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now());

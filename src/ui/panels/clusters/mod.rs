@@ -10,6 +10,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use crate::ui::chart::{draw_soon, run_in_slices, theme};
+use crate::ui::controls::Later;
 use crate::ui::client;
 use crate::ui::controls::Checklist;
 use crate::ui::jobs::{Job, JobProgress};
@@ -272,6 +273,9 @@ impl Form {
 #[component]
 pub fn ClustersTab() -> impl IntoView {
     let state = expect_context::<AppState>();
+    // The report whose view was built last: a new one is built in two tasks (`Later`); the same
+    // one rebuilt keeps all its parts on screen.
+    let built_for = StoredValue::new(0usize);
     move || {
         let Some(summary) = state.summary.get() else {
             return view! { <section class="panel"><p>"Load data to look for clusters."</p></section> }.into_any();
@@ -298,7 +302,12 @@ pub fn ClustersTab() -> impl IntoView {
                     <section class="panel"><p class="muted">"Choose features and press Cluster."</p></section>
                 }.into_any()),
                 Some(Err(err)) => Some(view! { <section class="panel" data-testid="cluster-error"><p class="problem">{format!("Cannot cluster: {err}.")}</p></section> }.into_any()),
-                Some(Ok(report)) => Some(view! { <ClusterResults report=report/> }.into_any()),
+                Some(Ok(report)) => {
+                    let key = Arc::as_ptr(&report) as usize;
+                    let defer = built_for.get_value() != key;
+                    built_for.set_value(key);
+                    Some(view! { <ClusterResults report=report defer=defer/> }.into_any())
+                }
             }}
         }
         .into_any()
@@ -425,7 +434,7 @@ fn ClusterForm(form: Form, columns: Vec<ColumnSummary>) -> impl IntoView {
 }
 
 #[component]
-fn ClusterResults(report: Arc<ClusterReport>) -> impl IntoView {
+fn ClusterResults(report: Arc<ClusterReport>, defer: bool) -> impl IntoView {
     let state = expect_context::<AppState>();
     let focus = RwSignal::new(None::<i32>);
     let panel = ClustersPanel::get();
@@ -481,7 +490,7 @@ fn ClusterResults(report: Arc<ClusterReport>) -> impl IntoView {
             <ClusterMap report=report.clone() focus=focus/>
             <ParameterChart report=report.clone()/>
         </div>
-        <ProfilesTable report=report focus=focus/>
+        <Later defer=defer><ProfilesTable report=report.clone() focus=focus/></Later>
     }
 }
 
@@ -512,8 +521,8 @@ impl MapOrder {
     }
 }
 
-/// Points of the cluster map painted per step of a slice (about 5 ms in the worker's build).
-const MAP_SLICE_POINTS: usize = 25_000;
+/// Points of the cluster map painted per step of a slice (about 2 ms).
+const MAP_SLICE_POINTS: usize = 12_500;
 
 #[component]
 fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl IntoView {
