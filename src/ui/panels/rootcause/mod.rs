@@ -136,29 +136,34 @@ pub fn RootCauseTab() -> impl IntoView {
     // The report whose view was built last: a new one is built in two tasks; the same one
     // rebuilt (a run started, the data's summary changed) keeps all its parts on screen.
     let built_for = StoredValue::new(0usize);
+    // Whether there is data at all: the incidents and the form are not rebuilt when the data's
+    // summary changes, nor when a run starts or ends (only the part below them is).
+    let has_data = Memo::new(move |_| state.summary.with(Option::is_some));
     move || {
-        if state.summary.with(Option::is_none) {
+        if !has_data.get() {
             return view! { <section class="panel"><p>"Load data to explain a change."</p></section> }.into_any();
         }
-        let pending = job.is_running();
         let progress = move || view! {
             <JobProgress running=Signal::derive(move || job.running.get()) on_cancel=Callback::new(move |()| job.cancel()) testid="rca-pending" cancel_testid="rca-cancel" idle="Comparing the windows"/>
         };
         view! {
             <TrendIncidents/>
             <WindowsForm/>
-            {match job.result.get() {
-                None if pending => progress().into_any(),
-                None => view! {
-                    <section class="panel"><p class="muted">"Press Explain on an incident above, or type the two windows and press Explain."</p></section>
-                }.into_any(),
-                Some(Err(_)) if pending => progress().into_any(),
-                Some(Err(err)) => view! { <section class="panel" data-testid="rca-error"><p class="problem">{problem(&err)}</p></section> }.into_any(),
-                Some(Ok(report)) => {
-                    let key = Arc::as_ptr(&report) as usize;
-                    let defer = built_for.get_value() != key;
-                    built_for.set_value(key);
-                    view! { {pending.then(progress)} <Report report=report pending=pending defer=defer/> }.into_any()
+            {move || {
+                let pending = job.is_running();
+                match job.result.get() {
+                    None if pending => progress().into_any(),
+                    None => view! {
+                        <section class="panel"><p class="muted">"Press Explain on an incident above, or type the two windows and press Explain."</p></section>
+                    }.into_any(),
+                    Some(Err(_)) if pending => progress().into_any(),
+                    Some(Err(err)) => view! { <section class="panel" data-testid="rca-error"><p class="problem">{problem(&err)}</p></section> }.into_any(),
+                    Some(Ok(report)) => {
+                        let key = Arc::as_ptr(&report) as usize;
+                        let defer = built_for.get_value() != key;
+                        built_for.set_value(key);
+                        view! { {pending.then(progress)} <Report report=report pending=pending defer=defer/> }.into_any()
+                    }
                 }
             }}
         }
@@ -257,6 +262,7 @@ fn Report(report: Arc<RcaReport>, pending: bool, defer: bool) -> impl IntoView {
     let segments = report.segments.clone();
     let max_share = segments.iter().take(10).map(|s| s.share_of_delta.abs()).fold(0.0, f64::max).max(1e-9);
     let skipped = report.skipped.clone();
+    let timeline_report = report.clone();
     let apply = move |conditions: Vec<Clause>| {
         state.add_to_filter(conditions);
         state.tab.set("trends");
@@ -311,7 +317,9 @@ fn Report(report: Arc<RcaReport>, pending: bool, defer: bool) -> impl IntoView {
             <p class="muted small">"Share of change: the segment's own change over the total change (bars). Specificity: the part of the segment's incident value that is change. p: exact test on row counts (rates: two-proportion z-test), Bonferroni-adjusted over every segment examined; ns = not significant at 1 %."</p>
         </section>
         <Later defer=defer>
-            <SegmentTimeline report=report.clone() selected=selected/>
+            <SegmentTimeline report=timeline_report.clone() selected=selected/>
+        </Later>
+        <Later defer=defer>
             <section class="panel" data-testid="rca-dimensions">
                 <h2>"By dimension " <span class="muted small">"(ranked by surprise: how unexpectedly the mix moved)"</span></h2>
                 {report.dimensions.iter().take(12).enumerate().map(|(k, d)| view! { <DimensionBlock finding=d.clone() rate=rate open=k == 0/> }).collect_view()}
