@@ -1,9 +1,10 @@
 //! Native ingest benchmark: the demo dataset as CSV through the streaming loader.
 //!
 //! `make bench` runs it. It prints MB/s of CSV text (median of 5 runs) and rows/s on 1, 2 and 4
-//! threads (the scaling curve), and stops if any gives another table than one thread; the
-//! browser comparison with peers (uDSV, PapaParse, DuckDB-WASM, Arquero) belongs to the data
-//! engine's browser benchmark. No timing assertions: numbers are reported, not enforced.
+//! threads (the scaling curve; `VIGIL_BENCH_THREADS=1` for one row), and stops if any gives
+//! another table than one thread; the browser comparison with peers (uDSV, PapaParse,
+//! DuckDB-WASM, Arquero) belongs to the data engine's browser benchmark. No timing assertions:
+//! numbers are reported, not enforced.
 
 use std::time::Instant;
 
@@ -20,7 +21,12 @@ fn main() {
     println!("| threads | MB/s | rows/s | median s | × 1 thread |\n|---|---|---|---|---|");
     let mut last_table = None;
     let mut one_thread = None;
-    for threads in [1, 2, 4] {
+    // VIGIL_BENCH_THREADS=1 (or "1,2"): only those rows of the curve, e.g. under a profiler.
+    let curve: Vec<usize> = std::env::var("VIGIL_BENCH_THREADS")
+        .ok()
+        .map(|list| list.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 2, 4]);
+    for threads in curve {
         let mut timings = Vec::new();
         for _ in 0..5 {
             let started = Instant::now();

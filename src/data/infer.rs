@@ -87,6 +87,9 @@ pub fn parse_float(text: &str) -> Option<FloatCell> {
         let lower = trimmed.trim_start_matches(['+', '-']).to_ascii_lowercase();
         return matches!(lower.as_str(), "inf" | "infinity" | "nan").then_some(FloatCell::NonFinite);
     }
+    if let Some(value) = short_decimal(trimmed.as_bytes()) {
+        return Some(FloatCell::Value(value));
+    }
     if let Ok(value) = trimmed.parse::<f64>() {
         return Some(if value.is_finite() { FloatCell::Value(value) } else { FloatCell::NonFinite });
     }
@@ -95,6 +98,41 @@ pub fn parse_float(text: &str) -> Option<FloatCell> {
         return plain.parse::<f64>().ok().filter(|v| v.is_finite()).map(FloatCell::Value);
     }
     None
+}
+
+/// Most numbers in exports: a plain decimal (`-12.50`, `0.249`, `31`) of at most 15 digits. Its
+/// digits make an integer below 2^53 and its fraction a power of ten up to 10^15, both exact as
+/// `f64`, so one division is the correctly rounded value: the same bits as `str::parse` (the
+/// fast path of Clinger's algorithm, which `str::parse` also takes after reading the text).
+/// `None` for anything else (an exponent, more digits, a lone point), left to `str::parse`.
+fn short_decimal(bytes: &[u8]) -> Option<f64> {
+    const POWERS: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, bytes),
+    };
+    if digits.is_empty() || digits.len() > 16 {
+        return None;
+    }
+    let (mut mantissa, mut count, mut point) = (0u64, 0usize, None);
+    for (at, &b) in digits.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                count += 1;
+            }
+            b'.' if point.is_none() => point = Some(at),
+            _ => return None,
+        }
+    }
+    let fraction = point.map_or(0, |at| digits.len() - at - 1);
+    // A point needs a digit on one side ("." and "-." are not numbers); 15 digits at most.
+    if count == 0 || count > 15 {
+        return None;
+    }
+    let value = mantissa as f64 / *POWERS.get(fraction)?;
+    Some(if negative { -value } else { value })
 }
 
 fn has_thousands_groups(text: &str) -> bool {
@@ -301,6 +339,33 @@ mod tests {
         assert_eq!(parse_float("1e999"), Some(FloatCell::NonFinite));
         assert_eq!(parse_float("info"), None);
         assert_eq!(parse_float("abc"), None);
+    }
+
+    #[test]
+    fn short_decimals_are_read_as_str_parse_reads_them() {
+        for text in ["0", "-0", "-0.0", "5.", ".5", "+7.25", "0.1", "0.249", "31.0", "123456789012345", "0.00000000000001", "900719925474.993"] {
+            let expected: f64 = text.parse().unwrap_or(f64::NAN);
+            assert_eq!(short_decimal(text.as_bytes()).map(f64::to_bits), Some(expected.to_bits()), "{text}");
+        }
+        // Left to `str::parse`: exponents, 16 digits or more, two points, a lone point or sign.
+        for text in ["1e5", "1234567890123456", "1.2.3", ".", "-.", "-", "", "1_0", "0x10"] {
+            assert_eq!(short_decimal(text.as_bytes()), None, "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_short_decimal_has_the_bits_str_parse_gives(text in "[+-]?[0-9]{0,9}[.]?[0-9]{0,9}") {
+            let fast = short_decimal(text.as_bytes());
+            let parsed = text.parse::<f64>().ok();
+            if let Some(value) = fast {
+                proptest::prop_assert_eq!(Some(value.to_bits()), parsed.map(f64::to_bits), "{}", text);
+            }
+            let digits = text.bytes().filter(u8::is_ascii_digit).count();
+            if parsed.is_some() && digits <= 15 {
+                proptest::prop_assert!(fast.is_some(), "{} fell through to str::parse", text);
+            }
+        }
     }
 
     #[test]

@@ -1463,13 +1463,15 @@ impl Body {
                     self.between_records = false;
                     self.record_line = self.lines_consumed() + 1 + u64::from(self.pending_cr);
                     self.record_byte = self.bytes_consumed;
-                    if let Some(length) = self.split_unquoted(input) {
+                    if let Some((length, pushed)) = self.split_unquoted(input) {
                         let (line, rest) = input.split_at(length);
                         self.count_lone_crs(line);
                         self.line_offset += 1;
                         self.bytes_consumed += length as u64;
                         input = rest;
-                        self.handle_record()?;
+                        if !pushed {
+                            self.handle_record()?;
+                        }
                         self.out_len = 0;
                         self.ends_len = 0;
                         self.between_records = true;
@@ -1521,11 +1523,13 @@ impl Body {
     }
 
     /// The fast path for most records: a whole line of `input` without a quote, split at its
-    /// delimiters ([`Delimiters`]) rather than read byte by byte. Fills `out` and `ends` as
-    /// csv-core would, and returns the line's length with its `\n` or `\r\n`; `None` leaves the
-    /// record to csv-core (a quote, a lone `\r`, a line not yet whole, or one larger than the
-    /// buffers).
-    fn split_unquoted(&mut self, input: &[u8]) -> Option<usize> {
+    /// delimiters ([`Delimiters`]) rather than read byte by byte. Returns the line's length with
+    /// its `\n` or `\r\n`, and whether its row is already in the columns: a row of the header's
+    /// width, in valid UTF-8, while columns are built, goes straight from the line to the
+    /// builders ([`Body::push_line`]); any other line fills `out` and `ends` as csv-core would,
+    /// for [`Body::handle_record`]. `None` leaves the record to csv-core (a quote, a lone `\r`, a
+    /// line not yet whole, or one larger than the buffers).
+    fn split_unquoted(&mut self, input: &[u8]) -> Option<(usize, bool)> {
         let end = memchr::memchr3(b'\n', b'\r', self.dialect.quote, input)?;
         let length = match (input.get(end), input.get(end + 1)) {
             (Some(b'\n'), _) => end + 1,
@@ -1533,19 +1537,55 @@ impl Body {
             _ => return None,
         };
         let line = input.get(..end)?;
-        let (out, ends) = (self.out.get_mut(..line.len())?, &mut self.ends);
-        let (mut start, mut fields) = (0, 0);
+        if line.len() > self.out.len() {
+            return None;
+        }
+        // Where each field ends in the line.
+        let mut fields = 0;
         for field_end in Delimiters::new(line, self.dialect.delimiter).chain(std::iter::once(line.len())) {
-            let field = line.get(start..field_end)?;
-            let written = start - fields;
-            *ends.get_mut(fields)? = written + field.len();
-            out.get_mut(written..written + field.len())?.copy_from_slice(field);
+            *self.ends.get_mut(fields)? = field_end;
             fields += 1;
+        }
+        if self.push_line(line, fields) {
+            return Some((length, true));
+        }
+        // As csv-core writes a record: the fields one after another, and where each ends.
+        let mut start = 0;
+        for index in 0..fields {
+            let field_end = *self.ends.get(index)?;
+            let field = line.get(start..field_end)?;
+            let written = start - index;
+            self.out.get_mut(written..written + field.len())?.copy_from_slice(field);
+            *self.ends.get_mut(index)? = written + field.len();
             start = field_end + 1;
         }
         self.out_len = line.len() + 1 - fields;
         self.ends_len = fields;
-        Some(length)
+        Some((length, false))
+    }
+
+    /// Pushes an unquoted `line` whose `fields` end where `ends` says straight into the columns,
+    /// as [`Body::handle_record`] would push it, when that is all it would do: columns are being
+    /// built, the line has the header's width and is valid UTF-8. Returns whether it did.
+    fn push_line(&mut self, line: &[u8], fields: usize) -> bool {
+        let (Phase::Building(builders), Some(header)) = (&mut self.phase, &self.header) else {
+            return false;
+        };
+        // Fields of valid UTF-8 split at an ASCII delimiter are valid too.
+        let utf8 = self.dialect.encoding.parsed_as_utf8() && self.dialect.delimiter.is_ascii();
+        if fields != header.len() || fields != builders.len() || !utf8 {
+            return false;
+        }
+        let (Ok(text), Some(ends)) = (std::str::from_utf8(line), self.ends.get(..fields)) else {
+            return false;
+        };
+        self.rows += 1;
+        let mut start = 0;
+        for (builder, &end) in builders.iter_mut().zip(ends) {
+            builder.push(text.get(start..end).unwrap_or_default());
+            start = end + 1;
+        }
+        true
     }
 
     /// Lines of text consumed so far (csv-core counts lines from 1, by `\n`; a `\r` whose
