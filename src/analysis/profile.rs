@@ -228,6 +228,35 @@ fn sample_rows(rows: &[u32], max: usize) -> Option<Vec<u32>> {
     Some(picked.into_iter().filter_map(|i| rows.get(i).copied()).collect())
 }
 
+/// A numeric column's cells, its storage matched once rather than per cell (the correlations
+/// read every pair's cells).
+#[derive(Clone, Copy)]
+enum Numbers<'a> {
+    Int(&'a [i64], &'a crate::data::table::Bitmap),
+    Float(&'a [f64], &'a crate::data::table::Bitmap),
+    Other(&'a Column),
+}
+
+impl<'a> Numbers<'a> {
+    fn of(column: &'a Column) -> Self {
+        match &column.data {
+            ColumnData::Int { values, valid } => Numbers::Int(values, valid),
+            ColumnData::Float { values, valid } => Numbers::Float(values, valid),
+            _ => Numbers::Other(column),
+        }
+    }
+
+    /// As `numeric(column.value(row))`.
+    #[inline]
+    fn get(self, row: usize) -> Option<f64> {
+        match self {
+            Numbers::Int(values, valid) => values.get(row).filter(|_| valid.get(row)).map(|&v| v as f64),
+            Numbers::Float(values, valid) => values.get(row).filter(|_| valid.get(row)).copied(),
+            Numbers::Other(column) => numeric(column.value(row)),
+        }
+    }
+}
+
 fn numeric(value: Value<'_>) -> Option<f64> {
     match value {
         Value::Int(v) => Some(v as f64),
@@ -409,18 +438,27 @@ fn without_left_out(ranks: &mut [f64], values: &[f64], mut left_out: Vec<(f64, f
         return;
     }
     left_out.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let mut below = Vec::with_capacity(left_out.len() + 1);
-    below.push(0.0);
+    // The distinct values left out, each with the weight left out below it and up to it (sums
+    // in sorted order). Searching these (often few: a count column's zeros) rather than every
+    // value left out keeps the search in cache.
+    let (mut distinct, mut below, mut upto) = (Vec::new(), Vec::new(), Vec::new());
     let mut sum = 0.0;
-    for &(_, w) in &left_out {
-        sum += w;
-        below.push(sum);
+    for &(value, weight) in &left_out {
+        if distinct.last() != Some(&value) {
+            distinct.push(value);
+            below.push(sum);
+            upto.push(sum);
+        }
+        sum += weight;
+        if let Some(last) = upto.last_mut() {
+            *last = sum;
+        }
     }
     for (rank, &v) in ranks.iter_mut().zip(values) {
-        // Binary searches both: many left-out values may tie (a count column's zeros).
-        let (lower, upper) = (left_out.partition_point(|e| e.0 < v), left_out.partition_point(|e| e.0 <= v));
-        let (under, upto) = (below.get(lower).copied().unwrap_or(0.0), below.get(upper).copied().unwrap_or(0.0));
-        *rank -= under + (upto - under) / 2.0;
+        let at = distinct.partition_point(|&e| e < v);
+        let under = below.get(at).copied().unwrap_or(sum);
+        let tied = if distinct.get(at) == Some(&v) { upto.get(at).copied().unwrap_or(sum) } else { under };
+        *rank -= under + (tied - under) / 2.0;
     }
 }
 
@@ -483,10 +521,11 @@ fn correlations_ranking_at_most(table: &Table, rows: &[u32], weights: Weights<'_
     // pair). A column holding NaN (its ties are not comparisons) sorts per pair.
     let events: Vec<u32> = rows.iter().copied().filter(|&r| weights.of(r) > 0.0).collect();
     let event_weights: Vec<f64> = events.iter().map(|&r| weights.of(r)).collect();
-    let value_at = |column: &Column, position: usize| events.get(position).and_then(|&r| numeric(column.value(r as usize)));
+    let value_at = |column: Numbers<'_>, position: usize| events.get(position).and_then(|&r| column.get(r as usize));
     let ranked: Vec<Option<Vec<f64>>> = if events.len().saturating_mul(numeric_columns.len()) <= max_ranked {
         parallel::map(&numeric_columns, |column| {
-            let mut sorted: Vec<(f64, u32)> = (0..events.len()).filter_map(|p| value_at(column, p).map(|v| (v, p as u32))).collect();
+            let cells = Numbers::of(column);
+            let mut sorted: Vec<(f64, u32)> = (0..events.len()).filter_map(|p| value_at(cells, p).map(|v| (v, p as u32))).collect();
             if sorted.iter().any(|(v, _)| v.is_nan()) {
                 return None;
             }
@@ -504,10 +543,14 @@ fn correlations_ranking_at_most(table: &Table, rows: &[u32], weights: Weights<'_
             _ => None,
         };
         // The pair's events in row order; the values each side has where the other has none.
-        let (mut xs, mut ys, mut ws, mut x_ranks, mut y_ranks) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let room = events.len();
+        let ranks_room = if all_ranks.is_some() { room } else { 0 };
+        let (mut xs, mut ys, mut ws) = (Vec::with_capacity(room), Vec::with_capacity(room), Vec::with_capacity(room));
+        let (mut x_ranks, mut y_ranks) = (Vec::with_capacity(ranks_room), Vec::with_capacity(ranks_room));
         let (mut x_alone, mut y_alone) = (Vec::new(), Vec::new());
+        let (a_cells, b_cells) = (Numbers::of(a), Numbers::of(b));
         for (p, &w) in event_weights.iter().enumerate() {
-            match (value_at(a, p), value_at(b, p)) {
+            match (value_at(a_cells, p), value_at(b_cells, p)) {
                 (Some(x), Some(y)) => {
                     xs.push(x);
                     ys.push(y);

@@ -5,6 +5,8 @@
 //! bitmap, timestamps as `i64` UTC milliseconds, low-cardinality strings as `u32` codes into a
 //! dictionary, high-cardinality strings in one arena with offsets.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use rustc_hash::FxHashMap;
@@ -340,13 +342,16 @@ impl Column {
                 summarise_counts(counts, limit)
             }
             ColumnData::Str(strings @ Strings::Arena { .. }) => {
-                let mut map: FxHashMap<&str, usize> = FxHashMap::default();
+                // An arena holds more distinct values than a dictionary may: room for them from
+                // the start, not grown (and rehashed) through every power of two.
+                let room = rows.len().min(1 << 20);
+                let mut map: FxHashMap<&str, usize> = FxHashMap::with_capacity_and_hasher(room, Default::default());
                 for &row in rows {
                     if let Some(text) = strings.get(row as usize) {
                         *map.entry(text).or_default() += 1;
                     }
                 }
-                summarise_map(&map, limit, |&text| text.to_string())
+                summarise_map(&map, limit, |&text| Cow::Borrowed(text))
             }
             // Numbers, times and booleans are counted by their bits, and only the values that
             // may be among the top are written as text (counting by text allocated a string per
@@ -364,11 +369,13 @@ impl Column {
                     };
                     *map.entry(key).or_default() += 1;
                 }
-                let text = |&key: &u64| match &self.data {
-                    ColumnData::Int { .. } => (key as i64).to_string(),
-                    ColumnData::Timestamp { .. } => Value::Timestamp(key as i64).display(),
-                    ColumnData::Float { .. } => format_float(f64::from_bits(key)),
-                    _ => Value::Bool(key == 1).display(),
+                let text = |&key: &u64| {
+                    Cow::Owned(match &self.data {
+                        ColumnData::Int { .. } => (key as i64).to_string(),
+                        ColumnData::Timestamp { .. } => Value::Timestamp(key as i64).display(),
+                        ColumnData::Float { .. } => format_float(f64::from_bits(key)),
+                        _ => Value::Bool(key == 1).display(),
+                    })
                 };
                 summarise_map(&map, limit, text)
             }
@@ -405,8 +412,9 @@ pub struct ValueCounts {
 
 /// [`summarise_counts`] of a map's counts, writing as text only the values that can be among
 /// the `limit` largest: those above the `limit`-th largest count, and the smallest texts of
-/// those at it (kept `limit` at a time).
-fn summarise_map<K>(map: &FxHashMap<K, usize>, limit: usize, text: impl Fn(&K) -> String) -> ValueCounts {
+/// those at it (kept `limit` at a time). Texts borrowed from the column are compared without a
+/// copy: a column of unique identifiers has every value at the threshold.
+fn summarise_map<'a, K>(map: &FxHashMap<K, usize>, limit: usize, text: impl Fn(&K) -> Cow<'a, str>) -> ValueCounts {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     let distinct = map.len();
@@ -422,10 +430,10 @@ fn summarise_map<K>(map: &FxHashMap<K, usize>, limit: usize, text: impl Fn(&K) -
         }
     }
     let threshold = largest.peek().map_or(0, |r| r.0);
-    let mut top: Vec<(String, usize)> = map.iter().filter(|(_, &n)| n > threshold).map(|(k, &n)| (text(k), n)).collect();
+    let mut top: Vec<(String, usize)> = map.iter().filter(|(_, &n)| n > threshold).map(|(k, &n)| (text(k).into_owned(), n)).collect();
     let room = limit.saturating_sub(top.len());
     // The `room` smallest texts among the values at the threshold: a max-heap of that many.
-    let mut at: BinaryHeap<String> = BinaryHeap::with_capacity(room + 1);
+    let mut at: BinaryHeap<Cow<'a, str>> = BinaryHeap::with_capacity(room + 1);
     for (key, _) in map.iter().filter(|(_, &n)| n == threshold) {
         let written = text(key);
         if at.len() < room {
@@ -435,7 +443,7 @@ fn summarise_map<K>(map: &FxHashMap<K, usize>, limit: usize, text: impl Fn(&K) -
             at.push(written);
         }
     }
-    top.extend(at.into_iter().map(|t| (t, threshold)));
+    top.extend(at.into_iter().map(|t| (t.into_owned(), threshold)));
     summarise_counts(top, limit).with_totals(distinct, repeated)
 }
 
