@@ -1537,6 +1537,8 @@ impl Body {
             _ => return None,
         };
         let line = input.get(..end)?;
+        // A line longer than the record buffer goes to csv-core, which grows the buffer or
+        // rejects the record as oversized.
         if line.len() > self.out.len() {
             return None;
         }
