@@ -352,7 +352,17 @@ fn profile_column(column: &Column, rows: &[u32], weights: Weights<'_>, params: &
             let summary = describe_weighted(&sorted);
             let skewed = summary.as_ref().and_then(|d| d.skew).is_some_and(|s| s > 1.0);
             let log_histogram = (skewed && sorted.first().is_some_and(|&(min, _)| min >= 0.0)).then(|| {
-                let logs: Vec<(f64, f64)> = sorted.iter().map(|&(v, w)| (v.ln_1p() / std::f64::consts::LN_10, w)).collect();
+                // Sorted, so equal values are neighbours: each distinct value's log is taken once.
+                let mut last = (f64::NAN, f64::NAN);
+                let logs: Vec<(f64, f64)> = sorted
+                    .iter()
+                    .map(|&(v, w)| {
+                        if v.to_bits() != last.0.to_bits() {
+                            last = (v, v.ln_1p() / std::f64::consts::LN_10);
+                        }
+                        (last.1, w)
+                    })
+                    .collect();
                 histogram_weighted(&logs, auto_bin_count_weighted(&logs))
             });
             let detail = ProfileDetail::Numeric {
