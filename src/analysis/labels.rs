@@ -175,6 +175,9 @@ fn text(column: &Column, row: u32) -> Option<Cow<'_, str>> {
 /// No reviewer, no label: the id of a missing text.
 const NONE: u32 = u32::MAX;
 
+/// A dictionary code whose text has no id yet ([`Interned::id_at`]).
+const UNSEEN: u32 = u32::MAX - 1;
+
 /// Texts numbered in the order they are first seen: labels and reviewers are then
 /// handled as numbers (a million rows of labels are not a million copied strings).
 #[derive(Default)]
@@ -193,6 +196,24 @@ impl<'t> Interned<'t> {
         self.names.push(text.clone());
         self.ids.insert(text, id);
         id
+    }
+
+    /// [`Interned::id`] of `column`'s text at `row`. A dictionary column's code is looked up in
+    /// `by_code` (its ids so far): each distinct text is hashed once, not once a row.
+    fn id_at(&mut self, column: &'t Column, row: u32, by_code: &mut Vec<u32>) -> u32 {
+        if let ColumnData::Str(Strings::Dict { codes, dict }) = &column.data {
+            let Some(&code) = codes.get(row as usize) else { return NONE };
+            if by_code.len() != dict.len() {
+                *by_code = vec![UNSEEN; dict.len()];
+            }
+            // A missing value's code is past the dictionary.
+            let Some(slot) = by_code.get_mut(code as usize) else { return NONE };
+            if *slot == UNSEEN {
+                *slot = self.id(text(column, row));
+            }
+            return *slot;
+        }
+        self.id(text(column, row))
     }
 
     fn name(&self, id: u32) -> String {
@@ -339,6 +360,11 @@ fn ratings_hashed<'t>(rows: &[u32], labels: &[u32], item: &'t Column, reviewer: 
     for run in rated.chunk_by_mut(|a, b| a.0 == b.0) {
         let start = spans.last().map_or(0, |s| s.1);
         let end = start + run.len() as u32;
+        // A hash of one row is one item: its key is not read (a miss in the table for each).
+        if run.len() == 1 {
+            spans.push((start, end));
+            continue;
+        }
         let first = run.first().and_then(|r| item_key(item, r.1));
         if run.iter().skip(1).all(|r| item_key(item, r.1) == first) {
             spans.push((start, end));
@@ -359,11 +385,12 @@ fn ratings_hashed<'t>(rows: &[u32], labels: &[u32], item: &'t Column, reviewer: 
     let mut starts = Vec::with_capacity(spans.len() + 1);
     starts.push(0);
     let mut ratings: Vec<(u32, u32)> = Vec::with_capacity(rated.len());
+    let mut reviewer_ids = Vec::new();
     for &(start, end) in &spans {
         first_rows.push(first_row(&(start, end)));
         let from = ratings.len();
         for &(_, row, at) in rated.get(start as usize..end as usize).unwrap_or_default() {
-            let who = reviewers.id(reviewer.and_then(|r| text(r, row)));
+            let who = reviewer.map_or(NONE, |r| reviewers.id_at(r, row, &mut reviewer_ids));
             let label = labels.get(at as usize).copied().unwrap_or(NONE);
             if who == NONE || !ratings.get(from..).unwrap_or_default().iter().any(|&(w, _)| w == who) {
                 ratings.push((who, label));
@@ -620,7 +647,8 @@ async fn check_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, param
         None => table.columns.iter().find(|c| c.kind == ColumnType::Timestamp),
     };
     let mut names = Interned::default();
-    let labels: Vec<u32> = rows.iter().map(|&row| names.id(text(label_column, row))).collect();
+    let mut by_code = Vec::new();
+    let labels: Vec<u32> = rows.iter().map(|&row| names.id_at(label_column, row, &mut by_code)).collect();
     // Events per label id, in the order labels are first seen.
     let mut events = vec![0.0; names.names.len()];
     let mut all = 0.0;
