@@ -509,6 +509,37 @@ fn weighted_spearman(x: &[f64], y: &[f64], w: &[f64]) -> Option<f64> {
     weighted_pearson(&ranks(&with(x)), &ranks(&with(y)), w)
 }
 
+/// A numeric column's ranks among all events and, when it has a value at every event, the
+/// spread of its values and of its ranks.
+struct Ranked {
+    ranks: Vec<f64>,
+    spreads: Option<(Spread, Spread)>,
+}
+
+/// The weighted mean of values and their centred sum of squares, as [`weighted_pearson`] adds
+/// them up.
+#[derive(Clone, Copy)]
+struct Spread {
+    mean: f64,
+    squares: f64,
+}
+
+impl Spread {
+    fn of(values: impl Iterator<Item = f64> + Clone, w: &[f64], n: f64) -> Self {
+        let mean = values.clone().zip(w).map(|(a, w)| a * w).sum::<f64>() / n;
+        let squares = values.zip(w).fold(0.0, |sum, (a, w)| {
+            let d = a - mean;
+            sum + w * d * d
+        });
+        Spread { mean, squares }
+    }
+
+    /// Pearson's r with `other` given the centred sum of products, as [`weighted_pearson`].
+    fn r(&self, other: &Spread, products: f64) -> Option<f64> {
+        (self.squares > 0.0 && other.squares > 0.0).then(|| (products / (self.squares * other.squares).sqrt()).clamp(-1.0, 1.0))
+    }
+}
+
 /// Most positions (events × numeric columns) whose ranks among all events are kept for the
 /// correlations: 8 bytes each, 256 MB at most; past it each pair sorts its own values.
 const MAX_RANKED_POSITIONS: usize = 32 << 20;
@@ -532,15 +563,22 @@ fn correlations_ranking_at_most(table: &Table, rows: &[u32], weights: Weights<'_
     let events: Vec<u32> = rows.iter().copied().filter(|&r| weights.of(r) > 0.0).collect();
     let event_weights: Vec<f64> = events.iter().map(|&r| weights.of(r)).collect();
     let value_at = |column: Numbers<'_>, position: usize| events.get(position).and_then(|&r| column.get(r as usize));
-    let ranked: Vec<Option<Vec<f64>>> = if events.len().saturating_mul(numeric_columns.len()) <= max_ranked {
+    let n: f64 = event_weights.iter().sum();
+    let ranked: Vec<Option<Ranked>> = if events.len().saturating_mul(numeric_columns.len()) <= max_ranked {
         parallel::map(&numeric_columns, |column| {
             let cells = Numbers::of(column);
             let mut sorted: Vec<(f64, u32)> = (0..events.len()).filter_map(|p| value_at(cells, p).map(|v| (v, p as u32))).collect();
             if sorted.iter().any(|(v, _)| v.is_nan()) {
                 return None;
             }
+            let complete = sorted.len() == events.len();
             sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-            Some(ranks_of_sorted(&sorted, &event_weights, events.len()))
+            let ranks = ranks_of_sorted(&sorted, &event_weights, events.len());
+            let spreads = complete.then(|| {
+                let values = (0..events.len()).map(|p| value_at(cells, p).unwrap_or(f64::NAN));
+                (Spread::of(values, &event_weights, n), Spread::of(ranks.iter().copied(), &event_weights, n))
+            });
+            Some(Ranked { ranks, spreads })
         })
     } else {
         Vec::new()
@@ -548,17 +586,32 @@ fn correlations_ranking_at_most(table: &Table, rows: &[u32], weights: Weights<'_
     let pairs: Vec<(usize, usize)> = (0..numeric_columns.len()).flat_map(|a| (a + 1..numeric_columns.len()).map(move |b| (a, b))).collect();
     let correlation = |&(idx, jdx): &(usize, usize)| -> Option<Correlation> {
         let (a, b) = (numeric_columns.get(idx)?, numeric_columns.get(jdx)?);
-        let all_ranks = match (ranked.get(idx), ranked.get(jdx)) {
-            (Some(Some(x)), Some(Some(y))) => Some((x, y)),
-            _ => None,
-        };
+        let (a_cells, b_cells) = (Numbers::of(a), Numbers::of(b));
+        let (x_ranked, y_ranked) = (ranked.get(idx).and_then(Option::as_ref), ranked.get(jdx).and_then(Option::as_ref));
+        // Both columns have a value at every event: their means and spreads are known, and one
+        // pass adds up the products (the sums weighted_pearson would make, in its order).
+        if let (Some(x), Some(y)) = (x_ranked, y_ranked) {
+            if let (Some((x_values, x_ranks)), Some((y_values, y_ranks))) = (x.spreads, y.spreads) {
+                if n < 3.0 {
+                    return None;
+                }
+                let (mut values, mut ranks) = (0.0, 0.0);
+                for (p, &w) in event_weights.iter().enumerate() {
+                    let (vx, vy) = (value_at(a_cells, p).unwrap_or(f64::NAN), value_at(b_cells, p).unwrap_or(f64::NAN));
+                    let (rx, ry) = (x.ranks.get(p).copied().unwrap_or(f64::NAN), y.ranks.get(p).copied().unwrap_or(f64::NAN));
+                    values += w * (vx - x_values.mean) * (vy - y_values.mean);
+                    ranks += w * (rx - x_ranks.mean) * (ry - y_ranks.mean);
+                }
+                return Some(Correlation { a: a.name.clone(), b: b.name.clone(), pearson: x_values.r(&y_values, values)?, spearman: x_ranks.r(&y_ranks, ranks)?, pairs: n });
+            }
+        }
+        let all_ranks = x_ranked.zip(y_ranked).map(|(x, y)| (&x.ranks, &y.ranks));
         // The pair's events in row order; the values each side has where the other has none.
         let room = events.len();
         let ranks_room = if all_ranks.is_some() { room } else { 0 };
         let (mut xs, mut ys, mut ws) = (Vec::with_capacity(room), Vec::with_capacity(room), Vec::with_capacity(room));
         let (mut x_ranks, mut y_ranks) = (Vec::with_capacity(ranks_room), Vec::with_capacity(ranks_room));
         let (mut x_alone, mut y_alone) = (Vec::new(), Vec::new());
-        let (a_cells, b_cells) = (Numbers::of(a), Numbers::of(b));
         for (p, &w) in event_weights.iter().enumerate() {
             match (value_at(a_cells, p), value_at(b_cells, p)) {
                 (Some(x), Some(y)) => {
@@ -989,6 +1042,30 @@ mod tests {
             // And over a selection that leaves rows out.
             let some: Vec<u32> = rows.iter().copied().filter(|r| r % 3 != 1).collect();
             assert_eq!(correlations_ranking_at_most(&table, &some, weights, usize::MAX), correlations_ranking_at_most(&table, &some, weights, 0));
+        }
+    }
+
+    #[test]
+    fn correlations_of_columns_without_gaps_equal_those_of_each_pair() {
+        // x, y and z have a value in every row (their spreads are computed once); g has gaps.
+        let mut csv = String::from("x,y,z,g,w\n");
+        let mut weights = Vec::new();
+        for i in 0u64..2_500 {
+            let r = i.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17);
+            let w = (r >> 58) % 3;
+            weights.push(w as f64);
+            let g = if r % 7 == 0 { String::new() } else { (r % 40).to_string() };
+            csv.push_str(&format!("{},{:.3},{},{g},{w}\n", r % 9, ((r >> 9) % 10_000) as f64 / 7.0, ((r >> 30) % 5) as i64 - 2));
+        }
+        let table = load_bytes(csv.as_bytes(), LoadOptions::default()).unwrap().table;
+        let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+        let some: Vec<u32> = rows.iter().copied().filter(|r| r % 4 != 1).collect();
+        for weights in [Weights::ONE, Weights::per_row("w", &weights)] {
+            for rows in [&rows, &some] {
+                let found = correlations_ranking_at_most(&table, rows, weights, usize::MAX);
+                assert_eq!(found.len(), if weights.is_weighted() { 6 } else { 10 });
+                assert_eq!(found, correlations_ranking_at_most(&table, rows, weights, 0));
+            }
         }
     }
 
