@@ -354,8 +354,9 @@ impl Column {
                 for &row in rows {
                     let key = match self.value(row as usize) {
                         Value::Int(v) | Value::Timestamp(v) => v as u64,
-                        // 0 and -0 are shown alike, so they count as one value.
-                        Value::Float(v) => if v == 0.0 { 0.0f64 } else { v }.to_bits(),
+                        // 0 and -0 are shown alike, so they count as one value. Bytes swapped:
+                        // a whole number's low bits are 0, and the map's hash keeps them low.
+                        Value::Float(v) => if v == 0.0 { 0.0f64 } else { v }.to_bits().swap_bytes(),
                         Value::Bool(b) => u64::from(b),
                         Value::Missing | Value::Str(_) => continue,
                     };
@@ -365,7 +366,7 @@ impl Column {
                     Cow::Owned(match &self.data {
                         ColumnData::Int { .. } => (key as i64).to_string(),
                         ColumnData::Timestamp { .. } => Value::Timestamp(key as i64).display(),
-                        ColumnData::Float { .. } => format_float(f64::from_bits(key)),
+                        ColumnData::Float { .. } => format_float(f64::from_bits(key.swap_bytes())),
                         _ => Value::Bool(key == 1).display(),
                     })
                 };
