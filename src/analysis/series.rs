@@ -555,7 +555,8 @@ fn distinct_key(column: &Column, row: usize) -> Option<u64> {
         _ => match column.value(row) {
             Value::Missing => None,
             Value::Int(v) | Value::Timestamp(v) => Some(v as u64),
-            Value::Float(v) => Some(v.to_bits()),
+            // Bytes swapped: whole numbers' zero low bits hash poorly (`Column::value_counts`).
+            Value::Float(v) => Some(v.to_bits().swap_bytes()),
             Value::Bool(v) => Some(u64::from(v)),
             Value::Str(text) => {
                 let mut hasher = rustc_hash::FxHasher::default();

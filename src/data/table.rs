@@ -616,7 +616,8 @@ impl<'a> DistinctCount<'a> {
                 set.extend(range.filter(|&row| valid.get(row)).filter_map(|row| values.get(row)).map(|&v| v as u64));
             }
             (ColumnData::Float { values, valid }, Seen::Numbers(set)) => {
-                set.extend(range.filter(|&row| valid.get(row)).filter_map(|row| values.get(row)).map(|v| v.to_bits()));
+                // Bytes swapped, as in `value_counts`: whole numbers' zero low bits hash poorly.
+                set.extend(range.filter(|&row| valid.get(row)).filter_map(|row| values.get(row)).map(|v| v.to_bits().swap_bytes()));
             }
             (ColumnData::Bool { values, valid }, Seen::Bools(seen)) => {
                 for row in range.filter(|&row| valid.get(row)) {
