@@ -522,13 +522,33 @@ fn group_accuracy<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = (K, (usize
     counts.values().map(|c| c.iter().copied().fold(0.0, f64::max)).sum::<f64>() / n.max(1.0)
 }
 
+/// [`group_accuracy`] of groups numbered `0..groups` (a missing flag, a dictionary's codes):
+/// counted in a table, not a map, and the groups' majorities added in their order.
+fn numbered_accuracy(keys: impl Iterator<Item = (usize, (usize, f64))>, groups: usize, classes: usize, n: f64) -> f64 {
+    let mut counts = vec![0.0; groups * classes];
+    for (group, (class, w)) in keys {
+        if let Some(c) = counts.get_mut(group * classes + class).filter(|_| class < classes) {
+            *c += w;
+        }
+    }
+    counts.chunks(classes.max(1)).map(|c| c.iter().copied().fold(0.0, f64::max)).sum::<f64>() / n.max(1.0)
+}
+
+/// Most distinct values [`stump_accuracy`] counts rather than sorts.
+const MAX_STUMP_VALUES: usize = 1 << 14;
+
 /// Best accuracy of one threshold on a numeric column for a binary label: `pairs` are (value,
 /// place in `labelled`, positive), `weight` the weight of a place in `labelled`.
-fn stump_accuracy(mut pairs: Vec<(f64, u32, bool)>, weight: impl Fn(u32) -> f64) -> f64 {
+fn stump_accuracy(pairs: Vec<(f64, u32, bool)>, weight: impl Fn(u32) -> f64) -> f64 {
     let n: f64 = pairs.iter().map(|p| weight(p.1)).sum();
     if n <= 0.0 {
         return 0.0;
     }
+    stump_of_few(&pairs, &weight, n).unwrap_or_else(|| stump_by_sorting(pairs, weight, n))
+}
+
+/// [`stump_accuracy`] of any values, sorted.
+fn stump_by_sorting(mut pairs: Vec<(f64, u32, bool)>, weight: impl Fn(u32) -> f64, n: f64) -> f64 {
     // Ties may come in any order: accuracy is only read where the value changes.
     pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let total_pos: f64 = pairs.iter().filter(|p| p.2).map(|p| weight(p.1)).sum();
@@ -550,6 +570,43 @@ fn stump_accuracy(mut pairs: Vec<(f64, u32, bool)>, weight: impl Fn(u32) -> f64)
     best / n
 }
 
+/// [`stump_accuracy`] of values of which there are at most [`MAX_STUMP_VALUES`] distinct (no
+/// NaN): each value's events and positive events added up in a map, the thresholds tried
+/// between the distinct values sorted. `None` otherwise. (Whole weights add up alike in any
+/// order; fractional ones may differ in the last bit, as between two sorts.)
+fn stump_of_few(pairs: &[(f64, u32, bool)], weight: &impl Fn(u32) -> f64, n: f64) -> Option<f64> {
+    // −0 and 0 are one value; bytes swapped for the map's hash (whole numbers' low bits are 0).
+    let key = |v: f64| (v + 0.0).to_bits().swap_bytes();
+    let mut by_value: FxHashMap<u64, (f64, f64)> = FxHashMap::default();
+    for &(value, at, positive) in pairs {
+        if value.is_nan() {
+            return None;
+        }
+        let w = weight(at);
+        let (all, pos) = by_value.entry(key(value)).or_default();
+        *all += w;
+        if positive {
+            *pos += w;
+        }
+        if by_value.len() > MAX_STUMP_VALUES {
+            return None;
+        }
+    }
+    let mut values: Vec<(f64, f64, f64)> = by_value.into_iter().map(|(bits, (all, pos))| (f64::from_bits(bits.swap_bytes()), all, pos)).collect();
+    values.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let total_pos: f64 = values.iter().map(|v| v.2).sum();
+    let (mut below, mut below_pos, mut best) = (0.0, 0.0, total_pos.max(n - total_pos));
+    for &(_, all, pos) in &values {
+        below += all;
+        below_pos += pos;
+        let above_pos = total_pos - below_pos;
+        let above_neg = (n - below) - above_pos;
+        let below_neg = below - below_pos;
+        best = best.max(below_neg + above_pos).max(below_pos + above_neg);
+    }
+    Some(best / n)
+}
+
 /// `labels` are ids, `positive` says which ids are positive.
 fn leaks(table: &Table, rows: &[u32], weights: Weights<'_>, labels: &[u32], positive: &[bool], exclude: &[&str]) -> Vec<Leak> {
     // Judged on positive vs the rest: the question a detection rule answers. Eight bytes a
@@ -563,13 +620,14 @@ fn leaks(table: &Table, rows: &[u32], weights: Weights<'_>, labels: &[u32], posi
     let weighted = weights.column().is_some();
     // Each column is judged on its own: natively, as many at once as there are cores.
     let mut out: Vec<Leak> = parallel::map(&candidates, |column| {
-        let missing_acc = group_accuracy(labelled.iter().map(|l| (column.value(l.0 as usize) == Value::Missing, classed(l))), k, n);
+        let missing_acc = numbered_accuracy(labelled.iter().map(|l| (usize::from(column.value(l.0 as usize) == Value::Missing), classed(l))), 2, k, n);
         let mut best = (missing_acc, "whether it is missing".to_string());
         let distinct_enough = matches!(column.kind, ColumnType::Category | ColumnType::Boolean);
         if distinct_enough && (column.count_distinct() * 5) as f64 <= n {
             let acc = match &column.data {
                 // A dictionary's codes stand for its distinct texts: grouped without a copy of each.
-                ColumnData::Str(Strings::Dict { codes, dict }) => group_accuracy(labelled.iter().map(|l| (codes.get(l.0 as usize).copied().filter(|&code| (code as usize) < dict.len()), classed(l))), k, n),
+                // (A missing value, past the dictionary, is a group of its own.)
+                ColumnData::Str(Strings::Dict { codes, dict }) => numbered_accuracy(labelled.iter().map(|l| (codes.get(l.0 as usize).map_or(dict.len(), |&code| (code as usize).min(dict.len())), classed(l))), dict.len() + 1, k, n),
                 _ => group_accuracy(labelled.iter().map(|l| (text(column, l.0), classed(l))), k, n),
             };
             if acc > best.0 {
@@ -746,6 +804,24 @@ pub fn guess_label(columns: &[(String, ColumnType)]) -> Option<LabelParams> {
 mod tests {
     #![allow(clippy::unwrap_used)] // test code
     use super::*;
+
+    proptest::proptest! {
+        /// Counting each value's events gives the accuracy of sorting them (whole weights), and
+        /// groups numbered in a table that of groups in a map.
+        #[test]
+        fn stumps_of_few_values_and_numbered_groups(cells in proptest::collection::vec((-20i32..20, 0u32..4, proptest::bool::ANY), 1..400)) {
+            let pairs: Vec<(f64, u32, bool)> = cells.iter().zip(0u32..).map(|(&(v, _, positive), at)| (if v == 0 && positive { -0.0 } else { f64::from(v) / 2.0 }, at, positive)).collect();
+            let weights: Vec<f64> = cells.iter().map(|c| f64::from(c.1)).collect();
+            let weight = |at: u32| weights[at as usize];
+            let n: f64 = weights.iter().sum();
+            if n > 0.0 {
+                proptest::prop_assert_eq!(stump_of_few(&pairs, &weight, n), Some(stump_by_sorting(pairs.clone(), weight, n)));
+            }
+            let keyed = || cells.iter().map(|&(v, w, positive)| ((v.rem_euclid(5)) as usize, (usize::from(positive), f64::from(w))));
+            proptest::prop_assert_eq!(numbered_accuracy(keyed(), 5, 2, n), group_accuracy(keyed(), 2, n));
+        }
+    }
+
     use crate::data::load::{load_bytes, LoadOptions};
 
     #[test]
