@@ -342,8 +342,7 @@ impl Column {
                 summarise_counts(counts, limit)
             }
             ColumnData::Str(strings @ Strings::Arena { .. }) => {
-                let maps = count_texts(rows.iter().filter_map(|&row| strings.get(row as usize)), rows.len());
-                summarise_map(|| maps.iter().flat_map(|m| m.iter().map(|(k, &n)| (k, n))), limit, |k| Cow::Borrowed(k.text))
+                count_texts(rows.iter().filter_map(|&row| strings.get(row as usize)), rows.len(), limit)
             }
             // Numbers, times and booleans are counted by their bits, and only the values that
             // may be among the top are written as text (counting by text allocated a string per
@@ -439,13 +438,15 @@ type CountMap<'a> = std::collections::HashMap<Hashed<'a>, usize, std::hash::Buil
 /// Values a part of [`count_texts`] aims at: its map then fits in a core's cache.
 const TEXTS_PER_PART: usize = 4096;
 
-/// How many times each text occurs, in maps that each hold the texts of one range of hashes.
+/// The value counts of texts, counted in parts that each hold the texts of one range of hashes.
 ///
 /// One map of a million distinct texts is larger than the caches, and each text counted in it
-/// is a miss or two. The texts are first set apart by their hash (a pass in order) and each part
-/// is then counted in a map of a few thousand (the identifier columns of the 1 M-row demo were
-/// counted 2× faster). `expected` is how many texts there are, at most.
-fn count_texts<'a>(texts: impl Iterator<Item = &'a str>, expected: usize) -> Vec<CountMap<'a>> {
+/// is a miss or two. The texts are first set apart by their hash (a pass in order; 24 bytes a
+/// text) and each part is then counted in a map of a few thousand (the identifier columns of the
+/// 1 M-row demo were counted 2× faster) and summarised before the next: a text is in one part
+/// only, so the counts add up and the top values are among the parts' top values. `expected` is
+/// how many texts there are, at most.
+fn count_texts<'a>(texts: impl Iterator<Item = &'a str>, expected: usize, limit: usize) -> ValueCounts {
     use std::hash::BuildHasher;
     let hasher = rustc_hash::FxBuildHasher;
     let parts = (expected / TEXTS_PER_PART).next_power_of_two().clamp(1, 1024);
@@ -459,16 +460,19 @@ fn count_texts<'a>(texts: impl Iterator<Item = &'a str>, expected: usize) -> Vec
             part.push(Hashed { hash, text });
         }
     }
-    split
-        .into_iter()
-        .map(|part| {
-            let mut map = CountMap::with_capacity_and_hasher(part.len(), Default::default());
-            for key in part {
-                *map.entry(key).or_default() += 1;
-            }
-            map
-        })
-        .collect()
+    let mut map = CountMap::with_capacity_and_hasher(split.iter().map(Vec::len).max().unwrap_or(0), Default::default());
+    let (mut distinct, mut repeated, mut tops) = (0, 0, Vec::new());
+    for part in split {
+        map.clear();
+        for key in part {
+            *map.entry(key).or_default() += 1;
+        }
+        let counts = summarise_map(|| map.iter().map(|(k, &n)| (k, n)), limit, |k| Cow::Borrowed(k.text));
+        distinct += counts.distinct;
+        repeated += counts.repeated;
+        tops.extend(counts.top);
+    }
+    summarise_counts(tops, limit).with_totals(distinct, repeated)
 }
 
 /// The most frequent values (ties by text), with how many distinct values there are and how
