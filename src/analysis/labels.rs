@@ -804,6 +804,7 @@ pub fn guess_label(columns: &[(String, ColumnType)]) -> Option<LabelParams> {
 mod tests {
     #![allow(clippy::unwrap_used)] // test code
     use super::*;
+    use crate::data::load::{load_bytes, LoadOptions};
 
     proptest::proptest! {
         /// Counting each value's events gives the accuracy of sorting them (whole weights), and
@@ -821,8 +822,6 @@ mod tests {
             proptest::prop_assert_eq!(numbered_accuracy(keyed(), 5, 2, n), group_accuracy(keyed(), 2, n));
         }
     }
-
-    use crate::data::load::{load_bytes, LoadOptions};
 
     #[test]
     fn kappas_hand_computed() {

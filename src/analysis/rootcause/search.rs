@@ -81,10 +81,9 @@ impl Search {
 
     /// Every one-condition extension of a segment, with its accumulator.
     ///
-    /// The segment's rows are read once and each adds its window, metric and weight to every
-    /// other dimension's accumulator of its value (a pass per dimension read each row's figures
-    /// once per dimension: 8 % of a `vigil analyze` run). Each accumulator still adds its rows in
-    /// their order, so the sums are those of a pass per dimension, bit for bit.
+    /// The segment's rows are read once, each adding its window, metric and weight to every
+    /// other dimension's accumulator of its value. Each accumulator adds its rows in their order,
+    /// as a pass per dimension would, so the sums are the same bit for bit.
     pub(super) fn children(&self, key: &Key) -> Vec<(Key, Acc)> {
         let conditions: Vec<(&[u32], u32)> = key.iter().filter_map(|&(d, v)| self.dims.get(d).map(|dim| (dim.codes.as_slice(), v))).collect();
         let free: Vec<(usize, &[u32])> = self.dims.iter().enumerate().filter(|(d, _)| !key.iter().any(|&(used, _)| used == *d)).map(|(d, dim)| (d, dim.codes.as_slice())).collect();
