@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::contract::{has_column, missing_column, run_now, Analysis, FitColumns, Progress, Weights};
 use super::parallel;
-use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value};
+use crate::data::table::{float_key, float_of_key, Column, ColumnData, ColumnType, Strings, Table, Value};
 use crate::data::time::Buckets;
 
 /// A label column and its positive classes (the Profile tab's label choice), as other analyses
@@ -575,8 +575,8 @@ fn stump_by_sorting(mut pairs: Vec<(f64, u32, bool)>, weight: impl Fn(u32) -> f6
 /// between the distinct values sorted. `None` otherwise. (Whole weights add up alike in any
 /// order; fractional ones may differ in the last bit, as between two sorts.)
 fn stump_of_few(pairs: &[(f64, u32, bool)], weight: &impl Fn(u32) -> f64, n: f64) -> Option<f64> {
-    // −0 and 0 are one value; bytes swapped for the map's hash (whole numbers' low bits are 0).
-    let key = |v: f64| (v + 0.0).to_bits().swap_bytes();
+    // −0 and 0 are one value.
+    let key = |v: f64| float_key(v + 0.0);
     let mut by_value: FxHashMap<u64, (f64, f64)> = FxHashMap::default();
     for &(value, at, positive) in pairs {
         if value.is_nan() {
@@ -592,7 +592,7 @@ fn stump_of_few(pairs: &[(f64, u32, bool)], weight: &impl Fn(u32) -> f64, n: f64
             return None;
         }
     }
-    let mut values: Vec<(f64, f64, f64)> = by_value.into_iter().map(|(bits, (all, pos))| (f64::from_bits(bits.swap_bytes()), all, pos)).collect();
+    let mut values: Vec<(f64, f64, f64)> = by_value.into_iter().map(|(bits, (all, pos))| (float_of_key(bits), all, pos)).collect();
     values.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let total_pos: f64 = values.iter().map(|v| v.2).sum();
     let (mut below, mut below_pos, mut best) = (0.0, 0.0, total_pos.max(n - total_pos));

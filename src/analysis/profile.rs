@@ -14,7 +14,7 @@ use super::contract::{run_now, Analysis, Progress, Weights};
 use super::parallel;
 use super::stats::{auto_bin_count_weighted, describe_weighted, histogram_weighted, mad_outliers_weighted, Describe, Histogram, MadOutliers};
 use crate::data::filter::Clause;
-use crate::data::table::{Column, ColumnData, ColumnType, Strings, Table, Value};
+use crate::data::table::{float_key, float_of_key, Column, ColumnData, ColumnType, Strings, Table, Value};
 use crate::data::time::{days_from_civil, Buckets, DAY_MS};
 use crate::format::{format_events, format_percent};
 
@@ -451,10 +451,8 @@ const MAX_FEW_VALUES: usize = 1 << 14;
 /// rank. `None` when there are more. (Whole weights add up alike in any order; a tie's
 /// fractional weights may differ in the last bit, as between two sorts.)
 fn ranks_of_few(values: &[(f64, u32)], weights: &[f64], n: usize) -> Option<Vec<f64>> {
-    // −0 and 0 are tied: one key. Bytes swapped: a whole number's low bits are all 0, and the
-    // map's hash keeps them low and gives every key one tag (a count column took 56 ms a
-    // million values, not 12).
-    let key = |v: f64| (v + 0.0).to_bits().swap_bytes();
+    // −0 and 0 are tied: one key.
+    let key = |v: f64| float_key(v + 0.0);
     let mut by_value: FxHashMap<u64, f64> = FxHashMap::default();
     for &(v, i) in values {
         // NaN is tied with nothing, not even itself.
@@ -467,7 +465,7 @@ fn ranks_of_few(values: &[(f64, u32)], weights: &[f64], n: usize) -> Option<Vec<
         }
     }
     let mut distinct: Vec<(u64, f64)> = by_value.iter().map(|(&bits, &weight)| (bits, weight)).collect();
-    distinct.sort_unstable_by(|a, b| f64::from_bits(a.0.swap_bytes()).total_cmp(&f64::from_bits(b.0.swap_bytes())));
+    distinct.sort_unstable_by(|a, b| float_of_key(a.0).total_cmp(&float_of_key(b.0)));
     let mut before = 0.0;
     for (bits, weight_tied) in distinct {
         // The mean of places before+1 ..= before+weight, as in `ranks_of_sorted`.

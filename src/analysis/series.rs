@@ -555,8 +555,7 @@ fn distinct_key(column: &Column, row: usize) -> Option<u64> {
         _ => match column.value(row) {
             Value::Missing => None,
             Value::Int(v) | Value::Timestamp(v) => Some(v as u64),
-            // Bytes swapped: whole numbers' zero low bits hash poorly (`Column::value_counts`).
-            Value::Float(v) => Some(v.to_bits().swap_bytes()),
+            Value::Float(v) => Some(crate::data::table::float_key(v)),
             Value::Bool(v) => Some(u64::from(v)),
             Value::Str(text) => {
                 let mut hasher = rustc_hash::FxHasher::default();
