@@ -84,8 +84,9 @@ pub fn parse_float(text: &str) -> Option<FloatCell> {
     // Rust's parser also accepts "inf"/"nan" spelled out: only let them through as NonFinite.
     let after_sign = if matches!(first, b'+' | b'-') { trimmed.as_bytes().get(1).copied() } else { Some(first) };
     if after_sign.is_some_and(|b| b.is_ascii_alphabetic()) {
-        let lower = trimmed.trim_start_matches(['+', '-']).to_ascii_lowercase();
-        return matches!(lower.as_str(), "inf" | "infinity" | "nan").then_some(FloatCell::NonFinite);
+        let word = trimmed.trim_start_matches(['+', '-']);
+        let non_finite = ["inf", "infinity", "nan"].iter().any(|w| word.eq_ignore_ascii_case(w));
+        return non_finite.then_some(FloatCell::NonFinite);
     }
     if let Some(value) = short_decimal(trimmed.as_bytes()) {
         return Some(FloatCell::Value(value));
@@ -225,11 +226,34 @@ pub enum Inferred {
     Strings,
 }
 
-fn share_fitting(sample: &[&str], fits: impl Fn(&str) -> bool) -> f64 {
+/// Whether at least [`FIT_SHARE`] of `sample` fits: the reading stops once too many do not
+/// (a text column is not read to its end for each type it is not).
+fn mostly_fits(sample: &[&str], fits: impl Fn(&str) -> bool) -> bool {
     if sample.is_empty() {
-        return 0.0;
+        return false;
     }
-    sample.iter().filter(|text| fits(text)).count() as f64 / sample.len() as f64
+    // The fewest cells that must fit: the least k with k / n >= FIT_SHARE, in floating point
+    // as the share is compared (the estimate moved by the rounding of FIT_SHARE * n).
+    let n = sample.len();
+    let share = |k: usize| k as f64 / n as f64;
+    let mut need = ((FIT_SHARE * n as f64).ceil() as usize).min(n);
+    while need > 0 && share(need - 1) >= FIT_SHARE {
+        need -= 1;
+    }
+    while need < n && share(need) < FIT_SHARE {
+        need += 1;
+    }
+    let allowed = n - need;
+    let mut misses = 0;
+    for text in sample {
+        if !fits(text) {
+            misses += 1;
+            if misses > allowed {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Infers a column's type from a sample of its non-missing cells.
@@ -237,12 +261,13 @@ pub fn infer_column(name: &str, sample: &[&str]) -> Inferred {
     if sample.is_empty() {
         return Inferred::Strings;
     }
-    let ints = share_fitting(sample, |t| parse_int(t).is_some());
-    let floats = share_fitting(sample, |t| parse_float(t).is_some());
-    if floats >= FIT_SHARE && is_label_like_name(name) {
+    let ints = mostly_fits(sample, |t| parse_int(t).is_some());
+    // (Every integer is a float.)
+    let floats = ints || mostly_fits(sample, |t| parse_float(t).is_some());
+    if floats && is_label_like_name(name) {
         return Inferred::Strings;
     }
-    if ints >= FIT_SHARE {
+    if ints {
         let all_binary = sample.iter().all(|t| matches!(parse_int(t), Some(0 | 1)));
         if all_binary && is_flag_like_name(name) {
             return Inferred::Boolean { words: false };
@@ -252,20 +277,20 @@ pub fn infer_column(name: &str, sample: &[&str]) -> Inferred {
         }
         if is_time_like_name(name) {
             for format in [TimestampFormat::EpochSeconds, TimestampFormat::EpochMillis] {
-                if share_fitting(sample, |t| parse_timestamp(t, format).is_some()) >= FIT_SHARE {
+                if mostly_fits(sample, |t| parse_timestamp(t, format).is_some()) {
                     return Inferred::Timestamp(format);
                 }
             }
         }
         return Inferred::Integer;
     }
-    if floats >= FIT_SHARE {
+    if floats {
         return Inferred::Float;
     }
-    if share_fitting(sample, |t| parse_bool_word(t).is_some()) >= FIT_SHARE {
+    if mostly_fits(sample, |t| parse_bool_word(t).is_some()) {
         return Inferred::Boolean { words: true };
     }
-    if share_fitting(sample, |t| parse_timestamp_text(t).is_some()) >= FIT_SHARE {
+    if mostly_fits(sample, |t| parse_timestamp_text(t).is_some()) {
         return Inferred::Timestamp(TimestampFormat::Text);
     }
     Inferred::Strings
@@ -365,6 +390,34 @@ mod tests {
             if parsed.is_some() && digits <= 15 {
                 proptest::prop_assert!(fast.is_some(), "{} fell through to str::parse", text);
             }
+        }
+
+        /// The early-stopping test agrees with the share of fitting cells compared in floating
+        /// point, on samples of every size about the threshold.
+        #[test]
+        fn mostly_fits_is_the_share_test(fit in proptest::collection::vec(proptest::bool::weighted(0.95), 0..200)) {
+            let sample: Vec<&str> = fit.iter().map(|&f| if f { "y" } else { "n" }).collect();
+            let share = fit.iter().filter(|&&f| f).count() as f64 / fit.len().max(1) as f64;
+            proptest::prop_assert_eq!(mostly_fits(&sample, |t| t == "y"), !fit.is_empty() && share >= FIT_SHARE);
+        }
+
+        /// An integer cell is a float cell too (the inference skips the float pass when the
+        /// integers fit).
+        #[test]
+        fn an_integer_is_a_float(text in "[ ]?[+-]?[0-9]{1,22}[ ]?") {
+            if parse_int(&text).is_some() {
+                proptest::prop_assert!(parse_float(&text).is_some(), "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn non_finite_words_in_any_case() {
+        for word in ["inf", "-Inf", "+INFINITY", "NaN", "nan"] {
+            assert_eq!(parse_float(word), Some(FloatCell::NonFinite), "{word}");
+        }
+        for word in ["in", "infinit", "nana", "n", "x1"] {
+            assert_eq!(parse_float(word), None, "{word}");
         }
     }
 
