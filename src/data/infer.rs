@@ -232,23 +232,13 @@ fn mostly_fits(sample: &[&str], fits: impl Fn(&str) -> bool) -> bool {
     if sample.is_empty() {
         return false;
     }
-    // The fewest cells that must fit: the least k with k / n >= FIT_SHARE, in floating point
-    // as the share is compared (the estimate moved by the rounding of FIT_SHARE * n).
-    let n = sample.len();
-    let share = |k: usize| k as f64 / n as f64;
-    let mut need = ((FIT_SHARE * n as f64).ceil() as usize).min(n);
-    while need > 0 && share(need - 1) >= FIT_SHARE {
-        need -= 1;
-    }
-    while need < n && share(need) < FIT_SHARE {
-        need += 1;
-    }
-    let allowed = n - need;
-    let mut misses = 0;
+    // The share that could still fit only falls with each miss: stop when it is too low.
+    let n = sample.len() as f64;
+    let mut could_fit = sample.len();
     for text in sample {
         if !fits(text) {
-            misses += 1;
-            if misses > allowed {
+            could_fit -= 1;
+            if (could_fit as f64) / n < FIT_SHARE {
                 return false;
             }
         }

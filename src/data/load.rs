@@ -1691,7 +1691,7 @@ impl Body {
                 Some(Deferred::Serial(text)) => self.feed_serial(&text)?,
                 Some(Deferred::Block(text, at_end)) => {
                     self.sent_bytes += text.len() as u64;
-                    let spans = self.plan_spans(&text, None);
+                    let spans = self.plan_spans(&text, 1.0 / self.parallel.threads.max(1) as f64);
                     let mut w = Writer::default();
                     let fork = self.fork();
                     fork.encode(&mut w);
@@ -1736,11 +1736,11 @@ impl Body {
         // of 8 MiB parsed in 28 ms). Its own share s is what evens the work: s plus absorbing the
         // rest, s + c (1 - s), equals each other thread's (1 - s) / (threads - 1).
         let others = self.parallel.threads.saturating_sub(1).max(1) as f64;
-        let main_share = threaded.then(|| ((1.0 - others * ABSORB_COST) / (1.0 + others * (1.0 - ABSORB_COST))).max(0.02));
+        let main_share = if threaded { ((1.0 - others * ABSORB_COST) / (1.0 + others * (1.0 - ABSORB_COST))).max(0.02) } else { 1.0 / self.parallel.threads.max(1) as f64 };
         let spans = self.plan_spans(block, main_share);
         let forks: Vec<(usize, usize, Body)> = spans.iter().skip(1).map(|&(start, stop)| (start, stop, self.fork())).collect();
         let first_stop = spans.first().map_or(block.len(), |&(_, stop)| stop);
-        let (first, parts) = if self.parallel.one_thread || self.parallel.outside {
+        let (first, parts) = if !threaded {
             let first = self.parse_span(block, 0, first_stop);
             let parts: Vec<Option<Part>> = forks.into_iter().map(|(start, stop, fork)| fork.parse_part(block, start, stop, at_end).ok()).collect();
             (first, parts)
@@ -1765,19 +1765,14 @@ impl Body {
 
     /// Where each part of `block` starts and its share ends (see [`Body::parse_block`]).
     ///
-    /// With `main_share`, the first part (this reader's) is that share of the block and the
-    /// others split the rest equally; without, all are equal.
-    fn plan_spans(&self, block: &[u8], main_share: Option<f64>) -> Vec<(usize, usize)> {
+    /// The first part (this reader's) is `main_share` of the block and the others split the
+    /// rest equally (all are equal when it is one part's share).
+    fn plan_spans(&self, block: &[u8], main_share: f64) -> Vec<(usize, usize)> {
         let mut starts = vec![0];
         let threads = self.parallel.threads;
         for k in 1..threads {
-            let nominal = match main_share {
-                Some(first) => {
-                    let share = first + (1.0 - first) * (k - 1) as f64 / (threads - 1) as f64;
-                    ((block.len() as f64 * share) as usize).min(block.len())
-                }
-                None => block.len() * k / threads,
-            };
+            let share = main_share + (1.0 - main_share) * (k - 1) as f64 / (threads - 1) as f64;
+            let nominal = ((block.len() as f64 * share) as usize).min(block.len());
             let from = nominal.saturating_sub(1);
             let Some(at) = block.get(from..).and_then(|rest| memchr::memchr(b'\n', rest)) else { break };
             let start = from + at + 1;
@@ -2223,19 +2218,15 @@ impl Body {
             return;
         }
         let rows = (self.rows_read() as f64 / share_read) as usize;
-        // Arena text of the parts waiting to be absorbed, by column.
-        let mut waiting_text: Vec<usize> = Vec::new();
-        for part in &self.waiting {
-            if let Phase::Building(builders) = &part.phase {
-                waiting_text.resize(builders.len().max(waiting_text.len()), 0);
-                for (sum, builder) in waiting_text.iter_mut().zip(builders) {
-                    *sum += builder.arena_text_bytes();
-                }
-            }
-        }
+        // A column's arena text in the parts waiting to be absorbed.
+        let waiting = &self.waiting;
+        let waiting_text = |index: usize| -> usize {
+            let builders = waiting.iter().filter_map(|part| if let Phase::Building(builders) = &part.phase { builders.get(index) } else { None });
+            builders.map(ColumnBuilder::arena_text_bytes).sum()
+        };
         let Phase::Building(builders) = &mut self.phase else { return };
         for (index, builder) in builders.iter_mut().enumerate() {
-            let text = builder.arena_text_bytes() + waiting_text.get(index).copied().unwrap_or(0);
+            let text = builder.arena_text_bytes() + waiting_text(index);
             let text_bytes = (text as f64 / share_read) as usize;
             builder.plan_capacity(rows, text_bytes, CAPACITY_HEADROOM);
         }
