@@ -9,7 +9,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { FIXTURES, launch, openApp, serve, waitLoaded } from './harness.mjs';
+import { FIXTURES, launch, linkOf, openApp, serve, waitLoaded } from './harness.mjs';
 
 let server;
 let browser;
@@ -374,7 +374,7 @@ describe('loading files', () => {
     assert.match(await text(page, 'source'), /^2 files: day1\.csv, day2\.csv · comma-separated/);
     assert.match(await page.locator('[data-testid="schema"]').textContent(), /source/);
     assert.match(await page.locator('[data-testid="preview"]').textContent(), /day1\.csv/);
-    const link = page.url();
+    const link = await linkOf(page);
     assert.match(link, /file=day1\.csv&file=day2\.csv/);
 
     // Columns that differ: named, and the table stays.
@@ -415,7 +415,7 @@ describe('loading files', () => {
     await page.waitForSelector('[data-testid="error-banner"]');
     assert.match(await text(page, 'error-banner'), /The sheet “Empty” is empty/);
     assert.equal(await text(page, 'row-count'), '400');
-    const link = page.url();
+    const link = await linkOf(page);
     assert.deepEqual(errors, []);
     await context.close();
 
@@ -459,7 +459,7 @@ describe('loading files', () => {
     await page.click('[data-testid="tab-profile"]');
     await page.waitForSelector('[data-testid="profile-cards"][data-complete]');
     for (const name of ['created_at', 'account.age_days', 'account.verified', 'tags']) await page.waitForSelector(`[data-testid="card-${name}"]`);
-    const link = page.url();
+    const link = await linkOf(page);
     assert.deepEqual(errors, []);
     await context.close();
 
@@ -505,7 +505,7 @@ describe('loading files', () => {
     // The new column is one like the others: filter on it.
     await filterTo(page, 'region', 'Europe');
     await page.waitForFunction(() => document.querySelector('[data-testid="filter-bar"]')?.textContent.includes('Europe'));
-    const link = page.url();
+    const link = await linkOf(page);
     assert.deepEqual(errors, []);
     await context.close();
 
@@ -641,7 +641,7 @@ describe('trends', () => {
     assert.match(await text(page, 'trend-notes'), /last day \(2026-10-3[01]\) is only partly covered/);
     // The link carries the zone.
     await page.waitForFunction(() => location.hash.includes('v='));
-    const fresh = await openApp(browser, page.url());
+    const fresh = await openApp(browser, await linkOf(page));
     await fresh.page.waitForSelector('[data-testid="incident-table"]', { timeout: 60_000 });
     assert.equal(await fresh.page.inputValue('[data-testid="trend-offset"]'), 'zone:America/Los_Angeles');
     assert.equal(await text(fresh.page, 'trend-title'), 'Rows per day (America/Los_Angeles)');
@@ -1158,7 +1158,7 @@ describe('measure', () => {
     await page.waitForSelector('[data-testid="objective-needed"]');
     const want = await text(page, 'objective-projection');
     const wantNeeded = await text(page, 'objective-needed');
-    const link = page.url();
+    const link = await linkOf(page);
     assert.deepEqual(errors, []);
     await context.close();
 
@@ -1194,7 +1194,7 @@ describe('measure', () => {
     assert.match(await text(page, 'prevalence-estimate'), /^2\.57 % violating \(95 % interval [\d.]+ % – [\d.]+ %, logit, Taylor-linearised, t with 98 degrees of freedom\)$/);
     assert.match(await text(page, 'prevalence-summary'), /design effect [\d.]+/);
     const want = await text(page, 'prevalence-estimate');
-    const link = page.url();
+    const link = await linkOf(page);
     assert.ok(link.includes('v='), link);
     assert.deepEqual(errors, []);
     await context.close();
@@ -1245,7 +1245,7 @@ describe('networks', () => {
     await page.fill('[data-testid="rings-cap"]', '50');
     await page.dispatchEvent('[data-testid="rings-cap"]', 'change');
     await page.waitForSelector('[data-testid="rings-excluded"]', { timeout: 60_000 });
-    const link = page.url();
+    const link = await linkOf(page);
     // Filter: the ring's accounts, in every tab.
     const rows = (await first.locator('td').nth(2).textContent()).trim();
     await first.locator('[data-testid="ring-filter"]').click();
@@ -1279,7 +1279,7 @@ describe('networks', () => {
     // The filter: exactly the ring's rows.
     await filterTo(page, 'ring', 'ring 1');
     await page.waitForFunction((n) => document.querySelector('[data-testid="matched"]')?.textContent.startsWith(`${n} of 100,000 rows match`), rows);
-    const link = page.url();
+    const link = await linkOf(page);
     assert.deepEqual(errors, []);
     await context.close();
 
@@ -1318,7 +1318,7 @@ describe('networks', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="copies-summary"]')?.textContent.includes('3-word shingles'), null, { timeout: 60_000 });
     await page.selectOption('[data-testid="copies-shingles"]', 'characters');
     await page.waitForFunction(() => document.querySelector('[data-testid="copies-summary"]')?.textContent.includes('5-character shingles'), null, { timeout: 60_000 });
-    const link = page.url();
+    const link = await linkOf(page);
     await page.locator('[data-testid="copies-row"]').first().locator('[data-testid="copies-filter"]').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="matched"]')?.textContent.startsWith('26 of 100,000 rows match'));
     assert.match(await text(page, 'filter-bar'), /content_text in \{/);
@@ -1475,7 +1475,7 @@ describe('impact', () => {
     await page.waitForFunction(() => /a regression on 2 control groups/.test(document.querySelector('[data-testid="counterfactual-summary"]')?.textContent ?? ''));
     const want = await text(page, 'impact-summary');
     const wantCounterfactual = await text(page, 'counterfactual-summary');
-    const link = page.url();
+    const link = await linkOf(page);
     assert.deepEqual(errors, []);
     await context.close();
 
@@ -1543,7 +1543,7 @@ describe('sharing', () => {
     await page.click('[data-testid="copy-link"]');
     await page.waitForSelector('[data-testid="link-copied"]');
     const link = await page.evaluate(() => navigator.clipboard.readText());
-    assert.equal(link, page.url());
+    assert.equal(link, await linkOf(page));
     assert.match(link, /#demo=100000\.7&tab=trends&v=[\w-]+$/);
 
     const other = await openApp(browser, link);
@@ -1554,7 +1554,7 @@ describe('sharing', () => {
     assert.deepEqual(got, want);
     assert.equal(await other.page.getAttribute('[data-testid="tab-trends"]', 'aria-selected'), 'true');
     assert.equal(await other.page.locator('[data-testid="link-notice"]').count(), 0);
-    assert.equal(other.page.url(), link, 'opening the link leaves it as it was');
+    assert.equal(await linkOf(other.page), link, 'opening the link leaves it as it was');
     assert.deepEqual(other.errors, []);
     await other.context.close();
 
@@ -1603,7 +1603,7 @@ describe('sharing', () => {
     });
     const want = await read(page);
 
-    const other = await openApp(browser, page.url());
+    const other = await openApp(browser, await linkOf(page));
     await other.page.waitForSelector('[data-testid="rule-result"]', { timeout: 120000 });
     for (const id of ['score-best', 'tree-summary', 'regression-summary']) await other.page.waitForSelector(`[data-testid="${id}"]`);
     assert.equal(await other.page.inputValue('[data-testid="tree-depth"]'), '3');
@@ -1681,7 +1681,7 @@ describe('sharing', () => {
     await page.setInputFiles('[data-testid="file-wanted-input"]', join(FIXTURES, 'semicolon_bad_row.csv'));
     await page.waitForSelector('[data-testid="profile-cards"][data-complete]');
     assert.equal(await page.locator('[data-testid="file-wanted"]').count(), 0);
-    assert.match(page.url(), /#file=semicolon_bad_row\.csv&tab=profile/);
+    assert.match(await linkOf(page), /#file=semicolon_bad_row\.csv&tab=profile/);
     assert.deepEqual(errors, []);
     assertSameOrigin(requests);
     await context.close();

@@ -122,6 +122,12 @@ export async function openApp(browser, url, { colorScheme = 'light', viewport = 
   return { page, context, requests, errors };
 }
 
+/** The page's link once the view on screen is written to it (after the next frame). */
+export async function linkOf(page) {
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => setTimeout(() => setTimeout(done, 0), 0))));
+  return page.url();
+}
+
 /** Waits until a load has finished (the row count is shown and no progress bar). */
 export async function waitLoaded(page, timeout = 60_000) {
   await page.waitForSelector('[data-testid="row-count"]', { timeout });
