@@ -61,6 +61,18 @@ pub fn format_percent(share: f64) -> String {
     }
 }
 
+/// A share as a whole percentage: "42 %", "-7 %"; a share that rounds to nothing reads "0 %"
+/// whatever its sign (not "-0 %"); an undefined share "—".
+pub fn format_whole_percent(share: f64) -> String {
+    if !share.is_finite() {
+        return "—".into();
+    }
+    match format!("{:.0}", share * 100.0) {
+        zero if zero == "-0" => "0 %".into(),
+        text => format!("{text} %"),
+    }
+}
+
 /// A share with the digits a small rate needs: "12.3 %", "3.41 %", "0.412 %", "0.0042 %"
 /// (an estimate and its interval read alike).
 pub fn format_rate(share: f64) -> String {
@@ -112,6 +124,17 @@ pub fn capitalise(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_percentages_have_no_negative_zero() {
+        assert_eq!(format_whole_percent(0.423), "42 %");
+        assert_eq!(format_whole_percent(-0.07), "-7 %");
+        assert_eq!(format_whole_percent(-0.003), "0 %");
+        assert_eq!(format_whole_percent(-0.0), "0 %");
+        assert_eq!(format_whole_percent(0.0), "0 %");
+        assert_eq!(format_whole_percent(-0.006), "-1 %");
+        assert_eq!(format_whole_percent(f64::NAN), "—");
+    }
 
     #[test]
     fn small_rates_keep_their_digits() {

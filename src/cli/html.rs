@@ -7,7 +7,7 @@ use super::{Analysed, Session};
 use crate::analysis::registry::AnyReport;
 use crate::analysis::trend::Direction;
 use crate::document::{report_json, tables};
-use crate::format::format_count;
+use crate::format::{format_count, format_whole_percent};
 use crate::plot::export::xml_escape as esc;
 use crate::plot::PlotTheme;
 
@@ -104,12 +104,12 @@ pub fn report(session: &Session, analysed: &Analysed) -> String {
                 for s in rca.segments.iter().take(SHOWN_ROWS) {
                     let name: Vec<String> = s.conditions.iter().map(|c| c.describe()).collect();
                     body.push_str(&format!(
-                        "<tr><td>{}</td><td class=n>{:.3}</td><td class=n>{:.3}</td><td class=n>{:+.3}</td><td class=n>{:.0} %</td></tr>\n",
+                        "<tr><td>{}</td><td class=n>{:.3}</td><td class=n>{:.3}</td><td class=n>{:+.3}</td><td class=n>{}</td></tr>\n",
                         esc(&name.join(" and ")),
                         s.baseline,
                         s.incident,
                         s.delta,
-                        s.share_of_delta * 100.0
+                        format_whole_percent(s.share_of_delta)
                     ));
                 }
                 body.push_str("</table>\n");

@@ -847,6 +847,10 @@ describe('root cause', () => {
     assert.equal(await page.inputValue('[data-testid="rca-incident-from"]'), '2026-09-24 00:00');
     assert.equal(await page.inputValue('[data-testid="rca-baseline-from"]'), '2026-09-10 00:00');
     assert.ok(await page.locator('[data-testid="rca-row"]').count() >= 5);
+    // Shares that round to nothing read "0 %", never "-0 %".
+    for (const testid of ['rca-table', 'rca-dimension']) {
+      for (const part of await page.locator(`[data-testid="${testid}"]`).allTextContents()) assert.doesNotMatch(part, /-0 %/, testid);
+    }
     await page.waitForSelector('[data-testid="rca-chart"]');
     assert.ok(await page.locator('[data-testid="rca-dimension"]').count() >= 5);
     // Another segment: the timeline follows.

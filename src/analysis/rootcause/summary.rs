@@ -1,6 +1,7 @@
 //! The analysis in words (the line to paste) and the timelines of the top segments.
 
 use super::cube::Rows;
+use crate::format::format_whole_percent;
 use super::{RcaParams, Segment, Timeline, TimelineSeries, Totals};
 
 /// A cause carrying more than this share of the change is said to carry more than all of it
@@ -27,17 +28,17 @@ pub(super) fn summarise(segments: &[Segment], totals: &Totals, metric_label: &st
             top.describe(),
             signed(totals.delta - top.delta)
         ),
-        [top] => format!("{:.0} % of the {change} {metric_label}{pct} came from {}", top.share_of_delta.min(1.0) * 100.0, top.describe()),
+        [top] => format!("{} of the {change} {metric_label}{pct} came from {}", format_whole_percent(top.share_of_delta.min(1.0)), top.describe()),
         // Two causes together: name both, with each one's part.
         [first, rest @ ..] => {
             let together: f64 = segments.iter().map(|s| s.delta).sum();
             let share: f64 = segments.iter().map(|s| s.share_of_delta).sum();
-            let each = |s: &Segment| if share > OVERSHOOT { format!("{} ({})", s.describe(), signed(s.delta)) } else { format!("{} ({:.0} %)", s.describe(), s.share_of_delta * 100.0) };
+            let each = |s: &Segment| if share > OVERSHOOT { format!("{} ({})", s.describe(), signed(s.delta)) } else { format!("{} ({})", s.describe(), format_whole_percent(s.share_of_delta)) };
             let names = std::iter::once(first).chain(rest).map(each).collect::<Vec<_>>().join(" and ");
             if share > OVERSHOOT {
                 format!("{} {metric_label} came from {names} together, more than the whole change of {change} {metric_label}{pct}: the rest moved {}", signed(together), signed(totals.delta - together))
             } else {
-                format!("{:.0} % of the {change} {metric_label}{pct} came from {names} together", share.min(1.0) * 100.0)
+                format!("{} of the {change} {metric_label}{pct} came from {names} together", format_whole_percent(share.min(1.0)))
             }
         }
     }

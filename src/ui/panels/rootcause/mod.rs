@@ -16,7 +16,7 @@ use crate::analysis::series::Metric;
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
 use crate::data::time::{format_display_ms, parse_timestamp_text, HOUR_MS};
-use crate::format::{capitalise, format_count};
+use crate::format::{capitalise, format_count, format_whole_percent};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::timeseries::{draw_stacked, draw_time_chart, index_at, x_at, TimeChart};
 use crate::protocol::JobError;
@@ -303,7 +303,7 @@ fn Report(report: Arc<RcaReport>, pending: bool, defer: bool) -> impl IntoView {
                                     <td class="num">{fmt(s.baseline, rate)}</td>
                                     <td class="num">{fmt(s.incident, rate)}</td>
                                     <td class="num">{fmt_delta(s.delta, rate)}</td>
-                                    <td class="share-cell"><span class="share-bar" style=format!("width: {width:.0}%")></span><span class="share-text">{format!("{:.0} %", s.share_of_delta * 100.0)}</span></td>
+                                    <td class="share-cell"><span class="share-bar" style=format!("width: {width:.0}%")></span><span class="share-text">{format_whole_percent(s.share_of_delta)}</span></td>
                                     <td class="num">{format!("{:.2}", s.specificity)}</td>
                                     <td class="num" title=if s.significant { "significant" } else { "not significant: could be noise" }>{fmt_p(s.p_value)}{(!s.significant).then_some(" ·ns")}</td>
                                     <td><button class="button small" data-testid="rca-filter" title="Add this segment to the global filter and see the trend"
@@ -446,7 +446,7 @@ fn DimensionBlock(finding: DimensionFinding, rate: bool, open: bool) -> impl Int
     let explaining = if finding.explaining.is_empty() {
         "no small set of its values explains the change".to_string()
     } else {
-        format!("{} explain{} {:.0} % of the change", finding.explaining.join(", "), if finding.explaining.len() == 1 { "s" } else { "" }, finding.explained * 100.0)
+        format!("{} explain{} {} of the change", finding.explaining.join(", "), if finding.explaining.len() == 1 { "s" } else { "" }, format_whole_percent(finding.explained))
     };
     let values: Vec<_> = finding.values.iter().take(12).cloned().collect();
     view! {
@@ -468,7 +468,7 @@ fn DimensionBlock(finding: DimensionFinding, rate: bool, open: bool) -> impl Int
                                 <td class="num">{fmt(v.baseline, rate)}</td>
                                 <td class="num">{fmt(v.incident, rate)}</td>
                                 <td class="num">{fmt_delta(v.delta, rate)}</td>
-                                <td class="num">{format!("{:.0} %", v.share_of_delta * 100.0)}</td>
+                                <td class="num">{format_whole_percent(v.share_of_delta)}</td>
                                 <td class="num">{format!("{:.4}", v.surprise)}</td>
                                 {rate.then(|| view! {
                                     <td class="num">{fmt_delta(v.rate_effect.unwrap_or(0.0), true)}</td>
