@@ -1159,7 +1159,7 @@ fn looks_binary(sample: &[u8]) -> Option<String> {
 
 /// Record boundaries of `sample` under `delimiter`: field count per complete record.
 fn field_counts(sample: &[u8], delimiter: u8, whole_file: bool, max_records: usize) -> Vec<usize> {
-    let mut reader = ReaderBuilder::new().delimiter(delimiter).build();
+    let mut reader = CsvReader::new(delimiter, b'"');
     let mut out = vec![0u8; sample.len().max(1)];
     let mut ends = vec![0usize; 4096];
     let mut counts = Vec::new();
@@ -1188,7 +1188,7 @@ fn field_counts(sample: &[u8], delimiter: u8, whole_file: bool, max_records: usi
 
 /// Fields of the first `max_records` complete records under `delimiter`, as text.
 fn sample_records(sample: &[u8], delimiter: u8, quote: u8, whole_file: bool, max_records: usize) -> Vec<Vec<String>> {
-    let mut reader = ReaderBuilder::new().delimiter(delimiter).quote(quote).build();
+    let mut reader = CsvReader::new(delimiter, quote);
     let mut out = vec![0u8; sample.len().max(1)];
     let mut ends = vec![0usize; MAX_COLUMNS.min(8192)];
     let mut records = Vec::new();
@@ -1333,13 +1333,75 @@ enum Phase {
     Building(Vec<ColumnBuilder>),
 }
 
+thread_local! {
+    /// Readers of [`CsvReader`]s dropped on this thread, by delimiter and quote, for the next.
+    static CSV_READERS: std::cell::RefCell<Vec<((u8, u8), csv_core::Reader)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Readers kept per thread: one per part of a block at most, and the sniffer's few.
+const KEPT_CSV_READERS: usize = 16;
+
+/// csv-core's reader for a delimiter and quote, as if new. Building one computes its transition
+/// tables, and csv-core's `Clone` leaves them out, so a reader that is dropped goes back to its
+/// thread's pool and the next one for the same dialect is that reader, reset. (A load makes
+/// readers for the sniffer's candidates and for every part of a file parsed in parts; in the
+/// fuzz target, whose parts are a few bytes, building them was two thirds of the time.)
+struct CsvReader {
+    dialect: (u8, u8),
+    reader: Option<csv_core::Reader>,
+}
+
+impl CsvReader {
+    fn new(delimiter: u8, quote: u8) -> Self {
+        let dialect = (delimiter, quote);
+        let kept = CSV_READERS.with_borrow_mut(|kept| kept.iter().position(|(d, _)| *d == dialect).map(|i| kept.swap_remove(i).1));
+        let reader = match kept {
+            Some(mut reader) => {
+                reader.reset();
+                reader
+            }
+            None => ReaderBuilder::new().delimiter(delimiter).quote(quote).build(),
+        };
+        Self { dialect, reader: Some(reader) }
+    }
+}
+
+impl Drop for CsvReader {
+    fn drop(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            // `try_with`: a thread's pool may be gone while its other thread-locals are dropped.
+            let _ = CSV_READERS.try_with(|kept| {
+                if let Ok(mut kept) = kept.try_borrow_mut() {
+                    if kept.len() < KEPT_CSV_READERS {
+                        kept.push((self.dialect, reader));
+                    }
+                }
+            });
+        }
+    }
+}
+
+impl std::ops::Deref for CsvReader {
+    type Target = csv_core::Reader;
+    fn deref(&self) -> &csv_core::Reader {
+        // Only `drop` takes the reader out.
+        self.reader.as_ref().unwrap_or_else(|| unreachable!("a CsvReader keeps its reader until dropped"))
+    }
+}
+
+impl std::ops::DerefMut for CsvReader {
+    fn deref_mut(&mut self) -> &mut csv_core::Reader {
+        self.reader.as_mut().unwrap_or_else(|| unreachable!("a CsvReader keeps its reader until dropped"))
+    }
+}
+
 struct Body {
     dialect: Dialect,
     infer_types: bool,
     /// The usual missing markers apply ("NA", "null"…); not to text a reader wrote, where
     /// only an empty cell is missing (see [`ColumnBuilder::without_markers`]).
     markers: bool,
-    reader: csv_core::Reader,
+    reader: CsvReader,
     out: Vec<u8>,
     ends: Vec<usize>,
     out_len: usize,
@@ -1394,7 +1456,7 @@ enum Deferred {
 
 impl Body {
     fn new(dialect: Dialect, infer_types: bool) -> Self {
-        let mut reader = ReaderBuilder::new().delimiter(dialect.delimiter).quote(dialect.quote).build();
+        let mut reader = CsvReader::new(dialect.delimiter, dialect.quote);
         // csv-core drops a BOM at the start of its input, which need not be the file's (the
         // sniffer drops that one): its first read is of nothing.
         let _ = reader.read_record(&[], &mut [], &mut []);
@@ -2398,6 +2460,30 @@ fn unique_names(raw: &[String], has_header: bool) -> (Vec<String>, usize) {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failing unwrap is a failing test
     use super::*;
+
+    #[test]
+    fn a_kept_csv_reader_reads_like_a_new_one() {
+        let (mut out, mut ends) = ([0u8; 64], [0usize; 8]);
+        let kept = |dialect: (u8, u8)| CSV_READERS.with_borrow(|kept| kept.iter().filter(|(d, _)| *d == dialect).count());
+        let before = kept((b';', b'\''));
+        {
+            // Left inside a quoted field of the third line.
+            let mut used = CsvReader::new(b';', b'\'');
+            let mut input: &[u8] = b"a;b\nc;d\n'open";
+            while !input.is_empty() {
+                let (_, nin, _, _) = used.read_record(input, &mut out, &mut ends);
+                input = &input[nin..];
+            }
+            assert_eq!(used.line(), 3);
+        }
+        assert_eq!(kept((b';', b'\'')), before + 1, "a dropped reader is kept");
+        let mut reader = CsvReader::new(b';', b'\'');
+        assert_eq!(kept((b';', b'\'')), before, "the next reader of the dialect is the kept one");
+        let (result, nin, nout, nend) = reader.read_record(b"x;'y;z'\n", &mut out, &mut ends);
+        assert_eq!((result, nin, nend, reader.line()), (ReadRecordResult::Record, 8, 2, 2));
+        assert_eq!(&out[..nout], b"xy;z");
+        assert_eq!(ends[..2], [1, 4]);
+    }
     use crate::data::table::Value;
 
     fn load(text: &str) -> LoadReport {
