@@ -63,6 +63,22 @@ describe('first open', () => {
     await context.close();
   });
 
+  test('distinct counts arriving after the load fill the schema in place', async () => {
+    // 300,000 rows: the worker counts after the load for long enough that the schema is on
+    // screen first (with 100,000 the counts are often there before it).
+    const { page, context, errors } = await openApp(browser, `${server.url}#demo=300000.7`);
+    await waitLoaded(page, 120_000);
+    const built = await Promise.all(['schema', 'preview'].map((testid) => page.waitForSelector(`[data-testid="${testid}"]`)));
+    const distinct = () => page.$eval('[data-testid="type-country"]', (select) => select.closest('tr').children[3].textContent);
+    const before = await distinct();
+    await page.waitForFunction(() => /^\d/.test(document.querySelector('[data-testid="type-country"]')?.closest('tr')?.children[3]?.textContent ?? ''));
+    assert.equal(await distinct(), '13');
+    // Neither the schema nor the grid was built again (the count read "${before}" before).
+    for (const element of built) assert.ok(await element.evaluate((el) => el.isConnected), `built again; the count read "${before}" before`);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('scrolls through every row (virtualised) with exact row geometry', async () => {
     const { page, context } = await openApp(browser, server.url);
     await waitLoaded(page);
