@@ -429,6 +429,11 @@ impl Parallel {
             self
         }
     }
+
+    /// One part's share of a block when the parts are equal.
+    fn equal_share(&self) -> f64 {
+        1.0 / self.threads.max(1) as f64
+    }
 }
 
 impl Default for Parallel {
@@ -1753,7 +1758,7 @@ impl Body {
                 Some(Deferred::Serial(text)) => self.feed_serial(&text)?,
                 Some(Deferred::Block(text, at_end)) => {
                     self.sent_bytes += text.len() as u64;
-                    let spans = self.plan_spans(&text, 1.0 / self.parallel.threads.max(1) as f64);
+                    let spans = self.plan_spans(&text, self.parallel.equal_share());
                     let mut w = Writer::default();
                     let fork = self.fork();
                     fork.encode(&mut w);
@@ -1798,7 +1803,7 @@ impl Body {
         // of 8 MiB parsed in 28 ms). Its own share s is what evens the work: s plus absorbing the
         // rest, s + c (1 - s), equals each other thread's (1 - s) / (threads - 1).
         let others = self.parallel.threads.saturating_sub(1).max(1) as f64;
-        let main_share = if threaded { ((1.0 - others * ABSORB_COST) / (1.0 + others * (1.0 - ABSORB_COST))).max(0.02) } else { 1.0 / self.parallel.threads.max(1) as f64 };
+        let main_share = if threaded { ((1.0 - others * ABSORB_COST) / (1.0 + others * (1.0 - ABSORB_COST))).max(0.02) } else { self.parallel.equal_share() };
         let spans = self.plan_spans(block, main_share);
         let forks: Vec<(usize, usize, Body)> = spans.iter().skip(1).map(|&(start, stop)| (start, stop, self.fork())).collect();
         let first_stop = spans.first().map_or(block.len(), |&(_, stop)| stop);
@@ -2460,6 +2465,7 @@ fn unique_names(raw: &[String], has_header: bool) -> (Vec<String>, usize) {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failing unwrap is a failing test
     use super::*;
+    use crate::data::table::Value;
 
     #[test]
     fn a_kept_csv_reader_reads_like_a_new_one() {
@@ -2484,7 +2490,6 @@ mod tests {
         assert_eq!(&out[..nout], b"xy;z");
         assert_eq!(ends[..2], [1, 4]);
     }
-    use crate::data::table::Value;
 
     fn load(text: &str) -> LoadReport {
         load_bytes(text.as_bytes(), LoadOptions::default()).expect("loads")

@@ -1,8 +1,8 @@
 //! The analysis in words (the line to paste) and the timelines of the top segments.
 
 use super::cube::Rows;
-use crate::format::format_whole_percent;
 use super::{RcaParams, Segment, Timeline, TimelineSeries, Totals};
+use crate::format::format_whole_percent;
 
 /// A cause carrying more than this share of the change is said to carry more than all of it
 /// (the rest moved the other way); up to it, the rest's move is noise and it carries "100 %".
