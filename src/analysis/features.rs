@@ -150,7 +150,7 @@ pub(crate) fn category_codes(column: &Column, rows: &[u32]) -> (Vec<String>, Vec
     if let ColumnData::Str(Strings::Dict { codes: raw, dict }) = &column.data {
         let mut map: FxHashMap<u32, u32> = FxHashMap::default();
         for &row in rows {
-            let code = raw.get(row as usize).copied().unwrap_or(MISSING_CODE);
+            let code = raw.get(row as usize).unwrap_or(MISSING_CODE);
             if code == MISSING_CODE {
                 codes.push(None);
                 continue;

@@ -161,7 +161,7 @@ fn group_column(name: &str, from: &Grouping, groups: &RowGroups, n_rows: usize) 
         }
     }
     let dict = (1..=groups.groups as u32).map(|g| from.value(g).into_boxed_str()).collect();
-    Column { name: name.to_string(), kind: ColumnType::Category, data: ColumnData::Str(Strings::Dict { codes, dict }), mismatches: Vec::new(), non_finite: 0 }
+    Column { name: name.to_string(), kind: ColumnType::Category, data: ColumnData::Str(Strings::Dict { codes: codes.into(), dict }), mismatches: Vec::new(), non_finite: 0 }
 }
 
 #[cfg(test)]

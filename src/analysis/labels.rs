@@ -202,7 +202,7 @@ impl<'t> Interned<'t> {
     /// `by_code` (its ids so far): each distinct text is hashed once, not once a row.
     fn id_at(&mut self, column: &'t Column, row: u32, by_code: &mut Vec<u32>) -> u32 {
         if let ColumnData::Str(Strings::Dict { codes, dict }) = &column.data {
-            let Some(&code) = codes.get(row as usize) else { return NONE };
+            let Some(code) = codes.get(row as usize) else { return NONE };
             if by_code.len() != dict.len() {
                 *by_code = vec![UNSEEN; dict.len()];
             }
@@ -627,7 +627,7 @@ fn leaks(table: &Table, rows: &[u32], weights: Weights<'_>, labels: &[u32], posi
             let acc = match &column.data {
                 // A dictionary's codes stand for its distinct texts: grouped without a copy of each.
                 // (A missing value, past the dictionary, is a group of its own.)
-                ColumnData::Str(Strings::Dict { codes, dict }) => numbered_accuracy(labelled.iter().map(|l| (codes.get(l.0 as usize).map_or(dict.len(), |&code| (code as usize).min(dict.len())), classed(l))), dict.len() + 1, k, n),
+                ColumnData::Str(Strings::Dict { codes, dict }) => numbered_accuracy(labelled.iter().map(|l| (codes.get(l.0 as usize).map_or(dict.len(), |code| (code as usize).min(dict.len())), classed(l))), dict.len() + 1, k, n),
                 _ => group_accuracy(labelled.iter().map(|l| (text(column, l.0), classed(l))), k, n),
             };
             if acc > best.0 {

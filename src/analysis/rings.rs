@@ -690,7 +690,7 @@ impl<'a> Codes<'a> {
     pub(crate) fn code(&mut self, row: usize) -> Option<u32> {
         let column: &'a Column = self.column;
         if let ColumnData::Str(Strings::Dict { codes, dict }) = &column.data {
-            let code = *codes.get(row)?;
+            let code = codes.get(row)?;
             let slot = self.dict_map.get_mut(code as usize)?;
             if *slot == MISSING_CODE {
                 *slot = self.names.len() as u32;

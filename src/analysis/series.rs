@@ -551,7 +551,7 @@ fn advance(granularity: Granularity, zone: &impl WallClock, start_ms: i64) -> Op
 fn distinct_key(column: &Column, row: usize) -> Option<u64> {
     use std::hash::{Hash, Hasher};
     match &column.data {
-        ColumnData::Str(Strings::Dict { codes, .. }) => codes.get(row).filter(|&&c| c != MISSING_CODE).map(|&c| u64::from(c)),
+        ColumnData::Str(Strings::Dict { codes, .. }) => codes.get(row).filter(|&c| c != MISSING_CODE).map(u64::from),
         _ => match column.value(row) {
             Value::Missing => None,
             Value::Int(v) | Value::Timestamp(v) => Some(v as u64),

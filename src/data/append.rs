@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap;
 
 use super::builder::retype_column;
 use super::load::{LoadReport, RejectedRow};
-use super::table::{Bitmap, Column, ColumnData, ColumnType, Mismatch, Strings, Table, MISSING_CODE};
+use super::table::{Bitmap, Codes, Column, ColumnData, ColumnType, Mismatch, Strings, Table, MISSING_CODE};
 
 /// Files whose columns differ: for each file after the first, what it lacks and what it adds.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -100,7 +100,8 @@ pub fn append(mut parts: Vec<(String, LoadReport)>) -> Result<LoadReport, Schema
     let total_rows: usize = parts.iter().map(|(_, r)| r.table.n_rows).sum();
     let mut table = Table { columns, n_rows: total_rows };
     let source = source_name(&table);
-    let mut codes = Vec::with_capacity(total_rows);
+    let mut codes = Codes::default();
+    codes.reserve(total_rows);
     let mut dict: Vec<Box<str>> = Vec::with_capacity(parts.len());
     for (file, report) in &parts {
         let code = dict.iter().position(|d| **d == **file).unwrap_or_else(|| {
@@ -187,7 +188,7 @@ fn append_column(mut a: Column, b: &Column) -> Column {
                     })
                 })
                 .collect();
-            codes.extend(more.iter().map(|&c| if c == MISSING_CODE { MISSING_CODE } else { recode.get(c as usize).copied().unwrap_or(MISSING_CODE) }));
+            codes.extend(more.iter().map(|c| if c == MISSING_CODE { MISSING_CODE } else { recode.get(c as usize).copied().unwrap_or(MISSING_CODE) }));
             ColumnData::Str(Strings::Dict { codes, dict })
         }
         (ColumnData::Str(strings), ColumnData::Str(more)) => {

@@ -9,7 +9,7 @@
 use rustc_hash::FxHashMap;
 
 use super::infer::{classify_strings, is_missing, parse_bool_word, parse_float, parse_int, FloatCell, Inferred, StringStats};
-use super::table::{Bitmap, Column, ColumnData, ColumnType, Mismatch, Strings, Value, MISSING_CODE};
+use super::table::{Bitmap, Codes, Column, ColumnData, ColumnType, Mismatch, Strings, Value, MISSING_CODE};
 use super::time::{epoch_to_ms, parse_timestamp_text};
 use super::wire::{Reader, Writer};
 
@@ -107,7 +107,7 @@ fn short_key(bytes: &[u8]) -> Option<u128> {
 struct StrBuilder {
     map: DictIndex,
     dict: Vec<Box<str>>,
-    codes: Vec<u32>,
+    codes: Codes,
     /// Set once the dictionary grew past [`DICT_LIMIT`].
     arena: Option<(String, Vec<usize>, Bitmap)>,
     stats: StringStats,
@@ -115,7 +115,7 @@ struct StrBuilder {
 
 impl StrBuilder {
     fn new() -> Self {
-        Self { map: DictIndex::default(), dict: Vec::new(), codes: Vec::new(), arena: None, stats: StringStats::default() }
+        Self { map: DictIndex::default(), dict: Vec::new(), codes: Codes::default(), arena: None, stats: StringStats::default() }
     }
 
     fn push_missing(&mut self) {
@@ -161,7 +161,7 @@ impl StrBuilder {
         let mut bytes = String::with_capacity(mean_len.saturating_mul(self.codes.capacity()));
         let mut ends = Vec::with_capacity(self.codes.capacity());
         let mut valid = Bitmap::default();
-        for &code in &self.codes {
+        for code in self.codes.iter() {
             let text = self.dict.get(code as usize);
             if let Some(text) = text {
                 bytes.push_str(text);
@@ -172,7 +172,7 @@ impl StrBuilder {
         self.arena = Some((bytes, ends, valid));
         self.map = DictIndex::default();
         self.dict = Vec::new();
-        self.codes = Vec::new();
+        self.codes = Codes::default();
     }
 
     /// Moves the cells of `other` (built from a later part of the same file) after these,
@@ -197,7 +197,7 @@ impl StrBuilder {
                 other_valid.clear();
             }
             (Some((bytes, ends, valid)), None) => {
-                for &code in &other.codes {
+                for code in other.codes.iter() {
                     let text = other.dict.get(code as usize);
                     if let Some(text) = text {
                         bytes.push_str(text);
@@ -220,7 +220,7 @@ impl StrBuilder {
                         }
                     })
                     .collect();
-                self.codes.extend(other.codes.iter().map(|&code| remap.get(code as usize).copied().unwrap_or(MISSING_CODE)));
+                self.codes.extend(other.codes.iter().map(|code| remap.get(code as usize).copied().unwrap_or(MISSING_CODE)));
                 if self.dict.len() > DICT_LIMIT {
                     self.switch_to_arena();
                 }
@@ -330,7 +330,9 @@ impl ColumnBuilder {
                 }
                 None => {
                     let codes = &mut strings.codes;
-                    ensure(codes, ensure_vec(codes.len(), codes.capacity(), rows));
+                    if let Some(additional) = ensure_vec(codes.len(), codes.capacity(), rows) {
+                        codes.reserve_exact(additional);
+                    }
                 }
             },
         }
@@ -389,8 +391,8 @@ impl ColumnBuilder {
                     buffer(used, reserved);
                 }
                 None => {
-                    let (used, reserved) = vec_bytes(&strings.codes);
-                    buffer(used, reserved);
+                    let codes = &strings.codes;
+                    buffer(codes.len() * codes.width(), codes.heap_bytes());
                     // Each distinct value: its text and box in the dictionary, a key and code
                     // in the index (a long text boxed there again).
                     let text: usize = strings.dict.iter().map(|s| s.len()).sum();
@@ -775,7 +777,7 @@ impl ColumnBuilder {
                         for text in &strings.dict {
                             w.str(text);
                         }
-                        w.u32s(&strings.codes);
+                        w.codes(&strings.codes);
                     }
                 }
             }
@@ -845,8 +847,8 @@ impl ColumnBuilder {
                             }
                             strings.dict.push(text);
                         }
-                        strings.codes = r.u32s()?;
-                        if strings.codes.len() != rows || strings.codes.iter().any(|&c| c != MISSING_CODE && c as usize >= n) {
+                        strings.codes = r.codes()?;
+                        if strings.codes.len() != rows || strings.codes.iter().any(|c| c != MISSING_CODE && c as usize >= n) {
                             return None;
                         }
                     }

@@ -519,7 +519,7 @@ fn compile_cond<'t>(table: &'t Table, cond: &Cond) -> Result<Box<dyn Fn(usize) -
             if let (ColumnData::Str(Strings::Dict { codes, dict }), CmpOp::Eq | CmpOp::Ne) = (&column.data, op) {
                 let hit: Vec<bool> = dict.iter().map(|d| op.holds((**d).cmp(target.as_str()))).collect();
                 return Ok(Box::new(move |row| {
-                    let code = codes.get(row).copied().unwrap_or(MISSING_CODE);
+                    let code = codes.get(row).unwrap_or(MISSING_CODE);
                     (code != MISSING_CODE).then(|| hit.get(code as usize).copied().unwrap_or(false))
                 }));
             }

@@ -160,7 +160,7 @@ fn row_predicate<'a>(column: &'a Column, clause: &'a Clause) -> Box<dyn Fn(usize
                 let wanted: Vec<bool> = dict.iter().map(|d| set.contains(&**d)).collect();
                 let negate = *negate;
                 return Box::new(move |row| {
-                    let code = codes.get(row).copied().unwrap_or(MISSING_CODE);
+                    let code = codes.get(row).unwrap_or(MISSING_CODE);
                     let hit = code != MISSING_CODE && wanted.get(code as usize).copied().unwrap_or(false);
                     hit != negate
                 });

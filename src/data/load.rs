@@ -2641,11 +2641,16 @@ mod tests {
             }
             // Columns stepped up exactly, never by doubling (which holds up to 2×): they hold
             // their cells plus about the headroom; more when early rows promised more rows than
-            // came ("growing rows"), where the room was reserved before the file said otherwise.
-            if name != "growing rows" {
-                let slack = last.per_row_reserved as f64 / last.per_row_used as f64;
-                assert!(slack <= 1.0 + 3.0 * CAPACITY_HEADROOM, "{name}: columns hold {slack:.3}× their cells");
-            }
+            // came ("growing rows"), where the room was reserved before the file said otherwise,
+            // and when they promised more text a row than came ("shrinking rows": the text's room
+            // was reserved at the first rows' length, about 1 MB over 150,000 rows of 45 bytes).
+            let allowed = match name {
+                "growing rows" => f64::INFINITY,
+                "shrinking rows" => 1.0 + 4.0 * CAPACITY_HEADROOM,
+                _ => 1.0 + 3.0 * CAPACITY_HEADROOM,
+            };
+            let slack = last.per_row_reserved as f64 / last.per_row_used as f64;
+            assert!(slack <= allowed, "{name}: columns hold {slack:.3}× their cells");
         }
     }
 

@@ -57,7 +57,7 @@ pub fn sort_selection(table: &Table, selection: &mut Selection, key: &SortKey) -
                 }
             }
             let get = |row: u32| {
-                codes.get(at(row)).copied().filter(|&c| c != MISSING_CODE).and_then(|c| rank.get(c as usize).copied())
+                codes.get(at(row)).filter(|&c| c != MISSING_CODE).and_then(|c| rank.get(c as usize).copied())
             };
             selection.sort_by(|&a, &b| order(get(a), get(b), descending));
         }

@@ -7,7 +7,7 @@
 //! number, and would cost as much as parsing them). Both ends are the same build of the same
 //! code, so there is no versioning; a message that does not decode is refused as a whole.
 
-use super::table::Bitmap;
+use super::table::{Bitmap, Codes};
 
 /// Writes values in order.
 #[derive(Default)]
@@ -70,6 +70,22 @@ impl Writer {
         self.bytes.reserve(values.len() * 4);
         for value in values {
             self.bytes.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+
+    /// Dictionary codes at their width: the width in bytes, then the codes' raw bytes.
+    pub fn codes(&mut self, codes: &Codes) {
+        self.u8(codes.width() as u8);
+        match codes {
+            Codes::U8(values) => self.bytes(values),
+            Codes::U16(values) => {
+                self.usize(values.len());
+                self.bytes.reserve(values.len() * 2);
+                for value in values {
+                    self.bytes.extend_from_slice(&value.to_le_bytes());
+                }
+            }
+            Codes::U32(values) => self.u32s(values),
         }
     }
 
@@ -164,6 +180,15 @@ impl<'a> Reader<'a> {
         Some(self.items(4)?.chunks_exact(4).map(|b| u32::from_le_bytes(b.try_into().unwrap_or_default())).collect())
     }
 
+    pub fn codes(&mut self) -> Option<Codes> {
+        Some(match self.u8()? {
+            1 => Codes::U8(self.bytes()?.to_vec()),
+            2 => Codes::U16(self.items(2)?.chunks_exact(2).map(|b| u16::from_le_bytes(b.try_into().unwrap_or_default())).collect()),
+            4 => Codes::U32(self.u32s()?),
+            _ => return None,
+        })
+    }
+
     pub fn usizes(&mut self) -> Option<Vec<usize>> {
         self.u64s()?.into_iter().map(|v| usize::try_from(v).ok()).collect()
     }
@@ -178,6 +203,7 @@ impl<'a> Reader<'a> {
 mod tests {
     #![allow(clippy::unwrap_used)] // test code
     use super::*;
+    use crate::data::table::MISSING_CODE;
 
     #[test]
     fn values_read_back_as_written_and_short_input_is_refused() {
@@ -194,6 +220,10 @@ mod tests {
         w.u32s(&[u32::MAX, 0]);
         w.usizes(&[3, 9]);
         w.bitmap(&bits);
+        let codes: Vec<Codes> = [3, 300, 70_000].into_iter().map(|c| Codes::from(vec![c, MISSING_CODE, 0])).collect();
+        for c in &codes {
+            w.codes(c);
+        }
         let mut r = Reader::new(&w.bytes);
         assert_eq!(r.u8(), Some(7));
         assert_eq!(r.bool(), Some(true));
@@ -206,10 +236,14 @@ mod tests {
         assert_eq!(r.u32s(), Some(vec![u32::MAX, 0]));
         assert_eq!(r.usizes(), Some(vec![3, 9]));
         assert_eq!(r.bitmap(), Some(bits));
+        for (c, width) in codes.iter().zip([1, 2, 4]) {
+            let back = r.codes().unwrap();
+            assert_eq!((back.width(), back.iter().collect::<Vec<_>>()), (width, c.iter().collect::<Vec<_>>()));
+        }
         assert!(r.is_done());
         for cut in 0..w.bytes.len() {
             let mut r = Reader::new(&w.bytes[..cut]);
-            let whole = (|| Some((r.u8()?, r.bool()?, r.string()?, r.i64s()?, r.f64s()?, r.u32s()?, r.usizes()?, r.bitmap()?)))();
+            let whole = (|| Some((r.u8()?, r.bool()?, r.string()?, r.i64s()?, r.f64s()?, r.u32s()?, r.usizes()?, r.bitmap()?, r.codes()?, r.codes()?, r.codes()?)))();
             assert!(whole.is_none(), "{cut} bytes read as a whole message");
         }
         // A length far past the bytes is refused, not allocated.

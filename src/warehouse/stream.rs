@@ -321,7 +321,7 @@ impl CubeStream {
                 let id = match (&column.data, column.value(r)) {
                     (_, Value::Missing) => MISSING_ID,
                     (ColumnData::Str(Strings::Dict { codes: row_codes, .. }), Value::Str(text)) => {
-                        let code = row_codes.get(r).copied().unwrap_or(0) as usize;
+                        let code = row_codes.get(r).unwrap_or(0) as usize;
                         match codes.get(code).copied().flatten() {
                             Some(id) => id,
                             None => {

@@ -85,7 +85,7 @@ pub(super) fn category_dimension(column: &Column, rows: &[u32]) -> Result<Dimens
     for &row in rows {
         let code = match dict {
             Some((dict_codes, dict_values)) => {
-                let raw = dict_codes.get(row as usize).copied().unwrap_or(MISSING_CODE);
+                let raw = dict_codes.get(row as usize).unwrap_or(MISSING_CODE);
                 match dict_map.get(&raw) {
                     Some(&c) => c,
                     None => {
