@@ -586,10 +586,10 @@ impl Column {
             ColumnData::Float { values, valid } => values.capacity() * 8 + valid.heap_bytes(),
             ColumnData::Bool { values, valid } => values.heap_bytes() + valid.heap_bytes(),
             ColumnData::Str(Strings::Dict { codes, dict }) => {
-                codes.heap_bytes() + dict.iter().map(|s| s.len() + 16).sum::<usize>()
+                codes.heap_bytes() + dict.iter().map(|s| s.len() + std::mem::size_of::<Box<str>>()).sum::<usize>()
             }
             ColumnData::Str(Strings::Arena { bytes, ends, valid }) => {
-                bytes.capacity() + ends.capacity() * 8 + valid.heap_bytes()
+                bytes.capacity() + ends.capacity() * std::mem::size_of::<usize>() + valid.heap_bytes()
             }
         };
         data + self.mismatches.iter().map(|m| m.text.len() + 32).sum::<usize>()

@@ -74,13 +74,19 @@ pub fn start(state: AppState, hooks: Hooks) -> Result<(), String> {
 }
 
 /// The table worker's address: `workers=N` in the page's own address (`…/?workers=2#demo`) is
-/// passed on, the number of workers that parse a large file (`worker/helpers.rs`).
+/// passed on, the number of workers that parse a large file (`worker/helpers.rs`), and so is
+/// `reading=slices`, a file read a slice at a time as where the browser has no byte streams
+/// (`worker::BlobSource`; tests).
 fn worker_url() -> String {
     let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
-    let workers = search.trim_start_matches('?').split('&').find_map(|pair| pair.strip_prefix("workers=")).and_then(|n| n.parse::<u32>().ok());
-    match workers {
-        Some(n) => format!("./vigil-worker_loader.js?workers={n}"),
-        None => "./vigil-worker_loader.js".into(),
+    let passed: Vec<&str> = search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|pair| pair.strip_prefix("workers=").is_some_and(|n| n.parse::<u32>().is_ok()) || *pair == "reading=slices")
+        .collect();
+    match passed.as_slice() {
+        [] => "./vigil-worker_loader.js".into(),
+        _ => format!("./vigil-worker_loader.js?{}", passed.join("&")),
     }
 }
 

@@ -325,23 +325,29 @@ describe('loading files', () => {
     const file = join(dir, 'large.csv');
     await writeFile(file, header + records.join(''));
     // Two parsing workers asked for (by default only a machine of four cores or more uses them).
-    const { page, context, errors } = await openApp(browser, `${server.url}?workers=2`);
-    await waitLoaded(page);
-    const workers = [];
-    page.on('worker', (worker) => workers.push(worker.url()));
-    await page.setInputFiles('[data-testid="open-file"] input', file);
-    await page.waitForFunction((n) => document.querySelector('[data-testid="row-count"]')?.textContent === n, rows.toLocaleString('en-US'), { timeout: 120_000 });
-    const typeOf = (name) => page.$eval(`[data-testid="type-${name}"]`, (select) => select.value);
-    assert.equal(await typeOf('score'), 'float');
-    assert.equal(await typeOf('country'), 'category');
-    assert.match(await text(page, 'rejected'), new RegExp(`Rejected rows \\(${rejected.length}\\)`));
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-rejected"]')]);
-    const saved = Buffer.concat(await (await download.createReadStream()).toArray()).toString();
-    assert.equal(saved, ['line,byte_offset,reason,text', ...rejected].join('\n') + '\n');
-    // The table worker started helpers of its own module.
-    assert.ok(workers.some((url) => url.includes('vigil-worker_loader.js?helper')), `no helper among ${workers.join(', ')}`);
-    assert.deepEqual(errors, []);
-    await context.close();
+    // The file read through its stream into one buffer (Chromium), and a slice at a time (as
+    // where the browser has no byte streams): 4 MB chunks either way.
+    for (const reading of ['', '&reading=slices']) {
+      const { page, context, errors } = await openApp(browser, `${server.url}?workers=2${reading}`);
+      await waitLoaded(page);
+      const workers = [];
+      page.on('worker', (worker) => workers.push(worker.url()));
+      await page.setInputFiles('[data-testid="open-file"] input', file);
+      await page.waitForFunction((n) => document.querySelector('[data-testid="row-count"]')?.textContent === n, rows.toLocaleString('en-US'), { timeout: 120_000 });
+      const typeOf = (name) => page.$eval(`[data-testid="type-${name}"]`, (select) => select.value);
+      assert.equal(await typeOf('score'), 'float');
+      assert.equal(await typeOf('country'), 'category');
+      assert.match(await text(page, 'rejected'), new RegExp(`Rejected rows \\(${rejected.length}\\)`));
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-rejected"]')]);
+      const saved = Buffer.concat(await (await download.createReadStream()).toArray()).toString();
+      assert.equal(saved, ['line,byte_offset,reason,text', ...rejected].join('\n') + '\n', `reading${reading || ' by stream'}`);
+      // The table worker (with the page's settings) started helpers of its own module.
+      const running = page.workers().map((worker) => worker.url());
+      assert.ok(running.some((url) => url.endsWith(`vigil-worker_loader.js?workers=2${reading}`)), `no table worker ${reading} among ${running.join(', ')}`);
+      assert.ok(workers.some((url) => url.includes('vigil-worker_loader.js?helper')), `no helper among ${workers.join(', ')}`);
+      assert.deepEqual(errors, []);
+      await context.close();
+    }
   });
 
   test('an Excel "Unicode text" file (UTF-16 with a BOM, tab-separated) loads as text', async () => {
