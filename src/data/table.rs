@@ -167,9 +167,8 @@ pub const MISSING_CODE: u32 = u32::MAX;
 /// values, and one byte a row instead of four is most of their memory (the 1 M-row demo's eight
 /// category columns: 8 MB instead of 32).
 ///
-/// Codes widen as the dictionary grows past a width ([`Codes::push`]), so a column's width
-/// follows from its dictionary's size however its rows were built; equality compares codes,
-/// not widths.
+/// Codes widen as the dictionary grows past a width ([`Codes::push`]) and never narrow (a
+/// builder cleared for the next part keeps its width), so equality compares codes, not widths.
 #[derive(Debug, Clone)]
 pub enum Codes {
     U8(Vec<u8>),
