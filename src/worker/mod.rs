@@ -1150,8 +1150,10 @@ impl BlobSource {
                     buffer = value.buffer();
                     filled += value.byte_length();
                 }
-                Err(_) if done => {}
-                Err(_) => return Err("cannot read the file: the stream gave no bytes".into()),
+                // A stream ends without handing the buffer back only when cancelled; the bytes
+                // of this chunk read so far went with the buffer.
+                Err(_) if done && filled == 0 => return Ok(None),
+                Err(_) => return Err("cannot read the file: its stream ended without its bytes".into()),
             }
         }
         self.offset += f64::from(filled);
