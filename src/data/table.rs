@@ -279,8 +279,8 @@ impl Codes {
     #[inline]
     pub fn get(&self, row: usize) -> Option<u32> {
         match self {
-            Self::U8(v) => v.get(row).map(|&c| if c == u8::MAX { MISSING_CODE } else { u32::from(c) }),
-            Self::U16(v) => v.get(row).map(|&c| if c == u16::MAX { MISSING_CODE } else { u32::from(c) }),
+            Self::U8(v) => v.get(row).map(|&c| wide_u8(c)),
+            Self::U16(v) => v.get(row).map(|&c| wide_u16(c)),
             Self::U32(v) => v.get(row).copied(),
         }
     }
@@ -331,6 +331,18 @@ impl Codes {
     }
 }
 
+/// A one-byte code as [`Codes::get`] reads it (`u8::MAX` is a missing cell).
+#[inline]
+fn wide_u8(code: u8) -> u32 {
+    if code == u8::MAX { MISSING_CODE } else { u32::from(code) }
+}
+
+/// A two-byte code as [`Codes::get`] reads it (`u16::MAX` is a missing cell).
+#[inline]
+fn wide_u16(code: u16) -> u32 {
+    if code == u16::MAX { MISSING_CODE } else { u32::from(code) }
+}
+
 /// The codes of [`Codes::iter`] and [`Codes::range`].
 #[derive(Debug, Clone)]
 pub enum CodesIter<'a> {
@@ -345,8 +357,8 @@ impl Iterator for CodesIter<'_> {
     #[inline]
     fn next(&mut self) -> Option<u32> {
         match self {
-            Self::U8(it) => it.next().map(|&c| if c == u8::MAX { MISSING_CODE } else { u32::from(c) }),
-            Self::U16(it) => it.next().map(|&c| if c == u16::MAX { MISSING_CODE } else { u32::from(c) }),
+            Self::U8(it) => it.next().map(|&c| wide_u8(c)),
+            Self::U16(it) => it.next().map(|&c| wide_u16(c)),
             Self::U32(it) => it.next().copied(),
         }
     }
