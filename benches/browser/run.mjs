@@ -11,7 +11,8 @@
 //
 // First, the budgets of issue 10 (targets, printed as a table, never asserted): bytes for first
 // paint (brotli), time to an interactive shell, the longest main-thread task while loading
-// 1 M rows and running every analysis, and the first draw of the cluster map.
+// 1 M rows and running every analysis (from a Chromium trace, which sees style, layout and
+// paint; the Long Tasks API's figure is printed beside it), and the first draw of the cluster map.
 //
 // Then root cause: 1 M rows × 15 category columns (2 to 1,000 values), a seeded incident at
 // depth 3, both windows covering every row: Vigil's worker time, its progress messages, whether
@@ -399,13 +400,23 @@ async function budgets(browser, server) {
       for (const e of list.getEntries()) window.__long.push({ ms: e.duration, phase: window.__phase });
     }).observe({ type: 'longtask', buffered: true });
     new MutationObserver((_, observer) => {
-      if (document.querySelector('nav.tabs') && !window.__shellAt) { window.__shellAt = performance.now(); observer.disconnect(); }
+      if (document.querySelector('nav.tabs') && !window.__shellAt) {
+        window.__shellAt = performance.now();
+        window.__phase = 'load';
+        performance.mark('vigil-phase:load');
+        observer.disconnect();
+      }
     }).observe(document, { childList: true, subtree: true });
   });
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`budgets: page error: ${err.message}`));
-  const phase = (name) => page.evaluate((n) => { window.__phase = n; }, name);
+  // Each phase is also a mark in the trace, which tells the tasks of each phase apart.
+  const phase = (name) => page.evaluate((n) => { window.__phase = n; performance.mark(`vigil-phase:${n}`); }, name);
   const out = {};
+  // A trace sees every task of the page's main thread, with the style, layout and paint the
+  // Long Tasks API leaves out.
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing'] });
+  let tracing = true;
   try {
     await page.goto(`${server.url}/dist/index.html#demo=${BUDGET_ROWS}.7&tab=data`);
     await page.waitForFunction((rows) => document.querySelector('[data-testid="row-count"]')?.textContent === rows, BUDGET_ROWS.toLocaleString('en-US'), { timeout: 300_000 });
@@ -443,24 +454,64 @@ async function budgets(browser, server) {
     }
     await page.waitForTimeout(500);
     out.long = await page.evaluate(() => window.__long);
+    tracing = false;
+    out.traced = mainThreadTasks(JSON.parse((await browser.stopTracing()).toString('utf8')));
   } finally {
+    if (tracing) await browser.stopTracing().catch(() => {});
     await context.close();
   }
-  const longest = out.long.reduce((a, b) => (b.ms > (a?.ms ?? 0) ? b : a), null);
+  const over50 = out.traced.filter((t) => t.ms > 50);
+  const apiLongest = out.long.reduce((a, b) => (b.ms > (a?.ms ?? 0) ? b : a), null);
   const kb = (b) => `${fmt(b / 1024)} KB`;
   console.log(`\nbudgets (issue 10): the ${BUDGET_ROWS.toLocaleString('en-US')}-row demo opened from a link, then every tab's analysis; Chromium ${browser.version()}\n`);
   console.log('| budget | target | measured | |');
   console.log('|---|---|---|---|');
   const row = (name, target, measured, ok) => console.log(`| ${name} | ${target} | ${measured} | ${ok ? 'within' : 'OVER'} |`);
   row('wasm + JS + HTML + CSS for first paint (brotli)', '≤ 1.0 MB', `${kb(firstPaint)} (+ table worker ${kb(worker)}, fetched in parallel; + Parquet/Excel reader ${kb(reader)}, fetched when such a file is opened)`, firstPaint <= 1024 * 1024);
-  row('longest main-thread task (load 1 M rows, every analysis)', '≤ 100 ms', longest ? `${fmt(longest.ms)} ms (during ${longest.phase}); ${out.long.length} tasks over 50 ms` : 'none over 50 ms', !longest || longest.ms <= 100);
+  const tracedLongest = out.traced.reduce((a, b) => (b.ms > (a?.ms ?? 0) ? b : a), null);
+  row(
+    'longest main-thread task (load 1 M rows, every analysis; trace: script, style, layout, paint)',
+    '≤ 100 ms',
+    tracedLongest ? `${fmt(tracedLongest.ms)} ms (during ${tracedLongest.phase}); ${over50.length} tasks over 50 ms` : 'none over 30 ms',
+    !tracedLongest || tracedLongest.ms <= 100,
+  );
+  row('the same, as the Long Tasks API sees it (script only)', 'reported', apiLongest ? `${fmt(apiLongest.ms)} ms (during ${apiLongest.phase}); ${out.long.length} tasks over 50 ms` : 'none over 50 ms', true);
   row('first draw of the cluster map', '≤ 100 ms', out.mapMs ? `${fmt(out.mapMs, 1)} ms (${out.mapPoints})` : 'not measured', out.mapMs <= 100);
   row('opening the link → interactive shell (tabs drawn)', 'reported', `${fmt(out.shellMs)} ms`, true);
   row('opening the link → 1 M-row demo loaded', 'reported', `${fmt(out.loadedMs / 1000, 1)} s`, true);
   console.log(`\nsteps: ${out.steps.map(([n, ms]) => `${n} ${typeof ms === 'number' ? `${fmt(ms / 1000, 1)} s` : ms}`).join(' · ')}`);
   const byPhase = {};
-  for (const t of out.long) byPhase[t.phase] = Math.max(byPhase[t.phase] ?? 0, t.ms);
-  console.log(`longest task per phase: ${Object.entries(byPhase).map(([p, ms]) => `${p} ${fmt(ms)} ms`).join(' · ')}`);
+  for (const t of out.traced) byPhase[t.phase] = Math.max(byPhase[t.phase] ?? 0, t.ms);
+  console.log(`longest task per phase (trace): ${Object.entries(byPhase).map(([p, ms]) => `${p} ${fmt(ms)} ms`).join(' · ')}`);
+  if (over50.length) console.log(`tasks over 50 ms: ${over50.map((t) => `${fmt(t.ms)} ms in ${t.phase} (${t.what})`).join(' · ')}`);
+}
+
+/**
+ * The tasks over 30 ms of the page's main thread in a Chromium trace (`RunTask` on `CrRendererMain` of
+ * the renderer that marked the phases), each with its phase (the last `vigil-phase:` mark
+ * before it; "opening" before the first) and its costliest kinds of work.
+ */
+function mainThreadTasks(trace) {
+  const events = trace.traceEvents ?? trace;
+  const marks = events.filter((e) => typeof e.name === 'string' && e.name.startsWith('vigil-phase:'));
+  const pid = marks[0]?.pid;
+  const main = events.find((e) => e.ph === 'M' && e.name === 'thread_name' && e.pid === pid && e.args?.name === 'CrRendererMain');
+  if (!main) return [];
+  const phases = marks.map((e) => ({ ts: e.ts, name: e.name.slice('vigil-phase:'.length) })).sort((a, b) => a.ts - b.ts);
+  const onMain = events.filter((e) => e.pid === pid && e.tid === main.tid && e.ph === 'X');
+  // The test driver's own scripts (Playwright evaluates its helpers in the page: an
+  // `EvaluateScript` of no URL taking most of a task) are not the app's tasks.
+  const driver = (task) => onMain.some((e) => e.name === 'EvaluateScript' && !e.args?.data?.url && e.ts >= task.ts && e.ts + e.dur <= task.ts + task.dur && e.dur > task.dur / 2);
+  const tasks = onMain.filter((e) => e.name === 'RunTask' && e.dur > 30_000 && !driver(e));
+  return tasks.map((task) => {
+    const phase = phases.filter((p) => p.ts <= task.ts).pop()?.name ?? 'opening';
+    // What the task's time went to: its direct work by kind, largest first.
+    const inside = onMain.filter((e) => e !== task && e.ts >= task.ts && e.ts + e.dur <= task.ts + task.dur && e.dur > 5_000 && e.name !== 'RunTask');
+    const kinds = {};
+    for (const e of inside) kinds[e.name] = Math.max(kinds[e.name] ?? 0, e.dur / 1000);
+    const what = Object.entries(kinds).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, ms]) => `${k} ${fmt(ms)} ms`).join(', ') || 'unattributed';
+    return { ms: task.dur / 1000, phase, what };
+  });
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -22,8 +22,15 @@ pub fn start() {
         console_error_panic_hook::hook(info);
         show_fatal(&info.to_string());
     }));
-    leptos::mount::mount_to_body(app::App);
-    register_service_worker();
+    // The app is drawn in a task of its own: this one already compiled and started the module
+    // (a page-open task of 31–57 ms with both, 2026-12-05 traces; the drawing is about 16 ms).
+    leptos::prelude::set_timeout(
+        || {
+            leptos::mount::mount_to_body(app::App);
+            register_service_worker();
+        },
+        std::time::Duration::ZERO,
+    );
 }
 
 /// Installs `sw.js` (the offline copy of the app's files) where the browser offers service
