@@ -320,25 +320,57 @@ async function serve() {
 
 /** Resident memory (bytes) of all Chromium renderer processes of this benchmark's browser. */
 function rendererRss(marker) {
+  return rssOf(rendererPids(marker));
+}
+
+/** Resident memory (bytes) of processes `pids` (those gone count nothing). */
+function rssOf(pids) {
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      sum += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    } catch { /* process went away */ }
+  }
+  return sum;
+}
+
+/**
+ * The renderer processes of this benchmark's browser. Sampling reads only theirs, and looks
+ * for new ones every second: reading every process's files 20 times a second took a few
+ * per cent of the two cores the loads run on.
+ */
+function rendererSampler(marker) {
+  let pids = rendererPids(marker);
+  let scanned = Date.now();
+  return () => {
+    if (Date.now() - scanned > 1000) {
+      pids = rendererPids(marker);
+      scanned = Date.now();
+    }
+    return rssOf(pids);
+  };
+}
+
+/** The pids of all Chromium renderer processes of this benchmark's browser. */
+function rendererPids(marker) {
   const procs = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-      procs.push({ pid: Number(pid), ppid, cmd, rss });
+      procs.push({ pid: Number(pid), ppid, cmd });
     } catch { /* process went away */ }
   }
   const root = procs.find((p) => p.cmd.includes(marker) && !p.cmd.includes('--type='));
-  if (!root) return 0;
+  if (!root) return [];
   const inTree = new Set([root.pid]);
   let grew = true;
   while (grew) {
     grew = false;
     for (const p of procs) if (!inTree.has(p.pid) && inTree.has(p.ppid)) { inTree.add(p.pid); grew = true; }
   }
-  return procs.filter((p) => inTree.has(p.pid) && p.cmd.includes('--type=renderer')).reduce((sum, p) => sum + p.rss, 0);
+  return procs.filter((p) => inTree.has(p.pid) && p.cmd.includes('--type=renderer')).map((p) => p.pid);
 }
 
 async function runOnce(browser, url, marker, tool, file) {
@@ -354,7 +386,8 @@ async function runOnce(browser, url, marker, tool, file) {
     await page.setInputFiles('#file', file.path);
     const baseline = rendererRss(marker);
     let peak = baseline;
-    const sampler = setInterval(() => { peak = Math.max(peak, rendererRss(marker)); }, 50);
+    const sample = rendererSampler(marker);
+    const sampler = setInterval(() => { peak = Math.max(peak, sample()); }, 50);
     const result = await Promise.race([
       page.evaluate((t) => window.runTool(t), tool),
       new Promise((ok) => setTimeout(() => ok({ ok: false, error: 'timed out' }), RUN_TIMEOUT_MS).unref()),
