@@ -36,16 +36,20 @@ use crate::data::load::{parse_part_message, Block, LoadError, TableLoader};
 /// the speed.
 const MAX_WORKERS: usize = 4;
 
-/// Text each worker parses at a time: a block is this times the workers.
-pub const PART_BYTES: usize = 2 << 20;
+/// Text each worker parses at a time: a block is this times the workers. 1 MiB rather than 2:
+/// less text and fewer answers in flight, and the helper's memory smaller; on the 200 MB demo
+/// with one helper the peak went from 1.56–1.63× the file to 1.44–1.47× and the speed from
+/// 168–173 to 175–177 MB/s (`make bench`, 2026-12-05, two sets of five runs each).
+pub const PART_BYTES: usize = 1 << 20;
 
 /// Blocks sent to the helpers and not merged yet, at most (a helper has the next part waiting
 /// when it finishes one; the text held stays a few blocks).
 const AHEAD: usize = 2;
 
 /// Cores below which the table worker parses alone unless asked otherwise: on two cores a
-/// helper made a 200 MB load 18 % faster and its peak memory 32 % higher (`make bench`,
-/// 2026-12-04), and a tab's memory is what limits the files it can open.
+/// helper made a 200 MB load 13 % faster and its peak memory 18 % higher (`make bench`,
+/// 2026-12-05; 18 % and 32 % on 2026-12-04), and a tab's memory is what limits the files it
+/// can open.
 const MIN_CORES: usize = 4;
 
 /// The workers to parse with: `workers=N` in this worker's address (the page passes on its
