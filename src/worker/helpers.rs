@@ -206,10 +206,9 @@ impl Helpers {
                         self.texts.give_back(&get(&reply, "back"));
                         let part = get(&reply, "part");
                         let bytes = bytes_of(&part);
+                        // (Each part sent to this helper takes them all: they stay few.)
                         if let Some(view) = part.dyn_ref::<Uint8Array>() {
-                            if helper.spare.len() < BufferPool::KEPT {
-                                helper.spare.push(view.buffer());
-                            }
+                            helper.spare.push(view.buffer());
                         }
                         bytes
                     }
