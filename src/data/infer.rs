@@ -334,6 +334,24 @@ mod tests {
     }
 
     #[test]
+    fn integers_as_the_standard_parser_reads_them() {
+        let mut texts = vec!["0".to_string(), "-0".into(), "+0".into(), "007".into(), "-007".into()];
+        let mut power: i64 = 1;
+        for _ in 0..19 {
+            for value in [power - 1, power, power + 1, i64::MAX - power + 1, i64::MIN + power - 1] {
+                texts.push(value.to_string());
+                texts.push(format!("+{value}").replace("+-", "-"));
+                texts.push(format!("000{}", value.unsigned_abs()));
+            }
+            power = power.saturating_mul(10);
+        }
+        texts.extend(["9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "999999999999999999", "1000000000000000000", "12a", "1 2"].map(String::from));
+        for text in &texts {
+            assert_eq!(parse_int(text), text.parse::<i64>().ok(), "{text}");
+        }
+    }
+
+    #[test]
     fn numbers() {
         assert_eq!(parse_int("-42"), Some(-42));
         assert_eq!(parse_int("+7"), Some(7));
