@@ -42,6 +42,10 @@ const FILE_CHUNK_BYTES: f64 = 4.0 * 1024.0 * 1024.0;
 /// load's time in the worker's profile, and one worker read it at 151 MB/s instead of 170
 /// (`make bench`, 2026-12-05).
 const STREAM_CHUNK_MIN_BYTES: u32 = 1 << 20;
+/// Milliseconds at least between two progress messages of a file's load: the page redraws its
+/// bar for each, and a chunk from a stream can be 1 MiB (at one message a chunk, the 200 MB
+/// demo's 110 messages took 155 ms of the page's main thread).
+const PROGRESS_EVERY_MS: f64 = 50.0;
 /// Bytes of the generated demo pushed per step.
 const DEMO_CHUNK_BYTES: usize = 1 << 20;
 
@@ -175,6 +179,26 @@ fn now_ms() -> f64 {
 
 /// Lets the event loop run (incoming messages such as Cancel) before continuing. A message
 /// to ourselves through a `MessageChannel` is not clamped the way nested `setTimeout`s are.
+/// Whether a progress message is due ([`PROGRESS_EVERY_MS`] since the last; the first always).
+struct ProgressPace {
+    last_ms: f64,
+}
+
+impl ProgressPace {
+    fn new() -> Self {
+        Self { last_ms: f64::NEG_INFINITY }
+    }
+
+    fn due(&mut self) -> bool {
+        let now = js_sys::Date::now();
+        let due = now - self.last_ms >= PROGRESS_EVERY_MS;
+        if due {
+            self.last_ms = now;
+        }
+        due
+    }
+}
+
 async fn yield_now() {
     let Ok(channel) = web_sys::MessageChannel::new() else { return };
     let promise = Promise::new(&mut |resolve, _reject| {
@@ -797,6 +821,7 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
     let (mut gzip, mut json, mut reader) = (false, false, None);
     let mut bytes = 0u64;
     let mut handed = None;
+    let mut pace = ProgressPace::new();
     loop {
         if state.borrow().cancelled.contains(&id) {
             return Outcome::Cancelled;
@@ -834,7 +859,9 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
                 break;
             }
         }
-        post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: loader.rows_loaded(), total_rows: None }));
+        if pace.due() {
+            post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: loader.rows_loaded(), total_rows: None }));
+        }
         yield_now().await;
     }
     if let Some(pool) = &mut pool {
@@ -995,6 +1022,7 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
     };
     let mut bytes = 0u64;
     let mut handed = None;
+    let mut pace = ProgressPace::new();
     loop {
         if state.borrow().cancelled.contains(&id) {
             return Outcome::Cancelled;
@@ -1021,7 +1049,9 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
                 break;
             }
         }
-        post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: stream.rows_read(), total_rows: None }));
+        if pace.due() {
+            post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: stream.rows_read(), total_rows: None }));
+        }
         yield_now().await;
     }
     // A Parquet file or a workbook: its text comes from the reader worker.
