@@ -177,21 +177,19 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-/// Lets the event loop run (incoming messages such as Cancel) before continuing. A message
-/// to ourselves through a `MessageChannel` is not clamped the way nested `setTimeout`s are.
-/// Whether a progress message is due ([`PROGRESS_EVERY_MS`] since the last; the first always).
+/// Whether a progress message is due: `every_ms` since the last one (the first always).
 struct ProgressPace {
+    every_ms: f64,
     last_ms: f64,
 }
 
 impl ProgressPace {
-    fn new() -> Self {
-        Self { last_ms: f64::NEG_INFINITY }
+    fn every(every_ms: f64) -> Self {
+        Self { every_ms, last_ms: f64::NEG_INFINITY }
     }
 
-    fn due(&mut self) -> bool {
-        let now = js_sys::Date::now();
-        let due = now - self.last_ms >= PROGRESS_EVERY_MS;
+    fn due(&mut self, now: f64) -> bool {
+        let due = now - self.last_ms >= self.every_ms;
         if due {
             self.last_ms = now;
         }
@@ -199,6 +197,8 @@ impl ProgressPace {
     }
 }
 
+/// Lets the event loop run (incoming messages such as Cancel) before continuing. A message
+/// to ourselves through a `MessageChannel` is not clamped the way nested `setTimeout`s are.
 async fn yield_now() {
     let Ok(channel) = web_sys::MessageChannel::new() else { return };
     let promise = Promise::new(&mut |resolve, _reject| {
@@ -617,14 +617,14 @@ struct JobProgress {
     id: u64,
     generation: u64,
     last_yield: f64,
-    last_post: f64,
+    posts: ProgressPace,
     phase: Option<(&'static str, f64)>,
     timings: Vec<(String, f64)>,
 }
 
 impl JobProgress {
     fn new(state: Shared, id: u64, generation: u64, started: f64) -> Self {
-        Self { state, id, generation, last_yield: started, last_post: f64::NEG_INFINITY, phase: None, timings: Vec::new() }
+        Self { state, id, generation, last_yield: started, posts: ProgressPace::every(100.0), phase: None, timings: Vec::new() }
     }
 
     /// Adds the time since the phase began to its total.
@@ -651,9 +651,8 @@ impl AnalysisProgress for JobProgress {
             self.close_phase(now);
             self.phase = Some((phase, now));
         }
-        if now - self.last_post >= 100.0 {
+        if self.posts.due(now) {
             post(&Response::Step { id: self.id, phase: phase.to_string(), detail: detail.to_string(), fraction });
-            self.last_post = now;
         }
         if now - self.last_yield >= 50.0 {
             yield_now().await;
@@ -821,7 +820,7 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
     let (mut gzip, mut json, mut reader) = (false, false, None);
     let mut bytes = 0u64;
     let mut handed = None;
-    let mut pace = ProgressPace::new();
+    let mut pace = ProgressPace::every(PROGRESS_EVERY_MS);
     loop {
         if state.borrow().cancelled.contains(&id) {
             return Outcome::Cancelled;
@@ -859,7 +858,7 @@ async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Optio
                 break;
             }
         }
-        if pace.due() {
+        if pace.due(now_ms()) {
             post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: loader.rows_loaded(), total_rows: None }));
         }
         yield_now().await;
@@ -1022,7 +1021,7 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
     };
     let mut bytes = 0u64;
     let mut handed = None;
-    let mut pace = ProgressPace::new();
+    let mut pace = ProgressPace::every(PROGRESS_EVERY_MS);
     loop {
         if state.borrow().cancelled.contains(&id) {
             return Outcome::Cancelled;
@@ -1049,7 +1048,7 @@ async fn stream_chunks(state: &Shared, id: u64, options: LoadOptions, settings: 
                 break;
             }
         }
-        if pace.due() {
+        if pace.due(now_ms()) {
             post(&Response::Progress(Progress { id, bytes, total_bytes: total, rows: stream.rows_read(), total_rows: None }));
         }
         yield_now().await;
