@@ -56,7 +56,7 @@ pub fn RowGrid(columns: Vec<ColumnSummary>) -> impl IntoView {
     let window = Memo::new(move |_| {
         let (first, _) = geometry.get().first_row(scroll_top.get());
         // Rows above the first in sight only once scrolled: at the top (the first page drawn
-        // after a load, 25 cells a row) that is 30 rows, not 38.
+        // after a load, 25 cells a row) that is 30 rows.
         let start = first.saturating_sub(OVERSCAN) / FETCH_ALIGN * FETCH_ALIGN;
         let end = (first + Geometry::visible_rows() + OVERSCAN).div_ceil(FETCH_ALIGN) * FETCH_ALIGN;
         (start, end - start, state.view_version.get())
