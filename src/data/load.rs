@@ -16,6 +16,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use csv_core::{ReadRecordResult, ReaderBuilder};
+use wide::u8x16;
 use serde::{Deserialize, Serialize};
 
 use super::wire::{Reader, Writer};
@@ -1599,14 +1600,15 @@ impl Body {
     }
 
     /// The fast path for most records: a whole line of `input` without a quote, split at its
-    /// delimiters ([`Delimiters`]) rather than read byte by byte. Returns the line's length with
-    /// its `\n` or `\r\n`, and whether its row is already in the columns: a row of the header's
-    /// width, in valid UTF-8, while columns are built, goes straight from the line to the
-    /// builders ([`Body::push_line`]); any other line fills `out` and `ends` as csv-core would,
-    /// for [`Body::handle_record`]. `None` leaves the record to csv-core (a quote, a lone `\r`, a
-    /// line not yet whole, or one larger than the buffers).
+    /// delimiters in one pass ([`scan_line`]) rather than read byte by byte. Returns the line's
+    /// length with its `\n` or `\r\n`, and whether its row is already in the columns: a row of
+    /// the header's width, in valid UTF-8, while columns are built, goes straight from the line to
+    /// the builders ([`Body::push_line`]); any other line fills `out` and `ends` as csv-core
+    /// would, for [`Body::handle_record`]. `None` leaves the record to csv-core (a quote, a lone
+    /// `\r`, a line not yet whole, or one larger than the buffers).
     fn split_unquoted(&mut self, input: &[u8]) -> Option<(usize, bool)> {
-        let end = memchr::memchr3(b'\n', b'\r', self.dialect.quote, input)?;
+        let scan = scan_line(input, self.dialect.delimiter, self.dialect.quote, &mut self.ends, self.out.len())?;
+        let (end, fields) = (scan.stop, scan.fields);
         let length = match (input.get(end), input.get(end + 1)) {
             (Some(b'\n'), _) => end + 1,
             (Some(b'\r'), Some(b'\n')) => end + 2,
@@ -1618,13 +1620,7 @@ impl Body {
         if line.len() > self.out.len() {
             return None;
         }
-        // Where each field ends in the line.
-        let mut fields = 0;
-        for field_end in Delimiters::new(line, self.dialect.delimiter).chain(std::iter::once(line.len())) {
-            *self.ends.get_mut(fields)? = field_end;
-            fields += 1;
-        }
-        if self.push_line(line, fields) {
+        if self.push_line(line, fields, scan.ascii) {
             return Some((length, true));
         }
         // As csv-core writes a record: the fields one after another, and where each ends.
@@ -1644,13 +1640,15 @@ impl Body {
 
     /// Pushes an unquoted `line` whose `fields` end where `ends` says straight into the columns,
     /// as [`Body::handle_record`] would push it, when that is all it would do: columns are being
-    /// built, the line has the header's width and is valid UTF-8. Returns whether it did.
-    fn push_line(&mut self, line: &[u8], fields: usize) -> bool {
+    /// built, the line has the header's width and is valid UTF-8 (`ascii` when it is known to
+    /// be ASCII). Returns whether it did.
+    fn push_line(&mut self, line: &[u8], fields: usize, ascii: bool) -> bool {
         let (Phase::Building(builders), Some(header)) = (&mut self.phase, &self.header) else {
             return false;
         };
-        // Fields of valid UTF-8 split at an ASCII delimiter are valid too.
-        let utf8 = self.dialect.encoding.parsed_as_utf8() && self.dialect.delimiter.is_ascii();
+        // Fields of valid UTF-8 split at an ASCII delimiter are valid too; ASCII is read the
+        // same in every encoding the loader knows.
+        let utf8 = (ascii || self.dialect.encoding.parsed_as_utf8()) && self.dialect.delimiter.is_ascii();
         if fields != header.len() || fields != builders.len() || !utf8 {
             return false;
         }
@@ -2379,57 +2377,63 @@ impl Body {
     }
 }
 
-/// Positions of one byte in a line, eight bytes at a time (fields are short: a search call per
-/// field costs more than the search).
-struct Delimiters<'a> {
-    line: &'a [u8],
-    /// Bytes of the line before the current word.
-    base: usize,
-    /// One high bit per matching byte of the current word.
-    mask: u64,
-    splat: u64,
+/// Where [`scan_line`] found a line's end.
+struct LineScan {
+    /// The index of the line's first `\n`, `\r` or quote.
+    stop: usize,
+    /// Fields in the line before `stop` (their ends are in the `ends` given).
+    fields: usize,
+    /// Whether every byte before `stop` is ASCII.
+    ascii: bool,
 }
 
-impl<'a> Delimiters<'a> {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-
-    fn new(line: &'a [u8], byte: u8) -> Self {
-        let splat = u64::from_ne_bytes([byte; 8]);
-        let mut this = Self { line, base: 0, mask: 0, splat };
-        this.mask = this.word_mask(0);
-        this
-    }
-
-    /// High bits of the bytes equal to the searched one in the word at `at` (bytes past the end
-    /// are not positions).
-    fn word_mask(&self, at: usize) -> u64 {
-        let chunk = self.line.get(at..).unwrap_or_default();
-        let n = chunk.len().min(8);
-        let mut bytes = [0u8; 8];
-        if let (Some(to), Some(from)) = (bytes.get_mut(..n), chunk.get(..n)) {
-            to.copy_from_slice(from);
-        }
-        let x = u64::from_le_bytes(bytes) ^ self.splat;
-        // Exact zero-byte test: a byte's high bit is set iff the byte (of x) is zero.
-        let zero = !(((x & Self::LOW7) + Self::LOW7) | x | Self::LOW7);
-        if n < 8 { zero & ((1u64 << (8 * n)) - 1) } else { zero }
-    }
-}
-
-impl Iterator for Delimiters<'_> {
-    type Item = usize;
-
-    fn next(&mut self) -> Option<usize> {
-        while self.mask == 0 {
-            self.base += 8;
-            if self.base >= self.line.len() {
-                return None;
+/// Reads the line at the start of `input` in one pass, 16 bytes at a time (SIMD where the
+/// target has it, through `wide`): where each field ends (its delimiter, then the stop) goes into
+/// `ends`, until the first `\n`, `\r` or `quote`. `None` when `input` has no such byte, when the
+/// line has more fields than `ends` has room for, or when it runs past `max_len` bytes: the
+/// caller leaves those lines to csv-core.
+fn scan_line(input: &[u8], delimiter: u8, quote: u8, ends: &mut [usize], max_len: usize) -> Option<LineScan> {
+    const LANES: usize = 16;
+    let (delimiter, newline, cr, quote) =
+        (u8x16::splat(delimiter), u8x16::splat(b'\n'), u8x16::splat(b'\r'), u8x16::splat(quote));
+    let mut fields = 0;
+    let mut high = 0;
+    let mut base = 0;
+    loop {
+        let rest = input.get(base..).unwrap_or_default();
+        // The last bytes of `input`, padded: bits past its end are masked off.
+        let mut block = [0u8; LANES];
+        let valid = match rest.get(..LANES) {
+            Some(whole) => {
+                block.copy_from_slice(whole);
+                u32::MAX
             }
-            self.mask = self.word_mask(self.base);
+            None if rest.is_empty() => return None,
+            None => {
+                block.get_mut(..rest.len())?.copy_from_slice(rest);
+                (1 << rest.len()) - 1
+            }
+        };
+        let bytes = u8x16::new(block);
+        let stops = (bytes.simd_eq(newline) | bytes.simd_eq(cr) | bytes.simd_eq(quote)).to_bitmask() & valid;
+        // Only the bytes before the stop belong to the line.
+        let in_line = if stops == 0 { valid } else { (1 << stops.trailing_zeros()) - 1 };
+        let mut delimiters = bytes.simd_eq(delimiter).to_bitmask() & in_line;
+        high |= bytes.to_bitmask() & in_line;
+        while delimiters != 0 {
+            *ends.get_mut(fields)? = base + delimiters.trailing_zeros() as usize;
+            fields += 1;
+            delimiters &= delimiters - 1;
         }
-        let bit = self.mask.trailing_zeros() as usize;
-        self.mask &= self.mask - 1;
-        Some(self.base + bit / 8)
+        if stops != 0 {
+            let stop = base + stops.trailing_zeros() as usize;
+            *ends.get_mut(fields)? = stop;
+            return Some(LineScan { stop, fields: fields + 1, ascii: high == 0 });
+        }
+        base += LANES;
+        if base > max_len {
+            return None;
+        }
     }
 }
 
@@ -2743,18 +2747,35 @@ mod tests {
     }
 
     #[test]
-    fn delimiters_found_eight_bytes_at_a_time_are_memchr_s() {
+    fn scan_line_finds_what_a_byte_by_byte_reading_finds() {
         let mut state = 7u64;
-        for _ in 0..2_000 {
+        let mut next = || {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let len = (state >> 33) as usize % 40;
-            let line: Vec<u8> = (0..len)
-                .map(|i| [b',', b'a', 0, 0xff, b'\t', b'x'][((state >> (i % 50)) as usize + i * 7) % 6])
-                .collect();
-            for byte in [b',', b'\t', 0, 0xff] {
-                let fast: Vec<usize> = Delimiters::new(&line, byte).collect();
-                let slow: Vec<usize> = memchr::memchr_iter(byte, &line).collect();
-                assert_eq!(fast, slow, "{line:?} {byte}");
+            state >> 33
+        };
+        for _ in 0..20_000 {
+            let len = next() as usize % 70;
+            let input: Vec<u8> = (0..len).map(|_| [b',', b'a', 0, 0xff, b'\t', b'x', b'"', b'\n', b'\r', b'e'][next() as usize % 10]).collect();
+            let room = next() as usize % 12;
+            let max_len = next() as usize % 80;
+            for (delimiter, quote) in [(b',', b'"'), (b'\t', b'"'), (0, b'"'), (b',', 0xff)] {
+                let mut ends = vec![0; room];
+                let fast = scan_line(&input, delimiter, quote, &mut ends, max_len).map(|scan| (scan.stop, ends[..scan.fields].to_vec(), scan.ascii));
+                // The same, a byte at a time.
+                let stop = input.iter().position(|&b| b == b'\n' || b == b'\r' || b == quote);
+                let slow = stop.and_then(|stop| {
+                    let line = &input[..stop];
+                    let mut ends: Vec<usize> = line.iter().enumerate().filter(|&(_, &b)| b == delimiter).map(|(at, _)| at).collect();
+                    ends.push(stop);
+                    (ends.len() <= room).then(|| (stop, ends, line.is_ascii()))
+                });
+                let context = format!("{input:?} {delimiter} {quote} room {room} max {max_len}");
+                match slow {
+                    Some(slow) if slow.0 <= max_len => assert_eq!(fast, Some(slow), "{context}"),
+                    // A line past `max_len` may be given up from the first block after it.
+                    Some(slow) => assert!(fast.is_none() || fast == Some(slow), "{context}"),
+                    None => assert_eq!(fast, None, "{context}"),
+                }
             }
         }
     }
