@@ -131,7 +131,8 @@ impl StrBuilder {
     fn push(&mut self, text: &str) {
         self.stats.non_missing += 1;
         self.stats.total_len += text.len();
-        if text.contains(' ') {
+        // memchr: a text column's long cells are searched a vector at a time.
+        if memchr::memchr(b' ', text.as_bytes()).is_some() {
             self.stats.with_space += 1;
         }
         if let Some((bytes, ends, valid)) = &mut self.arena {
