@@ -21,6 +21,15 @@ pub trait Registered: Analysis + Sized {
     fn error_of(error: AnyError) -> Option<Self::Error>;
 }
 
+/// Deserializes a `T` in a function of its own, not inlined into its enum's decoder: the page's
+/// wasm is compiled a function at a time, on its first call, so a report's decoder is compiled when
+/// that report first arrives. Inlined, every report's decoder made one function (185 KB in the
+/// shipped module), compiled whole in the task of the first report: 17.5 ms in one trace.
+#[inline(never)]
+pub fn deserialize_apart<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<T, D::Error> {
+    T::deserialize(deserializer)
+}
+
 macro_rules! registry {
     ($($variant:ident => $analysis:ty),+ $(,)?) => {
         /// A request to run one analysis, with its parameters.
@@ -33,7 +42,7 @@ macro_rules! registry {
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         #[allow(clippy::large_enum_variant)] // moved once per run, boxed in messages
         pub enum AnyReport {
-            $($variant(<$analysis as Analysis>::Report),)+
+            $(#[serde(deserialize_with = "crate::analysis::registry::deserialize_apart")] $variant(<$analysis as Analysis>::Report),)+
         }
 
         /// Why one analysis failed (its own typed error).
