@@ -330,10 +330,8 @@ pub struct PointDetail {
 pub enum Response {
     /// The worker is listening; requests sent earlier were queued by the UI.
     Ready,
-    // The larger payloads decoded apart ([`deserialize_apart`](crate::analysis::registry::deserialize_apart)):
-    // inlined, they made this enum's decoder one function of 114 KB for the page to compile.
-    Progress(#[serde(deserialize_with = "crate::analysis::registry::deserialize_apart")] Progress),
-    Loaded { id: u64, #[serde(deserialize_with = "crate::analysis::registry::deserialize_apart")] summary: TableSummary },
+    Progress(Progress),
+    Loaded { id: u64, summary: TableSummary },
     /// The load failed; the previously loaded table (if any) is still there.
     /// `too_large`: the memory guard refused the file; it can be streamed into a cube instead.
     LoadFailed {
@@ -352,21 +350,21 @@ pub enum Response {
     /// `error`: the filter was removed; `weight_error`: the weight column was.
     View { id: u64, matched: usize, total: usize, error: Option<String>, weight_error: Option<String> },
     /// The summary was completed or changed (distinct counts after a load, a re-typed column).
-    Summary { id: u64, #[serde(deserialize_with = "crate::analysis::registry::deserialize_apart")] summary: TableSummary },
+    Summary { id: u64, summary: TableSummary },
     ColumnValues { id: u64, column: String, values: Vec<(String, usize)>, distinct: usize },
     /// How far an analysis is: its phase ("fit"), what it does ("k-means run 2 of 4") and the
     /// fraction done (0–1).
     Step { id: u64, phase: String, detail: String, fraction: f64 },
     /// An analysis ended: its report, or why not; its worker time in all and per phase.
-    Done { id: u64, #[serde(deserialize_with = "crate::analysis::registry::deserialize_apart")] result: Result<Box<AnyReport>, JobError>, elapsed_ms: f64, timings: Vec<(String, f64)> },
+    Done { id: u64, result: Result<Box<AnyReport>, JobError>, elapsed_ms: f64, timings: Vec<(String, f64)> },
     Joined { id: u64, answer: JoinAnswer },
-    ClusterPoint { id: u64, #[serde(deserialize_with = "crate::analysis::registry::deserialize_apart")] result: Result<PointDetail, QueryError> },
+    ClusterPoint { id: u64, result: Result<PointDetail, QueryError> },
     /// The clause and how many points it selects.
-    ClusterSelect { id: u64, #[serde(deserialize_with = "crate::analysis::registry::deserialize_apart")] result: Result<(crate::data::filter::Clause, usize), QueryError> },
+    ClusterSelect { id: u64, result: Result<(crate::data::filter::Clause, usize), QueryError> },
     ClusterExport { id: u64, result: Result<String, QueryError> },
     ExportRows { id: u64, result: Result<String, QueryError> },
     ExportReports { id: u64, result: Result<String, QueryError> },
-    WarehouseSql { id: u64, #[serde(deserialize_with = "crate::analysis::registry::deserialize_apart")] result: Result<crate::warehouse::sql::Query, QueryError> },
+    WarehouseSql { id: u64, result: Result<crate::warehouse::sql::Query, QueryError> },
     /// A request about the table that could not be served (e.g. rows before anything is loaded).
     Failed { id: u64, error: QueryError },
 }
