@@ -61,7 +61,12 @@ struct DictIndex {
 
 impl DictIndex {
     fn get(&self, text: &str) -> Option<u32> {
-        match short_key(text.as_bytes()) {
+        self.get_keyed(short_key(text.as_bytes()), text)
+    }
+
+    /// The code of `text`, whose [`short_key`] is `key`.
+    fn get_keyed(&self, key: Option<u128>, text: &str) -> Option<u32> {
+        match key {
             Some(key) => self.short.get(&key).copied(),
             None => self.long.get(text).copied(),
         }
@@ -69,7 +74,12 @@ impl DictIndex {
 
     /// Sets the code of `text`; returns the one it had.
     fn insert(&mut self, text: &str, code: u32) -> Option<u32> {
-        match short_key(text.as_bytes()) {
+        self.insert_keyed(short_key(text.as_bytes()), text, code)
+    }
+
+    /// [`DictIndex::insert`] of `text`, whose [`short_key`] is `key`.
+    fn insert_keyed(&mut self, key: Option<u128>, text: &str, code: u32) -> Option<u32> {
+        match key {
             Some(key) => self.short.insert(key, code),
             None => self.long.insert(text.into(), code),
         }
@@ -103,6 +113,14 @@ fn short_key(bytes: &[u8]) -> Option<u128> {
     Some(u128::from(low) | u128::from(high) << 64 | (n as u128) << 120)
 }
 
+/// Whether the text whose [`short_key`] is `key` holds a space: a word-wide test for a zero byte
+/// in `key ^ spaces`, exact for "any" (the length byte, at most 15, is never a space's 0x20).
+fn short_key_has_space(key: u128) -> bool {
+    const ONES: u128 = u128::MAX / 0xff;
+    let x = key ^ (ONES * u128::from(b' '));
+    x.wrapping_sub(ONES) & !x & (ONES << 7) != 0
+}
+
 #[derive(Debug)]
 struct StrBuilder {
     map: DictIndex,
@@ -131,21 +149,25 @@ impl StrBuilder {
     fn push(&mut self, text: &str) {
         self.stats.non_missing += 1;
         self.stats.total_len += text.len();
-        // memchr: a text column's long cells are searched a vector at a time.
-        if memchr::memchr(b' ', text.as_bytes()).is_some() {
-            self.stats.with_space += 1;
-        }
+        // A short text is tested in its key (the one the dictionary looks up); a longer one is
+        // searched a vector at a time (memchr, whose call costs more than a short text's test).
+        let key = short_key(text.as_bytes());
+        let spaced = match key {
+            Some(key) => short_key_has_space(key),
+            None => memchr::memchr(b' ', text.as_bytes()).is_some(),
+        };
+        self.stats.with_space += usize::from(spaced);
         if let Some((bytes, ends, valid)) = &mut self.arena {
             bytes.push_str(text);
             ends.push(bytes.len());
             valid.push(true);
             return;
         }
-        let code = match self.map.get(text) {
+        let code = match self.map.get_keyed(key, text) {
             Some(code) => code,
             None => {
                 let code = self.dict.len() as u32;
-                self.map.insert(text, code);
+                self.map.insert_keyed(key, text, code);
                 self.dict.push(text.into());
                 code
             }
@@ -558,6 +580,76 @@ impl ColumnBuilder {
 
     pub fn is_empty(&self) -> bool {
         self.rows == 0
+    }
+
+    /// Appends cells in order, as [`ColumnBuilder::push`] would one by one. The column's type is
+    /// matched once for a run of cells rather than once per cell, and a run of one column's
+    /// cells keeps that column's buffers and dictionary in the cache: the loader pushes a batch
+    /// of lines a column at a time. A cell off the common path (a marker, a mismatch, an
+    /// integer column's first fraction) goes through [`ColumnBuilder::push`].
+    pub fn push_cells<'a>(&mut self, cells: impl Iterator<Item = &'a str>) {
+        let mut cells = cells;
+        while let Some(text) = self.push_common(&mut cells) {
+            self.push(text);
+        }
+    }
+
+    /// Pushes cells of `cells` while each takes its type's common path; returns the first that
+    /// does not, not pushed.
+    fn push_common<'a>(&mut self, cells: &mut impl Iterator<Item = &'a str>) -> Option<&'a str> {
+        let markers = self.markers;
+        // No missing marker reads as an integer, a finite number or a timestamp (the test's
+        // cells hold every marker), so a cell that does is present.
+        match &mut self.storage {
+            Storage::Int { values, valid } => {
+                for text in cells {
+                    match parse_int(text) {
+                        Some(v) => {
+                            values.push(v);
+                            valid.push(true);
+                            self.rows += 1;
+                        }
+                        _ => return Some(text),
+                    }
+                }
+            }
+            Storage::Float { values, valid } => {
+                for text in cells {
+                    match parse_float(text) {
+                        Some(FloatCell::Value(v)) => {
+                            values.push(v);
+                            valid.push(true);
+                            self.rows += 1;
+                        }
+                        _ => return Some(text),
+                    }
+                }
+            }
+            Storage::Timestamp { ms, valid } => {
+                for text in cells {
+                    match parse_timestamp_text(text) {
+                        Some(v) => {
+                            ms.push(v);
+                            valid.push(true);
+                            self.rows += 1;
+                        }
+                        _ => return Some(text),
+                    }
+                }
+            }
+            Storage::Str(strings) => {
+                for text in cells {
+                    if if markers { is_missing(text) } else { text.is_empty() } {
+                        strings.push_missing();
+                    } else {
+                        strings.push(text);
+                    }
+                    self.rows += 1;
+                }
+            }
+            Storage::Bool { .. } => return cells.next(),
+        }
+        None
     }
 
     /// Appends one cell.
@@ -1001,9 +1093,13 @@ mod short_key_tests {
     proptest! {
         /// Two texts have the same short key exactly when they are the same text (of at most 15
         /// bytes): texts from few bytes, of lengths about the word size, where a packing error
-        /// (an overlap, a shift, a length left out) would make two of them collide.
+        /// (an overlap, a shift, a length left out) would make two of them collide. And a key
+        /// says it holds a space exactly when its text does (bytes next to a space's included).
         #[test]
-        fn short_keys_are_distinct_for_distinct_texts(a in proptest::collection::vec(prop_oneof![Just(0u8), Just(b'a'), Just(0xff)], 0..18), b in proptest::collection::vec(prop_oneof![Just(0u8), Just(b'a'), Just(0xff)], 0..18)) {
+        fn short_keys_are_distinct_for_distinct_texts(a in proptest::collection::vec(prop_oneof![Just(0u8), Just(b'a'), Just(0xff), Just(b' '), Just(0x1f), Just(0x21), Just(0xa0)], 0..18), b in proptest::collection::vec(prop_oneof![Just(0u8), Just(b'a'), Just(0xff)], 0..18)) {
+            if let Some(key) = short_key(&a) {
+                prop_assert_eq!(short_key_has_space(key), a.contains(&b' '));
+            }
             match (short_key(&a), short_key(&b)) {
                 (Some(x), Some(y)) => prop_assert_eq!(x == y, a == b),
                 (x, y) => {
@@ -1012,7 +1108,55 @@ mod short_key_tests {
                 }
             }
         }
+
+        /// Cells pushed in runs ([`ColumnBuilder::push_cells`]) build what pushing them one by
+        /// one builds, for every type, with and without markers: the values, the validity, the
+        /// mismatches with their rows, promotion to float and the text statistics.
+        #[test]
+        fn cells_pushed_in_runs_build_what_one_by_one_builds(
+            kind in 0..6usize,
+            markers in any::<bool>(),
+            cells in proptest::collection::vec(0..POOL.len(), 0..300),
+            runs in proptest::collection::vec(1..40usize, 1..12),
+        ) {
+            let inferred = [
+                Inferred::Integer,
+                Inferred::Float,
+                Inferred::Boolean { words: true },
+                Inferred::Timestamp(crate::data::infer::TimestampFormat::Text),
+                Inferred::Timestamp(crate::data::infer::TimestampFormat::EpochSeconds),
+                Inferred::Strings,
+            ][kind];
+            let new = || {
+                let builder = ColumnBuilder::for_inferred(inferred);
+                if markers { builder } else { builder.without_markers() }
+            };
+            let texts: Vec<&str> = cells.iter().map(|&i| POOL[i]).collect();
+            let mut one_by_one = new();
+            for text in &texts {
+                one_by_one.push(text);
+            }
+            let mut in_runs = new();
+            let mut rest = texts.as_slice();
+            for run in runs.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (head, tail) = rest.split_at((*run).min(rest.len()));
+                in_runs.push_cells(head.iter().copied());
+                rest = tail;
+            }
+            prop_assert_eq!(format!("{in_runs:?}"), format!("{one_by_one:?}"));
+            prop_assert!(in_runs.finish("c") == one_by_one.finish("c"));
+        }
     }
+
+    /// Cells of every kind a column meets: numbers, fractions, every missing marker, blanks,
+    /// words, timestamps, padded and non-ASCII text.
+    const POOL: [&str; 27] = [
+        "1", "-3", "2.5", "1e3", "NA", "", "  ", "nan", "inf", "true", "0", "x", "a b", "2024-01-02", "2024-01-02T03:04:05Z", "-",
+        "null", " 7 ", "é", "1700000000", "N/A", "yes", "n/a", "NULL", "None", "NaN", " NA ",
+    ];
 
     #[test]
     fn a_dictionary_of_short_and_long_texts_keeps_first_seen_codes() {
