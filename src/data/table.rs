@@ -86,6 +86,23 @@ impl Bitmap {
         self.len += 1;
     }
 
+    /// Appends `n` set bits, a word at a time.
+    pub fn push_ones(&mut self, n: usize) {
+        let end = self.len + n;
+        self.words.resize(end.div_ceil(64), 0);
+        let mut at = self.len;
+        while at < end {
+            let offset = at % 64;
+            let take = (64 - offset).min(end - at);
+            let mask = if take == 64 { u64::MAX } else { ((1u64 << take) - 1) << offset };
+            if let Some(word) = self.words.get_mut(at / 64) {
+                *word |= mask;
+            }
+            at += take;
+        }
+        self.len = end;
+    }
+
     /// The words holding the bits (those past the length are zero).
     pub fn words(&self) -> &[u64] {
         self.words.get(..self.len.div_ceil(64)).unwrap_or_default()
@@ -880,6 +897,25 @@ impl<'a> DistinctCount<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ones_pushed_at_once_equal_ones_pushed_one_by_one() {
+        for before in [0, 1, 37, 63, 64, 65, 127, 128, 200] {
+            for n in [0, 1, 2, 26, 63, 64, 65, 128, 129, 300] {
+                let bit = |i: usize| (i * 2_654_435_761) % 7 < 3;
+                let (mut at_once, mut one_by_one) = (Bitmap::default(), Bitmap::default());
+                for i in 0..before {
+                    at_once.push(bit(i));
+                    one_by_one.push(bit(i));
+                }
+                at_once.push_ones(n);
+                (0..n).for_each(|_| one_by_one.push(true));
+                at_once.push(false);
+                one_by_one.push(false);
+                assert_eq!(at_once, one_by_one, "{before} bits, then {n} ones");
+            }
+        }
+    }
 
     #[test]
     fn bitmaps_appended_equal_the_bits_pushed_one_by_one() {
