@@ -1570,8 +1570,11 @@ impl Body {
                     self.record_line = self.lines_consumed() + 1 + u64::from(self.pending_cr);
                     self.record_byte = self.bytes_consumed;
                     if let Some((length, batched)) = self.split_unquoted(input, text.len() - input.len()) {
-                        let (line, rest) = input.split_at(length);
-                        self.count_lone_crs(line);
+                        // The line holds no `\r` but the one of a `\r\n` end (the scan stops at the
+                        // first), and is not blank: only a `\r` just before it can be lone.
+                        self.lone_crs += u64::from(self.pending_cr);
+                        self.pending_cr = false;
+                        let rest = input.get(length..).unwrap_or_default();
                         self.line_offset += 1;
                         self.bytes_consumed += length as u64;
                         input = rest;
