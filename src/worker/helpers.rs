@@ -49,7 +49,8 @@ const AHEAD: usize = 2;
 /// Cores below which the table worker parses alone unless asked otherwise: on two cores a
 /// helper made a 200 MB load 13 % faster and its peak memory 18 % higher (`make bench`,
 /// 2026-12-05; 18 % and 32 % on 2026-12-04), and a tab's memory is what limits the files it
-/// can open.
+/// can open. Since lines go to the columns in batches, a helper on two cores made the load
+/// slower, not faster (130 against 172 MB/s in one run, 2026-12-05 evening).
 const MIN_CORES: usize = 4;
 
 /// The workers to parse with: `workers=N` in this worker's address (the page passes on its
