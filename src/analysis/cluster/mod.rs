@@ -36,7 +36,7 @@ pub use super::features::{Encoding, FeatureError, FeatureParams, FeatureSpec, Mi
 pub use super::labels::LabelSpec;
 pub use describe::{describe, CategoryShare, ClusterProfile, ClusterReport, FeatureShift, Outcome};
 pub use fit::{event_sample, k_distance, seeded_sample, silhouette, Fitter, KDistance, KScore, Step};
-pub use map::{inside_polygon, MapData, MAP_NOISE, MAX_SELECTION};
+pub use map::{drawing_order, inside_polygon, MapData, MAP_NOISE, MAX_SELECTION};
 
 /// Default number of points the model is fitted on.
 pub const DEFAULT_SAMPLE: usize = 100_000;
