@@ -19,6 +19,17 @@ use crate::protocol::DataSource;
 /// What a load means for the rest of the app: the panels' defaults and a link's view.
 const HOOKS: Hooks = Hooks { loaded: share::on_loaded, abandoned: share::on_load_abandoned, reopen: share::reopen };
 
+/// Runs `step` in a task of its own, under `owner` (the app's, for the signals it creates).
+fn in_next_task(owner: Option<Owner>, step: impl FnOnce() + 'static) {
+    set_timeout(
+        move || match owner {
+            Some(owner) => owner.with(step),
+            None => step(),
+        },
+        std::time::Duration::ZERO,
+    );
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState::new();
@@ -29,25 +40,21 @@ pub fn App() -> impl IntoView {
     let has_data = Memo::new(move |_| state.summary.with(Option::is_some));
     install_drop_handlers(state, dragging);
     // The worker, the link's load and the link writer (in that order: the writer must not
-    // replace the link before it is read) start one task after the shell: the first task also
-    // instantiates the page's module and compiles what it calls, and stays under 50 ms.
+    // replace the link before it is read) start after the shell, each in a task of its own: the
+    // first task also instantiates the page's module and compiles what it calls, and the three
+    // in one task took 66 ms in a `make bench` trace (2026-12-05).
     let owner = Owner::current();
-    set_timeout(
-        move || {
-            let start = move || {
-                match client::start(state, HOOKS) {
-                    Ok(()) => share::open_link(state),
-                    Err(message) => state.error.set(Some(message)),
-                }
-                share::install_writer(state);
-            };
-            match owner {
-                Some(owner) => owner.with(start),
-                None => start(),
-            }
-        },
-        std::time::Duration::ZERO,
-    );
+    let (link_owner, writer_owner) = (owner.clone(), owner.clone());
+    in_next_task(owner, move || match client::start(state, HOOKS) {
+        Ok(()) => in_next_task(link_owner, move || {
+            share::open_link(state);
+            in_next_task(writer_owner, move || share::install_writer(state));
+        }),
+        Err(message) => {
+            state.error.set(Some(message));
+            in_next_task(writer_owner, move || share::install_writer(state));
+        }
+    });
 
     view! {
         <div class="app" class:dragging=move || dragging.get()>
