@@ -789,8 +789,6 @@ impl ColumnBuilder {
     }
 }
 
-/// Empty storage of the same kind (an arena if `storage` is one).
-/// The wire tags of [`ColumnType`] (a user's forced type), in [`ColumnType::ALL`]'s order.
 /// Pushes the values `parse` reads from `cells` into `values`, each valid, until a cell it does
 /// not read, which is returned (not pushed). The validity bits of the run are set at once.
 fn push_parsed<'a, T>(values: &mut Vec<T>, valid: &mut Bitmap, rows: &mut usize, cells: &mut impl Iterator<Item = &'a str>, parse: impl Fn(&str) -> Option<T>) -> Option<&'a str> {
@@ -811,6 +809,7 @@ fn push_parsed<'a, T>(values: &mut Vec<T>, valid: &mut Bitmap, rows: &mut usize,
     stopped
 }
 
+/// The wire tags of [`ColumnType`] (a user's forced type), in [`ColumnType::ALL`]'s order.
 fn type_tag(t: Option<ColumnType>) -> u8 {
     t.and_then(|t| ColumnType::ALL.iter().position(|&a| a == t)).map_or(0, |k| k as u8 + 1)
 }
@@ -954,6 +953,7 @@ impl ColumnBuilder {
     }
 }
 
+/// Empty storage of the same kind (an arena if `storage` is one).
 fn empty_like(storage: &Storage) -> Storage {
     match storage {
         Storage::Int { .. } => Storage::Int { values: Vec::new(), valid: Bitmap::default() },

@@ -1639,8 +1639,8 @@ impl Body {
     /// delimiters in one pass ([`scan_line`]) rather than read byte by byte. Returns the line's
     /// length with its `\n` or `\r\n`, and whether its row is taken care of: a row of the
     /// header's width, in valid UTF-8, while columns are built, waits with the lines around it
-    /// to go to the builders ([`Body::batch_line`]), at `at` in the text; any other line fills `out` and `ends` as csv-core
-    /// would, for [`Body::handle_record`]. `None` leaves the record to csv-core (a quote, a lone
+    /// to go to the builders ([`Body::batch_line`]; `input` is at `at` in the text); any other
+    /// line fills `out` and `ends` as csv-core would, for [`Body::handle_record`]. `None` leaves the record to csv-core (a quote, a lone
     /// `\r`, a line not yet whole, or one larger than the buffers).
     fn split_unquoted(&mut self, input: &[u8], at: usize) -> Option<(usize, bool)> {
         let scan = scan_line(input, self.dialect.delimiter, self.dialect.quote, &mut self.ends, self.out.len())?;
