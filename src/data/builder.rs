@@ -53,23 +53,68 @@ const ABANDON_SHARE: f64 = 0.05;
 /// reason, a platform) is its own key, packed into a `u128` ([`short_key`]): a lookup compares
 /// two words in the table instead of following a pointer to the text and comparing bytes, the
 /// cache miss that made the lookup the costliest part of reading a category cell.
+///
+/// A tall column's short keys are first looked up in a small direct-mapped cache (one slot per
+/// key's [`cache_slot`], the key compared whole): a category column of a few dozen values then
+/// finds its code in one load and compare, without the hash table's hashing and probing.
 #[derive(Debug, Default)]
 struct DictIndex {
     short: FxHashMap<u128, u32>,
     long: FxHashMap<Box<str>, u32>,
+    /// Made after [`CACHE_AFTER`] lookups, so that a wide file's short columns do not each
+    /// hold one, and only while the dictionary has fewer texts than it has slots (a column of
+    /// ids would only evict its slots).
+    cache: Option<Box<[(u128, u32); CACHE_SLOTS]>>,
+    lookups: u32,
+}
+
+/// Slots of [`DictIndex`]'s cache: 4 KiB. A few dozen values seldom share one.
+const CACHE_SLOTS: usize = 128;
+/// Short-key lookups before [`DictIndex`] makes its cache.
+const CACHE_AFTER: u32 = 1024;
+/// An empty cache slot's key: its length byte (0xff) is no [`short_key`]'s.
+const NO_KEY: u128 = u128::MAX;
+
+/// The cache slot of a short key: its two words folded, then the top bits of a Fibonacci hash.
+fn cache_slot(key: u128) -> usize {
+    let folded = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
+    (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - CACHE_SLOTS.trailing_zeros())) as usize
 }
 
 impl DictIndex {
-    fn get(&self, text: &str) -> Option<u32> {
+    fn get(&mut self, text: &str) -> Option<u32> {
         self.get_keyed(short_key(text.as_bytes()), text)
     }
 
-    /// The code of `text`, whose [`short_key`] is `key`.
-    fn get_keyed(&self, key: Option<u128>, text: &str) -> Option<u32> {
-        match key {
-            Some(key) => self.short.get(&key).copied(),
-            None => self.long.get(text).copied(),
+    /// The code of `text`, whose [`short_key`] is `key`. Inlined up to a cache hit (the call
+    /// cost as much as the hit).
+    #[inline]
+    fn get_keyed(&mut self, key: Option<u128>, text: &str) -> Option<u32> {
+        if let (Some(key), Some(cache)) = (key, &self.cache) {
+            if let Some(&(cached, code)) = cache.get(cache_slot(key)) {
+                if cached == key {
+                    return Some(code);
+                }
+            }
         }
+        self.get_uncached(key, text)
+    }
+
+    /// [`DictIndex::get_keyed`] past the cache: the hash tables; the cache made or filled.
+    #[inline(never)]
+    fn get_uncached(&mut self, key: Option<u128>, text: &str) -> Option<u32> {
+        let Some(key) = key else { return self.long.get(text).copied() };
+        let Some(cache) = &mut self.cache else {
+            self.lookups = self.lookups.saturating_add(1);
+            if self.lookups >= CACHE_AFTER && self.short.len() < CACHE_SLOTS {
+                self.cache = Some(Box::new([(NO_KEY, 0); CACHE_SLOTS]));
+            }
+            return self.short.get(&key).copied();
+        };
+        let Some(slot) = cache.get_mut(cache_slot(key)) else { return self.short.get(&key).copied() };
+        let code = self.short.get(&key).copied()?;
+        *slot = (key, code);
+        Some(code)
     }
 
     /// Sets the code of `text`; returns the one it had.
@@ -80,7 +125,12 @@ impl DictIndex {
     /// [`DictIndex::insert`] of `text`, whose [`short_key`] is `key`.
     fn insert_keyed(&mut self, key: Option<u128>, text: &str, code: u32) -> Option<u32> {
         match key {
-            Some(key) => self.short.insert(key, code),
+            Some(key) => {
+                if let Some(slot) = self.cache.as_mut().and_then(|cache| cache.get_mut(cache_slot(key))) {
+                    *slot = (key, code);
+                }
+                self.short.insert(key, code)
+            }
             None => self.long.insert(text.into(), code),
         }
     }
@@ -88,6 +138,9 @@ impl DictIndex {
     fn clear(&mut self) {
         self.short.clear();
         self.long.clear();
+        if let Some(cache) = &mut self.cache {
+            cache.fill((NO_KEY, 0));
+        }
     }
 
     /// Bytes of the two hash tables (hashbrown keeps up to 1/8 of its buckets free, and a
@@ -95,7 +148,8 @@ impl DictIndex {
     fn table_bytes(&self) -> usize {
         let short = self.short.capacity() * 8 / 7 * (std::mem::size_of::<(u128, u32)>() + 1);
         let long = self.long.capacity() * 8 / 7 * (std::mem::size_of::<(Box<str>, u32)>() + 1);
-        short + long
+        let cache = if self.cache.is_some() { std::mem::size_of::<[(u128, u32); CACHE_SLOTS]>() } else { 0 };
+        short + long + cache
     }
 }
 
@@ -1104,6 +1158,31 @@ mod short_key_tests {
                 (x, y) => {
                     prop_assert_eq!(x.is_none(), a.len() > 15);
                     prop_assert_eq!(y.is_none(), b.len() > 15);
+                }
+            }
+        }
+
+        /// A dictionary whose cache is made answers what a plain map answers, through lookups,
+        /// inserts that replace a code and clears: more texts than the cache has slots (so
+        /// that they share slots), short and long.
+        #[test]
+        fn a_dictionary_with_its_cache_answers_what_a_plain_map_answers(ops in proptest::collection::vec((0..8u8, 0..200usize, any::<u32>()), 0..3000)) {
+            let text = |i: usize| if i.is_multiple_of(7) { format!("a text longer than a key, {i}") } else { format!("v{i}") };
+            let mut index = DictIndex::default();
+            let mut plain = std::collections::HashMap::new();
+            for i in 0..CACHE_AFTER as usize {
+                prop_assert_eq!(index.get(&text(1 + i % 6)), None);
+            }
+            prop_assert!(index.cache.is_some());
+            for (op, i, code) in ops {
+                let text = text(i);
+                match op {
+                    0..=2 => prop_assert_eq!(index.insert(&text, code), plain.insert(text, code)),
+                    3 if code.is_multiple_of(64) => {
+                        index.clear();
+                        plain.clear();
+                    }
+                    _ => prop_assert_eq!(index.get(&text), plain.get(&text).copied()),
                 }
             }
         }
