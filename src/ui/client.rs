@@ -31,6 +31,11 @@ struct Client {
 /// Restarts closer together than this mean the crash repeats: the app stops restarting.
 const RESTART_QUIET_MS: f64 = 15_000.0;
 
+/// A response larger than this (a report) is decoded in its message's task and handled, with
+/// the drawing that follows, in a task of its own: together they made tasks of 40–50 ms (a
+/// trend's report, 2026-12-05 traces).
+const HANDLE_LATER_BYTES: u32 = 16 * 1024;
+
 /// What the shell does when a load ends or the worker restarts (the client knows no panel).
 #[derive(Clone, Copy)]
 pub struct Hooks {
@@ -50,6 +55,8 @@ thread_local! {
     /// The load asked for last, and the one the table on screen came from (with its file).
     static REQUESTED: RefCell<Option<(DataSource, Vec<File>)>> = const { RefCell::new(None) };
     static LOADED: RefCell<Option<(DataSource, Vec<File>)>> = const { RefCell::new(None) };
+    /// Responses decoded and not handled yet, in the order they came ([`HANDLE_LATER_BYTES`]).
+    static LATER: RefCell<std::collections::VecDeque<Response>> = const { RefCell::new(std::collections::VecDeque::new()) };
     /// When the worker was last restarted after a crash (ms since the epoch).
     static LAST_RESTART: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NEG_INFINITY) };
     /// The files columns were added from, by name: a join is made again from them after a
@@ -96,7 +103,18 @@ fn spawn(state: AppState) -> Result<Worker, String> {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let Ok(bytes) = event.data().dyn_into::<js_sys::Uint8Array>() else { return };
         match crate::protocol::decode::<Response>(&bytes.to_vec()) {
-            Ok(response) => handle(state, response),
+            Ok(response) => {
+                // Responses keep their order: one waiting holds back those after it.
+                let waiting = LATER.with_borrow(|later| !later.is_empty());
+                if waiting || bytes.length() > HANDLE_LATER_BYTES {
+                    LATER.with_borrow_mut(|later| later.push_back(response));
+                    if !waiting {
+                        handle_later(state);
+                    }
+                } else {
+                    handle(state, response);
+                }
+            }
             Err(err) => web_sys::console::error_1(&format!("vigil: bad response from worker: {err}").into()),
         }
     });
@@ -108,6 +126,20 @@ fn spawn(state: AppState) -> Result<Worker, String> {
     Ok(worker)
 }
 
+/// Handles the first response in [`LATER`] in the next task, and the rest in a task each.
+fn handle_later(state: AppState) {
+    set_timeout(
+        move || {
+            let Some(response) = LATER.with_borrow_mut(std::collections::VecDeque::pop_front) else { return };
+            handle(state, response);
+            if LATER.with_borrow(|later| !later.is_empty()) {
+                handle_later(state);
+            }
+        },
+        std::time::Duration::ZERO,
+    );
+}
+
 /// The worker crashed (an internal error: its state can no longer be trusted). A new one is
 /// started and the data on screen loaded again with the view on screen (filter, types, tab,
 /// analyses); a load that crashed it is not retried. A second crash soon after stops there.
@@ -117,8 +149,9 @@ fn restart(state: AppState) {
     LAST_RESTART.set(now);
     let crashed_load = state.loading.get_untracked().map(|l| l.what);
     state.loading.set(None);
-    // Nothing in flight will answer.
+    // Nothing in flight will answer, and what the old worker said is not handled.
     jobs::reset_all();
+    LATER.with_borrow_mut(std::collections::VecDeque::clear);
     ANSWERS.with_borrow_mut(rustc_hash::FxHashMap::clear);
     let fresh = if repeated { Err("it stopped again right after a restart".to_string()) } else { spawn(state) };
     let old = CLIENT.with_borrow_mut(|slot| {
