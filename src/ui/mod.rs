@@ -27,6 +27,10 @@ pub fn start() {
     leptos::prelude::set_timeout(
         || {
             leptos::mount::mount_to_body(app::App);
+            // index.html's "starting" line, in the same task: never on screen with the app.
+            if let Some(boot) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")) {
+                boot.remove();
+            }
             register_service_worker();
         },
         std::time::Duration::ZERO,
