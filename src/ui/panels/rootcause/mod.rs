@@ -449,13 +449,13 @@ fn DimensionBlock(finding: DimensionFinding, rate: bool, open: bool) -> impl Int
         format!("{} explain{} {} of the change", finding.explaining.join(", "), if finding.explaining.len() == 1 { "s" } else { "" }, format_whole_percent(finding.explained))
     };
     let values: Vec<_> = finding.values.iter().take(12).cloned().collect();
-    // A closed block's table is made when it is first opened: the twelve tables at once were
-    // most of a 57 ms task on the 1 M-row demo.
-    let opened = RwSignal::new(open);
+    // A closed block's table is made in a task of its own, after the blocks: the twelve tables
+    // at once were most of a 57 ms task on the 1 M-row demo. It is made even if never opened,
+    // since a saved report (a copy of the page) holds every block's table.
     view! {
         <details class="dimension" open=open data-testid="rca-dimension">
-            <summary on:click=move |_| opened.set(true)><strong>{finding.column.clone()}</strong>{format!(" · surprise {:.3} · {explaining}", finding.surprise)}</summary>
-            {move || opened.get().then(|| breakdown_table(values.clone(), rate))}
+            <summary><strong>{finding.column.clone()}</strong>{format!(" · surprise {:.3} · {explaining}", finding.surprise)}</summary>
+            <Later defer=!open>{breakdown_table(values.clone(), rate)}</Later>
         </details>
     }
 }
