@@ -32,8 +32,7 @@ struct Client {
 const RESTART_QUIET_MS: f64 = 15_000.0;
 
 /// A response larger than this (a report) is decoded in its message's task and handled, with
-/// the drawing that follows, in a task of its own: together they made tasks of 40–50 ms (a
-/// trend's report, 2026-12-05 traces).
+/// the drawing that follows, in a task of its own, so that the two never add up in one task.
 const HANDLE_LATER_BYTES: u32 = 16 * 1024;
 
 /// What the shell does when a load ends or the worker restarts (the client knows no panel).
