@@ -47,9 +47,45 @@ impl Geometry {
     }
 }
 
+/// How many of a page's first rows to draw in the frame after it arrives: rows already in the
+/// grid cost nothing to keep, so the count runs up to (not including) the `per_frame + 1`-th row
+/// that is not drawn yet. The rest follow, `per_frame` a frame: a page of all new rows (a load, a
+/// filter, a sort) is laid out and painted in slices, while a small scroll, which brings a few new
+/// rows, draws at once.
+pub fn rows_to_draw<K: PartialEq>(page: &[K], drawn: &[K], per_frame: usize) -> usize {
+    let mut new = 0;
+    for (i, row) in page.iter().enumerate() {
+        if !drawn.contains(row) {
+            new += 1;
+            if new > per_frame {
+                return i;
+            }
+        }
+    }
+    page.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_of_new_rows_is_drawn_a_slice_a_frame_and_a_scroll_at_once() {
+        let page: Vec<u32> = (0..30).collect();
+        // A load: nothing drawn, the first 10 rows now.
+        assert_eq!(rows_to_draw(&page, &[], 10), 10);
+        // Scrolled down by 10: 20 rows kept, 10 new, all at once.
+        let scrolled: Vec<u32> = (10..40).collect();
+        assert_eq!(rows_to_draw(&scrolled, &page, 10), 30);
+        // Scrolled up by 20 from there: 20 new rows first, then 10 kept; the first 10 now.
+        let up: Vec<u32> = (0..30).collect();
+        assert_eq!(rows_to_draw(&up, &(20..50).collect::<Vec<u32>>(), 10), 10);
+        // A page no longer than a slice, and an empty one.
+        assert_eq!(rows_to_draw(&page[..4], &[], 10), 4);
+        assert_eq!(rows_to_draw::<u32>(&[], &page, 10), 0);
+        // Rows kept do not count: new rows at 0, 2 and 4 with a slice of 2 stop before row 4.
+        assert_eq!(rows_to_draw(&[0, 1, 2, 3, 4, 5], &[1, 3, 5], 2), 4);
+    }
 
     #[test]
     fn small_views_scroll_one_to_one() {

@@ -544,8 +544,9 @@ function mainThreadTasks(trace) {
     for (const e of inside) kinds[e.name] = Math.max(kinds[e.name] ?? 0, e.dur / 1000);
     const what = Object.entries(kinds).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, ms]) => `${k} ${fmt(ms)} ms`).join(', ') || 'unattributed';
     // VIGIL_BENCH_TASK_DETAIL=1: each task over 40 ms, event by event (what forced a layout,
-    // which handler ran), on stderr.
-    if (process.env.VIGIL_BENCH_TASK_DETAIL && task.dur > 40_000) {
+    // which handler ran), on stderr; VIGIL_BENCH_TASK_DETAIL=N (over 1): each task over N ms.
+    const detail = Number(process.env.VIGIL_BENCH_TASK_DETAIL);
+    if (detail && task.dur > (detail > 1 ? detail : 40) * 1000) {
       const all = onMain.filter((e) => e !== task && e.ts >= task.ts && e.ts + e.dur <= task.ts + task.dur && e.dur > 1_000);
       console.error(`task in ${phase}: ${fmt(task.dur / 1000, 1)} ms`);
       for (const e of all) console.error(`  +${fmt((e.ts - task.ts) / 1000, 1)} ms ${e.name} ${fmt(e.dur / 1000, 1)} ms ${JSON.stringify(e.args?.data ?? e.args ?? {}).slice(0, 160)}`);

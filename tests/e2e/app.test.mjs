@@ -82,12 +82,22 @@ describe('first open', () => {
   test('scrolls through every row (virtualised) with exact row geometry', async () => {
     const { page, context } = await openApp(browser, server.url);
     await waitLoaded(page);
-    await page.waitForSelector('[data-testid="preview"] tbody tr td');
+    // The first page's rows are drawn a slice a frame (grid.rs ROWS_PER_FRAME), then all in sight.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="preview"] tbody tr:not(.spacer)').length >= 18);
     // Row heights must match the scroll geometry (viewport.rs ROW_PX = 28).
     const heights = await page.$$eval('[data-testid="preview"] tbody tr:not(.spacer)', (rows) => rows.map((r) => r.getBoundingClientRect().height));
     assert.ok(heights.length >= 18 && heights.every((h) => Math.abs(h - 28) < 0.01), JSON.stringify(heights));
     // Only a window of rows is in the DOM.
     assert.ok(heights.length < 120, `${heights.length} rows rendered`);
+    // A small scroll keeps the rows still in the window (keyed), and draws the new ones.
+    await page.evaluate(() => {
+      const row = [...document.querySelectorAll('[data-testid="preview"] td.rownum')].find((td) => td.textContent === '15');
+      row.parentElement.dataset.kept = 'yes';
+      document.querySelector('[data-testid="grid-scroll"]').scrollTop = 280;
+    });
+    await page.waitForFunction(() => /^rows 11–/.test(document.querySelector('[data-testid="grid-range"]').textContent)
+      && [...document.querySelectorAll('[data-testid="preview"] td.rownum')].some((td) => td.textContent === '35'));
+    assert.equal(await page.evaluate(() => [...document.querySelectorAll('[data-testid="preview"] td.rownum')].find((td) => td.textContent === '15')?.parentElement.dataset.kept), 'yes');
     await page.$eval('[data-testid="grid-scroll"]', (el) => { el.scrollTop = el.scrollHeight; });
     await page.waitForFunction(() => /–100,000 of 100,000$/.test(document.querySelector('[data-testid="grid-range"]').textContent));
     await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="preview"] td.rownum')].some((td) => td.textContent === '100,000'));

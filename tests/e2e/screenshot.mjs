@@ -13,7 +13,7 @@ try {
   for (const scheme of ['light', 'dark']) {
     const { page, context } = await openApp(browser, server.url, { colorScheme: scheme, viewport: { width: 1360, height: 860 } });
     await waitLoaded(page);
-    await page.waitForSelector('[data-testid="preview"] tbody tr td');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="preview"] tbody tr:not(.spacer)').length >= 18);
     await page.screenshot({ path: `${out}data-tab-${scheme}.png` });
     await page.click('[data-testid="tab-profile"]');
     await page.waitForSelector('[data-testid="profile-cards"][data-complete]');
