@@ -665,6 +665,25 @@ describe('trends', () => {
     await context.close();
   });
 
+  test("the browser's own time zone is the first zone offered", async () => {
+    // A zone not among the usual ones: it is offered only because the browser is in it. Asked
+    // of Temporal (Intl is out of order here, so the answer cannot come from it), and of Intl
+    // where the browser has no Temporal.
+    const withoutIntl = () => { Intl.DateTimeFormat = () => { throw new Error('no Intl here'); }; };
+    const withoutTemporal = () => { delete globalThis.Temporal; };
+    for (const init of [withoutIntl, withoutTemporal]) {
+      const { page, context, errors } = await openApp(browser, server.url, { timezoneId: 'Asia/Kabul', init });
+      await waitLoaded(page);
+      assert.equal(await page.evaluate(() => typeof Temporal), init === withoutTemporal ? 'undefined' : 'object');
+      await page.click('[data-testid="tab-trends"]');
+      await page.waitForSelector('[data-testid="trend-offset"]');
+      const zones = await page.$$eval('[data-testid="trend-offset"] option[value^="zone:"]', (options) => options.map((o) => o.value));
+      assert.equal(zones[0], 'zone:Asia/Kabul', JSON.stringify(zones));
+      assert.deepEqual(errors, []);
+      await context.close();
+    }
+  });
+
   test('an IANA time zone buckets by its own days and travels in the link', async () => {
     const { page, context, errors } = await openTrends();
     await page.selectOption('[data-testid="trend-offset"]', 'zone:America/Los_Angeles');

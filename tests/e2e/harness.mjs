@@ -103,8 +103,8 @@ export async function launch() {
  * Opens the app in a fresh context. Returns {page, context, requests, errors}: every URL
  * requested and every page error / console error seen.
  */
-export async function openApp(browser, url, { colorScheme = 'light', viewport = { width: 1360, height: 900 } } = {}) {
-  const context = await browser.newContext({ colorScheme, viewport, acceptDownloads: true });
+export async function openApp(browser, url, { colorScheme = 'light', viewport = { width: 1360, height: 900 }, timezoneId, init } = {}) {
+  const context = await browser.newContext({ colorScheme, viewport, acceptDownloads: true, ...(timezoneId ? { timezoneId } : {}) });
   const requests = [];
   const errors = [];
   context.on('request', (request) => requests.push(request.url()));
@@ -114,6 +114,7 @@ export async function openApp(browser, url, { colorScheme = 'light', viewport = 
     window.__cspViolations = [];
     document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`));
   });
+  if (init) await context.addInitScript(init);
   const page = await context.newPage();
   page.on('worker', (worker) => worker.on('console', (msg) => msg.type() === 'error' && errors.push(`worker: ${msg.text()}`)));
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
