@@ -101,7 +101,8 @@ export async function launch() {
 
 /**
  * Opens the app in a fresh context. Returns {page, context, requests, errors}: every URL
- * requested and every page error / console error seen.
+ * requested and every page error / console error seen. Options: `timezoneId`, the browser's
+ * zone; `init`, a script run in the page before its own.
  */
 export async function openApp(browser, url, { colorScheme = 'light', viewport = { width: 1360, height: 900 }, timezoneId, init } = {}) {
   const context = await browser.newContext({ colorScheme, viewport, acceptDownloads: true, ...(timezoneId ? { timezoneId } : {}) });

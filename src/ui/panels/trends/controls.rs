@@ -45,7 +45,7 @@ fn temporal_zone() -> Option<String> {
     zone_id.call0(&now).ok()?.as_string()
 }
 
-/// The zone an `Intl.DateTimeFormat` resolves to (Safari, older browsers).
+/// The zone an `Intl.DateTimeFormat` resolves to, where the browser has no Temporal.
 fn intl_zone() -> Option<String> {
     let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
     js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into()).ok().and_then(|z| z.as_string())
