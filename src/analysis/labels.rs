@@ -378,9 +378,24 @@ fn ratings_hashed<'t>(rows: &[u32], labels: &[u32], item: &'t Column, reviewer: 
             from += same.len() as u32;
         }
     }
-    // Items in the order they first appear: by their first row.
+    // Items in the order they first appear: by their first row. Each row is the first of one
+    // item at most, so a slot per row orders them without a sort (whose reads of each span's
+    // first row were scattered: 370 ms of the 500 MB demo's 880).
     let first_row = |&(start, _): &(u32, u32)| rated.get(start as usize).map_or(0, |r| r.1);
-    spans.sort_unstable_by_key(first_row);
+    let mut span_at_row = vec![NONE; rated.iter().map(|r| r.1 as usize + 1).max().unwrap_or(0)];
+    let mut rows_told_apart = true;
+    for (k, span) in spans.iter().enumerate() {
+        match span_at_row.get_mut(first_row(span) as usize) {
+            Some(slot) if *slot == NONE => *slot = k as u32,
+            _ => rows_told_apart = false,
+        }
+    }
+    if rows_told_apart {
+        spans = span_at_row.into_iter().filter(|&k| k != NONE).filter_map(|k| spans.get(k as usize).copied()).collect();
+    } else {
+        // A selection naming a row twice: by first row, then span.
+        spans.sort_unstable_by_key(|span| (first_row(span), span.0));
+    }
     let mut first_rows = Vec::with_capacity(spans.len());
     let mut starts = Vec::with_capacity(spans.len() + 1);
     starts.push(0);
