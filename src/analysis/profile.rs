@@ -802,22 +802,43 @@ fn correlations_ranking_at_most(table: &Table, rows: &[u32], weights: Weights<'_
     parallel::map(&pairs, correlation).into_iter().flatten().collect()
 }
 
-/// Hashes the columns that describe the events (not the weight, nor a cube's measures).
-fn hash_row(columns: &[&Column], row: usize) -> u64 {
-    let mut hasher = FxHasher::default();
+/// A hash of each of `rows` over `columns` (those that describe the events: not the weight,
+/// nor a cube's measures), a column at a time: each column's cells are read in one typed loop,
+/// not as a [`Value`] each (the duplicates' hashing took 0.25 s of 2.4 M rows' 24 columns that way).
+fn hash_rows(columns: &[&Column], rows: &[u32]) -> Vec<u64> {
+    // A missing cell (another value may hash alike: equal hashes are compared cell by cell).
+    const MISSING: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mix = |hash: &mut u64, cell: u64| *hash = (hash.rotate_left(5) ^ cell).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    let mut hashes = vec![0u64; rows.len()];
     for column in columns {
+        let cells = hashes.iter_mut().zip(rows);
         match &column.data {
-            ColumnData::Str(Strings::Dict { codes, .. }) => codes.get(row).hash(&mut hasher),
-            _ => match column.value(row) {
-                Value::Missing => 0u8.hash(&mut hasher),
-                Value::Int(v) | Value::Timestamp(v) => v.hash(&mut hasher),
-                Value::Float(v) => v.to_bits().hash(&mut hasher),
-                Value::Bool(v) => v.hash(&mut hasher),
-                Value::Str(s) => s.hash(&mut hasher),
-            },
+            ColumnData::Str(Strings::Dict { codes, .. }) => cells.for_each(|(hash, &row)| mix(hash, codes.get(row as usize).map_or(MISSING, u64::from))),
+            ColumnData::Int { values, valid } | ColumnData::Timestamp { ms: values, valid } => cells.for_each(|(hash, &row)| {
+                let row = row as usize;
+                mix(hash, values.get(row).filter(|_| valid.get(row)).map_or(MISSING, |&v| v as u64));
+            }),
+            ColumnData::Float { values, valid } => cells.for_each(|(hash, &row)| {
+                let row = row as usize;
+                mix(hash, values.get(row).filter(|_| valid.get(row)).map_or(MISSING, |v| v.to_bits()));
+            }),
+            ColumnData::Bool { values, valid } => cells.for_each(|(hash, &row)| {
+                let row = row as usize;
+                mix(hash, if valid.get(row) { u64::from(values.get(row)) } else { MISSING });
+            }),
+            ColumnData::Str(strings) => cells.for_each(|(hash, &row)| {
+                mix(
+                    hash,
+                    strings.get(row as usize).map_or(MISSING, |text| {
+                        let mut hasher = FxHasher::default();
+                        text.hash(&mut hasher);
+                        hasher.finish()
+                    }),
+                );
+            }),
         }
     }
-    hasher.finish()
+    hashes
 }
 
 /// Events identical to an earlier selected event (hash-grouped, then compared cell by cell):
@@ -827,7 +848,7 @@ fn count_duplicate_rows(table: &Table, rows: &[u32], weights: Weights<'_>) -> f6
     let events: Vec<u32> = rows.iter().copied().filter(|&r| weights.of(r) > 0.0).collect();
     // Hashing every cell is most of the work: natively, on every core.
     let chunks: Vec<&[u32]> = events.chunks(1 << 16).collect();
-    let hashes: Vec<u64> = parallel::map(&chunks, |chunk| chunk.iter().map(|&row| hash_row(&columns, row as usize)).collect::<Vec<u64>>()).concat();
+    let hashes: Vec<u64> = parallel::map(&chunks, |chunk| hash_rows(&columns, chunk)).concat();
     let same = |a: u32, b: u32| columns.iter().all(|c| c.value(a as usize) == c.value(b as usize));
     duplicate_events(&events, &hashes, |row| weights.of(row), same)
 }
@@ -835,35 +856,62 @@ fn count_duplicate_rows(table: &Table, rows: &[u32], weights: Weights<'_>) -> f6
 /// The events beyond the first of each distinct content: `events` with their `hashes`, `same`
 /// telling whether two rows' contents are equal. Each content keeps its first row and its
 /// events; contents whose hashes collide are chained (`next`), no list allocated per hash.
-fn duplicate_events(events: &[u32], hashes: &[u64], weight: impl Fn(u32) -> f64, same: impl Fn(u32, u32) -> bool) -> f64 {
-    const END: u32 = u32::MAX;
-    let mut first_of_hash: FxHashMap<u64, u32> = FxHashMap::default();
-    let mut contents: Vec<(u32, f64, u32)> = Vec::new();
-    for (&row, &hash) in events.iter().zip(hashes) {
-        let w = weight(row);
-        let mut at = *first_of_hash.entry(hash).or_insert(END);
-        let mut last = END;
-        while let Some(&(other, _, next)) = contents.get(at as usize) {
-            if same(other, row) {
-                break;
-            }
-            (last, at) = (at, next);
+///
+/// The events are first spread over buckets by their hash's top byte: equal contents hash
+/// alike, so share a bucket, and a bucket's map stays in cache (one map of every hash missed it
+/// at nearly every event: 330 ms of 2.4 M events). Natively the buckets share the cores.
+fn duplicate_events(events: &[u32], hashes: &[u64], weight: impl Fn(u32) -> f64 + Sync, same: impl Fn(u32, u32) -> bool + Sync) -> f64 {
+    const BUCKETS: usize = 256;
+    let bucket = |hash: u64| (hash >> 56) as usize;
+    let mut sizes = vec![0usize; BUCKETS];
+    for &hash in hashes {
+        if let Some(size) = sizes.get_mut(bucket(hash)) {
+            *size += 1;
         }
-        match contents.get_mut(at as usize) {
-            Some((_, events, _)) => *events += w,
-            None => {
-                let new = contents.len() as u32;
-                contents.push((row, w, END));
-                match contents.get_mut(last as usize) {
-                    Some((_, _, next)) => *next = new,
-                    None => {
-                        first_of_hash.insert(hash, new);
+    }
+    let starts: Vec<usize> = sizes.iter().scan(0, |start, &size| Some(std::mem::replace(start, *start + size))).collect();
+    let mut next_slot = starts.clone();
+    let mut positions = vec![0u32; hashes.len()];
+    for (position, &hash) in hashes.iter().enumerate() {
+        if let Some(slot) = next_slot.get_mut(bucket(hash)) {
+            if let Some(p) = positions.get_mut(*slot) {
+                *p = position as u32;
+            }
+            *slot += 1;
+        }
+    }
+    let buckets: Vec<&[u32]> = starts.iter().zip(&sizes).map(|(&start, &size)| positions.get(start..start + size).unwrap_or_default()).collect();
+    let in_bucket = |positions: &&[u32]| -> f64 {
+        const END: u32 = u32::MAX;
+        let mut first_of_hash: FxHashMap<u64, u32> = FxHashMap::with_capacity_and_hasher(positions.len(), Default::default());
+        let mut contents: Vec<(u32, f64, u32)> = Vec::with_capacity(positions.len());
+        for (&row, &hash) in positions.iter().filter_map(|&p| events.get(p as usize).zip(hashes.get(p as usize))) {
+            let w = weight(row);
+            let mut at = *first_of_hash.entry(hash).or_insert(END);
+            let mut last = END;
+            while let Some(&(other, _, next)) = contents.get(at as usize) {
+                if same(other, row) {
+                    break;
+                }
+                (last, at) = (at, next);
+            }
+            match contents.get_mut(at as usize) {
+                Some((_, events, _)) => *events += w,
+                None => {
+                    let new = contents.len() as u32;
+                    contents.push((row, w, END));
+                    match contents.get_mut(last as usize) {
+                        Some((_, _, next)) => *next = new,
+                        None => {
+                            first_of_hash.insert(hash, new);
+                        }
                     }
                 }
             }
         }
-    }
-    contents.iter().map(|&(_, events, _)| (events - 1.0).max(0.0)).sum()
+        contents.iter().map(|&(_, events, _)| (events - 1.0).max(0.0)).sum()
+    };
+    parallel::map(&buckets, in_bucket).iter().sum()
 }
 
 /// A column's alerts; `unit` is what it counts ("rows", or "events" when rows are weighted).
@@ -1306,7 +1354,7 @@ mod tests {
         let (table, weights) = numeric_table(2_000);
         let columns: Vec<&Column> = table.columns.iter().filter(|c| c.name != "w").collect();
         let events: Vec<u32> = (0..table.n_rows as u32).collect();
-        let hashes: Vec<u64> = events.iter().map(|&r| hash_row(&columns, r as usize)).collect();
+        let hashes = hash_rows(&columns, &events);
         let same = |a: u32, b: u32| columns.iter().all(|c| c.value(a as usize) == c.value(b as usize));
         let weight = |r: u32| weights[r as usize];
         let hashed = duplicate_events(&events, &hashes, weight, same);
