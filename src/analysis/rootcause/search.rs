@@ -11,6 +11,7 @@ use super::stats::{chi2_critical, g_test, p_value, segment_rate_contribution, sh
 use super::summary::timeline;
 use super::{Condition, DimensionFinding, RcaParams, Segment, Timeline, ALPHA, BEAM, BUCKET_DISCOUNT, KEEP, MIN_SPECIFICITY, PAIR_DENSITY, STARTS, MIN_BASELINE_ROWS, MIN_LIFT, MISSING_LABEL, SECOND_CAUSE_SHARE, TIMELINE_SEGMENTS, TOP_SEGMENTS};
 use crate::analysis::contract::{Progress, Stopped};
+use crate::analysis::parallel;
 
 /// A segment: conditions as (dimension, value code), sorted.
 pub(super) type Key = Vec<(usize, u32)>;
@@ -136,10 +137,13 @@ impl Search {
         let mut found = frontier.clone();
         for depth in 2..=max_depth {
             let mut next: FxHashMap<Key, Acc> = FxHashMap::default();
-            for (k, (key, _)) in frontier.iter().enumerate() {
-                let done = (depth - 2) as f64 + k as f64 / frontier.len().max(1) as f64;
+            // Natively as many segments at once as there are cores (each reads the window's rows
+            // once); their children are merged in the frontier's order all the same.
+            let at_once = parallel::threads().max(1);
+            for (k, keys) in frontier.chunks(at_once).enumerate() {
+                let done = (depth - 2) as f64 + (k * at_once) as f64 / frontier.len().max(1) as f64;
                 progress.step("combinations", "Searching combinations", 0.6 + 0.3 * done / (max_depth - 1) as f64).await?;
-                for (extended, acc) in self.children(key) {
+                for (extended, acc) in parallel::map(keys, |(key, _)| self.children(key)).into_iter().flatten() {
                     if let std::collections::hash_map::Entry::Vacant(slot) = next.entry(extended) {
                         examined += 1;
                         slot.insert(acc);
