@@ -347,14 +347,14 @@ fn ratings_hashed<'t>(rows: &[u32], labels: &[u32], item: &'t Column, reviewer: 
     // (hash of the item's key, row, place in `rows`) of each rated row, sorted: 16 bytes a row
     // and no table of the items (there may be as many as rows). Items whose keys hash alike are
     // told apart below.
-    let mut rated: Vec<(u64, u32, u32)> = rows
+    let rated: Vec<(u64, u32, u32)> = rows
         .iter()
         .zip(labels)
         .zip(0u32..)
         .filter(|((_, &label), _)| label != NONE)
         .filter_map(|((&row, _), at)| item_key(item, row).map(|key| (hash(&key), row, at)))
         .collect();
-    rated.sort_unstable();
+    let mut rated = sorted_by_top_byte(rated);
     // Each item's span of `rated`, its rows in order.
     let mut spans: Vec<(u32, u32)> = Vec::new();
     for run in rated.chunk_by_mut(|a, b| a.0 == b.0) {
@@ -414,6 +414,35 @@ fn ratings_hashed<'t>(rows: &[u32], labels: &[u32], item: &'t Column, reviewer: 
         starts.push(ratings.len());
     }
     ItemRatings { first_rows, starts, ratings, reviewers }
+}
+
+/// `rated` sorted: first spread over 256 buckets by the hash's top byte (in order), then each
+/// bucket sorted, in cache (one sort of 2.4 M of them took 100–200 ms).
+fn sorted_by_top_byte(rated: Vec<(u64, u32, u32)>) -> Vec<(u64, u32, u32)> {
+    let bucket = |r: &(u64, u32, u32)| (r.0 >> 56) as usize;
+    let mut sizes = [0usize; 256];
+    for r in &rated {
+        if let Some(size) = sizes.get_mut(bucket(r)) {
+            *size += 1;
+        }
+    }
+    let mut next_slot: Vec<usize> = sizes.iter().scan(0, |start, &size| Some(std::mem::replace(start, *start + size))).collect();
+    let mut sorted = vec![(0, 0, 0); rated.len()];
+    for r in rated {
+        if let Some(slot) = next_slot.get_mut(bucket(&r)) {
+            if let Some(place) = sorted.get_mut(*slot) {
+                *place = r;
+            }
+            *slot += 1;
+        }
+    }
+    let mut rest = sorted.as_mut_slice();
+    for size in sizes {
+        let (part, after) = rest.split_at_mut(size.min(rest.len()));
+        part.sort_unstable();
+        rest = after;
+    }
+    sorted
 }
 
 fn conflicts(items: &ItemRatings<'_>, item: &Column, labels: &Interned<'_>) -> Conflicts {
