@@ -541,14 +541,38 @@ fn pearson_of(points: impl Iterator<Item = (f64, f64, f64)> + Clone) -> Option<f
     }
     let mean_x = points.clone().map(|(a, _, w)| a * w).sum::<f64>() / n;
     let mean_y = points.clone().map(|(_, b, w)| b * w).sum::<f64>() / n;
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    let mut centred = Centred::around(mean_x, mean_y);
     for (a, b, w) in points {
-        let (dx, dy) = (a - mean_x, b - mean_y);
-        sxy += w * dx * dy;
-        sxx += w * dx * dx;
-        syy += w * dy * dy;
+        centred.add(a, b, w);
     }
-    (sxx > 0.0 && syy > 0.0).then(|| (sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0))
+    centred.r()
+}
+
+/// The centred sums of products and squares of weighted points about their means, in the
+/// order the points are added.
+struct Centred {
+    mean: (f64, f64),
+    sxy: f64,
+    sxx: f64,
+    syy: f64,
+}
+
+impl Centred {
+    fn around(mean_x: f64, mean_y: f64) -> Self {
+        Centred { mean: (mean_x, mean_y), sxy: 0.0, sxx: 0.0, syy: 0.0 }
+    }
+
+    fn add(&mut self, a: f64, b: f64, w: f64) {
+        let (dx, dy) = (a - self.mean.0, b - self.mean.1);
+        self.sxy += w * dx * dy;
+        self.sxx += w * dx * dx;
+        self.syy += w * dy * dy;
+    }
+
+    /// Pearson's r; `None` when a side does not vary.
+    fn r(&self) -> Option<f64> {
+        (self.sxx > 0.0 && self.syy > 0.0).then(|| (self.sxy / (self.sxx * self.syy).sqrt()).clamp(-1.0, 1.0))
+    }
 }
 
 /// Spearman's rho: Pearson's r of the average ranks.
@@ -634,6 +658,11 @@ impl Few {
                 *t += w;
             }
         }
+        Self::ranks_of_tied(&tied)
+    }
+
+    /// The average rank of each distinct value, ascending, given the weight `tied` at each.
+    fn ranks_of_tied(tied: &[f64]) -> Vec<f64> {
         let mut before = 0.0;
         tied.iter()
             .map(|&weight_tied| {
@@ -747,14 +776,38 @@ fn correlations_ranking_at_most(table: &Table, rows: &[u32], weights: Weights<'_
         // Both columns have few distinct values: each side's ranks among the pair's events come
         // from the weight of each of its values there (an array, no map, no copy of the pair).
         if let Some((x_few, y_few)) = x_ranked.zip(y_ranked).and_then(|(x, y)| x.few.as_ref().zip(y.few.as_ref())) {
-            let both = || x_few.codes.iter().zip(&y_few.codes).zip(&event_weights).enumerate().filter(|(_, ((&cx, &cy), _))| cx != Few::NONE && cy != Few::NONE);
-            let x_ranks = x_few.ranks(both().map(|(_, ((&cx, _), &w))| (cx, w)));
-            let y_ranks = y_few.ranks(both().map(|(_, ((_, &cy), &w))| (cy, w)));
+            let both = || x_few.codes.iter().zip(&y_few.codes).zip(&event_weights).filter(|((&cx, &cy), _)| cx != Few::NONE && cy != Few::NONE).map(|((&cx, &cy), &w)| (cx, cy, w));
+            // Three passes, each sum added up in the pair's order as `pearson_of` would: the
+            // events and each side's weight per value (its ranks); the ranks' sums; the centred
+            // sums of the values and of the ranks.
+            let (mut n, mut x_sum, mut y_sum) = (-0.0, -0.0, -0.0);
+            let (mut x_tied, mut y_tied) = (vec![0.0; x_few.values.len()], vec![0.0; y_few.values.len()]);
+            for (cx, cy, w) in both() {
+                n += w;
+                x_sum += x_few.value(cx) * w;
+                y_sum += y_few.value(cy) * w;
+                if let (Some(x), Some(y)) = (x_tied.get_mut(usize::from(cx)), y_tied.get_mut(usize::from(cy))) {
+                    *x += w;
+                    *y += w;
+                }
+            }
+            if n < 3.0 {
+                return None;
+            }
+            let (x_ranks, y_ranks) = (Few::ranks_of_tied(&x_tied), Few::ranks_of_tied(&y_tied));
             let rank = |ranks: &[f64], code: u16| ranks.get(usize::from(code)).copied().unwrap_or(f64::NAN);
-            let values = both().map(|(_, ((&cx, &cy), &w))| (x_few.value(cx), y_few.value(cy), w));
-            let ranks = both().map(|(_, ((&cx, &cy), &w))| (rank(&x_ranks, cx), rank(&y_ranks, cy), w));
-            let pairs = both().map(|(_, (_, &w))| w).sum();
-            return Some(Correlation { a: a.name.clone(), b: b.name.clone(), pearson: pearson_of(values)?, spearman: pearson_of(ranks)?, pairs });
+            let (mut x_rank_sum, mut y_rank_sum) = (-0.0, -0.0);
+            for (cx, cy, w) in both() {
+                x_rank_sum += rank(&x_ranks, cx) * w;
+                y_rank_sum += rank(&y_ranks, cy) * w;
+            }
+            let mut values = Centred::around(x_sum / n, y_sum / n);
+            let mut ranks = Centred::around(x_rank_sum / n, y_rank_sum / n);
+            for (cx, cy, w) in both() {
+                values.add(x_few.value(cx), y_few.value(cy), w);
+                ranks.add(rank(&x_ranks, cx), rank(&y_ranks, cy), w);
+            }
+            return Some(Correlation { a: a.name.clone(), b: b.name.clone(), pearson: values.r()?, spearman: ranks.r()?, pairs: n });
         }
         let all_ranks = x_ranked.zip(y_ranked).map(|(x, y)| (&x.ranks, &y.ranks));
         // The pair's events in row order; the values each side has where the other has none.
