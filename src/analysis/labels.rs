@@ -354,7 +354,7 @@ fn ratings_hashed<'t>(rows: &[u32], labels: &[u32], item: &'t Column, reviewer: 
         .filter(|((_, &label), _)| label != NONE)
         .filter_map(|((&row, _), at)| item_key(item, row).map(|key| (hash(&key), row, at)))
         .collect();
-    let mut rated = sorted_by_top_byte(rated);
+    let mut rated = sorted_by_top_byte(&rated);
     // Each item's span of `rated`, its rows in order.
     let mut spans: Vec<(u32, u32)> = Vec::new();
     for run in rated.chunk_by_mut(|a, b| a.0 == b.0) {
@@ -378,23 +378,22 @@ fn ratings_hashed<'t>(rows: &[u32], labels: &[u32], item: &'t Column, reviewer: 
             from += same.len() as u32;
         }
     }
-    // Items in the order they first appear: by their first row. Each row is the first of one
-    // item at most, so a slot per row orders them without a sort (whose reads of each span's
-    // first row were scattered: 370 ms of the 500 MB demo's 880).
+    // Items in the order they first appear: by their first row. A row rates one item, so is the
+    // first row of one item at most: when the rated rows are most of the rows up to the last, a
+    // slot per row orders the items without a sort (whose reads of each item's first row were
+    // scattered: 370 ms of the 500 MB demo's 880).
     let first_row = |&(start, _): &(u32, u32)| rated.get(start as usize).map_or(0, |r| r.1);
-    let mut span_at_row = vec![NONE; rated.iter().map(|r| r.1 as usize + 1).max().unwrap_or(0)];
-    let mut rows_told_apart = true;
-    for (k, span) in spans.iter().enumerate() {
-        match span_at_row.get_mut(first_row(span) as usize) {
-            Some(slot) if *slot == NONE => *slot = k as u32,
-            _ => rows_told_apart = false,
+    let slots = rated.iter().map(|r| r.1 as usize + 1).max().unwrap_or(0);
+    if slots <= 4 * rated.len() + 1024 {
+        let mut span_at_row = vec![NONE; slots];
+        for (k, span) in spans.iter().enumerate() {
+            if let Some(slot) = span_at_row.get_mut(first_row(span) as usize) {
+                *slot = k as u32;
+            }
         }
-    }
-    if rows_told_apart {
         spans = span_at_row.into_iter().filter(|&k| k != NONE).filter_map(|k| spans.get(k as usize).copied()).collect();
     } else {
-        // A selection naming a row twice: by first row, then span.
-        spans.sort_unstable_by_key(|span| (first_row(span), span.0));
+        spans.sort_unstable_by_key(first_row);
     }
     let mut first_rows = Vec::with_capacity(spans.len());
     let mut starts = Vec::with_capacity(spans.len() + 1);
@@ -416,30 +415,14 @@ fn ratings_hashed<'t>(rows: &[u32], labels: &[u32], item: &'t Column, reviewer: 
     ItemRatings { first_rows, starts, ratings, reviewers }
 }
 
-/// `rated` sorted: first spread over 256 buckets by the hash's top byte (in order), then each
-/// bucket sorted, in cache (one sort of 2.4 M of them took 100–200 ms).
-fn sorted_by_top_byte(rated: Vec<(u64, u32, u32)>) -> Vec<(u64, u32, u32)> {
-    let bucket = |r: &(u64, u32, u32)| (r.0 >> 56) as usize;
-    let mut sizes = [0usize; 256];
-    for r in &rated {
-        if let Some(size) = sizes.get_mut(bucket(r)) {
-            *size += 1;
-        }
-    }
-    let mut next_slot: Vec<usize> = sizes.iter().scan(0, |start, &size| Some(std::mem::replace(start, *start + size))).collect();
-    let mut sorted = vec![(0, 0, 0); rated.len()];
-    for r in rated {
-        if let Some(slot) = next_slot.get_mut(bucket(&r)) {
-            if let Some(place) = sorted.get_mut(*slot) {
-                *place = r;
-            }
-            *slot += 1;
-        }
-    }
+/// `rated` sorted: first grouped by the hash's top byte, then each group sorted in cache (one
+/// sort of 2.4 M of them took 100–200 ms).
+fn sorted_by_top_byte(rated: &[(u64, u32, u32)]) -> Vec<(u64, u32, u32)> {
+    let (mut sorted, sizes) = parallel::by_top_byte(rated, |r| r.0);
     let mut rest = sorted.as_mut_slice();
     for size in sizes {
-        let (part, after) = rest.split_at_mut(size.min(rest.len()));
-        part.sort_unstable();
+        let (group, after) = rest.split_at_mut(size.min(rest.len()));
+        group.sort_unstable();
         rest = after;
     }
     sorted
@@ -890,6 +873,26 @@ mod tests {
         // Items b (rows 0, 2; row 5 is r1 again), a (1, 4), c (3), by their first rows.
         assert_eq!(apart, vec![(0, vec![(0, 0), (1, 1)]), (1, vec![(0, 1), (1, 1)]), (3, vec![(0, 0)])]);
         assert_eq!(as_lists(ratings_hashed(&rows, &labels, item, Some(who), |_| 7)), apart);
+    }
+
+    #[test]
+    fn items_of_a_few_rows_far_apart_are_in_order_of_their_first_row() {
+        // Rows 0..2010, of which four are selected: items ordered by a sort, not by slots.
+        let mut csv = String::from("item,who\nb,r1\na,r1\nb,r2\n");
+        csv.extend((3..2010).map(|i| format!("x{i},r1\n")));
+        csv.push_str("a,r2\n");
+        let table = load_bytes(csv.as_bytes(), LoadOptions::default()).unwrap().table;
+        let (item, who) = (table.column("item").unwrap(), table.column("who").unwrap());
+        let as_lists = |r: ItemRatings<'_>| r.items().map(|(first, ratings)| (first, ratings.to_vec())).collect::<Vec<_>>();
+        let (rows, labels) = (vec![1, 2, 2005, 2010], vec![0, 1, 0, 1]);
+        let items = vec![(1, vec![(0, 0), (1, 1)]), (2, vec![(1, 1)]), (2005, vec![(0, 0)])];
+        assert_eq!(as_lists(ratings_by_item(&rows, &labels, item, Some(who))), items);
+        // Every row selected (slots), the same items first.
+        let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+        let labels = vec![0; rows.len()];
+        let all = as_lists(ratings_by_item(&rows, &labels, item, Some(who)));
+        assert_eq!(all.iter().map(|i| i.0).take(4).collect::<Vec<_>>(), vec![0, 1, 3, 4]);
+        assert_eq!(all.len(), 2 + 2007);
     }
 
     #[test]

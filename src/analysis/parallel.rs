@@ -47,6 +47,30 @@ pub fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> 
     })
 }
 
+/// `items` grouped by the top byte of their `hash` (groups in ascending order, items in their
+/// order within each), and the 256 groups' lengths: work split by hash into groups small
+/// enough that each one's table or sort stays in cache, where one of all the items would not.
+pub fn by_top_byte<T: Copy + Default>(items: &[T], hash: impl Fn(&T) -> u64) -> (Vec<T>, Vec<usize>) {
+    let group = |item: &T| (hash(item) >> 56) as usize;
+    let mut sizes = vec![0usize; 256];
+    for item in items {
+        if let Some(size) = sizes.get_mut(group(item)) {
+            *size += 1;
+        }
+    }
+    let mut next_slot: Vec<usize> = sizes.iter().scan(0, |start, &size| Some(std::mem::replace(start, *start + size))).collect();
+    let mut grouped = vec![T::default(); items.len()];
+    for item in items {
+        if let Some(slot) = next_slot.get_mut(group(item)) {
+            if let Some(place) = grouped.get_mut(*slot) {
+                *place = *item;
+            }
+            *slot += 1;
+        }
+    }
+    (grouped, sizes)
+}
+
 /// Threads [`map`] uses: the machine's cores natively, one on wasm32.
 pub fn threads() -> usize {
     if cfg!(target_arch = "wasm32") {
