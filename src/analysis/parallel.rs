@@ -48,9 +48,9 @@ pub fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> 
 }
 
 /// `items` grouped by the top byte of their `hash` (groups in ascending order, items in their
-/// order within each), and the 256 groups' lengths: work split by hash into groups small
+/// order within each), and the 256 groups' places in it: work split by hash into groups small
 /// enough that each one's table or sort stays in cache, where one of all the items would not.
-pub fn by_top_byte<T: Copy + Default>(items: &[T], hash: impl Fn(&T) -> u64) -> (Vec<T>, Vec<usize>) {
+pub fn by_top_byte<T: Copy + Default>(items: &[T], hash: impl Fn(&T) -> u64) -> (Vec<T>, Vec<std::ops::Range<usize>>) {
     let group = |item: &T| (hash(item) >> 56) as usize;
     let mut sizes = vec![0usize; 256];
     for item in items {
@@ -68,7 +68,8 @@ pub fn by_top_byte<T: Copy + Default>(items: &[T], hash: impl Fn(&T) -> u64) -> 
             *slot += 1;
         }
     }
-    (grouped, sizes)
+    let groups = sizes.iter().scan(0, |start, &size| Some(std::mem::replace(start, *start + size)..*start)).collect();
+    (grouped, groups)
 }
 
 /// Threads [`map`] uses: the machine's cores natively, one on wasm32.
