@@ -8,6 +8,10 @@
 
 use std::time::Instant;
 
+// The allocator the `vigil` command uses (see its main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use vigil::analysis::profile::{profile_table, ProfileParams};
 use vigil::data::demo::{demo_csv, DemoParams};
 use vigil::data::load::{LoadOptions, TableLoader};
