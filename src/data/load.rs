@@ -205,11 +205,11 @@ pub const CAPACITY_HEADROOM: f64 = 0.05;
 
 /// File bytes pushed between two capacity plans ([`TableLoader::with_size_hint`]).
 const PLAN_SLICE_BYTES: usize = 128 * 1024;
-/// What absorbing a part's columns costs, as a share of parsing its text ([`Body::parse_block`]).
-const ABSORB_COST: f64 = 0.2;
+/// Parts each thread's share of a block is cut into when a file is parsed on threads: they
+/// are taken as the threads get to them ([`Body::parse_block_on_threads`]).
+const PARTS_PER_THREAD: usize = 4;
 /// Text each thread parses at a time when a file is parsed on several ([`TableLoader::with_threads`]).
 const PARALLEL_BLOCK_BYTES: usize = 8 << 20;
-
 /// A part of the text parsed by its own reader.
 struct Part {
     body: Body,
@@ -429,11 +429,6 @@ impl Parallel {
         } else {
             self
         }
-    }
-
-    /// One part's share of a block when the parts are equal.
-    fn equal_share(&self) -> f64 {
-        1.0 / self.threads.max(1) as f64
     }
 }
 
@@ -1827,7 +1822,7 @@ impl Body {
                 Some(Deferred::Serial(text)) => self.feed_serial(&text)?,
                 Some(Deferred::Block(text, at_end)) => {
                     self.sent_bytes += text.len() as u64;
-                    let spans = self.plan_spans(&text, self.parallel.equal_share());
+                    let spans = self.plan_spans(&text, self.parallel.threads);
                     let mut w = Writer::default();
                     let fork = self.fork();
                     fork.encode(&mut w);
@@ -1857,7 +1852,7 @@ impl Body {
         Ok(())
     }
 
-    /// Parses `block` in up to `threads` parts at once, and absorbs them in order.
+    /// Parses `block` in parts, and absorbs them in order.
     ///
     /// Parts start after a line end near an equal share of the block: a guess, since the line
     /// end may sit inside a quoted field. Each part reads the records that start in its share and
@@ -1866,49 +1861,104 @@ impl Body {
     /// columns need no copy); a later part whose guess differs from where the one before it
     /// stopped is parsed again from there, serially (rare, and what it costs is one part).
     fn parse_block(&mut self, block: &[u8], at_end: bool) -> Result<(), LoadError> {
-        let threaded = !(self.parallel.one_thread || self.parallel.outside);
-        // On threads, this one also absorbs the other parts (while they parse the next block's),
-        // which costs about a fifth of parsing the same text (on the demo: 6 ms to absorb a part
-        // of 8 MiB parsed in 28 ms). Its own share s is what evens the work: s plus absorbing the
-        // rest, s + c (1 - s), equals each other thread's (1 - s) / (threads - 1).
-        let others = self.parallel.threads.saturating_sub(1).max(1) as f64;
-        let main_share = if threaded { ((1.0 - others * ABSORB_COST) / (1.0 + others * (1.0 - ABSORB_COST))).max(0.02) } else { self.parallel.equal_share() };
-        let spans = self.plan_spans(block, main_share);
+        if !(self.parallel.one_thread || self.parallel.outside) {
+            return self.parse_block_on_threads(block, at_end);
+        }
+        let spans = self.plan_spans(block, self.parallel.threads);
         let forks: Vec<(usize, usize, Body)> = spans.iter().skip(1).map(|&(start, stop)| (start, stop, self.fork())).collect();
         let first_stop = spans.first().map_or(block.len(), |&(_, stop)| stop);
-        let (first, parts) = if !threaded {
-            let first = self.parse_span(block, 0, first_stop);
-            let parts: Vec<Option<Part>> = forks.into_iter().map(|(start, stop, fork)| fork.parse_part(block, start, stop, at_end).ok()).collect();
-            (first, parts)
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = forks
-                    .into_iter()
-                    .map(|(start, stop, fork)| scope.spawn(move || fork.parse_part(block, start, stop, at_end)))
-                    .collect();
-                // The last block's parts, while the threads parse this one's.
-                self.absorb_waiting();
-                let first = self.parse_span(block, 0, first_stop);
-                let parts: Vec<Option<Part>> = handles
-                    .into_iter()
-                    .map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)).ok())
-                    .collect();
-                (first, parts)
-            })
-        };
-        self.merge_parts(block, spans.get(1..).unwrap_or_default(), first?, parts, threaded)
+        let first = self.parse_span(block, 0, first_stop);
+        let parts: Vec<Option<Part>> = forks.into_iter().map(|(start, stop, fork)| fork.parse_part(block, start, stop, at_end).ok()).collect();
+        self.merge_parts(block, spans.get(1..).unwrap_or_default(), first?, parts, false)
     }
 
-    /// Where each part of `block` starts and its share ends (see [`Body::parse_block`]).
-    ///
-    /// The first part (this reader's) is `main_share` of the block and the others split the
-    /// rest equally (all are equal when it is one part's share).
-    fn plan_spans(&self, block: &[u8], main_share: f64) -> Vec<(usize, usize)> {
+    /// [`Body::parse_block`] on threads: the block is cut into [`PARTS_PER_THREAD`] parts a
+    /// thread. This reader takes them from the front, each continuing its own columns (no copy),
+    /// while the other threads take them from the back, each into a fork of its own; they meet
+    /// wherever their speeds take them, so no thread waits for another more than a part. The
+    /// forks' parts wait in [`Body::waiting`] and are absorbed while the next block is parsed
+    /// (a fixed share of each block left one thread waiting for the other about a tenth of the
+    /// load: the threads do not parse at the same speed, and absorbing takes this one time).
+    fn parse_block_on_threads(&mut self, block: &[u8], at_end: bool) -> Result<(), LoadError> {
+        use std::sync::{Mutex, MutexGuard, PoisonError};
+        fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+            mutex.lock().unwrap_or_else(PoisonError::into_inner)
+        }
+        let spans = self.plan_spans(block, self.parallel.threads * PARTS_PER_THREAD);
+        let count = spans.len();
+        // The parts not taken yet: from the first to before the second.
+        let untaken = Mutex::new((1, count));
+        let take_front = || {
+            let mut untaken = lock(&untaken);
+            (untaken.0 < untaken.1).then(|| {
+                untaken.0 += 1;
+                untaken.0 - 1
+            })
+        };
+        let take_back = || {
+            let mut untaken = lock(&untaken);
+            (untaken.0 < untaken.1).then(|| {
+                untaken.1 -= 1;
+                untaken.1
+            })
+        };
+        let forks: Vec<Mutex<Option<Body>>> = (1..count).map(|_| Mutex::new(Some(self.fork()))).collect();
+        let spans = &spans;
+        let (parsed, mut done) = std::thread::scope(|scope| {
+            // (No more threads than parts after the first: a tiny block starts none.)
+            let helpers: Vec<_> = (1..self.parallel.threads.min(count))
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        while let Some(index) = take_back() {
+                            let fork = index.checked_sub(1).and_then(|at| forks.get(at)).and_then(|fork| lock(fork).take());
+                            if let (Some(fork), Some(&(start, stop))) = (fork, spans.get(index)) {
+                                done.push((index, fork.parse_part(block, start, stop, at_end).ok()));
+                            }
+                        }
+                        done
+                    })
+                })
+                .collect();
+            // The last block's parts, while the threads parse this one's.
+            self.absorb_waiting();
+            let mut parsed = self.parse_span(block, 0, spans.first().map_or(block.len(), |&(_, stop)| stop));
+            while let Ok(at) = parsed {
+                let Some(&(_, stop)) = take_front().and_then(|index| spans.get(index)) else { break };
+                // (Past its end already when a record ran on through the part.)
+                if at < stop {
+                    parsed = self.parse_span(block, at, stop);
+                }
+            }
+            if parsed.is_err() {
+                // The text has an error: the threads stop after the part they are at.
+                let mut untaken = lock(&untaken);
+                untaken.1 = untaken.0;
+            }
+            let done: Vec<(usize, Option<Part>)> =
+                helpers.into_iter().flat_map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect();
+            (parsed, done)
+        });
+        let parsed = parsed?;
+        // This reader took the parts before `front`, the other threads those from it on.
+        let front = lock(&untaken).0;
+        for fork in forks.iter().take(front.saturating_sub(1)) {
+            if let Some(fork) = lock(fork).take() {
+                self.spare.push(fork);
+            }
+        }
+        done.sort_unstable_by_key(|&(index, _)| index);
+        let mut done = done.into_iter().peekable();
+        let parts: Vec<Option<Part>> = (front..count).map(|index| done.next_if(|&(at, _)| at == index).and_then(|(_, part)| part)).collect();
+        self.merge_parts(block, spans.get(front..).unwrap_or_default(), parsed, parts, true)
+    }
+
+    /// Where each of `parts` equal parts of `block` starts and ends (fewer when the block has
+    /// too few line ends).
+    fn plan_spans(&self, block: &[u8], parts: usize) -> Vec<(usize, usize)> {
         let mut starts = vec![0];
-        let threads = self.parallel.threads;
-        for k in 1..threads {
-            let share = main_share + (1.0 - main_share) * (k - 1) as f64 / (threads - 1) as f64;
-            let nominal = ((block.len() as f64 * share) as usize).min(block.len());
+        for k in 1..parts {
+            let nominal = block.len() * k / parts;
             let from = nominal.saturating_sub(1);
             let Some(at) = block.get(from..).and_then(|rest| memchr::memchr(b'\n', rest)) else { break };
             let start = from + at + 1;
@@ -2120,7 +2170,7 @@ impl Body {
         part.rejected.clear();
         part.restart();
         // A block's parts at the threads, and the last block's waiting.
-        if self.spare.len() < 2 * self.parallel.threads {
+        if self.spare.len() < 2 * self.parallel.threads * PARTS_PER_THREAD {
             self.spare.push(part);
         }
     }
