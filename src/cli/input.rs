@@ -8,10 +8,12 @@ use crate::data::load::{LoadOptions, LoadReport, TableLoader};
 
 /// Bytes read at a time.
 const CHUNK_BYTES: usize = 8 << 20;
+/// Chunks read and not yet loaded, at most.
+const READ_AHEAD: usize = 2;
 
-fn open(data: &str) -> Result<(Box<dyn Read>, Option<u64>), String> {
+fn open(data: &str) -> Result<(Box<dyn Read + Send>, Option<u64>), String> {
     if data == "-" {
-        return Ok((Box::new(std::io::stdin().lock()), None));
+        return Ok((Box::new(std::io::stdin()), None));
     }
     let file = std::fs::File::open(data).map_err(|e| format!("cannot open {data}: {e}"))?;
     let size = file.metadata().ok().map(|m| m.len());
@@ -28,6 +30,10 @@ pub fn load_streamed(data: &str, options: LoadOptions) -> Result<LoadReport, Str
 
 /// Loads `data` (a path, or `-` for standard input); `options` say which sheet, if it is an
 /// Excel workbook.
+///
+/// The file is read on a thread of its own, a few chunks ahead of the loader: reading 500 MB
+/// from the page cache takes 0.15–0.35 s here, which the parsing threads would otherwise wait
+/// for a chunk at a time.
 pub fn load(data: &str, quiet: bool, options: LoadOptions) -> Result<LoadReport, String> {
     let (mut reader, size) = open(data)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -35,23 +41,45 @@ pub fn load(data: &str, quiet: bool, options: LoadOptions) -> Result<LoadReport,
     if let Some(size) = size {
         loader = loader.with_size_hint(size);
     }
-    let mut buffer = vec![0u8; CHUNK_BYTES];
-    let (mut read, mut shown) = (0u64, std::time::Instant::now());
-    loop {
-        let n = match reader.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(format!("cannot read {data} (after {read} bytes): {e}")),
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<std::io::Result<(Vec<u8>, usize)>>(READ_AHEAD);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || loop {
+            let mut buffer = empty_rx.try_recv().unwrap_or_else(|_| vec![0u8; CHUNK_BYTES]);
+            let read = loop {
+                match reader.read(&mut buffer) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    read => break read,
+                }
+            };
+            let done = !matches!(read, Ok(n) if n > 0);
+            // The loader stopped (an error): nothing more to read.
+            if full_tx.send(read.map(|n| (buffer, n))).is_err() || done {
+                return;
+            }
+        });
+        // The receiver goes with this closure: when it stops early (an error), the reader's
+        // next send fails and the reader ends, so the scope does not wait on it forever.
+        let mut pump = |full_rx: std::sync::mpsc::Receiver<std::io::Result<(Vec<u8>, usize)>>| {
+            let (mut read, mut shown) = (0u64, std::time::Instant::now());
+            loop {
+                let (buffer, n) = match full_rx.recv() {
+                    Ok(Ok((_, 0))) | Err(_) => return Ok(()),
+                    Ok(Ok(chunk)) => chunk,
+                    Ok(Err(e)) => return Err(format!("cannot read {data} (after {read} bytes): {e}")),
+                };
+                read += n as u64;
+                loader.push(buffer.get(..n).unwrap_or_default()).map_err(|e| format!("{data}: {e}"))?;
+                let _ = empty_tx.send(buffer);
+                if !quiet && shown.elapsed().as_secs() >= 2 {
+                    shown = std::time::Instant::now();
+                    let share = size.filter(|&s| s > 0).map(|s| format!(" ({:.0} %)", read as f64 * 100.0 / s as f64)).unwrap_or_default();
+                    eprintln!("vigil: reading {data}: {} MB{share}, {} rows", read >> 20, loader.rows_loaded());
+                }
+            }
         };
-        read += n as u64;
-        loader.push(buffer.get(..n).unwrap_or_default()).map_err(|e| format!("{data}: {e}"))?;
-        if !quiet && shown.elapsed().as_secs() >= 2 {
-            shown = std::time::Instant::now();
-            let share = size.filter(|&s| s > 0).map(|s| format!(" ({:.0} %)", read as f64 * 100.0 / s as f64)).unwrap_or_default();
-            eprintln!("vigil: reading {data}: {} MB{share}, {} rows", read >> 20, loader.rows_loaded());
-        }
-    }
+        pump(full_rx)
+    })?;
     loader.finish().map_err(|e| format!("{data}: {e}"))
 }
 
