@@ -210,6 +210,7 @@ const PLAN_SLICE_BYTES: usize = 128 * 1024;
 const PARTS_PER_THREAD: usize = 4;
 /// Text each thread parses at a time when a file is parsed on several ([`TableLoader::with_threads`]).
 const PARALLEL_BLOCK_BYTES: usize = 8 << 20;
+
 /// A part of the text parsed by its own reader.
 struct Part {
     body: Body,
@@ -1958,7 +1959,8 @@ impl Body {
     fn plan_spans(&self, block: &[u8], parts: usize) -> Vec<(usize, usize)> {
         let mut starts = vec![0];
         for k in 1..parts {
-            let nominal = block.len() * k / parts;
+            // (In 64 bits: a block times the parts overflows a 32-bit size in the worker.)
+            let nominal = (block.len() as u64 * k as u64 / parts as u64) as usize;
             let from = nominal.saturating_sub(1);
             let Some(at) = block.get(from..).and_then(|rest| memchr::memchr(b'\n', rest)) else { break };
             let start = from + at + 1;

@@ -179,6 +179,32 @@ fn an_integer_column_that_meets_a_fraction_in_a_later_part_is_float_throughout()
     assert!(serial == parallel);
 }
 
+#[test]
+fn a_quoted_record_running_through_several_parts_is_read_once_on_threads() {
+    // Blocks of 2 × 4 KiB cut into 8 parts of about 1 KiB: a quoted cell of 3 KiB of short lines
+    // starts in the first part, so this reader's record runs on through the parts it takes next
+    // (and the other thread's guessed starts inside it are wrong and parsed again); rows after
+    // it, and a row of the wrong width, keep their line numbers.
+    let mut text = String::from("id,note,n\n");
+    for block in 0..6 {
+        text.push_str(&format!("{block},\""));
+        for line in 0..300 {
+            text.push_str(&format!("l{line}, x\n"));
+        }
+        text.push_str("\",1\n");
+        for row in 0..200 {
+            text.push_str(&format!("{row},plain,{}\n", row % 5));
+        }
+        text.push_str("short,row\n");
+    }
+    let serial = load(text.as_bytes(), 1000, None).unwrap();
+    for threads in [2, 3] {
+        let parallel = load(text.as_bytes(), 1000, Some((threads, 4096, SAMPLE))).unwrap();
+        assert_eq!(serial.table.n_rows, 6 * 201);
+        assert_eq!(serial.rejected.len(), 6);
+        assert!(serial == parallel, "{threads} threads");
+    }
+}
 
 #[test]
 fn a_readers_text_is_parsed_as_it_comes_when_helpers_parse_the_loads_own_text() {
