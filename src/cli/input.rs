@@ -58,27 +58,25 @@ pub fn load(data: &str, quiet: bool, options: LoadOptions) -> Result<LoadReport,
                 return;
             }
         });
-        // The receiver goes with this closure: when it stops early (an error), the reader's
-        // next send fails and the reader ends, so the scope does not wait on it forever.
-        let mut pump = |full_rx: std::sync::mpsc::Receiver<std::io::Result<(Vec<u8>, usize)>>| {
-            let (mut read, mut shown) = (0u64, std::time::Instant::now());
-            loop {
-                let (buffer, n) = match full_rx.recv() {
-                    Ok(Ok((_, 0))) | Err(_) => return Ok(()),
-                    Ok(Ok(chunk)) => chunk,
-                    Ok(Err(e)) => return Err(format!("cannot read {data} (after {read} bytes): {e}")),
-                };
-                read += n as u64;
-                loader.push(buffer.get(..n).unwrap_or_default()).map_err(|e| format!("{data}: {e}"))?;
-                let _ = empty_tx.send(buffer);
-                if !quiet && shown.elapsed().as_secs() >= 2 {
-                    shown = std::time::Instant::now();
-                    let share = size.filter(|&s| s > 0).map(|s| format!(" ({:.0} %)", read as f64 * 100.0 / s as f64)).unwrap_or_default();
-                    eprintln!("vigil: reading {data}: {} MB{share}, {} rows", read >> 20, loader.rows_loaded());
-                }
+        // The receiver is moved into this loop and dropped when it ends, early too (an error):
+        // the reader's next send then fails and it ends, so the scope does not wait on it.
+        let (mut read, mut shown) = (0u64, std::time::Instant::now());
+        for received in full_rx {
+            let (buffer, n) = match received {
+                Ok((_, 0)) => break,
+                Ok(chunk) => chunk,
+                Err(e) => return Err(format!("cannot read {data} (after {read} bytes): {e}")),
+            };
+            read += n as u64;
+            loader.push(buffer.get(..n).unwrap_or_default()).map_err(|e| format!("{data}: {e}"))?;
+            let _ = empty_tx.send(buffer);
+            if !quiet && shown.elapsed().as_secs() >= 2 {
+                shown = std::time::Instant::now();
+                let share = size.filter(|&s| s > 0).map(|s| format!(" ({:.0} %)", read as f64 * 100.0 / s as f64)).unwrap_or_default();
+                eprintln!("vigil: reading {data}: {} MB{share}, {} rows", read >> 20, loader.rows_loaded());
             }
-        };
-        pump(full_rx)
+        }
+        Ok(())
     })?;
     loader.finish().map_err(|e| format!("{data}: {e}"))
 }
