@@ -58,7 +58,8 @@ pub fn by_top_byte<T: Copy + Default>(items: &[T], hash: impl Fn(&T) -> u64) -> 
             *size += 1;
         }
     }
-    let mut next_slot: Vec<usize> = sizes.iter().scan(0, |start, &size| Some(std::mem::replace(start, *start + size))).collect();
+    let groups: Vec<std::ops::Range<usize>> = sizes.iter().scan(0, |start, &size| Some(std::mem::replace(start, *start + size)..*start)).collect();
+    let mut next_slot: Vec<usize> = groups.iter().map(|group| group.start).collect();
     let mut grouped = vec![T::default(); items.len()];
     for item in items {
         if let Some(slot) = next_slot.get_mut(group(item)) {
@@ -68,7 +69,6 @@ pub fn by_top_byte<T: Copy + Default>(items: &[T], hash: impl Fn(&T) -> u64) -> 
             *slot += 1;
         }
     }
-    let groups = sizes.iter().scan(0, |start, &size| Some(std::mem::replace(start, *start + size)..*start)).collect();
     (grouped, groups)
 }
 
