@@ -22,7 +22,7 @@ export PATH := $(TOOLS)/node_modules/.bin:$(CARGO_BIN):$(PATH)
 export CHROMEDRIVER := /usr/bin/chromedriver
 E2E := tests/e2e
 
-.PHONY: help tools browser e2e-deps py-deps spark-deps bench-deps fuzz-deps serve dist cli lint test test-build test-native test-wasm test-e2e native-chain e2e-chain test-warehouse bench fuzz screenshot clean
+.PHONY: help tools browser e2e-deps py-deps spark-deps bench-deps fuzz-deps serve dist cli lint test test-build test-native test-wasm test-e2e native-chain e2e-chain test-warehouse bench worker-named profile-load fuzz screenshot clean
 
 help:
 	@sed -n '3,10p' Makefile | sed 's/^# *//'
@@ -138,6 +138,24 @@ bench: dist browser bench-deps
 	cargo build --release --bin vigil-demo --bin vigil
 	node $(BENCH)/run.mjs
 	python3 benches/cli.py
+
+# The table worker built with its functions' names, for benches/browser/profile.mjs (Trunk's
+# build has none): target/worker-named/.
+NAMED := target/worker-named
+worker-named: tools
+	cargo build --release --target wasm32-unknown-unknown --no-default-features --bin vigil-worker
+	mkdir -p $(NAMED)
+	wasm-bindgen --target no-modules --out-dir $(NAMED) --out-name vigil-worker target/wasm32-unknown-unknown/release/vigil-worker.wasm
+	wasm-opt -O2 -g --detect-features $(NAMED)/vigil-worker_bg.wasm -o $(NAMED)/vigil-worker_bg.wasm
+	printf 'importScripts("./vigil-worker.js");wasm_bindgen("./vigil-worker_bg.wasm");' > $(NAMED)/vigil-worker_loader.js
+
+# Where one worker's load of the 200 MB demo spends its time (self time per function, from
+# Chromium's sampling profiler), on the worker built with names.
+profile-load: worker-named browser bench-deps dist
+	cargo build --release --bin vigil-demo
+	mkdir -p target/bench-data
+	test -f target/bench-data/demo-980392.csv || target/release/vigil-demo 980392 7 > target/bench-data/demo-980392.csv
+	VIGIL_PROFILE_WORKER=$(NAMED) node --experimental-websocket $(BENCH)/profile.mjs target/bench-data/demo-980392.csv
 
 ## ---- fuzzing (cargo-fuzz on the nightly toolchain; tests/fuzz) ----
 

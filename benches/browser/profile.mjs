@@ -1,0 +1,139 @@
+// Where the worker's load of a file spends its time, and which of two worker builds loads faster:
+// `make profile-load` (see the README's "Profiling the load").
+//
+//   node --experimental-websocket benches/browser/profile.mjs FILE [WORKERS]
+//     Loads FILE once on WORKERS parsing workers (default 1) in headless Chromium, with its
+//     sampling profiler on the table worker (through the DevTools protocol), and prints the
+//     self time of its 40 costliest functions. The helpers end with the load, before their
+//     profile can be read: with two workers it is the table worker's. Functions are named only
+//     in a worker built with its names (`make worker-named`, served in place of dist's worker
+//     with VIGIL_PROFILE_WORKER=target/worker-named).
+//   VIGIL_PROFILE_AB=dirA,dirB node --experimental-websocket benches/browser/profile.mjs FILE [WORKERS]
+//     Loads FILE with each of two worker builds in turn (each directory holds vigil-worker.js,
+//     vigil-worker_bg.wasm and vigil-worker_loader.js), VIGIL_PROFILE_RUNS times each (default
+//     9), in one browser, and prints each build's median MB/s: on a machine whose speed drifts
+//     from minute to minute, only builds measured in turn can be compared.
+//
+// Numbers are printed, never asserted. Uses the bench page (bench.html) and its dependencies
+// (`make bench-deps`).
+import { createServer } from 'node:http';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, normalize, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const repo = resolve(here, '..', '..');
+const [file, workersArg = '1'] = process.argv.slice(2);
+if (!file || !existsSync(file)) {
+  console.error('usage: node --experimental-websocket benches/browser/profile.mjs FILE [WORKERS]');
+  process.exit(2);
+}
+const workers = Number(workersArg);
+const mb = statSync(file).size / 1e6;
+const DEBUG_PORT = 9333;
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+
+/** The worker's files come from this directory instead of dist/ (a build to profile or compare). */
+let workerDir = process.env.VIGIL_PROFILE_WORKER ?? null;
+const server = createServer((req, res) => {
+  const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  let served = normalize(join(repo, path));
+  if (workerDir && path.startsWith('/dist/vigil-worker')) served = join(resolve(workerDir), path.slice('/dist/'.length));
+  const allowed = [join(repo, 'dist'), here, resolve(workerDir ?? here)].some((root) => served.startsWith(root));
+  if (!allowed || !existsSync(served) || statSync(served).isDirectory()) return res.writeHead(404).end();
+  // Never cached: the builds compared are served under the same names.
+  res.writeHead(200, { 'cache-control': 'no-store', 'content-type': TYPES[extname(served)] ?? 'application/octet-stream' });
+  res.end(readFileSync(served));
+});
+await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+const url = `http://127.0.0.1:${server.address().port}`;
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--headless', '--disable-gpu', '--no-first-run', `--remote-debugging-port=${DEBUG_PORT}`],
+});
+const page = await browser.newPage();
+page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
+await page.goto(`${url}/benches/browser/bench.html`);
+await page.waitForFunction(() => window.benchReady === true);
+await page.setInputFiles('#file', file);
+const load = async () => {
+  const r = await page.evaluate((tool) => window.runTool(tool), `vigil-${workers}w`);
+  if (!r.ok) throw new Error(`the load failed: ${r.error}`);
+  return mb / (r.ms / 1000);
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+try {
+  if (process.env.VIGIL_PROFILE_AB) {
+    const dirs = process.env.VIGIL_PROFILE_AB.split(',');
+    const speeds = Object.fromEntries(dirs.map((dir) => [dir, []]));
+    for (let run = 0; run < Number(process.env.VIGIL_PROFILE_RUNS ?? 9); run++) {
+      for (const dir of dirs) {
+        workerDir = dir;
+        speeds[dir].push(Math.round(await load()));
+      }
+    }
+    console.log(`${mb.toFixed(0)} MB on ${workers} worker(s), builds in turn:`);
+    for (const dir of dirs) console.log(`${dir}: median ${median(speeds[dir])} MB/s (${speeds[dir].join(', ')})`);
+  } else {
+    await profileLoad();
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+
+/** One load with the profiler on every worker the page starts; prints the table worker's. */
+async function profileLoad() {
+  const version = await (await fetch(`http://127.0.0.1:${DEBUG_PORT}/json/version`)).json();
+  const socket = new WebSocket(version.webSocketDebuggerUrl);
+  await new Promise((ok) => socket.addEventListener('open', ok));
+  let lastId = 0;
+  const pending = new Map();
+  const profiled = [];
+  const send = (method, params = {}, sessionId) => new Promise((ok) => {
+    lastId += 1;
+    pending.set(lastId, ok);
+    socket.send(JSON.stringify({ id: lastId, method, params, sessionId }));
+  });
+  socket.addEventListener('message', async (event) => {
+    const message = JSON.parse(event.data);
+    if (message.id && pending.has(message.id)) {
+      pending.get(message.id)(message.result ?? message.error);
+      pending.delete(message.id);
+      return;
+    }
+    if (message.method !== 'Target.attachedToTarget') return;
+    const { sessionId, targetInfo } = message.params;
+    // Workers the attached target starts are attached too (the table worker's helpers).
+    send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: true }, sessionId);
+    if (targetInfo.type === 'worker' && !profiled.some((w) => w.targetId === targetInfo.targetId)) {
+      profiled.push({ sessionId, targetId: targetInfo.targetId, url: targetInfo.url });
+      await send('Profiler.enable', {}, sessionId);
+      await send('Profiler.setSamplingInterval', { interval: 200 }, sessionId);
+      await send('Profiler.start', {}, sessionId);
+    }
+  });
+  const pages = (await send('Target.getTargets')).targetInfos.filter((t) => t.type === 'page');
+  for (const target of pages) await send('Target.attachToTarget', { targetId: target.targetId, flatten: true });
+  console.log(`${mb.toFixed(0)} MB on ${workers} worker(s): ${(await load()).toFixed(0)} MB/s (with the profiler on)`);
+  for (const worker of profiled) {
+    const stopped = await Promise.race([send('Profiler.stop', {}, worker.sessionId), new Promise((ok) => setTimeout(() => ok(null), 3000))]);
+    if (!stopped?.profile) continue; // a helper, ended with the load
+    const { nodes, samples, timeDeltas } = stopped.profile;
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    const self = new Map();
+    samples.forEach((id, k) => {
+      const frame = byId.get(id).callFrame;
+      const name = frame.functionName || `(${frame.url.split('/').pop()}:${frame.lineNumber})`;
+      self.set(name, (self.get(name) ?? 0) + (timeDeltas[k] ?? 0));
+    });
+    const total = [...self.values()].reduce((a, b) => a + b, 0);
+    console.log(`\n${worker.url.replace(url, '')}: ${(total / 1000).toFixed(0)} ms sampled; self time`);
+    for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
+      console.log(`${(us / 1000).toFixed(1).padStart(8)} ms ${((100 * us) / total).toFixed(1).padStart(5)} %  ${name.slice(0, 140)}`);
+    }
+  }
+  socket.close();
+}
