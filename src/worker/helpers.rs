@@ -9,7 +9,9 @@
 //! one a single worker builds.
 //!
 //! A helper is this same module (`vigil-worker_loader.js?helper`, already compiled and cached),
-//! started on the first block and ended with the load. Messages are plain objects: first
+//! started when the load of a large file starts ([`SPAWN_EARLY_BYTES`]: it loads its module while
+//! this worker reads the first bytes and samples the types, which spared the first block a wait
+//! of 60–75 ms for the helper) or else on the first block, and ended with the load. Messages are plain objects: first
 //! `{ready: true}` from the helper, then `{fork, text, stop, atEnd, spare}` to it (the reader it
 //! starts from and the block's text from the part's start, as bytes, [`crate::data::wire`]) and
 //! `{part: bytes, back}` or `{failed: true, back}` back. Bytes are transferred, not copied.
@@ -45,6 +47,10 @@ pub const PART_BYTES: usize = 1 << 20;
 /// Blocks sent to the helpers and not merged yet, at most (a helper has the next part waiting
 /// when it finishes one; the text held stays a few blocks).
 const AHEAD: usize = 2;
+
+/// File size from which the helpers start with the load rather than with the first block of
+/// text (a smaller file may have no block: a helper started for it would only cost memory).
+pub const SPAWN_EARLY_BYTES: u64 = 16 << 20;
 
 /// Cores below which the table worker parses alone unless asked otherwise: on two cores a
 /// helper made a 200 MB load 13 % faster and its peak memory 18 % higher (`make bench`,
@@ -133,12 +139,14 @@ pub struct Helpers {
     in_flight: std::collections::VecDeque<(Block, Vec<Option<usize>>)>,
     /// Buffers the parts' text went out in, back with the answers.
     texts: BufferPool,
+    /// Each helper said it runs, or was left out ([`Helpers::ready`]).
+    ready: bool,
 }
 
 impl Helpers {
-    /// Starts `n` helpers and waits until each runs; one that cannot start is left out (its
-    /// parts are then parsed here).
-    pub async fn start(n: usize) -> Helpers {
+    /// Starts `n` helpers without waiting for them: each loads its module meanwhile
+    /// ([`Helpers::ready`] waits).
+    pub fn spawn(n: usize) -> Helpers {
         let mut started = Vec::new();
         for _ in 0..n {
             let Ok(worker) = Worker::new("./vigil-worker_loader.js?helper") else { continue };
@@ -146,11 +154,20 @@ impl Helpers {
             let listeners = Inbox::listen(&worker, &inbox, "a helper stopped");
             started.push(Helper { worker, inbox, gone: false, spare: Vec::new(), _listeners: listeners });
         }
-        for helper in &mut started {
+        Helpers { helpers: started, in_flight: Default::default(), texts: BufferPool::default(), ready: false }
+    }
+
+    /// Waits, the first time, until each helper runs; one that cannot start is left out (its
+    /// parts are then parsed here).
+    pub async fn ready(&mut self) {
+        if self.ready {
+            return;
+        }
+        for helper in &mut self.helpers {
             helper.gone = !matches!(Inbox::next(&helper.inbox).await, Ok(ready) if get(&ready, "ready").is_truthy());
         }
-        started.retain(|helper| !helper.gone);
-        Helpers { helpers: started, in_flight: Default::default(), texts: BufferPool::default() }
+        self.helpers.retain(|helper| !helper.gone);
+        self.ready = true;
     }
 
     /// Blocks sent out and not merged yet.

@@ -808,11 +808,12 @@ fn memory_bytes() -> u64 {
 }
 
 async fn load_chunks(state: &Shared, id: u64, options: LoadOptions, total: Option<u64>, mut source: impl ChunkSource) -> Outcome {
-    // Text is parsed on every core: the helpers start with the first block of text.
+    // Text is parsed on every core: the helpers start with the load of a large file, else with
+    // the first block of text.
     let workers = helpers::wanted();
     let helpers_wanted = workers - 1;
     let mut loader = TableLoader::new(options).with_helpers(helpers_wanted, helpers::PART_BYTES);
-    let mut pool: Option<helpers::Helpers> = None;
+    let mut pool = (helpers_wanted > 0 && total.is_some_and(|bytes| bytes >= helpers::SPAWN_EARLY_BYTES)).then(|| helpers::Helpers::spawn(helpers_wanted));
     if let Some(bytes) = total {
         loader = loader.with_size_hint(bytes);
     }
@@ -917,10 +918,8 @@ async fn send_blocks(loader: &mut TableLoader, pool: &mut Option<helpers::Helper
         }
         match loader.next_block(in_flight > 0)? {
             Some(block) => {
-                let helping = match pool {
-                    Some(pool) => pool,
-                    None => pool.insert(helpers::Helpers::start(wanted).await),
-                };
+                let helping = pool.get_or_insert_with(|| helpers::Helpers::spawn(wanted));
+                helping.ready().await;
                 helping.send(block);
             }
             None if in_flight > 0 && loader.waits() => {
