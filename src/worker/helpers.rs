@@ -9,12 +9,13 @@
 //! one a single worker builds.
 //!
 //! A helper is this same module (`vigil-worker_loader.js?helper`, already compiled and cached),
-//! started when the load of a large file starts ([`SPAWN_EARLY_BYTES`]: it loads its module while
-//! this worker reads the first bytes and samples the types, which spared the first block a wait
-//! of 60–75 ms for the helper) or else on the first block, and ended with the load. Messages are plain objects: first
-//! `{ready: true}` from the helper, then `{fork, text, stop, atEnd, spare}` to it (the reader it
-//! starts from and the block's text from the part's start, as bytes, [`crate::data::wire`]) and
-//! `{part: bytes, back}` or `{failed: true, back}` back. Bytes are transferred, not copied.
+//! started when the load of a large file starts ([`SPAWN_EARLY_BYTES`]: it loads its module
+//! while this worker reads the first bytes and samples the types, which spared the first block
+//! a wait of 60–75 ms for the helper) or else on the first block, and ended with the load.
+//! Messages are plain objects: first `{ready: true}` from the helper, then `{fork, text, stop,
+//! atEnd, spare}` to it (the reader it starts from and the block's text from the part's start,
+//! as bytes, [`crate::data::wire`]) and `{part: bytes, back}` or `{failed: true, back}` back.
+//! Bytes are transferred, not copied.
 //!
 //! The buffers go back and forth instead of being made for each part ([`BufferPool`]): the text
 //! comes back with the answer (`back`) and carries the next part's text, and the answer's
