@@ -1,5 +1,5 @@
 // Where the worker's load of a file spends its time, and which of two worker builds loads faster:
-// `make profile-load` (see the README's "Profiling the load").
+// `make profile-load` (the README lists it with the other targets).
 //
 //   node --experimental-websocket benches/browser/profile.mjs FILE [WORKERS]
 //     Loads FILE once on WORKERS parsing workers (default 1) in headless Chromium, with its
@@ -16,14 +16,10 @@
 //
 // Numbers are printed, never asserted. Uses the bench page (bench.html) and its dependencies
 // (`make bench-deps`).
-import { createServer } from 'node:http';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, statSync } from 'node:fs';
 import { chromium } from 'playwright-core';
+import { serve } from './serve.mjs';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const repo = resolve(here, '..', '..');
 const [file, workersArg = '1'] = process.argv.slice(2);
 if (!file || !existsSync(file)) {
   console.error('usage: node --experimental-websocket benches/browser/profile.mjs FILE [WORKERS]');
@@ -32,22 +28,10 @@ if (!file || !existsSync(file)) {
 const workers = Number(workersArg);
 const mb = statSync(file).size / 1e6;
 const DEBUG_PORT = 9333;
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
-
 /** The worker's files come from this directory instead of dist/ (a build to profile or compare). */
 let workerDir = process.env.VIGIL_PROFILE_WORKER ?? null;
-const server = createServer((req, res) => {
-  const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-  let served = normalize(join(repo, path));
-  if (workerDir && path.startsWith('/dist/vigil-worker')) served = join(resolve(workerDir), path.slice('/dist/'.length));
-  const allowed = [join(repo, 'dist'), here, resolve(workerDir ?? here)].some((root) => served.startsWith(root));
-  if (!allowed || !existsSync(served) || statSync(served).isDirectory()) return res.writeHead(404).end();
-  // Never cached: the builds compared are served under the same names.
-  res.writeHead(200, { 'cache-control': 'no-store', 'content-type': TYPES[extname(served)] ?? 'application/octet-stream' });
-  res.end(readFileSync(served));
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-const url = `http://127.0.0.1:${server.address().port}`;
+const server = await serve(() => workerDir);
+const { url } = server;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--headless', '--disable-gpu', '--no-first-run', `--remote-debugging-port=${DEBUG_PORT}`],

@@ -30,11 +30,11 @@
 
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { extname, join, normalize, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, spawnSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
+import { serve } from './serve.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = resolve(here, '..', '..');
@@ -297,25 +297,6 @@ async function demoFile(mb) {
   if (code !== 0) throw new Error(`vigil-demo exited with ${code}`);
   renameSync(`${path}.partial`, path);
   return { path, rows };
-}
-
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
-
-/** Serves dist/ and benches/browser/ (with its node_modules) from the repository. */
-async function serve() {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    const file = normalize(join(repo, path));
-    const allowed = [join(repo, 'dist'), here].some((root) => file.startsWith(root));
-    if (!allowed || !existsSync(file) || statSync(file).isDirectory()) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
 }
 
 /** Resident memory (bytes) of all Chromium renderer processes of this benchmark's browser. */
