@@ -4,8 +4,9 @@
 //   node --experimental-websocket benches/browser/profile.mjs FILE [WORKERS]
 //     Loads FILE once on WORKERS parsing workers (default 1) in headless Chromium, with its
 //     sampling profiler on the table worker (through the DevTools protocol), and prints the
-//     self time of its 40 costliest functions. The helpers end with the load, before their
-//     profile can be read: with two workers it is the table worker's. Functions are named only
+//     self time of its 40 costliest functions, then the 40 costliest with their callees' time.
+//     The helpers end with the load, before their profile can be read: with two workers it is
+//     the table worker's. Functions are named only
 //     in a worker built with its names (`make worker-named`, served in place of dist's worker
 //     with VIGIL_PROFILE_WORKER=target/worker-named).
 //   VIGIL_PROFILE_AB=dirA,dirB node --experimental-websocket benches/browser/profile.mjs FILE [WORKERS]
@@ -114,10 +115,27 @@ async function profileLoad() {
       self.set(name, (self.get(name) ?? 0) + (timeDeltas[k] ?? 0));
     });
     const total = [...self.values()].reduce((a, b) => a + b, 0);
-    console.log(`\n${worker.url.replace(url, '')}: ${(total / 1000).toFixed(0)} ms sampled; self time`);
-    for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
-      console.log(`${(us / 1000).toFixed(1).padStart(8)} ms ${((100 * us) / total).toFixed(1).padStart(5)} %  ${name.slice(0, 140)}`);
-    }
+    const print = (title, times) => {
+      console.log(`\n${worker.url.replace(url, '')}: ${(total / 1000).toFixed(0)} ms sampled; ${title}`);
+      for (const [name, us] of [...times].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
+        console.log(`${(us / 1000).toFixed(1).padStart(8)} ms ${((100 * us) / total).toFixed(1).padStart(5)} %  ${name.slice(0, 140)}`);
+      }
+    };
+    print('self time', self);
+    // Each function's time with its callees' (a function counted once per sample however deep
+    // it recurs).
+    const parent = new Map();
+    for (const node of nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+    const withCallees = new Map();
+    samples.forEach((id, k) => {
+      const seen = new Set();
+      for (let at = id; at !== undefined; at = parent.get(at)) {
+        const frame = byId.get(at).callFrame;
+        seen.add(frame.functionName || `(${frame.url.split('/').pop()}:${frame.lineNumber})`);
+      }
+      for (const name of seen) withCallees.set(name, (withCallees.get(name) ?? 0) + (timeDeltas[k] ?? 0));
+    });
+    print('time with callees', withCallees);
   }
   socket.close();
 }
