@@ -262,56 +262,87 @@ impl StrBuilder {
     /// leaving `other` empty with its room kept: the dictionary keeps first-seen order, and
     /// passes to an arena at the same total as if every cell had been pushed here.
     fn append(&mut self, other: &mut StrBuilder) {
-        self.stats.non_missing += other.stats.non_missing;
-        self.stats.total_len += other.stats.total_len;
-        self.stats.with_space += other.stats.with_space;
-        other.stats = StringStats::default();
+        self.add_stats(std::mem::take(&mut other.stats));
         if other.arena.is_some() && self.arena.is_none() {
             self.switch_to_arena();
         }
-        match (&mut self.arena, &mut other.arena) {
-            (Some((bytes, ends, valid)), Some((other_bytes, other_ends, other_valid))) => {
-                let offset = bytes.len();
-                bytes.push_str(other_bytes);
-                ends.extend(other_ends.iter().map(|end| end + offset));
-                valid.append(other_valid);
-                other_bytes.clear();
-                other_ends.clear();
-                other_valid.clear();
-            }
-            (Some((bytes, ends, valid)), None) => {
-                for code in other.codes.iter() {
-                    let text = other.dict.get(code as usize);
+        if let (Some((bytes, ends, valid)), Some((other_bytes, other_ends, other_valid))) = (&mut self.arena, &mut other.arena) {
+            let offset = bytes.len();
+            bytes.push_str(other_bytes);
+            ends.extend(other_ends.iter().map(|end| end + offset));
+            valid.append(other_valid);
+            other_bytes.clear();
+            other_ends.clear();
+            other_valid.clear();
+        } else if other.arena.is_none() {
+            self.append_coded(&mut other.dict, &other.codes);
+        }
+        other.codes.clear();
+        other.dict.clear();
+        other.map.clear();
+    }
+
+    /// Adds a later part's counts to these (the distinct values are counted at the end).
+    fn add_stats(&mut self, more: StringStats) {
+        self.stats.non_missing += more.non_missing;
+        self.stats.total_len += more.total_len;
+        self.stats.with_space += more.with_space;
+    }
+
+    /// Puts cells written as `codes` into `dict` (a later part's dictionary, emptied) after
+    /// these.
+    fn append_coded<T: AsRef<str> + Into<Box<str>>>(&mut self, dict: &mut Vec<T>, codes: &Codes) {
+        match &mut self.arena {
+            Some((bytes, ends, valid)) => {
+                for code in codes.iter() {
+                    let text = dict.get(code as usize);
                     if let Some(text) = text {
-                        bytes.push_str(text);
+                        bytes.push_str(text.as_ref());
                     }
                     ends.push(bytes.len());
                     valid.push(text.is_some());
                 }
+                dict.clear();
             }
-            (None, _) => {
-                let remap: Vec<u32> = other
-                    .dict
+            None => {
+                let remap: Vec<u32> = dict
                     .drain(..)
-                    .map(|text| match self.map.get(&text) {
+                    .map(|text| match self.map.get(text.as_ref()) {
                         Some(code) => code,
                         None => {
                             let code = self.dict.len() as u32;
-                            self.map.insert(&text, code);
-                            self.dict.push(text);
+                            self.map.insert(text.as_ref(), code);
+                            self.dict.push(text.into());
                             code
                         }
                     })
                     .collect();
-                self.codes.extend(other.codes.iter().map(|code| remap.get(code as usize).copied().unwrap_or(MISSING_CODE)));
+                self.codes.extend(codes.iter().map(|code| remap.get(code as usize).copied().unwrap_or(MISSING_CODE)));
                 if self.dict.len() > DICT_LIMIT {
                     self.switch_to_arena();
                 }
             }
         }
-        other.codes.clear();
-        other.dict.clear();
-        other.map.clear();
+    }
+
+    /// Puts text cells another worker parsed after these, as [`StrBuilder::append`] does a
+    /// fork's: the arena's text and ends copied once, from the answer's bytes.
+    fn append_sent(&mut self, stats: StringStats, text: SentText<'_>) {
+        self.add_stats(stats);
+        match text {
+            SentText::Arena { bytes: more, ends: more_ends, valid: more_valid } => {
+                if self.arena.is_none() {
+                    self.switch_to_arena();
+                }
+                if let Some((bytes, ends, valid)) = &mut self.arena {
+                    let offset = bytes.len();
+                    bytes.push_str(more);
+                    ends.extend(more_ends.chunks_exact(8).map(|end| offset + u64::from_le_bytes(word(end)) as usize));
+                    valid.append(&more_valid);
+                }
+            }
+            SentText::Dict { mut dict, codes } => self.append_coded(&mut dict, &codes),
+        }
     }
 
     fn finish(self) -> (Strings, StringStats) {
@@ -929,15 +960,117 @@ impl ColumnBuilder {
         }
     }
 
-    /// A builder from [`ColumnBuilder::encode`]'s bytes; `None` when they do not make one
+    /// The builder [`ColumnBuilder::encode`] wrote, from its bytes ([`SentColumn::read`]).
+    pub fn from_sent(sent: SentColumn<'_>) -> Self {
+        let storage = match &sent.storage {
+            SentStorage::Int { timestamp: false, .. } => Storage::Int { values: Vec::new(), valid: Bitmap::default() },
+            SentStorage::Int { timestamp: true, .. } => Storage::Timestamp { ms: Vec::new(), valid: Bitmap::default() },
+            SentStorage::Float { .. } => Storage::Float { values: Vec::new(), valid: Bitmap::default() },
+            SentStorage::Bool { .. } => Storage::Bool { values: Bitmap::default(), valid: Bitmap::default() },
+            SentStorage::Str { text, .. } => {
+                let mut strings = StrBuilder::new();
+                if matches!(text, SentText::Arena { .. }) {
+                    strings.switch_to_arena();
+                }
+                Storage::Str(strings)
+            }
+        };
+        let (forced, may_promote, keep_type, markers) = sent.flags;
+        let mut builder = Self { storage, forced, may_promote, mismatches: Vec::new(), rows: 0, non_finite: 0, keep_type, markers };
+        builder.append_sent(sent);
+        builder
+    }
+
+    /// Puts the cells of a part another worker parsed, read from its answer, after these, as
+    /// [`ColumnBuilder::append`] does a fork's: its values, text and text ends are copied once,
+    /// from the answer's bytes into this column. Its storage must be one a fork of this builder
+    /// can have ([`SentColumn::fits`]).
+    pub fn append_sent(&mut self, part: SentColumn<'_>) {
+        let offset = self.rows;
+        self.rows += part.rows;
+        self.non_finite += part.non_finite;
+        self.mismatches.extend(part.mismatches.into_iter().map(|m| Mismatch { row: m.row + offset, text: m.text }));
+        if matches!(part.storage, SentStorage::Float { .. }) {
+            self.promote_to_float();
+        }
+        fn ints(values: &[u8]) -> impl Iterator<Item = i64> + '_ {
+            values.chunks_exact(8).map(|value| i64::from_le_bytes(word(value)))
+        }
+        match (&mut self.storage, part.storage) {
+            (Storage::Int { values, valid }, SentStorage::Int { values: more, valid: more_valid, timestamp: false })
+            | (Storage::Timestamp { ms: values, valid }, SentStorage::Int { values: more, valid: more_valid, timestamp: true }) => {
+                values.extend(ints(more));
+                valid.append(&more_valid);
+            }
+            (Storage::Float { values, valid }, SentStorage::Float { values: more, valid: more_valid }) => {
+                values.extend(more.chunks_exact(8).map(|value| f64::from_le_bytes(word(value))));
+                valid.append(&more_valid);
+            }
+            (Storage::Float { values, valid }, SentStorage::Int { values: more, valid: more_valid, timestamp: false }) => {
+                values.extend(ints(more).map(|value| value as f64));
+                valid.append(&more_valid);
+            }
+            (Storage::Bool { values, valid }, SentStorage::Bool { values: more, valid: more_valid }) => {
+                values.append(&more);
+                valid.append(&more_valid);
+            }
+            (Storage::Str(strings), SentStorage::Str { stats, text }) => strings.append_sent(stats, text),
+            // `SentColumn::fits` said otherwise. (Were it ever so, the cells would read as
+            // missing rather than misalign.)
+            (_, other) => {
+                debug_assert!(false, "appending a sent {other:?} to another storage");
+                for _ in 0..part.rows {
+                    self.push_missing();
+                }
+            }
+        }
+    }
+}
+
+/// A column of a part another worker parsed, read from [`ColumnBuilder::encode`]'s bytes
+/// without copying its values, text and text ends ([`ColumnBuilder::append_sent`] copies them
+/// once, into the column they join): a helper's answer, merged by the table worker.
+#[derive(Debug)]
+pub struct SentColumn<'a> {
+    /// The forced type, whether it may promote, keeps its type, reads markers as missing.
+    flags: (Option<ColumnType>, bool, bool, bool),
+    rows: usize,
+    non_finite: usize,
+    mismatches: Vec<Mismatch>,
+    storage: SentStorage<'a>,
+}
+
+/// [`SentColumn`]'s cells: numbers and text ends as written, 8 bytes each, little-endian.
+#[derive(Debug)]
+enum SentStorage<'a> {
+    /// Integers, or timestamps in milliseconds.
+    Int { values: &'a [u8], valid: Bitmap, timestamp: bool },
+    Float { values: &'a [u8], valid: Bitmap },
+    Bool { values: Bitmap, valid: Bitmap },
+    Str { stats: StringStats, text: SentText<'a> },
+}
+
+#[derive(Debug)]
+enum SentText<'a> {
+    Arena { bytes: &'a str, ends: &'a [u8], valid: Bitmap },
+    Dict { dict: Vec<&'a str>, codes: Codes },
+}
+
+/// An 8-byte value as written ([`super::wire`]); `chunks_exact(8)` gives only such.
+fn word(bytes: &[u8]) -> [u8; 8] {
+    bytes.try_into().unwrap_or_default()
+}
+
+impl<'a> SentColumn<'a> {
+    /// The column written by [`ColumnBuilder::encode`]; `None` when the bytes do not make one
     /// whose parts agree (as many values as rows, codes within the dictionary, text ends in
     /// order on character boundaries).
-    pub fn decode(r: &mut Reader<'_>) -> Option<Self> {
+    pub fn read(r: &mut Reader<'a>) -> Option<Self> {
         let forced = match r.u8()? {
             0 => None,
             tag => Some(*ColumnType::ALL.get(usize::from(tag) - 1)?),
         };
-        let (may_promote, keep_type, markers) = (r.bool()?, r.bool()?, r.bool()?);
+        let flags = (forced, r.bool()?, r.bool()?, r.bool()?);
         let (rows, non_finite) = (r.usize()?, r.usize()?);
         let n_mismatches = r.usize()?;
         let mut mismatches = Vec::new();
@@ -946,64 +1079,71 @@ impl ColumnBuilder {
         }
         let sized = |valid: &Bitmap, n: usize| (valid.len() == rows && n == rows).then_some(());
         let storage = match r.u8()? {
-            0 => {
-                let (values, valid) = (r.i64s()?, r.bitmap()?);
-                sized(&valid, values.len())?;
-                Storage::Int { values, valid }
+            tag @ (0 | 3) => {
+                let (values, valid) = (r.words()?, r.bitmap()?);
+                sized(&valid, values.len() / 8)?;
+                SentStorage::Int { values, valid, timestamp: tag == 3 }
             }
             1 => {
-                let (values, valid) = (r.f64s()?, r.bitmap()?);
-                sized(&valid, values.len())?;
-                Storage::Float { values, valid }
+                let (values, valid) = (r.words()?, r.bitmap()?);
+                sized(&valid, values.len() / 8)?;
+                SentStorage::Float { values, valid }
             }
             2 => {
                 let (values, valid) = (r.bitmap()?, r.bitmap()?);
                 sized(&valid, values.len())?;
-                Storage::Bool { values, valid }
-            }
-            3 => {
-                let (ms, valid) = (r.i64s()?, r.bitmap()?);
-                sized(&valid, ms.len())?;
-                Storage::Timestamp { ms, valid }
+                SentStorage::Bool { values, valid }
             }
             4 => {
                 let stats = StringStats { non_missing: r.usize()?, distinct: r.usize()?, total_len: r.usize()?, with_space: r.usize()? };
-                let mut strings = StrBuilder::new();
-                strings.stats = stats;
-                match r.u8()? {
+                let text = match r.u8()? {
                     1 => {
-                        let (bytes, ends, valid) = (r.string()?, r.usizes()?, r.bitmap()?);
-                        sized(&valid, ends.len())?;
+                        let (bytes, ends, valid) = (r.str()?, r.words()?, r.bitmap()?);
+                        sized(&valid, ends.len() / 8)?;
                         let mut from = 0;
-                        for &end in &ends {
+                        for end in ends.chunks_exact(8) {
+                            let end = usize::try_from(u64::from_le_bytes(word(end))).ok()?;
                             if end < from || !bytes.is_char_boundary(end) {
                                 return None;
                             }
                             from = end;
                         }
-                        strings.arena = Some((bytes, ends, valid));
+                        SentText::Arena { bytes, ends, valid }
                     }
                     0 => {
                         let n = r.usize()?;
-                        for code in 0..n {
-                            let text: Box<str> = r.string()?.into();
-                            if strings.map.insert(&text, u32::try_from(code).ok()?).is_some() {
-                                return None;
-                            }
-                            strings.dict.push(text);
-                        }
-                        strings.codes = r.codes()?;
-                        if strings.codes.len() != rows || strings.codes.iter().any(|c| c != MISSING_CODE && c as usize >= n) {
+                        let dict = (0..n).map(|_| r.str()).collect::<Option<Vec<_>>>()?;
+                        let codes = r.codes()?;
+                        if codes.len() != rows || codes.iter().any(|c| c != MISSING_CODE && c as usize >= n) {
                             return None;
                         }
+                        SentText::Dict { dict, codes }
                     }
                     _ => return None,
-                }
-                Storage::Str(strings)
+                };
+                SentStorage::Str { stats, text }
             }
             _ => return None,
         };
-        Some(Self { storage, forced, may_promote, mismatches, rows, non_finite, keep_type, markers })
+        Some(Self { flags, rows, non_finite, mismatches, storage })
+    }
+
+    /// Rows of the part.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether a fork of `main` could have become this column (an integer fork may be float, a
+    /// float fork integer: it started from types one block old), so that
+    /// [`ColumnBuilder::append_sent`] can put it after `main`'s cells.
+    pub fn fits(&self, main: &ColumnBuilder) -> bool {
+        matches!(
+            (&main.storage, &self.storage),
+            (Storage::Int { .. } | Storage::Float { .. }, SentStorage::Int { timestamp: false, .. } | SentStorage::Float { .. })
+                | (Storage::Timestamp { .. }, SentStorage::Int { timestamp: true, .. })
+                | (Storage::Bool { .. }, SentStorage::Bool { .. })
+                | (Storage::Str(_), SentStorage::Str { .. })
+        )
     }
 }
 

@@ -20,7 +20,7 @@ use wide::u8x16;
 use serde::{Deserialize, Serialize};
 
 use super::wire::{Reader, Writer};
-use super::builder::{BuildMemory, ColumnBuilder};
+use super::builder::{BuildMemory, ColumnBuilder, SentColumn};
 use super::json::{JsonShape, JsonText};
 use super::infer::{infer_column, is_missing, Inferred};
 use super::readers::{ReaderEnd, ReaderFile, ReaderJob, ReaderKind};
@@ -212,11 +212,68 @@ const PARTS_PER_THREAD: usize = 4;
 const PARALLEL_BLOCK_BYTES: usize = 8 << 20;
 
 /// A part of the text parsed by its own reader.
-struct Part {
-    body: Body,
+struct Part<'a> {
+    body: PartBody<'a>,
     /// Where the part's last record ends in its block (after its line end), or `None` when the
     /// block ended inside that record.
     end: Option<usize>,
+}
+
+/// The reader of a [`Part`]: a fork that parsed it here, or a helper's, read from its answer.
+// (A block's few parts, moved a few times each: a box would only add an allocation a part.)
+#[allow(clippy::large_enum_variant)]
+enum PartBody<'a> {
+    Fork(Body),
+    Sent(SentBody<'a>),
+}
+
+/// A reader as [`Body::encode`] wrote it, its columns borrowed from the bytes ([`SentColumn`]).
+struct SentBody<'a> {
+    dialect: Dialect,
+    infer_types: bool,
+    markers: bool,
+    header: Option<Vec<String>>,
+    rows: usize,
+    bytes_consumed: u64,
+    lines_consumed: u64,
+    rejected_total: u64,
+    invalid_utf8_fields: u64,
+    between_records: bool,
+    rejected: Vec<RejectedRow>,
+    columns: Vec<SentColumn<'a>>,
+}
+
+impl<'a> SentBody<'a> {
+    /// The reader [`Body::encode`] wrote; `None` when the bytes do not make one (a column's
+    /// rows not the reader's, columns not the header's).
+    fn read(r: &mut Reader<'a>) -> Option<Self> {
+        let dialect: Dialect = rmp_serde::from_slice(r.bytes()?).ok()?;
+        let (infer_types, markers) = (r.bool()?, r.bool()?);
+        let has_header = r.bool()?;
+        let n = r.usize()?;
+        let mut header = Vec::new();
+        for _ in 0..n {
+            header.push(r.string()?);
+        }
+        let rows = r.usize()?;
+        let (bytes_consumed, lines_consumed, rejected_total, invalid_utf8_fields) = (r.u64()?, r.u64()?, r.u64()?, r.u64()?);
+        let between_records = r.bool()?;
+        let rejected = rmp_serde::from_slice(r.bytes()?).ok()?;
+        let n = r.usize()?;
+        let mut columns = Vec::new();
+        for _ in 0..n {
+            let column = SentColumn::read(r)?;
+            if column.rows() != rows {
+                return None;
+            }
+            columns.push(column);
+        }
+        let header = has_header.then_some(header);
+        if n != header.as_ref().map_or(0, Vec::len) {
+            return None;
+        }
+        Some(Self { dialect, infer_types, markers, header, rows, bytes_consumed, lines_consumed, rejected_total, invalid_utf8_fields, between_records, rejected, columns })
+    }
 }
 
 /// A block of text to parse in parts: the first here, the others by helpers
@@ -260,6 +317,7 @@ impl Block {
 pub fn parse_part_message(fork: &[u8], text: &[u8], stop: usize, at_end: bool) -> Option<Vec<u8>> {
     let body = Body::decode(&mut Reader::new(fork))?;
     let part = body.parse_part(text, 0, stop.min(text.len()), at_end).ok()?;
+    let PartBody::Fork(body) = &part.body else { return None };
     let mut w = Writer::default();
     match part.end {
         Some(end) => {
@@ -268,7 +326,7 @@ pub fn parse_part_message(fork: &[u8], text: &[u8], stop: usize, at_end: bool) -
         }
         None => w.bool(false),
     }
-    part.body.encode(&mut w);
+    body.encode(&mut w);
     Some(w.bytes)
 }
 
@@ -526,7 +584,7 @@ impl TableLoader {
         let first_stop = block.spans.first().map_or(block.text.len(), |&(_, stop)| stop);
         let merged = body.parse_span(&block.text, 0, first_stop).and_then(|first| {
             let later = block.spans.get(1..).unwrap_or_default();
-            let parts = answers.into_iter().zip(later).map(|(answer, &(start, _))| answer.and_then(|bytes| body.decode_part(&bytes, start))).collect();
+            let parts = answers.iter().zip(later).map(|(answer, &(start, _))| answer.as_deref().and_then(|bytes| body.decode_part(bytes, start))).collect();
             body.merge_parts(&block.text, later, first, parts, false)
         });
         if let Err(err) = &merged {
@@ -537,16 +595,17 @@ impl TableLoader {
 
     /// Tests and fuzzing: the blocks waiting for helpers ([`TableLoader::with_helpers`]) parsed
     /// as the browser's table worker has them parsed, here: each part sent as a message
-    /// ([`Block::parts`]), answered by [`parse_part_message`], merged from its answer. `lost`
-    /// says, part by part, that a helper's answer never came. Up to `ahead` blocks are sent out
+    /// ([`Block::parts`]), answered by [`parse_part_message`], merged from its answer. Each
+    /// answer passes through `on_the_way`, part by part: `None` is an answer that never came
+    /// (its helper crashed), other bytes a damaged one. Up to `ahead` blocks are sent out
     /// before the oldest is merged.
     #[doc(hidden)]
-    pub fn run_blocks_by_message(&mut self, ahead: usize, lost: &mut dyn FnMut() -> bool) -> Result<(), LoadError> {
+    pub fn run_blocks_by_message(&mut self, ahead: usize, on_the_way: &mut dyn FnMut(Vec<u8>) -> Option<Vec<u8>>) -> Result<(), LoadError> {
         let mut in_flight = std::collections::VecDeque::new();
         loop {
             if in_flight.len() < ahead.max(1) {
                 if let Some(block) = self.next_block(!in_flight.is_empty())? {
-                    let answers: Vec<Option<Vec<u8>>> = block.parts().iter().map(|task| if lost() { None } else { parse_part_message(task.fork, task.text, task.stop, task.at_end) }).collect();
+                    let answers: Vec<Option<Vec<u8>>> = block.parts().iter().map(|task| parse_part_message(task.fork, task.text, task.stop, task.at_end).and_then(&mut *on_the_way)).collect();
                     in_flight.push_back((block, answers));
                     continue;
                 }
@@ -1755,47 +1814,59 @@ impl Body {
 
     /// The parallel path: text is gathered into blocks of a few MiB per thread, each parsed in
     /// parts at once ([`Body::parse_block`]). A block ends at its last line end (the rest waits
-    /// for the next); the last block of the file is all that is left.
-    fn feed_parallel(&mut self, input: &[u8]) -> Result<(), LoadError> {
+    /// for the next); the last block of the file is all that is left. Each byte is copied once,
+    /// into the block it belongs to: a block waiting for helpers is the gathered text itself
+    /// (copying the input into a buffer and then each block out of it was 8 % of the table
+    /// worker's time with one helper, in Chromium's profile of the 200 MB demo).
+    fn feed_parallel(&mut self, mut input: &[u8]) -> Result<(), LoadError> {
         let at_end = input.is_empty();
-        self.pending.extend_from_slice(input);
         let block_bytes = self.parallel.block_bytes * self.parallel.threads;
-        let pending = std::mem::take(&mut self.pending);
-        let mut from = 0;
         loop {
-            let window = pending.get(from..).unwrap_or_default();
-            if window.is_empty() || (!at_end && window.len() < block_bytes) {
+            // The gathered text topped up to a block.
+            let (head, rest) = input.split_at(block_bytes.saturating_sub(self.pending.len()).min(input.len()));
+            self.pending.extend_from_slice(head);
+            input = rest;
+            let gathered = self.pending.len();
+            if gathered == 0 || (!at_end && gathered < block_bytes) {
                 break;
             }
-            let head = window.get(..block_bytes).unwrap_or(window);
-            let usable = if at_end && window.len() <= block_bytes {
-                window.len()
-            } else if let Some(at) = memchr::memrchr(b'\n', head) {
+            let usable = if at_end && gathered <= block_bytes {
+                gathered
+            } else if let Some(at) = self.pending.get(..block_bytes).and_then(|head| memchr::memrchr(b'\n', head)) {
                 at + 1
-            } else if let Some(at) = memchr::memchr(b'\n', window) {
-                at + 1 // a line longer than a block is a block
-            } else if at_end {
-                window.len()
             } else {
-                if window.len() > 2 * block_bytes {
-                    // No line end in two blocks' worth: csv-core reads it with bounded memory.
-                    self.serial_in_turn(window)?;
-                    from = pending.len();
+                // A line longer than a block: the rest of the input joins it.
+                self.pending.extend_from_slice(input);
+                input = &[];
+                if let Some(at) = memchr::memchr(b'\n', &self.pending) {
+                    at + 1 // a line longer than a block is a block
+                } else if at_end {
+                    self.pending.len()
+                } else {
+                    if self.pending.len() > 2 * block_bytes {
+                        // No line end in two blocks' worth: csv-core reads it with bounded memory.
+                        let text = std::mem::take(&mut self.pending);
+                        self.serial_in_turn(&text)?;
+                    }
+                    break;
                 }
-                break;
             };
-            let block = window.get(..usable).unwrap_or_default();
-            let ends_file = at_end && usable == window.len();
+            let ends_file = at_end && usable == self.pending.len();
+            let mut block = std::mem::take(&mut self.pending);
             if self.parallel.outside {
-                self.deferred.push_back(Deferred::Block(block.to_vec(), ends_file));
+                // The block keeps the gathered text's buffer; what follows its last line end
+                // starts the next.
+                self.pending = Vec::with_capacity(block_bytes);
+                self.pending.extend_from_slice(block.get(usable..).unwrap_or_default());
+                block.truncate(usable);
+                self.deferred.push_back(Deferred::Block(block, ends_file));
             } else {
-                self.parse_block(block, ends_file)?;
+                let parsed = self.parse_block(block.get(..usable).unwrap_or_default(), ends_file);
+                block.drain(..usable.min(block.len()));
+                self.pending = block;
+                parsed?;
             }
-            from += usable;
         }
-        let mut pending = pending;
-        pending.drain(..from.min(pending.len()));
-        self.pending = pending;
         if at_end {
             self.serial_in_turn(&[])?;
         }
@@ -1984,15 +2055,15 @@ impl Body {
             }
             match part {
                 Some(Part { body, end: Some(end) }) if start == parsed => {
-                    if wait {
-                        self.waiting.push(body);
-                    } else {
-                        self.absorb(body);
+                    match body {
+                        PartBody::Fork(body) if wait => self.waiting.push(body),
+                        PartBody::Fork(body) => self.absorb(body),
+                        PartBody::Sent(body) => self.absorb_sent(body),
                     }
                     parsed = end;
                 }
                 part => {
-                    if let Some(Part { body, .. }) = part {
+                    if let Some(Part { body: PartBody::Fork(body), .. }) = part {
                         self.recycle(body);
                     }
                     parsed = self.parse_span(block, parsed, stop)?;
@@ -2033,14 +2104,14 @@ impl Body {
 
     /// [`Body::parse_span`] by a fork: the part's `end` is where it stopped, or `None` when the
     /// block ended inside its last record (only before the end of the file).
-    fn parse_part(mut self, block: &[u8], start: usize, stop: usize, at_end: bool) -> Result<Part, LoadError> {
+    fn parse_part(mut self, block: &[u8], start: usize, stop: usize, at_end: bool) -> Result<Part<'static>, LoadError> {
         let end = self.parse_span(block, start, stop)?;
         if at_end && end == block.len() {
             self.feed_serial(&[])?;
-            return Ok(Part { body: self, end: Some(end) });
+            return Ok(Part { body: PartBody::Fork(self), end: Some(end) });
         }
         let complete = self.between_records && end > start && block.get(end - 1) == Some(&b'\n');
-        Ok(Part { body: self, end: complete.then_some(end) })
+        Ok(Part { body: PartBody::Fork(self), end: complete.then_some(end) })
     }
 
     /// Absorbs the parts waiting ([`Body::waiting`]), in order.
@@ -2065,25 +2136,45 @@ impl Body {
     /// (with their room) for the next block's part, so a block's columns do not fault fresh
     /// pages in.
     fn absorb(&mut self, mut part: Body) {
-        let lines_before = self.lines_consumed();
-        let bytes_before = self.bytes_consumed;
-        self.line_offset += part.lines_consumed();
-        let room = MAX_REJECTED_KEPT.saturating_sub(self.rejected.len());
-        self.rejected.extend(part.rejected.drain(..).take(room).map(|row| RejectedRow {
-            line: row.line + lines_before,
-            byte_offset: row.byte_offset + bytes_before,
-            ..row
-        }));
-        self.rejected_total += part.rejected_total;
-        self.invalid_utf8_fields += part.invalid_utf8_fields;
-        self.bytes_consumed += part.bytes_consumed;
-        self.rows += part.rows;
+        let lines = part.lines_consumed();
+        let rejected = std::mem::take(&mut part.rejected);
+        self.add_counts(lines, rejected, (part.rejected_total, part.invalid_utf8_fields), part.bytes_consumed, part.rows);
         if let (Phase::Building(builders), Phase::Building(more)) = (&mut self.phase, &mut part.phase) {
             for (builder, more) in builders.iter_mut().zip(more) {
                 builder.append(more);
             }
         }
         self.recycle(part);
+    }
+
+    /// Puts a part a helper parsed (read from its answer by [`Body::decode_part`]), which
+    /// starts where this one stopped, after what this one read: its columns are copied once,
+    /// from the answer's bytes.
+    fn absorb_sent(&mut self, part: SentBody<'_>) {
+        self.add_counts(part.lines_consumed, part.rejected, (part.rejected_total, part.invalid_utf8_fields), part.bytes_consumed, part.rows);
+        if let Phase::Building(builders) = &mut self.phase {
+            for (builder, more) in builders.iter_mut().zip(part.columns) {
+                builder.append_sent(more);
+            }
+        }
+    }
+
+    /// Counts a later part's lines, rejected rows (on their lines and at their byte offsets in
+    /// the whole text), rejected and invalid cells, bytes and rows after these.
+    fn add_counts(&mut self, lines: u64, rejected: Vec<RejectedRow>, (rejected_total, invalid_utf8_fields): (u64, u64), bytes: u64, rows: usize) {
+        let lines_before = self.lines_consumed();
+        let bytes_before = self.bytes_consumed;
+        self.line_offset += lines;
+        let room = MAX_REJECTED_KEPT.saturating_sub(self.rejected.len());
+        self.rejected.extend(rejected.into_iter().take(room).map(|row| RejectedRow {
+            line: row.line + lines_before,
+            byte_offset: row.byte_offset + bytes_before,
+            ..row
+        }));
+        self.rejected_total += rejected_total;
+        self.invalid_utf8_fields += invalid_utf8_fields;
+        self.bytes_consumed += bytes;
+        self.rows += rows;
     }
 
     /// The reader as bytes ([`super::wire`]): what a part's reader needs to go on (the
@@ -2118,48 +2209,31 @@ impl Body {
 
     /// A reader from [`Body::encode`]'s bytes; `None` when they do not make one.
     fn decode(r: &mut Reader<'_>) -> Option<Body> {
-        let dialect: Dialect = rmp_serde::from_slice(r.bytes()?).ok()?;
-        let mut body = Body::new(dialect, r.bool()?);
-        body.markers = r.bool()?;
-        let has_header = r.bool()?;
-        let n = r.usize()?;
-        let mut header = Vec::new();
-        for _ in 0..n {
-            header.push(r.string()?);
-        }
-        body.header = has_header.then_some(header);
-        body.rows = r.usize()?;
-        body.bytes_consumed = r.u64()?;
-        body.line_offset = r.u64()?;
-        body.rejected_total = r.u64()?;
-        body.invalid_utf8_fields = r.u64()?;
-        body.between_records = r.bool()?;
-        body.rejected = rmp_serde::from_slice(r.bytes()?).ok()?;
-        let n = r.usize()?;
-        let mut builders = Vec::new();
-        for _ in 0..n {
-            let builder = ColumnBuilder::decode(r)?;
-            if builder.rows() != body.rows {
-                return None;
-            }
-            builders.push(builder);
-        }
-        if n != body.header.as_ref().map_or(0, Vec::len) {
-            return None;
-        }
-        body.phase = Phase::Building(builders);
+        let sent = SentBody::read(r)?;
+        let mut body = Body::new(sent.dialect, sent.infer_types);
+        body.markers = sent.markers;
+        body.header = sent.header;
+        body.rows = sent.rows;
+        body.bytes_consumed = sent.bytes_consumed;
+        body.line_offset = sent.lines_consumed;
+        body.rejected_total = sent.rejected_total;
+        body.invalid_utf8_fields = sent.invalid_utf8_fields;
+        body.between_records = sent.between_records;
+        body.rejected = sent.rejected;
+        body.phase = Phase::Building(sent.columns.into_iter().map(ColumnBuilder::from_sent).collect());
         Some(body)
     }
 
     /// A helper's answer ([`parse_part_message`]) for the part that starts at `start` of its
-    /// block; `None` when it is not one whose columns fit these.
-    fn decode_part(&self, answer: &[u8], start: usize) -> Option<Part> {
+    /// block, its columns borrowed from `answer`; `None` when it is not one whose columns fit
+    /// these.
+    fn decode_part<'a>(&self, answer: &'a [u8], start: usize) -> Option<Part<'a>> {
         let mut r = Reader::new(answer);
         let end = if r.bool()? { Some(start.checked_add(r.usize()?)?) } else { None };
-        let body = Body::decode(&mut r)?;
+        let body = SentBody::read(&mut r)?;
         let Phase::Building(mine) = &self.phase else { return None };
-        let Phase::Building(theirs) = &body.phase else { return None };
-        (r.is_done() && mine.len() == theirs.len() && body.header == self.header).then_some(Part { body, end })
+        let fits = mine.len() == body.columns.len() && mine.iter().zip(&body.columns).all(|(main, sent)| sent.fits(main));
+        (r.is_done() && fits && body.header == self.header).then_some(Part { body: PartBody::Sent(body), end })
     }
 
     /// Keeps a part's reader, emptied, for the next block's part.

@@ -155,7 +155,18 @@ impl<'a> Reader<'a> {
     }
 
     pub fn string(&mut self) -> Option<String> {
-        String::from_utf8(self.bytes()?.to_vec()).ok()
+        self.str().map(str::to_owned)
+    }
+
+    /// A string, borrowed from the bytes read.
+    pub fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.bytes()?).ok()
+    }
+
+    /// `n` values of 8 bytes each, as written ([`Writer::i64s`], [`Writer::f64s`],
+    /// [`Writer::usizes`]), borrowed: 8 bytes each, little-endian.
+    pub fn words(&mut self) -> Option<&'a [u8]> {
+        self.items(8)
     }
 
     /// `n` items of `size` bytes each.

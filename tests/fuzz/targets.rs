@@ -64,7 +64,8 @@ pub fn csv_load(data: &[u8]) {
 /// the parsing here — `tests/it/parallel_load.rs` runs them on threads). The fourth byte runs
 /// the browser's way as well (1–3 helpers: each block's parts sent as messages, as many blocks
 /// ahead as helpers, the answers merged, some lost): the dialect guessed from its first 32–1,056
-/// bytes, so that the text is parsed while it is pushed, and its low bits drop answers.
+/// bytes, so that the text is parsed while it is pushed, and its low bits drop answers or (its
+/// second bit) cut them short.
 pub fn csv_parallel(data: &[u8]) {
     let (knobs, body) = data.split_at(data.len().min(4));
     let knob = |k: usize, default: u8| usize::from(knobs.get(k).copied().unwrap_or(default));
@@ -84,11 +85,21 @@ pub fn csv_parallel(data: &[u8]) {
     };
     let helped = {
         let mut loader = TableLoader::new(LoadOptions::default()).with_sniff_bytes(sniff).with_parallel_blocks(1, block, sample).with_helpers(threads - 1, block);
-        let mut drop_answer = move || {
+        // An answer lost, or cut short (the fourth byte's second bit): either part is parsed
+        // again by the table worker.
+        let cut = knob(3, 0) & 0b10 != 0;
+        let mut damage = move |mut answer: Vec<u8>| {
             lost = lost.rotate_right(1);
-            lost & (1 << 63) != 0
+            match (lost & (1 << 63) != 0, cut) {
+                (false, _) => Some(answer),
+                (true, true) => {
+                    answer.truncate(answer.len() / 3);
+                    Some(answer)
+                }
+                (true, false) => None,
+            }
         };
-        body.chunks(97).try_for_each(|chunk| loader.push(chunk).and_then(|()| loader.run_blocks_by_message(threads - 1, &mut drop_answer))).and_then(|()| loader.finish())
+        body.chunks(97).try_for_each(|chunk| loader.push(chunk).and_then(|()| loader.run_blocks_by_message(threads - 1, &mut damage))).and_then(|()| loader.finish())
     };
     assert_eq!(serial, helped, "{} helpers ({0} blocks ahead), blocks of {block} bytes, {sample} rows sampled, dialect from {sniff} bytes", threads - 1);
 }

@@ -27,22 +27,33 @@ fn load_sniffing(bytes: &[u8], chunk: usize, parallel: Option<(usize, usize, usi
 
 /// As the browser's table worker loads with `helpers` helper workers: each block's parts go
 /// out as messages and come back as bytes, up to `ahead` blocks before the oldest is merged;
-/// `lost` (a bit per part, in turn) drops an answer, as a helper that crashed would, and the
-/// table worker parses that part itself. Blocks are taken after every push, or only some
+/// `damage` (two bits per part, in turn) drops an answer (as a helper that crashed would),
+/// cuts it short or adds a byte to it, and the table worker parses that part itself. Blocks are taken after every push, or only some
 /// (`every`): those left are parsed when the load ends. The dialect is guessed from the first `sniff` bytes, so that a small file is parsed
 /// while it is pushed (compare with [`load_sniffing`]).
-fn load_by_helpers(bytes: &[u8], chunk: usize, (helpers, block, sample): (usize, usize, usize), (lost, every, ahead): (u64, usize, usize), sniff: usize) -> Result<LoadReport, LoadError> {
+fn load_by_helpers(bytes: &[u8], chunk: usize, (helpers, block, sample): (usize, usize, usize), (damage, every, ahead): (u64, usize, usize), sniff: usize) -> Result<LoadReport, LoadError> {
     let mut loader = TableLoader::new(LoadOptions::default()).with_sniff_bytes(sniff).with_parallel_blocks(1, block, sample).with_helpers(helpers, block);
-    let mut bits = lost;
-    let mut lost = move || {
-        let bit = bits & 1 == 1;
-        bits = bits.rotate_right(1);
-        bit
+    let mut bits = damage;
+    let mut on_the_way = move |mut answer: Vec<u8>| {
+        let what = bits & 0b11;
+        bits = bits.rotate_right(2);
+        match what {
+            0 => Some(answer),
+            1 => None,
+            2 => {
+                answer.truncate(answer.len() / 2);
+                Some(answer)
+            }
+            _ => {
+                answer.push(0);
+                Some(answer)
+            }
+        }
     };
     for (k, piece) in bytes.chunks(chunk.max(1)).enumerate() {
         loader.push(piece)?;
         if k % every.max(1) == 0 {
-            loader.run_blocks_by_message(ahead, &mut lost)?;
+            loader.run_blocks_by_message(ahead, &mut on_the_way)?;
         }
     }
     loader.finish()
@@ -108,13 +119,13 @@ proptest! {
         helpers in 1usize..5,
         block in 1usize..200,
         chunk in 1usize..300,
-        lost in prop_oneof![3 => Just(0u64), 1 => any::<u64>()],
+        damage in prop_oneof![3 => Just(0u64), 1 => any::<u64>()],
         every in 1usize..4,
         ahead in 1usize..5,
         sniff in 40usize..400,
     ) {
         let serial = load_sniffing(&bytes, chunk, None, sniff);
-        let helped = load_by_helpers(&bytes, chunk, (helpers, block, SAMPLE), (lost, every, ahead), sniff);
+        let helped = load_by_helpers(&bytes, chunk, (helpers, block, SAMPLE), (damage, every, ahead), sniff);
         prop_assert_eq!(serial, helped);
     }
 }
