@@ -289,7 +289,7 @@ pub struct Block {
 
 /// What a helper is sent for one part of a [`Block`].
 pub struct PartTask<'a> {
-    /// The reader it starts from (see [`parse_part_message`]).
+    /// The reader it starts from (see [`PartParser::parse`]).
     pub fork: &'a [u8],
     /// The block's text from where the part starts to the block's end (a part reads on past
     /// its share to the end of its last record).
@@ -311,23 +311,43 @@ impl Block {
     }
 }
 
-/// A helper's work: parses a part of a block ([`PartTask`]) with the reader `fork` and answers
-/// with the part as bytes, for [`TableLoader::merge_block`]; `None` when it cannot (the table
-/// worker then parses the part itself, and meets any error in the text there).
-pub fn parse_part_message(fork: &[u8], text: &[u8], stop: usize, at_end: bool) -> Option<Vec<u8>> {
-    let body = Body::decode(&mut Reader::new(fork))?;
-    let part = body.parse_part(text, 0, stop.min(text.len()), at_end).ok()?;
-    let PartBody::Fork(body) = &part.body else { return None };
-    let mut w = Writer::default();
-    match part.end {
-        Some(end) => {
-            w.bool(true);
-            w.usize(end);
+/// A helper's work: parses parts of blocks ([`PartTask`]) and answers with each part as bytes,
+/// for [`TableLoader::merge_block`]. The reader a part starts from is read from its bytes once,
+/// while the blocks' forks stay the same, and each part's reader is kept, emptied with its
+/// columns' room, for the next part: a new reader's columns grow from nothing, copying
+/// themselves as they double.
+#[derive(Default)]
+pub struct PartParser {
+    /// The last fork's bytes, and the reader they make.
+    fork: Option<(Vec<u8>, Body)>,
+    answer: Writer,
+}
+
+impl PartParser {
+    /// Parses a part (`text` from its start to the block's end, its share ending at `stop`)
+    /// with the reader `fork`; `None` when it cannot (the table worker then parses the part
+    /// itself, and meets any error in the text there).
+    pub fn parse(&mut self, fork: &[u8], text: &[u8], stop: usize, at_end: bool) -> Option<&[u8]> {
+        if self.fork.as_ref().is_none_or(|(bytes, _)| bytes != fork) {
+            self.fork = None;
+            self.fork = Some((fork.to_vec(), Body::decode(&mut Reader::new(fork))?));
         }
-        None => w.bool(false),
+        let (_, template) = self.fork.as_mut()?;
+        let part = template.fork().parse_part(text, 0, stop.min(text.len()), at_end).ok()?;
+        let PartBody::Fork(body) = part.body else { return None };
+        let w = &mut self.answer;
+        w.bytes.clear();
+        match part.end {
+            Some(end) => {
+                w.bool(true);
+                w.usize(end);
+            }
+            None => w.bool(false),
+        }
+        body.encode(w);
+        template.recycle(body);
+        Some(&self.answer.bytes)
     }
-    body.encode(&mut w);
-    Some(w.bytes)
 }
 
 /// What the memory guard looks at, at one moment of a load.
@@ -538,7 +558,7 @@ impl TableLoader {
     /// Parses the text in blocks whose parts after the first are parsed by `helpers` elsewhere
     /// (the browser's helper workers: workers share no threads), a part each: after each push,
     /// the caller takes each block ([`TableLoader::next_block`]), sends those parts out
-    /// ([`Block::parts`], parsed by [`parse_part_message`]) and merges the answers
+    /// ([`Block::parts`], parsed by [`PartParser::parse`]) and merges the answers
     /// ([`TableLoader::merge_block`], which parses the first part here, continuing the text
     /// before it), in order. Blocks not taken are parsed here when the load finishes. The
     /// table, the rejected rows and the notices are those of one thread. Set before the first
@@ -572,7 +592,7 @@ impl TableLoader {
     }
 
     /// Puts a block's parts in the table, in order: its first part parsed here, then `answers`,
-    /// each later part's answer from [`parse_part_message`], `None` for a helper that failed. A
+    /// each later part's answer from [`PartParser::parse`], `None` for a helper that failed. A
     /// part that does not start where the text before it stopped (its start was a guess inside
     /// a quoted field), or that has no usable answer, is parsed here.
     pub fn merge_block(&mut self, block: Block, answers: Vec<Option<Vec<u8>>>) -> Result<(), LoadError> {
@@ -595,17 +615,18 @@ impl TableLoader {
 
     /// Tests and fuzzing: the blocks waiting for helpers ([`TableLoader::with_helpers`]) parsed
     /// as the browser's table worker has them parsed, here: each part sent as a message
-    /// ([`Block::parts`]), answered by [`parse_part_message`], merged from its answer. Each
+    /// ([`Block::parts`]), answered by [`PartParser::parse`], merged from its answer. Each
     /// answer passes through `on_the_way`, part by part: `None` is an answer that never came
     /// (its helper crashed), other bytes a damaged one. Up to `ahead` blocks are sent out
     /// before the oldest is merged.
     #[doc(hidden)]
     pub fn run_blocks_by_message(&mut self, ahead: usize, on_the_way: &mut dyn FnMut(Vec<u8>) -> Option<Vec<u8>>) -> Result<(), LoadError> {
         let mut in_flight = std::collections::VecDeque::new();
+        let mut helper = PartParser::default();
         loop {
             if in_flight.len() < ahead.max(1) {
                 if let Some(block) = self.next_block(!in_flight.is_empty())? {
-                    let answers: Vec<Option<Vec<u8>>> = block.parts().iter().map(|task| parse_part_message(task.fork, task.text, task.stop, task.at_end).and_then(&mut *on_the_way)).collect();
+                    let answers: Vec<Option<Vec<u8>>> = block.parts().iter().map(|task| helper.parse(task.fork, task.text, task.stop, task.at_end).map(<[u8]>::to_vec).and_then(&mut *on_the_way)).collect();
                     in_flight.push_back((block, answers));
                     continue;
                 }
@@ -2224,7 +2245,7 @@ impl Body {
         Some(body)
     }
 
-    /// A helper's answer ([`parse_part_message`]) for the part that starts at `start` of its
+    /// A helper's answer ([`PartParser::parse`]) for the part that starts at `start` of its
     /// block, its columns borrowed from `answer`; `None` when it is not one whose columns fit
     /// these.
     fn decode_part<'a>(&self, answer: &'a [u8], start: usize) -> Option<Part<'a>> {

@@ -33,7 +33,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker};
 
 use super::reader::{bytes_of, get, set, Inbox, Listeners};
-use crate::data::load::{parse_part_message, Block, LoadError, TableLoader};
+use crate::data::load::{Block, LoadError, PartParser, TableLoader};
 
 /// Parsing workers at most: past four, merging the parts in the table worker is what limits
 /// the speed.
@@ -249,6 +249,7 @@ impl Helpers {
 pub fn serve() {
     // Buffers of answers the table worker gave back.
     let mut answers = BufferPool::default();
+    let mut parser = PartParser::default();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data();
         if let Ok(spare) = get(&data, "spare").dyn_into::<js_sys::Array>() {
@@ -260,7 +261,7 @@ pub fn serve() {
         let (fork, text) = (bytes_of(&get(&data, "fork")), bytes_of(&text_view));
         let stop = get(&data, "stop").as_f64().unwrap_or(0.0) as usize;
         let at_end = get(&data, "atEnd").is_truthy();
-        let answer = fork.zip(text).and_then(|(fork, text)| parse_part_message(&fork, &text, stop, at_end));
+        let answer = fork.zip(text).and_then(|(fork, text)| parser.parse(&fork, &text, stop, at_end));
         let message = Object::new();
         let transfer = js_sys::Array::new();
         // The text's buffer goes back for the next part's text.
@@ -271,7 +272,7 @@ pub fn serve() {
         }
         match answer {
             Some(bytes) => {
-                let bytes = answers.lend(&bytes);
+                let bytes = answers.lend(bytes);
                 set(&message, "part", &bytes);
                 transfer.push(&bytes.buffer());
             }
