@@ -41,36 +41,32 @@ impl Writer {
         self.bytes(value.as_bytes());
     }
 
-    pub fn i64s(&mut self, values: &[i64]) {
+    /// `values`, each as its `N` little-endian bytes, written into room made for all of them
+    /// at once (a push per value checks the room each time: the helpers' answers are mostly
+    /// such values).
+    fn values<T: Copy, const N: usize>(&mut self, values: &[T], bytes: impl Fn(T) -> [u8; N]) {
         self.usize(values.len());
-        self.bytes.reserve(values.len() * 8);
-        for value in values {
-            self.bytes.extend_from_slice(&value.to_le_bytes());
+        let start = self.bytes.len();
+        self.bytes.resize(start + values.len() * N, 0);
+        for (out, &value) in self.bytes.get_mut(start..).unwrap_or_default().chunks_exact_mut(N).zip(values) {
+            out.copy_from_slice(&bytes(value));
         }
+    }
+
+    pub fn i64s(&mut self, values: &[i64]) {
+        self.values(values, i64::to_le_bytes);
     }
 
     pub fn u64s(&mut self, values: &[u64]) {
-        self.usize(values.len());
-        self.bytes.reserve(values.len() * 8);
-        for value in values {
-            self.bytes.extend_from_slice(&value.to_le_bytes());
-        }
+        self.values(values, u64::to_le_bytes);
     }
 
     pub fn f64s(&mut self, values: &[f64]) {
-        self.usize(values.len());
-        self.bytes.reserve(values.len() * 8);
-        for value in values {
-            self.bytes.extend_from_slice(&value.to_bits().to_le_bytes());
-        }
+        self.values(values, f64::to_le_bytes);
     }
 
     pub fn u32s(&mut self, values: &[u32]) {
-        self.usize(values.len());
-        self.bytes.reserve(values.len() * 4);
-        for value in values {
-            self.bytes.extend_from_slice(&value.to_le_bytes());
-        }
+        self.values(values, u32::to_le_bytes);
     }
 
     /// Dictionary codes at their width: the width in bytes, then the codes' raw bytes.
@@ -78,23 +74,13 @@ impl Writer {
         self.u8(codes.width() as u8);
         match codes {
             Codes::U8(values) => self.bytes(values),
-            Codes::U16(values) => {
-                self.usize(values.len());
-                self.bytes.reserve(values.len() * 2);
-                for value in values {
-                    self.bytes.extend_from_slice(&value.to_le_bytes());
-                }
-            }
+            Codes::U16(values) => self.values(values, u16::to_le_bytes),
             Codes::U32(values) => self.u32s(values),
         }
     }
 
     pub fn usizes(&mut self, values: &[usize]) {
-        self.usize(values.len());
-        self.bytes.reserve(values.len() * 8);
-        for &value in values {
-            self.bytes.extend_from_slice(&(value as u64).to_le_bytes());
-        }
+        self.values(values, |value| (value as u64).to_le_bytes());
     }
 
     pub fn bitmap(&mut self, bits: &Bitmap) {
