@@ -111,7 +111,7 @@ async function profileLoad() {
     const self = new Map();
     samples.forEach((id, k) => {
       const frame = byId.get(id).callFrame;
-      const name = frame.functionName || `(${frame.url.split('/').pop()}:${frame.lineNumber})`;
+      const name = frameName(frame);
       self.set(name, (self.get(name) ?? 0) + (timeDeltas[k] ?? 0));
     });
     const total = [...self.values()].reduce((a, b) => a + b, 0);
@@ -130,12 +130,16 @@ async function profileLoad() {
     samples.forEach((id, k) => {
       const seen = new Set();
       for (let at = id; at !== undefined; at = parent.get(at)) {
-        const frame = byId.get(at).callFrame;
-        seen.add(frame.functionName || `(${frame.url.split('/').pop()}:${frame.lineNumber})`);
+        seen.add(frameName(byId.get(at).callFrame));
       }
       for (const name of seen) withCallees.set(name, (withCallees.get(name) ?? 0) + (timeDeltas[k] ?? 0));
     });
     print('time with callees', withCallees);
   }
   socket.close();
+}
+
+/** A profile frame's function name, or where it is when it has none. */
+function frameName(frame) {
+  return frame.functionName || `(${frame.url.split('/').pop()}:${frame.lineNumber})`;
 }
