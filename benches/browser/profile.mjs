@@ -8,7 +8,9 @@
 //     The helpers end with the load, before their profile can be read: with two workers it is
 //     the table worker's. Functions are named only
 //     in a worker built with its names (`make worker-named`, served in place of dist's worker
-//     with VIGIL_PROFILE_WORKER=target/worker-named).
+//     with VIGIL_PROFILE_WORKER=target/worker-named). With VIGIL_PROFILE_SLICES=MS it then prints the
+//     load in slices of MS milliseconds: each slice's idle share and costliest functions (where
+//     the fixed costs of a load are: the start, the sample for types, the end).
 //   VIGIL_PROFILE_AB=dirA,dirB node --experimental-websocket benches/browser/profile.mjs FILE [WORKERS]
 //     Loads FILE with each of two worker builds in turn (each directory holds vigil-worker.js,
 //     vigil-worker_bg.wasm and vigil-worker_loader.js), VIGIL_PROFILE_RUNS times each (default
@@ -135,8 +137,32 @@ async function profileLoad() {
       for (const name of seen) withCallees.set(name, (withCallees.get(name) ?? 0) + (timeDeltas[k] ?? 0));
     });
     print('time with callees', withCallees);
+    if (process.env.VIGIL_PROFILE_SLICES) timeline(stopped.profile, byId, Number(process.env.VIGIL_PROFILE_SLICES));
   }
   socket.close();
+}
+
+/** The load in slices of `ms` milliseconds: each slice's share of idle time and its three
+ * costliest functions (self time). */
+function timeline({ samples, timeDeltas }, byId, ms) {
+  console.log(`\nthe table worker in slices of ${ms} ms: idle share, then the costliest functions`);
+  const slices = [];
+  let at = 0;
+  samples.forEach((id, k) => {
+    at += timeDeltas[k] ?? 0;
+    const slice = Math.floor(at / 1000 / ms);
+    slices[slice] ??= new Map();
+    const name = frameName(byId.get(id).callFrame);
+    slices[slice].set(name, (slices[slice].get(name) ?? 0) + (timeDeltas[k] ?? 0));
+  });
+  slices.forEach((times, k) => {
+    if (!times) return;
+    const total = [...times.values()].reduce((a, b) => a + b, 0);
+    const idle = times.get('(idle)') ?? 0;
+    const top = [...times].filter(([name]) => name !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, 3);
+    const named = top.map(([name, us]) => `${name.slice(0, 40)} ${((100 * us) / total).toFixed(0)}%`).join(', ');
+    console.log(`${String(k * ms).padStart(6)} ms  idle ${((100 * idle) / total).toFixed(0).padStart(3)}%  ${named}`);
+  });
 }
 
 /** A profile frame's function name, or where it is when it has none. */

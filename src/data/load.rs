@@ -1411,8 +1411,56 @@ fn detect_header(text: &[u8], delimiter: u8, quote: u8, whole_file: bool) -> boo
 }
 
 enum Phase {
-    Sampling { rows: Vec<Vec<String>>, limit: usize },
+    Sampling { rows: SampleRows, limit: usize },
     Building(Vec<ColumnBuilder>),
+}
+
+/// The rows read for type inference, kept flat: their fields' text one after the other, and
+/// where each field ends. (A `String` per field made the 10,000 rows of the 200 MB demo's sample
+/// cost about 30 ms natively, 3 µs a row against 0.4 µs once the types were known: a quarter
+/// million allocations, freed again, and read column by column.)
+#[derive(Default)]
+struct SampleRows {
+    text: String,
+    ends: Vec<usize>,
+    /// Fields per row: the header's width (a row of another width is rejected before it is
+    /// sampled).
+    width: usize,
+    rows: usize,
+}
+
+impl SampleRows {
+    fn push_field(&mut self, field: &str) {
+        self.text.push_str(field);
+        self.ends.push(self.text.len());
+    }
+
+    /// Ends the row whose fields were pushed since the last one.
+    fn end_row(&mut self) {
+        self.rows += 1;
+    }
+
+    fn len(&self) -> usize {
+        self.rows
+    }
+
+    fn field(&self, index: usize) -> &str {
+        let start = index.checked_sub(1).and_then(|before| self.ends.get(before)).copied().unwrap_or(0);
+        let end = self.ends.get(index).copied().unwrap_or(start);
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    /// Column `column`'s fields, row by row.
+    fn column(&self, column: usize) -> impl Iterator<Item = &str> {
+        let width = self.width.max(1);
+        (0..self.rows).map(move |row| self.field(row * width + column))
+    }
+
+    /// Row `row`'s fields.
+    fn row(&self, row: usize) -> impl Iterator<Item = &str> {
+        let width = self.width.max(1);
+        (row * width..(row + 1) * width).map(move |index| self.field(index))
+    }
 }
 
 thread_local! {
@@ -1577,7 +1625,7 @@ impl Body {
             pending_cr: false,
             bytes_consumed: 0,
             header: None,
-            phase: Phase::Sampling { rows: Vec::new(), limit: SAMPLE_ROWS },
+            phase: Phase::Sampling { rows: SampleRows::default(), limit: SAMPLE_ROWS },
             rows: 0,
             taken: 0,
             rejected: Vec::new(),
@@ -2370,8 +2418,9 @@ impl Body {
             }
             let width = names.len();
             self.header = Some(names);
-            if let Phase::Sampling { limit, .. } = &mut self.phase {
+            if let Phase::Sampling { limit, rows } = &mut self.phase {
                 *limit = self.parallel.sample_rows.unwrap_or((SAMPLE_CELLS / width.max(1)).clamp(100, SAMPLE_ROWS));
+                rows.width = width;
             }
             if !self.dialect.has_header {
                 self.push_row();
@@ -2442,9 +2491,20 @@ impl Body {
             self.ends = ends;
             return;
         }
-        let fields = self.take_fields();
+        let ends = std::mem::take(&mut self.ends);
+        let out = std::mem::take(&mut self.out);
+        let mut start = 0;
+        for &end in ends.get(..self.ends_len).unwrap_or_default() {
+            let text = self.field_text(out.get(start..end).unwrap_or_default());
+            start = end;
+            if let Phase::Sampling { rows, .. } = &mut self.phase {
+                rows.push_field(&text);
+            }
+        }
+        self.out = out;
+        self.ends = ends;
         if let Phase::Sampling { rows, limit } = &mut self.phase {
-            rows.push(fields);
+            rows.end_row();
             if rows.len() >= *limit {
                 self.start_building();
             }
@@ -2464,9 +2524,7 @@ impl Body {
             .enumerate()
             .map(|(col_idx, name)| {
                 let sample: Vec<&str> = rows
-                    .iter()
-                    .filter_map(|row| row.get(col_idx))
-                    .map(String::as_str)
+                    .column(col_idx)
                     .filter(|text| if markers { !is_missing(text) } else { !text.is_empty() })
                     .collect();
                 let mut builder = if infer_types {
@@ -2486,8 +2544,8 @@ impl Body {
                 builder
             })
             .collect();
-        for row in &rows {
-            for (builder, text) in builders.iter_mut().zip(row) {
+        for row in 0..rows.len() {
+            for (builder, text) in builders.iter_mut().zip(rows.row(row)) {
                 builder.push(text);
             }
         }
