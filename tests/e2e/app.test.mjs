@@ -355,7 +355,7 @@ describe('loading files', () => {
       // The table worker (with the page's settings) started helpers of its own module.
       const running = page.workers().map((worker) => worker.url());
       assert.ok(running.some((url) => url.endsWith(`vigil-worker_loader.js?workers=3${reading}`)), `no table worker ${reading} among ${running.join(', ')}`);
-      assert.equal(workers.filter((url) => url.includes('vigil-worker_loader.js?helper')).length, 2, `not two helpers among ${workers.join(', ')}`);
+      assert.equal(workers.filter((url) => url.includes('vigil-worker_helper.js?helper')).length, 2, `not two helpers among ${workers.join(', ')}`);
       assert.deepEqual(errors, []);
       await context.close();
     }
