@@ -5,15 +5,16 @@
 //     Loads FILE once on WORKERS parsing workers (default 1) in headless Chromium, with its
 //     sampling profiler on the table worker (through the DevTools protocol), and prints the
 //     self time of its 40 costliest functions, then the 40 costliest with their callees' time.
-//     The helpers end with the load, before their profile can be read: with two workers it is
-//     the table worker's. Functions are named only
-//     in a worker built with its names (`make worker-named`, served in place of dist's worker
-//     with VIGIL_PROFILE_WORKER=target/worker-named). With VIGIL_PROFILE_SLICES=MS it then prints the
-//     load in slices of MS milliseconds: each slice's idle share and costliest functions (where
-//     the fixed costs of a load are: the start, the sample for types, the end).
+//     Functions are named only in a worker built with its names (`make worker-named`, served in
+//     place of dist's worker with VIGIL_PROFILE_WORKER=target/worker-named).
+//     With VIGIL_PROFILE_SLICES=MS it then prints the load in slices of MS milliseconds: each
+//     slice's idle share and costliest functions (where the fixed costs of a load are: the start,
+//     the sample for types, the end). With VIGIL_PROFILE_HELPERS_MS=MS the helpers' profiles are
+//     taken MS milliseconds into the load (a helper ends with the load) and printed after the
+//     table worker's.
 //   VIGIL_PROFILE_AB=dirA,dirB node --experimental-websocket benches/browser/profile.mjs FILE [WORKERS]
 //     Loads FILE with each of two worker builds in turn (each directory holds vigil-worker.js,
-//     vigil-worker_bg.wasm and vigil-worker_loader.js), VIGIL_PROFILE_RUNS times each (default
+//     vigil-worker_bg.wasm, vigil-worker_loader.js and vigil-worker_helper.js), VIGIL_PROFILE_RUNS times each (default
 //     9), in one browser, and prints each build's median MB/s: on a machine whose speed drifts
 //     from minute to minute, only builds measured in turn can be compared.
 //
@@ -104,9 +105,20 @@ async function profileLoad() {
   });
   const pages = (await send('Target.getTargets')).targetInfos.filter((t) => t.type === 'page');
   for (const target of pages) await send('Target.attachToTarget', { targetId: target.targetId, flatten: true });
+  // A helper ends with the load: with VIGIL_PROFILE_HELPERS_MS, the helpers' profiles are taken
+  // that long after the load starts (before it ends), and printed after the table worker's.
+  const helperMs = Number(process.env.VIGIL_PROFILE_HELPERS_MS ?? 0);
+  const early = new Map();
+  const takeHelpers = helperMs > 0 && new Promise((ok) => setTimeout(async () => {
+    for (const worker of profiled.filter((w) => w.url.includes('helper'))) {
+      early.set(worker, await send('Profiler.stop', {}, worker.sessionId));
+    }
+    ok();
+  }, helperMs));
   console.log(`${mb.toFixed(0)} MB on ${workers} worker(s): ${(await load()).toFixed(0)} MB/s (with the profiler on)`);
-  for (const worker of profiled) {
-    const stopped = await Promise.race([send('Profiler.stop', {}, worker.sessionId), new Promise((ok) => setTimeout(() => ok(null), 3000))]);
+  await takeHelpers;
+  for (const worker of [...profiled.filter((w) => !early.has(w)), ...early.keys()]) {
+    const stopped = early.get(worker) ?? await Promise.race([send('Profiler.stop', {}, worker.sessionId), new Promise((ok) => setTimeout(() => ok(null), 3000))]);
     if (!stopped?.profile) continue; // a helper, ended with the load
     const { nodes, samples, timeDeltas } = stopped.profile;
     const byId = new Map(nodes.map((n) => [n.id, n]));
