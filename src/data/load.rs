@@ -1004,6 +1004,17 @@ impl Finishing {
     }
 }
 
+/// Loads `bytes` as the browser's table worker loads a large file with a helper, on this
+/// thread: types sampled from 100 rows, then blocks of `block_bytes` parsed in parts as a
+/// helper parses them ([`PartParser`]) and merged from their answers. The worker runs it on a
+/// few rows as it starts, so that the code a load runs is compiled before the first file comes.
+pub fn load_as_helpers_do(bytes: &[u8], options: LoadOptions, block_bytes: usize) -> Result<LoadReport, LoadError> {
+    let mut loader = TableLoader::new(options).with_sniff_bytes(block_bytes).with_parallel_blocks(1, block_bytes, 100).with_helpers(1, block_bytes);
+    loader.push(bytes)?;
+    loader.run_blocks_by_message(2, &mut Some)?;
+    loader.finish()
+}
+
 /// Loads a whole in-memory file (tests, the demo, native tools).
 pub fn load_bytes(bytes: &[u8], options: LoadOptions) -> Result<LoadReport, LoadError> {
     let mut loader = TableLoader::new(options);
@@ -2746,6 +2757,21 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failing unwrap is a failing test
     use super::*;
     use crate::data::table::Value;
+
+    #[test]
+    fn the_warm_up_load_reads_what_one_thread_reads() {
+        // The worker's warm-up: a few demo rows loaded in blocks through messages.
+        let csv = crate::data::demo::demo_csv(crate::data::demo::DemoParams { rows: 3_000, seed: 1 });
+        let block = 64 << 10;
+        let warm = load_as_helpers_do(&csv, LoadOptions::default(), block).unwrap();
+        let mut serial = TableLoader::new(LoadOptions::default()).with_sniff_bytes(block).with_parallel_blocks(1, block, 100);
+        serial.push(&csv).unwrap();
+        let serial = serial.finish().unwrap();
+        assert_eq!(warm.table.n_rows, 3_000);
+        assert!(csv.len() > 4 * block, "the rows make several blocks");
+        assert_eq!(warm.table, serial.table);
+        assert_eq!((warm.rejected_total, warm.notices.len()), (serial.rejected_total, serial.notices.len()));
+    }
 
     #[test]
     fn a_kept_csv_reader_reads_like_a_new_one() {
