@@ -17,9 +17,10 @@
 //! types, which spared the first block a wait of 60–75 ms for the helper) or else on the first
 //! block, and end with the load.
 //!
-//! Messages are plain objects: first `{module}` to the helper and `{ready: true}` back, then `{fork, text, stop,
-//! atEnd, spare}` to it (the reader it starts from and the block's text from the part's start,
-//! as bytes, [`crate::data::wire`]) and `{part: bytes, back}` or `{failed: true, back}` back.
+//! Messages are plain objects: first `{module}` to the helper and `{ready: true}` back, then
+//! `{fork, text, stop, atEnd, spare}` to it (the reader it starts from and the block's text from
+//! the part's start, as bytes, [`crate::data::wire`]) and `{part: bytes, back}` or
+//! `{failed: true, back}` back.
 //! Bytes are transferred, not copied.
 //!
 //! The buffers go back and forth instead of being made for each part ([`BufferPool`]): the text
