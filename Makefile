@@ -147,7 +147,7 @@ worker-named: tools
 	mkdir -p $(NAMED)
 	wasm-bindgen --target no-modules --out-dir $(NAMED) --out-name vigil-worker target/wasm32-unknown-unknown/release/vigil-worker.wasm
 	wasm-opt -O2 -g -ocimfs 4000 --detect-features $(NAMED)/vigil-worker_bg.wasm -o $(NAMED)/vigil-worker_bg.wasm
-	printf 'importScripts("./vigil-worker.js");wasm_bindgen("./vigil-worker_bg.wasm");' > $(NAMED)/vigil-worker_loader.js
+	printf 'importScripts("./vigil-worker.js");wasm_bindgen({ module_or_path: "./vigil-worker_bg.wasm" });' > $(NAMED)/vigil-worker_loader.js
 	cp src/web/vigil-worker_helper.js $(NAMED)/
 
 # Where one worker's load of the 200 MB demo spends its time (self time per function, from

@@ -44,7 +44,7 @@ function assertSameOrigin(requests) {
 
 describe('first open', () => {
   test('loads the demo dataset and shows its rows', async () => {
-    const { page, context, requests, errors } = await openApp(browser, server.url);
+    const { page, context, requests, errors, warnings } = await openApp(browser, server.url);
     await waitLoaded(page);
     assert.equal(await text(page, 'row-count'), '100,000');
     assert.equal(await text(page, 'column-count'), '24');
@@ -59,6 +59,7 @@ describe('first open', () => {
     assert.equal(await typeOf('risk_score'), 'float');
     assert.equal(await typeOf('report_id'), 'identifier');
     assert.deepEqual(errors, []);
+    assert.deepEqual(warnings, []);
     assertSameOrigin(requests);
     await context.close();
   });

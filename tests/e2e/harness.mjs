@@ -117,11 +117,17 @@ export async function openApp(browser, url, { colorScheme = 'light', viewport = 
   });
   if (init) await context.addInitScript(init);
   const page = await context.newPage();
-  page.on('worker', (worker) => worker.on('console', (msg) => msg.type() === 'error' && errors.push(`worker: ${msg.text()}`)));
+  // Warnings too (a deprecation, say): an analyst with the console open should see none.
+  const warnings = [];
+  const watch = (where, list) => (msg) => {
+    if (msg.type() === 'error') errors.push(`${where}: ${msg.text()}`);
+    if (msg.type() === 'warning') list.push(`${where}: ${msg.text()}`);
+  };
+  page.on('worker', (worker) => worker.on('console', watch('worker', warnings)));
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => msg.type() === 'error' && errors.push(`console: ${msg.text()}`));
+  page.on('console', watch('console', warnings));
   await page.goto(url);
-  return { page, context, requests, errors };
+  return { page, context, requests, errors, warnings };
 }
 
 /** The page's link once the view on screen is written to it (after the next frame). */
