@@ -69,6 +69,9 @@ struct State {
     reading: Option<(u64, reader::Interrupt)>,
     /// Bumped by every load: an analysis started on an older table is stale.
     generation: u64,
+    /// Loads running now: the last table's distinct counts wait for them, rather than take
+    /// half the worker's time from the next file's load.
+    loading: u32,
     /// The sample kept by the last load when it streamed a file into a cube (CSV).
     sample: Option<Rc<String>>,
     /// The last report of each analysis, with its request id (the clustering's points are
@@ -207,6 +210,17 @@ async fn yield_now() {
     });
     let _ = JsFuture::from(promise).await;
     channel.port1().set_onmessage(None);
+}
+
+/// Resolves after `ms` milliseconds (the worker's `setTimeout`); at once if the timer cannot be
+/// set.
+async fn sleep_ms(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _reject| {
+        if scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).is_err() {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
 /// Entry point of the worker binary.
@@ -711,6 +725,7 @@ enum Outcome {
 type Mode = Option<StreamSettings>;
 
 async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, cube: Mode, files: Vec<Blob>) {
+    state.borrow_mut().loading += 1;
     let mut started = now_ms();
     let outcome = match &source {
         DataSource::Demo(params) => {
@@ -761,7 +776,11 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
         Outcome::TooLarge(message) => Response::LoadFailed { id, message, too_large: true },
         Outcome::Cancelled => Response::Cancelled { id },
     };
-    state.borrow_mut().cancelled.retain(|&c| c != id);
+    {
+        let mut state = state.borrow_mut();
+        state.cancelled.retain(|&c| c != id);
+        state.loading -= 1;
+    }
     let loaded = matches!(response, Response::Loaded { .. });
     post(&response);
     if loaded {
@@ -775,6 +794,11 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
             let mut count = DistinctCount::new(column);
             while !count.advance(DISTINCT_STEP_ROWS) {
                 yield_now().await;
+                // A new load runs: the counts wait for its end (it may fail or be cancelled, and
+                // this table stays).
+                while state.borrow().loading > 0 {
+                    sleep_ms(DISTINCT_WAIT_MS).await;
+                }
                 // Another table came meanwhile (a new load, a re-typed or derived column, which
                 // brings its own counts): let this one go now.
                 if !state.borrow().table.as_ref().is_some_and(|now| Rc::ptr_eq(now, &table)) {
@@ -793,6 +817,8 @@ async fn load(state: Shared, id: u64, source: DataSource, options: LoadOptions, 
 
 /// Rows of a column counted between two yields of the distinct counts after a load.
 const DISTINCT_STEP_ROWS: usize = 100_000;
+/// How often distinct counts that wait for a load look whether it has ended.
+const DISTINCT_WAIT_MS: i32 = 50;
 
 /// A source of chunks: `next` yields the next chunk, `None` at the end, or an error message.
 trait ChunkSource {

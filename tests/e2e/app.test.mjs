@@ -80,6 +80,40 @@ describe('first open', () => {
     await context.close();
   });
 
+  test('distinct counts wait while another file loads, and come when that load is cancelled', async () => {
+    const { page, context, errors } = await openApp(browser, `${server.url}#demo=300000.7`);
+    // A load that trickles in for ~20 s, asked for as soon as the demo's rows are shown, before
+    // its counts are done.
+    await page.fill('[data-testid="url-input"]', `${server.url}slow.csv`);
+    await page.evaluate(() => new Promise((done) => {
+      const ask = () => {
+        if (!document.querySelector('[data-testid="row-count"]')) return false;
+        document.querySelector('[data-testid="load-url"]').click();
+        done();
+        return true;
+      };
+      if (ask()) return;
+      const watch = new MutationObserver(() => ask() && watch.disconnect());
+      watch.observe(document.body, { childList: true, subtree: true });
+    }));
+    await page.waitForSelector('[data-testid="type-country"]');
+    const distinct = () => page.$eval('[data-testid="type-country"]', (select) => select.closest('tr').children[3].textContent);
+    assert.doesNotMatch(await distinct(), /^\d/, 'counted before the second load was asked for');
+    await page.waitForFunction(() => /[1-9][\d,]* rows/.test(document.querySelector('[data-testid="load-progress"]')?.textContent ?? ''));
+    await page.waitForTimeout(1500);
+    // Counted alone, they take a fraction of that; while the load runs they wait for it (a
+    // worker that went on counting failed here).
+    assert.doesNotMatch(await distinct(), /^\d/, 'the counts went on during the load');
+    await page.click('[data-testid="cancel-load"]');
+    await page.waitForSelector('[data-testid="load-progress"]', { state: 'detached' });
+    // The table loaded first stays, and its counts come.
+    assert.equal(await text(page, 'row-count'), '300,000');
+    await page.waitForFunction(() => /^\d/.test(document.querySelector('[data-testid="type-country"]')?.closest('tr')?.children[3]?.textContent ?? ''));
+    assert.equal(await distinct(), '13');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('scrolls through every row (virtualised) with exact row geometry', async () => {
     const { page, context } = await openApp(browser, server.url);
     await waitLoaded(page);
