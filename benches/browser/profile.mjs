@@ -16,7 +16,10 @@
 //     Loads FILE with each of two worker builds in turn (each directory holds vigil-worker.js,
 //     vigil-worker_bg.wasm, vigil-worker_loader.js and vigil-worker_helper.js), VIGIL_PROFILE_RUNS times each (default
 //     9), in one browser, and prints each build's median MB/s: on a machine whose speed drifts
-//     from minute to minute, only builds measured in turn can be compared.
+//     from minute to minute, only builds measured in turn can be compared. With
+//     VIGIL_PROFILE_FRESH=1 each load opens a browser context of its own, as `make bench` does
+//     (the worker compiled anew, a first visit's cold start); otherwise one page loads again and
+//     again (faster: the browser keeps the compiled module).
 //
 // Numbers are printed, never asserted. Uses the bench page (bench.html) and its dependencies
 // (`make bench-deps`).
@@ -45,10 +48,24 @@ page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
 await page.goto(`${url}/benches/browser/bench.html`);
 await page.waitForFunction(() => window.benchReady === true);
 await page.setInputFiles('#file', file);
-const load = async () => {
-  const r = await page.evaluate((tool) => window.runTool(tool), `vigil-${workers}w`);
+/** One load on `on` (a page with the file picked): MB/s. */
+const load = async (on = page) => {
+  const r = await on.evaluate((tool) => window.runTool(tool), `vigil-${workers}w`);
   if (!r.ok) throw new Error(`the load failed: ${r.error}`);
   return mb / (r.ms / 1000);
+};
+/** One load in a browser context of its own, as `make bench` loads: nothing compiled before. */
+const loadFresh = async () => {
+  const context = await browser.newContext();
+  try {
+    const fresh = await context.newPage();
+    await fresh.goto(`${url}/benches/browser/bench.html`);
+    await fresh.waitForFunction(() => window.benchReady === true);
+    await fresh.setInputFiles('#file', file);
+    return await load(fresh);
+  } finally {
+    await context.close();
+  }
 };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -59,10 +76,10 @@ try {
     for (let run = 0; run < Number(process.env.VIGIL_PROFILE_RUNS ?? 9); run++) {
       for (const dir of dirs) {
         workerDir = dir;
-        speeds[dir].push(Math.round(await load()));
+        speeds[dir].push(Math.round(await (process.env.VIGIL_PROFILE_FRESH ? loadFresh() : load())));
       }
     }
-    console.log(`${mb.toFixed(0)} MB on ${workers} worker(s), builds in turn:`);
+    console.log(`${mb.toFixed(0)} MB on ${workers} worker(s), builds in turn${process.env.VIGIL_PROFILE_FRESH ? ', each load in a fresh context' : ''}:`);
     for (const dir of dirs) console.log(`${dir}: median ${median(speeds[dir])} MB/s (${speeds[dir].join(', ')})`);
   } else {
     await profileLoad();
