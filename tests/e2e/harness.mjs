@@ -119,13 +119,13 @@ export async function openApp(browser, url, { colorScheme = 'light', viewport = 
   const page = await context.newPage();
   // Warnings too (a deprecation, say): an analyst with the console open should see none.
   const warnings = [];
-  const watch = (where, list) => (msg) => {
+  const watch = (where) => (msg) => {
     if (msg.type() === 'error') errors.push(`${where}: ${msg.text()}`);
-    if (msg.type() === 'warning') list.push(`${where}: ${msg.text()}`);
+    if (msg.type() === 'warning') warnings.push(`${where}: ${msg.text()}`);
   };
-  page.on('worker', (worker) => worker.on('console', watch('worker', warnings)));
+  page.on('worker', (worker) => worker.on('console', watch('worker')));
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-  page.on('console', watch('console', warnings));
+  page.on('console', watch('console'));
   await page.goto(url);
   return { page, context, requests, errors, warnings };
 }
