@@ -69,8 +69,8 @@ struct State {
     reading: Option<(u64, reader::Interrupt)>,
     /// Bumped by every load: an analysis started on an older table is stale.
     generation: u64,
-    /// Loads running now: the last table's distinct counts wait for them, rather than take
-    /// half the worker's time from the next file's load.
+    /// Loads running now: the last table's distinct counts wait for them, rather than take the
+    /// worker's time from the next file's load.
     loading: u32,
     /// The sample kept by the last load when it streamed a file into a cube (CSV).
     sample: Option<Rc<String>>,
