@@ -3,7 +3,9 @@
 // Reports median MB/s over VIGIL_BENCH_RUNS runs, peak memory (growth of the renderer processes'
 // resident memory during the run), the ratio of Vigil's speed to each peer, Vigil's scaling
 // curve (the same file parsed on 1, 2 and 4 workers: `vigil-Nw`), and the largest file each tool
-// loads. Numbers are reported, never asserted.
+// loads. First of all, `read`: the file's bytes read as Vigil's worker reads them and parsed by
+// nothing, the floor under every tool's time on this machine, with each tool's speed as a share
+// of it. Numbers are reported, never asserted.
 //
 // Then k-means: k = 8 on 1 M rows × 10 numeric columns (seeded Gaussian blobs), Vigil's worker
 // against ml-kmeans (npm) in a Worker of the same Chromium, and against native Rust (Vigil's
@@ -42,11 +44,11 @@ const dataDir = join(repo, 'target', 'bench-data');
 const MB = Number(process.env.VIGIL_BENCH_MB ?? 200);
 const RUNS = Number(process.env.VIGIL_BENCH_RUNS ?? 5);
 const LARGE = (process.env.VIGIL_BENCH_LARGE ?? '500,1000').split(',').filter(Boolean).map(Number);
-const TOOLS = (process.env.VIGIL_BENCH_TOOLS ?? 'vigil,vigil-1w,vigil-2w,vigil-4w,udsv,papaparse,duckdb,arquero').split(',').filter(Boolean);
+const TOOLS = (process.env.VIGIL_BENCH_TOOLS ?? 'read,vigil,vigil-1w,vigil-2w,vigil-4w,udsv,papaparse,duckdb,arquero').split(',').filter(Boolean);
 /** Vigil parsing on N workers (the scaling curve): measured at the bench's size only, but for
  * one helper (`vigil-2w`), which loads the large files too. */
 const isScaling = (tool) => /^vigil-\d+w$/.test(tool);
-const inLargeTable = (tool) => !isScaling(tool) || tool === 'vigil-2w';
+const inLargeTable = (tool) => tool !== 'read' && (!isScaling(tool) || tool === 'vigil-2w');
 const BYTES_PER_ROW = 204; // the demo CSV's average row length (24 columns: 1 M rows are 203,958,375 bytes)
 const RUN_TIMEOUT_MS = 10 * 60_000;
 const STREAM_GB = Number(process.env.VIGIL_BENCH_STREAM_GB ?? 10);
@@ -375,7 +377,8 @@ async function runOnce(browser, url, marker, tool, file) {
     ]).catch((err) => ({ ok: false, error: String(err.message ?? err).split('\n')[0] }));
     clearInterval(sampler);
     peak = Math.max(peak, rendererRss(marker));
-    if (result.ok && result.rows !== file.rows) {
+    // (`read` parses nothing, so it counts no rows.)
+    if (result.ok && tool !== 'read' && result.rows !== file.rows) {
       result.ok = false;
       result.error = `read ${result.rows} rows, expected ${file.rows}`;
     }
@@ -574,23 +577,29 @@ async function main() {
         : { error: runs.find((r) => !r.ok)?.error };
     }
     const vigil = results.vigil?.mbps;
-    console.log('| tool | MB/s | median s | peak memory MB | peak ÷ file | Vigil speed ÷ tool |');
-    console.log('|---|---|---|---|---|---|');
+    // Each tool's speed as a share of reading the bytes alone (`read`), when it ran.
+    const read = results.read?.mbps;
+    const ofRead = (r) => (read ? ` ${fmt(r.mbps / read, 2)} |` : '');
+    const readHead = read ? ' speed ÷ reading alone |' : '';
+    const readRule = read ? '---|' : '';
+    console.log(`| tool | MB/s | median s | peak memory MB | peak ÷ file | Vigil speed ÷ tool |${readHead}`);
+    console.log(`|---|---|---|---|---|---|${readRule}`);
     for (const tool of TOOLS) {
       const r = results[tool];
-      if (r.error) console.log(`| ${tool} | failed: ${r.error} | | | | |`);
-      else console.log(`| ${tool} | ${fmt(r.mbps)} | ${fmt(r.seconds, 2)} | ${fmt(r.peakMb)} | ${fmt(r.peakMb / (bytes / 1e6), 2)} | ${tool === 'vigil' ? '1.00' : fmt(vigil / r.mbps, 2)} |`);
+      if (r.error) console.log(`| ${tool} | failed: ${r.error} | | | | |${read ? ' |' : ''}`);
+      else console.log(`| ${tool} | ${fmt(r.mbps)} | ${fmt(r.seconds, 2)} | ${fmt(r.peakMb)} | ${fmt(r.peakMb / (bytes / 1e6), 2)} | ${tool === 'vigil' ? '1.00' : fmt(vigil / r.mbps, 2)} |${ofRead(r)}`);
     }
+    if (read) console.log('\n(read: the file\'s bytes read through a worker\'s byte stream as Vigil\'s worker reads them, parsed by nothing.)');
     const curve = TOOLS.filter(isScaling).filter((tool) => results[tool]?.mbps);
     if (curve.length) {
       // The same file on 1, 2, 4 parsing workers (the table worker and its helpers), this machine's cores.
       const one = results['vigil-1w']?.mbps;
       console.log(`\nVigil's scaling (parsing workers; this machine has ${await browserCores(browser)} cores; 'vigil' above uses them all, at most 4):\n`);
-      console.log('| workers | MB/s | median s | peak ÷ file | speed ÷ 1 worker |');
-      console.log('|---|---|---|---|---|');
+      console.log(`| workers | MB/s | median s | peak ÷ file | speed ÷ 1 worker |${readHead}`);
+      console.log(`|---|---|---|---|---|${readRule}`);
       for (const tool of curve) {
         const r = results[tool];
-        console.log(`| ${tool.slice(6, -1)} | ${fmt(r.mbps)} | ${fmt(r.seconds, 2)} | ${fmt(r.peakMb / (bytes / 1e6), 2)} | ${one ? fmt(r.mbps / one, 2) : '–'} |`);
+        console.log(`| ${tool.slice(6, -1)} | ${fmt(r.mbps)} | ${fmt(r.seconds, 2)} | ${fmt(r.peakMb / (bytes / 1e6), 2)} | ${one ? fmt(r.mbps / one, 2) : '–'} |${ofRead(r)}`);
       }
     }
     if (TOOLS.includes('vigil')) {

@@ -1,5 +1,7 @@
 // One JavaScript peer per Worker: `new Worker('tool-worker.js?tool=papaparse')`. It receives a
-// File, parses it into typed columns held in memory, and answers {rows, columns, ms}.
+// File, parses it into typed columns held in memory, and answers {rows, columns, ms}. `read`
+// parses nothing: it reads the File's bytes as Vigil's worker does (its byte stream into one
+// 4 MB buffer), the floor under every tool's time on this machine.
 /* global Papa, uDSV, aq */
 const tool = new URL(self.location.href).searchParams.get('tool');
 const lib = {
@@ -7,7 +9,7 @@ const lib = {
   udsv: 'node_modules/udsv/dist/uDSV.iife.min.js',
   arquero: 'node_modules/arquero/dist/arquero.min.js',
 }[tool];
-importScripts(lib);
+if (lib) importScripts(lib);
 
 let keep = null; // the parsed result stays alive until the next message (memory is measured)
 
@@ -45,6 +47,22 @@ async function parseUdsv(file) {
   return { rows: cols[0]?.length ?? 0, columns: cols.length, data: cols };
 }
 
+/** Reads the file through its byte stream, each chunk into the same 4 MB buffer; parses
+ * nothing (rows are not counted: counting would be work of its own). */
+async function readOnly(file) {
+  const reader = file.stream().getReader({ mode: 'byob' });
+  let buffer = new ArrayBuffer(4 << 20);
+  let bytes = 0;
+  for (;;) {
+    const { value, done } = await reader.read(new Uint8Array(buffer, 0, buffer.byteLength));
+    if (done) break;
+    bytes += value.byteLength;
+    buffer = value.buffer;
+  }
+  if (bytes !== file.size) throw new Error(`read ${bytes} of ${file.size} bytes`);
+  return { rows: null, columns: 0, data: null };
+}
+
 async function parseArquero(file) {
   const table = aq.fromCSV(await file.text());
   return { rows: table.numRows(), columns: table.numCols(), data: table };
@@ -55,7 +73,7 @@ self.onmessage = async (event) => {
   const file = event.data;
   const started = performance.now();
   try {
-    const parse = { papaparse: parsePapa, udsv: parseUdsv, arquero: parseArquero }[tool];
+    const parse = { papaparse: parsePapa, udsv: parseUdsv, arquero: parseArquero, read: readOnly }[tool];
     const result = await parse(file);
     keep = result.data;
     self.postMessage({ ok: true, rows: result.rows, columns: result.columns, ms: performance.now() - started });
