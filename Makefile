@@ -5,6 +5,7 @@
 #   make lint    clippy alone, native and wasm32 (quicker while working; `make test` lints too)
 #   make test-warehouse   the cube SQL run in Apache Spark (pyspark, Java 17) on 2 million events
 #   make bench   benchmarks: native ingest, and the browser comparison with peers
+#   make bench-threads   an experiment: the loader on wasm threads over a shared memory (nightly)
 #   make dist    build the static site into dist/ (deploy it to any static host)
 #   make fuzz    run every fuzz target for FUZZ_SECONDS (default 60) each; `make test` replays the corpora
 
@@ -22,10 +23,10 @@ export PATH := $(TOOLS)/node_modules/.bin:$(CARGO_BIN):$(PATH)
 export CHROMEDRIVER := /usr/bin/chromedriver
 E2E := tests/e2e
 
-.PHONY: help tools browser e2e-deps py-deps spark-deps bench-deps fuzz-deps serve dist cli lint test test-build test-native test-wasm test-e2e native-chain e2e-chain test-warehouse bench worker-named profile-load fuzz screenshot clean
+.PHONY: help tools browser e2e-deps py-deps spark-deps bench-deps fuzz-deps serve dist cli lint test test-build test-native test-wasm test-e2e native-chain e2e-chain test-warehouse bench bench-threads worker-named profile-load fuzz screenshot clean
 
 help:
-	@sed -n '3,10p' Makefile | sed 's/^# *//'
+	@sed -n '3,11p' Makefile | sed 's/^# *//'
 
 ## ---- installation (each step is skipped when already done) ----
 
@@ -157,6 +158,21 @@ profile-load: worker-named browser bench-deps dist
 	mkdir -p target/bench-data
 	test -f target/bench-data/demo-980392.csv || target/release/vigil-demo 980392 7 > target/bench-data/demo-980392.csv
 	VIGIL_PROFILE_WORKER=$(NAMED) node --experimental-websocket $(BENCH)/profile.mjs target/bench-data/demo-980392.csv
+
+# An experiment, not the app: the loader on threads that share the wasm memory (nightly Rust with
+# the standard library rebuilt for atomics; benches/wasm-threads/), next to one thread and to
+# reading the file alone, in headless Chromium.
+THREADS_BENCH := benches/wasm-threads
+bench-threads: tools browser bench-deps
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@rustup component list --toolchain nightly --installed | grep -qx rust-src || rustup component add rust-src --toolchain nightly
+	@rustup target list --toolchain nightly --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown --toolchain nightly
+	cd $(THREADS_BENCH) && cargo +nightly build --release --target wasm32-unknown-unknown --target-dir $(CURDIR)/target/wasm-threads
+	wasm-bindgen --target web --out-dir target/wasm-threads/pkg target/wasm-threads/wasm32-unknown-unknown/release/vigil_wasm_threads.wasm
+	cargo build --release --bin vigil-demo
+	mkdir -p target/bench-data
+	test -f target/bench-data/demo-980392.csv || target/release/vigil-demo 980392 7 > target/bench-data/demo-980392.csv
+	node $(THREADS_BENCH)/run.mjs target/bench-data/demo-980392.csv
 
 ## ---- fuzzing (cargo-fuzz on the nightly toolchain; tests/fuzz) ----
 

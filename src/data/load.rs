@@ -538,10 +538,12 @@ impl TableLoader {
     }
 
     /// Parses the text on up to `threads` threads at once, once the column types are inferred
-    /// (native programs; the browser's worker has one thread). The table, the rejected rows and
-    /// the notices are exactly those of one thread. Set before the first push.
+    /// (native programs, on rayon's pool; the browser's worker has one thread, unless it is
+    /// built with wasm atomics and a pool of web workers over its shared memory, as the
+    /// experiment in `benches/wasm-threads/`). The table, the rejected rows and the notices are
+    /// exactly those of one thread. Set before the first push.
     pub fn with_threads(mut self, threads: usize) -> Self {
-        self.parallel.threads = if cfg!(target_arch = "wasm32") { 1 } else { threads.max(1) };
+        self.parallel.threads = if cfg!(all(target_arch = "wasm32", not(target_feature = "atomics"))) { 1 } else { threads.max(1) };
         self
     }
 
@@ -2024,7 +2026,8 @@ impl Body {
         self.merge_parts(block, spans.get(1..).unwrap_or_default(), first?, parts, false)
     }
 
-    /// [`Body::parse_block`] on threads: the block is cut into [`PARTS_PER_THREAD`] parts a
+    /// [`Body::parse_block`] on threads (rayon's pool; this reader parses on the calling thread,
+    /// `in_place_scope`): the block is cut into [`PARTS_PER_THREAD`] parts a
     /// thread. This reader takes them from the front, each continuing its own columns (no copy),
     /// while the other threads take them from the back, each into a fork of its own; they meet
     /// wherever their speeds take them, so no thread waits for another more than a part. The
@@ -2056,22 +2059,24 @@ impl Body {
         };
         let forks: Vec<Mutex<Option<Body>>> = (1..count).map(|_| Mutex::new(Some(self.fork()))).collect();
         let spans = &spans;
-        let (parsed, mut done) = std::thread::scope(|scope| {
+        let results: Mutex<Vec<(usize, Option<Part>)>> = Mutex::new(Vec::new());
+        let parsed = rayon::in_place_scope(|scope| {
+            let take_back = &take_back;
+            let forks = &forks;
+            let results = &results;
             // (No more threads than parts after the first: a tiny block starts none.)
-            let helpers: Vec<_> = (1..self.parallel.threads.min(count))
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        while let Some(index) = take_back() {
-                            let fork = index.checked_sub(1).and_then(|at| forks.get(at)).and_then(|fork| lock(fork).take());
-                            if let (Some(fork), Some(&(start, stop))) = (fork, spans.get(index)) {
-                                done.push((index, fork.parse_part(block, start, stop, at_end).ok()));
-                            }
+            for _ in 1..self.parallel.threads.min(count) {
+                scope.spawn(move |_| {
+                    let mut done = Vec::new();
+                    while let Some(index) = take_back() {
+                        let fork = index.checked_sub(1).and_then(|at| forks.get(at)).and_then(|fork| lock(fork).take());
+                        if let (Some(fork), Some(&(start, stop))) = (fork, spans.get(index)) {
+                            done.push((index, fork.parse_part(block, start, stop, at_end).ok()));
                         }
-                        done
-                    })
-                })
-                .collect();
+                    }
+                    lock(results).extend(done);
+                });
+            }
             // The last block's parts, while the threads parse this one's.
             self.absorb_waiting();
             let mut parsed = self.parse_span(block, 0, spans.first().map_or(block.len(), |&(_, stop)| stop));
@@ -2087,10 +2092,9 @@ impl Body {
                 let mut untaken = lock(&untaken);
                 untaken.1 = untaken.0;
             }
-            let done: Vec<(usize, Option<Part>)> =
-                helpers.into_iter().flat_map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect();
-            (parsed, done)
+            parsed
         });
+        let mut done = results.into_inner().unwrap_or_else(PoisonError::into_inner);
         let parsed = parsed?;
         // This reader took the parts before `front`, the other threads those from it on.
         let front = lock(&untaken).0;

@@ -1,0 +1,133 @@
+// Vigil's loader on wasm threads (an experiment; see Cargo.toml), in headless Chromium:
+//   node benches/wasm-threads/run.mjs FILE [RUNS]
+// Each way of loading FILE runs RUNS times (default 5) in turn, in a fresh worker each time; a
+// row gives the median MB/s and the CPU the browser's processes spent per load once its worker
+// had started (all threads, /proc), next to reading the file's bytes alone.
+import { chromium } from '../browser/node_modules/playwright-core/index.mjs';
+import { createServer } from 'node:http';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { extname, join, normalize, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const pkg = resolve(here, '..', '..', 'target', 'wasm-threads', 'pkg');
+const [file, runsArg] = process.argv.slice(2);
+if (!file || !existsSync(file)) {
+  console.error('usage: node benches/wasm-threads/run.mjs FILE [RUNS]');
+  process.exit(2);
+}
+const runs = Math.max(1, Number(runsArg ?? 5));
+const TIMEOUT_S = 120;
+const WAYS = [
+  { name: 'read alone (no parsing)', readOnly: true, threads: 1 },
+  { name: '1 thread, reading as it parses', threads: 1 },
+  { name: '2 threads, this worker reading and parsing', threads: 2 },
+  { name: '2 threads on the pool, this worker reading', threads: 2, onPool: true },
+  { name: 'read alone, in 4 MB slices', readOnly: true, threads: 1, slices: true },
+  { name: '1 thread, reading in 4 MB slices', threads: 1, slices: true },
+  { name: '1 thread, file already in memory', threads: 1, inMemory: true },
+  { name: '2 threads, file already in memory', threads: 2, inMemory: true },
+];
+
+// Shared memory needs a cross-origin isolated page.
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+const server = createServer((req, res) => {
+  const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  const [root, rest] = path.startsWith('/pkg/') ? [pkg, path.slice(5)] : [join(here, 'www'), path.slice(1)];
+  const target = normalize(join(root, rest));
+  if (!target.startsWith(root) || !existsSync(target) || statSync(target).isDirectory()) {
+    res.writeHead(404).end();
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': TYPES[extname(target)] ?? 'application/octet-stream',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-embedder-policy': 'require-corp',
+  });
+  res.end(readFileSync(target));
+});
+await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+
+// CPU ticks spent so far by each of the browser's processes (user + system, every thread).
+function browserTicks() {
+  const ticks = new Map();
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      if (!/chrom/i.test(stat.slice(stat.indexOf('(') + 1, close))) continue;
+      const fields = stat.slice(close + 2).split(' ');
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // (Gone since listed.)
+    }
+  }
+  return ticks;
+}
+
+// CPU seconds the browser's processes spent since `before` (a process that ended since, such as
+// the last context's page, is left out rather than subtracted whole).
+function cpuSince(before) {
+  let ticks = 0;
+  for (const [pid, now] of browserTicks()) ticks += now - (before.get(pid) ?? 0);
+  return ticks / 100;
+}
+
+// VIGIL_THREADS_WAYS=0,5: only those ways (by their place in the list).
+const only = process.env.VIGIL_THREADS_WAYS?.split(',').map(Number);
+const ways = only ? WAYS.filter((_, k) => only.includes(k)) : WAYS;
+
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium' });
+try {
+  let cpuBefore = null;
+  // Each load in a fresh context, as `make bench` loads.
+  async function freshPage() {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('console', (message) => process.stderr.write(`page: ${message.text()}\n`));
+    page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
+    await page.exposeFunction('markReady', () => {
+      cpuBefore = browserTicks();
+    });
+    await page.goto(`http://127.0.0.1:${server.address().port}/index.html`);
+    await page.waitForFunction(() => window.ready);
+    await page.setInputFiles('#file', file);
+    return { page, context };
+  }
+  const results = ways.map(() => ({ mbps: [], cpu: [] }));
+  let rows = null;
+  for (let run = 0; run < runs; run++) {
+    for (const [k, way] of ways.entries()) {
+      process.stderr.write(`run ${run + 1}/${runs}: ${way.name}…\n`);
+      const { page, context } = await freshPage();
+      cpuBefore = null;
+      const answer = await Promise.race([
+        page.evaluate((options) => window.loadOnce(options), way),
+        new Promise((resolve) => setTimeout(() => resolve({ error: `no answer in ${TIMEOUT_S} s` }), TIMEOUT_S * 1000)),
+      ]);
+      const cpu = cpuSince(cpuBefore);
+      await context.close();
+      if (answer.error) throw new Error(`${way.name}: ${answer.error}`);
+      if (!way.readOnly) {
+        if (rows !== null && answer.rows !== rows) throw new Error(`${way.name}: ${answer.rows} rows, not ${rows}`);
+        rows = answer.rows;
+      }
+      results[k].mbps.push(answer.bytes / 1e6 / (answer.ms / 1e3));
+      results[k].cpu.push(cpu);
+    }
+  }
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const mb = statSync(file).size / 1e6;
+  const oneAt = ways.findIndex((way) => way === WAYS[1]);
+  const one = oneAt >= 0 ? median(results[oneAt].mbps) : null;
+  console.log(`Vigil's loader on wasm threads: ${mb.toFixed(0)} MB, ${rows} rows, median of ${runs}; CPU: the browser's processes' seconds per load, from the worker's start to its answer\n`);
+  console.log('| way | MB/s | × 1 thread reading | CPU s | runs (MB/s) |\n|---|---|---|---|---|');
+  for (const [k, way] of ways.entries()) {
+    const speed = median(results[k].mbps);
+    const ratio = way.readOnly || one === null ? '' : `${(speed / one).toFixed(2)}×`;
+    console.log(`| ${way.name} | ${speed.toFixed(0)} | ${ratio} | ${median(results[k].cpu).toFixed(2)} | ${results[k].mbps.map((v) => v.toFixed(0)).join(', ')} |`);
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
