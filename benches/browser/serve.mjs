@@ -1,5 +1,5 @@
 // The browser benchmarks' static server: dist/ and benches/browser/ (with its node_modules) from
-// the repository, on a free local port (run.mjs, profile.mjs).
+// the repository, on a free local port (run.mjs, profile.mjs, ../wasm-threads/run.mjs).
 import { createServer } from 'node:http';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -11,20 +11,27 @@ const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/ja
 
 /** Starts the server. `workerDir()`, asked at each request, may name a directory whose worker
  * files (`vigil-worker*`) are served in place of dist's: a build to profile or compare, never
- * cached, since the builds compared have the same names. */
-export async function serve(workerDir = () => null) {
+ * cached, since the builds compared have the same names. `roots`: more of the repository's
+ * directories to serve; `isolated`: every answer with the headers that make a page cross-origin
+ * isolated (shared memory; benches/wasm-threads). */
+export async function serve(workerDir = () => null, { roots = [], isolated = false } = {}) {
+  const allowedRoots = [join(repo, 'dist'), here, ...roots.map((root) => join(repo, root))];
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     const dir = workerDir();
     const swapped = dir !== null && path.startsWith('/dist/vigil-worker');
     const file = swapped ? join(resolve(dir), path.slice('/dist/'.length)) : normalize(join(repo, path));
-    const allowed = swapped || [join(repo, 'dist'), here].some((root) => file.startsWith(root));
+    const allowed = swapped || allowedRoots.some((root) => file.startsWith(root));
     if (!allowed || !existsSync(file) || statSync(file).isDirectory()) {
       res.writeHead(404).end();
       return;
     }
     const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' };
     if (swapped) headers['cache-control'] = 'no-store';
+    if (isolated) {
+      headers['cross-origin-opener-policy'] = 'same-origin';
+      headers['cross-origin-embedder-policy'] = 'require-corp';
+    }
     res.writeHead(200, headers);
     res.end(readFileSync(file));
   });

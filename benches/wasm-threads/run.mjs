@@ -4,13 +4,9 @@
 // row gives the median MB/s and the CPU the browser's processes spent per load once its worker
 // had started (all threads, /proc), next to reading the file's bytes alone.
 import { chromium } from '../browser/node_modules/playwright-core/index.mjs';
-import { createServer } from 'node:http';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { extname, join, normalize, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { serve } from '../browser/serve.mjs';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const pkg = resolve(here, '..', '..', 'target', 'wasm-threads', 'pkg');
 const [file, runsArg] = process.argv.slice(2);
 if (!file || !existsSync(file)) {
   console.error('usage: node benches/wasm-threads/run.mjs FILE [RUNS]');
@@ -30,23 +26,7 @@ const WAYS = [
 ];
 
 // Shared memory needs a cross-origin isolated page.
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-const server = createServer((req, res) => {
-  const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-  const [root, rest] = path.startsWith('/pkg/') ? [pkg, path.slice(5)] : [join(here, 'www'), path.slice(1)];
-  const target = normalize(join(root, rest));
-  if (!target.startsWith(root) || !existsSync(target) || statSync(target).isDirectory()) {
-    res.writeHead(404).end();
-    return;
-  }
-  res.writeHead(200, {
-    'content-type': TYPES[extname(target)] ?? 'application/octet-stream',
-    'cross-origin-opener-policy': 'same-origin',
-    'cross-origin-embedder-policy': 'require-corp',
-  });
-  res.end(readFileSync(target));
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+const server = await serve(() => null, { roots: ['benches/wasm-threads/www', 'target/wasm-threads/pkg'], isolated: true });
 
 // CPU ticks spent so far by each of the browser's processes (user + system, every thread).
 function browserTicks() {
@@ -89,7 +69,7 @@ try {
     await page.exposeFunction('markReady', () => {
       cpuBefore = browserTicks();
     });
-    await page.goto(`http://127.0.0.1:${server.address().port}/index.html`);
+    await page.goto(`${server.url}/benches/wasm-threads/www/index.html`);
     await page.waitForFunction(() => window.ready);
     await page.setInputFiles('#file', file);
     return { page, context };

@@ -1,6 +1,6 @@
 // One timed load in a fresh worker: { file, threads, onPool, inMemory, readOnly, slices } → { ready }, then
 // after the page's go → { ms, rows, bytes }.
-import init, { initThreadPool, Load } from './pkg/vigil_wasm_threads.js';
+import init, { initThreadPool, Load } from '/target/wasm-threads/pkg/vigil_wasm_threads.js';
 
 // The file through its byte stream into one 4 MB buffer, a chunk of at least 1 MiB at a time,
 // as the app's worker reads it.
