@@ -30,22 +30,27 @@ help:
 
 ## ---- installation (each step is skipped when already done) ----
 
+# `make test` runs installs beside the native build, so two apt-gets may meet: one at a time.
+APT := flock /tmp/vigil-apt.lock sh -c
+# `cargo install` inside `make test` must not inherit the lint wrapper meant for Vigil's crate.
+CARGO_INSTALL := env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS cargo install
+
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@# The Parquet reader's zstd codec is C: clang and llvm-ar build it for the worker's wasm.
-	@command -v clang >/dev/null && command -v llvm-ar >/dev/null || { apt-get update && apt-get install -y clang llvm; }
+	@command -v clang >/dev/null && command -v llvm-ar >/dev/null || $(APT) 'apt-get update && apt-get install -y clang llvm'
 	@# Trunk only runs cargo, wasm-bindgen and wasm-opt and copies files: a debug build without
 	@# its TLS and update-check features (it never downloads: Trunk.toml sets offline) compiles
 	@# in a fraction of the release build's time on a fresh machine.
-	@trunk --version 2>/dev/null | grep -q "trunk $(TRUNK_VERSION)" || cargo install --locked --debug --no-default-features trunk --version $(TRUNK_VERSION)
+	@trunk --version 2>/dev/null | grep -q "trunk $(TRUNK_VERSION)" || $(CARGO_INSTALL) --locked --debug --no-default-features trunk --version $(TRUNK_VERSION)
 	@# No --locked: the CLI's own lock file pins a crate version the registry here does not serve.
-	@wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)" || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)" || $(CARGO_INSTALL) wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
 	@grep -q '"$(WASM_BINDGEN_VERSION)"' Trunk.toml || { echo "Trunk.toml [tools] wasm_bindgen must be $(WASM_BINDGEN_VERSION) (Cargo.lock)"; exit 1; }
 	@# binaryen from npm: Debian's wasm-opt 108 corrupts the module.
 	@$(TOOLS)/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version $(BINARYEN_VERSION)" || npm install --prefix $(TOOLS) --no-package-lock --no-audit --no-fund binaryen@$(BINARYEN_VERSION)
 
 browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { apt-get update && apt-get install -y chromium chromium-driver; }
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || $(APT) 'apt-get update && apt-get install -y chromium chromium-driver'
 
 # Reference implementations the statistics are checked against (pip, from PyPI); DuckDB and
 # sqlglot run and parse the warehouse SQL.
@@ -55,7 +60,7 @@ py-deps:
 
 # Apache Spark in local mode for `make test-warehouse`: Java 17 from Debian, pyspark from PyPI.
 spark-deps: py-deps
-	@java -version 2>&1 | grep -q 'version "17' || { apt-get update && apt-get install -y openjdk-17-jre-headless; }
+	@java -version 2>&1 | grep -q 'version "17' || $(APT) 'apt-get update && apt-get install -y openjdk-17-jre-headless'
 	@python3 -c "import pyspark" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check pyspark==4.3.0
 
 e2e-deps:
@@ -99,6 +104,11 @@ test-e2e: dist browser e2e-deps
 # separate build directories. Output is kept per target, so the log reads in order; the
 # end-to-end runner prints the closing summary (`# pass N`, `# fail 0`).
 #
+# On a fresh machine the installs (apt, pip, npm, the wasm tools) run beside the native build,
+# which needs none of them, instead of before it: each chain waits only for what it uses. Three
+# job slots, not two: an install waiting on the network holds a slot but no core, and cargo (a
+# jobserver client of make's) takes the free slots for compiling.
+#
 # The lints run inside those builds: clippy-driver wraps rustc for our crate only (cargo's
 # RUSTC_WORKSPACE_WRAPPER, what `cargo clippy` itself sets; CLIPPY_ARGS carries `-D warnings`), so
 # our code is linted natively (every target, benches included) and for wasm32 (the page and the
@@ -106,14 +116,14 @@ test-e2e: dist browser e2e-deps
 # The wrapper is part of cargo's fingerprint: `cargo test` reuses the linted build only with it.
 CLIPPY_DRIVER = $(shell rustup which clippy-driver 2>/dev/null)
 LINTED = RUSTC_WORKSPACE_WRAPPER="$(CLIPPY_DRIVER)" CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
-test: tools browser e2e-deps py-deps
+test:
 	@test -x "$(CLIPPY_DRIVER)" || { echo "clippy-driver not found: rustup component add clippy"; exit 1; }
-	$(LINTED) $(MAKE) --no-print-directory -j2 --output-sync=target native-chain e2e-chain
+	$(LINTED) $(MAKE) --no-print-directory -j3 --output-sync=target native-chain e2e-chain
 
-native-chain: test-build
+native-chain: test-build py-deps e2e-deps
 	cargo test
 
-e2e-chain: dist
+e2e-chain: dist browser e2e-deps
 	npm test --prefix $(E2E)
 
 test-build:
