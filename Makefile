@@ -23,7 +23,7 @@ export PATH := $(TOOLS)/node_modules/.bin:$(CARGO_BIN):$(PATH)
 export CHROMEDRIVER := /usr/bin/chromedriver
 E2E := tests/e2e
 
-.PHONY: help tools browser e2e-deps py-deps spark-deps bench-deps fuzz-deps serve dist cli lint test test-build test-native test-wasm test-e2e native-chain e2e-chain test-warehouse bench bench-threads worker-named profile-load fuzz screenshot clean
+.PHONY: help tools wasm-target trunk-tool wasm-bindgen-tool binaryen-tool browser e2e-deps py-deps spark-deps bench-deps fuzz-deps serve dist cli lint test test-build test-native test-wasm test-e2e native-chain e2e-chain test-warehouse bench bench-threads worker-named profile-load fuzz screenshot clean
 
 help:
 	@sed -n '3,11p' Makefile | sed 's/^# *//'
@@ -35,18 +35,28 @@ APT := flock /tmp/vigil-apt.lock sh -c
 # `cargo install` inside `make test` must not inherit the lint wrapper meant for Vigil's crate.
 CARGO_INSTALL := env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS cargo install
 
-tools:
+# Four parts, so that `make test` runs them side by side (the two compiles are most of a fresh
+# machine's installing).
+tools: wasm-target trunk-tool wasm-bindgen-tool binaryen-tool
+
+wasm-target:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@# The Parquet reader's zstd codec is C: clang and llvm-ar build it for the worker's wasm.
 	@command -v clang >/dev/null && command -v llvm-ar >/dev/null || $(APT) 'apt-get update && apt-get install -y clang llvm'
-	@# Trunk only runs cargo, wasm-bindgen and wasm-opt and copies files: a debug build without
-	@# its TLS and update-check features (it never downloads: Trunk.toml sets offline) compiles
-	@# in a fraction of the release build's time on a fresh machine.
+
+# Trunk only runs cargo, wasm-bindgen and wasm-opt and copies files: a debug build without its TLS
+# and update-check features (it never downloads: Trunk.toml sets offline) compiles in a fraction
+# of the release build's time on a fresh machine.
+trunk-tool:
 	@trunk --version 2>/dev/null | grep -q "trunk $(TRUNK_VERSION)" || $(CARGO_INSTALL) --locked --debug --no-default-features trunk --version $(TRUNK_VERSION)
-	@# No --locked: the CLI's own lock file pins a crate version the registry here does not serve.
+
+# No --locked: the CLI's own lock file pins a crate version the registry here does not serve.
+wasm-bindgen-tool:
 	@wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)" || $(CARGO_INSTALL) wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
 	@grep -q '"$(WASM_BINDGEN_VERSION)"' Trunk.toml || { echo "Trunk.toml [tools] wasm_bindgen must be $(WASM_BINDGEN_VERSION) (Cargo.lock)"; exit 1; }
-	@# binaryen from npm: Debian's wasm-opt 108 corrupts the module.
+
+# binaryen from npm: Debian's wasm-opt 108 corrupts the module.
+binaryen-tool:
 	@$(TOOLS)/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version $(BINARYEN_VERSION)" || npm install --prefix $(TOOLS) --no-package-lock --no-audit --no-fund binaryen@$(BINARYEN_VERSION)
 
 browser:
@@ -104,10 +114,15 @@ test-e2e: dist browser e2e-deps
 # separate build directories. Output is kept per target, so the log reads in order; the
 # end-to-end runner prints the closing summary (`# pass N`, `# fail 0`).
 #
-# On a fresh machine the installs (apt, pip, npm, the wasm tools) run beside the native build,
-# which needs none of them, instead of before it: each chain waits only for what it uses. Three
-# job slots, not two: an install waiting on the network holds a slot but no core, and cargo (a
-# jobserver client of make's) takes the free slots for compiling.
+# The end-to-end chain is the longer (on a fresh machine it first compiles Trunk and
+# wasm-bindgen-cli, then the site's three release builds): it goes first, and the native chain
+# runs at a lower priority (`nice`), using what the other leaves idle (its single-threaded links
+# and wasm-opt, the browser's pauses) rather than taking half the cores from it. The installs
+# (apt, pip, npm, the wasm tools) run beside the builds, each chain waiting only for what it uses.
+# Four job slots: an install waiting on the network holds a slot but no core, and cargo (a
+# jobserver client of make's) takes the free slots for compiling. On a fresh machine (a clean
+# clone, empty cargo, pip and npm caches, Chromium and clang not installed) `make test` took
+# 45 minutes with the two chains at the same priority and the installs one after another.
 #
 # The lints run inside those builds: clippy-driver wraps rustc for our crate only (cargo's
 # RUSTC_WORKSPACE_WRAPPER, what `cargo clippy` itself sets; CLIPPY_ARGS carries `-D warnings`), so
@@ -118,16 +133,16 @@ CLIPPY_DRIVER = $(shell rustup which clippy-driver 2>/dev/null)
 LINTED = RUSTC_WORKSPACE_WRAPPER="$(CLIPPY_DRIVER)" CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 test:
 	@test -x "$(CLIPPY_DRIVER)" || { echo "clippy-driver not found: rustup component add clippy"; exit 1; }
-	$(LINTED) $(MAKE) --no-print-directory -j3 --output-sync=target native-chain e2e-chain
+	$(LINTED) $(MAKE) --no-print-directory -j4 --output-sync=target e2e-chain native-chain
 
 native-chain: test-build py-deps e2e-deps
-	cargo test
+	nice -n 10 cargo test
 
 e2e-chain: dist browser e2e-deps
 	npm test --prefix $(E2E)
 
 test-build:
-	cargo test --no-run --all-targets
+	nice -n 10 cargo test --no-run --all-targets
 
 # The cube's SQL on a real distributed engine: VIGIL_WAREHOUSE_ROWS (default 2,000,000) seeded
 # events through Apache Spark and DuckDB, cubes and their trends and root causes compared.
