@@ -115,14 +115,15 @@ test-e2e: dist browser e2e-deps
 # end-to-end runner prints the closing summary (`# pass N`, `# fail 0`).
 #
 # The end-to-end chain is the longer (on a fresh machine it first compiles Trunk and
-# wasm-bindgen-cli, then the site's three release builds): it goes first, and the native chain
-# runs at a lower priority (`nice`), using what the other leaves idle (its single-threaded links
-# and wasm-opt, the browser's pauses) rather than taking half the cores from it. The installs
-# (apt, pip, npm, the wasm tools) run beside the builds, each chain waiting only for what it uses.
-# Four job slots: an install waiting on the network holds a slot but no core, and cargo (a
-# jobserver client of make's) takes the free slots for compiling. On a fresh machine (a clean
-# clone, empty cargo, pip and npm caches, Chromium and clang not installed) `make test` took
-# 45 minutes with the two chains at the same priority and the installs one after another.
+# wasm-bindgen-cli, then the site's three release builds), so its installs start first, and the
+# two compiles side by side. The installs (apt, pip, npm, the wasm tools) run beside the native
+# build, each chain waiting only for what it uses; the end-to-end suite also runs the native
+# `vigil` and `vigil-demo` of the test build. Four job slots: an install waiting on the network
+# holds a slot but no core, and cargo (a jobserver client of make's) takes the free slots. On a
+# fresh machine (a clean clone; empty cargo, pip and npm caches; Chromium and clang not installed)
+# `make test` took 45 minutes with every install before the builds, one after another. The native
+# chain at a lower priority (`nice`) was tried and not kept: its build, which the end-to-end suite
+# waits for, then ended after the site's.
 #
 # The lints run inside those builds: clippy-driver wraps rustc for our crate only (cargo's
 # RUSTC_WORKSPACE_WRAPPER, what `cargo clippy` itself sets; CLIPPY_ARGS carries `-D warnings`), so
@@ -136,13 +137,13 @@ test:
 	$(LINTED) $(MAKE) --no-print-directory -j4 --output-sync=target e2e-chain native-chain
 
 native-chain: test-build py-deps e2e-deps
-	nice -n 10 cargo test
+	cargo test
 
-e2e-chain: dist browser e2e-deps
+e2e-chain: dist browser e2e-deps test-build
 	npm test --prefix $(E2E)
 
 test-build:
-	nice -n 10 cargo test --no-run --all-targets
+	cargo test --no-run --all-targets
 
 # The cube's SQL on a real distributed engine: VIGIL_WAREHOUSE_ROWS (default 2,000,000) seeded
 # events through Apache Spark and DuckDB, cubes and their trends and root causes compared.
