@@ -23,44 +23,29 @@ export PATH := $(TOOLS)/node_modules/.bin:$(CARGO_BIN):$(PATH)
 export CHROMEDRIVER := /usr/bin/chromedriver
 E2E := tests/e2e
 
-.PHONY: help tools wasm-target trunk-tool wasm-bindgen-tool binaryen-tool browser e2e-deps py-deps spark-deps bench-deps fuzz-deps serve dist cli lint test test-build test-native test-wasm test-e2e native-chain e2e-chain test-warehouse bench bench-threads worker-named profile-load fuzz screenshot clean
+.PHONY: help tools browser e2e-deps py-deps spark-deps bench-deps fuzz-deps serve dist cli lint test test-build test-native test-wasm test-e2e native-chain e2e-chain test-warehouse bench bench-threads worker-named profile-load fuzz screenshot clean
 
 help:
 	@sed -n '3,11p' Makefile | sed 's/^# *//'
 
 ## ---- installation (each step is skipped when already done) ----
 
-# `make test` runs installs beside the native build, so two apt-gets may meet: one at a time.
-APT := flock /tmp/vigil-apt.lock sh -c
-# `cargo install` inside `make test` must not inherit the lint wrapper meant for Vigil's crate.
-CARGO_INSTALL := env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS cargo install
-
-# Four parts, so that `make test` runs them side by side (the two compiles are most of a fresh
-# machine's installing).
-tools: wasm-target trunk-tool wasm-bindgen-tool binaryen-tool
-
-wasm-target:
+tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@# The Parquet reader's zstd codec is C: clang and llvm-ar build it for the worker's wasm.
-	@command -v clang >/dev/null && command -v llvm-ar >/dev/null || $(APT) 'apt-get update && apt-get install -y clang llvm'
-
-# Trunk only runs cargo, wasm-bindgen and wasm-opt and copies files: a debug build without its TLS
-# and update-check features (it never downloads: Trunk.toml sets offline) compiles in a fraction
-# of the release build's time on a fresh machine.
-trunk-tool:
-	@trunk --version 2>/dev/null | grep -q "trunk $(TRUNK_VERSION)" || $(CARGO_INSTALL) --locked --debug --no-default-features trunk --version $(TRUNK_VERSION)
-
-# No --locked: the CLI's own lock file pins a crate version the registry here does not serve.
-wasm-bindgen-tool:
-	@wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)" || $(CARGO_INSTALL) wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@command -v clang >/dev/null && command -v llvm-ar >/dev/null || { apt-get update && apt-get install -y clang llvm; }
+	@# Trunk only runs cargo, wasm-bindgen and wasm-opt and copies files: a debug build without
+	@# its TLS and update-check features (it never downloads: Trunk.toml sets offline) compiles
+	@# in a fraction of the release build's time on a fresh machine.
+	@trunk --version 2>/dev/null | grep -q "trunk $(TRUNK_VERSION)" || cargo install --locked --debug --no-default-features trunk --version $(TRUNK_VERSION)
+	@# No --locked: the CLI's own lock file pins a crate version the registry here does not serve.
+	@wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)" || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
 	@grep -q '"$(WASM_BINDGEN_VERSION)"' Trunk.toml || { echo "Trunk.toml [tools] wasm_bindgen must be $(WASM_BINDGEN_VERSION) (Cargo.lock)"; exit 1; }
-
-# binaryen from npm: Debian's wasm-opt 108 corrupts the module.
-binaryen-tool:
+	@# binaryen from npm: Debian's wasm-opt 108 corrupts the module.
 	@$(TOOLS)/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version $(BINARYEN_VERSION)" || npm install --prefix $(TOOLS) --no-package-lock --no-audit --no-fund binaryen@$(BINARYEN_VERSION)
 
 browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || $(APT) 'apt-get update && apt-get install -y chromium chromium-driver'
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { apt-get update && apt-get install -y chromium chromium-driver; }
 
 # Reference implementations the statistics are checked against (pip, from PyPI); DuckDB and
 # sqlglot run and parse the warehouse SQL.
@@ -70,7 +55,7 @@ py-deps:
 
 # Apache Spark in local mode for `make test-warehouse`: Java 17 from Debian, pyspark from PyPI.
 spark-deps: py-deps
-	@java -version 2>&1 | grep -q 'version "17' || $(APT) 'apt-get update && apt-get install -y openjdk-17-jre-headless'
+	@java -version 2>&1 | grep -q 'version "17' || { apt-get update && apt-get install -y openjdk-17-jre-headless; }
 	@python3 -c "import pyspark" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check pyspark==4.3.0
 
 e2e-deps:
@@ -114,17 +99,6 @@ test-e2e: dist browser e2e-deps
 # separate build directories. Output is kept per target, so the log reads in order; the
 # end-to-end runner prints the closing summary (`# pass N`, `# fail 0`).
 #
-# The end-to-end chain is the longer (on a fresh machine it first compiles Trunk and
-# wasm-bindgen-cli, then the site's three release builds), so its installs start first, and the
-# two compiles side by side. The installs (apt, pip, npm, the wasm tools) run beside the native
-# build, each chain waiting only for what it uses; the end-to-end suite also runs the native
-# `vigil` and `vigil-demo` of the test build. Four job slots: an install waiting on the network
-# holds a slot but no core, and cargo (a jobserver client of make's) takes the free slots. On a
-# fresh machine (a clean clone; empty cargo, pip and npm caches; Chromium and clang not installed)
-# `make test` took 45 minutes with every install before the builds, one after another. The native
-# chain at a lower priority (`nice`) was tried and not kept: its build, which the end-to-end suite
-# waits for, then ended after the site's.
-#
 # The lints run inside those builds: clippy-driver wraps rustc for our crate only (cargo's
 # RUSTC_WORKSPACE_WRAPPER, what `cargo clippy` itself sets; CLIPPY_ARGS carries `-D warnings`), so
 # our code is linted natively (every target, benches included) and for wasm32 (the page and the
@@ -132,14 +106,14 @@ test-e2e: dist browser e2e-deps
 # The wrapper is part of cargo's fingerprint: `cargo test` reuses the linted build only with it.
 CLIPPY_DRIVER = $(shell rustup which clippy-driver 2>/dev/null)
 LINTED = RUSTC_WORKSPACE_WRAPPER="$(CLIPPY_DRIVER)" CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
-test:
+test: tools browser e2e-deps py-deps
 	@test -x "$(CLIPPY_DRIVER)" || { echo "clippy-driver not found: rustup component add clippy"; exit 1; }
-	$(LINTED) $(MAKE) --no-print-directory -j4 --output-sync=target e2e-chain native-chain
+	$(LINTED) $(MAKE) --no-print-directory -j2 --output-sync=target native-chain e2e-chain
 
-native-chain: test-build py-deps e2e-deps
+native-chain: test-build
 	cargo test
 
-e2e-chain: dist browser e2e-deps test-build
+e2e-chain: dist
 	npm test --prefix $(E2E)
 
 test-build:
