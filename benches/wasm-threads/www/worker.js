@@ -37,7 +37,14 @@ async function readSlices(file, onChunk) {
 
 // Other ways the browser offers of reading a file, timed alone (`readOnly`), to see whether one
 // costs less CPU than the byte stream into one buffer.
-const OTHER_READS = {
+function readInSyncSlices(mb) {
+  return async (file, onChunk) => {
+    const reader = new FileReaderSync();
+    for (let at = 0; at < file.size; at += mb << 20) onChunk(new Uint8Array(reader.readAsArrayBuffer(file.slice(at, at + (mb << 20)))));
+    return file.size;
+  };
+}
+const READS = {
   // The stream's own chunks, a new buffer each.
   async plain(file, onChunk) {
     const reader = file.stream().getReader();
@@ -49,19 +56,15 @@ const OTHER_READS = {
       bytes += value.byteLength;
     }
   },
-  // `FileReaderSync` (workers only), blocking, in slices of `mb` MB.
-  sync: (mb) => async (file, onChunk) => {
-    const reader = new FileReaderSync();
-    for (let at = 0; at < file.size; at += mb << 20) onChunk(new Uint8Array(reader.readAsArrayBuffer(file.slice(at, at + (mb << 20)))));
-    return file.size;
-  },
+  // `FileReaderSync` (workers only), blocking, in slices of 16 or 64 MB.
+  sync16: readInSyncSlices(16),
+  sync64: readInSyncSlices(64),
   // The whole file in one buffer.
   async whole(file, onChunk) {
     onChunk(new Uint8Array(await file.arrayBuffer()));
     return file.size;
   },
 };
-const READS = { plain: OTHER_READS.plain, sync16: OTHER_READS.sync(16), sync64: OTHER_READS.sync(64), whole: OTHER_READS.whole };
 
 onmessage = async ({ data: { file, threads, onPool, inMemory, readOnly, slices, read } }) => {
   try {
