@@ -2,7 +2,8 @@
 //   node benches/wasm-threads/run.mjs FILE [RUNS]
 // Each way of loading FILE runs RUNS times (default 5) in turn, in a fresh worker each time; a
 // row gives the median MB/s and the CPU the browser's processes spent per load once its worker
-// had started (all threads, /proc), next to reading the file's bytes alone in each way the browser offers.
+// had started (all threads, /proc), next to reading the file's bytes alone in each way the
+// browser offers.
 import { chromium } from '../browser/node_modules/playwright-core/index.mjs';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { serve } from '../browser/serve.mjs';
@@ -19,8 +20,8 @@ const WAYS = [
   { name: '1 thread, reading as it parses', threads: 1 },
   { name: '2 threads, this worker reading and parsing', threads: 2 },
   { name: '2 threads on the pool, this worker reading', threads: 2, onPool: true },
-  { name: 'read alone, in 4 MB slices', readOnly: true, threads: 1, slices: true },
-  { name: '1 thread, reading in 4 MB slices', threads: 1, slices: true },
+  { name: 'read alone, in 4 MB slices', readOnly: true, threads: 1, read: 'slices' },
+  { name: '1 thread, reading in 4 MB slices', threads: 1, read: 'slices' },
   { name: '1 thread, file already in memory', threads: 1, inMemory: true },
   { name: '2 threads, file already in memory', threads: 2, inMemory: true },
   { name: 'read alone, the stream\'s own chunks', readOnly: true, threads: 1, read: 'plain' },

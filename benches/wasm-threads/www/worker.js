@@ -1,5 +1,6 @@
-// One timed load in a fresh worker: { file, threads, onPool, inMemory, readOnly, slices, read } → { ready },
-// then after the page's go → { ms, rows, bytes }.
+// One timed load in a fresh worker: { file, threads, onPool, inMemory, readOnly, read } → { ready },
+// then after the page's go → { ms, rows, bytes }. `read` names a way of reading in READS (default:
+// the byte stream into one buffer, as the app reads).
 import init, { initThreadPool, Load } from '/target/wasm-threads/pkg/vigil_wasm_threads.js';
 
 // The file through its byte stream into one 4 MB buffer, a chunk of at least 1 MiB at a time,
@@ -35,8 +36,8 @@ async function readSlices(file, onChunk) {
   return file.size;
 }
 
-// Other ways the browser offers of reading a file, timed alone (`readOnly`), to see whether one
-// costs less CPU than the byte stream into one buffer.
+// Other ways the browser offers of reading a file: the app's fallback (`slices`), and more timed
+// alone (`readOnly`), to see whether one costs less CPU than the byte stream into one buffer.
 function readInSyncSlices(mb) {
   return async (file, onChunk) => {
     const reader = new FileReaderSync();
@@ -45,6 +46,7 @@ function readInSyncSlices(mb) {
   };
 }
 const READS = {
+  slices: readSlices,
   // The stream's own chunks, a new buffer each.
   async plain(file, onChunk) {
     const reader = file.stream().getReader();
@@ -66,7 +68,7 @@ const READS = {
   },
 };
 
-onmessage = async ({ data: { file, threads, onPool, inMemory, readOnly, slices, read } }) => {
+onmessage = async ({ data: { file, threads, onPool, inMemory, readOnly, read } }) => {
   try {
     await init();
     if (!self.crossOriginIsolated) throw new Error('not cross-origin isolated: no shared memory');
@@ -85,7 +87,7 @@ onmessage = async ({ data: { file, threads, onPool, inMemory, readOnly, slices, 
       postMessage({ ready: true });
     });
     const started = performance.now();
-    const reading = READS[read] ?? (slices ? readSlices : readFile);
+    const reading = READS[read] ?? readFile;
     // A read alone looks at each chunk's ends, so that no read is optimised away.
     let seen = 0;
     const onChunk = load ? (chunk) => load.push(chunk) : (chunk) => { seen += chunk[0] + chunk[chunk.length - 1]; };
