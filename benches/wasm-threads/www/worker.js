@@ -1,6 +1,6 @@
 // One timed load in a fresh worker: { file, threads, onPool, inMemory, readOnly, read } → { ready },
-// then after the page's go → { ms, rows, bytes }. `read` names a way of reading in READS (default:
-// the byte stream into one buffer, as the app reads).
+// then after the page's go → { ms, rows, bytes }. `read` names a way of reading in READS (default
+// `stream`: the byte stream into one buffer, as the app reads).
 import init, { initThreadPool, Load } from '/target/wasm-threads/pkg/vigil_wasm_threads.js';
 
 // The file through its byte stream into one 4 MB buffer, a chunk of at least 1 MiB at a time,
@@ -36,8 +36,8 @@ async function readSlices(file, onChunk) {
   return file.size;
 }
 
-// Other ways the browser offers of reading a file: the app's fallback (`slices`), and more timed
-// alone (`readOnly`), to see whether one costs less CPU than the byte stream into one buffer.
+// Every way of reading a file: the app's (`stream`), its fallback (`slices`), and the other ways
+// the browser offers, timed alone (`readOnly`) to see whether one costs less CPU than the app's.
 function readInSyncSlices(mb) {
   return async (file, onChunk) => {
     const reader = new FileReaderSync();
@@ -46,6 +46,7 @@ function readInSyncSlices(mb) {
   };
 }
 const READS = {
+  stream: readFile,
   slices: readSlices,
   // The stream's own chunks, a new buffer each.
   async plain(file, onChunk) {
@@ -87,7 +88,8 @@ onmessage = async ({ data: { file, threads, onPool, inMemory, readOnly, read } }
       postMessage({ ready: true });
     });
     const started = performance.now();
-    const reading = READS[read] ?? readFile;
+    const reading = READS[read ?? 'stream'];
+    if (!reading) throw new Error(`no way of reading named ${read}`);
     // A read alone looks at each chunk's ends, so that no read is optimised away.
     let seen = 0;
     const onChunk = load ? (chunk) => load.push(chunk) : (chunk) => { seen += chunk[0] + chunk[chunk.length - 1]; };
