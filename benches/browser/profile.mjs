@@ -16,7 +16,9 @@
 //     Loads FILE with each of two worker builds in turn (each directory holds vigil-worker.js,
 //     vigil-worker_bg.wasm, vigil-worker_loader.js and vigil-worker_helper.js), VIGIL_PROFILE_RUNS times each (default
 //     9), in one browser, and prints each build's median MB/s: on a machine whose speed drifts
-//     from minute to minute, only builds measured in turn can be compared. With
+//     from minute to minute, only builds measured in turn can be compared (the order turns every
+//     run; with two builds it also prints in how many runs the second was the faster, and a sign
+//     test's p: two copies of one build had medians 11 % apart in nine runs). With
 //     VIGIL_PROFILE_FRESH=1 each load opens a browser context of its own, as `make bench` does
 //     (the worker compiled anew, a first visit's cold start); otherwise one page loads again and
 //     again (faster: the browser keeps the compiled module).
@@ -74,13 +76,25 @@ try {
     const dirs = process.env.VIGIL_PROFILE_AB.split(',');
     const speeds = Object.fromEntries(dirs.map((dir) => [dir, []]));
     for (let run = 0; run < Number(process.env.VIGIL_PROFILE_RUNS ?? 9); run++) {
-      for (const dir of dirs) {
+      // The order turns every run (A B, B A, …), so that neither build always follows the other.
+      for (const dir of run % 2 ? [...dirs].reverse() : dirs) {
         workerDir = dir;
         speeds[dir].push(Math.round(await (process.env.VIGIL_PROFILE_FRESH ? loadFresh() : load())));
       }
     }
     console.log(`${mb.toFixed(0)} MB on ${workers} worker(s), builds in turn${process.env.VIGIL_PROFILE_FRESH ? ', each load in a fresh context' : ''}:`);
     for (const dir of dirs) console.log(`${dir}: median ${median(speeds[dir])} MB/s (${speeds[dir].join(', ')})`);
+    if (dirs.length === 2) {
+      // Which build was faster in each run's pair, and how likely so lopsided a count is when
+      // the builds are alike (a two-sided sign test; ties left out).
+      const [a, b] = dirs.map((dir) => speeds[dir]);
+      const bFaster = b.filter((v, i) => v > a[i]).length;
+      const pairs = b.filter((v, i) => v !== a[i]).length;
+      const choose = (n, k) => (k === 0 ? 1 : (choose(n - 1, k - 1) * n) / k);
+      const tail = (k) => Array.from({ length: k + 1 }, (_, i) => choose(pairs, i)).reduce((x, y) => x + y, 0) / 2 ** pairs;
+      const p = Math.min(1, 2 * tail(Math.min(bFaster, pairs - bFaster)));
+      console.log(`${dirs[1]} faster in ${bFaster} of ${pairs} pairs (sign test p = ${p.toFixed(3)})`);
+    }
   } else {
     await profileLoad();
   }
