@@ -1,16 +1,20 @@
 //! A bar chart on a canvas (histograms, rows per period) with a hover read-out. Drawing is
 //! plotters through `plot::canvas`; hit-testing is the pure `plot::bars::bar_at`.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use leptos::ev;
 use leptos::html::Canvas;
 use leptos::prelude::*;
+use plotters::coord::Shift;
+use plotters::prelude::DrawingArea;
 use web_sys::HtmlCanvasElement;
 
 use super::export::Exportable;
 use crate::plot::bars::{bar_at, BarSeries};
-use crate::plot::canvas::draw_bars_on_canvas;
+use crate::plot::canvas::{draw_bars_on_canvas, draw_on_canvas, Tee};
+use crate::plot::timeseries::nearest_period;
 use crate::plot::PlotTheme;
 
 /// How x values read in labels and the hover text.
@@ -127,6 +131,35 @@ fn draw_slice() {
                 schedule_slice(false);
             }
             return;
+        }
+    }
+}
+
+/// A chart of periods along `x` on `canvas`, with a hover: drawn by `draw` (given the hovered
+/// period) when the canvas is shown and again whenever `hover` changes, a failure to draw put in
+/// `problem`. Returns the canvas's `mousemove` handler, which hovers the period nearest the
+/// pointer.
+pub fn period_chart(
+    canvas: NodeRef<Canvas>,
+    x: Arc<Vec<f64>>,
+    hover: RwSignal<Option<usize>>,
+    problem: RwSignal<Option<String>>,
+    draw: impl Fn(&DrawingArea<Tee<'_>, Shift>, Option<usize>) -> Result<(), String> + 'static,
+) -> impl Fn(ev::MouseEvent) + Clone + 'static {
+    let draw = Rc::new(draw);
+    Effect::new(move |_| {
+        let hovered = hover.get();
+        let Some(element) = canvas.get() else { return };
+        let draw = draw.clone();
+        draw_soon(&element, move |element| {
+            problem.try_set(draw_on_canvas(element, |area| draw(area, hovered)).err());
+        });
+    });
+    move |event: ev::MouseEvent| {
+        let Some(element) = canvas.get_untracked() else { return };
+        let found = nearest_period(f64::from(event.offset_x()), f64::from(element.client_width()), &x);
+        if hover.get_untracked() != found {
+            hover.set(found);
         }
     }
 }

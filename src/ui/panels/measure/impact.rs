@@ -15,10 +15,9 @@ use crate::analysis::series::{Granularity, Metric, MAX_SPLIT};
 use crate::data::table::ColumnType;
 use crate::data::time::{format_date_ms, parse_timestamp_text};
 use crate::format::{capitalise, compact_number, format_rate};
-use crate::plot::canvas::draw_on_canvas;
-use crate::plot::timeseries::{draw_counterfactual_panel, draw_lines_with_marker, nearest_period};
+use crate::plot::timeseries::{draw_counterfactual_panel, draw_lines_with_marker};
 use crate::protocol::{ColumnSummary, Request};
-use crate::ui::chart::{draw_soon, theme};
+use crate::ui::chart::{period_chart, theme};
 use crate::ui::client::send;
 use crate::ui::controls::name_options;
 use crate::ui::export::{ExportKind, Exportable};
@@ -362,26 +361,10 @@ fn ImpactChart(report: Arc<ImpactReport>) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let x: Arc<Vec<f64>> = Arc::new(report.starts_ms.iter().map(|&s| s as f64).collect());
     let (xd, r) = (x.clone(), report.clone());
-    Effect::new(move |_| {
-        let hovered = hover.get();
-        let Some(element) = canvas.get() else { return };
-        let (xd, r) = (xd.clone(), r.clone());
-        draw_soon(&element, move |element| {
-            let lines: [(&[f64], usize); 2] = [(&r.treated_mean, 3), (&r.control_mean, 0)];
-            let drawn = draw_on_canvas(element, |area| {
-                draw_lines_with_marker(area, &xd, &lines, Some(r.intervention_ms as f64), theme(), hovered, &|v| format_date_ms(v as i64), &compact_number).map_err(|e| e.to_string())
-            });
-            problem.try_set(drawn.err());
-        });
+    let on_move = period_chart(canvas, x, hover, problem, move |area, hovered| {
+        let lines: [(&[f64], usize); 2] = [(&r.treated_mean, 3), (&r.control_mean, 0)];
+        draw_lines_with_marker(area, &xd, &lines, Some(r.intervention_ms as f64), theme(), hovered, &|v| format_date_ms(v as i64), &compact_number).map_err(|e| e.to_string())
     });
-    let xm = x.clone();
-    let on_move = move |event: leptos::ev::MouseEvent| {
-        let Some(element) = canvas.get_untracked() else { return };
-        let found = nearest_period(f64::from(event.offset_x()), f64::from(element.client_width()), &xm);
-        if hover.get_untracked() != found {
-            hover.set(found);
-        }
-    };
     let readout = move || {
         let i = hover.get()?;
         Some(format!("{}: treated {} · control {}", format_date_ms(*report.starts_ms.get(i)?), compact_number(*report.treated_mean.get(i)?), compact_number(*report.control_mean.get(i)?)))
@@ -514,9 +497,9 @@ fn CounterfactualResults(report: Arc<ImpactReport>, counterfactual: Arc<Counterf
 fn CounterfactualCharts(report: Arc<ImpactReport>, counterfactual: Arc<Counterfactual>) -> impl IntoView {
     let hover = RwSignal::new(None::<usize>);
     let x: Arc<Vec<f64>> = Arc::new(report.starts_ms.iter().map(|&s| s as f64).collect());
-    let split = |bands: &[Band]| -> Arc<[Vec<f64>; 3]> { Arc::new([bands.iter().map(|b| b.mean).collect(), bands.iter().map(|b| b.low).collect(), bands.iter().map(|b| b.high).collect()]) };
+    let split = |bands: &[Band]| -> [Vec<f64>; 3] { [bands.iter().map(|b| b.mean).collect(), bands.iter().map(|b| b.low).collect(), bands.iter().map(|b| b.high).collect()] };
     let panels = [
-        ("counterfactual-chart", "Actual and without the launch", Some(Arc::new(report.treated_mean.clone())), split(&counterfactual.predicted), false),
+        ("counterfactual-chart", "Actual and without the launch", Some(report.treated_mean.clone()), split(&counterfactual.predicted), false),
         ("counterfactual-pointwise", "Effect per period", None, split(&counterfactual.pointwise), true),
         ("counterfactual-cumulative", "Cumulative effect", None, split(&counterfactual.cumulative), true),
     ];
@@ -527,26 +510,10 @@ fn CounterfactualCharts(report: Arc<ImpactReport>, counterfactual: Arc<Counterfa
             let canvas = NodeRef::<Canvas>::new();
             let problem = RwSignal::new(None::<String>);
             let xd = x.clone();
-            Effect::new(move |_| {
-                let hovered = hover.get();
-                let Some(element) = canvas.get() else { return };
-                let (xd, actual, bands) = (xd.clone(), actual.clone(), bands.clone());
-                draw_soon(&element, move |element| {
-                    let [e, l, h] = &*bands;
-                    let drawn = draw_on_canvas(element, |area| {
-                        draw_counterfactual_panel(area, &xd, actual.as_deref().map(Vec::as_slice), (e, l, h), intervention, zero, theme(), hovered, &|v| format_date_ms(v as i64), &compact_number).map_err(|e| e.to_string())
-                    });
-                    problem.try_set(drawn.err());
-                });
+            let on_move = period_chart(canvas, x.clone(), hover, problem, move |area, hovered| {
+                let [e, l, h] = &bands;
+                draw_counterfactual_panel(area, &xd, actual.as_deref(), (e, l, h), intervention, zero, theme(), hovered, &|v| format_date_ms(v as i64), &compact_number).map_err(|e| e.to_string())
             });
-            let xm = x.clone();
-            let on_move = move |event: leptos::ev::MouseEvent| {
-                let Some(element) = canvas.get_untracked() else { return };
-                let found = nearest_period(f64::from(event.offset_x()), f64::from(element.client_width()), &xm);
-                if hover.get_untracked() != found {
-                    hover.set(found);
-                }
-            };
             view! {
                 <div class="chart">
                     <p class="muted small chart-title">{title}</p>

@@ -12,10 +12,9 @@ use crate::analysis::series::{Granularity, Metric};
 use crate::data::table::ColumnType;
 use crate::data::time::{format_date_ms, parse_timestamp_text};
 use crate::format::{compact_number, format_count, format_rate};
-use crate::plot::canvas::draw_on_canvas;
-use crate::plot::timeseries::{draw_counterfactual_panel, nearest_period};
+use crate::plot::timeseries::draw_counterfactual_panel;
 use crate::protocol::ColumnSummary;
-use crate::ui::chart::{draw_soon, theme};
+use crate::ui::chart::{period_chart, theme};
 use crate::ui::controls::name_options;
 use crate::ui::export::Exportable;
 use crate::ui::jobs::JobProgress;
@@ -230,25 +229,11 @@ fn ObjectiveChart(report: Arc<ObjectiveReport>) -> impl IntoView {
     let first_forecast = report.forecast_starts_ms.first().map_or(f64::NAN, |&s| s as f64);
     let is_rate = report.label.starts_with("prevalence");
     let (xd, ad, bd) = (x.clone(), actual.clone(), bands.clone());
-    Effect::new(move |_| {
-        let hovered = hover.get();
-        let Some(element) = canvas.get() else { return };
-        let (xd, ad, bd) = (xd.clone(), ad.clone(), bd.clone());
-        draw_soon(&element, move |element| {
-            let [e, l, h] = &*bd;
-            let y_label = move |v: f64| if is_rate { format_rate(v) } else { compact_number(v) };
-            let drawn = draw_on_canvas(element, |area| draw_counterfactual_panel(area, &xd, Some(&ad), (e, l, h), first_forecast, false, theme(), hovered, &|v| format_date_ms(v as i64), &y_label).map_err(|e| e.to_string()));
-            problem.try_set(drawn.err());
-        });
+    let on_move = period_chart(canvas, x.clone(), hover, problem, move |area, hovered| {
+        let [e, l, h] = &*bd;
+        let y_label = move |v: f64| if is_rate { format_rate(v) } else { compact_number(v) };
+        draw_counterfactual_panel(area, &xd, Some(&ad), (e, l, h), first_forecast, false, theme(), hovered, &|v| format_date_ms(v as i64), &y_label).map_err(|e| e.to_string())
     });
-    let xm = x.clone();
-    let on_move = move |event: leptos::ev::MouseEvent| {
-        let Some(element) = canvas.get_untracked() else { return };
-        let found = nearest_period(f64::from(event.offset_x()), f64::from(element.client_width()), &xm);
-        if hover.get_untracked() != found {
-            hover.set(found);
-        }
-    };
     let readout = move || {
         let i = hover.get()?;
         let show = |v: f64| if is_rate { format_rate(v) } else { precise(v) };

@@ -10,9 +10,8 @@ use super::change;
 use crate::analysis::prevalence::{Estimate, LabelPlan, PrevalenceReport};
 use crate::data::time::{format_date_ms, DAY_MS};
 use crate::format::{format_events, format_rate};
-use crate::plot::canvas::draw_on_canvas;
-use crate::plot::timeseries::{draw_band_chart, nearest_period};
-use crate::ui::chart::{draw_soon, theme};
+use crate::plot::timeseries::draw_band_chart;
+use crate::ui::chart::{period_chart, theme};
 use crate::ui::export::{ExportKind, Exportable};
 use crate::ui::state::AppState;
 
@@ -116,28 +115,11 @@ fn OverTimeChart(report: Arc<PrevalenceReport>, bucket_ms: i64) -> impl IntoView
     let x: Arc<Vec<f64>> = Arc::new((0..slots).map(|i| (first + i as i64 * bucket_ms) as f64).collect());
     let column = report.over_time.as_ref().map(|t| t.column.clone()).unwrap_or_default();
     let pick = |f: fn(&Estimate) -> f64| periods.iter().map(|p| p.as_ref().map_or(f64::NAN, |p| f(&p.estimate))).collect::<Vec<f64>>();
-    let bands = Arc::new((pick(|e| e.estimate), pick(|e| e.low), pick(|e| e.high)));
+    let (estimate, low, high) = (pick(|e| e.estimate), pick(|e| e.low), pick(|e| e.high));
     let xd = x.clone();
-    Effect::new(move |_| {
-        let hovered = hover.get();
-        let Some(element) = canvas.get() else { return };
-        let (xd, bands) = (xd.clone(), bands.clone());
-        draw_soon(&element, move |element| {
-            let (estimate, low, high) = &*bands;
-            let drawn = draw_on_canvas(element, |area| {
-                draw_band_chart(area, &xd, estimate, low, high, theme(), hovered, &|v| format_date_ms(v as i64), &|v| format_rate(v)).map_err(|e| e.to_string())
-            });
-            problem.try_set(drawn.err());
-        });
+    let on_move = period_chart(canvas, x, hover, problem, move |area, hovered| {
+        draw_band_chart(area, &xd, &estimate, &low, &high, theme(), hovered, &|v| format_date_ms(v as i64), &|v| format_rate(v)).map_err(|e| e.to_string())
     });
-    let xm = x.clone();
-    let on_move = move |event: leptos::ev::MouseEvent| {
-        let Some(element) = canvas.get_untracked() else { return };
-        let found = nearest_period(f64::from(event.offset_x()), f64::from(element.client_width()), &xm);
-        if hover.get_untracked() != found {
-            hover.set(found);
-        }
-    };
     let per = if bucket_ms == DAY_MS { "day" } else { "week" };
     let level = format!("{:.0} %", report.confidence * 100.0);
     let readout = move || {
