@@ -1,5 +1,7 @@
-//! A bar chart on a canvas (histograms, rows per period) with a hover read-out. Drawing is
-//! plotters through `plot::canvas`; hit-testing is the pure `plot::bars::bar_at`.
+//! Charts on a canvas: a bar chart (histograms, rows per period) with a hover read-out, the
+//! queue every chart is drawn through ([`draw_soon`]), and a chart over periods with its hover
+//! ([`period_chart`]). Drawing is plotters through `plot::canvas`; hit-testing is the pure
+//! `plot::bars::bar_at` and `plot::timeseries::nearest_period`.
 
 use std::rc::Rc;
 use std::sync::Arc;
