@@ -137,8 +137,8 @@ fn draw_slice() {
     }
 }
 
-/// A chart of periods along `x` on `canvas`, with a hover: drawn by `draw` (given the hovered
-/// period) when the canvas is shown and again whenever `hover` changes, a failure to draw put in
+/// A chart of periods along `x` on `canvas`, with a hover: drawn by `draw` (given `x` and the
+/// hovered period) when the canvas is shown and again whenever `hover` changes, a failure to draw put in
 /// `problem`. Returns the canvas's `mousemove` handler, which hovers the period nearest the
 /// pointer.
 pub fn period_chart(
@@ -146,15 +146,16 @@ pub fn period_chart(
     x: Arc<Vec<f64>>,
     hover: RwSignal<Option<usize>>,
     problem: RwSignal<Option<String>>,
-    draw: impl Fn(&DrawingArea<Tee<'_>, Shift>, Option<usize>) -> Result<(), String> + 'static,
+    draw: impl Fn(&DrawingArea<Tee<'_>, Shift>, &[f64], Option<usize>) -> Result<(), String> + 'static,
 ) -> impl Fn(ev::MouseEvent) + Clone + 'static {
     let draw = Rc::new(draw);
+    let xd = x.clone();
     Effect::new(move |_| {
         let hovered = hover.get();
         let Some(element) = canvas.get() else { return };
-        let draw = draw.clone();
+        let (draw, xd) = (draw.clone(), xd.clone());
         draw_soon(&element, move |element| {
-            problem.try_set(draw_on_canvas(element, |area| draw(area, hovered)).err());
+            problem.try_set(draw_on_canvas(element, |area| draw(area, &xd, hovered)).err());
         });
     });
     move |event: ev::MouseEvent| {

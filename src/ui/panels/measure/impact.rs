@@ -360,10 +360,10 @@ fn ImpactChart(report: Arc<ImpactReport>) -> impl IntoView {
     let hover = RwSignal::new(None::<usize>);
     let problem = RwSignal::new(None::<String>);
     let x: Arc<Vec<f64>> = Arc::new(report.starts_ms.iter().map(|&s| s as f64).collect());
-    let (xd, r) = (x.clone(), report.clone());
-    let on_move = period_chart(canvas, x, hover, problem, move |area, hovered| {
+    let r = report.clone();
+    let on_move = period_chart(canvas, x, hover, problem, move |area, xd, hovered| {
         let lines: [(&[f64], usize); 2] = [(&r.treated_mean, 3), (&r.control_mean, 0)];
-        draw_lines_with_marker(area, &xd, &lines, Some(r.intervention_ms as f64), theme(), hovered, &|v| format_date_ms(v as i64), &compact_number).map_err(|e| e.to_string())
+        draw_lines_with_marker(area, xd, &lines, Some(r.intervention_ms as f64), theme(), hovered, &|v| format_date_ms(v as i64), &compact_number).map_err(|e| e.to_string())
     });
     let readout = move || {
         let i = hover.get()?;
@@ -509,10 +509,9 @@ fn CounterfactualCharts(report: Arc<ImpactReport>, counterfactual: Arc<Counterfa
         .map(|(testid, title, actual, bands, zero)| {
             let canvas = NodeRef::<Canvas>::new();
             let problem = RwSignal::new(None::<String>);
-            let xd = x.clone();
-            let on_move = period_chart(canvas, x.clone(), hover, problem, move |area, hovered| {
+            let on_move = period_chart(canvas, x.clone(), hover, problem, move |area, xd, hovered| {
                 let [e, l, h] = &bands;
-                draw_counterfactual_panel(area, &xd, actual.as_deref(), (e, l, h), intervention, zero, theme(), hovered, &|v| format_date_ms(v as i64), &compact_number).map_err(|e| e.to_string())
+                draw_counterfactual_panel(area, xd, actual.as_deref(), (e, l, h), intervention, zero, theme(), hovered, &|v| format_date_ms(v as i64), &compact_number).map_err(|e| e.to_string())
             });
             view! {
                 <div class="chart">

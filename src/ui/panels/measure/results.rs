@@ -116,9 +116,8 @@ fn OverTimeChart(report: Arc<PrevalenceReport>, bucket_ms: i64) -> impl IntoView
     let column = report.over_time.as_ref().map(|t| t.column.clone()).unwrap_or_default();
     let pick = |f: fn(&Estimate) -> f64| periods.iter().map(|p| p.as_ref().map_or(f64::NAN, |p| f(&p.estimate))).collect::<Vec<f64>>();
     let (estimate, low, high) = (pick(|e| e.estimate), pick(|e| e.low), pick(|e| e.high));
-    let xd = x.clone();
-    let on_move = period_chart(canvas, x, hover, problem, move |area, hovered| {
-        draw_band_chart(area, &xd, &estimate, &low, &high, theme(), hovered, &|v| format_date_ms(v as i64), &|v| format_rate(v)).map_err(|e| e.to_string())
+    let on_move = period_chart(canvas, x, hover, problem, move |area, xd, hovered| {
+        draw_band_chart(area, xd, &estimate, &low, &high, theme(), hovered, &|v| format_date_ms(v as i64), &|v| format_rate(v)).map_err(|e| e.to_string())
     });
     let per = if bucket_ms == DAY_MS { "day" } else { "week" };
     let level = format!("{:.0} %", report.confidence * 100.0);
