@@ -230,10 +230,17 @@ fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>, RuleError> {
     Ok(out)
 }
 
+/// How deep `not` and parentheses may nest. Every step of nesting is a call in the parser,
+/// in [`compile`] and in [`to_sql_in`]: without a bound, a rule of ten thousand `(` overflows
+/// the stack (a wasm worker's is 1 MiB) and kills the process, which no error can report.
+pub const MAX_NESTING: usize = 64;
+
 struct Parser {
     toks: Vec<(Tok, usize)>,
     at: usize,
     end: usize,
+    /// `not`s and open parentheses around the token at `at`.
+    depth: usize,
 }
 
 impl Parser {
@@ -282,13 +289,23 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, RuleError> {
+        let nests = self.keyword("not") || matches!(self.peek(), Some((Tok::LParen, _)));
+        if nests && self.depth >= MAX_NESTING {
+            return Err(error(self.position(), format!("“not” and “(” nest more than {MAX_NESTING} deep here: write the rule flatter")));
+        }
         if self.eat_keyword("not") {
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            self.depth += 1;
+            let inner = self.unary();
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner?)));
         }
         if matches!(self.peek(), Some((Tok::LParen, _))) {
             let open = self.position();
             self.at += 1;
-            let inner = self.or()?;
+            self.depth += 1;
+            let inner = self.or();
+            self.depth -= 1;
+            let inner = inner?;
             return match self.peek() {
                 Some((Tok::RParen, _)) => {
                     self.at += 1;
@@ -440,7 +457,7 @@ pub fn parse(text: &str) -> Result<Expr, RuleError> {
     if toks.is_empty() {
         return Err(error(0, "the rule is empty"));
     }
-    let mut parser = Parser { toks, at: 0, end: text.chars().count() };
+    let mut parser = Parser { toks, at: 0, end: text.chars().count(), depth: 0 };
     let expr = parser.or()?;
     if parser.peek().is_some() {
         return Err(error(parser.position(), format!("expected “and”, “or” or the end of the rule, found {}", describe(parser.peek()))));
@@ -770,6 +787,20 @@ mod tests {
         assert!(at("score between 0.9 and 0.1").message.contains("empty"));
         assert!(at("a ? b").message.contains("unexpected “?”"));
         assert_eq!(at("strikes > 2 and (age < 30").to_string(), "at character 26: expected “)” to close the “(” at character 17, found the end of the rule");
+    }
+
+    #[test]
+    fn nesting_is_bounded_before_the_stack_is() {
+        let nested = |depth: usize, open: &str, close: &str| format!("{}strikes > 1{}", open.repeat(depth), close.repeat(depth));
+        for (open, close) in [("(", ")"), ("not ", ""), ("not (", ")")] {
+            assert!(parse(&nested(MAX_NESTING / 2, open, close)).is_ok(), "{open}");
+            // Deep enough to overflow a native thread's stack without the bound.
+            let e = parse(&nested(100_000, open, close)).unwrap_err();
+            assert!(e.message.contains("nest more than 64 deep"), "{e}");
+        }
+        let e = parse(&nested(MAX_NESTING + 1, "(", ")")).unwrap_err();
+        assert_eq!(e.position, MAX_NESTING, "{e}");
+        assert!(parse(&nested(MAX_NESTING, "(", ")")).is_ok());
     }
 
     #[test]
