@@ -49,6 +49,12 @@ pub fn detect(args: DetectArgs) -> Result<u8, String> {
     };
     let mut found: Vec<FoundIncident> = incidents(&report).into_iter().filter(|i| i.end_ms > since).collect();
     explain(&session, &settings, &mut found);
+    // A rule that cannot run is an error of the scheduled check, not a rule that did not fire:
+    // what did fire is still printed, then the command fails.
+    let broken: Vec<String> = session.plan.backtest.iter().flat_map(|params| &params.rules).filter_map(|spec| {
+        let compiled = crate::data::expr::parse(&spec.text).map_err(|e| e.to_string()).and_then(|expr| crate::data::expr::compile(session.table(), &expr).map(drop).map_err(|e| e.to_string()));
+        compiled.err().map(|err| format!("rule “{}” cannot run: {err}", spec.name))
+    }).collect();
     let rules = match (&session.plan.backtest, &settings.time) {
         (Some(params), Some(time)) => {
             // The trend's span: stray dates (a year 2031 typo) neither count nor stretch the days.
@@ -106,6 +112,9 @@ pub fn detect(args: DetectArgs) -> Result<u8, String> {
     }
     if !session.quiet {
         eprintln!("vigil: {} incidents and {} rules fired after {}", found.len(), rules.len(), format_iso_ms(since));
+    }
+    if !broken.is_empty() {
+        return Err(broken.join("; "));
     }
     Ok(u8::from(!found.is_empty() || !rules.is_empty()))
 }

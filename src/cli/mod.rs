@@ -307,6 +307,11 @@ impl Session {
             view.weight.clone_from(&input.weight);
         }
         let (rows, measures) = plan::apply(&mut load.table, &mut view, &mut applied).map_err(|e| format!("{label}: {e}"))?;
+        // A weight asked for on the command line is not dropped as a link's would be: counting
+        // each row once instead would be a different answer.
+        if let Some(asked) = input.weight.as_ref().filter(|&asked| view.weight.as_ref() != Some(asked)) {
+            return Err(format!("--weight: {label} has no column “{asked}”"));
+        }
         let columns = plan::columns(&load.table);
         let plan = Plan::of(std::mem::take(&mut view.settings), &columns, now_ms, &mut applied);
         let weights = match &view.weight {

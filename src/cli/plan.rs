@@ -25,10 +25,17 @@ use crate::viewstate::{decode, reconcile, take_setting, Decoded, SourceRef, View
 /// a file holding any of these.
 pub fn read_view(arg: &str) -> Result<Decoded, String> {
     let path = Path::new(arg);
-    let text = if !arg.contains('#') && !arg.contains('=') && path.is_file() {
-        std::fs::read_to_string(path).map_err(|err| format!("cannot read the view file {arg}: {err}"))?
-    } else {
+    // Every part of a view is `key=value`: an argument with neither `#` nor `=` can only be a
+    // file (a mistyped path must not run a scheduled detection with no view).
+    let text = if arg.contains('#') || arg.contains('=') || arg.trim().is_empty() {
         arg.to_string()
+    } else if path.is_dir() {
+        return Err(format!("the view {arg} is a folder: give the file holding the link, or the link itself"));
+    } else {
+        std::fs::read_to_string(path).map_err(|err| match err.kind() {
+            std::io::ErrorKind::NotFound => format!("the view {arg} is neither a file nor a link (a link is the app's Share → Copy link, or its #… part)"),
+            _ => format!("cannot read the view file {arg}: {err}"),
+        })?
     };
     let text = text.trim();
     let fragment = match text.split_once('#') {

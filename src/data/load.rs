@@ -675,6 +675,26 @@ impl TableLoader {
         self
     }
 
+    /// How many of the file's next bytes make about `text_bytes` of text: all of them for plain
+    /// text, fewer for gzip, in proportion to how much its bytes so far expanded. A caller that
+    /// takes the rows after each push ([`TableLoader::take_rows`]) pushes a compressed file in
+    /// pieces this size, so that its batches hold no more text than a plain file's: a chunk of
+    /// well-compressed text (1,000 to 1 at most for deflate) would otherwise be one batch.
+    pub fn bytes_for_text(&self, text_bytes: usize) -> usize {
+        const FIRST: usize = 16 << 10;
+        match &self.input {
+            Input::Gzip(decoder) => {
+                let text = decoder.get_ref().text_fed;
+                match (self.compressed_bytes, text) {
+                    (0, _) | (_, 0) => FIRST,
+                    (compressed, text) => (text_bytes as f64 * compressed as f64 / text as f64).max(1024.0) as usize,
+                }
+            }
+            Input::Undecided(..) => FIRST,
+            Input::Plain(_) | Input::Binary(..) | Input::Handed(..) | Input::Failed(_) => usize::MAX,
+        }
+    }
+
     /// Rows accepted so far.
     pub fn rows_loaded(&self) -> u64 {
         match &self.input {
@@ -1046,11 +1066,13 @@ struct Parser {
     /// `"`, UTF-8, a header row. Nothing is guessed: values quoted with `'` or holding control
     /// characters are values, not a dialect or a binary file.
     written: bool,
+    /// Bytes of text fed so far (after gzip, before any other decoding).
+    text_fed: u64,
 }
 
 impl Parser {
     fn new(options: LoadOptions, gzip: bool) -> Self {
-        Self { options, gzip, sniff_buf: Vec::new(), utf16: None, json: None, json_out: Vec::new(), body: None, error: None, parallel: Parallel::default(), written: false }
+        Self { options, gzip, sniff_buf: Vec::new(), utf16: None, json: None, json_out: Vec::new(), body: None, error: None, parallel: Parallel::default(), written: false, text_fed: 0 }
     }
 
     fn rows_loaded(&self) -> u64 {
@@ -1058,6 +1080,7 @@ impl Parser {
     }
 
     fn feed(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
+        self.text_fed += chunk.len() as u64;
         if self.body.is_some() {
             return match &mut self.utf16 {
                 Some(utf16) => {

@@ -27,7 +27,7 @@ pub mod stream;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::contract::Weights;
+use crate::analysis::contract::{shorten, Weights};
 use crate::analysis::series::{Granularity, WallClock, Zone};
 use crate::data::filter::{evaluate_filter, Clause, Filter};
 use crate::data::table::{format_float, ColumnData, ColumnType, Table, Value};
@@ -278,6 +278,29 @@ pub struct CubeInfo {
     pub notice: String,
 }
 
+/// Events a cell may count: integers past 2^53 are not all exact in a float.
+const MAX_EVENTS: f64 = 9_007_199_254_740_992.0;
+
+/// A number for a message: as written up to 15 digits, in scientific notation past that.
+fn shown(value: f64) -> String {
+    if value.abs() < 1e15 { format_float(value) } else { format!("{value:e}") }
+}
+
+/// "1 column", "2 columns".
+fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// A missing cell of a contract column, as a message says it: the text it held when that
+/// did not read as the column's type (kept by the loader), else "missing".
+fn missing_cell(column: &crate::data::table::Column, row: usize) -> String {
+    match column.mismatches.iter().find(|m| m.row == row) {
+        Some(m) => format!("“{}”, not a {}", shorten(&m.text), if column.kind == ColumnType::Timestamp { "time" } else { "number" }),
+        None if column.non_finite > 0 => "missing or not finite (NaN, inf)".into(),
+        None => "missing".into(),
+    }
+}
+
 /// Whether `table` is a cube (it has `ts_bucket`, `grouping_id` and `events`) and, if so, that
 /// it is sound: events are whole numbers, 0 or more, and each period's total row (when
 /// present) agrees with its finest rows. The contract's columns are first read as their types
@@ -295,10 +318,28 @@ pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
         };
         if column.kind != kind {
             let retyped = crate::data::builder::retype_column(column, kind);
-            // A column that does not read as its type keeps its own, and is refused below.
-            if retyped.count_valid() == column.count_valid() {
-                *column = retyped;
+            // A cell that does not read as its type is refused, by its row.
+            if let Some(row) = (0..column.len()).find(|&r| column.value(r) != Value::Missing && retyped.value(r) == Value::Missing) {
+                let wanted = match kind {
+                    ColumnType::Timestamp => "a time",
+                    ColumnType::Integer => "a whole number",
+                    _ => "a number",
+                };
+                let value = format!("“{}”", shorten(&column.value(row).display()));
+                return Err(CubeError::BadRow { column: column.name.clone(), row: row + 1, value, more: String::new(), why: format!("that is not {wanted}") });
             }
+            *column = retyped;
+        }
+    }
+    // Grouping ids past what the columns beside the contract's could roll up: such a row would
+    // be taken for the periods' totals below, and its empty cells for the dimensions.
+    let beside = table.columns.len().saturating_sub(3);
+    let any_grouping = (1u64 << beside.min(63)) - 1;
+    if let Some(gid) = table.column(GROUPING_ID) {
+        if let Some(row) = (0..table.n_rows).find(|&r| gid.numeric(r).is_some_and(|g| g < 0.0 || g > any_grouping as f64)) {
+            let value = gid.numeric(row).map(shown).unwrap_or_default();
+            let why = format!("with {} beside {TS_BUCKET}, {GROUPING_ID} and {EVENTS}, a grouping id is 0 … {any_grouping}", plural(beside, "column"));
+            return Err(CubeError::BadRow { column: GROUPING_ID.into(), row: row + 1, value, more: String::new(), why });
         }
     }
     // Dimensions are NULL in the period totals (the rows of the highest grouping id), measures
@@ -335,16 +376,17 @@ pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
     let measures: Vec<String> = table.columns.iter().zip(&is_dimension).filter(|(c, &d)| !d && !known.contains(&c.name.as_str())).map(|(c, _)| c.name.clone()).collect();
     // Every row has its period and grouping id.
     if let Some(row) = (0..table.n_rows).find(|&r| gid.numeric(r).is_none() || ts.value(r) == Value::Missing) {
-        let column = if gid.numeric(row).is_none() { GROUPING_ID } else { TS_BUCKET };
-        return Err(CubeError::BadRow { column: column.into(), row: row + 1, value: "missing".into(), more: String::new(), why: "every cube row has its period and grouping id".into() });
+        let column = if gid.numeric(row).is_none() { gid } else { ts };
+        return Err(CubeError::BadRow { column: column.name.clone(), row: row + 1, value: missing_cell(column, row), more: String::new(), why: "every cube row has its period and grouping id".into() });
     }
-    // Events: present, whole, not negative.
+    // Events: present, whole, not negative, and counted exactly.
     let mut bad: Vec<(usize, String, &str)> = Vec::new();
     for row in 0..table.n_rows {
         match events.numeric(row) {
-            None => bad.push((row, "missing".into(), "every cell needs its number of events")),
-            Some(e) if !e.is_finite() || e < 0.0 => bad.push((row, format_float(e), "a number of events is 0 or more")),
-            Some(e) if e.fract() != 0.0 => bad.push((row, format_float(e), "a cube counts events in whole numbers (a sample's weights belong in a weight column, not a cube)")),
+            None => bad.push((row, missing_cell(events, row), "every cell needs its number of events")),
+            Some(e) if !e.is_finite() || e < 0.0 => bad.push((row, shown(e), "a number of events is 0 or more")),
+            Some(e) if e.fract() != 0.0 => bad.push((row, shown(e), "a cube counts events in whole numbers (a sample's weights belong in a weight column, not a cube)")),
+            Some(e) if e > MAX_EVENTS => bad.push((row, shown(e), "a cell counts at most 2^53 events (9,007,199,254,740,992), past which sums are not exact")),
             Some(_) => {}
         }
         if bad.len() > 3 {
@@ -363,8 +405,8 @@ pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
     let k = dimensions.len();
     let all_rolled_up = (1u64 << k.min(63)) - 1;
     if let Some(row) = (0..table.n_rows).find(|&r| gid.numeric(r).is_some_and(|g| g < 0.0 || g > all_rolled_up as f64)) {
-        let value = gid.numeric(row).map(format_float).unwrap_or_default();
-        return Err(CubeError::BadRow { column: GROUPING_ID.into(), row: row + 1, value, more: String::new(), why: format!("with {k} dimensions a grouping id is 0 … {all_rolled_up}") });
+        let value = gid.numeric(row).map(shown).unwrap_or_default();
+        return Err(CubeError::BadRow { column: GROUPING_ID.into(), row: row + 1, value, more: String::new(), why: format!("with {} a grouping id is 0 … {all_rolled_up}", plural(k, "dimension")) });
     }
     let dims: Vec<&crate::data::table::Column> = dimensions.iter().filter_map(|d| table.column(d)).collect();
     let measure_columns: Vec<&crate::data::table::Column> = measures.iter().filter_map(|m| table.column(m)).collect();
@@ -400,12 +442,12 @@ pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
             false => format!("{}, {}", format_iso_ms(key.0), described.join(", ")),
         };
         if total != part_events {
-            return Err(CubeError::Disagree { cell, row: row + 1, what: "events".into(), total: format_float(total), parts: format_float(part_events) });
+            return Err(CubeError::Disagree { cell, row: row + 1, what: "events".into(), total: shown(total), parts: shown(part_events) });
         }
         for ((name, column), part) in measures.iter().zip(&measure_columns).zip(part_sums) {
             let sum = column.numeric(row).unwrap_or(0.0) * total;
             if (sum - part).abs() > 1e-9 * sum.abs().max(part.abs()).max(1.0) {
-                return Err(CubeError::Disagree { cell, row: row + 1, what: format!("in the sum of {name}"), total: format_float(sum), parts: format_float(part) });
+                return Err(CubeError::Disagree { cell, row: row + 1, what: format!("in the sum of {name}"), total: shown(sum), parts: shown(part) });
             }
         }
     }

@@ -571,6 +571,9 @@ fn granularity_words(granularity: Granularity) -> &'static str {
     }
 }
 
+/// Text a batch of a compressed file holds, about: the command line's chunk of a plain file.
+pub const BATCH_TEXT_BYTES: usize = 8 << 20;
+
 /// A file streamed chunk by chunk into a cube: the loader and the [`CubeStream`] it feeds, for
 /// the worker (with its progress and memory guard), the command line and [`stream_cube`].
 pub struct FileStream {
@@ -596,14 +599,23 @@ impl FileStream {
         self
     }
 
-    /// Feeds the next chunk of the file; the rows it completes go into the cube.
+    /// Feeds the next chunk of the file; the rows it completes go into the cube. A compressed
+    /// chunk goes in pieces of about [`BATCH_TEXT_BYTES`] of text each, their rows into the cube
+    /// after each, so a batch's memory does not grow with how well the file compresses.
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), StreamError> {
-        let Some(loader) = self.loader.as_mut() else { return Err(StreamError::Load(LoadError::Empty)) };
-        loader.push(chunk)?;
-        if let Some(batch) = loader.take_rows() {
-            self.add(&batch)?;
+        let mut rest = chunk;
+        loop {
+            let Some(loader) = self.loader.as_mut() else { return Err(StreamError::Load(LoadError::Empty)) };
+            let (piece, after) = rest.split_at(loader.bytes_for_text(BATCH_TEXT_BYTES).max(1).min(rest.len()));
+            loader.push(piece)?;
+            if let Some(batch) = loader.take_rows() {
+                self.add(&batch)?;
+            }
+            rest = after;
+            if rest.is_empty() {
+                return Ok(());
+            }
         }
-        Ok(())
     }
 
     fn add(&mut self, batch: &Table) -> Result<(), StreamError> {

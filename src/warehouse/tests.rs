@@ -87,6 +87,21 @@ fn a_cube_is_recognised_and_checked() {
     assert!(e.contains("grouping_id is 7 in row 2") && e.contains("0 … 3"), "{e}");
     let e = bad(&format!("{head}2026-03-02,BR,0,2\n,US,0,3\n"));
     assert!(e.contains("ts_bucket is missing in row 2"), "{e}");
+    // A cell that is not its type is named with its text and row, not called missing.
+    let e = bad(&format!("{head}2026-03-02,BR,0,2\n2026-03-02,US,0,lots\n2026-03-02,,1,5\n"));
+    assert!(e.contains("events is “lots”") && e.contains("row 2") && e.contains("not a whole number"), "{e}");
+    let e = bad(&format!("{head}2026-03-02,BR,0,2\n2026-03-02,US,0,3\n2026-03-02,ID,0,4\nnot a time,US,0,3\n"));
+    assert!(e.contains("ts_bucket is “not a time”") && e.contains("row 4"), "{e}");
+    let e = bad(&format!("{head}2026-03-02,BR,0,2\n2026-03-02,US,0.5,3\n"));
+    assert!(e.contains("grouping_id is “0.5” in row 2") && e.contains("whole number"), "{e}");
+    let e = bad(&format!("{head}2026-03-02,BR,0,2\n2026-03-02,US,0,inf\n2026-03-02,,1,5\n"));
+    assert!(e.contains("events is missing or not finite (NaN, inf) in row 2"), "{e}");
+    // Events past 2^53 are named in their own row (not in the total they break), briefly.
+    let e = bad(&format!("{head}2026-03-02,BR,0,2\n2026-03-02,US,0,1e308\n2026-03-02,,1,5\n"));
+    assert!(e.contains("events is 1e308 in row 2") && e.contains("at most 2^53"), "{e}");
+    // A grouping id no cube of these columns has: named before it is taken for the totals.
+    let e = bad(&format!("{head2}2026-03-02,BR,true,0,2\n2026-03-02,,,9223372036854775807,2\n"));
+    assert!(e.contains("grouping_id is 9.223372036854776e18 in row 2") && e.contains("with 2 columns beside"), "{e}");
 
     // A dimension whose values read as numbers is a dimension (NULL in the totals), as text.
     let mut versions = table("ts_bucket,app_version,grouping_id,events,views\n2026-03-02,31.0,0,2,1\n2026-03-02,32.1,0,1,4\n2026-03-02,,1,3,2\n");
@@ -195,6 +210,33 @@ fn a_streamed_file_becomes_the_cube_its_rows_make() {
             assert_eq!(cube.rows_read, 30_000);
         }
     }
+}
+
+#[test]
+fn a_compressed_chunk_is_streamed_in_pieces_of_a_batch_of_text() {
+    use std::io::Write;
+    let csv = hourly_events(60_000, false);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(csv.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    // The whole file as one chunk: pushed in pieces, the same cube as the text read in reads of 4 KiB.
+    let settings = || stream::StreamSettings { granularity: Some(Granularity::Day), ..Default::default() };
+    let mut whole = stream::FileStream::new(LoadOptions::default(), settings()).unwrap();
+    whole.push(&gz).unwrap();
+    let (cube, load) = whole.finish().unwrap();
+    assert!(load.dialect.gzip);
+    assert_eq!(cube.rows_read, 60_000);
+    same_cube(&cube.cube_csv, &streamed(&csv, settings()).cube_csv);
+    // The pieces: the bytes that expand to the text asked for, at the ratio read so far.
+    let mut loader = crate::data::load::TableLoader::new(LoadOptions::default());
+    assert_eq!(loader.bytes_for_text(1 << 20), 16 << 10, "before any byte");
+    loader.push(&gz[..gz.len() / 2]).unwrap();
+    let ratio = csv.len() as f64 / gz.len() as f64;
+    let piece = loader.bytes_for_text(8 << 20) as f64;
+    assert!(ratio > 4.0 && (piece * ratio / f64::from(8 << 20) - 1.0).abs() < 0.25, "{piece} bytes at {ratio:.1} to 1");
+    let mut plain = crate::data::load::TableLoader::new(LoadOptions::default());
+    plain.push(csv.as_bytes().get(..4096).unwrap()).unwrap();
+    assert_eq!(plain.bytes_for_text(8 << 20), usize::MAX, "plain text is pushed whole");
 }
 
 #[test]

@@ -223,6 +223,12 @@ fn detect_reports_a_rule_that_left_its_band() {
     // After the wave, the rule is back in its band: the wave in its history does not move it.
     let after = vigil(&["detect", data.to_str().unwrap(), "--view", link_file.to_str().unwrap(), "--since", "2026-10-20", "-q"], None);
     assert_eq!(after.status.code(), Some(0), "{}", text(&after.stdout));
+    // A rule that cannot run fails the check (exit 2, named), after what fired is printed.
+    view.settings.insert("rules".into(), serde_json::json!([{ "name": "br scam", "text": "reason = \"scam\" and country = \"BR\"" }, { "name": "typo", "text": "contry = BR" }]));
+    let broken = vigil(&["detect", data.to_str().unwrap(), "--view", &format!("#{}", encode(&view)), "--since", "2026-09-24", "-q"], None);
+    assert_eq!(broken.status.code(), Some(2), "{}", text(&broken.stderr));
+    assert!(text(&broken.stderr).contains("rule “typo” cannot run: there is no column “contry”"), "{}", text(&broken.stderr));
+    assert!(text(&broken.stdout).contains("rule “br scam” volume"), "{}", text(&broken.stdout));
 }
 
 #[test]
@@ -397,6 +403,10 @@ fn bad_input_is_a_message_and_exit_2_never_a_panic() {
         (vec!["analyze", empty.to_str().unwrap()], "empty"),
         (vec!["detect", data.to_str().unwrap(), "--since", "yesterday-ish"], "--since"),
         (vec!["analyze", data.to_str().unwrap(), "--view", "https://vigil.example/app/"], "--view"),
+        // A mistyped view file must not run with no view (a scheduled detection would pass).
+        (vec!["detect", data.to_str().unwrap(), "--view", "links/no-such-view.txt"], "neither a file nor a link"),
+        (vec!["detect", data.to_str().unwrap(), "--view", dir.to_str().unwrap()], "folder"),
+        (vec!["detect", data.to_str().unwrap(), "--weight", "no_such_column"], "--weight"),
         (vec!["analyze", data.to_str().unwrap(), "--format", "pdf"], "pdf"),
         (vec!["launch"], "launch"),
     ];
