@@ -349,6 +349,9 @@ impl Session {
     /// The cube of the view: its trend's time column and periods (the default time column
     /// and daily periods without one), its weight and filter.
     fn cube_spec(&self, top: usize) -> Result<crate::warehouse::CubeSpec, String> {
+        if top == 0 {
+            return Err("--top: keep at least one value per dimension (0 would fold every value into “(other)”)".into());
+        }
         let trend = self.plan.trend.clone().unwrap_or_default();
         let time = trend.time.clone().or_else(|| trend::default_time_column(self.table().columns.iter().map(|c| (c.name.as_str(), c.kind)))).ok_or("the data has no time column to make periods of")?;
         let mut spec = crate::warehouse::CubeSpec::for_view(self.table(), &time, trend.granularity, trend.utc_offset_minutes, trend.time_zone.clone(), self.view.weight.clone(), self.view.filter.clone()).map_err(|e| e.to_string())?;
@@ -604,6 +607,9 @@ fn analyze(args: AnalyzeArgs) -> Result<(), String> {
 fn sql(args: SqlArgs) -> Result<(), String> {
     use crate::warehouse::sql::{cube_sql, sample_sql, Dialect};
     let dialect = Dialect::from_name(&args.dialect).ok_or_else(|| format!("--dialect: “{}” is not one of {}", args.dialect, Dialect::ALL.map(Dialect::name).join(", ")))?;
+    if args.sample && args.per_period == 0 {
+        return Err("--per-period: keep at least one row per period".into());
+    }
     let session = Session::open(&args.input)?;
     let spec = session.cube_spec(args.top)?;
     let query = if args.sample { sample_sql(&spec, dialect, &args.table, Some(session.table()), args.per_period, args.seed) } else { cube_sql(&spec, dialect, &args.table, Some(session.table())) }.map_err(|e| e.to_string())?;

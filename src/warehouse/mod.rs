@@ -96,6 +96,8 @@ pub enum CubeError {
     WrongType { column: String, kind: String, wanted: String },
     #[error("{0}")]
     Filter(String),
+    #[error("the table name “{name}” holds {what}: give the table or view as the warehouse names it (schema.table)")]
+    Source { name: String, what: &'static str },
     #[error("the cube's {column} is {value} in row {row}{more}: {why}")]
     BadRow { column: String, row: usize, value: String, more: String, why: String },
     #[error("the cube's row {row} ({cell}) is {total} {what}, but its finest rows add up to {parts}: the rolled-up rows disagree with their parts")]

@@ -224,9 +224,28 @@ fn base(spec: &CubeSpec, dialect: Dialect, table: Option<&Table>, notes: &mut Ve
     Ok(Base { bucket: dialect.truncate(spec.granularity, &local), weight, conditions })
 }
 
+/// Refuses a table name that would end the query or hide its rest: it is written into the
+/// query as given (`project.dataset.events`, quoted or not, as the warehouse reads it), so a
+/// pasted `events; DELETE …` or a `--` would run as more than a name.
+fn check_source(source: &str) -> Result<(), CubeError> {
+    let what = if source.trim().is_empty() {
+        "nothing"
+    } else if source.contains(';') {
+        "“;”, which ends a statement"
+    } else if source.contains("--") || source.contains("/*") {
+        "a comment, which would hide the rest of the query"
+    } else if source.contains(['\n', '\r']) {
+        "a line break"
+    } else {
+        return Ok(());
+    };
+    Err(CubeError::Source { name: crate::analysis::contract::shorten(source), what })
+}
+
 /// The query producing the cube of `spec` from `source` (a table name, used as written:
 /// `project.dataset.events`). `table` (when given) types the filter's literals.
 pub fn cube_sql(spec: &CubeSpec, dialect: Dialect, source: &str, table: Option<&Table>) -> Result<Query, CubeError> {
+    check_source(source)?;
     if spec.top == 0 {
         return Err(CubeError::Choose("at least one value kept per dimension".into()));
     }
@@ -298,6 +317,10 @@ pub const SAMPLE_SEED: u64 = 1;
 /// period, each with `vigil_weight` = 1/p, the events it stands for (load it with that weight
 /// column for clusters, trees and regression).
 pub fn sample_sql(spec: &CubeSpec, dialect: Dialect, source: &str, table: Option<&Table>, per_period: usize, seed: u64) -> Result<Query, CubeError> {
+    check_source(source)?;
+    if per_period == 0 {
+        return Err(CubeError::Choose("a sample of at least one row per period".into()));
+    }
     let mut notes = Vec::new();
     let Base { bucket, weight, conditions } = base(spec, dialect, table, &mut notes)?;
     let sql = format!(

@@ -134,6 +134,16 @@ fn every_dialect_writes_its_own_time_quoting_and_strings() {
     assert!(sample.sql.contains("rand(7)") && sample.sql.contains("vigil_w0 / vigil_p AS vigil_weight"), "{}", sample.sql);
     assert_eq!(Dialect::from_name("Presto"), Some(Dialect::Trino));
     assert_eq!(Dialect::from_name("oracle"), None);
+    // The table is written as given: quoted names pass, what would end or hide the query does not.
+    for name in ["`proj.ds.events`", "\"Events 2026\".raw", "db.events"] {
+        assert!(cube_sql(&s, Dialect::DuckDb, name, Some(&t)).unwrap().sql.contains(&format!("FROM {name}")), "{name}");
+    }
+    for (name, what) in [("x; DROP TABLE y; --", "“;”"), ("events -- all", "a comment"), ("a /* b */", "a comment"), ("ev\nents", "line break"), (" ", "nothing")] {
+        let e = cube_sql(&s, Dialect::DuckDb, name, Some(&t)).unwrap_err().to_string();
+        assert!(e.contains(what), "{name}: {e}");
+        assert!(sample_sql(&s, Dialect::Spark, name, Some(&t), 100, 7).is_err(), "{name}");
+    }
+    assert!(sample_sql(&s, Dialect::Spark, "db.events", Some(&t), 0, 7).unwrap_err().to_string().contains("at least one row per period"));
 }
 
 #[test]

@@ -407,6 +407,9 @@ fn bad_input_is_a_message_and_exit_2_never_a_panic() {
         (vec!["detect", data.to_str().unwrap(), "--view", "links/no-such-view.txt"], "neither a file nor a link"),
         (vec!["detect", data.to_str().unwrap(), "--view", dir.to_str().unwrap()], "folder"),
         (vec!["detect", data.to_str().unwrap(), "--weight", "no_such_column"], "--weight"),
+        (vec!["cube", data.to_str().unwrap(), "--top", "0"], "--top"),
+        (vec!["sql", data.to_str().unwrap(), "--dialect", "duckdb", "--table", "t", "--sample", "--per-period", "0"], "--per-period"),
+        (vec!["sql", data.to_str().unwrap(), "--dialect", "duckdb", "--table", "t; DROP TABLE t"], "“;”"),
         (vec!["analyze", data.to_str().unwrap(), "--format", "pdf"], "pdf"),
         (vec!["launch"], "launch"),
     ];
