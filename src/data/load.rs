@@ -457,8 +457,9 @@ pub enum LoadError {
     NoRecords { set_aside: Option<(u64, String)> },
     #[error("this does not look like a CSV text file: {reason}")]
     NotText { reason: String },
-    #[error("the header has {found} columns; Vigil reads at most {max}")]
-    TooManyColumns { found: usize, max: usize },
+    /// `found` is `None` when the header was too wide to count to its end.
+    #[error("the header has {} columns; Vigil reads at most {max}", found.map_or_else(|| format!("more than {max}"), |n| n.to_string()))]
+    TooManyColumns { found: Option<usize>, max: usize },
     #[error("the gzip data is corrupt or truncated (after {compressed_bytes} compressed bytes): {message}")]
     Gzip { compressed_bytes: u64, message: String },
     /// An Excel workbook that cannot be read, or lacks the sheet asked for.
@@ -2432,7 +2433,7 @@ impl Body {
         let n_fields = self.ends_len;
         if self.oversized && self.header.is_none() {
             // The header itself is too wide or too long: nothing after it can be trusted.
-            return Err(LoadError::TooManyColumns { found: n_fields.max(MAX_COLUMNS + 1), max: MAX_COLUMNS });
+            return Err(LoadError::TooManyColumns { found: None, max: MAX_COLUMNS });
         }
         if self.oversized {
             self.reject(format!(
@@ -2447,7 +2448,7 @@ impl Body {
                 return Ok(());
             }
             if n_fields > MAX_COLUMNS {
-                return Err(LoadError::TooManyColumns { found: n_fields, max: MAX_COLUMNS });
+                return Err(LoadError::TooManyColumns { found: Some(n_fields), max: MAX_COLUMNS });
             }
             let names = self.take_fields();
             let (names, renamed) = unique_names(&names, self.dialect.has_header);
@@ -3234,6 +3235,10 @@ mod tests {
             load_bytes(too_wide.as_bytes(), LoadOptions::default()),
             Err(LoadError::TooManyColumns { max: MAX_COLUMNS, .. })
         ));
+        // A header too wide to count to its end is not given a count it does not have.
+        let far_too_wide = format!("{}\n1\n", vec!["x"; 10 * MAX_COLUMNS].join(","));
+        let e = load_bytes(far_too_wide.as_bytes(), LoadOptions::default()).unwrap_err().to_string();
+        assert_eq!(e, format!("the header has more than {MAX_COLUMNS} columns; Vigil reads at most {MAX_COLUMNS}"));
     }
 
     #[test]
