@@ -95,17 +95,43 @@ pub fn format_rate(share: f64) -> String {
     }
 }
 
-/// An axis value, compactly: 1200 → "1.2k", 0.25 → "0.25".
+/// A statistic (a mean, a spread, a quantile) with the digits it needs: a whole number reads
+/// "1,234"; otherwise one decimal from 100 ("1,005.3"), two from 1 ("44.12"), three below
+/// ("0.412"); scientific notation from a billion, or below 0.001. Never "-0".
+pub fn format_value(value: f64) -> String {
+    if !value.is_finite() {
+        return "—".into();
+    }
+    let magnitude = value.abs();
+    if magnitude >= 1e9 || (magnitude > 0.0 && magnitude < 1e-3) {
+        return format!("{value:.3e}");
+    }
+    let decimals = match magnitude {
+        m if m == m.trunc() => 0,
+        m if m >= 100.0 => 1,
+        m if m >= 1.0 => 2,
+        _ => 3,
+    };
+    let scale = 10f64.powi(decimals);
+    let scaled = (magnitude * scale).round() as u64;
+    let whole = format_count(scaled / scale as u64);
+    let text = if decimals == 0 { whole } else { format!("{whole}.{:0width$}", scaled % scale as u64, width = decimals as usize) };
+    if value < 0.0 && scaled > 0 { format!("-{text}") } else { text }
+}
+
+/// An axis value, compactly: 1200 → "1.2k", 5000 → "5k", 0.25 → "0.25".
 pub fn compact_number(value: f64) -> String {
     let magnitude = value.abs();
+    // "5k" beside "10k", not "5.0k".
+    let short = |scaled: f64, unit: &str| format!("{}{unit}", format!("{scaled:.1}").trim_end_matches(".0"));
     if magnitude >= 1e9 {
-        format!("{:.1}G", value / 1e9)
+        short(value / 1e9, "G")
     } else if magnitude >= 1e6 {
-        format!("{:.1}M", value / 1e6)
+        short(value / 1e6, "M")
     } else if magnitude >= 1e4 {
         format!("{:.0}k", value / 1e3)
     } else if magnitude >= 1e3 {
-        format!("{:.1}k", value / 1e3)
+        short(value / 1e3, "k")
     } else if magnitude == magnitude.trunc() {
         format!("{value:.0}")
     } else if magnitude >= 1.0 {
@@ -171,5 +197,21 @@ mod tests {
         assert_eq!(compact_number(3_400_000.0), "3.4M");
         assert_eq!(compact_number(0.25), "0.25");
         assert_eq!(compact_number(7.0), "7");
+        assert_eq!(compact_number(5000.0), "5k");
+        assert_eq!(compact_number(2_000_000.0), "2M");
+    }
+
+    #[test]
+    fn statistics_have_the_digits_they_need() {
+        assert_eq!(format_value(33_777.95), "33,778.0");
+        assert_eq!(format_value(1005.326), "1,005.3");
+        assert_eq!(format_value(44.122), "44.12");
+        assert_eq!(format_value(0.4123), "0.412");
+        assert_eq!(format_value(-2.5), "-2.50");
+        assert_eq!(format_value(-0.0001), "-1.000e-4");
+        assert_eq!(format_value(120_000.0), "120,000");
+        assert_eq!(format_value(-7.0), "-7");
+        assert_eq!(format_value(2.5e9), "2.500e9");
+        assert_eq!(format_value(f64::NAN), "—");
     }
 }

@@ -328,7 +328,7 @@ async fn learn_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, param
             params.seed
         ));
     } else {
-        notes.push(format!("Trained on {} rows, tested on {} held out (seed {}).", train_idx.len(), test_idx.len(), params.seed));
+        notes.push(format!("Trained on {} rows, tested on {} held out (seed {}).", format_count(train_idx.len() as u64), format_count(test_idx.len() as u64), params.seed));
     }
     if t > 0.5 {
         notes.push(format!("Leaves predict positive at ≥ {:.0} % training precision (negatives weigh {:.2}).", t * 100.0, t / (1.0 - t)));

@@ -423,7 +423,8 @@ fn dashed_marker<DB: DrawingBackend>(chart: &mut TimeContext<'_, DB>, at: f64, (
 }
 
 /// One of CausalImpact's three panels: an estimate per period (dashed) with its interval as a
-/// band, the actual series (solid) when given, a zero line when asked (the effect panels), the
+/// band, the actual series (solid) when given, a zero line when asked (the effect panels), a
+/// target as a dashed horizontal line in the highlight colour (an objective's projection), the
 /// intervention as a dashed vertical line, and the hovered period's guide.
 #[allow(clippy::too_many_arguments)]
 pub fn draw_counterfactual_panel<DB: DrawingBackend>(
@@ -433,13 +434,15 @@ pub fn draw_counterfactual_panel<DB: DrawingBackend>(
     (estimate, low, high): (&[f64], &[f64], &[f64]),
     intervention: f64,
     zero_line: bool,
+    target: Option<f64>,
     theme: PlotTheme,
     hover: Option<usize>,
     x_label: &dyn Fn(f64) -> String,
     y_label: &dyn Fn(f64) -> String,
 ) -> DrawResult<DB> {
     let (x0, x1) = band_x_range(x);
-    let (y0, y1) = y_bounds([estimate, low, high, actual.unwrap_or(&[])], zero_line);
+    let target_line = target.filter(|t| t.is_finite()).map(|t| [t]);
+    let (y0, y1) = y_bounds([estimate, low, high, actual.unwrap_or(&[]), target_line.as_ref().map_or(&[][..], |t| &t[..])], zero_line);
     let accent = rgb(theme.accent);
     let mut chart = frame(area, x0..x1, y0..y1, theme, false, x_label, y_label)?;
     band_runs(&mut chart, x, low, high, accent)?;
@@ -453,6 +456,9 @@ pub fn draw_counterfactual_panel<DB: DrawingBackend>(
     }
     for segment in line_segments(x, estimate, 0..x.len()) {
         chart.draw_series(std::iter::once(plotters::element::DashedPathElement::new(segment, 6, 4, accent.stroke_width(2))))?;
+    }
+    if let Some([t]) = target_line {
+        chart.draw_series(std::iter::once(plotters::element::DashedPathElement::new(vec![(x0, t), (x1, t)], 8, 5, rgb(theme.highlight).stroke_width(2))))?;
     }
     if (x0..=x1).contains(&intervention) {
         dashed_marker(&mut chart, intervention, (y0, y1), rgb(theme.foreground))?;
@@ -587,15 +593,23 @@ mod tests {
 
     #[test]
     fn a_counterfactual_panel_has_its_band_actual_dashes_and_zero_line() {
-        let svg = |actual: Option<&[f64]>, zero: bool| {
+        let svg_with = |actual: Option<&[f64]>, zero: bool, target: Option<f64>| {
             let mut out = String::new();
             {
                 let area = SVGBackend::with_string(&mut out, (400, 200)).into_drawing_area();
                 let (e, l, h) = ([1.0, 1.0, 1.0, 1.0], [-0.5, 0.5, 0.4, 0.3], [1.5, 1.5, 1.6, 1.7]);
-                draw_counterfactual_panel(&area, &[0.0, 1.0, 2.0, 3.0], actual, (&e, &l, &h), 1.5, zero, PlotTheme::LIGHT, None, &label, &label).unwrap();
+                draw_counterfactual_panel(&area, &[0.0, 1.0, 2.0, 3.0], actual, (&e, &l, &h), 1.5, zero, target, PlotTheme::LIGHT, None, &label, &label).unwrap();
             }
             out
         };
+        let svg = |actual: Option<&[f64]>, zero: bool| svg_with(actual, zero, None);
+        // A target far above the data: drawn (dashes in the highlight colour), and the axis reaches it.
+        let (r, g, b) = PlotTheme::LIGHT.highlight;
+        let colour = format!("#{r:02X}{g:02X}{b:02X}");
+        let targeted = svg_with(None, false, Some(9.0));
+        assert!(targeted.contains(&colour) && !svg(None, false).contains(&colour), "the target line");
+        let has_tick = |svg: &str, text: &str| svg.lines().any(|l| l.trim() == text);
+        assert!(has_tick(&targeted, "8") && !has_tick(&svg(None, false), "8"), "the axis reaches the target");
         let full = svg(Some(&[1.1, 0.9, 1.6, 1.65]), false);
         assert!(full.contains("<polygon"), "the interval band");
         let bare = svg(None, false);

@@ -201,6 +201,12 @@ impl AppState {
     pub fn show_rows(self, clause: Clause) {
         self.add_to_filter([clause]);
         self.tab.set("data");
+        // The rows, not the dataset's summary above them, once the tab is drawn.
+        request_animation_frame(|| {
+            if let Some(rows) = document().query_selector("[data-testid=rows-panel]").ok().flatten() {
+                rows.scroll_into_view();
+            }
+        });
     }
 
     /// Adds clauses to the global filter (the worker re-evaluates the view).

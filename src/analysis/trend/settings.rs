@@ -68,6 +68,30 @@ impl Default for TrendSettings {
 }
 
 impl TrendSettings {
+    /// Changes the granularity, keeping the forecast about as long in time: 14 days become 2
+    /// weeks, not 14 weeks (a forecast as long as the history squeezes the data to one side of
+    /// the chart). `span_ms` is the data's time span, which says what `Auto` stands for; without
+    /// it, a change from or to `Auto` keeps the horizon.
+    pub fn set_granularity(&mut self, granularity: Granularity, span_ms: Option<i64>) {
+        let hours = |g: Granularity| {
+            let resolved = match (g, span_ms) {
+                (Granularity::Auto, Some(span)) => g.resolve(span),
+                _ => g,
+            };
+            match resolved {
+                Granularity::Auto => None,
+                Granularity::Hour => Some(1.0),
+                Granularity::Day => Some(24.0),
+                Granularity::Week => Some(168.0),
+                Granularity::Month => Some(730.5),
+            }
+        };
+        if let (Some(from), Some(to), true) = (hours(self.granularity), hours(granularity), self.horizon > 0) {
+            self.horizon = ((self.horizon as f64 * from / to).round() as usize).clamp(1, super::models::MAX_HORIZON);
+        }
+        self.granularity = granularity;
+    }
+
     /// The metric, once its column (and a rate's value) is chosen.
     pub fn metric(&self) -> Option<Metric> {
         let column = self.column.clone();
@@ -170,5 +194,36 @@ impl crate::analysis::contract::FitColumns for TrendSettings {
             }
         }
         Some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::time::DAY_MS;
+
+    #[test]
+    fn a_new_granularity_keeps_the_forecast_about_as_long_in_time() {
+        let mut s = TrendSettings::default();
+        let ninety_days = Some(90 * DAY_MS);
+        // Auto is days over 90 days: 14 days become 2 weeks, and back.
+        s.set_granularity(Granularity::Week, ninety_days);
+        assert_eq!((s.granularity, s.horizon), (Granularity::Week, 2));
+        s.set_granularity(Granularity::Auto, ninety_days);
+        assert_eq!(s.horizon, 14);
+        // At least one period; at most the analysis's limit; none stays none.
+        s.set_granularity(Granularity::Month, ninety_days);
+        assert_eq!(s.horizon, 1);
+        s.horizon = 900;
+        s.set_granularity(Granularity::Hour, ninety_days);
+        assert_eq!(s.horizon, crate::analysis::trend::MAX_HORIZON);
+        s.horizon = 0;
+        s.set_granularity(Granularity::Day, ninety_days);
+        assert_eq!(s.horizon, 0);
+        // Without the span, Auto's length is unknown: the horizon is kept.
+        s.horizon = 14;
+        s.set_granularity(Granularity::Auto, None);
+        s.set_granularity(Granularity::Week, None);
+        assert_eq!((s.granularity, s.horizon), (Granularity::Week, 14));
     }
 }

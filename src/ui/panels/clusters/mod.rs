@@ -392,7 +392,16 @@ fn ClusterForm(form: Form, columns: Vec<ColumnSummary>) -> impl IntoView {
                     }.into_any(),
                 }}
                 <label>"seed " <input class="narrow" data-testid="cluster-seed" prop:value=move || form.seed.get() on:change=move |e| form.seed.set(event_target_value(&e))/></label>
-                <label title="The model is fitted on a seeded sample of at most this many points; every point is then assigned">"fit on ≤ " <input class="narrow wide-number" data-testid="cluster-sample" prop:value=move || form.sample.get() on:change=move |e| form.sample.set(event_target_value(&e))/>" points"</label>
+                <label title="The model is fitted on a seeded sample of at most this many points; every point is then assigned">"fit on ≤ " <input class="narrow wide-number" data-testid="cluster-sample" prop:value=move || form.sample.get() on:change=move |e| form.sample.set(event_target_value(&e))/>" points"
+                    {move || {
+                        let (name, most) = match form.algo.get() {
+                            AlgoKind::Dbscan => ("DBSCAN", crate::analysis::cluster::DBSCAN_MAX_FIT),
+                            AlgoKind::Gmm => ("a mixture", crate::analysis::cluster::GMM_MAX_FIT),
+                            AlgoKind::KMeans => return None,
+                        };
+                        Some(view! { <span class="muted" data-testid="cluster-fit-limit">{format!(" ({name}: at most {})", format_count(most as u64))}</span> })
+                    }}
+                </label>
                 <button class="button primary" data-testid="cluster-run" on:click=run>"Cluster"</button>
                 <button class="button" data-testid="cluster-export" disabled=move || panel.job.report().is_none()
                     on:click=move |_| export_membership(state)>"Export membership CSV"</button>

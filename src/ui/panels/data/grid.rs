@@ -151,7 +151,7 @@ pub fn RowGrid(columns: Vec<ColumnSummary>) -> impl IntoView {
         format!("rows {}–{} of {}", format_count(first as u64 + 1), format_count(last as u64), format_count(rows as u64))
     };
     view! {
-        <section class="panel">
+        <section class="panel" data-testid="rows-panel">
             <div class="panel-head">
                 <h2>"Rows" {(total_columns > MAX_GRID_COLUMNS).then(|| view! {
                     <span class="muted small" data-testid="grid-columns-note">{format!(" · the first {MAX_GRID_COLUMNS} of {} columns (the CSV download has all)", format_count(total_columns as u64))}</span>

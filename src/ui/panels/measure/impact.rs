@@ -511,7 +511,7 @@ fn CounterfactualCharts(report: Arc<ImpactReport>, counterfactual: Arc<Counterfa
             let problem = RwSignal::new(None::<String>);
             let on_move = period_chart(canvas, x.clone(), hover, problem, move |area, xd, hovered| {
                 let [e, l, h] = &bands;
-                draw_counterfactual_panel(area, xd, actual.as_deref(), (e, l, h), intervention, zero, theme(), hovered, &|v| format_date_ms(v as i64), &compact_number).map_err(|e| e.to_string())
+                draw_counterfactual_panel(area, xd, actual.as_deref(), (e, l, h), intervention, zero, None, theme(), hovered, &|v| format_date_ms(v as i64), &compact_number).map_err(|e| e.to_string())
             });
             view! {
                 <div class="chart">

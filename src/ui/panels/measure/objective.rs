@@ -228,11 +228,12 @@ fn ObjectiveChart(report: Arc<ObjectiveReport>) -> impl IntoView {
     let bands = Arc::new([pad(&report.forecast), pad(&report.lower80), pad(&report.upper80)]);
     let first_forecast = report.forecast_starts_ms.first().map_or(f64::NAN, |&s| s as f64);
     let is_rate = report.label.starts_with("prevalence");
+    let target = report.target;
     let (ad, bd) = (actual.clone(), bands.clone());
     let on_move = period_chart(canvas, x.clone(), hover, problem, move |area, xd, hovered| {
         let [e, l, h] = &*bd;
         let y_label = move |v: f64| if is_rate { format_rate(v) } else { compact_number(v) };
-        draw_counterfactual_panel(area, xd, Some(&ad), (e, l, h), first_forecast, false, theme(), hovered, &|v| format_date_ms(v as i64), &y_label).map_err(|e| e.to_string())
+        draw_counterfactual_panel(area, xd, Some(&ad), (e, l, h), first_forecast, false, target, theme(), hovered, &|v| format_date_ms(v as i64), &y_label).map_err(|e| e.to_string())
     });
     let readout = move || {
         let i = hover.get()?;
@@ -245,7 +246,8 @@ fn ObjectiveChart(report: Arc<ObjectiveReport>) -> impl IntoView {
         }
     };
     view! {
-        <p class="muted small"><span class="swatch line-actual"></span>" per period · "<span class="swatch line-predicted"></span>" the trend's forecast, "<span class="swatch band"></span>" 80 % interval"</p>
+        <p class="muted small"><span class="swatch line-actual"></span>" per period · "<span class="swatch line-predicted"></span>" the trend's forecast, "<span class="swatch band"></span>" 80 % interval"
+            {target.map(|_| view! { " · "<span class="swatch line-target"></span>" the target" })}</p>
         <div class="chart">
             <Exportable name="objective-chart" title="The trend's projection to the due date">
                 <canvas node_ref=canvas data-testid="objective-chart" style="height: 180px" on:mousemove=on_move on:mouseleave=move |_| hover.set(None)></canvas>

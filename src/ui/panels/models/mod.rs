@@ -16,7 +16,7 @@ use crate::analysis::regression::{Regression, RegressionParams};
 use crate::analysis::tree::{Tree, TreeParams};
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
-use crate::format::{format_events, format_percent};
+use crate::format::{format_events, format_percent, format_value};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::scatter::draw_xy;
 use crate::ui::chart::{draw_soon, theme, BarChart, XFormat, YFormat};
@@ -127,6 +127,9 @@ fn sentence(err: &crate::protocol::JobError) -> String {
     let mut chars = text.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>() + ".").unwrap_or_default()
 }
+
+/// Flags below which the best threshold's precision is given with its interval.
+const FEW_FLAGGED: f64 = 200.0;
 
 #[component]
 pub fn ModelsTab() -> impl IntoView {
@@ -575,7 +578,23 @@ fn ScoreView(report: Arc<ScoreReport>) -> impl IntoView {
     let c = report.at_threshold;
     let best = report.best_for_precision.map_or_else(
         || format!("No threshold reaches {} precision.", format_percent(report.min_precision)),
-        |b| format!("Best threshold for precision ≥ {}: {} (precision {}, recall {}).", format_percent(report.min_precision), crate::data::table::format_float((b.threshold * 1e6).round() / 1e6), format_percent(b.precision), format_percent(b.tpr)),
+        |b| {
+            // A precision measured on a handful of flags (the top of the scores) is no promise:
+            // say how many, and how uncertain.
+            let flagged = b.tpr * report.positives + b.fpr * (report.rows - report.positives);
+            let few = (flagged < FEW_FLAGGED).then(|| {
+                let (low, high) = crate::analysis::prevalence::binomial_intervals(b.tpr * report.positives, flagged, 0.95).wilson;
+                format!(" Only {} flagged there: the precision's 95 % interval is {} – {}.", format_events(flagged), format_percent(low), format_percent(high))
+            });
+            format!(
+                "Best threshold for precision ≥ {}: {} (precision {}, recall {}).{}",
+                format_percent(report.min_precision),
+                crate::data::table::format_float((b.threshold * 1e6).round() / 1e6),
+                format_percent(b.precision),
+                format_percent(b.tpr),
+                few.unwrap_or_default()
+            )
+        },
     );
     let best_threshold = report.best_for_precision.map(|b| b.threshold);
     view! {
@@ -816,8 +835,8 @@ fn RegressionView(report: Arc<crate::analysis::regression::RegressionReport>) ->
         .iter()
         .map(|c| {
             let odds = logistic.then(|| view! {
-                <td class="num">{num(c.estimate.exp())}</td>
-                <td class="num">{format!("{} – {}", num(c.ci_low.exp()), num(c.ci_high.exp()))}</td>
+                <td class="num">{format_value(c.estimate.exp())}</td>
+                <td class="num">{format!("{} – {}", format_value(c.ci_low.exp()), format_value(c.ci_high.exp()))}</td>
             });
             view! {
                 <tr data-testid="coefficient">

@@ -253,7 +253,7 @@ fn group_row(state: AppState, group: &CopyGroup, text: &str, window_ms: i64) -> 
             <td>{when}</td>
             <td class="num">{group.label_rate.map(format_rate).unwrap_or_else(|| "—".into())}</td>
             <td class="example" title=all_examples data-testid="copies-example">{example}</td>
-            <td><button class="small" data-testid="copies-filter" title="Keep only rows with these texts in every tab" on:click=move |_| state.show_rows(clause.clone())>"Filter"</button></td>
+            <td><button class="button small" data-testid="copies-filter" title="Keep only rows with these texts in every tab" on:click=move |_| state.show_rows(clause.clone())>"Filter"</button></td>
         </tr>
     }
 }

@@ -451,7 +451,7 @@ fn ring_row(state: AppState, ring: &Ring, entity: &str) -> impl IntoView {
             <td class="num">{ring.label_rate.map(format_rate).unwrap_or_else(|| "—".into())}</td>
             <td>{first}</td>
             <td>{last}</td>
-            <td><button class="small" data-testid="ring-filter" title="Keep only this ring's accounts in every tab" on:click=move |e| { e.stop_propagation(); state.show_rows(clause.clone()) }>"Filter"</button></td>
+            <td><button class="button small" data-testid="ring-filter" title="Keep only this ring's accounts in every tab" on:click=move |e| { e.stop_propagation(); state.show_rows(clause.clone()) }>"Filter"</button></td>
         </tr>
     }
 }

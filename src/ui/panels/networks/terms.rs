@@ -198,7 +198,7 @@ fn term_row(state: AppState, term: &Term, report: &TermsReport) -> impl IntoView
             <td class="num">{format!("{:.1}", heaviest.weight)}</td>
             <td class="num">{term.bursts.len()}</td>
             <td>{sparkline(term, report)}</td>
-            <td><button class="small" data-testid="terms-filter" title="Keep only rows whose text contains this word, in every tab" on:click=move |_| state.show_rows(clause.clone())>"Filter"</button></td>
+            <td><button class="button small" data-testid="terms-filter" title="Keep only rows whose text contains this word, in every tab" on:click=move |_| state.show_rows(clause.clone())>"Filter"</button></td>
         </tr>
     }
 }

@@ -223,7 +223,7 @@ fn AgreementBlock(agreement: Agreement) -> impl IntoView {
             </p>
             <div class="table-wrap short">
                 <Exportable name="reviewers" kind=ExportKind::Table><table class="grid">
-                    <thead><tr><th>"reviewer"</th><th class="num">"ratings"</th><th class="num">"positive rate"</th><th class="num">"agrees with others"</th></tr></thead>
+                    <thead><tr><th>"reviewer"</th><th class="num">"ratings"</th><th class="num">"positive rate"</th><th class="num" title="The share of this reviewer's ratings that match another reviewer's rating of the same item">"agrees"</th></tr></thead>
                     <tbody>
                         {reviewers.into_iter().map(|r| view! {
                             <tr data-testid="reviewer-row">

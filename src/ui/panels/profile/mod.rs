@@ -11,7 +11,7 @@ use crate::analysis::stats::Describe;
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
 use crate::data::time::format_display_ms;
-use crate::format::{format_count, format_events};
+use crate::format::{format_count, format_events, format_value};
 use crate::ui::chart::{run_in_slices, BarChart, XFormat};
 use crate::ui::controls::ShowMore;
 use crate::ui::export::{ExportKind, Exportable};
@@ -226,25 +226,14 @@ fn Alerts(alerts: Vec<Alert>, rows: f64) -> impl IntoView {
     }
 }
 
-fn number(value: f64) -> String {
-    if value.abs() >= 1e6 || (value != 0.0 && value.abs() < 1e-3) {
-        format!("{value:.3e}")
-    } else if value == value.trunc() {
-        let digits = format_count(value.abs() as u64);
-        if value < 0.0 { format!("-{digits}") } else { digits }
-    } else {
-        format!("{value:.3}")
-    }
-}
-
 fn describe_rows(d: &Describe) -> Vec<(&'static str, String)> {
     vec![
-        ("mean", number(d.mean)),
-        ("std", d.std.map_or("–".into(), number)),
-        ("min", number(d.min)),
-        ("median", number(d.median)),
-        ("max", number(d.max)),
-        ("q1 – q3", format!("{} – {}", number(d.q1), number(d.q3))),
+        ("mean", format_value(d.mean)),
+        ("std", d.std.map_or("–".into(), format_value)),
+        ("min", format_value(d.min)),
+        ("median", format_value(d.median)),
+        ("max", format_value(d.max)),
+        ("q1 – q3", format!("{} – {}", format_value(d.q1), format_value(d.q3))),
         ("skew", d.skew.map_or("–".into(), |s| format!("{s:.2}"))),
         ("zeros", format_events(d.zeros)),
     ]
@@ -338,6 +327,17 @@ fn ColumnCard(column: ColumnProfile) -> impl IntoView {
         }
         ProfileDetail::Time { min_ms, max_ms, per_bucket, longest_gap, future, impossible } => {
             let range = min_ms.zip(max_ms).map(|(a, b)| format!("{} → {}", format_display_ms(a), format_display_ms(b)));
+            // Only what is there to say: dates in the future, dates that cannot be, and the
+            // longest run of empty days (or weeks) up to now.
+            let unit = if per_bucket.as_ref().is_some_and(|p| p.bucket_ms != crate::data::time::DAY_MS) { "week" } else { "day" };
+            let flags: Vec<String> = [
+                (future > 0.0).then(|| format!("{} in the future", format_events(future))),
+                (impossible > 0.0).then(|| format!("{} before 1900 or after 2099", format_events(impossible))),
+                (longest_gap > 0).then(|| format!("longest run without a row: {longest_gap} {unit}{}", if longest_gap == 1 { "" } else { "s" })),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
             view! {
                 <p>{range.unwrap_or_else(|| "no valid timestamps".into())}</p>
                 {per_bucket.map(|p| {
@@ -354,9 +354,7 @@ fn ColumnCard(column: ColumnProfile) -> impl IntoView {
                         <BarChart edges=edges heights=p.counts x_format=XFormat::Date height=90 on_pick=pick testid=format!("spark-{name}")/>
                     }
                 })}
-                {(future + impossible > 0.0 || longest_gap > 0).then(|| view! {
-                    <p class="muted">{format!("{} in the future · {} impossible · longest empty run {longest_gap}", format_events(future), format_events(impossible))}</p>
-                })}
+                {(!flags.is_empty()).then(|| view! { <p class="muted">{flags.join(" · ")}</p> })}
             }
             .into_any()
         }
@@ -368,7 +366,7 @@ fn ColumnCard(column: ColumnProfile) -> impl IntoView {
         }
         .into_any(),
         ProfileDetail::Text { lengths, length_histogram, top } => view! {
-            {lengths.as_ref().map(|d| stat_list(vec![("mean length", number(d.mean)), ("min", number(d.min)), ("max", number(d.max))]))}
+            {lengths.as_ref().map(|d| stat_list(vec![("mean length", format_value(d.mean)), ("min", format_value(d.min)), ("max", format_value(d.max))]))}
             {length_histogram.map(|h| view! { <BarChart edges=h.edges heights=h.counts unit="values" testid=format!("hist-{name}")/> })}
             <ValueBars column=name.clone() top=top other=0.0 present=column.present/>
         }
@@ -423,7 +421,7 @@ fn Correlations(correlations: Vec<Correlation>, sample: Option<(usize, usize)>) 
                                         let alpha = r.abs().min(1.0) * 0.85;
                                         if r >= 0.0 { format!("background: rgba(53, 88, 212, {alpha:.2})") } else { format!("background: rgba(214, 64, 64, {alpha:.2})") }
                                     });
-                                    view! { <td style=style>{move || value().map_or("–".into(), |r| format!("{r:.2}"))}</td> }
+                                    view! { <td style=style>{move || value().map_or("–".into(), |r| format!("{:.2}", if r.abs() < 0.005 { 0.0 } else { r }))}</td> }
                                 }).collect_view()}
                             </tr>
                         }).collect_view()}

@@ -203,6 +203,11 @@ pub(super) fn TrendIncidents() -> impl IntoView {
             let change = if i.expected.abs() > 0.0 { format!("{} ({:+.0} %)", fmt_delta(i.excess, rate), i.excess / i.expected * 100.0) } else { fmt_delta(i.excess, rate) };
             let current = i.incident.clone();
             let explaining = move || job.params.with(|p| p.as_ref().is_some_and(|p| p.incident == current));
+            // The button to press: the incident explained, or the first before any is.
+            let primary = {
+                let explaining = explaining.clone();
+                move || explaining() || (rank == 0 && job.params.with(Option::is_none))
+            };
             let time_column = time_column.clone();
             let windows = (i.baseline.clone(), i.incident.clone());
             view! {
@@ -212,7 +217,7 @@ pub(super) fn TrendIncidents() -> impl IntoView {
                     <td class="num">{fmt(i.actual, rate)}</td>
                     <td class="num">{fmt(i.expected, rate)}</td>
                     <td class="num">{change}</td>
-                    <td><button class="button small" class:primary=rank == 0 data-testid="rca-incident-explain"
+                    <td><button class="button small" class:primary=primary data-testid="rca-incident-explain"
                         on:click=move |_| explain_windows(state, time_column.clone(), windows.clone(), current_depth(), problem)>"Explain"</button></td>
                 </tr>
             }
@@ -225,7 +230,7 @@ pub(super) fn TrendIncidents() -> impl IntoView {
                 </table>
             </div>
             <p class="muted small">{format!(
-                "{measured}, largest first{}; each is explained against the span before it.",
+                "{measured}, the largest change against what was expected first{}; each is explained against the span before it.",
                 if more > 0 { format!(" ({more} more in the Trends tab)") } else { String::new() }
             )}</p>
         }.into_any()

@@ -303,7 +303,7 @@ fn Report(report: Arc<RcaReport>, pending: bool, defer: bool) -> impl IntoView {
                                     <td class="num">{fmt(s.baseline, rate)}</td>
                                     <td class="num">{fmt(s.incident, rate)}</td>
                                     <td class="num">{fmt_delta(s.delta, rate)}</td>
-                                    <td class="share-cell"><span class="share-bar" style=format!("width: {width:.0}%")></span><span class="share-text">{format_whole_percent(s.share_of_delta)}</span></td>
+                                    <td class="share-cell"><span class="share-bar" style=format!("width: calc((100% - 20px) * {:.3})", width / 100.0)></span><span class="share-text">{format_whole_percent(s.share_of_delta)}</span></td>
                                     <td class="num">{format!("{:.2}", s.specificity)}</td>
                                     <td class="num" title=if s.significant { "significant" } else { "not significant: could be noise" }>{fmt_p(s.p_value)}{(!s.significant).then_some(" ·ns")}</td>
                                     <td><button class="button small" data-testid="rca-filter" title="Add this segment to the global filter and see the trend"

@@ -154,7 +154,14 @@ pub(super) fn TrendControls(columns: Memo<Vec<ColumnSummary>>) -> impl IntoView 
                 </label>
                 <label>"per "
                     <select aria-label="Granularity" data-testid="trend-granularity" on:change=move |e| {
-                        if let Some(g) = Granularity::from_label(&event_target_value(&e)) { s.update(|s| s.granularity = g) }
+                        if let Some(g) = Granularity::from_label(&event_target_value(&e)) {
+                            // The span of the series last built says what Auto stands for.
+                            let span = TrendsPanel::get().job.result.with_untracked(|r| match r {
+                                Some(Ok(report)) => report.series.starts_ms.first().zip(report.series.starts_ms.last()).map(|(a, b)| b - a),
+                                _ => None,
+                            });
+                            s.update(|s| s.set_granularity(g, span));
+                        }
                     }>
                         {Granularity::ALL.into_iter().map(|g| view! { <option value=g.label() selected=move || s.with(|s| s.granularity) == g>{g.label()}</option> }).collect_view()}
                     </select>
