@@ -84,6 +84,8 @@ pub enum FeatureError {
     TooManyFeatures(usize),
     #[error("only {points} points have every feature ({dropped} dropped for missing values); need at least {needed}")]
     TooFewPoints { points: usize, dropped: usize, needed: usize },
+    #[error("no feature is chosen: choose at least one column")]
+    NoFeatures,
     #[error("every feature is constant over these points: nothing to separate")]
     Constant,
     #[error("values too large to use (the transforms overflow); log1p or clip them")]
@@ -278,6 +280,9 @@ pub(crate) fn weighted_median(values: impl Iterator<Item = (f64, f64)>) -> f64 {
 /// Reads the features of `rows` (rows or per-entity aggregates), handles missing values and
 /// applies the transforms.
 pub fn prepare_features(table: &Table, rows: &[u32], params: &FeatureParams, weights: Weights) -> Result<Prepared, FeatureError> {
+    if params.features.is_empty() && !(params.entity.is_some() && params.entity_count) {
+        return Err(FeatureError::NoFeatures);
+    }
     let weighted_rows: Vec<u32>;
     let rows = if weights.is_weighted() {
         weighted_rows = rows.iter().copied().filter(|&r| weights.of(r) > 0.0).collect();

@@ -347,6 +347,30 @@ fn top_values(column: &Column, rows: &[u32], weights: Weights<'_>, limit: usize)
     (top, distinct, repeated)
 }
 
+/// A log10(1 + x) histogram of whole numbers with each bin holding at least one whole number:
+/// near zero, equal widths in log space are narrower than one step (log10(2) from 0 to 1),
+/// which drew a comb of bins that no value can fall in. Such a bin joins the next.
+fn merge_bins_without_integers(histogram: Histogram) -> Histogram {
+    let value = |edge: f64| 10f64.powf(edge) - 1.0;
+    let Histogram { edges, counts } = histogram;
+    let Some(&first) = edges.first() else { return Histogram { edges, counts } };
+    let (mut merged_edges, mut merged_counts) = (vec![first], Vec::with_capacity(counts.len()));
+    let mut pending = 0.0;
+    for (i, (&hi, &count)) in edges.iter().skip(1).zip(&counts).enumerate() {
+        pending += count;
+        let lo = merged_edges.last().copied().unwrap_or(first);
+        // A whole number in [lo, hi) in value space (a little slack for the logs' rounding);
+        // the last bin always closes.
+        let holds_integer = (value(lo) - 1e-9).ceil() < value(hi) - 1e-9;
+        if holds_integer || i + 2 == edges.len() {
+            merged_edges.push(hi);
+            merged_counts.push(pending);
+            pending = 0.0;
+        }
+    }
+    Histogram { edges: merged_edges, counts: merged_counts }
+}
+
 fn profile_column(column: &Column, rows: &[u32], weights: Weights<'_>, params: &ProfileParams) -> ColumnProfile {
     let present_rows: Vec<u32> = rows.iter().copied().filter(|&r| column.value(r as usize) != Value::Missing).collect();
     let present: f64 = present_rows.iter().map(|&r| weights.of(r)).sum();
@@ -370,7 +394,8 @@ fn profile_column(column: &Column, rows: &[u32], weights: Weights<'_>, params: &
                         (last.1, w)
                     })
                     .collect();
-                histogram_weighted(&logs, auto_bin_count_weighted(&logs))
+                let histogram = histogram_weighted(&logs, auto_bin_count_weighted(&logs));
+                if column.kind == ColumnType::Integer { histogram.map(merge_bins_without_integers) } else { histogram }
             });
             let detail = ProfileDetail::Numeric {
                 describe: summary,
@@ -1058,7 +1083,7 @@ fn column_alerts(profile: &ColumnProfile, rows: f64, unit: &str, params: &Profil
         ProfileDetail::Time { future, impossible, longest_gap, per_bucket, .. } => {
             if *future > 0.0 {
                 let evidence = params.now_ms.map(|now| Clause::TimeRange { column: name.clone(), start_ms: Some(now + 1), end_ms: None });
-                push(AlertKind::FutureDates, Severity::Warning, format!("{name}: {} timestamps are in the future", format_events(*future)), share(*future), evidence);
+                push(AlertKind::FutureDates, Severity::Warning, format!("{name}: {} {} in the future", format_events(*future), if *future == 1.0 { "timestamp is" } else { "timestamps are" }), share(*future), evidence);
             }
             if *impossible > 0.0 {
                 push(AlertKind::ImpossibleDates, Severity::Warning, format!("{name}: {} timestamps before 1900 or after 2099", format_events(*impossible)), share(*impossible), None);
@@ -1410,6 +1435,16 @@ mod tests {
         assert_eq!(keys, vec!["key id: 1 rows repeat a value already seen (5 distinct of 6 present)", "key id is missing in 1 rows"]);
         let ProfileDetail::Numeric { log_histogram: Some(h), .. } = &p.columns[1].detail else { panic!("skewed counts get a log histogram") };
         assert!((h.edges.last().unwrap() - 5001f64.log10()).abs() < 1e-12);
+        // Whole numbers: no bin without a whole number in it, and every count kept.
+        assert_eq!(h.counts.iter().sum::<f64>(), 7.0);
+        for pair in h.edges.windows(2) {
+            let (lo, hi) = (10f64.powf(pair[0]) - 1.0, 10f64.powf(pair[1]) - 1.0);
+            assert!((lo - 1e-9).ceil() < hi - 1e-9 || pair[1] == *h.edges.last().unwrap(), "{lo} – {hi}");
+        }
+        let merged = merge_bins_without_integers(Histogram { edges: vec![0.0, 0.1, 0.2, 0.3, 0.4, 1.0], counts: vec![3.0, 0.0, 0.0, 1.0, 2.0] });
+        // 10^0.1 − 1 = 0.26, 10^0.2 − 1 = 0.58, 10^0.3 − 1 = 0.995, 10^0.4 − 1 = 1.51: the
+        // first whole number after 0 is 1, in the fourth bin.
+        assert_eq!((merged.edges, merged.counts), (vec![0.0, 0.1, 0.4, 1.0], vec![3.0, 1.0, 2.0]));
         let bad = ProfileParams { key: Some("nope".into()), ..ProfileParams::default() };
         assert_eq!(profile_table(&table, &rows, &bad), Err(ProfileError::UnknownKey("nope".into())));
     }

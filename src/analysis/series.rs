@@ -488,7 +488,7 @@ pub enum SeriesError {
     NotNumeric { column: String, kind: String, metric: String },
     #[error("no selected row has a value in {0:?}")]
     NoTimes(String),
-    #[error("{granularity} buckets over this span would make {buckets} points (at most {max}); choose a coarser granularity or filter to a shorter time range")]
+    #[error("{granularity} buckets over this span would make {buckets} points (at most {max}); {}", if granularity.eq_ignore_ascii_case("month") { "filter to a shorter time range (dates centuries apart are often typos)" } else { "choose a coarser granularity or filter to a shorter time range" })]
     TooManyBuckets { granularity: String, buckets: u64, max: usize },
     #[error("the time zone offset {0} minutes is outside −14:00 … +14:00")]
     BadOffset(i32),
@@ -1265,5 +1265,10 @@ mod tests {
         let wide = table("t\n2000-01-01T01:00:00Z\n2026-01-01\n");
         let err = build_series(&wide, &all(&wide), &params(Metric::Count, Granularity::Hour)).unwrap_err();
         assert!(matches!(err, SeriesError::TooManyBuckets { .. }), "{err}");
+        assert!(err.to_string().contains("choose a coarser granularity"), "{err}");
+        // Months are the coarsest: only a shorter range helps.
+        let typo = table("t\n2026-01-01T01:00:00Z\n9999-01-01\n0001-01-01\n");
+        let err = build_series(&typo, &all(&typo), &params(Metric::Count, Granularity::Month)).unwrap_err().to_string();
+        assert!(err.contains("filter to a shorter time range") && !err.contains("coarser"), "{err}");
     }
 }

@@ -385,4 +385,15 @@ mod tests {
         // Every leaf text parses in the rule language.
         assert!(crate::data::expr::parse(&format!("{} and {}", condition_text("country = B\"R", 0.5, false), condition_text("in", 2.0, true))).is_ok());
     }
+
+    #[test]
+    fn a_tree_without_features_says_so() {
+        let csv: String = std::iter::once("x,label\n".to_string()).chain((0..40).map(|i| format!("{i},{}\n", ["a", "b"][i % 2]))).collect();
+        let table = crate::data::load::load_bytes(csv.as_bytes(), crate::data::load::LoadOptions::default()).unwrap().table;
+        let label = LabelSpec { column: "label".into(), positive: vec!["a".into()] };
+        let params = TreeParams { features: Vec::new(), label, max_depth: 3, min_leaf: 1, test_share: 0.25, seed: 7, precision_target: 0.5 };
+        let rows: Vec<u32> = (0..40).collect();
+        let err = learn_tree(&table, &rows, &params).unwrap_err().to_string();
+        assert!(err.contains("choose at least one column"), "{err}");
+    }
 }

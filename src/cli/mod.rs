@@ -266,6 +266,9 @@ impl Session {
                 crate::data::append::append(parts).map_err(|e| e.to_string())?
             }
         };
+        if let (Some(sheet), None) = (&input.sheet, &load.dialect.workbook) {
+            return Err(format!("--sheet {sheet}: {} is not an Excel workbook", input.data));
+        }
         if input.join.len() < view.joins.len() {
             let wanted: Vec<String> = view.joins.iter().map(|j| format!("--join {} --on {}={}", j.file, j.spec.key, j.spec.lookup_key)).collect();
             return Err(format!("--view adds columns from {} other file{}: give your copy of each, in this order ({})", view.joins.len(), if view.joins.len() == 1 { "" } else { "s" }, wanted.join(" ")));
@@ -391,7 +394,7 @@ fn join_spec(on: &str, repeated: RepeatedRow) -> Result<crate::data::join::JoinS
 /// Adds the columns of the lookup file `file` to `table`, matched as `spec` says; what it did,
 /// as a notice.
 fn join(table: &mut Table, file: &str, spec: &crate::data::join::JoinSpec, quiet: bool) -> Result<String, String> {
-    let lookup = input::load(file, quiet, LoadOptions::default())?;
+    let lookup = input::load(file, quiet, LoadOptions::default()).map_err(|e| format!("--join: {e}"))?;
     let joined = crate::data::join::lookup_join(table, &lookup.table, spec).map_err(|e| {
         let hint = if matches!(e, crate::data::join::JoinError::Repeated { .. }) { " (--repeated first or --repeated last)" } else { "" };
         format!("--join {file}: {e}{hint}")

@@ -14,9 +14,13 @@ pub enum WeightError {
     NotNumeric { column: String, kind: String },
     #[error("“{column}” has no value in {count} row(s), the first is row {row}: every row needs a weight (filter those rows out, or fill them)")]
     Missing { column: String, row: usize, count: usize },
-    #[error("“{column}” is {value} in row {row}{more}: a weight must be a finite number of events, 0 or more")]
+    #[error("“{column}” is {value} in row {row}{more}: a weight is a number of events from 0 to 2^53 (9,007,199,254,740,992), past which sums are not exact")]
     Invalid { column: String, row: usize, value: String, more: String },
 }
+
+/// The largest weight: integers past 2^53 are not all exact in a float, and a sum of weights
+/// this size over any number of rows a machine holds stays finite.
+pub const MAX_WEIGHT: f64 = 9_007_199_254_740_992.0;
 
 /// The weight of every table row from `column`: numbers, present, finite and not negative.
 pub fn weight_column(table: &Table, column: &str) -> Result<Vec<f64>, WeightError> {
@@ -34,7 +38,7 @@ pub fn weight_column(table: &Table, column: &str) -> Result<Vec<f64>, WeightErro
                 first_missing.get_or_insert(row);
                 weights.push(0.0);
             }
-            Some(w) if !w.is_finite() || w < 0.0 => {
+            Some(w) if !w.is_finite() || !(0.0..=MAX_WEIGHT).contains(&w) => {
                 invalid += 1;
                 first_invalid.get_or_insert((row, w));
                 weights.push(0.0);
@@ -44,7 +48,7 @@ pub fn weight_column(table: &Table, column: &str) -> Result<Vec<f64>, WeightErro
     }
     if let Some((row, value)) = first_invalid {
         let more = if invalid > 1 { format!(" (and {} more rows)", invalid - 1) } else { String::new() };
-        return Err(WeightError::Invalid { column: column.to_string(), row: row + 1, value: super::table::format_float(value), more });
+        return Err(WeightError::Invalid { column: column.to_string(), row: row + 1, value: if value.abs() < 1e15 { super::table::format_float(value) } else { format!("{value:e}") }, more });
     }
     if let Some(row) = first_missing {
         return Err(WeightError::Missing { column: column.to_string(), row: row + 1, count: missing });
@@ -87,6 +91,8 @@ mod tests {
         assert_eq!(weight_column(&table("a,n\nx,3\ny,0.5\n"), "n").unwrap(), [3.0, 0.5]);
         let err = weight_column(&table("a,n\nx,3\ny,-2\nz,-1\n"), "n").unwrap_err().to_string();
         assert!(err.contains("-2 in row 2 (and 1 more rows)"), "{err}");
+        let err = weight_column(&table("a,n\nx,3\ny,1e308\n"), "n").unwrap_err().to_string();
+        assert!(err.contains("is 1e308 in row 2") && err.contains("2^53"), "{err}");
         let err = weight_column(&table("a,n\nx,3\ny,\nz,\n"), "n").unwrap_err().to_string();
         assert!(err.contains("2 row(s), the first is row 2"), "{err}");
         assert!(matches!(weight_column(&table("a,n\nx,3\n"), "a"), Err(WeightError::NotNumeric { .. })));

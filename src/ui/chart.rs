@@ -37,6 +37,24 @@ impl XFormat {
             XFormat::Log10p1 => crate::format::compact_number((10f64.powf(value) - 1.0).round()),
         }
     }
+
+    /// An axis tick: on a log axis, evenly spaced ticks fall at 10^k − 1 ("99", "9,999"), read
+    /// to one significant digit from 10 up ("100", "10k"); the hover text keeps `format`'s.
+    fn tick(self, value: f64) -> String {
+        match self {
+            XFormat::Log10p1 => {
+                let v = (10f64.powf(value) - 1.0).round();
+                let rounded = if v >= 10.0 {
+                    let unit = 10f64.powf(v.log10().floor());
+                    (v / unit).round() * unit
+                } else {
+                    v
+                };
+                crate::format::compact_number(rounded)
+            }
+            other => other.format(value),
+        }
+    }
 }
 
 /// Drawing goes on in a main-thread task while it has taken less than this, in milliseconds:
@@ -226,7 +244,7 @@ pub fn BarChart(
             let (edges_draw, heights_draw) = (edges_draw.clone(), heights_draw.clone());
             draw_soon(&element, move |element| {
                 let series = BarSeries { edges: &edges_draw, heights: &heights_draw };
-                let drawn = draw_bars_on_canvas(element, &series, theme(), axes, highlight, &|v| x_format.format(v), &|v| y_format.format(v));
+                let drawn = draw_bars_on_canvas(element, &series, theme(), axes, highlight, &|v| x_format.tick(v), &|v| y_format.format(v));
                 if let Err(err) = drawn {
                     problem.try_set(Some(err));
                 }

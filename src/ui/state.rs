@@ -84,6 +84,8 @@ pub enum Incidents {
 pub struct AppState {
     /// The slug of the tab on screen (see `panels::TABS`).
     pub tab: RwSignal<&'static str>,
+    /// The Data tab is to scroll to its rows once drawn (after "show these rows" elsewhere).
+    pub reveal_rows: RwSignal<bool>,
     pub summary: RwSignal<Option<TableSummary>>,
     pub loading: RwSignal<Option<Loading>>,
     /// A message for the banner (load failures, bad input); dismissible.
@@ -158,6 +160,7 @@ impl AppState {
     pub fn new() -> Self {
         Self {
             tab: RwSignal::new("data"),
+            reveal_rows: RwSignal::new(false),
             summary: RwSignal::new(None),
             loading: RwSignal::new(None),
             error: RwSignal::new(None),
@@ -201,12 +204,8 @@ impl AppState {
     pub fn show_rows(self, clause: Clause) {
         self.add_to_filter([clause]);
         self.tab.set("data");
-        // The rows, not the dataset's summary above them, once the tab is drawn.
-        request_animation_frame(|| {
-            if let Some(rows) = document().query_selector("[data-testid=rows-panel]").ok().flatten() {
-                rows.scroll_into_view();
-            }
-        });
+        // The rows, not the dataset's summary above them (`RowGrid` scrolls once drawn).
+        self.reveal_rows.set(true);
     }
 
     /// Adds clauses to the global filter (the worker re-evaluates the view).

@@ -977,7 +977,7 @@ describe('root cause', () => {
     await page.click('[data-testid="tab-root-cause"]');
     await page.waitForSelector('[data-testid="rca-incident"]', { timeout: 60_000 });
     assert.ok(await page.locator('[data-testid="rca-incident"]').count() >= 2);
-    assert.match(await text(page, 'rca-incidents-panel'), /Rows per day, largest first/);
+    assert.match(await text(page, 'rca-incidents-panel'), /Rows per day, the largest change against what was expected first/);
     assert.equal(await text(page, 'rca-metric'), 'rows');
     // One click: the largest incident is explained by one of the two injected causes.
     await page.click('[data-testid="rca-incident"] >> nth=0 >> [data-testid="rca-incident-explain"]');

@@ -408,6 +408,8 @@ fn bad_input_is_a_message_and_exit_2_never_a_panic() {
         (vec!["detect", data.to_str().unwrap(), "--view", dir.to_str().unwrap()], "folder"),
         (vec!["detect", data.to_str().unwrap(), "--weight", "no_such_column"], "--weight"),
         (vec!["cube", data.to_str().unwrap(), "--top", "0"], "--top"),
+        (vec!["analyze", data.to_str().unwrap(), "--sheet", "Sheet9"], "not an Excel workbook"),
+        (vec!["analyze", data.to_str().unwrap(), "--join", "/no/such/lookup.csv", "--on", "country"], "--join: cannot open"),
         (vec!["sql", data.to_str().unwrap(), "--dialect", "duckdb", "--table", "t", "--sample", "--per-period", "0"], "--per-period"),
         (vec!["sql", data.to_str().unwrap(), "--dialect", "duckdb", "--table", "t; DROP TABLE t"], "“;”"),
         (vec!["analyze", data.to_str().unwrap(), "--format", "pdf"], "pdf"),

@@ -96,6 +96,14 @@ pub fn RowGrid(columns: Vec<ColumnSummary>) -> impl IntoView {
     let columns: Vec<ColumnSummary> = columns.into_iter().take(MAX_GRID_COLUMNS).collect();
     let scroll_top = RwSignal::new(0.0f64);
     let scroller = NodeRef::<leptos::html::Div>::new();
+    // Asked to show the rows (a filter chosen in another tab): scrolled into sight once drawn.
+    let section = NodeRef::<leptos::html::Section>::new();
+    Effect::new(move |_| {
+        if let (true, Some(element)) = (state.reveal_rows.get(), section.get()) {
+            state.reveal_rows.set(false);
+            request_animation_frame(move || element.scroll_into_view());
+        }
+    });
     let geometry = Memo::new(move |_| Geometry { rows: state.matched.get().unwrap_or(0) });
     // The window to fetch, aligned so small scrolls do not refetch.
     let window = Memo::new(move |_| {
@@ -151,7 +159,7 @@ pub fn RowGrid(columns: Vec<ColumnSummary>) -> impl IntoView {
         format!("rows {}–{} of {}", format_count(first as u64 + 1), format_count(last as u64), format_count(rows as u64))
     };
     view! {
-        <section class="panel" data-testid="rows-panel">
+        <section class="panel" data-testid="rows-panel" node_ref=section>
             <div class="panel-head">
                 <h2>"Rows" {(total_columns > MAX_GRID_COLUMNS).then(|| view! {
                     <span class="muted small" data-testid="grid-columns-note">{format!(" · the first {MAX_GRID_COLUMNS} of {} columns (the CSV download has all)", format_count(total_columns as u64))}</span>

@@ -326,6 +326,8 @@ fn TrendReportView(report: Arc<TrendReport>, pending: bool) -> impl IntoView {
             <p class="muted small">"Drag across the chart to zoom, double-click to reset, click an incident to explain it; Shift-drag (or “Mark windows”) marks a baseline and an incident to compare. Red dots are anomalies, shaded bands incidents, dashed lines changepoints; the blue band is the forecast (80 % and 95 % intervals)."</p>
             {(!notes.is_empty()).then(|| view! { <ul class="notices" data-testid="trend-notes">{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul> })}
         </section>
+        // The split right under the chart it splits: choosing one shows it where the eye is.
+        {split.map(|r| view! { <SplitPanel report=r x_range=x_range hover=hover rate=rate/> })}
         {analysis.ok().map(|a| {
             let a = Arc::new(a);
             view! {
@@ -334,7 +336,6 @@ fn TrendReportView(report: Arc<TrendReport>, pending: bool) -> impl IntoView {
                 <Decomposition report=report.clone() analysis=a x_range=x_range hover=hover/>
             }
         })}
-        {split.map(|r| view! { <SplitPanel report=r x_range=x_range hover=hover rate=rate/> })}
     }
 }
 
