@@ -87,7 +87,7 @@ impl Default for TrendParams {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, thiserror::Error)]
 pub enum TrendError {
-    #[error("only {found} periods have a value; the models need at least {MIN_POINTS}")]
+    #[error("only {found} {} a value; the models need at least {MIN_POINTS}", if *found == 1 { "period has" } else { "periods have" })]
     TooShort { found: usize },
     #[error("the sensitivity must be between 1 and 20 (got {0})")]
     BadSensitivity(f64),
