@@ -283,6 +283,12 @@ fn FilterEditor(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
             on:submit=move |event: ev::SubmitEvent| {
                 event.prevent_default();
                 apply();
+            }
+            // Escape from anywhere in the editor closes it, as Cancel does.
+            on:keydown=move |event: ev::KeyboardEvent| {
+                if event.key() == "Escape" {
+                    on_done();
+                }
             }>
             <div class="editor-row">
                 <select aria-label="Column" data-testid="filter-column"

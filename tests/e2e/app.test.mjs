@@ -177,6 +177,12 @@ describe('first open', () => {
     await page.click('[data-testid="filter-apply"]');
     assert.match(await page.textContent('.filter-editor .problem'), /"lots" is not a number/);
     await page.click('.filter-editor button[type="button"]');
+    await page.waitForSelector('[data-testid="filter-editor"]', { state: 'detached' });
+    // Escape closes the editor as Cancel does.
+    await page.click('[data-testid="add-filter"]');
+    await page.selectOption('[data-testid="filter-column"]', 'risk_score');
+    await page.press('[data-testid="filter-low"]', 'Escape');
+    await page.waitForSelector('[data-testid="filter-editor"]', { state: 'detached' });
     for (let i = 0; i < 2; i++) await page.click('[data-testid="filter-chip-remove"] >> nth=0');
     await page.waitForFunction(() => document.querySelector('[data-testid="matched"]').textContent === '');
     assert.deepEqual(errors, []);
