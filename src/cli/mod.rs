@@ -227,6 +227,9 @@ pub struct Session {
     pub measures: Vec<String>,
     pub notices: Vec<String>,
     pub quiet: bool,
+    /// Conditions of the view's filter that did not fit the data and were dropped (`detect`
+    /// refuses to watch other rows than the view does).
+    pub filter_lost: usize,
 }
 
 impl Session {
@@ -309,7 +312,9 @@ impl Session {
         if input.weight.is_some() {
             view.weight.clone_from(&input.weight);
         }
+        let asked = view.filter.clauses.clone();
         let (rows, measures) = plan::apply(&mut load.table, &mut view, &mut applied).map_err(|e| format!("{label}: {e}"))?;
+        let filter_lost = asked.iter().filter(|clause| !view.filter.clauses.contains(clause)).count();
         // A weight asked for on the command line is not dropped as a link's would be: counting
         // each row once instead would be a different answer.
         if let Some(asked) = input.weight.as_ref().filter(|&asked| view.weight.as_ref() != Some(asked)) {
@@ -334,7 +339,7 @@ impl Session {
                 eprintln!("vigil: note: {notice}");
             }
         }
-        Ok(Session { data: label, load, rows, plan, view, weights, measures, notices, quiet: input.quiet })
+        Ok(Session { data: label, load, rows, plan, view, weights, measures, notices, quiet: input.quiet, filter_lost })
     }
 
     fn table(&self) -> &Table {

@@ -229,6 +229,12 @@ fn detect_reports_a_rule_that_left_its_band() {
     assert_eq!(broken.status.code(), Some(2), "{}", text(&broken.stderr));
     assert!(text(&broken.stderr).contains("rule “typo” cannot run: there is no column “contry”"), "{}", text(&broken.stderr));
     assert!(text(&broken.stdout).contains("rule “br scam” volume"), "{}", text(&broken.stdout));
+    // A filter that no longer fits the data is not dropped silently: the view watches other rows.
+    view.settings.remove("rules");
+    view.filter.clauses.push(vigil::data::filter::Clause::InSet { column: "contry".into(), values: vec!["BR".into()], negate: false });
+    let unfit = vigil(&["detect", data.to_str().unwrap(), "--view", &format!("#{}", encode(&view)), "-q"], None);
+    assert_eq!(unfit.status.code(), Some(2), "{}", text(&unfit.stderr));
+    assert!(text(&unfit.stderr).contains("filter does not fit the data") && text(&unfit.stderr).contains("contry"), "{}", text(&unfit.stderr));
 }
 
 #[test]
