@@ -849,17 +849,22 @@ pub fn clopper_pearson(x: f64, n: f64, confidence: f64) -> Bounds {
     (low, high)
 }
 
-/// Wilson, Clopper–Pearson and Jeffreys intervals for `x` positives of `n`, as statsmodels'
-/// `proportion_confint`.
-pub fn binomial_intervals(x: f64, n: f64, confidence: f64) -> BinomialIntervals {
-    let alpha = (1.0 - confidence) / 2.0;
+/// The Wilson score interval for `x` positives of `n`, as statsmodels' `method="wilson"`.
+pub fn wilson(x: f64, n: f64, confidence: f64) -> Bounds {
     let z = normal_quantile(confidence);
     let p = x / n;
     let z2 = z * z;
     let denom = 1.0 + z2 / n;
     let center = (p + z2 / (2.0 * n)) / denom;
     let dist = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
-    let wilson = ((center - dist).clamp(0.0, 1.0), (center + dist).clamp(0.0, 1.0));
+    ((center - dist).clamp(0.0, 1.0), (center + dist).clamp(0.0, 1.0))
+}
+
+/// Wilson, Clopper–Pearson and Jeffreys intervals for `x` positives of `n`, as statsmodels'
+/// `proportion_confint`.
+pub fn binomial_intervals(x: f64, n: f64, confidence: f64) -> BinomialIntervals {
+    let alpha = (1.0 - confidence) / 2.0;
+    let wilson = wilson(x, n, confidence);
     let jeffreys = (beta_quantile(alpha, x + 0.5, n - x + 0.5), beta_quantile(1.0 - alpha, x + 0.5, n - x + 0.5));
     BinomialIntervals { wilson, clopper_pearson: clopper_pearson(x, n, confidence), jeffreys }
 }

@@ -583,7 +583,7 @@ fn ScoreView(report: Arc<ScoreReport>) -> impl IntoView {
             // say how many, and how uncertain.
             let flagged = b.tpr * report.positives + b.fpr * (report.rows - report.positives);
             let few = (flagged < FEW_FLAGGED).then(|| {
-                let (low, high) = crate::analysis::prevalence::binomial_intervals(b.tpr * report.positives, flagged, 0.95).wilson;
+                let (low, high) = crate::analysis::prevalence::wilson(b.tpr * report.positives, flagged, 0.95);
                 format!(" Only {} flagged there: the precision's 95 % interval is {} – {}.", format_events(flagged), format_percent(low), format_percent(high))
             });
             format!(
