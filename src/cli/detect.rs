@@ -34,10 +34,9 @@ pub struct RuleFinding {
 pub fn detect(args: DetectArgs) -> Result<u8, String> {
     let since = args.since.as_deref().map(|text| parse_time(text, "--since")).transpose()?;
     let session = Session::open(&args.input)?;
-    if session.filter_lost > 0 {
-        // Watching all rows instead of the view's would raise (or hide) other incidents.
-        let why: Vec<&str> = session.notices.iter().filter(|n| n.contains("filter")).map(String::as_str).collect();
-        return Err(format!("the view's filter does not fit the data, so detection would watch other rows than the view: {}", why.join("; ")));
+    if !session.view_lost.is_empty() {
+        // Watching other rows, rules or times than the view's would raise (or hide) other incidents.
+        return Err(format!("the view does not fully apply to the data, so detection would watch something else than the view: {}", session.view_lost.join("; ")));
     }
     let settings = session.plan.trend.clone().ok_or("there is no trend to watch: the data has no timestamp column, or the view's trend is incomplete")?;
     let report = match session.run(&AnyParams::Trend(settings.clone()))? {

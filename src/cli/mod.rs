@@ -227,9 +227,11 @@ pub struct Session {
     pub measures: Vec<String>,
     pub notices: Vec<String>,
     pub quiet: bool,
-    /// Conditions of the view's filter that did not fit the data and were dropped (`detect`
-    /// refuses to watch other rows than the view does).
-    pub filter_lost: usize,
+    /// What of the view did not reach the analyses, for `detect`, which refuses to watch other
+    /// rows or rules than the view does: parts of the link that were damaged or unknown,
+    /// conditions of its filter that did not fit the data, rules dropped whole (no label), and
+    /// a trend's time column replaced.
+    pub view_lost: Vec<String>,
 }
 
 impl Session {
@@ -239,9 +241,11 @@ impl Session {
             None => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64),
         };
         let mut notices = Vec::new();
+        let mut view_lost = Vec::new();
         let mut view = match &input.view {
             Some(link) => {
                 let decoded = plan::read_view(link).map_err(|e| format!("--view: {e}"))?;
+                view_lost.extend(decoded.notices.iter().map(|n| format!("link: {n}")));
                 notices.extend(decoded.notices.into_iter().map(|n| format!("link: {n}")));
                 notices.extend(plan::source_notice(&decoded.state, &input.data));
                 decoded.state
@@ -314,14 +318,28 @@ impl Session {
         }
         let asked = view.filter.clauses.clone();
         let (rows, measures) = plan::apply(&mut load.table, &mut view, &mut applied).map_err(|e| format!("{label}: {e}"))?;
-        let filter_lost = asked.iter().filter(|clause| !view.filter.clauses.contains(clause)).count();
+        if asked.iter().any(|clause| !view.filter.clauses.contains(clause)) {
+            view_lost.extend(applied.iter().filter(|n| n.contains("filter")).map(|n| format!("view: {n}")));
+        }
         // A weight asked for on the command line is not dropped as a link's would be: counting
         // each row once instead would be a different answer.
         if let Some(asked) = input.weight.as_ref().filter(|&asked| view.weight.as_ref() != Some(asked)) {
             return Err(format!("--weight: {label} has no column “{asked}”"));
         }
         let columns = plan::columns(&load.table);
+        let asked_rules = view.settings.get("rules").and_then(serde_json::Value::as_array).is_some_and(|rules| !rules.is_empty());
+        let asked = |part: &str, field: &str| view.settings.get(part).and_then(|p| p.get(field)).and_then(serde_json::Value::as_str).map(str::to_string);
+        let (asked_time, asked_label) = (asked("trend", "time"), asked("label", "label"));
         let plan = Plan::of(std::mem::take(&mut view.settings), &columns, now_ms, &mut applied);
+        if asked_rules && plan.backtest.is_none() {
+            view_lost.push(format!("view: the rules were not run ({})", applied.iter().filter(|n| n.contains("rule") || n.contains("label")).cloned().collect::<Vec<_>>().join("; ")));
+        }
+        if let Some(time) = asked_time.filter(|time| plan.trend.as_ref().is_some_and(|t| t.time.as_ref() != Some(time))) {
+            view_lost.push(format!("view: the trend's time column “{time}” is not in the data"));
+        }
+        if let Some(label) = asked_label.filter(|label| plan.labels.as_ref().is_none_or(|l| &l.label != label)) {
+            view_lost.push(format!("view: the label column “{label}” is not in the data"));
+        }
         let weights = match &view.weight {
             Some(column) => {
                 let weights = crate::data::weights::weight_column(&load.table, column).map_err(|e| format!("{label}: {e}"))?;
@@ -339,7 +357,7 @@ impl Session {
                 eprintln!("vigil: note: {notice}");
             }
         }
-        Ok(Session { data: label, load, rows, plan, view, weights, measures, notices, quiet: input.quiet, filter_lost })
+        Ok(Session { data: label, load, rows, plan, view, weights, measures, notices, quiet: input.quiet, view_lost })
     }
 
     fn table(&self) -> &Table {

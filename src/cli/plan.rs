@@ -25,9 +25,14 @@ use crate::viewstate::{decode, reconcile, take_setting, Decoded, SourceRef, View
 /// a file holding any of these.
 pub fn read_view(arg: &str) -> Result<Decoded, String> {
     let path = Path::new(arg);
-    // Every part of a view is `key=value`: an argument with neither `#` nor `=` can only be a
-    // file (a mistyped path must not run a scheduled detection with no view).
-    let text = if arg.contains('#') || arg.contains('=') || arg.trim().is_empty() {
+    // A file first (its path may hold `=`); then every part of a view is `key=value`: an
+    // argument with neither `#` nor `=` can only be a file (a mistyped path, or an empty
+    // argument from an unset variable, must not run a scheduled detection with no view).
+    let text = if path.is_file() {
+        std::fs::read_to_string(path).map_err(|err| format!("cannot read the view file {arg}: {err}"))?
+    } else if arg.trim().is_empty() {
+        return Err("the view is empty: give the app's link, its #… part, or a file holding it".into());
+    } else if arg.contains('#') || arg.contains('=') {
         arg.to_string()
     } else if path.is_dir() {
         return Err(format!("the view {arg} is a folder: give the file holding the link, or the link itself"));

@@ -38,17 +38,18 @@ impl XFormat {
         }
     }
 
-    /// An axis tick: on a log axis, evenly spaced ticks fall at 10^k − 1 ("99", "9,999"), read
-    /// to one significant digit from 10 up ("100", "10k"); the hover text keeps `format`'s.
+    /// An axis tick: on a log axis, ticks fall at uneven values (10^0.2 − 1 = 0.58, 10^1.4 − 1 =
+    /// 24.1), read to two significant digits ("0.58", "24", "1k" for 999) so no two read alike
+    /// and none is off by more than half a per cent; the hover text keeps `format`'s.
     fn tick(self, value: f64) -> String {
         match self {
             XFormat::Log10p1 => {
-                let v = (10f64.powf(value) - 1.0).round();
-                let rounded = if v >= 10.0 {
-                    let unit = 10f64.powf(v.log10().floor());
+                let v = 10f64.powf(value) - 1.0;
+                let rounded = if v > 0.0 {
+                    let unit = 10f64.powf(v.log10().floor() - 1.0);
                     (v / unit).round() * unit
                 } else {
-                    v
+                    0.0
                 };
                 crate::format::compact_number(rounded)
             }

@@ -234,7 +234,17 @@ fn detect_reports_a_rule_that_left_its_band() {
     view.filter.clauses.push(vigil::data::filter::Clause::InSet { column: "contry".into(), values: vec!["BR".into()], negate: false });
     let unfit = vigil(&["detect", data.to_str().unwrap(), "--view", &format!("#{}", encode(&view)), "-q"], None);
     assert_eq!(unfit.status.code(), Some(2), "{}", text(&unfit.stderr));
-    assert!(text(&unfit.stderr).contains("filter does not fit the data") && text(&unfit.stderr).contains("contry"), "{}", text(&unfit.stderr));
+    assert!(text(&unfit.stderr).contains("does not fully apply to the data") && text(&unfit.stderr).contains("contry"), "{}", text(&unfit.stderr));
+    // So is a link cut short (its settings unreadable), and rules without their label column.
+    let cut = vigil(&["detect", data.to_str().unwrap(), "--view", &format!("#{}", &encode(&view)[..40]), "-q"], None);
+    assert_eq!(cut.status.code(), Some(2), "{}", text(&cut.stderr));
+    assert!(text(&cut.stderr).contains("link:"), "{}", text(&cut.stderr));
+    view.filter.clauses.clear();
+    view.settings.insert("rules".into(), serde_json::json!([{ "name": "br", "text": "country = BR" }]));
+    view.settings.insert("label".into(), serde_json::json!({ "label": "no_such_label", "positive": ["x"], "item": null, "reviewer": null, "time": null }));
+    let unlabelled = vigil(&["detect", data.to_str().unwrap(), "--view", &format!("#{}", encode(&view)), "-q"], None);
+    assert_eq!(unlabelled.status.code(), Some(2), "{}", text(&unlabelled.stderr));
+    assert!(text(&unlabelled.stderr).contains("the label column “no_such_label” is not in the data"), "{}", text(&unlabelled.stderr));
 }
 
 #[test]
@@ -412,6 +422,7 @@ fn bad_input_is_a_message_and_exit_2_never_a_panic() {
         // A mistyped view file must not run with no view (a scheduled detection would pass).
         (vec!["detect", data.to_str().unwrap(), "--view", "links/no-such-view.txt"], "neither a file nor a link"),
         (vec!["detect", data.to_str().unwrap(), "--view", dir.to_str().unwrap()], "folder"),
+        (vec!["detect", data.to_str().unwrap(), "--view", ""], "the view is empty"),
         (vec!["detect", data.to_str().unwrap(), "--weight", "no_such_column"], "--weight"),
         (vec!["cube", data.to_str().unwrap(), "--top", "0"], "--top"),
         (vec!["analyze", data.to_str().unwrap(), "--sheet", "Sheet9"], "not an Excel workbook"),
