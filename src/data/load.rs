@@ -203,6 +203,9 @@ pub const GZIP_RATIO: f64 = 6.0;
 /// arrive, and each step up copies a buffer.
 pub const CAPACITY_HEADROOM: f64 = 0.05;
 
+/// Compressed bytes pushed at a time when the rows are taken in batches ([`TableLoader::piece_bytes`]).
+pub const GZIP_PIECE_BYTES: usize = 64 * 1024;
+
 /// File bytes pushed between two capacity plans ([`TableLoader::with_size_hint`]).
 const PLAN_SLICE_BYTES: usize = 128 * 1024;
 /// Parts each thread's share of a block is cut into when a file is parsed on threads: they
@@ -676,22 +679,14 @@ impl TableLoader {
         self
     }
 
-    /// How many of the file's next bytes make about `text_bytes` of text: all of them for plain
-    /// text, fewer for gzip, in proportion to how much its bytes so far expanded. A caller that
-    /// takes the rows after each push ([`TableLoader::take_rows`]) pushes a compressed file in
-    /// pieces this size, so that its batches hold no more text than a plain file's: a chunk of
-    /// well-compressed text (1,000 to 1 at most for deflate) would otherwise be one batch.
-    pub fn bytes_for_text(&self, text_bytes: usize) -> usize {
-        const FIRST: usize = 16 << 10;
+    /// How many of the file's next bytes to push before taking the rows: all of them for plain
+    /// text; for gzip, [`GZIP_PIECE_BYTES`], whatever the ratio so far (a file may compress 3 to 1
+    /// and then 1,000 to 1), so a batch never holds more than deflate's 1,032 to 1 of a piece,
+    /// about 66 MB. A caller that takes the rows after each push ([`TableLoader::take_rows`])
+    /// pushes a compressed chunk in pieces this size.
+    pub fn piece_bytes(&self) -> usize {
         match &self.input {
-            Input::Gzip(decoder) => {
-                let text = decoder.get_ref().text_fed;
-                match (self.compressed_bytes, text) {
-                    (0, _) | (_, 0) => FIRST,
-                    (compressed, text) => (text_bytes as f64 * compressed as f64 / text as f64).max(1024.0) as usize,
-                }
-            }
-            Input::Undecided(..) => FIRST,
+            Input::Gzip(_) | Input::Undecided(..) => GZIP_PIECE_BYTES,
             Input::Plain(_) | Input::Binary(..) | Input::Handed(..) | Input::Failed(_) => usize::MAX,
         }
     }
@@ -1067,13 +1062,11 @@ struct Parser {
     /// `"`, UTF-8, a header row. Nothing is guessed: values quoted with `'` or holding control
     /// characters are values, not a dialect or a binary file.
     written: bool,
-    /// Bytes of text fed so far (after gzip, before any other decoding).
-    text_fed: u64,
 }
 
 impl Parser {
     fn new(options: LoadOptions, gzip: bool) -> Self {
-        Self { options, gzip, sniff_buf: Vec::new(), utf16: None, json: None, json_out: Vec::new(), body: None, error: None, parallel: Parallel::default(), written: false, text_fed: 0 }
+        Self { options, gzip, sniff_buf: Vec::new(), utf16: None, json: None, json_out: Vec::new(), body: None, error: None, parallel: Parallel::default(), written: false }
     }
 
     fn rows_loaded(&self) -> u64 {
@@ -1081,7 +1074,6 @@ impl Parser {
     }
 
     fn feed(&mut self, chunk: &[u8]) -> Result<(), LoadError> {
-        self.text_fed += chunk.len() as u64;
         if self.body.is_some() {
             return match &mut self.utf16 {
                 Some(utf16) => {

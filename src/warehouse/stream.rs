@@ -571,9 +571,6 @@ fn granularity_words(granularity: Granularity) -> &'static str {
     }
 }
 
-/// Text a batch of a compressed file holds, about: the command line's chunk of a plain file.
-pub const BATCH_TEXT_BYTES: usize = 8 << 20;
-
 /// A file streamed chunk by chunk into a cube: the loader and the [`CubeStream`] it feeds, for
 /// the worker (with its progress and memory guard), the command line and [`stream_cube`].
 pub struct FileStream {
@@ -585,11 +582,13 @@ pub struct FileStream {
     cube: CubeStream,
     /// The file row (1-based) the next batch starts at.
     next_row: u64,
+    /// Batches of rows added to the cube so far.
+    batches: usize,
 }
 
 impl FileStream {
     pub fn new(options: LoadOptions, settings: StreamSettings) -> Result<Self, StreamError> {
-        Ok(Self { loader: Some(TableLoader::new(options)), finishing: None, rest: None, cube: CubeStream::new(settings)?, next_row: 1 })
+        Ok(Self { loader: Some(TableLoader::new(options)), finishing: None, rest: None, cube: CubeStream::new(settings)?, next_row: 1, batches: 0 })
     }
 
     /// Hands a Parquet file or a workbook to a reader elsewhere (see
@@ -600,13 +599,13 @@ impl FileStream {
     }
 
     /// Feeds the next chunk of the file; the rows it completes go into the cube. A compressed
-    /// chunk goes in pieces of about [`BATCH_TEXT_BYTES`] of text each, their rows into the cube
-    /// after each, so a batch's memory does not grow with how well the file compresses.
+    /// chunk goes in pieces ([`TableLoader::piece_bytes`]), their rows into the cube after each,
+    /// so a batch's memory does not grow with how well the file compresses.
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), StreamError> {
         let mut rest = chunk;
         loop {
             let Some(loader) = self.loader.as_mut() else { return Err(StreamError::Load(LoadError::Empty)) };
-            let (piece, after) = rest.split_at(loader.bytes_for_text(BATCH_TEXT_BYTES).max(1).min(rest.len()));
+            let (piece, after) = rest.split_at(loader.piece_bytes().max(1).min(rest.len()));
             loader.push(piece)?;
             if let Some(batch) = loader.take_rows() {
                 self.add(&batch)?;
@@ -621,6 +620,7 @@ impl FileStream {
     fn add(&mut self, batch: &Table) -> Result<(), StreamError> {
         self.cube.add(batch, self.next_row)?;
         self.next_row += batch.n_rows as u64;
+        self.batches += 1;
         Ok(())
     }
 
@@ -707,6 +707,12 @@ impl FileStream {
             (None, Some(finishing)) => finishing.rows().0,
             (None, None) => self.next_row - 1,
         }
+    }
+
+    /// Batches of rows read into the cube so far (one a chunk of plain text; one a piece of a
+    /// compressed chunk).
+    pub fn batches(&self) -> usize {
+        self.batches
     }
 
     /// The cube's cells so far.
