@@ -273,8 +273,9 @@ impl Session {
                 crate::data::append::append(parts).map_err(|e| e.to_string())?
             }
         };
-        if let (Some(sheet), None) = (&input.sheet, &load.dialect.workbook) {
-            return Err(format!("--sheet {sheet}: {} is not an Excel workbook", input.data));
+        let workbooks = std::iter::once(&load.dialect).chain(&load.dialect.others).filter(|d| d.workbook.is_some()).count();
+        if let (Some(sheet), 0) = (&input.sheet, workbooks) {
+            return Err(format!("--sheet {sheet}: {} is not an Excel workbook", if input.more.is_empty() { input.data.clone() } else { format!("none of the {} files", input.more.len() + 1) }));
         }
         if input.join.len() < view.joins.len() {
             let wanted: Vec<String> = view.joins.iter().map(|j| format!("--join {} --on {}={}", j.file, j.spec.key, j.spec.lookup_key)).collect();

@@ -460,6 +460,8 @@ pub enum LoadError {
     NoRecords { set_aside: Option<(u64, String)> },
     #[error("this does not look like a CSV text file: {reason}")]
     NotText { reason: String },
+    #[error("the header line is longer than {max_mib} MiB (often a quote that is never closed)")]
+    HeaderTooLong { max_mib: usize },
     /// `found` is `None` when the header was too wide to count to its end.
     #[error("the header has {} columns; Vigil reads at most {max}", found.map_or_else(|| format!("more than {max}"), |n| n.to_string()))]
     TooManyColumns { found: Option<usize>, max: usize },
@@ -2425,7 +2427,7 @@ impl Body {
         let n_fields = self.ends_len;
         if self.oversized && self.header.is_none() {
             // The header itself is too wide or too long: nothing after it can be trusted.
-            return Err(LoadError::TooManyColumns { found: None, max: MAX_COLUMNS });
+            return Err(if self.ends.len() > MAX_COLUMNS { LoadError::TooManyColumns { found: None, max: MAX_COLUMNS } } else { LoadError::HeaderTooLong { max_mib: MAX_RECORD_BYTES >> 20 } });
         }
         if self.oversized {
             self.reject(format!(
@@ -3231,6 +3233,10 @@ mod tests {
         let far_too_wide = format!("{}\n1\n", vec!["x"; 10 * MAX_COLUMNS].join(","));
         let e = load_bytes(far_too_wide.as_bytes(), LoadOptions::default()).unwrap_err().to_string();
         assert_eq!(e, format!("the header has more than {MAX_COLUMNS} columns; Vigil reads at most {MAX_COLUMNS}"));
+        // A header that never ends (a quote never closed) is too long, not too wide.
+        let unclosed = format!("id,\"name\n{}\n", "1,abc\n".repeat((MAX_RECORD_BYTES + (1 << 20)) / 6));
+        let e = load_bytes(unclosed.as_bytes(), LoadOptions::default()).unwrap_err().to_string();
+        assert!(e.starts_with("the header line is longer than"), "{e}");
     }
 
     #[test]

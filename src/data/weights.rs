@@ -22,7 +22,7 @@ pub enum WeightError {
 /// this size over any number of rows a machine holds stays finite.
 pub const MAX_WEIGHT: f64 = 9_007_199_254_740_992.0;
 
-/// The weight of every table row from `column`: numbers, present, finite and not negative.
+/// The weight of every table row from `column`: numbers, present, from 0 to [`MAX_WEIGHT`].
 pub fn weight_column(table: &Table, column: &str) -> Result<Vec<f64>, WeightError> {
     let col = table.column(column).ok_or_else(|| WeightError::UnknownColumn(column.to_string()))?;
     if !matches!(col.kind, ColumnType::Integer | ColumnType::Float) {

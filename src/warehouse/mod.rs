@@ -297,7 +297,11 @@ fn plural(n: usize, noun: &str) -> String {
 /// did not read as the column's type (kept by the loader), else "missing".
 fn missing_cell(column: &crate::data::table::Column, row: usize) -> String {
     match column.mismatches.iter().find(|m| m.row == row) {
-        Some(m) => format!("“{}”, not a {}", shorten(&m.text), if column.kind == ColumnType::Timestamp { "time" } else { "number" }),
+        Some(m) => format!("“{}”, not {}", shorten(&m.text), match column.kind {
+            ColumnType::Timestamp => "a time",
+            ColumnType::Integer if column.name == GROUPING_ID => "a whole number",
+            _ => "a number",
+        }),
         None if column.non_finite > 0 => "missing or not finite (NaN, inf)".into(),
         None => "missing".into(),
     }

@@ -70,23 +70,23 @@ impl Default for TrendSettings {
 impl TrendSettings {
     /// Changes the granularity, keeping the forecast about as long in time: 14 days become 2
     /// weeks, not 14 weeks (a forecast as long as the history squeezes the data to one side of
-    /// the chart). `span_ms` is the data's time span, which says what `Auto` stands for; without
-    /// it, a change from or to `Auto` keeps the horizon.
-    pub fn set_granularity(&mut self, granularity: Granularity, span_ms: Option<i64>) {
-        let hours = |g: Granularity| {
-            let resolved = match (g, span_ms) {
-                (Granularity::Auto, Some(span)) => g.resolve(span),
-                _ => g,
-            };
-            match resolved {
-                Granularity::Auto => None,
-                Granularity::Hour => Some(1.0),
-                Granularity::Day => Some(24.0),
-                Granularity::Week => Some(168.0),
-                Granularity::Month => Some(730.5),
-            }
+    /// the chart). `shown` is the granularity the series on screen was built at (what the
+    /// current setting stood for, `Auto` resolved); `span_ms`, the data's time span, says what a
+    /// new `Auto` will stand for. Without them, a change from or to `Auto` keeps the horizon.
+    pub fn set_granularity(&mut self, granularity: Granularity, shown: Option<Granularity>, span_ms: Option<i64>) {
+        let hours = |g: Granularity| match g {
+            Granularity::Auto => None,
+            Granularity::Hour => Some(1.0),
+            Granularity::Day => Some(24.0),
+            Granularity::Week => Some(168.0),
+            Granularity::Month => Some(730.5),
         };
-        if let (Some(from), Some(to), true) = (hours(self.granularity), hours(granularity), self.horizon > 0) {
+        let from = shown.or((self.granularity != Granularity::Auto).then_some(self.granularity)).and_then(hours);
+        let to = match (granularity, span_ms) {
+            (Granularity::Auto, Some(span)) => hours(granularity.resolve(span)),
+            _ => hours(granularity),
+        };
+        if let (Some(from), Some(to), true) = (from, to, self.horizon > 0) {
             self.horizon = ((self.horizon as f64 * from / to).round() as usize).clamp(1, super::models::MAX_HORIZON);
         }
         self.granularity = granularity;
@@ -206,24 +206,28 @@ mod tests {
     fn a_new_granularity_keeps_the_forecast_about_as_long_in_time() {
         let mut s = TrendSettings::default();
         let ninety_days = Some(90 * DAY_MS);
-        // Auto is days over 90 days: 14 days become 2 weeks, and back.
-        s.set_granularity(Granularity::Week, ninety_days);
+        // Auto was days on screen: 14 days become 2 weeks, and back to Auto (days over 90 days).
+        s.set_granularity(Granularity::Week, Some(Granularity::Day), ninety_days);
         assert_eq!((s.granularity, s.horizon), (Granularity::Week, 2));
-        s.set_granularity(Granularity::Auto, ninety_days);
+        s.set_granularity(Granularity::Auto, Some(Granularity::Week), ninety_days);
         assert_eq!(s.horizon, 14);
+        // What the series was built at wins over the setting (a cube's days under "hour").
+        s.granularity = Granularity::Hour;
+        s.set_granularity(Granularity::Week, Some(Granularity::Day), ninety_days);
+        assert_eq!(s.horizon, 2);
         // At least one period; at most the analysis's limit; none stays none.
-        s.set_granularity(Granularity::Month, ninety_days);
+        s.set_granularity(Granularity::Month, Some(Granularity::Week), ninety_days);
         assert_eq!(s.horizon, 1);
         s.horizon = 900;
-        s.set_granularity(Granularity::Hour, ninety_days);
+        s.set_granularity(Granularity::Hour, Some(Granularity::Month), ninety_days);
         assert_eq!(s.horizon, crate::analysis::trend::MAX_HORIZON);
         s.horizon = 0;
-        s.set_granularity(Granularity::Day, ninety_days);
+        s.set_granularity(Granularity::Day, Some(Granularity::Hour), ninety_days);
         assert_eq!(s.horizon, 0);
-        // Without the span, Auto's length is unknown: the horizon is kept.
-        s.horizon = 14;
-        s.set_granularity(Granularity::Auto, None);
-        s.set_granularity(Granularity::Week, None);
+        // Nothing on screen and Auto set: the horizon is kept.
+        s = TrendSettings::default();
+        s.set_granularity(Granularity::Week, None, None);
         assert_eq!((s.granularity, s.horizon), (Granularity::Week, 14));
+
     }
 }

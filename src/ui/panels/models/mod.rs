@@ -582,7 +582,9 @@ fn ScoreView(report: Arc<ScoreReport>) -> impl IntoView {
             // A precision measured on a handful of flags (the top of the scores) is no promise:
             // say how many, and how uncertain.
             let flagged = b.tpr * report.positives + b.fpr * (report.rows - report.positives);
-            let few = (flagged < FEW_FLAGGED).then(|| {
+            // (Rows, not events: a weighted row's events are not independent trials.)
+            let weighted = expect_context::<AppState>().weight.with_untracked(Option::is_some);
+            let few = (flagged < FEW_FLAGGED && !weighted).then(|| {
                 let (low, high) = crate::analysis::prevalence::wilson(b.tpr * report.positives, flagged, 0.95);
                 format!(" Only {} flagged there: the precision's 95 % interval is {} – {}.", format_events(flagged), format_percent(low), format_percent(high))
             });

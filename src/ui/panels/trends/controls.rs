@@ -155,12 +155,16 @@ pub(super) fn TrendControls(columns: Memo<Vec<ColumnSummary>>) -> impl IntoView 
                 <label>"per "
                     <select aria-label="Granularity" data-testid="trend-granularity" on:change=move |e| {
                         if let Some(g) = Granularity::from_label(&event_target_value(&e)) {
-                            // The span of the series last built says what Auto stands for.
-                            let span = TrendsPanel::get().job.result.with_untracked(|r| match r {
-                                Some(Ok(report)) => report.series.starts_ms.first().zip(report.series.starts_ms.last()).map(|(a, b)| b - a),
-                                _ => None,
+                            // The series on screen: what the setting stood for, and the span a new Auto resolves over.
+                            let (shown, span) = TrendsPanel::get().job.result.with_untracked(|r| match r {
+                                Some(Ok(report)) => {
+                                    let series = &report.series;
+                                    let span = series.starts_ms.first().zip(series.next_start_ms(1)).map(|(a, b)| b - a);
+                                    (Some(series.granularity), span)
+                                }
+                                _ => (None, None),
                             });
-                            s.update(|s| s.set_granularity(g, span));
+                            s.update(|s| s.set_granularity(g, shown, span));
                         }
                     }>
                         {Granularity::ALL.into_iter().map(|g| view! { <option value=g.label() selected=move || s.with(|s| s.granularity) == g>{g.label()}</option> }).collect_view()}
