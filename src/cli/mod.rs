@@ -317,9 +317,9 @@ impl Session {
         if input.weight.is_some() {
             view.weight.clone_from(&input.weight);
         }
-        let asked = view.filter.clauses.clone();
+        let asked_filter = view.filter.clauses.clone();
         let (rows, measures) = plan::apply(&mut load.table, &mut view, &mut applied).map_err(|e| format!("{label}: {e}"))?;
-        if asked.iter().any(|clause| !view.filter.clauses.contains(clause)) {
+        if asked_filter.iter().any(|clause| !view.filter.clauses.contains(clause)) {
             view_lost.extend(applied.iter().filter(|n| n.contains("filter")).map(|n| format!("view: {n}")));
         }
         // A weight asked for on the command line is not dropped as a link's would be: counting

@@ -484,6 +484,12 @@ pub fn format_float(value: f64) -> String {
     format!("{value}")
 }
 
+/// A number for a message: as [`format_float`] up to 15 digits, in scientific notation past
+/// that ("1e308", not 309 digits).
+pub fn format_float_brief(value: f64) -> String {
+    if value.abs() < 1e15 { format_float(value) } else { format!("{value:e}") }
+}
+
 /// A value that did not fit the column's type at load, kept so the column can be re-typed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mismatch {

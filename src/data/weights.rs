@@ -48,7 +48,7 @@ pub fn weight_column(table: &Table, column: &str) -> Result<Vec<f64>, WeightErro
     }
     if let Some((row, value)) = first_invalid {
         let more = if invalid > 1 { format!(" (and {} more rows)", invalid - 1) } else { String::new() };
-        return Err(WeightError::Invalid { column: column.to_string(), row: row + 1, value: if value.abs() < 1e15 { super::table::format_float(value) } else { format!("{value:e}") }, more });
+        return Err(WeightError::Invalid { column: column.to_string(), row: row + 1, value: super::table::format_float_brief(value), more });
     }
     if let Some(row) = first_missing {
         return Err(WeightError::Missing { column: column.to_string(), row: row + 1, count: missing });

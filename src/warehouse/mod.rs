@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::contract::{shorten, Weights};
 use crate::analysis::series::{Granularity, WallClock, Zone};
 use crate::data::filter::{evaluate_filter, Clause, Filter};
-use crate::data::table::{format_float, ColumnData, ColumnType, Table, Value};
+use crate::data::table::{format_float, format_float_brief, ColumnData, ColumnType, Table, Value};
 use crate::data::time::{civil_from_days, days_from_civil, format_iso_ms, DAY_MS, HOUR_MS};
 pub use crate::data::weights::EVENTS;
 
@@ -280,14 +280,6 @@ pub struct CubeInfo {
     pub notice: String,
 }
 
-/// Events a cell may count: integers past 2^53 are not all exact in a float.
-const MAX_EVENTS: f64 = 9_007_199_254_740_992.0;
-
-/// A number for a message: as written up to 15 digits, in scientific notation past that.
-fn shown(value: f64) -> String {
-    if value.abs() < 1e15 { format_float(value) } else { format!("{value:e}") }
-}
-
 /// "1 column", "2 columns".
 fn plural(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
@@ -343,7 +335,7 @@ pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
     let any_grouping = (1u64 << beside.min(63)) - 1;
     if let Some(gid) = table.column(GROUPING_ID) {
         if let Some(row) = (0..table.n_rows).find(|&r| gid.numeric(r).is_some_and(|g| g < 0.0 || g > any_grouping as f64)) {
-            let value = gid.numeric(row).map(shown).unwrap_or_default();
+            let value = gid.numeric(row).map(format_float_brief).unwrap_or_default();
             let why = format!("with {} beside {TS_BUCKET}, {GROUPING_ID} and {EVENTS}, a grouping id is 0 … {any_grouping}", plural(beside, "column"));
             return Err(CubeError::BadRow { column: GROUPING_ID.into(), row: row + 1, value, more: String::new(), why });
         }
@@ -390,9 +382,9 @@ pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
     for row in 0..table.n_rows {
         match events.numeric(row) {
             None => bad.push((row, missing_cell(events, row), "every cell needs its number of events")),
-            Some(e) if !e.is_finite() || e < 0.0 => bad.push((row, shown(e), "a number of events is 0 or more")),
-            Some(e) if e.fract() != 0.0 => bad.push((row, shown(e), "a cube counts events in whole numbers (a sample's weights belong in a weight column, not a cube)")),
-            Some(e) if e > MAX_EVENTS => bad.push((row, shown(e), "a cell counts at most 2^53 events (9,007,199,254,740,992), past which sums are not exact")),
+            Some(e) if !e.is_finite() || e < 0.0 => bad.push((row, format_float_brief(e), "a number of events is 0 or more")),
+            Some(e) if e.fract() != 0.0 => bad.push((row, format_float_brief(e), "a cube counts events in whole numbers (a sample's weights belong in a weight column, not a cube)")),
+            Some(e) if e > crate::data::weights::MAX_WEIGHT => bad.push((row, format_float_brief(e), "a cell counts at most 2^53 events (9,007,199,254,740,992), past which sums are not exact")),
             Some(_) => {}
         }
         if bad.len() > 3 {
@@ -411,7 +403,7 @@ pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
     let k = dimensions.len();
     let all_rolled_up = (1u64 << k.min(63)) - 1;
     if let Some(row) = (0..table.n_rows).find(|&r| gid.numeric(r).is_some_and(|g| g < 0.0 || g > all_rolled_up as f64)) {
-        let value = gid.numeric(row).map(shown).unwrap_or_default();
+        let value = gid.numeric(row).map(format_float_brief).unwrap_or_default();
         return Err(CubeError::BadRow { column: GROUPING_ID.into(), row: row + 1, value, more: String::new(), why: format!("with {} a grouping id is 0 … {all_rolled_up}", plural(k, "dimension")) });
     }
     let dims: Vec<&crate::data::table::Column> = dimensions.iter().filter_map(|d| table.column(d)).collect();
@@ -448,12 +440,12 @@ pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
             false => format!("{}, {}", format_iso_ms(key.0), described.join(", ")),
         };
         if total != part_events {
-            return Err(CubeError::Disagree { cell, row: row + 1, what: "events".into(), total: shown(total), parts: shown(part_events) });
+            return Err(CubeError::Disagree { cell, row: row + 1, what: "events".into(), total: format_float_brief(total), parts: format_float_brief(part_events) });
         }
         for ((name, column), part) in measures.iter().zip(&measure_columns).zip(part_sums) {
             let sum = column.numeric(row).unwrap_or(0.0) * total;
             if (sum - part).abs() > 1e-9 * sum.abs().max(part.abs()).max(1.0) {
-                return Err(CubeError::Disagree { cell, row: row + 1, what: format!("in the sum of {name}"), total: shown(sum), parts: shown(part) });
+                return Err(CubeError::Disagree { cell, row: row + 1, what: format!("in the sum of {name}"), total: format_float_brief(sum), parts: format_float_brief(part) });
             }
         }
     }
