@@ -25,6 +25,7 @@ mod reference_prevalence;
 mod reference_regression;
 mod reference_copies;
 mod reference_rings;
+mod reference_rootcause;
 mod reference_rs;
 mod reference_scores;
 mod reference_stats;

@@ -393,6 +393,24 @@ mod tests {
         assert!((binomial_upper_tail(8, 10, 0.5) - 56.0 / 1024.0).abs() < 1e-12);
         assert_eq!(binomial_upper_tail(0, 10, 0.3), 1.0);
         assert_eq!(binomial_upper_tail(11, 10, 0.3), 0.0);
+        // scipy.stats.binom.sf(k - 1, n, p) on both sides of the mean, from 5 to 20 million
+        // trials.
+        let third = 1.0 / 29.0;
+        for (k, n, p, sf) in [
+            (3, 10, 0.5, 0.9453125),
+            (2, 5, 0.9, 0.99954),
+            (60, 1_000, 0.01, 1.843827984012186e-27),
+            (250, 6_000, third, 0.0016789000451445364),
+            (150, 6_000, third, 0.9999895698805287),
+            (5_200, 100_000, 0.05, 0.001995480069652547),
+            (1_000_500, 20_000_000, 0.05, 0.3041191939223546),
+            (999_000, 20_000_000, 0.05, 0.8476719341155678),
+        ] {
+            let ours = binomial_upper_tail(k, n, p);
+            // ln Γ's relative error times its size (about n ln n) is what is left of the last digits.
+            let tolerance = 1e-11 + 1e-15 * n as f64 * (n as f64).ln();
+            assert!((ours - sf).abs() <= tolerance * sf, "P(X ≥ {k}), Bin({n}, {p}): {ours} against {sf}");
+        }
     }
 
     #[test]

@@ -38,8 +38,13 @@ pub(super) fn js_divergence(p: f64, q: f64) -> f64 {
     0.5 * (term(p, m) + term(q, m))
 }
 
-/// ln of the binomial upper tail P(X ≥ k), X ~ Bin(n, p), by summing terms in log space
-/// (normal approximation with continuity correction beyond 5,000 trials).
+/// The binomial upper tail P(X ≥ k), X ~ Bin(n, p), exact for any `n`: the terms are summed
+/// outward from `k`, each from the one before (P(i+1) / P(i) = (n − i) / (i + 1) · p / (1 − p)),
+/// on the side of `k` away from the mean, where they fall, until what is left cannot change the
+/// sum. A `k` below the mean gives 1 − P(X ≤ k − 1), summed downward the same way. The cost
+/// grows with the standard deviation, not with `n`; past [`TAIL_STEPS`] terms (a segment of more
+/// than about 10^10 events) the rest is bounded by a geometric series and added, so the p-value
+/// can only be too large, never too small.
 pub(super) fn binomial_upper_tail(k: u64, n: u64, p: f64) -> f64 {
     if k == 0 {
         return 1.0;
@@ -50,16 +55,43 @@ pub(super) fn binomial_upper_tail(k: u64, n: u64, p: f64) -> f64 {
     if p >= 1.0 {
         return 1.0;
     }
-    if n > 5_000 {
-        let (nf, kf) = (n as f64, k as f64);
-        let sd = (nf * p * (1.0 - p)).sqrt();
-        return 1.0 - distrs::Normal::cdf(kf - 0.5, nf * p, sd);
+    let (nf, q) = (n as f64, 1.0 - p);
+    let ln_term = |i: u64| ln_gamma(nf + 1.0) - ln_gamma(i as f64 + 1.0) - ln_gamma((n - i) as f64 + 1.0) + i as f64 * p.ln() + (n - i) as f64 * q.ln();
+    if k as f64 >= nf * p {
+        // Upward from k: the ratio of each term to the one before.
+        sum_falling_terms(k, n, ln_term(k), |i| (n - i) as f64 / (i + 1) as f64 * (p / q)).min(1.0)
+    } else {
+        // P(X ≤ k − 1) downward from k − 1 (i counts the steps down).
+        let lower = sum_falling_terms(0, k - 1, ln_term(k - 1), |i| (k - 1 - i) as f64 / (n - (k - 1 - i) + 1) as f64 * (q / p));
+        (1.0 - lower).clamp(0.0, 1.0)
     }
-    let ln_choose = |n: u64, k: u64| ln_gamma(n as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((n - k) as f64 + 1.0);
-    let (lp, lq) = (p.ln(), (1.0 - p).ln());
-    let terms: Vec<f64> = (k..=n).map(|i| ln_choose(n, i) + i as f64 * lp + (n - i) as f64 * lq).collect();
-    let max = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    (max.exp() * terms.iter().map(|t| (t - max).exp()).sum::<f64>()).clamp(0.0, 1.0)
+}
+
+/// Terms summed in one direction before the rest is bounded instead of added.
+const TAIL_STEPS: u64 = 1 << 20;
+
+/// Σ of terms that fall: the first is e^`ln_first` (at step `from`), each next one the one
+/// before times `ratio(step)`, up to step `to`.
+fn sum_falling_terms(from: u64, to: u64, ln_first: f64, ratio: impl Fn(u64) -> f64) -> f64 {
+    let mut term = ln_first.exp();
+    let mut sum = 0.0;
+    let mut step = from;
+    loop {
+        sum += term;
+        if step >= to || term == 0.0 {
+            return sum;
+        }
+        let r = ratio(step);
+        // Past the mode every later ratio is smaller: the rest is below term · r / (1 − r).
+        if r < 1.0 {
+            let rest = term * r / (1.0 - r);
+            if rest <= sum * 1e-16 || step - from >= TAIL_STEPS {
+                return sum + rest;
+            }
+        }
+        term *= r;
+        step += 1;
+    }
 }
 
 /// Lanczos approximation of ln Γ(x) for x > 0 (g = 7, n = 9; ~1e-15 relative).
@@ -81,7 +113,11 @@ pub(super) fn ln_gamma(x: f64) -> f64 {
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
 }
 
-/// Two-sided p-value of the change of a segment (before adjustment).
+/// The p-value of a segment's change (before adjustment). A rate: the two-sided
+/// two-proportion z-test. A count: the exact conditional test of the segment's rows in the
+/// incident window given all its rows, Binomial(n, the incident's share of the time), in the
+/// direction of the total change, doubled: the central two-sided p-value for a segment that moved
+/// with the total (the segments that explain it); near 1 for one that moved against it.
 pub(super) fn p_value(acc: &Acc, is_rate: bool, incident_fraction: f64, increase: bool) -> f64 {
     if is_rate {
         // Two-proportion z-test of the segment's rate between the windows.
