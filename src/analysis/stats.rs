@@ -145,7 +145,7 @@ pub fn describe_weighted(sorted: &[(f64, f64)]) -> Option<Describe> {
         q3,
         max,
         skew,
-        zeros: sorted.iter().filter(|&&(v, _)| v == 0.0).map(|&(_, w)| w).sum(),
+        zeros: sorted.iter().filter(|&&(v, _)| v == 0.0).fold(0.0, |total, &(_, w)| total + w),
     })
 }
 
@@ -160,8 +160,9 @@ pub struct Histogram {
 /// Most bins a histogram gets (numpy's "auto" can ask for thousands on huge samples).
 pub const MAX_BINS: usize = 100;
 
-/// Number of bins by numpy's "auto" rule: the smaller bin width of Freedman–Diaconis and
-/// Sturges (Sturges alone when the IQR is 0), capped at [`MAX_BINS`].
+/// Number of bins by numpy's "auto" rule (numpy 2): the smaller bin width of Freedman–Diaconis
+/// and Sturges, where Freedman–Diaconis is at least half the square-root rule's width (so at most
+/// 2√n bins, and 2√n when the IQR is 0); capped at [`MAX_BINS`].
 pub fn auto_bin_count(sorted: &[f64]) -> usize {
     auto_bin_count_weighted(&sorted.iter().map(|&v| (v, 1.0)).collect::<Vec<_>>())
 }
@@ -177,7 +178,8 @@ pub fn auto_bin_count_weighted(sorted: &[(f64, f64)]) -> usize {
     let sturges_width = range / (n.log2() + 1.0);
     let iqr = weighted_quantiles_sorted(sorted, [0.75, 0.25]).map_or(0.0, |[q3, q1]| q3 - q1);
     let fd_width = 2.0 * iqr / n.cbrt();
-    let width = if fd_width > 0.0 { fd_width.min(sturges_width) } else { sturges_width };
+    let sqrt_width = range / n.sqrt();
+    let width = fd_width.max(sqrt_width / 2.0).min(sturges_width);
     ((range / width).ceil() as usize).clamp(1, MAX_BINS)
 }
 
@@ -240,8 +242,9 @@ pub fn mad_outliers_weighted(sorted: &[(f64, f64)]) -> Option<MadOutliers> {
     let (low_fence, high_fence) = (median - reach, median + reach);
     // Same test as |0.6745 (x − median) / MAD| > 3.5, counted per side.
     let z = |v: f64| 0.6745 * (v - median) / mad;
-    let low = sorted.iter().filter(|&&(v, _)| z(v) < -3.5).map(|&(_, w)| w).sum();
-    let high = sorted.iter().filter(|&&(v, _)| z(v) > 3.5).map(|&(_, w)| w).sum();
+    // Folded from +0: `f64`'s `sum` of nothing is -0.0, which the JSON report printed.
+    let low = sorted.iter().filter(|&&(v, _)| z(v) < -3.5).fold(0.0, |total, &(_, w)| total + w);
+    let high = sorted.iter().filter(|&&(v, _)| z(v) > 3.5).fold(0.0, |total, &(_, w)| total + w);
     Some(MadOutliers { low, high, low_fence, high_fence })
 }
 
@@ -285,6 +288,15 @@ mod tests {
         // pandas: pd.Series([1,2,3,4,10]).skew() = 1.697056274847714 (G1; by hand: m2 = 50,
         // m3 = 180, g1 = 36 / 10^1.5, G1 = g1 · √20 / 3)
         assert!((d.skew.unwrap() - 1.697_056_274_847_714).abs() < 1e-12);
+    }
+
+    #[test]
+    fn counts_of_nothing_are_positive_zero() {
+        // The JSON report printed "zeros": -0.0 (an empty `f64` sum).
+        let sorted = [(1.0, 1.0), (2.0, 1.0), (3.0, 1.0)];
+        assert!(describe_weighted(&sorted).unwrap().zeros.is_sign_positive());
+        let outliers = mad_outliers_weighted(&sorted).unwrap();
+        assert!(outliers.low.is_sign_positive() && outliers.high.is_sign_positive());
     }
 
     #[test]

@@ -22,10 +22,18 @@ fn close(ours: f64, reference: f64, what: &str) {
 #[test]
 fn profile_matches_pandas_numpy_scipy() {
     let csv = demo_csv(DemoParams { rows: 20_000, seed: 5 });
-    let dir = std::env::temp_dir().join(format!("vigil-reference-{}", std::process::id()));
+    check_profile(&csv, "20,000 rows");
+    // 500 rows: numpy's "auto" gives at most 2√500 ≈ 45 bins, below Vigil's cap of 100, so
+    // the bin rule itself is checked (prior_strikes' IQR is 0 there), and every bin's count.
+    let head: Vec<&[u8]> = csv.split_inclusive(|&b| b == b'\n').take(501).collect();
+    check_profile(&head.concat(), "500 rows");
+}
+
+fn check_profile(csv: &[u8], label: &str) {
+    let dir = std::env::temp_dir().join(format!("vigil-reference-{}-{}", std::process::id(), label.len()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("demo.csv");
-    std::fs::write(&path, &csv).unwrap();
+    std::fs::write(&path, csv).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/profile_reference.py");
     let output = Command::new("python3").arg(&script).arg(&path).args(NUMERIC).output().expect("python3 runs");
     assert!(
@@ -35,7 +43,7 @@ fn profile_matches_pandas_numpy_scipy() {
     );
     let reference: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
 
-    let table = load_bytes(&csv, LoadOptions::default()).unwrap().table;
+    let table = load_bytes(csv, LoadOptions::default()).unwrap().table;
     let rows: Vec<u32> = (0..table.n_rows as u32).collect();
     let profile = profile_table(&table, &rows, &ProfileParams::default()).unwrap();
     for name in NUMERIC {
@@ -54,7 +62,11 @@ fn profile_matches_pandas_numpy_scipy() {
         close(d.skew.unwrap(), f("skew"), &format!("{name} skew"));
         assert_eq!(d.zeros, f("zeros"), "{name} zeros");
         assert_eq!(outliers.map_or(0.0, |o| o.count()), f("outliers"), "{name} MAD outliers");
-        assert_eq!(h.counts.len() as f64, f("auto_bins").min(MAX_BINS as f64), "{name} histogram bins");
+        assert_eq!(h.counts.len() as f64, f("auto_bins").min(MAX_BINS as f64), "{name} histogram bins ({label})");
+        if f("auto_bins") < MAX_BINS as f64 {
+            let counts: Vec<f64> = expected["auto_counts"].as_array().unwrap().iter().map(|c| c.as_f64().unwrap()).collect();
+            assert_eq!(h.counts, counts, "{name} histogram counts ({label})");
+        }
     }
     for c in &profile.correlations {
         let key = if c.a < c.b { format!("{}|{}", c.a, c.b) } else { format!("{}|{}", c.b, c.a) };

@@ -2,7 +2,7 @@
 
 Usage: python3 profile_reference.py DATA.csv COLUMN [COLUMN ...]
 Prints JSON: per column pandas' describe() fields, skew, zeros, the MAD-rule outlier count and
-numpy's "auto" bin count; and pairwise Pearson / Spearman correlations (pairwise complete).
+numpy's "auto" bin count and the histogram's counts; and pairwise Pearson / Spearman correlations (pairwise complete).
 """
 import json
 import sys
@@ -32,6 +32,7 @@ for name in columns:
         "zeros": int((values == 0).sum()),
         "outliers": outliers,
         "auto_bins": len(np.histogram_bin_edges(values.to_numpy(), bins="auto")) - 1,
+        "auto_counts": np.histogram(values.to_numpy(), bins="auto")[0].tolist(),
     }
 for method in ("pearson", "spearman"):
     corr = frame[columns].astype(float).corr(method=method)
