@@ -102,18 +102,41 @@ pub fn format_value(value: f64) -> String {
     if !value.is_finite() {
         return "—".into();
     }
-    let magnitude = value.abs();
-    if magnitude >= 1e9 || (magnitude > 0.0 && magnitude < 1e-3) {
-        return format!("{value:.3e}");
+    match value_decimals(value.abs()) {
+        Some(decimals) => format_fixed(value, decimals),
+        None => format!("{value:.3e}"),
     }
-    let decimals = match magnitude {
+}
+
+/// Two ends of a range (quartiles, an interval) with the same digits, those the larger end
+/// needs in [`format_value`]: "0.80 – 2.70", not "0.800 – 2.70"; "1 – 3" when both are whole.
+pub fn format_value_range(low: f64, high: f64) -> String {
+    let larger = low.abs().max(high.abs());
+    let whole = low == low.trunc() && high == high.trunc();
+    match value_decimals(larger) {
+        Some(_) if whole => format!("{} – {}", format_fixed(low, 0), format_fixed(high, 0)),
+        Some(decimals) if low.is_finite() && high.is_finite() => format!("{} – {}", format_fixed(low, decimals.max(1)), format_fixed(high, decimals.max(1))),
+        _ => format!("{} – {}", format_value(low), format_value(high)),
+    }
+}
+
+/// The decimals [`format_value`] gives a magnitude; `None` for scientific notation.
+fn value_decimals(magnitude: f64) -> Option<i32> {
+    if magnitude >= 1e9 || (magnitude > 0.0 && magnitude < 1e-3) || !magnitude.is_finite() {
+        return None;
+    }
+    Some(match magnitude {
         m if m == m.trunc() => 0,
         m if m >= 100.0 => 1,
         m if m >= 1.0 => 2,
         _ => 3,
-    };
+    })
+}
+
+/// `value` with `decimals` digits after the point and thousands separators; never "-0".
+fn format_fixed(value: f64, decimals: i32) -> String {
     let scale = 10f64.powi(decimals);
-    let scaled = (magnitude * scale).round() as u64;
+    let scaled = (value.abs() * scale).round() as u64;
     let whole = format_count(scaled / scale as u64);
     let text = if decimals == 0 { whole } else { format!("{whole}.{:0width$}", scaled % scale as u64, width = decimals as usize) };
     if value < 0.0 && scaled > 0 { format!("-{text}") } else { text }
@@ -213,5 +236,16 @@ mod tests {
         assert_eq!(format_value(-7.0), "-7");
         assert_eq!(format_value(2.5e9), "2.500e9");
         assert_eq!(format_value(f64::NAN), "—");
+    }
+
+    #[test]
+    fn a_range_has_one_precision() {
+        assert_eq!(format_value_range(0.8, 2.7), "0.80 – 2.70");
+        assert_eq!(format_value_range(1.0, 3.0), "1 – 3");
+        assert_eq!(format_value_range(0.8, 3.0), "0.8 – 3.0");
+        assert_eq!(format_value_range(-0.25, 0.125), "-0.250 – 0.125");
+        assert_eq!(format_value_range(12.5, 1_500.25), "12.5 – 1,500.3");
+        assert_eq!(format_value_range(0.0001, 0.0002), "1.000e-4 – 2.000e-4");
+        assert_eq!(format_value_range(f64::NAN, 1.0), "— – 1");
     }
 }

@@ -6,7 +6,9 @@
 //! rated by the usual number of reviewers, per-reviewer positive rate and agreement with the
 //! other ratings); and label leakage, columns that predict the label almost perfectly (often
 //! filled only after review). Kappas match statsmodels' `cohens_kappa` / `fleiss_kappa`
-//! (`tests/it/reference_labels.rs`).
+//! (`tests/it/reference_labels.rs`). Prevalence and leakage count events (row weights);
+//! agreement counts ratings, one per item and reviewer whatever the row's weight, since it is
+//! between judgments (the app says so when rows are weighted).
 
 use std::borrow::Cow;
 

@@ -16,7 +16,7 @@ use super::stats::{auto_bin_count_weighted, describe_weighted, histogram_weighte
 use crate::data::filter::Clause;
 use crate::data::table::{float_key, float_of_key, Column, ColumnData, ColumnType, Strings, Table, Value};
 use crate::data::time::{days_from_civil, Buckets, DAY_MS};
-use crate::format::{format_events, format_percent};
+use crate::format::{format_count, format_events, format_percent};
 
 /// Parameters of a profile run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1050,7 +1050,7 @@ fn column_alerts(profile: &ColumnProfile, rows: f64, unit: &str, params: &Profil
                 push(
                     AlertKind::RepeatedValues,
                     Severity::Info,
-                    format!("{name}: {} values occur more than once{most}", repeated_values),
+                    format!("{name}: {} values occur more than once{most}", format_count(*repeated_values as u64)),
                     share(*repeated_values as f64),
                     None,
                 );

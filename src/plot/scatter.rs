@@ -61,8 +61,44 @@ pub fn from_pixel(px: f64, py: f64, x_range: (f64, f64), y_range: (f64, f64), wi
 /// other cluster. Points are drawn in order, so the hit index holds the topmost.
 pub fn rasterize(points: &[(f64, f64, i32)], x_range: (f64, f64), y_range: (f64, f64), width: u32, height: u32, focus: Option<i32>) -> Raster {
     let mut raster = Raster::blank(width, height);
-    raster.paint(points, 0..points.len(), x_range, y_range, focus);
+    raster.paint(points, 0..points.len(), &DotStyle::for_points(points), x_range, y_range, focus);
     raster
+}
+
+/// How big and how opaque a map's dots are: fewer points, bigger dots; a dense map uses 2 px so
+/// structure shows through. A cluster of under 2 % of a map of 2,000 points or more is drawn
+/// bigger and nearly opaque: otherwise a small group (a ring of 40 accounts among 30,000) is a
+/// few faint pixels under the large clusters, though it is often the finding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DotStyle {
+    size: u32,
+    alpha: f64,
+    small: Vec<i32>,
+}
+
+impl DotStyle {
+    pub fn for_points(points: &[(f64, f64, i32)]) -> DotStyle {
+        let n = points.len();
+        let size = if n < 2_000 { 4 } else if n < 50_000 { 3 } else { 2 };
+        let alpha = if n < 20_000 { 0.85 } else { 0.55 };
+        let mut counts = std::collections::BTreeMap::<i32, usize>::new();
+        if n >= 2_000 {
+            for &(_, _, cluster) in points {
+                *counts.entry(cluster).or_default() += 1;
+            }
+        }
+        let small = counts.into_iter().filter(|&(cluster, count)| cluster >= 1 && count * 50 < n).map(|(cluster, _)| cluster).collect();
+        DotStyle { size, alpha, small }
+    }
+
+    /// The size (pixels) and opacity of a dot of `cluster`.
+    fn dot(&self, cluster: i32) -> (u32, f64) {
+        if self.small.contains(&cluster) {
+            (self.size + 2, 0.9)
+        } else {
+            (self.size, self.alpha)
+        }
+    }
 }
 
 impl Raster {
@@ -72,20 +108,18 @@ impl Raster {
         Raster { width, height, rgba: vec![0u8; pixels * 4], hit: vec![u32::MAX; pixels] }
     }
 
-    /// Draws `points[part]` over what is drawn, as [`rasterize`] draws them: painting the parts
-    /// of `0..points.len()` in order, in as many calls as wanted, gives the same raster (the UI
-    /// paints a large map in slices of the main thread).
-    pub fn paint(&mut self, points: &[(f64, f64, i32)], part: std::ops::Range<usize>, x_range: (f64, f64), y_range: (f64, f64), focus: Option<i32>) {
+    /// Draws `points[part]` over what is drawn, as [`rasterize`] draws them (`style` made from
+    /// all the points): painting the parts of `0..points.len()` in order, in as many calls as
+    /// wanted, gives the same raster (the UI paints a large map in slices of the main thread).
+    pub fn paint(&mut self, points: &[(f64, f64, i32)], part: std::ops::Range<usize>, style: &DotStyle, x_range: (f64, f64), y_range: (f64, f64), focus: Option<i32>) {
         let Raster { width, height, rgba, hit } = self;
         let (width, height) = (*width, *height);
         let w = width as usize;
-        // Fewer points, bigger dots; dense maps use 2 px so structure shows through.
-        let size: u32 = if points.len() < 2_000 { 4 } else if points.len() < 50_000 { 3 } else { 2 };
-        let alpha = if points.len() < 20_000 { 0.85 } else { 0.55 };
         let first = part.start;
         for (idx, &(x, y, cluster)) in points.get(part).unwrap_or_default().iter().enumerate().map(|(k, p)| (first + k, p)) {
             let Some((px, py)) = to_pixel(x, y, x_range, y_range, width, height) else { continue };
             let (r, g, b) = cluster_colour(cluster);
+            let (size, alpha) = style.dot(cluster);
             let a = match focus {
                 Some(f) if f != cluster => alpha * 0.12,
                 _ => alpha,
@@ -247,13 +281,33 @@ mod tests {
         let points: Vec<(f64, f64, i32)> = (0..2_500).map(|i| (f64::from(i % 37) / 3.7, f64::from(i % 23) / 2.3, i % 5 - 1)).collect();
         let whole = rasterize(&points, (0.0, 10.0), (0.0, 10.0), 50, 30, Some(2));
         let mut parts = Raster::blank(50, 30);
+        let style = DotStyle::for_points(&points);
         for (a, b) in [(0, 1), (1, 700), (700, 700), (700, 2_499), (2_499, 2_500)] {
-            parts.paint(&points, a..b, (0.0, 10.0), (0.0, 10.0), Some(2));
+            parts.paint(&points, a..b, &style, (0.0, 10.0), (0.0, 10.0), Some(2));
         }
         assert!(parts.rgba == whole.rgba && parts.hit == whole.hit);
         // A range past the end paints nothing.
-        parts.paint(&points, 2_400..9_000, (0.0, 10.0), (0.0, 10.0), Some(2));
+        parts.paint(&points, 2_400..9_000, &style, (0.0, 10.0), (0.0, 10.0), Some(2));
         assert!(parts.rgba == whole.rgba);
+    }
+
+    #[test]
+    fn a_small_cluster_is_drawn_bigger_and_opaque() {
+        // 3,000 points of cluster 1 and 40 of cluster 3 (1.3 %), all apart from each other.
+        let point = |i: i32, cluster: i32| (f64::from(i % 100 + 1), f64::from(i / 100 + 1), cluster);
+        let mut points: Vec<(f64, f64, i32)> = (0..3_000).map(|i| point(i, 1)).collect();
+        points.extend((3_000..3_040).map(|i| point(i, 3)));
+        points.push(point(3_040, -1));
+        let style = DotStyle::for_points(&points);
+        assert_eq!(style.dot(1), (3, 0.85));
+        assert_eq!(style.dot(3), (5, 0.9));
+        // Noise keeps the common dot; so does every cluster of a map under 2,000 points.
+        assert_eq!(style.dot(-1), (3, 0.85));
+        assert_eq!(DotStyle::for_points(&points[2_990..]).dot(3), (4, 0.85));
+        // In the raster: 25 opaque pixels for the small cluster's dot, 9 for the large one's.
+        let raster = rasterize(&points, (0.0, 101.0), (0.0, 32.0), 1_000, 330, None);
+        let pixels_of = |index: u32| raster.hit.iter().filter(|&&hit| hit == index).count();
+        assert_eq!((pixels_of(0), pixels_of(3_000)), (9, 25));
     }
 
     #[test]

@@ -59,7 +59,7 @@ pub fn Exportable(
     };
     let testid = |format: &str| format!("export-{name}-{format}");
     view! {
-        <div class="exportable" node_ref=holder>
+        <div class=if kind == ExportKind::Table { "exportable table-export" } else { "exportable" } node_ref=holder>
             {children()}
             <div class="export-actions">
                 {match kind {

@@ -954,9 +954,11 @@ describe('root cause', () => {
     }
     await dimensions.nth(1).locator('summary').click();
     await dimensions.nth(1).locator('tbody tr').first().waitFor({ timeout: 5_000 });
-    // Shares that round to nothing read "0 %", never "-0 %".
+    // Shares that round to nothing read "0 %", never "-0 %"; every signed figure is written
+    // with one minus sign (U+2212), as the changes beside it are.
     for (const testid of ['rca-table', 'rca-dimension']) {
-      for (const part of await page.locator(`[data-testid="${testid}"]`).allTextContents()) assert.doesNotMatch(part, /-0 %/, testid);
+      for (const part of await page.locator(`[data-testid="${testid}"]`).allTextContents()) assert.doesNotMatch(part, /[-−]0 %/, testid);
+      for (const cell of await page.locator(`[data-testid="${testid}"] td.num, [data-testid="${testid}"] td.share-cell`).allTextContents()) assert.doesNotMatch(cell, /-\d/, testid);
     }
     await page.waitForSelector('[data-testid="rca-chart"]');
     assert.ok(await page.locator('[data-testid="rca-dimension"]').count() >= 5);

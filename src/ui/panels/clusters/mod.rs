@@ -20,7 +20,7 @@ use crate::analysis::cluster::{drawing_order, Algorithm, ClusterParams, ClusterP
 use crate::data::table::ColumnType;
 use crate::format::{format_count, format_events, format_percent};
 use crate::plot::canvas::{draw_map_frame_on_canvas, draw_on_canvas, put_map_raster};
-use crate::plot::scatter::{cluster_colour, draw_xy, from_pixel, map_plot_area, Raster};
+use crate::plot::scatter::{cluster_colour, draw_xy, from_pixel, map_plot_area, DotStyle, Raster};
 use crate::analysis::cluster::Cluster;
 use crate::analysis::contract::FitColumns;
 use crate::data::filter::Clause;
@@ -133,6 +133,9 @@ fn short(v: f64) -> String {
         "—".into()
     } else if v.abs() >= 1000.0 {
         crate::format::compact_number(v)
+    } else if v == v.trunc() {
+        // A count reads "rows 2", not "rows 2.00" (and 0, not "-0").
+        format!("{:.0}", v + 0.0)
     } else if v.abs() >= 10.0 {
         format!("{v:.1}")
     } else {
@@ -518,13 +521,14 @@ struct Brush {
 struct MapOrder {
     points: Arc<Vec<(f64, f64, i32)>>,
     order: Vec<usize>,
+    style: Arc<DotStyle>,
 }
 
 impl MapOrder {
     fn of(decoded: &[(f64, f64, i32)]) -> MapOrder {
         let order = drawing_order(decoded);
         let points = Arc::new(order.iter().filter_map(|&i| decoded.get(i).copied()).collect::<Vec<_>>());
-        MapOrder { points, order }
+        MapOrder { style: Arc::new(DotStyle::for_points(&points)), points, order }
     }
 }
 
@@ -569,7 +573,7 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
             if drawing.try_get_value() != Some(this) {
                 return false;
             }
-            let Some(draw_points) = ordered.try_with_value(|o| o.as_ref().map(|o| o.points.clone())).flatten() else {
+            let Some((draw_points, style)) = ordered.try_with_value(|o| o.as_ref().map(|o| (o.points.clone(), o.style.clone()))).flatten() else {
                 match decoded.take() {
                     None => decoded = Some(report.map.points()),
                     Some(points) => {
@@ -599,7 +603,7 @@ fn ClusterMap(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> impl 
                 return false;
             };
             let end = (*done + MAP_SLICE_POINTS).min(draw_points.len());
-            painted.paint(&draw_points, *done..end, x_range, y_range, focus);
+            painted.paint(&draw_points, *done..end, &style, x_range, y_range, focus);
             *done = end;
             if end < draw_points.len() {
                 return true;

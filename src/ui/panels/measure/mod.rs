@@ -134,7 +134,8 @@ fn names(columns: &[ColumnSummary], keep: impl Fn(&ColumnSummary) -> bool) -> Ve
 /// A number for reading: a few significant digits, trailing zeros dropped.
 fn readable(v: f64) -> String {
     let digits = match v.abs() {
-        a if a >= 100.0 => 0,
+        // Whole, with thousands separators: "2,484".
+        a if a >= 100.0 => return crate::format::format_value(v.round()),
         a if a >= 10.0 => 1,
         a if a >= 1.0 => 2,
         _ => 3,

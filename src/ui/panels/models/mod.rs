@@ -16,7 +16,7 @@ use crate::analysis::regression::{Regression, RegressionParams};
 use crate::analysis::tree::{Tree, TreeParams};
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
-use crate::format::{format_events, format_percent, format_value};
+use crate::format::{format_events, format_percent, format_value, format_value_range};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::scatter::draw_xy;
 use crate::ui::chart::{draw_soon, theme, BarChart, XFormat, YFormat};
@@ -838,7 +838,7 @@ fn RegressionView(report: Arc<crate::analysis::regression::RegressionReport>) ->
         .map(|c| {
             let odds = logistic.then(|| view! {
                 <td class="num">{format_value(c.estimate.exp())}</td>
-                <td class="num">{format!("{} – {}", format_value(c.ci_low.exp()), format_value(c.ci_high.exp()))}</td>
+                <td class="num">{format_value_range(c.ci_low.exp(), c.ci_high.exp())}</td>
             });
             view! {
                 <tr data-testid="coefficient">

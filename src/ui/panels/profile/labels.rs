@@ -160,7 +160,7 @@ fn LabelResults(report: LabelReport) -> impl IntoView {
                 })}
             </div>
             {report.conflicts.map(|c| view! { <ConflictsBlock conflicts=c/> })}
-            {report.agreement.map(|a| view! { <AgreementBlock agreement=a/> })}
+            {report.agreement.map(|a| view! { <AgreementBlock agreement=a weighted=unit != "rows"/> })}
             <div class="label-block" data-testid="leaks">
                 <h3>"Leakage"</h3>
                 {if report.leaks.is_empty() {
@@ -207,7 +207,7 @@ fn ConflictsBlock(conflicts: Conflicts) -> impl IntoView {
 }
 
 #[component]
-fn AgreementBlock(agreement: Agreement) -> impl IntoView {
+fn AgreementBlock(agreement: Agreement, weighted: bool) -> impl IntoView {
     let kappa = |k: Option<f64>| k.map_or("–".to_string(), |k| format!("{k:.3}"));
     let mut reviewers = agreement.reviewers.clone();
     // Least agreement first: the reviewers to look at.
@@ -221,6 +221,8 @@ fn AgreementBlock(agreement: Agreement) -> impl IntoView {
                 " · Fleiss' κ " <strong>{kappa(agreement.fleiss_kappa)}</strong>
                 {format!(" on {} items × {} raters", format_count(agreement.fleiss_items as u64), agreement.raters)}
             </p>
+            // Agreement is between judgments: a rating is one whatever its row's weight.
+            {weighted.then(|| view! { <p class="muted" data-testid="agreement-unweighted">"Each rating counts once here: row weights are not applied to agreement."</p> })}
             <div class="table-wrap short">
                 <Exportable name="reviewers" kind=ExportKind::Table><table class="grid">
                     <thead><tr><th>"reviewer"</th><th class="num">"ratings"</th><th class="num">"positive rate"</th><th class="num" title="The share of this reviewer's ratings that match another reviewer's rating of the same item">"agrees"</th></tr></thead>

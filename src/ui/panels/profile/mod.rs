@@ -11,7 +11,7 @@ use crate::analysis::stats::Describe;
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
 use crate::data::time::format_display_ms;
-use crate::format::{format_count, format_events, format_value};
+use crate::format::{format_count, format_events, format_value, format_value_range};
 use crate::ui::chart::{run_in_slices, BarChart, XFormat};
 use crate::ui::controls::ShowMore;
 use crate::ui::export::{ExportKind, Exportable};
@@ -233,7 +233,7 @@ fn describe_rows(d: &Describe) -> Vec<(&'static str, String)> {
         ("min", format_value(d.min)),
         ("median", format_value(d.median)),
         ("max", format_value(d.max)),
-        ("q1 – q3", format!("{} – {}", format_value(d.q1), format_value(d.q3))),
+        ("q1 – q3", format_value_range(d.q1, d.q3)),
         ("skew", d.skew.map_or("–".into(), |s| format!("{s:.2}"))),
         ("zeros", format_events(d.zeros)),
     ]

@@ -106,23 +106,37 @@ fn fmt(value: f64, rate: bool) -> String {
         return "—".into();
     }
     if rate {
-        return format!("{:.2} %", value * 100.0);
+        return minus(format!("{:.2} %", value * 100.0));
     }
     let rounded = value.round();
     let sign = if rounded < 0.0 { "−" } else { "" };
     if (value - rounded).abs() < 1e-9 || value.abs() >= 100.0 {
         format!("{sign}{}", format_count(rounded.abs() as u64))
     } else {
-        format!("{value:.1}")
+        minus(format!("{value:.1}"))
     }
 }
 
 fn fmt_delta(value: f64, rate: bool) -> String {
     if rate {
-        return format!("{:+.2} pt", value * 100.0);
+        return minus(format!("{:+.2} pt", value * 100.0));
     }
     let text = fmt(value.abs(), false);
     if value >= 0.0 { format!("+{text}") } else { format!("−{text}") }
+}
+
+/// A share of the change, signed as the changes beside it are ("−24 %", not "-24 %").
+fn fmt_share(share: f64) -> String {
+    minus(format_whole_percent(share))
+}
+
+/// `text` with a leading hyphen-minus written as the minus sign (U+2212) every signed figure
+/// in these tables uses.
+fn minus(text: String) -> String {
+    match text.strip_prefix('-') {
+        Some(rest) => format!("−{rest}"),
+        None => text,
+    }
 }
 
 fn fmt_p(p: f64) -> String {
@@ -303,7 +317,7 @@ fn Report(report: Arc<RcaReport>, pending: bool, defer: bool) -> impl IntoView {
                                     <td class="num">{fmt(s.baseline, rate)}</td>
                                     <td class="num">{fmt(s.incident, rate)}</td>
                                     <td class="num">{fmt_delta(s.delta, rate)}</td>
-                                    <td class="share-cell"><span class="share-bar" style=format!("width: calc((100% - 20px) * {:.3})", width / 100.0)></span><span class="share-text">{format_whole_percent(s.share_of_delta)}</span></td>
+                                    <td class="share-cell"><span class="share-bar" style=format!("width: calc((100% - 20px) * {:.3})", width / 100.0)></span><span class="share-text">{fmt_share(s.share_of_delta)}</span></td>
                                     <td class="num">{format!("{:.2}", s.specificity)}</td>
                                     <td class="num" title=if s.significant { "significant" } else { "not significant: could be noise" }>{fmt_p(s.p_value)}{(!s.significant).then_some(" ·ns")}</td>
                                     <td><button class="button small" data-testid="rca-filter" title="Add this segment to the global filter and see the trend"
@@ -479,7 +493,7 @@ fn breakdown_table(values: Vec<ValueFinding>, rate: bool) -> impl IntoView {
                             <td class="num">{fmt(v.baseline, rate)}</td>
                             <td class="num">{fmt(v.incident, rate)}</td>
                             <td class="num">{fmt_delta(v.delta, rate)}</td>
-                            <td class="num">{format_whole_percent(v.share_of_delta)}</td>
+                            <td class="num">{fmt_share(v.share_of_delta)}</td>
                             <td class="num">{format!("{:.4}", v.surprise)}</td>
                             {rate.then(|| view! {
                                 <td class="num">{fmt_delta(v.rate_effect.unwrap_or(0.0), true)}</td>

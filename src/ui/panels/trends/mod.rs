@@ -171,12 +171,15 @@ fn fmt_value(value: f64, rate: bool) -> String {
     if rate {
         return format!("{:.2} %", value * 100.0);
     }
+    // Whole from 100 ("962 – 1,107", not "961.8 – 1,107"), then one decimal, two, three.
     let magnitude = value.abs();
-    if magnitude >= 1000.0 {
+    if magnitude >= 100.0 {
         let sign = if value < 0.0 { "−" } else { "" };
         format!("{sign}{}", format_count(magnitude.round() as u64))
     } else if magnitude >= 10.0 || magnitude == magnitude.trunc() {
         format!("{value:.1}").trim_end_matches(".0").to_string()
+    } else if magnitude >= 1.0 {
+        format!("{value:.2}")
     } else {
         format!("{value:.3}")
     }
