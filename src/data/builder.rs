@@ -241,8 +241,11 @@ impl StrBuilder {
     fn switch_to_arena(&mut self) {
         // Room for the rows the codes had room for, at the mean length seen so far.
         let mean_len = self.stats.total_len / self.stats.non_missing.max(1);
-        let mut bytes = String::with_capacity(mean_len.saturating_mul(self.codes.capacity()));
-        let mut ends = Vec::with_capacity(self.codes.capacity());
+        // (Room is a plan: one past what memory can hold is dropped, not a panic.)
+        let mut bytes = String::new();
+        let _ = bytes.try_reserve_exact(mean_len.saturating_mul(self.codes.capacity()));
+        let mut ends = Vec::new();
+        let _ = ends.try_reserve_exact(self.codes.capacity());
         let mut valid = Bitmap::default();
         for code in self.codes.iter() {
             let text = self.dict.get(code as usize);
@@ -407,13 +410,16 @@ impl ColumnBuilder {
     /// Makes room for the `rows` cells (and `text_bytes` of arena text) a column is expected
     /// to hold in all: a buffer with less room steps up, exactly, to the expectation plus
     /// `headroom` (a share), so a column whose final size is estimated grows in a few exact
-    /// steps instead of by doubling, and a large load never holds twice its size.
+    /// steps instead of by doubling, and a large load never holds twice its size. Room that
+    /// cannot be had (an estimate from a gzip bomb's first bytes can pass what a 32-bit address
+    /// space holds) is not taken: the cells then come one by one, and the memory guard stops
+    /// them.
     pub fn plan_capacity(&mut self, rows: usize, text_bytes: usize, headroom: f64) {
         let with_headroom = |n: usize| (n as f64 * (1.0 + headroom)) as usize;
         let ensure_vec = |len: usize, capacity: usize, expected: usize| (capacity < expected).then(|| with_headroom(expected).saturating_sub(len));
         fn ensure<T>(values: &mut Vec<T>, additional: Option<usize>) {
             if let Some(additional) = additional {
-                values.reserve_exact(additional);
+                let _ = values.try_reserve_exact(additional);
             }
         }
         let bits = |bitmap: &mut Bitmap| {
@@ -437,7 +443,7 @@ impl ColumnBuilder {
             Storage::Str(strings) => match &mut strings.arena {
                 Some((bytes, ends, valid)) => {
                     if let Some(additional) = ensure_vec(bytes.len(), bytes.capacity(), text_bytes) {
-                        bytes.reserve_exact(additional);
+                        let _ = bytes.try_reserve_exact(additional);
                     }
                     ensure(ends, ensure_vec(ends.len(), ends.capacity(), rows));
                     bits(valid);
@@ -1207,6 +1213,29 @@ mod tests {
             builder.push(cell);
         }
         builder.finish("col")
+    }
+
+    /// A gzip bomb's first bytes can project more rows than an address space holds: the room
+    /// is not taken, and the column still builds (it panicked with "capacity overflow" in the
+    /// browser's 32-bit worker).
+    #[test]
+    fn room_past_what_memory_holds_is_not_taken() {
+        for inferred in [Inferred::Integer, Inferred::Float, Inferred::Timestamp(super::super::infer::TimestampFormat::Text), Inferred::Strings] {
+            let mut builder = ColumnBuilder::for_inferred(inferred);
+            builder.push("1");
+            builder.plan_capacity(usize::MAX / 4, usize::MAX / 2, 0.5);
+            builder.push("2");
+            assert_eq!(builder.finish("col").len(), 2);
+        }
+        let mut strings = ColumnBuilder::for_inferred(Inferred::Strings);
+        for n in 0..=DICT_LIMIT + 1 {
+            strings.push(&n.to_string());
+            if n == 300 {
+                // Room for the codes as planned, then widened past u8 and into an arena.
+                strings.plan_capacity(usize::MAX / 8, usize::MAX / 2, 0.5);
+            }
+        }
+        assert_eq!(strings.finish("col").len(), DICT_LIMIT + 2);
     }
 
     #[test]

@@ -57,10 +57,11 @@ pub struct Bitmap {
 }
 
 impl Bitmap {
-    /// Makes room for `bits` bits in all, exactly (no doubling).
+    /// Makes room for `bits` bits in all, exactly (no doubling), when it can be had: room is
+    /// a plan, and a plan past what memory can hold is dropped, not a panic.
     pub fn reserve_total(&mut self, bits: usize) {
         let words = bits.div_ceil(64);
-        self.words.reserve_exact(words.saturating_sub(self.words.len()));
+        let _ = self.words.try_reserve_exact(words.saturating_sub(self.words.len()));
     }
 
     /// Bits there is room for.
@@ -275,22 +276,24 @@ impl Codes {
         }
     }
 
-    /// Room for `additional` more rows, at the present width.
+    /// Room for `additional` more rows, at the present width, when it can be had (a plan past
+    /// what memory can hold is dropped: the rows then come one by one, or the memory guard
+    /// stops them).
     pub fn reserve(&mut self, additional: usize) {
-        match self {
-            Self::U8(v) => v.reserve(additional),
-            Self::U16(v) => v.reserve(additional),
-            Self::U32(v) => v.reserve(additional),
-        }
+        let _ = match self {
+            Self::U8(v) => v.try_reserve(additional),
+            Self::U16(v) => v.try_reserve(additional),
+            Self::U32(v) => v.try_reserve(additional),
+        };
     }
 
-    /// Room for exactly `additional` more rows, at the present width.
+    /// Room for exactly `additional` more rows, at the present width, when it can be had.
     pub fn reserve_exact(&mut self, additional: usize) {
-        match self {
-            Self::U8(v) => v.reserve_exact(additional),
-            Self::U16(v) => v.reserve_exact(additional),
-            Self::U32(v) => v.reserve_exact(additional),
-        }
+        let _ = match self {
+            Self::U8(v) => v.try_reserve_exact(additional),
+            Self::U16(v) => v.try_reserve_exact(additional),
+            Self::U32(v) => v.try_reserve_exact(additional),
+        };
     }
 
     /// Removes every row; the width and the room stay.
@@ -331,13 +334,20 @@ impl Codes {
     /// Rewrites every code at the narrowest width that holds `code` too.
     #[cold]
     fn widen(&mut self, code: u32) {
+        // The planned room, at the new width, when it can be had (else the codes' own length).
         let room = self.capacity();
         *self = if code < u32::from(u16::MAX) && !matches!(self, Self::U16(_)) {
-            let mut wide = Vec::with_capacity(room);
+            let mut wide = Vec::new();
+            if wide.try_reserve_exact(room).is_err() {
+                wide.reserve_exact(self.len());
+            }
             wide.extend(self.iter().map(|c| if c == MISSING_CODE { u16::MAX } else { c as u16 }));
             Self::U16(wide)
         } else {
-            let mut wide = Vec::with_capacity(room);
+            let mut wide = Vec::new();
+            if wide.try_reserve_exact(room).is_err() {
+                wide.reserve_exact(self.len());
+            }
             wide.extend(self.iter());
             Self::U32(wide)
         };
