@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::builder::ColumnBuilder;
+use crate::format::format_count;
 use super::infer::{infer_column, is_missing};
 use super::load::{RejectedRow, MAX_COLUMNS, MAX_RECORD_BYTES, MAX_REJECTED_KEPT, SAMPLE_ROWS};
 use super::table::Table;
@@ -28,6 +29,10 @@ pub const HEADER_RECORDS: usize = 1_000;
 /// Longest JSON record read: its delimited text (quotes doubled, an empty field per absent key)
 /// must fit the CSV body's [`MAX_RECORD_BYTES`].
 pub const MAX_JSON_RECORD_BYTES: usize = MAX_RECORD_BYTES / 2 - MAX_COLUMNS;
+/// Most cells the keys first seen after [`HEADER_RECORDS`] objects may add (each key a column
+/// of every row): 40 million, at most a few hundred MB (400,000 in unit tests, to reach it in
+/// a small file).
+pub const MAX_LATE_CELLS: usize = if cfg!(test) { 400_000 } else { 40_000_000 };
 /// Deepest nesting read (serde_json's own limit is 128): deeper records are set aside.
 const MAX_DEPTH: usize = 64;
 /// Characters of a set-aside record's text kept for display.
@@ -552,7 +557,24 @@ impl JsonText {
             ));
             return;
         }
-        for Late { name, values } in late {
+        // Each late key is a column of every row: many keys over many rows (a file whose objects
+        // each bring a key of their own) would be rows × keys cells, gigabytes from a small
+        // file. Those past the budget are named and left out.
+        let fit = (MAX_LATE_CELLS / table.n_rows.max(1)).max(1);
+        if late.len() > fit {
+            let names: Vec<String> = late.iter().skip(fit).take(5).map(|l| format!("“{}”", l.name)).collect();
+            notices.push(format!(
+                "{} keys first appear after the first {HEADER_RECORDS} records; as columns of all {} rows they would take more than {} cells, so the first {} were read and {} were not: {}{}",
+                format_count(late.len() as u64),
+                format_count(table.n_rows as u64),
+                format_count(MAX_LATE_CELLS as u64),
+                format_count(fit as u64),
+                format_count((late.len() - fit) as u64),
+                names.join(", "),
+                if late.len() - fit > 5 { " …" } else { "" }
+            ));
+        }
+        for Late { name, values } in late.into_iter().take(fit) {
             let sample: Vec<&str> = values.iter().map(|(_, t)| t.as_str()).filter(|t| !is_missing(t)).take(SAMPLE_ROWS).collect();
             let mut builder = if infer_types { ColumnBuilder::for_inferred(infer_column(&name, &sample)) } else { ColumnBuilder::for_type(super::table::ColumnType::Text) };
             let mut next = 0;
@@ -827,6 +849,24 @@ mod tests {
         assert_eq!(taken + report.table.n_rows, rows);
         assert!(report.table.column("late").is_none());
         assert!(report.notices.iter().any(|n| n.contains("“late”")), "{:?}", report.notices);
+    }
+
+    /// Objects that each bring a key of their own: 20,000 of them killed the browser's worker
+    /// (20,000 columns of 20,000 rows). Keys past the cell budget are named and left out.
+    #[test]
+    fn late_keys_past_the_cell_budget_are_left_out_and_named() {
+        let rows = 2_000;
+        let text: String = (0..rows).map(|i| format!("{{\"k{i}\": {i}}}\n")).collect();
+        let report = load(&text);
+        assert_eq!(report.table.n_rows, rows);
+        // 1,000 columns from the header records, then 200 of the 1,000 late keys (200 × 2,000
+        // rows is the budget of 400,000 cells).
+        let fit = MAX_LATE_CELLS / rows;
+        assert_eq!(report.table.columns.len(), HEADER_RECORDS + fit);
+        assert_eq!(report.table.column(&format!("k{}", HEADER_RECORDS + fit - 1)).map(|c| c.count_valid()), Some(1));
+        assert!(report.table.column(&format!("k{}", HEADER_RECORDS + fit)).is_none());
+        let notice = report.notices.iter().find(|n| n.contains("keys first appear")).expect("a notice");
+        assert!(notice.contains("1,000 keys") && notice.contains("the first 200 were read and 800 were not: “k1200”"), "{notice}");
     }
 
     #[test]
