@@ -31,6 +31,7 @@ use crate::analysis::contract::{shorten, Weights};
 use crate::analysis::series::{Granularity, WallClock, Zone};
 use crate::data::filter::{evaluate_filter, Clause, Filter};
 use crate::data::table::{format_float, format_float_brief, ColumnData, ColumnType, Table, Value};
+use crate::format::format_count;
 use crate::data::time::{civil_from_days, days_from_civil, format_iso_ms, DAY_MS, HOUR_MS};
 pub use crate::data::weights::EVENTS;
 
@@ -60,8 +61,6 @@ pub fn grouping_sets(k: usize) -> Vec<Vec<usize>> {
 }
 
 /// A cube row's cell: its period, grouping id and dimension values (None: missing or rolled up).
-type CellKey = (i64, u64, Vec<Option<String>>);
-
 /// The grouping id of a set of `k` dimensions: bit `k − 1 − i` for each dimension `i` rolled up.
 pub fn grouping_id(set: &[usize], k: usize) -> u64 {
     // Or-ed, not summed: past 64 dimensions the high bits coincide instead of overflowing.
@@ -102,7 +101,14 @@ pub enum CubeError {
     BadRow { column: String, row: usize, value: String, more: String, why: String },
     #[error("the cube's row {row} ({cell}) is {total} {what}, but its finest rows add up to {parts}: the rolled-up rows disagree with their parts")]
     Disagree { cell: String, row: usize, what: String, total: String, parts: String },
+    #[error("the cube has {} rolled-up grouping ids over {} finest rows: checking each against its finest rows would take more than {} steps (Vigil's SQL writes {sql} for these dimensions)", format_count(*ids as u64), format_count(*finest as u64), format_count(MAX_CHECK_STEPS as u64))]
+    TooManyGroupings { ids: usize, finest: usize, sql: usize },
 }
+
+/// Most (finest row, rolled-up grouping id) pairs [`recognise`] checks: 50 million. Vigil's
+/// SQL writes a few dozen grouping sets ([`grouping_sets`]), so a cube of a million finest rows
+/// passes; a file with thousands of ids is refused at once instead of stalling the load.
+pub const MAX_CHECK_STEPS: usize = 50_000_000;
 
 impl CubeSpec {
     /// The cube of a view over `table`: its time column and granularity (days for `Auto`: a
@@ -410,42 +416,79 @@ pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
     let measure_columns: Vec<&crate::data::table::Column> = measures.iter().filter_map(|m| table.column(m)).collect();
     let ColumnData::Timestamp { ms, .. } = &ts.data else { return Ok(None) };
     let kept = |g: u64| -> Vec<bool> { (0..k).map(|i| g & (1u64 << (k - 1 - i).min(63)) == 0).collect() };
-    let key = |row: usize, g: u64| -> CellKey {
-        let values = dims.iter().zip(kept(g)).map(|(c, keep)| if keep { Some(c.value(row)).filter(|v| *v != Value::Missing).map(|v| v.display()) } else { None }).collect();
-        (ms.get(row).copied().unwrap_or(0), g, values)
-    };
     let gid_of = |row: usize| gid.numeric(row).map(|g| g as u64);
-    let mut rolled_ids: Vec<u64> = (0..table.n_rows).filter_map(gid_of).filter(|&g| g != 0).collect();
-    rolled_ids.sort_unstable();
-    rolled_ids.dedup();
-    let mut parts: FxHashMap<CellKey, (f64, Vec<f64>)> = FxHashMap::default();
-    for row in (0..table.n_rows).filter(|&r| gid_of(r) == Some(0)) {
-        let e = events.numeric(row).unwrap_or(0.0);
-        for &g in &rolled_ids {
-            let cell = parts.entry(key(row, g)).or_insert_with(|| (0.0, vec![0.0; measures.len()]));
+    // The rolled-up rows by grouping id; each id's rows are checked in a pass over the finest
+    // rows, so the work is finest rows × ids, and it is bounded before it starts.
+    let mut rolled: std::collections::BTreeMap<u64, Vec<usize>> = std::collections::BTreeMap::new();
+    let mut finest: Vec<usize> = Vec::new();
+    for row in 0..table.n_rows {
+        match gid_of(row) {
+            Some(0) => finest.push(row),
+            Some(g) => rolled.entry(g).or_default().push(row),
+            None => {}
+        }
+    }
+    let steps = finest.len().saturating_mul(rolled.len());
+    if steps > MAX_CHECK_STEPS {
+        return Err(CubeError::TooManyGroupings { ids: rolled.len(), finest: finest.len(), sql: grouping_sets(k).len().saturating_sub(1) });
+    }
+    // Each dimension's values as codes, the same for equal text (one key per cell, no string
+    // built per row and id).
+    let codes: Vec<Vec<u32>> = dims
+        .iter()
+        .map(|c| {
+            let mut seen: FxHashMap<String, u32> = FxHashMap::default();
+            (0..table.n_rows)
+                .map(|row| match c.value(row) {
+                    Value::Missing => u32::MAX,
+                    value => {
+                        let next = seen.len() as u32;
+                        *seen.entry(value.display()).or_insert(next)
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let key = |row: usize, keep: &[bool]| -> (i64, Vec<u32>) {
+        let values = codes.iter().zip(keep).filter(|(_, keep)| **keep).map(|(c, _)| c.get(row).copied().unwrap_or(u32::MAX)).collect();
+        (ms.get(row).copied().unwrap_or(0), values)
+    };
+    for (&g, rows) in &rolled {
+        let keep = kept(g);
+        let mut parts: FxHashMap<(i64, Vec<u32>), (f64, Vec<f64>)> = FxHashMap::default();
+        for &row in &finest {
+            let e = events.numeric(row).unwrap_or(0.0);
+            let cell = parts.entry(key(row, &keep)).or_insert_with(|| (0.0, vec![0.0; measures.len()]));
             cell.0 += e;
             for (sum, column) in cell.1.iter_mut().zip(&measure_columns) {
                 *sum += column.numeric(row).unwrap_or(0.0) * e;
             }
         }
-    }
-    for row in (0..table.n_rows).filter(|&r| gid_of(r).is_some_and(|g| g != 0)) {
-        let Some(g) = gid_of(row) else { continue };
-        let key = key(row, g);
-        let (part_events, part_sums) = parts.get(&key).cloned().unwrap_or((0.0, vec![0.0; measures.len()]));
-        let total = events.numeric(row).unwrap_or(0.0);
-        let described: Vec<String> = dimensions.iter().zip(&key.2).zip(kept(g)).filter(|(_, keep)| *keep).map(|((d, v), _)| format!("{d} = {}", v.as_deref().unwrap_or("(missing)"))).collect();
-        let cell = match described.is_empty() {
-            true => format!("the total of {}", format_iso_ms(key.0)),
-            false => format!("{}, {}", format_iso_ms(key.0), described.join(", ")),
-        };
-        if total != part_events {
-            return Err(CubeError::Disagree { cell, row: row + 1, what: "events".into(), total: format_float_brief(total), parts: format_float_brief(part_events) });
-        }
-        for ((name, column), part) in measures.iter().zip(&measure_columns).zip(part_sums) {
-            let sum = column.numeric(row).unwrap_or(0.0) * total;
-            if (sum - part).abs() > 1e-9 * sum.abs().max(part.abs()).max(1.0) {
-                return Err(CubeError::Disagree { cell, row: row + 1, what: format!("in the sum of {name}"), total: format_float_brief(sum), parts: format_float_brief(part) });
+        for &row in rows {
+            let (part_events, part_sums) = parts.get(&key(row, &keep)).cloned().unwrap_or((0.0, vec![0.0; measures.len()]));
+            let total = events.numeric(row).unwrap_or(0.0);
+            let cell = || {
+                let when = format_iso_ms(ms.get(row).copied().unwrap_or(0));
+                let described: Vec<String> = dimensions
+                    .iter()
+                    .zip(&dims)
+                    .zip(&keep)
+                    .filter(|(_, keep)| **keep)
+                    .map(|((d, c), _)| match c.value(row) {
+                        Value::Missing => format!("{d} = (missing)"),
+                        value => format!("{d} = {}", value.display()),
+                    })
+                    .collect();
+                if described.is_empty() { format!("the total of {when}") } else { format!("{when}, {}", described.join(", ")) }
+            };
+            if total != part_events {
+                return Err(CubeError::Disagree { cell: cell(), row: row + 1, what: "events".into(), total: format_float_brief(total), parts: format_float_brief(part_events) });
+            }
+            for ((name, column), part) in measures.iter().zip(&measure_columns).zip(part_sums) {
+                let sum = column.numeric(row).unwrap_or(0.0) * total;
+                if (sum - part).abs() > 1e-9 * sum.abs().max(part.abs()).max(1.0) {
+                    return Err(CubeError::Disagree { cell: cell(), row: row + 1, what: format!("in the sum of {name}"), total: format_float_brief(sum), parts: format_float_brief(part) });
+                }
             }
         }
     }

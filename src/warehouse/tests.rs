@@ -308,3 +308,25 @@ fn a_stream_without_times_or_rows_says_what_it_needs() {
     let err = stream::stream_cube("at,n\n2026-01-01,3\n2026-01-02,-1\n".as_bytes(), LoadOptions::default(), stream::StreamSettings::default(), 4096).unwrap_err().to_string();
     assert!(err.contains("-1 in row 2"), "{err}");
 }
+
+/// A cube with thousands of grouping ids: checking each against every finest row was
+/// quadratic in memory (a map of finest rows × ids) and stalled the browser's worker until it
+/// died. The work is bounded, and refused before it starts.
+#[test]
+fn a_cube_with_too_many_grouping_ids_is_refused_at_once() {
+    let dims: Vec<String> = (0..13).map(|i| format!("d{i}")).collect();
+    let mut csv = format!("ts_bucket,{},grouping_id,events\n", dims.join(","));
+    let finest = 20_000;
+    for row in 0..finest {
+        let values: Vec<String> = (0..13).map(|i| format!("v{}", (row >> i) & 1)).collect();
+        csv.push_str(&format!("2026-03-02,{},0,1\n", values.join(",")));
+    }
+    // 2,600 ids, each rolling up some dimensions (their cells are empty); the last the total.
+    for g in (1..2_600u64).chain([(1 << 13) - 1]) {
+        let values: Vec<&str> = (0..13).map(|i| if g & (1 << (12 - i)) != 0 { "" } else { "v0" }).collect();
+        csv.push_str(&format!("2026-03-02,{},{g},1\n", values.join(",")));
+    }
+    let err = recognise(&mut table(&csv)).unwrap_err();
+    assert!(matches!(err, CubeError::TooManyGroupings { ids: 2_600, finest: 20_000, .. }), "{err}");
+    assert!(err.to_string().starts_with("the cube has 2,600 rolled-up grouping ids over 20,000 finest rows"), "{err}");
+}
