@@ -121,6 +121,11 @@ pub struct JsonText {
     late_index: FxHashMap<String, usize>,
     /// Keys dropped because the file already has [`MAX_COLUMNS`] columns.
     dropped_keys: u64,
+    /// Values whose flattened name another value of the same record had (`"a.b"` beside
+    /// `"a": {"b": …}`, or a key written twice), kept under `name_2`, `name_3`…, and the first
+    /// such name.
+    renamed_keys: u64,
+    first_renamed: Option<String>,
     /// Columns in which some value was an array (kept as JSON text).
     array_columns: Vec<String>,
     /// Rows written (after the columns were fixed) or held.
@@ -157,6 +162,8 @@ impl JsonText {
             late: Vec::new(),
             late_index: FxHashMap::default(),
             dropped_keys: 0,
+            renamed_keys: 0,
+            first_renamed: None,
             array_columns: Vec::new(),
             rows: 0,
             rejected: Vec::new(),
@@ -421,6 +428,7 @@ impl JsonText {
     fn add_row(&mut self, cells: &mut Vec<(String, String)>, out: &mut Vec<u8>) {
         let row = self.rows;
         self.rows += 1;
+        self.rename_repeated(cells);
         if !self.fixed {
             let mut held = Vec::with_capacity(cells.len());
             for (name, text) in cells.drain(..) {
@@ -449,6 +457,31 @@ impl JsonText {
         let row_text = std::mem::take(&mut self.row_text);
         write_record(out, row_text.iter().map(|t| t.as_deref().unwrap_or("")));
         self.row_text = row_text;
+    }
+
+    /// Gives a record's repeated names their own columns, as a CSV header's duplicates are:
+    /// the second `a.b` of a record becomes `a.b_2` (not dropped for the first).
+    fn rename_repeated(&mut self, cells: &mut [(String, String)]) {
+        let repeats = {
+            let mut seen = rustc_hash::FxHashSet::default();
+            cells.iter().any(|(name, _)| !seen.insert(name.as_str()))
+        };
+        if !repeats {
+            return;
+        }
+        let mut seen: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
+        for (name, _) in cells.iter_mut() {
+            if seen.insert(name.clone()) {
+                continue;
+            }
+            let mut suffix = 2;
+            while !seen.insert(format!("{name}_{suffix}")) {
+                suffix += 1;
+            }
+            self.first_renamed.get_or_insert_with(|| name.clone());
+            *name = format!("{name}_{suffix}");
+            self.renamed_keys += 1;
+        }
     }
 
     /// The column of `name` while the columns are being gathered (a new one if there is room).
@@ -523,6 +556,10 @@ impl JsonText {
                 names.join(", "),
                 if more > 0 { format!(" and {more} more columns") } else { String::new() }
             ));
+        }
+        if let Some(first) = &self.first_renamed {
+            let values = if self.renamed_keys == 1 { "1 value".to_string() } else { format!("{} values", format_count(self.renamed_keys)) };
+            notices.push(format!("{values} had the name of another value in the same record (as “{first}”, a dotted key beside a nested one, or a key written twice) and were kept in columns named with _2, _3…"));
         }
         if self.dropped_keys > 0 {
             notices.push(format!("{} values of keys beyond the first {MAX_COLUMNS} columns were not read", self.dropped_keys));
@@ -867,6 +904,17 @@ mod tests {
         assert!(report.table.column(&format!("k{}", HEADER_RECORDS + fit)).is_none());
         let notice = report.notices.iter().find(|n| n.contains("keys first appear")).expect("a notice");
         assert!(notice.contains("1,000 keys") && notice.contains("the first 200 were read and 800 were not: “k1200”"), "{notice}");
+    }
+
+    /// `{"a.b": 1, "a": {"b": 2}}`: the nested value was dropped without a word.
+    #[test]
+    fn a_name_repeated_in_a_record_gets_its_own_column() {
+        let report = load("{\"a.b\": 1, \"a\": {\"b\": 2}}\n{\"a.b\": 3, \"a\": {\"b\": 4}, \"c\": 5, \"c\": 6}\n");
+        assert_eq!(cells(&report, "a.b"), ["1", "3"]);
+        assert_eq!(cells(&report, "a.b_2"), ["2", "4"]);
+        assert_eq!(cells(&report, "c_2"), ["", "6"]);
+        let notice = report.notices.iter().find(|n| n.contains("_2")).expect("a notice");
+        assert!(notice.starts_with("3 values had the name of another value in the same record (as “a.b”"), "{notice}");
     }
 
     #[test]
