@@ -8,7 +8,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::infer::{classify_strings, is_missing, parse_bool_word, parse_float, parse_int, FloatCell, Inferred, StringStats};
+use super::infer::{classify_strings, is_integer_literal, is_missing, parse_bool_word, parse_float, parse_int, FloatCell, Inferred, StringStats};
 use super::table::{Bitmap, Codes, Column, ColumnData, ColumnType, Mismatch, Strings, Value, MISSING_CODE};
 use super::time::{epoch_to_ms, parse_timestamp_text};
 use super::wire::{Reader, Writer};
@@ -738,6 +738,9 @@ impl ColumnBuilder {
                     valid.push(true);
                     true
                 }
+                // A whole number past 64 bits does not fit (as a float it would lose its last
+                // digits): it is kept as a mismatch, and many of them make the column text.
+                None if is_integer_literal(text) => false,
                 None => match parse_float(text) {
                     Some(FloatCell::Value(v)) if self.may_promote => {
                         promoted = Some(v);
@@ -1236,6 +1239,23 @@ mod tests {
             }
         }
         assert_eq!(strings.finish("col").len(), DICT_LIMIT + 2);
+    }
+
+    /// A whole number past 64 bits in an integer column does not turn it float (losing the
+    /// last digits of every such value): it is a mismatch, kept for a retype to text.
+    #[test]
+    fn a_whole_number_past_64_bits_is_a_mismatch_not_a_float() {
+        let mut cells = vec!["7"; 40];
+        cells[1] = "18446744073709551615";
+        let column = build(Inferred::Integer, &cells);
+        assert_eq!(column.kind, ColumnType::Integer);
+        assert_eq!((column.value(0), column.value(1), column.value(2)), (Value::Int(7), Value::Missing, Value::Int(7)));
+        let text = retype_column(&column, ColumnType::Text);
+        assert_eq!(text.value(1).display(), "18446744073709551615");
+        // Many of them: the column is text, each value its own.
+        let column = build(Inferred::Integer, &["1", "9223372036854775808", "9223372036854775809"]);
+        assert_eq!(column.kind, ColumnType::Category);
+        assert_eq!(column.value(2).display(), "9223372036854775809");
     }
 
     #[test]

@@ -260,12 +260,27 @@ fn mostly_fits(sample: &[&str], fits: impl Fn(&str) -> bool) -> bool {
     true
 }
 
+/// Whole-number text: a sign, then digits only (whatever their number).
+pub fn is_integer_literal(text: &str) -> bool {
+    let trimmed = text.trim().as_bytes();
+    let digits = match trimmed.split_first() {
+        Some((b'-' | b'+', rest)) => rest,
+        _ => trimmed,
+    };
+    !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
+}
+
 /// Infers a column's type from a sample of its non-missing cells.
 pub fn infer_column(name: &str, sample: &[&str]) -> Inferred {
     if sample.is_empty() {
         return Inferred::Strings;
     }
     let ints = mostly_fits(sample, |t| parse_int(t).is_some());
+    // Whole numbers past 64 bits (an unsigned 64-bit id) are identifiers: as floats, ids that
+    // differ in their last digits would read as one value.
+    if !ints && mostly_fits(sample, is_integer_literal) {
+        return Inferred::Strings;
+    }
     // (Every integer is a float.)
     let floats = ints || mostly_fits(sample, |t| parse_float(t).is_some());
     if floats && is_label_like_name(name) {
@@ -451,6 +466,9 @@ mod tests {
         assert_eq!(infer_column("is_spam", &["0", "1", "1"]), Inferred::Boolean { words: false });
         assert_eq!(infer_column("count", &["0", "1", "1"]), Inferred::Integer);
         assert_eq!(infer_column("when", &["2026-01-01", "2026-01-02 10:00:00"]), Inferred::Timestamp(TimestampFormat::Text));
+        // Whole numbers past 64 bits are ids (as floats, 2^63 − 1 and 2^63 read as one value).
+        assert_eq!(infer_column("v", &["9223372036854775807", "9223372036854775808", "-1"]), Inferred::Strings);
+        assert_eq!(infer_column("v", &["1e19", "2.5"]), Inferred::Float);
         assert_eq!(infer_column("created_at", &["1785000000", "1785000060"]), Inferred::Timestamp(TimestampFormat::EpochSeconds));
         assert_eq!(infer_column("event_ts", &["1785000000000"]), Inferred::Timestamp(TimestampFormat::EpochMillis));
         assert_eq!(infer_column("amount", &["1785000000"]), Inferred::Integer);
