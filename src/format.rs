@@ -164,6 +164,11 @@ pub fn compact_number(value: f64) -> String {
     }
 }
 
+/// A count and its noun, separated and agreed: "1 column", "20,000 columns".
+pub fn plural(n: u64, noun: &str) -> String {
+    format!("{} {noun}{}", format_count(n), if n == 1 { "" } else { "s" })
+}
+
 /// "rows per day" → "Rows per day".
 pub fn capitalise(text: &str) -> String {
     let mut chars = text.chars();

@@ -383,6 +383,9 @@ pub struct JoinAnswer {
     pub problem: Option<String>,
 }
 
+/// What every request says once the worker crashed twice in a row and was not started again.
+pub const ENGINE_STOPPED: &str = "the analysis engine stopped after an internal error and was not restarted; reload the page to continue";
+
 /// Why an analysis gave no report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub enum JobError {
@@ -391,6 +394,9 @@ pub enum JobError {
     Failed(AnyError),
     #[error("the analysis was cancelled")]
     Cancelled,
+    /// The worker crashed twice in a row and was not started again (the page says so).
+    #[error("{ENGINE_STOPPED}")]
+    EngineStopped,
     /// Other data was loaded while it ran: its answer would be about a table no longer there.
     #[error("the data changed while the analysis ran; run it again")]
     Superseded,

@@ -454,9 +454,9 @@ pub enum LoadError {
     Empty,
     #[error("this file needs about {} of memory once loaded{}, more than the {} a browser tab can hold for data here (about {} of {format}). Load less: export only the columns you need, a sample of the rows, or counts pre-aggregated in the warehouse (per day and dimension), or split the file", fmt_gb(*needed), if *read > 0 { " (stopped after reading part of it)" } else { "" }, fmt_gb(*limit), fmt_gb(*fits_text))]
     TooLarge { needed: u64, limit: u64, fits_text: u64, format: &'static str, read: u64 },
-    #[error("the file has a header ({columns} columns) but no data rows{}", set_aside.as_ref().map(|(n, first)| format!(" that could be read: {n} set aside, the first because of {first}")).unwrap_or_default())]
+    #[error("the file has a header ({}) but no data rows{}", crate::format::plural(*columns as u64, "column"), set_aside.as_ref().map(|(n, first)| format!(" that could be read: {} set aside, the first because of {first}", crate::format::format_count(*n))).unwrap_or_default())]
     NoRows { columns: usize, set_aside: Option<(u64, String)> },
-    #[error("no JSON object could be read{}", set_aside.as_ref().map(|(n, first)| format!(": {n} records set aside, the first because of {first}")).unwrap_or_else(|| ": the objects have no keys".into()))]
+    #[error("no JSON object could be read{}", set_aside.as_ref().map(|(n, first)| format!(": {} set aside, the first because of {first}", crate::format::plural(*n, "record"))).unwrap_or_else(|| ": the objects have no keys".into()))]
     NoRecords { set_aside: Option<(u64, String)> },
     #[error("this does not look like a CSV text file: {reason}")]
     NotText { reason: String },
@@ -2673,7 +2673,8 @@ impl Body {
             ));
         }
         if self.rejected_total > 0 {
-            notices.push(format!("{} rows were rejected; see Rejected rows", self.rejected_total));
+            let rows = if self.rejected_total == 1 { "1 row was".to_string() } else { format!("{} rows were", crate::format::format_count(self.rejected_total)) };
+            notices.push(format!("{rows} rejected; see Rejected rows"));
         }
         Ok(LoadReport {
             table: Table { columns, n_rows: self.rows - self.taken },
@@ -3127,7 +3128,7 @@ mod tests {
         assert_eq!(load_bytes(b"a,b,c\n", LoadOptions::default()), Err(LoadError::NoRows { columns: 3, set_aside: None }));
         let huge = format!("note\n\"{}\"\n", "x".repeat(MAX_RECORD_BYTES + 1));
         let Err(err) = load_bytes(huge.as_bytes(), LoadOptions::default()) else { panic!("a lone oversized row loaded") };
-        assert!(err.to_string().starts_with("the file has a header (1 columns) but no data rows that could be read: 1 set aside, the first because of line 2: record longer than 16 MiB"), "{err}");
+        assert!(err.to_string().starts_with("the file has a header (1 column) but no data rows that could be read: 1 set aside, the first because of line 2: record longer than 16 MiB"), "{err}");
         let binary: Vec<u8> = (0..2000u32).map(|i| (i * 7 % 256) as u8).collect();
         assert!(matches!(load_bytes(&binary, LoadOptions::default()), Err(LoadError::NotText { .. })));
     }

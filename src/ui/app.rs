@@ -191,6 +191,10 @@ fn SourceBar() -> impl IntoView {
             state.error.set(Some("Enter the address of a data file first.".into()));
             return;
         }
+        if let Some(why) = share::not_web_address(&text) {
+            state.error.set(Some(format!("{why}. To open a file on this computer, use Open file….")));
+            return;
+        }
         share::forget_pending(state);
         client::load(state, DataSource::Url { url: text }, None);
     };

@@ -18,7 +18,8 @@ use super::state::{AppState, ColumnValues, Loading, RowPage};
 use crate::analysis::groups::DerivedColumn;
 use crate::data::join::JoinSpec;
 use crate::data::load::LoadOptions;
-use crate::protocol::{DataSource, Envelope, JoinAnswer, Request, Response};
+use crate::format::capitalise;
+use crate::protocol::{DataSource, Envelope, JobError, JoinAnswer, QueryError, Request, Response, ENGINE_STOPPED};
 use crate::viewstate::JoinRef;
 
 struct Client {
@@ -56,6 +57,10 @@ thread_local! {
     static LOADED: RefCell<Option<(DataSource, Vec<File>)>> = const { RefCell::new(None) };
     /// Responses decoded and not handled yet, in the order they came ([`HANDLE_LATER_BYTES`]).
     static LATER: RefCell<std::collections::VecDeque<Response>> = const { RefCell::new(std::collections::VecDeque::new()) };
+    /// Set when the worker crashed twice in a row and was not started again: every request is
+    /// then answered here, at once, with [`ENGINE_STOPPED`] (a worker whose wasm trapped must
+    /// not be asked again: its memory and state are no longer what they were).
+    static STOPPED: std::cell::Cell<Option<AppState>> = const { std::cell::Cell::new(None) };
     /// When the worker was last restarted after a crash (ms since the epoch).
     static LAST_RESTART: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NEG_INFINITY) };
     /// The files columns were added from, by name: a join is made again from them after a
@@ -155,20 +160,25 @@ fn restart(state: AppState) {
     let fresh = if repeated { Err("it stopped again right after a restart".to_string()) } else { spawn(state) };
     let old = CLIENT.with_borrow_mut(|slot| {
         let client = slot.as_mut()?;
+        client.queue.clear();
         match &fresh {
             Ok(worker) => {
                 let old = std::mem::replace(&mut client.worker, worker.clone());
                 client.ready = false;
-                client.queue.clear();
                 Some(old)
             }
-            Err(_) => None,
+            // The crashed worker is stopped too, and nothing is sent to it again.
+            Err(_) => {
+                client.ready = false;
+                Some(client.worker.clone())
+            }
         }
     });
     if let Some(old) = old {
         old.terminate();
     }
     if let Err(why) = fresh {
+        STOPPED.set(Some(state));
         state.worker_notice.set(Some(format!("The analysis engine stopped on an internal error and was not restarted ({why}). Reload the page to continue.")));
         return;
     }
@@ -195,6 +205,11 @@ fn send_files(request: Request, files: Vec<File>) -> u64 {
         let Some(client) = slot.as_mut() else { return 0 };
         let id = client.next_id;
         client.next_id += 1;
+        if let Some(state) = STOPPED.get() {
+            // Answered after the caller has noted the id, as the worker would answer.
+            set_timeout(move || refuse_stopped(state, id), std::time::Duration::ZERO);
+            return id;
+        }
         let message = Object::new();
         match crate::protocol::encode(&Envelope { id, request }) {
             Ok(bytes) => {
@@ -222,6 +237,16 @@ fn send_files(request: Request, files: Vec<File>) -> u64 {
         }
         id
     })
+}
+
+/// Answers request `id` with [`ENGINE_STOPPED`], whatever it asked: a load fails, an analysis
+/// ends with the error, a question is refused.
+fn refuse_stopped(state: AppState, id: u64) {
+    handle(state, Response::LoadFailed { id, message: capitalise(ENGINE_STOPPED) + ".", too_large: false });
+    jobs::deliver(id, JobEvent::Done { result: Err(JobError::EngineStopped), elapsed_ms: 0.0, timings: Vec::new() });
+    if ANSWERS.with_borrow(|answers| answers.contains_key(&id)) {
+        handle(state, Response::Failed { id, error: QueryError::Refused(ENGINE_STOPPED.into()) });
+    }
 }
 
 fn post(worker: &Worker, message: &JsValue) {

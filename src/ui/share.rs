@@ -77,6 +77,14 @@ fn open_view(state: AppState, view: ViewState) {
     PENDING.set(Some(view));
     match source {
         Some(SourceRef::Demo { rows, seed }) => load_as_viewed(state, DataSource::Demo(DemoParams { rows, seed }), None, streamed),
+        // Not a web address (`javascript:`, `file:`, `data:`): said, and the demo opened as
+        // for a link without data; nothing of the link's view is applied to it.
+        Some(SourceRef::Url { url }) if not_web_address(&url).is_some() => {
+            PENDING.set(None);
+            let why = not_web_address(&url).unwrap_or_default();
+            state.link_notices.update(|all| all.push(format!("its data was not loaded: {why}; the demo is shown instead")));
+            client::load(state, DataSource::Demo(DemoParams::default()), None);
+        }
         // Another site is contacted only when the reader agrees (see `UrlWanted`).
         Some(SourceRef::Url { url }) if foreign_host(&url).is_some() => state.url_wanted.set(Some(url)),
         Some(SourceRef::Url { url }) => load_as_viewed(state, DataSource::Url { url }, None, streamed),
@@ -84,6 +92,20 @@ fn open_view(state: AppState, view: ViewState) {
         Some(SourceRef::File { name }) => state.file_wanted.set(Some(name)),
         Some(SourceRef::Files { names }) => state.file_wanted.set(Some(names.join(", "))),
         None => client::load(state, DataSource::Demo(DemoParams::default()), None),
+    }
+}
+
+/// Why `url` is not a data address Vigil loads (`data:`, `javascript:`, `file:`, `blob:`…:
+/// only http and https are), as a clause to show; `None` for a web address (a relative one
+/// among them).
+pub fn not_web_address(url: &str) -> Option<String> {
+    let location = location()?;
+    let parsed = web_sys::Url::new_with_base(url, &location.href().ok()?).ok();
+    let protocol = parsed.as_ref().map(web_sys::Url::protocol);
+    match protocol.as_deref() {
+        Some("http:" | "https:") => None,
+        Some(other) => Some(format!("“{}” is a {other} address, and Vigil loads data only from web addresses (http or https)", crate::analysis::contract::shorten(url))),
+        None => Some(format!("“{}” is not an address Vigil can load", crate::analysis::contract::shorten(url))),
     }
 }
 

@@ -31,7 +31,7 @@ use crate::analysis::contract::{shorten, Weights};
 use crate::analysis::series::{Granularity, WallClock, Zone};
 use crate::data::filter::{evaluate_filter, Clause, Filter};
 use crate::data::table::{format_float, format_float_brief, ColumnData, ColumnType, Table, Value};
-use crate::format::format_count;
+use crate::format::{format_count, plural};
 use crate::data::time::{civil_from_days, days_from_civil, format_iso_ms, DAY_MS, HOUR_MS};
 pub use crate::data::weights::EVENTS;
 
@@ -286,11 +286,6 @@ pub struct CubeInfo {
     pub notice: String,
 }
 
-/// "1 column", "2 columns".
-fn plural(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
-}
-
 /// A missing cell of a contract column, as a message says it: the text it held when that
 /// did not read as the column's type (kept by the loader), else "missing".
 fn missing_cell(column: &crate::data::table::Column, row: usize) -> String {
@@ -342,7 +337,7 @@ pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
     if let Some(gid) = table.column(GROUPING_ID) {
         if let Some(row) = (0..table.n_rows).find(|&r| gid.numeric(r).is_some_and(|g| g < 0.0 || g > any_grouping as f64)) {
             let value = gid.numeric(row).map(format_float_brief).unwrap_or_default();
-            let why = format!("with {} beside {TS_BUCKET}, {GROUPING_ID} and {EVENTS}, a grouping id is 0 … {any_grouping}", plural(beside, "column"));
+            let why = format!("with {} beside {TS_BUCKET}, {GROUPING_ID} and {EVENTS}, a grouping id is 0 … {any_grouping}", plural(beside as u64, "column"));
             return Err(CubeError::BadRow { column: GROUPING_ID.into(), row: row + 1, value, more: String::new(), why });
         }
     }
@@ -410,7 +405,7 @@ pub fn recognise(table: &mut Table) -> Result<Option<CubeInfo>, CubeError> {
     let all_rolled_up = (1u64 << k.min(63)) - 1;
     if let Some(row) = (0..table.n_rows).find(|&r| gid.numeric(r).is_some_and(|g| g < 0.0 || g > all_rolled_up as f64)) {
         let value = gid.numeric(row).map(format_float_brief).unwrap_or_default();
-        return Err(CubeError::BadRow { column: GROUPING_ID.into(), row: row + 1, value, more: String::new(), why: format!("with {} a grouping id is 0 … {all_rolled_up}", plural(k, "dimension")) });
+        return Err(CubeError::BadRow { column: GROUPING_ID.into(), row: row + 1, value, more: String::new(), why: format!("with {} a grouping id is 0 … {all_rolled_up}", plural(k as u64, "dimension")) });
     }
     let dims: Vec<&crate::data::table::Column> = dimensions.iter().filter_map(|d| table.column(d)).collect();
     let measure_columns: Vec<&crate::data::table::Column> = measures.iter().filter_map(|m| table.column(m)).collect();

@@ -1905,6 +1905,24 @@ describe('offline and privacy', () => {
     assert.deepEqual(declined.requests.filter((url) => url.startsWith(elsewhere)), []);
     assert.deepEqual(declined.errors, []);
     await declined.context.close();
+
+    // Not web addresses: refused with the reason (no offer to load them), the demo instead;
+    // the same when typed into the address box.
+    for (const address of ['javascript:alert(1)', 'file:///etc/passwd', 'data:text/csv,a%0A1']) {
+      const odd = await openApp(browser, `${server.url}#src=${encodeURIComponent(address)}&tab=profile`);
+      await waitLoaded(odd.page);
+      assert.equal(await odd.page.locator('[data-testid="url-wanted"]').count(), 0, address);
+      assert.match(await text(odd.page, 'link-notice'), new RegExp(`its data was not loaded: “.+” is a ${address.split(':')[0]}: address, and Vigil loads data only from web addresses \\(http or https\\); the demo is shown instead`), address);
+      assert.deepEqual(odd.requests.filter((url) => !url.startsWith(server.url)), [], address);
+      assert.deepEqual(odd.errors, [], address);
+      await odd.context.close();
+    }
+    const typed = await openApp(browser, server.url);
+    await waitLoaded(typed.page);
+    await typed.page.fill('[data-testid="url-input"]', 'file:///etc/passwd');
+    await typed.page.click('[data-testid="load-url"]');
+    assert.match(await text(typed.page, 'error-banner'), /is a file: address/);
+    await typed.context.close();
   });
 });
 
@@ -2010,6 +2028,30 @@ describe('hostile input', () => {
     await page.click('[data-testid="tab-data"]');
     await page.waitForFunction(() => document.querySelector('[data-testid="column-count"]')?.textContent === '25');
     assert.match(await text(page, 'notices'), /Added region from regions\.csv: /);
+    assert.deepEqual(errors.filter((e) => !/simulated crash/.test(e)), []);
+    await context.close();
+  });
+
+  test('a worker that crashes again right after its restart is not asked again; each request says to reload', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    await waitLoaded(page);
+    const crash = (w) => w.evaluate(() => setTimeout(() => { throw new Error('simulated crash'); }, 0));
+    const first = page.workers().find((w) => w.url().includes('vigil-worker'));
+    await crash(first);
+    await page.waitForSelector('[data-testid="worker-restarted"]');
+    let second;
+    for (let tries = 0; !second && tries < 100; tries++) {
+      second = page.workers().find((w) => w.url().includes('vigil-worker') && w !== first);
+      if (!second) await page.waitForTimeout(50);
+    }
+    assert.ok(second, 'a new worker');
+    await crash(second);
+    await page.waitForFunction(() => /was not restarted .*Reload the page to continue/.test(document.querySelector('[data-testid="worker-restarted"]')?.textContent ?? ''));
+    // The crashed worker's state is gone: nothing is sent to it, and a load fails at once
+    // with the reason (before, it hung, or a made-up memory message came back).
+    await page.setInputFiles('[data-testid="open-file"] input', { name: 'small.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n1,2\n') });
+    await page.waitForFunction(() => /The analysis engine stopped .*reload the page to continue/.test(document.querySelector('[data-testid="error-banner"]')?.textContent ?? ''));
+    await page.waitForSelector('[data-testid="load-progress"]', { state: 'detached', timeout: 5_000 });
     assert.deepEqual(errors.filter((e) => !/simulated crash/.test(e)), []);
     await context.close();
   });
