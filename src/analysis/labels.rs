@@ -601,15 +601,14 @@ fn stump_by_sorting(mut pairs: Vec<(f64, u32, bool)>, weight: impl Fn(u32) -> f6
 /// between the distinct values sorted. `None` otherwise. (Whole weights add up alike in any
 /// order; fractional ones may differ in the last bit, as between two sorts.)
 fn stump_of_few(pairs: &[(f64, u32, bool)], weight: &impl Fn(u32) -> f64, n: f64) -> Option<f64> {
-    // −0 and 0 are one value.
-    let key = |v: f64| float_key(v + 0.0);
+    // −0 and 0 are one value (float_key).
     let mut by_value: FxHashMap<u64, (f64, f64)> = FxHashMap::default();
     for &(value, at, positive) in pairs {
         if value.is_nan() {
             return None;
         }
         let w = weight(at);
-        let (all, pos) = by_value.entry(key(value)).or_default();
+        let (all, pos) = by_value.entry(float_key(value)).or_default();
         *all += w;
         if positive {
             *pos += w;

@@ -483,15 +483,14 @@ const MAX_FEW_VALUES: usize = 1 << 14;
 /// rank. `None` when there are more. (Whole weights add up alike in any order; a tie's
 /// fractional weights may differ in the last bit, as between two sorts.)
 fn ranks_of_few(values: &[(f64, u32)], weights: &[f64], n: usize) -> Option<Vec<f64>> {
-    // −0 and 0 are tied: one key.
-    let key = |v: f64| float_key(v + 0.0);
+    // −0 and 0 are tied: one key (float_key).
     let mut by_value: FxHashMap<u64, f64> = FxHashMap::default();
     for &(v, i) in values {
         // NaN is tied with nothing, not even itself.
         if v.is_nan() {
             return None;
         }
-        *by_value.entry(key(v)).or_default() += weights.get(i as usize).copied().unwrap_or(0.0);
+        *by_value.entry(float_key(v)).or_default() += weights.get(i as usize).copied().unwrap_or(0.0);
         if by_value.len() > MAX_FEW_VALUES {
             return None;
         }
@@ -506,7 +505,7 @@ fn ranks_of_few(values: &[(f64, u32)], weights: &[f64], n: usize) -> Option<Vec<
     }
     let mut ranks = vec![f64::NAN; n];
     for &(v, i) in values {
-        if let (Some(rank), Some(&of_value)) = (ranks.get_mut(i as usize), by_value.get(&key(v))) {
+        if let (Some(rank), Some(&of_value)) = (ranks.get_mut(i as usize), by_value.get(&float_key(v))) {
             *rank = of_value;
         }
     }
@@ -634,7 +633,6 @@ impl Few {
     /// The codes of `n` events from `values` ((value, event), in event order); `None` with NaN
     /// or past [`MAX_FEW_VALUES`] distinct values.
     fn of(values: &[(f64, u32)], n: usize) -> Option<Few> {
-        let key = |v: f64| float_key(v + 0.0);
         let mut code_of: FxHashMap<u64, u16> = FxHashMap::default();
         let mut found: Vec<u64> = Vec::new();
         let mut codes_found = Vec::with_capacity(values.len());
@@ -642,8 +640,8 @@ impl Few {
             if v.is_nan() {
                 return None;
             }
-            let code = *code_of.entry(key(v)).or_insert_with(|| {
-                found.push(key(v));
+            let code = *code_of.entry(float_key(v)).or_insert_with(|| {
+                found.push(float_key(v));
                 (found.len() - 1) as u16
             });
             if found.len() > MAX_FEW_VALUES {

@@ -242,6 +242,11 @@ pub fn draw_time_chart<DB: DrawingBackend>(
         chart.draw_series(std::iter::once(PathElement::new(segment, hot.stroke_width(1))))?;
     }
     for segment in line_segments(d.x, d.actual, shown.clone()) {
+        // A value with no neighbour (one period of data, or one between gaps) is a dot: a line
+        // through one point draws nothing.
+        if let [only] = segment.as_slice() {
+            chart.draw_series(std::iter::once(Circle::new(*only, 3, text.filled())))?;
+        }
         chart.draw_series(std::iter::once(PathElement::new(segment, text.stroke_width(2))))?;
     }
     for &idx in d.partial {
@@ -657,6 +662,14 @@ mod tests {
             let area = SVGBackend::with_string(&mut svg, (600, 240)).into_drawing_area();
             draw_time_chart(&area, &TimeChart { x_range: (100.0, 100.0), ..chart }, PlotTheme::DARK, false, &label, &label).unwrap();
         }
+        // One period of data: its value is a dot (a line through one point draws nothing).
+        let mut svg = String::new();
+        {
+            let area = SVGBackend::with_string(&mut svg, (600, 240)).into_drawing_area();
+            let one = TimeChart { x: &x[..1], actual: &actual[..1], expected: &[f64::NAN], linear: &[f64::NAN], forecast: None, anomalies: &[], incidents: &[], selected_incident: None, changepoints: &[], partial: &[], x_range: (0.0, 1.0), hover: None, brush: None, marked: &[] };
+            draw_time_chart(&area, &one, PlotTheme::LIGHT, true, &label, &label).unwrap();
+        }
+        assert_eq!(svg.matches("<circle").count(), 1, "the one value");
         let groups: Vec<&[f64]> = vec![&actual, &expected];
         let mut svg = String::new();
         {

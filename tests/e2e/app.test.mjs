@@ -925,6 +925,15 @@ describe('root cause', () => {
     await page.click('[data-testid="rca-explain"]');
     await page.waitForSelector('[data-testid="rca-summary"]', { timeout: 60_000 });
     assert.equal(await page.locator('[data-testid="rca-pending"]').count(), 0);
+    // The profile cancelled in the middle says so and offers to run again, in place.
+    await page.click('[data-testid="tab-profile"]');
+    await page.click('[data-testid="profile-cancel"]', { timeout: 10_000 }).catch(() => {});
+    await page.waitForSelector('[data-testid="profile-error"], [data-testid="profile-cards"]', { timeout: 60_000 });
+    if (await page.locator('[data-testid="profile-error"]').count()) {
+      assert.match(await text(page, 'profile-error'), /Cannot profile: the analysis was cancelled\./);
+      await page.click('[data-testid="profile-again"]');
+    }
+    await page.waitForSelector('[data-testid="profile-cards"]', { timeout: 60_000 });
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -93,8 +93,15 @@ pub fn ProfileTab() -> impl IntoView {
             <JobProgress running=running on_cancel=Callback::new(move |()| job.cancel()) testid="profiling" cancel_testid="profile-cancel" idle="Profiling the selected rows"/>
         }
         .into_any(),
+        // Cancelled (or failed): the reason, and a way to run it again without leaving the tab.
         Some(Err(err)) => view! {
-            <section class="panel" data-testid="profile-error"><p class="problem">{format!("Cannot profile: {err}.")}</p></section>
+            <section class="panel" data-testid="profile-error">
+                <p class="problem">{format!("Cannot profile: {err}.")}</p>
+                <button class="button small" data-testid="profile-again" on:click=move |_| {
+                    job.clear();
+                    job.request(ProfileParams { now_ms: Some(js_sys::Date::now() as i64), key: panel.key.get_untracked(), ..ProfileParams::default() });
+                }>"Profile again"</button>
+            </section>
         }
         .into_any(),
         Some(Ok(profile)) => view! { <ProfileView profile=(*profile).clone()/> }.into_any(),
