@@ -1981,6 +1981,9 @@ describe('exports', () => {
     // A shown table: as on screen, without its buttons.
     await page.click('[data-testid="incident-row"] >> nth=0 >> [data-testid="incident-explain"]');
     await page.waitForSelector('[data-testid="rca-summary"]');
+    // Its button sits above the table, clear of the header, and is not clipped by the scroller.
+    const [button, header] = await Promise.all([page.locator('[data-testid="export-segments-csv"]').boundingBox(), page.locator('[data-testid="rca-table"] thead').boundingBox()]);
+    assert.ok(button.y + button.height <= header.y, `the CSV button (${button.y}+${button.height}) is above the header (${header.y})`);
     const segments = await save(page, 'export-segments-csv');
     const table = segments.bytes.toString('utf8').split('\n');
     assert.match(table[0], /^Segment,Baseline,Incident,.*p \(adjusted\)$/);

@@ -37,6 +37,9 @@ try {
     await page.screenshot({ path: `${out}clusters-tab-${scheme}.png`, fullPage: true });
     await page.click('[data-testid="tab-networks"]');
     await page.waitForSelector('[data-testid="ring-graph"]', { timeout: 60000 });
+    // Copy-paste campaigns and emerging terms found, not their progress bars.
+    await page.waitForSelector('[data-testid="copies-summary"]', { timeout: 120000 });
+    await page.waitForSelector('[data-testid="terms-summary"]', { timeout: 120000 });
     await page.waitForTimeout(400);
     await page.screenshot({ path: `${out}networks-tab-${scheme}.png`, fullPage: true });
     await page.click('[data-testid="tab-models"]');

@@ -896,16 +896,16 @@ fn ProfilesTable(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> im
             </div>
             <ul class="cluster-summaries" data-testid="cluster-summaries">{summaries.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ul>
             <p class="muted small">"Distinguishing features are ranked by standardised mean difference (SMD) against the rest; values are means before transforms. “Select” turns a cluster into a filter you can apply."</p>
-            <div class="table-wrap">
-                <Exportable name="cluster-profiles" kind=ExportKind::Table><table class="grid profiles">
+            <Exportable name="cluster-profiles" kind=ExportKind::Table><div class="table-wrap">
+                <table class="grid profiles">
                     <thead><tr>
                         <th>"cluster"</th><th class="num">{unit}</th><th class="num">"share"</th>
                         {has_label.then(|| view! { <th class="num">{label_head.clone()}</th> })}
                         <th>"distinguishing features"</th><th>"over-represented values"</th><th></th>
                     </tr></thead>
                     <tbody>{rows}</tbody>
-                </table></Exportable>
-            </div>
+                </table></div>
+            </Exportable>
         </section>
     }
 }

@@ -207,16 +207,16 @@ fn CopiesResults(report: Arc<CopiesReport>) -> impl IntoView {
                 view! { <p class="muted" data-testid="copies-none">"No copies: no text is repeated that often. Lower “at least” or the similarity."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-wrap short">
-                        <Exportable name="copies-table" kind=ExportKind::Table><table class="grid" data-testid="copies-table">
+                    <Exportable name="copies-table" kind=ExportKind::Table><div class="table-wrap short">
+                        <table class="grid" data-testid="copies-table">
                             <thead><tr>
                                 <th class="num">"#"</th><th class="num">{unit}</th><th class="num">"texts"</th>
                                 {has_accounts.then(|| view! { <th class="num">"accounts"</th> })}
                                 <th>"co-posting"</th><th>"first · last"</th><th class="num">"positive"</th><th>"example"</th><th></th>
                             </tr></thead>
                             <tbody>{rows_view}</tbody>
-                        </table></Exportable>
-                    </div>
+                        </table></div>
+                    </Exportable>
                 }.into_any()
             }}
         </div>

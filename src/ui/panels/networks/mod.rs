@@ -414,8 +414,8 @@ fn RingsResults(report: Arc<RingsReport>) -> impl IntoView {
                 view! { <p class="muted" data-testid="rings-none">"No rings: no value ties that many accounts. Lower “at least”, raise the cap, or add attributes."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-wrap short">
-                        <Exportable name="rings-table" kind=ExportKind::Table><table class="grid" data-testid="rings-table">
+                    <Exportable name="rings-table" kind=ExportKind::Table><div class="table-wrap short">
+                        <table class="grid" data-testid="rings-table">
                             <thead><tr>
                                 <th class="num">"#"</th><th class="num">"accounts"</th><th class="num">{unit}</th><th>"shared values"</th><th>"most shared"</th>
                                 <th class="num">"positive"</th><th>"first seen"</th><th>"last seen"</th><th></th>
@@ -423,8 +423,8 @@ fn RingsResults(report: Arc<RingsReport>) -> impl IntoView {
                             <tbody>
                                 {rows_view}
                             </tbody>
-                        </table></Exportable>
-                    </div>
+                        </table></div>
+                    </Exportable>
                     {move || selected_ring.get().map(|ring| view! { <RingDrawing ring=Arc::new(ring) entity=entity.clone()/> })}
                 }.into_any()
             }}

@@ -167,15 +167,15 @@ fn TermsResults(report: Arc<TermsReport>) -> impl IntoView {
                 view! { <p class="muted" data-testid="terms-none">"No word bursts: every word keeps to its usual share. Lower γ to see smaller bursts."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-wrap short">
-                        <Exportable name="terms-table" kind=ExportKind::Table><table class="grid" data-testid="terms-table">
+                    <Exportable name="terms-table" kind=ExportKind::Table><div class="table-wrap short">
+                        <table class="grid" data-testid="terms-table">
                             <thead><tr>
                                 <th>"term"</th><th class="num">"posts"</th><th class="num">"usual share"</th><th>"heaviest burst"</th>
                                 <th class="num">"share in it"</th><th class="num">"weight"</th><th class="num">"bursts"</th><th>"timeline"</th><th></th>
                             </tr></thead>
                             <tbody>{rows}</tbody>
-                        </table></Exportable>
-                    </div>
+                        </table></div>
+                    </Exportable>
                 }.into_any()
             }}
         </div>

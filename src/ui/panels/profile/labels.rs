@@ -191,16 +191,16 @@ fn ConflictsBlock(conflicts: Conflicts) -> impl IntoView {
             <p>{format!("{} of {} items seen more than once carry different labels ({})",
                 format_count(conflicts.conflicting_items as u64), format_count(conflicts.repeated_items as u64), format_percent(rate))}</p>
             {(!conflicts.examples.is_empty()).then(|| view! {
-                <div class="table-wrap short">
-                    <Exportable name="conflicting-labels" kind=ExportKind::Table><table class="grid">
+                <Exportable name="conflicting-labels" kind=ExportKind::Table><div class="table-wrap short">
+                    <table class="grid">
                         <thead><tr><th>"item"</th><th>"labels"</th></tr></thead>
                         <tbody>
                             {conflicts.examples.into_iter().map(|(item, labels)| view! {
                                 <tr><td class="mono">{item}</td><td>{labels.iter().map(|(l, n)| format!("{l} ×{n}")).collect::<Vec<_>>().join(", ")}</td></tr>
                             }).collect_view()}
                         </tbody>
-                    </table></Exportable>
-                </div>
+                    </table></div>
+                </Exportable>
             })}
         </div>
     }
@@ -223,8 +223,8 @@ fn AgreementBlock(agreement: Agreement, weighted: bool) -> impl IntoView {
             </p>
             // Agreement is between judgments: a rating is one whatever its row's weight.
             {weighted.then(|| view! { <p class="muted" data-testid="agreement-unweighted">"Each rating counts once here: row weights are not applied to agreement."</p> })}
-            <div class="table-wrap short">
-                <Exportable name="reviewers" kind=ExportKind::Table><table class="grid">
+            <Exportable name="reviewers" kind=ExportKind::Table><div class="table-wrap short">
+                <table class="grid">
                     <thead><tr><th>"reviewer"</th><th class="num">"ratings"</th><th class="num">"positive rate"</th><th class="num" title="The share of this reviewer's ratings that match another reviewer's rating of the same item">"agrees"</th></tr></thead>
                     <tbody>
                         {reviewers.into_iter().map(|r| view! {
@@ -236,8 +236,8 @@ fn AgreementBlock(agreement: Agreement, weighted: bool) -> impl IntoView {
                             </tr>
                         }).collect_view()}
                     </tbody>
-                </table></Exportable>
-            </div>
+                </table></div>
+            </Exportable>
         </div>
     }
 }

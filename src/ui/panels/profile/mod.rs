@@ -204,8 +204,8 @@ fn Alerts(alerts: Vec<Alert>, rows: f64) -> impl IntoView {
             </div>
             {(count == 0).then(|| view! { <p class="muted">{format!("No problems found in {} {}.", format_events(rows), expect_context::<AppState>().counted())}</p> })}
             {(count > 0).then(|| view! {
-                <div class="table-wrap">
-                    <Exportable name="alerts" kind=ExportKind::Table><table class="grid alerts">
+                <Exportable name="alerts" kind=ExportKind::Table><div class="table-wrap">
+                    <table class="grid alerts">
                         <thead><tr>{header("severity", AlertOrder::Severity)}{header("kind", AlertOrder::Kind)}{header("column", AlertOrder::Column)}<th>"finding"</th><th></th></tr></thead>
                         <tbody>
                             {move || sorted().into_iter().take(shown.get()).map(|alert| {
@@ -225,8 +225,8 @@ fn Alerts(alerts: Vec<Alert>, rows: f64) -> impl IntoView {
                                 }
                             }).collect_view()}
                         </tbody>
-                    </table></Exportable>
-                </div>
+                    </table></div>
+                </Exportable>
                 <ShowMore shown=shown total=count step=usize::MAX noun="alerts" testid="alerts-show-all"/>
             })}
         </section>
@@ -415,8 +415,8 @@ fn Correlations(correlations: Vec<Correlation>, sample: Option<(usize, usize)>) 
                 </div>
             </div>
             {sample.map(|(n, of)| view! { <p class="muted" data-testid="correlation-sample">{format!("From a seeded random sample of {} of the {} rows.", format_count(n as u64), format_count(of as u64))}</p> })}
-            <div class="table-wrap">
-                <Exportable name="correlations" kind=ExportKind::Table><table class="heatmap">
+            <Exportable name="correlations" kind=ExportKind::Table><div class="table-wrap">
+                <table class="heatmap">
                     <thead><tr><th></th>{header_names.iter().map(|n| view! { <th class="rot">{n.clone()}</th> }).collect_view()}</tr></thead>
                     <tbody>
                         {names.iter().zip(matrix).map(|(row_name, cells)| view! {
@@ -433,8 +433,8 @@ fn Correlations(correlations: Vec<Correlation>, sample: Option<(usize, usize)>) 
                             </tr>
                         }).collect_view()}
                     </tbody>
-                </table></Exportable>
-            </div>
+                </table></div>
+            </Exportable>
         </section>
     }
     .into_any()

@@ -301,8 +301,8 @@ fn Report(report: Arc<RcaReport>, pending: bool, defer: bool) -> impl IntoView {
         </section>
         <section class="panel" data-testid="rca-segments">
             <h2>"Segments that carry the change"</h2>
-            <div class="table-wrap">
-                <Exportable name="segments" kind=ExportKind::Table><table class="grid" data-testid="rca-table">
+            <Exportable name="segments" kind=ExportKind::Table><div class="table-wrap">
+                <table class="grid" data-testid="rca-table">
                     <thead><tr>
                         <th>"Segment"</th><th class="num">"Baseline"</th><th class="num">"Incident"</th><th class="num">"Change"</th>
                         <th>"Share of change"</th><th class="num">"Specificity"</th><th class="num">"p (adjusted)"</th><th></th>
@@ -326,8 +326,8 @@ fn Report(report: Arc<RcaReport>, pending: bool, defer: bool) -> impl IntoView {
                             }
                         }).collect_view()}
                     </tbody>
-                </table></Exportable>
-            </div>
+                </table></div>
+            </Exportable>
             <p class="muted small">"Share of change: the segment's own change over the total change (bars). Specificity: the part of the segment's incident value that is change. p: exact test on row counts (rates: two-proportion z-test), Bonferroni-adjusted over every segment examined; ns = not significant at 1 %."</p>
         </section>
         <Later defer=defer>
@@ -477,8 +477,8 @@ fn DimensionBlock(finding: DimensionFinding, rate: bool, open: bool) -> impl Int
 /// A dimension's values: their shares and values in both windows, and their part of the change.
 fn breakdown_table(values: Vec<ValueFinding>, rate: bool) -> impl IntoView {
     view! {
-        <div class="table-wrap short">
-            <Exportable name="breakdown" kind=ExportKind::Table><table class="grid">
+        <Exportable name="breakdown" kind=ExportKind::Table><div class="table-wrap short">
+            <table class="grid">
                 <thead><tr>
                     <th>"Value"</th><th class="num">"Baseline share"</th><th class="num">"Incident share"</th>
                     <th class="num">"Baseline"</th><th class="num">"Incident"</th><th class="num">"Change"</th><th class="num">"Share of change"</th><th class="num">"Surprise"</th>
@@ -502,7 +502,7 @@ fn breakdown_table(values: Vec<ValueFinding>, rate: bool) -> impl IntoView {
                         </tr>
                     }).collect_view()}
                 </tbody>
-            </table></Exportable>
-        </div>
+            </table></div>
+        </Exportable>
     }
 }
