@@ -169,6 +169,27 @@ pub fn plural(n: u64, noun: &str) -> String {
     format!("{} {noun}{}", format_count(n), if n == 1 { "" } else { "s" })
 }
 
+/// `value` to `decimals` places, its sign always written: "+12", "−3.5" (the minus sign, U+2212,
+/// as every signed figure on screen), and "0" when it rounds to zero (no "+0", no "−0").
+pub fn format_signed(value: f64, decimals: usize) -> String {
+    if !value.is_finite() {
+        return "—".into();
+    }
+    let text = format!("{value:+.decimals$}");
+    if text[1..].bytes().all(|b| b == b'0' || b == b'.') {
+        return text[1..].to_string();
+    }
+    with_minus_sign(text)
+}
+
+/// `text` with a leading hyphen-minus written as the minus sign (U+2212).
+pub fn with_minus_sign(text: String) -> String {
+    match text.strip_prefix('-') {
+        Some(rest) => format!("−{rest}"),
+        None => text,
+    }
+}
+
 /// "rows per day" → "Rows per day".
 pub fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
@@ -188,6 +209,18 @@ mod tests {
         assert_eq!(format_whole_percent(0.0), "0 %");
         assert_eq!(format_whole_percent(-0.006), "-1 %");
         assert_eq!(format_whole_percent(f64::NAN), "—");
+    }
+
+    #[test]
+    fn signed_figures_take_the_minus_sign_and_no_signed_zero() {
+        assert_eq!(format_signed(12.4, 0), "+12");
+        assert_eq!(format_signed(-3.46, 1), "−3.5");
+        assert_eq!(format_signed(-0.3, 0), "0");
+        assert_eq!(format_signed(0.04, 1), "0.0");
+        assert_eq!(format_signed(-2.2, 1), "−2.2");
+        assert_eq!(format_signed(f64::NAN, 1), "—");
+        assert_eq!(with_minus_sign("-24 %".into()), "−24 %");
+        assert_eq!(with_minus_sign("24 %".into()), "24 %");
     }
 
     #[test]

@@ -859,7 +859,7 @@ fn ProfilesTable(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> im
                 .iter()
                 .filter(|s| s.smd.abs() >= 0.3)
                 .take(3)
-                .map(|s| format!("{} {} vs {} (SMD {:+.1})", s.feature, short(s.mean), short(s.rest_mean), s.smd))
+                .map(|s| format!("{} {} vs {} (SMD {})", s.feature, short(s.mean), short(s.rest_mean), crate::format::format_signed(s.smd, 1)))
                 .collect();
             let categories: Vec<String> = c.categories.iter().take(3).map(|v| format!("{} = {}: {:.0} % (all {:.0} %)", v.column, v.value, v.share * 100.0, v.overall * 100.0)).collect();
             let summary = c.summary.clone();

@@ -200,7 +200,7 @@ pub(super) fn TrendIncidents() -> impl IntoView {
         let shown = list.len().min(8);
         let more = list.len() - shown;
         let rows = list.into_iter().take(shown).enumerate().map(|(rank, i)| {
-            let change = if i.expected.abs() > 0.0 { format!("{} ({} %)", fmt_delta(i.excess, rate), minus(format!("{:+.0}", i.excess / i.expected * 100.0))) } else { fmt_delta(i.excess, rate) };
+            let change = if i.expected.abs() > 0.0 { format!("{} ({} %)", fmt_delta(i.excess, rate), crate::format::format_signed(i.excess / i.expected * 100.0, 0)) } else { fmt_delta(i.excess, rate) };
             let current = i.incident.clone();
             let explaining = move || job.params.with(|p| p.as_ref().is_some_and(|p| p.incident == current));
             // The button to press: the incident explained, or the first before any is.

@@ -16,7 +16,7 @@ use crate::analysis::series::Metric;
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
 use crate::data::time::{format_display_ms, parse_timestamp_text, HOUR_MS};
-use crate::format::{capitalise, format_count, format_whole_percent};
+use crate::format::{capitalise, format_count, format_whole_percent, with_minus_sign as minus};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::timeseries::{draw_stacked, draw_time_chart, index_at, x_at, TimeChart};
 use crate::protocol::JobError;
@@ -128,15 +128,6 @@ fn fmt_delta(value: f64, rate: bool) -> String {
 /// A share of the change, signed as the changes beside it are ("−24 %", not "-24 %").
 fn fmt_share(share: f64) -> String {
     minus(format_whole_percent(share))
-}
-
-/// `text` with a leading hyphen-minus written as the minus sign (U+2212) every signed figure
-/// in these tables uses.
-fn minus(text: String) -> String {
-    match text.strip_prefix('-') {
-        Some(rest) => format!("−{rest}"),
-        None => text,
-    }
 }
 
 fn fmt_p(p: f64) -> String {

@@ -30,7 +30,7 @@ pub(super) fn Findings(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, r
     });
     let linear = analysis.linear.as_ref().map(|l| {
         let p = if l.p_value < 0.001 { "p < 0.001".to_string() } else { format!("p = {:.3}", l.p_value) };
-        let slope = if l.log { format!("{:+.2} % per {per}", (l.slope.exp() - 1.0) * 100.0) } else { format!("{} per {per}", fmt_signed(l.slope, rate)) };
+        let slope = if l.log { format!("{} % per {per}", crate::format::format_signed((l.slope.exp() - 1.0) * 100.0, 2)) } else { format!("{} per {per}", fmt_signed(l.slope, rate)) };
         format!("Linear trend{}: {slope} (R² {:.2}, {p}, {} periods).", if l.log { " of log values" } else { "" }, l.r_squared, l.n)
     });
     let changepoints: Vec<String> = analysis
@@ -38,7 +38,7 @@ pub(super) fn Findings(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, r
         .iter()
         .filter_map(|c| {
             let start = *s.starts_ms.get(c.index)?;
-            let change = if c.before.abs() > 0.0 { format!(" ({:+.0} %)", (c.after / c.before - 1.0) * 100.0) } else { String::new() };
+            let change = if c.before.abs() > 0.0 { format!(" ({} %)", crate::format::format_signed((c.after / c.before - 1.0) * 100.0, 0)) } else { String::new() };
             Some(format!("{}: level {} → {}{change}", s.format_start(start), fmt(c.before), fmt(c.after)))
         })
         .collect();
@@ -64,7 +64,7 @@ pub(super) fn incidents_tsv(report: &TrendReport, incidents: &[Incident], rate: 
     let day = |idx: usize| s.starts_ms.get(idx).map(|&ms| s.format_start(ms)).unwrap_or_default();
     let mut out = format!("start\tend\tperiods\tpeak\tpeak value\tactual\texpected\texcess\tchange\tmax |z|\t({}, {})\n", s.metric_label, s.zone_label());
     for i in incidents {
-        let change = if i.expected_total.abs() > 0.0 { format!("{:+.0} %", i.excess / i.expected_total * 100.0) } else { String::new() };
+        let change = if i.expected_total.abs() > 0.0 { format!("{} %", crate::format::format_signed(i.excess / i.expected_total * 100.0, 0)) } else { String::new() };
         out.push_str(&format!(
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{change}\t{:.1}\n",
             day(i.start),
@@ -145,7 +145,7 @@ pub(super) fn Incidents(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, 
                                     let (first, last) = (i.start, i.end);
                                     let filter_to = filter_to.clone();
                                     let explain = explain.clone();
-                                    let change = if i.expected_total.abs() > 0.0 { format!("{:+.0} %", i.excess / i.expected_total * 100.0) } else { "—".into() };
+                                    let change = if i.expected_total.abs() > 0.0 { format!("{} %", crate::format::format_signed(i.excess / i.expected_total * 100.0, 0)) } else { "—".into() };
                                     view! {
                                         <tr data-testid="incident-row" class:selected=move || selected.get() == Some(k) on:click=move |_| selected.set(Some(k))>
                                             <td>{bucket(i.start)}</td>
