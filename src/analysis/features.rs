@@ -82,7 +82,7 @@ pub enum FeatureError {
     NotNumeric { column: String, kind: String },
     #[error("{0} features after one-hot encoding; at most {MAX_FEATURES}")]
     TooManyFeatures(usize),
-    #[error("only {points} points have every feature ({dropped} dropped for missing values); need at least {needed}")]
+    #[error("{} every feature ({} for missing values); need at least {needed}", points_having(*points), plural_dropped(*dropped))]
     TooFewPoints { points: usize, dropped: usize, needed: usize },
     #[error("no feature is chosen: choose at least one column")]
     NoFeatures,
@@ -90,6 +90,19 @@ pub enum FeatureError {
     Constant,
     #[error("values too large to use (the transforms overflow); log1p or clip them")]
     Overflow,
+}
+
+/// "no point has", "only 1 point has", "only 12 points have".
+fn points_having(points: usize) -> String {
+    match points {
+        0 => "no point has".into(),
+        1 => "only 1 point has".into(),
+        n => format!("only {} points have", crate::format::format_count(n as u64)),
+    }
+}
+
+fn plural_dropped(dropped: usize) -> String {
+    format!("{} dropped", crate::format::format_count(dropped as u64))
 }
 
 /// Rows or entities as an owned feature matrix: everything the fit needs, nothing borrowed.

@@ -48,12 +48,17 @@ pub enum TreeError {
     Features(#[from] FeatureError),
     #[error("{what} must be {range}")]
     BadParameter { what: String, range: String },
-    #[error("only {0} labelled rows: need at least 20 to train and test")]
+    #[error("{}: need at least 20 to train and test", labelled_rows(.0))]
     TooFewRows(usize),
     #[error("the tree could not be fitted: {0}")]
     Fit(String),
     #[error("stopped before it finished")]
     Stopped,
+}
+
+/// "no labelled row", "only 1 labelled row", "only 12 labelled rows".
+fn labelled_rows(n: &usize) -> String {
+    if *n == 0 { "no labelled row".into() } else { format!("only {}", crate::format::plural(*n as u64, "labelled row")) }
 }
 
 impl From<crate::analysis::contract::Stopped> for TreeError {
@@ -374,6 +379,16 @@ impl FitColumns for TreeParams {
 mod tests {
     #![allow(clippy::unwrap_used)] // test code: a failing unwrap is a failing test
     use super::*;
+
+    #[test]
+    fn too_few_rows_and_points_are_counted_in_words() {
+        assert_eq!(TreeError::TooFewRows(0).to_string(), "no labelled row: need at least 20 to train and test");
+        assert_eq!(TreeError::TooFewRows(1).to_string(), "only 1 labelled row: need at least 20 to train and test");
+        let points = |points| FeatureError::TooFewPoints { points, dropped: 1_200, needed: 2 }.to_string();
+        assert_eq!(points(0), "no point has every feature (1,200 dropped for missing values); need at least 2");
+        assert_eq!(points(1), "only 1 point has every feature (1,200 dropped for missing values); need at least 2");
+        assert_eq!(points(5), "only 5 points have every feature (1,200 dropped for missing values); need at least 2");
+    }
 
     #[test]
     fn conditions_read_as_rules() {
