@@ -24,11 +24,11 @@ pub fn report(session: &Session, analysed: &Analysed) -> String {
     let mut body = String::new();
     let table = session.table();
     body.push_str(&format!(
-        "<h1>Vigil report: {}</h1>\n<p class=\"muted\">{} rows × {} columns; {} rows in the view. Written by vigil {} on {}.</p>\n",
+        "<h1>Vigil report: {}</h1>\n<p class=\"muted\">{} × {}; {} in the view. Written by vigil {} on {}.</p>\n",
         esc(&session.data),
-        format_count(table.n_rows as u64),
-        table.columns.len(),
-        format_count(session.rows.len() as u64),
+        crate::format::plural(table.n_rows as u64, "row"),
+        crate::format::plural(table.columns.len() as u64, "column"),
+        crate::format::plural(session.rows.len() as u64, "row"),
         env!("CARGO_PKG_VERSION"),
         crate::data::time::format_iso_ms(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)),
     ));

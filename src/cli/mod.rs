@@ -298,9 +298,9 @@ impl Session {
         if !input.quiet {
             let seconds = started.elapsed().as_secs_f64();
             eprintln!(
-                "vigil: loaded {} rows × {} columns from {} in {seconds:.2} s ({:.0} MB/s), {} in memory{}",
-                load.table.n_rows,
-                load.table.columns.len(),
+                "vigil: loaded {} × {} from {} in {seconds:.2} s ({:.0} MB/s), {} in memory{}",
+                crate::format::plural(load.table.n_rows as u64, "row"),
+                crate::format::plural(load.table.columns.len() as u64, "column"),
                 label,
                 load.text_bytes as f64 / 1e6 / seconds.max(1e-9),
                 crate::format::format_bytes(load.table.heap_bytes() as u64),
@@ -311,7 +311,7 @@ impl Session {
         notices.extend(load.notices.iter().map(|n| if input.more.is_empty() { format!("{label}: {n}") } else { n.clone() }));
         if load.rejected_total > 0 {
             let listed = if load.rejected_total > load.rejected.len() as u64 { format!(", the first {} listed", load.rejected.len()) } else { String::new() };
-            notices.push(format!("{}: {} rows were set aside (rejected-rows.csv beside the reports{listed}); the first, line {}: {}", label, load.rejected_total, load.rejected.first().map_or(0, |r| r.line), load.rejected.first().map_or("", |r| r.reason.as_str())));
+            notices.push(format!("{}: {} {} set aside (rejected-rows.csv beside the reports{listed}); the first, line {}: {}", label, crate::format::plural(load.rejected_total, "row"), if load.rejected_total == 1 { "was" } else { "were" }, load.rejected.first().map_or(0, |r| r.line), load.rejected.first().map_or("", |r| r.reason.as_str())));
         }
         let mut applied = Vec::new();
         if input.weight.is_some() {
@@ -423,7 +423,7 @@ fn join(table: &mut Table, file: &str, spec: &crate::data::join::JoinSpec, quiet
         let hint = if matches!(e, crate::data::join::JoinError::Repeated { .. }) { " (--repeated first or --repeated last)" } else { "" };
         format!("--join {file}: {e}{hint}")
     })?;
-    let set_aside = if lookup.rejected_total > 0 { format!(" ({} rows of {file} were set aside as unreadable)", lookup.rejected_total) } else { String::new() };
+    let set_aside = if lookup.rejected_total > 0 { format!(" ({} of {file} {} set aside as unreadable)", crate::format::plural(lookup.rejected_total, "row"), if lookup.rejected_total == 1 { "was" } else { "were" }) } else { String::new() };
     Ok(format!("join: {}{set_aside}", joined.describe(file, spec.repeated)))
 }
 

@@ -68,6 +68,10 @@ pub fn detect(text: &[u8]) -> Option<JsonShape> {
     let next = significant.next().map(|(_, &b)| b);
     match (first, next) {
         (b'[', Some(b'{' | b']')) => Some(JsonShape::Array),
+        // An array of numbers, strings or arrays: JSON, but not records; read as JSON, each value
+        // is set aside saying so (as CSV it was a header of "[1", "2", "3]" and no rows). A CSV
+        // header in brackets ("[name],[time]") starts with a letter and stays a CSV.
+        (b'[', Some(b'[' | b'"' | b'-' | b'0'..=b'9')) => Some(JsonShape::Array),
         (b'{', Some(b'"' | b'}')) => {
             // Pretty printers (jq, Python's json.dumps with an indent) put the opening brace on
             // a line of its own; any other first line is a record of JSON Lines (a broken one
@@ -943,13 +947,21 @@ mod tests {
 
     #[test]
     fn json_with_nothing_to_read_is_a_clear_error() {
-        for (text, says) in [("[]", "no keys"), ("{}\n{}\n", "no keys"), ("{\"a\": 1\n{\"b\"\n", "2 records set aside")] {
+        for (text, says) in [
+            ("[]", "no keys"),
+            ("{}\n{}\n", "no keys"),
+            ("{\"a\": 1\n{\"b\"\n", "2 records set aside"),
+            ("[1, 2, 3]", "3 records set aside, the first because of line 1: a number, not a JSON object"),
+            ("[[1, 2], [3, 4]]\n", "2 records set aside"),
+            ("[\"a\", \"b\"]", "not a JSON object"),
+        ] {
             let err = load_bytes(text.as_bytes(), LoadOptions::default()).unwrap_err();
             assert!(matches!(err, LoadError::NoRecords { .. }), "{text}: {err:?}");
             assert!(err.to_string().contains(says), "{text}: {err}");
         }
         // A CSV whose first cell starts with a brace is still a CSV.
         let report = load("{a},b\n1,2\n");
+        assert_eq!(load("[name],[time]\nx,1\n").table.n_rows, 1);
         assert_eq!(report.dialect.json, None);
         assert_eq!(report.table.columns[0].name, "{a}");
     }
