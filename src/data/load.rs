@@ -1262,6 +1262,13 @@ fn looks_binary(sample: &[u8]) -> Option<String> {
     if sample.starts_with(b"\x89PNG") || sample.starts_with(b"\xff\xd8\xff") || sample.starts_with(b"GIF8") {
         return Some("it is an image".into());
     }
+    // Seen only after one gzip layer came off (a file starting so is read as gzip).
+    if sample.starts_with(b"\x1f\x8b") {
+        return Some("it is compressed twice (gzip inside gzip); decompress it once (gunzip) and open the result".into());
+    }
+    if sample.starts_with(b"\xff\xfe\0\0") || sample.starts_with(b"\0\0\xfe\xff") {
+        return Some("it is UTF-32 text, which Vigil does not read; save it as UTF-8 (or UTF-16)".into());
+    }
     let control = sample
         .iter()
         .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f)
@@ -3131,6 +3138,18 @@ mod tests {
         assert!(err.to_string().starts_with("the file has a header (1 column) but no data rows that could be read: 1 set aside, the first because of line 2: record longer than 16 MiB"), "{err}");
         let binary: Vec<u8> = (0..2000u32).map(|i| (i * 7 % 256) as u8).collect();
         assert!(matches!(load_bytes(&binary, LoadOptions::default()), Err(LoadError::NotText { .. })));
+        // Named, not counted as control characters: a file compressed twice, and UTF-32.
+        let gzip = |bytes: &[u8]| {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(bytes).unwrap();
+            gz.finish().unwrap()
+        };
+        let twice = gzip(&gzip(b"a,b\n1,2\n3,4\n"));
+        assert!(load_bytes(&twice, LoadOptions::default()).unwrap_err().to_string().contains("compressed twice"));
+        let text = "\u{feff}a,b\n1,2\n".chars().map(u32::from);
+        for utf32 in [text.clone().flat_map(u32::to_le_bytes).collect::<Vec<u8>>(), text.flat_map(u32::to_be_bytes).collect()] {
+            assert!(load_bytes(&utf32, LoadOptions::default()).unwrap_err().to_string().contains("UTF-32"));
+        }
     }
 
     #[test]
