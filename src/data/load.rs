@@ -533,7 +533,7 @@ enum Input {
     /// no bytes are held ([`TableLoader::hand_over_file`]).
     Handed(ReaderKind, LoadOptions),
     Plain(Box<Parser>),
-    Gzip(Box<flate2::write::MultiGzDecoder<Parser>>),
+    Gzip(Box<Gunzip>),
     /// A previous push failed; the loader only reports that error.
     Failed(LoadError),
 }
@@ -730,7 +730,7 @@ impl TableLoader {
                 let mut parser = Parser::new(options, gzip);
                 parser.parallel = self.parallel;
                 if gzip {
-                    self.input = Input::Gzip(Box::new(flate2::write::MultiGzDecoder::new(parser)));
+                    self.input = Input::Gzip(Box::new(Gunzip::new(parser)));
                 } else {
                     self.input = Input::Plain(Box::new(parser));
                 }
@@ -906,14 +906,86 @@ impl TableLoader {
             Input::Binary(..) | Input::Handed(..) => Err(LoadError::Parquet("internal: a reader's file is finished in steps".into())),
             Input::Plain(parser) => parser.finish(),
             Input::Gzip(decoder) => {
-                let parser = decoder.finish().map_err(|err| LoadError::Gzip {
+                let (parser, trailing) = decoder.finish().map_err(|err| LoadError::Gzip {
                     compressed_bytes: self.compressed_bytes,
                     message: err.to_string(),
                 })?;
-                parser.finish()
+                let mut report = parser.finish()?;
+                if trailing > 0 {
+                    report.notices.push(format!("{} after the end of the compressed data were ignored (as gzip does)", crate::format::plural(trailing, "byte")));
+                }
+                Ok(report)
             }
             Input::Failed(err) => Err(err),
         }
+    }
+}
+
+/// Gzip members one after another, as gzip(1) reads them. Bytes after a member that do not
+/// start another (zero padding, or junk a transfer appended) are counted and ignored, as gzip(1)
+/// ignores "trailing garbage", instead of failing the whole load.
+struct Gunzip {
+    member: flate2::write::GzDecoder<Parser>,
+    /// A member ended: the first bytes after it, until two tell whether another member starts.
+    between: Option<Vec<u8>>,
+    /// Bytes ignored after the last member.
+    trailing: u64,
+}
+
+impl Gunzip {
+    const MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+    fn new(parser: Parser) -> Self {
+        Self { member: flate2::write::GzDecoder::new(parser), between: None, trailing: 0 }
+    }
+
+    fn get_ref(&self) -> &Parser {
+        self.member.get_ref()
+    }
+
+    fn get_mut(&mut self) -> &mut Parser {
+        self.member.get_mut()
+    }
+
+    fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            if self.trailing > 0 {
+                self.trailing += buf.len() as u64;
+                return Ok(());
+            }
+            if let Some(held) = &mut self.between {
+                let take = (Self::MAGIC.len() - held.len()).min(buf.len());
+                held.extend_from_slice(buf.get(..take).unwrap_or_default());
+                buf = buf.get(take..).unwrap_or_default();
+                if held.len() < Self::MAGIC.len() {
+                    return Ok(());
+                }
+                if held.as_slice() != Self::MAGIC {
+                    self.trailing = (held.len() + buf.len()) as u64;
+                    self.between = None;
+                    return Ok(());
+                }
+                // Another member: a fresh decoder over the same parser.
+                let held = self.between.take().unwrap_or_default();
+                let placeholder = flate2::write::GzDecoder::new(Parser::new(LoadOptions::default(), true));
+                let parser = std::mem::replace(&mut self.member, placeholder).finish()?;
+                self.member = flate2::write::GzDecoder::new(parser);
+                self.member.write_all(&held)?;
+                continue;
+            }
+            match self.member.write(buf)? {
+                // The member ended (its trailer was read): what follows decides.
+                0 => self.between = Some(Vec::with_capacity(Self::MAGIC.len())),
+                n => buf = buf.get(n..).unwrap_or_default(),
+            }
+        }
+        Ok(())
+    }
+
+    /// The parser, and how many bytes after the last member were ignored.
+    fn finish(self) -> io::Result<(Parser, u64)> {
+        let trailing = self.trailing + self.between.map_or(0, |held| held.len() as u64);
+        Ok((self.member.finish()?, trailing))
     }
 }
 
@@ -3139,11 +3211,6 @@ mod tests {
         let binary: Vec<u8> = (0..2000u32).map(|i| (i * 7 % 256) as u8).collect();
         assert!(matches!(load_bytes(&binary, LoadOptions::default()), Err(LoadError::NotText { .. })));
         // Named, not counted as control characters: a file compressed twice, and UTF-32.
-        let gzip = |bytes: &[u8]| {
-            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            gz.write_all(bytes).unwrap();
-            gz.finish().unwrap()
-        };
         let twice = gzip(&gzip(b"a,b\n1,2\n3,4\n"));
         assert!(load_bytes(&twice, LoadOptions::default()).unwrap_err().to_string().contains("compressed twice"));
         let text = "\u{feff}a,b\n1,2\n".chars().map(u32::from);
@@ -3221,6 +3288,34 @@ mod tests {
         let gz = encoder.finish().unwrap();
         let result = load_bytes(gz.get(..gz.len() / 2).unwrap(), LoadOptions::default());
         assert!(matches!(result, Err(LoadError::Gzip { .. })), "{result:?}");
+    }
+
+    /// Members one after another are one text; bytes after the last that start no member are
+    /// ignored with a notice, as gzip(1) does (the load failed as "corrupt or truncated").
+    #[test]
+    fn gzip_members_are_read_in_turn_and_trailing_bytes_ignored() {
+        let (first, second) = (gzip(b"a,b\n1,x\n"), gzip(b"2,y\n3,z\n"));
+        let both = [first.as_slice(), &second].concat();
+        for (extra, ignored) in [(&b""[..], None), (b"JUNKJUNK", Some("8 bytes after")), (&[0u8; 512], Some("512 bytes")), (b"\n", Some("1 byte after"))] {
+            let bytes = [both.as_slice(), extra].concat();
+            // Whole, and a byte at a time (a member's end and the bytes after it cut anywhere).
+            let mut loader = TableLoader::new(LoadOptions::default());
+            for byte in &bytes {
+                loader.push(std::slice::from_ref(byte)).unwrap();
+            }
+            for report in [load_bytes(&bytes, LoadOptions::default()).unwrap(), loader.finish().unwrap()] {
+                assert_eq!(report.table.n_rows, 3, "{extra:?}");
+                assert_eq!(report.table.columns[1].value(2), Value::Str("z"));
+                let notice = report.notices.iter().find(|n| n.contains("after the end of the compressed data"));
+                match ignored {
+                    Some(says) => assert!(notice.is_some_and(|n| n.starts_with(says)), "{:?}", report.notices),
+                    None => assert!(notice.is_none(), "{:?}", report.notices),
+                }
+            }
+        }
+        // A member that starts and breaks off is still an error.
+        let broken = [both.as_slice(), &first[..first.len() / 2]].concat();
+        assert!(matches!(load_bytes(&broken, LoadOptions::default()), Err(LoadError::Gzip { .. })));
     }
 
     #[test]
