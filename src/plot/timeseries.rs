@@ -83,7 +83,15 @@ fn y_bounds<'a>(series: impl IntoIterator<Item = &'a [f64]>, include_zero: bool)
     if include_zero {
         lo = lo.min(0.0);
     }
-    let pad = ((hi - lo) * 0.06).max(hi.abs() * 1e-6).max(1e-9);
+    let pad = if hi > lo {
+        ((hi - lo) * 0.06).max(hi.abs() * 1e-6)
+    } else if hi != 0.0 {
+        // A flat series sits mid-chart, its axis about its value.
+        hi.abs() * 0.5
+    } else {
+        // Every value 0 (no events in the view): an axis of 0 to 1, not 0 to 10⁻⁹.
+        1.0
+    };
     (if include_zero && lo >= 0.0 { lo } else { lo - pad }, hi + pad)
 }
 
@@ -546,6 +554,19 @@ mod tests {
 
     fn label(v: f64) -> String {
         format!("{v:.0}")
+    }
+
+    #[test]
+    fn flat_series_get_an_axis_about_their_value() {
+        let zeros = [0.0; 5];
+        assert_eq!(y_bounds([zeros.as_slice()], true), (0.0, 1.0));
+        assert_eq!(y_bounds([zeros.as_slice()], false), (-1.0, 1.0));
+        let rate = [0.004; 3];
+        let (lo, hi) = y_bounds([rate.as_slice()], false);
+        assert!((lo - 0.002).abs() < 1e-12 && (hi - 0.006).abs() < 1e-12, "{lo} {hi}");
+        assert_eq!(y_bounds([[f64::NAN].as_slice()], true), (0.0, 1.0));
+        let (lo, hi) = y_bounds([[1.0, 11.0].as_slice()], true);
+        assert_eq!((lo, hi), (0.0, 11.0 + 11.0 * 0.06));
     }
 
     #[test]
