@@ -182,6 +182,13 @@ pub fn format_signed(value: f64, decimals: usize) -> String {
     with_minus_sign(text)
 }
 
+/// `text`, the figure `value` written without a sign of its own or with a hyphen-minus, signed
+/// as [`format_signed`] signs: "+" before a positive value, the minus sign (U+2212) for a
+/// negative one.
+pub fn with_sign(value: f64, text: String) -> String {
+    if value > 0.0 { format!("+{text}") } else { with_minus_sign(text) }
+}
+
 /// `text` with a leading hyphen-minus written as the minus sign (U+2212).
 pub fn with_minus_sign(text: String) -> String {
     match text.strip_prefix('-') {
@@ -221,6 +228,7 @@ mod tests {
         assert_eq!(format_signed(f64::NAN, 1), "—");
         assert_eq!(with_minus_sign("-24 %".into()), "−24 %");
         assert_eq!(with_minus_sign("24 %".into()), "24 %");
+        assert_eq!((with_sign(2.5, "2.5".into()), with_sign(-2.5, "-2.5".into()), with_sign(0.0, "0".into())), ("+2.5".into(), "−2.5".into(), "0".into()));
     }
 
     #[test]

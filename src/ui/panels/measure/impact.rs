@@ -384,11 +384,11 @@ fn ImpactChart(report: Arc<ImpactReport>) -> impl IntoView {
 
 /// A signed figure: "+12", "−3.5" (the minus sign, as elsewhere on screen).
 fn signed(v: f64) -> String {
-    if v > 0.0 { format!("+{}", readable(v)) } else { crate::format::with_minus_sign(readable(v)) }
+    crate::format::with_sign(v, readable(v))
 }
 
 fn signed_rate(v: f64) -> String {
-    if v > 0.0 { format!("+{}", format_rate(v)) } else { crate::format::with_minus_sign(format_rate(v)) }
+    crate::format::with_sign(v, format_rate(v))
 }
 
 /// The paragraph a stakeholder can paste, in the spirit of CausalImpact's report.

@@ -186,7 +186,7 @@ fn fmt_value(value: f64, rate: bool) -> String {
 }
 
 fn fmt_signed(value: f64, rate: bool) -> String {
-    if value > 0.0 { format!("+{}", fmt_value(value, rate)) } else { fmt_value(value, rate).replacen('-', "−", 1) }
+    crate::format::with_sign(value, fmt_value(value, rate))
 }
 
 fn axis_value(value: f64, rate: bool) -> String {
