@@ -2735,19 +2735,20 @@ impl Body {
         if self.dialect.encoding == TextEncoding::Windows1252 {
             notices.push("the file is not valid UTF-8; it was read as Windows-1252".into());
         } else if self.invalid_utf8_fields > 0 {
-            notices.push(format!(
-                "{} fields were not valid UTF-8 and were read as Windows-1252",
-                self.invalid_utf8_fields
-            ));
+            let fields = self.invalid_utf8_fields;
+            let were = if fields == 1 { "was" } else { "were" };
+            notices.push(format!("{} {were} not valid UTF-8 and {were} read as Windows-1252", crate::format::plural(fields, "field")));
         }
         for column in columns.iter().filter(|c| !c.mismatches.is_empty()) {
             let examples: Vec<String> =
                 column.mismatches.iter().take(3).map(|m| format!("{:?} (row {})", m.text, m.row + 1)).collect();
+            let count = column.mismatches.len() as u64;
             notices.push(format!(
-                "column {:?}: {} values did not read as {} and are treated as missing, e.g. {}",
+                "column {:?}: {} did not read as {} and {} treated as missing, e.g. {}",
                 column.name,
-                column.mismatches.len(),
+                crate::format::plural(count, "value"),
                 column.kind.label(),
+                if count == 1 { "is" } else { "are" },
                 examples.join(", ")
             ));
         }

@@ -482,10 +482,12 @@ impl CubeStream {
             notes.push(format!("Kept the {} values with most events of {}; the rest are {OTHER}.", format_count(top as u64), folded_dims.join(", ")));
         }
         if self.without_time > 0 {
-            notes.push(format!("{} rows without a readable {} are not in the cube (they are in the sample).", format_count(self.without_time), spec.time));
+            let (rows, are) = if self.without_time == 1 { ("1 row".to_string(), "is") } else { (format!("{} rows", format_count(self.without_time)), "are") };
+            notes.push(format!("{rows} without a readable {} {are} not in the cube (they are in the sample).", spec.time));
         }
         for (name, &count) in self.header.iter().zip(&self.mismatches).filter(|(_, &c)| c > 0) {
-            notes.push(format!("{} values of “{name}” did not read as the type of its first rows and count as missing.", format_count(count)));
+            let count_as = if count == 1 { "counts" } else { "count" };
+            notes.push(format!("{} of “{name}” did not read as the type of its first rows and {count_as} as missing.", crate::format::plural(count, "value")));
         }
         let sample_len = self.sample.len();
         let sample_csv = if sample_len == 0 { None } else { Some(self.sample_csv(&spec)?) };
