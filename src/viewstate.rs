@@ -32,6 +32,11 @@ pub const MAX_FRAGMENT_CHARS: usize = 200_000;
 pub const MAX_STATE_BYTES: usize = 1 << 20;
 /// Largest demo dataset a link may ask for (the app's own button makes 100,000 rows).
 pub const MAX_DEMO_ROWS: usize = 2_000_000;
+/// Most filter conditions read from a link (the filter bar shows each as a chip; a view built
+/// by hand has a handful, and a list of values is one condition).
+pub const MAX_LINK_CLAUSES: usize = 200;
+/// File names written out in full where a link asks for its files; the rest are counted.
+const NAMES_SHOWN: usize = 5;
 
 /// Where the data of a view comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,6 +192,20 @@ pub fn decode(fragment: &str) -> Decoded {
     decoded
 }
 
+/// The files a link names, as the request for them says it: every name up to a few, then the
+/// first few and how many more ("a.csv, b.csv, … and 4,995 more files").
+pub fn describe_files(names: &[String]) -> String {
+    match names.len().checked_sub(NAMES_SHOWN) {
+        Some(more @ 1..) => format!(
+            "{} and {} more {}",
+            names.get(..NAMES_SHOWN).unwrap_or_default().join(", "),
+            crate::format::format_count(more as u64),
+            if more == 1 { "file" } else { "files" }
+        ),
+        _ => names.join(", "),
+    }
+}
+
 fn parse_demo(value: &str) -> Result<SourceRef, String> {
     let bad = || format!("ignored the demo size “{}” in the link (expected ROWS.SEED)", shorten(value));
     let (rows, seed) = value.split_once('.').ok_or_else(bad)?;
@@ -223,6 +242,13 @@ fn read_settings(packed: &str, decoded: &mut Decoded) {
     let notices = &mut decoded.notices;
     state.types = take(&mut map, "types", "column types", notices).unwrap_or_default();
     state.filter = take(&mut map, "filter", "filter", notices).unwrap_or_default();
+    if state.filter.clauses.len() > MAX_LINK_CLAUSES {
+        notices.push(format!(
+            "the link's filter has {} conditions; the first {MAX_LINK_CLAUSES} are used",
+            crate::format::format_count(state.filter.clauses.len() as u64)
+        ));
+        state.filter.clauses.truncate(MAX_LINK_CLAUSES);
+    }
     state.sort = take(&mut map, "sort", "sort order", notices);
     state.weight = take(&mut map, "weight", "weight column", notices);
     state.sheet = take(&mut map, "sheet", "sheet", notices);
@@ -488,6 +514,19 @@ mod tests {
         assert!(notices.iter().any(|n| n.contains("rules")), "{notices:?}");
         // What no panel took is left for the notice of unknown settings.
         assert_eq!(settings.keys().collect::<Vec<_>>(), ["x"]);
+    }
+
+    #[test]
+    fn a_link_with_thousands_of_conditions_or_files_is_cut_short() {
+        let clauses: Vec<String> = (0..3000).map(|i| format!(r#"{{"op": "contains", "column": "c", "text": "{i}"}}"#)).collect();
+        let decoded = decode(&pack(&format!(r#"{{"filter": {{"clauses": [{}]}}}}"#, clauses.join(","))));
+        assert_eq!(decoded.state.filter.clauses.len(), MAX_LINK_CLAUSES);
+        assert_eq!(decoded.notices, ["the link's filter has 3,000 conditions; the first 200 are used"]);
+        let names: Vec<String> = (0..5000).map(|i| format!("f{i}.csv")).collect();
+        assert_eq!(describe_files(&names), "f0.csv, f1.csv, f2.csv, f3.csv, f4.csv and 4,995 more files");
+        assert_eq!(describe_files(&names[..6]), "f0.csv, f1.csv, f2.csv, f3.csv, f4.csv and 1 more file");
+        assert_eq!(describe_files(&names[..5]), "f0.csv, f1.csv, f2.csv, f3.csv, f4.csv");
+        assert_eq!(describe_files(&names[..1]), "f0.csv");
     }
 
     #[test]

@@ -1256,7 +1256,6 @@ mod tests {
         }
         csv.push_str("3,a,500\n");
         let p = profile(&csv, None);
-        let found = kinds(&p);
         let infinite = p.alerts.iter().find(|a| a.kind == AlertKind::Infinite).unwrap();
         // "NaN" is read as missing at load; the one inf is what is left, in the singular.
         assert_eq!(infinite.message, "x: 1 value was infinite or not a number and counts as missing");

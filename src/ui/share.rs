@@ -90,7 +90,7 @@ fn open_view(state: AppState, view: ViewState) {
         Some(SourceRef::Url { url }) => load_as_viewed(state, DataSource::Url { url }, None, streamed),
         // The link cannot carry a local file: ask for the reader's copy (see `FileWanted`).
         Some(SourceRef::File { name }) => state.file_wanted.set(Some(name)),
-        Some(SourceRef::Files { names }) => state.file_wanted.set(Some(names.join(", "))),
+        Some(SourceRef::Files { names }) => state.file_wanted.set(Some(viewstate::describe_files(&names))),
         None => client::load(state, DataSource::Demo(DemoParams::default()), None),
     }
 }
