@@ -135,8 +135,10 @@ pub struct Agreement {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Leak {
     pub column: String,
-    /// Accuracy of predicting the label from this column alone.
-    pub accuracy: f64,
+    /// Balanced accuracy (the mean of the hit rates on positives and on the rest) of the best
+    /// prediction of positive-vs-rest from this column alone: 0.5 is a guess, whatever the
+    /// classes' sizes.
+    pub balanced_accuracy: f64,
     pub how: String,
 }
 
@@ -154,12 +156,23 @@ pub struct LabelReport {
     pub over_time: Option<PrevalenceOverTime>,
     pub conflicts: Option<Conflicts>,
     pub agreement: Option<Agreement>,
-    /// Columns predicting positive-vs-rest with accuracy ≥ [`LEAK_ACCURACY`], best first.
+    /// Columns predicting positive-vs-rest with balanced accuracy ≥ [`LEAK_ACCURACY`], best
+    /// first.
     pub leaks: Vec<Leak>,
+    /// Why leakage was not judged (too few labelled rows on one side), when it was not.
+    #[serde(default)]
+    pub leaks_not_judged: Option<String>,
 }
 
-/// Accuracy from a single other column at which it is reported as a possible leak.
+/// Balanced accuracy from a single other column at which it is reported as a possible leak.
+/// (Plain accuracy would report every column of a label whose commonest class is 98 % of the
+/// rows: always guessing that class is right that often.)
 pub const LEAK_ACCURACY: f64 = 0.98;
+
+/// Fewest labelled rows on each side (positive, the rest) for leakage to be judged: with one
+/// positive among a thousand rows, a column holding its top value 4 % of the time would "predict"
+/// it with 98 % balanced accuracy by chance (8 % per column); with ten, no column does.
+pub const MIN_LEAK_ROWS: usize = 10;
 
 fn column<'t>(table: &'t Table, name: &str) -> Result<&'t Column, LabelError> {
     table.column(name).ok_or_else(|| LabelError::UnknownColumn(name.to_string()))
@@ -535,50 +548,72 @@ fn agreement(items: &ItemRatings<'_>, k: usize, class_of: &[Option<usize>], posi
     }
 }
 
-/// Accuracy of predicting `labels` from groups (majority label per group), over `n` events;
-/// each key comes with its class and weight.
-fn group_accuracy<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = (K, (usize, f64))>, classes: usize, n: f64) -> f64 {
+/// Balanced accuracy of predicting the class from groups (each group predicts its class of the
+/// largest share): `scale` is 1 / (classes × a class's events), so that each class weighs alike;
+/// each key comes with its class and weight. (Weights are added as they are and scaled at the
+/// end: scaled row by row, a thousand rows' shares add up to 1 + 5·10⁻¹⁵.)
+fn group_accuracy<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = (K, (usize, f64))>, scale: &[f64]) -> f64 {
     let mut counts: FxHashMap<K, Vec<f64>> = FxHashMap::default();
     for (key, (class, w)) in keys {
-        let row = counts.entry(key).or_insert_with(|| vec![0.0; classes]);
+        let row = counts.entry(key).or_insert_with(|| vec![0.0; scale.len()]);
         if let Some(c) = row.get_mut(class) {
             *c += w;
         }
     }
-    counts.values().map(|c| c.iter().copied().fold(0.0, f64::max)).sum::<f64>() / n.max(1.0)
+    counts.values().map(|c| best_share(c, scale)).sum::<f64>()
+}
+
+/// A group's largest class share: its events of a class × that class's `scale`.
+fn best_share(counts: &[f64], scale: &[f64]) -> f64 {
+    counts.iter().zip(scale).map(|(c, s)| c * s).fold(0.0, f64::max)
 }
 
 /// [`group_accuracy`] of groups numbered `0..groups` (a missing flag, a dictionary's codes):
 /// counted in a table, not a map, and the groups' majorities added in their order.
-fn numbered_accuracy(keys: impl Iterator<Item = (usize, (usize, f64))>, groups: usize, classes: usize, n: f64) -> f64 {
+fn numbered_accuracy(keys: impl Iterator<Item = (usize, (usize, f64))>, groups: usize, scale: &[f64]) -> f64 {
+    let classes = scale.len();
     let mut counts = vec![0.0; groups * classes];
     for (group, (class, w)) in keys {
         if let Some(c) = counts.get_mut(group * classes + class).filter(|_| class < classes) {
             *c += w;
         }
     }
-    counts.chunks(classes.max(1)).map(|c| c.iter().copied().fold(0.0, f64::max)).sum::<f64>() / n.max(1.0)
+    counts.chunks(classes.max(1)).map(|c| best_share(c, scale)).sum::<f64>()
 }
 
 /// Most distinct values [`stump_accuracy`] counts rather than sorts.
 const MAX_STUMP_VALUES: usize = 1 << 14;
 
-/// Best accuracy of one threshold on a numeric column for a binary label: `pairs` are (value,
-/// place in `labelled`, positive), `weight` the weight of a place in `labelled`.
+/// Best balanced accuracy of one threshold on a numeric column for a binary label, over the
+/// rows with a value: `pairs` are (value, place in `labelled`, positive), `weight` the weight
+/// of a place in `labelled`. 0 when the rows with a value are all on one side.
 fn stump_accuracy(pairs: Vec<(f64, u32, bool)>, weight: impl Fn(u32) -> f64) -> f64 {
-    let n: f64 = pairs.iter().map(|p| weight(p.1)).sum();
-    if n <= 0.0 {
+    let mut sides = [0.0; 2];
+    for &(_, at, positive) in &pairs {
+        sides[usize::from(positive)] += weight(at);
+    }
+    if sides.iter().any(|&events| events <= 0.0) {
         return 0.0;
     }
-    stump_of_few(&pairs, &weight, n).unwrap_or_else(|| stump_by_sorting(pairs, weight, n))
+    stump_of_few(&pairs, &weight, sides).unwrap_or_else(|| stump_by_sorting(pairs, weight, sides))
+}
+
+/// The balanced accuracy of a threshold with `below` events under it (`below_pos` of them
+/// positive), of `sides` (the rest's events, the positives'): the better of calling the values
+/// below it positive or those above.
+fn threshold_accuracy(below: f64, below_pos: f64, sides: [f64; 2]) -> f64 {
+    let [rest, positive] = sides;
+    let below_neg = below - below_pos;
+    // Hit rates of "above is positive"; the other way round hits the complements.
+    let above = (below_neg / rest + (positive - below_pos) / positive) / 2.0;
+    above.max(1.0 - above)
 }
 
 /// [`stump_accuracy`] of any values, sorted.
-fn stump_by_sorting(mut pairs: Vec<(f64, u32, bool)>, weight: impl Fn(u32) -> f64, n: f64) -> f64 {
+fn stump_by_sorting(mut pairs: Vec<(f64, u32, bool)>, weight: impl Fn(u32) -> f64, sides: [f64; 2]) -> f64 {
     // Ties may come in any order: accuracy is only read where the value changes.
     pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let total_pos: f64 = pairs.iter().filter(|p| p.2).map(|p| weight(p.1)).sum();
-    let (mut below, mut below_pos, mut best) = (0.0, 0.0, total_pos.max(n - total_pos));
+    let (mut below, mut below_pos, mut best) = (0.0, 0.0, 0.5);
     for (idx, &(value, at, positive)) in pairs.iter().enumerate() {
         let w = weight(at);
         below += w;
@@ -587,20 +622,17 @@ fn stump_by_sorting(mut pairs: Vec<(f64, u32, bool)>, weight: impl Fn(u32) -> f6
         }
         let next_differs = pairs.get(idx + 1).is_none_or(|next| next.0 > value);
         if next_differs {
-            let above_pos = total_pos - below_pos;
-            let above_neg = (n - below) - above_pos;
-            let below_neg = below - below_pos;
-            best = best.max(below_neg + above_pos).max(below_pos + above_neg);
+            best = threshold_accuracy(below, below_pos, sides).max(best);
         }
     }
-    best / n
+    best
 }
 
 /// [`stump_accuracy`] of values of which there are at most [`MAX_STUMP_VALUES`] distinct (no
 /// NaN): each value's events and positive events added up in a map, the thresholds tried
 /// between the distinct values sorted. `None` otherwise. (Whole weights add up alike in any
 /// order; fractional ones may differ in the last bit, as between two sorts.)
-fn stump_of_few(pairs: &[(f64, u32, bool)], weight: &impl Fn(u32) -> f64, n: f64) -> Option<f64> {
+fn stump_of_few(pairs: &[(f64, u32, bool)], weight: &impl Fn(u32) -> f64, sides: [f64; 2]) -> Option<f64> {
     // −0 and 0 are one value (float_key).
     let mut by_value: FxHashMap<u64, (f64, f64)> = FxHashMap::default();
     for &(value, at, positive) in pairs {
@@ -619,41 +651,52 @@ fn stump_of_few(pairs: &[(f64, u32, bool)], weight: &impl Fn(u32) -> f64, n: f64
     }
     let mut values: Vec<(f64, f64, f64)> = by_value.into_iter().map(|(bits, (all, pos))| (float_of_key(bits), all, pos)).collect();
     values.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let total_pos: f64 = values.iter().map(|v| v.2).sum();
-    let (mut below, mut below_pos, mut best) = (0.0, 0.0, total_pos.max(n - total_pos));
+    let (mut below, mut below_pos, mut best) = (0.0, 0.0, 0.5);
     for &(_, all, pos) in &values {
         below += all;
         below_pos += pos;
-        let above_pos = total_pos - below_pos;
-        let above_neg = (n - below) - above_pos;
-        let below_neg = below - below_pos;
-        best = best.max(below_neg + above_pos).max(below_pos + above_neg);
+        best = threshold_accuracy(below, below_pos, sides).max(best);
     }
-    Some(best / n)
+    Some(best)
 }
 
 /// `labels` are ids, `positive` says which ids are positive.
-fn leaks(table: &Table, rows: &[u32], weights: Weights<'_>, labels: &[u32], positive: &[bool], exclude: &[&str]) -> Vec<Leak> {
+/// Columns that give the label away (see [`Leak`]), or why that was not judged.
+fn leaks(table: &Table, rows: &[u32], weights: Weights<'_>, labels: &[u32], positive: &[bool], exclude: &[&str]) -> Result<Vec<Leak>, String> {
     // Judged on positive vs the rest: the question a detection rule answers. Eight bytes a
     // labelled row (weights are read from the table's rows); each numeric column below adds 16
     // while it is judged.
     let labelled: Vec<(u32, bool)> = rows.iter().zip(labels).filter(|(_, &l)| l != NONE).map(|(&row, &l)| (row, positive.get(l as usize).copied().unwrap_or(false))).collect();
-    let n: f64 = labelled.iter().map(|l| weights.of(l.0)).sum();
-    let k = 2;
+    let positives = labelled.iter().filter(|l| l.1).count();
+    let fewest = [("positive", positives), ("the rest", labelled.len() - positives)].into_iter().min_by_key(|side| side.1).unwrap_or(("positive", 0));
+    if fewest.1 < MIN_LEAK_ROWS {
+        return Err(format!("Leakage is judged when positive and the rest each have at least {MIN_LEAK_ROWS} labelled rows; here {} has {}.", fewest.0, crate::format::format_count(fewest.1 as u64)));
+    }
+    // Each side's events (the rest's, the positives').
+    let mut sides = [0.0; 2];
+    for &(row, positive) in &labelled {
+        sides[usize::from(positive)] += weights.of(row);
+    }
+    if sides.iter().any(|&events| events <= 0.0) {
+        return Err("Leakage is not judged: one side of the label has no events (its rows weigh 0).".into());
+    }
+    // Each side weighs alike: accuracies below are balanced ones.
+    let scale = sides.map(|events| 1.0 / (2.0 * events));
+    let events = sides[0] + sides[1];
     let candidates: Vec<&Column> = table.columns.iter().filter(|c| !exclude.contains(&c.name.as_str()) && weights.describes_events(&c.name)).collect();
     let classed = |&(row, positive): &(u32, bool)| (usize::from(positive), weights.of(row));
     let weighted = weights.column().is_some();
     // Each column is judged on its own: natively, as many at once as there are cores.
     let mut out: Vec<Leak> = parallel::map(&candidates, |column| {
-        let missing_acc = numbered_accuracy(labelled.iter().map(|l| (usize::from(column.value(l.0 as usize) == Value::Missing), classed(l))), 2, k, n);
+        let missing_acc = numbered_accuracy(labelled.iter().map(|l| (usize::from(column.value(l.0 as usize) == Value::Missing), classed(l))), 2, &scale);
         let mut best = (missing_acc, "whether it is missing".to_string());
         let distinct_enough = matches!(column.kind, ColumnType::Category | ColumnType::Boolean);
-        if distinct_enough && (column.count_distinct() * 5) as f64 <= n {
+        if distinct_enough && (column.count_distinct() * 5) as f64 <= events {
             let acc = match &column.data {
                 // A dictionary's codes stand for its distinct texts: grouped without a copy of each.
                 // (A missing value, past the dictionary, is a group of its own.)
-                ColumnData::Str(Strings::Dict { codes, dict }) => numbered_accuracy(labelled.iter().map(|l| (codes.get(l.0 as usize).map_or(dict.len(), |code| (code as usize).min(dict.len())), classed(l))), dict.len() + 1, k, n),
-                _ => group_accuracy(labelled.iter().map(|l| (text(column, l.0), classed(l))), k, n),
+                ColumnData::Str(Strings::Dict { codes, dict }) => numbered_accuracy(labelled.iter().map(|l| (codes.get(l.0 as usize).map_or(dict.len(), |code| (code as usize).min(dict.len())), classed(l))), dict.len() + 1, &scale),
+                _ => group_accuracy(labelled.iter().map(|l| (text(column, l.0), classed(l))), &scale),
             };
             if acc > best.0 {
                 best = (acc, "its value".to_string());
@@ -673,20 +716,20 @@ fn leaks(table: &Table, rows: &[u32], weights: Weights<'_>, labels: &[u32], posi
             // weighted: in value order those reads are scattered).
             let weight = |at: u32| if weighted { labelled.get(at as usize).map_or(0.0, |l| weights.of(l.0)) } else { 1.0 };
             // Only when most events have a value: a threshold on a few says little.
-            if pairs.iter().map(|p| weight(p.1)).sum::<f64>() * 2.0 > n {
+            if pairs.iter().map(|p| weight(p.1)).sum::<f64>() * 2.0 > sides[0] + sides[1] {
                 let acc = stump_accuracy(pairs, weight);
                 if acc > best.0 {
                     best = (acc, "one threshold on it (positive vs the rest)".to_string());
                 }
             }
         }
-        (best.0 >= LEAK_ACCURACY).then(|| Leak { column: column.name.clone(), accuracy: best.0, how: best.1 })
+        (best.0 >= LEAK_ACCURACY).then(|| Leak { column: column.name.clone(), balanced_accuracy: best.0, how: best.1 })
     })
     .into_iter()
     .flatten()
     .collect();
-    out.sort_by(|a, b| b.accuracy.total_cmp(&a.accuracy));
-    out
+    out.sort_by(|a, b| b.balanced_accuracy.total_cmp(&a.balanced_accuracy));
+    Ok(out)
 }
 
 /// The ground-truth checks as an analysis.
@@ -749,7 +792,8 @@ async fn check_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, param
         return Err(LabelError::NoLabels(params.label.clone()));
     }
     let positive: Vec<String> = if params.positive.is_empty() { classes.iter().skip(1).map(|(c, _)| c.clone()).collect() } else { params.positive.clone() };
-    let positives: f64 = classes.iter().filter(|(c, _)| positive.contains(c)).map(|(_, n)| n).sum();
+    // (From +0: an empty sum of floats is −0, which the report would show as "−0 %".)
+    let positives: f64 = classes.iter().filter(|(c, _)| positive.contains(c)).fold(0.0, |sum, (_, n)| sum + n);
     // By label id: positive or not, and its place among the classes.
     let positive_id: Vec<bool> = names.names.iter().map(|n| positive.iter().any(|p| p == n)).collect();
     let class_of: Vec<Option<usize>> = names.names.iter().map(|n| classes.iter().position(|(c, _)| c == n)).collect();
@@ -775,6 +819,10 @@ async fn check_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, param
         progress.step("leakage", "Columns that give the label away", 0.6).await?;
         (checked, leaking())
     };
+    let (leaks, leaks_not_judged) = match leaks {
+        Ok(leaks) => (leaks, None),
+        Err(why) => (Vec::new(), Some(why)),
+    };
     Ok(LabelReport {
         label: params.label.clone(),
         baseline: classes.first().map_or(0.0, |(_, n)| *n / labelled),
@@ -784,6 +832,7 @@ async fn check_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, param
         conflicts,
         agreement,
         leaks,
+        leaks_not_judged,
         positive,
         classes,
     })
@@ -832,19 +881,25 @@ mod tests {
     use crate::data::load::{load_bytes, LoadOptions};
 
     proptest::proptest! {
-        /// Counting each value's events gives the accuracy of sorting them (whole weights), and
-        /// groups numbered in a table that of groups in a map.
+        /// Counting each value's events gives the balanced accuracy of sorting them (whole
+        /// weights), and groups numbered in a table that of groups in a map.
         #[test]
         fn stumps_of_few_values_and_numbered_groups(cells in proptest::collection::vec((-20i32..20, 0u32..4, proptest::bool::ANY), 1..400)) {
             let pairs: Vec<(f64, u32, bool)> = cells.iter().zip(0u32..).map(|(&(v, _, positive), at)| (if v == 0 && positive { -0.0 } else { f64::from(v) / 2.0 }, at, positive)).collect();
             let weights: Vec<f64> = cells.iter().map(|c| f64::from(c.1)).collect();
             let weight = |at: u32| weights[at as usize];
-            let n: f64 = weights.iter().sum();
-            if n > 0.0 {
-                proptest::prop_assert_eq!(stump_of_few(&pairs, &weight, n), Some(stump_by_sorting(pairs.clone(), weight, n)));
+            let mut sides = [0.0; 2];
+            for &(_, at, positive) in &pairs {
+                sides[usize::from(positive)] += weight(at);
+            }
+            if sides.iter().all(|&events| events > 0.0) {
+                proptest::prop_assert_eq!(stump_of_few(&pairs, &weight, sides), Some(stump_by_sorting(pairs.clone(), weight, sides)));
             }
             let keyed = || cells.iter().map(|&(v, w, positive)| ((v.rem_euclid(5)) as usize, (usize::from(positive), f64::from(w))));
-            proptest::prop_assert_eq!(numbered_accuracy(keyed(), 5, 2, n), group_accuracy(keyed(), 2, n));
+            let scale = sides.map(|events| if events > 0.0 { 1.0 / (2.0 * events) } else { 0.0 });
+            // (Shares of the groups added in another order: equal to the last bits.)
+            let (numbered, grouped) = (numbered_accuracy(keyed(), 5, &scale), group_accuracy(keyed(), &scale));
+            proptest::prop_assert!((numbered - grouped).abs() < 1e-12, "{} {}", numbered, grouped);
         }
     }
 
@@ -934,9 +989,39 @@ mod tests {
         assert_eq!(agreement.raters, 2);
         let r1 = agreement.reviewers.iter().find(|r| r.reviewer == "r1").unwrap();
         assert_eq!((r1.ratings, r1.agreement), (4, Some(2.0 / 3.0)));
-        // filled_after is present exactly when the label is yes: a leak through missingness.
-        assert_eq!(report.leaks.first().map(|l| (l.column.as_str(), l.accuracy)), Some(("filled_after", 1.0)));
-        assert!(!report.leaks.iter().any(|l| l.column == "noise"));
+        // Four rows on each side: too few to judge leakage on.
+        assert_eq!(report.leaks, vec![]);
+        assert_eq!(report.leaks_not_judged.as_deref(), Some("Leakage is judged when positive and the rest each have at least 10 labelled rows; here positive has 4."));
+    }
+
+    #[test]
+    fn leaks_are_judged_by_balanced_accuracy() {
+        // 20 positives among 1,000 rows: always guessing "no" is right 98 % of the time, so every
+        // column would reach 98 % plain accuracy. Only the column filled after review leaks.
+        let mut csv = String::from("label,filled_after,noise,kind\n");
+        for i in 0..1000u32 {
+            let positive = i % 50 == 0;
+            let filled = if positive { "2026-01-02" } else { "" };
+            csv.push_str(&format!("{},{filled},{},{}\n", if positive { "yes" } else { "no" }, (i * 7919) % 101, ["a", "b", "c"][(i % 3) as usize]));
+        }
+        let table = load_bytes(csv.as_bytes(), LoadOptions::default()).unwrap().table;
+        let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+        let params = LabelParams { label: "label".into(), positive: vec![], item: None, reviewer: None, time: None, now_ms: None };
+        let report = check_labels(&table, &rows, &params).unwrap();
+        assert_eq!(report.baseline, 0.98);
+        let leaks: Vec<(&str, f64)> = report.leaks.iter().map(|l| (l.column.as_str(), l.balanced_accuracy)).collect();
+        assert_eq!(leaks, [("filled_after", 1.0)]);
+        assert_eq!(report.leaks_not_judged, None);
+    }
+
+    #[test]
+    fn one_class_has_no_leaks_and_no_negative_zero() {
+        let table = load_bytes(b"created_at,label,reason\n2026-01-01,1,spam\n", LoadOptions::default()).unwrap().table;
+        let params = LabelParams { label: "label".into(), positive: vec![], item: None, reviewer: None, time: None, now_ms: None };
+        let report = check_labels(&table, &[0], &params).unwrap();
+        assert!(report.positive_rate.is_sign_positive() && report.positive_rate == 0.0);
+        assert_eq!(report.leaks, vec![]);
+        assert!(report.leaks_not_judged.is_some());
     }
 
     #[test]

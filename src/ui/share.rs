@@ -414,6 +414,15 @@ fn FileAsked(
     }
 }
 
+/// The other choice where a view asks for its data while other data is open (the reader went
+/// back in the history to a view of a file or another site): that data stays.
+const KEEP_LABEL: &str = "Keep the data open now";
+
+/// Whether data is open (the request for a view's data then offers to keep it, not the demo).
+fn data_open(state: AppState) -> bool {
+    state.summary.with_untracked(Option::is_some)
+}
+
 /// A link made from a local file: asks the reader for their copy.
 #[component]
 pub fn FileWanted(on_files: Callback<Vec<web_sys::File>>) -> impl IntoView {
@@ -422,12 +431,18 @@ pub fn FileWanted(on_files: Callback<Vec<web_sys::File>>) -> impl IntoView {
         forget_pending(state);
         client::load(state, DataSource::Demo(DemoParams::default()), None);
     });
+    let keep = Callback::new(move |()| forget_pending(state));
     move || {
         state.file_wanted.get().map(|name| {
+            // Come back to in the history with data open: that data stays unless a file is given.
+            let (other_testid, other_label, on_other) = match data_open(state) {
+                true => ("file-wanted-keep", KEEP_LABEL, keep),
+                false => ("file-wanted-demo", "Use the demo data instead", demo),
+            };
             view! {
                 <FileAsked name=name testid="file-wanted" purpose=" to see this view" multiple=true on_files=on_files
                     explanation="This link was made from a file on the sender's computer; links never carry data. Open your copy of the file and the view (tab, filter, settings) is restored."
-                    other_testid="file-wanted-demo" other_label="Use the demo data instead" on_other=demo/>
+                    other_testid=other_testid other_label=other_label on_other=on_other/>
             }
         })
     }
@@ -472,10 +487,17 @@ pub fn UrlWanted() -> impl IntoView {
                     <p>"Vigil contacts no other site unless you agree. Loading asks " {host.clone()} " for " <code class="wrap" data-testid="url-wanted-address">{url}</code> "; the data then stays in this tab, like every file you open."</p>
                     <div class="actions">
                         <button class="button primary" data-testid="url-wanted-load" on:click=load>{format!("Load from {host}")}</button>
-                        <button class="button" data-testid="url-wanted-demo" on:click=move |_| {
-                            forget_pending(state);
-                            client::load(state, DataSource::Demo(DemoParams::default()), None);
-                        }>"Use the demo data instead"</button>
+                        {match data_open(state) {
+                            true => view! {
+                                <button class="button" data-testid="url-wanted-keep" on:click=move |_| forget_pending(state)>{KEEP_LABEL}</button>
+                            }.into_any(),
+                            false => view! {
+                                <button class="button" data-testid="url-wanted-demo" on:click=move |_| {
+                                    forget_pending(state);
+                                    client::load(state, DataSource::Demo(DemoParams::default()), None);
+                                }>"Use the demo data instead"</button>
+                            }.into_any(),
+                        }}
                     </div>
                 </section>
             }

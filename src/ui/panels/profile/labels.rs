@@ -163,20 +163,22 @@ fn LabelResults(report: LabelReport) -> impl IntoView {
             {report.agreement.map(|a| view! { <AgreementBlock agreement=a weighted=unit != "rows"/> })}
             <div class="label-block" data-testid="leaks">
                 <h3>"Leakage"</h3>
-                {if report.leaks.is_empty() {
-                    view! { <p class="muted">{format!("No column predicts the label with {:.0} % accuracy or more.", crate::analysis::labels::LEAK_ACCURACY * 100.0)}</p> }.into_any()
+                {if let Some(why) = report.leaks_not_judged.clone() {
+                    view! { <p class="muted" data-testid="leaks-not-judged">{why}</p> }.into_any()
+                } else if report.leaks.is_empty() {
+                    view! { <p class="muted">{format!("No column predicts positive vs the rest with {:.0} % balanced accuracy or more.", crate::analysis::labels::LEAK_ACCURACY * 100.0)}</p> }.into_any()
                 } else {
                     view! {
                         <ul>
                             {report.leaks.iter().map(|l| view! {
                                 <li data-testid="leak"><strong>{l.column.clone()}</strong>
-                                    {format!(" predicts positive vs the rest with {} accuracy from {} — likely filled after review; keep it out of models and rules.", format_percent(l.accuracy), l.how)}
+                                    {format!(" predicts positive vs the rest with {} balanced accuracy from {} — likely filled after review; keep it out of models and rules.", format_percent(l.balanced_accuracy), l.how)}
                                 </li>
                             }).collect_view()}
                         </ul>
                     }.into_any()
                 }}
-                <p class="muted small">{format!("Always guessing the commonest class is right {}.", format_percent(report.baseline))}</p>
+                <p class="muted small">{format!("Balanced accuracy is the mean of the hit rates on positives and on the rest: a guess scores 50 %, however rare positives are (always guessing the commonest class is right {} of the time).", format_percent(report.baseline))}</p>
             </div>
         </div>
     }
