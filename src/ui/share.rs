@@ -418,6 +418,14 @@ fn FileAsked(
 /// back in the history to a view of a file or another site): that data stays.
 const KEEP_LABEL: &str = "Keep the data open now";
 
+/// The reader keeps the data open rather than give a view's: the view waiting is dropped, and the
+/// link becomes that of the view on screen again (the writer skipped it while the view waited).
+fn keep_open(state: AppState) {
+    forget_pending(state);
+    UNWRITTEN.set(untrack(|| current_view(state)));
+    write_link();
+}
+
 /// Whether data is open (the request for a view's data then offers to keep it, not the demo).
 fn data_open(state: AppState) -> bool {
     state.summary.with_untracked(Option::is_some)
@@ -431,7 +439,7 @@ pub fn FileWanted(on_files: Callback<Vec<web_sys::File>>) -> impl IntoView {
         forget_pending(state);
         client::load(state, DataSource::Demo(DemoParams::default()), None);
     });
-    let keep = Callback::new(move |()| forget_pending(state));
+    let keep = Callback::new(move |()| keep_open(state));
     move || {
         state.file_wanted.get().map(|name| {
             // Come back to in the history with data open: that data stays unless a file is given.
@@ -489,7 +497,7 @@ pub fn UrlWanted() -> impl IntoView {
                         <button class="button primary" data-testid="url-wanted-load" on:click=load>{format!("Load from {host}")}</button>
                         {match data_open(state) {
                             true => view! {
-                                <button class="button" data-testid="url-wanted-keep" on:click=move |_| forget_pending(state)>{KEEP_LABEL}</button>
+                                <button class="button" data-testid="url-wanted-keep" on:click=move |_| keep_open(state)>{KEEP_LABEL}</button>
                             }.into_any(),
                             false => view! {
                                 <button class="button" data-testid="url-wanted-demo" on:click=move |_| {
