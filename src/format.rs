@@ -56,6 +56,9 @@ pub fn format_percent(share: f64) -> String {
     let percent = share * 100.0;
     if percent > 0.0 && percent < 0.1 {
         "< 0.1 %".into()
+    } else if percent.abs() < 0.05 {
+        // −0 (an empty sum of floats) or a tiny negative share: no "−0.0 %".
+        "0.0 %".into()
     } else {
         format!("{percent:.1} %")
     }
@@ -251,6 +254,7 @@ mod tests {
         assert_eq!(format_percent(0.125), "12.5 %");
         assert_eq!(format_percent(0.0009), "< 0.1 %");
         assert_eq!(format_percent(0.0), "0.0 %");
+        assert_eq!(format_percent(-0.0), "0.0 %");
         assert_eq!(format_percent(f64::NAN), "—");
         assert_eq!(capitalise("rows per day"), "Rows per day");
         assert_eq!(capitalise(""), "");

@@ -208,7 +208,8 @@ async fn backtest_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, pa
     let weight: Vec<f64> = labelled.iter().map(|&(r, _)| weights.of(r as u32)).collect();
     let labelled_events: f64 = weight.iter().sum();
     let all_events: f64 = rows.iter().map(|&r| weights.of(r)).sum();
-    let positives: f64 = labelled.iter().zip(&weight).filter(|((_, t), _)| *t).map(|(_, w)| w).sum();
+    // (From +0: an empty sum of floats is −0.)
+    let positives: f64 = labelled.iter().zip(&weight).filter(|((_, t), _)| *t).fold(0.0, |sum, (_, w)| sum + w);
     let time_column = match &params.time_column {
         Some(name) => Some(table.column(name).ok_or_else(|| BacktestError::NoColumn(name.clone()))?),
         None => table.columns.iter().find(|c| c.kind == ColumnType::Timestamp),

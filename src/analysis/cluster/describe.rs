@@ -20,11 +20,16 @@ pub struct FeatureShift {
     pub feature: String,
     pub mean: f64,
     pub rest_mean: f64,
-    /// Standardised mean difference (cluster vs the rest, pooled SD).
+    /// Standardised mean difference (cluster vs the rest, pooled SD); ±[`SMD_UNBOUNDED`] when
+    /// the means differ and neither side varies (the difference is then without bound).
     pub smd: f64,
     /// Cluster mean over the overall median (when the median is positive).
     pub median_ratio: Option<f64>,
 }
+
+/// The SMD of means that differ where neither side varies (a finite stand-in for ∞, which JSON
+/// cannot carry; shown as ∞).
+pub const SMD_UNBOUNDED: f64 = 99.0;
 
 /// A category value over-represented in a cluster's rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +52,8 @@ pub struct ClusterProfile {
     pub share: f64,
     /// Events in its table rows (the row count when unweighted).
     pub rows: f64,
+    /// Positive share of its labelled events (`None` without a label column, or when none of
+    /// its members has a label).
     pub label_rate: Option<f64>,
     pub shifts: Vec<FeatureShift>,
     pub categories: Vec<CategoryShare>,
@@ -109,10 +116,9 @@ fn format_ratio(r: f64) -> String {
     }
 }
 
-/// Per table row: whether its label is positive (a missing label counts as not positive).
-fn label_flags(table: &Table, label: &LabelSpec) -> Result<Vec<bool>, ClusterError> {
-    let truth = label.truth(table).ok_or_else(|| ClusterError::NoColumn(label.column.clone()))?;
-    Ok(truth.into_iter().map(|t| t == Some(true)).collect())
+/// Per table row: whether its label is positive (`None` when it has no label).
+fn label_flags(table: &Table, label: &LabelSpec) -> Result<Vec<Option<bool>>, ClusterError> {
+    label.truth(table).ok_or_else(|| ClusterError::NoColumn(label.column.clone()))
 }
 
 /// Cluster profiles, map and report from a finished fit (reads the table for category values
@@ -180,7 +186,7 @@ pub fn describe(table: &Table, weights: Weights, prepared: Prepared, mut fitter:
             let var_out = if n_out > 1.0 { ((q_out - n_out * rest_mean * rest_mean) / (n_out - 1.0)).max(0.0) } else { 0.0 };
             let pooled = ((var_in + var_out) / 2.0).sqrt();
             let diff = mean - rest_mean;
-            let smd = if pooled > 1e-12 { diff / pooled } else if diff.abs() > 1e-12 { diff.signum() * 99.0 } else { 0.0 };
+            let smd = if pooled > 1e-12 { diff / pooled } else if diff.abs() > 1e-12 { diff.signum() * SMD_UNBOUNDED } else { 0.0 };
             let median = overall_medians.get(j).copied().unwrap_or(f64::NAN);
             let median_ratio = (median > 0.0 && mean.is_finite()).then(|| mean / median);
             shifts.push(FeatureShift { feature: prepared.names[j].clone(), mean, rest_mean, smd: if smd.is_finite() { smd } else { 0.0 }, median_ratio });
@@ -220,9 +226,19 @@ pub fn describe(table: &Table, weights: Weights, prepared: Prepared, mut fitter:
         categories.sort_by(|a, b| (b.share - b.overall).total_cmp(&(a.share - a.overall)));
         categories.truncate(4);
 
-        let label_rate = label_rows.as_ref().map(|flags| {
-            let hits: f64 = member_set.iter().filter(|&&m| prepared.member_rows.get(m).is_some_and(|&r| flags.get(r as usize).copied().unwrap_or(false))).map(|&m| row_weight(m)).sum();
-            if rows > 0.0 { hits / rows } else { 0.0 }
+        // Over the members with a label (as prevalence, rings and copies count): a member not
+        // reviewed is not a negative. None when no member has a label.
+        let label_rate = label_rows.as_ref().and_then(|flags| {
+            let (mut labelled, mut hits) = (0.0, 0.0);
+            for &m in &member_set {
+                if let Some(Some(positive)) = prepared.member_rows.get(m).and_then(|&r| flags.get(r as usize)) {
+                    labelled += row_weight(m);
+                    if *positive {
+                        hits += row_weight(m);
+                    }
+                }
+            }
+            (labelled > 0.0).then(|| hits / labelled)
         });
 
         let name = if id == NOISE { "Noise".to_string() } else { format!("Cluster {id}") };
@@ -230,7 +246,7 @@ pub fn describe(table: &Table, weights: Weights, prepared: Prepared, mut fitter:
         let counted = if weighted_rows { format!("{} events", crate::format::format_events(events)) } else { format!("{} {unit}", crate::format::format_count(size as u64)) };
         let mut parts = vec![format!("{name}: {counted} ({:.1} %)", 100.0 * share)];
         if let (Some(rate), Some(label)) = (label_rate, &params.label) {
-            parts.push(format!("{:.0} % {} positive", 100.0 * rate, label.column));
+            parts.push(format!("{} {} positive", crate::format::format_whole_percent(rate), label.column));
         }
         for shift in shifts.iter().filter(|s| s.smd.abs() >= 0.5).take(2) {
             match shift.median_ratio {

@@ -34,7 +34,7 @@ use crate::data::table::{ColumnType, Table};
 
 pub use super::features::{Encoding, FeatureError, FeatureParams, FeatureSpec, MissingPolicy, Prepared, MAX_FEATURES, ONE_HOT_TOP};
 pub use super::labels::LabelSpec;
-pub use describe::{describe, CategoryShare, ClusterProfile, ClusterReport, FeatureShift, Outcome};
+pub use describe::{describe, CategoryShare, ClusterProfile, ClusterReport, FeatureShift, Outcome, SMD_UNBOUNDED};
 pub use fit::{event_sample, k_distance, seeded_sample, silhouette, Fitter, KDistance, KScore, Step};
 pub use map::{drawing_order, inside_polygon, MapData, MAP_NOISE, MAX_SELECTION};
 
@@ -370,6 +370,23 @@ mod tests {
         assert_eq!(row(1), [3.0, 15.0, 1.0, 0.0]);
         assert_eq!(row(2), [1.0, 5.0, 0.0, 1.0]);
         assert_eq!(prepared.rows_of(1), [2, 3, 4]);
+    }
+
+    #[test]
+    fn label_rate_counts_labelled_members_only() {
+        // Cluster of 1s: one positive, one negative, three without a label: 50 %, not 20 %.
+        // Cluster of 100s: none labelled: no rate (not 0 %, nor −0 %).
+        let t = table("v,label\n1,yes\n1.1,no\n1.2,\n1.3,\n1.4,\n100,\n101,\n102,\n");
+        let p = ClusterParams {
+            label: Some(LabelSpec { column: "label".into(), positive: vec!["true".into()] }),
+            scan_k: false,
+            ..params(&[("v", Encoding::Numeric)], Algorithm::KMeans { k: Some(2), n_init: 2, max_iter: 50 })
+        };
+        let report = cluster(&t, &all_rows(&t), &p).unwrap();
+        let rates: Vec<(usize, Option<f64>)> = report.clusters.iter().map(|c| (c.size, c.label_rate)).collect();
+        assert_eq!(rates, [(5, Some(0.5)), (3, None)]);
+        assert!(report.clusters[0].summary.contains("50 % label positive"), "{}", report.clusters[0].summary);
+        assert!(!report.clusters[1].summary.contains("positive"), "{}", report.clusters[1].summary);
     }
 
     #[test]

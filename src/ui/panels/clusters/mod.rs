@@ -859,7 +859,7 @@ fn ProfilesTable(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> im
                 .iter()
                 .filter(|s| s.smd.abs() >= 0.3)
                 .take(3)
-                .map(|s| format!("{} {} vs {} (SMD {})", s.feature, short(s.mean), short(s.rest_mean), crate::format::format_signed(s.smd, 1)))
+                .map(|s| format!("{} {} vs {} (SMD {})", s.feature, short(s.mean), short(s.rest_mean), format_smd(s.smd)))
                 .collect();
             let categories: Vec<String> = c.categories.iter().take(3).map(|v| format!("{} = {}: {:.0} % (all {:.0} %)", v.column, v.value, v.share * 100.0, v.overall * 100.0)).collect();
             let summary = c.summary.clone();
@@ -868,7 +868,7 @@ fn ProfilesTable(report: Arc<ClusterReport>, focus: RwSignal<Option<i32>>) -> im
                     <td><i class="swatch" style=swatch_style(id)></i>" " {cluster_name(id)}</td>
                     <td class="num">{if events { format_events(c.events) } else { format_count(c.size as u64) }}</td>
                     <td class="num">{format_percent(c.share)}</td>
-                    {has_label.then(|| view! { <td class="num">{c.label_rate.map(format_percent).unwrap_or_default()}</td> })}
+                    {has_label.then(|| view! { <td class="num">{c.label_rate.map(format_percent).unwrap_or_else(|| "—".into())}</td> })}
                     <td>{if shifts.is_empty() { "—".to_string() } else { shifts.join("; ") }}</td>
                     <td>{if categories.is_empty() { "—".to_string() } else { categories.join("; ") }}</td>
                     <td>
@@ -920,4 +920,15 @@ fn export_membership(state: AppState) {
             }
         }
     });
+}
+
+/// A feature's SMD as shown: signed to one place, or ±∞ when neither side varies.
+fn format_smd(smd: f64) -> String {
+    if smd >= crate::analysis::cluster::SMD_UNBOUNDED {
+        "+∞".into()
+    } else if smd <= -crate::analysis::cluster::SMD_UNBOUNDED {
+        "−∞".into()
+    } else {
+        crate::format::format_signed(smd, 1)
+    }
 }

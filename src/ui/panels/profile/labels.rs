@@ -227,7 +227,7 @@ fn AgreementBlock(agreement: Agreement, weighted: bool) -> impl IntoView {
             {weighted.then(|| view! { <p class="muted" data-testid="agreement-unweighted">"Each rating counts once here: row weights are not applied to agreement."</p> })}
             <Exportable name="reviewers" kind=ExportKind::Table><div class="table-wrap short">
                 <table class="grid">
-                    <thead><tr><th>"reviewer"</th><th class="num">"ratings"</th><th class="num">"positive rate"</th><th class="num" title="The share of this reviewer's ratings that match another reviewer's rating of the same item">"agrees"</th></tr></thead>
+                    <thead><tr><th>"reviewer"</th><th class="num">"ratings"</th><th class="num">"positive rate"</th><th class="num" title="Of this reviewer's ratings of items others also rated: the share that match the other ratings' majority (a tie among the others counts as no match)">"agrees"</th></tr></thead>
                     <tbody>
                         {reviewers.into_iter().map(|r| view! {
                             <tr data-testid="reviewer-row">
