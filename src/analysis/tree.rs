@@ -132,7 +132,7 @@ fn condition_text(feature: &str, value: f64, left: bool) -> String {
 /// Fits the tree on the given rows (features × rows, labels 0/1, events per row); negatives
 /// weigh `negative_weight` (1: plain Gini) times their events.
 pub fn fit(x: &Array2<f64>, y: &Array1<usize>, events: &[f64], max_depth: usize, min_leaf: usize, negative_weight: f32) -> Result<DecisionTree<f64, usize>, TreeError> {
-    let weights: Array1<f32> = y.iter().zip(events).map(|(&label, &w)| w as f32 * if label == 1 { 1.0 } else { negative_weight }).collect();
+    let weights: Array1<f32> = fit_weights(y, events, negative_weight).collect();
     let dataset = Dataset::new(x.clone(), y.clone()).with_weights(weights);
     // linfa compares a node's row count (not its weight) with the minimum split: on weighted
     // rows that would stop a node of few rows but many events, so only the leaf minimum (by
@@ -145,6 +145,47 @@ pub fn fit(x: &Array2<f64>, y: &Array1<usize>, events: &[f64], max_depth: usize,
         .min_weight_split(min_split as f32)
         .fit(&dataset)
         .map_err(|e| TreeError::Fit(e.to_string()))
+}
+
+/// The weight [`fit`] gives each training row: its events, times `negative_weight` for a
+/// negative.
+fn fit_weights<'a>(y: &'a Array1<usize>, events: &'a [f64], negative_weight: f32) -> impl Iterator<Item = f32> + 'a {
+    y.iter().zip(events).map(move |(&label, &w)| w as f32 * if label == 1 { 1.0 } else { negative_weight })
+}
+
+/// Each feature's share of the tree's impurity decrease, as scikit-learn's
+/// `feature_importances_` counts it (mean decrease in impurity): a split's decrease weighted by
+/// the share of the training weight that reaches its node, summed per feature, then scaled to
+/// sum to 1. (linfa's own `feature_importance` averages the splits' decreases unweighted, so a
+/// split of twenty rows deep in the tree counted as much as the root's.) `x`, `y`, `events` and
+/// `negative_weight` are those the tree was fitted on.
+pub fn feature_importance(model: &DecisionTree<f64, usize>, x: &Array2<f64>, y: &Array1<usize>, events: &[f64], negative_weight: f32) -> Vec<f64> {
+    let weights: Vec<f64> = fit_weights(y, events, negative_weight).map(f64::from).collect();
+    let mut decrease = vec![0.0; x.ncols()];
+    let mut stack = vec![(model.root_node(), (0..x.nrows()).collect::<Vec<usize>>())];
+    while let Some((node, rows)) = stack.pop() {
+        if node.is_leaf() {
+            continue;
+        }
+        let (feature, value, impurity_decrease) = node.split();
+        let reaching: f64 = rows.iter().filter_map(|&i| weights.get(i)).sum();
+        if let Some(total) = decrease.get_mut(feature) {
+            *total += reaching * impurity_decrease;
+        }
+        // As `route` and linfa's `predict` go: left when the feature is below the split.
+        let (left, right): (Vec<usize>, Vec<usize>) = rows.into_iter().partition(|&i| x.get((i, feature)).is_some_and(|&v| v < value));
+        let children = node.children();
+        for (child, part) in [(children.first(), left), (children.get(1), right)] {
+            if let Some(child) = child.and_then(|c| c.as_deref()) {
+                stack.push((child, part));
+            }
+        }
+    }
+    let sum: f64 = decrease.iter().sum();
+    if sum > 0.0 {
+        decrease.iter_mut().for_each(|d| *d /= sum);
+    }
+    decrease
 }
 
 /// The leaf a row falls in, by the path of child choices (linfa's own `predict` rule: left when
@@ -319,7 +360,7 @@ async fn learn_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, param
     let test_positives: f64 = test_idx.iter().filter(|&&i| y[i] == 1).map(|&i| events[i]).sum();
     let share = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { 0.0 };
     let baseline_accuracy = share(test_positives.max(test_events - test_positives), test_events);
-    let importance_values = model.feature_importance();
+    let importance_values = feature_importance(&model, &x_train, &y_train, &events_train, (t / (1.0 - t)) as f32);
     let mut importance: Vec<(String, f64)> = names.iter().cloned().zip(importance_values.iter().copied()).filter(|(_, v)| *v > 0.0).collect();
     importance.sort_by(|a, b| b.1.total_cmp(&a.1));
     let mut notes = prepared.transforms.clone();

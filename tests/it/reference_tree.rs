@@ -1,6 +1,7 @@
 //! Decision trees against scikit-learn's DecisionTreeClassifier on breast_cancer: the same
 //! split, the same depth, held-out accuracy within 0.02, unweighted and with frequency weights
-//! (`sample_weight`). And on the demo, a tree finds the
+//! (`sample_weight`); and on a tree both grow alike, the same feature importances (mean decrease
+//! in impurity, as `feature_importances_`). And on the demo, a tree finds the
 //! injected rule-like pattern (`prior_strikes >= 2 ∧ account_age_days < 30`).
 
 use std::path::Path;
@@ -10,7 +11,7 @@ use linfa::prelude::Predict;
 use ndarray::{Array1, Array2};
 use vigil::analysis::cluster::{Encoding, FeatureSpec};
 use vigil::analysis::labels::LabelSpec;
-use vigil::analysis::tree::{fit, learn_tree, TreeParams};
+use vigil::analysis::tree::{feature_importance, fit, learn_tree, TreeParams};
 use vigil::data::demo::{demo_csv, DemoParams};
 use vigil::data::load::{load_bytes, LoadOptions};
 
@@ -39,6 +40,45 @@ fn held_out_accuracy_matches_scikit_learn() {
             let theirs = reference[key][depth.to_string()].as_f64().unwrap();
             eprintln!("depth {depth} {key}: ours {ours:.4}, scikit-learn {theirs:.4}");
             assert!((ours - theirs).abs() <= 0.02, "depth {depth} {key}: {ours:.4} vs {theirs:.4}");
+        }
+    }
+    importances_match(&reference["synthetic"]);
+}
+
+/// Feature importances against `feature_importances_` on trees both libraries grow alike (the
+/// reference's synthetic data: clear splits; scikit-learn's tree pruned as linfa prunes),
+/// unweighted and weighted, depths 1 to 4.
+fn importances_match(synthetic: &serde_json::Value) {
+    let floats = |v: &serde_json::Value| -> Vec<f64> { v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect() };
+    let rows: Vec<Vec<f64>> = synthetic["x"].as_array().unwrap().iter().map(floats).collect();
+    let x = Array2::from_shape_fn((rows.len(), rows[0].len()), |(i, j)| rows[i][j]);
+    let y: Array1<usize> = synthetic["y"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let weights = floats(&synthetic["weights"]);
+    let ones = vec![1.0; y.len()];
+    for depth in 1..=4usize {
+        for (events, kind) in [(&ones, "unweighted"), (&weights, "weighted")] {
+            let model = fit(&x, &y, events, depth, 1, 1.0).unwrap();
+            // The nodes in preorder, as scikit-learn lists them: the feature split on, -2 at a leaf.
+            let mut features = Vec::new();
+            let mut stack = vec![model.root_node()];
+            while let Some(node) = stack.pop() {
+                if node.is_leaf() {
+                    features.push(-2);
+                    continue;
+                }
+                features.push(node.split().0 as i64);
+                stack.extend(node.children().iter().rev().filter_map(|c| c.as_deref()));
+            }
+            let tree = &synthetic[kind][depth.to_string()];
+            let theirs: Vec<i64> = tree["features"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+            assert_eq!(features, theirs, "depth {depth} {kind}: the trees differ");
+            let ours = feature_importance(&model, &x, &y, events, 1.0);
+            let theirs = floats(&tree["importance"]);
+            eprintln!("depth {depth} {kind}: importance ours {ours:.4?}, scikit-learn {theirs:.4?}");
+            for (feature, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+                // (linfa adds class weights in f32.)
+                assert!((a - b).abs() < 1e-4, "depth {depth} {kind} feature {feature}: importance ours {a:.6}, scikit-learn {b:.6}");
+            }
         }
     }
 }
