@@ -260,7 +260,10 @@ pub(super) struct Cube {
     pub(super) is_rate: bool,
     /// Incident window length over the baseline's.
     pub(super) scale: f64,
-    /// The incident window's share of the two windows' time.
+    /// The share of a count's events expected in the incident window when nothing changed:
+    /// scale / (1 + scale), with the baseline's scale to the incident window (weekday by weekday
+    /// when the baseline holds every weekday; else the windows' lengths), so that a segment's
+    /// p-value tests the change the report shows.
     pub(super) incident_fraction: f64,
 }
 
@@ -272,7 +275,6 @@ impl Cube {
         let parts = metric_parts(table, &params.metric)?;
         let is_rate = params.metric.is_rate();
         let scale = params.incident.len() as f64 / params.baseline.len() as f64;
-        let incident_fraction = params.incident.len() as f64 / (params.incident.len() + params.baseline.len()) as f64;
         let mut window_rows = Rows { table_rows: Vec::new(), weight: Vec::new(), window: Vec::new(), num: Vec::new(), den: Vec::new(), time: Vec::new() };
         let mut total = Acc::default();
         for (n, &row) in rows.iter().enumerate() {
@@ -318,6 +320,7 @@ impl Cube {
         // weekday by weekday when the baseline holds every weekday (a weekend incident is not a
         // dip); rates are not scaled.
         let scale = if is_rate { scale } else { seasonal_scale(&window_rows, params).unwrap_or(scale) };
+        let incident_fraction = scale / (1.0 + scale);
         let (base_total, inc_total) = values_of(&total, is_rate, scale);
         let delta = inc_total - base_total;
         if delta.abs() <= f64::EPSILON * base_total.abs().max(1.0) {

@@ -115,7 +115,8 @@ pub(super) fn ln_gamma(x: f64) -> f64 {
 
 /// The p-value of a segment's change (before adjustment). A rate: the two-sided
 /// two-proportion z-test. A count: the exact conditional test of the segment's rows in the
-/// incident window given all its rows, Binomial(n, the incident's share of the time), in the
+/// incident window given all its rows, Binomial(n, `incident_fraction`: the share expected in
+/// the incident window, weekdays counted as the change shown is), in the
 /// direction of the total change, doubled: the central two-sided p-value for a segment that moved
 /// with the total (the segments that explain it); near 1 for one that moved against it.
 pub(super) fn p_value(acc: &Acc, is_rate: bool, incident_fraction: f64, increase: bool) -> f64 {
@@ -133,7 +134,7 @@ pub(super) fn p_value(acc: &Acc, is_rate: bool, incident_fraction: f64, increase
         let z = (acc.num[1] / n1 - acc.num[0] / n0) / se;
         return (2.0 * (1.0 - distrs::Normal::cdf(z.abs(), 0.0, 1.0))).clamp(0.0, 1.0);
     }
-    // Rows in the incident window given all the segment's rows: Binomial(n, share of time).
+    // Rows in the incident window given all the segment's rows: Binomial(n, expected share).
     let n = super::cube::events(acc.rows[0] + acc.rows[1]);
     let k = super::cube::events(acc.rows[1]).min(n);
     let tail = if increase { binomial_upper_tail(k, n, incident_fraction) } else { binomial_upper_tail(n - k, n, 1.0 - incident_fraction) };
