@@ -127,6 +127,9 @@ pub(super) fn p_value(acc: &Acc, is_rate: bool, incident_fraction: f64, increase
             return 1.0;
         }
         let pooled = (acc.num[0] + acc.num[1]) / (n0 + n1);
+        if pooled > 1.0 {
+            return poisson_rates_p(acc);
+        }
         let se = (pooled * (1.0 - pooled) * (1.0 / n0 + 1.0 / n1)).sqrt();
         if se <= 0.0 {
             return if (acc.num[1] / n1 - acc.num[0] / n0).abs() > 0.0 { 0.0 } else { 1.0 };
@@ -138,6 +141,20 @@ pub(super) fn p_value(acc: &Acc, is_rate: bool, incident_fraction: f64, increase
     let n = super::cube::events(acc.rows[0] + acc.rows[1]);
     let k = super::cube::events(acc.rows[1]).min(n);
     let tail = if increase { binomial_upper_tail(k, n, incident_fraction) } else { binomial_upper_tail(n - k, n, 1.0 - incident_fraction) };
+    (2.0 * tail).min(1.0)
+}
+
+/// The p-value of a ratio that is not a share of its denominator (reports ÷ accounts, above 1:
+/// the two-proportion test does not apply, its variance would be negative): the numerator's events
+/// as Poisson counts over the denominator's exposure. Given both windows' events n, the
+/// incident's k follow Binomial(n, the incident's share of the denominator) when the rate did
+/// not change; the tail in the direction the segment moved, doubled.
+fn poisson_rates_p(acc: &Acc) -> f64 {
+    let n = super::cube::events(acc.num[0] + acc.num[1]);
+    let k = super::cube::events(acc.num[1]).min(n);
+    let share = acc.den[1] / (acc.den[0] + acc.den[1]);
+    let rose = acc.num[1] / acc.den[1] > acc.num[0] / acc.den[0];
+    let tail = if rose { binomial_upper_tail(k, n, share) } else { binomial_upper_tail(n - k, n, 1.0 - share) };
     (2.0 * tail).min(1.0)
 }
 
@@ -163,4 +180,28 @@ pub(super) fn segment_rate_contribution(acc: &Acc, total: &Acc) -> f64 {
 
 pub(super) fn share(part: f64, whole: f64) -> f64 {
     if whole > 0.0 { part / whole } else { 0.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acc(num: [f64; 2], den: [f64; 2]) -> Acc {
+        Acc { num, den, rows: den, expected: 0.0 }
+    }
+
+    fn close(ours: f64, theirs: f64) {
+        assert!((ours - theirs).abs() <= 1e-9 * theirs, "ours {ours}, reference {theirs}");
+    }
+
+    #[test]
+    fn rate_p_values_equal_the_references() {
+        // statsmodels: proportions_ztest([60, 40], [1000, 1200]) (incident 60 of 1,000 against
+        // baseline 40 of 1,200).
+        close(p_value(&acc([40.0, 60.0], [1200.0, 1000.0]), true, 0.5, true), 0.002_790_412_126_945_28);
+        // A ratio above 1 (reports per account): 300 reports over 100 accounts, then 90 over 20.
+        // scipy: 2 · binom.sf(89, 390, 20 / 120); and for 40 over 20, 2 · binom.cdf(40, 340, 20 / 120).
+        close(p_value(&acc([300.0, 90.0], [100.0, 20.0]), true, 0.5, true), 0.001_376_643_957_367_203_6);
+        close(p_value(&acc([300.0, 40.0], [100.0, 20.0]), true, 0.5, true), 0.014_750_289_044_749_714);
+    }
 }
