@@ -402,3 +402,22 @@ impl FitColumns for ImpactParams {
         Some(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pre_trend_slope_and_p_equal_scipy_linregress() {
+        let close = |ours: f64, theirs: f64| assert!((ours - theirs).abs() <= 1e-9 * theirs.abs().max(1e-12), "ours {ours}, scipy {theirs}");
+        let points = |ys: &[f64]| ys.iter().enumerate().map(|(x, &y)| (x as f64, y)).collect::<Vec<_>>();
+        // scipy.stats.linregress(range(5), [1, 1.4, 1.1, 2, 1.9]) and of eight flat points.
+        let (b, p) = slope(&points(&[1.0, 1.4, 1.1, 2.0, 1.9])).unwrap_or_default();
+        close(b, 0.24);
+        close(p, 0.079_095_699_382_054_74);
+        let (b, p) = slope(&points(&[3.0, 2.9, 3.2, 3.0, 3.1, 2.8, 3.3, 3.0])).unwrap_or_default();
+        close(b, 0.010_714_285_714_285_697);
+        close(p, 0.697_552_567_685_823_7);
+        assert_eq!(slope(&points(&[1.0, 2.0])), None);
+    }
+}

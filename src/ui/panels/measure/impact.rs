@@ -318,7 +318,12 @@ fn ImpactResults(report: Arc<ImpactReport>) -> impl IntoView {
         d.observations
     );
     let trend = report.pre_trend.as_ref().map(|p| {
-        let verdict = if p.p_value < 0.05 { "not parallel: read the effect with care" } else { "parallel enough" };
+        // No evidence of a trend is not evidence of none: with few periods only a steep one shows.
+        let verdict = match (p.p_value < 0.05, p.periods < PRE_PERIODS_FOR_TREND) {
+            (true, _) => "not parallel: read the effect with care".to_string(),
+            (false, false) => "no sign of a trend, so the groups look parallel".to_string(),
+            (false, true) => format!("no sign of a trend, but with {} periods only a steep one would show: add periods before the launch to check", p.periods),
+        };
         format!("Before the launch the treated − control gap moved {} per {per} over {} periods (p = {:.2}): {verdict}.", signed(p.slope), p.periods, p.p_value)
     });
     view! {
@@ -544,3 +549,7 @@ fn CounterfactualCharts(report: Arc<ImpactReport>, counterfactual: Arc<Counterfa
         <div class="chart-readout muted" data-testid="counterfactual-readout">{move || readout().unwrap_or_else(|| "\u{a0}".into())}</div>
     }
 }
+
+/// Periods before the launch from which the pre-trend check can see a moderate trend; with fewer
+/// the reading says that its "no sign" is weak.
+const PRE_PERIODS_FOR_TREND: usize = 8;
