@@ -73,7 +73,8 @@ pub fn draw_bars<DB: DrawingBackend>(
     let accent = RGBColor(r, g, b);
     let (r, g, b) = theme.highlight;
     let hot = RGBColor(r, g, b);
-    chart.draw_series(series.heights.iter().enumerate().filter_map(|(idx, &height)| {
+    // A height that is not a number (a share of nothing) is a gap, not a bar of 0.
+    chart.draw_series(series.heights.iter().enumerate().filter(|(_, height)| height.is_finite()).filter_map(|(idx, &height)| {
         let (x0, x1) = (*series.edges.get(idx)?, *series.edges.get(idx + 1)?);
         let color = if highlight == Some(idx) { hot } else { accent };
         Some(Rectangle::new([(x0, 0.0), (x1, height)], color.filled()))
@@ -116,6 +117,15 @@ mod tests {
         let bars = svg.matches("fill=\"#3558D4\"").count() + svg.matches("fill=\"#E6781E\"").count();
         assert_eq!(bars, 3, "{svg}");
         assert!(svg.contains("#E6781E"), "the hovered bar is highlighted");
+        // An undefined height is a gap: two bars.
+        let mut gap = String::new();
+        {
+            let area = SVGBackend::with_string(&mut gap, (300, 120)).into_drawing_area();
+            let heights = [0.5, f64::NAN, 0.25];
+            draw_bars(&area, &BarSeries { edges: &edges, heights: &heights }, PlotTheme::LIGHT, true, None, &compact_number, &compact_number).unwrap();
+        }
+        assert_eq!(gap.matches("fill=\"#3558D4\"").count(), 2, "{gap}");
+        assert!(!gap.contains("NaN"), "{gap}");
     }
 
     #[test]

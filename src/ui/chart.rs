@@ -211,6 +211,8 @@ impl YFormat {
     fn readout(self, value: f64, unit: &str) -> String {
         match self {
             YFormat::Count => format!("{} {unit}", crate::format::format_count(value.max(0.0) as u64)),
+            // A share of nothing (no rows that day) has no value to read.
+            YFormat::Percent if !value.is_finite() => format!("no rows, no {unit} share"),
             YFormat::Percent => format!("{:.1} % {unit}", value * 100.0),
         }
     }

@@ -151,7 +151,8 @@ fn LabelResults(report: LabelReport) -> impl IntoView {
                 </ul>
                 {report.over_time.map(|t| {
                     let edges: Vec<f64> = (0..=t.totals.len()).map(|i| (t.start_ms + i as i64 * t.bucket_ms) as f64).collect();
-                    let rates: Vec<f64> = t.totals.iter().zip(&t.positives).map(|(&n, &p)| if n > 0.0 { p / n } else { 0.0 }).collect();
+                    // A day without a label is a gap, not 0 % positive.
+                    let rates: Vec<f64> = t.totals.iter().zip(&t.positives).map(|(&n, &p)| if n > 0.0 { p / n } else { f64::NAN }).collect();
                     let per = if t.bucket_ms == crate::data::time::DAY_MS { "positive share per day (UTC)" } else { "positive share per week (UTC)" };
                     view! {
                         <p class="muted small">{per}</p>
