@@ -212,7 +212,7 @@ impl YFormat {
         match self {
             YFormat::Count => format!("{} {unit}", crate::format::format_count(value.max(0.0) as u64)),
             // A share of nothing (no rows that day) has no value to read.
-            YFormat::Percent if !value.is_finite() => format!("no rows, no {unit} share"),
+            YFormat::Percent if !value.is_finite() => "no rows".into(),
             YFormat::Percent => format!("{:.1} % {unit}", value * 100.0),
         }
     }
