@@ -61,6 +61,7 @@ fn weighted_least_squares_and_irls_equal_statsmodels_freq_weights() {
         if logistic {
             let llf = -report.log_loss.unwrap() * report.rows;
             assert!(close(llf, case["llf"].as_f64().unwrap(), 1e-6), "{name} log-likelihood {llf} vs {}", case["llf"]);
+            assert!(close(report.auc.unwrap(), case["auc"].as_f64().unwrap(), 1e-9), "{name} AUC {} vs scikit-learn's {}", report.auc.unwrap(), case["auc"]);
         } else {
             assert!(close(report.r_squared.unwrap(), case["rsquared"].as_f64().unwrap(), 1e-9), "{name} R² {} vs {}", report.r_squared.unwrap(), case["rsquared"]);
         }
@@ -104,6 +105,9 @@ fn ols_and_logit_equal_statsmodels() {
             }
             if !close(report.pseudo_r_squared.unwrap(), case["prsquared"].as_f64().unwrap(), 1e-6) {
                 failures.push(format!("{name} pseudo R²"));
+            }
+            if !close(report.auc.unwrap(), case["auc"].as_f64().unwrap(), 1e-9) {
+                failures.push(format!("{name} AUC {} vs scikit-learn's {}", report.auc.unwrap(), case["auc"]));
             }
         } else {
             if !close(report.r_squared.unwrap(), case["rsquared"].as_f64().unwrap(), 1e-9) {

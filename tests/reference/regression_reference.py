@@ -1,12 +1,14 @@
 """statsmodels' OLS on longley and stackloss and Logit on spector, for
 tests/it/reference_regression.rs. Prints JSON: per case the data as CSV text, the columns, and
-statsmodels' params, bse, t/z, p-values, 95 % intervals and fit statistics. The weighted cases
+statsmodels' params, bse, t/z, p-values, 95 % intervals and fit statistics (for Logit also
+scikit-learn's ROC AUC of the fitted probabilities). The weighted cases
 give each row the frequency weight 0.5 + (row % 4) / 2: GLM with `freq_weights` (params, bse,
 log-likelihood) and WLS (R²)."""
 import json
 import sys
 
 import statsmodels.api as sm
+from sklearn.metrics import roc_auc_score
 
 out = {}
 
@@ -30,6 +32,7 @@ def case(name, data, endog, exog, logit=False):
     if logit:
         entry["llf"] = float(model.llf)
         entry["prsquared"] = float(model.prsquared)
+        entry["auc"] = float(roc_auc_score(frame[endog], model.predict(x)))
     else:
         entry["rsquared"] = float(model.rsquared)
         entry["rsquared_adj"] = float(model.rsquared_adj)
@@ -52,6 +55,7 @@ def weighted(name, data, endog, exog, logit=False):
     }
     if logit:
         entry["llf"] = float(model.llf)
+        entry["auc"] = float(roc_auc_score(frame[endog], model.predict(x), sample_weight=w))
     else:
         entry["rsquared"] = float(sm.WLS(frame[endog], x, weights=w).fit().rsquared)
     out[name] = entry
