@@ -139,6 +139,36 @@ fn kmeans_gmm_and_dbscan_agree_with_scikit_learn() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+/// The silhouette (of fewer points than its sample: all of them) against scikit-learn's
+/// `silhouette_score`: of the true classes, with a singleton (which scores 0), and of DBSCAN's
+/// clusters with its noise left out.
+#[test]
+fn silhouette_matches_scikit_learn() {
+    let reference = reference();
+    let mut compared = 0;
+    for name in ["iris", "wine", "breast_cancer"] {
+        let data = &reference[name];
+        let rows: Vec<Vec<f64>> = data["x"].as_array().unwrap().iter().map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()).collect();
+        let x = ndarray::Array2::from_shape_fn((rows.len(), rows[0].len()), |(i, j)| rows[i][j]);
+        let labels = |key: &str| -> Vec<i32> { data[key].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i32).collect() };
+        let classes = labels("y");
+        let mut singleton = classes.clone();
+        singleton[0] = 99;
+        let noise_free = data["dbscan"]["labels"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i32).map(|l| if l < 0 { vigil::analysis::cluster::NOISE } else { l }).collect::<Vec<_>>();
+        for (key, labels) in [("classes", &classes), ("singleton", &singleton), ("dbscan", &noise_free)] {
+            let ours = vigil::analysis::cluster::silhouette(x.view(), labels, 7);
+            let theirs = data["silhouette"][key].as_f64();
+            eprintln!("{name} {key}: silhouette ours {ours:?}, scikit-learn {theirs:?}");
+            match (ours, theirs) {
+                (Some(ours), Some(theirs)) => assert!((ours - theirs).abs() < 1e-9, "{name} {key}: silhouette ours {ours}, scikit-learn {theirs}"),
+                (ours, theirs) => assert_eq!(ours.is_some(), theirs.is_some(), "{name} {key}: one cluster has no silhouette"),
+            }
+            compared += usize::from(ours.is_some());
+        }
+    }
+    assert!(compared >= 7, "only {compared} silhouettes compared");
+}
+
 #[test]
 fn adjusted_rand_index_matches_known_values() {
     // Identical partitions (up to renaming) score 1; scikit-learn's documented examples.
