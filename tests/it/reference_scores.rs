@@ -1,12 +1,13 @@
 //! Score curves against scikit-learn: ROC AUC, average precision and the confusion at a
 //! threshold of the demo's `risk_score` (3 decimals: many ties) against `decision`, to 1e-9;
-//! unweighted and with sample weights (a row of weight w stands for w events).
+//! unweighted and with sample weights (a row of weight w stands for w events). And the rules'
+//! backtest: confusion matrix, precision, recall and F1 of two rules and of either.
 //! Runs `tests/reference/scores_reference.py` (`make py-deps` installs scikit-learn).
 
 use std::path::Path;
 use std::process::Command;
 
-use vigil::analysis::backtest::{score_curves, ScoreParams, ScoreReport, Scores};
+use vigil::analysis::backtest::{score_curves, Backtest, BacktestParams, Confusion, RuleSpec, ScoreParams, ScoreReport, Scores};
 use vigil::analysis::contract::{run_weighted, Weights};
 use vigil::analysis::labels::LabelSpec;
 use vigil::data::demo::{demo_csv, DemoParams};
@@ -30,6 +31,28 @@ fn roc_auc_and_average_precision_equal_scikit_learn() {
     same(&score_curves(&table, &rows, &params).unwrap(), &reference);
     let weights: Vec<f64> = (0..table.n_rows).map(|row| 0.5 + (row % 7) as f64 * 0.25).collect();
     same(&run_weighted::<Scores>(&table, &rows, Weights::per_row("w", &weights), &params).unwrap(), &reference["weighted"]);
+
+    // The rules' backtest against confusion_matrix, precision_score, recall_score and f1_score.
+    let rule = |name: &str, text: &str| RuleSpec { name: name.into(), text: text.into() };
+    let backtest_params = BacktestParams {
+        rules: vec![rule("young_strikes", "prior_strikes >= 2 and account_age_days < 30"), rule("scam_br", "reason = scam and country = BR")],
+        label: params.label.clone(),
+        time_column: None,
+    };
+    for (kind, report) in [
+        ("unweighted", run_weighted::<Backtest>(&table, &rows, Weights::ONE, &backtest_params).unwrap()),
+        ("weighted", run_weighted::<Backtest>(&table, &rows, Weights::per_row("w", &weights), &backtest_params).unwrap()),
+    ] {
+        let mut confusions: Vec<(&str, Confusion)> = report.rules.iter().map(|r| { let r = r.as_ref().unwrap(); (r.name.as_str(), r.confusion) }).collect();
+        confusions.push(("either", report.union.unwrap()));
+        for (name, confusion) in confusions {
+            let theirs = &reference["rules"][kind][name];
+            let get = |key: &str| theirs[key].as_f64().unwrap();
+            for (what, ours, key) in [("TP", confusion.tp, "tp"), ("FP", confusion.fp, "fp"), ("FN", confusion.fn_, "fn"), ("TN", confusion.tn, "tn"), ("precision", confusion.precision(), "precision"), ("recall", confusion.recall(), "recall"), ("F1", confusion.f1(), "f1")] {
+                assert!((ours - get(key)).abs() <= 1e-9 * get(key).abs().max(1.0), "{kind} {name} {what}: ours {ours}, scikit-learn {}", get(key));
+            }
+        }
+    }
 }
 
 fn same(report: &ScoreReport, reference: &serde_json::Value) {
