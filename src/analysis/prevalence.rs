@@ -980,6 +980,20 @@ mod tests {
     }
 
     #[test]
+    fn a_simple_samples_plan_is_statsmodels_sample_size() {
+        // 40 positives of 400, ±2 points at 95 %: statsmodels'
+        // samplesize_confint_proportion(40.5 / 401, 0.02, alpha=0.05) = 871.98 → 872 labels.
+        let mut csv = String::from("label\n");
+        for i in 0..400 {
+            csv.push_str(if i % 10 == 0 { "bad\n" } else { "ok\n" });
+        }
+        let t = table(&csv);
+        let params = PrevalenceParams { target_margin: Some(0.02), ..PrevalenceParams::of(spec("bad")) };
+        let plan = run_now::<Prevalence>(&t, &all(&t), &params).unwrap().plan.unwrap();
+        assert_eq!((plan.needed, plan.more), (872.0, 472.0), "{plan:?}");
+    }
+
+    #[test]
     fn one_row_and_no_positives_do_not_break() {
         let t = table("label,band,N\nok,a,5\n");
         let params = PrevalenceParams { stratum: Some("band".into()), design: Design::Population("N".into()), target_margin: Some(0.1), ..PrevalenceParams::of(spec("bad")) };
