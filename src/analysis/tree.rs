@@ -111,6 +111,13 @@ pub struct TreeReport {
     pub test_accuracy: f64,
     /// Held-out accuracy of always predicting the majority class.
     pub baseline_accuracy: f64,
+    /// Held out: the share of the events in positive leaves that are positive (`None` when no
+    /// held-out event falls in one), and the share of the positive events they hold (`None`
+    /// without a held-out positive). Accuracy alone flatters a tree on a rare label.
+    #[serde(default)]
+    pub test_precision: Option<f64>,
+    #[serde(default)]
+    pub test_recall: Option<f64>,
     /// (feature, share of the impurity decrease), largest first.
     pub importance: Vec<(String, f64)>,
     pub notes: Vec<String>,
@@ -379,7 +386,11 @@ async fn learn_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, param
     if t > 0.5 {
         notes.push(format!("Leaves predict positive at ≥ {:.0} % training precision (negatives weigh {:.2}).", t * 100.0, t / (1.0 - t)));
     }
+    let flagged: f64 = leaves.iter().filter(|l| l.predicts_positive).map(|l| l.test_rows).sum();
+    let caught: f64 = leaves.iter().filter(|l| l.predicts_positive).map(|l| l.test_positives).sum();
     Ok(TreeReport {
+        test_precision: (flagged > 0.0).then(|| caught / flagged),
+        test_recall: (test_positives > 0.0).then(|| caught / test_positives),
         features: names.clone(),
         nodes,
         leaves,

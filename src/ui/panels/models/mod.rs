@@ -750,8 +750,10 @@ fn TreeView(report: Arc<crate::analysis::tree::TreeReport>) -> impl IntoView {
     let importance = report.importance.iter().take(6).map(|(f, v)| format!("{f} {:.0} %", v * 100.0)).collect::<Vec<_>>().join(" · ");
     view! {
         <p data-testid="tree-summary">{format!(
-            "Held-out accuracy {:.1} % (always the majority: {:.1} %), training {:.1} %; {} leaves.",
-            report.test_accuracy * 100.0, report.baseline_accuracy * 100.0, report.train_accuracy * 100.0, report.leaves.len()
+            "Held-out accuracy {:.1} % (always the majority: {:.1} %), training {:.1} %; {} leaves. Held out, the positive leaves' precision is {} and their recall {}.",
+            report.test_accuracy * 100.0, report.baseline_accuracy * 100.0, report.train_accuracy * 100.0, report.leaves.len(),
+            report.test_precision.map_or_else(|| "— (no held-out row in one)".to_string(), format_percent),
+            report.test_recall.map_or_else(|| "— (no held-out positive)".to_string(), format_percent),
         )}</p>
         <p class="muted small">{format!("Feature importance: {importance}")}</p>
         <ul class="notices small">{report.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul>
