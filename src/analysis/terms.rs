@@ -241,7 +241,10 @@ impl Analysis for Terms {
         let before = timed.len();
         let timed: Vec<(u32, i64)> = timed.into_iter().filter(|&(_, t)| (lo..=hi).contains(&t)).collect();
         if timed.len() < before {
-            notes.push(format!("{} rows far outside the others' time span left out (filter them out or correct their times)", before - timed.len()));
+            notes.push(format!(
+                "{} dated far outside the rest of the timeline (future-dated or mistyped?) left out: filter them out or correct their times",
+                crate::format::plural((before - timed.len()) as u64, "row")
+            ));
         }
         let (lo, hi) = timed.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &(_, t)| (lo.min(t), hi.max(t)));
         let period = params.period.resolve(hi.saturating_sub(lo).max(0));

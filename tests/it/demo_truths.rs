@@ -271,7 +271,7 @@ fn the_campaign_words_burst_on_its_day() {
     assert_eq!(report.period, Period::Day);
     // The two timestamps a year in the future are left out, not stretched over.
     assert_eq!(report.period_starts.len(), 90);
-    assert!(report.notes.iter().any(|n| n.starts_with("2 rows far outside")), "{:?}", report.notes);
+    assert!(report.notes.iter().any(|n| n.starts_with("2 rows dated far outside")), "{:?}", report.notes);
     let campaign_day = days_from_civil(2026, 9, 17) * DAY_MS;
     for term in ["fastfollow", "followers", "offer", "tonight"] {
         let t = report.terms.iter().find(|t| t.term == term).unwrap_or_else(|| panic!("{term}"));

@@ -184,7 +184,7 @@ fn precise(v: f64) -> String {
 fn ObjectiveResults(report: Arc<ObjectiveReport>) -> impl IntoView {
     let is_rate = report.label.starts_with("prevalence");
     let show = move |v: f64| if is_rate { format_rate(v) } else { precise(v) };
-    let signed = move |v: f64| if v > 0.0 { format!("+{}", show(v)) } else { show(v) };
+    let signed = move |v: f64| crate::format::with_sign(v, show(v));
     let p = report.projection.clone();
     let due = format_date_ms(report.by_ms);
     let headline = format!("by {due} at the current trend (80 %: {} – {})", show(p.lower80), show(p.upper80));
@@ -193,15 +193,15 @@ fn ObjectiveResults(report: Arc<ObjectiveReport>) -> impl IntoView {
         if n.within_reach {
             format!("The target {} is within the trend's 80 % interval: achievable without an intervention, if the trend holds.{chance}", show(t))
         } else {
-            let relative = n.relative.map(|r| format!(" ({} of the projected value)", if r > 0.0 { format!("+{}", format_rate(r)) } else { format_rate(r) })).unwrap_or_default();
+            let relative = n.relative.map(|r| format!(" ({} of the projected value)", crate::format::with_sign(r, format_rate(r)))).unwrap_or_default();
             let scale = MeasurePanel::get()
                 .impact
                 .result
                 .with_untracked(|r| r.as_ref().and_then(|r| r.as_ref().ok()).and_then(|i| i.counterfactual.as_ref().map(|c| c.average.relative.mean)))
-                .map(|e| format!(" For scale, the launch measured below moved its metric by {}.", if e > 0.0 { format!("+{}", format_rate(e)) } else { format_rate(e) }))
+                .map(|e| format!(" For scale, the launch measured below moved its metric by {}.", crate::format::with_sign(e, format_rate(e))))
                 .unwrap_or_default();
             // A rate's gap is in percentage points; its relative size in per cent.
-            let gap = if is_rate { format!("{}{:.1} points", if n.absolute > 0.0 { "+" } else { "" }, n.absolute * 100.0) } else { signed(n.absolute) };
+            let gap = if is_rate { format!("{} points", crate::format::format_signed(n.absolute * 100.0, 1)) } else { signed(n.absolute) };
             format!("Reaching {} by {due} takes an intervention worth {gap}{relative} beyond the trend.{chance}{scale}", show(t))
         }
     });

@@ -55,7 +55,7 @@ pub(super) fn PrevalenceResults(report: Arc<PrevalenceReport>) -> impl IntoView 
                 let rows: Vec<(String, Estimate)> = b.groups.into_iter().map(|g| (g.value, g.estimate)).collect();
                 let title = format!("By {}", b.column);
                 let more = (b.more > 0).then(|| format!("{} rarer values not shown", b.more));
-                view! { <EstimateTable title=title name="prevalence-by" rows=rows more=more/> }
+                view! { <EstimateTable title=title name="prevalence-by" column=b.column rows=rows more=more/> }
             })}
             {report.plan.clone().map(|plan| view! { <Planner plan=plan confidence=report.confidence/> })}
             {(!report.notes.is_empty()).then(|| view! {
@@ -127,7 +127,7 @@ fn OverTimeChart(report: Arc<PrevalenceReport>, bucket_ms: i64) -> impl IntoView
         Some(format!("{} {}: {} ({level} {}) · {} positive of {} labelled", if per == "day" { "Day" } else { "Week of" }, format_date_ms(p.start_ms), format_rate(e.estimate), interval(e), format_events(e.positives), format_events(e.labelled)))
     };
     let left_out = report.over_time.as_ref().map_or(0.0, |t| t.left_out);
-    let note = if left_out > 0.0 { format!(" · {} labels far outside the rest of the timeline left out", format_events(left_out)) } else { String::new() };
+    let note = if left_out > 0.0 { format!(" · {} labelled {} dated far outside the rest of the timeline (future-dated or mistyped?) left out", format_events(left_out), if left_out == 1.0 { "row" } else { "rows" }) } else { String::new() };
     view! {
         <p class="muted small">{format!("Per {per} of “{column}” (UTC), with its interval{note}")}</p>
         <div class="chart">
@@ -167,13 +167,14 @@ fn StrataTable(report: Arc<PrevalenceReport>) -> impl IntoView {
 }
 
 #[component]
-fn EstimateTable(title: String, name: &'static str, rows: Vec<(String, Estimate)>, more: Option<String>) -> impl IntoView {
+fn EstimateTable(title: String, name: &'static str, column: String, rows: Vec<(String, Estimate)>, more: Option<String>) -> impl IntoView {
     let unit = expect_context::<AppState>().counted();
     view! {
         <h3>{title}</h3>
-        <div class="table-wrap short">
+        // At most a few dozen groups: shown whole, not in a short scroller that hides some.
+        <div class="table-wrap">
             <Exportable name=name kind=ExportKind::Table><table class="grid" data-testid=name>
-                <thead><tr><th>"value"</th><th class="num">{format!("labelled {unit}")}</th><th class="num">"positive"</th><th class="num">"prevalence"</th><th class="num">"interval"</th></tr></thead>
+                <thead><tr><th>{column}</th><th class="num">{format!("labelled {unit}")}</th><th class="num">"positive"</th><th class="num">"prevalence"</th><th class="num">"interval"</th></tr></thead>
                 <tbody>
                     {rows.into_iter().map(|(value, e)| view! {
                         <tr>

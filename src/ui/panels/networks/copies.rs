@@ -207,7 +207,7 @@ fn CopiesResults(report: Arc<CopiesReport>) -> impl IntoView {
                 view! { <p class="muted" data-testid="copies-none">"No copies: no text is repeated that often. Lower “at least” or the similarity."</p> }.into_any()
             } else {
                 view! {
-                    <Exportable name="copies-table" kind=ExportKind::Table><div class="table-wrap short">
+                    <Exportable name="copies-table" kind=ExportKind::Table><div class="table-wrap tall">
                         <table class="grid" data-testid="copies-table">
                             <thead><tr>
                                 <th class="num">"#"</th><th class="num">{unit}</th><th class="num">"texts"</th>

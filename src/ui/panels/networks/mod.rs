@@ -436,9 +436,9 @@ fn ring_row(state: AppState, ring: &Ring, entity: &str) -> impl IntoView {
     let panel = NetworksPanel::get();
     let id = ring.id;
     let clause = Clause::InSet { column: entity.to_string(), values: ring.members.clone(), negate: false };
-    let shared = ring.shared_values.iter().map(|(c, n)| format!("{n} {c}")).collect::<Vec<_>>().join(", ");
+    let shared = ring.shared_values.iter().map(|(c, n)| format!("{n} {c} value{}", if *n == 1 { "" } else { "s" })).collect::<Vec<_>>().join(", ");
     let top = ring.top_shared.first().map(|v| format!("{} ({} accounts)", v.value, v.entities)).unwrap_or_default();
-    let first = ring.first_seen_ms.map(|(a, b)| format!("{} · within {}", format_date_ms(a), spread(b - a))).unwrap_or_default();
+    let first = ring.first_seen_ms.map(|(a, b)| format!("{} · every member within {}", format_date_ms(a), spread(b - a))).unwrap_or_default();
     let last = ring.last_seen_ms.map(format_date_ms).unwrap_or_default();
     let community = ring.community_of.map(|c| format!(" (part of group {c})")).unwrap_or_default();
     view! {

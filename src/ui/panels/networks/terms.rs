@@ -167,7 +167,7 @@ fn TermsResults(report: Arc<TermsReport>) -> impl IntoView {
                 view! { <p class="muted" data-testid="terms-none">"No word bursts: every word keeps to its usual share. Lower γ to see smaller bursts."</p> }.into_any()
             } else {
                 view! {
-                    <Exportable name="terms-table" kind=ExportKind::Table><div class="table-wrap short">
+                    <Exportable name="terms-table" kind=ExportKind::Table><div class="table-wrap">
                         <table class="grid" data-testid="terms-table">
                             <thead><tr>
                                 <th>"term"</th><th class="num">"posts"</th><th class="num">"usual share"</th><th>"heaviest burst"</th>

@@ -137,7 +137,7 @@ pub(super) fn Incidents(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, 
                     <div class="table-wrap short">
                         <table class="grid" data-testid="incident-table">
                             <thead><tr>
-                                <th>"Start"</th><th>"End"</th><th class="num">"Periods"</th><th>"Peak"</th>
+                                <th>"Start"</th><th>"End"</th><th class="num">"Periods"</th><th title="The period furthest from what was expected (not always the highest value), and its value">"Furthest from expected"</th>
                                 <th class="num">"Actual"</th><th class="num">"Expected"</th><th class="num">"Excess"</th><th class="num">"Change"</th><th class="num">"Max |z|"</th><th></th>
                             </tr></thead>
                             <tbody>
