@@ -738,9 +738,7 @@ impl TrendLayers {
         let a = report.analysis.as_ref().ok();
         let x: Vec<f64> = s.starts_ms.iter().map(|&v| v as f64).collect();
         let forecast_x = a.map(|a| forecast_x(s, a.model_range.1, a.forecast.point.len())).unwrap_or_default();
-        let lo = x.first().copied().unwrap_or(0.0);
-        let last_observed = s.next_start_ms(1).map_or(lo + 1.0, |v| v as f64);
-        let hi = forecast_x.last().copied().map_or(last_observed, |v| v.max(last_observed));
+        let (lo, hi) = periods_span(s, &forecast_x);
         let linear = a
             .and_then(|a| a.linear.as_ref())
             .map(|l| (0..x.len()).map(|i| if i >= s.complete.0 && i < s.complete.1 { l.at(i as f64) } else { f64::NAN }).collect())
@@ -789,6 +787,21 @@ impl TrendLayers {
 
 /// Starts of the forecast periods: the forecast begins at `model_end` (which may be a partial
 /// period already in the series) and runs `horizon` periods.
+/// From the first period to the end of the forecast at `forecast_x` (or of the last period).
+fn periods_span(series: &crate::analysis::series::Series, forecast_x: &[f64]) -> (f64, f64) {
+    let lo = series.starts_ms.first().map_or(0.0, |&v| v as f64);
+    let last_observed = series.next_start_ms(1).map_or(lo + 1.0, |v| v as f64);
+    (lo, forecast_x.last().copied().map_or(last_observed, |v| v.max(last_observed)))
+}
+
+/// [`TrendLayers::full_range`] of `report` without the layers: the range every chart stacked
+/// under the trend's shares, so that their periods line up.
+pub fn full_range(report: &crate::analysis::trend::TrendReport) -> (f64, f64) {
+    let s = &report.series;
+    let forecast_x = report.analysis.as_ref().ok().map(|a| forecast_x(s, a.model_range.1, a.forecast.point.len())).unwrap_or_default();
+    periods_span(s, &forecast_x)
+}
+
 pub fn forecast_x(series: &crate::analysis::series::Series, model_end: usize, horizon: usize) -> Vec<f64> {
     let n = series.starts_ms.len();
     (0..horizon)

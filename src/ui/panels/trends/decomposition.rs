@@ -38,17 +38,12 @@ pub(super) fn Panel(x: Arc<Vec<f64>>, y: Vec<f64>, color: (u8, u8, u8), bars: bo
     }
 }
 
-pub(super) fn observed_range(series: &Series) -> (f64, f64) {
-    let lo = series.starts_ms.first().map_or(0.0, |&v| v as f64);
-    let hi = series.next_start_ms(1).map_or(lo + 1.0, |v| v as f64);
-    (lo, hi)
-}
-
 #[component]
 pub(super) fn Decomposition(report: Arc<TrendReport>, analysis: Arc<TrendAnalysis>, x_range: RwSignal<Option<(f64, f64)>>, hover: RwSignal<Option<usize>>) -> impl IntoView {
     let s = &report.series;
     let x = Arc::new(s.starts_ms.iter().map(|&v| v as f64).collect::<Vec<f64>>());
-    let full = observed_range(s);
+    // The trend chart's range (to the forecast's end): the periods line up down the page.
+    let full = crate::plot::timeseries::full_range(&report);
     let rate = report.series.metric_label.starts_with("share");
     let (granularity, zone) = (s.granularity, s.clock());
     let per = period_name(granularity);
@@ -79,7 +74,7 @@ pub(super) fn Decomposition(report: Arc<TrendReport>, analysis: Arc<TrendAnalysi
 pub(super) fn SplitPanel(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64, f64)>>, hover: RwSignal<Option<usize>>, rate: bool) -> impl IntoView {
     let s = report.series.clone();
     let x = Arc::new(s.starts_ms.iter().map(|&v| v as f64).collect::<Vec<f64>>());
-    let full = observed_range(&s);
+    let full = crate::plot::timeseries::full_range(&report);
     let (granularity, zone) = (s.granularity, s.clock());
     let settings = TrendsPanel::get().settings;
     let column = settings.with_untracked(|s| s.split.clone()).unwrap_or_default();
