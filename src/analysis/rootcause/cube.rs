@@ -3,7 +3,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::stats::values_of;
+use super::stats::{values_of, Test};
 use super::{RcaError, RcaParams, Totals, DISCRETE_VALUES, MAX_VALUES, MISSING_LABEL, NUMERIC_BUCKETS, ROWS_PER_STEP};
 use crate::analysis::contract::{Progress, Weights};
 use crate::analysis::series::Metric;
@@ -260,11 +260,12 @@ pub(super) struct Cube {
     pub(super) is_rate: bool,
     /// Incident window length over the baseline's.
     pub(super) scale: f64,
-    /// The share of a count's events expected in the incident window when nothing changed:
-    /// scale / (1 + scale), with the baseline's scale to the incident window (weekday by weekday
-    /// when the baseline holds every weekday; else the windows' lengths), so that a segment's
-    /// p-value tests the change the report shows.
-    pub(super) incident_fraction: f64,
+    /// How every segment's change is tested. A count's share of events expected in the
+    /// incident window when nothing changed is scale / (1 + scale), with the baseline's scale to
+    /// the incident window (weekday by weekday when the baseline holds every weekday; else the
+    /// windows' lengths), so that a segment's p-value tests the change the report shows. A ratio
+    /// above 1 over both windows is tested as Poisson rates, every segment alike.
+    pub(super) test: Test,
 }
 
 impl Cube {
@@ -320,14 +321,18 @@ impl Cube {
         // weekday by weekday when the baseline holds every weekday (a weekend incident is not a
         // dip); rates are not scaled.
         let scale = if is_rate { scale } else { seasonal_scale(&window_rows, params).unwrap_or(scale) };
-        let incident_fraction = scale / (1.0 + scale);
+        let test = match is_rate {
+            false => Test::Counts { incident_fraction: scale / (1.0 + scale) },
+            true if total.num[0] + total.num[1] > total.den[0] + total.den[1] => Test::PoissonRates,
+            true => Test::Proportions,
+        };
         let (base_total, inc_total) = values_of(&total, is_rate, scale);
         let delta = inc_total - base_total;
         if delta.abs() <= f64::EPSILON * base_total.abs().max(1.0) {
             return Err(RcaError::NoChange);
         }
         let totals = Totals { baseline: base_total, incident: inc_total, delta, baseline_rows: events(total.rows[0]), incident_rows: events(total.rows[1]), scale };
-        Ok(Cube { rows: window_rows, total, totals, is_rate, scale, incident_fraction })
+        Ok(Cube { rows: window_rows, total, totals, is_rate, scale, test })
     }
 
     /// Window (0 baseline, 1 incident) of window row `i`.

@@ -316,7 +316,7 @@ impl Search {
         let delta = self.delta();
         let dim_of = |k: &Key| k.iter().find(|c| !parent_key.contains(c)).map(|c| c.0);
         let tried = candidates.len().max(1) as f64;
-        let significant = |acc: &Acc| p_value(acc, self.cube.is_rate, self.cube.incident_fraction, delta > 0.0) * tried < ALPHA;
+        let significant = |acc: &Acc| p_value(acc, self.cube.test, delta > 0.0) * tried < ALPHA;
         let each = |c: &(Key, Acc, f64, bool, f64, f64, bool)| c.4 >= SECOND_CAUSE_SHARE && !c.3 && significant(&c.1);
         let parent_specificity = specificity(parent_acc, self.cube.is_rate, self.cube.scale, delta);
         let mut best: Option<(f64, usize, usize)> = None;
@@ -441,7 +441,7 @@ impl Search {
             read += others.len();
             if let Some(second) = self.best_of(others.iter(), rest) {
                 let share2 = self.contribution(&second.1) / delta;
-                let p = p_value(&second.1, self.cube.is_rate, self.cube.incident_fraction, delta > 0.0) * (examined + read) as f64;
+                let p = p_value(&second.1, self.cube.test, delta > 0.0) * (examined + read) as f64;
                 let specific = specificity(&second.1, self.cube.is_rate, self.cube.scale, delta) >= MIN_SPECIFICITY;
                 if share2 >= SECOND_CAUSE_SHARE && specific && p < ALPHA {
                     causes.push(second.clone());
@@ -496,7 +496,7 @@ impl Search {
             let seg_delta = self.contribution(acc);
             let share = seg_delta / delta;
             let specificity = specificity(acc, is_rate, scale, delta);
-            let raw_p = p_value(acc, is_rate, self.cube.incident_fraction, delta > 0.0);
+            let raw_p = p_value(acc, self.cube.test, delta > 0.0);
             let p_value = (raw_p * examined as f64).min(1.0);
             Segment {
                 conditions: self.conditions(key),

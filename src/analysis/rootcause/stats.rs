@@ -113,30 +113,29 @@ pub(super) fn ln_gamma(x: f64) -> f64 {
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
 }
 
+/// How a segment's change is tested: one test for every segment of a metric.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Test {
+    /// A rate, or a ratio that is a share of its denominator (failures ÷ requests).
+    Proportions,
+    /// A ratio above 1 over the two windows (reports ÷ accounts): see [`poisson_rates_p`].
+    PoissonRates,
+    /// A count or sum, with the share of its events expected in the incident window.
+    Counts { incident_fraction: f64 },
+}
+
 /// The p-value of a segment's change (before adjustment). A rate: the two-sided
 /// two-proportion z-test. A count: the exact conditional test of the segment's rows in the
 /// incident window given all its rows, Binomial(n, `incident_fraction`: the share expected in
 /// the incident window, weekdays counted as the change shown is), in the
 /// direction of the total change, doubled: the central two-sided p-value for a segment that moved
 /// with the total (the segments that explain it); near 1 for one that moved against it.
-pub(super) fn p_value(acc: &Acc, is_rate: bool, incident_fraction: f64, increase: bool) -> f64 {
-    if is_rate {
-        // Two-proportion z-test of the segment's rate between the windows.
-        let (n0, n1) = (acc.den[0], acc.den[1]);
-        if n0 <= 0.0 || n1 <= 0.0 {
-            return 1.0;
-        }
-        let pooled = (acc.num[0] + acc.num[1]) / (n0 + n1);
-        if pooled > 1.0 {
-            return poisson_rates_p(acc);
-        }
-        let se = (pooled * (1.0 - pooled) * (1.0 / n0 + 1.0 / n1)).sqrt();
-        if se <= 0.0 {
-            return if (acc.num[1] / n1 - acc.num[0] / n0).abs() > 0.0 { 0.0 } else { 1.0 };
-        }
-        let z = (acc.num[1] / n1 - acc.num[0] / n0) / se;
-        return (2.0 * (1.0 - distrs::Normal::cdf(z.abs(), 0.0, 1.0))).clamp(0.0, 1.0);
-    }
+pub(super) fn p_value(acc: &Acc, test: Test, increase: bool) -> f64 {
+    let incident_fraction = match test {
+        Test::Proportions => return proportions_p(acc),
+        Test::PoissonRates => return poisson_rates_p(acc),
+        Test::Counts { incident_fraction } => incident_fraction,
+    };
     // Rows in the incident window given all the segment's rows: Binomial(n, expected share).
     let n = super::cube::events(acc.rows[0] + acc.rows[1]);
     let k = super::cube::events(acc.rows[1]).min(n);
@@ -144,12 +143,31 @@ pub(super) fn p_value(acc: &Acc, is_rate: bool, incident_fraction: f64, increase
     (2.0 * tail).min(1.0)
 }
 
-/// The p-value of a ratio that is not a share of its denominator (reports ÷ accounts, above 1:
-/// the two-proportion test does not apply, its variance would be negative): the numerator's events
-/// as Poisson counts over the denominator's exposure. Given both windows' events n, the
+/// Two-proportion z-test of the segment's rate between the windows (pooled), two-sided.
+fn proportions_p(acc: &Acc) -> f64 {
+    let (n0, n1) = (acc.den[0], acc.den[1]);
+    if n0 <= 0.0 || n1 <= 0.0 {
+        return 1.0;
+    }
+    // (A segment of a ratio that is a share overall may pass 1 alone: its variance stays ≥ 0.)
+    let pooled = ((acc.num[0] + acc.num[1]) / (n0 + n1)).min(1.0);
+    let se = (pooled * (1.0 - pooled) * (1.0 / n0 + 1.0 / n1)).sqrt();
+    if se <= 0.0 {
+        return if (acc.num[1] / n1 - acc.num[0] / n0).abs() > 0.0 { 0.0 } else { 1.0 };
+    }
+    let z = (acc.num[1] / n1 - acc.num[0] / n0) / se;
+    (2.0 * (1.0 - distrs::Normal::cdf(z.abs(), 0.0, 1.0))).clamp(0.0, 1.0)
+}
+
+/// The p-value of a ratio that is not a share of its denominator (reports ÷ accounts, above 1
+/// over the two windows: the two-proportion test does not apply, its variance would be
+/// negative): the numerator's events as Poisson counts over the denominator's exposure. Given both windows' events n, the
 /// incident's k follow Binomial(n, the incident's share of the denominator) when the rate did
 /// not change; the tail in the direction the segment moved, doubled.
 fn poisson_rates_p(acc: &Acc) -> f64 {
+    if acc.den[0] <= 0.0 || acc.den[1] <= 0.0 {
+        return 1.0;
+    }
     let n = super::cube::events(acc.num[0] + acc.num[1]);
     let k = super::cube::events(acc.num[1]).min(n);
     let share = acc.den[1] / (acc.den[0] + acc.den[1]);
@@ -198,10 +216,10 @@ mod tests {
     fn rate_p_values_equal_the_references() {
         // statsmodels: proportions_ztest([60, 40], [1000, 1200]) (incident 60 of 1,000 against
         // baseline 40 of 1,200).
-        close(p_value(&acc([40.0, 60.0], [1200.0, 1000.0]), true, 0.5, true), 0.002_790_412_126_945_28);
+        close(p_value(&acc([40.0, 60.0], [1200.0, 1000.0]), Test::Proportions, true), 0.002_790_412_126_945_28);
         // A ratio above 1 (reports per account): 300 reports over 100 accounts, then 90 over 20.
         // scipy: 2 · binom.sf(89, 390, 20 / 120); and for 40 over 20, 2 · binom.cdf(40, 340, 20 / 120).
-        close(p_value(&acc([300.0, 90.0], [100.0, 20.0]), true, 0.5, true), 0.001_376_643_957_367_203_6);
-        close(p_value(&acc([300.0, 40.0], [100.0, 20.0]), true, 0.5, true), 0.014_750_289_044_749_714);
+        close(p_value(&acc([300.0, 90.0], [100.0, 20.0]), Test::PoissonRates, true), 0.001_376_643_957_367_203_6);
+        close(p_value(&acc([300.0, 40.0], [100.0, 20.0]), Test::PoissonRates, true), 0.014_750_289_044_749_714);
     }
 }
