@@ -794,8 +794,8 @@ fn periods_span(series: &crate::analysis::series::Series, forecast_x: &[f64]) ->
     (lo, forecast_x.last().copied().map_or(last_observed, |v| v.max(last_observed)))
 }
 
-/// [`TrendLayers::full_range`] of `report` without the layers: the range every chart stacked
-/// under the trend's shares, so that their periods line up.
+/// [`TrendLayers::full_range`] of `report` without the layers: the charts stacked under the
+/// trend chart use it too, so that their periods line up.
 pub fn full_range(report: &crate::analysis::trend::TrendReport) -> (f64, f64) {
     let s = &report.series;
     let forecast_x = report.analysis.as_ref().ok().map(|a| forecast_x(s, a.model_range.1, a.forecast.point.len())).unwrap_or_default();
