@@ -42,6 +42,9 @@ pub fn format_bytes(bytes: u64) -> String {
     let name = UNITS.get(unit).copied().unwrap_or("B");
     if unit == 0 {
         format!("{bytes} B")
+    } else if value >= 99.95 {
+        // Three figures: "854 KB", not "854.0 KB".
+        format!("{value:.0} {name}")
     } else {
         format!("{value:.1} {name}")
     }
@@ -251,6 +254,9 @@ mod tests {
         assert_eq!(format_count(1_234_567), "1,234,567");
         assert_eq!(format_bytes(512), "512 B");
         assert_eq!(format_bytes(15_300_000), "15.3 MB");
+        assert_eq!(format_bytes(854_000), "854 KB");
+        assert_eq!(format_bytes(99_960), "100 KB");
+        assert_eq!(format_bytes(1_400_000), "1.4 MB");
         assert_eq!(format_percent(0.125), "12.5 %");
         assert_eq!(format_percent(0.0009), "< 0.1 %");
         assert_eq!(format_percent(0.0), "0.0 %");

@@ -336,9 +336,10 @@ fn Controls(columns: Vec<ColumnSummary>) -> impl IntoView {
                         }
                     }).collect_view()}
                 </span>
-                <label title="A value used by more accounts than this ties nobody (carrier NAT, default device ids)">"cap "
+                <label title="A value used by more accounts than this ties nobody (carrier NAT, default device ids)">"values of at most "
                     <input type="number" class="narrow" min="2" step="1" data-testid="rings-cap" prop:value=cap.to_string()
                         on:change=move |e| { if let Ok(v) = event_target_value(&e).parse::<usize>() { change(state, |p| p.cap = v.max(2)) } }/>
+                    " accounts tie"
                 </label>
                 <label title="Two uses of a value tie their accounts only when this close in time">"within "
                     <select aria-label="Time window" data-testid="rings-window" disabled=!has_time on:change=move |e| {
