@@ -716,7 +716,7 @@ fn leaks(table: &Table, rows: &[u32], weights: Weights<'_>, labels: &[u32], posi
             // weighted: in value order those reads are scattered).
             let weight = |at: u32| if weighted { labelled.get(at as usize).map_or(0.0, |l| weights.of(l.0)) } else { 1.0 };
             // Only when most events have a value: a threshold on a few says little.
-            if pairs.iter().map(|p| weight(p.1)).sum::<f64>() * 2.0 > sides[0] + sides[1] {
+            if pairs.iter().map(|p| weight(p.1)).sum::<f64>() * 2.0 > events {
                 let acc = stump_accuracy(pairs, weight);
                 if acc > best.0 {
                     best = (acc, "one threshold on it (positive vs the rest)".to_string());

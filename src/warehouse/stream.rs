@@ -482,8 +482,8 @@ impl CubeStream {
             notes.push(format!("Kept the {} values with most events of {}; the rest are {OTHER}.", format_count(top as u64), folded_dims.join(", ")));
         }
         if self.without_time > 0 {
-            let (rows, are) = if self.without_time == 1 { ("1 row".to_string(), "is") } else { (format!("{} rows", format_count(self.without_time)), "are") };
-            notes.push(format!("{rows} without a readable {} {are} not in the cube (they are in the sample).", spec.time));
+            let are = if self.without_time == 1 { "is" } else { "are" };
+            notes.push(format!("{} without a readable {} {are} not in the cube (they are in the sample).", crate::format::plural(self.without_time, "row"), spec.time));
         }
         for (name, &count) in self.header.iter().zip(&self.mismatches).filter(|(_, &c)| c > 0) {
             let count_as = if count == 1 { "counts" } else { "count" };
