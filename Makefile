@@ -51,9 +51,9 @@ browser:
 
 # Reference implementations the statistics are checked against (pip, from PyPI); DuckDB and
 # sqlglot run and parse the warehouse SQL.
-PY_DEPS := numpy pandas scipy statsmodels scikit-learn duckdb==2.0.1 sqlglot==30.30.0 samplics==0.6.1 networkx==3.6.1 datasketch==2.0.0 openpyxl==3.1.5 pyarrow==26.0.1
+PY_DEPS := numpy pandas scipy statsmodels scikit-learn duckdb==2.0.1 sqlglot==30.30.0 samplics==0.6.1 networkx==3.6.1 datasketch==2.0.0 openpyxl==3.1.5 pyarrow==26.0.1 rstl==0.1.3
 py-deps:
-	@python3 -c "import numpy, pandas, scipy, statsmodels, sklearn, duckdb, sqlglot, samplics, networkx, datasketch, openpyxl, pyarrow" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check $(PY_DEPS)
+	@python3 -c "import numpy, pandas, scipy, statsmodels, sklearn, duckdb, sqlglot, samplics, networkx, datasketch, openpyxl, pyarrow, rstl" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check $(PY_DEPS)
 
 # Apache Spark in local mode for `make test-warehouse`: Java 17 from Debian, pyspark from PyPI.
 spark-deps: py-deps
