@@ -154,7 +154,8 @@ fn decomposition_seasonal_strength_and_goal_probability_match_references() {
     // Counts (modelled in logs, reported in units), a metric that goes below zero (modelled in
     // units), and two cycles at once. The last forecast period's 80 % band and a goal's
     // probability are checked against scipy's normal distribution with the 95 % band's spread.
-    let cases: [(&str, fn(u64) -> Vec<f64>, &[usize], bool); 3] = [
+    type Case = (&'static str, fn(u64) -> Vec<f64>, &'static [usize], bool);
+    let cases: [Case; 3] = [
         ("counts", |seed| cycled_series(84, 1000.0, false, 0.01, seed), &[7], true),
         ("signed", |seed| cycled_series(84, 1000.0, false, 0.01, seed).iter().map(|v| v - 1100.0).collect(), &[7], false),
         ("two cycles", |seed| cycled_series(180, 500.0, true, 0.02, seed), &[7, 30], true),
