@@ -688,6 +688,8 @@ describe('trends', () => {
     assert.match(await text(page, 'linear-trend'), /Linear trend: \+[\d.]+ per day \(R² 0\.\d\d, p < 0\.001/);
     assert.match(await text(page, 'trend-notes'), /2 rows dated 2027-.* left out of the chart/);
     assert.match(await text(page, 'trend-notes'), /last day \(2026-10-31\) is only partly covered/);
+    // The demo's one changepoint (2026-09-02) has its marker in the legend.
+    assert.equal(await text(page, 'legend-changepoint'), 'changepoint');
     for (const id of ['decomp-trend', 'decomp-seasonal-7', 'decomp-remainder']) {
       await page.waitForSelector(`[data-testid="${id}"]`);
     }

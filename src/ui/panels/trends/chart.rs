@@ -21,6 +21,9 @@ pub(super) fn readout(report: &TrendReport, idx: usize, rate: bool) -> Option<St
             if let Some(anomaly) = a.anomalies.iter().find(|x| x.index == idx) {
                 text.push_str(&format!(" · anomaly ({}, z = {:.1})", if anomaly.direction == Direction::Spike { "spike" } else { "dip" }, anomaly.z));
             }
+            if let Some(change) = a.changepoints.iter().find(|c| c.index == idx) {
+                text.push_str(&format!(" · changepoint: level {} → {}", fmt(change.before), fmt(change.after)));
+            }
         }
         if idx < s.complete.0 || idx >= s.complete.1 {
             text.push_str(" · partial period, not modelled");
@@ -121,6 +124,7 @@ pub(super) fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64
             }
         }
     };
+    let has_changepoints = report.analysis.as_ref().is_ok_and(|a| !a.changepoints.is_empty());
     let report_readout = report.clone();
     let text = move || hover.get().and_then(|idx| readout(&report_readout, idx, rate));
     view! {
@@ -141,6 +145,7 @@ pub(super) fn TrendChart(report: Arc<TrendReport>, x_range: RwSignal<Option<(f64
                 <span><i class="swatch line-linear"></i>"linear trend"</span>
                 <span><i class="swatch band"></i>"forecast"</span>
                 <span><i class="swatch dot"></i>"anomaly"</span>
+                {has_changepoints.then(|| view! { <span data-testid="legend-changepoint" title="A dashed line where the level shifts, with the level before and after"><i class="swatch changepoint"></i>"changepoint"</span> })}
                 <button class="button small" data-testid="mark-mode" aria-pressed=move || mark_mode.get().to_string() class:active=move || mark_mode.get()
                     title="Drag on the chart to mark a baseline and an incident window (or hold Shift while dragging)"
                     on:click=move |_| mark_mode.update(|m| *m = !*m)>"Mark windows"</button>
