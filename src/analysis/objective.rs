@@ -175,7 +175,9 @@ impl Analysis for Objective {
                     }
                 }
                 let granularity = if bucket >= 7 * DAY_MS { Granularity::Week } else { Granularity::Day };
-                (format!("prevalence of {}", report.label), bucket, starts, values, granularity.natural_periods(), (Some(0.0), Some(1.0)))
+                // Named as the prevalence's headline names it: the positive classes, then their column.
+                let name = if report.positive.is_empty() { format!("prevalence of {}", report.label) } else { format!("prevalence of {} ({})", report.positive.join(", "), report.label) };
+                (name, bucket, starts, values, granularity.natural_periods(), (Some(0.0), Some(1.0)))
             }
         };
         progress.step("forecast", "The trend's projection", 0.8).await?;
@@ -308,7 +310,7 @@ mod tests {
         assert_eq!(report.values, per_day);
         let p = &report.projection;
         assert!((0.0..=1.0).contains(&p.lower80) && p.upper80 <= 1.0, "bounded as a rate: {p:?}");
-        assert!(report.label.starts_with("prevalence"));
+        assert_eq!(report.label, "prevalence of violating (label)");
         let no_time = ObjectiveParams { source: ObjectiveSource::Prevalence(PrevalenceParams { time: None, ..prevalence }), ..params };
         assert!(matches!(Objective::check(&no_time), Err(ObjectiveError::Choose(_))));
     }
