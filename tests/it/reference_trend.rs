@@ -214,3 +214,4 @@ fn decomposition_seasonal_strength_and_goal_probability_match_references() {
     }
 }
 
+

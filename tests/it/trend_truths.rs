@@ -1,4 +1,6 @@
-//! Trends on the demo dataset: the injected incidents are flagged, quiet periods are not.
+//! Trends on the demo dataset: the injected incidents are flagged, quiet periods are not; and on
+//! generated daily series, a weekly cycle is found where there is one and seldom where there is
+//! none.
 
 use vigil::analysis::series::{build_series, Granularity, Metric, Series, SeriesParams};
 use vigil::analysis::trend::{analyze_series, TrendAnalysis, TrendParams};
@@ -73,4 +75,43 @@ fn hourly_counts_find_daily_and_weekly_cycles_and_the_brigade() {
             &a.incidents[..2.min(a.incidents.len())]
         );
     }
+}
+
+/// `days` of a daily count around 1,000 growing 0.2 % a day, with Gaussian noise of relative
+/// size `noise`, a weekly cycle (±9 %) when `weekly`, and a 3-day doubling a third of the way
+/// in when `spike`.
+fn generated(days: usize, noise: f64, weekly: bool, spike: bool, seed: u64) -> Vec<f64> {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Normal};
+    let week = [0.0, 0.04, 0.06, 0.05, 0.02, -0.08, -0.09];
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let normal = Normal::new(0.0, noise).unwrap();
+    (0..days)
+        .map(|t| {
+            let cycle = if weekly { week[t % 7] } else { 0.0 };
+            let burst = if spike && (days / 3..days / 3 + 3).contains(&t) { 2.0 } else { 1.0 };
+            1000.0 * (1.0 + 0.002 * t as f64) * (1.0 + cycle) * (1.0 + normal.sample(&mut rng)) * burst
+        })
+        .collect()
+}
+
+fn finds_weekly(values: &[f64]) -> bool {
+    let a = vigil::analysis::trend::analyze(values, &[7], &TrendParams::default()).unwrap();
+    a.seasonal.iter().any(|s| s.period == 7)
+}
+
+#[test]
+fn a_weekly_cycle_is_found_where_there_is_one_and_seldom_in_noise() {
+    // Noise alone, three to eight weeks: MSTL's seasonal strength alone passed 0.3 in 36 of these
+    // 50 series; the cycle must also repeat (halves agreement), which noise seldom does (7).
+    let in_noise = [21, 28, 35, 42, 56].iter().flat_map(|&days| (1..=10).map(move |seed| finds_weekly(&generated(days, 0.02, false, false, seed)))).filter(|&found| found).count();
+    assert!(in_noise <= 8, "a weekly cycle found in {in_noise} of 50 noise series");
+    // A real cycle, two and a half weeks to three months, noise up to 5 %, with an incident.
+    let cases = [(18, 0.02, false), (21, 0.02, false), (21, 0.02, true), (28, 0.02, true), (28, 0.04, false), (42, 0.04, true), (90, 0.05, true)];
+    let missed: Vec<(usize, f64, bool, u64)> = cases
+        .iter()
+        .flat_map(|&(days, noise, spike)| (1..=10).map(move |seed| (days, noise, spike, seed)))
+        .filter(|&(days, noise, spike, seed)| !finds_weekly(&generated(days, noise, true, spike, seed)))
+        .collect();
+    assert!(missed.len() <= 2, "a real weekly cycle missed in {missed:?} (of 70)");
 }
