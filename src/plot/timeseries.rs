@@ -785,8 +785,6 @@ impl TrendLayers {
     }
 }
 
-/// Starts of the forecast periods: the forecast begins at `model_end` (which may be a partial
-/// period already in the series) and runs `horizon` periods.
 /// From the first period to the end of the forecast at `forecast_x` (or of the last period).
 fn periods_span(series: &crate::analysis::series::Series, forecast_x: &[f64]) -> (f64, f64) {
     let lo = series.starts_ms.first().map_or(0.0, |&v| v as f64);
@@ -802,6 +800,8 @@ pub fn full_range(report: &crate::analysis::trend::TrendReport) -> (f64, f64) {
     periods_span(s, &forecast_x)
 }
 
+/// Starts of the forecast periods: the forecast begins at `model_end` (which may be a partial
+/// period already in the series) and runs `horizon` periods.
 pub fn forecast_x(series: &crate::analysis::series::Series, model_end: usize, horizon: usize) -> Vec<f64> {
     let n = series.starts_ms.len();
     (0..horizon)
