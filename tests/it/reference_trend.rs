@@ -162,16 +162,15 @@ fn decomposition_seasonal_strength_and_goal_probability_match_references() {
     ];
     for (what, series, periods, log) in cases {
         // Both sides must decompose the same values: the first seed whose series has no point
-        // replaced as an incident before the final fit (at sensitivity 2.5 the points replaced
-        // are the ones flagged).
+        // set aside as an incident before the final fit.
         let (values, analysis) = (1..=20)
             .map(|seed| {
                 let values = series(seed);
-                let analysis = analyze(&values, periods, &TrendParams { horizon: 14, sensitivity: 2.5, ..TrendParams::default() }).unwrap();
+                let analysis = analyze(&values, periods, &TrendParams { horizon: 14, ..TrendParams::default() }).unwrap();
                 (values, analysis)
             })
-            .find(|(_, analysis)| analysis.anomalies.is_empty())
-            .unwrap_or_else(|| panic!("{what}: every seed has an anomaly"));
+            .find(|(_, analysis)| analysis.set_aside == 0)
+            .unwrap_or_else(|| panic!("{what}: every seed has a point set aside"));
         let found: Vec<usize> = analysis.seasonal.iter().map(|s| s.period).collect();
         assert_eq!(found, periods, "{what}: cycles kept ({})", analysis.model);
         assert_eq!(analysis.model.contains("on logs"), log, "{what}: {}", analysis.model);
@@ -180,7 +179,7 @@ fn decomposition_seasonal_strength_and_goal_probability_match_references() {
         let bands = &analysis.forecast;
         let (point, lower95, upper95) = (*bands.point.last().unwrap(), *bands.lower95.last().unwrap(), *bands.upper95.last().unwrap());
         let target = point + 0.5 * (bands.upper80.last().unwrap() - point);
-        let projected = analyze(&values, periods, &TrendParams { horizon: 14, sensitivity: 2.5, target: Some(target), ..TrendParams::default() }).unwrap();
+        let projected = analyze(&values, periods, &TrendParams { horizon: 14, target: Some(target), ..TrendParams::default() }).unwrap();
         let projection = projected.projection.unwrap();
         let current = *analysis.expected.last().unwrap();
         let forecast = serde_json::json!({ "point": point, "lower95": lower95, "upper95": upper95, "target": target, "current": current });

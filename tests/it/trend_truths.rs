@@ -96,7 +96,7 @@ fn generated(days: usize, noise: f64, weekly: bool, spike: bool, seed: u64) -> V
 }
 
 fn finds_weekly(values: &[f64]) -> bool {
-    let a = vigil::analysis::trend::analyze(values, &[7], &TrendParams::default()).unwrap();
+    let a = vigil::analysis::trend::analyze(values, &[7], &TrendParams { sensitivity: std::env::var("THRESH").ok().and_then(|t| t.parse().ok()).unwrap_or(4.0), ..TrendParams::default() }).unwrap();
     a.seasonal.iter().any(|s| s.period == 7)
 }
 
@@ -114,4 +114,49 @@ fn a_weekly_cycle_is_found_where_there_is_one_and_seldom_in_noise() {
         .filter(|&(days, noise, spike, seed)| !finds_weekly(&generated(days, noise, true, spike, seed)))
         .collect();
     assert!(missed.len() <= 2, "a real weekly cycle missed in {missed:?} (of 70)");
+}
+
+/// Flags on quiet daily series (a weekly cycle, slow growth, Gaussian noise of 0.3–3 %, 5 weeks
+/// to a year; in logs and, less 1,100, in units), and how many one-day spikes of `k` × the
+/// noise are found, mid-series and on the last day (where a scheduled `vigil detect` looks).
+fn flags_and_finds(signed: bool, k: f64) -> (usize, usize, usize, usize) {
+    let (mut days_seen, mut flagged, mut found, mut spikes) = (0, 0, 0, 0);
+    let shift = if signed { 1100.0 } else { 0.0 };
+    let run = |values: &[f64]| vigil::analysis::trend::analyze(&values.iter().map(|v| v - shift).collect::<Vec<_>>(), &[7], &TrendParams::default()).unwrap();
+    for days in [35, 90, 365] {
+        for noise in [0.003, 0.01, 0.03] {
+            for seed in 1..=8 {
+                let seed = seed * 1_009 + days as u64;
+                let quiet = generated(days, noise, true, false, seed);
+                days_seen += days;
+                flagged += run(&quiet).anomalies.len();
+                let sign = if seed.is_multiple_of(2) { 1.0 } else { -1.0 };
+                for at in [days / 2 + seed as usize % 5, days - 1] {
+                    let mut spiked = quiet.clone();
+                    spiked[at] *= 1.0 + sign * k * noise;
+                    spikes += 1;
+                    found += usize::from(run(&spiked).anomalies.iter().any(|a| a.index == at));
+                }
+            }
+        }
+    }
+    (days_seen, flagged, found, spikes)
+}
+
+#[test]
+fn quiet_series_seldom_flag_a_day_and_clear_spikes_are_found() {
+    // A remainder used to be judged by the noise of the deseasonalised series, which the fitted
+    // cycle had absorbed part of (about 0.8 × the noise), while a point set aside before the
+    // final fit is off its expected value by its noise plus the fit's own error: 6.5 quiet days
+    // in 1,000 were flagged in logs (1 in 150), 7.5 in units. Judged by the noise from
+    // differences a week apart and the fit's error: 0.26 and 1.7. The price: a spike of 8 × the
+    // noise is found 135 times of 144 in logs (143 before), 128 in units (143); the ones missed
+    // are on 5-week series but for 5 last days in units (a multiplicative cycle fitted in units).
+    for (signed, most, least) in [(false, 1.0, 0.9), (true, 2.5, 0.85)] {
+        let (days, flagged, found, spikes) = flags_and_finds(signed, 8.0);
+        let per_thousand = 1_000.0 * flagged as f64 / days as f64;
+        eprintln!("signed {signed}: {flagged} flags in {days} quiet days ({per_thousand:.2} per 1,000); 8σ spikes found {found} of {spikes}");
+        assert!(per_thousand <= most, "signed {signed}: {flagged} flags in {days} quiet days");
+        assert!(found as f64 >= least * spikes as f64, "signed {signed}: 8σ spikes found {found} of {spikes}");
+    }
 }

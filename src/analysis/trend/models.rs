@@ -14,11 +14,13 @@
 //! * **Forecast**: the fitted model `horizon` periods ahead with 80 % and 95 % intervals, fitted
 //!   in units (a trend that adds a number a period goes on adding it).
 //! * **Anomalies**: a point is anomalous when its remainder's robust z-score
-//!   `(r − median r) / σ` exceeds the sensitivity (σ the noise from the MAD of first
-//!   differences, [`noise_sigma`]; in logs one relative scale times the expected value), or
-//!   when it lies more than
-//!   sensitivity × σ from the model's one-step-ahead forecast (the ETS filter: each expected
-//!   value uses only the periods before it; smoothing parameters are fitted once).
+//!   `(r − median r) / σ` exceeds the sensitivity, or when it lies more than sensitivity × σ
+//!   (or the forecast's own σ, if larger) from the model's one-step-ahead forecast (the ETS
+//!   filter: each expected value uses only the periods before it; smoothing parameters are
+//!   fitted once). σ is the scale of a point's distance from a fit that did not see it
+//!   ([`judging_scale`]): the noise, from the MAD of differences a cycle apart
+//!   ([`noise_sigma_at`]), plus the fit's own error, which is what the fit absorbed of the
+//!   noise. In logs one relative scale times the expected value; in units a local one.
 //! * **Incidents**: runs of consecutive anomalies in the same direction, with the excess over
 //!   the expected value (trend + seasonal).
 //! * **Changepoints**: BOCPD (Normal–Gamma) on the deseasonalised series with anomalies
@@ -210,6 +212,10 @@ pub struct TrendAnalysis {
     #[serde(with = "crate::analysis::nan_serde")]
     pub filled: Vec<f64>,
     pub imputed: usize,
+    /// Periods far from the robust baseline (more than the sensitivity or 2.5 σ, whichever is
+    /// lower) that were replaced by it before the final fit, so that incidents bend neither the
+    /// expected values nor the forecast.
+    pub set_aside: usize,
     /// Periods the periodogram found on the series with its anomalies replaced, that repeat
     /// (before fitting and strength checks).
     pub detected_periods: Vec<usize>,
@@ -292,11 +298,6 @@ impl Fitted {
         (0..self.trend.len())
             .map(|i| self.trend.get(i).copied().unwrap_or(0.0) + self.seasonal.iter().map(|s| s.values.get(i).copied().unwrap_or(0.0)).sum::<f64>())
             .collect()
-    }
-
-    /// Trend + remainder.
-    fn deseasonalised(&self) -> Vec<f64> {
-        self.trend.iter().zip(&self.remainder).map(|(t, r)| t + r).collect()
     }
 }
 
@@ -514,25 +515,54 @@ pub fn linear_trend(values: &[f64], log: bool) -> Option<LinearTrend> {
 /// Robust noise scale of a series: 1.4826 · MAD of first differences / √2 (σ for white noise,
 /// insensitive to level shifts, slow trends and a few spikes).
 fn noise_sigma(values: &[f64]) -> Option<f64> {
-    let diffs: Vec<f64> = values.windows(2).map(|w| w[1] - w[0]).collect();
-    let (_, mad) = median_mad(&diffs)?;
-    Some(1.4826 * mad / std::f64::consts::SQRT_2).filter(|s| *s > 0.0)
+    noise_sigma_at(values, 1).filter(|s| *s > 0.0)
 }
 
-/// The noise scale at each point: [`noise_sigma`] over the points within `half_window` of it
-/// (counts grow noisier as they grow: one scale for a year of growth would call the busy end's
-/// ordinary days anomalies), never under `floor`; the global scale where a window is too thin.
-fn local_noise(values: &[f64], half_window: usize, global: Option<f64>, floor: f64) -> Option<Vec<f64>> {
-    let global = global?;
+/// [`noise_sigma`] from the differences `lag` periods apart (zero for a series without noise):
+/// at a cycle's length they cancel the cycle without fitting it (a fitted cycle absorbs part of
+/// each point's own noise).
+fn noise_sigma_at(values: &[f64], lag: usize) -> Option<f64> {
+    let diffs: Vec<f64> = values.iter().zip(values.get(lag..).unwrap_or_default()).map(|(a, b)| b - a).collect();
+    let (_, mad) = median_mad(&diffs)?;
+    Some(1.4826 * mad / std::f64::consts::SQRT_2)
+}
+
+/// Robust spread of values about their median: 1.4826 · MAD (σ for a normal sample).
+fn spread(values: &[f64]) -> Option<f64> {
+    median_mad(values).map(|(_, mad)| 1.4826 * mad)
+}
+
+/// `measure` of the points within `half_window` of each point, or of all of them without a
+/// window (counts grow noisier as they grow: one scale for a year of growth would call the busy
+/// end's ordinary days anomalies); the global measure where a window is too thin.
+fn local_scale(values: &[f64], half_window: Option<usize>, measure: &dyn Fn(&[f64]) -> Option<f64>) -> Option<Vec<f64>> {
+    let global = measure(values)?;
     Some(
         (0..values.len())
-            .map(|i| {
-                let window = values.get(i.saturating_sub(half_window)..(i + half_window + 1).min(values.len())).unwrap_or_default();
-                let local = if window.len() > half_window { noise_sigma(window) } else { None };
-                local.unwrap_or(global).max(floor)
+            .map(|i| match half_window {
+                Some(half) => {
+                    let window = values.get(i.saturating_sub(half)..(i + half + 1).min(values.len())).unwrap_or_default();
+                    if window.len() > half { measure(window).unwrap_or(global) } else { global }
+                }
+                None => global,
             })
             .collect(),
     )
+}
+
+/// The scale a point's remainder is judged by, from the noise `noise` (σ of the series about its
+/// true level) and the spread of the fit's remainders `fit_spread`. A fit absorbs part of each
+/// point's noise (its remainders spread less than the noise: the expected values are off by
+/// the difference, σ²_fit = σ² − spread²), while a point far enough out to be judged was
+/// replaced by the baseline before the fit and absorbed none: its distance from the expected
+/// value has variance σ² + σ²_fit. A remainder that spreads more than the noise (a model that
+/// misses part of the series) is its own scale.
+fn judging_scale(noise: f64, fit_spread: f64) -> f64 {
+    if fit_spread >= noise {
+        fit_spread
+    } else {
+        (2.0 * noise * noise - fit_spread * fit_spread).sqrt()
+    }
 }
 
 /// Flags anomalies of `actual` given the remainder (actual − expected), the noise scale at each
@@ -782,14 +812,26 @@ pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) 
         Scale::Units => median_mad(&filled.iter().map(|v| v.abs()).collect::<Vec<_>>()).map_or(0.0, |(m, _)| 1e-3 * m),
         Scale::Log => 1e-3,
     };
-    let deseasonalised = first.deseasonalised();
-    let global = noise_sigma(&deseasonalised).map(|s| s.max(floor));
-    let sigma = match scale {
+    // The noise from differences a cycle apart (the longest; shorter cycles that do not divide
+    // it are taken off first), and the scale each point is judged by, given how much of the
+    // noise a fit absorbs.
+    let lag = present.iter().copied().max().unwrap_or(1);
+    let uncycled: Vec<f64> = (0..filled.len())
+        .map(|i| filled.get(i).copied().unwrap_or(0.0) - first.seasonal.iter().filter(|s| !lag.is_multiple_of(s.period)).map(|s| s.values.get(i).copied().unwrap_or(0.0)).sum::<f64>())
+        .collect();
+    let half_window = match scale {
         // In units, counts grow noisier as they grow: the scale is local.
-        Scale::Units => local_noise(&deseasonalised, NOISE_HALF_WINDOW.max(2 * warmup), global, floor),
+        Scale::Units => Some(NOISE_HALF_WINDOW.max(2 * warmup)),
         // In logs the noise is relative: one scale, which a run of incidents cannot inflate.
-        Scale::Log => global.map(|g| vec![g; deseasonalised.len()]),
+        Scale::Log => None,
     };
+    let noise = local_scale(&uncycled, half_window, &|window| noise_sigma_at(window, lag));
+    let judging = |fit: &Fitted| -> Option<Vec<f64>> {
+        let noise = noise.as_ref()?;
+        let fit_spread = local_scale(&fit.remainder, half_window, &spread)?;
+        Some(noise.iter().zip(&fit_spread).map(|(&n, &r)| judging_scale(n, r).max(floor)).collect())
+    };
+    let sigma = judging(&first);
     // Points far from a robust baseline are replaced by it and the model is refitted: incidents
     // then bend neither the expected values they are measured against nor the forecast, and
     // the final (plain) fit keeps ordinary noise in proportion.
@@ -804,6 +846,8 @@ pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) 
     let fitted = if suspects.is_empty() { first } else { fit_models(&clean, &present, params.horizon)? };
     let expected = fitted.expected();
     let remainder: Vec<f64> = filled.iter().zip(&expected).map(|(a, e)| a - e).collect();
+    // The points are judged against the final fit, by how much of the noise it absorbed.
+    let sigma = if suspects.is_empty() { sigma } else { judging(&fitted) };
 
     // From here on, the metric's units. An anomaly is scored in units: in logs, σ at a point is
     // the relative noise times the expected value there.
@@ -902,6 +946,7 @@ pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) 
     Ok(TrendAnalysis {
         filled: filled_units,
         imputed,
+        set_aside: suspects.len(),
         detected_periods,
         seasonal,
         trend,
@@ -980,6 +1025,17 @@ mod tests {
                 100.0 + 15.0 * (std::f64::consts::TAU * i as f64 / 7.0).sin() + 3.0 * noise
             })
             .collect()
+    }
+
+    #[test]
+    fn a_spike_on_a_series_without_noise_is_flagged() {
+        // Differences a week apart are all zero: the noise is zero, and the spike is judged by
+        // the rounding floor.
+        let week = [100.0, 104.0, 106.0, 105.0, 102.0, 92.0, 91.0];
+        let mut y: Vec<f64> = (0..70).map(|i| week[i % 7]).collect();
+        y[40] += 30.0;
+        let a = analyze(&y, &[7], &TrendParams::default()).unwrap();
+        assert_eq!(a.anomalies.iter().map(|x| (x.index, x.by_remainder)).collect::<Vec<_>>(), vec![(40, true)], "{:?}", a.anomalies);
     }
 
     #[test]
