@@ -125,7 +125,7 @@ fn incidents_a_cycle_apart_make_no_phantom_cycle_and_early_ones_are_found() {
             }
             // The real cycle is found, and few false incidents remain: single days where the
             // monthly shape, estimated from 7 cycles, is a little off (precision 100 % on these
-            // seeds, 99.9 % on seeds 40–279 that the model was not tuned on; 95.2 % and 94.0 %
+            // seeds, 99.4 % on seeds 40–279 that the model was not tuned on; 95.2 % and 94.0 %
             // when remainders were judged by the noise of the deseasonalised series alone).
             Shape::Monthly => {
                 assert!(monthly as f64 >= 0.9 * trials as f64, "the true monthly cycle found in only {monthly} of {trials}");

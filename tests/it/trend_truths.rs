@@ -149,10 +149,10 @@ fn quiet_series_seldom_flag_a_day_and_clear_spikes_are_found() {
     // cycle had absorbed part of (about 0.8 × the noise), while a point set aside before the
     // final fit is off its expected value by its noise plus the fit's own error: 6.5 quiet days
     // in 1,000 were flagged in logs (1 in 150), 7.5 in units. Judged by the noise from
-    // differences a week apart and the fit's error: 0.26 and 1.7. The price: a spike of 8 × the
-    // noise is found 135 times of 144 in logs (143 before), 128 in units (143); the ones missed
-    // are on 5-week series but for 5 last days in units (a multiplicative cycle fitted in units).
-    for (signed, most, least) in [(false, 1.0, 0.9), (true, 2.5, 0.85)] {
+    // differences a week apart and the fit's error: 0.26 and 2.5. The price: a spike of 8 × the
+    // noise is found 136 times of 144 in logs (143 before), 128 in units (143); the ones missed
+    // are on 5-week series but for 8 last days in units (a multiplicative cycle fitted in units).
+    for (signed, most, least) in [(false, 1.0, 0.9), (true, 3.0, 0.85)] {
         let (days, flagged, found, spikes) = flags_and_finds(signed, 8.0);
         let per_thousand = 1_000.0 * flagged as f64 / days as f64;
         eprintln!("signed {signed}: {flagged} flags in {days} quiet days ({per_thousand:.2} per 1,000); 8σ spikes found {found} of {spikes}");
@@ -160,3 +160,4 @@ fn quiet_series_seldom_flag_a_day_and_clear_spikes_are_found() {
         assert!(found as f64 >= least * spikes as f64, "signed {signed}: 8σ spikes found {found} of {spikes}");
     }
 }
+

@@ -825,18 +825,28 @@ pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) 
         // In logs the noise is relative: one scale, which a run of incidents cannot inflate.
         Scale::Log => None,
     };
-    let noise = local_scale(&uncycled, half_window, &|window| noise_sigma_at(window, lag));
-    let judging = |fit: &Fitted| -> Option<Vec<f64>> {
-        let noise = noise.as_ref()?;
+    let judging = |fit: &Fitted, left_out: &[Anomaly]| -> Option<Vec<f64>> {
+        let mut kept = uncycled.clone();
+        for point in left_out {
+            if let Some(slot) = kept.get_mut(point.index) {
+                *slot = f64::NAN;
+            }
+        }
+        let noise = local_scale(&kept, half_window, &|window| noise_sigma_at(window, lag))?;
         let fit_spread = local_scale(&fit.remainder, half_window, &spread)?;
         Some(noise.iter().zip(&fit_spread).map(|(&n, &r)| judging_scale(n, r).max(floor)).collect())
     };
-    let sigma = judging(&first);
+    let sigma = judging(&first, &[]);
     // Points far from a robust baseline are replaced by it and the model is refitted: incidents
     // then bend neither the expected values they are measured against nor the forecast, and
     // the final (plain) fit keeps ordinary noise in proportion.
     let baseline = robust_baseline(&spike_free, &present).unwrap_or_else(|| first.expected());
     let suspects = flag_anomalies(&filled, &defined, &baseline, sigma.as_deref(), &first.in_sample, CLEANING_Z.min(params.sensitivity), warmup);
+    // The ones beyond the threshold too are likely incidents: they are left out of the noise the
+    // final fit's points are judged by (a four-day wave touches eight of a quarter's differences a
+    // week apart, and widened the demo's noise by a fifth). The ordinary tails set aside at 2.5 σ
+    // stay in it: without them it would be too narrow.
+    let beyond = if params.sensitivity > CLEANING_Z { flag_anomalies(&filled, &defined, &baseline, sigma.as_deref(), &first.in_sample, params.sensitivity, warmup) } else { suspects.clone() };
     let mut clean = filled.clone();
     for suspect in &suspects {
         if let (Some(slot), Some(&b)) = (clean.get_mut(suspect.index), baseline.get(suspect.index)) {
@@ -847,7 +857,7 @@ pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) 
     let expected = fitted.expected();
     let remainder: Vec<f64> = filled.iter().zip(&expected).map(|(a, e)| a - e).collect();
     // The points are judged against the final fit, by how much of the noise it absorbed.
-    let sigma = if suspects.is_empty() { sigma } else { judging(&fitted) };
+    let sigma = if suspects.is_empty() { sigma } else { judging(&fitted, &beyond) };
 
     // From here on, the metric's units. An anomaly is scored in units: in logs, σ at a point is
     // the relative noise times the expected value there.
