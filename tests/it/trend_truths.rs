@@ -161,3 +161,50 @@ fn quiet_series_seldom_flag_a_day_and_clear_spikes_are_found() {
     }
 }
 
+
+
+/// `days` of daily counts around `level` with a weekend lift, slow growth, Poisson noise and 3 %
+/// day-to-day overdispersion (the shape `trend_incidents` uses, without incidents).
+fn counts(days: usize, level: f64, seed: u64) -> Vec<f64> {
+    use rand::{Rng, SeedableRng};
+    use rand_distr::{Distribution, Normal};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let weekly = [1.0, 1.02, 0.98, 1.0, 1.05, 1.25, 1.2];
+    let growth = rng.gen_range(0.0..0.004);
+    let normal = Normal::new(0.0, 1.0).unwrap();
+    (0..days)
+        .map(|day| {
+            let mean = level * (1.0 + growth * day as f64) * weekly[day % 7];
+            let sd = (mean + (0.03 * mean).powi(2)).sqrt();
+            (mean + sd * normal.sample(&mut rng)).round().max(0.0)
+        })
+        .collect()
+}
+
+#[test]
+fn forecast_bands_cover_about_as_often_as_they_say() {
+    // Two weeks ahead of daily counts of 2, 4 and 8 months, 20 series each. The bands were the
+    // trend model's, fitted to what the cycles left of the cleaned series, and held 69.6 % and
+    // 86.5 % of the days that followed; widened to the scale the last day was judged by (the
+    // noise plus the fit's error), 79.6 % and 94.0 %. (On `generated` series, which this was
+    // first measured on: 70.1 % and 85.8 %, then 84.0 % and 94.4 %.)
+    let (mut in80, mut in95, mut total) = (0, 0, 0);
+    for days in [60, 120, 240] {
+        for seed in 1..=20 {
+            let level = [300.0, 1_000.0, 5_000.0][seed as usize % 3];
+            let all = counts(days + 14, level, 9_000 + seed + days as u64);
+            let (past, future) = all.split_at(days);
+            let a = vigil::analysis::trend::analyze(past, &[7], &TrendParams { lower_bound: Some(0.0), ..TrendParams::default() }).unwrap();
+            let f = &a.forecast;
+            for (k, &y) in future.iter().enumerate() {
+                total += 1;
+                in80 += usize::from((f.lower80[k]..=f.upper80[k]).contains(&y));
+                in95 += usize::from((f.lower95[k]..=f.upper95[k]).contains(&y));
+            }
+        }
+    }
+    let (c80, c95) = (in80 as f64 / total as f64, in95 as f64 / total as f64);
+    eprintln!("of {total} days ahead: 80 % band held {:.1} %, 95 % band {:.1} %", 100.0 * c80, 100.0 * c95);
+    assert!((0.75..=0.9).contains(&c80), "80 % band held {c80}");
+    assert!((0.91..=0.99).contains(&c95), "95 % band held {c95}");
+}

@@ -703,6 +703,15 @@ fn clamp_all(values: &mut [f64], lower: Option<f64>, upper: Option<f64>) {
     }
 }
 
+/// `forecast` with its interval's distance from the point multiplied by `factor` on each side.
+fn widened(forecast: &Forecast, factor: f64) -> Forecast {
+    let widen = |bound: &[f64]| -> Vec<f64> { forecast.point.iter().zip(bound).map(|(p, b)| p + factor * (b - p)).collect() };
+    Forecast {
+        point: forecast.point.clone(),
+        intervals: forecast.intervals.as_ref().map(|i| augurs::ForecastIntervals { level: i.level, lower: widen(&i.lower), upper: widen(&i.upper) }),
+    }
+}
+
 fn intervals(forecast: &Forecast) -> (Vec<f64>, Vec<f64>) {
     forecast.intervals.as_ref().map_or_else(
         || (forecast.point.clone(), forecast.point.clone()),
@@ -890,16 +899,29 @@ pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) 
             &units_fit
         }
     };
-    let (mut lower80, mut upper80) = intervals(&forecaster.forecast80);
-    let (mut lower95, mut upper95) = intervals(&forecaster.forecast95);
-    let mut point = forecaster.forecast95.point.clone();
+    // The bands are the trend model's, fitted to what the cycles left of the cleaned series:
+    // the cycles absorbed part of its noise and the cleaning trimmed its tails, so its first
+    // period's band can be narrower than the scale the last period was judged by (the noise
+    // plus the fit's error). Every period's band is then widened by that ratio.
+    let widening = match (sigma_units.as_ref().and_then(|s| s.last()), forecaster.forecast95.intervals.as_ref()) {
+        (Some(&judged), Some(bands)) => {
+            let first = bands.upper.first().zip(bands.lower.first()).map_or(0.0, |(hi, lo)| (hi - lo) / (2.0 * Z975));
+            if first > 0.0 && judged > first { judged / first } else { 1.0 }
+        }
+        _ => 1.0,
+    };
+    let forecast80 = widened(&forecaster.forecast80, widening);
+    let forecast95 = widened(&forecaster.forecast95, widening);
+    let (mut lower80, mut upper80) = intervals(&forecast80);
+    let (mut lower95, mut upper95) = intervals(&forecast95);
+    let mut point = forecast95.point.clone();
     for series in [&mut point, &mut lower80, &mut upper80, &mut lower95, &mut upper95] {
         clamp_all(series, params.lower_bound, params.upper_bound);
     }
     let projection = params.horizon.checked_sub(1).and_then(|last| {
         let value = *point.get(last)?;
-        let (lo95, hi95) = (*forecaster.forecast95.intervals.as_ref()?.lower.get(last)?, *forecaster.forecast95.intervals.as_ref()?.upper.get(last)?);
-        let raw_point = *forecaster.forecast95.point.get(last)?;
+        let (lo95, hi95) = (*forecast95.intervals.as_ref()?.lower.get(last)?, *forecast95.intervals.as_ref()?.upper.get(last)?);
+        let raw_point = *forecast95.point.get(last)?;
         let sigma = (hi95 - lo95) / (2.0 * Z975);
         let current = expected_units.last().copied().unwrap_or(value);
         let (probability, target_above) = match params.target.filter(|t| t.is_finite()) {
