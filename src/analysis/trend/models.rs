@@ -12,7 +12,8 @@
 //!   one half of the series to the other where it fits three times, [`halves_agreement`]).
 //!   Without a seasonal cycle the trend is the AutoETS level.
 //! * **Forecast**: the fitted model `horizon` periods ahead with 80 % and 95 % intervals, fitted
-//!   in units (a trend that adds a number a period goes on adding it).
+//!   in units (a trend that adds a number a period goes on adding it); the intervals are widened
+//!   when the first period's is narrower than the scale the last period was judged by.
 //! * **Anomalies**: a point is anomalous when its remainder's robust z-score
 //!   `(r − median r) / σ` exceeds the sensitivity, or when it lies more than sensitivity × σ
 //!   (or the forecast's own σ, if larger) from the model's one-step-ahead forecast (the ETS
