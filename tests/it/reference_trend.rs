@@ -212,5 +212,3 @@ fn decomposition_seasonal_strength_and_goal_probability_match_references() {
         }
     }
 }
-
-
