@@ -145,7 +145,7 @@ fn design<'t>(table: &'t Table, name: &str, rows: &[u32]) -> Result<(Design<'t>,
 
 /// Coefficients, their covariance's unscaled form (X'X)⁻¹ and the residual sum of squares of
 /// the least-squares fit of `y` on `x`.
-fn least_squares(x: &Array2<f64>, y: &Array1<f64>) -> Result<(Array1<f64>, Array2<f64>), RegressionError> {
+pub(crate) fn least_squares(x: &Array2<f64>, y: &Array1<f64>) -> Result<(Array1<f64>, Array2<f64>), RegressionError> {
     let qr = x.qr().map_err(|_| RegressionError::Collinear)?;
     let (q, r) = qr.into_decomp();
     let p = x.ncols();
