@@ -688,8 +688,9 @@ describe('trends', () => {
     assert.match(await text(page, 'linear-trend'), /Linear trend: \+[\d.]+ per day \(R² 0\.\d\d, p < 0\.001/);
     assert.match(await text(page, 'trend-notes'), /2 rows dated 2027-.* left out of the chart/);
     assert.match(await text(page, 'trend-notes'), /last day \(2026-10-31\) is only partly covered/);
-    // The demo's one changepoint (2026-09-02) has its marker in the legend.
-    assert.equal(await text(page, 'legend-changepoint'), 'changepoint');
+    // Steady growth is not a shift: no changepoint, and none in the legend.
+    assert.match(await text(page, 'changepoints'), /No changepoint/);
+    assert.equal(await page.locator('[data-testid="legend-changepoint"]').count(), 0);
     for (const id of ['decomp-trend', 'decomp-seasonal-7', 'decomp-remainder']) {
       await page.waitForSelector(`[data-testid="${id}"]`);
     }
@@ -746,6 +747,25 @@ describe('trends', () => {
     assert.equal(await fresh.page.inputValue('[data-testid="trend-offset"]'), 'zone:America/Los_Angeles');
     assert.equal(await text(fresh.page, 'trend-title'), 'Rows per day (America/Los_Angeles)');
     await fresh.context.close();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('mean views in the launch countries: the launch is a changepoint, marked in the legend', async () => {
+    const { page, context, errors } = await openTrends();
+    await page.selectOption('[data-testid="trend-metric"]', 'mean');
+    await page.selectOption('[data-testid="trend-column"]', 'views');
+    await page.click('[data-testid="add-filter"]');
+    await page.selectOption('[data-testid="filter-column"]', 'country');
+    for (const country of ['IN', 'MX', 'PH']) {
+      await page.check(`[data-testid="filter-values"] input[value="${country}"]`);
+    }
+    await page.click('[data-testid="filter-apply"]');
+    // The launch took effect on Monday 2026-10-05 and cut views by 30 %.
+    await page.waitForFunction(() => /2026-10-0[3-7]: level [\d,]+ → [\d,]+ \(−[23]\d %\)/.test(document.querySelector('[data-testid="changepoints"]')?.textContent ?? ''));
+    assert.equal(await text(page, 'legend-changepoint'), 'changepoint');
+    // One future-dated row among these countries: one date, in the singular.
+    assert.match(await text(page, 'trend-notes'), /1 row dated 2027-\d\d-\d\d [\d:]+ lies far outside the rest of the timeline .* and is left out of the chart\./);
     assert.deepEqual(errors, []);
     await context.close();
   });

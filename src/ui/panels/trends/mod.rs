@@ -16,7 +16,7 @@ use crate::analysis::series::{format_bucket, format_offset, Clock, Granularity, 
 use crate::analysis::trend::{baseline_before, incident_windows, Direction, Incident, Trend, TrendAnalysis, TrendReport, TrendSettings, MAX_HORIZON};
 use crate::data::filter::Clause;
 use crate::data::table::ColumnType;
-use crate::format::{capitalise, compact_number, format_count};
+use crate::format::{capitalise, compact_number, format_count, plural};
 use crate::plot::canvas::draw_on_canvas;
 use crate::plot::timeseries::{draw_line_panel, draw_stacked, draw_time_chart, forecast_x, index_at, palette, x_at, TimeChart, TrendLayers, PALETTE};
 use crate::protocol::ColumnSummary;
@@ -277,18 +277,16 @@ fn TrendReportView(report: Arc<TrendReport>, pending: bool) -> impl IntoView {
     let title = format!("{} per {} ({zone})", capitalise(&series.metric_label), period_name(series.granularity));
     let mut notes: Vec<String> = Vec::new();
     if let Some(excluded) = &series.excluded {
-        notes.push(format!(
-            "{} rows dated {} – {} lie far outside the rest of the timeline (future-dated or mistyped?) and are left out of the chart.",
-            format_count(excluded.rows),
-            crate::data::time::format_display_ms(excluded.first_ms),
-            crate::data::time::format_display_ms(excluded.last_ms)
-        ));
+        let (first, last) = (crate::data::time::format_display_ms(excluded.first_ms), crate::data::time::format_display_ms(excluded.last_ms));
+        let dated = if first == last { first } else { format!("{first} – {last}") };
+        let (lie, are) = if excluded.rows == 1 { ("lies", "is") } else { ("lie", "are") };
+        notes.push(format!("{} dated {dated} {lie} far outside the rest of the timeline (future-dated or mistyped?) and {are} left out of the chart.", plural(excluded.rows, "row")));
     }
     if series.missing_time > 0 {
-        notes.push(format!("{} selected rows have no time value.", format_count(series.missing_time)));
+        notes.push(format!("{} no time value.", has(series.missing_time, "selected row")));
     }
     if series.missing_metric > 0 && !matches!(settings.metric, MetricKind::Count | MetricKind::Rate) {
-        notes.push(format!("{} rows have no value to measure.", format_count(series.missing_metric)));
+        notes.push(format!("{} no value to measure.", has(series.missing_metric, "row")));
     }
     if settings.granularity != Granularity::Auto && settings.granularity != series.granularity {
         let (chosen, used) = (period_name(settings.granularity), period_name(series.granularity));
@@ -311,7 +309,7 @@ fn TrendReportView(report: Arc<TrendReport>, pending: bool) -> impl IntoView {
                 a.seasonal.iter().map(|s| format!("cycle of {} {}s (strength {:.2})", s.period, period_name(series.granularity), s.strength)).collect::<Vec<_>>().join(", ")
             };
             if a.imputed > 0 {
-                notes.push(format!("{} periods without a value were interpolated for the models.", a.imputed));
+                notes.push(format!("{} without a value {} interpolated for the models.", plural(a.imputed as u64, "period"), if a.imputed == 1 { "was" } else { "were" }));
             }
             format!("{} · {cycles} · {} periods · {:.0} ms", a.model, a.model_range.1 - a.model_range.0, TrendsPanel::get().job.elapsed_ms.get_untracked())
         }
@@ -342,3 +340,7 @@ fn TrendReportView(report: Arc<TrendReport>, pending: bool) -> impl IntoView {
     }
 }
 
+/// "1 row has", "3 rows have".
+fn has(n: u64, noun: &str) -> String {
+    format!("{} {}", plural(n, noun), if n == 1 { "has" } else { "have" })
+}
