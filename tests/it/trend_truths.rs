@@ -2,7 +2,8 @@
 //! generated daily series, a weekly cycle is found where there is one and seldom where there is
 //! none, quiet days are seldom flagged while clear spikes are found, the forecast bands hold
 //! about as many of the days that follow as they say, and a level shift is a changepoint while
-//! steady or bending growth is not (nor the demo's; its launch is).
+//! steady or bending growth is not (nor the demo's; its launch is), and an excursion on a
+//! series without a cycle is one incident, its end no incident the other way.
 
 use vigil::analysis::series::{build_series, Granularity, Metric, Series, SeriesParams};
 use vigil::analysis::trend::{analyze_series, TrendAnalysis, TrendParams};
@@ -282,3 +283,46 @@ fn level_shifts_are_changepoints_and_steady_or_bending_growth_is_not() {
     assert!(found >= 33 && off <= 3, "steps found {found} of {steps}, {off} with the size off");
     assert!(false_step <= 3, "{false_step} changepoints besides the steps");
 }
+
+#[test]
+fn an_incident_on_a_series_without_a_cycle_is_measured_from_where_it_left() {
+    // Daily series without a weekly cycle (a rate, a mean, a median), with a 2–5 day excursion
+    // of 3–8 × the noise, up or down.
+    let (mut cases, mut found, mut wrong_way, mut after) = (0, 0, 0, 0);
+    let (mut large, mut large_found) = (0, 0);
+    for days in [42, 90, 180] {
+        for seed in 1..=20u64 {
+            let seed = seed * 104_729 + days as u64;
+            let noise = [0.01, 0.03][seed as usize % 2];
+            let mut values = generated(days, noise, false, false, seed);
+            let (start, length) = (days / 3 + seed as usize % (days / 3), 2 + seed as usize % 4);
+            let sign = if (seed / 2).is_multiple_of(2) { 1.0 } else { -1.0 };
+            let size = [3.0, 5.0, 8.0][(seed / 4) as usize % 3] * noise;
+            for v in &mut values[start..start + length] {
+                *v *= 1.0 + sign * size;
+            }
+            let a = vigil::analysis::trend::analyze(&values, &[7], &TrendParams::default()).unwrap();
+            cases += 1;
+            let overlapping: Vec<_> = a.incidents.iter().filter(|i| i.start < start + length && i.end >= start).collect();
+            let hit = overlapping.iter().any(|i| i.excess.signum() == sign);
+            found += usize::from(hit);
+            if size >= 5.0 * noise {
+                large += 1;
+                large_found += usize::from(hit);
+            }
+            wrong_way += usize::from(overlapping.iter().any(|i| i.excess.signum() != sign));
+            // The return to the level is not an incident of its own the other way.
+            after += usize::from(a.incidents.iter().any(|i| i.start >= start + length && i.start <= start + length + 3 && i.excess.signum() != sign));
+        }
+    }
+    eprintln!("excursions found {found} of {cases} ({large_found} of {large} of 5 × the noise or more); {wrong_way} overlapped by an incident the wrong way, {after} followed by one the other way");
+    // Without a cycle the cleaning's baseline was the plain fit's one-step forecasts, which
+    // follow an excursion a day late: put back in its place, they kept it in the cleaned series,
+    // and the return to the level was an incident the other way in 19 of these 60 series (15–18
+    // on seeds 21–80). From the robust trend: 1 (0–2), with 39 of the 42 large excursions found
+    // (37 before).
+    assert_eq!(wrong_way, 0);
+    assert!(after <= 3, "{after} returns to the level called incidents the other way");
+    assert!(large_found as f64 >= 0.85 * large as f64, "{large_found} of {large} large excursions found");
+}
+

@@ -875,7 +875,11 @@ pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) 
     // Points far from a robust baseline are replaced by it and the model is refitted: incidents
     // then bend neither the expected values they are measured against nor the forecast, and
     // the final (plain) fit keeps ordinary noise in proportion.
-    let baseline = robust_baseline(&spike_free, &present).unwrap_or_else(|| first.expected());
+    // Without a cycle, the robust trend of the calendar cycles' fit: the plain fit's expected
+    // values are its one-step forecasts, which follow an incident a period late (put back as
+    // the baseline, they kept it in the cleaned series, and its end was then a jump the other
+    // way).
+    let baseline = robust_baseline(&spike_free, &present).or_else(|| robust_parts(&spike_free, &natural).map(|(trend, _)| trend)).unwrap_or_else(|| first.expected());
     let suspects = flag_anomalies(&filled, &defined, &baseline, sigma.as_deref(), &first.in_sample, CLEANING_Z.min(params.sensitivity), warmup);
     // The ones beyond the threshold too are likely incidents: they are left out of the noise the
     // final fit's points are judged by (a four-day wave touches eight of a quarter's differences a
