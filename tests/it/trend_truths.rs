@@ -284,24 +284,24 @@ fn level_shifts_are_changepoints_and_steady_or_bending_growth_is_not() {
     assert!(false_step <= 3, "{false_step} changepoints besides the steps");
 }
 
-#[test]
-fn an_incident_on_a_series_without_a_cycle_is_measured_from_where_it_left() {
-    // Daily series without a weekly cycle (a rate, a mean, a median), with a 2–5 day excursion
-    // of 3–8 × the noise, up or down.
-    let (mut cases, mut found, mut wrong_way, mut after) = (0, 0, 0, 0);
-    let (mut large, mut large_found) = (0, 0);
-    for days in [42, 90, 180] {
+/// Excursions of 2–5 periods and 3–8 × the noise, up or down, on series of `lengths` periods
+/// without a cycle, whose calendar cycle is `natural`: how many, how many found (in all, and of
+/// 5 × the noise or more), overlapped by an incident the wrong way, and followed within three
+/// periods by an incident the other way.
+fn excursions(natural: usize, lengths: [usize; 3]) -> [usize; 6] {
+    let (mut cases, mut found, mut wrong_way, mut after, mut large, mut large_found) = (0, 0, 0, 0, 0, 0);
+    for n in lengths {
         for seed in 1..=20u64 {
-            let seed = seed * 104_729 + days as u64;
+            let seed = seed * 104_729 + n as u64;
             let noise = [0.01, 0.03][seed as usize % 2];
-            let mut values = generated(days, noise, false, false, seed);
-            let (start, length) = (days / 3 + seed as usize % (days / 3), 2 + seed as usize % 4);
+            let mut values = generated(n, noise, false, false, seed);
+            let (start, length) = (n / 3 + seed as usize % (n / 3), 2 + seed as usize % 4);
             let sign = if (seed / 2).is_multiple_of(2) { 1.0 } else { -1.0 };
             let size = [3.0, 5.0, 8.0][(seed / 4) as usize % 3] * noise;
             for v in &mut values[start..start + length] {
                 *v *= 1.0 + sign * size;
             }
-            let a = vigil::analysis::trend::analyze(&values, &[7], &TrendParams::default()).unwrap();
+            let a = vigil::analysis::trend::analyze(&values, &[natural], &TrendParams::default()).unwrap();
             cases += 1;
             let overlapping: Vec<_> = a.incidents.iter().filter(|i| i.start < start + length && i.end >= start).collect();
             let hit = overlapping.iter().any(|i| i.excess.signum() == sign);
@@ -311,18 +311,30 @@ fn an_incident_on_a_series_without_a_cycle_is_measured_from_where_it_left() {
                 large_found += usize::from(hit);
             }
             wrong_way += usize::from(overlapping.iter().any(|i| i.excess.signum() != sign));
-            // The return to the level is not an incident of its own the other way.
             after += usize::from(a.incidents.iter().any(|i| i.start >= start + length && i.start <= start + length + 3 && i.excess.signum() != sign));
         }
     }
-    eprintln!("excursions found {found} of {cases} ({large_found} of {large} of 5 × the noise or more); {wrong_way} overlapped by an incident the wrong way, {after} followed by one the other way");
-    // Without a cycle the cleaning's baseline was the plain fit's one-step forecasts, which
-    // follow an excursion a day late: put back in its place, they kept it in the cleaned series,
-    // and the return to the level was an incident the other way in 19 of these 60 series (15–18
-    // on seeds 21–80). From the robust trend: 1 (0–2), with 39 of the 42 large excursions found
-    // (37 before).
-    assert_eq!(wrong_way, 0);
-    assert!(after <= 3, "{after} returns to the level called incidents the other way");
-    assert!(large_found as f64 >= 0.85 * large as f64, "{large_found} of {large} large excursions found");
+    [cases, found, large, large_found, wrong_way, after]
 }
+
+#[test]
+fn an_incident_on_a_series_without_a_cycle_is_measured_from_where_it_left() {
+    // A rate, a mean or a median often has no weekly cycle; weekly series have no cycle that
+    // fits (52 weeks would need two and a half years).
+    for (what, natural, lengths, least_found) in [("days", 7, [42, 90, 180], 0.85), ("weeks", 52, [26, 52, 104], 0.8)] {
+        let [cases, found, large, large_found, wrong_way, after] = excursions(natural, lengths);
+        eprintln!("{what}: excursions found {found} of {cases} ({large_found} of {large} of 5 × the noise or more); {wrong_way} overlapped by an incident the wrong way, {after} followed by one the other way");
+        // Without a cycle the cleaning's baseline was the plain fit's one-step forecasts, which
+        // follow an excursion a period late: put back in its place, they kept it in the cleaned
+        // series, and the return to the level was an incident the other way in 19 of the 60
+        // daily series (15–18 on seeds 21–80) and 21 of the weekly ones. From a robust trend
+        // (the calendar fit's, or a running median where no calendar cycle fits): 1 and 0, with
+        // 39 of 42 and 33 of 39 large excursions found (37 and 32 before; the weekly misses are
+        // mostly on half-year series, whose 25 differences give a noisy scale).
+        assert_eq!(wrong_way, 0, "{what}");
+        assert!(after <= 3, "{what}: {after} returns to the level called incidents the other way");
+        assert!(large_found as f64 >= least_found * large as f64, "{what}: {large_found} of {large} large excursions found");
+    }
+}
+
 

@@ -333,6 +333,33 @@ fn robust_parts(y: &[f64], periods: &[usize]) -> Option<(Vec<f64>, Vec<f64>)> {
     Some((trend, seasonal))
 }
 
+/// A robust trend where no cycle fits (a weekly series shorter than two and a half years, a
+/// daily one shorter than two and a half weeks): the running median over `2·half + 1` periods,
+/// which a run of up to `half` excursions does not move. Near the ends the window shrinks
+/// symmetrically (a steady trend stays unbiased); each end point takes Tukey's rule, the median
+/// of itself, its neighbour's smooth and that smooth extrapolated (R's `runmed` with
+/// `endrule = "median"`).
+fn running_median(y: &[f64], half: usize) -> Vec<f64> {
+    let n = y.len();
+    let median = |window: &[f64]| -> f64 {
+        let mut sorted = window.to_vec();
+        sorted.sort_unstable_by(f64::total_cmp);
+        quantile_sorted(&sorted, 0.5).unwrap_or(f64::NAN)
+    };
+    let mut smooth: Vec<f64> = (0..n)
+        .map(|i| {
+            let reach = half.min(i).min(n - 1 - i);
+            y.get(i - reach..=i + reach).map_or(f64::NAN, median)
+        })
+        .collect();
+    if n >= 3 {
+        let tukey = |end: f64, next: f64, after: f64| median(&[end, next, 3.0 * next - 2.0 * after]);
+        smooth[0] = tukey(y[0], smooth[1], smooth[2]);
+        smooth[n - 1] = tukey(y[n - 1], smooth[n - 2], smooth[n - 3]);
+    }
+    smooth
+}
+
 fn fit_models(y: &[f64], periods: &[usize], horizon: usize) -> Result<Fitted, TrendError> {
     if periods.is_empty() {
         let fitted = AutoETS::non_seasonal().fit(y).map_err(model_error)?;
@@ -879,7 +906,9 @@ pub fn analyze(values: &[f64], natural_periods: &[usize], params: &TrendParams) 
     // values are its one-step forecasts, which follow an incident a period late (put back as
     // the baseline, they kept it in the cleaned series, and its end was then a jump the other
     // way).
-    let baseline = robust_baseline(&spike_free, &present).or_else(|| robust_parts(&spike_free, &natural).map(|(trend, _)| trend)).unwrap_or_else(|| first.expected());
+    let baseline = robust_baseline(&spike_free, &present)
+        .or_else(|| robust_parts(&spike_free, &natural).map(|(trend, _)| trend))
+        .unwrap_or_else(|| running_median(&spike_free, (spike_free.len() / 4).clamp(2, 6)));
     let suspects = flag_anomalies(&filled, &defined, &baseline, sigma.as_deref(), &first.in_sample, CLEANING_Z.min(params.sensitivity), warmup);
     // The ones beyond the threshold too are likely incidents: they are left out of the noise the
     // final fit's points are judged by (a four-day wave touches eight of a quarter's differences a
@@ -1191,6 +1220,30 @@ mod tests {
         assert!((none.unscaled_error - (1.0 / n1 + 1.0 / n2 + gap * gap / sxx).sqrt()).abs() < 1e-9);
         // Too few points for three parameters.
         assert!(level_shift(&steady, 19, 20, 21).is_none());
+    }
+
+    #[test]
+    fn a_running_median_passes_over_a_short_run_and_follows_a_line() {
+        // A line with a two-point excursion: the window of 5 takes the line's values near them
+        // (5: the median of 6, 8, 100, 90, 14; 6: of 8, 100, 90, 14, 16), not the excursion's.
+        let mut y: Vec<f64> = (0..12).map(|i| 2.0 * i as f64).collect();
+        y[5] = 100.0;
+        y[6] = 90.0;
+        let smooth = running_median(&y, 2);
+        assert_eq!(smooth[5], 14.0);
+        assert_eq!(smooth[6], 16.0);
+        assert_eq!(smooth[9], 18.0);
+        // Near the ends the window shrinks symmetrically (index 1: the median of 0, 2, 4); each end
+        // takes Tukey's rule: the median of itself, its neighbour's smooth and that extrapolated.
+        assert_eq!(smooth[1], 2.0);
+        assert_eq!(smooth[0], 0.0);
+        // A spike at the end: the median of 500, 20 and 3 · 20 − 2 · 18 (the line through the
+        // smooth, which brackets the end's own value on a line, extrapolated two steps).
+        let mut spiked = y.clone();
+        spiked[11] = 500.0;
+        assert_eq!(running_median(&spiked, 2)[11], 24.0);
+        assert_eq!(running_median(&y, 2)[11], 22.0);
+        assert_eq!(running_median(&[3.0, 1.0], 2), vec![3.0, 1.0]);
     }
 
     #[test]
