@@ -25,19 +25,30 @@ use crate::data::time::Buckets;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabelSpec {
     pub column: String,
-    /// Empty: every class but the most frequent one.
+    /// Empty: the default, [`default_positive`].
     pub positive: Vec<String>,
 }
 
+/// The positive classes when none are chosen, given the classes from the most frequent down:
+/// `true` for a true/false column (whichever is more frequent: a column that says whether a
+/// row is violating names its positive), else every class but the most frequent one.
+pub fn default_positive<'a>(kind: ColumnType, classes: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    match kind {
+        ColumnType::Boolean => vec!["true".to_string()],
+        _ => classes.into_iter().skip(1).map(str::to_string).collect(),
+    }
+}
+
 impl LabelSpec {
-    /// The positive classes: as chosen, or every class but the most frequent one.
+    /// The positive classes: as chosen, or [`default_positive`].
     pub fn positive_classes(&self, table: &Table) -> Option<Vec<String>> {
         let column = table.column(&self.column)?;
         if !self.positive.is_empty() {
             return Some(self.positive.clone());
         }
         let all: Vec<u32> = (0..table.n_rows as u32).collect();
-        Some(column.value_counts(&all, 1000).top.into_iter().skip(1).map(|(v, _)| v).collect())
+        let top = column.value_counts(&all, 1000).top;
+        Some(default_positive(column.kind, top.iter().map(|(v, _)| v.as_str())))
     }
 
     /// Per table row: `Some(positive?)`, or `None` where the label is missing; `None` overall
@@ -60,8 +71,9 @@ impl LabelSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabelParams {
     pub label: String,
-    /// Classes counted as positive (e.g. `removed`, `restricted`); empty: every class but the
-    /// most frequent one.
+    /// Classes counted as positive (e.g. `removed`, `restricted`); empty: the default,
+    /// [`default_positive`] (`true` for a true/false column, else every class but the most
+    /// frequent one).
     pub positive: Vec<String>,
     pub item: Option<String>,
     pub reviewer: Option<String>,
@@ -791,7 +803,7 @@ async fn check_in_steps(table: &Table, rows: &[u32], weights: Weights<'_>, param
     if labelled <= 0.0 {
         return Err(LabelError::NoLabels(params.label.clone()));
     }
-    let positive: Vec<String> = if params.positive.is_empty() { classes.iter().skip(1).map(|(c, _)| c.clone()).collect() } else { params.positive.clone() };
+    let positive: Vec<String> = if params.positive.is_empty() { default_positive(label_column.kind, classes.iter().map(|(c, _)| c.as_str())) } else { params.positive.clone() };
     // (From +0: an empty sum of floats is −0, which the report would show as "−0 %".)
     let positives: f64 = classes.iter().filter(|(c, _)| positive.contains(c)).fold(0.0, |sum, (_, n)| sum + n);
     // By label id: positive or not, and its place among the classes.
@@ -901,6 +913,26 @@ mod tests {
             let (numbered, grouped) = (numbered_accuracy(keyed(), 5, &scale), group_accuracy(keyed(), &scale));
             proptest::prop_assert!((numbered - grouped).abs() < 1e-12, "{} {}", numbered, grouped);
         }
+    }
+
+    #[test]
+    fn a_true_false_label_counts_true_as_positive_whichever_is_more_frequent() {
+        let params = |label: &str| LabelParams { label: label.into(), positive: Vec::new(), item: None, reviewer: None, time: None, now_ms: None };
+        // Mostly true: the minority ("false") was the default positive.
+        let table = load_bytes(b"violating,reason\ntrue,spam\ntrue,scam\ntrue,spam\nfalse,spam\n", LoadOptions::default()).unwrap().table;
+        assert_eq!(table.column("violating").unwrap().kind, ColumnType::Boolean);
+        let rows: Vec<u32> = (0..table.n_rows as u32).collect();
+        let report = check_labels(&table, &rows, &params("violating")).unwrap();
+        assert_eq!(report.positive, vec!["true".to_string()]);
+        assert!((report.positive_rate - 0.75).abs() < 1e-12, "{}", report.positive_rate);
+        let spec = LabelSpec { column: "violating".into(), positive: Vec::new() };
+        assert_eq!(spec.positive_classes(&table), Some(vec!["true".to_string()]));
+        assert_eq!(spec.truth(&table).unwrap(), vec![Some(true), Some(true), Some(true), Some(false)]);
+        // One row, all true: 100 % positive (it read 0 %, positive "none").
+        let one = load_bytes(b"violating\ntrue\n", LoadOptions::default()).unwrap().table;
+        assert_eq!(check_labels(&one, &[0], &params("violating")).unwrap().positive_rate, 1.0);
+        // A category keeps every class but the most frequent one.
+        assert_eq!(check_labels(&table, &rows, &params("reason")).unwrap().positive, vec!["scam".to_string()]);
     }
 
     #[test]
@@ -1017,9 +1049,15 @@ mod tests {
     #[test]
     fn one_class_has_no_leaks_and_no_negative_zero() {
         let table = load_bytes(b"created_at,label,reason\n2026-01-01,1,spam\n", LoadOptions::default()).unwrap().table;
-        let params = LabelParams { label: "label".into(), positive: vec![], item: None, reviewer: None, time: None, now_ms: None };
-        let report = check_labels(&table, &[0], &params).unwrap();
+        let params = |label: &str| LabelParams { label: label.into(), positive: vec![], item: None, reviewer: None, time: None, now_ms: None };
+        // One category: nothing positive, and "0 %", not "−0 %".
+        let report = check_labels(&table, &[0], &params("reason")).unwrap();
         assert!(report.positive_rate.is_sign_positive() && report.positive_rate == 0.0);
+        assert_eq!(report.leaks, vec![]);
+        assert!(report.leaks_not_judged.is_some());
+        // A 1 is read as true, the positive of a true/false label.
+        let report = check_labels(&table, &[0], &params("label")).unwrap();
+        assert_eq!(report.positive_rate, 1.0);
         assert_eq!(report.leaks, vec![]);
         assert!(report.leaks_not_judged.is_some());
     }

@@ -346,7 +346,7 @@ fn ClusterForm(form: Form, columns: Vec<ColumnSummary>) -> impl IntoView {
     };
     let label_line = move || {
         state.label_params.get().map(|l| {
-            let positive = if l.positive.is_empty() { "every class but the most common".to_string() } else { l.positive.join(", ") };
+            let positive = if l.positive.is_empty() { "every class but the most common (true for a true/false column)".to_string() } else { l.positive.join(", ") };
             view! {
                 <label class="log-toggle" title="Set in the Profile tab's label check">
                     <input type="checkbox" data-testid="cluster-use-label" prop:checked=move || form.use_label.get() on:change=move |e| form.use_label.set(event_target_checked(&e))/>

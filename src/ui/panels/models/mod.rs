@@ -141,7 +141,7 @@ pub fn ModelsTab() -> impl IntoView {
         let panel = ModelsPanel::get();
         let label_line = match state.chosen_label() {
             Some(l) => {
-                let positive = if l.positive.is_empty() { "every class but the most common".to_string() } else { l.positive.join(", ") };
+                let positive = if l.positive.is_empty() { "every class but the most common (true for a true/false column)".to_string() } else { l.positive.join(", ") };
                 format!("Ground truth: {} ∈ {{{positive}}} (change it in the Profile tab). Rows without a label are left out.", l.column)
             }
             None => "No label column: choose one in the Profile tab (Ground truth) to backtest against.".into(),
