@@ -336,5 +336,3 @@ fn an_incident_on_a_series_without_a_cycle_is_measured_from_where_it_left() {
         assert!(large_found as f64 >= least_found * large as f64, "{what}: {large_found} of {large} large excursions found");
     }
 }
-
-
